@@ -236,5 +236,7 @@ def load_config(spec: str | Path) -> AcceleratorConfig:
         data = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    if isinstance(data.get("accelerator"), dict):
+        data = data["accelerator"]
     data.setdefault("name", path.stem if source == str(path) else str(spec))
     return config_from_dict(data, source=source)

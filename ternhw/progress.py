@@ -10,7 +10,7 @@ class Progress:
     """``Progress(total, "quantize")``; call ``update(done, note)``; ``close()`` at the end.
 
     On a terminal the line is redrawn in place; otherwise (CI logs, pipes) a line is printed at
-    most every ``interval`` seconds so logs stay short.
+    most every ``interval`` seconds, so short runs print nothing and logs stay short.
     """
 
     def __init__(self, total: int, label: str, *, stream=None, interval: float = 5.0,
@@ -28,7 +28,7 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if not self.tty and now - self._last < self.interval and done < self.total:
+        if not self.tty and now - self._last < self.interval:
             return
         self._last = now
         frac = min(done / self.total, 1.0)
