@@ -130,6 +130,20 @@ class AcceleratorConfig:
         return {"2bit": 2, "int8": 8}.get(self.weight_format, 8)
 
     @property
+    def weight_word_bits(self) -> int:
+        """Bits of one weight-buffer word, the ``rows x cols`` weights of one array step
+        (base-3 packs the word's trits 5 to a byte)."""
+        n = self.rows * self.cols
+        if self.weight_format == "base3":
+            return 8 * -(-n // 5)
+        return n * self.weight_code_bits
+
+    @property
+    def act_word_bits(self) -> int:
+        """Bits of one activation-buffer word: ``cols`` activations."""
+        return self.cols * self.act_bits
+
+    @property
     def product_bits(self) -> int:
         """Signed width of one lane's product.
 
