@@ -71,13 +71,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, metavar="OUT.npz",
                    help="where to save the latent weights (default: do not save)")
     _add_json(p)
+
+    p = sub.add_parser(
+        "infer", help="run a model end to end on the ternary integer pipeline",
+        description="digits: the ternary MLP on int8 activations with requantization between "
+                    "layers, accuracy on the 359 held-out images vs the float-ternary model. "
+                    "minilm: all-MiniLM-L6-v2 with every encoder linear layer through the "
+                    "bit-exact ternary GEMM (embeddings, attention, LayerNorm, GELU in float); "
+                    "cosine similarity of its sentence embeddings to the float model's on a "
+                    "fixed set of real sentences.")
+    p.add_argument("source", metavar="SOURCE",
+                   help="'digits', 'minilm', or a .npz/.safetensors/.gguf holding either model")
+    _add_config(p)
+    p.add_argument("--granularity", choices=("tensor", "channel"), default="tensor",
+                   help="MiniLM weight scales (post-training absmean); default: %(default)s")
+    _add_json(p)
     return parser
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="default", metavar="CFG",
+                   help="accelerator config: a .toml path or a shipped name (default, "
+                        "int8-baseline, small); default: %(default)s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits}[args.command]
+    handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
+               "infer": cmd_infer}[args.command]
     try:
         return handler(args) or 0
     except TernhwError as e:
@@ -174,6 +196,39 @@ def cmd_train_digits(args) -> int:
         atomic_write(args.output, lambda f: np.savez_compressed(f, **params))
         print(f"wrote {args.output}")
     _write_json(args, {"seed": args.seed, "epochs": args.epochs, "test_accuracy": acc})
+    return 0
+
+
+def cmd_infer(args) -> int:
+    from .config import load_config
+    from .infer.digits import run_digits
+    from .infer.minilm import run_minilm
+    from .weights import load_source, minilm_dir
+
+    cfg = load_config(args.config)
+    if not cfg.is_ternary:
+        raise TernhwError(f"infer runs ternary weights; config {cfg.name!r} is the int8 baseline")
+    model = load_source(args.source)
+    names = set(model.linear_names())
+    if {"fc1.weight", "fc2.weight", "fc3.weight"} <= names:
+        doc = run_digits(cfg, model)
+        print(f"{doc['model']} on config {cfg.name!r}: integer pipeline accuracy "
+              f"{100 * doc['accuracy']:.2f}% on {doc['test_images']} test images "
+              f"(float-ternary {100 * doc['float_ternary_accuracy']:.2f}%, "
+              f"{doc['overflow_events']} overflow events)")
+    elif "encoder.layer.0.attention.self.query.weight" in names:
+        bar = Progress(8, "infer minilm")
+        doc = run_minilm(cfg, model, minilm_dir(), granularity=args.granularity,
+                         progress=lambda i, n: bar.update(i))
+        bar.close()
+        print(f"all-MiniLM-L6-v2, {doc['weights']}, config {cfg.name!r}:")
+        for p in doc["per_sentence"]:
+            print(f"  cos {p['cosine_similarity']:.4f}  {p['sentence']}")
+        print(f"mean cosine similarity to the float model: {doc['cosine_similarity']:.4f}")
+    else:
+        raise TernhwError(f"{model.source}: infer knows the digits MLP (fc1-fc3) and "
+                          "all-MiniLM-L6-v2 (encoder.layer.N...); this file holds neither")
+    _write_json(args, doc)
     return 0
 
 

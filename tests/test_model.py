@@ -65,16 +65,20 @@ def test_chunked_kernel_matches_reference(case):
     _agree(*case, route="chunked")
 
 
-def test_single_token_lut_route_matches_reference():
+def test_bitplane_route_matches_reference():
     cfg = AcceleratorConfig(rows=4, cols=8, act_bits=8, acc_bits=32)
     rng = np.random.default_rng(7)
     for K in (1, 3, 4, 5, 37, 130):
         x = rng.integers(-128, 128, size=(1, K))
         w = rng.integers(-1, 2, size=(11, K))
         _agree(cfg, x, w, rng.integers(-99, 99, size=11), None)
-    cfg16 = AcceleratorConfig(act_bits=16, acc_bits=32)   # int32 look-up tables
-    x = rng.integers(-(1 << 15), 1 << 15, size=(1, 50))
-    _agree(cfg16, x, rng.integers(-1, 2, size=(5, 50)), None, None)
+    for act_bits in (2, 3, 8, 13, 16):       # every plane count, sign plane extremes included
+        cfg_a = AcceleratorConfig(act_bits=act_bits, acc_bits=32)
+        lo, hi = cfg_a.act_min, cfg_a.act_max
+        x = np.concatenate([[lo, hi, lo], rng.integers(lo, hi + 1, size=200)])[None, :]
+        _agree(cfg_a, x, rng.integers(-1, 2, size=(5, 203)), None, None)
+        _agree(cfg_a, np.vstack([x, -x.clip(-hi, None)]), rng.integers(-1, 2, size=(3, 203)),
+               None, None)
 
 
 def test_wrap_and_saturate_by_hand():

@@ -133,7 +133,12 @@ class GemmResult:
 
 
 def check_activations(cfg: AcceleratorConfig, x) -> np.ndarray:
-    """``x`` as an int64 ``(M, K)`` matrix within the signed ``act_bits`` range."""
+    """``x`` as an integer ``(M, K)`` matrix within the signed ``act_bits`` range (int64, or
+    unchanged when its dtype cannot hold an out-of-range value)."""
+    x = np.asarray(x)
+    if x.dtype.kind in "iu" and x.ndim == 2 and 0 not in x.shape and \
+            np.iinfo(x.dtype).min >= cfg.act_min and np.iinfo(x.dtype).max <= cfg.act_max:
+        return x                    # the dtype itself guarantees the range
     x = _as_int_matrix(x, "activations")
     _check_range(x, cfg.act_min, cfg.act_max, f"activations (act_bits = {cfg.act_bits})")
     return x

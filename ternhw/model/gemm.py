@@ -6,8 +6,10 @@ Three exact routes, chosen per call:
    fits the accumulator, no partial sum can leave its range, so the chunk order does not
    matter and ``acc = X W^T + bias`` is computed by
 
-   * a look-up-table matrix-vector kernel on 2-bit packed weights for a single token
-     (decode is memory-bound; packed weights move 16x fewer bytes than float32), or
+   * a bit-plane kernel for one or two tokens (decode, which is memory-bound): the weights
+     are two bit masks (+1 and -1 positions, 2 bits per weight, 16x fewer bytes than
+     float32) and the activations ``act_bits`` bit planes, so a dot product is
+     ``sum_b coef_b (popcount(pos & plane_b) - popcount(neg & plane_b))``, or
    * float32 BLAS when that same bound is below ``2**24`` (every partial sum of integers
      below ``2**24`` is exact in float32, whatever order BLAS adds in), float64 BLAS otherwise
      (exact below ``2**53``, which any 32-bit accumulator is).
@@ -37,6 +39,8 @@ from .contract import (
 )
 
 FLOAT32_EXACT = 1 << 24
+#: Up to this many tokens the bit-plane kernel beats BLAS (measured: benchmarks/bench_model.py).
+BITPLANE_MAX_TOKENS = 2
 
 
 class WeightMatrix:
@@ -63,18 +67,11 @@ class WeightMatrix:
     def as_float(self, dtype) -> np.ndarray:
         return self._cached(("f", np.dtype(dtype).str), lambda: self.w.astype(dtype))
 
-    def packed_rows(self) -> np.ndarray:
-        """``(N, ceil(K / 4))`` uint8: trit ``k`` of a row at bits ``2 (k % 4)`` of byte
-        ``k // 4``, code ``t + 1``, padded with code 1 (a zero trit)."""
-        def build():
-            N, K = self.shape
-            kb = -(-K // 4)
-            codes = np.ones((N, kb * 4), dtype=np.uint8)
-            codes[:, :K] = (self.w + 1).astype(np.uint8)
-            c = codes.reshape(N, kb, 4)
-            return np.ascontiguousarray(c[..., 0] | (c[..., 1] << 2) | (c[..., 2] << 4)
-                                        | (c[..., 3] << 6))
-        return self._cached("packed", build)
+    def bitmasks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(pos, neg)``, each ``(N, ceil(K / 64))`` uint64: bit ``k % 64`` of word ``k // 64``
+        is set where the weight is +1 (``pos``) or -1 (``neg``). Two bits per weight, like the
+        2-bit format, laid out for ``popcnt``."""
+        return self._cached("bitmasks", lambda: (pack_bits(self.w > 0), pack_bits(self.w < 0)))
 
     def counts(self) -> tuple[int, int, int]:
         """Numbers of +1, -1 and 0 weights."""
@@ -98,21 +95,24 @@ class WeightMatrix:
         return self._cached("max_abs", lambda: int(np.abs(self.w.astype(np.int16)).max()))
 
 
-# Byte value -> its four trits (code - 1), for building look-up tables.
-_BYTE_TRITS = (((np.arange(256)[:, None] >> (2 * np.arange(4))[None, :]) & 3) - 1).astype(
-    np.int64)
+def pack_bits(mask: np.ndarray) -> np.ndarray:
+    """Pack a boolean ``(..., K)`` array into ``(..., ceil(K / 64))`` little-endian uint64."""
+    K = mask.shape[-1]
+    words = -(-K // 64)
+    padded = np.zeros(mask.shape[:-1] + (words * 64,), dtype=bool)
+    padded[..., :K] = mask
+    return np.packbits(padded, axis=-1, bitorder="little").view("<u8").astype(np.uint64)
 
 
-def _lut_matvec(x_row: np.ndarray, wm: WeightMatrix, act_bits: int) -> np.ndarray:
-    packed = wm.packed_rows()
-    kb = packed.shape[1]
-    xg = np.zeros(kb * 4, dtype=np.int64)
-    xg[: x_row.size] = x_row
-    # |sum of 4 activations| <= 4 * 2**(act_bits-1) must fit the table's integer type
-    dtype = np.int16 if act_bits <= 13 else np.int32
-    lut = np.ascontiguousarray((xg.reshape(kb, 4) @ _BYTE_TRITS.T).astype(dtype))
-    out = np.empty(packed.shape[0], dtype=np.int64)
-    kernels.lut_matvec(lut, packed, out)
+def _bitplane_matvec(x_row: np.ndarray, wm: WeightMatrix, act_bits: int) -> np.ndarray:
+    pos, neg = wm.bitmasks()
+    u = (x_row.astype(np.int64) & ((1 << act_bits) - 1)).astype(np.uint64)
+    planes = pack_bits(((u[None, :] >> np.arange(act_bits, dtype=np.uint64)[:, None]) & 1)
+                       .astype(bool))
+    coef = np.array([1 << b for b in range(act_bits)], dtype=np.int64)
+    coef[-1] = -coef[-1]
+    out = np.empty(pos.shape[0], dtype=np.int64)
+    kernels.bitplane_matvec(pos, neg, np.ascontiguousarray(planes.T), coef, out)
     return out
 
 
@@ -147,29 +147,31 @@ def gemm(cfg: AcceleratorConfig, x, w, bias=None, requant: Requant | None = None
     M, K = x.shape
     N = wm.shape[0]
     b = bias if bias is not None else np.zeros(N, dtype=np.int64)
-    bound = int(np.abs(x).sum(axis=1).max()) * wm.max_abs() + int(np.abs(b).max(initial=0))
-    overflow_events = 0
+    bound = int(np.abs(x.astype(np.int32)).sum(axis=1).max()) * wm.max_abs() + \
+        int(np.abs(b).max(initial=0))
+    ev = count_events(cfg, M, wm, requant)
     if route == "auto" and bound <= cfg.acc_max:
-        if M == 1 and wm.ternary:
-            acc = (_lut_matvec(x[0], wm, cfg.act_bits) + b)[None, :]
+        if M <= BITPLANE_MAX_TOKENS and wm.ternary:
+            acc = np.stack([_bitplane_matvec(row, wm, cfg.act_bits) for row in x]) + b
         else:
             dt = np.float32 if bound < FLOAT32_EXACT else np.float64
-            acc = (x.astype(dt) @ wm.as_float(dt).T).astype(np.int64) + b
+            acc_f = x.astype(dt) @ wm.as_float(dt).T
+            if bias is not None:
+                acc_f += b.astype(dt)       # still exact: |acc + b| <= bound
+            acc = acc_f.astype(np.int64)
         overflow = np.zeros((M, N), dtype=bool)
     else:
         acc = np.empty((M, N), dtype=np.int64)
         overflow = np.empty((M, N), dtype=np.bool_)
-        overflow_events = int(kernels.chunked_accumulate(
-            np.ascontiguousarray(x), wm.w, np.ascontiguousarray(b), cfg.cols, cfg.acc_min,
-            cfg.acc_max, cfg.overflow == "saturate", acc, overflow))
+        ev.overflow_events = int(kernels.chunked_accumulate(
+            np.ascontiguousarray(x, dtype=np.int64), wm.w, np.ascontiguousarray(b), cfg.cols,
+            cfg.acc_min, cfg.acc_max, cfg.overflow == "saturate", acc, overflow))
+        ev.overflowed_outputs = int(np.count_nonzero(overflow))
     if requant is not None:
         out, saturated = requantize(acc, requant)
+        ev.output_saturations = int(np.count_nonzero(saturated))
     else:
         out, saturated = acc, np.zeros((M, N), dtype=bool)
-    ev = count_events(cfg, M, wm, requant)
-    ev.overflow_events = overflow_events
-    ev.overflowed_outputs = int(overflow.sum())
-    ev.output_saturations = int(saturated.sum())
     return GemmResult(acc, out, overflow, saturated, ev)
 
 

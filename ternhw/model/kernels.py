@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 
 @njit(parallel=True, cache=True)
@@ -49,16 +50,37 @@ def chunked_accumulate(x, w, bias, cols, acc_min, acc_max, saturate, acc_out, fl
     return events.sum()
 
 
+@intrinsic
+def popcount64(typingctx, x):
+    """LLVM's ``ctpop`` on a uint64: one ``popcnt`` instruction on x86-64."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
 @njit(parallel=True, cache=True)
-def lut_matvec(lut, packed, out):
-    """``out[j] = sum_b lut[b, packed[j, b]]``: a ternary matrix-vector product read straight
-    from 2-bit packed weights, four trits per table look-up."""
-    N, KB = packed.shape
+def bitplane_matvec(pos, neg, planes_t, coef, out):
+    """``out[j] = sum_k x[k] t[j, k]`` from bit masks: ``pos``/``neg`` ``(N, W)`` uint64 hold the
+    +1 and -1 positions of each weight row (64 per word), ``planes_t`` ``(W, A)`` the ``A`` bit
+    planes of the activations, ``coef[b]`` the two's-complement weight of plane ``b``
+    (``2**b``, and ``-2**(A-1)`` for the sign plane)."""
+    N, W = pos.shape
+    A = planes_t.shape[1]
     for j in prange(N):
-        s = 0
-        for b in range(KB):
-            s += lut[b, packed[j, b]]
-        out[j] = s
+        d = np.zeros(A, dtype=np.int64)
+        for w in range(W):
+            p = pos[j, w]
+            n = neg[j, w]
+            for b in range(A):
+                xb = planes_t[w, b]
+                d[b] += np.int64(popcount64(p & xb)) - np.int64(popcount64(n & xb))
+        total = 0
+        for b in range(A):
+            total += coef[b] * d[b]
+        out[j] = total
 
 
 def threads() -> int:

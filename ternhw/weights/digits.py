@@ -46,9 +46,14 @@ def ternary_weights(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         np.float64) for n in LAYERS}
 
 
-def forward_float(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Logits of the float-ternary model (ternary weights, float activations)."""
-    w = ternary_weights(params)
+def forward_float(params: dict[str, np.ndarray], x: np.ndarray,
+                  weights: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Logits of the float-ternary model (ternary weights, float activations).
+
+    ``weights`` gives the dequantized ternary matrices when they are already known (a ternary
+    file); otherwise they are the absmean ternarization of the latent ``params``.
+    """
+    w = weights if weights is not None else ternary_weights(params)
     h = x / PIXEL_MAX
     for i, n in enumerate(LAYERS):
         h = h @ w[f"{n}.weight"].T + params[f"{n}.bias"]
@@ -73,7 +78,8 @@ def train_digits(seed: int = 0, epochs: int = 60, batch: int = 32, lr: float = 3
     x_tr, y_tr, x_te, y_te = load_digits_split()
     x_tr = x_tr / PIXEL_MAX
     params: dict[str, np.ndarray] = {}
-    for n, (fan_in, fan_out) in zip(LAYERS, zip(LAYER_SIZES[:-1], LAYER_SIZES[1:]), strict=True):
+    shapes = zip(LAYER_SIZES[:-1], LAYER_SIZES[1:], strict=True)
+    for n, (fan_in, fan_out) in zip(LAYERS, shapes, strict=True):
         params[f"{n}.weight"] = rng.normal(0, np.sqrt(2.0 / fan_in), (fan_out, fan_in))
         params[f"{n}.bias"] = np.zeros(fan_out)
     m = {k: np.zeros_like(v) for k, v in params.items()}
