@@ -1,0 +1,30 @@
+"""Amaranth components of the ternary accelerator, one per file, and the Verilog generator.
+
+Data path (``docs/microarchitecture.md``)::
+
+    i_wgt ──> weight buffer ──> WeightDecoder ──┐
+    i_act ──> activation buffer ────────────────┴─> MacArray ──> AccumulatorBank ──> Requantizer ──> o_res
+    i_bias ─> bias register ───────────────────────────────────────┘
+              Controller: command/status, tiling, stream handshakes, performance counters
+"""
+
+from .accelerator import TernaryAccelerator
+from .accumulator import AccumulatorBank
+from .adder_tree import AdderTree, balanced_sum
+from .decoder import Base3ByteDecoder, WeightDecoder
+from .lane import Int8Lane, TernaryLane
+from .mac_array import MacArray
+from .requant import Requantizer
+
+__all__ = [
+    "AccumulatorBank",
+    "AdderTree",
+    "Base3ByteDecoder",
+    "Int8Lane",
+    "MacArray",
+    "Requantizer",
+    "TernaryAccelerator",
+    "TernaryLane",
+    "WeightDecoder",
+    "balanced_sum",
+]

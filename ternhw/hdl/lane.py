@@ -1,0 +1,77 @@
+"""One lane of the MAC array: the only place a weight meets an activation."""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ._checks import check_int
+
+
+class TernaryLane(wiring.Component):
+    """Add, subtract or skip: ``product = +act``, ``-act`` or ``0`` for a trit of +1, -1, 0.
+
+    There is no multiplier: a two-way multiplexer and a negation. A zero trit forces the
+    product to zero and raises ``gated`` (the zero-skip), which the controller counts.
+
+    Parameters
+    ----------
+    act_bits : int
+        Width of the signed activation.
+
+    Members
+    -------
+    act : In(signed(act_bits))
+    trit : In(signed(2))
+        -1, 0 or +1 (the pattern ``-2`` never occurs; it is treated as 0).
+    product : Out(signed(act_bits + 1))
+        One bit wider than ``act`` because ``-(-2**(act_bits-1))`` needs it.
+    gated : Out(1)
+    """
+
+    def __init__(self, *, act_bits: int):
+        self._act_bits = check_int("act_bits", act_bits, 2, 16)
+        super().__init__({
+            "act": In(signed(act_bits)),
+            "trit": In(signed(2)),
+            "product": Out(signed(act_bits + 1)),
+            "gated": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        plus = self.trit == 1
+        minus = self.trit == -1
+        m.d.comb += [
+            self.product.eq(Mux(plus, self.act, Mux(minus, -self.act, 0))),
+            self.gated.eq(~(plus | minus)),
+        ]
+        return m
+
+
+class Int8Lane(wiring.Component):
+    """The int8 baseline's lane: a real ``act_bits`` x 8 signed multiplier.
+
+    Members
+    -------
+    act : In(signed(act_bits))
+    weight : In(signed(8))
+    product : Out(signed(act_bits + 8))
+    gated : Out(1)
+        Always 0: the baseline multiplies every weight, zero or not.
+    """
+
+    def __init__(self, *, act_bits: int):
+        self._act_bits = check_int("act_bits", act_bits, 2, 16)
+        super().__init__({
+            "act": In(signed(act_bits)),
+            "weight": In(signed(8)),
+            "product": Out(signed(act_bits + 8)),
+            "gated": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.product.eq(self.act * self.weight)
+        return m

@@ -1,0 +1,86 @@
+"""The ``rows x cols`` array of lanes with one balanced adder tree per row.
+
+Each row holds ``cols`` lanes fed by the same ``cols`` activations and its own ``cols``
+weights; its adder tree sums the lane products exactly (``tree_bits`` wide) in one clock. Why a
+tree and not a systolic chain: a tree reduces a whole K-chunk in the cycle it is read, so the
+accumulation order of ``docs/semantics.md`` (chunk sums, then one accumulator update per chunk)
+is the hardware's natural order and there is no skew to fill or drain; at 16 columns the tree
+is 4 adder levels deep, short enough for the target clock.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from amaranth import Module, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._checks import check_int
+from .adder_tree import balanced_reduce, balanced_sum
+from .lane import Int8Lane, TernaryLane
+
+
+class MacArray(wiring.Component):
+    """Combinational ``rows x cols`` lane array.
+
+    Parameters
+    ----------
+    rows, cols : int
+    act_bits : int
+    ternary : bool
+        Ternary add/subtract/skip lanes, or int8 multiplier lanes for the baseline.
+
+    Members
+    -------
+    acts : In(ArrayLayout(signed(act_bits), cols))
+    weights : In(ArrayLayout(signed(2) or signed(8), rows * cols))
+        Lane ``(r, c)`` at index ``r * cols + c``.
+    sums : Out(ArrayLayout(signed(tree_bits), rows))
+        Exact chunk sum of each row.
+    nonzero : Out(rows)
+        Bit ``r``: row ``r`` has a non-zero weight in this chunk (its accumulator must update).
+    gated : Out(rows * cols)
+        Lanes gated by a zero weight (zero-skips).
+    """
+
+    def __init__(self, *, rows: int, cols: int, act_bits: int, ternary: bool = True):
+        self._rows = check_int("rows", rows, 1, 256)
+        self._cols = check_int("cols", cols, 1, 256)
+        self._act_bits = check_int("act_bits", act_bits, 2, 16)
+        self._ternary = bool(ternary)
+        product_bits = act_bits + (1 if ternary else 8)
+        self.tree_bits = product_bits + math.ceil(math.log2(cols))
+        super().__init__({
+            "acts": In(data.ArrayLayout(signed(act_bits), cols)),
+            "weights": In(data.ArrayLayout(signed(2 if ternary else 8), rows * cols)),
+            "sums": Out(data.ArrayLayout(signed(self.tree_bits), rows)),
+            "nonzero": Out(rows),
+            "gated": Out(rows * cols),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        R, C = self._rows, self._cols
+        for r in range(R):
+            products = []
+            live = []
+            for c in range(C):
+                i = r * C + c
+                if self._ternary:
+                    lane = TernaryLane(act_bits=self._act_bits)
+                    m.d.comb += lane.trit.eq(self.weights[i])
+                else:
+                    lane = Int8Lane(act_bits=self._act_bits)
+                    m.d.comb += lane.weight.eq(self.weights[i])
+                m.submodules[f"lane_{r}_{c}"] = lane
+                m.d.comb += [lane.act.eq(self.acts[c]), self.gated[i].eq(lane.gated)]
+                products.append(lane.product)
+                live.append(self.weights[i] != 0)
+            m.d.comb += [
+                self.sums[r].eq(balanced_sum(products)),
+                self.nonzero[r].eq(balanced_reduce(live, operator.or_)),
+            ]
+        return m
+

@@ -1,0 +1,96 @@
+"""Bus-level words of the accelerator's streams, built from and read back into matrices.
+
+The testbenches (Amaranth's simulator and cocotb) and any host driver use these, so the word
+layouts live in one place, next to the hardware they describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import AcceleratorConfig
+from ..formats.base3 import pack_base3
+from ..model.contract import Requant, check_operands
+
+
+@dataclass
+class GemmTransaction:
+    """Everything one ``start`` command needs, as stream words, and how to read the results."""
+
+    m: int
+    k: int
+    n: int
+    act_words: list[int]
+    weight_words: list[int]      # NT x T, tile-major
+    bias_words: list[int]        # NT, or empty without bias
+    requant: Requant | None
+
+    def command(self) -> dict[str, int]:
+        rq = self.requant
+        return {"m": self.m, "k": self.k, "n": self.n, "bias_en": int(bool(self.bias_words)),
+                "requant_en": int(rq is not None), "relu": int(bool(rq and rq.relu)),
+                "multiplier": rq.multiplier if rq else 0, "shift": rq.shift if rq else 0}
+
+
+def _pack_fields(values, width: int) -> int:
+    mask = (1 << width) - 1
+    word = 0
+    for i, v in enumerate(values):
+        word |= (int(v) & mask) << (i * width)
+    return word
+
+
+def weight_word(cfg: AcceleratorConfig, block: np.ndarray) -> int:
+    """Pack a ``rows x cols`` weight block (lane ``(r, c)`` at ``r * cols + c``)."""
+    flat = np.asarray(block).reshape(-1)
+    if cfg.weight_format == "2bit":
+        return _pack_fields(flat + 1, 2)
+    if cfg.weight_format == "base3":
+        return int.from_bytes(pack_base3(flat).tobytes(), "little")
+    return _pack_fields(flat, 8)
+
+
+def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
+                      requant: Requant | None = None) -> GemmTransaction:
+    """Stream words for ``Y = X W^T + bias`` on ``cfg`` (operands validated as the model does)."""
+    x, w, bias = check_operands(cfg, x, w, bias, requant)
+    M, K = x.shape
+    N = w.shape[0]
+    R, C = cfg.rows, cfg.cols
+    T, NT = -(-K // C), -(-N // R)
+    xp = np.zeros((M, T * C), dtype=np.int64)
+    xp[:, :K] = x
+    wp = np.zeros((NT * R, T * C), dtype=np.int64)
+    wp[:N, :K] = w
+    acts = [_pack_fields(xp[i, t * C:(t + 1) * C], cfg.act_bits)
+            for i in range(M) for t in range(T)]
+    weights = [weight_word(cfg, wp[nt * R:(nt + 1) * R, t * C:(t + 1) * C])
+               for nt in range(NT) for t in range(T)]
+    biases = []
+    if bias is not None:
+        bp = np.zeros(NT * R, dtype=np.int64)
+        bp[:N] = bias
+        biases = [_pack_fields(bp[nt * R:(nt + 1) * R], cfg.acc_bits) for nt in range(NT)]
+    return GemmTransaction(M, K, N, acts, weights, biases, requant)
+
+
+def decode_results(cfg: AcceleratorConfig, words: list[int], m: int, n: int):
+    """Output words (tile-major, then token) to ``(values, overflow, saturated)`` ``(M, N)``."""
+    R, ab = cfg.rows, cfg.acc_bits
+    NT = -(-n // R)
+    if len(words) != NT * m:
+        raise ValueError(f"expected {NT * m} result words, got {len(words)}")
+    values = np.zeros((m, NT * R), dtype=np.int64)
+    overflow = np.zeros((m, NT * R), dtype=bool)
+    saturated = np.zeros((m, NT * R), dtype=bool)
+    half = 1 << (ab - 1)
+    for idx, word in enumerate(words):
+        nt, i = divmod(idx, m)
+        for r in range(R):
+            v = (word >> (r * ab)) & ((1 << ab) - 1)
+            values[i, nt * R + r] = v - (1 << ab) if v >= half else v
+            overflow[i, nt * R + r] = (word >> (R * ab + r)) & 1
+            saturated[i, nt * R + r] = (word >> (R * ab + R + r)) & 1
+    return values[:, :n], overflow[:, :n], saturated[:, :n]
