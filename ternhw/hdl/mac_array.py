@@ -18,6 +18,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
+from .faults import check_fault
 from .adder_tree import balanced_reduce, balanced_sum
 from .lane import Int8Lane, TernaryLane
 
@@ -45,11 +46,13 @@ class MacArray(wiring.Component):
         Lanes gated by a zero weight (zero-skips).
     """
 
-    def __init__(self, *, rows: int, cols: int, act_bits: int, ternary: bool = True):
+    def __init__(self, *, rows: int, cols: int, act_bits: int, ternary: bool = True,
+                 fault: str | None = None):
         self._rows = check_int("rows", rows, 1, 256)
         self._cols = check_int("cols", cols, 1, 256)
         self._act_bits = check_int("act_bits", act_bits, 2, 16)
         self._ternary = bool(ternary)
+        self._fault = check_fault(fault)
         product_bits = act_bits + (1 if ternary else 8)
         self.tree_bits = product_bits + math.ceil(math.log2(cols))
         super().__init__({
@@ -69,7 +72,7 @@ class MacArray(wiring.Component):
             for c in range(C):
                 i = r * C + c
                 if self._ternary:
-                    lane = TernaryLane(act_bits=self._act_bits)
+                    lane = TernaryLane(act_bits=self._act_bits, fault=self._fault)
                     m.d.comb += lane.trit.eq(self.weights[i])
                 else:
                     lane = Int8Lane(act_bits=self._act_bits)

@@ -13,6 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.contract import OUT_MAX, OUT_MIN, REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
 from ._checks import check_int
+from .faults import check_fault
 from .adder_tree import balanced_sum
 
 SHIFT_BITS = REQUANT_MAX_SHIFT.bit_length()
@@ -33,8 +34,9 @@ class Requantizer(wiring.Component):
     saturated : Out(1)
     """
 
-    def __init__(self, *, acc_bits: int):
+    def __init__(self, *, acc_bits: int, fault: str | None = None):
         self._acc_bits = check_int("acc_bits", acc_bits, 8, 32)
+        self._fault = check_fault(fault)
         super().__init__({
             "acc": In(signed(acc_bits)),
             "multiplier": In(unsigned(REQUANT_MULT_BITS)),
@@ -56,7 +58,7 @@ class Requantizer(wiring.Component):
             mask.eq((Const(1, unsigned(width + 1)) << self.shift) - 1),
         ]
         remainder = prod.as_unsigned() & mask
-        threshold = (mask >> 1) + (prod < 0)
+        threshold = (mask >> 1) + (0 if self._fault == "requant_round" else (prod < 0))
         q = Signal(signed(width + 1))
         m.d.comb += q.eq((prod >> self.shift) + (remainder > threshold))
         lo = Mux(self.relu, 0, OUT_MIN)

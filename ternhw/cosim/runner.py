@@ -1,0 +1,224 @@
+"""Build the generated Verilog with a simulator and run a job of GEMMs under cocotb.
+
+Builds are cached by the SHA-256 of the Verilog, the simulator and the wave option, under
+``$TERNHW_CACHE_DIR`` (default ``~/.cache/ternhw``), so re-running a configuration skips the
+Verilator compile. cocotb's runner does not raise when a test fails: the results XML and the
+testbench's ``result.json`` are read back here and turned into a :class:`CosimReport`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import AcceleratorConfig
+from ..errors import TernhwError, ToolMissingError
+from ..model import Requant
+from ..toolchain import icarus, use_verilator
+
+SIMULATORS = ("verilator", "icarus")
+TEST_MODULE = "ternhw.cosim.tb_gemm"
+#: Amaranth's output trips Verilator's width warnings (harmless, see LINT_WAIVERS).
+VERILATOR_BUILD_ARGS = ["-Wno-fatal", "-Wno-WIDTH"]
+#: The PyPI wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so its precompiled-header
+#: rule passes the header as a stray input file and the C++ compile fails; make variables in
+#: MAKEFLAGS override the makefile's, so the build turns the precompiled header off.
+VERILATOR_MAKEFLAGS = "VK_PCH_I_FAST= VK_PCH_I_SLOW="
+
+
+@dataclass
+class CosimCase:
+    """One GEMM to co-simulate: operands, and how hard to push the handshakes."""
+
+    name: str
+    x: np.ndarray
+    w: np.ndarray
+    bias: np.ndarray | None = None
+    requant: Requant | None = None
+    p_valid: float = 1.0
+    p_ready: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class CosimReport:
+    config: str
+    simulator: str
+    passed: bool
+    cases: list[dict]
+    sim_cycles_per_s: float
+    build_s: float
+    run_s: float
+    log: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(c["mismatches"] for c in self.cases)
+
+    @property
+    def outputs_checked(self) -> int:
+        return sum(c["outputs_checked"] for c in self.cases)
+
+    @property
+    def cycles_rtl(self) -> int:
+        return sum(c["cycles_rtl"] for c in self.cases)
+
+    @property
+    def cycles_model(self) -> int:
+        """Model cycles plus the stall cycles the RTL counted (0 without back-pressure)."""
+        return sum(c["cycles_model"] + c["stall_cycles"] for c in self.cases)
+
+    @property
+    def first_mismatch(self) -> dict | None:
+        for c in self.cases:
+            if c["first_mismatch"]:
+                return {"case": c["name"], **c["first_mismatch"]}
+        return None
+
+    def summary(self) -> dict:
+        return {
+            "config": self.config, "simulator": self.simulator, "passed": self.passed,
+            "mismatches": self.mismatches, "outputs_checked": self.outputs_checked,
+            "cycles_rtl": self.cycles_rtl, "cycles_model": self.cycles_model,
+            "sim_cycles_per_s": self.sim_cycles_per_s, "first_mismatch": self.first_mismatch,
+            "build_s": self.build_s, "run_s": self.run_s, "cases": self.cases, **self.extra,
+        }
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("TERNHW_CACHE_DIR", Path.home() / ".cache" / "ternhw"))
+
+
+def _runner(simulator: str):
+    from cocotb_tools.runner import get_runner
+
+    if simulator not in SIMULATORS:
+        raise TernhwError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+    if simulator == "verilator":
+        use_verilator()
+    elif icarus() is None:
+        raise ToolMissingError("Icarus Verilog (iverilog) is not installed: "
+                               "`apt-get install iverilog`, or use --simulator verilator")
+    return get_runner(simulator)
+
+
+def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | None = None,
+          fault: str | None = None) -> tuple[Path, str, float]:
+    """Generate and compile the design; returns ``(build_dir, top, seconds spent)``."""
+    from ..hdl.generate import to_verilog
+
+    top, text = to_verilog(cfg, fault=fault)
+    key = hashlib.sha256(f"{simulator}|{waves}|{text}".encode()).hexdigest()[:16]
+    bdir = cache_dir() / "cosim" / f"{top}-{simulator}-{key}"
+    stamp = bdir / ".built"
+    if stamp.exists():
+        return bdir, top, 0.0
+    if bdir.exists():
+        shutil.rmtree(bdir)
+    bdir.mkdir(parents=True)
+    (bdir / f"{top}.v").write_text(text)
+    runner = _runner(simulator)
+    t0 = time.monotonic()
+    build_args = VERILATOR_BUILD_ARGS.copy() if simulator == "verilator" else []
+    if simulator == "verilator" and waves == "fst":
+        build_args.append("--trace-fst")
+    saved = os.environ.get("MAKEFLAGS")
+    if simulator == "verilator":
+        os.environ["MAKEFLAGS"] = f"{saved or ''} {VERILATOR_MAKEFLAGS}".strip()
+    try:
+        runner.build(sources=[bdir / f"{top}.v"], hdl_toplevel=top, build_dir=bdir,
+                     build_args=build_args, waves=waves is not None,
+                     timescale=("1ns", "1ps"), log_file=bdir / "build.log")
+    except Exception as e:
+        log = (bdir / "build.log").read_text(errors="replace") if (bdir / "build.log").exists() \
+            else ""
+        raise TernhwError(f"{simulator} failed to build {top}: {e}\n{log[-2000:]}") from None
+    finally:
+        if saved is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved
+    stamp.touch()
+    return bdir, top, time.monotonic() - t0
+
+
+def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str = "verilator",
+              waves: str | None = None, fault: str | None = None, keep_dir: Path | None = None,
+              progress: Callable[[dict], None] | None = None) -> CosimReport:
+    """Co-simulate ``cases`` in one simulator run and return the checked results."""
+    from cocotb_tools.check_results import get_results
+
+    bdir, top, build_s = build(cfg, simulator, waves, fault)
+    runner = _runner(simulator)
+    job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-cosim-"))
+    job_dir.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    meta = []
+    for i, c in enumerate(cases):
+        arrays[f"{i}.x"] = np.asarray(c.x, dtype=np.int64)
+        arrays[f"{i}.w"] = np.asarray(c.w, dtype=np.int64)
+        if c.bias is not None:
+            arrays[f"{i}.bias"] = np.asarray(c.bias, dtype=np.int64)
+        meta.append({"name": c.name, "p_valid": c.p_valid, "p_ready": c.p_ready, "seed": c.seed,
+                     "requant": None if c.requant is None else {
+                         "multiplier": c.requant.multiplier, "shift": c.requant.shift,
+                         "relu": c.requant.relu}})
+    np.savez(job_dir / "job.npz", **arrays)
+    (job_dir / "job.json").write_text(json.dumps({"config": cfg.to_dict(), "cases": meta}))
+    results_xml = job_dir / "results.xml"
+    log_file = job_dir / "sim.log"
+    error: list[BaseException] = []
+
+    def target():
+        try:
+            runner.test(test_module=TEST_MODULE, hdl_toplevel=top, build_dir=bdir,
+                        hdl_toplevel_lang="verilog",
+                        test_dir=job_dir, results_xml=str(results_xml), log_file=log_file,
+                        extra_env={"TERNHW_COSIM_JOB": str(job_dir)}, waves=waves is not None,
+                        timescale=("1ns", "1ps"))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(e)
+
+    t0 = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+        if progress and (job_dir / "progress.json").exists():
+            try:
+                progress(json.loads((job_dir / "progress.json").read_text()))
+            except (OSError, ValueError):
+                pass
+    run_s = time.monotonic() - t0
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    result_file = job_dir / "result.json"
+    if error and not result_file.exists():
+        raise TernhwError(f"{simulator} run failed: {error[0]}\n{log[-2000:]}")
+    if not result_file.exists():
+        raise TernhwError(f"the testbench wrote no result (see {log_file}):\n{log[-2000:]}")
+    doc = json.loads(result_file.read_text())
+    if results_xml.exists():
+        _, failed = get_results(results_xml)
+    else:
+        failed = 1
+    extra = {}
+    if waves is not None:
+        for name in ("dump.fst", "dump.vcd"):
+            for where in (job_dir, bdir):
+                if (where / name).exists():
+                    extra["waves"] = str(where / name)
+    if keep_dir is None and not extra:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    return CosimReport(cfg.name, simulator, failed == 0, doc["cases"], doc["sim_cycles_per_s"],
+                       build_s, run_s, log, extra)
