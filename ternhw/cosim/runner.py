@@ -24,6 +24,7 @@ import numpy as np
 from ..config import AcceleratorConfig
 from ..errors import TernhwError, ToolMissingError
 from ..model import Requant
+from ..model.cycles import check_fits
 from ..toolchain import icarus, use_verilator
 
 SIMULATORS = ("verilator", "icarus")
@@ -159,6 +160,11 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
     """Co-simulate ``cases`` in one simulator run and return the checked results."""
     from cocotb_tools.check_results import get_results
 
+    for c in cases:
+        try:
+            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1])
+        except TernhwError as e:
+            raise TernhwError(f"case {c.name!r}: {e}") from None
     bdir, top, build_s = build(cfg, simulator, waves, fault)
     runner = _runner(simulator)
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-cosim-"))

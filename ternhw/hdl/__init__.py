@@ -3,9 +3,10 @@
 Data path (``docs/microarchitecture.md``)::
 
     i_wgt ──> weight buffer ──> WeightDecoder ──┐
-    i_act ──> activation buffer ────────────────┴─> MacArray ──> AccumulatorBank ──> Requantizer ──> o_res
-    i_bias ─> bias register ───────────────────────────────────────┘
-              Controller: command/status, tiling, stream handshakes, performance counters
+    i_act ──> activation buffer ────────────────┴─> MacArray ──> AccumulatorBank
+    i_bias ─> bias banks ──────────────────────────────────────────┘      │
+                                                        o_res <── Requantizer
+    Controller: command/status, tiling, stream handshakes; performance counters
 """
 
 from .accelerator import TernaryAccelerator

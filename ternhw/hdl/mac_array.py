@@ -18,8 +18,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
-from .faults import check_fault
 from .adder_tree import balanced_reduce, balanced_sum
+from .faults import check_fault
 from .lane import Int8Lane, TernaryLane
 
 

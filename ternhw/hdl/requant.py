@@ -13,8 +13,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.contract import OUT_MAX, OUT_MIN, REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
 from ._checks import check_int
-from .faults import check_fault
 from .adder_tree import balanced_sum
+from .faults import check_fault
 
 SHIFT_BITS = REQUANT_MAX_SHIFT.bit_length()
 

@@ -1,0 +1,160 @@
+"""cocotb co-simulation of the generated Verilog against ternhw.model (Verilator; Icarus
+where installed). Builds are cached under $TERNHW_CACHE_DIR."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ternhw.cli import main
+from ternhw.config import load_config
+from ternhw.cosim.runner import CosimCase, run_cases
+from ternhw.cosim.workloads import digits_cases, minilm_activations
+from ternhw.errors import TernhwError, ToolMissingError
+from ternhw.hdl.faults import FAULTS
+from ternhw.model import Requant
+from ternhw.weights import load_source
+
+pytestmark = pytest.mark.rtl
+
+SMALL = load_config("small")                       # 4x4, base-3 weights, 16-bit wrap
+SMALL_SAT = SMALL.replace(name="small-sat", overflow="saturate", weight_format="2bit")
+
+
+def random_and_corner_cases(cfg, seed=0):
+    """Constrained random (shapes, sparsity 0-100%, extremes, back-pressure) and corners."""
+    rng = np.random.default_rng(seed)
+    lo, hi = cfg.act_min, cfg.act_max
+    cases = []
+    for i in range(6):
+        M, K, N = int(rng.integers(1, 5)), int(rng.integers(1, 19)), int(rng.integers(1, 11))
+        p_zero = [0.0, 0.3, 0.7, 1.0, 0.5, 0.1][i]
+        w = rng.choice([-1, 1], size=(N, K)) * (rng.random((N, K)) >= p_zero)
+        x = rng.integers(lo, hi + 1, size=(M, K))
+        if i == 4:
+            x = rng.choice([lo, hi], size=(M, K))                 # activation extremes
+        bias = rng.integers(-3000, 3000, size=N) if i % 2 else None
+        rq = Requant(int(rng.integers(1, 1 << 16)), int(rng.integers(0, 24)),
+                     relu=bool(i % 3 == 0)) if i != 1 else None
+        cases.append(CosimCase(f"random{i}", x, w, bias, rq, p_valid=[1, .7, .5][i % 3],
+                               p_ready=[1, .4, .8][i % 3], seed=seed + i))
+    K = 37
+    cases += [
+        CosimCase("all_zero_weights", rng.integers(lo, hi + 1, (2, K)), np.zeros((6, K), int)),
+        CosimCase("all_plus_one", rng.integers(lo, hi + 1, (2, K)), np.ones((5, K), int)),
+        CosimCase("all_minus_one", rng.integers(lo, hi + 1, (2, K)), -np.ones((7, K), int),
+                  requant=Requant(1, 1)),
+        # 200 x 127 plus a bias of 30000 leaves a 16-bit accumulator on the last chunks
+        CosimCase("overflow_max", np.full((1, 200), hi), np.ones((3, 200), int),
+                  bias=np.full(3, 30000)),
+        CosimCase("overflow_min", np.full((1, 200), lo), np.ones((3, 200), int),
+                  bias=np.full(3, -30000), p_ready=0.3, seed=5),
+        CosimCase("m1_odd", rng.integers(lo, hi + 1, (1, 5)), rng.integers(-1, 2, (9, 5)),
+                  bias=rng.integers(-99, 99, 9), requant=Requant(40000, 12)),
+    ]
+    return cases
+
+
+def assert_clean(report):
+    bad = [(c["name"], c["mismatches"], c["problems"], c["counter_mismatches"])
+           for c in report.cases if c["mismatches"] or c["problems"] or c["counter_mismatches"]]
+    assert report.passed and not bad, bad
+    assert report.mismatches == 0 and report.cycles_rtl == report.cycles_model
+
+
+@pytest.mark.parametrize("cfg", [SMALL, SMALL_SAT], ids=lambda c: c.name)
+def test_random_and_corner_cases(cfg):
+    report = run_cases(cfg, random_and_corner_cases(cfg))
+    assert_clean(report)
+    names = {c["name"]: c for c in report.cases}
+    assert names["overflow_max"]["counters"]["overflow_events"] > 0
+    assert any(c["stall_cycles"] > 0 for c in report.cases)        # back-pressure happened
+    for c in report.cases:
+        if c["stall_cycles"] == 0:
+            assert c["cycles_rtl"] == c["cycles_model"]
+
+
+def test_minilm_ffn_on_default_config(tmp_path):
+    """The acceptance command: a full all-MiniLM-L6-v2 FFN matrix (1536x384) with 16 real
+    tokens on the default 16x16 array (2-bit weights)."""
+    out = tmp_path / "r.json"
+    rc = main(["sim", "--config", "default", "--weights", "minilm", "--layer",
+               "encoder.layer.0.intermediate.dense.weight", "--tokens", "16",
+               "--json", str(out)])
+    doc = json.loads(out.read_text())
+    assert rc == 0
+    assert doc["mismatches"] == 0 and doc["outputs_checked"] == 16 * 1536
+    assert doc["cycles_rtl"] == doc["cycles_model"] == 16 * 24 + 96 * (24 + 16 * 24) + 6
+    assert doc["sim_cycles_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_minilm_ffn_base3_and_down_projection():
+    cfg = load_config("default-base3")
+    model = load_source("minilm")
+    cases = []
+    for layer in ("encoder.layer.0.intermediate.dense.weight",
+                  "encoder.layer.3.output.dense.weight"):
+        x, w = minilm_activations(cfg, model, layer, 16)
+        cases.append(CosimCase(layer, x, w))
+    assert_clean(run_cases(cfg, cases))
+
+
+@pytest.mark.slow
+def test_digits_mlp_end_to_end_on_default():
+    cfg = load_config("default")
+    report = run_cases(cfg, digits_cases(cfg, load_source("digits")))
+    assert_clean(report)
+    assert report.outputs_checked == 359 * (256 + 128 + 10)
+
+
+def test_digits_mlp_on_small_config():
+    """The whole digits MLP (three layers, bias, requantization, ReLU) on 8 test images."""
+    report = run_cases(SMALL, digits_cases(SMALL, load_source("digits"), tokens=8,
+                                           p_ready=0.6, seed=3))
+    assert_clean(report)
+    assert report.outputs_checked == 8 * (256 + 128 + 10)
+
+
+def fault_stimulus():
+    rng = np.random.default_rng(42)
+    return [
+        # K = 13 = 1 mod 4 exercises the last partial chunk; Requant(1, 1) makes ties
+        CosimCase("mixed", rng.integers(-128, 128, (3, 13)), rng.integers(-1, 2, (9, 13)),
+                  bias=rng.integers(-500, 500, 9), requant=Requant(1, 1)),
+        # 200 x 127 = 25400 fits 16 bits but not 15
+        CosimCase("near_top", np.full((1, 200), 127), np.ones((4, 200), int)),
+    ]
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_every_injected_fault_is_caught(fault):
+    report = run_cases(SMALL, fault_stimulus(), fault=fault)
+    assert not report.passed, f"fault {fault!r} ({FAULTS[fault]}) went unnoticed"
+    assert report.mismatches > 0 or any(c["problems"] or c["counter_mismatches"]
+                                        for c in report.cases)
+
+
+def test_the_same_stimulus_passes_without_a_fault():
+    assert_clean(run_cases(SMALL, fault_stimulus()))
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
+def test_icarus_agrees():
+    assert_clean(run_cases(SMALL, random_and_corner_cases(SMALL, seed=9)[:4],
+                           simulator="icarus"))
+
+
+def test_missing_simulator_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr("ternhw.cosim.runner.icarus", lambda: None)
+    with pytest.raises(ToolMissingError, match="apt-get install iverilog"):
+        run_cases(SMALL, fault_stimulus()[:1], simulator="icarus")
+    with pytest.raises(TernhwError, match="simulator must be one of"):
+        run_cases(SMALL, fault_stimulus()[:1], simulator="xsim")
+
+
+def test_sim_cli_errors(capsys):
+    assert main(["sim", "--config", "int8-baseline", "--weights", "digits"]) == 2
+    assert main(["sim", "--config", "small", "--weights", "minilm", "--layer", "nope"]) == 2
+    assert "no linear layer named 'nope'" in capsys.readouterr().err
