@@ -35,6 +35,10 @@ VERILATOR_BUILD_ARGS = ["-Wno-fatal", "-Wno-WIDTH"]
 #: rule passes the header as a stray input file and the C++ compile fails; make variables in
 #: MAKEFLAGS override the makefile's, so the build turns the precompiled header off.
 VERILATOR_MAKEFLAGS = "VK_PCH_I_FAST= VK_PCH_I_SLOW="
+#: cocotb compiles with -g2012, where Icarus runs declaration initializers before time 0 without
+#: an event, so the ``always @*`` blocks Yosys writes are never evaluated until an input changes
+#: (a never-changing output stays X); Verilog-2005 semantics give them their time-0 event.
+ICARUS_BUILD_ARGS = ["-g2005"]
 
 
 @dataclass
@@ -120,7 +124,10 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
     from ..hdl.generate import to_verilog
 
     top, text = to_verilog(cfg, fault=fault)
-    key = hashlib.sha256(f"{simulator}|{waves}|{text}".encode()).hexdigest()[:16]
+    build_args = (VERILATOR_BUILD_ARGS if simulator == "verilator" else ICARUS_BUILD_ARGS).copy()
+    if simulator == "verilator" and waves == "fst":
+        build_args.append("--trace-fst")
+    key = hashlib.sha256(f"{simulator}|{waves}|{build_args}|{text}".encode()).hexdigest()[:16]
     bdir = cache_dir() / "cosim" / f"{top}-{simulator}-{key}"
     stamp = bdir / ".built"
     if stamp.exists():
@@ -131,9 +138,6 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
     (bdir / f"{top}.v").write_text(text)
     runner = _runner(simulator)
     t0 = time.monotonic()
-    build_args = VERILATOR_BUILD_ARGS.copy() if simulator == "verilator" else []
-    if simulator == "verilator" and waves == "fst":
-        build_args.append("--trace-fst")
     saved = os.environ.get("MAKEFLAGS")
     if simulator == "verilator":
         os.environ["MAKEFLAGS"] = f"{saved or ''} {VERILATOR_MAKEFLAGS}".strip()
