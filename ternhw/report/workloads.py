@@ -1,0 +1,93 @@
+"""Workloads for the report: the layers of one inference, with exact cycles and events.
+
+A layer is one GEMM ``M x K x N``. Its events and cycles follow the hardware: when the tokens do
+not fit the activation buffer the host issues several commands (``max_tokens`` tokens each),
+each loading the layer's weights again, so both come from summing the commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import AcceleratorConfig
+from ..model.contract import Events
+from ..model.cycles import check_fits, gemm_cycles, max_tokens
+from ..model.gemm import WeightMatrix, count_events
+
+#: BitNet b1.58 2B4T (arXiv 2504.12285): hidden 2560, FFN 6912, 30 layers, 20 heads of 128,
+#: 5 KV heads; the seven linear layers of one transformer block, (name, K, N).
+BITNET_2B_BLOCK = (("q_proj", 2560, 2560), ("k_proj", 2560, 640), ("v_proj", 2560, 640),
+                   ("o_proj", 2560, 2560), ("gate_proj", 2560, 6912),
+                   ("up_proj", 2560, 6912), ("down_proj", 6912, 2560))
+BITNET_2B_LAYERS = 30
+
+
+@dataclass
+class Layer:
+    name: str
+    m: int
+    k: int
+    n: int
+    weights: WeightMatrix
+    real: bool = True
+    count: int = 1             # identical layers (BitNet's 30 blocks)
+    requant: bool = False
+    bias: bool = False
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.k * self.n * self.count
+
+
+def commands(cfg: AcceleratorConfig, m: int, k: int) -> list[int]:
+    """Token counts of the commands a host issues for ``m`` tokens of reduction length ``k``."""
+    per = max_tokens(cfg, k)
+    if per == 0:
+        check_fits(cfg, 1, k, 1)
+    return [min(per, m - s) for s in range(0, m, per)]
+
+
+def layer_cycles(cfg: AcceleratorConfig, layer: Layer) -> int:
+    return layer.count * sum(gemm_cycles(cfg, mb, layer.k, layer.n, layer.bias).total
+                             for mb in commands(cfg, layer.m, layer.k))
+
+
+def layer_events(cfg: AcceleratorConfig, layer: Layer) -> Events:
+    total = Events()
+    for mb in commands(cfg, layer.m, layer.k):
+        ev = count_events(cfg, mb, layer.weights, None)
+        if layer.requant:
+            ev.requant_ops = mb * layer.n
+            ev.output_bits_written = mb * layer.n * 8
+        total = total + ev
+    if layer.count > 1:
+        total = Events(**{k: v * layer.count for k, v in total.to_dict().items()})
+    return total
+
+
+def weights_for(cfg: AcceleratorConfig, trits: np.ndarray) -> WeightMatrix:
+    """The array's weights: the trits themselves, or for the int8 baseline the same matrix as
+    int8 values (zeros where the trits are zero; non-zeros are what the multipliers see)."""
+    if cfg.is_ternary:
+        return WeightMatrix(trits)
+    return WeightMatrix(np.asarray(trits, dtype=np.int8) * 64, ternary=False)
+
+
+def synthetic_trits(k: int, n: int, zero_fraction: float, seed: int) -> np.ndarray:
+    """Projected weights: random trits with a given zero fraction (no real weights exist)."""
+    rng = np.random.default_rng(seed)
+    nz = 0.5 * (1 - zero_fraction)
+    return rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=(n, k),
+                      p=[nz, zero_fraction, nz])
+
+
+def bitnet_layers(cfg: AcceleratorConfig, m: int, zero_fraction: float) -> list[Layer]:
+    """One BitNet b1.58 2B forward pass over ``m`` tokens (projected shapes)."""
+    out = []
+    for i, (name, k, n) in enumerate(BITNET_2B_BLOCK):
+        trits = synthetic_trits(k, n, zero_fraction, seed=i)
+        out.append(Layer(name, m, k, n, weights_for(cfg, trits), real=False,
+                         count=BITNET_2B_LAYERS))
+    return out
