@@ -126,7 +126,10 @@ def area_breakdown(stat: dict, top: str) -> dict[str, int]:
 
 
 def flow_key(text: str, target: str, place_route: bool) -> str:
-    return hashlib.sha256(f"{FLOW_VERSION}|{target}|{place_route}|{text}".encode()).hexdigest()
+    """The cache key: the flow and the design. The Verilog's first line names the Yosys build
+    Amaranth used to write it, not the design, so it is left out."""
+    design = text.split("\n", 1)[1] if text.startswith("/*") else text
+    return hashlib.sha256(f"{FLOW_VERSION}|{target}|{place_route}|{design}".encode()).hexdigest()
 
 
 def _cached(key: str) -> dict | None:

@@ -46,8 +46,11 @@ class EnergyTable:
         return _interp(self.data["multiply"]["points"], bits_a * bits_b)
 
     def sram_bit(self, size_bytes: int) -> float:
-        """Reading (or writing) one bit of an SRAM of ``size_bytes``."""
-        return _interp(self.data["sram_read_64b"]["points"], max(size_bytes, 1), math.log2) / 64
+        """Reading (or writing) one bit of an SRAM of ``size_bytes``; arrays smaller than the
+        table's smallest take its value (a conservative floor: the table has no smaller SRAM)."""
+        points = self.data["sram_read_64b"]["points"]
+        size = max(size_bytes, min(points))
+        return _interp(points, size, math.log2) / 64
 
     def dram_bit(self) -> float:
         return self.data["dram_read_64b"]["value"] / 64

@@ -166,6 +166,10 @@ def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedM
     return summary
 
 
+def _on_chip(energy: dict) -> float:
+    return sum(v for k, v in energy["components_pj"].items() if k != "DRAM")
+
+
 def _ratio(a, b):
     return a / b if a is not None and b else None
 
@@ -185,6 +189,8 @@ def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
                                        main["int8"]["energy"]["per_mac_pj"]),
         "energy_per_inference_ratio": _ratio(main["ternary"]["energy"]["total_pj"],
                                              main["int8"]["energy"]["total_pj"]),
+        "on_chip_energy_per_mac_ratio": _ratio(
+            _on_chip(main["ternary"]["energy"]), _on_chip(main["int8"]["energy"])),
         "array_area_ratio_generic_gates": _ratio(breakdown["ternary"].get(array),
                                                  breakdown["int8"].get(array)),
         "area_ratio_generic_cells": _ratio(area_of("ternary", "generic", "cells"),
@@ -248,25 +254,26 @@ def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
     }
 
 
-def action_table(cfg: AcceleratorConfig, table) -> dict[str, float]:
+def action_table(cfg: AcceleratorConfig, table) -> dict[str, str]:
+    """Per-action energies as used for ``cfg``: role -> "pJ (width or size)"."""
     from ..model.contract import REQUANT_MULT_BITS
 
     wb = cfg.weight_buffer_depth * cfg.weight_word_bits // 8
     ab = cfg.act_buffer_depth * cfg.act_word_bits // 8
     out = {
-        f"add {cfg.tree_bits}b (adder tree input)": table.add(cfg.tree_bits),
-        f"add {cfg.acc_bits}b (accumulator)": table.add(cfg.acc_bits),
-        f"SRAM bit, weight buffer {wb} B": table.sram_bit(wb),
-        f"SRAM bit, activation buffer {ab} B": table.sram_bit(ab),
-        f"multiply {cfg.acc_bits}x{REQUANT_MULT_BITS} (requantize)":
-            table.multiply(cfg.acc_bits, REQUANT_MULT_BITS),
-        "DRAM bit": table.dram_bit(),
+        "adder-tree add (per live lane)": f"{table.add(cfg.tree_bits):.4g} ({cfg.tree_bits} b)",
+        "negate (-1 lane)": f"{table.add(cfg.act_bits + 1):.4g} ({cfg.act_bits + 1} b)"
+        if cfg.is_ternary else "—",
+        "gated lane (zero-skip)": f"{table.gated_lane():.4g}" if cfg.is_ternary else "—",
+        "lane multiply": "—" if cfg.is_ternary else
+        f"{table.multiply(cfg.act_bits, 8):.4g} ({cfg.act_bits}x8 b)",
+        "accumulator add": f"{table.add(cfg.acc_bits):.4g} ({cfg.acc_bits} b)",
+        "weight buffer, per bit": f"{table.sram_bit(wb):.4g} ({wb:,} B)",
+        "activation buffer, per bit": f"{table.sram_bit(ab):.4g} ({ab:,} B)",
+        "requantize multiply": f"{table.multiply(cfg.acc_bits, REQUANT_MULT_BITS):.4g} "
+                               f"({cfg.acc_bits}x{REQUANT_MULT_BITS} b)",
+        "DRAM, per bit": f"{table.dram_bit():.4g}",
     }
-    if cfg.is_ternary:
-        out[f"negate {cfg.act_bits + 1}b (-1 lane)"] = table.add(cfg.act_bits + 1)
-        out["gated lane (zero-skip)"] = table.gated_lane()
-    else:
-        out[f"multiply {cfg.act_bits}x8 (lane)"] = table.multiply(cfg.act_bits, 8)
     return out
 
 
@@ -277,6 +284,7 @@ def figures(summary, results, qdoc, cfg, clock) -> dict[str, bytes]:
     ratio_bars = {
         "energy / MAC": comp["energy_per_mac_ratio"],
         "energy / inference": comp["energy_per_inference_ratio"],
+        "on-chip energy / MAC": comp["on_chip_energy_per_mac_ratio"],
         "MAC-array gates": comp["array_area_ratio_generic_gates"],
         "all gates": comp["area_ratio_generic_cells"],
         "ECP5 LUTs": comp["area_ratio_ecp5_luts"],

@@ -1,0 +1,87 @@
+"""``ternhw report`` end to end on small designs, and the synthesis flow's contract."""
+
+import json
+
+import pytest
+
+from ternhw.cli import main
+from ternhw.config import load_config
+from ternhw.model.cycles import gemm_cycles
+from ternhw.model.gemm import WeightMatrix
+from ternhw.report.workloads import Layer, commands, layer_cycles, layer_events
+from ternhw.synth import synthesize
+
+I8_TINY = """name = "i8tiny"
+rows = 4
+cols = 4
+act_bits = 8
+acc_bits = 24
+weight_format = "int8"
+weight_bits = 8
+weight_buffer_depth = 64
+act_buffer_depth = 64
+"""
+
+
+@pytest.fixture
+def i8tiny(tmp_path):
+    p = tmp_path / "i8tiny.toml"
+    p.write_text(I8_TINY)
+    return str(p)
+
+
+def test_report_files_and_sections(tmp_path, i8tiny):
+    out = tmp_path / "rep"
+    assert main(["report", "--config", "small", "--baseline", i8tiny, "--weights", "digits",
+                 "-o", str(out)]) == 0
+    for f in ("report.html", "report.md", "summary.json", "energy_breakdown.png",
+              "area_breakdown.png", "ternary_vs_int8.png", "roofline.png",
+              "layer_sparsity.png"):
+        assert (out / f).stat().st_size > 0, f
+    s = json.loads((out / "summary.json").read_text())
+    assert {"energy", "area", "memory", "throughput", "comparison"} <= set(s)
+    comp = s["comparison"]
+    assert 0 < comp["energy_per_mac_ratio"] < 1
+    assert comp["mul_cells"] == {"ternary": 0, "int8": 16}
+    assert 0 < comp["array_area_ratio_generic_gates"] < 1
+    assert s["memory"]["bits_per_weight"]["int8"] == 8.0
+    assert s["throughput"]["skipped_workloads"]            # BitNet shapes exceed 'small'
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Horowitz" in html
+    assert not list(out.glob(".*.tmp"))                    # atomic writes left no temp files
+
+
+def test_workload_cycles_split_commands():
+    cfg = load_config("default")                           # act buffer 1024 words
+    wm = WeightMatrix(__import__("numpy").ones((1536, 384), dtype="int8"))
+    layer = Layer("ffn", 128, 384, 1536, wm)
+    parts = commands(cfg, 128, 384)                        # T = 24 -> 42 tokens a command
+    assert parts == [42, 42, 42, 2]
+    assert layer_cycles(cfg, layer) == sum(gemm_cycles(cfg, m, 384, 1536).total for m in parts)
+    ev = layer_events(cfg, layer)
+    assert ev.weight_buffer_writes == 4 * 96 * 24          # weights reloaded per command
+    assert ev.lane_add == 128 * 1536 * 384
+
+
+def test_synth_generic_json_keys(tmp_path):
+    out = tmp_path / "s.json"
+    assert main(["synth", "--config", "small", "--target", "generic", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    for key in ("cells", "luts", "ffs", "brams", "fmax_mhz", "mul_cells"):
+        assert key in doc
+    assert doc["mul_cells"] == 0 and doc["cells"] > 0
+    assert sum(doc["area_breakdown"].values()) <= doc["cells"]
+
+
+@pytest.mark.slow
+def test_synth_ice40_small():
+    r = synthesize(load_config("small"), "ice40", use_cache=False)
+    assert r["luts"] > 0 and r["brams"] > 0 and r["mul_cells"] == 0
+    assert r["notes"]                          # too many I/O pins for the CT256 package
+
+
+def test_report_rejects_swapped_configs(tmp_path, i8tiny, capsys):
+    assert main(["report", "--config", i8tiny, "--baseline", "small", "--weights", "digits",
+                 "-o", str(tmp_path)]) == 2
+    assert "compares a ternary config" in capsys.readouterr().err
+
