@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FormatError
-from .trits import check_trits
+from .trits import as_bytes, check_trits
 
 TRITS_PER_BYTE = 5
 _POW3 = np.array([1, 3, 9, 27, 81], dtype=np.uint16)
@@ -43,8 +43,7 @@ def decode_base3_byte(byte: int) -> tuple[int, int, int, int, int]:
 
 def unpack_base3(data: np.ndarray | bytes, n: int) -> np.ndarray:
     """Unpack ``n`` trits (int8, flat); raises on a short buffer or a byte above 242."""
-    b = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, bytes | bytearray) \
-        else np.asarray(data, dtype=np.uint8).reshape(-1)
+    b = as_bytes(data)
     need = packed_size_base3(n)
     if b.size != need:
         raise FormatError(f"base-3 data for {n} trits must be {need} bytes, got {b.size}")

@@ -14,12 +14,12 @@ that are not multiples of 256 are refused with a clear error.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import atomic_path
 from ..quant.ternarize import TernaryTensor
 
 BLOCK = 256
@@ -64,15 +64,12 @@ def write_gguf(path: str | os.PathLike, ternary: dict[str, TernaryTensor], fmt: 
         raise FormatError(f"GGUF ternary type must be one of {', '.join(QTYPES)}, not {fmt!r}")
     qtype = gguf.GGMLQuantizationType(QTYPES[fmt])
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         prepared = {name: _block_values(name, tt, fmt) for name, tt in ternary.items()}
     except FormatError as e:
         raise FormatError(f"{path}: {e}") from None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer = gguf.GGUFWriter(tmp, arch)
+    with atomic_path(path) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), arch)
         for name, (values, cols) in prepared.items():
             writer.add_uint32(COLS_KEY + name, cols)
             writer.add_tensor(name, gguf.quants.quantize(values, qtype), raw_dtype=qtype)
@@ -82,11 +79,6 @@ def write_gguf(path: str | os.PathLike, ternary: dict[str, TernaryTensor], fmt: 
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -23,3 +23,10 @@ def check_trits(trits: np.ndarray, what: str = "trits") -> np.ndarray:
             f"{idx if len(idx) > 1 else idx[0]} (allowed: -1, 0, +1)"
         )
     return a.astype(np.int8)
+
+
+def as_bytes(data) -> np.ndarray:
+    """A packed buffer (bytes, bytearray or an array of uint8) as a flat uint8 array."""
+    if isinstance(data, bytes | bytearray):
+        return np.frombuffer(bytes(data), dtype=np.uint8)
+    return np.asarray(data, dtype=np.uint8).reshape(-1)

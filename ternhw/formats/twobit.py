@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FormatError
-from .trits import check_trits
+from .trits import as_bytes, check_trits
 
 TRITS_PER_BYTE = 4
 
@@ -34,8 +34,7 @@ def pack_2bit(trits: np.ndarray) -> np.ndarray:
 
 def unpack_2bit(data: np.ndarray | bytes, n: int) -> np.ndarray:
     """Unpack ``n`` trits (int8, flat) from 2-bit codes; raises on a short buffer or code 3."""
-    b = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, bytes | bytearray) \
-        else np.asarray(data, dtype=np.uint8).reshape(-1)
+    b = as_bytes(data)
     need = packed_size_2bit(n)
     if b.size != need:
         raise FormatError(f"2-bit data for {n} trits must be {need} bytes, got {b.size}")
