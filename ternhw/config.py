@@ -58,9 +58,10 @@ class AcceleratorConfig:
         per byte, decoded in hardware), or 8-bit integers for the baseline.
     weight_bits : float
         1.58 for ternary weights, 8 for the int8 baseline (which has real multipliers).
-    weight_buffer_depth, act_buffer_depth, out_buffer_depth : int
-        On-chip buffer depths in words; a weight word holds ``cols`` weights, an activation word
-        ``cols`` activations, an output word ``rows`` results.
+    weight_buffer_depth, act_buffer_depth : int
+        On-chip buffer depths in words: a weight word holds the ``rows x cols`` weights of one
+        array step, an activation word ``cols`` activations of one token. (Results leave
+        through a one-word output register, double-buffered against the accumulators.)
     clock_mhz : float
         Target clock frequency in MHz, used until synthesis reports a measured Fmax.
     dram_bandwidth_gbs : float
@@ -77,7 +78,6 @@ class AcceleratorConfig:
     weight_bits: float = TERNARY_WEIGHT_BITS
     weight_buffer_depth: int = 1024
     act_buffer_depth: int = 1024
-    out_buffer_depth: int = 256
     clock_mhz: float = 100.0
     dram_bandwidth_gbs: float = 12.8
 
@@ -90,7 +90,6 @@ class AcceleratorConfig:
             ("acc_bits", 8, 32),
             ("weight_buffer_depth", 1, 1 << 20),
             ("act_buffer_depth", 1, 1 << 20),
-            ("out_buffer_depth", 1, 1 << 20),
         ):
             _check_int(self, name, lo, hi)
         _check_choice(self, "overflow", OVERFLOW_MODES)

@@ -59,7 +59,7 @@ def test_manifest_and_cli(tmp_path, capsys):
 @pytest.mark.parametrize("rows, cols, acc_bits", [(2, 2, 16), (3, 7, 32), (8, 8, 20)])
 def test_generation_scales(rows, cols, acc_bits):
     cfg = AcceleratorConfig(rows=rows, cols=cols, acc_bits=acc_bits, weight_buffer_depth=16,
-                            act_buffer_depth=16, out_buffer_depth=4)
+                            act_buffer_depth=16)
     top, text = to_verilog(cfg)
     assert f"module {top}(" in text
 
