@@ -64,7 +64,6 @@ class ResultMonitor:
         self.p_ready = p_ready
         self.rng = random.Random(seed)
         self.cycle_of = cycle_of or (lambda: -1)
-        self.received = 0
 
     async def run(self) -> None:
         self.ready.value = self._draw()
@@ -72,7 +71,6 @@ class ResultMonitor:
             await ReadOnly()
             if int(self.valid.value):
                 if int(self.ready.value):
-                    self.received += 1
                     self.callback(int(self.payload.value), self.cycle_of())
                 await RisingEdge(self.clk)          # a handshake happens at this edge
             else:

@@ -27,7 +27,6 @@ class TernaryLinear:
     scale: np.ndarray          # (N,) or (1,): per output channel or per tensor
     bias: np.ndarray | None
     events: Events = field(default_factory=Events)
-    calls: int = 0
 
     @classmethod
     def from_ternary(cls, name: str, tt: TernaryTensor, bias: np.ndarray | None):
@@ -42,6 +41,5 @@ class TernaryLinear:
         xq, sx = quantize_activations(x, cfg.act_bits)
         r = gemm(cfg, xq, self.weights)
         self.events = self.events + r.events
-        self.calls += 1
         y = r.acc * sx[:, None] * self.scale[None, :]
         return y + self.bias if self.bias is not None else y
