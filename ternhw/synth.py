@@ -33,15 +33,19 @@ from .errors import TernhwError, ToolMissingError
 from .fileio import atomic_write_json
 
 TARGETS = ("generic", "ice40", "ecp5")
-FLOW_VERSION = 1
+#: Bumped when a target's script changes, so cached results of the old flow are not reused.
+FLOW_VERSION = {"generic": 3, "ice40": 1, "ecp5": 1}
 DEVICES = {
     "ice40": {"device": "iCE40HX8K-CT256", "luts": 7680, "brams": 32, "dsps": 0, "io": 206},
     "ecp5": {"device": "LFE5U-85F (out of context)", "luts": 83640, "brams": 208, "dsps": 156,
              "io": None},
 }
 SYNTH_SCRIPTS = {
-    # generic keeps the hierarchy (for the area breakdown) and skips ABC (minutes on big designs)
-    "generic": "synth -top {top} -noabc",
+    # generic keeps the hierarchy (for the area breakdown), skips ABC (minutes on big designs)
+    # and stops before memory_map, so the buffers stay memories instead of becoming millions
+    # of flip-flops (which exhausts WebAssembly's 4 GB for the int8 baseline)
+    "generic": "synth -top {top} -noabc -run begin:fine; opt -fast -full; memory_map -rom-only; "
+               "opt -full; techmap; opt -fast",
     "ice40": "synth_ice40 -top {top} -noabc9 -json {top}.json",
     "ecp5": "synth_ecp5 -top {top} -noabc9 -json {top}.json",
 }
@@ -62,6 +66,9 @@ def _run(tool: str, argv: list[str], cwd: Path) -> int:
     os.chdir(cwd)
     try:
         return run(argv)
+    except Exception as e:  # wasmtime traps: most often WebAssembly's 4 GB memory limit
+        raise TernhwError(f"{tool} crashed ({type(e).__name__}); a design this large may exceed "
+                          "WebAssembly's 4 GB memory limit") from None
     finally:
         os.chdir(old)
 
@@ -129,7 +136,8 @@ def flow_key(text: str, target: str, place_route: bool) -> str:
     """The cache key: the flow and the design. The Verilog's first line names the Yosys build
     Amaranth used to write it, not the design, so it is left out."""
     design = text.split("\n", 1)[1] if text.startswith("/*") else text
-    return hashlib.sha256(f"{FLOW_VERSION}|{target}|{place_route}|{design}".encode()).hexdigest()
+    version = FLOW_VERSION[target]
+    return hashlib.sha256(f"{version}|{target}|{place_route}|{design}".encode()).hexdigest()
 
 
 def _cached(key: str) -> dict | None:
@@ -181,6 +189,7 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
             "rtl_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "cells": int(design.get("num_cells", sum(cells.values()))),
             "mul_cells": int(muls),
+            "memory_bits": int(coarse["design"].get("num_memory_bits", 0)),
             **_summarize(target, cells),
             "cell_types": cells,
             "fmax_mhz": None, "placed": False, "notes": [],
