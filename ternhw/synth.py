@@ -154,18 +154,26 @@ def cache_dir() -> Path:
     return Path(os.environ.get("TERNHW_CACHE_DIR", Path.home() / ".cache" / "ternhw")) / "synth"
 
 
+def cached_result(text: str, target: str, place_route: bool = True) -> dict | None:
+    """The cached result of ``target`` for this Verilog, or None."""
+    hit = _cached(flow_key(text, target, place_route))
+    return None if hit is None else {**hit, "cached": True}
+
+
 def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: bool = True,
-               use_cache: bool = True, log=print) -> dict:
+               use_cache: bool = True, verilog: tuple[str, str] | None = None,
+               log=print) -> dict:
     """Synthesize (and place and route) the accelerator for ``cfg``; returns the result dict
-    (``cells``, ``luts``, ``ffs``, ``brams``, ``dsps``, ``fmax_mhz``, ``mul_cells``, ...)."""
+    (``cells``, ``luts``, ``ffs``, ``brams``, ``dsps``, ``fmax_mhz``, ``mul_cells``, ...).
+    ``verilog`` is ``(top, text)`` when the caller has generated it already."""
     from .hdl.generate import to_verilog
 
     if target not in TARGETS:
         raise TernhwError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    top, text = to_verilog(cfg)
+    top, text = verilog or to_verilog(cfg)
     key = flow_key(text, target, place_route)
-    if use_cache and (hit := _cached(key)) is not None:
-        return {**hit, "cached": True}
+    if use_cache and (hit := cached_result(text, target, place_route)) is not None:
+        return hit
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ternhw-synth-") as d:
         work = Path(d)

@@ -76,29 +76,26 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
 
 
 def synth_results(cfg: AcceleratorConfig, mode: str, log) -> dict[str, dict]:
-    """Synthesis per target: cached results always; runs only the targets ``mode`` allows."""
-    from ..synth import synthesize
+    """Synthesis per target: cached results always; runs only the targets ``mode`` allows
+    (``auto``: the generic flow, which takes about a minute; ``run``: all)."""
+    from ..hdl.generate import to_verilog
+    from ..synth import cached_result, synthesize
 
+    if mode == "skip":
+        return {}
+    verilog = to_verilog(cfg)
     out = {}
     for target in SYNTH_TARGETS:
-        if mode == "skip":
-            continue
         try:
-            r = synthesize(cfg, target, use_cache=True, log=log) if (
-                mode == "run" or target == "generic") else _cached_only(cfg, target)
+            if mode == "run" or target == "generic":
+                r = synthesize(cfg, target, verilog=verilog, log=log)
+            else:
+                r = cached_result(verilog[1], target)
         except TernhwError as e:
             r = {"error": str(e)}
         if r is not None:
             out[target] = {k: v for k, v in r.items() if k != "cell_types"}
     return out
-
-
-def _cached_only(cfg: AcceleratorConfig, target: str) -> dict | None:
-    from ..hdl.generate import to_verilog
-    from ..synth import _cached, flow_key
-
-    _, text = to_verilog(cfg)
-    return _cached(flow_key(text, target, True))
 
 
 def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedModel,

@@ -102,5 +102,6 @@ def layer_sparsity(layers: list[dict]) -> bytes:
     ax.set_xticklabels([la["name"].replace("encoder.layer.", "L").replace(".weight", "")
                         for la in layers], rotation=90, fontsize=6)
     ax.set_ylabel("% of weights")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8, loc="upper right")
     return _png(fig)
