@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p-ready", type=float, default=1.0, metavar="P",
                    help="probability the output is ready each cycle: back-pressure (default 1)")
     p.add_argument("--waves", choices=("fst", "vcd"),
-                   help="record waveforms (Verilator: FST or VCD)")
+                   help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev)")
     _add_json(p)
 
     p = sub.add_parser(
