@@ -3,8 +3,8 @@
 Targets:
 
 ``generic``  Yosys ``synth``: cell counts by type.
-``ice40``    ``synth_ice40`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic cells,
-             32 BRAMs, 206 I/O in CT256); ``nextpnr-ice40`` for Fmax when the design fits.
+``ice40``    ``synth_ice40 -noabc`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic
+             cells, 32 BRAMs, 206 I/O in CT256); ``nextpnr-ice40`` for Fmax when the design fits.
 ``ecp5``     ``synth_ecp5`` (LUT4, FF, 18 kbit EBR, 18x18 DSP) for an ECP5 LFE5U-85F (83,640
              LUTs, 208 EBR, 156 DSP); ``nextpnr-ecp5 --out-of-context`` for Fmax (no I/O
              buffers: the accelerator has more ports than any package has pins).
@@ -46,8 +46,10 @@ SYNTH_SCRIPTS = {
     # of flip-flops (which exhausts WebAssembly's 4 GB for the int8 baseline)
     "generic": "synth -top {top} -noabc -run begin:fine; opt -fast -full; memory_map -rom-only; "
                "opt -full; techmap; opt -fast",
-    "ice40": "synth_ice40 -top {top} -noabc9 -json {top}.json",
-    "ecp5": "synth_ecp5 -top {top} -noabc9 -json {top}.json",
+    # iCE40: Yosys's own LUT techmapping instead of ABC9, which takes hours in WebAssembly on
+    # a 16x16 array (LUT counts are then an upper bound on what ABC9 would reach)
+    "ice40": "synth_ice40 -top {top} -noabc -json {top}.json",
+    "ecp5": "synth_ecp5 -top {top} -json {top}.json",
 }
 
 
@@ -136,8 +138,8 @@ def flow_key(text: str, target: str, place_route: bool) -> str:
     """The cache key: the flow and the design. The Verilog's first line names the Yosys build
     Amaranth used to write it, not the design, so it is left out."""
     design = text.split("\n", 1)[1] if text.startswith("/*") else text
-    version = FLOW_VERSION[target]
-    return hashlib.sha256(f"{version}|{target}|{place_route}|{design}".encode()).hexdigest()
+    flow = f"{FLOW_VERSION[target]}|{target}|{SYNTH_SCRIPTS[target]}|{place_route}"
+    return hashlib.sha256(f"{flow}|{design}".encode()).hexdigest()
 
 
 def _cached(key: str) -> dict | None:
