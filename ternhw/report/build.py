@@ -202,6 +202,8 @@ def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
         "weight_memory_ratio_base3": qdoc["bytes"]["base3"] / n,
         "mul_cells": {"ternary": area_of("ternary", "generic", "mul_cells"),
                       "int8": area_of("int8", "generic", "mul_cells")},
+        "ecp5_dsps": {"ternary": area_of("ternary", "ecp5", "dsps"),
+                      "int8": area_of("int8", "ecp5", "dsps")},
     }
     memory = {
         "weights": n,
@@ -319,7 +321,10 @@ def document_blocks(s, results) -> list[tuple]:
         d.table(["quantity", "ratio"], [[k, v] for k, v in comp.items()
                                          if not isinstance(v, dict)]),
         d.p(f"$mul cells after elaboration: ternary {comp['mul_cells']['ternary']}, "
-            f"int8 {comp['mul_cells']['int8']}."),
+            f"int8 {comp['mul_cells']['int8']}. ECP5 DSP blocks: ternary "
+            f"{comp['ecp5_dsps']['ternary']}, int8 {comp['ecp5_dsps']['int8']} (the ECP5 LUT "
+            "ratio compares LUTs only; the int8 multipliers sit in DSPs, so the iCE40 LUT ratio, "
+            "with no DSPs, is the LUT-for-LUT comparison)."),
         d.image("ternary_vs_int8.png", "ternary / int8 ratios (below 1: ternary wins)"),
         d.h(2, "Energy"),
         d.p(f"Energy = sum of event counts x per-action energy from {s['energy']['citation']} "
