@@ -31,14 +31,15 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", nargs="+", default=["default", "int8-baseline"])
     ap.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
+    ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no Fmax)")
     args = ap.parse_args()
     for name in args.configs:
         cfg = load_config(name)
         _, text = to_verilog(cfg)
         for target in args.targets:
-            r = synthesize(cfg, target)
+            r = synthesize(cfg, target, place_route=not args.no_pnr)
             r = {k: v for k, v in r.items() if k != "cached"}
-            key = flow_key(text, target, True)
+            key = flow_key(text, target, not args.no_pnr)
             atomic_write_json(SHIPPED / f"{key[:24]}.json", r)
             print(f"{name} {target}: cells {r['cells']}, LUTs {r.get('luts')}, "
                   f"Fmax {r.get('fmax_mhz')} -> {SHIPPED.name}/{key[:24]}.json")

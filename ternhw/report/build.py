@@ -89,8 +89,9 @@ def synth_results(cfg: AcceleratorConfig, mode: str, log) -> dict[str, dict]:
         try:
             if mode == "run" or target == "generic":
                 r = synthesize(cfg, target, verilog=verilog, log=log)
-            else:
-                r = cached_result(verilog[1], target)
+            else:   # a placed result, else a synthesis-only one
+                r = cached_result(verilog[1], target) or cached_result(verilog[1], target,
+                                                                       place_route=False)
         except TernhwError as e:
             r = {"error": str(e)}
         if r is not None:
