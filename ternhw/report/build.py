@@ -118,7 +118,7 @@ def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedM
     for design, c in (("ternary", cfg), ("int8", base)):
         placed = synth[design].get("ecp5", {}).get("fmax_mhz")
         fmax[design] = (placed, "ECP5 85F nextpnr (out of context)") if placed else (
-            c.clock_mhz, "target clock_mhz (no placed result yet)")
+            c.clock_mhz, "target clock_mhz (no placed result)")
     # one clock for both designs keeps the throughput comparison about cycles
     clock = min(f for f, _ in fmax.values())
     clock_source = ", ".join(f"{k}: {v[0]:.1f} MHz from {v[1]}" for k, v in fmax.items())
