@@ -138,8 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "reported as mul_cells. Results are cached by RTL hash; large designs take "
                     "minutes in WebAssembly the first time.")
     _add_config(p)
-    p.add_argument("--target", choices=("generic", "ice40", "ecp5"), default="generic",
-                   help="default: %(default)s")
+    p.add_argument("--target", choices=("generic", "ice40", "ecp5", "ecp5-nodsp"),
+                   default="generic",
+                   help="ecp5-nodsp keeps multipliers out of DSP blocks (LUT for LUT); "
+                        "default: %(default)s")
     p.add_argument("--no-pnr", action="store_true", help="synthesis only, no Fmax")
     p.add_argument("--no-cache", action="store_true", help="ignore cached results")
     _add_json(p)

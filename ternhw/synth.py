@@ -6,9 +6,9 @@ Targets:
 ``ice40``    ``synth_ice40 -noabc`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic
              cells, 32 BRAMs, 206 I/O in CT256); ``nextpnr-ice40`` for Fmax when the design fits.
 ``ecp5``     ``synth_ecp5`` with the same LUT techmapping (LUT4, FF, 18 kbit EBR, 18x18 DSP) for an
-             ECP5 LFE5U-85F (83,640
-             LUTs, 208 EBR, 156 DSP); ``nextpnr-ecp5 --out-of-context`` for Fmax (no I/O
-             buffers: the accelerator has more ports than any package has pins).
+             ECP5 LFE5U-85F (83,640 LUTs, 208 EBR, 156 DSP); ``nextpnr-ecp5 --out-of-context`` for
+             Fmax (no I/O buffers: the accelerator has more ports than any package has pins).
+``ecp5-nodsp`` the same with ``-nodsp``: multipliers in LUTs, for a LUT-for-LUT comparison.
 
 Every target also counts ``$mul`` cells right after elaboration (``mul_cells``): the design's
 multipliers. Results are cached by the SHA-256 of the Verilog and the flow: in the user's cache
@@ -33,13 +33,15 @@ from .config import AcceleratorConfig
 from .errors import TernhwError, ToolMissingError
 from .fileio import atomic_write_json
 
-TARGETS = ("generic", "ice40", "ecp5")
+TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
 #: Bumped when a target's script changes, so cached results of the old flow are not reused.
-FLOW_VERSION = {"generic": 3, "ice40": 1, "ecp5": 1}
+FLOW_VERSION = {"generic": 3, "ice40": 1, "ecp5": 1, "ecp5-nodsp": 1}
+_ECP5 = {"device": "LFE5U-85F (out of context)", "luts": 83640, "brams": 208, "dsps": 156,
+         "io": None}
 DEVICES = {
     "ice40": {"device": "iCE40HX8K-CT256", "luts": 7680, "brams": 32, "dsps": 0, "io": 206},
-    "ecp5": {"device": "LFE5U-85F (out of context)", "luts": 83640, "brams": 208, "dsps": 156,
-             "io": None},
+    "ecp5": _ECP5,
+    "ecp5-nodsp": _ECP5,
 }
 SYNTH_SCRIPTS = {
     # generic keeps the hierarchy (for the area breakdown), skips ABC (minutes on big designs)
@@ -54,6 +56,11 @@ SYNTH_SCRIPTS = {
     "ecp5": "synth_ecp5 -top {top} -run :map_luts; techmap -map +/lattice/latches_map.v; "
             "simplemap; techmap -map +/gate2lut.v -D LUT_WIDTH=4; clean; "
             "synth_ecp5 -top {top} -run map_cells: -json {top}.json",
+    # ECP5 with multipliers in LUTs too: the LUT-for-LUT comparison with the int8 baseline
+    "ecp5-nodsp": "synth_ecp5 -top {top} -nodsp -run :map_luts; "
+                  "techmap -map +/lattice/latches_map.v; simplemap; "
+                  "techmap -map +/gate2lut.v -D LUT_WIDTH=4; clean; "
+                  "synth_ecp5 -top {top} -nodsp -run map_cells: -json {top}.json",
 }
 
 
@@ -107,7 +114,7 @@ def _summarize(target: str, cells: dict[str, int]) -> dict:
         return {"luts": _count(cells, "SB_LUT4"), "carry": _count(cells, "SB_CARRY"),
                 "ffs": _count(cells, "SB_DFF"), "brams": _count(cells, "SB_RAM40"),
                 "dsps": _count(cells, "SB_MAC16")}
-    if target == "ecp5":
+    if target.startswith("ecp5"):
         return {"luts": _count(cells, "LUT4") + 2 * _count(cells, "CCU2C"),
                 "carry": _count(cells, "CCU2C"), "ffs": _count(cells, "TRELLIS_FF"),
                 "brams": _count(cells, "DP16KD", "PDPW16KD"),
@@ -239,15 +246,16 @@ def _place_route(target: str, top: str, work: Path, result: dict, log) -> None:
         argv = ["--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"]
     else:
         argv = ["--85k", "--package", "CABGA381", "--out-of-context"]
-    log(f"nextpnr-{target}: placing and routing on {dev['device']}...")
+    tool = f"nextpnr-{target.split('-')[0]}"
+    log(f"{tool}: placing and routing on {dev['device']}...")
     # --freq is only the goal; with --timing-allow-fail a slower design still reports its Fmax
-    code = _run(f"nextpnr-{target}", [*argv, "--json", f"{top}.json", "--report",
+    code = _run(tool, [*argv, "--json", f"{top}.json", "--report",
                                       "report.json", "--freq", "100", "--timing-allow-fail",
                                       "-q", "-l", "pnr.log"], work)
     if code != 0 or not (work / "report.json").exists():
         tail = (work / "pnr.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "pnr.log").exists() else []
-        result["notes"].append(f"nextpnr-{target} failed (exit {code}): " + " | ".join(tail))
+        result["notes"].append(f"{tool} failed (exit {code}): " + " | ".join(tail))
         result["pnr_failed"] = True
         return
     report = json.loads((work / "report.json").read_text())
