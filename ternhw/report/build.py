@@ -19,7 +19,7 @@ from . import plots
 from .workloads import Layer, bitnet_layers, layer_cycles, layer_events, weights_for
 
 LOG2_3 = math.log2(3)
-SYNTH_TARGETS = ("generic", "ice40", "ecp5")
+SYNTH_TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
 
 
 def real_workload(cfg: AcceleratorConfig, model: LoadedModel, q: QuantizedModel,
@@ -87,7 +87,9 @@ def synth_results(cfg: AcceleratorConfig, mode: str, log) -> dict[str, dict]:
     out = {}
     for target in SYNTH_TARGETS:
         try:
-            if mode == "run" or target == "generic":
+            # ecp5-nodsp matters only for designs with multipliers
+            wanted = mode == "run" and (target != "ecp5-nodsp" or not cfg.is_ternary)
+            if target == "generic" or wanted:
                 r = synthesize(cfg, target, verilog=verilog, log=log)
             else:   # a placed result, else a synthesis-only one
                 r = cached_result(verilog[1], target) or cached_result(verilog[1], target,
@@ -195,6 +197,9 @@ def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
                                            area_of("int8", "generic", "cells")),
         "area_ratio_ecp5_luts": _ratio(area_of("ternary", "ecp5", "luts"),
                                        area_of("int8", "ecp5", "luts")),
+        # a ternary design has no multipliers, so its ECP5 LUTs are the same with or without DSPs
+        "area_ratio_ecp5_luts_nodsp": _ratio(area_of("ternary", "ecp5", "luts"),
+                                             area_of("int8", "ecp5-nodsp", "luts")),
         "area_ratio_ice40_luts": _ratio(area_of("ternary", "ice40", "luts"),
                                         area_of("int8", "ice40", "luts")),
         "fmax_ratio_ecp5": _ratio(area_of("ternary", "ecp5", "fmax_mhz"),
@@ -288,6 +293,7 @@ def figures(summary, results, qdoc, cfg, clock) -> dict[str, bytes]:
         "MAC-array gates": comp["array_area_ratio_generic_gates"],
         "all gates": comp["area_ratio_generic_cells"],
         "ECP5 LUTs": comp["area_ratio_ecp5_luts"],
+        "ECP5 LUTs (int8 -nodsp)": comp["area_ratio_ecp5_luts_nodsp"],
         "iCE40 LUTs": comp["area_ratio_ice40_luts"],
         "Fmax (ECP5)": comp["fmax_ratio_ecp5"],
         "weight bytes (2-bit)": comp["weight_memory_ratio_2bit"],
