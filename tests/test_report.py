@@ -6,9 +6,9 @@ import pytest
 
 from ternhw.cli import main
 from ternhw.config import load_config
-from ternhw.model.cycles import gemm_cycles
+from ternhw.model.cycles import command_tokens, gemm_cycles
 from ternhw.model.gemm import WeightMatrix
-from ternhw.report.workloads import Layer, commands, layer_cycles, layer_events
+from ternhw.report.workloads import Layer, layer_cycles, layer_events
 from ternhw.synth import synthesize
 
 I8_TINY = """name = "i8tiny"
@@ -55,7 +55,7 @@ def test_workload_cycles_split_commands():
     cfg = load_config("default")                           # act buffer 1024 words
     wm = WeightMatrix(__import__("numpy").ones((1536, 384), dtype="int8"))
     layer = Layer("ffn", 128, 384, 1536, wm)
-    parts = commands(cfg, 128, 384)                        # T = 24 -> 42 tokens a command
+    parts = command_tokens(cfg, 128, 384)                        # T = 24 -> 42 tokens a command
     assert parts == [42, 42, 42, 2]
     assert layer_cycles(cfg, layer) == sum(gemm_cycles(cfg, m, 384, 1536).total for m in parts)
     ev = layer_events(cfg, layer)

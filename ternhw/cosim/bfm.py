@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from ..config import AcceleratorConfig
-from ..hdl.transactions import GemmTransaction, build_transaction
+from ..hdl.transactions import GemmTransaction, build_transaction, decode_word
 from ..model import Requant, gemm
 
 
@@ -116,22 +116,17 @@ class Scoreboard:
     mismatch_count: int = 0
 
     def receive(self, word: int, cycle: int) -> None:
-        R, ab = self.cfg.rows, self.cfg.acc_bits
+        R = self.cfg.rows
         M, N = self.tx.m, self.tx.n
         nt, i = divmod(self.words, M)
         self.words += 1
         if nt * R >= N:
             self._fail(i, -1, "extra word", 0, word, cycle)
             return
-        half = 1 << (ab - 1)
-        for r in range(R):
+        for r, (got, ovf, sat) in enumerate(decode_word(self.cfg, word)):
             j = nt * R + r
             if j >= N:
                 break
-            v = (word >> (r * ab)) & ((1 << ab) - 1)
-            got = v - (1 << ab) if v >= half else v
-            ovf = (word >> (R * ab + r)) & 1
-            sat = (word >> (R * ab + R + r)) & 1
             self.checked += 1
             for name, want, have in (("value", int(self.expected.out[i, j]), got),
                                      ("overflow", int(self.expected.overflow[i, j]), ovf),

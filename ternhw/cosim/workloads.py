@@ -2,7 +2,7 @@
 the activations ``ternhw infer minilm`` feeds them, or any ternarized matrix of a model file.
 
 Commands that would overflow the activation buffer are split into batches of tokens
-(``ternhw.model.cycles.max_tokens``), each its own case.
+(``ternhw.model.cycles.command_tokens``), each its own case.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..config import AcceleratorConfig
 from ..errors import TernhwError
 from ..formats.model_io import LoadedModel
 from ..model import gemm
-from ..model.cycles import check_fits, max_tokens
+from ..model.cycles import command_tokens
 from ..quant.activations import quantize_activations
 from ..quant.pipeline import unknown_layer_message
 from ..quant.ternarize import ternarize
@@ -27,15 +27,12 @@ DEFAULT_MINILM_LAYER = "encoder.layer.0.intermediate.dense.weight"
 def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
              **handshake) -> list[CosimCase]:
     x = np.asarray(x)
-    k = x.shape[1]
-    per = max_tokens(cfg, k)
-    if per == 0:
-        check_fits(cfg, 1, k, w.shape[0])           # raises with the reason
-    cases = []
-    for start in range(0, x.shape[0], per):
-        part = x[start:start + per]
-        label = name if x.shape[0] <= per else f"{name}[{start}:{start + len(part)}]"
-        cases.append(CosimCase(label, part, w, bias, requant, **handshake))
+    parts = command_tokens(cfg, x.shape[0], x.shape[1])
+    cases, start = [], 0
+    for count in parts:
+        label = name if len(parts) == 1 else f"{name}[{start}:{start + count}]"
+        cases.append(CosimCase(label, x[start:start + count], w, bias, requant, **handshake))
+        start += count
     return cases
 
 

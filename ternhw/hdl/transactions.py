@@ -76,21 +76,27 @@ def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
     return GemmTransaction(M, K, N, acts, weights, biases, requant)
 
 
+def decode_word(cfg: AcceleratorConfig, word: int) -> list[tuple[int, int, int]]:
+    """One ``o_res`` word to ``rows`` tuples ``(value, overflow, saturated)``."""
+    R, ab = cfg.rows, cfg.acc_bits
+    half, mask = 1 << (ab - 1), (1 << ab) - 1
+    out = []
+    for r in range(R):
+        v = (word >> (r * ab)) & mask
+        out.append((v - (1 << ab) if v >= half else v, (word >> (R * ab + r)) & 1,
+                    (word >> (R * ab + R + r)) & 1))
+    return out
+
+
 def decode_results(cfg: AcceleratorConfig, words: list[int], m: int, n: int):
     """Output words (tile-major, then token) to ``(values, overflow, saturated)`` ``(M, N)``."""
-    R, ab = cfg.rows, cfg.acc_bits
+    R = cfg.rows
     NT = -(-n // R)
     if len(words) != NT * m:
         raise ValueError(f"expected {NT * m} result words, got {len(words)}")
-    values = np.zeros((m, NT * R), dtype=np.int64)
-    overflow = np.zeros((m, NT * R), dtype=bool)
-    saturated = np.zeros((m, NT * R), dtype=bool)
-    half = 1 << (ab - 1)
+    fields = np.zeros((3, m, NT * R), dtype=np.int64)
     for idx, word in enumerate(words):
         nt, i = divmod(idx, m)
-        for r in range(R):
-            v = (word >> (r * ab)) & ((1 << ab) - 1)
-            values[i, nt * R + r] = v - (1 << ab) if v >= half else v
-            overflow[i, nt * R + r] = (word >> (R * ab + r)) & 1
-            saturated[i, nt * R + r] = (word >> (R * ab + R + r)) & 1
-    return values[:, :n], overflow[:, :n], saturated[:, :n]
+        fields[:, i, nt * R:(nt + 1) * R] = np.array(decode_word(cfg, word)).T
+    values, overflow, saturated = fields[:, :, :n]
+    return values, overflow.astype(bool), saturated.astype(bool)

@@ -67,6 +67,15 @@ def max_tokens(cfg: AcceleratorConfig, k: int) -> int:
     return cfg.act_buffer_depth // -(-k // cfg.cols)
 
 
+def command_tokens(cfg: AcceleratorConfig, m: int, k: int) -> list[int]:
+    """Token counts of the commands a host issues for ``m`` tokens of reduction length ``k``:
+    batches of :func:`max_tokens`, since each command must fit the activation buffer."""
+    per = max_tokens(cfg, k)
+    if per == 0:
+        check_fits(cfg, 1, k, 1)                    # raises with the reason
+    return [min(per, m - s) for s in range(0, m, per)]
+
+
 def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int,
                 bias: bool = False) -> CycleBreakdown:
     """Exact cycles of one ``M x K x N`` command with no stalls."""

@@ -1,7 +1,7 @@
 """Workloads for the report: the layers of one inference, with exact cycles and events.
 
 A layer is one GEMM ``M x K x N``. Its events and cycles follow the hardware: when the tokens do
-not fit the activation buffer the host issues several commands (``max_tokens`` tokens each),
+not fit the activation buffer the host issues several commands (``command_tokens``),
 each loading the layer's weights again, so both come from summing the commands.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import AcceleratorConfig
 from ..model.contract import Events
-from ..model.cycles import check_fits, gemm_cycles, max_tokens
+from ..model.cycles import command_tokens, gemm_cycles
 from ..model.gemm import WeightMatrix, count_events
 
 #: BitNet b1.58 2B4T (arXiv 2504.12285): hidden 2560, FFN 6912, 30 layers, 20 heads of 128,
@@ -41,22 +41,14 @@ class Layer:
         return self.m * self.k * self.n * self.count
 
 
-def commands(cfg: AcceleratorConfig, m: int, k: int) -> list[int]:
-    """Token counts of the commands a host issues for ``m`` tokens of reduction length ``k``."""
-    per = max_tokens(cfg, k)
-    if per == 0:
-        check_fits(cfg, 1, k, 1)
-    return [min(per, m - s) for s in range(0, m, per)]
-
-
 def layer_cycles(cfg: AcceleratorConfig, layer: Layer) -> int:
     return layer.count * sum(gemm_cycles(cfg, mb, layer.k, layer.n, layer.bias).total
-                             for mb in commands(cfg, layer.m, layer.k))
+                             for mb in command_tokens(cfg, layer.m, layer.k))
 
 
 def layer_events(cfg: AcceleratorConfig, layer: Layer) -> Events:
     total = Events()
-    for mb in commands(cfg, layer.m, layer.k):
+    for mb in command_tokens(cfg, layer.m, layer.k):
         ev = count_events(cfg, mb, layer.weights, None)
         if layer.requant:
             ev.requant_ops = mb * layer.n
