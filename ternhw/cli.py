@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TernhwError
-from .fileio import atomic_write_json
+from .fileio import atomic_write_json, check_writable_dir, check_writable_file
 from .progress import Progress
 
 SOURCE_HELP = ("model: 'digits' (the shipped ternary MLP), 'minilm' (all-MiniLM-L6-v2 from the "
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "quantize", help="ternarize a model's linear layers and report statistics",
         description="Ternarize every linear weight matrix of SOURCE and print, per layer, its "
                     "shape, zero fraction, relative reconstruction error ||W - sT|| / ||W||, "
-                    "dead-zone boundary mass (weights within 5%% of the rounding threshold) and "
+                    "dead-zone boundary mass (weights within 5% of the rounding threshold) and "
                     f"its exact size in each storage format ({', '.join(FORMATS)}).")
     p.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--method", choices=METHODS, default="absmean",
@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--granularity", choices=("tensor", "channel"), default="tensor",
                    help="MiniLM weight scales (post-training absmean); default: %(default)s")
+    p.add_argument("--sentences", type=Path, metavar="FILE",
+                   help="MiniLM: evaluate on these sentences (UTF-8, one a line) instead of "
+                        "the built-in ones")
+    p.add_argument("--embeddings", type=Path, metavar="OUT.npy",
+                   help="MiniLM: write the ternary pipeline's sentence embeddings (mean-pooled, "
+                        "L2-normalised, one float32 row per sentence)")
     _add_json(p)
 
     p = sub.add_parser(
@@ -157,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=SOURCE_HELP + " (default: minilm)")
     p.add_argument("--baseline", default="int8-baseline", metavar="CFG",
                    help="the int8 design to compare with (default: %(default)s)")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                   help="output directory for report.html, report.md, summary.json and the "
+                        "PNG plots (created if needed)")
     p.add_argument("--energy-table", metavar="YAML",
                    help="per-action energy table (default: Horowitz ISSCC 2014, 45 nm)")
     p.add_argument("--seq-len", type=int, default=128,
@@ -170,9 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
+    from .config import shipped_config_names
+
+    names = ", ".join(shipped_config_names())
     p.add_argument("--config", default="default", metavar="CFG",
-                   help="accelerator config: a .toml path or a shipped name (default, "
-                        "int8-baseline, small); default: %(default)s")
+                   help=f"accelerator config: a .toml path or a shipped name ({names}); "
+                        "default: %(default)s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,13 +193,37 @@ def main(argv: list[str] | None = None) -> int:
                "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim,
                "synth": cmd_synth, "report": cmd_report}[args.command]
     try:
+        check_outputs(args)
         return handler(args) or 0
     except TernhwError as e:
         print(f"ternhw: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an output that failed after the early checks (disk full, a race)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"ternhw: error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("ternhw: interrupted; no partial output was written", file=sys.stderr)
         return 130
+
+
+#: Commands whose ``-o`` names a directory; for the others it names a file.
+DIR_OUTPUTS = ("generate", "report")
+
+
+def check_outputs(args) -> None:
+    """Refuse unwritable output paths before any work: a command must not model, train or
+    simulate for minutes and then fail to save (issue 13)."""
+    out = getattr(args, "output", None)
+    if out is not None:
+        if args.command in DIR_OUTPUTS:
+            check_writable_dir(out, "-o")
+        else:
+            check_writable_file(out, "-o")
+    if getattr(args, "json", None) is not None:
+        check_writable_file(args.json, "--json")
+    if getattr(args, "embeddings", None) is not None:
+        check_writable_file(args.embeddings, "--embeddings")
 
 
 def _write_json(args, doc: dict) -> None:
@@ -215,6 +250,8 @@ def cmd_quantize(args) -> int:
     bar.close()
     doc = q.summary()
     print(format_quantize_table(doc))
+    for warning in doc["warnings"]:
+        print(f"ternhw: warning: {warning}", file=sys.stderr)
     if out is not None:
         if out.suffix.lower() == ".gguf":
             write_gguf(out, q.ternary, args.gguf_type, extra=_float_extras(q.extra))
@@ -245,15 +282,22 @@ def format_quantize_table(doc: dict) -> str:
         lines.append(
             f"{layer['name']:<{name_w}} {shape:>11} {100 * layer['zero_fraction']:7.2f} "
             f"{layer['rel_error']:8.4f} {100 * layer['boundary_mass']:7.2f} "
-            + " ".join(f"{layer['bytes'][f]:>10,}" for f in FORMATS))
+            + " ".join(_cell(layer['bytes'][f], ",") for f in FORMATS))
     lines.append("-" * len(head))
     lines.append(
         f"{'total (' + str(len(doc['layers'])) + ' matrices)':<{name_w}} "
         f"{doc['total_weights']:>11,} {100 * doc['zero_fraction']:7.2f} {'':>8} {'':>7} "
-        + " ".join(f"{doc['bytes'][f]:>10,}" for f in FORMATS))
+        + " ".join(_cell(doc['bytes'][f], ",") for f in FORMATS))
     lines.append(f"{'bits per weight':<{name_w}} {'':>11} {'':>7} {'':>8} {'':>7} "
-                 + " ".join(f"{doc['bits_per_weight'][f]:>10.4f}" for f in FORMATS))
+                 + " ".join(_cell(doc['bits_per_weight'][f], ".4f") for f in FORMATS))
+    for f, why in doc.get("unsupported_formats", {}).items():
+        lines.append(f"n/a {f}: {why}")
     return "\n".join(lines)
+
+
+def _cell(v, spec: str) -> str:
+    """A right-aligned table number, or ``n/a`` for a format that cannot hold the tensor."""
+    return f"{'n/a':>10}" if v is None else f"{v:>10{spec}}"
 
 
 def _group_note(doc: dict) -> str:
@@ -283,7 +327,10 @@ def cmd_train_digits(args) -> int:
 def cmd_infer(args) -> int:
     from .config import load_config
     from .infer.digits import run_digits
-    from .infer.minilm import run_minilm
+    import numpy as np
+
+    from .fileio import atomic_write
+    from .infer.minilm import evaluate_minilm, read_sentences
     from .weights import load_source, minilm_dir
 
     cfg = load_config(args.config)
@@ -298,14 +345,22 @@ def cmd_infer(args) -> int:
               f"(float-ternary {100 * doc['float_ternary_accuracy']:.2f}%, "
               f"{doc['overflow_events']} overflow events)")
     elif "encoder.layer.0.attention.self.query.weight" in names:
-        bar = Progress(8, "infer minilm")
-        doc = run_minilm(cfg, model, minilm_dir(), granularity=args.granularity,
-                         progress=lambda i, n: bar.update(i))
+        sentences = read_sentences(args.sentences) if args.sentences else None
+        bar = Progress(len(sentences) if sentences else 8, "infer minilm")
+        ev = evaluate_minilm(cfg, model, minilm_dir(), sentences, granularity=args.granularity,
+                             progress=lambda i, n: bar.update(i))
         bar.close()
+        doc = ev.doc
+        if args.embeddings:
+            atomic_write(args.embeddings, lambda f: np.save(f, ev.ternary_embeddings))
+            print(f"wrote {args.embeddings}: {ev.ternary_embeddings.shape[0]} x "
+                  f"{ev.ternary_embeddings.shape[1]} ternary-pipeline sentence embeddings")
         print(f"all-MiniLM-L6-v2, {doc['weights']}, config {cfg.name!r}:")
         for p in doc["per_sentence"]:
             print(f"  cos {p['cosine_similarity']:.4f}  {p['sentence']}")
-        print(f"mean cosine similarity to the float model: {doc['cosine_similarity']:.4f}")
+        print(f"mean cosine similarity to the float model: {doc['cosine_similarity']:.4f}"
+              + (f"; Spearman of pairwise similarities {doc['spearman_pairwise']:.4f}"
+                 if doc.get("spearman_pairwise") is not None else ""))
     else:
         raise TernhwError(f"{model.source}: infer knows the digits MLP (fc1-fc3) and "
                           "all-MiniLM-L6-v2 (encoder.layer.N...); this file holds neither")
@@ -354,13 +409,14 @@ def format_sim_cases(cases: list[dict]) -> list[str]:
         tokens = sum(c["m"] for c in cs)
         bad = [c for c in cs if c["mismatches"] or c["problems"] or c["counter_mismatches"]]
         rtl = sum(c["cycles_rtl"] for c in cs)
-        model = sum(c["cycles_model"] + c["stall_cycles"] for c in cs)
+        predicted = all(c["cycles_model"] is not None for c in cs)
+        model = sum(c["cycles_model"] for c in cs) if predicted else "not predicted"
         stalls = sum(c["stall_cycles"] for c in cs)
         lines.append(
             f"  {name:<44} {tokens}x{cs[0]['k']}x{cs[0]['n']} in {len(cs)} command(s): "
             f"{sum(c['outputs_checked'] for c in cs)} outputs, "
             f"{sum(c['mismatches'] for c in cs)} mismatches, cycles rtl {rtl} / model {model} "
-            f"({stalls} stalls) {'FAIL' if bad else 'ok'}")
+            f"({stalls} stall cycles) {'FAIL' if bad else 'ok'}")
         for c in bad:
             for problem in c["problems"]:
                 lines.append(f"    {c['name']}: {problem}")
@@ -387,11 +443,14 @@ def cmd_sim(args) -> int:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
     model = load_source(args.weights)
     handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
-    if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(model.linear_names()):
-        cases = digits_cases(cfg, model, args.tokens, args.layer, **handshake)
-        note = "real activations: the integer pipeline's, layer to layer, on held-out images"
-    else:
-        cases, note = matrix_cases(cfg, model, args.layer, args.tokens or 16, **handshake)
+    try:
+        if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(model.linear_names()):
+            cases = digits_cases(cfg, model, args.tokens, args.layer, **handshake)
+            note = "real activations: the integer pipeline's, layer to layer, on held-out images"
+        else:
+            cases, note = matrix_cases(cfg, model, args.layer, args.tokens or 16, **handshake)
+    except TernhwError as e:
+        raise TernhwError(_naming_source(model.source, e)) from None
     expected_words = sum(-(-c.w.shape[0] // cfg.rows) * c.x.shape[0] for c in cases)
     print(f"co-simulating {len(cases)} GEMM(s) on {cfg.name!r} with {args.simulator} "
           f"({note}); building the RTL (cached after the first time)...", flush=True)
@@ -410,7 +469,8 @@ def cmd_sim(args) -> int:
     doc = report.summary()
     doc.update({"weights": args.weights, "note": note})
     print(f"outputs checked {report.outputs_checked}, mismatches {report.mismatches}, "
-          f"cycles rtl {report.cycles_rtl} vs model {report.cycles_model}, "
+          f"cycles rtl {report.cycles_rtl_predicted} vs model {report.cycles_model}"
+          f"{' (random handshakes: not predicted)' if report.cycles_rtl_predicted == 0 else ''}, "
           f"{report.sim_cycles_per_s:,.0f} simulated cycles/s "
           f"(build {report.build_s:.0f}s, run {report.run_s:.0f}s)")
     if report.first_mismatch:
@@ -421,6 +481,13 @@ def cmd_sim(args) -> int:
         print(f"waveform: {report.extra['waves']}")
     _write_json(args, doc)
     return 0 if report.passed else 1
+
+
+def _naming_source(source: str, e: TernhwError) -> str:
+    """``e``'s message, led by the model file it is about (a bad tensor found while preparing
+    a simulation names the tensor, and the user also needs the file)."""
+    msg = str(e)
+    return msg if msg.startswith(f"{source}:") else f"{source}: {msg}"
 
 
 def cmd_synth(args) -> int:

@@ -60,8 +60,13 @@ class AcceleratorConfig:
         1.58 for ternary weights, 8 for the int8 baseline (which has real multipliers).
     weight_buffer_depth, act_buffer_depth : int
         On-chip buffer depths in words: a weight word holds the ``rows x cols`` weights of one
-        array step, an activation word ``cols`` activations of one token. (Results leave
-        through a one-word output register, double-buffered against the accumulators.)
+        array step, an activation word ``cols`` activations of one token. The weight buffer is
+        a ring: the next N-tile's words stream in while the current tile computes, and a matrix
+        of at most ``weight_buffer_depth`` words can stay resident across commands.
+    requant_lanes : int
+        Requantizers shared by the ``rows`` outputs of a finished token (1 to ``rows``): a
+        token's results take ``ceil(rows / requant_lanes)`` clocks to requantize, which is
+        hidden whenever a token takes at least as many clocks (``ceil(K / cols)``).
     clock_mhz : float
         Target clock frequency in MHz, used until synthesis reports a measured Fmax.
     dram_bandwidth_gbs : float
@@ -78,6 +83,7 @@ class AcceleratorConfig:
     weight_bits: float = TERNARY_WEIGHT_BITS
     weight_buffer_depth: int = 1024
     act_buffer_depth: int = 1024
+    requant_lanes: int = 1
     clock_mhz: float = 100.0
     dram_bandwidth_gbs: float = 12.8
 
@@ -92,6 +98,7 @@ class AcceleratorConfig:
             ("act_buffer_depth", 1, 1 << 20),
         ):
             _check_int(self, name, lo, hi)
+        _check_int(self, "requant_lanes", 1, self.rows)
         _check_choice(self, "overflow", OVERFLOW_MODES)
         _check_number(self, "clock_mhz", 0.0, 5000.0)
         _check_number(self, "dram_bandwidth_gbs", 0.0, 1e5)
@@ -136,6 +143,11 @@ class AcceleratorConfig:
         if self.weight_format == "base3":
             return 8 * -(-n // 5)
         return n * self.weight_code_bits
+
+    @property
+    def requant_groups(self) -> int:
+        """Clocks the shared requantizers take for one token's ``rows`` results."""
+        return -(-self.rows // self.requant_lanes)
 
     @property
     def act_word_bits(self) -> int:

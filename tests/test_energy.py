@@ -66,3 +66,35 @@ def test_user_table(tmp_path):
         load_table(nocite)
     with pytest.raises(ConfigError, match="does not exist"):
         load_table(tmp_path / "none.yaml")
+
+
+GOOD_TABLE = ("citation: my lab, 2026\nadd: {points: {8: 1.0, 32: 4.0}}\n"
+              "multiply: {points: {64: 2.0}}\nsram_read_64b: {points: {1024: 64.0}}\n"
+              "dram_read_64b: {value: 640.0}\ngated_lane: {value: 0.1}\n")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("add: {points: {8: 1.0, 32: 4.0}}", "add: 1",
+     "action 'add' must be a mapping with 'points' ({size: pJ, ...}), not int 1"),
+    ("add: {points: {8: 1.0, 32: 4.0}}", "add: {value: 1}",
+     "action 'add' needs 'points' ({size: pJ, ...}); it has 'value'"),
+    ("gated_lane: {value: 0.1}", "gated_lane: 0.1",
+     "action 'gated_lane' must be a mapping with 'value' (pJ), not float 0.1"),
+    ("dram_read_64b: {value: 640.0}", "dram_read_64b: {value: -2}",
+     "action 'dram_read_64b': value -2 is not a non-negative number of pJ"),
+    ("8: 1.0", "8: fast", "action 'add': point 8: 'fast' is not a non-negative number of pJ"),
+    ("multiply: {points: {64: 2.0}}\n", "",
+     "missing action(s) 'multiply'; a table needs add, multiply, sram_read_64b, "
+     "dram_read_64b, gated_lane"),
+])
+def test_user_table_messages_name_the_entry(tmp_path, old, new, message):
+    path = tmp_path / "t.yaml"
+    path.write_text(GOOD_TABLE.replace(old, new))
+    with pytest.raises(ConfigError) as e:
+        load_table(path)
+    assert str(e.value) == f"{path}: {message}"
+
+
+def test_energy_table_directory(tmp_path):
+    with pytest.raises(ConfigError, match="is a directory, not a YAML file"):
+        load_table(tmp_path)

@@ -113,3 +113,100 @@ def test_corrupt_packed_data_is_refused():
         unpack_i2s(b"\x55" * 40, 100)
     with pytest.raises(FormatError, match="invalid I2_S code 3"):
         unpack_i2s(b"\xff" * 64, 128)
+
+
+# ---- issue 13: sizes never quote a format that cannot hold the tensor ----------------------
+
+def test_sizes_refuse_formats_that_cannot_hold_the_tensor():
+    from ternhw.formats import unsupported_reason
+
+    w = np.random.default_rng(3).normal(size=(4, 512))
+    channel = ternarize(w, granularity="channel")
+    ttq = ternarize(w, method="ttq")
+    group = ternarize(w, granularity="group", group_size=128)
+    assert storage_bytes(channel, "i2_s") is None and bits_per_weight(channel, "i2_s") is None
+    assert "I2_S holds one scale per tensor, but this tensor has 4 different channel scales" \
+        == unsupported_reason(channel, "i2_s")
+    assert storage_bytes(channel, "tq1_0") == 4 * 2 * 54          # one scale per row: fits TQ
+    assert storage_bytes(ttq, "i2_s") is None and storage_bytes(ttq, "tq2_0") is None
+    assert "separate positive and negative (TTQ)" in unsupported_reason(ttq, "i2_s")
+    assert storage_bytes(group, "tq1_0") is None
+    assert "change inside a block" in unsupported_reason(group, "tq1_0")
+    for tt in (channel, ttq, group):                              # float32 scales: always
+        assert storage_bytes(tt, "2bit") and storage_bytes(tt, "base3")
+        assert unsupported_reason(tt, "base3") is None
+    assert unsupported_reason(ternarize(w), "i2_s") is None
+
+
+@pytest.mark.parametrize("factor, words", [
+    (2e5, "exceeds the fp16 range of TQ1_0 (max 65504)"),
+    (1e-9, "is below the smallest normal fp16 value of TQ1_0 (6.10352e-05) and would be "
+           "stored as 0"),
+])
+def test_tq_sizes_refuse_scales_outside_fp16(factor, words):
+    from ternhw.formats import unsupported_reason
+
+    tt = ternarize(np.random.default_rng(4).normal(size=(2, 256)) * factor, method="twn")
+    assert words in unsupported_reason(tt, "tq1_0")
+    assert storage_bytes(tt, "tq1_0") is None
+    assert storage_bytes(tt, "i2_s") == 2 * 256 // 4 + 32          # float32 scale: fine
+
+
+# ---- issue 13: I2_S data in a layout ternhw does not write is refused ---------------------
+
+def _pack_arm(t: np.ndarray, scale: float) -> bytes:
+    """bitnet.cpp's ARM layout: 64-element chunks of 16 bytes, element j at byte j % 16,
+    shift 6 - 2 * (j // 16)."""
+    n_chunks = -(-t.size // 64)
+    codes = np.ones(n_chunks * 64, np.uint8)
+    codes[: t.size] = t + 1
+    c = codes.reshape(n_chunks, 4, 16)
+    body = (c[:, 0] << 6) | (c[:, 1] << 4) | (c[:, 2] << 2) | c[:, 3]
+    tail = np.zeros(32, np.uint8)
+    tail[:4] = np.frombuffer(np.float32(scale).tobytes(), np.uint8)
+    return body.astype(np.uint8).tobytes() + tail.tobytes()
+
+
+def _pack_sequential(t: np.ndarray, scale: float) -> bytes:
+    """The reference quantizer's packing: weight i in byte i // 4 at shift 6 - 2 * (i % 4),
+    in the same 32-byte-chunk size as the x86 layout."""
+    codes = np.ones(-(-t.size // 128) * 128, np.uint8)
+    codes[: t.size] = t + 1
+    c = codes.reshape(-1, 4)
+    body = (c[:, 0] << 6) | (c[:, 1] << 4) | (c[:, 2] << 2) | c[:, 3]
+    return body.astype(np.uint8).tobytes() + np.float32(scale).tobytes() + bytes(28)
+
+
+def test_i2s_foreign_layouts_are_refused(rng):
+    t = rng.integers(-1, 2, size=100).astype(np.int8)
+    with pytest.raises(FormatError, match="I2_S layout 'arm' is not supported: ternhw reads "
+                                          "only bitnet.cpp's x86 layout"):
+        unpack_i2s(pack_i2s(t, 1.0), t.size, layout="arm")
+    # 64 weights: the ARM size (16 + 32 bytes) differs from x86's (32 + 32), and is named
+    t64 = rng.integers(-1, 2, size=64).astype(np.int8)
+    with pytest.raises(FormatError, match=r"must be 64 bytes, got 48; 48 bytes is the size in "
+                                          r"bitnet.cpp's ARM layout"):
+        unpack_i2s(_pack_arm(t64, 1.0), 64)
+    # 100 weights: same size in both layouts, but the foreign data sits in x86's padding
+    for foreign in (_pack_arm(t, 1.0), _pack_sequential(t, 1.0)):
+        assert len(foreign) == packed_size_i2s(100)
+        with pytest.raises(FormatError, match=r"I2_S padding after weight 99 holds code \d at "
+                                              r"index \d+, not a zero trit"):
+            unpack_i2s(foreign, 100)
+
+
+def test_i2s_tail_and_scale_are_checked():
+    t = np.zeros(128, np.int8)
+    good = bytearray(pack_i2s(t, 0.5))
+    per_row = bytearray(good)
+    per_row[36:40] = np.float32(0.25).tobytes()      # a second scale: another layout's tail
+    with pytest.raises(FormatError, match=r"I2_S byte 3[6-9] \(tail byte \d, after the scale\) "
+                                          r"is \d+, not 0: the tail holds more than one float32"):
+        unpack_i2s(bytes(per_row), 128)
+    nan = bytearray(good)
+    nan[32:36] = np.float32(np.nan).tobytes()
+    with pytest.raises(FormatError, match="I2_S scale is nan, not a finite number"):
+        unpack_i2s(bytes(nan), 128)
+    with pytest.raises(FormatError, match="weight count must be a positive integer"):
+        unpack_i2s(b"", 0)
+    assert unpack_i2s(bytes(good), 128)[1] == 0.5

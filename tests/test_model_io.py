@@ -181,3 +181,127 @@ def test_unknown_layer_name(tmp_path):
     np.savez(tmp_path / "none.npz", b=np.ones(3))
     with pytest.raises(TernhwError, match="no linear weight matrices"):
         quantize_model(load_model(tmp_path / "none.npz"))
+
+
+# ---- issue 13: no silent data loss, every failure a clear message -------------------------
+
+@pytest.mark.parametrize("fmt", ["tq1_0", "tq2_0"])
+def test_gguf_refuses_scales_outside_fp16(tmp_path, fmt):
+    w = np.random.default_rng(5).normal(size=(4, 256))
+    big = ternarize(w * 2e5)
+    with pytest.raises(FormatError, match=rf"big.gguf: tensor 'fc.weight': scale \d+ exceeds the "
+                                          rf"fp16 range of {fmt.upper()} \(max 65504\)"):
+        write_gguf(tmp_path / "big.gguf", {"fc.weight": big}, fmt)
+    tiny = ternarize(w * 1e-9, method="twn")
+    with pytest.raises(FormatError, match=rf"tiny.gguf: tensor 'fc.weight': scale [\d.e-]+ is "
+                                          rf"below the smallest normal fp16 value of {fmt.upper()}"
+                                          r" \(6.10352e-05\) and would be stored as 0"):
+        write_gguf(tmp_path / "tiny.gguf", {"fc.weight": tiny}, fmt)
+    assert not list(tmp_path.iterdir())                      # nothing written, no temp files
+    # .npz keeps float32 scales: both tensors survive exactly
+    model = load_model(save_ternary_npz(tmp_path / "ok.npz", {"big": big, "tiny": tiny}))
+    for name, tt in (("big", big), ("tiny", tiny)):
+        np.testing.assert_array_equal(model.ternary[name].dequantize(), tt.dequantize())
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
+def test_gguf_with_infinite_block_scale_is_refused(tmp_path):
+    """A TQ file whose fp16 scale overflowed (written by another tool) is not read as NaNs."""
+    path = tmp_path / "inf.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    values = np.full((1, 256), 1e5, np.float32)                # absmax 1e5 -> fp16 inf
+    w.add_tensor("blk.0.weight", gguf.quants.quantize(values, gguf.GGMLQuantizationType.TQ2_0),
+                 raw_dtype=gguf.GGMLQuantizationType.TQ2_0)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    with pytest.raises(FormatError, match=r"inf.gguf: tensor 'blk.0.weight': TQ2_0 block scale "
+                                          r"is Inf or NaN"):
+        read_gguf(path)
+
+
+def test_gguf_with_i2s_tensor_names_the_type(tmp_path):
+    import struct
+
+    path = write_gguf(tmp_path / "t.gguf", {"blk.0.w": _ternary(2, 256)}, "tq2_0")
+    data = bytearray(path.read_bytes())
+    name = b"blk.0.w"
+    at = data.rindex(name) + len(name)                        # tensor info: dims, then type
+    n_dims = struct.unpack_from("<I", data, at)[0]
+    struct.pack_into("<I", data, at + 4 + 8 * n_dims, 36)     # GGML_TYPE_I2_S in bitnet.cpp
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=r"t.gguf: not a readable GGUF file: it holds a tensor "
+                                          r"of ggml type 36 \(bitnet.cpp's I2_S\)"):
+        load_model(path)
+
+
+def test_ternarize_refuses_scales_outside_float32():
+    w = np.random.default_rng(6).normal(size=(3, 8))
+    with pytest.raises(FormatError, match=r"tensor 'w': scale [\d.e+]+ exceeds the float32 range"):
+        ternarize(w * 1e300, name="w")
+    with pytest.raises(FormatError, match=r"tensor 'w': scale [\d.e-]+ is below the smallest "
+                                          r"float32 value .* would be stored as 0"):
+        ternarize(w * 1e-300, method="twn", name="w")
+
+
+def test_npz_messages_a_new_user_meets(tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"hello, not a zip" * 10)
+    with pytest.raises(FormatError, match=r"garbage.npz: not a readable .npz file: not a valid "
+                                          r"\.npz \(zip archive of \.npy arrays\)") as e:
+        load_model(garbage)
+    assert "allow_pickle" not in str(e.value)
+    np.savez(tmp_path / "p.npz", w=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(FormatError, match=r"p.npz: not a readable .npz file: array 'w' holds "
+                                          r"Python objects") as e:
+        load_model(tmp_path / "p.npz")
+    assert "allow_pickle" not in str(e.value)
+    (tmp_path / "x.npz").mkdir()
+    with pytest.raises(FormatError, match=r"model file '.*x.npz' is a directory, not a file"):
+        load_model(tmp_path / "x.npz")
+
+
+def test_skipped_tensors_are_explained(tmp_path):
+    np.savez(tmp_path / "int.npz", **{"fc.weight": np.ones((4, 4), np.int64), "b": np.ones(3)})
+    model = load_model(tmp_path / "int.npz")
+    assert model.linear_names() == []
+    assert model.skipped_tensors() == {
+        "fc.weight": "integer dtype int64, not floating point",
+        "b": "1-D, shape (3,); name does not end in 'weight'"}
+    with pytest.raises(TernhwError, match=r"int.npz: no linear weight matrices found; skipped: "
+                                          r"'fc.weight' \(integer dtype int64, not floating "
+                                          r"point\), 'b' \(1-D"):
+        quantize_model(model)
+    with pytest.raises(TernhwError, match=r"int.npz: tensor 'fc.weight' is not a linear weight "
+                                          r"matrix \(integer dtype int64"):
+        quantize_model(model, layers=["fc.weight"])
+
+
+def test_all_zero_tensor_is_a_warning(tmp_path):
+    w = np.random.default_rng(7).normal(size=(4, 64)) * 1e-9
+    np.savez(tmp_path / "tiny.npz", **{"fc.weight": w, "ok.weight": w * 1e9})
+    q = quantize_model(load_model(tmp_path / "tiny.npz"))
+    doc = q.summary()
+    assert len(doc["warnings"]) == 1
+    assert f"{tmp_path / 'tiny.npz'}: tensor 'fc.weight': all 256 weights quantized to 0 " \
+        "(absmean, max |W| " in doc["warnings"][0]
+    assert "absmean's epsilon" in doc["warnings"][0]
+    assert quantize_model(load_model(tmp_path / "tiny.npz"), method="twn").summary()[
+        "warnings"] == []
+
+
+def test_summary_never_prices_a_format_that_cannot_hold_a_layer(tmp_path):
+    np.savez(tmp_path / "m.npz", **{"a.weight": np.random.default_rng(8).normal(size=(4, 256)),
+                                    "b.weight": np.random.default_rng(9).normal(size=(2, 256))})
+    model = load_model(tmp_path / "m.npz")
+    doc = quantize_model(model, granularity="channel").summary()
+    assert doc["bytes"]["i2_s"] is None and doc["bits_per_weight"]["i2_s"] is None
+    assert doc["unsupported_formats"]["i2_s"].startswith(
+        "tensor 'a.weight' (and 1 more layer(s)): I2_S holds one scale per tensor")
+    for layer in doc["layers"]:
+        assert layer["bytes"]["i2_s"] is None and "i2_s" in layer["unsupported_formats"]
+    assert doc["bytes"]["2bit"] == sum(la["bytes"]["2bit"] for la in doc["layers"])
+    assert doc["bytes"]["tq1_0"] == 6 * 54                  # one scale per row fits TQ
+    tensor_doc = quantize_model(model).summary()
+    assert tensor_doc["unsupported_formats"] == {} and tensor_doc["bytes"]["i2_s"] > 0

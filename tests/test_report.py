@@ -8,7 +8,7 @@ from ternhw.cli import main
 from ternhw.config import load_config
 from ternhw.model.cycles import command_tokens, gemm_cycles
 from ternhw.model.gemm import WeightMatrix
-from ternhw.report.workloads import Layer, layer_cycles, layer_events
+from ternhw.report.workloads import Layer, layer_cycles, layer_events, layer_schedule
 from ternhw.synth import synthesize
 
 I8_TINY = """name = "i8tiny"
@@ -51,15 +51,23 @@ def test_report_files_and_sections(tmp_path, i8tiny):
     assert not list(out.glob(".*.tmp"))                    # atomic writes left no temp files
 
 
-def test_workload_cycles_split_commands():
-    cfg = load_config("default")                           # act buffer 1024 words
+@pytest.mark.parametrize("depth, loads", [(4096, 1), (1024, 4)])
+def test_workload_cycles_split_commands(depth, loads):
+    """128 tokens of a 1536x384 layer need four commands (act buffer 1024 words, T = 24): a
+    4096-word weight buffer keeps the 2304-word matrix resident, a 1024-word one streams it
+    once per command."""
+    cfg = load_config("default").replace(weight_buffer_depth=depth)
     wm = WeightMatrix(__import__("numpy").ones((1536, 384), dtype="int8"))
     layer = Layer("ffn", 128, 384, 1536, wm)
-    parts = command_tokens(cfg, 128, 384)                        # T = 24 -> 42 tokens a command
+    parts = command_tokens(cfg, 128, 384)
     assert parts == [42, 42, 42, 2]
-    assert layer_cycles(cfg, layer) == sum(gemm_cycles(cfg, m, 384, 1536).total for m in parts)
+    resident = loads == 1
+    assert layer_cycles(cfg, layer) == sum(
+        gemm_cycles(cfg, m, 384, 1536, resident=resident, keep_weights=resident and i > 0).total
+        for i, m in enumerate(parts))
     ev = layer_events(cfg, layer)
-    assert ev.weight_buffer_writes == 4 * 96 * 24          # weights reloaded per command
+    assert ev.weight_buffer_writes == loads * 96 * 24
+    assert layer_schedule(cfg, layer).weight_reload_factor == loads
     assert ev.lane_add == 128 * 1536 * 384
 
 

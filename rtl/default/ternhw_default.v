@@ -2,992 +2,949 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload, i_bias__valid, o_res__ready, cmd__start, cmd__m, cmd__k, cmd__n, cmd__bias_en, cmd__requant_en, cmd__relu, cmd__multiplier, cmd__shift, clk, rst, i_act__ready, i_wgt__ready, i_bias__ready, o_res__payload
-, o_res__valid, status__busy, status__done, status__error, status__cycles, status__busy_cycles, status__stall_cycles, status__zero_skips, status__overflow_events, i_act__payload);
+module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload, i_bias__valid, o_res__ready, cmd__start, cmd__m, cmd__k, cmd__n, cmd__bias_en, cmd__resident, cmd__keep_weights, cmd__requant_en, cmd__relu, cmd__multiplier, cmd__shift, clk, rst, i_act__ready, i_wgt__ready
+, i_bias__ready, o_res__payload, o_res__valid, status__busy, status__done, status__error, status__cycles, status__busy_cycles, status__stall_cycles, status__hold_cycles, status__zero_skips, status__overflow_events, i_act__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
   wire \$101 ;
   wire \$102 ;
-  wire [1:0] \$103 ;
-  wire \$104 ;
+  wire \$103 ;
+  wire [1:0] \$104 ;
   wire \$105 ;
   wire \$106 ;
   wire \$107 ;
-  wire [1:0] \$108 ;
-  wire [2:0] \$109 ;
+  wire \$108 ;
+  wire [1:0] \$109 ;
   wire \$11 ;
-  wire \$110 ;
-  wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
-  wire [1:0] \$114 ;
+  wire [2:0] \$110 ;
+  wire [3:0] \$111 ;
+  wire [4:0] \$112 ;
+  wire [5:0] \$113 ;
+  wire \$114 ;
   wire \$115 ;
   wire \$116 ;
   wire \$117 ;
-  wire \$118 ;
-  wire [1:0] \$119 ;
-  wire \$12 ;
-  wire [2:0] \$120 ;
-  wire [3:0] \$121 ;
-  wire [4:0] \$122 ;
-  wire [5:0] \$123 ;
-  wire \$124 ;
+  wire [1:0] \$118 ;
+  wire \$119 ;
+  wire [48:0] \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire [1:0] \$123 ;
+  wire [2:0] \$124 ;
   wire \$125 ;
   wire \$126 ;
   wire \$127 ;
-  wire [1:0] \$128 ;
-  wire \$129 ;
+  wire \$128 ;
+  wire [1:0] \$129 ;
   wire [48:0] \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
-  wire [1:0] \$133 ;
-  wire [2:0] \$134 ;
-  wire \$135 ;
-  wire \$136 ;
+  wire \$133 ;
+  wire [1:0] \$134 ;
+  wire [2:0] \$135 ;
+  wire [3:0] \$136 ;
   wire \$137 ;
   wire \$138 ;
-  wire [1:0] \$139 ;
+  wire \$139 ;
   wire \$14 ;
   wire \$140 ;
-  wire \$141 ;
+  wire [1:0] \$141 ;
   wire \$142 ;
   wire \$143 ;
-  wire [1:0] \$144 ;
-  wire [2:0] \$145 ;
-  wire [3:0] \$146 ;
-  wire \$147 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire [1:0] \$146 ;
+  wire [2:0] \$147 ;
   wire \$148 ;
   wire \$149 ;
-  wire \$15 ;
+  wire [48:0] \$15 ;
   wire \$150 ;
-  wire [1:0] \$151 ;
-  wire \$152 ;
+  wire \$151 ;
+  wire [1:0] \$152 ;
   wire \$153 ;
   wire \$154 ;
   wire \$155 ;
-  wire [1:0] \$156 ;
-  wire [2:0] \$157 ;
-  wire \$158 ;
-  wire \$159 ;
+  wire \$156 ;
+  wire [1:0] \$157 ;
+  wire [2:0] \$158 ;
+  wire [3:0] \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [4:0] \$160 ;
   wire \$161 ;
-  wire [1:0] \$162 ;
+  wire \$162 ;
   wire \$163 ;
   wire \$164 ;
-  wire \$165 ;
+  wire [1:0] \$165 ;
   wire \$166 ;
-  wire [1:0] \$167 ;
-  wire [2:0] \$168 ;
-  wire [3:0] \$169 ;
-  wire \$17 ;
-  wire [4:0] \$170 ;
-  wire \$171 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire [48:0] \$17 ;
+  wire [1:0] \$170 ;
+  wire [2:0] \$171 ;
   wire \$172 ;
   wire \$173 ;
   wire \$174 ;
-  wire [1:0] \$175 ;
-  wire \$176 ;
+  wire \$175 ;
+  wire [1:0] \$176 ;
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
   wire \$18 ;
-  wire [1:0] \$180 ;
-  wire [2:0] \$181 ;
-  wire \$182 ;
-  wire \$183 ;
+  wire \$180 ;
+  wire [1:0] \$181 ;
+  wire [2:0] \$182 ;
+  wire [3:0] \$183 ;
   wire \$184 ;
   wire \$185 ;
-  wire [1:0] \$186 ;
+  wire \$186 ;
   wire \$187 ;
-  wire \$188 ;
+  wire [1:0] \$188 ;
   wire \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire [1:0] \$191 ;
-  wire [2:0] \$192 ;
-  wire [3:0] \$193 ;
-  wire \$194 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire [1:0] \$193 ;
+  wire [2:0] \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
-  wire [1:0] \$198 ;
-  wire \$199 ;
+  wire \$198 ;
+  wire [1:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
   wire \$200 ;
   wire \$201 ;
   wire \$202 ;
-  wire [1:0] \$203 ;
-  wire [2:0] \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire [1:0] \$209 ;
+  wire \$203 ;
+  wire [1:0] \$204 ;
+  wire [2:0] \$205 ;
+  wire [3:0] \$206 ;
+  wire [4:0] \$207 ;
+  wire [5:0] \$208 ;
+  wire [6:0] \$209 ;
   wire \$21 ;
   wire \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
   wire [1:0] \$214 ;
-  wire [2:0] \$215 ;
-  wire [3:0] \$216 ;
-  wire [4:0] \$217 ;
-  wire [5:0] \$218 ;
-  wire [6:0] \$219 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire [1:0] \$219 ;
   wire \$22 ;
-  wire \$220 ;
+  wire [2:0] \$220 ;
   wire \$221 ;
   wire \$222 ;
   wire \$223 ;
-  wire [1:0] \$224 ;
-  wire \$225 ;
+  wire \$224 ;
+  wire [1:0] \$225 ;
   wire \$226 ;
   wire \$227 ;
   wire \$228 ;
-  wire [1:0] \$229 ;
-  wire \$23 ;
-  wire [2:0] \$230 ;
-  wire \$231 ;
-  wire \$232 ;
+  wire \$229 ;
+  wire [1:0] \$23 ;
+  wire [1:0] \$230 ;
+  wire [2:0] \$231 ;
+  wire [3:0] \$232 ;
   wire \$233 ;
   wire \$234 ;
-  wire [1:0] \$235 ;
+  wire \$235 ;
   wire \$236 ;
-  wire \$237 ;
+  wire [1:0] \$237 ;
   wire \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire [1:0] \$240 ;
-  wire [2:0] \$241 ;
-  wire [3:0] \$242 ;
-  wire \$243 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire [1:0] \$242 ;
+  wire [2:0] \$243 ;
   wire \$244 ;
   wire \$245 ;
   wire \$246 ;
-  wire [1:0] \$247 ;
-  wire \$248 ;
+  wire \$247 ;
+  wire [1:0] \$248 ;
   wire \$249 ;
-  wire [48:0] \$25 ;
+  wire \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire [1:0] \$252 ;
-  wire [2:0] \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
+  wire \$252 ;
+  wire [1:0] \$253 ;
+  wire [2:0] \$254 ;
+  wire [3:0] \$255 ;
+  wire [4:0] \$256 ;
   wire \$257 ;
-  wire [1:0] \$258 ;
+  wire \$258 ;
   wire \$259 ;
   wire \$26 ;
   wire \$260 ;
-  wire \$261 ;
+  wire [1:0] \$261 ;
   wire \$262 ;
-  wire [1:0] \$263 ;
-  wire [2:0] \$264 ;
-  wire [3:0] \$265 ;
-  wire [4:0] \$266 ;
-  wire \$267 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire [1:0] \$266 ;
+  wire [2:0] \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [48:0] \$27 ;
+  wire \$27 ;
   wire \$270 ;
-  wire [1:0] \$271 ;
-  wire \$272 ;
+  wire \$271 ;
+  wire [1:0] \$272 ;
   wire \$273 ;
   wire \$274 ;
   wire \$275 ;
-  wire [1:0] \$276 ;
-  wire [2:0] \$277 ;
-  wire \$278 ;
-  wire \$279 ;
-  wire \$28 ;
+  wire \$276 ;
+  wire [1:0] \$277 ;
+  wire [2:0] \$278 ;
+  wire [3:0] \$279 ;
+  wire [1:0] \$28 ;
   wire \$280 ;
   wire \$281 ;
-  wire [1:0] \$282 ;
+  wire \$282 ;
   wire \$283 ;
-  wire \$284 ;
+  wire [1:0] \$284 ;
   wire \$285 ;
   wire \$286 ;
-  wire [1:0] \$287 ;
-  wire [2:0] \$288 ;
-  wire [3:0] \$289 ;
-  wire \$29 ;
-  wire \$290 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire [1:0] \$289 ;
+  wire [2:0] \$29 ;
+  wire [2:0] \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
-  wire [1:0] \$294 ;
-  wire \$295 ;
+  wire \$294 ;
+  wire [1:0] \$295 ;
   wire \$296 ;
   wire \$297 ;
   wire \$298 ;
-  wire [1:0] \$299 ;
+  wire \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire [2:0] \$300 ;
-  wire \$301 ;
-  wire \$302 ;
-  wire \$303 ;
-  wire \$304 ;
-  wire [1:0] \$305 ;
+  wire [1:0] \$300 ;
+  wire [2:0] \$301 ;
+  wire [3:0] \$302 ;
+  wire [4:0] \$303 ;
+  wire [5:0] \$304 ;
+  wire \$305 ;
   wire \$306 ;
   wire \$307 ;
   wire \$308 ;
-  wire \$309 ;
+  wire [1:0] \$309 ;
   wire \$31 ;
-  wire [1:0] \$310 ;
-  wire [2:0] \$311 ;
-  wire [3:0] \$312 ;
-  wire [4:0] \$313 ;
-  wire [5:0] \$314 ;
-  wire \$315 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire [1:0] \$314 ;
+  wire [2:0] \$315 ;
   wire \$316 ;
   wire \$317 ;
   wire \$318 ;
-  wire [1:0] \$319 ;
+  wire \$319 ;
   wire \$32 ;
-  wire \$320 ;
+  wire [1:0] \$320 ;
   wire \$321 ;
   wire \$322 ;
   wire \$323 ;
-  wire [1:0] \$324 ;
-  wire [2:0] \$325 ;
-  wire \$326 ;
-  wire \$327 ;
+  wire \$324 ;
+  wire [1:0] \$325 ;
+  wire [2:0] \$326 ;
+  wire [3:0] \$327 ;
   wire \$328 ;
   wire \$329 ;
-  wire [1:0] \$33 ;
-  wire [1:0] \$330 ;
+  wire \$33 ;
+  wire \$330 ;
   wire \$331 ;
-  wire \$332 ;
+  wire [1:0] \$332 ;
   wire \$333 ;
   wire \$334 ;
-  wire [1:0] \$335 ;
-  wire [2:0] \$336 ;
-  wire [3:0] \$337 ;
-  wire \$338 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire [1:0] \$337 ;
+  wire [2:0] \$338 ;
   wire \$339 ;
-  wire \$34 ;
+  wire [1:0] \$34 ;
   wire \$340 ;
   wire \$341 ;
-  wire [1:0] \$342 ;
-  wire \$343 ;
+  wire \$342 ;
+  wire [1:0] \$343 ;
   wire \$344 ;
   wire \$345 ;
   wire \$346 ;
-  wire [1:0] \$347 ;
-  wire [2:0] \$348 ;
-  wire \$349 ;
+  wire \$347 ;
+  wire [1:0] \$348 ;
+  wire [2:0] \$349 ;
   wire \$35 ;
-  wire \$350 ;
-  wire \$351 ;
+  wire [3:0] \$350 ;
+  wire [4:0] \$351 ;
   wire \$352 ;
-  wire [1:0] \$353 ;
+  wire \$353 ;
   wire \$354 ;
   wire \$355 ;
-  wire \$356 ;
+  wire [1:0] \$356 ;
   wire \$357 ;
-  wire [1:0] \$358 ;
-  wire [2:0] \$359 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
-  wire [3:0] \$360 ;
-  wire [4:0] \$361 ;
-  wire \$362 ;
+  wire \$360 ;
+  wire [1:0] \$361 ;
+  wire [2:0] \$362 ;
   wire \$363 ;
   wire \$364 ;
   wire \$365 ;
-  wire [1:0] \$366 ;
-  wire \$367 ;
+  wire \$366 ;
+  wire [1:0] \$367 ;
   wire \$368 ;
   wire \$369 ;
   wire \$37 ;
   wire \$370 ;
-  wire [1:0] \$371 ;
-  wire [2:0] \$372 ;
-  wire \$373 ;
-  wire \$374 ;
+  wire \$371 ;
+  wire [1:0] \$372 ;
+  wire [2:0] \$373 ;
+  wire [3:0] \$374 ;
   wire \$375 ;
   wire \$376 ;
-  wire [1:0] \$377 ;
+  wire \$377 ;
   wire \$378 ;
-  wire \$379 ;
-  wire [1:0] \$38 ;
+  wire [1:0] \$379 ;
+  wire \$38 ;
   wire \$380 ;
   wire \$381 ;
-  wire [1:0] \$382 ;
-  wire [2:0] \$383 ;
-  wire [3:0] \$384 ;
-  wire \$385 ;
+  wire \$382 ;
+  wire \$383 ;
+  wire [1:0] \$384 ;
+  wire [2:0] \$385 ;
   wire \$386 ;
   wire \$387 ;
   wire \$388 ;
-  wire [1:0] \$389 ;
-  wire [2:0] \$39 ;
-  wire \$390 ;
+  wire \$389 ;
+  wire [1:0] \$39 ;
+  wire [1:0] \$390 ;
   wire \$391 ;
   wire \$392 ;
   wire \$393 ;
-  wire [1:0] \$394 ;
-  wire [2:0] \$395 ;
-  wire \$396 ;
-  wire \$397 ;
-  wire \$398 ;
-  wire \$399 ;
+  wire \$394 ;
+  wire [1:0] \$395 ;
+  wire [2:0] \$396 ;
+  wire [3:0] \$397 ;
+  wire [4:0] \$398 ;
+  wire [5:0] \$399 ;
   wire \$4 ;
-  wire \$40 ;
-  wire [1:0] \$400 ;
-  wire \$401 ;
+  wire [2:0] \$40 ;
+  wire [6:0] \$400 ;
+  wire [7:0] \$401 ;
   wire \$402 ;
   wire \$403 ;
   wire \$404 ;
-  wire [1:0] \$405 ;
-  wire [2:0] \$406 ;
-  wire [3:0] \$407 ;
-  wire [4:0] \$408 ;
-  wire [5:0] \$409 ;
-  wire \$41 ;
-  wire [6:0] \$410 ;
-  wire [7:0] \$411 ;
-  wire \$412 ;
+  wire \$405 ;
+  wire [1:0] \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
+  wire [3:0] \$41 ;
+  wire \$410 ;
+  wire [1:0] \$411 ;
+  wire [2:0] \$412 ;
   wire \$413 ;
   wire \$414 ;
   wire \$415 ;
-  wire [1:0] \$416 ;
-  wire \$417 ;
+  wire \$416 ;
+  wire [1:0] \$417 ;
   wire \$418 ;
   wire \$419 ;
   wire \$42 ;
   wire \$420 ;
-  wire [1:0] \$421 ;
-  wire [2:0] \$422 ;
-  wire \$423 ;
-  wire \$424 ;
+  wire \$421 ;
+  wire [1:0] \$422 ;
+  wire [2:0] \$423 ;
+  wire [3:0] \$424 ;
   wire \$425 ;
   wire \$426 ;
-  wire [1:0] \$427 ;
+  wire \$427 ;
   wire \$428 ;
-  wire \$429 ;
+  wire [1:0] \$429 ;
   wire \$43 ;
   wire \$430 ;
   wire \$431 ;
-  wire [1:0] \$432 ;
-  wire [2:0] \$433 ;
-  wire [3:0] \$434 ;
-  wire \$435 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire [1:0] \$434 ;
+  wire [2:0] \$435 ;
   wire \$436 ;
   wire \$437 ;
   wire \$438 ;
-  wire [1:0] \$439 ;
-  wire [1:0] \$44 ;
-  wire \$440 ;
+  wire \$439 ;
+  wire \$44 ;
+  wire [1:0] \$440 ;
   wire \$441 ;
   wire \$442 ;
   wire \$443 ;
-  wire [1:0] \$444 ;
-  wire [2:0] \$445 ;
-  wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
+  wire \$444 ;
+  wire [1:0] \$445 ;
+  wire [2:0] \$446 ;
+  wire [3:0] \$447 ;
+  wire [4:0] \$448 ;
   wire \$449 ;
   wire \$45 ;
-  wire [1:0] \$450 ;
+  wire \$450 ;
   wire \$451 ;
   wire \$452 ;
-  wire \$453 ;
+  wire [1:0] \$453 ;
   wire \$454 ;
-  wire [1:0] \$455 ;
-  wire [2:0] \$456 ;
-  wire [3:0] \$457 ;
-  wire [4:0] \$458 ;
-  wire \$459 ;
-  wire \$46 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire [1:0] \$458 ;
+  wire [2:0] \$459 ;
+  wire [1:0] \$46 ;
   wire \$460 ;
   wire \$461 ;
   wire \$462 ;
-  wire [1:0] \$463 ;
-  wire \$464 ;
+  wire \$463 ;
+  wire [1:0] \$464 ;
   wire \$465 ;
   wire \$466 ;
   wire \$467 ;
-  wire [1:0] \$468 ;
-  wire [2:0] \$469 ;
+  wire \$468 ;
+  wire [1:0] \$469 ;
   wire \$47 ;
-  wire \$470 ;
-  wire \$471 ;
+  wire [2:0] \$470 ;
+  wire [3:0] \$471 ;
   wire \$472 ;
   wire \$473 ;
-  wire [1:0] \$474 ;
+  wire \$474 ;
   wire \$475 ;
-  wire \$476 ;
+  wire [1:0] \$476 ;
   wire \$477 ;
   wire \$478 ;
-  wire [1:0] \$479 ;
+  wire \$479 ;
   wire \$48 ;
-  wire [2:0] \$480 ;
-  wire [3:0] \$481 ;
-  wire \$482 ;
+  wire \$480 ;
+  wire [1:0] \$481 ;
+  wire [2:0] \$482 ;
   wire \$483 ;
   wire \$484 ;
   wire \$485 ;
-  wire [1:0] \$486 ;
-  wire \$487 ;
+  wire \$486 ;
+  wire [1:0] \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [1:0] \$49 ;
+  wire \$49 ;
   wire \$490 ;
-  wire [1:0] \$491 ;
-  wire [2:0] \$492 ;
-  wire \$493 ;
-  wire \$494 ;
-  wire \$495 ;
-  wire \$496 ;
-  wire [1:0] \$497 ;
+  wire \$491 ;
+  wire [1:0] \$492 ;
+  wire [2:0] \$493 ;
+  wire [3:0] \$494 ;
+  wire [4:0] \$495 ;
+  wire [5:0] \$496 ;
+  wire \$497 ;
   wire \$498 ;
   wire \$499 ;
   wire \$5 ;
-  wire [2:0] \$50 ;
+  wire \$50 ;
   wire \$500 ;
-  wire \$501 ;
-  wire [1:0] \$502 ;
-  wire [2:0] \$503 ;
-  wire [3:0] \$504 ;
-  wire [4:0] \$505 ;
-  wire [5:0] \$506 ;
-  wire \$507 ;
+  wire [1:0] \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire [1:0] \$506 ;
+  wire [2:0] \$507 ;
   wire \$508 ;
   wire \$509 ;
-  wire [3:0] \$51 ;
+  wire [1:0] \$51 ;
   wire \$510 ;
-  wire [1:0] \$511 ;
-  wire \$512 ;
+  wire \$511 ;
+  wire [1:0] \$512 ;
   wire \$513 ;
   wire \$514 ;
   wire \$515 ;
-  wire [1:0] \$516 ;
-  wire [2:0] \$517 ;
-  wire \$518 ;
-  wire \$519 ;
-  wire \$52 ;
+  wire \$516 ;
+  wire [1:0] \$517 ;
+  wire [2:0] \$518 ;
+  wire [3:0] \$519 ;
+  wire [2:0] \$52 ;
   wire \$520 ;
   wire \$521 ;
-  wire [1:0] \$522 ;
+  wire \$522 ;
   wire \$523 ;
-  wire \$524 ;
+  wire [1:0] \$524 ;
   wire \$525 ;
   wire \$526 ;
-  wire [1:0] \$527 ;
-  wire [2:0] \$528 ;
-  wire [3:0] \$529 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire [1:0] \$529 ;
   wire \$53 ;
-  wire \$530 ;
+  wire [2:0] \$530 ;
   wire \$531 ;
   wire \$532 ;
   wire \$533 ;
-  wire [1:0] \$534 ;
-  wire \$535 ;
+  wire \$534 ;
+  wire [1:0] \$535 ;
   wire \$536 ;
   wire \$537 ;
   wire \$538 ;
-  wire [1:0] \$539 ;
+  wire \$539 ;
   wire \$54 ;
-  wire [2:0] \$540 ;
-  wire \$541 ;
-  wire \$542 ;
-  wire \$543 ;
+  wire [1:0] \$540 ;
+  wire [2:0] \$541 ;
+  wire [3:0] \$542 ;
+  wire [4:0] \$543 ;
   wire \$544 ;
-  wire [1:0] \$545 ;
+  wire \$545 ;
   wire \$546 ;
   wire \$547 ;
-  wire \$548 ;
+  wire [1:0] \$548 ;
   wire \$549 ;
   wire \$55 ;
-  wire [1:0] \$550 ;
-  wire [2:0] \$551 ;
-  wire [3:0] \$552 ;
-  wire [4:0] \$553 ;
-  wire \$554 ;
+  wire \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire [1:0] \$553 ;
+  wire [2:0] \$554 ;
   wire \$555 ;
   wire \$556 ;
   wire \$557 ;
-  wire [1:0] \$558 ;
-  wire \$559 ;
-  wire [1:0] \$56 ;
+  wire \$558 ;
+  wire [1:0] \$559 ;
+  wire \$56 ;
   wire \$560 ;
   wire \$561 ;
   wire \$562 ;
-  wire [1:0] \$563 ;
-  wire [2:0] \$564 ;
-  wire \$565 ;
-  wire \$566 ;
+  wire \$563 ;
+  wire [1:0] \$564 ;
+  wire [2:0] \$565 ;
+  wire [3:0] \$566 ;
   wire \$567 ;
   wire \$568 ;
-  wire [1:0] \$569 ;
-  wire \$57 ;
+  wire \$569 ;
+  wire [1:0] \$57 ;
   wire \$570 ;
-  wire \$571 ;
+  wire [1:0] \$571 ;
   wire \$572 ;
   wire \$573 ;
-  wire [1:0] \$574 ;
-  wire [2:0] \$575 ;
-  wire [3:0] \$576 ;
-  wire \$577 ;
+  wire \$574 ;
+  wire \$575 ;
+  wire [1:0] \$576 ;
+  wire [2:0] \$577 ;
   wire \$578 ;
   wire \$579 ;
   wire \$58 ;
   wire \$580 ;
-  wire [1:0] \$581 ;
-  wire \$582 ;
+  wire \$581 ;
+  wire [1:0] \$582 ;
   wire \$583 ;
   wire \$584 ;
   wire \$585 ;
-  wire [1:0] \$586 ;
-  wire [2:0] \$587 ;
-  wire \$588 ;
-  wire \$589 ;
+  wire \$586 ;
+  wire [1:0] \$587 ;
+  wire [2:0] \$588 ;
+  wire [3:0] \$589 ;
   wire \$59 ;
-  wire \$590 ;
-  wire \$591 ;
-  wire [1:0] \$592 ;
+  wire [4:0] \$590 ;
+  wire [5:0] \$591 ;
+  wire [6:0] \$592 ;
   wire \$593 ;
   wire \$594 ;
   wire \$595 ;
   wire \$596 ;
   wire [1:0] \$597 ;
-  wire [2:0] \$598 ;
-  wire [3:0] \$599 ;
+  wire \$598 ;
+  wire \$599 ;
   wire \$6 ;
   wire \$60 ;
-  wire [4:0] \$600 ;
-  wire [5:0] \$601 ;
-  wire [6:0] \$602 ;
-  wire \$603 ;
+  wire \$600 ;
+  wire \$601 ;
+  wire [1:0] \$602 ;
+  wire [2:0] \$603 ;
   wire \$604 ;
   wire \$605 ;
   wire \$606 ;
-  wire [1:0] \$607 ;
-  wire \$608 ;
+  wire \$607 ;
+  wire [1:0] \$608 ;
   wire \$609 ;
-  wire [1:0] \$61 ;
+  wire \$61 ;
   wire \$610 ;
   wire \$611 ;
-  wire [1:0] \$612 ;
-  wire [2:0] \$613 ;
-  wire \$614 ;
-  wire \$615 ;
+  wire \$612 ;
+  wire [1:0] \$613 ;
+  wire [2:0] \$614 ;
+  wire [3:0] \$615 ;
   wire \$616 ;
   wire \$617 ;
-  wire [1:0] \$618 ;
+  wire \$618 ;
   wire \$619 ;
-  wire [2:0] \$62 ;
-  wire \$620 ;
+  wire [1:0] \$62 ;
+  wire [1:0] \$620 ;
   wire \$621 ;
   wire \$622 ;
-  wire [1:0] \$623 ;
-  wire [2:0] \$624 ;
-  wire [3:0] \$625 ;
-  wire \$626 ;
+  wire \$623 ;
+  wire \$624 ;
+  wire [1:0] \$625 ;
+  wire [2:0] \$626 ;
   wire \$627 ;
   wire \$628 ;
   wire \$629 ;
-  wire \$63 ;
-  wire [1:0] \$630 ;
-  wire \$631 ;
+  wire [2:0] \$63 ;
+  wire \$630 ;
+  wire [1:0] \$631 ;
   wire \$632 ;
   wire \$633 ;
   wire \$634 ;
-  wire [1:0] \$635 ;
-  wire [2:0] \$636 ;
-  wire \$637 ;
-  wire \$638 ;
-  wire \$639 ;
-  wire \$64 ;
+  wire \$635 ;
+  wire [1:0] \$636 ;
+  wire [2:0] \$637 ;
+  wire [3:0] \$638 ;
+  wire [4:0] \$639 ;
+  wire [3:0] \$64 ;
   wire \$640 ;
-  wire [1:0] \$641 ;
+  wire \$641 ;
   wire \$642 ;
   wire \$643 ;
-  wire \$644 ;
+  wire [1:0] \$644 ;
   wire \$645 ;
-  wire [1:0] \$646 ;
-  wire [2:0] \$647 ;
-  wire [3:0] \$648 ;
-  wire [4:0] \$649 ;
-  wire \$65 ;
-  wire \$650 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire [1:0] \$649 ;
+  wire [4:0] \$65 ;
+  wire [2:0] \$650 ;
   wire \$651 ;
   wire \$652 ;
   wire \$653 ;
-  wire [1:0] \$654 ;
-  wire \$655 ;
+  wire \$654 ;
+  wire [1:0] \$655 ;
   wire \$656 ;
   wire \$657 ;
   wire \$658 ;
-  wire [1:0] \$659 ;
+  wire \$659 ;
   wire \$66 ;
-  wire [2:0] \$660 ;
-  wire \$661 ;
-  wire \$662 ;
+  wire [1:0] \$660 ;
+  wire [2:0] \$661 ;
+  wire [3:0] \$662 ;
   wire \$663 ;
   wire \$664 ;
-  wire [1:0] \$665 ;
+  wire \$665 ;
   wire \$666 ;
-  wire \$667 ;
+  wire [1:0] \$667 ;
   wire \$668 ;
   wire \$669 ;
-  wire [1:0] \$67 ;
-  wire [1:0] \$670 ;
-  wire [2:0] \$671 ;
-  wire [3:0] \$672 ;
-  wire \$673 ;
+  wire \$67 ;
+  wire \$670 ;
+  wire \$671 ;
+  wire [1:0] \$672 ;
+  wire [2:0] \$673 ;
   wire \$674 ;
   wire \$675 ;
   wire \$676 ;
-  wire [1:0] \$677 ;
-  wire \$678 ;
+  wire \$677 ;
+  wire [1:0] \$678 ;
   wire \$679 ;
   wire \$68 ;
   wire \$680 ;
   wire \$681 ;
-  wire [1:0] \$682 ;
-  wire [2:0] \$683 ;
-  wire \$684 ;
-  wire \$685 ;
-  wire \$686 ;
-  wire \$687 ;
-  wire [1:0] \$688 ;
+  wire \$682 ;
+  wire [1:0] \$683 ;
+  wire [2:0] \$684 ;
+  wire [3:0] \$685 ;
+  wire [4:0] \$686 ;
+  wire [5:0] \$687 ;
+  wire \$688 ;
   wire \$689 ;
   wire \$69 ;
   wire \$690 ;
   wire \$691 ;
-  wire \$692 ;
-  wire [1:0] \$693 ;
-  wire [2:0] \$694 ;
-  wire [3:0] \$695 ;
-  wire [4:0] \$696 ;
-  wire [5:0] \$697 ;
-  wire \$698 ;
+  wire [1:0] \$692 ;
+  wire \$693 ;
+  wire \$694 ;
+  wire \$695 ;
+  wire \$696 ;
+  wire [1:0] \$697 ;
+  wire [2:0] \$698 ;
   wire \$699 ;
   wire \$7 ;
-  wire \$70 ;
+  wire [1:0] \$70 ;
   wire \$700 ;
   wire \$701 ;
-  wire [1:0] \$702 ;
-  wire \$703 ;
+  wire \$702 ;
+  wire [1:0] \$703 ;
   wire \$704 ;
   wire \$705 ;
   wire \$706 ;
-  wire [1:0] \$707 ;
-  wire [2:0] \$708 ;
-  wire \$709 ;
+  wire \$707 ;
+  wire [1:0] \$708 ;
+  wire [2:0] \$709 ;
   wire \$71 ;
-  wire \$710 ;
+  wire [3:0] \$710 ;
   wire \$711 ;
   wire \$712 ;
-  wire [1:0] \$713 ;
+  wire \$713 ;
   wire \$714 ;
-  wire \$715 ;
+  wire [1:0] \$715 ;
   wire \$716 ;
   wire \$717 ;
-  wire [1:0] \$718 ;
-  wire [2:0] \$719 ;
-  wire [1:0] \$72 ;
-  wire [3:0] \$720 ;
-  wire \$721 ;
+  wire \$718 ;
+  wire \$719 ;
+  wire \$72 ;
+  wire [1:0] \$720 ;
+  wire [2:0] \$721 ;
   wire \$722 ;
   wire \$723 ;
   wire \$724 ;
-  wire [1:0] \$725 ;
-  wire \$726 ;
+  wire \$725 ;
+  wire [1:0] \$726 ;
   wire \$727 ;
   wire \$728 ;
   wire \$729 ;
-  wire [2:0] \$73 ;
-  wire [1:0] \$730 ;
-  wire [2:0] \$731 ;
-  wire \$732 ;
-  wire \$733 ;
-  wire \$734 ;
+  wire \$73 ;
+  wire \$730 ;
+  wire [1:0] \$731 ;
+  wire [2:0] \$732 ;
+  wire [3:0] \$733 ;
+  wire [4:0] \$734 ;
   wire \$735 ;
-  wire [1:0] \$736 ;
+  wire \$736 ;
   wire \$737 ;
   wire \$738 ;
-  wire \$739 ;
-  wire [3:0] \$74 ;
+  wire [1:0] \$739 ;
+  wire \$74 ;
   wire \$740 ;
-  wire [1:0] \$741 ;
-  wire [2:0] \$742 ;
-  wire [3:0] \$743 ;
-  wire [4:0] \$744 ;
-  wire \$745 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire \$743 ;
+  wire [1:0] \$744 ;
+  wire [2:0] \$745 ;
   wire \$746 ;
   wire \$747 ;
   wire \$748 ;
-  wire [1:0] \$749 ;
-  wire [4:0] \$75 ;
-  wire \$750 ;
+  wire \$749 ;
+  wire [1:0] \$75 ;
+  wire [1:0] \$750 ;
   wire \$751 ;
   wire \$752 ;
   wire \$753 ;
-  wire [1:0] \$754 ;
-  wire [2:0] \$755 ;
-  wire \$756 ;
-  wire \$757 ;
+  wire \$754 ;
+  wire [1:0] \$755 ;
+  wire [2:0] \$756 ;
+  wire [3:0] \$757 ;
   wire \$758 ;
   wire \$759 ;
-  wire \$76 ;
-  wire [1:0] \$760 ;
+  wire [2:0] \$76 ;
+  wire \$760 ;
   wire \$761 ;
-  wire \$762 ;
+  wire [1:0] \$762 ;
   wire \$763 ;
   wire \$764 ;
-  wire [1:0] \$765 ;
-  wire [2:0] \$766 ;
-  wire [3:0] \$767 ;
-  wire \$768 ;
+  wire \$765 ;
+  wire \$766 ;
+  wire [1:0] \$767 ;
+  wire [2:0] \$768 ;
   wire \$769 ;
   wire \$77 ;
   wire \$770 ;
   wire \$771 ;
-  wire [1:0] \$772 ;
-  wire \$773 ;
+  wire \$772 ;
+  wire [1:0] \$773 ;
   wire \$774 ;
   wire \$775 ;
   wire \$776 ;
-  wire [1:0] \$777 ;
-  wire [2:0] \$778 ;
-  wire \$779 ;
+  wire \$777 ;
+  wire [1:0] \$778 ;
+  wire [2:0] \$779 ;
   wire \$78 ;
-  wire \$780 ;
-  wire \$781 ;
-  wire \$782 ;
-  wire [1:0] \$783 ;
-  wire \$784 ;
-  wire \$785 ;
-  wire \$786 ;
-  wire \$787 ;
-  wire [1:0] \$788 ;
-  wire [2:0] \$789 ;
+  wire [3:0] \$780 ;
+  wire [4:0] \$781 ;
+  wire [5:0] \$782 ;
+  wire [6:0] \$783 ;
+  wire [7:0] \$784 ;
+  wire [8:0] \$785 ;
+  wire [8:0] \$786 ;
+  wire [48:0] \$787 ;
+  wire [48:0] \$788 ;
+  wire \$789 ;
   wire \$79 ;
-  wire [3:0] \$790 ;
-  wire [4:0] \$791 ;
-  wire [5:0] \$792 ;
-  wire [6:0] \$793 ;
-  wire [7:0] \$794 ;
-  wire [8:0] \$795 ;
-  wire [8:0] \$796 ;
-  wire [48:0] \$797 ;
-  wire [48:0] \$798 ;
+  wire [1:0] \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire [17:0] \$796 ;
+  wire \$797 ;
+  wire [17:0] \$798 ;
   wire \$799 ;
   wire \$8 ;
-  wire [1:0] \$80 ;
-  wire \$800 ;
+  wire \$80 ;
+  wire [17:0] \$800 ;
   wire \$801 ;
-  wire \$802 ;
+  wire [17:0] \$802 ;
   wire \$803 ;
-  wire \$804 ;
+  wire [17:0] \$804 ;
   wire \$805 ;
-  wire \$806 ;
+  wire [17:0] \$806 ;
   wire \$807 ;
-  wire \$808 ;
-  wire [17:0] \$809 ;
-  wire \$81 ;
-  wire \$810 ;
-  wire [17:0] \$811 ;
-  wire \$812 ;
-  wire [17:0] \$813 ;
-  wire \$814 ;
-  wire [17:0] \$815 ;
-  wire \$816 ;
-  wire [17:0] \$817 ;
-  wire \$818 ;
-  wire [17:0] \$819 ;
+  wire [17:0] \$808 ;
+  wire \$809 ;
+  wire [1:0] \$81 ;
+  wire [17:0] \$810 ;
+  wire \$811 ;
+  wire [17:0] \$812 ;
+  wire \$813 ;
+  wire [17:0] \$814 ;
+  wire \$815 ;
+  wire [17:0] \$816 ;
+  wire \$817 ;
+  wire [17:0] \$818 ;
+  wire \$819 ;
   wire \$82 ;
-  wire \$820 ;
-  wire [17:0] \$821 ;
-  wire \$822 ;
-  wire [17:0] \$823 ;
-  wire \$824 ;
-  wire [17:0] \$825 ;
-  wire \$826 ;
-  wire [17:0] \$827 ;
-  wire \$828 ;
-  wire [17:0] \$829 ;
+  wire [17:0] \$820 ;
+  wire \$821 ;
+  wire [17:0] \$822 ;
+  wire \$823 ;
+  wire [17:0] \$824 ;
+  wire \$825 ;
+  wire [17:0] \$826 ;
+  wire \$827 ;
+  wire [17:0] \$828 ;
+  wire \$829 ;
   wire \$83 ;
-  wire \$830 ;
-  wire [17:0] \$831 ;
-  wire \$832 ;
-  wire [17:0] \$833 ;
-  wire \$834 ;
-  wire [17:0] \$835 ;
-  wire \$836 ;
-  wire [17:0] \$837 ;
-  wire \$838 ;
-  wire [17:0] \$839 ;
+  wire [17:0] \$830 ;
+  wire \$831 ;
+  wire [17:0] \$832 ;
+  wire \$833 ;
+  wire [17:0] \$834 ;
+  wire \$835 ;
+  wire [17:0] \$836 ;
+  wire \$837 ;
+  wire [17:0] \$838 ;
+  wire \$839 ;
   wire \$84 ;
-  wire \$840 ;
-  wire [17:0] \$841 ;
-  wire \$842 ;
-  wire [17:0] \$843 ;
-  wire \$844 ;
-  wire [17:0] \$845 ;
-  wire \$846 ;
-  wire [17:0] \$847 ;
-  wire \$848 ;
-  wire [17:0] \$849 ;
-  wire [1:0] \$85 ;
-  wire \$850 ;
-  wire [17:0] \$851 ;
-  wire \$852 ;
-  wire [17:0] \$853 ;
-  wire \$854 ;
-  wire [17:0] \$855 ;
-  wire \$856 ;
-  wire [17:0] \$857 ;
-  wire \$858 ;
-  wire [17:0] \$859 ;
-  wire [2:0] \$86 ;
-  wire \$860 ;
-  wire [17:0] \$861 ;
-  wire \$862 ;
-  wire [17:0] \$863 ;
-  wire \$864 ;
-  wire [17:0] \$865 ;
-  wire \$866 ;
-  wire [17:0] \$867 ;
-  wire \$868 ;
-  wire [17:0] \$869 ;
-  wire \$87 ;
-  wire \$870 ;
-  wire [17:0] \$871 ;
-  wire \$872 ;
-  wire [23:0] \$873 ;
-  wire \$874 ;
-  wire [23:0] \$875 ;
-  wire \$876 ;
-  wire [23:0] \$877 ;
-  wire \$878 ;
-  wire [23:0] \$879 ;
-  wire \$88 ;
-  wire \$880 ;
-  wire [23:0] \$881 ;
-  wire \$882 ;
-  wire [23:0] \$883 ;
-  wire \$884 ;
-  wire [23:0] \$885 ;
-  wire \$886 ;
-  wire [23:0] \$887 ;
-  wire \$888 ;
-  wire [23:0] \$889 ;
+  wire [17:0] \$840 ;
+  wire \$841 ;
+  wire [17:0] \$842 ;
+  wire \$843 ;
+  wire [17:0] \$844 ;
+  wire \$845 ;
+  wire [17:0] \$846 ;
+  wire \$847 ;
+  wire [17:0] \$848 ;
+  wire \$849 ;
+  wire \$85 ;
+  wire [17:0] \$850 ;
+  wire \$851 ;
+  wire [17:0] \$852 ;
+  wire \$853 ;
+  wire [17:0] \$854 ;
+  wire \$855 ;
+  wire [17:0] \$856 ;
+  wire \$857 ;
+  wire [17:0] \$858 ;
+  wire \$859 ;
+  wire [1:0] \$86 ;
+  reg \$860 ;
+  reg \$861 ;
+  reg [15:0] \$862 ;
+  reg [5:0] \$863 ;
+  reg [15:0] \$864 ;
+  reg [15:0] \$865 ;
+  reg \$866 ;
+  reg \$867 ;
+  reg \$868 ;
+  reg \$869 ;
+  wire [2:0] \$87 ;
+  reg [16:0] \$870 ;
+  reg [16:0] \$871 ;
+  reg \$872 ;
+  reg \$873 ;
+  reg \$874 ;
+  reg \$875 ;
+  reg [207:0] \$876 ;
+  reg [15:0] \$877 ;
+  reg [383:0] \$878 ;
+  reg [383:0] \$879 ;
+  wire [3:0] \$88 ;
+  reg \$880 ;
+  reg [47:0] \$881 ;
+  reg [47:0] \$882 ;
+  reg [47:0] \$883 ;
+  reg [47:0] \$884 ;
+  reg [47:0] \$885 ;
+  reg [47:0] \$886 ;
   wire \$89 ;
-  wire \$890 ;
-  wire [23:0] \$891 ;
-  wire \$892 ;
-  wire [23:0] \$893 ;
-  wire \$894 ;
-  wire [23:0] \$895 ;
-  wire \$896 ;
-  wire [23:0] \$897 ;
-  wire \$898 ;
-  wire [23:0] \$899 ;
   wire \$9 ;
   wire \$90 ;
-  wire \$900 ;
-  wire [23:0] \$901 ;
-  wire \$902 ;
-  wire [23:0] \$903 ;
-  wire \$904 ;
-  reg \$905 ;
-  reg \$906 ;
-  reg [15:0] \$907 ;
-  reg [5:0] \$908 ;
-  reg [15:0] \$909 ;
-  wire [1:0] \$91 ;
-  reg [15:0] \$910 ;
-  reg \$911 ;
-  reg \$912 ;
-  reg \$913 ;
-  reg \$914 ;
-  reg [16:0] \$915 ;
-  reg [16:0] \$916 ;
-  reg \$917 ;
-  reg \$918 ;
-  reg \$919 ;
+  wire \$91 ;
   wire \$92 ;
-  reg \$920 ;
-  reg [207:0] \$921 ;
-  reg [15:0] \$922 ;
-  reg [383:0] \$923 ;
-  reg [383:0] \$924 ;
-  reg \$925 ;
-  reg \$926 ;
-  reg [415:0] \$927 ;
-  reg [47:0] \$928 ;
-  reg [47:0] \$929 ;
-  wire \$93 ;
-  reg [47:0] \$930 ;
-  reg [47:0] \$931 ;
-  reg [47:0] \$932 ;
+  wire [1:0] \$93 ;
   wire \$94 ;
   wire \$95 ;
-  wire [1:0] \$96 ;
-  wire [2:0] \$97 ;
-  wire [3:0] \$98 ;
-  wire \$99 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire [1:0] \$98 ;
+  wire [2:0] \$99 ;
   reg [15:0] \$signal  = 16'h0000;
-  reg \$signal$39  = 1'h0;
-  reg \$signal$41  = 1'h0;
-  reg \$signal$43  = 1'h0;
-  reg \$signal$45  = 1'h0;
-  reg [16:0] \$signal$47  = 17'h00000;
-  reg \$signal$51  = 1'h0;
-  reg \$signal$52  = 1'h0;
-  reg \$signal$53  = 1'h0;
+  reg \$signal$42  = 1'h0;
+  reg \$signal$44  = 1'h0;
+  reg \$signal$46  = 1'h0;
+  reg \$signal$48  = 1'h0;
+  reg [16:0] \$signal$50  = 17'h00000;
   reg \$signal$54  = 1'h0;
+  reg \$signal$55  = 1'h0;
+  reg \$signal$56  = 1'h0;
+  reg \$signal$57  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [9:0] \$signature__addr$88 ;
+  wire [11:0] \$signature__addr$95 ;
   wire [127:0] \$signature__data ;
-  wire [511:0] \$signature__data$90 ;
+  wire [511:0] \$signature__data$97 ;
   wire \$signature__en ;
-  wire \$signature__en$91 ;
+  wire \$signature__en$98 ;
   reg [15:0] N = 16'h0000;
-  wire [23:0] acc;
-  wire [383:0] \acc$110 ;
-  wire [23:0] \acc$110[0] ;
-  wire [23:0] \acc$110[10] ;
-  wire [23:0] \acc$110[11] ;
-  wire [23:0] \acc$110[12] ;
-  wire [23:0] \acc$110[13] ;
-  wire [23:0] \acc$110[14] ;
-  wire [23:0] \acc$110[15] ;
-  wire [23:0] \acc$110[1] ;
-  wire [23:0] \acc$110[2] ;
-  wire [23:0] \acc$110[3] ;
-  wire [23:0] \acc$110[4] ;
-  wire [23:0] \acc$110[5] ;
-  wire [23:0] \acc$110[6] ;
-  wire [23:0] \acc$110[7] ;
-  wire [23:0] \acc$110[8] ;
-  wire [23:0] \acc$110[9] ;
-  wire [23:0] \acc$117 ;
-  wire [23:0] \acc$123 ;
-  wire [23:0] \acc$129 ;
-  wire [23:0] \acc$135 ;
-  wire [23:0] \acc$141 ;
-  wire [23:0] \acc$147 ;
-  wire [23:0] \acc$153 ;
-  wire [23:0] \acc$159 ;
-  wire [23:0] \acc$165 ;
-  wire [23:0] \acc$171 ;
-  wire [23:0] \acc$177 ;
-  wire [23:0] \acc$183 ;
-  wire [23:0] \acc$189 ;
-  wire [23:0] \acc$195 ;
-  wire [23:0] \acc$201 ;
+  wire [383:0] acc;
+  wire [23:0] \acc[0] ;
+  wire [23:0] \acc[10] ;
+  wire [23:0] \acc[11] ;
+  wire [23:0] \acc[12] ;
+  wire [23:0] \acc[13] ;
+  wire [23:0] \acc[14] ;
+  wire [23:0] \acc[15] ;
+  wire [23:0] \acc[1] ;
+  wire [23:0] \acc[2] ;
+  wire [23:0] \acc[3] ;
+  wire [23:0] \acc[4] ;
+  wire [23:0] \acc[5] ;
+  wire [23:0] \acc[6] ;
+  wire [23:0] \acc[7] ;
+  wire [23:0] \acc[8] ;
+  wire [23:0] \acc[9] ;
   reg acc_done = 1'h0;
+  (* init = 1'h0 *)
+  wire \acc_done$116 ;
+  wire [383:0] accs;
+  wire [23:0] \accs[0] ;
+  wire [23:0] \accs[10] ;
+  wire [23:0] \accs[11] ;
+  wire [23:0] \accs[12] ;
+  wire [23:0] \accs[13] ;
+  wire [23:0] \accs[14] ;
+  wire [23:0] \accs[15] ;
+  wire [23:0] \accs[1] ;
+  wire [23:0] \accs[2] ;
+  wire [23:0] \accs[3] ;
+  wire [23:0] \accs[4] ;
+  wire [23:0] \accs[5] ;
+  wire [23:0] \accs[6] ;
+  wire [23:0] \accs[7] ;
+  wire [23:0] \accs[8] ;
+  wire [23:0] \accs[9] ;
   wire [9:0] act_r__addr;
   wire [127:0] act_r__data;
   wire act_r__en;
@@ -1013,6 +970,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [7:0] \acts[8] ;
   wire [7:0] \acts[9] ;
   wire advance;
+  wire [1:0] bank_busy;
   wire [383:0] bias;
   reg [383:0] bias0 = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [23:0] \bias0[0] ;
@@ -1064,11 +1022,11 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \bias[7] ;
   wire [23:0] \bias[8] ;
   wire [23:0] \bias[9] ;
+  wire bias_bank;
   wire bias_en;
   wire bias_load;
   wire bias_ready;
   wire bias_valid;
-  wire blocked;
   wire busy;
   input clk;
   wire clk;
@@ -1076,6 +1034,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire cmd__bias_en;
   input [15:0] cmd__k;
   wire [15:0] cmd__k;
+  input cmd__keep_weights;
+  wire cmd__keep_weights;
   input [15:0] cmd__m;
   wire [15:0] cmd__m;
   input [15:0] cmd__multiplier;
@@ -1086,21 +1046,24 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire cmd__relu;
   input cmd__requant_en;
   wire cmd__requant_en;
+  input cmd__resident;
+  wire cmd__resident;
   input [5:0] cmd__shift;
   wire [5:0] cmd__shift;
   input cmd__start;
   wire cmd__start;
   wire [15:0] col_live;
   wire done;
-  wire draining;
+  wire empty;
   wire en;
   wire error;
   wire [4:0] events;
   wire first;
   (* init = 1'h0 *)
-  wire \first$105 ;
+  wire \first$112 ;
   wire [255:0] gated;
   wire hold;
+  wire \hold$84 ;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -1122,48 +1085,37 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire issue;
   wire [15:0] k;
   wire [15:0] k_pos;
+  wire keep_weights;
   wire last;
   wire [15:0] m;
   reg [15:0] multiplier = 16'h0000;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$111 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$118 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$124 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$130 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$136 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$142 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$148 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$154 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$160 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$166 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$172 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$178 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$184 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$190 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$196 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$202 ;
   wire [15:0] n;
   wire [15:0] n_pos;
   wire [15:0] nonzero;
   (* init = 16'h0000 *)
-  wire [15:0] \nonzero$107 ;
+  wire [15:0] \nonzero$114 ;
   output [415:0] o_res__payload;
-  reg [415:0] o_res__payload = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [415:0] o_res__payload;
+  wire [415:0] \o_res__payload$121 ;
+  wire [15:0] \o_res__payload$121.overflow ;
+  wire [15:0] \o_res__payload$121.saturated ;
+  wire [383:0] \o_res__payload$121.values ;
+  wire [23:0] \o_res__payload$121.values[0] ;
+  wire [23:0] \o_res__payload$121.values[10] ;
+  wire [23:0] \o_res__payload$121.values[11] ;
+  wire [23:0] \o_res__payload$121.values[12] ;
+  wire [23:0] \o_res__payload$121.values[13] ;
+  wire [23:0] \o_res__payload$121.values[14] ;
+  wire [23:0] \o_res__payload$121.values[15] ;
+  wire [23:0] \o_res__payload$121.values[1] ;
+  wire [23:0] \o_res__payload$121.values[2] ;
+  wire [23:0] \o_res__payload$121.values[3] ;
+  wire [23:0] \o_res__payload$121.values[4] ;
+  wire [23:0] \o_res__payload$121.values[5] ;
+  wire [23:0] \o_res__payload$121.values[6] ;
+  wire [23:0] \o_res__payload$121.values[7] ;
+  wire [23:0] \o_res__payload$121.values[8] ;
+  wire [23:0] \o_res__payload$121.values[9] ;
   wire [15:0] \o_res__payload.overflow ;
   wire [15:0] \o_res__payload.saturated ;
   wire [383:0] \o_res__payload.values ;
@@ -1185,80 +1137,17 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \o_res__payload.values[9] ;
   input o_res__ready;
   wire o_res__ready;
+  wire \o_res__ready$122 ;
   output o_res__valid;
-  reg o_res__valid = 1'h0;
-  wire [7:0] out;
-  wire [7:0] \out$121 ;
-  wire [7:0] \out$127 ;
-  wire [7:0] \out$133 ;
-  wire [7:0] \out$139 ;
-  wire [7:0] \out$145 ;
-  wire [7:0] \out$151 ;
-  wire [7:0] \out$157 ;
-  wire [7:0] \out$163 ;
-  wire [7:0] \out$169 ;
-  wire [7:0] \out$175 ;
-  wire [7:0] \out$181 ;
-  wire [7:0] \out$187 ;
-  wire [7:0] \out$193 ;
-  wire [7:0] \out$199 ;
-  wire [7:0] \out$205 ;
+  wire o_res__valid;
+  wire \o_res__valid$123 ;
   wire [15:0] overflow;
+  wire [15:0] \overflow$120 ;
   wire pipe_empty;
+  wire reject;
   reg relu = 1'h0;
-  (* init = 1'h0 *)
-  wire \relu$113 ;
-  (* init = 1'h0 *)
-  wire \relu$120 ;
-  (* init = 1'h0 *)
-  wire \relu$126 ;
-  (* init = 1'h0 *)
-  wire \relu$132 ;
-  (* init = 1'h0 *)
-  wire \relu$138 ;
-  (* init = 1'h0 *)
-  wire \relu$144 ;
-  (* init = 1'h0 *)
-  wire \relu$150 ;
-  (* init = 1'h0 *)
-  wire \relu$156 ;
-  (* init = 1'h0 *)
-  wire \relu$162 ;
-  (* init = 1'h0 *)
-  wire \relu$168 ;
-  (* init = 1'h0 *)
-  wire \relu$174 ;
-  (* init = 1'h0 *)
-  wire \relu$180 ;
-  (* init = 1'h0 *)
-  wire \relu$186 ;
-  (* init = 1'h0 *)
-  wire \relu$192 ;
-  (* init = 1'h0 *)
-  wire \relu$198 ;
-  (* init = 1'h0 *)
-  wire \relu$204 ;
   reg requant_en = 1'h0;
-  wire [415:0] result;
-  wire [15:0] \result.overflow ;
-  wire [15:0] \result.saturated ;
-  wire [383:0] \result.values ;
-  wire [23:0] \result.values[0] ;
-  wire [23:0] \result.values[10] ;
-  wire [23:0] \result.values[11] ;
-  wire [23:0] \result.values[12] ;
-  wire [23:0] \result.values[13] ;
-  wire [23:0] \result.values[14] ;
-  wire [23:0] \result.values[15] ;
-  wire [23:0] \result.values[1] ;
-  wire [23:0] \result.values[2] ;
-  wire [23:0] \result.values[3] ;
-  wire [23:0] \result.values[4] ;
-  wire [23:0] \result.values[5] ;
-  wire [23:0] \result.values[6] ;
-  wire [23:0] \result.values[7] ;
-  wire [23:0] \result.values[8] ;
-  wire [23:0] \result.values[9] ;
+  wire resident;
   wire [15:0] row_live;
   input rst;
   wire rst;
@@ -1281,58 +1170,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [12:0] \s2_sums[7] ;
   wire [12:0] \s2_sums[8] ;
   wire [12:0] \s2_sums[9] ;
-  wire [15:0] saturated;
-  wire \saturated$116 ;
-  wire \saturated$122 ;
-  wire \saturated$128 ;
-  wire \saturated$134 ;
-  wire \saturated$140 ;
-  wire \saturated$146 ;
-  wire \saturated$152 ;
-  wire \saturated$158 ;
-  wire \saturated$164 ;
-  wire \saturated$170 ;
-  wire \saturated$176 ;
-  wire \saturated$182 ;
-  wire \saturated$188 ;
-  wire \saturated$194 ;
-  wire \saturated$200 ;
-  wire \saturated$206 ;
   reg [5:0] shift = 6'h00;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$112 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$119 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$125 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$131 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$137 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$143 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$149 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$155 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$161 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$167 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$173 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$179 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$185 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$191 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$197 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$203 ;
   wire start;
-  wire starved;
   output status__busy;
   wire status__busy;
   output [47:0] status__busy_cycles;
@@ -1343,6 +1182,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire status__done;
   output status__error;
   wire status__error;
+  output [47:0] status__hold_cycles;
+  reg [47:0] status__hold_cycles = 48'h000000000000;
   output [47:0] status__overflow_events;
   reg [47:0] status__overflow_events = 48'h000000000000;
   output [47:0] status__stall_cycles;
@@ -1351,23 +1192,23 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg [47:0] status__zero_skips = 48'h000000000000;
   wire [207:0] sums;
   (* init = 208'h0000000000000000000000000000000000000000000000000000 *)
-  wire [207:0] \sums$106 ;
-  wire [12:0] \sums$106[0] ;
-  wire [12:0] \sums$106[10] ;
-  wire [12:0] \sums$106[11] ;
-  wire [12:0] \sums$106[12] ;
-  wire [12:0] \sums$106[13] ;
-  wire [12:0] \sums$106[14] ;
-  wire [12:0] \sums$106[15] ;
-  wire [12:0] \sums$106[1] ;
-  wire [12:0] \sums$106[2] ;
-  wire [12:0] \sums$106[3] ;
-  wire [12:0] \sums$106[4] ;
-  wire [12:0] \sums$106[5] ;
-  wire [12:0] \sums$106[6] ;
-  wire [12:0] \sums$106[7] ;
-  wire [12:0] \sums$106[8] ;
-  wire [12:0] \sums$106[9] ;
+  wire [207:0] \sums$113 ;
+  wire [12:0] \sums$113[0] ;
+  wire [12:0] \sums$113[10] ;
+  wire [12:0] \sums$113[11] ;
+  wire [12:0] \sums$113[12] ;
+  wire [12:0] \sums$113[13] ;
+  wire [12:0] \sums$113[14] ;
+  wire [12:0] \sums$113[15] ;
+  wire [12:0] \sums$113[1] ;
+  wire [12:0] \sums$113[2] ;
+  wire [12:0] \sums$113[3] ;
+  wire [12:0] \sums$113[4] ;
+  wire [12:0] \sums$113[5] ;
+  wire [12:0] \sums$113[6] ;
+  wire [12:0] \sums$113[7] ;
+  wire [12:0] \sums$113[8] ;
+  wire [12:0] \sums$113[9] ;
   wire [12:0] \sums[0] ;
   wire [12:0] \sums[10] ;
   wire [12:0] \sums[11] ;
@@ -1385,264 +1226,265 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
   wire tile_parity;
+  wire waiting;
   wire [511:0] weights;
-  wire [511:0] \weights$101 ;
-  wire [1:0] \weights$101[0] ;
-  wire [1:0] \weights$101[100] ;
-  wire [1:0] \weights$101[101] ;
-  wire [1:0] \weights$101[102] ;
-  wire [1:0] \weights$101[103] ;
-  wire [1:0] \weights$101[104] ;
-  wire [1:0] \weights$101[105] ;
-  wire [1:0] \weights$101[106] ;
-  wire [1:0] \weights$101[107] ;
-  wire [1:0] \weights$101[108] ;
-  wire [1:0] \weights$101[109] ;
-  wire [1:0] \weights$101[10] ;
-  wire [1:0] \weights$101[110] ;
-  wire [1:0] \weights$101[111] ;
-  wire [1:0] \weights$101[112] ;
-  wire [1:0] \weights$101[113] ;
-  wire [1:0] \weights$101[114] ;
-  wire [1:0] \weights$101[115] ;
-  wire [1:0] \weights$101[116] ;
-  wire [1:0] \weights$101[117] ;
-  wire [1:0] \weights$101[118] ;
-  wire [1:0] \weights$101[119] ;
-  wire [1:0] \weights$101[11] ;
-  wire [1:0] \weights$101[120] ;
-  wire [1:0] \weights$101[121] ;
-  wire [1:0] \weights$101[122] ;
-  wire [1:0] \weights$101[123] ;
-  wire [1:0] \weights$101[124] ;
-  wire [1:0] \weights$101[125] ;
-  wire [1:0] \weights$101[126] ;
-  wire [1:0] \weights$101[127] ;
-  wire [1:0] \weights$101[128] ;
-  wire [1:0] \weights$101[129] ;
-  wire [1:0] \weights$101[12] ;
-  wire [1:0] \weights$101[130] ;
-  wire [1:0] \weights$101[131] ;
-  wire [1:0] \weights$101[132] ;
-  wire [1:0] \weights$101[133] ;
-  wire [1:0] \weights$101[134] ;
-  wire [1:0] \weights$101[135] ;
-  wire [1:0] \weights$101[136] ;
-  wire [1:0] \weights$101[137] ;
-  wire [1:0] \weights$101[138] ;
-  wire [1:0] \weights$101[139] ;
-  wire [1:0] \weights$101[13] ;
-  wire [1:0] \weights$101[140] ;
-  wire [1:0] \weights$101[141] ;
-  wire [1:0] \weights$101[142] ;
-  wire [1:0] \weights$101[143] ;
-  wire [1:0] \weights$101[144] ;
-  wire [1:0] \weights$101[145] ;
-  wire [1:0] \weights$101[146] ;
-  wire [1:0] \weights$101[147] ;
-  wire [1:0] \weights$101[148] ;
-  wire [1:0] \weights$101[149] ;
-  wire [1:0] \weights$101[14] ;
-  wire [1:0] \weights$101[150] ;
-  wire [1:0] \weights$101[151] ;
-  wire [1:0] \weights$101[152] ;
-  wire [1:0] \weights$101[153] ;
-  wire [1:0] \weights$101[154] ;
-  wire [1:0] \weights$101[155] ;
-  wire [1:0] \weights$101[156] ;
-  wire [1:0] \weights$101[157] ;
-  wire [1:0] \weights$101[158] ;
-  wire [1:0] \weights$101[159] ;
-  wire [1:0] \weights$101[15] ;
-  wire [1:0] \weights$101[160] ;
-  wire [1:0] \weights$101[161] ;
-  wire [1:0] \weights$101[162] ;
-  wire [1:0] \weights$101[163] ;
-  wire [1:0] \weights$101[164] ;
-  wire [1:0] \weights$101[165] ;
-  wire [1:0] \weights$101[166] ;
-  wire [1:0] \weights$101[167] ;
-  wire [1:0] \weights$101[168] ;
-  wire [1:0] \weights$101[169] ;
-  wire [1:0] \weights$101[16] ;
-  wire [1:0] \weights$101[170] ;
-  wire [1:0] \weights$101[171] ;
-  wire [1:0] \weights$101[172] ;
-  wire [1:0] \weights$101[173] ;
-  wire [1:0] \weights$101[174] ;
-  wire [1:0] \weights$101[175] ;
-  wire [1:0] \weights$101[176] ;
-  wire [1:0] \weights$101[177] ;
-  wire [1:0] \weights$101[178] ;
-  wire [1:0] \weights$101[179] ;
-  wire [1:0] \weights$101[17] ;
-  wire [1:0] \weights$101[180] ;
-  wire [1:0] \weights$101[181] ;
-  wire [1:0] \weights$101[182] ;
-  wire [1:0] \weights$101[183] ;
-  wire [1:0] \weights$101[184] ;
-  wire [1:0] \weights$101[185] ;
-  wire [1:0] \weights$101[186] ;
-  wire [1:0] \weights$101[187] ;
-  wire [1:0] \weights$101[188] ;
-  wire [1:0] \weights$101[189] ;
-  wire [1:0] \weights$101[18] ;
-  wire [1:0] \weights$101[190] ;
-  wire [1:0] \weights$101[191] ;
-  wire [1:0] \weights$101[192] ;
-  wire [1:0] \weights$101[193] ;
-  wire [1:0] \weights$101[194] ;
-  wire [1:0] \weights$101[195] ;
-  wire [1:0] \weights$101[196] ;
-  wire [1:0] \weights$101[197] ;
-  wire [1:0] \weights$101[198] ;
-  wire [1:0] \weights$101[199] ;
-  wire [1:0] \weights$101[19] ;
-  wire [1:0] \weights$101[1] ;
-  wire [1:0] \weights$101[200] ;
-  wire [1:0] \weights$101[201] ;
-  wire [1:0] \weights$101[202] ;
-  wire [1:0] \weights$101[203] ;
-  wire [1:0] \weights$101[204] ;
-  wire [1:0] \weights$101[205] ;
-  wire [1:0] \weights$101[206] ;
-  wire [1:0] \weights$101[207] ;
-  wire [1:0] \weights$101[208] ;
-  wire [1:0] \weights$101[209] ;
-  wire [1:0] \weights$101[20] ;
-  wire [1:0] \weights$101[210] ;
-  wire [1:0] \weights$101[211] ;
-  wire [1:0] \weights$101[212] ;
-  wire [1:0] \weights$101[213] ;
-  wire [1:0] \weights$101[214] ;
-  wire [1:0] \weights$101[215] ;
-  wire [1:0] \weights$101[216] ;
-  wire [1:0] \weights$101[217] ;
-  wire [1:0] \weights$101[218] ;
-  wire [1:0] \weights$101[219] ;
-  wire [1:0] \weights$101[21] ;
-  wire [1:0] \weights$101[220] ;
-  wire [1:0] \weights$101[221] ;
-  wire [1:0] \weights$101[222] ;
-  wire [1:0] \weights$101[223] ;
-  wire [1:0] \weights$101[224] ;
-  wire [1:0] \weights$101[225] ;
-  wire [1:0] \weights$101[226] ;
-  wire [1:0] \weights$101[227] ;
-  wire [1:0] \weights$101[228] ;
-  wire [1:0] \weights$101[229] ;
-  wire [1:0] \weights$101[22] ;
-  wire [1:0] \weights$101[230] ;
-  wire [1:0] \weights$101[231] ;
-  wire [1:0] \weights$101[232] ;
-  wire [1:0] \weights$101[233] ;
-  wire [1:0] \weights$101[234] ;
-  wire [1:0] \weights$101[235] ;
-  wire [1:0] \weights$101[236] ;
-  wire [1:0] \weights$101[237] ;
-  wire [1:0] \weights$101[238] ;
-  wire [1:0] \weights$101[239] ;
-  wire [1:0] \weights$101[23] ;
-  wire [1:0] \weights$101[240] ;
-  wire [1:0] \weights$101[241] ;
-  wire [1:0] \weights$101[242] ;
-  wire [1:0] \weights$101[243] ;
-  wire [1:0] \weights$101[244] ;
-  wire [1:0] \weights$101[245] ;
-  wire [1:0] \weights$101[246] ;
-  wire [1:0] \weights$101[247] ;
-  wire [1:0] \weights$101[248] ;
-  wire [1:0] \weights$101[249] ;
-  wire [1:0] \weights$101[24] ;
-  wire [1:0] \weights$101[250] ;
-  wire [1:0] \weights$101[251] ;
-  wire [1:0] \weights$101[252] ;
-  wire [1:0] \weights$101[253] ;
-  wire [1:0] \weights$101[254] ;
-  wire [1:0] \weights$101[255] ;
-  wire [1:0] \weights$101[25] ;
-  wire [1:0] \weights$101[26] ;
-  wire [1:0] \weights$101[27] ;
-  wire [1:0] \weights$101[28] ;
-  wire [1:0] \weights$101[29] ;
-  wire [1:0] \weights$101[2] ;
-  wire [1:0] \weights$101[30] ;
-  wire [1:0] \weights$101[31] ;
-  wire [1:0] \weights$101[32] ;
-  wire [1:0] \weights$101[33] ;
-  wire [1:0] \weights$101[34] ;
-  wire [1:0] \weights$101[35] ;
-  wire [1:0] \weights$101[36] ;
-  wire [1:0] \weights$101[37] ;
-  wire [1:0] \weights$101[38] ;
-  wire [1:0] \weights$101[39] ;
-  wire [1:0] \weights$101[3] ;
-  wire [1:0] \weights$101[40] ;
-  wire [1:0] \weights$101[41] ;
-  wire [1:0] \weights$101[42] ;
-  wire [1:0] \weights$101[43] ;
-  wire [1:0] \weights$101[44] ;
-  wire [1:0] \weights$101[45] ;
-  wire [1:0] \weights$101[46] ;
-  wire [1:0] \weights$101[47] ;
-  wire [1:0] \weights$101[48] ;
-  wire [1:0] \weights$101[49] ;
-  wire [1:0] \weights$101[4] ;
-  wire [1:0] \weights$101[50] ;
-  wire [1:0] \weights$101[51] ;
-  wire [1:0] \weights$101[52] ;
-  wire [1:0] \weights$101[53] ;
-  wire [1:0] \weights$101[54] ;
-  wire [1:0] \weights$101[55] ;
-  wire [1:0] \weights$101[56] ;
-  wire [1:0] \weights$101[57] ;
-  wire [1:0] \weights$101[58] ;
-  wire [1:0] \weights$101[59] ;
-  wire [1:0] \weights$101[5] ;
-  wire [1:0] \weights$101[60] ;
-  wire [1:0] \weights$101[61] ;
-  wire [1:0] \weights$101[62] ;
-  wire [1:0] \weights$101[63] ;
-  wire [1:0] \weights$101[64] ;
-  wire [1:0] \weights$101[65] ;
-  wire [1:0] \weights$101[66] ;
-  wire [1:0] \weights$101[67] ;
-  wire [1:0] \weights$101[68] ;
-  wire [1:0] \weights$101[69] ;
-  wire [1:0] \weights$101[6] ;
-  wire [1:0] \weights$101[70] ;
-  wire [1:0] \weights$101[71] ;
-  wire [1:0] \weights$101[72] ;
-  wire [1:0] \weights$101[73] ;
-  wire [1:0] \weights$101[74] ;
-  wire [1:0] \weights$101[75] ;
-  wire [1:0] \weights$101[76] ;
-  wire [1:0] \weights$101[77] ;
-  wire [1:0] \weights$101[78] ;
-  wire [1:0] \weights$101[79] ;
-  wire [1:0] \weights$101[7] ;
-  wire [1:0] \weights$101[80] ;
-  wire [1:0] \weights$101[81] ;
-  wire [1:0] \weights$101[82] ;
-  wire [1:0] \weights$101[83] ;
-  wire [1:0] \weights$101[84] ;
-  wire [1:0] \weights$101[85] ;
-  wire [1:0] \weights$101[86] ;
-  wire [1:0] \weights$101[87] ;
-  wire [1:0] \weights$101[88] ;
-  wire [1:0] \weights$101[89] ;
-  wire [1:0] \weights$101[8] ;
-  wire [1:0] \weights$101[90] ;
-  wire [1:0] \weights$101[91] ;
-  wire [1:0] \weights$101[92] ;
-  wire [1:0] \weights$101[93] ;
-  wire [1:0] \weights$101[94] ;
-  wire [1:0] \weights$101[95] ;
-  wire [1:0] \weights$101[96] ;
-  wire [1:0] \weights$101[97] ;
-  wire [1:0] \weights$101[98] ;
-  wire [1:0] \weights$101[99] ;
-  wire [1:0] \weights$101[9] ;
+  wire [511:0] \weights$108 ;
+  wire [1:0] \weights$108[0] ;
+  wire [1:0] \weights$108[100] ;
+  wire [1:0] \weights$108[101] ;
+  wire [1:0] \weights$108[102] ;
+  wire [1:0] \weights$108[103] ;
+  wire [1:0] \weights$108[104] ;
+  wire [1:0] \weights$108[105] ;
+  wire [1:0] \weights$108[106] ;
+  wire [1:0] \weights$108[107] ;
+  wire [1:0] \weights$108[108] ;
+  wire [1:0] \weights$108[109] ;
+  wire [1:0] \weights$108[10] ;
+  wire [1:0] \weights$108[110] ;
+  wire [1:0] \weights$108[111] ;
+  wire [1:0] \weights$108[112] ;
+  wire [1:0] \weights$108[113] ;
+  wire [1:0] \weights$108[114] ;
+  wire [1:0] \weights$108[115] ;
+  wire [1:0] \weights$108[116] ;
+  wire [1:0] \weights$108[117] ;
+  wire [1:0] \weights$108[118] ;
+  wire [1:0] \weights$108[119] ;
+  wire [1:0] \weights$108[11] ;
+  wire [1:0] \weights$108[120] ;
+  wire [1:0] \weights$108[121] ;
+  wire [1:0] \weights$108[122] ;
+  wire [1:0] \weights$108[123] ;
+  wire [1:0] \weights$108[124] ;
+  wire [1:0] \weights$108[125] ;
+  wire [1:0] \weights$108[126] ;
+  wire [1:0] \weights$108[127] ;
+  wire [1:0] \weights$108[128] ;
+  wire [1:0] \weights$108[129] ;
+  wire [1:0] \weights$108[12] ;
+  wire [1:0] \weights$108[130] ;
+  wire [1:0] \weights$108[131] ;
+  wire [1:0] \weights$108[132] ;
+  wire [1:0] \weights$108[133] ;
+  wire [1:0] \weights$108[134] ;
+  wire [1:0] \weights$108[135] ;
+  wire [1:0] \weights$108[136] ;
+  wire [1:0] \weights$108[137] ;
+  wire [1:0] \weights$108[138] ;
+  wire [1:0] \weights$108[139] ;
+  wire [1:0] \weights$108[13] ;
+  wire [1:0] \weights$108[140] ;
+  wire [1:0] \weights$108[141] ;
+  wire [1:0] \weights$108[142] ;
+  wire [1:0] \weights$108[143] ;
+  wire [1:0] \weights$108[144] ;
+  wire [1:0] \weights$108[145] ;
+  wire [1:0] \weights$108[146] ;
+  wire [1:0] \weights$108[147] ;
+  wire [1:0] \weights$108[148] ;
+  wire [1:0] \weights$108[149] ;
+  wire [1:0] \weights$108[14] ;
+  wire [1:0] \weights$108[150] ;
+  wire [1:0] \weights$108[151] ;
+  wire [1:0] \weights$108[152] ;
+  wire [1:0] \weights$108[153] ;
+  wire [1:0] \weights$108[154] ;
+  wire [1:0] \weights$108[155] ;
+  wire [1:0] \weights$108[156] ;
+  wire [1:0] \weights$108[157] ;
+  wire [1:0] \weights$108[158] ;
+  wire [1:0] \weights$108[159] ;
+  wire [1:0] \weights$108[15] ;
+  wire [1:0] \weights$108[160] ;
+  wire [1:0] \weights$108[161] ;
+  wire [1:0] \weights$108[162] ;
+  wire [1:0] \weights$108[163] ;
+  wire [1:0] \weights$108[164] ;
+  wire [1:0] \weights$108[165] ;
+  wire [1:0] \weights$108[166] ;
+  wire [1:0] \weights$108[167] ;
+  wire [1:0] \weights$108[168] ;
+  wire [1:0] \weights$108[169] ;
+  wire [1:0] \weights$108[16] ;
+  wire [1:0] \weights$108[170] ;
+  wire [1:0] \weights$108[171] ;
+  wire [1:0] \weights$108[172] ;
+  wire [1:0] \weights$108[173] ;
+  wire [1:0] \weights$108[174] ;
+  wire [1:0] \weights$108[175] ;
+  wire [1:0] \weights$108[176] ;
+  wire [1:0] \weights$108[177] ;
+  wire [1:0] \weights$108[178] ;
+  wire [1:0] \weights$108[179] ;
+  wire [1:0] \weights$108[17] ;
+  wire [1:0] \weights$108[180] ;
+  wire [1:0] \weights$108[181] ;
+  wire [1:0] \weights$108[182] ;
+  wire [1:0] \weights$108[183] ;
+  wire [1:0] \weights$108[184] ;
+  wire [1:0] \weights$108[185] ;
+  wire [1:0] \weights$108[186] ;
+  wire [1:0] \weights$108[187] ;
+  wire [1:0] \weights$108[188] ;
+  wire [1:0] \weights$108[189] ;
+  wire [1:0] \weights$108[18] ;
+  wire [1:0] \weights$108[190] ;
+  wire [1:0] \weights$108[191] ;
+  wire [1:0] \weights$108[192] ;
+  wire [1:0] \weights$108[193] ;
+  wire [1:0] \weights$108[194] ;
+  wire [1:0] \weights$108[195] ;
+  wire [1:0] \weights$108[196] ;
+  wire [1:0] \weights$108[197] ;
+  wire [1:0] \weights$108[198] ;
+  wire [1:0] \weights$108[199] ;
+  wire [1:0] \weights$108[19] ;
+  wire [1:0] \weights$108[1] ;
+  wire [1:0] \weights$108[200] ;
+  wire [1:0] \weights$108[201] ;
+  wire [1:0] \weights$108[202] ;
+  wire [1:0] \weights$108[203] ;
+  wire [1:0] \weights$108[204] ;
+  wire [1:0] \weights$108[205] ;
+  wire [1:0] \weights$108[206] ;
+  wire [1:0] \weights$108[207] ;
+  wire [1:0] \weights$108[208] ;
+  wire [1:0] \weights$108[209] ;
+  wire [1:0] \weights$108[20] ;
+  wire [1:0] \weights$108[210] ;
+  wire [1:0] \weights$108[211] ;
+  wire [1:0] \weights$108[212] ;
+  wire [1:0] \weights$108[213] ;
+  wire [1:0] \weights$108[214] ;
+  wire [1:0] \weights$108[215] ;
+  wire [1:0] \weights$108[216] ;
+  wire [1:0] \weights$108[217] ;
+  wire [1:0] \weights$108[218] ;
+  wire [1:0] \weights$108[219] ;
+  wire [1:0] \weights$108[21] ;
+  wire [1:0] \weights$108[220] ;
+  wire [1:0] \weights$108[221] ;
+  wire [1:0] \weights$108[222] ;
+  wire [1:0] \weights$108[223] ;
+  wire [1:0] \weights$108[224] ;
+  wire [1:0] \weights$108[225] ;
+  wire [1:0] \weights$108[226] ;
+  wire [1:0] \weights$108[227] ;
+  wire [1:0] \weights$108[228] ;
+  wire [1:0] \weights$108[229] ;
+  wire [1:0] \weights$108[22] ;
+  wire [1:0] \weights$108[230] ;
+  wire [1:0] \weights$108[231] ;
+  wire [1:0] \weights$108[232] ;
+  wire [1:0] \weights$108[233] ;
+  wire [1:0] \weights$108[234] ;
+  wire [1:0] \weights$108[235] ;
+  wire [1:0] \weights$108[236] ;
+  wire [1:0] \weights$108[237] ;
+  wire [1:0] \weights$108[238] ;
+  wire [1:0] \weights$108[239] ;
+  wire [1:0] \weights$108[23] ;
+  wire [1:0] \weights$108[240] ;
+  wire [1:0] \weights$108[241] ;
+  wire [1:0] \weights$108[242] ;
+  wire [1:0] \weights$108[243] ;
+  wire [1:0] \weights$108[244] ;
+  wire [1:0] \weights$108[245] ;
+  wire [1:0] \weights$108[246] ;
+  wire [1:0] \weights$108[247] ;
+  wire [1:0] \weights$108[248] ;
+  wire [1:0] \weights$108[249] ;
+  wire [1:0] \weights$108[24] ;
+  wire [1:0] \weights$108[250] ;
+  wire [1:0] \weights$108[251] ;
+  wire [1:0] \weights$108[252] ;
+  wire [1:0] \weights$108[253] ;
+  wire [1:0] \weights$108[254] ;
+  wire [1:0] \weights$108[255] ;
+  wire [1:0] \weights$108[25] ;
+  wire [1:0] \weights$108[26] ;
+  wire [1:0] \weights$108[27] ;
+  wire [1:0] \weights$108[28] ;
+  wire [1:0] \weights$108[29] ;
+  wire [1:0] \weights$108[2] ;
+  wire [1:0] \weights$108[30] ;
+  wire [1:0] \weights$108[31] ;
+  wire [1:0] \weights$108[32] ;
+  wire [1:0] \weights$108[33] ;
+  wire [1:0] \weights$108[34] ;
+  wire [1:0] \weights$108[35] ;
+  wire [1:0] \weights$108[36] ;
+  wire [1:0] \weights$108[37] ;
+  wire [1:0] \weights$108[38] ;
+  wire [1:0] \weights$108[39] ;
+  wire [1:0] \weights$108[3] ;
+  wire [1:0] \weights$108[40] ;
+  wire [1:0] \weights$108[41] ;
+  wire [1:0] \weights$108[42] ;
+  wire [1:0] \weights$108[43] ;
+  wire [1:0] \weights$108[44] ;
+  wire [1:0] \weights$108[45] ;
+  wire [1:0] \weights$108[46] ;
+  wire [1:0] \weights$108[47] ;
+  wire [1:0] \weights$108[48] ;
+  wire [1:0] \weights$108[49] ;
+  wire [1:0] \weights$108[4] ;
+  wire [1:0] \weights$108[50] ;
+  wire [1:0] \weights$108[51] ;
+  wire [1:0] \weights$108[52] ;
+  wire [1:0] \weights$108[53] ;
+  wire [1:0] \weights$108[54] ;
+  wire [1:0] \weights$108[55] ;
+  wire [1:0] \weights$108[56] ;
+  wire [1:0] \weights$108[57] ;
+  wire [1:0] \weights$108[58] ;
+  wire [1:0] \weights$108[59] ;
+  wire [1:0] \weights$108[5] ;
+  wire [1:0] \weights$108[60] ;
+  wire [1:0] \weights$108[61] ;
+  wire [1:0] \weights$108[62] ;
+  wire [1:0] \weights$108[63] ;
+  wire [1:0] \weights$108[64] ;
+  wire [1:0] \weights$108[65] ;
+  wire [1:0] \weights$108[66] ;
+  wire [1:0] \weights$108[67] ;
+  wire [1:0] \weights$108[68] ;
+  wire [1:0] \weights$108[69] ;
+  wire [1:0] \weights$108[6] ;
+  wire [1:0] \weights$108[70] ;
+  wire [1:0] \weights$108[71] ;
+  wire [1:0] \weights$108[72] ;
+  wire [1:0] \weights$108[73] ;
+  wire [1:0] \weights$108[74] ;
+  wire [1:0] \weights$108[75] ;
+  wire [1:0] \weights$108[76] ;
+  wire [1:0] \weights$108[77] ;
+  wire [1:0] \weights$108[78] ;
+  wire [1:0] \weights$108[79] ;
+  wire [1:0] \weights$108[7] ;
+  wire [1:0] \weights$108[80] ;
+  wire [1:0] \weights$108[81] ;
+  wire [1:0] \weights$108[82] ;
+  wire [1:0] \weights$108[83] ;
+  wire [1:0] \weights$108[84] ;
+  wire [1:0] \weights$108[85] ;
+  wire [1:0] \weights$108[86] ;
+  wire [1:0] \weights$108[87] ;
+  wire [1:0] \weights$108[88] ;
+  wire [1:0] \weights$108[89] ;
+  wire [1:0] \weights$108[8] ;
+  wire [1:0] \weights$108[90] ;
+  wire [1:0] \weights$108[91] ;
+  wire [1:0] \weights$108[92] ;
+  wire [1:0] \weights$108[93] ;
+  wire [1:0] \weights$108[94] ;
+  wire [1:0] \weights$108[95] ;
+  wire [1:0] \weights$108[96] ;
+  wire [1:0] \weights$108[97] ;
+  wire [1:0] \weights$108[98] ;
+  wire [1:0] \weights$108[99] ;
+  wire [1:0] \weights$108[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[100] ;
   wire [1:0] \weights[101] ;
@@ -1899,13 +1741,13 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [1:0] \weights[98] ;
   wire [1:0] \weights[99] ;
   wire [1:0] \weights[9] ;
-  wire [9:0] wgt_r__addr;
+  wire [11:0] wgt_r__addr;
   wire [511:0] wgt_r__data;
   wire wgt_r__en;
-  wire [9:0] wgt_raddr;
+  wire [11:0] wgt_raddr;
   wire wgt_ready;
   wire wgt_valid;
-  wire [9:0] wgt_waddr;
+  wire [11:0] wgt_waddr;
   wire [511:0] word;
   reg [127:0] act_buf [1023:0];
   initial begin
@@ -2941,11 +2783,11 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg [127:0] _0_;
   always @(posedge clk) begin
     if (advance) begin
-      _0_ <= act_buf[\$signature__addr ];
+      _0_ <= act_buf[act_r__addr];
     end
   end
   assign act_r__data = _0_;
-  reg [511:0] wgt_buf [1023:0];
+  reg [511:0] wgt_buf [4095:0];
   initial begin
     wgt_buf[0] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     wgt_buf[1] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
@@ -3971,918 +3813,3898 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     wgt_buf[1021] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     wgt_buf[1022] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     wgt_buf[1023] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1024] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1025] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1026] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1027] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1028] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1029] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1030] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1031] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1032] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1033] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1034] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1035] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1036] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1037] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1038] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1039] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1040] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1041] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1042] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1043] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1044] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1045] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1046] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1047] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1048] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1049] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1050] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1051] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1052] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1053] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1054] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1055] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1056] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1057] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1058] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1059] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1060] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1061] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1062] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1063] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1064] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1065] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1066] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1067] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1068] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1069] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1070] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1071] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1072] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1073] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1074] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1075] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1076] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1077] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1078] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1079] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1080] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1081] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1082] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1083] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1084] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1085] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1086] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1087] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1088] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1089] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1090] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1091] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1092] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1093] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1094] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1096] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1097] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1098] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1099] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1100] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1101] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1102] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1103] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1104] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1105] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1106] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1107] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1108] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1109] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1110] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1111] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1112] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1113] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1114] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1115] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1116] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1117] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1118] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1119] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1120] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1121] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1122] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1123] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1124] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1125] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1126] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1127] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1128] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1129] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1130] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1131] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1132] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1133] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1134] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1135] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1136] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1137] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1138] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1139] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1140] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1141] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1142] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1143] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1144] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1145] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1146] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1147] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1148] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1149] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1150] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1151] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1152] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1153] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1154] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1155] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1156] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1157] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1158] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1159] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1160] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1161] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1162] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1163] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1164] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1165] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1166] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1167] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1168] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1169] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1170] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1171] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1172] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1173] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1174] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1175] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1176] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1177] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1178] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1179] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1180] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1181] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1182] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1183] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1184] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1185] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1186] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1187] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1188] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1189] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1190] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1191] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1192] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1193] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1194] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1195] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1196] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1197] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1198] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1199] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1200] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1201] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1202] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1203] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1204] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1205] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1206] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1207] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1208] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1209] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1210] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1211] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1212] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1213] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1214] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1215] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1216] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1217] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1218] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1219] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1220] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1221] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1222] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1223] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1224] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1225] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1226] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1227] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1228] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1229] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1230] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1231] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1232] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1233] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1234] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1235] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1236] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1237] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1238] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1239] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1240] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1241] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1242] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1243] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1244] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1245] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1246] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1247] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1248] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1249] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1250] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1251] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1252] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1253] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1254] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1255] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1256] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1257] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1258] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1259] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1260] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1261] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1262] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1263] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1264] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1265] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1266] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1267] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1268] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1269] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1270] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1271] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1272] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1273] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1274] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1275] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1276] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1277] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1278] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1279] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1280] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1281] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1282] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1283] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1284] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1285] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1286] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1287] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1288] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1289] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1290] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1291] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1292] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1293] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1294] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1295] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1296] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1297] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1298] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1299] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1300] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1301] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1302] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1303] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1304] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1305] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1306] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1307] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1308] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1309] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1310] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1311] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1312] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1313] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1314] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1315] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1316] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1317] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1318] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1319] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1320] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1321] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1322] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1323] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1324] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1325] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1326] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1327] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1328] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1329] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1330] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1331] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1332] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1333] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1334] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1335] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1336] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1337] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1338] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1339] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1340] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1341] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1342] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1343] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1344] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1345] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1346] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1347] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1348] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1349] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1350] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1351] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1352] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1353] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1354] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1355] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1356] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1357] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1358] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1359] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1360] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1361] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1362] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1363] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1364] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1365] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1366] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1367] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1368] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1369] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1370] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1371] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1372] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1373] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1374] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1375] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1376] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1377] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1378] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1379] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1380] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1381] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1382] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1383] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1384] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1385] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1386] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1387] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1388] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1389] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1390] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1391] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1392] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1393] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1394] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1395] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1396] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1397] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1398] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1399] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1400] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1401] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1402] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1403] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1404] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1405] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1406] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1407] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1408] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1409] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1410] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1411] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1412] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1413] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1414] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1415] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1416] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1417] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1418] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1419] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1420] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1421] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1422] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1423] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1424] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1425] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1426] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1427] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1428] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1429] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1430] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1431] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1432] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1433] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1434] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1435] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1436] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1437] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1438] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1439] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1440] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1441] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1442] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1443] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1444] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1445] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1446] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1447] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1448] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1449] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1450] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1451] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1452] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1453] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1454] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1455] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1456] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1457] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1458] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1459] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1460] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1461] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1462] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1463] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1464] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1465] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1466] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1467] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1468] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1469] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1470] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1471] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1472] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1473] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1474] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1475] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1476] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1477] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1478] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1479] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1480] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1481] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1482] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1483] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1484] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1485] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1486] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1487] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1488] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1489] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1490] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1491] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1492] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1493] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1494] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1495] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1496] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1497] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1498] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1499] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1500] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1501] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1502] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1503] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1504] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1505] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1506] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1507] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1508] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1509] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1510] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1511] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1512] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1513] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1514] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1515] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1516] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1517] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1518] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1519] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1520] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1521] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1522] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1523] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1524] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1525] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1526] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1527] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1528] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1529] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1530] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1531] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1532] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1533] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1534] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1535] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1536] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1537] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1538] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1539] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1540] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1541] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1542] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1543] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1544] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1545] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1546] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1547] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1548] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1549] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1550] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1551] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1552] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1553] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1554] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1555] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1556] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1557] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1558] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1559] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1560] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1561] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1562] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1563] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1564] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1565] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1566] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1567] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1568] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1569] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1570] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1571] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1572] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1573] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1574] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1575] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1576] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1577] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1578] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1579] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1580] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1581] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1582] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1583] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1584] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1585] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1586] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1587] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1588] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1589] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1590] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1591] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1592] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1593] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1594] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1595] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1596] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1597] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1598] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1599] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1600] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1601] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1602] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1603] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1604] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1605] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1606] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1607] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1608] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1609] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1610] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1611] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1612] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1613] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1614] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1615] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1616] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1617] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1618] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1619] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1620] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1621] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1622] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1623] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1624] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1625] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1626] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1627] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1628] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1629] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1630] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1631] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1632] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1633] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1634] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1635] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1636] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1637] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1638] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1639] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1640] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1641] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1642] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1643] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1644] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1645] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1646] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1647] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1648] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1649] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1650] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1651] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1652] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1653] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1654] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1655] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1656] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1657] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1658] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1659] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1660] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1661] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1662] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1663] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1664] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1665] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1666] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1667] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1668] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1669] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1670] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1671] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1672] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1673] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1674] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1675] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1676] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1677] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1678] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1679] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1680] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1681] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1682] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1683] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1684] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1685] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1686] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1687] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1688] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1689] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1690] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1691] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1692] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1693] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1694] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1695] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1696] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1697] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1698] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1699] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1700] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1701] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1702] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1703] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1704] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1705] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1706] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1707] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1708] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1709] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1710] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1711] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1712] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1713] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1714] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1715] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1716] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1717] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1718] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1719] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1720] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1721] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1722] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1723] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1724] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1725] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1726] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1727] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1728] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1729] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1730] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1731] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1732] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1733] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1734] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1735] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1736] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1737] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1738] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1739] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1740] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1741] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1742] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1743] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1744] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1745] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1746] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1747] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1748] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1749] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1750] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1751] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1752] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1753] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1754] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1755] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1756] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1757] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1758] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1759] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1760] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1761] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1762] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1763] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1764] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1765] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1766] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1767] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1768] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1769] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1770] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1771] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1772] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1773] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1774] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1775] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1776] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1777] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1778] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1779] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1780] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1781] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1782] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1783] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1784] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1785] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1786] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1787] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1788] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1789] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1790] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1791] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1792] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1793] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1794] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1795] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1796] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1797] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1798] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1799] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1800] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1801] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1802] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1803] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1804] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1805] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1806] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1807] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1808] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1809] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1810] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1811] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1812] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1813] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1814] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1815] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1816] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1817] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1818] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1819] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1820] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1821] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1822] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1823] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1824] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1825] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1826] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1827] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1828] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1829] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1830] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1831] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1832] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1833] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1834] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1835] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1836] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1837] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1838] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1839] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1840] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1841] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1842] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1843] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1844] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1845] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1846] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1847] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1848] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1849] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1850] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1851] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1852] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1853] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1854] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1855] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1856] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1857] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1858] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1859] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1860] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1861] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1862] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1863] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1864] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1865] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1866] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1867] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1868] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1869] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1870] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1871] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1872] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1873] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1874] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1875] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1876] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1877] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1878] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1879] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1880] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1881] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1882] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1883] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1884] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1885] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1886] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1887] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1888] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1889] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1890] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1891] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1892] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1893] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1894] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1895] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1896] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1897] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1898] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1899] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1900] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1901] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1902] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1903] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1904] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1905] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1906] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1907] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1908] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1909] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1910] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1911] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1912] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1913] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1914] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1915] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1916] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1917] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1918] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1919] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1920] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1921] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1922] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1923] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1924] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1925] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1926] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1927] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1928] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1929] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1930] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1931] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1932] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1933] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1934] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1935] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1936] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1937] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1938] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1939] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1940] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1941] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1942] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1943] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1944] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1945] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1946] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1947] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1948] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1949] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1950] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1951] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1952] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1953] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1954] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1955] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1956] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1957] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1958] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1959] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1960] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1961] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1962] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1963] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1964] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1965] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1966] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1967] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1968] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1969] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1970] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1971] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1972] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1973] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1974] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1975] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1976] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1977] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1978] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1979] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1980] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1981] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1982] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1983] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1984] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1985] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1986] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1987] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1988] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1989] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1990] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1991] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1992] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1993] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1994] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1995] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1996] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1997] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1998] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[1999] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2000] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2001] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2002] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2003] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2004] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2005] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2006] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2007] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2008] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2009] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2010] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2011] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2012] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2013] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2014] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2015] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2016] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2017] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2018] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2019] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2020] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2021] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2022] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2023] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2024] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2025] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2026] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2027] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2028] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2029] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2030] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2031] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2032] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2033] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2034] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2035] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2036] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2037] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2038] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2039] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2040] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2041] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2042] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2043] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2044] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2045] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2046] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2047] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2048] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2049] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2050] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2051] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2052] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2053] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2054] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2055] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2056] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2057] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2058] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2059] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2060] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2061] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2062] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2063] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2064] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2065] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2066] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2067] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2068] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2069] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2070] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2071] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2072] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2073] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2074] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2075] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2076] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2077] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2078] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2079] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2080] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2081] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2082] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2083] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2084] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2085] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2086] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2087] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2088] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2089] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2090] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2091] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2092] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2093] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2094] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2096] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2097] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2098] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2099] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2100] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2101] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2102] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2103] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2104] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2105] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2106] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2107] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2108] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2109] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2110] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2111] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2112] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2113] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2114] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2115] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2116] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2117] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2118] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2119] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2120] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2121] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2122] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2123] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2124] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2125] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2126] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2127] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2128] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2129] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2130] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2131] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2132] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2133] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2134] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2135] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2136] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2137] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2138] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2139] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2140] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2141] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2142] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2143] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2144] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2145] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2146] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2147] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2148] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2149] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2150] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2151] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2152] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2153] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2154] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2155] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2156] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2157] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2158] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2159] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2160] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2161] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2162] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2163] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2164] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2165] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2166] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2167] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2168] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2169] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2170] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2171] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2172] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2173] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2174] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2175] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2176] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2177] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2178] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2179] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2180] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2181] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2182] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2183] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2184] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2185] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2186] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2187] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2188] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2189] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2190] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2191] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2192] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2193] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2194] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2195] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2196] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2197] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2198] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2199] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2200] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2201] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2202] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2203] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2204] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2205] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2206] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2207] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2208] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2209] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2210] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2211] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2212] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2213] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2214] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2215] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2216] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2217] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2218] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2219] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2220] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2221] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2222] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2223] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2224] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2225] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2226] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2227] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2228] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2229] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2230] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2231] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2232] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2233] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2234] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2235] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2236] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2237] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2238] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2239] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2240] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2241] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2242] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2243] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2244] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2245] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2246] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2247] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2248] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2249] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2250] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2251] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2252] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2253] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2254] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2255] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2256] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2257] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2258] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2259] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2260] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2261] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2262] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2263] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2264] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2265] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2266] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2267] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2268] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2269] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2270] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2271] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2272] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2273] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2274] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2275] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2276] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2277] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2278] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2279] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2280] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2281] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2282] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2283] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2284] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2285] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2286] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2287] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2288] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2289] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2290] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2291] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2292] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2293] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2294] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2295] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2296] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2297] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2298] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2299] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2300] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2301] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2302] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2303] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2304] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2305] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2306] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2307] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2308] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2309] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2310] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2311] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2312] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2313] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2314] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2315] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2316] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2317] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2318] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2319] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2320] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2321] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2322] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2323] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2324] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2325] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2326] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2327] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2328] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2329] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2330] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2331] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2332] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2333] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2334] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2335] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2336] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2337] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2338] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2339] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2340] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2341] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2342] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2343] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2344] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2345] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2346] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2347] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2348] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2349] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2350] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2351] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2352] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2353] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2354] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2355] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2356] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2357] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2358] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2359] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2360] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2361] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2362] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2363] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2364] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2365] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2366] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2367] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2368] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2369] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2370] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2371] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2372] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2373] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2374] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2375] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2376] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2377] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2378] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2379] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2380] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2381] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2382] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2383] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2384] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2385] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2386] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2387] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2388] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2389] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2390] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2391] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2392] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2393] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2394] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2395] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2396] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2397] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2398] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2399] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2400] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2401] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2402] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2403] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2404] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2405] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2406] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2407] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2408] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2409] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2410] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2411] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2412] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2413] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2414] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2415] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2416] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2417] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2418] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2419] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2420] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2421] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2422] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2423] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2424] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2425] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2426] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2427] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2428] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2429] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2430] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2431] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2432] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2433] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2434] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2435] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2436] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2437] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2438] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2439] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2440] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2441] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2442] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2443] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2444] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2445] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2446] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2447] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2448] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2449] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2450] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2451] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2452] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2453] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2454] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2455] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2456] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2457] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2458] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2459] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2460] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2461] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2462] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2463] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2464] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2465] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2466] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2467] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2468] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2469] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2470] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2471] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2472] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2473] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2474] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2475] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2476] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2477] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2478] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2479] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2480] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2481] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2482] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2483] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2484] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2485] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2486] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2487] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2488] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2489] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2490] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2491] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2492] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2493] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2494] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2495] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2496] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2497] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2498] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2499] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2500] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2501] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2502] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2503] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2504] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2505] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2506] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2507] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2508] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2509] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2510] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2511] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2512] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2513] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2514] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2515] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2516] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2517] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2518] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2519] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2520] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2521] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2522] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2523] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2524] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2525] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2526] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2527] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2528] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2529] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2530] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2531] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2532] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2533] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2534] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2535] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2536] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2537] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2538] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2539] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2540] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2541] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2542] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2543] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2544] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2545] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2546] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2547] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2548] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2549] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2550] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2551] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2552] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2553] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2554] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2555] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2556] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2557] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2558] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2559] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2560] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2561] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2562] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2563] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2564] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2565] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2566] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2567] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2568] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2569] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2570] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2571] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2572] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2573] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2574] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2575] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2576] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2577] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2578] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2579] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2580] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2581] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2582] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2583] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2584] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2585] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2586] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2587] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2588] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2589] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2590] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2591] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2592] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2593] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2594] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2595] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2596] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2597] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2598] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2599] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2600] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2601] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2602] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2603] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2604] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2605] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2606] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2607] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2608] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2609] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2610] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2611] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2612] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2613] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2614] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2615] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2616] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2617] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2618] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2619] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2620] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2621] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2622] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2623] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2624] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2625] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2626] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2627] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2628] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2629] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2630] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2631] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2632] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2633] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2634] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2635] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2636] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2637] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2638] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2639] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2640] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2641] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2642] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2643] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2644] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2645] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2646] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2647] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2648] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2649] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2650] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2651] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2652] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2653] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2654] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2655] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2656] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2657] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2658] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2659] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2660] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2661] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2662] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2663] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2664] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2665] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2666] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2667] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2668] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2669] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2670] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2671] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2672] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2673] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2674] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2675] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2676] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2677] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2678] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2679] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2680] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2681] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2682] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2683] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2684] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2685] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2686] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2687] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2688] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2689] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2690] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2691] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2692] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2693] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2694] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2695] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2696] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2697] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2698] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2699] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2700] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2701] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2702] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2703] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2704] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2705] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2706] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2707] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2708] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2709] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2710] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2711] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2712] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2713] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2714] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2715] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2716] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2717] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2718] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2719] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2720] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2721] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2722] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2723] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2724] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2725] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2726] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2727] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2728] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2729] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2730] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2731] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2732] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2733] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2734] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2735] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2736] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2737] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2738] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2739] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2740] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2741] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2742] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2743] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2744] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2745] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2746] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2747] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2748] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2749] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2750] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2751] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2752] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2753] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2754] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2755] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2756] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2757] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2758] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2759] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2760] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2761] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2762] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2763] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2764] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2765] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2766] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2767] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2768] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2769] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2770] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2771] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2772] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2773] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2774] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2775] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2776] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2777] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2778] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2779] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2780] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2781] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2782] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2783] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2784] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2785] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2786] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2787] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2788] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2789] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2790] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2791] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2792] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2793] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2794] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2795] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2796] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2797] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2798] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2799] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2800] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2801] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2802] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2803] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2804] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2805] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2806] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2807] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2808] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2809] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2810] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2811] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2812] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2813] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2814] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2815] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2816] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2817] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2818] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2819] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2820] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2821] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2822] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2823] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2824] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2825] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2826] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2827] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2828] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2829] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2830] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2831] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2832] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2833] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2834] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2835] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2836] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2837] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2838] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2839] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2840] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2841] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2842] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2843] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2844] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2845] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2846] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2847] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2848] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2849] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2850] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2851] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2852] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2853] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2854] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2855] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2856] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2857] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2858] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2859] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2860] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2861] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2862] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2863] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2864] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2865] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2866] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2867] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2868] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2869] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2870] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2871] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2872] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2873] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2874] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2875] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2876] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2877] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2878] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2879] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2880] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2881] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2882] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2883] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2884] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2885] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2886] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2887] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2888] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2889] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2890] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2891] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2892] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2893] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2894] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2895] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2896] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2897] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2898] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2899] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2900] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2901] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2902] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2903] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2904] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2905] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2906] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2907] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2908] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2909] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2910] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2911] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2912] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2913] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2914] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2915] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2916] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2917] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2918] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2919] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2920] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2921] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2922] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2923] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2924] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2925] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2926] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2927] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2928] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2929] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2930] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2931] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2932] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2933] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2934] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2935] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2936] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2937] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2938] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2939] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2940] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2941] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2942] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2943] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2944] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2945] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2946] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2947] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2948] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2949] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2950] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2951] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2952] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2953] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2954] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2955] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2956] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2957] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2958] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2959] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2960] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2961] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2962] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2963] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2964] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2965] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2966] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2967] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2968] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2969] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2970] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2971] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2972] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2973] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2974] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2975] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2976] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2977] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2978] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2979] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2980] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2981] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2982] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2983] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2984] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2985] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2986] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2987] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2988] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2989] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2990] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2991] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2992] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2993] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2994] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2995] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2996] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2997] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2998] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[2999] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3000] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3001] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3002] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3003] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3004] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3005] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3006] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3007] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3008] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3009] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3010] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3011] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3012] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3013] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3014] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3015] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3016] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3017] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3018] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3019] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3020] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3021] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3022] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3023] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3024] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3025] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3026] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3027] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3028] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3029] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3030] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3031] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3032] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3033] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3034] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3035] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3036] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3037] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3038] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3039] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3040] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3041] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3042] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3043] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3044] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3045] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3046] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3047] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3048] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3049] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3050] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3051] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3052] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3053] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3054] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3055] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3056] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3057] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3058] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3059] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3060] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3061] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3062] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3063] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3064] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3065] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3066] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3067] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3068] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3069] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3070] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3071] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3072] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3073] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3074] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3075] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3076] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3077] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3078] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3079] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3080] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3081] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3082] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3083] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3084] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3085] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3086] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3087] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3088] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3089] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3090] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3091] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3092] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3093] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3094] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3096] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3097] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3098] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3099] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3100] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3101] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3102] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3103] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3104] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3105] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3106] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3107] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3108] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3109] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3110] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3111] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3112] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3113] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3114] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3115] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3116] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3117] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3118] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3119] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3120] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3121] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3122] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3123] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3124] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3125] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3126] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3127] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3128] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3129] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3130] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3131] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3132] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3133] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3134] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3135] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3136] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3137] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3138] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3139] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3140] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3141] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3142] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3143] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3144] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3145] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3146] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3147] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3148] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3149] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3150] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3151] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3152] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3153] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3154] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3155] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3156] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3157] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3158] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3159] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3160] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3161] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3162] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3163] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3164] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3165] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3166] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3167] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3168] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3169] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3170] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3171] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3172] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3173] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3174] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3175] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3176] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3177] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3178] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3179] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3180] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3181] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3182] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3183] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3184] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3185] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3186] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3187] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3188] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3189] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3190] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3191] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3192] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3193] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3194] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3195] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3196] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3197] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3198] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3199] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3200] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3201] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3202] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3203] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3204] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3205] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3206] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3207] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3208] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3209] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3210] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3211] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3212] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3213] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3214] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3215] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3216] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3217] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3218] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3219] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3220] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3221] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3222] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3223] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3224] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3225] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3226] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3227] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3228] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3229] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3230] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3231] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3232] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3233] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3234] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3235] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3236] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3237] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3238] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3239] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3240] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3241] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3242] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3243] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3244] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3245] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3246] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3247] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3248] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3249] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3250] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3251] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3252] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3253] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3254] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3255] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3256] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3257] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3258] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3259] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3260] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3261] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3262] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3263] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3264] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3265] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3266] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3267] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3268] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3269] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3270] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3271] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3272] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3273] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3274] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3275] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3276] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3277] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3278] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3279] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3280] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3281] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3282] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3283] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3284] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3285] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3286] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3287] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3288] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3289] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3290] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3291] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3292] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3293] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3294] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3295] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3296] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3297] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3298] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3299] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3300] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3301] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3302] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3303] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3304] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3305] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3306] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3307] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3308] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3309] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3310] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3311] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3312] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3313] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3314] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3315] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3316] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3317] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3318] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3319] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3320] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3321] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3322] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3323] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3324] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3325] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3326] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3327] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3328] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3329] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3330] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3331] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3332] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3333] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3334] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3335] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3336] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3337] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3338] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3339] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3340] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3341] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3342] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3343] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3344] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3345] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3346] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3347] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3348] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3349] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3350] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3351] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3352] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3353] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3354] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3355] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3356] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3357] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3358] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3359] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3360] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3361] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3362] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3363] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3364] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3365] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3366] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3367] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3368] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3369] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3370] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3371] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3372] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3373] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3374] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3375] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3376] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3377] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3378] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3379] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3380] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3381] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3382] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3383] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3384] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3385] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3386] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3387] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3388] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3389] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3390] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3391] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3392] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3393] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3394] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3395] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3396] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3397] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3398] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3399] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3400] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3401] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3402] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3403] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3404] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3405] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3406] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3407] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3408] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3409] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3410] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3411] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3412] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3413] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3414] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3415] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3416] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3417] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3418] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3419] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3420] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3421] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3422] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3423] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3424] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3425] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3426] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3427] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3428] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3429] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3430] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3431] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3432] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3433] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3434] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3435] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3436] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3437] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3438] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3439] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3440] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3441] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3442] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3443] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3444] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3445] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3446] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3447] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3448] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3449] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3450] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3451] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3452] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3453] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3454] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3455] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3456] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3457] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3458] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3459] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3460] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3461] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3462] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3463] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3464] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3465] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3466] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3467] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3468] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3469] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3470] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3471] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3472] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3473] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3474] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3475] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3476] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3477] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3478] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3479] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3480] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3481] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3482] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3483] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3484] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3485] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3486] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3487] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3488] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3489] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3490] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3491] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3492] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3493] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3494] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3495] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3496] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3497] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3498] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3499] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3500] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3501] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3502] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3503] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3504] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3505] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3506] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3507] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3508] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3509] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3510] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3511] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3512] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3513] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3514] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3515] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3516] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3517] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3518] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3519] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3520] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3521] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3522] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3523] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3524] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3525] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3526] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3527] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3528] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3529] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3530] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3531] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3532] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3533] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3534] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3535] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3536] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3537] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3538] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3539] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3540] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3541] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3542] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3543] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3544] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3545] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3546] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3547] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3548] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3549] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3550] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3551] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3552] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3553] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3554] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3555] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3556] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3557] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3558] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3559] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3560] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3561] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3562] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3563] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3564] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3565] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3566] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3567] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3568] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3569] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3570] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3571] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3572] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3573] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3574] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3575] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3576] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3577] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3578] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3579] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3580] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3581] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3582] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3583] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3584] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3585] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3586] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3587] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3588] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3589] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3590] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3591] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3592] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3593] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3594] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3595] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3596] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3597] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3598] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3599] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3600] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3601] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3602] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3603] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3604] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3605] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3606] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3607] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3608] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3609] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3610] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3611] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3612] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3613] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3614] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3615] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3616] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3617] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3618] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3619] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3620] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3621] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3622] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3623] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3624] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3625] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3626] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3627] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3628] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3629] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3630] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3631] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3632] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3633] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3634] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3635] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3636] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3637] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3638] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3639] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3640] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3641] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3642] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3643] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3644] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3645] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3646] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3647] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3648] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3649] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3650] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3651] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3652] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3653] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3654] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3655] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3656] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3657] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3658] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3659] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3660] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3661] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3662] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3663] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3664] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3665] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3666] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3667] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3668] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3669] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3670] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3671] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3672] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3673] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3674] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3675] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3676] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3677] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3678] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3679] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3680] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3681] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3682] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3683] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3684] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3685] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3686] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3687] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3688] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3689] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3690] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3691] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3692] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3693] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3694] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3695] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3696] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3697] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3698] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3699] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3700] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3701] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3702] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3703] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3704] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3705] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3706] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3707] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3708] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3709] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3710] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3711] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3712] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3713] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3714] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3715] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3716] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3717] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3718] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3719] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3720] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3721] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3722] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3723] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3724] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3725] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3726] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3727] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3728] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3729] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3730] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3731] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3732] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3733] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3734] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3735] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3736] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3737] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3738] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3739] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3740] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3741] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3742] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3743] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3744] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3745] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3746] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3747] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3748] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3749] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3750] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3751] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3752] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3753] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3754] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3755] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3756] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3757] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3758] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3759] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3760] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3761] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3762] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3763] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3764] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3765] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3766] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3767] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3768] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3769] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3770] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3771] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3772] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3773] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3774] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3775] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3776] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3777] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3778] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3779] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3780] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3781] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3782] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3783] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3784] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3785] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3786] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3787] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3788] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3789] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3790] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3791] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3792] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3793] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3794] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3795] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3796] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3797] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3798] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3799] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3800] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3801] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3802] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3803] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3804] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3805] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3806] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3807] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3808] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3809] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3810] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3811] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3812] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3813] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3814] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3815] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3816] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3817] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3818] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3819] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3820] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3821] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3822] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3823] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3824] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3825] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3826] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3827] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3828] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3829] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3830] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3831] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3832] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3833] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3834] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3835] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3836] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3837] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3838] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3839] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3840] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3841] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3842] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3843] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3844] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3845] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3846] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3847] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3848] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3849] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3850] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3851] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3852] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3853] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3854] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3855] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3856] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3857] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3858] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3859] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3860] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3861] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3862] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3863] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3864] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3865] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3866] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3867] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3868] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3869] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3870] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3871] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3872] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3873] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3874] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3875] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3876] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3877] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3878] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3879] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3880] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3881] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3882] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3883] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3884] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3885] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3886] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3887] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3888] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3889] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3890] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3891] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3892] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3893] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3894] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3895] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3896] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3897] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3898] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3899] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3900] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3901] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3902] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3903] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3904] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3905] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3906] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3907] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3908] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3909] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3910] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3911] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3912] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3913] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3914] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3915] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3916] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3917] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3918] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3919] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3920] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3921] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3922] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3923] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3924] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3925] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3926] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3927] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3928] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3929] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3930] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3931] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3932] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3933] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3934] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3935] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3936] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3937] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3938] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3939] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3940] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3941] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3942] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3943] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3944] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3945] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3946] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3947] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3948] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3949] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3950] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3951] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3952] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3953] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3954] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3955] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3956] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3957] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3958] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3959] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3960] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3961] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3962] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3963] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3964] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3965] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3966] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3967] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3968] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3969] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3970] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3971] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3972] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3973] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3974] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3975] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3976] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3977] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3978] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3979] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3980] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3981] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3982] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3983] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3984] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3985] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3986] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3987] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3988] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3989] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3990] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3991] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3992] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3993] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3994] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3995] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3996] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3997] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3998] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[3999] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4000] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4001] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4002] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4003] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4004] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4005] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4006] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4007] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4008] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4009] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4010] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4011] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4012] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4013] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4014] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4015] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4016] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4017] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4018] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4019] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4020] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4021] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4022] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4023] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4024] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4025] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4026] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4027] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4028] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4029] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4030] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4031] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4032] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4033] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4034] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4035] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4036] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4037] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4038] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4039] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4040] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4041] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4042] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4043] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4044] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4045] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4046] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4047] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4048] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4049] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4050] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4051] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4052] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4053] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4054] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4055] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4056] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4057] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4058] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4059] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4060] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4061] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4062] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4063] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4064] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4065] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4066] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4067] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4068] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4069] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4070] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4071] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4072] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4073] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4074] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4075] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4076] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4077] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4078] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4079] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4080] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4081] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4082] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4083] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4084] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4085] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4086] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4087] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4088] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4089] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4090] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4091] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4092] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4093] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4094] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    wgt_buf[4095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$91 )
-      wgt_buf[\$signature__addr$88 ] <= i_wgt__payload;
+    if (\$signature__en$98 )
+      wgt_buf[\$signature__addr$95 ] <= i_wgt__payload;
   end
   reg [511:0] _1_;
   always @(posedge clk) begin
     if (advance) begin
-      _1_ <= wgt_buf[\$signature__addr$88 ];
+      _1_ <= wgt_buf[wgt_r__addr];
     end
   end
   assign word = _1_;
-  assign \$68  = gated[14] & row_live[0];
-  assign \$69  = \$68  & col_live[14];
-  assign \$70  = gated[15] & row_live[0];
-  assign \$71  = \$70  & col_live[15];
-  assign \$72  = \$69  + \$71 ;
-  assign \$73  = \$67  + \$72 ;
-  assign \$74  = \$62  + \$73 ;
-  assign \$75  = \$51  + \$74 ;
-  assign \$76  = gated[16] & row_live[1];
-  assign \$77  = \$76  & col_live[0];
-  assign \$78  = gated[17] & row_live[1];
-  assign \$79  = \$78  & col_live[1];
-  assign \$80  = \$77  + \$79 ;
-  assign \$81  = gated[18] & row_live[1];
-  assign \$82  = \$81  & col_live[2];
-  assign \$83  = gated[19] & row_live[1];
-  assign \$84  = \$83  & col_live[3];
-  assign \$85  = \$82  + \$84 ;
-  assign \$86  = \$80  + \$85 ;
-  assign \$87  = gated[20] & row_live[1];
-  assign \$88  = \$87  & col_live[4];
-  assign \$89  = gated[21] & row_live[1];
-  assign \$90  = \$89  & col_live[5];
-  assign \$91  = \$88  + \$90 ;
-  assign \$92  = gated[22] & row_live[1];
-  assign \$93  = \$92  & col_live[6];
-  assign \$94  = gated[23] & row_live[1];
-  assign \$95  = \$94  & col_live[7];
-  assign \$96  = \$93  + \$95 ;
-  assign \$97  = \$91  + \$96 ;
-  assign \$98  = \$86  + \$97 ;
-  assign \$99  = gated[24] & row_live[1];
-  assign \$100  = \$99  & col_live[8];
-  assign \$101  = gated[25] & row_live[1];
-  assign \$102  = \$101  & col_live[9];
-  assign \$103  = \$100  + \$102 ;
-  assign \$104  = gated[26] & row_live[1];
-  assign \$105  = \$104  & col_live[10];
-  assign \$106  = gated[27] & row_live[1];
-  assign \$107  = \$106  & col_live[11];
-  assign \$108  = \$105  + \$107 ;
-  assign \$109  = \$103  + \$108 ;
-  assign \$110  = gated[28] & row_live[1];
-  assign \$111  = \$110  & col_live[12];
-  assign \$112  = gated[29] & row_live[1];
-  assign \$113  = \$112  & col_live[13];
-  assign \$114  = \$111  + \$113 ;
-  assign \$115  = gated[30] & row_live[1];
-  assign \$116  = \$115  & col_live[14];
-  assign \$117  = gated[31] & row_live[1];
-  assign \$118  = \$117  & col_live[15];
-  assign \$119  = \$116  + \$118 ;
-  assign \$120  = \$114  + \$119 ;
-  assign \$121  = \$109  + \$120 ;
-  assign \$122  = \$98  + \$121 ;
-  assign \$123  = \$75  + \$122 ;
-  assign \$124  = gated[32] & row_live[2];
-  assign \$125  = \$124  & col_live[0];
-  assign \$126  = gated[33] & row_live[2];
-  assign \$127  = \$126  & col_live[1];
-  assign \$128  = \$125  + \$127 ;
-  assign \$129  = gated[34] & row_live[2];
-  assign \$130  = \$129  & col_live[2];
-  assign \$131  = gated[35] & row_live[2];
-  assign \$132  = \$131  & col_live[3];
-  assign \$133  = \$130  + \$132 ;
-  assign \$134  = \$128  + \$133 ;
-  assign \$135  = gated[36] & row_live[2];
-  assign \$136  = \$135  & col_live[4];
-  assign \$137  = gated[37] & row_live[2];
-  assign \$138  = \$137  & col_live[5];
-  assign \$139  = \$136  + \$138 ;
-  assign \$140  = gated[38] & row_live[2];
-  assign \$141  = \$140  & col_live[6];
-  assign \$142  = gated[39] & row_live[2];
-  assign \$143  = \$142  & col_live[7];
-  assign \$144  = \$141  + \$143 ;
-  assign \$145  = \$139  + \$144 ;
-  assign \$146  = \$134  + \$145 ;
-  assign \$147  = gated[40] & row_live[2];
-  assign \$148  = \$147  & col_live[8];
-  assign \$149  = gated[41] & row_live[2];
-  assign \$150  = \$149  & col_live[9];
-  assign \$151  = \$148  + \$150 ;
-  assign \$152  = gated[42] & row_live[2];
-  assign \$153  = \$152  & col_live[10];
-  assign \$154  = gated[43] & row_live[2];
-  assign \$155  = \$154  & col_live[11];
-  assign \$156  = \$153  + \$155 ;
-  assign \$157  = \$151  + \$156 ;
-  assign \$158  = gated[44] & row_live[2];
-  assign \$159  = \$158  & col_live[12];
-  assign \$160  = gated[45] & row_live[2];
-  assign \$161  = \$160  & col_live[13];
-  assign \$162  = \$159  + \$161 ;
-  assign \$163  = gated[46] & row_live[2];
-  assign \$164  = \$163  & col_live[14];
-  assign \$165  = gated[47] & row_live[2];
-  assign \$166  = \$165  & col_live[15];
-  assign \$167  = \$164  + \$166 ;
-  assign \$168  = \$162  + \$167 ;
-  assign \$169  = \$157  + \$168 ;
-  assign \$170  = \$146  + \$169 ;
-  assign \$171  = gated[48] & row_live[3];
-  assign \$172  = \$171  & col_live[0];
-  assign \$173  = gated[49] & row_live[3];
-  assign \$174  = \$173  & col_live[1];
-  assign \$175  = \$172  + \$174 ;
-  assign \$176  = gated[50] & row_live[3];
-  assign \$177  = \$176  & col_live[2];
-  assign \$178  = gated[51] & row_live[3];
-  assign \$179  = \$178  & col_live[3];
-  assign \$180  = \$177  + \$179 ;
-  assign \$181  = \$175  + \$180 ;
-  assign \$182  = gated[52] & row_live[3];
-  assign \$183  = \$182  & col_live[4];
-  assign \$184  = gated[53] & row_live[3];
-  assign \$185  = \$184  & col_live[5];
-  assign \$186  = \$183  + \$185 ;
-  assign \$187  = gated[54] & row_live[3];
-  assign \$188  = \$187  & col_live[6];
-  assign \$189  = gated[55] & row_live[3];
-  assign \$190  = \$189  & col_live[7];
-  assign \$191  = \$188  + \$190 ;
-  assign \$192  = \$186  + \$191 ;
-  assign \$193  = \$181  + \$192 ;
-  assign \$194  = gated[56] & row_live[3];
-  assign \$195  = \$194  & col_live[8];
-  assign \$196  = gated[57] & row_live[3];
-  assign \$197  = \$196  & col_live[9];
-  assign \$198  = \$195  + \$197 ;
-  assign \$199  = gated[58] & row_live[3];
-  assign \$200  = \$199  & col_live[10];
-  assign \$201  = gated[59] & row_live[3];
-  assign \$202  = \$201  & col_live[11];
-  assign \$203  = \$200  + \$202 ;
-  assign \$204  = \$198  + \$203 ;
-  assign \$205  = gated[60] & row_live[3];
-  assign \$206  = \$205  & col_live[12];
-  assign \$207  = gated[61] & row_live[3];
-  assign \$208  = \$207  & col_live[13];
-  assign \$209  = \$206  + \$208 ;
-  assign \$210  = gated[62] & row_live[3];
-  assign \$211  = \$210  & col_live[14];
-  assign \$212  = gated[63] & row_live[3];
-  assign \$213  = \$212  & col_live[15];
+  assign \$114  = gated[32] & row_live[2];
+  assign \$115  = \$114  & col_live[0];
+  assign \$116  = gated[33] & row_live[2];
+  assign \$117  = \$116  & col_live[1];
+  assign \$118  = \$115  + \$117 ;
+  assign \$119  = gated[34] & row_live[2];
+  assign \$120  = \$119  & col_live[2];
+  assign \$121  = gated[35] & row_live[2];
+  assign \$122  = \$121  & col_live[3];
+  assign \$123  = \$120  + \$122 ;
+  assign \$124  = \$118  + \$123 ;
+  assign \$125  = gated[36] & row_live[2];
+  assign \$126  = \$125  & col_live[4];
+  assign \$127  = gated[37] & row_live[2];
+  assign \$128  = \$127  & col_live[5];
+  assign \$129  = \$126  + \$128 ;
+  assign \$130  = gated[38] & row_live[2];
+  assign \$131  = \$130  & col_live[6];
+  assign \$132  = gated[39] & row_live[2];
+  assign \$133  = \$132  & col_live[7];
+  assign \$134  = \$131  + \$133 ;
+  assign \$135  = \$129  + \$134 ;
+  assign \$136  = \$124  + \$135 ;
+  assign \$137  = gated[40] & row_live[2];
+  assign \$138  = \$137  & col_live[8];
+  assign \$139  = gated[41] & row_live[2];
+  assign \$140  = \$139  & col_live[9];
+  assign \$141  = \$138  + \$140 ;
+  assign \$142  = gated[42] & row_live[2];
+  assign \$143  = \$142  & col_live[10];
+  assign \$144  = gated[43] & row_live[2];
+  assign \$145  = \$144  & col_live[11];
+  assign \$146  = \$143  + \$145 ;
+  assign \$147  = \$141  + \$146 ;
+  assign \$148  = gated[44] & row_live[2];
+  assign \$149  = \$148  & col_live[12];
+  assign \$150  = gated[45] & row_live[2];
+  assign \$151  = \$150  & col_live[13];
+  assign \$152  = \$149  + \$151 ;
+  assign \$153  = gated[46] & row_live[2];
+  assign \$154  = \$153  & col_live[14];
+  assign \$155  = gated[47] & row_live[2];
+  assign \$156  = \$155  & col_live[15];
+  assign \$157  = \$154  + \$156 ;
+  assign \$158  = \$152  + \$157 ;
+  assign \$159  = \$147  + \$158 ;
+  assign \$160  = \$136  + \$159 ;
+  assign \$161  = gated[48] & row_live[3];
+  assign \$162  = \$161  & col_live[0];
+  assign \$163  = gated[49] & row_live[3];
+  assign \$164  = \$163  & col_live[1];
+  assign \$165  = \$162  + \$164 ;
+  assign \$166  = gated[50] & row_live[3];
+  assign \$167  = \$166  & col_live[2];
+  assign \$168  = gated[51] & row_live[3];
+  assign \$169  = \$168  & col_live[3];
+  assign \$170  = \$167  + \$169 ;
+  assign \$171  = \$165  + \$170 ;
+  assign \$172  = gated[52] & row_live[3];
+  assign \$173  = \$172  & col_live[4];
+  assign \$174  = gated[53] & row_live[3];
+  assign \$175  = \$174  & col_live[5];
+  assign \$176  = \$173  + \$175 ;
+  assign \$177  = gated[54] & row_live[3];
+  assign \$178  = \$177  & col_live[6];
+  assign \$179  = gated[55] & row_live[3];
+  assign \$180  = \$179  & col_live[7];
+  assign \$181  = \$178  + \$180 ;
+  assign \$182  = \$176  + \$181 ;
+  assign \$183  = \$171  + \$182 ;
+  assign \$184  = gated[56] & row_live[3];
+  assign \$185  = \$184  & col_live[8];
+  assign \$186  = gated[57] & row_live[3];
+  assign \$187  = \$186  & col_live[9];
+  assign \$188  = \$185  + \$187 ;
+  assign \$189  = gated[58] & row_live[3];
+  assign \$190  = \$189  & col_live[10];
+  assign \$191  = gated[59] & row_live[3];
+  assign \$192  = \$191  & col_live[11];
+  assign \$193  = \$190  + \$192 ;
+  assign \$194  = \$188  + \$193 ;
+  assign \$195  = gated[60] & row_live[3];
+  assign \$196  = \$195  & col_live[12];
+  assign \$197  = gated[61] & row_live[3];
+  assign \$198  = \$197  & col_live[13];
+  assign \$199  = \$196  + \$198 ;
+  assign \$200  = gated[62] & row_live[3];
+  assign \$201  = \$200  & col_live[14];
+  assign \$202  = gated[63] & row_live[3];
+  assign \$203  = \$202  & col_live[15];
+  assign \$204  = \$201  + \$203 ;
+  assign \$205  = \$199  + \$204 ;
+  assign \$206  = \$194  + \$205 ;
+  assign \$207  = \$183  + \$206 ;
+  assign \$208  = \$160  + \$207 ;
+  assign \$209  = \$113  + \$208 ;
+  assign \$210  = gated[64] & row_live[4];
+  assign \$211  = \$210  & col_live[0];
+  assign \$212  = gated[65] & row_live[4];
+  assign \$213  = \$212  & col_live[1];
   assign \$214  = \$211  + \$213 ;
-  assign \$215  = \$209  + \$214 ;
-  assign \$216  = \$204  + \$215 ;
-  assign \$217  = \$193  + \$216 ;
-  assign \$218  = \$170  + \$217 ;
-  assign \$219  = \$123  + \$218 ;
-  assign \$220  = gated[64] & row_live[4];
-  assign \$221  = \$220  & col_live[0];
-  assign \$222  = gated[65] & row_live[4];
-  assign \$223  = \$222  & col_live[1];
-  assign \$224  = \$221  + \$223 ;
-  assign \$225  = gated[66] & row_live[4];
-  assign \$226  = \$225  & col_live[2];
-  assign \$227  = gated[67] & row_live[4];
-  assign \$228  = \$227  & col_live[3];
-  assign \$229  = \$226  + \$228 ;
-  assign \$230  = \$224  + \$229 ;
-  assign \$231  = gated[68] & row_live[4];
-  assign \$232  = \$231  & col_live[4];
-  assign \$233  = gated[69] & row_live[4];
-  assign \$234  = \$233  & col_live[5];
-  assign \$235  = \$232  + \$234 ;
-  assign \$236  = gated[70] & row_live[4];
-  assign \$237  = \$236  & col_live[6];
-  assign \$238  = gated[71] & row_live[4];
-  assign \$239  = \$238  & col_live[7];
-  assign \$240  = \$237  + \$239 ;
-  assign \$241  = \$235  + \$240 ;
-  assign \$242  = \$230  + \$241 ;
-  assign \$243  = gated[72] & row_live[4];
-  assign \$244  = \$243  & col_live[8];
-  assign \$245  = gated[73] & row_live[4];
-  assign \$246  = \$245  & col_live[9];
-  assign \$247  = \$244  + \$246 ;
-  assign \$248  = gated[74] & row_live[4];
-  assign \$249  = \$248  & col_live[10];
-  assign \$250  = gated[75] & row_live[4];
-  assign \$251  = \$250  & col_live[11];
-  assign \$252  = \$249  + \$251 ;
-  assign \$253  = \$247  + \$252 ;
-  assign \$254  = gated[76] & row_live[4];
-  assign \$255  = \$254  & col_live[12];
-  assign \$256  = gated[77] & row_live[4];
-  assign \$257  = \$256  & col_live[13];
-  assign \$258  = \$255  + \$257 ;
-  assign \$259  = gated[78] & row_live[4];
-  assign \$260  = \$259  & col_live[14];
-  assign \$261  = gated[79] & row_live[4];
-  assign \$262  = \$261  & col_live[15];
-  assign \$263  = \$260  + \$262 ;
-  assign \$264  = \$258  + \$263 ;
-  assign \$265  = \$253  + \$264 ;
-  assign \$266  = \$242  + \$265 ;
-  assign \$267  = gated[80] & row_live[5];
-  assign \$268  = \$267  & col_live[0];
-  assign \$269  = gated[81] & row_live[5];
-  assign \$270  = \$269  & col_live[1];
-  assign \$271  = \$268  + \$270 ;
-  assign \$272  = gated[82] & row_live[5];
-  assign \$273  = \$272  & col_live[2];
-  assign \$274  = gated[83] & row_live[5];
-  assign \$275  = \$274  & col_live[3];
-  assign \$276  = \$273  + \$275 ;
-  assign \$277  = \$271  + \$276 ;
-  assign \$278  = gated[84] & row_live[5];
-  assign \$279  = \$278  & col_live[4];
-  assign \$280  = gated[85] & row_live[5];
-  assign \$281  = \$280  & col_live[5];
-  assign \$282  = \$279  + \$281 ;
-  assign \$283  = gated[86] & row_live[5];
-  assign \$284  = \$283  & col_live[6];
-  assign \$285  = gated[87] & row_live[5];
-  assign \$286  = \$285  & col_live[7];
-  assign \$287  = \$284  + \$286 ;
-  assign \$288  = \$282  + \$287 ;
-  assign \$289  = \$277  + \$288 ;
-  assign \$290  = gated[88] & row_live[5];
-  assign \$291  = \$290  & col_live[8];
-  assign \$292  = gated[89] & row_live[5];
-  assign \$293  = \$292  & col_live[9];
-  assign \$294  = \$291  + \$293 ;
-  assign \$295  = gated[90] & row_live[5];
-  assign \$296  = \$295  & col_live[10];
-  assign \$297  = gated[91] & row_live[5];
-  assign \$298  = \$297  & col_live[11];
-  assign \$299  = \$296  + \$298 ;
-  assign \$300  = \$294  + \$299 ;
-  assign \$301  = gated[92] & row_live[5];
-  assign \$302  = \$301  & col_live[12];
-  assign \$303  = gated[93] & row_live[5];
-  assign \$304  = \$303  & col_live[13];
-  assign \$305  = \$302  + \$304 ;
-  assign \$306  = gated[94] & row_live[5];
-  assign \$307  = \$306  & col_live[14];
-  assign \$308  = gated[95] & row_live[5];
-  assign \$309  = \$308  & col_live[15];
-  assign \$310  = \$307  + \$309 ;
-  assign \$311  = \$305  + \$310 ;
-  assign \$312  = \$300  + \$311 ;
-  assign \$313  = \$289  + \$312 ;
-  assign \$314  = \$266  + \$313 ;
-  assign \$315  = gated[96] & row_live[6];
-  assign \$316  = \$315  & col_live[0];
-  assign \$317  = gated[97] & row_live[6];
-  assign \$318  = \$317  & col_live[1];
-  assign \$319  = \$316  + \$318 ;
-  assign \$320  = gated[98] & row_live[6];
-  assign \$321  = \$320  & col_live[2];
-  assign \$322  = gated[99] & row_live[6];
-  assign \$323  = \$322  & col_live[3];
-  assign \$324  = \$321  + \$323 ;
-  assign \$325  = \$319  + \$324 ;
-  assign \$326  = gated[100] & row_live[6];
-  assign \$327  = \$326  & col_live[4];
-  assign \$328  = gated[101] & row_live[6];
-  assign \$329  = \$328  & col_live[5];
-  assign \$330  = \$327  + \$329 ;
-  assign \$331  = gated[102] & row_live[6];
-  assign \$332  = \$331  & col_live[6];
-  assign \$333  = gated[103] & row_live[6];
-  assign \$334  = \$333  & col_live[7];
-  assign \$335  = \$332  + \$334 ;
-  assign \$336  = \$330  + \$335 ;
-  assign \$337  = \$325  + \$336 ;
-  assign \$338  = gated[104] & row_live[6];
-  assign \$339  = \$338  & col_live[8];
-  assign \$340  = gated[105] & row_live[6];
-  assign \$341  = \$340  & col_live[9];
-  assign \$342  = \$339  + \$341 ;
-  assign \$343  = gated[106] & row_live[6];
-  assign \$344  = \$343  & col_live[10];
-  assign \$345  = gated[107] & row_live[6];
-  assign \$346  = \$345  & col_live[11];
-  assign \$347  = \$344  + \$346 ;
-  assign \$348  = \$342  + \$347 ;
-  assign \$349  = gated[108] & row_live[6];
-  assign \$350  = \$349  & col_live[12];
-  assign \$351  = gated[109] & row_live[6];
-  assign \$352  = \$351  & col_live[13];
-  assign \$353  = \$350  + \$352 ;
-  assign \$354  = gated[110] & row_live[6];
-  assign \$355  = \$354  & col_live[14];
-  assign \$356  = gated[111] & row_live[6];
-  assign \$357  = \$356  & col_live[15];
-  assign \$358  = \$355  + \$357 ;
-  assign \$359  = \$353  + \$358 ;
-  assign \$360  = \$348  + \$359 ;
-  assign \$361  = \$337  + \$360 ;
-  assign \$362  = gated[112] & row_live[7];
-  assign \$363  = \$362  & col_live[0];
-  assign \$364  = gated[113] & row_live[7];
-  assign \$365  = \$364  & col_live[1];
-  assign \$366  = \$363  + \$365 ;
-  assign \$367  = gated[114] & row_live[7];
-  assign \$368  = \$367  & col_live[2];
-  assign \$369  = gated[115] & row_live[7];
-  assign \$370  = \$369  & col_live[3];
-  assign \$371  = \$368  + \$370 ;
-  assign \$372  = \$366  + \$371 ;
-  assign \$373  = gated[116] & row_live[7];
-  assign \$374  = \$373  & col_live[4];
-  assign \$375  = gated[117] & row_live[7];
-  assign \$376  = \$375  & col_live[5];
-  assign \$377  = \$374  + \$376 ;
-  assign \$378  = gated[118] & row_live[7];
-  assign \$379  = \$378  & col_live[6];
-  assign \$380  = gated[119] & row_live[7];
-  assign \$381  = \$380  & col_live[7];
-  assign \$382  = \$379  + \$381 ;
-  assign \$383  = \$377  + \$382 ;
-  assign \$384  = \$372  + \$383 ;
-  assign \$385  = gated[120] & row_live[7];
-  assign \$386  = \$385  & col_live[8];
-  assign \$387  = gated[121] & row_live[7];
-  assign \$388  = \$387  & col_live[9];
-  assign \$389  = \$386  + \$388 ;
-  assign \$390  = gated[122] & row_live[7];
-  assign \$391  = \$390  & col_live[10];
-  assign \$392  = gated[123] & row_live[7];
-  assign \$393  = \$392  & col_live[11];
-  assign \$394  = \$391  + \$393 ;
-  assign \$395  = \$389  + \$394 ;
-  assign \$396  = gated[124] & row_live[7];
-  assign \$397  = \$396  & col_live[12];
-  assign \$398  = gated[125] & row_live[7];
-  assign \$399  = \$398  & col_live[13];
-  assign \$400  = \$397  + \$399 ;
-  assign \$401  = gated[126] & row_live[7];
-  assign \$402  = \$401  & col_live[14];
-  assign \$403  = gated[127] & row_live[7];
-  assign \$404  = \$403  & col_live[15];
-  assign \$405  = \$402  + \$404 ;
-  assign \$406  = \$400  + \$405 ;
-  assign \$407  = \$395  + \$406 ;
-  assign \$408  = \$384  + \$407 ;
-  assign \$409  = \$361  + \$408 ;
-  assign \$410  = \$314  + \$409 ;
-  assign \$411  = \$219  + \$410 ;
-  assign \$412  = gated[128] & row_live[8];
-  assign \$413  = \$412  & col_live[0];
-  assign \$414  = gated[129] & row_live[8];
-  assign \$415  = \$414  & col_live[1];
-  assign \$416  = \$413  + \$415 ;
-  assign \$417  = gated[130] & row_live[8];
-  assign \$418  = \$417  & col_live[2];
-  assign \$419  = gated[131] & row_live[8];
-  assign \$420  = \$419  & col_live[3];
-  assign \$421  = \$418  + \$420 ;
-  assign \$422  = \$416  + \$421 ;
-  assign \$423  = gated[132] & row_live[8];
-  assign \$424  = \$423  & col_live[4];
-  assign \$425  = gated[133] & row_live[8];
-  assign \$426  = \$425  & col_live[5];
-  assign \$427  = \$424  + \$426 ;
-  assign \$428  = gated[134] & row_live[8];
-  assign \$429  = \$428  & col_live[6];
-  assign \$430  = gated[135] & row_live[8];
-  assign \$431  = \$430  & col_live[7];
-  assign \$432  = \$429  + \$431 ;
-  assign \$433  = \$427  + \$432 ;
-  assign \$434  = \$422  + \$433 ;
-  assign \$435  = gated[136] & row_live[8];
-  assign \$436  = \$435  & col_live[8];
-  assign \$437  = gated[137] & row_live[8];
-  assign \$438  = \$437  & col_live[9];
-  assign \$439  = \$436  + \$438 ;
-  assign \$440  = gated[138] & row_live[8];
-  assign \$441  = \$440  & col_live[10];
-  assign \$442  = gated[139] & row_live[8];
-  assign \$443  = \$442  & col_live[11];
-  assign \$444  = \$441  + \$443 ;
-  assign \$445  = \$439  + \$444 ;
-  assign \$446  = gated[140] & row_live[8];
-  assign \$447  = \$446  & col_live[12];
-  assign \$448  = gated[141] & row_live[8];
-  assign \$449  = \$448  & col_live[13];
-  assign \$450  = \$447  + \$449 ;
-  assign \$451  = gated[142] & row_live[8];
-  assign \$452  = \$451  & col_live[14];
-  assign \$453  = gated[143] & row_live[8];
-  assign \$454  = \$453  & col_live[15];
-  assign \$455  = \$452  + \$454 ;
-  assign \$456  = \$450  + \$455 ;
-  assign \$457  = \$445  + \$456 ;
-  assign \$458  = \$434  + \$457 ;
-  assign \$459  = gated[144] & row_live[9];
-  assign \$460  = \$459  & col_live[0];
-  assign \$461  = gated[145] & row_live[9];
-  assign \$462  = \$461  & col_live[1];
-  assign \$463  = \$460  + \$462 ;
-  assign \$464  = gated[146] & row_live[9];
-  assign \$465  = \$464  & col_live[2];
-  assign \$466  = gated[147] & row_live[9];
-  assign \$467  = \$466  & col_live[3];
-  assign \$468  = \$465  + \$467 ;
-  assign \$469  = \$463  + \$468 ;
-  assign \$470  = gated[148] & row_live[9];
-  assign \$471  = \$470  & col_live[4];
-  assign \$472  = gated[149] & row_live[9];
-  assign \$473  = \$472  & col_live[5];
-  assign \$474  = \$471  + \$473 ;
-  assign \$475  = gated[150] & row_live[9];
-  assign \$476  = \$475  & col_live[6];
-  assign \$477  = gated[151] & row_live[9];
-  assign \$478  = \$477  & col_live[7];
-  assign \$479  = \$476  + \$478 ;
-  assign \$480  = \$474  + \$479 ;
-  assign \$481  = \$469  + \$480 ;
-  assign \$482  = gated[152] & row_live[9];
-  assign \$483  = \$482  & col_live[8];
-  assign \$484  = gated[153] & row_live[9];
-  assign \$485  = \$484  & col_live[9];
-  assign \$486  = \$483  + \$485 ;
-  assign \$487  = gated[154] & row_live[9];
-  assign \$488  = \$487  & col_live[10];
-  assign \$489  = gated[155] & row_live[9];
-  assign \$490  = \$489  & col_live[11];
-  assign \$491  = \$488  + \$490 ;
-  assign \$492  = \$486  + \$491 ;
-  assign \$493  = gated[156] & row_live[9];
-  assign \$494  = \$493  & col_live[12];
-  assign \$495  = gated[157] & row_live[9];
-  assign \$496  = \$495  & col_live[13];
-  assign \$497  = \$494  + \$496 ;
-  assign \$498  = gated[158] & row_live[9];
-  assign \$499  = \$498  & col_live[14];
-  assign \$500  = gated[159] & row_live[9];
-  assign \$501  = \$500  & col_live[15];
-  assign \$502  = \$499  + \$501 ;
-  assign \$503  = \$497  + \$502 ;
-  assign \$504  = \$492  + \$503 ;
-  assign \$505  = \$481  + \$504 ;
-  assign \$506  = \$458  + \$505 ;
-  assign \$507  = gated[160] & row_live[10];
-  assign \$508  = \$507  & col_live[0];
-  assign \$509  = gated[161] & row_live[10];
-  assign \$510  = \$509  & col_live[1];
-  assign \$511  = \$508  + \$510 ;
-  assign \$512  = gated[162] & row_live[10];
-  assign \$513  = \$512  & col_live[2];
-  assign \$514  = gated[163] & row_live[10];
-  assign \$515  = \$514  & col_live[3];
-  assign \$516  = \$513  + \$515 ;
-  assign \$517  = \$511  + \$516 ;
-  assign \$518  = gated[164] & row_live[10];
-  assign \$519  = \$518  & col_live[4];
-  assign \$520  = gated[165] & row_live[10];
-  assign \$521  = \$520  & col_live[5];
-  assign \$522  = \$519  + \$521 ;
-  assign \$523  = gated[166] & row_live[10];
-  assign \$524  = \$523  & col_live[6];
-  assign \$525  = gated[167] & row_live[10];
-  assign \$526  = \$525  & col_live[7];
-  assign \$527  = \$524  + \$526 ;
-  assign \$528  = \$522  + \$527 ;
-  assign \$529  = \$517  + \$528 ;
-  assign \$530  = gated[168] & row_live[10];
-  assign \$531  = \$530  & col_live[8];
-  assign \$532  = gated[169] & row_live[10];
-  assign \$533  = \$532  & col_live[9];
-  assign \$534  = \$531  + \$533 ;
-  assign \$535  = gated[170] & row_live[10];
-  assign \$536  = \$535  & col_live[10];
-  assign \$537  = gated[171] & row_live[10];
-  assign \$538  = \$537  & col_live[11];
-  assign \$539  = \$536  + \$538 ;
-  assign \$540  = \$534  + \$539 ;
-  assign \$541  = gated[172] & row_live[10];
-  assign \$542  = \$541  & col_live[12];
-  assign \$543  = gated[173] & row_live[10];
-  assign \$544  = \$543  & col_live[13];
-  assign \$545  = \$542  + \$544 ;
-  assign \$546  = gated[174] & row_live[10];
-  assign \$547  = \$546  & col_live[14];
-  assign \$548  = gated[175] & row_live[10];
-  assign \$549  = \$548  & col_live[15];
-  assign \$550  = \$547  + \$549 ;
-  assign \$551  = \$545  + \$550 ;
-  assign \$552  = \$540  + \$551 ;
-  assign \$553  = \$529  + \$552 ;
-  assign \$554  = gated[176] & row_live[11];
-  assign \$555  = \$554  & col_live[0];
-  assign \$556  = gated[177] & row_live[11];
-  assign \$557  = \$556  & col_live[1];
-  assign \$558  = \$555  + \$557 ;
-  assign \$559  = gated[178] & row_live[11];
-  assign \$560  = \$559  & col_live[2];
-  assign \$561  = gated[179] & row_live[11];
-  assign \$562  = \$561  & col_live[3];
-  assign \$563  = \$560  + \$562 ;
-  assign \$564  = \$558  + \$563 ;
-  assign \$565  = gated[180] & row_live[11];
-  assign \$566  = \$565  & col_live[4];
-  assign \$567  = gated[181] & row_live[11];
-  assign \$568  = \$567  & col_live[5];
-  assign \$569  = \$566  + \$568 ;
-  assign \$570  = gated[182] & row_live[11];
-  assign \$571  = \$570  & col_live[6];
-  assign \$572  = gated[183] & row_live[11];
-  assign \$573  = \$572  & col_live[7];
-  assign \$574  = \$571  + \$573 ;
-  assign \$575  = \$569  + \$574 ;
-  assign \$576  = \$564  + \$575 ;
-  assign \$577  = gated[184] & row_live[11];
-  assign \$578  = \$577  & col_live[8];
-  assign \$579  = gated[185] & row_live[11];
-  assign \$580  = \$579  & col_live[9];
-  assign \$581  = \$578  + \$580 ;
-  assign \$582  = gated[186] & row_live[11];
-  assign \$583  = \$582  & col_live[10];
-  assign \$584  = gated[187] & row_live[11];
-  assign \$585  = \$584  & col_live[11];
-  assign \$586  = \$583  + \$585 ;
-  assign \$587  = \$581  + \$586 ;
-  assign \$588  = gated[188] & row_live[11];
-  assign \$589  = \$588  & col_live[12];
-  assign \$590  = gated[189] & row_live[11];
-  assign \$591  = \$590  & col_live[13];
-  assign \$592  = \$589  + \$591 ;
-  assign \$593  = gated[190] & row_live[11];
-  assign \$594  = \$593  & col_live[14];
-  assign \$595  = gated[191] & row_live[11];
-  assign \$596  = \$595  & col_live[15];
+  assign \$215  = gated[66] & row_live[4];
+  assign \$216  = \$215  & col_live[2];
+  assign \$217  = gated[67] & row_live[4];
+  assign \$218  = \$217  & col_live[3];
+  assign \$219  = \$216  + \$218 ;
+  assign \$220  = \$214  + \$219 ;
+  assign \$221  = gated[68] & row_live[4];
+  assign \$222  = \$221  & col_live[4];
+  assign \$223  = gated[69] & row_live[4];
+  assign \$224  = \$223  & col_live[5];
+  assign \$225  = \$222  + \$224 ;
+  assign \$226  = gated[70] & row_live[4];
+  assign \$227  = \$226  & col_live[6];
+  assign \$228  = gated[71] & row_live[4];
+  assign \$229  = \$228  & col_live[7];
+  assign \$230  = \$227  + \$229 ;
+  assign \$231  = \$225  + \$230 ;
+  assign \$232  = \$220  + \$231 ;
+  assign \$233  = gated[72] & row_live[4];
+  assign \$234  = \$233  & col_live[8];
+  assign \$235  = gated[73] & row_live[4];
+  assign \$236  = \$235  & col_live[9];
+  assign \$237  = \$234  + \$236 ;
+  assign \$238  = gated[74] & row_live[4];
+  assign \$239  = \$238  & col_live[10];
+  assign \$240  = gated[75] & row_live[4];
+  assign \$241  = \$240  & col_live[11];
+  assign \$242  = \$239  + \$241 ;
+  assign \$243  = \$237  + \$242 ;
+  assign \$244  = gated[76] & row_live[4];
+  assign \$245  = \$244  & col_live[12];
+  assign \$246  = gated[77] & row_live[4];
+  assign \$247  = \$246  & col_live[13];
+  assign \$248  = \$245  + \$247 ;
+  assign \$249  = gated[78] & row_live[4];
+  assign \$250  = \$249  & col_live[14];
+  assign \$251  = gated[79] & row_live[4];
+  assign \$252  = \$251  & col_live[15];
+  assign \$253  = \$250  + \$252 ;
+  assign \$254  = \$248  + \$253 ;
+  assign \$255  = \$243  + \$254 ;
+  assign \$256  = \$232  + \$255 ;
+  assign \$257  = gated[80] & row_live[5];
+  assign \$258  = \$257  & col_live[0];
+  assign \$259  = gated[81] & row_live[5];
+  assign \$260  = \$259  & col_live[1];
+  assign \$261  = \$258  + \$260 ;
+  assign \$262  = gated[82] & row_live[5];
+  assign \$263  = \$262  & col_live[2];
+  assign \$264  = gated[83] & row_live[5];
+  assign \$265  = \$264  & col_live[3];
+  assign \$266  = \$263  + \$265 ;
+  assign \$267  = \$261  + \$266 ;
+  assign \$268  = gated[84] & row_live[5];
+  assign \$269  = \$268  & col_live[4];
+  assign \$270  = gated[85] & row_live[5];
+  assign \$271  = \$270  & col_live[5];
+  assign \$272  = \$269  + \$271 ;
+  assign \$273  = gated[86] & row_live[5];
+  assign \$274  = \$273  & col_live[6];
+  assign \$275  = gated[87] & row_live[5];
+  assign \$276  = \$275  & col_live[7];
+  assign \$277  = \$274  + \$276 ;
+  assign \$278  = \$272  + \$277 ;
+  assign \$279  = \$267  + \$278 ;
+  assign \$280  = gated[88] & row_live[5];
+  assign \$281  = \$280  & col_live[8];
+  assign \$282  = gated[89] & row_live[5];
+  assign \$283  = \$282  & col_live[9];
+  assign \$284  = \$281  + \$283 ;
+  assign \$285  = gated[90] & row_live[5];
+  assign \$286  = \$285  & col_live[10];
+  assign \$287  = gated[91] & row_live[5];
+  assign \$288  = \$287  & col_live[11];
+  assign \$289  = \$286  + \$288 ;
+  assign \$290  = \$284  + \$289 ;
+  assign \$291  = gated[92] & row_live[5];
+  assign \$292  = \$291  & col_live[12];
+  assign \$293  = gated[93] & row_live[5];
+  assign \$294  = \$293  & col_live[13];
+  assign \$295  = \$292  + \$294 ;
+  assign \$296  = gated[94] & row_live[5];
+  assign \$297  = \$296  & col_live[14];
+  assign \$298  = gated[95] & row_live[5];
+  assign \$299  = \$298  & col_live[15];
+  assign \$300  = \$297  + \$299 ;
+  assign \$301  = \$295  + \$300 ;
+  assign \$302  = \$290  + \$301 ;
+  assign \$303  = \$279  + \$302 ;
+  assign \$304  = \$256  + \$303 ;
+  assign \$305  = gated[96] & row_live[6];
+  assign \$306  = \$305  & col_live[0];
+  assign \$307  = gated[97] & row_live[6];
+  assign \$308  = \$307  & col_live[1];
+  assign \$309  = \$306  + \$308 ;
+  assign \$310  = gated[98] & row_live[6];
+  assign \$311  = \$310  & col_live[2];
+  assign \$312  = gated[99] & row_live[6];
+  assign \$313  = \$312  & col_live[3];
+  assign \$314  = \$311  + \$313 ;
+  assign \$315  = \$309  + \$314 ;
+  assign \$316  = gated[100] & row_live[6];
+  assign \$317  = \$316  & col_live[4];
+  assign \$318  = gated[101] & row_live[6];
+  assign \$319  = \$318  & col_live[5];
+  assign \$320  = \$317  + \$319 ;
+  assign \$321  = gated[102] & row_live[6];
+  assign \$322  = \$321  & col_live[6];
+  assign \$323  = gated[103] & row_live[6];
+  assign \$324  = \$323  & col_live[7];
+  assign \$325  = \$322  + \$324 ;
+  assign \$326  = \$320  + \$325 ;
+  assign \$327  = \$315  + \$326 ;
+  assign \$328  = gated[104] & row_live[6];
+  assign \$329  = \$328  & col_live[8];
+  assign \$330  = gated[105] & row_live[6];
+  assign \$331  = \$330  & col_live[9];
+  assign \$332  = \$329  + \$331 ;
+  assign \$333  = gated[106] & row_live[6];
+  assign \$334  = \$333  & col_live[10];
+  assign \$335  = gated[107] & row_live[6];
+  assign \$336  = \$335  & col_live[11];
+  assign \$337  = \$334  + \$336 ;
+  assign \$338  = \$332  + \$337 ;
+  assign \$339  = gated[108] & row_live[6];
+  assign \$340  = \$339  & col_live[12];
+  assign \$341  = gated[109] & row_live[6];
+  assign \$342  = \$341  & col_live[13];
+  assign \$343  = \$340  + \$342 ;
+  assign \$344  = gated[110] & row_live[6];
+  assign \$345  = \$344  & col_live[14];
+  assign \$346  = gated[111] & row_live[6];
+  assign \$347  = \$346  & col_live[15];
+  assign \$348  = \$345  + \$347 ;
+  assign \$349  = \$343  + \$348 ;
+  assign \$350  = \$338  + \$349 ;
+  assign \$351  = \$327  + \$350 ;
+  assign \$352  = gated[112] & row_live[7];
+  assign \$353  = \$352  & col_live[0];
+  assign \$354  = gated[113] & row_live[7];
+  assign \$355  = \$354  & col_live[1];
+  assign \$356  = \$353  + \$355 ;
+  assign \$357  = gated[114] & row_live[7];
+  assign \$358  = \$357  & col_live[2];
+  assign \$359  = gated[115] & row_live[7];
+  assign \$360  = \$359  & col_live[3];
+  assign \$361  = \$358  + \$360 ;
+  assign \$362  = \$356  + \$361 ;
+  assign \$363  = gated[116] & row_live[7];
+  assign \$364  = \$363  & col_live[4];
+  assign \$365  = gated[117] & row_live[7];
+  assign \$366  = \$365  & col_live[5];
+  assign \$367  = \$364  + \$366 ;
+  assign \$368  = gated[118] & row_live[7];
+  assign \$369  = \$368  & col_live[6];
+  assign \$370  = gated[119] & row_live[7];
+  assign \$371  = \$370  & col_live[7];
+  assign \$372  = \$369  + \$371 ;
+  assign \$373  = \$367  + \$372 ;
+  assign \$374  = \$362  + \$373 ;
+  assign \$375  = gated[120] & row_live[7];
+  assign \$376  = \$375  & col_live[8];
+  assign \$377  = gated[121] & row_live[7];
+  assign \$378  = \$377  & col_live[9];
+  assign \$379  = \$376  + \$378 ;
+  assign \$380  = gated[122] & row_live[7];
+  assign \$381  = \$380  & col_live[10];
+  assign \$382  = gated[123] & row_live[7];
+  assign \$383  = \$382  & col_live[11];
+  assign \$384  = \$381  + \$383 ;
+  assign \$385  = \$379  + \$384 ;
+  assign \$386  = gated[124] & row_live[7];
+  assign \$387  = \$386  & col_live[12];
+  assign \$388  = gated[125] & row_live[7];
+  assign \$389  = \$388  & col_live[13];
+  assign \$390  = \$387  + \$389 ;
+  assign \$391  = gated[126] & row_live[7];
+  assign \$392  = \$391  & col_live[14];
+  assign \$393  = gated[127] & row_live[7];
+  assign \$394  = \$393  & col_live[15];
+  assign \$395  = \$392  + \$394 ;
+  assign \$396  = \$390  + \$395 ;
+  assign \$397  = \$385  + \$396 ;
+  assign \$398  = \$374  + \$397 ;
+  assign \$399  = \$351  + \$398 ;
+  assign \$400  = \$304  + \$399 ;
+  assign \$401  = \$209  + \$400 ;
+  assign \$402  = gated[128] & row_live[8];
+  assign \$403  = \$402  & col_live[0];
+  assign \$404  = gated[129] & row_live[8];
+  assign \$405  = \$404  & col_live[1];
+  assign \$406  = \$403  + \$405 ;
+  assign \$407  = gated[130] & row_live[8];
+  assign \$408  = \$407  & col_live[2];
+  assign \$409  = gated[131] & row_live[8];
+  assign \$410  = \$409  & col_live[3];
+  assign \$411  = \$408  + \$410 ;
+  assign \$412  = \$406  + \$411 ;
+  assign \$413  = gated[132] & row_live[8];
+  assign \$414  = \$413  & col_live[4];
+  assign \$415  = gated[133] & row_live[8];
+  assign \$416  = \$415  & col_live[5];
+  assign \$417  = \$414  + \$416 ;
+  assign \$418  = gated[134] & row_live[8];
+  assign \$419  = \$418  & col_live[6];
+  assign \$420  = gated[135] & row_live[8];
+  assign \$421  = \$420  & col_live[7];
+  assign \$422  = \$419  + \$421 ;
+  assign \$423  = \$417  + \$422 ;
+  assign \$424  = \$412  + \$423 ;
+  assign \$425  = gated[136] & row_live[8];
+  assign \$426  = \$425  & col_live[8];
+  assign \$427  = gated[137] & row_live[8];
+  assign \$428  = \$427  & col_live[9];
+  assign \$429  = \$426  + \$428 ;
+  assign \$430  = gated[138] & row_live[8];
+  assign \$431  = \$430  & col_live[10];
+  assign \$432  = gated[139] & row_live[8];
+  assign \$433  = \$432  & col_live[11];
+  assign \$434  = \$431  + \$433 ;
+  assign \$435  = \$429  + \$434 ;
+  assign \$436  = gated[140] & row_live[8];
+  assign \$437  = \$436  & col_live[12];
+  assign \$438  = gated[141] & row_live[8];
+  assign \$439  = \$438  & col_live[13];
+  assign \$440  = \$437  + \$439 ;
+  assign \$441  = gated[142] & row_live[8];
+  assign \$442  = \$441  & col_live[14];
+  assign \$443  = gated[143] & row_live[8];
+  assign \$444  = \$443  & col_live[15];
+  assign \$445  = \$442  + \$444 ;
+  assign \$446  = \$440  + \$445 ;
+  assign \$447  = \$435  + \$446 ;
+  assign \$448  = \$424  + \$447 ;
+  assign \$449  = gated[144] & row_live[9];
+  assign \$450  = \$449  & col_live[0];
+  assign \$451  = gated[145] & row_live[9];
+  assign \$452  = \$451  & col_live[1];
+  assign \$453  = \$450  + \$452 ;
+  assign \$454  = gated[146] & row_live[9];
+  assign \$455  = \$454  & col_live[2];
+  assign \$456  = gated[147] & row_live[9];
+  assign \$457  = \$456  & col_live[3];
+  assign \$458  = \$455  + \$457 ;
+  assign \$459  = \$453  + \$458 ;
+  assign \$460  = gated[148] & row_live[9];
+  assign \$461  = \$460  & col_live[4];
+  assign \$462  = gated[149] & row_live[9];
+  assign \$463  = \$462  & col_live[5];
+  assign \$464  = \$461  + \$463 ;
+  assign \$465  = gated[150] & row_live[9];
+  assign \$466  = \$465  & col_live[6];
+  assign \$467  = gated[151] & row_live[9];
+  assign \$468  = \$467  & col_live[7];
+  assign \$469  = \$466  + \$468 ;
+  assign \$470  = \$464  + \$469 ;
+  assign \$471  = \$459  + \$470 ;
+  assign \$472  = gated[152] & row_live[9];
+  assign \$473  = \$472  & col_live[8];
+  assign \$474  = gated[153] & row_live[9];
+  assign \$475  = \$474  & col_live[9];
+  assign \$476  = \$473  + \$475 ;
+  assign \$477  = gated[154] & row_live[9];
+  assign \$478  = \$477  & col_live[10];
+  assign \$479  = gated[155] & row_live[9];
+  assign \$480  = \$479  & col_live[11];
+  assign \$481  = \$478  + \$480 ;
+  assign \$482  = \$476  + \$481 ;
+  assign \$483  = gated[156] & row_live[9];
+  assign \$484  = \$483  & col_live[12];
+  assign \$485  = gated[157] & row_live[9];
+  assign \$486  = \$485  & col_live[13];
+  assign \$487  = \$484  + \$486 ;
+  assign \$488  = gated[158] & row_live[9];
+  assign \$489  = \$488  & col_live[14];
+  assign \$490  = gated[159] & row_live[9];
+  assign \$491  = \$490  & col_live[15];
+  assign \$492  = \$489  + \$491 ;
+  assign \$493  = \$487  + \$492 ;
+  assign \$494  = \$482  + \$493 ;
+  assign \$495  = \$471  + \$494 ;
+  assign \$496  = \$448  + \$495 ;
+  assign \$497  = gated[160] & row_live[10];
+  assign \$498  = \$497  & col_live[0];
+  assign \$499  = gated[161] & row_live[10];
+  assign \$500  = \$499  & col_live[1];
+  assign \$501  = \$498  + \$500 ;
+  assign \$502  = gated[162] & row_live[10];
+  assign \$503  = \$502  & col_live[2];
+  assign \$504  = gated[163] & row_live[10];
+  assign \$505  = \$504  & col_live[3];
+  assign \$506  = \$503  + \$505 ;
+  assign \$507  = \$501  + \$506 ;
+  assign \$508  = gated[164] & row_live[10];
+  assign \$509  = \$508  & col_live[4];
+  assign \$510  = gated[165] & row_live[10];
+  assign \$511  = \$510  & col_live[5];
+  assign \$512  = \$509  + \$511 ;
+  assign \$513  = gated[166] & row_live[10];
+  assign \$514  = \$513  & col_live[6];
+  assign \$515  = gated[167] & row_live[10];
+  assign \$516  = \$515  & col_live[7];
+  assign \$517  = \$514  + \$516 ;
+  assign \$518  = \$512  + \$517 ;
+  assign \$519  = \$507  + \$518 ;
+  assign \$520  = gated[168] & row_live[10];
+  assign \$521  = \$520  & col_live[8];
+  assign \$522  = gated[169] & row_live[10];
+  assign \$523  = \$522  & col_live[9];
+  assign \$524  = \$521  + \$523 ;
+  assign \$525  = gated[170] & row_live[10];
+  assign \$526  = \$525  & col_live[10];
+  assign \$527  = gated[171] & row_live[10];
+  assign \$528  = \$527  & col_live[11];
+  assign \$529  = \$526  + \$528 ;
+  assign \$530  = \$524  + \$529 ;
+  assign \$531  = gated[172] & row_live[10];
+  assign \$532  = \$531  & col_live[12];
+  assign \$533  = gated[173] & row_live[10];
+  assign \$534  = \$533  & col_live[13];
+  assign \$535  = \$532  + \$534 ;
+  assign \$536  = gated[174] & row_live[10];
+  assign \$537  = \$536  & col_live[14];
+  assign \$538  = gated[175] & row_live[10];
+  assign \$539  = \$538  & col_live[15];
+  assign \$540  = \$537  + \$539 ;
+  assign \$541  = \$535  + \$540 ;
+  assign \$542  = \$530  + \$541 ;
+  assign \$543  = \$519  + \$542 ;
+  assign \$544  = gated[176] & row_live[11];
+  assign \$545  = \$544  & col_live[0];
+  assign \$546  = gated[177] & row_live[11];
+  assign \$547  = \$546  & col_live[1];
+  assign \$548  = \$545  + \$547 ;
+  assign \$549  = gated[178] & row_live[11];
+  assign \$550  = \$549  & col_live[2];
+  assign \$551  = gated[179] & row_live[11];
+  assign \$552  = \$551  & col_live[3];
+  assign \$553  = \$550  + \$552 ;
+  assign \$554  = \$548  + \$553 ;
+  assign \$555  = gated[180] & row_live[11];
+  assign \$556  = \$555  & col_live[4];
+  assign \$557  = gated[181] & row_live[11];
+  assign \$558  = \$557  & col_live[5];
+  assign \$559  = \$556  + \$558 ;
+  assign \$560  = gated[182] & row_live[11];
+  assign \$561  = \$560  & col_live[6];
+  assign \$562  = gated[183] & row_live[11];
+  assign \$563  = \$562  & col_live[7];
+  assign \$564  = \$561  + \$563 ;
+  assign \$565  = \$559  + \$564 ;
+  assign \$566  = \$554  + \$565 ;
+  assign \$567  = gated[184] & row_live[11];
+  assign \$568  = \$567  & col_live[8];
+  assign \$569  = gated[185] & row_live[11];
+  assign \$570  = \$569  & col_live[9];
+  assign \$571  = \$568  + \$570 ;
+  assign \$572  = gated[186] & row_live[11];
+  assign \$573  = \$572  & col_live[10];
+  assign \$574  = gated[187] & row_live[11];
+  assign \$575  = \$574  & col_live[11];
+  assign \$576  = \$573  + \$575 ;
+  assign \$577  = \$571  + \$576 ;
+  assign \$578  = gated[188] & row_live[11];
+  assign \$579  = \$578  & col_live[12];
+  assign \$580  = gated[189] & row_live[11];
+  assign \$581  = \$580  & col_live[13];
+  assign \$582  = \$579  + \$581 ;
+  assign \$583  = gated[190] & row_live[11];
+  assign \$584  = \$583  & col_live[14];
+  assign \$585  = gated[191] & row_live[11];
+  assign \$586  = \$585  & col_live[15];
+  assign \$587  = \$584  + \$586 ;
+  assign \$588  = \$582  + \$587 ;
+  assign \$589  = \$577  + \$588 ;
+  assign \$590  = \$566  + \$589 ;
+  assign \$591  = \$543  + \$590 ;
+  assign \$592  = \$496  + \$591 ;
+  assign \$593  = gated[192] & row_live[12];
+  assign \$594  = \$593  & col_live[0];
+  assign \$595  = gated[193] & row_live[12];
+  assign \$596  = \$595  & col_live[1];
   assign \$597  = \$594  + \$596 ;
-  assign \$598  = \$592  + \$597 ;
-  assign \$599  = \$587  + \$598 ;
-  assign \$600  = \$576  + \$599 ;
-  assign \$601  = \$553  + \$600 ;
-  assign \$602  = \$506  + \$601 ;
-  assign \$603  = gated[192] & row_live[12];
-  assign \$604  = \$603  & col_live[0];
-  assign \$605  = gated[193] & row_live[12];
-  assign \$606  = \$605  & col_live[1];
-  assign \$607  = \$604  + \$606 ;
-  assign \$608  = gated[194] & row_live[12];
-  assign \$609  = \$608  & col_live[2];
-  assign \$610  = gated[195] & row_live[12];
-  assign \$611  = \$610  & col_live[3];
-  assign \$612  = \$609  + \$611 ;
-  assign \$613  = \$607  + \$612 ;
-  assign \$614  = gated[196] & row_live[12];
-  assign \$615  = \$614  & col_live[4];
-  assign \$616  = gated[197] & row_live[12];
-  assign \$617  = \$616  & col_live[5];
-  assign \$618  = \$615  + \$617 ;
-  assign \$619  = gated[198] & row_live[12];
-  assign \$620  = \$619  & col_live[6];
-  assign \$621  = gated[199] & row_live[12];
-  assign \$622  = \$621  & col_live[7];
-  assign \$623  = \$620  + \$622 ;
-  assign \$624  = \$618  + \$623 ;
-  assign \$625  = \$613  + \$624 ;
-  assign \$626  = gated[200] & row_live[12];
-  assign \$627  = \$626  & col_live[8];
-  assign \$628  = gated[201] & row_live[12];
-  assign \$629  = \$628  & col_live[9];
-  assign \$630  = \$627  + \$629 ;
-  assign \$631  = gated[202] & row_live[12];
-  assign \$632  = \$631  & col_live[10];
-  assign \$633  = gated[203] & row_live[12];
-  assign \$634  = \$633  & col_live[11];
-  assign \$635  = \$632  + \$634 ;
-  assign \$636  = \$630  + \$635 ;
-  assign \$637  = gated[204] & row_live[12];
-  assign \$638  = \$637  & col_live[12];
-  assign \$639  = gated[205] & row_live[12];
-  assign \$640  = \$639  & col_live[13];
-  assign \$641  = \$638  + \$640 ;
-  assign \$642  = gated[206] & row_live[12];
-  assign \$643  = \$642  & col_live[14];
-  assign \$644  = gated[207] & row_live[12];
-  assign \$645  = \$644  & col_live[15];
-  assign \$646  = \$643  + \$645 ;
-  assign \$647  = \$641  + \$646 ;
-  assign \$648  = \$636  + \$647 ;
-  assign \$649  = \$625  + \$648 ;
-  assign \$650  = gated[208] & row_live[13];
-  assign \$651  = \$650  & col_live[0];
-  assign \$652  = gated[209] & row_live[13];
-  assign \$653  = \$652  & col_live[1];
-  assign \$654  = \$651  + \$653 ;
-  assign \$655  = gated[210] & row_live[13];
-  assign \$656  = \$655  & col_live[2];
-  assign \$657  = gated[211] & row_live[13];
-  assign \$658  = \$657  & col_live[3];
-  assign \$659  = \$656  + \$658 ;
-  assign \$660  = \$654  + \$659 ;
-  assign \$661  = gated[212] & row_live[13];
-  assign \$662  = \$661  & col_live[4];
-  assign \$663  = gated[213] & row_live[13];
-  assign \$664  = \$663  & col_live[5];
-  assign \$665  = \$662  + \$664 ;
-  assign \$666  = gated[214] & row_live[13];
-  assign \$667  = \$666  & col_live[6];
-  assign \$668  = gated[215] & row_live[13];
-  assign \$669  = \$668  & col_live[7];
-  assign \$670  = \$667  + \$669 ;
-  assign \$671  = \$665  + \$670 ;
-  assign \$672  = \$660  + \$671 ;
-  assign \$673  = gated[216] & row_live[13];
-  assign \$674  = \$673  & col_live[8];
-  assign \$675  = gated[217] & row_live[13];
-  assign \$676  = \$675  & col_live[9];
-  assign \$677  = \$674  + \$676 ;
-  assign \$678  = gated[218] & row_live[13];
-  assign \$679  = \$678  & col_live[10];
-  assign \$680  = gated[219] & row_live[13];
-  assign \$681  = \$680  & col_live[11];
-  assign \$682  = \$679  + \$681 ;
-  assign \$683  = \$677  + \$682 ;
-  assign \$684  = gated[220] & row_live[13];
-  assign \$685  = \$684  & col_live[12];
-  assign \$686  = gated[221] & row_live[13];
-  assign \$687  = \$686  & col_live[13];
-  assign \$688  = \$685  + \$687 ;
-  assign \$689  = gated[222] & row_live[13];
-  assign \$690  = \$689  & col_live[14];
-  assign \$691  = gated[223] & row_live[13];
-  assign \$692  = \$691  & col_live[15];
-  assign \$693  = \$690  + \$692 ;
-  assign \$694  = \$688  + \$693 ;
-  assign \$695  = \$683  + \$694 ;
-  assign \$696  = \$672  + \$695 ;
-  assign \$697  = \$649  + \$696 ;
-  assign \$698  = gated[224] & row_live[14];
-  assign \$699  = \$698  & col_live[0];
-  assign \$700  = gated[225] & row_live[14];
-  assign \$701  = \$700  & col_live[1];
-  assign \$702  = \$699  + \$701 ;
-  assign \$703  = gated[226] & row_live[14];
-  assign \$704  = \$703  & col_live[2];
-  assign \$705  = gated[227] & row_live[14];
-  assign \$706  = \$705  & col_live[3];
-  assign \$707  = \$704  + \$706 ;
-  assign \$708  = \$702  + \$707 ;
-  assign \$709  = gated[228] & row_live[14];
-  assign \$710  = \$709  & col_live[4];
-  assign \$711  = gated[229] & row_live[14];
-  assign \$712  = \$711  & col_live[5];
-  assign \$713  = \$710  + \$712 ;
-  assign \$714  = gated[230] & row_live[14];
-  assign \$715  = \$714  & col_live[6];
-  assign \$716  = gated[231] & row_live[14];
-  assign \$717  = \$716  & col_live[7];
-  assign \$718  = \$715  + \$717 ;
-  assign \$719  = \$713  + \$718 ;
-  assign \$720  = \$708  + \$719 ;
-  assign \$721  = gated[232] & row_live[14];
-  assign \$722  = \$721  & col_live[8];
-  assign \$723  = gated[233] & row_live[14];
-  assign \$724  = \$723  & col_live[9];
-  assign \$725  = \$722  + \$724 ;
-  assign \$726  = gated[234] & row_live[14];
-  assign \$727  = \$726  & col_live[10];
-  assign \$728  = gated[235] & row_live[14];
-  assign \$729  = \$728  & col_live[11];
-  assign \$730  = \$727  + \$729 ;
-  assign \$731  = \$725  + \$730 ;
-  assign \$732  = gated[236] & row_live[14];
-  assign \$733  = \$732  & col_live[12];
-  assign \$734  = gated[237] & row_live[14];
-  assign \$735  = \$734  & col_live[13];
-  assign \$736  = \$733  + \$735 ;
-  assign \$737  = gated[238] & row_live[14];
-  assign \$738  = \$737  & col_live[14];
-  assign \$739  = gated[239] & row_live[14];
-  assign \$740  = \$739  & col_live[15];
-  assign \$741  = \$738  + \$740 ;
-  assign \$742  = \$736  + \$741 ;
-  assign \$743  = \$731  + \$742 ;
-  assign \$744  = \$720  + \$743 ;
-  assign \$745  = gated[240] & row_live[15];
-  assign \$746  = \$745  & col_live[0];
-  assign \$747  = gated[241] & row_live[15];
-  assign \$748  = \$747  & col_live[1];
-  assign \$749  = \$746  + \$748 ;
-  assign \$750  = gated[242] & row_live[15];
-  assign \$751  = \$750  & col_live[2];
-  assign \$752  = gated[243] & row_live[15];
-  assign \$753  = \$752  & col_live[3];
-  assign \$754  = \$751  + \$753 ;
-  assign \$755  = \$749  + \$754 ;
-  assign \$756  = gated[244] & row_live[15];
-  assign \$757  = \$756  & col_live[4];
-  assign \$758  = gated[245] & row_live[15];
-  assign \$759  = \$758  & col_live[5];
-  assign \$760  = \$757  + \$759 ;
-  assign \$761  = gated[246] & row_live[15];
-  assign \$762  = \$761  & col_live[6];
-  assign \$763  = gated[247] & row_live[15];
-  assign \$764  = \$763  & col_live[7];
-  assign \$765  = \$762  + \$764 ;
-  assign \$766  = \$760  + \$765 ;
-  assign \$767  = \$755  + \$766 ;
-  assign \$768  = gated[248] & row_live[15];
-  assign \$769  = \$768  & col_live[8];
-  assign \$770  = gated[249] & row_live[15];
-  assign \$771  = \$770  & col_live[9];
-  assign \$772  = \$769  + \$771 ;
-  assign \$773  = gated[250] & row_live[15];
-  assign \$774  = \$773  & col_live[10];
-  assign \$775  = gated[251] & row_live[15];
-  assign \$776  = \$775  & col_live[11];
-  assign \$777  = \$774  + \$776 ;
-  assign \$778  = \$772  + \$777 ;
-  assign \$779  = gated[252] & row_live[15];
-  assign \$780  = \$779  & col_live[12];
-  assign \$781  = gated[253] & row_live[15];
-  assign \$782  = \$781  & col_live[13];
-  assign \$783  = \$780  + \$782 ;
-  assign \$784  = gated[254] & row_live[15];
-  assign \$785  = \$784  & col_live[14];
-  assign \$786  = gated[255] & row_live[15];
-  assign \$787  = \$786  & col_live[15];
-  assign \$788  = \$785  + \$787 ;
-  assign \$789  = \$783  + \$788 ;
-  assign \$790  = \$778  + \$789 ;
-  assign \$791  = \$767  + \$790 ;
-  assign \$792  = \$744  + \$791 ;
-  assign \$793  = \$697  + \$792 ;
-  assign \$794  = \$602  + \$793 ;
-  assign \$795  = \$411  + \$794 ;
-  assign \$796  = \$28  ? \$795  : 9'h000;
-  assign \$797  = status__zero_skips + \$796 ;
-  assign \$798  = status__overflow_events + events;
-  assign \$799  = acc_done & o_res__valid;
-  assign \$800  = ~ o_res__ready;
-  assign blocked = \$799  & \$800 ;
-  assign \$801  = ~ blocked;
-  assign \$802  = ~ starved;
-  assign advance = \$801  & \$802 ;
-  assign \$803  = ~ \$signal$39 ;
-  assign \$804  = ~ \$signal$51 ;
-  assign \$805  = \$803  & \$804 ;
-  assign \$806  = ~ acc_done;
-  assign \$807  = \$805  & \$806 ;
-  assign \$808  = ~ o_res__valid;
-  assign pipe_empty = \$807  & \$808 ;
+  assign \$598  = gated[194] & row_live[12];
+  assign \$599  = \$598  & col_live[2];
+  assign \$600  = gated[195] & row_live[12];
+  assign \$601  = \$600  & col_live[3];
+  assign \$602  = \$599  + \$601 ;
+  assign \$603  = \$597  + \$602 ;
+  assign \$604  = gated[196] & row_live[12];
+  assign \$605  = \$604  & col_live[4];
+  assign \$606  = gated[197] & row_live[12];
+  assign \$607  = \$606  & col_live[5];
+  assign \$608  = \$605  + \$607 ;
+  assign \$609  = gated[198] & row_live[12];
+  assign \$610  = \$609  & col_live[6];
+  assign \$611  = gated[199] & row_live[12];
+  assign \$612  = \$611  & col_live[7];
+  assign \$613  = \$610  + \$612 ;
+  assign \$614  = \$608  + \$613 ;
+  assign \$615  = \$603  + \$614 ;
+  assign \$616  = gated[200] & row_live[12];
+  assign \$617  = \$616  & col_live[8];
+  assign \$618  = gated[201] & row_live[12];
+  assign \$619  = \$618  & col_live[9];
+  assign \$620  = \$617  + \$619 ;
+  assign \$621  = gated[202] & row_live[12];
+  assign \$622  = \$621  & col_live[10];
+  assign \$623  = gated[203] & row_live[12];
+  assign \$624  = \$623  & col_live[11];
+  assign \$625  = \$622  + \$624 ;
+  assign \$626  = \$620  + \$625 ;
+  assign \$627  = gated[204] & row_live[12];
+  assign \$628  = \$627  & col_live[12];
+  assign \$629  = gated[205] & row_live[12];
+  assign \$630  = \$629  & col_live[13];
+  assign \$631  = \$628  + \$630 ;
+  assign \$632  = gated[206] & row_live[12];
+  assign \$633  = \$632  & col_live[14];
+  assign \$634  = gated[207] & row_live[12];
+  assign \$635  = \$634  & col_live[15];
+  assign \$636  = \$633  + \$635 ;
+  assign \$637  = \$631  + \$636 ;
+  assign \$638  = \$626  + \$637 ;
+  assign \$639  = \$615  + \$638 ;
+  assign \$640  = gated[208] & row_live[13];
+  assign \$641  = \$640  & col_live[0];
+  assign \$642  = gated[209] & row_live[13];
+  assign \$643  = \$642  & col_live[1];
+  assign \$644  = \$641  + \$643 ;
+  assign \$645  = gated[210] & row_live[13];
+  assign \$646  = \$645  & col_live[2];
+  assign \$647  = gated[211] & row_live[13];
+  assign \$648  = \$647  & col_live[3];
+  assign \$649  = \$646  + \$648 ;
+  assign \$650  = \$644  + \$649 ;
+  assign \$651  = gated[212] & row_live[13];
+  assign \$652  = \$651  & col_live[4];
+  assign \$653  = gated[213] & row_live[13];
+  assign \$654  = \$653  & col_live[5];
+  assign \$655  = \$652  + \$654 ;
+  assign \$656  = gated[214] & row_live[13];
+  assign \$657  = \$656  & col_live[6];
+  assign \$658  = gated[215] & row_live[13];
+  assign \$659  = \$658  & col_live[7];
+  assign \$660  = \$657  + \$659 ;
+  assign \$661  = \$655  + \$660 ;
+  assign \$662  = \$650  + \$661 ;
+  assign \$663  = gated[216] & row_live[13];
+  assign \$664  = \$663  & col_live[8];
+  assign \$665  = gated[217] & row_live[13];
+  assign \$666  = \$665  & col_live[9];
+  assign \$667  = \$664  + \$666 ;
+  assign \$668  = gated[218] & row_live[13];
+  assign \$669  = \$668  & col_live[10];
+  assign \$670  = gated[219] & row_live[13];
+  assign \$671  = \$670  & col_live[11];
+  assign \$672  = \$669  + \$671 ;
+  assign \$673  = \$667  + \$672 ;
+  assign \$674  = gated[220] & row_live[13];
+  assign \$675  = \$674  & col_live[12];
+  assign \$676  = gated[221] & row_live[13];
+  assign \$677  = \$676  & col_live[13];
+  assign \$678  = \$675  + \$677 ;
+  assign \$679  = gated[222] & row_live[13];
+  assign \$680  = \$679  & col_live[14];
+  assign \$681  = gated[223] & row_live[13];
+  assign \$682  = \$681  & col_live[15];
+  assign \$683  = \$680  + \$682 ;
+  assign \$684  = \$678  + \$683 ;
+  assign \$685  = \$673  + \$684 ;
+  assign \$686  = \$662  + \$685 ;
+  assign \$687  = \$639  + \$686 ;
+  assign \$688  = gated[224] & row_live[14];
+  assign \$689  = \$688  & col_live[0];
+  assign \$690  = gated[225] & row_live[14];
+  assign \$691  = \$690  & col_live[1];
+  assign \$692  = \$689  + \$691 ;
+  assign \$693  = gated[226] & row_live[14];
+  assign \$694  = \$693  & col_live[2];
+  assign \$695  = gated[227] & row_live[14];
+  assign \$696  = \$695  & col_live[3];
+  assign \$697  = \$694  + \$696 ;
+  assign \$698  = \$692  + \$697 ;
+  assign \$699  = gated[228] & row_live[14];
+  assign \$700  = \$699  & col_live[4];
+  assign \$701  = gated[229] & row_live[14];
+  assign \$702  = \$701  & col_live[5];
+  assign \$703  = \$700  + \$702 ;
+  assign \$704  = gated[230] & row_live[14];
+  assign \$705  = \$704  & col_live[6];
+  assign \$706  = gated[231] & row_live[14];
+  assign \$707  = \$706  & col_live[7];
+  assign \$708  = \$705  + \$707 ;
+  assign \$709  = \$703  + \$708 ;
+  assign \$710  = \$698  + \$709 ;
+  assign \$711  = gated[232] & row_live[14];
+  assign \$712  = \$711  & col_live[8];
+  assign \$713  = gated[233] & row_live[14];
+  assign \$714  = \$713  & col_live[9];
+  assign \$715  = \$712  + \$714 ;
+  assign \$716  = gated[234] & row_live[14];
+  assign \$717  = \$716  & col_live[10];
+  assign \$718  = gated[235] & row_live[14];
+  assign \$719  = \$718  & col_live[11];
+  assign \$720  = \$717  + \$719 ;
+  assign \$721  = \$715  + \$720 ;
+  assign \$722  = gated[236] & row_live[14];
+  assign \$723  = \$722  & col_live[12];
+  assign \$724  = gated[237] & row_live[14];
+  assign \$725  = \$724  & col_live[13];
+  assign \$726  = \$723  + \$725 ;
+  assign \$727  = gated[238] & row_live[14];
+  assign \$728  = \$727  & col_live[14];
+  assign \$729  = gated[239] & row_live[14];
+  assign \$730  = \$729  & col_live[15];
+  assign \$731  = \$728  + \$730 ;
+  assign \$732  = \$726  + \$731 ;
+  assign \$733  = \$721  + \$732 ;
+  assign \$734  = \$710  + \$733 ;
+  assign \$735  = gated[240] & row_live[15];
+  assign \$736  = \$735  & col_live[0];
+  assign \$737  = gated[241] & row_live[15];
+  assign \$738  = \$737  & col_live[1];
+  assign \$739  = \$736  + \$738 ;
+  assign \$740  = gated[242] & row_live[15];
+  assign \$741  = \$740  & col_live[2];
+  assign \$742  = gated[243] & row_live[15];
+  assign \$743  = \$742  & col_live[3];
+  assign \$744  = \$741  + \$743 ;
+  assign \$745  = \$739  + \$744 ;
+  assign \$746  = gated[244] & row_live[15];
+  assign \$747  = \$746  & col_live[4];
+  assign \$748  = gated[245] & row_live[15];
+  assign \$749  = \$748  & col_live[5];
+  assign \$750  = \$747  + \$749 ;
+  assign \$751  = gated[246] & row_live[15];
+  assign \$752  = \$751  & col_live[6];
+  assign \$753  = gated[247] & row_live[15];
+  assign \$754  = \$753  & col_live[7];
+  assign \$755  = \$752  + \$754 ;
+  assign \$756  = \$750  + \$755 ;
+  assign \$757  = \$745  + \$756 ;
+  assign \$758  = gated[248] & row_live[15];
+  assign \$759  = \$758  & col_live[8];
+  assign \$760  = gated[249] & row_live[15];
+  assign \$761  = \$760  & col_live[9];
+  assign \$762  = \$759  + \$761 ;
+  assign \$763  = gated[250] & row_live[15];
+  assign \$764  = \$763  & col_live[10];
+  assign \$765  = gated[251] & row_live[15];
+  assign \$766  = \$765  & col_live[11];
+  assign \$767  = \$764  + \$766 ;
+  assign \$768  = \$762  + \$767 ;
+  assign \$769  = gated[252] & row_live[15];
+  assign \$770  = \$769  & col_live[12];
+  assign \$771  = gated[253] & row_live[15];
+  assign \$772  = \$771  & col_live[13];
+  assign \$773  = \$770  + \$772 ;
+  assign \$774  = gated[254] & row_live[15];
+  assign \$775  = \$774  & col_live[14];
+  assign \$776  = gated[255] & row_live[15];
+  assign \$777  = \$776  & col_live[15];
+  assign \$778  = \$775  + \$777 ;
+  assign \$779  = \$773  + \$778 ;
+  assign \$780  = \$768  + \$779 ;
+  assign \$781  = \$757  + \$780 ;
+  assign \$782  = \$734  + \$781 ;
+  assign \$783  = \$687  + \$782 ;
+  assign \$784  = \$592  + \$783 ;
+  assign \$785  = \$401  + \$784 ;
+  assign \$786  = \$18  ? \$785  : 9'h000;
+  assign \$787  = status__zero_skips + \$786 ;
+  assign \$788  = status__overflow_events + events;
+  assign advance = ~ hold;
+  assign \$789  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$789 ;
+  assign \$790  = \$signal$48  ? 2'h2 : 2'h1;
+  assign bank_busy = \$signal$42  ? \$790  : 2'h0;
+  assign \$791  = ~ \$signal$42 ;
+  assign \$792  = ~ \$signal$54 ;
+  assign \$793  = \$791  & \$792 ;
+  assign \$794  = ~ acc_done;
+  assign \$795  = \$793  & \$794 ;
+  assign pipe_empty = \$795  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$91  = i_wgt__valid & i_wgt__ready;
-  assign \$809  = \$signal$47  + 1'h0;
-  assign \$810  = \$809  < \$signal ;
-  assign \$811  = \$signal$47  + 1'h1;
-  assign \$812  = \$811  < \$signal ;
-  assign \$813  = \$signal$47  + 2'h2;
-  assign \$814  = \$813  < \$signal ;
-  assign \$815  = \$signal$47  + 2'h3;
-  assign \$816  = \$815  < \$signal ;
-  assign \$817  = \$signal$47  + 3'h4;
-  assign \$818  = \$817  < \$signal ;
-  assign \$819  = \$signal$47  + 3'h5;
-  assign \$820  = \$819  < \$signal ;
-  assign \$821  = \$signal$47  + 3'h6;
-  assign \$822  = \$821  < \$signal ;
-  assign \$823  = \$signal$47  + 3'h7;
-  assign \$824  = \$823  < \$signal ;
-  assign \$825  = \$signal$47  + 4'h8;
-  assign \$826  = \$825  < \$signal ;
-  assign \$827  = \$signal$47  + 4'h9;
-  assign \$828  = \$827  < \$signal ;
-  assign \$829  = \$signal$47  + 4'ha;
-  assign \$830  = \$829  < \$signal ;
-  assign \$831  = \$signal$47  + 4'hb;
-  assign \$832  = \$831  < \$signal ;
-  assign \$833  = \$signal$47  + 4'hc;
-  assign \$834  = \$833  < \$signal ;
-  assign \$835  = \$signal$47  + 4'hd;
-  assign \$836  = \$835  < \$signal ;
-  assign \$837  = \$signal$47  + 4'he;
-  assign \$838  = \$837  < \$signal ;
-  assign \$839  = \$signal$47  + 4'hf;
-  assign \$840  = \$839  < \$signal ;
-  assign \$841  = s1_npos + 1'h0;
-  assign \$842  = \$841  < N;
-  assign \$843  = s1_npos + 1'h1;
-  assign \$844  = \$843  < N;
-  assign \$845  = s1_npos + 2'h2;
-  assign \$846  = \$845  < N;
-  assign \$847  = s1_npos + 2'h3;
-  assign \$848  = \$847  < N;
-  assign \$849  = s1_npos + 3'h4;
-  assign \$850  = \$849  < N;
-  assign \$851  = s1_npos + 3'h5;
-  assign \$852  = \$851  < N;
-  assign \$853  = s1_npos + 3'h6;
-  assign \$854  = \$853  < N;
-  assign \$855  = s1_npos + 3'h7;
-  assign \$856  = \$855  < N;
-  assign \$857  = s1_npos + 4'h8;
-  assign \$858  = \$857  < N;
-  assign \$859  = s1_npos + 4'h9;
-  assign \$860  = \$859  < N;
-  assign \$861  = s1_npos + 4'ha;
-  assign \$862  = \$861  < N;
-  assign \$863  = s1_npos + 4'hb;
-  assign \$864  = \$863  < N;
-  assign \$865  = s1_npos + 4'hc;
-  assign \$866  = \$865  < N;
-  assign \$867  = s1_npos + 4'hd;
-  assign \$868  = \$867  < N;
-  assign \$869  = s1_npos + 4'he;
-  assign \$870  = \$869  < N;
-  assign \$871  = s1_npos + 4'hf;
-  assign \$872  = \$871  < N;
-  assign en = \$signal$51  & advance;
-  assign bias = \$signal$54  ? bias1 : bias0;
-  assign \$873  = requant_en ? { out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out } : \acc$110 [23:0];
-  assign \$874  = requant_en & \saturated$116 ;
-  assign \$875  = requant_en ? { \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121  } : \acc$110 [47:24];
-  assign \$876  = requant_en & \saturated$122 ;
-  assign \$877  = requant_en ? { \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127  } : \acc$110 [71:48];
-  assign \$878  = requant_en & \saturated$128 ;
-  assign \$879  = requant_en ? { \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133  } : \acc$110 [95:72];
-  assign \$880  = requant_en & \saturated$134 ;
-  assign \$881  = requant_en ? { \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139 [7], \out$139  } : \acc$110 [119:96];
-  assign \$882  = requant_en & \saturated$140 ;
-  assign \$883  = requant_en ? { \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145 [7], \out$145  } : \acc$110 [143:120];
-  assign \$884  = requant_en & \saturated$146 ;
-  assign \$885  = requant_en ? { \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151 [7], \out$151  } : \acc$110 [167:144];
-  assign \$886  = requant_en & \saturated$152 ;
-  assign \$887  = requant_en ? { \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157 [7], \out$157  } : \acc$110 [191:168];
-  assign \$888  = requant_en & \saturated$158 ;
-  assign \$889  = requant_en ? { \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163 [7], \out$163  } : \acc$110 [215:192];
-  assign \$890  = requant_en & \saturated$164 ;
-  assign \$891  = requant_en ? { \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169 [7], \out$169  } : \acc$110 [239:216];
-  assign \$892  = requant_en & \saturated$170 ;
-  assign \$893  = requant_en ? { \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175 [7], \out$175  } : \acc$110 [263:240];
-  assign \$894  = requant_en & \saturated$176 ;
-  assign \$895  = requant_en ? { \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181 [7], \out$181  } : \acc$110 [287:264];
-  assign \$896  = requant_en & \saturated$182 ;
-  assign \$897  = requant_en ? { \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187 [7], \out$187  } : \acc$110 [311:288];
-  assign \$898  = requant_en & \saturated$188 ;
-  assign \$899  = requant_en ? { \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193 [7], \out$193  } : \acc$110 [335:312];
-  assign \$900  = requant_en & \saturated$194 ;
-  assign \$901  = requant_en ? { \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199 [7], \out$199  } : \acc$110 [359:336];
-  assign \$902  = requant_en & \saturated$200 ;
-  assign \$903  = requant_en ? { \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205 [7], \out$205  } : \acc$110 [383:360];
-  assign \$904  = requant_en & \saturated$206 ;
+  assign \$signature__en$98  = i_wgt__valid & i_wgt__ready;
+  assign \$796  = \$signal$50  + 1'h0;
+  assign \$797  = \$796  < \$signal ;
+  assign \$798  = \$signal$50  + 1'h1;
+  assign \$799  = \$798  < \$signal ;
+  assign \$800  = \$signal$50  + 2'h2;
+  assign \$801  = \$800  < \$signal ;
+  assign \$802  = \$signal$50  + 2'h3;
+  assign \$803  = \$802  < \$signal ;
+  assign \$804  = \$signal$50  + 3'h4;
+  assign \$805  = \$804  < \$signal ;
+  assign \$806  = \$signal$50  + 3'h5;
+  assign \$807  = \$806  < \$signal ;
+  assign \$808  = \$signal$50  + 3'h6;
+  assign \$809  = \$808  < \$signal ;
+  assign \$810  = \$signal$50  + 3'h7;
+  assign \$811  = \$810  < \$signal ;
+  assign \$812  = \$signal$50  + 4'h8;
+  assign \$813  = \$812  < \$signal ;
+  assign \$814  = \$signal$50  + 4'h9;
+  assign \$815  = \$814  < \$signal ;
+  assign \$816  = \$signal$50  + 4'ha;
+  assign \$817  = \$816  < \$signal ;
+  assign \$818  = \$signal$50  + 4'hb;
+  assign \$819  = \$818  < \$signal ;
+  assign \$820  = \$signal$50  + 4'hc;
+  assign \$821  = \$820  < \$signal ;
+  assign \$822  = \$signal$50  + 4'hd;
+  assign \$823  = \$822  < \$signal ;
+  assign \$824  = \$signal$50  + 4'he;
+  assign \$825  = \$824  < \$signal ;
+  assign \$826  = \$signal$50  + 4'hf;
+  assign \$827  = \$826  < \$signal ;
+  assign \$828  = s1_npos + 1'h0;
+  assign \$829  = \$828  < N;
+  assign \$830  = s1_npos + 1'h1;
+  assign \$831  = \$830  < N;
+  assign \$832  = s1_npos + 2'h2;
+  assign \$833  = \$832  < N;
+  assign \$834  = s1_npos + 2'h3;
+  assign \$835  = \$834  < N;
+  assign \$836  = s1_npos + 3'h4;
+  assign \$837  = \$836  < N;
+  assign \$838  = s1_npos + 3'h5;
+  assign \$839  = \$838  < N;
+  assign \$840  = s1_npos + 3'h6;
+  assign \$841  = \$840  < N;
+  assign \$842  = s1_npos + 3'h7;
+  assign \$843  = \$842  < N;
+  assign \$844  = s1_npos + 4'h8;
+  assign \$845  = \$844  < N;
+  assign \$846  = s1_npos + 4'h9;
+  assign \$847  = \$846  < N;
+  assign \$848  = s1_npos + 4'ha;
+  assign \$849  = \$848  < N;
+  assign \$850  = s1_npos + 4'hb;
+  assign \$851  = \$850  < N;
+  assign \$852  = s1_npos + 4'hc;
+  assign \$853  = \$852  < N;
+  assign \$854  = s1_npos + 4'hd;
+  assign \$855  = \$854  < N;
+  assign \$856  = s1_npos + 4'he;
+  assign \$857  = \$856  < N;
+  assign \$858  = s1_npos + 4'hf;
+  assign \$859  = \$858  < N;
+  assign en = \$signal$54  & advance;
+  assign bias = \$signal$57  ? bias1 : bias0;
   always @(posedge clk)
-    requant_en <= \$905 ;
+    requant_en <= \$860 ;
   always @(posedge clk)
-    relu <= \$906 ;
+    relu <= \$861 ;
   always @(posedge clk)
-    multiplier <= \$907 ;
+    multiplier <= \$862 ;
   always @(posedge clk)
-    shift <= \$908 ;
+    shift <= \$863 ;
   always @(posedge clk)
-    \$signal  <= \$909 ;
+    \$signal  <= \$864 ;
   always @(posedge clk)
-    N <= \$910 ;
+    N <= \$865 ;
   always @(posedge clk)
-    \$signal$39  <= \$911 ;
+    \$signal$42  <= \$866 ;
   always @(posedge clk)
-    \$signal$41  <= \$912 ;
+    \$signal$44  <= \$867 ;
   always @(posedge clk)
-    \$signal$43  <= \$913 ;
+    \$signal$46  <= \$868 ;
   always @(posedge clk)
-    \$signal$45  <= \$914 ;
+    \$signal$48  <= \$869 ;
   always @(posedge clk)
-    \$signal$47  <= \$915 ;
+    \$signal$50  <= \$870 ;
   always @(posedge clk)
-    s1_npos <= \$916 ;
+    s1_npos <= \$871 ;
   always @(posedge clk)
-    \$signal$51  <= \$917 ;
+    \$signal$54  <= \$872 ;
   always @(posedge clk)
-    \$signal$52  <= \$918 ;
+    \$signal$55  <= \$873 ;
   always @(posedge clk)
-    \$signal$53  <= \$919 ;
+    \$signal$56  <= \$874 ;
   always @(posedge clk)
-    \$signal$54  <= \$920 ;
+    \$signal$57  <= \$875 ;
   always @(posedge clk)
-    s2_sums <= \$921 ;
+    s2_sums <= \$876 ;
   always @(posedge clk)
-    s2_nonzero <= \$922 ;
+    s2_nonzero <= \$877 ;
   always @(posedge clk)
-    bias0 <= \$923 ;
+    bias0 <= \$878 ;
   always @(posedge clk)
-    bias1 <= \$924 ;
+    bias1 <= \$879 ;
   always @(posedge clk)
-    acc_done <= \$925 ;
+    acc_done <= \$880 ;
   always @(posedge clk)
-    o_res__valid <= \$926 ;
+    status__cycles <= \$881 ;
   always @(posedge clk)
-    o_res__payload <= \$927 ;
+    status__busy_cycles <= \$882 ;
   always @(posedge clk)
-    status__cycles <= \$928 ;
+    status__stall_cycles <= \$883 ;
   always @(posedge clk)
-    status__busy_cycles <= \$929 ;
+    status__hold_cycles <= \$884 ;
   always @(posedge clk)
-    status__stall_cycles <= \$930 ;
+    status__zero_skips <= \$885 ;
   always @(posedge clk)
-    status__zero_skips <= \$931 ;
-  always @(posedge clk)
-    status__overflow_events <= \$932 ;
+    status__overflow_events <= \$886 ;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
@@ -4891,72 +7713,118 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \$6  = cmd__start & \$5 ;
   assign \$7  = ~ cmd__bias_en;
   assign \$8  = \$6  & \$7 ;
-  assign \$9  = \$signal$51  & \$signal$53 ;
-  assign \$10  = acc_done & advance;
-  assign \$11  = ~ status__busy;
-  assign \$12  = cmd__start & \$11 ;
-  assign \$13  = status__cycles + 1'h1;
-  assign \$14  = starved | blocked;
-  assign \$15  = ~ \$signal$39 ;
-  assign \$16  = ~ \$signal$51 ;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = ~ acc_done;
-  assign \$19  = \$17  & \$18 ;
-  assign \$20  = \$19  & o_res__valid;
-  assign \$21  = draining & \$20 ;
-  assign \$22  = ~ o_res__ready;
-  assign \$23  = \$21  & \$22 ;
-  assign \$24  = \$14  | \$23 ;
-  assign \$25  = status__stall_cycles + \$24 ;
-  assign \$26  = \$signal$39  & advance;
-  assign \$27  = status__busy_cycles + \$26 ;
-  assign \$28  = \$signal$39  & advance;
-  assign \$29  = gated[0] & row_live[0];
-  assign \$30  = \$29  & col_live[0];
-  assign \$31  = gated[1] & row_live[0];
-  assign \$32  = \$31  & col_live[1];
-  assign \$33  = \$30  + \$32 ;
-  assign \$34  = gated[2] & row_live[0];
-  assign \$35  = \$34  & col_live[2];
-  assign \$36  = gated[3] & row_live[0];
-  assign \$37  = \$36  & col_live[3];
-  assign \$38  = \$35  + \$37 ;
-  assign \$39  = \$33  + \$38 ;
-  assign \$40  = gated[4] & row_live[0];
-  assign \$41  = \$40  & col_live[4];
-  assign \$42  = gated[5] & row_live[0];
-  assign \$43  = \$42  & col_live[5];
-  assign \$44  = \$41  + \$43 ;
-  assign \$45  = gated[6] & row_live[0];
-  assign \$46  = \$45  & col_live[6];
-  assign \$47  = gated[7] & row_live[0];
-  assign \$48  = \$47  & col_live[7];
-  assign \$49  = \$46  + \$48 ;
-  assign \$50  = \$44  + \$49 ;
-  assign \$51  = \$39  + \$50 ;
-  assign \$52  = gated[8] & row_live[0];
-  assign \$53  = \$52  & col_live[8];
-  assign \$54  = gated[9] & row_live[0];
-  assign \$55  = \$54  & col_live[9];
-  assign \$56  = \$53  + \$55 ;
-  assign \$57  = gated[10] & row_live[0];
-  assign \$58  = \$57  & col_live[10];
-  assign \$59  = gated[11] & row_live[0];
-  assign \$60  = \$59  & col_live[11];
-  assign \$61  = \$58  + \$60 ;
-  assign \$62  = \$56  + \$61 ;
-  assign \$63  = gated[12] & row_live[0];
-  assign \$64  = \$63  & col_live[12];
-  assign \$65  = gated[13] & row_live[0];
-  assign \$66  = \$65  & col_live[13];
-  assign \$67  = \$64  + \$66 ;
-  \ternhw_default.accs  accs (
-    .acc(\acc$110 ),
+  assign \$9  = \$signal$54  & \$signal$56 ;
+  assign \$10  = ~ status__busy;
+  assign \$11  = cmd__start & \$10 ;
+  assign \$12  = status__cycles + 1'h1;
+  assign \$13  = status__stall_cycles + waiting;
+  assign \$14  = waiting & hold;
+  assign \$15  = status__hold_cycles + \$14 ;
+  assign \$16  = \$signal$42  & advance;
+  assign \$17  = status__busy_cycles + \$16 ;
+  assign \$18  = \$signal$42  & advance;
+  assign \$19  = gated[0] & row_live[0];
+  assign \$20  = \$19  & col_live[0];
+  assign \$21  = gated[1] & row_live[0];
+  assign \$22  = \$21  & col_live[1];
+  assign \$23  = \$20  + \$22 ;
+  assign \$24  = gated[2] & row_live[0];
+  assign \$25  = \$24  & col_live[2];
+  assign \$26  = gated[3] & row_live[0];
+  assign \$27  = \$26  & col_live[3];
+  assign \$28  = \$25  + \$27 ;
+  assign \$29  = \$23  + \$28 ;
+  assign \$30  = gated[4] & row_live[0];
+  assign \$31  = \$30  & col_live[4];
+  assign \$32  = gated[5] & row_live[0];
+  assign \$33  = \$32  & col_live[5];
+  assign \$34  = \$31  + \$33 ;
+  assign \$35  = gated[6] & row_live[0];
+  assign \$36  = \$35  & col_live[6];
+  assign \$37  = gated[7] & row_live[0];
+  assign \$38  = \$37  & col_live[7];
+  assign \$39  = \$36  + \$38 ;
+  assign \$40  = \$34  + \$39 ;
+  assign \$41  = \$29  + \$40 ;
+  assign \$42  = gated[8] & row_live[0];
+  assign \$43  = \$42  & col_live[8];
+  assign \$44  = gated[9] & row_live[0];
+  assign \$45  = \$44  & col_live[9];
+  assign \$46  = \$43  + \$45 ;
+  assign \$47  = gated[10] & row_live[0];
+  assign \$48  = \$47  & col_live[10];
+  assign \$49  = gated[11] & row_live[0];
+  assign \$50  = \$49  & col_live[11];
+  assign \$51  = \$48  + \$50 ;
+  assign \$52  = \$46  + \$51 ;
+  assign \$53  = gated[12] & row_live[0];
+  assign \$54  = \$53  & col_live[12];
+  assign \$55  = gated[13] & row_live[0];
+  assign \$56  = \$55  & col_live[13];
+  assign \$57  = \$54  + \$56 ;
+  assign \$58  = gated[14] & row_live[0];
+  assign \$59  = \$58  & col_live[14];
+  assign \$60  = gated[15] & row_live[0];
+  assign \$61  = \$60  & col_live[15];
+  assign \$62  = \$59  + \$61 ;
+  assign \$63  = \$57  + \$62 ;
+  assign \$64  = \$52  + \$63 ;
+  assign \$65  = \$41  + \$64 ;
+  assign \$66  = gated[16] & row_live[1];
+  assign \$67  = \$66  & col_live[0];
+  assign \$68  = gated[17] & row_live[1];
+  assign \$69  = \$68  & col_live[1];
+  assign \$70  = \$67  + \$69 ;
+  assign \$71  = gated[18] & row_live[1];
+  assign \$72  = \$71  & col_live[2];
+  assign \$73  = gated[19] & row_live[1];
+  assign \$74  = \$73  & col_live[3];
+  assign \$75  = \$72  + \$74 ;
+  assign \$76  = \$70  + \$75 ;
+  assign \$77  = gated[20] & row_live[1];
+  assign \$78  = \$77  & col_live[4];
+  assign \$79  = gated[21] & row_live[1];
+  assign \$80  = \$79  & col_live[5];
+  assign \$81  = \$78  + \$80 ;
+  assign \$82  = gated[22] & row_live[1];
+  assign \$83  = \$82  & col_live[6];
+  assign \$84  = gated[23] & row_live[1];
+  assign \$85  = \$84  & col_live[7];
+  assign \$86  = \$83  + \$85 ;
+  assign \$87  = \$81  + \$86 ;
+  assign \$88  = \$76  + \$87 ;
+  assign \$89  = gated[24] & row_live[1];
+  assign \$90  = \$89  & col_live[8];
+  assign \$91  = gated[25] & row_live[1];
+  assign \$92  = \$91  & col_live[9];
+  assign \$93  = \$90  + \$92 ;
+  assign \$94  = gated[26] & row_live[1];
+  assign \$95  = \$94  & col_live[10];
+  assign \$96  = gated[27] & row_live[1];
+  assign \$97  = \$96  & col_live[11];
+  assign \$98  = \$95  + \$97 ;
+  assign \$99  = \$93  + \$98 ;
+  assign \$100  = gated[28] & row_live[1];
+  assign \$101  = \$100  & col_live[12];
+  assign \$102  = gated[29] & row_live[1];
+  assign \$103  = \$102  & col_live[13];
+  assign \$104  = \$101  + \$103 ;
+  assign \$105  = gated[30] & row_live[1];
+  assign \$106  = \$105  & col_live[14];
+  assign \$107  = gated[31] & row_live[1];
+  assign \$108  = \$107  & col_live[15];
+  assign \$109  = \$106  + \$108 ;
+  assign \$110  = \$104  + \$109 ;
+  assign \$111  = \$99  + \$110 ;
+  assign \$112  = \$88  + \$111 ;
+  assign \$113  = \$65  + \$112 ;
+  \ternhw_default.accs$131  \accs$131  (
+    .acc(accs),
     .bias(bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$52 ),
+    .first(\$signal$55 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -4970,470 +7838,354 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     .weights(weights)
   );
   \ternhw_default.ctrl  ctrl (
+    .act_raddr(act_r__addr),
     .act_ready(i_act__ready),
     .act_valid(i_act__valid),
     .act_waddr(\$signature__addr ),
-    .\bias_en$40 (cmd__bias_en),
+    .bank_busy(bank_busy),
+    .bias_bank(bias_bank),
+    .bias_en(cmd__bias_en),
     .bias_load(bias_load),
     .bias_ready(i_bias__ready),
     .bias_valid(i_bias__valid),
     .busy(status__busy),
     .clk(clk),
     .done(status__done),
-    .draining(draining),
     .error(status__error),
     .first(first),
-    .hold(blocked),
+    .hold(hold),
     .issue(issue),
     .k(cmd__k),
-    .k_pos(k_pos),
+    .\k_pos$40 (k_pos),
+    .keep_weights(cmd__keep_weights),
     .last(last),
     .m(cmd__m),
     .n(cmd__n),
     .n_pos(n_pos),
     .pipe_empty(pipe_empty),
+    .reject(reject),
+    .resident(cmd__resident),
     .rst(rst),
     .start(cmd__start),
-    .starved(starved),
     .tile_parity(tile_parity),
+    .waiting(waiting),
+    .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$88 )
+    .wgt_waddr(\$signature__addr$95 )
   );
   \ternhw_default.decoder  decoder (
     .weights(weights),
     .word(word)
   );
-  \ternhw_default.requant  requant (
-    .acc(\acc$110 [23:0]),
+  \ternhw_default.out  out (
+    .acc_done(acc_done),
+    .accs(accs),
+    .clk(clk),
+    .empty(empty),
+    .hold(hold),
     .multiplier(multiplier),
-    .out(out),
+    .o_res__payload(o_res__payload),
+    .o_res__ready(o_res__ready),
+    .o_res__valid(o_res__valid),
+    .overflow(overflow),
     .relu(relu),
-    .saturated(\saturated$116 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant1  requant1 (
-    .acc(\acc$110 [47:24]),
-    .multiplier(multiplier),
-    .out(\out$121 ),
-    .relu(relu),
-    .saturated(\saturated$122 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant10  requant10 (
-    .acc(\acc$110 [263:240]),
-    .multiplier(multiplier),
-    .out(\out$175 ),
-    .relu(relu),
-    .saturated(\saturated$176 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant11  requant11 (
-    .acc(\acc$110 [287:264]),
-    .multiplier(multiplier),
-    .out(\out$181 ),
-    .relu(relu),
-    .saturated(\saturated$182 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant12  requant12 (
-    .acc(\acc$110 [311:288]),
-    .multiplier(multiplier),
-    .out(\out$187 ),
-    .relu(relu),
-    .saturated(\saturated$188 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant13  requant13 (
-    .acc(\acc$110 [335:312]),
-    .multiplier(multiplier),
-    .out(\out$193 ),
-    .relu(relu),
-    .saturated(\saturated$194 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant14  requant14 (
-    .acc(\acc$110 [359:336]),
-    .multiplier(multiplier),
-    .out(\out$199 ),
-    .relu(relu),
-    .saturated(\saturated$200 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant15  requant15 (
-    .acc(\acc$110 [383:360]),
-    .multiplier(multiplier),
-    .out(\out$205 ),
-    .relu(relu),
-    .saturated(\saturated$206 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant2  requant2 (
-    .acc(\acc$110 [71:48]),
-    .multiplier(multiplier),
-    .out(\out$127 ),
-    .relu(relu),
-    .saturated(\saturated$128 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant3  requant3 (
-    .acc(\acc$110 [95:72]),
-    .multiplier(multiplier),
-    .out(\out$133 ),
-    .relu(relu),
-    .saturated(\saturated$134 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant4  requant4 (
-    .acc(\acc$110 [119:96]),
-    .multiplier(multiplier),
-    .out(\out$139 ),
-    .relu(relu),
-    .saturated(\saturated$140 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant5  requant5 (
-    .acc(\acc$110 [143:120]),
-    .multiplier(multiplier),
-    .out(\out$145 ),
-    .relu(relu),
-    .saturated(\saturated$146 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant6  requant6 (
-    .acc(\acc$110 [167:144]),
-    .multiplier(multiplier),
-    .out(\out$151 ),
-    .relu(relu),
-    .saturated(\saturated$152 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant7  requant7 (
-    .acc(\acc$110 [191:168]),
-    .multiplier(multiplier),
-    .out(\out$157 ),
-    .relu(relu),
-    .saturated(\saturated$158 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant8  requant8 (
-    .acc(\acc$110 [215:192]),
-    .multiplier(multiplier),
-    .out(\out$163 ),
-    .relu(relu),
-    .saturated(\saturated$164 ),
-    .shift(shift)
-  );
-  \ternhw_default.requant9  requant9 (
-    .acc(\acc$110 [239:216]),
-    .multiplier(multiplier),
-    .out(\out$169 ),
-    .relu(relu),
-    .saturated(\saturated$170 ),
+    .requant_en(requant_en),
+    .rst(rst),
     .shift(shift)
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$905  = requant_en;
+    \$860  = requant_en;
     if (\$2 ) begin
-      \$905  = cmd__requant_en;
+      \$860  = cmd__requant_en;
     end
     if (rst) begin
-      \$905  = 1'h0;
+      \$860  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$906  = relu;
+    \$861  = relu;
     if (\$2 ) begin
-      \$906  = cmd__relu;
+      \$861  = cmd__relu;
     end
     if (rst) begin
-      \$906  = 1'h0;
+      \$861  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$907  = multiplier;
+    \$862  = multiplier;
     if (\$2 ) begin
-      \$907  = cmd__multiplier;
+      \$862  = cmd__multiplier;
     end
     if (rst) begin
-      \$907  = 16'h0000;
+      \$862  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$908  = shift;
+    \$863  = shift;
     if (\$2 ) begin
-      \$908  = cmd__shift;
+      \$863  = cmd__shift;
     end
     if (rst) begin
-      \$908  = 6'h00;
+      \$863  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$909  = \$signal ;
+    \$864  = \$signal ;
     if (\$4 ) begin
-      \$909  = cmd__k;
+      \$864  = cmd__k;
     end
     if (rst) begin
-      \$909  = 16'h0000;
+      \$864  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$910  = N;
+    \$865  = N;
     if (\$4 ) begin
-      \$910  = cmd__n;
+      \$865  = cmd__n;
     end
     if (rst) begin
-      \$910  = 16'h0000;
+      \$865  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$911  = \$signal$39 ;
+    \$866  = \$signal$42 ;
     if (advance) begin
-      \$911  = issue;
+      \$866  = issue;
     end
     if (rst) begin
-      \$911  = 1'h0;
+      \$866  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$912  = \$signal$41 ;
+    \$867  = \$signal$44 ;
     if (advance) begin
-      \$912  = first;
+      \$867  = first;
     end
     if (rst) begin
-      \$912  = 1'h0;
+      \$867  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$913  = \$signal$43 ;
+    \$868  = \$signal$46 ;
     if (advance) begin
-      \$913  = last;
+      \$868  = last;
     end
     if (rst) begin
-      \$913  = 1'h0;
+      \$868  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$914  = \$signal$45 ;
+    \$869  = \$signal$48 ;
     if (advance) begin
-      \$914  = tile_parity;
+      \$869  = tile_parity;
     end
     if (rst) begin
-      \$914  = 1'h0;
+      \$869  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$915  = \$signal$47 ;
+    \$870  = \$signal$50 ;
     if (advance) begin
-      \$915  = { 1'h0, k_pos };
+      \$870  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$915  = 17'h00000;
+      \$870  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$916  = s1_npos;
+    \$871  = s1_npos;
     if (advance) begin
-      \$916  = { 1'h0, n_pos };
+      \$871  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$916  = 17'h00000;
+      \$871  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$917  = \$signal$51 ;
+    \$872  = \$signal$54 ;
     if (advance) begin
-      \$917  = \$signal$39 ;
+      \$872  = \$signal$42 ;
     end
     if (rst) begin
-      \$917  = 1'h0;
+      \$872  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$918  = \$signal$52 ;
+    \$873  = \$signal$55 ;
     if (advance) begin
-      \$918  = \$signal$41 ;
+      \$873  = \$signal$44 ;
     end
     if (rst) begin
-      \$918  = 1'h0;
+      \$873  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$919  = \$signal$53 ;
+    \$874  = \$signal$56 ;
     if (advance) begin
-      \$919  = \$signal$43 ;
+      \$874  = \$signal$46 ;
     end
     if (rst) begin
-      \$919  = 1'h0;
+      \$874  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$920  = \$signal$54 ;
+    \$875  = \$signal$57 ;
     if (advance) begin
-      \$920  = \$signal$45 ;
+      \$875  = \$signal$48 ;
     end
     if (rst) begin
-      \$920  = 1'h0;
+      \$875  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$921  = s2_sums;
+    \$876  = s2_sums;
     if (advance) begin
-      \$921  = sums;
+      \$876  = sums;
     end
     if (rst) begin
-      \$921  = 208'h0000000000000000000000000000000000000000000000000000;
+      \$876  = 208'h0000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$922  = s2_nonzero;
+    \$877  = s2_nonzero;
     if (advance) begin
-      \$922  = nonzero;
+      \$877  = nonzero;
     end
     if (rst) begin
-      \$922  = 16'h0000;
+      \$877  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$923  = bias0;
+    \$878  = bias0;
     if (\$8 ) begin
-      \$923  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$878  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_load) begin
       (* full_case = 32'd1 *)
-      if (tile_parity) begin
+      if (bias_bank) begin
       end else begin
-        \$923  = i_bias__payload;
+        \$878  = i_bias__payload;
       end
     end
     if (rst) begin
-      \$923  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$878  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$924  = bias1;
+    \$879  = bias1;
     if (\$8 ) begin
-      \$924  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$879  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_load) begin
-      if (tile_parity) begin
-        \$924  = i_bias__payload;
+      if (bias_bank) begin
+        \$879  = i_bias__payload;
       end
     end
     if (rst) begin
-      \$924  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$879  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$925  = acc_done;
+    \$880  = acc_done;
     if (advance) begin
-      \$925  = \$9 ;
+      \$880  = \$9 ;
     end
     if (rst) begin
-      \$925  = 1'h0;
+      \$880  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$926  = o_res__valid;
-    if (\$10 ) begin
-      \$926  = 1'h1;
-    end else if (o_res__ready) begin
-      \$926  = 1'h0;
-    end
-    if (rst) begin
-      \$926  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$927  = o_res__payload;
-    if (\$10 ) begin
-      \$927  = result;
-    end
-    if (rst) begin
-      \$927  = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$928  = status__cycles;
-    if (\$12 ) begin
-      \$928  = 48'h000000000000;
+    \$881  = status__cycles;
+    if (\$11 ) begin
+      \$881  = 48'h000000000000;
     end else if (status__busy) begin
-      \$928  = \$13 [47:0];
+      \$881  = \$12 [47:0];
     end
     if (rst) begin
-      \$928  = 48'h000000000000;
+      \$881  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$929  = status__busy_cycles;
-    if (\$12 ) begin
-      \$929  = 48'h000000000000;
+    \$882  = status__busy_cycles;
+    if (\$11 ) begin
+      \$882  = 48'h000000000000;
     end else if (status__busy) begin
-      \$929  = \$27 [47:0];
+      \$882  = \$17 [47:0];
     end
     if (rst) begin
-      \$929  = 48'h000000000000;
+      \$882  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$930  = status__stall_cycles;
-    if (\$12 ) begin
-      \$930  = 48'h000000000000;
+    \$883  = status__stall_cycles;
+    if (\$11 ) begin
+      \$883  = 48'h000000000000;
     end else if (status__busy) begin
-      \$930  = \$25 [47:0];
+      \$883  = \$13 [47:0];
     end
     if (rst) begin
-      \$930  = 48'h000000000000;
+      \$883  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$931  = status__zero_skips;
-    if (\$12 ) begin
-      \$931  = 48'h000000000000;
+    \$884  = status__hold_cycles;
+    if (\$11 ) begin
+      \$884  = 48'h000000000000;
     end else if (status__busy) begin
-      \$931  = \$797 [47:0];
+      \$884  = \$15 [47:0];
     end
     if (rst) begin
-      \$931  = 48'h000000000000;
+      \$884  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$932  = status__overflow_events;
-    if (\$12 ) begin
-      \$932  = 48'h000000000000;
+    \$885  = status__zero_skips;
+    if (\$11 ) begin
+      \$885  = 48'h000000000000;
     end else if (status__busy) begin
-      \$932  = \$798 [47:0];
+      \$885  = \$787 [47:0];
     end
     if (rst) begin
-      \$932  = 48'h000000000000;
+      \$885  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$886  = status__overflow_events;
+    if (\$11 ) begin
+      \$886  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$886  = \$788 [47:0];
+    end
+    if (rst) begin
+      \$886  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -5442,92 +8194,34 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign k = cmd__k;
   assign n = cmd__n;
   assign bias_en = cmd__bias_en;
+  assign resident = cmd__resident;
+  assign keep_weights = cmd__keep_weights;
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign hold = blocked;
+  assign \hold$84  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$88 ;
-  assign \$signature__data$90  = i_wgt__payload;
-  assign act_r__addr = \$signature__addr ;
-  assign act_raddr = \$signature__addr ;
+  assign wgt_waddr = \$signature__addr$95 ;
+  assign \$signature__data$97  = i_wgt__payload;
+  assign act_raddr = act_r__addr;
   assign act_r__en = advance;
-  assign wgt_r__addr = \$signature__addr$88 ;
-  assign wgt_raddr = \$signature__addr$88 ;
+  assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$101  = weights;
-  assign \first$105  = \$signal$52 ;
-  assign \sums$106  = s2_sums;
-  assign \nonzero$107  = s2_nonzero;
-  assign acc = \acc$110 [23:0];
-  assign \multiplier$111  = multiplier;
-  assign \shift$112  = shift;
-  assign \relu$113  = relu;
-  assign \acc$117  = \acc$110 [47:24];
-  assign \multiplier$118  = multiplier;
-  assign \shift$119  = shift;
-  assign \relu$120  = relu;
-  assign \acc$123  = \acc$110 [71:48];
-  assign \multiplier$124  = multiplier;
-  assign \shift$125  = shift;
-  assign \relu$126  = relu;
-  assign \acc$129  = \acc$110 [95:72];
-  assign \multiplier$130  = multiplier;
-  assign \shift$131  = shift;
-  assign \relu$132  = relu;
-  assign \acc$135  = \acc$110 [119:96];
-  assign \multiplier$136  = multiplier;
-  assign \shift$137  = shift;
-  assign \relu$138  = relu;
-  assign \acc$141  = \acc$110 [143:120];
-  assign \multiplier$142  = multiplier;
-  assign \shift$143  = shift;
-  assign \relu$144  = relu;
-  assign \acc$147  = \acc$110 [167:144];
-  assign \multiplier$148  = multiplier;
-  assign \shift$149  = shift;
-  assign \relu$150  = relu;
-  assign \acc$153  = \acc$110 [191:168];
-  assign \multiplier$154  = multiplier;
-  assign \shift$155  = shift;
-  assign \relu$156  = relu;
-  assign \acc$159  = \acc$110 [215:192];
-  assign \multiplier$160  = multiplier;
-  assign \shift$161  = shift;
-  assign \relu$162  = relu;
-  assign \acc$165  = \acc$110 [239:216];
-  assign \multiplier$166  = multiplier;
-  assign \shift$167  = shift;
-  assign \relu$168  = relu;
-  assign \acc$171  = \acc$110 [263:240];
-  assign \multiplier$172  = multiplier;
-  assign \shift$173  = shift;
-  assign \relu$174  = relu;
-  assign \acc$177  = \acc$110 [287:264];
-  assign \multiplier$178  = multiplier;
-  assign \shift$179  = shift;
-  assign \relu$180  = relu;
-  assign \acc$183  = \acc$110 [311:288];
-  assign \multiplier$184  = multiplier;
-  assign \shift$185  = shift;
-  assign \relu$186  = relu;
-  assign \acc$189  = \acc$110 [335:312];
-  assign \multiplier$190  = multiplier;
-  assign \shift$191  = shift;
-  assign \relu$192  = relu;
-  assign \acc$195  = \acc$110 [359:336];
-  assign \multiplier$196  = multiplier;
-  assign \shift$197  = shift;
-  assign \relu$198  = relu;
-  assign \acc$201  = \acc$110 [383:360];
-  assign \multiplier$202  = multiplier;
-  assign \shift$203  = shift;
-  assign \relu$204  = relu;
+  assign \weights$108  = weights;
+  assign \first$112  = \$signal$55 ;
+  assign \sums$113  = s2_sums;
+  assign \nonzero$114  = s2_nonzero;
+  assign \acc_done$116  = acc_done;
+  assign acc = accs;
+  assign \overflow$120  = overflow;
+  assign \o_res__payload$121  = o_res__payload;
+  assign \o_res__ready$122  = o_res__ready;
+  assign \o_res__valid$123  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[383:0];
@@ -5613,25 +8307,6 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \bias1[13]  = bias1[335:312];
   assign \bias1[14]  = bias1[359:336];
   assign \bias1[15]  = bias1[383:360];
-  assign \result.values  = result[383:0];
-  assign \result.values[0]  = result[23:0];
-  assign \result.values[1]  = result[47:24];
-  assign \result.values[2]  = result[71:48];
-  assign \result.values[3]  = result[95:72];
-  assign \result.values[4]  = result[119:96];
-  assign \result.values[5]  = result[143:120];
-  assign \result.values[6]  = result[167:144];
-  assign \result.values[7]  = result[191:168];
-  assign \result.values[8]  = result[215:192];
-  assign \result.values[9]  = result[239:216];
-  assign \result.values[10]  = result[263:240];
-  assign \result.values[11]  = result[287:264];
-  assign \result.values[12]  = result[311:288];
-  assign \result.values[13]  = result[335:312];
-  assign \result.values[14]  = result[359:336];
-  assign \result.values[15]  = result[383:360];
-  assign \result.overflow  = result[399:384];
-  assign \result.saturated  = result[415:400];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -5888,262 +8563,262 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \weights[253]  = weights[507:506];
   assign \weights[254]  = weights[509:508];
   assign \weights[255]  = weights[511:510];
-  assign \weights$101[0]  = weights[1:0];
-  assign \weights$101[1]  = weights[3:2];
-  assign \weights$101[2]  = weights[5:4];
-  assign \weights$101[3]  = weights[7:6];
-  assign \weights$101[4]  = weights[9:8];
-  assign \weights$101[5]  = weights[11:10];
-  assign \weights$101[6]  = weights[13:12];
-  assign \weights$101[7]  = weights[15:14];
-  assign \weights$101[8]  = weights[17:16];
-  assign \weights$101[9]  = weights[19:18];
-  assign \weights$101[10]  = weights[21:20];
-  assign \weights$101[11]  = weights[23:22];
-  assign \weights$101[12]  = weights[25:24];
-  assign \weights$101[13]  = weights[27:26];
-  assign \weights$101[14]  = weights[29:28];
-  assign \weights$101[15]  = weights[31:30];
-  assign \weights$101[16]  = weights[33:32];
-  assign \weights$101[17]  = weights[35:34];
-  assign \weights$101[18]  = weights[37:36];
-  assign \weights$101[19]  = weights[39:38];
-  assign \weights$101[20]  = weights[41:40];
-  assign \weights$101[21]  = weights[43:42];
-  assign \weights$101[22]  = weights[45:44];
-  assign \weights$101[23]  = weights[47:46];
-  assign \weights$101[24]  = weights[49:48];
-  assign \weights$101[25]  = weights[51:50];
-  assign \weights$101[26]  = weights[53:52];
-  assign \weights$101[27]  = weights[55:54];
-  assign \weights$101[28]  = weights[57:56];
-  assign \weights$101[29]  = weights[59:58];
-  assign \weights$101[30]  = weights[61:60];
-  assign \weights$101[31]  = weights[63:62];
-  assign \weights$101[32]  = weights[65:64];
-  assign \weights$101[33]  = weights[67:66];
-  assign \weights$101[34]  = weights[69:68];
-  assign \weights$101[35]  = weights[71:70];
-  assign \weights$101[36]  = weights[73:72];
-  assign \weights$101[37]  = weights[75:74];
-  assign \weights$101[38]  = weights[77:76];
-  assign \weights$101[39]  = weights[79:78];
-  assign \weights$101[40]  = weights[81:80];
-  assign \weights$101[41]  = weights[83:82];
-  assign \weights$101[42]  = weights[85:84];
-  assign \weights$101[43]  = weights[87:86];
-  assign \weights$101[44]  = weights[89:88];
-  assign \weights$101[45]  = weights[91:90];
-  assign \weights$101[46]  = weights[93:92];
-  assign \weights$101[47]  = weights[95:94];
-  assign \weights$101[48]  = weights[97:96];
-  assign \weights$101[49]  = weights[99:98];
-  assign \weights$101[50]  = weights[101:100];
-  assign \weights$101[51]  = weights[103:102];
-  assign \weights$101[52]  = weights[105:104];
-  assign \weights$101[53]  = weights[107:106];
-  assign \weights$101[54]  = weights[109:108];
-  assign \weights$101[55]  = weights[111:110];
-  assign \weights$101[56]  = weights[113:112];
-  assign \weights$101[57]  = weights[115:114];
-  assign \weights$101[58]  = weights[117:116];
-  assign \weights$101[59]  = weights[119:118];
-  assign \weights$101[60]  = weights[121:120];
-  assign \weights$101[61]  = weights[123:122];
-  assign \weights$101[62]  = weights[125:124];
-  assign \weights$101[63]  = weights[127:126];
-  assign \weights$101[64]  = weights[129:128];
-  assign \weights$101[65]  = weights[131:130];
-  assign \weights$101[66]  = weights[133:132];
-  assign \weights$101[67]  = weights[135:134];
-  assign \weights$101[68]  = weights[137:136];
-  assign \weights$101[69]  = weights[139:138];
-  assign \weights$101[70]  = weights[141:140];
-  assign \weights$101[71]  = weights[143:142];
-  assign \weights$101[72]  = weights[145:144];
-  assign \weights$101[73]  = weights[147:146];
-  assign \weights$101[74]  = weights[149:148];
-  assign \weights$101[75]  = weights[151:150];
-  assign \weights$101[76]  = weights[153:152];
-  assign \weights$101[77]  = weights[155:154];
-  assign \weights$101[78]  = weights[157:156];
-  assign \weights$101[79]  = weights[159:158];
-  assign \weights$101[80]  = weights[161:160];
-  assign \weights$101[81]  = weights[163:162];
-  assign \weights$101[82]  = weights[165:164];
-  assign \weights$101[83]  = weights[167:166];
-  assign \weights$101[84]  = weights[169:168];
-  assign \weights$101[85]  = weights[171:170];
-  assign \weights$101[86]  = weights[173:172];
-  assign \weights$101[87]  = weights[175:174];
-  assign \weights$101[88]  = weights[177:176];
-  assign \weights$101[89]  = weights[179:178];
-  assign \weights$101[90]  = weights[181:180];
-  assign \weights$101[91]  = weights[183:182];
-  assign \weights$101[92]  = weights[185:184];
-  assign \weights$101[93]  = weights[187:186];
-  assign \weights$101[94]  = weights[189:188];
-  assign \weights$101[95]  = weights[191:190];
-  assign \weights$101[96]  = weights[193:192];
-  assign \weights$101[97]  = weights[195:194];
-  assign \weights$101[98]  = weights[197:196];
-  assign \weights$101[99]  = weights[199:198];
-  assign \weights$101[100]  = weights[201:200];
-  assign \weights$101[101]  = weights[203:202];
-  assign \weights$101[102]  = weights[205:204];
-  assign \weights$101[103]  = weights[207:206];
-  assign \weights$101[104]  = weights[209:208];
-  assign \weights$101[105]  = weights[211:210];
-  assign \weights$101[106]  = weights[213:212];
-  assign \weights$101[107]  = weights[215:214];
-  assign \weights$101[108]  = weights[217:216];
-  assign \weights$101[109]  = weights[219:218];
-  assign \weights$101[110]  = weights[221:220];
-  assign \weights$101[111]  = weights[223:222];
-  assign \weights$101[112]  = weights[225:224];
-  assign \weights$101[113]  = weights[227:226];
-  assign \weights$101[114]  = weights[229:228];
-  assign \weights$101[115]  = weights[231:230];
-  assign \weights$101[116]  = weights[233:232];
-  assign \weights$101[117]  = weights[235:234];
-  assign \weights$101[118]  = weights[237:236];
-  assign \weights$101[119]  = weights[239:238];
-  assign \weights$101[120]  = weights[241:240];
-  assign \weights$101[121]  = weights[243:242];
-  assign \weights$101[122]  = weights[245:244];
-  assign \weights$101[123]  = weights[247:246];
-  assign \weights$101[124]  = weights[249:248];
-  assign \weights$101[125]  = weights[251:250];
-  assign \weights$101[126]  = weights[253:252];
-  assign \weights$101[127]  = weights[255:254];
-  assign \weights$101[128]  = weights[257:256];
-  assign \weights$101[129]  = weights[259:258];
-  assign \weights$101[130]  = weights[261:260];
-  assign \weights$101[131]  = weights[263:262];
-  assign \weights$101[132]  = weights[265:264];
-  assign \weights$101[133]  = weights[267:266];
-  assign \weights$101[134]  = weights[269:268];
-  assign \weights$101[135]  = weights[271:270];
-  assign \weights$101[136]  = weights[273:272];
-  assign \weights$101[137]  = weights[275:274];
-  assign \weights$101[138]  = weights[277:276];
-  assign \weights$101[139]  = weights[279:278];
-  assign \weights$101[140]  = weights[281:280];
-  assign \weights$101[141]  = weights[283:282];
-  assign \weights$101[142]  = weights[285:284];
-  assign \weights$101[143]  = weights[287:286];
-  assign \weights$101[144]  = weights[289:288];
-  assign \weights$101[145]  = weights[291:290];
-  assign \weights$101[146]  = weights[293:292];
-  assign \weights$101[147]  = weights[295:294];
-  assign \weights$101[148]  = weights[297:296];
-  assign \weights$101[149]  = weights[299:298];
-  assign \weights$101[150]  = weights[301:300];
-  assign \weights$101[151]  = weights[303:302];
-  assign \weights$101[152]  = weights[305:304];
-  assign \weights$101[153]  = weights[307:306];
-  assign \weights$101[154]  = weights[309:308];
-  assign \weights$101[155]  = weights[311:310];
-  assign \weights$101[156]  = weights[313:312];
-  assign \weights$101[157]  = weights[315:314];
-  assign \weights$101[158]  = weights[317:316];
-  assign \weights$101[159]  = weights[319:318];
-  assign \weights$101[160]  = weights[321:320];
-  assign \weights$101[161]  = weights[323:322];
-  assign \weights$101[162]  = weights[325:324];
-  assign \weights$101[163]  = weights[327:326];
-  assign \weights$101[164]  = weights[329:328];
-  assign \weights$101[165]  = weights[331:330];
-  assign \weights$101[166]  = weights[333:332];
-  assign \weights$101[167]  = weights[335:334];
-  assign \weights$101[168]  = weights[337:336];
-  assign \weights$101[169]  = weights[339:338];
-  assign \weights$101[170]  = weights[341:340];
-  assign \weights$101[171]  = weights[343:342];
-  assign \weights$101[172]  = weights[345:344];
-  assign \weights$101[173]  = weights[347:346];
-  assign \weights$101[174]  = weights[349:348];
-  assign \weights$101[175]  = weights[351:350];
-  assign \weights$101[176]  = weights[353:352];
-  assign \weights$101[177]  = weights[355:354];
-  assign \weights$101[178]  = weights[357:356];
-  assign \weights$101[179]  = weights[359:358];
-  assign \weights$101[180]  = weights[361:360];
-  assign \weights$101[181]  = weights[363:362];
-  assign \weights$101[182]  = weights[365:364];
-  assign \weights$101[183]  = weights[367:366];
-  assign \weights$101[184]  = weights[369:368];
-  assign \weights$101[185]  = weights[371:370];
-  assign \weights$101[186]  = weights[373:372];
-  assign \weights$101[187]  = weights[375:374];
-  assign \weights$101[188]  = weights[377:376];
-  assign \weights$101[189]  = weights[379:378];
-  assign \weights$101[190]  = weights[381:380];
-  assign \weights$101[191]  = weights[383:382];
-  assign \weights$101[192]  = weights[385:384];
-  assign \weights$101[193]  = weights[387:386];
-  assign \weights$101[194]  = weights[389:388];
-  assign \weights$101[195]  = weights[391:390];
-  assign \weights$101[196]  = weights[393:392];
-  assign \weights$101[197]  = weights[395:394];
-  assign \weights$101[198]  = weights[397:396];
-  assign \weights$101[199]  = weights[399:398];
-  assign \weights$101[200]  = weights[401:400];
-  assign \weights$101[201]  = weights[403:402];
-  assign \weights$101[202]  = weights[405:404];
-  assign \weights$101[203]  = weights[407:406];
-  assign \weights$101[204]  = weights[409:408];
-  assign \weights$101[205]  = weights[411:410];
-  assign \weights$101[206]  = weights[413:412];
-  assign \weights$101[207]  = weights[415:414];
-  assign \weights$101[208]  = weights[417:416];
-  assign \weights$101[209]  = weights[419:418];
-  assign \weights$101[210]  = weights[421:420];
-  assign \weights$101[211]  = weights[423:422];
-  assign \weights$101[212]  = weights[425:424];
-  assign \weights$101[213]  = weights[427:426];
-  assign \weights$101[214]  = weights[429:428];
-  assign \weights$101[215]  = weights[431:430];
-  assign \weights$101[216]  = weights[433:432];
-  assign \weights$101[217]  = weights[435:434];
-  assign \weights$101[218]  = weights[437:436];
-  assign \weights$101[219]  = weights[439:438];
-  assign \weights$101[220]  = weights[441:440];
-  assign \weights$101[221]  = weights[443:442];
-  assign \weights$101[222]  = weights[445:444];
-  assign \weights$101[223]  = weights[447:446];
-  assign \weights$101[224]  = weights[449:448];
-  assign \weights$101[225]  = weights[451:450];
-  assign \weights$101[226]  = weights[453:452];
-  assign \weights$101[227]  = weights[455:454];
-  assign \weights$101[228]  = weights[457:456];
-  assign \weights$101[229]  = weights[459:458];
-  assign \weights$101[230]  = weights[461:460];
-  assign \weights$101[231]  = weights[463:462];
-  assign \weights$101[232]  = weights[465:464];
-  assign \weights$101[233]  = weights[467:466];
-  assign \weights$101[234]  = weights[469:468];
-  assign \weights$101[235]  = weights[471:470];
-  assign \weights$101[236]  = weights[473:472];
-  assign \weights$101[237]  = weights[475:474];
-  assign \weights$101[238]  = weights[477:476];
-  assign \weights$101[239]  = weights[479:478];
-  assign \weights$101[240]  = weights[481:480];
-  assign \weights$101[241]  = weights[483:482];
-  assign \weights$101[242]  = weights[485:484];
-  assign \weights$101[243]  = weights[487:486];
-  assign \weights$101[244]  = weights[489:488];
-  assign \weights$101[245]  = weights[491:490];
-  assign \weights$101[246]  = weights[493:492];
-  assign \weights$101[247]  = weights[495:494];
-  assign \weights$101[248]  = weights[497:496];
-  assign \weights$101[249]  = weights[499:498];
-  assign \weights$101[250]  = weights[501:500];
-  assign \weights$101[251]  = weights[503:502];
-  assign \weights$101[252]  = weights[505:504];
-  assign \weights$101[253]  = weights[507:506];
-  assign \weights$101[254]  = weights[509:508];
-  assign \weights$101[255]  = weights[511:510];
+  assign \weights$108[0]  = weights[1:0];
+  assign \weights$108[1]  = weights[3:2];
+  assign \weights$108[2]  = weights[5:4];
+  assign \weights$108[3]  = weights[7:6];
+  assign \weights$108[4]  = weights[9:8];
+  assign \weights$108[5]  = weights[11:10];
+  assign \weights$108[6]  = weights[13:12];
+  assign \weights$108[7]  = weights[15:14];
+  assign \weights$108[8]  = weights[17:16];
+  assign \weights$108[9]  = weights[19:18];
+  assign \weights$108[10]  = weights[21:20];
+  assign \weights$108[11]  = weights[23:22];
+  assign \weights$108[12]  = weights[25:24];
+  assign \weights$108[13]  = weights[27:26];
+  assign \weights$108[14]  = weights[29:28];
+  assign \weights$108[15]  = weights[31:30];
+  assign \weights$108[16]  = weights[33:32];
+  assign \weights$108[17]  = weights[35:34];
+  assign \weights$108[18]  = weights[37:36];
+  assign \weights$108[19]  = weights[39:38];
+  assign \weights$108[20]  = weights[41:40];
+  assign \weights$108[21]  = weights[43:42];
+  assign \weights$108[22]  = weights[45:44];
+  assign \weights$108[23]  = weights[47:46];
+  assign \weights$108[24]  = weights[49:48];
+  assign \weights$108[25]  = weights[51:50];
+  assign \weights$108[26]  = weights[53:52];
+  assign \weights$108[27]  = weights[55:54];
+  assign \weights$108[28]  = weights[57:56];
+  assign \weights$108[29]  = weights[59:58];
+  assign \weights$108[30]  = weights[61:60];
+  assign \weights$108[31]  = weights[63:62];
+  assign \weights$108[32]  = weights[65:64];
+  assign \weights$108[33]  = weights[67:66];
+  assign \weights$108[34]  = weights[69:68];
+  assign \weights$108[35]  = weights[71:70];
+  assign \weights$108[36]  = weights[73:72];
+  assign \weights$108[37]  = weights[75:74];
+  assign \weights$108[38]  = weights[77:76];
+  assign \weights$108[39]  = weights[79:78];
+  assign \weights$108[40]  = weights[81:80];
+  assign \weights$108[41]  = weights[83:82];
+  assign \weights$108[42]  = weights[85:84];
+  assign \weights$108[43]  = weights[87:86];
+  assign \weights$108[44]  = weights[89:88];
+  assign \weights$108[45]  = weights[91:90];
+  assign \weights$108[46]  = weights[93:92];
+  assign \weights$108[47]  = weights[95:94];
+  assign \weights$108[48]  = weights[97:96];
+  assign \weights$108[49]  = weights[99:98];
+  assign \weights$108[50]  = weights[101:100];
+  assign \weights$108[51]  = weights[103:102];
+  assign \weights$108[52]  = weights[105:104];
+  assign \weights$108[53]  = weights[107:106];
+  assign \weights$108[54]  = weights[109:108];
+  assign \weights$108[55]  = weights[111:110];
+  assign \weights$108[56]  = weights[113:112];
+  assign \weights$108[57]  = weights[115:114];
+  assign \weights$108[58]  = weights[117:116];
+  assign \weights$108[59]  = weights[119:118];
+  assign \weights$108[60]  = weights[121:120];
+  assign \weights$108[61]  = weights[123:122];
+  assign \weights$108[62]  = weights[125:124];
+  assign \weights$108[63]  = weights[127:126];
+  assign \weights$108[64]  = weights[129:128];
+  assign \weights$108[65]  = weights[131:130];
+  assign \weights$108[66]  = weights[133:132];
+  assign \weights$108[67]  = weights[135:134];
+  assign \weights$108[68]  = weights[137:136];
+  assign \weights$108[69]  = weights[139:138];
+  assign \weights$108[70]  = weights[141:140];
+  assign \weights$108[71]  = weights[143:142];
+  assign \weights$108[72]  = weights[145:144];
+  assign \weights$108[73]  = weights[147:146];
+  assign \weights$108[74]  = weights[149:148];
+  assign \weights$108[75]  = weights[151:150];
+  assign \weights$108[76]  = weights[153:152];
+  assign \weights$108[77]  = weights[155:154];
+  assign \weights$108[78]  = weights[157:156];
+  assign \weights$108[79]  = weights[159:158];
+  assign \weights$108[80]  = weights[161:160];
+  assign \weights$108[81]  = weights[163:162];
+  assign \weights$108[82]  = weights[165:164];
+  assign \weights$108[83]  = weights[167:166];
+  assign \weights$108[84]  = weights[169:168];
+  assign \weights$108[85]  = weights[171:170];
+  assign \weights$108[86]  = weights[173:172];
+  assign \weights$108[87]  = weights[175:174];
+  assign \weights$108[88]  = weights[177:176];
+  assign \weights$108[89]  = weights[179:178];
+  assign \weights$108[90]  = weights[181:180];
+  assign \weights$108[91]  = weights[183:182];
+  assign \weights$108[92]  = weights[185:184];
+  assign \weights$108[93]  = weights[187:186];
+  assign \weights$108[94]  = weights[189:188];
+  assign \weights$108[95]  = weights[191:190];
+  assign \weights$108[96]  = weights[193:192];
+  assign \weights$108[97]  = weights[195:194];
+  assign \weights$108[98]  = weights[197:196];
+  assign \weights$108[99]  = weights[199:198];
+  assign \weights$108[100]  = weights[201:200];
+  assign \weights$108[101]  = weights[203:202];
+  assign \weights$108[102]  = weights[205:204];
+  assign \weights$108[103]  = weights[207:206];
+  assign \weights$108[104]  = weights[209:208];
+  assign \weights$108[105]  = weights[211:210];
+  assign \weights$108[106]  = weights[213:212];
+  assign \weights$108[107]  = weights[215:214];
+  assign \weights$108[108]  = weights[217:216];
+  assign \weights$108[109]  = weights[219:218];
+  assign \weights$108[110]  = weights[221:220];
+  assign \weights$108[111]  = weights[223:222];
+  assign \weights$108[112]  = weights[225:224];
+  assign \weights$108[113]  = weights[227:226];
+  assign \weights$108[114]  = weights[229:228];
+  assign \weights$108[115]  = weights[231:230];
+  assign \weights$108[116]  = weights[233:232];
+  assign \weights$108[117]  = weights[235:234];
+  assign \weights$108[118]  = weights[237:236];
+  assign \weights$108[119]  = weights[239:238];
+  assign \weights$108[120]  = weights[241:240];
+  assign \weights$108[121]  = weights[243:242];
+  assign \weights$108[122]  = weights[245:244];
+  assign \weights$108[123]  = weights[247:246];
+  assign \weights$108[124]  = weights[249:248];
+  assign \weights$108[125]  = weights[251:250];
+  assign \weights$108[126]  = weights[253:252];
+  assign \weights$108[127]  = weights[255:254];
+  assign \weights$108[128]  = weights[257:256];
+  assign \weights$108[129]  = weights[259:258];
+  assign \weights$108[130]  = weights[261:260];
+  assign \weights$108[131]  = weights[263:262];
+  assign \weights$108[132]  = weights[265:264];
+  assign \weights$108[133]  = weights[267:266];
+  assign \weights$108[134]  = weights[269:268];
+  assign \weights$108[135]  = weights[271:270];
+  assign \weights$108[136]  = weights[273:272];
+  assign \weights$108[137]  = weights[275:274];
+  assign \weights$108[138]  = weights[277:276];
+  assign \weights$108[139]  = weights[279:278];
+  assign \weights$108[140]  = weights[281:280];
+  assign \weights$108[141]  = weights[283:282];
+  assign \weights$108[142]  = weights[285:284];
+  assign \weights$108[143]  = weights[287:286];
+  assign \weights$108[144]  = weights[289:288];
+  assign \weights$108[145]  = weights[291:290];
+  assign \weights$108[146]  = weights[293:292];
+  assign \weights$108[147]  = weights[295:294];
+  assign \weights$108[148]  = weights[297:296];
+  assign \weights$108[149]  = weights[299:298];
+  assign \weights$108[150]  = weights[301:300];
+  assign \weights$108[151]  = weights[303:302];
+  assign \weights$108[152]  = weights[305:304];
+  assign \weights$108[153]  = weights[307:306];
+  assign \weights$108[154]  = weights[309:308];
+  assign \weights$108[155]  = weights[311:310];
+  assign \weights$108[156]  = weights[313:312];
+  assign \weights$108[157]  = weights[315:314];
+  assign \weights$108[158]  = weights[317:316];
+  assign \weights$108[159]  = weights[319:318];
+  assign \weights$108[160]  = weights[321:320];
+  assign \weights$108[161]  = weights[323:322];
+  assign \weights$108[162]  = weights[325:324];
+  assign \weights$108[163]  = weights[327:326];
+  assign \weights$108[164]  = weights[329:328];
+  assign \weights$108[165]  = weights[331:330];
+  assign \weights$108[166]  = weights[333:332];
+  assign \weights$108[167]  = weights[335:334];
+  assign \weights$108[168]  = weights[337:336];
+  assign \weights$108[169]  = weights[339:338];
+  assign \weights$108[170]  = weights[341:340];
+  assign \weights$108[171]  = weights[343:342];
+  assign \weights$108[172]  = weights[345:344];
+  assign \weights$108[173]  = weights[347:346];
+  assign \weights$108[174]  = weights[349:348];
+  assign \weights$108[175]  = weights[351:350];
+  assign \weights$108[176]  = weights[353:352];
+  assign \weights$108[177]  = weights[355:354];
+  assign \weights$108[178]  = weights[357:356];
+  assign \weights$108[179]  = weights[359:358];
+  assign \weights$108[180]  = weights[361:360];
+  assign \weights$108[181]  = weights[363:362];
+  assign \weights$108[182]  = weights[365:364];
+  assign \weights$108[183]  = weights[367:366];
+  assign \weights$108[184]  = weights[369:368];
+  assign \weights$108[185]  = weights[371:370];
+  assign \weights$108[186]  = weights[373:372];
+  assign \weights$108[187]  = weights[375:374];
+  assign \weights$108[188]  = weights[377:376];
+  assign \weights$108[189]  = weights[379:378];
+  assign \weights$108[190]  = weights[381:380];
+  assign \weights$108[191]  = weights[383:382];
+  assign \weights$108[192]  = weights[385:384];
+  assign \weights$108[193]  = weights[387:386];
+  assign \weights$108[194]  = weights[389:388];
+  assign \weights$108[195]  = weights[391:390];
+  assign \weights$108[196]  = weights[393:392];
+  assign \weights$108[197]  = weights[395:394];
+  assign \weights$108[198]  = weights[397:396];
+  assign \weights$108[199]  = weights[399:398];
+  assign \weights$108[200]  = weights[401:400];
+  assign \weights$108[201]  = weights[403:402];
+  assign \weights$108[202]  = weights[405:404];
+  assign \weights$108[203]  = weights[407:406];
+  assign \weights$108[204]  = weights[409:408];
+  assign \weights$108[205]  = weights[411:410];
+  assign \weights$108[206]  = weights[413:412];
+  assign \weights$108[207]  = weights[415:414];
+  assign \weights$108[208]  = weights[417:416];
+  assign \weights$108[209]  = weights[419:418];
+  assign \weights$108[210]  = weights[421:420];
+  assign \weights$108[211]  = weights[423:422];
+  assign \weights$108[212]  = weights[425:424];
+  assign \weights$108[213]  = weights[427:426];
+  assign \weights$108[214]  = weights[429:428];
+  assign \weights$108[215]  = weights[431:430];
+  assign \weights$108[216]  = weights[433:432];
+  assign \weights$108[217]  = weights[435:434];
+  assign \weights$108[218]  = weights[437:436];
+  assign \weights$108[219]  = weights[439:438];
+  assign \weights$108[220]  = weights[441:440];
+  assign \weights$108[221]  = weights[443:442];
+  assign \weights$108[222]  = weights[445:444];
+  assign \weights$108[223]  = weights[447:446];
+  assign \weights$108[224]  = weights[449:448];
+  assign \weights$108[225]  = weights[451:450];
+  assign \weights$108[226]  = weights[453:452];
+  assign \weights$108[227]  = weights[455:454];
+  assign \weights$108[228]  = weights[457:456];
+  assign \weights$108[229]  = weights[459:458];
+  assign \weights$108[230]  = weights[461:460];
+  assign \weights$108[231]  = weights[463:462];
+  assign \weights$108[232]  = weights[465:464];
+  assign \weights$108[233]  = weights[467:466];
+  assign \weights$108[234]  = weights[469:468];
+  assign \weights$108[235]  = weights[471:470];
+  assign \weights$108[236]  = weights[473:472];
+  assign \weights$108[237]  = weights[475:474];
+  assign \weights$108[238]  = weights[477:476];
+  assign \weights$108[239]  = weights[479:478];
+  assign \weights$108[240]  = weights[481:480];
+  assign \weights$108[241]  = weights[483:482];
+  assign \weights$108[242]  = weights[485:484];
+  assign \weights$108[243]  = weights[487:486];
+  assign \weights$108[244]  = weights[489:488];
+  assign \weights$108[245]  = weights[491:490];
+  assign \weights$108[246]  = weights[493:492];
+  assign \weights$108[247]  = weights[495:494];
+  assign \weights$108[248]  = weights[497:496];
+  assign \weights$108[249]  = weights[499:498];
+  assign \weights$108[250]  = weights[501:500];
+  assign \weights$108[251]  = weights[503:502];
+  assign \weights$108[252]  = weights[505:504];
+  assign \weights$108[253]  = weights[507:506];
+  assign \weights$108[254]  = weights[509:508];
+  assign \weights$108[255]  = weights[511:510];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -6160,22 +8835,22 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \acts[13]  = acts[111:104];
   assign \acts[14]  = acts[119:112];
   assign \acts[15]  = acts[127:120];
-  assign \sums$106[0]  = s2_sums[12:0];
-  assign \sums$106[1]  = s2_sums[25:13];
-  assign \sums$106[2]  = s2_sums[38:26];
-  assign \sums$106[3]  = s2_sums[51:39];
-  assign \sums$106[4]  = s2_sums[64:52];
-  assign \sums$106[5]  = s2_sums[77:65];
-  assign \sums$106[6]  = s2_sums[90:78];
-  assign \sums$106[7]  = s2_sums[103:91];
-  assign \sums$106[8]  = s2_sums[116:104];
-  assign \sums$106[9]  = s2_sums[129:117];
-  assign \sums$106[10]  = s2_sums[142:130];
-  assign \sums$106[11]  = s2_sums[155:143];
-  assign \sums$106[12]  = s2_sums[168:156];
-  assign \sums$106[13]  = s2_sums[181:169];
-  assign \sums$106[14]  = s2_sums[194:182];
-  assign \sums$106[15]  = s2_sums[207:195];
+  assign \sums$113[0]  = s2_sums[12:0];
+  assign \sums$113[1]  = s2_sums[25:13];
+  assign \sums$113[2]  = s2_sums[38:26];
+  assign \sums$113[3]  = s2_sums[51:39];
+  assign \sums$113[4]  = s2_sums[64:52];
+  assign \sums$113[5]  = s2_sums[77:65];
+  assign \sums$113[6]  = s2_sums[90:78];
+  assign \sums$113[7]  = s2_sums[103:91];
+  assign \sums$113[8]  = s2_sums[116:104];
+  assign \sums$113[9]  = s2_sums[129:117];
+  assign \sums$113[10]  = s2_sums[142:130];
+  assign \sums$113[11]  = s2_sums[155:143];
+  assign \sums$113[12]  = s2_sums[168:156];
+  assign \sums$113[13]  = s2_sums[181:169];
+  assign \sums$113[14]  = s2_sums[194:182];
+  assign \sums$113[15]  = s2_sums[207:195];
   assign \bias[0]  = bias[23:0];
   assign \bias[1]  = bias[47:24];
   assign \bias[2]  = bias[71:48];
@@ -6192,88 +8867,89 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \bias[13]  = bias[335:312];
   assign \bias[14]  = bias[359:336];
   assign \bias[15]  = bias[383:360];
-  assign \acc$110[0]  = \acc$110 [23:0];
-  assign \acc$110[1]  = \acc$110 [47:24];
-  assign \acc$110[2]  = \acc$110 [71:48];
-  assign \acc$110[3]  = \acc$110 [95:72];
-  assign \acc$110[4]  = \acc$110 [119:96];
-  assign \acc$110[5]  = \acc$110 [143:120];
-  assign \acc$110[6]  = \acc$110 [167:144];
-  assign \acc$110[7]  = \acc$110 [191:168];
-  assign \acc$110[8]  = \acc$110 [215:192];
-  assign \acc$110[9]  = \acc$110 [239:216];
-  assign \acc$110[10]  = \acc$110 [263:240];
-  assign \acc$110[11]  = \acc$110 [287:264];
-  assign \acc$110[12]  = \acc$110 [311:288];
-  assign \acc$110[13]  = \acc$110 [335:312];
-  assign \acc$110[14]  = \acc$110 [359:336];
-  assign \acc$110[15]  = \acc$110 [383:360];
-  assign saturated[15] = \$904 ;
-  assign saturated[14] = \$902 ;
-  assign saturated[13] = \$900 ;
-  assign saturated[12] = \$898 ;
-  assign saturated[11] = \$896 ;
-  assign saturated[10] = \$894 ;
-  assign saturated[9] = \$892 ;
-  assign saturated[8] = \$890 ;
-  assign saturated[7] = \$888 ;
-  assign saturated[6] = \$886 ;
-  assign saturated[5] = \$884 ;
-  assign saturated[4] = \$882 ;
-  assign saturated[3] = \$880 ;
-  assign saturated[2] = \$878 ;
-  assign saturated[1] = \$876 ;
-  assign saturated[0] = \$874 ;
-  assign result[415:400] = saturated;
-  assign result[399:384] = overflow;
-  assign result[383:360] = \$903 ;
-  assign result[359:336] = \$901 ;
-  assign result[335:312] = \$899 ;
-  assign result[311:288] = \$897 ;
-  assign result[287:264] = \$895 ;
-  assign result[263:240] = \$893 ;
-  assign result[239:216] = \$891 ;
-  assign result[215:192] = \$889 ;
-  assign result[191:168] = \$887 ;
-  assign result[167:144] = \$885 ;
-  assign result[143:120] = \$883 ;
-  assign result[119:96] = \$881 ;
-  assign result[95:72] = \$879 ;
-  assign result[71:48] = \$877 ;
-  assign result[47:24] = \$875 ;
-  assign result[23:0] = \$873 ;
-  assign row_live[15] = \$872 ;
-  assign row_live[14] = \$870 ;
-  assign row_live[13] = \$868 ;
-  assign row_live[12] = \$866 ;
-  assign row_live[11] = \$864 ;
-  assign row_live[10] = \$862 ;
-  assign row_live[9] = \$860 ;
-  assign row_live[8] = \$858 ;
-  assign row_live[7] = \$856 ;
-  assign row_live[6] = \$854 ;
-  assign row_live[5] = \$852 ;
-  assign row_live[4] = \$850 ;
-  assign row_live[3] = \$848 ;
-  assign row_live[2] = \$846 ;
-  assign row_live[1] = \$844 ;
-  assign row_live[0] = \$842 ;
-  assign col_live[15] = \$840 ;
-  assign col_live[14] = \$838 ;
-  assign col_live[13] = \$836 ;
-  assign col_live[12] = \$834 ;
-  assign col_live[11] = \$832 ;
-  assign col_live[10] = \$830 ;
-  assign col_live[9] = \$828 ;
-  assign col_live[8] = \$826 ;
-  assign col_live[7] = \$824 ;
-  assign col_live[6] = \$822 ;
-  assign col_live[5] = \$820 ;
-  assign col_live[4] = \$818 ;
-  assign col_live[3] = \$816 ;
-  assign col_live[2] = \$814 ;
-  assign col_live[1] = \$812 ;
-  assign col_live[0] = \$810 ;
+  assign \accs[0]  = accs[23:0];
+  assign \accs[1]  = accs[47:24];
+  assign \accs[2]  = accs[71:48];
+  assign \accs[3]  = accs[95:72];
+  assign \accs[4]  = accs[119:96];
+  assign \accs[5]  = accs[143:120];
+  assign \accs[6]  = accs[167:144];
+  assign \accs[7]  = accs[191:168];
+  assign \accs[8]  = accs[215:192];
+  assign \accs[9]  = accs[239:216];
+  assign \accs[10]  = accs[263:240];
+  assign \accs[11]  = accs[287:264];
+  assign \accs[12]  = accs[311:288];
+  assign \accs[13]  = accs[335:312];
+  assign \accs[14]  = accs[359:336];
+  assign \accs[15]  = accs[383:360];
+  assign \acc[0]  = accs[23:0];
+  assign \acc[1]  = accs[47:24];
+  assign \acc[2]  = accs[71:48];
+  assign \acc[3]  = accs[95:72];
+  assign \acc[4]  = accs[119:96];
+  assign \acc[5]  = accs[143:120];
+  assign \acc[6]  = accs[167:144];
+  assign \acc[7]  = accs[191:168];
+  assign \acc[8]  = accs[215:192];
+  assign \acc[9]  = accs[239:216];
+  assign \acc[10]  = accs[263:240];
+  assign \acc[11]  = accs[287:264];
+  assign \acc[12]  = accs[311:288];
+  assign \acc[13]  = accs[335:312];
+  assign \acc[14]  = accs[359:336];
+  assign \acc[15]  = accs[383:360];
+  assign \o_res__payload$121.values  = o_res__payload[383:0];
+  assign \o_res__payload$121.values[0]  = o_res__payload[23:0];
+  assign \o_res__payload$121.values[1]  = o_res__payload[47:24];
+  assign \o_res__payload$121.values[2]  = o_res__payload[71:48];
+  assign \o_res__payload$121.values[3]  = o_res__payload[95:72];
+  assign \o_res__payload$121.values[4]  = o_res__payload[119:96];
+  assign \o_res__payload$121.values[5]  = o_res__payload[143:120];
+  assign \o_res__payload$121.values[6]  = o_res__payload[167:144];
+  assign \o_res__payload$121.values[7]  = o_res__payload[191:168];
+  assign \o_res__payload$121.values[8]  = o_res__payload[215:192];
+  assign \o_res__payload$121.values[9]  = o_res__payload[239:216];
+  assign \o_res__payload$121.values[10]  = o_res__payload[263:240];
+  assign \o_res__payload$121.values[11]  = o_res__payload[287:264];
+  assign \o_res__payload$121.values[12]  = o_res__payload[311:288];
+  assign \o_res__payload$121.values[13]  = o_res__payload[335:312];
+  assign \o_res__payload$121.values[14]  = o_res__payload[359:336];
+  assign \o_res__payload$121.values[15]  = o_res__payload[383:360];
+  assign \o_res__payload$121.overflow  = o_res__payload[399:384];
+  assign \o_res__payload$121.saturated  = o_res__payload[415:400];
+  assign row_live[15] = \$859 ;
+  assign row_live[14] = \$857 ;
+  assign row_live[13] = \$855 ;
+  assign row_live[12] = \$853 ;
+  assign row_live[11] = \$851 ;
+  assign row_live[10] = \$849 ;
+  assign row_live[9] = \$847 ;
+  assign row_live[8] = \$845 ;
+  assign row_live[7] = \$843 ;
+  assign row_live[6] = \$841 ;
+  assign row_live[5] = \$839 ;
+  assign row_live[4] = \$837 ;
+  assign row_live[3] = \$835 ;
+  assign row_live[2] = \$833 ;
+  assign row_live[1] = \$831 ;
+  assign row_live[0] = \$829 ;
+  assign col_live[15] = \$827 ;
+  assign col_live[14] = \$825 ;
+  assign col_live[13] = \$823 ;
+  assign col_live[12] = \$821 ;
+  assign col_live[11] = \$819 ;
+  assign col_live[10] = \$817 ;
+  assign col_live[9] = \$815 ;
+  assign col_live[8] = \$813 ;
+  assign col_live[7] = \$811 ;
+  assign col_live[6] = \$809 ;
+  assign col_live[5] = \$807 ;
+  assign col_live[4] = \$805 ;
+  assign col_live[3] = \$803 ;
+  assign col_live[2] = \$801 ;
+  assign col_live[1] = \$799 ;
+  assign col_live[0] = \$797 ;
   assign acts[127:120] = act_r__data[127:120];
   assign acts[119:112] = act_r__data[119:112];
   assign acts[111:104] = act_r__data[111:104];
@@ -6293,7 +8969,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.accs (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
+module \ternhw_default.accs$131 (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [23:0] \$1 ;
   wire [24:0] \$10 ;
@@ -20051,16 +22727,72 @@ module \ternhw_default.array.lane_9_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 , clk, rst, hold, pipe_empty, first, last, busy, act_ready, starved, bias_ready, bias_load, wgt_ready, issue, draining
-, done, k_pos, n_pos, act_waddr, wgt_waddr, tile_parity, error, act_valid);
+module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
+, first, last, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$40 , tile_parity, n_pos, error, act_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
-  wire [17:0] \$1 ;
+  wire \$1 ;
   wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
+  wire \$120 ;
+  wire [17:0] \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  reg [10:0] \$124 ;
+  reg [16:0] \$125 ;
+  reg [15:0] \$126 ;
+  reg \$127 ;
+  reg [11:0] \$128 ;
+  reg [16:0] \$129 ;
   wire \$13 ;
+  reg [16:0] \$130 ;
+  reg \$131 ;
+  reg [12:0] \$132 ;
+  reg [12:0] \$133 ;
+  reg [15:0] \$134 ;
+  reg \$135 ;
+  reg [16:0] \$136 ;
+  reg [10:0] \$137 ;
+  reg [12:0] \$138 ;
+  reg [16:0] \$139 ;
   wire \$14 ;
+  reg [15:0] \$140 ;
+  reg [15:0] \$141 ;
+  reg [16:0] \$142 ;
+  reg [11:0] \$143 ;
+  reg [15:0] \$144 ;
+  reg [15:0] \$145 ;
+  reg [15:0] \$146 ;
+  reg \$147 ;
+  reg \$148 ;
+  reg \$149 ;
   wire \$15 ;
+  reg \$150 ;
+  reg [1:0] \$151 ;
+  reg \$152 ;
+  reg \$153 ;
+  reg [15:0] \$154 ;
+  reg [15:0] \$155 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -20072,80 +22804,122 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 
   wire \$23 ;
   wire \$24 ;
   wire \$25 ;
-  wire \$26 ;
+  wire [17:0] \$26 ;
   wire \$27 ;
   wire \$28 ;
-  wire \$29 ;
+  wire [16:0] \$29 ;
   wire \$3 ;
   wire \$30 ;
-  wire \$31 ;
+  wire [13:0] \$31 ;
   wire \$32 ;
-  wire \$33 ;
-  wire \$34 ;
-  wire [11:0] \$35 ;
-  wire [17:0] \$36 ;
-  wire \$37 ;
-  wire [16:0] \$38 ;
-  wire [16:0] \$39 ;
+  wire [13:0] \$33 ;
+  wire [14:0] \$34 ;
+  wire [13:0] \$35 ;
+  wire [14:0] \$36 ;
+  wire [17:0] \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire [17:0] \$41 ;
-  wire \$42 ;
-  wire \$43 ;
+  wire \$41 ;
+  wire [11:0] \$42 ;
+  wire [17:0] \$43 ;
   wire \$44 ;
-  wire \$45 ;
-  wire [17:0] \$46 ;
+  wire [16:0] \$45 ;
+  wire [16:0] \$46 ;
   wire \$47 ;
-  wire [11:0] \$48 ;
-  wire [17:0] \$49 ;
+  wire [17:0] \$48 ;
+  wire \$49 ;
   wire \$5 ;
-  wire \$50 ;
-  wire [11:0] \$51 ;
+  wire [12:0] \$50 ;
+  wire [12:0] \$51 ;
   wire [17:0] \$52 ;
   wire \$53 ;
-  wire [16:0] \$54 ;
-  wire [16:0] \$55 ;
+  wire [17:0] \$54 ;
+  wire [17:0] \$55 ;
   wire \$56 ;
   wire [17:0] \$57 ;
-  wire \$58 ;
-  wire [17:0] \$59 ;
+  wire [13:0] \$58 ;
+  wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [11:0] \$61 ;
-  wire [17:0] \$62 ;
-  reg [15:0] \$63 ;
-  reg [15:0] \$64 ;
-  reg [15:0] \$65 ;
-  reg \$66 ;
-  reg [15:0] \$67 ;
-  reg [16:0] \$68 ;
-  reg [16:0] \$69 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire [13:0] \$63 ;
+  wire [13:0] \$64 ;
+  wire [15:0] \$65 ;
+  wire [13:0] \$66 ;
+  wire [13:0] \$67 ;
+  wire [13:0] \$68 ;
+  wire [14:0] \$69 ;
   wire \$7 ;
-  reg [10:0] \$70 ;
-  reg [10:0] \$71 ;
-  reg \$72 ;
-  reg \$73 ;
-  reg [2:0] \$74 ;
+  wire [16:0] \$70 ;
+  wire [17:0] \$71 ;
+  wire \$72 ;
+  wire [17:0] \$73 ;
+  wire [11:0] \$74 ;
+  wire [17:0] \$75 ;
+  wire \$76 ;
+  wire [16:0] \$77 ;
+  wire [16:0] \$78 ;
+  wire \$79 ;
   wire \$8 ;
-  wire \$9 ;
-  reg [15:0] K = 16'h0000;
-  reg [15:0] M = 16'h0000;
-  reg [15:0] N = 16'h0000;
+  wire [16:0] \$80 ;
+  wire [17:0] \$81 ;
+  wire [13:0] \$82 ;
+  wire [14:0] \$83 ;
+  wire \$84 ;
+  wire [13:0] \$85 ;
+  wire [14:0] \$86 ;
+  wire [15:0] \$87 ;
+  wire [13:0] \$88 ;
+  wire [14:0] \$89 ;
+  wire [16:0] \$9 ;
+  wire [15:0] \$90 ;
+  wire [13:0] \$91 ;
+  wire [17:0] \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg [15:0] \$signal$32  = 16'h0000;
+  reg [15:0] \$signal$34  = 16'h0000;
+  reg [16:0] \$signal$52  = 17'h00000;
+  reg [16:0] \$signal$54  = 17'h00000;
+  reg [15:0] \$signal$56  = 16'h0000;
+  reg \$signal$57  = 1'h0;
+  reg [15:0] \$signal$67  = 16'h0000;
+  reg [10:0] a_cnt = 11'h000;
+  reg a_done = 1'h0;
+  wire a_take;
+  reg [15:0] a_tok = 16'h0000;
+  output [9:0] act_raddr;
   wire [9:0] act_raddr;
   output act_ready;
-  reg act_ready;
+  wire act_ready;
   input act_valid;
   wire act_valid;
   output [9:0] act_waddr;
   wire [9:0] act_waddr;
   reg [10:0] addr = 11'h000;
-  reg bias_en = 1'h0;
-  input \bias_en$40 ;
-  wire \bias_en$40 ;
+  reg [15:0] b_cnt = 16'h0000;
+  reg b_done = 1'h0;
+  reg [16:0] b_npos = 17'h00000;
+  input [1:0] bank_busy;
+  wire [1:0] bank_busy;
+  reg [11:0] base = 12'h000;
+  output bias_bank;
+  wire bias_bank;
+  input bias_en;
+  wire bias_en;
   output bias_load;
-  reg bias_load;
+  wire bias_load;
   output bias_ready;
-  reg bias_ready;
+  wire bias_ready;
   input bias_valid;
   wire bias_valid;
   output busy;
@@ -20154,24 +22928,28 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 
   wire clk;
   output done;
   reg done;
-  output draining;
   reg draining;
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
-  wire \error$16 ;
+  wire \error$45 ;
   output first;
   wire first;
-  reg [2:0] fsm_state = 3'h0;
+  reg [1:0] fsm_state = 2'h0;
   input hold;
   wire hold;
+  reg [16:0] i_npos = 17'h00000;
+  reg [15:0] i_tile = 16'h0000;
   output issue;
-  reg issue;
+  wire issue;
   input [15:0] k;
   wire [15:0] k;
-  output [15:0] k_pos;
-  wire [15:0] k_pos;
-  reg [16:0] \k_pos$1  = 17'h00000;
+  reg [16:0] k_pos = 17'h00000;
+  output [15:0] \k_pos$40 ;
+  wire [15:0] \k_pos$40 ;
+  reg keep = 1'h0;
+  input keep_weights;
+  wire keep_weights;
   output last;
   wire last;
   input [15:0] m;
@@ -20180,654 +22958,878 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 
   wire [15:0] n;
   output [15:0] n_pos;
   wire [15:0] n_pos;
-  reg [16:0] \n_pos$3  = 17'h00000;
-  (* init = 1'h0 *)
-  wire parity;
   input pipe_empty;
   wire pipe_empty;
+  input reject;
+  wire reject;
+  reg [15:0] res_n = 16'h0000;
+  reg res_valid = 1'h0;
+  input resident;
+  wire resident;
   input rst;
   wire rst;
+  reg running = 1'h0;
   input start;
   wire start;
-  output starved;
-  reg starved;
-  reg [10:0] t = 11'h000;
+  reg [12:0] t = 13'h0000;
+  wire tile_end;
   output tile_parity;
-  reg tile_parity = 1'h0;
-  reg [15:0] token = 16'h0000;
-  wire [9:0] wgt_raddr;
+  wire tile_parity;
+  reg [15:0] tok = 16'h0000;
+  reg [12:0] w_avail = 13'h0000;
+  reg w_done = 1'h0;
+  reg [16:0] w_npos = 17'h00000;
+  (* init = 12'h000 *)
+  wire [11:0] w_ptr;
+  reg [12:0] w_space = 13'h0000;
+  wire w_take;
+  output waiting;
+  wire waiting;
+  output [11:0] wgt_raddr;
+  wire [11:0] wgt_raddr;
   output wgt_ready;
-  reg wgt_ready;
+  wire wgt_ready;
   input wgt_valid;
   wire wgt_valid;
-  output [9:0] wgt_waddr;
-  wire [9:0] wgt_waddr;
-  assign \$24  = fsm_state == 2'h3;
-  assign \$25  = fsm_state == 3'h4;
-  assign \$26  = fsm_state == 3'h5;
-  assign \$27  = fsm_state == 3'h6;
-  assign \$28  = ! m;
-  assign \$29  = ! k;
-  assign \$30  = \$28  | \$29 ;
-  assign \$31  = ! n;
-  assign \$32  = \$30  | \$31 ;
-  assign \$33  = addr >= 11'h400;
-  assign \$34  = act_valid & \$33 ;
-  assign \$35  = addr + 1'h1;
-  assign \$36  = \k_pos$1  + 5'h10;
-  assign \$37  = \$36  >= K;
-  assign \$38  = token + 1'h1;
-  assign \$39  = token + 1'h1;
-  assign \$40  = \$39  >= M;
-  assign \$41  = \k_pos$1  + 5'h10;
-  assign \$42  = ~ hold;
-  assign \$43  = \$42  & bias_valid;
-  assign \$44  = t >= 11'h400;
-  assign \$45  = wgt_valid & \$44 ;
-  assign \$46  = \k_pos$1  + 5'h10;
-  assign \$47  = \$46  >= K;
-  assign \$48  = t + 1'h1;
-  assign \$49  = \k_pos$1  + 5'h10;
-  assign \$50  = ~ hold;
-  assign \$51  = addr + 1'h1;
-  assign \$52  = \k_pos$1  + 5'h10;
-  assign \$53  = \$52  >= K;
-  assign \$54  = token + 1'h1;
-  assign \$55  = token + 1'h1;
-  assign \$56  = \$55  >= M;
-  assign \$57  = \n_pos$3  + 5'h10;
-  assign \$58  = \$57  >= N;
-  assign \$59  = \n_pos$3  + 5'h10;
-  assign \$60  = ~ tile_parity;
-  assign \$61  = t + 1'h1;
-  assign \$62  = \k_pos$1  + 5'h10;
+  output [11:0] wgt_waddr;
+  reg [11:0] wgt_waddr = 12'h000;
+  assign \$1  = ~ a_done;
+  assign \$2  = running & \$1 ;
+  assign \$3  = a_cnt < 11'h400;
+  assign act_ready = \$2  & \$3 ;
+  assign a_take = act_valid & act_ready;
+  assign \$4  = ~ w_done;
+  assign \$5  = running & \$4 ;
+  assign \$6  = | w_space;
+  assign wgt_ready = \$5  & \$6 ;
+  assign w_take = wgt_valid & wgt_ready;
+  assign \$7  = ~ b_done;
+  assign \$8  = running & \$7 ;
+  assign \$9  = i_tile + 1'h1;
+  assign \$10  = b_cnt <= \$9 ;
+  assign \$11  = \$8  & \$10 ;
+  assign \$12  = bank_busy >> b_cnt[0];
+  assign \$13  = ~ \$12 ;
+  assign bias_ready = \$11  & \$13 ;
+  assign bias_load = bias_valid & bias_ready;
+  assign \$14  = a_cnt > addr;
+  assign \$15  = a_done | \$14 ;
+  assign \$16  = running & \$15 ;
+  assign \$17  = w_avail > t;
+  assign \$18  = keep | \$17 ;
+  assign \$19  = \$16  & \$18 ;
+  assign \$20  = ~ \$signal ;
+  assign \$21  = b_cnt > i_tile;
+  assign \$22  = \$20  | \$21 ;
+  assign \$23  = \$19  & \$22 ;
+  assign \$24  = ~ hold;
+  assign issue = \$23  & \$24 ;
+  assign \$25  = ~ issue;
+  assign waiting = running & \$25 ;
+  assign \$26  = k_pos + 5'h10;
+  assign \$27  = \$26  >= \$signal$32 ;
+  assign \$28  = issue & \$27 ;
+  assign \$29  = tok + 1'h1;
+  assign \$30  = \$29  >= \$signal$34 ;
+  assign tile_end = \$28  & \$30 ;
+  assign \$31  = base + t;
+  assign \$32  = \$31  >= 13'h1000;
+  assign \$33  = base + t;
+  assign \$34  = \$33  - 13'h1000;
+  assign \$35  = base + t;
+  assign \$36  = \$32  ? \$34  : { 1'h0, \$35  };
+  assign first = ! k_pos;
+  assign \$37  = k_pos + 5'h10;
+  assign last = \$37  >= \$signal$32 ;
+  assign \$38  = ! fsm_state;
+  assign \$39  = fsm_state == 1'h1;
+  assign \$40  = fsm_state == 2'h2;
+  assign \$41  = fsm_state == 2'h3;
+  assign \$42  = a_cnt + 1'h1;
+  assign \$43  = \$signal$52  + 5'h10;
+  assign \$44  = \$43  >= \$signal$32 ;
+  assign \$45  = a_tok + 1'h1;
+  assign \$46  = a_tok + 1'h1;
+  assign \$47  = \$46  >= \$signal$34 ;
+  assign \$48  = \$signal$52  + 5'h10;
+  assign \$49  = wgt_waddr == 12'hfff;
+  assign \$50  = wgt_waddr + 1'h1;
+  assign \$51  = \$49  ? 13'h0000 : \$50 ;
+  assign \$52  = \$signal$54  + 5'h10;
+  assign \$53  = \$52  >= \$signal$32 ;
+  assign \$54  = w_npos + 5'h10;
+  assign \$55  = w_npos + 5'h10;
+  assign \$56  = \$55  >= \$signal$56 ;
+  assign \$57  = \$signal$54  + 5'h10;
+  assign \$58  = w_space - w_take;
+  assign \$59  = ~ \$signal$57 ;
+  assign \$60  = tile_end & \$59 ;
+  assign \$61  = ~ keep;
+  assign \$62  = \$60  & \$61 ;
+  assign \$63  = t + 1'h1;
+  assign \$64  = \$62  ? \$63  : 14'h0000;
+  assign \$65  = $signed(\$58 ) + $signed({ 1'h0, \$64  });
+  assign \$66  = w_avail + w_take;
+  assign \$67  = t + 1'h1;
+  assign \$68  = tile_end ? \$67  : 14'h0000;
+  assign \$69  = \$66  - \$68 ;
+  assign \$70  = b_cnt + 1'h1;
+  assign \$71  = b_npos + 5'h10;
+  assign \$72  = \$71  >= \$signal$56 ;
+  assign \$73  = b_npos + 5'h10;
+  assign \$74  = addr + 1'h1;
+  assign \$75  = k_pos + 5'h10;
+  assign \$76  = \$75  >= \$signal$32 ;
+  assign \$77  = tok + 1'h1;
+  assign \$78  = tok + 1'h1;
+  assign \$79  = \$78  >= \$signal$34 ;
+  assign \$80  = i_tile + 1'h1;
+  assign \$81  = i_npos + 5'h10;
+  assign \$82  = base + t;
+  assign \$83  = \$82  + 1'h1;
+  assign \$84  = \$83  >= 13'h1000;
+  assign \$85  = base + t;
+  assign \$86  = \$85  + 1'h1;
+  assign \$87  = \$86  - 13'h1000;
+  assign \$88  = base + t;
+  assign \$89  = \$88  + 1'h1;
+  assign \$90  = \$84  ? \$87  : { 1'h0, \$89  };
+  assign \$91  = t + 1'h1;
+  assign \$92  = k_pos + 5'h10;
+  assign \$93  = ~ bias_en;
+  assign \$94  = ! m;
+  assign \$95  = ! k;
+  assign \$96  = \$94  | \$95 ;
+  assign \$97  = ! n;
+  assign \$98  = \$96  | \$97 ;
+  assign \$99  = ~ res_valid;
+  assign \$100  = \$signal$67  != k;
+  assign \$101  = \$99  | \$100 ;
+  assign \$102  = res_n != n;
+  assign \$103  = \$101  | \$102 ;
+  assign \$104  = keep_weights & \$103 ;
+  assign \$105  = \$98  | \$104 ;
+  assign \$106  = \$105  | reject;
+  assign \$107  = ~ keep_weights;
+  assign \$108  = ~ a_done;
+  assign \$109  = act_valid & \$108 ;
+  assign \$110  = a_cnt < 11'h400;
+  assign \$111  = ~ \$110 ;
+  assign \$112  = \$109  & \$111 ;
+  assign \$113  = ~ w_done;
+  assign \$114  = running & \$113 ;
+  assign \$115  = ! w_space;
+  assign \$116  = \$114  & \$115 ;
+  assign \$117  = w_npos == i_npos;
+  assign \$118  = \$signal$57  | \$117 ;
+  assign \$119  = \$116  & \$118 ;
+  assign \$120  = \$112  | \$119 ;
+  assign \$121  = i_npos + 5'h10;
+  assign \$122  = \$121  >= \$signal$56 ;
+  assign \$123  = tile_end & \$122 ;
   always @(posedge clk)
-    M <= \$63 ;
+    a_cnt <= \$124 ;
   always @(posedge clk)
-    K <= \$64 ;
+    \$signal$52  <= \$125 ;
   always @(posedge clk)
-    N <= \$65 ;
+    a_tok <= \$126 ;
   always @(posedge clk)
-    bias_en <= \$66 ;
+    a_done <= \$127 ;
   always @(posedge clk)
-    token <= \$67 ;
+    wgt_waddr <= \$128 ;
   always @(posedge clk)
-    \k_pos$1  <= \$68 ;
+    \$signal$54  <= \$129 ;
   always @(posedge clk)
-    \n_pos$3  <= \$69 ;
+    w_npos <= \$130 ;
   always @(posedge clk)
-    addr <= \$70 ;
+    w_done <= \$131 ;
   always @(posedge clk)
-    t <= \$71 ;
+    w_space <= \$132 ;
   always @(posedge clk)
-    tile_parity <= \$72 ;
+    w_avail <= \$133 ;
   always @(posedge clk)
-    error <= \$73 ;
+    b_cnt <= \$134 ;
   always @(posedge clk)
-    fsm_state <= \$74 ;
-  assign first = ! \k_pos$1 ;
-  assign \$1  = \k_pos$1  + 5'h10;
-  assign last = \$1  >= K;
-  assign \$2  = ~ hold;
-  assign \$3  = addr < 11'h400;
-  assign \$4  = \$2  & \$3 ;
-  assign \$5  = ~ hold;
-  assign \$6  = ~ act_valid;
-  assign \$7  = \$5  & \$6 ;
-  assign \$8  = ~ hold;
-  assign \$9  = ~ hold;
-  assign \$10  = ~ bias_valid;
-  assign \$11  = \$9  & \$10 ;
-  assign \$12  = ~ hold;
-  assign \$13  = \$12  & bias_valid;
-  assign \$14  = ~ hold;
-  assign \$15  = t < 11'h400;
-  assign \$16  = \$14  & \$15 ;
-  assign \$17  = ~ hold;
-  assign \$18  = ~ wgt_valid;
-  assign \$19  = \$17  & \$18 ;
-  assign \$20  = ~ hold;
-  assign \$21  = ! fsm_state;
-  assign \$22  = fsm_state == 1'h1;
-  assign \$23  = fsm_state == 2'h2;
+    b_done <= \$135 ;
+  always @(posedge clk)
+    b_npos <= \$136 ;
+  always @(posedge clk)
+    addr <= \$137 ;
+  always @(posedge clk)
+    t <= \$138 ;
+  always @(posedge clk)
+    k_pos <= \$139 ;
+  always @(posedge clk)
+    tok <= \$140 ;
+  always @(posedge clk)
+    i_tile <= \$141 ;
+  always @(posedge clk)
+    i_npos <= \$142 ;
+  always @(posedge clk)
+    base <= \$143 ;
+  always @(posedge clk)
+    \$signal$34  <= \$144 ;
+  always @(posedge clk)
+    \$signal$32  <= \$145 ;
+  always @(posedge clk)
+    \$signal$56  <= \$146 ;
+  always @(posedge clk)
+    \$signal  <= \$147 ;
+  always @(posedge clk)
+    \$signal$57  <= \$148 ;
+  always @(posedge clk)
+    keep <= \$149 ;
+  always @(posedge clk)
+    error <= \$150 ;
+  always @(posedge clk)
+    fsm_state <= \$151 ;
+  always @(posedge clk)
+    running <= \$152 ;
+  always @(posedge clk)
+    res_valid <= \$153 ;
+  always @(posedge clk)
+    \$signal$67  <= \$154 ;
+  always @(posedge clk)
+    res_n <= \$155 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     busy = 1'h0;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           busy = 1'h1;
-      3'h3:
+      2'h3:
           busy = 1'h1;
-      3'h4:
+      2'h1:
           busy = 1'h1;
-      3'h5:
-          busy = 1'h1;
-      3'h6:
-          busy = 1'h1;
-      3'h1:
-          busy = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    act_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          act_ready = \$4 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    starved = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          starved = \$7 ;
-      3'h3:
-          starved = \$11 ;
-      3'h4:
-          starved = \$19 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    bias_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          bias_ready = \$8 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    bias_load = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          bias_load = \$13 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    wgt_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          wgt_ready = \$16 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    issue = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          issue = \$20 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     draining = 1'h0;
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          /* empty */;
-      3'h6:
+      2'h3:
           draining = 1'h1;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     done = 1'h0;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           /* empty */;
-      3'h3:
+      2'h3:
           /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          /* empty */;
-      3'h6:
-          /* empty */;
-      3'h1:
+      2'h1:
           done = 1'h1;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$63  = M;
+    \$124  = a_cnt;
+    if (a_take) begin
+      \$124  = \$42 [10:0];
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$63  = m;
+            \$124  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$63  = 16'h0000;
+      \$124  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$64  = K;
+    \$125  = \$signal$52 ;
+    if (a_take) begin
+      (* full_case = 32'd1 *)
+      if (\$44 ) begin
+        \$125  = 17'h00000;
+      end else begin
+        \$125  = \$48 [16:0];
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$64  = k;
+            \$125  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$64  = 16'h0000;
+      \$125  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$65  = N;
+    \$126  = a_tok;
+    if (a_take) begin
+      if (\$44 ) begin
+        \$126  = \$45 [15:0];
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$65  = n;
+            \$126  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$65  = 16'h0000;
+      \$126  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$66  = bias_en;
+    \$127  = a_done;
+    if (a_take) begin
+      if (\$44 ) begin
+        if (\$47 ) begin
+          \$127  = 1'h1;
+        end
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$66  = \bias_en$40 ;
+            \$127  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$66  = 1'h0;
+      \$127  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$67  = token;
+    \$128  = wgt_waddr;
+    if (w_take) begin
+      \$128  = \$51 [11:0];
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$67  = 16'h0000;
+            \$128  = 12'h000;
           end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              \$67  = \$38 [15:0];
-              if (\$40 ) begin
-                \$67  = 16'h0000;
-              end
+    endcase
+    if (rst) begin
+      \$128  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$129  = \$signal$54 ;
+    if (w_take) begin
+      (* full_case = 32'd1 *)
+      if (\$53 ) begin
+        \$129  = 17'h00000;
+      end else begin
+        \$129  = \$57 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$129  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$129  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$130  = w_npos;
+    if (w_take) begin
+      if (\$53 ) begin
+        \$130  = \$54 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$130  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$130  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$131  = w_done;
+    if (w_take) begin
+      if (\$53 ) begin
+        if (\$56 ) begin
+          \$131  = 1'h1;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$131  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$131  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$132  = \$65 [12:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$132  = 13'h1000;
+          end
+    endcase
+    if (rst) begin
+      \$132  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$133  = \$69 [12:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$133  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$133  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$134  = b_cnt;
+    if (bias_load) begin
+      \$134  = \$70 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$134  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$134  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$135  = b_done;
+    if (bias_load) begin
+      if (\$72 ) begin
+        \$135  = 1'h1;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$135  = \$93 ;
+          end
+    endcase
+    if (rst) begin
+      \$135  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$136  = b_npos;
+    if (bias_load) begin
+      (* full_case = 32'd1 *)
+      if (\$72 ) begin
+      end else begin
+        \$136  = \$73 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$136  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$136  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$137  = addr;
+    if (issue) begin
+      \$137  = \$74 [10:0];
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$137  = 11'h000;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$137  = 11'h000;
+          end
+    endcase
+    if (rst) begin
+      \$137  = 11'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$138  = t;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$76 ) begin
+        \$138  = 13'h0000;
+      end else begin
+        \$138  = \$91 [12:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$138  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$138  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$139  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$76 ) begin
+        \$139  = 17'h00000;
+      end else begin
+        \$139  = \$92 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$139  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$139  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$140  = tok;
+    if (issue) begin
+      if (\$76 ) begin
+        \$140  = \$77 [15:0];
+        if (\$79 ) begin
+          \$140  = 16'h0000;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$140  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$140  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$141  = i_tile;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$141  = \$80 [15:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$141  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$141  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$142  = i_npos;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$142  = \$81 [16:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$142  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$142  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$143  = base;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$143  = \$90 [11:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$143  = 12'h000;
+          end
+    endcase
+    if (rst) begin
+      \$143  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$144  = \$signal$34 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$144  = m;
+          end
+    endcase
+    if (rst) begin
+      \$144  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$145  = \$signal$32 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$145  = k;
+          end
+    endcase
+    if (rst) begin
+      \$145  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$146  = \$signal$56 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$146  = n;
+          end
+    endcase
+    if (rst) begin
+      \$146  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$147  = \$signal ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$147  = bias_en;
+          end
+    endcase
+    if (rst) begin
+      \$147  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$148  = \$signal$57 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$148  = resident;
+          end
+    endcase
+    if (rst) begin
+      \$148  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$149  = keep;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$149  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$149  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$150  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$150  = 1'h0;
+            if (\$106 ) begin
+              \$150  = 1'h1;
             end
           end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$67  = 16'h0000;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              \$67  = \$54 [15:0];
-            end
+      2'h2:
+          if (\$120 ) begin
+            \$150  = 1'h1;
           end
     endcase
     if (rst) begin
-      \$67  = 16'h0000;
+      \$150  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$68  = \k_pos$1 ;
+    \$151  = fsm_state;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$68  = 17'h00000;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
             (* full_case = 32'd1 *)
-            if (\$37 ) begin
-              \$68  = 17'h00000;
-              if (\$40 ) begin
-                \$68  = 17'h00000;
-              end
+            if (\$106 ) begin
+              \$151  = 2'h1;
             end else begin
-              \$68  = \$41 [16:0];
+              \$151  = 2'h2;
             end
           end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              \$68  = 17'h00000;
-            end else begin
-              \$68  = \$49 [16:0];
-            end
+      2'h2:
+          if (\$120 ) begin
+            \$151  = 2'h1;
+          end else if (\$123 ) begin
+            \$151  = 2'h3;
           end
-      3'h5:
-          if (\$50 ) begin
-            (* full_case = 32'd1 *)
-            if (\$53 ) begin
-              \$68  = 17'h00000;
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$68  = 17'h00000;
-                end
-              end
-            end else begin
-              \$68  = \$62 [16:0];
-            end
-          end
-    endcase
-    if (rst) begin
-      \$68  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$69  = \n_pos$3 ;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$69  = 17'h00000;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$69  = \$59 [16:0];
-                end
-              end
-            end
-          end
-    endcase
-    if (rst) begin
-      \$69  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$70  = addr;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$70  = 11'h000;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            \$70  = \$35 [10:0];
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$70  = 11'h000;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            \$70  = \$51 [10:0];
-          end
-    endcase
-    if (rst) begin
-      \$70  = 11'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$71  = t;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$71  = 11'h000;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              if (\$40 ) begin
-                \$71  = 11'h000;
-              end
-            end
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              \$71  = 11'h000;
-            end else begin
-              \$71  = \$48 [10:0];
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            (* full_case = 32'd1 *)
-            if (\$53 ) begin
-              \$71  = 11'h000;
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$71  = 11'h000;
-                end
-              end
-            end else begin
-              \$71  = \$61 [10:0];
-            end
-          end
-    endcase
-    if (rst) begin
-      \$71  = 11'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$72  = tile_parity;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$72  = 1'h0;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$72  = \$60 ;
-                end
-              end
-            end
-          end
-    endcase
-    if (rst) begin
-      \$72  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$73  = error;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$73  = 1'h0;
-            if (\$32 ) begin
-              \$73  = 1'h1;
-            end
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-            \$73  = 1'h1;
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-            \$73  = 1'h1;
-          end
-    endcase
-    if (rst) begin
-      \$73  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$74  = fsm_state;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            (* full_case = 32'd1 *)
-            if (\$32 ) begin
-              \$74  = 3'h1;
-            end else begin
-              \$74  = 3'h2;
-            end
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-            \$74  = 3'h1;
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              if (\$40 ) begin
-                (* full_case = 32'd1 *)
-                if (bias_en) begin
-                  \$74  = 3'h3;
-                end else begin
-                  \$74  = 3'h4;
-                end
-              end
-            end
-          end
-      3'h3:
-          if (\$43 ) begin
-            \$74  = 3'h4;
-          end
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-            \$74  = 3'h1;
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$74  = 3'h5;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                  \$74  = 3'h6;
-                end else begin
-                  (* full_case = 32'd1 *)
-                  if (bias_en) begin
-                    \$74  = 3'h3;
-                  end else begin
-                    \$74  = 3'h4;
-                  end
-                end
-              end
-            end
-          end
-      3'h6:
+      2'h3:
           if (pipe_empty) begin
-            \$74  = 3'h1;
+            \$151  = 2'h1;
           end
-      3'h1:
-          \$74  = 3'h0;
+      2'h1:
+          \$151  = 2'h0;
     endcase
     if (rst) begin
-      \$74  = 3'h0;
+      \$151  = 2'h0;
     end
   end
-  assign parity = tile_parity;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$152  = running;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$106 ) begin
+            end else begin
+              \$152  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$120 ) begin
+            \$152  = 1'h0;
+          end else if (\$123 ) begin
+            \$152  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$153  = res_valid;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$106 ) begin
+            end else begin
+              if (\$107 ) begin
+                \$153  = 1'h0;
+              end
+            end
+          end
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$153  = 1'h1;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$153  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$154  = \$signal$67 ;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$154  = \$signal$32 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$154  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$155  = res_n;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$155  = \$signal$56 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$155  = 16'h0000;
+    end
+  end
+  assign w_ptr = wgt_waddr;
+  assign \error$45  = error;
+  assign wgt_raddr = \$36 [11:0];
+  assign act_waddr = a_cnt[9:0];
+  assign bias_bank = b_cnt[0];
   assign act_raddr = addr[9:0];
-  assign wgt_raddr = t[9:0];
-  assign \error$16  = error;
-  assign k_pos = \k_pos$1 [15:0];
-  assign n_pos = \n_pos$3 [15:0];
-  assign act_waddr = addr[9:0];
-  assign wgt_waddr = t[9:0];
+  assign \k_pos$40  = k_pos[15:0];
+  assign tile_parity = i_tile[0];
+  assign n_pos = i_npos[15:0];
 endmodule
 
 (* generator = "Amaranth" *)
@@ -23655,2465 +26657,1569 @@ module \ternhw_default.decoder (weights, word);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.requant (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
+module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
+  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
+  wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire [23:0] \$118 ;
+  wire [23:0] \$119 ;
+  wire \$12 ;
+  wire [23:0] \$120 ;
+  wire [23:0] \$121 ;
+  wire [23:0] \$122 ;
+  wire [23:0] \$123 ;
+  wire [23:0] \$124 ;
+  wire [23:0] \$125 ;
+  wire [23:0] \$126 ;
+  wire [23:0] \$127 ;
+  wire [23:0] \$128 ;
+  wire [23:0] \$129 ;
+  wire \$13 ;
+  wire [23:0] \$130 ;
+  wire [23:0] \$131 ;
+  wire [23:0] \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
+  wire \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire [7:0] \$147 ;
+  wire \$148 ;
+  wire [7:0] \$149 ;
+  wire \$15 ;
+  wire [48:0] \$150 ;
+  wire [48:0] \$151 ;
+  wire [48:0] \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire \$167 ;
+  wire [7:0] \$168 ;
+  wire \$169 ;
+  wire \$17 ;
+  wire [7:0] \$170 ;
+  wire [48:0] \$171 ;
+  wire [48:0] \$172 ;
+  wire [48:0] \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire [7:0] \$189 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire [7:0] \$191 ;
+  wire [48:0] \$192 ;
+  wire [48:0] \$193 ;
+  wire [48:0] \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
+  wire \$21 ;
+  wire [7:0] \$210 ;
+  wire \$211 ;
+  wire [7:0] \$212 ;
+  wire [48:0] \$213 ;
+  wire [48:0] \$214 ;
+  wire [48:0] \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
+  wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  wire \$23 ;
+  wire \$230 ;
+  wire [7:0] \$231 ;
+  wire \$232 ;
+  wire [7:0] \$233 ;
+  wire [48:0] \$234 ;
+  wire [48:0] \$235 ;
+  wire [48:0] \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  wire [24:0] \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
+  wire [24:0] \$25 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire [7:0] \$252 ;
+  wire \$253 ;
+  wire [7:0] \$254 ;
+  wire [48:0] \$255 ;
+  wire [48:0] \$256 ;
+  wire [48:0] \$257 ;
+  wire \$258 ;
+  wire \$259 ;
+  wire [24:0] \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire [24:0] \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire [7:0] \$273 ;
+  wire \$274 ;
+  wire [7:0] \$275 ;
+  wire [48:0] \$276 ;
+  wire [48:0] \$277 ;
+  wire [48:0] \$278 ;
+  wire \$279 ;
+  wire [25:0] \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
+  wire [26:0] \$29 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire [7:0] \$294 ;
+  wire \$295 ;
+  wire [7:0] \$296 ;
+  wire [48:0] \$297 ;
+  wire [48:0] \$298 ;
+  wire [48:0] \$299 ;
+  wire \$3 ;
+  wire [26:0] \$30 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire \$308 ;
+  wire \$309 ;
+  wire [26:0] \$31 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  wire [7:0] \$315 ;
+  wire \$316 ;
+  wire [7:0] \$317 ;
+  wire [48:0] \$318 ;
+  wire [48:0] \$319 ;
+  wire [26:0] \$32 ;
+  wire [48:0] \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
+  wire [27:0] \$33 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire [7:0] \$336 ;
+  wire \$337 ;
+  wire [7:0] \$338 ;
+  wire [48:0] \$339 ;
+  wire [28:0] \$34 ;
+  wire [48:0] \$340 ;
+  wire [48:0] \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
+  wire [30:0] \$35 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire [7:0] \$357 ;
+  wire \$358 ;
+  wire [7:0] \$359 ;
+  wire [30:0] \$36 ;
+  wire [48:0] \$360 ;
+  wire [48:0] \$361 ;
+  wire [48:0] \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
+  wire [30:0] \$37 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire [7:0] \$378 ;
+  wire \$379 ;
+  wire [30:0] \$38 ;
+  wire [7:0] \$380 ;
+  wire [48:0] \$381 ;
+  wire [48:0] \$382 ;
+  wire [48:0] \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
+  wire [31:0] \$39 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire [7:0] \$399 ;
+  wire \$4 ;
+  wire [30:0] \$40 ;
+  wire \$400 ;
+  wire [7:0] \$401 ;
+  wire [48:0] \$402 ;
+  wire [48:0] \$403 ;
+  wire [48:0] \$404 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
+  wire [30:0] \$41 ;
+  wire \$410 ;
+  wire \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  wire \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
+  wire [30:0] \$42 ;
+  wire [7:0] \$420 ;
+  wire \$421 ;
+  wire [7:0] \$422 ;
+  wire [48:0] \$423 ;
+  wire [48:0] \$424 ;
+  wire [48:0] \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
+  wire [30:0] \$43 ;
+  wire \$430 ;
+  wire \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  wire \$435 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire \$439 ;
+  wire [31:0] \$44 ;
+  wire \$440 ;
+  wire [7:0] \$441 ;
+  wire \$442 ;
+  wire [7:0] \$443 ;
+  wire [48:0] \$444 ;
+  wire [48:0] \$445 ;
+  wire [48:0] \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire \$449 ;
+  wire [32:0] \$45 ;
+  wire \$450 ;
+  wire \$451 ;
+  wire \$452 ;
+  wire \$453 ;
+  wire \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  wire \$459 ;
+  wire [33:0] \$46 ;
+  wire \$460 ;
+  wire \$461 ;
+  wire [7:0] \$462 ;
+  wire \$463 ;
+  wire [7:0] \$464 ;
+  wire [48:0] \$465 ;
+  wire [48:0] \$466 ;
+  wire [48:0] \$467 ;
+  wire \$468 ;
+  wire \$469 ;
+  wire [38:0] \$47 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
+  wire \$476 ;
+  wire \$477 ;
+  wire \$478 ;
+  wire \$479 ;
+  wire [38:0] \$48 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire \$483 ;
+  wire \$484 ;
+  wire \$485 ;
+  wire \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
+  wire [38:0] \$49 ;
+  wire \$490 ;
+  wire \$491 ;
+  wire \$492 ;
+  wire \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  reg [3:0] \$496 ;
+  reg \$497 ;
+  reg [383:0] \$498 ;
+  reg [15:0] \$499 ;
+  wire \$5 ;
+  wire [38:0] \$50 ;
+  reg \$500 ;
+  reg [3:0] \$501 ;
+  reg \$502 ;
+  reg [15:0] \$503 ;
+  reg [23:0] \$504 ;
+  reg \$505 ;
+  reg [3:0] \$506 ;
+  reg \$507 ;
+  reg [15:0] \$508 ;
+  reg [23:0] \$509 ;
+  wire [39:0] \$51 ;
+  reg [47:0] \$510 ;
+  reg [383:0] \$511 ;
+  reg [15:0] \$512 ;
+  reg [15:0] \$513 ;
+  reg \$514 ;
+  reg \$515 ;
+  reg [415:0] \$516 ;
+  wire [38:0] \$52 ;
+  wire [38:0] \$53 ;
+  wire [38:0] \$54 ;
+  wire [38:0] \$55 ;
+  wire [39:0] \$56 ;
+  wire [40:0] \$57 ;
+  wire [38:0] \$58 ;
+  wire [38:0] \$59 ;
+  wire \$6 ;
+  wire [38:0] \$60 ;
+  wire [38:0] \$61 ;
+  wire [39:0] \$62 ;
+  wire [38:0] \$63 ;
+  wire [38:0] \$64 ;
+  wire [38:0] \$65 ;
+  wire [38:0] \$66 ;
+  wire [39:0] \$67 ;
+  wire [40:0] \$68 ;
+  wire [41:0] \$69 ;
+  wire \$7 ;
+  wire [42:0] \$70 ;
+  wire [111:0] \$71 ;
+  wire [112:0] \$72 ;
+  wire [47:0] \$73 ;
+  wire [47:0] \$74 ;
+  wire [47:0] \$75 ;
+  wire \$76 ;
+  wire [48:0] \$77 ;
+  wire \$78 ;
+  wire \$79 ;
+  wire \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [4:0] \$86 ;
+  wire [4:0] \$87 ;
+  wire \$88 ;
+  wire \$89 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg \$signal$9  = 1'h0;
+  input acc_done;
+  wire acc_done;
+  input [383:0] accs;
+  wire [383:0] accs;
+  wire [23:0] \accs[0] ;
+  wire [23:0] \accs[10] ;
+  wire [23:0] \accs[11] ;
+  wire [23:0] \accs[12] ;
+  wire [23:0] \accs[13] ;
+  wire [23:0] \accs[14] ;
+  wire [23:0] \accs[15] ;
+  wire [23:0] \accs[1] ;
+  wire [23:0] \accs[2] ;
+  wire [23:0] \accs[3] ;
+  wire [23:0] \accs[4] ;
+  wire [23:0] \accs[5] ;
+  wire [23:0] \accs[6] ;
+  wire [23:0] \accs[7] ;
+  wire [23:0] \accs[8] ;
+  wire [23:0] \accs[9] ;
+  reg busy = 1'h0;
+  input clk;
+  wire clk;
+  output empty;
+  wire empty;
+  reg full = 1'h0;
+  reg [3:0] group = 4'h0;
+  output hold;
+  wire hold;
   wire [47:0] mask;
   input [15:0] multiplier;
   wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
+  output [415:0] o_res__payload;
+  reg [415:0] o_res__payload = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [15:0] \o_res__payload.overflow ;
+  wire [15:0] \o_res__payload.saturated ;
+  wire [383:0] \o_res__payload.values ;
+  wire [23:0] \o_res__payload.values[0] ;
+  wire [23:0] \o_res__payload.values[10] ;
+  wire [23:0] \o_res__payload.values[11] ;
+  wire [23:0] \o_res__payload.values[12] ;
+  wire [23:0] \o_res__payload.values[13] ;
+  wire [23:0] \o_res__payload.values[14] ;
+  wire [23:0] \o_res__payload.values[15] ;
+  wire [23:0] \o_res__payload.values[1] ;
+  wire [23:0] \o_res__payload.values[2] ;
+  wire [23:0] \o_res__payload.values[3] ;
+  wire [23:0] \o_res__payload.values[4] ;
+  wire [23:0] \o_res__payload.values[5] ;
+  wire [23:0] \o_res__payload.values[6] ;
+  wire [23:0] \o_res__payload.values[7] ;
+  wire [23:0] \o_res__payload.values[8] ;
+  wire [23:0] \o_res__payload.values[9] ;
+  input o_res__ready;
+  wire o_res__ready;
+  output o_res__valid;
+  reg o_res__valid = 1'h0;
+  input [15:0] overflow;
+  wire [15:0] overflow;
+  reg [47:0] prod;
   wire [48:0] q;
+  reg [23:0] r1_acc = 24'h000000;
+  wire [23:0] \r1_acc[0] ;
+  reg [3:0] r1_group = 4'h0;
+  reg r1_last = 1'h0;
+  reg [15:0] r1_ovf = 16'h0000;
+  reg [23:0] r2_acc = 24'h000000;
+  wire [23:0] \r2_acc[0] ;
+  reg [3:0] r2_group = 4'h0;
+  reg r2_last = 1'h0;
+  reg [15:0] r2_ovf = 16'h0000;
+  reg [47:0] r2_prod = 48'h000000000000;
+  wire [47:0] \r2_prod[0] ;
   input relu;
   wire relu;
-  output saturated;
-  wire saturated;
+  input requant_en;
+  wire requant_en;
+  input rst;
+  wire rst;
   input [5:0] shift;
   wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
+  reg [383:0] snap = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [23:0] \snap[0] ;
+  wire [23:0] \snap[10] ;
+  wire [23:0] \snap[11] ;
+  wire [23:0] \snap[12] ;
+  wire [23:0] \snap[13] ;
+  wire [23:0] \snap[14] ;
+  wire [23:0] \snap[15] ;
+  wire [23:0] \snap[1] ;
+  wire [23:0] \snap[2] ;
+  wire [23:0] \snap[3] ;
+  wire [23:0] \snap[4] ;
+  wire [23:0] \snap[5] ;
+  wire [23:0] \snap[6] ;
+  wire [23:0] \snap[7] ;
+  wire [23:0] \snap[8] ;
+  wire [23:0] \snap[9] ;
+  reg [15:0] snap_ovf = 16'h0000;
+  reg [383:0] word = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [23:0] \word[0] ;
+  wire [23:0] \word[10] ;
+  wire [23:0] \word[11] ;
+  wire [23:0] \word[12] ;
+  wire [23:0] \word[13] ;
+  wire [23:0] \word[14] ;
+  wire [23:0] \word[15] ;
+  wire [23:0] \word[1] ;
+  wire [23:0] \word[2] ;
+  wire [23:0] \word[3] ;
+  wire [23:0] \word[4] ;
+  wire [23:0] \word[5] ;
+  wire [23:0] \word[6] ;
+  wire [23:0] \word[7] ;
+  wire [23:0] \word[8] ;
+  wire [23:0] \word[9] ;
+  reg [15:0] word_ovf = 16'h0000;
+  reg [15:0] word_sat = 16'h0000;
+  assign \$481  = ~ o_res__valid;
+  assign \$482  = \$481  | o_res__ready;
+  assign \$483  = full & \$482 ;
+  assign \$484  = \$483  ? 1'h0 : full;
+  assign \$485  = \$signal  & full;
+  assign \$486  = \$485  & o_res__valid;
+  assign \$487  = ~ o_res__ready;
+  assign \$488  = \$486  & \$487 ;
+  assign \$489  = ~ \$488 ;
+  assign \$490  = \$signal  & \$489 ;
+  assign \$491  = \$490  & r2_last;
+  assign \$492  = \$484  | \$491 ;
+  assign \$493  = ~ o_res__valid;
+  assign \$494  = \$493  | o_res__ready;
+  assign \$495  = full & \$494 ;
+  always @(posedge clk)
+    group <= \$496 ;
+  always @(posedge clk)
+    busy <= \$497 ;
+  always @(posedge clk)
+    snap <= \$498 ;
+  always @(posedge clk)
+    snap_ovf <= \$499 ;
+  always @(posedge clk)
+    \$signal$9  <= \$500 ;
+  always @(posedge clk)
+    r1_group <= \$501 ;
+  always @(posedge clk)
+    r1_last <= \$502 ;
+  always @(posedge clk)
+    r1_ovf <= \$503 ;
+  always @(posedge clk)
+    r1_acc <= \$504 ;
+  always @(posedge clk)
+    \$signal  <= \$505 ;
+  always @(posedge clk)
+    r2_group <= \$506 ;
+  always @(posedge clk)
+    r2_last <= \$507 ;
+  always @(posedge clk)
+    r2_ovf <= \$508 ;
+  always @(posedge clk)
+    r2_acc <= \$509 ;
+  always @(posedge clk)
+    r2_prod <= \$510 ;
+  always @(posedge clk)
+    word <= \$511 ;
+  always @(posedge clk)
+    word_sat <= \$512 ;
+  always @(posedge clk)
+    word_ovf <= \$513 ;
+  always @(posedge clk)
+    full <= \$514 ;
+  always @(posedge clk)
+    o_res__valid <= \$515 ;
+  always @(posedge clk)
+    o_res__payload <= \$516 ;
+  assign \$1  = acc_done & busy;
+  assign \$2  = \$signal  & full;
+  assign \$3  = \$2  & o_res__valid;
+  assign \$4  = ~ o_res__ready;
+  assign \$5  = \$3  & \$4 ;
+  assign \$6  = ~ \$5 ;
+  assign \$7  = busy & \$6 ;
+  assign \$8  = group == 4'hf;
+  assign \$9  = \$7  & \$8 ;
+  assign \$10  = ~ \$9 ;
+  assign hold = \$1  & \$10 ;
+  assign \$11  = ~ busy;
+  assign \$12  = ~ \$signal$9 ;
+  assign \$13  = \$11  & \$12 ;
+  assign \$14  = ~ \$signal ;
+  assign \$15  = \$13  & \$14 ;
+  assign \$16  = ~ full;
+  assign \$17  = \$15  & \$16 ;
+  assign \$18  = ~ o_res__valid;
+  assign empty = \$17  & \$18 ;
+  assign \$19  = \$signal  & full;
+  assign \$20  = \$19  & o_res__valid;
+  assign \$21  = ~ o_res__ready;
+  assign \$22  = \$20  & \$21 ;
+  assign \$23  = ~ \$22 ;
+  assign \$25  = multiplier[0] ? \$24  : 25'h0000000;
+  assign \$27  = multiplier[1] ? \$26  : 25'h0000000;
+  assign \$28  = $signed(\$25 ) + $signed(\$27 );
+  assign \$30  = multiplier[2] ? \$29  : 27'h0000000;
+  assign \$32  = multiplier[3] ? \$31  : 27'h0000000;
+  assign \$33  = $signed(\$30 ) + $signed(\$32 );
+  assign \$34  = $signed(\$28 ) + $signed(\$33 );
+  assign \$36  = multiplier[4] ? \$35  : 31'h00000000;
+  assign \$38  = multiplier[5] ? \$37  : 31'h00000000;
   assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
+  assign \$41  = multiplier[6] ? \$40  : 31'h00000000;
+  assign \$43  = multiplier[7] ? \$42  : 31'h00000000;
   assign \$44  = $signed(\$41 ) + $signed(\$43 );
   assign \$45  = $signed(\$39 ) + $signed(\$44 );
   assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant1 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant10 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant11 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant12 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant13 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant14 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant15 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant2 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant3 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant4 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant5 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant6 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant7 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant8 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_default.requant9 (saturated, relu, multiplier, shift, acc, out);
-  wire [24:0] \$1 ;
-  wire [27:0] \$10 ;
-  wire [28:0] \$11 ;
-  wire [30:0] \$12 ;
-  wire [30:0] \$13 ;
-  wire [30:0] \$14 ;
-  wire [30:0] \$15 ;
-  wire [31:0] \$16 ;
-  wire [30:0] \$17 ;
-  wire [30:0] \$18 ;
-  wire [30:0] \$19 ;
-  wire [24:0] \$2 ;
-  wire [30:0] \$20 ;
-  wire [31:0] \$21 ;
-  wire [32:0] \$22 ;
-  wire [33:0] \$23 ;
-  wire [38:0] \$24 ;
-  wire [38:0] \$25 ;
-  wire [38:0] \$26 ;
-  wire [38:0] \$27 ;
-  wire [39:0] \$28 ;
-  wire [38:0] \$29 ;
-  wire [24:0] \$3 ;
-  wire [38:0] \$30 ;
-  wire [38:0] \$31 ;
-  wire [38:0] \$32 ;
-  wire [39:0] \$33 ;
-  wire [40:0] \$34 ;
-  wire [38:0] \$35 ;
-  wire [38:0] \$36 ;
-  wire [38:0] \$37 ;
-  wire [38:0] \$38 ;
-  wire [39:0] \$39 ;
-  wire [24:0] \$4 ;
-  wire [38:0] \$40 ;
-  wire [38:0] \$41 ;
-  wire [38:0] \$42 ;
-  wire [38:0] \$43 ;
-  wire [39:0] \$44 ;
-  wire [40:0] \$45 ;
-  wire [41:0] \$46 ;
-  wire [42:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [26:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [26:0] \$7 ;
-  wire [26:0] \$8 ;
-  wire [26:0] \$9 ;
-  input [23:0] acc;
-  wire [23:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[13] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[15] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 25'h0000000;
-  assign \$4  = multiplier[1] ? \$3  : 25'h0000000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 27'h0000000;
-  assign \$9  = multiplier[3] ? \$8  : 27'h0000000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 31'h00000000;
-  assign \$15  = multiplier[5] ? \$14  : 31'h00000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 31'h00000000;
-  assign \$20  = multiplier[7] ? \$19  : 31'h00000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 39'h0000000000;
-  assign \$27  = multiplier[9] ? \$26  : 39'h0000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 39'h0000000000;
-  assign \$32  = multiplier[11] ? \$31  : 39'h0000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47 [42], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[23], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[23], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[23], acc[23], acc[23], acc, 4'h0 };
-  assign \$14  = { acc[23], acc[23], acc, 5'h00 };
-  assign \$17  = { acc[23], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 8'h00 };
-  assign \$26  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc[23], acc, 9'h000 };
-  assign \$29  = { acc[23], acc[23], acc[23], acc[23], acc[23], acc, 10'h000 };
-  assign \$31  = { acc[23], acc[23], acc[23], acc[23], acc, 11'h000 };
-  assign \$35  = { acc[23], acc[23], acc[23], acc, 12'h000 };
-  assign \$37  = { acc[23], acc[23], acc, 13'h0000 };
-  assign \$40  = { acc[23], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
+  assign \$48  = multiplier[8] ? \$47  : 39'h0000000000;
+  assign \$50  = multiplier[9] ? \$49  : 39'h0000000000;
+  assign \$51  = $signed(\$48 ) + $signed(\$50 );
+  assign \$53  = multiplier[10] ? \$52  : 39'h0000000000;
+  assign \$55  = multiplier[11] ? \$54  : 39'h0000000000;
+  assign \$56  = $signed(\$53 ) + $signed(\$55 );
+  assign \$57  = $signed(\$51 ) + $signed(\$56 );
+  assign \$59  = multiplier[12] ? \$58  : 39'h0000000000;
+  assign \$61  = multiplier[13] ? \$60  : 39'h0000000000;
+  assign \$62  = $signed(\$59 ) + $signed(\$61 );
+  assign \$64  = multiplier[14] ? \$63  : 39'h0000000000;
+  assign \$66  = multiplier[15] ? \$65  : 39'h0000000000;
+  assign \$67  = $signed(\$64 ) + $signed(\$66 );
+  assign \$68  = $signed(\$62 ) + $signed(\$67 );
+  assign \$69  = $signed(\$57 ) + $signed(\$68 );
+  assign \$70  = $signed(\$46 ) + $signed(\$69 );
+  assign \$71  = 1'h1 << shift;
+  assign \$72  = \$71  - 1'h1;
+  assign \$73  = $signed(r2_prod) >>> shift;
+  assign \$74  = r2_prod & \$72 [47:0];
+  assign \$76  = $signed(r2_prod) < $signed(1'h0);
+  assign \$77  = \$75  + \$76 ;
+  assign \$78  = \$74  > \$77 ;
+  assign q = $signed(\$73 ) + $signed({ 1'h0, \$78  });
+  assign \$79  = \$signal  & full;
+  assign \$80  = \$79  & o_res__valid;
+  assign \$81  = ~ o_res__ready;
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = ~ \$82 ;
+  assign \$84  = busy & \$83 ;
+  assign \$85  = group == 4'hf;
+  assign \$86  = group + 1'h1;
+  assign \$87  = \$85  ? 5'h00 : \$86 ;
+  assign \$88  = group == 4'hf;
+  assign \$89  = ~ hold;
+  assign \$90  = acc_done & \$89 ;
+  assign \$91  = \$signal  & full;
+  assign \$92  = \$91  & o_res__valid;
+  assign \$93  = ~ o_res__ready;
+  assign \$94  = \$92  & \$93 ;
+  assign \$95  = ~ \$94 ;
+  assign \$96  = \$signal  & full;
+  assign \$97  = \$96  & o_res__valid;
+  assign \$98  = ~ o_res__ready;
+  assign \$99  = \$97  & \$98 ;
+  assign \$100  = ~ \$99 ;
+  assign \$101  = busy & \$100 ;
+  assign \$102  = group == 4'hf;
+  assign \$103  = group == 4'hf;
+  assign \$104  = group == 4'he;
+  assign \$105  = group == 4'hd;
+  assign \$106  = group == 4'hc;
+  assign \$107  = group == 4'hb;
+  assign \$108  = group == 4'ha;
+  assign \$109  = group == 4'h9;
+  assign \$110  = group == 4'h8;
+  assign \$111  = group == 3'h7;
+  assign \$112  = group == 3'h6;
+  assign \$113  = group == 3'h5;
+  assign \$114  = group == 3'h4;
+  assign \$115  = group == 2'h3;
+  assign \$116  = group == 2'h2;
+  assign \$117  = group == 1'h1;
+  assign \$118  = \$117  ? snap[47:24] : snap[23:0];
+  assign \$119  = \$116  ? snap[71:48] : \$118 ;
+  assign \$120  = \$115  ? snap[95:72] : \$119 ;
+  assign \$121  = \$114  ? snap[119:96] : \$120 ;
+  assign \$122  = \$113  ? snap[143:120] : \$121 ;
+  assign \$123  = \$112  ? snap[167:144] : \$122 ;
+  assign \$124  = \$111  ? snap[191:168] : \$123 ;
+  assign \$125  = \$110  ? snap[215:192] : \$124 ;
+  assign \$126  = \$109  ? snap[239:216] : \$125 ;
+  assign \$127  = \$108  ? snap[263:240] : \$126 ;
+  assign \$128  = \$107  ? snap[287:264] : \$127 ;
+  assign \$129  = \$106  ? snap[311:288] : \$128 ;
+  assign \$130  = \$105  ? snap[335:312] : \$129 ;
+  assign \$131  = \$104  ? snap[359:336] : \$130 ;
+  assign \$132  = \$103  ? snap[383:360] : \$131 ;
+  assign \$133  = \$signal  & full;
+  assign \$134  = \$133  & o_res__valid;
+  assign \$135  = ~ o_res__ready;
+  assign \$136  = \$134  & \$135 ;
+  assign \$137  = ~ \$136 ;
+  assign \$138  = \$signal  & full;
+  assign \$139  = \$138  & o_res__valid;
+  assign \$140  = ~ o_res__ready;
+  assign \$141  = \$139  & \$140 ;
+  assign \$142  = ~ \$141 ;
+  assign \$143  = \$signal  & \$142 ;
+  assign \$144  = ! r2_group;
+  assign \$145  = \$143  & \$144 ;
+  assign \$146  = $signed(q) > $signed(8'h7f);
+  assign \$147  = relu ? 8'h00 : 8'h80;
+  assign \$148  = $signed(q) < $signed(\$147 );
+  assign \$149  = relu ? 8'h00 : 8'h80;
+  assign \$150  = \$148  ? { \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149  } : q;
+  assign \$151  = \$146  ? 49'h000000000007f : \$150 ;
+  assign \$152  = requant_en ? \$151  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$153  = $signed(q) > $signed(8'h7f);
+  assign \$154  = ~ relu;
+  assign \$155  = $signed(q) < $signed(8'h80);
+  assign \$156  = \$154  & \$155 ;
+  assign \$157  = \$153  | \$156 ;
+  assign \$158  = requant_en & \$157 ;
+  assign \$159  = \$signal  & full;
+  assign \$160  = \$159  & o_res__valid;
+  assign \$161  = ~ o_res__ready;
+  assign \$162  = \$160  & \$161 ;
+  assign \$163  = ~ \$162 ;
+  assign \$164  = \$signal  & \$163 ;
+  assign \$165  = r2_group == 1'h1;
+  assign \$166  = \$164  & \$165 ;
+  assign \$167  = $signed(q) > $signed(8'h7f);
+  assign \$168  = relu ? 8'h00 : 8'h80;
+  assign \$169  = $signed(q) < $signed(\$168 );
+  assign \$170  = relu ? 8'h00 : 8'h80;
+  assign \$171  = \$169  ? { \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170  } : q;
+  assign \$172  = \$167  ? 49'h000000000007f : \$171 ;
+  assign \$173  = requant_en ? \$172  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$174  = $signed(q) > $signed(8'h7f);
+  assign \$175  = ~ relu;
+  assign \$176  = $signed(q) < $signed(8'h80);
+  assign \$177  = \$175  & \$176 ;
+  assign \$178  = \$174  | \$177 ;
+  assign \$179  = requant_en & \$178 ;
+  assign \$180  = \$signal  & full;
+  assign \$181  = \$180  & o_res__valid;
+  assign \$182  = ~ o_res__ready;
+  assign \$183  = \$181  & \$182 ;
+  assign \$184  = ~ \$183 ;
+  assign \$185  = \$signal  & \$184 ;
+  assign \$186  = r2_group == 2'h2;
+  assign \$187  = \$185  & \$186 ;
+  assign \$188  = $signed(q) > $signed(8'h7f);
+  assign \$189  = relu ? 8'h00 : 8'h80;
+  assign \$190  = $signed(q) < $signed(\$189 );
+  assign \$191  = relu ? 8'h00 : 8'h80;
+  assign \$192  = \$190  ? { \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191  } : q;
+  assign \$193  = \$188  ? 49'h000000000007f : \$192 ;
+  assign \$194  = requant_en ? \$193  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$195  = $signed(q) > $signed(8'h7f);
+  assign \$196  = ~ relu;
+  assign \$197  = $signed(q) < $signed(8'h80);
+  assign \$198  = \$196  & \$197 ;
+  assign \$199  = \$195  | \$198 ;
+  assign \$200  = requant_en & \$199 ;
+  assign \$201  = \$signal  & full;
+  assign \$202  = \$201  & o_res__valid;
+  assign \$203  = ~ o_res__ready;
+  assign \$204  = \$202  & \$203 ;
+  assign \$205  = ~ \$204 ;
+  assign \$206  = \$signal  & \$205 ;
+  assign \$207  = r2_group == 2'h3;
+  assign \$208  = \$206  & \$207 ;
+  assign \$209  = $signed(q) > $signed(8'h7f);
+  assign \$210  = relu ? 8'h00 : 8'h80;
+  assign \$211  = $signed(q) < $signed(\$210 );
+  assign \$212  = relu ? 8'h00 : 8'h80;
+  assign \$213  = \$211  ? { \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212  } : q;
+  assign \$214  = \$209  ? 49'h000000000007f : \$213 ;
+  assign \$215  = requant_en ? \$214  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$216  = $signed(q) > $signed(8'h7f);
+  assign \$217  = ~ relu;
+  assign \$218  = $signed(q) < $signed(8'h80);
+  assign \$219  = \$217  & \$218 ;
+  assign \$220  = \$216  | \$219 ;
+  assign \$221  = requant_en & \$220 ;
+  assign \$222  = \$signal  & full;
+  assign \$223  = \$222  & o_res__valid;
+  assign \$224  = ~ o_res__ready;
+  assign \$225  = \$223  & \$224 ;
+  assign \$226  = ~ \$225 ;
+  assign \$227  = \$signal  & \$226 ;
+  assign \$228  = r2_group == 3'h4;
+  assign \$229  = \$227  & \$228 ;
+  assign \$230  = $signed(q) > $signed(8'h7f);
+  assign \$231  = relu ? 8'h00 : 8'h80;
+  assign \$232  = $signed(q) < $signed(\$231 );
+  assign \$233  = relu ? 8'h00 : 8'h80;
+  assign \$234  = \$232  ? { \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233  } : q;
+  assign \$235  = \$230  ? 49'h000000000007f : \$234 ;
+  assign \$236  = requant_en ? \$235  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$237  = $signed(q) > $signed(8'h7f);
+  assign \$238  = ~ relu;
+  assign \$239  = $signed(q) < $signed(8'h80);
+  assign \$240  = \$238  & \$239 ;
+  assign \$241  = \$237  | \$240 ;
+  assign \$242  = requant_en & \$241 ;
+  assign \$243  = \$signal  & full;
+  assign \$244  = \$243  & o_res__valid;
+  assign \$245  = ~ o_res__ready;
+  assign \$246  = \$244  & \$245 ;
+  assign \$247  = ~ \$246 ;
+  assign \$248  = \$signal  & \$247 ;
+  assign \$249  = r2_group == 3'h5;
+  assign \$250  = \$248  & \$249 ;
+  assign \$251  = $signed(q) > $signed(8'h7f);
+  assign \$252  = relu ? 8'h00 : 8'h80;
+  assign \$253  = $signed(q) < $signed(\$252 );
+  assign \$254  = relu ? 8'h00 : 8'h80;
+  assign \$255  = \$253  ? { \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254  } : q;
+  assign \$256  = \$251  ? 49'h000000000007f : \$255 ;
+  assign \$257  = requant_en ? \$256  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$258  = $signed(q) > $signed(8'h7f);
+  assign \$259  = ~ relu;
+  assign \$260  = $signed(q) < $signed(8'h80);
+  assign \$261  = \$259  & \$260 ;
+  assign \$262  = \$258  | \$261 ;
+  assign \$263  = requant_en & \$262 ;
+  assign \$264  = \$signal  & full;
+  assign \$265  = \$264  & o_res__valid;
+  assign \$266  = ~ o_res__ready;
+  assign \$267  = \$265  & \$266 ;
+  assign \$268  = ~ \$267 ;
+  assign \$269  = \$signal  & \$268 ;
+  assign \$270  = r2_group == 3'h6;
+  assign \$271  = \$269  & \$270 ;
+  assign \$272  = $signed(q) > $signed(8'h7f);
+  assign \$273  = relu ? 8'h00 : 8'h80;
+  assign \$274  = $signed(q) < $signed(\$273 );
+  assign \$275  = relu ? 8'h00 : 8'h80;
+  assign \$276  = \$274  ? { \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275  } : q;
+  assign \$277  = \$272  ? 49'h000000000007f : \$276 ;
+  assign \$278  = requant_en ? \$277  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$279  = $signed(q) > $signed(8'h7f);
+  assign \$280  = ~ relu;
+  assign \$281  = $signed(q) < $signed(8'h80);
+  assign \$282  = \$280  & \$281 ;
+  assign \$283  = \$279  | \$282 ;
+  assign \$284  = requant_en & \$283 ;
+  assign \$285  = \$signal  & full;
+  assign \$286  = \$285  & o_res__valid;
+  assign \$287  = ~ o_res__ready;
+  assign \$288  = \$286  & \$287 ;
+  assign \$289  = ~ \$288 ;
+  assign \$290  = \$signal  & \$289 ;
+  assign \$291  = r2_group == 3'h7;
+  assign \$292  = \$290  & \$291 ;
+  assign \$293  = $signed(q) > $signed(8'h7f);
+  assign \$294  = relu ? 8'h00 : 8'h80;
+  assign \$295  = $signed(q) < $signed(\$294 );
+  assign \$296  = relu ? 8'h00 : 8'h80;
+  assign \$297  = \$295  ? { \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296  } : q;
+  assign \$298  = \$293  ? 49'h000000000007f : \$297 ;
+  assign \$299  = requant_en ? \$298  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$300  = $signed(q) > $signed(8'h7f);
+  assign \$301  = ~ relu;
+  assign \$302  = $signed(q) < $signed(8'h80);
+  assign \$303  = \$301  & \$302 ;
+  assign \$304  = \$300  | \$303 ;
+  assign \$305  = requant_en & \$304 ;
+  assign \$306  = \$signal  & full;
+  assign \$307  = \$306  & o_res__valid;
+  assign \$308  = ~ o_res__ready;
+  assign \$309  = \$307  & \$308 ;
+  assign \$310  = ~ \$309 ;
+  assign \$311  = \$signal  & \$310 ;
+  assign \$312  = r2_group == 4'h8;
+  assign \$313  = \$311  & \$312 ;
+  assign \$314  = $signed(q) > $signed(8'h7f);
+  assign \$315  = relu ? 8'h00 : 8'h80;
+  assign \$316  = $signed(q) < $signed(\$315 );
+  assign \$317  = relu ? 8'h00 : 8'h80;
+  assign \$318  = \$316  ? { \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317  } : q;
+  assign \$319  = \$314  ? 49'h000000000007f : \$318 ;
+  assign \$320  = requant_en ? \$319  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$321  = $signed(q) > $signed(8'h7f);
+  assign \$322  = ~ relu;
+  assign \$323  = $signed(q) < $signed(8'h80);
+  assign \$324  = \$322  & \$323 ;
+  assign \$325  = \$321  | \$324 ;
+  assign \$326  = requant_en & \$325 ;
+  assign \$327  = \$signal  & full;
+  assign \$328  = \$327  & o_res__valid;
+  assign \$329  = ~ o_res__ready;
+  assign \$330  = \$328  & \$329 ;
+  assign \$331  = ~ \$330 ;
+  assign \$332  = \$signal  & \$331 ;
+  assign \$333  = r2_group == 4'h9;
+  assign \$334  = \$332  & \$333 ;
+  assign \$335  = $signed(q) > $signed(8'h7f);
+  assign \$336  = relu ? 8'h00 : 8'h80;
+  assign \$337  = $signed(q) < $signed(\$336 );
+  assign \$338  = relu ? 8'h00 : 8'h80;
+  assign \$339  = \$337  ? { \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338  } : q;
+  assign \$340  = \$335  ? 49'h000000000007f : \$339 ;
+  assign \$341  = requant_en ? \$340  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$342  = $signed(q) > $signed(8'h7f);
+  assign \$343  = ~ relu;
+  assign \$344  = $signed(q) < $signed(8'h80);
+  assign \$345  = \$343  & \$344 ;
+  assign \$346  = \$342  | \$345 ;
+  assign \$347  = requant_en & \$346 ;
+  assign \$348  = \$signal  & full;
+  assign \$349  = \$348  & o_res__valid;
+  assign \$350  = ~ o_res__ready;
+  assign \$351  = \$349  & \$350 ;
+  assign \$352  = ~ \$351 ;
+  assign \$353  = \$signal  & \$352 ;
+  assign \$354  = r2_group == 4'ha;
+  assign \$355  = \$353  & \$354 ;
+  assign \$356  = $signed(q) > $signed(8'h7f);
+  assign \$357  = relu ? 8'h00 : 8'h80;
+  assign \$358  = $signed(q) < $signed(\$357 );
+  assign \$359  = relu ? 8'h00 : 8'h80;
+  assign \$360  = \$358  ? { \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359  } : q;
+  assign \$361  = \$356  ? 49'h000000000007f : \$360 ;
+  assign \$362  = requant_en ? \$361  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$363  = $signed(q) > $signed(8'h7f);
+  assign \$364  = ~ relu;
+  assign \$365  = $signed(q) < $signed(8'h80);
+  assign \$366  = \$364  & \$365 ;
+  assign \$367  = \$363  | \$366 ;
+  assign \$368  = requant_en & \$367 ;
+  assign \$369  = \$signal  & full;
+  assign \$370  = \$369  & o_res__valid;
+  assign \$371  = ~ o_res__ready;
+  assign \$372  = \$370  & \$371 ;
+  assign \$373  = ~ \$372 ;
+  assign \$374  = \$signal  & \$373 ;
+  assign \$375  = r2_group == 4'hb;
+  assign \$376  = \$374  & \$375 ;
+  assign \$377  = $signed(q) > $signed(8'h7f);
+  assign \$378  = relu ? 8'h00 : 8'h80;
+  assign \$379  = $signed(q) < $signed(\$378 );
+  assign \$380  = relu ? 8'h00 : 8'h80;
+  assign \$381  = \$379  ? { \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380  } : q;
+  assign \$382  = \$377  ? 49'h000000000007f : \$381 ;
+  assign \$383  = requant_en ? \$382  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$384  = $signed(q) > $signed(8'h7f);
+  assign \$385  = ~ relu;
+  assign \$386  = $signed(q) < $signed(8'h80);
+  assign \$387  = \$385  & \$386 ;
+  assign \$388  = \$384  | \$387 ;
+  assign \$389  = requant_en & \$388 ;
+  assign \$390  = \$signal  & full;
+  assign \$391  = \$390  & o_res__valid;
+  assign \$392  = ~ o_res__ready;
+  assign \$393  = \$391  & \$392 ;
+  assign \$394  = ~ \$393 ;
+  assign \$395  = \$signal  & \$394 ;
+  assign \$396  = r2_group == 4'hc;
+  assign \$397  = \$395  & \$396 ;
+  assign \$398  = $signed(q) > $signed(8'h7f);
+  assign \$399  = relu ? 8'h00 : 8'h80;
+  assign \$400  = $signed(q) < $signed(\$399 );
+  assign \$401  = relu ? 8'h00 : 8'h80;
+  assign \$402  = \$400  ? { \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401  } : q;
+  assign \$403  = \$398  ? 49'h000000000007f : \$402 ;
+  assign \$404  = requant_en ? \$403  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$405  = $signed(q) > $signed(8'h7f);
+  assign \$406  = ~ relu;
+  assign \$407  = $signed(q) < $signed(8'h80);
+  assign \$408  = \$406  & \$407 ;
+  assign \$409  = \$405  | \$408 ;
+  assign \$410  = requant_en & \$409 ;
+  assign \$411  = \$signal  & full;
+  assign \$412  = \$411  & o_res__valid;
+  assign \$413  = ~ o_res__ready;
+  assign \$414  = \$412  & \$413 ;
+  assign \$415  = ~ \$414 ;
+  assign \$416  = \$signal  & \$415 ;
+  assign \$417  = r2_group == 4'hd;
+  assign \$418  = \$416  & \$417 ;
+  assign \$419  = $signed(q) > $signed(8'h7f);
+  assign \$420  = relu ? 8'h00 : 8'h80;
+  assign \$421  = $signed(q) < $signed(\$420 );
+  assign \$422  = relu ? 8'h00 : 8'h80;
+  assign \$423  = \$421  ? { \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422  } : q;
+  assign \$424  = \$419  ? 49'h000000000007f : \$423 ;
+  assign \$425  = requant_en ? \$424  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$426  = $signed(q) > $signed(8'h7f);
+  assign \$427  = ~ relu;
+  assign \$428  = $signed(q) < $signed(8'h80);
+  assign \$429  = \$427  & \$428 ;
+  assign \$430  = \$426  | \$429 ;
+  assign \$431  = requant_en & \$430 ;
+  assign \$432  = \$signal  & full;
+  assign \$433  = \$432  & o_res__valid;
+  assign \$434  = ~ o_res__ready;
+  assign \$435  = \$433  & \$434 ;
+  assign \$436  = ~ \$435 ;
+  assign \$437  = \$signal  & \$436 ;
+  assign \$438  = r2_group == 4'he;
+  assign \$439  = \$437  & \$438 ;
+  assign \$440  = $signed(q) > $signed(8'h7f);
+  assign \$441  = relu ? 8'h00 : 8'h80;
+  assign \$442  = $signed(q) < $signed(\$441 );
+  assign \$443  = relu ? 8'h00 : 8'h80;
+  assign \$444  = \$442  ? { \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443  } : q;
+  assign \$445  = \$440  ? 49'h000000000007f : \$444 ;
+  assign \$446  = requant_en ? \$445  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$447  = $signed(q) > $signed(8'h7f);
+  assign \$448  = ~ relu;
+  assign \$449  = $signed(q) < $signed(8'h80);
+  assign \$450  = \$448  & \$449 ;
+  assign \$451  = \$447  | \$450 ;
+  assign \$452  = requant_en & \$451 ;
+  assign \$453  = \$signal  & full;
+  assign \$454  = \$453  & o_res__valid;
+  assign \$455  = ~ o_res__ready;
+  assign \$456  = \$454  & \$455 ;
+  assign \$457  = ~ \$456 ;
+  assign \$458  = \$signal  & \$457 ;
+  assign \$459  = r2_group == 4'hf;
+  assign \$460  = \$458  & \$459 ;
+  assign \$461  = $signed(q) > $signed(8'h7f);
+  assign \$462  = relu ? 8'h00 : 8'h80;
+  assign \$463  = $signed(q) < $signed(\$462 );
+  assign \$464  = relu ? 8'h00 : 8'h80;
+  assign \$465  = \$463  ? { \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464  } : q;
+  assign \$466  = \$461  ? 49'h000000000007f : \$465 ;
+  assign \$467  = requant_en ? \$466  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
+  assign \$468  = $signed(q) > $signed(8'h7f);
+  assign \$469  = ~ relu;
+  assign \$470  = $signed(q) < $signed(8'h80);
+  assign \$471  = \$469  & \$470 ;
+  assign \$472  = \$468  | \$471 ;
+  assign \$473  = requant_en & \$472 ;
+  assign \$474  = \$signal  & full;
+  assign \$475  = \$474  & o_res__valid;
+  assign \$476  = ~ o_res__ready;
+  assign \$477  = \$475  & \$476 ;
+  assign \$478  = ~ \$477 ;
+  assign \$479  = \$signal  & \$478 ;
+  assign \$480  = \$479  & r2_last;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    prod = 48'h000000000000;
+    if (\$23 ) begin
+      prod = { \$70 [42], \$70 [42], \$70 [42], \$70 [42], \$70 [42], \$70  };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$496  = group;
+    if (\$84 ) begin
+      \$496  = \$87 [3:0];
+    end
+    if (\$90 ) begin
+      \$496  = 4'h0;
+    end
+    if (rst) begin
+      \$496  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$497  = busy;
+    if (\$84 ) begin
+      if (\$88 ) begin
+        \$497  = 1'h0;
+      end
+    end
+    if (\$90 ) begin
+      \$497  = 1'h1;
+    end
+    if (rst) begin
+      \$497  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$498  = snap;
+    if (\$90 ) begin
+      \$498  = accs;
+    end
+    if (rst) begin
+      \$498  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$499  = snap_ovf;
+    if (\$90 ) begin
+      \$499  = overflow;
+    end
+    if (rst) begin
+      \$499  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$500  = \$signal$9 ;
+    if (\$95 ) begin
+      \$500  = \$101 ;
+    end
+    if (rst) begin
+      \$500  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$501  = r1_group;
+    if (\$95 ) begin
+      \$501  = group;
+    end
+    if (rst) begin
+      \$501  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$502  = r1_last;
+    if (\$95 ) begin
+      \$502  = \$102 ;
+    end
+    if (rst) begin
+      \$502  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$503  = r1_ovf;
+    if (\$95 ) begin
+      \$503  = snap_ovf;
+    end
+    if (rst) begin
+      \$503  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$504  = r1_acc;
+    if (\$95 ) begin
+      \$504  = \$132 ;
+    end
+    if (rst) begin
+      \$504  = 24'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$505  = \$signal ;
+    if (\$137 ) begin
+      \$505  = \$signal$9 ;
+    end
+    if (rst) begin
+      \$505  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$506  = r2_group;
+    if (\$137 ) begin
+      \$506  = r1_group;
+    end
+    if (rst) begin
+      \$506  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$507  = r2_last;
+    if (\$137 ) begin
+      \$507  = r1_last;
+    end
+    if (rst) begin
+      \$507  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$508  = r2_ovf;
+    if (\$137 ) begin
+      \$508  = r1_ovf;
+    end
+    if (rst) begin
+      \$508  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$509  = r2_acc;
+    if (\$137 ) begin
+      \$509  = r1_acc;
+    end
+    if (rst) begin
+      \$509  = 24'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$510  = r2_prod;
+    if (\$137 ) begin
+      \$510  = prod;
+    end
+    if (rst) begin
+      \$510  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$511  = word;
+    if (\$145 ) begin
+      \$511 [23:0] = \$152 [23:0];
+    end
+    if (\$166 ) begin
+      \$511 [47:24] = \$173 [23:0];
+    end
+    if (\$187 ) begin
+      \$511 [71:48] = \$194 [23:0];
+    end
+    if (\$208 ) begin
+      \$511 [95:72] = \$215 [23:0];
+    end
+    if (\$229 ) begin
+      \$511 [119:96] = \$236 [23:0];
+    end
+    if (\$250 ) begin
+      \$511 [143:120] = \$257 [23:0];
+    end
+    if (\$271 ) begin
+      \$511 [167:144] = \$278 [23:0];
+    end
+    if (\$292 ) begin
+      \$511 [191:168] = \$299 [23:0];
+    end
+    if (\$313 ) begin
+      \$511 [215:192] = \$320 [23:0];
+    end
+    if (\$334 ) begin
+      \$511 [239:216] = \$341 [23:0];
+    end
+    if (\$355 ) begin
+      \$511 [263:240] = \$362 [23:0];
+    end
+    if (\$376 ) begin
+      \$511 [287:264] = \$383 [23:0];
+    end
+    if (\$397 ) begin
+      \$511 [311:288] = \$404 [23:0];
+    end
+    if (\$418 ) begin
+      \$511 [335:312] = \$425 [23:0];
+    end
+    if (\$439 ) begin
+      \$511 [359:336] = \$446 [23:0];
+    end
+    if (\$460 ) begin
+      \$511 [383:360] = \$467 [23:0];
+    end
+    if (rst) begin
+      \$511  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$512  = word_sat;
+    if (\$145 ) begin
+      \$512 [0] = \$158 ;
+    end
+    if (\$166 ) begin
+      \$512 [1] = \$179 ;
+    end
+    if (\$187 ) begin
+      \$512 [2] = \$200 ;
+    end
+    if (\$208 ) begin
+      \$512 [3] = \$221 ;
+    end
+    if (\$229 ) begin
+      \$512 [4] = \$242 ;
+    end
+    if (\$250 ) begin
+      \$512 [5] = \$263 ;
+    end
+    if (\$271 ) begin
+      \$512 [6] = \$284 ;
+    end
+    if (\$292 ) begin
+      \$512 [7] = \$305 ;
+    end
+    if (\$313 ) begin
+      \$512 [8] = \$326 ;
+    end
+    if (\$334 ) begin
+      \$512 [9] = \$347 ;
+    end
+    if (\$355 ) begin
+      \$512 [10] = \$368 ;
+    end
+    if (\$376 ) begin
+      \$512 [11] = \$389 ;
+    end
+    if (\$397 ) begin
+      \$512 [12] = \$410 ;
+    end
+    if (\$418 ) begin
+      \$512 [13] = \$431 ;
+    end
+    if (\$439 ) begin
+      \$512 [14] = \$452 ;
+    end
+    if (\$460 ) begin
+      \$512 [15] = \$473 ;
+    end
+    if (rst) begin
+      \$512  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$513  = word_ovf;
+    if (\$480 ) begin
+      \$513  = r2_ovf;
+    end
+    if (rst) begin
+      \$513  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$514  = \$492 ;
+    if (rst) begin
+      \$514  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$515  = o_res__valid;
+    if (\$495 ) begin
+      \$515  = 1'h1;
+    end else if (o_res__ready) begin
+      \$515  = 1'h0;
+    end
+    if (rst) begin
+      \$515  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$516  = o_res__payload;
+    if (\$495 ) begin
+      \$516 [383:0] = word;
+      \$516 [399:384] = word_ovf;
+      \$516 [415:400] = word_sat;
+    end
+    if (rst) begin
+      \$516  = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  assign mask = \$72 [47:0];
+  assign \r1_acc[0]  = r1_acc;
+  assign \r2_prod[0]  = r2_prod;
+  assign \snap[0]  = snap[23:0];
+  assign \snap[1]  = snap[47:24];
+  assign \snap[2]  = snap[71:48];
+  assign \snap[3]  = snap[95:72];
+  assign \snap[4]  = snap[119:96];
+  assign \snap[5]  = snap[143:120];
+  assign \snap[6]  = snap[167:144];
+  assign \snap[7]  = snap[191:168];
+  assign \snap[8]  = snap[215:192];
+  assign \snap[9]  = snap[239:216];
+  assign \snap[10]  = snap[263:240];
+  assign \snap[11]  = snap[287:264];
+  assign \snap[12]  = snap[311:288];
+  assign \snap[13]  = snap[335:312];
+  assign \snap[14]  = snap[359:336];
+  assign \snap[15]  = snap[383:360];
+  assign \accs[0]  = accs[23:0];
+  assign \accs[1]  = accs[47:24];
+  assign \accs[2]  = accs[71:48];
+  assign \accs[3]  = accs[95:72];
+  assign \accs[4]  = accs[119:96];
+  assign \accs[5]  = accs[143:120];
+  assign \accs[6]  = accs[167:144];
+  assign \accs[7]  = accs[191:168];
+  assign \accs[8]  = accs[215:192];
+  assign \accs[9]  = accs[239:216];
+  assign \accs[10]  = accs[263:240];
+  assign \accs[11]  = accs[287:264];
+  assign \accs[12]  = accs[311:288];
+  assign \accs[13]  = accs[335:312];
+  assign \accs[14]  = accs[359:336];
+  assign \accs[15]  = accs[383:360];
+  assign \r2_acc[0]  = r2_acc;
+  assign \word[0]  = word[23:0];
+  assign \word[1]  = word[47:24];
+  assign \word[2]  = word[71:48];
+  assign \word[3]  = word[95:72];
+  assign \word[4]  = word[119:96];
+  assign \word[5]  = word[143:120];
+  assign \word[6]  = word[167:144];
+  assign \word[7]  = word[191:168];
+  assign \word[8]  = word[215:192];
+  assign \word[9]  = word[239:216];
+  assign \word[10]  = word[263:240];
+  assign \word[11]  = word[287:264];
+  assign \word[12]  = word[311:288];
+  assign \word[13]  = word[335:312];
+  assign \word[14]  = word[359:336];
+  assign \word[15]  = word[383:360];
+  assign \o_res__payload.values  = o_res__payload[383:0];
+  assign \o_res__payload.values[0]  = o_res__payload[23:0];
+  assign \o_res__payload.values[1]  = o_res__payload[47:24];
+  assign \o_res__payload.values[2]  = o_res__payload[71:48];
+  assign \o_res__payload.values[3]  = o_res__payload[95:72];
+  assign \o_res__payload.values[4]  = o_res__payload[119:96];
+  assign \o_res__payload.values[5]  = o_res__payload[143:120];
+  assign \o_res__payload.values[6]  = o_res__payload[167:144];
+  assign \o_res__payload.values[7]  = o_res__payload[191:168];
+  assign \o_res__payload.values[8]  = o_res__payload[215:192];
+  assign \o_res__payload.values[9]  = o_res__payload[239:216];
+  assign \o_res__payload.values[10]  = o_res__payload[263:240];
+  assign \o_res__payload.values[11]  = o_res__payload[287:264];
+  assign \o_res__payload.values[12]  = o_res__payload[311:288];
+  assign \o_res__payload.values[13]  = o_res__payload[335:312];
+  assign \o_res__payload.values[14]  = o_res__payload[359:336];
+  assign \o_res__payload.values[15]  = o_res__payload[383:360];
+  assign \o_res__payload.overflow  = o_res__payload[399:384];
+  assign \o_res__payload.saturated  = o_res__payload[415:400];
+  assign \$24  = { r1_acc[23], r1_acc };
+  assign \$26  = { r1_acc, 1'h0 };
+  assign \$29  = { r1_acc[23], r1_acc, 2'h0 };
+  assign \$31  = { r1_acc, 3'h0 };
+  assign \$35  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 4'h0 };
+  assign \$37  = { r1_acc[23], r1_acc[23], r1_acc, 5'h00 };
+  assign \$40  = { r1_acc[23], r1_acc, 6'h00 };
+  assign \$42  = { r1_acc, 7'h00 };
+  assign \$47  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 8'h00 };
+  assign \$49  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 9'h000 };
+  assign \$52  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 10'h000 };
+  assign \$54  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 11'h000 };
+  assign \$58  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 12'h000 };
+  assign \$60  = { r1_acc[23], r1_acc[23], r1_acc, 13'h0000 };
+  assign \$63  = { r1_acc[23], r1_acc, 14'h0000 };
+  assign \$65  = { r1_acc, 15'h0000 };
+  assign \$75  = { 1'h0, \$72 [47:1] };
 endmodule

@@ -2,176 +2,157 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload, i_bias__valid, o_res__ready, cmd__start, cmd__m, cmd__k, cmd__n, cmd__bias_en, cmd__requant_en, cmd__relu, cmd__multiplier, cmd__shift, clk, rst, i_act__ready, i_wgt__ready, i_bias__ready, o_res__payload
-, o_res__valid, status__busy, status__done, status__error, status__cycles, status__busy_cycles, status__stall_cycles, status__zero_skips, status__overflow_events, i_act__payload);
+module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload, i_bias__valid, o_res__ready, cmd__start, cmd__m, cmd__k, cmd__n, cmd__bias_en, cmd__resident, cmd__keep_weights, cmd__requant_en, cmd__relu, cmd__multiplier, cmd__shift, clk, rst, i_act__ready, i_wgt__ready
+, i_bias__ready, o_res__payload, o_res__valid, status__busy, status__done, status__error, status__cycles, status__busy_cycles, status__stall_cycles, status__hold_cycles, status__zero_skips, status__overflow_events, i_act__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire [17:0] \$101 ;
-  wire \$102 ;
-  wire [17:0] \$103 ;
-  wire \$104 ;
-  wire [15:0] \$105 ;
-  wire \$106 ;
-  wire [15:0] \$107 ;
-  wire \$108 ;
-  wire [15:0] \$109 ;
+  reg \$100 ;
+  reg \$101 ;
+  reg [16:0] \$102 ;
+  reg [16:0] \$103 ;
+  reg \$104 ;
+  reg \$105 ;
+  reg \$106 ;
+  reg \$107 ;
+  reg [43:0] \$108 ;
+  reg [3:0] \$109 ;
   wire \$11 ;
-  wire \$110 ;
-  wire [15:0] \$111 ;
-  wire \$112 ;
-  reg \$113 ;
-  reg \$114 ;
-  reg [15:0] \$115 ;
-  reg [5:0] \$116 ;
-  reg [15:0] \$117 ;
-  reg [15:0] \$118 ;
-  reg \$119 ;
-  wire \$12 ;
-  reg \$120 ;
-  reg \$121 ;
-  reg \$122 ;
-  reg [16:0] \$123 ;
-  reg [16:0] \$124 ;
-  reg \$125 ;
-  reg \$126 ;
-  reg \$127 ;
-  reg \$128 ;
-  reg [43:0] \$129 ;
+  reg [63:0] \$110 ;
+  reg [63:0] \$111 ;
+  reg \$112 ;
+  reg [47:0] \$113 ;
+  reg [47:0] \$114 ;
+  reg [47:0] \$115 ;
+  reg [47:0] \$116 ;
+  reg [47:0] \$117 ;
+  reg [47:0] \$118 ;
+  wire [48:0] \$12 ;
   wire [48:0] \$13 ;
-  reg [3:0] \$130 ;
-  reg [63:0] \$131 ;
-  reg [63:0] \$132 ;
-  reg \$133 ;
-  reg \$134 ;
-  reg [71:0] \$135 ;
-  reg [47:0] \$136 ;
-  reg [47:0] \$137 ;
-  reg [47:0] \$138 ;
-  reg [47:0] \$139 ;
   wire \$14 ;
-  reg [47:0] \$140 ;
-  wire \$15 ;
+  wire [48:0] \$15 ;
   wire \$16 ;
-  wire \$17 ;
+  wire [48:0] \$17 ;
   wire \$18 ;
   wire \$19 ;
   wire \$2 ;
   wire \$20 ;
   wire \$21 ;
   wire \$22 ;
-  wire \$23 ;
+  wire [1:0] \$23 ;
   wire \$24 ;
-  wire [48:0] \$25 ;
+  wire \$25 ;
   wire \$26 ;
-  wire [48:0] \$27 ;
-  wire \$28 ;
-  wire \$29 ;
+  wire \$27 ;
+  wire [1:0] \$28 ;
+  wire [2:0] \$29 ;
   wire \$3 ;
   wire \$30 ;
   wire \$31 ;
   wire \$32 ;
-  wire [1:0] \$33 ;
-  wire \$34 ;
+  wire \$33 ;
+  wire [1:0] \$34 ;
   wire \$35 ;
   wire \$36 ;
   wire \$37 ;
-  wire [1:0] \$38 ;
-  wire [2:0] \$39 ;
+  wire \$38 ;
+  wire [1:0] \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire \$41 ;
+  wire [2:0] \$40 ;
+  wire [3:0] \$41 ;
   wire \$42 ;
   wire \$43 ;
-  wire [1:0] \$44 ;
+  wire \$44 ;
   wire \$45 ;
-  wire \$46 ;
+  wire [1:0] \$46 ;
   wire \$47 ;
   wire \$48 ;
-  wire [1:0] \$49 ;
+  wire \$49 ;
   wire \$5 ;
-  wire [2:0] \$50 ;
-  wire [3:0] \$51 ;
-  wire \$52 ;
+  wire \$50 ;
+  wire [1:0] \$51 ;
+  wire [2:0] \$52 ;
   wire \$53 ;
   wire \$54 ;
   wire \$55 ;
-  wire [1:0] \$56 ;
-  wire \$57 ;
+  wire \$56 ;
+  wire [1:0] \$57 ;
   wire \$58 ;
   wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [1:0] \$61 ;
-  wire [2:0] \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
-  wire [1:0] \$67 ;
-  wire \$68 ;
+  wire \$61 ;
+  wire [1:0] \$62 ;
+  wire [2:0] \$63 ;
+  wire [3:0] \$64 ;
+  wire [4:0] \$65 ;
+  wire [4:0] \$66 ;
+  wire [48:0] \$67 ;
+  wire [48:0] \$68 ;
   wire \$69 ;
   wire \$7 ;
-  wire \$70 ;
+  wire [1:0] \$70 ;
   wire \$71 ;
-  wire [1:0] \$72 ;
-  wire [2:0] \$73 ;
-  wire [3:0] \$74 ;
-  wire [4:0] \$75 ;
-  wire [4:0] \$76 ;
-  wire [48:0] \$77 ;
-  wire [48:0] \$78 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire [17:0] \$76 ;
+  wire \$77 ;
+  wire [17:0] \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire \$80 ;
+  wire [17:0] \$80 ;
   wire \$81 ;
-  wire \$82 ;
+  wire [17:0] \$82 ;
   wire \$83 ;
-  wire \$84 ;
+  wire [17:0] \$84 ;
   wire \$85 ;
-  wire \$86 ;
+  wire [17:0] \$86 ;
   wire \$87 ;
-  wire \$88 ;
-  wire [17:0] \$89 ;
+  wire [17:0] \$88 ;
+  wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire [17:0] \$91 ;
-  wire \$92 ;
-  wire [17:0] \$93 ;
-  wire \$94 ;
-  wire [17:0] \$95 ;
-  wire \$96 ;
-  wire [17:0] \$97 ;
-  wire \$98 ;
-  wire [17:0] \$99 ;
+  wire [17:0] \$90 ;
+  wire \$91 ;
+  reg \$92 ;
+  reg \$93 ;
+  reg [15:0] \$94 ;
+  reg [5:0] \$95 ;
+  reg [15:0] \$96 ;
+  reg [15:0] \$97 ;
+  reg \$98 ;
+  reg \$99 ;
   reg [15:0] \$signal  = 16'h0000;
-  reg \$signal$39  = 1'h0;
-  reg \$signal$41  = 1'h0;
-  reg \$signal$43  = 1'h0;
-  reg \$signal$45  = 1'h0;
-  reg [16:0] \$signal$47  = 17'h00000;
-  reg \$signal$51  = 1'h0;
-  reg \$signal$52  = 1'h0;
-  reg \$signal$53  = 1'h0;
+  reg \$signal$42  = 1'h0;
+  reg \$signal$44  = 1'h0;
+  reg \$signal$46  = 1'h0;
+  reg \$signal$48  = 1'h0;
+  reg [16:0] \$signal$50  = 17'h00000;
   reg \$signal$54  = 1'h0;
+  reg \$signal$55  = 1'h0;
+  reg \$signal$56  = 1'h0;
+  reg \$signal$57  = 1'h0;
   wire [5:0] \$signature__addr ;
-  wire [5:0] \$signature__addr$88 ;
+  wire [5:0] \$signature__addr$95 ;
   wire [31:0] \$signature__data ;
-  wire [31:0] \$signature__data$90 ;
+  wire [31:0] \$signature__data$97 ;
   wire \$signature__en ;
-  wire \$signature__en$91 ;
+  wire \$signature__en$98 ;
   reg [15:0] N = 16'h0000;
-  wire [15:0] acc;
-  wire [63:0] \acc$110 ;
-  wire [15:0] \acc$110[0] ;
-  wire [15:0] \acc$110[1] ;
-  wire [15:0] \acc$110[2] ;
-  wire [15:0] \acc$110[3] ;
-  wire [15:0] \acc$117 ;
-  wire [15:0] \acc$123 ;
-  wire [15:0] \acc$129 ;
+  wire [63:0] acc;
+  wire [15:0] \acc[0] ;
+  wire [15:0] \acc[1] ;
+  wire [15:0] \acc[2] ;
+  wire [15:0] \acc[3] ;
   reg acc_done = 1'h0;
+  (* init = 1'h0 *)
+  wire \acc_done$116 ;
+  wire [63:0] accs;
+  wire [15:0] \accs[0] ;
+  wire [15:0] \accs[1] ;
+  wire [15:0] \accs[2] ;
+  wire [15:0] \accs[3] ;
   wire [5:0] act_r__addr;
   wire [31:0] act_r__data;
   wire act_r__en;
@@ -185,6 +166,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [7:0] \acts[2] ;
   wire [7:0] \acts[3] ;
   wire advance;
+  wire [1:0] bank_busy;
   wire [63:0] bias;
   reg [63:0] bias0 = 64'h0000000000000000;
   wire [15:0] \bias0[0] ;
@@ -200,11 +182,11 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \bias[1] ;
   wire [15:0] \bias[2] ;
   wire [15:0] \bias[3] ;
+  wire bias_bank;
   wire bias_en;
   wire bias_load;
   wire bias_ready;
   wire bias_valid;
-  wire blocked;
   wire busy;
   input clk;
   wire clk;
@@ -212,6 +194,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire cmd__bias_en;
   input [15:0] cmd__k;
   wire [15:0] cmd__k;
+  input cmd__keep_weights;
+  wire cmd__keep_weights;
   input [15:0] cmd__m;
   wire [15:0] cmd__m;
   input [15:0] cmd__multiplier;
@@ -222,21 +206,24 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire cmd__relu;
   input cmd__requant_en;
   wire cmd__requant_en;
+  input cmd__resident;
+  wire cmd__resident;
   input [5:0] cmd__shift;
   wire [5:0] cmd__shift;
   input cmd__start;
   wire cmd__start;
   wire [3:0] col_live;
   wire done;
-  wire draining;
+  wire empty;
   wire en;
   wire error;
   wire [2:0] events;
   wire first;
   (* init = 1'h0 *)
-  wire \first$105 ;
+  wire \first$112 ;
   wire [15:0] gated;
   wire hold;
+  wire \hold$84 ;
   input [31:0] i_act__payload;
   wire [31:0] i_act__payload;
   output i_act__ready;
@@ -258,24 +245,25 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire issue;
   wire [15:0] k;
   wire [15:0] k_pos;
+  wire keep_weights;
   wire last;
   wire [15:0] m;
   reg [15:0] multiplier = 16'h0000;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$111 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$118 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$124 ;
-  (* init = 16'h0000 *)
-  wire [15:0] \multiplier$130 ;
   wire [15:0] n;
   wire [15:0] n_pos;
   wire [3:0] nonzero;
   (* init = 4'h0 *)
-  wire [3:0] \nonzero$107 ;
+  wire [3:0] \nonzero$114 ;
   output [71:0] o_res__payload;
-  reg [71:0] o_res__payload = 72'h000000000000000000;
+  wire [71:0] o_res__payload;
+  wire [71:0] \o_res__payload$121 ;
+  wire [3:0] \o_res__payload$121.overflow ;
+  wire [3:0] \o_res__payload$121.saturated ;
+  wire [63:0] \o_res__payload$121.values ;
+  wire [15:0] \o_res__payload$121.values[0] ;
+  wire [15:0] \o_res__payload$121.values[1] ;
+  wire [15:0] \o_res__payload$121.values[2] ;
+  wire [15:0] \o_res__payload$121.values[3] ;
   wire [3:0] \o_res__payload.overflow ;
   wire [3:0] \o_res__payload.saturated ;
   wire [63:0] \o_res__payload.values ;
@@ -285,32 +273,17 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \o_res__payload.values[3] ;
   input o_res__ready;
   wire o_res__ready;
+  wire \o_res__ready$122 ;
   output o_res__valid;
-  reg o_res__valid = 1'h0;
-  wire [7:0] out;
-  wire [7:0] \out$121 ;
-  wire [7:0] \out$127 ;
-  wire [7:0] \out$133 ;
+  wire o_res__valid;
+  wire \o_res__valid$123 ;
   wire [3:0] overflow;
+  wire [3:0] \overflow$120 ;
   wire pipe_empty;
+  wire reject;
   reg relu = 1'h0;
-  (* init = 1'h0 *)
-  wire \relu$113 ;
-  (* init = 1'h0 *)
-  wire \relu$120 ;
-  (* init = 1'h0 *)
-  wire \relu$126 ;
-  (* init = 1'h0 *)
-  wire \relu$132 ;
   reg requant_en = 1'h0;
-  wire [71:0] result;
-  wire [3:0] \result.overflow ;
-  wire [3:0] \result.saturated ;
-  wire [63:0] \result.values ;
-  wire [15:0] \result.values[0] ;
-  wire [15:0] \result.values[1] ;
-  wire [15:0] \result.values[2] ;
-  wire [15:0] \result.values[3] ;
+  wire resident;
   wire [3:0] row_live;
   input rst;
   wire rst;
@@ -321,22 +294,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [10:0] \s2_sums[1] ;
   wire [10:0] \s2_sums[2] ;
   wire [10:0] \s2_sums[3] ;
-  wire [3:0] saturated;
-  wire \saturated$116 ;
-  wire \saturated$122 ;
-  wire \saturated$128 ;
-  wire \saturated$134 ;
   reg [5:0] shift = 6'h00;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$112 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$119 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$125 ;
-  (* init = 6'h00 *)
-  wire [5:0] \shift$131 ;
   wire start;
-  wire starved;
   output status__busy;
   wire status__busy;
   output [47:0] status__busy_cycles;
@@ -347,6 +306,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire status__done;
   output status__error;
   wire status__error;
+  output [47:0] status__hold_cycles;
+  reg [47:0] status__hold_cycles = 48'h000000000000;
   output [47:0] status__overflow_events;
   reg [47:0] status__overflow_events = 48'h000000000000;
   output [47:0] status__stall_cycles;
@@ -355,34 +316,35 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg [47:0] status__zero_skips = 48'h000000000000;
   wire [43:0] sums;
   (* init = 44'h00000000000 *)
-  wire [43:0] \sums$106 ;
-  wire [10:0] \sums$106[0] ;
-  wire [10:0] \sums$106[1] ;
-  wire [10:0] \sums$106[2] ;
-  wire [10:0] \sums$106[3] ;
+  wire [43:0] \sums$113 ;
+  wire [10:0] \sums$113[0] ;
+  wire [10:0] \sums$113[1] ;
+  wire [10:0] \sums$113[2] ;
+  wire [10:0] \sums$113[3] ;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
   wire [10:0] \sums[2] ;
   wire [10:0] \sums[3] ;
   wire tile_parity;
+  wire waiting;
   wire [31:0] weights;
-  wire [31:0] \weights$101 ;
-  wire [1:0] \weights$101[0] ;
-  wire [1:0] \weights$101[10] ;
-  wire [1:0] \weights$101[11] ;
-  wire [1:0] \weights$101[12] ;
-  wire [1:0] \weights$101[13] ;
-  wire [1:0] \weights$101[14] ;
-  wire [1:0] \weights$101[15] ;
-  wire [1:0] \weights$101[1] ;
-  wire [1:0] \weights$101[2] ;
-  wire [1:0] \weights$101[3] ;
-  wire [1:0] \weights$101[4] ;
-  wire [1:0] \weights$101[5] ;
-  wire [1:0] \weights$101[6] ;
-  wire [1:0] \weights$101[7] ;
-  wire [1:0] \weights$101[8] ;
-  wire [1:0] \weights$101[9] ;
+  wire [31:0] \weights$108 ;
+  wire [1:0] \weights$108[0] ;
+  wire [1:0] \weights$108[10] ;
+  wire [1:0] \weights$108[11] ;
+  wire [1:0] \weights$108[12] ;
+  wire [1:0] \weights$108[13] ;
+  wire [1:0] \weights$108[14] ;
+  wire [1:0] \weights$108[15] ;
+  wire [1:0] \weights$108[1] ;
+  wire [1:0] \weights$108[2] ;
+  wire [1:0] \weights$108[3] ;
+  wire [1:0] \weights$108[4] ;
+  wire [1:0] \weights$108[5] ;
+  wire [1:0] \weights$108[6] ;
+  wire [1:0] \weights$108[7] ;
+  wire [1:0] \weights$108[8] ;
+  wire [1:0] \weights$108[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[10] ;
   wire [1:0] \weights[11] ;
@@ -481,7 +443,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg [31:0] _0_;
   always @(posedge clk) begin
     if (advance) begin
-      _0_ <= act_buf[\$signature__addr ];
+      _0_ <= act_buf[act_r__addr];
     end
   end
   assign act_r__data = _0_;
@@ -553,13 +515,13 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     wgt_buf[63] = 32'd0;
   end
   always @(posedge clk) begin
-    if (\$signature__en$91 )
-      wgt_buf[\$signature__addr$88 ] <= i_wgt__payload;
+    if (\$signature__en$98 )
+      wgt_buf[\$signature__addr$95 ] <= i_wgt__payload;
   end
   reg [31:0] _1_;
   always @(posedge clk) begin
     if (advance) begin
-      _1_ <= wgt_buf[\$signature__addr$88 ];
+      _1_ <= wgt_buf[wgt_r__addr];
     end
   end
   assign word = _1_;
@@ -571,180 +533,158 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \$6  = cmd__start & \$5 ;
   assign \$7  = ~ cmd__bias_en;
   assign \$8  = \$6  & \$7 ;
-  assign \$9  = \$signal$51  & \$signal$53 ;
-  assign \$10  = acc_done & advance;
-  assign \$11  = ~ status__busy;
-  assign \$12  = cmd__start & \$11 ;
-  assign \$13  = status__cycles + 1'h1;
-  assign \$14  = starved | blocked;
-  assign \$15  = ~ \$signal$39 ;
-  assign \$16  = ~ \$signal$51 ;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = ~ acc_done;
-  assign \$19  = \$17  & \$18 ;
-  assign \$20  = \$19  & o_res__valid;
-  assign \$21  = draining & \$20 ;
-  assign \$22  = ~ o_res__ready;
-  assign \$23  = \$21  & \$22 ;
-  assign \$24  = \$14  | \$23 ;
-  assign \$25  = status__stall_cycles + \$24 ;
-  assign \$26  = \$signal$39  & advance;
-  assign \$27  = status__busy_cycles + \$26 ;
-  assign \$28  = \$signal$39  & advance;
-  assign \$29  = gated[0] & row_live[0];
-  assign \$30  = \$29  & col_live[0];
-  assign \$31  = gated[1] & row_live[0];
-  assign \$32  = \$31  & col_live[1];
-  assign \$33  = \$30  + \$32 ;
-  assign \$34  = gated[2] & row_live[0];
-  assign \$35  = \$34  & col_live[2];
-  assign \$36  = gated[3] & row_live[0];
-  assign \$37  = \$36  & col_live[3];
-  assign \$38  = \$35  + \$37 ;
-  assign \$39  = \$33  + \$38 ;
-  assign \$40  = gated[4] & row_live[1];
-  assign \$41  = \$40  & col_live[0];
-  assign \$42  = gated[5] & row_live[1];
-  assign \$43  = \$42  & col_live[1];
-  assign \$44  = \$41  + \$43 ;
-  assign \$45  = gated[6] & row_live[1];
-  assign \$46  = \$45  & col_live[2];
-  assign \$47  = gated[7] & row_live[1];
-  assign \$48  = \$47  & col_live[3];
-  assign \$49  = \$46  + \$48 ;
-  assign \$50  = \$44  + \$49 ;
-  assign \$51  = \$39  + \$50 ;
-  assign \$52  = gated[8] & row_live[2];
-  assign \$53  = \$52  & col_live[0];
-  assign \$54  = gated[9] & row_live[2];
-  assign \$55  = \$54  & col_live[1];
-  assign \$56  = \$53  + \$55 ;
-  assign \$57  = gated[10] & row_live[2];
-  assign \$58  = \$57  & col_live[2];
-  assign \$59  = gated[11] & row_live[2];
-  assign \$60  = \$59  & col_live[3];
-  assign \$61  = \$58  + \$60 ;
-  assign \$62  = \$56  + \$61 ;
-  assign \$63  = gated[12] & row_live[3];
-  assign \$64  = \$63  & col_live[0];
-  assign \$65  = gated[13] & row_live[3];
-  assign \$66  = \$65  & col_live[1];
-  assign \$67  = \$64  + \$66 ;
-  assign \$68  = gated[14] & row_live[3];
-  assign \$69  = \$68  & col_live[2];
-  assign \$70  = gated[15] & row_live[3];
-  assign \$71  = \$70  & col_live[3];
-  assign \$72  = \$69  + \$71 ;
-  assign \$73  = \$67  + \$72 ;
-  assign \$74  = \$62  + \$73 ;
-  assign \$75  = \$51  + \$74 ;
-  assign \$76  = \$28  ? \$75  : 5'h00;
-  assign \$77  = status__zero_skips + \$76 ;
-  assign \$78  = status__overflow_events + events;
-  assign \$79  = acc_done & o_res__valid;
-  assign \$80  = ~ o_res__ready;
-  assign blocked = \$79  & \$80 ;
-  assign \$81  = ~ blocked;
-  assign \$82  = ~ starved;
-  assign advance = \$81  & \$82 ;
-  assign \$83  = ~ \$signal$39 ;
-  assign \$84  = ~ \$signal$51 ;
-  assign \$85  = \$83  & \$84 ;
-  assign \$86  = ~ acc_done;
-  assign \$87  = \$85  & \$86 ;
-  assign \$88  = ~ o_res__valid;
-  assign pipe_empty = \$87  & \$88 ;
+  assign \$9  = \$signal$54  & \$signal$56 ;
+  assign \$10  = ~ status__busy;
+  assign \$11  = cmd__start & \$10 ;
+  assign \$12  = status__cycles + 1'h1;
+  assign \$13  = status__stall_cycles + waiting;
+  assign \$14  = waiting & hold;
+  assign \$15  = status__hold_cycles + \$14 ;
+  assign \$16  = \$signal$42  & advance;
+  assign \$17  = status__busy_cycles + \$16 ;
+  assign \$18  = \$signal$42  & advance;
+  assign \$19  = gated[0] & row_live[0];
+  assign \$20  = \$19  & col_live[0];
+  assign \$21  = gated[1] & row_live[0];
+  assign \$22  = \$21  & col_live[1];
+  assign \$23  = \$20  + \$22 ;
+  assign \$24  = gated[2] & row_live[0];
+  assign \$25  = \$24  & col_live[2];
+  assign \$26  = gated[3] & row_live[0];
+  assign \$27  = \$26  & col_live[3];
+  assign \$28  = \$25  + \$27 ;
+  assign \$29  = \$23  + \$28 ;
+  assign \$30  = gated[4] & row_live[1];
+  assign \$31  = \$30  & col_live[0];
+  assign \$32  = gated[5] & row_live[1];
+  assign \$33  = \$32  & col_live[1];
+  assign \$34  = \$31  + \$33 ;
+  assign \$35  = gated[6] & row_live[1];
+  assign \$36  = \$35  & col_live[2];
+  assign \$37  = gated[7] & row_live[1];
+  assign \$38  = \$37  & col_live[3];
+  assign \$39  = \$36  + \$38 ;
+  assign \$40  = \$34  + \$39 ;
+  assign \$41  = \$29  + \$40 ;
+  assign \$42  = gated[8] & row_live[2];
+  assign \$43  = \$42  & col_live[0];
+  assign \$44  = gated[9] & row_live[2];
+  assign \$45  = \$44  & col_live[1];
+  assign \$46  = \$43  + \$45 ;
+  assign \$47  = gated[10] & row_live[2];
+  assign \$48  = \$47  & col_live[2];
+  assign \$49  = gated[11] & row_live[2];
+  assign \$50  = \$49  & col_live[3];
+  assign \$51  = \$48  + \$50 ;
+  assign \$52  = \$46  + \$51 ;
+  assign \$53  = gated[12] & row_live[3];
+  assign \$54  = \$53  & col_live[0];
+  assign \$55  = gated[13] & row_live[3];
+  assign \$56  = \$55  & col_live[1];
+  assign \$57  = \$54  + \$56 ;
+  assign \$58  = gated[14] & row_live[3];
+  assign \$59  = \$58  & col_live[2];
+  assign \$60  = gated[15] & row_live[3];
+  assign \$61  = \$60  & col_live[3];
+  assign \$62  = \$59  + \$61 ;
+  assign \$63  = \$57  + \$62 ;
+  assign \$64  = \$52  + \$63 ;
+  assign \$65  = \$41  + \$64 ;
+  assign \$66  = \$18  ? \$65  : 5'h00;
+  assign \$67  = status__zero_skips + \$66 ;
+  assign \$68  = status__overflow_events + events;
+  assign advance = ~ hold;
+  assign \$69  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$69 ;
+  assign \$70  = \$signal$48  ? 2'h2 : 2'h1;
+  assign bank_busy = \$signal$42  ? \$70  : 2'h0;
+  assign \$71  = ~ \$signal$42 ;
+  assign \$72  = ~ \$signal$54 ;
+  assign \$73  = \$71  & \$72 ;
+  assign \$74  = ~ acc_done;
+  assign \$75  = \$73  & \$74 ;
+  assign pipe_empty = \$75  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$91  = i_wgt__valid & i_wgt__ready;
-  assign \$89  = \$signal$47  + 1'h0;
-  assign \$90  = \$89  < \$signal ;
-  assign \$91  = \$signal$47  + 1'h1;
-  assign \$92  = \$91  < \$signal ;
-  assign \$93  = \$signal$47  + 2'h2;
-  assign \$94  = \$93  < \$signal ;
-  assign \$95  = \$signal$47  + 2'h3;
-  assign \$96  = \$95  < \$signal ;
-  assign \$97  = s1_npos + 1'h0;
-  assign \$98  = \$97  < N;
-  assign \$99  = s1_npos + 1'h1;
-  assign \$100  = \$99  < N;
-  assign \$101  = s1_npos + 2'h2;
-  assign \$102  = \$101  < N;
-  assign \$103  = s1_npos + 2'h3;
-  assign \$104  = \$103  < N;
-  assign en = \$signal$51  & advance;
-  assign bias = \$signal$54  ? bias1 : bias0;
-  assign \$105  = requant_en ? { out[7], out[7], out[7], out[7], out[7], out[7], out[7], out[7], out } : \acc$110 [15:0];
-  assign \$106  = requant_en & \saturated$116 ;
-  assign \$107  = requant_en ? { \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121 [7], \out$121  } : \acc$110 [31:16];
-  assign \$108  = requant_en & \saturated$122 ;
-  assign \$109  = requant_en ? { \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127 [7], \out$127  } : \acc$110 [47:32];
-  assign \$110  = requant_en & \saturated$128 ;
-  assign \$111  = requant_en ? { \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133 [7], \out$133  } : \acc$110 [63:48];
-  assign \$112  = requant_en & \saturated$134 ;
+  assign \$signature__en$98  = i_wgt__valid & i_wgt__ready;
+  assign \$76  = \$signal$50  + 1'h0;
+  assign \$77  = \$76  < \$signal ;
+  assign \$78  = \$signal$50  + 1'h1;
+  assign \$79  = \$78  < \$signal ;
+  assign \$80  = \$signal$50  + 2'h2;
+  assign \$81  = \$80  < \$signal ;
+  assign \$82  = \$signal$50  + 2'h3;
+  assign \$83  = \$82  < \$signal ;
+  assign \$84  = s1_npos + 1'h0;
+  assign \$85  = \$84  < N;
+  assign \$86  = s1_npos + 1'h1;
+  assign \$87  = \$86  < N;
+  assign \$88  = s1_npos + 2'h2;
+  assign \$89  = \$88  < N;
+  assign \$90  = s1_npos + 2'h3;
+  assign \$91  = \$90  < N;
+  assign en = \$signal$54  & advance;
+  assign bias = \$signal$57  ? bias1 : bias0;
   always @(posedge clk)
-    requant_en <= \$113 ;
+    requant_en <= \$92 ;
   always @(posedge clk)
-    relu <= \$114 ;
+    relu <= \$93 ;
   always @(posedge clk)
-    multiplier <= \$115 ;
+    multiplier <= \$94 ;
   always @(posedge clk)
-    shift <= \$116 ;
+    shift <= \$95 ;
   always @(posedge clk)
-    \$signal  <= \$117 ;
+    \$signal  <= \$96 ;
   always @(posedge clk)
-    N <= \$118 ;
+    N <= \$97 ;
   always @(posedge clk)
-    \$signal$39  <= \$119 ;
+    \$signal$42  <= \$98 ;
   always @(posedge clk)
-    \$signal$41  <= \$120 ;
+    \$signal$44  <= \$99 ;
   always @(posedge clk)
-    \$signal$43  <= \$121 ;
+    \$signal$46  <= \$100 ;
   always @(posedge clk)
-    \$signal$45  <= \$122 ;
+    \$signal$48  <= \$101 ;
   always @(posedge clk)
-    \$signal$47  <= \$123 ;
+    \$signal$50  <= \$102 ;
   always @(posedge clk)
-    s1_npos <= \$124 ;
+    s1_npos <= \$103 ;
   always @(posedge clk)
-    \$signal$51  <= \$125 ;
+    \$signal$54  <= \$104 ;
   always @(posedge clk)
-    \$signal$52  <= \$126 ;
+    \$signal$55  <= \$105 ;
   always @(posedge clk)
-    \$signal$53  <= \$127 ;
+    \$signal$56  <= \$106 ;
   always @(posedge clk)
-    \$signal$54  <= \$128 ;
+    \$signal$57  <= \$107 ;
   always @(posedge clk)
-    s2_sums <= \$129 ;
+    s2_sums <= \$108 ;
   always @(posedge clk)
-    s2_nonzero <= \$130 ;
+    s2_nonzero <= \$109 ;
   always @(posedge clk)
-    bias0 <= \$131 ;
+    bias0 <= \$110 ;
   always @(posedge clk)
-    bias1 <= \$132 ;
+    bias1 <= \$111 ;
   always @(posedge clk)
-    acc_done <= \$133 ;
+    acc_done <= \$112 ;
   always @(posedge clk)
-    o_res__valid <= \$134 ;
+    status__cycles <= \$113 ;
   always @(posedge clk)
-    o_res__payload <= \$135 ;
+    status__busy_cycles <= \$114 ;
   always @(posedge clk)
-    status__cycles <= \$136 ;
+    status__stall_cycles <= \$115 ;
   always @(posedge clk)
-    status__busy_cycles <= \$137 ;
+    status__hold_cycles <= \$116 ;
   always @(posedge clk)
-    status__stall_cycles <= \$138 ;
+    status__zero_skips <= \$117 ;
   always @(posedge clk)
-    status__zero_skips <= \$139 ;
-  always @(posedge clk)
-    status__overflow_events <= \$140 ;
-  \ternhw_small.accs  accs (
-    .acc(\acc$110 ),
+    status__overflow_events <= \$118 ;
+  \ternhw_small.accs$131  \accs$131  (
+    .acc(accs),
     .bias(bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$52 ),
+    .first(\$signal$55 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -758,374 +698,354 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .weights(weights)
   );
   \ternhw_small.ctrl  ctrl (
+    .act_raddr(act_r__addr),
     .act_ready(i_act__ready),
     .act_valid(i_act__valid),
     .act_waddr(\$signature__addr ),
-    .\bias_en$40 (cmd__bias_en),
+    .bank_busy(bank_busy),
+    .bias_bank(bias_bank),
+    .bias_en(cmd__bias_en),
     .bias_load(bias_load),
     .bias_ready(i_bias__ready),
     .bias_valid(i_bias__valid),
     .busy(status__busy),
     .clk(clk),
     .done(status__done),
-    .draining(draining),
     .error(status__error),
     .first(first),
-    .hold(blocked),
+    .hold(hold),
     .issue(issue),
     .k(cmd__k),
-    .k_pos(k_pos),
+    .\k_pos$40 (k_pos),
+    .keep_weights(cmd__keep_weights),
     .last(last),
     .m(cmd__m),
     .n(cmd__n),
     .n_pos(n_pos),
     .pipe_empty(pipe_empty),
+    .reject(reject),
+    .resident(cmd__resident),
     .rst(rst),
     .start(cmd__start),
-    .starved(starved),
     .tile_parity(tile_parity),
+    .waiting(waiting),
+    .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$88 )
+    .wgt_waddr(\$signature__addr$95 )
   );
   \ternhw_small.decoder  decoder (
     .weights(weights),
     .word(word)
   );
-  \ternhw_small.requant  requant (
-    .acc(\acc$110 [15:0]),
+  \ternhw_small.out  out (
+    .acc_done(acc_done),
+    .accs(accs),
+    .clk(clk),
+    .empty(empty),
+    .hold(hold),
     .multiplier(multiplier),
-    .out(out),
+    .o_res__payload(o_res__payload),
+    .o_res__ready(o_res__ready),
+    .o_res__valid(o_res__valid),
+    .overflow(overflow),
     .relu(relu),
-    .saturated(\saturated$116 ),
-    .shift(shift)
-  );
-  \ternhw_small.requant1  requant1 (
-    .acc(\acc$110 [31:16]),
-    .multiplier(multiplier),
-    .out(\out$121 ),
-    .relu(relu),
-    .saturated(\saturated$122 ),
-    .shift(shift)
-  );
-  \ternhw_small.requant2  requant2 (
-    .acc(\acc$110 [47:32]),
-    .multiplier(multiplier),
-    .out(\out$127 ),
-    .relu(relu),
-    .saturated(\saturated$128 ),
-    .shift(shift)
-  );
-  \ternhw_small.requant3  requant3 (
-    .acc(\acc$110 [63:48]),
-    .multiplier(multiplier),
-    .out(\out$133 ),
-    .relu(relu),
-    .saturated(\saturated$134 ),
+    .requant_en(requant_en),
+    .rst(rst),
     .shift(shift)
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = requant_en;
+    \$92  = requant_en;
     if (\$2 ) begin
-      \$113  = cmd__requant_en;
+      \$92  = cmd__requant_en;
     end
     if (rst) begin
-      \$113  = 1'h0;
+      \$92  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = relu;
+    \$93  = relu;
     if (\$2 ) begin
-      \$114  = cmd__relu;
+      \$93  = cmd__relu;
     end
     if (rst) begin
-      \$114  = 1'h0;
+      \$93  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = multiplier;
+    \$94  = multiplier;
     if (\$2 ) begin
-      \$115  = cmd__multiplier;
+      \$94  = cmd__multiplier;
     end
     if (rst) begin
-      \$115  = 16'h0000;
+      \$94  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = shift;
+    \$95  = shift;
     if (\$2 ) begin
-      \$116  = cmd__shift;
+      \$95  = cmd__shift;
     end
     if (rst) begin
-      \$116  = 6'h00;
+      \$95  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = \$signal ;
+    \$96  = \$signal ;
     if (\$4 ) begin
-      \$117  = cmd__k;
+      \$96  = cmd__k;
     end
     if (rst) begin
-      \$117  = 16'h0000;
+      \$96  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$118  = N;
+    \$97  = N;
     if (\$4 ) begin
-      \$118  = cmd__n;
+      \$97  = cmd__n;
     end
     if (rst) begin
-      \$118  = 16'h0000;
+      \$97  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$119  = \$signal$39 ;
+    \$98  = \$signal$42 ;
     if (advance) begin
-      \$119  = issue;
+      \$98  = issue;
     end
     if (rst) begin
-      \$119  = 1'h0;
+      \$98  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$120  = \$signal$41 ;
+    \$99  = \$signal$44 ;
     if (advance) begin
-      \$120  = first;
+      \$99  = first;
     end
     if (rst) begin
-      \$120  = 1'h0;
+      \$99  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$121  = \$signal$43 ;
+    \$100  = \$signal$46 ;
     if (advance) begin
-      \$121  = last;
+      \$100  = last;
     end
     if (rst) begin
-      \$121  = 1'h0;
+      \$100  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$122  = \$signal$45 ;
+    \$101  = \$signal$48 ;
     if (advance) begin
-      \$122  = tile_parity;
+      \$101  = tile_parity;
     end
     if (rst) begin
-      \$122  = 1'h0;
+      \$101  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$123  = \$signal$47 ;
+    \$102  = \$signal$50 ;
     if (advance) begin
-      \$123  = { 1'h0, k_pos };
+      \$102  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$123  = 17'h00000;
+      \$102  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$124  = s1_npos;
+    \$103  = s1_npos;
     if (advance) begin
-      \$124  = { 1'h0, n_pos };
+      \$103  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$124  = 17'h00000;
+      \$103  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$125  = \$signal$51 ;
+    \$104  = \$signal$54 ;
     if (advance) begin
-      \$125  = \$signal$39 ;
+      \$104  = \$signal$42 ;
     end
     if (rst) begin
-      \$125  = 1'h0;
+      \$104  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$126  = \$signal$52 ;
+    \$105  = \$signal$55 ;
     if (advance) begin
-      \$126  = \$signal$41 ;
+      \$105  = \$signal$44 ;
     end
     if (rst) begin
-      \$126  = 1'h0;
+      \$105  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$127  = \$signal$53 ;
+    \$106  = \$signal$56 ;
     if (advance) begin
-      \$127  = \$signal$43 ;
+      \$106  = \$signal$46 ;
     end
     if (rst) begin
-      \$127  = 1'h0;
+      \$106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$128  = \$signal$54 ;
+    \$107  = \$signal$57 ;
     if (advance) begin
-      \$128  = \$signal$45 ;
+      \$107  = \$signal$48 ;
     end
     if (rst) begin
-      \$128  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$129  = s2_sums;
+    \$108  = s2_sums;
     if (advance) begin
-      \$129  = sums;
+      \$108  = sums;
     end
     if (rst) begin
-      \$129  = 44'h00000000000;
+      \$108  = 44'h00000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$130  = s2_nonzero;
+    \$109  = s2_nonzero;
     if (advance) begin
-      \$130  = nonzero;
+      \$109  = nonzero;
     end
     if (rst) begin
-      \$130  = 4'h0;
+      \$109  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$131  = bias0;
+    \$110  = bias0;
     if (\$8 ) begin
-      \$131  = 64'h0000000000000000;
+      \$110  = 64'h0000000000000000;
     end
     if (bias_load) begin
       (* full_case = 32'd1 *)
-      if (tile_parity) begin
+      if (bias_bank) begin
       end else begin
-        \$131  = i_bias__payload;
+        \$110  = i_bias__payload;
       end
     end
     if (rst) begin
-      \$131  = 64'h0000000000000000;
+      \$110  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$132  = bias1;
+    \$111  = bias1;
     if (\$8 ) begin
-      \$132  = 64'h0000000000000000;
+      \$111  = 64'h0000000000000000;
     end
     if (bias_load) begin
-      if (tile_parity) begin
-        \$132  = i_bias__payload;
+      if (bias_bank) begin
+        \$111  = i_bias__payload;
       end
     end
     if (rst) begin
-      \$132  = 64'h0000000000000000;
+      \$111  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$133  = acc_done;
+    \$112  = acc_done;
     if (advance) begin
-      \$133  = \$9 ;
+      \$112  = \$9 ;
     end
     if (rst) begin
-      \$133  = 1'h0;
+      \$112  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$134  = o_res__valid;
-    if (\$10 ) begin
-      \$134  = 1'h1;
-    end else if (o_res__ready) begin
-      \$134  = 1'h0;
-    end
-    if (rst) begin
-      \$134  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$135  = o_res__payload;
-    if (\$10 ) begin
-      \$135  = result;
-    end
-    if (rst) begin
-      \$135  = 72'h000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$136  = status__cycles;
-    if (\$12 ) begin
-      \$136  = 48'h000000000000;
+    \$113  = status__cycles;
+    if (\$11 ) begin
+      \$113  = 48'h000000000000;
     end else if (status__busy) begin
-      \$136  = \$13 [47:0];
+      \$113  = \$12 [47:0];
     end
     if (rst) begin
-      \$136  = 48'h000000000000;
+      \$113  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$137  = status__busy_cycles;
-    if (\$12 ) begin
-      \$137  = 48'h000000000000;
+    \$114  = status__busy_cycles;
+    if (\$11 ) begin
+      \$114  = 48'h000000000000;
     end else if (status__busy) begin
-      \$137  = \$27 [47:0];
+      \$114  = \$17 [47:0];
     end
     if (rst) begin
-      \$137  = 48'h000000000000;
+      \$114  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$138  = status__stall_cycles;
-    if (\$12 ) begin
-      \$138  = 48'h000000000000;
+    \$115  = status__stall_cycles;
+    if (\$11 ) begin
+      \$115  = 48'h000000000000;
     end else if (status__busy) begin
-      \$138  = \$25 [47:0];
+      \$115  = \$13 [47:0];
     end
     if (rst) begin
-      \$138  = 48'h000000000000;
+      \$115  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$139  = status__zero_skips;
-    if (\$12 ) begin
-      \$139  = 48'h000000000000;
+    \$116  = status__hold_cycles;
+    if (\$11 ) begin
+      \$116  = 48'h000000000000;
     end else if (status__busy) begin
-      \$139  = \$77 [47:0];
+      \$116  = \$15 [47:0];
     end
     if (rst) begin
-      \$139  = 48'h000000000000;
+      \$116  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$140  = status__overflow_events;
-    if (\$12 ) begin
-      \$140  = 48'h000000000000;
+    \$117  = status__zero_skips;
+    if (\$11 ) begin
+      \$117  = 48'h000000000000;
     end else if (status__busy) begin
-      \$140  = \$78 [47:0];
+      \$117  = \$67 [47:0];
     end
     if (rst) begin
-      \$140  = 48'h000000000000;
+      \$117  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$118  = status__overflow_events;
+    if (\$11 ) begin
+      \$118  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$118  = \$68 [47:0];
+    end
+    if (rst) begin
+      \$118  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -1134,44 +1054,34 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign k = cmd__k;
   assign n = cmd__n;
   assign bias_en = cmd__bias_en;
+  assign resident = cmd__resident;
+  assign keep_weights = cmd__keep_weights;
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign hold = blocked;
+  assign \hold$84  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$88 ;
-  assign \$signature__data$90  = i_wgt__payload;
-  assign act_r__addr = \$signature__addr ;
-  assign act_raddr = \$signature__addr ;
+  assign wgt_waddr = \$signature__addr$95 ;
+  assign \$signature__data$97  = i_wgt__payload;
+  assign act_raddr = act_r__addr;
   assign act_r__en = advance;
-  assign wgt_r__addr = \$signature__addr$88 ;
-  assign wgt_raddr = \$signature__addr$88 ;
+  assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$101  = weights;
-  assign \first$105  = \$signal$52 ;
-  assign \sums$106  = s2_sums;
-  assign \nonzero$107  = s2_nonzero;
-  assign acc = \acc$110 [15:0];
-  assign \multiplier$111  = multiplier;
-  assign \shift$112  = shift;
-  assign \relu$113  = relu;
-  assign \acc$117  = \acc$110 [31:16];
-  assign \multiplier$118  = multiplier;
-  assign \shift$119  = shift;
-  assign \relu$120  = relu;
-  assign \acc$123  = \acc$110 [47:32];
-  assign \multiplier$124  = multiplier;
-  assign \shift$125  = shift;
-  assign \relu$126  = relu;
-  assign \acc$129  = \acc$110 [63:48];
-  assign \multiplier$130  = multiplier;
-  assign \shift$131  = shift;
-  assign \relu$132  = relu;
+  assign \weights$108  = weights;
+  assign \first$112  = \$signal$55 ;
+  assign \sums$113  = s2_sums;
+  assign \nonzero$114  = s2_nonzero;
+  assign \acc_done$116  = acc_done;
+  assign acc = accs;
+  assign \overflow$120  = overflow;
+  assign \o_res__payload$121  = o_res__payload;
+  assign \o_res__ready$122  = o_res__ready;
+  assign \o_res__valid$123  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[63:0];
@@ -1197,13 +1107,6 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \bias1[1]  = bias1[31:16];
   assign \bias1[2]  = bias1[47:32];
   assign \bias1[3]  = bias1[63:48];
-  assign \result.values  = result[63:0];
-  assign \result.values[0]  = result[15:0];
-  assign \result.values[1]  = result[31:16];
-  assign \result.values[2]  = result[47:32];
-  assign \result.values[3]  = result[63:48];
-  assign \result.overflow  = result[67:64];
-  assign \result.saturated  = result[71:68];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -1220,56 +1123,57 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \weights[13]  = weights[27:26];
   assign \weights[14]  = weights[29:28];
   assign \weights[15]  = weights[31:30];
-  assign \weights$101[0]  = weights[1:0];
-  assign \weights$101[1]  = weights[3:2];
-  assign \weights$101[2]  = weights[5:4];
-  assign \weights$101[3]  = weights[7:6];
-  assign \weights$101[4]  = weights[9:8];
-  assign \weights$101[5]  = weights[11:10];
-  assign \weights$101[6]  = weights[13:12];
-  assign \weights$101[7]  = weights[15:14];
-  assign \weights$101[8]  = weights[17:16];
-  assign \weights$101[9]  = weights[19:18];
-  assign \weights$101[10]  = weights[21:20];
-  assign \weights$101[11]  = weights[23:22];
-  assign \weights$101[12]  = weights[25:24];
-  assign \weights$101[13]  = weights[27:26];
-  assign \weights$101[14]  = weights[29:28];
-  assign \weights$101[15]  = weights[31:30];
+  assign \weights$108[0]  = weights[1:0];
+  assign \weights$108[1]  = weights[3:2];
+  assign \weights$108[2]  = weights[5:4];
+  assign \weights$108[3]  = weights[7:6];
+  assign \weights$108[4]  = weights[9:8];
+  assign \weights$108[5]  = weights[11:10];
+  assign \weights$108[6]  = weights[13:12];
+  assign \weights$108[7]  = weights[15:14];
+  assign \weights$108[8]  = weights[17:16];
+  assign \weights$108[9]  = weights[19:18];
+  assign \weights$108[10]  = weights[21:20];
+  assign \weights$108[11]  = weights[23:22];
+  assign \weights$108[12]  = weights[25:24];
+  assign \weights$108[13]  = weights[27:26];
+  assign \weights$108[14]  = weights[29:28];
+  assign \weights$108[15]  = weights[31:30];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
   assign \acts[3]  = acts[31:24];
-  assign \sums$106[0]  = s2_sums[10:0];
-  assign \sums$106[1]  = s2_sums[21:11];
-  assign \sums$106[2]  = s2_sums[32:22];
-  assign \sums$106[3]  = s2_sums[43:33];
+  assign \sums$113[0]  = s2_sums[10:0];
+  assign \sums$113[1]  = s2_sums[21:11];
+  assign \sums$113[2]  = s2_sums[32:22];
+  assign \sums$113[3]  = s2_sums[43:33];
   assign \bias[0]  = bias[15:0];
   assign \bias[1]  = bias[31:16];
   assign \bias[2]  = bias[47:32];
   assign \bias[3]  = bias[63:48];
-  assign \acc$110[0]  = \acc$110 [15:0];
-  assign \acc$110[1]  = \acc$110 [31:16];
-  assign \acc$110[2]  = \acc$110 [47:32];
-  assign \acc$110[3]  = \acc$110 [63:48];
-  assign saturated[3] = \$112 ;
-  assign saturated[2] = \$110 ;
-  assign saturated[1] = \$108 ;
-  assign saturated[0] = \$106 ;
-  assign result[71:68] = saturated;
-  assign result[67:64] = overflow;
-  assign result[63:48] = \$111 ;
-  assign result[47:32] = \$109 ;
-  assign result[31:16] = \$107 ;
-  assign result[15:0] = \$105 ;
-  assign row_live[3] = \$104 ;
-  assign row_live[2] = \$102 ;
-  assign row_live[1] = \$100 ;
-  assign row_live[0] = \$98 ;
-  assign col_live[3] = \$96 ;
-  assign col_live[2] = \$94 ;
-  assign col_live[1] = \$92 ;
-  assign col_live[0] = \$90 ;
+  assign \accs[0]  = accs[15:0];
+  assign \accs[1]  = accs[31:16];
+  assign \accs[2]  = accs[47:32];
+  assign \accs[3]  = accs[63:48];
+  assign \acc[0]  = accs[15:0];
+  assign \acc[1]  = accs[31:16];
+  assign \acc[2]  = accs[47:32];
+  assign \acc[3]  = accs[63:48];
+  assign \o_res__payload$121.values  = o_res__payload[63:0];
+  assign \o_res__payload$121.values[0]  = o_res__payload[15:0];
+  assign \o_res__payload$121.values[1]  = o_res__payload[31:16];
+  assign \o_res__payload$121.values[2]  = o_res__payload[47:32];
+  assign \o_res__payload$121.values[3]  = o_res__payload[63:48];
+  assign \o_res__payload$121.overflow  = o_res__payload[67:64];
+  assign \o_res__payload$121.saturated  = o_res__payload[71:68];
+  assign row_live[3] = \$91 ;
+  assign row_live[2] = \$89 ;
+  assign row_live[1] = \$87 ;
+  assign row_live[0] = \$85 ;
+  assign col_live[3] = \$83 ;
+  assign col_live[2] = \$81 ;
+  assign col_live[1] = \$79 ;
+  assign col_live[0] = \$77 ;
   assign acts[31:24] = act_r__data[31:24];
   assign acts[23:16] = act_r__data[23:16];
   assign acts[15:8] = act_r__data[15:8];
@@ -1277,7 +1181,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.accs (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
+module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [15:0] \$1 ;
   wire [16:0] \$10 ;
@@ -2347,16 +2251,72 @@ module \ternhw_small.array.lane_3_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 , clk, rst, hold, pipe_empty, first, last, busy, act_ready, starved, bias_ready, bias_load, wgt_ready, issue, draining
-, done, k_pos, n_pos, act_waddr, wgt_waddr, tile_parity, error, act_valid);
+module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
+, first, last, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$40 , tile_parity, n_pos, error, act_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
-  wire [17:0] \$1 ;
+  wire \$1 ;
   wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
+  wire \$120 ;
+  wire [17:0] \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  reg [6:0] \$124 ;
+  reg [16:0] \$125 ;
+  reg [15:0] \$126 ;
+  reg \$127 ;
+  reg [5:0] \$128 ;
+  reg [16:0] \$129 ;
   wire \$13 ;
+  reg [16:0] \$130 ;
+  reg \$131 ;
+  reg [6:0] \$132 ;
+  reg [6:0] \$133 ;
+  reg [15:0] \$134 ;
+  reg \$135 ;
+  reg [16:0] \$136 ;
+  reg [6:0] \$137 ;
+  reg [6:0] \$138 ;
+  reg [16:0] \$139 ;
   wire \$14 ;
+  reg [15:0] \$140 ;
+  reg [15:0] \$141 ;
+  reg [16:0] \$142 ;
+  reg [5:0] \$143 ;
+  reg [15:0] \$144 ;
+  reg [15:0] \$145 ;
+  reg [15:0] \$146 ;
+  reg \$147 ;
+  reg \$148 ;
+  reg \$149 ;
   wire \$15 ;
+  reg \$150 ;
+  reg [1:0] \$151 ;
+  reg \$152 ;
+  reg \$153 ;
+  reg [15:0] \$154 ;
+  reg [15:0] \$155 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -2368,80 +2328,122 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 , 
   wire \$23 ;
   wire \$24 ;
   wire \$25 ;
-  wire \$26 ;
+  wire [17:0] \$26 ;
   wire \$27 ;
   wire \$28 ;
-  wire \$29 ;
+  wire [16:0] \$29 ;
   wire \$3 ;
   wire \$30 ;
-  wire \$31 ;
+  wire [7:0] \$31 ;
   wire \$32 ;
-  wire \$33 ;
-  wire \$34 ;
+  wire [7:0] \$33 ;
+  wire [8:0] \$34 ;
   wire [7:0] \$35 ;
-  wire [17:0] \$36 ;
-  wire \$37 ;
-  wire [16:0] \$38 ;
-  wire [16:0] \$39 ;
+  wire [8:0] \$36 ;
+  wire [17:0] \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire [17:0] \$41 ;
-  wire \$42 ;
-  wire \$43 ;
+  wire \$41 ;
+  wire [7:0] \$42 ;
+  wire [17:0] \$43 ;
   wire \$44 ;
-  wire \$45 ;
-  wire [17:0] \$46 ;
+  wire [16:0] \$45 ;
+  wire [16:0] \$46 ;
   wire \$47 ;
-  wire [7:0] \$48 ;
-  wire [17:0] \$49 ;
+  wire [17:0] \$48 ;
+  wire \$49 ;
   wire \$5 ;
-  wire \$50 ;
-  wire [7:0] \$51 ;
+  wire [6:0] \$50 ;
+  wire [6:0] \$51 ;
   wire [17:0] \$52 ;
   wire \$53 ;
-  wire [16:0] \$54 ;
-  wire [16:0] \$55 ;
+  wire [17:0] \$54 ;
+  wire [17:0] \$55 ;
   wire \$56 ;
   wire [17:0] \$57 ;
-  wire \$58 ;
-  wire [17:0] \$59 ;
+  wire [7:0] \$58 ;
+  wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [7:0] \$61 ;
-  wire [17:0] \$62 ;
-  reg [15:0] \$63 ;
-  reg [15:0] \$64 ;
-  reg [15:0] \$65 ;
-  reg \$66 ;
-  reg [15:0] \$67 ;
-  reg [16:0] \$68 ;
-  reg [16:0] \$69 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire [7:0] \$63 ;
+  wire [7:0] \$64 ;
+  wire [9:0] \$65 ;
+  wire [7:0] \$66 ;
+  wire [7:0] \$67 ;
+  wire [7:0] \$68 ;
+  wire [8:0] \$69 ;
   wire \$7 ;
-  reg [6:0] \$70 ;
-  reg [6:0] \$71 ;
-  reg \$72 ;
-  reg \$73 ;
-  reg [2:0] \$74 ;
+  wire [16:0] \$70 ;
+  wire [17:0] \$71 ;
+  wire \$72 ;
+  wire [17:0] \$73 ;
+  wire [7:0] \$74 ;
+  wire [17:0] \$75 ;
+  wire \$76 ;
+  wire [16:0] \$77 ;
+  wire [16:0] \$78 ;
+  wire \$79 ;
   wire \$8 ;
-  wire \$9 ;
-  reg [15:0] K = 16'h0000;
-  reg [15:0] M = 16'h0000;
-  reg [15:0] N = 16'h0000;
+  wire [16:0] \$80 ;
+  wire [17:0] \$81 ;
+  wire [7:0] \$82 ;
+  wire [8:0] \$83 ;
+  wire \$84 ;
+  wire [7:0] \$85 ;
+  wire [8:0] \$86 ;
+  wire [9:0] \$87 ;
+  wire [7:0] \$88 ;
+  wire [8:0] \$89 ;
+  wire [16:0] \$9 ;
+  wire [9:0] \$90 ;
+  wire [7:0] \$91 ;
+  wire [17:0] \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg [15:0] \$signal$32  = 16'h0000;
+  reg [15:0] \$signal$34  = 16'h0000;
+  reg [16:0] \$signal$52  = 17'h00000;
+  reg [16:0] \$signal$54  = 17'h00000;
+  reg [15:0] \$signal$56  = 16'h0000;
+  reg \$signal$57  = 1'h0;
+  reg [15:0] \$signal$67  = 16'h0000;
+  reg [6:0] a_cnt = 7'h00;
+  reg a_done = 1'h0;
+  wire a_take;
+  reg [15:0] a_tok = 16'h0000;
+  output [5:0] act_raddr;
   wire [5:0] act_raddr;
   output act_ready;
-  reg act_ready;
+  wire act_ready;
   input act_valid;
   wire act_valid;
   output [5:0] act_waddr;
   wire [5:0] act_waddr;
   reg [6:0] addr = 7'h00;
-  reg bias_en = 1'h0;
-  input \bias_en$40 ;
-  wire \bias_en$40 ;
+  reg [15:0] b_cnt = 16'h0000;
+  reg b_done = 1'h0;
+  reg [16:0] b_npos = 17'h00000;
+  input [1:0] bank_busy;
+  wire [1:0] bank_busy;
+  reg [5:0] base = 6'h00;
+  output bias_bank;
+  wire bias_bank;
+  input bias_en;
+  wire bias_en;
   output bias_load;
-  reg bias_load;
+  wire bias_load;
   output bias_ready;
-  reg bias_ready;
+  wire bias_ready;
   input bias_valid;
   wire bias_valid;
   output busy;
@@ -2450,24 +2452,28 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 , 
   wire clk;
   output done;
   reg done;
-  output draining;
   reg draining;
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
-  wire \error$16 ;
+  wire \error$45 ;
   output first;
   wire first;
-  reg [2:0] fsm_state = 3'h0;
+  reg [1:0] fsm_state = 2'h0;
   input hold;
   wire hold;
+  reg [16:0] i_npos = 17'h00000;
+  reg [15:0] i_tile = 16'h0000;
   output issue;
-  reg issue;
+  wire issue;
   input [15:0] k;
   wire [15:0] k;
-  output [15:0] k_pos;
-  wire [15:0] k_pos;
-  reg [16:0] \k_pos$1  = 17'h00000;
+  reg [16:0] k_pos = 17'h00000;
+  output [15:0] \k_pos$40 ;
+  wire [15:0] \k_pos$40 ;
+  reg keep = 1'h0;
+  input keep_weights;
+  wire keep_weights;
   output last;
   wire last;
   input [15:0] m;
@@ -2476,654 +2482,878 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, \bias_en$40 , 
   wire [15:0] n;
   output [15:0] n_pos;
   wire [15:0] n_pos;
-  reg [16:0] \n_pos$3  = 17'h00000;
-  (* init = 1'h0 *)
-  wire parity;
   input pipe_empty;
   wire pipe_empty;
+  input reject;
+  wire reject;
+  reg [15:0] res_n = 16'h0000;
+  reg res_valid = 1'h0;
+  input resident;
+  wire resident;
   input rst;
   wire rst;
+  reg running = 1'h0;
   input start;
   wire start;
-  output starved;
-  reg starved;
   reg [6:0] t = 7'h00;
+  wire tile_end;
   output tile_parity;
-  reg tile_parity = 1'h0;
-  reg [15:0] token = 16'h0000;
+  wire tile_parity;
+  reg [15:0] tok = 16'h0000;
+  reg [6:0] w_avail = 7'h00;
+  reg w_done = 1'h0;
+  reg [16:0] w_npos = 17'h00000;
+  (* init = 6'h00 *)
+  wire [5:0] w_ptr;
+  reg [6:0] w_space = 7'h00;
+  wire w_take;
+  output waiting;
+  wire waiting;
+  output [5:0] wgt_raddr;
   wire [5:0] wgt_raddr;
   output wgt_ready;
-  reg wgt_ready;
+  wire wgt_ready;
   input wgt_valid;
   wire wgt_valid;
   output [5:0] wgt_waddr;
-  wire [5:0] wgt_waddr;
-  assign \$24  = fsm_state == 2'h3;
-  assign \$25  = fsm_state == 3'h4;
-  assign \$26  = fsm_state == 3'h5;
-  assign \$27  = fsm_state == 3'h6;
-  assign \$28  = ! m;
-  assign \$29  = ! k;
-  assign \$30  = \$28  | \$29 ;
-  assign \$31  = ! n;
-  assign \$32  = \$30  | \$31 ;
-  assign \$33  = addr >= 7'h40;
-  assign \$34  = act_valid & \$33 ;
-  assign \$35  = addr + 1'h1;
-  assign \$36  = \k_pos$1  + 3'h4;
-  assign \$37  = \$36  >= K;
-  assign \$38  = token + 1'h1;
-  assign \$39  = token + 1'h1;
-  assign \$40  = \$39  >= M;
-  assign \$41  = \k_pos$1  + 3'h4;
-  assign \$42  = ~ hold;
-  assign \$43  = \$42  & bias_valid;
-  assign \$44  = t >= 7'h40;
-  assign \$45  = wgt_valid & \$44 ;
-  assign \$46  = \k_pos$1  + 3'h4;
-  assign \$47  = \$46  >= K;
-  assign \$48  = t + 1'h1;
-  assign \$49  = \k_pos$1  + 3'h4;
-  assign \$50  = ~ hold;
-  assign \$51  = addr + 1'h1;
-  assign \$52  = \k_pos$1  + 3'h4;
-  assign \$53  = \$52  >= K;
-  assign \$54  = token + 1'h1;
-  assign \$55  = token + 1'h1;
-  assign \$56  = \$55  >= M;
-  assign \$57  = \n_pos$3  + 3'h4;
-  assign \$58  = \$57  >= N;
-  assign \$59  = \n_pos$3  + 3'h4;
-  assign \$60  = ~ tile_parity;
-  assign \$61  = t + 1'h1;
-  assign \$62  = \k_pos$1  + 3'h4;
+  reg [5:0] wgt_waddr = 6'h00;
+  assign \$1  = ~ a_done;
+  assign \$2  = running & \$1 ;
+  assign \$3  = a_cnt < 7'h40;
+  assign act_ready = \$2  & \$3 ;
+  assign a_take = act_valid & act_ready;
+  assign \$4  = ~ w_done;
+  assign \$5  = running & \$4 ;
+  assign \$6  = | w_space;
+  assign wgt_ready = \$5  & \$6 ;
+  assign w_take = wgt_valid & wgt_ready;
+  assign \$7  = ~ b_done;
+  assign \$8  = running & \$7 ;
+  assign \$9  = i_tile + 1'h1;
+  assign \$10  = b_cnt <= \$9 ;
+  assign \$11  = \$8  & \$10 ;
+  assign \$12  = bank_busy >> b_cnt[0];
+  assign \$13  = ~ \$12 ;
+  assign bias_ready = \$11  & \$13 ;
+  assign bias_load = bias_valid & bias_ready;
+  assign \$14  = a_cnt > addr;
+  assign \$15  = a_done | \$14 ;
+  assign \$16  = running & \$15 ;
+  assign \$17  = w_avail > t;
+  assign \$18  = keep | \$17 ;
+  assign \$19  = \$16  & \$18 ;
+  assign \$20  = ~ \$signal ;
+  assign \$21  = b_cnt > i_tile;
+  assign \$22  = \$20  | \$21 ;
+  assign \$23  = \$19  & \$22 ;
+  assign \$24  = ~ hold;
+  assign issue = \$23  & \$24 ;
+  assign \$25  = ~ issue;
+  assign waiting = running & \$25 ;
+  assign \$26  = k_pos + 3'h4;
+  assign \$27  = \$26  >= \$signal$32 ;
+  assign \$28  = issue & \$27 ;
+  assign \$29  = tok + 1'h1;
+  assign \$30  = \$29  >= \$signal$34 ;
+  assign tile_end = \$28  & \$30 ;
+  assign \$31  = base + t;
+  assign \$32  = \$31  >= 7'h40;
+  assign \$33  = base + t;
+  assign \$34  = \$33  - 7'h40;
+  assign \$35  = base + t;
+  assign \$36  = \$32  ? \$34  : { 1'h0, \$35  };
+  assign first = ! k_pos;
+  assign \$37  = k_pos + 3'h4;
+  assign last = \$37  >= \$signal$32 ;
+  assign \$38  = ! fsm_state;
+  assign \$39  = fsm_state == 1'h1;
+  assign \$40  = fsm_state == 2'h2;
+  assign \$41  = fsm_state == 2'h3;
+  assign \$42  = a_cnt + 1'h1;
+  assign \$43  = \$signal$52  + 3'h4;
+  assign \$44  = \$43  >= \$signal$32 ;
+  assign \$45  = a_tok + 1'h1;
+  assign \$46  = a_tok + 1'h1;
+  assign \$47  = \$46  >= \$signal$34 ;
+  assign \$48  = \$signal$52  + 3'h4;
+  assign \$49  = wgt_waddr == 6'h3f;
+  assign \$50  = wgt_waddr + 1'h1;
+  assign \$51  = \$49  ? 7'h00 : \$50 ;
+  assign \$52  = \$signal$54  + 3'h4;
+  assign \$53  = \$52  >= \$signal$32 ;
+  assign \$54  = w_npos + 3'h4;
+  assign \$55  = w_npos + 3'h4;
+  assign \$56  = \$55  >= \$signal$56 ;
+  assign \$57  = \$signal$54  + 3'h4;
+  assign \$58  = w_space - w_take;
+  assign \$59  = ~ \$signal$57 ;
+  assign \$60  = tile_end & \$59 ;
+  assign \$61  = ~ keep;
+  assign \$62  = \$60  & \$61 ;
+  assign \$63  = t + 1'h1;
+  assign \$64  = \$62  ? \$63  : 8'h00;
+  assign \$65  = $signed(\$58 ) + $signed({ 1'h0, \$64  });
+  assign \$66  = w_avail + w_take;
+  assign \$67  = t + 1'h1;
+  assign \$68  = tile_end ? \$67  : 8'h00;
+  assign \$69  = \$66  - \$68 ;
+  assign \$70  = b_cnt + 1'h1;
+  assign \$71  = b_npos + 3'h4;
+  assign \$72  = \$71  >= \$signal$56 ;
+  assign \$73  = b_npos + 3'h4;
+  assign \$74  = addr + 1'h1;
+  assign \$75  = k_pos + 3'h4;
+  assign \$76  = \$75  >= \$signal$32 ;
+  assign \$77  = tok + 1'h1;
+  assign \$78  = tok + 1'h1;
+  assign \$79  = \$78  >= \$signal$34 ;
+  assign \$80  = i_tile + 1'h1;
+  assign \$81  = i_npos + 3'h4;
+  assign \$82  = base + t;
+  assign \$83  = \$82  + 1'h1;
+  assign \$84  = \$83  >= 7'h40;
+  assign \$85  = base + t;
+  assign \$86  = \$85  + 1'h1;
+  assign \$87  = \$86  - 7'h40;
+  assign \$88  = base + t;
+  assign \$89  = \$88  + 1'h1;
+  assign \$90  = \$84  ? \$87  : { 1'h0, \$89  };
+  assign \$91  = t + 1'h1;
+  assign \$92  = k_pos + 3'h4;
+  assign \$93  = ~ bias_en;
+  assign \$94  = ! m;
+  assign \$95  = ! k;
+  assign \$96  = \$94  | \$95 ;
+  assign \$97  = ! n;
+  assign \$98  = \$96  | \$97 ;
+  assign \$99  = ~ res_valid;
+  assign \$100  = \$signal$67  != k;
+  assign \$101  = \$99  | \$100 ;
+  assign \$102  = res_n != n;
+  assign \$103  = \$101  | \$102 ;
+  assign \$104  = keep_weights & \$103 ;
+  assign \$105  = \$98  | \$104 ;
+  assign \$106  = \$105  | reject;
+  assign \$107  = ~ keep_weights;
+  assign \$108  = ~ a_done;
+  assign \$109  = act_valid & \$108 ;
+  assign \$110  = a_cnt < 7'h40;
+  assign \$111  = ~ \$110 ;
+  assign \$112  = \$109  & \$111 ;
+  assign \$113  = ~ w_done;
+  assign \$114  = running & \$113 ;
+  assign \$115  = ! w_space;
+  assign \$116  = \$114  & \$115 ;
+  assign \$117  = w_npos == i_npos;
+  assign \$118  = \$signal$57  | \$117 ;
+  assign \$119  = \$116  & \$118 ;
+  assign \$120  = \$112  | \$119 ;
+  assign \$121  = i_npos + 3'h4;
+  assign \$122  = \$121  >= \$signal$56 ;
+  assign \$123  = tile_end & \$122 ;
   always @(posedge clk)
-    M <= \$63 ;
+    a_cnt <= \$124 ;
   always @(posedge clk)
-    K <= \$64 ;
+    \$signal$52  <= \$125 ;
   always @(posedge clk)
-    N <= \$65 ;
+    a_tok <= \$126 ;
   always @(posedge clk)
-    bias_en <= \$66 ;
+    a_done <= \$127 ;
   always @(posedge clk)
-    token <= \$67 ;
+    wgt_waddr <= \$128 ;
   always @(posedge clk)
-    \k_pos$1  <= \$68 ;
+    \$signal$54  <= \$129 ;
   always @(posedge clk)
-    \n_pos$3  <= \$69 ;
+    w_npos <= \$130 ;
   always @(posedge clk)
-    addr <= \$70 ;
+    w_done <= \$131 ;
   always @(posedge clk)
-    t <= \$71 ;
+    w_space <= \$132 ;
   always @(posedge clk)
-    tile_parity <= \$72 ;
+    w_avail <= \$133 ;
   always @(posedge clk)
-    error <= \$73 ;
+    b_cnt <= \$134 ;
   always @(posedge clk)
-    fsm_state <= \$74 ;
-  assign first = ! \k_pos$1 ;
-  assign \$1  = \k_pos$1  + 3'h4;
-  assign last = \$1  >= K;
-  assign \$2  = ~ hold;
-  assign \$3  = addr < 7'h40;
-  assign \$4  = \$2  & \$3 ;
-  assign \$5  = ~ hold;
-  assign \$6  = ~ act_valid;
-  assign \$7  = \$5  & \$6 ;
-  assign \$8  = ~ hold;
-  assign \$9  = ~ hold;
-  assign \$10  = ~ bias_valid;
-  assign \$11  = \$9  & \$10 ;
-  assign \$12  = ~ hold;
-  assign \$13  = \$12  & bias_valid;
-  assign \$14  = ~ hold;
-  assign \$15  = t < 7'h40;
-  assign \$16  = \$14  & \$15 ;
-  assign \$17  = ~ hold;
-  assign \$18  = ~ wgt_valid;
-  assign \$19  = \$17  & \$18 ;
-  assign \$20  = ~ hold;
-  assign \$21  = ! fsm_state;
-  assign \$22  = fsm_state == 1'h1;
-  assign \$23  = fsm_state == 2'h2;
+    b_done <= \$135 ;
+  always @(posedge clk)
+    b_npos <= \$136 ;
+  always @(posedge clk)
+    addr <= \$137 ;
+  always @(posedge clk)
+    t <= \$138 ;
+  always @(posedge clk)
+    k_pos <= \$139 ;
+  always @(posedge clk)
+    tok <= \$140 ;
+  always @(posedge clk)
+    i_tile <= \$141 ;
+  always @(posedge clk)
+    i_npos <= \$142 ;
+  always @(posedge clk)
+    base <= \$143 ;
+  always @(posedge clk)
+    \$signal$34  <= \$144 ;
+  always @(posedge clk)
+    \$signal$32  <= \$145 ;
+  always @(posedge clk)
+    \$signal$56  <= \$146 ;
+  always @(posedge clk)
+    \$signal  <= \$147 ;
+  always @(posedge clk)
+    \$signal$57  <= \$148 ;
+  always @(posedge clk)
+    keep <= \$149 ;
+  always @(posedge clk)
+    error <= \$150 ;
+  always @(posedge clk)
+    fsm_state <= \$151 ;
+  always @(posedge clk)
+    running <= \$152 ;
+  always @(posedge clk)
+    res_valid <= \$153 ;
+  always @(posedge clk)
+    \$signal$67  <= \$154 ;
+  always @(posedge clk)
+    res_n <= \$155 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     busy = 1'h0;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           busy = 1'h1;
-      3'h3:
+      2'h3:
           busy = 1'h1;
-      3'h4:
+      2'h1:
           busy = 1'h1;
-      3'h5:
-          busy = 1'h1;
-      3'h6:
-          busy = 1'h1;
-      3'h1:
-          busy = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    act_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          act_ready = \$4 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    starved = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          starved = \$7 ;
-      3'h3:
-          starved = \$11 ;
-      3'h4:
-          starved = \$19 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    bias_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          bias_ready = \$8 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    bias_load = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          bias_load = \$13 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    wgt_ready = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          wgt_ready = \$16 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    issue = 1'h0;
-    casez (fsm_state)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          issue = \$20 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     draining = 1'h0;
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          /* empty */;
-      3'h6:
+      2'h3:
           draining = 1'h1;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     done = 1'h0;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           /* empty */;
-      3'h2:
+      2'h2:
           /* empty */;
-      3'h3:
+      2'h3:
           /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          /* empty */;
-      3'h6:
-          /* empty */;
-      3'h1:
+      2'h1:
           done = 1'h1;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$63  = M;
+    \$124  = a_cnt;
+    if (a_take) begin
+      \$124  = \$42 [6:0];
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$63  = m;
+            \$124  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$63  = 16'h0000;
+      \$124  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$64  = K;
+    \$125  = \$signal$52 ;
+    if (a_take) begin
+      (* full_case = 32'd1 *)
+      if (\$44 ) begin
+        \$125  = 17'h00000;
+      end else begin
+        \$125  = \$48 [16:0];
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$64  = k;
+            \$125  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$64  = 16'h0000;
+      \$125  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$65  = N;
+    \$126  = a_tok;
+    if (a_take) begin
+      if (\$44 ) begin
+        \$126  = \$45 [15:0];
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$65  = n;
+            \$126  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$65  = 16'h0000;
+      \$126  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$66  = bias_en;
+    \$127  = a_done;
+    if (a_take) begin
+      if (\$44 ) begin
+        if (\$47 ) begin
+          \$127  = 1'h1;
+        end
+      end
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$66  = \bias_en$40 ;
+            \$127  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$66  = 1'h0;
+      \$127  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$67  = token;
+    \$128  = wgt_waddr;
+    if (w_take) begin
+      \$128  = \$51 [5:0];
+    end
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$67  = 16'h0000;
+            \$128  = 6'h00;
           end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              \$67  = \$38 [15:0];
-              if (\$40 ) begin
-                \$67  = 16'h0000;
-              end
+    endcase
+    if (rst) begin
+      \$128  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$129  = \$signal$54 ;
+    if (w_take) begin
+      (* full_case = 32'd1 *)
+      if (\$53 ) begin
+        \$129  = 17'h00000;
+      end else begin
+        \$129  = \$57 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$129  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$129  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$130  = w_npos;
+    if (w_take) begin
+      if (\$53 ) begin
+        \$130  = \$54 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$130  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$130  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$131  = w_done;
+    if (w_take) begin
+      if (\$53 ) begin
+        if (\$56 ) begin
+          \$131  = 1'h1;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$131  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$131  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$132  = \$65 [6:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$132  = 7'h40;
+          end
+    endcase
+    if (rst) begin
+      \$132  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$133  = \$69 [6:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$133  = 7'h00;
+          end
+    endcase
+    if (rst) begin
+      \$133  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$134  = b_cnt;
+    if (bias_load) begin
+      \$134  = \$70 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$134  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$134  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$135  = b_done;
+    if (bias_load) begin
+      if (\$72 ) begin
+        \$135  = 1'h1;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$135  = \$93 ;
+          end
+    endcase
+    if (rst) begin
+      \$135  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$136  = b_npos;
+    if (bias_load) begin
+      (* full_case = 32'd1 *)
+      if (\$72 ) begin
+      end else begin
+        \$136  = \$73 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$136  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$136  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$137  = addr;
+    if (issue) begin
+      \$137  = \$74 [6:0];
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$137  = 7'h00;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$137  = 7'h00;
+          end
+    endcase
+    if (rst) begin
+      \$137  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$138  = t;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$76 ) begin
+        \$138  = 7'h00;
+      end else begin
+        \$138  = \$91 [6:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$138  = 7'h00;
+          end
+    endcase
+    if (rst) begin
+      \$138  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$139  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$76 ) begin
+        \$139  = 17'h00000;
+      end else begin
+        \$139  = \$92 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$139  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$139  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$140  = tok;
+    if (issue) begin
+      if (\$76 ) begin
+        \$140  = \$77 [15:0];
+        if (\$79 ) begin
+          \$140  = 16'h0000;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$140  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$140  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$141  = i_tile;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$141  = \$80 [15:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$141  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$141  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$142  = i_npos;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$142  = \$81 [16:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$142  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$142  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$143  = base;
+    if (issue) begin
+      if (\$76 ) begin
+        if (\$79 ) begin
+          \$143  = \$90 [5:0];
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$143  = 6'h00;
+          end
+    endcase
+    if (rst) begin
+      \$143  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$144  = \$signal$34 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$144  = m;
+          end
+    endcase
+    if (rst) begin
+      \$144  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$145  = \$signal$32 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$145  = k;
+          end
+    endcase
+    if (rst) begin
+      \$145  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$146  = \$signal$56 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$146  = n;
+          end
+    endcase
+    if (rst) begin
+      \$146  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$147  = \$signal ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$147  = bias_en;
+          end
+    endcase
+    if (rst) begin
+      \$147  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$148  = \$signal$57 ;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$148  = resident;
+          end
+    endcase
+    if (rst) begin
+      \$148  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$149  = keep;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$149  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$149  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$150  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$150  = 1'h0;
+            if (\$106 ) begin
+              \$150  = 1'h1;
             end
           end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$67  = 16'h0000;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              \$67  = \$54 [15:0];
-            end
+      2'h2:
+          if (\$120 ) begin
+            \$150  = 1'h1;
           end
     endcase
     if (rst) begin
-      \$67  = 16'h0000;
+      \$150  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$68  = \k_pos$1 ;
+    \$151  = fsm_state;
+    (* full_case = 32'd1 *)
     casez (fsm_state)
-      3'h0:
+      2'h0:
           if (start) begin
-            \$68  = 17'h00000;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
             (* full_case = 32'd1 *)
-            if (\$37 ) begin
-              \$68  = 17'h00000;
-              if (\$40 ) begin
-                \$68  = 17'h00000;
-              end
+            if (\$106 ) begin
+              \$151  = 2'h1;
             end else begin
-              \$68  = \$41 [16:0];
+              \$151  = 2'h2;
             end
           end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              \$68  = 17'h00000;
-            end else begin
-              \$68  = \$49 [16:0];
-            end
+      2'h2:
+          if (\$120 ) begin
+            \$151  = 2'h1;
+          end else if (\$123 ) begin
+            \$151  = 2'h3;
           end
-      3'h5:
-          if (\$50 ) begin
-            (* full_case = 32'd1 *)
-            if (\$53 ) begin
-              \$68  = 17'h00000;
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$68  = 17'h00000;
-                end
-              end
-            end else begin
-              \$68  = \$62 [16:0];
-            end
-          end
-    endcase
-    if (rst) begin
-      \$68  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$69  = \n_pos$3 ;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$69  = 17'h00000;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$69  = \$59 [16:0];
-                end
-              end
-            end
-          end
-    endcase
-    if (rst) begin
-      \$69  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$70  = addr;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$70  = 7'h00;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            \$70  = \$35 [6:0];
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$70  = 7'h00;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            \$70  = \$51 [6:0];
-          end
-    endcase
-    if (rst) begin
-      \$70  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$71  = t;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$71  = 7'h00;
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              if (\$40 ) begin
-                \$71  = 7'h00;
-              end
-            end
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-          end else if (wgt_valid) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              \$71  = 7'h00;
-            end else begin
-              \$71  = \$48 [6:0];
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            (* full_case = 32'd1 *)
-            if (\$53 ) begin
-              \$71  = 7'h00;
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$71  = 7'h00;
-                end
-              end
-            end else begin
-              \$71  = \$61 [6:0];
-            end
-          end
-    endcase
-    if (rst) begin
-      \$71  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$72  = tile_parity;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$72  = 1'h0;
-          end
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h4:
-          /* empty */;
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                end else begin
-                  \$72  = \$60 ;
-                end
-              end
-            end
-          end
-    endcase
-    if (rst) begin
-      \$72  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$73  = error;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            \$73  = 1'h0;
-            if (\$32 ) begin
-              \$73  = 1'h1;
-            end
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-            \$73  = 1'h1;
-          end
-      3'h3:
-          /* empty */;
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-            \$73  = 1'h1;
-          end
-    endcase
-    if (rst) begin
-      \$73  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$74  = fsm_state;
-    casez (fsm_state)
-      3'h0:
-          if (start) begin
-            (* full_case = 32'd1 *)
-            if (\$32 ) begin
-              \$74  = 3'h1;
-            end else begin
-              \$74  = 3'h2;
-            end
-          end
-      3'h2:
-          if (hold) begin
-          end else if (\$34 ) begin
-            \$74  = 3'h1;
-          end else if (act_valid) begin
-            if (\$37 ) begin
-              if (\$40 ) begin
-                (* full_case = 32'd1 *)
-                if (bias_en) begin
-                  \$74  = 3'h3;
-                end else begin
-                  \$74  = 3'h4;
-                end
-              end
-            end
-          end
-      3'h3:
-          if (\$43 ) begin
-            \$74  = 3'h4;
-          end
-      3'h4:
-          if (hold) begin
-          end else if (\$45 ) begin
-            \$74  = 3'h1;
-          end else if (wgt_valid) begin
-            if (\$47 ) begin
-              \$74  = 3'h5;
-            end
-          end
-      3'h5:
-          if (\$50 ) begin
-            if (\$53 ) begin
-              if (\$56 ) begin
-                (* full_case = 32'd1 *)
-                if (\$58 ) begin
-                  \$74  = 3'h6;
-                end else begin
-                  (* full_case = 32'd1 *)
-                  if (bias_en) begin
-                    \$74  = 3'h3;
-                  end else begin
-                    \$74  = 3'h4;
-                  end
-                end
-              end
-            end
-          end
-      3'h6:
+      2'h3:
           if (pipe_empty) begin
-            \$74  = 3'h1;
+            \$151  = 2'h1;
           end
-      3'h1:
-          \$74  = 3'h0;
+      2'h1:
+          \$151  = 2'h0;
     endcase
     if (rst) begin
-      \$74  = 3'h0;
+      \$151  = 2'h0;
     end
   end
-  assign parity = tile_parity;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$152  = running;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$106 ) begin
+            end else begin
+              \$152  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$120 ) begin
+            \$152  = 1'h0;
+          end else if (\$123 ) begin
+            \$152  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$153  = res_valid;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$106 ) begin
+            end else begin
+              if (\$107 ) begin
+                \$153  = 1'h0;
+              end
+            end
+          end
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$153  = 1'h1;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$153  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$154  = \$signal$67 ;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$154  = \$signal$32 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$154  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$155  = res_n;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$120 ) begin
+          end else if (\$123 ) begin
+            if (\$signal$57 ) begin
+              \$155  = \$signal$56 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$155  = 16'h0000;
+    end
+  end
+  assign w_ptr = wgt_waddr;
+  assign \error$45  = error;
+  assign wgt_raddr = \$36 [5:0];
+  assign act_waddr = a_cnt[5:0];
+  assign bias_bank = b_cnt[0];
   assign act_raddr = addr[5:0];
-  assign wgt_raddr = t[5:0];
-  assign \error$16  = error;
-  assign k_pos = \k_pos$1 [15:0];
-  assign n_pos = \n_pos$3 [15:0];
-  assign act_waddr = addr[5:0];
-  assign wgt_waddr = t[5:0];
+  assign \k_pos$40  = k_pos[15:0];
+  assign tile_parity = i_tile[0];
+  assign n_pos = i_npos[15:0];
 endmodule
 
 (* generator = "Amaranth" *)
@@ -11159,617 +11389,849 @@ module \ternhw_small.decoder.byte3 (trits, \byte );
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.requant (saturated, relu, multiplier, shift, acc, out);
-  wire [16:0] \$1 ;
-  wire [19:0] \$10 ;
-  wire [20:0] \$11 ;
-  wire [22:0] \$12 ;
-  wire [22:0] \$13 ;
-  wire [22:0] \$14 ;
-  wire [22:0] \$15 ;
-  wire [23:0] \$16 ;
-  wire [22:0] \$17 ;
-  wire [22:0] \$18 ;
-  wire [22:0] \$19 ;
-  wire [16:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [23:0] \$21 ;
-  wire [24:0] \$22 ;
-  wire [25:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [30:0] \$25 ;
-  wire [30:0] \$26 ;
-  wire [30:0] \$27 ;
-  wire [31:0] \$28 ;
-  wire [30:0] \$29 ;
-  wire [16:0] \$3 ;
-  wire [30:0] \$30 ;
-  wire [30:0] \$31 ;
-  wire [30:0] \$32 ;
-  wire [31:0] \$33 ;
-  wire [32:0] \$34 ;
-  wire [30:0] \$35 ;
-  wire [30:0] \$36 ;
-  wire [30:0] \$37 ;
-  wire [30:0] \$38 ;
-  wire [31:0] \$39 ;
-  wire [16:0] \$4 ;
-  wire [30:0] \$40 ;
-  wire [30:0] \$41 ;
-  wire [30:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire [31:0] \$44 ;
-  wire [32:0] \$45 ;
-  wire [33:0] \$46 ;
-  wire [34:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [18:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [18:0] \$7 ;
-  wire [18:0] \$8 ;
-  wire [18:0] \$9 ;
-  input [15:0] acc;
-  wire [15:0] acc;
+module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
+  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire [15:0] \$106 ;
+  wire [15:0] \$107 ;
+  wire [15:0] \$108 ;
+  wire \$109 ;
+  wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
+  wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire [7:0] \$123 ;
+  wire \$124 ;
+  wire [7:0] \$125 ;
+  wire [48:0] \$126 ;
+  wire [48:0] \$127 ;
+  wire [48:0] \$128 ;
+  wire \$129 ;
+  wire \$13 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
+  wire \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire [7:0] \$144 ;
+  wire \$145 ;
+  wire [7:0] \$146 ;
+  wire [48:0] \$147 ;
+  wire [48:0] \$148 ;
+  wire [48:0] \$149 ;
+  wire \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire [7:0] \$165 ;
+  wire \$166 ;
+  wire [7:0] \$167 ;
+  wire [48:0] \$168 ;
+  wire [48:0] \$169 ;
+  wire \$17 ;
+  wire [48:0] \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire [7:0] \$186 ;
+  wire \$187 ;
+  wire [7:0] \$188 ;
+  wire [48:0] \$189 ;
+  wire \$19 ;
+  wire [48:0] \$190 ;
+  wire [48:0] \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
+  wire \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
+  wire \$22 ;
+  reg [1:0] \$220 ;
+  reg \$221 ;
+  reg [63:0] \$222 ;
+  reg [3:0] \$223 ;
+  reg \$224 ;
+  reg [1:0] \$225 ;
+  reg \$226 ;
+  reg [3:0] \$227 ;
+  reg [15:0] \$228 ;
+  reg \$229 ;
+  wire \$23 ;
+  reg [1:0] \$230 ;
+  reg \$231 ;
+  reg [3:0] \$232 ;
+  reg [15:0] \$233 ;
+  reg [47:0] \$234 ;
+  reg [63:0] \$235 ;
+  reg [3:0] \$236 ;
+  reg [3:0] \$237 ;
+  reg \$238 ;
+  reg \$239 ;
+  wire [16:0] \$24 ;
+  reg [71:0] \$240 ;
+  wire [16:0] \$25 ;
+  wire [16:0] \$26 ;
+  wire [16:0] \$27 ;
+  wire [17:0] \$28 ;
+  wire [18:0] \$29 ;
+  wire \$3 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [18:0] \$32 ;
+  wire [19:0] \$33 ;
+  wire [20:0] \$34 ;
+  wire [22:0] \$35 ;
+  wire [22:0] \$36 ;
+  wire [22:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [23:0] \$39 ;
+  wire \$4 ;
+  wire [22:0] \$40 ;
+  wire [22:0] \$41 ;
+  wire [22:0] \$42 ;
+  wire [22:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [24:0] \$45 ;
+  wire [25:0] \$46 ;
+  wire [30:0] \$47 ;
+  wire [30:0] \$48 ;
+  wire [30:0] \$49 ;
+  wire \$5 ;
+  wire [30:0] \$50 ;
+  wire [31:0] \$51 ;
+  wire [30:0] \$52 ;
+  wire [30:0] \$53 ;
+  wire [30:0] \$54 ;
+  wire [30:0] \$55 ;
+  wire [31:0] \$56 ;
+  wire [32:0] \$57 ;
+  wire [30:0] \$58 ;
+  wire [30:0] \$59 ;
+  wire \$6 ;
+  wire [30:0] \$60 ;
+  wire [30:0] \$61 ;
+  wire [31:0] \$62 ;
+  wire [30:0] \$63 ;
+  wire [30:0] \$64 ;
+  wire [30:0] \$65 ;
+  wire [30:0] \$66 ;
+  wire [31:0] \$67 ;
+  wire [32:0] \$68 ;
+  wire [33:0] \$69 ;
+  wire \$7 ;
+  wire [34:0] \$70 ;
+  wire [111:0] \$71 ;
+  wire [112:0] \$72 ;
+  wire [47:0] \$73 ;
+  wire [47:0] \$74 ;
+  wire [47:0] \$75 ;
+  wire \$76 ;
+  wire [48:0] \$77 ;
+  wire \$78 ;
+  wire \$79 ;
+  wire \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [2:0] \$86 ;
+  wire [2:0] \$87 ;
+  wire \$88 ;
+  wire \$89 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  reg \$signal  = 1'h0;
+  reg \$signal$9  = 1'h0;
+  input acc_done;
+  wire acc_done;
+  input [63:0] accs;
+  wire [63:0] accs;
+  wire [15:0] \accs[0] ;
+  wire [15:0] \accs[1] ;
+  wire [15:0] \accs[2] ;
+  wire [15:0] \accs[3] ;
+  reg busy = 1'h0;
+  input clk;
+  wire clk;
+  output empty;
+  wire empty;
+  reg full = 1'h0;
+  reg [1:0] group = 2'h0;
+  output hold;
+  wire hold;
   wire [47:0] mask;
   input [15:0] multiplier;
   wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
+  output [71:0] o_res__payload;
+  reg [71:0] o_res__payload = 72'h000000000000000000;
+  wire [3:0] \o_res__payload.overflow ;
+  wire [3:0] \o_res__payload.saturated ;
+  wire [63:0] \o_res__payload.values ;
+  wire [15:0] \o_res__payload.values[0] ;
+  wire [15:0] \o_res__payload.values[1] ;
+  wire [15:0] \o_res__payload.values[2] ;
+  wire [15:0] \o_res__payload.values[3] ;
+  input o_res__ready;
+  wire o_res__ready;
+  output o_res__valid;
+  reg o_res__valid = 1'h0;
+  input [3:0] overflow;
+  wire [3:0] overflow;
+  reg [47:0] prod;
   wire [48:0] q;
+  reg [15:0] r1_acc = 16'h0000;
+  wire [15:0] \r1_acc[0] ;
+  reg [1:0] r1_group = 2'h0;
+  reg r1_last = 1'h0;
+  reg [3:0] r1_ovf = 4'h0;
+  reg [15:0] r2_acc = 16'h0000;
+  wire [15:0] \r2_acc[0] ;
+  reg [1:0] r2_group = 2'h0;
+  reg r2_last = 1'h0;
+  reg [3:0] r2_ovf = 4'h0;
+  reg [47:0] r2_prod = 48'h000000000000;
+  wire [47:0] \r2_prod[0] ;
   input relu;
   wire relu;
-  output saturated;
-  wire saturated;
+  input requant_en;
+  wire requant_en;
+  input rst;
+  wire rst;
   input [5:0] shift;
   wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 31'h00000000;
-  assign \$38  = multiplier[13] ? \$37  : 31'h00000000;
+  reg [63:0] snap = 64'h0000000000000000;
+  wire [15:0] \snap[0] ;
+  wire [15:0] \snap[1] ;
+  wire [15:0] \snap[2] ;
+  wire [15:0] \snap[3] ;
+  reg [3:0] snap_ovf = 4'h0;
+  reg [63:0] word = 64'h0000000000000000;
+  wire [15:0] \word[0] ;
+  wire [15:0] \word[1] ;
+  wire [15:0] \word[2] ;
+  wire [15:0] \word[3] ;
+  reg [3:0] word_ovf = 4'h0;
+  reg [3:0] word_sat = 4'h0;
+  assign \$1  = acc_done & busy;
+  assign \$2  = \$signal  & full;
+  assign \$3  = \$2  & o_res__valid;
+  assign \$4  = ~ o_res__ready;
+  assign \$5  = \$3  & \$4 ;
+  assign \$6  = ~ \$5 ;
+  assign \$7  = busy & \$6 ;
+  assign \$8  = group == 2'h3;
+  assign \$9  = \$7  & \$8 ;
+  assign \$10  = ~ \$9 ;
+  assign hold = \$1  & \$10 ;
+  assign \$11  = ~ busy;
+  assign \$12  = ~ \$signal$9 ;
+  assign \$13  = \$11  & \$12 ;
+  assign \$14  = ~ \$signal ;
+  assign \$15  = \$13  & \$14 ;
+  assign \$16  = ~ full;
+  assign \$17  = \$15  & \$16 ;
+  assign \$18  = ~ o_res__valid;
+  assign empty = \$17  & \$18 ;
+  assign \$19  = \$signal  & full;
+  assign \$20  = \$19  & o_res__valid;
+  assign \$21  = ~ o_res__ready;
+  assign \$22  = \$20  & \$21 ;
+  assign \$23  = ~ \$22 ;
+  assign \$25  = multiplier[0] ? \$24  : 17'h00000;
+  assign \$27  = multiplier[1] ? \$26  : 17'h00000;
+  assign \$28  = $signed(\$25 ) + $signed(\$27 );
+  assign \$30  = multiplier[2] ? \$29  : 19'h00000;
+  assign \$32  = multiplier[3] ? \$31  : 19'h00000;
+  assign \$33  = $signed(\$30 ) + $signed(\$32 );
+  assign \$34  = $signed(\$28 ) + $signed(\$33 );
+  assign \$36  = multiplier[4] ? \$35  : 23'h000000;
+  assign \$38  = multiplier[5] ? \$37  : 23'h000000;
   assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 31'h00000000;
-  assign \$43  = multiplier[15] ? \$42  : 31'h00000000;
+  assign \$41  = multiplier[6] ? \$40  : 23'h000000;
+  assign \$43  = multiplier[7] ? \$42  : 23'h000000;
   assign \$44  = $signed(\$41 ) + $signed(\$43 );
   assign \$45  = $signed(\$39 ) + $signed(\$44 );
   assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 17'h00000;
-  assign \$4  = multiplier[1] ? \$3  : 17'h00000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 19'h00000;
-  assign \$9  = multiplier[3] ? \$8  : 19'h00000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 23'h000000;
-  assign \$15  = multiplier[5] ? \$14  : 23'h000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 23'h000000;
-  assign \$20  = multiplier[7] ? \$19  : 23'h000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 31'h00000000;
-  assign \$27  = multiplier[9] ? \$26  : 31'h00000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 31'h00000000;
-  assign \$32  = multiplier[11] ? \$31  : 31'h00000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[15], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[15], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[15], acc[15], acc[15], acc, 4'h0 };
-  assign \$14  = { acc[15], acc[15], acc, 5'h00 };
-  assign \$17  = { acc[15], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 8'h00 };
-  assign \$26  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 9'h000 };
-  assign \$29  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc, 10'h000 };
-  assign \$31  = { acc[15], acc[15], acc[15], acc[15], acc, 11'h000 };
-  assign \$35  = { acc[15], acc[15], acc[15], acc, 12'h000 };
-  assign \$37  = { acc[15], acc[15], acc, 13'h0000 };
-  assign \$40  = { acc[15], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_small.requant1 (saturated, relu, multiplier, shift, acc, out);
-  wire [16:0] \$1 ;
-  wire [19:0] \$10 ;
-  wire [20:0] \$11 ;
-  wire [22:0] \$12 ;
-  wire [22:0] \$13 ;
-  wire [22:0] \$14 ;
-  wire [22:0] \$15 ;
-  wire [23:0] \$16 ;
-  wire [22:0] \$17 ;
-  wire [22:0] \$18 ;
-  wire [22:0] \$19 ;
-  wire [16:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [23:0] \$21 ;
-  wire [24:0] \$22 ;
-  wire [25:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [30:0] \$25 ;
-  wire [30:0] \$26 ;
-  wire [30:0] \$27 ;
-  wire [31:0] \$28 ;
-  wire [30:0] \$29 ;
-  wire [16:0] \$3 ;
-  wire [30:0] \$30 ;
-  wire [30:0] \$31 ;
-  wire [30:0] \$32 ;
-  wire [31:0] \$33 ;
-  wire [32:0] \$34 ;
-  wire [30:0] \$35 ;
-  wire [30:0] \$36 ;
-  wire [30:0] \$37 ;
-  wire [30:0] \$38 ;
-  wire [31:0] \$39 ;
-  wire [16:0] \$4 ;
-  wire [30:0] \$40 ;
-  wire [30:0] \$41 ;
-  wire [30:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire [31:0] \$44 ;
-  wire [32:0] \$45 ;
-  wire [33:0] \$46 ;
-  wire [34:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [18:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [18:0] \$7 ;
-  wire [18:0] \$8 ;
-  wire [18:0] \$9 ;
-  input [15:0] acc;
-  wire [15:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 31'h00000000;
-  assign \$38  = multiplier[13] ? \$37  : 31'h00000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 31'h00000000;
-  assign \$43  = multiplier[15] ? \$42  : 31'h00000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 17'h00000;
-  assign \$4  = multiplier[1] ? \$3  : 17'h00000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 19'h00000;
-  assign \$9  = multiplier[3] ? \$8  : 19'h00000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 23'h000000;
-  assign \$15  = multiplier[5] ? \$14  : 23'h000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 23'h000000;
-  assign \$20  = multiplier[7] ? \$19  : 23'h000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 31'h00000000;
-  assign \$27  = multiplier[9] ? \$26  : 31'h00000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 31'h00000000;
-  assign \$32  = multiplier[11] ? \$31  : 31'h00000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[15], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[15], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[15], acc[15], acc[15], acc, 4'h0 };
-  assign \$14  = { acc[15], acc[15], acc, 5'h00 };
-  assign \$17  = { acc[15], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 8'h00 };
-  assign \$26  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 9'h000 };
-  assign \$29  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc, 10'h000 };
-  assign \$31  = { acc[15], acc[15], acc[15], acc[15], acc, 11'h000 };
-  assign \$35  = { acc[15], acc[15], acc[15], acc, 12'h000 };
-  assign \$37  = { acc[15], acc[15], acc, 13'h0000 };
-  assign \$40  = { acc[15], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_small.requant2 (saturated, relu, multiplier, shift, acc, out);
-  wire [16:0] \$1 ;
-  wire [19:0] \$10 ;
-  wire [20:0] \$11 ;
-  wire [22:0] \$12 ;
-  wire [22:0] \$13 ;
-  wire [22:0] \$14 ;
-  wire [22:0] \$15 ;
-  wire [23:0] \$16 ;
-  wire [22:0] \$17 ;
-  wire [22:0] \$18 ;
-  wire [22:0] \$19 ;
-  wire [16:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [23:0] \$21 ;
-  wire [24:0] \$22 ;
-  wire [25:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [30:0] \$25 ;
-  wire [30:0] \$26 ;
-  wire [30:0] \$27 ;
-  wire [31:0] \$28 ;
-  wire [30:0] \$29 ;
-  wire [16:0] \$3 ;
-  wire [30:0] \$30 ;
-  wire [30:0] \$31 ;
-  wire [30:0] \$32 ;
-  wire [31:0] \$33 ;
-  wire [32:0] \$34 ;
-  wire [30:0] \$35 ;
-  wire [30:0] \$36 ;
-  wire [30:0] \$37 ;
-  wire [30:0] \$38 ;
-  wire [31:0] \$39 ;
-  wire [16:0] \$4 ;
-  wire [30:0] \$40 ;
-  wire [30:0] \$41 ;
-  wire [30:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire [31:0] \$44 ;
-  wire [32:0] \$45 ;
-  wire [33:0] \$46 ;
-  wire [34:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [18:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [18:0] \$7 ;
-  wire [18:0] \$8 ;
-  wire [18:0] \$9 ;
-  input [15:0] acc;
-  wire [15:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 31'h00000000;
-  assign \$38  = multiplier[13] ? \$37  : 31'h00000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 31'h00000000;
-  assign \$43  = multiplier[15] ? \$42  : 31'h00000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 17'h00000;
-  assign \$4  = multiplier[1] ? \$3  : 17'h00000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 19'h00000;
-  assign \$9  = multiplier[3] ? \$8  : 19'h00000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 23'h000000;
-  assign \$15  = multiplier[5] ? \$14  : 23'h000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 23'h000000;
-  assign \$20  = multiplier[7] ? \$19  : 23'h000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 31'h00000000;
-  assign \$27  = multiplier[9] ? \$26  : 31'h00000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 31'h00000000;
-  assign \$32  = multiplier[11] ? \$31  : 31'h00000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[15], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[15], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[15], acc[15], acc[15], acc, 4'h0 };
-  assign \$14  = { acc[15], acc[15], acc, 5'h00 };
-  assign \$17  = { acc[15], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 8'h00 };
-  assign \$26  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 9'h000 };
-  assign \$29  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc, 10'h000 };
-  assign \$31  = { acc[15], acc[15], acc[15], acc[15], acc, 11'h000 };
-  assign \$35  = { acc[15], acc[15], acc[15], acc, 12'h000 };
-  assign \$37  = { acc[15], acc[15], acc, 13'h0000 };
-  assign \$40  = { acc[15], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_small.requant3 (saturated, relu, multiplier, shift, acc, out);
-  wire [16:0] \$1 ;
-  wire [19:0] \$10 ;
-  wire [20:0] \$11 ;
-  wire [22:0] \$12 ;
-  wire [22:0] \$13 ;
-  wire [22:0] \$14 ;
-  wire [22:0] \$15 ;
-  wire [23:0] \$16 ;
-  wire [22:0] \$17 ;
-  wire [22:0] \$18 ;
-  wire [22:0] \$19 ;
-  wire [16:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [23:0] \$21 ;
-  wire [24:0] \$22 ;
-  wire [25:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [30:0] \$25 ;
-  wire [30:0] \$26 ;
-  wire [30:0] \$27 ;
-  wire [31:0] \$28 ;
-  wire [30:0] \$29 ;
-  wire [16:0] \$3 ;
-  wire [30:0] \$30 ;
-  wire [30:0] \$31 ;
-  wire [30:0] \$32 ;
-  wire [31:0] \$33 ;
-  wire [32:0] \$34 ;
-  wire [30:0] \$35 ;
-  wire [30:0] \$36 ;
-  wire [30:0] \$37 ;
-  wire [30:0] \$38 ;
-  wire [31:0] \$39 ;
-  wire [16:0] \$4 ;
-  wire [30:0] \$40 ;
-  wire [30:0] \$41 ;
-  wire [30:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire [31:0] \$44 ;
-  wire [32:0] \$45 ;
-  wire [33:0] \$46 ;
-  wire [34:0] \$47 ;
-  wire [111:0] \$48 ;
-  wire [112:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [47:0] \$50 ;
-  wire [47:0] \$51 ;
-  wire [47:0] \$52 ;
-  wire \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [7:0] \$57 ;
-  wire \$58 ;
-  wire [7:0] \$59 ;
-  wire [18:0] \$6 ;
-  wire [48:0] \$60 ;
-  wire [48:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire [18:0] \$7 ;
-  wire [18:0] \$8 ;
-  wire [18:0] \$9 ;
-  input [15:0] acc;
-  wire [15:0] acc;
-  wire [47:0] mask;
-  input [15:0] multiplier;
-  wire [15:0] multiplier;
-  output [7:0] out;
-  wire [7:0] out;
-  wire [47:0] prod;
-  wire [48:0] q;
-  input relu;
-  wire relu;
-  output saturated;
-  wire saturated;
-  input [5:0] shift;
-  wire [5:0] shift;
-  assign \$36  = multiplier[12] ? \$35  : 31'h00000000;
-  assign \$38  = multiplier[13] ? \$37  : 31'h00000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[14] ? \$40  : 31'h00000000;
-  assign \$43  = multiplier[15] ? \$42  : 31'h00000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$47  = $signed(\$23 ) + $signed(\$46 );
-  assign \$48  = 1'h1 << shift;
-  assign \$49  = \$48  - 1'h1;
-  assign \$50  = $signed(\$47 ) >>> shift;
-  assign \$51  = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  } & \$49 [47:0];
-  assign \$53  = $signed(\$47 ) < $signed(1'h0);
-  assign \$54  = \$52  + \$53 ;
-  assign \$55  = \$51  > \$54 ;
-  assign q = $signed(\$50 ) + $signed({ 1'h0, \$55  });
-  assign \$56  = $signed(q) > $signed(8'h7f);
-  assign \$57  = relu ? 8'h00 : 8'h80;
-  assign \$58  = $signed(q) < $signed(\$57 );
-  assign \$59  = relu ? 8'h00 : 8'h80;
-  assign \$60  = \$58  ? { \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59 [7], \$59  } : q;
-  assign \$61  = \$56  ? 49'h000000000007f : \$60 ;
-  assign \$62  = $signed(q) > $signed(8'h7f);
-  assign \$63  = ~ relu;
-  assign \$64  = $signed(q) < $signed(8'h80);
-  assign \$65  = \$63  & \$64 ;
-  assign saturated = \$62  | \$65 ;
-  assign \$2  = multiplier[0] ? \$1  : 17'h00000;
-  assign \$4  = multiplier[1] ? \$3  : 17'h00000;
-  assign \$5  = $signed(\$2 ) + $signed(\$4 );
-  assign \$7  = multiplier[2] ? \$6  : 19'h00000;
-  assign \$9  = multiplier[3] ? \$8  : 19'h00000;
-  assign \$10  = $signed(\$7 ) + $signed(\$9 );
-  assign \$11  = $signed(\$5 ) + $signed(\$10 );
-  assign \$13  = multiplier[4] ? \$12  : 23'h000000;
-  assign \$15  = multiplier[5] ? \$14  : 23'h000000;
-  assign \$16  = $signed(\$13 ) + $signed(\$15 );
-  assign \$18  = multiplier[6] ? \$17  : 23'h000000;
-  assign \$20  = multiplier[7] ? \$19  : 23'h000000;
-  assign \$21  = $signed(\$18 ) + $signed(\$20 );
-  assign \$22  = $signed(\$16 ) + $signed(\$21 );
-  assign \$23  = $signed(\$11 ) + $signed(\$22 );
-  assign \$25  = multiplier[8] ? \$24  : 31'h00000000;
-  assign \$27  = multiplier[9] ? \$26  : 31'h00000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[10] ? \$29  : 31'h00000000;
-  assign \$32  = multiplier[11] ? \$31  : 31'h00000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign prod = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47  };
-  assign mask = \$49 [47:0];
-  assign out = \$61 [7:0];
-  assign \$1  = { acc[15], acc };
-  assign \$3  = { acc, 1'h0 };
-  assign \$6  = { acc[15], acc, 2'h0 };
-  assign \$8  = { acc, 3'h0 };
-  assign \$12  = { acc[15], acc[15], acc[15], acc, 4'h0 };
-  assign \$14  = { acc[15], acc[15], acc, 5'h00 };
-  assign \$17  = { acc[15], acc, 6'h00 };
-  assign \$19  = { acc, 7'h00 };
-  assign \$24  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 8'h00 };
-  assign \$26  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc[15], acc, 9'h000 };
-  assign \$29  = { acc[15], acc[15], acc[15], acc[15], acc[15], acc, 10'h000 };
-  assign \$31  = { acc[15], acc[15], acc[15], acc[15], acc, 11'h000 };
-  assign \$35  = { acc[15], acc[15], acc[15], acc, 12'h000 };
-  assign \$37  = { acc[15], acc[15], acc, 13'h0000 };
-  assign \$40  = { acc[15], acc, 14'h0000 };
-  assign \$42  = { acc, 15'h0000 };
-  assign \$52  = { 1'h0, \$49 [47:1] };
+  assign \$48  = multiplier[8] ? \$47  : 31'h00000000;
+  assign \$50  = multiplier[9] ? \$49  : 31'h00000000;
+  assign \$51  = $signed(\$48 ) + $signed(\$50 );
+  assign \$53  = multiplier[10] ? \$52  : 31'h00000000;
+  assign \$55  = multiplier[11] ? \$54  : 31'h00000000;
+  assign \$56  = $signed(\$53 ) + $signed(\$55 );
+  assign \$57  = $signed(\$51 ) + $signed(\$56 );
+  assign \$59  = multiplier[12] ? \$58  : 31'h00000000;
+  assign \$61  = multiplier[13] ? \$60  : 31'h00000000;
+  assign \$62  = $signed(\$59 ) + $signed(\$61 );
+  assign \$64  = multiplier[14] ? \$63  : 31'h00000000;
+  assign \$66  = multiplier[15] ? \$65  : 31'h00000000;
+  assign \$67  = $signed(\$64 ) + $signed(\$66 );
+  assign \$68  = $signed(\$62 ) + $signed(\$67 );
+  assign \$69  = $signed(\$57 ) + $signed(\$68 );
+  assign \$70  = $signed(\$46 ) + $signed(\$69 );
+  assign \$71  = 1'h1 << shift;
+  assign \$72  = \$71  - 1'h1;
+  assign \$73  = $signed(r2_prod) >>> shift;
+  assign \$74  = r2_prod & \$72 [47:0];
+  assign \$76  = $signed(r2_prod) < $signed(1'h0);
+  assign \$77  = \$75  + \$76 ;
+  assign \$78  = \$74  > \$77 ;
+  assign q = $signed(\$73 ) + $signed({ 1'h0, \$78  });
+  assign \$79  = \$signal  & full;
+  assign \$80  = \$79  & o_res__valid;
+  assign \$81  = ~ o_res__ready;
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = ~ \$82 ;
+  assign \$84  = busy & \$83 ;
+  assign \$85  = group == 2'h3;
+  assign \$86  = group + 1'h1;
+  assign \$87  = \$85  ? 3'h0 : \$86 ;
+  assign \$88  = group == 2'h3;
+  assign \$89  = ~ hold;
+  assign \$90  = acc_done & \$89 ;
+  assign \$91  = \$signal  & full;
+  assign \$92  = \$91  & o_res__valid;
+  assign \$93  = ~ o_res__ready;
+  assign \$94  = \$92  & \$93 ;
+  assign \$95  = ~ \$94 ;
+  assign \$96  = \$signal  & full;
+  assign \$97  = \$96  & o_res__valid;
+  assign \$98  = ~ o_res__ready;
+  assign \$99  = \$97  & \$98 ;
+  assign \$100  = ~ \$99 ;
+  assign \$101  = busy & \$100 ;
+  assign \$102  = group == 2'h3;
+  assign \$103  = group == 2'h3;
+  assign \$104  = group == 2'h2;
+  assign \$105  = group == 1'h1;
+  assign \$106  = \$105  ? snap[31:16] : snap[15:0];
+  assign \$107  = \$104  ? snap[47:32] : \$106 ;
+  assign \$108  = \$103  ? snap[63:48] : \$107 ;
+  assign \$109  = \$signal  & full;
+  assign \$110  = \$109  & o_res__valid;
+  assign \$111  = ~ o_res__ready;
+  assign \$112  = \$110  & \$111 ;
+  assign \$113  = ~ \$112 ;
+  assign \$114  = \$signal  & full;
+  assign \$115  = \$114  & o_res__valid;
+  assign \$116  = ~ o_res__ready;
+  assign \$117  = \$115  & \$116 ;
+  assign \$118  = ~ \$117 ;
+  assign \$119  = \$signal  & \$118 ;
+  assign \$120  = ! r2_group;
+  assign \$121  = \$119  & \$120 ;
+  assign \$122  = $signed(q) > $signed(8'h7f);
+  assign \$123  = relu ? 8'h00 : 8'h80;
+  assign \$124  = $signed(q) < $signed(\$123 );
+  assign \$125  = relu ? 8'h00 : 8'h80;
+  assign \$126  = \$124  ? { \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125  } : q;
+  assign \$127  = \$122  ? 49'h000000000007f : \$126 ;
+  assign \$128  = requant_en ? \$127  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
+  assign \$129  = $signed(q) > $signed(8'h7f);
+  assign \$130  = ~ relu;
+  assign \$131  = $signed(q) < $signed(8'h80);
+  assign \$132  = \$130  & \$131 ;
+  assign \$133  = \$129  | \$132 ;
+  assign \$134  = requant_en & \$133 ;
+  assign \$135  = \$signal  & full;
+  assign \$136  = \$135  & o_res__valid;
+  assign \$137  = ~ o_res__ready;
+  assign \$138  = \$136  & \$137 ;
+  assign \$139  = ~ \$138 ;
+  assign \$140  = \$signal  & \$139 ;
+  assign \$141  = r2_group == 1'h1;
+  assign \$142  = \$140  & \$141 ;
+  assign \$143  = $signed(q) > $signed(8'h7f);
+  assign \$144  = relu ? 8'h00 : 8'h80;
+  assign \$145  = $signed(q) < $signed(\$144 );
+  assign \$146  = relu ? 8'h00 : 8'h80;
+  assign \$147  = \$145  ? { \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146  } : q;
+  assign \$148  = \$143  ? 49'h000000000007f : \$147 ;
+  assign \$149  = requant_en ? \$148  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
+  assign \$150  = $signed(q) > $signed(8'h7f);
+  assign \$151  = ~ relu;
+  assign \$152  = $signed(q) < $signed(8'h80);
+  assign \$153  = \$151  & \$152 ;
+  assign \$154  = \$150  | \$153 ;
+  assign \$155  = requant_en & \$154 ;
+  assign \$156  = \$signal  & full;
+  assign \$157  = \$156  & o_res__valid;
+  assign \$158  = ~ o_res__ready;
+  assign \$159  = \$157  & \$158 ;
+  assign \$160  = ~ \$159 ;
+  assign \$161  = \$signal  & \$160 ;
+  assign \$162  = r2_group == 2'h2;
+  assign \$163  = \$161  & \$162 ;
+  assign \$164  = $signed(q) > $signed(8'h7f);
+  assign \$165  = relu ? 8'h00 : 8'h80;
+  assign \$166  = $signed(q) < $signed(\$165 );
+  assign \$167  = relu ? 8'h00 : 8'h80;
+  assign \$168  = \$166  ? { \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167  } : q;
+  assign \$169  = \$164  ? 49'h000000000007f : \$168 ;
+  assign \$170  = requant_en ? \$169  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
+  assign \$171  = $signed(q) > $signed(8'h7f);
+  assign \$172  = ~ relu;
+  assign \$173  = $signed(q) < $signed(8'h80);
+  assign \$174  = \$172  & \$173 ;
+  assign \$175  = \$171  | \$174 ;
+  assign \$176  = requant_en & \$175 ;
+  assign \$177  = \$signal  & full;
+  assign \$178  = \$177  & o_res__valid;
+  assign \$179  = ~ o_res__ready;
+  assign \$180  = \$178  & \$179 ;
+  assign \$181  = ~ \$180 ;
+  assign \$182  = \$signal  & \$181 ;
+  assign \$183  = r2_group == 2'h3;
+  assign \$184  = \$182  & \$183 ;
+  assign \$185  = $signed(q) > $signed(8'h7f);
+  assign \$186  = relu ? 8'h00 : 8'h80;
+  assign \$187  = $signed(q) < $signed(\$186 );
+  assign \$188  = relu ? 8'h00 : 8'h80;
+  assign \$189  = \$187  ? { \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188  } : q;
+  assign \$190  = \$185  ? 49'h000000000007f : \$189 ;
+  assign \$191  = requant_en ? \$190  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
+  assign \$192  = $signed(q) > $signed(8'h7f);
+  assign \$193  = ~ relu;
+  assign \$194  = $signed(q) < $signed(8'h80);
+  assign \$195  = \$193  & \$194 ;
+  assign \$196  = \$192  | \$195 ;
+  assign \$197  = requant_en & \$196 ;
+  assign \$198  = \$signal  & full;
+  assign \$199  = \$198  & o_res__valid;
+  assign \$200  = ~ o_res__ready;
+  assign \$201  = \$199  & \$200 ;
+  assign \$202  = ~ \$201 ;
+  assign \$203  = \$signal  & \$202 ;
+  assign \$204  = \$203  & r2_last;
+  assign \$205  = ~ o_res__valid;
+  assign \$206  = \$205  | o_res__ready;
+  assign \$207  = full & \$206 ;
+  assign \$208  = \$207  ? 1'h0 : full;
+  assign \$209  = \$signal  & full;
+  assign \$210  = \$209  & o_res__valid;
+  assign \$211  = ~ o_res__ready;
+  assign \$212  = \$210  & \$211 ;
+  assign \$213  = ~ \$212 ;
+  assign \$214  = \$signal  & \$213 ;
+  assign \$215  = \$214  & r2_last;
+  assign \$216  = \$208  | \$215 ;
+  assign \$217  = ~ o_res__valid;
+  assign \$218  = \$217  | o_res__ready;
+  assign \$219  = full & \$218 ;
+  always @(posedge clk)
+    group <= \$220 ;
+  always @(posedge clk)
+    busy <= \$221 ;
+  always @(posedge clk)
+    snap <= \$222 ;
+  always @(posedge clk)
+    snap_ovf <= \$223 ;
+  always @(posedge clk)
+    \$signal$9  <= \$224 ;
+  always @(posedge clk)
+    r1_group <= \$225 ;
+  always @(posedge clk)
+    r1_last <= \$226 ;
+  always @(posedge clk)
+    r1_ovf <= \$227 ;
+  always @(posedge clk)
+    r1_acc <= \$228 ;
+  always @(posedge clk)
+    \$signal  <= \$229 ;
+  always @(posedge clk)
+    r2_group <= \$230 ;
+  always @(posedge clk)
+    r2_last <= \$231 ;
+  always @(posedge clk)
+    r2_ovf <= \$232 ;
+  always @(posedge clk)
+    r2_acc <= \$233 ;
+  always @(posedge clk)
+    r2_prod <= \$234 ;
+  always @(posedge clk)
+    word <= \$235 ;
+  always @(posedge clk)
+    word_sat <= \$236 ;
+  always @(posedge clk)
+    word_ovf <= \$237 ;
+  always @(posedge clk)
+    full <= \$238 ;
+  always @(posedge clk)
+    o_res__valid <= \$239 ;
+  always @(posedge clk)
+    o_res__payload <= \$240 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    prod = 48'h000000000000;
+    if (\$23 ) begin
+      prod = { \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70  };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$220  = group;
+    if (\$84 ) begin
+      \$220  = \$87 [1:0];
+    end
+    if (\$90 ) begin
+      \$220  = 2'h0;
+    end
+    if (rst) begin
+      \$220  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$221  = busy;
+    if (\$84 ) begin
+      if (\$88 ) begin
+        \$221  = 1'h0;
+      end
+    end
+    if (\$90 ) begin
+      \$221  = 1'h1;
+    end
+    if (rst) begin
+      \$221  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$222  = snap;
+    if (\$90 ) begin
+      \$222  = accs;
+    end
+    if (rst) begin
+      \$222  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$223  = snap_ovf;
+    if (\$90 ) begin
+      \$223  = overflow;
+    end
+    if (rst) begin
+      \$223  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$224  = \$signal$9 ;
+    if (\$95 ) begin
+      \$224  = \$101 ;
+    end
+    if (rst) begin
+      \$224  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$225  = r1_group;
+    if (\$95 ) begin
+      \$225  = group;
+    end
+    if (rst) begin
+      \$225  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$226  = r1_last;
+    if (\$95 ) begin
+      \$226  = \$102 ;
+    end
+    if (rst) begin
+      \$226  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$227  = r1_ovf;
+    if (\$95 ) begin
+      \$227  = snap_ovf;
+    end
+    if (rst) begin
+      \$227  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$228  = r1_acc;
+    if (\$95 ) begin
+      \$228  = \$108 ;
+    end
+    if (rst) begin
+      \$228  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$229  = \$signal ;
+    if (\$113 ) begin
+      \$229  = \$signal$9 ;
+    end
+    if (rst) begin
+      \$229  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$230  = r2_group;
+    if (\$113 ) begin
+      \$230  = r1_group;
+    end
+    if (rst) begin
+      \$230  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$231  = r2_last;
+    if (\$113 ) begin
+      \$231  = r1_last;
+    end
+    if (rst) begin
+      \$231  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$232  = r2_ovf;
+    if (\$113 ) begin
+      \$232  = r1_ovf;
+    end
+    if (rst) begin
+      \$232  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$233  = r2_acc;
+    if (\$113 ) begin
+      \$233  = r1_acc;
+    end
+    if (rst) begin
+      \$233  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$234  = r2_prod;
+    if (\$113 ) begin
+      \$234  = prod;
+    end
+    if (rst) begin
+      \$234  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$235  = word;
+    if (\$121 ) begin
+      \$235 [15:0] = \$128 [15:0];
+    end
+    if (\$142 ) begin
+      \$235 [31:16] = \$149 [15:0];
+    end
+    if (\$163 ) begin
+      \$235 [47:32] = \$170 [15:0];
+    end
+    if (\$184 ) begin
+      \$235 [63:48] = \$191 [15:0];
+    end
+    if (rst) begin
+      \$235  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$236  = word_sat;
+    if (\$121 ) begin
+      \$236 [0] = \$134 ;
+    end
+    if (\$142 ) begin
+      \$236 [1] = \$155 ;
+    end
+    if (\$163 ) begin
+      \$236 [2] = \$176 ;
+    end
+    if (\$184 ) begin
+      \$236 [3] = \$197 ;
+    end
+    if (rst) begin
+      \$236  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$237  = word_ovf;
+    if (\$204 ) begin
+      \$237  = r2_ovf;
+    end
+    if (rst) begin
+      \$237  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$238  = \$216 ;
+    if (rst) begin
+      \$238  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$239  = o_res__valid;
+    if (\$219 ) begin
+      \$239  = 1'h1;
+    end else if (o_res__ready) begin
+      \$239  = 1'h0;
+    end
+    if (rst) begin
+      \$239  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$240  = o_res__payload;
+    if (\$219 ) begin
+      \$240 [63:0] = word;
+      \$240 [67:64] = word_ovf;
+      \$240 [71:68] = word_sat;
+    end
+    if (rst) begin
+      \$240  = 72'h000000000000000000;
+    end
+  end
+  assign mask = \$72 [47:0];
+  assign \r1_acc[0]  = r1_acc;
+  assign \r2_prod[0]  = r2_prod;
+  assign \snap[0]  = snap[15:0];
+  assign \snap[1]  = snap[31:16];
+  assign \snap[2]  = snap[47:32];
+  assign \snap[3]  = snap[63:48];
+  assign \accs[0]  = accs[15:0];
+  assign \accs[1]  = accs[31:16];
+  assign \accs[2]  = accs[47:32];
+  assign \accs[3]  = accs[63:48];
+  assign \r2_acc[0]  = r2_acc;
+  assign \word[0]  = word[15:0];
+  assign \word[1]  = word[31:16];
+  assign \word[2]  = word[47:32];
+  assign \word[3]  = word[63:48];
+  assign \o_res__payload.values  = o_res__payload[63:0];
+  assign \o_res__payload.values[0]  = o_res__payload[15:0];
+  assign \o_res__payload.values[1]  = o_res__payload[31:16];
+  assign \o_res__payload.values[2]  = o_res__payload[47:32];
+  assign \o_res__payload.values[3]  = o_res__payload[63:48];
+  assign \o_res__payload.overflow  = o_res__payload[67:64];
+  assign \o_res__payload.saturated  = o_res__payload[71:68];
+  assign \$24  = { r1_acc[15], r1_acc };
+  assign \$26  = { r1_acc, 1'h0 };
+  assign \$29  = { r1_acc[15], r1_acc, 2'h0 };
+  assign \$31  = { r1_acc, 3'h0 };
+  assign \$35  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 4'h0 };
+  assign \$37  = { r1_acc[15], r1_acc[15], r1_acc, 5'h00 };
+  assign \$40  = { r1_acc[15], r1_acc, 6'h00 };
+  assign \$42  = { r1_acc, 7'h00 };
+  assign \$47  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 8'h00 };
+  assign \$49  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 9'h000 };
+  assign \$52  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 10'h000 };
+  assign \$54  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 11'h000 };
+  assign \$58  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 12'h000 };
+  assign \$60  = { r1_acc[15], r1_acc[15], r1_acc, 13'h0000 };
+  assign \$63  = { r1_acc[15], r1_acc, 14'h0000 };
+  assign \$65  = { r1_acc, 15'h0000 };
+  assign \$75  = { 1'h0, \$72 [47:1] };
 endmodule

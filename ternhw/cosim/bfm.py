@@ -25,18 +25,35 @@ from ..model import Requant, gemm
 
 
 class StreamDriver:
-    """Offers a list of words on one input stream until all are accepted."""
+    """Offers a list of words on one input stream until all are accepted.
 
-    def __init__(self, clk, valid, ready, payload, *, p_valid: float = 1.0, seed: int = 0):
+    Either at random (``p_valid``: the probability of offering in a cycle) or by a bandwidth
+    model: ``arrivals[j]`` is the first cycle, counted from the command's first cycle
+    (``epoch``, set by the test when it pulses ``start``), in which word ``j`` can be offered
+    (``ternhw.model.timing.stream_arrivals``), so the model can predict the stalls exactly.
+    """
+
+    def __init__(self, clk, valid, ready, payload, *, p_valid: float = 1.0, seed: int = 0,
+                 arrivals: list[int] | None = None, cycle_of=None):
         self.clk, self.valid, self.ready, self.payload = clk, valid, ready, payload
         self.p_valid = p_valid
         self.rng = random.Random(seed)
         self.sent = 0
+        self.arrivals = arrivals
+        self.cycle_of = cycle_of
+        self.epoch: int | None = None
+
+    def _offer(self) -> bool:
+        if self.arrivals is None:
+            return self.rng.random() < self.p_valid
+        if self.epoch is None:
+            return False
+        return self.arrivals[self.sent] <= self.cycle_of() - self.epoch
 
     async def send(self, words: list[int]) -> None:
         queue = list(words)
         while queue:
-            offer = self.rng.random() < self.p_valid
+            offer = self._offer()
             self.valid.value = int(offer)
             if offer:
                 self.payload.value = queue[0]
@@ -87,9 +104,11 @@ class GemmModel:
 
     cfg: AcceleratorConfig
 
-    def prepare(self, x, w, bias=None, requant: Requant | None = None):
+    def prepare(self, x, w, bias=None, requant: Requant | None = None, *,
+                resident: bool = False, keep_weights: bool = False):
         expected = gemm(self.cfg, x, w, bias, requant)
-        tx = build_transaction(self.cfg, x, w, bias, requant)
+        tx = build_transaction(self.cfg, x, w, bias, requant, resident=resident,
+                               keep_weights=keep_weights)
         return tx, expected
 
 

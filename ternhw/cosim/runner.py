@@ -43,7 +43,10 @@ ICARUS_BUILD_ARGS = ["-g2005"]
 
 @dataclass
 class CosimCase:
-    """One GEMM to co-simulate: operands, and how hard to push the handshakes."""
+    """One GEMM command to co-simulate: operands, the command's weight-residency flags, and
+    how the streams behave: at random (``p_valid``/``p_ready``: stalls counted, not predicted)
+    or with the weight stream throttled to ``wgt_bytes_per_clock`` after ``wgt_latency``
+    clocks (stalls predicted by ``ternhw.model.timing``)."""
 
     name: str
     x: np.ndarray
@@ -53,6 +56,10 @@ class CosimCase:
     p_valid: float = 1.0
     p_ready: float = 1.0
     seed: int = 0
+    resident: bool = False
+    keep_weights: bool = False
+    wgt_bytes_per_clock: float | None = None
+    wgt_latency: int = 0
 
 
 @dataclass
@@ -81,8 +88,14 @@ class CosimReport:
 
     @property
     def cycles_model(self) -> int:
-        """Model cycles plus the stall cycles the RTL counted (0 without back-pressure)."""
-        return sum(c["cycles_model"] + c["stall_cycles"] for c in self.cases)
+        """Predicted cycles of the cases whose streams the model predicts (full rate or
+        throttled); random handshakes are counted by the RTL, not predicted."""
+        return sum(c["cycles_model"] for c in self.cases if c["cycles_model"] is not None)
+
+    @property
+    def cycles_rtl_predicted(self) -> int:
+        """RTL cycles of the same cases as :attr:`cycles_model`."""
+        return sum(c["cycles_rtl"] for c in self.cases if c["cycles_model"] is not None)
 
     @property
     def first_mismatch(self) -> dict | None:
@@ -96,6 +109,8 @@ class CosimReport:
             "config": self.config, "simulator": self.simulator, "passed": self.passed,
             "mismatches": self.mismatches, "outputs_checked": self.outputs_checked,
             "cycles_rtl": self.cycles_rtl, "cycles_model": self.cycles_model,
+            "cycles_rtl_predicted": self.cycles_rtl_predicted,
+            "unpredicted_cases": [c["name"] for c in self.cases if c["cycles_model"] is None],
             "sim_cycles_per_s": self.sim_cycles_per_s, "first_mismatch": self.first_mismatch,
             "build_s": self.build_s, "run_s": self.run_s, "cases": self.cases, **self.extra,
         }
@@ -170,7 +185,8 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
 
     for c in cases:
         try:
-            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1])
+            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],
+                       resident=c.resident or c.keep_weights)
         except TernhwError as e:
             raise TernhwError(f"case {c.name!r}: {e}") from None
     bdir, top, build_s = build(cfg, simulator, waves, fault)
@@ -185,6 +201,9 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         if c.bias is not None:
             arrays[f"{i}.bias"] = np.asarray(c.bias, dtype=np.int64)
         meta.append({"name": c.name, "p_valid": c.p_valid, "p_ready": c.p_ready, "seed": c.seed,
+                     "resident": c.resident, "keep_weights": c.keep_weights,
+                     "wgt_bytes_per_clock": c.wgt_bytes_per_clock,
+                     "wgt_latency": c.wgt_latency,
                      "requant": None if c.requant is None else {
                          "multiplier": c.requant.multiplier, "shift": c.requant.shift,
                          "relu": c.requant.relu}})

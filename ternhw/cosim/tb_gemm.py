@@ -22,10 +22,27 @@ from cocotb.utils import get_sim_time
 from ..config import config_from_dict
 from ..model import Requant
 from ..model.cycles import gemm_cycles
+from ..model.timing import simulate_command, stream_arrivals
 from .bfm import GemmModel, ResultMonitor, Scoreboard, StreamDriver
 
 CLOCK_NS = 10
-COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "zero_skips", "overflow_events")
+COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips",
+            "overflow_events")
+
+
+def predicted_timing(cfg, tx, case, has_bias):
+    """``(cycles, stall_cycles)`` the model predicts for this case's streams, or None where
+    the handshakes are random (then only the full-rate count is a lower bound)."""
+    flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
+    if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
+        return None
+    if case.get("wgt_bytes_per_clock"):
+        arr = stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
+                              case["wgt_bytes_per_clock"], case.get("wgt_latency", 0))
+        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=arr, **flags)
+        return t.cycles, t.stall_cycles
+    c = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
+    return c.total, c.wait
 
 
 def _load_job():
@@ -68,7 +85,8 @@ async def run_job(dut):
         w = arrays[f"{idx}.w"]
         bias = arrays.get(f"{idx}.bias")
         rq = Requant(**case["requant"]) if case.get("requant") else None
-        tx, expected = model.prepare(x, w, bias, rq)
+        tx, expected = model.prepare(x, w, bias, rq, resident=case.get("resident", False),
+                                     keep_weights=case.get("keep_weights", False))
         sb = Scoreboard(cfg, tx, expected)
         seed = case.get("seed", 0)
         words_total = sb.expected_words
@@ -82,11 +100,21 @@ async def run_job(dut):
         monitor = ResultMonitor(dut.clk, dut.o_res__valid, dut.o_res__ready, dut.o_res__payload,
                                 on_word, p_ready=case.get("p_ready", 1.0), seed=seed + 1,
                                 cycle_of=now_cycle)
+        wgt_arrivals = None
+        if case.get("wgt_bytes_per_clock"):
+            wgt_arrivals = stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
+                                           case["wgt_bytes_per_clock"],
+                                           case.get("wgt_latency", 0))
         drivers = [StreamDriver(dut.clk, getattr(dut, f"{s}__valid"), getattr(dut, f"{s}__ready"),
                                 getattr(dut, f"{s}__payload"), p_valid=case.get("p_valid", 1.0),
-                                seed=seed + 2 + k)
+                                seed=seed + 2 + k, cycle_of=now_cycle,
+                                arrivals=wgt_arrivals if s == "i_wgt" else None)
                    for k, s in enumerate(("i_act", "i_wgt", "i_bias"))]
-        model_cycles = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=bias is not None).total
+        has_bias = bias is not None
+        ideal = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=has_bias, resident=tx.resident,
+                            keep_weights=tx.keep_weights).total
+        predicted = predicted_timing(cfg, tx, case, has_bias)
+        model_cycles = ideal if predicted is None else predicted[0]
         t_wall = time.perf_counter()
         tasks = [cocotb.start_soon(monitor.run())]
         tasks += [cocotb.start_soon(d.send(words)) for d, words in
@@ -94,6 +122,8 @@ async def run_job(dut):
         for name, value in tx.command().items():
             getattr(dut, f"cmd__{name}").value = value
         dut.cmd__start.value = 1
+        for d in drivers:
+            d.epoch = now_cycle() + 1          # the command's first cycle
         await RisingEdge(dut.clk)
         start_cycle = now_cycle()
         dut.cmd__start.value = 0
@@ -128,10 +158,14 @@ async def run_job(dut):
             problems.append(f"input words not consumed: {left}")
         ev = expected.events
         want = {"busy_cycles": ev.array_steps, "zero_skips": ev.lane_skip,
-                "overflow_events": ev.overflow_events,
-                "cycles": model_cycles + counters["stall_cycles"]}
+                "overflow_events": ev.overflow_events}
+        if predicted is not None:
+            want.update(cycles=predicted[0], stall_cycles=predicted[1])
         counter_mismatch = {k: {"rtl": counters[k], "model": v} for k, v in want.items()
                             if counters[k] != v}
+        if counters["cycles"] < ideal:
+            counter_mismatch["cycles_below_full_rate"] = {"rtl": counters["cycles"],
+                                                          "model": ideal}
         if cycles_tb != counters["cycles"]:
             counter_mismatch["cycles_measured"] = {"rtl": cycles_tb, "model": counters["cycles"]}
         first = sb.mismatches[0] if sb.mismatches else None
@@ -142,8 +176,11 @@ async def run_job(dut):
             "mismatches": sb.mismatch_count,
             "first_mismatch": None if first is None else vars(first),
             "cycles_rtl": counters["cycles"],
-            "cycles_model": model_cycles,
+            "cycles_model": None if predicted is None else predicted[0],
+            "cycles_full_rate": ideal,
             "stall_cycles": counters["stall_cycles"],
+            "stall_cycles_model": None if predicted is None else predicted[1],
+            "resident": tx.resident, "keep_weights": tx.keep_weights,
             "counters": counters,
             "counter_mismatches": counter_mismatch,
             "problems": problems,

@@ -1,8 +1,9 @@
 """Real-weight GEMMs to co-simulate: the digits MLP layer by layer, MiniLM linear layers with
 the activations ``ternhw infer minilm`` feeds them, or any ternarized matrix of a model file.
 
-Commands that would overflow the activation buffer are split into batches of tokens
-(``ternhw.model.cycles.command_tokens``), each its own case.
+Each GEMM runs as the commands of its schedule (``ternhw.model.schedule``): batches of tokens
+that fit the activation buffer, each its own case, the first loading a matrix that fits the
+weight buffer as resident and the rest reusing it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..config import AcceleratorConfig
 from ..errors import TernhwError
 from ..formats.model_io import LoadedModel
 from ..model import gemm
-from ..model.cycles import command_tokens
+from ..model.schedule import schedule_gemm
 from ..quant.activations import quantize_activations
 from ..quant.pipeline import unknown_layer_message
 from ..quant.ternarize import ternarize
@@ -27,12 +28,13 @@ DEFAULT_MINILM_LAYER = "encoder.layer.0.intermediate.dense.weight"
 def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
              **handshake) -> list[CosimCase]:
     x = np.asarray(x)
-    parts = command_tokens(cfg, x.shape[0], x.shape[1])
-    cases, start = [], 0
-    for count in parts:
-        label = name if len(parts) == 1 else f"{name}[{start}:{start + count}]"
-        cases.append(CosimCase(label, x[start:start + count], w, bias, requant, **handshake))
-        start += count
+    plan = schedule_gemm(cfg, x.shape[0], x.shape[1], np.shape(w)[0], bias=bias is not None)
+    cases = []
+    for cmd in plan.commands:
+        s, e = cmd.token_start, cmd.token_start + cmd.m
+        label = name if len(plan.commands) == 1 else f"{name}[{s}:{e}]"
+        cases.append(CosimCase(label, x[s:e], w, bias, requant, resident=cmd.resident,
+                               keep_weights=cmd.keep_weights, **handshake))
     return cases
 
 

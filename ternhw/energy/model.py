@@ -14,6 +14,9 @@ from ..errors import ConfigError
 from ..model.contract import REQUANT_MULT_BITS, Events
 
 REQUIRED = ("add", "multiply", "sram_read_64b", "dram_read_64b", "gated_lane")
+#: What each action holds: table points (interpolated by width or size) or a single value.
+ENTRY_KIND = {"add": "points", "multiply": "points", "sram_read_64b": "points",
+              "dram_read_64b": "value", "gated_lane": "value"}
 
 
 def _interp(points: dict[float, float], x: float, transform=lambda v: v) -> float:
@@ -70,28 +73,67 @@ def load_table(spec: str | Path | None = None) -> EnergyTable:
         where = "horowitz45"
     else:
         p = Path(spec)
+        if p.is_dir():
+            raise ConfigError(f"energy table {str(p)!r} is a directory, not a YAML file")
         if not p.is_file():
             raise ConfigError(f"energy table {str(p)!r} does not exist")
-        text, where = p.read_text(), str(p)
+        try:
+            text, where = p.read_text(encoding="utf-8"), str(p)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{p}: cannot read the energy table ({e})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{where}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of actions")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ConfigError(f"{where}: missing action(s) {', '.join(map(repr, missing))}; a table "
+                          f"needs {', '.join(REQUIRED)}")
     for key in REQUIRED:
-        if key not in data or not isinstance(data[key], dict):
-            raise ConfigError(f"{where}: missing action {key!r}")
-        entry = data[key]
-        values = list(entry.get("points", {}).values()) + (
-            [entry["value"]] if "value" in entry else [])
-        if not values or not all(isinstance(v, int | float) and v >= 0 and math.isfinite(v)
-                                 for v in values):
-            raise ConfigError(f"{where}: action {key!r} needs non-negative numbers "
-                              "under 'points' or 'value'")
+        _check_entry(where, key, data[key])
     if not data.get("citation"):
         raise ConfigError(f"{where}: every table needs a 'citation'")
     return EnergyTable(data.get("name", where), data["citation"], data)
+
+
+def _is_energy(v) -> bool:
+    return (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            and v >= 0)
+
+
+def _check_entry(where: str, key: str, entry) -> None:
+    """One action of a table: ``points: {size: pJ, ...}`` for the actions that scale with a
+    width or a size, ``value: pJ`` for the others (:data:`ENTRY_KIND`).
+
+    Each problem gets its own message naming the action, because "missing action" for an
+    entry that is present but written as a bare number sends the user looking in vain.
+    """
+    kind = ENTRY_KIND[key]
+    shape = "{size: pJ, ...}" if kind == "points" else "pJ"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: action {key!r} must be a mapping with '{kind}' ({shape}), "
+                          f"not {type(entry).__name__} {entry!r}")
+    if kind not in entry:
+        raise ConfigError(f"{where}: action {key!r} needs '{kind}' ({shape}); it has "
+                          f"{', '.join(map(repr, entry)) or 'no keys'}")
+    if kind == "value":
+        if not _is_energy(entry["value"]):
+            raise ConfigError(f"{where}: action {key!r}: value {entry['value']!r} is not a "
+                              "non-negative number of pJ")
+        return
+    points = entry["points"]
+    if not isinstance(points, dict) or not points:
+        raise ConfigError(f"{where}: action {key!r}: 'points' must be a non-empty mapping "
+                          f"{shape}, not {points!r}")
+    for size, v in points.items():
+        if not _is_energy(size) or size <= 0:
+            raise ConfigError(f"{where}: action {key!r}: point size {size!r} must be a "
+                              "positive number")
+        if not _is_energy(v):
+            raise ConfigError(f"{where}: action {key!r}: point {size}: {v!r} is not a "
+                              "non-negative number of pJ")
 
 
 @dataclass

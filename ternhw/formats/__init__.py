@@ -4,7 +4,7 @@ from .base3 import pack_base3, packed_size_base3, unpack_base3
 from .gguf_io import read_gguf, write_gguf
 from .i2s import pack_i2s, packed_size_i2s, unpack_i2s
 from .model_io import LoadedModel, load_model, save_ternary_npz
-from .sizes import FORMATS, bits_per_weight, storage_bytes
+from .sizes import FORMATS, bits_per_weight, storage_bytes, unsupported_reason
 from .trits import check_trits
 from .twobit import pack_2bit, packed_size_2bit, unpack_2bit
 
@@ -26,5 +26,6 @@ __all__ = [
     "unpack_2bit",
     "unpack_base3",
     "unpack_i2s",
+    "unsupported_reason",
     "write_gguf",
 ]

@@ -9,6 +9,11 @@ Rows (the input dimension) must be a multiple of 256 in GGUF; ternhw pads a shor
 trits, records the true width under the key ``ternhw.cols.<tensor>``, and strips the padding on
 load. A tensor must have a single scale per 256-weight block; asymmetric (TTQ) scales and groups
 that are not multiples of 256 are refused with a clear error.
+
+The block scale is fp16, so a scale above 65504 would be stored as infinity and one below the
+smallest normal fp16 value (6.1e-05) as 0 or a subnormal with a large rounding error: both are
+refused by name (:func:`tq_unsupported_reason`), never written. Reading refuses a TQ tensor whose
+block scales are not finite.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ BLOCK = 256
 QTYPES = {"tq1_0": 34, "tq2_0": 35}
 BLOCK_BYTES = {"tq1_0": 54, "tq2_0": 66}
 COLS_KEY = "ternhw.cols."
+#: fp16 limits of the TQ block scale: the largest finite and the smallest normal value.
+FP16_MAX = float(np.finfo(np.float16).max)
+FP16_MIN_NORMAL = float(np.finfo(np.float16).tiny)
 
 
 def packed_size_tq(fmt: str, rows: int, cols: int) -> int:
@@ -33,24 +41,63 @@ def packed_size_tq(fmt: str, rows: int, cols: int) -> int:
     return rows * -(-cols // BLOCK) * BLOCK_BYTES[fmt]
 
 
-def _block_values(name: str, tt: TernaryTensor, fmt: str) -> tuple[np.ndarray, int]:
-    """``trits * scale`` as float32, padded to whole blocks, after checking it is representable."""
-    if not tt.symmetric:
-        raise FormatError(
-            f"tensor {name!r}: {fmt.upper()} stores one scale per block, but this tensor has "
-            "separate positive and negative (TTQ) scales; save it as .npz instead")
+def _block_scales(tt: TernaryTensor) -> np.ndarray:
+    """The scale of every weight, ``(rows, padded cols)``, the padding copying the last column
+    (so a row's padding never adds a scale change to its last block)."""
     rows, cols = tt.shape
     padded = -(-cols // BLOCK) * BLOCK
     scale = np.zeros((rows, padded), dtype=np.float32)
     scale[:, :cols] = tt.expand(tt.pos_scale)
     scale[:, cols:] = scale[:, cols - 1: cols]
+    return scale
+
+
+def _tq_problem(tt: TernaryTensor, fmt: str) -> tuple[str, str] | None:
+    """``(reason, advice)`` when ``tt`` cannot be stored exactly in ``fmt``, else None.
+
+    One function decides for the writer and for the size report, so a report never quotes a
+    TQ size for a tensor the writer would refuse.
+    """
+    name = fmt.upper()
+    if not tt.symmetric:
+        return (f"{name} stores one scale per block, but this tensor has separate positive "
+                "and negative (TTQ) scales", "save it as .npz instead")
+    scale = _block_scales(tt)
+    rows = tt.shape[0]
     blocks = scale.reshape(rows, -1, BLOCK)
     if not (blocks == blocks[:, :, :1]).all():
-        raise FormatError(
-            f"tensor {name!r}: {fmt.upper()} needs one scale per 256-weight block, but its "
-            f"{tt.granularity} scales (group size {tt.group_size}) change inside a block; use "
-            "granularity tensor or channel, or a group size that is a multiple of 256")
-    values = np.zeros((rows, padded), dtype=np.float32)
+        return (f"{name} needs one scale per 256-weight block, but its {tt.granularity} scales "
+                f"(group size {tt.group_size}) change inside a block",
+                "use granularity tensor or channel, or a group size that is a multiple of 256")
+    trits = np.zeros(scale.shape, dtype=bool)
+    trits[:, : tt.shape[1]] = tt.trits != 0
+    live = blocks[:, :, 0][trits.reshape(rows, -1, BLOCK).any(axis=2)].astype(np.float64)
+    advice = "save it as .npz (float32 scales) or rescale the weights"
+    if live.size and live.max() > FP16_MAX:
+        return (f"scale {live.max():g} exceeds the fp16 range of {name} (max {FP16_MAX:g})",
+                advice)
+    if live.size and live.min() < FP16_MIN_NORMAL:
+        v = live.min()
+        return (f"scale {v:g} is below the smallest normal fp16 value of {name} "
+                f"({FP16_MIN_NORMAL:g}) and would be stored as {float(np.float16(v)):g}",
+                advice)
+    return None
+
+
+def tq_unsupported_reason(tt: TernaryTensor, fmt: str) -> str | None:
+    """Why ``fmt`` (``tq1_0``/``tq2_0``) cannot hold ``tt`` exactly, or None if it can."""
+    problem = _tq_problem(tt, fmt)
+    return None if problem is None else problem[0]
+
+
+def _block_values(name: str, tt: TernaryTensor, fmt: str) -> tuple[np.ndarray, int]:
+    """``trits * scale`` as float32, padded to whole blocks, after checking it is representable."""
+    problem = _tq_problem(tt, fmt)
+    if problem is not None:
+        raise FormatError(f"tensor {name!r}: {problem[0]}; {problem[1]}")
+    rows, cols = tt.shape
+    scale = _block_scales(tt)
+    values = np.zeros(scale.shape, dtype=np.float32)
     values[:, :cols] = tt.trits * scale[:, :cols]
     return values, cols
 
@@ -102,14 +149,36 @@ def read_gguf(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str,
             data = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type)
             if qt in QTYPES.values():
                 data = data.reshape(-1, data.shape[-1])[:, : cols.get(t.name, data.shape[-1])]
+                if not np.isfinite(data).all():
+                    raise FormatError(f"{path}: tensor {t.name!r}: {t.tensor_type.name} block "
+                                      "scale is Inf or NaN; the file is damaged")
                 ternary[t.name] = _from_dequantized(data)
             else:
                 floats[t.name] = np.asarray(data, dtype=np.float32)
     except FormatError:
         raise
     except Exception as e:  # the gguf reader fails in many ways on a damaged file
-        raise FormatError(f"{path}: not a readable GGUF file ({type(e).__name__}: {e})") from None
+        raise FormatError(f"{path}: {_unreadable_reason(e)}") from None
     return floats, ternary
+
+
+#: ggml tensor types of bitnet.cpp's fork that the ``gguf`` package does not know.
+FOREIGN_TYPES = {36: "bitnet.cpp's I2_S"}
+
+
+def _unreadable_reason(e: Exception) -> str:
+    """Name an unknown tensor type (bitnet.cpp's I2_S is the one users meet) instead of
+    calling the file damaged."""
+    import re
+
+    m = re.search(r"(\d+)\)? is not a valid GGMLQuantizationType", str(e))
+    if m:
+        qt = int(m.group(1))
+        what = f" ({FOREIGN_TYPES[qt]})" if qt in FOREIGN_TYPES else ""
+        return (f"not a readable GGUF file: it holds a tensor of ggml type {qt}{what}, which "
+                "ternhw cannot read; it reads TQ1_0, TQ2_0 and the types the gguf package "
+                "dequantizes")
+    return f"not a readable GGUF file ({type(e).__name__}: {e})"
 
 
 def _from_dequantized(deq: np.ndarray) -> TernaryTensor:

@@ -38,21 +38,49 @@ class LoadedModel:
     def linear_names(self) -> list[str]:
         """Names of the linear-layer weight matrices, in file order.
 
-        Ternary tensors always count. A float tensor counts when it is 2-D, its name ends in
-        ``weight``, and it is not an embedding table or a normalization weight.
+        Ternary tensors always count. A float tensor counts when it is 2-D, floating point, its
+        name ends in ``weight``, and it is not an embedding table or a normalization weight;
+        :meth:`skipped_tensors` says why each other tensor does not.
         """
         names = list(self.ternary)
-        for name, t in self.tensors.items():
-            lname = name.lower()
-            if (t.ndim == 2 and lname.endswith("weight") and "embed" not in lname
-                    and "norm" not in lname and name not in self.ternary):
-                names.append(name)
+        names += [n for n, t in self.tensors.items()
+                  if n not in self.ternary and not _not_linear_reasons(n, t)]
         return names
+
+    def skipped_tensors(self) -> dict[str, str]:
+        """``{name: why it is not a linear weight}`` for every non-ternary tensor left out of
+        :meth:`linear_names` (an integer matrix is not quantized: its scale lives elsewhere)."""
+        out = {}
+        for name, t in self.tensors.items():
+            reasons = _not_linear_reasons(name, t)
+            if reasons and name not in self.ternary:
+                out[name] = "; ".join(reasons)
+        return out
+
+
+def _not_linear_reasons(name: str, t: np.ndarray) -> list[str]:
+    """Why tensor ``name`` is not a linear weight matrix (empty if it is one)."""
+    lname = name.lower()
+    reasons = []
+    if t.ndim != 2:
+        reasons.append(f"{t.ndim}-D, shape {tuple(t.shape)}")
+    if not np.issubdtype(t.dtype, np.floating):
+        kind = "integer" if np.issubdtype(t.dtype, np.integer) else "non-float"
+        reasons.append(f"{kind} dtype {t.dtype}, not floating point")
+    if not lname.endswith("weight"):
+        reasons.append("name does not end in 'weight'")
+    elif "embed" in lname:
+        reasons.append("an embedding table")
+    elif "norm" in lname:
+        reasons.append("a normalization weight")
+    return reasons
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read a ``.safetensors``, ``.npz`` or ``.gguf`` model file."""
     p = Path(path)
+    if p.is_dir():
+        raise FormatError(f"model file {str(p)!r} is a directory, not a file")
     if not p.is_file():
         raise FormatError(f"model file {str(p)!r} does not exist")
     suffix = p.suffix.lower()
@@ -77,9 +105,19 @@ def _load_safetensors(p: Path) -> dict[str, np.ndarray]:
 
 
 def _load_npz(p: Path) -> LoadedModel:
+    """Read an ``.npz`` without ever unpickling: ``np.load`` falls back to pickle for anything
+    that is not a zip, and its error then suggests ``allow_pickle``, which a user must not
+    follow for a model file; ternhw says what is wrong instead."""
+    if not zipfile.is_zipfile(p):
+        raise FormatError(f"{p}: not a readable .npz file: not a valid .npz (zip archive of "
+                          ".npy arrays); it is truncated or another kind of file")
+    arrays = {}
     try:
         with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            for k in z.files:
+                arrays[k] = _npz_array(p, z, k)
+    except FormatError:
+        raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
         raise FormatError(f"{p}: not a readable .npz file ({e})") from None
     if NPZ_META_KEY not in arrays:
@@ -116,6 +154,16 @@ def _load_npz(p: Path) -> LoadedModel:
             trits, parts["pos_scale"].astype(np.float32), parts["neg_scale"].astype(np.float32),
             parts["threshold"].astype(np.float64), gs, info["method"], info["granularity"])
     return LoadedModel(str(p), arrays, ternary)
+
+
+def _npz_array(p: Path, z, key: str) -> np.ndarray:
+    try:
+        return z[key]
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "pickled" in str(e):
+            raise FormatError(f"{p}: not a readable .npz file: array {key!r} holds Python "
+                              "objects (pickled data), which ternhw never loads") from None
+        raise FormatError(f"{p}: not a readable .npz file: array {key!r}: {e}") from None
 
 
 def save_ternary_npz(path: str | os.PathLike, ternary: dict[str, TernaryTensor],

@@ -1,15 +1,17 @@
-"""The top level: buffers, decoder, array, accumulators, requantizer, output stream, counters.
+"""The top level: loaders and buffers, decoder, array, accumulators, output stage, counters.
 
 Pipeline (one array step per clock, ``docs/microarchitecture.md``)::
 
-    cycle c     controller issues a step: buffer read addresses
+    cycle c     the controller issues a step whose words are in the buffers: read addresses
     cycle c+1   buffer data -> WeightDecoder -> MacArray  -> stage-2 registers (chunk sums)
     cycle c+2   AccumulatorBank update (bias bank selected by the step's tile parity)
-    cycle c+3   a token's last chunk done: Requantizer -> output register (o_res.valid)
+    cycle c+3   a token's last chunk done: its accumulators go to the output stage's snapshot,
+                then through the shared requantizer into the output word (o_res.valid)
 
-Output back-pressure stops the whole design only when a finished token must be handed to the
-output register while it is still full; a starved input stream stops it too. Either way nothing
-moves that cycle, so the cycle count is the cycle model's plus ``status.stall_cycles``.
+The activation, weight and bias streams load concurrently with compute (the weight buffer is a
+ring, so the next tile's weights arrive while the current tile computes). Only the output stage
+can stop the array pipeline (``hold``): when a finished token finds the snapshot still being
+requantized. ``ternhw.model.timing`` steps the same rules and predicts every cycle.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..config import AcceleratorConfig
-from ..model.contract import REQUANT_MULT_BITS
+from ..model.contract import REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
 from .accumulator import AccumulatorBank
 from .adder_tree import balanced_sum
 from .controller import DIM_BITS, Controller
 from .decoder import WeightDecoder
 from .faults import check_fault
 from .mac_array import MacArray
-from .requant import SHIFT_BITS, Requantizer
+from .output_stage import OutputStage
+from .output_stage import result_layout as _result_layout
+from .requant import SHIFT_BITS
 
 COUNTER_BITS = 48
 
@@ -37,29 +41,28 @@ def command_signature() -> wiring.Signature:
     dim = unsigned(DIM_BITS)
     return wiring.Signature({
         "start": Out(1), "m": Out(dim), "k": Out(dim), "n": Out(dim),
-        "bias_en": Out(1), "requant_en": Out(1), "relu": Out(1),
+        "bias_en": Out(1), "resident": Out(1), "keep_weights": Out(1),
+        "requant_en": Out(1), "relu": Out(1),
         "multiplier": Out(unsigned(REQUANT_MULT_BITS)), "shift": Out(unsigned(SHIFT_BITS)),
     })
 
 
 def status_signature() -> wiring.Signature:
-    """Status and performance counters (cleared on ``start``)."""
+    """Status and performance counters (cleared on ``start``): ``stall_cycles`` counts running
+    cycles in which no array step issued (an input word not there yet, or ``hold``),
+    ``hold_cycles`` those in which the output stage held the pipeline."""
     cnt = unsigned(COUNTER_BITS)
     return wiring.Signature({
         "busy": Out(1), "done": Out(1), "error": Out(1),
         "cycles": Out(cnt), "busy_cycles": Out(cnt), "stall_cycles": Out(cnt),
-        "zero_skips": Out(cnt), "overflow_events": Out(cnt),
+        "hold_cycles": Out(cnt), "zero_skips": Out(cnt), "overflow_events": Out(cnt),
     })
 
 
 def result_layout(cfg: AcceleratorConfig) -> data.StructLayout:
     """One output word: ``rows`` values (int8 sign-extended, or the raw accumulators) and the
     per-output overflow and saturation flags."""
-    return data.StructLayout({
-        "values": data.ArrayLayout(signed(cfg.acc_bits), cfg.rows),
-        "overflow": unsigned(cfg.rows),
-        "saturated": unsigned(cfg.rows),
-    })
+    return _result_layout(cfg.rows, cfg.acc_bits)
 
 
 class TernaryAccelerator(wiring.Component):
@@ -113,20 +116,20 @@ class TernaryAccelerator(wiring.Component):
         m.submodules.accs = accs = AccumulatorBank(rows=R, tree_bits=array.tree_bits,
                                                    acc_bits=cfg.acc_bits,
                                                    overflow=cfg.overflow, fault=self.fault)
-        m.submodules.requant = requant = Requantizer(acc_bits=cfg.acc_bits, fault=self.fault)
+        m.submodules.out = out = OutputStage(rows=R, acc_bits=cfg.acc_bits,
+                                             lanes=cfg.requant_lanes, fault=self.fault)
 
         act_w, act_r = act_buf.write_port(), act_buf.read_port()
         wgt_w, wgt_r = wgt_buf.write_port(), wgt_buf.read_port()
 
         # ---- command latch --------------------------------------------------------------
-        requant_en = Signal()
-        relu = Signal()
-        multiplier = Signal(REQUANT_MULT_BITS)
-        shift = Signal(SHIFT_BITS)
         idle_start = self.cmd.start & ~ctrl.busy
         with m.If(idle_start):
-            m.d.sync += [requant_en.eq(self.cmd.requant_en), relu.eq(self.cmd.relu),
-                         multiplier.eq(self.cmd.multiplier), shift.eq(self.cmd.shift)]
+            m.d.sync += [out.requant_en.eq(self.cmd.requant_en), out.relu.eq(self.cmd.relu),
+                         out.multiplier.eq(self.cmd.multiplier), out.shift.eq(self.cmd.shift)]
+        K, N = Signal(DIM_BITS), Signal(DIM_BITS)
+        with m.If(idle_start):
+            m.d.sync += [K.eq(self.cmd.k), N.eq(self.cmd.n)]
 
         # ---- pipeline control --------------------------------------------------------------
         s1_valid, s1_first, s1_last, s1_parity = Signal(), Signal(), Signal(), Signal()
@@ -135,21 +138,19 @@ class TernaryAccelerator(wiring.Component):
         s2_sums = Signal(data.ArrayLayout(signed(array.tree_bits), R))
         s2_nonzero = Signal(R)
         acc_done = Signal()
-        blocked = Signal()
         advance = Signal()
-        K, N = Signal(DIM_BITS), Signal(DIM_BITS)
-        with m.If(idle_start):
-            m.d.sync += [K.eq(self.cmd.k), N.eq(self.cmd.n)]
 
         m.d.comb += [
-            blocked.eq(acc_done & self.o_res.valid & ~self.o_res.ready),
-            advance.eq(~blocked & ~ctrl.starved),
+            advance.eq(~out.hold),
             ctrl.start.eq(self.cmd.start), ctrl.m.eq(self.cmd.m), ctrl.k.eq(self.cmd.k),
             ctrl.n.eq(self.cmd.n), ctrl.bias_en.eq(self.cmd.bias_en),
+            ctrl.resident.eq(self.cmd.resident), ctrl.keep_weights.eq(self.cmd.keep_weights),
+            ctrl.reject.eq(self.cmd.requant_en & (self.cmd.shift > REQUANT_MAX_SHIFT)),
             ctrl.act_valid.eq(self.i_act.valid), ctrl.wgt_valid.eq(self.i_wgt.valid),
             ctrl.bias_valid.eq(self.i_bias.valid),
-            ctrl.hold.eq(blocked),
-            ctrl.pipe_empty.eq(~s1_valid & ~s2_valid & ~acc_done & ~self.o_res.valid),
+            ctrl.hold.eq(out.hold),
+            ctrl.bank_busy.eq(Mux(s1_valid, Mux(s1_parity, 0b10, 0b01), 0)),
+            ctrl.pipe_empty.eq(~s1_valid & ~s2_valid & ~acc_done & out.empty),
             self.i_act.ready.eq(ctrl.act_ready), self.i_wgt.ready.eq(ctrl.wgt_ready),
             self.i_bias.ready.eq(ctrl.bias_ready),
             # buffers
@@ -194,7 +195,7 @@ class TernaryAccelerator(wiring.Component):
         with m.If(idle_start & ~self.cmd.bias_en):
             m.d.sync += [b.eq(0) for b in bias_banks]
         with m.If(ctrl.bias_load):
-            with m.If(ctrl.tile_parity):
+            with m.If(ctrl.bias_bank):
                 m.d.sync += bias_banks[1].eq(self.i_bias.payload)
             with m.Else():
                 m.d.sync += bias_banks[0].eq(self.i_bias.payload)
@@ -206,37 +207,22 @@ class TernaryAccelerator(wiring.Component):
         with m.If(advance):
             m.d.sync += acc_done.eq(s2_valid & s2_last)
 
-        # ---- stage 3: requantize into the output register ---------------------------------------
-        result = Signal(result_layout(cfg))
-        saturated = Signal(R)
-        for r in range(R):
-            rq = Requantizer(acc_bits=cfg.acc_bits, fault=self.fault) if r else requant
-            if r:
-                m.submodules[f"requant{r}"] = rq
-            m.d.comb += [rq.acc.eq(accs.acc[r]), rq.multiplier.eq(multiplier),
-                         rq.shift.eq(shift), rq.relu.eq(relu),
-                         result.values[r].eq(Mux(requant_en, rq.out, accs.acc[r])),
-                         saturated[r].eq(requant_en & rq.saturated)]
-        m.d.comb += [result.overflow.eq(accs.overflow), result.saturated.eq(saturated)]
-        with m.If(acc_done & advance):
-            m.d.sync += [self.o_res.valid.eq(1), self.o_res.payload.eq(result)]
-        with m.Elif(self.o_res.ready):
-            m.d.sync += self.o_res.valid.eq(0)
+        # ---- stage 3: the output stage (snapshot, shared requantizer, output word) -------------
+        m.d.comb += [out.acc_done.eq(acc_done), out.accs.eq(accs.acc),
+                     out.overflow.eq(accs.overflow)]
+        wiring.connect(m, wiring.flipped(self.o_res), out.o_res)
 
         # ---- status and performance counters ---------------------------------------------
         st = self.status
         m.d.comb += [st.busy.eq(ctrl.busy), st.done.eq(ctrl.done), st.error.eq(ctrl.error)]
-        # a stall delays the whole schedule by exactly one cycle: a starved input, a blocked
-        # hand-off to the output register, or a drain waiting only on the output register
-        only_output_left = ~s1_valid & ~s2_valid & ~acc_done & self.o_res.valid
-        stalled = ctrl.starved | blocked | (ctrl.draining & only_output_left & ~self.o_res.ready)
         with m.If(idle_start):
             m.d.sync += [st.cycles.eq(0), st.busy_cycles.eq(0), st.stall_cycles.eq(0),
-                         st.zero_skips.eq(0), st.overflow_events.eq(0)]
+                         st.hold_cycles.eq(0), st.zero_skips.eq(0), st.overflow_events.eq(0)]
         with m.Elif(ctrl.busy):
             m.d.sync += [
                 st.cycles.eq(st.cycles + 1),
-                st.stall_cycles.eq(st.stall_cycles + stalled),
+                st.stall_cycles.eq(st.stall_cycles + ctrl.waiting),
+                st.hold_cycles.eq(st.hold_cycles + (ctrl.waiting & out.hold)),
                 st.busy_cycles.eq(st.busy_cycles + (s1_valid & advance)),
                 st.zero_skips.eq(st.zero_skips + Mux(s1_valid & advance, skips, 0)),
                 st.overflow_events.eq(st.overflow_events + accs.events),

@@ -1,16 +1,21 @@
-"""The controller: command handling, GEMM tiling and stream handshakes.
+"""The controller: command handling, three concurrent loaders and the array-step issue stage.
 
-It walks the schedule of ``docs/semantics.md``: load every activation word (``M`` tokens x
-``T`` chunks) into the activation buffer, then for each N-tile of ``rows`` outputs load its bias
-word (if enabled) and its ``T`` weight words, and issue ``M x T`` array steps, token by token,
-chunk by chunk. K and N need not be multiples of the array: the chunk and tile loops stop on
-``k_pos + cols >= K`` and ``n_pos + rows >= N`` (no division in hardware), and the lanes past
-``K`` or ``N`` see zero weights and are masked from the counters.
+From the first clock after ``start`` the activation, weight and bias loaders accept words on
+their streams independently; the issue stage walks the tiling of ``docs/semantics.md`` (N-tile by
+N-tile, token by token, chunk by chunk) and starts an array step as soon as the step's
+activation word and weight word have been written and its tile's bias is loaded. So the next
+tile's weights stream in while the current tile computes, and nothing waits for a whole buffer.
+
+The weight buffer is a ring of ``wgt_depth`` words. In streaming mode a tile's ``T`` words are
+freed when its last step issues; with ``resident`` the whole matrix is kept (it must fit), and a
+later command with ``keep_weights`` and the same K and N reuses it without loading a word. K and N
+need not be multiples of the array: the loops end on ``k_pos + cols >= K`` and
+``n_pos + rows >= N`` (no division in hardware). ``ternhw.model.timing`` steps the same rules.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Signal, unsigned
+from amaranth import Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -21,32 +26,39 @@ DIM_BITS = 16
 
 
 class Controller(wiring.Component):
-    """GEMM sequencer.
+    """GEMM sequencer with overlapped loading.
 
     Parameters
     ----------
     rows, cols : int
         Array size: the tile and chunk steps.
     act_depth, wgt_depth : int
-        Buffer depths in words; a GEMM that does not fit ends at once with ``error``.
+        Buffer depths in words. A command whose activations do not fit, whose tile does not fit
+        the weight ring, or whose resident matrix does not fit, ends with ``error``.
 
     Members
     -------
     start : In(1)
-        In ``IDLE``, latches ``m``, ``k``, ``n``, ``bias_en`` and starts.
+        In ``IDLE``, latches the command and starts.
+    reject : In(1)
+        With ``start``: the command is invalid elsewhere (e.g. a requantization shift the
+        contract does not allow); end at once with ``error``.
     m, k, n : In(16)
-    bias_en : In(1)
+    bias_en, resident, keep_weights : In(1)
+        ``resident``: load the whole matrix and keep it for the next command. ``keep_weights``:
+        use the matrix a previous ``resident`` command left (same K and N), load no weights.
     act_valid, bias_valid, wgt_valid : In(1)
         The input streams' ``valid``.
     hold : In(1)
-        Output back-pressure stops the pipeline this cycle: the controller does nothing either
-        (no word accepted, no step issued), so that every stall delays everything by one cycle.
+        The output stage cannot take a finished token: no array step issues this cycle.
+    bank_busy : In(2)
+        Bias bank ``b`` is read by a step in stage 1 and must not be overwritten.
     pipe_empty : In(1)
     act_ready, bias_ready, wgt_ready : Out(1)
     act_waddr, wgt_waddr : Out(...)
-        Write addresses, written on ``act_valid & act_ready`` (``wgt_...`` likewise).
-    bias_load : Out(1)
-        Load the bias word into bias bank ``tile_parity``.
+        Write addresses, written on ``valid & ready``.
+    bias_load, bias_bank : Out(1)
+        Load the bias word into bank ``bias_bank``.
     issue : Out(1)
         An array step is issued: read ``act_raddr`` and ``wgt_raddr``.
     first, last : Out(1)
@@ -54,9 +66,9 @@ class Controller(wiring.Component):
     k_pos, n_pos : Out(16)
         First K index of the chunk and first N index of the tile.
     tile_parity : Out(1)
-        Parity of the current N-tile (selects a bias bank).
-    busy, done, error, starved, draining : Out(1)
-        ``starved``: waiting on an input stream (and not held). ``done`` (one cycle) ends every
+        Parity of the issuing N-tile (selects a bias bank).
+    busy, done, error, waiting, draining : Out(1)
+        ``waiting``: running, but no step issued this cycle. ``done`` (one cycle) ends every
         command.
     """
 
@@ -69,119 +81,181 @@ class Controller(wiring.Component):
         self._fault = check_fault(fault)
         dim = unsigned(DIM_BITS)
         super().__init__({
-            "start": In(1), "m": In(dim), "k": In(dim), "n": In(dim), "bias_en": In(1),
+            "start": In(1), "reject": In(1), "m": In(dim), "k": In(dim), "n": In(dim),
+            "bias_en": In(1), "resident": In(1), "keep_weights": In(1),
             "act_valid": In(1), "bias_valid": In(1), "wgt_valid": In(1),
-            "hold": In(1), "pipe_empty": In(1),
+            "hold": In(1), "bank_busy": In(2), "pipe_empty": In(1),
             "act_ready": Out(1), "bias_ready": Out(1), "wgt_ready": Out(1),
             "act_waddr": Out(range(act_depth)), "wgt_waddr": Out(range(wgt_depth)),
-            "bias_load": Out(1),
+            "bias_load": Out(1), "bias_bank": Out(1),
             "issue": Out(1), "act_raddr": Out(range(act_depth)),
             "wgt_raddr": Out(range(wgt_depth)),
             "first": Out(1), "last": Out(1),
             "k_pos": Out(dim), "n_pos": Out(dim), "tile_parity": Out(1),
-            "busy": Out(1), "done": Out(1), "error": Out(1), "starved": Out(1),
+            "busy": Out(1), "done": Out(1), "error": Out(1), "waiting": Out(1),
             "draining": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        R, C = self._rows, self._cols
-        M = Signal(DIM_BITS)
-        K = Signal(DIM_BITS)
-        N = Signal(DIM_BITS)
-        bias_en = Signal()
-        token = Signal(DIM_BITS)
-        k_pos = Signal(DIM_BITS + 1)
-        n_pos = Signal(DIM_BITS + 1)
-        addr = Signal(range(self._act_depth + 1))
-        t = Signal(range(self._wgt_depth + 1))
-        parity = Signal()
+        R, C, AD, WD = self._rows, self._cols, self._act_depth, self._wgt_depth
+        dim1 = DIM_BITS + 1
+        M, K, N = Signal(DIM_BITS), Signal(DIM_BITS), Signal(DIM_BITS)
+        bias_en, resident, keep = Signal(), Signal(), Signal()
         error = Signal()
-        last_chunk = (k_pos + C + 1 >= K) if self._fault == "tile_bound" else (k_pos + C >= K)
-        last_token = token + 1 >= M
-        last_tile = n_pos + R >= N
+        running = Signal()
+        # the K and N of the matrix left resident by the last resident command
+        res_valid = Signal()
+        res_k, res_n = Signal(DIM_BITS), Signal(DIM_BITS)
 
+        def chunk_end(k_pos):
+            if self._fault == "tile_bound":
+                return k_pos + C + 1 >= K
+            return k_pos + C >= K
+
+        # ---- activation loader -------------------------------------------------------------
+        a_cnt = Signal(range(AD + 1))
+        a_kpos, a_tok = Signal(dim1), Signal(DIM_BITS)
+        a_done = Signal()
+        a_room = a_cnt < AD
+        a_take = Signal()
         m.d.comb += [
-            self.k_pos.eq(k_pos), self.n_pos.eq(n_pos), self.tile_parity.eq(parity),
-            self.act_waddr.eq(addr), self.act_raddr.eq(addr),
-            self.wgt_waddr.eq(t), self.wgt_raddr.eq(t),
+            self.act_ready.eq(running & ~a_done & a_room),
+            a_take.eq(self.act_valid & self.act_ready),
+            self.act_waddr.eq(a_cnt),
+        ]
+        with m.If(a_take):
+            m.d.sync += a_cnt.eq(a_cnt + 1)
+            with m.If(chunk_end(a_kpos)):
+                m.d.sync += [a_kpos.eq(0), a_tok.eq(a_tok + 1)]
+                with m.If(a_tok + 1 >= M):
+                    m.d.sync += a_done.eq(1)
+            with m.Else():
+                m.d.sync += a_kpos.eq(a_kpos + C)
+
+        # ---- issue-stage registers (the loaders read some of them) --------------------------
+        i_tile = Signal(DIM_BITS)
+        i_npos = Signal(dim1)
+        tok = Signal(DIM_BITS)
+        t = Signal(range(WD + 1))
+        k_pos = Signal(dim1)
+        addr = Signal(range(AD + 1))
+        base = Signal(range(WD))
+        last_chunk = chunk_end(k_pos)
+        last_token = tok + 1 >= M
+        last_tile = i_npos + R >= N
+        tile_end = Signal()
+
+        # ---- weight loader: a ring of WD words -----------------------------------------------
+        w_space = Signal(range(WD + 1))
+        w_avail = Signal(range(WD + 1))
+        w_ptr = Signal(range(WD))
+        w_kpos, w_npos = Signal(dim1), Signal(dim1)
+        w_done = Signal()
+        w_take = Signal()
+        m.d.comb += [
+            self.wgt_ready.eq(running & ~w_done & (w_space != 0)),
+            w_take.eq(self.wgt_valid & self.wgt_ready),
+            self.wgt_waddr.eq(w_ptr),
+        ]
+        with m.If(w_take):
+            m.d.sync += w_ptr.eq(Mux(w_ptr == WD - 1, 0, w_ptr + 1))
+            with m.If(chunk_end(w_kpos)):
+                m.d.sync += [w_kpos.eq(0), w_npos.eq(w_npos + R)]
+                with m.If(w_npos + R >= N):
+                    m.d.sync += w_done.eq(1)
+            with m.Else():
+                m.d.sync += w_kpos.eq(w_kpos + C)
+        freed = Mux(tile_end & ~resident & ~keep, t + 1, 0)
+        released = Mux(tile_end, t + 1, 0)
+        m.d.sync += [
+            w_space.eq(w_space - w_take + freed),
+            w_avail.eq(w_avail + w_take - released),
+        ]
+        # a full ring that can never drain: the matrix (resident) or one tile does not fit
+        w_stuck = running & ~w_done & (w_space == 0) & (resident | (w_npos == i_npos))
+
+        # ---- bias loader: two banks, by tile parity ----------------------------------------
+        b_cnt = Signal(DIM_BITS)
+        b_npos = Signal(dim1)
+        b_done = Signal()
+        m.d.comb += [
+            self.bias_bank.eq(b_cnt[0]),
+            self.bias_ready.eq(running & ~b_done & (b_cnt <= i_tile + 1)
+                               & ~self.bank_busy.bit_select(b_cnt[0], 1)),
+            self.bias_load.eq(self.bias_valid & self.bias_ready),
+        ]
+        with m.If(self.bias_load):
+            m.d.sync += b_cnt.eq(b_cnt + 1)
+            with m.If(b_npos + R >= N):
+                m.d.sync += b_done.eq(1)
+            with m.Else():
+                m.d.sync += b_npos.eq(b_npos + R)
+
+        # ---- issue stage -------------------------------------------------------------------
+        act_ok = a_done | (a_cnt > addr)
+        wgt_ok = keep | (w_avail > t)
+        bias_ok = ~bias_en | (b_cnt > i_tile)
+        raddr = base + t
+        m.d.comb += [
+            self.issue.eq(running & act_ok & wgt_ok & bias_ok & ~self.hold),
+            self.waiting.eq(running & ~self.issue),
+            tile_end.eq(self.issue & last_chunk & last_token),
+            self.act_raddr.eq(addr),
+            self.wgt_raddr.eq(Mux(raddr >= WD, raddr - WD, raddr)),
             self.first.eq(k_pos == 0), self.last.eq(last_chunk),
+            self.k_pos.eq(k_pos), self.n_pos.eq(i_npos), self.tile_parity.eq(i_tile[0]),
             self.error.eq(error),
         ]
-
-        def next_tile_load():
-            m.d.sync += [t.eq(0), k_pos.eq(0)]
-            with m.If(bias_en):
-                m.next = "LOAD_BIAS"
+        with m.If(self.issue):
+            m.d.sync += addr.eq(addr + 1)
+            with m.If(last_chunk):
+                m.d.sync += [t.eq(0), k_pos.eq(0), tok.eq(tok + 1)]
+                with m.If(last_token):
+                    nb = base + t + 1
+                    m.d.sync += [tok.eq(0), addr.eq(0), i_tile.eq(i_tile + 1),
+                                 i_npos.eq(i_npos + R),
+                                 base.eq(Mux(nb >= WD, nb - WD, nb))]
             with m.Else():
-                m.next = "LOAD_WGT"
+                m.d.sync += [t.eq(t + 1), k_pos.eq(k_pos + C)]
+
+        def fail():
+            m.d.sync += [error.eq(1), running.eq(0)]
+            m.next = "DONE"
 
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
-                    m.d.sync += [M.eq(self.m), K.eq(self.k), N.eq(self.n),
-                                 bias_en.eq(self.bias_en), token.eq(0), k_pos.eq(0),
-                                 n_pos.eq(0), addr.eq(0), t.eq(0), parity.eq(0),
-                                 error.eq(0)]
-                    with m.If((self.m == 0) | (self.k == 0) | (self.n == 0)):
+                    keep_now = self.keep_weights
+                    m.d.sync += [
+                        M.eq(self.m), K.eq(self.k), N.eq(self.n), bias_en.eq(self.bias_en),
+                        resident.eq(self.resident), keep.eq(keep_now), error.eq(0),
+                        a_cnt.eq(0), a_kpos.eq(0), a_tok.eq(0), a_done.eq(0),
+                        w_space.eq(WD), w_avail.eq(0), w_ptr.eq(0), w_kpos.eq(0),
+                        w_npos.eq(0), w_done.eq(keep_now),
+                        b_cnt.eq(0), b_npos.eq(0), b_done.eq(~self.bias_en),
+                        i_tile.eq(0), i_npos.eq(0), tok.eq(0), t.eq(0), k_pos.eq(0),
+                        addr.eq(0), base.eq(0),
+                    ]
+                    bad_keep = keep_now & (~res_valid | (res_k != self.k) | (res_n != self.n))
+                    with m.If((self.m == 0) | (self.k == 0) | (self.n == 0) | bad_keep
+                              | self.reject):
                         m.d.sync += error.eq(1)
                         m.next = "DONE"
                     with m.Else():
-                        m.next = "LOAD_ACT"
-            with m.State("LOAD_ACT"):
-                m.d.comb += [self.busy.eq(1),
-                             self.act_ready.eq(~self.hold & (addr < self._act_depth)),
-                             self.starved.eq(~self.hold & ~self.act_valid)]
-                with m.If(self.hold):
-                    pass
-                with m.Elif(self.act_valid & (addr >= self._act_depth)):
-                    m.d.sync += error.eq(1)
-                    m.next = "DONE"
-                with m.Elif(self.act_valid):
-                    m.d.sync += addr.eq(addr + 1)
-                    with m.If(last_chunk):
-                        m.d.sync += [k_pos.eq(0), token.eq(token + 1)]
-                        with m.If(last_token):
-                            m.d.sync += token.eq(0)
-                            next_tile_load()
-                    with m.Else():
-                        m.d.sync += k_pos.eq(k_pos + C)
-            with m.State("LOAD_BIAS"):
-                take = ~self.hold & self.bias_valid
-                m.d.comb += [self.busy.eq(1), self.bias_ready.eq(~self.hold),
-                             self.starved.eq(~self.hold & ~self.bias_valid),
-                             self.bias_load.eq(take)]
-                with m.If(take):
-                    m.next = "LOAD_WGT"
-            with m.State("LOAD_WGT"):
-                m.d.comb += [self.busy.eq(1),
-                             self.wgt_ready.eq(~self.hold & (t < self._wgt_depth)),
-                             self.starved.eq(~self.hold & ~self.wgt_valid)]
-                with m.If(self.hold):
-                    pass
-                with m.Elif(self.wgt_valid & (t >= self._wgt_depth)):
-                    m.d.sync += error.eq(1)
-                    m.next = "DONE"
-                with m.Elif(self.wgt_valid):
-                    with m.If(last_chunk):
-                        m.d.sync += [t.eq(0), k_pos.eq(0), addr.eq(0), token.eq(0)]
-                        m.next = "ISSUE"
-                    with m.Else():
-                        m.d.sync += [t.eq(t + 1), k_pos.eq(k_pos + C)]
-            with m.State("ISSUE"):
-                m.d.comb += [self.busy.eq(1), self.issue.eq(~self.hold)]
-                with m.If(~self.hold):
-                    m.d.sync += addr.eq(addr + 1)
-                    with m.If(last_chunk):
-                        m.d.sync += [t.eq(0), k_pos.eq(0), token.eq(token + 1)]
-                        with m.If(last_token):
-                            with m.If(last_tile):
-                                m.next = "DRAIN"
-                            with m.Else():
-                                m.d.sync += [n_pos.eq(n_pos + R), parity.eq(~parity)]
-                                next_tile_load()
-                    with m.Else():
-                        m.d.sync += [t.eq(t + 1), k_pos.eq(k_pos + C)]
+                        m.d.sync += running.eq(1)
+                        with m.If(~keep_now):
+                            m.d.sync += res_valid.eq(0)
+                        m.next = "RUN"
+            with m.State("RUN"):
+                m.d.comb += self.busy.eq(1)
+                with m.If((self.act_valid & ~a_done & ~a_room) | w_stuck):
+                    fail()
+                with m.Elif(tile_end & last_tile):
+                    m.d.sync += running.eq(0)
+                    with m.If(resident):
+                        m.d.sync += [res_valid.eq(1), res_k.eq(K), res_n.eq(N)]
+                    m.next = "DRAIN"
             with m.State("DRAIN"):
                 m.d.comb += [self.busy.eq(1), self.draining.eq(1)]
                 with m.If(self.pipe_empty):

@@ -26,10 +26,13 @@ class GemmTransaction:
     weight_words: list[int]      # NT x T, tile-major
     bias_words: list[int]        # NT, or empty without bias
     requant: Requant | None
+    resident: bool = False       # load the whole matrix and keep it for the next command
+    keep_weights: bool = False   # reuse the resident matrix: no weight words are sent
 
     def command(self) -> dict[str, int]:
         rq = self.requant
         return {"m": self.m, "k": self.k, "n": self.n, "bias_en": int(bool(self.bias_words)),
+                "resident": int(self.resident), "keep_weights": int(self.keep_weights),
                 "requant_en": int(rq is not None), "relu": int(bool(rq and rq.relu)),
                 "multiplier": rq.multiplier if rq else 0, "shift": rq.shift if rq else 0}
 
@@ -53,8 +56,11 @@ def weight_word(cfg: AcceleratorConfig, block: np.ndarray) -> int:
 
 
 def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
-                      requant: Requant | None = None) -> GemmTransaction:
-    """Stream words for ``Y = X W^T + bias`` on ``cfg`` (operands validated as the model does)."""
+                      requant: Requant | None = None, *, resident: bool = False,
+                      keep_weights: bool = False) -> GemmTransaction:
+    """Stream words for ``Y = X W^T + bias`` on ``cfg`` (operands validated as the model does).
+    With ``keep_weights`` no weight words are sent: the command reuses the matrix that a
+    previous ``resident`` command left in the weight buffer."""
     x, w, bias = check_operands(cfg, x, w, bias, requant)
     M, K = x.shape
     N = w.shape[0]
@@ -66,14 +72,15 @@ def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
     wp[:N, :K] = w
     acts = [_pack_fields(xp[i, t * C:(t + 1) * C], cfg.act_bits)
             for i in range(M) for t in range(T)]
-    weights = [weight_word(cfg, wp[nt * R:(nt + 1) * R, t * C:(t + 1) * C])
-               for nt in range(NT) for t in range(T)]
+    weights = [] if keep_weights else [
+        weight_word(cfg, wp[nt * R:(nt + 1) * R, t * C:(t + 1) * C])
+        for nt in range(NT) for t in range(T)]
     biases = []
     if bias is not None:
         bp = np.zeros(NT * R, dtype=np.int64)
         bp[:N] = bias
         biases = [_pack_fields(bp[nt * R:(nt + 1) * R], cfg.acc_bits) for nt in range(NT)]
-    return GemmTransaction(M, K, N, acts, weights, biases, requant)
+    return GemmTransaction(M, K, N, acts, weights, biases, requant, resident, keep_weights)
 
 
 def decode_word(cfg: AcceleratorConfig, word: int) -> list[tuple[int, int, int]]:

@@ -5,22 +5,28 @@ linear layers (query, key, value, attention output, intermediate, output per blo
 absmean-ternary weights times per-token int activations through ``ternhw.model.gemm``. The
 sentence embedding is the mean of the last hidden states (sentence-transformers' pooling); the
 cosine similarity of the ternary and the float embeddings measures what post-training
-ternarization costs this model.
+ternarization costs this model. :func:`evaluate_minilm` runs any list of sentences (e.g. from
+:func:`read_sentences`) and also returns both sets of L2-normalised embeddings.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
+from scipy.stats import spearmanr
 
 from ..config import AcceleratorConfig
+from ..errors import TernhwError
 from ..formats.model_io import LoadedModel
 from ..quant.ternarize import ternarize
 from .linear import TernaryLinear
-from .tokenizer import WordPieceTokenizer
+from .tokenizer import MAX_LENGTH, WordPieceTokenizer
 
 #: Fixed real sentences for the cosine-similarity measurement.
 SENTENCES = (
@@ -93,27 +99,82 @@ def ternary_linears(model: LoadedModel, layers: int, method: str = "absmean",
     return out
 
 
-def run_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
-               sentences=SENTENCES, granularity: str = "tensor",
-               progress: Callable[[int, int], None] | None = None) -> dict:
-    """Float vs ternary-integer sentence embeddings; returns the ``infer`` JSON document."""
+@dataclass
+class MiniLMEvaluation:
+    """What :func:`evaluate_minilm` measured.
+
+    ``doc`` is the ``infer`` JSON document; ``ternary_embeddings`` (every encoder linear layer
+    on the ternary integer pipeline) and ``float_embeddings`` (the float model) are the sentence
+    embeddings, one float32 row per sentence, mean-pooled over the attention mask (every token:
+    one unpadded sentence at a time) and L2-normalised, as sentence-transformers' ``Pooling``
+    and ``Normalize`` modules do for all-MiniLM-L6-v2, so a dot product is a cosine.
+    """
+
+    doc: dict
+    ternary_embeddings: np.ndarray
+    float_embeddings: np.ndarray
+
+
+def _unit_rows(rows: list[np.ndarray]) -> np.ndarray:
+    m = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    return (m / np.linalg.norm(m, axis=1, keepdims=True)).astype(np.float32)
+
+
+def spearman_pairwise(ternary: np.ndarray, reference: np.ndarray) -> float | None:
+    """Spearman rank correlation of the pairwise cosine similarities (each pair once).
+
+    This is the figure sentence-embedding benchmarks (STS) report: what matters downstream is
+    whether the ternary model *ranks* sentence pairs as the float model does, not whether each
+    embedding is close to its float twin. Needs at least 3 sentences (3 pairs); ``None`` when
+    the correlation is undefined (a constant similarity list).
+    """
+    if len(ternary) < 3:
+        raise ValueError("Spearman correlation of pairwise similarities needs >= 3 sentences")
+    i, j = np.triu_indices(len(ternary), k=1)
+    t = (ternary.astype(np.float64) @ ternary.T.astype(np.float64))[i, j]
+    f = (reference.astype(np.float64) @ reference.T.astype(np.float64))[i, j]
+    rho = float(spearmanr(t, f).statistic)
+    return rho if np.isfinite(rho) else None
+
+
+def evaluate_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
+                    sentences: Sequence[str] | None = None, granularity: str = "tensor",
+                    progress: Callable[[int, int], None] | None = None,
+                    max_length: int = MAX_LENGTH) -> MiniLMEvaluation:
+    """Embed ``sentences`` (default: the built-in :data:`SENTENCES`) with the float model and
+    with every encoder linear layer on the ternary integer pipeline.
+
+    Each sentence is tokenized to at most ``max_length`` ids ([CLS] and [SEP] included) and
+    encoded on its own. The document has the per-sentence and mean cosine of ternary vs float
+    embeddings, the accelerator events of every layer and, with >= 3 sentences,
+    ``spearman_pairwise`` (:func:`spearman_pairwise`).
+    """
+    sentences = SENTENCES if sentences is None else tuple(sentences)
+    if not sentences:
+        raise TernhwError("no sentences to embed")
+    if any(not isinstance(s, str) for s in sentences):
+        raise TernhwError("sentences must be strings")
     config = json.loads((model_dir / "config.json").read_text())
     tok = WordPieceTokenizer(model_dir / "vocab.txt")
     net = MiniLM(model, config)
     linears = ternary_linears(model, net.layers, granularity=granularity)
     per_sentence = []
+    refs, terns = [], []
     tokens = 0
     for i, s in enumerate(sentences):
-        ids = tok.encode(s)
+        ids = tok.encode(s, max_length=max_length)
         tokens += len(ids)
         ref = net.encode(ids, net.float_linear)
         tern = net.encode(ids, lambda name, x: linears[name](cfg, x))
+        refs.append(ref)
+        terns.append(tern)
         cos = float(ref @ tern / (np.linalg.norm(ref) * np.linalg.norm(tern)))
         per_sentence.append({"sentence": s, "tokens": len(ids), "cosine_similarity": cos})
         if progress:
             progress(i + 1, len(sentences))
     cosines = [p["cosine_similarity"] for p in per_sentence]
-    return {
+    ternary, reference = _unit_rows(terns), _unit_rows(refs)
+    doc = {
         "model": "all-MiniLM-L6-v2",
         "config": cfg.name,
         "weights": f"absmean ternary, {granularity} scales (post-training)",
@@ -121,6 +182,50 @@ def run_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
         "tokens": tokens,
         "cosine_similarity": float(np.mean(cosines)),
         "cosine_similarity_min": float(np.min(cosines)),
-        "per_sentence": per_sentence,
-        "layers": {name: lin.events.to_dict() for name, lin in linears.items()},
     }
+    if len(sentences) >= 3:
+        doc["spearman_pairwise"] = spearman_pairwise(ternary, reference)
+    doc["per_sentence"] = per_sentence
+    doc["layers"] = {name: lin.events.to_dict() for name, lin in linears.items()}
+    return MiniLMEvaluation(doc, ternary, reference)
+
+
+def run_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
+               sentences: Sequence[str] | None = None, granularity: str = "tensor",
+               progress: Callable[[int, int], None] | None = None) -> dict:
+    """Float vs ternary-integer sentence embeddings; returns the ``infer`` JSON document.
+
+    ``sentences`` defaults to the built-in :data:`SENTENCES`; use :func:`evaluate_minilm` to
+    get the embeddings too.
+    """
+    return evaluate_minilm(cfg, model, model_dir, sentences, granularity, progress).doc
+
+
+def read_sentences(path: str | Path) -> list[str]:
+    """Sentences from a UTF-8 text file, one per line; blank lines are skipped.
+
+    Lines end at LF, CRLF or CR only (not at U+2028 or form feed, which ``str.splitlines``
+    would also break on), a leading byte-order mark is ignored, and surrounding whitespace is
+    trimmed (the tokenizer ignores it anyway). Every failure is a :class:`TernhwError` naming
+    the file: missing, a directory, unreadable, not UTF-8, or without a single sentence.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise TernhwError(f"{p}: is a directory, not a sentence file (one sentence per line)")
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise TernhwError(f"{p}: no such sentence file") from None
+    except OSError as e:
+        raise TernhwError(f"{p}: cannot read the sentence file: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise TernhwError(f"{p}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                          f"{e.start}, line {line})") from None
+    sentences = [s.strip() for s in re.split(r"\r\n|\r|\n", text)]
+    sentences = [s for s in sentences if s]
+    if not sentences:
+        raise TernhwError(f"{p}: no sentences (the file is empty or every line is blank)")
+    return sentences

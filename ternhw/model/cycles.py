@@ -1,18 +1,19 @@
 """The exact cycle model of the generated accelerator (``docs/microarchitecture.md``).
 
-With input streams that always offer data and an output that is always ready, a command takes
-exactly::
+With input streams that offer a word every clock and an output that is always ready, the three
+loaders run ahead of the array and one array step issues per clock from cycle 1 (the first
+activation and weight words are written in cycle 0) until the last, so a command takes::
 
-    load activations    M x T                      one word per clock
-    per N-tile          b + T + M x T              bias word (b = 1 with bias), weight words,
-                                                   one array step per clock
-    drain               5                          stage 1, stage 2, accumulate, output
-                                                   register, pipeline-empty check
-    done                1
+    cycles = 1 + NT x M x T + hold + drain(G) + 1
 
-cycles, counted from the clock after ``start`` to the one with ``status.done`` inclusive, where
-``T = ceil(K / cols)`` and ``NT = ceil(N / rows)`` tiles. Every cycle in which an input stream
-is starved or output back-pressure stops the pipeline adds one (``status.stall_cycles``).
+where ``T = ceil(K / cols)`` chunks, ``NT = ceil(N / rows)`` tiles, ``G = ceil(rows /
+requant_lanes)`` clocks to requantize a token, ``drain(G) = G + REQUANT_STAGES + 7`` (stage 1,
+stage 2, hand-off, ``G`` feeds, the requantizer registers, output word, output register,
+pipeline-empty check) and the last 1 is the ``done`` cycle. ``hold = 0`` when a token takes at
+least as long as its requantization (``T >= G``) and the weight ring holds two tiles (or the whole
+matrix, when it stays resident). This closed form is used where those conditions hold and the
+cycle-level model :func:`ternhw.model.timing.simulate_command` (which the tests hold it to)
+everywhere else.
 """
 
 from __future__ import annotations
@@ -21,20 +22,22 @@ from dataclasses import asdict, dataclass
 
 from ..config import AcceleratorConfig
 from ..errors import TernhwError
+from .timing import REQUANT_STAGES, simulate_command
 
-DRAIN_CYCLES = 5
-DONE_CYCLES = 1
+#: clocks after the last array step until ``done``, less the requantizer's ``G`` feeds
+DRAIN_FIXED = REQUANT_STAGES + 7
 
 
 @dataclass(frozen=True)
 class CycleBreakdown:
-    load_activations: int
-    load_bias: int
-    load_weights: int
+    """Cycles of one command. ``compute`` is the array steps; ``wait`` the running cycles in
+    which no step could issue (the first words arriving, a starved ring, output hold);
+    ``drain`` the cycles from the last step to ``done`` inclusive."""
+
     compute: int
+    wait: int
     drain: int
     total: int
-    array_steps: int
     macs: int
     lanes: int
 
@@ -47,15 +50,19 @@ class CycleBreakdown:
         return {**asdict(self), "utilization": self.utilization}
 
 
-def check_fits(cfg: AcceleratorConfig, m: int, k: int, n: int) -> None:
+def check_fits(cfg: AcceleratorConfig, m: int, k: int, n: int, *,
+               resident: bool = False) -> None:
     """Raise unless one command of this shape fits the buffers and the 16-bit dimensions."""
     for name, v in (("M", m), ("K", k), ("N", n)):
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 0xFFFF:
             raise TernhwError(f"{name} must be an integer in [1, 65535], not {v!r}")
-    T = -(-k // cfg.cols)
+    T, NT = -(-k // cfg.cols), -(-n // cfg.rows)
     if T > cfg.weight_buffer_depth:
         raise TernhwError(f"K = {k} needs {T} weight words per tile but config {cfg.name!r} has "
                           f"weight_buffer_depth = {cfg.weight_buffer_depth}")
+    if resident and NT * T > cfg.weight_buffer_depth:
+        raise TernhwError(f"a resident {n}x{k} matrix needs {NT * T} weight words but config "
+                          f"{cfg.name!r} has weight_buffer_depth = {cfg.weight_buffer_depth}")
     if m * T > cfg.act_buffer_depth:
         raise TernhwError(f"M x ceil(K / cols) = {m} x {T} = {m * T} activation words exceed "
                           f"act_buffer_depth = {cfg.act_buffer_depth} of config {cfg.name!r}; "
@@ -76,16 +83,33 @@ def command_tokens(cfg: AcceleratorConfig, m: int, k: int) -> list[int]:
     return [min(per, m - s) for s in range(0, m, per)]
 
 
-def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int,
-                bias: bool = False) -> CycleBreakdown:
-    """Exact cycles of one ``M x K x N`` command with no stalls."""
-    check_fits(cfg, m, k, n)
+def fits_resident(cfg: AcceleratorConfig, k: int, n: int) -> bool:
+    """Whether a ``n x k`` matrix fits the weight buffer whole (and can stay resident)."""
+    return -(-n // cfg.rows) * -(-k // cfg.cols) <= cfg.weight_buffer_depth
+
+
+def closed_form_applies(cfg: AcceleratorConfig, m: int, k: int, n: int, *, bias: bool,
+                        resident: bool, keep_weights: bool) -> bool:
+    """Whether the closed form is exact for this command (full-rate streams)."""
+    T = -(-k // cfg.cols)
+    ring_ok = resident or keep_weights or 2 * T <= cfg.weight_buffer_depth
+    return ring_ok and T >= cfg.requant_groups and (not bias or m * T >= 2)
+
+
+def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int, bias: bool = False, *,
+                resident: bool = False, keep_weights: bool = False) -> CycleBreakdown:
+    """Exact cycles of one ``M x K x N`` command with full-rate input streams and an always
+    ready output."""
+    check_fits(cfg, m, k, n, resident=resident or keep_weights)
     T, NT = -(-k // cfg.cols), -(-n // cfg.rows)
-    load_act = m * T
-    load_bias = NT * int(bool(bias))
-    load_w = NT * T
-    compute = NT * m * T
-    drain = DRAIN_CYCLES + DONE_CYCLES
-    return CycleBreakdown(load_act, load_bias, load_w, compute, drain,
-                          load_act + load_bias + load_w + compute + drain,
-                          compute, m * k * n, cfg.lanes)
+    steps = NT * m * T
+    G = cfg.requant_groups
+    if closed_form_applies(cfg, m, k, n, bias=bias, resident=resident,
+                           keep_weights=keep_weights):
+        wait, last_issue = 1, steps
+        total = last_issue + G + DRAIN_FIXED + 1
+    else:
+        sim = simulate_command(cfg, m, k, n, bias=bias, resident=resident,
+                               keep_weights=keep_weights)
+        wait, last_issue, total = sim.stall_cycles, sim.last_issue, sim.cycles
+    return CycleBreakdown(steps, wait, total - last_issue, total, m * k * n, cfg.lanes)

@@ -28,6 +28,9 @@ METHODS = ("absmean", "twn", "ttq")
 GRANULARITIES = ("tensor", "channel", "group")
 #: Guards the absmean division for an all-zero block (BitNet's epsilon).
 ABSMEAN_EPS = 1e-5
+#: float32 limits of a stored scale: the largest finite and the smallest (subnormal) value.
+F32_MAX = float(np.finfo(np.float32).max)
+F32_MIN = float(np.finfo(np.float32).smallest_subnormal)
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,9 +156,33 @@ def ternarize(
         pos[:, g] = p
         neg[:, g] = n
         thr[:, g] = d
-    pos32 = pos.astype(np.float32)
-    neg32 = pos32 if method != "ttq" else neg.astype(np.float32)
+    if method != "ttq":
+        pos32 = neg32 = _float32_scales(pos, trits != 0, gs, name)
+    else:
+        pos32 = _float32_scales(pos, trits > 0, gs, name)
+        neg32 = _float32_scales(neg, trits < 0, gs, name)
     return TernaryTensor(trits, pos32, neg32, thr, gs, method, granularity)
+
+
+def _float32_scales(scales: np.ndarray, used: np.ndarray, gs: int, name: str) -> np.ndarray:
+    """``scales`` as float32, refusing a scale that some trit uses (``used``: the trits that
+    take this scale) and that float32 turns into Inf or 0 (weights near 1e38 or 1e-45 in a
+    float64 file): the trits would survive and the values they stand for would not."""
+    with np.errstate(over="ignore", under="ignore"):
+        s32 = scales.astype(np.float32)
+    per_group = np.zeros(scales.shape, dtype=bool)
+    for g in range(scales.shape[1]):
+        block = used[:, g * gs:(g + 1) * gs]
+        per_group[:, g] = block.any(axis=1) if scales.shape[0] > 1 else block.any()
+    bad = per_group & (np.isinf(s32) | ((s32 == 0) & (scales > 0)))
+    if bad.any():
+        v = float(scales[bad][0])
+        if v > F32_MAX:
+            raise FormatError(f"tensor {name!r}: scale {v:g} exceeds the float32 range "
+                              f"(max {F32_MAX:g})")
+        raise FormatError(f"tensor {name!r}: scale {v:g} is below the smallest float32 value "
+                          f"({F32_MIN:g}) and would be stored as 0")
+    return s32
 
 
 def _ternarize_block(block: np.ndarray, method: str, axis: int | None):

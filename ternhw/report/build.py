@@ -13,10 +13,11 @@ from ..errors import TernhwError
 from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..formats.model_io import LoadedModel
 from ..model.contract import Events
+from ..model.schedule import resident_depth_needed
 from ..quant.pipeline import QuantizedModel, quantize_model
 from . import document as d
 from . import plots
-from .workloads import Layer, bitnet_layers, layer_cycles, layer_events, weights_for
+from .workloads import Layer, bitnet_layers, layer_events, layer_schedule, weights_for
 
 LOG2_3 = math.log2(3)
 SYNTH_TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
@@ -51,8 +52,12 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
     total_events = Events()
     energy = EnergyBreakdown()
     per_layer = []
+    weight_bytes = unique_weight_bytes = 0
     for layer in layers:
-        cyc = layer_cycles(cfg, layer)
+        plan = layer_schedule(cfg, layer)
+        cyc = layer.count * plan.total_cycles
+        weight_bytes += layer.count * plan.weight_bytes
+        unique_weight_bytes += layer.count * plan.unique_weight_bytes
         ev = layer_events(cfg, layer)
         e = energy_of(cfg, ev, layer.macs, table)
         dram_bytes = (ev.weight_bits_loaded + ev.act_bits_loaded + ev.output_bits_written) / 8
@@ -62,6 +67,11 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
             "utilization": layer.macs / (cyc * cfg.lanes), "energy_pj": e.total,
             "dram_bytes": dram_bytes, "intensity": 2 * layer.macs / dram_bytes,
             "achieved_ops": 2 * layer.macs / (cyc / hz),
+            "commands": len(plan.commands),
+            "weights_resident": any(c.resident for c in plan.commands),
+            "resident_depth_needed": resident_depth_needed(cfg, layer.k, layer.n),
+            "weight_reload_factor": plan.weight_reload_factor,
+            "act_reload_factor": plan.act_reload_factor,
         })
         total_cycles += cyc
         total_events = total_events + ev
@@ -72,6 +82,7 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
     return {"cycles": total_cycles, "time_s": time_s, "roofline_time_s": max(time_s, dram / bw),
             "macs": energy.macs, "utilization": energy.macs / (total_cycles * cfg.lanes),
             "dram_bytes": dram, "energy": energy.to_dict(), "events": total_events.to_dict(),
+            "weight_reload_factor": weight_bytes / unique_weight_bytes,
             "layers": per_layer}
 
 
@@ -232,10 +243,12 @@ def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
             "real_weights": r["real_weights"], "tokens": r["tokens"],
             **{dsg: {k: r[dsg][k] for k in ("cycles", "time_s", "roofline_time_s",
                                               "tokens_per_s", "tokens_per_s_roofline",
-                                              "utilization", "macs")}
+                                              "utilization", "macs", "weight_reload_factor")}
                for dsg in ("ternary", "int8")},
             "layers": [{k: la[k] for k in ("name", "m", "k", "n", "count", "cycles",
-                                           "utilization", "intensity")}
+                                           "utilization", "intensity", "commands",
+                                           "weights_resident", "resident_depth_needed",
+                                           "weight_reload_factor", "act_reload_factor")}
                        for la in r["ternary"]["layers"]],
         } for name, r in results.items()},
         "projection_note": f"BitNet b1.58 2B shapes are projected: synthetic trits with the "

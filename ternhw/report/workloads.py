@@ -1,8 +1,9 @@
 """Workloads for the report: the layers of one inference, with exact cycles and events.
 
-A layer is one GEMM ``M x K x N``. Its events and cycles follow the hardware: when the tokens do
-not fit the activation buffer the host issues several commands (``command_tokens``),
-each loading the layer's weights again, so both come from summing the commands.
+A layer is one GEMM ``M x K x N``. Its events, cycles and traffic follow the schedule
+(``ternhw.model.schedule``): when the tokens do not fit the activation buffer the host issues
+several commands, which reuse a resident matrix or stream it again, so all come from summing
+the commands.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import numpy as np
 
 from ..config import AcceleratorConfig
 from ..model.contract import Events
-from ..model.cycles import command_tokens, gemm_cycles
 from ..model.gemm import WeightMatrix, count_events
+from ..model.schedule import GemmSchedule, schedule_gemm
 
 #: BitNet b1.58 2B4T (arXiv 2504.12285): hidden 2560, FFN 6912, 30 layers, 20 heads of 128,
 #: 5 KV heads; the seven linear layers of one transformer block, (name, K, N).
@@ -41,18 +42,25 @@ class Layer:
         return self.m * self.k * self.n * self.count
 
 
+def layer_schedule(cfg: AcceleratorConfig, layer: Layer) -> GemmSchedule:
+    """The commands, cycles and traffic of one instance of the layer."""
+    return schedule_gemm(cfg, layer.m, layer.k, layer.n, bias=layer.bias,
+                         requant=layer.requant)
+
+
 def layer_cycles(cfg: AcceleratorConfig, layer: Layer) -> int:
-    return layer.count * sum(gemm_cycles(cfg, mb, layer.k, layer.n, layer.bias).total
-                             for mb in command_tokens(cfg, layer.m, layer.k))
+    return layer.count * layer_schedule(cfg, layer).total_cycles
 
 
 def layer_events(cfg: AcceleratorConfig, layer: Layer) -> Events:
     total = Events()
-    for mb in command_tokens(cfg, layer.m, layer.k):
-        ev = count_events(cfg, mb, layer.weights, None)
+    for cmd in layer_schedule(cfg, layer).commands:
+        ev = count_events(cfg, cmd.m, layer.weights, None)
+        if cmd.keep_weights:                     # the resident matrix is reused
+            ev.weight_bits_loaded = ev.weight_buffer_writes = 0
         if layer.requant:
-            ev.requant_ops = mb * layer.n
-            ev.output_bits_written = mb * layer.n * 8
+            ev.requant_ops = cmd.m * layer.n
+            ev.output_bits_written = cmd.m * layer.n * 8
         total = total + ev
     if layer.count > 1:
         total = Events(**{k: v * layer.count for k, v in total.to_dict().items()})
