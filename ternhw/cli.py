@@ -325,11 +325,11 @@ def cmd_train_digits(args) -> int:
 
 
 def cmd_infer(args) -> int:
-    from .config import load_config
-    from .infer.digits import run_digits
     import numpy as np
 
+    from .config import load_config
     from .fileio import atomic_write
+    from .infer.digits import run_digits
     from .infer.minilm import evaluate_minilm, read_sentences
     from .weights import load_source, minilm_dir
 

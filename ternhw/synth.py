@@ -126,7 +126,8 @@ def _summarize(target: str, cells: dict[str, int]) -> dict:
             "brams": _count(cells, "$mem"), "dsps": 0, "gates": sum(gates.values())}
 
 
-COMPONENTS = {"array": "MAC array (lanes, adder trees)", "requant": "requantizers",
+COMPONENTS = {"array": "MAC array (lanes, adder trees)",
+              "out": "output stage (snapshot, shared requantizers, output word)",
               "decoder": "weight decoder", "accs": "accumulators", "ctrl": "controller"}
 
 
@@ -140,7 +141,9 @@ def area_breakdown(stat: dict, top: str) -> dict[str, int]:
         if len(path) == 1:
             label = "top level (pipeline registers, counters, glue)"
         else:
-            label = COMPONENTS.get(path[1].rstrip("0123456789"), path[1])
+            # Amaranth may suffix an instance name with "$N" to keep it unique
+            inst = path[1].split("$")[0].rstrip("0123456789")
+            label = COMPONENTS.get(inst, path[1])
         out[label] = out.get(label, 0) + own
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
