@@ -93,13 +93,23 @@ def _nearest_existing(path: Path) -> Path:
     return p
 
 
+def _probe_write(directory: Path, message: str) -> None:
+    """Create and remove a file in ``directory``; refuse with ``message (reason)`` if that fails.
+    A real probe, because permission bits lie: root ignores them, read-only mounts and ACLs are
+    invisible to ``os.access``."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ternhw-write-check.", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise TernhwError(f"{message} ({_reason(e)})") from None
+
+
 def _check_creatable(path: Path, what: str) -> None:
     """Refuse ``path`` when the folders that would hold it cannot be created or written.
 
     Walks up to the closest existing ancestor: it must be a directory (a regular file there
-    means ``mkdir`` would fail), and creating a file in it must work. The probe really creates
-    (and removes) a file, because permission bits lie: root ignores them, read-only mounts
-    and ACLs are invisible to ``os.access``.
+    means ``mkdir`` would fail), and creating a file in it must work (:func:`_probe_write`).
     """
     base = _nearest_existing(path.parent if path.parent != path else path)
     if base.exists() and not base.is_dir():
@@ -107,12 +117,7 @@ def _check_creatable(path: Path, what: str) -> None:
                           "not a directory")
     if not base.exists():
         raise TernhwError(f"{what} {path}: {base} is a broken link")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".ternhw-write-check.", dir=base)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise TernhwError(f"{what} {path}: cannot write in {base} ({_reason(e)})") from None
+    _probe_write(base, f"{what} {path}: cannot write in {base}")
 
 
 def check_writable_file(path: str | os.PathLike, what: str = "output file") -> Path:
@@ -138,12 +143,7 @@ def check_writable_dir(path: str | os.PathLike, what: str = "output directory") 
     if path.exists() and not path.is_dir():
         raise TernhwError(f"{what} {path}: is a file, not a directory")
     if path.is_dir():
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".ternhw-write-check.", dir=path)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as e:
-            raise TernhwError(f"{what} {path}: cannot write in it ({_reason(e)})") from None
+        _probe_write(path, f"{what} {path}: cannot write in it")
     else:
         _check_creatable(path, what)
     return path

@@ -18533,11 +18533,11 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   reg \$signal  = 1'h0;
   reg [15:0] \$signal$32  = 16'h0000;
   reg [15:0] \$signal$34  = 16'h0000;
-  reg [16:0] \$signal$52  = 17'h00000;
-  reg [16:0] \$signal$54  = 17'h00000;
-  reg [15:0] \$signal$56  = 16'h0000;
-  reg \$signal$57  = 1'h0;
-  reg [15:0] \$signal$67  = 16'h0000;
+  reg [16:0] \$signal$51  = 17'h00000;
+  reg [16:0] \$signal$53  = 17'h00000;
+  reg [15:0] \$signal$55  = 16'h0000;
+  reg \$signal$56  = 1'h0;
+  reg [15:0] \$signal$66  = 16'h0000;
   reg [10:0] a_cnt = 11'h000;
   reg a_done = 1'h0;
   wire a_take;
@@ -18573,7 +18573,6 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   wire clk;
   output done;
   reg done;
-  reg draining;
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
@@ -18691,23 +18690,23 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign \$40  = fsm_state == 2'h2;
   assign \$41  = fsm_state == 2'h3;
   assign \$42  = a_cnt + 1'h1;
-  assign \$43  = \$signal$52  + 5'h10;
+  assign \$43  = \$signal$51  + 5'h10;
   assign \$44  = \$43  >= \$signal$32 ;
   assign \$45  = a_tok + 1'h1;
   assign \$46  = a_tok + 1'h1;
   assign \$47  = \$46  >= \$signal$34 ;
-  assign \$48  = \$signal$52  + 5'h10;
+  assign \$48  = \$signal$51  + 5'h10;
   assign \$49  = wgt_waddr == 12'hfff;
   assign \$50  = wgt_waddr + 1'h1;
   assign \$51  = \$49  ? 13'h0000 : \$50 ;
-  assign \$52  = \$signal$54  + 5'h10;
+  assign \$52  = \$signal$53  + 5'h10;
   assign \$53  = \$52  >= \$signal$32 ;
   assign \$54  = w_npos + 5'h10;
   assign \$55  = w_npos + 5'h10;
-  assign \$56  = \$55  >= \$signal$56 ;
-  assign \$57  = \$signal$54  + 5'h10;
+  assign \$56  = \$55  >= \$signal$55 ;
+  assign \$57  = \$signal$53  + 5'h10;
   assign \$58  = w_space - w_take;
-  assign \$59  = ~ \$signal$57 ;
+  assign \$59  = ~ \$signal$56 ;
   assign \$60  = tile_end & \$59 ;
   assign \$61  = ~ keep;
   assign \$62  = \$60  & \$61 ;
@@ -18720,7 +18719,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign \$69  = \$66  - \$68 ;
   assign \$70  = b_cnt + 1'h1;
   assign \$71  = b_npos + 5'h10;
-  assign \$72  = \$71  >= \$signal$56 ;
+  assign \$72  = \$71  >= \$signal$55 ;
   assign \$73  = b_npos + 5'h10;
   assign \$74  = addr + 1'h1;
   assign \$75  = k_pos + 5'h10;
@@ -18748,7 +18747,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign \$97  = ! n;
   assign \$98  = \$96  | \$97 ;
   assign \$99  = ~ res_valid;
-  assign \$100  = \$signal$67  != k;
+  assign \$100  = \$signal$66  != k;
   assign \$101  = \$99  | \$100 ;
   assign \$102  = res_n != n;
   assign \$103  = \$101  | \$102 ;
@@ -18766,16 +18765,16 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign \$115  = ! w_space;
   assign \$116  = \$114  & \$115 ;
   assign \$117  = w_npos == i_npos;
-  assign \$118  = \$signal$57  | \$117 ;
+  assign \$118  = \$signal$56  | \$117 ;
   assign \$119  = \$116  & \$118 ;
   assign \$120  = \$112  | \$119 ;
   assign \$121  = i_npos + 5'h10;
-  assign \$122  = \$121  >= \$signal$56 ;
+  assign \$122  = \$121  >= \$signal$55 ;
   assign \$123  = tile_end & \$122 ;
   always @(posedge clk)
     a_cnt <= \$124 ;
   always @(posedge clk)
-    \$signal$52  <= \$125 ;
+    \$signal$51  <= \$125 ;
   always @(posedge clk)
     a_tok <= \$126 ;
   always @(posedge clk)
@@ -18783,7 +18782,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   always @(posedge clk)
     wgt_waddr <= \$128 ;
   always @(posedge clk)
-    \$signal$54  <= \$129 ;
+    \$signal$53  <= \$129 ;
   always @(posedge clk)
     w_npos <= \$130 ;
   always @(posedge clk)
@@ -18817,11 +18816,11 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   always @(posedge clk)
     \$signal$32  <= \$145 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$55  <= \$146 ;
   always @(posedge clk)
     \$signal  <= \$147 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$56  <= \$148 ;
   always @(posedge clk)
     keep <= \$149 ;
   always @(posedge clk)
@@ -18833,7 +18832,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   always @(posedge clk)
     res_valid <= \$153 ;
   always @(posedge clk)
-    \$signal$67  <= \$154 ;
+    \$signal$66  <= \$154 ;
   always @(posedge clk)
     res_n <= \$155 ;
   always @* begin
@@ -18849,18 +18848,6 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
           busy = 1'h1;
       2'h1:
           busy = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    draining = 1'h0;
-    casez (fsm_state)
-      2'h0:
-          /* empty */;
-      2'h2:
-          /* empty */;
-      2'h3:
-          draining = 1'h1;
     endcase
   end
   always @* begin
@@ -18896,7 +18883,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$52 ;
+    \$125  = \$signal$51 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$44 ) begin
@@ -18971,7 +18958,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$signal$54 ;
+    \$129  = \$signal$53 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$53 ) begin
@@ -19280,7 +19267,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
+    \$146  = \$signal$55 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19306,7 +19293,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    \$148  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19421,7 +19408,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
+            if (\$signal$56 ) begin
               \$153  = 1'h1;
             end
           end
@@ -19432,14 +19419,14 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$67 ;
+    \$154  = \$signal$66 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
+            if (\$signal$56 ) begin
               \$154  = \$signal$32 ;
             end
           end
@@ -19457,8 +19444,8 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+            if (\$signal$56 ) begin
+              \$155  = \$signal$55 ;
             end
           end
     endcase

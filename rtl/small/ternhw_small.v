@@ -2412,11 +2412,11 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   reg \$signal  = 1'h0;
   reg [15:0] \$signal$32  = 16'h0000;
   reg [15:0] \$signal$34  = 16'h0000;
-  reg [16:0] \$signal$52  = 17'h00000;
-  reg [16:0] \$signal$54  = 17'h00000;
-  reg [15:0] \$signal$56  = 16'h0000;
-  reg \$signal$57  = 1'h0;
-  reg [15:0] \$signal$67  = 16'h0000;
+  reg [16:0] \$signal$51  = 17'h00000;
+  reg [16:0] \$signal$53  = 17'h00000;
+  reg [15:0] \$signal$55  = 16'h0000;
+  reg \$signal$56  = 1'h0;
+  reg [15:0] \$signal$66  = 16'h0000;
   reg [6:0] a_cnt = 7'h00;
   reg a_done = 1'h0;
   wire a_take;
@@ -2452,7 +2452,6 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire clk;
   output done;
   reg done;
-  reg draining;
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
@@ -2570,23 +2569,23 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$40  = fsm_state == 2'h2;
   assign \$41  = fsm_state == 2'h3;
   assign \$42  = a_cnt + 1'h1;
-  assign \$43  = \$signal$52  + 3'h4;
+  assign \$43  = \$signal$51  + 3'h4;
   assign \$44  = \$43  >= \$signal$32 ;
   assign \$45  = a_tok + 1'h1;
   assign \$46  = a_tok + 1'h1;
   assign \$47  = \$46  >= \$signal$34 ;
-  assign \$48  = \$signal$52  + 3'h4;
+  assign \$48  = \$signal$51  + 3'h4;
   assign \$49  = wgt_waddr == 6'h3f;
   assign \$50  = wgt_waddr + 1'h1;
   assign \$51  = \$49  ? 7'h00 : \$50 ;
-  assign \$52  = \$signal$54  + 3'h4;
+  assign \$52  = \$signal$53  + 3'h4;
   assign \$53  = \$52  >= \$signal$32 ;
   assign \$54  = w_npos + 3'h4;
   assign \$55  = w_npos + 3'h4;
-  assign \$56  = \$55  >= \$signal$56 ;
-  assign \$57  = \$signal$54  + 3'h4;
+  assign \$56  = \$55  >= \$signal$55 ;
+  assign \$57  = \$signal$53  + 3'h4;
   assign \$58  = w_space - w_take;
-  assign \$59  = ~ \$signal$57 ;
+  assign \$59  = ~ \$signal$56 ;
   assign \$60  = tile_end & \$59 ;
   assign \$61  = ~ keep;
   assign \$62  = \$60  & \$61 ;
@@ -2599,7 +2598,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$69  = \$66  - \$68 ;
   assign \$70  = b_cnt + 1'h1;
   assign \$71  = b_npos + 3'h4;
-  assign \$72  = \$71  >= \$signal$56 ;
+  assign \$72  = \$71  >= \$signal$55 ;
   assign \$73  = b_npos + 3'h4;
   assign \$74  = addr + 1'h1;
   assign \$75  = k_pos + 3'h4;
@@ -2627,7 +2626,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$97  = ! n;
   assign \$98  = \$96  | \$97 ;
   assign \$99  = ~ res_valid;
-  assign \$100  = \$signal$67  != k;
+  assign \$100  = \$signal$66  != k;
   assign \$101  = \$99  | \$100 ;
   assign \$102  = res_n != n;
   assign \$103  = \$101  | \$102 ;
@@ -2645,16 +2644,16 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$115  = ! w_space;
   assign \$116  = \$114  & \$115 ;
   assign \$117  = w_npos == i_npos;
-  assign \$118  = \$signal$57  | \$117 ;
+  assign \$118  = \$signal$56  | \$117 ;
   assign \$119  = \$116  & \$118 ;
   assign \$120  = \$112  | \$119 ;
   assign \$121  = i_npos + 3'h4;
-  assign \$122  = \$121  >= \$signal$56 ;
+  assign \$122  = \$121  >= \$signal$55 ;
   assign \$123  = tile_end & \$122 ;
   always @(posedge clk)
     a_cnt <= \$124 ;
   always @(posedge clk)
-    \$signal$52  <= \$125 ;
+    \$signal$51  <= \$125 ;
   always @(posedge clk)
     a_tok <= \$126 ;
   always @(posedge clk)
@@ -2662,7 +2661,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   always @(posedge clk)
     wgt_waddr <= \$128 ;
   always @(posedge clk)
-    \$signal$54  <= \$129 ;
+    \$signal$53  <= \$129 ;
   always @(posedge clk)
     w_npos <= \$130 ;
   always @(posedge clk)
@@ -2696,11 +2695,11 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   always @(posedge clk)
     \$signal$32  <= \$145 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$55  <= \$146 ;
   always @(posedge clk)
     \$signal  <= \$147 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$56  <= \$148 ;
   always @(posedge clk)
     keep <= \$149 ;
   always @(posedge clk)
@@ -2712,7 +2711,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   always @(posedge clk)
     res_valid <= \$153 ;
   always @(posedge clk)
-    \$signal$67  <= \$154 ;
+    \$signal$66  <= \$154 ;
   always @(posedge clk)
     res_n <= \$155 ;
   always @* begin
@@ -2728,18 +2727,6 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           busy = 1'h1;
       2'h1:
           busy = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    draining = 1'h0;
-    casez (fsm_state)
-      2'h0:
-          /* empty */;
-      2'h2:
-          /* empty */;
-      2'h3:
-          draining = 1'h1;
     endcase
   end
   always @* begin
@@ -2775,7 +2762,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$52 ;
+    \$125  = \$signal$51 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$44 ) begin
@@ -2850,7 +2837,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$signal$54 ;
+    \$129  = \$signal$53 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$53 ) begin
@@ -3159,7 +3146,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
+    \$146  = \$signal$55 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3185,7 +3172,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    \$148  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3300,7 +3287,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
+            if (\$signal$56 ) begin
               \$153  = 1'h1;
             end
           end
@@ -3311,14 +3298,14 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$67 ;
+    \$154  = \$signal$66 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
+            if (\$signal$56 ) begin
               \$154  = \$signal$32 ;
             end
           end
@@ -3336,8 +3323,8 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h2:
           if (\$120 ) begin
           end else if (\$123 ) begin
-            if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+            if (\$signal$56 ) begin
+              \$155  = \$signal$55 ;
             end
           end
     endcase

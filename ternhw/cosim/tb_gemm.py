@@ -30,16 +30,15 @@ COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips"
             "overflow_events")
 
 
-def predicted_timing(cfg, tx, case, has_bias):
-    """``(cycles, stall_cycles)`` the model predicts for this case's streams, or None where
-    the handshakes are random (then only the full-rate count is a lower bound)."""
+def predicted_timing(cfg, tx, case, has_bias, wgt_arrivals):
+    """``(cycles, stall_cycles)`` the model predicts for this case's streams (full rate, or
+    weights arriving at ``wgt_arrivals``), or None where the handshakes are random (then only
+    the full-rate count is a lower bound)."""
     flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
     if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
         return None
-    if case.get("wgt_bytes_per_clock"):
-        arr = stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
-                              case["wgt_bytes_per_clock"], case.get("wgt_latency", 0))
-        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=arr, **flags)
+    if wgt_arrivals is not None:
+        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=wgt_arrivals, **flags)
         return t.cycles, t.stall_cycles
     c = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
     return c.total, c.wait
@@ -113,7 +112,7 @@ async def run_job(dut):
         has_bias = bias is not None
         ideal = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=has_bias, resident=tx.resident,
                             keep_weights=tx.keep_weights).total
-        predicted = predicted_timing(cfg, tx, case, has_bias)
+        predicted = predicted_timing(cfg, tx, case, has_bias, wgt_arrivals)
         model_cycles = ideal if predicted is None else predicted[0]
         t_wall = time.perf_counter()
         tasks = [cocotb.start_soon(monitor.run())]

@@ -67,7 +67,7 @@ class Controller(wiring.Component):
         First K index of the chunk and first N index of the tile.
     tile_parity : Out(1)
         Parity of the issuing N-tile (selects a bias bank).
-    busy, done, error, waiting, draining : Out(1)
+    busy, done, error, waiting : Out(1)
         ``waiting``: running, but no step issued this cycle. ``done`` (one cycle) ends every
         command.
     """
@@ -93,7 +93,6 @@ class Controller(wiring.Component):
             "first": Out(1), "last": Out(1),
             "k_pos": Out(dim), "n_pos": Out(dim), "tile_parity": Out(1),
             "busy": Out(1), "done": Out(1), "error": Out(1), "waiting": Out(1),
-            "draining": Out(1),
         })
 
     def elaborate(self, platform):
@@ -257,7 +256,7 @@ class Controller(wiring.Component):
                         m.d.sync += [res_valid.eq(1), res_k.eq(K), res_n.eq(N)]
                     m.next = "DRAIN"
             with m.State("DRAIN"):
-                m.d.comb += [self.busy.eq(1), self.draining.eq(1)]
+                m.d.comb += self.busy.eq(1)
                 with m.If(self.pipe_empty):
                     m.next = "DONE"
             with m.State("DONE"):

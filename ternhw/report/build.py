@@ -58,7 +58,7 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
         cyc = layer.count * plan.total_cycles
         weight_bytes += layer.count * plan.weight_bytes
         unique_weight_bytes += layer.count * plan.unique_weight_bytes
-        ev = layer_events(cfg, layer)
+        ev = layer_events(cfg, layer, plan)
         e = energy_of(cfg, ev, layer.macs, table)
         dram_bytes = (ev.weight_bits_loaded + ev.act_bits_loaded + ev.output_bits_written) / 8
         per_layer.append({

@@ -52,9 +52,12 @@ def layer_cycles(cfg: AcceleratorConfig, layer: Layer) -> int:
     return layer.count * layer_schedule(cfg, layer).total_cycles
 
 
-def layer_events(cfg: AcceleratorConfig, layer: Layer) -> Events:
+def layer_events(cfg: AcceleratorConfig, layer: Layer,
+                 plan: GemmSchedule | None = None) -> Events:
+    """Events of all instances of the layer, command by command of its schedule (``plan``, if
+    the caller has it already)."""
     total = Events()
-    for cmd in layer_schedule(cfg, layer).commands:
+    for cmd in (plan or layer_schedule(cfg, layer)).commands:
         ev = count_events(cfg, cmd.m, layer.weights, None)
         if cmd.keep_weights:                     # the resident matrix is reused
             ev.weight_bits_loaded = ev.weight_buffer_writes = 0
