@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ternhw.config import load_config  # noqa: E402
 from ternhw.fileio import atomic_write_json  # noqa: E402
-from ternhw.hdl.generate import to_verilog  # noqa: E402
-from ternhw.synth import TARGETS, flow_key, synthesize  # noqa: E402
+from ternhw.synth import TARGETS, design_verilog, flow_key, synthesize  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[1] / "ternhw" / "data" / "synth_cache"
 
@@ -35,11 +34,11 @@ def main() -> int:
     args = ap.parse_args()
     for name in args.configs:
         cfg = load_config(name)
-        _, text = to_verilog(cfg)
         for target in args.targets:
+            _, text = design_verilog(cfg, target)
             r = synthesize(cfg, target, place_route=not args.no_pnr)
             r = {k: v for k, v in r.items() if k != "cached"}
-            key = flow_key(text, target, not args.no_pnr)
+            key = flow_key(text, target, not args.no_pnr, cfg.clock_mhz)
             atomic_write_json(SHIPPED / f"{key[:24]}.json", r)
             print(f"{name} {target}: cells {r['cells']}, LUTs {r.get('luts')}, "
                   f"Fmax {r.get('fmax_mhz')} -> {SHIPPED.name}/{key[:24]}.json")

@@ -114,12 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "the cycle model, and the performance counters against the model's "
                     "events. digits runs the whole MLP on the held-out images; minilm runs one "
                     "linear layer (--layer, default the first FFN) on the activations the "
-                    "integer pipeline feeds it. Exit status 1 on any mismatch.")
+                    "integer pipeline feeds it. --workload runs a layer of a TOML or SCALE-Sim "
+                    "CSV shape list (projected weights, seeded random activations), the same "
+                    "layer `ternhw report --workload` prices. Exit status 1 on any mismatch.")
     _add_config(p)
-    p.add_argument("--weights", required=True, metavar="SOURCE", help=SOURCE_HELP)
+    p.add_argument("--weights", metavar="SOURCE",
+                   help=SOURCE_HELP + " (this or --workload)")
+    p.add_argument("--workload", metavar="SPEC",
+                   help="a layer of a workload instead: a .toml or SCALE-Sim .csv shape list, "
+                        "a shipped one (" + _shipped_workloads() + "), bitnet-2b, or any "
+                        "--weights SOURCE; see docs/workloads.md")
     p.add_argument("--layer", metavar="NAME",
-                   help="tensor name as `ternhw quantize` lists it (default: the whole digits "
-                        "MLP, or MiniLM's encoder.layer.0.intermediate.dense.weight)")
+                   help="tensor name as `ternhw quantize` lists it, or a layer name of "
+                        "--workload (default: the whole digits MLP, MiniLM's "
+                        "encoder.layer.0.intermediate.dense.weight, or the workload's first "
+                        "layer)")
     p.add_argument("--tokens", type=int, metavar="M",
                    help="tokens (rows of X): default all 359 test images for digits, 16 "
                         "otherwise")
@@ -161,20 +170,62 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--weights", default="minilm", metavar="SOURCE",
                    help=SOURCE_HELP + " (default: minilm)")
-    p.add_argument("--baseline", default="int8-baseline", metavar="CFG",
-                   help="the int8 design to compare with (default: %(default)s)")
+    p.add_argument("--baseline", default=None, metavar="CFG",
+                   help="the int8 design to compare with (default: the int8 twin of --config: "
+                        "the same rows, cols, buffers and clock with int8 multipliers; a "
+                        "shipped config when one has exactly that hardware)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                    help="output directory for report.html, report.md, summary.json and the "
                         "PNG plots (created if needed)")
-    p.add_argument("--energy-table", metavar="YAML",
-                   help="per-action energy table (default: Horowitz ISSCC 2014, 45 nm)")
+    p.add_argument("--clock-mhz", type=float, metavar="MHZ",
+                   help="clock goal of both designs (overrides the configs' clock_mhz): used "
+                        "for a design without a placed ECP5 Fmax, and as nextpnr's goal")
+    p.add_argument("--dram", metavar="TECH",
+                   help="off-chip memory technology priced (overrides dram_technology): "
+                        "LPDDR4, LPDDR5, DDR4, HBM2 or DDR3-horowitz; also sets the bandwidth "
+                        "to that channel's peak unless --dram-bandwidth-gbs is given")
+    p.add_argument("--dram-bandwidth-gbs", type=float, metavar="GBS",
+                   help="off-chip bandwidth for the roofline (overrides dram_bandwidth_gbs)")
+    p.add_argument("--node-nm", type=float, metavar="NM",
+                   help="logic node of the energy model, 7-130 nm (overrides logic_node_nm; "
+                        "45 nm is the node of the cited tables)")
     p.add_argument("--seq-len", type=int, default=128,
-                   help="tokens per MiniLM inference (default: %(default)s)")
+                   help="tokens per sequence of MiniLM or a model file (at most the model's "
+                        "positions: 512 for MiniLM; default: %(default)s)")
+    p.add_argument("--batch", type=int, default=1,
+                   help="sequences per inference (digits: images): M = seq-len x batch "
+                        "(default: %(default)s)")
+    p.add_argument("--workload", action="append", metavar="SPEC",
+                   help="also report this workload (repeatable): a .toml list of GEMM shapes, "
+                        "a SCALE-Sim topology .csv (GEMM or convolution format), a shipped one "
+                        "(" + _shipped_workloads() + "), bitnet-2b[-prefill], or a model file "
+                        "(its linear layers, --seq-len x --batch tokens); see "
+                        "docs/workloads.md")
     p.add_argument("--synth", choices=("auto", "run", "skip"), default="auto",
                    help="auto: cached results, and the fast generic synthesis for the area "
                         "breakdown; run: also run missing iCE40/ECP5 flows (slow); skip: none")
     _add_json(p)
+
+    from .sweep import cli as sweep_cli
+    sweep_cli.register(sub)
+
+    from .quant.methods import table as methods_table
+
+    p = sub.add_parser(
+        "methods", help="quantization methods x hardware table on the digits MLP (needs jax)",
+        description="Quantize the digits MLP with every method of docs/quantization.md "
+                    "(post-training and jax-trained) and print accuracy, zeros, trapped "
+                    "weights, bits/weight per format and entropy, energy per inference on CFG "
+                    "and the extra hardware each method needs.")
+    methods_table.add_arguments(p)
+    _add_json(p)
     return parser
+
+
+def _shipped_workloads() -> str:
+    from .workload import shipped_workloads
+
+    return ", ".join(shipped_workloads()) or "none installed"
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -191,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
                "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim,
-               "synth": cmd_synth, "report": cmd_report}[args.command]
+               "synth": cmd_synth, "report": cmd_report, "sweep": cmd_sweep,
+               "methods": cmd_methods}[args.command]
     try:
         check_outputs(args)
         return handler(args) or 0
@@ -230,6 +282,13 @@ def _write_json(args, doc: dict) -> None:
     if getattr(args, "json", None):
         atomic_write_json(args.json, doc)
         print(f"wrote {args.json}")
+
+
+def cmd_methods(args) -> int:
+    from .quant.methods.table import run
+
+    _write_json(args, run(args))
+    return 0
 
 
 def cmd_quantize(args) -> int:
@@ -428,29 +487,47 @@ def format_sim_cases(cases: list[dict]) -> list[str]:
 def cmd_sim(args) -> int:
     from .config import load_config
     from .cosim.runner import run_cases
-    from .cosim.workloads import digits_cases, matrix_cases
+    from .cosim.workloads import digits_cases, matrix_cases, workload_cases
     from .weights import load_source
+    from .workload import load_workload
 
     cfg = load_config(args.config)
     if not cfg.is_ternary:
         raise TernhwError("sim runs ternarized real weights; config "
                           f"{cfg.name!r} is the int8 baseline")
+    if (args.weights is None) == (args.workload is None):
+        raise TernhwError("sim needs one of --weights SOURCE (a model) or --workload SPEC "
+                          "(a shape list or model), not " +
+                          ("both" if args.weights else "neither"))
     for name in ("p_valid", "p_ready"):
         v = getattr(args, name)
         if not 0 < v <= 1:
             raise TernhwError(f"--{name.replace('_', '-')} must be in (0, 1], not {v}")
     if args.tokens is not None and args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
-    model = load_source(args.weights)
     handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
-    try:
-        if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(model.linear_names()):
-            cases = digits_cases(cfg, model, args.tokens, args.layer, **handshake)
-            note = "real activations: the integer pipeline's, layer to layer, on held-out images"
-        else:
-            cases, note = matrix_cases(cfg, model, args.layer, args.tokens or 16, **handshake)
-    except TernhwError as e:
-        raise TernhwError(_naming_source(model.source, e)) from None
+    if args.workload is not None:
+        workload = load_workload(args.workload)
+        layer = args.layer or workload.layers[0].label
+        try:
+            cases, note = workload_cases(cfg, workload, layer, args.tokens, **handshake)
+        except TernhwError as e:
+            raise TernhwError(_naming_source(workload.source, e)) from None
+        note = f"workload {workload.name!r}, layer {layer!r}; {note}"
+        source = args.workload
+    else:
+        model = load_source(args.weights)
+        source = args.weights
+        try:
+            if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(model.linear_names()):
+                cases = digits_cases(cfg, model, args.tokens, args.layer, **handshake)
+                note = ("real activations: the integer pipeline's, layer to layer, on "
+                        "held-out images")
+            else:
+                cases, note = matrix_cases(cfg, model, args.layer, args.tokens or 16,
+                                           **handshake)
+        except TernhwError as e:
+            raise TernhwError(_naming_source(model.source, e)) from None
     expected_words = sum(-(-c.w.shape[0] // cfg.rows) * c.x.shape[0] for c in cases)
     print(f"co-simulating {len(cases)} GEMM(s) on {cfg.name!r} with {args.simulator} "
           f"({note}); building the RTL (cached after the first time)...", flush=True)
@@ -467,7 +544,8 @@ def cmd_sim(args) -> int:
     for line in format_sim_cases(report.cases):
         print(line)
     doc = report.summary()
-    doc.update({"weights": args.weights, "note": note})
+    doc.update({"weights": args.weights, "workload": args.workload, "source": source,
+                "note": note})
     print(f"outputs checked {report.outputs_checked}, mismatches {report.mismatches}, "
           f"cycles rtl {report.cycles_rtl_predicted} vs model {report.cycles_model}"
           f"{' (random handshakes: not predicted)' if report.cycles_rtl_predicted == 0 else ''}, "
@@ -514,32 +592,55 @@ def cmd_report(args) -> int:
     import time
 
     from .config import load_config
-    from .report.build import build_report
+    from .report.build import (
+        PLACED_INT8,
+        apply_overrides,
+        build_report,
+        derive_baseline,
+        opening_lines,
+    )
     from .weights import load_source
+    from .workload import check_seq_len, layer_schedule, load_workload
 
-    if args.seq_len < 1:
-        raise TernhwError(f"--seq-len must be a positive integer, not {args.seq_len}")
-    cfg, base = load_config(args.config), load_config(args.baseline)
+    for opt, v in (("--seq-len", args.seq_len), ("--batch", args.batch)):
+        if v < 1:
+            raise TernhwError(f"{opt} must be a positive integer, not {v}")
+    # the user's workloads are read (and refused) before any modelling or synthesis
+    extra = [load_workload(spec, seq_len=args.seq_len, batch=args.batch)
+             for spec in args.workload or ()]
+    overrides = {"clock_mhz": args.clock_mhz, "dram_technology": args.dram,
+                 "dram_bandwidth_gbs": args.dram_bandwidth_gbs, "logic_node_nm": args.node_nm}
+    cfg = apply_overrides(load_config(args.config), overrides, "--config")
+    if args.baseline is None:
+        base, why = derive_baseline(cfg)
+    else:
+        base = apply_overrides(load_config(args.baseline), overrides, "--baseline")
+        why = f"named with --baseline {args.baseline}"
+    placed = apply_overrides(load_config(PLACED_INT8), overrides, "the placed int8 design")
+    for w in extra:                         # a layer the config cannot take: the schedule's
+        for layer in w.layers:              # reason, naming the layer, before any synthesis
+            layer_schedule(cfg, layer)
     model = load_source(args.weights)
+    check_seq_len(model, args.seq_len)      # before minutes of synthesis, not after
     t0 = time.monotonic()
 
     def log(msg):
         print(f"[{time.monotonic() - t0:6.1f}s] {msg}", flush=True)
 
-    s = build_report(cfg, base, model, args.output, table_spec=args.energy_table,
-                     seq_len=args.seq_len, synth_mode=args.synth, log=log)
-    comp = s["comparison"]
-
-    def fmt(v):
-        return "—" if v is None else f"{v:.3f}"
-
-    print(f"wrote {args.output}/report.html, report.md, summary.json and 5 PNGs")
-    print(f"ternary / int8: energy per MAC {fmt(comp['energy_per_mac_ratio'])}, energy per "
-          f"inference {fmt(comp['energy_per_inference_ratio'])}, MAC-array gates "
-          f"{fmt(comp['array_area_ratio_generic_gates'])}, ECP5 LUTs "
-          f"{fmt(comp['area_ratio_ecp5_luts'])}")
+    s = build_report(cfg, base, model, args.output, seq_len=args.seq_len,
+                     synth_mode=args.synth, baseline_reason=why, placed_int8=placed, log=log,
+                     batch=args.batch, workloads=extra)
+    print(f"wrote {args.output}/report.html, report.md, summary.json and "
+          f"{len(s['figures'])} PNGs")
+    for line in opening_lines(s):
+        print(line)
     _write_json(args, s)
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from .sweep.cli import run
+    return run(args)
 
 
 if __name__ == "__main__":

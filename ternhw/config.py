@@ -15,6 +15,7 @@ the field, the value and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, fields
@@ -27,6 +28,9 @@ from .errors import ConfigError
 #: Ternary weights carry log2(3) bits of information; configs spell it 1.58.
 TERNARY_WEIGHT_BITS = 1.58
 OVERFLOW_MODES = ("wrap", "saturate")
+#: Logic nodes the energy model can scale to (Stillmaker & Baas 2017 cover 7-130 nm).
+LOGIC_NODE_RANGE = (7.0, 130.0)
+VDD_RANGE = (0.3, 1.5)
 TERNARY_FORMATS = ("2bit", "base3")
 INT8_FORMATS = ("int8",)
 
@@ -71,6 +75,16 @@ class AcceleratorConfig:
         Target clock frequency in MHz, used until synthesis reports a measured Fmax.
     dram_bandwidth_gbs : float
         Off-chip bandwidth in GB/s for the roofline.
+    dram_technology : str
+        Off-chip memory technology the energy model prices (pJ per bit): one of the entries of
+        ``ternhw/energy/dram.yaml`` (``LPDDR4``, ``LPDDR5``, ``DDR4``, ``HBM2``,
+        ``DDR3-horowitz``). It does not change ``dram_bandwidth_gbs``.
+    logic_node_nm : float
+        Logic process node in nm (7-130) at which energies are priced; the cited tables are
+        at 45 nm and other nodes are reached by Stillmaker & Baas's scaling equations.
+    vdd : float or None
+        Logic supply in volts (0.3-1.5) for that scaling; None (or absent from the TOML): the
+        node's nominal supply.
     """
 
     name: str = "custom"
@@ -86,6 +100,9 @@ class AcceleratorConfig:
     requant_lanes: int = 1
     clock_mhz: float = 100.0
     dram_bandwidth_gbs: float = 12.8
+    dram_technology: str = "LPDDR4"
+    logic_node_nm: float = 45.0
+    vdd: float | None = None
 
     def __post_init__(self) -> None:
         _check_str(self, "name")
@@ -102,6 +119,12 @@ class AcceleratorConfig:
         _check_choice(self, "overflow", OVERFLOW_MODES)
         _check_number(self, "clock_mhz", 0.0, 5000.0)
         _check_number(self, "dram_bandwidth_gbs", 0.0, 1e5)
+        _check_choice(self, "dram_technology", dram_technology_names())
+        _check_number(self, "logic_node_nm", LOGIC_NODE_RANGE[0], LOGIC_NODE_RANGE[1],
+                      closed=True)
+        if self.vdd is not None:
+            _check_number(self, "vdd", VDD_RANGE[0], VDD_RANGE[1], closed=True,
+                          hint=" (or leave it out for the node's nominal supply)")
         wb = self.weight_bits
         if isinstance(wb, bool) or not isinstance(wb, int | float) or wb not in (
             TERNARY_WEIGHT_BITS,
@@ -204,11 +227,24 @@ def _check_int(cfg: AcceleratorConfig, name: str, lo: int, hi: int) -> None:
         raise ConfigError(f"{name} must be an integer in [{lo}, {hi}], not {value!r}")
 
 
-def _check_number(cfg: AcceleratorConfig, name: str, lo: float, hi: float) -> None:
+def _check_number(cfg: AcceleratorConfig, name: str, lo: float, hi: float, *,
+                  closed: bool = False, hint: str = "") -> None:
     value = getattr(cfg, name)
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or not lo < value <= hi):
-        raise ConfigError(f"{name} must be a number in ({lo:g}, {hi:g}], not {value!r}")
+    bad = (isinstance(value, bool) or not isinstance(value, int | float)
+           or not math.isfinite(value))
+    if bad or not (lo <= value <= hi if closed else lo < value <= hi):
+        span = f"[{lo:g}, {hi:g}]" if closed else f"({lo:g}, {hi:g}]"
+        raise ConfigError(f"{name} must be a number in {span}{hint}, not {value!r}")
+
+
+@functools.cache
+def dram_technology_names() -> tuple[str, ...]:
+    """The off-chip technologies ``dram_technology`` accepts: the entries of
+    ``ternhw/energy/dram.yaml`` (read here without importing the energy package)."""
+    import yaml
+
+    text = resources.files("ternhw").joinpath("energy", "dram.yaml").read_text()
+    return tuple(yaml.safe_load(text)["technologies"])
 
 
 def _check_choice(cfg: AcceleratorConfig, name: str, allowed: tuple[str, ...],

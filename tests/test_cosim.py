@@ -90,8 +90,8 @@ def test_minilm_ffn_on_default_config(tmp_path):
     assert rc == 0
     assert doc["mismatches"] == 0 and doc["outputs_checked"] == 16 * 1536
     # T = 24 chunks, 96 tiles: the first step in cycle 1, then back to back, then the drain
-    # (G = 16 requantizer feeds + 2 registers + 7) and done
-    assert doc["cycles_rtl"] == doc["cycles_model"] == 1 + 96 * 16 * 24 + 16 + 9
+    # (4 array registers, hand-off, G = 16 feeds, 4 requantizer registers, 3) and done
+    assert doc["cycles_rtl"] == doc["cycles_model"] == 1 + 96 * 16 * 24 + 16 + 4 + 8 + 1
     assert doc["sim_cycles_per_s"] > 0
 
 

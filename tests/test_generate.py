@@ -8,12 +8,12 @@ import pytest
 
 from ternhw.cli import main
 from ternhw.config import AcceleratorConfig, load_config
-from ternhw.hdl.generate import LINT_WAIVERS, generate, to_verilog
+from ternhw.hdl.generate import LINT_WAIVERS, generate, ports_of, to_verilog, top_name
 from ternhw.synth import coarse_cells
 from ternhw.toolchain import verilator_lint
 
 RTL = Path(__file__).resolve().parents[1] / "rtl"
-SHIPPED = ("small", "default", "int8-baseline")
+SHIPPED = ("small", "default", "int8-baseline", "int8-dsp", "ice40")
 
 
 def _body(text: str) -> str:
@@ -88,3 +88,20 @@ def _write(cfg) -> Path:
     import tempfile
     d = Path(tempfile.mkdtemp(prefix="ternhw-gen-"))
     return d / generate(cfg, d)["files"][0]
+
+
+def test_serial_io_wrapper_has_five_pins_and_keeps_every_port():
+    """The iCE40 placement wrapper: five pins (plus clock and reset), and shift registers as
+    wide as the core's inputs and outputs, so no core logic can be optimized away."""
+    import re
+
+    cfg = AcceleratorConfig(rows=2, cols=2, acc_bits=16, weight_buffer_depth=8,
+                            act_buffer_depth=8)
+    top, text = to_verilog(cfg, serial_io=True)
+    assert {p["name"] for p in ports_of(text, top)} == {"clk", "rst", "din", "shift", "apply",
+                                                        "capture", "dout"}
+    core = ports_of(to_verilog(cfg)[1], top_name(cfg))
+    width = {d: sum(p["width"] for p in core if p["direction"] == d
+                    and p["name"] not in ("clk", "rst")) for d in ("input", "output")}
+    regs = {name: int(hi) + 1 for hi, name in re.findall(r"reg \[(\d+):0\] (\w+) ", text)}
+    assert regs["in_shift"] == width["input"] and regs["out_shift"] == width["output"]

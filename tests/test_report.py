@@ -34,20 +34,50 @@ def test_report_files_and_sections(tmp_path, i8tiny):
     out = tmp_path / "rep"
     assert main(["report", "--config", "small", "--baseline", i8tiny, "--weights", "digits",
                  "-o", str(out)]) == 0
-    for f in ("report.html", "report.md", "summary.json", "energy_breakdown.png",
-              "area_breakdown.png", "ternary_vs_int8.png", "roofline.png",
-              "layer_sparsity.png"):
-        assert (out / f).stat().st_size > 0, f
     s = json.loads((out / "summary.json").read_text())
-    assert {"energy", "area", "memory", "throughput", "comparison"} <= set(s)
+    for f in ("report.html", "report.md", "summary.json", *s["figures"]):
+        assert (out / f).stat().st_size > 0, f
+    assert {"energy_breakdown.png", "area_breakdown.png", "ternary_vs_int8.png", "roofline.png",
+            "layer_sparsity.png", "sensitivity.png", "energy_ternary.png",
+            "energy_int8.png"} <= set(s["figures"])
+    assert {"energy", "area", "memory", "throughput", "comparison", "answer",
+            "placed_ecp5"} <= set(s)
+    assert set(s["designs"]) == {"ternary", "int8", "int8_placed"}
+    assert s["baseline_reason"].startswith("named with --baseline")
     comp = s["comparison"]
     assert 0 < comp["energy_per_mac_ratio"] < 1
     assert comp["mul_cells"] == {"ternary": 0, "int8": 16}
     assert 0 < comp["array_area_ratio_generic_gates"] < 1
     assert s["memory"]["bits_per_weight"]["int8"] == 8.0
     assert s["throughput"]["skipped_workloads"]            # BitNet shapes exceed 'small'
+    # every component priced, lines sum to the total, groups cover every component
+    for dsg, e in s["energy"]["workloads"]["digits (1 image)"].items():
+        assert sum(li["total_pj"] for li in e["lines"]) == pytest.approx(e["total_pj"])
+        assert sum(e["components_pj"].values()) == pytest.approx(e["total_pj"])
+        assert sum(e["groups_pj"].values()) == pytest.approx(e["total_pj"])
+        assert "other" not in e["groups_pj"], dsg
+        assert e["per_token_uj"] == pytest.approx(e["total_pj"] / 1e6)
+    assert s["energy"]["technology"]["dram"]["technology"] == "LPDDR4"
+    # traffic from the schedule, per layer and in total, beside the ideal
+    t = s["memory"]["traffic"]["digits (1 image)"]["ternary"]
+    assert t["offchip_bytes"] >= t["ideal_offchip_bytes"] > 0
+    assert t["weight_reload_factor"] >= 1
+    layers = s["throughput"]["workloads"]["digits (1 image)"]["layers"]["ternary"]
+    assert sum(la["offchip_bytes"] for la in layers) == t["offchip_bytes"]
+    assert all(la["weight_reload_factor"] >= 1 for la in layers)
+    # each design's clock says where it comes from; no silent 100 MHz
+    for k, c in s["throughput"]["clocks"].items():
+        assert c["placed"] or "no placed Fmax" in c["source"], k
+    assert "no placed result" in s["placed_ecp5"]["rows"]["int8_placed"]["status"] or \
+        s["placed_ecp5"]["rows"]["int8_placed"]["fmax_mhz"]
+    md = (out / "report.md").read_text()
+    for words in ("Placed on ECP5 85F", "Designs compared", "why this clock", "weight reload",
+                  "off-chip ideal (B)", "Energy per action", "how obtained", "Sensitivity",
+                  "energy per token", "tokens / s"):
+        assert words in md, words
+    assert "energy_per_mac_ratio" not in md                 # plain labels, not JSON keys
     html = (out / "report.html").read_text()
-    assert "data:image/png;base64," in html and "Horowitz" in html
+    assert "data:image/png;base64," in html and "Horowitz" in html and "CACTI" in html
     assert not list(out.glob(".*.tmp"))                    # atomic writes left no temp files
 
 
@@ -85,7 +115,9 @@ def test_synth_generic_json_keys(tmp_path):
 def test_synth_ice40_small():
     r = synthesize(load_config("small"), "ice40", use_cache=False)
     assert r["luts"] > 0 and r["brams"] > 0 and r["mul_cells"] == 0
-    assert r["notes"]                          # too many I/O pins for the CT256 package
+    # placed and timed inside the five-pin serial I/O wrapper, which the result says
+    assert r["placed"] and r["fmax_mhz"] > 0
+    assert any("serial I/O wrapper" in n for n in r["notes"])
 
 
 def test_report_rejects_swapped_configs(tmp_path, i8tiny, capsys):

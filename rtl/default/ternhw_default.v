@@ -7,92 +7,92 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire \$101 ;
+  wire [4:0] \$100 ;
+  wire [4:0] \$101 ;
   wire \$102 ;
   wire \$103 ;
-  wire [1:0] \$104 ;
-  wire \$105 ;
+  wire \$104 ;
+  wire [1:0] \$105 ;
   wire \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire [1:0] \$109 ;
-  wire \$11 ;
-  wire [2:0] \$110 ;
-  wire [3:0] \$111 ;
-  wire [4:0] \$112 ;
-  wire [5:0] \$113 ;
+  wire [1:0] \$108 ;
+  wire [2:0] \$109 ;
+  wire [17:0] \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire [1:0] \$112 ;
+  wire \$113 ;
   wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire \$117 ;
-  wire [1:0] \$118 ;
+  wire [1:0] \$115 ;
+  wire [2:0] \$116 ;
+  wire [3:0] \$117 ;
+  wire \$118 ;
   wire \$119 ;
-  wire [48:0] \$12 ;
-  wire \$120 ;
+  wire \$12 ;
+  wire [1:0] \$120 ;
   wire \$121 ;
   wire \$122 ;
   wire [1:0] \$123 ;
   wire [2:0] \$124 ;
   wire \$125 ;
   wire \$126 ;
-  wire \$127 ;
+  wire [1:0] \$127 ;
   wire \$128 ;
-  wire [1:0] \$129 ;
-  wire [48:0] \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire [1:0] \$134 ;
-  wire [2:0] \$135 ;
-  wire [3:0] \$136 ;
+  wire \$129 ;
+  wire [17:0] \$13 ;
+  wire [1:0] \$130 ;
+  wire [2:0] \$131 ;
+  wire [3:0] \$132 ;
+  wire [4:0] \$133 ;
+  wire [4:0] \$134 ;
+  wire \$135 ;
+  wire \$136 ;
   wire \$137 ;
-  wire \$138 ;
+  wire [1:0] \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
   wire [1:0] \$141 ;
-  wire \$142 ;
+  wire [2:0] \$142 ;
   wire \$143 ;
   wire \$144 ;
-  wire \$145 ;
-  wire [1:0] \$146 ;
-  wire [2:0] \$147 ;
-  wire \$148 ;
-  wire \$149 ;
-  wire [48:0] \$15 ;
-  wire \$150 ;
+  wire [1:0] \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire [1:0] \$148 ;
+  wire [2:0] \$149 ;
+  wire [17:0] \$15 ;
+  wire [3:0] \$150 ;
   wire \$151 ;
-  wire [1:0] \$152 ;
-  wire \$153 ;
+  wire \$152 ;
+  wire [1:0] \$153 ;
   wire \$154 ;
   wire \$155 ;
-  wire \$156 ;
-  wire [1:0] \$157 ;
-  wire [2:0] \$158 ;
-  wire [3:0] \$159 ;
+  wire [1:0] \$156 ;
+  wire [2:0] \$157 ;
+  wire \$158 ;
+  wire \$159 ;
   wire \$16 ;
-  wire [4:0] \$160 ;
+  wire [1:0] \$160 ;
   wire \$161 ;
   wire \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire [1:0] \$165 ;
-  wire \$166 ;
-  wire \$167 ;
+  wire [1:0] \$163 ;
+  wire [2:0] \$164 ;
+  wire [3:0] \$165 ;
+  wire [4:0] \$166 ;
+  wire [4:0] \$167 ;
   wire \$168 ;
   wire \$169 ;
-  wire [48:0] \$17 ;
-  wire [1:0] \$170 ;
-  wire [2:0] \$171 ;
+  wire [17:0] \$17 ;
+  wire \$170 ;
+  wire [1:0] \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire \$174 ;
-  wire \$175 ;
-  wire [1:0] \$176 ;
+  wire [1:0] \$174 ;
+  wire [2:0] \$175 ;
+  wire \$176 ;
   wire \$177 ;
-  wire \$178 ;
+  wire [1:0] \$178 ;
   wire \$179 ;
   wire \$18 ;
   wire \$180 ;
@@ -101,60 +101,60 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [3:0] \$183 ;
   wire \$184 ;
   wire \$185 ;
-  wire \$186 ;
+  wire [1:0] \$186 ;
   wire \$187 ;
-  wire [1:0] \$188 ;
-  wire \$189 ;
-  wire \$19 ;
-  wire \$190 ;
+  wire \$188 ;
+  wire [1:0] \$189 ;
+  wire [17:0] \$19 ;
+  wire [2:0] \$190 ;
   wire \$191 ;
   wire \$192 ;
   wire [1:0] \$193 ;
-  wire [2:0] \$194 ;
+  wire \$194 ;
   wire \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire \$198 ;
-  wire [1:0] \$199 ;
+  wire [1:0] \$196 ;
+  wire [2:0] \$197 ;
+  wire [3:0] \$198 ;
+  wire [4:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire \$200 ;
+  wire [4:0] \$200 ;
   wire \$201 ;
   wire \$202 ;
   wire \$203 ;
   wire [1:0] \$204 ;
-  wire [2:0] \$205 ;
-  wire [3:0] \$206 ;
-  wire [4:0] \$207 ;
-  wire [5:0] \$208 ;
-  wire [6:0] \$209 ;
-  wire \$21 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire [1:0] \$207 ;
+  wire [2:0] \$208 ;
+  wire \$209 ;
+  wire [17:0] \$21 ;
   wire \$210 ;
-  wire \$211 ;
+  wire [1:0] \$211 ;
   wire \$212 ;
   wire \$213 ;
   wire [1:0] \$214 ;
-  wire \$215 ;
-  wire \$216 ;
+  wire [2:0] \$215 ;
+  wire [3:0] \$216 ;
   wire \$217 ;
   wire \$218 ;
   wire [1:0] \$219 ;
   wire \$22 ;
-  wire [2:0] \$220 ;
+  wire \$220 ;
   wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
+  wire [1:0] \$222 ;
+  wire [2:0] \$223 ;
   wire \$224 ;
-  wire [1:0] \$225 ;
-  wire \$226 ;
+  wire \$225 ;
+  wire [1:0] \$226 ;
   wire \$227 ;
   wire \$228 ;
-  wire \$229 ;
-  wire [1:0] \$23 ;
-  wire [1:0] \$230 ;
-  wire [2:0] \$231 ;
-  wire [3:0] \$232 ;
-  wire \$233 ;
+  wire [1:0] \$229 ;
+  wire [17:0] \$23 ;
+  wire [2:0] \$230 ;
+  wire [3:0] \$231 ;
+  wire [4:0] \$232 ;
+  wire [4:0] \$233 ;
   wire \$234 ;
   wire \$235 ;
   wire \$236 ;
@@ -162,752 +162,616 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
-  wire [1:0] \$242 ;
-  wire [2:0] \$243 ;
-  wire \$244 ;
+  wire [1:0] \$240 ;
+  wire [2:0] \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire [1:0] \$244 ;
   wire \$245 ;
   wire \$246 ;
-  wire \$247 ;
-  wire [1:0] \$248 ;
-  wire \$249 ;
-  wire \$25 ;
+  wire [1:0] \$247 ;
+  wire [2:0] \$248 ;
+  wire [3:0] \$249 ;
+  wire [17:0] \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire \$252 ;
-  wire [1:0] \$253 ;
-  wire [2:0] \$254 ;
-  wire [3:0] \$255 ;
-  wire [4:0] \$256 ;
+  wire [1:0] \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire [1:0] \$255 ;
+  wire [2:0] \$256 ;
   wire \$257 ;
   wire \$258 ;
-  wire \$259 ;
+  wire [1:0] \$259 ;
   wire \$26 ;
   wire \$260 ;
-  wire [1:0] \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire [1:0] \$266 ;
-  wire [2:0] \$267 ;
+  wire \$261 ;
+  wire [1:0] \$262 ;
+  wire [2:0] \$263 ;
+  wire [3:0] \$264 ;
+  wire [4:0] \$265 ;
+  wire [4:0] \$266 ;
+  wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire \$27 ;
-  wire \$270 ;
+  wire [17:0] \$27 ;
+  wire [1:0] \$270 ;
   wire \$271 ;
-  wire [1:0] \$272 ;
-  wire \$273 ;
-  wire \$274 ;
+  wire \$272 ;
+  wire [1:0] \$273 ;
+  wire [2:0] \$274 ;
   wire \$275 ;
   wire \$276 ;
   wire [1:0] \$277 ;
-  wire [2:0] \$278 ;
-  wire [3:0] \$279 ;
-  wire [1:0] \$28 ;
-  wire \$280 ;
-  wire \$281 ;
-  wire \$282 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire [1:0] \$280 ;
+  wire [2:0] \$281 ;
+  wire [3:0] \$282 ;
   wire \$283 ;
-  wire [1:0] \$284 ;
-  wire \$285 ;
+  wire \$284 ;
+  wire [1:0] \$285 ;
   wire \$286 ;
   wire \$287 ;
-  wire \$288 ;
-  wire [1:0] \$289 ;
-  wire [2:0] \$29 ;
-  wire [2:0] \$290 ;
+  wire [1:0] \$288 ;
+  wire [2:0] \$289 ;
+  wire [17:0] \$29 ;
+  wire \$290 ;
   wire \$291 ;
-  wire \$292 ;
+  wire [1:0] \$292 ;
   wire \$293 ;
   wire \$294 ;
   wire [1:0] \$295 ;
-  wire \$296 ;
-  wire \$297 ;
-  wire \$298 ;
-  wire \$299 ;
+  wire [2:0] \$296 ;
+  wire [3:0] \$297 ;
+  wire [4:0] \$298 ;
+  wire [4:0] \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire [1:0] \$300 ;
-  wire [2:0] \$301 ;
-  wire [3:0] \$302 ;
-  wire [4:0] \$303 ;
-  wire [5:0] \$304 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire [1:0] \$303 ;
+  wire \$304 ;
   wire \$305 ;
-  wire \$306 ;
-  wire \$307 ;
+  wire [1:0] \$306 ;
+  wire [2:0] \$307 ;
   wire \$308 ;
-  wire [1:0] \$309 ;
-  wire \$31 ;
-  wire \$310 ;
+  wire \$309 ;
+  wire [17:0] \$31 ;
+  wire [1:0] \$310 ;
   wire \$311 ;
   wire \$312 ;
-  wire \$313 ;
-  wire [1:0] \$314 ;
-  wire [2:0] \$315 ;
+  wire [1:0] \$313 ;
+  wire [2:0] \$314 ;
+  wire [3:0] \$315 ;
   wire \$316 ;
   wire \$317 ;
-  wire \$318 ;
+  wire [1:0] \$318 ;
   wire \$319 ;
   wire \$32 ;
-  wire [1:0] \$320 ;
-  wire \$321 ;
-  wire \$322 ;
+  wire \$320 ;
+  wire [1:0] \$321 ;
+  wire [2:0] \$322 ;
   wire \$323 ;
   wire \$324 ;
   wire [1:0] \$325 ;
-  wire [2:0] \$326 ;
-  wire [3:0] \$327 ;
-  wire \$328 ;
-  wire \$329 ;
-  wire \$33 ;
-  wire \$330 ;
-  wire \$331 ;
-  wire [1:0] \$332 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire [1:0] \$328 ;
+  wire [2:0] \$329 ;
+  wire [17:0] \$33 ;
+  wire [3:0] \$330 ;
+  wire [4:0] \$331 ;
+  wire [4:0] \$332 ;
   wire \$333 ;
   wire \$334 ;
   wire \$335 ;
-  wire \$336 ;
-  wire [1:0] \$337 ;
-  wire [2:0] \$338 ;
-  wire \$339 ;
-  wire [1:0] \$34 ;
-  wire \$340 ;
+  wire [1:0] \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire [1:0] \$339 ;
+  wire \$34 ;
+  wire [2:0] \$340 ;
   wire \$341 ;
   wire \$342 ;
   wire [1:0] \$343 ;
   wire \$344 ;
   wire \$345 ;
-  wire \$346 ;
-  wire \$347 ;
-  wire [1:0] \$348 ;
-  wire [2:0] \$349 ;
-  wire \$35 ;
-  wire [3:0] \$350 ;
-  wire [4:0] \$351 ;
+  wire [1:0] \$346 ;
+  wire [2:0] \$347 ;
+  wire [3:0] \$348 ;
+  wire \$349 ;
+  wire [17:0] \$35 ;
+  wire \$350 ;
+  wire [1:0] \$351 ;
   wire \$352 ;
   wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire [1:0] \$356 ;
+  wire [1:0] \$354 ;
+  wire [2:0] \$355 ;
+  wire \$356 ;
   wire \$357 ;
-  wire \$358 ;
+  wire [1:0] \$358 ;
   wire \$359 ;
   wire \$36 ;
   wire \$360 ;
   wire [1:0] \$361 ;
   wire [2:0] \$362 ;
-  wire \$363 ;
-  wire \$364 ;
-  wire \$365 ;
+  wire [3:0] \$363 ;
+  wire [4:0] \$364 ;
+  wire [4:0] \$365 ;
   wire \$366 ;
-  wire [1:0] \$367 ;
+  wire \$367 ;
   wire \$368 ;
-  wire \$369 ;
-  wire \$37 ;
+  wire [1:0] \$369 ;
+  wire [17:0] \$37 ;
   wire \$370 ;
   wire \$371 ;
   wire [1:0] \$372 ;
   wire [2:0] \$373 ;
-  wire [3:0] \$374 ;
+  wire \$374 ;
   wire \$375 ;
-  wire \$376 ;
+  wire [1:0] \$376 ;
   wire \$377 ;
   wire \$378 ;
   wire [1:0] \$379 ;
   wire \$38 ;
-  wire \$380 ;
-  wire \$381 ;
+  wire [2:0] \$380 ;
+  wire [3:0] \$381 ;
   wire \$382 ;
   wire \$383 ;
   wire [1:0] \$384 ;
-  wire [2:0] \$385 ;
+  wire \$385 ;
   wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
+  wire [1:0] \$387 ;
+  wire [2:0] \$388 ;
   wire \$389 ;
-  wire [1:0] \$39 ;
-  wire [1:0] \$390 ;
-  wire \$391 ;
+  wire [17:0] \$39 ;
+  wire \$390 ;
+  wire [1:0] \$391 ;
   wire \$392 ;
   wire \$393 ;
-  wire \$394 ;
-  wire [1:0] \$395 ;
-  wire [2:0] \$396 ;
-  wire [3:0] \$397 ;
+  wire [1:0] \$394 ;
+  wire [2:0] \$395 ;
+  wire [3:0] \$396 ;
+  wire [4:0] \$397 ;
   wire [4:0] \$398 ;
-  wire [5:0] \$399 ;
+  wire \$399 ;
   wire \$4 ;
-  wire [2:0] \$40 ;
-  wire [6:0] \$400 ;
-  wire [7:0] \$401 ;
-  wire \$402 ;
+  wire \$40 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire [1:0] \$402 ;
   wire \$403 ;
   wire \$404 ;
-  wire \$405 ;
-  wire [1:0] \$406 ;
+  wire [1:0] \$405 ;
+  wire [2:0] \$406 ;
   wire \$407 ;
   wire \$408 ;
-  wire \$409 ;
-  wire [3:0] \$41 ;
+  wire [1:0] \$409 ;
+  wire [17:0] \$41 ;
   wire \$410 ;
-  wire [1:0] \$411 ;
-  wire [2:0] \$412 ;
-  wire \$413 ;
-  wire \$414 ;
+  wire \$411 ;
+  wire [1:0] \$412 ;
+  wire [2:0] \$413 ;
+  wire [3:0] \$414 ;
   wire \$415 ;
   wire \$416 ;
   wire [1:0] \$417 ;
   wire \$418 ;
   wire \$419 ;
   wire \$42 ;
-  wire \$420 ;
-  wire \$421 ;
-  wire [1:0] \$422 ;
-  wire [2:0] \$423 ;
-  wire [3:0] \$424 ;
+  wire [1:0] \$420 ;
+  wire [2:0] \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire [1:0] \$424 ;
   wire \$425 ;
   wire \$426 ;
-  wire \$427 ;
-  wire \$428 ;
-  wire [1:0] \$429 ;
-  wire \$43 ;
-  wire \$430 ;
-  wire \$431 ;
+  wire [1:0] \$427 ;
+  wire [2:0] \$428 ;
+  wire [3:0] \$429 ;
+  wire [17:0] \$43 ;
+  wire [4:0] \$430 ;
+  wire [4:0] \$431 ;
   wire \$432 ;
   wire \$433 ;
-  wire [1:0] \$434 ;
-  wire [2:0] \$435 ;
+  wire \$434 ;
+  wire [1:0] \$435 ;
   wire \$436 ;
   wire \$437 ;
-  wire \$438 ;
-  wire \$439 ;
+  wire [1:0] \$438 ;
+  wire [2:0] \$439 ;
   wire \$44 ;
-  wire [1:0] \$440 ;
+  wire \$440 ;
   wire \$441 ;
-  wire \$442 ;
+  wire [1:0] \$442 ;
   wire \$443 ;
   wire \$444 ;
   wire [1:0] \$445 ;
   wire [2:0] \$446 ;
   wire [3:0] \$447 ;
-  wire [4:0] \$448 ;
+  wire \$448 ;
   wire \$449 ;
-  wire \$45 ;
-  wire \$450 ;
+  wire [17:0] \$45 ;
+  wire [1:0] \$450 ;
   wire \$451 ;
   wire \$452 ;
   wire [1:0] \$453 ;
-  wire \$454 ;
+  wire [2:0] \$454 ;
   wire \$455 ;
   wire \$456 ;
-  wire \$457 ;
-  wire [1:0] \$458 ;
-  wire [2:0] \$459 ;
-  wire [1:0] \$46 ;
-  wire \$460 ;
-  wire \$461 ;
-  wire \$462 ;
-  wire \$463 ;
-  wire [1:0] \$464 ;
+  wire [1:0] \$457 ;
+  wire \$458 ;
+  wire \$459 ;
+  wire \$46 ;
+  wire [1:0] \$460 ;
+  wire [2:0] \$461 ;
+  wire [3:0] \$462 ;
+  wire [4:0] \$463 ;
+  wire [4:0] \$464 ;
   wire \$465 ;
   wire \$466 ;
   wire \$467 ;
-  wire \$468 ;
-  wire [1:0] \$469 ;
-  wire \$47 ;
-  wire [2:0] \$470 ;
-  wire [3:0] \$471 ;
-  wire \$472 ;
+  wire [1:0] \$468 ;
+  wire \$469 ;
+  wire [17:0] \$47 ;
+  wire \$470 ;
+  wire [1:0] \$471 ;
+  wire [2:0] \$472 ;
   wire \$473 ;
   wire \$474 ;
-  wire \$475 ;
-  wire [1:0] \$476 ;
+  wire [1:0] \$475 ;
+  wire \$476 ;
   wire \$477 ;
-  wire \$478 ;
-  wire \$479 ;
+  wire [1:0] \$478 ;
+  wire [2:0] \$479 ;
   wire \$48 ;
-  wire \$480 ;
-  wire [1:0] \$481 ;
-  wire [2:0] \$482 ;
-  wire \$483 ;
+  wire [3:0] \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire [1:0] \$483 ;
   wire \$484 ;
   wire \$485 ;
-  wire \$486 ;
-  wire [1:0] \$487 ;
+  wire [1:0] \$486 ;
+  wire [2:0] \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire \$49 ;
-  wire \$490 ;
+  wire [17:0] \$49 ;
+  wire [1:0] \$490 ;
   wire \$491 ;
-  wire [1:0] \$492 ;
-  wire [2:0] \$493 ;
-  wire [3:0] \$494 ;
-  wire [4:0] \$495 ;
-  wire [5:0] \$496 ;
-  wire \$497 ;
+  wire \$492 ;
+  wire [1:0] \$493 ;
+  wire [2:0] \$494 ;
+  wire [3:0] \$495 ;
+  wire [4:0] \$496 ;
+  wire [4:0] \$497 ;
   wire \$498 ;
   wire \$499 ;
-  wire \$5 ;
+  wire [17:0] \$5 ;
   wire \$50 ;
   wire \$500 ;
   wire [1:0] \$501 ;
   wire \$502 ;
   wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire [1:0] \$506 ;
-  wire [2:0] \$507 ;
-  wire \$508 ;
+  wire [1:0] \$504 ;
+  wire [2:0] \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire [1:0] \$508 ;
   wire \$509 ;
-  wire [1:0] \$51 ;
+  wire [17:0] \$51 ;
   wire \$510 ;
-  wire \$511 ;
-  wire [1:0] \$512 ;
-  wire \$513 ;
+  wire [1:0] \$511 ;
+  wire [2:0] \$512 ;
+  wire [3:0] \$513 ;
   wire \$514 ;
   wire \$515 ;
-  wire \$516 ;
-  wire [1:0] \$517 ;
-  wire [2:0] \$518 ;
-  wire [3:0] \$519 ;
-  wire [2:0] \$52 ;
-  wire \$520 ;
+  wire [1:0] \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire [1:0] \$519 ;
+  wire \$52 ;
+  wire [2:0] \$520 ;
   wire \$521 ;
   wire \$522 ;
-  wire \$523 ;
-  wire [1:0] \$524 ;
+  wire [1:0] \$523 ;
+  wire \$524 ;
   wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
-  wire \$528 ;
-  wire [1:0] \$529 ;
-  wire \$53 ;
-  wire [2:0] \$530 ;
+  wire [1:0] \$526 ;
+  wire [2:0] \$527 ;
+  wire [3:0] \$528 ;
+  wire [4:0] \$529 ;
+  wire [17:0] \$53 ;
+  wire [4:0] \$530 ;
   wire \$531 ;
   wire \$532 ;
   wire \$533 ;
-  wire \$534 ;
-  wire [1:0] \$535 ;
+  wire [1:0] \$534 ;
+  wire \$535 ;
   wire \$536 ;
-  wire \$537 ;
-  wire \$538 ;
+  wire [1:0] \$537 ;
+  wire [2:0] \$538 ;
   wire \$539 ;
   wire \$54 ;
-  wire [1:0] \$540 ;
-  wire [2:0] \$541 ;
-  wire [3:0] \$542 ;
-  wire [4:0] \$543 ;
-  wire \$544 ;
-  wire \$545 ;
-  wire \$546 ;
+  wire \$540 ;
+  wire [1:0] \$541 ;
+  wire \$542 ;
+  wire \$543 ;
+  wire [1:0] \$544 ;
+  wire [2:0] \$545 ;
+  wire [3:0] \$546 ;
   wire \$547 ;
-  wire [1:0] \$548 ;
-  wire \$549 ;
-  wire \$55 ;
+  wire \$548 ;
+  wire [1:0] \$549 ;
+  wire [17:0] \$55 ;
   wire \$550 ;
   wire \$551 ;
-  wire \$552 ;
-  wire [1:0] \$553 ;
-  wire [2:0] \$554 ;
+  wire [1:0] \$552 ;
+  wire [2:0] \$553 ;
+  wire \$554 ;
   wire \$555 ;
-  wire \$556 ;
+  wire [1:0] \$556 ;
   wire \$557 ;
   wire \$558 ;
   wire [1:0] \$559 ;
   wire \$56 ;
-  wire \$560 ;
-  wire \$561 ;
-  wire \$562 ;
-  wire \$563 ;
-  wire [1:0] \$564 ;
-  wire [2:0] \$565 ;
-  wire [3:0] \$566 ;
-  wire \$567 ;
+  wire [2:0] \$560 ;
+  wire [3:0] \$561 ;
+  wire [4:0] \$562 ;
+  wire [4:0] \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire [1:0] \$567 ;
   wire \$568 ;
   wire \$569 ;
-  wire [1:0] \$57 ;
-  wire \$570 ;
-  wire [1:0] \$571 ;
+  wire [17:0] \$57 ;
+  wire [1:0] \$570 ;
+  wire [2:0] \$571 ;
   wire \$572 ;
   wire \$573 ;
-  wire \$574 ;
+  wire [1:0] \$574 ;
   wire \$575 ;
-  wire [1:0] \$576 ;
-  wire [2:0] \$577 ;
-  wire \$578 ;
-  wire \$579 ;
+  wire \$576 ;
+  wire [1:0] \$577 ;
+  wire [2:0] \$578 ;
+  wire [3:0] \$579 ;
   wire \$58 ;
   wire \$580 ;
   wire \$581 ;
   wire [1:0] \$582 ;
   wire \$583 ;
   wire \$584 ;
-  wire \$585 ;
-  wire \$586 ;
-  wire [1:0] \$587 ;
-  wire [2:0] \$588 ;
-  wire [3:0] \$589 ;
-  wire \$59 ;
-  wire [4:0] \$590 ;
-  wire [5:0] \$591 ;
-  wire [6:0] \$592 ;
-  wire \$593 ;
-  wire \$594 ;
-  wire \$595 ;
-  wire \$596 ;
-  wire [1:0] \$597 ;
-  wire \$598 ;
-  wire \$599 ;
+  wire [1:0] \$585 ;
+  wire [2:0] \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire [1:0] \$589 ;
+  wire [17:0] \$59 ;
+  wire \$590 ;
+  wire \$591 ;
+  wire [1:0] \$592 ;
+  wire [2:0] \$593 ;
+  wire [3:0] \$594 ;
+  wire [4:0] \$595 ;
+  wire [4:0] \$596 ;
+  wire [5:0] \$597 ;
+  wire [5:0] \$598 ;
+  wire [6:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$600 ;
-  wire \$601 ;
-  wire [1:0] \$602 ;
-  wire [2:0] \$603 ;
-  wire \$604 ;
-  wire \$605 ;
-  wire \$606 ;
-  wire \$607 ;
-  wire [1:0] \$608 ;
-  wire \$609 ;
-  wire \$61 ;
-  wire \$610 ;
-  wire \$611 ;
-  wire \$612 ;
-  wire [1:0] \$613 ;
-  wire [2:0] \$614 ;
-  wire [3:0] \$615 ;
-  wire \$616 ;
-  wire \$617 ;
-  wire \$618 ;
-  wire \$619 ;
-  wire [1:0] \$62 ;
-  wire [1:0] \$620 ;
-  wire \$621 ;
-  wire \$622 ;
-  wire \$623 ;
-  wire \$624 ;
-  wire [1:0] \$625 ;
-  wire [2:0] \$626 ;
-  wire \$627 ;
-  wire \$628 ;
-  wire \$629 ;
-  wire [2:0] \$63 ;
-  wire \$630 ;
-  wire [1:0] \$631 ;
-  wire \$632 ;
-  wire \$633 ;
-  wire \$634 ;
-  wire \$635 ;
-  wire [1:0] \$636 ;
-  wire [2:0] \$637 ;
-  wire [3:0] \$638 ;
-  wire [4:0] \$639 ;
-  wire [3:0] \$64 ;
-  wire \$640 ;
-  wire \$641 ;
-  wire \$642 ;
-  wire \$643 ;
-  wire [1:0] \$644 ;
-  wire \$645 ;
-  wire \$646 ;
-  wire \$647 ;
-  wire \$648 ;
-  wire [1:0] \$649 ;
-  wire [4:0] \$65 ;
-  wire [2:0] \$650 ;
-  wire \$651 ;
-  wire \$652 ;
-  wire \$653 ;
-  wire \$654 ;
-  wire [1:0] \$655 ;
-  wire \$656 ;
-  wire \$657 ;
-  wire \$658 ;
-  wire \$659 ;
+  wire [5:0] \$600 ;
+  wire [5:0] \$601 ;
+  wire [6:0] \$602 ;
+  wire [7:0] \$603 ;
+  wire [5:0] \$604 ;
+  wire [5:0] \$605 ;
+  wire [6:0] \$606 ;
+  wire [5:0] \$607 ;
+  wire [5:0] \$608 ;
+  wire [6:0] \$609 ;
+  wire [17:0] \$61 ;
+  wire [7:0] \$610 ;
+  wire [8:0] \$611 ;
+  wire [8:0] \$612 ;
+  wire [11:0] \$613 ;
+  wire [11:0] \$614 ;
+  wire [12:0] \$615 ;
+  wire [11:0] \$616 ;
+  wire [11:0] \$617 ;
+  wire [12:0] \$618 ;
+  wire [11:0] \$619 ;
+  wire \$62 ;
+  wire [11:0] \$620 ;
+  wire [12:0] \$621 ;
+  wire [11:0] \$622 ;
+  wire [11:0] \$623 ;
+  wire [12:0] \$624 ;
+  wire [11:0] \$625 ;
+  wire [11:0] \$626 ;
+  wire [12:0] \$627 ;
+  wire [11:0] \$628 ;
+  wire [11:0] \$629 ;
+  wire [17:0] \$63 ;
+  wire [12:0] \$630 ;
+  wire [11:0] \$631 ;
+  wire [11:0] \$632 ;
+  wire [12:0] \$633 ;
+  wire [11:0] \$634 ;
+  wire [11:0] \$635 ;
+  wire [12:0] \$636 ;
+  wire [11:0] \$637 ;
+  wire [11:0] \$638 ;
+  wire [12:0] \$639 ;
+  wire \$64 ;
+  wire [11:0] \$640 ;
+  wire [11:0] \$641 ;
+  wire [12:0] \$642 ;
+  wire [11:0] \$643 ;
+  wire [11:0] \$644 ;
+  wire [12:0] \$645 ;
+  wire [11:0] \$646 ;
+  wire [11:0] \$647 ;
+  wire [12:0] \$648 ;
+  wire [11:0] \$649 ;
+  wire [17:0] \$65 ;
+  wire [11:0] \$650 ;
+  wire [12:0] \$651 ;
+  wire [11:0] \$652 ;
+  wire [11:0] \$653 ;
+  wire [12:0] \$654 ;
+  wire [11:0] \$655 ;
+  wire [11:0] \$656 ;
+  wire [12:0] \$657 ;
+  wire [11:0] \$658 ;
+  wire [11:0] \$659 ;
   wire \$66 ;
-  wire [1:0] \$660 ;
-  wire [2:0] \$661 ;
-  wire [3:0] \$662 ;
+  wire [12:0] \$660 ;
+  wire \$661 ;
+  wire \$662 ;
   wire \$663 ;
   wire \$664 ;
-  wire \$665 ;
-  wire \$666 ;
-  wire [1:0] \$667 ;
+  wire [1:0] \$665 ;
+  wire [1:0] \$666 ;
+  wire \$667 ;
   wire \$668 ;
   wire \$669 ;
-  wire \$67 ;
-  wire \$670 ;
-  wire \$671 ;
-  wire [1:0] \$672 ;
-  wire [2:0] \$673 ;
+  wire [17:0] \$67 ;
+  wire [48:0] \$670 ;
+  wire [48:0] \$671 ;
+  wire \$672 ;
+  wire [48:0] \$673 ;
   wire \$674 ;
-  wire \$675 ;
-  wire \$676 ;
-  wire \$677 ;
-  wire [1:0] \$678 ;
+  wire [48:0] \$675 ;
+  wire [8:0] \$676 ;
+  wire [48:0] \$677 ;
+  wire [48:0] \$678 ;
   wire \$679 ;
   wire \$68 ;
-  wire \$680 ;
-  wire \$681 ;
-  wire \$682 ;
+  wire [1:0] \$680 ;
+  wire [1:0] \$681 ;
+  wire [1:0] \$682 ;
   wire [1:0] \$683 ;
-  wire [2:0] \$684 ;
-  wire [3:0] \$685 ;
-  wire [4:0] \$686 ;
-  wire [5:0] \$687 ;
+  wire [1:0] \$684 ;
+  wire [1:0] \$685 ;
+  wire [1:0] \$686 ;
+  wire \$687 ;
   wire \$688 ;
   wire \$689 ;
   wire \$69 ;
   wire \$690 ;
   wire \$691 ;
-  wire [1:0] \$692 ;
+  wire \$692 ;
   wire \$693 ;
   wire \$694 ;
   wire \$695 ;
-  wire \$696 ;
-  wire [1:0] \$697 ;
-  wire [2:0] \$698 ;
-  wire \$699 ;
-  wire \$7 ;
-  wire [1:0] \$70 ;
-  wire \$700 ;
-  wire \$701 ;
-  wire \$702 ;
-  wire [1:0] \$703 ;
-  wire \$704 ;
-  wire \$705 ;
-  wire \$706 ;
-  wire \$707 ;
-  wire [1:0] \$708 ;
-  wire [2:0] \$709 ;
+  reg \$696 ;
+  reg \$697 ;
+  reg [15:0] \$698 ;
+  reg [5:0] \$699 ;
+  wire [17:0] \$7 ;
+  wire \$70 ;
+  reg [15:0] \$700 ;
+  reg [15:0] \$701 ;
+  reg \$702 ;
+  reg \$703 ;
+  reg \$704 ;
+  reg \$705 ;
+  reg [16:0] \$706 ;
+  reg [16:0] \$707 ;
+  reg [15:0] \$708 ;
+  reg [15:0] \$709 ;
   wire \$71 ;
-  wire [3:0] \$710 ;
-  wire \$711 ;
-  wire \$712 ;
-  wire \$713 ;
-  wire \$714 ;
-  wire [1:0] \$715 ;
-  wire \$716 ;
-  wire \$717 ;
-  wire \$718 ;
-  wire \$719 ;
-  wire \$72 ;
-  wire [1:0] \$720 ;
-  wire [2:0] \$721 ;
-  wire \$722 ;
-  wire \$723 ;
-  wire \$724 ;
-  wire \$725 ;
-  wire [1:0] \$726 ;
-  wire \$727 ;
-  wire \$728 ;
-  wire \$729 ;
+  reg \$710 ;
+  reg \$711 ;
+  reg \$712 ;
+  reg \$713 ;
+  reg [511:0] \$714 ;
+  reg [127:0] \$715 ;
+  reg \$716 ;
+  reg \$717 ;
+  reg \$718 ;
+  reg \$719 ;
+  wire [1:0] \$72 ;
+  reg [703:0] \$720 ;
+  reg [15:0] \$721 ;
+  reg [79:0] \$722 ;
+  reg [8:0] \$723 ;
+  reg \$724 ;
+  reg \$725 ;
+  reg \$726 ;
+  reg \$727 ;
+  reg [15:0] \$728 ;
+  reg [207:0] \$729 ;
   wire \$73 ;
-  wire \$730 ;
-  wire [1:0] \$731 ;
-  wire [2:0] \$732 ;
-  wire [3:0] \$733 ;
-  wire [4:0] \$734 ;
-  wire \$735 ;
-  wire \$736 ;
-  wire \$737 ;
-  wire \$738 ;
-  wire [1:0] \$739 ;
+  reg [383:0] \$730 ;
+  reg [383:0] \$731 ;
+  reg [383:0] \$732 ;
+  reg [1:0] \$733 ;
+  reg \$734 ;
+  reg [4:0] \$735 ;
+  reg [47:0] \$736 ;
+  reg [47:0] \$737 ;
+  reg [47:0] \$738 ;
+  reg [47:0] \$739 ;
   wire \$74 ;
-  wire \$740 ;
-  wire \$741 ;
-  wire \$742 ;
-  wire \$743 ;
-  wire [1:0] \$744 ;
-  wire [2:0] \$745 ;
-  wire \$746 ;
-  wire \$747 ;
-  wire \$748 ;
-  wire \$749 ;
+  reg [47:0] \$740 ;
+  reg [47:0] \$741 ;
   wire [1:0] \$75 ;
-  wire [1:0] \$750 ;
-  wire \$751 ;
-  wire \$752 ;
-  wire \$753 ;
-  wire \$754 ;
-  wire [1:0] \$755 ;
-  wire [2:0] \$756 ;
-  wire [3:0] \$757 ;
-  wire \$758 ;
-  wire \$759 ;
   wire [2:0] \$76 ;
-  wire \$760 ;
-  wire \$761 ;
-  wire [1:0] \$762 ;
-  wire \$763 ;
-  wire \$764 ;
-  wire \$765 ;
-  wire \$766 ;
-  wire [1:0] \$767 ;
-  wire [2:0] \$768 ;
-  wire \$769 ;
   wire \$77 ;
-  wire \$770 ;
-  wire \$771 ;
-  wire \$772 ;
-  wire [1:0] \$773 ;
-  wire \$774 ;
-  wire \$775 ;
-  wire \$776 ;
-  wire \$777 ;
-  wire [1:0] \$778 ;
-  wire [2:0] \$779 ;
   wire \$78 ;
-  wire [3:0] \$780 ;
-  wire [4:0] \$781 ;
-  wire [5:0] \$782 ;
-  wire [6:0] \$783 ;
-  wire [7:0] \$784 ;
-  wire [8:0] \$785 ;
-  wire [8:0] \$786 ;
-  wire [48:0] \$787 ;
-  wire [48:0] \$788 ;
-  wire \$789 ;
-  wire \$79 ;
-  wire [1:0] \$790 ;
-  wire \$791 ;
-  wire \$792 ;
-  wire \$793 ;
-  wire \$794 ;
-  wire \$795 ;
-  wire [17:0] \$796 ;
-  wire \$797 ;
-  wire [17:0] \$798 ;
-  wire \$799 ;
+  wire [1:0] \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire [17:0] \$800 ;
-  wire \$801 ;
-  wire [17:0] \$802 ;
-  wire \$803 ;
-  wire [17:0] \$804 ;
-  wire \$805 ;
-  wire [17:0] \$806 ;
-  wire \$807 ;
-  wire [17:0] \$808 ;
-  wire \$809 ;
-  wire [1:0] \$81 ;
-  wire [17:0] \$810 ;
-  wire \$811 ;
-  wire [17:0] \$812 ;
-  wire \$813 ;
-  wire [17:0] \$814 ;
-  wire \$815 ;
-  wire [17:0] \$816 ;
-  wire \$817 ;
-  wire [17:0] \$818 ;
-  wire \$819 ;
-  wire \$82 ;
-  wire [17:0] \$820 ;
-  wire \$821 ;
-  wire [17:0] \$822 ;
-  wire \$823 ;
-  wire [17:0] \$824 ;
-  wire \$825 ;
-  wire [17:0] \$826 ;
-  wire \$827 ;
-  wire [17:0] \$828 ;
-  wire \$829 ;
-  wire \$83 ;
-  wire [17:0] \$830 ;
-  wire \$831 ;
-  wire [17:0] \$832 ;
-  wire \$833 ;
-  wire [17:0] \$834 ;
-  wire \$835 ;
-  wire [17:0] \$836 ;
-  wire \$837 ;
-  wire [17:0] \$838 ;
-  wire \$839 ;
-  wire \$84 ;
-  wire [17:0] \$840 ;
-  wire \$841 ;
-  wire [17:0] \$842 ;
-  wire \$843 ;
-  wire [17:0] \$844 ;
-  wire \$845 ;
-  wire [17:0] \$846 ;
-  wire \$847 ;
-  wire [17:0] \$848 ;
-  wire \$849 ;
+  wire \$81 ;
+  wire [1:0] \$82 ;
+  wire [2:0] \$83 ;
+  wire [3:0] \$84 ;
   wire \$85 ;
-  wire [17:0] \$850 ;
-  wire \$851 ;
-  wire [17:0] \$852 ;
-  wire \$853 ;
-  wire [17:0] \$854 ;
-  wire \$855 ;
-  wire [17:0] \$856 ;
-  wire \$857 ;
-  wire [17:0] \$858 ;
-  wire \$859 ;
-  wire [1:0] \$86 ;
-  reg \$860 ;
-  reg \$861 ;
-  reg [15:0] \$862 ;
-  reg [5:0] \$863 ;
-  reg [15:0] \$864 ;
-  reg [15:0] \$865 ;
-  reg \$866 ;
-  reg \$867 ;
-  reg \$868 ;
-  reg \$869 ;
-  wire [2:0] \$87 ;
-  reg [16:0] \$870 ;
-  reg [16:0] \$871 ;
-  reg \$872 ;
-  reg \$873 ;
-  reg \$874 ;
-  reg \$875 ;
-  reg [207:0] \$876 ;
-  reg [15:0] \$877 ;
-  reg [383:0] \$878 ;
-  reg [383:0] \$879 ;
-  wire [3:0] \$88 ;
-  reg \$880 ;
-  reg [47:0] \$881 ;
-  reg [47:0] \$882 ;
-  reg [47:0] \$883 ;
-  reg [47:0] \$884 ;
-  reg [47:0] \$885 ;
-  reg [47:0] \$886 ;
+  wire \$86 ;
+  wire [1:0] \$87 ;
+  wire \$88 ;
   wire \$89 ;
-  wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
+  wire [17:0] \$9 ;
+  wire [1:0] \$90 ;
+  wire [2:0] \$91 ;
   wire \$92 ;
-  wire [1:0] \$93 ;
-  wire \$94 ;
+  wire \$93 ;
+  wire [1:0] \$94 ;
   wire \$95 ;
   wire \$96 ;
-  wire \$97 ;
-  wire [1:0] \$98 ;
-  wire [2:0] \$99 ;
+  wire [1:0] \$97 ;
+  wire [2:0] \$98 ;
+  wire [3:0] \$99 ;
   reg [15:0] \$signal  = 16'h0000;
+  reg [15:0] \$signal$40  = 16'h0000;
   reg \$signal$42  = 1'h0;
   reg \$signal$44  = 1'h0;
   reg \$signal$46  = 1'h0;
   reg \$signal$48  = 1'h0;
   reg [16:0] \$signal$50  = 17'h00000;
-  reg \$signal$54  = 1'h0;
-  reg \$signal$55  = 1'h0;
+  reg [16:0] \$signal$52  = 17'h00000;
   reg \$signal$56  = 1'h0;
   reg \$signal$57  = 1'h0;
+  reg \$signal$58  = 1'h0;
+  reg \$signal$59  = 1'h0;
+  reg \$signal$64  = 1'h0;
+  reg \$signal$65  = 1'h0;
+  reg \$signal$66  = 1'h0;
+  reg \$signal$67  = 1'h0;
+  reg \$signal$75  = 1'h0;
+  reg \$signal$76  = 1'h0;
+  reg \$signal$77  = 1'h0;
+  reg \$signal$78  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [11:0] \$signature__addr$95 ;
+  wire [11:0] \$signature__addr$114 ;
   wire [127:0] \$signature__data ;
-  wire [511:0] \$signature__data$97 ;
+  wire [511:0] \$signature__data$116 ;
   wire \$signature__en ;
-  wire \$signature__en$98 ;
-  reg [15:0] N = 16'h0000;
+  wire \$signature__en$117 ;
   wire [383:0] acc;
   wire [23:0] \acc[0] ;
   wire [23:0] \acc[10] ;
@@ -927,7 +791,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \acc[9] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$116 ;
+  wire \acc_done$133 ;
   wire [383:0] accs;
   wire [23:0] \accs[0] ;
   wire [23:0] \accs[10] ;
@@ -1027,6 +891,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire bias_load;
   wire bias_ready;
   wire bias_valid;
+  reg [383:0] bias_word = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  reg [1:0] bias_write = 2'h0;
   wire busy;
   input clk;
   wire clk;
@@ -1052,18 +918,99 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [5:0] cmd__shift;
   input cmd__start;
   wire cmd__start;
-  wire [15:0] col_live;
   wire done;
   wire empty;
   wire en;
   wire error;
   wire [4:0] events;
+  reg [4:0] events_r = 5'h00;
   wire first;
   (* init = 1'h0 *)
-  wire \first$112 ;
+  wire \first$129 ;
   wire [255:0] gated;
+  wire [703:0] group_sums;
+  wire [43:0] \group_sums[0] ;
+  wire [10:0] \group_sums[0][0] ;
+  wire [10:0] \group_sums[0][1] ;
+  wire [10:0] \group_sums[0][2] ;
+  wire [10:0] \group_sums[0][3] ;
+  wire [43:0] \group_sums[10] ;
+  wire [10:0] \group_sums[10][0] ;
+  wire [10:0] \group_sums[10][1] ;
+  wire [10:0] \group_sums[10][2] ;
+  wire [10:0] \group_sums[10][3] ;
+  wire [43:0] \group_sums[11] ;
+  wire [10:0] \group_sums[11][0] ;
+  wire [10:0] \group_sums[11][1] ;
+  wire [10:0] \group_sums[11][2] ;
+  wire [10:0] \group_sums[11][3] ;
+  wire [43:0] \group_sums[12] ;
+  wire [10:0] \group_sums[12][0] ;
+  wire [10:0] \group_sums[12][1] ;
+  wire [10:0] \group_sums[12][2] ;
+  wire [10:0] \group_sums[12][3] ;
+  wire [43:0] \group_sums[13] ;
+  wire [10:0] \group_sums[13][0] ;
+  wire [10:0] \group_sums[13][1] ;
+  wire [10:0] \group_sums[13][2] ;
+  wire [10:0] \group_sums[13][3] ;
+  wire [43:0] \group_sums[14] ;
+  wire [10:0] \group_sums[14][0] ;
+  wire [10:0] \group_sums[14][1] ;
+  wire [10:0] \group_sums[14][2] ;
+  wire [10:0] \group_sums[14][3] ;
+  wire [43:0] \group_sums[15] ;
+  wire [10:0] \group_sums[15][0] ;
+  wire [10:0] \group_sums[15][1] ;
+  wire [10:0] \group_sums[15][2] ;
+  wire [10:0] \group_sums[15][3] ;
+  wire [43:0] \group_sums[1] ;
+  wire [10:0] \group_sums[1][0] ;
+  wire [10:0] \group_sums[1][1] ;
+  wire [10:0] \group_sums[1][2] ;
+  wire [10:0] \group_sums[1][3] ;
+  wire [43:0] \group_sums[2] ;
+  wire [10:0] \group_sums[2][0] ;
+  wire [10:0] \group_sums[2][1] ;
+  wire [10:0] \group_sums[2][2] ;
+  wire [10:0] \group_sums[2][3] ;
+  wire [43:0] \group_sums[3] ;
+  wire [10:0] \group_sums[3][0] ;
+  wire [10:0] \group_sums[3][1] ;
+  wire [10:0] \group_sums[3][2] ;
+  wire [10:0] \group_sums[3][3] ;
+  wire [43:0] \group_sums[4] ;
+  wire [10:0] \group_sums[4][0] ;
+  wire [10:0] \group_sums[4][1] ;
+  wire [10:0] \group_sums[4][2] ;
+  wire [10:0] \group_sums[4][3] ;
+  wire [43:0] \group_sums[5] ;
+  wire [10:0] \group_sums[5][0] ;
+  wire [10:0] \group_sums[5][1] ;
+  wire [10:0] \group_sums[5][2] ;
+  wire [10:0] \group_sums[5][3] ;
+  wire [43:0] \group_sums[6] ;
+  wire [10:0] \group_sums[6][0] ;
+  wire [10:0] \group_sums[6][1] ;
+  wire [10:0] \group_sums[6][2] ;
+  wire [10:0] \group_sums[6][3] ;
+  wire [43:0] \group_sums[7] ;
+  wire [10:0] \group_sums[7][0] ;
+  wire [10:0] \group_sums[7][1] ;
+  wire [10:0] \group_sums[7][2] ;
+  wire [10:0] \group_sums[7][3] ;
+  wire [43:0] \group_sums[8] ;
+  wire [10:0] \group_sums[8][0] ;
+  wire [10:0] \group_sums[8][1] ;
+  wire [10:0] \group_sums[8][2] ;
+  wire [10:0] \group_sums[8][3] ;
+  wire [43:0] \group_sums[9] ;
+  wire [10:0] \group_sums[9][0] ;
+  wire [10:0] \group_sums[9][1] ;
+  wire [10:0] \group_sums[9][2] ;
+  wire [10:0] \group_sums[9][3] ;
   wire hold;
-  wire \hold$84 ;
+  wire \hold$103 ;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -1093,29 +1040,29 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [15:0] n_pos;
   wire [15:0] nonzero;
   (* init = 16'h0000 *)
-  wire [15:0] \nonzero$114 ;
+  wire [15:0] \nonzero$131 ;
   output [415:0] o_res__payload;
   wire [415:0] o_res__payload;
-  wire [415:0] \o_res__payload$121 ;
-  wire [15:0] \o_res__payload$121.overflow ;
-  wire [15:0] \o_res__payload$121.saturated ;
-  wire [383:0] \o_res__payload$121.values ;
-  wire [23:0] \o_res__payload$121.values[0] ;
-  wire [23:0] \o_res__payload$121.values[10] ;
-  wire [23:0] \o_res__payload$121.values[11] ;
-  wire [23:0] \o_res__payload$121.values[12] ;
-  wire [23:0] \o_res__payload$121.values[13] ;
-  wire [23:0] \o_res__payload$121.values[14] ;
-  wire [23:0] \o_res__payload$121.values[15] ;
-  wire [23:0] \o_res__payload$121.values[1] ;
-  wire [23:0] \o_res__payload$121.values[2] ;
-  wire [23:0] \o_res__payload$121.values[3] ;
-  wire [23:0] \o_res__payload$121.values[4] ;
-  wire [23:0] \o_res__payload$121.values[5] ;
-  wire [23:0] \o_res__payload$121.values[6] ;
-  wire [23:0] \o_res__payload$121.values[7] ;
-  wire [23:0] \o_res__payload$121.values[8] ;
-  wire [23:0] \o_res__payload$121.values[9] ;
+  wire [415:0] \o_res__payload$138 ;
+  wire [15:0] \o_res__payload$138.overflow ;
+  wire [15:0] \o_res__payload$138.saturated ;
+  wire [383:0] \o_res__payload$138.values ;
+  wire [23:0] \o_res__payload$138.values[0] ;
+  wire [23:0] \o_res__payload$138.values[10] ;
+  wire [23:0] \o_res__payload$138.values[11] ;
+  wire [23:0] \o_res__payload$138.values[12] ;
+  wire [23:0] \o_res__payload$138.values[13] ;
+  wire [23:0] \o_res__payload$138.values[14] ;
+  wire [23:0] \o_res__payload$138.values[15] ;
+  wire [23:0] \o_res__payload$138.values[1] ;
+  wire [23:0] \o_res__payload$138.values[2] ;
+  wire [23:0] \o_res__payload$138.values[3] ;
+  wire [23:0] \o_res__payload$138.values[4] ;
+  wire [23:0] \o_res__payload$138.values[5] ;
+  wire [23:0] \o_res__payload$138.values[6] ;
+  wire [23:0] \o_res__payload$138.values[7] ;
+  wire [23:0] \o_res__payload$138.values[8] ;
+  wire [23:0] \o_res__payload$138.values[9] ;
   wire [15:0] \o_res__payload.overflow ;
   wire [15:0] \o_res__payload.saturated ;
   wire [383:0] \o_res__payload.values ;
@@ -1137,21 +1084,19 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \o_res__payload.values[9] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$122 ;
+  wire \o_res__ready$139 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$123 ;
+  wire \o_res__valid$140 ;
   wire [15:0] overflow;
-  wire [15:0] \overflow$120 ;
+  wire [15:0] \overflow$137 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
   reg requant_en = 1'h0;
   wire resident;
-  wire [15:0] row_live;
   input rst;
   wire rst;
-  reg [16:0] s1_npos = 17'h00000;
   reg [15:0] s2_nonzero = 16'h0000;
   reg [207:0] s2_sums = 208'h0000000000000000000000000000000000000000000000000000;
   wire [12:0] \s2_sums[0] ;
@@ -1170,7 +1115,367 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [12:0] \s2_sums[7] ;
   wire [12:0] \s2_sums[8] ;
   wire [12:0] \s2_sums[9] ;
+  reg [8:0] s3_skips = 9'h000;
+  reg [127:0] sd_acts = 128'h00000000000000000000000000000000;
+  reg [15:0] sd_col_live = 16'h0000;
+  reg [15:0] sd_row_live = 16'h0000;
+  reg [511:0] sd_weights = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [1:0] \sd_weights[0] ;
+  wire [1:0] \sd_weights[100] ;
+  wire [1:0] \sd_weights[101] ;
+  wire [1:0] \sd_weights[102] ;
+  wire [1:0] \sd_weights[103] ;
+  wire [1:0] \sd_weights[104] ;
+  wire [1:0] \sd_weights[105] ;
+  wire [1:0] \sd_weights[106] ;
+  wire [1:0] \sd_weights[107] ;
+  wire [1:0] \sd_weights[108] ;
+  wire [1:0] \sd_weights[109] ;
+  wire [1:0] \sd_weights[10] ;
+  wire [1:0] \sd_weights[110] ;
+  wire [1:0] \sd_weights[111] ;
+  wire [1:0] \sd_weights[112] ;
+  wire [1:0] \sd_weights[113] ;
+  wire [1:0] \sd_weights[114] ;
+  wire [1:0] \sd_weights[115] ;
+  wire [1:0] \sd_weights[116] ;
+  wire [1:0] \sd_weights[117] ;
+  wire [1:0] \sd_weights[118] ;
+  wire [1:0] \sd_weights[119] ;
+  wire [1:0] \sd_weights[11] ;
+  wire [1:0] \sd_weights[120] ;
+  wire [1:0] \sd_weights[121] ;
+  wire [1:0] \sd_weights[122] ;
+  wire [1:0] \sd_weights[123] ;
+  wire [1:0] \sd_weights[124] ;
+  wire [1:0] \sd_weights[125] ;
+  wire [1:0] \sd_weights[126] ;
+  wire [1:0] \sd_weights[127] ;
+  wire [1:0] \sd_weights[128] ;
+  wire [1:0] \sd_weights[129] ;
+  wire [1:0] \sd_weights[12] ;
+  wire [1:0] \sd_weights[130] ;
+  wire [1:0] \sd_weights[131] ;
+  wire [1:0] \sd_weights[132] ;
+  wire [1:0] \sd_weights[133] ;
+  wire [1:0] \sd_weights[134] ;
+  wire [1:0] \sd_weights[135] ;
+  wire [1:0] \sd_weights[136] ;
+  wire [1:0] \sd_weights[137] ;
+  wire [1:0] \sd_weights[138] ;
+  wire [1:0] \sd_weights[139] ;
+  wire [1:0] \sd_weights[13] ;
+  wire [1:0] \sd_weights[140] ;
+  wire [1:0] \sd_weights[141] ;
+  wire [1:0] \sd_weights[142] ;
+  wire [1:0] \sd_weights[143] ;
+  wire [1:0] \sd_weights[144] ;
+  wire [1:0] \sd_weights[145] ;
+  wire [1:0] \sd_weights[146] ;
+  wire [1:0] \sd_weights[147] ;
+  wire [1:0] \sd_weights[148] ;
+  wire [1:0] \sd_weights[149] ;
+  wire [1:0] \sd_weights[14] ;
+  wire [1:0] \sd_weights[150] ;
+  wire [1:0] \sd_weights[151] ;
+  wire [1:0] \sd_weights[152] ;
+  wire [1:0] \sd_weights[153] ;
+  wire [1:0] \sd_weights[154] ;
+  wire [1:0] \sd_weights[155] ;
+  wire [1:0] \sd_weights[156] ;
+  wire [1:0] \sd_weights[157] ;
+  wire [1:0] \sd_weights[158] ;
+  wire [1:0] \sd_weights[159] ;
+  wire [1:0] \sd_weights[15] ;
+  wire [1:0] \sd_weights[160] ;
+  wire [1:0] \sd_weights[161] ;
+  wire [1:0] \sd_weights[162] ;
+  wire [1:0] \sd_weights[163] ;
+  wire [1:0] \sd_weights[164] ;
+  wire [1:0] \sd_weights[165] ;
+  wire [1:0] \sd_weights[166] ;
+  wire [1:0] \sd_weights[167] ;
+  wire [1:0] \sd_weights[168] ;
+  wire [1:0] \sd_weights[169] ;
+  wire [1:0] \sd_weights[16] ;
+  wire [1:0] \sd_weights[170] ;
+  wire [1:0] \sd_weights[171] ;
+  wire [1:0] \sd_weights[172] ;
+  wire [1:0] \sd_weights[173] ;
+  wire [1:0] \sd_weights[174] ;
+  wire [1:0] \sd_weights[175] ;
+  wire [1:0] \sd_weights[176] ;
+  wire [1:0] \sd_weights[177] ;
+  wire [1:0] \sd_weights[178] ;
+  wire [1:0] \sd_weights[179] ;
+  wire [1:0] \sd_weights[17] ;
+  wire [1:0] \sd_weights[180] ;
+  wire [1:0] \sd_weights[181] ;
+  wire [1:0] \sd_weights[182] ;
+  wire [1:0] \sd_weights[183] ;
+  wire [1:0] \sd_weights[184] ;
+  wire [1:0] \sd_weights[185] ;
+  wire [1:0] \sd_weights[186] ;
+  wire [1:0] \sd_weights[187] ;
+  wire [1:0] \sd_weights[188] ;
+  wire [1:0] \sd_weights[189] ;
+  wire [1:0] \sd_weights[18] ;
+  wire [1:0] \sd_weights[190] ;
+  wire [1:0] \sd_weights[191] ;
+  wire [1:0] \sd_weights[192] ;
+  wire [1:0] \sd_weights[193] ;
+  wire [1:0] \sd_weights[194] ;
+  wire [1:0] \sd_weights[195] ;
+  wire [1:0] \sd_weights[196] ;
+  wire [1:0] \sd_weights[197] ;
+  wire [1:0] \sd_weights[198] ;
+  wire [1:0] \sd_weights[199] ;
+  wire [1:0] \sd_weights[19] ;
+  wire [1:0] \sd_weights[1] ;
+  wire [1:0] \sd_weights[200] ;
+  wire [1:0] \sd_weights[201] ;
+  wire [1:0] \sd_weights[202] ;
+  wire [1:0] \sd_weights[203] ;
+  wire [1:0] \sd_weights[204] ;
+  wire [1:0] \sd_weights[205] ;
+  wire [1:0] \sd_weights[206] ;
+  wire [1:0] \sd_weights[207] ;
+  wire [1:0] \sd_weights[208] ;
+  wire [1:0] \sd_weights[209] ;
+  wire [1:0] \sd_weights[20] ;
+  wire [1:0] \sd_weights[210] ;
+  wire [1:0] \sd_weights[211] ;
+  wire [1:0] \sd_weights[212] ;
+  wire [1:0] \sd_weights[213] ;
+  wire [1:0] \sd_weights[214] ;
+  wire [1:0] \sd_weights[215] ;
+  wire [1:0] \sd_weights[216] ;
+  wire [1:0] \sd_weights[217] ;
+  wire [1:0] \sd_weights[218] ;
+  wire [1:0] \sd_weights[219] ;
+  wire [1:0] \sd_weights[21] ;
+  wire [1:0] \sd_weights[220] ;
+  wire [1:0] \sd_weights[221] ;
+  wire [1:0] \sd_weights[222] ;
+  wire [1:0] \sd_weights[223] ;
+  wire [1:0] \sd_weights[224] ;
+  wire [1:0] \sd_weights[225] ;
+  wire [1:0] \sd_weights[226] ;
+  wire [1:0] \sd_weights[227] ;
+  wire [1:0] \sd_weights[228] ;
+  wire [1:0] \sd_weights[229] ;
+  wire [1:0] \sd_weights[22] ;
+  wire [1:0] \sd_weights[230] ;
+  wire [1:0] \sd_weights[231] ;
+  wire [1:0] \sd_weights[232] ;
+  wire [1:0] \sd_weights[233] ;
+  wire [1:0] \sd_weights[234] ;
+  wire [1:0] \sd_weights[235] ;
+  wire [1:0] \sd_weights[236] ;
+  wire [1:0] \sd_weights[237] ;
+  wire [1:0] \sd_weights[238] ;
+  wire [1:0] \sd_weights[239] ;
+  wire [1:0] \sd_weights[23] ;
+  wire [1:0] \sd_weights[240] ;
+  wire [1:0] \sd_weights[241] ;
+  wire [1:0] \sd_weights[242] ;
+  wire [1:0] \sd_weights[243] ;
+  wire [1:0] \sd_weights[244] ;
+  wire [1:0] \sd_weights[245] ;
+  wire [1:0] \sd_weights[246] ;
+  wire [1:0] \sd_weights[247] ;
+  wire [1:0] \sd_weights[248] ;
+  wire [1:0] \sd_weights[249] ;
+  wire [1:0] \sd_weights[24] ;
+  wire [1:0] \sd_weights[250] ;
+  wire [1:0] \sd_weights[251] ;
+  wire [1:0] \sd_weights[252] ;
+  wire [1:0] \sd_weights[253] ;
+  wire [1:0] \sd_weights[254] ;
+  wire [1:0] \sd_weights[255] ;
+  wire [1:0] \sd_weights[25] ;
+  wire [1:0] \sd_weights[26] ;
+  wire [1:0] \sd_weights[27] ;
+  wire [1:0] \sd_weights[28] ;
+  wire [1:0] \sd_weights[29] ;
+  wire [1:0] \sd_weights[2] ;
+  wire [1:0] \sd_weights[30] ;
+  wire [1:0] \sd_weights[31] ;
+  wire [1:0] \sd_weights[32] ;
+  wire [1:0] \sd_weights[33] ;
+  wire [1:0] \sd_weights[34] ;
+  wire [1:0] \sd_weights[35] ;
+  wire [1:0] \sd_weights[36] ;
+  wire [1:0] \sd_weights[37] ;
+  wire [1:0] \sd_weights[38] ;
+  wire [1:0] \sd_weights[39] ;
+  wire [1:0] \sd_weights[3] ;
+  wire [1:0] \sd_weights[40] ;
+  wire [1:0] \sd_weights[41] ;
+  wire [1:0] \sd_weights[42] ;
+  wire [1:0] \sd_weights[43] ;
+  wire [1:0] \sd_weights[44] ;
+  wire [1:0] \sd_weights[45] ;
+  wire [1:0] \sd_weights[46] ;
+  wire [1:0] \sd_weights[47] ;
+  wire [1:0] \sd_weights[48] ;
+  wire [1:0] \sd_weights[49] ;
+  wire [1:0] \sd_weights[4] ;
+  wire [1:0] \sd_weights[50] ;
+  wire [1:0] \sd_weights[51] ;
+  wire [1:0] \sd_weights[52] ;
+  wire [1:0] \sd_weights[53] ;
+  wire [1:0] \sd_weights[54] ;
+  wire [1:0] \sd_weights[55] ;
+  wire [1:0] \sd_weights[56] ;
+  wire [1:0] \sd_weights[57] ;
+  wire [1:0] \sd_weights[58] ;
+  wire [1:0] \sd_weights[59] ;
+  wire [1:0] \sd_weights[5] ;
+  wire [1:0] \sd_weights[60] ;
+  wire [1:0] \sd_weights[61] ;
+  wire [1:0] \sd_weights[62] ;
+  wire [1:0] \sd_weights[63] ;
+  wire [1:0] \sd_weights[64] ;
+  wire [1:0] \sd_weights[65] ;
+  wire [1:0] \sd_weights[66] ;
+  wire [1:0] \sd_weights[67] ;
+  wire [1:0] \sd_weights[68] ;
+  wire [1:0] \sd_weights[69] ;
+  wire [1:0] \sd_weights[6] ;
+  wire [1:0] \sd_weights[70] ;
+  wire [1:0] \sd_weights[71] ;
+  wire [1:0] \sd_weights[72] ;
+  wire [1:0] \sd_weights[73] ;
+  wire [1:0] \sd_weights[74] ;
+  wire [1:0] \sd_weights[75] ;
+  wire [1:0] \sd_weights[76] ;
+  wire [1:0] \sd_weights[77] ;
+  wire [1:0] \sd_weights[78] ;
+  wire [1:0] \sd_weights[79] ;
+  wire [1:0] \sd_weights[7] ;
+  wire [1:0] \sd_weights[80] ;
+  wire [1:0] \sd_weights[81] ;
+  wire [1:0] \sd_weights[82] ;
+  wire [1:0] \sd_weights[83] ;
+  wire [1:0] \sd_weights[84] ;
+  wire [1:0] \sd_weights[85] ;
+  wire [1:0] \sd_weights[86] ;
+  wire [1:0] \sd_weights[87] ;
+  wire [1:0] \sd_weights[88] ;
+  wire [1:0] \sd_weights[89] ;
+  wire [1:0] \sd_weights[8] ;
+  wire [1:0] \sd_weights[90] ;
+  wire [1:0] \sd_weights[91] ;
+  wire [1:0] \sd_weights[92] ;
+  wire [1:0] \sd_weights[93] ;
+  wire [1:0] \sd_weights[94] ;
+  wire [1:0] \sd_weights[95] ;
+  wire [1:0] \sd_weights[96] ;
+  wire [1:0] \sd_weights[97] ;
+  wire [1:0] \sd_weights[98] ;
+  wire [1:0] \sd_weights[99] ;
+  wire [1:0] \sd_weights[9] ;
   reg [5:0] shift = 6'h00;
+  reg [15:0] sp_nonzero = 16'h0000;
+  reg [79:0] sp_skips = 80'h00000000000000000000;
+  wire [4:0] \sp_skips[0] ;
+  wire [4:0] \sp_skips[10] ;
+  wire [4:0] \sp_skips[11] ;
+  wire [4:0] \sp_skips[12] ;
+  wire [4:0] \sp_skips[13] ;
+  wire [4:0] \sp_skips[14] ;
+  wire [4:0] \sp_skips[15] ;
+  wire [4:0] \sp_skips[1] ;
+  wire [4:0] \sp_skips[2] ;
+  wire [4:0] \sp_skips[3] ;
+  wire [4:0] \sp_skips[4] ;
+  wire [4:0] \sp_skips[5] ;
+  wire [4:0] \sp_skips[6] ;
+  wire [4:0] \sp_skips[7] ;
+  wire [4:0] \sp_skips[8] ;
+  wire [4:0] \sp_skips[9] ;
+  reg [703:0] sp_sums = 704'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [43:0] \sp_sums[0] ;
+  wire [10:0] \sp_sums[0][0] ;
+  wire [10:0] \sp_sums[0][1] ;
+  wire [10:0] \sp_sums[0][2] ;
+  wire [10:0] \sp_sums[0][3] ;
+  wire [43:0] \sp_sums[10] ;
+  wire [10:0] \sp_sums[10][0] ;
+  wire [10:0] \sp_sums[10][1] ;
+  wire [10:0] \sp_sums[10][2] ;
+  wire [10:0] \sp_sums[10][3] ;
+  wire [43:0] \sp_sums[11] ;
+  wire [10:0] \sp_sums[11][0] ;
+  wire [10:0] \sp_sums[11][1] ;
+  wire [10:0] \sp_sums[11][2] ;
+  wire [10:0] \sp_sums[11][3] ;
+  wire [43:0] \sp_sums[12] ;
+  wire [10:0] \sp_sums[12][0] ;
+  wire [10:0] \sp_sums[12][1] ;
+  wire [10:0] \sp_sums[12][2] ;
+  wire [10:0] \sp_sums[12][3] ;
+  wire [43:0] \sp_sums[13] ;
+  wire [10:0] \sp_sums[13][0] ;
+  wire [10:0] \sp_sums[13][1] ;
+  wire [10:0] \sp_sums[13][2] ;
+  wire [10:0] \sp_sums[13][3] ;
+  wire [43:0] \sp_sums[14] ;
+  wire [10:0] \sp_sums[14][0] ;
+  wire [10:0] \sp_sums[14][1] ;
+  wire [10:0] \sp_sums[14][2] ;
+  wire [10:0] \sp_sums[14][3] ;
+  wire [43:0] \sp_sums[15] ;
+  wire [10:0] \sp_sums[15][0] ;
+  wire [10:0] \sp_sums[15][1] ;
+  wire [10:0] \sp_sums[15][2] ;
+  wire [10:0] \sp_sums[15][3] ;
+  wire [43:0] \sp_sums[1] ;
+  wire [10:0] \sp_sums[1][0] ;
+  wire [10:0] \sp_sums[1][1] ;
+  wire [10:0] \sp_sums[1][2] ;
+  wire [10:0] \sp_sums[1][3] ;
+  wire [43:0] \sp_sums[2] ;
+  wire [10:0] \sp_sums[2][0] ;
+  wire [10:0] \sp_sums[2][1] ;
+  wire [10:0] \sp_sums[2][2] ;
+  wire [10:0] \sp_sums[2][3] ;
+  wire [43:0] \sp_sums[3] ;
+  wire [10:0] \sp_sums[3][0] ;
+  wire [10:0] \sp_sums[3][1] ;
+  wire [10:0] \sp_sums[3][2] ;
+  wire [10:0] \sp_sums[3][3] ;
+  wire [43:0] \sp_sums[4] ;
+  wire [10:0] \sp_sums[4][0] ;
+  wire [10:0] \sp_sums[4][1] ;
+  wire [10:0] \sp_sums[4][2] ;
+  wire [10:0] \sp_sums[4][3] ;
+  wire [43:0] \sp_sums[5] ;
+  wire [10:0] \sp_sums[5][0] ;
+  wire [10:0] \sp_sums[5][1] ;
+  wire [10:0] \sp_sums[5][2] ;
+  wire [10:0] \sp_sums[5][3] ;
+  wire [43:0] \sp_sums[6] ;
+  wire [10:0] \sp_sums[6][0] ;
+  wire [10:0] \sp_sums[6][1] ;
+  wire [10:0] \sp_sums[6][2] ;
+  wire [10:0] \sp_sums[6][3] ;
+  wire [43:0] \sp_sums[7] ;
+  wire [10:0] \sp_sums[7][0] ;
+  wire [10:0] \sp_sums[7][1] ;
+  wire [10:0] \sp_sums[7][2] ;
+  wire [10:0] \sp_sums[7][3] ;
+  wire [43:0] \sp_sums[8] ;
+  wire [10:0] \sp_sums[8][0] ;
+  wire [10:0] \sp_sums[8][1] ;
+  wire [10:0] \sp_sums[8][2] ;
+  wire [10:0] \sp_sums[8][3] ;
+  wire [43:0] \sp_sums[9] ;
+  wire [10:0] \sp_sums[9][0] ;
+  wire [10:0] \sp_sums[9][1] ;
+  wire [10:0] \sp_sums[9][2] ;
+  wire [10:0] \sp_sums[9][3] ;
   wire start;
   output status__busy;
   wire status__busy;
@@ -1190,25 +1495,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg [47:0] status__stall_cycles = 48'h000000000000;
   output [47:0] status__zero_skips;
   reg [47:0] status__zero_skips = 48'h000000000000;
-  wire [207:0] sums;
   (* init = 208'h0000000000000000000000000000000000000000000000000000 *)
-  wire [207:0] \sums$113 ;
-  wire [12:0] \sums$113[0] ;
-  wire [12:0] \sums$113[10] ;
-  wire [12:0] \sums$113[11] ;
-  wire [12:0] \sums$113[12] ;
-  wire [12:0] \sums$113[13] ;
-  wire [12:0] \sums$113[14] ;
-  wire [12:0] \sums$113[15] ;
-  wire [12:0] \sums$113[1] ;
-  wire [12:0] \sums$113[2] ;
-  wire [12:0] \sums$113[3] ;
-  wire [12:0] \sums$113[4] ;
-  wire [12:0] \sums$113[5] ;
-  wire [12:0] \sums$113[6] ;
-  wire [12:0] \sums$113[7] ;
-  wire [12:0] \sums$113[8] ;
-  wire [12:0] \sums$113[9] ;
+  wire [207:0] sums;
   wire [12:0] \sums[0] ;
   wire [12:0] \sums[10] ;
   wire [12:0] \sums[11] ;
@@ -1228,263 +1516,264 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire tile_parity;
   wire waiting;
   wire [511:0] weights;
-  wire [511:0] \weights$108 ;
-  wire [1:0] \weights$108[0] ;
-  wire [1:0] \weights$108[100] ;
-  wire [1:0] \weights$108[101] ;
-  wire [1:0] \weights$108[102] ;
-  wire [1:0] \weights$108[103] ;
-  wire [1:0] \weights$108[104] ;
-  wire [1:0] \weights$108[105] ;
-  wire [1:0] \weights$108[106] ;
-  wire [1:0] \weights$108[107] ;
-  wire [1:0] \weights$108[108] ;
-  wire [1:0] \weights$108[109] ;
-  wire [1:0] \weights$108[10] ;
-  wire [1:0] \weights$108[110] ;
-  wire [1:0] \weights$108[111] ;
-  wire [1:0] \weights$108[112] ;
-  wire [1:0] \weights$108[113] ;
-  wire [1:0] \weights$108[114] ;
-  wire [1:0] \weights$108[115] ;
-  wire [1:0] \weights$108[116] ;
-  wire [1:0] \weights$108[117] ;
-  wire [1:0] \weights$108[118] ;
-  wire [1:0] \weights$108[119] ;
-  wire [1:0] \weights$108[11] ;
-  wire [1:0] \weights$108[120] ;
-  wire [1:0] \weights$108[121] ;
-  wire [1:0] \weights$108[122] ;
-  wire [1:0] \weights$108[123] ;
-  wire [1:0] \weights$108[124] ;
-  wire [1:0] \weights$108[125] ;
-  wire [1:0] \weights$108[126] ;
-  wire [1:0] \weights$108[127] ;
-  wire [1:0] \weights$108[128] ;
-  wire [1:0] \weights$108[129] ;
-  wire [1:0] \weights$108[12] ;
-  wire [1:0] \weights$108[130] ;
-  wire [1:0] \weights$108[131] ;
-  wire [1:0] \weights$108[132] ;
-  wire [1:0] \weights$108[133] ;
-  wire [1:0] \weights$108[134] ;
-  wire [1:0] \weights$108[135] ;
-  wire [1:0] \weights$108[136] ;
-  wire [1:0] \weights$108[137] ;
-  wire [1:0] \weights$108[138] ;
-  wire [1:0] \weights$108[139] ;
-  wire [1:0] \weights$108[13] ;
-  wire [1:0] \weights$108[140] ;
-  wire [1:0] \weights$108[141] ;
-  wire [1:0] \weights$108[142] ;
-  wire [1:0] \weights$108[143] ;
-  wire [1:0] \weights$108[144] ;
-  wire [1:0] \weights$108[145] ;
-  wire [1:0] \weights$108[146] ;
-  wire [1:0] \weights$108[147] ;
-  wire [1:0] \weights$108[148] ;
-  wire [1:0] \weights$108[149] ;
-  wire [1:0] \weights$108[14] ;
-  wire [1:0] \weights$108[150] ;
-  wire [1:0] \weights$108[151] ;
-  wire [1:0] \weights$108[152] ;
-  wire [1:0] \weights$108[153] ;
-  wire [1:0] \weights$108[154] ;
-  wire [1:0] \weights$108[155] ;
-  wire [1:0] \weights$108[156] ;
-  wire [1:0] \weights$108[157] ;
-  wire [1:0] \weights$108[158] ;
-  wire [1:0] \weights$108[159] ;
-  wire [1:0] \weights$108[15] ;
-  wire [1:0] \weights$108[160] ;
-  wire [1:0] \weights$108[161] ;
-  wire [1:0] \weights$108[162] ;
-  wire [1:0] \weights$108[163] ;
-  wire [1:0] \weights$108[164] ;
-  wire [1:0] \weights$108[165] ;
-  wire [1:0] \weights$108[166] ;
-  wire [1:0] \weights$108[167] ;
-  wire [1:0] \weights$108[168] ;
-  wire [1:0] \weights$108[169] ;
-  wire [1:0] \weights$108[16] ;
-  wire [1:0] \weights$108[170] ;
-  wire [1:0] \weights$108[171] ;
-  wire [1:0] \weights$108[172] ;
-  wire [1:0] \weights$108[173] ;
-  wire [1:0] \weights$108[174] ;
-  wire [1:0] \weights$108[175] ;
-  wire [1:0] \weights$108[176] ;
-  wire [1:0] \weights$108[177] ;
-  wire [1:0] \weights$108[178] ;
-  wire [1:0] \weights$108[179] ;
-  wire [1:0] \weights$108[17] ;
-  wire [1:0] \weights$108[180] ;
-  wire [1:0] \weights$108[181] ;
-  wire [1:0] \weights$108[182] ;
-  wire [1:0] \weights$108[183] ;
-  wire [1:0] \weights$108[184] ;
-  wire [1:0] \weights$108[185] ;
-  wire [1:0] \weights$108[186] ;
-  wire [1:0] \weights$108[187] ;
-  wire [1:0] \weights$108[188] ;
-  wire [1:0] \weights$108[189] ;
-  wire [1:0] \weights$108[18] ;
-  wire [1:0] \weights$108[190] ;
-  wire [1:0] \weights$108[191] ;
-  wire [1:0] \weights$108[192] ;
-  wire [1:0] \weights$108[193] ;
-  wire [1:0] \weights$108[194] ;
-  wire [1:0] \weights$108[195] ;
-  wire [1:0] \weights$108[196] ;
-  wire [1:0] \weights$108[197] ;
-  wire [1:0] \weights$108[198] ;
-  wire [1:0] \weights$108[199] ;
-  wire [1:0] \weights$108[19] ;
-  wire [1:0] \weights$108[1] ;
-  wire [1:0] \weights$108[200] ;
-  wire [1:0] \weights$108[201] ;
-  wire [1:0] \weights$108[202] ;
-  wire [1:0] \weights$108[203] ;
-  wire [1:0] \weights$108[204] ;
-  wire [1:0] \weights$108[205] ;
-  wire [1:0] \weights$108[206] ;
-  wire [1:0] \weights$108[207] ;
-  wire [1:0] \weights$108[208] ;
-  wire [1:0] \weights$108[209] ;
-  wire [1:0] \weights$108[20] ;
-  wire [1:0] \weights$108[210] ;
-  wire [1:0] \weights$108[211] ;
-  wire [1:0] \weights$108[212] ;
-  wire [1:0] \weights$108[213] ;
-  wire [1:0] \weights$108[214] ;
-  wire [1:0] \weights$108[215] ;
-  wire [1:0] \weights$108[216] ;
-  wire [1:0] \weights$108[217] ;
-  wire [1:0] \weights$108[218] ;
-  wire [1:0] \weights$108[219] ;
-  wire [1:0] \weights$108[21] ;
-  wire [1:0] \weights$108[220] ;
-  wire [1:0] \weights$108[221] ;
-  wire [1:0] \weights$108[222] ;
-  wire [1:0] \weights$108[223] ;
-  wire [1:0] \weights$108[224] ;
-  wire [1:0] \weights$108[225] ;
-  wire [1:0] \weights$108[226] ;
-  wire [1:0] \weights$108[227] ;
-  wire [1:0] \weights$108[228] ;
-  wire [1:0] \weights$108[229] ;
-  wire [1:0] \weights$108[22] ;
-  wire [1:0] \weights$108[230] ;
-  wire [1:0] \weights$108[231] ;
-  wire [1:0] \weights$108[232] ;
-  wire [1:0] \weights$108[233] ;
-  wire [1:0] \weights$108[234] ;
-  wire [1:0] \weights$108[235] ;
-  wire [1:0] \weights$108[236] ;
-  wire [1:0] \weights$108[237] ;
-  wire [1:0] \weights$108[238] ;
-  wire [1:0] \weights$108[239] ;
-  wire [1:0] \weights$108[23] ;
-  wire [1:0] \weights$108[240] ;
-  wire [1:0] \weights$108[241] ;
-  wire [1:0] \weights$108[242] ;
-  wire [1:0] \weights$108[243] ;
-  wire [1:0] \weights$108[244] ;
-  wire [1:0] \weights$108[245] ;
-  wire [1:0] \weights$108[246] ;
-  wire [1:0] \weights$108[247] ;
-  wire [1:0] \weights$108[248] ;
-  wire [1:0] \weights$108[249] ;
-  wire [1:0] \weights$108[24] ;
-  wire [1:0] \weights$108[250] ;
-  wire [1:0] \weights$108[251] ;
-  wire [1:0] \weights$108[252] ;
-  wire [1:0] \weights$108[253] ;
-  wire [1:0] \weights$108[254] ;
-  wire [1:0] \weights$108[255] ;
-  wire [1:0] \weights$108[25] ;
-  wire [1:0] \weights$108[26] ;
-  wire [1:0] \weights$108[27] ;
-  wire [1:0] \weights$108[28] ;
-  wire [1:0] \weights$108[29] ;
-  wire [1:0] \weights$108[2] ;
-  wire [1:0] \weights$108[30] ;
-  wire [1:0] \weights$108[31] ;
-  wire [1:0] \weights$108[32] ;
-  wire [1:0] \weights$108[33] ;
-  wire [1:0] \weights$108[34] ;
-  wire [1:0] \weights$108[35] ;
-  wire [1:0] \weights$108[36] ;
-  wire [1:0] \weights$108[37] ;
-  wire [1:0] \weights$108[38] ;
-  wire [1:0] \weights$108[39] ;
-  wire [1:0] \weights$108[3] ;
-  wire [1:0] \weights$108[40] ;
-  wire [1:0] \weights$108[41] ;
-  wire [1:0] \weights$108[42] ;
-  wire [1:0] \weights$108[43] ;
-  wire [1:0] \weights$108[44] ;
-  wire [1:0] \weights$108[45] ;
-  wire [1:0] \weights$108[46] ;
-  wire [1:0] \weights$108[47] ;
-  wire [1:0] \weights$108[48] ;
-  wire [1:0] \weights$108[49] ;
-  wire [1:0] \weights$108[4] ;
-  wire [1:0] \weights$108[50] ;
-  wire [1:0] \weights$108[51] ;
-  wire [1:0] \weights$108[52] ;
-  wire [1:0] \weights$108[53] ;
-  wire [1:0] \weights$108[54] ;
-  wire [1:0] \weights$108[55] ;
-  wire [1:0] \weights$108[56] ;
-  wire [1:0] \weights$108[57] ;
-  wire [1:0] \weights$108[58] ;
-  wire [1:0] \weights$108[59] ;
-  wire [1:0] \weights$108[5] ;
-  wire [1:0] \weights$108[60] ;
-  wire [1:0] \weights$108[61] ;
-  wire [1:0] \weights$108[62] ;
-  wire [1:0] \weights$108[63] ;
-  wire [1:0] \weights$108[64] ;
-  wire [1:0] \weights$108[65] ;
-  wire [1:0] \weights$108[66] ;
-  wire [1:0] \weights$108[67] ;
-  wire [1:0] \weights$108[68] ;
-  wire [1:0] \weights$108[69] ;
-  wire [1:0] \weights$108[6] ;
-  wire [1:0] \weights$108[70] ;
-  wire [1:0] \weights$108[71] ;
-  wire [1:0] \weights$108[72] ;
-  wire [1:0] \weights$108[73] ;
-  wire [1:0] \weights$108[74] ;
-  wire [1:0] \weights$108[75] ;
-  wire [1:0] \weights$108[76] ;
-  wire [1:0] \weights$108[77] ;
-  wire [1:0] \weights$108[78] ;
-  wire [1:0] \weights$108[79] ;
-  wire [1:0] \weights$108[7] ;
-  wire [1:0] \weights$108[80] ;
-  wire [1:0] \weights$108[81] ;
-  wire [1:0] \weights$108[82] ;
-  wire [1:0] \weights$108[83] ;
-  wire [1:0] \weights$108[84] ;
-  wire [1:0] \weights$108[85] ;
-  wire [1:0] \weights$108[86] ;
-  wire [1:0] \weights$108[87] ;
-  wire [1:0] \weights$108[88] ;
-  wire [1:0] \weights$108[89] ;
-  wire [1:0] \weights$108[8] ;
-  wire [1:0] \weights$108[90] ;
-  wire [1:0] \weights$108[91] ;
-  wire [1:0] \weights$108[92] ;
-  wire [1:0] \weights$108[93] ;
-  wire [1:0] \weights$108[94] ;
-  wire [1:0] \weights$108[95] ;
-  wire [1:0] \weights$108[96] ;
-  wire [1:0] \weights$108[97] ;
-  wire [1:0] \weights$108[98] ;
-  wire [1:0] \weights$108[99] ;
-  wire [1:0] \weights$108[9] ;
+  (* init = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
+  wire [511:0] \weights$126 ;
+  wire [1:0] \weights$126[0] ;
+  wire [1:0] \weights$126[100] ;
+  wire [1:0] \weights$126[101] ;
+  wire [1:0] \weights$126[102] ;
+  wire [1:0] \weights$126[103] ;
+  wire [1:0] \weights$126[104] ;
+  wire [1:0] \weights$126[105] ;
+  wire [1:0] \weights$126[106] ;
+  wire [1:0] \weights$126[107] ;
+  wire [1:0] \weights$126[108] ;
+  wire [1:0] \weights$126[109] ;
+  wire [1:0] \weights$126[10] ;
+  wire [1:0] \weights$126[110] ;
+  wire [1:0] \weights$126[111] ;
+  wire [1:0] \weights$126[112] ;
+  wire [1:0] \weights$126[113] ;
+  wire [1:0] \weights$126[114] ;
+  wire [1:0] \weights$126[115] ;
+  wire [1:0] \weights$126[116] ;
+  wire [1:0] \weights$126[117] ;
+  wire [1:0] \weights$126[118] ;
+  wire [1:0] \weights$126[119] ;
+  wire [1:0] \weights$126[11] ;
+  wire [1:0] \weights$126[120] ;
+  wire [1:0] \weights$126[121] ;
+  wire [1:0] \weights$126[122] ;
+  wire [1:0] \weights$126[123] ;
+  wire [1:0] \weights$126[124] ;
+  wire [1:0] \weights$126[125] ;
+  wire [1:0] \weights$126[126] ;
+  wire [1:0] \weights$126[127] ;
+  wire [1:0] \weights$126[128] ;
+  wire [1:0] \weights$126[129] ;
+  wire [1:0] \weights$126[12] ;
+  wire [1:0] \weights$126[130] ;
+  wire [1:0] \weights$126[131] ;
+  wire [1:0] \weights$126[132] ;
+  wire [1:0] \weights$126[133] ;
+  wire [1:0] \weights$126[134] ;
+  wire [1:0] \weights$126[135] ;
+  wire [1:0] \weights$126[136] ;
+  wire [1:0] \weights$126[137] ;
+  wire [1:0] \weights$126[138] ;
+  wire [1:0] \weights$126[139] ;
+  wire [1:0] \weights$126[13] ;
+  wire [1:0] \weights$126[140] ;
+  wire [1:0] \weights$126[141] ;
+  wire [1:0] \weights$126[142] ;
+  wire [1:0] \weights$126[143] ;
+  wire [1:0] \weights$126[144] ;
+  wire [1:0] \weights$126[145] ;
+  wire [1:0] \weights$126[146] ;
+  wire [1:0] \weights$126[147] ;
+  wire [1:0] \weights$126[148] ;
+  wire [1:0] \weights$126[149] ;
+  wire [1:0] \weights$126[14] ;
+  wire [1:0] \weights$126[150] ;
+  wire [1:0] \weights$126[151] ;
+  wire [1:0] \weights$126[152] ;
+  wire [1:0] \weights$126[153] ;
+  wire [1:0] \weights$126[154] ;
+  wire [1:0] \weights$126[155] ;
+  wire [1:0] \weights$126[156] ;
+  wire [1:0] \weights$126[157] ;
+  wire [1:0] \weights$126[158] ;
+  wire [1:0] \weights$126[159] ;
+  wire [1:0] \weights$126[15] ;
+  wire [1:0] \weights$126[160] ;
+  wire [1:0] \weights$126[161] ;
+  wire [1:0] \weights$126[162] ;
+  wire [1:0] \weights$126[163] ;
+  wire [1:0] \weights$126[164] ;
+  wire [1:0] \weights$126[165] ;
+  wire [1:0] \weights$126[166] ;
+  wire [1:0] \weights$126[167] ;
+  wire [1:0] \weights$126[168] ;
+  wire [1:0] \weights$126[169] ;
+  wire [1:0] \weights$126[16] ;
+  wire [1:0] \weights$126[170] ;
+  wire [1:0] \weights$126[171] ;
+  wire [1:0] \weights$126[172] ;
+  wire [1:0] \weights$126[173] ;
+  wire [1:0] \weights$126[174] ;
+  wire [1:0] \weights$126[175] ;
+  wire [1:0] \weights$126[176] ;
+  wire [1:0] \weights$126[177] ;
+  wire [1:0] \weights$126[178] ;
+  wire [1:0] \weights$126[179] ;
+  wire [1:0] \weights$126[17] ;
+  wire [1:0] \weights$126[180] ;
+  wire [1:0] \weights$126[181] ;
+  wire [1:0] \weights$126[182] ;
+  wire [1:0] \weights$126[183] ;
+  wire [1:0] \weights$126[184] ;
+  wire [1:0] \weights$126[185] ;
+  wire [1:0] \weights$126[186] ;
+  wire [1:0] \weights$126[187] ;
+  wire [1:0] \weights$126[188] ;
+  wire [1:0] \weights$126[189] ;
+  wire [1:0] \weights$126[18] ;
+  wire [1:0] \weights$126[190] ;
+  wire [1:0] \weights$126[191] ;
+  wire [1:0] \weights$126[192] ;
+  wire [1:0] \weights$126[193] ;
+  wire [1:0] \weights$126[194] ;
+  wire [1:0] \weights$126[195] ;
+  wire [1:0] \weights$126[196] ;
+  wire [1:0] \weights$126[197] ;
+  wire [1:0] \weights$126[198] ;
+  wire [1:0] \weights$126[199] ;
+  wire [1:0] \weights$126[19] ;
+  wire [1:0] \weights$126[1] ;
+  wire [1:0] \weights$126[200] ;
+  wire [1:0] \weights$126[201] ;
+  wire [1:0] \weights$126[202] ;
+  wire [1:0] \weights$126[203] ;
+  wire [1:0] \weights$126[204] ;
+  wire [1:0] \weights$126[205] ;
+  wire [1:0] \weights$126[206] ;
+  wire [1:0] \weights$126[207] ;
+  wire [1:0] \weights$126[208] ;
+  wire [1:0] \weights$126[209] ;
+  wire [1:0] \weights$126[20] ;
+  wire [1:0] \weights$126[210] ;
+  wire [1:0] \weights$126[211] ;
+  wire [1:0] \weights$126[212] ;
+  wire [1:0] \weights$126[213] ;
+  wire [1:0] \weights$126[214] ;
+  wire [1:0] \weights$126[215] ;
+  wire [1:0] \weights$126[216] ;
+  wire [1:0] \weights$126[217] ;
+  wire [1:0] \weights$126[218] ;
+  wire [1:0] \weights$126[219] ;
+  wire [1:0] \weights$126[21] ;
+  wire [1:0] \weights$126[220] ;
+  wire [1:0] \weights$126[221] ;
+  wire [1:0] \weights$126[222] ;
+  wire [1:0] \weights$126[223] ;
+  wire [1:0] \weights$126[224] ;
+  wire [1:0] \weights$126[225] ;
+  wire [1:0] \weights$126[226] ;
+  wire [1:0] \weights$126[227] ;
+  wire [1:0] \weights$126[228] ;
+  wire [1:0] \weights$126[229] ;
+  wire [1:0] \weights$126[22] ;
+  wire [1:0] \weights$126[230] ;
+  wire [1:0] \weights$126[231] ;
+  wire [1:0] \weights$126[232] ;
+  wire [1:0] \weights$126[233] ;
+  wire [1:0] \weights$126[234] ;
+  wire [1:0] \weights$126[235] ;
+  wire [1:0] \weights$126[236] ;
+  wire [1:0] \weights$126[237] ;
+  wire [1:0] \weights$126[238] ;
+  wire [1:0] \weights$126[239] ;
+  wire [1:0] \weights$126[23] ;
+  wire [1:0] \weights$126[240] ;
+  wire [1:0] \weights$126[241] ;
+  wire [1:0] \weights$126[242] ;
+  wire [1:0] \weights$126[243] ;
+  wire [1:0] \weights$126[244] ;
+  wire [1:0] \weights$126[245] ;
+  wire [1:0] \weights$126[246] ;
+  wire [1:0] \weights$126[247] ;
+  wire [1:0] \weights$126[248] ;
+  wire [1:0] \weights$126[249] ;
+  wire [1:0] \weights$126[24] ;
+  wire [1:0] \weights$126[250] ;
+  wire [1:0] \weights$126[251] ;
+  wire [1:0] \weights$126[252] ;
+  wire [1:0] \weights$126[253] ;
+  wire [1:0] \weights$126[254] ;
+  wire [1:0] \weights$126[255] ;
+  wire [1:0] \weights$126[25] ;
+  wire [1:0] \weights$126[26] ;
+  wire [1:0] \weights$126[27] ;
+  wire [1:0] \weights$126[28] ;
+  wire [1:0] \weights$126[29] ;
+  wire [1:0] \weights$126[2] ;
+  wire [1:0] \weights$126[30] ;
+  wire [1:0] \weights$126[31] ;
+  wire [1:0] \weights$126[32] ;
+  wire [1:0] \weights$126[33] ;
+  wire [1:0] \weights$126[34] ;
+  wire [1:0] \weights$126[35] ;
+  wire [1:0] \weights$126[36] ;
+  wire [1:0] \weights$126[37] ;
+  wire [1:0] \weights$126[38] ;
+  wire [1:0] \weights$126[39] ;
+  wire [1:0] \weights$126[3] ;
+  wire [1:0] \weights$126[40] ;
+  wire [1:0] \weights$126[41] ;
+  wire [1:0] \weights$126[42] ;
+  wire [1:0] \weights$126[43] ;
+  wire [1:0] \weights$126[44] ;
+  wire [1:0] \weights$126[45] ;
+  wire [1:0] \weights$126[46] ;
+  wire [1:0] \weights$126[47] ;
+  wire [1:0] \weights$126[48] ;
+  wire [1:0] \weights$126[49] ;
+  wire [1:0] \weights$126[4] ;
+  wire [1:0] \weights$126[50] ;
+  wire [1:0] \weights$126[51] ;
+  wire [1:0] \weights$126[52] ;
+  wire [1:0] \weights$126[53] ;
+  wire [1:0] \weights$126[54] ;
+  wire [1:0] \weights$126[55] ;
+  wire [1:0] \weights$126[56] ;
+  wire [1:0] \weights$126[57] ;
+  wire [1:0] \weights$126[58] ;
+  wire [1:0] \weights$126[59] ;
+  wire [1:0] \weights$126[5] ;
+  wire [1:0] \weights$126[60] ;
+  wire [1:0] \weights$126[61] ;
+  wire [1:0] \weights$126[62] ;
+  wire [1:0] \weights$126[63] ;
+  wire [1:0] \weights$126[64] ;
+  wire [1:0] \weights$126[65] ;
+  wire [1:0] \weights$126[66] ;
+  wire [1:0] \weights$126[67] ;
+  wire [1:0] \weights$126[68] ;
+  wire [1:0] \weights$126[69] ;
+  wire [1:0] \weights$126[6] ;
+  wire [1:0] \weights$126[70] ;
+  wire [1:0] \weights$126[71] ;
+  wire [1:0] \weights$126[72] ;
+  wire [1:0] \weights$126[73] ;
+  wire [1:0] \weights$126[74] ;
+  wire [1:0] \weights$126[75] ;
+  wire [1:0] \weights$126[76] ;
+  wire [1:0] \weights$126[77] ;
+  wire [1:0] \weights$126[78] ;
+  wire [1:0] \weights$126[79] ;
+  wire [1:0] \weights$126[7] ;
+  wire [1:0] \weights$126[80] ;
+  wire [1:0] \weights$126[81] ;
+  wire [1:0] \weights$126[82] ;
+  wire [1:0] \weights$126[83] ;
+  wire [1:0] \weights$126[84] ;
+  wire [1:0] \weights$126[85] ;
+  wire [1:0] \weights$126[86] ;
+  wire [1:0] \weights$126[87] ;
+  wire [1:0] \weights$126[88] ;
+  wire [1:0] \weights$126[89] ;
+  wire [1:0] \weights$126[8] ;
+  wire [1:0] \weights$126[90] ;
+  wire [1:0] \weights$126[91] ;
+  wire [1:0] \weights$126[92] ;
+  wire [1:0] \weights$126[93] ;
+  wire [1:0] \weights$126[94] ;
+  wire [1:0] \weights$126[95] ;
+  wire [1:0] \weights$126[96] ;
+  wire [1:0] \weights$126[97] ;
+  wire [1:0] \weights$126[98] ;
+  wire [1:0] \weights$126[99] ;
+  wire [1:0] \weights$126[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[100] ;
   wire [1:0] \weights[101] ;
@@ -6887,8 +7176,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     wgt_buf[4095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$98 )
-      wgt_buf[\$signature__addr$95 ] <= i_wgt__payload;
+    if (\$signature__en$117 )
+      wgt_buf[\$signature__addr$114 ] <= i_wgt__payload;
   end
   reg [511:0] _1_;
   always @(posedge clk) begin
@@ -6897,934 +7186,808 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     end
   end
   assign word = _1_;
-  assign \$114  = gated[32] & row_live[2];
-  assign \$115  = \$114  & col_live[0];
-  assign \$116  = gated[33] & row_live[2];
-  assign \$117  = \$116  & col_live[1];
-  assign \$118  = \$115  + \$117 ;
-  assign \$119  = gated[34] & row_live[2];
-  assign \$120  = \$119  & col_live[2];
-  assign \$121  = gated[35] & row_live[2];
-  assign \$122  = \$121  & col_live[3];
-  assign \$123  = \$120  + \$122 ;
-  assign \$124  = \$118  + \$123 ;
-  assign \$125  = gated[36] & row_live[2];
-  assign \$126  = \$125  & col_live[4];
-  assign \$127  = gated[37] & row_live[2];
-  assign \$128  = \$127  & col_live[5];
-  assign \$129  = \$126  + \$128 ;
-  assign \$130  = gated[38] & row_live[2];
-  assign \$131  = \$130  & col_live[6];
-  assign \$132  = gated[39] & row_live[2];
-  assign \$133  = \$132  & col_live[7];
-  assign \$134  = \$131  + \$133 ;
-  assign \$135  = \$129  + \$134 ;
-  assign \$136  = \$124  + \$135 ;
-  assign \$137  = gated[40] & row_live[2];
-  assign \$138  = \$137  & col_live[8];
-  assign \$139  = gated[41] & row_live[2];
-  assign \$140  = \$139  & col_live[9];
-  assign \$141  = \$138  + \$140 ;
-  assign \$142  = gated[42] & row_live[2];
-  assign \$143  = \$142  & col_live[10];
-  assign \$144  = gated[43] & row_live[2];
-  assign \$145  = \$144  & col_live[11];
-  assign \$146  = \$143  + \$145 ;
-  assign \$147  = \$141  + \$146 ;
-  assign \$148  = gated[44] & row_live[2];
-  assign \$149  = \$148  & col_live[12];
-  assign \$150  = gated[45] & row_live[2];
-  assign \$151  = \$150  & col_live[13];
-  assign \$152  = \$149  + \$151 ;
-  assign \$153  = gated[46] & row_live[2];
-  assign \$154  = \$153  & col_live[14];
-  assign \$155  = gated[47] & row_live[2];
-  assign \$156  = \$155  & col_live[15];
-  assign \$157  = \$154  + \$156 ;
-  assign \$158  = \$152  + \$157 ;
-  assign \$159  = \$147  + \$158 ;
-  assign \$160  = \$136  + \$159 ;
-  assign \$161  = gated[48] & row_live[3];
-  assign \$162  = \$161  & col_live[0];
-  assign \$163  = gated[49] & row_live[3];
-  assign \$164  = \$163  & col_live[1];
-  assign \$165  = \$162  + \$164 ;
-  assign \$166  = gated[50] & row_live[3];
-  assign \$167  = \$166  & col_live[2];
-  assign \$168  = gated[51] & row_live[3];
-  assign \$169  = \$168  & col_live[3];
-  assign \$170  = \$167  + \$169 ;
-  assign \$171  = \$165  + \$170 ;
-  assign \$172  = gated[52] & row_live[3];
-  assign \$173  = \$172  & col_live[4];
-  assign \$174  = gated[53] & row_live[3];
-  assign \$175  = \$174  & col_live[5];
-  assign \$176  = \$173  + \$175 ;
-  assign \$177  = gated[54] & row_live[3];
-  assign \$178  = \$177  & col_live[6];
-  assign \$179  = gated[55] & row_live[3];
-  assign \$180  = \$179  & col_live[7];
-  assign \$181  = \$178  + \$180 ;
-  assign \$182  = \$176  + \$181 ;
-  assign \$183  = \$171  + \$182 ;
-  assign \$184  = gated[56] & row_live[3];
-  assign \$185  = \$184  & col_live[8];
-  assign \$186  = gated[57] & row_live[3];
-  assign \$187  = \$186  & col_live[9];
-  assign \$188  = \$185  + \$187 ;
-  assign \$189  = gated[58] & row_live[3];
-  assign \$190  = \$189  & col_live[10];
-  assign \$191  = gated[59] & row_live[3];
-  assign \$192  = \$191  & col_live[11];
-  assign \$193  = \$190  + \$192 ;
-  assign \$194  = \$188  + \$193 ;
-  assign \$195  = gated[60] & row_live[3];
-  assign \$196  = \$195  & col_live[12];
-  assign \$197  = gated[61] & row_live[3];
-  assign \$198  = \$197  & col_live[13];
-  assign \$199  = \$196  + \$198 ;
-  assign \$200  = gated[62] & row_live[3];
-  assign \$201  = \$200  & col_live[14];
-  assign \$202  = gated[63] & row_live[3];
-  assign \$203  = \$202  & col_live[15];
-  assign \$204  = \$201  + \$203 ;
-  assign \$205  = \$199  + \$204 ;
-  assign \$206  = \$194  + \$205 ;
-  assign \$207  = \$183  + \$206 ;
-  assign \$208  = \$160  + \$207 ;
-  assign \$209  = \$113  + \$208 ;
-  assign \$210  = gated[64] & row_live[4];
-  assign \$211  = \$210  & col_live[0];
-  assign \$212  = gated[65] & row_live[4];
-  assign \$213  = \$212  & col_live[1];
-  assign \$214  = \$211  + \$213 ;
-  assign \$215  = gated[66] & row_live[4];
-  assign \$216  = \$215  & col_live[2];
-  assign \$217  = gated[67] & row_live[4];
-  assign \$218  = \$217  & col_live[3];
-  assign \$219  = \$216  + \$218 ;
-  assign \$220  = \$214  + \$219 ;
-  assign \$221  = gated[68] & row_live[4];
-  assign \$222  = \$221  & col_live[4];
-  assign \$223  = gated[69] & row_live[4];
-  assign \$224  = \$223  & col_live[5];
-  assign \$225  = \$222  + \$224 ;
-  assign \$226  = gated[70] & row_live[4];
-  assign \$227  = \$226  & col_live[6];
-  assign \$228  = gated[71] & row_live[4];
-  assign \$229  = \$228  & col_live[7];
-  assign \$230  = \$227  + \$229 ;
-  assign \$231  = \$225  + \$230 ;
-  assign \$232  = \$220  + \$231 ;
-  assign \$233  = gated[72] & row_live[4];
-  assign \$234  = \$233  & col_live[8];
-  assign \$235  = gated[73] & row_live[4];
-  assign \$236  = \$235  & col_live[9];
-  assign \$237  = \$234  + \$236 ;
-  assign \$238  = gated[74] & row_live[4];
-  assign \$239  = \$238  & col_live[10];
-  assign \$240  = gated[75] & row_live[4];
-  assign \$241  = \$240  & col_live[11];
-  assign \$242  = \$239  + \$241 ;
-  assign \$243  = \$237  + \$242 ;
-  assign \$244  = gated[76] & row_live[4];
-  assign \$245  = \$244  & col_live[12];
-  assign \$246  = gated[77] & row_live[4];
-  assign \$247  = \$246  & col_live[13];
-  assign \$248  = \$245  + \$247 ;
-  assign \$249  = gated[78] & row_live[4];
-  assign \$250  = \$249  & col_live[14];
-  assign \$251  = gated[79] & row_live[4];
-  assign \$252  = \$251  & col_live[15];
-  assign \$253  = \$250  + \$252 ;
-  assign \$254  = \$248  + \$253 ;
-  assign \$255  = \$243  + \$254 ;
-  assign \$256  = \$232  + \$255 ;
-  assign \$257  = gated[80] & row_live[5];
-  assign \$258  = \$257  & col_live[0];
-  assign \$259  = gated[81] & row_live[5];
-  assign \$260  = \$259  & col_live[1];
-  assign \$261  = \$258  + \$260 ;
-  assign \$262  = gated[82] & row_live[5];
-  assign \$263  = \$262  & col_live[2];
-  assign \$264  = gated[83] & row_live[5];
-  assign \$265  = \$264  & col_live[3];
-  assign \$266  = \$263  + \$265 ;
-  assign \$267  = \$261  + \$266 ;
-  assign \$268  = gated[84] & row_live[5];
-  assign \$269  = \$268  & col_live[4];
-  assign \$270  = gated[85] & row_live[5];
-  assign \$271  = \$270  & col_live[5];
-  assign \$272  = \$269  + \$271 ;
-  assign \$273  = gated[86] & row_live[5];
-  assign \$274  = \$273  & col_live[6];
-  assign \$275  = gated[87] & row_live[5];
-  assign \$276  = \$275  & col_live[7];
-  assign \$277  = \$274  + \$276 ;
-  assign \$278  = \$272  + \$277 ;
-  assign \$279  = \$267  + \$278 ;
-  assign \$280  = gated[88] & row_live[5];
-  assign \$281  = \$280  & col_live[8];
-  assign \$282  = gated[89] & row_live[5];
-  assign \$283  = \$282  & col_live[9];
-  assign \$284  = \$281  + \$283 ;
-  assign \$285  = gated[90] & row_live[5];
-  assign \$286  = \$285  & col_live[10];
-  assign \$287  = gated[91] & row_live[5];
-  assign \$288  = \$287  & col_live[11];
-  assign \$289  = \$286  + \$288 ;
-  assign \$290  = \$284  + \$289 ;
-  assign \$291  = gated[92] & row_live[5];
-  assign \$292  = \$291  & col_live[12];
-  assign \$293  = gated[93] & row_live[5];
-  assign \$294  = \$293  & col_live[13];
-  assign \$295  = \$292  + \$294 ;
-  assign \$296  = gated[94] & row_live[5];
-  assign \$297  = \$296  & col_live[14];
-  assign \$298  = gated[95] & row_live[5];
-  assign \$299  = \$298  & col_live[15];
-  assign \$300  = \$297  + \$299 ;
-  assign \$301  = \$295  + \$300 ;
-  assign \$302  = \$290  + \$301 ;
-  assign \$303  = \$279  + \$302 ;
-  assign \$304  = \$256  + \$303 ;
-  assign \$305  = gated[96] & row_live[6];
-  assign \$306  = \$305  & col_live[0];
-  assign \$307  = gated[97] & row_live[6];
-  assign \$308  = \$307  & col_live[1];
-  assign \$309  = \$306  + \$308 ;
-  assign \$310  = gated[98] & row_live[6];
-  assign \$311  = \$310  & col_live[2];
-  assign \$312  = gated[99] & row_live[6];
-  assign \$313  = \$312  & col_live[3];
-  assign \$314  = \$311  + \$313 ;
-  assign \$315  = \$309  + \$314 ;
-  assign \$316  = gated[100] & row_live[6];
-  assign \$317  = \$316  & col_live[4];
-  assign \$318  = gated[101] & row_live[6];
-  assign \$319  = \$318  & col_live[5];
-  assign \$320  = \$317  + \$319 ;
-  assign \$321  = gated[102] & row_live[6];
-  assign \$322  = \$321  & col_live[6];
-  assign \$323  = gated[103] & row_live[6];
-  assign \$324  = \$323  & col_live[7];
-  assign \$325  = \$322  + \$324 ;
-  assign \$326  = \$320  + \$325 ;
-  assign \$327  = \$315  + \$326 ;
-  assign \$328  = gated[104] & row_live[6];
-  assign \$329  = \$328  & col_live[8];
-  assign \$330  = gated[105] & row_live[6];
-  assign \$331  = \$330  & col_live[9];
-  assign \$332  = \$329  + \$331 ;
-  assign \$333  = gated[106] & row_live[6];
-  assign \$334  = \$333  & col_live[10];
-  assign \$335  = gated[107] & row_live[6];
-  assign \$336  = \$335  & col_live[11];
-  assign \$337  = \$334  + \$336 ;
-  assign \$338  = \$332  + \$337 ;
-  assign \$339  = gated[108] & row_live[6];
-  assign \$340  = \$339  & col_live[12];
-  assign \$341  = gated[109] & row_live[6];
-  assign \$342  = \$341  & col_live[13];
-  assign \$343  = \$340  + \$342 ;
-  assign \$344  = gated[110] & row_live[6];
-  assign \$345  = \$344  & col_live[14];
-  assign \$346  = gated[111] & row_live[6];
-  assign \$347  = \$346  & col_live[15];
-  assign \$348  = \$345  + \$347 ;
-  assign \$349  = \$343  + \$348 ;
-  assign \$350  = \$338  + \$349 ;
-  assign \$351  = \$327  + \$350 ;
-  assign \$352  = gated[112] & row_live[7];
-  assign \$353  = \$352  & col_live[0];
-  assign \$354  = gated[113] & row_live[7];
-  assign \$355  = \$354  & col_live[1];
-  assign \$356  = \$353  + \$355 ;
-  assign \$357  = gated[114] & row_live[7];
-  assign \$358  = \$357  & col_live[2];
-  assign \$359  = gated[115] & row_live[7];
-  assign \$360  = \$359  & col_live[3];
-  assign \$361  = \$358  + \$360 ;
-  assign \$362  = \$356  + \$361 ;
-  assign \$363  = gated[116] & row_live[7];
-  assign \$364  = \$363  & col_live[4];
-  assign \$365  = gated[117] & row_live[7];
-  assign \$366  = \$365  & col_live[5];
-  assign \$367  = \$364  + \$366 ;
-  assign \$368  = gated[118] & row_live[7];
-  assign \$369  = \$368  & col_live[6];
-  assign \$370  = gated[119] & row_live[7];
-  assign \$371  = \$370  & col_live[7];
-  assign \$372  = \$369  + \$371 ;
-  assign \$373  = \$367  + \$372 ;
-  assign \$374  = \$362  + \$373 ;
-  assign \$375  = gated[120] & row_live[7];
-  assign \$376  = \$375  & col_live[8];
-  assign \$377  = gated[121] & row_live[7];
-  assign \$378  = \$377  & col_live[9];
-  assign \$379  = \$376  + \$378 ;
-  assign \$380  = gated[122] & row_live[7];
-  assign \$381  = \$380  & col_live[10];
-  assign \$382  = gated[123] & row_live[7];
-  assign \$383  = \$382  & col_live[11];
-  assign \$384  = \$381  + \$383 ;
-  assign \$385  = \$379  + \$384 ;
-  assign \$386  = gated[124] & row_live[7];
-  assign \$387  = \$386  & col_live[12];
-  assign \$388  = gated[125] & row_live[7];
-  assign \$389  = \$388  & col_live[13];
-  assign \$390  = \$387  + \$389 ;
-  assign \$391  = gated[126] & row_live[7];
-  assign \$392  = \$391  & col_live[14];
-  assign \$393  = gated[127] & row_live[7];
-  assign \$394  = \$393  & col_live[15];
-  assign \$395  = \$392  + \$394 ;
-  assign \$396  = \$390  + \$395 ;
-  assign \$397  = \$385  + \$396 ;
-  assign \$398  = \$374  + \$397 ;
-  assign \$399  = \$351  + \$398 ;
-  assign \$400  = \$304  + \$399 ;
-  assign \$401  = \$209  + \$400 ;
-  assign \$402  = gated[128] & row_live[8];
-  assign \$403  = \$402  & col_live[0];
-  assign \$404  = gated[129] & row_live[8];
-  assign \$405  = \$404  & col_live[1];
-  assign \$406  = \$403  + \$405 ;
-  assign \$407  = gated[130] & row_live[8];
-  assign \$408  = \$407  & col_live[2];
-  assign \$409  = gated[131] & row_live[8];
-  assign \$410  = \$409  & col_live[3];
-  assign \$411  = \$408  + \$410 ;
-  assign \$412  = \$406  + \$411 ;
-  assign \$413  = gated[132] & row_live[8];
-  assign \$414  = \$413  & col_live[4];
-  assign \$415  = gated[133] & row_live[8];
-  assign \$416  = \$415  & col_live[5];
-  assign \$417  = \$414  + \$416 ;
-  assign \$418  = gated[134] & row_live[8];
-  assign \$419  = \$418  & col_live[6];
-  assign \$420  = gated[135] & row_live[8];
-  assign \$421  = \$420  & col_live[7];
-  assign \$422  = \$419  + \$421 ;
-  assign \$423  = \$417  + \$422 ;
-  assign \$424  = \$412  + \$423 ;
-  assign \$425  = gated[136] & row_live[8];
-  assign \$426  = \$425  & col_live[8];
-  assign \$427  = gated[137] & row_live[8];
-  assign \$428  = \$427  & col_live[9];
-  assign \$429  = \$426  + \$428 ;
-  assign \$430  = gated[138] & row_live[8];
-  assign \$431  = \$430  & col_live[10];
-  assign \$432  = gated[139] & row_live[8];
-  assign \$433  = \$432  & col_live[11];
-  assign \$434  = \$431  + \$433 ;
-  assign \$435  = \$429  + \$434 ;
-  assign \$436  = gated[140] & row_live[8];
-  assign \$437  = \$436  & col_live[12];
-  assign \$438  = gated[141] & row_live[8];
-  assign \$439  = \$438  & col_live[13];
-  assign \$440  = \$437  + \$439 ;
-  assign \$441  = gated[142] & row_live[8];
-  assign \$442  = \$441  & col_live[14];
-  assign \$443  = gated[143] & row_live[8];
-  assign \$444  = \$443  & col_live[15];
-  assign \$445  = \$442  + \$444 ;
-  assign \$446  = \$440  + \$445 ;
-  assign \$447  = \$435  + \$446 ;
-  assign \$448  = \$424  + \$447 ;
-  assign \$449  = gated[144] & row_live[9];
-  assign \$450  = \$449  & col_live[0];
-  assign \$451  = gated[145] & row_live[9];
-  assign \$452  = \$451  & col_live[1];
-  assign \$453  = \$450  + \$452 ;
-  assign \$454  = gated[146] & row_live[9];
-  assign \$455  = \$454  & col_live[2];
-  assign \$456  = gated[147] & row_live[9];
-  assign \$457  = \$456  & col_live[3];
-  assign \$458  = \$455  + \$457 ;
-  assign \$459  = \$453  + \$458 ;
-  assign \$460  = gated[148] & row_live[9];
-  assign \$461  = \$460  & col_live[4];
-  assign \$462  = gated[149] & row_live[9];
-  assign \$463  = \$462  & col_live[5];
-  assign \$464  = \$461  + \$463 ;
-  assign \$465  = gated[150] & row_live[9];
-  assign \$466  = \$465  & col_live[6];
-  assign \$467  = gated[151] & row_live[9];
-  assign \$468  = \$467  & col_live[7];
-  assign \$469  = \$466  + \$468 ;
-  assign \$470  = \$464  + \$469 ;
-  assign \$471  = \$459  + \$470 ;
-  assign \$472  = gated[152] & row_live[9];
-  assign \$473  = \$472  & col_live[8];
-  assign \$474  = gated[153] & row_live[9];
-  assign \$475  = \$474  & col_live[9];
-  assign \$476  = \$473  + \$475 ;
-  assign \$477  = gated[154] & row_live[9];
-  assign \$478  = \$477  & col_live[10];
-  assign \$479  = gated[155] & row_live[9];
-  assign \$480  = \$479  & col_live[11];
-  assign \$481  = \$478  + \$480 ;
-  assign \$482  = \$476  + \$481 ;
-  assign \$483  = gated[156] & row_live[9];
-  assign \$484  = \$483  & col_live[12];
-  assign \$485  = gated[157] & row_live[9];
-  assign \$486  = \$485  & col_live[13];
-  assign \$487  = \$484  + \$486 ;
-  assign \$488  = gated[158] & row_live[9];
-  assign \$489  = \$488  & col_live[14];
-  assign \$490  = gated[159] & row_live[9];
-  assign \$491  = \$490  & col_live[15];
-  assign \$492  = \$489  + \$491 ;
-  assign \$493  = \$487  + \$492 ;
-  assign \$494  = \$482  + \$493 ;
-  assign \$495  = \$471  + \$494 ;
-  assign \$496  = \$448  + \$495 ;
-  assign \$497  = gated[160] & row_live[10];
-  assign \$498  = \$497  & col_live[0];
-  assign \$499  = gated[161] & row_live[10];
-  assign \$500  = \$499  & col_live[1];
-  assign \$501  = \$498  + \$500 ;
-  assign \$502  = gated[162] & row_live[10];
-  assign \$503  = \$502  & col_live[2];
-  assign \$504  = gated[163] & row_live[10];
-  assign \$505  = \$504  & col_live[3];
-  assign \$506  = \$503  + \$505 ;
-  assign \$507  = \$501  + \$506 ;
-  assign \$508  = gated[164] & row_live[10];
-  assign \$509  = \$508  & col_live[4];
-  assign \$510  = gated[165] & row_live[10];
-  assign \$511  = \$510  & col_live[5];
-  assign \$512  = \$509  + \$511 ;
-  assign \$513  = gated[166] & row_live[10];
-  assign \$514  = \$513  & col_live[6];
-  assign \$515  = gated[167] & row_live[10];
-  assign \$516  = \$515  & col_live[7];
-  assign \$517  = \$514  + \$516 ;
-  assign \$518  = \$512  + \$517 ;
-  assign \$519  = \$507  + \$518 ;
-  assign \$520  = gated[168] & row_live[10];
-  assign \$521  = \$520  & col_live[8];
-  assign \$522  = gated[169] & row_live[10];
-  assign \$523  = \$522  & col_live[9];
-  assign \$524  = \$521  + \$523 ;
-  assign \$525  = gated[170] & row_live[10];
-  assign \$526  = \$525  & col_live[10];
-  assign \$527  = gated[171] & row_live[10];
-  assign \$528  = \$527  & col_live[11];
-  assign \$529  = \$526  + \$528 ;
-  assign \$530  = \$524  + \$529 ;
-  assign \$531  = gated[172] & row_live[10];
-  assign \$532  = \$531  & col_live[12];
-  assign \$533  = gated[173] & row_live[10];
-  assign \$534  = \$533  & col_live[13];
-  assign \$535  = \$532  + \$534 ;
-  assign \$536  = gated[174] & row_live[10];
-  assign \$537  = \$536  & col_live[14];
-  assign \$538  = gated[175] & row_live[10];
-  assign \$539  = \$538  & col_live[15];
-  assign \$540  = \$537  + \$539 ;
-  assign \$541  = \$535  + \$540 ;
-  assign \$542  = \$530  + \$541 ;
-  assign \$543  = \$519  + \$542 ;
-  assign \$544  = gated[176] & row_live[11];
-  assign \$545  = \$544  & col_live[0];
-  assign \$546  = gated[177] & row_live[11];
-  assign \$547  = \$546  & col_live[1];
-  assign \$548  = \$545  + \$547 ;
-  assign \$549  = gated[178] & row_live[11];
-  assign \$550  = \$549  & col_live[2];
-  assign \$551  = gated[179] & row_live[11];
-  assign \$552  = \$551  & col_live[3];
-  assign \$553  = \$550  + \$552 ;
-  assign \$554  = \$548  + \$553 ;
-  assign \$555  = gated[180] & row_live[11];
-  assign \$556  = \$555  & col_live[4];
-  assign \$557  = gated[181] & row_live[11];
-  assign \$558  = \$557  & col_live[5];
-  assign \$559  = \$556  + \$558 ;
-  assign \$560  = gated[182] & row_live[11];
-  assign \$561  = \$560  & col_live[6];
-  assign \$562  = gated[183] & row_live[11];
-  assign \$563  = \$562  & col_live[7];
-  assign \$564  = \$561  + \$563 ;
-  assign \$565  = \$559  + \$564 ;
-  assign \$566  = \$554  + \$565 ;
-  assign \$567  = gated[184] & row_live[11];
-  assign \$568  = \$567  & col_live[8];
-  assign \$569  = gated[185] & row_live[11];
-  assign \$570  = \$569  & col_live[9];
-  assign \$571  = \$568  + \$570 ;
-  assign \$572  = gated[186] & row_live[11];
-  assign \$573  = \$572  & col_live[10];
-  assign \$574  = gated[187] & row_live[11];
-  assign \$575  = \$574  & col_live[11];
-  assign \$576  = \$573  + \$575 ;
-  assign \$577  = \$571  + \$576 ;
-  assign \$578  = gated[188] & row_live[11];
-  assign \$579  = \$578  & col_live[12];
-  assign \$580  = gated[189] & row_live[11];
-  assign \$581  = \$580  & col_live[13];
-  assign \$582  = \$579  + \$581 ;
-  assign \$583  = gated[190] & row_live[11];
-  assign \$584  = \$583  & col_live[14];
-  assign \$585  = gated[191] & row_live[11];
-  assign \$586  = \$585  & col_live[15];
-  assign \$587  = \$584  + \$586 ;
-  assign \$588  = \$582  + \$587 ;
-  assign \$589  = \$577  + \$588 ;
-  assign \$590  = \$566  + \$589 ;
-  assign \$591  = \$543  + \$590 ;
-  assign \$592  = \$496  + \$591 ;
-  assign \$593  = gated[192] & row_live[12];
-  assign \$594  = \$593  & col_live[0];
-  assign \$595  = gated[193] & row_live[12];
-  assign \$596  = \$595  & col_live[1];
-  assign \$597  = \$594  + \$596 ;
-  assign \$598  = gated[194] & row_live[12];
-  assign \$599  = \$598  & col_live[2];
-  assign \$600  = gated[195] & row_live[12];
-  assign \$601  = \$600  & col_live[3];
-  assign \$602  = \$599  + \$601 ;
-  assign \$603  = \$597  + \$602 ;
-  assign \$604  = gated[196] & row_live[12];
-  assign \$605  = \$604  & col_live[4];
-  assign \$606  = gated[197] & row_live[12];
-  assign \$607  = \$606  & col_live[5];
-  assign \$608  = \$605  + \$607 ;
-  assign \$609  = gated[198] & row_live[12];
-  assign \$610  = \$609  & col_live[6];
-  assign \$611  = gated[199] & row_live[12];
-  assign \$612  = \$611  & col_live[7];
-  assign \$613  = \$610  + \$612 ;
-  assign \$614  = \$608  + \$613 ;
-  assign \$615  = \$603  + \$614 ;
-  assign \$616  = gated[200] & row_live[12];
-  assign \$617  = \$616  & col_live[8];
-  assign \$618  = gated[201] & row_live[12];
-  assign \$619  = \$618  & col_live[9];
-  assign \$620  = \$617  + \$619 ;
-  assign \$621  = gated[202] & row_live[12];
-  assign \$622  = \$621  & col_live[10];
-  assign \$623  = gated[203] & row_live[12];
-  assign \$624  = \$623  & col_live[11];
-  assign \$625  = \$622  + \$624 ;
-  assign \$626  = \$620  + \$625 ;
-  assign \$627  = gated[204] & row_live[12];
-  assign \$628  = \$627  & col_live[12];
-  assign \$629  = gated[205] & row_live[12];
-  assign \$630  = \$629  & col_live[13];
-  assign \$631  = \$628  + \$630 ;
-  assign \$632  = gated[206] & row_live[12];
-  assign \$633  = \$632  & col_live[14];
-  assign \$634  = gated[207] & row_live[12];
-  assign \$635  = \$634  & col_live[15];
-  assign \$636  = \$633  + \$635 ;
-  assign \$637  = \$631  + \$636 ;
-  assign \$638  = \$626  + \$637 ;
-  assign \$639  = \$615  + \$638 ;
-  assign \$640  = gated[208] & row_live[13];
-  assign \$641  = \$640  & col_live[0];
-  assign \$642  = gated[209] & row_live[13];
-  assign \$643  = \$642  & col_live[1];
-  assign \$644  = \$641  + \$643 ;
-  assign \$645  = gated[210] & row_live[13];
-  assign \$646  = \$645  & col_live[2];
-  assign \$647  = gated[211] & row_live[13];
-  assign \$648  = \$647  & col_live[3];
-  assign \$649  = \$646  + \$648 ;
-  assign \$650  = \$644  + \$649 ;
-  assign \$651  = gated[212] & row_live[13];
-  assign \$652  = \$651  & col_live[4];
-  assign \$653  = gated[213] & row_live[13];
-  assign \$654  = \$653  & col_live[5];
-  assign \$655  = \$652  + \$654 ;
-  assign \$656  = gated[214] & row_live[13];
-  assign \$657  = \$656  & col_live[6];
-  assign \$658  = gated[215] & row_live[13];
-  assign \$659  = \$658  & col_live[7];
-  assign \$660  = \$657  + \$659 ;
-  assign \$661  = \$655  + \$660 ;
-  assign \$662  = \$650  + \$661 ;
-  assign \$663  = gated[216] & row_live[13];
-  assign \$664  = \$663  & col_live[8];
-  assign \$665  = gated[217] & row_live[13];
-  assign \$666  = \$665  & col_live[9];
-  assign \$667  = \$664  + \$666 ;
-  assign \$668  = gated[218] & row_live[13];
-  assign \$669  = \$668  & col_live[10];
-  assign \$670  = gated[219] & row_live[13];
-  assign \$671  = \$670  & col_live[11];
-  assign \$672  = \$669  + \$671 ;
-  assign \$673  = \$667  + \$672 ;
-  assign \$674  = gated[220] & row_live[13];
-  assign \$675  = \$674  & col_live[12];
-  assign \$676  = gated[221] & row_live[13];
-  assign \$677  = \$676  & col_live[13];
-  assign \$678  = \$675  + \$677 ;
-  assign \$679  = gated[222] & row_live[13];
-  assign \$680  = \$679  & col_live[14];
-  assign \$681  = gated[223] & row_live[13];
-  assign \$682  = \$681  & col_live[15];
-  assign \$683  = \$680  + \$682 ;
-  assign \$684  = \$678  + \$683 ;
-  assign \$685  = \$673  + \$684 ;
-  assign \$686  = \$662  + \$685 ;
-  assign \$687  = \$639  + \$686 ;
-  assign \$688  = gated[224] & row_live[14];
-  assign \$689  = \$688  & col_live[0];
-  assign \$690  = gated[225] & row_live[14];
-  assign \$691  = \$690  & col_live[1];
-  assign \$692  = \$689  + \$691 ;
-  assign \$693  = gated[226] & row_live[14];
-  assign \$694  = \$693  & col_live[2];
-  assign \$695  = gated[227] & row_live[14];
-  assign \$696  = \$695  & col_live[3];
-  assign \$697  = \$694  + \$696 ;
-  assign \$698  = \$692  + \$697 ;
-  assign \$699  = gated[228] & row_live[14];
-  assign \$700  = \$699  & col_live[4];
-  assign \$701  = gated[229] & row_live[14];
-  assign \$702  = \$701  & col_live[5];
-  assign \$703  = \$700  + \$702 ;
-  assign \$704  = gated[230] & row_live[14];
-  assign \$705  = \$704  & col_live[6];
-  assign \$706  = gated[231] & row_live[14];
-  assign \$707  = \$706  & col_live[7];
-  assign \$708  = \$705  + \$707 ;
-  assign \$709  = \$703  + \$708 ;
-  assign \$710  = \$698  + \$709 ;
-  assign \$711  = gated[232] & row_live[14];
-  assign \$712  = \$711  & col_live[8];
-  assign \$713  = gated[233] & row_live[14];
-  assign \$714  = \$713  & col_live[9];
-  assign \$715  = \$712  + \$714 ;
-  assign \$716  = gated[234] & row_live[14];
-  assign \$717  = \$716  & col_live[10];
-  assign \$718  = gated[235] & row_live[14];
-  assign \$719  = \$718  & col_live[11];
-  assign \$720  = \$717  + \$719 ;
-  assign \$721  = \$715  + \$720 ;
-  assign \$722  = gated[236] & row_live[14];
-  assign \$723  = \$722  & col_live[12];
-  assign \$724  = gated[237] & row_live[14];
-  assign \$725  = \$724  & col_live[13];
-  assign \$726  = \$723  + \$725 ;
-  assign \$727  = gated[238] & row_live[14];
-  assign \$728  = \$727  & col_live[14];
-  assign \$729  = gated[239] & row_live[14];
-  assign \$730  = \$729  & col_live[15];
-  assign \$731  = \$728  + \$730 ;
-  assign \$732  = \$726  + \$731 ;
-  assign \$733  = \$721  + \$732 ;
-  assign \$734  = \$710  + \$733 ;
-  assign \$735  = gated[240] & row_live[15];
-  assign \$736  = \$735  & col_live[0];
-  assign \$737  = gated[241] & row_live[15];
-  assign \$738  = \$737  & col_live[1];
-  assign \$739  = \$736  + \$738 ;
-  assign \$740  = gated[242] & row_live[15];
-  assign \$741  = \$740  & col_live[2];
-  assign \$742  = gated[243] & row_live[15];
-  assign \$743  = \$742  & col_live[3];
-  assign \$744  = \$741  + \$743 ;
-  assign \$745  = \$739  + \$744 ;
-  assign \$746  = gated[244] & row_live[15];
-  assign \$747  = \$746  & col_live[4];
-  assign \$748  = gated[245] & row_live[15];
-  assign \$749  = \$748  & col_live[5];
-  assign \$750  = \$747  + \$749 ;
-  assign \$751  = gated[246] & row_live[15];
-  assign \$752  = \$751  & col_live[6];
-  assign \$753  = gated[247] & row_live[15];
-  assign \$754  = \$753  & col_live[7];
-  assign \$755  = \$752  + \$754 ;
-  assign \$756  = \$750  + \$755 ;
-  assign \$757  = \$745  + \$756 ;
-  assign \$758  = gated[248] & row_live[15];
-  assign \$759  = \$758  & col_live[8];
-  assign \$760  = gated[249] & row_live[15];
-  assign \$761  = \$760  & col_live[9];
-  assign \$762  = \$759  + \$761 ;
-  assign \$763  = gated[250] & row_live[15];
-  assign \$764  = \$763  & col_live[10];
-  assign \$765  = gated[251] & row_live[15];
-  assign \$766  = \$765  & col_live[11];
-  assign \$767  = \$764  + \$766 ;
-  assign \$768  = \$762  + \$767 ;
-  assign \$769  = gated[252] & row_live[15];
-  assign \$770  = \$769  & col_live[12];
-  assign \$771  = gated[253] & row_live[15];
-  assign \$772  = \$771  & col_live[13];
-  assign \$773  = \$770  + \$772 ;
-  assign \$774  = gated[254] & row_live[15];
-  assign \$775  = \$774  & col_live[14];
-  assign \$776  = gated[255] & row_live[15];
-  assign \$777  = \$776  & col_live[15];
-  assign \$778  = \$775  + \$777 ;
-  assign \$779  = \$773  + \$778 ;
-  assign \$780  = \$768  + \$779 ;
-  assign \$781  = \$757  + \$780 ;
-  assign \$782  = \$734  + \$781 ;
-  assign \$783  = \$687  + \$782 ;
-  assign \$784  = \$592  + \$783 ;
-  assign \$785  = \$401  + \$784 ;
-  assign \$786  = \$18  ? \$785  : 9'h000;
-  assign \$787  = status__zero_skips + \$786 ;
-  assign \$788  = status__overflow_events + events;
+  assign \$259  = \$257  + \$258 ;
+  assign \$260  = gated[94] & sd_col_live[14];
+  assign \$261  = gated[95] & sd_col_live[15];
+  assign \$262  = \$260  + \$261 ;
+  assign \$263  = \$259  + \$262 ;
+  assign \$264  = \$256  + \$263 ;
+  assign \$265  = \$249  + \$264 ;
+  assign \$266  = \$234  ? \$265  : 5'h00;
+  assign \$267  = \$signal$56  & sd_row_live[6];
+  assign \$268  = gated[96] & sd_col_live[0];
+  assign \$269  = gated[97] & sd_col_live[1];
+  assign \$270  = \$268  + \$269 ;
+  assign \$271  = gated[98] & sd_col_live[2];
+  assign \$272  = gated[99] & sd_col_live[3];
+  assign \$273  = \$271  + \$272 ;
+  assign \$274  = \$270  + \$273 ;
+  assign \$275  = gated[100] & sd_col_live[4];
+  assign \$276  = gated[101] & sd_col_live[5];
+  assign \$277  = \$275  + \$276 ;
+  assign \$278  = gated[102] & sd_col_live[6];
+  assign \$279  = gated[103] & sd_col_live[7];
+  assign \$280  = \$278  + \$279 ;
+  assign \$281  = \$277  + \$280 ;
+  assign \$282  = \$274  + \$281 ;
+  assign \$283  = gated[104] & sd_col_live[8];
+  assign \$284  = gated[105] & sd_col_live[9];
+  assign \$285  = \$283  + \$284 ;
+  assign \$286  = gated[106] & sd_col_live[10];
+  assign \$287  = gated[107] & sd_col_live[11];
+  assign \$288  = \$286  + \$287 ;
+  assign \$289  = \$285  + \$288 ;
+  assign \$290  = gated[108] & sd_col_live[12];
+  assign \$291  = gated[109] & sd_col_live[13];
+  assign \$292  = \$290  + \$291 ;
+  assign \$293  = gated[110] & sd_col_live[14];
+  assign \$294  = gated[111] & sd_col_live[15];
+  assign \$295  = \$293  + \$294 ;
+  assign \$296  = \$292  + \$295 ;
+  assign \$297  = \$289  + \$296 ;
+  assign \$298  = \$282  + \$297 ;
+  assign \$299  = \$267  ? \$298  : 5'h00;
+  assign \$300  = \$signal$56  & sd_row_live[7];
+  assign \$301  = gated[112] & sd_col_live[0];
+  assign \$302  = gated[113] & sd_col_live[1];
+  assign \$303  = \$301  + \$302 ;
+  assign \$304  = gated[114] & sd_col_live[2];
+  assign \$305  = gated[115] & sd_col_live[3];
+  assign \$306  = \$304  + \$305 ;
+  assign \$307  = \$303  + \$306 ;
+  assign \$308  = gated[116] & sd_col_live[4];
+  assign \$309  = gated[117] & sd_col_live[5];
+  assign \$310  = \$308  + \$309 ;
+  assign \$311  = gated[118] & sd_col_live[6];
+  assign \$312  = gated[119] & sd_col_live[7];
+  assign \$313  = \$311  + \$312 ;
+  assign \$314  = \$310  + \$313 ;
+  assign \$315  = \$307  + \$314 ;
+  assign \$316  = gated[120] & sd_col_live[8];
+  assign \$317  = gated[121] & sd_col_live[9];
+  assign \$318  = \$316  + \$317 ;
+  assign \$319  = gated[122] & sd_col_live[10];
+  assign \$320  = gated[123] & sd_col_live[11];
+  assign \$321  = \$319  + \$320 ;
+  assign \$322  = \$318  + \$321 ;
+  assign \$323  = gated[124] & sd_col_live[12];
+  assign \$324  = gated[125] & sd_col_live[13];
+  assign \$325  = \$323  + \$324 ;
+  assign \$326  = gated[126] & sd_col_live[14];
+  assign \$327  = gated[127] & sd_col_live[15];
+  assign \$328  = \$326  + \$327 ;
+  assign \$329  = \$325  + \$328 ;
+  assign \$330  = \$322  + \$329 ;
+  assign \$331  = \$315  + \$330 ;
+  assign \$332  = \$300  ? \$331  : 5'h00;
+  assign \$333  = \$signal$56  & sd_row_live[8];
+  assign \$334  = gated[128] & sd_col_live[0];
+  assign \$335  = gated[129] & sd_col_live[1];
+  assign \$336  = \$334  + \$335 ;
+  assign \$337  = gated[130] & sd_col_live[2];
+  assign \$338  = gated[131] & sd_col_live[3];
+  assign \$339  = \$337  + \$338 ;
+  assign \$340  = \$336  + \$339 ;
+  assign \$341  = gated[132] & sd_col_live[4];
+  assign \$342  = gated[133] & sd_col_live[5];
+  assign \$343  = \$341  + \$342 ;
+  assign \$344  = gated[134] & sd_col_live[6];
+  assign \$345  = gated[135] & sd_col_live[7];
+  assign \$346  = \$344  + \$345 ;
+  assign \$347  = \$343  + \$346 ;
+  assign \$348  = \$340  + \$347 ;
+  assign \$349  = gated[136] & sd_col_live[8];
+  assign \$350  = gated[137] & sd_col_live[9];
+  assign \$351  = \$349  + \$350 ;
+  assign \$352  = gated[138] & sd_col_live[10];
+  assign \$353  = gated[139] & sd_col_live[11];
+  assign \$354  = \$352  + \$353 ;
+  assign \$355  = \$351  + \$354 ;
+  assign \$356  = gated[140] & sd_col_live[12];
+  assign \$357  = gated[141] & sd_col_live[13];
+  assign \$358  = \$356  + \$357 ;
+  assign \$359  = gated[142] & sd_col_live[14];
+  assign \$360  = gated[143] & sd_col_live[15];
+  assign \$361  = \$359  + \$360 ;
+  assign \$362  = \$358  + \$361 ;
+  assign \$363  = \$355  + \$362 ;
+  assign \$364  = \$348  + \$363 ;
+  assign \$365  = \$333  ? \$364  : 5'h00;
+  assign \$366  = \$signal$56  & sd_row_live[9];
+  assign \$367  = gated[144] & sd_col_live[0];
+  assign \$368  = gated[145] & sd_col_live[1];
+  assign \$369  = \$367  + \$368 ;
+  assign \$370  = gated[146] & sd_col_live[2];
+  assign \$371  = gated[147] & sd_col_live[3];
+  assign \$372  = \$370  + \$371 ;
+  assign \$373  = \$369  + \$372 ;
+  assign \$374  = gated[148] & sd_col_live[4];
+  assign \$375  = gated[149] & sd_col_live[5];
+  assign \$376  = \$374  + \$375 ;
+  assign \$377  = gated[150] & sd_col_live[6];
+  assign \$378  = gated[151] & sd_col_live[7];
+  assign \$379  = \$377  + \$378 ;
+  assign \$380  = \$376  + \$379 ;
+  assign \$381  = \$373  + \$380 ;
+  assign \$382  = gated[152] & sd_col_live[8];
+  assign \$383  = gated[153] & sd_col_live[9];
+  assign \$384  = \$382  + \$383 ;
+  assign \$385  = gated[154] & sd_col_live[10];
+  assign \$386  = gated[155] & sd_col_live[11];
+  assign \$387  = \$385  + \$386 ;
+  assign \$388  = \$384  + \$387 ;
+  assign \$389  = gated[156] & sd_col_live[12];
+  assign \$390  = gated[157] & sd_col_live[13];
+  assign \$391  = \$389  + \$390 ;
+  assign \$392  = gated[158] & sd_col_live[14];
+  assign \$393  = gated[159] & sd_col_live[15];
+  assign \$394  = \$392  + \$393 ;
+  assign \$395  = \$391  + \$394 ;
+  assign \$396  = \$388  + \$395 ;
+  assign \$397  = \$381  + \$396 ;
+  assign \$398  = \$366  ? \$397  : 5'h00;
+  assign \$399  = \$signal$56  & sd_row_live[10];
+  assign \$400  = gated[160] & sd_col_live[0];
+  assign \$401  = gated[161] & sd_col_live[1];
+  assign \$402  = \$400  + \$401 ;
+  assign \$403  = gated[162] & sd_col_live[2];
+  assign \$404  = gated[163] & sd_col_live[3];
+  assign \$405  = \$403  + \$404 ;
+  assign \$406  = \$402  + \$405 ;
+  assign \$407  = gated[164] & sd_col_live[4];
+  assign \$408  = gated[165] & sd_col_live[5];
+  assign \$409  = \$407  + \$408 ;
+  assign \$410  = gated[166] & sd_col_live[6];
+  assign \$411  = gated[167] & sd_col_live[7];
+  assign \$412  = \$410  + \$411 ;
+  assign \$413  = \$409  + \$412 ;
+  assign \$414  = \$406  + \$413 ;
+  assign \$415  = gated[168] & sd_col_live[8];
+  assign \$416  = gated[169] & sd_col_live[9];
+  assign \$417  = \$415  + \$416 ;
+  assign \$418  = gated[170] & sd_col_live[10];
+  assign \$419  = gated[171] & sd_col_live[11];
+  assign \$420  = \$418  + \$419 ;
+  assign \$421  = \$417  + \$420 ;
+  assign \$422  = gated[172] & sd_col_live[12];
+  assign \$423  = gated[173] & sd_col_live[13];
+  assign \$424  = \$422  + \$423 ;
+  assign \$425  = gated[174] & sd_col_live[14];
+  assign \$426  = gated[175] & sd_col_live[15];
+  assign \$427  = \$425  + \$426 ;
+  assign \$428  = \$424  + \$427 ;
+  assign \$429  = \$421  + \$428 ;
+  assign \$430  = \$414  + \$429 ;
+  assign \$431  = \$399  ? \$430  : 5'h00;
+  assign \$432  = \$signal$56  & sd_row_live[11];
+  assign \$433  = gated[176] & sd_col_live[0];
+  assign \$434  = gated[177] & sd_col_live[1];
+  assign \$435  = \$433  + \$434 ;
+  assign \$436  = gated[178] & sd_col_live[2];
+  assign \$437  = gated[179] & sd_col_live[3];
+  assign \$438  = \$436  + \$437 ;
+  assign \$439  = \$435  + \$438 ;
+  assign \$440  = gated[180] & sd_col_live[4];
+  assign \$441  = gated[181] & sd_col_live[5];
+  assign \$442  = \$440  + \$441 ;
+  assign \$443  = gated[182] & sd_col_live[6];
+  assign \$444  = gated[183] & sd_col_live[7];
+  assign \$445  = \$443  + \$444 ;
+  assign \$446  = \$442  + \$445 ;
+  assign \$447  = \$439  + \$446 ;
+  assign \$448  = gated[184] & sd_col_live[8];
+  assign \$449  = gated[185] & sd_col_live[9];
+  assign \$450  = \$448  + \$449 ;
+  assign \$451  = gated[186] & sd_col_live[10];
+  assign \$452  = gated[187] & sd_col_live[11];
+  assign \$453  = \$451  + \$452 ;
+  assign \$454  = \$450  + \$453 ;
+  assign \$455  = gated[188] & sd_col_live[12];
+  assign \$456  = gated[189] & sd_col_live[13];
+  assign \$457  = \$455  + \$456 ;
+  assign \$458  = gated[190] & sd_col_live[14];
+  assign \$459  = gated[191] & sd_col_live[15];
+  assign \$460  = \$458  + \$459 ;
+  assign \$461  = \$457  + \$460 ;
+  assign \$462  = \$454  + \$461 ;
+  assign \$463  = \$447  + \$462 ;
+  assign \$464  = \$432  ? \$463  : 5'h00;
+  assign \$465  = \$signal$56  & sd_row_live[12];
+  assign \$466  = gated[192] & sd_col_live[0];
+  assign \$467  = gated[193] & sd_col_live[1];
+  assign \$468  = \$466  + \$467 ;
+  assign \$469  = gated[194] & sd_col_live[2];
+  assign \$470  = gated[195] & sd_col_live[3];
+  assign \$471  = \$469  + \$470 ;
+  assign \$472  = \$468  + \$471 ;
+  assign \$473  = gated[196] & sd_col_live[4];
+  assign \$474  = gated[197] & sd_col_live[5];
+  assign \$475  = \$473  + \$474 ;
+  assign \$476  = gated[198] & sd_col_live[6];
+  assign \$477  = gated[199] & sd_col_live[7];
+  assign \$478  = \$476  + \$477 ;
+  assign \$479  = \$475  + \$478 ;
+  assign \$480  = \$472  + \$479 ;
+  assign \$481  = gated[200] & sd_col_live[8];
+  assign \$482  = gated[201] & sd_col_live[9];
+  assign \$483  = \$481  + \$482 ;
+  assign \$484  = gated[202] & sd_col_live[10];
+  assign \$485  = gated[203] & sd_col_live[11];
+  assign \$486  = \$484  + \$485 ;
+  assign \$487  = \$483  + \$486 ;
+  assign \$488  = gated[204] & sd_col_live[12];
+  assign \$489  = gated[205] & sd_col_live[13];
+  assign \$490  = \$488  + \$489 ;
+  assign \$491  = gated[206] & sd_col_live[14];
+  assign \$492  = gated[207] & sd_col_live[15];
+  assign \$493  = \$491  + \$492 ;
+  assign \$494  = \$490  + \$493 ;
+  assign \$495  = \$487  + \$494 ;
+  assign \$496  = \$480  + \$495 ;
+  assign \$497  = \$465  ? \$496  : 5'h00;
+  assign \$498  = \$signal$56  & sd_row_live[13];
+  assign \$499  = gated[208] & sd_col_live[0];
+  assign \$500  = gated[209] & sd_col_live[1];
+  assign \$501  = \$499  + \$500 ;
+  assign \$502  = gated[210] & sd_col_live[2];
+  assign \$503  = gated[211] & sd_col_live[3];
+  assign \$504  = \$502  + \$503 ;
+  assign \$505  = \$501  + \$504 ;
+  assign \$506  = gated[212] & sd_col_live[4];
+  assign \$507  = gated[213] & sd_col_live[5];
+  assign \$508  = \$506  + \$507 ;
+  assign \$509  = gated[214] & sd_col_live[6];
+  assign \$510  = gated[215] & sd_col_live[7];
+  assign \$511  = \$509  + \$510 ;
+  assign \$512  = \$508  + \$511 ;
+  assign \$513  = \$505  + \$512 ;
+  assign \$514  = gated[216] & sd_col_live[8];
+  assign \$515  = gated[217] & sd_col_live[9];
+  assign \$516  = \$514  + \$515 ;
+  assign \$517  = gated[218] & sd_col_live[10];
+  assign \$518  = gated[219] & sd_col_live[11];
+  assign \$519  = \$517  + \$518 ;
+  assign \$520  = \$516  + \$519 ;
+  assign \$521  = gated[220] & sd_col_live[12];
+  assign \$522  = gated[221] & sd_col_live[13];
+  assign \$523  = \$521  + \$522 ;
+  assign \$524  = gated[222] & sd_col_live[14];
+  assign \$525  = gated[223] & sd_col_live[15];
+  assign \$526  = \$524  + \$525 ;
+  assign \$527  = \$523  + \$526 ;
+  assign \$528  = \$520  + \$527 ;
+  assign \$529  = \$513  + \$528 ;
+  assign \$530  = \$498  ? \$529  : 5'h00;
+  assign \$531  = \$signal$56  & sd_row_live[14];
+  assign \$532  = gated[224] & sd_col_live[0];
+  assign \$533  = gated[225] & sd_col_live[1];
+  assign \$534  = \$532  + \$533 ;
+  assign \$535  = gated[226] & sd_col_live[2];
+  assign \$536  = gated[227] & sd_col_live[3];
+  assign \$537  = \$535  + \$536 ;
+  assign \$538  = \$534  + \$537 ;
+  assign \$539  = gated[228] & sd_col_live[4];
+  assign \$540  = gated[229] & sd_col_live[5];
+  assign \$541  = \$539  + \$540 ;
+  assign \$542  = gated[230] & sd_col_live[6];
+  assign \$543  = gated[231] & sd_col_live[7];
+  assign \$544  = \$542  + \$543 ;
+  assign \$545  = \$541  + \$544 ;
+  assign \$546  = \$538  + \$545 ;
+  assign \$547  = gated[232] & sd_col_live[8];
+  assign \$548  = gated[233] & sd_col_live[9];
+  assign \$549  = \$547  + \$548 ;
+  assign \$550  = gated[234] & sd_col_live[10];
+  assign \$551  = gated[235] & sd_col_live[11];
+  assign \$552  = \$550  + \$551 ;
+  assign \$553  = \$549  + \$552 ;
+  assign \$554  = gated[236] & sd_col_live[12];
+  assign \$555  = gated[237] & sd_col_live[13];
+  assign \$556  = \$554  + \$555 ;
+  assign \$557  = gated[238] & sd_col_live[14];
+  assign \$558  = gated[239] & sd_col_live[15];
+  assign \$559  = \$557  + \$558 ;
+  assign \$560  = \$556  + \$559 ;
+  assign \$561  = \$553  + \$560 ;
+  assign \$562  = \$546  + \$561 ;
+  assign \$563  = \$531  ? \$562  : 5'h00;
+  assign \$564  = \$signal$56  & sd_row_live[15];
+  assign \$565  = gated[240] & sd_col_live[0];
+  assign \$566  = gated[241] & sd_col_live[1];
+  assign \$567  = \$565  + \$566 ;
+  assign \$568  = gated[242] & sd_col_live[2];
+  assign \$569  = gated[243] & sd_col_live[3];
+  assign \$570  = \$568  + \$569 ;
+  assign \$571  = \$567  + \$570 ;
+  assign \$572  = gated[244] & sd_col_live[4];
+  assign \$573  = gated[245] & sd_col_live[5];
+  assign \$574  = \$572  + \$573 ;
+  assign \$575  = gated[246] & sd_col_live[6];
+  assign \$576  = gated[247] & sd_col_live[7];
+  assign \$577  = \$575  + \$576 ;
+  assign \$578  = \$574  + \$577 ;
+  assign \$579  = \$571  + \$578 ;
+  assign \$580  = gated[248] & sd_col_live[8];
+  assign \$581  = gated[249] & sd_col_live[9];
+  assign \$582  = \$580  + \$581 ;
+  assign \$583  = gated[250] & sd_col_live[10];
+  assign \$584  = gated[251] & sd_col_live[11];
+  assign \$585  = \$583  + \$584 ;
+  assign \$586  = \$582  + \$585 ;
+  assign \$587  = gated[252] & sd_col_live[12];
+  assign \$588  = gated[253] & sd_col_live[13];
+  assign \$589  = \$587  + \$588 ;
+  assign \$590  = gated[254] & sd_col_live[14];
+  assign \$591  = gated[255] & sd_col_live[15];
+  assign \$592  = \$590  + \$591 ;
+  assign \$593  = \$589  + \$592 ;
+  assign \$594  = \$586  + \$593 ;
+  assign \$595  = \$579  + \$594 ;
+  assign \$596  = \$564  ? \$595  : 5'h00;
+  assign \$597  = sp_skips[4:0] + sp_skips[9:5];
+  assign \$598  = sp_skips[14:10] + sp_skips[19:15];
+  assign \$599  = \$597  + \$598 ;
+  assign \$600  = sp_skips[24:20] + sp_skips[29:25];
+  assign \$601  = sp_skips[34:30] + sp_skips[39:35];
+  assign \$602  = \$600  + \$601 ;
+  assign \$603  = \$599  + \$602 ;
+  assign \$604  = sp_skips[44:40] + sp_skips[49:45];
+  assign \$605  = sp_skips[54:50] + sp_skips[59:55];
+  assign \$606  = \$604  + \$605 ;
+  assign \$607  = sp_skips[64:60] + sp_skips[69:65];
+  assign \$608  = sp_skips[74:70] + sp_skips[79:75];
+  assign \$609  = \$607  + \$608 ;
+  assign \$610  = \$606  + \$609 ;
+  assign \$611  = \$603  + \$610 ;
+  assign \$612  = \$signal$64  ? \$611  : 9'h000;
+  assign \$613  = $signed(sp_sums[10:0]) + $signed(sp_sums[21:11]);
+  assign \$614  = $signed(sp_sums[32:22]) + $signed(sp_sums[43:33]);
+  assign \$615  = $signed(\$613 ) + $signed(\$614 );
+  assign \$616  = $signed(sp_sums[54:44]) + $signed(sp_sums[65:55]);
+  assign \$617  = $signed(sp_sums[76:66]) + $signed(sp_sums[87:77]);
+  assign \$618  = $signed(\$616 ) + $signed(\$617 );
+  assign \$619  = $signed(sp_sums[98:88]) + $signed(sp_sums[109:99]);
+  assign \$620  = $signed(sp_sums[120:110]) + $signed(sp_sums[131:121]);
+  assign \$621  = $signed(\$619 ) + $signed(\$620 );
+  assign \$622  = $signed(sp_sums[142:132]) + $signed(sp_sums[153:143]);
+  assign \$623  = $signed(sp_sums[164:154]) + $signed(sp_sums[175:165]);
+  assign \$624  = $signed(\$622 ) + $signed(\$623 );
+  assign \$625  = $signed(sp_sums[186:176]) + $signed(sp_sums[197:187]);
+  assign \$626  = $signed(sp_sums[208:198]) + $signed(sp_sums[219:209]);
+  assign \$627  = $signed(\$625 ) + $signed(\$626 );
+  assign \$628  = $signed(sp_sums[230:220]) + $signed(sp_sums[241:231]);
+  assign \$629  = $signed(sp_sums[252:242]) + $signed(sp_sums[263:253]);
+  assign \$630  = $signed(\$628 ) + $signed(\$629 );
+  assign \$631  = $signed(sp_sums[274:264]) + $signed(sp_sums[285:275]);
+  assign \$632  = $signed(sp_sums[296:286]) + $signed(sp_sums[307:297]);
+  assign \$633  = $signed(\$631 ) + $signed(\$632 );
+  assign \$634  = $signed(sp_sums[318:308]) + $signed(sp_sums[329:319]);
+  assign \$635  = $signed(sp_sums[340:330]) + $signed(sp_sums[351:341]);
+  assign \$636  = $signed(\$634 ) + $signed(\$635 );
+  assign \$637  = $signed(sp_sums[362:352]) + $signed(sp_sums[373:363]);
+  assign \$638  = $signed(sp_sums[384:374]) + $signed(sp_sums[395:385]);
+  assign \$639  = $signed(\$637 ) + $signed(\$638 );
+  assign \$640  = $signed(sp_sums[406:396]) + $signed(sp_sums[417:407]);
+  assign \$641  = $signed(sp_sums[428:418]) + $signed(sp_sums[439:429]);
+  assign \$642  = $signed(\$640 ) + $signed(\$641 );
+  assign \$643  = $signed(sp_sums[450:440]) + $signed(sp_sums[461:451]);
+  assign \$644  = $signed(sp_sums[472:462]) + $signed(sp_sums[483:473]);
+  assign \$645  = $signed(\$643 ) + $signed(\$644 );
+  assign \$646  = $signed(sp_sums[494:484]) + $signed(sp_sums[505:495]);
+  assign \$647  = $signed(sp_sums[516:506]) + $signed(sp_sums[527:517]);
+  assign \$648  = $signed(\$646 ) + $signed(\$647 );
+  assign \$649  = $signed(sp_sums[538:528]) + $signed(sp_sums[549:539]);
+  assign \$650  = $signed(sp_sums[560:550]) + $signed(sp_sums[571:561]);
+  assign \$651  = $signed(\$649 ) + $signed(\$650 );
+  assign \$652  = $signed(sp_sums[582:572]) + $signed(sp_sums[593:583]);
+  assign \$653  = $signed(sp_sums[604:594]) + $signed(sp_sums[615:605]);
+  assign \$654  = $signed(\$652 ) + $signed(\$653 );
+  assign \$655  = $signed(sp_sums[626:616]) + $signed(sp_sums[637:627]);
+  assign \$656  = $signed(sp_sums[648:638]) + $signed(sp_sums[659:649]);
+  assign \$657  = $signed(\$655 ) + $signed(\$656 );
+  assign \$658  = $signed(sp_sums[670:660]) + $signed(sp_sums[681:671]);
+  assign \$659  = $signed(sp_sums[692:682]) + $signed(sp_sums[703:693]);
+  assign \$660  = $signed(\$658 ) + $signed(\$659 );
+  assign \$661  = ~ status__busy;
+  assign \$662  = cmd__start & \$661 ;
+  assign \$663  = ~ cmd__bias_en;
+  assign \$664  = \$662  & \$663 ;
+  assign \$665  = bias_bank ? 2'h2 : 2'h1;
+  assign \$666  = bias_load ? \$665  : 2'h0;
+  assign \$667  = \$signal$75  & \$signal$77 ;
+  assign \$668  = ~ status__busy;
+  assign \$669  = cmd__start & \$668 ;
+  assign \$670  = status__cycles + 1'h1;
+  assign \$671  = status__stall_cycles + waiting;
+  assign \$672  = waiting & hold;
+  assign \$673  = status__hold_cycles + \$672 ;
+  assign \$674  = \$signal$42  & advance;
+  assign \$675  = status__busy_cycles + \$674 ;
+  assign \$676  = hold ? 9'h000 : s3_skips;
+  assign \$677  = status__zero_skips + \$676 ;
+  assign \$678  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$789  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$789 ;
-  assign \$790  = \$signal$48  ? 2'h2 : 2'h1;
-  assign bank_busy = \$signal$42  ? \$790  : 2'h0;
-  assign \$791  = ~ \$signal$42 ;
-  assign \$792  = ~ \$signal$54 ;
-  assign \$793  = \$791  & \$792 ;
-  assign \$794  = ~ acc_done;
-  assign \$795  = \$793  & \$794 ;
-  assign pipe_empty = \$795  & empty;
+  assign \$679  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$679 ;
+  assign \$680  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$681  = \$signal$42  ? \$680  : 2'h0;
+  assign \$682  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$683  = \$signal$56  ? \$682  : 2'h0;
+  assign \$684  = \$681  | \$683 ;
+  assign \$685  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$686  = \$signal$64  ? \$685  : 2'h0;
+  assign bank_busy = \$684  | \$686 ;
+  assign \$687  = ~ \$signal$42 ;
+  assign \$688  = ~ \$signal$56 ;
+  assign \$689  = \$687  & \$688 ;
+  assign \$690  = ~ \$signal$64 ;
+  assign \$691  = \$689  & \$690 ;
+  assign \$692  = ~ \$signal$75 ;
+  assign \$693  = \$691  & \$692 ;
+  assign \$694  = ~ acc_done;
+  assign \$695  = \$693  & \$694 ;
+  assign pipe_empty = \$695  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$98  = i_wgt__valid & i_wgt__ready;
-  assign \$796  = \$signal$50  + 1'h0;
-  assign \$797  = \$796  < \$signal ;
-  assign \$798  = \$signal$50  + 1'h1;
-  assign \$799  = \$798  < \$signal ;
-  assign \$800  = \$signal$50  + 2'h2;
-  assign \$801  = \$800  < \$signal ;
-  assign \$802  = \$signal$50  + 2'h3;
-  assign \$803  = \$802  < \$signal ;
-  assign \$804  = \$signal$50  + 3'h4;
-  assign \$805  = \$804  < \$signal ;
-  assign \$806  = \$signal$50  + 3'h5;
-  assign \$807  = \$806  < \$signal ;
-  assign \$808  = \$signal$50  + 3'h6;
-  assign \$809  = \$808  < \$signal ;
-  assign \$810  = \$signal$50  + 3'h7;
-  assign \$811  = \$810  < \$signal ;
-  assign \$812  = \$signal$50  + 4'h8;
-  assign \$813  = \$812  < \$signal ;
-  assign \$814  = \$signal$50  + 4'h9;
-  assign \$815  = \$814  < \$signal ;
-  assign \$816  = \$signal$50  + 4'ha;
-  assign \$817  = \$816  < \$signal ;
-  assign \$818  = \$signal$50  + 4'hb;
-  assign \$819  = \$818  < \$signal ;
-  assign \$820  = \$signal$50  + 4'hc;
-  assign \$821  = \$820  < \$signal ;
-  assign \$822  = \$signal$50  + 4'hd;
-  assign \$823  = \$822  < \$signal ;
-  assign \$824  = \$signal$50  + 4'he;
-  assign \$825  = \$824  < \$signal ;
-  assign \$826  = \$signal$50  + 4'hf;
-  assign \$827  = \$826  < \$signal ;
-  assign \$828  = s1_npos + 1'h0;
-  assign \$829  = \$828  < N;
-  assign \$830  = s1_npos + 1'h1;
-  assign \$831  = \$830  < N;
-  assign \$832  = s1_npos + 2'h2;
-  assign \$833  = \$832  < N;
-  assign \$834  = s1_npos + 2'h3;
-  assign \$835  = \$834  < N;
-  assign \$836  = s1_npos + 3'h4;
-  assign \$837  = \$836  < N;
-  assign \$838  = s1_npos + 3'h5;
-  assign \$839  = \$838  < N;
-  assign \$840  = s1_npos + 3'h6;
-  assign \$841  = \$840  < N;
-  assign \$842  = s1_npos + 3'h7;
-  assign \$843  = \$842  < N;
-  assign \$844  = s1_npos + 4'h8;
-  assign \$845  = \$844  < N;
-  assign \$846  = s1_npos + 4'h9;
-  assign \$847  = \$846  < N;
-  assign \$848  = s1_npos + 4'ha;
-  assign \$849  = \$848  < N;
-  assign \$850  = s1_npos + 4'hb;
-  assign \$851  = \$850  < N;
-  assign \$852  = s1_npos + 4'hc;
-  assign \$853  = \$852  < N;
-  assign \$854  = s1_npos + 4'hd;
-  assign \$855  = \$854  < N;
-  assign \$856  = s1_npos + 4'he;
-  assign \$857  = \$856  < N;
-  assign \$858  = s1_npos + 4'hf;
-  assign \$859  = \$858  < N;
-  assign en = \$signal$54  & advance;
-  assign bias = \$signal$57  ? bias1 : bias0;
+  assign \$signature__en$117  = i_wgt__valid & i_wgt__ready;
+  assign en = \$signal$75  & advance;
+  assign bias = \$signal$78  ? bias1 : bias0;
   always @(posedge clk)
-    requant_en <= \$860 ;
+    requant_en <= \$696 ;
   always @(posedge clk)
-    relu <= \$861 ;
+    relu <= \$697 ;
   always @(posedge clk)
-    multiplier <= \$862 ;
+    multiplier <= \$698 ;
   always @(posedge clk)
-    shift <= \$863 ;
+    shift <= \$699 ;
   always @(posedge clk)
-    \$signal  <= \$864 ;
+    \$signal  <= \$700 ;
   always @(posedge clk)
-    N <= \$865 ;
+    \$signal$40  <= \$701 ;
   always @(posedge clk)
-    \$signal$42  <= \$866 ;
+    \$signal$42  <= \$702 ;
   always @(posedge clk)
-    \$signal$44  <= \$867 ;
+    \$signal$44  <= \$703 ;
   always @(posedge clk)
-    \$signal$46  <= \$868 ;
+    \$signal$46  <= \$704 ;
   always @(posedge clk)
-    \$signal$48  <= \$869 ;
+    \$signal$48  <= \$705 ;
   always @(posedge clk)
-    \$signal$50  <= \$870 ;
+    \$signal$50  <= \$706 ;
   always @(posedge clk)
-    s1_npos <= \$871 ;
+    \$signal$52  <= \$707 ;
   always @(posedge clk)
-    \$signal$54  <= \$872 ;
+    sd_col_live <= \$708 ;
   always @(posedge clk)
-    \$signal$55  <= \$873 ;
+    sd_row_live <= \$709 ;
   always @(posedge clk)
-    \$signal$56  <= \$874 ;
+    \$signal$56  <= \$710 ;
   always @(posedge clk)
-    \$signal$57  <= \$875 ;
+    \$signal$57  <= \$711 ;
   always @(posedge clk)
-    s2_sums <= \$876 ;
+    \$signal$58  <= \$712 ;
   always @(posedge clk)
-    s2_nonzero <= \$877 ;
+    \$signal$59  <= \$713 ;
   always @(posedge clk)
-    bias0 <= \$878 ;
+    sd_weights <= \$714 ;
   always @(posedge clk)
-    bias1 <= \$879 ;
+    sd_acts <= \$715 ;
   always @(posedge clk)
-    acc_done <= \$880 ;
+    \$signal$64  <= \$716 ;
   always @(posedge clk)
-    status__cycles <= \$881 ;
+    \$signal$65  <= \$717 ;
   always @(posedge clk)
-    status__busy_cycles <= \$882 ;
+    \$signal$66  <= \$718 ;
   always @(posedge clk)
-    status__stall_cycles <= \$883 ;
+    \$signal$67  <= \$719 ;
   always @(posedge clk)
-    status__hold_cycles <= \$884 ;
+    sp_sums <= \$720 ;
   always @(posedge clk)
-    status__zero_skips <= \$885 ;
+    sp_nonzero <= \$721 ;
   always @(posedge clk)
-    status__overflow_events <= \$886 ;
+    sp_skips <= \$722 ;
+  always @(posedge clk)
+    s3_skips <= \$723 ;
+  always @(posedge clk)
+    \$signal$75  <= \$724 ;
+  always @(posedge clk)
+    \$signal$76  <= \$725 ;
+  always @(posedge clk)
+    \$signal$77  <= \$726 ;
+  always @(posedge clk)
+    \$signal$78  <= \$727 ;
+  always @(posedge clk)
+    s2_nonzero <= \$728 ;
+  always @(posedge clk)
+    s2_sums <= \$729 ;
+  always @(posedge clk)
+    bias0 <= \$730 ;
+  always @(posedge clk)
+    bias1 <= \$731 ;
+  always @(posedge clk)
+    bias_word <= \$732 ;
+  always @(posedge clk)
+    bias_write <= \$733 ;
+  always @(posedge clk)
+    acc_done <= \$734 ;
+  always @(posedge clk)
+    events_r <= \$735 ;
+  always @(posedge clk)
+    status__cycles <= \$736 ;
+  always @(posedge clk)
+    status__busy_cycles <= \$737 ;
+  always @(posedge clk)
+    status__stall_cycles <= \$738 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$739 ;
+  always @(posedge clk)
+    status__zero_skips <= \$740 ;
+  always @(posedge clk)
+    status__overflow_events <= \$741 ;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
   assign \$4  = cmd__start & \$3 ;
-  assign \$5  = ~ status__busy;
-  assign \$6  = cmd__start & \$5 ;
-  assign \$7  = ~ cmd__bias_en;
-  assign \$8  = \$6  & \$7 ;
-  assign \$9  = \$signal$54  & \$signal$56 ;
-  assign \$10  = ~ status__busy;
-  assign \$11  = cmd__start & \$10 ;
-  assign \$12  = status__cycles + 1'h1;
-  assign \$13  = status__stall_cycles + waiting;
-  assign \$14  = waiting & hold;
-  assign \$15  = status__hold_cycles + \$14 ;
-  assign \$16  = \$signal$42  & advance;
-  assign \$17  = status__busy_cycles + \$16 ;
-  assign \$18  = \$signal$42  & advance;
-  assign \$19  = gated[0] & row_live[0];
-  assign \$20  = \$19  & col_live[0];
-  assign \$21  = gated[1] & row_live[0];
-  assign \$22  = \$21  & col_live[1];
-  assign \$23  = \$20  + \$22 ;
-  assign \$24  = gated[2] & row_live[0];
-  assign \$25  = \$24  & col_live[2];
-  assign \$26  = gated[3] & row_live[0];
-  assign \$27  = \$26  & col_live[3];
-  assign \$28  = \$25  + \$27 ;
-  assign \$29  = \$23  + \$28 ;
-  assign \$30  = gated[4] & row_live[0];
-  assign \$31  = \$30  & col_live[4];
-  assign \$32  = gated[5] & row_live[0];
-  assign \$33  = \$32  & col_live[5];
-  assign \$34  = \$31  + \$33 ;
-  assign \$35  = gated[6] & row_live[0];
-  assign \$36  = \$35  & col_live[6];
-  assign \$37  = gated[7] & row_live[0];
-  assign \$38  = \$37  & col_live[7];
-  assign \$39  = \$36  + \$38 ;
-  assign \$40  = \$34  + \$39 ;
-  assign \$41  = \$29  + \$40 ;
-  assign \$42  = gated[8] & row_live[0];
-  assign \$43  = \$42  & col_live[8];
-  assign \$44  = gated[9] & row_live[0];
-  assign \$45  = \$44  & col_live[9];
-  assign \$46  = \$43  + \$45 ;
-  assign \$47  = gated[10] & row_live[0];
-  assign \$48  = \$47  & col_live[10];
-  assign \$49  = gated[11] & row_live[0];
-  assign \$50  = \$49  & col_live[11];
-  assign \$51  = \$48  + \$50 ;
-  assign \$52  = \$46  + \$51 ;
-  assign \$53  = gated[12] & row_live[0];
-  assign \$54  = \$53  & col_live[12];
-  assign \$55  = gated[13] & row_live[0];
-  assign \$56  = \$55  & col_live[13];
-  assign \$57  = \$54  + \$56 ;
-  assign \$58  = gated[14] & row_live[0];
-  assign \$59  = \$58  & col_live[14];
-  assign \$60  = gated[15] & row_live[0];
-  assign \$61  = \$60  & col_live[15];
-  assign \$62  = \$59  + \$61 ;
-  assign \$63  = \$57  + \$62 ;
-  assign \$64  = \$52  + \$63 ;
-  assign \$65  = \$41  + \$64 ;
-  assign \$66  = gated[16] & row_live[1];
-  assign \$67  = \$66  & col_live[0];
-  assign \$68  = gated[17] & row_live[1];
-  assign \$69  = \$68  & col_live[1];
-  assign \$70  = \$67  + \$69 ;
-  assign \$71  = gated[18] & row_live[1];
-  assign \$72  = \$71  & col_live[2];
-  assign \$73  = gated[19] & row_live[1];
-  assign \$74  = \$73  & col_live[3];
-  assign \$75  = \$72  + \$74 ;
-  assign \$76  = \$70  + \$75 ;
-  assign \$77  = gated[20] & row_live[1];
-  assign \$78  = \$77  & col_live[4];
-  assign \$79  = gated[21] & row_live[1];
-  assign \$80  = \$79  & col_live[5];
-  assign \$81  = \$78  + \$80 ;
-  assign \$82  = gated[22] & row_live[1];
-  assign \$83  = \$82  & col_live[6];
-  assign \$84  = gated[23] & row_live[1];
-  assign \$85  = \$84  & col_live[7];
-  assign \$86  = \$83  + \$85 ;
-  assign \$87  = \$81  + \$86 ;
-  assign \$88  = \$76  + \$87 ;
-  assign \$89  = gated[24] & row_live[1];
-  assign \$90  = \$89  & col_live[8];
-  assign \$91  = gated[25] & row_live[1];
-  assign \$92  = \$91  & col_live[9];
-  assign \$93  = \$90  + \$92 ;
-  assign \$94  = gated[26] & row_live[1];
-  assign \$95  = \$94  & col_live[10];
-  assign \$96  = gated[27] & row_live[1];
-  assign \$97  = \$96  & col_live[11];
-  assign \$98  = \$95  + \$97 ;
-  assign \$99  = \$93  + \$98 ;
-  assign \$100  = gated[28] & row_live[1];
-  assign \$101  = \$100  & col_live[12];
-  assign \$102  = gated[29] & row_live[1];
-  assign \$103  = \$102  & col_live[13];
-  assign \$104  = \$101  + \$103 ;
-  assign \$105  = gated[30] & row_live[1];
-  assign \$106  = \$105  & col_live[14];
-  assign \$107  = gated[31] & row_live[1];
-  assign \$108  = \$107  & col_live[15];
-  assign \$109  = \$106  + \$108 ;
-  assign \$110  = \$104  + \$109 ;
-  assign \$111  = \$99  + \$110 ;
-  assign \$112  = \$88  + \$111 ;
-  assign \$113  = \$65  + \$112 ;
-  \ternhw_default.accs$131  \accs$131  (
+  assign \$5  = \$signal$50  + 1'h0;
+  assign \$6  = \$5  < \$signal ;
+  assign \$7  = \$signal$50  + 1'h1;
+  assign \$8  = \$7  < \$signal ;
+  assign \$9  = \$signal$50  + 2'h2;
+  assign \$10  = \$9  < \$signal ;
+  assign \$11  = \$signal$50  + 2'h3;
+  assign \$12  = \$11  < \$signal ;
+  assign \$13  = \$signal$50  + 3'h4;
+  assign \$14  = \$13  < \$signal ;
+  assign \$15  = \$signal$50  + 3'h5;
+  assign \$16  = \$15  < \$signal ;
+  assign \$17  = \$signal$50  + 3'h6;
+  assign \$18  = \$17  < \$signal ;
+  assign \$19  = \$signal$50  + 3'h7;
+  assign \$20  = \$19  < \$signal ;
+  assign \$21  = \$signal$50  + 4'h8;
+  assign \$22  = \$21  < \$signal ;
+  assign \$23  = \$signal$50  + 4'h9;
+  assign \$24  = \$23  < \$signal ;
+  assign \$25  = \$signal$50  + 4'ha;
+  assign \$26  = \$25  < \$signal ;
+  assign \$27  = \$signal$50  + 4'hb;
+  assign \$28  = \$27  < \$signal ;
+  assign \$29  = \$signal$50  + 4'hc;
+  assign \$30  = \$29  < \$signal ;
+  assign \$31  = \$signal$50  + 4'hd;
+  assign \$32  = \$31  < \$signal ;
+  assign \$33  = \$signal$50  + 4'he;
+  assign \$34  = \$33  < \$signal ;
+  assign \$35  = \$signal$50  + 4'hf;
+  assign \$36  = \$35  < \$signal ;
+  assign \$37  = \$signal$52  + 1'h0;
+  assign \$38  = \$37  < \$signal$40 ;
+  assign \$39  = \$signal$52  + 1'h1;
+  assign \$40  = \$39  < \$signal$40 ;
+  assign \$41  = \$signal$52  + 2'h2;
+  assign \$42  = \$41  < \$signal$40 ;
+  assign \$43  = \$signal$52  + 2'h3;
+  assign \$44  = \$43  < \$signal$40 ;
+  assign \$45  = \$signal$52  + 3'h4;
+  assign \$46  = \$45  < \$signal$40 ;
+  assign \$47  = \$signal$52  + 3'h5;
+  assign \$48  = \$47  < \$signal$40 ;
+  assign \$49  = \$signal$52  + 3'h6;
+  assign \$50  = \$49  < \$signal$40 ;
+  assign \$51  = \$signal$52  + 3'h7;
+  assign \$52  = \$51  < \$signal$40 ;
+  assign \$53  = \$signal$52  + 4'h8;
+  assign \$54  = \$53  < \$signal$40 ;
+  assign \$55  = \$signal$52  + 4'h9;
+  assign \$56  = \$55  < \$signal$40 ;
+  assign \$57  = \$signal$52  + 4'ha;
+  assign \$58  = \$57  < \$signal$40 ;
+  assign \$59  = \$signal$52  + 4'hb;
+  assign \$60  = \$59  < \$signal$40 ;
+  assign \$61  = \$signal$52  + 4'hc;
+  assign \$62  = \$61  < \$signal$40 ;
+  assign \$63  = \$signal$52  + 4'hd;
+  assign \$64  = \$63  < \$signal$40 ;
+  assign \$65  = \$signal$52  + 4'he;
+  assign \$66  = \$65  < \$signal$40 ;
+  assign \$67  = \$signal$52  + 4'hf;
+  assign \$68  = \$67  < \$signal$40 ;
+  assign \$69  = \$signal$56  & sd_row_live[0];
+  assign \$70  = gated[0] & sd_col_live[0];
+  assign \$71  = gated[1] & sd_col_live[1];
+  assign \$72  = \$70  + \$71 ;
+  assign \$73  = gated[2] & sd_col_live[2];
+  assign \$74  = gated[3] & sd_col_live[3];
+  assign \$75  = \$73  + \$74 ;
+  assign \$76  = \$72  + \$75 ;
+  assign \$77  = gated[4] & sd_col_live[4];
+  assign \$78  = gated[5] & sd_col_live[5];
+  assign \$79  = \$77  + \$78 ;
+  assign \$80  = gated[6] & sd_col_live[6];
+  assign \$81  = gated[7] & sd_col_live[7];
+  assign \$82  = \$80  + \$81 ;
+  assign \$83  = \$79  + \$82 ;
+  assign \$84  = \$76  + \$83 ;
+  assign \$85  = gated[8] & sd_col_live[8];
+  assign \$86  = gated[9] & sd_col_live[9];
+  assign \$87  = \$85  + \$86 ;
+  assign \$88  = gated[10] & sd_col_live[10];
+  assign \$89  = gated[11] & sd_col_live[11];
+  assign \$90  = \$88  + \$89 ;
+  assign \$91  = \$87  + \$90 ;
+  assign \$92  = gated[12] & sd_col_live[12];
+  assign \$93  = gated[13] & sd_col_live[13];
+  assign \$94  = \$92  + \$93 ;
+  assign \$95  = gated[14] & sd_col_live[14];
+  assign \$96  = gated[15] & sd_col_live[15];
+  assign \$97  = \$95  + \$96 ;
+  assign \$98  = \$94  + \$97 ;
+  assign \$99  = \$91  + \$98 ;
+  assign \$100  = \$84  + \$99 ;
+  assign \$101  = \$69  ? \$100  : 5'h00;
+  assign \$102  = \$signal$56  & sd_row_live[1];
+  assign \$103  = gated[16] & sd_col_live[0];
+  assign \$104  = gated[17] & sd_col_live[1];
+  assign \$105  = \$103  + \$104 ;
+  assign \$106  = gated[18] & sd_col_live[2];
+  assign \$107  = gated[19] & sd_col_live[3];
+  assign \$108  = \$106  + \$107 ;
+  assign \$109  = \$105  + \$108 ;
+  assign \$110  = gated[20] & sd_col_live[4];
+  assign \$111  = gated[21] & sd_col_live[5];
+  assign \$112  = \$110  + \$111 ;
+  assign \$113  = gated[22] & sd_col_live[6];
+  assign \$114  = gated[23] & sd_col_live[7];
+  assign \$115  = \$113  + \$114 ;
+  assign \$116  = \$112  + \$115 ;
+  assign \$117  = \$109  + \$116 ;
+  assign \$118  = gated[24] & sd_col_live[8];
+  assign \$119  = gated[25] & sd_col_live[9];
+  assign \$120  = \$118  + \$119 ;
+  assign \$121  = gated[26] & sd_col_live[10];
+  assign \$122  = gated[27] & sd_col_live[11];
+  assign \$123  = \$121  + \$122 ;
+  assign \$124  = \$120  + \$123 ;
+  assign \$125  = gated[28] & sd_col_live[12];
+  assign \$126  = gated[29] & sd_col_live[13];
+  assign \$127  = \$125  + \$126 ;
+  assign \$128  = gated[30] & sd_col_live[14];
+  assign \$129  = gated[31] & sd_col_live[15];
+  assign \$130  = \$128  + \$129 ;
+  assign \$131  = \$127  + \$130 ;
+  assign \$132  = \$124  + \$131 ;
+  assign \$133  = \$117  + \$132 ;
+  assign \$134  = \$102  ? \$133  : 5'h00;
+  assign \$135  = \$signal$56  & sd_row_live[2];
+  assign \$136  = gated[32] & sd_col_live[0];
+  assign \$137  = gated[33] & sd_col_live[1];
+  assign \$138  = \$136  + \$137 ;
+  assign \$139  = gated[34] & sd_col_live[2];
+  assign \$140  = gated[35] & sd_col_live[3];
+  assign \$141  = \$139  + \$140 ;
+  assign \$142  = \$138  + \$141 ;
+  assign \$143  = gated[36] & sd_col_live[4];
+  assign \$144  = gated[37] & sd_col_live[5];
+  assign \$145  = \$143  + \$144 ;
+  assign \$146  = gated[38] & sd_col_live[6];
+  assign \$147  = gated[39] & sd_col_live[7];
+  assign \$148  = \$146  + \$147 ;
+  assign \$149  = \$145  + \$148 ;
+  assign \$150  = \$142  + \$149 ;
+  assign \$151  = gated[40] & sd_col_live[8];
+  assign \$152  = gated[41] & sd_col_live[9];
+  assign \$153  = \$151  + \$152 ;
+  assign \$154  = gated[42] & sd_col_live[10];
+  assign \$155  = gated[43] & sd_col_live[11];
+  assign \$156  = \$154  + \$155 ;
+  assign \$157  = \$153  + \$156 ;
+  assign \$158  = gated[44] & sd_col_live[12];
+  assign \$159  = gated[45] & sd_col_live[13];
+  assign \$160  = \$158  + \$159 ;
+  assign \$161  = gated[46] & sd_col_live[14];
+  assign \$162  = gated[47] & sd_col_live[15];
+  assign \$163  = \$161  + \$162 ;
+  assign \$164  = \$160  + \$163 ;
+  assign \$165  = \$157  + \$164 ;
+  assign \$166  = \$150  + \$165 ;
+  assign \$167  = \$135  ? \$166  : 5'h00;
+  assign \$168  = \$signal$56  & sd_row_live[3];
+  assign \$169  = gated[48] & sd_col_live[0];
+  assign \$170  = gated[49] & sd_col_live[1];
+  assign \$171  = \$169  + \$170 ;
+  assign \$172  = gated[50] & sd_col_live[2];
+  assign \$173  = gated[51] & sd_col_live[3];
+  assign \$174  = \$172  + \$173 ;
+  assign \$175  = \$171  + \$174 ;
+  assign \$176  = gated[52] & sd_col_live[4];
+  assign \$177  = gated[53] & sd_col_live[5];
+  assign \$178  = \$176  + \$177 ;
+  assign \$179  = gated[54] & sd_col_live[6];
+  assign \$180  = gated[55] & sd_col_live[7];
+  assign \$181  = \$179  + \$180 ;
+  assign \$182  = \$178  + \$181 ;
+  assign \$183  = \$175  + \$182 ;
+  assign \$184  = gated[56] & sd_col_live[8];
+  assign \$185  = gated[57] & sd_col_live[9];
+  assign \$186  = \$184  + \$185 ;
+  assign \$187  = gated[58] & sd_col_live[10];
+  assign \$188  = gated[59] & sd_col_live[11];
+  assign \$189  = \$187  + \$188 ;
+  assign \$190  = \$186  + \$189 ;
+  assign \$191  = gated[60] & sd_col_live[12];
+  assign \$192  = gated[61] & sd_col_live[13];
+  assign \$193  = \$191  + \$192 ;
+  assign \$194  = gated[62] & sd_col_live[14];
+  assign \$195  = gated[63] & sd_col_live[15];
+  assign \$196  = \$194  + \$195 ;
+  assign \$197  = \$193  + \$196 ;
+  assign \$198  = \$190  + \$197 ;
+  assign \$199  = \$183  + \$198 ;
+  assign \$200  = \$168  ? \$199  : 5'h00;
+  assign \$201  = \$signal$56  & sd_row_live[4];
+  assign \$202  = gated[64] & sd_col_live[0];
+  assign \$203  = gated[65] & sd_col_live[1];
+  assign \$204  = \$202  + \$203 ;
+  assign \$205  = gated[66] & sd_col_live[2];
+  assign \$206  = gated[67] & sd_col_live[3];
+  assign \$207  = \$205  + \$206 ;
+  assign \$208  = \$204  + \$207 ;
+  assign \$209  = gated[68] & sd_col_live[4];
+  assign \$210  = gated[69] & sd_col_live[5];
+  assign \$211  = \$209  + \$210 ;
+  assign \$212  = gated[70] & sd_col_live[6];
+  assign \$213  = gated[71] & sd_col_live[7];
+  assign \$214  = \$212  + \$213 ;
+  assign \$215  = \$211  + \$214 ;
+  assign \$216  = \$208  + \$215 ;
+  assign \$217  = gated[72] & sd_col_live[8];
+  assign \$218  = gated[73] & sd_col_live[9];
+  assign \$219  = \$217  + \$218 ;
+  assign \$220  = gated[74] & sd_col_live[10];
+  assign \$221  = gated[75] & sd_col_live[11];
+  assign \$222  = \$220  + \$221 ;
+  assign \$223  = \$219  + \$222 ;
+  assign \$224  = gated[76] & sd_col_live[12];
+  assign \$225  = gated[77] & sd_col_live[13];
+  assign \$226  = \$224  + \$225 ;
+  assign \$227  = gated[78] & sd_col_live[14];
+  assign \$228  = gated[79] & sd_col_live[15];
+  assign \$229  = \$227  + \$228 ;
+  assign \$230  = \$226  + \$229 ;
+  assign \$231  = \$223  + \$230 ;
+  assign \$232  = \$216  + \$231 ;
+  assign \$233  = \$201  ? \$232  : 5'h00;
+  assign \$234  = \$signal$56  & sd_row_live[5];
+  assign \$235  = gated[80] & sd_col_live[0];
+  assign \$236  = gated[81] & sd_col_live[1];
+  assign \$237  = \$235  + \$236 ;
+  assign \$238  = gated[82] & sd_col_live[2];
+  assign \$239  = gated[83] & sd_col_live[3];
+  assign \$240  = \$238  + \$239 ;
+  assign \$241  = \$237  + \$240 ;
+  assign \$242  = gated[84] & sd_col_live[4];
+  assign \$243  = gated[85] & sd_col_live[5];
+  assign \$244  = \$242  + \$243 ;
+  assign \$245  = gated[86] & sd_col_live[6];
+  assign \$246  = gated[87] & sd_col_live[7];
+  assign \$247  = \$245  + \$246 ;
+  assign \$248  = \$244  + \$247 ;
+  assign \$249  = \$241  + \$248 ;
+  assign \$250  = gated[88] & sd_col_live[8];
+  assign \$251  = gated[89] & sd_col_live[9];
+  assign \$252  = \$250  + \$251 ;
+  assign \$253  = gated[90] & sd_col_live[10];
+  assign \$254  = gated[91] & sd_col_live[11];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = \$252  + \$255 ;
+  assign \$257  = gated[92] & sd_col_live[12];
+  assign \$258  = gated[93] & sd_col_live[13];
+  \ternhw_default.accs$148  \accs$148  (
     .acc(accs),
     .bias(bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$55 ),
+    .first(\$signal$76 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -7833,9 +7996,9 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   \ternhw_default.array  array (
     .acts(acts),
     .gated(gated),
+    .group_sums(group_sums),
     .nonzero(nonzero),
-    .sums(sums),
-    .weights(weights)
+    .weights(sd_weights)
   );
   \ternhw_default.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -7856,7 +8019,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     .hold(hold),
     .issue(issue),
     .k(cmd__k),
-    .\k_pos$40 (k_pos),
+    .\k_pos$39 (k_pos),
     .keep_weights(cmd__keep_weights),
     .last(last),
     .m(cmd__m),
@@ -7872,7 +8035,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$95 )
+    .wgt_waddr(\$signature__addr$114 )
   );
   \ternhw_default.decoder  decoder (
     .weights(weights),
@@ -7896,296 +8059,531 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$860  = requant_en;
+    \$696  = requant_en;
     if (\$2 ) begin
-      \$860  = cmd__requant_en;
+      \$696  = cmd__requant_en;
     end
     if (rst) begin
-      \$860  = 1'h0;
+      \$696  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$861  = relu;
+    \$697  = relu;
     if (\$2 ) begin
-      \$861  = cmd__relu;
+      \$697  = cmd__relu;
     end
     if (rst) begin
-      \$861  = 1'h0;
+      \$697  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$862  = multiplier;
+    \$698  = multiplier;
     if (\$2 ) begin
-      \$862  = cmd__multiplier;
+      \$698  = cmd__multiplier;
     end
     if (rst) begin
-      \$862  = 16'h0000;
+      \$698  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$863  = shift;
+    \$699  = shift;
     if (\$2 ) begin
-      \$863  = cmd__shift;
+      \$699  = cmd__shift;
     end
     if (rst) begin
-      \$863  = 6'h00;
+      \$699  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$864  = \$signal ;
+    \$700  = \$signal ;
     if (\$4 ) begin
-      \$864  = cmd__k;
+      \$700  = cmd__k;
     end
     if (rst) begin
-      \$864  = 16'h0000;
+      \$700  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$865  = N;
+    \$701  = \$signal$40 ;
     if (\$4 ) begin
-      \$865  = cmd__n;
+      \$701  = cmd__n;
     end
     if (rst) begin
-      \$865  = 16'h0000;
+      \$701  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$866  = \$signal$42 ;
+    \$702  = \$signal$42 ;
     if (advance) begin
-      \$866  = issue;
+      \$702  = issue;
     end
     if (rst) begin
-      \$866  = 1'h0;
+      \$702  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$867  = \$signal$44 ;
+    \$703  = \$signal$44 ;
     if (advance) begin
-      \$867  = first;
+      \$703  = first;
     end
     if (rst) begin
-      \$867  = 1'h0;
+      \$703  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$868  = \$signal$46 ;
+    \$704  = \$signal$46 ;
     if (advance) begin
-      \$868  = last;
+      \$704  = last;
     end
     if (rst) begin
-      \$868  = 1'h0;
+      \$704  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$869  = \$signal$48 ;
+    \$705  = \$signal$48 ;
     if (advance) begin
-      \$869  = tile_parity;
+      \$705  = tile_parity;
     end
     if (rst) begin
-      \$869  = 1'h0;
+      \$705  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$870  = \$signal$50 ;
+    \$706  = \$signal$50 ;
     if (advance) begin
-      \$870  = { 1'h0, k_pos };
+      \$706  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$870  = 17'h00000;
+      \$706  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$871  = s1_npos;
+    \$707  = \$signal$52 ;
     if (advance) begin
-      \$871  = { 1'h0, n_pos };
+      \$707  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$871  = 17'h00000;
+      \$707  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$872  = \$signal$54 ;
+    \$708  = sd_col_live;
     if (advance) begin
-      \$872  = \$signal$42 ;
+      \$708 [0] = \$6 ;
+      \$708 [1] = \$8 ;
+      \$708 [2] = \$10 ;
+      \$708 [3] = \$12 ;
+      \$708 [4] = \$14 ;
+      \$708 [5] = \$16 ;
+      \$708 [6] = \$18 ;
+      \$708 [7] = \$20 ;
+      \$708 [8] = \$22 ;
+      \$708 [9] = \$24 ;
+      \$708 [10] = \$26 ;
+      \$708 [11] = \$28 ;
+      \$708 [12] = \$30 ;
+      \$708 [13] = \$32 ;
+      \$708 [14] = \$34 ;
+      \$708 [15] = \$36 ;
     end
     if (rst) begin
-      \$872  = 1'h0;
+      \$708  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$873  = \$signal$55 ;
+    \$709  = sd_row_live;
     if (advance) begin
-      \$873  = \$signal$44 ;
+      \$709 [0] = \$38 ;
+      \$709 [1] = \$40 ;
+      \$709 [2] = \$42 ;
+      \$709 [3] = \$44 ;
+      \$709 [4] = \$46 ;
+      \$709 [5] = \$48 ;
+      \$709 [6] = \$50 ;
+      \$709 [7] = \$52 ;
+      \$709 [8] = \$54 ;
+      \$709 [9] = \$56 ;
+      \$709 [10] = \$58 ;
+      \$709 [11] = \$60 ;
+      \$709 [12] = \$62 ;
+      \$709 [13] = \$64 ;
+      \$709 [14] = \$66 ;
+      \$709 [15] = \$68 ;
     end
     if (rst) begin
-      \$873  = 1'h0;
+      \$709  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$874  = \$signal$56 ;
+    \$710  = \$signal$56 ;
     if (advance) begin
-      \$874  = \$signal$46 ;
+      \$710  = \$signal$42 ;
     end
     if (rst) begin
-      \$874  = 1'h0;
+      \$710  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$875  = \$signal$57 ;
+    \$711  = \$signal$57 ;
     if (advance) begin
-      \$875  = \$signal$48 ;
+      \$711  = \$signal$44 ;
     end
     if (rst) begin
-      \$875  = 1'h0;
+      \$711  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$876  = s2_sums;
+    \$712  = \$signal$58 ;
     if (advance) begin
-      \$876  = sums;
+      \$712  = \$signal$46 ;
     end
     if (rst) begin
-      \$876  = 208'h0000000000000000000000000000000000000000000000000000;
+      \$712  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$877  = s2_nonzero;
+    \$713  = \$signal$59 ;
     if (advance) begin
-      \$877  = nonzero;
+      \$713  = \$signal$48 ;
     end
     if (rst) begin
-      \$877  = 16'h0000;
+      \$713  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$878  = bias0;
-    if (\$8 ) begin
-      \$878  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_load) begin
-      (* full_case = 32'd1 *)
-      if (bias_bank) begin
-      end else begin
-        \$878  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$878  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$879  = bias1;
-    if (\$8 ) begin
-      \$879  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_load) begin
-      if (bias_bank) begin
-        \$879  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$879  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$880  = acc_done;
+    \$714  = sd_weights;
     if (advance) begin
-      \$880  = \$9 ;
+      \$714  = weights;
     end
     if (rst) begin
-      \$880  = 1'h0;
+      \$714  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$881  = status__cycles;
-    if (\$11 ) begin
-      \$881  = 48'h000000000000;
+    \$715  = sd_acts;
+    if (advance) begin
+      \$715  = act_r__data;
+    end
+    if (rst) begin
+      \$715  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$716  = \$signal$64 ;
+    if (advance) begin
+      \$716  = \$signal$56 ;
+    end
+    if (rst) begin
+      \$716  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$717  = \$signal$65 ;
+    if (advance) begin
+      \$717  = \$signal$57 ;
+    end
+    if (rst) begin
+      \$717  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$718  = \$signal$66 ;
+    if (advance) begin
+      \$718  = \$signal$58 ;
+    end
+    if (rst) begin
+      \$718  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$719  = \$signal$67 ;
+    if (advance) begin
+      \$719  = \$signal$59 ;
+    end
+    if (rst) begin
+      \$719  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$720  = sp_sums;
+    if (advance) begin
+      \$720  = group_sums;
+    end
+    if (rst) begin
+      \$720  = 704'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$721  = sp_nonzero;
+    if (advance) begin
+      \$721  = nonzero;
+    end
+    if (rst) begin
+      \$721  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$722  = sp_skips;
+    if (advance) begin
+      \$722 [4:0] = \$101 ;
+      \$722 [9:5] = \$134 ;
+      \$722 [14:10] = \$167 ;
+      \$722 [19:15] = \$200 ;
+      \$722 [24:20] = \$233 ;
+      \$722 [29:25] = \$266 ;
+      \$722 [34:30] = \$299 ;
+      \$722 [39:35] = \$332 ;
+      \$722 [44:40] = \$365 ;
+      \$722 [49:45] = \$398 ;
+      \$722 [54:50] = \$431 ;
+      \$722 [59:55] = \$464 ;
+      \$722 [64:60] = \$497 ;
+      \$722 [69:65] = \$530 ;
+      \$722 [74:70] = \$563 ;
+      \$722 [79:75] = \$596 ;
+    end
+    if (rst) begin
+      \$722  = 80'h00000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$723  = s3_skips;
+    if (advance) begin
+      \$723  = \$612 ;
+    end
+    if (rst) begin
+      \$723  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$724  = \$signal$75 ;
+    if (advance) begin
+      \$724  = \$signal$64 ;
+    end
+    if (rst) begin
+      \$724  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$725  = \$signal$76 ;
+    if (advance) begin
+      \$725  = \$signal$65 ;
+    end
+    if (rst) begin
+      \$725  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$726  = \$signal$77 ;
+    if (advance) begin
+      \$726  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$726  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$727  = \$signal$78 ;
+    if (advance) begin
+      \$727  = \$signal$67 ;
+    end
+    if (rst) begin
+      \$727  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$728  = s2_nonzero;
+    if (advance) begin
+      \$728  = sp_nonzero;
+    end
+    if (rst) begin
+      \$728  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$729  = s2_sums;
+    if (advance) begin
+      \$729 [12:0] = \$615 ;
+      \$729 [25:13] = \$618 ;
+      \$729 [38:26] = \$621 ;
+      \$729 [51:39] = \$624 ;
+      \$729 [64:52] = \$627 ;
+      \$729 [77:65] = \$630 ;
+      \$729 [90:78] = \$633 ;
+      \$729 [103:91] = \$636 ;
+      \$729 [116:104] = \$639 ;
+      \$729 [129:117] = \$642 ;
+      \$729 [142:130] = \$645 ;
+      \$729 [155:143] = \$648 ;
+      \$729 [168:156] = \$651 ;
+      \$729 [181:169] = \$654 ;
+      \$729 [194:182] = \$657 ;
+      \$729 [207:195] = \$660 ;
+    end
+    if (rst) begin
+      \$729  = 208'h0000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$730  = bias0;
+    if (\$664 ) begin
+      \$730  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[0]) begin
+      \$730  = bias_word;
+    end
+    if (rst) begin
+      \$730  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$731  = bias1;
+    if (\$664 ) begin
+      \$731  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[1]) begin
+      \$731  = bias_word;
+    end
+    if (rst) begin
+      \$731  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$732  = i_bias__payload;
+    if (rst) begin
+      \$732  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$733  = \$666 ;
+    if (rst) begin
+      \$733  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$734  = acc_done;
+    if (advance) begin
+      \$734  = \$667 ;
+    end
+    if (rst) begin
+      \$734  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$735  = events;
+    if (rst) begin
+      \$735  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$736  = status__cycles;
+    if (\$669 ) begin
+      \$736  = 48'h000000000000;
     end else if (status__busy) begin
-      \$881  = \$12 [47:0];
+      \$736  = \$670 [47:0];
     end
     if (rst) begin
-      \$881  = 48'h000000000000;
+      \$736  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$882  = status__busy_cycles;
-    if (\$11 ) begin
-      \$882  = 48'h000000000000;
+    \$737  = status__busy_cycles;
+    if (\$669 ) begin
+      \$737  = 48'h000000000000;
     end else if (status__busy) begin
-      \$882  = \$17 [47:0];
+      \$737  = \$675 [47:0];
     end
     if (rst) begin
-      \$882  = 48'h000000000000;
+      \$737  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$883  = status__stall_cycles;
-    if (\$11 ) begin
-      \$883  = 48'h000000000000;
+    \$738  = status__stall_cycles;
+    if (\$669 ) begin
+      \$738  = 48'h000000000000;
     end else if (status__busy) begin
-      \$883  = \$13 [47:0];
+      \$738  = \$671 [47:0];
     end
     if (rst) begin
-      \$883  = 48'h000000000000;
+      \$738  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$884  = status__hold_cycles;
-    if (\$11 ) begin
-      \$884  = 48'h000000000000;
+    \$739  = status__hold_cycles;
+    if (\$669 ) begin
+      \$739  = 48'h000000000000;
     end else if (status__busy) begin
-      \$884  = \$15 [47:0];
+      \$739  = \$673 [47:0];
     end
     if (rst) begin
-      \$884  = 48'h000000000000;
+      \$739  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$885  = status__zero_skips;
-    if (\$11 ) begin
-      \$885  = 48'h000000000000;
+    \$740  = status__zero_skips;
+    if (\$669 ) begin
+      \$740  = 48'h000000000000;
     end else if (status__busy) begin
-      \$885  = \$787 [47:0];
+      \$740  = \$677 [47:0];
     end
     if (rst) begin
-      \$885  = 48'h000000000000;
+      \$740  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$886  = status__overflow_events;
-    if (\$11 ) begin
-      \$886  = 48'h000000000000;
+    \$741  = status__overflow_events;
+    if (\$669 ) begin
+      \$741  = 48'h000000000000;
     end else if (status__busy) begin
-      \$886  = \$788 [47:0];
+      \$741  = \$678 [47:0];
     end
     if (rst) begin
-      \$886  = 48'h000000000000;
+      \$741  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -8199,29 +8597,29 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$84  = hold;
+  assign \hold$103  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$95 ;
-  assign \$signature__data$97  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$114 ;
+  assign \$signature__data$116  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$108  = weights;
-  assign \first$112  = \$signal$55 ;
-  assign \sums$113  = s2_sums;
-  assign \nonzero$114  = s2_nonzero;
-  assign \acc_done$116  = acc_done;
+  assign \weights$126  = sd_weights;
+  assign \first$129  = \$signal$76 ;
+  assign sums = s2_sums;
+  assign \nonzero$131  = s2_nonzero;
+  assign \acc_done$133  = acc_done;
   assign acc = accs;
-  assign \overflow$120  = overflow;
-  assign \o_res__payload$121  = o_res__payload;
-  assign \o_res__ready$122  = o_res__ready;
-  assign \o_res__valid$123  = o_res__valid;
+  assign \overflow$137  = overflow;
+  assign \o_res__payload$138  = o_res__payload;
+  assign \o_res__ready$139  = o_res__ready;
+  assign \o_res__valid$140  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[383:0];
@@ -8243,70 +8641,262 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \o_res__payload.values[15]  = o_res__payload[383:360];
   assign \o_res__payload.overflow  = o_res__payload[399:384];
   assign \o_res__payload.saturated  = o_res__payload[415:400];
-  assign \s2_sums[0]  = s2_sums[12:0];
-  assign \s2_sums[1]  = s2_sums[25:13];
-  assign \s2_sums[2]  = s2_sums[38:26];
-  assign \s2_sums[3]  = s2_sums[51:39];
-  assign \s2_sums[4]  = s2_sums[64:52];
-  assign \s2_sums[5]  = s2_sums[77:65];
-  assign \s2_sums[6]  = s2_sums[90:78];
-  assign \s2_sums[7]  = s2_sums[103:91];
-  assign \s2_sums[8]  = s2_sums[116:104];
-  assign \s2_sums[9]  = s2_sums[129:117];
-  assign \s2_sums[10]  = s2_sums[142:130];
-  assign \s2_sums[11]  = s2_sums[155:143];
-  assign \s2_sums[12]  = s2_sums[168:156];
-  assign \s2_sums[13]  = s2_sums[181:169];
-  assign \s2_sums[14]  = s2_sums[194:182];
-  assign \s2_sums[15]  = s2_sums[207:195];
-  assign \sums[0]  = sums[12:0];
-  assign \sums[1]  = sums[25:13];
-  assign \sums[2]  = sums[38:26];
-  assign \sums[3]  = sums[51:39];
-  assign \sums[4]  = sums[64:52];
-  assign \sums[5]  = sums[77:65];
-  assign \sums[6]  = sums[90:78];
-  assign \sums[7]  = sums[103:91];
-  assign \sums[8]  = sums[116:104];
-  assign \sums[9]  = sums[129:117];
-  assign \sums[10]  = sums[142:130];
-  assign \sums[11]  = sums[155:143];
-  assign \sums[12]  = sums[168:156];
-  assign \sums[13]  = sums[181:169];
-  assign \sums[14]  = sums[194:182];
-  assign \sums[15]  = sums[207:195];
-  assign \bias0[0]  = bias0[23:0];
-  assign \bias0[1]  = bias0[47:24];
-  assign \bias0[2]  = bias0[71:48];
-  assign \bias0[3]  = bias0[95:72];
-  assign \bias0[4]  = bias0[119:96];
-  assign \bias0[5]  = bias0[143:120];
-  assign \bias0[6]  = bias0[167:144];
-  assign \bias0[7]  = bias0[191:168];
-  assign \bias0[8]  = bias0[215:192];
-  assign \bias0[9]  = bias0[239:216];
-  assign \bias0[10]  = bias0[263:240];
-  assign \bias0[11]  = bias0[287:264];
-  assign \bias0[12]  = bias0[311:288];
-  assign \bias0[13]  = bias0[335:312];
-  assign \bias0[14]  = bias0[359:336];
-  assign \bias0[15]  = bias0[383:360];
-  assign \bias1[0]  = bias1[23:0];
-  assign \bias1[1]  = bias1[47:24];
-  assign \bias1[2]  = bias1[71:48];
-  assign \bias1[3]  = bias1[95:72];
-  assign \bias1[4]  = bias1[119:96];
-  assign \bias1[5]  = bias1[143:120];
-  assign \bias1[6]  = bias1[167:144];
-  assign \bias1[7]  = bias1[191:168];
-  assign \bias1[8]  = bias1[215:192];
-  assign \bias1[9]  = bias1[239:216];
-  assign \bias1[10]  = bias1[263:240];
-  assign \bias1[11]  = bias1[287:264];
-  assign \bias1[12]  = bias1[311:288];
-  assign \bias1[13]  = bias1[335:312];
-  assign \bias1[14]  = bias1[359:336];
-  assign \bias1[15]  = bias1[383:360];
+  assign \sd_weights[0]  = sd_weights[1:0];
+  assign \sd_weights[1]  = sd_weights[3:2];
+  assign \sd_weights[2]  = sd_weights[5:4];
+  assign \sd_weights[3]  = sd_weights[7:6];
+  assign \sd_weights[4]  = sd_weights[9:8];
+  assign \sd_weights[5]  = sd_weights[11:10];
+  assign \sd_weights[6]  = sd_weights[13:12];
+  assign \sd_weights[7]  = sd_weights[15:14];
+  assign \sd_weights[8]  = sd_weights[17:16];
+  assign \sd_weights[9]  = sd_weights[19:18];
+  assign \sd_weights[10]  = sd_weights[21:20];
+  assign \sd_weights[11]  = sd_weights[23:22];
+  assign \sd_weights[12]  = sd_weights[25:24];
+  assign \sd_weights[13]  = sd_weights[27:26];
+  assign \sd_weights[14]  = sd_weights[29:28];
+  assign \sd_weights[15]  = sd_weights[31:30];
+  assign \sd_weights[16]  = sd_weights[33:32];
+  assign \sd_weights[17]  = sd_weights[35:34];
+  assign \sd_weights[18]  = sd_weights[37:36];
+  assign \sd_weights[19]  = sd_weights[39:38];
+  assign \sd_weights[20]  = sd_weights[41:40];
+  assign \sd_weights[21]  = sd_weights[43:42];
+  assign \sd_weights[22]  = sd_weights[45:44];
+  assign \sd_weights[23]  = sd_weights[47:46];
+  assign \sd_weights[24]  = sd_weights[49:48];
+  assign \sd_weights[25]  = sd_weights[51:50];
+  assign \sd_weights[26]  = sd_weights[53:52];
+  assign \sd_weights[27]  = sd_weights[55:54];
+  assign \sd_weights[28]  = sd_weights[57:56];
+  assign \sd_weights[29]  = sd_weights[59:58];
+  assign \sd_weights[30]  = sd_weights[61:60];
+  assign \sd_weights[31]  = sd_weights[63:62];
+  assign \sd_weights[32]  = sd_weights[65:64];
+  assign \sd_weights[33]  = sd_weights[67:66];
+  assign \sd_weights[34]  = sd_weights[69:68];
+  assign \sd_weights[35]  = sd_weights[71:70];
+  assign \sd_weights[36]  = sd_weights[73:72];
+  assign \sd_weights[37]  = sd_weights[75:74];
+  assign \sd_weights[38]  = sd_weights[77:76];
+  assign \sd_weights[39]  = sd_weights[79:78];
+  assign \sd_weights[40]  = sd_weights[81:80];
+  assign \sd_weights[41]  = sd_weights[83:82];
+  assign \sd_weights[42]  = sd_weights[85:84];
+  assign \sd_weights[43]  = sd_weights[87:86];
+  assign \sd_weights[44]  = sd_weights[89:88];
+  assign \sd_weights[45]  = sd_weights[91:90];
+  assign \sd_weights[46]  = sd_weights[93:92];
+  assign \sd_weights[47]  = sd_weights[95:94];
+  assign \sd_weights[48]  = sd_weights[97:96];
+  assign \sd_weights[49]  = sd_weights[99:98];
+  assign \sd_weights[50]  = sd_weights[101:100];
+  assign \sd_weights[51]  = sd_weights[103:102];
+  assign \sd_weights[52]  = sd_weights[105:104];
+  assign \sd_weights[53]  = sd_weights[107:106];
+  assign \sd_weights[54]  = sd_weights[109:108];
+  assign \sd_weights[55]  = sd_weights[111:110];
+  assign \sd_weights[56]  = sd_weights[113:112];
+  assign \sd_weights[57]  = sd_weights[115:114];
+  assign \sd_weights[58]  = sd_weights[117:116];
+  assign \sd_weights[59]  = sd_weights[119:118];
+  assign \sd_weights[60]  = sd_weights[121:120];
+  assign \sd_weights[61]  = sd_weights[123:122];
+  assign \sd_weights[62]  = sd_weights[125:124];
+  assign \sd_weights[63]  = sd_weights[127:126];
+  assign \sd_weights[64]  = sd_weights[129:128];
+  assign \sd_weights[65]  = sd_weights[131:130];
+  assign \sd_weights[66]  = sd_weights[133:132];
+  assign \sd_weights[67]  = sd_weights[135:134];
+  assign \sd_weights[68]  = sd_weights[137:136];
+  assign \sd_weights[69]  = sd_weights[139:138];
+  assign \sd_weights[70]  = sd_weights[141:140];
+  assign \sd_weights[71]  = sd_weights[143:142];
+  assign \sd_weights[72]  = sd_weights[145:144];
+  assign \sd_weights[73]  = sd_weights[147:146];
+  assign \sd_weights[74]  = sd_weights[149:148];
+  assign \sd_weights[75]  = sd_weights[151:150];
+  assign \sd_weights[76]  = sd_weights[153:152];
+  assign \sd_weights[77]  = sd_weights[155:154];
+  assign \sd_weights[78]  = sd_weights[157:156];
+  assign \sd_weights[79]  = sd_weights[159:158];
+  assign \sd_weights[80]  = sd_weights[161:160];
+  assign \sd_weights[81]  = sd_weights[163:162];
+  assign \sd_weights[82]  = sd_weights[165:164];
+  assign \sd_weights[83]  = sd_weights[167:166];
+  assign \sd_weights[84]  = sd_weights[169:168];
+  assign \sd_weights[85]  = sd_weights[171:170];
+  assign \sd_weights[86]  = sd_weights[173:172];
+  assign \sd_weights[87]  = sd_weights[175:174];
+  assign \sd_weights[88]  = sd_weights[177:176];
+  assign \sd_weights[89]  = sd_weights[179:178];
+  assign \sd_weights[90]  = sd_weights[181:180];
+  assign \sd_weights[91]  = sd_weights[183:182];
+  assign \sd_weights[92]  = sd_weights[185:184];
+  assign \sd_weights[93]  = sd_weights[187:186];
+  assign \sd_weights[94]  = sd_weights[189:188];
+  assign \sd_weights[95]  = sd_weights[191:190];
+  assign \sd_weights[96]  = sd_weights[193:192];
+  assign \sd_weights[97]  = sd_weights[195:194];
+  assign \sd_weights[98]  = sd_weights[197:196];
+  assign \sd_weights[99]  = sd_weights[199:198];
+  assign \sd_weights[100]  = sd_weights[201:200];
+  assign \sd_weights[101]  = sd_weights[203:202];
+  assign \sd_weights[102]  = sd_weights[205:204];
+  assign \sd_weights[103]  = sd_weights[207:206];
+  assign \sd_weights[104]  = sd_weights[209:208];
+  assign \sd_weights[105]  = sd_weights[211:210];
+  assign \sd_weights[106]  = sd_weights[213:212];
+  assign \sd_weights[107]  = sd_weights[215:214];
+  assign \sd_weights[108]  = sd_weights[217:216];
+  assign \sd_weights[109]  = sd_weights[219:218];
+  assign \sd_weights[110]  = sd_weights[221:220];
+  assign \sd_weights[111]  = sd_weights[223:222];
+  assign \sd_weights[112]  = sd_weights[225:224];
+  assign \sd_weights[113]  = sd_weights[227:226];
+  assign \sd_weights[114]  = sd_weights[229:228];
+  assign \sd_weights[115]  = sd_weights[231:230];
+  assign \sd_weights[116]  = sd_weights[233:232];
+  assign \sd_weights[117]  = sd_weights[235:234];
+  assign \sd_weights[118]  = sd_weights[237:236];
+  assign \sd_weights[119]  = sd_weights[239:238];
+  assign \sd_weights[120]  = sd_weights[241:240];
+  assign \sd_weights[121]  = sd_weights[243:242];
+  assign \sd_weights[122]  = sd_weights[245:244];
+  assign \sd_weights[123]  = sd_weights[247:246];
+  assign \sd_weights[124]  = sd_weights[249:248];
+  assign \sd_weights[125]  = sd_weights[251:250];
+  assign \sd_weights[126]  = sd_weights[253:252];
+  assign \sd_weights[127]  = sd_weights[255:254];
+  assign \sd_weights[128]  = sd_weights[257:256];
+  assign \sd_weights[129]  = sd_weights[259:258];
+  assign \sd_weights[130]  = sd_weights[261:260];
+  assign \sd_weights[131]  = sd_weights[263:262];
+  assign \sd_weights[132]  = sd_weights[265:264];
+  assign \sd_weights[133]  = sd_weights[267:266];
+  assign \sd_weights[134]  = sd_weights[269:268];
+  assign \sd_weights[135]  = sd_weights[271:270];
+  assign \sd_weights[136]  = sd_weights[273:272];
+  assign \sd_weights[137]  = sd_weights[275:274];
+  assign \sd_weights[138]  = sd_weights[277:276];
+  assign \sd_weights[139]  = sd_weights[279:278];
+  assign \sd_weights[140]  = sd_weights[281:280];
+  assign \sd_weights[141]  = sd_weights[283:282];
+  assign \sd_weights[142]  = sd_weights[285:284];
+  assign \sd_weights[143]  = sd_weights[287:286];
+  assign \sd_weights[144]  = sd_weights[289:288];
+  assign \sd_weights[145]  = sd_weights[291:290];
+  assign \sd_weights[146]  = sd_weights[293:292];
+  assign \sd_weights[147]  = sd_weights[295:294];
+  assign \sd_weights[148]  = sd_weights[297:296];
+  assign \sd_weights[149]  = sd_weights[299:298];
+  assign \sd_weights[150]  = sd_weights[301:300];
+  assign \sd_weights[151]  = sd_weights[303:302];
+  assign \sd_weights[152]  = sd_weights[305:304];
+  assign \sd_weights[153]  = sd_weights[307:306];
+  assign \sd_weights[154]  = sd_weights[309:308];
+  assign \sd_weights[155]  = sd_weights[311:310];
+  assign \sd_weights[156]  = sd_weights[313:312];
+  assign \sd_weights[157]  = sd_weights[315:314];
+  assign \sd_weights[158]  = sd_weights[317:316];
+  assign \sd_weights[159]  = sd_weights[319:318];
+  assign \sd_weights[160]  = sd_weights[321:320];
+  assign \sd_weights[161]  = sd_weights[323:322];
+  assign \sd_weights[162]  = sd_weights[325:324];
+  assign \sd_weights[163]  = sd_weights[327:326];
+  assign \sd_weights[164]  = sd_weights[329:328];
+  assign \sd_weights[165]  = sd_weights[331:330];
+  assign \sd_weights[166]  = sd_weights[333:332];
+  assign \sd_weights[167]  = sd_weights[335:334];
+  assign \sd_weights[168]  = sd_weights[337:336];
+  assign \sd_weights[169]  = sd_weights[339:338];
+  assign \sd_weights[170]  = sd_weights[341:340];
+  assign \sd_weights[171]  = sd_weights[343:342];
+  assign \sd_weights[172]  = sd_weights[345:344];
+  assign \sd_weights[173]  = sd_weights[347:346];
+  assign \sd_weights[174]  = sd_weights[349:348];
+  assign \sd_weights[175]  = sd_weights[351:350];
+  assign \sd_weights[176]  = sd_weights[353:352];
+  assign \sd_weights[177]  = sd_weights[355:354];
+  assign \sd_weights[178]  = sd_weights[357:356];
+  assign \sd_weights[179]  = sd_weights[359:358];
+  assign \sd_weights[180]  = sd_weights[361:360];
+  assign \sd_weights[181]  = sd_weights[363:362];
+  assign \sd_weights[182]  = sd_weights[365:364];
+  assign \sd_weights[183]  = sd_weights[367:366];
+  assign \sd_weights[184]  = sd_weights[369:368];
+  assign \sd_weights[185]  = sd_weights[371:370];
+  assign \sd_weights[186]  = sd_weights[373:372];
+  assign \sd_weights[187]  = sd_weights[375:374];
+  assign \sd_weights[188]  = sd_weights[377:376];
+  assign \sd_weights[189]  = sd_weights[379:378];
+  assign \sd_weights[190]  = sd_weights[381:380];
+  assign \sd_weights[191]  = sd_weights[383:382];
+  assign \sd_weights[192]  = sd_weights[385:384];
+  assign \sd_weights[193]  = sd_weights[387:386];
+  assign \sd_weights[194]  = sd_weights[389:388];
+  assign \sd_weights[195]  = sd_weights[391:390];
+  assign \sd_weights[196]  = sd_weights[393:392];
+  assign \sd_weights[197]  = sd_weights[395:394];
+  assign \sd_weights[198]  = sd_weights[397:396];
+  assign \sd_weights[199]  = sd_weights[399:398];
+  assign \sd_weights[200]  = sd_weights[401:400];
+  assign \sd_weights[201]  = sd_weights[403:402];
+  assign \sd_weights[202]  = sd_weights[405:404];
+  assign \sd_weights[203]  = sd_weights[407:406];
+  assign \sd_weights[204]  = sd_weights[409:408];
+  assign \sd_weights[205]  = sd_weights[411:410];
+  assign \sd_weights[206]  = sd_weights[413:412];
+  assign \sd_weights[207]  = sd_weights[415:414];
+  assign \sd_weights[208]  = sd_weights[417:416];
+  assign \sd_weights[209]  = sd_weights[419:418];
+  assign \sd_weights[210]  = sd_weights[421:420];
+  assign \sd_weights[211]  = sd_weights[423:422];
+  assign \sd_weights[212]  = sd_weights[425:424];
+  assign \sd_weights[213]  = sd_weights[427:426];
+  assign \sd_weights[214]  = sd_weights[429:428];
+  assign \sd_weights[215]  = sd_weights[431:430];
+  assign \sd_weights[216]  = sd_weights[433:432];
+  assign \sd_weights[217]  = sd_weights[435:434];
+  assign \sd_weights[218]  = sd_weights[437:436];
+  assign \sd_weights[219]  = sd_weights[439:438];
+  assign \sd_weights[220]  = sd_weights[441:440];
+  assign \sd_weights[221]  = sd_weights[443:442];
+  assign \sd_weights[222]  = sd_weights[445:444];
+  assign \sd_weights[223]  = sd_weights[447:446];
+  assign \sd_weights[224]  = sd_weights[449:448];
+  assign \sd_weights[225]  = sd_weights[451:450];
+  assign \sd_weights[226]  = sd_weights[453:452];
+  assign \sd_weights[227]  = sd_weights[455:454];
+  assign \sd_weights[228]  = sd_weights[457:456];
+  assign \sd_weights[229]  = sd_weights[459:458];
+  assign \sd_weights[230]  = sd_weights[461:460];
+  assign \sd_weights[231]  = sd_weights[463:462];
+  assign \sd_weights[232]  = sd_weights[465:464];
+  assign \sd_weights[233]  = sd_weights[467:466];
+  assign \sd_weights[234]  = sd_weights[469:468];
+  assign \sd_weights[235]  = sd_weights[471:470];
+  assign \sd_weights[236]  = sd_weights[473:472];
+  assign \sd_weights[237]  = sd_weights[475:474];
+  assign \sd_weights[238]  = sd_weights[477:476];
+  assign \sd_weights[239]  = sd_weights[479:478];
+  assign \sd_weights[240]  = sd_weights[481:480];
+  assign \sd_weights[241]  = sd_weights[483:482];
+  assign \sd_weights[242]  = sd_weights[485:484];
+  assign \sd_weights[243]  = sd_weights[487:486];
+  assign \sd_weights[244]  = sd_weights[489:488];
+  assign \sd_weights[245]  = sd_weights[491:490];
+  assign \sd_weights[246]  = sd_weights[493:492];
+  assign \sd_weights[247]  = sd_weights[495:494];
+  assign \sd_weights[248]  = sd_weights[497:496];
+  assign \sd_weights[249]  = sd_weights[499:498];
+  assign \sd_weights[250]  = sd_weights[501:500];
+  assign \sd_weights[251]  = sd_weights[503:502];
+  assign \sd_weights[252]  = sd_weights[505:504];
+  assign \sd_weights[253]  = sd_weights[507:506];
+  assign \sd_weights[254]  = sd_weights[509:508];
+  assign \sd_weights[255]  = sd_weights[511:510];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -8563,262 +9153,486 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \weights[253]  = weights[507:506];
   assign \weights[254]  = weights[509:508];
   assign \weights[255]  = weights[511:510];
-  assign \weights$108[0]  = weights[1:0];
-  assign \weights$108[1]  = weights[3:2];
-  assign \weights$108[2]  = weights[5:4];
-  assign \weights$108[3]  = weights[7:6];
-  assign \weights$108[4]  = weights[9:8];
-  assign \weights$108[5]  = weights[11:10];
-  assign \weights$108[6]  = weights[13:12];
-  assign \weights$108[7]  = weights[15:14];
-  assign \weights$108[8]  = weights[17:16];
-  assign \weights$108[9]  = weights[19:18];
-  assign \weights$108[10]  = weights[21:20];
-  assign \weights$108[11]  = weights[23:22];
-  assign \weights$108[12]  = weights[25:24];
-  assign \weights$108[13]  = weights[27:26];
-  assign \weights$108[14]  = weights[29:28];
-  assign \weights$108[15]  = weights[31:30];
-  assign \weights$108[16]  = weights[33:32];
-  assign \weights$108[17]  = weights[35:34];
-  assign \weights$108[18]  = weights[37:36];
-  assign \weights$108[19]  = weights[39:38];
-  assign \weights$108[20]  = weights[41:40];
-  assign \weights$108[21]  = weights[43:42];
-  assign \weights$108[22]  = weights[45:44];
-  assign \weights$108[23]  = weights[47:46];
-  assign \weights$108[24]  = weights[49:48];
-  assign \weights$108[25]  = weights[51:50];
-  assign \weights$108[26]  = weights[53:52];
-  assign \weights$108[27]  = weights[55:54];
-  assign \weights$108[28]  = weights[57:56];
-  assign \weights$108[29]  = weights[59:58];
-  assign \weights$108[30]  = weights[61:60];
-  assign \weights$108[31]  = weights[63:62];
-  assign \weights$108[32]  = weights[65:64];
-  assign \weights$108[33]  = weights[67:66];
-  assign \weights$108[34]  = weights[69:68];
-  assign \weights$108[35]  = weights[71:70];
-  assign \weights$108[36]  = weights[73:72];
-  assign \weights$108[37]  = weights[75:74];
-  assign \weights$108[38]  = weights[77:76];
-  assign \weights$108[39]  = weights[79:78];
-  assign \weights$108[40]  = weights[81:80];
-  assign \weights$108[41]  = weights[83:82];
-  assign \weights$108[42]  = weights[85:84];
-  assign \weights$108[43]  = weights[87:86];
-  assign \weights$108[44]  = weights[89:88];
-  assign \weights$108[45]  = weights[91:90];
-  assign \weights$108[46]  = weights[93:92];
-  assign \weights$108[47]  = weights[95:94];
-  assign \weights$108[48]  = weights[97:96];
-  assign \weights$108[49]  = weights[99:98];
-  assign \weights$108[50]  = weights[101:100];
-  assign \weights$108[51]  = weights[103:102];
-  assign \weights$108[52]  = weights[105:104];
-  assign \weights$108[53]  = weights[107:106];
-  assign \weights$108[54]  = weights[109:108];
-  assign \weights$108[55]  = weights[111:110];
-  assign \weights$108[56]  = weights[113:112];
-  assign \weights$108[57]  = weights[115:114];
-  assign \weights$108[58]  = weights[117:116];
-  assign \weights$108[59]  = weights[119:118];
-  assign \weights$108[60]  = weights[121:120];
-  assign \weights$108[61]  = weights[123:122];
-  assign \weights$108[62]  = weights[125:124];
-  assign \weights$108[63]  = weights[127:126];
-  assign \weights$108[64]  = weights[129:128];
-  assign \weights$108[65]  = weights[131:130];
-  assign \weights$108[66]  = weights[133:132];
-  assign \weights$108[67]  = weights[135:134];
-  assign \weights$108[68]  = weights[137:136];
-  assign \weights$108[69]  = weights[139:138];
-  assign \weights$108[70]  = weights[141:140];
-  assign \weights$108[71]  = weights[143:142];
-  assign \weights$108[72]  = weights[145:144];
-  assign \weights$108[73]  = weights[147:146];
-  assign \weights$108[74]  = weights[149:148];
-  assign \weights$108[75]  = weights[151:150];
-  assign \weights$108[76]  = weights[153:152];
-  assign \weights$108[77]  = weights[155:154];
-  assign \weights$108[78]  = weights[157:156];
-  assign \weights$108[79]  = weights[159:158];
-  assign \weights$108[80]  = weights[161:160];
-  assign \weights$108[81]  = weights[163:162];
-  assign \weights$108[82]  = weights[165:164];
-  assign \weights$108[83]  = weights[167:166];
-  assign \weights$108[84]  = weights[169:168];
-  assign \weights$108[85]  = weights[171:170];
-  assign \weights$108[86]  = weights[173:172];
-  assign \weights$108[87]  = weights[175:174];
-  assign \weights$108[88]  = weights[177:176];
-  assign \weights$108[89]  = weights[179:178];
-  assign \weights$108[90]  = weights[181:180];
-  assign \weights$108[91]  = weights[183:182];
-  assign \weights$108[92]  = weights[185:184];
-  assign \weights$108[93]  = weights[187:186];
-  assign \weights$108[94]  = weights[189:188];
-  assign \weights$108[95]  = weights[191:190];
-  assign \weights$108[96]  = weights[193:192];
-  assign \weights$108[97]  = weights[195:194];
-  assign \weights$108[98]  = weights[197:196];
-  assign \weights$108[99]  = weights[199:198];
-  assign \weights$108[100]  = weights[201:200];
-  assign \weights$108[101]  = weights[203:202];
-  assign \weights$108[102]  = weights[205:204];
-  assign \weights$108[103]  = weights[207:206];
-  assign \weights$108[104]  = weights[209:208];
-  assign \weights$108[105]  = weights[211:210];
-  assign \weights$108[106]  = weights[213:212];
-  assign \weights$108[107]  = weights[215:214];
-  assign \weights$108[108]  = weights[217:216];
-  assign \weights$108[109]  = weights[219:218];
-  assign \weights$108[110]  = weights[221:220];
-  assign \weights$108[111]  = weights[223:222];
-  assign \weights$108[112]  = weights[225:224];
-  assign \weights$108[113]  = weights[227:226];
-  assign \weights$108[114]  = weights[229:228];
-  assign \weights$108[115]  = weights[231:230];
-  assign \weights$108[116]  = weights[233:232];
-  assign \weights$108[117]  = weights[235:234];
-  assign \weights$108[118]  = weights[237:236];
-  assign \weights$108[119]  = weights[239:238];
-  assign \weights$108[120]  = weights[241:240];
-  assign \weights$108[121]  = weights[243:242];
-  assign \weights$108[122]  = weights[245:244];
-  assign \weights$108[123]  = weights[247:246];
-  assign \weights$108[124]  = weights[249:248];
-  assign \weights$108[125]  = weights[251:250];
-  assign \weights$108[126]  = weights[253:252];
-  assign \weights$108[127]  = weights[255:254];
-  assign \weights$108[128]  = weights[257:256];
-  assign \weights$108[129]  = weights[259:258];
-  assign \weights$108[130]  = weights[261:260];
-  assign \weights$108[131]  = weights[263:262];
-  assign \weights$108[132]  = weights[265:264];
-  assign \weights$108[133]  = weights[267:266];
-  assign \weights$108[134]  = weights[269:268];
-  assign \weights$108[135]  = weights[271:270];
-  assign \weights$108[136]  = weights[273:272];
-  assign \weights$108[137]  = weights[275:274];
-  assign \weights$108[138]  = weights[277:276];
-  assign \weights$108[139]  = weights[279:278];
-  assign \weights$108[140]  = weights[281:280];
-  assign \weights$108[141]  = weights[283:282];
-  assign \weights$108[142]  = weights[285:284];
-  assign \weights$108[143]  = weights[287:286];
-  assign \weights$108[144]  = weights[289:288];
-  assign \weights$108[145]  = weights[291:290];
-  assign \weights$108[146]  = weights[293:292];
-  assign \weights$108[147]  = weights[295:294];
-  assign \weights$108[148]  = weights[297:296];
-  assign \weights$108[149]  = weights[299:298];
-  assign \weights$108[150]  = weights[301:300];
-  assign \weights$108[151]  = weights[303:302];
-  assign \weights$108[152]  = weights[305:304];
-  assign \weights$108[153]  = weights[307:306];
-  assign \weights$108[154]  = weights[309:308];
-  assign \weights$108[155]  = weights[311:310];
-  assign \weights$108[156]  = weights[313:312];
-  assign \weights$108[157]  = weights[315:314];
-  assign \weights$108[158]  = weights[317:316];
-  assign \weights$108[159]  = weights[319:318];
-  assign \weights$108[160]  = weights[321:320];
-  assign \weights$108[161]  = weights[323:322];
-  assign \weights$108[162]  = weights[325:324];
-  assign \weights$108[163]  = weights[327:326];
-  assign \weights$108[164]  = weights[329:328];
-  assign \weights$108[165]  = weights[331:330];
-  assign \weights$108[166]  = weights[333:332];
-  assign \weights$108[167]  = weights[335:334];
-  assign \weights$108[168]  = weights[337:336];
-  assign \weights$108[169]  = weights[339:338];
-  assign \weights$108[170]  = weights[341:340];
-  assign \weights$108[171]  = weights[343:342];
-  assign \weights$108[172]  = weights[345:344];
-  assign \weights$108[173]  = weights[347:346];
-  assign \weights$108[174]  = weights[349:348];
-  assign \weights$108[175]  = weights[351:350];
-  assign \weights$108[176]  = weights[353:352];
-  assign \weights$108[177]  = weights[355:354];
-  assign \weights$108[178]  = weights[357:356];
-  assign \weights$108[179]  = weights[359:358];
-  assign \weights$108[180]  = weights[361:360];
-  assign \weights$108[181]  = weights[363:362];
-  assign \weights$108[182]  = weights[365:364];
-  assign \weights$108[183]  = weights[367:366];
-  assign \weights$108[184]  = weights[369:368];
-  assign \weights$108[185]  = weights[371:370];
-  assign \weights$108[186]  = weights[373:372];
-  assign \weights$108[187]  = weights[375:374];
-  assign \weights$108[188]  = weights[377:376];
-  assign \weights$108[189]  = weights[379:378];
-  assign \weights$108[190]  = weights[381:380];
-  assign \weights$108[191]  = weights[383:382];
-  assign \weights$108[192]  = weights[385:384];
-  assign \weights$108[193]  = weights[387:386];
-  assign \weights$108[194]  = weights[389:388];
-  assign \weights$108[195]  = weights[391:390];
-  assign \weights$108[196]  = weights[393:392];
-  assign \weights$108[197]  = weights[395:394];
-  assign \weights$108[198]  = weights[397:396];
-  assign \weights$108[199]  = weights[399:398];
-  assign \weights$108[200]  = weights[401:400];
-  assign \weights$108[201]  = weights[403:402];
-  assign \weights$108[202]  = weights[405:404];
-  assign \weights$108[203]  = weights[407:406];
-  assign \weights$108[204]  = weights[409:408];
-  assign \weights$108[205]  = weights[411:410];
-  assign \weights$108[206]  = weights[413:412];
-  assign \weights$108[207]  = weights[415:414];
-  assign \weights$108[208]  = weights[417:416];
-  assign \weights$108[209]  = weights[419:418];
-  assign \weights$108[210]  = weights[421:420];
-  assign \weights$108[211]  = weights[423:422];
-  assign \weights$108[212]  = weights[425:424];
-  assign \weights$108[213]  = weights[427:426];
-  assign \weights$108[214]  = weights[429:428];
-  assign \weights$108[215]  = weights[431:430];
-  assign \weights$108[216]  = weights[433:432];
-  assign \weights$108[217]  = weights[435:434];
-  assign \weights$108[218]  = weights[437:436];
-  assign \weights$108[219]  = weights[439:438];
-  assign \weights$108[220]  = weights[441:440];
-  assign \weights$108[221]  = weights[443:442];
-  assign \weights$108[222]  = weights[445:444];
-  assign \weights$108[223]  = weights[447:446];
-  assign \weights$108[224]  = weights[449:448];
-  assign \weights$108[225]  = weights[451:450];
-  assign \weights$108[226]  = weights[453:452];
-  assign \weights$108[227]  = weights[455:454];
-  assign \weights$108[228]  = weights[457:456];
-  assign \weights$108[229]  = weights[459:458];
-  assign \weights$108[230]  = weights[461:460];
-  assign \weights$108[231]  = weights[463:462];
-  assign \weights$108[232]  = weights[465:464];
-  assign \weights$108[233]  = weights[467:466];
-  assign \weights$108[234]  = weights[469:468];
-  assign \weights$108[235]  = weights[471:470];
-  assign \weights$108[236]  = weights[473:472];
-  assign \weights$108[237]  = weights[475:474];
-  assign \weights$108[238]  = weights[477:476];
-  assign \weights$108[239]  = weights[479:478];
-  assign \weights$108[240]  = weights[481:480];
-  assign \weights$108[241]  = weights[483:482];
-  assign \weights$108[242]  = weights[485:484];
-  assign \weights$108[243]  = weights[487:486];
-  assign \weights$108[244]  = weights[489:488];
-  assign \weights$108[245]  = weights[491:490];
-  assign \weights$108[246]  = weights[493:492];
-  assign \weights$108[247]  = weights[495:494];
-  assign \weights$108[248]  = weights[497:496];
-  assign \weights$108[249]  = weights[499:498];
-  assign \weights$108[250]  = weights[501:500];
-  assign \weights$108[251]  = weights[503:502];
-  assign \weights$108[252]  = weights[505:504];
-  assign \weights$108[253]  = weights[507:506];
-  assign \weights$108[254]  = weights[509:508];
-  assign \weights$108[255]  = weights[511:510];
+  assign \sp_sums[0]  = sp_sums[43:0];
+  assign \sp_sums[0][0]  = sp_sums[10:0];
+  assign \sp_sums[0][1]  = sp_sums[21:11];
+  assign \sp_sums[0][2]  = sp_sums[32:22];
+  assign \sp_sums[0][3]  = sp_sums[43:33];
+  assign \sp_sums[1]  = sp_sums[87:44];
+  assign \sp_sums[1][0]  = sp_sums[54:44];
+  assign \sp_sums[1][1]  = sp_sums[65:55];
+  assign \sp_sums[1][2]  = sp_sums[76:66];
+  assign \sp_sums[1][3]  = sp_sums[87:77];
+  assign \sp_sums[2]  = sp_sums[131:88];
+  assign \sp_sums[2][0]  = sp_sums[98:88];
+  assign \sp_sums[2][1]  = sp_sums[109:99];
+  assign \sp_sums[2][2]  = sp_sums[120:110];
+  assign \sp_sums[2][3]  = sp_sums[131:121];
+  assign \sp_sums[3]  = sp_sums[175:132];
+  assign \sp_sums[3][0]  = sp_sums[142:132];
+  assign \sp_sums[3][1]  = sp_sums[153:143];
+  assign \sp_sums[3][2]  = sp_sums[164:154];
+  assign \sp_sums[3][3]  = sp_sums[175:165];
+  assign \sp_sums[4]  = sp_sums[219:176];
+  assign \sp_sums[4][0]  = sp_sums[186:176];
+  assign \sp_sums[4][1]  = sp_sums[197:187];
+  assign \sp_sums[4][2]  = sp_sums[208:198];
+  assign \sp_sums[4][3]  = sp_sums[219:209];
+  assign \sp_sums[5]  = sp_sums[263:220];
+  assign \sp_sums[5][0]  = sp_sums[230:220];
+  assign \sp_sums[5][1]  = sp_sums[241:231];
+  assign \sp_sums[5][2]  = sp_sums[252:242];
+  assign \sp_sums[5][3]  = sp_sums[263:253];
+  assign \sp_sums[6]  = sp_sums[307:264];
+  assign \sp_sums[6][0]  = sp_sums[274:264];
+  assign \sp_sums[6][1]  = sp_sums[285:275];
+  assign \sp_sums[6][2]  = sp_sums[296:286];
+  assign \sp_sums[6][3]  = sp_sums[307:297];
+  assign \sp_sums[7]  = sp_sums[351:308];
+  assign \sp_sums[7][0]  = sp_sums[318:308];
+  assign \sp_sums[7][1]  = sp_sums[329:319];
+  assign \sp_sums[7][2]  = sp_sums[340:330];
+  assign \sp_sums[7][3]  = sp_sums[351:341];
+  assign \sp_sums[8]  = sp_sums[395:352];
+  assign \sp_sums[8][0]  = sp_sums[362:352];
+  assign \sp_sums[8][1]  = sp_sums[373:363];
+  assign \sp_sums[8][2]  = sp_sums[384:374];
+  assign \sp_sums[8][3]  = sp_sums[395:385];
+  assign \sp_sums[9]  = sp_sums[439:396];
+  assign \sp_sums[9][0]  = sp_sums[406:396];
+  assign \sp_sums[9][1]  = sp_sums[417:407];
+  assign \sp_sums[9][2]  = sp_sums[428:418];
+  assign \sp_sums[9][3]  = sp_sums[439:429];
+  assign \sp_sums[10]  = sp_sums[483:440];
+  assign \sp_sums[10][0]  = sp_sums[450:440];
+  assign \sp_sums[10][1]  = sp_sums[461:451];
+  assign \sp_sums[10][2]  = sp_sums[472:462];
+  assign \sp_sums[10][3]  = sp_sums[483:473];
+  assign \sp_sums[11]  = sp_sums[527:484];
+  assign \sp_sums[11][0]  = sp_sums[494:484];
+  assign \sp_sums[11][1]  = sp_sums[505:495];
+  assign \sp_sums[11][2]  = sp_sums[516:506];
+  assign \sp_sums[11][3]  = sp_sums[527:517];
+  assign \sp_sums[12]  = sp_sums[571:528];
+  assign \sp_sums[12][0]  = sp_sums[538:528];
+  assign \sp_sums[12][1]  = sp_sums[549:539];
+  assign \sp_sums[12][2]  = sp_sums[560:550];
+  assign \sp_sums[12][3]  = sp_sums[571:561];
+  assign \sp_sums[13]  = sp_sums[615:572];
+  assign \sp_sums[13][0]  = sp_sums[582:572];
+  assign \sp_sums[13][1]  = sp_sums[593:583];
+  assign \sp_sums[13][2]  = sp_sums[604:594];
+  assign \sp_sums[13][3]  = sp_sums[615:605];
+  assign \sp_sums[14]  = sp_sums[659:616];
+  assign \sp_sums[14][0]  = sp_sums[626:616];
+  assign \sp_sums[14][1]  = sp_sums[637:627];
+  assign \sp_sums[14][2]  = sp_sums[648:638];
+  assign \sp_sums[14][3]  = sp_sums[659:649];
+  assign \sp_sums[15]  = sp_sums[703:660];
+  assign \sp_sums[15][0]  = sp_sums[670:660];
+  assign \sp_sums[15][1]  = sp_sums[681:671];
+  assign \sp_sums[15][2]  = sp_sums[692:682];
+  assign \sp_sums[15][3]  = sp_sums[703:693];
+  assign \group_sums[0]  = group_sums[43:0];
+  assign \group_sums[0][0]  = group_sums[10:0];
+  assign \group_sums[0][1]  = group_sums[21:11];
+  assign \group_sums[0][2]  = group_sums[32:22];
+  assign \group_sums[0][3]  = group_sums[43:33];
+  assign \group_sums[1]  = group_sums[87:44];
+  assign \group_sums[1][0]  = group_sums[54:44];
+  assign \group_sums[1][1]  = group_sums[65:55];
+  assign \group_sums[1][2]  = group_sums[76:66];
+  assign \group_sums[1][3]  = group_sums[87:77];
+  assign \group_sums[2]  = group_sums[131:88];
+  assign \group_sums[2][0]  = group_sums[98:88];
+  assign \group_sums[2][1]  = group_sums[109:99];
+  assign \group_sums[2][2]  = group_sums[120:110];
+  assign \group_sums[2][3]  = group_sums[131:121];
+  assign \group_sums[3]  = group_sums[175:132];
+  assign \group_sums[3][0]  = group_sums[142:132];
+  assign \group_sums[3][1]  = group_sums[153:143];
+  assign \group_sums[3][2]  = group_sums[164:154];
+  assign \group_sums[3][3]  = group_sums[175:165];
+  assign \group_sums[4]  = group_sums[219:176];
+  assign \group_sums[4][0]  = group_sums[186:176];
+  assign \group_sums[4][1]  = group_sums[197:187];
+  assign \group_sums[4][2]  = group_sums[208:198];
+  assign \group_sums[4][3]  = group_sums[219:209];
+  assign \group_sums[5]  = group_sums[263:220];
+  assign \group_sums[5][0]  = group_sums[230:220];
+  assign \group_sums[5][1]  = group_sums[241:231];
+  assign \group_sums[5][2]  = group_sums[252:242];
+  assign \group_sums[5][3]  = group_sums[263:253];
+  assign \group_sums[6]  = group_sums[307:264];
+  assign \group_sums[6][0]  = group_sums[274:264];
+  assign \group_sums[6][1]  = group_sums[285:275];
+  assign \group_sums[6][2]  = group_sums[296:286];
+  assign \group_sums[6][3]  = group_sums[307:297];
+  assign \group_sums[7]  = group_sums[351:308];
+  assign \group_sums[7][0]  = group_sums[318:308];
+  assign \group_sums[7][1]  = group_sums[329:319];
+  assign \group_sums[7][2]  = group_sums[340:330];
+  assign \group_sums[7][3]  = group_sums[351:341];
+  assign \group_sums[8]  = group_sums[395:352];
+  assign \group_sums[8][0]  = group_sums[362:352];
+  assign \group_sums[8][1]  = group_sums[373:363];
+  assign \group_sums[8][2]  = group_sums[384:374];
+  assign \group_sums[8][3]  = group_sums[395:385];
+  assign \group_sums[9]  = group_sums[439:396];
+  assign \group_sums[9][0]  = group_sums[406:396];
+  assign \group_sums[9][1]  = group_sums[417:407];
+  assign \group_sums[9][2]  = group_sums[428:418];
+  assign \group_sums[9][3]  = group_sums[439:429];
+  assign \group_sums[10]  = group_sums[483:440];
+  assign \group_sums[10][0]  = group_sums[450:440];
+  assign \group_sums[10][1]  = group_sums[461:451];
+  assign \group_sums[10][2]  = group_sums[472:462];
+  assign \group_sums[10][3]  = group_sums[483:473];
+  assign \group_sums[11]  = group_sums[527:484];
+  assign \group_sums[11][0]  = group_sums[494:484];
+  assign \group_sums[11][1]  = group_sums[505:495];
+  assign \group_sums[11][2]  = group_sums[516:506];
+  assign \group_sums[11][3]  = group_sums[527:517];
+  assign \group_sums[12]  = group_sums[571:528];
+  assign \group_sums[12][0]  = group_sums[538:528];
+  assign \group_sums[12][1]  = group_sums[549:539];
+  assign \group_sums[12][2]  = group_sums[560:550];
+  assign \group_sums[12][3]  = group_sums[571:561];
+  assign \group_sums[13]  = group_sums[615:572];
+  assign \group_sums[13][0]  = group_sums[582:572];
+  assign \group_sums[13][1]  = group_sums[593:583];
+  assign \group_sums[13][2]  = group_sums[604:594];
+  assign \group_sums[13][3]  = group_sums[615:605];
+  assign \group_sums[14]  = group_sums[659:616];
+  assign \group_sums[14][0]  = group_sums[626:616];
+  assign \group_sums[14][1]  = group_sums[637:627];
+  assign \group_sums[14][2]  = group_sums[648:638];
+  assign \group_sums[14][3]  = group_sums[659:649];
+  assign \group_sums[15]  = group_sums[703:660];
+  assign \group_sums[15][0]  = group_sums[670:660];
+  assign \group_sums[15][1]  = group_sums[681:671];
+  assign \group_sums[15][2]  = group_sums[692:682];
+  assign \group_sums[15][3]  = group_sums[703:693];
+  assign \sp_skips[0]  = sp_skips[4:0];
+  assign \sp_skips[1]  = sp_skips[9:5];
+  assign \sp_skips[2]  = sp_skips[14:10];
+  assign \sp_skips[3]  = sp_skips[19:15];
+  assign \sp_skips[4]  = sp_skips[24:20];
+  assign \sp_skips[5]  = sp_skips[29:25];
+  assign \sp_skips[6]  = sp_skips[34:30];
+  assign \sp_skips[7]  = sp_skips[39:35];
+  assign \sp_skips[8]  = sp_skips[44:40];
+  assign \sp_skips[9]  = sp_skips[49:45];
+  assign \sp_skips[10]  = sp_skips[54:50];
+  assign \sp_skips[11]  = sp_skips[59:55];
+  assign \sp_skips[12]  = sp_skips[64:60];
+  assign \sp_skips[13]  = sp_skips[69:65];
+  assign \sp_skips[14]  = sp_skips[74:70];
+  assign \sp_skips[15]  = sp_skips[79:75];
+  assign \s2_sums[0]  = s2_sums[12:0];
+  assign \s2_sums[1]  = s2_sums[25:13];
+  assign \s2_sums[2]  = s2_sums[38:26];
+  assign \s2_sums[3]  = s2_sums[51:39];
+  assign \s2_sums[4]  = s2_sums[64:52];
+  assign \s2_sums[5]  = s2_sums[77:65];
+  assign \s2_sums[6]  = s2_sums[90:78];
+  assign \s2_sums[7]  = s2_sums[103:91];
+  assign \s2_sums[8]  = s2_sums[116:104];
+  assign \s2_sums[9]  = s2_sums[129:117];
+  assign \s2_sums[10]  = s2_sums[142:130];
+  assign \s2_sums[11]  = s2_sums[155:143];
+  assign \s2_sums[12]  = s2_sums[168:156];
+  assign \s2_sums[13]  = s2_sums[181:169];
+  assign \s2_sums[14]  = s2_sums[194:182];
+  assign \s2_sums[15]  = s2_sums[207:195];
+  assign \bias0[0]  = bias0[23:0];
+  assign \bias0[1]  = bias0[47:24];
+  assign \bias0[2]  = bias0[71:48];
+  assign \bias0[3]  = bias0[95:72];
+  assign \bias0[4]  = bias0[119:96];
+  assign \bias0[5]  = bias0[143:120];
+  assign \bias0[6]  = bias0[167:144];
+  assign \bias0[7]  = bias0[191:168];
+  assign \bias0[8]  = bias0[215:192];
+  assign \bias0[9]  = bias0[239:216];
+  assign \bias0[10]  = bias0[263:240];
+  assign \bias0[11]  = bias0[287:264];
+  assign \bias0[12]  = bias0[311:288];
+  assign \bias0[13]  = bias0[335:312];
+  assign \bias0[14]  = bias0[359:336];
+  assign \bias0[15]  = bias0[383:360];
+  assign \bias1[0]  = bias1[23:0];
+  assign \bias1[1]  = bias1[47:24];
+  assign \bias1[2]  = bias1[71:48];
+  assign \bias1[3]  = bias1[95:72];
+  assign \bias1[4]  = bias1[119:96];
+  assign \bias1[5]  = bias1[143:120];
+  assign \bias1[6]  = bias1[167:144];
+  assign \bias1[7]  = bias1[191:168];
+  assign \bias1[8]  = bias1[215:192];
+  assign \bias1[9]  = bias1[239:216];
+  assign \bias1[10]  = bias1[263:240];
+  assign \bias1[11]  = bias1[287:264];
+  assign \bias1[12]  = bias1[311:288];
+  assign \bias1[13]  = bias1[335:312];
+  assign \bias1[14]  = bias1[359:336];
+  assign \bias1[15]  = bias1[383:360];
+  assign \weights$126[0]  = sd_weights[1:0];
+  assign \weights$126[1]  = sd_weights[3:2];
+  assign \weights$126[2]  = sd_weights[5:4];
+  assign \weights$126[3]  = sd_weights[7:6];
+  assign \weights$126[4]  = sd_weights[9:8];
+  assign \weights$126[5]  = sd_weights[11:10];
+  assign \weights$126[6]  = sd_weights[13:12];
+  assign \weights$126[7]  = sd_weights[15:14];
+  assign \weights$126[8]  = sd_weights[17:16];
+  assign \weights$126[9]  = sd_weights[19:18];
+  assign \weights$126[10]  = sd_weights[21:20];
+  assign \weights$126[11]  = sd_weights[23:22];
+  assign \weights$126[12]  = sd_weights[25:24];
+  assign \weights$126[13]  = sd_weights[27:26];
+  assign \weights$126[14]  = sd_weights[29:28];
+  assign \weights$126[15]  = sd_weights[31:30];
+  assign \weights$126[16]  = sd_weights[33:32];
+  assign \weights$126[17]  = sd_weights[35:34];
+  assign \weights$126[18]  = sd_weights[37:36];
+  assign \weights$126[19]  = sd_weights[39:38];
+  assign \weights$126[20]  = sd_weights[41:40];
+  assign \weights$126[21]  = sd_weights[43:42];
+  assign \weights$126[22]  = sd_weights[45:44];
+  assign \weights$126[23]  = sd_weights[47:46];
+  assign \weights$126[24]  = sd_weights[49:48];
+  assign \weights$126[25]  = sd_weights[51:50];
+  assign \weights$126[26]  = sd_weights[53:52];
+  assign \weights$126[27]  = sd_weights[55:54];
+  assign \weights$126[28]  = sd_weights[57:56];
+  assign \weights$126[29]  = sd_weights[59:58];
+  assign \weights$126[30]  = sd_weights[61:60];
+  assign \weights$126[31]  = sd_weights[63:62];
+  assign \weights$126[32]  = sd_weights[65:64];
+  assign \weights$126[33]  = sd_weights[67:66];
+  assign \weights$126[34]  = sd_weights[69:68];
+  assign \weights$126[35]  = sd_weights[71:70];
+  assign \weights$126[36]  = sd_weights[73:72];
+  assign \weights$126[37]  = sd_weights[75:74];
+  assign \weights$126[38]  = sd_weights[77:76];
+  assign \weights$126[39]  = sd_weights[79:78];
+  assign \weights$126[40]  = sd_weights[81:80];
+  assign \weights$126[41]  = sd_weights[83:82];
+  assign \weights$126[42]  = sd_weights[85:84];
+  assign \weights$126[43]  = sd_weights[87:86];
+  assign \weights$126[44]  = sd_weights[89:88];
+  assign \weights$126[45]  = sd_weights[91:90];
+  assign \weights$126[46]  = sd_weights[93:92];
+  assign \weights$126[47]  = sd_weights[95:94];
+  assign \weights$126[48]  = sd_weights[97:96];
+  assign \weights$126[49]  = sd_weights[99:98];
+  assign \weights$126[50]  = sd_weights[101:100];
+  assign \weights$126[51]  = sd_weights[103:102];
+  assign \weights$126[52]  = sd_weights[105:104];
+  assign \weights$126[53]  = sd_weights[107:106];
+  assign \weights$126[54]  = sd_weights[109:108];
+  assign \weights$126[55]  = sd_weights[111:110];
+  assign \weights$126[56]  = sd_weights[113:112];
+  assign \weights$126[57]  = sd_weights[115:114];
+  assign \weights$126[58]  = sd_weights[117:116];
+  assign \weights$126[59]  = sd_weights[119:118];
+  assign \weights$126[60]  = sd_weights[121:120];
+  assign \weights$126[61]  = sd_weights[123:122];
+  assign \weights$126[62]  = sd_weights[125:124];
+  assign \weights$126[63]  = sd_weights[127:126];
+  assign \weights$126[64]  = sd_weights[129:128];
+  assign \weights$126[65]  = sd_weights[131:130];
+  assign \weights$126[66]  = sd_weights[133:132];
+  assign \weights$126[67]  = sd_weights[135:134];
+  assign \weights$126[68]  = sd_weights[137:136];
+  assign \weights$126[69]  = sd_weights[139:138];
+  assign \weights$126[70]  = sd_weights[141:140];
+  assign \weights$126[71]  = sd_weights[143:142];
+  assign \weights$126[72]  = sd_weights[145:144];
+  assign \weights$126[73]  = sd_weights[147:146];
+  assign \weights$126[74]  = sd_weights[149:148];
+  assign \weights$126[75]  = sd_weights[151:150];
+  assign \weights$126[76]  = sd_weights[153:152];
+  assign \weights$126[77]  = sd_weights[155:154];
+  assign \weights$126[78]  = sd_weights[157:156];
+  assign \weights$126[79]  = sd_weights[159:158];
+  assign \weights$126[80]  = sd_weights[161:160];
+  assign \weights$126[81]  = sd_weights[163:162];
+  assign \weights$126[82]  = sd_weights[165:164];
+  assign \weights$126[83]  = sd_weights[167:166];
+  assign \weights$126[84]  = sd_weights[169:168];
+  assign \weights$126[85]  = sd_weights[171:170];
+  assign \weights$126[86]  = sd_weights[173:172];
+  assign \weights$126[87]  = sd_weights[175:174];
+  assign \weights$126[88]  = sd_weights[177:176];
+  assign \weights$126[89]  = sd_weights[179:178];
+  assign \weights$126[90]  = sd_weights[181:180];
+  assign \weights$126[91]  = sd_weights[183:182];
+  assign \weights$126[92]  = sd_weights[185:184];
+  assign \weights$126[93]  = sd_weights[187:186];
+  assign \weights$126[94]  = sd_weights[189:188];
+  assign \weights$126[95]  = sd_weights[191:190];
+  assign \weights$126[96]  = sd_weights[193:192];
+  assign \weights$126[97]  = sd_weights[195:194];
+  assign \weights$126[98]  = sd_weights[197:196];
+  assign \weights$126[99]  = sd_weights[199:198];
+  assign \weights$126[100]  = sd_weights[201:200];
+  assign \weights$126[101]  = sd_weights[203:202];
+  assign \weights$126[102]  = sd_weights[205:204];
+  assign \weights$126[103]  = sd_weights[207:206];
+  assign \weights$126[104]  = sd_weights[209:208];
+  assign \weights$126[105]  = sd_weights[211:210];
+  assign \weights$126[106]  = sd_weights[213:212];
+  assign \weights$126[107]  = sd_weights[215:214];
+  assign \weights$126[108]  = sd_weights[217:216];
+  assign \weights$126[109]  = sd_weights[219:218];
+  assign \weights$126[110]  = sd_weights[221:220];
+  assign \weights$126[111]  = sd_weights[223:222];
+  assign \weights$126[112]  = sd_weights[225:224];
+  assign \weights$126[113]  = sd_weights[227:226];
+  assign \weights$126[114]  = sd_weights[229:228];
+  assign \weights$126[115]  = sd_weights[231:230];
+  assign \weights$126[116]  = sd_weights[233:232];
+  assign \weights$126[117]  = sd_weights[235:234];
+  assign \weights$126[118]  = sd_weights[237:236];
+  assign \weights$126[119]  = sd_weights[239:238];
+  assign \weights$126[120]  = sd_weights[241:240];
+  assign \weights$126[121]  = sd_weights[243:242];
+  assign \weights$126[122]  = sd_weights[245:244];
+  assign \weights$126[123]  = sd_weights[247:246];
+  assign \weights$126[124]  = sd_weights[249:248];
+  assign \weights$126[125]  = sd_weights[251:250];
+  assign \weights$126[126]  = sd_weights[253:252];
+  assign \weights$126[127]  = sd_weights[255:254];
+  assign \weights$126[128]  = sd_weights[257:256];
+  assign \weights$126[129]  = sd_weights[259:258];
+  assign \weights$126[130]  = sd_weights[261:260];
+  assign \weights$126[131]  = sd_weights[263:262];
+  assign \weights$126[132]  = sd_weights[265:264];
+  assign \weights$126[133]  = sd_weights[267:266];
+  assign \weights$126[134]  = sd_weights[269:268];
+  assign \weights$126[135]  = sd_weights[271:270];
+  assign \weights$126[136]  = sd_weights[273:272];
+  assign \weights$126[137]  = sd_weights[275:274];
+  assign \weights$126[138]  = sd_weights[277:276];
+  assign \weights$126[139]  = sd_weights[279:278];
+  assign \weights$126[140]  = sd_weights[281:280];
+  assign \weights$126[141]  = sd_weights[283:282];
+  assign \weights$126[142]  = sd_weights[285:284];
+  assign \weights$126[143]  = sd_weights[287:286];
+  assign \weights$126[144]  = sd_weights[289:288];
+  assign \weights$126[145]  = sd_weights[291:290];
+  assign \weights$126[146]  = sd_weights[293:292];
+  assign \weights$126[147]  = sd_weights[295:294];
+  assign \weights$126[148]  = sd_weights[297:296];
+  assign \weights$126[149]  = sd_weights[299:298];
+  assign \weights$126[150]  = sd_weights[301:300];
+  assign \weights$126[151]  = sd_weights[303:302];
+  assign \weights$126[152]  = sd_weights[305:304];
+  assign \weights$126[153]  = sd_weights[307:306];
+  assign \weights$126[154]  = sd_weights[309:308];
+  assign \weights$126[155]  = sd_weights[311:310];
+  assign \weights$126[156]  = sd_weights[313:312];
+  assign \weights$126[157]  = sd_weights[315:314];
+  assign \weights$126[158]  = sd_weights[317:316];
+  assign \weights$126[159]  = sd_weights[319:318];
+  assign \weights$126[160]  = sd_weights[321:320];
+  assign \weights$126[161]  = sd_weights[323:322];
+  assign \weights$126[162]  = sd_weights[325:324];
+  assign \weights$126[163]  = sd_weights[327:326];
+  assign \weights$126[164]  = sd_weights[329:328];
+  assign \weights$126[165]  = sd_weights[331:330];
+  assign \weights$126[166]  = sd_weights[333:332];
+  assign \weights$126[167]  = sd_weights[335:334];
+  assign \weights$126[168]  = sd_weights[337:336];
+  assign \weights$126[169]  = sd_weights[339:338];
+  assign \weights$126[170]  = sd_weights[341:340];
+  assign \weights$126[171]  = sd_weights[343:342];
+  assign \weights$126[172]  = sd_weights[345:344];
+  assign \weights$126[173]  = sd_weights[347:346];
+  assign \weights$126[174]  = sd_weights[349:348];
+  assign \weights$126[175]  = sd_weights[351:350];
+  assign \weights$126[176]  = sd_weights[353:352];
+  assign \weights$126[177]  = sd_weights[355:354];
+  assign \weights$126[178]  = sd_weights[357:356];
+  assign \weights$126[179]  = sd_weights[359:358];
+  assign \weights$126[180]  = sd_weights[361:360];
+  assign \weights$126[181]  = sd_weights[363:362];
+  assign \weights$126[182]  = sd_weights[365:364];
+  assign \weights$126[183]  = sd_weights[367:366];
+  assign \weights$126[184]  = sd_weights[369:368];
+  assign \weights$126[185]  = sd_weights[371:370];
+  assign \weights$126[186]  = sd_weights[373:372];
+  assign \weights$126[187]  = sd_weights[375:374];
+  assign \weights$126[188]  = sd_weights[377:376];
+  assign \weights$126[189]  = sd_weights[379:378];
+  assign \weights$126[190]  = sd_weights[381:380];
+  assign \weights$126[191]  = sd_weights[383:382];
+  assign \weights$126[192]  = sd_weights[385:384];
+  assign \weights$126[193]  = sd_weights[387:386];
+  assign \weights$126[194]  = sd_weights[389:388];
+  assign \weights$126[195]  = sd_weights[391:390];
+  assign \weights$126[196]  = sd_weights[393:392];
+  assign \weights$126[197]  = sd_weights[395:394];
+  assign \weights$126[198]  = sd_weights[397:396];
+  assign \weights$126[199]  = sd_weights[399:398];
+  assign \weights$126[200]  = sd_weights[401:400];
+  assign \weights$126[201]  = sd_weights[403:402];
+  assign \weights$126[202]  = sd_weights[405:404];
+  assign \weights$126[203]  = sd_weights[407:406];
+  assign \weights$126[204]  = sd_weights[409:408];
+  assign \weights$126[205]  = sd_weights[411:410];
+  assign \weights$126[206]  = sd_weights[413:412];
+  assign \weights$126[207]  = sd_weights[415:414];
+  assign \weights$126[208]  = sd_weights[417:416];
+  assign \weights$126[209]  = sd_weights[419:418];
+  assign \weights$126[210]  = sd_weights[421:420];
+  assign \weights$126[211]  = sd_weights[423:422];
+  assign \weights$126[212]  = sd_weights[425:424];
+  assign \weights$126[213]  = sd_weights[427:426];
+  assign \weights$126[214]  = sd_weights[429:428];
+  assign \weights$126[215]  = sd_weights[431:430];
+  assign \weights$126[216]  = sd_weights[433:432];
+  assign \weights$126[217]  = sd_weights[435:434];
+  assign \weights$126[218]  = sd_weights[437:436];
+  assign \weights$126[219]  = sd_weights[439:438];
+  assign \weights$126[220]  = sd_weights[441:440];
+  assign \weights$126[221]  = sd_weights[443:442];
+  assign \weights$126[222]  = sd_weights[445:444];
+  assign \weights$126[223]  = sd_weights[447:446];
+  assign \weights$126[224]  = sd_weights[449:448];
+  assign \weights$126[225]  = sd_weights[451:450];
+  assign \weights$126[226]  = sd_weights[453:452];
+  assign \weights$126[227]  = sd_weights[455:454];
+  assign \weights$126[228]  = sd_weights[457:456];
+  assign \weights$126[229]  = sd_weights[459:458];
+  assign \weights$126[230]  = sd_weights[461:460];
+  assign \weights$126[231]  = sd_weights[463:462];
+  assign \weights$126[232]  = sd_weights[465:464];
+  assign \weights$126[233]  = sd_weights[467:466];
+  assign \weights$126[234]  = sd_weights[469:468];
+  assign \weights$126[235]  = sd_weights[471:470];
+  assign \weights$126[236]  = sd_weights[473:472];
+  assign \weights$126[237]  = sd_weights[475:474];
+  assign \weights$126[238]  = sd_weights[477:476];
+  assign \weights$126[239]  = sd_weights[479:478];
+  assign \weights$126[240]  = sd_weights[481:480];
+  assign \weights$126[241]  = sd_weights[483:482];
+  assign \weights$126[242]  = sd_weights[485:484];
+  assign \weights$126[243]  = sd_weights[487:486];
+  assign \weights$126[244]  = sd_weights[489:488];
+  assign \weights$126[245]  = sd_weights[491:490];
+  assign \weights$126[246]  = sd_weights[493:492];
+  assign \weights$126[247]  = sd_weights[495:494];
+  assign \weights$126[248]  = sd_weights[497:496];
+  assign \weights$126[249]  = sd_weights[499:498];
+  assign \weights$126[250]  = sd_weights[501:500];
+  assign \weights$126[251]  = sd_weights[503:502];
+  assign \weights$126[252]  = sd_weights[505:504];
+  assign \weights$126[253]  = sd_weights[507:506];
+  assign \weights$126[254]  = sd_weights[509:508];
+  assign \weights$126[255]  = sd_weights[511:510];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -8835,22 +9649,22 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \acts[13]  = acts[111:104];
   assign \acts[14]  = acts[119:112];
   assign \acts[15]  = acts[127:120];
-  assign \sums$113[0]  = s2_sums[12:0];
-  assign \sums$113[1]  = s2_sums[25:13];
-  assign \sums$113[2]  = s2_sums[38:26];
-  assign \sums$113[3]  = s2_sums[51:39];
-  assign \sums$113[4]  = s2_sums[64:52];
-  assign \sums$113[5]  = s2_sums[77:65];
-  assign \sums$113[6]  = s2_sums[90:78];
-  assign \sums$113[7]  = s2_sums[103:91];
-  assign \sums$113[8]  = s2_sums[116:104];
-  assign \sums$113[9]  = s2_sums[129:117];
-  assign \sums$113[10]  = s2_sums[142:130];
-  assign \sums$113[11]  = s2_sums[155:143];
-  assign \sums$113[12]  = s2_sums[168:156];
-  assign \sums$113[13]  = s2_sums[181:169];
-  assign \sums$113[14]  = s2_sums[194:182];
-  assign \sums$113[15]  = s2_sums[207:195];
+  assign \sums[0]  = s2_sums[12:0];
+  assign \sums[1]  = s2_sums[25:13];
+  assign \sums[2]  = s2_sums[38:26];
+  assign \sums[3]  = s2_sums[51:39];
+  assign \sums[4]  = s2_sums[64:52];
+  assign \sums[5]  = s2_sums[77:65];
+  assign \sums[6]  = s2_sums[90:78];
+  assign \sums[7]  = s2_sums[103:91];
+  assign \sums[8]  = s2_sums[116:104];
+  assign \sums[9]  = s2_sums[129:117];
+  assign \sums[10]  = s2_sums[142:130];
+  assign \sums[11]  = s2_sums[155:143];
+  assign \sums[12]  = s2_sums[168:156];
+  assign \sums[13]  = s2_sums[181:169];
+  assign \sums[14]  = s2_sums[194:182];
+  assign \sums[15]  = s2_sums[207:195];
   assign \bias[0]  = bias[23:0];
   assign \bias[1]  = bias[47:24];
   assign \bias[2]  = bias[71:48];
@@ -8899,575 +9713,591 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \acc[13]  = accs[335:312];
   assign \acc[14]  = accs[359:336];
   assign \acc[15]  = accs[383:360];
-  assign \o_res__payload$121.values  = o_res__payload[383:0];
-  assign \o_res__payload$121.values[0]  = o_res__payload[23:0];
-  assign \o_res__payload$121.values[1]  = o_res__payload[47:24];
-  assign \o_res__payload$121.values[2]  = o_res__payload[71:48];
-  assign \o_res__payload$121.values[3]  = o_res__payload[95:72];
-  assign \o_res__payload$121.values[4]  = o_res__payload[119:96];
-  assign \o_res__payload$121.values[5]  = o_res__payload[143:120];
-  assign \o_res__payload$121.values[6]  = o_res__payload[167:144];
-  assign \o_res__payload$121.values[7]  = o_res__payload[191:168];
-  assign \o_res__payload$121.values[8]  = o_res__payload[215:192];
-  assign \o_res__payload$121.values[9]  = o_res__payload[239:216];
-  assign \o_res__payload$121.values[10]  = o_res__payload[263:240];
-  assign \o_res__payload$121.values[11]  = o_res__payload[287:264];
-  assign \o_res__payload$121.values[12]  = o_res__payload[311:288];
-  assign \o_res__payload$121.values[13]  = o_res__payload[335:312];
-  assign \o_res__payload$121.values[14]  = o_res__payload[359:336];
-  assign \o_res__payload$121.values[15]  = o_res__payload[383:360];
-  assign \o_res__payload$121.overflow  = o_res__payload[399:384];
-  assign \o_res__payload$121.saturated  = o_res__payload[415:400];
-  assign row_live[15] = \$859 ;
-  assign row_live[14] = \$857 ;
-  assign row_live[13] = \$855 ;
-  assign row_live[12] = \$853 ;
-  assign row_live[11] = \$851 ;
-  assign row_live[10] = \$849 ;
-  assign row_live[9] = \$847 ;
-  assign row_live[8] = \$845 ;
-  assign row_live[7] = \$843 ;
-  assign row_live[6] = \$841 ;
-  assign row_live[5] = \$839 ;
-  assign row_live[4] = \$837 ;
-  assign row_live[3] = \$835 ;
-  assign row_live[2] = \$833 ;
-  assign row_live[1] = \$831 ;
-  assign row_live[0] = \$829 ;
-  assign col_live[15] = \$827 ;
-  assign col_live[14] = \$825 ;
-  assign col_live[13] = \$823 ;
-  assign col_live[12] = \$821 ;
-  assign col_live[11] = \$819 ;
-  assign col_live[10] = \$817 ;
-  assign col_live[9] = \$815 ;
-  assign col_live[8] = \$813 ;
-  assign col_live[7] = \$811 ;
-  assign col_live[6] = \$809 ;
-  assign col_live[5] = \$807 ;
-  assign col_live[4] = \$805 ;
-  assign col_live[3] = \$803 ;
-  assign col_live[2] = \$801 ;
-  assign col_live[1] = \$799 ;
-  assign col_live[0] = \$797 ;
-  assign acts[127:120] = act_r__data[127:120];
-  assign acts[119:112] = act_r__data[119:112];
-  assign acts[111:104] = act_r__data[111:104];
-  assign acts[103:96] = act_r__data[103:96];
-  assign acts[95:88] = act_r__data[95:88];
-  assign acts[87:80] = act_r__data[87:80];
-  assign acts[79:72] = act_r__data[79:72];
-  assign acts[71:64] = act_r__data[71:64];
-  assign acts[63:56] = act_r__data[63:56];
-  assign acts[55:48] = act_r__data[55:48];
-  assign acts[47:40] = act_r__data[47:40];
-  assign acts[39:32] = act_r__data[39:32];
-  assign acts[31:24] = act_r__data[31:24];
-  assign acts[23:16] = act_r__data[23:16];
-  assign acts[15:8] = act_r__data[15:8];
-  assign acts[7:0] = act_r__data[7:0];
+  assign \o_res__payload$138.values  = o_res__payload[383:0];
+  assign \o_res__payload$138.values[0]  = o_res__payload[23:0];
+  assign \o_res__payload$138.values[1]  = o_res__payload[47:24];
+  assign \o_res__payload$138.values[2]  = o_res__payload[71:48];
+  assign \o_res__payload$138.values[3]  = o_res__payload[95:72];
+  assign \o_res__payload$138.values[4]  = o_res__payload[119:96];
+  assign \o_res__payload$138.values[5]  = o_res__payload[143:120];
+  assign \o_res__payload$138.values[6]  = o_res__payload[167:144];
+  assign \o_res__payload$138.values[7]  = o_res__payload[191:168];
+  assign \o_res__payload$138.values[8]  = o_res__payload[215:192];
+  assign \o_res__payload$138.values[9]  = o_res__payload[239:216];
+  assign \o_res__payload$138.values[10]  = o_res__payload[263:240];
+  assign \o_res__payload$138.values[11]  = o_res__payload[287:264];
+  assign \o_res__payload$138.values[12]  = o_res__payload[311:288];
+  assign \o_res__payload$138.values[13]  = o_res__payload[335:312];
+  assign \o_res__payload$138.values[14]  = o_res__payload[359:336];
+  assign \o_res__payload$138.values[15]  = o_res__payload[383:360];
+  assign \o_res__payload$138.overflow  = o_res__payload[399:384];
+  assign \o_res__payload$138.saturated  = o_res__payload[415:400];
+  assign acts[127:120] = sd_acts[127:120];
+  assign acts[119:112] = sd_acts[119:112];
+  assign acts[111:104] = sd_acts[111:104];
+  assign acts[103:96] = sd_acts[103:96];
+  assign acts[95:88] = sd_acts[95:88];
+  assign acts[87:80] = sd_acts[87:80];
+  assign acts[79:72] = sd_acts[79:72];
+  assign acts[71:64] = sd_acts[71:64];
+  assign acts[63:56] = sd_acts[63:56];
+  assign acts[55:48] = sd_acts[55:48];
+  assign acts[47:40] = sd_acts[47:40];
+  assign acts[39:32] = sd_acts[39:32];
+  assign acts[31:24] = sd_acts[31:24];
+  assign acts[23:16] = sd_acts[23:16];
+  assign acts[15:8] = sd_acts[15:8];
+  assign acts[7:0] = sd_acts[7:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.accs$131 (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
+module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [23:0] \$1 ;
-  wire [24:0] \$10 ;
-  wire [24:0] \$100 ;
-  wire \$101 ;
-  wire [23:0] \$102 ;
-  wire [24:0] \$103 ;
-  wire \$104 ;
-  wire [23:0] \$105 ;
-  wire [24:0] \$106 ;
+  wire [23:0] \$10 ;
+  wire \$100 ;
+  wire [23:0] \$101 ;
+  wire [24:0] \$102 ;
+  wire \$103 ;
+  wire [23:0] \$104 ;
+  wire [24:0] \$105 ;
+  wire \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [23:0] \$108 ;
+  wire [24:0] \$109 ;
   wire [23:0] \$11 ;
-  wire \$110 ;
+  wire [23:0] \$110 ;
   wire [23:0] \$111 ;
   wire [24:0] \$112 ;
-  wire \$113 ;
+  wire [23:0] \$113 ;
   wire [23:0] \$114 ;
-  wire [24:0] \$115 ;
+  wire [23:0] \$115 ;
   wire \$116 ;
   wire [23:0] \$117 ;
   wire [24:0] \$118 ;
-  wire [24:0] \$119 ;
+  wire \$119 ;
   wire [24:0] \$12 ;
-  wire [24:0] \$120 ;
-  wire [23:0] \$121 ;
-  wire [24:0] \$122 ;
+  wire [23:0] \$120 ;
+  wire [24:0] \$121 ;
+  wire \$122 ;
   wire \$123 ;
-  wire [23:0] \$124 ;
-  wire [24:0] \$125 ;
-  wire \$126 ;
-  wire [23:0] \$127 ;
-  wire [24:0] \$128 ;
-  wire \$129 ;
-  wire \$13 ;
-  wire \$130 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire [23:0] \$126 ;
+  wire [24:0] \$127 ;
+  wire \$128 ;
+  wire [23:0] \$129 ;
+  wire [23:0] \$13 ;
+  wire [24:0] \$130 ;
   wire \$131 ;
   wire \$132 ;
   wire [23:0] \$133 ;
   wire [24:0] \$134 ;
-  wire \$135 ;
+  wire [23:0] \$135 ;
   wire [23:0] \$136 ;
   wire [24:0] \$137 ;
-  wire \$138 ;
+  wire [23:0] \$138 ;
   wire [23:0] \$139 ;
   wire [23:0] \$14 ;
-  wire [24:0] \$140 ;
-  wire [24:0] \$141 ;
-  wire [24:0] \$142 ;
-  wire [23:0] \$143 ;
-  wire [24:0] \$144 ;
-  wire \$145 ;
-  wire [23:0] \$146 ;
-  wire [24:0] \$147 ;
+  wire [23:0] \$140 ;
+  wire \$141 ;
+  wire [23:0] \$142 ;
+  wire [24:0] \$143 ;
+  wire \$144 ;
+  wire [23:0] \$145 ;
+  wire [24:0] \$146 ;
+  wire \$147 ;
   wire \$148 ;
-  wire [23:0] \$149 ;
-  wire [24:0] \$15 ;
-  wire [24:0] \$150 ;
-  wire \$151 ;
-  wire \$152 ;
+  wire \$149 ;
+  wire [23:0] \$15 ;
+  wire \$150 ;
+  wire [23:0] \$151 ;
+  wire [24:0] \$152 ;
   wire \$153 ;
-  wire \$154 ;
-  wire [23:0] \$155 ;
-  wire [24:0] \$156 ;
+  wire [23:0] \$154 ;
+  wire [24:0] \$155 ;
+  wire \$156 ;
   wire \$157 ;
   wire [23:0] \$158 ;
   wire [24:0] \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [23:0] \$160 ;
   wire [23:0] \$161 ;
   wire [24:0] \$162 ;
-  wire [24:0] \$163 ;
-  wire [24:0] \$164 ;
+  wire [23:0] \$163 ;
+  wire [23:0] \$164 ;
   wire [23:0] \$165 ;
-  wire [24:0] \$166 ;
-  wire \$167 ;
-  wire [23:0] \$168 ;
-  wire [24:0] \$169 ;
+  wire \$166 ;
+  wire [23:0] \$167 ;
+  wire [24:0] \$168 ;
+  wire \$169 ;
   wire [23:0] \$17 ;
-  wire \$170 ;
-  wire [23:0] \$171 ;
-  wire [24:0] \$172 ;
+  wire [23:0] \$170 ;
+  wire [24:0] \$171 ;
+  wire \$172 ;
   wire \$173 ;
   wire \$174 ;
   wire \$175 ;
-  wire \$176 ;
-  wire [23:0] \$177 ;
-  wire [24:0] \$178 ;
-  wire \$179 ;
+  wire [23:0] \$176 ;
+  wire [24:0] \$177 ;
+  wire \$178 ;
+  wire [23:0] \$179 ;
   wire [24:0] \$18 ;
-  wire [23:0] \$180 ;
-  wire [24:0] \$181 ;
+  wire [24:0] \$180 ;
+  wire \$181 ;
   wire \$182 ;
   wire [23:0] \$183 ;
   wire [24:0] \$184 ;
-  wire [24:0] \$185 ;
-  wire [24:0] \$186 ;
-  wire [23:0] \$187 ;
-  wire [24:0] \$188 ;
-  wire \$189 ;
+  wire [23:0] \$185 ;
+  wire [23:0] \$186 ;
+  wire [24:0] \$187 ;
+  wire [23:0] \$188 ;
+  wire [23:0] \$189 ;
   wire \$19 ;
   wire [23:0] \$190 ;
-  wire [24:0] \$191 ;
-  wire \$192 ;
-  wire [23:0] \$193 ;
-  wire [24:0] \$194 ;
-  wire \$195 ;
-  wire \$196 ;
+  wire \$191 ;
+  wire [23:0] \$192 ;
+  wire [24:0] \$193 ;
+  wire \$194 ;
+  wire [23:0] \$195 ;
+  wire [24:0] \$196 ;
   wire \$197 ;
   wire \$198 ;
-  wire [23:0] \$199 ;
+  wire \$199 ;
   wire [24:0] \$2 ;
-  wire \$20 ;
-  wire [24:0] \$200 ;
-  wire \$201 ;
-  wire [23:0] \$202 ;
-  wire [24:0] \$203 ;
-  wire \$204 ;
-  wire [23:0] \$205 ;
-  wire [24:0] \$206 ;
-  wire [24:0] \$207 ;
-  wire [24:0] \$208 ;
-  wire [23:0] \$209 ;
-  wire \$21 ;
-  wire [24:0] \$210 ;
-  wire \$211 ;
-  wire [23:0] \$212 ;
-  wire [24:0] \$213 ;
-  wire \$214 ;
+  wire [23:0] \$20 ;
+  wire \$200 ;
+  wire [23:0] \$201 ;
+  wire [24:0] \$202 ;
+  wire \$203 ;
+  wire [23:0] \$204 ;
+  wire [24:0] \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire [23:0] \$208 ;
+  wire [24:0] \$209 ;
+  wire [24:0] \$21 ;
+  wire [23:0] \$210 ;
+  wire [23:0] \$211 ;
+  wire [24:0] \$212 ;
+  wire [23:0] \$213 ;
+  wire [23:0] \$214 ;
   wire [23:0] \$215 ;
-  wire [24:0] \$216 ;
-  wire \$217 ;
-  wire \$218 ;
+  wire \$216 ;
+  wire [23:0] \$217 ;
+  wire [24:0] \$218 ;
   wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire [23:0] \$221 ;
-  wire [24:0] \$222 ;
+  wire [23:0] \$220 ;
+  wire [24:0] \$221 ;
+  wire \$222 ;
   wire \$223 ;
-  wire [23:0] \$224 ;
-  wire [24:0] \$225 ;
-  wire \$226 ;
-  wire [23:0] \$227 ;
-  wire [24:0] \$228 ;
-  wire [24:0] \$229 ;
-  wire [23:0] \$23 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire [23:0] \$226 ;
+  wire [24:0] \$227 ;
+  wire \$228 ;
+  wire [23:0] \$229 ;
+  wire \$23 ;
   wire [24:0] \$230 ;
-  wire [23:0] \$231 ;
-  wire [24:0] \$232 ;
-  wire \$233 ;
-  wire [23:0] \$234 ;
-  wire [24:0] \$235 ;
-  wire \$236 ;
-  wire [23:0] \$237 ;
-  wire [24:0] \$238 ;
-  wire \$239 ;
-  wire [24:0] \$24 ;
-  wire \$240 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire [23:0] \$233 ;
+  wire [24:0] \$234 ;
+  wire [23:0] \$235 ;
+  wire [23:0] \$236 ;
+  wire [24:0] \$237 ;
+  wire [23:0] \$238 ;
+  wire [23:0] \$239 ;
+  wire \$24 ;
+  wire [23:0] \$240 ;
   wire \$241 ;
-  wire \$242 ;
-  wire [23:0] \$243 ;
-  wire [24:0] \$244 ;
-  wire \$245 ;
-  wire [23:0] \$246 ;
-  wire [24:0] \$247 ;
+  wire [23:0] \$242 ;
+  wire [24:0] \$243 ;
+  wire \$244 ;
+  wire [23:0] \$245 ;
+  wire [24:0] \$246 ;
+  wire \$247 ;
   wire \$248 ;
-  wire [23:0] \$249 ;
+  wire \$249 ;
   wire \$25 ;
-  wire [24:0] \$250 ;
-  wire [24:0] \$251 ;
+  wire \$250 ;
+  wire [23:0] \$251 ;
   wire [24:0] \$252 ;
-  wire [23:0] \$253 ;
-  wire [24:0] \$254 ;
-  wire \$255 ;
-  wire [23:0] \$256 ;
-  wire [24:0] \$257 ;
-  wire \$258 ;
-  wire [23:0] \$259 ;
+  wire \$253 ;
+  wire [23:0] \$254 ;
+  wire [24:0] \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire [23:0] \$258 ;
+  wire [24:0] \$259 ;
   wire [23:0] \$26 ;
-  wire [24:0] \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
+  wire [23:0] \$260 ;
+  wire [23:0] \$261 ;
+  wire [24:0] \$262 ;
+  wire [23:0] \$263 ;
+  wire [23:0] \$264 ;
   wire [23:0] \$265 ;
-  wire [24:0] \$266 ;
-  wire \$267 ;
-  wire [23:0] \$268 ;
-  wire [24:0] \$269 ;
+  wire \$266 ;
+  wire [23:0] \$267 ;
+  wire [24:0] \$268 ;
+  wire \$269 ;
   wire [24:0] \$27 ;
-  wire \$270 ;
-  wire [23:0] \$271 ;
-  wire [24:0] \$272 ;
-  wire [24:0] \$273 ;
-  wire [24:0] \$274 ;
-  wire [23:0] \$275 ;
-  wire [24:0] \$276 ;
-  wire \$277 ;
-  wire [23:0] \$278 ;
-  wire [24:0] \$279 ;
+  wire [23:0] \$270 ;
+  wire [24:0] \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire [23:0] \$276 ;
+  wire [24:0] \$277 ;
+  wire \$278 ;
+  wire [23:0] \$279 ;
   wire \$28 ;
-  wire \$280 ;
-  wire [23:0] \$281 ;
-  wire [24:0] \$282 ;
-  wire \$283 ;
-  wire \$284 ;
-  wire \$285 ;
-  wire \$286 ;
-  wire [23:0] \$287 ;
-  wire [24:0] \$288 ;
-  wire \$289 ;
+  wire [24:0] \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire [23:0] \$283 ;
+  wire [24:0] \$284 ;
+  wire [23:0] \$285 ;
+  wire [23:0] \$286 ;
+  wire [24:0] \$287 ;
+  wire [23:0] \$288 ;
+  wire [23:0] \$289 ;
   wire [23:0] \$29 ;
   wire [23:0] \$290 ;
-  wire [24:0] \$291 ;
-  wire \$292 ;
-  wire [23:0] \$293 ;
-  wire [24:0] \$294 ;
-  wire [24:0] \$295 ;
+  wire \$291 ;
+  wire [23:0] \$292 ;
+  wire [24:0] \$293 ;
+  wire \$294 ;
+  wire [23:0] \$295 ;
   wire [24:0] \$296 ;
-  wire [23:0] \$297 ;
-  wire [24:0] \$298 ;
+  wire \$297 ;
+  wire \$298 ;
   wire \$299 ;
   wire \$3 ;
   wire [24:0] \$30 ;
-  wire [23:0] \$300 ;
-  wire [24:0] \$301 ;
-  wire \$302 ;
-  wire [23:0] \$303 ;
-  wire [24:0] \$304 ;
-  wire \$305 ;
+  wire \$300 ;
+  wire [23:0] \$301 ;
+  wire [24:0] \$302 ;
+  wire \$303 ;
+  wire [23:0] \$304 ;
+  wire [24:0] \$305 ;
   wire \$306 ;
   wire \$307 ;
-  wire \$308 ;
-  wire [23:0] \$309 ;
-  wire [24:0] \$31 ;
-  wire [24:0] \$310 ;
-  wire \$311 ;
-  wire [23:0] \$312 ;
-  wire [24:0] \$313 ;
-  wire \$314 ;
+  wire [23:0] \$308 ;
+  wire [24:0] \$309 ;
+  wire \$31 ;
+  wire [23:0] \$310 ;
+  wire [23:0] \$311 ;
+  wire [24:0] \$312 ;
+  wire [23:0] \$313 ;
+  wire [23:0] \$314 ;
   wire [23:0] \$315 ;
-  wire [24:0] \$316 ;
-  wire [24:0] \$317 ;
+  wire \$316 ;
+  wire [23:0] \$317 ;
   wire [24:0] \$318 ;
-  wire [23:0] \$319 ;
-  wire [24:0] \$32 ;
-  wire [24:0] \$320 ;
-  wire \$321 ;
-  wire [23:0] \$322 ;
-  wire [24:0] \$323 ;
+  wire \$319 ;
+  wire \$32 ;
+  wire [23:0] \$320 ;
+  wire [24:0] \$321 ;
+  wire \$322 ;
+  wire \$323 ;
   wire \$324 ;
-  wire [23:0] \$325 ;
-  wire [24:0] \$326 ;
-  wire \$327 ;
+  wire \$325 ;
+  wire [23:0] \$326 ;
+  wire [24:0] \$327 ;
   wire \$328 ;
-  wire \$329 ;
+  wire [23:0] \$329 ;
   wire [23:0] \$33 ;
-  wire \$330 ;
-  wire [23:0] \$331 ;
-  wire [24:0] \$332 ;
-  wire \$333 ;
-  wire [23:0] \$334 ;
-  wire [24:0] \$335 ;
-  wire \$336 ;
-  wire [23:0] \$337 ;
-  wire [24:0] \$338 ;
-  wire [24:0] \$339 ;
+  wire [24:0] \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire [23:0] \$333 ;
+  wire [24:0] \$334 ;
+  wire [23:0] \$335 ;
+  wire [23:0] \$336 ;
+  wire [24:0] \$337 ;
+  wire [23:0] \$338 ;
+  wire [23:0] \$339 ;
   wire [24:0] \$34 ;
-  wire [24:0] \$340 ;
-  wire [23:0] \$341 ;
-  wire [24:0] \$342 ;
-  wire \$343 ;
-  wire [23:0] \$344 ;
-  wire [24:0] \$345 ;
-  wire \$346 ;
-  wire [23:0] \$347 ;
-  wire [24:0] \$348 ;
+  wire [23:0] \$340 ;
+  wire \$341 ;
+  wire [23:0] \$342 ;
+  wire [24:0] \$343 ;
+  wire \$344 ;
+  wire [23:0] \$345 ;
+  wire [24:0] \$346 ;
+  wire \$347 ;
+  wire \$348 ;
   wire \$349 ;
-  wire \$35 ;
+  wire [23:0] \$35 ;
   wire \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire [23:0] \$353 ;
-  wire [24:0] \$354 ;
-  wire \$355 ;
-  wire [23:0] \$356 ;
-  wire [24:0] \$357 ;
-  wire \$358 ;
-  wire \$359 ;
+  wire [23:0] \$351 ;
+  wire [24:0] \$352 ;
+  wire \$353 ;
+  wire [23:0] \$354 ;
+  wire [24:0] \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire [23:0] \$358 ;
+  wire [24:0] \$359 ;
   wire [23:0] \$36 ;
-  wire \$360 ;
+  wire [23:0] \$360 ;
   wire [23:0] \$361 ;
   wire [24:0] \$362 ;
-  wire \$363 ;
+  wire [23:0] \$363 ;
   wire [23:0] \$364 ;
-  wire [24:0] \$365 ;
+  wire [23:0] \$365 ;
   wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire [1:0] \$369 ;
+  wire [23:0] \$367 ;
+  wire [24:0] \$368 ;
+  wire \$369 ;
   wire [24:0] \$37 ;
   wire [23:0] \$370 ;
   wire [24:0] \$371 ;
   wire \$372 ;
-  wire [23:0] \$373 ;
-  wire [24:0] \$374 ;
+  wire \$373 ;
+  wire \$374 ;
   wire \$375 ;
-  wire \$376 ;
-  wire \$377 ;
-  wire [23:0] \$378 ;
-  wire [24:0] \$379 ;
-  wire \$38 ;
-  wire \$380 ;
-  wire [23:0] \$381 ;
-  wire [24:0] \$382 ;
-  wire \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire [1:0] \$386 ;
-  wire [2:0] \$387 ;
+  wire [23:0] \$376 ;
+  wire [24:0] \$377 ;
+  wire \$378 ;
+  wire [23:0] \$379 ;
+  wire [23:0] \$38 ;
+  wire [24:0] \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire [23:0] \$383 ;
+  wire [24:0] \$384 ;
+  wire [23:0] \$385 ;
+  wire [23:0] \$386 ;
+  wire [24:0] \$387 ;
   wire [23:0] \$388 ;
-  wire [24:0] \$389 ;
+  wire [23:0] \$389 ;
   wire [23:0] \$39 ;
-  wire \$390 ;
-  wire [23:0] \$391 ;
-  wire [24:0] \$392 ;
-  wire \$393 ;
+  wire [23:0] \$390 ;
+  wire \$391 ;
+  wire [23:0] \$392 ;
+  wire [24:0] \$393 ;
   wire \$394 ;
-  wire \$395 ;
-  wire [23:0] \$396 ;
-  wire [24:0] \$397 ;
+  wire [23:0] \$395 ;
+  wire [24:0] \$396 ;
+  wire \$397 ;
   wire \$398 ;
-  wire [23:0] \$399 ;
+  wire \$399 ;
   wire [23:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$400 ;
-  wire \$401 ;
-  wire \$402 ;
+  wire [23:0] \$40 ;
+  wire \$400 ;
+  wire [23:0] \$401 ;
+  wire [24:0] \$402 ;
   wire \$403 ;
-  wire [1:0] \$404 ;
-  wire [23:0] \$405 ;
-  wire [24:0] \$406 ;
+  wire [23:0] \$404 ;
+  wire [24:0] \$405 ;
+  wire \$406 ;
   wire \$407 ;
-  wire [23:0] \$408 ;
-  wire [24:0] \$409 ;
+  wire \$408 ;
+  wire [23:0] \$409 ;
   wire \$41 ;
-  wire \$410 ;
+  wire [24:0] \$410 ;
   wire \$411 ;
-  wire \$412 ;
-  wire [23:0] \$413 ;
-  wire [24:0] \$414 ;
+  wire [23:0] \$412 ;
+  wire [24:0] \$413 ;
+  wire \$414 ;
   wire \$415 ;
-  wire [23:0] \$416 ;
-  wire [24:0] \$417 ;
-  wire \$418 ;
-  wire \$419 ;
-  wire \$42 ;
+  wire \$416 ;
+  wire [1:0] \$417 ;
+  wire [23:0] \$418 ;
+  wire [24:0] \$419 ;
+  wire [23:0] \$42 ;
   wire \$420 ;
-  wire [1:0] \$421 ;
-  wire [2:0] \$422 ;
-  wire [3:0] \$423 ;
-  wire [23:0] \$424 ;
-  wire [24:0] \$425 ;
-  wire \$426 ;
-  wire [23:0] \$427 ;
-  wire [24:0] \$428 ;
-  wire \$429 ;
-  wire \$43 ;
-  wire \$430 ;
+  wire [23:0] \$421 ;
+  wire [24:0] \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire [23:0] \$426 ;
+  wire [24:0] \$427 ;
+  wire \$428 ;
+  wire [23:0] \$429 ;
+  wire [24:0] \$43 ;
+  wire [24:0] \$430 ;
   wire \$431 ;
-  wire [23:0] \$432 ;
-  wire [24:0] \$433 ;
-  wire \$434 ;
-  wire [23:0] \$435 ;
-  wire [24:0] \$436 ;
-  wire \$437 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire [1:0] \$434 ;
+  wire [2:0] \$435 ;
+  wire [23:0] \$436 ;
+  wire [24:0] \$437 ;
   wire \$438 ;
-  wire \$439 ;
+  wire [23:0] \$439 ;
   wire \$44 ;
-  wire [1:0] \$440 ;
-  wire [23:0] \$441 ;
-  wire [24:0] \$442 ;
+  wire [24:0] \$440 ;
+  wire \$441 ;
+  wire \$442 ;
   wire \$443 ;
   wire [23:0] \$444 ;
   wire [24:0] \$445 ;
   wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire [23:0] \$449 ;
+  wire [23:0] \$447 ;
+  wire [24:0] \$448 ;
+  wire \$449 ;
   wire [23:0] \$45 ;
-  wire [24:0] \$450 ;
+  wire \$450 ;
   wire \$451 ;
-  wire [23:0] \$452 ;
-  wire [24:0] \$453 ;
-  wire \$454 ;
+  wire [1:0] \$452 ;
+  wire [23:0] \$453 ;
+  wire [24:0] \$454 ;
   wire \$455 ;
-  wire \$456 ;
-  wire [1:0] \$457 ;
-  wire [2:0] \$458 ;
-  wire [23:0] \$459 ;
+  wire [23:0] \$456 ;
+  wire [24:0] \$457 ;
+  wire \$458 ;
+  wire \$459 ;
   wire [24:0] \$46 ;
-  wire [24:0] \$460 ;
-  wire \$461 ;
-  wire [23:0] \$462 ;
-  wire [24:0] \$463 ;
-  wire \$464 ;
-  wire \$465 ;
+  wire \$460 ;
+  wire [23:0] \$461 ;
+  wire [24:0] \$462 ;
+  wire \$463 ;
+  wire [23:0] \$464 ;
+  wire [24:0] \$465 ;
   wire \$466 ;
-  wire [23:0] \$467 ;
-  wire [24:0] \$468 ;
-  wire \$469 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire [1:0] \$469 ;
   wire \$47 ;
-  wire [23:0] \$470 ;
-  wire [24:0] \$471 ;
-  wire \$472 ;
-  wire \$473 ;
+  wire [2:0] \$470 ;
+  wire [3:0] \$471 ;
+  wire [23:0] \$472 ;
+  wire [24:0] \$473 ;
   wire \$474 ;
-  wire [1:0] \$475 ;
-  wire [23:0] \$476 ;
-  wire [24:0] \$477 ;
+  wire [23:0] \$475 ;
+  wire [24:0] \$476 ;
+  wire \$477 ;
   wire \$478 ;
-  wire [23:0] \$479 ;
-  wire [23:0] \$48 ;
-  wire [24:0] \$480 ;
-  wire \$481 ;
+  wire \$479 ;
+  wire \$48 ;
+  wire [23:0] \$480 ;
+  wire [24:0] \$481 ;
   wire \$482 ;
-  wire \$483 ;
-  wire [23:0] \$484 ;
-  wire [24:0] \$485 ;
+  wire [23:0] \$483 ;
+  wire [24:0] \$484 ;
+  wire \$485 ;
   wire \$486 ;
-  wire [23:0] \$487 ;
-  wire [24:0] \$488 ;
-  wire \$489 ;
-  wire [24:0] \$49 ;
-  wire \$490 ;
+  wire \$487 ;
+  wire [1:0] \$488 ;
+  wire [23:0] \$489 ;
+  wire \$49 ;
+  wire [24:0] \$490 ;
   wire \$491 ;
-  wire [1:0] \$492 ;
-  wire [2:0] \$493 ;
-  wire [3:0] \$494 ;
-  wire [4:0] \$495 ;
-  reg [383:0] \$496 ;
-  reg [15:0] \$497 ;
+  wire [23:0] \$492 ;
+  wire [24:0] \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire [23:0] \$497 ;
+  wire [24:0] \$498 ;
+  wire \$499 ;
   wire [24:0] \$5 ;
   wire \$50 ;
+  wire [23:0] \$500 ;
+  wire [24:0] \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire [1:0] \$505 ;
+  wire [2:0] \$506 ;
+  wire [23:0] \$507 ;
+  wire [24:0] \$508 ;
+  wire \$509 ;
   wire [23:0] \$51 ;
+  wire [23:0] \$510 ;
+  wire [24:0] \$511 ;
+  wire \$512 ;
+  wire \$513 ;
+  wire \$514 ;
+  wire [23:0] \$515 ;
+  wire [24:0] \$516 ;
+  wire \$517 ;
+  wire [23:0] \$518 ;
+  wire [24:0] \$519 ;
   wire [24:0] \$52 ;
-  wire [24:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [23:0] \$55 ;
-  wire [24:0] \$56 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire [1:0] \$523 ;
+  wire [23:0] \$524 ;
+  wire [24:0] \$525 ;
+  wire \$526 ;
+  wire [23:0] \$527 ;
+  wire [24:0] \$528 ;
+  wire \$529 ;
+  wire \$53 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire [23:0] \$532 ;
+  wire [24:0] \$533 ;
+  wire \$534 ;
+  wire [23:0] \$535 ;
+  wire [24:0] \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
+  wire [23:0] \$54 ;
+  wire [1:0] \$540 ;
+  wire [2:0] \$541 ;
+  wire [3:0] \$542 ;
+  wire [4:0] \$543 ;
+  reg [383:0] \$544 ;
+  reg [15:0] \$545 ;
+  wire [24:0] \$55 ;
+  wire \$56 ;
   wire \$57 ;
   wire [23:0] \$58 ;
   wire [24:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
+  wire [23:0] \$60 ;
   wire [23:0] \$61 ;
   wire [24:0] \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
+  wire [23:0] \$63 ;
+  wire [23:0] \$64 ;
+  wire [23:0] \$65 ;
   wire \$66 ;
   wire [23:0] \$67 ;
   wire [24:0] \$68 ;
   wire \$69 ;
-  wire [23:0] \$7 ;
+  wire \$7 ;
   wire [23:0] \$70 ;
   wire [24:0] \$71 ;
   wire \$72 ;
-  wire [23:0] \$73 ;
-  wire [24:0] \$74 ;
-  wire [24:0] \$75 ;
-  wire [24:0] \$76 ;
-  wire [23:0] \$77 ;
-  wire [24:0] \$78 ;
-  wire \$79 ;
-  wire [24:0] \$8 ;
-  wire [23:0] \$80 ;
-  wire [24:0] \$81 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire [23:0] \$76 ;
+  wire [24:0] \$77 ;
+  wire \$78 ;
+  wire [23:0] \$79 ;
+  wire [23:0] \$8 ;
+  wire [24:0] \$80 ;
+  wire \$81 ;
   wire \$82 ;
   wire [23:0] \$83 ;
   wire [24:0] \$84 ;
-  wire \$85 ;
-  wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
+  wire [23:0] \$85 ;
+  wire [23:0] \$86 ;
+  wire [24:0] \$87 ;
+  wire [23:0] \$88 ;
   wire [23:0] \$89 ;
   wire [24:0] \$9 ;
-  wire [24:0] \$90 ;
+  wire [23:0] \$90 ;
   wire \$91 ;
   wire [23:0] \$92 ;
   wire [24:0] \$93 ;
   wire \$94 ;
   wire [23:0] \$95 ;
   wire [24:0] \$96 ;
-  wire [24:0] \$97 ;
-  wire [24:0] \$98 ;
-  wire [23:0] \$99 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   output [383:0] acc;
   reg [383:0] acc = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [23:0] \acc[0] ;
@@ -9536,554 +10366,602 @@ module \ternhw_default.accs$131 (rst, en, bias, events, first, sums, nonzero, ac
   wire [12:0] \sums[7] ;
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
+  assign \$455  = | \$454 [24:23];
+  assign \$456  = first ? bias[167:144] : acc[167:144];
+  assign \$457  = $signed(\$456 ) + $signed(sums[90:78]);
+  assign \$458  = \$457 [24:23] != 2'h3;
+  assign \$459  = \$455  & \$458 ;
+  assign \$460  = nonzero[6] & \$459 ;
+  assign \$461  = first ? bias[191:168] : acc[191:168];
+  assign \$462  = $signed(\$461 ) + $signed(sums[103:91]);
+  assign \$463  = | \$462 [24:23];
+  assign \$464  = first ? bias[191:168] : acc[191:168];
+  assign \$465  = $signed(\$464 ) + $signed(sums[103:91]);
+  assign \$466  = \$465 [24:23] != 2'h3;
+  assign \$467  = \$463  & \$466 ;
+  assign \$468  = nonzero[7] & \$467 ;
+  assign \$469  = \$460  + \$468 ;
+  assign \$470  = \$452  + \$469 ;
+  assign \$471  = \$435  + \$470 ;
+  assign \$472  = first ? bias[215:192] : acc[215:192];
+  assign \$473  = $signed(\$472 ) + $signed(sums[116:104]);
+  assign \$474  = | \$473 [24:23];
+  assign \$475  = first ? bias[215:192] : acc[215:192];
+  assign \$476  = $signed(\$475 ) + $signed(sums[116:104]);
+  assign \$477  = \$476 [24:23] != 2'h3;
+  assign \$478  = \$474  & \$477 ;
+  assign \$479  = nonzero[8] & \$478 ;
+  assign \$480  = first ? bias[239:216] : acc[239:216];
+  assign \$481  = $signed(\$480 ) + $signed(sums[129:117]);
+  assign \$482  = | \$481 [24:23];
+  assign \$483  = first ? bias[239:216] : acc[239:216];
+  assign \$484  = $signed(\$483 ) + $signed(sums[129:117]);
+  assign \$485  = \$484 [24:23] != 2'h3;
+  assign \$486  = \$482  & \$485 ;
+  assign \$487  = nonzero[9] & \$486 ;
+  assign \$488  = \$479  + \$487 ;
+  assign \$489  = first ? bias[263:240] : acc[263:240];
+  assign \$490  = $signed(\$489 ) + $signed(sums[142:130]);
+  assign \$491  = | \$490 [24:23];
+  assign \$492  = first ? bias[263:240] : acc[263:240];
+  assign \$493  = $signed(\$492 ) + $signed(sums[142:130]);
+  assign \$494  = \$493 [24:23] != 2'h3;
+  assign \$495  = \$491  & \$494 ;
+  assign \$496  = nonzero[10] & \$495 ;
+  assign \$497  = first ? bias[287:264] : acc[287:264];
+  assign \$498  = $signed(\$497 ) + $signed(sums[155:143]);
+  assign \$499  = | \$498 [24:23];
+  assign \$500  = first ? bias[287:264] : acc[287:264];
+  assign \$501  = $signed(\$500 ) + $signed(sums[155:143]);
+  assign \$502  = \$501 [24:23] != 2'h3;
+  assign \$503  = \$499  & \$502 ;
+  assign \$504  = nonzero[11] & \$503 ;
+  assign \$505  = \$496  + \$504 ;
+  assign \$506  = \$488  + \$505 ;
+  assign \$507  = first ? bias[311:288] : acc[311:288];
+  assign \$508  = $signed(\$507 ) + $signed(sums[168:156]);
+  assign \$509  = | \$508 [24:23];
+  assign \$510  = first ? bias[311:288] : acc[311:288];
+  assign \$511  = $signed(\$510 ) + $signed(sums[168:156]);
+  assign \$512  = \$511 [24:23] != 2'h3;
+  assign \$513  = \$509  & \$512 ;
+  assign \$514  = nonzero[12] & \$513 ;
+  assign \$515  = first ? bias[335:312] : acc[335:312];
+  assign \$516  = $signed(\$515 ) + $signed(sums[181:169]);
+  assign \$517  = | \$516 [24:23];
+  assign \$518  = first ? bias[335:312] : acc[335:312];
+  assign \$519  = $signed(\$518 ) + $signed(sums[181:169]);
+  assign \$520  = \$519 [24:23] != 2'h3;
+  assign \$521  = \$517  & \$520 ;
+  assign \$522  = nonzero[13] & \$521 ;
+  assign \$523  = \$514  + \$522 ;
+  assign \$524  = first ? bias[359:336] : acc[359:336];
+  assign \$525  = $signed(\$524 ) + $signed(sums[194:182]);
+  assign \$526  = | \$525 [24:23];
+  assign \$527  = first ? bias[359:336] : acc[359:336];
+  assign \$528  = $signed(\$527 ) + $signed(sums[194:182]);
+  assign \$529  = \$528 [24:23] != 2'h3;
+  assign \$530  = \$526  & \$529 ;
+  assign \$531  = nonzero[14] & \$530 ;
+  assign \$532  = first ? bias[383:360] : acc[383:360];
+  assign \$533  = $signed(\$532 ) + $signed(sums[207:195]);
+  assign \$534  = | \$533 [24:23];
+  assign \$535  = first ? bias[383:360] : acc[383:360];
+  assign \$536  = $signed(\$535 ) + $signed(sums[207:195]);
+  assign \$537  = \$536 [24:23] != 2'h3;
+  assign \$538  = \$534  & \$537 ;
+  assign \$539  = nonzero[15] & \$538 ;
+  assign \$540  = \$531  + \$539 ;
+  assign \$541  = \$523  + \$540 ;
+  assign \$542  = \$506  + \$541 ;
+  assign \$543  = \$471  + \$542 ;
+  assign events = en ? \$543  : 5'h00;
+  always @(posedge clk)
+    acc <= \$544 ;
+  always @(posedge clk)
+    overflow <= \$545 ;
   assign \$1  = first ? bias[23:0] : acc[23:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[12:0]);
-  assign \$3  = $signed(\$2 ) > $signed(24'h7fffff);
+  assign \$3  = | \$2 [24:23];
   assign \$4  = first ? bias[23:0] : acc[23:0];
   assign \$5  = $signed(\$4 ) + $signed(sums[12:0]);
-  assign \$6  = $signed(\$5 ) < $signed(24'h800000);
-  assign \$7  = first ? bias[23:0] : acc[23:0];
-  assign \$8  = $signed(\$7 ) + $signed(sums[12:0]);
-  assign \$9  = \$6  ? 25'h1800000 : \$8 ;
-  assign \$10  = \$3  ? 25'h07fffff : \$9 ;
+  assign \$6  = \$5 [24:23] != 2'h3;
+  assign \$7  = \$3  & \$6 ;
+  assign \$8  = first ? bias[23:0] : acc[23:0];
+  assign \$9  = $signed(\$8 ) + $signed(sums[12:0]);
+  assign \$10  = \$9 [24] ? 24'h800000 : 24'h7fffff;
   assign \$11  = first ? bias[23:0] : acc[23:0];
-  assign \$12  = nonzero[0] ? \$10  : { \$11 [23], \$11  };
-  assign \$13  = first ? 1'h0 : overflow[0];
+  assign \$12  = $signed(\$11 ) + $signed(sums[12:0]);
+  assign \$13  = \$7  ? \$10  : \$12 [23:0];
   assign \$14  = first ? bias[23:0] : acc[23:0];
-  assign \$15  = $signed(\$14 ) + $signed(sums[12:0]);
-  assign \$16  = $signed(\$15 ) > $signed(24'h7fffff);
+  assign \$15  = nonzero[0] ? \$13  : \$14 ;
+  assign \$16  = first ? 1'h0 : overflow[0];
   assign \$17  = first ? bias[23:0] : acc[23:0];
   assign \$18  = $signed(\$17 ) + $signed(sums[12:0]);
-  assign \$19  = $signed(\$18 ) < $signed(24'h800000);
-  assign \$20  = \$16  | \$19 ;
-  assign \$21  = nonzero[0] & \$20 ;
-  assign \$22  = \$13  | \$21 ;
-  assign \$23  = first ? bias[47:24] : acc[47:24];
-  assign \$24  = $signed(\$23 ) + $signed(sums[25:13]);
-  assign \$25  = $signed(\$24 ) > $signed(24'h7fffff);
+  assign \$19  = | \$18 [24:23];
+  assign \$20  = first ? bias[23:0] : acc[23:0];
+  assign \$21  = $signed(\$20 ) + $signed(sums[12:0]);
+  assign \$22  = \$21 [24:23] != 2'h3;
+  assign \$23  = \$19  & \$22 ;
+  assign \$24  = nonzero[0] & \$23 ;
+  assign \$25  = \$16  | \$24 ;
   assign \$26  = first ? bias[47:24] : acc[47:24];
   assign \$27  = $signed(\$26 ) + $signed(sums[25:13]);
-  assign \$28  = $signed(\$27 ) < $signed(24'h800000);
+  assign \$28  = | \$27 [24:23];
   assign \$29  = first ? bias[47:24] : acc[47:24];
   assign \$30  = $signed(\$29 ) + $signed(sums[25:13]);
-  assign \$31  = \$28  ? 25'h1800000 : \$30 ;
-  assign \$32  = \$25  ? 25'h07fffff : \$31 ;
+  assign \$31  = \$30 [24:23] != 2'h3;
+  assign \$32  = \$28  & \$31 ;
   assign \$33  = first ? bias[47:24] : acc[47:24];
-  assign \$34  = nonzero[1] ? \$32  : { \$33 [23], \$33  };
-  assign \$35  = first ? 1'h0 : overflow[1];
+  assign \$34  = $signed(\$33 ) + $signed(sums[25:13]);
+  assign \$35  = \$34 [24] ? 24'h800000 : 24'h7fffff;
   assign \$36  = first ? bias[47:24] : acc[47:24];
   assign \$37  = $signed(\$36 ) + $signed(sums[25:13]);
-  assign \$38  = $signed(\$37 ) > $signed(24'h7fffff);
+  assign \$38  = \$32  ? \$35  : \$37 [23:0];
   assign \$39  = first ? bias[47:24] : acc[47:24];
-  assign \$40  = $signed(\$39 ) + $signed(sums[25:13]);
-  assign \$41  = $signed(\$40 ) < $signed(24'h800000);
-  assign \$42  = \$38  | \$41 ;
-  assign \$43  = nonzero[1] & \$42 ;
-  assign \$44  = \$35  | \$43 ;
-  assign \$45  = first ? bias[71:48] : acc[71:48];
-  assign \$46  = $signed(\$45 ) + $signed(sums[38:26]);
-  assign \$47  = $signed(\$46 ) > $signed(24'h7fffff);
-  assign \$48  = first ? bias[71:48] : acc[71:48];
-  assign \$49  = $signed(\$48 ) + $signed(sums[38:26]);
-  assign \$50  = $signed(\$49 ) < $signed(24'h800000);
+  assign \$40  = nonzero[1] ? \$38  : \$39 ;
+  assign \$41  = first ? 1'h0 : overflow[1];
+  assign \$42  = first ? bias[47:24] : acc[47:24];
+  assign \$43  = $signed(\$42 ) + $signed(sums[25:13]);
+  assign \$44  = | \$43 [24:23];
+  assign \$45  = first ? bias[47:24] : acc[47:24];
+  assign \$46  = $signed(\$45 ) + $signed(sums[25:13]);
+  assign \$47  = \$46 [24:23] != 2'h3;
+  assign \$48  = \$44  & \$47 ;
+  assign \$49  = nonzero[1] & \$48 ;
+  assign \$50  = \$41  | \$49 ;
   assign \$51  = first ? bias[71:48] : acc[71:48];
   assign \$52  = $signed(\$51 ) + $signed(sums[38:26]);
-  assign \$53  = \$50  ? 25'h1800000 : \$52 ;
-  assign \$54  = \$47  ? 25'h07fffff : \$53 ;
-  assign \$55  = first ? bias[71:48] : acc[71:48];
-  assign \$56  = nonzero[2] ? \$54  : { \$55 [23], \$55  };
-  assign \$57  = first ? 1'h0 : overflow[2];
+  assign \$53  = | \$52 [24:23];
+  assign \$54  = first ? bias[71:48] : acc[71:48];
+  assign \$55  = $signed(\$54 ) + $signed(sums[38:26]);
+  assign \$56  = \$55 [24:23] != 2'h3;
+  assign \$57  = \$53  & \$56 ;
   assign \$58  = first ? bias[71:48] : acc[71:48];
   assign \$59  = $signed(\$58 ) + $signed(sums[38:26]);
-  assign \$60  = $signed(\$59 ) > $signed(24'h7fffff);
+  assign \$60  = \$59 [24] ? 24'h800000 : 24'h7fffff;
   assign \$61  = first ? bias[71:48] : acc[71:48];
   assign \$62  = $signed(\$61 ) + $signed(sums[38:26]);
-  assign \$63  = $signed(\$62 ) < $signed(24'h800000);
-  assign \$64  = \$60  | \$63 ;
-  assign \$65  = nonzero[2] & \$64 ;
-  assign \$66  = \$57  | \$65 ;
-  assign \$67  = first ? bias[95:72] : acc[95:72];
-  assign \$68  = $signed(\$67 ) + $signed(sums[51:39]);
-  assign \$69  = $signed(\$68 ) > $signed(24'h7fffff);
-  assign \$70  = first ? bias[95:72] : acc[95:72];
-  assign \$71  = $signed(\$70 ) + $signed(sums[51:39]);
-  assign \$72  = $signed(\$71 ) < $signed(24'h800000);
-  assign \$73  = first ? bias[95:72] : acc[95:72];
-  assign \$74  = $signed(\$73 ) + $signed(sums[51:39]);
-  assign \$75  = \$72  ? 25'h1800000 : \$74 ;
-  assign \$76  = \$69  ? 25'h07fffff : \$75 ;
-  assign \$77  = first ? bias[95:72] : acc[95:72];
-  assign \$78  = nonzero[3] ? \$76  : { \$77 [23], \$77  };
-  assign \$79  = first ? 1'h0 : overflow[3];
-  assign \$80  = first ? bias[95:72] : acc[95:72];
-  assign \$81  = $signed(\$80 ) + $signed(sums[51:39]);
-  assign \$82  = $signed(\$81 ) > $signed(24'h7fffff);
+  assign \$63  = \$57  ? \$60  : \$62 [23:0];
+  assign \$64  = first ? bias[71:48] : acc[71:48];
+  assign \$65  = nonzero[2] ? \$63  : \$64 ;
+  assign \$66  = first ? 1'h0 : overflow[2];
+  assign \$67  = first ? bias[71:48] : acc[71:48];
+  assign \$68  = $signed(\$67 ) + $signed(sums[38:26]);
+  assign \$69  = | \$68 [24:23];
+  assign \$70  = first ? bias[71:48] : acc[71:48];
+  assign \$71  = $signed(\$70 ) + $signed(sums[38:26]);
+  assign \$72  = \$71 [24:23] != 2'h3;
+  assign \$73  = \$69  & \$72 ;
+  assign \$74  = nonzero[2] & \$73 ;
+  assign \$75  = \$66  | \$74 ;
+  assign \$76  = first ? bias[95:72] : acc[95:72];
+  assign \$77  = $signed(\$76 ) + $signed(sums[51:39]);
+  assign \$78  = | \$77 [24:23];
+  assign \$79  = first ? bias[95:72] : acc[95:72];
+  assign \$80  = $signed(\$79 ) + $signed(sums[51:39]);
+  assign \$81  = \$80 [24:23] != 2'h3;
+  assign \$82  = \$78  & \$81 ;
   assign \$83  = first ? bias[95:72] : acc[95:72];
   assign \$84  = $signed(\$83 ) + $signed(sums[51:39]);
-  assign \$85  = $signed(\$84 ) < $signed(24'h800000);
-  assign \$86  = \$82  | \$85 ;
-  assign \$87  = nonzero[3] & \$86 ;
-  assign \$88  = \$79  | \$87 ;
-  assign \$89  = first ? bias[119:96] : acc[119:96];
-  assign \$90  = $signed(\$89 ) + $signed(sums[64:52]);
-  assign \$91  = $signed(\$90 ) > $signed(24'h7fffff);
-  assign \$92  = first ? bias[119:96] : acc[119:96];
-  assign \$93  = $signed(\$92 ) + $signed(sums[64:52]);
-  assign \$94  = $signed(\$93 ) < $signed(24'h800000);
-  assign \$95  = first ? bias[119:96] : acc[119:96];
-  assign \$96  = $signed(\$95 ) + $signed(sums[64:52]);
-  assign \$97  = \$94  ? 25'h1800000 : \$96 ;
-  assign \$98  = \$91  ? 25'h07fffff : \$97 ;
-  assign \$99  = first ? bias[119:96] : acc[119:96];
-  assign \$100  = nonzero[4] ? \$98  : { \$99 [23], \$99  };
-  assign \$101  = first ? 1'h0 : overflow[4];
-  assign \$102  = first ? bias[119:96] : acc[119:96];
-  assign \$103  = $signed(\$102 ) + $signed(sums[64:52]);
-  assign \$104  = $signed(\$103 ) > $signed(24'h7fffff);
-  assign \$105  = first ? bias[119:96] : acc[119:96];
-  assign \$106  = $signed(\$105 ) + $signed(sums[64:52]);
-  assign \$107  = $signed(\$106 ) < $signed(24'h800000);
-  assign \$108  = \$104  | \$107 ;
-  assign \$109  = nonzero[4] & \$108 ;
-  assign \$110  = \$101  | \$109 ;
-  assign \$111  = first ? bias[143:120] : acc[143:120];
-  assign \$112  = $signed(\$111 ) + $signed(sums[77:65]);
-  assign \$113  = $signed(\$112 ) > $signed(24'h7fffff);
-  assign \$114  = first ? bias[143:120] : acc[143:120];
-  assign \$115  = $signed(\$114 ) + $signed(sums[77:65]);
-  assign \$116  = $signed(\$115 ) < $signed(24'h800000);
-  assign \$117  = first ? bias[143:120] : acc[143:120];
-  assign \$118  = $signed(\$117 ) + $signed(sums[77:65]);
-  assign \$119  = \$116  ? 25'h1800000 : \$118 ;
-  assign \$120  = \$113  ? 25'h07fffff : \$119 ;
-  assign \$121  = first ? bias[143:120] : acc[143:120];
-  assign \$122  = nonzero[5] ? \$120  : { \$121 [23], \$121  };
-  assign \$123  = first ? 1'h0 : overflow[5];
-  assign \$124  = first ? bias[143:120] : acc[143:120];
-  assign \$125  = $signed(\$124 ) + $signed(sums[77:65]);
-  assign \$126  = $signed(\$125 ) > $signed(24'h7fffff);
-  assign \$127  = first ? bias[143:120] : acc[143:120];
-  assign \$128  = $signed(\$127 ) + $signed(sums[77:65]);
-  assign \$129  = $signed(\$128 ) < $signed(24'h800000);
-  assign \$130  = \$126  | \$129 ;
-  assign \$131  = nonzero[5] & \$130 ;
-  assign \$132  = \$123  | \$131 ;
-  assign \$133  = first ? bias[167:144] : acc[167:144];
-  assign \$134  = $signed(\$133 ) + $signed(sums[90:78]);
-  assign \$135  = $signed(\$134 ) > $signed(24'h7fffff);
-  assign \$136  = first ? bias[167:144] : acc[167:144];
-  assign \$137  = $signed(\$136 ) + $signed(sums[90:78]);
-  assign \$138  = $signed(\$137 ) < $signed(24'h800000);
-  assign \$139  = first ? bias[167:144] : acc[167:144];
-  assign \$140  = $signed(\$139 ) + $signed(sums[90:78]);
-  assign \$141  = \$138  ? 25'h1800000 : \$140 ;
-  assign \$142  = \$135  ? 25'h07fffff : \$141 ;
-  assign \$143  = first ? bias[167:144] : acc[167:144];
-  assign \$144  = nonzero[6] ? \$142  : { \$143 [23], \$143  };
-  assign \$145  = first ? 1'h0 : overflow[6];
-  assign \$146  = first ? bias[167:144] : acc[167:144];
-  assign \$147  = $signed(\$146 ) + $signed(sums[90:78]);
-  assign \$148  = $signed(\$147 ) > $signed(24'h7fffff);
-  assign \$149  = first ? bias[167:144] : acc[167:144];
-  assign \$150  = $signed(\$149 ) + $signed(sums[90:78]);
-  assign \$151  = $signed(\$150 ) < $signed(24'h800000);
-  assign \$152  = \$148  | \$151 ;
-  assign \$153  = nonzero[6] & \$152 ;
-  assign \$154  = \$145  | \$153 ;
-  assign \$155  = first ? bias[191:168] : acc[191:168];
-  assign \$156  = $signed(\$155 ) + $signed(sums[103:91]);
-  assign \$157  = $signed(\$156 ) > $signed(24'h7fffff);
-  assign \$158  = first ? bias[191:168] : acc[191:168];
-  assign \$159  = $signed(\$158 ) + $signed(sums[103:91]);
-  assign \$160  = $signed(\$159 ) < $signed(24'h800000);
-  assign \$161  = first ? bias[191:168] : acc[191:168];
-  assign \$162  = $signed(\$161 ) + $signed(sums[103:91]);
-  assign \$163  = \$160  ? 25'h1800000 : \$162 ;
-  assign \$164  = \$157  ? 25'h07fffff : \$163 ;
-  assign \$165  = first ? bias[191:168] : acc[191:168];
-  assign \$166  = nonzero[7] ? \$164  : { \$165 [23], \$165  };
-  assign \$167  = first ? 1'h0 : overflow[7];
-  assign \$168  = first ? bias[191:168] : acc[191:168];
-  assign \$169  = $signed(\$168 ) + $signed(sums[103:91]);
-  assign \$170  = $signed(\$169 ) > $signed(24'h7fffff);
-  assign \$171  = first ? bias[191:168] : acc[191:168];
-  assign \$172  = $signed(\$171 ) + $signed(sums[103:91]);
-  assign \$173  = $signed(\$172 ) < $signed(24'h800000);
-  assign \$174  = \$170  | \$173 ;
-  assign \$175  = nonzero[7] & \$174 ;
-  assign \$176  = \$167  | \$175 ;
-  assign \$177  = first ? bias[215:192] : acc[215:192];
-  assign \$178  = $signed(\$177 ) + $signed(sums[116:104]);
-  assign \$179  = $signed(\$178 ) > $signed(24'h7fffff);
-  assign \$180  = first ? bias[215:192] : acc[215:192];
-  assign \$181  = $signed(\$180 ) + $signed(sums[116:104]);
-  assign \$182  = $signed(\$181 ) < $signed(24'h800000);
-  assign \$183  = first ? bias[215:192] : acc[215:192];
-  assign \$184  = $signed(\$183 ) + $signed(sums[116:104]);
-  assign \$185  = \$182  ? 25'h1800000 : \$184 ;
-  assign \$186  = \$179  ? 25'h07fffff : \$185 ;
-  assign \$187  = first ? bias[215:192] : acc[215:192];
-  assign \$188  = nonzero[8] ? \$186  : { \$187 [23], \$187  };
-  assign \$189  = first ? 1'h0 : overflow[8];
-  assign \$190  = first ? bias[215:192] : acc[215:192];
-  assign \$191  = $signed(\$190 ) + $signed(sums[116:104]);
-  assign \$192  = $signed(\$191 ) > $signed(24'h7fffff);
-  assign \$193  = first ? bias[215:192] : acc[215:192];
-  assign \$194  = $signed(\$193 ) + $signed(sums[116:104]);
-  assign \$195  = $signed(\$194 ) < $signed(24'h800000);
-  assign \$196  = \$192  | \$195 ;
-  assign \$197  = nonzero[8] & \$196 ;
-  assign \$198  = \$189  | \$197 ;
-  assign \$199  = first ? bias[239:216] : acc[239:216];
-  assign \$200  = $signed(\$199 ) + $signed(sums[129:117]);
-  assign \$201  = $signed(\$200 ) > $signed(24'h7fffff);
-  assign \$202  = first ? bias[239:216] : acc[239:216];
-  assign \$203  = $signed(\$202 ) + $signed(sums[129:117]);
-  assign \$204  = $signed(\$203 ) < $signed(24'h800000);
-  assign \$205  = first ? bias[239:216] : acc[239:216];
-  assign \$206  = $signed(\$205 ) + $signed(sums[129:117]);
-  assign \$207  = \$204  ? 25'h1800000 : \$206 ;
-  assign \$208  = \$201  ? 25'h07fffff : \$207 ;
-  assign \$209  = first ? bias[239:216] : acc[239:216];
-  assign \$210  = nonzero[9] ? \$208  : { \$209 [23], \$209  };
-  assign \$211  = first ? 1'h0 : overflow[9];
-  assign \$212  = first ? bias[239:216] : acc[239:216];
-  assign \$213  = $signed(\$212 ) + $signed(sums[129:117]);
-  assign \$214  = $signed(\$213 ) > $signed(24'h7fffff);
-  assign \$215  = first ? bias[239:216] : acc[239:216];
-  assign \$216  = $signed(\$215 ) + $signed(sums[129:117]);
-  assign \$217  = $signed(\$216 ) < $signed(24'h800000);
-  assign \$218  = \$214  | \$217 ;
-  assign \$219  = nonzero[9] & \$218 ;
-  assign \$220  = \$211  | \$219 ;
-  assign \$221  = first ? bias[263:240] : acc[263:240];
-  assign \$222  = $signed(\$221 ) + $signed(sums[142:130]);
-  assign \$223  = $signed(\$222 ) > $signed(24'h7fffff);
-  assign \$224  = first ? bias[263:240] : acc[263:240];
-  assign \$225  = $signed(\$224 ) + $signed(sums[142:130]);
-  assign \$226  = $signed(\$225 ) < $signed(24'h800000);
-  assign \$227  = first ? bias[263:240] : acc[263:240];
-  assign \$228  = $signed(\$227 ) + $signed(sums[142:130]);
-  assign \$229  = \$226  ? 25'h1800000 : \$228 ;
-  assign \$230  = \$223  ? 25'h07fffff : \$229 ;
-  assign \$231  = first ? bias[263:240] : acc[263:240];
-  assign \$232  = nonzero[10] ? \$230  : { \$231 [23], \$231  };
-  assign \$233  = first ? 1'h0 : overflow[10];
-  assign \$234  = first ? bias[263:240] : acc[263:240];
-  assign \$235  = $signed(\$234 ) + $signed(sums[142:130]);
-  assign \$236  = $signed(\$235 ) > $signed(24'h7fffff);
-  assign \$237  = first ? bias[263:240] : acc[263:240];
-  assign \$238  = $signed(\$237 ) + $signed(sums[142:130]);
-  assign \$239  = $signed(\$238 ) < $signed(24'h800000);
-  assign \$240  = \$236  | \$239 ;
-  assign \$241  = nonzero[10] & \$240 ;
-  assign \$242  = \$233  | \$241 ;
-  assign \$243  = first ? bias[287:264] : acc[287:264];
-  assign \$244  = $signed(\$243 ) + $signed(sums[155:143]);
-  assign \$245  = $signed(\$244 ) > $signed(24'h7fffff);
-  assign \$246  = first ? bias[287:264] : acc[287:264];
-  assign \$247  = $signed(\$246 ) + $signed(sums[155:143]);
-  assign \$248  = $signed(\$247 ) < $signed(24'h800000);
-  assign \$249  = first ? bias[287:264] : acc[287:264];
-  assign \$250  = $signed(\$249 ) + $signed(sums[155:143]);
-  assign \$251  = \$248  ? 25'h1800000 : \$250 ;
-  assign \$252  = \$245  ? 25'h07fffff : \$251 ;
-  assign \$253  = first ? bias[287:264] : acc[287:264];
-  assign \$254  = nonzero[11] ? \$252  : { \$253 [23], \$253  };
-  assign \$255  = first ? 1'h0 : overflow[11];
-  assign \$256  = first ? bias[287:264] : acc[287:264];
-  assign \$257  = $signed(\$256 ) + $signed(sums[155:143]);
-  assign \$258  = $signed(\$257 ) > $signed(24'h7fffff);
-  assign \$259  = first ? bias[287:264] : acc[287:264];
-  assign \$260  = $signed(\$259 ) + $signed(sums[155:143]);
-  assign \$261  = $signed(\$260 ) < $signed(24'h800000);
-  assign \$262  = \$258  | \$261 ;
-  assign \$263  = nonzero[11] & \$262 ;
-  assign \$264  = \$255  | \$263 ;
-  assign \$265  = first ? bias[311:288] : acc[311:288];
-  assign \$266  = $signed(\$265 ) + $signed(sums[168:156]);
-  assign \$267  = $signed(\$266 ) > $signed(24'h7fffff);
-  assign \$268  = first ? bias[311:288] : acc[311:288];
-  assign \$269  = $signed(\$268 ) + $signed(sums[168:156]);
-  assign \$270  = $signed(\$269 ) < $signed(24'h800000);
-  assign \$271  = first ? bias[311:288] : acc[311:288];
-  assign \$272  = $signed(\$271 ) + $signed(sums[168:156]);
-  assign \$273  = \$270  ? 25'h1800000 : \$272 ;
-  assign \$274  = \$267  ? 25'h07fffff : \$273 ;
-  assign \$275  = first ? bias[311:288] : acc[311:288];
-  assign \$276  = nonzero[12] ? \$274  : { \$275 [23], \$275  };
-  assign \$277  = first ? 1'h0 : overflow[12];
-  assign \$278  = first ? bias[311:288] : acc[311:288];
-  assign \$279  = $signed(\$278 ) + $signed(sums[168:156]);
-  assign \$280  = $signed(\$279 ) > $signed(24'h7fffff);
-  assign \$281  = first ? bias[311:288] : acc[311:288];
-  assign \$282  = $signed(\$281 ) + $signed(sums[168:156]);
-  assign \$283  = $signed(\$282 ) < $signed(24'h800000);
-  assign \$284  = \$280  | \$283 ;
-  assign \$285  = nonzero[12] & \$284 ;
-  assign \$286  = \$277  | \$285 ;
-  assign \$287  = first ? bias[335:312] : acc[335:312];
-  assign \$288  = $signed(\$287 ) + $signed(sums[181:169]);
-  assign \$289  = $signed(\$288 ) > $signed(24'h7fffff);
-  assign \$290  = first ? bias[335:312] : acc[335:312];
-  assign \$291  = $signed(\$290 ) + $signed(sums[181:169]);
-  assign \$292  = $signed(\$291 ) < $signed(24'h800000);
-  assign \$293  = first ? bias[335:312] : acc[335:312];
-  assign \$294  = $signed(\$293 ) + $signed(sums[181:169]);
-  assign \$295  = \$292  ? 25'h1800000 : \$294 ;
-  assign \$296  = \$289  ? 25'h07fffff : \$295 ;
-  assign \$297  = first ? bias[335:312] : acc[335:312];
-  assign \$298  = nonzero[13] ? \$296  : { \$297 [23], \$297  };
-  assign \$299  = first ? 1'h0 : overflow[13];
-  assign \$300  = first ? bias[335:312] : acc[335:312];
-  assign \$301  = $signed(\$300 ) + $signed(sums[181:169]);
-  assign \$302  = $signed(\$301 ) > $signed(24'h7fffff);
-  assign \$303  = first ? bias[335:312] : acc[335:312];
-  assign \$304  = $signed(\$303 ) + $signed(sums[181:169]);
-  assign \$305  = $signed(\$304 ) < $signed(24'h800000);
-  assign \$306  = \$302  | \$305 ;
-  assign \$307  = nonzero[13] & \$306 ;
-  assign \$308  = \$299  | \$307 ;
-  assign \$309  = first ? bias[359:336] : acc[359:336];
-  assign \$310  = $signed(\$309 ) + $signed(sums[194:182]);
-  assign \$311  = $signed(\$310 ) > $signed(24'h7fffff);
-  assign \$312  = first ? bias[359:336] : acc[359:336];
-  assign \$313  = $signed(\$312 ) + $signed(sums[194:182]);
-  assign \$314  = $signed(\$313 ) < $signed(24'h800000);
-  assign \$315  = first ? bias[359:336] : acc[359:336];
-  assign \$316  = $signed(\$315 ) + $signed(sums[194:182]);
-  assign \$317  = \$314  ? 25'h1800000 : \$316 ;
-  assign \$318  = \$311  ? 25'h07fffff : \$317 ;
-  assign \$319  = first ? bias[359:336] : acc[359:336];
-  assign \$320  = nonzero[14] ? \$318  : { \$319 [23], \$319  };
-  assign \$321  = first ? 1'h0 : overflow[14];
-  assign \$322  = first ? bias[359:336] : acc[359:336];
-  assign \$323  = $signed(\$322 ) + $signed(sums[194:182]);
-  assign \$324  = $signed(\$323 ) > $signed(24'h7fffff);
-  assign \$325  = first ? bias[359:336] : acc[359:336];
-  assign \$326  = $signed(\$325 ) + $signed(sums[194:182]);
-  assign \$327  = $signed(\$326 ) < $signed(24'h800000);
-  assign \$328  = \$324  | \$327 ;
-  assign \$329  = nonzero[14] & \$328 ;
-  assign \$330  = \$321  | \$329 ;
-  assign \$331  = first ? bias[383:360] : acc[383:360];
-  assign \$332  = $signed(\$331 ) + $signed(sums[207:195]);
-  assign \$333  = $signed(\$332 ) > $signed(24'h7fffff);
-  assign \$334  = first ? bias[383:360] : acc[383:360];
-  assign \$335  = $signed(\$334 ) + $signed(sums[207:195]);
-  assign \$336  = $signed(\$335 ) < $signed(24'h800000);
-  assign \$337  = first ? bias[383:360] : acc[383:360];
-  assign \$338  = $signed(\$337 ) + $signed(sums[207:195]);
-  assign \$339  = \$336  ? 25'h1800000 : \$338 ;
-  assign \$340  = \$333  ? 25'h07fffff : \$339 ;
-  assign \$341  = first ? bias[383:360] : acc[383:360];
-  assign \$342  = nonzero[15] ? \$340  : { \$341 [23], \$341  };
-  assign \$343  = first ? 1'h0 : overflow[15];
-  assign \$344  = first ? bias[383:360] : acc[383:360];
-  assign \$345  = $signed(\$344 ) + $signed(sums[207:195]);
-  assign \$346  = $signed(\$345 ) > $signed(24'h7fffff);
-  assign \$347  = first ? bias[383:360] : acc[383:360];
-  assign \$348  = $signed(\$347 ) + $signed(sums[207:195]);
-  assign \$349  = $signed(\$348 ) < $signed(24'h800000);
-  assign \$350  = \$346  | \$349 ;
-  assign \$351  = nonzero[15] & \$350 ;
-  assign \$352  = \$343  | \$351 ;
-  assign \$353  = first ? bias[23:0] : acc[23:0];
-  assign \$354  = $signed(\$353 ) + $signed(sums[12:0]);
-  assign \$355  = $signed(\$354 ) > $signed(24'h7fffff);
-  assign \$356  = first ? bias[23:0] : acc[23:0];
-  assign \$357  = $signed(\$356 ) + $signed(sums[12:0]);
-  assign \$358  = $signed(\$357 ) < $signed(24'h800000);
-  assign \$359  = \$355  | \$358 ;
-  assign \$360  = nonzero[0] & \$359 ;
-  assign \$361  = first ? bias[47:24] : acc[47:24];
-  assign \$362  = $signed(\$361 ) + $signed(sums[25:13]);
-  assign \$363  = $signed(\$362 ) > $signed(24'h7fffff);
-  assign \$364  = first ? bias[47:24] : acc[47:24];
-  assign \$365  = $signed(\$364 ) + $signed(sums[25:13]);
-  assign \$366  = $signed(\$365 ) < $signed(24'h800000);
-  assign \$367  = \$363  | \$366 ;
-  assign \$368  = nonzero[1] & \$367 ;
-  assign \$369  = \$360  + \$368 ;
-  assign \$370  = first ? bias[71:48] : acc[71:48];
-  assign \$371  = $signed(\$370 ) + $signed(sums[38:26]);
-  assign \$372  = $signed(\$371 ) > $signed(24'h7fffff);
-  assign \$373  = first ? bias[71:48] : acc[71:48];
-  assign \$374  = $signed(\$373 ) + $signed(sums[38:26]);
-  assign \$375  = $signed(\$374 ) < $signed(24'h800000);
-  assign \$376  = \$372  | \$375 ;
-  assign \$377  = nonzero[2] & \$376 ;
-  assign \$378  = first ? bias[95:72] : acc[95:72];
-  assign \$379  = $signed(\$378 ) + $signed(sums[51:39]);
-  assign \$380  = $signed(\$379 ) > $signed(24'h7fffff);
-  assign \$381  = first ? bias[95:72] : acc[95:72];
-  assign \$382  = $signed(\$381 ) + $signed(sums[51:39]);
-  assign \$383  = $signed(\$382 ) < $signed(24'h800000);
-  assign \$384  = \$380  | \$383 ;
-  assign \$385  = nonzero[3] & \$384 ;
-  assign \$386  = \$377  + \$385 ;
-  assign \$387  = \$369  + \$386 ;
-  assign \$388  = first ? bias[119:96] : acc[119:96];
-  assign \$389  = $signed(\$388 ) + $signed(sums[64:52]);
-  assign \$390  = $signed(\$389 ) > $signed(24'h7fffff);
-  assign \$391  = first ? bias[119:96] : acc[119:96];
-  assign \$392  = $signed(\$391 ) + $signed(sums[64:52]);
-  assign \$393  = $signed(\$392 ) < $signed(24'h800000);
-  assign \$394  = \$390  | \$393 ;
-  assign \$395  = nonzero[4] & \$394 ;
-  assign \$396  = first ? bias[143:120] : acc[143:120];
-  assign \$397  = $signed(\$396 ) + $signed(sums[77:65]);
-  assign \$398  = $signed(\$397 ) > $signed(24'h7fffff);
-  assign \$399  = first ? bias[143:120] : acc[143:120];
-  assign \$400  = $signed(\$399 ) + $signed(sums[77:65]);
-  assign \$401  = $signed(\$400 ) < $signed(24'h800000);
-  assign \$402  = \$398  | \$401 ;
-  assign \$403  = nonzero[5] & \$402 ;
-  assign \$404  = \$395  + \$403 ;
-  assign \$405  = first ? bias[167:144] : acc[167:144];
-  assign \$406  = $signed(\$405 ) + $signed(sums[90:78]);
-  assign \$407  = $signed(\$406 ) > $signed(24'h7fffff);
-  assign \$408  = first ? bias[167:144] : acc[167:144];
-  assign \$409  = $signed(\$408 ) + $signed(sums[90:78]);
-  assign \$410  = $signed(\$409 ) < $signed(24'h800000);
-  assign \$411  = \$407  | \$410 ;
-  assign \$412  = nonzero[6] & \$411 ;
-  assign \$413  = first ? bias[191:168] : acc[191:168];
-  assign \$414  = $signed(\$413 ) + $signed(sums[103:91]);
-  assign \$415  = $signed(\$414 ) > $signed(24'h7fffff);
-  assign \$416  = first ? bias[191:168] : acc[191:168];
-  assign \$417  = $signed(\$416 ) + $signed(sums[103:91]);
-  assign \$418  = $signed(\$417 ) < $signed(24'h800000);
-  assign \$419  = \$415  | \$418 ;
-  assign \$420  = nonzero[7] & \$419 ;
-  assign \$421  = \$412  + \$420 ;
-  assign \$422  = \$404  + \$421 ;
-  assign \$423  = \$387  + \$422 ;
-  assign \$424  = first ? bias[215:192] : acc[215:192];
-  assign \$425  = $signed(\$424 ) + $signed(sums[116:104]);
-  assign \$426  = $signed(\$425 ) > $signed(24'h7fffff);
-  assign \$427  = first ? bias[215:192] : acc[215:192];
-  assign \$428  = $signed(\$427 ) + $signed(sums[116:104]);
-  assign \$429  = $signed(\$428 ) < $signed(24'h800000);
-  assign \$430  = \$426  | \$429 ;
-  assign \$431  = nonzero[8] & \$430 ;
-  assign \$432  = first ? bias[239:216] : acc[239:216];
-  assign \$433  = $signed(\$432 ) + $signed(sums[129:117]);
-  assign \$434  = $signed(\$433 ) > $signed(24'h7fffff);
-  assign \$435  = first ? bias[239:216] : acc[239:216];
-  assign \$436  = $signed(\$435 ) + $signed(sums[129:117]);
-  assign \$437  = $signed(\$436 ) < $signed(24'h800000);
-  assign \$438  = \$434  | \$437 ;
-  assign \$439  = nonzero[9] & \$438 ;
-  assign \$440  = \$431  + \$439 ;
-  assign \$441  = first ? bias[263:240] : acc[263:240];
-  assign \$442  = $signed(\$441 ) + $signed(sums[142:130]);
-  assign \$443  = $signed(\$442 ) > $signed(24'h7fffff);
-  assign \$444  = first ? bias[263:240] : acc[263:240];
-  assign \$445  = $signed(\$444 ) + $signed(sums[142:130]);
-  assign \$446  = $signed(\$445 ) < $signed(24'h800000);
-  assign \$447  = \$443  | \$446 ;
-  assign \$448  = nonzero[10] & \$447 ;
-  assign \$449  = first ? bias[287:264] : acc[287:264];
-  assign \$450  = $signed(\$449 ) + $signed(sums[155:143]);
-  assign \$451  = $signed(\$450 ) > $signed(24'h7fffff);
-  assign \$452  = first ? bias[287:264] : acc[287:264];
-  assign \$453  = $signed(\$452 ) + $signed(sums[155:143]);
-  assign \$454  = $signed(\$453 ) < $signed(24'h800000);
-  assign \$455  = \$451  | \$454 ;
-  assign \$456  = nonzero[11] & \$455 ;
-  assign \$457  = \$448  + \$456 ;
-  assign \$458  = \$440  + \$457 ;
-  assign \$459  = first ? bias[311:288] : acc[311:288];
-  assign \$460  = $signed(\$459 ) + $signed(sums[168:156]);
-  assign \$461  = $signed(\$460 ) > $signed(24'h7fffff);
-  assign \$462  = first ? bias[311:288] : acc[311:288];
-  assign \$463  = $signed(\$462 ) + $signed(sums[168:156]);
-  assign \$464  = $signed(\$463 ) < $signed(24'h800000);
-  assign \$465  = \$461  | \$464 ;
-  assign \$466  = nonzero[12] & \$465 ;
-  assign \$467  = first ? bias[335:312] : acc[335:312];
-  assign \$468  = $signed(\$467 ) + $signed(sums[181:169]);
-  assign \$469  = $signed(\$468 ) > $signed(24'h7fffff);
-  assign \$470  = first ? bias[335:312] : acc[335:312];
-  assign \$471  = $signed(\$470 ) + $signed(sums[181:169]);
-  assign \$472  = $signed(\$471 ) < $signed(24'h800000);
-  assign \$473  = \$469  | \$472 ;
-  assign \$474  = nonzero[13] & \$473 ;
-  assign \$475  = \$466  + \$474 ;
-  assign \$476  = first ? bias[359:336] : acc[359:336];
-  assign \$477  = $signed(\$476 ) + $signed(sums[194:182]);
-  assign \$478  = $signed(\$477 ) > $signed(24'h7fffff);
-  assign \$479  = first ? bias[359:336] : acc[359:336];
-  assign \$480  = $signed(\$479 ) + $signed(sums[194:182]);
-  assign \$481  = $signed(\$480 ) < $signed(24'h800000);
-  assign \$482  = \$478  | \$481 ;
-  assign \$483  = nonzero[14] & \$482 ;
-  assign \$484  = first ? bias[383:360] : acc[383:360];
-  assign \$485  = $signed(\$484 ) + $signed(sums[207:195]);
-  assign \$486  = $signed(\$485 ) > $signed(24'h7fffff);
-  assign \$487  = first ? bias[383:360] : acc[383:360];
-  assign \$488  = $signed(\$487 ) + $signed(sums[207:195]);
-  assign \$489  = $signed(\$488 ) < $signed(24'h800000);
-  assign \$490  = \$486  | \$489 ;
-  assign \$491  = nonzero[15] & \$490 ;
-  assign \$492  = \$483  + \$491 ;
-  assign \$493  = \$475  + \$492 ;
-  assign \$494  = \$458  + \$493 ;
-  assign \$495  = \$423  + \$494 ;
-  assign events = en ? \$495  : 5'h00;
-  always @(posedge clk)
-    acc <= \$496 ;
-  always @(posedge clk)
-    overflow <= \$497 ;
+  assign \$85  = \$84 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$86  = first ? bias[95:72] : acc[95:72];
+  assign \$87  = $signed(\$86 ) + $signed(sums[51:39]);
+  assign \$88  = \$82  ? \$85  : \$87 [23:0];
+  assign \$89  = first ? bias[95:72] : acc[95:72];
+  assign \$90  = nonzero[3] ? \$88  : \$89 ;
+  assign \$91  = first ? 1'h0 : overflow[3];
+  assign \$92  = first ? bias[95:72] : acc[95:72];
+  assign \$93  = $signed(\$92 ) + $signed(sums[51:39]);
+  assign \$94  = | \$93 [24:23];
+  assign \$95  = first ? bias[95:72] : acc[95:72];
+  assign \$96  = $signed(\$95 ) + $signed(sums[51:39]);
+  assign \$97  = \$96 [24:23] != 2'h3;
+  assign \$98  = \$94  & \$97 ;
+  assign \$99  = nonzero[3] & \$98 ;
+  assign \$100  = \$91  | \$99 ;
+  assign \$101  = first ? bias[119:96] : acc[119:96];
+  assign \$102  = $signed(\$101 ) + $signed(sums[64:52]);
+  assign \$103  = | \$102 [24:23];
+  assign \$104  = first ? bias[119:96] : acc[119:96];
+  assign \$105  = $signed(\$104 ) + $signed(sums[64:52]);
+  assign \$106  = \$105 [24:23] != 2'h3;
+  assign \$107  = \$103  & \$106 ;
+  assign \$108  = first ? bias[119:96] : acc[119:96];
+  assign \$109  = $signed(\$108 ) + $signed(sums[64:52]);
+  assign \$110  = \$109 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$111  = first ? bias[119:96] : acc[119:96];
+  assign \$112  = $signed(\$111 ) + $signed(sums[64:52]);
+  assign \$113  = \$107  ? \$110  : \$112 [23:0];
+  assign \$114  = first ? bias[119:96] : acc[119:96];
+  assign \$115  = nonzero[4] ? \$113  : \$114 ;
+  assign \$116  = first ? 1'h0 : overflow[4];
+  assign \$117  = first ? bias[119:96] : acc[119:96];
+  assign \$118  = $signed(\$117 ) + $signed(sums[64:52]);
+  assign \$119  = | \$118 [24:23];
+  assign \$120  = first ? bias[119:96] : acc[119:96];
+  assign \$121  = $signed(\$120 ) + $signed(sums[64:52]);
+  assign \$122  = \$121 [24:23] != 2'h3;
+  assign \$123  = \$119  & \$122 ;
+  assign \$124  = nonzero[4] & \$123 ;
+  assign \$125  = \$116  | \$124 ;
+  assign \$126  = first ? bias[143:120] : acc[143:120];
+  assign \$127  = $signed(\$126 ) + $signed(sums[77:65]);
+  assign \$128  = | \$127 [24:23];
+  assign \$129  = first ? bias[143:120] : acc[143:120];
+  assign \$130  = $signed(\$129 ) + $signed(sums[77:65]);
+  assign \$131  = \$130 [24:23] != 2'h3;
+  assign \$132  = \$128  & \$131 ;
+  assign \$133  = first ? bias[143:120] : acc[143:120];
+  assign \$134  = $signed(\$133 ) + $signed(sums[77:65]);
+  assign \$135  = \$134 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$136  = first ? bias[143:120] : acc[143:120];
+  assign \$137  = $signed(\$136 ) + $signed(sums[77:65]);
+  assign \$138  = \$132  ? \$135  : \$137 [23:0];
+  assign \$139  = first ? bias[143:120] : acc[143:120];
+  assign \$140  = nonzero[5] ? \$138  : \$139 ;
+  assign \$141  = first ? 1'h0 : overflow[5];
+  assign \$142  = first ? bias[143:120] : acc[143:120];
+  assign \$143  = $signed(\$142 ) + $signed(sums[77:65]);
+  assign \$144  = | \$143 [24:23];
+  assign \$145  = first ? bias[143:120] : acc[143:120];
+  assign \$146  = $signed(\$145 ) + $signed(sums[77:65]);
+  assign \$147  = \$146 [24:23] != 2'h3;
+  assign \$148  = \$144  & \$147 ;
+  assign \$149  = nonzero[5] & \$148 ;
+  assign \$150  = \$141  | \$149 ;
+  assign \$151  = first ? bias[167:144] : acc[167:144];
+  assign \$152  = $signed(\$151 ) + $signed(sums[90:78]);
+  assign \$153  = | \$152 [24:23];
+  assign \$154  = first ? bias[167:144] : acc[167:144];
+  assign \$155  = $signed(\$154 ) + $signed(sums[90:78]);
+  assign \$156  = \$155 [24:23] != 2'h3;
+  assign \$157  = \$153  & \$156 ;
+  assign \$158  = first ? bias[167:144] : acc[167:144];
+  assign \$159  = $signed(\$158 ) + $signed(sums[90:78]);
+  assign \$160  = \$159 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$161  = first ? bias[167:144] : acc[167:144];
+  assign \$162  = $signed(\$161 ) + $signed(sums[90:78]);
+  assign \$163  = \$157  ? \$160  : \$162 [23:0];
+  assign \$164  = first ? bias[167:144] : acc[167:144];
+  assign \$165  = nonzero[6] ? \$163  : \$164 ;
+  assign \$166  = first ? 1'h0 : overflow[6];
+  assign \$167  = first ? bias[167:144] : acc[167:144];
+  assign \$168  = $signed(\$167 ) + $signed(sums[90:78]);
+  assign \$169  = | \$168 [24:23];
+  assign \$170  = first ? bias[167:144] : acc[167:144];
+  assign \$171  = $signed(\$170 ) + $signed(sums[90:78]);
+  assign \$172  = \$171 [24:23] != 2'h3;
+  assign \$173  = \$169  & \$172 ;
+  assign \$174  = nonzero[6] & \$173 ;
+  assign \$175  = \$166  | \$174 ;
+  assign \$176  = first ? bias[191:168] : acc[191:168];
+  assign \$177  = $signed(\$176 ) + $signed(sums[103:91]);
+  assign \$178  = | \$177 [24:23];
+  assign \$179  = first ? bias[191:168] : acc[191:168];
+  assign \$180  = $signed(\$179 ) + $signed(sums[103:91]);
+  assign \$181  = \$180 [24:23] != 2'h3;
+  assign \$182  = \$178  & \$181 ;
+  assign \$183  = first ? bias[191:168] : acc[191:168];
+  assign \$184  = $signed(\$183 ) + $signed(sums[103:91]);
+  assign \$185  = \$184 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$186  = first ? bias[191:168] : acc[191:168];
+  assign \$187  = $signed(\$186 ) + $signed(sums[103:91]);
+  assign \$188  = \$182  ? \$185  : \$187 [23:0];
+  assign \$189  = first ? bias[191:168] : acc[191:168];
+  assign \$190  = nonzero[7] ? \$188  : \$189 ;
+  assign \$191  = first ? 1'h0 : overflow[7];
+  assign \$192  = first ? bias[191:168] : acc[191:168];
+  assign \$193  = $signed(\$192 ) + $signed(sums[103:91]);
+  assign \$194  = | \$193 [24:23];
+  assign \$195  = first ? bias[191:168] : acc[191:168];
+  assign \$196  = $signed(\$195 ) + $signed(sums[103:91]);
+  assign \$197  = \$196 [24:23] != 2'h3;
+  assign \$198  = \$194  & \$197 ;
+  assign \$199  = nonzero[7] & \$198 ;
+  assign \$200  = \$191  | \$199 ;
+  assign \$201  = first ? bias[215:192] : acc[215:192];
+  assign \$202  = $signed(\$201 ) + $signed(sums[116:104]);
+  assign \$203  = | \$202 [24:23];
+  assign \$204  = first ? bias[215:192] : acc[215:192];
+  assign \$205  = $signed(\$204 ) + $signed(sums[116:104]);
+  assign \$206  = \$205 [24:23] != 2'h3;
+  assign \$207  = \$203  & \$206 ;
+  assign \$208  = first ? bias[215:192] : acc[215:192];
+  assign \$209  = $signed(\$208 ) + $signed(sums[116:104]);
+  assign \$210  = \$209 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$211  = first ? bias[215:192] : acc[215:192];
+  assign \$212  = $signed(\$211 ) + $signed(sums[116:104]);
+  assign \$213  = \$207  ? \$210  : \$212 [23:0];
+  assign \$214  = first ? bias[215:192] : acc[215:192];
+  assign \$215  = nonzero[8] ? \$213  : \$214 ;
+  assign \$216  = first ? 1'h0 : overflow[8];
+  assign \$217  = first ? bias[215:192] : acc[215:192];
+  assign \$218  = $signed(\$217 ) + $signed(sums[116:104]);
+  assign \$219  = | \$218 [24:23];
+  assign \$220  = first ? bias[215:192] : acc[215:192];
+  assign \$221  = $signed(\$220 ) + $signed(sums[116:104]);
+  assign \$222  = \$221 [24:23] != 2'h3;
+  assign \$223  = \$219  & \$222 ;
+  assign \$224  = nonzero[8] & \$223 ;
+  assign \$225  = \$216  | \$224 ;
+  assign \$226  = first ? bias[239:216] : acc[239:216];
+  assign \$227  = $signed(\$226 ) + $signed(sums[129:117]);
+  assign \$228  = | \$227 [24:23];
+  assign \$229  = first ? bias[239:216] : acc[239:216];
+  assign \$230  = $signed(\$229 ) + $signed(sums[129:117]);
+  assign \$231  = \$230 [24:23] != 2'h3;
+  assign \$232  = \$228  & \$231 ;
+  assign \$233  = first ? bias[239:216] : acc[239:216];
+  assign \$234  = $signed(\$233 ) + $signed(sums[129:117]);
+  assign \$235  = \$234 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$236  = first ? bias[239:216] : acc[239:216];
+  assign \$237  = $signed(\$236 ) + $signed(sums[129:117]);
+  assign \$238  = \$232  ? \$235  : \$237 [23:0];
+  assign \$239  = first ? bias[239:216] : acc[239:216];
+  assign \$240  = nonzero[9] ? \$238  : \$239 ;
+  assign \$241  = first ? 1'h0 : overflow[9];
+  assign \$242  = first ? bias[239:216] : acc[239:216];
+  assign \$243  = $signed(\$242 ) + $signed(sums[129:117]);
+  assign \$244  = | \$243 [24:23];
+  assign \$245  = first ? bias[239:216] : acc[239:216];
+  assign \$246  = $signed(\$245 ) + $signed(sums[129:117]);
+  assign \$247  = \$246 [24:23] != 2'h3;
+  assign \$248  = \$244  & \$247 ;
+  assign \$249  = nonzero[9] & \$248 ;
+  assign \$250  = \$241  | \$249 ;
+  assign \$251  = first ? bias[263:240] : acc[263:240];
+  assign \$252  = $signed(\$251 ) + $signed(sums[142:130]);
+  assign \$253  = | \$252 [24:23];
+  assign \$254  = first ? bias[263:240] : acc[263:240];
+  assign \$255  = $signed(\$254 ) + $signed(sums[142:130]);
+  assign \$256  = \$255 [24:23] != 2'h3;
+  assign \$257  = \$253  & \$256 ;
+  assign \$258  = first ? bias[263:240] : acc[263:240];
+  assign \$259  = $signed(\$258 ) + $signed(sums[142:130]);
+  assign \$260  = \$259 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$261  = first ? bias[263:240] : acc[263:240];
+  assign \$262  = $signed(\$261 ) + $signed(sums[142:130]);
+  assign \$263  = \$257  ? \$260  : \$262 [23:0];
+  assign \$264  = first ? bias[263:240] : acc[263:240];
+  assign \$265  = nonzero[10] ? \$263  : \$264 ;
+  assign \$266  = first ? 1'h0 : overflow[10];
+  assign \$267  = first ? bias[263:240] : acc[263:240];
+  assign \$268  = $signed(\$267 ) + $signed(sums[142:130]);
+  assign \$269  = | \$268 [24:23];
+  assign \$270  = first ? bias[263:240] : acc[263:240];
+  assign \$271  = $signed(\$270 ) + $signed(sums[142:130]);
+  assign \$272  = \$271 [24:23] != 2'h3;
+  assign \$273  = \$269  & \$272 ;
+  assign \$274  = nonzero[10] & \$273 ;
+  assign \$275  = \$266  | \$274 ;
+  assign \$276  = first ? bias[287:264] : acc[287:264];
+  assign \$277  = $signed(\$276 ) + $signed(sums[155:143]);
+  assign \$278  = | \$277 [24:23];
+  assign \$279  = first ? bias[287:264] : acc[287:264];
+  assign \$280  = $signed(\$279 ) + $signed(sums[155:143]);
+  assign \$281  = \$280 [24:23] != 2'h3;
+  assign \$282  = \$278  & \$281 ;
+  assign \$283  = first ? bias[287:264] : acc[287:264];
+  assign \$284  = $signed(\$283 ) + $signed(sums[155:143]);
+  assign \$285  = \$284 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$286  = first ? bias[287:264] : acc[287:264];
+  assign \$287  = $signed(\$286 ) + $signed(sums[155:143]);
+  assign \$288  = \$282  ? \$285  : \$287 [23:0];
+  assign \$289  = first ? bias[287:264] : acc[287:264];
+  assign \$290  = nonzero[11] ? \$288  : \$289 ;
+  assign \$291  = first ? 1'h0 : overflow[11];
+  assign \$292  = first ? bias[287:264] : acc[287:264];
+  assign \$293  = $signed(\$292 ) + $signed(sums[155:143]);
+  assign \$294  = | \$293 [24:23];
+  assign \$295  = first ? bias[287:264] : acc[287:264];
+  assign \$296  = $signed(\$295 ) + $signed(sums[155:143]);
+  assign \$297  = \$296 [24:23] != 2'h3;
+  assign \$298  = \$294  & \$297 ;
+  assign \$299  = nonzero[11] & \$298 ;
+  assign \$300  = \$291  | \$299 ;
+  assign \$301  = first ? bias[311:288] : acc[311:288];
+  assign \$302  = $signed(\$301 ) + $signed(sums[168:156]);
+  assign \$303  = | \$302 [24:23];
+  assign \$304  = first ? bias[311:288] : acc[311:288];
+  assign \$305  = $signed(\$304 ) + $signed(sums[168:156]);
+  assign \$306  = \$305 [24:23] != 2'h3;
+  assign \$307  = \$303  & \$306 ;
+  assign \$308  = first ? bias[311:288] : acc[311:288];
+  assign \$309  = $signed(\$308 ) + $signed(sums[168:156]);
+  assign \$310  = \$309 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$311  = first ? bias[311:288] : acc[311:288];
+  assign \$312  = $signed(\$311 ) + $signed(sums[168:156]);
+  assign \$313  = \$307  ? \$310  : \$312 [23:0];
+  assign \$314  = first ? bias[311:288] : acc[311:288];
+  assign \$315  = nonzero[12] ? \$313  : \$314 ;
+  assign \$316  = first ? 1'h0 : overflow[12];
+  assign \$317  = first ? bias[311:288] : acc[311:288];
+  assign \$318  = $signed(\$317 ) + $signed(sums[168:156]);
+  assign \$319  = | \$318 [24:23];
+  assign \$320  = first ? bias[311:288] : acc[311:288];
+  assign \$321  = $signed(\$320 ) + $signed(sums[168:156]);
+  assign \$322  = \$321 [24:23] != 2'h3;
+  assign \$323  = \$319  & \$322 ;
+  assign \$324  = nonzero[12] & \$323 ;
+  assign \$325  = \$316  | \$324 ;
+  assign \$326  = first ? bias[335:312] : acc[335:312];
+  assign \$327  = $signed(\$326 ) + $signed(sums[181:169]);
+  assign \$328  = | \$327 [24:23];
+  assign \$329  = first ? bias[335:312] : acc[335:312];
+  assign \$330  = $signed(\$329 ) + $signed(sums[181:169]);
+  assign \$331  = \$330 [24:23] != 2'h3;
+  assign \$332  = \$328  & \$331 ;
+  assign \$333  = first ? bias[335:312] : acc[335:312];
+  assign \$334  = $signed(\$333 ) + $signed(sums[181:169]);
+  assign \$335  = \$334 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$336  = first ? bias[335:312] : acc[335:312];
+  assign \$337  = $signed(\$336 ) + $signed(sums[181:169]);
+  assign \$338  = \$332  ? \$335  : \$337 [23:0];
+  assign \$339  = first ? bias[335:312] : acc[335:312];
+  assign \$340  = nonzero[13] ? \$338  : \$339 ;
+  assign \$341  = first ? 1'h0 : overflow[13];
+  assign \$342  = first ? bias[335:312] : acc[335:312];
+  assign \$343  = $signed(\$342 ) + $signed(sums[181:169]);
+  assign \$344  = | \$343 [24:23];
+  assign \$345  = first ? bias[335:312] : acc[335:312];
+  assign \$346  = $signed(\$345 ) + $signed(sums[181:169]);
+  assign \$347  = \$346 [24:23] != 2'h3;
+  assign \$348  = \$344  & \$347 ;
+  assign \$349  = nonzero[13] & \$348 ;
+  assign \$350  = \$341  | \$349 ;
+  assign \$351  = first ? bias[359:336] : acc[359:336];
+  assign \$352  = $signed(\$351 ) + $signed(sums[194:182]);
+  assign \$353  = | \$352 [24:23];
+  assign \$354  = first ? bias[359:336] : acc[359:336];
+  assign \$355  = $signed(\$354 ) + $signed(sums[194:182]);
+  assign \$356  = \$355 [24:23] != 2'h3;
+  assign \$357  = \$353  & \$356 ;
+  assign \$358  = first ? bias[359:336] : acc[359:336];
+  assign \$359  = $signed(\$358 ) + $signed(sums[194:182]);
+  assign \$360  = \$359 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$361  = first ? bias[359:336] : acc[359:336];
+  assign \$362  = $signed(\$361 ) + $signed(sums[194:182]);
+  assign \$363  = \$357  ? \$360  : \$362 [23:0];
+  assign \$364  = first ? bias[359:336] : acc[359:336];
+  assign \$365  = nonzero[14] ? \$363  : \$364 ;
+  assign \$366  = first ? 1'h0 : overflow[14];
+  assign \$367  = first ? bias[359:336] : acc[359:336];
+  assign \$368  = $signed(\$367 ) + $signed(sums[194:182]);
+  assign \$369  = | \$368 [24:23];
+  assign \$370  = first ? bias[359:336] : acc[359:336];
+  assign \$371  = $signed(\$370 ) + $signed(sums[194:182]);
+  assign \$372  = \$371 [24:23] != 2'h3;
+  assign \$373  = \$369  & \$372 ;
+  assign \$374  = nonzero[14] & \$373 ;
+  assign \$375  = \$366  | \$374 ;
+  assign \$376  = first ? bias[383:360] : acc[383:360];
+  assign \$377  = $signed(\$376 ) + $signed(sums[207:195]);
+  assign \$378  = | \$377 [24:23];
+  assign \$379  = first ? bias[383:360] : acc[383:360];
+  assign \$380  = $signed(\$379 ) + $signed(sums[207:195]);
+  assign \$381  = \$380 [24:23] != 2'h3;
+  assign \$382  = \$378  & \$381 ;
+  assign \$383  = first ? bias[383:360] : acc[383:360];
+  assign \$384  = $signed(\$383 ) + $signed(sums[207:195]);
+  assign \$385  = \$384 [24] ? 24'h800000 : 24'h7fffff;
+  assign \$386  = first ? bias[383:360] : acc[383:360];
+  assign \$387  = $signed(\$386 ) + $signed(sums[207:195]);
+  assign \$388  = \$382  ? \$385  : \$387 [23:0];
+  assign \$389  = first ? bias[383:360] : acc[383:360];
+  assign \$390  = nonzero[15] ? \$388  : \$389 ;
+  assign \$391  = first ? 1'h0 : overflow[15];
+  assign \$392  = first ? bias[383:360] : acc[383:360];
+  assign \$393  = $signed(\$392 ) + $signed(sums[207:195]);
+  assign \$394  = | \$393 [24:23];
+  assign \$395  = first ? bias[383:360] : acc[383:360];
+  assign \$396  = $signed(\$395 ) + $signed(sums[207:195]);
+  assign \$397  = \$396 [24:23] != 2'h3;
+  assign \$398  = \$394  & \$397 ;
+  assign \$399  = nonzero[15] & \$398 ;
+  assign \$400  = \$391  | \$399 ;
+  assign \$401  = first ? bias[23:0] : acc[23:0];
+  assign \$402  = $signed(\$401 ) + $signed(sums[12:0]);
+  assign \$403  = | \$402 [24:23];
+  assign \$404  = first ? bias[23:0] : acc[23:0];
+  assign \$405  = $signed(\$404 ) + $signed(sums[12:0]);
+  assign \$406  = \$405 [24:23] != 2'h3;
+  assign \$407  = \$403  & \$406 ;
+  assign \$408  = nonzero[0] & \$407 ;
+  assign \$409  = first ? bias[47:24] : acc[47:24];
+  assign \$410  = $signed(\$409 ) + $signed(sums[25:13]);
+  assign \$411  = | \$410 [24:23];
+  assign \$412  = first ? bias[47:24] : acc[47:24];
+  assign \$413  = $signed(\$412 ) + $signed(sums[25:13]);
+  assign \$414  = \$413 [24:23] != 2'h3;
+  assign \$415  = \$411  & \$414 ;
+  assign \$416  = nonzero[1] & \$415 ;
+  assign \$417  = \$408  + \$416 ;
+  assign \$418  = first ? bias[71:48] : acc[71:48];
+  assign \$419  = $signed(\$418 ) + $signed(sums[38:26]);
+  assign \$420  = | \$419 [24:23];
+  assign \$421  = first ? bias[71:48] : acc[71:48];
+  assign \$422  = $signed(\$421 ) + $signed(sums[38:26]);
+  assign \$423  = \$422 [24:23] != 2'h3;
+  assign \$424  = \$420  & \$423 ;
+  assign \$425  = nonzero[2] & \$424 ;
+  assign \$426  = first ? bias[95:72] : acc[95:72];
+  assign \$427  = $signed(\$426 ) + $signed(sums[51:39]);
+  assign \$428  = | \$427 [24:23];
+  assign \$429  = first ? bias[95:72] : acc[95:72];
+  assign \$430  = $signed(\$429 ) + $signed(sums[51:39]);
+  assign \$431  = \$430 [24:23] != 2'h3;
+  assign \$432  = \$428  & \$431 ;
+  assign \$433  = nonzero[3] & \$432 ;
+  assign \$434  = \$425  + \$433 ;
+  assign \$435  = \$417  + \$434 ;
+  assign \$436  = first ? bias[119:96] : acc[119:96];
+  assign \$437  = $signed(\$436 ) + $signed(sums[64:52]);
+  assign \$438  = | \$437 [24:23];
+  assign \$439  = first ? bias[119:96] : acc[119:96];
+  assign \$440  = $signed(\$439 ) + $signed(sums[64:52]);
+  assign \$441  = \$440 [24:23] != 2'h3;
+  assign \$442  = \$438  & \$441 ;
+  assign \$443  = nonzero[4] & \$442 ;
+  assign \$444  = first ? bias[143:120] : acc[143:120];
+  assign \$445  = $signed(\$444 ) + $signed(sums[77:65]);
+  assign \$446  = | \$445 [24:23];
+  assign \$447  = first ? bias[143:120] : acc[143:120];
+  assign \$448  = $signed(\$447 ) + $signed(sums[77:65]);
+  assign \$449  = \$448 [24:23] != 2'h3;
+  assign \$450  = \$446  & \$449 ;
+  assign \$451  = nonzero[5] & \$450 ;
+  assign \$452  = \$443  + \$451 ;
+  assign \$453  = first ? bias[167:144] : acc[167:144];
+  assign \$454  = $signed(\$453 ) + $signed(sums[90:78]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$496  = acc;
+    \$544  = acc;
     if (en) begin
-      \$496 [23:0] = \$12 [23:0];
-      \$496 [47:24] = \$34 [23:0];
-      \$496 [71:48] = \$56 [23:0];
-      \$496 [95:72] = \$78 [23:0];
-      \$496 [119:96] = \$100 [23:0];
-      \$496 [143:120] = \$122 [23:0];
-      \$496 [167:144] = \$144 [23:0];
-      \$496 [191:168] = \$166 [23:0];
-      \$496 [215:192] = \$188 [23:0];
-      \$496 [239:216] = \$210 [23:0];
-      \$496 [263:240] = \$232 [23:0];
-      \$496 [287:264] = \$254 [23:0];
-      \$496 [311:288] = \$276 [23:0];
-      \$496 [335:312] = \$298 [23:0];
-      \$496 [359:336] = \$320 [23:0];
-      \$496 [383:360] = \$342 [23:0];
+      \$544 [23:0] = \$15 ;
+      \$544 [47:24] = \$40 ;
+      \$544 [71:48] = \$65 ;
+      \$544 [95:72] = \$90 ;
+      \$544 [119:96] = \$115 ;
+      \$544 [143:120] = \$140 ;
+      \$544 [167:144] = \$165 ;
+      \$544 [191:168] = \$190 ;
+      \$544 [215:192] = \$215 ;
+      \$544 [239:216] = \$240 ;
+      \$544 [263:240] = \$265 ;
+      \$544 [287:264] = \$290 ;
+      \$544 [311:288] = \$315 ;
+      \$544 [335:312] = \$340 ;
+      \$544 [359:336] = \$365 ;
+      \$544 [383:360] = \$390 ;
     end
     if (rst) begin
-      \$496  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$544  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$497  = overflow;
+    \$545  = overflow;
     if (en) begin
-      \$497 [0] = \$22 ;
-      \$497 [1] = \$44 ;
-      \$497 [2] = \$66 ;
-      \$497 [3] = \$88 ;
-      \$497 [4] = \$110 ;
-      \$497 [5] = \$132 ;
-      \$497 [6] = \$154 ;
-      \$497 [7] = \$176 ;
-      \$497 [8] = \$198 ;
-      \$497 [9] = \$220 ;
-      \$497 [10] = \$242 ;
-      \$497 [11] = \$264 ;
-      \$497 [12] = \$286 ;
-      \$497 [13] = \$308 ;
-      \$497 [14] = \$330 ;
-      \$497 [15] = \$352 ;
+      \$545 [0] = \$25 ;
+      \$545 [1] = \$50 ;
+      \$545 [2] = \$75 ;
+      \$545 [3] = \$100 ;
+      \$545 [4] = \$125 ;
+      \$545 [5] = \$150 ;
+      \$545 [6] = \$175 ;
+      \$545 [7] = \$200 ;
+      \$545 [8] = \$225 ;
+      \$545 [9] = \$250 ;
+      \$545 [10] = \$275 ;
+      \$545 [11] = \$300 ;
+      \$545 [12] = \$325 ;
+      \$545 [13] = \$350 ;
+      \$545 [14] = \$375 ;
+      \$545 [15] = \$400 ;
     end
     if (rst) begin
-      \$497  = 16'h0000;
+      \$545  = 16'h0000;
     end
   end
   assign \acc[0]  = acc[23:0];
@@ -10137,15 +11015,15 @@ module \ternhw_default.accs$131 (rst, en, bias, events, first, sums, nonzero, ac
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array (weights, gated, sums, nonzero, acts);
+module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [9:0] \$1 ;
-  wire [10:0] \$10 ;
+  wire [9:0] \$10 ;
   wire [9:0] \$100 ;
-  wire [9:0] \$101 ;
-  wire [10:0] \$102 ;
+  wire [10:0] \$101 ;
+  wire [9:0] \$102 ;
   wire [9:0] \$103 ;
-  wire [9:0] \$104 ;
-  wire [10:0] \$105 ;
+  wire [10:0] \$104 ;
+  wire [11:0] \$105 ;
   wire [11:0] \$106 ;
   wire [12:0] \$107 ;
   wire \$108 ;
@@ -10161,7 +11039,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$117 ;
   wire \$118 ;
   wire \$119 ;
-  wire [9:0] \$12 ;
+  wire [10:0] \$12 ;
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
@@ -10172,7 +11050,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$127 ;
   wire \$128 ;
   wire \$129 ;
-  wire [10:0] \$13 ;
+  wire [11:0] \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
@@ -10189,14 +11067,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$142 ;
   wire [9:0] \$143 ;
   wire [10:0] \$144 ;
-  wire [11:0] \$145 ;
+  wire [9:0] \$145 ;
   wire [9:0] \$146 ;
-  wire [9:0] \$147 ;
-  wire [10:0] \$148 ;
+  wire [10:0] \$147 ;
+  wire [9:0] \$148 ;
   wire [9:0] \$149 ;
   wire [12:0] \$15 ;
-  wire [9:0] \$150 ;
-  wire [10:0] \$151 ;
+  wire [10:0] \$150 ;
+  wire [11:0] \$151 ;
   wire [11:0] \$152 ;
   wire [12:0] \$153 ;
   wire \$154 ;
@@ -10240,13 +11118,13 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$189 ;
   wire \$19 ;
   wire [10:0] \$190 ;
-  wire [11:0] \$191 ;
+  wire [9:0] \$191 ;
   wire [9:0] \$192 ;
-  wire [9:0] \$193 ;
-  wire [10:0] \$194 ;
+  wire [10:0] \$193 ;
+  wire [9:0] \$194 ;
   wire [9:0] \$195 ;
-  wire [9:0] \$196 ;
-  wire [10:0] \$197 ;
+  wire [10:0] \$196 ;
+  wire [11:0] \$197 ;
   wire [11:0] \$198 ;
   wire [12:0] \$199 ;
   wire [9:0] \$2 ;
@@ -10291,14 +11169,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$234 ;
   wire [9:0] \$235 ;
   wire [10:0] \$236 ;
-  wire [11:0] \$237 ;
+  wire [9:0] \$237 ;
   wire [9:0] \$238 ;
-  wire [9:0] \$239 ;
+  wire [10:0] \$239 ;
   wire \$24 ;
-  wire [10:0] \$240 ;
+  wire [9:0] \$240 ;
   wire [9:0] \$241 ;
-  wire [9:0] \$242 ;
-  wire [10:0] \$243 ;
+  wire [10:0] \$242 ;
+  wire [11:0] \$243 ;
   wire [11:0] \$244 ;
   wire [12:0] \$245 ;
   wire \$246 ;
@@ -10342,13 +11220,13 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$280 ;
   wire [9:0] \$281 ;
   wire [10:0] \$282 ;
-  wire [11:0] \$283 ;
+  wire [9:0] \$283 ;
   wire [9:0] \$284 ;
-  wire [9:0] \$285 ;
-  wire [10:0] \$286 ;
+  wire [10:0] \$285 ;
+  wire [9:0] \$286 ;
   wire [9:0] \$287 ;
-  wire [9:0] \$288 ;
-  wire [10:0] \$289 ;
+  wire [10:0] \$288 ;
+  wire [11:0] \$289 ;
   wire \$29 ;
   wire [11:0] \$290 ;
   wire [12:0] \$291 ;
@@ -10393,14 +11271,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$326 ;
   wire [9:0] \$327 ;
   wire [10:0] \$328 ;
-  wire [11:0] \$329 ;
+  wire [9:0] \$329 ;
   wire \$33 ;
   wire [9:0] \$330 ;
-  wire [9:0] \$331 ;
-  wire [10:0] \$332 ;
+  wire [10:0] \$331 ;
+  wire [9:0] \$332 ;
   wire [9:0] \$333 ;
-  wire [9:0] \$334 ;
-  wire [10:0] \$335 ;
+  wire [10:0] \$334 ;
+  wire [11:0] \$335 ;
   wire [11:0] \$336 ;
   wire [12:0] \$337 ;
   wire \$338 ;
@@ -10444,14 +11322,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$372 ;
   wire [9:0] \$373 ;
   wire [10:0] \$374 ;
-  wire [11:0] \$375 ;
+  wire [9:0] \$375 ;
   wire [9:0] \$376 ;
-  wire [9:0] \$377 ;
-  wire [10:0] \$378 ;
+  wire [10:0] \$377 ;
+  wire [9:0] \$378 ;
   wire [9:0] \$379 ;
   wire \$38 ;
-  wire [9:0] \$380 ;
-  wire [10:0] \$381 ;
+  wire [10:0] \$380 ;
+  wire [11:0] \$381 ;
   wire [11:0] \$382 ;
   wire [12:0] \$383 ;
   wire \$384 ;
@@ -10496,13 +11374,13 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$419 ;
   wire \$42 ;
   wire [10:0] \$420 ;
-  wire [11:0] \$421 ;
+  wire [9:0] \$421 ;
   wire [9:0] \$422 ;
-  wire [9:0] \$423 ;
-  wire [10:0] \$424 ;
+  wire [10:0] \$423 ;
+  wire [9:0] \$424 ;
   wire [9:0] \$425 ;
-  wire [9:0] \$426 ;
-  wire [10:0] \$427 ;
+  wire [10:0] \$426 ;
+  wire [11:0] \$427 ;
   wire [11:0] \$428 ;
   wire [12:0] \$429 ;
   wire \$43 ;
@@ -10546,14 +11424,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$464 ;
   wire [9:0] \$465 ;
   wire [10:0] \$466 ;
-  wire [11:0] \$467 ;
+  wire [9:0] \$467 ;
   wire [9:0] \$468 ;
-  wire [9:0] \$469 ;
+  wire [10:0] \$469 ;
   wire [9:0] \$47 ;
-  wire [10:0] \$470 ;
+  wire [9:0] \$470 ;
   wire [9:0] \$471 ;
-  wire [9:0] \$472 ;
-  wire [10:0] \$473 ;
+  wire [10:0] \$472 ;
+  wire [11:0] \$473 ;
   wire [11:0] \$474 ;
   wire [12:0] \$475 ;
   wire \$476 ;
@@ -10598,13 +11476,13 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$510 ;
   wire [9:0] \$511 ;
   wire [10:0] \$512 ;
-  wire [11:0] \$513 ;
+  wire [9:0] \$513 ;
   wire [9:0] \$514 ;
-  wire [9:0] \$515 ;
-  wire [10:0] \$516 ;
+  wire [10:0] \$515 ;
+  wire [9:0] \$516 ;
   wire [9:0] \$517 ;
-  wire [9:0] \$518 ;
-  wire [10:0] \$519 ;
+  wire [10:0] \$518 ;
+  wire [11:0] \$519 ;
   wire [10:0] \$52 ;
   wire [11:0] \$520 ;
   wire [12:0] \$521 ;
@@ -10616,7 +11494,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$527 ;
   wire \$528 ;
   wire \$529 ;
-  wire [11:0] \$53 ;
+  wire [9:0] \$53 ;
   wire \$530 ;
   wire \$531 ;
   wire \$532 ;
@@ -10638,7 +11516,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire [9:0] \$55 ;
+  wire [10:0] \$55 ;
   wire \$550 ;
   wire \$551 ;
   wire \$552 ;
@@ -10648,14 +11526,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$556 ;
   wire [9:0] \$557 ;
   wire [10:0] \$558 ;
-  wire [11:0] \$559 ;
-  wire [10:0] \$56 ;
+  wire [9:0] \$559 ;
+  wire [9:0] \$56 ;
   wire [9:0] \$560 ;
-  wire [9:0] \$561 ;
-  wire [10:0] \$562 ;
+  wire [10:0] \$561 ;
+  wire [9:0] \$562 ;
   wire [9:0] \$563 ;
-  wire [9:0] \$564 ;
-  wire [10:0] \$565 ;
+  wire [10:0] \$564 ;
+  wire [11:0] \$565 ;
   wire [11:0] \$566 ;
   wire [12:0] \$567 ;
   wire \$568 ;
@@ -10671,7 +11549,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$577 ;
   wire \$578 ;
   wire \$579 ;
-  wire [9:0] \$58 ;
+  wire [10:0] \$58 ;
   wire \$580 ;
   wire \$581 ;
   wire \$582 ;
@@ -10682,7 +11560,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$587 ;
   wire \$588 ;
   wire \$589 ;
-  wire [10:0] \$59 ;
+  wire [11:0] \$59 ;
   wire \$590 ;
   wire \$591 ;
   wire \$592 ;
@@ -10700,14 +11578,14 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$602 ;
   wire [9:0] \$603 ;
   wire [10:0] \$604 ;
-  wire [11:0] \$605 ;
+  wire [9:0] \$605 ;
   wire [9:0] \$606 ;
-  wire [9:0] \$607 ;
-  wire [10:0] \$608 ;
+  wire [10:0] \$607 ;
+  wire [9:0] \$608 ;
   wire [9:0] \$609 ;
   wire [12:0] \$61 ;
-  wire [9:0] \$610 ;
-  wire [10:0] \$611 ;
+  wire [10:0] \$610 ;
+  wire [11:0] \$611 ;
   wire [11:0] \$612 ;
   wire [12:0] \$613 ;
   wire \$614 ;
@@ -10751,13 +11629,13 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$649 ;
   wire \$65 ;
   wire [10:0] \$650 ;
-  wire [11:0] \$651 ;
+  wire [9:0] \$651 ;
   wire [9:0] \$652 ;
-  wire [9:0] \$653 ;
-  wire [10:0] \$654 ;
+  wire [10:0] \$653 ;
+  wire [9:0] \$654 ;
   wire [9:0] \$655 ;
-  wire [9:0] \$656 ;
-  wire [10:0] \$657 ;
+  wire [10:0] \$656 ;
+  wire [11:0] \$657 ;
   wire [11:0] \$658 ;
   wire [12:0] \$659 ;
   wire \$66 ;
@@ -10801,15 +11679,15 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$694 ;
   wire [9:0] \$695 ;
   wire [10:0] \$696 ;
-  wire [11:0] \$697 ;
+  wire [9:0] \$697 ;
   wire [9:0] \$698 ;
-  wire [9:0] \$699 ;
-  wire [11:0] \$7 ;
+  wire [10:0] \$699 ;
+  wire [9:0] \$7 ;
   wire \$70 ;
-  wire [10:0] \$700 ;
+  wire [9:0] \$700 ;
   wire [9:0] \$701 ;
-  wire [9:0] \$702 ;
-  wire [10:0] \$703 ;
+  wire [10:0] \$702 ;
+  wire [11:0] \$703 ;
   wire [11:0] \$704 ;
   wire [12:0] \$705 ;
   wire \$706 ;
@@ -10863,7 +11741,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire \$87 ;
   wire \$88 ;
   wire \$89 ;
-  wire [9:0] \$9 ;
+  wire [10:0] \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
@@ -10873,263 +11751,263 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [9:0] \$96 ;
   wire [9:0] \$97 ;
   wire [10:0] \$98 ;
-  wire [11:0] \$99 ;
+  wire [9:0] \$99 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
-  wire [7:0] \act$100 ;
-  wire [7:0] \act$1002 ;
-  wire [7:0] \act$1005 ;
-  wire [7:0] \act$1008 ;
-  wire [7:0] \act$1011 ;
-  wire [7:0] \act$103 ;
-  wire [7:0] \act$106 ;
-  wire [7:0] \act$109 ;
-  wire [7:0] \act$112 ;
-  wire [7:0] \act$115 ;
+  wire [7:0] \act$1000 ;
+  wire [7:0] \act$1003 ;
+  wire [7:0] \act$1006 ;
+  wire [7:0] \act$1009 ;
+  wire [7:0] \act$101 ;
+  wire [7:0] \act$1012 ;
+  wire [7:0] \act$104 ;
+  wire [7:0] \act$107 ;
+  wire [7:0] \act$110 ;
+  wire [7:0] \act$113 ;
+  wire [7:0] \act$116 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$134 ;
-  wire [7:0] \act$137 ;
-  wire [7:0] \act$140 ;
-  wire [7:0] \act$143 ;
-  wire [7:0] \act$146 ;
-  wire [7:0] \act$149 ;
-  wire [7:0] \act$152 ;
-  wire [7:0] \act$155 ;
-  wire [7:0] \act$158 ;
+  wire [7:0] \act$135 ;
+  wire [7:0] \act$138 ;
+  wire [7:0] \act$141 ;
+  wire [7:0] \act$144 ;
+  wire [7:0] \act$147 ;
+  wire [7:0] \act$150 ;
+  wire [7:0] \act$153 ;
+  wire [7:0] \act$156 ;
+  wire [7:0] \act$159 ;
   wire [7:0] \act$16 ;
-  wire [7:0] \act$161 ;
-  wire [7:0] \act$164 ;
-  wire [7:0] \act$167 ;
-  wire [7:0] \act$170 ;
-  wire [7:0] \act$173 ;
-  wire [7:0] \act$176 ;
-  wire [7:0] \act$179 ;
+  wire [7:0] \act$162 ;
+  wire [7:0] \act$165 ;
+  wire [7:0] \act$168 ;
+  wire [7:0] \act$171 ;
+  wire [7:0] \act$174 ;
+  wire [7:0] \act$177 ;
+  wire [7:0] \act$180 ;
   wire [7:0] \act$19 ;
-  wire [7:0] \act$198 ;
-  wire [7:0] \act$201 ;
-  wire [7:0] \act$204 ;
-  wire [7:0] \act$207 ;
-  wire [7:0] \act$210 ;
-  wire [7:0] \act$213 ;
-  wire [7:0] \act$216 ;
-  wire [7:0] \act$219 ;
+  wire [7:0] \act$199 ;
+  wire [7:0] \act$202 ;
+  wire [7:0] \act$205 ;
+  wire [7:0] \act$208 ;
+  wire [7:0] \act$211 ;
+  wire [7:0] \act$214 ;
+  wire [7:0] \act$217 ;
   wire [7:0] \act$22 ;
-  wire [7:0] \act$222 ;
-  wire [7:0] \act$225 ;
-  wire [7:0] \act$228 ;
-  wire [7:0] \act$231 ;
-  wire [7:0] \act$234 ;
-  wire [7:0] \act$237 ;
-  wire [7:0] \act$240 ;
-  wire [7:0] \act$243 ;
+  wire [7:0] \act$220 ;
+  wire [7:0] \act$223 ;
+  wire [7:0] \act$226 ;
+  wire [7:0] \act$229 ;
+  wire [7:0] \act$232 ;
+  wire [7:0] \act$235 ;
+  wire [7:0] \act$238 ;
+  wire [7:0] \act$241 ;
+  wire [7:0] \act$244 ;
   wire [7:0] \act$25 ;
-  wire [7:0] \act$262 ;
-  wire [7:0] \act$265 ;
-  wire [7:0] \act$268 ;
-  wire [7:0] \act$271 ;
-  wire [7:0] \act$274 ;
-  wire [7:0] \act$277 ;
+  wire [7:0] \act$263 ;
+  wire [7:0] \act$266 ;
+  wire [7:0] \act$269 ;
+  wire [7:0] \act$272 ;
+  wire [7:0] \act$275 ;
+  wire [7:0] \act$278 ;
   wire [7:0] \act$28 ;
-  wire [7:0] \act$280 ;
-  wire [7:0] \act$283 ;
-  wire [7:0] \act$286 ;
-  wire [7:0] \act$289 ;
-  wire [7:0] \act$292 ;
-  wire [7:0] \act$295 ;
-  wire [7:0] \act$298 ;
-  wire [7:0] \act$301 ;
-  wire [7:0] \act$304 ;
-  wire [7:0] \act$307 ;
+  wire [7:0] \act$281 ;
+  wire [7:0] \act$284 ;
+  wire [7:0] \act$287 ;
+  wire [7:0] \act$290 ;
+  wire [7:0] \act$293 ;
+  wire [7:0] \act$296 ;
+  wire [7:0] \act$299 ;
+  wire [7:0] \act$302 ;
+  wire [7:0] \act$305 ;
+  wire [7:0] \act$308 ;
   wire [7:0] \act$31 ;
-  wire [7:0] \act$326 ;
-  wire [7:0] \act$329 ;
-  wire [7:0] \act$332 ;
-  wire [7:0] \act$335 ;
-  wire [7:0] \act$338 ;
+  wire [7:0] \act$327 ;
+  wire [7:0] \act$330 ;
+  wire [7:0] \act$333 ;
+  wire [7:0] \act$336 ;
+  wire [7:0] \act$339 ;
   wire [7:0] \act$34 ;
-  wire [7:0] \act$341 ;
-  wire [7:0] \act$344 ;
-  wire [7:0] \act$347 ;
-  wire [7:0] \act$350 ;
-  wire [7:0] \act$353 ;
-  wire [7:0] \act$356 ;
-  wire [7:0] \act$359 ;
-  wire [7:0] \act$362 ;
-  wire [7:0] \act$365 ;
-  wire [7:0] \act$368 ;
+  wire [7:0] \act$342 ;
+  wire [7:0] \act$345 ;
+  wire [7:0] \act$348 ;
+  wire [7:0] \act$351 ;
+  wire [7:0] \act$354 ;
+  wire [7:0] \act$357 ;
+  wire [7:0] \act$360 ;
+  wire [7:0] \act$363 ;
+  wire [7:0] \act$366 ;
+  wire [7:0] \act$369 ;
   wire [7:0] \act$37 ;
-  wire [7:0] \act$371 ;
-  wire [7:0] \act$390 ;
-  wire [7:0] \act$393 ;
-  wire [7:0] \act$396 ;
-  wire [7:0] \act$399 ;
+  wire [7:0] \act$372 ;
+  wire [7:0] \act$391 ;
+  wire [7:0] \act$394 ;
+  wire [7:0] \act$397 ;
   wire [7:0] \act$40 ;
-  wire [7:0] \act$402 ;
-  wire [7:0] \act$405 ;
-  wire [7:0] \act$408 ;
-  wire [7:0] \act$411 ;
-  wire [7:0] \act$414 ;
-  wire [7:0] \act$417 ;
-  wire [7:0] \act$420 ;
-  wire [7:0] \act$423 ;
-  wire [7:0] \act$426 ;
-  wire [7:0] \act$429 ;
+  wire [7:0] \act$400 ;
+  wire [7:0] \act$403 ;
+  wire [7:0] \act$406 ;
+  wire [7:0] \act$409 ;
+  wire [7:0] \act$412 ;
+  wire [7:0] \act$415 ;
+  wire [7:0] \act$418 ;
+  wire [7:0] \act$421 ;
+  wire [7:0] \act$424 ;
+  wire [7:0] \act$427 ;
   wire [7:0] \act$43 ;
-  wire [7:0] \act$432 ;
-  wire [7:0] \act$435 ;
-  wire [7:0] \act$454 ;
-  wire [7:0] \act$457 ;
+  wire [7:0] \act$430 ;
+  wire [7:0] \act$433 ;
+  wire [7:0] \act$436 ;
+  wire [7:0] \act$455 ;
+  wire [7:0] \act$458 ;
   wire [7:0] \act$46 ;
-  wire [7:0] \act$460 ;
-  wire [7:0] \act$463 ;
-  wire [7:0] \act$466 ;
-  wire [7:0] \act$469 ;
-  wire [7:0] \act$472 ;
-  wire [7:0] \act$475 ;
-  wire [7:0] \act$478 ;
-  wire [7:0] \act$481 ;
-  wire [7:0] \act$484 ;
-  wire [7:0] \act$487 ;
+  wire [7:0] \act$461 ;
+  wire [7:0] \act$464 ;
+  wire [7:0] \act$467 ;
+  wire [7:0] \act$470 ;
+  wire [7:0] \act$473 ;
+  wire [7:0] \act$476 ;
+  wire [7:0] \act$479 ;
+  wire [7:0] \act$482 ;
+  wire [7:0] \act$485 ;
+  wire [7:0] \act$488 ;
   wire [7:0] \act$49 ;
-  wire [7:0] \act$490 ;
-  wire [7:0] \act$493 ;
-  wire [7:0] \act$496 ;
-  wire [7:0] \act$499 ;
-  wire [7:0] \act$518 ;
-  wire [7:0] \act$521 ;
-  wire [7:0] \act$524 ;
-  wire [7:0] \act$527 ;
-  wire [7:0] \act$530 ;
-  wire [7:0] \act$533 ;
-  wire [7:0] \act$536 ;
-  wire [7:0] \act$539 ;
-  wire [7:0] \act$542 ;
-  wire [7:0] \act$545 ;
-  wire [7:0] \act$548 ;
-  wire [7:0] \act$551 ;
-  wire [7:0] \act$554 ;
-  wire [7:0] \act$557 ;
-  wire [7:0] \act$560 ;
-  wire [7:0] \act$563 ;
-  wire [7:0] \act$582 ;
-  wire [7:0] \act$585 ;
-  wire [7:0] \act$588 ;
-  wire [7:0] \act$591 ;
-  wire [7:0] \act$594 ;
-  wire [7:0] \act$597 ;
-  wire [7:0] \act$600 ;
-  wire [7:0] \act$603 ;
-  wire [7:0] \act$606 ;
-  wire [7:0] \act$609 ;
-  wire [7:0] \act$612 ;
-  wire [7:0] \act$615 ;
-  wire [7:0] \act$618 ;
-  wire [7:0] \act$621 ;
-  wire [7:0] \act$624 ;
-  wire [7:0] \act$627 ;
-  wire [7:0] \act$646 ;
-  wire [7:0] \act$649 ;
-  wire [7:0] \act$652 ;
-  wire [7:0] \act$655 ;
-  wire [7:0] \act$658 ;
-  wire [7:0] \act$661 ;
-  wire [7:0] \act$664 ;
-  wire [7:0] \act$667 ;
-  wire [7:0] \act$670 ;
-  wire [7:0] \act$673 ;
-  wire [7:0] \act$676 ;
-  wire [7:0] \act$679 ;
-  wire [7:0] \act$682 ;
-  wire [7:0] \act$685 ;
-  wire [7:0] \act$688 ;
-  wire [7:0] \act$691 ;
+  wire [7:0] \act$491 ;
+  wire [7:0] \act$494 ;
+  wire [7:0] \act$497 ;
+  wire [7:0] \act$500 ;
+  wire [7:0] \act$519 ;
+  wire [7:0] \act$522 ;
+  wire [7:0] \act$525 ;
+  wire [7:0] \act$528 ;
+  wire [7:0] \act$531 ;
+  wire [7:0] \act$534 ;
+  wire [7:0] \act$537 ;
+  wire [7:0] \act$540 ;
+  wire [7:0] \act$543 ;
+  wire [7:0] \act$546 ;
+  wire [7:0] \act$549 ;
+  wire [7:0] \act$552 ;
+  wire [7:0] \act$555 ;
+  wire [7:0] \act$558 ;
+  wire [7:0] \act$561 ;
+  wire [7:0] \act$564 ;
+  wire [7:0] \act$583 ;
+  wire [7:0] \act$586 ;
+  wire [7:0] \act$589 ;
+  wire [7:0] \act$592 ;
+  wire [7:0] \act$595 ;
+  wire [7:0] \act$598 ;
+  wire [7:0] \act$601 ;
+  wire [7:0] \act$604 ;
+  wire [7:0] \act$607 ;
+  wire [7:0] \act$610 ;
+  wire [7:0] \act$613 ;
+  wire [7:0] \act$616 ;
+  wire [7:0] \act$619 ;
+  wire [7:0] \act$622 ;
+  wire [7:0] \act$625 ;
+  wire [7:0] \act$628 ;
+  wire [7:0] \act$647 ;
+  wire [7:0] \act$650 ;
+  wire [7:0] \act$653 ;
+  wire [7:0] \act$656 ;
+  wire [7:0] \act$659 ;
+  wire [7:0] \act$662 ;
+  wire [7:0] \act$665 ;
+  wire [7:0] \act$668 ;
+  wire [7:0] \act$671 ;
+  wire [7:0] \act$674 ;
+  wire [7:0] \act$677 ;
+  wire [7:0] \act$680 ;
+  wire [7:0] \act$683 ;
+  wire [7:0] \act$686 ;
+  wire [7:0] \act$689 ;
+  wire [7:0] \act$692 ;
   wire [7:0] \act$7 ;
-  wire [7:0] \act$70 ;
-  wire [7:0] \act$710 ;
-  wire [7:0] \act$713 ;
-  wire [7:0] \act$716 ;
-  wire [7:0] \act$719 ;
-  wire [7:0] \act$722 ;
-  wire [7:0] \act$725 ;
-  wire [7:0] \act$728 ;
-  wire [7:0] \act$73 ;
-  wire [7:0] \act$731 ;
-  wire [7:0] \act$734 ;
-  wire [7:0] \act$737 ;
-  wire [7:0] \act$740 ;
-  wire [7:0] \act$743 ;
-  wire [7:0] \act$746 ;
-  wire [7:0] \act$749 ;
-  wire [7:0] \act$752 ;
-  wire [7:0] \act$755 ;
-  wire [7:0] \act$76 ;
-  wire [7:0] \act$774 ;
-  wire [7:0] \act$777 ;
-  wire [7:0] \act$780 ;
-  wire [7:0] \act$783 ;
-  wire [7:0] \act$786 ;
-  wire [7:0] \act$789 ;
-  wire [7:0] \act$79 ;
-  wire [7:0] \act$792 ;
-  wire [7:0] \act$795 ;
-  wire [7:0] \act$798 ;
-  wire [7:0] \act$801 ;
-  wire [7:0] \act$804 ;
-  wire [7:0] \act$807 ;
-  wire [7:0] \act$810 ;
-  wire [7:0] \act$813 ;
-  wire [7:0] \act$816 ;
-  wire [7:0] \act$819 ;
-  wire [7:0] \act$82 ;
-  wire [7:0] \act$838 ;
-  wire [7:0] \act$841 ;
-  wire [7:0] \act$844 ;
-  wire [7:0] \act$847 ;
-  wire [7:0] \act$85 ;
-  wire [7:0] \act$850 ;
-  wire [7:0] \act$853 ;
-  wire [7:0] \act$856 ;
-  wire [7:0] \act$859 ;
-  wire [7:0] \act$862 ;
-  wire [7:0] \act$865 ;
-  wire [7:0] \act$868 ;
-  wire [7:0] \act$871 ;
-  wire [7:0] \act$874 ;
-  wire [7:0] \act$877 ;
-  wire [7:0] \act$88 ;
-  wire [7:0] \act$880 ;
-  wire [7:0] \act$883 ;
-  wire [7:0] \act$902 ;
-  wire [7:0] \act$905 ;
-  wire [7:0] \act$908 ;
-  wire [7:0] \act$91 ;
-  wire [7:0] \act$911 ;
-  wire [7:0] \act$914 ;
-  wire [7:0] \act$917 ;
-  wire [7:0] \act$920 ;
-  wire [7:0] \act$923 ;
-  wire [7:0] \act$926 ;
-  wire [7:0] \act$929 ;
-  wire [7:0] \act$932 ;
-  wire [7:0] \act$935 ;
-  wire [7:0] \act$938 ;
-  wire [7:0] \act$94 ;
-  wire [7:0] \act$941 ;
-  wire [7:0] \act$944 ;
-  wire [7:0] \act$947 ;
-  wire [7:0] \act$966 ;
-  wire [7:0] \act$969 ;
-  wire [7:0] \act$97 ;
-  wire [7:0] \act$972 ;
-  wire [7:0] \act$975 ;
-  wire [7:0] \act$978 ;
-  wire [7:0] \act$981 ;
-  wire [7:0] \act$984 ;
-  wire [7:0] \act$987 ;
-  wire [7:0] \act$990 ;
-  wire [7:0] \act$993 ;
-  wire [7:0] \act$996 ;
-  wire [7:0] \act$999 ;
+  wire [7:0] \act$71 ;
+  wire [7:0] \act$711 ;
+  wire [7:0] \act$714 ;
+  wire [7:0] \act$717 ;
+  wire [7:0] \act$720 ;
+  wire [7:0] \act$723 ;
+  wire [7:0] \act$726 ;
+  wire [7:0] \act$729 ;
+  wire [7:0] \act$732 ;
+  wire [7:0] \act$735 ;
+  wire [7:0] \act$738 ;
+  wire [7:0] \act$74 ;
+  wire [7:0] \act$741 ;
+  wire [7:0] \act$744 ;
+  wire [7:0] \act$747 ;
+  wire [7:0] \act$750 ;
+  wire [7:0] \act$753 ;
+  wire [7:0] \act$756 ;
+  wire [7:0] \act$77 ;
+  wire [7:0] \act$775 ;
+  wire [7:0] \act$778 ;
+  wire [7:0] \act$781 ;
+  wire [7:0] \act$784 ;
+  wire [7:0] \act$787 ;
+  wire [7:0] \act$790 ;
+  wire [7:0] \act$793 ;
+  wire [7:0] \act$796 ;
+  wire [7:0] \act$799 ;
+  wire [7:0] \act$80 ;
+  wire [7:0] \act$802 ;
+  wire [7:0] \act$805 ;
+  wire [7:0] \act$808 ;
+  wire [7:0] \act$811 ;
+  wire [7:0] \act$814 ;
+  wire [7:0] \act$817 ;
+  wire [7:0] \act$820 ;
+  wire [7:0] \act$83 ;
+  wire [7:0] \act$839 ;
+  wire [7:0] \act$842 ;
+  wire [7:0] \act$845 ;
+  wire [7:0] \act$848 ;
+  wire [7:0] \act$851 ;
+  wire [7:0] \act$854 ;
+  wire [7:0] \act$857 ;
+  wire [7:0] \act$86 ;
+  wire [7:0] \act$860 ;
+  wire [7:0] \act$863 ;
+  wire [7:0] \act$866 ;
+  wire [7:0] \act$869 ;
+  wire [7:0] \act$872 ;
+  wire [7:0] \act$875 ;
+  wire [7:0] \act$878 ;
+  wire [7:0] \act$881 ;
+  wire [7:0] \act$884 ;
+  wire [7:0] \act$89 ;
+  wire [7:0] \act$903 ;
+  wire [7:0] \act$906 ;
+  wire [7:0] \act$909 ;
+  wire [7:0] \act$912 ;
+  wire [7:0] \act$915 ;
+  wire [7:0] \act$918 ;
+  wire [7:0] \act$92 ;
+  wire [7:0] \act$921 ;
+  wire [7:0] \act$924 ;
+  wire [7:0] \act$927 ;
+  wire [7:0] \act$930 ;
+  wire [7:0] \act$933 ;
+  wire [7:0] \act$936 ;
+  wire [7:0] \act$939 ;
+  wire [7:0] \act$942 ;
+  wire [7:0] \act$945 ;
+  wire [7:0] \act$948 ;
+  wire [7:0] \act$95 ;
+  wire [7:0] \act$967 ;
+  wire [7:0] \act$970 ;
+  wire [7:0] \act$973 ;
+  wire [7:0] \act$976 ;
+  wire [7:0] \act$979 ;
+  wire [7:0] \act$98 ;
+  wire [7:0] \act$982 ;
+  wire [7:0] \act$985 ;
+  wire [7:0] \act$988 ;
+  wire [7:0] \act$991 ;
+  wire [7:0] \act$994 ;
+  wire [7:0] \act$997 ;
   input [127:0] acts;
   wire [127:0] acts;
   wire [7:0] \acts[0] ;
@@ -11150,266 +12028,347 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [7:0] \acts[9] ;
   output [255:0] gated;
   wire [255:0] gated;
-  wire \gated$1000 ;
-  wire \gated$1003 ;
-  wire \gated$1006 ;
-  wire \gated$1009 ;
-  wire \gated$101 ;
-  wire \gated$1012 ;
-  wire \gated$104 ;
-  wire \gated$107 ;
+  wire \gated$1001 ;
+  wire \gated$1004 ;
+  wire \gated$1007 ;
+  wire \gated$1010 ;
+  wire \gated$1013 ;
+  wire \gated$102 ;
+  wire \gated$105 ;
+  wire \gated$108 ;
   wire \gated$11 ;
-  wire \gated$110 ;
-  wire \gated$113 ;
-  wire \gated$116 ;
-  wire \gated$135 ;
-  wire \gated$138 ;
+  wire \gated$111 ;
+  wire \gated$114 ;
+  wire \gated$117 ;
+  wire \gated$136 ;
+  wire \gated$139 ;
   wire \gated$14 ;
-  wire \gated$141 ;
-  wire \gated$144 ;
-  wire \gated$147 ;
-  wire \gated$150 ;
-  wire \gated$153 ;
-  wire \gated$156 ;
-  wire \gated$159 ;
-  wire \gated$162 ;
-  wire \gated$165 ;
-  wire \gated$168 ;
+  wire \gated$142 ;
+  wire \gated$145 ;
+  wire \gated$148 ;
+  wire \gated$151 ;
+  wire \gated$154 ;
+  wire \gated$157 ;
+  wire \gated$160 ;
+  wire \gated$163 ;
+  wire \gated$166 ;
+  wire \gated$169 ;
   wire \gated$17 ;
-  wire \gated$171 ;
-  wire \gated$174 ;
-  wire \gated$177 ;
-  wire \gated$180 ;
-  wire \gated$199 ;
+  wire \gated$172 ;
+  wire \gated$175 ;
+  wire \gated$178 ;
+  wire \gated$181 ;
   wire \gated$20 ;
-  wire \gated$202 ;
-  wire \gated$205 ;
-  wire \gated$208 ;
-  wire \gated$211 ;
-  wire \gated$214 ;
-  wire \gated$217 ;
-  wire \gated$220 ;
-  wire \gated$223 ;
-  wire \gated$226 ;
-  wire \gated$229 ;
+  wire \gated$200 ;
+  wire \gated$203 ;
+  wire \gated$206 ;
+  wire \gated$209 ;
+  wire \gated$212 ;
+  wire \gated$215 ;
+  wire \gated$218 ;
+  wire \gated$221 ;
+  wire \gated$224 ;
+  wire \gated$227 ;
   wire \gated$23 ;
-  wire \gated$232 ;
-  wire \gated$235 ;
-  wire \gated$238 ;
-  wire \gated$241 ;
-  wire \gated$244 ;
+  wire \gated$230 ;
+  wire \gated$233 ;
+  wire \gated$236 ;
+  wire \gated$239 ;
+  wire \gated$242 ;
+  wire \gated$245 ;
   wire \gated$26 ;
-  wire \gated$263 ;
-  wire \gated$266 ;
-  wire \gated$269 ;
-  wire \gated$272 ;
-  wire \gated$275 ;
-  wire \gated$278 ;
-  wire \gated$281 ;
-  wire \gated$284 ;
-  wire \gated$287 ;
+  wire \gated$264 ;
+  wire \gated$267 ;
+  wire \gated$270 ;
+  wire \gated$273 ;
+  wire \gated$276 ;
+  wire \gated$279 ;
+  wire \gated$282 ;
+  wire \gated$285 ;
+  wire \gated$288 ;
   wire \gated$29 ;
-  wire \gated$290 ;
-  wire \gated$293 ;
-  wire \gated$296 ;
-  wire \gated$299 ;
-  wire \gated$302 ;
-  wire \gated$305 ;
-  wire \gated$308 ;
+  wire \gated$291 ;
+  wire \gated$294 ;
+  wire \gated$297 ;
+  wire \gated$300 ;
+  wire \gated$303 ;
+  wire \gated$306 ;
+  wire \gated$309 ;
   wire \gated$32 ;
-  wire \gated$327 ;
-  wire \gated$330 ;
-  wire \gated$333 ;
-  wire \gated$336 ;
-  wire \gated$339 ;
-  wire \gated$342 ;
-  wire \gated$345 ;
-  wire \gated$348 ;
+  wire \gated$328 ;
+  wire \gated$331 ;
+  wire \gated$334 ;
+  wire \gated$337 ;
+  wire \gated$340 ;
+  wire \gated$343 ;
+  wire \gated$346 ;
+  wire \gated$349 ;
   wire \gated$35 ;
-  wire \gated$351 ;
-  wire \gated$354 ;
-  wire \gated$357 ;
-  wire \gated$360 ;
-  wire \gated$363 ;
-  wire \gated$366 ;
-  wire \gated$369 ;
-  wire \gated$372 ;
+  wire \gated$352 ;
+  wire \gated$355 ;
+  wire \gated$358 ;
+  wire \gated$361 ;
+  wire \gated$364 ;
+  wire \gated$367 ;
+  wire \gated$370 ;
+  wire \gated$373 ;
   wire \gated$38 ;
-  wire \gated$391 ;
-  wire \gated$394 ;
-  wire \gated$397 ;
-  wire \gated$400 ;
-  wire \gated$403 ;
-  wire \gated$406 ;
-  wire \gated$409 ;
+  wire \gated$392 ;
+  wire \gated$395 ;
+  wire \gated$398 ;
+  wire \gated$401 ;
+  wire \gated$404 ;
+  wire \gated$407 ;
   wire \gated$41 ;
-  wire \gated$412 ;
-  wire \gated$415 ;
-  wire \gated$418 ;
-  wire \gated$421 ;
-  wire \gated$424 ;
-  wire \gated$427 ;
-  wire \gated$430 ;
-  wire \gated$433 ;
-  wire \gated$436 ;
+  wire \gated$410 ;
+  wire \gated$413 ;
+  wire \gated$416 ;
+  wire \gated$419 ;
+  wire \gated$422 ;
+  wire \gated$425 ;
+  wire \gated$428 ;
+  wire \gated$431 ;
+  wire \gated$434 ;
+  wire \gated$437 ;
   wire \gated$44 ;
-  wire \gated$455 ;
-  wire \gated$458 ;
-  wire \gated$461 ;
-  wire \gated$464 ;
-  wire \gated$467 ;
+  wire \gated$456 ;
+  wire \gated$459 ;
+  wire \gated$462 ;
+  wire \gated$465 ;
+  wire \gated$468 ;
   wire \gated$47 ;
-  wire \gated$470 ;
-  wire \gated$473 ;
-  wire \gated$476 ;
-  wire \gated$479 ;
-  wire \gated$482 ;
-  wire \gated$485 ;
-  wire \gated$488 ;
-  wire \gated$491 ;
-  wire \gated$494 ;
-  wire \gated$497 ;
+  wire \gated$471 ;
+  wire \gated$474 ;
+  wire \gated$477 ;
+  wire \gated$480 ;
+  wire \gated$483 ;
+  wire \gated$486 ;
+  wire \gated$489 ;
+  wire \gated$492 ;
+  wire \gated$495 ;
+  wire \gated$498 ;
   wire \gated$5 ;
   wire \gated$50 ;
-  wire \gated$500 ;
-  wire \gated$519 ;
-  wire \gated$522 ;
-  wire \gated$525 ;
-  wire \gated$528 ;
-  wire \gated$531 ;
-  wire \gated$534 ;
-  wire \gated$537 ;
-  wire \gated$540 ;
-  wire \gated$543 ;
-  wire \gated$546 ;
-  wire \gated$549 ;
-  wire \gated$552 ;
-  wire \gated$555 ;
-  wire \gated$558 ;
-  wire \gated$561 ;
-  wire \gated$564 ;
-  wire \gated$583 ;
-  wire \gated$586 ;
-  wire \gated$589 ;
-  wire \gated$592 ;
-  wire \gated$595 ;
-  wire \gated$598 ;
-  wire \gated$601 ;
-  wire \gated$604 ;
-  wire \gated$607 ;
-  wire \gated$610 ;
-  wire \gated$613 ;
-  wire \gated$616 ;
-  wire \gated$619 ;
-  wire \gated$622 ;
-  wire \gated$625 ;
-  wire \gated$628 ;
-  wire \gated$647 ;
-  wire \gated$650 ;
-  wire \gated$653 ;
-  wire \gated$656 ;
-  wire \gated$659 ;
-  wire \gated$662 ;
-  wire \gated$665 ;
-  wire \gated$668 ;
-  wire \gated$671 ;
-  wire \gated$674 ;
-  wire \gated$677 ;
-  wire \gated$680 ;
-  wire \gated$683 ;
-  wire \gated$686 ;
-  wire \gated$689 ;
-  wire \gated$692 ;
-  wire \gated$71 ;
-  wire \gated$711 ;
-  wire \gated$714 ;
-  wire \gated$717 ;
-  wire \gated$720 ;
-  wire \gated$723 ;
-  wire \gated$726 ;
-  wire \gated$729 ;
-  wire \gated$732 ;
-  wire \gated$735 ;
-  wire \gated$738 ;
-  wire \gated$74 ;
-  wire \gated$741 ;
-  wire \gated$744 ;
-  wire \gated$747 ;
-  wire \gated$750 ;
-  wire \gated$753 ;
-  wire \gated$756 ;
-  wire \gated$77 ;
-  wire \gated$775 ;
-  wire \gated$778 ;
-  wire \gated$781 ;
-  wire \gated$784 ;
-  wire \gated$787 ;
-  wire \gated$790 ;
-  wire \gated$793 ;
-  wire \gated$796 ;
-  wire \gated$799 ;
+  wire \gated$501 ;
+  wire \gated$520 ;
+  wire \gated$523 ;
+  wire \gated$526 ;
+  wire \gated$529 ;
+  wire \gated$532 ;
+  wire \gated$535 ;
+  wire \gated$538 ;
+  wire \gated$541 ;
+  wire \gated$544 ;
+  wire \gated$547 ;
+  wire \gated$550 ;
+  wire \gated$553 ;
+  wire \gated$556 ;
+  wire \gated$559 ;
+  wire \gated$562 ;
+  wire \gated$565 ;
+  wire \gated$584 ;
+  wire \gated$587 ;
+  wire \gated$590 ;
+  wire \gated$593 ;
+  wire \gated$596 ;
+  wire \gated$599 ;
+  wire \gated$602 ;
+  wire \gated$605 ;
+  wire \gated$608 ;
+  wire \gated$611 ;
+  wire \gated$614 ;
+  wire \gated$617 ;
+  wire \gated$620 ;
+  wire \gated$623 ;
+  wire \gated$626 ;
+  wire \gated$629 ;
+  wire \gated$648 ;
+  wire \gated$651 ;
+  wire \gated$654 ;
+  wire \gated$657 ;
+  wire \gated$660 ;
+  wire \gated$663 ;
+  wire \gated$666 ;
+  wire \gated$669 ;
+  wire \gated$672 ;
+  wire \gated$675 ;
+  wire \gated$678 ;
+  wire \gated$681 ;
+  wire \gated$684 ;
+  wire \gated$687 ;
+  wire \gated$690 ;
+  wire \gated$693 ;
+  wire \gated$712 ;
+  wire \gated$715 ;
+  wire \gated$718 ;
+  wire \gated$72 ;
+  wire \gated$721 ;
+  wire \gated$724 ;
+  wire \gated$727 ;
+  wire \gated$730 ;
+  wire \gated$733 ;
+  wire \gated$736 ;
+  wire \gated$739 ;
+  wire \gated$742 ;
+  wire \gated$745 ;
+  wire \gated$748 ;
+  wire \gated$75 ;
+  wire \gated$751 ;
+  wire \gated$754 ;
+  wire \gated$757 ;
+  wire \gated$776 ;
+  wire \gated$779 ;
+  wire \gated$78 ;
+  wire \gated$782 ;
+  wire \gated$785 ;
+  wire \gated$788 ;
+  wire \gated$791 ;
+  wire \gated$794 ;
+  wire \gated$797 ;
   wire \gated$8 ;
-  wire \gated$80 ;
-  wire \gated$802 ;
-  wire \gated$805 ;
-  wire \gated$808 ;
-  wire \gated$811 ;
-  wire \gated$814 ;
-  wire \gated$817 ;
-  wire \gated$820 ;
-  wire \gated$83 ;
-  wire \gated$839 ;
-  wire \gated$842 ;
-  wire \gated$845 ;
-  wire \gated$848 ;
-  wire \gated$851 ;
-  wire \gated$854 ;
-  wire \gated$857 ;
-  wire \gated$86 ;
-  wire \gated$860 ;
-  wire \gated$863 ;
-  wire \gated$866 ;
-  wire \gated$869 ;
-  wire \gated$872 ;
-  wire \gated$875 ;
-  wire \gated$878 ;
-  wire \gated$881 ;
-  wire \gated$884 ;
-  wire \gated$89 ;
-  wire \gated$903 ;
-  wire \gated$906 ;
-  wire \gated$909 ;
-  wire \gated$912 ;
-  wire \gated$915 ;
-  wire \gated$918 ;
-  wire \gated$92 ;
-  wire \gated$921 ;
-  wire \gated$924 ;
-  wire \gated$927 ;
-  wire \gated$930 ;
-  wire \gated$933 ;
-  wire \gated$936 ;
-  wire \gated$939 ;
-  wire \gated$942 ;
-  wire \gated$945 ;
-  wire \gated$948 ;
-  wire \gated$95 ;
-  wire \gated$967 ;
-  wire \gated$970 ;
-  wire \gated$973 ;
-  wire \gated$976 ;
-  wire \gated$979 ;
-  wire \gated$98 ;
-  wire \gated$982 ;
-  wire \gated$985 ;
-  wire \gated$988 ;
-  wire \gated$991 ;
-  wire \gated$994 ;
-  wire \gated$997 ;
+  wire \gated$800 ;
+  wire \gated$803 ;
+  wire \gated$806 ;
+  wire \gated$809 ;
+  wire \gated$81 ;
+  wire \gated$812 ;
+  wire \gated$815 ;
+  wire \gated$818 ;
+  wire \gated$821 ;
+  wire \gated$84 ;
+  wire \gated$840 ;
+  wire \gated$843 ;
+  wire \gated$846 ;
+  wire \gated$849 ;
+  wire \gated$852 ;
+  wire \gated$855 ;
+  wire \gated$858 ;
+  wire \gated$861 ;
+  wire \gated$864 ;
+  wire \gated$867 ;
+  wire \gated$87 ;
+  wire \gated$870 ;
+  wire \gated$873 ;
+  wire \gated$876 ;
+  wire \gated$879 ;
+  wire \gated$882 ;
+  wire \gated$885 ;
+  wire \gated$90 ;
+  wire \gated$904 ;
+  wire \gated$907 ;
+  wire \gated$910 ;
+  wire \gated$913 ;
+  wire \gated$916 ;
+  wire \gated$919 ;
+  wire \gated$922 ;
+  wire \gated$925 ;
+  wire \gated$928 ;
+  wire \gated$93 ;
+  wire \gated$931 ;
+  wire \gated$934 ;
+  wire \gated$937 ;
+  wire \gated$940 ;
+  wire \gated$943 ;
+  wire \gated$946 ;
+  wire \gated$949 ;
+  wire \gated$96 ;
+  wire \gated$968 ;
+  wire \gated$971 ;
+  wire \gated$974 ;
+  wire \gated$977 ;
+  wire \gated$980 ;
+  wire \gated$983 ;
+  wire \gated$986 ;
+  wire \gated$989 ;
+  wire \gated$99 ;
+  wire \gated$992 ;
+  wire \gated$995 ;
+  wire \gated$998 ;
+  output [703:0] group_sums;
+  wire [703:0] group_sums;
+  wire [43:0] \group_sums[0] ;
+  wire [10:0] \group_sums[0][0] ;
+  wire [10:0] \group_sums[0][1] ;
+  wire [10:0] \group_sums[0][2] ;
+  wire [10:0] \group_sums[0][3] ;
+  wire [43:0] \group_sums[10] ;
+  wire [10:0] \group_sums[10][0] ;
+  wire [10:0] \group_sums[10][1] ;
+  wire [10:0] \group_sums[10][2] ;
+  wire [10:0] \group_sums[10][3] ;
+  wire [43:0] \group_sums[11] ;
+  wire [10:0] \group_sums[11][0] ;
+  wire [10:0] \group_sums[11][1] ;
+  wire [10:0] \group_sums[11][2] ;
+  wire [10:0] \group_sums[11][3] ;
+  wire [43:0] \group_sums[12] ;
+  wire [10:0] \group_sums[12][0] ;
+  wire [10:0] \group_sums[12][1] ;
+  wire [10:0] \group_sums[12][2] ;
+  wire [10:0] \group_sums[12][3] ;
+  wire [43:0] \group_sums[13] ;
+  wire [10:0] \group_sums[13][0] ;
+  wire [10:0] \group_sums[13][1] ;
+  wire [10:0] \group_sums[13][2] ;
+  wire [10:0] \group_sums[13][3] ;
+  wire [43:0] \group_sums[14] ;
+  wire [10:0] \group_sums[14][0] ;
+  wire [10:0] \group_sums[14][1] ;
+  wire [10:0] \group_sums[14][2] ;
+  wire [10:0] \group_sums[14][3] ;
+  wire [43:0] \group_sums[15] ;
+  wire [10:0] \group_sums[15][0] ;
+  wire [10:0] \group_sums[15][1] ;
+  wire [10:0] \group_sums[15][2] ;
+  wire [10:0] \group_sums[15][3] ;
+  wire [43:0] \group_sums[1] ;
+  wire [10:0] \group_sums[1][0] ;
+  wire [10:0] \group_sums[1][1] ;
+  wire [10:0] \group_sums[1][2] ;
+  wire [10:0] \group_sums[1][3] ;
+  wire [43:0] \group_sums[2] ;
+  wire [10:0] \group_sums[2][0] ;
+  wire [10:0] \group_sums[2][1] ;
+  wire [10:0] \group_sums[2][2] ;
+  wire [10:0] \group_sums[2][3] ;
+  wire [43:0] \group_sums[3] ;
+  wire [10:0] \group_sums[3][0] ;
+  wire [10:0] \group_sums[3][1] ;
+  wire [10:0] \group_sums[3][2] ;
+  wire [10:0] \group_sums[3][3] ;
+  wire [43:0] \group_sums[4] ;
+  wire [10:0] \group_sums[4][0] ;
+  wire [10:0] \group_sums[4][1] ;
+  wire [10:0] \group_sums[4][2] ;
+  wire [10:0] \group_sums[4][3] ;
+  wire [43:0] \group_sums[5] ;
+  wire [10:0] \group_sums[5][0] ;
+  wire [10:0] \group_sums[5][1] ;
+  wire [10:0] \group_sums[5][2] ;
+  wire [10:0] \group_sums[5][3] ;
+  wire [43:0] \group_sums[6] ;
+  wire [10:0] \group_sums[6][0] ;
+  wire [10:0] \group_sums[6][1] ;
+  wire [10:0] \group_sums[6][2] ;
+  wire [10:0] \group_sums[6][3] ;
+  wire [43:0] \group_sums[7] ;
+  wire [10:0] \group_sums[7][0] ;
+  wire [10:0] \group_sums[7][1] ;
+  wire [10:0] \group_sums[7][2] ;
+  wire [10:0] \group_sums[7][3] ;
+  wire [43:0] \group_sums[8] ;
+  wire [10:0] \group_sums[8][0] ;
+  wire [10:0] \group_sums[8][1] ;
+  wire [10:0] \group_sums[8][2] ;
+  wire [10:0] \group_sums[8][3] ;
+  wire [43:0] \group_sums[9] ;
+  wire [10:0] \group_sums[9][0] ;
+  wire [10:0] \group_sums[9][1] ;
+  wire [10:0] \group_sums[9][2] ;
+  wire [10:0] \group_sums[9][3] ;
   output [15:0] nonzero;
   wire [15:0] nonzero;
   wire [8:0] product;
-  wire [8:0] \product$1013 ;
   wire [8:0] \product$1014 ;
   wire [8:0] \product$1015 ;
   wire [8:0] \product$1016 ;
@@ -11425,7 +12384,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$1026 ;
   wire [8:0] \product$1027 ;
   wire [8:0] \product$1028 ;
-  wire [8:0] \product$117 ;
+  wire [8:0] \product$1029 ;
   wire [8:0] \product$118 ;
   wire [8:0] \product$119 ;
   wire [8:0] \product$120 ;
@@ -11441,7 +12400,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$130 ;
   wire [8:0] \product$131 ;
   wire [8:0] \product$132 ;
-  wire [8:0] \product$181 ;
+  wire [8:0] \product$133 ;
   wire [8:0] \product$182 ;
   wire [8:0] \product$183 ;
   wire [8:0] \product$184 ;
@@ -11457,7 +12416,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$194 ;
   wire [8:0] \product$195 ;
   wire [8:0] \product$196 ;
-  wire [8:0] \product$245 ;
+  wire [8:0] \product$197 ;
   wire [8:0] \product$246 ;
   wire [8:0] \product$247 ;
   wire [8:0] \product$248 ;
@@ -11473,7 +12432,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$258 ;
   wire [8:0] \product$259 ;
   wire [8:0] \product$260 ;
-  wire [8:0] \product$309 ;
+  wire [8:0] \product$261 ;
   wire [8:0] \product$310 ;
   wire [8:0] \product$311 ;
   wire [8:0] \product$312 ;
@@ -11489,7 +12448,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$322 ;
   wire [8:0] \product$323 ;
   wire [8:0] \product$324 ;
-  wire [8:0] \product$373 ;
+  wire [8:0] \product$325 ;
   wire [8:0] \product$374 ;
   wire [8:0] \product$375 ;
   wire [8:0] \product$376 ;
@@ -11505,7 +12464,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$386 ;
   wire [8:0] \product$387 ;
   wire [8:0] \product$388 ;
-  wire [8:0] \product$437 ;
+  wire [8:0] \product$389 ;
   wire [8:0] \product$438 ;
   wire [8:0] \product$439 ;
   wire [8:0] \product$440 ;
@@ -11521,7 +12480,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$450 ;
   wire [8:0] \product$451 ;
   wire [8:0] \product$452 ;
-  wire [8:0] \product$501 ;
+  wire [8:0] \product$453 ;
   wire [8:0] \product$502 ;
   wire [8:0] \product$503 ;
   wire [8:0] \product$504 ;
@@ -11537,11 +12496,11 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$514 ;
   wire [8:0] \product$515 ;
   wire [8:0] \product$516 ;
+  wire [8:0] \product$517 ;
   wire [8:0] \product$53 ;
   wire [8:0] \product$54 ;
   wire [8:0] \product$55 ;
   wire [8:0] \product$56 ;
-  wire [8:0] \product$565 ;
   wire [8:0] \product$566 ;
   wire [8:0] \product$567 ;
   wire [8:0] \product$568 ;
@@ -11559,11 +12518,11 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$579 ;
   wire [8:0] \product$58 ;
   wire [8:0] \product$580 ;
+  wire [8:0] \product$581 ;
   wire [8:0] \product$59 ;
   wire [8:0] \product$60 ;
   wire [8:0] \product$61 ;
   wire [8:0] \product$62 ;
-  wire [8:0] \product$629 ;
   wire [8:0] \product$63 ;
   wire [8:0] \product$630 ;
   wire [8:0] \product$631 ;
@@ -11581,10 +12540,10 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$642 ;
   wire [8:0] \product$643 ;
   wire [8:0] \product$644 ;
+  wire [8:0] \product$645 ;
   wire [8:0] \product$65 ;
   wire [8:0] \product$66 ;
   wire [8:0] \product$67 ;
-  wire [8:0] \product$693 ;
   wire [8:0] \product$694 ;
   wire [8:0] \product$695 ;
   wire [8:0] \product$696 ;
@@ -11600,7 +12559,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$706 ;
   wire [8:0] \product$707 ;
   wire [8:0] \product$708 ;
-  wire [8:0] \product$757 ;
+  wire [8:0] \product$709 ;
   wire [8:0] \product$758 ;
   wire [8:0] \product$759 ;
   wire [8:0] \product$760 ;
@@ -11616,7 +12575,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$770 ;
   wire [8:0] \product$771 ;
   wire [8:0] \product$772 ;
-  wire [8:0] \product$821 ;
+  wire [8:0] \product$773 ;
   wire [8:0] \product$822 ;
   wire [8:0] \product$823 ;
   wire [8:0] \product$824 ;
@@ -11632,7 +12591,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$834 ;
   wire [8:0] \product$835 ;
   wire [8:0] \product$836 ;
-  wire [8:0] \product$885 ;
+  wire [8:0] \product$837 ;
   wire [8:0] \product$886 ;
   wire [8:0] \product$887 ;
   wire [8:0] \product$888 ;
@@ -11648,7 +12607,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$898 ;
   wire [8:0] \product$899 ;
   wire [8:0] \product$900 ;
-  wire [8:0] \product$949 ;
+  wire [8:0] \product$901 ;
   wire [8:0] \product$950 ;
   wire [8:0] \product$951 ;
   wire [8:0] \product$952 ;
@@ -11664,7 +12623,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [8:0] \product$962 ;
   wire [8:0] \product$963 ;
   wire [8:0] \product$964 ;
-  output [207:0] sums;
+  wire [8:0] \product$965 ;
   wire [207:0] sums;
   wire [12:0] \sums[0] ;
   wire [12:0] \sums[10] ;
@@ -11683,261 +12642,261 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
   wire [1:0] trit;
-  wire [1:0] \trit$1001 ;
-  wire [1:0] \trit$1004 ;
-  wire [1:0] \trit$1007 ;
-  wire [1:0] \trit$1010 ;
-  wire [1:0] \trit$102 ;
-  wire [1:0] \trit$105 ;
-  wire [1:0] \trit$108 ;
-  wire [1:0] \trit$111 ;
-  wire [1:0] \trit$114 ;
+  wire [1:0] \trit$100 ;
+  wire [1:0] \trit$1002 ;
+  wire [1:0] \trit$1005 ;
+  wire [1:0] \trit$1008 ;
+  wire [1:0] \trit$1011 ;
+  wire [1:0] \trit$103 ;
+  wire [1:0] \trit$106 ;
+  wire [1:0] \trit$109 ;
+  wire [1:0] \trit$112 ;
+  wire [1:0] \trit$115 ;
   wire [1:0] \trit$12 ;
-  wire [1:0] \trit$133 ;
-  wire [1:0] \trit$136 ;
-  wire [1:0] \trit$139 ;
-  wire [1:0] \trit$142 ;
-  wire [1:0] \trit$145 ;
-  wire [1:0] \trit$148 ;
+  wire [1:0] \trit$134 ;
+  wire [1:0] \trit$137 ;
+  wire [1:0] \trit$140 ;
+  wire [1:0] \trit$143 ;
+  wire [1:0] \trit$146 ;
+  wire [1:0] \trit$149 ;
   wire [1:0] \trit$15 ;
-  wire [1:0] \trit$151 ;
-  wire [1:0] \trit$154 ;
-  wire [1:0] \trit$157 ;
-  wire [1:0] \trit$160 ;
-  wire [1:0] \trit$163 ;
-  wire [1:0] \trit$166 ;
-  wire [1:0] \trit$169 ;
-  wire [1:0] \trit$172 ;
-  wire [1:0] \trit$175 ;
-  wire [1:0] \trit$178 ;
+  wire [1:0] \trit$152 ;
+  wire [1:0] \trit$155 ;
+  wire [1:0] \trit$158 ;
+  wire [1:0] \trit$161 ;
+  wire [1:0] \trit$164 ;
+  wire [1:0] \trit$167 ;
+  wire [1:0] \trit$170 ;
+  wire [1:0] \trit$173 ;
+  wire [1:0] \trit$176 ;
+  wire [1:0] \trit$179 ;
   wire [1:0] \trit$18 ;
-  wire [1:0] \trit$197 ;
-  wire [1:0] \trit$200 ;
-  wire [1:0] \trit$203 ;
-  wire [1:0] \trit$206 ;
-  wire [1:0] \trit$209 ;
+  wire [1:0] \trit$198 ;
+  wire [1:0] \trit$201 ;
+  wire [1:0] \trit$204 ;
+  wire [1:0] \trit$207 ;
   wire [1:0] \trit$21 ;
-  wire [1:0] \trit$212 ;
-  wire [1:0] \trit$215 ;
-  wire [1:0] \trit$218 ;
-  wire [1:0] \trit$221 ;
-  wire [1:0] \trit$224 ;
-  wire [1:0] \trit$227 ;
-  wire [1:0] \trit$230 ;
-  wire [1:0] \trit$233 ;
-  wire [1:0] \trit$236 ;
-  wire [1:0] \trit$239 ;
+  wire [1:0] \trit$210 ;
+  wire [1:0] \trit$213 ;
+  wire [1:0] \trit$216 ;
+  wire [1:0] \trit$219 ;
+  wire [1:0] \trit$222 ;
+  wire [1:0] \trit$225 ;
+  wire [1:0] \trit$228 ;
+  wire [1:0] \trit$231 ;
+  wire [1:0] \trit$234 ;
+  wire [1:0] \trit$237 ;
   wire [1:0] \trit$24 ;
-  wire [1:0] \trit$242 ;
-  wire [1:0] \trit$261 ;
-  wire [1:0] \trit$264 ;
-  wire [1:0] \trit$267 ;
+  wire [1:0] \trit$240 ;
+  wire [1:0] \trit$243 ;
+  wire [1:0] \trit$262 ;
+  wire [1:0] \trit$265 ;
+  wire [1:0] \trit$268 ;
   wire [1:0] \trit$27 ;
-  wire [1:0] \trit$270 ;
-  wire [1:0] \trit$273 ;
-  wire [1:0] \trit$276 ;
-  wire [1:0] \trit$279 ;
-  wire [1:0] \trit$282 ;
-  wire [1:0] \trit$285 ;
-  wire [1:0] \trit$288 ;
-  wire [1:0] \trit$291 ;
-  wire [1:0] \trit$294 ;
-  wire [1:0] \trit$297 ;
+  wire [1:0] \trit$271 ;
+  wire [1:0] \trit$274 ;
+  wire [1:0] \trit$277 ;
+  wire [1:0] \trit$280 ;
+  wire [1:0] \trit$283 ;
+  wire [1:0] \trit$286 ;
+  wire [1:0] \trit$289 ;
+  wire [1:0] \trit$292 ;
+  wire [1:0] \trit$295 ;
+  wire [1:0] \trit$298 ;
   wire [1:0] \trit$30 ;
-  wire [1:0] \trit$300 ;
-  wire [1:0] \trit$303 ;
-  wire [1:0] \trit$306 ;
-  wire [1:0] \trit$325 ;
-  wire [1:0] \trit$328 ;
+  wire [1:0] \trit$301 ;
+  wire [1:0] \trit$304 ;
+  wire [1:0] \trit$307 ;
+  wire [1:0] \trit$326 ;
+  wire [1:0] \trit$329 ;
   wire [1:0] \trit$33 ;
-  wire [1:0] \trit$331 ;
-  wire [1:0] \trit$334 ;
-  wire [1:0] \trit$337 ;
-  wire [1:0] \trit$340 ;
-  wire [1:0] \trit$343 ;
-  wire [1:0] \trit$346 ;
-  wire [1:0] \trit$349 ;
-  wire [1:0] \trit$352 ;
-  wire [1:0] \trit$355 ;
-  wire [1:0] \trit$358 ;
+  wire [1:0] \trit$332 ;
+  wire [1:0] \trit$335 ;
+  wire [1:0] \trit$338 ;
+  wire [1:0] \trit$341 ;
+  wire [1:0] \trit$344 ;
+  wire [1:0] \trit$347 ;
+  wire [1:0] \trit$350 ;
+  wire [1:0] \trit$353 ;
+  wire [1:0] \trit$356 ;
+  wire [1:0] \trit$359 ;
   wire [1:0] \trit$36 ;
-  wire [1:0] \trit$361 ;
-  wire [1:0] \trit$364 ;
-  wire [1:0] \trit$367 ;
-  wire [1:0] \trit$370 ;
-  wire [1:0] \trit$389 ;
+  wire [1:0] \trit$362 ;
+  wire [1:0] \trit$365 ;
+  wire [1:0] \trit$368 ;
+  wire [1:0] \trit$371 ;
   wire [1:0] \trit$39 ;
-  wire [1:0] \trit$392 ;
-  wire [1:0] \trit$395 ;
-  wire [1:0] \trit$398 ;
-  wire [1:0] \trit$401 ;
-  wire [1:0] \trit$404 ;
-  wire [1:0] \trit$407 ;
-  wire [1:0] \trit$410 ;
-  wire [1:0] \trit$413 ;
-  wire [1:0] \trit$416 ;
-  wire [1:0] \trit$419 ;
+  wire [1:0] \trit$390 ;
+  wire [1:0] \trit$393 ;
+  wire [1:0] \trit$396 ;
+  wire [1:0] \trit$399 ;
+  wire [1:0] \trit$402 ;
+  wire [1:0] \trit$405 ;
+  wire [1:0] \trit$408 ;
+  wire [1:0] \trit$411 ;
+  wire [1:0] \trit$414 ;
+  wire [1:0] \trit$417 ;
   wire [1:0] \trit$42 ;
-  wire [1:0] \trit$422 ;
-  wire [1:0] \trit$425 ;
-  wire [1:0] \trit$428 ;
-  wire [1:0] \trit$431 ;
-  wire [1:0] \trit$434 ;
+  wire [1:0] \trit$420 ;
+  wire [1:0] \trit$423 ;
+  wire [1:0] \trit$426 ;
+  wire [1:0] \trit$429 ;
+  wire [1:0] \trit$432 ;
+  wire [1:0] \trit$435 ;
   wire [1:0] \trit$45 ;
-  wire [1:0] \trit$453 ;
-  wire [1:0] \trit$456 ;
-  wire [1:0] \trit$459 ;
-  wire [1:0] \trit$462 ;
-  wire [1:0] \trit$465 ;
-  wire [1:0] \trit$468 ;
-  wire [1:0] \trit$471 ;
-  wire [1:0] \trit$474 ;
-  wire [1:0] \trit$477 ;
+  wire [1:0] \trit$454 ;
+  wire [1:0] \trit$457 ;
+  wire [1:0] \trit$460 ;
+  wire [1:0] \trit$463 ;
+  wire [1:0] \trit$466 ;
+  wire [1:0] \trit$469 ;
+  wire [1:0] \trit$472 ;
+  wire [1:0] \trit$475 ;
+  wire [1:0] \trit$478 ;
   wire [1:0] \trit$48 ;
-  wire [1:0] \trit$480 ;
-  wire [1:0] \trit$483 ;
-  wire [1:0] \trit$486 ;
-  wire [1:0] \trit$489 ;
-  wire [1:0] \trit$492 ;
-  wire [1:0] \trit$495 ;
-  wire [1:0] \trit$498 ;
-  wire [1:0] \trit$517 ;
-  wire [1:0] \trit$520 ;
-  wire [1:0] \trit$523 ;
-  wire [1:0] \trit$526 ;
-  wire [1:0] \trit$529 ;
-  wire [1:0] \trit$532 ;
-  wire [1:0] \trit$535 ;
-  wire [1:0] \trit$538 ;
-  wire [1:0] \trit$541 ;
-  wire [1:0] \trit$544 ;
-  wire [1:0] \trit$547 ;
-  wire [1:0] \trit$550 ;
-  wire [1:0] \trit$553 ;
-  wire [1:0] \trit$556 ;
-  wire [1:0] \trit$559 ;
-  wire [1:0] \trit$562 ;
-  wire [1:0] \trit$581 ;
-  wire [1:0] \trit$584 ;
-  wire [1:0] \trit$587 ;
-  wire [1:0] \trit$590 ;
-  wire [1:0] \trit$593 ;
-  wire [1:0] \trit$596 ;
-  wire [1:0] \trit$599 ;
+  wire [1:0] \trit$481 ;
+  wire [1:0] \trit$484 ;
+  wire [1:0] \trit$487 ;
+  wire [1:0] \trit$490 ;
+  wire [1:0] \trit$493 ;
+  wire [1:0] \trit$496 ;
+  wire [1:0] \trit$499 ;
+  wire [1:0] \trit$518 ;
+  wire [1:0] \trit$521 ;
+  wire [1:0] \trit$524 ;
+  wire [1:0] \trit$527 ;
+  wire [1:0] \trit$530 ;
+  wire [1:0] \trit$533 ;
+  wire [1:0] \trit$536 ;
+  wire [1:0] \trit$539 ;
+  wire [1:0] \trit$542 ;
+  wire [1:0] \trit$545 ;
+  wire [1:0] \trit$548 ;
+  wire [1:0] \trit$551 ;
+  wire [1:0] \trit$554 ;
+  wire [1:0] \trit$557 ;
+  wire [1:0] \trit$560 ;
+  wire [1:0] \trit$563 ;
+  wire [1:0] \trit$582 ;
+  wire [1:0] \trit$585 ;
+  wire [1:0] \trit$588 ;
+  wire [1:0] \trit$591 ;
+  wire [1:0] \trit$594 ;
+  wire [1:0] \trit$597 ;
   wire [1:0] \trit$6 ;
-  wire [1:0] \trit$602 ;
-  wire [1:0] \trit$605 ;
-  wire [1:0] \trit$608 ;
-  wire [1:0] \trit$611 ;
-  wire [1:0] \trit$614 ;
-  wire [1:0] \trit$617 ;
-  wire [1:0] \trit$620 ;
-  wire [1:0] \trit$623 ;
-  wire [1:0] \trit$626 ;
-  wire [1:0] \trit$645 ;
-  wire [1:0] \trit$648 ;
-  wire [1:0] \trit$651 ;
-  wire [1:0] \trit$654 ;
-  wire [1:0] \trit$657 ;
-  wire [1:0] \trit$660 ;
-  wire [1:0] \trit$663 ;
-  wire [1:0] \trit$666 ;
-  wire [1:0] \trit$669 ;
-  wire [1:0] \trit$672 ;
-  wire [1:0] \trit$675 ;
-  wire [1:0] \trit$678 ;
-  wire [1:0] \trit$681 ;
-  wire [1:0] \trit$684 ;
-  wire [1:0] \trit$687 ;
-  wire [1:0] \trit$69 ;
-  wire [1:0] \trit$690 ;
-  wire [1:0] \trit$709 ;
-  wire [1:0] \trit$712 ;
-  wire [1:0] \trit$715 ;
-  wire [1:0] \trit$718 ;
-  wire [1:0] \trit$72 ;
-  wire [1:0] \trit$721 ;
-  wire [1:0] \trit$724 ;
-  wire [1:0] \trit$727 ;
-  wire [1:0] \trit$730 ;
-  wire [1:0] \trit$733 ;
-  wire [1:0] \trit$736 ;
-  wire [1:0] \trit$739 ;
-  wire [1:0] \trit$742 ;
-  wire [1:0] \trit$745 ;
-  wire [1:0] \trit$748 ;
-  wire [1:0] \trit$75 ;
-  wire [1:0] \trit$751 ;
-  wire [1:0] \trit$754 ;
-  wire [1:0] \trit$773 ;
-  wire [1:0] \trit$776 ;
-  wire [1:0] \trit$779 ;
-  wire [1:0] \trit$78 ;
-  wire [1:0] \trit$782 ;
-  wire [1:0] \trit$785 ;
-  wire [1:0] \trit$788 ;
-  wire [1:0] \trit$791 ;
-  wire [1:0] \trit$794 ;
-  wire [1:0] \trit$797 ;
-  wire [1:0] \trit$800 ;
-  wire [1:0] \trit$803 ;
-  wire [1:0] \trit$806 ;
-  wire [1:0] \trit$809 ;
-  wire [1:0] \trit$81 ;
-  wire [1:0] \trit$812 ;
-  wire [1:0] \trit$815 ;
-  wire [1:0] \trit$818 ;
-  wire [1:0] \trit$837 ;
-  wire [1:0] \trit$84 ;
-  wire [1:0] \trit$840 ;
-  wire [1:0] \trit$843 ;
-  wire [1:0] \trit$846 ;
-  wire [1:0] \trit$849 ;
-  wire [1:0] \trit$852 ;
-  wire [1:0] \trit$855 ;
-  wire [1:0] \trit$858 ;
-  wire [1:0] \trit$861 ;
-  wire [1:0] \trit$864 ;
-  wire [1:0] \trit$867 ;
-  wire [1:0] \trit$87 ;
-  wire [1:0] \trit$870 ;
-  wire [1:0] \trit$873 ;
-  wire [1:0] \trit$876 ;
-  wire [1:0] \trit$879 ;
-  wire [1:0] \trit$882 ;
+  wire [1:0] \trit$600 ;
+  wire [1:0] \trit$603 ;
+  wire [1:0] \trit$606 ;
+  wire [1:0] \trit$609 ;
+  wire [1:0] \trit$612 ;
+  wire [1:0] \trit$615 ;
+  wire [1:0] \trit$618 ;
+  wire [1:0] \trit$621 ;
+  wire [1:0] \trit$624 ;
+  wire [1:0] \trit$627 ;
+  wire [1:0] \trit$646 ;
+  wire [1:0] \trit$649 ;
+  wire [1:0] \trit$652 ;
+  wire [1:0] \trit$655 ;
+  wire [1:0] \trit$658 ;
+  wire [1:0] \trit$661 ;
+  wire [1:0] \trit$664 ;
+  wire [1:0] \trit$667 ;
+  wire [1:0] \trit$670 ;
+  wire [1:0] \trit$673 ;
+  wire [1:0] \trit$676 ;
+  wire [1:0] \trit$679 ;
+  wire [1:0] \trit$682 ;
+  wire [1:0] \trit$685 ;
+  wire [1:0] \trit$688 ;
+  wire [1:0] \trit$691 ;
+  wire [1:0] \trit$70 ;
+  wire [1:0] \trit$710 ;
+  wire [1:0] \trit$713 ;
+  wire [1:0] \trit$716 ;
+  wire [1:0] \trit$719 ;
+  wire [1:0] \trit$722 ;
+  wire [1:0] \trit$725 ;
+  wire [1:0] \trit$728 ;
+  wire [1:0] \trit$73 ;
+  wire [1:0] \trit$731 ;
+  wire [1:0] \trit$734 ;
+  wire [1:0] \trit$737 ;
+  wire [1:0] \trit$740 ;
+  wire [1:0] \trit$743 ;
+  wire [1:0] \trit$746 ;
+  wire [1:0] \trit$749 ;
+  wire [1:0] \trit$752 ;
+  wire [1:0] \trit$755 ;
+  wire [1:0] \trit$76 ;
+  wire [1:0] \trit$774 ;
+  wire [1:0] \trit$777 ;
+  wire [1:0] \trit$780 ;
+  wire [1:0] \trit$783 ;
+  wire [1:0] \trit$786 ;
+  wire [1:0] \trit$789 ;
+  wire [1:0] \trit$79 ;
+  wire [1:0] \trit$792 ;
+  wire [1:0] \trit$795 ;
+  wire [1:0] \trit$798 ;
+  wire [1:0] \trit$801 ;
+  wire [1:0] \trit$804 ;
+  wire [1:0] \trit$807 ;
+  wire [1:0] \trit$810 ;
+  wire [1:0] \trit$813 ;
+  wire [1:0] \trit$816 ;
+  wire [1:0] \trit$819 ;
+  wire [1:0] \trit$82 ;
+  wire [1:0] \trit$838 ;
+  wire [1:0] \trit$841 ;
+  wire [1:0] \trit$844 ;
+  wire [1:0] \trit$847 ;
+  wire [1:0] \trit$85 ;
+  wire [1:0] \trit$850 ;
+  wire [1:0] \trit$853 ;
+  wire [1:0] \trit$856 ;
+  wire [1:0] \trit$859 ;
+  wire [1:0] \trit$862 ;
+  wire [1:0] \trit$865 ;
+  wire [1:0] \trit$868 ;
+  wire [1:0] \trit$871 ;
+  wire [1:0] \trit$874 ;
+  wire [1:0] \trit$877 ;
+  wire [1:0] \trit$88 ;
+  wire [1:0] \trit$880 ;
+  wire [1:0] \trit$883 ;
   wire [1:0] \trit$9 ;
-  wire [1:0] \trit$90 ;
-  wire [1:0] \trit$901 ;
-  wire [1:0] \trit$904 ;
-  wire [1:0] \trit$907 ;
-  wire [1:0] \trit$910 ;
-  wire [1:0] \trit$913 ;
-  wire [1:0] \trit$916 ;
-  wire [1:0] \trit$919 ;
-  wire [1:0] \trit$922 ;
-  wire [1:0] \trit$925 ;
-  wire [1:0] \trit$928 ;
-  wire [1:0] \trit$93 ;
-  wire [1:0] \trit$931 ;
-  wire [1:0] \trit$934 ;
-  wire [1:0] \trit$937 ;
-  wire [1:0] \trit$940 ;
-  wire [1:0] \trit$943 ;
-  wire [1:0] \trit$946 ;
-  wire [1:0] \trit$96 ;
-  wire [1:0] \trit$965 ;
-  wire [1:0] \trit$968 ;
-  wire [1:0] \trit$971 ;
-  wire [1:0] \trit$974 ;
-  wire [1:0] \trit$977 ;
-  wire [1:0] \trit$980 ;
-  wire [1:0] \trit$983 ;
-  wire [1:0] \trit$986 ;
-  wire [1:0] \trit$989 ;
-  wire [1:0] \trit$99 ;
-  wire [1:0] \trit$992 ;
-  wire [1:0] \trit$995 ;
-  wire [1:0] \trit$998 ;
+  wire [1:0] \trit$902 ;
+  wire [1:0] \trit$905 ;
+  wire [1:0] \trit$908 ;
+  wire [1:0] \trit$91 ;
+  wire [1:0] \trit$911 ;
+  wire [1:0] \trit$914 ;
+  wire [1:0] \trit$917 ;
+  wire [1:0] \trit$920 ;
+  wire [1:0] \trit$923 ;
+  wire [1:0] \trit$926 ;
+  wire [1:0] \trit$929 ;
+  wire [1:0] \trit$932 ;
+  wire [1:0] \trit$935 ;
+  wire [1:0] \trit$938 ;
+  wire [1:0] \trit$94 ;
+  wire [1:0] \trit$941 ;
+  wire [1:0] \trit$944 ;
+  wire [1:0] \trit$947 ;
+  wire [1:0] \trit$966 ;
+  wire [1:0] \trit$969 ;
+  wire [1:0] \trit$97 ;
+  wire [1:0] \trit$972 ;
+  wire [1:0] \trit$975 ;
+  wire [1:0] \trit$978 ;
+  wire [1:0] \trit$981 ;
+  wire [1:0] \trit$984 ;
+  wire [1:0] \trit$987 ;
+  wire [1:0] \trit$990 ;
+  wire [1:0] \trit$993 ;
+  wire [1:0] \trit$996 ;
+  wire [1:0] \trit$999 ;
   input [511:0] weights;
   wire [511:0] weights;
   wire [1:0] \weights[0] ;
@@ -12209,21 +13168,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$274  = \$270  | \$273 ;
   assign \$275  = \$267  | \$274 ;
   assign \$276  = \$260  | \$275 ;
-  assign \$277  = $signed(\product$437 ) + $signed(\product$438 );
-  assign \$278  = $signed(\product$439 ) + $signed(\product$440 );
+  assign \$277  = $signed(\product$438 ) + $signed(\product$439 );
+  assign \$278  = $signed(\product$440 ) + $signed(\product$441 );
   assign \$279  = $signed(\$277 ) + $signed(\$278 );
-  assign \$280  = $signed(\product$441 ) + $signed(\product$442 );
-  assign \$281  = $signed(\product$443 ) + $signed(\product$444 );
+  assign \$280  = $signed(\product$442 ) + $signed(\product$443 );
+  assign \$281  = $signed(\product$444 ) + $signed(\product$445 );
   assign \$282  = $signed(\$280 ) + $signed(\$281 );
-  assign \$283  = $signed(\$279 ) + $signed(\$282 );
-  assign \$284  = $signed(\product$445 ) + $signed(\product$446 );
-  assign \$285  = $signed(\product$447 ) + $signed(\product$448 );
-  assign \$286  = $signed(\$284 ) + $signed(\$285 );
-  assign \$287  = $signed(\product$449 ) + $signed(\product$450 );
-  assign \$288  = $signed(\product$451 ) + $signed(\product$452 );
-  assign \$289  = $signed(\$287 ) + $signed(\$288 );
-  assign \$290  = $signed(\$286 ) + $signed(\$289 );
-  assign \$291  = $signed(\$283 ) + $signed(\$290 );
+  assign \$283  = $signed(\product$446 ) + $signed(\product$447 );
+  assign \$284  = $signed(\product$448 ) + $signed(\product$449 );
+  assign \$285  = $signed(\$283 ) + $signed(\$284 );
+  assign \$286  = $signed(\product$450 ) + $signed(\product$451 );
+  assign \$287  = $signed(\product$452 ) + $signed(\product$453 );
+  assign \$288  = $signed(\$286 ) + $signed(\$287 );
+  assign \$289  = $signed(group_sums[274:264]) + $signed(group_sums[285:275]);
+  assign \$290  = $signed(group_sums[296:286]) + $signed(group_sums[307:297]);
+  assign \$291  = $signed(\$289 ) + $signed(\$290 );
   assign \$292  = | weights[193:192];
   assign \$293  = | weights[195:194];
   assign \$294  = \$292  | \$293 ;
@@ -12255,21 +13214,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$320  = \$316  | \$319 ;
   assign \$321  = \$313  | \$320 ;
   assign \$322  = \$306  | \$321 ;
-  assign \$323  = $signed(\product$501 ) + $signed(\product$502 );
-  assign \$324  = $signed(\product$503 ) + $signed(\product$504 );
+  assign \$323  = $signed(\product$502 ) + $signed(\product$503 );
+  assign \$324  = $signed(\product$504 ) + $signed(\product$505 );
   assign \$325  = $signed(\$323 ) + $signed(\$324 );
-  assign \$326  = $signed(\product$505 ) + $signed(\product$506 );
-  assign \$327  = $signed(\product$507 ) + $signed(\product$508 );
+  assign \$326  = $signed(\product$506 ) + $signed(\product$507 );
+  assign \$327  = $signed(\product$508 ) + $signed(\product$509 );
   assign \$328  = $signed(\$326 ) + $signed(\$327 );
-  assign \$329  = $signed(\$325 ) + $signed(\$328 );
-  assign \$330  = $signed(\product$509 ) + $signed(\product$510 );
-  assign \$331  = $signed(\product$511 ) + $signed(\product$512 );
-  assign \$332  = $signed(\$330 ) + $signed(\$331 );
-  assign \$333  = $signed(\product$513 ) + $signed(\product$514 );
-  assign \$334  = $signed(\product$515 ) + $signed(\product$516 );
-  assign \$335  = $signed(\$333 ) + $signed(\$334 );
-  assign \$336  = $signed(\$332 ) + $signed(\$335 );
-  assign \$337  = $signed(\$329 ) + $signed(\$336 );
+  assign \$329  = $signed(\product$510 ) + $signed(\product$511 );
+  assign \$330  = $signed(\product$512 ) + $signed(\product$513 );
+  assign \$331  = $signed(\$329 ) + $signed(\$330 );
+  assign \$332  = $signed(\product$514 ) + $signed(\product$515 );
+  assign \$333  = $signed(\product$516 ) + $signed(\product$517 );
+  assign \$334  = $signed(\$332 ) + $signed(\$333 );
+  assign \$335  = $signed(group_sums[318:308]) + $signed(group_sums[329:319]);
+  assign \$336  = $signed(group_sums[340:330]) + $signed(group_sums[351:341]);
+  assign \$337  = $signed(\$335 ) + $signed(\$336 );
   assign \$338  = | weights[225:224];
   assign \$339  = | weights[227:226];
   assign \$340  = \$338  | \$339 ;
@@ -12301,21 +13260,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$366  = \$362  | \$365 ;
   assign \$367  = \$359  | \$366 ;
   assign \$368  = \$352  | \$367 ;
-  assign \$369  = $signed(\product$565 ) + $signed(\product$566 );
-  assign \$370  = $signed(\product$567 ) + $signed(\product$568 );
+  assign \$369  = $signed(\product$566 ) + $signed(\product$567 );
+  assign \$370  = $signed(\product$568 ) + $signed(\product$569 );
   assign \$371  = $signed(\$369 ) + $signed(\$370 );
-  assign \$372  = $signed(\product$569 ) + $signed(\product$570 );
-  assign \$373  = $signed(\product$571 ) + $signed(\product$572 );
+  assign \$372  = $signed(\product$570 ) + $signed(\product$571 );
+  assign \$373  = $signed(\product$572 ) + $signed(\product$573 );
   assign \$374  = $signed(\$372 ) + $signed(\$373 );
-  assign \$375  = $signed(\$371 ) + $signed(\$374 );
-  assign \$376  = $signed(\product$573 ) + $signed(\product$574 );
-  assign \$377  = $signed(\product$575 ) + $signed(\product$576 );
-  assign \$378  = $signed(\$376 ) + $signed(\$377 );
-  assign \$379  = $signed(\product$577 ) + $signed(\product$578 );
-  assign \$380  = $signed(\product$579 ) + $signed(\product$580 );
-  assign \$381  = $signed(\$379 ) + $signed(\$380 );
-  assign \$382  = $signed(\$378 ) + $signed(\$381 );
-  assign \$383  = $signed(\$375 ) + $signed(\$382 );
+  assign \$375  = $signed(\product$574 ) + $signed(\product$575 );
+  assign \$376  = $signed(\product$576 ) + $signed(\product$577 );
+  assign \$377  = $signed(\$375 ) + $signed(\$376 );
+  assign \$378  = $signed(\product$578 ) + $signed(\product$579 );
+  assign \$379  = $signed(\product$580 ) + $signed(\product$581 );
+  assign \$380  = $signed(\$378 ) + $signed(\$379 );
+  assign \$381  = $signed(group_sums[362:352]) + $signed(group_sums[373:363]);
+  assign \$382  = $signed(group_sums[384:374]) + $signed(group_sums[395:385]);
+  assign \$383  = $signed(\$381 ) + $signed(\$382 );
   assign \$384  = | weights[257:256];
   assign \$385  = | weights[259:258];
   assign \$386  = \$384  | \$385 ;
@@ -12347,21 +13306,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$412  = \$408  | \$411 ;
   assign \$413  = \$405  | \$412 ;
   assign \$414  = \$398  | \$413 ;
-  assign \$415  = $signed(\product$629 ) + $signed(\product$630 );
-  assign \$416  = $signed(\product$631 ) + $signed(\product$632 );
+  assign \$415  = $signed(\product$630 ) + $signed(\product$631 );
+  assign \$416  = $signed(\product$632 ) + $signed(\product$633 );
   assign \$417  = $signed(\$415 ) + $signed(\$416 );
-  assign \$418  = $signed(\product$633 ) + $signed(\product$634 );
-  assign \$419  = $signed(\product$635 ) + $signed(\product$636 );
+  assign \$418  = $signed(\product$634 ) + $signed(\product$635 );
+  assign \$419  = $signed(\product$636 ) + $signed(\product$637 );
   assign \$420  = $signed(\$418 ) + $signed(\$419 );
-  assign \$421  = $signed(\$417 ) + $signed(\$420 );
-  assign \$422  = $signed(\product$637 ) + $signed(\product$638 );
-  assign \$423  = $signed(\product$639 ) + $signed(\product$640 );
-  assign \$424  = $signed(\$422 ) + $signed(\$423 );
-  assign \$425  = $signed(\product$641 ) + $signed(\product$642 );
-  assign \$426  = $signed(\product$643 ) + $signed(\product$644 );
-  assign \$427  = $signed(\$425 ) + $signed(\$426 );
-  assign \$428  = $signed(\$424 ) + $signed(\$427 );
-  assign \$429  = $signed(\$421 ) + $signed(\$428 );
+  assign \$421  = $signed(\product$638 ) + $signed(\product$639 );
+  assign \$422  = $signed(\product$640 ) + $signed(\product$641 );
+  assign \$423  = $signed(\$421 ) + $signed(\$422 );
+  assign \$424  = $signed(\product$642 ) + $signed(\product$643 );
+  assign \$425  = $signed(\product$644 ) + $signed(\product$645 );
+  assign \$426  = $signed(\$424 ) + $signed(\$425 );
+  assign \$427  = $signed(group_sums[406:396]) + $signed(group_sums[417:407]);
+  assign \$428  = $signed(group_sums[428:418]) + $signed(group_sums[439:429]);
+  assign \$429  = $signed(\$427 ) + $signed(\$428 );
   assign \$430  = | weights[289:288];
   assign \$431  = | weights[291:290];
   assign \$432  = \$430  | \$431 ;
@@ -12393,21 +13352,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$458  = \$454  | \$457 ;
   assign \$459  = \$451  | \$458 ;
   assign \$460  = \$444  | \$459 ;
-  assign \$461  = $signed(\product$693 ) + $signed(\product$694 );
-  assign \$462  = $signed(\product$695 ) + $signed(\product$696 );
+  assign \$461  = $signed(\product$694 ) + $signed(\product$695 );
+  assign \$462  = $signed(\product$696 ) + $signed(\product$697 );
   assign \$463  = $signed(\$461 ) + $signed(\$462 );
-  assign \$464  = $signed(\product$697 ) + $signed(\product$698 );
-  assign \$465  = $signed(\product$699 ) + $signed(\product$700 );
+  assign \$464  = $signed(\product$698 ) + $signed(\product$699 );
+  assign \$465  = $signed(\product$700 ) + $signed(\product$701 );
   assign \$466  = $signed(\$464 ) + $signed(\$465 );
-  assign \$467  = $signed(\$463 ) + $signed(\$466 );
-  assign \$468  = $signed(\product$701 ) + $signed(\product$702 );
-  assign \$469  = $signed(\product$703 ) + $signed(\product$704 );
-  assign \$470  = $signed(\$468 ) + $signed(\$469 );
-  assign \$471  = $signed(\product$705 ) + $signed(\product$706 );
-  assign \$472  = $signed(\product$707 ) + $signed(\product$708 );
-  assign \$473  = $signed(\$471 ) + $signed(\$472 );
-  assign \$474  = $signed(\$470 ) + $signed(\$473 );
-  assign \$475  = $signed(\$467 ) + $signed(\$474 );
+  assign \$467  = $signed(\product$702 ) + $signed(\product$703 );
+  assign \$468  = $signed(\product$704 ) + $signed(\product$705 );
+  assign \$469  = $signed(\$467 ) + $signed(\$468 );
+  assign \$470  = $signed(\product$706 ) + $signed(\product$707 );
+  assign \$471  = $signed(\product$708 ) + $signed(\product$709 );
+  assign \$472  = $signed(\$470 ) + $signed(\$471 );
+  assign \$473  = $signed(group_sums[450:440]) + $signed(group_sums[461:451]);
+  assign \$474  = $signed(group_sums[472:462]) + $signed(group_sums[483:473]);
+  assign \$475  = $signed(\$473 ) + $signed(\$474 );
   assign \$476  = | weights[321:320];
   assign \$477  = | weights[323:322];
   assign \$478  = \$476  | \$477 ;
@@ -12439,21 +13398,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$504  = \$500  | \$503 ;
   assign \$505  = \$497  | \$504 ;
   assign \$506  = \$490  | \$505 ;
-  assign \$507  = $signed(\product$757 ) + $signed(\product$758 );
-  assign \$508  = $signed(\product$759 ) + $signed(\product$760 );
+  assign \$507  = $signed(\product$758 ) + $signed(\product$759 );
+  assign \$508  = $signed(\product$760 ) + $signed(\product$761 );
   assign \$509  = $signed(\$507 ) + $signed(\$508 );
-  assign \$510  = $signed(\product$761 ) + $signed(\product$762 );
-  assign \$511  = $signed(\product$763 ) + $signed(\product$764 );
+  assign \$510  = $signed(\product$762 ) + $signed(\product$763 );
+  assign \$511  = $signed(\product$764 ) + $signed(\product$765 );
   assign \$512  = $signed(\$510 ) + $signed(\$511 );
-  assign \$513  = $signed(\$509 ) + $signed(\$512 );
-  assign \$514  = $signed(\product$765 ) + $signed(\product$766 );
-  assign \$515  = $signed(\product$767 ) + $signed(\product$768 );
-  assign \$516  = $signed(\$514 ) + $signed(\$515 );
-  assign \$517  = $signed(\product$769 ) + $signed(\product$770 );
-  assign \$518  = $signed(\product$771 ) + $signed(\product$772 );
-  assign \$519  = $signed(\$517 ) + $signed(\$518 );
-  assign \$520  = $signed(\$516 ) + $signed(\$519 );
-  assign \$521  = $signed(\$513 ) + $signed(\$520 );
+  assign \$513  = $signed(\product$766 ) + $signed(\product$767 );
+  assign \$514  = $signed(\product$768 ) + $signed(\product$769 );
+  assign \$515  = $signed(\$513 ) + $signed(\$514 );
+  assign \$516  = $signed(\product$770 ) + $signed(\product$771 );
+  assign \$517  = $signed(\product$772 ) + $signed(\product$773 );
+  assign \$518  = $signed(\$516 ) + $signed(\$517 );
+  assign \$519  = $signed(group_sums[494:484]) + $signed(group_sums[505:495]);
+  assign \$520  = $signed(group_sums[516:506]) + $signed(group_sums[527:517]);
+  assign \$521  = $signed(\$519 ) + $signed(\$520 );
   assign \$522  = | weights[353:352];
   assign \$523  = | weights[355:354];
   assign \$524  = \$522  | \$523 ;
@@ -12485,21 +13444,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$550  = \$546  | \$549 ;
   assign \$551  = \$543  | \$550 ;
   assign \$552  = \$536  | \$551 ;
-  assign \$553  = $signed(\product$821 ) + $signed(\product$822 );
-  assign \$554  = $signed(\product$823 ) + $signed(\product$824 );
+  assign \$553  = $signed(\product$822 ) + $signed(\product$823 );
+  assign \$554  = $signed(\product$824 ) + $signed(\product$825 );
   assign \$555  = $signed(\$553 ) + $signed(\$554 );
-  assign \$556  = $signed(\product$825 ) + $signed(\product$826 );
-  assign \$557  = $signed(\product$827 ) + $signed(\product$828 );
+  assign \$556  = $signed(\product$826 ) + $signed(\product$827 );
+  assign \$557  = $signed(\product$828 ) + $signed(\product$829 );
   assign \$558  = $signed(\$556 ) + $signed(\$557 );
-  assign \$559  = $signed(\$555 ) + $signed(\$558 );
-  assign \$560  = $signed(\product$829 ) + $signed(\product$830 );
-  assign \$561  = $signed(\product$831 ) + $signed(\product$832 );
-  assign \$562  = $signed(\$560 ) + $signed(\$561 );
-  assign \$563  = $signed(\product$833 ) + $signed(\product$834 );
-  assign \$564  = $signed(\product$835 ) + $signed(\product$836 );
-  assign \$565  = $signed(\$563 ) + $signed(\$564 );
-  assign \$566  = $signed(\$562 ) + $signed(\$565 );
-  assign \$567  = $signed(\$559 ) + $signed(\$566 );
+  assign \$559  = $signed(\product$830 ) + $signed(\product$831 );
+  assign \$560  = $signed(\product$832 ) + $signed(\product$833 );
+  assign \$561  = $signed(\$559 ) + $signed(\$560 );
+  assign \$562  = $signed(\product$834 ) + $signed(\product$835 );
+  assign \$563  = $signed(\product$836 ) + $signed(\product$837 );
+  assign \$564  = $signed(\$562 ) + $signed(\$563 );
+  assign \$565  = $signed(group_sums[538:528]) + $signed(group_sums[549:539]);
+  assign \$566  = $signed(group_sums[560:550]) + $signed(group_sums[571:561]);
+  assign \$567  = $signed(\$565 ) + $signed(\$566 );
   assign \$568  = | weights[385:384];
   assign \$569  = | weights[387:386];
   assign \$570  = \$568  | \$569 ;
@@ -12531,21 +13490,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$596  = \$592  | \$595 ;
   assign \$597  = \$589  | \$596 ;
   assign \$598  = \$582  | \$597 ;
-  assign \$599  = $signed(\product$885 ) + $signed(\product$886 );
-  assign \$600  = $signed(\product$887 ) + $signed(\product$888 );
+  assign \$599  = $signed(\product$886 ) + $signed(\product$887 );
+  assign \$600  = $signed(\product$888 ) + $signed(\product$889 );
   assign \$601  = $signed(\$599 ) + $signed(\$600 );
-  assign \$602  = $signed(\product$889 ) + $signed(\product$890 );
-  assign \$603  = $signed(\product$891 ) + $signed(\product$892 );
+  assign \$602  = $signed(\product$890 ) + $signed(\product$891 );
+  assign \$603  = $signed(\product$892 ) + $signed(\product$893 );
   assign \$604  = $signed(\$602 ) + $signed(\$603 );
-  assign \$605  = $signed(\$601 ) + $signed(\$604 );
-  assign \$606  = $signed(\product$893 ) + $signed(\product$894 );
-  assign \$607  = $signed(\product$895 ) + $signed(\product$896 );
-  assign \$608  = $signed(\$606 ) + $signed(\$607 );
-  assign \$609  = $signed(\product$897 ) + $signed(\product$898 );
-  assign \$610  = $signed(\product$899 ) + $signed(\product$900 );
-  assign \$611  = $signed(\$609 ) + $signed(\$610 );
-  assign \$612  = $signed(\$608 ) + $signed(\$611 );
-  assign \$613  = $signed(\$605 ) + $signed(\$612 );
+  assign \$605  = $signed(\product$894 ) + $signed(\product$895 );
+  assign \$606  = $signed(\product$896 ) + $signed(\product$897 );
+  assign \$607  = $signed(\$605 ) + $signed(\$606 );
+  assign \$608  = $signed(\product$898 ) + $signed(\product$899 );
+  assign \$609  = $signed(\product$900 ) + $signed(\product$901 );
+  assign \$610  = $signed(\$608 ) + $signed(\$609 );
+  assign \$611  = $signed(group_sums[582:572]) + $signed(group_sums[593:583]);
+  assign \$612  = $signed(group_sums[604:594]) + $signed(group_sums[615:605]);
+  assign \$613  = $signed(\$611 ) + $signed(\$612 );
   assign \$614  = | weights[417:416];
   assign \$615  = | weights[419:418];
   assign \$616  = \$614  | \$615 ;
@@ -12577,21 +13536,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$642  = \$638  | \$641 ;
   assign \$643  = \$635  | \$642 ;
   assign \$644  = \$628  | \$643 ;
-  assign \$645  = $signed(\product$949 ) + $signed(\product$950 );
-  assign \$646  = $signed(\product$951 ) + $signed(\product$952 );
+  assign \$645  = $signed(\product$950 ) + $signed(\product$951 );
+  assign \$646  = $signed(\product$952 ) + $signed(\product$953 );
   assign \$647  = $signed(\$645 ) + $signed(\$646 );
-  assign \$648  = $signed(\product$953 ) + $signed(\product$954 );
-  assign \$649  = $signed(\product$955 ) + $signed(\product$956 );
+  assign \$648  = $signed(\product$954 ) + $signed(\product$955 );
+  assign \$649  = $signed(\product$956 ) + $signed(\product$957 );
   assign \$650  = $signed(\$648 ) + $signed(\$649 );
-  assign \$651  = $signed(\$647 ) + $signed(\$650 );
-  assign \$652  = $signed(\product$957 ) + $signed(\product$958 );
-  assign \$653  = $signed(\product$959 ) + $signed(\product$960 );
-  assign \$654  = $signed(\$652 ) + $signed(\$653 );
-  assign \$655  = $signed(\product$961 ) + $signed(\product$962 );
-  assign \$656  = $signed(\product$963 ) + $signed(\product$964 );
-  assign \$657  = $signed(\$655 ) + $signed(\$656 );
-  assign \$658  = $signed(\$654 ) + $signed(\$657 );
-  assign \$659  = $signed(\$651 ) + $signed(\$658 );
+  assign \$651  = $signed(\product$958 ) + $signed(\product$959 );
+  assign \$652  = $signed(\product$960 ) + $signed(\product$961 );
+  assign \$653  = $signed(\$651 ) + $signed(\$652 );
+  assign \$654  = $signed(\product$962 ) + $signed(\product$963 );
+  assign \$655  = $signed(\product$964 ) + $signed(\product$965 );
+  assign \$656  = $signed(\$654 ) + $signed(\$655 );
+  assign \$657  = $signed(group_sums[626:616]) + $signed(group_sums[637:627]);
+  assign \$658  = $signed(group_sums[648:638]) + $signed(group_sums[659:649]);
+  assign \$659  = $signed(\$657 ) + $signed(\$658 );
   assign \$660  = | weights[449:448];
   assign \$661  = | weights[451:450];
   assign \$662  = \$660  | \$661 ;
@@ -12623,21 +13582,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$688  = \$684  | \$687 ;
   assign \$689  = \$681  | \$688 ;
   assign \$690  = \$674  | \$689 ;
-  assign \$691  = $signed(\product$1013 ) + $signed(\product$1014 );
-  assign \$692  = $signed(\product$1015 ) + $signed(\product$1016 );
+  assign \$691  = $signed(\product$1014 ) + $signed(\product$1015 );
+  assign \$692  = $signed(\product$1016 ) + $signed(\product$1017 );
   assign \$693  = $signed(\$691 ) + $signed(\$692 );
-  assign \$694  = $signed(\product$1017 ) + $signed(\product$1018 );
-  assign \$695  = $signed(\product$1019 ) + $signed(\product$1020 );
+  assign \$694  = $signed(\product$1018 ) + $signed(\product$1019 );
+  assign \$695  = $signed(\product$1020 ) + $signed(\product$1021 );
   assign \$696  = $signed(\$694 ) + $signed(\$695 );
-  assign \$697  = $signed(\$693 ) + $signed(\$696 );
-  assign \$698  = $signed(\product$1021 ) + $signed(\product$1022 );
-  assign \$699  = $signed(\product$1023 ) + $signed(\product$1024 );
-  assign \$700  = $signed(\$698 ) + $signed(\$699 );
-  assign \$701  = $signed(\product$1025 ) + $signed(\product$1026 );
-  assign \$702  = $signed(\product$1027 ) + $signed(\product$1028 );
-  assign \$703  = $signed(\$701 ) + $signed(\$702 );
-  assign \$704  = $signed(\$700 ) + $signed(\$703 );
-  assign \$705  = $signed(\$697 ) + $signed(\$704 );
+  assign \$697  = $signed(\product$1022 ) + $signed(\product$1023 );
+  assign \$698  = $signed(\product$1024 ) + $signed(\product$1025 );
+  assign \$699  = $signed(\$697 ) + $signed(\$698 );
+  assign \$700  = $signed(\product$1026 ) + $signed(\product$1027 );
+  assign \$701  = $signed(\product$1028 ) + $signed(\product$1029 );
+  assign \$702  = $signed(\$700 ) + $signed(\$701 );
+  assign \$703  = $signed(group_sums[670:660]) + $signed(group_sums[681:671]);
+  assign \$704  = $signed(group_sums[692:682]) + $signed(group_sums[703:693]);
+  assign \$705  = $signed(\$703 ) + $signed(\$704 );
   assign \$706  = | weights[481:480];
   assign \$707  = | weights[483:482];
   assign \$708  = \$706  | \$707 ;
@@ -12675,15 +13634,15 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$4  = $signed(\product$56 ) + $signed(\product$57 );
   assign \$5  = $signed(\product$58 ) + $signed(\product$59 );
   assign \$6  = $signed(\$4 ) + $signed(\$5 );
-  assign \$7  = $signed(\$3 ) + $signed(\$6 );
-  assign \$8  = $signed(\product$60 ) + $signed(\product$61 );
-  assign \$9  = $signed(\product$62 ) + $signed(\product$63 );
-  assign \$10  = $signed(\$8 ) + $signed(\$9 );
-  assign \$11  = $signed(\product$64 ) + $signed(\product$65 );
-  assign \$12  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$13  = $signed(\$11 ) + $signed(\$12 );
-  assign \$14  = $signed(\$10 ) + $signed(\$13 );
-  assign \$15  = $signed(\$7 ) + $signed(\$14 );
+  assign \$7  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$8  = $signed(\product$62 ) + $signed(\product$63 );
+  assign \$9  = $signed(\$7 ) + $signed(\$8 );
+  assign \$10  = $signed(\product$64 ) + $signed(\product$65 );
+  assign \$11  = $signed(\product$66 ) + $signed(\product$67 );
+  assign \$12  = $signed(\$10 ) + $signed(\$11 );
+  assign \$13  = $signed(group_sums[10:0]) + $signed(group_sums[21:11]);
+  assign \$14  = $signed(group_sums[32:22]) + $signed(group_sums[43:33]);
+  assign \$15  = $signed(\$13 ) + $signed(\$14 );
   assign \$16  = | weights[1:0];
   assign \$17  = | weights[3:2];
   assign \$18  = \$16  | \$17 ;
@@ -12715,21 +13674,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$44  = \$40  | \$43 ;
   assign \$45  = \$37  | \$44 ;
   assign \$46  = \$30  | \$45 ;
-  assign \$47  = $signed(\product$117 ) + $signed(\product$118 );
-  assign \$48  = $signed(\product$119 ) + $signed(\product$120 );
+  assign \$47  = $signed(\product$118 ) + $signed(\product$119 );
+  assign \$48  = $signed(\product$120 ) + $signed(\product$121 );
   assign \$49  = $signed(\$47 ) + $signed(\$48 );
-  assign \$50  = $signed(\product$121 ) + $signed(\product$122 );
-  assign \$51  = $signed(\product$123 ) + $signed(\product$124 );
+  assign \$50  = $signed(\product$122 ) + $signed(\product$123 );
+  assign \$51  = $signed(\product$124 ) + $signed(\product$125 );
   assign \$52  = $signed(\$50 ) + $signed(\$51 );
-  assign \$53  = $signed(\$49 ) + $signed(\$52 );
-  assign \$54  = $signed(\product$125 ) + $signed(\product$126 );
-  assign \$55  = $signed(\product$127 ) + $signed(\product$128 );
-  assign \$56  = $signed(\$54 ) + $signed(\$55 );
-  assign \$57  = $signed(\product$129 ) + $signed(\product$130 );
-  assign \$58  = $signed(\product$131 ) + $signed(\product$132 );
-  assign \$59  = $signed(\$57 ) + $signed(\$58 );
-  assign \$60  = $signed(\$56 ) + $signed(\$59 );
-  assign \$61  = $signed(\$53 ) + $signed(\$60 );
+  assign \$53  = $signed(\product$126 ) + $signed(\product$127 );
+  assign \$54  = $signed(\product$128 ) + $signed(\product$129 );
+  assign \$55  = $signed(\$53 ) + $signed(\$54 );
+  assign \$56  = $signed(\product$130 ) + $signed(\product$131 );
+  assign \$57  = $signed(\product$132 ) + $signed(\product$133 );
+  assign \$58  = $signed(\$56 ) + $signed(\$57 );
+  assign \$59  = $signed(group_sums[54:44]) + $signed(group_sums[65:55]);
+  assign \$60  = $signed(group_sums[76:66]) + $signed(group_sums[87:77]);
+  assign \$61  = $signed(\$59 ) + $signed(\$60 );
   assign \$62  = | weights[33:32];
   assign \$63  = | weights[35:34];
   assign \$64  = \$62  | \$63 ;
@@ -12761,21 +13720,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$90  = \$86  | \$89 ;
   assign \$91  = \$83  | \$90 ;
   assign \$92  = \$76  | \$91 ;
-  assign \$93  = $signed(\product$181 ) + $signed(\product$182 );
-  assign \$94  = $signed(\product$183 ) + $signed(\product$184 );
+  assign \$93  = $signed(\product$182 ) + $signed(\product$183 );
+  assign \$94  = $signed(\product$184 ) + $signed(\product$185 );
   assign \$95  = $signed(\$93 ) + $signed(\$94 );
-  assign \$96  = $signed(\product$185 ) + $signed(\product$186 );
-  assign \$97  = $signed(\product$187 ) + $signed(\product$188 );
+  assign \$96  = $signed(\product$186 ) + $signed(\product$187 );
+  assign \$97  = $signed(\product$188 ) + $signed(\product$189 );
   assign \$98  = $signed(\$96 ) + $signed(\$97 );
-  assign \$99  = $signed(\$95 ) + $signed(\$98 );
-  assign \$100  = $signed(\product$189 ) + $signed(\product$190 );
-  assign \$101  = $signed(\product$191 ) + $signed(\product$192 );
-  assign \$102  = $signed(\$100 ) + $signed(\$101 );
-  assign \$103  = $signed(\product$193 ) + $signed(\product$194 );
-  assign \$104  = $signed(\product$195 ) + $signed(\product$196 );
-  assign \$105  = $signed(\$103 ) + $signed(\$104 );
-  assign \$106  = $signed(\$102 ) + $signed(\$105 );
-  assign \$107  = $signed(\$99 ) + $signed(\$106 );
+  assign \$99  = $signed(\product$190 ) + $signed(\product$191 );
+  assign \$100  = $signed(\product$192 ) + $signed(\product$193 );
+  assign \$101  = $signed(\$99 ) + $signed(\$100 );
+  assign \$102  = $signed(\product$194 ) + $signed(\product$195 );
+  assign \$103  = $signed(\product$196 ) + $signed(\product$197 );
+  assign \$104  = $signed(\$102 ) + $signed(\$103 );
+  assign \$105  = $signed(group_sums[98:88]) + $signed(group_sums[109:99]);
+  assign \$106  = $signed(group_sums[120:110]) + $signed(group_sums[131:121]);
+  assign \$107  = $signed(\$105 ) + $signed(\$106 );
   assign \$108  = | weights[65:64];
   assign \$109  = | weights[67:66];
   assign \$110  = \$108  | \$109 ;
@@ -12807,21 +13766,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$136  = \$132  | \$135 ;
   assign \$137  = \$129  | \$136 ;
   assign \$138  = \$122  | \$137 ;
-  assign \$139  = $signed(\product$245 ) + $signed(\product$246 );
-  assign \$140  = $signed(\product$247 ) + $signed(\product$248 );
+  assign \$139  = $signed(\product$246 ) + $signed(\product$247 );
+  assign \$140  = $signed(\product$248 ) + $signed(\product$249 );
   assign \$141  = $signed(\$139 ) + $signed(\$140 );
-  assign \$142  = $signed(\product$249 ) + $signed(\product$250 );
-  assign \$143  = $signed(\product$251 ) + $signed(\product$252 );
+  assign \$142  = $signed(\product$250 ) + $signed(\product$251 );
+  assign \$143  = $signed(\product$252 ) + $signed(\product$253 );
   assign \$144  = $signed(\$142 ) + $signed(\$143 );
-  assign \$145  = $signed(\$141 ) + $signed(\$144 );
-  assign \$146  = $signed(\product$253 ) + $signed(\product$254 );
-  assign \$147  = $signed(\product$255 ) + $signed(\product$256 );
-  assign \$148  = $signed(\$146 ) + $signed(\$147 );
-  assign \$149  = $signed(\product$257 ) + $signed(\product$258 );
-  assign \$150  = $signed(\product$259 ) + $signed(\product$260 );
-  assign \$151  = $signed(\$149 ) + $signed(\$150 );
-  assign \$152  = $signed(\$148 ) + $signed(\$151 );
-  assign \$153  = $signed(\$145 ) + $signed(\$152 );
+  assign \$145  = $signed(\product$254 ) + $signed(\product$255 );
+  assign \$146  = $signed(\product$256 ) + $signed(\product$257 );
+  assign \$147  = $signed(\$145 ) + $signed(\$146 );
+  assign \$148  = $signed(\product$258 ) + $signed(\product$259 );
+  assign \$149  = $signed(\product$260 ) + $signed(\product$261 );
+  assign \$150  = $signed(\$148 ) + $signed(\$149 );
+  assign \$151  = $signed(group_sums[142:132]) + $signed(group_sums[153:143]);
+  assign \$152  = $signed(group_sums[164:154]) + $signed(group_sums[175:165]);
+  assign \$153  = $signed(\$151 ) + $signed(\$152 );
   assign \$154  = | weights[97:96];
   assign \$155  = | weights[99:98];
   assign \$156  = \$154  | \$155 ;
@@ -12853,21 +13812,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$182  = \$178  | \$181 ;
   assign \$183  = \$175  | \$182 ;
   assign \$184  = \$168  | \$183 ;
-  assign \$185  = $signed(\product$309 ) + $signed(\product$310 );
-  assign \$186  = $signed(\product$311 ) + $signed(\product$312 );
+  assign \$185  = $signed(\product$310 ) + $signed(\product$311 );
+  assign \$186  = $signed(\product$312 ) + $signed(\product$313 );
   assign \$187  = $signed(\$185 ) + $signed(\$186 );
-  assign \$188  = $signed(\product$313 ) + $signed(\product$314 );
-  assign \$189  = $signed(\product$315 ) + $signed(\product$316 );
+  assign \$188  = $signed(\product$314 ) + $signed(\product$315 );
+  assign \$189  = $signed(\product$316 ) + $signed(\product$317 );
   assign \$190  = $signed(\$188 ) + $signed(\$189 );
-  assign \$191  = $signed(\$187 ) + $signed(\$190 );
-  assign \$192  = $signed(\product$317 ) + $signed(\product$318 );
-  assign \$193  = $signed(\product$319 ) + $signed(\product$320 );
-  assign \$194  = $signed(\$192 ) + $signed(\$193 );
-  assign \$195  = $signed(\product$321 ) + $signed(\product$322 );
-  assign \$196  = $signed(\product$323 ) + $signed(\product$324 );
-  assign \$197  = $signed(\$195 ) + $signed(\$196 );
-  assign \$198  = $signed(\$194 ) + $signed(\$197 );
-  assign \$199  = $signed(\$191 ) + $signed(\$198 );
+  assign \$191  = $signed(\product$318 ) + $signed(\product$319 );
+  assign \$192  = $signed(\product$320 ) + $signed(\product$321 );
+  assign \$193  = $signed(\$191 ) + $signed(\$192 );
+  assign \$194  = $signed(\product$322 ) + $signed(\product$323 );
+  assign \$195  = $signed(\product$324 ) + $signed(\product$325 );
+  assign \$196  = $signed(\$194 ) + $signed(\$195 );
+  assign \$197  = $signed(group_sums[186:176]) + $signed(group_sums[197:187]);
+  assign \$198  = $signed(group_sums[208:198]) + $signed(group_sums[219:209]);
+  assign \$199  = $signed(\$197 ) + $signed(\$198 );
   assign \$200  = | weights[129:128];
   assign \$201  = | weights[131:130];
   assign \$202  = \$200  | \$201 ;
@@ -12899,21 +13858,21 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \$228  = \$224  | \$227 ;
   assign \$229  = \$221  | \$228 ;
   assign \$230  = \$214  | \$229 ;
-  assign \$231  = $signed(\product$373 ) + $signed(\product$374 );
-  assign \$232  = $signed(\product$375 ) + $signed(\product$376 );
+  assign \$231  = $signed(\product$374 ) + $signed(\product$375 );
+  assign \$232  = $signed(\product$376 ) + $signed(\product$377 );
   assign \$233  = $signed(\$231 ) + $signed(\$232 );
-  assign \$234  = $signed(\product$377 ) + $signed(\product$378 );
-  assign \$235  = $signed(\product$379 ) + $signed(\product$380 );
+  assign \$234  = $signed(\product$378 ) + $signed(\product$379 );
+  assign \$235  = $signed(\product$380 ) + $signed(\product$381 );
   assign \$236  = $signed(\$234 ) + $signed(\$235 );
-  assign \$237  = $signed(\$233 ) + $signed(\$236 );
-  assign \$238  = $signed(\product$381 ) + $signed(\product$382 );
-  assign \$239  = $signed(\product$383 ) + $signed(\product$384 );
-  assign \$240  = $signed(\$238 ) + $signed(\$239 );
-  assign \$241  = $signed(\product$385 ) + $signed(\product$386 );
-  assign \$242  = $signed(\product$387 ) + $signed(\product$388 );
-  assign \$243  = $signed(\$241 ) + $signed(\$242 );
-  assign \$244  = $signed(\$240 ) + $signed(\$243 );
-  assign \$245  = $signed(\$237 ) + $signed(\$244 );
+  assign \$237  = $signed(\product$382 ) + $signed(\product$383 );
+  assign \$238  = $signed(\product$384 ) + $signed(\product$385 );
+  assign \$239  = $signed(\$237 ) + $signed(\$238 );
+  assign \$240  = $signed(\product$386 ) + $signed(\product$387 );
+  assign \$241  = $signed(\product$388 ) + $signed(\product$389 );
+  assign \$242  = $signed(\$240 ) + $signed(\$241 );
+  assign \$243  = $signed(group_sums[230:220]) + $signed(group_sums[241:231]);
+  assign \$244  = $signed(group_sums[252:242]) + $signed(group_sums[263:253]);
+  assign \$245  = $signed(\$243 ) + $signed(\$244 );
   assign \$246  = | weights[161:160];
   assign \$247  = | weights[163:162];
   assign \$248  = \$246  | \$247 ;
@@ -13030,1442 +13989,1442 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   );
   \ternhw_default.array.lane_10_0  lane_10_0 (
     .act(acts[7:0]),
-    .gated(\gated$647 ),
-    .product(\product$693 ),
+    .gated(\gated$648 ),
+    .product(\product$694 ),
     .trit(weights[321:320])
   );
   \ternhw_default.array.lane_10_1  lane_10_1 (
     .act(acts[15:8]),
-    .gated(\gated$650 ),
-    .product(\product$694 ),
+    .gated(\gated$651 ),
+    .product(\product$695 ),
     .trit(weights[323:322])
   );
   \ternhw_default.array.lane_10_10  lane_10_10 (
     .act(acts[87:80]),
-    .gated(\gated$677 ),
-    .product(\product$703 ),
+    .gated(\gated$678 ),
+    .product(\product$704 ),
     .trit(weights[341:340])
   );
   \ternhw_default.array.lane_10_11  lane_10_11 (
     .act(acts[95:88]),
-    .gated(\gated$680 ),
-    .product(\product$704 ),
+    .gated(\gated$681 ),
+    .product(\product$705 ),
     .trit(weights[343:342])
   );
   \ternhw_default.array.lane_10_12  lane_10_12 (
     .act(acts[103:96]),
-    .gated(\gated$683 ),
-    .product(\product$705 ),
+    .gated(\gated$684 ),
+    .product(\product$706 ),
     .trit(weights[345:344])
   );
   \ternhw_default.array.lane_10_13  lane_10_13 (
     .act(acts[111:104]),
-    .gated(\gated$686 ),
-    .product(\product$706 ),
+    .gated(\gated$687 ),
+    .product(\product$707 ),
     .trit(weights[347:346])
   );
   \ternhw_default.array.lane_10_14  lane_10_14 (
     .act(acts[119:112]),
-    .gated(\gated$689 ),
-    .product(\product$707 ),
+    .gated(\gated$690 ),
+    .product(\product$708 ),
     .trit(weights[349:348])
   );
   \ternhw_default.array.lane_10_15  lane_10_15 (
     .act(acts[127:120]),
-    .gated(\gated$692 ),
-    .product(\product$708 ),
+    .gated(\gated$693 ),
+    .product(\product$709 ),
     .trit(weights[351:350])
   );
   \ternhw_default.array.lane_10_2  lane_10_2 (
     .act(acts[23:16]),
-    .gated(\gated$653 ),
-    .product(\product$695 ),
+    .gated(\gated$654 ),
+    .product(\product$696 ),
     .trit(weights[325:324])
   );
   \ternhw_default.array.lane_10_3  lane_10_3 (
     .act(acts[31:24]),
-    .gated(\gated$656 ),
-    .product(\product$696 ),
+    .gated(\gated$657 ),
+    .product(\product$697 ),
     .trit(weights[327:326])
   );
   \ternhw_default.array.lane_10_4  lane_10_4 (
     .act(acts[39:32]),
-    .gated(\gated$659 ),
-    .product(\product$697 ),
+    .gated(\gated$660 ),
+    .product(\product$698 ),
     .trit(weights[329:328])
   );
   \ternhw_default.array.lane_10_5  lane_10_5 (
     .act(acts[47:40]),
-    .gated(\gated$662 ),
-    .product(\product$698 ),
+    .gated(\gated$663 ),
+    .product(\product$699 ),
     .trit(weights[331:330])
   );
   \ternhw_default.array.lane_10_6  lane_10_6 (
     .act(acts[55:48]),
-    .gated(\gated$665 ),
-    .product(\product$699 ),
+    .gated(\gated$666 ),
+    .product(\product$700 ),
     .trit(weights[333:332])
   );
   \ternhw_default.array.lane_10_7  lane_10_7 (
     .act(acts[63:56]),
-    .gated(\gated$668 ),
-    .product(\product$700 ),
+    .gated(\gated$669 ),
+    .product(\product$701 ),
     .trit(weights[335:334])
   );
   \ternhw_default.array.lane_10_8  lane_10_8 (
     .act(acts[71:64]),
-    .gated(\gated$671 ),
-    .product(\product$701 ),
+    .gated(\gated$672 ),
+    .product(\product$702 ),
     .trit(weights[337:336])
   );
   \ternhw_default.array.lane_10_9  lane_10_9 (
     .act(acts[79:72]),
-    .gated(\gated$674 ),
-    .product(\product$702 ),
+    .gated(\gated$675 ),
+    .product(\product$703 ),
     .trit(weights[339:338])
   );
   \ternhw_default.array.lane_11_0  lane_11_0 (
     .act(acts[7:0]),
-    .gated(\gated$711 ),
-    .product(\product$757 ),
+    .gated(\gated$712 ),
+    .product(\product$758 ),
     .trit(weights[353:352])
   );
   \ternhw_default.array.lane_11_1  lane_11_1 (
     .act(acts[15:8]),
-    .gated(\gated$714 ),
-    .product(\product$758 ),
+    .gated(\gated$715 ),
+    .product(\product$759 ),
     .trit(weights[355:354])
   );
   \ternhw_default.array.lane_11_10  lane_11_10 (
     .act(acts[87:80]),
-    .gated(\gated$741 ),
-    .product(\product$767 ),
+    .gated(\gated$742 ),
+    .product(\product$768 ),
     .trit(weights[373:372])
   );
   \ternhw_default.array.lane_11_11  lane_11_11 (
     .act(acts[95:88]),
-    .gated(\gated$744 ),
-    .product(\product$768 ),
+    .gated(\gated$745 ),
+    .product(\product$769 ),
     .trit(weights[375:374])
   );
   \ternhw_default.array.lane_11_12  lane_11_12 (
     .act(acts[103:96]),
-    .gated(\gated$747 ),
-    .product(\product$769 ),
+    .gated(\gated$748 ),
+    .product(\product$770 ),
     .trit(weights[377:376])
   );
   \ternhw_default.array.lane_11_13  lane_11_13 (
     .act(acts[111:104]),
-    .gated(\gated$750 ),
-    .product(\product$770 ),
+    .gated(\gated$751 ),
+    .product(\product$771 ),
     .trit(weights[379:378])
   );
   \ternhw_default.array.lane_11_14  lane_11_14 (
     .act(acts[119:112]),
-    .gated(\gated$753 ),
-    .product(\product$771 ),
+    .gated(\gated$754 ),
+    .product(\product$772 ),
     .trit(weights[381:380])
   );
   \ternhw_default.array.lane_11_15  lane_11_15 (
     .act(acts[127:120]),
-    .gated(\gated$756 ),
-    .product(\product$772 ),
+    .gated(\gated$757 ),
+    .product(\product$773 ),
     .trit(weights[383:382])
   );
   \ternhw_default.array.lane_11_2  lane_11_2 (
     .act(acts[23:16]),
-    .gated(\gated$717 ),
-    .product(\product$759 ),
+    .gated(\gated$718 ),
+    .product(\product$760 ),
     .trit(weights[357:356])
   );
   \ternhw_default.array.lane_11_3  lane_11_3 (
     .act(acts[31:24]),
-    .gated(\gated$720 ),
-    .product(\product$760 ),
+    .gated(\gated$721 ),
+    .product(\product$761 ),
     .trit(weights[359:358])
   );
   \ternhw_default.array.lane_11_4  lane_11_4 (
     .act(acts[39:32]),
-    .gated(\gated$723 ),
-    .product(\product$761 ),
+    .gated(\gated$724 ),
+    .product(\product$762 ),
     .trit(weights[361:360])
   );
   \ternhw_default.array.lane_11_5  lane_11_5 (
     .act(acts[47:40]),
-    .gated(\gated$726 ),
-    .product(\product$762 ),
+    .gated(\gated$727 ),
+    .product(\product$763 ),
     .trit(weights[363:362])
   );
   \ternhw_default.array.lane_11_6  lane_11_6 (
     .act(acts[55:48]),
-    .gated(\gated$729 ),
-    .product(\product$763 ),
+    .gated(\gated$730 ),
+    .product(\product$764 ),
     .trit(weights[365:364])
   );
   \ternhw_default.array.lane_11_7  lane_11_7 (
     .act(acts[63:56]),
-    .gated(\gated$732 ),
-    .product(\product$764 ),
+    .gated(\gated$733 ),
+    .product(\product$765 ),
     .trit(weights[367:366])
   );
   \ternhw_default.array.lane_11_8  lane_11_8 (
     .act(acts[71:64]),
-    .gated(\gated$735 ),
-    .product(\product$765 ),
+    .gated(\gated$736 ),
+    .product(\product$766 ),
     .trit(weights[369:368])
   );
   \ternhw_default.array.lane_11_9  lane_11_9 (
     .act(acts[79:72]),
-    .gated(\gated$738 ),
-    .product(\product$766 ),
+    .gated(\gated$739 ),
+    .product(\product$767 ),
     .trit(weights[371:370])
   );
   \ternhw_default.array.lane_12_0  lane_12_0 (
     .act(acts[7:0]),
-    .gated(\gated$775 ),
-    .product(\product$821 ),
+    .gated(\gated$776 ),
+    .product(\product$822 ),
     .trit(weights[385:384])
   );
   \ternhw_default.array.lane_12_1  lane_12_1 (
     .act(acts[15:8]),
-    .gated(\gated$778 ),
-    .product(\product$822 ),
+    .gated(\gated$779 ),
+    .product(\product$823 ),
     .trit(weights[387:386])
   );
   \ternhw_default.array.lane_12_10  lane_12_10 (
     .act(acts[87:80]),
-    .gated(\gated$805 ),
-    .product(\product$831 ),
+    .gated(\gated$806 ),
+    .product(\product$832 ),
     .trit(weights[405:404])
   );
   \ternhw_default.array.lane_12_11  lane_12_11 (
     .act(acts[95:88]),
-    .gated(\gated$808 ),
-    .product(\product$832 ),
+    .gated(\gated$809 ),
+    .product(\product$833 ),
     .trit(weights[407:406])
   );
   \ternhw_default.array.lane_12_12  lane_12_12 (
     .act(acts[103:96]),
-    .gated(\gated$811 ),
-    .product(\product$833 ),
+    .gated(\gated$812 ),
+    .product(\product$834 ),
     .trit(weights[409:408])
   );
   \ternhw_default.array.lane_12_13  lane_12_13 (
     .act(acts[111:104]),
-    .gated(\gated$814 ),
-    .product(\product$834 ),
+    .gated(\gated$815 ),
+    .product(\product$835 ),
     .trit(weights[411:410])
   );
   \ternhw_default.array.lane_12_14  lane_12_14 (
     .act(acts[119:112]),
-    .gated(\gated$817 ),
-    .product(\product$835 ),
+    .gated(\gated$818 ),
+    .product(\product$836 ),
     .trit(weights[413:412])
   );
   \ternhw_default.array.lane_12_15  lane_12_15 (
     .act(acts[127:120]),
-    .gated(\gated$820 ),
-    .product(\product$836 ),
+    .gated(\gated$821 ),
+    .product(\product$837 ),
     .trit(weights[415:414])
   );
   \ternhw_default.array.lane_12_2  lane_12_2 (
     .act(acts[23:16]),
-    .gated(\gated$781 ),
-    .product(\product$823 ),
+    .gated(\gated$782 ),
+    .product(\product$824 ),
     .trit(weights[389:388])
   );
   \ternhw_default.array.lane_12_3  lane_12_3 (
     .act(acts[31:24]),
-    .gated(\gated$784 ),
-    .product(\product$824 ),
+    .gated(\gated$785 ),
+    .product(\product$825 ),
     .trit(weights[391:390])
   );
   \ternhw_default.array.lane_12_4  lane_12_4 (
     .act(acts[39:32]),
-    .gated(\gated$787 ),
-    .product(\product$825 ),
+    .gated(\gated$788 ),
+    .product(\product$826 ),
     .trit(weights[393:392])
   );
   \ternhw_default.array.lane_12_5  lane_12_5 (
     .act(acts[47:40]),
-    .gated(\gated$790 ),
-    .product(\product$826 ),
+    .gated(\gated$791 ),
+    .product(\product$827 ),
     .trit(weights[395:394])
   );
   \ternhw_default.array.lane_12_6  lane_12_6 (
     .act(acts[55:48]),
-    .gated(\gated$793 ),
-    .product(\product$827 ),
+    .gated(\gated$794 ),
+    .product(\product$828 ),
     .trit(weights[397:396])
   );
   \ternhw_default.array.lane_12_7  lane_12_7 (
     .act(acts[63:56]),
-    .gated(\gated$796 ),
-    .product(\product$828 ),
+    .gated(\gated$797 ),
+    .product(\product$829 ),
     .trit(weights[399:398])
   );
   \ternhw_default.array.lane_12_8  lane_12_8 (
     .act(acts[71:64]),
-    .gated(\gated$799 ),
-    .product(\product$829 ),
+    .gated(\gated$800 ),
+    .product(\product$830 ),
     .trit(weights[401:400])
   );
   \ternhw_default.array.lane_12_9  lane_12_9 (
     .act(acts[79:72]),
-    .gated(\gated$802 ),
-    .product(\product$830 ),
+    .gated(\gated$803 ),
+    .product(\product$831 ),
     .trit(weights[403:402])
   );
   \ternhw_default.array.lane_13_0  lane_13_0 (
     .act(acts[7:0]),
-    .gated(\gated$839 ),
-    .product(\product$885 ),
+    .gated(\gated$840 ),
+    .product(\product$886 ),
     .trit(weights[417:416])
   );
   \ternhw_default.array.lane_13_1  lane_13_1 (
     .act(acts[15:8]),
-    .gated(\gated$842 ),
-    .product(\product$886 ),
+    .gated(\gated$843 ),
+    .product(\product$887 ),
     .trit(weights[419:418])
   );
   \ternhw_default.array.lane_13_10  lane_13_10 (
     .act(acts[87:80]),
-    .gated(\gated$869 ),
-    .product(\product$895 ),
+    .gated(\gated$870 ),
+    .product(\product$896 ),
     .trit(weights[437:436])
   );
   \ternhw_default.array.lane_13_11  lane_13_11 (
     .act(acts[95:88]),
-    .gated(\gated$872 ),
-    .product(\product$896 ),
+    .gated(\gated$873 ),
+    .product(\product$897 ),
     .trit(weights[439:438])
   );
   \ternhw_default.array.lane_13_12  lane_13_12 (
     .act(acts[103:96]),
-    .gated(\gated$875 ),
-    .product(\product$897 ),
+    .gated(\gated$876 ),
+    .product(\product$898 ),
     .trit(weights[441:440])
   );
   \ternhw_default.array.lane_13_13  lane_13_13 (
     .act(acts[111:104]),
-    .gated(\gated$878 ),
-    .product(\product$898 ),
+    .gated(\gated$879 ),
+    .product(\product$899 ),
     .trit(weights[443:442])
   );
   \ternhw_default.array.lane_13_14  lane_13_14 (
     .act(acts[119:112]),
-    .gated(\gated$881 ),
-    .product(\product$899 ),
+    .gated(\gated$882 ),
+    .product(\product$900 ),
     .trit(weights[445:444])
   );
   \ternhw_default.array.lane_13_15  lane_13_15 (
     .act(acts[127:120]),
-    .gated(\gated$884 ),
-    .product(\product$900 ),
+    .gated(\gated$885 ),
+    .product(\product$901 ),
     .trit(weights[447:446])
   );
   \ternhw_default.array.lane_13_2  lane_13_2 (
     .act(acts[23:16]),
-    .gated(\gated$845 ),
-    .product(\product$887 ),
+    .gated(\gated$846 ),
+    .product(\product$888 ),
     .trit(weights[421:420])
   );
   \ternhw_default.array.lane_13_3  lane_13_3 (
     .act(acts[31:24]),
-    .gated(\gated$848 ),
-    .product(\product$888 ),
+    .gated(\gated$849 ),
+    .product(\product$889 ),
     .trit(weights[423:422])
   );
   \ternhw_default.array.lane_13_4  lane_13_4 (
     .act(acts[39:32]),
-    .gated(\gated$851 ),
-    .product(\product$889 ),
+    .gated(\gated$852 ),
+    .product(\product$890 ),
     .trit(weights[425:424])
   );
   \ternhw_default.array.lane_13_5  lane_13_5 (
     .act(acts[47:40]),
-    .gated(\gated$854 ),
-    .product(\product$890 ),
+    .gated(\gated$855 ),
+    .product(\product$891 ),
     .trit(weights[427:426])
   );
   \ternhw_default.array.lane_13_6  lane_13_6 (
     .act(acts[55:48]),
-    .gated(\gated$857 ),
-    .product(\product$891 ),
+    .gated(\gated$858 ),
+    .product(\product$892 ),
     .trit(weights[429:428])
   );
   \ternhw_default.array.lane_13_7  lane_13_7 (
     .act(acts[63:56]),
-    .gated(\gated$860 ),
-    .product(\product$892 ),
+    .gated(\gated$861 ),
+    .product(\product$893 ),
     .trit(weights[431:430])
   );
   \ternhw_default.array.lane_13_8  lane_13_8 (
     .act(acts[71:64]),
-    .gated(\gated$863 ),
-    .product(\product$893 ),
+    .gated(\gated$864 ),
+    .product(\product$894 ),
     .trit(weights[433:432])
   );
   \ternhw_default.array.lane_13_9  lane_13_9 (
     .act(acts[79:72]),
-    .gated(\gated$866 ),
-    .product(\product$894 ),
+    .gated(\gated$867 ),
+    .product(\product$895 ),
     .trit(weights[435:434])
   );
   \ternhw_default.array.lane_14_0  lane_14_0 (
     .act(acts[7:0]),
-    .gated(\gated$903 ),
-    .product(\product$949 ),
+    .gated(\gated$904 ),
+    .product(\product$950 ),
     .trit(weights[449:448])
   );
   \ternhw_default.array.lane_14_1  lane_14_1 (
     .act(acts[15:8]),
-    .gated(\gated$906 ),
-    .product(\product$950 ),
+    .gated(\gated$907 ),
+    .product(\product$951 ),
     .trit(weights[451:450])
   );
   \ternhw_default.array.lane_14_10  lane_14_10 (
     .act(acts[87:80]),
-    .gated(\gated$933 ),
-    .product(\product$959 ),
+    .gated(\gated$934 ),
+    .product(\product$960 ),
     .trit(weights[469:468])
   );
   \ternhw_default.array.lane_14_11  lane_14_11 (
     .act(acts[95:88]),
-    .gated(\gated$936 ),
-    .product(\product$960 ),
+    .gated(\gated$937 ),
+    .product(\product$961 ),
     .trit(weights[471:470])
   );
   \ternhw_default.array.lane_14_12  lane_14_12 (
     .act(acts[103:96]),
-    .gated(\gated$939 ),
-    .product(\product$961 ),
+    .gated(\gated$940 ),
+    .product(\product$962 ),
     .trit(weights[473:472])
   );
   \ternhw_default.array.lane_14_13  lane_14_13 (
     .act(acts[111:104]),
-    .gated(\gated$942 ),
-    .product(\product$962 ),
+    .gated(\gated$943 ),
+    .product(\product$963 ),
     .trit(weights[475:474])
   );
   \ternhw_default.array.lane_14_14  lane_14_14 (
     .act(acts[119:112]),
-    .gated(\gated$945 ),
-    .product(\product$963 ),
+    .gated(\gated$946 ),
+    .product(\product$964 ),
     .trit(weights[477:476])
   );
   \ternhw_default.array.lane_14_15  lane_14_15 (
     .act(acts[127:120]),
-    .gated(\gated$948 ),
-    .product(\product$964 ),
+    .gated(\gated$949 ),
+    .product(\product$965 ),
     .trit(weights[479:478])
   );
   \ternhw_default.array.lane_14_2  lane_14_2 (
     .act(acts[23:16]),
-    .gated(\gated$909 ),
-    .product(\product$951 ),
+    .gated(\gated$910 ),
+    .product(\product$952 ),
     .trit(weights[453:452])
   );
   \ternhw_default.array.lane_14_3  lane_14_3 (
     .act(acts[31:24]),
-    .gated(\gated$912 ),
-    .product(\product$952 ),
+    .gated(\gated$913 ),
+    .product(\product$953 ),
     .trit(weights[455:454])
   );
   \ternhw_default.array.lane_14_4  lane_14_4 (
     .act(acts[39:32]),
-    .gated(\gated$915 ),
-    .product(\product$953 ),
+    .gated(\gated$916 ),
+    .product(\product$954 ),
     .trit(weights[457:456])
   );
   \ternhw_default.array.lane_14_5  lane_14_5 (
     .act(acts[47:40]),
-    .gated(\gated$918 ),
-    .product(\product$954 ),
+    .gated(\gated$919 ),
+    .product(\product$955 ),
     .trit(weights[459:458])
   );
   \ternhw_default.array.lane_14_6  lane_14_6 (
     .act(acts[55:48]),
-    .gated(\gated$921 ),
-    .product(\product$955 ),
+    .gated(\gated$922 ),
+    .product(\product$956 ),
     .trit(weights[461:460])
   );
   \ternhw_default.array.lane_14_7  lane_14_7 (
     .act(acts[63:56]),
-    .gated(\gated$924 ),
-    .product(\product$956 ),
+    .gated(\gated$925 ),
+    .product(\product$957 ),
     .trit(weights[463:462])
   );
   \ternhw_default.array.lane_14_8  lane_14_8 (
     .act(acts[71:64]),
-    .gated(\gated$927 ),
-    .product(\product$957 ),
+    .gated(\gated$928 ),
+    .product(\product$958 ),
     .trit(weights[465:464])
   );
   \ternhw_default.array.lane_14_9  lane_14_9 (
     .act(acts[79:72]),
-    .gated(\gated$930 ),
-    .product(\product$958 ),
+    .gated(\gated$931 ),
+    .product(\product$959 ),
     .trit(weights[467:466])
   );
   \ternhw_default.array.lane_15_0  lane_15_0 (
     .act(acts[7:0]),
-    .gated(\gated$967 ),
-    .product(\product$1013 ),
+    .gated(\gated$968 ),
+    .product(\product$1014 ),
     .trit(weights[481:480])
   );
   \ternhw_default.array.lane_15_1  lane_15_1 (
     .act(acts[15:8]),
-    .gated(\gated$970 ),
-    .product(\product$1014 ),
+    .gated(\gated$971 ),
+    .product(\product$1015 ),
     .trit(weights[483:482])
   );
   \ternhw_default.array.lane_15_10  lane_15_10 (
     .act(acts[87:80]),
-    .gated(\gated$997 ),
-    .product(\product$1023 ),
+    .gated(\gated$998 ),
+    .product(\product$1024 ),
     .trit(weights[501:500])
   );
   \ternhw_default.array.lane_15_11  lane_15_11 (
     .act(acts[95:88]),
-    .gated(\gated$1000 ),
-    .product(\product$1024 ),
+    .gated(\gated$1001 ),
+    .product(\product$1025 ),
     .trit(weights[503:502])
   );
   \ternhw_default.array.lane_15_12  lane_15_12 (
     .act(acts[103:96]),
-    .gated(\gated$1003 ),
-    .product(\product$1025 ),
+    .gated(\gated$1004 ),
+    .product(\product$1026 ),
     .trit(weights[505:504])
   );
   \ternhw_default.array.lane_15_13  lane_15_13 (
     .act(acts[111:104]),
-    .gated(\gated$1006 ),
-    .product(\product$1026 ),
+    .gated(\gated$1007 ),
+    .product(\product$1027 ),
     .trit(weights[507:506])
   );
   \ternhw_default.array.lane_15_14  lane_15_14 (
     .act(acts[119:112]),
-    .gated(\gated$1009 ),
-    .product(\product$1027 ),
+    .gated(\gated$1010 ),
+    .product(\product$1028 ),
     .trit(weights[509:508])
   );
   \ternhw_default.array.lane_15_15  lane_15_15 (
     .act(acts[127:120]),
-    .gated(\gated$1012 ),
-    .product(\product$1028 ),
+    .gated(\gated$1013 ),
+    .product(\product$1029 ),
     .trit(weights[511:510])
   );
   \ternhw_default.array.lane_15_2  lane_15_2 (
     .act(acts[23:16]),
-    .gated(\gated$973 ),
-    .product(\product$1015 ),
+    .gated(\gated$974 ),
+    .product(\product$1016 ),
     .trit(weights[485:484])
   );
   \ternhw_default.array.lane_15_3  lane_15_3 (
     .act(acts[31:24]),
-    .gated(\gated$976 ),
-    .product(\product$1016 ),
+    .gated(\gated$977 ),
+    .product(\product$1017 ),
     .trit(weights[487:486])
   );
   \ternhw_default.array.lane_15_4  lane_15_4 (
     .act(acts[39:32]),
-    .gated(\gated$979 ),
-    .product(\product$1017 ),
+    .gated(\gated$980 ),
+    .product(\product$1018 ),
     .trit(weights[489:488])
   );
   \ternhw_default.array.lane_15_5  lane_15_5 (
     .act(acts[47:40]),
-    .gated(\gated$982 ),
-    .product(\product$1018 ),
+    .gated(\gated$983 ),
+    .product(\product$1019 ),
     .trit(weights[491:490])
   );
   \ternhw_default.array.lane_15_6  lane_15_6 (
     .act(acts[55:48]),
-    .gated(\gated$985 ),
-    .product(\product$1019 ),
+    .gated(\gated$986 ),
+    .product(\product$1020 ),
     .trit(weights[493:492])
   );
   \ternhw_default.array.lane_15_7  lane_15_7 (
     .act(acts[63:56]),
-    .gated(\gated$988 ),
-    .product(\product$1020 ),
+    .gated(\gated$989 ),
+    .product(\product$1021 ),
     .trit(weights[495:494])
   );
   \ternhw_default.array.lane_15_8  lane_15_8 (
     .act(acts[71:64]),
-    .gated(\gated$991 ),
-    .product(\product$1021 ),
+    .gated(\gated$992 ),
+    .product(\product$1022 ),
     .trit(weights[497:496])
   );
   \ternhw_default.array.lane_15_9  lane_15_9 (
     .act(acts[79:72]),
-    .gated(\gated$994 ),
-    .product(\product$1022 ),
+    .gated(\gated$995 ),
+    .product(\product$1023 ),
     .trit(weights[499:498])
   );
   \ternhw_default.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .gated(\gated$71 ),
-    .product(\product$117 ),
+    .gated(\gated$72 ),
+    .product(\product$118 ),
     .trit(weights[33:32])
   );
   \ternhw_default.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .gated(\gated$74 ),
-    .product(\product$118 ),
+    .gated(\gated$75 ),
+    .product(\product$119 ),
     .trit(weights[35:34])
   );
   \ternhw_default.array.lane_1_10  lane_1_10 (
     .act(acts[87:80]),
-    .gated(\gated$101 ),
-    .product(\product$127 ),
+    .gated(\gated$102 ),
+    .product(\product$128 ),
     .trit(weights[53:52])
   );
   \ternhw_default.array.lane_1_11  lane_1_11 (
     .act(acts[95:88]),
-    .gated(\gated$104 ),
-    .product(\product$128 ),
+    .gated(\gated$105 ),
+    .product(\product$129 ),
     .trit(weights[55:54])
   );
   \ternhw_default.array.lane_1_12  lane_1_12 (
     .act(acts[103:96]),
-    .gated(\gated$107 ),
-    .product(\product$129 ),
+    .gated(\gated$108 ),
+    .product(\product$130 ),
     .trit(weights[57:56])
   );
   \ternhw_default.array.lane_1_13  lane_1_13 (
     .act(acts[111:104]),
-    .gated(\gated$110 ),
-    .product(\product$130 ),
+    .gated(\gated$111 ),
+    .product(\product$131 ),
     .trit(weights[59:58])
   );
   \ternhw_default.array.lane_1_14  lane_1_14 (
     .act(acts[119:112]),
-    .gated(\gated$113 ),
-    .product(\product$131 ),
+    .gated(\gated$114 ),
+    .product(\product$132 ),
     .trit(weights[61:60])
   );
   \ternhw_default.array.lane_1_15  lane_1_15 (
     .act(acts[127:120]),
-    .gated(\gated$116 ),
-    .product(\product$132 ),
+    .gated(\gated$117 ),
+    .product(\product$133 ),
     .trit(weights[63:62])
   );
   \ternhw_default.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .gated(\gated$77 ),
-    .product(\product$119 ),
+    .gated(\gated$78 ),
+    .product(\product$120 ),
     .trit(weights[37:36])
   );
   \ternhw_default.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .gated(\gated$80 ),
-    .product(\product$120 ),
+    .gated(\gated$81 ),
+    .product(\product$121 ),
     .trit(weights[39:38])
   );
   \ternhw_default.array.lane_1_4  lane_1_4 (
     .act(acts[39:32]),
-    .gated(\gated$83 ),
-    .product(\product$121 ),
+    .gated(\gated$84 ),
+    .product(\product$122 ),
     .trit(weights[41:40])
   );
   \ternhw_default.array.lane_1_5  lane_1_5 (
     .act(acts[47:40]),
-    .gated(\gated$86 ),
-    .product(\product$122 ),
+    .gated(\gated$87 ),
+    .product(\product$123 ),
     .trit(weights[43:42])
   );
   \ternhw_default.array.lane_1_6  lane_1_6 (
     .act(acts[55:48]),
-    .gated(\gated$89 ),
-    .product(\product$123 ),
+    .gated(\gated$90 ),
+    .product(\product$124 ),
     .trit(weights[45:44])
   );
   \ternhw_default.array.lane_1_7  lane_1_7 (
     .act(acts[63:56]),
-    .gated(\gated$92 ),
-    .product(\product$124 ),
+    .gated(\gated$93 ),
+    .product(\product$125 ),
     .trit(weights[47:46])
   );
   \ternhw_default.array.lane_1_8  lane_1_8 (
     .act(acts[71:64]),
-    .gated(\gated$95 ),
-    .product(\product$125 ),
+    .gated(\gated$96 ),
+    .product(\product$126 ),
     .trit(weights[49:48])
   );
   \ternhw_default.array.lane_1_9  lane_1_9 (
     .act(acts[79:72]),
-    .gated(\gated$98 ),
-    .product(\product$126 ),
+    .gated(\gated$99 ),
+    .product(\product$127 ),
     .trit(weights[51:50])
   );
   \ternhw_default.array.lane_2_0  lane_2_0 (
     .act(acts[7:0]),
-    .gated(\gated$135 ),
-    .product(\product$181 ),
+    .gated(\gated$136 ),
+    .product(\product$182 ),
     .trit(weights[65:64])
   );
   \ternhw_default.array.lane_2_1  lane_2_1 (
     .act(acts[15:8]),
-    .gated(\gated$138 ),
-    .product(\product$182 ),
+    .gated(\gated$139 ),
+    .product(\product$183 ),
     .trit(weights[67:66])
   );
   \ternhw_default.array.lane_2_10  lane_2_10 (
     .act(acts[87:80]),
-    .gated(\gated$165 ),
-    .product(\product$191 ),
+    .gated(\gated$166 ),
+    .product(\product$192 ),
     .trit(weights[85:84])
   );
   \ternhw_default.array.lane_2_11  lane_2_11 (
     .act(acts[95:88]),
-    .gated(\gated$168 ),
-    .product(\product$192 ),
+    .gated(\gated$169 ),
+    .product(\product$193 ),
     .trit(weights[87:86])
   );
   \ternhw_default.array.lane_2_12  lane_2_12 (
     .act(acts[103:96]),
-    .gated(\gated$171 ),
-    .product(\product$193 ),
+    .gated(\gated$172 ),
+    .product(\product$194 ),
     .trit(weights[89:88])
   );
   \ternhw_default.array.lane_2_13  lane_2_13 (
     .act(acts[111:104]),
-    .gated(\gated$174 ),
-    .product(\product$194 ),
+    .gated(\gated$175 ),
+    .product(\product$195 ),
     .trit(weights[91:90])
   );
   \ternhw_default.array.lane_2_14  lane_2_14 (
     .act(acts[119:112]),
-    .gated(\gated$177 ),
-    .product(\product$195 ),
+    .gated(\gated$178 ),
+    .product(\product$196 ),
     .trit(weights[93:92])
   );
   \ternhw_default.array.lane_2_15  lane_2_15 (
     .act(acts[127:120]),
-    .gated(\gated$180 ),
-    .product(\product$196 ),
+    .gated(\gated$181 ),
+    .product(\product$197 ),
     .trit(weights[95:94])
   );
   \ternhw_default.array.lane_2_2  lane_2_2 (
     .act(acts[23:16]),
-    .gated(\gated$141 ),
-    .product(\product$183 ),
+    .gated(\gated$142 ),
+    .product(\product$184 ),
     .trit(weights[69:68])
   );
   \ternhw_default.array.lane_2_3  lane_2_3 (
     .act(acts[31:24]),
-    .gated(\gated$144 ),
-    .product(\product$184 ),
+    .gated(\gated$145 ),
+    .product(\product$185 ),
     .trit(weights[71:70])
   );
   \ternhw_default.array.lane_2_4  lane_2_4 (
     .act(acts[39:32]),
-    .gated(\gated$147 ),
-    .product(\product$185 ),
+    .gated(\gated$148 ),
+    .product(\product$186 ),
     .trit(weights[73:72])
   );
   \ternhw_default.array.lane_2_5  lane_2_5 (
     .act(acts[47:40]),
-    .gated(\gated$150 ),
-    .product(\product$186 ),
+    .gated(\gated$151 ),
+    .product(\product$187 ),
     .trit(weights[75:74])
   );
   \ternhw_default.array.lane_2_6  lane_2_6 (
     .act(acts[55:48]),
-    .gated(\gated$153 ),
-    .product(\product$187 ),
+    .gated(\gated$154 ),
+    .product(\product$188 ),
     .trit(weights[77:76])
   );
   \ternhw_default.array.lane_2_7  lane_2_7 (
     .act(acts[63:56]),
-    .gated(\gated$156 ),
-    .product(\product$188 ),
+    .gated(\gated$157 ),
+    .product(\product$189 ),
     .trit(weights[79:78])
   );
   \ternhw_default.array.lane_2_8  lane_2_8 (
     .act(acts[71:64]),
-    .gated(\gated$159 ),
-    .product(\product$189 ),
+    .gated(\gated$160 ),
+    .product(\product$190 ),
     .trit(weights[81:80])
   );
   \ternhw_default.array.lane_2_9  lane_2_9 (
     .act(acts[79:72]),
-    .gated(\gated$162 ),
-    .product(\product$190 ),
+    .gated(\gated$163 ),
+    .product(\product$191 ),
     .trit(weights[83:82])
   );
   \ternhw_default.array.lane_3_0  lane_3_0 (
     .act(acts[7:0]),
-    .gated(\gated$199 ),
-    .product(\product$245 ),
+    .gated(\gated$200 ),
+    .product(\product$246 ),
     .trit(weights[97:96])
   );
   \ternhw_default.array.lane_3_1  lane_3_1 (
     .act(acts[15:8]),
-    .gated(\gated$202 ),
-    .product(\product$246 ),
+    .gated(\gated$203 ),
+    .product(\product$247 ),
     .trit(weights[99:98])
   );
   \ternhw_default.array.lane_3_10  lane_3_10 (
     .act(acts[87:80]),
-    .gated(\gated$229 ),
-    .product(\product$255 ),
+    .gated(\gated$230 ),
+    .product(\product$256 ),
     .trit(weights[117:116])
   );
   \ternhw_default.array.lane_3_11  lane_3_11 (
     .act(acts[95:88]),
-    .gated(\gated$232 ),
-    .product(\product$256 ),
+    .gated(\gated$233 ),
+    .product(\product$257 ),
     .trit(weights[119:118])
   );
   \ternhw_default.array.lane_3_12  lane_3_12 (
     .act(acts[103:96]),
-    .gated(\gated$235 ),
-    .product(\product$257 ),
+    .gated(\gated$236 ),
+    .product(\product$258 ),
     .trit(weights[121:120])
   );
   \ternhw_default.array.lane_3_13  lane_3_13 (
     .act(acts[111:104]),
-    .gated(\gated$238 ),
-    .product(\product$258 ),
+    .gated(\gated$239 ),
+    .product(\product$259 ),
     .trit(weights[123:122])
   );
   \ternhw_default.array.lane_3_14  lane_3_14 (
     .act(acts[119:112]),
-    .gated(\gated$241 ),
-    .product(\product$259 ),
+    .gated(\gated$242 ),
+    .product(\product$260 ),
     .trit(weights[125:124])
   );
   \ternhw_default.array.lane_3_15  lane_3_15 (
     .act(acts[127:120]),
-    .gated(\gated$244 ),
-    .product(\product$260 ),
+    .gated(\gated$245 ),
+    .product(\product$261 ),
     .trit(weights[127:126])
   );
   \ternhw_default.array.lane_3_2  lane_3_2 (
     .act(acts[23:16]),
-    .gated(\gated$205 ),
-    .product(\product$247 ),
+    .gated(\gated$206 ),
+    .product(\product$248 ),
     .trit(weights[101:100])
   );
   \ternhw_default.array.lane_3_3  lane_3_3 (
     .act(acts[31:24]),
-    .gated(\gated$208 ),
-    .product(\product$248 ),
+    .gated(\gated$209 ),
+    .product(\product$249 ),
     .trit(weights[103:102])
   );
   \ternhw_default.array.lane_3_4  lane_3_4 (
     .act(acts[39:32]),
-    .gated(\gated$211 ),
-    .product(\product$249 ),
+    .gated(\gated$212 ),
+    .product(\product$250 ),
     .trit(weights[105:104])
   );
   \ternhw_default.array.lane_3_5  lane_3_5 (
     .act(acts[47:40]),
-    .gated(\gated$214 ),
-    .product(\product$250 ),
+    .gated(\gated$215 ),
+    .product(\product$251 ),
     .trit(weights[107:106])
   );
   \ternhw_default.array.lane_3_6  lane_3_6 (
     .act(acts[55:48]),
-    .gated(\gated$217 ),
-    .product(\product$251 ),
+    .gated(\gated$218 ),
+    .product(\product$252 ),
     .trit(weights[109:108])
   );
   \ternhw_default.array.lane_3_7  lane_3_7 (
     .act(acts[63:56]),
-    .gated(\gated$220 ),
-    .product(\product$252 ),
+    .gated(\gated$221 ),
+    .product(\product$253 ),
     .trit(weights[111:110])
   );
   \ternhw_default.array.lane_3_8  lane_3_8 (
     .act(acts[71:64]),
-    .gated(\gated$223 ),
-    .product(\product$253 ),
+    .gated(\gated$224 ),
+    .product(\product$254 ),
     .trit(weights[113:112])
   );
   \ternhw_default.array.lane_3_9  lane_3_9 (
     .act(acts[79:72]),
-    .gated(\gated$226 ),
-    .product(\product$254 ),
+    .gated(\gated$227 ),
+    .product(\product$255 ),
     .trit(weights[115:114])
   );
   \ternhw_default.array.lane_4_0  lane_4_0 (
     .act(acts[7:0]),
-    .gated(\gated$263 ),
-    .product(\product$309 ),
+    .gated(\gated$264 ),
+    .product(\product$310 ),
     .trit(weights[129:128])
   );
   \ternhw_default.array.lane_4_1  lane_4_1 (
     .act(acts[15:8]),
-    .gated(\gated$266 ),
-    .product(\product$310 ),
+    .gated(\gated$267 ),
+    .product(\product$311 ),
     .trit(weights[131:130])
   );
   \ternhw_default.array.lane_4_10  lane_4_10 (
     .act(acts[87:80]),
-    .gated(\gated$293 ),
-    .product(\product$319 ),
+    .gated(\gated$294 ),
+    .product(\product$320 ),
     .trit(weights[149:148])
   );
   \ternhw_default.array.lane_4_11  lane_4_11 (
     .act(acts[95:88]),
-    .gated(\gated$296 ),
-    .product(\product$320 ),
+    .gated(\gated$297 ),
+    .product(\product$321 ),
     .trit(weights[151:150])
   );
   \ternhw_default.array.lane_4_12  lane_4_12 (
     .act(acts[103:96]),
-    .gated(\gated$299 ),
-    .product(\product$321 ),
+    .gated(\gated$300 ),
+    .product(\product$322 ),
     .trit(weights[153:152])
   );
   \ternhw_default.array.lane_4_13  lane_4_13 (
     .act(acts[111:104]),
-    .gated(\gated$302 ),
-    .product(\product$322 ),
+    .gated(\gated$303 ),
+    .product(\product$323 ),
     .trit(weights[155:154])
   );
   \ternhw_default.array.lane_4_14  lane_4_14 (
     .act(acts[119:112]),
-    .gated(\gated$305 ),
-    .product(\product$323 ),
+    .gated(\gated$306 ),
+    .product(\product$324 ),
     .trit(weights[157:156])
   );
   \ternhw_default.array.lane_4_15  lane_4_15 (
     .act(acts[127:120]),
-    .gated(\gated$308 ),
-    .product(\product$324 ),
+    .gated(\gated$309 ),
+    .product(\product$325 ),
     .trit(weights[159:158])
   );
   \ternhw_default.array.lane_4_2  lane_4_2 (
     .act(acts[23:16]),
-    .gated(\gated$269 ),
-    .product(\product$311 ),
+    .gated(\gated$270 ),
+    .product(\product$312 ),
     .trit(weights[133:132])
   );
   \ternhw_default.array.lane_4_3  lane_4_3 (
     .act(acts[31:24]),
-    .gated(\gated$272 ),
-    .product(\product$312 ),
+    .gated(\gated$273 ),
+    .product(\product$313 ),
     .trit(weights[135:134])
   );
   \ternhw_default.array.lane_4_4  lane_4_4 (
     .act(acts[39:32]),
-    .gated(\gated$275 ),
-    .product(\product$313 ),
+    .gated(\gated$276 ),
+    .product(\product$314 ),
     .trit(weights[137:136])
   );
   \ternhw_default.array.lane_4_5  lane_4_5 (
     .act(acts[47:40]),
-    .gated(\gated$278 ),
-    .product(\product$314 ),
+    .gated(\gated$279 ),
+    .product(\product$315 ),
     .trit(weights[139:138])
   );
   \ternhw_default.array.lane_4_6  lane_4_6 (
     .act(acts[55:48]),
-    .gated(\gated$281 ),
-    .product(\product$315 ),
+    .gated(\gated$282 ),
+    .product(\product$316 ),
     .trit(weights[141:140])
   );
   \ternhw_default.array.lane_4_7  lane_4_7 (
     .act(acts[63:56]),
-    .gated(\gated$284 ),
-    .product(\product$316 ),
+    .gated(\gated$285 ),
+    .product(\product$317 ),
     .trit(weights[143:142])
   );
   \ternhw_default.array.lane_4_8  lane_4_8 (
     .act(acts[71:64]),
-    .gated(\gated$287 ),
-    .product(\product$317 ),
+    .gated(\gated$288 ),
+    .product(\product$318 ),
     .trit(weights[145:144])
   );
   \ternhw_default.array.lane_4_9  lane_4_9 (
     .act(acts[79:72]),
-    .gated(\gated$290 ),
-    .product(\product$318 ),
+    .gated(\gated$291 ),
+    .product(\product$319 ),
     .trit(weights[147:146])
   );
   \ternhw_default.array.lane_5_0  lane_5_0 (
     .act(acts[7:0]),
-    .gated(\gated$327 ),
-    .product(\product$373 ),
+    .gated(\gated$328 ),
+    .product(\product$374 ),
     .trit(weights[161:160])
   );
   \ternhw_default.array.lane_5_1  lane_5_1 (
     .act(acts[15:8]),
-    .gated(\gated$330 ),
-    .product(\product$374 ),
+    .gated(\gated$331 ),
+    .product(\product$375 ),
     .trit(weights[163:162])
   );
   \ternhw_default.array.lane_5_10  lane_5_10 (
     .act(acts[87:80]),
-    .gated(\gated$357 ),
-    .product(\product$383 ),
+    .gated(\gated$358 ),
+    .product(\product$384 ),
     .trit(weights[181:180])
   );
   \ternhw_default.array.lane_5_11  lane_5_11 (
     .act(acts[95:88]),
-    .gated(\gated$360 ),
-    .product(\product$384 ),
+    .gated(\gated$361 ),
+    .product(\product$385 ),
     .trit(weights[183:182])
   );
   \ternhw_default.array.lane_5_12  lane_5_12 (
     .act(acts[103:96]),
-    .gated(\gated$363 ),
-    .product(\product$385 ),
+    .gated(\gated$364 ),
+    .product(\product$386 ),
     .trit(weights[185:184])
   );
   \ternhw_default.array.lane_5_13  lane_5_13 (
     .act(acts[111:104]),
-    .gated(\gated$366 ),
-    .product(\product$386 ),
+    .gated(\gated$367 ),
+    .product(\product$387 ),
     .trit(weights[187:186])
   );
   \ternhw_default.array.lane_5_14  lane_5_14 (
     .act(acts[119:112]),
-    .gated(\gated$369 ),
-    .product(\product$387 ),
+    .gated(\gated$370 ),
+    .product(\product$388 ),
     .trit(weights[189:188])
   );
   \ternhw_default.array.lane_5_15  lane_5_15 (
     .act(acts[127:120]),
-    .gated(\gated$372 ),
-    .product(\product$388 ),
+    .gated(\gated$373 ),
+    .product(\product$389 ),
     .trit(weights[191:190])
   );
   \ternhw_default.array.lane_5_2  lane_5_2 (
     .act(acts[23:16]),
-    .gated(\gated$333 ),
-    .product(\product$375 ),
+    .gated(\gated$334 ),
+    .product(\product$376 ),
     .trit(weights[165:164])
   );
   \ternhw_default.array.lane_5_3  lane_5_3 (
     .act(acts[31:24]),
-    .gated(\gated$336 ),
-    .product(\product$376 ),
+    .gated(\gated$337 ),
+    .product(\product$377 ),
     .trit(weights[167:166])
   );
   \ternhw_default.array.lane_5_4  lane_5_4 (
     .act(acts[39:32]),
-    .gated(\gated$339 ),
-    .product(\product$377 ),
+    .gated(\gated$340 ),
+    .product(\product$378 ),
     .trit(weights[169:168])
   );
   \ternhw_default.array.lane_5_5  lane_5_5 (
     .act(acts[47:40]),
-    .gated(\gated$342 ),
-    .product(\product$378 ),
+    .gated(\gated$343 ),
+    .product(\product$379 ),
     .trit(weights[171:170])
   );
   \ternhw_default.array.lane_5_6  lane_5_6 (
     .act(acts[55:48]),
-    .gated(\gated$345 ),
-    .product(\product$379 ),
+    .gated(\gated$346 ),
+    .product(\product$380 ),
     .trit(weights[173:172])
   );
   \ternhw_default.array.lane_5_7  lane_5_7 (
     .act(acts[63:56]),
-    .gated(\gated$348 ),
-    .product(\product$380 ),
+    .gated(\gated$349 ),
+    .product(\product$381 ),
     .trit(weights[175:174])
   );
   \ternhw_default.array.lane_5_8  lane_5_8 (
     .act(acts[71:64]),
-    .gated(\gated$351 ),
-    .product(\product$381 ),
+    .gated(\gated$352 ),
+    .product(\product$382 ),
     .trit(weights[177:176])
   );
   \ternhw_default.array.lane_5_9  lane_5_9 (
     .act(acts[79:72]),
-    .gated(\gated$354 ),
-    .product(\product$382 ),
+    .gated(\gated$355 ),
+    .product(\product$383 ),
     .trit(weights[179:178])
   );
   \ternhw_default.array.lane_6_0  lane_6_0 (
     .act(acts[7:0]),
-    .gated(\gated$391 ),
-    .product(\product$437 ),
+    .gated(\gated$392 ),
+    .product(\product$438 ),
     .trit(weights[193:192])
   );
   \ternhw_default.array.lane_6_1  lane_6_1 (
     .act(acts[15:8]),
-    .gated(\gated$394 ),
-    .product(\product$438 ),
+    .gated(\gated$395 ),
+    .product(\product$439 ),
     .trit(weights[195:194])
   );
   \ternhw_default.array.lane_6_10  lane_6_10 (
     .act(acts[87:80]),
-    .gated(\gated$421 ),
-    .product(\product$447 ),
+    .gated(\gated$422 ),
+    .product(\product$448 ),
     .trit(weights[213:212])
   );
   \ternhw_default.array.lane_6_11  lane_6_11 (
     .act(acts[95:88]),
-    .gated(\gated$424 ),
-    .product(\product$448 ),
+    .gated(\gated$425 ),
+    .product(\product$449 ),
     .trit(weights[215:214])
   );
   \ternhw_default.array.lane_6_12  lane_6_12 (
     .act(acts[103:96]),
-    .gated(\gated$427 ),
-    .product(\product$449 ),
+    .gated(\gated$428 ),
+    .product(\product$450 ),
     .trit(weights[217:216])
   );
   \ternhw_default.array.lane_6_13  lane_6_13 (
     .act(acts[111:104]),
-    .gated(\gated$430 ),
-    .product(\product$450 ),
+    .gated(\gated$431 ),
+    .product(\product$451 ),
     .trit(weights[219:218])
   );
   \ternhw_default.array.lane_6_14  lane_6_14 (
     .act(acts[119:112]),
-    .gated(\gated$433 ),
-    .product(\product$451 ),
+    .gated(\gated$434 ),
+    .product(\product$452 ),
     .trit(weights[221:220])
   );
   \ternhw_default.array.lane_6_15  lane_6_15 (
     .act(acts[127:120]),
-    .gated(\gated$436 ),
-    .product(\product$452 ),
+    .gated(\gated$437 ),
+    .product(\product$453 ),
     .trit(weights[223:222])
   );
   \ternhw_default.array.lane_6_2  lane_6_2 (
     .act(acts[23:16]),
-    .gated(\gated$397 ),
-    .product(\product$439 ),
+    .gated(\gated$398 ),
+    .product(\product$440 ),
     .trit(weights[197:196])
   );
   \ternhw_default.array.lane_6_3  lane_6_3 (
     .act(acts[31:24]),
-    .gated(\gated$400 ),
-    .product(\product$440 ),
+    .gated(\gated$401 ),
+    .product(\product$441 ),
     .trit(weights[199:198])
   );
   \ternhw_default.array.lane_6_4  lane_6_4 (
     .act(acts[39:32]),
-    .gated(\gated$403 ),
-    .product(\product$441 ),
+    .gated(\gated$404 ),
+    .product(\product$442 ),
     .trit(weights[201:200])
   );
   \ternhw_default.array.lane_6_5  lane_6_5 (
     .act(acts[47:40]),
-    .gated(\gated$406 ),
-    .product(\product$442 ),
+    .gated(\gated$407 ),
+    .product(\product$443 ),
     .trit(weights[203:202])
   );
   \ternhw_default.array.lane_6_6  lane_6_6 (
     .act(acts[55:48]),
-    .gated(\gated$409 ),
-    .product(\product$443 ),
+    .gated(\gated$410 ),
+    .product(\product$444 ),
     .trit(weights[205:204])
   );
   \ternhw_default.array.lane_6_7  lane_6_7 (
     .act(acts[63:56]),
-    .gated(\gated$412 ),
-    .product(\product$444 ),
+    .gated(\gated$413 ),
+    .product(\product$445 ),
     .trit(weights[207:206])
   );
   \ternhw_default.array.lane_6_8  lane_6_8 (
     .act(acts[71:64]),
-    .gated(\gated$415 ),
-    .product(\product$445 ),
+    .gated(\gated$416 ),
+    .product(\product$446 ),
     .trit(weights[209:208])
   );
   \ternhw_default.array.lane_6_9  lane_6_9 (
     .act(acts[79:72]),
-    .gated(\gated$418 ),
-    .product(\product$446 ),
+    .gated(\gated$419 ),
+    .product(\product$447 ),
     .trit(weights[211:210])
   );
   \ternhw_default.array.lane_7_0  lane_7_0 (
     .act(acts[7:0]),
-    .gated(\gated$455 ),
-    .product(\product$501 ),
+    .gated(\gated$456 ),
+    .product(\product$502 ),
     .trit(weights[225:224])
   );
   \ternhw_default.array.lane_7_1  lane_7_1 (
     .act(acts[15:8]),
-    .gated(\gated$458 ),
-    .product(\product$502 ),
+    .gated(\gated$459 ),
+    .product(\product$503 ),
     .trit(weights[227:226])
   );
   \ternhw_default.array.lane_7_10  lane_7_10 (
     .act(acts[87:80]),
-    .gated(\gated$485 ),
-    .product(\product$511 ),
+    .gated(\gated$486 ),
+    .product(\product$512 ),
     .trit(weights[245:244])
   );
   \ternhw_default.array.lane_7_11  lane_7_11 (
     .act(acts[95:88]),
-    .gated(\gated$488 ),
-    .product(\product$512 ),
+    .gated(\gated$489 ),
+    .product(\product$513 ),
     .trit(weights[247:246])
   );
   \ternhw_default.array.lane_7_12  lane_7_12 (
     .act(acts[103:96]),
-    .gated(\gated$491 ),
-    .product(\product$513 ),
+    .gated(\gated$492 ),
+    .product(\product$514 ),
     .trit(weights[249:248])
   );
   \ternhw_default.array.lane_7_13  lane_7_13 (
     .act(acts[111:104]),
-    .gated(\gated$494 ),
-    .product(\product$514 ),
+    .gated(\gated$495 ),
+    .product(\product$515 ),
     .trit(weights[251:250])
   );
   \ternhw_default.array.lane_7_14  lane_7_14 (
     .act(acts[119:112]),
-    .gated(\gated$497 ),
-    .product(\product$515 ),
+    .gated(\gated$498 ),
+    .product(\product$516 ),
     .trit(weights[253:252])
   );
   \ternhw_default.array.lane_7_15  lane_7_15 (
     .act(acts[127:120]),
-    .gated(\gated$500 ),
-    .product(\product$516 ),
+    .gated(\gated$501 ),
+    .product(\product$517 ),
     .trit(weights[255:254])
   );
   \ternhw_default.array.lane_7_2  lane_7_2 (
     .act(acts[23:16]),
-    .gated(\gated$461 ),
-    .product(\product$503 ),
+    .gated(\gated$462 ),
+    .product(\product$504 ),
     .trit(weights[229:228])
   );
   \ternhw_default.array.lane_7_3  lane_7_3 (
     .act(acts[31:24]),
-    .gated(\gated$464 ),
-    .product(\product$504 ),
+    .gated(\gated$465 ),
+    .product(\product$505 ),
     .trit(weights[231:230])
   );
   \ternhw_default.array.lane_7_4  lane_7_4 (
     .act(acts[39:32]),
-    .gated(\gated$467 ),
-    .product(\product$505 ),
+    .gated(\gated$468 ),
+    .product(\product$506 ),
     .trit(weights[233:232])
   );
   \ternhw_default.array.lane_7_5  lane_7_5 (
     .act(acts[47:40]),
-    .gated(\gated$470 ),
-    .product(\product$506 ),
+    .gated(\gated$471 ),
+    .product(\product$507 ),
     .trit(weights[235:234])
   );
   \ternhw_default.array.lane_7_6  lane_7_6 (
     .act(acts[55:48]),
-    .gated(\gated$473 ),
-    .product(\product$507 ),
+    .gated(\gated$474 ),
+    .product(\product$508 ),
     .trit(weights[237:236])
   );
   \ternhw_default.array.lane_7_7  lane_7_7 (
     .act(acts[63:56]),
-    .gated(\gated$476 ),
-    .product(\product$508 ),
+    .gated(\gated$477 ),
+    .product(\product$509 ),
     .trit(weights[239:238])
   );
   \ternhw_default.array.lane_7_8  lane_7_8 (
     .act(acts[71:64]),
-    .gated(\gated$479 ),
-    .product(\product$509 ),
+    .gated(\gated$480 ),
+    .product(\product$510 ),
     .trit(weights[241:240])
   );
   \ternhw_default.array.lane_7_9  lane_7_9 (
     .act(acts[79:72]),
-    .gated(\gated$482 ),
-    .product(\product$510 ),
+    .gated(\gated$483 ),
+    .product(\product$511 ),
     .trit(weights[243:242])
   );
   \ternhw_default.array.lane_8_0  lane_8_0 (
     .act(acts[7:0]),
-    .gated(\gated$519 ),
-    .product(\product$565 ),
+    .gated(\gated$520 ),
+    .product(\product$566 ),
     .trit(weights[257:256])
   );
   \ternhw_default.array.lane_8_1  lane_8_1 (
     .act(acts[15:8]),
-    .gated(\gated$522 ),
-    .product(\product$566 ),
+    .gated(\gated$523 ),
+    .product(\product$567 ),
     .trit(weights[259:258])
   );
   \ternhw_default.array.lane_8_10  lane_8_10 (
     .act(acts[87:80]),
-    .gated(\gated$549 ),
-    .product(\product$575 ),
+    .gated(\gated$550 ),
+    .product(\product$576 ),
     .trit(weights[277:276])
   );
   \ternhw_default.array.lane_8_11  lane_8_11 (
     .act(acts[95:88]),
-    .gated(\gated$552 ),
-    .product(\product$576 ),
+    .gated(\gated$553 ),
+    .product(\product$577 ),
     .trit(weights[279:278])
   );
   \ternhw_default.array.lane_8_12  lane_8_12 (
     .act(acts[103:96]),
-    .gated(\gated$555 ),
-    .product(\product$577 ),
+    .gated(\gated$556 ),
+    .product(\product$578 ),
     .trit(weights[281:280])
   );
   \ternhw_default.array.lane_8_13  lane_8_13 (
     .act(acts[111:104]),
-    .gated(\gated$558 ),
-    .product(\product$578 ),
+    .gated(\gated$559 ),
+    .product(\product$579 ),
     .trit(weights[283:282])
   );
   \ternhw_default.array.lane_8_14  lane_8_14 (
     .act(acts[119:112]),
-    .gated(\gated$561 ),
-    .product(\product$579 ),
+    .gated(\gated$562 ),
+    .product(\product$580 ),
     .trit(weights[285:284])
   );
   \ternhw_default.array.lane_8_15  lane_8_15 (
     .act(acts[127:120]),
-    .gated(\gated$564 ),
-    .product(\product$580 ),
+    .gated(\gated$565 ),
+    .product(\product$581 ),
     .trit(weights[287:286])
   );
   \ternhw_default.array.lane_8_2  lane_8_2 (
     .act(acts[23:16]),
-    .gated(\gated$525 ),
-    .product(\product$567 ),
+    .gated(\gated$526 ),
+    .product(\product$568 ),
     .trit(weights[261:260])
   );
   \ternhw_default.array.lane_8_3  lane_8_3 (
     .act(acts[31:24]),
-    .gated(\gated$528 ),
-    .product(\product$568 ),
+    .gated(\gated$529 ),
+    .product(\product$569 ),
     .trit(weights[263:262])
   );
   \ternhw_default.array.lane_8_4  lane_8_4 (
     .act(acts[39:32]),
-    .gated(\gated$531 ),
-    .product(\product$569 ),
+    .gated(\gated$532 ),
+    .product(\product$570 ),
     .trit(weights[265:264])
   );
   \ternhw_default.array.lane_8_5  lane_8_5 (
     .act(acts[47:40]),
-    .gated(\gated$534 ),
-    .product(\product$570 ),
+    .gated(\gated$535 ),
+    .product(\product$571 ),
     .trit(weights[267:266])
   );
   \ternhw_default.array.lane_8_6  lane_8_6 (
     .act(acts[55:48]),
-    .gated(\gated$537 ),
-    .product(\product$571 ),
+    .gated(\gated$538 ),
+    .product(\product$572 ),
     .trit(weights[269:268])
   );
   \ternhw_default.array.lane_8_7  lane_8_7 (
     .act(acts[63:56]),
-    .gated(\gated$540 ),
-    .product(\product$572 ),
+    .gated(\gated$541 ),
+    .product(\product$573 ),
     .trit(weights[271:270])
   );
   \ternhw_default.array.lane_8_8  lane_8_8 (
     .act(acts[71:64]),
-    .gated(\gated$543 ),
-    .product(\product$573 ),
+    .gated(\gated$544 ),
+    .product(\product$574 ),
     .trit(weights[273:272])
   );
   \ternhw_default.array.lane_8_9  lane_8_9 (
     .act(acts[79:72]),
-    .gated(\gated$546 ),
-    .product(\product$574 ),
+    .gated(\gated$547 ),
+    .product(\product$575 ),
     .trit(weights[275:274])
   );
   \ternhw_default.array.lane_9_0  lane_9_0 (
     .act(acts[7:0]),
-    .gated(\gated$583 ),
-    .product(\product$629 ),
+    .gated(\gated$584 ),
+    .product(\product$630 ),
     .trit(weights[289:288])
   );
   \ternhw_default.array.lane_9_1  lane_9_1 (
     .act(acts[15:8]),
-    .gated(\gated$586 ),
-    .product(\product$630 ),
+    .gated(\gated$587 ),
+    .product(\product$631 ),
     .trit(weights[291:290])
   );
   \ternhw_default.array.lane_9_10  lane_9_10 (
     .act(acts[87:80]),
-    .gated(\gated$613 ),
-    .product(\product$639 ),
+    .gated(\gated$614 ),
+    .product(\product$640 ),
     .trit(weights[309:308])
   );
   \ternhw_default.array.lane_9_11  lane_9_11 (
     .act(acts[95:88]),
-    .gated(\gated$616 ),
-    .product(\product$640 ),
+    .gated(\gated$617 ),
+    .product(\product$641 ),
     .trit(weights[311:310])
   );
   \ternhw_default.array.lane_9_12  lane_9_12 (
     .act(acts[103:96]),
-    .gated(\gated$619 ),
-    .product(\product$641 ),
+    .gated(\gated$620 ),
+    .product(\product$642 ),
     .trit(weights[313:312])
   );
   \ternhw_default.array.lane_9_13  lane_9_13 (
     .act(acts[111:104]),
-    .gated(\gated$622 ),
-    .product(\product$642 ),
+    .gated(\gated$623 ),
+    .product(\product$643 ),
     .trit(weights[315:314])
   );
   \ternhw_default.array.lane_9_14  lane_9_14 (
     .act(acts[119:112]),
-    .gated(\gated$625 ),
-    .product(\product$643 ),
+    .gated(\gated$626 ),
+    .product(\product$644 ),
     .trit(weights[317:316])
   );
   \ternhw_default.array.lane_9_15  lane_9_15 (
     .act(acts[127:120]),
-    .gated(\gated$628 ),
-    .product(\product$644 ),
+    .gated(\gated$629 ),
+    .product(\product$645 ),
     .trit(weights[319:318])
   );
   \ternhw_default.array.lane_9_2  lane_9_2 (
     .act(acts[23:16]),
-    .gated(\gated$589 ),
-    .product(\product$631 ),
+    .gated(\gated$590 ),
+    .product(\product$632 ),
     .trit(weights[293:292])
   );
   \ternhw_default.array.lane_9_3  lane_9_3 (
     .act(acts[31:24]),
-    .gated(\gated$592 ),
-    .product(\product$632 ),
+    .gated(\gated$593 ),
+    .product(\product$633 ),
     .trit(weights[295:294])
   );
   \ternhw_default.array.lane_9_4  lane_9_4 (
     .act(acts[39:32]),
-    .gated(\gated$595 ),
-    .product(\product$633 ),
+    .gated(\gated$596 ),
+    .product(\product$634 ),
     .trit(weights[297:296])
   );
   \ternhw_default.array.lane_9_5  lane_9_5 (
     .act(acts[47:40]),
-    .gated(\gated$598 ),
-    .product(\product$634 ),
+    .gated(\gated$599 ),
+    .product(\product$635 ),
     .trit(weights[299:298])
   );
   \ternhw_default.array.lane_9_6  lane_9_6 (
     .act(acts[55:48]),
-    .gated(\gated$601 ),
-    .product(\product$635 ),
+    .gated(\gated$602 ),
+    .product(\product$636 ),
     .trit(weights[301:300])
   );
   \ternhw_default.array.lane_9_7  lane_9_7 (
     .act(acts[63:56]),
-    .gated(\gated$604 ),
-    .product(\product$636 ),
+    .gated(\gated$605 ),
+    .product(\product$637 ),
     .trit(weights[303:302])
   );
   \ternhw_default.array.lane_9_8  lane_9_8 (
     .act(acts[71:64]),
-    .gated(\gated$607 ),
-    .product(\product$637 ),
+    .gated(\gated$608 ),
+    .product(\product$638 ),
     .trit(weights[305:304])
   );
   \ternhw_default.array.lane_9_9  lane_9_9 (
     .act(acts[79:72]),
-    .gated(\gated$610 ),
-    .product(\product$638 ),
+    .gated(\gated$611 ),
+    .product(\product$639 ),
     .trit(weights[307:306])
   );
   assign trit = weights[1:0];
@@ -14500,486 +15459,486 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \act$46  = acts[119:112];
   assign \trit$48  = weights[31:30];
   assign \act$49  = acts[127:120];
-  assign \trit$69  = weights[33:32];
-  assign \act$70  = acts[7:0];
-  assign \trit$72  = weights[35:34];
-  assign \act$73  = acts[15:8];
-  assign \trit$75  = weights[37:36];
-  assign \act$76  = acts[23:16];
-  assign \trit$78  = weights[39:38];
-  assign \act$79  = acts[31:24];
-  assign \trit$81  = weights[41:40];
-  assign \act$82  = acts[39:32];
-  assign \trit$84  = weights[43:42];
-  assign \act$85  = acts[47:40];
-  assign \trit$87  = weights[45:44];
-  assign \act$88  = acts[55:48];
-  assign \trit$90  = weights[47:46];
-  assign \act$91  = acts[63:56];
-  assign \trit$93  = weights[49:48];
-  assign \act$94  = acts[71:64];
-  assign \trit$96  = weights[51:50];
-  assign \act$97  = acts[79:72];
-  assign \trit$99  = weights[53:52];
-  assign \act$100  = acts[87:80];
-  assign \trit$102  = weights[55:54];
-  assign \act$103  = acts[95:88];
-  assign \trit$105  = weights[57:56];
-  assign \act$106  = acts[103:96];
-  assign \trit$108  = weights[59:58];
-  assign \act$109  = acts[111:104];
-  assign \trit$111  = weights[61:60];
-  assign \act$112  = acts[119:112];
-  assign \trit$114  = weights[63:62];
-  assign \act$115  = acts[127:120];
-  assign \trit$133  = weights[65:64];
-  assign \act$134  = acts[7:0];
-  assign \trit$136  = weights[67:66];
-  assign \act$137  = acts[15:8];
-  assign \trit$139  = weights[69:68];
-  assign \act$140  = acts[23:16];
-  assign \trit$142  = weights[71:70];
-  assign \act$143  = acts[31:24];
-  assign \trit$145  = weights[73:72];
-  assign \act$146  = acts[39:32];
-  assign \trit$148  = weights[75:74];
-  assign \act$149  = acts[47:40];
-  assign \trit$151  = weights[77:76];
-  assign \act$152  = acts[55:48];
-  assign \trit$154  = weights[79:78];
-  assign \act$155  = acts[63:56];
-  assign \trit$157  = weights[81:80];
-  assign \act$158  = acts[71:64];
-  assign \trit$160  = weights[83:82];
-  assign \act$161  = acts[79:72];
-  assign \trit$163  = weights[85:84];
-  assign \act$164  = acts[87:80];
-  assign \trit$166  = weights[87:86];
-  assign \act$167  = acts[95:88];
-  assign \trit$169  = weights[89:88];
-  assign \act$170  = acts[103:96];
-  assign \trit$172  = weights[91:90];
-  assign \act$173  = acts[111:104];
-  assign \trit$175  = weights[93:92];
-  assign \act$176  = acts[119:112];
-  assign \trit$178  = weights[95:94];
-  assign \act$179  = acts[127:120];
-  assign \trit$197  = weights[97:96];
-  assign \act$198  = acts[7:0];
-  assign \trit$200  = weights[99:98];
-  assign \act$201  = acts[15:8];
-  assign \trit$203  = weights[101:100];
-  assign \act$204  = acts[23:16];
-  assign \trit$206  = weights[103:102];
-  assign \act$207  = acts[31:24];
-  assign \trit$209  = weights[105:104];
-  assign \act$210  = acts[39:32];
-  assign \trit$212  = weights[107:106];
-  assign \act$213  = acts[47:40];
-  assign \trit$215  = weights[109:108];
-  assign \act$216  = acts[55:48];
-  assign \trit$218  = weights[111:110];
-  assign \act$219  = acts[63:56];
-  assign \trit$221  = weights[113:112];
-  assign \act$222  = acts[71:64];
-  assign \trit$224  = weights[115:114];
-  assign \act$225  = acts[79:72];
-  assign \trit$227  = weights[117:116];
-  assign \act$228  = acts[87:80];
-  assign \trit$230  = weights[119:118];
-  assign \act$231  = acts[95:88];
-  assign \trit$233  = weights[121:120];
-  assign \act$234  = acts[103:96];
-  assign \trit$236  = weights[123:122];
-  assign \act$237  = acts[111:104];
-  assign \trit$239  = weights[125:124];
-  assign \act$240  = acts[119:112];
-  assign \trit$242  = weights[127:126];
-  assign \act$243  = acts[127:120];
-  assign \trit$261  = weights[129:128];
-  assign \act$262  = acts[7:0];
-  assign \trit$264  = weights[131:130];
-  assign \act$265  = acts[15:8];
-  assign \trit$267  = weights[133:132];
-  assign \act$268  = acts[23:16];
-  assign \trit$270  = weights[135:134];
-  assign \act$271  = acts[31:24];
-  assign \trit$273  = weights[137:136];
-  assign \act$274  = acts[39:32];
-  assign \trit$276  = weights[139:138];
-  assign \act$277  = acts[47:40];
-  assign \trit$279  = weights[141:140];
-  assign \act$280  = acts[55:48];
-  assign \trit$282  = weights[143:142];
-  assign \act$283  = acts[63:56];
-  assign \trit$285  = weights[145:144];
-  assign \act$286  = acts[71:64];
-  assign \trit$288  = weights[147:146];
-  assign \act$289  = acts[79:72];
-  assign \trit$291  = weights[149:148];
-  assign \act$292  = acts[87:80];
-  assign \trit$294  = weights[151:150];
-  assign \act$295  = acts[95:88];
-  assign \trit$297  = weights[153:152];
-  assign \act$298  = acts[103:96];
-  assign \trit$300  = weights[155:154];
-  assign \act$301  = acts[111:104];
-  assign \trit$303  = weights[157:156];
-  assign \act$304  = acts[119:112];
-  assign \trit$306  = weights[159:158];
-  assign \act$307  = acts[127:120];
-  assign \trit$325  = weights[161:160];
-  assign \act$326  = acts[7:0];
-  assign \trit$328  = weights[163:162];
-  assign \act$329  = acts[15:8];
-  assign \trit$331  = weights[165:164];
-  assign \act$332  = acts[23:16];
-  assign \trit$334  = weights[167:166];
-  assign \act$335  = acts[31:24];
-  assign \trit$337  = weights[169:168];
-  assign \act$338  = acts[39:32];
-  assign \trit$340  = weights[171:170];
-  assign \act$341  = acts[47:40];
-  assign \trit$343  = weights[173:172];
-  assign \act$344  = acts[55:48];
-  assign \trit$346  = weights[175:174];
-  assign \act$347  = acts[63:56];
-  assign \trit$349  = weights[177:176];
-  assign \act$350  = acts[71:64];
-  assign \trit$352  = weights[179:178];
-  assign \act$353  = acts[79:72];
-  assign \trit$355  = weights[181:180];
-  assign \act$356  = acts[87:80];
-  assign \trit$358  = weights[183:182];
-  assign \act$359  = acts[95:88];
-  assign \trit$361  = weights[185:184];
-  assign \act$362  = acts[103:96];
-  assign \trit$364  = weights[187:186];
-  assign \act$365  = acts[111:104];
-  assign \trit$367  = weights[189:188];
-  assign \act$368  = acts[119:112];
-  assign \trit$370  = weights[191:190];
-  assign \act$371  = acts[127:120];
-  assign \trit$389  = weights[193:192];
-  assign \act$390  = acts[7:0];
-  assign \trit$392  = weights[195:194];
-  assign \act$393  = acts[15:8];
-  assign \trit$395  = weights[197:196];
-  assign \act$396  = acts[23:16];
-  assign \trit$398  = weights[199:198];
-  assign \act$399  = acts[31:24];
-  assign \trit$401  = weights[201:200];
-  assign \act$402  = acts[39:32];
-  assign \trit$404  = weights[203:202];
-  assign \act$405  = acts[47:40];
-  assign \trit$407  = weights[205:204];
-  assign \act$408  = acts[55:48];
-  assign \trit$410  = weights[207:206];
-  assign \act$411  = acts[63:56];
-  assign \trit$413  = weights[209:208];
-  assign \act$414  = acts[71:64];
-  assign \trit$416  = weights[211:210];
-  assign \act$417  = acts[79:72];
-  assign \trit$419  = weights[213:212];
-  assign \act$420  = acts[87:80];
-  assign \trit$422  = weights[215:214];
-  assign \act$423  = acts[95:88];
-  assign \trit$425  = weights[217:216];
-  assign \act$426  = acts[103:96];
-  assign \trit$428  = weights[219:218];
-  assign \act$429  = acts[111:104];
-  assign \trit$431  = weights[221:220];
-  assign \act$432  = acts[119:112];
-  assign \trit$434  = weights[223:222];
-  assign \act$435  = acts[127:120];
-  assign \trit$453  = weights[225:224];
-  assign \act$454  = acts[7:0];
-  assign \trit$456  = weights[227:226];
-  assign \act$457  = acts[15:8];
-  assign \trit$459  = weights[229:228];
-  assign \act$460  = acts[23:16];
-  assign \trit$462  = weights[231:230];
-  assign \act$463  = acts[31:24];
-  assign \trit$465  = weights[233:232];
-  assign \act$466  = acts[39:32];
-  assign \trit$468  = weights[235:234];
-  assign \act$469  = acts[47:40];
-  assign \trit$471  = weights[237:236];
-  assign \act$472  = acts[55:48];
-  assign \trit$474  = weights[239:238];
-  assign \act$475  = acts[63:56];
-  assign \trit$477  = weights[241:240];
-  assign \act$478  = acts[71:64];
-  assign \trit$480  = weights[243:242];
-  assign \act$481  = acts[79:72];
-  assign \trit$483  = weights[245:244];
-  assign \act$484  = acts[87:80];
-  assign \trit$486  = weights[247:246];
-  assign \act$487  = acts[95:88];
-  assign \trit$489  = weights[249:248];
-  assign \act$490  = acts[103:96];
-  assign \trit$492  = weights[251:250];
-  assign \act$493  = acts[111:104];
-  assign \trit$495  = weights[253:252];
-  assign \act$496  = acts[119:112];
-  assign \trit$498  = weights[255:254];
-  assign \act$499  = acts[127:120];
-  assign \trit$517  = weights[257:256];
-  assign \act$518  = acts[7:0];
-  assign \trit$520  = weights[259:258];
-  assign \act$521  = acts[15:8];
-  assign \trit$523  = weights[261:260];
-  assign \act$524  = acts[23:16];
-  assign \trit$526  = weights[263:262];
-  assign \act$527  = acts[31:24];
-  assign \trit$529  = weights[265:264];
-  assign \act$530  = acts[39:32];
-  assign \trit$532  = weights[267:266];
-  assign \act$533  = acts[47:40];
-  assign \trit$535  = weights[269:268];
-  assign \act$536  = acts[55:48];
-  assign \trit$538  = weights[271:270];
-  assign \act$539  = acts[63:56];
-  assign \trit$541  = weights[273:272];
-  assign \act$542  = acts[71:64];
-  assign \trit$544  = weights[275:274];
-  assign \act$545  = acts[79:72];
-  assign \trit$547  = weights[277:276];
-  assign \act$548  = acts[87:80];
-  assign \trit$550  = weights[279:278];
-  assign \act$551  = acts[95:88];
-  assign \trit$553  = weights[281:280];
-  assign \act$554  = acts[103:96];
-  assign \trit$556  = weights[283:282];
-  assign \act$557  = acts[111:104];
-  assign \trit$559  = weights[285:284];
-  assign \act$560  = acts[119:112];
-  assign \trit$562  = weights[287:286];
-  assign \act$563  = acts[127:120];
-  assign \trit$581  = weights[289:288];
-  assign \act$582  = acts[7:0];
-  assign \trit$584  = weights[291:290];
-  assign \act$585  = acts[15:8];
-  assign \trit$587  = weights[293:292];
-  assign \act$588  = acts[23:16];
-  assign \trit$590  = weights[295:294];
-  assign \act$591  = acts[31:24];
-  assign \trit$593  = weights[297:296];
-  assign \act$594  = acts[39:32];
-  assign \trit$596  = weights[299:298];
-  assign \act$597  = acts[47:40];
-  assign \trit$599  = weights[301:300];
-  assign \act$600  = acts[55:48];
-  assign \trit$602  = weights[303:302];
-  assign \act$603  = acts[63:56];
-  assign \trit$605  = weights[305:304];
-  assign \act$606  = acts[71:64];
-  assign \trit$608  = weights[307:306];
-  assign \act$609  = acts[79:72];
-  assign \trit$611  = weights[309:308];
-  assign \act$612  = acts[87:80];
-  assign \trit$614  = weights[311:310];
-  assign \act$615  = acts[95:88];
-  assign \trit$617  = weights[313:312];
-  assign \act$618  = acts[103:96];
-  assign \trit$620  = weights[315:314];
-  assign \act$621  = acts[111:104];
-  assign \trit$623  = weights[317:316];
-  assign \act$624  = acts[119:112];
-  assign \trit$626  = weights[319:318];
-  assign \act$627  = acts[127:120];
-  assign \trit$645  = weights[321:320];
-  assign \act$646  = acts[7:0];
-  assign \trit$648  = weights[323:322];
-  assign \act$649  = acts[15:8];
-  assign \trit$651  = weights[325:324];
-  assign \act$652  = acts[23:16];
-  assign \trit$654  = weights[327:326];
-  assign \act$655  = acts[31:24];
-  assign \trit$657  = weights[329:328];
-  assign \act$658  = acts[39:32];
-  assign \trit$660  = weights[331:330];
-  assign \act$661  = acts[47:40];
-  assign \trit$663  = weights[333:332];
-  assign \act$664  = acts[55:48];
-  assign \trit$666  = weights[335:334];
-  assign \act$667  = acts[63:56];
-  assign \trit$669  = weights[337:336];
-  assign \act$670  = acts[71:64];
-  assign \trit$672  = weights[339:338];
-  assign \act$673  = acts[79:72];
-  assign \trit$675  = weights[341:340];
-  assign \act$676  = acts[87:80];
-  assign \trit$678  = weights[343:342];
-  assign \act$679  = acts[95:88];
-  assign \trit$681  = weights[345:344];
-  assign \act$682  = acts[103:96];
-  assign \trit$684  = weights[347:346];
-  assign \act$685  = acts[111:104];
-  assign \trit$687  = weights[349:348];
-  assign \act$688  = acts[119:112];
-  assign \trit$690  = weights[351:350];
-  assign \act$691  = acts[127:120];
-  assign \trit$709  = weights[353:352];
-  assign \act$710  = acts[7:0];
-  assign \trit$712  = weights[355:354];
-  assign \act$713  = acts[15:8];
-  assign \trit$715  = weights[357:356];
-  assign \act$716  = acts[23:16];
-  assign \trit$718  = weights[359:358];
-  assign \act$719  = acts[31:24];
-  assign \trit$721  = weights[361:360];
-  assign \act$722  = acts[39:32];
-  assign \trit$724  = weights[363:362];
-  assign \act$725  = acts[47:40];
-  assign \trit$727  = weights[365:364];
-  assign \act$728  = acts[55:48];
-  assign \trit$730  = weights[367:366];
-  assign \act$731  = acts[63:56];
-  assign \trit$733  = weights[369:368];
-  assign \act$734  = acts[71:64];
-  assign \trit$736  = weights[371:370];
-  assign \act$737  = acts[79:72];
-  assign \trit$739  = weights[373:372];
-  assign \act$740  = acts[87:80];
-  assign \trit$742  = weights[375:374];
-  assign \act$743  = acts[95:88];
-  assign \trit$745  = weights[377:376];
-  assign \act$746  = acts[103:96];
-  assign \trit$748  = weights[379:378];
-  assign \act$749  = acts[111:104];
-  assign \trit$751  = weights[381:380];
-  assign \act$752  = acts[119:112];
-  assign \trit$754  = weights[383:382];
-  assign \act$755  = acts[127:120];
-  assign \trit$773  = weights[385:384];
-  assign \act$774  = acts[7:0];
-  assign \trit$776  = weights[387:386];
-  assign \act$777  = acts[15:8];
-  assign \trit$779  = weights[389:388];
-  assign \act$780  = acts[23:16];
-  assign \trit$782  = weights[391:390];
-  assign \act$783  = acts[31:24];
-  assign \trit$785  = weights[393:392];
-  assign \act$786  = acts[39:32];
-  assign \trit$788  = weights[395:394];
-  assign \act$789  = acts[47:40];
-  assign \trit$791  = weights[397:396];
-  assign \act$792  = acts[55:48];
-  assign \trit$794  = weights[399:398];
-  assign \act$795  = acts[63:56];
-  assign \trit$797  = weights[401:400];
-  assign \act$798  = acts[71:64];
-  assign \trit$800  = weights[403:402];
-  assign \act$801  = acts[79:72];
-  assign \trit$803  = weights[405:404];
-  assign \act$804  = acts[87:80];
-  assign \trit$806  = weights[407:406];
-  assign \act$807  = acts[95:88];
-  assign \trit$809  = weights[409:408];
-  assign \act$810  = acts[103:96];
-  assign \trit$812  = weights[411:410];
-  assign \act$813  = acts[111:104];
-  assign \trit$815  = weights[413:412];
-  assign \act$816  = acts[119:112];
-  assign \trit$818  = weights[415:414];
-  assign \act$819  = acts[127:120];
-  assign \trit$837  = weights[417:416];
-  assign \act$838  = acts[7:0];
-  assign \trit$840  = weights[419:418];
-  assign \act$841  = acts[15:8];
-  assign \trit$843  = weights[421:420];
-  assign \act$844  = acts[23:16];
-  assign \trit$846  = weights[423:422];
-  assign \act$847  = acts[31:24];
-  assign \trit$849  = weights[425:424];
-  assign \act$850  = acts[39:32];
-  assign \trit$852  = weights[427:426];
-  assign \act$853  = acts[47:40];
-  assign \trit$855  = weights[429:428];
-  assign \act$856  = acts[55:48];
-  assign \trit$858  = weights[431:430];
-  assign \act$859  = acts[63:56];
-  assign \trit$861  = weights[433:432];
-  assign \act$862  = acts[71:64];
-  assign \trit$864  = weights[435:434];
-  assign \act$865  = acts[79:72];
-  assign \trit$867  = weights[437:436];
-  assign \act$868  = acts[87:80];
-  assign \trit$870  = weights[439:438];
-  assign \act$871  = acts[95:88];
-  assign \trit$873  = weights[441:440];
-  assign \act$874  = acts[103:96];
-  assign \trit$876  = weights[443:442];
-  assign \act$877  = acts[111:104];
-  assign \trit$879  = weights[445:444];
-  assign \act$880  = acts[119:112];
-  assign \trit$882  = weights[447:446];
-  assign \act$883  = acts[127:120];
-  assign \trit$901  = weights[449:448];
-  assign \act$902  = acts[7:0];
-  assign \trit$904  = weights[451:450];
-  assign \act$905  = acts[15:8];
-  assign \trit$907  = weights[453:452];
-  assign \act$908  = acts[23:16];
-  assign \trit$910  = weights[455:454];
-  assign \act$911  = acts[31:24];
-  assign \trit$913  = weights[457:456];
-  assign \act$914  = acts[39:32];
-  assign \trit$916  = weights[459:458];
-  assign \act$917  = acts[47:40];
-  assign \trit$919  = weights[461:460];
-  assign \act$920  = acts[55:48];
-  assign \trit$922  = weights[463:462];
-  assign \act$923  = acts[63:56];
-  assign \trit$925  = weights[465:464];
-  assign \act$926  = acts[71:64];
-  assign \trit$928  = weights[467:466];
-  assign \act$929  = acts[79:72];
-  assign \trit$931  = weights[469:468];
-  assign \act$932  = acts[87:80];
-  assign \trit$934  = weights[471:470];
-  assign \act$935  = acts[95:88];
-  assign \trit$937  = weights[473:472];
-  assign \act$938  = acts[103:96];
-  assign \trit$940  = weights[475:474];
-  assign \act$941  = acts[111:104];
-  assign \trit$943  = weights[477:476];
-  assign \act$944  = acts[119:112];
-  assign \trit$946  = weights[479:478];
-  assign \act$947  = acts[127:120];
-  assign \trit$965  = weights[481:480];
-  assign \act$966  = acts[7:0];
-  assign \trit$968  = weights[483:482];
-  assign \act$969  = acts[15:8];
-  assign \trit$971  = weights[485:484];
-  assign \act$972  = acts[23:16];
-  assign \trit$974  = weights[487:486];
-  assign \act$975  = acts[31:24];
-  assign \trit$977  = weights[489:488];
-  assign \act$978  = acts[39:32];
-  assign \trit$980  = weights[491:490];
-  assign \act$981  = acts[47:40];
-  assign \trit$983  = weights[493:492];
-  assign \act$984  = acts[55:48];
-  assign \trit$986  = weights[495:494];
-  assign \act$987  = acts[63:56];
-  assign \trit$989  = weights[497:496];
-  assign \act$990  = acts[71:64];
-  assign \trit$992  = weights[499:498];
-  assign \act$993  = acts[79:72];
-  assign \trit$995  = weights[501:500];
-  assign \act$996  = acts[87:80];
-  assign \trit$998  = weights[503:502];
-  assign \act$999  = acts[95:88];
-  assign \trit$1001  = weights[505:504];
-  assign \act$1002  = acts[103:96];
-  assign \trit$1004  = weights[507:506];
-  assign \act$1005  = acts[111:104];
-  assign \trit$1007  = weights[509:508];
-  assign \act$1008  = acts[119:112];
-  assign \trit$1010  = weights[511:510];
-  assign \act$1011  = acts[127:120];
+  assign \trit$70  = weights[33:32];
+  assign \act$71  = acts[7:0];
+  assign \trit$73  = weights[35:34];
+  assign \act$74  = acts[15:8];
+  assign \trit$76  = weights[37:36];
+  assign \act$77  = acts[23:16];
+  assign \trit$79  = weights[39:38];
+  assign \act$80  = acts[31:24];
+  assign \trit$82  = weights[41:40];
+  assign \act$83  = acts[39:32];
+  assign \trit$85  = weights[43:42];
+  assign \act$86  = acts[47:40];
+  assign \trit$88  = weights[45:44];
+  assign \act$89  = acts[55:48];
+  assign \trit$91  = weights[47:46];
+  assign \act$92  = acts[63:56];
+  assign \trit$94  = weights[49:48];
+  assign \act$95  = acts[71:64];
+  assign \trit$97  = weights[51:50];
+  assign \act$98  = acts[79:72];
+  assign \trit$100  = weights[53:52];
+  assign \act$101  = acts[87:80];
+  assign \trit$103  = weights[55:54];
+  assign \act$104  = acts[95:88];
+  assign \trit$106  = weights[57:56];
+  assign \act$107  = acts[103:96];
+  assign \trit$109  = weights[59:58];
+  assign \act$110  = acts[111:104];
+  assign \trit$112  = weights[61:60];
+  assign \act$113  = acts[119:112];
+  assign \trit$115  = weights[63:62];
+  assign \act$116  = acts[127:120];
+  assign \trit$134  = weights[65:64];
+  assign \act$135  = acts[7:0];
+  assign \trit$137  = weights[67:66];
+  assign \act$138  = acts[15:8];
+  assign \trit$140  = weights[69:68];
+  assign \act$141  = acts[23:16];
+  assign \trit$143  = weights[71:70];
+  assign \act$144  = acts[31:24];
+  assign \trit$146  = weights[73:72];
+  assign \act$147  = acts[39:32];
+  assign \trit$149  = weights[75:74];
+  assign \act$150  = acts[47:40];
+  assign \trit$152  = weights[77:76];
+  assign \act$153  = acts[55:48];
+  assign \trit$155  = weights[79:78];
+  assign \act$156  = acts[63:56];
+  assign \trit$158  = weights[81:80];
+  assign \act$159  = acts[71:64];
+  assign \trit$161  = weights[83:82];
+  assign \act$162  = acts[79:72];
+  assign \trit$164  = weights[85:84];
+  assign \act$165  = acts[87:80];
+  assign \trit$167  = weights[87:86];
+  assign \act$168  = acts[95:88];
+  assign \trit$170  = weights[89:88];
+  assign \act$171  = acts[103:96];
+  assign \trit$173  = weights[91:90];
+  assign \act$174  = acts[111:104];
+  assign \trit$176  = weights[93:92];
+  assign \act$177  = acts[119:112];
+  assign \trit$179  = weights[95:94];
+  assign \act$180  = acts[127:120];
+  assign \trit$198  = weights[97:96];
+  assign \act$199  = acts[7:0];
+  assign \trit$201  = weights[99:98];
+  assign \act$202  = acts[15:8];
+  assign \trit$204  = weights[101:100];
+  assign \act$205  = acts[23:16];
+  assign \trit$207  = weights[103:102];
+  assign \act$208  = acts[31:24];
+  assign \trit$210  = weights[105:104];
+  assign \act$211  = acts[39:32];
+  assign \trit$213  = weights[107:106];
+  assign \act$214  = acts[47:40];
+  assign \trit$216  = weights[109:108];
+  assign \act$217  = acts[55:48];
+  assign \trit$219  = weights[111:110];
+  assign \act$220  = acts[63:56];
+  assign \trit$222  = weights[113:112];
+  assign \act$223  = acts[71:64];
+  assign \trit$225  = weights[115:114];
+  assign \act$226  = acts[79:72];
+  assign \trit$228  = weights[117:116];
+  assign \act$229  = acts[87:80];
+  assign \trit$231  = weights[119:118];
+  assign \act$232  = acts[95:88];
+  assign \trit$234  = weights[121:120];
+  assign \act$235  = acts[103:96];
+  assign \trit$237  = weights[123:122];
+  assign \act$238  = acts[111:104];
+  assign \trit$240  = weights[125:124];
+  assign \act$241  = acts[119:112];
+  assign \trit$243  = weights[127:126];
+  assign \act$244  = acts[127:120];
+  assign \trit$262  = weights[129:128];
+  assign \act$263  = acts[7:0];
+  assign \trit$265  = weights[131:130];
+  assign \act$266  = acts[15:8];
+  assign \trit$268  = weights[133:132];
+  assign \act$269  = acts[23:16];
+  assign \trit$271  = weights[135:134];
+  assign \act$272  = acts[31:24];
+  assign \trit$274  = weights[137:136];
+  assign \act$275  = acts[39:32];
+  assign \trit$277  = weights[139:138];
+  assign \act$278  = acts[47:40];
+  assign \trit$280  = weights[141:140];
+  assign \act$281  = acts[55:48];
+  assign \trit$283  = weights[143:142];
+  assign \act$284  = acts[63:56];
+  assign \trit$286  = weights[145:144];
+  assign \act$287  = acts[71:64];
+  assign \trit$289  = weights[147:146];
+  assign \act$290  = acts[79:72];
+  assign \trit$292  = weights[149:148];
+  assign \act$293  = acts[87:80];
+  assign \trit$295  = weights[151:150];
+  assign \act$296  = acts[95:88];
+  assign \trit$298  = weights[153:152];
+  assign \act$299  = acts[103:96];
+  assign \trit$301  = weights[155:154];
+  assign \act$302  = acts[111:104];
+  assign \trit$304  = weights[157:156];
+  assign \act$305  = acts[119:112];
+  assign \trit$307  = weights[159:158];
+  assign \act$308  = acts[127:120];
+  assign \trit$326  = weights[161:160];
+  assign \act$327  = acts[7:0];
+  assign \trit$329  = weights[163:162];
+  assign \act$330  = acts[15:8];
+  assign \trit$332  = weights[165:164];
+  assign \act$333  = acts[23:16];
+  assign \trit$335  = weights[167:166];
+  assign \act$336  = acts[31:24];
+  assign \trit$338  = weights[169:168];
+  assign \act$339  = acts[39:32];
+  assign \trit$341  = weights[171:170];
+  assign \act$342  = acts[47:40];
+  assign \trit$344  = weights[173:172];
+  assign \act$345  = acts[55:48];
+  assign \trit$347  = weights[175:174];
+  assign \act$348  = acts[63:56];
+  assign \trit$350  = weights[177:176];
+  assign \act$351  = acts[71:64];
+  assign \trit$353  = weights[179:178];
+  assign \act$354  = acts[79:72];
+  assign \trit$356  = weights[181:180];
+  assign \act$357  = acts[87:80];
+  assign \trit$359  = weights[183:182];
+  assign \act$360  = acts[95:88];
+  assign \trit$362  = weights[185:184];
+  assign \act$363  = acts[103:96];
+  assign \trit$365  = weights[187:186];
+  assign \act$366  = acts[111:104];
+  assign \trit$368  = weights[189:188];
+  assign \act$369  = acts[119:112];
+  assign \trit$371  = weights[191:190];
+  assign \act$372  = acts[127:120];
+  assign \trit$390  = weights[193:192];
+  assign \act$391  = acts[7:0];
+  assign \trit$393  = weights[195:194];
+  assign \act$394  = acts[15:8];
+  assign \trit$396  = weights[197:196];
+  assign \act$397  = acts[23:16];
+  assign \trit$399  = weights[199:198];
+  assign \act$400  = acts[31:24];
+  assign \trit$402  = weights[201:200];
+  assign \act$403  = acts[39:32];
+  assign \trit$405  = weights[203:202];
+  assign \act$406  = acts[47:40];
+  assign \trit$408  = weights[205:204];
+  assign \act$409  = acts[55:48];
+  assign \trit$411  = weights[207:206];
+  assign \act$412  = acts[63:56];
+  assign \trit$414  = weights[209:208];
+  assign \act$415  = acts[71:64];
+  assign \trit$417  = weights[211:210];
+  assign \act$418  = acts[79:72];
+  assign \trit$420  = weights[213:212];
+  assign \act$421  = acts[87:80];
+  assign \trit$423  = weights[215:214];
+  assign \act$424  = acts[95:88];
+  assign \trit$426  = weights[217:216];
+  assign \act$427  = acts[103:96];
+  assign \trit$429  = weights[219:218];
+  assign \act$430  = acts[111:104];
+  assign \trit$432  = weights[221:220];
+  assign \act$433  = acts[119:112];
+  assign \trit$435  = weights[223:222];
+  assign \act$436  = acts[127:120];
+  assign \trit$454  = weights[225:224];
+  assign \act$455  = acts[7:0];
+  assign \trit$457  = weights[227:226];
+  assign \act$458  = acts[15:8];
+  assign \trit$460  = weights[229:228];
+  assign \act$461  = acts[23:16];
+  assign \trit$463  = weights[231:230];
+  assign \act$464  = acts[31:24];
+  assign \trit$466  = weights[233:232];
+  assign \act$467  = acts[39:32];
+  assign \trit$469  = weights[235:234];
+  assign \act$470  = acts[47:40];
+  assign \trit$472  = weights[237:236];
+  assign \act$473  = acts[55:48];
+  assign \trit$475  = weights[239:238];
+  assign \act$476  = acts[63:56];
+  assign \trit$478  = weights[241:240];
+  assign \act$479  = acts[71:64];
+  assign \trit$481  = weights[243:242];
+  assign \act$482  = acts[79:72];
+  assign \trit$484  = weights[245:244];
+  assign \act$485  = acts[87:80];
+  assign \trit$487  = weights[247:246];
+  assign \act$488  = acts[95:88];
+  assign \trit$490  = weights[249:248];
+  assign \act$491  = acts[103:96];
+  assign \trit$493  = weights[251:250];
+  assign \act$494  = acts[111:104];
+  assign \trit$496  = weights[253:252];
+  assign \act$497  = acts[119:112];
+  assign \trit$499  = weights[255:254];
+  assign \act$500  = acts[127:120];
+  assign \trit$518  = weights[257:256];
+  assign \act$519  = acts[7:0];
+  assign \trit$521  = weights[259:258];
+  assign \act$522  = acts[15:8];
+  assign \trit$524  = weights[261:260];
+  assign \act$525  = acts[23:16];
+  assign \trit$527  = weights[263:262];
+  assign \act$528  = acts[31:24];
+  assign \trit$530  = weights[265:264];
+  assign \act$531  = acts[39:32];
+  assign \trit$533  = weights[267:266];
+  assign \act$534  = acts[47:40];
+  assign \trit$536  = weights[269:268];
+  assign \act$537  = acts[55:48];
+  assign \trit$539  = weights[271:270];
+  assign \act$540  = acts[63:56];
+  assign \trit$542  = weights[273:272];
+  assign \act$543  = acts[71:64];
+  assign \trit$545  = weights[275:274];
+  assign \act$546  = acts[79:72];
+  assign \trit$548  = weights[277:276];
+  assign \act$549  = acts[87:80];
+  assign \trit$551  = weights[279:278];
+  assign \act$552  = acts[95:88];
+  assign \trit$554  = weights[281:280];
+  assign \act$555  = acts[103:96];
+  assign \trit$557  = weights[283:282];
+  assign \act$558  = acts[111:104];
+  assign \trit$560  = weights[285:284];
+  assign \act$561  = acts[119:112];
+  assign \trit$563  = weights[287:286];
+  assign \act$564  = acts[127:120];
+  assign \trit$582  = weights[289:288];
+  assign \act$583  = acts[7:0];
+  assign \trit$585  = weights[291:290];
+  assign \act$586  = acts[15:8];
+  assign \trit$588  = weights[293:292];
+  assign \act$589  = acts[23:16];
+  assign \trit$591  = weights[295:294];
+  assign \act$592  = acts[31:24];
+  assign \trit$594  = weights[297:296];
+  assign \act$595  = acts[39:32];
+  assign \trit$597  = weights[299:298];
+  assign \act$598  = acts[47:40];
+  assign \trit$600  = weights[301:300];
+  assign \act$601  = acts[55:48];
+  assign \trit$603  = weights[303:302];
+  assign \act$604  = acts[63:56];
+  assign \trit$606  = weights[305:304];
+  assign \act$607  = acts[71:64];
+  assign \trit$609  = weights[307:306];
+  assign \act$610  = acts[79:72];
+  assign \trit$612  = weights[309:308];
+  assign \act$613  = acts[87:80];
+  assign \trit$615  = weights[311:310];
+  assign \act$616  = acts[95:88];
+  assign \trit$618  = weights[313:312];
+  assign \act$619  = acts[103:96];
+  assign \trit$621  = weights[315:314];
+  assign \act$622  = acts[111:104];
+  assign \trit$624  = weights[317:316];
+  assign \act$625  = acts[119:112];
+  assign \trit$627  = weights[319:318];
+  assign \act$628  = acts[127:120];
+  assign \trit$646  = weights[321:320];
+  assign \act$647  = acts[7:0];
+  assign \trit$649  = weights[323:322];
+  assign \act$650  = acts[15:8];
+  assign \trit$652  = weights[325:324];
+  assign \act$653  = acts[23:16];
+  assign \trit$655  = weights[327:326];
+  assign \act$656  = acts[31:24];
+  assign \trit$658  = weights[329:328];
+  assign \act$659  = acts[39:32];
+  assign \trit$661  = weights[331:330];
+  assign \act$662  = acts[47:40];
+  assign \trit$664  = weights[333:332];
+  assign \act$665  = acts[55:48];
+  assign \trit$667  = weights[335:334];
+  assign \act$668  = acts[63:56];
+  assign \trit$670  = weights[337:336];
+  assign \act$671  = acts[71:64];
+  assign \trit$673  = weights[339:338];
+  assign \act$674  = acts[79:72];
+  assign \trit$676  = weights[341:340];
+  assign \act$677  = acts[87:80];
+  assign \trit$679  = weights[343:342];
+  assign \act$680  = acts[95:88];
+  assign \trit$682  = weights[345:344];
+  assign \act$683  = acts[103:96];
+  assign \trit$685  = weights[347:346];
+  assign \act$686  = acts[111:104];
+  assign \trit$688  = weights[349:348];
+  assign \act$689  = acts[119:112];
+  assign \trit$691  = weights[351:350];
+  assign \act$692  = acts[127:120];
+  assign \trit$710  = weights[353:352];
+  assign \act$711  = acts[7:0];
+  assign \trit$713  = weights[355:354];
+  assign \act$714  = acts[15:8];
+  assign \trit$716  = weights[357:356];
+  assign \act$717  = acts[23:16];
+  assign \trit$719  = weights[359:358];
+  assign \act$720  = acts[31:24];
+  assign \trit$722  = weights[361:360];
+  assign \act$723  = acts[39:32];
+  assign \trit$725  = weights[363:362];
+  assign \act$726  = acts[47:40];
+  assign \trit$728  = weights[365:364];
+  assign \act$729  = acts[55:48];
+  assign \trit$731  = weights[367:366];
+  assign \act$732  = acts[63:56];
+  assign \trit$734  = weights[369:368];
+  assign \act$735  = acts[71:64];
+  assign \trit$737  = weights[371:370];
+  assign \act$738  = acts[79:72];
+  assign \trit$740  = weights[373:372];
+  assign \act$741  = acts[87:80];
+  assign \trit$743  = weights[375:374];
+  assign \act$744  = acts[95:88];
+  assign \trit$746  = weights[377:376];
+  assign \act$747  = acts[103:96];
+  assign \trit$749  = weights[379:378];
+  assign \act$750  = acts[111:104];
+  assign \trit$752  = weights[381:380];
+  assign \act$753  = acts[119:112];
+  assign \trit$755  = weights[383:382];
+  assign \act$756  = acts[127:120];
+  assign \trit$774  = weights[385:384];
+  assign \act$775  = acts[7:0];
+  assign \trit$777  = weights[387:386];
+  assign \act$778  = acts[15:8];
+  assign \trit$780  = weights[389:388];
+  assign \act$781  = acts[23:16];
+  assign \trit$783  = weights[391:390];
+  assign \act$784  = acts[31:24];
+  assign \trit$786  = weights[393:392];
+  assign \act$787  = acts[39:32];
+  assign \trit$789  = weights[395:394];
+  assign \act$790  = acts[47:40];
+  assign \trit$792  = weights[397:396];
+  assign \act$793  = acts[55:48];
+  assign \trit$795  = weights[399:398];
+  assign \act$796  = acts[63:56];
+  assign \trit$798  = weights[401:400];
+  assign \act$799  = acts[71:64];
+  assign \trit$801  = weights[403:402];
+  assign \act$802  = acts[79:72];
+  assign \trit$804  = weights[405:404];
+  assign \act$805  = acts[87:80];
+  assign \trit$807  = weights[407:406];
+  assign \act$808  = acts[95:88];
+  assign \trit$810  = weights[409:408];
+  assign \act$811  = acts[103:96];
+  assign \trit$813  = weights[411:410];
+  assign \act$814  = acts[111:104];
+  assign \trit$816  = weights[413:412];
+  assign \act$817  = acts[119:112];
+  assign \trit$819  = weights[415:414];
+  assign \act$820  = acts[127:120];
+  assign \trit$838  = weights[417:416];
+  assign \act$839  = acts[7:0];
+  assign \trit$841  = weights[419:418];
+  assign \act$842  = acts[15:8];
+  assign \trit$844  = weights[421:420];
+  assign \act$845  = acts[23:16];
+  assign \trit$847  = weights[423:422];
+  assign \act$848  = acts[31:24];
+  assign \trit$850  = weights[425:424];
+  assign \act$851  = acts[39:32];
+  assign \trit$853  = weights[427:426];
+  assign \act$854  = acts[47:40];
+  assign \trit$856  = weights[429:428];
+  assign \act$857  = acts[55:48];
+  assign \trit$859  = weights[431:430];
+  assign \act$860  = acts[63:56];
+  assign \trit$862  = weights[433:432];
+  assign \act$863  = acts[71:64];
+  assign \trit$865  = weights[435:434];
+  assign \act$866  = acts[79:72];
+  assign \trit$868  = weights[437:436];
+  assign \act$869  = acts[87:80];
+  assign \trit$871  = weights[439:438];
+  assign \act$872  = acts[95:88];
+  assign \trit$874  = weights[441:440];
+  assign \act$875  = acts[103:96];
+  assign \trit$877  = weights[443:442];
+  assign \act$878  = acts[111:104];
+  assign \trit$880  = weights[445:444];
+  assign \act$881  = acts[119:112];
+  assign \trit$883  = weights[447:446];
+  assign \act$884  = acts[127:120];
+  assign \trit$902  = weights[449:448];
+  assign \act$903  = acts[7:0];
+  assign \trit$905  = weights[451:450];
+  assign \act$906  = acts[15:8];
+  assign \trit$908  = weights[453:452];
+  assign \act$909  = acts[23:16];
+  assign \trit$911  = weights[455:454];
+  assign \act$912  = acts[31:24];
+  assign \trit$914  = weights[457:456];
+  assign \act$915  = acts[39:32];
+  assign \trit$917  = weights[459:458];
+  assign \act$918  = acts[47:40];
+  assign \trit$920  = weights[461:460];
+  assign \act$921  = acts[55:48];
+  assign \trit$923  = weights[463:462];
+  assign \act$924  = acts[63:56];
+  assign \trit$926  = weights[465:464];
+  assign \act$927  = acts[71:64];
+  assign \trit$929  = weights[467:466];
+  assign \act$930  = acts[79:72];
+  assign \trit$932  = weights[469:468];
+  assign \act$933  = acts[87:80];
+  assign \trit$935  = weights[471:470];
+  assign \act$936  = acts[95:88];
+  assign \trit$938  = weights[473:472];
+  assign \act$939  = acts[103:96];
+  assign \trit$941  = weights[475:474];
+  assign \act$942  = acts[111:104];
+  assign \trit$944  = weights[477:476];
+  assign \act$945  = acts[119:112];
+  assign \trit$947  = weights[479:478];
+  assign \act$948  = acts[127:120];
+  assign \trit$966  = weights[481:480];
+  assign \act$967  = acts[7:0];
+  assign \trit$969  = weights[483:482];
+  assign \act$970  = acts[15:8];
+  assign \trit$972  = weights[485:484];
+  assign \act$973  = acts[23:16];
+  assign \trit$975  = weights[487:486];
+  assign \act$976  = acts[31:24];
+  assign \trit$978  = weights[489:488];
+  assign \act$979  = acts[39:32];
+  assign \trit$981  = weights[491:490];
+  assign \act$982  = acts[47:40];
+  assign \trit$984  = weights[493:492];
+  assign \act$985  = acts[55:48];
+  assign \trit$987  = weights[495:494];
+  assign \act$988  = acts[63:56];
+  assign \trit$990  = weights[497:496];
+  assign \act$991  = acts[71:64];
+  assign \trit$993  = weights[499:498];
+  assign \act$994  = acts[79:72];
+  assign \trit$996  = weights[501:500];
+  assign \act$997  = acts[87:80];
+  assign \trit$999  = weights[503:502];
+  assign \act$1000  = acts[95:88];
+  assign \trit$1002  = weights[505:504];
+  assign \act$1003  = acts[103:96];
+  assign \trit$1005  = weights[507:506];
+  assign \act$1006  = acts[111:104];
+  assign \trit$1008  = weights[509:508];
+  assign \act$1009  = acts[119:112];
+  assign \trit$1011  = weights[511:510];
+  assign \act$1012  = acts[127:120];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -15252,6 +16211,86 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign \acts[13]  = acts[111:104];
   assign \acts[14]  = acts[119:112];
   assign \acts[15]  = acts[127:120];
+  assign \group_sums[0]  = group_sums[43:0];
+  assign \group_sums[0][0]  = group_sums[10:0];
+  assign \group_sums[0][1]  = group_sums[21:11];
+  assign \group_sums[0][2]  = group_sums[32:22];
+  assign \group_sums[0][3]  = group_sums[43:33];
+  assign \group_sums[1]  = group_sums[87:44];
+  assign \group_sums[1][0]  = group_sums[54:44];
+  assign \group_sums[1][1]  = group_sums[65:55];
+  assign \group_sums[1][2]  = group_sums[76:66];
+  assign \group_sums[1][3]  = group_sums[87:77];
+  assign \group_sums[2]  = group_sums[131:88];
+  assign \group_sums[2][0]  = group_sums[98:88];
+  assign \group_sums[2][1]  = group_sums[109:99];
+  assign \group_sums[2][2]  = group_sums[120:110];
+  assign \group_sums[2][3]  = group_sums[131:121];
+  assign \group_sums[3]  = group_sums[175:132];
+  assign \group_sums[3][0]  = group_sums[142:132];
+  assign \group_sums[3][1]  = group_sums[153:143];
+  assign \group_sums[3][2]  = group_sums[164:154];
+  assign \group_sums[3][3]  = group_sums[175:165];
+  assign \group_sums[4]  = group_sums[219:176];
+  assign \group_sums[4][0]  = group_sums[186:176];
+  assign \group_sums[4][1]  = group_sums[197:187];
+  assign \group_sums[4][2]  = group_sums[208:198];
+  assign \group_sums[4][3]  = group_sums[219:209];
+  assign \group_sums[5]  = group_sums[263:220];
+  assign \group_sums[5][0]  = group_sums[230:220];
+  assign \group_sums[5][1]  = group_sums[241:231];
+  assign \group_sums[5][2]  = group_sums[252:242];
+  assign \group_sums[5][3]  = group_sums[263:253];
+  assign \group_sums[6]  = group_sums[307:264];
+  assign \group_sums[6][0]  = group_sums[274:264];
+  assign \group_sums[6][1]  = group_sums[285:275];
+  assign \group_sums[6][2]  = group_sums[296:286];
+  assign \group_sums[6][3]  = group_sums[307:297];
+  assign \group_sums[7]  = group_sums[351:308];
+  assign \group_sums[7][0]  = group_sums[318:308];
+  assign \group_sums[7][1]  = group_sums[329:319];
+  assign \group_sums[7][2]  = group_sums[340:330];
+  assign \group_sums[7][3]  = group_sums[351:341];
+  assign \group_sums[8]  = group_sums[395:352];
+  assign \group_sums[8][0]  = group_sums[362:352];
+  assign \group_sums[8][1]  = group_sums[373:363];
+  assign \group_sums[8][2]  = group_sums[384:374];
+  assign \group_sums[8][3]  = group_sums[395:385];
+  assign \group_sums[9]  = group_sums[439:396];
+  assign \group_sums[9][0]  = group_sums[406:396];
+  assign \group_sums[9][1]  = group_sums[417:407];
+  assign \group_sums[9][2]  = group_sums[428:418];
+  assign \group_sums[9][3]  = group_sums[439:429];
+  assign \group_sums[10]  = group_sums[483:440];
+  assign \group_sums[10][0]  = group_sums[450:440];
+  assign \group_sums[10][1]  = group_sums[461:451];
+  assign \group_sums[10][2]  = group_sums[472:462];
+  assign \group_sums[10][3]  = group_sums[483:473];
+  assign \group_sums[11]  = group_sums[527:484];
+  assign \group_sums[11][0]  = group_sums[494:484];
+  assign \group_sums[11][1]  = group_sums[505:495];
+  assign \group_sums[11][2]  = group_sums[516:506];
+  assign \group_sums[11][3]  = group_sums[527:517];
+  assign \group_sums[12]  = group_sums[571:528];
+  assign \group_sums[12][0]  = group_sums[538:528];
+  assign \group_sums[12][1]  = group_sums[549:539];
+  assign \group_sums[12][2]  = group_sums[560:550];
+  assign \group_sums[12][3]  = group_sums[571:561];
+  assign \group_sums[13]  = group_sums[615:572];
+  assign \group_sums[13][0]  = group_sums[582:572];
+  assign \group_sums[13][1]  = group_sums[593:583];
+  assign \group_sums[13][2]  = group_sums[604:594];
+  assign \group_sums[13][3]  = group_sums[615:605];
+  assign \group_sums[14]  = group_sums[659:616];
+  assign \group_sums[14][0]  = group_sums[626:616];
+  assign \group_sums[14][1]  = group_sums[637:627];
+  assign \group_sums[14][2]  = group_sums[648:638];
+  assign \group_sums[14][3]  = group_sums[659:649];
+  assign \group_sums[15]  = group_sums[703:660];
+  assign \group_sums[15][0]  = group_sums[670:660];
+  assign \group_sums[15][1]  = group_sums[681:671];
+  assign \group_sums[15][2]  = group_sums[692:682];
+  assign \group_sums[15][3]  = group_sums[703:693];
   assign \sums[0]  = sums[12:0];
   assign \sums[1]  = sums[25:13];
   assign \sums[2]  = sums[38:26];
@@ -15300,246 +16339,310 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
   assign sums[38:26] = \$107 ;
   assign sums[25:13] = \$61 ;
   assign sums[12:0] = \$15 ;
-  assign gated[255] = \gated$1012 ;
-  assign gated[254] = \gated$1009 ;
-  assign gated[253] = \gated$1006 ;
-  assign gated[252] = \gated$1003 ;
-  assign gated[251] = \gated$1000 ;
-  assign gated[250] = \gated$997 ;
-  assign gated[249] = \gated$994 ;
-  assign gated[248] = \gated$991 ;
-  assign gated[247] = \gated$988 ;
-  assign gated[246] = \gated$985 ;
-  assign gated[245] = \gated$982 ;
-  assign gated[244] = \gated$979 ;
-  assign gated[243] = \gated$976 ;
-  assign gated[242] = \gated$973 ;
-  assign gated[241] = \gated$970 ;
-  assign gated[240] = \gated$967 ;
-  assign gated[239] = \gated$948 ;
-  assign gated[238] = \gated$945 ;
-  assign gated[237] = \gated$942 ;
-  assign gated[236] = \gated$939 ;
-  assign gated[235] = \gated$936 ;
-  assign gated[234] = \gated$933 ;
-  assign gated[233] = \gated$930 ;
-  assign gated[232] = \gated$927 ;
-  assign gated[231] = \gated$924 ;
-  assign gated[230] = \gated$921 ;
-  assign gated[229] = \gated$918 ;
-  assign gated[228] = \gated$915 ;
-  assign gated[227] = \gated$912 ;
-  assign gated[226] = \gated$909 ;
-  assign gated[225] = \gated$906 ;
-  assign gated[224] = \gated$903 ;
-  assign gated[223] = \gated$884 ;
-  assign gated[222] = \gated$881 ;
-  assign gated[221] = \gated$878 ;
-  assign gated[220] = \gated$875 ;
-  assign gated[219] = \gated$872 ;
-  assign gated[218] = \gated$869 ;
-  assign gated[217] = \gated$866 ;
-  assign gated[216] = \gated$863 ;
-  assign gated[215] = \gated$860 ;
-  assign gated[214] = \gated$857 ;
-  assign gated[213] = \gated$854 ;
-  assign gated[212] = \gated$851 ;
-  assign gated[211] = \gated$848 ;
-  assign gated[210] = \gated$845 ;
-  assign gated[209] = \gated$842 ;
-  assign gated[208] = \gated$839 ;
-  assign gated[207] = \gated$820 ;
-  assign gated[206] = \gated$817 ;
-  assign gated[205] = \gated$814 ;
-  assign gated[204] = \gated$811 ;
-  assign gated[203] = \gated$808 ;
-  assign gated[202] = \gated$805 ;
-  assign gated[201] = \gated$802 ;
-  assign gated[200] = \gated$799 ;
-  assign gated[199] = \gated$796 ;
-  assign gated[198] = \gated$793 ;
-  assign gated[197] = \gated$790 ;
-  assign gated[196] = \gated$787 ;
-  assign gated[195] = \gated$784 ;
-  assign gated[194] = \gated$781 ;
-  assign gated[193] = \gated$778 ;
-  assign gated[192] = \gated$775 ;
-  assign gated[191] = \gated$756 ;
-  assign gated[190] = \gated$753 ;
-  assign gated[189] = \gated$750 ;
-  assign gated[188] = \gated$747 ;
-  assign gated[187] = \gated$744 ;
-  assign gated[186] = \gated$741 ;
-  assign gated[185] = \gated$738 ;
-  assign gated[184] = \gated$735 ;
-  assign gated[183] = \gated$732 ;
-  assign gated[182] = \gated$729 ;
-  assign gated[181] = \gated$726 ;
-  assign gated[180] = \gated$723 ;
-  assign gated[179] = \gated$720 ;
-  assign gated[178] = \gated$717 ;
-  assign gated[177] = \gated$714 ;
-  assign gated[176] = \gated$711 ;
-  assign gated[175] = \gated$692 ;
-  assign gated[174] = \gated$689 ;
-  assign gated[173] = \gated$686 ;
-  assign gated[172] = \gated$683 ;
-  assign gated[171] = \gated$680 ;
-  assign gated[170] = \gated$677 ;
-  assign gated[169] = \gated$674 ;
-  assign gated[168] = \gated$671 ;
-  assign gated[167] = \gated$668 ;
-  assign gated[166] = \gated$665 ;
-  assign gated[165] = \gated$662 ;
-  assign gated[164] = \gated$659 ;
-  assign gated[163] = \gated$656 ;
-  assign gated[162] = \gated$653 ;
-  assign gated[161] = \gated$650 ;
-  assign gated[160] = \gated$647 ;
-  assign gated[159] = \gated$628 ;
-  assign gated[158] = \gated$625 ;
-  assign gated[157] = \gated$622 ;
-  assign gated[156] = \gated$619 ;
-  assign gated[155] = \gated$616 ;
-  assign gated[154] = \gated$613 ;
-  assign gated[153] = \gated$610 ;
-  assign gated[152] = \gated$607 ;
-  assign gated[151] = \gated$604 ;
-  assign gated[150] = \gated$601 ;
-  assign gated[149] = \gated$598 ;
-  assign gated[148] = \gated$595 ;
-  assign gated[147] = \gated$592 ;
-  assign gated[146] = \gated$589 ;
-  assign gated[145] = \gated$586 ;
-  assign gated[144] = \gated$583 ;
-  assign gated[143] = \gated$564 ;
-  assign gated[142] = \gated$561 ;
-  assign gated[141] = \gated$558 ;
-  assign gated[140] = \gated$555 ;
-  assign gated[139] = \gated$552 ;
-  assign gated[138] = \gated$549 ;
-  assign gated[137] = \gated$546 ;
-  assign gated[136] = \gated$543 ;
-  assign gated[135] = \gated$540 ;
-  assign gated[134] = \gated$537 ;
-  assign gated[133] = \gated$534 ;
-  assign gated[132] = \gated$531 ;
-  assign gated[131] = \gated$528 ;
-  assign gated[130] = \gated$525 ;
-  assign gated[129] = \gated$522 ;
-  assign gated[128] = \gated$519 ;
-  assign gated[127] = \gated$500 ;
-  assign gated[126] = \gated$497 ;
-  assign gated[125] = \gated$494 ;
-  assign gated[124] = \gated$491 ;
-  assign gated[123] = \gated$488 ;
-  assign gated[122] = \gated$485 ;
-  assign gated[121] = \gated$482 ;
-  assign gated[120] = \gated$479 ;
-  assign gated[119] = \gated$476 ;
-  assign gated[118] = \gated$473 ;
-  assign gated[117] = \gated$470 ;
-  assign gated[116] = \gated$467 ;
-  assign gated[115] = \gated$464 ;
-  assign gated[114] = \gated$461 ;
-  assign gated[113] = \gated$458 ;
-  assign gated[112] = \gated$455 ;
-  assign gated[111] = \gated$436 ;
-  assign gated[110] = \gated$433 ;
-  assign gated[109] = \gated$430 ;
-  assign gated[108] = \gated$427 ;
-  assign gated[107] = \gated$424 ;
-  assign gated[106] = \gated$421 ;
-  assign gated[105] = \gated$418 ;
-  assign gated[104] = \gated$415 ;
-  assign gated[103] = \gated$412 ;
-  assign gated[102] = \gated$409 ;
-  assign gated[101] = \gated$406 ;
-  assign gated[100] = \gated$403 ;
-  assign gated[99] = \gated$400 ;
-  assign gated[98] = \gated$397 ;
-  assign gated[97] = \gated$394 ;
-  assign gated[96] = \gated$391 ;
-  assign gated[95] = \gated$372 ;
-  assign gated[94] = \gated$369 ;
-  assign gated[93] = \gated$366 ;
-  assign gated[92] = \gated$363 ;
-  assign gated[91] = \gated$360 ;
-  assign gated[90] = \gated$357 ;
-  assign gated[89] = \gated$354 ;
-  assign gated[88] = \gated$351 ;
-  assign gated[87] = \gated$348 ;
-  assign gated[86] = \gated$345 ;
-  assign gated[85] = \gated$342 ;
-  assign gated[84] = \gated$339 ;
-  assign gated[83] = \gated$336 ;
-  assign gated[82] = \gated$333 ;
-  assign gated[81] = \gated$330 ;
-  assign gated[80] = \gated$327 ;
-  assign gated[79] = \gated$308 ;
-  assign gated[78] = \gated$305 ;
-  assign gated[77] = \gated$302 ;
-  assign gated[76] = \gated$299 ;
-  assign gated[75] = \gated$296 ;
-  assign gated[74] = \gated$293 ;
-  assign gated[73] = \gated$290 ;
-  assign gated[72] = \gated$287 ;
-  assign gated[71] = \gated$284 ;
-  assign gated[70] = \gated$281 ;
-  assign gated[69] = \gated$278 ;
-  assign gated[68] = \gated$275 ;
-  assign gated[67] = \gated$272 ;
-  assign gated[66] = \gated$269 ;
-  assign gated[65] = \gated$266 ;
-  assign gated[64] = \gated$263 ;
-  assign gated[63] = \gated$244 ;
-  assign gated[62] = \gated$241 ;
-  assign gated[61] = \gated$238 ;
-  assign gated[60] = \gated$235 ;
-  assign gated[59] = \gated$232 ;
-  assign gated[58] = \gated$229 ;
-  assign gated[57] = \gated$226 ;
-  assign gated[56] = \gated$223 ;
-  assign gated[55] = \gated$220 ;
-  assign gated[54] = \gated$217 ;
-  assign gated[53] = \gated$214 ;
-  assign gated[52] = \gated$211 ;
-  assign gated[51] = \gated$208 ;
-  assign gated[50] = \gated$205 ;
-  assign gated[49] = \gated$202 ;
-  assign gated[48] = \gated$199 ;
-  assign gated[47] = \gated$180 ;
-  assign gated[46] = \gated$177 ;
-  assign gated[45] = \gated$174 ;
-  assign gated[44] = \gated$171 ;
-  assign gated[43] = \gated$168 ;
-  assign gated[42] = \gated$165 ;
-  assign gated[41] = \gated$162 ;
-  assign gated[40] = \gated$159 ;
-  assign gated[39] = \gated$156 ;
-  assign gated[38] = \gated$153 ;
-  assign gated[37] = \gated$150 ;
-  assign gated[36] = \gated$147 ;
-  assign gated[35] = \gated$144 ;
-  assign gated[34] = \gated$141 ;
-  assign gated[33] = \gated$138 ;
-  assign gated[32] = \gated$135 ;
-  assign gated[31] = \gated$116 ;
-  assign gated[30] = \gated$113 ;
-  assign gated[29] = \gated$110 ;
-  assign gated[28] = \gated$107 ;
-  assign gated[27] = \gated$104 ;
-  assign gated[26] = \gated$101 ;
-  assign gated[25] = \gated$98 ;
-  assign gated[24] = \gated$95 ;
-  assign gated[23] = \gated$92 ;
-  assign gated[22] = \gated$89 ;
-  assign gated[21] = \gated$86 ;
-  assign gated[20] = \gated$83 ;
-  assign gated[19] = \gated$80 ;
-  assign gated[18] = \gated$77 ;
-  assign gated[17] = \gated$74 ;
-  assign gated[16] = \gated$71 ;
+  assign group_sums[703:693] = \$702 ;
+  assign group_sums[692:682] = \$699 ;
+  assign group_sums[681:671] = \$696 ;
+  assign group_sums[670:660] = \$693 ;
+  assign group_sums[659:649] = \$656 ;
+  assign group_sums[648:638] = \$653 ;
+  assign group_sums[637:627] = \$650 ;
+  assign group_sums[626:616] = \$647 ;
+  assign group_sums[615:605] = \$610 ;
+  assign group_sums[604:594] = \$607 ;
+  assign group_sums[593:583] = \$604 ;
+  assign group_sums[582:572] = \$601 ;
+  assign group_sums[571:561] = \$564 ;
+  assign group_sums[560:550] = \$561 ;
+  assign group_sums[549:539] = \$558 ;
+  assign group_sums[538:528] = \$555 ;
+  assign group_sums[527:517] = \$518 ;
+  assign group_sums[516:506] = \$515 ;
+  assign group_sums[505:495] = \$512 ;
+  assign group_sums[494:484] = \$509 ;
+  assign group_sums[483:473] = \$472 ;
+  assign group_sums[472:462] = \$469 ;
+  assign group_sums[461:451] = \$466 ;
+  assign group_sums[450:440] = \$463 ;
+  assign group_sums[439:429] = \$426 ;
+  assign group_sums[428:418] = \$423 ;
+  assign group_sums[417:407] = \$420 ;
+  assign group_sums[406:396] = \$417 ;
+  assign group_sums[395:385] = \$380 ;
+  assign group_sums[384:374] = \$377 ;
+  assign group_sums[373:363] = \$374 ;
+  assign group_sums[362:352] = \$371 ;
+  assign group_sums[351:341] = \$334 ;
+  assign group_sums[340:330] = \$331 ;
+  assign group_sums[329:319] = \$328 ;
+  assign group_sums[318:308] = \$325 ;
+  assign group_sums[307:297] = \$288 ;
+  assign group_sums[296:286] = \$285 ;
+  assign group_sums[285:275] = \$282 ;
+  assign group_sums[274:264] = \$279 ;
+  assign group_sums[263:253] = \$242 ;
+  assign group_sums[252:242] = \$239 ;
+  assign group_sums[241:231] = \$236 ;
+  assign group_sums[230:220] = \$233 ;
+  assign group_sums[219:209] = \$196 ;
+  assign group_sums[208:198] = \$193 ;
+  assign group_sums[197:187] = \$190 ;
+  assign group_sums[186:176] = \$187 ;
+  assign group_sums[175:165] = \$150 ;
+  assign group_sums[164:154] = \$147 ;
+  assign group_sums[153:143] = \$144 ;
+  assign group_sums[142:132] = \$141 ;
+  assign group_sums[131:121] = \$104 ;
+  assign group_sums[120:110] = \$101 ;
+  assign group_sums[109:99] = \$98 ;
+  assign group_sums[98:88] = \$95 ;
+  assign group_sums[87:77] = \$58 ;
+  assign group_sums[76:66] = \$55 ;
+  assign group_sums[65:55] = \$52 ;
+  assign group_sums[54:44] = \$49 ;
+  assign group_sums[43:33] = \$12 ;
+  assign group_sums[32:22] = \$9 ;
+  assign group_sums[21:11] = \$6 ;
+  assign group_sums[10:0] = \$3 ;
+  assign gated[255] = \gated$1013 ;
+  assign gated[254] = \gated$1010 ;
+  assign gated[253] = \gated$1007 ;
+  assign gated[252] = \gated$1004 ;
+  assign gated[251] = \gated$1001 ;
+  assign gated[250] = \gated$998 ;
+  assign gated[249] = \gated$995 ;
+  assign gated[248] = \gated$992 ;
+  assign gated[247] = \gated$989 ;
+  assign gated[246] = \gated$986 ;
+  assign gated[245] = \gated$983 ;
+  assign gated[244] = \gated$980 ;
+  assign gated[243] = \gated$977 ;
+  assign gated[242] = \gated$974 ;
+  assign gated[241] = \gated$971 ;
+  assign gated[240] = \gated$968 ;
+  assign gated[239] = \gated$949 ;
+  assign gated[238] = \gated$946 ;
+  assign gated[237] = \gated$943 ;
+  assign gated[236] = \gated$940 ;
+  assign gated[235] = \gated$937 ;
+  assign gated[234] = \gated$934 ;
+  assign gated[233] = \gated$931 ;
+  assign gated[232] = \gated$928 ;
+  assign gated[231] = \gated$925 ;
+  assign gated[230] = \gated$922 ;
+  assign gated[229] = \gated$919 ;
+  assign gated[228] = \gated$916 ;
+  assign gated[227] = \gated$913 ;
+  assign gated[226] = \gated$910 ;
+  assign gated[225] = \gated$907 ;
+  assign gated[224] = \gated$904 ;
+  assign gated[223] = \gated$885 ;
+  assign gated[222] = \gated$882 ;
+  assign gated[221] = \gated$879 ;
+  assign gated[220] = \gated$876 ;
+  assign gated[219] = \gated$873 ;
+  assign gated[218] = \gated$870 ;
+  assign gated[217] = \gated$867 ;
+  assign gated[216] = \gated$864 ;
+  assign gated[215] = \gated$861 ;
+  assign gated[214] = \gated$858 ;
+  assign gated[213] = \gated$855 ;
+  assign gated[212] = \gated$852 ;
+  assign gated[211] = \gated$849 ;
+  assign gated[210] = \gated$846 ;
+  assign gated[209] = \gated$843 ;
+  assign gated[208] = \gated$840 ;
+  assign gated[207] = \gated$821 ;
+  assign gated[206] = \gated$818 ;
+  assign gated[205] = \gated$815 ;
+  assign gated[204] = \gated$812 ;
+  assign gated[203] = \gated$809 ;
+  assign gated[202] = \gated$806 ;
+  assign gated[201] = \gated$803 ;
+  assign gated[200] = \gated$800 ;
+  assign gated[199] = \gated$797 ;
+  assign gated[198] = \gated$794 ;
+  assign gated[197] = \gated$791 ;
+  assign gated[196] = \gated$788 ;
+  assign gated[195] = \gated$785 ;
+  assign gated[194] = \gated$782 ;
+  assign gated[193] = \gated$779 ;
+  assign gated[192] = \gated$776 ;
+  assign gated[191] = \gated$757 ;
+  assign gated[190] = \gated$754 ;
+  assign gated[189] = \gated$751 ;
+  assign gated[188] = \gated$748 ;
+  assign gated[187] = \gated$745 ;
+  assign gated[186] = \gated$742 ;
+  assign gated[185] = \gated$739 ;
+  assign gated[184] = \gated$736 ;
+  assign gated[183] = \gated$733 ;
+  assign gated[182] = \gated$730 ;
+  assign gated[181] = \gated$727 ;
+  assign gated[180] = \gated$724 ;
+  assign gated[179] = \gated$721 ;
+  assign gated[178] = \gated$718 ;
+  assign gated[177] = \gated$715 ;
+  assign gated[176] = \gated$712 ;
+  assign gated[175] = \gated$693 ;
+  assign gated[174] = \gated$690 ;
+  assign gated[173] = \gated$687 ;
+  assign gated[172] = \gated$684 ;
+  assign gated[171] = \gated$681 ;
+  assign gated[170] = \gated$678 ;
+  assign gated[169] = \gated$675 ;
+  assign gated[168] = \gated$672 ;
+  assign gated[167] = \gated$669 ;
+  assign gated[166] = \gated$666 ;
+  assign gated[165] = \gated$663 ;
+  assign gated[164] = \gated$660 ;
+  assign gated[163] = \gated$657 ;
+  assign gated[162] = \gated$654 ;
+  assign gated[161] = \gated$651 ;
+  assign gated[160] = \gated$648 ;
+  assign gated[159] = \gated$629 ;
+  assign gated[158] = \gated$626 ;
+  assign gated[157] = \gated$623 ;
+  assign gated[156] = \gated$620 ;
+  assign gated[155] = \gated$617 ;
+  assign gated[154] = \gated$614 ;
+  assign gated[153] = \gated$611 ;
+  assign gated[152] = \gated$608 ;
+  assign gated[151] = \gated$605 ;
+  assign gated[150] = \gated$602 ;
+  assign gated[149] = \gated$599 ;
+  assign gated[148] = \gated$596 ;
+  assign gated[147] = \gated$593 ;
+  assign gated[146] = \gated$590 ;
+  assign gated[145] = \gated$587 ;
+  assign gated[144] = \gated$584 ;
+  assign gated[143] = \gated$565 ;
+  assign gated[142] = \gated$562 ;
+  assign gated[141] = \gated$559 ;
+  assign gated[140] = \gated$556 ;
+  assign gated[139] = \gated$553 ;
+  assign gated[138] = \gated$550 ;
+  assign gated[137] = \gated$547 ;
+  assign gated[136] = \gated$544 ;
+  assign gated[135] = \gated$541 ;
+  assign gated[134] = \gated$538 ;
+  assign gated[133] = \gated$535 ;
+  assign gated[132] = \gated$532 ;
+  assign gated[131] = \gated$529 ;
+  assign gated[130] = \gated$526 ;
+  assign gated[129] = \gated$523 ;
+  assign gated[128] = \gated$520 ;
+  assign gated[127] = \gated$501 ;
+  assign gated[126] = \gated$498 ;
+  assign gated[125] = \gated$495 ;
+  assign gated[124] = \gated$492 ;
+  assign gated[123] = \gated$489 ;
+  assign gated[122] = \gated$486 ;
+  assign gated[121] = \gated$483 ;
+  assign gated[120] = \gated$480 ;
+  assign gated[119] = \gated$477 ;
+  assign gated[118] = \gated$474 ;
+  assign gated[117] = \gated$471 ;
+  assign gated[116] = \gated$468 ;
+  assign gated[115] = \gated$465 ;
+  assign gated[114] = \gated$462 ;
+  assign gated[113] = \gated$459 ;
+  assign gated[112] = \gated$456 ;
+  assign gated[111] = \gated$437 ;
+  assign gated[110] = \gated$434 ;
+  assign gated[109] = \gated$431 ;
+  assign gated[108] = \gated$428 ;
+  assign gated[107] = \gated$425 ;
+  assign gated[106] = \gated$422 ;
+  assign gated[105] = \gated$419 ;
+  assign gated[104] = \gated$416 ;
+  assign gated[103] = \gated$413 ;
+  assign gated[102] = \gated$410 ;
+  assign gated[101] = \gated$407 ;
+  assign gated[100] = \gated$404 ;
+  assign gated[99] = \gated$401 ;
+  assign gated[98] = \gated$398 ;
+  assign gated[97] = \gated$395 ;
+  assign gated[96] = \gated$392 ;
+  assign gated[95] = \gated$373 ;
+  assign gated[94] = \gated$370 ;
+  assign gated[93] = \gated$367 ;
+  assign gated[92] = \gated$364 ;
+  assign gated[91] = \gated$361 ;
+  assign gated[90] = \gated$358 ;
+  assign gated[89] = \gated$355 ;
+  assign gated[88] = \gated$352 ;
+  assign gated[87] = \gated$349 ;
+  assign gated[86] = \gated$346 ;
+  assign gated[85] = \gated$343 ;
+  assign gated[84] = \gated$340 ;
+  assign gated[83] = \gated$337 ;
+  assign gated[82] = \gated$334 ;
+  assign gated[81] = \gated$331 ;
+  assign gated[80] = \gated$328 ;
+  assign gated[79] = \gated$309 ;
+  assign gated[78] = \gated$306 ;
+  assign gated[77] = \gated$303 ;
+  assign gated[76] = \gated$300 ;
+  assign gated[75] = \gated$297 ;
+  assign gated[74] = \gated$294 ;
+  assign gated[73] = \gated$291 ;
+  assign gated[72] = \gated$288 ;
+  assign gated[71] = \gated$285 ;
+  assign gated[70] = \gated$282 ;
+  assign gated[69] = \gated$279 ;
+  assign gated[68] = \gated$276 ;
+  assign gated[67] = \gated$273 ;
+  assign gated[66] = \gated$270 ;
+  assign gated[65] = \gated$267 ;
+  assign gated[64] = \gated$264 ;
+  assign gated[63] = \gated$245 ;
+  assign gated[62] = \gated$242 ;
+  assign gated[61] = \gated$239 ;
+  assign gated[60] = \gated$236 ;
+  assign gated[59] = \gated$233 ;
+  assign gated[58] = \gated$230 ;
+  assign gated[57] = \gated$227 ;
+  assign gated[56] = \gated$224 ;
+  assign gated[55] = \gated$221 ;
+  assign gated[54] = \gated$218 ;
+  assign gated[53] = \gated$215 ;
+  assign gated[52] = \gated$212 ;
+  assign gated[51] = \gated$209 ;
+  assign gated[50] = \gated$206 ;
+  assign gated[49] = \gated$203 ;
+  assign gated[48] = \gated$200 ;
+  assign gated[47] = \gated$181 ;
+  assign gated[46] = \gated$178 ;
+  assign gated[45] = \gated$175 ;
+  assign gated[44] = \gated$172 ;
+  assign gated[43] = \gated$169 ;
+  assign gated[42] = \gated$166 ;
+  assign gated[41] = \gated$163 ;
+  assign gated[40] = \gated$160 ;
+  assign gated[39] = \gated$157 ;
+  assign gated[38] = \gated$154 ;
+  assign gated[37] = \gated$151 ;
+  assign gated[36] = \gated$148 ;
+  assign gated[35] = \gated$145 ;
+  assign gated[34] = \gated$142 ;
+  assign gated[33] = \gated$139 ;
+  assign gated[32] = \gated$136 ;
+  assign gated[31] = \gated$117 ;
+  assign gated[30] = \gated$114 ;
+  assign gated[29] = \gated$111 ;
+  assign gated[28] = \gated$108 ;
+  assign gated[27] = \gated$105 ;
+  assign gated[26] = \gated$102 ;
+  assign gated[25] = \gated$99 ;
+  assign gated[24] = \gated$96 ;
+  assign gated[23] = \gated$93 ;
+  assign gated[22] = \gated$90 ;
+  assign gated[21] = \gated$87 ;
+  assign gated[20] = \gated$84 ;
+  assign gated[19] = \gated$81 ;
+  assign gated[18] = \gated$78 ;
+  assign gated[17] = \gated$75 ;
+  assign gated[16] = \gated$72 ;
   assign gated[15] = \gated$50 ;
   assign gated[14] = \gated$47 ;
   assign gated[13] = \gated$44 ;
@@ -15559,7 +16662,7 @@ module \ternhw_default.array (weights, gated, sums, nonzero, acts);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15587,7 +16690,7 @@ module \ternhw_default.array.lane_0_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15615,7 +16718,7 @@ module \ternhw_default.array.lane_0_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15643,7 +16746,7 @@ module \ternhw_default.array.lane_0_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15671,7 +16774,7 @@ module \ternhw_default.array.lane_0_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15699,7 +16802,7 @@ module \ternhw_default.array.lane_0_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15727,7 +16830,7 @@ module \ternhw_default.array.lane_0_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15755,7 +16858,7 @@ module \ternhw_default.array.lane_0_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15783,7 +16886,7 @@ module \ternhw_default.array.lane_0_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15811,7 +16914,7 @@ module \ternhw_default.array.lane_0_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15839,7 +16942,7 @@ module \ternhw_default.array.lane_0_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15867,7 +16970,7 @@ module \ternhw_default.array.lane_0_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15895,7 +16998,7 @@ module \ternhw_default.array.lane_0_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15923,7 +17026,7 @@ module \ternhw_default.array.lane_0_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15951,7 +17054,7 @@ module \ternhw_default.array.lane_0_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -15979,7 +17082,7 @@ module \ternhw_default.array.lane_0_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_0_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16007,7 +17110,7 @@ module \ternhw_default.array.lane_0_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16035,7 +17138,7 @@ module \ternhw_default.array.lane_10_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16063,7 +17166,7 @@ module \ternhw_default.array.lane_10_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16091,7 +17194,7 @@ module \ternhw_default.array.lane_10_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16119,7 +17222,7 @@ module \ternhw_default.array.lane_10_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16147,7 +17250,7 @@ module \ternhw_default.array.lane_10_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16175,7 +17278,7 @@ module \ternhw_default.array.lane_10_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16203,7 +17306,7 @@ module \ternhw_default.array.lane_10_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16231,7 +17334,7 @@ module \ternhw_default.array.lane_10_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16259,7 +17362,7 @@ module \ternhw_default.array.lane_10_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16287,7 +17390,7 @@ module \ternhw_default.array.lane_10_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16315,7 +17418,7 @@ module \ternhw_default.array.lane_10_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16343,7 +17446,7 @@ module \ternhw_default.array.lane_10_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16371,7 +17474,7 @@ module \ternhw_default.array.lane_10_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16399,7 +17502,7 @@ module \ternhw_default.array.lane_10_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16427,7 +17530,7 @@ module \ternhw_default.array.lane_10_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_10_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16455,7 +17558,7 @@ module \ternhw_default.array.lane_10_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16483,7 +17586,7 @@ module \ternhw_default.array.lane_11_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16511,7 +17614,7 @@ module \ternhw_default.array.lane_11_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16539,7 +17642,7 @@ module \ternhw_default.array.lane_11_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16567,7 +17670,7 @@ module \ternhw_default.array.lane_11_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16595,7 +17698,7 @@ module \ternhw_default.array.lane_11_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16623,7 +17726,7 @@ module \ternhw_default.array.lane_11_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16651,7 +17754,7 @@ module \ternhw_default.array.lane_11_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16679,7 +17782,7 @@ module \ternhw_default.array.lane_11_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16707,7 +17810,7 @@ module \ternhw_default.array.lane_11_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16735,7 +17838,7 @@ module \ternhw_default.array.lane_11_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16763,7 +17866,7 @@ module \ternhw_default.array.lane_11_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16791,7 +17894,7 @@ module \ternhw_default.array.lane_11_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16819,7 +17922,7 @@ module \ternhw_default.array.lane_11_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16847,7 +17950,7 @@ module \ternhw_default.array.lane_11_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16875,7 +17978,7 @@ module \ternhw_default.array.lane_11_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_11_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16903,7 +18006,7 @@ module \ternhw_default.array.lane_11_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16931,7 +18034,7 @@ module \ternhw_default.array.lane_12_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16959,7 +18062,7 @@ module \ternhw_default.array.lane_12_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -16987,7 +18090,7 @@ module \ternhw_default.array.lane_12_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17015,7 +18118,7 @@ module \ternhw_default.array.lane_12_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17043,7 +18146,7 @@ module \ternhw_default.array.lane_12_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17071,7 +18174,7 @@ module \ternhw_default.array.lane_12_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17099,7 +18202,7 @@ module \ternhw_default.array.lane_12_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17127,7 +18230,7 @@ module \ternhw_default.array.lane_12_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17155,7 +18258,7 @@ module \ternhw_default.array.lane_12_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17183,7 +18286,7 @@ module \ternhw_default.array.lane_12_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17211,7 +18314,7 @@ module \ternhw_default.array.lane_12_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17239,7 +18342,7 @@ module \ternhw_default.array.lane_12_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17267,7 +18370,7 @@ module \ternhw_default.array.lane_12_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17295,7 +18398,7 @@ module \ternhw_default.array.lane_12_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17323,7 +18426,7 @@ module \ternhw_default.array.lane_12_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_12_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17351,7 +18454,7 @@ module \ternhw_default.array.lane_12_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17379,7 +18482,7 @@ module \ternhw_default.array.lane_13_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17407,7 +18510,7 @@ module \ternhw_default.array.lane_13_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17435,7 +18538,7 @@ module \ternhw_default.array.lane_13_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17463,7 +18566,7 @@ module \ternhw_default.array.lane_13_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17491,7 +18594,7 @@ module \ternhw_default.array.lane_13_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17519,7 +18622,7 @@ module \ternhw_default.array.lane_13_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17547,7 +18650,7 @@ module \ternhw_default.array.lane_13_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17575,7 +18678,7 @@ module \ternhw_default.array.lane_13_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17603,7 +18706,7 @@ module \ternhw_default.array.lane_13_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17631,7 +18734,7 @@ module \ternhw_default.array.lane_13_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17659,7 +18762,7 @@ module \ternhw_default.array.lane_13_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17687,7 +18790,7 @@ module \ternhw_default.array.lane_13_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17715,7 +18818,7 @@ module \ternhw_default.array.lane_13_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17743,7 +18846,7 @@ module \ternhw_default.array.lane_13_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17771,7 +18874,7 @@ module \ternhw_default.array.lane_13_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_13_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17799,7 +18902,7 @@ module \ternhw_default.array.lane_13_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17827,7 +18930,7 @@ module \ternhw_default.array.lane_14_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17855,7 +18958,7 @@ module \ternhw_default.array.lane_14_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17883,7 +18986,7 @@ module \ternhw_default.array.lane_14_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17911,7 +19014,7 @@ module \ternhw_default.array.lane_14_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17939,7 +19042,7 @@ module \ternhw_default.array.lane_14_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17967,7 +19070,7 @@ module \ternhw_default.array.lane_14_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -17995,7 +19098,7 @@ module \ternhw_default.array.lane_14_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18023,7 +19126,7 @@ module \ternhw_default.array.lane_14_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18051,7 +19154,7 @@ module \ternhw_default.array.lane_14_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18079,7 +19182,7 @@ module \ternhw_default.array.lane_14_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18107,7 +19210,7 @@ module \ternhw_default.array.lane_14_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18135,7 +19238,7 @@ module \ternhw_default.array.lane_14_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18163,7 +19266,7 @@ module \ternhw_default.array.lane_14_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18191,7 +19294,7 @@ module \ternhw_default.array.lane_14_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18219,7 +19322,7 @@ module \ternhw_default.array.lane_14_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_14_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18247,7 +19350,7 @@ module \ternhw_default.array.lane_14_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18275,7 +19378,7 @@ module \ternhw_default.array.lane_15_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18303,7 +19406,7 @@ module \ternhw_default.array.lane_15_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18331,7 +19434,7 @@ module \ternhw_default.array.lane_15_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18359,7 +19462,7 @@ module \ternhw_default.array.lane_15_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18387,7 +19490,7 @@ module \ternhw_default.array.lane_15_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18415,7 +19518,7 @@ module \ternhw_default.array.lane_15_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18443,7 +19546,7 @@ module \ternhw_default.array.lane_15_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18471,7 +19574,7 @@ module \ternhw_default.array.lane_15_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18499,7 +19602,7 @@ module \ternhw_default.array.lane_15_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18527,7 +19630,7 @@ module \ternhw_default.array.lane_15_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18555,7 +19658,7 @@ module \ternhw_default.array.lane_15_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18583,7 +19686,7 @@ module \ternhw_default.array.lane_15_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18611,7 +19714,7 @@ module \ternhw_default.array.lane_15_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18639,7 +19742,7 @@ module \ternhw_default.array.lane_15_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18667,7 +19770,7 @@ module \ternhw_default.array.lane_15_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_15_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18695,7 +19798,7 @@ module \ternhw_default.array.lane_15_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18723,7 +19826,7 @@ module \ternhw_default.array.lane_1_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18751,7 +19854,7 @@ module \ternhw_default.array.lane_1_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18779,7 +19882,7 @@ module \ternhw_default.array.lane_1_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18807,7 +19910,7 @@ module \ternhw_default.array.lane_1_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18835,7 +19938,7 @@ module \ternhw_default.array.lane_1_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18863,7 +19966,7 @@ module \ternhw_default.array.lane_1_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18891,7 +19994,7 @@ module \ternhw_default.array.lane_1_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18919,7 +20022,7 @@ module \ternhw_default.array.lane_1_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18947,7 +20050,7 @@ module \ternhw_default.array.lane_1_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -18975,7 +20078,7 @@ module \ternhw_default.array.lane_1_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19003,7 +20106,7 @@ module \ternhw_default.array.lane_1_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19031,7 +20134,7 @@ module \ternhw_default.array.lane_1_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19059,7 +20162,7 @@ module \ternhw_default.array.lane_1_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19087,7 +20190,7 @@ module \ternhw_default.array.lane_1_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19115,7 +20218,7 @@ module \ternhw_default.array.lane_1_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_1_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19143,7 +20246,7 @@ module \ternhw_default.array.lane_1_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19171,7 +20274,7 @@ module \ternhw_default.array.lane_2_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19199,7 +20302,7 @@ module \ternhw_default.array.lane_2_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19227,7 +20330,7 @@ module \ternhw_default.array.lane_2_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19255,7 +20358,7 @@ module \ternhw_default.array.lane_2_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19283,7 +20386,7 @@ module \ternhw_default.array.lane_2_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19311,7 +20414,7 @@ module \ternhw_default.array.lane_2_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19339,7 +20442,7 @@ module \ternhw_default.array.lane_2_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19367,7 +20470,7 @@ module \ternhw_default.array.lane_2_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19395,7 +20498,7 @@ module \ternhw_default.array.lane_2_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19423,7 +20526,7 @@ module \ternhw_default.array.lane_2_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19451,7 +20554,7 @@ module \ternhw_default.array.lane_2_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19479,7 +20582,7 @@ module \ternhw_default.array.lane_2_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19507,7 +20610,7 @@ module \ternhw_default.array.lane_2_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19535,7 +20638,7 @@ module \ternhw_default.array.lane_2_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19563,7 +20666,7 @@ module \ternhw_default.array.lane_2_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_2_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19591,7 +20694,7 @@ module \ternhw_default.array.lane_2_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19619,7 +20722,7 @@ module \ternhw_default.array.lane_3_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19647,7 +20750,7 @@ module \ternhw_default.array.lane_3_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19675,7 +20778,7 @@ module \ternhw_default.array.lane_3_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19703,7 +20806,7 @@ module \ternhw_default.array.lane_3_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19731,7 +20834,7 @@ module \ternhw_default.array.lane_3_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19759,7 +20862,7 @@ module \ternhw_default.array.lane_3_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19787,7 +20890,7 @@ module \ternhw_default.array.lane_3_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19815,7 +20918,7 @@ module \ternhw_default.array.lane_3_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19843,7 +20946,7 @@ module \ternhw_default.array.lane_3_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19871,7 +20974,7 @@ module \ternhw_default.array.lane_3_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19899,7 +21002,7 @@ module \ternhw_default.array.lane_3_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19927,7 +21030,7 @@ module \ternhw_default.array.lane_3_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19955,7 +21058,7 @@ module \ternhw_default.array.lane_3_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -19983,7 +21086,7 @@ module \ternhw_default.array.lane_3_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20011,7 +21114,7 @@ module \ternhw_default.array.lane_3_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_3_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20039,7 +21142,7 @@ module \ternhw_default.array.lane_3_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20067,7 +21170,7 @@ module \ternhw_default.array.lane_4_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20095,7 +21198,7 @@ module \ternhw_default.array.lane_4_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20123,7 +21226,7 @@ module \ternhw_default.array.lane_4_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20151,7 +21254,7 @@ module \ternhw_default.array.lane_4_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20179,7 +21282,7 @@ module \ternhw_default.array.lane_4_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20207,7 +21310,7 @@ module \ternhw_default.array.lane_4_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20235,7 +21338,7 @@ module \ternhw_default.array.lane_4_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20263,7 +21366,7 @@ module \ternhw_default.array.lane_4_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20291,7 +21394,7 @@ module \ternhw_default.array.lane_4_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20319,7 +21422,7 @@ module \ternhw_default.array.lane_4_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20347,7 +21450,7 @@ module \ternhw_default.array.lane_4_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20375,7 +21478,7 @@ module \ternhw_default.array.lane_4_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20403,7 +21506,7 @@ module \ternhw_default.array.lane_4_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20431,7 +21534,7 @@ module \ternhw_default.array.lane_4_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20459,7 +21562,7 @@ module \ternhw_default.array.lane_4_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_4_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20487,7 +21590,7 @@ module \ternhw_default.array.lane_4_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20515,7 +21618,7 @@ module \ternhw_default.array.lane_5_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20543,7 +21646,7 @@ module \ternhw_default.array.lane_5_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20571,7 +21674,7 @@ module \ternhw_default.array.lane_5_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20599,7 +21702,7 @@ module \ternhw_default.array.lane_5_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20627,7 +21730,7 @@ module \ternhw_default.array.lane_5_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20655,7 +21758,7 @@ module \ternhw_default.array.lane_5_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20683,7 +21786,7 @@ module \ternhw_default.array.lane_5_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20711,7 +21814,7 @@ module \ternhw_default.array.lane_5_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20739,7 +21842,7 @@ module \ternhw_default.array.lane_5_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20767,7 +21870,7 @@ module \ternhw_default.array.lane_5_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20795,7 +21898,7 @@ module \ternhw_default.array.lane_5_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20823,7 +21926,7 @@ module \ternhw_default.array.lane_5_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20851,7 +21954,7 @@ module \ternhw_default.array.lane_5_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20879,7 +21982,7 @@ module \ternhw_default.array.lane_5_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20907,7 +22010,7 @@ module \ternhw_default.array.lane_5_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_5_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20935,7 +22038,7 @@ module \ternhw_default.array.lane_5_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20963,7 +22066,7 @@ module \ternhw_default.array.lane_6_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -20991,7 +22094,7 @@ module \ternhw_default.array.lane_6_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21019,7 +22122,7 @@ module \ternhw_default.array.lane_6_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21047,7 +22150,7 @@ module \ternhw_default.array.lane_6_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21075,7 +22178,7 @@ module \ternhw_default.array.lane_6_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21103,7 +22206,7 @@ module \ternhw_default.array.lane_6_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21131,7 +22234,7 @@ module \ternhw_default.array.lane_6_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21159,7 +22262,7 @@ module \ternhw_default.array.lane_6_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21187,7 +22290,7 @@ module \ternhw_default.array.lane_6_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21215,7 +22318,7 @@ module \ternhw_default.array.lane_6_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21243,7 +22346,7 @@ module \ternhw_default.array.lane_6_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21271,7 +22374,7 @@ module \ternhw_default.array.lane_6_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21299,7 +22402,7 @@ module \ternhw_default.array.lane_6_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21327,7 +22430,7 @@ module \ternhw_default.array.lane_6_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21355,7 +22458,7 @@ module \ternhw_default.array.lane_6_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_6_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21383,7 +22486,7 @@ module \ternhw_default.array.lane_6_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21411,7 +22514,7 @@ module \ternhw_default.array.lane_7_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21439,7 +22542,7 @@ module \ternhw_default.array.lane_7_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21467,7 +22570,7 @@ module \ternhw_default.array.lane_7_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21495,7 +22598,7 @@ module \ternhw_default.array.lane_7_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21523,7 +22626,7 @@ module \ternhw_default.array.lane_7_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21551,7 +22654,7 @@ module \ternhw_default.array.lane_7_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21579,7 +22682,7 @@ module \ternhw_default.array.lane_7_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21607,7 +22710,7 @@ module \ternhw_default.array.lane_7_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21635,7 +22738,7 @@ module \ternhw_default.array.lane_7_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21663,7 +22766,7 @@ module \ternhw_default.array.lane_7_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21691,7 +22794,7 @@ module \ternhw_default.array.lane_7_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21719,7 +22822,7 @@ module \ternhw_default.array.lane_7_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21747,7 +22850,7 @@ module \ternhw_default.array.lane_7_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21775,7 +22878,7 @@ module \ternhw_default.array.lane_7_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21803,7 +22906,7 @@ module \ternhw_default.array.lane_7_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_7_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21831,7 +22934,7 @@ module \ternhw_default.array.lane_7_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21859,7 +22962,7 @@ module \ternhw_default.array.lane_8_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21887,7 +22990,7 @@ module \ternhw_default.array.lane_8_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21915,7 +23018,7 @@ module \ternhw_default.array.lane_8_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21943,7 +23046,7 @@ module \ternhw_default.array.lane_8_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21971,7 +23074,7 @@ module \ternhw_default.array.lane_8_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -21999,7 +23102,7 @@ module \ternhw_default.array.lane_8_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22027,7 +23130,7 @@ module \ternhw_default.array.lane_8_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22055,7 +23158,7 @@ module \ternhw_default.array.lane_8_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22083,7 +23186,7 @@ module \ternhw_default.array.lane_8_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22111,7 +23214,7 @@ module \ternhw_default.array.lane_8_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22139,7 +23242,7 @@ module \ternhw_default.array.lane_8_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22167,7 +23270,7 @@ module \ternhw_default.array.lane_8_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22195,7 +23298,7 @@ module \ternhw_default.array.lane_8_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22223,7 +23326,7 @@ module \ternhw_default.array.lane_8_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22251,7 +23354,7 @@ module \ternhw_default.array.lane_8_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_8_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22279,7 +23382,7 @@ module \ternhw_default.array.lane_8_9 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_0 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22307,7 +23410,7 @@ module \ternhw_default.array.lane_9_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_1 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22335,7 +23438,7 @@ module \ternhw_default.array.lane_9_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_10 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_10 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22363,7 +23466,7 @@ module \ternhw_default.array.lane_9_10 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_11 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_11 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22391,7 +23494,7 @@ module \ternhw_default.array.lane_9_11 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_12 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_12 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22419,7 +23522,7 @@ module \ternhw_default.array.lane_9_12 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_13 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_13 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22447,7 +23550,7 @@ module \ternhw_default.array.lane_9_13 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_14 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_14 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22475,7 +23578,7 @@ module \ternhw_default.array.lane_9_14 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_15 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_15 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22503,7 +23606,7 @@ module \ternhw_default.array.lane_9_15 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_2 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22531,7 +23634,7 @@ module \ternhw_default.array.lane_9_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_3 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22559,7 +23662,7 @@ module \ternhw_default.array.lane_9_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_4 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_4 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22587,7 +23690,7 @@ module \ternhw_default.array.lane_9_4 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_5 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_5 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22615,7 +23718,7 @@ module \ternhw_default.array.lane_9_5 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_6 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_6 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22643,7 +23746,7 @@ module \ternhw_default.array.lane_9_6 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_7 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_7 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22671,7 +23774,7 @@ module \ternhw_default.array.lane_9_7 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_8 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_8 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22699,7 +23802,7 @@ module \ternhw_default.array.lane_9_8 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_9 (gated, act, trit, product);
+module \ternhw_default.array.lane_9_9 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -22728,7 +23831,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, last, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$40 , tile_parity, n_pos, error, act_valid);
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -22754,31 +23857,31 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire [17:0] \$121 ;
-  wire \$122 ;
-  wire \$123 ;
-  reg [10:0] \$124 ;
+  reg [10:0] \$120 ;
+  reg [16:0] \$121 ;
+  reg [15:0] \$122 ;
+  reg \$123 ;
+  reg [11:0] \$124 ;
   reg [16:0] \$125 ;
-  reg [15:0] \$126 ;
+  reg [16:0] \$126 ;
   reg \$127 ;
-  reg [11:0] \$128 ;
-  reg [16:0] \$129 ;
+  reg [12:0] \$128 ;
+  reg [12:0] \$129 ;
   wire \$13 ;
-  reg [16:0] \$130 ;
+  reg [15:0] \$130 ;
   reg \$131 ;
-  reg [12:0] \$132 ;
-  reg [12:0] \$133 ;
-  reg [15:0] \$134 ;
-  reg \$135 ;
+  reg [16:0] \$132 ;
+  reg [10:0] \$133 ;
+  reg [12:0] \$134 ;
+  reg [12:0] \$135 ;
   reg [16:0] \$136 ;
-  reg [10:0] \$137 ;
-  reg [12:0] \$138 ;
-  reg [16:0] \$139 ;
+  reg [15:0] \$137 ;
+  reg \$138 ;
+  reg \$139 ;
   wire \$14 ;
   reg [15:0] \$140 ;
-  reg [15:0] \$141 ;
-  reg [16:0] \$142 ;
+  reg [16:0] \$141 ;
+  reg \$142 ;
   reg [11:0] \$143 ;
   reg [15:0] \$144 ;
   reg [15:0] \$145 ;
@@ -22804,80 +23907,80 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   wire \$23 ;
   wire \$24 ;
   wire \$25 ;
-  wire [17:0] \$26 ;
-  wire \$27 ;
+  wire \$26 ;
+  wire [13:0] \$27 ;
   wire \$28 ;
-  wire [16:0] \$29 ;
+  wire [13:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [14:0] \$30 ;
   wire [13:0] \$31 ;
-  wire \$32 ;
-  wire [13:0] \$33 ;
-  wire [14:0] \$34 ;
-  wire [13:0] \$35 ;
-  wire [14:0] \$36 ;
-  wire [17:0] \$37 ;
-  wire \$38 ;
+  wire [14:0] \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire [11:0] \$37 ;
+  wire [17:0] \$38 ;
   wire \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire \$41 ;
-  wire [11:0] \$42 ;
+  wire [16:0] \$40 ;
+  wire [16:0] \$41 ;
+  wire \$42 ;
   wire [17:0] \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [16:0] \$46 ;
-  wire \$47 ;
-  wire [17:0] \$48 ;
-  wire \$49 ;
+  wire [12:0] \$45 ;
+  wire [12:0] \$46 ;
+  wire [17:0] \$47 ;
+  wire \$48 ;
+  wire [17:0] \$49 ;
   wire \$5 ;
-  wire [12:0] \$50 ;
-  wire [12:0] \$51 ;
+  wire [17:0] \$50 ;
+  wire \$51 ;
   wire [17:0] \$52 ;
-  wire \$53 ;
-  wire [17:0] \$54 ;
-  wire [17:0] \$55 ;
+  wire [13:0] \$53 ;
+  wire \$54 ;
+  wire \$55 ;
   wire \$56 ;
-  wire [17:0] \$57 ;
-  wire [13:0] \$58 ;
-  wire \$59 ;
+  wire \$57 ;
+  wire [12:0] \$58 ;
+  wire [14:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
-  wire \$61 ;
-  wire \$62 ;
-  wire [13:0] \$63 ;
-  wire [13:0] \$64 ;
-  wire [15:0] \$65 ;
-  wire [13:0] \$66 ;
-  wire [13:0] \$67 ;
-  wire [13:0] \$68 ;
-  wire [14:0] \$69 ;
+  wire [13:0] \$60 ;
+  wire [12:0] \$61 ;
+  wire [14:0] \$62 ;
+  wire [16:0] \$63 ;
+  wire [17:0] \$64 ;
+  wire \$65 ;
+  wire [17:0] \$66 ;
+  wire [11:0] \$67 ;
+  wire [16:0] \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire [16:0] \$70 ;
-  wire [17:0] \$71 ;
-  wire \$72 ;
+  wire \$71 ;
+  wire [16:0] \$72 ;
   wire [17:0] \$73 ;
-  wire [11:0] \$74 ;
+  wire \$74 ;
   wire [17:0] \$75 ;
   wire \$76 ;
-  wire [16:0] \$77 ;
-  wire [16:0] \$78 ;
-  wire \$79 ;
+  wire [13:0] \$77 ;
+  wire \$78 ;
+  wire [13:0] \$79 ;
   wire \$8 ;
-  wire [16:0] \$80 ;
-  wire [17:0] \$81 ;
-  wire [13:0] \$82 ;
-  wire [14:0] \$83 ;
-  wire \$84 ;
-  wire [13:0] \$85 ;
-  wire [14:0] \$86 ;
-  wire [15:0] \$87 ;
-  wire [13:0] \$88 ;
-  wire [14:0] \$89 ;
+  wire [14:0] \$80 ;
+  wire [13:0] \$81 ;
+  wire [14:0] \$82 ;
+  wire [13:0] \$83 ;
+  wire [17:0] \$84 ;
+  wire [17:0] \$85 ;
+  wire [18:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire [16:0] \$9 ;
-  wire [15:0] \$90 ;
-  wire [13:0] \$91 ;
-  wire [17:0] \$92 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
   wire \$93 ;
   wire \$94 ;
   wire \$95 ;
@@ -22886,13 +23989,15 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   wire \$98 ;
   wire \$99 ;
   reg \$signal  = 1'h0;
-  reg [15:0] \$signal$32  = 16'h0000;
-  reg [15:0] \$signal$34  = 16'h0000;
-  reg [16:0] \$signal$51  = 17'h00000;
-  reg [16:0] \$signal$53  = 17'h00000;
-  reg [15:0] \$signal$55  = 16'h0000;
-  reg \$signal$56  = 1'h0;
-  reg [15:0] \$signal$66  = 16'h0000;
+  reg \$signal$31  = 1'h0;
+  reg \$signal$32  = 1'h0;
+  reg [16:0] \$signal$50  = 17'h00000;
+  reg [15:0] \$signal$51  = 16'h0000;
+  reg [15:0] \$signal$53  = 16'h0000;
+  reg [16:0] \$signal$54  = 17'h00000;
+  reg [15:0] \$signal$56  = 16'h0000;
+  reg \$signal$57  = 1'h0;
+  reg [15:0] \$signal$70  = 16'h0000;
   reg [10:0] a_cnt = 11'h000;
   reg a_done = 1'h0;
   wire a_take;
@@ -22931,7 +24036,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
-  wire \error$45 ;
+  wire \error$44 ;
   output first;
   wire first;
   reg [1:0] fsm_state = 2'h0;
@@ -22944,13 +24049,15 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   input [15:0] k;
   wire [15:0] k;
   reg [16:0] k_pos = 17'h00000;
-  output [15:0] \k_pos$40 ;
-  wire [15:0] \k_pos$40 ;
+  output [15:0] \k_pos$39 ;
+  wire [15:0] \k_pos$39 ;
   reg keep = 1'h0;
   input keep_weights;
   wire keep_weights;
+  (* init = 1'h0 *)
   output last;
   wire last;
+  reg last_tile = 1'h0;
   input [15:0] m;
   wire [15:0] m;
   input [15:0] n;
@@ -22971,6 +24078,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   input start;
   wire start;
   reg [12:0] t = 13'h0000;
+  reg [12:0] t_next = 13'h0000;
   wire tile_end;
   output tile_parity;
   wire tile_parity;
@@ -23025,157 +24133,160 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   assign issue = \$23  & \$24 ;
   assign \$25  = ~ issue;
   assign waiting = running & \$25 ;
-  assign \$26  = k_pos + 5'h10;
-  assign \$27  = \$26  >= \$signal$32 ;
-  assign \$28  = issue & \$27 ;
-  assign \$29  = tok + 1'h1;
-  assign \$30  = \$29  >= \$signal$34 ;
-  assign tile_end = \$28  & \$30 ;
+  assign \$26  = issue & \$signal$31 ;
+  assign tile_end = \$26  & \$signal$32 ;
+  assign \$27  = base + t;
+  assign \$28  = \$27  >= 13'h1000;
+  assign \$29  = base + t;
+  assign \$30  = \$29  - 13'h1000;
   assign \$31  = base + t;
-  assign \$32  = \$31  >= 13'h1000;
-  assign \$33  = base + t;
-  assign \$34  = \$33  - 13'h1000;
-  assign \$35  = base + t;
-  assign \$36  = \$32  ? \$34  : { 1'h0, \$35  };
+  assign \$32  = \$28  ? \$30  : { 1'h0, \$31  };
   assign first = ! k_pos;
-  assign \$37  = k_pos + 5'h10;
-  assign last = \$37  >= \$signal$32 ;
-  assign \$38  = ! fsm_state;
-  assign \$39  = fsm_state == 1'h1;
-  assign \$40  = fsm_state == 2'h2;
-  assign \$41  = fsm_state == 2'h3;
-  assign \$42  = a_cnt + 1'h1;
-  assign \$43  = \$signal$51  + 5'h10;
-  assign \$44  = \$43  >= \$signal$32 ;
-  assign \$45  = a_tok + 1'h1;
-  assign \$46  = a_tok + 1'h1;
-  assign \$47  = \$46  >= \$signal$34 ;
-  assign \$48  = \$signal$51  + 5'h10;
-  assign \$49  = wgt_waddr == 12'hfff;
-  assign \$50  = wgt_waddr + 1'h1;
-  assign \$51  = \$49  ? 13'h0000 : \$50 ;
-  assign \$52  = \$signal$53  + 5'h10;
-  assign \$53  = \$52  >= \$signal$32 ;
-  assign \$54  = w_npos + 5'h10;
-  assign \$55  = w_npos + 5'h10;
-  assign \$56  = \$55  >= \$signal$55 ;
-  assign \$57  = \$signal$53  + 5'h10;
-  assign \$58  = w_space - w_take;
-  assign \$59  = ~ \$signal$56 ;
-  assign \$60  = tile_end & \$59 ;
-  assign \$61  = ~ keep;
-  assign \$62  = \$60  & \$61 ;
-  assign \$63  = t + 1'h1;
-  assign \$64  = \$62  ? \$63  : 14'h0000;
-  assign \$65  = $signed(\$58 ) + $signed({ 1'h0, \$64  });
-  assign \$66  = w_avail + w_take;
-  assign \$67  = t + 1'h1;
-  assign \$68  = tile_end ? \$67  : 14'h0000;
-  assign \$69  = \$66  - \$68 ;
-  assign \$70  = b_cnt + 1'h1;
-  assign \$71  = b_npos + 5'h10;
-  assign \$72  = \$71  >= \$signal$55 ;
-  assign \$73  = b_npos + 5'h10;
-  assign \$74  = addr + 1'h1;
-  assign \$75  = k_pos + 5'h10;
-  assign \$76  = \$75  >= \$signal$32 ;
-  assign \$77  = tok + 1'h1;
-  assign \$78  = tok + 1'h1;
-  assign \$79  = \$78  >= \$signal$34 ;
-  assign \$80  = i_tile + 1'h1;
-  assign \$81  = i_npos + 5'h10;
-  assign \$82  = base + t;
-  assign \$83  = \$82  + 1'h1;
-  assign \$84  = \$83  >= 13'h1000;
-  assign \$85  = base + t;
-  assign \$86  = \$85  + 1'h1;
-  assign \$87  = \$86  - 13'h1000;
-  assign \$88  = base + t;
-  assign \$89  = \$88  + 1'h1;
-  assign \$90  = \$84  ? \$87  : { 1'h0, \$89  };
-  assign \$91  = t + 1'h1;
-  assign \$92  = k_pos + 5'h10;
-  assign \$93  = ~ bias_en;
-  assign \$94  = ! m;
-  assign \$95  = ! k;
+  assign \$33  = ! fsm_state;
+  assign \$34  = fsm_state == 1'h1;
+  assign \$35  = fsm_state == 2'h2;
+  assign \$36  = fsm_state == 2'h3;
+  assign \$37  = a_cnt + 1'h1;
+  assign \$38  = \$signal$50  + 5'h10;
+  assign \$39  = \$38  >= \$signal$51 ;
+  assign \$40  = a_tok + 1'h1;
+  assign \$41  = a_tok + 1'h1;
+  assign \$42  = \$41  >= \$signal$53 ;
+  assign \$43  = \$signal$50  + 5'h10;
+  assign \$44  = wgt_waddr == 12'hfff;
+  assign \$45  = wgt_waddr + 1'h1;
+  assign \$46  = \$44  ? 13'h0000 : \$45 ;
+  assign \$47  = \$signal$54  + 5'h10;
+  assign \$48  = \$47  >= \$signal$51 ;
+  assign \$49  = w_npos + 5'h10;
+  assign \$50  = w_npos + 5'h10;
+  assign \$51  = \$50  >= \$signal$56 ;
+  assign \$52  = \$signal$54  + 5'h10;
+  assign \$53  = w_space - w_take;
+  assign \$54  = ~ \$signal$57 ;
+  assign \$55  = tile_end & \$54 ;
+  assign \$56  = ~ keep;
+  assign \$57  = \$55  & \$56 ;
+  assign \$58  = \$57  ? t_next : 13'h0000;
+  assign \$59  = $signed(\$53 ) + $signed({ 1'h0, \$58  });
+  assign \$60  = w_avail + w_take;
+  assign \$61  = tile_end ? t_next : 13'h0000;
+  assign \$62  = \$60  - \$61 ;
+  assign \$63  = b_cnt + 1'h1;
+  assign \$64  = b_npos + 5'h10;
+  assign \$65  = \$64  >= \$signal$56 ;
+  assign \$66  = b_npos + 5'h10;
+  assign \$67  = addr + 1'h1;
+  assign \$68  = tok + 1'h1;
+  assign \$69  = \$signal$51  <= 5'h10;
+  assign \$70  = tok + 2'h2;
+  assign \$71  = \$70  >= \$signal$53 ;
+  assign \$72  = i_tile + 1'h1;
+  assign \$73  = i_npos + 5'h10;
+  assign \$74  = \$signal$53  == 1'h1;
+  assign \$75  = i_npos + 6'h20;
+  assign \$76  = \$75  >= \$signal$56 ;
+  assign \$77  = base + t_next;
+  assign \$78  = \$77  >= 13'h1000;
+  assign \$79  = base + t_next;
+  assign \$80  = \$79  - 13'h1000;
+  assign \$81  = base + t_next;
+  assign \$82  = \$78  ? \$80  : { 1'h0, \$81  };
+  assign \$83  = t_next + 1'h1;
+  assign \$84  = k_pos + 5'h10;
+  assign \$85  = k_pos + 5'h10;
+  assign \$86  = \$85  + 5'h10;
+  assign \$87  = \$86  >= \$signal$51 ;
+  assign \$88  = ~ bias_en;
+  assign \$89  = k <= 5'h10;
+  assign \$90  = m == 1'h1;
+  assign \$91  = n <= 5'h10;
+  assign \$92  = ! m;
+  assign \$93  = ! k;
+  assign \$94  = \$92  | \$93 ;
+  assign \$95  = ! n;
   assign \$96  = \$94  | \$95 ;
-  assign \$97  = ! n;
-  assign \$98  = \$96  | \$97 ;
-  assign \$99  = ~ res_valid;
-  assign \$100  = \$signal$66  != k;
+  assign \$97  = ~ res_valid;
+  assign \$98  = \$signal$70  != k;
+  assign \$99  = \$97  | \$98 ;
+  assign \$100  = res_n != n;
   assign \$101  = \$99  | \$100 ;
-  assign \$102  = res_n != n;
-  assign \$103  = \$101  | \$102 ;
-  assign \$104  = keep_weights & \$103 ;
-  assign \$105  = \$98  | \$104 ;
-  assign \$106  = \$105  | reject;
-  assign \$107  = ~ keep_weights;
-  assign \$108  = ~ a_done;
-  assign \$109  = act_valid & \$108 ;
-  assign \$110  = a_cnt < 11'h400;
-  assign \$111  = ~ \$110 ;
-  assign \$112  = \$109  & \$111 ;
-  assign \$113  = ~ w_done;
-  assign \$114  = running & \$113 ;
-  assign \$115  = ! w_space;
-  assign \$116  = \$114  & \$115 ;
-  assign \$117  = w_npos == i_npos;
-  assign \$118  = \$signal$56  | \$117 ;
-  assign \$119  = \$116  & \$118 ;
-  assign \$120  = \$112  | \$119 ;
-  assign \$121  = i_npos + 5'h10;
-  assign \$122  = \$121  >= \$signal$55 ;
-  assign \$123  = tile_end & \$122 ;
+  assign \$102  = keep_weights & \$101 ;
+  assign \$103  = \$96  | \$102 ;
+  assign \$104  = \$103  | reject;
+  assign \$105  = ~ keep_weights;
+  assign \$106  = ~ a_done;
+  assign \$107  = act_valid & \$106 ;
+  assign \$108  = a_cnt < 11'h400;
+  assign \$109  = ~ \$108 ;
+  assign \$110  = \$107  & \$109 ;
+  assign \$111  = ~ w_done;
+  assign \$112  = running & \$111 ;
+  assign \$113  = ! w_space;
+  assign \$114  = \$112  & \$113 ;
+  assign \$115  = w_npos == i_npos;
+  assign \$116  = \$signal$57  | \$115 ;
+  assign \$117  = \$114  & \$116 ;
+  assign \$118  = \$110  | \$117 ;
+  assign \$119  = tile_end & last_tile;
   always @(posedge clk)
-    a_cnt <= \$124 ;
+    a_cnt <= \$120 ;
   always @(posedge clk)
-    \$signal$51  <= \$125 ;
+    \$signal$50  <= \$121 ;
   always @(posedge clk)
-    a_tok <= \$126 ;
+    a_tok <= \$122 ;
   always @(posedge clk)
-    a_done <= \$127 ;
+    a_done <= \$123 ;
   always @(posedge clk)
-    wgt_waddr <= \$128 ;
+    wgt_waddr <= \$124 ;
   always @(posedge clk)
-    \$signal$53  <= \$129 ;
+    \$signal$54  <= \$125 ;
   always @(posedge clk)
-    w_npos <= \$130 ;
+    w_npos <= \$126 ;
   always @(posedge clk)
-    w_done <= \$131 ;
+    w_done <= \$127 ;
   always @(posedge clk)
-    w_space <= \$132 ;
+    w_space <= \$128 ;
   always @(posedge clk)
-    w_avail <= \$133 ;
+    w_avail <= \$129 ;
   always @(posedge clk)
-    b_cnt <= \$134 ;
+    b_cnt <= \$130 ;
   always @(posedge clk)
-    b_done <= \$135 ;
+    b_done <= \$131 ;
   always @(posedge clk)
-    b_npos <= \$136 ;
+    b_npos <= \$132 ;
   always @(posedge clk)
-    addr <= \$137 ;
+    addr <= \$133 ;
   always @(posedge clk)
-    t <= \$138 ;
+    t <= \$134 ;
   always @(posedge clk)
-    k_pos <= \$139 ;
+    t_next <= \$135 ;
   always @(posedge clk)
-    tok <= \$140 ;
+    k_pos <= \$136 ;
   always @(posedge clk)
-    i_tile <= \$141 ;
+    tok <= \$137 ;
   always @(posedge clk)
-    i_npos <= \$142 ;
+    \$signal$31  <= \$138 ;
+  always @(posedge clk)
+    \$signal$32  <= \$139 ;
+  always @(posedge clk)
+    i_tile <= \$140 ;
+  always @(posedge clk)
+    i_npos <= \$141 ;
+  always @(posedge clk)
+    last_tile <= \$142 ;
   always @(posedge clk)
     base <= \$143 ;
   always @(posedge clk)
-    \$signal$34  <= \$144 ;
+    \$signal$53  <= \$144 ;
   always @(posedge clk)
-    \$signal$32  <= \$145 ;
+    \$signal$51  <= \$145 ;
   always @(posedge clk)
-    \$signal$55  <= \$146 ;
+    \$signal$56  <= \$146 ;
   always @(posedge clk)
     \$signal  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$148 ;
+    \$signal$57  <= \$148 ;
   always @(posedge clk)
     keep <= \$149 ;
   always @(posedge clk)
@@ -23187,7 +24298,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   always @(posedge clk)
     res_valid <= \$153 ;
   always @(posedge clk)
-    \$signal$66  <= \$154 ;
+    \$signal$70  <= \$154 ;
   always @(posedge clk)
     res_n <= \$155 ;
   always @* begin
@@ -23222,29 +24333,104 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = a_cnt;
+    \$120  = a_cnt;
     if (a_take) begin
-      \$124  = \$42 [10:0];
+      \$120  = \$37 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 11'h000;
+            \$120  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$124  = 11'h000;
+      \$120  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$51 ;
+    \$121  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
+      if (\$39 ) begin
+        \$121  = 17'h00000;
+      end else begin
+        \$121  = \$43 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$121  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$121  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$122  = a_tok;
+    if (a_take) begin
+      if (\$39 ) begin
+        \$122  = \$40 [15:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$122  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$122  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$123  = a_done;
+    if (a_take) begin
+      if (\$39 ) begin
+        if (\$42 ) begin
+          \$123  = 1'h1;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$123  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$123  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$124  = wgt_waddr;
+    if (w_take) begin
+      \$124  = \$46 [11:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$124  = 12'h000;
+          end
+    endcase
+    if (rst) begin
+      \$124  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$125  = \$signal$54 ;
+    if (w_take) begin
+      (* full_case = 32'd1 *)
+      if (\$48 ) begin
         \$125  = 17'h00000;
       end else begin
-        \$125  = \$48 [16:0];
+        \$125  = \$52 [16:0];
       end
     end
     casez (fsm_state)
@@ -23259,28 +24445,28 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = a_tok;
-    if (a_take) begin
-      if (\$44 ) begin
-        \$126  = \$45 [15:0];
+    \$126  = w_npos;
+    if (w_take) begin
+      if (\$48 ) begin
+        \$126  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 16'h0000;
+            \$126  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 16'h0000;
+      \$126  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = a_done;
-    if (a_take) begin
-      if (\$44 ) begin
-        if (\$47 ) begin
+    \$127  = w_done;
+    if (w_take) begin
+      if (\$48 ) begin
+        if (\$51 ) begin
           \$127  = 1'h1;
         end
       end
@@ -23288,7 +24474,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = 1'h0;
+            \$127  = keep_weights;
           end
     endcase
     if (rst) begin
@@ -23297,73 +24483,58 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = wgt_waddr;
-    if (w_take) begin
-      \$128  = \$51 [11:0];
-    end
+    \$128  = \$59 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 12'h000;
+            \$128  = 13'h1000;
           end
     endcase
     if (rst) begin
-      \$128  = 12'h000;
+      \$128  = 13'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$signal$53 ;
-    if (w_take) begin
-      (* full_case = 32'd1 *)
-      if (\$53 ) begin
-        \$129  = 17'h00000;
-      end else begin
-        \$129  = \$57 [16:0];
+    \$129  = \$62 [12:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$129  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$129  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$130  = b_cnt;
+    if (bias_load) begin
+      \$130  = \$63 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$130  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$130  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$131  = b_done;
+    if (bias_load) begin
+      if (\$65 ) begin
+        \$131  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$129  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = w_npos;
-    if (w_take) begin
-      if (\$53 ) begin
-        \$130  = \$54 [16:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$130  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$130  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = w_done;
-    if (w_take) begin
-      if (\$53 ) begin
-        if (\$56 ) begin
-          \$131  = 1'h1;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$131  = keep_weights;
+            \$131  = \$88 ;
           end
     endcase
     if (rst) begin
@@ -23372,72 +24543,96 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = \$65 [12:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$132  = 13'h1000;
-          end
-    endcase
-    if (rst) begin
-      \$132  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = \$69 [12:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$133  = 13'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$133  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = b_cnt;
+    \$132  = b_npos;
     if (bias_load) begin
-      \$134  = \$70 [15:0];
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$134  = 16'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = b_done;
-    if (bias_load) begin
-      if (\$72 ) begin
-        \$135  = 1'h1;
+      (* full_case = 32'd1 *)
+      if (\$65 ) begin
+      end else begin
+        \$132  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$135  = \$93 ;
+            \$132  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$135  = 1'h0;
+      \$132  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = b_npos;
-    if (bias_load) begin
+    \$133  = addr;
+    if (issue) begin
+      \$133  = \$67 [10:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$133  = 11'h000;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$133  = 11'h000;
+          end
+    endcase
+    if (rst) begin
+      \$133  = 11'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$134  = t;
+    if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$72 ) begin
+      if (\$signal$31 ) begin
+        \$134  = 13'h0000;
       end else begin
-        \$136  = \$73 [16:0];
+        \$134  = t_next;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$134  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$134  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$135  = t_next;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$135  = 13'h0001;
+      end else begin
+        \$135  = \$83 [12:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$135  = 13'h0001;
+          end
+    endcase
+    if (rst) begin
+      \$135  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$136  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$136  = 17'h00000;
+      end else begin
+        \$136  = \$84 [16:0];
       end
     end
     casez (fsm_state)
@@ -23452,75 +24647,74 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = addr;
+    \$137  = tok;
     if (issue) begin
-      \$137  = \$74 [10:0];
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$137  = 11'h000;
+      if (\$signal$31 ) begin
+        \$137  = \$68 [15:0];
+        if (\$signal$32 ) begin
+          \$137  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 11'h000;
+            \$137  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 11'h000;
+      \$137  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = t;
+    \$138  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$138  = 13'h0000;
+      if (\$signal$31 ) begin
+        \$138  = \$69 ;
       end else begin
-        \$138  = \$91 [12:0];
+        \$138  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = 13'h0000;
+            \$138  = \$89 ;
           end
     endcase
     if (rst) begin
-      \$138  = 13'h0000;
+      \$138  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = k_pos;
+    \$139  = \$signal$32 ;
     if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$139  = 17'h00000;
-      end else begin
-        \$139  = \$92 [16:0];
+      if (\$signal$31 ) begin
+        \$139  = \$71 ;
+        if (\$signal$32 ) begin
+          \$139  = \$74 ;
+        end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = 17'h00000;
+            \$139  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$139  = 17'h00000;
+      \$139  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = tok;
+    \$140  = i_tile;
     if (issue) begin
-      if (\$76 ) begin
-        \$140  = \$77 [15:0];
-        if (\$79 ) begin
-          \$140  = 16'h0000;
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$140  = \$72 [15:0];
         end
       end
     end
@@ -23536,51 +24730,51 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_tile;
+    \$141  = i_npos;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$141  = \$80 [15:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$141  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 16'h0000;
+            \$141  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$141  = 16'h0000;
+      \$141  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = i_npos;
+    \$142  = last_tile;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$142  = \$81 [16:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$142  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = 17'h00000;
+            \$142  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$142  = 17'h00000;
+      \$142  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$143  = base;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$143  = \$90 [11:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$143  = \$82 [11:0];
         end
       end
     end
@@ -23596,7 +24790,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$34 ;
+    \$144  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -23609,7 +24803,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$32 ;
+    \$145  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -23622,7 +24816,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$55 ;
+    \$146  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -23648,7 +24842,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$56 ;
+    \$148  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -23679,12 +24873,12 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
       2'h0:
           if (start) begin
             \$150  = 1'h0;
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$150  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$150  = 1'h1;
           end
     endcase
@@ -23700,16 +24894,16 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$151  = 2'h1;
             end else begin
               \$151  = 2'h2;
             end
           end
       2'h2:
-          if (\$120 ) begin
-            \$151  = 2'h1;
-          end else if (\$123 ) begin
+          if (\$118 ) begin
+            \$151  = 2'h3;
+          end else if (\$119 ) begin
             \$151  = 2'h3;
           end
       2'h3:
@@ -23730,15 +24924,15 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
               \$152  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$152  = 1'h0;
-          end else if (\$123 ) begin
+          end else if (\$119 ) begin
             \$152  = 1'h0;
           end
     endcase
@@ -23753,17 +24947,17 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
-              if (\$107 ) begin
+              if (\$105 ) begin
                 \$153  = 1'h0;
               end
             end
           end
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
               \$153  = 1'h1;
             end
           end
@@ -23774,15 +24968,15 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$66 ;
+    \$154  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$154  = \$signal$32 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$154  = \$signal$51 ;
             end
           end
     endcase
@@ -23797,10 +24991,10 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$155  = \$signal$55 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$155  = \$signal$56 ;
             end
           end
     endcase
@@ -23809,12 +25003,13 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     end
   end
   assign w_ptr = wgt_waddr;
-  assign \error$45  = error;
-  assign wgt_raddr = \$36 [11:0];
+  assign \error$44  = error;
+  assign wgt_raddr = \$32 [11:0];
   assign act_waddr = a_cnt[9:0];
   assign bias_bank = b_cnt[0];
   assign act_raddr = addr[9:0];
-  assign \k_pos$40  = k_pos[15:0];
+  assign \k_pos$39  = k_pos[15:0];
+  assign last = \$signal$31 ;
   assign tile_parity = i_tile[0];
   assign n_pos = i_npos[15:0];
 endmodule
@@ -26646,44 +27841,183 @@ endmodule
 (* generator = "Amaranth" *)
 module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
-  wire \$1 ;
+  wire [111:0] \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire \$101 ;
-  wire \$102 ;
-  wire \$103 ;
-  wire \$104 ;
-  wire \$105 ;
-  wire \$106 ;
-  wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [38:0] \$100 ;
+  wire \$1000 ;
+  wire \$1001 ;
+  wire \$1002 ;
+  wire \$1003 ;
+  wire \$1004 ;
+  wire \$1005 ;
+  wire \$1006 ;
+  wire \$1007 ;
+  wire \$1008 ;
+  wire \$1009 ;
+  wire [39:0] \$101 ;
+  wire \$1010 ;
+  wire \$1011 ;
+  wire \$1012 ;
+  wire \$1013 ;
+  wire \$1014 ;
+  wire \$1015 ;
+  wire \$1016 ;
+  wire \$1017 ;
+  wire \$1018 ;
+  wire \$1019 ;
+  wire [38:0] \$102 ;
+  wire \$1020 ;
+  wire \$1021 ;
+  wire \$1022 ;
+  wire \$1023 ;
+  wire \$1024 ;
+  wire \$1025 ;
+  wire \$1026 ;
+  wire \$1027 ;
+  wire \$1028 ;
+  wire \$1029 ;
+  wire [38:0] \$103 ;
+  wire \$1030 ;
+  wire \$1031 ;
+  wire \$1032 ;
+  wire \$1033 ;
+  wire \$1034 ;
+  wire \$1035 ;
+  wire \$1036 ;
+  wire \$1037 ;
+  wire \$1038 ;
+  wire \$1039 ;
+  wire [38:0] \$104 ;
+  wire \$1040 ;
+  wire \$1041 ;
+  wire \$1042 ;
+  wire \$1043 ;
+  wire \$1044 ;
+  wire \$1045 ;
+  wire \$1046 ;
+  wire \$1047 ;
+  wire \$1048 ;
+  wire \$1049 ;
+  wire [38:0] \$105 ;
+  wire \$1050 ;
+  wire [7:0] \$1051 ;
+  wire [8:0] \$1052 ;
+  wire [7:0] \$1053 ;
+  wire [7:0] \$1054 ;
+  wire [23:0] \$1055 ;
+  wire \$1056 ;
+  wire \$1057 ;
+  wire \$1058 ;
+  wire \$1059 ;
+  wire [39:0] \$106 ;
+  wire \$1060 ;
+  wire \$1061 ;
+  wire \$1062 ;
+  wire \$1063 ;
+  wire \$1064 ;
+  wire \$1065 ;
+  wire \$1066 ;
+  wire \$1067 ;
+  wire \$1068 ;
+  wire \$1069 ;
+  wire [40:0] \$107 ;
+  wire \$1070 ;
+  wire \$1071 ;
+  wire \$1072 ;
+  wire \$1073 ;
+  wire \$1074 ;
+  wire \$1075 ;
+  wire \$1076 ;
+  wire \$1077 ;
+  wire \$1078 ;
+  wire \$1079 ;
+  wire [48:0] \$108 ;
+  wire \$1080 ;
+  wire \$1081 ;
+  wire \$1082 ;
+  wire \$1083 ;
+  wire \$1084 ;
+  wire \$1085 ;
+  wire \$1086 ;
+  wire \$1087 ;
+  wire \$1088 ;
+  wire \$1089 ;
+  wire [48:0] \$109 ;
+  wire \$1090 ;
+  wire \$1091 ;
+  wire \$1092 ;
+  wire \$1093 ;
+  wire \$1094 ;
+  wire \$1095 ;
+  wire \$1096 ;
+  wire \$1097 ;
+  wire \$1098 ;
+  wire \$1099 ;
   wire \$11 ;
-  wire \$110 ;
-  wire \$111 ;
+  wire [49:0] \$110 ;
+  wire \$1100 ;
+  wire \$1101 ;
+  wire \$1102 ;
+  wire \$1103 ;
+  wire \$1104 ;
+  wire \$1105 ;
+  wire \$1106 ;
+  wire \$1107 ;
+  wire \$1108 ;
+  wire \$1109 ;
+  wire [47:0] \$111 ;
+  wire \$1110 ;
+  wire \$1111 ;
+  wire \$1112 ;
+  wire \$1113 ;
+  wire \$1114 ;
+  wire \$1115 ;
+  wire \$1116 ;
+  wire \$1117 ;
+  wire \$1118 ;
+  wire \$1119 ;
   wire \$112 ;
-  wire \$113 ;
+  wire \$1120 ;
+  wire \$1121 ;
+  reg [47:0] \$1122 ;
+  reg [47:0] \$1123 ;
+  reg [47:0] \$1124 ;
+  reg [3:0] \$1125 ;
+  reg \$1126 ;
+  reg [383:0] \$1127 ;
+  reg [15:0] \$1128 ;
+  reg [45:0] \$1129 ;
+  wire [47:0] \$113 ;
+  reg [237:0] \$1130 ;
+  reg [93:0] \$1131 ;
+  reg [94:0] \$1132 ;
+  reg [383:0] \$1133 ;
+  reg [15:0] \$1134 ;
+  reg [15:0] \$1135 ;
+  reg \$1136 ;
+  reg \$1137 ;
+  reg [415:0] \$1138 ;
   wire \$114 ;
-  wire \$115 ;
+  wire [47:0] \$115 ;
   wire \$116 ;
   wire \$117 ;
-  wire [23:0] \$118 ;
-  wire [23:0] \$119 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
-  wire [23:0] \$120 ;
-  wire [23:0] \$121 ;
-  wire [23:0] \$122 ;
-  wire [23:0] \$123 ;
-  wire [23:0] \$124 ;
-  wire [23:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [23:0] \$128 ;
-  wire [23:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [23:0] \$130 ;
-  wire [23:0] \$131 ;
-  wire [23:0] \$132 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
   wire \$133 ;
   wire \$134 ;
   wire \$135 ;
@@ -26699,16 +28033,16 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$144 ;
   wire \$145 ;
   wire \$146 ;
-  wire [7:0] \$147 ;
+  wire \$147 ;
   wire \$148 ;
-  wire [7:0] \$149 ;
+  wire \$149 ;
   wire \$15 ;
-  wire [48:0] \$150 ;
-  wire [48:0] \$151 ;
-  wire [48:0] \$152 ;
-  wire \$153 ;
-  wire \$154 ;
-  wire \$155 ;
+  wire \$150 ;
+  wire [7:0] \$151 ;
+  wire [8:0] \$152 ;
+  wire [7:0] \$153 ;
+  wire [7:0] \$154 ;
+  wire [23:0] \$155 ;
   wire \$156 ;
   wire \$157 ;
   wire \$158 ;
@@ -26722,20 +28056,20 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$165 ;
   wire \$166 ;
   wire \$167 ;
-  wire [7:0] \$168 ;
+  wire \$168 ;
   wire \$169 ;
-  wire \$17 ;
-  wire [7:0] \$170 ;
-  wire [48:0] \$171 ;
-  wire [48:0] \$172 ;
-  wire [48:0] \$173 ;
+  wire [4:0] \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
   wire \$174 ;
   wire \$175 ;
   wire \$176 ;
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [4:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
@@ -26745,19 +28079,19 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$186 ;
   wire \$187 ;
   wire \$188 ;
-  wire [7:0] \$189 ;
+  wire \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire [7:0] \$191 ;
-  wire [48:0] \$192 ;
-  wire [48:0] \$193 ;
-  wire [48:0] \$194 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
   wire \$198 ;
   wire \$199 ;
-  wire \$2 ;
+  wire [112:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
   wire \$201 ;
@@ -26770,12 +28104,12 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$208 ;
   wire \$209 ;
   wire \$21 ;
-  wire [7:0] \$210 ;
-  wire \$211 ;
-  wire [7:0] \$212 ;
-  wire [48:0] \$213 ;
-  wire [48:0] \$214 ;
-  wire [48:0] \$215 ;
+  wire \$210 ;
+  wire [7:0] \$211 ;
+  wire [8:0] \$212 ;
+  wire [7:0] \$213 ;
+  wire [7:0] \$214 ;
+  wire [23:0] \$215 ;
   wire \$216 ;
   wire \$217 ;
   wire \$218 ;
@@ -26793,16 +28127,16 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [7:0] \$231 ;
+  wire \$231 ;
   wire \$232 ;
-  wire [7:0] \$233 ;
-  wire [48:0] \$234 ;
-  wire [48:0] \$235 ;
-  wire [48:0] \$236 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
   wire \$237 ;
   wire \$238 ;
   wire \$239 ;
-  wire [24:0] \$24 ;
+  wire \$24 ;
   wire \$240 ;
   wire \$241 ;
   wire \$242 ;
@@ -26813,18 +28147,18 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
-  wire [24:0] \$25 ;
+  wire \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire [7:0] \$252 ;
+  wire \$252 ;
   wire \$253 ;
-  wire [7:0] \$254 ;
-  wire [48:0] \$255 ;
-  wire [48:0] \$256 ;
-  wire [48:0] \$257 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  wire [24:0] \$26 ;
+  wire \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
@@ -26835,18 +28169,18 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [24:0] \$27 ;
+  wire \$27 ;
   wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
+  wire [7:0] \$271 ;
+  wire [8:0] \$272 ;
   wire [7:0] \$273 ;
-  wire \$274 ;
-  wire [7:0] \$275 ;
-  wire [48:0] \$276 ;
-  wire [48:0] \$277 ;
-  wire [48:0] \$278 ;
+  wire [7:0] \$274 ;
+  wire [23:0] \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
   wire \$279 ;
-  wire [25:0] \$28 ;
+  wire \$28 ;
   wire \$280 ;
   wire \$281 ;
   wire \$282 ;
@@ -26857,19 +28191,19 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire [26:0] \$29 ;
+  wire \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
-  wire [7:0] \$294 ;
+  wire \$294 ;
   wire \$295 ;
-  wire [7:0] \$296 ;
-  wire [48:0] \$297 ;
-  wire [48:0] \$298 ;
-  wire [48:0] \$299 ;
-  wire \$3 ;
-  wire [26:0] \$30 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
+  wire [111:0] \$3 ;
+  wire \$30 ;
   wire \$300 ;
   wire \$301 ;
   wire \$302 ;
@@ -26880,19 +28214,19 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$307 ;
   wire \$308 ;
   wire \$309 ;
-  wire [26:0] \$31 ;
+  wire \$31 ;
   wire \$310 ;
   wire \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
-  wire [7:0] \$315 ;
+  wire \$315 ;
   wire \$316 ;
-  wire [7:0] \$317 ;
-  wire [48:0] \$318 ;
-  wire [48:0] \$319 ;
-  wire [26:0] \$32 ;
-  wire [48:0] \$320 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
+  wire \$32 ;
+  wire \$320 ;
   wire \$321 ;
   wire \$322 ;
   wire \$323 ;
@@ -26902,20 +28236,20 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$327 ;
   wire \$328 ;
   wire \$329 ;
-  wire [27:0] \$33 ;
+  wire \$33 ;
   wire \$330 ;
-  wire \$331 ;
-  wire \$332 ;
-  wire \$333 ;
-  wire \$334 ;
-  wire \$335 ;
-  wire [7:0] \$336 ;
+  wire [7:0] \$331 ;
+  wire [8:0] \$332 ;
+  wire [7:0] \$333 ;
+  wire [7:0] \$334 ;
+  wire [23:0] \$335 ;
+  wire \$336 ;
   wire \$337 ;
-  wire [7:0] \$338 ;
-  wire [48:0] \$339 ;
-  wire [28:0] \$34 ;
-  wire [48:0] \$340 ;
-  wire [48:0] \$341 ;
+  wire \$338 ;
+  wire \$339 ;
+  wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
   wire \$342 ;
   wire \$343 ;
   wire \$344 ;
@@ -26924,7 +28258,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$347 ;
   wire \$348 ;
   wire \$349 ;
-  wire [30:0] \$35 ;
+  wire \$35 ;
   wire \$350 ;
   wire \$351 ;
   wire \$352 ;
@@ -26932,13 +28266,13 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$354 ;
   wire \$355 ;
   wire \$356 ;
-  wire [7:0] \$357 ;
+  wire \$357 ;
   wire \$358 ;
-  wire [7:0] \$359 ;
-  wire [30:0] \$36 ;
-  wire [48:0] \$360 ;
-  wire [48:0] \$361 ;
-  wire [48:0] \$362 ;
+  wire \$359 ;
+  wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
   wire \$363 ;
   wire \$364 ;
   wire \$365 ;
@@ -26946,7 +28280,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$367 ;
   wire \$368 ;
   wire \$369 ;
-  wire [30:0] \$37 ;
+  wire \$37 ;
   wire \$370 ;
   wire \$371 ;
   wire \$372 ;
@@ -26955,43 +28289,43 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$375 ;
   wire \$376 ;
   wire \$377 ;
-  wire [7:0] \$378 ;
+  wire \$378 ;
   wire \$379 ;
-  wire [30:0] \$38 ;
-  wire [7:0] \$380 ;
-  wire [48:0] \$381 ;
-  wire [48:0] \$382 ;
-  wire [48:0] \$383 ;
+  wire \$38 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
   wire \$384 ;
   wire \$385 ;
   wire \$386 ;
   wire \$387 ;
   wire \$388 ;
   wire \$389 ;
-  wire [31:0] \$39 ;
+  wire \$39 ;
   wire \$390 ;
-  wire \$391 ;
-  wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  wire \$395 ;
+  wire [7:0] \$391 ;
+  wire [8:0] \$392 ;
+  wire [7:0] \$393 ;
+  wire [7:0] \$394 ;
+  wire [23:0] \$395 ;
   wire \$396 ;
   wire \$397 ;
   wire \$398 ;
-  wire [7:0] \$399 ;
-  wire \$4 ;
-  wire [30:0] \$40 ;
+  wire \$399 ;
+  wire [112:0] \$4 ;
+  wire \$40 ;
   wire \$400 ;
-  wire [7:0] \$401 ;
-  wire [48:0] \$402 ;
-  wire [48:0] \$403 ;
-  wire [48:0] \$404 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
   wire \$405 ;
   wire \$406 ;
   wire \$407 ;
   wire \$408 ;
   wire \$409 ;
-  wire [30:0] \$41 ;
+  wire \$41 ;
   wire \$410 ;
   wire \$411 ;
   wire \$412 ;
@@ -27002,18 +28336,18 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$417 ;
   wire \$418 ;
   wire \$419 ;
-  wire [30:0] \$42 ;
-  wire [7:0] \$420 ;
+  wire \$42 ;
+  wire \$420 ;
   wire \$421 ;
-  wire [7:0] \$422 ;
-  wire [48:0] \$423 ;
-  wire [48:0] \$424 ;
-  wire [48:0] \$425 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
   wire \$426 ;
   wire \$427 ;
   wire \$428 ;
   wire \$429 ;
-  wire [30:0] \$43 ;
+  wire \$43 ;
   wire \$430 ;
   wire \$431 ;
   wire \$432 ;
@@ -27024,40 +28358,40 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$437 ;
   wire \$438 ;
   wire \$439 ;
-  wire [31:0] \$44 ;
+  wire \$44 ;
   wire \$440 ;
-  wire [7:0] \$441 ;
+  wire \$441 ;
   wire \$442 ;
-  wire [7:0] \$443 ;
-  wire [48:0] \$444 ;
-  wire [48:0] \$445 ;
-  wire [48:0] \$446 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
   wire \$447 ;
   wire \$448 ;
   wire \$449 ;
-  wire [32:0] \$45 ;
+  wire \$45 ;
   wire \$450 ;
-  wire \$451 ;
-  wire \$452 ;
-  wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
+  wire [7:0] \$451 ;
+  wire [8:0] \$452 ;
+  wire [7:0] \$453 ;
+  wire [7:0] \$454 ;
+  wire [23:0] \$455 ;
   wire \$456 ;
   wire \$457 ;
   wire \$458 ;
   wire \$459 ;
-  wire [33:0] \$46 ;
+  wire \$46 ;
   wire \$460 ;
   wire \$461 ;
-  wire [7:0] \$462 ;
+  wire \$462 ;
   wire \$463 ;
-  wire [7:0] \$464 ;
-  wire [48:0] \$465 ;
-  wire [48:0] \$466 ;
-  wire [48:0] \$467 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  wire \$467 ;
   wire \$468 ;
   wire \$469 ;
-  wire [38:0] \$47 ;
+  wire \$47 ;
   wire \$470 ;
   wire \$471 ;
   wire \$472 ;
@@ -27068,7 +28402,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$477 ;
   wire \$478 ;
   wire \$479 ;
-  wire [38:0] \$48 ;
+  wire \$48 ;
   wire \$480 ;
   wire \$481 ;
   wire \$482 ;
@@ -27079,91 +28413,572 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [38:0] \$49 ;
+  wire [23:0] \$49 ;
   wire \$490 ;
   wire \$491 ;
   wire \$492 ;
   wire \$493 ;
   wire \$494 ;
   wire \$495 ;
-  reg [3:0] \$496 ;
-  reg \$497 ;
-  reg [383:0] \$498 ;
-  reg [15:0] \$499 ;
-  wire \$5 ;
-  wire [38:0] \$50 ;
-  reg \$500 ;
-  reg [3:0] \$501 ;
-  reg \$502 ;
-  reg [15:0] \$503 ;
-  reg [23:0] \$504 ;
-  reg \$505 ;
-  reg [3:0] \$506 ;
-  reg \$507 ;
-  reg [15:0] \$508 ;
-  reg [23:0] \$509 ;
-  wire [39:0] \$51 ;
-  reg [47:0] \$510 ;
-  reg [383:0] \$511 ;
-  reg [15:0] \$512 ;
-  reg [15:0] \$513 ;
-  reg \$514 ;
-  reg \$515 ;
-  reg [415:0] \$516 ;
-  wire [38:0] \$52 ;
-  wire [38:0] \$53 ;
-  wire [38:0] \$54 ;
-  wire [38:0] \$55 ;
-  wire [39:0] \$56 ;
-  wire [40:0] \$57 ;
-  wire [38:0] \$58 ;
-  wire [38:0] \$59 ;
-  wire \$6 ;
-  wire [38:0] \$60 ;
-  wire [38:0] \$61 ;
-  wire [39:0] \$62 ;
-  wire [38:0] \$63 ;
-  wire [38:0] \$64 ;
-  wire [38:0] \$65 ;
-  wire [38:0] \$66 ;
-  wire [39:0] \$67 ;
-  wire [40:0] \$68 ;
-  wire [41:0] \$69 ;
-  wire \$7 ;
-  wire [42:0] \$70 ;
-  wire [111:0] \$71 ;
-  wire [112:0] \$72 ;
-  wire [47:0] \$73 ;
-  wire [47:0] \$74 ;
-  wire [47:0] \$75 ;
-  wire \$76 ;
-  wire [48:0] \$77 ;
-  wire \$78 ;
-  wire \$79 ;
-  wire \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
-  wire \$85 ;
-  wire [4:0] \$86 ;
-  wire [4:0] \$87 ;
-  wire \$88 ;
-  wire \$89 ;
-  wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire \$93 ;
-  wire \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire \$97 ;
-  wire \$98 ;
-  wire \$99 ;
-  reg \$signal  = 1'h0;
-  reg \$signal$9  = 1'h0;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  wire \$499 ;
+  wire [47:0] \$5 ;
+  wire [23:0] \$50 ;
+  wire \$500 ;
+  wire \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire \$508 ;
+  wire \$509 ;
+  wire [23:0] \$51 ;
+  wire \$510 ;
+  wire [7:0] \$511 ;
+  wire [8:0] \$512 ;
+  wire [7:0] \$513 ;
+  wire [7:0] \$514 ;
+  wire [23:0] \$515 ;
+  wire \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
+  wire [23:0] \$52 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire \$523 ;
+  wire \$524 ;
+  wire \$525 ;
+  wire \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
+  wire [23:0] \$53 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire \$532 ;
+  wire \$533 ;
+  wire \$534 ;
+  wire \$535 ;
+  wire \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
+  wire [23:0] \$54 ;
+  wire \$540 ;
+  wire \$541 ;
+  wire \$542 ;
+  wire \$543 ;
+  wire \$544 ;
+  wire \$545 ;
+  wire \$546 ;
+  wire \$547 ;
+  wire \$548 ;
+  wire \$549 ;
+  wire [23:0] \$55 ;
+  wire \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire \$553 ;
+  wire \$554 ;
+  wire \$555 ;
+  wire \$556 ;
+  wire \$557 ;
+  wire \$558 ;
+  wire \$559 ;
+  wire [23:0] \$56 ;
+  wire \$560 ;
+  wire \$561 ;
+  wire \$562 ;
+  wire \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire \$567 ;
+  wire \$568 ;
+  wire \$569 ;
+  wire [23:0] \$57 ;
+  wire \$570 ;
+  wire [7:0] \$571 ;
+  wire [8:0] \$572 ;
+  wire [7:0] \$573 ;
+  wire [7:0] \$574 ;
+  wire [23:0] \$575 ;
+  wire \$576 ;
+  wire \$577 ;
+  wire \$578 ;
+  wire \$579 ;
+  wire [23:0] \$58 ;
+  wire \$580 ;
+  wire \$581 ;
+  wire \$582 ;
+  wire \$583 ;
+  wire \$584 ;
+  wire \$585 ;
+  wire \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire \$589 ;
+  wire [23:0] \$59 ;
+  wire \$590 ;
+  wire \$591 ;
+  wire \$592 ;
+  wire \$593 ;
+  wire \$594 ;
+  wire \$595 ;
+  wire \$596 ;
+  wire \$597 ;
+  wire \$598 ;
+  wire \$599 ;
+  wire [111:0] \$6 ;
+  wire [23:0] \$60 ;
+  wire \$600 ;
+  wire \$601 ;
+  wire \$602 ;
+  wire \$603 ;
+  wire \$604 ;
+  wire \$605 ;
+  wire \$606 ;
+  wire \$607 ;
+  wire \$608 ;
+  wire \$609 ;
+  wire [23:0] \$61 ;
+  wire \$610 ;
+  wire \$611 ;
+  wire \$612 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
+  wire \$616 ;
+  wire \$617 ;
+  wire \$618 ;
+  wire \$619 ;
+  wire [23:0] \$62 ;
+  wire \$620 ;
+  wire \$621 ;
+  wire \$622 ;
+  wire \$623 ;
+  wire \$624 ;
+  wire \$625 ;
+  wire \$626 ;
+  wire \$627 ;
+  wire \$628 ;
+  wire \$629 ;
+  wire [23:0] \$63 ;
+  wire \$630 ;
+  wire [7:0] \$631 ;
+  wire [8:0] \$632 ;
+  wire [7:0] \$633 ;
+  wire [7:0] \$634 ;
+  wire [23:0] \$635 ;
+  wire \$636 ;
+  wire \$637 ;
+  wire \$638 ;
+  wire \$639 ;
+  wire [24:0] \$64 ;
+  wire \$640 ;
+  wire \$641 ;
+  wire \$642 ;
+  wire \$643 ;
+  wire \$644 ;
+  wire \$645 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire \$649 ;
+  wire [24:0] \$65 ;
+  wire \$650 ;
+  wire \$651 ;
+  wire \$652 ;
+  wire \$653 ;
+  wire \$654 ;
+  wire \$655 ;
+  wire \$656 ;
+  wire \$657 ;
+  wire \$658 ;
+  wire \$659 ;
+  wire [24:0] \$66 ;
+  wire \$660 ;
+  wire \$661 ;
+  wire \$662 ;
+  wire \$663 ;
+  wire \$664 ;
+  wire \$665 ;
+  wire \$666 ;
+  wire \$667 ;
+  wire \$668 ;
+  wire \$669 ;
+  wire [24:0] \$67 ;
+  wire \$670 ;
+  wire \$671 ;
+  wire \$672 ;
+  wire \$673 ;
+  wire \$674 ;
+  wire \$675 ;
+  wire \$676 ;
+  wire \$677 ;
+  wire \$678 ;
+  wire \$679 ;
+  wire [25:0] \$68 ;
+  wire \$680 ;
+  wire \$681 ;
+  wire \$682 ;
+  wire \$683 ;
+  wire \$684 ;
+  wire \$685 ;
+  wire \$686 ;
+  wire \$687 ;
+  wire \$688 ;
+  wire \$689 ;
+  wire [26:0] \$69 ;
+  wire \$690 ;
+  wire [7:0] \$691 ;
+  wire [8:0] \$692 ;
+  wire [7:0] \$693 ;
+  wire [7:0] \$694 ;
+  wire [23:0] \$695 ;
+  wire \$696 ;
+  wire \$697 ;
+  wire \$698 ;
+  wire \$699 ;
+  wire [112:0] \$7 ;
+  wire [26:0] \$70 ;
+  wire \$700 ;
+  wire \$701 ;
+  wire \$702 ;
+  wire \$703 ;
+  wire \$704 ;
+  wire \$705 ;
+  wire \$706 ;
+  wire \$707 ;
+  wire \$708 ;
+  wire \$709 ;
+  wire [26:0] \$71 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire \$713 ;
+  wire \$714 ;
+  wire \$715 ;
+  wire \$716 ;
+  wire \$717 ;
+  wire \$718 ;
+  wire \$719 ;
+  wire [26:0] \$72 ;
+  wire \$720 ;
+  wire \$721 ;
+  wire \$722 ;
+  wire \$723 ;
+  wire \$724 ;
+  wire \$725 ;
+  wire \$726 ;
+  wire \$727 ;
+  wire \$728 ;
+  wire \$729 ;
+  wire [27:0] \$73 ;
+  wire \$730 ;
+  wire \$731 ;
+  wire \$732 ;
+  wire \$733 ;
+  wire \$734 ;
+  wire \$735 ;
+  wire \$736 ;
+  wire \$737 ;
+  wire \$738 ;
+  wire \$739 ;
+  wire [28:0] \$74 ;
+  wire \$740 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire \$743 ;
+  wire \$744 ;
+  wire \$745 ;
+  wire \$746 ;
+  wire \$747 ;
+  wire \$748 ;
+  wire \$749 ;
+  wire [30:0] \$75 ;
+  wire \$750 ;
+  wire [7:0] \$751 ;
+  wire [8:0] \$752 ;
+  wire [7:0] \$753 ;
+  wire [7:0] \$754 ;
+  wire [23:0] \$755 ;
+  wire \$756 ;
+  wire \$757 ;
+  wire \$758 ;
+  wire \$759 ;
+  wire [30:0] \$76 ;
+  wire \$760 ;
+  wire \$761 ;
+  wire \$762 ;
+  wire \$763 ;
+  wire \$764 ;
+  wire \$765 ;
+  wire \$766 ;
+  wire \$767 ;
+  wire \$768 ;
+  wire \$769 ;
+  wire [30:0] \$77 ;
+  wire \$770 ;
+  wire \$771 ;
+  wire \$772 ;
+  wire \$773 ;
+  wire \$774 ;
+  wire \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire \$778 ;
+  wire \$779 ;
+  wire [30:0] \$78 ;
+  wire \$780 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire \$783 ;
+  wire \$784 ;
+  wire \$785 ;
+  wire \$786 ;
+  wire \$787 ;
+  wire \$788 ;
+  wire \$789 ;
+  wire [31:0] \$79 ;
+  wire \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire \$797 ;
+  wire \$798 ;
+  wire \$799 ;
+  wire [47:0] \$8 ;
+  wire [30:0] \$80 ;
+  wire \$800 ;
+  wire \$801 ;
+  wire \$802 ;
+  wire \$803 ;
+  wire \$804 ;
+  wire \$805 ;
+  wire \$806 ;
+  wire \$807 ;
+  wire \$808 ;
+  wire \$809 ;
+  wire [30:0] \$81 ;
+  wire \$810 ;
+  wire [7:0] \$811 ;
+  wire [8:0] \$812 ;
+  wire [7:0] \$813 ;
+  wire [7:0] \$814 ;
+  wire [23:0] \$815 ;
+  wire \$816 ;
+  wire \$817 ;
+  wire \$818 ;
+  wire \$819 ;
+  wire [30:0] \$82 ;
+  wire \$820 ;
+  wire \$821 ;
+  wire \$822 ;
+  wire \$823 ;
+  wire \$824 ;
+  wire \$825 ;
+  wire \$826 ;
+  wire \$827 ;
+  wire \$828 ;
+  wire \$829 ;
+  wire [30:0] \$83 ;
+  wire \$830 ;
+  wire \$831 ;
+  wire \$832 ;
+  wire \$833 ;
+  wire \$834 ;
+  wire \$835 ;
+  wire \$836 ;
+  wire \$837 ;
+  wire \$838 ;
+  wire \$839 ;
+  wire [31:0] \$84 ;
+  wire \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  wire \$843 ;
+  wire \$844 ;
+  wire \$845 ;
+  wire \$846 ;
+  wire \$847 ;
+  wire \$848 ;
+  wire \$849 ;
+  wire [32:0] \$85 ;
+  wire \$850 ;
+  wire \$851 ;
+  wire \$852 ;
+  wire \$853 ;
+  wire \$854 ;
+  wire \$855 ;
+  wire \$856 ;
+  wire \$857 ;
+  wire \$858 ;
+  wire \$859 ;
+  wire [38:0] \$86 ;
+  wire \$860 ;
+  wire \$861 ;
+  wire \$862 ;
+  wire \$863 ;
+  wire \$864 ;
+  wire \$865 ;
+  wire \$866 ;
+  wire \$867 ;
+  wire \$868 ;
+  wire \$869 ;
+  wire [38:0] \$87 ;
+  wire \$870 ;
+  wire [7:0] \$871 ;
+  wire [8:0] \$872 ;
+  wire [7:0] \$873 ;
+  wire [7:0] \$874 ;
+  wire [23:0] \$875 ;
+  wire \$876 ;
+  wire \$877 ;
+  wire \$878 ;
+  wire \$879 ;
+  wire [38:0] \$88 ;
+  wire \$880 ;
+  wire \$881 ;
+  wire \$882 ;
+  wire \$883 ;
+  wire \$884 ;
+  wire \$885 ;
+  wire \$886 ;
+  wire \$887 ;
+  wire \$888 ;
+  wire \$889 ;
+  wire [38:0] \$89 ;
+  wire \$890 ;
+  wire \$891 ;
+  wire \$892 ;
+  wire \$893 ;
+  wire \$894 ;
+  wire \$895 ;
+  wire \$896 ;
+  wire \$897 ;
+  wire \$898 ;
+  wire \$899 ;
+  wire [48:0] \$9 ;
+  wire [39:0] \$90 ;
+  wire \$900 ;
+  wire \$901 ;
+  wire \$902 ;
+  wire \$903 ;
+  wire \$904 ;
+  wire \$905 ;
+  wire \$906 ;
+  wire \$907 ;
+  wire \$908 ;
+  wire \$909 ;
+  wire [38:0] \$91 ;
+  wire \$910 ;
+  wire \$911 ;
+  wire \$912 ;
+  wire \$913 ;
+  wire \$914 ;
+  wire \$915 ;
+  wire \$916 ;
+  wire \$917 ;
+  wire \$918 ;
+  wire \$919 ;
+  wire [38:0] \$92 ;
+  wire \$920 ;
+  wire \$921 ;
+  wire \$922 ;
+  wire \$923 ;
+  wire \$924 ;
+  wire \$925 ;
+  wire \$926 ;
+  wire \$927 ;
+  wire \$928 ;
+  wire \$929 ;
+  wire [38:0] \$93 ;
+  wire \$930 ;
+  wire [7:0] \$931 ;
+  wire [8:0] \$932 ;
+  wire [7:0] \$933 ;
+  wire [7:0] \$934 ;
+  wire [23:0] \$935 ;
+  wire \$936 ;
+  wire \$937 ;
+  wire \$938 ;
+  wire \$939 ;
+  wire [38:0] \$94 ;
+  wire \$940 ;
+  wire \$941 ;
+  wire \$942 ;
+  wire \$943 ;
+  wire \$944 ;
+  wire \$945 ;
+  wire \$946 ;
+  wire \$947 ;
+  wire \$948 ;
+  wire \$949 ;
+  wire [39:0] \$95 ;
+  wire \$950 ;
+  wire \$951 ;
+  wire \$952 ;
+  wire \$953 ;
+  wire \$954 ;
+  wire \$955 ;
+  wire \$956 ;
+  wire \$957 ;
+  wire \$958 ;
+  wire \$959 ;
+  wire [40:0] \$96 ;
+  wire \$960 ;
+  wire \$961 ;
+  wire \$962 ;
+  wire \$963 ;
+  wire \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  wire \$969 ;
+  wire [38:0] \$97 ;
+  wire \$970 ;
+  wire \$971 ;
+  wire \$972 ;
+  wire \$973 ;
+  wire \$974 ;
+  wire \$975 ;
+  wire \$976 ;
+  wire \$977 ;
+  wire \$978 ;
+  wire \$979 ;
+  wire [38:0] \$98 ;
+  wire \$980 ;
+  wire \$981 ;
+  wire \$982 ;
+  wire \$983 ;
+  wire \$984 ;
+  wire \$985 ;
+  wire \$986 ;
+  wire \$987 ;
+  wire \$988 ;
+  wire \$989 ;
+  wire [38:0] \$99 ;
+  wire \$990 ;
+  wire [7:0] \$991 ;
+  wire [8:0] \$992 ;
+  wire [7:0] \$993 ;
+  wire [7:0] \$994 ;
+  wire [23:0] \$995 ;
+  wire \$996 ;
+  wire \$997 ;
+  wire \$998 ;
+  wire \$999 ;
   input acc_done;
   wire acc_done;
   input [383:0] accs;
@@ -27191,9 +29006,11 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire empty;
   reg full = 1'h0;
   reg [3:0] group = 4'h0;
+  reg [47:0] half = 48'h000000000000;
+  reg [47:0] half_neg = 48'h000000000000;
   output hold;
   wire hold;
-  wire [47:0] mask;
+  reg [47:0] mask = 48'h000000000000;
   input [15:0] multiplier;
   wire [15:0] multiplier;
   output [415:0] o_res__payload;
@@ -27223,24 +29040,52 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   reg o_res__valid = 1'h0;
   input [15:0] overflow;
   wire [15:0] overflow;
-  reg [47:0] prod;
-  wire [48:0] q;
-  reg [23:0] r1_acc = 24'h000000;
-  wire [23:0] \r1_acc[0] ;
-  reg [3:0] r1_group = 4'h0;
-  reg r1_last = 1'h0;
-  reg [15:0] r1_ovf = 16'h0000;
-  reg [23:0] r2_acc = 24'h000000;
-  wire [23:0] \r2_acc[0] ;
-  reg [3:0] r2_group = 4'h0;
-  reg r2_last = 1'h0;
-  reg [15:0] r2_ovf = 16'h0000;
-  reg [47:0] r2_prod = 48'h000000000000;
-  wire [47:0] \r2_prod[0] ;
   input relu;
   wire relu;
   input requant_en;
   wire requant_en;
+  reg [237:0] rq_partials = 238'h000000000000000000000000000000000000000000000000000000000000;
+  wire [23:0] \rq_partials.acc ;
+  wire [23:0] \rq_partials.acc[0] ;
+  wire [3:0] \rq_partials.group ;
+  wire \rq_partials.last ;
+  wire [15:0] \rq_partials.ovf ;
+  wire [47:0] \rq_partials.p0 ;
+  wire [47:0] \rq_partials.p0[0] ;
+  wire [47:0] \rq_partials.p1 ;
+  wire [47:0] \rq_partials.p1[0] ;
+  wire [47:0] \rq_partials.p2 ;
+  wire [47:0] \rq_partials.p2[0] ;
+  wire [47:0] \rq_partials.p3 ;
+  wire [47:0] \rq_partials.p3[0] ;
+  wire \rq_partials.valid ;
+  reg [93:0] rq_product = 94'h000000000000000000000000;
+  wire [23:0] \rq_product.acc ;
+  wire [23:0] \rq_product.acc[0] ;
+  wire [3:0] \rq_product.group ;
+  wire \rq_product.last ;
+  wire [15:0] \rq_product.ovf ;
+  wire [47:0] \rq_product.prod ;
+  wire [47:0] \rq_product.prod[0] ;
+  wire \rq_product.valid ;
+  reg [45:0] rq_select = 46'h000000000000;
+  wire [23:0] \rq_select.acc ;
+  wire [23:0] \rq_select.acc[0] ;
+  wire [3:0] \rq_select.group ;
+  wire \rq_select.last ;
+  wire [15:0] \rq_select.ovf ;
+  wire \rq_select.valid ;
+  reg [94:0] rq_shifted = 95'h000000000000000000000000;
+  wire [23:0] \rq_shifted.acc ;
+  wire [23:0] \rq_shifted.acc[0] ;
+  wire [3:0] \rq_shifted.group ;
+  wire \rq_shifted.last ;
+  wire [15:0] \rq_shifted.ovf ;
+  wire [47:0] \rq_shifted.shifted ;
+  wire [47:0] \rq_shifted.shifted[0] ;
+  wire \rq_shifted.up ;
+  wire \rq_shifted.up[0] ;
+  wire \rq_shifted.valid ;
   input rst;
   wire rst;
   input [5:0] shift;
@@ -27282,848 +29127,1438 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   wire [23:0] \word[9] ;
   reg [15:0] word_ovf = 16'h0000;
   reg [15:0] word_sat = 16'h0000;
-  assign \$481  = ~ o_res__valid;
-  assign \$482  = \$481  | o_res__ready;
-  assign \$483  = full & \$482 ;
-  assign \$484  = \$483  ? 1'h0 : full;
-  assign \$485  = \$signal  & full;
-  assign \$486  = \$485  & o_res__valid;
-  assign \$487  = ~ o_res__ready;
-  assign \$488  = \$486  & \$487 ;
-  assign \$489  = ~ \$488 ;
-  assign \$490  = \$signal  & \$489 ;
-  assign \$491  = \$490  & r2_last;
-  assign \$492  = \$484  | \$491 ;
-  assign \$493  = ~ o_res__valid;
-  assign \$494  = \$493  | o_res__ready;
-  assign \$495  = full & \$494 ;
-  always @(posedge clk)
-    group <= \$496 ;
-  always @(posedge clk)
-    busy <= \$497 ;
-  always @(posedge clk)
-    snap <= \$498 ;
-  always @(posedge clk)
-    snap_ovf <= \$499 ;
-  always @(posedge clk)
-    \$signal$9  <= \$500 ;
-  always @(posedge clk)
-    r1_group <= \$501 ;
-  always @(posedge clk)
-    r1_last <= \$502 ;
-  always @(posedge clk)
-    r1_ovf <= \$503 ;
-  always @(posedge clk)
-    r1_acc <= \$504 ;
-  always @(posedge clk)
-    \$signal  <= \$505 ;
-  always @(posedge clk)
-    r2_group <= \$506 ;
-  always @(posedge clk)
-    r2_last <= \$507 ;
-  always @(posedge clk)
-    r2_ovf <= \$508 ;
-  always @(posedge clk)
-    r2_acc <= \$509 ;
-  always @(posedge clk)
-    r2_prod <= \$510 ;
-  always @(posedge clk)
-    word <= \$511 ;
-  always @(posedge clk)
-    word_sat <= \$512 ;
-  always @(posedge clk)
-    word_ovf <= \$513 ;
-  always @(posedge clk)
-    full <= \$514 ;
-  always @(posedge clk)
-    o_res__valid <= \$515 ;
-  always @(posedge clk)
-    o_res__payload <= \$516 ;
-  assign \$1  = acc_done & busy;
-  assign \$2  = \$signal  & full;
-  assign \$3  = \$2  & o_res__valid;
-  assign \$4  = ~ o_res__ready;
-  assign \$5  = \$3  & \$4 ;
-  assign \$6  = ~ \$5 ;
-  assign \$7  = busy & \$6 ;
-  assign \$8  = group == 4'hf;
-  assign \$9  = \$7  & \$8 ;
-  assign \$10  = ~ \$9 ;
-  assign hold = \$1  & \$10 ;
-  assign \$11  = ~ busy;
-  assign \$12  = ~ \$signal$9 ;
+  assign \$1  = 1'h1 << shift;
+  assign \$2  = \$1  - 1'h1;
+  assign \$3  = 1'h1 << shift;
+  assign \$4  = \$3  - 1'h1;
+  assign \$6  = 1'h1 << shift;
+  assign \$7  = \$6  - 1'h1;
+  assign \$9  = \$8  + 1'h1;
+  assign \$10  = rq_shifted[0] & full;
+  assign \$11  = \$10  & o_res__valid;
+  assign \$12  = ~ o_res__ready;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = ~ \$signal ;
-  assign \$15  = \$13  & \$14 ;
-  assign \$16  = ~ full;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = ~ o_res__valid;
-  assign empty = \$17  & \$18 ;
-  assign \$19  = \$signal  & full;
-  assign \$20  = \$19  & o_res__valid;
-  assign \$21  = ~ o_res__ready;
-  assign \$22  = \$20  & \$21 ;
-  assign \$23  = ~ \$22 ;
-  assign \$25  = multiplier[0] ? \$24  : 25'h0000000;
-  assign \$27  = multiplier[1] ? \$26  : 25'h0000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[2] ? \$29  : 27'h0000000;
-  assign \$32  = multiplier[3] ? \$31  : 27'h0000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign \$36  = multiplier[4] ? \$35  : 31'h00000000;
-  assign \$38  = multiplier[5] ? \$37  : 31'h00000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[6] ? \$40  : 31'h00000000;
-  assign \$43  = multiplier[7] ? \$42  : 31'h00000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$48  = multiplier[8] ? \$47  : 39'h0000000000;
-  assign \$50  = multiplier[9] ? \$49  : 39'h0000000000;
-  assign \$51  = $signed(\$48 ) + $signed(\$50 );
-  assign \$53  = multiplier[10] ? \$52  : 39'h0000000000;
-  assign \$55  = multiplier[11] ? \$54  : 39'h0000000000;
-  assign \$56  = $signed(\$53 ) + $signed(\$55 );
-  assign \$57  = $signed(\$51 ) + $signed(\$56 );
-  assign \$59  = multiplier[12] ? \$58  : 39'h0000000000;
-  assign \$61  = multiplier[13] ? \$60  : 39'h0000000000;
-  assign \$62  = $signed(\$59 ) + $signed(\$61 );
-  assign \$64  = multiplier[14] ? \$63  : 39'h0000000000;
-  assign \$66  = multiplier[15] ? \$65  : 39'h0000000000;
-  assign \$67  = $signed(\$64 ) + $signed(\$66 );
-  assign \$68  = $signed(\$62 ) + $signed(\$67 );
-  assign \$69  = $signed(\$57 ) + $signed(\$68 );
-  assign \$70  = $signed(\$46 ) + $signed(\$69 );
-  assign \$71  = 1'h1 << shift;
-  assign \$72  = \$71  - 1'h1;
-  assign \$73  = $signed(r2_prod) >>> shift;
-  assign \$74  = r2_prod & \$72 [47:0];
-  assign \$76  = $signed(r2_prod) < $signed(1'h0);
-  assign \$77  = \$75  + \$76 ;
-  assign \$78  = \$74  > \$77 ;
-  assign q = $signed(\$73 ) + $signed({ 1'h0, \$78  });
-  assign \$79  = \$signal  & full;
-  assign \$80  = \$79  & o_res__valid;
-  assign \$81  = ~ o_res__ready;
-  assign \$82  = \$80  & \$81 ;
-  assign \$83  = ~ \$82 ;
-  assign \$84  = busy & \$83 ;
-  assign \$85  = group == 4'hf;
-  assign \$86  = group + 1'h1;
-  assign \$87  = \$85  ? 5'h00 : \$86 ;
-  assign \$88  = group == 4'hf;
-  assign \$89  = ~ hold;
-  assign \$90  = acc_done & \$89 ;
-  assign \$91  = \$signal  & full;
-  assign \$92  = \$91  & o_res__valid;
-  assign \$93  = ~ o_res__ready;
-  assign \$94  = \$92  & \$93 ;
-  assign \$95  = ~ \$94 ;
-  assign \$96  = \$signal  & full;
-  assign \$97  = \$96  & o_res__valid;
-  assign \$98  = ~ o_res__ready;
-  assign \$99  = \$97  & \$98 ;
-  assign \$100  = ~ \$99 ;
-  assign \$101  = busy & \$100 ;
-  assign \$102  = group == 4'hf;
-  assign \$103  = group == 4'hf;
-  assign \$104  = group == 4'he;
-  assign \$105  = group == 4'hd;
-  assign \$106  = group == 4'hc;
-  assign \$107  = group == 4'hb;
-  assign \$108  = group == 4'ha;
-  assign \$109  = group == 4'h9;
-  assign \$110  = group == 4'h8;
-  assign \$111  = group == 3'h7;
-  assign \$112  = group == 3'h6;
-  assign \$113  = group == 3'h5;
-  assign \$114  = group == 3'h4;
-  assign \$115  = group == 2'h3;
-  assign \$116  = group == 2'h2;
-  assign \$117  = group == 1'h1;
-  assign \$118  = \$117  ? snap[47:24] : snap[23:0];
-  assign \$119  = \$116  ? snap[71:48] : \$118 ;
-  assign \$120  = \$115  ? snap[95:72] : \$119 ;
-  assign \$121  = \$114  ? snap[119:96] : \$120 ;
-  assign \$122  = \$113  ? snap[143:120] : \$121 ;
-  assign \$123  = \$112  ? snap[167:144] : \$122 ;
-  assign \$124  = \$111  ? snap[191:168] : \$123 ;
-  assign \$125  = \$110  ? snap[215:192] : \$124 ;
-  assign \$126  = \$109  ? snap[239:216] : \$125 ;
-  assign \$127  = \$108  ? snap[263:240] : \$126 ;
-  assign \$128  = \$107  ? snap[287:264] : \$127 ;
-  assign \$129  = \$106  ? snap[311:288] : \$128 ;
-  assign \$130  = \$105  ? snap[335:312] : \$129 ;
-  assign \$131  = \$104  ? snap[359:336] : \$130 ;
-  assign \$132  = \$103  ? snap[383:360] : \$131 ;
-  assign \$133  = \$signal  & full;
-  assign \$134  = \$133  & o_res__valid;
-  assign \$135  = ~ o_res__ready;
-  assign \$136  = \$134  & \$135 ;
-  assign \$137  = ~ \$136 ;
-  assign \$138  = \$signal  & full;
-  assign \$139  = \$138  & o_res__valid;
-  assign \$140  = ~ o_res__ready;
-  assign \$141  = \$139  & \$140 ;
+  assign \$14  = ~ \$13 ;
+  assign \$15  = busy & \$14 ;
+  assign \$16  = group == 4'hf;
+  assign \$17  = group + 1'h1;
+  assign \$18  = \$16  ? 5'h00 : \$17 ;
+  assign \$19  = group == 4'hf;
+  assign \$20  = ~ hold;
+  assign \$21  = acc_done & \$20 ;
+  assign \$22  = rq_shifted[0] & full;
+  assign \$23  = \$22  & o_res__valid;
+  assign \$24  = ~ o_res__ready;
+  assign \$25  = \$23  & \$24 ;
+  assign \$26  = ~ \$25 ;
+  assign \$27  = rq_shifted[0] & full;
+  assign \$28  = \$27  & o_res__valid;
+  assign \$29  = ~ o_res__ready;
+  assign \$30  = \$28  & \$29 ;
+  assign \$31  = ~ \$30 ;
+  assign \$32  = busy & \$31 ;
+  assign \$33  = group == 4'hf;
+  assign \$34  = group == 4'hf;
+  assign \$35  = group == 4'he;
+  assign \$36  = group == 4'hd;
+  assign \$37  = group == 4'hc;
+  assign \$38  = group == 4'hb;
+  assign \$39  = group == 4'ha;
+  assign \$40  = group == 4'h9;
+  assign \$41  = group == 4'h8;
+  assign \$42  = group == 3'h7;
+  assign \$43  = group == 3'h6;
+  assign \$44  = group == 3'h5;
+  assign \$45  = group == 3'h4;
+  assign \$46  = group == 2'h3;
+  assign \$47  = group == 2'h2;
+  assign \$48  = group == 1'h1;
+  assign \$49  = \$48  ? snap[47:24] : snap[23:0];
+  assign \$50  = \$47  ? snap[71:48] : \$49 ;
+  assign \$51  = \$46  ? snap[95:72] : \$50 ;
+  assign \$52  = \$45  ? snap[119:96] : \$51 ;
+  assign \$53  = \$44  ? snap[143:120] : \$52 ;
+  assign \$54  = \$43  ? snap[167:144] : \$53 ;
+  assign \$55  = \$42  ? snap[191:168] : \$54 ;
+  assign \$56  = \$41  ? snap[215:192] : \$55 ;
+  assign \$57  = \$40  ? snap[239:216] : \$56 ;
+  assign \$58  = \$39  ? snap[263:240] : \$57 ;
+  assign \$59  = \$38  ? snap[287:264] : \$58 ;
+  assign \$60  = \$37  ? snap[311:288] : \$59 ;
+  assign \$61  = \$36  ? snap[335:312] : \$60 ;
+  assign \$62  = \$35  ? snap[359:336] : \$61 ;
+  assign \$63  = \$34  ? snap[383:360] : \$62 ;
+  assign \$65  = multiplier[0] ? \$64  : 25'h0000000;
+  assign \$67  = multiplier[1] ? \$66  : 25'h0000000;
+  assign \$68  = $signed(\$65 ) + $signed(\$67 );
+  assign \$70  = multiplier[2] ? \$69  : 27'h0000000;
+  assign \$72  = multiplier[3] ? \$71  : 27'h0000000;
+  assign \$73  = $signed(\$70 ) + $signed(\$72 );
+  assign \$74  = $signed(\$68 ) + $signed(\$73 );
+  assign \$76  = multiplier[4] ? \$75  : 31'h00000000;
+  assign \$78  = multiplier[5] ? \$77  : 31'h00000000;
+  assign \$79  = $signed(\$76 ) + $signed(\$78 );
+  assign \$81  = multiplier[6] ? \$80  : 31'h00000000;
+  assign \$83  = multiplier[7] ? \$82  : 31'h00000000;
+  assign \$84  = $signed(\$81 ) + $signed(\$83 );
+  assign \$85  = $signed(\$79 ) + $signed(\$84 );
+  assign \$87  = multiplier[8] ? \$86  : 39'h0000000000;
+  assign \$89  = multiplier[9] ? \$88  : 39'h0000000000;
+  assign \$90  = $signed(\$87 ) + $signed(\$89 );
+  assign \$92  = multiplier[10] ? \$91  : 39'h0000000000;
+  assign \$94  = multiplier[11] ? \$93  : 39'h0000000000;
+  assign \$95  = $signed(\$92 ) + $signed(\$94 );
+  assign \$96  = $signed(\$90 ) + $signed(\$95 );
+  assign \$98  = multiplier[12] ? \$97  : 39'h0000000000;
+  assign \$100  = multiplier[13] ? \$99  : 39'h0000000000;
+  assign \$101  = $signed(\$98 ) + $signed(\$100 );
+  assign \$103  = multiplier[14] ? \$102  : 39'h0000000000;
+  assign \$105  = multiplier[15] ? \$104  : 39'h0000000000;
+  assign \$106  = $signed(\$103 ) + $signed(\$105 );
+  assign \$107  = $signed(\$101 ) + $signed(\$106 );
+  assign \$108  = $signed(rq_partials[93:46]) + $signed(rq_partials[141:94]);
+  assign \$109  = $signed(rq_partials[189:142]) + $signed(rq_partials[237:190]);
+  assign \$110  = $signed(\$108 ) + $signed(\$109 );
+  assign \$111  = $signed(rq_product[93:46]) >>> shift;
+  assign \$112  = $signed(rq_product[93:46]) < $signed(1'h0);
+  assign \$113  = rq_product[93:46] & mask;
+  assign \$114  = \$113  > half_neg;
+  assign \$115  = rq_product[93:46] & mask;
+  assign \$116  = \$115  > half;
+  assign \$117  = \$112  ? \$114  : \$116 ;
+  assign \$118  = rq_shifted[0] & full;
+  assign \$119  = \$118  & o_res__valid;
+  assign \$120  = ~ o_res__ready;
+  assign \$121  = \$119  & \$120 ;
+  assign \$122  = ~ \$121 ;
+  assign \$123  = rq_shifted[0] & \$122 ;
+  assign \$124  = ! rq_shifted[5:2];
+  assign \$125  = \$123  & \$124 ;
+  assign \$126  = ~ rq_shifted[93];
+  assign \$127  = ! rq_shifted[93:53];
+  assign \$128  = ~ \$127 ;
+  assign \$129  = \$126  & \$128 ;
+  assign \$130  = ! rq_shifted[93:53];
+  assign \$131  = rq_shifted[52:46] == 7'h7f;
+  assign \$132  = \$130  & \$131 ;
+  assign \$133  = \$132  & rq_shifted[94];
+  assign \$134  = \$129  | \$133 ;
+  assign \$135  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$136  = rq_shifted[52:46] == 7'h7f;
+  assign \$137  = \$135  & \$136 ;
+  assign \$138  = \$137  & rq_shifted[94];
+  assign \$139  = ~ \$138 ;
+  assign \$140  = rq_shifted[93] & \$139 ;
+  assign \$141  = rq_shifted[93:53] == 41'h1ffffffffff;
   assign \$142  = ~ \$141 ;
-  assign \$143  = \$signal  & \$142 ;
-  assign \$144  = ! r2_group;
-  assign \$145  = \$143  & \$144 ;
-  assign \$146  = $signed(q) > $signed(8'h7f);
-  assign \$147  = relu ? 8'h00 : 8'h80;
-  assign \$148  = $signed(q) < $signed(\$147 );
-  assign \$149  = relu ? 8'h00 : 8'h80;
-  assign \$150  = \$148  ? { \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149  } : q;
-  assign \$151  = \$146  ? 49'h000000000007f : \$150 ;
-  assign \$152  = requant_en ? \$151  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$153  = $signed(q) > $signed(8'h7f);
-  assign \$154  = ~ relu;
-  assign \$155  = $signed(q) < $signed(8'h80);
-  assign \$156  = \$154  & \$155 ;
-  assign \$157  = \$153  | \$156 ;
-  assign \$158  = requant_en & \$157 ;
-  assign \$159  = \$signal  & full;
-  assign \$160  = \$159  & o_res__valid;
-  assign \$161  = ~ o_res__ready;
+  assign \$143  = rq_shifted[93] & \$142 ;
+  assign \$144  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$145  = rq_shifted[52:46] == 7'h7f;
+  assign \$146  = \$144  & \$145 ;
+  assign \$147  = \$146  & rq_shifted[94];
+  assign \$148  = ~ \$147 ;
+  assign \$149  = \$143  & \$148 ;
+  assign \$150  = relu ? \$140  : \$149 ;
+  assign \$151  = relu ? 8'h00 : 8'h80;
+  assign \$152  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$153  = \$150  ? \$151  : \$152 [7:0];
+  assign \$154  = \$134  ? 8'h7f : \$153 ;
+  assign \$155  = requant_en ? { \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154  } : rq_shifted[45:22];
+  assign \$156  = ~ rq_shifted[93];
+  assign \$157  = ! rq_shifted[93:53];
+  assign \$158  = ~ \$157 ;
+  assign \$159  = \$156  & \$158 ;
+  assign \$160  = ! rq_shifted[93:53];
+  assign \$161  = rq_shifted[52:46] == 7'h7f;
   assign \$162  = \$160  & \$161 ;
-  assign \$163  = ~ \$162 ;
-  assign \$164  = \$signal  & \$163 ;
-  assign \$165  = r2_group == 1'h1;
-  assign \$166  = \$164  & \$165 ;
-  assign \$167  = $signed(q) > $signed(8'h7f);
-  assign \$168  = relu ? 8'h00 : 8'h80;
-  assign \$169  = $signed(q) < $signed(\$168 );
-  assign \$170  = relu ? 8'h00 : 8'h80;
-  assign \$171  = \$169  ? { \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170  } : q;
-  assign \$172  = \$167  ? 49'h000000000007f : \$171 ;
-  assign \$173  = requant_en ? \$172  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$174  = $signed(q) > $signed(8'h7f);
-  assign \$175  = ~ relu;
-  assign \$176  = $signed(q) < $signed(8'h80);
-  assign \$177  = \$175  & \$176 ;
-  assign \$178  = \$174  | \$177 ;
-  assign \$179  = requant_en & \$178 ;
-  assign \$180  = \$signal  & full;
-  assign \$181  = \$180  & o_res__valid;
-  assign \$182  = ~ o_res__ready;
-  assign \$183  = \$181  & \$182 ;
-  assign \$184  = ~ \$183 ;
-  assign \$185  = \$signal  & \$184 ;
-  assign \$186  = r2_group == 2'h2;
-  assign \$187  = \$185  & \$186 ;
-  assign \$188  = $signed(q) > $signed(8'h7f);
-  assign \$189  = relu ? 8'h00 : 8'h80;
-  assign \$190  = $signed(q) < $signed(\$189 );
-  assign \$191  = relu ? 8'h00 : 8'h80;
-  assign \$192  = \$190  ? { \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191  } : q;
-  assign \$193  = \$188  ? 49'h000000000007f : \$192 ;
-  assign \$194  = requant_en ? \$193  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$195  = $signed(q) > $signed(8'h7f);
-  assign \$196  = ~ relu;
-  assign \$197  = $signed(q) < $signed(8'h80);
-  assign \$198  = \$196  & \$197 ;
-  assign \$199  = \$195  | \$198 ;
-  assign \$200  = requant_en & \$199 ;
-  assign \$201  = \$signal  & full;
-  assign \$202  = \$201  & o_res__valid;
-  assign \$203  = ~ o_res__ready;
-  assign \$204  = \$202  & \$203 ;
-  assign \$205  = ~ \$204 ;
-  assign \$206  = \$signal  & \$205 ;
-  assign \$207  = r2_group == 2'h3;
-  assign \$208  = \$206  & \$207 ;
-  assign \$209  = $signed(q) > $signed(8'h7f);
-  assign \$210  = relu ? 8'h00 : 8'h80;
-  assign \$211  = $signed(q) < $signed(\$210 );
-  assign \$212  = relu ? 8'h00 : 8'h80;
-  assign \$213  = \$211  ? { \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212  } : q;
-  assign \$214  = \$209  ? 49'h000000000007f : \$213 ;
-  assign \$215  = requant_en ? \$214  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$216  = $signed(q) > $signed(8'h7f);
-  assign \$217  = ~ relu;
-  assign \$218  = $signed(q) < $signed(8'h80);
-  assign \$219  = \$217  & \$218 ;
-  assign \$220  = \$216  | \$219 ;
-  assign \$221  = requant_en & \$220 ;
-  assign \$222  = \$signal  & full;
-  assign \$223  = \$222  & o_res__valid;
-  assign \$224  = ~ o_res__ready;
-  assign \$225  = \$223  & \$224 ;
-  assign \$226  = ~ \$225 ;
-  assign \$227  = \$signal  & \$226 ;
-  assign \$228  = r2_group == 3'h4;
-  assign \$229  = \$227  & \$228 ;
-  assign \$230  = $signed(q) > $signed(8'h7f);
-  assign \$231  = relu ? 8'h00 : 8'h80;
-  assign \$232  = $signed(q) < $signed(\$231 );
-  assign \$233  = relu ? 8'h00 : 8'h80;
-  assign \$234  = \$232  ? { \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233  } : q;
-  assign \$235  = \$230  ? 49'h000000000007f : \$234 ;
-  assign \$236  = requant_en ? \$235  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$237  = $signed(q) > $signed(8'h7f);
-  assign \$238  = ~ relu;
-  assign \$239  = $signed(q) < $signed(8'h80);
-  assign \$240  = \$238  & \$239 ;
-  assign \$241  = \$237  | \$240 ;
-  assign \$242  = requant_en & \$241 ;
-  assign \$243  = \$signal  & full;
-  assign \$244  = \$243  & o_res__valid;
-  assign \$245  = ~ o_res__ready;
-  assign \$246  = \$244  & \$245 ;
-  assign \$247  = ~ \$246 ;
-  assign \$248  = \$signal  & \$247 ;
-  assign \$249  = r2_group == 3'h5;
-  assign \$250  = \$248  & \$249 ;
-  assign \$251  = $signed(q) > $signed(8'h7f);
-  assign \$252  = relu ? 8'h00 : 8'h80;
-  assign \$253  = $signed(q) < $signed(\$252 );
-  assign \$254  = relu ? 8'h00 : 8'h80;
-  assign \$255  = \$253  ? { \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254  } : q;
-  assign \$256  = \$251  ? 49'h000000000007f : \$255 ;
-  assign \$257  = requant_en ? \$256  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$258  = $signed(q) > $signed(8'h7f);
-  assign \$259  = ~ relu;
-  assign \$260  = $signed(q) < $signed(8'h80);
-  assign \$261  = \$259  & \$260 ;
-  assign \$262  = \$258  | \$261 ;
-  assign \$263  = requant_en & \$262 ;
-  assign \$264  = \$signal  & full;
-  assign \$265  = \$264  & o_res__valid;
-  assign \$266  = ~ o_res__ready;
-  assign \$267  = \$265  & \$266 ;
+  assign \$163  = \$162  & rq_shifted[94];
+  assign \$164  = \$159  | \$163 ;
+  assign \$165  = ~ relu;
+  assign \$166  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$167  = ~ \$166 ;
+  assign \$168  = rq_shifted[93] & \$167 ;
+  assign \$169  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$170  = rq_shifted[52:46] == 7'h7f;
+  assign \$171  = \$169  & \$170 ;
+  assign \$172  = \$171  & rq_shifted[94];
+  assign \$173  = ~ \$172 ;
+  assign \$174  = \$168  & \$173 ;
+  assign \$175  = \$165  & \$174 ;
+  assign \$176  = \$164  | \$175 ;
+  assign \$177  = requant_en & \$176 ;
+  assign \$178  = rq_shifted[0] & full;
+  assign \$179  = \$178  & o_res__valid;
+  assign \$180  = ~ o_res__ready;
+  assign \$181  = \$179  & \$180 ;
+  assign \$182  = ~ \$181 ;
+  assign \$183  = rq_shifted[0] & \$182 ;
+  assign \$184  = rq_shifted[5:2] == 1'h1;
+  assign \$185  = \$183  & \$184 ;
+  assign \$186  = ~ rq_shifted[93];
+  assign \$187  = ! rq_shifted[93:53];
+  assign \$188  = ~ \$187 ;
+  assign \$189  = \$186  & \$188 ;
+  assign \$190  = ! rq_shifted[93:53];
+  assign \$191  = rq_shifted[52:46] == 7'h7f;
+  assign \$192  = \$190  & \$191 ;
+  assign \$193  = \$192  & rq_shifted[94];
+  assign \$194  = \$189  | \$193 ;
+  assign \$195  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$196  = rq_shifted[52:46] == 7'h7f;
+  assign \$197  = \$195  & \$196 ;
+  assign \$198  = \$197  & rq_shifted[94];
+  assign \$199  = ~ \$198 ;
+  assign \$200  = rq_shifted[93] & \$199 ;
+  assign \$201  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$202  = ~ \$201 ;
+  assign \$203  = rq_shifted[93] & \$202 ;
+  assign \$204  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$205  = rq_shifted[52:46] == 7'h7f;
+  assign \$206  = \$204  & \$205 ;
+  assign \$207  = \$206  & rq_shifted[94];
+  assign \$208  = ~ \$207 ;
+  assign \$209  = \$203  & \$208 ;
+  assign \$210  = relu ? \$200  : \$209 ;
+  assign \$211  = relu ? 8'h00 : 8'h80;
+  assign \$212  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$213  = \$210  ? \$211  : \$212 [7:0];
+  assign \$214  = \$194  ? 8'h7f : \$213 ;
+  assign \$215  = requant_en ? { \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214  } : rq_shifted[45:22];
+  assign \$216  = ~ rq_shifted[93];
+  assign \$217  = ! rq_shifted[93:53];
+  assign \$218  = ~ \$217 ;
+  assign \$219  = \$216  & \$218 ;
+  assign \$220  = ! rq_shifted[93:53];
+  assign \$221  = rq_shifted[52:46] == 7'h7f;
+  assign \$222  = \$220  & \$221 ;
+  assign \$223  = \$222  & rq_shifted[94];
+  assign \$224  = \$219  | \$223 ;
+  assign \$225  = ~ relu;
+  assign \$226  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$227  = ~ \$226 ;
+  assign \$228  = rq_shifted[93] & \$227 ;
+  assign \$229  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$230  = rq_shifted[52:46] == 7'h7f;
+  assign \$231  = \$229  & \$230 ;
+  assign \$232  = \$231  & rq_shifted[94];
+  assign \$233  = ~ \$232 ;
+  assign \$234  = \$228  & \$233 ;
+  assign \$235  = \$225  & \$234 ;
+  assign \$236  = \$224  | \$235 ;
+  assign \$237  = requant_en & \$236 ;
+  assign \$238  = rq_shifted[0] & full;
+  assign \$239  = \$238  & o_res__valid;
+  assign \$240  = ~ o_res__ready;
+  assign \$241  = \$239  & \$240 ;
+  assign \$242  = ~ \$241 ;
+  assign \$243  = rq_shifted[0] & \$242 ;
+  assign \$244  = rq_shifted[5:2] == 2'h2;
+  assign \$245  = \$243  & \$244 ;
+  assign \$246  = ~ rq_shifted[93];
+  assign \$247  = ! rq_shifted[93:53];
+  assign \$248  = ~ \$247 ;
+  assign \$249  = \$246  & \$248 ;
+  assign \$250  = ! rq_shifted[93:53];
+  assign \$251  = rq_shifted[52:46] == 7'h7f;
+  assign \$252  = \$250  & \$251 ;
+  assign \$253  = \$252  & rq_shifted[94];
+  assign \$254  = \$249  | \$253 ;
+  assign \$255  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$256  = rq_shifted[52:46] == 7'h7f;
+  assign \$257  = \$255  & \$256 ;
+  assign \$258  = \$257  & rq_shifted[94];
+  assign \$259  = ~ \$258 ;
+  assign \$260  = rq_shifted[93] & \$259 ;
+  assign \$261  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$262  = ~ \$261 ;
+  assign \$263  = rq_shifted[93] & \$262 ;
+  assign \$264  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$265  = rq_shifted[52:46] == 7'h7f;
+  assign \$266  = \$264  & \$265 ;
+  assign \$267  = \$266  & rq_shifted[94];
   assign \$268  = ~ \$267 ;
-  assign \$269  = \$signal  & \$268 ;
-  assign \$270  = r2_group == 3'h6;
-  assign \$271  = \$269  & \$270 ;
-  assign \$272  = $signed(q) > $signed(8'h7f);
-  assign \$273  = relu ? 8'h00 : 8'h80;
-  assign \$274  = $signed(q) < $signed(\$273 );
-  assign \$275  = relu ? 8'h00 : 8'h80;
-  assign \$276  = \$274  ? { \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275  } : q;
-  assign \$277  = \$272  ? 49'h000000000007f : \$276 ;
-  assign \$278  = requant_en ? \$277  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$279  = $signed(q) > $signed(8'h7f);
-  assign \$280  = ~ relu;
-  assign \$281  = $signed(q) < $signed(8'h80);
+  assign \$269  = \$263  & \$268 ;
+  assign \$270  = relu ? \$260  : \$269 ;
+  assign \$271  = relu ? 8'h00 : 8'h80;
+  assign \$272  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$273  = \$270  ? \$271  : \$272 [7:0];
+  assign \$274  = \$254  ? 8'h7f : \$273 ;
+  assign \$275  = requant_en ? { \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274  } : rq_shifted[45:22];
+  assign \$276  = ~ rq_shifted[93];
+  assign \$277  = ! rq_shifted[93:53];
+  assign \$278  = ~ \$277 ;
+  assign \$279  = \$276  & \$278 ;
+  assign \$280  = ! rq_shifted[93:53];
+  assign \$281  = rq_shifted[52:46] == 7'h7f;
   assign \$282  = \$280  & \$281 ;
-  assign \$283  = \$279  | \$282 ;
-  assign \$284  = requant_en & \$283 ;
-  assign \$285  = \$signal  & full;
-  assign \$286  = \$285  & o_res__valid;
-  assign \$287  = ~ o_res__ready;
-  assign \$288  = \$286  & \$287 ;
-  assign \$289  = ~ \$288 ;
-  assign \$290  = \$signal  & \$289 ;
-  assign \$291  = r2_group == 3'h7;
-  assign \$292  = \$290  & \$291 ;
-  assign \$293  = $signed(q) > $signed(8'h7f);
-  assign \$294  = relu ? 8'h00 : 8'h80;
-  assign \$295  = $signed(q) < $signed(\$294 );
-  assign \$296  = relu ? 8'h00 : 8'h80;
-  assign \$297  = \$295  ? { \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296  } : q;
-  assign \$298  = \$293  ? 49'h000000000007f : \$297 ;
-  assign \$299  = requant_en ? \$298  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$300  = $signed(q) > $signed(8'h7f);
-  assign \$301  = ~ relu;
-  assign \$302  = $signed(q) < $signed(8'h80);
-  assign \$303  = \$301  & \$302 ;
-  assign \$304  = \$300  | \$303 ;
-  assign \$305  = requant_en & \$304 ;
-  assign \$306  = \$signal  & full;
-  assign \$307  = \$306  & o_res__valid;
-  assign \$308  = ~ o_res__ready;
-  assign \$309  = \$307  & \$308 ;
-  assign \$310  = ~ \$309 ;
-  assign \$311  = \$signal  & \$310 ;
-  assign \$312  = r2_group == 4'h8;
-  assign \$313  = \$311  & \$312 ;
-  assign \$314  = $signed(q) > $signed(8'h7f);
-  assign \$315  = relu ? 8'h00 : 8'h80;
-  assign \$316  = $signed(q) < $signed(\$315 );
-  assign \$317  = relu ? 8'h00 : 8'h80;
-  assign \$318  = \$316  ? { \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317  } : q;
-  assign \$319  = \$314  ? 49'h000000000007f : \$318 ;
-  assign \$320  = requant_en ? \$319  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$321  = $signed(q) > $signed(8'h7f);
-  assign \$322  = ~ relu;
-  assign \$323  = $signed(q) < $signed(8'h80);
-  assign \$324  = \$322  & \$323 ;
-  assign \$325  = \$321  | \$324 ;
-  assign \$326  = requant_en & \$325 ;
-  assign \$327  = \$signal  & full;
-  assign \$328  = \$327  & o_res__valid;
-  assign \$329  = ~ o_res__ready;
-  assign \$330  = \$328  & \$329 ;
-  assign \$331  = ~ \$330 ;
-  assign \$332  = \$signal  & \$331 ;
-  assign \$333  = r2_group == 4'h9;
-  assign \$334  = \$332  & \$333 ;
-  assign \$335  = $signed(q) > $signed(8'h7f);
-  assign \$336  = relu ? 8'h00 : 8'h80;
-  assign \$337  = $signed(q) < $signed(\$336 );
-  assign \$338  = relu ? 8'h00 : 8'h80;
-  assign \$339  = \$337  ? { \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338  } : q;
-  assign \$340  = \$335  ? 49'h000000000007f : \$339 ;
-  assign \$341  = requant_en ? \$340  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$342  = $signed(q) > $signed(8'h7f);
-  assign \$343  = ~ relu;
-  assign \$344  = $signed(q) < $signed(8'h80);
-  assign \$345  = \$343  & \$344 ;
-  assign \$346  = \$342  | \$345 ;
-  assign \$347  = requant_en & \$346 ;
-  assign \$348  = \$signal  & full;
-  assign \$349  = \$348  & o_res__valid;
-  assign \$350  = ~ o_res__ready;
+  assign \$283  = \$282  & rq_shifted[94];
+  assign \$284  = \$279  | \$283 ;
+  assign \$285  = ~ relu;
+  assign \$286  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$287  = ~ \$286 ;
+  assign \$288  = rq_shifted[93] & \$287 ;
+  assign \$289  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$290  = rq_shifted[52:46] == 7'h7f;
+  assign \$291  = \$289  & \$290 ;
+  assign \$292  = \$291  & rq_shifted[94];
+  assign \$293  = ~ \$292 ;
+  assign \$294  = \$288  & \$293 ;
+  assign \$295  = \$285  & \$294 ;
+  assign \$296  = \$284  | \$295 ;
+  assign \$297  = requant_en & \$296 ;
+  assign \$298  = rq_shifted[0] & full;
+  assign \$299  = \$298  & o_res__valid;
+  assign \$300  = ~ o_res__ready;
+  assign \$301  = \$299  & \$300 ;
+  assign \$302  = ~ \$301 ;
+  assign \$303  = rq_shifted[0] & \$302 ;
+  assign \$304  = rq_shifted[5:2] == 2'h3;
+  assign \$305  = \$303  & \$304 ;
+  assign \$306  = ~ rq_shifted[93];
+  assign \$307  = ! rq_shifted[93:53];
+  assign \$308  = ~ \$307 ;
+  assign \$309  = \$306  & \$308 ;
+  assign \$310  = ! rq_shifted[93:53];
+  assign \$311  = rq_shifted[52:46] == 7'h7f;
+  assign \$312  = \$310  & \$311 ;
+  assign \$313  = \$312  & rq_shifted[94];
+  assign \$314  = \$309  | \$313 ;
+  assign \$315  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$316  = rq_shifted[52:46] == 7'h7f;
+  assign \$317  = \$315  & \$316 ;
+  assign \$318  = \$317  & rq_shifted[94];
+  assign \$319  = ~ \$318 ;
+  assign \$320  = rq_shifted[93] & \$319 ;
+  assign \$321  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$322  = ~ \$321 ;
+  assign \$323  = rq_shifted[93] & \$322 ;
+  assign \$324  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$325  = rq_shifted[52:46] == 7'h7f;
+  assign \$326  = \$324  & \$325 ;
+  assign \$327  = \$326  & rq_shifted[94];
+  assign \$328  = ~ \$327 ;
+  assign \$329  = \$323  & \$328 ;
+  assign \$330  = relu ? \$320  : \$329 ;
+  assign \$331  = relu ? 8'h00 : 8'h80;
+  assign \$332  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$333  = \$330  ? \$331  : \$332 [7:0];
+  assign \$334  = \$314  ? 8'h7f : \$333 ;
+  assign \$335  = requant_en ? { \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334  } : rq_shifted[45:22];
+  assign \$336  = ~ rq_shifted[93];
+  assign \$337  = ! rq_shifted[93:53];
+  assign \$338  = ~ \$337 ;
+  assign \$339  = \$336  & \$338 ;
+  assign \$340  = ! rq_shifted[93:53];
+  assign \$341  = rq_shifted[52:46] == 7'h7f;
+  assign \$342  = \$340  & \$341 ;
+  assign \$343  = \$342  & rq_shifted[94];
+  assign \$344  = \$339  | \$343 ;
+  assign \$345  = ~ relu;
+  assign \$346  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$347  = ~ \$346 ;
+  assign \$348  = rq_shifted[93] & \$347 ;
+  assign \$349  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$350  = rq_shifted[52:46] == 7'h7f;
   assign \$351  = \$349  & \$350 ;
-  assign \$352  = ~ \$351 ;
-  assign \$353  = \$signal  & \$352 ;
-  assign \$354  = r2_group == 4'ha;
-  assign \$355  = \$353  & \$354 ;
-  assign \$356  = $signed(q) > $signed(8'h7f);
-  assign \$357  = relu ? 8'h00 : 8'h80;
-  assign \$358  = $signed(q) < $signed(\$357 );
-  assign \$359  = relu ? 8'h00 : 8'h80;
-  assign \$360  = \$358  ? { \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359  } : q;
-  assign \$361  = \$356  ? 49'h000000000007f : \$360 ;
-  assign \$362  = requant_en ? \$361  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$363  = $signed(q) > $signed(8'h7f);
-  assign \$364  = ~ relu;
-  assign \$365  = $signed(q) < $signed(8'h80);
-  assign \$366  = \$364  & \$365 ;
-  assign \$367  = \$363  | \$366 ;
-  assign \$368  = requant_en & \$367 ;
-  assign \$369  = \$signal  & full;
-  assign \$370  = \$369  & o_res__valid;
-  assign \$371  = ~ o_res__ready;
+  assign \$352  = \$351  & rq_shifted[94];
+  assign \$353  = ~ \$352 ;
+  assign \$354  = \$348  & \$353 ;
+  assign \$355  = \$345  & \$354 ;
+  assign \$356  = \$344  | \$355 ;
+  assign \$357  = requant_en & \$356 ;
+  assign \$358  = rq_shifted[0] & full;
+  assign \$359  = \$358  & o_res__valid;
+  assign \$360  = ~ o_res__ready;
+  assign \$361  = \$359  & \$360 ;
+  assign \$362  = ~ \$361 ;
+  assign \$363  = rq_shifted[0] & \$362 ;
+  assign \$364  = rq_shifted[5:2] == 3'h4;
+  assign \$365  = \$363  & \$364 ;
+  assign \$366  = ~ rq_shifted[93];
+  assign \$367  = ! rq_shifted[93:53];
+  assign \$368  = ~ \$367 ;
+  assign \$369  = \$366  & \$368 ;
+  assign \$370  = ! rq_shifted[93:53];
+  assign \$371  = rq_shifted[52:46] == 7'h7f;
   assign \$372  = \$370  & \$371 ;
-  assign \$373  = ~ \$372 ;
-  assign \$374  = \$signal  & \$373 ;
-  assign \$375  = r2_group == 4'hb;
-  assign \$376  = \$374  & \$375 ;
-  assign \$377  = $signed(q) > $signed(8'h7f);
-  assign \$378  = relu ? 8'h00 : 8'h80;
-  assign \$379  = $signed(q) < $signed(\$378 );
-  assign \$380  = relu ? 8'h00 : 8'h80;
-  assign \$381  = \$379  ? { \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380  } : q;
-  assign \$382  = \$377  ? 49'h000000000007f : \$381 ;
-  assign \$383  = requant_en ? \$382  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$384  = $signed(q) > $signed(8'h7f);
-  assign \$385  = ~ relu;
-  assign \$386  = $signed(q) < $signed(8'h80);
-  assign \$387  = \$385  & \$386 ;
-  assign \$388  = \$384  | \$387 ;
-  assign \$389  = requant_en & \$388 ;
-  assign \$390  = \$signal  & full;
-  assign \$391  = \$390  & o_res__valid;
-  assign \$392  = ~ o_res__ready;
-  assign \$393  = \$391  & \$392 ;
-  assign \$394  = ~ \$393 ;
-  assign \$395  = \$signal  & \$394 ;
-  assign \$396  = r2_group == 4'hc;
-  assign \$397  = \$395  & \$396 ;
-  assign \$398  = $signed(q) > $signed(8'h7f);
-  assign \$399  = relu ? 8'h00 : 8'h80;
-  assign \$400  = $signed(q) < $signed(\$399 );
-  assign \$401  = relu ? 8'h00 : 8'h80;
-  assign \$402  = \$400  ? { \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401  } : q;
-  assign \$403  = \$398  ? 49'h000000000007f : \$402 ;
-  assign \$404  = requant_en ? \$403  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$405  = $signed(q) > $signed(8'h7f);
-  assign \$406  = ~ relu;
-  assign \$407  = $signed(q) < $signed(8'h80);
-  assign \$408  = \$406  & \$407 ;
-  assign \$409  = \$405  | \$408 ;
-  assign \$410  = requant_en & \$409 ;
-  assign \$411  = \$signal  & full;
-  assign \$412  = \$411  & o_res__valid;
-  assign \$413  = ~ o_res__ready;
-  assign \$414  = \$412  & \$413 ;
-  assign \$415  = ~ \$414 ;
-  assign \$416  = \$signal  & \$415 ;
-  assign \$417  = r2_group == 4'hd;
-  assign \$418  = \$416  & \$417 ;
-  assign \$419  = $signed(q) > $signed(8'h7f);
-  assign \$420  = relu ? 8'h00 : 8'h80;
-  assign \$421  = $signed(q) < $signed(\$420 );
-  assign \$422  = relu ? 8'h00 : 8'h80;
-  assign \$423  = \$421  ? { \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422  } : q;
-  assign \$424  = \$419  ? 49'h000000000007f : \$423 ;
-  assign \$425  = requant_en ? \$424  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$426  = $signed(q) > $signed(8'h7f);
-  assign \$427  = ~ relu;
-  assign \$428  = $signed(q) < $signed(8'h80);
-  assign \$429  = \$427  & \$428 ;
-  assign \$430  = \$426  | \$429 ;
-  assign \$431  = requant_en & \$430 ;
-  assign \$432  = \$signal  & full;
-  assign \$433  = \$432  & o_res__valid;
-  assign \$434  = ~ o_res__ready;
-  assign \$435  = \$433  & \$434 ;
-  assign \$436  = ~ \$435 ;
-  assign \$437  = \$signal  & \$436 ;
-  assign \$438  = r2_group == 4'he;
-  assign \$439  = \$437  & \$438 ;
-  assign \$440  = $signed(q) > $signed(8'h7f);
-  assign \$441  = relu ? 8'h00 : 8'h80;
-  assign \$442  = $signed(q) < $signed(\$441 );
-  assign \$443  = relu ? 8'h00 : 8'h80;
-  assign \$444  = \$442  ? { \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443  } : q;
-  assign \$445  = \$440  ? 49'h000000000007f : \$444 ;
-  assign \$446  = requant_en ? \$445  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$447  = $signed(q) > $signed(8'h7f);
-  assign \$448  = ~ relu;
-  assign \$449  = $signed(q) < $signed(8'h80);
-  assign \$450  = \$448  & \$449 ;
-  assign \$451  = \$447  | \$450 ;
-  assign \$452  = requant_en & \$451 ;
-  assign \$453  = \$signal  & full;
-  assign \$454  = \$453  & o_res__valid;
-  assign \$455  = ~ o_res__ready;
-  assign \$456  = \$454  & \$455 ;
-  assign \$457  = ~ \$456 ;
-  assign \$458  = \$signal  & \$457 ;
-  assign \$459  = r2_group == 4'hf;
-  assign \$460  = \$458  & \$459 ;
-  assign \$461  = $signed(q) > $signed(8'h7f);
-  assign \$462  = relu ? 8'h00 : 8'h80;
-  assign \$463  = $signed(q) < $signed(\$462 );
-  assign \$464  = relu ? 8'h00 : 8'h80;
-  assign \$465  = \$463  ? { \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464  } : q;
-  assign \$466  = \$461  ? 49'h000000000007f : \$465 ;
-  assign \$467  = requant_en ? \$466  : { r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc[23], r2_acc };
-  assign \$468  = $signed(q) > $signed(8'h7f);
-  assign \$469  = ~ relu;
-  assign \$470  = $signed(q) < $signed(8'h80);
+  assign \$373  = \$372  & rq_shifted[94];
+  assign \$374  = \$369  | \$373 ;
+  assign \$375  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$376  = rq_shifted[52:46] == 7'h7f;
+  assign \$377  = \$375  & \$376 ;
+  assign \$378  = \$377  & rq_shifted[94];
+  assign \$379  = ~ \$378 ;
+  assign \$380  = rq_shifted[93] & \$379 ;
+  assign \$381  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$382  = ~ \$381 ;
+  assign \$383  = rq_shifted[93] & \$382 ;
+  assign \$384  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$385  = rq_shifted[52:46] == 7'h7f;
+  assign \$386  = \$384  & \$385 ;
+  assign \$387  = \$386  & rq_shifted[94];
+  assign \$388  = ~ \$387 ;
+  assign \$389  = \$383  & \$388 ;
+  assign \$390  = relu ? \$380  : \$389 ;
+  assign \$391  = relu ? 8'h00 : 8'h80;
+  assign \$392  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$393  = \$390  ? \$391  : \$392 [7:0];
+  assign \$394  = \$374  ? 8'h7f : \$393 ;
+  assign \$395  = requant_en ? { \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394  } : rq_shifted[45:22];
+  assign \$396  = ~ rq_shifted[93];
+  assign \$397  = ! rq_shifted[93:53];
+  assign \$398  = ~ \$397 ;
+  assign \$399  = \$396  & \$398 ;
+  assign \$400  = ! rq_shifted[93:53];
+  assign \$401  = rq_shifted[52:46] == 7'h7f;
+  assign \$402  = \$400  & \$401 ;
+  assign \$403  = \$402  & rq_shifted[94];
+  assign \$404  = \$399  | \$403 ;
+  assign \$405  = ~ relu;
+  assign \$406  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$407  = ~ \$406 ;
+  assign \$408  = rq_shifted[93] & \$407 ;
+  assign \$409  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$410  = rq_shifted[52:46] == 7'h7f;
+  assign \$411  = \$409  & \$410 ;
+  assign \$412  = \$411  & rq_shifted[94];
+  assign \$413  = ~ \$412 ;
+  assign \$414  = \$408  & \$413 ;
+  assign \$415  = \$405  & \$414 ;
+  assign \$416  = \$404  | \$415 ;
+  assign \$417  = requant_en & \$416 ;
+  assign \$418  = rq_shifted[0] & full;
+  assign \$419  = \$418  & o_res__valid;
+  assign \$420  = ~ o_res__ready;
+  assign \$421  = \$419  & \$420 ;
+  assign \$422  = ~ \$421 ;
+  assign \$423  = rq_shifted[0] & \$422 ;
+  assign \$424  = rq_shifted[5:2] == 3'h5;
+  assign \$425  = \$423  & \$424 ;
+  assign \$426  = ~ rq_shifted[93];
+  assign \$427  = ! rq_shifted[93:53];
+  assign \$428  = ~ \$427 ;
+  assign \$429  = \$426  & \$428 ;
+  assign \$430  = ! rq_shifted[93:53];
+  assign \$431  = rq_shifted[52:46] == 7'h7f;
+  assign \$432  = \$430  & \$431 ;
+  assign \$433  = \$432  & rq_shifted[94];
+  assign \$434  = \$429  | \$433 ;
+  assign \$435  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$436  = rq_shifted[52:46] == 7'h7f;
+  assign \$437  = \$435  & \$436 ;
+  assign \$438  = \$437  & rq_shifted[94];
+  assign \$439  = ~ \$438 ;
+  assign \$440  = rq_shifted[93] & \$439 ;
+  assign \$441  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$442  = ~ \$441 ;
+  assign \$443  = rq_shifted[93] & \$442 ;
+  assign \$444  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$445  = rq_shifted[52:46] == 7'h7f;
+  assign \$446  = \$444  & \$445 ;
+  assign \$447  = \$446  & rq_shifted[94];
+  assign \$448  = ~ \$447 ;
+  assign \$449  = \$443  & \$448 ;
+  assign \$450  = relu ? \$440  : \$449 ;
+  assign \$451  = relu ? 8'h00 : 8'h80;
+  assign \$452  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$453  = \$450  ? \$451  : \$452 [7:0];
+  assign \$454  = \$434  ? 8'h7f : \$453 ;
+  assign \$455  = requant_en ? { \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454  } : rq_shifted[45:22];
+  assign \$456  = ~ rq_shifted[93];
+  assign \$457  = ! rq_shifted[93:53];
+  assign \$458  = ~ \$457 ;
+  assign \$459  = \$456  & \$458 ;
+  assign \$460  = ! rq_shifted[93:53];
+  assign \$461  = rq_shifted[52:46] == 7'h7f;
+  assign \$462  = \$460  & \$461 ;
+  assign \$463  = \$462  & rq_shifted[94];
+  assign \$464  = \$459  | \$463 ;
+  assign \$465  = ~ relu;
+  assign \$466  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$467  = ~ \$466 ;
+  assign \$468  = rq_shifted[93] & \$467 ;
+  assign \$469  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$470  = rq_shifted[52:46] == 7'h7f;
   assign \$471  = \$469  & \$470 ;
-  assign \$472  = \$468  | \$471 ;
-  assign \$473  = requant_en & \$472 ;
-  assign \$474  = \$signal  & full;
-  assign \$475  = \$474  & o_res__valid;
-  assign \$476  = ~ o_res__ready;
-  assign \$477  = \$475  & \$476 ;
-  assign \$478  = ~ \$477 ;
-  assign \$479  = \$signal  & \$478 ;
-  assign \$480  = \$479  & r2_last;
+  assign \$472  = \$471  & rq_shifted[94];
+  assign \$473  = ~ \$472 ;
+  assign \$474  = \$468  & \$473 ;
+  assign \$475  = \$465  & \$474 ;
+  assign \$476  = \$464  | \$475 ;
+  assign \$477  = requant_en & \$476 ;
+  assign \$478  = rq_shifted[0] & full;
+  assign \$479  = \$478  & o_res__valid;
+  assign \$480  = ~ o_res__ready;
+  assign \$481  = \$479  & \$480 ;
+  assign \$482  = ~ \$481 ;
+  assign \$483  = rq_shifted[0] & \$482 ;
+  assign \$484  = rq_shifted[5:2] == 3'h6;
+  assign \$485  = \$483  & \$484 ;
+  assign \$486  = ~ rq_shifted[93];
+  assign \$487  = ! rq_shifted[93:53];
+  assign \$488  = ~ \$487 ;
+  assign \$489  = \$486  & \$488 ;
+  assign \$490  = ! rq_shifted[93:53];
+  assign \$491  = rq_shifted[52:46] == 7'h7f;
+  assign \$492  = \$490  & \$491 ;
+  assign \$493  = \$492  & rq_shifted[94];
+  assign \$494  = \$489  | \$493 ;
+  assign \$495  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$496  = rq_shifted[52:46] == 7'h7f;
+  assign \$497  = \$495  & \$496 ;
+  assign \$498  = \$497  & rq_shifted[94];
+  assign \$499  = ~ \$498 ;
+  assign \$500  = rq_shifted[93] & \$499 ;
+  assign \$501  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$502  = ~ \$501 ;
+  assign \$503  = rq_shifted[93] & \$502 ;
+  assign \$504  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$505  = rq_shifted[52:46] == 7'h7f;
+  assign \$506  = \$504  & \$505 ;
+  assign \$507  = \$506  & rq_shifted[94];
+  assign \$508  = ~ \$507 ;
+  assign \$509  = \$503  & \$508 ;
+  assign \$510  = relu ? \$500  : \$509 ;
+  assign \$511  = relu ? 8'h00 : 8'h80;
+  assign \$512  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$513  = \$510  ? \$511  : \$512 [7:0];
+  assign \$514  = \$494  ? 8'h7f : \$513 ;
+  assign \$515  = requant_en ? { \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514  } : rq_shifted[45:22];
+  assign \$516  = ~ rq_shifted[93];
+  assign \$517  = ! rq_shifted[93:53];
+  assign \$518  = ~ \$517 ;
+  assign \$519  = \$516  & \$518 ;
+  assign \$520  = ! rq_shifted[93:53];
+  assign \$521  = rq_shifted[52:46] == 7'h7f;
+  assign \$522  = \$520  & \$521 ;
+  assign \$523  = \$522  & rq_shifted[94];
+  assign \$524  = \$519  | \$523 ;
+  assign \$525  = ~ relu;
+  assign \$526  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$527  = ~ \$526 ;
+  assign \$528  = rq_shifted[93] & \$527 ;
+  assign \$529  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$530  = rq_shifted[52:46] == 7'h7f;
+  assign \$531  = \$529  & \$530 ;
+  assign \$532  = \$531  & rq_shifted[94];
+  assign \$533  = ~ \$532 ;
+  assign \$534  = \$528  & \$533 ;
+  assign \$535  = \$525  & \$534 ;
+  assign \$536  = \$524  | \$535 ;
+  assign \$537  = requant_en & \$536 ;
+  assign \$538  = rq_shifted[0] & full;
+  assign \$539  = \$538  & o_res__valid;
+  assign \$540  = ~ o_res__ready;
+  assign \$541  = \$539  & \$540 ;
+  assign \$542  = ~ \$541 ;
+  assign \$543  = rq_shifted[0] & \$542 ;
+  assign \$544  = rq_shifted[5:2] == 3'h7;
+  assign \$545  = \$543  & \$544 ;
+  assign \$546  = ~ rq_shifted[93];
+  assign \$547  = ! rq_shifted[93:53];
+  assign \$548  = ~ \$547 ;
+  assign \$549  = \$546  & \$548 ;
+  assign \$550  = ! rq_shifted[93:53];
+  assign \$551  = rq_shifted[52:46] == 7'h7f;
+  assign \$552  = \$550  & \$551 ;
+  assign \$553  = \$552  & rq_shifted[94];
+  assign \$554  = \$549  | \$553 ;
+  assign \$555  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$556  = rq_shifted[52:46] == 7'h7f;
+  assign \$557  = \$555  & \$556 ;
+  assign \$558  = \$557  & rq_shifted[94];
+  assign \$559  = ~ \$558 ;
+  assign \$560  = rq_shifted[93] & \$559 ;
+  assign \$561  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$562  = ~ \$561 ;
+  assign \$563  = rq_shifted[93] & \$562 ;
+  assign \$564  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$565  = rq_shifted[52:46] == 7'h7f;
+  assign \$566  = \$564  & \$565 ;
+  assign \$567  = \$566  & rq_shifted[94];
+  assign \$568  = ~ \$567 ;
+  assign \$569  = \$563  & \$568 ;
+  assign \$570  = relu ? \$560  : \$569 ;
+  assign \$571  = relu ? 8'h00 : 8'h80;
+  assign \$572  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$573  = \$570  ? \$571  : \$572 [7:0];
+  assign \$574  = \$554  ? 8'h7f : \$573 ;
+  assign \$575  = requant_en ? { \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574  } : rq_shifted[45:22];
+  assign \$576  = ~ rq_shifted[93];
+  assign \$577  = ! rq_shifted[93:53];
+  assign \$578  = ~ \$577 ;
+  assign \$579  = \$576  & \$578 ;
+  assign \$580  = ! rq_shifted[93:53];
+  assign \$581  = rq_shifted[52:46] == 7'h7f;
+  assign \$582  = \$580  & \$581 ;
+  assign \$583  = \$582  & rq_shifted[94];
+  assign \$584  = \$579  | \$583 ;
+  assign \$585  = ~ relu;
+  assign \$586  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$587  = ~ \$586 ;
+  assign \$588  = rq_shifted[93] & \$587 ;
+  assign \$589  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$590  = rq_shifted[52:46] == 7'h7f;
+  assign \$591  = \$589  & \$590 ;
+  assign \$592  = \$591  & rq_shifted[94];
+  assign \$593  = ~ \$592 ;
+  assign \$594  = \$588  & \$593 ;
+  assign \$595  = \$585  & \$594 ;
+  assign \$596  = \$584  | \$595 ;
+  assign \$597  = requant_en & \$596 ;
+  assign \$598  = rq_shifted[0] & full;
+  assign \$599  = \$598  & o_res__valid;
+  assign \$600  = ~ o_res__ready;
+  assign \$601  = \$599  & \$600 ;
+  assign \$602  = ~ \$601 ;
+  assign \$603  = rq_shifted[0] & \$602 ;
+  assign \$604  = rq_shifted[5:2] == 4'h8;
+  assign \$605  = \$603  & \$604 ;
+  assign \$606  = ~ rq_shifted[93];
+  assign \$607  = ! rq_shifted[93:53];
+  assign \$608  = ~ \$607 ;
+  assign \$609  = \$606  & \$608 ;
+  assign \$610  = ! rq_shifted[93:53];
+  assign \$611  = rq_shifted[52:46] == 7'h7f;
+  assign \$612  = \$610  & \$611 ;
+  assign \$613  = \$612  & rq_shifted[94];
+  assign \$614  = \$609  | \$613 ;
+  assign \$615  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$616  = rq_shifted[52:46] == 7'h7f;
+  assign \$617  = \$615  & \$616 ;
+  assign \$618  = \$617  & rq_shifted[94];
+  assign \$619  = ~ \$618 ;
+  assign \$620  = rq_shifted[93] & \$619 ;
+  assign \$621  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$622  = ~ \$621 ;
+  assign \$623  = rq_shifted[93] & \$622 ;
+  assign \$624  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$625  = rq_shifted[52:46] == 7'h7f;
+  assign \$626  = \$624  & \$625 ;
+  assign \$627  = \$626  & rq_shifted[94];
+  assign \$628  = ~ \$627 ;
+  assign \$629  = \$623  & \$628 ;
+  assign \$630  = relu ? \$620  : \$629 ;
+  assign \$631  = relu ? 8'h00 : 8'h80;
+  assign \$632  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$633  = \$630  ? \$631  : \$632 [7:0];
+  assign \$634  = \$614  ? 8'h7f : \$633 ;
+  assign \$635  = requant_en ? { \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634  } : rq_shifted[45:22];
+  assign \$636  = ~ rq_shifted[93];
+  assign \$637  = ! rq_shifted[93:53];
+  assign \$638  = ~ \$637 ;
+  assign \$639  = \$636  & \$638 ;
+  assign \$640  = ! rq_shifted[93:53];
+  assign \$641  = rq_shifted[52:46] == 7'h7f;
+  assign \$642  = \$640  & \$641 ;
+  assign \$643  = \$642  & rq_shifted[94];
+  assign \$644  = \$639  | \$643 ;
+  assign \$645  = ~ relu;
+  assign \$646  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$647  = ~ \$646 ;
+  assign \$648  = rq_shifted[93] & \$647 ;
+  assign \$649  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$650  = rq_shifted[52:46] == 7'h7f;
+  assign \$651  = \$649  & \$650 ;
+  assign \$652  = \$651  & rq_shifted[94];
+  assign \$653  = ~ \$652 ;
+  assign \$654  = \$648  & \$653 ;
+  assign \$655  = \$645  & \$654 ;
+  assign \$656  = \$644  | \$655 ;
+  assign \$657  = requant_en & \$656 ;
+  assign \$658  = rq_shifted[0] & full;
+  assign \$659  = \$658  & o_res__valid;
+  assign \$660  = ~ o_res__ready;
+  assign \$661  = \$659  & \$660 ;
+  assign \$662  = ~ \$661 ;
+  assign \$663  = rq_shifted[0] & \$662 ;
+  assign \$664  = rq_shifted[5:2] == 4'h9;
+  assign \$665  = \$663  & \$664 ;
+  assign \$666  = ~ rq_shifted[93];
+  assign \$667  = ! rq_shifted[93:53];
+  assign \$668  = ~ \$667 ;
+  assign \$669  = \$666  & \$668 ;
+  assign \$670  = ! rq_shifted[93:53];
+  assign \$671  = rq_shifted[52:46] == 7'h7f;
+  assign \$672  = \$670  & \$671 ;
+  assign \$673  = \$672  & rq_shifted[94];
+  assign \$674  = \$669  | \$673 ;
+  assign \$675  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$676  = rq_shifted[52:46] == 7'h7f;
+  assign \$677  = \$675  & \$676 ;
+  assign \$678  = \$677  & rq_shifted[94];
+  assign \$679  = ~ \$678 ;
+  assign \$680  = rq_shifted[93] & \$679 ;
+  assign \$681  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$682  = ~ \$681 ;
+  assign \$683  = rq_shifted[93] & \$682 ;
+  assign \$684  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$685  = rq_shifted[52:46] == 7'h7f;
+  assign \$686  = \$684  & \$685 ;
+  assign \$687  = \$686  & rq_shifted[94];
+  assign \$688  = ~ \$687 ;
+  assign \$689  = \$683  & \$688 ;
+  assign \$690  = relu ? \$680  : \$689 ;
+  assign \$691  = relu ? 8'h00 : 8'h80;
+  assign \$692  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$693  = \$690  ? \$691  : \$692 [7:0];
+  assign \$694  = \$674  ? 8'h7f : \$693 ;
+  assign \$695  = requant_en ? { \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694  } : rq_shifted[45:22];
+  assign \$696  = ~ rq_shifted[93];
+  assign \$697  = ! rq_shifted[93:53];
+  assign \$698  = ~ \$697 ;
+  assign \$699  = \$696  & \$698 ;
+  assign \$700  = ! rq_shifted[93:53];
+  assign \$701  = rq_shifted[52:46] == 7'h7f;
+  assign \$702  = \$700  & \$701 ;
+  assign \$703  = \$702  & rq_shifted[94];
+  assign \$704  = \$699  | \$703 ;
+  assign \$705  = ~ relu;
+  assign \$706  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$707  = ~ \$706 ;
+  assign \$708  = rq_shifted[93] & \$707 ;
+  assign \$709  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$710  = rq_shifted[52:46] == 7'h7f;
+  assign \$711  = \$709  & \$710 ;
+  assign \$712  = \$711  & rq_shifted[94];
+  assign \$713  = ~ \$712 ;
+  assign \$714  = \$708  & \$713 ;
+  assign \$715  = \$705  & \$714 ;
+  assign \$716  = \$704  | \$715 ;
+  assign \$717  = requant_en & \$716 ;
+  assign \$718  = rq_shifted[0] & full;
+  assign \$719  = \$718  & o_res__valid;
+  assign \$720  = ~ o_res__ready;
+  assign \$721  = \$719  & \$720 ;
+  assign \$722  = ~ \$721 ;
+  assign \$723  = rq_shifted[0] & \$722 ;
+  assign \$724  = rq_shifted[5:2] == 4'ha;
+  assign \$725  = \$723  & \$724 ;
+  assign \$726  = ~ rq_shifted[93];
+  assign \$727  = ! rq_shifted[93:53];
+  assign \$728  = ~ \$727 ;
+  assign \$729  = \$726  & \$728 ;
+  assign \$730  = ! rq_shifted[93:53];
+  assign \$731  = rq_shifted[52:46] == 7'h7f;
+  assign \$732  = \$730  & \$731 ;
+  assign \$733  = \$732  & rq_shifted[94];
+  assign \$734  = \$729  | \$733 ;
+  assign \$735  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$736  = rq_shifted[52:46] == 7'h7f;
+  assign \$737  = \$735  & \$736 ;
+  assign \$738  = \$737  & rq_shifted[94];
+  assign \$739  = ~ \$738 ;
+  assign \$740  = rq_shifted[93] & \$739 ;
+  assign \$741  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$742  = ~ \$741 ;
+  assign \$743  = rq_shifted[93] & \$742 ;
+  assign \$744  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$745  = rq_shifted[52:46] == 7'h7f;
+  assign \$746  = \$744  & \$745 ;
+  assign \$747  = \$746  & rq_shifted[94];
+  assign \$748  = ~ \$747 ;
+  assign \$749  = \$743  & \$748 ;
+  assign \$750  = relu ? \$740  : \$749 ;
+  assign \$751  = relu ? 8'h00 : 8'h80;
+  assign \$752  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$753  = \$750  ? \$751  : \$752 [7:0];
+  assign \$754  = \$734  ? 8'h7f : \$753 ;
+  assign \$755  = requant_en ? { \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754  } : rq_shifted[45:22];
+  assign \$756  = ~ rq_shifted[93];
+  assign \$757  = ! rq_shifted[93:53];
+  assign \$758  = ~ \$757 ;
+  assign \$759  = \$756  & \$758 ;
+  assign \$760  = ! rq_shifted[93:53];
+  assign \$761  = rq_shifted[52:46] == 7'h7f;
+  assign \$762  = \$760  & \$761 ;
+  assign \$763  = \$762  & rq_shifted[94];
+  assign \$764  = \$759  | \$763 ;
+  assign \$765  = ~ relu;
+  assign \$766  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$767  = ~ \$766 ;
+  assign \$768  = rq_shifted[93] & \$767 ;
+  assign \$769  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$770  = rq_shifted[52:46] == 7'h7f;
+  assign \$771  = \$769  & \$770 ;
+  assign \$772  = \$771  & rq_shifted[94];
+  assign \$773  = ~ \$772 ;
+  assign \$774  = \$768  & \$773 ;
+  assign \$775  = \$765  & \$774 ;
+  assign \$776  = \$764  | \$775 ;
+  assign \$777  = requant_en & \$776 ;
+  assign \$778  = rq_shifted[0] & full;
+  assign \$779  = \$778  & o_res__valid;
+  assign \$780  = ~ o_res__ready;
+  assign \$781  = \$779  & \$780 ;
+  assign \$782  = ~ \$781 ;
+  assign \$783  = rq_shifted[0] & \$782 ;
+  assign \$784  = rq_shifted[5:2] == 4'hb;
+  assign \$785  = \$783  & \$784 ;
+  assign \$786  = ~ rq_shifted[93];
+  assign \$787  = ! rq_shifted[93:53];
+  assign \$788  = ~ \$787 ;
+  assign \$789  = \$786  & \$788 ;
+  assign \$790  = ! rq_shifted[93:53];
+  assign \$791  = rq_shifted[52:46] == 7'h7f;
+  assign \$792  = \$790  & \$791 ;
+  assign \$793  = \$792  & rq_shifted[94];
+  assign \$794  = \$789  | \$793 ;
+  assign \$795  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$796  = rq_shifted[52:46] == 7'h7f;
+  assign \$797  = \$795  & \$796 ;
+  assign \$798  = \$797  & rq_shifted[94];
+  assign \$799  = ~ \$798 ;
+  assign \$800  = rq_shifted[93] & \$799 ;
+  assign \$801  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$802  = ~ \$801 ;
+  assign \$803  = rq_shifted[93] & \$802 ;
+  assign \$804  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$805  = rq_shifted[52:46] == 7'h7f;
+  assign \$806  = \$804  & \$805 ;
+  assign \$807  = \$806  & rq_shifted[94];
+  assign \$808  = ~ \$807 ;
+  assign \$809  = \$803  & \$808 ;
+  assign \$810  = relu ? \$800  : \$809 ;
+  assign \$811  = relu ? 8'h00 : 8'h80;
+  assign \$812  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$813  = \$810  ? \$811  : \$812 [7:0];
+  assign \$814  = \$794  ? 8'h7f : \$813 ;
+  assign \$815  = requant_en ? { \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814  } : rq_shifted[45:22];
+  assign \$816  = ~ rq_shifted[93];
+  assign \$817  = ! rq_shifted[93:53];
+  assign \$818  = ~ \$817 ;
+  assign \$819  = \$816  & \$818 ;
+  assign \$820  = ! rq_shifted[93:53];
+  assign \$821  = rq_shifted[52:46] == 7'h7f;
+  assign \$822  = \$820  & \$821 ;
+  assign \$823  = \$822  & rq_shifted[94];
+  assign \$824  = \$819  | \$823 ;
+  assign \$825  = ~ relu;
+  assign \$826  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$827  = ~ \$826 ;
+  assign \$828  = rq_shifted[93] & \$827 ;
+  assign \$829  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$830  = rq_shifted[52:46] == 7'h7f;
+  assign \$831  = \$829  & \$830 ;
+  assign \$832  = \$831  & rq_shifted[94];
+  assign \$833  = ~ \$832 ;
+  assign \$834  = \$828  & \$833 ;
+  assign \$835  = \$825  & \$834 ;
+  assign \$836  = \$824  | \$835 ;
+  assign \$837  = requant_en & \$836 ;
+  assign \$838  = rq_shifted[0] & full;
+  assign \$839  = \$838  & o_res__valid;
+  assign \$840  = ~ o_res__ready;
+  assign \$841  = \$839  & \$840 ;
+  assign \$842  = ~ \$841 ;
+  assign \$843  = rq_shifted[0] & \$842 ;
+  assign \$844  = rq_shifted[5:2] == 4'hc;
+  assign \$845  = \$843  & \$844 ;
+  assign \$846  = ~ rq_shifted[93];
+  assign \$847  = ! rq_shifted[93:53];
+  assign \$848  = ~ \$847 ;
+  assign \$849  = \$846  & \$848 ;
+  assign \$850  = ! rq_shifted[93:53];
+  assign \$851  = rq_shifted[52:46] == 7'h7f;
+  assign \$852  = \$850  & \$851 ;
+  assign \$853  = \$852  & rq_shifted[94];
+  assign \$854  = \$849  | \$853 ;
+  assign \$855  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$856  = rq_shifted[52:46] == 7'h7f;
+  assign \$857  = \$855  & \$856 ;
+  assign \$858  = \$857  & rq_shifted[94];
+  assign \$859  = ~ \$858 ;
+  assign \$860  = rq_shifted[93] & \$859 ;
+  assign \$861  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$862  = ~ \$861 ;
+  assign \$863  = rq_shifted[93] & \$862 ;
+  assign \$864  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$865  = rq_shifted[52:46] == 7'h7f;
+  assign \$866  = \$864  & \$865 ;
+  assign \$867  = \$866  & rq_shifted[94];
+  assign \$868  = ~ \$867 ;
+  assign \$869  = \$863  & \$868 ;
+  assign \$870  = relu ? \$860  : \$869 ;
+  assign \$871  = relu ? 8'h00 : 8'h80;
+  assign \$872  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$873  = \$870  ? \$871  : \$872 [7:0];
+  assign \$874  = \$854  ? 8'h7f : \$873 ;
+  assign \$875  = requant_en ? { \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874  } : rq_shifted[45:22];
+  assign \$876  = ~ rq_shifted[93];
+  assign \$877  = ! rq_shifted[93:53];
+  assign \$878  = ~ \$877 ;
+  assign \$879  = \$876  & \$878 ;
+  assign \$880  = ! rq_shifted[93:53];
+  assign \$881  = rq_shifted[52:46] == 7'h7f;
+  assign \$882  = \$880  & \$881 ;
+  assign \$883  = \$882  & rq_shifted[94];
+  assign \$884  = \$879  | \$883 ;
+  assign \$885  = ~ relu;
+  assign \$886  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$887  = ~ \$886 ;
+  assign \$888  = rq_shifted[93] & \$887 ;
+  assign \$889  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$890  = rq_shifted[52:46] == 7'h7f;
+  assign \$891  = \$889  & \$890 ;
+  assign \$892  = \$891  & rq_shifted[94];
+  assign \$893  = ~ \$892 ;
+  assign \$894  = \$888  & \$893 ;
+  assign \$895  = \$885  & \$894 ;
+  assign \$896  = \$884  | \$895 ;
+  assign \$897  = requant_en & \$896 ;
+  assign \$898  = rq_shifted[0] & full;
+  assign \$899  = \$898  & o_res__valid;
+  assign \$900  = ~ o_res__ready;
+  assign \$901  = \$899  & \$900 ;
+  assign \$902  = ~ \$901 ;
+  assign \$903  = rq_shifted[0] & \$902 ;
+  assign \$904  = rq_shifted[5:2] == 4'hd;
+  assign \$905  = \$903  & \$904 ;
+  assign \$906  = ~ rq_shifted[93];
+  assign \$907  = ! rq_shifted[93:53];
+  assign \$908  = ~ \$907 ;
+  assign \$909  = \$906  & \$908 ;
+  assign \$910  = ! rq_shifted[93:53];
+  assign \$911  = rq_shifted[52:46] == 7'h7f;
+  assign \$912  = \$910  & \$911 ;
+  assign \$913  = \$912  & rq_shifted[94];
+  assign \$914  = \$909  | \$913 ;
+  assign \$915  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$916  = rq_shifted[52:46] == 7'h7f;
+  assign \$917  = \$915  & \$916 ;
+  assign \$918  = \$917  & rq_shifted[94];
+  assign \$919  = ~ \$918 ;
+  assign \$920  = rq_shifted[93] & \$919 ;
+  assign \$921  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$922  = ~ \$921 ;
+  assign \$923  = rq_shifted[93] & \$922 ;
+  assign \$924  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$925  = rq_shifted[52:46] == 7'h7f;
+  assign \$926  = \$924  & \$925 ;
+  assign \$927  = \$926  & rq_shifted[94];
+  assign \$928  = ~ \$927 ;
+  assign \$929  = \$923  & \$928 ;
+  assign \$930  = relu ? \$920  : \$929 ;
+  assign \$931  = relu ? 8'h00 : 8'h80;
+  assign \$932  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$933  = \$930  ? \$931  : \$932 [7:0];
+  assign \$934  = \$914  ? 8'h7f : \$933 ;
+  assign \$935  = requant_en ? { \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934  } : rq_shifted[45:22];
+  assign \$936  = ~ rq_shifted[93];
+  assign \$937  = ! rq_shifted[93:53];
+  assign \$938  = ~ \$937 ;
+  assign \$939  = \$936  & \$938 ;
+  assign \$940  = ! rq_shifted[93:53];
+  assign \$941  = rq_shifted[52:46] == 7'h7f;
+  assign \$942  = \$940  & \$941 ;
+  assign \$943  = \$942  & rq_shifted[94];
+  assign \$944  = \$939  | \$943 ;
+  assign \$945  = ~ relu;
+  assign \$946  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$947  = ~ \$946 ;
+  assign \$948  = rq_shifted[93] & \$947 ;
+  assign \$949  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$950  = rq_shifted[52:46] == 7'h7f;
+  assign \$951  = \$949  & \$950 ;
+  assign \$952  = \$951  & rq_shifted[94];
+  assign \$953  = ~ \$952 ;
+  assign \$954  = \$948  & \$953 ;
+  assign \$955  = \$945  & \$954 ;
+  assign \$956  = \$944  | \$955 ;
+  assign \$957  = requant_en & \$956 ;
+  assign \$958  = rq_shifted[0] & full;
+  assign \$959  = \$958  & o_res__valid;
+  assign \$960  = ~ o_res__ready;
+  assign \$961  = \$959  & \$960 ;
+  assign \$962  = ~ \$961 ;
+  assign \$963  = rq_shifted[0] & \$962 ;
+  assign \$964  = rq_shifted[5:2] == 4'he;
+  assign \$965  = \$963  & \$964 ;
+  assign \$966  = ~ rq_shifted[93];
+  assign \$967  = ! rq_shifted[93:53];
+  assign \$968  = ~ \$967 ;
+  assign \$969  = \$966  & \$968 ;
+  assign \$970  = ! rq_shifted[93:53];
+  assign \$971  = rq_shifted[52:46] == 7'h7f;
+  assign \$972  = \$970  & \$971 ;
+  assign \$973  = \$972  & rq_shifted[94];
+  assign \$974  = \$969  | \$973 ;
+  assign \$975  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$976  = rq_shifted[52:46] == 7'h7f;
+  assign \$977  = \$975  & \$976 ;
+  assign \$978  = \$977  & rq_shifted[94];
+  assign \$979  = ~ \$978 ;
+  assign \$980  = rq_shifted[93] & \$979 ;
+  assign \$981  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$982  = ~ \$981 ;
+  assign \$983  = rq_shifted[93] & \$982 ;
+  assign \$984  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$985  = rq_shifted[52:46] == 7'h7f;
+  assign \$986  = \$984  & \$985 ;
+  assign \$987  = \$986  & rq_shifted[94];
+  assign \$988  = ~ \$987 ;
+  assign \$989  = \$983  & \$988 ;
+  assign \$990  = relu ? \$980  : \$989 ;
+  assign \$991  = relu ? 8'h00 : 8'h80;
+  assign \$992  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$993  = \$990  ? \$991  : \$992 [7:0];
+  assign \$994  = \$974  ? 8'h7f : \$993 ;
+  assign \$995  = requant_en ? { \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994  } : rq_shifted[45:22];
+  assign \$996  = ~ rq_shifted[93];
+  assign \$997  = ! rq_shifted[93:53];
+  assign \$998  = ~ \$997 ;
+  assign \$999  = \$996  & \$998 ;
+  assign \$1000  = ! rq_shifted[93:53];
+  assign \$1001  = rq_shifted[52:46] == 7'h7f;
+  assign \$1002  = \$1000  & \$1001 ;
+  assign \$1003  = \$1002  & rq_shifted[94];
+  assign \$1004  = \$999  | \$1003 ;
+  assign \$1005  = ~ relu;
+  assign \$1006  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$1007  = ~ \$1006 ;
+  assign \$1008  = rq_shifted[93] & \$1007 ;
+  assign \$1009  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$1010  = rq_shifted[52:46] == 7'h7f;
+  assign \$1011  = \$1009  & \$1010 ;
+  assign \$1012  = \$1011  & rq_shifted[94];
+  assign \$1013  = ~ \$1012 ;
+  assign \$1014  = \$1008  & \$1013 ;
+  assign \$1015  = \$1005  & \$1014 ;
+  assign \$1016  = \$1004  | \$1015 ;
+  assign \$1017  = requant_en & \$1016 ;
+  assign \$1018  = rq_shifted[0] & full;
+  assign \$1019  = \$1018  & o_res__valid;
+  assign \$1020  = ~ o_res__ready;
+  assign \$1021  = \$1019  & \$1020 ;
+  assign \$1022  = ~ \$1021 ;
+  assign \$1023  = rq_shifted[0] & \$1022 ;
+  assign \$1024  = rq_shifted[5:2] == 4'hf;
+  assign \$1025  = \$1023  & \$1024 ;
+  assign \$1026  = ~ rq_shifted[93];
+  assign \$1027  = ! rq_shifted[93:53];
+  assign \$1028  = ~ \$1027 ;
+  assign \$1029  = \$1026  & \$1028 ;
+  assign \$1030  = ! rq_shifted[93:53];
+  assign \$1031  = rq_shifted[52:46] == 7'h7f;
+  assign \$1032  = \$1030  & \$1031 ;
+  assign \$1033  = \$1032  & rq_shifted[94];
+  assign \$1034  = \$1029  | \$1033 ;
+  assign \$1035  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$1036  = rq_shifted[52:46] == 7'h7f;
+  assign \$1037  = \$1035  & \$1036 ;
+  assign \$1038  = \$1037  & rq_shifted[94];
+  assign \$1039  = ~ \$1038 ;
+  assign \$1040  = rq_shifted[93] & \$1039 ;
+  assign \$1041  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$1042  = ~ \$1041 ;
+  assign \$1043  = rq_shifted[93] & \$1042 ;
+  assign \$1044  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$1045  = rq_shifted[52:46] == 7'h7f;
+  assign \$1046  = \$1044  & \$1045 ;
+  assign \$1047  = \$1046  & rq_shifted[94];
+  assign \$1048  = ~ \$1047 ;
+  assign \$1049  = \$1043  & \$1048 ;
+  assign \$1050  = relu ? \$1040  : \$1049 ;
+  assign \$1051  = relu ? 8'h00 : 8'h80;
+  assign \$1052  = rq_shifted[53:46] + rq_shifted[94];
+  assign \$1053  = \$1050  ? \$1051  : \$1052 [7:0];
+  assign \$1054  = \$1034  ? 8'h7f : \$1053 ;
+  assign \$1055  = requant_en ? { \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054  } : rq_shifted[45:22];
+  assign \$1056  = ~ rq_shifted[93];
+  assign \$1057  = ! rq_shifted[93:53];
+  assign \$1058  = ~ \$1057 ;
+  assign \$1059  = \$1056  & \$1058 ;
+  assign \$1060  = ! rq_shifted[93:53];
+  assign \$1061  = rq_shifted[52:46] == 7'h7f;
+  assign \$1062  = \$1060  & \$1061 ;
+  assign \$1063  = \$1062  & rq_shifted[94];
+  assign \$1064  = \$1059  | \$1063 ;
+  assign \$1065  = ~ relu;
+  assign \$1066  = rq_shifted[93:53] == 41'h1ffffffffff;
+  assign \$1067  = ~ \$1066 ;
+  assign \$1068  = rq_shifted[93] & \$1067 ;
+  assign \$1069  = rq_shifted[93:53] == 41'h1fffffffffe;
+  assign \$1070  = rq_shifted[52:46] == 7'h7f;
+  assign \$1071  = \$1069  & \$1070 ;
+  assign \$1072  = \$1071  & rq_shifted[94];
+  assign \$1073  = ~ \$1072 ;
+  assign \$1074  = \$1068  & \$1073 ;
+  assign \$1075  = \$1065  & \$1074 ;
+  assign \$1076  = \$1064  | \$1075 ;
+  assign \$1077  = requant_en & \$1076 ;
+  assign \$1078  = rq_shifted[0] & full;
+  assign \$1079  = \$1078  & o_res__valid;
+  assign \$1080  = ~ o_res__ready;
+  assign \$1081  = \$1079  & \$1080 ;
+  assign \$1082  = ~ \$1081 ;
+  assign \$1083  = rq_shifted[0] & \$1082 ;
+  assign \$1084  = \$1083  & rq_shifted[1];
+  assign \$1085  = ~ o_res__valid;
+  assign \$1086  = \$1085  | o_res__ready;
+  assign \$1087  = full & \$1086 ;
+  assign \$1088  = \$1087  ? 1'h0 : full;
+  assign \$1089  = rq_shifted[0] & full;
+  assign \$1090  = \$1089  & o_res__valid;
+  assign \$1091  = ~ o_res__ready;
+  assign \$1092  = \$1090  & \$1091 ;
+  assign \$1093  = ~ \$1092 ;
+  assign \$1094  = rq_shifted[0] & \$1093 ;
+  assign \$1095  = \$1094  & rq_shifted[1];
+  assign \$1096  = \$1088  | \$1095 ;
+  assign \$1097  = ~ o_res__valid;
+  assign \$1098  = \$1097  | o_res__ready;
+  assign \$1099  = full & \$1098 ;
+  assign \$1100  = acc_done & busy;
+  assign \$1101  = rq_shifted[0] & full;
+  assign \$1102  = \$1101  & o_res__valid;
+  assign \$1103  = ~ o_res__ready;
+  assign \$1104  = \$1102  & \$1103 ;
+  assign \$1105  = ~ \$1104 ;
+  assign \$1106  = busy & \$1105 ;
+  assign \$1107  = group == 4'hf;
+  assign \$1108  = \$1106  & \$1107 ;
+  assign \$1109  = ~ \$1108 ;
+  assign hold = \$1100  & \$1109 ;
+  assign \$1110  = ~ busy;
+  assign \$1111  = ~ rq_select[0];
+  assign \$1112  = \$1110  & \$1111 ;
+  assign \$1113  = ~ rq_partials[0];
+  assign \$1114  = \$1112  & \$1113 ;
+  assign \$1115  = ~ rq_product[0];
+  assign \$1116  = \$1114  & \$1115 ;
+  assign \$1117  = ~ rq_shifted[0];
+  assign \$1118  = \$1116  & \$1117 ;
+  assign \$1119  = ~ full;
+  assign \$1120  = \$1118  & \$1119 ;
+  assign \$1121  = ~ o_res__valid;
+  assign empty = \$1120  & \$1121 ;
+  always @(posedge clk)
+    mask <= \$1122 ;
+  always @(posedge clk)
+    half <= \$1123 ;
+  always @(posedge clk)
+    half_neg <= \$1124 ;
+  always @(posedge clk)
+    group <= \$1125 ;
+  always @(posedge clk)
+    busy <= \$1126 ;
+  always @(posedge clk)
+    snap <= \$1127 ;
+  always @(posedge clk)
+    snap_ovf <= \$1128 ;
+  always @(posedge clk)
+    rq_select <= \$1129 ;
+  always @(posedge clk)
+    rq_partials <= \$1130 ;
+  always @(posedge clk)
+    rq_product <= \$1131 ;
+  always @(posedge clk)
+    rq_shifted <= \$1132 ;
+  always @(posedge clk)
+    word <= \$1133 ;
+  always @(posedge clk)
+    word_sat <= \$1134 ;
+  always @(posedge clk)
+    word_ovf <= \$1135 ;
+  always @(posedge clk)
+    full <= \$1136 ;
+  always @(posedge clk)
+    o_res__valid <= \$1137 ;
+  always @(posedge clk)
+    o_res__payload <= \$1138 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    prod = 48'h000000000000;
-    if (\$23 ) begin
-      prod = { \$70 [42], \$70 [42], \$70 [42], \$70 [42], \$70 [42], \$70  };
+    \$1122  = \$2 [47:0];
+    if (rst) begin
+      \$1122  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$496  = group;
-    if (\$84 ) begin
-      \$496  = \$87 [3:0];
+    \$1123  = \$5 ;
+    if (rst) begin
+      \$1123  = 48'h000000000000;
     end
-    if (\$90 ) begin
-      \$496  = 4'h0;
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$1124  = \$9 [47:0];
+    if (rst) begin
+      \$1124  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$1125  = group;
+    if (\$15 ) begin
+      \$1125  = \$18 [3:0];
+    end
+    if (\$21 ) begin
+      \$1125  = 4'h0;
     end
     if (rst) begin
-      \$496  = 4'h0;
+      \$1125  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$497  = busy;
-    if (\$84 ) begin
-      if (\$88 ) begin
-        \$497  = 1'h0;
+    \$1126  = busy;
+    if (\$15 ) begin
+      if (\$19 ) begin
+        \$1126  = 1'h0;
       end
     end
-    if (\$90 ) begin
-      \$497  = 1'h1;
+    if (\$21 ) begin
+      \$1126  = 1'h1;
     end
     if (rst) begin
-      \$497  = 1'h0;
+      \$1126  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$498  = snap;
-    if (\$90 ) begin
-      \$498  = accs;
+    \$1127  = snap;
+    if (\$21 ) begin
+      \$1127  = accs;
     end
     if (rst) begin
-      \$498  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$1127  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$499  = snap_ovf;
-    if (\$90 ) begin
-      \$499  = overflow;
+    \$1128  = snap_ovf;
+    if (\$21 ) begin
+      \$1128  = overflow;
     end
     if (rst) begin
-      \$499  = 16'h0000;
+      \$1128  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$500  = \$signal$9 ;
-    if (\$95 ) begin
-      \$500  = \$101 ;
+    \$1129  = rq_select;
+    if (\$26 ) begin
+      \$1129 [0] = \$32 ;
+      \$1129 [5:2] = group;
+      \$1129 [1] = \$33 ;
+      \$1129 [21:6] = snap_ovf;
+      \$1129 [45:22] = \$63 ;
     end
     if (rst) begin
-      \$500  = 1'h0;
+      \$1129  = 46'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$501  = r1_group;
-    if (\$95 ) begin
-      \$501  = group;
+    \$1130  = rq_partials;
+    if (\$26 ) begin
+      \$1130 [0] = rq_select[0];
+      \$1130 [5:2] = rq_select[5:2];
+      \$1130 [1] = rq_select[1];
+      \$1130 [21:6] = rq_select[21:6];
+      \$1130 [45:22] = rq_select[45:22];
+      \$1130 [93:46] = { \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74 [28], \$74  };
+      \$1130 [141:94] = { \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85 [32], \$85  };
+      \$1130 [189:142] = { \$96 [40], \$96 [40], \$96 [40], \$96 [40], \$96 [40], \$96 [40], \$96 [40], \$96  };
+      \$1130 [237:190] = { \$107 [40], \$107 [40], \$107 [40], \$107 [40], \$107 [40], \$107 [40], \$107 [40], \$107  };
     end
     if (rst) begin
-      \$501  = 4'h0;
+      \$1130  = 238'h000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$502  = r1_last;
-    if (\$95 ) begin
-      \$502  = \$102 ;
+    \$1131  = rq_product;
+    if (\$26 ) begin
+      \$1131 [0] = rq_partials[0];
+      \$1131 [5:2] = rq_partials[5:2];
+      \$1131 [1] = rq_partials[1];
+      \$1131 [21:6] = rq_partials[21:6];
+      \$1131 [45:22] = rq_partials[45:22];
+      \$1131 [93:46] = \$110 [47:0];
     end
     if (rst) begin
-      \$502  = 1'h0;
+      \$1131  = 94'h000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$503  = r1_ovf;
-    if (\$95 ) begin
-      \$503  = snap_ovf;
+    \$1132  = rq_shifted;
+    if (\$26 ) begin
+      \$1132 [0] = rq_product[0];
+      \$1132 [5:2] = rq_product[5:2];
+      \$1132 [1] = rq_product[1];
+      \$1132 [21:6] = rq_product[21:6];
+      \$1132 [45:22] = rq_product[45:22];
+      \$1132 [93:46] = \$111 ;
+      \$1132 [94] = \$117 ;
     end
     if (rst) begin
-      \$503  = 16'h0000;
+      \$1132  = 95'h000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$504  = r1_acc;
-    if (\$95 ) begin
-      \$504  = \$132 ;
+    \$1133  = word;
+    if (\$125 ) begin
+      \$1133 [23:0] = \$155 ;
+    end
+    if (\$185 ) begin
+      \$1133 [47:24] = \$215 ;
+    end
+    if (\$245 ) begin
+      \$1133 [71:48] = \$275 ;
+    end
+    if (\$305 ) begin
+      \$1133 [95:72] = \$335 ;
+    end
+    if (\$365 ) begin
+      \$1133 [119:96] = \$395 ;
+    end
+    if (\$425 ) begin
+      \$1133 [143:120] = \$455 ;
+    end
+    if (\$485 ) begin
+      \$1133 [167:144] = \$515 ;
+    end
+    if (\$545 ) begin
+      \$1133 [191:168] = \$575 ;
+    end
+    if (\$605 ) begin
+      \$1133 [215:192] = \$635 ;
+    end
+    if (\$665 ) begin
+      \$1133 [239:216] = \$695 ;
+    end
+    if (\$725 ) begin
+      \$1133 [263:240] = \$755 ;
+    end
+    if (\$785 ) begin
+      \$1133 [287:264] = \$815 ;
+    end
+    if (\$845 ) begin
+      \$1133 [311:288] = \$875 ;
+    end
+    if (\$905 ) begin
+      \$1133 [335:312] = \$935 ;
+    end
+    if (\$965 ) begin
+      \$1133 [359:336] = \$995 ;
+    end
+    if (\$1025 ) begin
+      \$1133 [383:360] = \$1055 ;
     end
     if (rst) begin
-      \$504  = 24'h000000;
+      \$1133  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$505  = \$signal ;
-    if (\$137 ) begin
-      \$505  = \$signal$9 ;
+    \$1134  = word_sat;
+    if (\$125 ) begin
+      \$1134 [0] = \$177 ;
+    end
+    if (\$185 ) begin
+      \$1134 [1] = \$237 ;
+    end
+    if (\$245 ) begin
+      \$1134 [2] = \$297 ;
+    end
+    if (\$305 ) begin
+      \$1134 [3] = \$357 ;
+    end
+    if (\$365 ) begin
+      \$1134 [4] = \$417 ;
+    end
+    if (\$425 ) begin
+      \$1134 [5] = \$477 ;
+    end
+    if (\$485 ) begin
+      \$1134 [6] = \$537 ;
+    end
+    if (\$545 ) begin
+      \$1134 [7] = \$597 ;
+    end
+    if (\$605 ) begin
+      \$1134 [8] = \$657 ;
+    end
+    if (\$665 ) begin
+      \$1134 [9] = \$717 ;
+    end
+    if (\$725 ) begin
+      \$1134 [10] = \$777 ;
+    end
+    if (\$785 ) begin
+      \$1134 [11] = \$837 ;
+    end
+    if (\$845 ) begin
+      \$1134 [12] = \$897 ;
+    end
+    if (\$905 ) begin
+      \$1134 [13] = \$957 ;
+    end
+    if (\$965 ) begin
+      \$1134 [14] = \$1017 ;
+    end
+    if (\$1025 ) begin
+      \$1134 [15] = \$1077 ;
     end
     if (rst) begin
-      \$505  = 1'h0;
+      \$1134  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$506  = r2_group;
-    if (\$137 ) begin
-      \$506  = r1_group;
+    \$1135  = word_ovf;
+    if (\$1084 ) begin
+      \$1135  = rq_shifted[21:6];
     end
     if (rst) begin
-      \$506  = 4'h0;
+      \$1135  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$507  = r2_last;
-    if (\$137 ) begin
-      \$507  = r1_last;
-    end
+    \$1136  = \$1096 ;
     if (rst) begin
-      \$507  = 1'h0;
+      \$1136  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$508  = r2_ovf;
-    if (\$137 ) begin
-      \$508  = r1_ovf;
-    end
-    if (rst) begin
-      \$508  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$509  = r2_acc;
-    if (\$137 ) begin
-      \$509  = r1_acc;
-    end
-    if (rst) begin
-      \$509  = 24'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$510  = r2_prod;
-    if (\$137 ) begin
-      \$510  = prod;
-    end
-    if (rst) begin
-      \$510  = 48'h000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$511  = word;
-    if (\$145 ) begin
-      \$511 [23:0] = \$152 [23:0];
-    end
-    if (\$166 ) begin
-      \$511 [47:24] = \$173 [23:0];
-    end
-    if (\$187 ) begin
-      \$511 [71:48] = \$194 [23:0];
-    end
-    if (\$208 ) begin
-      \$511 [95:72] = \$215 [23:0];
-    end
-    if (\$229 ) begin
-      \$511 [119:96] = \$236 [23:0];
-    end
-    if (\$250 ) begin
-      \$511 [143:120] = \$257 [23:0];
-    end
-    if (\$271 ) begin
-      \$511 [167:144] = \$278 [23:0];
-    end
-    if (\$292 ) begin
-      \$511 [191:168] = \$299 [23:0];
-    end
-    if (\$313 ) begin
-      \$511 [215:192] = \$320 [23:0];
-    end
-    if (\$334 ) begin
-      \$511 [239:216] = \$341 [23:0];
-    end
-    if (\$355 ) begin
-      \$511 [263:240] = \$362 [23:0];
-    end
-    if (\$376 ) begin
-      \$511 [287:264] = \$383 [23:0];
-    end
-    if (\$397 ) begin
-      \$511 [311:288] = \$404 [23:0];
-    end
-    if (\$418 ) begin
-      \$511 [335:312] = \$425 [23:0];
-    end
-    if (\$439 ) begin
-      \$511 [359:336] = \$446 [23:0];
-    end
-    if (\$460 ) begin
-      \$511 [383:360] = \$467 [23:0];
-    end
-    if (rst) begin
-      \$511  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$512  = word_sat;
-    if (\$145 ) begin
-      \$512 [0] = \$158 ;
-    end
-    if (\$166 ) begin
-      \$512 [1] = \$179 ;
-    end
-    if (\$187 ) begin
-      \$512 [2] = \$200 ;
-    end
-    if (\$208 ) begin
-      \$512 [3] = \$221 ;
-    end
-    if (\$229 ) begin
-      \$512 [4] = \$242 ;
-    end
-    if (\$250 ) begin
-      \$512 [5] = \$263 ;
-    end
-    if (\$271 ) begin
-      \$512 [6] = \$284 ;
-    end
-    if (\$292 ) begin
-      \$512 [7] = \$305 ;
-    end
-    if (\$313 ) begin
-      \$512 [8] = \$326 ;
-    end
-    if (\$334 ) begin
-      \$512 [9] = \$347 ;
-    end
-    if (\$355 ) begin
-      \$512 [10] = \$368 ;
-    end
-    if (\$376 ) begin
-      \$512 [11] = \$389 ;
-    end
-    if (\$397 ) begin
-      \$512 [12] = \$410 ;
-    end
-    if (\$418 ) begin
-      \$512 [13] = \$431 ;
-    end
-    if (\$439 ) begin
-      \$512 [14] = \$452 ;
-    end
-    if (\$460 ) begin
-      \$512 [15] = \$473 ;
-    end
-    if (rst) begin
-      \$512  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$513  = word_ovf;
-    if (\$480 ) begin
-      \$513  = r2_ovf;
-    end
-    if (rst) begin
-      \$513  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$514  = \$492 ;
-    if (rst) begin
-      \$514  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$515  = o_res__valid;
-    if (\$495 ) begin
-      \$515  = 1'h1;
+    \$1137  = o_res__valid;
+    if (\$1099 ) begin
+      \$1137  = 1'h1;
     end else if (o_res__ready) begin
-      \$515  = 1'h0;
+      \$1137  = 1'h0;
     end
     if (rst) begin
-      \$515  = 1'h0;
+      \$1137  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$516  = o_res__payload;
-    if (\$495 ) begin
-      \$516 [383:0] = word;
-      \$516 [399:384] = word_ovf;
-      \$516 [415:400] = word_sat;
+    \$1138  = o_res__payload;
+    if (\$1099 ) begin
+      \$1138 [383:0] = word;
+      \$1138 [399:384] = word_ovf;
+      \$1138 [415:400] = word_sat;
     end
     if (rst) begin
-      \$516  = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$1138  = 416'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign mask = \$72 [47:0];
-  assign \r1_acc[0]  = r1_acc;
-  assign \r2_prod[0]  = r2_prod;
+  assign \rq_shifted.valid  = rq_shifted[0];
+  assign \rq_shifted.last  = rq_shifted[1];
+  assign \rq_shifted.group  = rq_shifted[5:2];
+  assign \rq_shifted.ovf  = rq_shifted[21:6];
+  assign \rq_shifted.acc  = rq_shifted[45:22];
+  assign \rq_shifted.acc[0]  = rq_shifted[45:22];
+  assign \rq_shifted.shifted  = rq_shifted[93:46];
+  assign \rq_shifted.shifted[0]  = rq_shifted[93:46];
+  assign \rq_shifted.up  = rq_shifted[94];
+  assign \rq_shifted.up[0]  = rq_shifted[94];
   assign \snap[0]  = snap[23:0];
   assign \snap[1]  = snap[47:24];
   assign \snap[2]  = snap[71:48];
@@ -28156,7 +30591,34 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   assign \accs[13]  = accs[335:312];
   assign \accs[14]  = accs[359:336];
   assign \accs[15]  = accs[383:360];
-  assign \r2_acc[0]  = r2_acc;
+  assign \rq_select.valid  = rq_select[0];
+  assign \rq_select.last  = rq_select[1];
+  assign \rq_select.group  = rq_select[5:2];
+  assign \rq_select.ovf  = rq_select[21:6];
+  assign \rq_select.acc  = rq_select[45:22];
+  assign \rq_select.acc[0]  = rq_select[45:22];
+  assign \rq_partials.valid  = rq_partials[0];
+  assign \rq_partials.last  = rq_partials[1];
+  assign \rq_partials.group  = rq_partials[5:2];
+  assign \rq_partials.ovf  = rq_partials[21:6];
+  assign \rq_partials.acc  = rq_partials[45:22];
+  assign \rq_partials.acc[0]  = rq_partials[45:22];
+  assign \rq_partials.p0  = rq_partials[93:46];
+  assign \rq_partials.p0[0]  = rq_partials[93:46];
+  assign \rq_partials.p1  = rq_partials[141:94];
+  assign \rq_partials.p1[0]  = rq_partials[141:94];
+  assign \rq_partials.p2  = rq_partials[189:142];
+  assign \rq_partials.p2[0]  = rq_partials[189:142];
+  assign \rq_partials.p3  = rq_partials[237:190];
+  assign \rq_partials.p3[0]  = rq_partials[237:190];
+  assign \rq_product.valid  = rq_product[0];
+  assign \rq_product.last  = rq_product[1];
+  assign \rq_product.group  = rq_product[5:2];
+  assign \rq_product.ovf  = rq_product[21:6];
+  assign \rq_product.acc  = rq_product[45:22];
+  assign \rq_product.acc[0]  = rq_product[45:22];
+  assign \rq_product.prod  = rq_product[93:46];
+  assign \rq_product.prod[0]  = rq_product[93:46];
   assign \word[0]  = word[23:0];
   assign \word[1]  = word[47:24];
   assign \word[2]  = word[71:48];
@@ -28192,21 +30654,22 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   assign \o_res__payload.values[15]  = o_res__payload[383:360];
   assign \o_res__payload.overflow  = o_res__payload[399:384];
   assign \o_res__payload.saturated  = o_res__payload[415:400];
-  assign \$24  = { r1_acc[23], r1_acc };
-  assign \$26  = { r1_acc, 1'h0 };
-  assign \$29  = { r1_acc[23], r1_acc, 2'h0 };
-  assign \$31  = { r1_acc, 3'h0 };
-  assign \$35  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 4'h0 };
-  assign \$37  = { r1_acc[23], r1_acc[23], r1_acc, 5'h00 };
-  assign \$40  = { r1_acc[23], r1_acc, 6'h00 };
-  assign \$42  = { r1_acc, 7'h00 };
-  assign \$47  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 8'h00 };
-  assign \$49  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 9'h000 };
-  assign \$52  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 10'h000 };
-  assign \$54  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 11'h000 };
-  assign \$58  = { r1_acc[23], r1_acc[23], r1_acc[23], r1_acc, 12'h000 };
-  assign \$60  = { r1_acc[23], r1_acc[23], r1_acc, 13'h0000 };
-  assign \$63  = { r1_acc[23], r1_acc, 14'h0000 };
-  assign \$65  = { r1_acc, 15'h0000 };
-  assign \$75  = { 1'h0, \$72 [47:1] };
+  assign \$5  = { 1'h0, \$4 [47:1] };
+  assign \$8  = { 1'h0, \$7 [47:1] };
+  assign \$64  = { rq_select[45], rq_select[45:22] };
+  assign \$66  = { rq_select[45:22], 1'h0 };
+  assign \$69  = { rq_select[45], rq_select[45:22], 2'h0 };
+  assign \$71  = { rq_select[45:22], 3'h0 };
+  assign \$75  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 4'h0 };
+  assign \$77  = { rq_select[45], rq_select[45], rq_select[45:22], 5'h00 };
+  assign \$80  = { rq_select[45], rq_select[45:22], 6'h00 };
+  assign \$82  = { rq_select[45:22], 7'h00 };
+  assign \$86  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 8'h00 };
+  assign \$88  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 9'h000 };
+  assign \$91  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 10'h000 };
+  assign \$93  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 11'h000 };
+  assign \$97  = { rq_select[45], rq_select[45], rq_select[45], rq_select[45:22], 12'h000 };
+  assign \$99  = { rq_select[45], rq_select[45], rq_select[45:22], 13'h0000 };
+  assign \$102  = { rq_select[45], rq_select[45:22], 14'h0000 };
+  assign \$104  = { rq_select[45:22], 15'h0000 };
 endmodule

@@ -7,92 +7,92 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire \$101 ;
+  wire [4:0] \$100 ;
+  wire [4:0] \$101 ;
   wire \$102 ;
   wire \$103 ;
-  wire [1:0] \$104 ;
-  wire \$105 ;
+  wire \$104 ;
+  wire [1:0] \$105 ;
   wire \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire [1:0] \$109 ;
-  wire \$11 ;
-  wire [2:0] \$110 ;
-  wire [3:0] \$111 ;
-  wire [4:0] \$112 ;
-  wire [5:0] \$113 ;
+  wire [1:0] \$108 ;
+  wire [2:0] \$109 ;
+  wire [17:0] \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire [1:0] \$112 ;
+  wire \$113 ;
   wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire \$117 ;
-  wire [1:0] \$118 ;
+  wire [1:0] \$115 ;
+  wire [2:0] \$116 ;
+  wire [3:0] \$117 ;
+  wire \$118 ;
   wire \$119 ;
-  wire [48:0] \$12 ;
-  wire \$120 ;
+  wire \$12 ;
+  wire [1:0] \$120 ;
   wire \$121 ;
   wire \$122 ;
   wire [1:0] \$123 ;
   wire [2:0] \$124 ;
   wire \$125 ;
   wire \$126 ;
-  wire \$127 ;
+  wire [1:0] \$127 ;
   wire \$128 ;
-  wire [1:0] \$129 ;
-  wire [48:0] \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire [1:0] \$134 ;
-  wire [2:0] \$135 ;
-  wire [3:0] \$136 ;
+  wire \$129 ;
+  wire [17:0] \$13 ;
+  wire [1:0] \$130 ;
+  wire [2:0] \$131 ;
+  wire [3:0] \$132 ;
+  wire [4:0] \$133 ;
+  wire [4:0] \$134 ;
+  wire \$135 ;
+  wire \$136 ;
   wire \$137 ;
-  wire \$138 ;
+  wire [1:0] \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
   wire [1:0] \$141 ;
-  wire \$142 ;
+  wire [2:0] \$142 ;
   wire \$143 ;
   wire \$144 ;
-  wire \$145 ;
-  wire [1:0] \$146 ;
-  wire [2:0] \$147 ;
-  wire \$148 ;
-  wire \$149 ;
-  wire [48:0] \$15 ;
-  wire \$150 ;
+  wire [1:0] \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire [1:0] \$148 ;
+  wire [2:0] \$149 ;
+  wire [17:0] \$15 ;
+  wire [3:0] \$150 ;
   wire \$151 ;
-  wire [1:0] \$152 ;
-  wire \$153 ;
+  wire \$152 ;
+  wire [1:0] \$153 ;
   wire \$154 ;
   wire \$155 ;
-  wire \$156 ;
-  wire [1:0] \$157 ;
-  wire [2:0] \$158 ;
-  wire [3:0] \$159 ;
+  wire [1:0] \$156 ;
+  wire [2:0] \$157 ;
+  wire \$158 ;
+  wire \$159 ;
   wire \$16 ;
-  wire [4:0] \$160 ;
+  wire [1:0] \$160 ;
   wire \$161 ;
   wire \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire [1:0] \$165 ;
-  wire \$166 ;
-  wire \$167 ;
+  wire [1:0] \$163 ;
+  wire [2:0] \$164 ;
+  wire [3:0] \$165 ;
+  wire [4:0] \$166 ;
+  wire [4:0] \$167 ;
   wire \$168 ;
   wire \$169 ;
-  wire [48:0] \$17 ;
-  wire [1:0] \$170 ;
-  wire [2:0] \$171 ;
+  wire [17:0] \$17 ;
+  wire \$170 ;
+  wire [1:0] \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire \$174 ;
-  wire \$175 ;
-  wire [1:0] \$176 ;
+  wire [1:0] \$174 ;
+  wire [2:0] \$175 ;
+  wire \$176 ;
   wire \$177 ;
-  wire \$178 ;
+  wire [1:0] \$178 ;
   wire \$179 ;
   wire \$18 ;
   wire \$180 ;
@@ -101,60 +101,60 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [3:0] \$183 ;
   wire \$184 ;
   wire \$185 ;
-  wire \$186 ;
+  wire [1:0] \$186 ;
   wire \$187 ;
-  wire [1:0] \$188 ;
-  wire \$189 ;
-  wire \$19 ;
-  wire \$190 ;
+  wire \$188 ;
+  wire [1:0] \$189 ;
+  wire [17:0] \$19 ;
+  wire [2:0] \$190 ;
   wire \$191 ;
   wire \$192 ;
   wire [1:0] \$193 ;
-  wire [2:0] \$194 ;
+  wire \$194 ;
   wire \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire \$198 ;
-  wire [1:0] \$199 ;
+  wire [1:0] \$196 ;
+  wire [2:0] \$197 ;
+  wire [3:0] \$198 ;
+  wire [4:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire \$200 ;
+  wire [4:0] \$200 ;
   wire \$201 ;
   wire \$202 ;
   wire \$203 ;
   wire [1:0] \$204 ;
-  wire [2:0] \$205 ;
-  wire [3:0] \$206 ;
-  wire [4:0] \$207 ;
-  wire [5:0] \$208 ;
-  wire [6:0] \$209 ;
-  wire \$21 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire [1:0] \$207 ;
+  wire [2:0] \$208 ;
+  wire \$209 ;
+  wire [17:0] \$21 ;
   wire \$210 ;
-  wire \$211 ;
+  wire [1:0] \$211 ;
   wire \$212 ;
   wire \$213 ;
   wire [1:0] \$214 ;
-  wire \$215 ;
-  wire \$216 ;
+  wire [2:0] \$215 ;
+  wire [3:0] \$216 ;
   wire \$217 ;
   wire \$218 ;
   wire [1:0] \$219 ;
   wire \$22 ;
-  wire [2:0] \$220 ;
+  wire \$220 ;
   wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
+  wire [1:0] \$222 ;
+  wire [2:0] \$223 ;
   wire \$224 ;
-  wire [1:0] \$225 ;
-  wire \$226 ;
+  wire \$225 ;
+  wire [1:0] \$226 ;
   wire \$227 ;
   wire \$228 ;
-  wire \$229 ;
-  wire [1:0] \$23 ;
-  wire [1:0] \$230 ;
-  wire [2:0] \$231 ;
-  wire [3:0] \$232 ;
-  wire \$233 ;
+  wire [1:0] \$229 ;
+  wire [17:0] \$23 ;
+  wire [2:0] \$230 ;
+  wire [3:0] \$231 ;
+  wire [4:0] \$232 ;
+  wire [4:0] \$233 ;
   wire \$234 ;
   wire \$235 ;
   wire \$236 ;
@@ -162,752 +162,616 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
-  wire [1:0] \$242 ;
-  wire [2:0] \$243 ;
-  wire \$244 ;
+  wire [1:0] \$240 ;
+  wire [2:0] \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire [1:0] \$244 ;
   wire \$245 ;
   wire \$246 ;
-  wire \$247 ;
-  wire [1:0] \$248 ;
-  wire \$249 ;
-  wire \$25 ;
+  wire [1:0] \$247 ;
+  wire [2:0] \$248 ;
+  wire [3:0] \$249 ;
+  wire [17:0] \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire \$252 ;
-  wire [1:0] \$253 ;
-  wire [2:0] \$254 ;
-  wire [3:0] \$255 ;
-  wire [4:0] \$256 ;
+  wire [1:0] \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire [1:0] \$255 ;
+  wire [2:0] \$256 ;
   wire \$257 ;
   wire \$258 ;
-  wire \$259 ;
+  wire [1:0] \$259 ;
   wire \$26 ;
   wire \$260 ;
-  wire [1:0] \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire [1:0] \$266 ;
-  wire [2:0] \$267 ;
+  wire \$261 ;
+  wire [1:0] \$262 ;
+  wire [2:0] \$263 ;
+  wire [3:0] \$264 ;
+  wire [4:0] \$265 ;
+  wire [4:0] \$266 ;
+  wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire \$27 ;
-  wire \$270 ;
+  wire [17:0] \$27 ;
+  wire [1:0] \$270 ;
   wire \$271 ;
-  wire [1:0] \$272 ;
-  wire \$273 ;
-  wire \$274 ;
+  wire \$272 ;
+  wire [1:0] \$273 ;
+  wire [2:0] \$274 ;
   wire \$275 ;
   wire \$276 ;
   wire [1:0] \$277 ;
-  wire [2:0] \$278 ;
-  wire [3:0] \$279 ;
-  wire [1:0] \$28 ;
-  wire \$280 ;
-  wire \$281 ;
-  wire \$282 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire [1:0] \$280 ;
+  wire [2:0] \$281 ;
+  wire [3:0] \$282 ;
   wire \$283 ;
-  wire [1:0] \$284 ;
-  wire \$285 ;
+  wire \$284 ;
+  wire [1:0] \$285 ;
   wire \$286 ;
   wire \$287 ;
-  wire \$288 ;
-  wire [1:0] \$289 ;
-  wire [2:0] \$29 ;
-  wire [2:0] \$290 ;
+  wire [1:0] \$288 ;
+  wire [2:0] \$289 ;
+  wire [17:0] \$29 ;
+  wire \$290 ;
   wire \$291 ;
-  wire \$292 ;
+  wire [1:0] \$292 ;
   wire \$293 ;
   wire \$294 ;
   wire [1:0] \$295 ;
-  wire \$296 ;
-  wire \$297 ;
-  wire \$298 ;
-  wire \$299 ;
+  wire [2:0] \$296 ;
+  wire [3:0] \$297 ;
+  wire [4:0] \$298 ;
+  wire [4:0] \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire [1:0] \$300 ;
-  wire [2:0] \$301 ;
-  wire [3:0] \$302 ;
-  wire [4:0] \$303 ;
-  wire [5:0] \$304 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire [1:0] \$303 ;
+  wire \$304 ;
   wire \$305 ;
-  wire \$306 ;
-  wire \$307 ;
+  wire [1:0] \$306 ;
+  wire [2:0] \$307 ;
   wire \$308 ;
-  wire [1:0] \$309 ;
-  wire \$31 ;
-  wire \$310 ;
+  wire \$309 ;
+  wire [17:0] \$31 ;
+  wire [1:0] \$310 ;
   wire \$311 ;
   wire \$312 ;
-  wire \$313 ;
-  wire [1:0] \$314 ;
-  wire [2:0] \$315 ;
+  wire [1:0] \$313 ;
+  wire [2:0] \$314 ;
+  wire [3:0] \$315 ;
   wire \$316 ;
   wire \$317 ;
-  wire \$318 ;
+  wire [1:0] \$318 ;
   wire \$319 ;
   wire \$32 ;
-  wire [1:0] \$320 ;
-  wire \$321 ;
-  wire \$322 ;
+  wire \$320 ;
+  wire [1:0] \$321 ;
+  wire [2:0] \$322 ;
   wire \$323 ;
   wire \$324 ;
   wire [1:0] \$325 ;
-  wire [2:0] \$326 ;
-  wire [3:0] \$327 ;
-  wire \$328 ;
-  wire \$329 ;
-  wire \$33 ;
-  wire \$330 ;
-  wire \$331 ;
-  wire [1:0] \$332 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire [1:0] \$328 ;
+  wire [2:0] \$329 ;
+  wire [17:0] \$33 ;
+  wire [3:0] \$330 ;
+  wire [4:0] \$331 ;
+  wire [4:0] \$332 ;
   wire \$333 ;
   wire \$334 ;
   wire \$335 ;
-  wire \$336 ;
-  wire [1:0] \$337 ;
-  wire [2:0] \$338 ;
-  wire \$339 ;
-  wire [1:0] \$34 ;
-  wire \$340 ;
+  wire [1:0] \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire [1:0] \$339 ;
+  wire \$34 ;
+  wire [2:0] \$340 ;
   wire \$341 ;
   wire \$342 ;
   wire [1:0] \$343 ;
   wire \$344 ;
   wire \$345 ;
-  wire \$346 ;
-  wire \$347 ;
-  wire [1:0] \$348 ;
-  wire [2:0] \$349 ;
-  wire \$35 ;
-  wire [3:0] \$350 ;
-  wire [4:0] \$351 ;
+  wire [1:0] \$346 ;
+  wire [2:0] \$347 ;
+  wire [3:0] \$348 ;
+  wire \$349 ;
+  wire [17:0] \$35 ;
+  wire \$350 ;
+  wire [1:0] \$351 ;
   wire \$352 ;
   wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire [1:0] \$356 ;
+  wire [1:0] \$354 ;
+  wire [2:0] \$355 ;
+  wire \$356 ;
   wire \$357 ;
-  wire \$358 ;
+  wire [1:0] \$358 ;
   wire \$359 ;
   wire \$36 ;
   wire \$360 ;
   wire [1:0] \$361 ;
   wire [2:0] \$362 ;
-  wire \$363 ;
-  wire \$364 ;
-  wire \$365 ;
+  wire [3:0] \$363 ;
+  wire [4:0] \$364 ;
+  wire [4:0] \$365 ;
   wire \$366 ;
-  wire [1:0] \$367 ;
+  wire \$367 ;
   wire \$368 ;
-  wire \$369 ;
-  wire \$37 ;
+  wire [1:0] \$369 ;
+  wire [17:0] \$37 ;
   wire \$370 ;
   wire \$371 ;
   wire [1:0] \$372 ;
   wire [2:0] \$373 ;
-  wire [3:0] \$374 ;
+  wire \$374 ;
   wire \$375 ;
-  wire \$376 ;
+  wire [1:0] \$376 ;
   wire \$377 ;
   wire \$378 ;
   wire [1:0] \$379 ;
   wire \$38 ;
-  wire \$380 ;
-  wire \$381 ;
+  wire [2:0] \$380 ;
+  wire [3:0] \$381 ;
   wire \$382 ;
   wire \$383 ;
   wire [1:0] \$384 ;
-  wire [2:0] \$385 ;
+  wire \$385 ;
   wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
+  wire [1:0] \$387 ;
+  wire [2:0] \$388 ;
   wire \$389 ;
-  wire [1:0] \$39 ;
-  wire [1:0] \$390 ;
-  wire \$391 ;
+  wire [17:0] \$39 ;
+  wire \$390 ;
+  wire [1:0] \$391 ;
   wire \$392 ;
   wire \$393 ;
-  wire \$394 ;
-  wire [1:0] \$395 ;
-  wire [2:0] \$396 ;
-  wire [3:0] \$397 ;
+  wire [1:0] \$394 ;
+  wire [2:0] \$395 ;
+  wire [3:0] \$396 ;
+  wire [4:0] \$397 ;
   wire [4:0] \$398 ;
-  wire [5:0] \$399 ;
+  wire \$399 ;
   wire \$4 ;
-  wire [2:0] \$40 ;
-  wire [6:0] \$400 ;
-  wire [7:0] \$401 ;
-  wire \$402 ;
+  wire \$40 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire [1:0] \$402 ;
   wire \$403 ;
   wire \$404 ;
-  wire \$405 ;
-  wire [1:0] \$406 ;
+  wire [1:0] \$405 ;
+  wire [2:0] \$406 ;
   wire \$407 ;
   wire \$408 ;
-  wire \$409 ;
-  wire [3:0] \$41 ;
+  wire [1:0] \$409 ;
+  wire [17:0] \$41 ;
   wire \$410 ;
-  wire [1:0] \$411 ;
-  wire [2:0] \$412 ;
-  wire \$413 ;
-  wire \$414 ;
+  wire \$411 ;
+  wire [1:0] \$412 ;
+  wire [2:0] \$413 ;
+  wire [3:0] \$414 ;
   wire \$415 ;
   wire \$416 ;
   wire [1:0] \$417 ;
   wire \$418 ;
   wire \$419 ;
   wire \$42 ;
-  wire \$420 ;
-  wire \$421 ;
-  wire [1:0] \$422 ;
-  wire [2:0] \$423 ;
-  wire [3:0] \$424 ;
+  wire [1:0] \$420 ;
+  wire [2:0] \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire [1:0] \$424 ;
   wire \$425 ;
   wire \$426 ;
-  wire \$427 ;
-  wire \$428 ;
-  wire [1:0] \$429 ;
-  wire \$43 ;
-  wire \$430 ;
-  wire \$431 ;
+  wire [1:0] \$427 ;
+  wire [2:0] \$428 ;
+  wire [3:0] \$429 ;
+  wire [17:0] \$43 ;
+  wire [4:0] \$430 ;
+  wire [4:0] \$431 ;
   wire \$432 ;
   wire \$433 ;
-  wire [1:0] \$434 ;
-  wire [2:0] \$435 ;
+  wire \$434 ;
+  wire [1:0] \$435 ;
   wire \$436 ;
   wire \$437 ;
-  wire \$438 ;
-  wire \$439 ;
+  wire [1:0] \$438 ;
+  wire [2:0] \$439 ;
   wire \$44 ;
-  wire [1:0] \$440 ;
+  wire \$440 ;
   wire \$441 ;
-  wire \$442 ;
+  wire [1:0] \$442 ;
   wire \$443 ;
   wire \$444 ;
   wire [1:0] \$445 ;
   wire [2:0] \$446 ;
   wire [3:0] \$447 ;
-  wire [4:0] \$448 ;
+  wire \$448 ;
   wire \$449 ;
-  wire \$45 ;
-  wire \$450 ;
+  wire [17:0] \$45 ;
+  wire [1:0] \$450 ;
   wire \$451 ;
   wire \$452 ;
   wire [1:0] \$453 ;
-  wire \$454 ;
+  wire [2:0] \$454 ;
   wire \$455 ;
   wire \$456 ;
-  wire \$457 ;
-  wire [1:0] \$458 ;
-  wire [2:0] \$459 ;
-  wire [1:0] \$46 ;
-  wire \$460 ;
-  wire \$461 ;
-  wire \$462 ;
-  wire \$463 ;
-  wire [1:0] \$464 ;
+  wire [1:0] \$457 ;
+  wire \$458 ;
+  wire \$459 ;
+  wire \$46 ;
+  wire [1:0] \$460 ;
+  wire [2:0] \$461 ;
+  wire [3:0] \$462 ;
+  wire [4:0] \$463 ;
+  wire [4:0] \$464 ;
   wire \$465 ;
   wire \$466 ;
   wire \$467 ;
-  wire \$468 ;
-  wire [1:0] \$469 ;
-  wire \$47 ;
-  wire [2:0] \$470 ;
-  wire [3:0] \$471 ;
-  wire \$472 ;
+  wire [1:0] \$468 ;
+  wire \$469 ;
+  wire [17:0] \$47 ;
+  wire \$470 ;
+  wire [1:0] \$471 ;
+  wire [2:0] \$472 ;
   wire \$473 ;
   wire \$474 ;
-  wire \$475 ;
-  wire [1:0] \$476 ;
+  wire [1:0] \$475 ;
+  wire \$476 ;
   wire \$477 ;
-  wire \$478 ;
-  wire \$479 ;
+  wire [1:0] \$478 ;
+  wire [2:0] \$479 ;
   wire \$48 ;
-  wire \$480 ;
-  wire [1:0] \$481 ;
-  wire [2:0] \$482 ;
-  wire \$483 ;
+  wire [3:0] \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire [1:0] \$483 ;
   wire \$484 ;
   wire \$485 ;
-  wire \$486 ;
-  wire [1:0] \$487 ;
+  wire [1:0] \$486 ;
+  wire [2:0] \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire \$49 ;
-  wire \$490 ;
+  wire [17:0] \$49 ;
+  wire [1:0] \$490 ;
   wire \$491 ;
-  wire [1:0] \$492 ;
-  wire [2:0] \$493 ;
-  wire [3:0] \$494 ;
-  wire [4:0] \$495 ;
-  wire [5:0] \$496 ;
-  wire \$497 ;
+  wire \$492 ;
+  wire [1:0] \$493 ;
+  wire [2:0] \$494 ;
+  wire [3:0] \$495 ;
+  wire [4:0] \$496 ;
+  wire [4:0] \$497 ;
   wire \$498 ;
   wire \$499 ;
-  wire \$5 ;
+  wire [17:0] \$5 ;
   wire \$50 ;
   wire \$500 ;
   wire [1:0] \$501 ;
   wire \$502 ;
   wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire [1:0] \$506 ;
-  wire [2:0] \$507 ;
-  wire \$508 ;
+  wire [1:0] \$504 ;
+  wire [2:0] \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire [1:0] \$508 ;
   wire \$509 ;
-  wire [1:0] \$51 ;
+  wire [17:0] \$51 ;
   wire \$510 ;
-  wire \$511 ;
-  wire [1:0] \$512 ;
-  wire \$513 ;
+  wire [1:0] \$511 ;
+  wire [2:0] \$512 ;
+  wire [3:0] \$513 ;
   wire \$514 ;
   wire \$515 ;
-  wire \$516 ;
-  wire [1:0] \$517 ;
-  wire [2:0] \$518 ;
-  wire [3:0] \$519 ;
-  wire [2:0] \$52 ;
-  wire \$520 ;
+  wire [1:0] \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire [1:0] \$519 ;
+  wire \$52 ;
+  wire [2:0] \$520 ;
   wire \$521 ;
   wire \$522 ;
-  wire \$523 ;
-  wire [1:0] \$524 ;
+  wire [1:0] \$523 ;
+  wire \$524 ;
   wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
-  wire \$528 ;
-  wire [1:0] \$529 ;
-  wire \$53 ;
-  wire [2:0] \$530 ;
+  wire [1:0] \$526 ;
+  wire [2:0] \$527 ;
+  wire [3:0] \$528 ;
+  wire [4:0] \$529 ;
+  wire [17:0] \$53 ;
+  wire [4:0] \$530 ;
   wire \$531 ;
   wire \$532 ;
   wire \$533 ;
-  wire \$534 ;
-  wire [1:0] \$535 ;
+  wire [1:0] \$534 ;
+  wire \$535 ;
   wire \$536 ;
-  wire \$537 ;
-  wire \$538 ;
+  wire [1:0] \$537 ;
+  wire [2:0] \$538 ;
   wire \$539 ;
   wire \$54 ;
-  wire [1:0] \$540 ;
-  wire [2:0] \$541 ;
-  wire [3:0] \$542 ;
-  wire [4:0] \$543 ;
-  wire \$544 ;
-  wire \$545 ;
-  wire \$546 ;
+  wire \$540 ;
+  wire [1:0] \$541 ;
+  wire \$542 ;
+  wire \$543 ;
+  wire [1:0] \$544 ;
+  wire [2:0] \$545 ;
+  wire [3:0] \$546 ;
   wire \$547 ;
-  wire [1:0] \$548 ;
-  wire \$549 ;
-  wire \$55 ;
+  wire \$548 ;
+  wire [1:0] \$549 ;
+  wire [17:0] \$55 ;
   wire \$550 ;
   wire \$551 ;
-  wire \$552 ;
-  wire [1:0] \$553 ;
-  wire [2:0] \$554 ;
+  wire [1:0] \$552 ;
+  wire [2:0] \$553 ;
+  wire \$554 ;
   wire \$555 ;
-  wire \$556 ;
+  wire [1:0] \$556 ;
   wire \$557 ;
   wire \$558 ;
   wire [1:0] \$559 ;
   wire \$56 ;
-  wire \$560 ;
-  wire \$561 ;
-  wire \$562 ;
-  wire \$563 ;
-  wire [1:0] \$564 ;
-  wire [2:0] \$565 ;
-  wire [3:0] \$566 ;
-  wire \$567 ;
+  wire [2:0] \$560 ;
+  wire [3:0] \$561 ;
+  wire [4:0] \$562 ;
+  wire [4:0] \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire [1:0] \$567 ;
   wire \$568 ;
   wire \$569 ;
-  wire [1:0] \$57 ;
-  wire \$570 ;
-  wire [1:0] \$571 ;
+  wire [17:0] \$57 ;
+  wire [1:0] \$570 ;
+  wire [2:0] \$571 ;
   wire \$572 ;
   wire \$573 ;
-  wire \$574 ;
+  wire [1:0] \$574 ;
   wire \$575 ;
-  wire [1:0] \$576 ;
-  wire [2:0] \$577 ;
-  wire \$578 ;
-  wire \$579 ;
+  wire \$576 ;
+  wire [1:0] \$577 ;
+  wire [2:0] \$578 ;
+  wire [3:0] \$579 ;
   wire \$58 ;
   wire \$580 ;
   wire \$581 ;
   wire [1:0] \$582 ;
   wire \$583 ;
   wire \$584 ;
-  wire \$585 ;
-  wire \$586 ;
-  wire [1:0] \$587 ;
-  wire [2:0] \$588 ;
-  wire [3:0] \$589 ;
-  wire \$59 ;
-  wire [4:0] \$590 ;
-  wire [5:0] \$591 ;
-  wire [6:0] \$592 ;
-  wire \$593 ;
-  wire \$594 ;
-  wire \$595 ;
-  wire \$596 ;
-  wire [1:0] \$597 ;
-  wire \$598 ;
-  wire \$599 ;
+  wire [1:0] \$585 ;
+  wire [2:0] \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire [1:0] \$589 ;
+  wire [17:0] \$59 ;
+  wire \$590 ;
+  wire \$591 ;
+  wire [1:0] \$592 ;
+  wire [2:0] \$593 ;
+  wire [3:0] \$594 ;
+  wire [4:0] \$595 ;
+  wire [4:0] \$596 ;
+  wire [5:0] \$597 ;
+  wire [5:0] \$598 ;
+  wire [6:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$600 ;
-  wire \$601 ;
-  wire [1:0] \$602 ;
-  wire [2:0] \$603 ;
-  wire \$604 ;
-  wire \$605 ;
-  wire \$606 ;
-  wire \$607 ;
-  wire [1:0] \$608 ;
-  wire \$609 ;
-  wire \$61 ;
-  wire \$610 ;
-  wire \$611 ;
-  wire \$612 ;
-  wire [1:0] \$613 ;
-  wire [2:0] \$614 ;
-  wire [3:0] \$615 ;
-  wire \$616 ;
-  wire \$617 ;
-  wire \$618 ;
-  wire \$619 ;
-  wire [1:0] \$62 ;
-  wire [1:0] \$620 ;
-  wire \$621 ;
-  wire \$622 ;
-  wire \$623 ;
-  wire \$624 ;
-  wire [1:0] \$625 ;
-  wire [2:0] \$626 ;
-  wire \$627 ;
-  wire \$628 ;
-  wire \$629 ;
-  wire [2:0] \$63 ;
-  wire \$630 ;
-  wire [1:0] \$631 ;
-  wire \$632 ;
-  wire \$633 ;
-  wire \$634 ;
-  wire \$635 ;
-  wire [1:0] \$636 ;
-  wire [2:0] \$637 ;
-  wire [3:0] \$638 ;
-  wire [4:0] \$639 ;
-  wire [3:0] \$64 ;
-  wire \$640 ;
-  wire \$641 ;
-  wire \$642 ;
-  wire \$643 ;
-  wire [1:0] \$644 ;
-  wire \$645 ;
-  wire \$646 ;
-  wire \$647 ;
-  wire \$648 ;
-  wire [1:0] \$649 ;
-  wire [4:0] \$65 ;
-  wire [2:0] \$650 ;
-  wire \$651 ;
-  wire \$652 ;
-  wire \$653 ;
-  wire \$654 ;
-  wire [1:0] \$655 ;
-  wire \$656 ;
-  wire \$657 ;
-  wire \$658 ;
-  wire \$659 ;
+  wire [5:0] \$600 ;
+  wire [5:0] \$601 ;
+  wire [6:0] \$602 ;
+  wire [7:0] \$603 ;
+  wire [5:0] \$604 ;
+  wire [5:0] \$605 ;
+  wire [6:0] \$606 ;
+  wire [5:0] \$607 ;
+  wire [5:0] \$608 ;
+  wire [6:0] \$609 ;
+  wire [17:0] \$61 ;
+  wire [7:0] \$610 ;
+  wire [8:0] \$611 ;
+  wire [8:0] \$612 ;
+  wire [18:0] \$613 ;
+  wire [18:0] \$614 ;
+  wire [19:0] \$615 ;
+  wire [18:0] \$616 ;
+  wire [18:0] \$617 ;
+  wire [19:0] \$618 ;
+  wire [18:0] \$619 ;
+  wire \$62 ;
+  wire [18:0] \$620 ;
+  wire [19:0] \$621 ;
+  wire [18:0] \$622 ;
+  wire [18:0] \$623 ;
+  wire [19:0] \$624 ;
+  wire [18:0] \$625 ;
+  wire [18:0] \$626 ;
+  wire [19:0] \$627 ;
+  wire [18:0] \$628 ;
+  wire [18:0] \$629 ;
+  wire [17:0] \$63 ;
+  wire [19:0] \$630 ;
+  wire [18:0] \$631 ;
+  wire [18:0] \$632 ;
+  wire [19:0] \$633 ;
+  wire [18:0] \$634 ;
+  wire [18:0] \$635 ;
+  wire [19:0] \$636 ;
+  wire [18:0] \$637 ;
+  wire [18:0] \$638 ;
+  wire [19:0] \$639 ;
+  wire \$64 ;
+  wire [18:0] \$640 ;
+  wire [18:0] \$641 ;
+  wire [19:0] \$642 ;
+  wire [18:0] \$643 ;
+  wire [18:0] \$644 ;
+  wire [19:0] \$645 ;
+  wire [18:0] \$646 ;
+  wire [18:0] \$647 ;
+  wire [19:0] \$648 ;
+  wire [18:0] \$649 ;
+  wire [17:0] \$65 ;
+  wire [18:0] \$650 ;
+  wire [19:0] \$651 ;
+  wire [18:0] \$652 ;
+  wire [18:0] \$653 ;
+  wire [19:0] \$654 ;
+  wire [18:0] \$655 ;
+  wire [18:0] \$656 ;
+  wire [19:0] \$657 ;
+  wire [18:0] \$658 ;
+  wire [18:0] \$659 ;
   wire \$66 ;
-  wire [1:0] \$660 ;
-  wire [2:0] \$661 ;
-  wire [3:0] \$662 ;
+  wire [19:0] \$660 ;
+  wire \$661 ;
+  wire \$662 ;
   wire \$663 ;
   wire \$664 ;
-  wire \$665 ;
-  wire \$666 ;
-  wire [1:0] \$667 ;
+  wire [1:0] \$665 ;
+  wire [1:0] \$666 ;
+  wire \$667 ;
   wire \$668 ;
   wire \$669 ;
-  wire \$67 ;
-  wire \$670 ;
-  wire \$671 ;
-  wire [1:0] \$672 ;
-  wire [2:0] \$673 ;
+  wire [17:0] \$67 ;
+  wire [48:0] \$670 ;
+  wire [48:0] \$671 ;
+  wire \$672 ;
+  wire [48:0] \$673 ;
   wire \$674 ;
-  wire \$675 ;
-  wire \$676 ;
-  wire \$677 ;
-  wire [1:0] \$678 ;
+  wire [48:0] \$675 ;
+  wire [8:0] \$676 ;
+  wire [48:0] \$677 ;
+  wire [48:0] \$678 ;
   wire \$679 ;
   wire \$68 ;
-  wire \$680 ;
-  wire \$681 ;
-  wire \$682 ;
+  wire [1:0] \$680 ;
+  wire [1:0] \$681 ;
+  wire [1:0] \$682 ;
   wire [1:0] \$683 ;
-  wire [2:0] \$684 ;
-  wire [3:0] \$685 ;
-  wire [4:0] \$686 ;
-  wire [5:0] \$687 ;
+  wire [1:0] \$684 ;
+  wire [1:0] \$685 ;
+  wire [1:0] \$686 ;
+  wire \$687 ;
   wire \$688 ;
   wire \$689 ;
   wire \$69 ;
   wire \$690 ;
   wire \$691 ;
-  wire [1:0] \$692 ;
+  wire \$692 ;
   wire \$693 ;
   wire \$694 ;
   wire \$695 ;
-  wire \$696 ;
-  wire [1:0] \$697 ;
-  wire [2:0] \$698 ;
-  wire \$699 ;
-  wire \$7 ;
-  wire [1:0] \$70 ;
-  wire \$700 ;
-  wire \$701 ;
-  wire \$702 ;
-  wire [1:0] \$703 ;
-  wire \$704 ;
-  wire \$705 ;
-  wire \$706 ;
-  wire \$707 ;
-  wire [1:0] \$708 ;
-  wire [2:0] \$709 ;
+  reg \$696 ;
+  reg \$697 ;
+  reg [15:0] \$698 ;
+  reg [5:0] \$699 ;
+  wire [17:0] \$7 ;
+  wire \$70 ;
+  reg [15:0] \$700 ;
+  reg [15:0] \$701 ;
+  reg \$702 ;
+  reg \$703 ;
+  reg \$704 ;
+  reg \$705 ;
+  reg [16:0] \$706 ;
+  reg [16:0] \$707 ;
+  reg [15:0] \$708 ;
+  reg [15:0] \$709 ;
   wire \$71 ;
-  wire [3:0] \$710 ;
-  wire \$711 ;
-  wire \$712 ;
-  wire \$713 ;
-  wire \$714 ;
-  wire [1:0] \$715 ;
-  wire \$716 ;
-  wire \$717 ;
-  wire \$718 ;
-  wire \$719 ;
-  wire \$72 ;
-  wire [1:0] \$720 ;
-  wire [2:0] \$721 ;
-  wire \$722 ;
-  wire \$723 ;
-  wire \$724 ;
-  wire \$725 ;
-  wire [1:0] \$726 ;
-  wire \$727 ;
-  wire \$728 ;
-  wire \$729 ;
+  reg \$710 ;
+  reg \$711 ;
+  reg \$712 ;
+  reg \$713 ;
+  reg [2047:0] \$714 ;
+  reg [127:0] \$715 ;
+  reg \$716 ;
+  reg \$717 ;
+  reg \$718 ;
+  reg \$719 ;
+  wire [1:0] \$72 ;
+  reg [1151:0] \$720 ;
+  reg [15:0] \$721 ;
+  reg [79:0] \$722 ;
+  reg [8:0] \$723 ;
+  reg \$724 ;
+  reg \$725 ;
+  reg \$726 ;
+  reg \$727 ;
+  reg [15:0] \$728 ;
+  reg [319:0] \$729 ;
   wire \$73 ;
-  wire \$730 ;
-  wire [1:0] \$731 ;
-  wire [2:0] \$732 ;
-  wire [3:0] \$733 ;
-  wire [4:0] \$734 ;
-  wire \$735 ;
-  wire \$736 ;
-  wire \$737 ;
-  wire \$738 ;
-  wire [1:0] \$739 ;
+  reg [511:0] \$730 ;
+  reg [511:0] \$731 ;
+  reg [511:0] \$732 ;
+  reg [1:0] \$733 ;
+  reg \$734 ;
+  reg [4:0] \$735 ;
+  reg [47:0] \$736 ;
+  reg [47:0] \$737 ;
+  reg [47:0] \$738 ;
+  reg [47:0] \$739 ;
   wire \$74 ;
-  wire \$740 ;
-  wire \$741 ;
-  wire \$742 ;
-  wire \$743 ;
-  wire [1:0] \$744 ;
-  wire [2:0] \$745 ;
-  wire \$746 ;
-  wire \$747 ;
-  wire \$748 ;
-  wire \$749 ;
+  reg [47:0] \$740 ;
+  reg [47:0] \$741 ;
   wire [1:0] \$75 ;
-  wire [1:0] \$750 ;
-  wire \$751 ;
-  wire \$752 ;
-  wire \$753 ;
-  wire \$754 ;
-  wire [1:0] \$755 ;
-  wire [2:0] \$756 ;
-  wire [3:0] \$757 ;
-  wire \$758 ;
-  wire \$759 ;
   wire [2:0] \$76 ;
-  wire \$760 ;
-  wire \$761 ;
-  wire [1:0] \$762 ;
-  wire \$763 ;
-  wire \$764 ;
-  wire \$765 ;
-  wire \$766 ;
-  wire [1:0] \$767 ;
-  wire [2:0] \$768 ;
-  wire \$769 ;
   wire \$77 ;
-  wire \$770 ;
-  wire \$771 ;
-  wire \$772 ;
-  wire [1:0] \$773 ;
-  wire \$774 ;
-  wire \$775 ;
-  wire \$776 ;
-  wire \$777 ;
-  wire [1:0] \$778 ;
-  wire [2:0] \$779 ;
   wire \$78 ;
-  wire [3:0] \$780 ;
-  wire [4:0] \$781 ;
-  wire [5:0] \$782 ;
-  wire [6:0] \$783 ;
-  wire [7:0] \$784 ;
-  wire [8:0] \$785 ;
-  wire [8:0] \$786 ;
-  wire [48:0] \$787 ;
-  wire [48:0] \$788 ;
-  wire \$789 ;
-  wire \$79 ;
-  wire [1:0] \$790 ;
-  wire \$791 ;
-  wire \$792 ;
-  wire \$793 ;
-  wire \$794 ;
-  wire \$795 ;
-  wire [17:0] \$796 ;
-  wire \$797 ;
-  wire [17:0] \$798 ;
-  wire \$799 ;
+  wire [1:0] \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire [17:0] \$800 ;
-  wire \$801 ;
-  wire [17:0] \$802 ;
-  wire \$803 ;
-  wire [17:0] \$804 ;
-  wire \$805 ;
-  wire [17:0] \$806 ;
-  wire \$807 ;
-  wire [17:0] \$808 ;
-  wire \$809 ;
-  wire [1:0] \$81 ;
-  wire [17:0] \$810 ;
-  wire \$811 ;
-  wire [17:0] \$812 ;
-  wire \$813 ;
-  wire [17:0] \$814 ;
-  wire \$815 ;
-  wire [17:0] \$816 ;
-  wire \$817 ;
-  wire [17:0] \$818 ;
-  wire \$819 ;
-  wire \$82 ;
-  wire [17:0] \$820 ;
-  wire \$821 ;
-  wire [17:0] \$822 ;
-  wire \$823 ;
-  wire [17:0] \$824 ;
-  wire \$825 ;
-  wire [17:0] \$826 ;
-  wire \$827 ;
-  wire [17:0] \$828 ;
-  wire \$829 ;
-  wire \$83 ;
-  wire [17:0] \$830 ;
-  wire \$831 ;
-  wire [17:0] \$832 ;
-  wire \$833 ;
-  wire [17:0] \$834 ;
-  wire \$835 ;
-  wire [17:0] \$836 ;
-  wire \$837 ;
-  wire [17:0] \$838 ;
-  wire \$839 ;
-  wire \$84 ;
-  wire [17:0] \$840 ;
-  wire \$841 ;
-  wire [17:0] \$842 ;
-  wire \$843 ;
-  wire [17:0] \$844 ;
-  wire \$845 ;
-  wire [17:0] \$846 ;
-  wire \$847 ;
-  wire [17:0] \$848 ;
-  wire \$849 ;
+  wire \$81 ;
+  wire [1:0] \$82 ;
+  wire [2:0] \$83 ;
+  wire [3:0] \$84 ;
   wire \$85 ;
-  wire [17:0] \$850 ;
-  wire \$851 ;
-  wire [17:0] \$852 ;
-  wire \$853 ;
-  wire [17:0] \$854 ;
-  wire \$855 ;
-  wire [17:0] \$856 ;
-  wire \$857 ;
-  wire [17:0] \$858 ;
-  wire \$859 ;
-  wire [1:0] \$86 ;
-  reg \$860 ;
-  reg \$861 ;
-  reg [15:0] \$862 ;
-  reg [5:0] \$863 ;
-  reg [15:0] \$864 ;
-  reg [15:0] \$865 ;
-  reg \$866 ;
-  reg \$867 ;
-  reg \$868 ;
-  reg \$869 ;
-  wire [2:0] \$87 ;
-  reg [16:0] \$870 ;
-  reg [16:0] \$871 ;
-  reg \$872 ;
-  reg \$873 ;
-  reg \$874 ;
-  reg \$875 ;
-  reg [319:0] \$876 ;
-  reg [15:0] \$877 ;
-  reg [511:0] \$878 ;
-  reg [511:0] \$879 ;
-  wire [3:0] \$88 ;
-  reg \$880 ;
-  reg [47:0] \$881 ;
-  reg [47:0] \$882 ;
-  reg [47:0] \$883 ;
-  reg [47:0] \$884 ;
-  reg [47:0] \$885 ;
-  reg [47:0] \$886 ;
+  wire \$86 ;
+  wire [1:0] \$87 ;
+  wire \$88 ;
   wire \$89 ;
-  wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
+  wire [17:0] \$9 ;
+  wire [1:0] \$90 ;
+  wire [2:0] \$91 ;
   wire \$92 ;
-  wire [1:0] \$93 ;
-  wire \$94 ;
+  wire \$93 ;
+  wire [1:0] \$94 ;
   wire \$95 ;
   wire \$96 ;
-  wire \$97 ;
-  wire [1:0] \$98 ;
-  wire [2:0] \$99 ;
+  wire [1:0] \$97 ;
+  wire [2:0] \$98 ;
+  wire [3:0] \$99 ;
   reg [15:0] \$signal  = 16'h0000;
+  reg [15:0] \$signal$40  = 16'h0000;
   reg \$signal$42  = 1'h0;
   reg \$signal$44  = 1'h0;
   reg \$signal$46  = 1'h0;
   reg \$signal$48  = 1'h0;
   reg [16:0] \$signal$50  = 17'h00000;
-  reg \$signal$54  = 1'h0;
-  reg \$signal$55  = 1'h0;
+  reg [16:0] \$signal$52  = 17'h00000;
   reg \$signal$56  = 1'h0;
   reg \$signal$57  = 1'h0;
+  reg \$signal$58  = 1'h0;
+  reg \$signal$59  = 1'h0;
+  reg \$signal$64  = 1'h0;
+  reg \$signal$65  = 1'h0;
+  reg \$signal$66  = 1'h0;
+  reg \$signal$67  = 1'h0;
+  reg \$signal$74  = 1'h0;
+  reg \$signal$75  = 1'h0;
+  reg \$signal$76  = 1'h0;
+  reg \$signal$77  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [11:0] \$signature__addr$94 ;
+  wire [11:0] \$signature__addr$113 ;
   wire [127:0] \$signature__data ;
-  wire [2047:0] \$signature__data$96 ;
+  wire [2047:0] \$signature__data$115 ;
   wire \$signature__en ;
-  wire \$signature__en$97 ;
-  reg [15:0] N = 16'h0000;
+  wire \$signature__en$116 ;
   wire [511:0] acc;
   wire [31:0] \acc[0] ;
   wire [31:0] \acc[10] ;
@@ -927,7 +791,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [31:0] \acc[9] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$115 ;
+  wire \acc_done$132 ;
   wire [511:0] accs;
   wire [31:0] \accs[0] ;
   wire [31:0] \accs[10] ;
@@ -1027,6 +891,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire bias_load;
   wire bias_ready;
   wire bias_valid;
+  reg [511:0] bias_word = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  reg [1:0] bias_write = 2'h0;
   wire busy;
   input clk;
   wire clk;
@@ -1052,18 +918,99 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [5:0] cmd__shift;
   input cmd__start;
   wire cmd__start;
-  wire [15:0] col_live;
   wire done;
   wire empty;
   wire en;
   wire error;
   wire [4:0] events;
+  reg [4:0] events_r = 5'h00;
   wire first;
   (* init = 1'h0 *)
-  wire \first$111 ;
+  wire \first$128 ;
   wire [255:0] gated;
+  wire [1151:0] group_sums;
+  wire [71:0] \group_sums[0] ;
+  wire [17:0] \group_sums[0][0] ;
+  wire [17:0] \group_sums[0][1] ;
+  wire [17:0] \group_sums[0][2] ;
+  wire [17:0] \group_sums[0][3] ;
+  wire [71:0] \group_sums[10] ;
+  wire [17:0] \group_sums[10][0] ;
+  wire [17:0] \group_sums[10][1] ;
+  wire [17:0] \group_sums[10][2] ;
+  wire [17:0] \group_sums[10][3] ;
+  wire [71:0] \group_sums[11] ;
+  wire [17:0] \group_sums[11][0] ;
+  wire [17:0] \group_sums[11][1] ;
+  wire [17:0] \group_sums[11][2] ;
+  wire [17:0] \group_sums[11][3] ;
+  wire [71:0] \group_sums[12] ;
+  wire [17:0] \group_sums[12][0] ;
+  wire [17:0] \group_sums[12][1] ;
+  wire [17:0] \group_sums[12][2] ;
+  wire [17:0] \group_sums[12][3] ;
+  wire [71:0] \group_sums[13] ;
+  wire [17:0] \group_sums[13][0] ;
+  wire [17:0] \group_sums[13][1] ;
+  wire [17:0] \group_sums[13][2] ;
+  wire [17:0] \group_sums[13][3] ;
+  wire [71:0] \group_sums[14] ;
+  wire [17:0] \group_sums[14][0] ;
+  wire [17:0] \group_sums[14][1] ;
+  wire [17:0] \group_sums[14][2] ;
+  wire [17:0] \group_sums[14][3] ;
+  wire [71:0] \group_sums[15] ;
+  wire [17:0] \group_sums[15][0] ;
+  wire [17:0] \group_sums[15][1] ;
+  wire [17:0] \group_sums[15][2] ;
+  wire [17:0] \group_sums[15][3] ;
+  wire [71:0] \group_sums[1] ;
+  wire [17:0] \group_sums[1][0] ;
+  wire [17:0] \group_sums[1][1] ;
+  wire [17:0] \group_sums[1][2] ;
+  wire [17:0] \group_sums[1][3] ;
+  wire [71:0] \group_sums[2] ;
+  wire [17:0] \group_sums[2][0] ;
+  wire [17:0] \group_sums[2][1] ;
+  wire [17:0] \group_sums[2][2] ;
+  wire [17:0] \group_sums[2][3] ;
+  wire [71:0] \group_sums[3] ;
+  wire [17:0] \group_sums[3][0] ;
+  wire [17:0] \group_sums[3][1] ;
+  wire [17:0] \group_sums[3][2] ;
+  wire [17:0] \group_sums[3][3] ;
+  wire [71:0] \group_sums[4] ;
+  wire [17:0] \group_sums[4][0] ;
+  wire [17:0] \group_sums[4][1] ;
+  wire [17:0] \group_sums[4][2] ;
+  wire [17:0] \group_sums[4][3] ;
+  wire [71:0] \group_sums[5] ;
+  wire [17:0] \group_sums[5][0] ;
+  wire [17:0] \group_sums[5][1] ;
+  wire [17:0] \group_sums[5][2] ;
+  wire [17:0] \group_sums[5][3] ;
+  wire [71:0] \group_sums[6] ;
+  wire [17:0] \group_sums[6][0] ;
+  wire [17:0] \group_sums[6][1] ;
+  wire [17:0] \group_sums[6][2] ;
+  wire [17:0] \group_sums[6][3] ;
+  wire [71:0] \group_sums[7] ;
+  wire [17:0] \group_sums[7][0] ;
+  wire [17:0] \group_sums[7][1] ;
+  wire [17:0] \group_sums[7][2] ;
+  wire [17:0] \group_sums[7][3] ;
+  wire [71:0] \group_sums[8] ;
+  wire [17:0] \group_sums[8][0] ;
+  wire [17:0] \group_sums[8][1] ;
+  wire [17:0] \group_sums[8][2] ;
+  wire [17:0] \group_sums[8][3] ;
+  wire [71:0] \group_sums[9] ;
+  wire [17:0] \group_sums[9][0] ;
+  wire [17:0] \group_sums[9][1] ;
+  wire [17:0] \group_sums[9][2] ;
+  wire [17:0] \group_sums[9][3] ;
   wire hold;
-  wire \hold$83 ;
+  wire \hold$102 ;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -1095,26 +1042,26 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [15:0] nonzero;
   output [543:0] o_res__payload;
   wire [543:0] o_res__payload;
-  wire [543:0] \o_res__payload$120 ;
-  wire [15:0] \o_res__payload$120.overflow ;
-  wire [15:0] \o_res__payload$120.saturated ;
-  wire [511:0] \o_res__payload$120.values ;
-  wire [31:0] \o_res__payload$120.values[0] ;
-  wire [31:0] \o_res__payload$120.values[10] ;
-  wire [31:0] \o_res__payload$120.values[11] ;
-  wire [31:0] \o_res__payload$120.values[12] ;
-  wire [31:0] \o_res__payload$120.values[13] ;
-  wire [31:0] \o_res__payload$120.values[14] ;
-  wire [31:0] \o_res__payload$120.values[15] ;
-  wire [31:0] \o_res__payload$120.values[1] ;
-  wire [31:0] \o_res__payload$120.values[2] ;
-  wire [31:0] \o_res__payload$120.values[3] ;
-  wire [31:0] \o_res__payload$120.values[4] ;
-  wire [31:0] \o_res__payload$120.values[5] ;
-  wire [31:0] \o_res__payload$120.values[6] ;
-  wire [31:0] \o_res__payload$120.values[7] ;
-  wire [31:0] \o_res__payload$120.values[8] ;
-  wire [31:0] \o_res__payload$120.values[9] ;
+  wire [543:0] \o_res__payload$137 ;
+  wire [15:0] \o_res__payload$137.overflow ;
+  wire [15:0] \o_res__payload$137.saturated ;
+  wire [511:0] \o_res__payload$137.values ;
+  wire [31:0] \o_res__payload$137.values[0] ;
+  wire [31:0] \o_res__payload$137.values[10] ;
+  wire [31:0] \o_res__payload$137.values[11] ;
+  wire [31:0] \o_res__payload$137.values[12] ;
+  wire [31:0] \o_res__payload$137.values[13] ;
+  wire [31:0] \o_res__payload$137.values[14] ;
+  wire [31:0] \o_res__payload$137.values[15] ;
+  wire [31:0] \o_res__payload$137.values[1] ;
+  wire [31:0] \o_res__payload$137.values[2] ;
+  wire [31:0] \o_res__payload$137.values[3] ;
+  wire [31:0] \o_res__payload$137.values[4] ;
+  wire [31:0] \o_res__payload$137.values[5] ;
+  wire [31:0] \o_res__payload$137.values[6] ;
+  wire [31:0] \o_res__payload$137.values[7] ;
+  wire [31:0] \o_res__payload$137.values[8] ;
+  wire [31:0] \o_res__payload$137.values[9] ;
   wire [15:0] \o_res__payload.overflow ;
   wire [15:0] \o_res__payload.saturated ;
   wire [511:0] \o_res__payload.values ;
@@ -1136,21 +1083,19 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [31:0] \o_res__payload.values[9] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$121 ;
+  wire \o_res__ready$138 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$122 ;
+  wire \o_res__valid$139 ;
   wire [15:0] overflow;
-  wire [15:0] \overflow$119 ;
+  wire [15:0] \overflow$136 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
   reg requant_en = 1'h0;
   wire resident;
-  wire [15:0] row_live;
   input rst;
   wire rst;
-  reg [16:0] s1_npos = 17'h00000;
   reg [15:0] s2_nonzero = 16'h0000;
   reg [319:0] s2_sums = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [19:0] \s2_sums[0] ;
@@ -1169,7 +1114,367 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [19:0] \s2_sums[7] ;
   wire [19:0] \s2_sums[8] ;
   wire [19:0] \s2_sums[9] ;
+  reg [8:0] s3_skips = 9'h000;
+  reg [127:0] sd_acts = 128'h00000000000000000000000000000000;
+  reg [15:0] sd_col_live = 16'h0000;
+  reg [15:0] sd_row_live = 16'h0000;
+  reg [2047:0] sd_weights = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [7:0] \sd_weights[0] ;
+  wire [7:0] \sd_weights[100] ;
+  wire [7:0] \sd_weights[101] ;
+  wire [7:0] \sd_weights[102] ;
+  wire [7:0] \sd_weights[103] ;
+  wire [7:0] \sd_weights[104] ;
+  wire [7:0] \sd_weights[105] ;
+  wire [7:0] \sd_weights[106] ;
+  wire [7:0] \sd_weights[107] ;
+  wire [7:0] \sd_weights[108] ;
+  wire [7:0] \sd_weights[109] ;
+  wire [7:0] \sd_weights[10] ;
+  wire [7:0] \sd_weights[110] ;
+  wire [7:0] \sd_weights[111] ;
+  wire [7:0] \sd_weights[112] ;
+  wire [7:0] \sd_weights[113] ;
+  wire [7:0] \sd_weights[114] ;
+  wire [7:0] \sd_weights[115] ;
+  wire [7:0] \sd_weights[116] ;
+  wire [7:0] \sd_weights[117] ;
+  wire [7:0] \sd_weights[118] ;
+  wire [7:0] \sd_weights[119] ;
+  wire [7:0] \sd_weights[11] ;
+  wire [7:0] \sd_weights[120] ;
+  wire [7:0] \sd_weights[121] ;
+  wire [7:0] \sd_weights[122] ;
+  wire [7:0] \sd_weights[123] ;
+  wire [7:0] \sd_weights[124] ;
+  wire [7:0] \sd_weights[125] ;
+  wire [7:0] \sd_weights[126] ;
+  wire [7:0] \sd_weights[127] ;
+  wire [7:0] \sd_weights[128] ;
+  wire [7:0] \sd_weights[129] ;
+  wire [7:0] \sd_weights[12] ;
+  wire [7:0] \sd_weights[130] ;
+  wire [7:0] \sd_weights[131] ;
+  wire [7:0] \sd_weights[132] ;
+  wire [7:0] \sd_weights[133] ;
+  wire [7:0] \sd_weights[134] ;
+  wire [7:0] \sd_weights[135] ;
+  wire [7:0] \sd_weights[136] ;
+  wire [7:0] \sd_weights[137] ;
+  wire [7:0] \sd_weights[138] ;
+  wire [7:0] \sd_weights[139] ;
+  wire [7:0] \sd_weights[13] ;
+  wire [7:0] \sd_weights[140] ;
+  wire [7:0] \sd_weights[141] ;
+  wire [7:0] \sd_weights[142] ;
+  wire [7:0] \sd_weights[143] ;
+  wire [7:0] \sd_weights[144] ;
+  wire [7:0] \sd_weights[145] ;
+  wire [7:0] \sd_weights[146] ;
+  wire [7:0] \sd_weights[147] ;
+  wire [7:0] \sd_weights[148] ;
+  wire [7:0] \sd_weights[149] ;
+  wire [7:0] \sd_weights[14] ;
+  wire [7:0] \sd_weights[150] ;
+  wire [7:0] \sd_weights[151] ;
+  wire [7:0] \sd_weights[152] ;
+  wire [7:0] \sd_weights[153] ;
+  wire [7:0] \sd_weights[154] ;
+  wire [7:0] \sd_weights[155] ;
+  wire [7:0] \sd_weights[156] ;
+  wire [7:0] \sd_weights[157] ;
+  wire [7:0] \sd_weights[158] ;
+  wire [7:0] \sd_weights[159] ;
+  wire [7:0] \sd_weights[15] ;
+  wire [7:0] \sd_weights[160] ;
+  wire [7:0] \sd_weights[161] ;
+  wire [7:0] \sd_weights[162] ;
+  wire [7:0] \sd_weights[163] ;
+  wire [7:0] \sd_weights[164] ;
+  wire [7:0] \sd_weights[165] ;
+  wire [7:0] \sd_weights[166] ;
+  wire [7:0] \sd_weights[167] ;
+  wire [7:0] \sd_weights[168] ;
+  wire [7:0] \sd_weights[169] ;
+  wire [7:0] \sd_weights[16] ;
+  wire [7:0] \sd_weights[170] ;
+  wire [7:0] \sd_weights[171] ;
+  wire [7:0] \sd_weights[172] ;
+  wire [7:0] \sd_weights[173] ;
+  wire [7:0] \sd_weights[174] ;
+  wire [7:0] \sd_weights[175] ;
+  wire [7:0] \sd_weights[176] ;
+  wire [7:0] \sd_weights[177] ;
+  wire [7:0] \sd_weights[178] ;
+  wire [7:0] \sd_weights[179] ;
+  wire [7:0] \sd_weights[17] ;
+  wire [7:0] \sd_weights[180] ;
+  wire [7:0] \sd_weights[181] ;
+  wire [7:0] \sd_weights[182] ;
+  wire [7:0] \sd_weights[183] ;
+  wire [7:0] \sd_weights[184] ;
+  wire [7:0] \sd_weights[185] ;
+  wire [7:0] \sd_weights[186] ;
+  wire [7:0] \sd_weights[187] ;
+  wire [7:0] \sd_weights[188] ;
+  wire [7:0] \sd_weights[189] ;
+  wire [7:0] \sd_weights[18] ;
+  wire [7:0] \sd_weights[190] ;
+  wire [7:0] \sd_weights[191] ;
+  wire [7:0] \sd_weights[192] ;
+  wire [7:0] \sd_weights[193] ;
+  wire [7:0] \sd_weights[194] ;
+  wire [7:0] \sd_weights[195] ;
+  wire [7:0] \sd_weights[196] ;
+  wire [7:0] \sd_weights[197] ;
+  wire [7:0] \sd_weights[198] ;
+  wire [7:0] \sd_weights[199] ;
+  wire [7:0] \sd_weights[19] ;
+  wire [7:0] \sd_weights[1] ;
+  wire [7:0] \sd_weights[200] ;
+  wire [7:0] \sd_weights[201] ;
+  wire [7:0] \sd_weights[202] ;
+  wire [7:0] \sd_weights[203] ;
+  wire [7:0] \sd_weights[204] ;
+  wire [7:0] \sd_weights[205] ;
+  wire [7:0] \sd_weights[206] ;
+  wire [7:0] \sd_weights[207] ;
+  wire [7:0] \sd_weights[208] ;
+  wire [7:0] \sd_weights[209] ;
+  wire [7:0] \sd_weights[20] ;
+  wire [7:0] \sd_weights[210] ;
+  wire [7:0] \sd_weights[211] ;
+  wire [7:0] \sd_weights[212] ;
+  wire [7:0] \sd_weights[213] ;
+  wire [7:0] \sd_weights[214] ;
+  wire [7:0] \sd_weights[215] ;
+  wire [7:0] \sd_weights[216] ;
+  wire [7:0] \sd_weights[217] ;
+  wire [7:0] \sd_weights[218] ;
+  wire [7:0] \sd_weights[219] ;
+  wire [7:0] \sd_weights[21] ;
+  wire [7:0] \sd_weights[220] ;
+  wire [7:0] \sd_weights[221] ;
+  wire [7:0] \sd_weights[222] ;
+  wire [7:0] \sd_weights[223] ;
+  wire [7:0] \sd_weights[224] ;
+  wire [7:0] \sd_weights[225] ;
+  wire [7:0] \sd_weights[226] ;
+  wire [7:0] \sd_weights[227] ;
+  wire [7:0] \sd_weights[228] ;
+  wire [7:0] \sd_weights[229] ;
+  wire [7:0] \sd_weights[22] ;
+  wire [7:0] \sd_weights[230] ;
+  wire [7:0] \sd_weights[231] ;
+  wire [7:0] \sd_weights[232] ;
+  wire [7:0] \sd_weights[233] ;
+  wire [7:0] \sd_weights[234] ;
+  wire [7:0] \sd_weights[235] ;
+  wire [7:0] \sd_weights[236] ;
+  wire [7:0] \sd_weights[237] ;
+  wire [7:0] \sd_weights[238] ;
+  wire [7:0] \sd_weights[239] ;
+  wire [7:0] \sd_weights[23] ;
+  wire [7:0] \sd_weights[240] ;
+  wire [7:0] \sd_weights[241] ;
+  wire [7:0] \sd_weights[242] ;
+  wire [7:0] \sd_weights[243] ;
+  wire [7:0] \sd_weights[244] ;
+  wire [7:0] \sd_weights[245] ;
+  wire [7:0] \sd_weights[246] ;
+  wire [7:0] \sd_weights[247] ;
+  wire [7:0] \sd_weights[248] ;
+  wire [7:0] \sd_weights[249] ;
+  wire [7:0] \sd_weights[24] ;
+  wire [7:0] \sd_weights[250] ;
+  wire [7:0] \sd_weights[251] ;
+  wire [7:0] \sd_weights[252] ;
+  wire [7:0] \sd_weights[253] ;
+  wire [7:0] \sd_weights[254] ;
+  wire [7:0] \sd_weights[255] ;
+  wire [7:0] \sd_weights[25] ;
+  wire [7:0] \sd_weights[26] ;
+  wire [7:0] \sd_weights[27] ;
+  wire [7:0] \sd_weights[28] ;
+  wire [7:0] \sd_weights[29] ;
+  wire [7:0] \sd_weights[2] ;
+  wire [7:0] \sd_weights[30] ;
+  wire [7:0] \sd_weights[31] ;
+  wire [7:0] \sd_weights[32] ;
+  wire [7:0] \sd_weights[33] ;
+  wire [7:0] \sd_weights[34] ;
+  wire [7:0] \sd_weights[35] ;
+  wire [7:0] \sd_weights[36] ;
+  wire [7:0] \sd_weights[37] ;
+  wire [7:0] \sd_weights[38] ;
+  wire [7:0] \sd_weights[39] ;
+  wire [7:0] \sd_weights[3] ;
+  wire [7:0] \sd_weights[40] ;
+  wire [7:0] \sd_weights[41] ;
+  wire [7:0] \sd_weights[42] ;
+  wire [7:0] \sd_weights[43] ;
+  wire [7:0] \sd_weights[44] ;
+  wire [7:0] \sd_weights[45] ;
+  wire [7:0] \sd_weights[46] ;
+  wire [7:0] \sd_weights[47] ;
+  wire [7:0] \sd_weights[48] ;
+  wire [7:0] \sd_weights[49] ;
+  wire [7:0] \sd_weights[4] ;
+  wire [7:0] \sd_weights[50] ;
+  wire [7:0] \sd_weights[51] ;
+  wire [7:0] \sd_weights[52] ;
+  wire [7:0] \sd_weights[53] ;
+  wire [7:0] \sd_weights[54] ;
+  wire [7:0] \sd_weights[55] ;
+  wire [7:0] \sd_weights[56] ;
+  wire [7:0] \sd_weights[57] ;
+  wire [7:0] \sd_weights[58] ;
+  wire [7:0] \sd_weights[59] ;
+  wire [7:0] \sd_weights[5] ;
+  wire [7:0] \sd_weights[60] ;
+  wire [7:0] \sd_weights[61] ;
+  wire [7:0] \sd_weights[62] ;
+  wire [7:0] \sd_weights[63] ;
+  wire [7:0] \sd_weights[64] ;
+  wire [7:0] \sd_weights[65] ;
+  wire [7:0] \sd_weights[66] ;
+  wire [7:0] \sd_weights[67] ;
+  wire [7:0] \sd_weights[68] ;
+  wire [7:0] \sd_weights[69] ;
+  wire [7:0] \sd_weights[6] ;
+  wire [7:0] \sd_weights[70] ;
+  wire [7:0] \sd_weights[71] ;
+  wire [7:0] \sd_weights[72] ;
+  wire [7:0] \sd_weights[73] ;
+  wire [7:0] \sd_weights[74] ;
+  wire [7:0] \sd_weights[75] ;
+  wire [7:0] \sd_weights[76] ;
+  wire [7:0] \sd_weights[77] ;
+  wire [7:0] \sd_weights[78] ;
+  wire [7:0] \sd_weights[79] ;
+  wire [7:0] \sd_weights[7] ;
+  wire [7:0] \sd_weights[80] ;
+  wire [7:0] \sd_weights[81] ;
+  wire [7:0] \sd_weights[82] ;
+  wire [7:0] \sd_weights[83] ;
+  wire [7:0] \sd_weights[84] ;
+  wire [7:0] \sd_weights[85] ;
+  wire [7:0] \sd_weights[86] ;
+  wire [7:0] \sd_weights[87] ;
+  wire [7:0] \sd_weights[88] ;
+  wire [7:0] \sd_weights[89] ;
+  wire [7:0] \sd_weights[8] ;
+  wire [7:0] \sd_weights[90] ;
+  wire [7:0] \sd_weights[91] ;
+  wire [7:0] \sd_weights[92] ;
+  wire [7:0] \sd_weights[93] ;
+  wire [7:0] \sd_weights[94] ;
+  wire [7:0] \sd_weights[95] ;
+  wire [7:0] \sd_weights[96] ;
+  wire [7:0] \sd_weights[97] ;
+  wire [7:0] \sd_weights[98] ;
+  wire [7:0] \sd_weights[99] ;
+  wire [7:0] \sd_weights[9] ;
   reg [5:0] shift = 6'h00;
+  reg [15:0] sp_nonzero = 16'h0000;
+  reg [79:0] sp_skips = 80'h00000000000000000000;
+  wire [4:0] \sp_skips[0] ;
+  wire [4:0] \sp_skips[10] ;
+  wire [4:0] \sp_skips[11] ;
+  wire [4:0] \sp_skips[12] ;
+  wire [4:0] \sp_skips[13] ;
+  wire [4:0] \sp_skips[14] ;
+  wire [4:0] \sp_skips[15] ;
+  wire [4:0] \sp_skips[1] ;
+  wire [4:0] \sp_skips[2] ;
+  wire [4:0] \sp_skips[3] ;
+  wire [4:0] \sp_skips[4] ;
+  wire [4:0] \sp_skips[5] ;
+  wire [4:0] \sp_skips[6] ;
+  wire [4:0] \sp_skips[7] ;
+  wire [4:0] \sp_skips[8] ;
+  wire [4:0] \sp_skips[9] ;
+  reg [1151:0] sp_sums = 1152'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [71:0] \sp_sums[0] ;
+  wire [17:0] \sp_sums[0][0] ;
+  wire [17:0] \sp_sums[0][1] ;
+  wire [17:0] \sp_sums[0][2] ;
+  wire [17:0] \sp_sums[0][3] ;
+  wire [71:0] \sp_sums[10] ;
+  wire [17:0] \sp_sums[10][0] ;
+  wire [17:0] \sp_sums[10][1] ;
+  wire [17:0] \sp_sums[10][2] ;
+  wire [17:0] \sp_sums[10][3] ;
+  wire [71:0] \sp_sums[11] ;
+  wire [17:0] \sp_sums[11][0] ;
+  wire [17:0] \sp_sums[11][1] ;
+  wire [17:0] \sp_sums[11][2] ;
+  wire [17:0] \sp_sums[11][3] ;
+  wire [71:0] \sp_sums[12] ;
+  wire [17:0] \sp_sums[12][0] ;
+  wire [17:0] \sp_sums[12][1] ;
+  wire [17:0] \sp_sums[12][2] ;
+  wire [17:0] \sp_sums[12][3] ;
+  wire [71:0] \sp_sums[13] ;
+  wire [17:0] \sp_sums[13][0] ;
+  wire [17:0] \sp_sums[13][1] ;
+  wire [17:0] \sp_sums[13][2] ;
+  wire [17:0] \sp_sums[13][3] ;
+  wire [71:0] \sp_sums[14] ;
+  wire [17:0] \sp_sums[14][0] ;
+  wire [17:0] \sp_sums[14][1] ;
+  wire [17:0] \sp_sums[14][2] ;
+  wire [17:0] \sp_sums[14][3] ;
+  wire [71:0] \sp_sums[15] ;
+  wire [17:0] \sp_sums[15][0] ;
+  wire [17:0] \sp_sums[15][1] ;
+  wire [17:0] \sp_sums[15][2] ;
+  wire [17:0] \sp_sums[15][3] ;
+  wire [71:0] \sp_sums[1] ;
+  wire [17:0] \sp_sums[1][0] ;
+  wire [17:0] \sp_sums[1][1] ;
+  wire [17:0] \sp_sums[1][2] ;
+  wire [17:0] \sp_sums[1][3] ;
+  wire [71:0] \sp_sums[2] ;
+  wire [17:0] \sp_sums[2][0] ;
+  wire [17:0] \sp_sums[2][1] ;
+  wire [17:0] \sp_sums[2][2] ;
+  wire [17:0] \sp_sums[2][3] ;
+  wire [71:0] \sp_sums[3] ;
+  wire [17:0] \sp_sums[3][0] ;
+  wire [17:0] \sp_sums[3][1] ;
+  wire [17:0] \sp_sums[3][2] ;
+  wire [17:0] \sp_sums[3][3] ;
+  wire [71:0] \sp_sums[4] ;
+  wire [17:0] \sp_sums[4][0] ;
+  wire [17:0] \sp_sums[4][1] ;
+  wire [17:0] \sp_sums[4][2] ;
+  wire [17:0] \sp_sums[4][3] ;
+  wire [71:0] \sp_sums[5] ;
+  wire [17:0] \sp_sums[5][0] ;
+  wire [17:0] \sp_sums[5][1] ;
+  wire [17:0] \sp_sums[5][2] ;
+  wire [17:0] \sp_sums[5][3] ;
+  wire [71:0] \sp_sums[6] ;
+  wire [17:0] \sp_sums[6][0] ;
+  wire [17:0] \sp_sums[6][1] ;
+  wire [17:0] \sp_sums[6][2] ;
+  wire [17:0] \sp_sums[6][3] ;
+  wire [71:0] \sp_sums[7] ;
+  wire [17:0] \sp_sums[7][0] ;
+  wire [17:0] \sp_sums[7][1] ;
+  wire [17:0] \sp_sums[7][2] ;
+  wire [17:0] \sp_sums[7][3] ;
+  wire [71:0] \sp_sums[8] ;
+  wire [17:0] \sp_sums[8][0] ;
+  wire [17:0] \sp_sums[8][1] ;
+  wire [17:0] \sp_sums[8][2] ;
+  wire [17:0] \sp_sums[8][3] ;
+  wire [71:0] \sp_sums[9] ;
+  wire [17:0] \sp_sums[9][0] ;
+  wire [17:0] \sp_sums[9][1] ;
+  wire [17:0] \sp_sums[9][2] ;
+  wire [17:0] \sp_sums[9][3] ;
   wire start;
   output status__busy;
   wire status__busy;
@@ -1189,25 +1494,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   reg [47:0] status__stall_cycles = 48'h000000000000;
   output [47:0] status__zero_skips;
   reg [47:0] status__zero_skips = 48'h000000000000;
-  wire [319:0] sums;
   (* init = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
-  wire [319:0] \sums$112 ;
-  wire [19:0] \sums$112[0] ;
-  wire [19:0] \sums$112[10] ;
-  wire [19:0] \sums$112[11] ;
-  wire [19:0] \sums$112[12] ;
-  wire [19:0] \sums$112[13] ;
-  wire [19:0] \sums$112[14] ;
-  wire [19:0] \sums$112[15] ;
-  wire [19:0] \sums$112[1] ;
-  wire [19:0] \sums$112[2] ;
-  wire [19:0] \sums$112[3] ;
-  wire [19:0] \sums$112[4] ;
-  wire [19:0] \sums$112[5] ;
-  wire [19:0] \sums$112[6] ;
-  wire [19:0] \sums$112[7] ;
-  wire [19:0] \sums$112[8] ;
-  wire [19:0] \sums$112[9] ;
+  wire [319:0] sums;
   wire [19:0] \sums[0] ;
   wire [19:0] \sums[10] ;
   wire [19:0] \sums[11] ;
@@ -1227,263 +1515,264 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire tile_parity;
   wire waiting;
   wire [2047:0] weights;
-  wire [2047:0] \weights$107 ;
-  wire [7:0] \weights$107[0] ;
-  wire [7:0] \weights$107[100] ;
-  wire [7:0] \weights$107[101] ;
-  wire [7:0] \weights$107[102] ;
-  wire [7:0] \weights$107[103] ;
-  wire [7:0] \weights$107[104] ;
-  wire [7:0] \weights$107[105] ;
-  wire [7:0] \weights$107[106] ;
-  wire [7:0] \weights$107[107] ;
-  wire [7:0] \weights$107[108] ;
-  wire [7:0] \weights$107[109] ;
-  wire [7:0] \weights$107[10] ;
-  wire [7:0] \weights$107[110] ;
-  wire [7:0] \weights$107[111] ;
-  wire [7:0] \weights$107[112] ;
-  wire [7:0] \weights$107[113] ;
-  wire [7:0] \weights$107[114] ;
-  wire [7:0] \weights$107[115] ;
-  wire [7:0] \weights$107[116] ;
-  wire [7:0] \weights$107[117] ;
-  wire [7:0] \weights$107[118] ;
-  wire [7:0] \weights$107[119] ;
-  wire [7:0] \weights$107[11] ;
-  wire [7:0] \weights$107[120] ;
-  wire [7:0] \weights$107[121] ;
-  wire [7:0] \weights$107[122] ;
-  wire [7:0] \weights$107[123] ;
-  wire [7:0] \weights$107[124] ;
-  wire [7:0] \weights$107[125] ;
-  wire [7:0] \weights$107[126] ;
-  wire [7:0] \weights$107[127] ;
-  wire [7:0] \weights$107[128] ;
-  wire [7:0] \weights$107[129] ;
-  wire [7:0] \weights$107[12] ;
-  wire [7:0] \weights$107[130] ;
-  wire [7:0] \weights$107[131] ;
-  wire [7:0] \weights$107[132] ;
-  wire [7:0] \weights$107[133] ;
-  wire [7:0] \weights$107[134] ;
-  wire [7:0] \weights$107[135] ;
-  wire [7:0] \weights$107[136] ;
-  wire [7:0] \weights$107[137] ;
-  wire [7:0] \weights$107[138] ;
-  wire [7:0] \weights$107[139] ;
-  wire [7:0] \weights$107[13] ;
-  wire [7:0] \weights$107[140] ;
-  wire [7:0] \weights$107[141] ;
-  wire [7:0] \weights$107[142] ;
-  wire [7:0] \weights$107[143] ;
-  wire [7:0] \weights$107[144] ;
-  wire [7:0] \weights$107[145] ;
-  wire [7:0] \weights$107[146] ;
-  wire [7:0] \weights$107[147] ;
-  wire [7:0] \weights$107[148] ;
-  wire [7:0] \weights$107[149] ;
-  wire [7:0] \weights$107[14] ;
-  wire [7:0] \weights$107[150] ;
-  wire [7:0] \weights$107[151] ;
-  wire [7:0] \weights$107[152] ;
-  wire [7:0] \weights$107[153] ;
-  wire [7:0] \weights$107[154] ;
-  wire [7:0] \weights$107[155] ;
-  wire [7:0] \weights$107[156] ;
-  wire [7:0] \weights$107[157] ;
-  wire [7:0] \weights$107[158] ;
-  wire [7:0] \weights$107[159] ;
-  wire [7:0] \weights$107[15] ;
-  wire [7:0] \weights$107[160] ;
-  wire [7:0] \weights$107[161] ;
-  wire [7:0] \weights$107[162] ;
-  wire [7:0] \weights$107[163] ;
-  wire [7:0] \weights$107[164] ;
-  wire [7:0] \weights$107[165] ;
-  wire [7:0] \weights$107[166] ;
-  wire [7:0] \weights$107[167] ;
-  wire [7:0] \weights$107[168] ;
-  wire [7:0] \weights$107[169] ;
-  wire [7:0] \weights$107[16] ;
-  wire [7:0] \weights$107[170] ;
-  wire [7:0] \weights$107[171] ;
-  wire [7:0] \weights$107[172] ;
-  wire [7:0] \weights$107[173] ;
-  wire [7:0] \weights$107[174] ;
-  wire [7:0] \weights$107[175] ;
-  wire [7:0] \weights$107[176] ;
-  wire [7:0] \weights$107[177] ;
-  wire [7:0] \weights$107[178] ;
-  wire [7:0] \weights$107[179] ;
-  wire [7:0] \weights$107[17] ;
-  wire [7:0] \weights$107[180] ;
-  wire [7:0] \weights$107[181] ;
-  wire [7:0] \weights$107[182] ;
-  wire [7:0] \weights$107[183] ;
-  wire [7:0] \weights$107[184] ;
-  wire [7:0] \weights$107[185] ;
-  wire [7:0] \weights$107[186] ;
-  wire [7:0] \weights$107[187] ;
-  wire [7:0] \weights$107[188] ;
-  wire [7:0] \weights$107[189] ;
-  wire [7:0] \weights$107[18] ;
-  wire [7:0] \weights$107[190] ;
-  wire [7:0] \weights$107[191] ;
-  wire [7:0] \weights$107[192] ;
-  wire [7:0] \weights$107[193] ;
-  wire [7:0] \weights$107[194] ;
-  wire [7:0] \weights$107[195] ;
-  wire [7:0] \weights$107[196] ;
-  wire [7:0] \weights$107[197] ;
-  wire [7:0] \weights$107[198] ;
-  wire [7:0] \weights$107[199] ;
-  wire [7:0] \weights$107[19] ;
-  wire [7:0] \weights$107[1] ;
-  wire [7:0] \weights$107[200] ;
-  wire [7:0] \weights$107[201] ;
-  wire [7:0] \weights$107[202] ;
-  wire [7:0] \weights$107[203] ;
-  wire [7:0] \weights$107[204] ;
-  wire [7:0] \weights$107[205] ;
-  wire [7:0] \weights$107[206] ;
-  wire [7:0] \weights$107[207] ;
-  wire [7:0] \weights$107[208] ;
-  wire [7:0] \weights$107[209] ;
-  wire [7:0] \weights$107[20] ;
-  wire [7:0] \weights$107[210] ;
-  wire [7:0] \weights$107[211] ;
-  wire [7:0] \weights$107[212] ;
-  wire [7:0] \weights$107[213] ;
-  wire [7:0] \weights$107[214] ;
-  wire [7:0] \weights$107[215] ;
-  wire [7:0] \weights$107[216] ;
-  wire [7:0] \weights$107[217] ;
-  wire [7:0] \weights$107[218] ;
-  wire [7:0] \weights$107[219] ;
-  wire [7:0] \weights$107[21] ;
-  wire [7:0] \weights$107[220] ;
-  wire [7:0] \weights$107[221] ;
-  wire [7:0] \weights$107[222] ;
-  wire [7:0] \weights$107[223] ;
-  wire [7:0] \weights$107[224] ;
-  wire [7:0] \weights$107[225] ;
-  wire [7:0] \weights$107[226] ;
-  wire [7:0] \weights$107[227] ;
-  wire [7:0] \weights$107[228] ;
-  wire [7:0] \weights$107[229] ;
-  wire [7:0] \weights$107[22] ;
-  wire [7:0] \weights$107[230] ;
-  wire [7:0] \weights$107[231] ;
-  wire [7:0] \weights$107[232] ;
-  wire [7:0] \weights$107[233] ;
-  wire [7:0] \weights$107[234] ;
-  wire [7:0] \weights$107[235] ;
-  wire [7:0] \weights$107[236] ;
-  wire [7:0] \weights$107[237] ;
-  wire [7:0] \weights$107[238] ;
-  wire [7:0] \weights$107[239] ;
-  wire [7:0] \weights$107[23] ;
-  wire [7:0] \weights$107[240] ;
-  wire [7:0] \weights$107[241] ;
-  wire [7:0] \weights$107[242] ;
-  wire [7:0] \weights$107[243] ;
-  wire [7:0] \weights$107[244] ;
-  wire [7:0] \weights$107[245] ;
-  wire [7:0] \weights$107[246] ;
-  wire [7:0] \weights$107[247] ;
-  wire [7:0] \weights$107[248] ;
-  wire [7:0] \weights$107[249] ;
-  wire [7:0] \weights$107[24] ;
-  wire [7:0] \weights$107[250] ;
-  wire [7:0] \weights$107[251] ;
-  wire [7:0] \weights$107[252] ;
-  wire [7:0] \weights$107[253] ;
-  wire [7:0] \weights$107[254] ;
-  wire [7:0] \weights$107[255] ;
-  wire [7:0] \weights$107[25] ;
-  wire [7:0] \weights$107[26] ;
-  wire [7:0] \weights$107[27] ;
-  wire [7:0] \weights$107[28] ;
-  wire [7:0] \weights$107[29] ;
-  wire [7:0] \weights$107[2] ;
-  wire [7:0] \weights$107[30] ;
-  wire [7:0] \weights$107[31] ;
-  wire [7:0] \weights$107[32] ;
-  wire [7:0] \weights$107[33] ;
-  wire [7:0] \weights$107[34] ;
-  wire [7:0] \weights$107[35] ;
-  wire [7:0] \weights$107[36] ;
-  wire [7:0] \weights$107[37] ;
-  wire [7:0] \weights$107[38] ;
-  wire [7:0] \weights$107[39] ;
-  wire [7:0] \weights$107[3] ;
-  wire [7:0] \weights$107[40] ;
-  wire [7:0] \weights$107[41] ;
-  wire [7:0] \weights$107[42] ;
-  wire [7:0] \weights$107[43] ;
-  wire [7:0] \weights$107[44] ;
-  wire [7:0] \weights$107[45] ;
-  wire [7:0] \weights$107[46] ;
-  wire [7:0] \weights$107[47] ;
-  wire [7:0] \weights$107[48] ;
-  wire [7:0] \weights$107[49] ;
-  wire [7:0] \weights$107[4] ;
-  wire [7:0] \weights$107[50] ;
-  wire [7:0] \weights$107[51] ;
-  wire [7:0] \weights$107[52] ;
-  wire [7:0] \weights$107[53] ;
-  wire [7:0] \weights$107[54] ;
-  wire [7:0] \weights$107[55] ;
-  wire [7:0] \weights$107[56] ;
-  wire [7:0] \weights$107[57] ;
-  wire [7:0] \weights$107[58] ;
-  wire [7:0] \weights$107[59] ;
-  wire [7:0] \weights$107[5] ;
-  wire [7:0] \weights$107[60] ;
-  wire [7:0] \weights$107[61] ;
-  wire [7:0] \weights$107[62] ;
-  wire [7:0] \weights$107[63] ;
-  wire [7:0] \weights$107[64] ;
-  wire [7:0] \weights$107[65] ;
-  wire [7:0] \weights$107[66] ;
-  wire [7:0] \weights$107[67] ;
-  wire [7:0] \weights$107[68] ;
-  wire [7:0] \weights$107[69] ;
-  wire [7:0] \weights$107[6] ;
-  wire [7:0] \weights$107[70] ;
-  wire [7:0] \weights$107[71] ;
-  wire [7:0] \weights$107[72] ;
-  wire [7:0] \weights$107[73] ;
-  wire [7:0] \weights$107[74] ;
-  wire [7:0] \weights$107[75] ;
-  wire [7:0] \weights$107[76] ;
-  wire [7:0] \weights$107[77] ;
-  wire [7:0] \weights$107[78] ;
-  wire [7:0] \weights$107[79] ;
-  wire [7:0] \weights$107[7] ;
-  wire [7:0] \weights$107[80] ;
-  wire [7:0] \weights$107[81] ;
-  wire [7:0] \weights$107[82] ;
-  wire [7:0] \weights$107[83] ;
-  wire [7:0] \weights$107[84] ;
-  wire [7:0] \weights$107[85] ;
-  wire [7:0] \weights$107[86] ;
-  wire [7:0] \weights$107[87] ;
-  wire [7:0] \weights$107[88] ;
-  wire [7:0] \weights$107[89] ;
-  wire [7:0] \weights$107[8] ;
-  wire [7:0] \weights$107[90] ;
-  wire [7:0] \weights$107[91] ;
-  wire [7:0] \weights$107[92] ;
-  wire [7:0] \weights$107[93] ;
-  wire [7:0] \weights$107[94] ;
-  wire [7:0] \weights$107[95] ;
-  wire [7:0] \weights$107[96] ;
-  wire [7:0] \weights$107[97] ;
-  wire [7:0] \weights$107[98] ;
-  wire [7:0] \weights$107[99] ;
-  wire [7:0] \weights$107[9] ;
+  (* init = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
+  wire [2047:0] \weights$125 ;
+  wire [7:0] \weights$125[0] ;
+  wire [7:0] \weights$125[100] ;
+  wire [7:0] \weights$125[101] ;
+  wire [7:0] \weights$125[102] ;
+  wire [7:0] \weights$125[103] ;
+  wire [7:0] \weights$125[104] ;
+  wire [7:0] \weights$125[105] ;
+  wire [7:0] \weights$125[106] ;
+  wire [7:0] \weights$125[107] ;
+  wire [7:0] \weights$125[108] ;
+  wire [7:0] \weights$125[109] ;
+  wire [7:0] \weights$125[10] ;
+  wire [7:0] \weights$125[110] ;
+  wire [7:0] \weights$125[111] ;
+  wire [7:0] \weights$125[112] ;
+  wire [7:0] \weights$125[113] ;
+  wire [7:0] \weights$125[114] ;
+  wire [7:0] \weights$125[115] ;
+  wire [7:0] \weights$125[116] ;
+  wire [7:0] \weights$125[117] ;
+  wire [7:0] \weights$125[118] ;
+  wire [7:0] \weights$125[119] ;
+  wire [7:0] \weights$125[11] ;
+  wire [7:0] \weights$125[120] ;
+  wire [7:0] \weights$125[121] ;
+  wire [7:0] \weights$125[122] ;
+  wire [7:0] \weights$125[123] ;
+  wire [7:0] \weights$125[124] ;
+  wire [7:0] \weights$125[125] ;
+  wire [7:0] \weights$125[126] ;
+  wire [7:0] \weights$125[127] ;
+  wire [7:0] \weights$125[128] ;
+  wire [7:0] \weights$125[129] ;
+  wire [7:0] \weights$125[12] ;
+  wire [7:0] \weights$125[130] ;
+  wire [7:0] \weights$125[131] ;
+  wire [7:0] \weights$125[132] ;
+  wire [7:0] \weights$125[133] ;
+  wire [7:0] \weights$125[134] ;
+  wire [7:0] \weights$125[135] ;
+  wire [7:0] \weights$125[136] ;
+  wire [7:0] \weights$125[137] ;
+  wire [7:0] \weights$125[138] ;
+  wire [7:0] \weights$125[139] ;
+  wire [7:0] \weights$125[13] ;
+  wire [7:0] \weights$125[140] ;
+  wire [7:0] \weights$125[141] ;
+  wire [7:0] \weights$125[142] ;
+  wire [7:0] \weights$125[143] ;
+  wire [7:0] \weights$125[144] ;
+  wire [7:0] \weights$125[145] ;
+  wire [7:0] \weights$125[146] ;
+  wire [7:0] \weights$125[147] ;
+  wire [7:0] \weights$125[148] ;
+  wire [7:0] \weights$125[149] ;
+  wire [7:0] \weights$125[14] ;
+  wire [7:0] \weights$125[150] ;
+  wire [7:0] \weights$125[151] ;
+  wire [7:0] \weights$125[152] ;
+  wire [7:0] \weights$125[153] ;
+  wire [7:0] \weights$125[154] ;
+  wire [7:0] \weights$125[155] ;
+  wire [7:0] \weights$125[156] ;
+  wire [7:0] \weights$125[157] ;
+  wire [7:0] \weights$125[158] ;
+  wire [7:0] \weights$125[159] ;
+  wire [7:0] \weights$125[15] ;
+  wire [7:0] \weights$125[160] ;
+  wire [7:0] \weights$125[161] ;
+  wire [7:0] \weights$125[162] ;
+  wire [7:0] \weights$125[163] ;
+  wire [7:0] \weights$125[164] ;
+  wire [7:0] \weights$125[165] ;
+  wire [7:0] \weights$125[166] ;
+  wire [7:0] \weights$125[167] ;
+  wire [7:0] \weights$125[168] ;
+  wire [7:0] \weights$125[169] ;
+  wire [7:0] \weights$125[16] ;
+  wire [7:0] \weights$125[170] ;
+  wire [7:0] \weights$125[171] ;
+  wire [7:0] \weights$125[172] ;
+  wire [7:0] \weights$125[173] ;
+  wire [7:0] \weights$125[174] ;
+  wire [7:0] \weights$125[175] ;
+  wire [7:0] \weights$125[176] ;
+  wire [7:0] \weights$125[177] ;
+  wire [7:0] \weights$125[178] ;
+  wire [7:0] \weights$125[179] ;
+  wire [7:0] \weights$125[17] ;
+  wire [7:0] \weights$125[180] ;
+  wire [7:0] \weights$125[181] ;
+  wire [7:0] \weights$125[182] ;
+  wire [7:0] \weights$125[183] ;
+  wire [7:0] \weights$125[184] ;
+  wire [7:0] \weights$125[185] ;
+  wire [7:0] \weights$125[186] ;
+  wire [7:0] \weights$125[187] ;
+  wire [7:0] \weights$125[188] ;
+  wire [7:0] \weights$125[189] ;
+  wire [7:0] \weights$125[18] ;
+  wire [7:0] \weights$125[190] ;
+  wire [7:0] \weights$125[191] ;
+  wire [7:0] \weights$125[192] ;
+  wire [7:0] \weights$125[193] ;
+  wire [7:0] \weights$125[194] ;
+  wire [7:0] \weights$125[195] ;
+  wire [7:0] \weights$125[196] ;
+  wire [7:0] \weights$125[197] ;
+  wire [7:0] \weights$125[198] ;
+  wire [7:0] \weights$125[199] ;
+  wire [7:0] \weights$125[19] ;
+  wire [7:0] \weights$125[1] ;
+  wire [7:0] \weights$125[200] ;
+  wire [7:0] \weights$125[201] ;
+  wire [7:0] \weights$125[202] ;
+  wire [7:0] \weights$125[203] ;
+  wire [7:0] \weights$125[204] ;
+  wire [7:0] \weights$125[205] ;
+  wire [7:0] \weights$125[206] ;
+  wire [7:0] \weights$125[207] ;
+  wire [7:0] \weights$125[208] ;
+  wire [7:0] \weights$125[209] ;
+  wire [7:0] \weights$125[20] ;
+  wire [7:0] \weights$125[210] ;
+  wire [7:0] \weights$125[211] ;
+  wire [7:0] \weights$125[212] ;
+  wire [7:0] \weights$125[213] ;
+  wire [7:0] \weights$125[214] ;
+  wire [7:0] \weights$125[215] ;
+  wire [7:0] \weights$125[216] ;
+  wire [7:0] \weights$125[217] ;
+  wire [7:0] \weights$125[218] ;
+  wire [7:0] \weights$125[219] ;
+  wire [7:0] \weights$125[21] ;
+  wire [7:0] \weights$125[220] ;
+  wire [7:0] \weights$125[221] ;
+  wire [7:0] \weights$125[222] ;
+  wire [7:0] \weights$125[223] ;
+  wire [7:0] \weights$125[224] ;
+  wire [7:0] \weights$125[225] ;
+  wire [7:0] \weights$125[226] ;
+  wire [7:0] \weights$125[227] ;
+  wire [7:0] \weights$125[228] ;
+  wire [7:0] \weights$125[229] ;
+  wire [7:0] \weights$125[22] ;
+  wire [7:0] \weights$125[230] ;
+  wire [7:0] \weights$125[231] ;
+  wire [7:0] \weights$125[232] ;
+  wire [7:0] \weights$125[233] ;
+  wire [7:0] \weights$125[234] ;
+  wire [7:0] \weights$125[235] ;
+  wire [7:0] \weights$125[236] ;
+  wire [7:0] \weights$125[237] ;
+  wire [7:0] \weights$125[238] ;
+  wire [7:0] \weights$125[239] ;
+  wire [7:0] \weights$125[23] ;
+  wire [7:0] \weights$125[240] ;
+  wire [7:0] \weights$125[241] ;
+  wire [7:0] \weights$125[242] ;
+  wire [7:0] \weights$125[243] ;
+  wire [7:0] \weights$125[244] ;
+  wire [7:0] \weights$125[245] ;
+  wire [7:0] \weights$125[246] ;
+  wire [7:0] \weights$125[247] ;
+  wire [7:0] \weights$125[248] ;
+  wire [7:0] \weights$125[249] ;
+  wire [7:0] \weights$125[24] ;
+  wire [7:0] \weights$125[250] ;
+  wire [7:0] \weights$125[251] ;
+  wire [7:0] \weights$125[252] ;
+  wire [7:0] \weights$125[253] ;
+  wire [7:0] \weights$125[254] ;
+  wire [7:0] \weights$125[255] ;
+  wire [7:0] \weights$125[25] ;
+  wire [7:0] \weights$125[26] ;
+  wire [7:0] \weights$125[27] ;
+  wire [7:0] \weights$125[28] ;
+  wire [7:0] \weights$125[29] ;
+  wire [7:0] \weights$125[2] ;
+  wire [7:0] \weights$125[30] ;
+  wire [7:0] \weights$125[31] ;
+  wire [7:0] \weights$125[32] ;
+  wire [7:0] \weights$125[33] ;
+  wire [7:0] \weights$125[34] ;
+  wire [7:0] \weights$125[35] ;
+  wire [7:0] \weights$125[36] ;
+  wire [7:0] \weights$125[37] ;
+  wire [7:0] \weights$125[38] ;
+  wire [7:0] \weights$125[39] ;
+  wire [7:0] \weights$125[3] ;
+  wire [7:0] \weights$125[40] ;
+  wire [7:0] \weights$125[41] ;
+  wire [7:0] \weights$125[42] ;
+  wire [7:0] \weights$125[43] ;
+  wire [7:0] \weights$125[44] ;
+  wire [7:0] \weights$125[45] ;
+  wire [7:0] \weights$125[46] ;
+  wire [7:0] \weights$125[47] ;
+  wire [7:0] \weights$125[48] ;
+  wire [7:0] \weights$125[49] ;
+  wire [7:0] \weights$125[4] ;
+  wire [7:0] \weights$125[50] ;
+  wire [7:0] \weights$125[51] ;
+  wire [7:0] \weights$125[52] ;
+  wire [7:0] \weights$125[53] ;
+  wire [7:0] \weights$125[54] ;
+  wire [7:0] \weights$125[55] ;
+  wire [7:0] \weights$125[56] ;
+  wire [7:0] \weights$125[57] ;
+  wire [7:0] \weights$125[58] ;
+  wire [7:0] \weights$125[59] ;
+  wire [7:0] \weights$125[5] ;
+  wire [7:0] \weights$125[60] ;
+  wire [7:0] \weights$125[61] ;
+  wire [7:0] \weights$125[62] ;
+  wire [7:0] \weights$125[63] ;
+  wire [7:0] \weights$125[64] ;
+  wire [7:0] \weights$125[65] ;
+  wire [7:0] \weights$125[66] ;
+  wire [7:0] \weights$125[67] ;
+  wire [7:0] \weights$125[68] ;
+  wire [7:0] \weights$125[69] ;
+  wire [7:0] \weights$125[6] ;
+  wire [7:0] \weights$125[70] ;
+  wire [7:0] \weights$125[71] ;
+  wire [7:0] \weights$125[72] ;
+  wire [7:0] \weights$125[73] ;
+  wire [7:0] \weights$125[74] ;
+  wire [7:0] \weights$125[75] ;
+  wire [7:0] \weights$125[76] ;
+  wire [7:0] \weights$125[77] ;
+  wire [7:0] \weights$125[78] ;
+  wire [7:0] \weights$125[79] ;
+  wire [7:0] \weights$125[7] ;
+  wire [7:0] \weights$125[80] ;
+  wire [7:0] \weights$125[81] ;
+  wire [7:0] \weights$125[82] ;
+  wire [7:0] \weights$125[83] ;
+  wire [7:0] \weights$125[84] ;
+  wire [7:0] \weights$125[85] ;
+  wire [7:0] \weights$125[86] ;
+  wire [7:0] \weights$125[87] ;
+  wire [7:0] \weights$125[88] ;
+  wire [7:0] \weights$125[89] ;
+  wire [7:0] \weights$125[8] ;
+  wire [7:0] \weights$125[90] ;
+  wire [7:0] \weights$125[91] ;
+  wire [7:0] \weights$125[92] ;
+  wire [7:0] \weights$125[93] ;
+  wire [7:0] \weights$125[94] ;
+  wire [7:0] \weights$125[95] ;
+  wire [7:0] \weights$125[96] ;
+  wire [7:0] \weights$125[97] ;
+  wire [7:0] \weights$125[98] ;
+  wire [7:0] \weights$125[99] ;
+  wire [7:0] \weights$125[9] ;
   wire [7:0] \weights[0] ;
   wire [7:0] \weights[100] ;
   wire [7:0] \weights[101] ;
@@ -6886,8 +7175,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     wgt_buf[4095] = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$97 )
-      wgt_buf[\$signature__addr$94 ] <= i_wgt__payload;
+    if (\$signature__en$116 )
+      wgt_buf[\$signature__addr$113 ] <= i_wgt__payload;
   end
   reg [2047:0] _1_;
   always @(posedge clk) begin
@@ -6896,934 +7185,808 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     end
   end
   assign word = _1_;
-  assign \$114  = gated[32] & row_live[2];
-  assign \$115  = \$114  & col_live[0];
-  assign \$116  = gated[33] & row_live[2];
-  assign \$117  = \$116  & col_live[1];
-  assign \$118  = \$115  + \$117 ;
-  assign \$119  = gated[34] & row_live[2];
-  assign \$120  = \$119  & col_live[2];
-  assign \$121  = gated[35] & row_live[2];
-  assign \$122  = \$121  & col_live[3];
-  assign \$123  = \$120  + \$122 ;
-  assign \$124  = \$118  + \$123 ;
-  assign \$125  = gated[36] & row_live[2];
-  assign \$126  = \$125  & col_live[4];
-  assign \$127  = gated[37] & row_live[2];
-  assign \$128  = \$127  & col_live[5];
-  assign \$129  = \$126  + \$128 ;
-  assign \$130  = gated[38] & row_live[2];
-  assign \$131  = \$130  & col_live[6];
-  assign \$132  = gated[39] & row_live[2];
-  assign \$133  = \$132  & col_live[7];
-  assign \$134  = \$131  + \$133 ;
-  assign \$135  = \$129  + \$134 ;
-  assign \$136  = \$124  + \$135 ;
-  assign \$137  = gated[40] & row_live[2];
-  assign \$138  = \$137  & col_live[8];
-  assign \$139  = gated[41] & row_live[2];
-  assign \$140  = \$139  & col_live[9];
-  assign \$141  = \$138  + \$140 ;
-  assign \$142  = gated[42] & row_live[2];
-  assign \$143  = \$142  & col_live[10];
-  assign \$144  = gated[43] & row_live[2];
-  assign \$145  = \$144  & col_live[11];
-  assign \$146  = \$143  + \$145 ;
-  assign \$147  = \$141  + \$146 ;
-  assign \$148  = gated[44] & row_live[2];
-  assign \$149  = \$148  & col_live[12];
-  assign \$150  = gated[45] & row_live[2];
-  assign \$151  = \$150  & col_live[13];
-  assign \$152  = \$149  + \$151 ;
-  assign \$153  = gated[46] & row_live[2];
-  assign \$154  = \$153  & col_live[14];
-  assign \$155  = gated[47] & row_live[2];
-  assign \$156  = \$155  & col_live[15];
-  assign \$157  = \$154  + \$156 ;
-  assign \$158  = \$152  + \$157 ;
-  assign \$159  = \$147  + \$158 ;
-  assign \$160  = \$136  + \$159 ;
-  assign \$161  = gated[48] & row_live[3];
-  assign \$162  = \$161  & col_live[0];
-  assign \$163  = gated[49] & row_live[3];
-  assign \$164  = \$163  & col_live[1];
-  assign \$165  = \$162  + \$164 ;
-  assign \$166  = gated[50] & row_live[3];
-  assign \$167  = \$166  & col_live[2];
-  assign \$168  = gated[51] & row_live[3];
-  assign \$169  = \$168  & col_live[3];
-  assign \$170  = \$167  + \$169 ;
-  assign \$171  = \$165  + \$170 ;
-  assign \$172  = gated[52] & row_live[3];
-  assign \$173  = \$172  & col_live[4];
-  assign \$174  = gated[53] & row_live[3];
-  assign \$175  = \$174  & col_live[5];
-  assign \$176  = \$173  + \$175 ;
-  assign \$177  = gated[54] & row_live[3];
-  assign \$178  = \$177  & col_live[6];
-  assign \$179  = gated[55] & row_live[3];
-  assign \$180  = \$179  & col_live[7];
-  assign \$181  = \$178  + \$180 ;
-  assign \$182  = \$176  + \$181 ;
-  assign \$183  = \$171  + \$182 ;
-  assign \$184  = gated[56] & row_live[3];
-  assign \$185  = \$184  & col_live[8];
-  assign \$186  = gated[57] & row_live[3];
-  assign \$187  = \$186  & col_live[9];
-  assign \$188  = \$185  + \$187 ;
-  assign \$189  = gated[58] & row_live[3];
-  assign \$190  = \$189  & col_live[10];
-  assign \$191  = gated[59] & row_live[3];
-  assign \$192  = \$191  & col_live[11];
-  assign \$193  = \$190  + \$192 ;
-  assign \$194  = \$188  + \$193 ;
-  assign \$195  = gated[60] & row_live[3];
-  assign \$196  = \$195  & col_live[12];
-  assign \$197  = gated[61] & row_live[3];
-  assign \$198  = \$197  & col_live[13];
-  assign \$199  = \$196  + \$198 ;
-  assign \$200  = gated[62] & row_live[3];
-  assign \$201  = \$200  & col_live[14];
-  assign \$202  = gated[63] & row_live[3];
-  assign \$203  = \$202  & col_live[15];
-  assign \$204  = \$201  + \$203 ;
-  assign \$205  = \$199  + \$204 ;
-  assign \$206  = \$194  + \$205 ;
-  assign \$207  = \$183  + \$206 ;
-  assign \$208  = \$160  + \$207 ;
-  assign \$209  = \$113  + \$208 ;
-  assign \$210  = gated[64] & row_live[4];
-  assign \$211  = \$210  & col_live[0];
-  assign \$212  = gated[65] & row_live[4];
-  assign \$213  = \$212  & col_live[1];
-  assign \$214  = \$211  + \$213 ;
-  assign \$215  = gated[66] & row_live[4];
-  assign \$216  = \$215  & col_live[2];
-  assign \$217  = gated[67] & row_live[4];
-  assign \$218  = \$217  & col_live[3];
-  assign \$219  = \$216  + \$218 ;
-  assign \$220  = \$214  + \$219 ;
-  assign \$221  = gated[68] & row_live[4];
-  assign \$222  = \$221  & col_live[4];
-  assign \$223  = gated[69] & row_live[4];
-  assign \$224  = \$223  & col_live[5];
-  assign \$225  = \$222  + \$224 ;
-  assign \$226  = gated[70] & row_live[4];
-  assign \$227  = \$226  & col_live[6];
-  assign \$228  = gated[71] & row_live[4];
-  assign \$229  = \$228  & col_live[7];
-  assign \$230  = \$227  + \$229 ;
-  assign \$231  = \$225  + \$230 ;
-  assign \$232  = \$220  + \$231 ;
-  assign \$233  = gated[72] & row_live[4];
-  assign \$234  = \$233  & col_live[8];
-  assign \$235  = gated[73] & row_live[4];
-  assign \$236  = \$235  & col_live[9];
-  assign \$237  = \$234  + \$236 ;
-  assign \$238  = gated[74] & row_live[4];
-  assign \$239  = \$238  & col_live[10];
-  assign \$240  = gated[75] & row_live[4];
-  assign \$241  = \$240  & col_live[11];
-  assign \$242  = \$239  + \$241 ;
-  assign \$243  = \$237  + \$242 ;
-  assign \$244  = gated[76] & row_live[4];
-  assign \$245  = \$244  & col_live[12];
-  assign \$246  = gated[77] & row_live[4];
-  assign \$247  = \$246  & col_live[13];
-  assign \$248  = \$245  + \$247 ;
-  assign \$249  = gated[78] & row_live[4];
-  assign \$250  = \$249  & col_live[14];
-  assign \$251  = gated[79] & row_live[4];
-  assign \$252  = \$251  & col_live[15];
-  assign \$253  = \$250  + \$252 ;
-  assign \$254  = \$248  + \$253 ;
-  assign \$255  = \$243  + \$254 ;
-  assign \$256  = \$232  + \$255 ;
-  assign \$257  = gated[80] & row_live[5];
-  assign \$258  = \$257  & col_live[0];
-  assign \$259  = gated[81] & row_live[5];
-  assign \$260  = \$259  & col_live[1];
-  assign \$261  = \$258  + \$260 ;
-  assign \$262  = gated[82] & row_live[5];
-  assign \$263  = \$262  & col_live[2];
-  assign \$264  = gated[83] & row_live[5];
-  assign \$265  = \$264  & col_live[3];
-  assign \$266  = \$263  + \$265 ;
-  assign \$267  = \$261  + \$266 ;
-  assign \$268  = gated[84] & row_live[5];
-  assign \$269  = \$268  & col_live[4];
-  assign \$270  = gated[85] & row_live[5];
-  assign \$271  = \$270  & col_live[5];
-  assign \$272  = \$269  + \$271 ;
-  assign \$273  = gated[86] & row_live[5];
-  assign \$274  = \$273  & col_live[6];
-  assign \$275  = gated[87] & row_live[5];
-  assign \$276  = \$275  & col_live[7];
-  assign \$277  = \$274  + \$276 ;
-  assign \$278  = \$272  + \$277 ;
-  assign \$279  = \$267  + \$278 ;
-  assign \$280  = gated[88] & row_live[5];
-  assign \$281  = \$280  & col_live[8];
-  assign \$282  = gated[89] & row_live[5];
-  assign \$283  = \$282  & col_live[9];
-  assign \$284  = \$281  + \$283 ;
-  assign \$285  = gated[90] & row_live[5];
-  assign \$286  = \$285  & col_live[10];
-  assign \$287  = gated[91] & row_live[5];
-  assign \$288  = \$287  & col_live[11];
-  assign \$289  = \$286  + \$288 ;
-  assign \$290  = \$284  + \$289 ;
-  assign \$291  = gated[92] & row_live[5];
-  assign \$292  = \$291  & col_live[12];
-  assign \$293  = gated[93] & row_live[5];
-  assign \$294  = \$293  & col_live[13];
-  assign \$295  = \$292  + \$294 ;
-  assign \$296  = gated[94] & row_live[5];
-  assign \$297  = \$296  & col_live[14];
-  assign \$298  = gated[95] & row_live[5];
-  assign \$299  = \$298  & col_live[15];
-  assign \$300  = \$297  + \$299 ;
-  assign \$301  = \$295  + \$300 ;
-  assign \$302  = \$290  + \$301 ;
-  assign \$303  = \$279  + \$302 ;
-  assign \$304  = \$256  + \$303 ;
-  assign \$305  = gated[96] & row_live[6];
-  assign \$306  = \$305  & col_live[0];
-  assign \$307  = gated[97] & row_live[6];
-  assign \$308  = \$307  & col_live[1];
-  assign \$309  = \$306  + \$308 ;
-  assign \$310  = gated[98] & row_live[6];
-  assign \$311  = \$310  & col_live[2];
-  assign \$312  = gated[99] & row_live[6];
-  assign \$313  = \$312  & col_live[3];
-  assign \$314  = \$311  + \$313 ;
-  assign \$315  = \$309  + \$314 ;
-  assign \$316  = gated[100] & row_live[6];
-  assign \$317  = \$316  & col_live[4];
-  assign \$318  = gated[101] & row_live[6];
-  assign \$319  = \$318  & col_live[5];
-  assign \$320  = \$317  + \$319 ;
-  assign \$321  = gated[102] & row_live[6];
-  assign \$322  = \$321  & col_live[6];
-  assign \$323  = gated[103] & row_live[6];
-  assign \$324  = \$323  & col_live[7];
-  assign \$325  = \$322  + \$324 ;
-  assign \$326  = \$320  + \$325 ;
-  assign \$327  = \$315  + \$326 ;
-  assign \$328  = gated[104] & row_live[6];
-  assign \$329  = \$328  & col_live[8];
-  assign \$330  = gated[105] & row_live[6];
-  assign \$331  = \$330  & col_live[9];
-  assign \$332  = \$329  + \$331 ;
-  assign \$333  = gated[106] & row_live[6];
-  assign \$334  = \$333  & col_live[10];
-  assign \$335  = gated[107] & row_live[6];
-  assign \$336  = \$335  & col_live[11];
-  assign \$337  = \$334  + \$336 ;
-  assign \$338  = \$332  + \$337 ;
-  assign \$339  = gated[108] & row_live[6];
-  assign \$340  = \$339  & col_live[12];
-  assign \$341  = gated[109] & row_live[6];
-  assign \$342  = \$341  & col_live[13];
-  assign \$343  = \$340  + \$342 ;
-  assign \$344  = gated[110] & row_live[6];
-  assign \$345  = \$344  & col_live[14];
-  assign \$346  = gated[111] & row_live[6];
-  assign \$347  = \$346  & col_live[15];
-  assign \$348  = \$345  + \$347 ;
-  assign \$349  = \$343  + \$348 ;
-  assign \$350  = \$338  + \$349 ;
-  assign \$351  = \$327  + \$350 ;
-  assign \$352  = gated[112] & row_live[7];
-  assign \$353  = \$352  & col_live[0];
-  assign \$354  = gated[113] & row_live[7];
-  assign \$355  = \$354  & col_live[1];
-  assign \$356  = \$353  + \$355 ;
-  assign \$357  = gated[114] & row_live[7];
-  assign \$358  = \$357  & col_live[2];
-  assign \$359  = gated[115] & row_live[7];
-  assign \$360  = \$359  & col_live[3];
-  assign \$361  = \$358  + \$360 ;
-  assign \$362  = \$356  + \$361 ;
-  assign \$363  = gated[116] & row_live[7];
-  assign \$364  = \$363  & col_live[4];
-  assign \$365  = gated[117] & row_live[7];
-  assign \$366  = \$365  & col_live[5];
-  assign \$367  = \$364  + \$366 ;
-  assign \$368  = gated[118] & row_live[7];
-  assign \$369  = \$368  & col_live[6];
-  assign \$370  = gated[119] & row_live[7];
-  assign \$371  = \$370  & col_live[7];
-  assign \$372  = \$369  + \$371 ;
-  assign \$373  = \$367  + \$372 ;
-  assign \$374  = \$362  + \$373 ;
-  assign \$375  = gated[120] & row_live[7];
-  assign \$376  = \$375  & col_live[8];
-  assign \$377  = gated[121] & row_live[7];
-  assign \$378  = \$377  & col_live[9];
-  assign \$379  = \$376  + \$378 ;
-  assign \$380  = gated[122] & row_live[7];
-  assign \$381  = \$380  & col_live[10];
-  assign \$382  = gated[123] & row_live[7];
-  assign \$383  = \$382  & col_live[11];
-  assign \$384  = \$381  + \$383 ;
-  assign \$385  = \$379  + \$384 ;
-  assign \$386  = gated[124] & row_live[7];
-  assign \$387  = \$386  & col_live[12];
-  assign \$388  = gated[125] & row_live[7];
-  assign \$389  = \$388  & col_live[13];
-  assign \$390  = \$387  + \$389 ;
-  assign \$391  = gated[126] & row_live[7];
-  assign \$392  = \$391  & col_live[14];
-  assign \$393  = gated[127] & row_live[7];
-  assign \$394  = \$393  & col_live[15];
-  assign \$395  = \$392  + \$394 ;
-  assign \$396  = \$390  + \$395 ;
-  assign \$397  = \$385  + \$396 ;
-  assign \$398  = \$374  + \$397 ;
-  assign \$399  = \$351  + \$398 ;
-  assign \$400  = \$304  + \$399 ;
-  assign \$401  = \$209  + \$400 ;
-  assign \$402  = gated[128] & row_live[8];
-  assign \$403  = \$402  & col_live[0];
-  assign \$404  = gated[129] & row_live[8];
-  assign \$405  = \$404  & col_live[1];
-  assign \$406  = \$403  + \$405 ;
-  assign \$407  = gated[130] & row_live[8];
-  assign \$408  = \$407  & col_live[2];
-  assign \$409  = gated[131] & row_live[8];
-  assign \$410  = \$409  & col_live[3];
-  assign \$411  = \$408  + \$410 ;
-  assign \$412  = \$406  + \$411 ;
-  assign \$413  = gated[132] & row_live[8];
-  assign \$414  = \$413  & col_live[4];
-  assign \$415  = gated[133] & row_live[8];
-  assign \$416  = \$415  & col_live[5];
-  assign \$417  = \$414  + \$416 ;
-  assign \$418  = gated[134] & row_live[8];
-  assign \$419  = \$418  & col_live[6];
-  assign \$420  = gated[135] & row_live[8];
-  assign \$421  = \$420  & col_live[7];
-  assign \$422  = \$419  + \$421 ;
-  assign \$423  = \$417  + \$422 ;
-  assign \$424  = \$412  + \$423 ;
-  assign \$425  = gated[136] & row_live[8];
-  assign \$426  = \$425  & col_live[8];
-  assign \$427  = gated[137] & row_live[8];
-  assign \$428  = \$427  & col_live[9];
-  assign \$429  = \$426  + \$428 ;
-  assign \$430  = gated[138] & row_live[8];
-  assign \$431  = \$430  & col_live[10];
-  assign \$432  = gated[139] & row_live[8];
-  assign \$433  = \$432  & col_live[11];
-  assign \$434  = \$431  + \$433 ;
-  assign \$435  = \$429  + \$434 ;
-  assign \$436  = gated[140] & row_live[8];
-  assign \$437  = \$436  & col_live[12];
-  assign \$438  = gated[141] & row_live[8];
-  assign \$439  = \$438  & col_live[13];
-  assign \$440  = \$437  + \$439 ;
-  assign \$441  = gated[142] & row_live[8];
-  assign \$442  = \$441  & col_live[14];
-  assign \$443  = gated[143] & row_live[8];
-  assign \$444  = \$443  & col_live[15];
-  assign \$445  = \$442  + \$444 ;
-  assign \$446  = \$440  + \$445 ;
-  assign \$447  = \$435  + \$446 ;
-  assign \$448  = \$424  + \$447 ;
-  assign \$449  = gated[144] & row_live[9];
-  assign \$450  = \$449  & col_live[0];
-  assign \$451  = gated[145] & row_live[9];
-  assign \$452  = \$451  & col_live[1];
-  assign \$453  = \$450  + \$452 ;
-  assign \$454  = gated[146] & row_live[9];
-  assign \$455  = \$454  & col_live[2];
-  assign \$456  = gated[147] & row_live[9];
-  assign \$457  = \$456  & col_live[3];
-  assign \$458  = \$455  + \$457 ;
-  assign \$459  = \$453  + \$458 ;
-  assign \$460  = gated[148] & row_live[9];
-  assign \$461  = \$460  & col_live[4];
-  assign \$462  = gated[149] & row_live[9];
-  assign \$463  = \$462  & col_live[5];
-  assign \$464  = \$461  + \$463 ;
-  assign \$465  = gated[150] & row_live[9];
-  assign \$466  = \$465  & col_live[6];
-  assign \$467  = gated[151] & row_live[9];
-  assign \$468  = \$467  & col_live[7];
-  assign \$469  = \$466  + \$468 ;
-  assign \$470  = \$464  + \$469 ;
-  assign \$471  = \$459  + \$470 ;
-  assign \$472  = gated[152] & row_live[9];
-  assign \$473  = \$472  & col_live[8];
-  assign \$474  = gated[153] & row_live[9];
-  assign \$475  = \$474  & col_live[9];
-  assign \$476  = \$473  + \$475 ;
-  assign \$477  = gated[154] & row_live[9];
-  assign \$478  = \$477  & col_live[10];
-  assign \$479  = gated[155] & row_live[9];
-  assign \$480  = \$479  & col_live[11];
-  assign \$481  = \$478  + \$480 ;
-  assign \$482  = \$476  + \$481 ;
-  assign \$483  = gated[156] & row_live[9];
-  assign \$484  = \$483  & col_live[12];
-  assign \$485  = gated[157] & row_live[9];
-  assign \$486  = \$485  & col_live[13];
-  assign \$487  = \$484  + \$486 ;
-  assign \$488  = gated[158] & row_live[9];
-  assign \$489  = \$488  & col_live[14];
-  assign \$490  = gated[159] & row_live[9];
-  assign \$491  = \$490  & col_live[15];
-  assign \$492  = \$489  + \$491 ;
-  assign \$493  = \$487  + \$492 ;
-  assign \$494  = \$482  + \$493 ;
-  assign \$495  = \$471  + \$494 ;
-  assign \$496  = \$448  + \$495 ;
-  assign \$497  = gated[160] & row_live[10];
-  assign \$498  = \$497  & col_live[0];
-  assign \$499  = gated[161] & row_live[10];
-  assign \$500  = \$499  & col_live[1];
-  assign \$501  = \$498  + \$500 ;
-  assign \$502  = gated[162] & row_live[10];
-  assign \$503  = \$502  & col_live[2];
-  assign \$504  = gated[163] & row_live[10];
-  assign \$505  = \$504  & col_live[3];
-  assign \$506  = \$503  + \$505 ;
-  assign \$507  = \$501  + \$506 ;
-  assign \$508  = gated[164] & row_live[10];
-  assign \$509  = \$508  & col_live[4];
-  assign \$510  = gated[165] & row_live[10];
-  assign \$511  = \$510  & col_live[5];
-  assign \$512  = \$509  + \$511 ;
-  assign \$513  = gated[166] & row_live[10];
-  assign \$514  = \$513  & col_live[6];
-  assign \$515  = gated[167] & row_live[10];
-  assign \$516  = \$515  & col_live[7];
-  assign \$517  = \$514  + \$516 ;
-  assign \$518  = \$512  + \$517 ;
-  assign \$519  = \$507  + \$518 ;
-  assign \$520  = gated[168] & row_live[10];
-  assign \$521  = \$520  & col_live[8];
-  assign \$522  = gated[169] & row_live[10];
-  assign \$523  = \$522  & col_live[9];
-  assign \$524  = \$521  + \$523 ;
-  assign \$525  = gated[170] & row_live[10];
-  assign \$526  = \$525  & col_live[10];
-  assign \$527  = gated[171] & row_live[10];
-  assign \$528  = \$527  & col_live[11];
-  assign \$529  = \$526  + \$528 ;
-  assign \$530  = \$524  + \$529 ;
-  assign \$531  = gated[172] & row_live[10];
-  assign \$532  = \$531  & col_live[12];
-  assign \$533  = gated[173] & row_live[10];
-  assign \$534  = \$533  & col_live[13];
-  assign \$535  = \$532  + \$534 ;
-  assign \$536  = gated[174] & row_live[10];
-  assign \$537  = \$536  & col_live[14];
-  assign \$538  = gated[175] & row_live[10];
-  assign \$539  = \$538  & col_live[15];
-  assign \$540  = \$537  + \$539 ;
-  assign \$541  = \$535  + \$540 ;
-  assign \$542  = \$530  + \$541 ;
-  assign \$543  = \$519  + \$542 ;
-  assign \$544  = gated[176] & row_live[11];
-  assign \$545  = \$544  & col_live[0];
-  assign \$546  = gated[177] & row_live[11];
-  assign \$547  = \$546  & col_live[1];
-  assign \$548  = \$545  + \$547 ;
-  assign \$549  = gated[178] & row_live[11];
-  assign \$550  = \$549  & col_live[2];
-  assign \$551  = gated[179] & row_live[11];
-  assign \$552  = \$551  & col_live[3];
-  assign \$553  = \$550  + \$552 ;
-  assign \$554  = \$548  + \$553 ;
-  assign \$555  = gated[180] & row_live[11];
-  assign \$556  = \$555  & col_live[4];
-  assign \$557  = gated[181] & row_live[11];
-  assign \$558  = \$557  & col_live[5];
-  assign \$559  = \$556  + \$558 ;
-  assign \$560  = gated[182] & row_live[11];
-  assign \$561  = \$560  & col_live[6];
-  assign \$562  = gated[183] & row_live[11];
-  assign \$563  = \$562  & col_live[7];
-  assign \$564  = \$561  + \$563 ;
-  assign \$565  = \$559  + \$564 ;
-  assign \$566  = \$554  + \$565 ;
-  assign \$567  = gated[184] & row_live[11];
-  assign \$568  = \$567  & col_live[8];
-  assign \$569  = gated[185] & row_live[11];
-  assign \$570  = \$569  & col_live[9];
-  assign \$571  = \$568  + \$570 ;
-  assign \$572  = gated[186] & row_live[11];
-  assign \$573  = \$572  & col_live[10];
-  assign \$574  = gated[187] & row_live[11];
-  assign \$575  = \$574  & col_live[11];
-  assign \$576  = \$573  + \$575 ;
-  assign \$577  = \$571  + \$576 ;
-  assign \$578  = gated[188] & row_live[11];
-  assign \$579  = \$578  & col_live[12];
-  assign \$580  = gated[189] & row_live[11];
-  assign \$581  = \$580  & col_live[13];
-  assign \$582  = \$579  + \$581 ;
-  assign \$583  = gated[190] & row_live[11];
-  assign \$584  = \$583  & col_live[14];
-  assign \$585  = gated[191] & row_live[11];
-  assign \$586  = \$585  & col_live[15];
-  assign \$587  = \$584  + \$586 ;
-  assign \$588  = \$582  + \$587 ;
-  assign \$589  = \$577  + \$588 ;
-  assign \$590  = \$566  + \$589 ;
-  assign \$591  = \$543  + \$590 ;
-  assign \$592  = \$496  + \$591 ;
-  assign \$593  = gated[192] & row_live[12];
-  assign \$594  = \$593  & col_live[0];
-  assign \$595  = gated[193] & row_live[12];
-  assign \$596  = \$595  & col_live[1];
-  assign \$597  = \$594  + \$596 ;
-  assign \$598  = gated[194] & row_live[12];
-  assign \$599  = \$598  & col_live[2];
-  assign \$600  = gated[195] & row_live[12];
-  assign \$601  = \$600  & col_live[3];
-  assign \$602  = \$599  + \$601 ;
-  assign \$603  = \$597  + \$602 ;
-  assign \$604  = gated[196] & row_live[12];
-  assign \$605  = \$604  & col_live[4];
-  assign \$606  = gated[197] & row_live[12];
-  assign \$607  = \$606  & col_live[5];
-  assign \$608  = \$605  + \$607 ;
-  assign \$609  = gated[198] & row_live[12];
-  assign \$610  = \$609  & col_live[6];
-  assign \$611  = gated[199] & row_live[12];
-  assign \$612  = \$611  & col_live[7];
-  assign \$613  = \$610  + \$612 ;
-  assign \$614  = \$608  + \$613 ;
-  assign \$615  = \$603  + \$614 ;
-  assign \$616  = gated[200] & row_live[12];
-  assign \$617  = \$616  & col_live[8];
-  assign \$618  = gated[201] & row_live[12];
-  assign \$619  = \$618  & col_live[9];
-  assign \$620  = \$617  + \$619 ;
-  assign \$621  = gated[202] & row_live[12];
-  assign \$622  = \$621  & col_live[10];
-  assign \$623  = gated[203] & row_live[12];
-  assign \$624  = \$623  & col_live[11];
-  assign \$625  = \$622  + \$624 ;
-  assign \$626  = \$620  + \$625 ;
-  assign \$627  = gated[204] & row_live[12];
-  assign \$628  = \$627  & col_live[12];
-  assign \$629  = gated[205] & row_live[12];
-  assign \$630  = \$629  & col_live[13];
-  assign \$631  = \$628  + \$630 ;
-  assign \$632  = gated[206] & row_live[12];
-  assign \$633  = \$632  & col_live[14];
-  assign \$634  = gated[207] & row_live[12];
-  assign \$635  = \$634  & col_live[15];
-  assign \$636  = \$633  + \$635 ;
-  assign \$637  = \$631  + \$636 ;
-  assign \$638  = \$626  + \$637 ;
-  assign \$639  = \$615  + \$638 ;
-  assign \$640  = gated[208] & row_live[13];
-  assign \$641  = \$640  & col_live[0];
-  assign \$642  = gated[209] & row_live[13];
-  assign \$643  = \$642  & col_live[1];
-  assign \$644  = \$641  + \$643 ;
-  assign \$645  = gated[210] & row_live[13];
-  assign \$646  = \$645  & col_live[2];
-  assign \$647  = gated[211] & row_live[13];
-  assign \$648  = \$647  & col_live[3];
-  assign \$649  = \$646  + \$648 ;
-  assign \$650  = \$644  + \$649 ;
-  assign \$651  = gated[212] & row_live[13];
-  assign \$652  = \$651  & col_live[4];
-  assign \$653  = gated[213] & row_live[13];
-  assign \$654  = \$653  & col_live[5];
-  assign \$655  = \$652  + \$654 ;
-  assign \$656  = gated[214] & row_live[13];
-  assign \$657  = \$656  & col_live[6];
-  assign \$658  = gated[215] & row_live[13];
-  assign \$659  = \$658  & col_live[7];
-  assign \$660  = \$657  + \$659 ;
-  assign \$661  = \$655  + \$660 ;
-  assign \$662  = \$650  + \$661 ;
-  assign \$663  = gated[216] & row_live[13];
-  assign \$664  = \$663  & col_live[8];
-  assign \$665  = gated[217] & row_live[13];
-  assign \$666  = \$665  & col_live[9];
-  assign \$667  = \$664  + \$666 ;
-  assign \$668  = gated[218] & row_live[13];
-  assign \$669  = \$668  & col_live[10];
-  assign \$670  = gated[219] & row_live[13];
-  assign \$671  = \$670  & col_live[11];
-  assign \$672  = \$669  + \$671 ;
-  assign \$673  = \$667  + \$672 ;
-  assign \$674  = gated[220] & row_live[13];
-  assign \$675  = \$674  & col_live[12];
-  assign \$676  = gated[221] & row_live[13];
-  assign \$677  = \$676  & col_live[13];
-  assign \$678  = \$675  + \$677 ;
-  assign \$679  = gated[222] & row_live[13];
-  assign \$680  = \$679  & col_live[14];
-  assign \$681  = gated[223] & row_live[13];
-  assign \$682  = \$681  & col_live[15];
-  assign \$683  = \$680  + \$682 ;
-  assign \$684  = \$678  + \$683 ;
-  assign \$685  = \$673  + \$684 ;
-  assign \$686  = \$662  + \$685 ;
-  assign \$687  = \$639  + \$686 ;
-  assign \$688  = gated[224] & row_live[14];
-  assign \$689  = \$688  & col_live[0];
-  assign \$690  = gated[225] & row_live[14];
-  assign \$691  = \$690  & col_live[1];
-  assign \$692  = \$689  + \$691 ;
-  assign \$693  = gated[226] & row_live[14];
-  assign \$694  = \$693  & col_live[2];
-  assign \$695  = gated[227] & row_live[14];
-  assign \$696  = \$695  & col_live[3];
-  assign \$697  = \$694  + \$696 ;
-  assign \$698  = \$692  + \$697 ;
-  assign \$699  = gated[228] & row_live[14];
-  assign \$700  = \$699  & col_live[4];
-  assign \$701  = gated[229] & row_live[14];
-  assign \$702  = \$701  & col_live[5];
-  assign \$703  = \$700  + \$702 ;
-  assign \$704  = gated[230] & row_live[14];
-  assign \$705  = \$704  & col_live[6];
-  assign \$706  = gated[231] & row_live[14];
-  assign \$707  = \$706  & col_live[7];
-  assign \$708  = \$705  + \$707 ;
-  assign \$709  = \$703  + \$708 ;
-  assign \$710  = \$698  + \$709 ;
-  assign \$711  = gated[232] & row_live[14];
-  assign \$712  = \$711  & col_live[8];
-  assign \$713  = gated[233] & row_live[14];
-  assign \$714  = \$713  & col_live[9];
-  assign \$715  = \$712  + \$714 ;
-  assign \$716  = gated[234] & row_live[14];
-  assign \$717  = \$716  & col_live[10];
-  assign \$718  = gated[235] & row_live[14];
-  assign \$719  = \$718  & col_live[11];
-  assign \$720  = \$717  + \$719 ;
-  assign \$721  = \$715  + \$720 ;
-  assign \$722  = gated[236] & row_live[14];
-  assign \$723  = \$722  & col_live[12];
-  assign \$724  = gated[237] & row_live[14];
-  assign \$725  = \$724  & col_live[13];
-  assign \$726  = \$723  + \$725 ;
-  assign \$727  = gated[238] & row_live[14];
-  assign \$728  = \$727  & col_live[14];
-  assign \$729  = gated[239] & row_live[14];
-  assign \$730  = \$729  & col_live[15];
-  assign \$731  = \$728  + \$730 ;
-  assign \$732  = \$726  + \$731 ;
-  assign \$733  = \$721  + \$732 ;
-  assign \$734  = \$710  + \$733 ;
-  assign \$735  = gated[240] & row_live[15];
-  assign \$736  = \$735  & col_live[0];
-  assign \$737  = gated[241] & row_live[15];
-  assign \$738  = \$737  & col_live[1];
-  assign \$739  = \$736  + \$738 ;
-  assign \$740  = gated[242] & row_live[15];
-  assign \$741  = \$740  & col_live[2];
-  assign \$742  = gated[243] & row_live[15];
-  assign \$743  = \$742  & col_live[3];
-  assign \$744  = \$741  + \$743 ;
-  assign \$745  = \$739  + \$744 ;
-  assign \$746  = gated[244] & row_live[15];
-  assign \$747  = \$746  & col_live[4];
-  assign \$748  = gated[245] & row_live[15];
-  assign \$749  = \$748  & col_live[5];
-  assign \$750  = \$747  + \$749 ;
-  assign \$751  = gated[246] & row_live[15];
-  assign \$752  = \$751  & col_live[6];
-  assign \$753  = gated[247] & row_live[15];
-  assign \$754  = \$753  & col_live[7];
-  assign \$755  = \$752  + \$754 ;
-  assign \$756  = \$750  + \$755 ;
-  assign \$757  = \$745  + \$756 ;
-  assign \$758  = gated[248] & row_live[15];
-  assign \$759  = \$758  & col_live[8];
-  assign \$760  = gated[249] & row_live[15];
-  assign \$761  = \$760  & col_live[9];
-  assign \$762  = \$759  + \$761 ;
-  assign \$763  = gated[250] & row_live[15];
-  assign \$764  = \$763  & col_live[10];
-  assign \$765  = gated[251] & row_live[15];
-  assign \$766  = \$765  & col_live[11];
-  assign \$767  = \$764  + \$766 ;
-  assign \$768  = \$762  + \$767 ;
-  assign \$769  = gated[252] & row_live[15];
-  assign \$770  = \$769  & col_live[12];
-  assign \$771  = gated[253] & row_live[15];
-  assign \$772  = \$771  & col_live[13];
-  assign \$773  = \$770  + \$772 ;
-  assign \$774  = gated[254] & row_live[15];
-  assign \$775  = \$774  & col_live[14];
-  assign \$776  = gated[255] & row_live[15];
-  assign \$777  = \$776  & col_live[15];
-  assign \$778  = \$775  + \$777 ;
-  assign \$779  = \$773  + \$778 ;
-  assign \$780  = \$768  + \$779 ;
-  assign \$781  = \$757  + \$780 ;
-  assign \$782  = \$734  + \$781 ;
-  assign \$783  = \$687  + \$782 ;
-  assign \$784  = \$592  + \$783 ;
-  assign \$785  = \$401  + \$784 ;
-  assign \$786  = \$18  ? \$785  : 9'h000;
-  assign \$787  = status__zero_skips + \$786 ;
-  assign \$788  = status__overflow_events + events;
+  assign \$259  = \$257  + \$258 ;
+  assign \$260  = gated[94] & sd_col_live[14];
+  assign \$261  = gated[95] & sd_col_live[15];
+  assign \$262  = \$260  + \$261 ;
+  assign \$263  = \$259  + \$262 ;
+  assign \$264  = \$256  + \$263 ;
+  assign \$265  = \$249  + \$264 ;
+  assign \$266  = \$234  ? \$265  : 5'h00;
+  assign \$267  = \$signal$56  & sd_row_live[6];
+  assign \$268  = gated[96] & sd_col_live[0];
+  assign \$269  = gated[97] & sd_col_live[1];
+  assign \$270  = \$268  + \$269 ;
+  assign \$271  = gated[98] & sd_col_live[2];
+  assign \$272  = gated[99] & sd_col_live[3];
+  assign \$273  = \$271  + \$272 ;
+  assign \$274  = \$270  + \$273 ;
+  assign \$275  = gated[100] & sd_col_live[4];
+  assign \$276  = gated[101] & sd_col_live[5];
+  assign \$277  = \$275  + \$276 ;
+  assign \$278  = gated[102] & sd_col_live[6];
+  assign \$279  = gated[103] & sd_col_live[7];
+  assign \$280  = \$278  + \$279 ;
+  assign \$281  = \$277  + \$280 ;
+  assign \$282  = \$274  + \$281 ;
+  assign \$283  = gated[104] & sd_col_live[8];
+  assign \$284  = gated[105] & sd_col_live[9];
+  assign \$285  = \$283  + \$284 ;
+  assign \$286  = gated[106] & sd_col_live[10];
+  assign \$287  = gated[107] & sd_col_live[11];
+  assign \$288  = \$286  + \$287 ;
+  assign \$289  = \$285  + \$288 ;
+  assign \$290  = gated[108] & sd_col_live[12];
+  assign \$291  = gated[109] & sd_col_live[13];
+  assign \$292  = \$290  + \$291 ;
+  assign \$293  = gated[110] & sd_col_live[14];
+  assign \$294  = gated[111] & sd_col_live[15];
+  assign \$295  = \$293  + \$294 ;
+  assign \$296  = \$292  + \$295 ;
+  assign \$297  = \$289  + \$296 ;
+  assign \$298  = \$282  + \$297 ;
+  assign \$299  = \$267  ? \$298  : 5'h00;
+  assign \$300  = \$signal$56  & sd_row_live[7];
+  assign \$301  = gated[112] & sd_col_live[0];
+  assign \$302  = gated[113] & sd_col_live[1];
+  assign \$303  = \$301  + \$302 ;
+  assign \$304  = gated[114] & sd_col_live[2];
+  assign \$305  = gated[115] & sd_col_live[3];
+  assign \$306  = \$304  + \$305 ;
+  assign \$307  = \$303  + \$306 ;
+  assign \$308  = gated[116] & sd_col_live[4];
+  assign \$309  = gated[117] & sd_col_live[5];
+  assign \$310  = \$308  + \$309 ;
+  assign \$311  = gated[118] & sd_col_live[6];
+  assign \$312  = gated[119] & sd_col_live[7];
+  assign \$313  = \$311  + \$312 ;
+  assign \$314  = \$310  + \$313 ;
+  assign \$315  = \$307  + \$314 ;
+  assign \$316  = gated[120] & sd_col_live[8];
+  assign \$317  = gated[121] & sd_col_live[9];
+  assign \$318  = \$316  + \$317 ;
+  assign \$319  = gated[122] & sd_col_live[10];
+  assign \$320  = gated[123] & sd_col_live[11];
+  assign \$321  = \$319  + \$320 ;
+  assign \$322  = \$318  + \$321 ;
+  assign \$323  = gated[124] & sd_col_live[12];
+  assign \$324  = gated[125] & sd_col_live[13];
+  assign \$325  = \$323  + \$324 ;
+  assign \$326  = gated[126] & sd_col_live[14];
+  assign \$327  = gated[127] & sd_col_live[15];
+  assign \$328  = \$326  + \$327 ;
+  assign \$329  = \$325  + \$328 ;
+  assign \$330  = \$322  + \$329 ;
+  assign \$331  = \$315  + \$330 ;
+  assign \$332  = \$300  ? \$331  : 5'h00;
+  assign \$333  = \$signal$56  & sd_row_live[8];
+  assign \$334  = gated[128] & sd_col_live[0];
+  assign \$335  = gated[129] & sd_col_live[1];
+  assign \$336  = \$334  + \$335 ;
+  assign \$337  = gated[130] & sd_col_live[2];
+  assign \$338  = gated[131] & sd_col_live[3];
+  assign \$339  = \$337  + \$338 ;
+  assign \$340  = \$336  + \$339 ;
+  assign \$341  = gated[132] & sd_col_live[4];
+  assign \$342  = gated[133] & sd_col_live[5];
+  assign \$343  = \$341  + \$342 ;
+  assign \$344  = gated[134] & sd_col_live[6];
+  assign \$345  = gated[135] & sd_col_live[7];
+  assign \$346  = \$344  + \$345 ;
+  assign \$347  = \$343  + \$346 ;
+  assign \$348  = \$340  + \$347 ;
+  assign \$349  = gated[136] & sd_col_live[8];
+  assign \$350  = gated[137] & sd_col_live[9];
+  assign \$351  = \$349  + \$350 ;
+  assign \$352  = gated[138] & sd_col_live[10];
+  assign \$353  = gated[139] & sd_col_live[11];
+  assign \$354  = \$352  + \$353 ;
+  assign \$355  = \$351  + \$354 ;
+  assign \$356  = gated[140] & sd_col_live[12];
+  assign \$357  = gated[141] & sd_col_live[13];
+  assign \$358  = \$356  + \$357 ;
+  assign \$359  = gated[142] & sd_col_live[14];
+  assign \$360  = gated[143] & sd_col_live[15];
+  assign \$361  = \$359  + \$360 ;
+  assign \$362  = \$358  + \$361 ;
+  assign \$363  = \$355  + \$362 ;
+  assign \$364  = \$348  + \$363 ;
+  assign \$365  = \$333  ? \$364  : 5'h00;
+  assign \$366  = \$signal$56  & sd_row_live[9];
+  assign \$367  = gated[144] & sd_col_live[0];
+  assign \$368  = gated[145] & sd_col_live[1];
+  assign \$369  = \$367  + \$368 ;
+  assign \$370  = gated[146] & sd_col_live[2];
+  assign \$371  = gated[147] & sd_col_live[3];
+  assign \$372  = \$370  + \$371 ;
+  assign \$373  = \$369  + \$372 ;
+  assign \$374  = gated[148] & sd_col_live[4];
+  assign \$375  = gated[149] & sd_col_live[5];
+  assign \$376  = \$374  + \$375 ;
+  assign \$377  = gated[150] & sd_col_live[6];
+  assign \$378  = gated[151] & sd_col_live[7];
+  assign \$379  = \$377  + \$378 ;
+  assign \$380  = \$376  + \$379 ;
+  assign \$381  = \$373  + \$380 ;
+  assign \$382  = gated[152] & sd_col_live[8];
+  assign \$383  = gated[153] & sd_col_live[9];
+  assign \$384  = \$382  + \$383 ;
+  assign \$385  = gated[154] & sd_col_live[10];
+  assign \$386  = gated[155] & sd_col_live[11];
+  assign \$387  = \$385  + \$386 ;
+  assign \$388  = \$384  + \$387 ;
+  assign \$389  = gated[156] & sd_col_live[12];
+  assign \$390  = gated[157] & sd_col_live[13];
+  assign \$391  = \$389  + \$390 ;
+  assign \$392  = gated[158] & sd_col_live[14];
+  assign \$393  = gated[159] & sd_col_live[15];
+  assign \$394  = \$392  + \$393 ;
+  assign \$395  = \$391  + \$394 ;
+  assign \$396  = \$388  + \$395 ;
+  assign \$397  = \$381  + \$396 ;
+  assign \$398  = \$366  ? \$397  : 5'h00;
+  assign \$399  = \$signal$56  & sd_row_live[10];
+  assign \$400  = gated[160] & sd_col_live[0];
+  assign \$401  = gated[161] & sd_col_live[1];
+  assign \$402  = \$400  + \$401 ;
+  assign \$403  = gated[162] & sd_col_live[2];
+  assign \$404  = gated[163] & sd_col_live[3];
+  assign \$405  = \$403  + \$404 ;
+  assign \$406  = \$402  + \$405 ;
+  assign \$407  = gated[164] & sd_col_live[4];
+  assign \$408  = gated[165] & sd_col_live[5];
+  assign \$409  = \$407  + \$408 ;
+  assign \$410  = gated[166] & sd_col_live[6];
+  assign \$411  = gated[167] & sd_col_live[7];
+  assign \$412  = \$410  + \$411 ;
+  assign \$413  = \$409  + \$412 ;
+  assign \$414  = \$406  + \$413 ;
+  assign \$415  = gated[168] & sd_col_live[8];
+  assign \$416  = gated[169] & sd_col_live[9];
+  assign \$417  = \$415  + \$416 ;
+  assign \$418  = gated[170] & sd_col_live[10];
+  assign \$419  = gated[171] & sd_col_live[11];
+  assign \$420  = \$418  + \$419 ;
+  assign \$421  = \$417  + \$420 ;
+  assign \$422  = gated[172] & sd_col_live[12];
+  assign \$423  = gated[173] & sd_col_live[13];
+  assign \$424  = \$422  + \$423 ;
+  assign \$425  = gated[174] & sd_col_live[14];
+  assign \$426  = gated[175] & sd_col_live[15];
+  assign \$427  = \$425  + \$426 ;
+  assign \$428  = \$424  + \$427 ;
+  assign \$429  = \$421  + \$428 ;
+  assign \$430  = \$414  + \$429 ;
+  assign \$431  = \$399  ? \$430  : 5'h00;
+  assign \$432  = \$signal$56  & sd_row_live[11];
+  assign \$433  = gated[176] & sd_col_live[0];
+  assign \$434  = gated[177] & sd_col_live[1];
+  assign \$435  = \$433  + \$434 ;
+  assign \$436  = gated[178] & sd_col_live[2];
+  assign \$437  = gated[179] & sd_col_live[3];
+  assign \$438  = \$436  + \$437 ;
+  assign \$439  = \$435  + \$438 ;
+  assign \$440  = gated[180] & sd_col_live[4];
+  assign \$441  = gated[181] & sd_col_live[5];
+  assign \$442  = \$440  + \$441 ;
+  assign \$443  = gated[182] & sd_col_live[6];
+  assign \$444  = gated[183] & sd_col_live[7];
+  assign \$445  = \$443  + \$444 ;
+  assign \$446  = \$442  + \$445 ;
+  assign \$447  = \$439  + \$446 ;
+  assign \$448  = gated[184] & sd_col_live[8];
+  assign \$449  = gated[185] & sd_col_live[9];
+  assign \$450  = \$448  + \$449 ;
+  assign \$451  = gated[186] & sd_col_live[10];
+  assign \$452  = gated[187] & sd_col_live[11];
+  assign \$453  = \$451  + \$452 ;
+  assign \$454  = \$450  + \$453 ;
+  assign \$455  = gated[188] & sd_col_live[12];
+  assign \$456  = gated[189] & sd_col_live[13];
+  assign \$457  = \$455  + \$456 ;
+  assign \$458  = gated[190] & sd_col_live[14];
+  assign \$459  = gated[191] & sd_col_live[15];
+  assign \$460  = \$458  + \$459 ;
+  assign \$461  = \$457  + \$460 ;
+  assign \$462  = \$454  + \$461 ;
+  assign \$463  = \$447  + \$462 ;
+  assign \$464  = \$432  ? \$463  : 5'h00;
+  assign \$465  = \$signal$56  & sd_row_live[12];
+  assign \$466  = gated[192] & sd_col_live[0];
+  assign \$467  = gated[193] & sd_col_live[1];
+  assign \$468  = \$466  + \$467 ;
+  assign \$469  = gated[194] & sd_col_live[2];
+  assign \$470  = gated[195] & sd_col_live[3];
+  assign \$471  = \$469  + \$470 ;
+  assign \$472  = \$468  + \$471 ;
+  assign \$473  = gated[196] & sd_col_live[4];
+  assign \$474  = gated[197] & sd_col_live[5];
+  assign \$475  = \$473  + \$474 ;
+  assign \$476  = gated[198] & sd_col_live[6];
+  assign \$477  = gated[199] & sd_col_live[7];
+  assign \$478  = \$476  + \$477 ;
+  assign \$479  = \$475  + \$478 ;
+  assign \$480  = \$472  + \$479 ;
+  assign \$481  = gated[200] & sd_col_live[8];
+  assign \$482  = gated[201] & sd_col_live[9];
+  assign \$483  = \$481  + \$482 ;
+  assign \$484  = gated[202] & sd_col_live[10];
+  assign \$485  = gated[203] & sd_col_live[11];
+  assign \$486  = \$484  + \$485 ;
+  assign \$487  = \$483  + \$486 ;
+  assign \$488  = gated[204] & sd_col_live[12];
+  assign \$489  = gated[205] & sd_col_live[13];
+  assign \$490  = \$488  + \$489 ;
+  assign \$491  = gated[206] & sd_col_live[14];
+  assign \$492  = gated[207] & sd_col_live[15];
+  assign \$493  = \$491  + \$492 ;
+  assign \$494  = \$490  + \$493 ;
+  assign \$495  = \$487  + \$494 ;
+  assign \$496  = \$480  + \$495 ;
+  assign \$497  = \$465  ? \$496  : 5'h00;
+  assign \$498  = \$signal$56  & sd_row_live[13];
+  assign \$499  = gated[208] & sd_col_live[0];
+  assign \$500  = gated[209] & sd_col_live[1];
+  assign \$501  = \$499  + \$500 ;
+  assign \$502  = gated[210] & sd_col_live[2];
+  assign \$503  = gated[211] & sd_col_live[3];
+  assign \$504  = \$502  + \$503 ;
+  assign \$505  = \$501  + \$504 ;
+  assign \$506  = gated[212] & sd_col_live[4];
+  assign \$507  = gated[213] & sd_col_live[5];
+  assign \$508  = \$506  + \$507 ;
+  assign \$509  = gated[214] & sd_col_live[6];
+  assign \$510  = gated[215] & sd_col_live[7];
+  assign \$511  = \$509  + \$510 ;
+  assign \$512  = \$508  + \$511 ;
+  assign \$513  = \$505  + \$512 ;
+  assign \$514  = gated[216] & sd_col_live[8];
+  assign \$515  = gated[217] & sd_col_live[9];
+  assign \$516  = \$514  + \$515 ;
+  assign \$517  = gated[218] & sd_col_live[10];
+  assign \$518  = gated[219] & sd_col_live[11];
+  assign \$519  = \$517  + \$518 ;
+  assign \$520  = \$516  + \$519 ;
+  assign \$521  = gated[220] & sd_col_live[12];
+  assign \$522  = gated[221] & sd_col_live[13];
+  assign \$523  = \$521  + \$522 ;
+  assign \$524  = gated[222] & sd_col_live[14];
+  assign \$525  = gated[223] & sd_col_live[15];
+  assign \$526  = \$524  + \$525 ;
+  assign \$527  = \$523  + \$526 ;
+  assign \$528  = \$520  + \$527 ;
+  assign \$529  = \$513  + \$528 ;
+  assign \$530  = \$498  ? \$529  : 5'h00;
+  assign \$531  = \$signal$56  & sd_row_live[14];
+  assign \$532  = gated[224] & sd_col_live[0];
+  assign \$533  = gated[225] & sd_col_live[1];
+  assign \$534  = \$532  + \$533 ;
+  assign \$535  = gated[226] & sd_col_live[2];
+  assign \$536  = gated[227] & sd_col_live[3];
+  assign \$537  = \$535  + \$536 ;
+  assign \$538  = \$534  + \$537 ;
+  assign \$539  = gated[228] & sd_col_live[4];
+  assign \$540  = gated[229] & sd_col_live[5];
+  assign \$541  = \$539  + \$540 ;
+  assign \$542  = gated[230] & sd_col_live[6];
+  assign \$543  = gated[231] & sd_col_live[7];
+  assign \$544  = \$542  + \$543 ;
+  assign \$545  = \$541  + \$544 ;
+  assign \$546  = \$538  + \$545 ;
+  assign \$547  = gated[232] & sd_col_live[8];
+  assign \$548  = gated[233] & sd_col_live[9];
+  assign \$549  = \$547  + \$548 ;
+  assign \$550  = gated[234] & sd_col_live[10];
+  assign \$551  = gated[235] & sd_col_live[11];
+  assign \$552  = \$550  + \$551 ;
+  assign \$553  = \$549  + \$552 ;
+  assign \$554  = gated[236] & sd_col_live[12];
+  assign \$555  = gated[237] & sd_col_live[13];
+  assign \$556  = \$554  + \$555 ;
+  assign \$557  = gated[238] & sd_col_live[14];
+  assign \$558  = gated[239] & sd_col_live[15];
+  assign \$559  = \$557  + \$558 ;
+  assign \$560  = \$556  + \$559 ;
+  assign \$561  = \$553  + \$560 ;
+  assign \$562  = \$546  + \$561 ;
+  assign \$563  = \$531  ? \$562  : 5'h00;
+  assign \$564  = \$signal$56  & sd_row_live[15];
+  assign \$565  = gated[240] & sd_col_live[0];
+  assign \$566  = gated[241] & sd_col_live[1];
+  assign \$567  = \$565  + \$566 ;
+  assign \$568  = gated[242] & sd_col_live[2];
+  assign \$569  = gated[243] & sd_col_live[3];
+  assign \$570  = \$568  + \$569 ;
+  assign \$571  = \$567  + \$570 ;
+  assign \$572  = gated[244] & sd_col_live[4];
+  assign \$573  = gated[245] & sd_col_live[5];
+  assign \$574  = \$572  + \$573 ;
+  assign \$575  = gated[246] & sd_col_live[6];
+  assign \$576  = gated[247] & sd_col_live[7];
+  assign \$577  = \$575  + \$576 ;
+  assign \$578  = \$574  + \$577 ;
+  assign \$579  = \$571  + \$578 ;
+  assign \$580  = gated[248] & sd_col_live[8];
+  assign \$581  = gated[249] & sd_col_live[9];
+  assign \$582  = \$580  + \$581 ;
+  assign \$583  = gated[250] & sd_col_live[10];
+  assign \$584  = gated[251] & sd_col_live[11];
+  assign \$585  = \$583  + \$584 ;
+  assign \$586  = \$582  + \$585 ;
+  assign \$587  = gated[252] & sd_col_live[12];
+  assign \$588  = gated[253] & sd_col_live[13];
+  assign \$589  = \$587  + \$588 ;
+  assign \$590  = gated[254] & sd_col_live[14];
+  assign \$591  = gated[255] & sd_col_live[15];
+  assign \$592  = \$590  + \$591 ;
+  assign \$593  = \$589  + \$592 ;
+  assign \$594  = \$586  + \$593 ;
+  assign \$595  = \$579  + \$594 ;
+  assign \$596  = \$564  ? \$595  : 5'h00;
+  assign \$597  = sp_skips[4:0] + sp_skips[9:5];
+  assign \$598  = sp_skips[14:10] + sp_skips[19:15];
+  assign \$599  = \$597  + \$598 ;
+  assign \$600  = sp_skips[24:20] + sp_skips[29:25];
+  assign \$601  = sp_skips[34:30] + sp_skips[39:35];
+  assign \$602  = \$600  + \$601 ;
+  assign \$603  = \$599  + \$602 ;
+  assign \$604  = sp_skips[44:40] + sp_skips[49:45];
+  assign \$605  = sp_skips[54:50] + sp_skips[59:55];
+  assign \$606  = \$604  + \$605 ;
+  assign \$607  = sp_skips[64:60] + sp_skips[69:65];
+  assign \$608  = sp_skips[74:70] + sp_skips[79:75];
+  assign \$609  = \$607  + \$608 ;
+  assign \$610  = \$606  + \$609 ;
+  assign \$611  = \$603  + \$610 ;
+  assign \$612  = \$signal$64  ? \$611  : 9'h000;
+  assign \$613  = $signed(sp_sums[17:0]) + $signed(sp_sums[35:18]);
+  assign \$614  = $signed(sp_sums[53:36]) + $signed(sp_sums[71:54]);
+  assign \$615  = $signed(\$613 ) + $signed(\$614 );
+  assign \$616  = $signed(sp_sums[89:72]) + $signed(sp_sums[107:90]);
+  assign \$617  = $signed(sp_sums[125:108]) + $signed(sp_sums[143:126]);
+  assign \$618  = $signed(\$616 ) + $signed(\$617 );
+  assign \$619  = $signed(sp_sums[161:144]) + $signed(sp_sums[179:162]);
+  assign \$620  = $signed(sp_sums[197:180]) + $signed(sp_sums[215:198]);
+  assign \$621  = $signed(\$619 ) + $signed(\$620 );
+  assign \$622  = $signed(sp_sums[233:216]) + $signed(sp_sums[251:234]);
+  assign \$623  = $signed(sp_sums[269:252]) + $signed(sp_sums[287:270]);
+  assign \$624  = $signed(\$622 ) + $signed(\$623 );
+  assign \$625  = $signed(sp_sums[305:288]) + $signed(sp_sums[323:306]);
+  assign \$626  = $signed(sp_sums[341:324]) + $signed(sp_sums[359:342]);
+  assign \$627  = $signed(\$625 ) + $signed(\$626 );
+  assign \$628  = $signed(sp_sums[377:360]) + $signed(sp_sums[395:378]);
+  assign \$629  = $signed(sp_sums[413:396]) + $signed(sp_sums[431:414]);
+  assign \$630  = $signed(\$628 ) + $signed(\$629 );
+  assign \$631  = $signed(sp_sums[449:432]) + $signed(sp_sums[467:450]);
+  assign \$632  = $signed(sp_sums[485:468]) + $signed(sp_sums[503:486]);
+  assign \$633  = $signed(\$631 ) + $signed(\$632 );
+  assign \$634  = $signed(sp_sums[521:504]) + $signed(sp_sums[539:522]);
+  assign \$635  = $signed(sp_sums[557:540]) + $signed(sp_sums[575:558]);
+  assign \$636  = $signed(\$634 ) + $signed(\$635 );
+  assign \$637  = $signed(sp_sums[593:576]) + $signed(sp_sums[611:594]);
+  assign \$638  = $signed(sp_sums[629:612]) + $signed(sp_sums[647:630]);
+  assign \$639  = $signed(\$637 ) + $signed(\$638 );
+  assign \$640  = $signed(sp_sums[665:648]) + $signed(sp_sums[683:666]);
+  assign \$641  = $signed(sp_sums[701:684]) + $signed(sp_sums[719:702]);
+  assign \$642  = $signed(\$640 ) + $signed(\$641 );
+  assign \$643  = $signed(sp_sums[737:720]) + $signed(sp_sums[755:738]);
+  assign \$644  = $signed(sp_sums[773:756]) + $signed(sp_sums[791:774]);
+  assign \$645  = $signed(\$643 ) + $signed(\$644 );
+  assign \$646  = $signed(sp_sums[809:792]) + $signed(sp_sums[827:810]);
+  assign \$647  = $signed(sp_sums[845:828]) + $signed(sp_sums[863:846]);
+  assign \$648  = $signed(\$646 ) + $signed(\$647 );
+  assign \$649  = $signed(sp_sums[881:864]) + $signed(sp_sums[899:882]);
+  assign \$650  = $signed(sp_sums[917:900]) + $signed(sp_sums[935:918]);
+  assign \$651  = $signed(\$649 ) + $signed(\$650 );
+  assign \$652  = $signed(sp_sums[953:936]) + $signed(sp_sums[971:954]);
+  assign \$653  = $signed(sp_sums[989:972]) + $signed(sp_sums[1007:990]);
+  assign \$654  = $signed(\$652 ) + $signed(\$653 );
+  assign \$655  = $signed(sp_sums[1025:1008]) + $signed(sp_sums[1043:1026]);
+  assign \$656  = $signed(sp_sums[1061:1044]) + $signed(sp_sums[1079:1062]);
+  assign \$657  = $signed(\$655 ) + $signed(\$656 );
+  assign \$658  = $signed(sp_sums[1097:1080]) + $signed(sp_sums[1115:1098]);
+  assign \$659  = $signed(sp_sums[1133:1116]) + $signed(sp_sums[1151:1134]);
+  assign \$660  = $signed(\$658 ) + $signed(\$659 );
+  assign \$661  = ~ status__busy;
+  assign \$662  = cmd__start & \$661 ;
+  assign \$663  = ~ cmd__bias_en;
+  assign \$664  = \$662  & \$663 ;
+  assign \$665  = bias_bank ? 2'h2 : 2'h1;
+  assign \$666  = bias_load ? \$665  : 2'h0;
+  assign \$667  = \$signal$74  & \$signal$76 ;
+  assign \$668  = ~ status__busy;
+  assign \$669  = cmd__start & \$668 ;
+  assign \$670  = status__cycles + 1'h1;
+  assign \$671  = status__stall_cycles + waiting;
+  assign \$672  = waiting & hold;
+  assign \$673  = status__hold_cycles + \$672 ;
+  assign \$674  = \$signal$42  & advance;
+  assign \$675  = status__busy_cycles + \$674 ;
+  assign \$676  = hold ? 9'h000 : s3_skips;
+  assign \$677  = status__zero_skips + \$676 ;
+  assign \$678  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$789  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$789 ;
-  assign \$790  = \$signal$48  ? 2'h2 : 2'h1;
-  assign bank_busy = \$signal$42  ? \$790  : 2'h0;
-  assign \$791  = ~ \$signal$42 ;
-  assign \$792  = ~ \$signal$54 ;
-  assign \$793  = \$791  & \$792 ;
-  assign \$794  = ~ acc_done;
-  assign \$795  = \$793  & \$794 ;
-  assign pipe_empty = \$795  & empty;
+  assign \$679  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$679 ;
+  assign \$680  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$681  = \$signal$42  ? \$680  : 2'h0;
+  assign \$682  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$683  = \$signal$56  ? \$682  : 2'h0;
+  assign \$684  = \$681  | \$683 ;
+  assign \$685  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$686  = \$signal$64  ? \$685  : 2'h0;
+  assign bank_busy = \$684  | \$686 ;
+  assign \$687  = ~ \$signal$42 ;
+  assign \$688  = ~ \$signal$56 ;
+  assign \$689  = \$687  & \$688 ;
+  assign \$690  = ~ \$signal$64 ;
+  assign \$691  = \$689  & \$690 ;
+  assign \$692  = ~ \$signal$74 ;
+  assign \$693  = \$691  & \$692 ;
+  assign \$694  = ~ acc_done;
+  assign \$695  = \$693  & \$694 ;
+  assign pipe_empty = \$695  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$97  = i_wgt__valid & i_wgt__ready;
-  assign \$796  = \$signal$50  + 1'h0;
-  assign \$797  = \$796  < \$signal ;
-  assign \$798  = \$signal$50  + 1'h1;
-  assign \$799  = \$798  < \$signal ;
-  assign \$800  = \$signal$50  + 2'h2;
-  assign \$801  = \$800  < \$signal ;
-  assign \$802  = \$signal$50  + 2'h3;
-  assign \$803  = \$802  < \$signal ;
-  assign \$804  = \$signal$50  + 3'h4;
-  assign \$805  = \$804  < \$signal ;
-  assign \$806  = \$signal$50  + 3'h5;
-  assign \$807  = \$806  < \$signal ;
-  assign \$808  = \$signal$50  + 3'h6;
-  assign \$809  = \$808  < \$signal ;
-  assign \$810  = \$signal$50  + 3'h7;
-  assign \$811  = \$810  < \$signal ;
-  assign \$812  = \$signal$50  + 4'h8;
-  assign \$813  = \$812  < \$signal ;
-  assign \$814  = \$signal$50  + 4'h9;
-  assign \$815  = \$814  < \$signal ;
-  assign \$816  = \$signal$50  + 4'ha;
-  assign \$817  = \$816  < \$signal ;
-  assign \$818  = \$signal$50  + 4'hb;
-  assign \$819  = \$818  < \$signal ;
-  assign \$820  = \$signal$50  + 4'hc;
-  assign \$821  = \$820  < \$signal ;
-  assign \$822  = \$signal$50  + 4'hd;
-  assign \$823  = \$822  < \$signal ;
-  assign \$824  = \$signal$50  + 4'he;
-  assign \$825  = \$824  < \$signal ;
-  assign \$826  = \$signal$50  + 4'hf;
-  assign \$827  = \$826  < \$signal ;
-  assign \$828  = s1_npos + 1'h0;
-  assign \$829  = \$828  < N;
-  assign \$830  = s1_npos + 1'h1;
-  assign \$831  = \$830  < N;
-  assign \$832  = s1_npos + 2'h2;
-  assign \$833  = \$832  < N;
-  assign \$834  = s1_npos + 2'h3;
-  assign \$835  = \$834  < N;
-  assign \$836  = s1_npos + 3'h4;
-  assign \$837  = \$836  < N;
-  assign \$838  = s1_npos + 3'h5;
-  assign \$839  = \$838  < N;
-  assign \$840  = s1_npos + 3'h6;
-  assign \$841  = \$840  < N;
-  assign \$842  = s1_npos + 3'h7;
-  assign \$843  = \$842  < N;
-  assign \$844  = s1_npos + 4'h8;
-  assign \$845  = \$844  < N;
-  assign \$846  = s1_npos + 4'h9;
-  assign \$847  = \$846  < N;
-  assign \$848  = s1_npos + 4'ha;
-  assign \$849  = \$848  < N;
-  assign \$850  = s1_npos + 4'hb;
-  assign \$851  = \$850  < N;
-  assign \$852  = s1_npos + 4'hc;
-  assign \$853  = \$852  < N;
-  assign \$854  = s1_npos + 4'hd;
-  assign \$855  = \$854  < N;
-  assign \$856  = s1_npos + 4'he;
-  assign \$857  = \$856  < N;
-  assign \$858  = s1_npos + 4'hf;
-  assign \$859  = \$858  < N;
-  assign en = \$signal$54  & advance;
-  assign bias = \$signal$57  ? bias1 : bias0;
+  assign \$signature__en$116  = i_wgt__valid & i_wgt__ready;
+  assign en = \$signal$74  & advance;
+  assign bias = \$signal$77  ? bias1 : bias0;
   always @(posedge clk)
-    requant_en <= \$860 ;
+    requant_en <= \$696 ;
   always @(posedge clk)
-    relu <= \$861 ;
+    relu <= \$697 ;
   always @(posedge clk)
-    multiplier <= \$862 ;
+    multiplier <= \$698 ;
   always @(posedge clk)
-    shift <= \$863 ;
+    shift <= \$699 ;
   always @(posedge clk)
-    \$signal  <= \$864 ;
+    \$signal  <= \$700 ;
   always @(posedge clk)
-    N <= \$865 ;
+    \$signal$40  <= \$701 ;
   always @(posedge clk)
-    \$signal$42  <= \$866 ;
+    \$signal$42  <= \$702 ;
   always @(posedge clk)
-    \$signal$44  <= \$867 ;
+    \$signal$44  <= \$703 ;
   always @(posedge clk)
-    \$signal$46  <= \$868 ;
+    \$signal$46  <= \$704 ;
   always @(posedge clk)
-    \$signal$48  <= \$869 ;
+    \$signal$48  <= \$705 ;
   always @(posedge clk)
-    \$signal$50  <= \$870 ;
+    \$signal$50  <= \$706 ;
   always @(posedge clk)
-    s1_npos <= \$871 ;
+    \$signal$52  <= \$707 ;
   always @(posedge clk)
-    \$signal$54  <= \$872 ;
+    sd_col_live <= \$708 ;
   always @(posedge clk)
-    \$signal$55  <= \$873 ;
+    sd_row_live <= \$709 ;
   always @(posedge clk)
-    \$signal$56  <= \$874 ;
+    \$signal$56  <= \$710 ;
   always @(posedge clk)
-    \$signal$57  <= \$875 ;
+    \$signal$57  <= \$711 ;
   always @(posedge clk)
-    s2_sums <= \$876 ;
+    \$signal$58  <= \$712 ;
   always @(posedge clk)
-    s2_nonzero <= \$877 ;
+    \$signal$59  <= \$713 ;
   always @(posedge clk)
-    bias0 <= \$878 ;
+    sd_weights <= \$714 ;
   always @(posedge clk)
-    bias1 <= \$879 ;
+    sd_acts <= \$715 ;
   always @(posedge clk)
-    acc_done <= \$880 ;
+    \$signal$64  <= \$716 ;
   always @(posedge clk)
-    status__cycles <= \$881 ;
+    \$signal$65  <= \$717 ;
   always @(posedge clk)
-    status__busy_cycles <= \$882 ;
+    \$signal$66  <= \$718 ;
   always @(posedge clk)
-    status__stall_cycles <= \$883 ;
+    \$signal$67  <= \$719 ;
   always @(posedge clk)
-    status__hold_cycles <= \$884 ;
+    sp_sums <= \$720 ;
   always @(posedge clk)
-    status__zero_skips <= \$885 ;
+    sp_nonzero <= \$721 ;
   always @(posedge clk)
-    status__overflow_events <= \$886 ;
+    sp_skips <= \$722 ;
+  always @(posedge clk)
+    s3_skips <= \$723 ;
+  always @(posedge clk)
+    \$signal$74  <= \$724 ;
+  always @(posedge clk)
+    \$signal$75  <= \$725 ;
+  always @(posedge clk)
+    \$signal$76  <= \$726 ;
+  always @(posedge clk)
+    \$signal$77  <= \$727 ;
+  always @(posedge clk)
+    s2_nonzero <= \$728 ;
+  always @(posedge clk)
+    s2_sums <= \$729 ;
+  always @(posedge clk)
+    bias0 <= \$730 ;
+  always @(posedge clk)
+    bias1 <= \$731 ;
+  always @(posedge clk)
+    bias_word <= \$732 ;
+  always @(posedge clk)
+    bias_write <= \$733 ;
+  always @(posedge clk)
+    acc_done <= \$734 ;
+  always @(posedge clk)
+    events_r <= \$735 ;
+  always @(posedge clk)
+    status__cycles <= \$736 ;
+  always @(posedge clk)
+    status__busy_cycles <= \$737 ;
+  always @(posedge clk)
+    status__stall_cycles <= \$738 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$739 ;
+  always @(posedge clk)
+    status__zero_skips <= \$740 ;
+  always @(posedge clk)
+    status__overflow_events <= \$741 ;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
   assign \$4  = cmd__start & \$3 ;
-  assign \$5  = ~ status__busy;
-  assign \$6  = cmd__start & \$5 ;
-  assign \$7  = ~ cmd__bias_en;
-  assign \$8  = \$6  & \$7 ;
-  assign \$9  = \$signal$54  & \$signal$56 ;
-  assign \$10  = ~ status__busy;
-  assign \$11  = cmd__start & \$10 ;
-  assign \$12  = status__cycles + 1'h1;
-  assign \$13  = status__stall_cycles + waiting;
-  assign \$14  = waiting & hold;
-  assign \$15  = status__hold_cycles + \$14 ;
-  assign \$16  = \$signal$42  & advance;
-  assign \$17  = status__busy_cycles + \$16 ;
-  assign \$18  = \$signal$42  & advance;
-  assign \$19  = gated[0] & row_live[0];
-  assign \$20  = \$19  & col_live[0];
-  assign \$21  = gated[1] & row_live[0];
-  assign \$22  = \$21  & col_live[1];
-  assign \$23  = \$20  + \$22 ;
-  assign \$24  = gated[2] & row_live[0];
-  assign \$25  = \$24  & col_live[2];
-  assign \$26  = gated[3] & row_live[0];
-  assign \$27  = \$26  & col_live[3];
-  assign \$28  = \$25  + \$27 ;
-  assign \$29  = \$23  + \$28 ;
-  assign \$30  = gated[4] & row_live[0];
-  assign \$31  = \$30  & col_live[4];
-  assign \$32  = gated[5] & row_live[0];
-  assign \$33  = \$32  & col_live[5];
-  assign \$34  = \$31  + \$33 ;
-  assign \$35  = gated[6] & row_live[0];
-  assign \$36  = \$35  & col_live[6];
-  assign \$37  = gated[7] & row_live[0];
-  assign \$38  = \$37  & col_live[7];
-  assign \$39  = \$36  + \$38 ;
-  assign \$40  = \$34  + \$39 ;
-  assign \$41  = \$29  + \$40 ;
-  assign \$42  = gated[8] & row_live[0];
-  assign \$43  = \$42  & col_live[8];
-  assign \$44  = gated[9] & row_live[0];
-  assign \$45  = \$44  & col_live[9];
-  assign \$46  = \$43  + \$45 ;
-  assign \$47  = gated[10] & row_live[0];
-  assign \$48  = \$47  & col_live[10];
-  assign \$49  = gated[11] & row_live[0];
-  assign \$50  = \$49  & col_live[11];
-  assign \$51  = \$48  + \$50 ;
-  assign \$52  = \$46  + \$51 ;
-  assign \$53  = gated[12] & row_live[0];
-  assign \$54  = \$53  & col_live[12];
-  assign \$55  = gated[13] & row_live[0];
-  assign \$56  = \$55  & col_live[13];
-  assign \$57  = \$54  + \$56 ;
-  assign \$58  = gated[14] & row_live[0];
-  assign \$59  = \$58  & col_live[14];
-  assign \$60  = gated[15] & row_live[0];
-  assign \$61  = \$60  & col_live[15];
-  assign \$62  = \$59  + \$61 ;
-  assign \$63  = \$57  + \$62 ;
-  assign \$64  = \$52  + \$63 ;
-  assign \$65  = \$41  + \$64 ;
-  assign \$66  = gated[16] & row_live[1];
-  assign \$67  = \$66  & col_live[0];
-  assign \$68  = gated[17] & row_live[1];
-  assign \$69  = \$68  & col_live[1];
-  assign \$70  = \$67  + \$69 ;
-  assign \$71  = gated[18] & row_live[1];
-  assign \$72  = \$71  & col_live[2];
-  assign \$73  = gated[19] & row_live[1];
-  assign \$74  = \$73  & col_live[3];
-  assign \$75  = \$72  + \$74 ;
-  assign \$76  = \$70  + \$75 ;
-  assign \$77  = gated[20] & row_live[1];
-  assign \$78  = \$77  & col_live[4];
-  assign \$79  = gated[21] & row_live[1];
-  assign \$80  = \$79  & col_live[5];
-  assign \$81  = \$78  + \$80 ;
-  assign \$82  = gated[22] & row_live[1];
-  assign \$83  = \$82  & col_live[6];
-  assign \$84  = gated[23] & row_live[1];
-  assign \$85  = \$84  & col_live[7];
-  assign \$86  = \$83  + \$85 ;
-  assign \$87  = \$81  + \$86 ;
-  assign \$88  = \$76  + \$87 ;
-  assign \$89  = gated[24] & row_live[1];
-  assign \$90  = \$89  & col_live[8];
-  assign \$91  = gated[25] & row_live[1];
-  assign \$92  = \$91  & col_live[9];
-  assign \$93  = \$90  + \$92 ;
-  assign \$94  = gated[26] & row_live[1];
-  assign \$95  = \$94  & col_live[10];
-  assign \$96  = gated[27] & row_live[1];
-  assign \$97  = \$96  & col_live[11];
-  assign \$98  = \$95  + \$97 ;
-  assign \$99  = \$93  + \$98 ;
-  assign \$100  = gated[28] & row_live[1];
-  assign \$101  = \$100  & col_live[12];
-  assign \$102  = gated[29] & row_live[1];
-  assign \$103  = \$102  & col_live[13];
-  assign \$104  = \$101  + \$103 ;
-  assign \$105  = gated[30] & row_live[1];
-  assign \$106  = \$105  & col_live[14];
-  assign \$107  = gated[31] & row_live[1];
-  assign \$108  = \$107  & col_live[15];
-  assign \$109  = \$106  + \$108 ;
-  assign \$110  = \$104  + \$109 ;
-  assign \$111  = \$99  + \$110 ;
-  assign \$112  = \$88  + \$111 ;
-  assign \$113  = \$65  + \$112 ;
-  \ternhw_int8_baseline.accs$130  \accs$130  (
+  assign \$5  = \$signal$50  + 1'h0;
+  assign \$6  = \$5  < \$signal ;
+  assign \$7  = \$signal$50  + 1'h1;
+  assign \$8  = \$7  < \$signal ;
+  assign \$9  = \$signal$50  + 2'h2;
+  assign \$10  = \$9  < \$signal ;
+  assign \$11  = \$signal$50  + 2'h3;
+  assign \$12  = \$11  < \$signal ;
+  assign \$13  = \$signal$50  + 3'h4;
+  assign \$14  = \$13  < \$signal ;
+  assign \$15  = \$signal$50  + 3'h5;
+  assign \$16  = \$15  < \$signal ;
+  assign \$17  = \$signal$50  + 3'h6;
+  assign \$18  = \$17  < \$signal ;
+  assign \$19  = \$signal$50  + 3'h7;
+  assign \$20  = \$19  < \$signal ;
+  assign \$21  = \$signal$50  + 4'h8;
+  assign \$22  = \$21  < \$signal ;
+  assign \$23  = \$signal$50  + 4'h9;
+  assign \$24  = \$23  < \$signal ;
+  assign \$25  = \$signal$50  + 4'ha;
+  assign \$26  = \$25  < \$signal ;
+  assign \$27  = \$signal$50  + 4'hb;
+  assign \$28  = \$27  < \$signal ;
+  assign \$29  = \$signal$50  + 4'hc;
+  assign \$30  = \$29  < \$signal ;
+  assign \$31  = \$signal$50  + 4'hd;
+  assign \$32  = \$31  < \$signal ;
+  assign \$33  = \$signal$50  + 4'he;
+  assign \$34  = \$33  < \$signal ;
+  assign \$35  = \$signal$50  + 4'hf;
+  assign \$36  = \$35  < \$signal ;
+  assign \$37  = \$signal$52  + 1'h0;
+  assign \$38  = \$37  < \$signal$40 ;
+  assign \$39  = \$signal$52  + 1'h1;
+  assign \$40  = \$39  < \$signal$40 ;
+  assign \$41  = \$signal$52  + 2'h2;
+  assign \$42  = \$41  < \$signal$40 ;
+  assign \$43  = \$signal$52  + 2'h3;
+  assign \$44  = \$43  < \$signal$40 ;
+  assign \$45  = \$signal$52  + 3'h4;
+  assign \$46  = \$45  < \$signal$40 ;
+  assign \$47  = \$signal$52  + 3'h5;
+  assign \$48  = \$47  < \$signal$40 ;
+  assign \$49  = \$signal$52  + 3'h6;
+  assign \$50  = \$49  < \$signal$40 ;
+  assign \$51  = \$signal$52  + 3'h7;
+  assign \$52  = \$51  < \$signal$40 ;
+  assign \$53  = \$signal$52  + 4'h8;
+  assign \$54  = \$53  < \$signal$40 ;
+  assign \$55  = \$signal$52  + 4'h9;
+  assign \$56  = \$55  < \$signal$40 ;
+  assign \$57  = \$signal$52  + 4'ha;
+  assign \$58  = \$57  < \$signal$40 ;
+  assign \$59  = \$signal$52  + 4'hb;
+  assign \$60  = \$59  < \$signal$40 ;
+  assign \$61  = \$signal$52  + 4'hc;
+  assign \$62  = \$61  < \$signal$40 ;
+  assign \$63  = \$signal$52  + 4'hd;
+  assign \$64  = \$63  < \$signal$40 ;
+  assign \$65  = \$signal$52  + 4'he;
+  assign \$66  = \$65  < \$signal$40 ;
+  assign \$67  = \$signal$52  + 4'hf;
+  assign \$68  = \$67  < \$signal$40 ;
+  assign \$69  = \$signal$56  & sd_row_live[0];
+  assign \$70  = gated[0] & sd_col_live[0];
+  assign \$71  = gated[1] & sd_col_live[1];
+  assign \$72  = \$70  + \$71 ;
+  assign \$73  = gated[2] & sd_col_live[2];
+  assign \$74  = gated[3] & sd_col_live[3];
+  assign \$75  = \$73  + \$74 ;
+  assign \$76  = \$72  + \$75 ;
+  assign \$77  = gated[4] & sd_col_live[4];
+  assign \$78  = gated[5] & sd_col_live[5];
+  assign \$79  = \$77  + \$78 ;
+  assign \$80  = gated[6] & sd_col_live[6];
+  assign \$81  = gated[7] & sd_col_live[7];
+  assign \$82  = \$80  + \$81 ;
+  assign \$83  = \$79  + \$82 ;
+  assign \$84  = \$76  + \$83 ;
+  assign \$85  = gated[8] & sd_col_live[8];
+  assign \$86  = gated[9] & sd_col_live[9];
+  assign \$87  = \$85  + \$86 ;
+  assign \$88  = gated[10] & sd_col_live[10];
+  assign \$89  = gated[11] & sd_col_live[11];
+  assign \$90  = \$88  + \$89 ;
+  assign \$91  = \$87  + \$90 ;
+  assign \$92  = gated[12] & sd_col_live[12];
+  assign \$93  = gated[13] & sd_col_live[13];
+  assign \$94  = \$92  + \$93 ;
+  assign \$95  = gated[14] & sd_col_live[14];
+  assign \$96  = gated[15] & sd_col_live[15];
+  assign \$97  = \$95  + \$96 ;
+  assign \$98  = \$94  + \$97 ;
+  assign \$99  = \$91  + \$98 ;
+  assign \$100  = \$84  + \$99 ;
+  assign \$101  = \$69  ? \$100  : 5'h00;
+  assign \$102  = \$signal$56  & sd_row_live[1];
+  assign \$103  = gated[16] & sd_col_live[0];
+  assign \$104  = gated[17] & sd_col_live[1];
+  assign \$105  = \$103  + \$104 ;
+  assign \$106  = gated[18] & sd_col_live[2];
+  assign \$107  = gated[19] & sd_col_live[3];
+  assign \$108  = \$106  + \$107 ;
+  assign \$109  = \$105  + \$108 ;
+  assign \$110  = gated[20] & sd_col_live[4];
+  assign \$111  = gated[21] & sd_col_live[5];
+  assign \$112  = \$110  + \$111 ;
+  assign \$113  = gated[22] & sd_col_live[6];
+  assign \$114  = gated[23] & sd_col_live[7];
+  assign \$115  = \$113  + \$114 ;
+  assign \$116  = \$112  + \$115 ;
+  assign \$117  = \$109  + \$116 ;
+  assign \$118  = gated[24] & sd_col_live[8];
+  assign \$119  = gated[25] & sd_col_live[9];
+  assign \$120  = \$118  + \$119 ;
+  assign \$121  = gated[26] & sd_col_live[10];
+  assign \$122  = gated[27] & sd_col_live[11];
+  assign \$123  = \$121  + \$122 ;
+  assign \$124  = \$120  + \$123 ;
+  assign \$125  = gated[28] & sd_col_live[12];
+  assign \$126  = gated[29] & sd_col_live[13];
+  assign \$127  = \$125  + \$126 ;
+  assign \$128  = gated[30] & sd_col_live[14];
+  assign \$129  = gated[31] & sd_col_live[15];
+  assign \$130  = \$128  + \$129 ;
+  assign \$131  = \$127  + \$130 ;
+  assign \$132  = \$124  + \$131 ;
+  assign \$133  = \$117  + \$132 ;
+  assign \$134  = \$102  ? \$133  : 5'h00;
+  assign \$135  = \$signal$56  & sd_row_live[2];
+  assign \$136  = gated[32] & sd_col_live[0];
+  assign \$137  = gated[33] & sd_col_live[1];
+  assign \$138  = \$136  + \$137 ;
+  assign \$139  = gated[34] & sd_col_live[2];
+  assign \$140  = gated[35] & sd_col_live[3];
+  assign \$141  = \$139  + \$140 ;
+  assign \$142  = \$138  + \$141 ;
+  assign \$143  = gated[36] & sd_col_live[4];
+  assign \$144  = gated[37] & sd_col_live[5];
+  assign \$145  = \$143  + \$144 ;
+  assign \$146  = gated[38] & sd_col_live[6];
+  assign \$147  = gated[39] & sd_col_live[7];
+  assign \$148  = \$146  + \$147 ;
+  assign \$149  = \$145  + \$148 ;
+  assign \$150  = \$142  + \$149 ;
+  assign \$151  = gated[40] & sd_col_live[8];
+  assign \$152  = gated[41] & sd_col_live[9];
+  assign \$153  = \$151  + \$152 ;
+  assign \$154  = gated[42] & sd_col_live[10];
+  assign \$155  = gated[43] & sd_col_live[11];
+  assign \$156  = \$154  + \$155 ;
+  assign \$157  = \$153  + \$156 ;
+  assign \$158  = gated[44] & sd_col_live[12];
+  assign \$159  = gated[45] & sd_col_live[13];
+  assign \$160  = \$158  + \$159 ;
+  assign \$161  = gated[46] & sd_col_live[14];
+  assign \$162  = gated[47] & sd_col_live[15];
+  assign \$163  = \$161  + \$162 ;
+  assign \$164  = \$160  + \$163 ;
+  assign \$165  = \$157  + \$164 ;
+  assign \$166  = \$150  + \$165 ;
+  assign \$167  = \$135  ? \$166  : 5'h00;
+  assign \$168  = \$signal$56  & sd_row_live[3];
+  assign \$169  = gated[48] & sd_col_live[0];
+  assign \$170  = gated[49] & sd_col_live[1];
+  assign \$171  = \$169  + \$170 ;
+  assign \$172  = gated[50] & sd_col_live[2];
+  assign \$173  = gated[51] & sd_col_live[3];
+  assign \$174  = \$172  + \$173 ;
+  assign \$175  = \$171  + \$174 ;
+  assign \$176  = gated[52] & sd_col_live[4];
+  assign \$177  = gated[53] & sd_col_live[5];
+  assign \$178  = \$176  + \$177 ;
+  assign \$179  = gated[54] & sd_col_live[6];
+  assign \$180  = gated[55] & sd_col_live[7];
+  assign \$181  = \$179  + \$180 ;
+  assign \$182  = \$178  + \$181 ;
+  assign \$183  = \$175  + \$182 ;
+  assign \$184  = gated[56] & sd_col_live[8];
+  assign \$185  = gated[57] & sd_col_live[9];
+  assign \$186  = \$184  + \$185 ;
+  assign \$187  = gated[58] & sd_col_live[10];
+  assign \$188  = gated[59] & sd_col_live[11];
+  assign \$189  = \$187  + \$188 ;
+  assign \$190  = \$186  + \$189 ;
+  assign \$191  = gated[60] & sd_col_live[12];
+  assign \$192  = gated[61] & sd_col_live[13];
+  assign \$193  = \$191  + \$192 ;
+  assign \$194  = gated[62] & sd_col_live[14];
+  assign \$195  = gated[63] & sd_col_live[15];
+  assign \$196  = \$194  + \$195 ;
+  assign \$197  = \$193  + \$196 ;
+  assign \$198  = \$190  + \$197 ;
+  assign \$199  = \$183  + \$198 ;
+  assign \$200  = \$168  ? \$199  : 5'h00;
+  assign \$201  = \$signal$56  & sd_row_live[4];
+  assign \$202  = gated[64] & sd_col_live[0];
+  assign \$203  = gated[65] & sd_col_live[1];
+  assign \$204  = \$202  + \$203 ;
+  assign \$205  = gated[66] & sd_col_live[2];
+  assign \$206  = gated[67] & sd_col_live[3];
+  assign \$207  = \$205  + \$206 ;
+  assign \$208  = \$204  + \$207 ;
+  assign \$209  = gated[68] & sd_col_live[4];
+  assign \$210  = gated[69] & sd_col_live[5];
+  assign \$211  = \$209  + \$210 ;
+  assign \$212  = gated[70] & sd_col_live[6];
+  assign \$213  = gated[71] & sd_col_live[7];
+  assign \$214  = \$212  + \$213 ;
+  assign \$215  = \$211  + \$214 ;
+  assign \$216  = \$208  + \$215 ;
+  assign \$217  = gated[72] & sd_col_live[8];
+  assign \$218  = gated[73] & sd_col_live[9];
+  assign \$219  = \$217  + \$218 ;
+  assign \$220  = gated[74] & sd_col_live[10];
+  assign \$221  = gated[75] & sd_col_live[11];
+  assign \$222  = \$220  + \$221 ;
+  assign \$223  = \$219  + \$222 ;
+  assign \$224  = gated[76] & sd_col_live[12];
+  assign \$225  = gated[77] & sd_col_live[13];
+  assign \$226  = \$224  + \$225 ;
+  assign \$227  = gated[78] & sd_col_live[14];
+  assign \$228  = gated[79] & sd_col_live[15];
+  assign \$229  = \$227  + \$228 ;
+  assign \$230  = \$226  + \$229 ;
+  assign \$231  = \$223  + \$230 ;
+  assign \$232  = \$216  + \$231 ;
+  assign \$233  = \$201  ? \$232  : 5'h00;
+  assign \$234  = \$signal$56  & sd_row_live[5];
+  assign \$235  = gated[80] & sd_col_live[0];
+  assign \$236  = gated[81] & sd_col_live[1];
+  assign \$237  = \$235  + \$236 ;
+  assign \$238  = gated[82] & sd_col_live[2];
+  assign \$239  = gated[83] & sd_col_live[3];
+  assign \$240  = \$238  + \$239 ;
+  assign \$241  = \$237  + \$240 ;
+  assign \$242  = gated[84] & sd_col_live[4];
+  assign \$243  = gated[85] & sd_col_live[5];
+  assign \$244  = \$242  + \$243 ;
+  assign \$245  = gated[86] & sd_col_live[6];
+  assign \$246  = gated[87] & sd_col_live[7];
+  assign \$247  = \$245  + \$246 ;
+  assign \$248  = \$244  + \$247 ;
+  assign \$249  = \$241  + \$248 ;
+  assign \$250  = gated[88] & sd_col_live[8];
+  assign \$251  = gated[89] & sd_col_live[9];
+  assign \$252  = \$250  + \$251 ;
+  assign \$253  = gated[90] & sd_col_live[10];
+  assign \$254  = gated[91] & sd_col_live[11];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = \$252  + \$255 ;
+  assign \$257  = gated[92] & sd_col_live[12];
+  assign \$258  = gated[93] & sd_col_live[13];
+  \ternhw_int8_baseline.accs$147  \accs$147  (
     .acc(accs),
     .bias(bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$55 ),
+    .first(\$signal$75 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -7832,8 +7995,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   \ternhw_int8_baseline.array  array (
     .acts(acts),
     .gated(gated),
-    .sums(sums),
-    .weights(weights)
+    .group_sums(group_sums),
+    .weights(sd_weights)
   );
   \ternhw_int8_baseline.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -7854,7 +8017,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     .hold(hold),
     .issue(issue),
     .k(cmd__k),
-    .\k_pos$40 (k_pos),
+    .\k_pos$39 (k_pos),
     .keep_weights(cmd__keep_weights),
     .last(last),
     .m(cmd__m),
@@ -7870,7 +8033,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$94 )
+    .wgt_waddr(\$signature__addr$113 )
   );
   \ternhw_int8_baseline.decoder  decoder (
     .weights(weights),
@@ -7894,296 +8057,531 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$860  = requant_en;
+    \$696  = requant_en;
     if (\$2 ) begin
-      \$860  = cmd__requant_en;
+      \$696  = cmd__requant_en;
     end
     if (rst) begin
-      \$860  = 1'h0;
+      \$696  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$861  = relu;
+    \$697  = relu;
     if (\$2 ) begin
-      \$861  = cmd__relu;
+      \$697  = cmd__relu;
     end
     if (rst) begin
-      \$861  = 1'h0;
+      \$697  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$862  = multiplier;
+    \$698  = multiplier;
     if (\$2 ) begin
-      \$862  = cmd__multiplier;
+      \$698  = cmd__multiplier;
     end
     if (rst) begin
-      \$862  = 16'h0000;
+      \$698  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$863  = shift;
+    \$699  = shift;
     if (\$2 ) begin
-      \$863  = cmd__shift;
+      \$699  = cmd__shift;
     end
     if (rst) begin
-      \$863  = 6'h00;
+      \$699  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$864  = \$signal ;
+    \$700  = \$signal ;
     if (\$4 ) begin
-      \$864  = cmd__k;
+      \$700  = cmd__k;
     end
     if (rst) begin
-      \$864  = 16'h0000;
+      \$700  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$865  = N;
+    \$701  = \$signal$40 ;
     if (\$4 ) begin
-      \$865  = cmd__n;
+      \$701  = cmd__n;
     end
     if (rst) begin
-      \$865  = 16'h0000;
+      \$701  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$866  = \$signal$42 ;
+    \$702  = \$signal$42 ;
     if (advance) begin
-      \$866  = issue;
+      \$702  = issue;
     end
     if (rst) begin
-      \$866  = 1'h0;
+      \$702  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$867  = \$signal$44 ;
+    \$703  = \$signal$44 ;
     if (advance) begin
-      \$867  = first;
+      \$703  = first;
     end
     if (rst) begin
-      \$867  = 1'h0;
+      \$703  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$868  = \$signal$46 ;
+    \$704  = \$signal$46 ;
     if (advance) begin
-      \$868  = last;
+      \$704  = last;
     end
     if (rst) begin
-      \$868  = 1'h0;
+      \$704  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$869  = \$signal$48 ;
+    \$705  = \$signal$48 ;
     if (advance) begin
-      \$869  = tile_parity;
+      \$705  = tile_parity;
     end
     if (rst) begin
-      \$869  = 1'h0;
+      \$705  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$870  = \$signal$50 ;
+    \$706  = \$signal$50 ;
     if (advance) begin
-      \$870  = { 1'h0, k_pos };
+      \$706  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$870  = 17'h00000;
+      \$706  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$871  = s1_npos;
+    \$707  = \$signal$52 ;
     if (advance) begin
-      \$871  = { 1'h0, n_pos };
+      \$707  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$871  = 17'h00000;
+      \$707  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$872  = \$signal$54 ;
+    \$708  = sd_col_live;
     if (advance) begin
-      \$872  = \$signal$42 ;
+      \$708 [0] = \$6 ;
+      \$708 [1] = \$8 ;
+      \$708 [2] = \$10 ;
+      \$708 [3] = \$12 ;
+      \$708 [4] = \$14 ;
+      \$708 [5] = \$16 ;
+      \$708 [6] = \$18 ;
+      \$708 [7] = \$20 ;
+      \$708 [8] = \$22 ;
+      \$708 [9] = \$24 ;
+      \$708 [10] = \$26 ;
+      \$708 [11] = \$28 ;
+      \$708 [12] = \$30 ;
+      \$708 [13] = \$32 ;
+      \$708 [14] = \$34 ;
+      \$708 [15] = \$36 ;
     end
     if (rst) begin
-      \$872  = 1'h0;
+      \$708  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$873  = \$signal$55 ;
+    \$709  = sd_row_live;
     if (advance) begin
-      \$873  = \$signal$44 ;
+      \$709 [0] = \$38 ;
+      \$709 [1] = \$40 ;
+      \$709 [2] = \$42 ;
+      \$709 [3] = \$44 ;
+      \$709 [4] = \$46 ;
+      \$709 [5] = \$48 ;
+      \$709 [6] = \$50 ;
+      \$709 [7] = \$52 ;
+      \$709 [8] = \$54 ;
+      \$709 [9] = \$56 ;
+      \$709 [10] = \$58 ;
+      \$709 [11] = \$60 ;
+      \$709 [12] = \$62 ;
+      \$709 [13] = \$64 ;
+      \$709 [14] = \$66 ;
+      \$709 [15] = \$68 ;
     end
     if (rst) begin
-      \$873  = 1'h0;
+      \$709  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$874  = \$signal$56 ;
+    \$710  = \$signal$56 ;
     if (advance) begin
-      \$874  = \$signal$46 ;
+      \$710  = \$signal$42 ;
     end
     if (rst) begin
-      \$874  = 1'h0;
+      \$710  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$875  = \$signal$57 ;
+    \$711  = \$signal$57 ;
     if (advance) begin
-      \$875  = \$signal$48 ;
+      \$711  = \$signal$44 ;
     end
     if (rst) begin
-      \$875  = 1'h0;
+      \$711  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$876  = s2_sums;
+    \$712  = \$signal$58 ;
     if (advance) begin
-      \$876  = sums;
+      \$712  = \$signal$46 ;
     end
     if (rst) begin
-      \$876  = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$712  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$877  = s2_nonzero;
+    \$713  = \$signal$59 ;
     if (advance) begin
-      \$877  = 16'hffff;
+      \$713  = \$signal$48 ;
     end
     if (rst) begin
-      \$877  = 16'h0000;
+      \$713  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$878  = bias0;
-    if (\$8 ) begin
-      \$878  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_load) begin
-      (* full_case = 32'd1 *)
-      if (bias_bank) begin
-      end else begin
-        \$878  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$878  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$879  = bias1;
-    if (\$8 ) begin
-      \$879  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_load) begin
-      if (bias_bank) begin
-        \$879  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$879  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$880  = acc_done;
+    \$714  = sd_weights;
     if (advance) begin
-      \$880  = \$9 ;
+      \$714  = weights;
     end
     if (rst) begin
-      \$880  = 1'h0;
+      \$714  = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$881  = status__cycles;
-    if (\$11 ) begin
-      \$881  = 48'h000000000000;
+    \$715  = sd_acts;
+    if (advance) begin
+      \$715  = act_r__data;
+    end
+    if (rst) begin
+      \$715  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$716  = \$signal$64 ;
+    if (advance) begin
+      \$716  = \$signal$56 ;
+    end
+    if (rst) begin
+      \$716  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$717  = \$signal$65 ;
+    if (advance) begin
+      \$717  = \$signal$57 ;
+    end
+    if (rst) begin
+      \$717  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$718  = \$signal$66 ;
+    if (advance) begin
+      \$718  = \$signal$58 ;
+    end
+    if (rst) begin
+      \$718  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$719  = \$signal$67 ;
+    if (advance) begin
+      \$719  = \$signal$59 ;
+    end
+    if (rst) begin
+      \$719  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$720  = sp_sums;
+    if (advance) begin
+      \$720  = group_sums;
+    end
+    if (rst) begin
+      \$720  = 1152'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$721  = sp_nonzero;
+    if (advance) begin
+      \$721  = 16'hffff;
+    end
+    if (rst) begin
+      \$721  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$722  = sp_skips;
+    if (advance) begin
+      \$722 [4:0] = \$101 ;
+      \$722 [9:5] = \$134 ;
+      \$722 [14:10] = \$167 ;
+      \$722 [19:15] = \$200 ;
+      \$722 [24:20] = \$233 ;
+      \$722 [29:25] = \$266 ;
+      \$722 [34:30] = \$299 ;
+      \$722 [39:35] = \$332 ;
+      \$722 [44:40] = \$365 ;
+      \$722 [49:45] = \$398 ;
+      \$722 [54:50] = \$431 ;
+      \$722 [59:55] = \$464 ;
+      \$722 [64:60] = \$497 ;
+      \$722 [69:65] = \$530 ;
+      \$722 [74:70] = \$563 ;
+      \$722 [79:75] = \$596 ;
+    end
+    if (rst) begin
+      \$722  = 80'h00000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$723  = s3_skips;
+    if (advance) begin
+      \$723  = \$612 ;
+    end
+    if (rst) begin
+      \$723  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$724  = \$signal$74 ;
+    if (advance) begin
+      \$724  = \$signal$64 ;
+    end
+    if (rst) begin
+      \$724  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$725  = \$signal$75 ;
+    if (advance) begin
+      \$725  = \$signal$65 ;
+    end
+    if (rst) begin
+      \$725  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$726  = \$signal$76 ;
+    if (advance) begin
+      \$726  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$726  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$727  = \$signal$77 ;
+    if (advance) begin
+      \$727  = \$signal$67 ;
+    end
+    if (rst) begin
+      \$727  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$728  = s2_nonzero;
+    if (advance) begin
+      \$728  = sp_nonzero;
+    end
+    if (rst) begin
+      \$728  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$729  = s2_sums;
+    if (advance) begin
+      \$729 [19:0] = \$615 ;
+      \$729 [39:20] = \$618 ;
+      \$729 [59:40] = \$621 ;
+      \$729 [79:60] = \$624 ;
+      \$729 [99:80] = \$627 ;
+      \$729 [119:100] = \$630 ;
+      \$729 [139:120] = \$633 ;
+      \$729 [159:140] = \$636 ;
+      \$729 [179:160] = \$639 ;
+      \$729 [199:180] = \$642 ;
+      \$729 [219:200] = \$645 ;
+      \$729 [239:220] = \$648 ;
+      \$729 [259:240] = \$651 ;
+      \$729 [279:260] = \$654 ;
+      \$729 [299:280] = \$657 ;
+      \$729 [319:300] = \$660 ;
+    end
+    if (rst) begin
+      \$729  = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$730  = bias0;
+    if (\$664 ) begin
+      \$730  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[0]) begin
+      \$730  = bias_word;
+    end
+    if (rst) begin
+      \$730  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$731  = bias1;
+    if (\$664 ) begin
+      \$731  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[1]) begin
+      \$731  = bias_word;
+    end
+    if (rst) begin
+      \$731  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$732  = i_bias__payload;
+    if (rst) begin
+      \$732  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$733  = \$666 ;
+    if (rst) begin
+      \$733  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$734  = acc_done;
+    if (advance) begin
+      \$734  = \$667 ;
+    end
+    if (rst) begin
+      \$734  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$735  = events;
+    if (rst) begin
+      \$735  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$736  = status__cycles;
+    if (\$669 ) begin
+      \$736  = 48'h000000000000;
     end else if (status__busy) begin
-      \$881  = \$12 [47:0];
+      \$736  = \$670 [47:0];
     end
     if (rst) begin
-      \$881  = 48'h000000000000;
+      \$736  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$882  = status__busy_cycles;
-    if (\$11 ) begin
-      \$882  = 48'h000000000000;
+    \$737  = status__busy_cycles;
+    if (\$669 ) begin
+      \$737  = 48'h000000000000;
     end else if (status__busy) begin
-      \$882  = \$17 [47:0];
+      \$737  = \$675 [47:0];
     end
     if (rst) begin
-      \$882  = 48'h000000000000;
+      \$737  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$883  = status__stall_cycles;
-    if (\$11 ) begin
-      \$883  = 48'h000000000000;
+    \$738  = status__stall_cycles;
+    if (\$669 ) begin
+      \$738  = 48'h000000000000;
     end else if (status__busy) begin
-      \$883  = \$13 [47:0];
+      \$738  = \$671 [47:0];
     end
     if (rst) begin
-      \$883  = 48'h000000000000;
+      \$738  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$884  = status__hold_cycles;
-    if (\$11 ) begin
-      \$884  = 48'h000000000000;
+    \$739  = status__hold_cycles;
+    if (\$669 ) begin
+      \$739  = 48'h000000000000;
     end else if (status__busy) begin
-      \$884  = \$15 [47:0];
+      \$739  = \$673 [47:0];
     end
     if (rst) begin
-      \$884  = 48'h000000000000;
+      \$739  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$885  = status__zero_skips;
-    if (\$11 ) begin
-      \$885  = 48'h000000000000;
+    \$740  = status__zero_skips;
+    if (\$669 ) begin
+      \$740  = 48'h000000000000;
     end else if (status__busy) begin
-      \$885  = \$787 [47:0];
+      \$740  = \$677 [47:0];
     end
     if (rst) begin
-      \$885  = 48'h000000000000;
+      \$740  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$886  = status__overflow_events;
-    if (\$11 ) begin
-      \$886  = 48'h000000000000;
+    \$741  = status__overflow_events;
+    if (\$669 ) begin
+      \$741  = 48'h000000000000;
     end else if (status__busy) begin
-      \$886  = \$788 [47:0];
+      \$741  = \$678 [47:0];
     end
     if (rst) begin
-      \$886  = 48'h000000000000;
+      \$741  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -8197,29 +8595,29 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$83  = hold;
+  assign \hold$102  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$94 ;
-  assign \$signature__data$96  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$113 ;
+  assign \$signature__data$115  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$107  = weights;
-  assign \first$111  = \$signal$55 ;
-  assign \sums$112  = s2_sums;
+  assign \weights$125  = sd_weights;
+  assign \first$128  = \$signal$75 ;
+  assign sums = s2_sums;
   assign nonzero = s2_nonzero;
-  assign \acc_done$115  = acc_done;
+  assign \acc_done$132  = acc_done;
   assign acc = accs;
-  assign \overflow$119  = overflow;
-  assign \o_res__payload$120  = o_res__payload;
-  assign \o_res__ready$121  = o_res__ready;
-  assign \o_res__valid$122  = o_res__valid;
+  assign \overflow$136  = overflow;
+  assign \o_res__payload$137  = o_res__payload;
+  assign \o_res__ready$138  = o_res__ready;
+  assign \o_res__valid$139  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[511:0];
@@ -8241,70 +8639,262 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \o_res__payload.values[15]  = o_res__payload[511:480];
   assign \o_res__payload.overflow  = o_res__payload[527:512];
   assign \o_res__payload.saturated  = o_res__payload[543:528];
-  assign \s2_sums[0]  = s2_sums[19:0];
-  assign \s2_sums[1]  = s2_sums[39:20];
-  assign \s2_sums[2]  = s2_sums[59:40];
-  assign \s2_sums[3]  = s2_sums[79:60];
-  assign \s2_sums[4]  = s2_sums[99:80];
-  assign \s2_sums[5]  = s2_sums[119:100];
-  assign \s2_sums[6]  = s2_sums[139:120];
-  assign \s2_sums[7]  = s2_sums[159:140];
-  assign \s2_sums[8]  = s2_sums[179:160];
-  assign \s2_sums[9]  = s2_sums[199:180];
-  assign \s2_sums[10]  = s2_sums[219:200];
-  assign \s2_sums[11]  = s2_sums[239:220];
-  assign \s2_sums[12]  = s2_sums[259:240];
-  assign \s2_sums[13]  = s2_sums[279:260];
-  assign \s2_sums[14]  = s2_sums[299:280];
-  assign \s2_sums[15]  = s2_sums[319:300];
-  assign \sums[0]  = sums[19:0];
-  assign \sums[1]  = sums[39:20];
-  assign \sums[2]  = sums[59:40];
-  assign \sums[3]  = sums[79:60];
-  assign \sums[4]  = sums[99:80];
-  assign \sums[5]  = sums[119:100];
-  assign \sums[6]  = sums[139:120];
-  assign \sums[7]  = sums[159:140];
-  assign \sums[8]  = sums[179:160];
-  assign \sums[9]  = sums[199:180];
-  assign \sums[10]  = sums[219:200];
-  assign \sums[11]  = sums[239:220];
-  assign \sums[12]  = sums[259:240];
-  assign \sums[13]  = sums[279:260];
-  assign \sums[14]  = sums[299:280];
-  assign \sums[15]  = sums[319:300];
-  assign \bias0[0]  = bias0[31:0];
-  assign \bias0[1]  = bias0[63:32];
-  assign \bias0[2]  = bias0[95:64];
-  assign \bias0[3]  = bias0[127:96];
-  assign \bias0[4]  = bias0[159:128];
-  assign \bias0[5]  = bias0[191:160];
-  assign \bias0[6]  = bias0[223:192];
-  assign \bias0[7]  = bias0[255:224];
-  assign \bias0[8]  = bias0[287:256];
-  assign \bias0[9]  = bias0[319:288];
-  assign \bias0[10]  = bias0[351:320];
-  assign \bias0[11]  = bias0[383:352];
-  assign \bias0[12]  = bias0[415:384];
-  assign \bias0[13]  = bias0[447:416];
-  assign \bias0[14]  = bias0[479:448];
-  assign \bias0[15]  = bias0[511:480];
-  assign \bias1[0]  = bias1[31:0];
-  assign \bias1[1]  = bias1[63:32];
-  assign \bias1[2]  = bias1[95:64];
-  assign \bias1[3]  = bias1[127:96];
-  assign \bias1[4]  = bias1[159:128];
-  assign \bias1[5]  = bias1[191:160];
-  assign \bias1[6]  = bias1[223:192];
-  assign \bias1[7]  = bias1[255:224];
-  assign \bias1[8]  = bias1[287:256];
-  assign \bias1[9]  = bias1[319:288];
-  assign \bias1[10]  = bias1[351:320];
-  assign \bias1[11]  = bias1[383:352];
-  assign \bias1[12]  = bias1[415:384];
-  assign \bias1[13]  = bias1[447:416];
-  assign \bias1[14]  = bias1[479:448];
-  assign \bias1[15]  = bias1[511:480];
+  assign \sd_weights[0]  = sd_weights[7:0];
+  assign \sd_weights[1]  = sd_weights[15:8];
+  assign \sd_weights[2]  = sd_weights[23:16];
+  assign \sd_weights[3]  = sd_weights[31:24];
+  assign \sd_weights[4]  = sd_weights[39:32];
+  assign \sd_weights[5]  = sd_weights[47:40];
+  assign \sd_weights[6]  = sd_weights[55:48];
+  assign \sd_weights[7]  = sd_weights[63:56];
+  assign \sd_weights[8]  = sd_weights[71:64];
+  assign \sd_weights[9]  = sd_weights[79:72];
+  assign \sd_weights[10]  = sd_weights[87:80];
+  assign \sd_weights[11]  = sd_weights[95:88];
+  assign \sd_weights[12]  = sd_weights[103:96];
+  assign \sd_weights[13]  = sd_weights[111:104];
+  assign \sd_weights[14]  = sd_weights[119:112];
+  assign \sd_weights[15]  = sd_weights[127:120];
+  assign \sd_weights[16]  = sd_weights[135:128];
+  assign \sd_weights[17]  = sd_weights[143:136];
+  assign \sd_weights[18]  = sd_weights[151:144];
+  assign \sd_weights[19]  = sd_weights[159:152];
+  assign \sd_weights[20]  = sd_weights[167:160];
+  assign \sd_weights[21]  = sd_weights[175:168];
+  assign \sd_weights[22]  = sd_weights[183:176];
+  assign \sd_weights[23]  = sd_weights[191:184];
+  assign \sd_weights[24]  = sd_weights[199:192];
+  assign \sd_weights[25]  = sd_weights[207:200];
+  assign \sd_weights[26]  = sd_weights[215:208];
+  assign \sd_weights[27]  = sd_weights[223:216];
+  assign \sd_weights[28]  = sd_weights[231:224];
+  assign \sd_weights[29]  = sd_weights[239:232];
+  assign \sd_weights[30]  = sd_weights[247:240];
+  assign \sd_weights[31]  = sd_weights[255:248];
+  assign \sd_weights[32]  = sd_weights[263:256];
+  assign \sd_weights[33]  = sd_weights[271:264];
+  assign \sd_weights[34]  = sd_weights[279:272];
+  assign \sd_weights[35]  = sd_weights[287:280];
+  assign \sd_weights[36]  = sd_weights[295:288];
+  assign \sd_weights[37]  = sd_weights[303:296];
+  assign \sd_weights[38]  = sd_weights[311:304];
+  assign \sd_weights[39]  = sd_weights[319:312];
+  assign \sd_weights[40]  = sd_weights[327:320];
+  assign \sd_weights[41]  = sd_weights[335:328];
+  assign \sd_weights[42]  = sd_weights[343:336];
+  assign \sd_weights[43]  = sd_weights[351:344];
+  assign \sd_weights[44]  = sd_weights[359:352];
+  assign \sd_weights[45]  = sd_weights[367:360];
+  assign \sd_weights[46]  = sd_weights[375:368];
+  assign \sd_weights[47]  = sd_weights[383:376];
+  assign \sd_weights[48]  = sd_weights[391:384];
+  assign \sd_weights[49]  = sd_weights[399:392];
+  assign \sd_weights[50]  = sd_weights[407:400];
+  assign \sd_weights[51]  = sd_weights[415:408];
+  assign \sd_weights[52]  = sd_weights[423:416];
+  assign \sd_weights[53]  = sd_weights[431:424];
+  assign \sd_weights[54]  = sd_weights[439:432];
+  assign \sd_weights[55]  = sd_weights[447:440];
+  assign \sd_weights[56]  = sd_weights[455:448];
+  assign \sd_weights[57]  = sd_weights[463:456];
+  assign \sd_weights[58]  = sd_weights[471:464];
+  assign \sd_weights[59]  = sd_weights[479:472];
+  assign \sd_weights[60]  = sd_weights[487:480];
+  assign \sd_weights[61]  = sd_weights[495:488];
+  assign \sd_weights[62]  = sd_weights[503:496];
+  assign \sd_weights[63]  = sd_weights[511:504];
+  assign \sd_weights[64]  = sd_weights[519:512];
+  assign \sd_weights[65]  = sd_weights[527:520];
+  assign \sd_weights[66]  = sd_weights[535:528];
+  assign \sd_weights[67]  = sd_weights[543:536];
+  assign \sd_weights[68]  = sd_weights[551:544];
+  assign \sd_weights[69]  = sd_weights[559:552];
+  assign \sd_weights[70]  = sd_weights[567:560];
+  assign \sd_weights[71]  = sd_weights[575:568];
+  assign \sd_weights[72]  = sd_weights[583:576];
+  assign \sd_weights[73]  = sd_weights[591:584];
+  assign \sd_weights[74]  = sd_weights[599:592];
+  assign \sd_weights[75]  = sd_weights[607:600];
+  assign \sd_weights[76]  = sd_weights[615:608];
+  assign \sd_weights[77]  = sd_weights[623:616];
+  assign \sd_weights[78]  = sd_weights[631:624];
+  assign \sd_weights[79]  = sd_weights[639:632];
+  assign \sd_weights[80]  = sd_weights[647:640];
+  assign \sd_weights[81]  = sd_weights[655:648];
+  assign \sd_weights[82]  = sd_weights[663:656];
+  assign \sd_weights[83]  = sd_weights[671:664];
+  assign \sd_weights[84]  = sd_weights[679:672];
+  assign \sd_weights[85]  = sd_weights[687:680];
+  assign \sd_weights[86]  = sd_weights[695:688];
+  assign \sd_weights[87]  = sd_weights[703:696];
+  assign \sd_weights[88]  = sd_weights[711:704];
+  assign \sd_weights[89]  = sd_weights[719:712];
+  assign \sd_weights[90]  = sd_weights[727:720];
+  assign \sd_weights[91]  = sd_weights[735:728];
+  assign \sd_weights[92]  = sd_weights[743:736];
+  assign \sd_weights[93]  = sd_weights[751:744];
+  assign \sd_weights[94]  = sd_weights[759:752];
+  assign \sd_weights[95]  = sd_weights[767:760];
+  assign \sd_weights[96]  = sd_weights[775:768];
+  assign \sd_weights[97]  = sd_weights[783:776];
+  assign \sd_weights[98]  = sd_weights[791:784];
+  assign \sd_weights[99]  = sd_weights[799:792];
+  assign \sd_weights[100]  = sd_weights[807:800];
+  assign \sd_weights[101]  = sd_weights[815:808];
+  assign \sd_weights[102]  = sd_weights[823:816];
+  assign \sd_weights[103]  = sd_weights[831:824];
+  assign \sd_weights[104]  = sd_weights[839:832];
+  assign \sd_weights[105]  = sd_weights[847:840];
+  assign \sd_weights[106]  = sd_weights[855:848];
+  assign \sd_weights[107]  = sd_weights[863:856];
+  assign \sd_weights[108]  = sd_weights[871:864];
+  assign \sd_weights[109]  = sd_weights[879:872];
+  assign \sd_weights[110]  = sd_weights[887:880];
+  assign \sd_weights[111]  = sd_weights[895:888];
+  assign \sd_weights[112]  = sd_weights[903:896];
+  assign \sd_weights[113]  = sd_weights[911:904];
+  assign \sd_weights[114]  = sd_weights[919:912];
+  assign \sd_weights[115]  = sd_weights[927:920];
+  assign \sd_weights[116]  = sd_weights[935:928];
+  assign \sd_weights[117]  = sd_weights[943:936];
+  assign \sd_weights[118]  = sd_weights[951:944];
+  assign \sd_weights[119]  = sd_weights[959:952];
+  assign \sd_weights[120]  = sd_weights[967:960];
+  assign \sd_weights[121]  = sd_weights[975:968];
+  assign \sd_weights[122]  = sd_weights[983:976];
+  assign \sd_weights[123]  = sd_weights[991:984];
+  assign \sd_weights[124]  = sd_weights[999:992];
+  assign \sd_weights[125]  = sd_weights[1007:1000];
+  assign \sd_weights[126]  = sd_weights[1015:1008];
+  assign \sd_weights[127]  = sd_weights[1023:1016];
+  assign \sd_weights[128]  = sd_weights[1031:1024];
+  assign \sd_weights[129]  = sd_weights[1039:1032];
+  assign \sd_weights[130]  = sd_weights[1047:1040];
+  assign \sd_weights[131]  = sd_weights[1055:1048];
+  assign \sd_weights[132]  = sd_weights[1063:1056];
+  assign \sd_weights[133]  = sd_weights[1071:1064];
+  assign \sd_weights[134]  = sd_weights[1079:1072];
+  assign \sd_weights[135]  = sd_weights[1087:1080];
+  assign \sd_weights[136]  = sd_weights[1095:1088];
+  assign \sd_weights[137]  = sd_weights[1103:1096];
+  assign \sd_weights[138]  = sd_weights[1111:1104];
+  assign \sd_weights[139]  = sd_weights[1119:1112];
+  assign \sd_weights[140]  = sd_weights[1127:1120];
+  assign \sd_weights[141]  = sd_weights[1135:1128];
+  assign \sd_weights[142]  = sd_weights[1143:1136];
+  assign \sd_weights[143]  = sd_weights[1151:1144];
+  assign \sd_weights[144]  = sd_weights[1159:1152];
+  assign \sd_weights[145]  = sd_weights[1167:1160];
+  assign \sd_weights[146]  = sd_weights[1175:1168];
+  assign \sd_weights[147]  = sd_weights[1183:1176];
+  assign \sd_weights[148]  = sd_weights[1191:1184];
+  assign \sd_weights[149]  = sd_weights[1199:1192];
+  assign \sd_weights[150]  = sd_weights[1207:1200];
+  assign \sd_weights[151]  = sd_weights[1215:1208];
+  assign \sd_weights[152]  = sd_weights[1223:1216];
+  assign \sd_weights[153]  = sd_weights[1231:1224];
+  assign \sd_weights[154]  = sd_weights[1239:1232];
+  assign \sd_weights[155]  = sd_weights[1247:1240];
+  assign \sd_weights[156]  = sd_weights[1255:1248];
+  assign \sd_weights[157]  = sd_weights[1263:1256];
+  assign \sd_weights[158]  = sd_weights[1271:1264];
+  assign \sd_weights[159]  = sd_weights[1279:1272];
+  assign \sd_weights[160]  = sd_weights[1287:1280];
+  assign \sd_weights[161]  = sd_weights[1295:1288];
+  assign \sd_weights[162]  = sd_weights[1303:1296];
+  assign \sd_weights[163]  = sd_weights[1311:1304];
+  assign \sd_weights[164]  = sd_weights[1319:1312];
+  assign \sd_weights[165]  = sd_weights[1327:1320];
+  assign \sd_weights[166]  = sd_weights[1335:1328];
+  assign \sd_weights[167]  = sd_weights[1343:1336];
+  assign \sd_weights[168]  = sd_weights[1351:1344];
+  assign \sd_weights[169]  = sd_weights[1359:1352];
+  assign \sd_weights[170]  = sd_weights[1367:1360];
+  assign \sd_weights[171]  = sd_weights[1375:1368];
+  assign \sd_weights[172]  = sd_weights[1383:1376];
+  assign \sd_weights[173]  = sd_weights[1391:1384];
+  assign \sd_weights[174]  = sd_weights[1399:1392];
+  assign \sd_weights[175]  = sd_weights[1407:1400];
+  assign \sd_weights[176]  = sd_weights[1415:1408];
+  assign \sd_weights[177]  = sd_weights[1423:1416];
+  assign \sd_weights[178]  = sd_weights[1431:1424];
+  assign \sd_weights[179]  = sd_weights[1439:1432];
+  assign \sd_weights[180]  = sd_weights[1447:1440];
+  assign \sd_weights[181]  = sd_weights[1455:1448];
+  assign \sd_weights[182]  = sd_weights[1463:1456];
+  assign \sd_weights[183]  = sd_weights[1471:1464];
+  assign \sd_weights[184]  = sd_weights[1479:1472];
+  assign \sd_weights[185]  = sd_weights[1487:1480];
+  assign \sd_weights[186]  = sd_weights[1495:1488];
+  assign \sd_weights[187]  = sd_weights[1503:1496];
+  assign \sd_weights[188]  = sd_weights[1511:1504];
+  assign \sd_weights[189]  = sd_weights[1519:1512];
+  assign \sd_weights[190]  = sd_weights[1527:1520];
+  assign \sd_weights[191]  = sd_weights[1535:1528];
+  assign \sd_weights[192]  = sd_weights[1543:1536];
+  assign \sd_weights[193]  = sd_weights[1551:1544];
+  assign \sd_weights[194]  = sd_weights[1559:1552];
+  assign \sd_weights[195]  = sd_weights[1567:1560];
+  assign \sd_weights[196]  = sd_weights[1575:1568];
+  assign \sd_weights[197]  = sd_weights[1583:1576];
+  assign \sd_weights[198]  = sd_weights[1591:1584];
+  assign \sd_weights[199]  = sd_weights[1599:1592];
+  assign \sd_weights[200]  = sd_weights[1607:1600];
+  assign \sd_weights[201]  = sd_weights[1615:1608];
+  assign \sd_weights[202]  = sd_weights[1623:1616];
+  assign \sd_weights[203]  = sd_weights[1631:1624];
+  assign \sd_weights[204]  = sd_weights[1639:1632];
+  assign \sd_weights[205]  = sd_weights[1647:1640];
+  assign \sd_weights[206]  = sd_weights[1655:1648];
+  assign \sd_weights[207]  = sd_weights[1663:1656];
+  assign \sd_weights[208]  = sd_weights[1671:1664];
+  assign \sd_weights[209]  = sd_weights[1679:1672];
+  assign \sd_weights[210]  = sd_weights[1687:1680];
+  assign \sd_weights[211]  = sd_weights[1695:1688];
+  assign \sd_weights[212]  = sd_weights[1703:1696];
+  assign \sd_weights[213]  = sd_weights[1711:1704];
+  assign \sd_weights[214]  = sd_weights[1719:1712];
+  assign \sd_weights[215]  = sd_weights[1727:1720];
+  assign \sd_weights[216]  = sd_weights[1735:1728];
+  assign \sd_weights[217]  = sd_weights[1743:1736];
+  assign \sd_weights[218]  = sd_weights[1751:1744];
+  assign \sd_weights[219]  = sd_weights[1759:1752];
+  assign \sd_weights[220]  = sd_weights[1767:1760];
+  assign \sd_weights[221]  = sd_weights[1775:1768];
+  assign \sd_weights[222]  = sd_weights[1783:1776];
+  assign \sd_weights[223]  = sd_weights[1791:1784];
+  assign \sd_weights[224]  = sd_weights[1799:1792];
+  assign \sd_weights[225]  = sd_weights[1807:1800];
+  assign \sd_weights[226]  = sd_weights[1815:1808];
+  assign \sd_weights[227]  = sd_weights[1823:1816];
+  assign \sd_weights[228]  = sd_weights[1831:1824];
+  assign \sd_weights[229]  = sd_weights[1839:1832];
+  assign \sd_weights[230]  = sd_weights[1847:1840];
+  assign \sd_weights[231]  = sd_weights[1855:1848];
+  assign \sd_weights[232]  = sd_weights[1863:1856];
+  assign \sd_weights[233]  = sd_weights[1871:1864];
+  assign \sd_weights[234]  = sd_weights[1879:1872];
+  assign \sd_weights[235]  = sd_weights[1887:1880];
+  assign \sd_weights[236]  = sd_weights[1895:1888];
+  assign \sd_weights[237]  = sd_weights[1903:1896];
+  assign \sd_weights[238]  = sd_weights[1911:1904];
+  assign \sd_weights[239]  = sd_weights[1919:1912];
+  assign \sd_weights[240]  = sd_weights[1927:1920];
+  assign \sd_weights[241]  = sd_weights[1935:1928];
+  assign \sd_weights[242]  = sd_weights[1943:1936];
+  assign \sd_weights[243]  = sd_weights[1951:1944];
+  assign \sd_weights[244]  = sd_weights[1959:1952];
+  assign \sd_weights[245]  = sd_weights[1967:1960];
+  assign \sd_weights[246]  = sd_weights[1975:1968];
+  assign \sd_weights[247]  = sd_weights[1983:1976];
+  assign \sd_weights[248]  = sd_weights[1991:1984];
+  assign \sd_weights[249]  = sd_weights[1999:1992];
+  assign \sd_weights[250]  = sd_weights[2007:2000];
+  assign \sd_weights[251]  = sd_weights[2015:2008];
+  assign \sd_weights[252]  = sd_weights[2023:2016];
+  assign \sd_weights[253]  = sd_weights[2031:2024];
+  assign \sd_weights[254]  = sd_weights[2039:2032];
+  assign \sd_weights[255]  = sd_weights[2047:2040];
   assign \weights[0]  = weights[7:0];
   assign \weights[1]  = weights[15:8];
   assign \weights[2]  = weights[23:16];
@@ -8561,262 +9151,486 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \weights[253]  = weights[2031:2024];
   assign \weights[254]  = weights[2039:2032];
   assign \weights[255]  = weights[2047:2040];
-  assign \weights$107[0]  = weights[7:0];
-  assign \weights$107[1]  = weights[15:8];
-  assign \weights$107[2]  = weights[23:16];
-  assign \weights$107[3]  = weights[31:24];
-  assign \weights$107[4]  = weights[39:32];
-  assign \weights$107[5]  = weights[47:40];
-  assign \weights$107[6]  = weights[55:48];
-  assign \weights$107[7]  = weights[63:56];
-  assign \weights$107[8]  = weights[71:64];
-  assign \weights$107[9]  = weights[79:72];
-  assign \weights$107[10]  = weights[87:80];
-  assign \weights$107[11]  = weights[95:88];
-  assign \weights$107[12]  = weights[103:96];
-  assign \weights$107[13]  = weights[111:104];
-  assign \weights$107[14]  = weights[119:112];
-  assign \weights$107[15]  = weights[127:120];
-  assign \weights$107[16]  = weights[135:128];
-  assign \weights$107[17]  = weights[143:136];
-  assign \weights$107[18]  = weights[151:144];
-  assign \weights$107[19]  = weights[159:152];
-  assign \weights$107[20]  = weights[167:160];
-  assign \weights$107[21]  = weights[175:168];
-  assign \weights$107[22]  = weights[183:176];
-  assign \weights$107[23]  = weights[191:184];
-  assign \weights$107[24]  = weights[199:192];
-  assign \weights$107[25]  = weights[207:200];
-  assign \weights$107[26]  = weights[215:208];
-  assign \weights$107[27]  = weights[223:216];
-  assign \weights$107[28]  = weights[231:224];
-  assign \weights$107[29]  = weights[239:232];
-  assign \weights$107[30]  = weights[247:240];
-  assign \weights$107[31]  = weights[255:248];
-  assign \weights$107[32]  = weights[263:256];
-  assign \weights$107[33]  = weights[271:264];
-  assign \weights$107[34]  = weights[279:272];
-  assign \weights$107[35]  = weights[287:280];
-  assign \weights$107[36]  = weights[295:288];
-  assign \weights$107[37]  = weights[303:296];
-  assign \weights$107[38]  = weights[311:304];
-  assign \weights$107[39]  = weights[319:312];
-  assign \weights$107[40]  = weights[327:320];
-  assign \weights$107[41]  = weights[335:328];
-  assign \weights$107[42]  = weights[343:336];
-  assign \weights$107[43]  = weights[351:344];
-  assign \weights$107[44]  = weights[359:352];
-  assign \weights$107[45]  = weights[367:360];
-  assign \weights$107[46]  = weights[375:368];
-  assign \weights$107[47]  = weights[383:376];
-  assign \weights$107[48]  = weights[391:384];
-  assign \weights$107[49]  = weights[399:392];
-  assign \weights$107[50]  = weights[407:400];
-  assign \weights$107[51]  = weights[415:408];
-  assign \weights$107[52]  = weights[423:416];
-  assign \weights$107[53]  = weights[431:424];
-  assign \weights$107[54]  = weights[439:432];
-  assign \weights$107[55]  = weights[447:440];
-  assign \weights$107[56]  = weights[455:448];
-  assign \weights$107[57]  = weights[463:456];
-  assign \weights$107[58]  = weights[471:464];
-  assign \weights$107[59]  = weights[479:472];
-  assign \weights$107[60]  = weights[487:480];
-  assign \weights$107[61]  = weights[495:488];
-  assign \weights$107[62]  = weights[503:496];
-  assign \weights$107[63]  = weights[511:504];
-  assign \weights$107[64]  = weights[519:512];
-  assign \weights$107[65]  = weights[527:520];
-  assign \weights$107[66]  = weights[535:528];
-  assign \weights$107[67]  = weights[543:536];
-  assign \weights$107[68]  = weights[551:544];
-  assign \weights$107[69]  = weights[559:552];
-  assign \weights$107[70]  = weights[567:560];
-  assign \weights$107[71]  = weights[575:568];
-  assign \weights$107[72]  = weights[583:576];
-  assign \weights$107[73]  = weights[591:584];
-  assign \weights$107[74]  = weights[599:592];
-  assign \weights$107[75]  = weights[607:600];
-  assign \weights$107[76]  = weights[615:608];
-  assign \weights$107[77]  = weights[623:616];
-  assign \weights$107[78]  = weights[631:624];
-  assign \weights$107[79]  = weights[639:632];
-  assign \weights$107[80]  = weights[647:640];
-  assign \weights$107[81]  = weights[655:648];
-  assign \weights$107[82]  = weights[663:656];
-  assign \weights$107[83]  = weights[671:664];
-  assign \weights$107[84]  = weights[679:672];
-  assign \weights$107[85]  = weights[687:680];
-  assign \weights$107[86]  = weights[695:688];
-  assign \weights$107[87]  = weights[703:696];
-  assign \weights$107[88]  = weights[711:704];
-  assign \weights$107[89]  = weights[719:712];
-  assign \weights$107[90]  = weights[727:720];
-  assign \weights$107[91]  = weights[735:728];
-  assign \weights$107[92]  = weights[743:736];
-  assign \weights$107[93]  = weights[751:744];
-  assign \weights$107[94]  = weights[759:752];
-  assign \weights$107[95]  = weights[767:760];
-  assign \weights$107[96]  = weights[775:768];
-  assign \weights$107[97]  = weights[783:776];
-  assign \weights$107[98]  = weights[791:784];
-  assign \weights$107[99]  = weights[799:792];
-  assign \weights$107[100]  = weights[807:800];
-  assign \weights$107[101]  = weights[815:808];
-  assign \weights$107[102]  = weights[823:816];
-  assign \weights$107[103]  = weights[831:824];
-  assign \weights$107[104]  = weights[839:832];
-  assign \weights$107[105]  = weights[847:840];
-  assign \weights$107[106]  = weights[855:848];
-  assign \weights$107[107]  = weights[863:856];
-  assign \weights$107[108]  = weights[871:864];
-  assign \weights$107[109]  = weights[879:872];
-  assign \weights$107[110]  = weights[887:880];
-  assign \weights$107[111]  = weights[895:888];
-  assign \weights$107[112]  = weights[903:896];
-  assign \weights$107[113]  = weights[911:904];
-  assign \weights$107[114]  = weights[919:912];
-  assign \weights$107[115]  = weights[927:920];
-  assign \weights$107[116]  = weights[935:928];
-  assign \weights$107[117]  = weights[943:936];
-  assign \weights$107[118]  = weights[951:944];
-  assign \weights$107[119]  = weights[959:952];
-  assign \weights$107[120]  = weights[967:960];
-  assign \weights$107[121]  = weights[975:968];
-  assign \weights$107[122]  = weights[983:976];
-  assign \weights$107[123]  = weights[991:984];
-  assign \weights$107[124]  = weights[999:992];
-  assign \weights$107[125]  = weights[1007:1000];
-  assign \weights$107[126]  = weights[1015:1008];
-  assign \weights$107[127]  = weights[1023:1016];
-  assign \weights$107[128]  = weights[1031:1024];
-  assign \weights$107[129]  = weights[1039:1032];
-  assign \weights$107[130]  = weights[1047:1040];
-  assign \weights$107[131]  = weights[1055:1048];
-  assign \weights$107[132]  = weights[1063:1056];
-  assign \weights$107[133]  = weights[1071:1064];
-  assign \weights$107[134]  = weights[1079:1072];
-  assign \weights$107[135]  = weights[1087:1080];
-  assign \weights$107[136]  = weights[1095:1088];
-  assign \weights$107[137]  = weights[1103:1096];
-  assign \weights$107[138]  = weights[1111:1104];
-  assign \weights$107[139]  = weights[1119:1112];
-  assign \weights$107[140]  = weights[1127:1120];
-  assign \weights$107[141]  = weights[1135:1128];
-  assign \weights$107[142]  = weights[1143:1136];
-  assign \weights$107[143]  = weights[1151:1144];
-  assign \weights$107[144]  = weights[1159:1152];
-  assign \weights$107[145]  = weights[1167:1160];
-  assign \weights$107[146]  = weights[1175:1168];
-  assign \weights$107[147]  = weights[1183:1176];
-  assign \weights$107[148]  = weights[1191:1184];
-  assign \weights$107[149]  = weights[1199:1192];
-  assign \weights$107[150]  = weights[1207:1200];
-  assign \weights$107[151]  = weights[1215:1208];
-  assign \weights$107[152]  = weights[1223:1216];
-  assign \weights$107[153]  = weights[1231:1224];
-  assign \weights$107[154]  = weights[1239:1232];
-  assign \weights$107[155]  = weights[1247:1240];
-  assign \weights$107[156]  = weights[1255:1248];
-  assign \weights$107[157]  = weights[1263:1256];
-  assign \weights$107[158]  = weights[1271:1264];
-  assign \weights$107[159]  = weights[1279:1272];
-  assign \weights$107[160]  = weights[1287:1280];
-  assign \weights$107[161]  = weights[1295:1288];
-  assign \weights$107[162]  = weights[1303:1296];
-  assign \weights$107[163]  = weights[1311:1304];
-  assign \weights$107[164]  = weights[1319:1312];
-  assign \weights$107[165]  = weights[1327:1320];
-  assign \weights$107[166]  = weights[1335:1328];
-  assign \weights$107[167]  = weights[1343:1336];
-  assign \weights$107[168]  = weights[1351:1344];
-  assign \weights$107[169]  = weights[1359:1352];
-  assign \weights$107[170]  = weights[1367:1360];
-  assign \weights$107[171]  = weights[1375:1368];
-  assign \weights$107[172]  = weights[1383:1376];
-  assign \weights$107[173]  = weights[1391:1384];
-  assign \weights$107[174]  = weights[1399:1392];
-  assign \weights$107[175]  = weights[1407:1400];
-  assign \weights$107[176]  = weights[1415:1408];
-  assign \weights$107[177]  = weights[1423:1416];
-  assign \weights$107[178]  = weights[1431:1424];
-  assign \weights$107[179]  = weights[1439:1432];
-  assign \weights$107[180]  = weights[1447:1440];
-  assign \weights$107[181]  = weights[1455:1448];
-  assign \weights$107[182]  = weights[1463:1456];
-  assign \weights$107[183]  = weights[1471:1464];
-  assign \weights$107[184]  = weights[1479:1472];
-  assign \weights$107[185]  = weights[1487:1480];
-  assign \weights$107[186]  = weights[1495:1488];
-  assign \weights$107[187]  = weights[1503:1496];
-  assign \weights$107[188]  = weights[1511:1504];
-  assign \weights$107[189]  = weights[1519:1512];
-  assign \weights$107[190]  = weights[1527:1520];
-  assign \weights$107[191]  = weights[1535:1528];
-  assign \weights$107[192]  = weights[1543:1536];
-  assign \weights$107[193]  = weights[1551:1544];
-  assign \weights$107[194]  = weights[1559:1552];
-  assign \weights$107[195]  = weights[1567:1560];
-  assign \weights$107[196]  = weights[1575:1568];
-  assign \weights$107[197]  = weights[1583:1576];
-  assign \weights$107[198]  = weights[1591:1584];
-  assign \weights$107[199]  = weights[1599:1592];
-  assign \weights$107[200]  = weights[1607:1600];
-  assign \weights$107[201]  = weights[1615:1608];
-  assign \weights$107[202]  = weights[1623:1616];
-  assign \weights$107[203]  = weights[1631:1624];
-  assign \weights$107[204]  = weights[1639:1632];
-  assign \weights$107[205]  = weights[1647:1640];
-  assign \weights$107[206]  = weights[1655:1648];
-  assign \weights$107[207]  = weights[1663:1656];
-  assign \weights$107[208]  = weights[1671:1664];
-  assign \weights$107[209]  = weights[1679:1672];
-  assign \weights$107[210]  = weights[1687:1680];
-  assign \weights$107[211]  = weights[1695:1688];
-  assign \weights$107[212]  = weights[1703:1696];
-  assign \weights$107[213]  = weights[1711:1704];
-  assign \weights$107[214]  = weights[1719:1712];
-  assign \weights$107[215]  = weights[1727:1720];
-  assign \weights$107[216]  = weights[1735:1728];
-  assign \weights$107[217]  = weights[1743:1736];
-  assign \weights$107[218]  = weights[1751:1744];
-  assign \weights$107[219]  = weights[1759:1752];
-  assign \weights$107[220]  = weights[1767:1760];
-  assign \weights$107[221]  = weights[1775:1768];
-  assign \weights$107[222]  = weights[1783:1776];
-  assign \weights$107[223]  = weights[1791:1784];
-  assign \weights$107[224]  = weights[1799:1792];
-  assign \weights$107[225]  = weights[1807:1800];
-  assign \weights$107[226]  = weights[1815:1808];
-  assign \weights$107[227]  = weights[1823:1816];
-  assign \weights$107[228]  = weights[1831:1824];
-  assign \weights$107[229]  = weights[1839:1832];
-  assign \weights$107[230]  = weights[1847:1840];
-  assign \weights$107[231]  = weights[1855:1848];
-  assign \weights$107[232]  = weights[1863:1856];
-  assign \weights$107[233]  = weights[1871:1864];
-  assign \weights$107[234]  = weights[1879:1872];
-  assign \weights$107[235]  = weights[1887:1880];
-  assign \weights$107[236]  = weights[1895:1888];
-  assign \weights$107[237]  = weights[1903:1896];
-  assign \weights$107[238]  = weights[1911:1904];
-  assign \weights$107[239]  = weights[1919:1912];
-  assign \weights$107[240]  = weights[1927:1920];
-  assign \weights$107[241]  = weights[1935:1928];
-  assign \weights$107[242]  = weights[1943:1936];
-  assign \weights$107[243]  = weights[1951:1944];
-  assign \weights$107[244]  = weights[1959:1952];
-  assign \weights$107[245]  = weights[1967:1960];
-  assign \weights$107[246]  = weights[1975:1968];
-  assign \weights$107[247]  = weights[1983:1976];
-  assign \weights$107[248]  = weights[1991:1984];
-  assign \weights$107[249]  = weights[1999:1992];
-  assign \weights$107[250]  = weights[2007:2000];
-  assign \weights$107[251]  = weights[2015:2008];
-  assign \weights$107[252]  = weights[2023:2016];
-  assign \weights$107[253]  = weights[2031:2024];
-  assign \weights$107[254]  = weights[2039:2032];
-  assign \weights$107[255]  = weights[2047:2040];
+  assign \sp_sums[0]  = sp_sums[71:0];
+  assign \sp_sums[0][0]  = sp_sums[17:0];
+  assign \sp_sums[0][1]  = sp_sums[35:18];
+  assign \sp_sums[0][2]  = sp_sums[53:36];
+  assign \sp_sums[0][3]  = sp_sums[71:54];
+  assign \sp_sums[1]  = sp_sums[143:72];
+  assign \sp_sums[1][0]  = sp_sums[89:72];
+  assign \sp_sums[1][1]  = sp_sums[107:90];
+  assign \sp_sums[1][2]  = sp_sums[125:108];
+  assign \sp_sums[1][3]  = sp_sums[143:126];
+  assign \sp_sums[2]  = sp_sums[215:144];
+  assign \sp_sums[2][0]  = sp_sums[161:144];
+  assign \sp_sums[2][1]  = sp_sums[179:162];
+  assign \sp_sums[2][2]  = sp_sums[197:180];
+  assign \sp_sums[2][3]  = sp_sums[215:198];
+  assign \sp_sums[3]  = sp_sums[287:216];
+  assign \sp_sums[3][0]  = sp_sums[233:216];
+  assign \sp_sums[3][1]  = sp_sums[251:234];
+  assign \sp_sums[3][2]  = sp_sums[269:252];
+  assign \sp_sums[3][3]  = sp_sums[287:270];
+  assign \sp_sums[4]  = sp_sums[359:288];
+  assign \sp_sums[4][0]  = sp_sums[305:288];
+  assign \sp_sums[4][1]  = sp_sums[323:306];
+  assign \sp_sums[4][2]  = sp_sums[341:324];
+  assign \sp_sums[4][3]  = sp_sums[359:342];
+  assign \sp_sums[5]  = sp_sums[431:360];
+  assign \sp_sums[5][0]  = sp_sums[377:360];
+  assign \sp_sums[5][1]  = sp_sums[395:378];
+  assign \sp_sums[5][2]  = sp_sums[413:396];
+  assign \sp_sums[5][3]  = sp_sums[431:414];
+  assign \sp_sums[6]  = sp_sums[503:432];
+  assign \sp_sums[6][0]  = sp_sums[449:432];
+  assign \sp_sums[6][1]  = sp_sums[467:450];
+  assign \sp_sums[6][2]  = sp_sums[485:468];
+  assign \sp_sums[6][3]  = sp_sums[503:486];
+  assign \sp_sums[7]  = sp_sums[575:504];
+  assign \sp_sums[7][0]  = sp_sums[521:504];
+  assign \sp_sums[7][1]  = sp_sums[539:522];
+  assign \sp_sums[7][2]  = sp_sums[557:540];
+  assign \sp_sums[7][3]  = sp_sums[575:558];
+  assign \sp_sums[8]  = sp_sums[647:576];
+  assign \sp_sums[8][0]  = sp_sums[593:576];
+  assign \sp_sums[8][1]  = sp_sums[611:594];
+  assign \sp_sums[8][2]  = sp_sums[629:612];
+  assign \sp_sums[8][3]  = sp_sums[647:630];
+  assign \sp_sums[9]  = sp_sums[719:648];
+  assign \sp_sums[9][0]  = sp_sums[665:648];
+  assign \sp_sums[9][1]  = sp_sums[683:666];
+  assign \sp_sums[9][2]  = sp_sums[701:684];
+  assign \sp_sums[9][3]  = sp_sums[719:702];
+  assign \sp_sums[10]  = sp_sums[791:720];
+  assign \sp_sums[10][0]  = sp_sums[737:720];
+  assign \sp_sums[10][1]  = sp_sums[755:738];
+  assign \sp_sums[10][2]  = sp_sums[773:756];
+  assign \sp_sums[10][3]  = sp_sums[791:774];
+  assign \sp_sums[11]  = sp_sums[863:792];
+  assign \sp_sums[11][0]  = sp_sums[809:792];
+  assign \sp_sums[11][1]  = sp_sums[827:810];
+  assign \sp_sums[11][2]  = sp_sums[845:828];
+  assign \sp_sums[11][3]  = sp_sums[863:846];
+  assign \sp_sums[12]  = sp_sums[935:864];
+  assign \sp_sums[12][0]  = sp_sums[881:864];
+  assign \sp_sums[12][1]  = sp_sums[899:882];
+  assign \sp_sums[12][2]  = sp_sums[917:900];
+  assign \sp_sums[12][3]  = sp_sums[935:918];
+  assign \sp_sums[13]  = sp_sums[1007:936];
+  assign \sp_sums[13][0]  = sp_sums[953:936];
+  assign \sp_sums[13][1]  = sp_sums[971:954];
+  assign \sp_sums[13][2]  = sp_sums[989:972];
+  assign \sp_sums[13][3]  = sp_sums[1007:990];
+  assign \sp_sums[14]  = sp_sums[1079:1008];
+  assign \sp_sums[14][0]  = sp_sums[1025:1008];
+  assign \sp_sums[14][1]  = sp_sums[1043:1026];
+  assign \sp_sums[14][2]  = sp_sums[1061:1044];
+  assign \sp_sums[14][3]  = sp_sums[1079:1062];
+  assign \sp_sums[15]  = sp_sums[1151:1080];
+  assign \sp_sums[15][0]  = sp_sums[1097:1080];
+  assign \sp_sums[15][1]  = sp_sums[1115:1098];
+  assign \sp_sums[15][2]  = sp_sums[1133:1116];
+  assign \sp_sums[15][3]  = sp_sums[1151:1134];
+  assign \group_sums[0]  = group_sums[71:0];
+  assign \group_sums[0][0]  = group_sums[17:0];
+  assign \group_sums[0][1]  = group_sums[35:18];
+  assign \group_sums[0][2]  = group_sums[53:36];
+  assign \group_sums[0][3]  = group_sums[71:54];
+  assign \group_sums[1]  = group_sums[143:72];
+  assign \group_sums[1][0]  = group_sums[89:72];
+  assign \group_sums[1][1]  = group_sums[107:90];
+  assign \group_sums[1][2]  = group_sums[125:108];
+  assign \group_sums[1][3]  = group_sums[143:126];
+  assign \group_sums[2]  = group_sums[215:144];
+  assign \group_sums[2][0]  = group_sums[161:144];
+  assign \group_sums[2][1]  = group_sums[179:162];
+  assign \group_sums[2][2]  = group_sums[197:180];
+  assign \group_sums[2][3]  = group_sums[215:198];
+  assign \group_sums[3]  = group_sums[287:216];
+  assign \group_sums[3][0]  = group_sums[233:216];
+  assign \group_sums[3][1]  = group_sums[251:234];
+  assign \group_sums[3][2]  = group_sums[269:252];
+  assign \group_sums[3][3]  = group_sums[287:270];
+  assign \group_sums[4]  = group_sums[359:288];
+  assign \group_sums[4][0]  = group_sums[305:288];
+  assign \group_sums[4][1]  = group_sums[323:306];
+  assign \group_sums[4][2]  = group_sums[341:324];
+  assign \group_sums[4][3]  = group_sums[359:342];
+  assign \group_sums[5]  = group_sums[431:360];
+  assign \group_sums[5][0]  = group_sums[377:360];
+  assign \group_sums[5][1]  = group_sums[395:378];
+  assign \group_sums[5][2]  = group_sums[413:396];
+  assign \group_sums[5][3]  = group_sums[431:414];
+  assign \group_sums[6]  = group_sums[503:432];
+  assign \group_sums[6][0]  = group_sums[449:432];
+  assign \group_sums[6][1]  = group_sums[467:450];
+  assign \group_sums[6][2]  = group_sums[485:468];
+  assign \group_sums[6][3]  = group_sums[503:486];
+  assign \group_sums[7]  = group_sums[575:504];
+  assign \group_sums[7][0]  = group_sums[521:504];
+  assign \group_sums[7][1]  = group_sums[539:522];
+  assign \group_sums[7][2]  = group_sums[557:540];
+  assign \group_sums[7][3]  = group_sums[575:558];
+  assign \group_sums[8]  = group_sums[647:576];
+  assign \group_sums[8][0]  = group_sums[593:576];
+  assign \group_sums[8][1]  = group_sums[611:594];
+  assign \group_sums[8][2]  = group_sums[629:612];
+  assign \group_sums[8][3]  = group_sums[647:630];
+  assign \group_sums[9]  = group_sums[719:648];
+  assign \group_sums[9][0]  = group_sums[665:648];
+  assign \group_sums[9][1]  = group_sums[683:666];
+  assign \group_sums[9][2]  = group_sums[701:684];
+  assign \group_sums[9][3]  = group_sums[719:702];
+  assign \group_sums[10]  = group_sums[791:720];
+  assign \group_sums[10][0]  = group_sums[737:720];
+  assign \group_sums[10][1]  = group_sums[755:738];
+  assign \group_sums[10][2]  = group_sums[773:756];
+  assign \group_sums[10][3]  = group_sums[791:774];
+  assign \group_sums[11]  = group_sums[863:792];
+  assign \group_sums[11][0]  = group_sums[809:792];
+  assign \group_sums[11][1]  = group_sums[827:810];
+  assign \group_sums[11][2]  = group_sums[845:828];
+  assign \group_sums[11][3]  = group_sums[863:846];
+  assign \group_sums[12]  = group_sums[935:864];
+  assign \group_sums[12][0]  = group_sums[881:864];
+  assign \group_sums[12][1]  = group_sums[899:882];
+  assign \group_sums[12][2]  = group_sums[917:900];
+  assign \group_sums[12][3]  = group_sums[935:918];
+  assign \group_sums[13]  = group_sums[1007:936];
+  assign \group_sums[13][0]  = group_sums[953:936];
+  assign \group_sums[13][1]  = group_sums[971:954];
+  assign \group_sums[13][2]  = group_sums[989:972];
+  assign \group_sums[13][3]  = group_sums[1007:990];
+  assign \group_sums[14]  = group_sums[1079:1008];
+  assign \group_sums[14][0]  = group_sums[1025:1008];
+  assign \group_sums[14][1]  = group_sums[1043:1026];
+  assign \group_sums[14][2]  = group_sums[1061:1044];
+  assign \group_sums[14][3]  = group_sums[1079:1062];
+  assign \group_sums[15]  = group_sums[1151:1080];
+  assign \group_sums[15][0]  = group_sums[1097:1080];
+  assign \group_sums[15][1]  = group_sums[1115:1098];
+  assign \group_sums[15][2]  = group_sums[1133:1116];
+  assign \group_sums[15][3]  = group_sums[1151:1134];
+  assign \sp_skips[0]  = sp_skips[4:0];
+  assign \sp_skips[1]  = sp_skips[9:5];
+  assign \sp_skips[2]  = sp_skips[14:10];
+  assign \sp_skips[3]  = sp_skips[19:15];
+  assign \sp_skips[4]  = sp_skips[24:20];
+  assign \sp_skips[5]  = sp_skips[29:25];
+  assign \sp_skips[6]  = sp_skips[34:30];
+  assign \sp_skips[7]  = sp_skips[39:35];
+  assign \sp_skips[8]  = sp_skips[44:40];
+  assign \sp_skips[9]  = sp_skips[49:45];
+  assign \sp_skips[10]  = sp_skips[54:50];
+  assign \sp_skips[11]  = sp_skips[59:55];
+  assign \sp_skips[12]  = sp_skips[64:60];
+  assign \sp_skips[13]  = sp_skips[69:65];
+  assign \sp_skips[14]  = sp_skips[74:70];
+  assign \sp_skips[15]  = sp_skips[79:75];
+  assign \s2_sums[0]  = s2_sums[19:0];
+  assign \s2_sums[1]  = s2_sums[39:20];
+  assign \s2_sums[2]  = s2_sums[59:40];
+  assign \s2_sums[3]  = s2_sums[79:60];
+  assign \s2_sums[4]  = s2_sums[99:80];
+  assign \s2_sums[5]  = s2_sums[119:100];
+  assign \s2_sums[6]  = s2_sums[139:120];
+  assign \s2_sums[7]  = s2_sums[159:140];
+  assign \s2_sums[8]  = s2_sums[179:160];
+  assign \s2_sums[9]  = s2_sums[199:180];
+  assign \s2_sums[10]  = s2_sums[219:200];
+  assign \s2_sums[11]  = s2_sums[239:220];
+  assign \s2_sums[12]  = s2_sums[259:240];
+  assign \s2_sums[13]  = s2_sums[279:260];
+  assign \s2_sums[14]  = s2_sums[299:280];
+  assign \s2_sums[15]  = s2_sums[319:300];
+  assign \bias0[0]  = bias0[31:0];
+  assign \bias0[1]  = bias0[63:32];
+  assign \bias0[2]  = bias0[95:64];
+  assign \bias0[3]  = bias0[127:96];
+  assign \bias0[4]  = bias0[159:128];
+  assign \bias0[5]  = bias0[191:160];
+  assign \bias0[6]  = bias0[223:192];
+  assign \bias0[7]  = bias0[255:224];
+  assign \bias0[8]  = bias0[287:256];
+  assign \bias0[9]  = bias0[319:288];
+  assign \bias0[10]  = bias0[351:320];
+  assign \bias0[11]  = bias0[383:352];
+  assign \bias0[12]  = bias0[415:384];
+  assign \bias0[13]  = bias0[447:416];
+  assign \bias0[14]  = bias0[479:448];
+  assign \bias0[15]  = bias0[511:480];
+  assign \bias1[0]  = bias1[31:0];
+  assign \bias1[1]  = bias1[63:32];
+  assign \bias1[2]  = bias1[95:64];
+  assign \bias1[3]  = bias1[127:96];
+  assign \bias1[4]  = bias1[159:128];
+  assign \bias1[5]  = bias1[191:160];
+  assign \bias1[6]  = bias1[223:192];
+  assign \bias1[7]  = bias1[255:224];
+  assign \bias1[8]  = bias1[287:256];
+  assign \bias1[9]  = bias1[319:288];
+  assign \bias1[10]  = bias1[351:320];
+  assign \bias1[11]  = bias1[383:352];
+  assign \bias1[12]  = bias1[415:384];
+  assign \bias1[13]  = bias1[447:416];
+  assign \bias1[14]  = bias1[479:448];
+  assign \bias1[15]  = bias1[511:480];
+  assign \weights$125[0]  = sd_weights[7:0];
+  assign \weights$125[1]  = sd_weights[15:8];
+  assign \weights$125[2]  = sd_weights[23:16];
+  assign \weights$125[3]  = sd_weights[31:24];
+  assign \weights$125[4]  = sd_weights[39:32];
+  assign \weights$125[5]  = sd_weights[47:40];
+  assign \weights$125[6]  = sd_weights[55:48];
+  assign \weights$125[7]  = sd_weights[63:56];
+  assign \weights$125[8]  = sd_weights[71:64];
+  assign \weights$125[9]  = sd_weights[79:72];
+  assign \weights$125[10]  = sd_weights[87:80];
+  assign \weights$125[11]  = sd_weights[95:88];
+  assign \weights$125[12]  = sd_weights[103:96];
+  assign \weights$125[13]  = sd_weights[111:104];
+  assign \weights$125[14]  = sd_weights[119:112];
+  assign \weights$125[15]  = sd_weights[127:120];
+  assign \weights$125[16]  = sd_weights[135:128];
+  assign \weights$125[17]  = sd_weights[143:136];
+  assign \weights$125[18]  = sd_weights[151:144];
+  assign \weights$125[19]  = sd_weights[159:152];
+  assign \weights$125[20]  = sd_weights[167:160];
+  assign \weights$125[21]  = sd_weights[175:168];
+  assign \weights$125[22]  = sd_weights[183:176];
+  assign \weights$125[23]  = sd_weights[191:184];
+  assign \weights$125[24]  = sd_weights[199:192];
+  assign \weights$125[25]  = sd_weights[207:200];
+  assign \weights$125[26]  = sd_weights[215:208];
+  assign \weights$125[27]  = sd_weights[223:216];
+  assign \weights$125[28]  = sd_weights[231:224];
+  assign \weights$125[29]  = sd_weights[239:232];
+  assign \weights$125[30]  = sd_weights[247:240];
+  assign \weights$125[31]  = sd_weights[255:248];
+  assign \weights$125[32]  = sd_weights[263:256];
+  assign \weights$125[33]  = sd_weights[271:264];
+  assign \weights$125[34]  = sd_weights[279:272];
+  assign \weights$125[35]  = sd_weights[287:280];
+  assign \weights$125[36]  = sd_weights[295:288];
+  assign \weights$125[37]  = sd_weights[303:296];
+  assign \weights$125[38]  = sd_weights[311:304];
+  assign \weights$125[39]  = sd_weights[319:312];
+  assign \weights$125[40]  = sd_weights[327:320];
+  assign \weights$125[41]  = sd_weights[335:328];
+  assign \weights$125[42]  = sd_weights[343:336];
+  assign \weights$125[43]  = sd_weights[351:344];
+  assign \weights$125[44]  = sd_weights[359:352];
+  assign \weights$125[45]  = sd_weights[367:360];
+  assign \weights$125[46]  = sd_weights[375:368];
+  assign \weights$125[47]  = sd_weights[383:376];
+  assign \weights$125[48]  = sd_weights[391:384];
+  assign \weights$125[49]  = sd_weights[399:392];
+  assign \weights$125[50]  = sd_weights[407:400];
+  assign \weights$125[51]  = sd_weights[415:408];
+  assign \weights$125[52]  = sd_weights[423:416];
+  assign \weights$125[53]  = sd_weights[431:424];
+  assign \weights$125[54]  = sd_weights[439:432];
+  assign \weights$125[55]  = sd_weights[447:440];
+  assign \weights$125[56]  = sd_weights[455:448];
+  assign \weights$125[57]  = sd_weights[463:456];
+  assign \weights$125[58]  = sd_weights[471:464];
+  assign \weights$125[59]  = sd_weights[479:472];
+  assign \weights$125[60]  = sd_weights[487:480];
+  assign \weights$125[61]  = sd_weights[495:488];
+  assign \weights$125[62]  = sd_weights[503:496];
+  assign \weights$125[63]  = sd_weights[511:504];
+  assign \weights$125[64]  = sd_weights[519:512];
+  assign \weights$125[65]  = sd_weights[527:520];
+  assign \weights$125[66]  = sd_weights[535:528];
+  assign \weights$125[67]  = sd_weights[543:536];
+  assign \weights$125[68]  = sd_weights[551:544];
+  assign \weights$125[69]  = sd_weights[559:552];
+  assign \weights$125[70]  = sd_weights[567:560];
+  assign \weights$125[71]  = sd_weights[575:568];
+  assign \weights$125[72]  = sd_weights[583:576];
+  assign \weights$125[73]  = sd_weights[591:584];
+  assign \weights$125[74]  = sd_weights[599:592];
+  assign \weights$125[75]  = sd_weights[607:600];
+  assign \weights$125[76]  = sd_weights[615:608];
+  assign \weights$125[77]  = sd_weights[623:616];
+  assign \weights$125[78]  = sd_weights[631:624];
+  assign \weights$125[79]  = sd_weights[639:632];
+  assign \weights$125[80]  = sd_weights[647:640];
+  assign \weights$125[81]  = sd_weights[655:648];
+  assign \weights$125[82]  = sd_weights[663:656];
+  assign \weights$125[83]  = sd_weights[671:664];
+  assign \weights$125[84]  = sd_weights[679:672];
+  assign \weights$125[85]  = sd_weights[687:680];
+  assign \weights$125[86]  = sd_weights[695:688];
+  assign \weights$125[87]  = sd_weights[703:696];
+  assign \weights$125[88]  = sd_weights[711:704];
+  assign \weights$125[89]  = sd_weights[719:712];
+  assign \weights$125[90]  = sd_weights[727:720];
+  assign \weights$125[91]  = sd_weights[735:728];
+  assign \weights$125[92]  = sd_weights[743:736];
+  assign \weights$125[93]  = sd_weights[751:744];
+  assign \weights$125[94]  = sd_weights[759:752];
+  assign \weights$125[95]  = sd_weights[767:760];
+  assign \weights$125[96]  = sd_weights[775:768];
+  assign \weights$125[97]  = sd_weights[783:776];
+  assign \weights$125[98]  = sd_weights[791:784];
+  assign \weights$125[99]  = sd_weights[799:792];
+  assign \weights$125[100]  = sd_weights[807:800];
+  assign \weights$125[101]  = sd_weights[815:808];
+  assign \weights$125[102]  = sd_weights[823:816];
+  assign \weights$125[103]  = sd_weights[831:824];
+  assign \weights$125[104]  = sd_weights[839:832];
+  assign \weights$125[105]  = sd_weights[847:840];
+  assign \weights$125[106]  = sd_weights[855:848];
+  assign \weights$125[107]  = sd_weights[863:856];
+  assign \weights$125[108]  = sd_weights[871:864];
+  assign \weights$125[109]  = sd_weights[879:872];
+  assign \weights$125[110]  = sd_weights[887:880];
+  assign \weights$125[111]  = sd_weights[895:888];
+  assign \weights$125[112]  = sd_weights[903:896];
+  assign \weights$125[113]  = sd_weights[911:904];
+  assign \weights$125[114]  = sd_weights[919:912];
+  assign \weights$125[115]  = sd_weights[927:920];
+  assign \weights$125[116]  = sd_weights[935:928];
+  assign \weights$125[117]  = sd_weights[943:936];
+  assign \weights$125[118]  = sd_weights[951:944];
+  assign \weights$125[119]  = sd_weights[959:952];
+  assign \weights$125[120]  = sd_weights[967:960];
+  assign \weights$125[121]  = sd_weights[975:968];
+  assign \weights$125[122]  = sd_weights[983:976];
+  assign \weights$125[123]  = sd_weights[991:984];
+  assign \weights$125[124]  = sd_weights[999:992];
+  assign \weights$125[125]  = sd_weights[1007:1000];
+  assign \weights$125[126]  = sd_weights[1015:1008];
+  assign \weights$125[127]  = sd_weights[1023:1016];
+  assign \weights$125[128]  = sd_weights[1031:1024];
+  assign \weights$125[129]  = sd_weights[1039:1032];
+  assign \weights$125[130]  = sd_weights[1047:1040];
+  assign \weights$125[131]  = sd_weights[1055:1048];
+  assign \weights$125[132]  = sd_weights[1063:1056];
+  assign \weights$125[133]  = sd_weights[1071:1064];
+  assign \weights$125[134]  = sd_weights[1079:1072];
+  assign \weights$125[135]  = sd_weights[1087:1080];
+  assign \weights$125[136]  = sd_weights[1095:1088];
+  assign \weights$125[137]  = sd_weights[1103:1096];
+  assign \weights$125[138]  = sd_weights[1111:1104];
+  assign \weights$125[139]  = sd_weights[1119:1112];
+  assign \weights$125[140]  = sd_weights[1127:1120];
+  assign \weights$125[141]  = sd_weights[1135:1128];
+  assign \weights$125[142]  = sd_weights[1143:1136];
+  assign \weights$125[143]  = sd_weights[1151:1144];
+  assign \weights$125[144]  = sd_weights[1159:1152];
+  assign \weights$125[145]  = sd_weights[1167:1160];
+  assign \weights$125[146]  = sd_weights[1175:1168];
+  assign \weights$125[147]  = sd_weights[1183:1176];
+  assign \weights$125[148]  = sd_weights[1191:1184];
+  assign \weights$125[149]  = sd_weights[1199:1192];
+  assign \weights$125[150]  = sd_weights[1207:1200];
+  assign \weights$125[151]  = sd_weights[1215:1208];
+  assign \weights$125[152]  = sd_weights[1223:1216];
+  assign \weights$125[153]  = sd_weights[1231:1224];
+  assign \weights$125[154]  = sd_weights[1239:1232];
+  assign \weights$125[155]  = sd_weights[1247:1240];
+  assign \weights$125[156]  = sd_weights[1255:1248];
+  assign \weights$125[157]  = sd_weights[1263:1256];
+  assign \weights$125[158]  = sd_weights[1271:1264];
+  assign \weights$125[159]  = sd_weights[1279:1272];
+  assign \weights$125[160]  = sd_weights[1287:1280];
+  assign \weights$125[161]  = sd_weights[1295:1288];
+  assign \weights$125[162]  = sd_weights[1303:1296];
+  assign \weights$125[163]  = sd_weights[1311:1304];
+  assign \weights$125[164]  = sd_weights[1319:1312];
+  assign \weights$125[165]  = sd_weights[1327:1320];
+  assign \weights$125[166]  = sd_weights[1335:1328];
+  assign \weights$125[167]  = sd_weights[1343:1336];
+  assign \weights$125[168]  = sd_weights[1351:1344];
+  assign \weights$125[169]  = sd_weights[1359:1352];
+  assign \weights$125[170]  = sd_weights[1367:1360];
+  assign \weights$125[171]  = sd_weights[1375:1368];
+  assign \weights$125[172]  = sd_weights[1383:1376];
+  assign \weights$125[173]  = sd_weights[1391:1384];
+  assign \weights$125[174]  = sd_weights[1399:1392];
+  assign \weights$125[175]  = sd_weights[1407:1400];
+  assign \weights$125[176]  = sd_weights[1415:1408];
+  assign \weights$125[177]  = sd_weights[1423:1416];
+  assign \weights$125[178]  = sd_weights[1431:1424];
+  assign \weights$125[179]  = sd_weights[1439:1432];
+  assign \weights$125[180]  = sd_weights[1447:1440];
+  assign \weights$125[181]  = sd_weights[1455:1448];
+  assign \weights$125[182]  = sd_weights[1463:1456];
+  assign \weights$125[183]  = sd_weights[1471:1464];
+  assign \weights$125[184]  = sd_weights[1479:1472];
+  assign \weights$125[185]  = sd_weights[1487:1480];
+  assign \weights$125[186]  = sd_weights[1495:1488];
+  assign \weights$125[187]  = sd_weights[1503:1496];
+  assign \weights$125[188]  = sd_weights[1511:1504];
+  assign \weights$125[189]  = sd_weights[1519:1512];
+  assign \weights$125[190]  = sd_weights[1527:1520];
+  assign \weights$125[191]  = sd_weights[1535:1528];
+  assign \weights$125[192]  = sd_weights[1543:1536];
+  assign \weights$125[193]  = sd_weights[1551:1544];
+  assign \weights$125[194]  = sd_weights[1559:1552];
+  assign \weights$125[195]  = sd_weights[1567:1560];
+  assign \weights$125[196]  = sd_weights[1575:1568];
+  assign \weights$125[197]  = sd_weights[1583:1576];
+  assign \weights$125[198]  = sd_weights[1591:1584];
+  assign \weights$125[199]  = sd_weights[1599:1592];
+  assign \weights$125[200]  = sd_weights[1607:1600];
+  assign \weights$125[201]  = sd_weights[1615:1608];
+  assign \weights$125[202]  = sd_weights[1623:1616];
+  assign \weights$125[203]  = sd_weights[1631:1624];
+  assign \weights$125[204]  = sd_weights[1639:1632];
+  assign \weights$125[205]  = sd_weights[1647:1640];
+  assign \weights$125[206]  = sd_weights[1655:1648];
+  assign \weights$125[207]  = sd_weights[1663:1656];
+  assign \weights$125[208]  = sd_weights[1671:1664];
+  assign \weights$125[209]  = sd_weights[1679:1672];
+  assign \weights$125[210]  = sd_weights[1687:1680];
+  assign \weights$125[211]  = sd_weights[1695:1688];
+  assign \weights$125[212]  = sd_weights[1703:1696];
+  assign \weights$125[213]  = sd_weights[1711:1704];
+  assign \weights$125[214]  = sd_weights[1719:1712];
+  assign \weights$125[215]  = sd_weights[1727:1720];
+  assign \weights$125[216]  = sd_weights[1735:1728];
+  assign \weights$125[217]  = sd_weights[1743:1736];
+  assign \weights$125[218]  = sd_weights[1751:1744];
+  assign \weights$125[219]  = sd_weights[1759:1752];
+  assign \weights$125[220]  = sd_weights[1767:1760];
+  assign \weights$125[221]  = sd_weights[1775:1768];
+  assign \weights$125[222]  = sd_weights[1783:1776];
+  assign \weights$125[223]  = sd_weights[1791:1784];
+  assign \weights$125[224]  = sd_weights[1799:1792];
+  assign \weights$125[225]  = sd_weights[1807:1800];
+  assign \weights$125[226]  = sd_weights[1815:1808];
+  assign \weights$125[227]  = sd_weights[1823:1816];
+  assign \weights$125[228]  = sd_weights[1831:1824];
+  assign \weights$125[229]  = sd_weights[1839:1832];
+  assign \weights$125[230]  = sd_weights[1847:1840];
+  assign \weights$125[231]  = sd_weights[1855:1848];
+  assign \weights$125[232]  = sd_weights[1863:1856];
+  assign \weights$125[233]  = sd_weights[1871:1864];
+  assign \weights$125[234]  = sd_weights[1879:1872];
+  assign \weights$125[235]  = sd_weights[1887:1880];
+  assign \weights$125[236]  = sd_weights[1895:1888];
+  assign \weights$125[237]  = sd_weights[1903:1896];
+  assign \weights$125[238]  = sd_weights[1911:1904];
+  assign \weights$125[239]  = sd_weights[1919:1912];
+  assign \weights$125[240]  = sd_weights[1927:1920];
+  assign \weights$125[241]  = sd_weights[1935:1928];
+  assign \weights$125[242]  = sd_weights[1943:1936];
+  assign \weights$125[243]  = sd_weights[1951:1944];
+  assign \weights$125[244]  = sd_weights[1959:1952];
+  assign \weights$125[245]  = sd_weights[1967:1960];
+  assign \weights$125[246]  = sd_weights[1975:1968];
+  assign \weights$125[247]  = sd_weights[1983:1976];
+  assign \weights$125[248]  = sd_weights[1991:1984];
+  assign \weights$125[249]  = sd_weights[1999:1992];
+  assign \weights$125[250]  = sd_weights[2007:2000];
+  assign \weights$125[251]  = sd_weights[2015:2008];
+  assign \weights$125[252]  = sd_weights[2023:2016];
+  assign \weights$125[253]  = sd_weights[2031:2024];
+  assign \weights$125[254]  = sd_weights[2039:2032];
+  assign \weights$125[255]  = sd_weights[2047:2040];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -8833,22 +9647,22 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \acts[13]  = acts[111:104];
   assign \acts[14]  = acts[119:112];
   assign \acts[15]  = acts[127:120];
-  assign \sums$112[0]  = s2_sums[19:0];
-  assign \sums$112[1]  = s2_sums[39:20];
-  assign \sums$112[2]  = s2_sums[59:40];
-  assign \sums$112[3]  = s2_sums[79:60];
-  assign \sums$112[4]  = s2_sums[99:80];
-  assign \sums$112[5]  = s2_sums[119:100];
-  assign \sums$112[6]  = s2_sums[139:120];
-  assign \sums$112[7]  = s2_sums[159:140];
-  assign \sums$112[8]  = s2_sums[179:160];
-  assign \sums$112[9]  = s2_sums[199:180];
-  assign \sums$112[10]  = s2_sums[219:200];
-  assign \sums$112[11]  = s2_sums[239:220];
-  assign \sums$112[12]  = s2_sums[259:240];
-  assign \sums$112[13]  = s2_sums[279:260];
-  assign \sums$112[14]  = s2_sums[299:280];
-  assign \sums$112[15]  = s2_sums[319:300];
+  assign \sums[0]  = s2_sums[19:0];
+  assign \sums[1]  = s2_sums[39:20];
+  assign \sums[2]  = s2_sums[59:40];
+  assign \sums[3]  = s2_sums[79:60];
+  assign \sums[4]  = s2_sums[99:80];
+  assign \sums[5]  = s2_sums[119:100];
+  assign \sums[6]  = s2_sums[139:120];
+  assign \sums[7]  = s2_sums[159:140];
+  assign \sums[8]  = s2_sums[179:160];
+  assign \sums[9]  = s2_sums[199:180];
+  assign \sums[10]  = s2_sums[219:200];
+  assign \sums[11]  = s2_sums[239:220];
+  assign \sums[12]  = s2_sums[259:240];
+  assign \sums[13]  = s2_sums[279:260];
+  assign \sums[14]  = s2_sums[299:280];
+  assign \sums[15]  = s2_sums[319:300];
   assign \bias[0]  = bias[31:0];
   assign \bias[1]  = bias[63:32];
   assign \bias[2]  = bias[95:64];
@@ -8897,575 +9711,591 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \acc[13]  = accs[447:416];
   assign \acc[14]  = accs[479:448];
   assign \acc[15]  = accs[511:480];
-  assign \o_res__payload$120.values  = o_res__payload[511:0];
-  assign \o_res__payload$120.values[0]  = o_res__payload[31:0];
-  assign \o_res__payload$120.values[1]  = o_res__payload[63:32];
-  assign \o_res__payload$120.values[2]  = o_res__payload[95:64];
-  assign \o_res__payload$120.values[3]  = o_res__payload[127:96];
-  assign \o_res__payload$120.values[4]  = o_res__payload[159:128];
-  assign \o_res__payload$120.values[5]  = o_res__payload[191:160];
-  assign \o_res__payload$120.values[6]  = o_res__payload[223:192];
-  assign \o_res__payload$120.values[7]  = o_res__payload[255:224];
-  assign \o_res__payload$120.values[8]  = o_res__payload[287:256];
-  assign \o_res__payload$120.values[9]  = o_res__payload[319:288];
-  assign \o_res__payload$120.values[10]  = o_res__payload[351:320];
-  assign \o_res__payload$120.values[11]  = o_res__payload[383:352];
-  assign \o_res__payload$120.values[12]  = o_res__payload[415:384];
-  assign \o_res__payload$120.values[13]  = o_res__payload[447:416];
-  assign \o_res__payload$120.values[14]  = o_res__payload[479:448];
-  assign \o_res__payload$120.values[15]  = o_res__payload[511:480];
-  assign \o_res__payload$120.overflow  = o_res__payload[527:512];
-  assign \o_res__payload$120.saturated  = o_res__payload[543:528];
-  assign row_live[15] = \$859 ;
-  assign row_live[14] = \$857 ;
-  assign row_live[13] = \$855 ;
-  assign row_live[12] = \$853 ;
-  assign row_live[11] = \$851 ;
-  assign row_live[10] = \$849 ;
-  assign row_live[9] = \$847 ;
-  assign row_live[8] = \$845 ;
-  assign row_live[7] = \$843 ;
-  assign row_live[6] = \$841 ;
-  assign row_live[5] = \$839 ;
-  assign row_live[4] = \$837 ;
-  assign row_live[3] = \$835 ;
-  assign row_live[2] = \$833 ;
-  assign row_live[1] = \$831 ;
-  assign row_live[0] = \$829 ;
-  assign col_live[15] = \$827 ;
-  assign col_live[14] = \$825 ;
-  assign col_live[13] = \$823 ;
-  assign col_live[12] = \$821 ;
-  assign col_live[11] = \$819 ;
-  assign col_live[10] = \$817 ;
-  assign col_live[9] = \$815 ;
-  assign col_live[8] = \$813 ;
-  assign col_live[7] = \$811 ;
-  assign col_live[6] = \$809 ;
-  assign col_live[5] = \$807 ;
-  assign col_live[4] = \$805 ;
-  assign col_live[3] = \$803 ;
-  assign col_live[2] = \$801 ;
-  assign col_live[1] = \$799 ;
-  assign col_live[0] = \$797 ;
-  assign acts[127:120] = act_r__data[127:120];
-  assign acts[119:112] = act_r__data[119:112];
-  assign acts[111:104] = act_r__data[111:104];
-  assign acts[103:96] = act_r__data[103:96];
-  assign acts[95:88] = act_r__data[95:88];
-  assign acts[87:80] = act_r__data[87:80];
-  assign acts[79:72] = act_r__data[79:72];
-  assign acts[71:64] = act_r__data[71:64];
-  assign acts[63:56] = act_r__data[63:56];
-  assign acts[55:48] = act_r__data[55:48];
-  assign acts[47:40] = act_r__data[47:40];
-  assign acts[39:32] = act_r__data[39:32];
-  assign acts[31:24] = act_r__data[31:24];
-  assign acts[23:16] = act_r__data[23:16];
-  assign acts[15:8] = act_r__data[15:8];
-  assign acts[7:0] = act_r__data[7:0];
+  assign \o_res__payload$137.values  = o_res__payload[511:0];
+  assign \o_res__payload$137.values[0]  = o_res__payload[31:0];
+  assign \o_res__payload$137.values[1]  = o_res__payload[63:32];
+  assign \o_res__payload$137.values[2]  = o_res__payload[95:64];
+  assign \o_res__payload$137.values[3]  = o_res__payload[127:96];
+  assign \o_res__payload$137.values[4]  = o_res__payload[159:128];
+  assign \o_res__payload$137.values[5]  = o_res__payload[191:160];
+  assign \o_res__payload$137.values[6]  = o_res__payload[223:192];
+  assign \o_res__payload$137.values[7]  = o_res__payload[255:224];
+  assign \o_res__payload$137.values[8]  = o_res__payload[287:256];
+  assign \o_res__payload$137.values[9]  = o_res__payload[319:288];
+  assign \o_res__payload$137.values[10]  = o_res__payload[351:320];
+  assign \o_res__payload$137.values[11]  = o_res__payload[383:352];
+  assign \o_res__payload$137.values[12]  = o_res__payload[415:384];
+  assign \o_res__payload$137.values[13]  = o_res__payload[447:416];
+  assign \o_res__payload$137.values[14]  = o_res__payload[479:448];
+  assign \o_res__payload$137.values[15]  = o_res__payload[511:480];
+  assign \o_res__payload$137.overflow  = o_res__payload[527:512];
+  assign \o_res__payload$137.saturated  = o_res__payload[543:528];
+  assign acts[127:120] = sd_acts[127:120];
+  assign acts[119:112] = sd_acts[119:112];
+  assign acts[111:104] = sd_acts[111:104];
+  assign acts[103:96] = sd_acts[103:96];
+  assign acts[95:88] = sd_acts[95:88];
+  assign acts[87:80] = sd_acts[87:80];
+  assign acts[79:72] = sd_acts[79:72];
+  assign acts[71:64] = sd_acts[71:64];
+  assign acts[63:56] = sd_acts[63:56];
+  assign acts[55:48] = sd_acts[55:48];
+  assign acts[47:40] = sd_acts[47:40];
+  assign acts[39:32] = sd_acts[39:32];
+  assign acts[31:24] = sd_acts[31:24];
+  assign acts[23:16] = sd_acts[23:16];
+  assign acts[15:8] = sd_acts[15:8];
+  assign acts[7:0] = sd_acts[7:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.accs$130 (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
+module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [31:0] \$1 ;
-  wire [32:0] \$10 ;
-  wire [32:0] \$100 ;
-  wire \$101 ;
-  wire [31:0] \$102 ;
-  wire [32:0] \$103 ;
-  wire \$104 ;
-  wire [31:0] \$105 ;
-  wire [32:0] \$106 ;
+  wire [31:0] \$10 ;
+  wire \$100 ;
+  wire [31:0] \$101 ;
+  wire [32:0] \$102 ;
+  wire \$103 ;
+  wire [31:0] \$104 ;
+  wire [32:0] \$105 ;
+  wire \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [31:0] \$108 ;
+  wire [32:0] \$109 ;
   wire [31:0] \$11 ;
-  wire \$110 ;
+  wire [31:0] \$110 ;
   wire [31:0] \$111 ;
   wire [32:0] \$112 ;
-  wire \$113 ;
+  wire [31:0] \$113 ;
   wire [31:0] \$114 ;
-  wire [32:0] \$115 ;
+  wire [31:0] \$115 ;
   wire \$116 ;
   wire [31:0] \$117 ;
   wire [32:0] \$118 ;
-  wire [32:0] \$119 ;
+  wire \$119 ;
   wire [32:0] \$12 ;
-  wire [32:0] \$120 ;
-  wire [31:0] \$121 ;
-  wire [32:0] \$122 ;
+  wire [31:0] \$120 ;
+  wire [32:0] \$121 ;
+  wire \$122 ;
   wire \$123 ;
-  wire [31:0] \$124 ;
-  wire [32:0] \$125 ;
-  wire \$126 ;
-  wire [31:0] \$127 ;
-  wire [32:0] \$128 ;
-  wire \$129 ;
-  wire \$13 ;
-  wire \$130 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire [31:0] \$126 ;
+  wire [32:0] \$127 ;
+  wire \$128 ;
+  wire [31:0] \$129 ;
+  wire [31:0] \$13 ;
+  wire [32:0] \$130 ;
   wire \$131 ;
   wire \$132 ;
   wire [31:0] \$133 ;
   wire [32:0] \$134 ;
-  wire \$135 ;
+  wire [31:0] \$135 ;
   wire [31:0] \$136 ;
   wire [32:0] \$137 ;
-  wire \$138 ;
+  wire [31:0] \$138 ;
   wire [31:0] \$139 ;
   wire [31:0] \$14 ;
-  wire [32:0] \$140 ;
-  wire [32:0] \$141 ;
-  wire [32:0] \$142 ;
-  wire [31:0] \$143 ;
-  wire [32:0] \$144 ;
-  wire \$145 ;
-  wire [31:0] \$146 ;
-  wire [32:0] \$147 ;
+  wire [31:0] \$140 ;
+  wire \$141 ;
+  wire [31:0] \$142 ;
+  wire [32:0] \$143 ;
+  wire \$144 ;
+  wire [31:0] \$145 ;
+  wire [32:0] \$146 ;
+  wire \$147 ;
   wire \$148 ;
-  wire [31:0] \$149 ;
-  wire [32:0] \$15 ;
-  wire [32:0] \$150 ;
-  wire \$151 ;
-  wire \$152 ;
+  wire \$149 ;
+  wire [31:0] \$15 ;
+  wire \$150 ;
+  wire [31:0] \$151 ;
+  wire [32:0] \$152 ;
   wire \$153 ;
-  wire \$154 ;
-  wire [31:0] \$155 ;
-  wire [32:0] \$156 ;
+  wire [31:0] \$154 ;
+  wire [32:0] \$155 ;
+  wire \$156 ;
   wire \$157 ;
   wire [31:0] \$158 ;
   wire [32:0] \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [31:0] \$160 ;
   wire [31:0] \$161 ;
   wire [32:0] \$162 ;
-  wire [32:0] \$163 ;
-  wire [32:0] \$164 ;
+  wire [31:0] \$163 ;
+  wire [31:0] \$164 ;
   wire [31:0] \$165 ;
-  wire [32:0] \$166 ;
-  wire \$167 ;
-  wire [31:0] \$168 ;
-  wire [32:0] \$169 ;
+  wire \$166 ;
+  wire [31:0] \$167 ;
+  wire [32:0] \$168 ;
+  wire \$169 ;
   wire [31:0] \$17 ;
-  wire \$170 ;
-  wire [31:0] \$171 ;
-  wire [32:0] \$172 ;
+  wire [31:0] \$170 ;
+  wire [32:0] \$171 ;
+  wire \$172 ;
   wire \$173 ;
   wire \$174 ;
   wire \$175 ;
-  wire \$176 ;
-  wire [31:0] \$177 ;
-  wire [32:0] \$178 ;
-  wire \$179 ;
+  wire [31:0] \$176 ;
+  wire [32:0] \$177 ;
+  wire \$178 ;
+  wire [31:0] \$179 ;
   wire [32:0] \$18 ;
-  wire [31:0] \$180 ;
-  wire [32:0] \$181 ;
+  wire [32:0] \$180 ;
+  wire \$181 ;
   wire \$182 ;
   wire [31:0] \$183 ;
   wire [32:0] \$184 ;
-  wire [32:0] \$185 ;
-  wire [32:0] \$186 ;
-  wire [31:0] \$187 ;
-  wire [32:0] \$188 ;
-  wire \$189 ;
+  wire [31:0] \$185 ;
+  wire [31:0] \$186 ;
+  wire [32:0] \$187 ;
+  wire [31:0] \$188 ;
+  wire [31:0] \$189 ;
   wire \$19 ;
   wire [31:0] \$190 ;
-  wire [32:0] \$191 ;
-  wire \$192 ;
-  wire [31:0] \$193 ;
-  wire [32:0] \$194 ;
-  wire \$195 ;
-  wire \$196 ;
+  wire \$191 ;
+  wire [31:0] \$192 ;
+  wire [32:0] \$193 ;
+  wire \$194 ;
+  wire [31:0] \$195 ;
+  wire [32:0] \$196 ;
   wire \$197 ;
   wire \$198 ;
-  wire [31:0] \$199 ;
+  wire \$199 ;
   wire [32:0] \$2 ;
-  wire \$20 ;
-  wire [32:0] \$200 ;
-  wire \$201 ;
-  wire [31:0] \$202 ;
-  wire [32:0] \$203 ;
-  wire \$204 ;
-  wire [31:0] \$205 ;
-  wire [32:0] \$206 ;
-  wire [32:0] \$207 ;
-  wire [32:0] \$208 ;
-  wire [31:0] \$209 ;
-  wire \$21 ;
-  wire [32:0] \$210 ;
-  wire \$211 ;
-  wire [31:0] \$212 ;
-  wire [32:0] \$213 ;
-  wire \$214 ;
+  wire [31:0] \$20 ;
+  wire \$200 ;
+  wire [31:0] \$201 ;
+  wire [32:0] \$202 ;
+  wire \$203 ;
+  wire [31:0] \$204 ;
+  wire [32:0] \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire [31:0] \$208 ;
+  wire [32:0] \$209 ;
+  wire [32:0] \$21 ;
+  wire [31:0] \$210 ;
+  wire [31:0] \$211 ;
+  wire [32:0] \$212 ;
+  wire [31:0] \$213 ;
+  wire [31:0] \$214 ;
   wire [31:0] \$215 ;
-  wire [32:0] \$216 ;
-  wire \$217 ;
-  wire \$218 ;
+  wire \$216 ;
+  wire [31:0] \$217 ;
+  wire [32:0] \$218 ;
   wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire [31:0] \$221 ;
-  wire [32:0] \$222 ;
+  wire [31:0] \$220 ;
+  wire [32:0] \$221 ;
+  wire \$222 ;
   wire \$223 ;
-  wire [31:0] \$224 ;
-  wire [32:0] \$225 ;
-  wire \$226 ;
-  wire [31:0] \$227 ;
-  wire [32:0] \$228 ;
-  wire [32:0] \$229 ;
-  wire [31:0] \$23 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire [31:0] \$226 ;
+  wire [32:0] \$227 ;
+  wire \$228 ;
+  wire [31:0] \$229 ;
+  wire \$23 ;
   wire [32:0] \$230 ;
-  wire [31:0] \$231 ;
-  wire [32:0] \$232 ;
-  wire \$233 ;
-  wire [31:0] \$234 ;
-  wire [32:0] \$235 ;
-  wire \$236 ;
-  wire [31:0] \$237 ;
-  wire [32:0] \$238 ;
-  wire \$239 ;
-  wire [32:0] \$24 ;
-  wire \$240 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire [31:0] \$233 ;
+  wire [32:0] \$234 ;
+  wire [31:0] \$235 ;
+  wire [31:0] \$236 ;
+  wire [32:0] \$237 ;
+  wire [31:0] \$238 ;
+  wire [31:0] \$239 ;
+  wire \$24 ;
+  wire [31:0] \$240 ;
   wire \$241 ;
-  wire \$242 ;
-  wire [31:0] \$243 ;
-  wire [32:0] \$244 ;
-  wire \$245 ;
-  wire [31:0] \$246 ;
-  wire [32:0] \$247 ;
+  wire [31:0] \$242 ;
+  wire [32:0] \$243 ;
+  wire \$244 ;
+  wire [31:0] \$245 ;
+  wire [32:0] \$246 ;
+  wire \$247 ;
   wire \$248 ;
-  wire [31:0] \$249 ;
+  wire \$249 ;
   wire \$25 ;
-  wire [32:0] \$250 ;
-  wire [32:0] \$251 ;
+  wire \$250 ;
+  wire [31:0] \$251 ;
   wire [32:0] \$252 ;
-  wire [31:0] \$253 ;
-  wire [32:0] \$254 ;
-  wire \$255 ;
-  wire [31:0] \$256 ;
-  wire [32:0] \$257 ;
-  wire \$258 ;
-  wire [31:0] \$259 ;
+  wire \$253 ;
+  wire [31:0] \$254 ;
+  wire [32:0] \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire [31:0] \$258 ;
+  wire [32:0] \$259 ;
   wire [31:0] \$26 ;
-  wire [32:0] \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
+  wire [31:0] \$260 ;
+  wire [31:0] \$261 ;
+  wire [32:0] \$262 ;
+  wire [31:0] \$263 ;
+  wire [31:0] \$264 ;
   wire [31:0] \$265 ;
-  wire [32:0] \$266 ;
-  wire \$267 ;
-  wire [31:0] \$268 ;
-  wire [32:0] \$269 ;
+  wire \$266 ;
+  wire [31:0] \$267 ;
+  wire [32:0] \$268 ;
+  wire \$269 ;
   wire [32:0] \$27 ;
-  wire \$270 ;
-  wire [31:0] \$271 ;
-  wire [32:0] \$272 ;
-  wire [32:0] \$273 ;
-  wire [32:0] \$274 ;
-  wire [31:0] \$275 ;
-  wire [32:0] \$276 ;
-  wire \$277 ;
-  wire [31:0] \$278 ;
-  wire [32:0] \$279 ;
+  wire [31:0] \$270 ;
+  wire [32:0] \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire [31:0] \$276 ;
+  wire [32:0] \$277 ;
+  wire \$278 ;
+  wire [31:0] \$279 ;
   wire \$28 ;
-  wire \$280 ;
-  wire [31:0] \$281 ;
-  wire [32:0] \$282 ;
-  wire \$283 ;
-  wire \$284 ;
-  wire \$285 ;
-  wire \$286 ;
-  wire [31:0] \$287 ;
-  wire [32:0] \$288 ;
-  wire \$289 ;
+  wire [32:0] \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire [31:0] \$283 ;
+  wire [32:0] \$284 ;
+  wire [31:0] \$285 ;
+  wire [31:0] \$286 ;
+  wire [32:0] \$287 ;
+  wire [31:0] \$288 ;
+  wire [31:0] \$289 ;
   wire [31:0] \$29 ;
   wire [31:0] \$290 ;
-  wire [32:0] \$291 ;
-  wire \$292 ;
-  wire [31:0] \$293 ;
-  wire [32:0] \$294 ;
-  wire [32:0] \$295 ;
+  wire \$291 ;
+  wire [31:0] \$292 ;
+  wire [32:0] \$293 ;
+  wire \$294 ;
+  wire [31:0] \$295 ;
   wire [32:0] \$296 ;
-  wire [31:0] \$297 ;
-  wire [32:0] \$298 ;
+  wire \$297 ;
+  wire \$298 ;
   wire \$299 ;
   wire \$3 ;
   wire [32:0] \$30 ;
-  wire [31:0] \$300 ;
-  wire [32:0] \$301 ;
-  wire \$302 ;
-  wire [31:0] \$303 ;
-  wire [32:0] \$304 ;
-  wire \$305 ;
+  wire \$300 ;
+  wire [31:0] \$301 ;
+  wire [32:0] \$302 ;
+  wire \$303 ;
+  wire [31:0] \$304 ;
+  wire [32:0] \$305 ;
   wire \$306 ;
   wire \$307 ;
-  wire \$308 ;
-  wire [31:0] \$309 ;
-  wire [32:0] \$31 ;
-  wire [32:0] \$310 ;
-  wire \$311 ;
-  wire [31:0] \$312 ;
-  wire [32:0] \$313 ;
-  wire \$314 ;
+  wire [31:0] \$308 ;
+  wire [32:0] \$309 ;
+  wire \$31 ;
+  wire [31:0] \$310 ;
+  wire [31:0] \$311 ;
+  wire [32:0] \$312 ;
+  wire [31:0] \$313 ;
+  wire [31:0] \$314 ;
   wire [31:0] \$315 ;
-  wire [32:0] \$316 ;
-  wire [32:0] \$317 ;
+  wire \$316 ;
+  wire [31:0] \$317 ;
   wire [32:0] \$318 ;
-  wire [31:0] \$319 ;
-  wire [32:0] \$32 ;
-  wire [32:0] \$320 ;
-  wire \$321 ;
-  wire [31:0] \$322 ;
-  wire [32:0] \$323 ;
+  wire \$319 ;
+  wire \$32 ;
+  wire [31:0] \$320 ;
+  wire [32:0] \$321 ;
+  wire \$322 ;
+  wire \$323 ;
   wire \$324 ;
-  wire [31:0] \$325 ;
-  wire [32:0] \$326 ;
-  wire \$327 ;
+  wire \$325 ;
+  wire [31:0] \$326 ;
+  wire [32:0] \$327 ;
   wire \$328 ;
-  wire \$329 ;
+  wire [31:0] \$329 ;
   wire [31:0] \$33 ;
-  wire \$330 ;
-  wire [31:0] \$331 ;
-  wire [32:0] \$332 ;
-  wire \$333 ;
-  wire [31:0] \$334 ;
-  wire [32:0] \$335 ;
-  wire \$336 ;
-  wire [31:0] \$337 ;
-  wire [32:0] \$338 ;
-  wire [32:0] \$339 ;
+  wire [32:0] \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire [31:0] \$333 ;
+  wire [32:0] \$334 ;
+  wire [31:0] \$335 ;
+  wire [31:0] \$336 ;
+  wire [32:0] \$337 ;
+  wire [31:0] \$338 ;
+  wire [31:0] \$339 ;
   wire [32:0] \$34 ;
-  wire [32:0] \$340 ;
-  wire [31:0] \$341 ;
-  wire [32:0] \$342 ;
-  wire \$343 ;
-  wire [31:0] \$344 ;
-  wire [32:0] \$345 ;
-  wire \$346 ;
-  wire [31:0] \$347 ;
-  wire [32:0] \$348 ;
+  wire [31:0] \$340 ;
+  wire \$341 ;
+  wire [31:0] \$342 ;
+  wire [32:0] \$343 ;
+  wire \$344 ;
+  wire [31:0] \$345 ;
+  wire [32:0] \$346 ;
+  wire \$347 ;
+  wire \$348 ;
   wire \$349 ;
-  wire \$35 ;
+  wire [31:0] \$35 ;
   wire \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire [31:0] \$353 ;
-  wire [32:0] \$354 ;
-  wire \$355 ;
-  wire [31:0] \$356 ;
-  wire [32:0] \$357 ;
-  wire \$358 ;
-  wire \$359 ;
+  wire [31:0] \$351 ;
+  wire [32:0] \$352 ;
+  wire \$353 ;
+  wire [31:0] \$354 ;
+  wire [32:0] \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire [31:0] \$358 ;
+  wire [32:0] \$359 ;
   wire [31:0] \$36 ;
-  wire \$360 ;
+  wire [31:0] \$360 ;
   wire [31:0] \$361 ;
   wire [32:0] \$362 ;
-  wire \$363 ;
+  wire [31:0] \$363 ;
   wire [31:0] \$364 ;
-  wire [32:0] \$365 ;
+  wire [31:0] \$365 ;
   wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire [1:0] \$369 ;
+  wire [31:0] \$367 ;
+  wire [32:0] \$368 ;
+  wire \$369 ;
   wire [32:0] \$37 ;
   wire [31:0] \$370 ;
   wire [32:0] \$371 ;
   wire \$372 ;
-  wire [31:0] \$373 ;
-  wire [32:0] \$374 ;
+  wire \$373 ;
+  wire \$374 ;
   wire \$375 ;
-  wire \$376 ;
-  wire \$377 ;
-  wire [31:0] \$378 ;
-  wire [32:0] \$379 ;
-  wire \$38 ;
-  wire \$380 ;
-  wire [31:0] \$381 ;
-  wire [32:0] \$382 ;
-  wire \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire [1:0] \$386 ;
-  wire [2:0] \$387 ;
+  wire [31:0] \$376 ;
+  wire [32:0] \$377 ;
+  wire \$378 ;
+  wire [31:0] \$379 ;
+  wire [31:0] \$38 ;
+  wire [32:0] \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire [31:0] \$383 ;
+  wire [32:0] \$384 ;
+  wire [31:0] \$385 ;
+  wire [31:0] \$386 ;
+  wire [32:0] \$387 ;
   wire [31:0] \$388 ;
-  wire [32:0] \$389 ;
+  wire [31:0] \$389 ;
   wire [31:0] \$39 ;
-  wire \$390 ;
-  wire [31:0] \$391 ;
-  wire [32:0] \$392 ;
-  wire \$393 ;
+  wire [31:0] \$390 ;
+  wire \$391 ;
+  wire [31:0] \$392 ;
+  wire [32:0] \$393 ;
   wire \$394 ;
-  wire \$395 ;
-  wire [31:0] \$396 ;
-  wire [32:0] \$397 ;
+  wire [31:0] \$395 ;
+  wire [32:0] \$396 ;
+  wire \$397 ;
   wire \$398 ;
-  wire [31:0] \$399 ;
+  wire \$399 ;
   wire [31:0] \$4 ;
-  wire [32:0] \$40 ;
-  wire [32:0] \$400 ;
-  wire \$401 ;
-  wire \$402 ;
+  wire [31:0] \$40 ;
+  wire \$400 ;
+  wire [31:0] \$401 ;
+  wire [32:0] \$402 ;
   wire \$403 ;
-  wire [1:0] \$404 ;
-  wire [31:0] \$405 ;
-  wire [32:0] \$406 ;
+  wire [31:0] \$404 ;
+  wire [32:0] \$405 ;
+  wire \$406 ;
   wire \$407 ;
-  wire [31:0] \$408 ;
-  wire [32:0] \$409 ;
+  wire \$408 ;
+  wire [31:0] \$409 ;
   wire \$41 ;
-  wire \$410 ;
+  wire [32:0] \$410 ;
   wire \$411 ;
-  wire \$412 ;
-  wire [31:0] \$413 ;
-  wire [32:0] \$414 ;
+  wire [31:0] \$412 ;
+  wire [32:0] \$413 ;
+  wire \$414 ;
   wire \$415 ;
-  wire [31:0] \$416 ;
-  wire [32:0] \$417 ;
-  wire \$418 ;
-  wire \$419 ;
-  wire \$42 ;
+  wire \$416 ;
+  wire [1:0] \$417 ;
+  wire [31:0] \$418 ;
+  wire [32:0] \$419 ;
+  wire [31:0] \$42 ;
   wire \$420 ;
-  wire [1:0] \$421 ;
-  wire [2:0] \$422 ;
-  wire [3:0] \$423 ;
-  wire [31:0] \$424 ;
-  wire [32:0] \$425 ;
-  wire \$426 ;
-  wire [31:0] \$427 ;
-  wire [32:0] \$428 ;
-  wire \$429 ;
-  wire \$43 ;
-  wire \$430 ;
+  wire [31:0] \$421 ;
+  wire [32:0] \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire [31:0] \$426 ;
+  wire [32:0] \$427 ;
+  wire \$428 ;
+  wire [31:0] \$429 ;
+  wire [32:0] \$43 ;
+  wire [32:0] \$430 ;
   wire \$431 ;
-  wire [31:0] \$432 ;
-  wire [32:0] \$433 ;
-  wire \$434 ;
-  wire [31:0] \$435 ;
-  wire [32:0] \$436 ;
-  wire \$437 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire [1:0] \$434 ;
+  wire [2:0] \$435 ;
+  wire [31:0] \$436 ;
+  wire [32:0] \$437 ;
   wire \$438 ;
-  wire \$439 ;
+  wire [31:0] \$439 ;
   wire \$44 ;
-  wire [1:0] \$440 ;
-  wire [31:0] \$441 ;
-  wire [32:0] \$442 ;
+  wire [32:0] \$440 ;
+  wire \$441 ;
+  wire \$442 ;
   wire \$443 ;
   wire [31:0] \$444 ;
   wire [32:0] \$445 ;
   wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire [31:0] \$449 ;
+  wire [31:0] \$447 ;
+  wire [32:0] \$448 ;
+  wire \$449 ;
   wire [31:0] \$45 ;
-  wire [32:0] \$450 ;
+  wire \$450 ;
   wire \$451 ;
-  wire [31:0] \$452 ;
-  wire [32:0] \$453 ;
-  wire \$454 ;
+  wire [1:0] \$452 ;
+  wire [31:0] \$453 ;
+  wire [32:0] \$454 ;
   wire \$455 ;
-  wire \$456 ;
-  wire [1:0] \$457 ;
-  wire [2:0] \$458 ;
-  wire [31:0] \$459 ;
+  wire [31:0] \$456 ;
+  wire [32:0] \$457 ;
+  wire \$458 ;
+  wire \$459 ;
   wire [32:0] \$46 ;
-  wire [32:0] \$460 ;
-  wire \$461 ;
-  wire [31:0] \$462 ;
-  wire [32:0] \$463 ;
-  wire \$464 ;
-  wire \$465 ;
+  wire \$460 ;
+  wire [31:0] \$461 ;
+  wire [32:0] \$462 ;
+  wire \$463 ;
+  wire [31:0] \$464 ;
+  wire [32:0] \$465 ;
   wire \$466 ;
-  wire [31:0] \$467 ;
-  wire [32:0] \$468 ;
-  wire \$469 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire [1:0] \$469 ;
   wire \$47 ;
-  wire [31:0] \$470 ;
-  wire [32:0] \$471 ;
-  wire \$472 ;
-  wire \$473 ;
+  wire [2:0] \$470 ;
+  wire [3:0] \$471 ;
+  wire [31:0] \$472 ;
+  wire [32:0] \$473 ;
   wire \$474 ;
-  wire [1:0] \$475 ;
-  wire [31:0] \$476 ;
-  wire [32:0] \$477 ;
+  wire [31:0] \$475 ;
+  wire [32:0] \$476 ;
+  wire \$477 ;
   wire \$478 ;
-  wire [31:0] \$479 ;
-  wire [31:0] \$48 ;
-  wire [32:0] \$480 ;
-  wire \$481 ;
+  wire \$479 ;
+  wire \$48 ;
+  wire [31:0] \$480 ;
+  wire [32:0] \$481 ;
   wire \$482 ;
-  wire \$483 ;
-  wire [31:0] \$484 ;
-  wire [32:0] \$485 ;
+  wire [31:0] \$483 ;
+  wire [32:0] \$484 ;
+  wire \$485 ;
   wire \$486 ;
-  wire [31:0] \$487 ;
-  wire [32:0] \$488 ;
-  wire \$489 ;
-  wire [32:0] \$49 ;
-  wire \$490 ;
+  wire \$487 ;
+  wire [1:0] \$488 ;
+  wire [31:0] \$489 ;
+  wire \$49 ;
+  wire [32:0] \$490 ;
   wire \$491 ;
-  wire [1:0] \$492 ;
-  wire [2:0] \$493 ;
-  wire [3:0] \$494 ;
-  wire [4:0] \$495 ;
-  reg [511:0] \$496 ;
-  reg [15:0] \$497 ;
+  wire [31:0] \$492 ;
+  wire [32:0] \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire [31:0] \$497 ;
+  wire [32:0] \$498 ;
+  wire \$499 ;
   wire [32:0] \$5 ;
   wire \$50 ;
+  wire [31:0] \$500 ;
+  wire [32:0] \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire [1:0] \$505 ;
+  wire [2:0] \$506 ;
+  wire [31:0] \$507 ;
+  wire [32:0] \$508 ;
+  wire \$509 ;
   wire [31:0] \$51 ;
+  wire [31:0] \$510 ;
+  wire [32:0] \$511 ;
+  wire \$512 ;
+  wire \$513 ;
+  wire \$514 ;
+  wire [31:0] \$515 ;
+  wire [32:0] \$516 ;
+  wire \$517 ;
+  wire [31:0] \$518 ;
+  wire [32:0] \$519 ;
   wire [32:0] \$52 ;
-  wire [32:0] \$53 ;
-  wire [32:0] \$54 ;
-  wire [31:0] \$55 ;
-  wire [32:0] \$56 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire [1:0] \$523 ;
+  wire [31:0] \$524 ;
+  wire [32:0] \$525 ;
+  wire \$526 ;
+  wire [31:0] \$527 ;
+  wire [32:0] \$528 ;
+  wire \$529 ;
+  wire \$53 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire [31:0] \$532 ;
+  wire [32:0] \$533 ;
+  wire \$534 ;
+  wire [31:0] \$535 ;
+  wire [32:0] \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
+  wire [31:0] \$54 ;
+  wire [1:0] \$540 ;
+  wire [2:0] \$541 ;
+  wire [3:0] \$542 ;
+  wire [4:0] \$543 ;
+  reg [511:0] \$544 ;
+  reg [15:0] \$545 ;
+  wire [32:0] \$55 ;
+  wire \$56 ;
   wire \$57 ;
   wire [31:0] \$58 ;
   wire [32:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
+  wire [31:0] \$60 ;
   wire [31:0] \$61 ;
   wire [32:0] \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
+  wire [31:0] \$63 ;
+  wire [31:0] \$64 ;
+  wire [31:0] \$65 ;
   wire \$66 ;
   wire [31:0] \$67 ;
   wire [32:0] \$68 ;
   wire \$69 ;
-  wire [31:0] \$7 ;
+  wire \$7 ;
   wire [31:0] \$70 ;
   wire [32:0] \$71 ;
   wire \$72 ;
-  wire [31:0] \$73 ;
-  wire [32:0] \$74 ;
-  wire [32:0] \$75 ;
-  wire [32:0] \$76 ;
-  wire [31:0] \$77 ;
-  wire [32:0] \$78 ;
-  wire \$79 ;
-  wire [32:0] \$8 ;
-  wire [31:0] \$80 ;
-  wire [32:0] \$81 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire [31:0] \$76 ;
+  wire [32:0] \$77 ;
+  wire \$78 ;
+  wire [31:0] \$79 ;
+  wire [31:0] \$8 ;
+  wire [32:0] \$80 ;
+  wire \$81 ;
   wire \$82 ;
   wire [31:0] \$83 ;
   wire [32:0] \$84 ;
-  wire \$85 ;
-  wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
+  wire [31:0] \$85 ;
+  wire [31:0] \$86 ;
+  wire [32:0] \$87 ;
+  wire [31:0] \$88 ;
   wire [31:0] \$89 ;
   wire [32:0] \$9 ;
-  wire [32:0] \$90 ;
+  wire [31:0] \$90 ;
   wire \$91 ;
   wire [31:0] \$92 ;
   wire [32:0] \$93 ;
   wire \$94 ;
   wire [31:0] \$95 ;
   wire [32:0] \$96 ;
-  wire [32:0] \$97 ;
-  wire [32:0] \$98 ;
-  wire [31:0] \$99 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   output [511:0] acc;
   reg [511:0] acc = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [31:0] \acc[0] ;
@@ -9534,554 +10364,602 @@ module \ternhw_int8_baseline.accs$130 (rst, en, bias, events, first, sums, nonze
   wire [19:0] \sums[7] ;
   wire [19:0] \sums[8] ;
   wire [19:0] \sums[9] ;
+  assign \$455  = | \$454 [32:31];
+  assign \$456  = first ? bias[223:192] : acc[223:192];
+  assign \$457  = $signed(\$456 ) + $signed(sums[139:120]);
+  assign \$458  = \$457 [32:31] != 2'h3;
+  assign \$459  = \$455  & \$458 ;
+  assign \$460  = nonzero[6] & \$459 ;
+  assign \$461  = first ? bias[255:224] : acc[255:224];
+  assign \$462  = $signed(\$461 ) + $signed(sums[159:140]);
+  assign \$463  = | \$462 [32:31];
+  assign \$464  = first ? bias[255:224] : acc[255:224];
+  assign \$465  = $signed(\$464 ) + $signed(sums[159:140]);
+  assign \$466  = \$465 [32:31] != 2'h3;
+  assign \$467  = \$463  & \$466 ;
+  assign \$468  = nonzero[7] & \$467 ;
+  assign \$469  = \$460  + \$468 ;
+  assign \$470  = \$452  + \$469 ;
+  assign \$471  = \$435  + \$470 ;
+  assign \$472  = first ? bias[287:256] : acc[287:256];
+  assign \$473  = $signed(\$472 ) + $signed(sums[179:160]);
+  assign \$474  = | \$473 [32:31];
+  assign \$475  = first ? bias[287:256] : acc[287:256];
+  assign \$476  = $signed(\$475 ) + $signed(sums[179:160]);
+  assign \$477  = \$476 [32:31] != 2'h3;
+  assign \$478  = \$474  & \$477 ;
+  assign \$479  = nonzero[8] & \$478 ;
+  assign \$480  = first ? bias[319:288] : acc[319:288];
+  assign \$481  = $signed(\$480 ) + $signed(sums[199:180]);
+  assign \$482  = | \$481 [32:31];
+  assign \$483  = first ? bias[319:288] : acc[319:288];
+  assign \$484  = $signed(\$483 ) + $signed(sums[199:180]);
+  assign \$485  = \$484 [32:31] != 2'h3;
+  assign \$486  = \$482  & \$485 ;
+  assign \$487  = nonzero[9] & \$486 ;
+  assign \$488  = \$479  + \$487 ;
+  assign \$489  = first ? bias[351:320] : acc[351:320];
+  assign \$490  = $signed(\$489 ) + $signed(sums[219:200]);
+  assign \$491  = | \$490 [32:31];
+  assign \$492  = first ? bias[351:320] : acc[351:320];
+  assign \$493  = $signed(\$492 ) + $signed(sums[219:200]);
+  assign \$494  = \$493 [32:31] != 2'h3;
+  assign \$495  = \$491  & \$494 ;
+  assign \$496  = nonzero[10] & \$495 ;
+  assign \$497  = first ? bias[383:352] : acc[383:352];
+  assign \$498  = $signed(\$497 ) + $signed(sums[239:220]);
+  assign \$499  = | \$498 [32:31];
+  assign \$500  = first ? bias[383:352] : acc[383:352];
+  assign \$501  = $signed(\$500 ) + $signed(sums[239:220]);
+  assign \$502  = \$501 [32:31] != 2'h3;
+  assign \$503  = \$499  & \$502 ;
+  assign \$504  = nonzero[11] & \$503 ;
+  assign \$505  = \$496  + \$504 ;
+  assign \$506  = \$488  + \$505 ;
+  assign \$507  = first ? bias[415:384] : acc[415:384];
+  assign \$508  = $signed(\$507 ) + $signed(sums[259:240]);
+  assign \$509  = | \$508 [32:31];
+  assign \$510  = first ? bias[415:384] : acc[415:384];
+  assign \$511  = $signed(\$510 ) + $signed(sums[259:240]);
+  assign \$512  = \$511 [32:31] != 2'h3;
+  assign \$513  = \$509  & \$512 ;
+  assign \$514  = nonzero[12] & \$513 ;
+  assign \$515  = first ? bias[447:416] : acc[447:416];
+  assign \$516  = $signed(\$515 ) + $signed(sums[279:260]);
+  assign \$517  = | \$516 [32:31];
+  assign \$518  = first ? bias[447:416] : acc[447:416];
+  assign \$519  = $signed(\$518 ) + $signed(sums[279:260]);
+  assign \$520  = \$519 [32:31] != 2'h3;
+  assign \$521  = \$517  & \$520 ;
+  assign \$522  = nonzero[13] & \$521 ;
+  assign \$523  = \$514  + \$522 ;
+  assign \$524  = first ? bias[479:448] : acc[479:448];
+  assign \$525  = $signed(\$524 ) + $signed(sums[299:280]);
+  assign \$526  = | \$525 [32:31];
+  assign \$527  = first ? bias[479:448] : acc[479:448];
+  assign \$528  = $signed(\$527 ) + $signed(sums[299:280]);
+  assign \$529  = \$528 [32:31] != 2'h3;
+  assign \$530  = \$526  & \$529 ;
+  assign \$531  = nonzero[14] & \$530 ;
+  assign \$532  = first ? bias[511:480] : acc[511:480];
+  assign \$533  = $signed(\$532 ) + $signed(sums[319:300]);
+  assign \$534  = | \$533 [32:31];
+  assign \$535  = first ? bias[511:480] : acc[511:480];
+  assign \$536  = $signed(\$535 ) + $signed(sums[319:300]);
+  assign \$537  = \$536 [32:31] != 2'h3;
+  assign \$538  = \$534  & \$537 ;
+  assign \$539  = nonzero[15] & \$538 ;
+  assign \$540  = \$531  + \$539 ;
+  assign \$541  = \$523  + \$540 ;
+  assign \$542  = \$506  + \$541 ;
+  assign \$543  = \$471  + \$542 ;
+  assign events = en ? \$543  : 5'h00;
+  always @(posedge clk)
+    acc <= \$544 ;
+  always @(posedge clk)
+    overflow <= \$545 ;
   assign \$1  = first ? bias[31:0] : acc[31:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[19:0]);
-  assign \$3  = $signed(\$2 ) > $signed(32'd2147483647);
+  assign \$3  = | \$2 [32:31];
   assign \$4  = first ? bias[31:0] : acc[31:0];
   assign \$5  = $signed(\$4 ) + $signed(sums[19:0]);
-  assign \$6  = $signed(\$5 ) < $signed(32'd2147483648);
-  assign \$7  = first ? bias[31:0] : acc[31:0];
-  assign \$8  = $signed(\$7 ) + $signed(sums[19:0]);
-  assign \$9  = \$6  ? 33'h180000000 : \$8 ;
-  assign \$10  = \$3  ? 33'h07fffffff : \$9 ;
+  assign \$6  = \$5 [32:31] != 2'h3;
+  assign \$7  = \$3  & \$6 ;
+  assign \$8  = first ? bias[31:0] : acc[31:0];
+  assign \$9  = $signed(\$8 ) + $signed(sums[19:0]);
+  assign \$10  = \$9 [32] ? 32'd2147483648 : 32'd2147483647;
   assign \$11  = first ? bias[31:0] : acc[31:0];
-  assign \$12  = nonzero[0] ? \$10  : { \$11 [31], \$11  };
-  assign \$13  = first ? 1'h0 : overflow[0];
+  assign \$12  = $signed(\$11 ) + $signed(sums[19:0]);
+  assign \$13  = \$7  ? \$10  : \$12 [31:0];
   assign \$14  = first ? bias[31:0] : acc[31:0];
-  assign \$15  = $signed(\$14 ) + $signed(sums[19:0]);
-  assign \$16  = $signed(\$15 ) > $signed(32'd2147483647);
+  assign \$15  = nonzero[0] ? \$13  : \$14 ;
+  assign \$16  = first ? 1'h0 : overflow[0];
   assign \$17  = first ? bias[31:0] : acc[31:0];
   assign \$18  = $signed(\$17 ) + $signed(sums[19:0]);
-  assign \$19  = $signed(\$18 ) < $signed(32'd2147483648);
-  assign \$20  = \$16  | \$19 ;
-  assign \$21  = nonzero[0] & \$20 ;
-  assign \$22  = \$13  | \$21 ;
-  assign \$23  = first ? bias[63:32] : acc[63:32];
-  assign \$24  = $signed(\$23 ) + $signed(sums[39:20]);
-  assign \$25  = $signed(\$24 ) > $signed(32'd2147483647);
+  assign \$19  = | \$18 [32:31];
+  assign \$20  = first ? bias[31:0] : acc[31:0];
+  assign \$21  = $signed(\$20 ) + $signed(sums[19:0]);
+  assign \$22  = \$21 [32:31] != 2'h3;
+  assign \$23  = \$19  & \$22 ;
+  assign \$24  = nonzero[0] & \$23 ;
+  assign \$25  = \$16  | \$24 ;
   assign \$26  = first ? bias[63:32] : acc[63:32];
   assign \$27  = $signed(\$26 ) + $signed(sums[39:20]);
-  assign \$28  = $signed(\$27 ) < $signed(32'd2147483648);
+  assign \$28  = | \$27 [32:31];
   assign \$29  = first ? bias[63:32] : acc[63:32];
   assign \$30  = $signed(\$29 ) + $signed(sums[39:20]);
-  assign \$31  = \$28  ? 33'h180000000 : \$30 ;
-  assign \$32  = \$25  ? 33'h07fffffff : \$31 ;
+  assign \$31  = \$30 [32:31] != 2'h3;
+  assign \$32  = \$28  & \$31 ;
   assign \$33  = first ? bias[63:32] : acc[63:32];
-  assign \$34  = nonzero[1] ? \$32  : { \$33 [31], \$33  };
-  assign \$35  = first ? 1'h0 : overflow[1];
+  assign \$34  = $signed(\$33 ) + $signed(sums[39:20]);
+  assign \$35  = \$34 [32] ? 32'd2147483648 : 32'd2147483647;
   assign \$36  = first ? bias[63:32] : acc[63:32];
   assign \$37  = $signed(\$36 ) + $signed(sums[39:20]);
-  assign \$38  = $signed(\$37 ) > $signed(32'd2147483647);
+  assign \$38  = \$32  ? \$35  : \$37 [31:0];
   assign \$39  = first ? bias[63:32] : acc[63:32];
-  assign \$40  = $signed(\$39 ) + $signed(sums[39:20]);
-  assign \$41  = $signed(\$40 ) < $signed(32'd2147483648);
-  assign \$42  = \$38  | \$41 ;
-  assign \$43  = nonzero[1] & \$42 ;
-  assign \$44  = \$35  | \$43 ;
-  assign \$45  = first ? bias[95:64] : acc[95:64];
-  assign \$46  = $signed(\$45 ) + $signed(sums[59:40]);
-  assign \$47  = $signed(\$46 ) > $signed(32'd2147483647);
-  assign \$48  = first ? bias[95:64] : acc[95:64];
-  assign \$49  = $signed(\$48 ) + $signed(sums[59:40]);
-  assign \$50  = $signed(\$49 ) < $signed(32'd2147483648);
+  assign \$40  = nonzero[1] ? \$38  : \$39 ;
+  assign \$41  = first ? 1'h0 : overflow[1];
+  assign \$42  = first ? bias[63:32] : acc[63:32];
+  assign \$43  = $signed(\$42 ) + $signed(sums[39:20]);
+  assign \$44  = | \$43 [32:31];
+  assign \$45  = first ? bias[63:32] : acc[63:32];
+  assign \$46  = $signed(\$45 ) + $signed(sums[39:20]);
+  assign \$47  = \$46 [32:31] != 2'h3;
+  assign \$48  = \$44  & \$47 ;
+  assign \$49  = nonzero[1] & \$48 ;
+  assign \$50  = \$41  | \$49 ;
   assign \$51  = first ? bias[95:64] : acc[95:64];
   assign \$52  = $signed(\$51 ) + $signed(sums[59:40]);
-  assign \$53  = \$50  ? 33'h180000000 : \$52 ;
-  assign \$54  = \$47  ? 33'h07fffffff : \$53 ;
-  assign \$55  = first ? bias[95:64] : acc[95:64];
-  assign \$56  = nonzero[2] ? \$54  : { \$55 [31], \$55  };
-  assign \$57  = first ? 1'h0 : overflow[2];
+  assign \$53  = | \$52 [32:31];
+  assign \$54  = first ? bias[95:64] : acc[95:64];
+  assign \$55  = $signed(\$54 ) + $signed(sums[59:40]);
+  assign \$56  = \$55 [32:31] != 2'h3;
+  assign \$57  = \$53  & \$56 ;
   assign \$58  = first ? bias[95:64] : acc[95:64];
   assign \$59  = $signed(\$58 ) + $signed(sums[59:40]);
-  assign \$60  = $signed(\$59 ) > $signed(32'd2147483647);
+  assign \$60  = \$59 [32] ? 32'd2147483648 : 32'd2147483647;
   assign \$61  = first ? bias[95:64] : acc[95:64];
   assign \$62  = $signed(\$61 ) + $signed(sums[59:40]);
-  assign \$63  = $signed(\$62 ) < $signed(32'd2147483648);
-  assign \$64  = \$60  | \$63 ;
-  assign \$65  = nonzero[2] & \$64 ;
-  assign \$66  = \$57  | \$65 ;
-  assign \$67  = first ? bias[127:96] : acc[127:96];
-  assign \$68  = $signed(\$67 ) + $signed(sums[79:60]);
-  assign \$69  = $signed(\$68 ) > $signed(32'd2147483647);
-  assign \$70  = first ? bias[127:96] : acc[127:96];
-  assign \$71  = $signed(\$70 ) + $signed(sums[79:60]);
-  assign \$72  = $signed(\$71 ) < $signed(32'd2147483648);
-  assign \$73  = first ? bias[127:96] : acc[127:96];
-  assign \$74  = $signed(\$73 ) + $signed(sums[79:60]);
-  assign \$75  = \$72  ? 33'h180000000 : \$74 ;
-  assign \$76  = \$69  ? 33'h07fffffff : \$75 ;
-  assign \$77  = first ? bias[127:96] : acc[127:96];
-  assign \$78  = nonzero[3] ? \$76  : { \$77 [31], \$77  };
-  assign \$79  = first ? 1'h0 : overflow[3];
-  assign \$80  = first ? bias[127:96] : acc[127:96];
-  assign \$81  = $signed(\$80 ) + $signed(sums[79:60]);
-  assign \$82  = $signed(\$81 ) > $signed(32'd2147483647);
+  assign \$63  = \$57  ? \$60  : \$62 [31:0];
+  assign \$64  = first ? bias[95:64] : acc[95:64];
+  assign \$65  = nonzero[2] ? \$63  : \$64 ;
+  assign \$66  = first ? 1'h0 : overflow[2];
+  assign \$67  = first ? bias[95:64] : acc[95:64];
+  assign \$68  = $signed(\$67 ) + $signed(sums[59:40]);
+  assign \$69  = | \$68 [32:31];
+  assign \$70  = first ? bias[95:64] : acc[95:64];
+  assign \$71  = $signed(\$70 ) + $signed(sums[59:40]);
+  assign \$72  = \$71 [32:31] != 2'h3;
+  assign \$73  = \$69  & \$72 ;
+  assign \$74  = nonzero[2] & \$73 ;
+  assign \$75  = \$66  | \$74 ;
+  assign \$76  = first ? bias[127:96] : acc[127:96];
+  assign \$77  = $signed(\$76 ) + $signed(sums[79:60]);
+  assign \$78  = | \$77 [32:31];
+  assign \$79  = first ? bias[127:96] : acc[127:96];
+  assign \$80  = $signed(\$79 ) + $signed(sums[79:60]);
+  assign \$81  = \$80 [32:31] != 2'h3;
+  assign \$82  = \$78  & \$81 ;
   assign \$83  = first ? bias[127:96] : acc[127:96];
   assign \$84  = $signed(\$83 ) + $signed(sums[79:60]);
-  assign \$85  = $signed(\$84 ) < $signed(32'd2147483648);
-  assign \$86  = \$82  | \$85 ;
-  assign \$87  = nonzero[3] & \$86 ;
-  assign \$88  = \$79  | \$87 ;
-  assign \$89  = first ? bias[159:128] : acc[159:128];
-  assign \$90  = $signed(\$89 ) + $signed(sums[99:80]);
-  assign \$91  = $signed(\$90 ) > $signed(32'd2147483647);
-  assign \$92  = first ? bias[159:128] : acc[159:128];
-  assign \$93  = $signed(\$92 ) + $signed(sums[99:80]);
-  assign \$94  = $signed(\$93 ) < $signed(32'd2147483648);
-  assign \$95  = first ? bias[159:128] : acc[159:128];
-  assign \$96  = $signed(\$95 ) + $signed(sums[99:80]);
-  assign \$97  = \$94  ? 33'h180000000 : \$96 ;
-  assign \$98  = \$91  ? 33'h07fffffff : \$97 ;
-  assign \$99  = first ? bias[159:128] : acc[159:128];
-  assign \$100  = nonzero[4] ? \$98  : { \$99 [31], \$99  };
-  assign \$101  = first ? 1'h0 : overflow[4];
-  assign \$102  = first ? bias[159:128] : acc[159:128];
-  assign \$103  = $signed(\$102 ) + $signed(sums[99:80]);
-  assign \$104  = $signed(\$103 ) > $signed(32'd2147483647);
-  assign \$105  = first ? bias[159:128] : acc[159:128];
-  assign \$106  = $signed(\$105 ) + $signed(sums[99:80]);
-  assign \$107  = $signed(\$106 ) < $signed(32'd2147483648);
-  assign \$108  = \$104  | \$107 ;
-  assign \$109  = nonzero[4] & \$108 ;
-  assign \$110  = \$101  | \$109 ;
-  assign \$111  = first ? bias[191:160] : acc[191:160];
-  assign \$112  = $signed(\$111 ) + $signed(sums[119:100]);
-  assign \$113  = $signed(\$112 ) > $signed(32'd2147483647);
-  assign \$114  = first ? bias[191:160] : acc[191:160];
-  assign \$115  = $signed(\$114 ) + $signed(sums[119:100]);
-  assign \$116  = $signed(\$115 ) < $signed(32'd2147483648);
-  assign \$117  = first ? bias[191:160] : acc[191:160];
-  assign \$118  = $signed(\$117 ) + $signed(sums[119:100]);
-  assign \$119  = \$116  ? 33'h180000000 : \$118 ;
-  assign \$120  = \$113  ? 33'h07fffffff : \$119 ;
-  assign \$121  = first ? bias[191:160] : acc[191:160];
-  assign \$122  = nonzero[5] ? \$120  : { \$121 [31], \$121  };
-  assign \$123  = first ? 1'h0 : overflow[5];
-  assign \$124  = first ? bias[191:160] : acc[191:160];
-  assign \$125  = $signed(\$124 ) + $signed(sums[119:100]);
-  assign \$126  = $signed(\$125 ) > $signed(32'd2147483647);
-  assign \$127  = first ? bias[191:160] : acc[191:160];
-  assign \$128  = $signed(\$127 ) + $signed(sums[119:100]);
-  assign \$129  = $signed(\$128 ) < $signed(32'd2147483648);
-  assign \$130  = \$126  | \$129 ;
-  assign \$131  = nonzero[5] & \$130 ;
-  assign \$132  = \$123  | \$131 ;
-  assign \$133  = first ? bias[223:192] : acc[223:192];
-  assign \$134  = $signed(\$133 ) + $signed(sums[139:120]);
-  assign \$135  = $signed(\$134 ) > $signed(32'd2147483647);
-  assign \$136  = first ? bias[223:192] : acc[223:192];
-  assign \$137  = $signed(\$136 ) + $signed(sums[139:120]);
-  assign \$138  = $signed(\$137 ) < $signed(32'd2147483648);
-  assign \$139  = first ? bias[223:192] : acc[223:192];
-  assign \$140  = $signed(\$139 ) + $signed(sums[139:120]);
-  assign \$141  = \$138  ? 33'h180000000 : \$140 ;
-  assign \$142  = \$135  ? 33'h07fffffff : \$141 ;
-  assign \$143  = first ? bias[223:192] : acc[223:192];
-  assign \$144  = nonzero[6] ? \$142  : { \$143 [31], \$143  };
-  assign \$145  = first ? 1'h0 : overflow[6];
-  assign \$146  = first ? bias[223:192] : acc[223:192];
-  assign \$147  = $signed(\$146 ) + $signed(sums[139:120]);
-  assign \$148  = $signed(\$147 ) > $signed(32'd2147483647);
-  assign \$149  = first ? bias[223:192] : acc[223:192];
-  assign \$150  = $signed(\$149 ) + $signed(sums[139:120]);
-  assign \$151  = $signed(\$150 ) < $signed(32'd2147483648);
-  assign \$152  = \$148  | \$151 ;
-  assign \$153  = nonzero[6] & \$152 ;
-  assign \$154  = \$145  | \$153 ;
-  assign \$155  = first ? bias[255:224] : acc[255:224];
-  assign \$156  = $signed(\$155 ) + $signed(sums[159:140]);
-  assign \$157  = $signed(\$156 ) > $signed(32'd2147483647);
-  assign \$158  = first ? bias[255:224] : acc[255:224];
-  assign \$159  = $signed(\$158 ) + $signed(sums[159:140]);
-  assign \$160  = $signed(\$159 ) < $signed(32'd2147483648);
-  assign \$161  = first ? bias[255:224] : acc[255:224];
-  assign \$162  = $signed(\$161 ) + $signed(sums[159:140]);
-  assign \$163  = \$160  ? 33'h180000000 : \$162 ;
-  assign \$164  = \$157  ? 33'h07fffffff : \$163 ;
-  assign \$165  = first ? bias[255:224] : acc[255:224];
-  assign \$166  = nonzero[7] ? \$164  : { \$165 [31], \$165  };
-  assign \$167  = first ? 1'h0 : overflow[7];
-  assign \$168  = first ? bias[255:224] : acc[255:224];
-  assign \$169  = $signed(\$168 ) + $signed(sums[159:140]);
-  assign \$170  = $signed(\$169 ) > $signed(32'd2147483647);
-  assign \$171  = first ? bias[255:224] : acc[255:224];
-  assign \$172  = $signed(\$171 ) + $signed(sums[159:140]);
-  assign \$173  = $signed(\$172 ) < $signed(32'd2147483648);
-  assign \$174  = \$170  | \$173 ;
-  assign \$175  = nonzero[7] & \$174 ;
-  assign \$176  = \$167  | \$175 ;
-  assign \$177  = first ? bias[287:256] : acc[287:256];
-  assign \$178  = $signed(\$177 ) + $signed(sums[179:160]);
-  assign \$179  = $signed(\$178 ) > $signed(32'd2147483647);
-  assign \$180  = first ? bias[287:256] : acc[287:256];
-  assign \$181  = $signed(\$180 ) + $signed(sums[179:160]);
-  assign \$182  = $signed(\$181 ) < $signed(32'd2147483648);
-  assign \$183  = first ? bias[287:256] : acc[287:256];
-  assign \$184  = $signed(\$183 ) + $signed(sums[179:160]);
-  assign \$185  = \$182  ? 33'h180000000 : \$184 ;
-  assign \$186  = \$179  ? 33'h07fffffff : \$185 ;
-  assign \$187  = first ? bias[287:256] : acc[287:256];
-  assign \$188  = nonzero[8] ? \$186  : { \$187 [31], \$187  };
-  assign \$189  = first ? 1'h0 : overflow[8];
-  assign \$190  = first ? bias[287:256] : acc[287:256];
-  assign \$191  = $signed(\$190 ) + $signed(sums[179:160]);
-  assign \$192  = $signed(\$191 ) > $signed(32'd2147483647);
-  assign \$193  = first ? bias[287:256] : acc[287:256];
-  assign \$194  = $signed(\$193 ) + $signed(sums[179:160]);
-  assign \$195  = $signed(\$194 ) < $signed(32'd2147483648);
-  assign \$196  = \$192  | \$195 ;
-  assign \$197  = nonzero[8] & \$196 ;
-  assign \$198  = \$189  | \$197 ;
-  assign \$199  = first ? bias[319:288] : acc[319:288];
-  assign \$200  = $signed(\$199 ) + $signed(sums[199:180]);
-  assign \$201  = $signed(\$200 ) > $signed(32'd2147483647);
-  assign \$202  = first ? bias[319:288] : acc[319:288];
-  assign \$203  = $signed(\$202 ) + $signed(sums[199:180]);
-  assign \$204  = $signed(\$203 ) < $signed(32'd2147483648);
-  assign \$205  = first ? bias[319:288] : acc[319:288];
-  assign \$206  = $signed(\$205 ) + $signed(sums[199:180]);
-  assign \$207  = \$204  ? 33'h180000000 : \$206 ;
-  assign \$208  = \$201  ? 33'h07fffffff : \$207 ;
-  assign \$209  = first ? bias[319:288] : acc[319:288];
-  assign \$210  = nonzero[9] ? \$208  : { \$209 [31], \$209  };
-  assign \$211  = first ? 1'h0 : overflow[9];
-  assign \$212  = first ? bias[319:288] : acc[319:288];
-  assign \$213  = $signed(\$212 ) + $signed(sums[199:180]);
-  assign \$214  = $signed(\$213 ) > $signed(32'd2147483647);
-  assign \$215  = first ? bias[319:288] : acc[319:288];
-  assign \$216  = $signed(\$215 ) + $signed(sums[199:180]);
-  assign \$217  = $signed(\$216 ) < $signed(32'd2147483648);
-  assign \$218  = \$214  | \$217 ;
-  assign \$219  = nonzero[9] & \$218 ;
-  assign \$220  = \$211  | \$219 ;
-  assign \$221  = first ? bias[351:320] : acc[351:320];
-  assign \$222  = $signed(\$221 ) + $signed(sums[219:200]);
-  assign \$223  = $signed(\$222 ) > $signed(32'd2147483647);
-  assign \$224  = first ? bias[351:320] : acc[351:320];
-  assign \$225  = $signed(\$224 ) + $signed(sums[219:200]);
-  assign \$226  = $signed(\$225 ) < $signed(32'd2147483648);
-  assign \$227  = first ? bias[351:320] : acc[351:320];
-  assign \$228  = $signed(\$227 ) + $signed(sums[219:200]);
-  assign \$229  = \$226  ? 33'h180000000 : \$228 ;
-  assign \$230  = \$223  ? 33'h07fffffff : \$229 ;
-  assign \$231  = first ? bias[351:320] : acc[351:320];
-  assign \$232  = nonzero[10] ? \$230  : { \$231 [31], \$231  };
-  assign \$233  = first ? 1'h0 : overflow[10];
-  assign \$234  = first ? bias[351:320] : acc[351:320];
-  assign \$235  = $signed(\$234 ) + $signed(sums[219:200]);
-  assign \$236  = $signed(\$235 ) > $signed(32'd2147483647);
-  assign \$237  = first ? bias[351:320] : acc[351:320];
-  assign \$238  = $signed(\$237 ) + $signed(sums[219:200]);
-  assign \$239  = $signed(\$238 ) < $signed(32'd2147483648);
-  assign \$240  = \$236  | \$239 ;
-  assign \$241  = nonzero[10] & \$240 ;
-  assign \$242  = \$233  | \$241 ;
-  assign \$243  = first ? bias[383:352] : acc[383:352];
-  assign \$244  = $signed(\$243 ) + $signed(sums[239:220]);
-  assign \$245  = $signed(\$244 ) > $signed(32'd2147483647);
-  assign \$246  = first ? bias[383:352] : acc[383:352];
-  assign \$247  = $signed(\$246 ) + $signed(sums[239:220]);
-  assign \$248  = $signed(\$247 ) < $signed(32'd2147483648);
-  assign \$249  = first ? bias[383:352] : acc[383:352];
-  assign \$250  = $signed(\$249 ) + $signed(sums[239:220]);
-  assign \$251  = \$248  ? 33'h180000000 : \$250 ;
-  assign \$252  = \$245  ? 33'h07fffffff : \$251 ;
-  assign \$253  = first ? bias[383:352] : acc[383:352];
-  assign \$254  = nonzero[11] ? \$252  : { \$253 [31], \$253  };
-  assign \$255  = first ? 1'h0 : overflow[11];
-  assign \$256  = first ? bias[383:352] : acc[383:352];
-  assign \$257  = $signed(\$256 ) + $signed(sums[239:220]);
-  assign \$258  = $signed(\$257 ) > $signed(32'd2147483647);
-  assign \$259  = first ? bias[383:352] : acc[383:352];
-  assign \$260  = $signed(\$259 ) + $signed(sums[239:220]);
-  assign \$261  = $signed(\$260 ) < $signed(32'd2147483648);
-  assign \$262  = \$258  | \$261 ;
-  assign \$263  = nonzero[11] & \$262 ;
-  assign \$264  = \$255  | \$263 ;
-  assign \$265  = first ? bias[415:384] : acc[415:384];
-  assign \$266  = $signed(\$265 ) + $signed(sums[259:240]);
-  assign \$267  = $signed(\$266 ) > $signed(32'd2147483647);
-  assign \$268  = first ? bias[415:384] : acc[415:384];
-  assign \$269  = $signed(\$268 ) + $signed(sums[259:240]);
-  assign \$270  = $signed(\$269 ) < $signed(32'd2147483648);
-  assign \$271  = first ? bias[415:384] : acc[415:384];
-  assign \$272  = $signed(\$271 ) + $signed(sums[259:240]);
-  assign \$273  = \$270  ? 33'h180000000 : \$272 ;
-  assign \$274  = \$267  ? 33'h07fffffff : \$273 ;
-  assign \$275  = first ? bias[415:384] : acc[415:384];
-  assign \$276  = nonzero[12] ? \$274  : { \$275 [31], \$275  };
-  assign \$277  = first ? 1'h0 : overflow[12];
-  assign \$278  = first ? bias[415:384] : acc[415:384];
-  assign \$279  = $signed(\$278 ) + $signed(sums[259:240]);
-  assign \$280  = $signed(\$279 ) > $signed(32'd2147483647);
-  assign \$281  = first ? bias[415:384] : acc[415:384];
-  assign \$282  = $signed(\$281 ) + $signed(sums[259:240]);
-  assign \$283  = $signed(\$282 ) < $signed(32'd2147483648);
-  assign \$284  = \$280  | \$283 ;
-  assign \$285  = nonzero[12] & \$284 ;
-  assign \$286  = \$277  | \$285 ;
-  assign \$287  = first ? bias[447:416] : acc[447:416];
-  assign \$288  = $signed(\$287 ) + $signed(sums[279:260]);
-  assign \$289  = $signed(\$288 ) > $signed(32'd2147483647);
-  assign \$290  = first ? bias[447:416] : acc[447:416];
-  assign \$291  = $signed(\$290 ) + $signed(sums[279:260]);
-  assign \$292  = $signed(\$291 ) < $signed(32'd2147483648);
-  assign \$293  = first ? bias[447:416] : acc[447:416];
-  assign \$294  = $signed(\$293 ) + $signed(sums[279:260]);
-  assign \$295  = \$292  ? 33'h180000000 : \$294 ;
-  assign \$296  = \$289  ? 33'h07fffffff : \$295 ;
-  assign \$297  = first ? bias[447:416] : acc[447:416];
-  assign \$298  = nonzero[13] ? \$296  : { \$297 [31], \$297  };
-  assign \$299  = first ? 1'h0 : overflow[13];
-  assign \$300  = first ? bias[447:416] : acc[447:416];
-  assign \$301  = $signed(\$300 ) + $signed(sums[279:260]);
-  assign \$302  = $signed(\$301 ) > $signed(32'd2147483647);
-  assign \$303  = first ? bias[447:416] : acc[447:416];
-  assign \$304  = $signed(\$303 ) + $signed(sums[279:260]);
-  assign \$305  = $signed(\$304 ) < $signed(32'd2147483648);
-  assign \$306  = \$302  | \$305 ;
-  assign \$307  = nonzero[13] & \$306 ;
-  assign \$308  = \$299  | \$307 ;
-  assign \$309  = first ? bias[479:448] : acc[479:448];
-  assign \$310  = $signed(\$309 ) + $signed(sums[299:280]);
-  assign \$311  = $signed(\$310 ) > $signed(32'd2147483647);
-  assign \$312  = first ? bias[479:448] : acc[479:448];
-  assign \$313  = $signed(\$312 ) + $signed(sums[299:280]);
-  assign \$314  = $signed(\$313 ) < $signed(32'd2147483648);
-  assign \$315  = first ? bias[479:448] : acc[479:448];
-  assign \$316  = $signed(\$315 ) + $signed(sums[299:280]);
-  assign \$317  = \$314  ? 33'h180000000 : \$316 ;
-  assign \$318  = \$311  ? 33'h07fffffff : \$317 ;
-  assign \$319  = first ? bias[479:448] : acc[479:448];
-  assign \$320  = nonzero[14] ? \$318  : { \$319 [31], \$319  };
-  assign \$321  = first ? 1'h0 : overflow[14];
-  assign \$322  = first ? bias[479:448] : acc[479:448];
-  assign \$323  = $signed(\$322 ) + $signed(sums[299:280]);
-  assign \$324  = $signed(\$323 ) > $signed(32'd2147483647);
-  assign \$325  = first ? bias[479:448] : acc[479:448];
-  assign \$326  = $signed(\$325 ) + $signed(sums[299:280]);
-  assign \$327  = $signed(\$326 ) < $signed(32'd2147483648);
-  assign \$328  = \$324  | \$327 ;
-  assign \$329  = nonzero[14] & \$328 ;
-  assign \$330  = \$321  | \$329 ;
-  assign \$331  = first ? bias[511:480] : acc[511:480];
-  assign \$332  = $signed(\$331 ) + $signed(sums[319:300]);
-  assign \$333  = $signed(\$332 ) > $signed(32'd2147483647);
-  assign \$334  = first ? bias[511:480] : acc[511:480];
-  assign \$335  = $signed(\$334 ) + $signed(sums[319:300]);
-  assign \$336  = $signed(\$335 ) < $signed(32'd2147483648);
-  assign \$337  = first ? bias[511:480] : acc[511:480];
-  assign \$338  = $signed(\$337 ) + $signed(sums[319:300]);
-  assign \$339  = \$336  ? 33'h180000000 : \$338 ;
-  assign \$340  = \$333  ? 33'h07fffffff : \$339 ;
-  assign \$341  = first ? bias[511:480] : acc[511:480];
-  assign \$342  = nonzero[15] ? \$340  : { \$341 [31], \$341  };
-  assign \$343  = first ? 1'h0 : overflow[15];
-  assign \$344  = first ? bias[511:480] : acc[511:480];
-  assign \$345  = $signed(\$344 ) + $signed(sums[319:300]);
-  assign \$346  = $signed(\$345 ) > $signed(32'd2147483647);
-  assign \$347  = first ? bias[511:480] : acc[511:480];
-  assign \$348  = $signed(\$347 ) + $signed(sums[319:300]);
-  assign \$349  = $signed(\$348 ) < $signed(32'd2147483648);
-  assign \$350  = \$346  | \$349 ;
-  assign \$351  = nonzero[15] & \$350 ;
-  assign \$352  = \$343  | \$351 ;
-  assign \$353  = first ? bias[31:0] : acc[31:0];
-  assign \$354  = $signed(\$353 ) + $signed(sums[19:0]);
-  assign \$355  = $signed(\$354 ) > $signed(32'd2147483647);
-  assign \$356  = first ? bias[31:0] : acc[31:0];
-  assign \$357  = $signed(\$356 ) + $signed(sums[19:0]);
-  assign \$358  = $signed(\$357 ) < $signed(32'd2147483648);
-  assign \$359  = \$355  | \$358 ;
-  assign \$360  = nonzero[0] & \$359 ;
-  assign \$361  = first ? bias[63:32] : acc[63:32];
-  assign \$362  = $signed(\$361 ) + $signed(sums[39:20]);
-  assign \$363  = $signed(\$362 ) > $signed(32'd2147483647);
-  assign \$364  = first ? bias[63:32] : acc[63:32];
-  assign \$365  = $signed(\$364 ) + $signed(sums[39:20]);
-  assign \$366  = $signed(\$365 ) < $signed(32'd2147483648);
-  assign \$367  = \$363  | \$366 ;
-  assign \$368  = nonzero[1] & \$367 ;
-  assign \$369  = \$360  + \$368 ;
-  assign \$370  = first ? bias[95:64] : acc[95:64];
-  assign \$371  = $signed(\$370 ) + $signed(sums[59:40]);
-  assign \$372  = $signed(\$371 ) > $signed(32'd2147483647);
-  assign \$373  = first ? bias[95:64] : acc[95:64];
-  assign \$374  = $signed(\$373 ) + $signed(sums[59:40]);
-  assign \$375  = $signed(\$374 ) < $signed(32'd2147483648);
-  assign \$376  = \$372  | \$375 ;
-  assign \$377  = nonzero[2] & \$376 ;
-  assign \$378  = first ? bias[127:96] : acc[127:96];
-  assign \$379  = $signed(\$378 ) + $signed(sums[79:60]);
-  assign \$380  = $signed(\$379 ) > $signed(32'd2147483647);
-  assign \$381  = first ? bias[127:96] : acc[127:96];
-  assign \$382  = $signed(\$381 ) + $signed(sums[79:60]);
-  assign \$383  = $signed(\$382 ) < $signed(32'd2147483648);
-  assign \$384  = \$380  | \$383 ;
-  assign \$385  = nonzero[3] & \$384 ;
-  assign \$386  = \$377  + \$385 ;
-  assign \$387  = \$369  + \$386 ;
-  assign \$388  = first ? bias[159:128] : acc[159:128];
-  assign \$389  = $signed(\$388 ) + $signed(sums[99:80]);
-  assign \$390  = $signed(\$389 ) > $signed(32'd2147483647);
-  assign \$391  = first ? bias[159:128] : acc[159:128];
-  assign \$392  = $signed(\$391 ) + $signed(sums[99:80]);
-  assign \$393  = $signed(\$392 ) < $signed(32'd2147483648);
-  assign \$394  = \$390  | \$393 ;
-  assign \$395  = nonzero[4] & \$394 ;
-  assign \$396  = first ? bias[191:160] : acc[191:160];
-  assign \$397  = $signed(\$396 ) + $signed(sums[119:100]);
-  assign \$398  = $signed(\$397 ) > $signed(32'd2147483647);
-  assign \$399  = first ? bias[191:160] : acc[191:160];
-  assign \$400  = $signed(\$399 ) + $signed(sums[119:100]);
-  assign \$401  = $signed(\$400 ) < $signed(32'd2147483648);
-  assign \$402  = \$398  | \$401 ;
-  assign \$403  = nonzero[5] & \$402 ;
-  assign \$404  = \$395  + \$403 ;
-  assign \$405  = first ? bias[223:192] : acc[223:192];
-  assign \$406  = $signed(\$405 ) + $signed(sums[139:120]);
-  assign \$407  = $signed(\$406 ) > $signed(32'd2147483647);
-  assign \$408  = first ? bias[223:192] : acc[223:192];
-  assign \$409  = $signed(\$408 ) + $signed(sums[139:120]);
-  assign \$410  = $signed(\$409 ) < $signed(32'd2147483648);
-  assign \$411  = \$407  | \$410 ;
-  assign \$412  = nonzero[6] & \$411 ;
-  assign \$413  = first ? bias[255:224] : acc[255:224];
-  assign \$414  = $signed(\$413 ) + $signed(sums[159:140]);
-  assign \$415  = $signed(\$414 ) > $signed(32'd2147483647);
-  assign \$416  = first ? bias[255:224] : acc[255:224];
-  assign \$417  = $signed(\$416 ) + $signed(sums[159:140]);
-  assign \$418  = $signed(\$417 ) < $signed(32'd2147483648);
-  assign \$419  = \$415  | \$418 ;
-  assign \$420  = nonzero[7] & \$419 ;
-  assign \$421  = \$412  + \$420 ;
-  assign \$422  = \$404  + \$421 ;
-  assign \$423  = \$387  + \$422 ;
-  assign \$424  = first ? bias[287:256] : acc[287:256];
-  assign \$425  = $signed(\$424 ) + $signed(sums[179:160]);
-  assign \$426  = $signed(\$425 ) > $signed(32'd2147483647);
-  assign \$427  = first ? bias[287:256] : acc[287:256];
-  assign \$428  = $signed(\$427 ) + $signed(sums[179:160]);
-  assign \$429  = $signed(\$428 ) < $signed(32'd2147483648);
-  assign \$430  = \$426  | \$429 ;
-  assign \$431  = nonzero[8] & \$430 ;
-  assign \$432  = first ? bias[319:288] : acc[319:288];
-  assign \$433  = $signed(\$432 ) + $signed(sums[199:180]);
-  assign \$434  = $signed(\$433 ) > $signed(32'd2147483647);
-  assign \$435  = first ? bias[319:288] : acc[319:288];
-  assign \$436  = $signed(\$435 ) + $signed(sums[199:180]);
-  assign \$437  = $signed(\$436 ) < $signed(32'd2147483648);
-  assign \$438  = \$434  | \$437 ;
-  assign \$439  = nonzero[9] & \$438 ;
-  assign \$440  = \$431  + \$439 ;
-  assign \$441  = first ? bias[351:320] : acc[351:320];
-  assign \$442  = $signed(\$441 ) + $signed(sums[219:200]);
-  assign \$443  = $signed(\$442 ) > $signed(32'd2147483647);
-  assign \$444  = first ? bias[351:320] : acc[351:320];
-  assign \$445  = $signed(\$444 ) + $signed(sums[219:200]);
-  assign \$446  = $signed(\$445 ) < $signed(32'd2147483648);
-  assign \$447  = \$443  | \$446 ;
-  assign \$448  = nonzero[10] & \$447 ;
-  assign \$449  = first ? bias[383:352] : acc[383:352];
-  assign \$450  = $signed(\$449 ) + $signed(sums[239:220]);
-  assign \$451  = $signed(\$450 ) > $signed(32'd2147483647);
-  assign \$452  = first ? bias[383:352] : acc[383:352];
-  assign \$453  = $signed(\$452 ) + $signed(sums[239:220]);
-  assign \$454  = $signed(\$453 ) < $signed(32'd2147483648);
-  assign \$455  = \$451  | \$454 ;
-  assign \$456  = nonzero[11] & \$455 ;
-  assign \$457  = \$448  + \$456 ;
-  assign \$458  = \$440  + \$457 ;
-  assign \$459  = first ? bias[415:384] : acc[415:384];
-  assign \$460  = $signed(\$459 ) + $signed(sums[259:240]);
-  assign \$461  = $signed(\$460 ) > $signed(32'd2147483647);
-  assign \$462  = first ? bias[415:384] : acc[415:384];
-  assign \$463  = $signed(\$462 ) + $signed(sums[259:240]);
-  assign \$464  = $signed(\$463 ) < $signed(32'd2147483648);
-  assign \$465  = \$461  | \$464 ;
-  assign \$466  = nonzero[12] & \$465 ;
-  assign \$467  = first ? bias[447:416] : acc[447:416];
-  assign \$468  = $signed(\$467 ) + $signed(sums[279:260]);
-  assign \$469  = $signed(\$468 ) > $signed(32'd2147483647);
-  assign \$470  = first ? bias[447:416] : acc[447:416];
-  assign \$471  = $signed(\$470 ) + $signed(sums[279:260]);
-  assign \$472  = $signed(\$471 ) < $signed(32'd2147483648);
-  assign \$473  = \$469  | \$472 ;
-  assign \$474  = nonzero[13] & \$473 ;
-  assign \$475  = \$466  + \$474 ;
-  assign \$476  = first ? bias[479:448] : acc[479:448];
-  assign \$477  = $signed(\$476 ) + $signed(sums[299:280]);
-  assign \$478  = $signed(\$477 ) > $signed(32'd2147483647);
-  assign \$479  = first ? bias[479:448] : acc[479:448];
-  assign \$480  = $signed(\$479 ) + $signed(sums[299:280]);
-  assign \$481  = $signed(\$480 ) < $signed(32'd2147483648);
-  assign \$482  = \$478  | \$481 ;
-  assign \$483  = nonzero[14] & \$482 ;
-  assign \$484  = first ? bias[511:480] : acc[511:480];
-  assign \$485  = $signed(\$484 ) + $signed(sums[319:300]);
-  assign \$486  = $signed(\$485 ) > $signed(32'd2147483647);
-  assign \$487  = first ? bias[511:480] : acc[511:480];
-  assign \$488  = $signed(\$487 ) + $signed(sums[319:300]);
-  assign \$489  = $signed(\$488 ) < $signed(32'd2147483648);
-  assign \$490  = \$486  | \$489 ;
-  assign \$491  = nonzero[15] & \$490 ;
-  assign \$492  = \$483  + \$491 ;
-  assign \$493  = \$475  + \$492 ;
-  assign \$494  = \$458  + \$493 ;
-  assign \$495  = \$423  + \$494 ;
-  assign events = en ? \$495  : 5'h00;
-  always @(posedge clk)
-    acc <= \$496 ;
-  always @(posedge clk)
-    overflow <= \$497 ;
+  assign \$85  = \$84 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$86  = first ? bias[127:96] : acc[127:96];
+  assign \$87  = $signed(\$86 ) + $signed(sums[79:60]);
+  assign \$88  = \$82  ? \$85  : \$87 [31:0];
+  assign \$89  = first ? bias[127:96] : acc[127:96];
+  assign \$90  = nonzero[3] ? \$88  : \$89 ;
+  assign \$91  = first ? 1'h0 : overflow[3];
+  assign \$92  = first ? bias[127:96] : acc[127:96];
+  assign \$93  = $signed(\$92 ) + $signed(sums[79:60]);
+  assign \$94  = | \$93 [32:31];
+  assign \$95  = first ? bias[127:96] : acc[127:96];
+  assign \$96  = $signed(\$95 ) + $signed(sums[79:60]);
+  assign \$97  = \$96 [32:31] != 2'h3;
+  assign \$98  = \$94  & \$97 ;
+  assign \$99  = nonzero[3] & \$98 ;
+  assign \$100  = \$91  | \$99 ;
+  assign \$101  = first ? bias[159:128] : acc[159:128];
+  assign \$102  = $signed(\$101 ) + $signed(sums[99:80]);
+  assign \$103  = | \$102 [32:31];
+  assign \$104  = first ? bias[159:128] : acc[159:128];
+  assign \$105  = $signed(\$104 ) + $signed(sums[99:80]);
+  assign \$106  = \$105 [32:31] != 2'h3;
+  assign \$107  = \$103  & \$106 ;
+  assign \$108  = first ? bias[159:128] : acc[159:128];
+  assign \$109  = $signed(\$108 ) + $signed(sums[99:80]);
+  assign \$110  = \$109 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$111  = first ? bias[159:128] : acc[159:128];
+  assign \$112  = $signed(\$111 ) + $signed(sums[99:80]);
+  assign \$113  = \$107  ? \$110  : \$112 [31:0];
+  assign \$114  = first ? bias[159:128] : acc[159:128];
+  assign \$115  = nonzero[4] ? \$113  : \$114 ;
+  assign \$116  = first ? 1'h0 : overflow[4];
+  assign \$117  = first ? bias[159:128] : acc[159:128];
+  assign \$118  = $signed(\$117 ) + $signed(sums[99:80]);
+  assign \$119  = | \$118 [32:31];
+  assign \$120  = first ? bias[159:128] : acc[159:128];
+  assign \$121  = $signed(\$120 ) + $signed(sums[99:80]);
+  assign \$122  = \$121 [32:31] != 2'h3;
+  assign \$123  = \$119  & \$122 ;
+  assign \$124  = nonzero[4] & \$123 ;
+  assign \$125  = \$116  | \$124 ;
+  assign \$126  = first ? bias[191:160] : acc[191:160];
+  assign \$127  = $signed(\$126 ) + $signed(sums[119:100]);
+  assign \$128  = | \$127 [32:31];
+  assign \$129  = first ? bias[191:160] : acc[191:160];
+  assign \$130  = $signed(\$129 ) + $signed(sums[119:100]);
+  assign \$131  = \$130 [32:31] != 2'h3;
+  assign \$132  = \$128  & \$131 ;
+  assign \$133  = first ? bias[191:160] : acc[191:160];
+  assign \$134  = $signed(\$133 ) + $signed(sums[119:100]);
+  assign \$135  = \$134 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$136  = first ? bias[191:160] : acc[191:160];
+  assign \$137  = $signed(\$136 ) + $signed(sums[119:100]);
+  assign \$138  = \$132  ? \$135  : \$137 [31:0];
+  assign \$139  = first ? bias[191:160] : acc[191:160];
+  assign \$140  = nonzero[5] ? \$138  : \$139 ;
+  assign \$141  = first ? 1'h0 : overflow[5];
+  assign \$142  = first ? bias[191:160] : acc[191:160];
+  assign \$143  = $signed(\$142 ) + $signed(sums[119:100]);
+  assign \$144  = | \$143 [32:31];
+  assign \$145  = first ? bias[191:160] : acc[191:160];
+  assign \$146  = $signed(\$145 ) + $signed(sums[119:100]);
+  assign \$147  = \$146 [32:31] != 2'h3;
+  assign \$148  = \$144  & \$147 ;
+  assign \$149  = nonzero[5] & \$148 ;
+  assign \$150  = \$141  | \$149 ;
+  assign \$151  = first ? bias[223:192] : acc[223:192];
+  assign \$152  = $signed(\$151 ) + $signed(sums[139:120]);
+  assign \$153  = | \$152 [32:31];
+  assign \$154  = first ? bias[223:192] : acc[223:192];
+  assign \$155  = $signed(\$154 ) + $signed(sums[139:120]);
+  assign \$156  = \$155 [32:31] != 2'h3;
+  assign \$157  = \$153  & \$156 ;
+  assign \$158  = first ? bias[223:192] : acc[223:192];
+  assign \$159  = $signed(\$158 ) + $signed(sums[139:120]);
+  assign \$160  = \$159 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$161  = first ? bias[223:192] : acc[223:192];
+  assign \$162  = $signed(\$161 ) + $signed(sums[139:120]);
+  assign \$163  = \$157  ? \$160  : \$162 [31:0];
+  assign \$164  = first ? bias[223:192] : acc[223:192];
+  assign \$165  = nonzero[6] ? \$163  : \$164 ;
+  assign \$166  = first ? 1'h0 : overflow[6];
+  assign \$167  = first ? bias[223:192] : acc[223:192];
+  assign \$168  = $signed(\$167 ) + $signed(sums[139:120]);
+  assign \$169  = | \$168 [32:31];
+  assign \$170  = first ? bias[223:192] : acc[223:192];
+  assign \$171  = $signed(\$170 ) + $signed(sums[139:120]);
+  assign \$172  = \$171 [32:31] != 2'h3;
+  assign \$173  = \$169  & \$172 ;
+  assign \$174  = nonzero[6] & \$173 ;
+  assign \$175  = \$166  | \$174 ;
+  assign \$176  = first ? bias[255:224] : acc[255:224];
+  assign \$177  = $signed(\$176 ) + $signed(sums[159:140]);
+  assign \$178  = | \$177 [32:31];
+  assign \$179  = first ? bias[255:224] : acc[255:224];
+  assign \$180  = $signed(\$179 ) + $signed(sums[159:140]);
+  assign \$181  = \$180 [32:31] != 2'h3;
+  assign \$182  = \$178  & \$181 ;
+  assign \$183  = first ? bias[255:224] : acc[255:224];
+  assign \$184  = $signed(\$183 ) + $signed(sums[159:140]);
+  assign \$185  = \$184 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$186  = first ? bias[255:224] : acc[255:224];
+  assign \$187  = $signed(\$186 ) + $signed(sums[159:140]);
+  assign \$188  = \$182  ? \$185  : \$187 [31:0];
+  assign \$189  = first ? bias[255:224] : acc[255:224];
+  assign \$190  = nonzero[7] ? \$188  : \$189 ;
+  assign \$191  = first ? 1'h0 : overflow[7];
+  assign \$192  = first ? bias[255:224] : acc[255:224];
+  assign \$193  = $signed(\$192 ) + $signed(sums[159:140]);
+  assign \$194  = | \$193 [32:31];
+  assign \$195  = first ? bias[255:224] : acc[255:224];
+  assign \$196  = $signed(\$195 ) + $signed(sums[159:140]);
+  assign \$197  = \$196 [32:31] != 2'h3;
+  assign \$198  = \$194  & \$197 ;
+  assign \$199  = nonzero[7] & \$198 ;
+  assign \$200  = \$191  | \$199 ;
+  assign \$201  = first ? bias[287:256] : acc[287:256];
+  assign \$202  = $signed(\$201 ) + $signed(sums[179:160]);
+  assign \$203  = | \$202 [32:31];
+  assign \$204  = first ? bias[287:256] : acc[287:256];
+  assign \$205  = $signed(\$204 ) + $signed(sums[179:160]);
+  assign \$206  = \$205 [32:31] != 2'h3;
+  assign \$207  = \$203  & \$206 ;
+  assign \$208  = first ? bias[287:256] : acc[287:256];
+  assign \$209  = $signed(\$208 ) + $signed(sums[179:160]);
+  assign \$210  = \$209 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$211  = first ? bias[287:256] : acc[287:256];
+  assign \$212  = $signed(\$211 ) + $signed(sums[179:160]);
+  assign \$213  = \$207  ? \$210  : \$212 [31:0];
+  assign \$214  = first ? bias[287:256] : acc[287:256];
+  assign \$215  = nonzero[8] ? \$213  : \$214 ;
+  assign \$216  = first ? 1'h0 : overflow[8];
+  assign \$217  = first ? bias[287:256] : acc[287:256];
+  assign \$218  = $signed(\$217 ) + $signed(sums[179:160]);
+  assign \$219  = | \$218 [32:31];
+  assign \$220  = first ? bias[287:256] : acc[287:256];
+  assign \$221  = $signed(\$220 ) + $signed(sums[179:160]);
+  assign \$222  = \$221 [32:31] != 2'h3;
+  assign \$223  = \$219  & \$222 ;
+  assign \$224  = nonzero[8] & \$223 ;
+  assign \$225  = \$216  | \$224 ;
+  assign \$226  = first ? bias[319:288] : acc[319:288];
+  assign \$227  = $signed(\$226 ) + $signed(sums[199:180]);
+  assign \$228  = | \$227 [32:31];
+  assign \$229  = first ? bias[319:288] : acc[319:288];
+  assign \$230  = $signed(\$229 ) + $signed(sums[199:180]);
+  assign \$231  = \$230 [32:31] != 2'h3;
+  assign \$232  = \$228  & \$231 ;
+  assign \$233  = first ? bias[319:288] : acc[319:288];
+  assign \$234  = $signed(\$233 ) + $signed(sums[199:180]);
+  assign \$235  = \$234 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$236  = first ? bias[319:288] : acc[319:288];
+  assign \$237  = $signed(\$236 ) + $signed(sums[199:180]);
+  assign \$238  = \$232  ? \$235  : \$237 [31:0];
+  assign \$239  = first ? bias[319:288] : acc[319:288];
+  assign \$240  = nonzero[9] ? \$238  : \$239 ;
+  assign \$241  = first ? 1'h0 : overflow[9];
+  assign \$242  = first ? bias[319:288] : acc[319:288];
+  assign \$243  = $signed(\$242 ) + $signed(sums[199:180]);
+  assign \$244  = | \$243 [32:31];
+  assign \$245  = first ? bias[319:288] : acc[319:288];
+  assign \$246  = $signed(\$245 ) + $signed(sums[199:180]);
+  assign \$247  = \$246 [32:31] != 2'h3;
+  assign \$248  = \$244  & \$247 ;
+  assign \$249  = nonzero[9] & \$248 ;
+  assign \$250  = \$241  | \$249 ;
+  assign \$251  = first ? bias[351:320] : acc[351:320];
+  assign \$252  = $signed(\$251 ) + $signed(sums[219:200]);
+  assign \$253  = | \$252 [32:31];
+  assign \$254  = first ? bias[351:320] : acc[351:320];
+  assign \$255  = $signed(\$254 ) + $signed(sums[219:200]);
+  assign \$256  = \$255 [32:31] != 2'h3;
+  assign \$257  = \$253  & \$256 ;
+  assign \$258  = first ? bias[351:320] : acc[351:320];
+  assign \$259  = $signed(\$258 ) + $signed(sums[219:200]);
+  assign \$260  = \$259 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$261  = first ? bias[351:320] : acc[351:320];
+  assign \$262  = $signed(\$261 ) + $signed(sums[219:200]);
+  assign \$263  = \$257  ? \$260  : \$262 [31:0];
+  assign \$264  = first ? bias[351:320] : acc[351:320];
+  assign \$265  = nonzero[10] ? \$263  : \$264 ;
+  assign \$266  = first ? 1'h0 : overflow[10];
+  assign \$267  = first ? bias[351:320] : acc[351:320];
+  assign \$268  = $signed(\$267 ) + $signed(sums[219:200]);
+  assign \$269  = | \$268 [32:31];
+  assign \$270  = first ? bias[351:320] : acc[351:320];
+  assign \$271  = $signed(\$270 ) + $signed(sums[219:200]);
+  assign \$272  = \$271 [32:31] != 2'h3;
+  assign \$273  = \$269  & \$272 ;
+  assign \$274  = nonzero[10] & \$273 ;
+  assign \$275  = \$266  | \$274 ;
+  assign \$276  = first ? bias[383:352] : acc[383:352];
+  assign \$277  = $signed(\$276 ) + $signed(sums[239:220]);
+  assign \$278  = | \$277 [32:31];
+  assign \$279  = first ? bias[383:352] : acc[383:352];
+  assign \$280  = $signed(\$279 ) + $signed(sums[239:220]);
+  assign \$281  = \$280 [32:31] != 2'h3;
+  assign \$282  = \$278  & \$281 ;
+  assign \$283  = first ? bias[383:352] : acc[383:352];
+  assign \$284  = $signed(\$283 ) + $signed(sums[239:220]);
+  assign \$285  = \$284 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$286  = first ? bias[383:352] : acc[383:352];
+  assign \$287  = $signed(\$286 ) + $signed(sums[239:220]);
+  assign \$288  = \$282  ? \$285  : \$287 [31:0];
+  assign \$289  = first ? bias[383:352] : acc[383:352];
+  assign \$290  = nonzero[11] ? \$288  : \$289 ;
+  assign \$291  = first ? 1'h0 : overflow[11];
+  assign \$292  = first ? bias[383:352] : acc[383:352];
+  assign \$293  = $signed(\$292 ) + $signed(sums[239:220]);
+  assign \$294  = | \$293 [32:31];
+  assign \$295  = first ? bias[383:352] : acc[383:352];
+  assign \$296  = $signed(\$295 ) + $signed(sums[239:220]);
+  assign \$297  = \$296 [32:31] != 2'h3;
+  assign \$298  = \$294  & \$297 ;
+  assign \$299  = nonzero[11] & \$298 ;
+  assign \$300  = \$291  | \$299 ;
+  assign \$301  = first ? bias[415:384] : acc[415:384];
+  assign \$302  = $signed(\$301 ) + $signed(sums[259:240]);
+  assign \$303  = | \$302 [32:31];
+  assign \$304  = first ? bias[415:384] : acc[415:384];
+  assign \$305  = $signed(\$304 ) + $signed(sums[259:240]);
+  assign \$306  = \$305 [32:31] != 2'h3;
+  assign \$307  = \$303  & \$306 ;
+  assign \$308  = first ? bias[415:384] : acc[415:384];
+  assign \$309  = $signed(\$308 ) + $signed(sums[259:240]);
+  assign \$310  = \$309 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$311  = first ? bias[415:384] : acc[415:384];
+  assign \$312  = $signed(\$311 ) + $signed(sums[259:240]);
+  assign \$313  = \$307  ? \$310  : \$312 [31:0];
+  assign \$314  = first ? bias[415:384] : acc[415:384];
+  assign \$315  = nonzero[12] ? \$313  : \$314 ;
+  assign \$316  = first ? 1'h0 : overflow[12];
+  assign \$317  = first ? bias[415:384] : acc[415:384];
+  assign \$318  = $signed(\$317 ) + $signed(sums[259:240]);
+  assign \$319  = | \$318 [32:31];
+  assign \$320  = first ? bias[415:384] : acc[415:384];
+  assign \$321  = $signed(\$320 ) + $signed(sums[259:240]);
+  assign \$322  = \$321 [32:31] != 2'h3;
+  assign \$323  = \$319  & \$322 ;
+  assign \$324  = nonzero[12] & \$323 ;
+  assign \$325  = \$316  | \$324 ;
+  assign \$326  = first ? bias[447:416] : acc[447:416];
+  assign \$327  = $signed(\$326 ) + $signed(sums[279:260]);
+  assign \$328  = | \$327 [32:31];
+  assign \$329  = first ? bias[447:416] : acc[447:416];
+  assign \$330  = $signed(\$329 ) + $signed(sums[279:260]);
+  assign \$331  = \$330 [32:31] != 2'h3;
+  assign \$332  = \$328  & \$331 ;
+  assign \$333  = first ? bias[447:416] : acc[447:416];
+  assign \$334  = $signed(\$333 ) + $signed(sums[279:260]);
+  assign \$335  = \$334 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$336  = first ? bias[447:416] : acc[447:416];
+  assign \$337  = $signed(\$336 ) + $signed(sums[279:260]);
+  assign \$338  = \$332  ? \$335  : \$337 [31:0];
+  assign \$339  = first ? bias[447:416] : acc[447:416];
+  assign \$340  = nonzero[13] ? \$338  : \$339 ;
+  assign \$341  = first ? 1'h0 : overflow[13];
+  assign \$342  = first ? bias[447:416] : acc[447:416];
+  assign \$343  = $signed(\$342 ) + $signed(sums[279:260]);
+  assign \$344  = | \$343 [32:31];
+  assign \$345  = first ? bias[447:416] : acc[447:416];
+  assign \$346  = $signed(\$345 ) + $signed(sums[279:260]);
+  assign \$347  = \$346 [32:31] != 2'h3;
+  assign \$348  = \$344  & \$347 ;
+  assign \$349  = nonzero[13] & \$348 ;
+  assign \$350  = \$341  | \$349 ;
+  assign \$351  = first ? bias[479:448] : acc[479:448];
+  assign \$352  = $signed(\$351 ) + $signed(sums[299:280]);
+  assign \$353  = | \$352 [32:31];
+  assign \$354  = first ? bias[479:448] : acc[479:448];
+  assign \$355  = $signed(\$354 ) + $signed(sums[299:280]);
+  assign \$356  = \$355 [32:31] != 2'h3;
+  assign \$357  = \$353  & \$356 ;
+  assign \$358  = first ? bias[479:448] : acc[479:448];
+  assign \$359  = $signed(\$358 ) + $signed(sums[299:280]);
+  assign \$360  = \$359 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$361  = first ? bias[479:448] : acc[479:448];
+  assign \$362  = $signed(\$361 ) + $signed(sums[299:280]);
+  assign \$363  = \$357  ? \$360  : \$362 [31:0];
+  assign \$364  = first ? bias[479:448] : acc[479:448];
+  assign \$365  = nonzero[14] ? \$363  : \$364 ;
+  assign \$366  = first ? 1'h0 : overflow[14];
+  assign \$367  = first ? bias[479:448] : acc[479:448];
+  assign \$368  = $signed(\$367 ) + $signed(sums[299:280]);
+  assign \$369  = | \$368 [32:31];
+  assign \$370  = first ? bias[479:448] : acc[479:448];
+  assign \$371  = $signed(\$370 ) + $signed(sums[299:280]);
+  assign \$372  = \$371 [32:31] != 2'h3;
+  assign \$373  = \$369  & \$372 ;
+  assign \$374  = nonzero[14] & \$373 ;
+  assign \$375  = \$366  | \$374 ;
+  assign \$376  = first ? bias[511:480] : acc[511:480];
+  assign \$377  = $signed(\$376 ) + $signed(sums[319:300]);
+  assign \$378  = | \$377 [32:31];
+  assign \$379  = first ? bias[511:480] : acc[511:480];
+  assign \$380  = $signed(\$379 ) + $signed(sums[319:300]);
+  assign \$381  = \$380 [32:31] != 2'h3;
+  assign \$382  = \$378  & \$381 ;
+  assign \$383  = first ? bias[511:480] : acc[511:480];
+  assign \$384  = $signed(\$383 ) + $signed(sums[319:300]);
+  assign \$385  = \$384 [32] ? 32'd2147483648 : 32'd2147483647;
+  assign \$386  = first ? bias[511:480] : acc[511:480];
+  assign \$387  = $signed(\$386 ) + $signed(sums[319:300]);
+  assign \$388  = \$382  ? \$385  : \$387 [31:0];
+  assign \$389  = first ? bias[511:480] : acc[511:480];
+  assign \$390  = nonzero[15] ? \$388  : \$389 ;
+  assign \$391  = first ? 1'h0 : overflow[15];
+  assign \$392  = first ? bias[511:480] : acc[511:480];
+  assign \$393  = $signed(\$392 ) + $signed(sums[319:300]);
+  assign \$394  = | \$393 [32:31];
+  assign \$395  = first ? bias[511:480] : acc[511:480];
+  assign \$396  = $signed(\$395 ) + $signed(sums[319:300]);
+  assign \$397  = \$396 [32:31] != 2'h3;
+  assign \$398  = \$394  & \$397 ;
+  assign \$399  = nonzero[15] & \$398 ;
+  assign \$400  = \$391  | \$399 ;
+  assign \$401  = first ? bias[31:0] : acc[31:0];
+  assign \$402  = $signed(\$401 ) + $signed(sums[19:0]);
+  assign \$403  = | \$402 [32:31];
+  assign \$404  = first ? bias[31:0] : acc[31:0];
+  assign \$405  = $signed(\$404 ) + $signed(sums[19:0]);
+  assign \$406  = \$405 [32:31] != 2'h3;
+  assign \$407  = \$403  & \$406 ;
+  assign \$408  = nonzero[0] & \$407 ;
+  assign \$409  = first ? bias[63:32] : acc[63:32];
+  assign \$410  = $signed(\$409 ) + $signed(sums[39:20]);
+  assign \$411  = | \$410 [32:31];
+  assign \$412  = first ? bias[63:32] : acc[63:32];
+  assign \$413  = $signed(\$412 ) + $signed(sums[39:20]);
+  assign \$414  = \$413 [32:31] != 2'h3;
+  assign \$415  = \$411  & \$414 ;
+  assign \$416  = nonzero[1] & \$415 ;
+  assign \$417  = \$408  + \$416 ;
+  assign \$418  = first ? bias[95:64] : acc[95:64];
+  assign \$419  = $signed(\$418 ) + $signed(sums[59:40]);
+  assign \$420  = | \$419 [32:31];
+  assign \$421  = first ? bias[95:64] : acc[95:64];
+  assign \$422  = $signed(\$421 ) + $signed(sums[59:40]);
+  assign \$423  = \$422 [32:31] != 2'h3;
+  assign \$424  = \$420  & \$423 ;
+  assign \$425  = nonzero[2] & \$424 ;
+  assign \$426  = first ? bias[127:96] : acc[127:96];
+  assign \$427  = $signed(\$426 ) + $signed(sums[79:60]);
+  assign \$428  = | \$427 [32:31];
+  assign \$429  = first ? bias[127:96] : acc[127:96];
+  assign \$430  = $signed(\$429 ) + $signed(sums[79:60]);
+  assign \$431  = \$430 [32:31] != 2'h3;
+  assign \$432  = \$428  & \$431 ;
+  assign \$433  = nonzero[3] & \$432 ;
+  assign \$434  = \$425  + \$433 ;
+  assign \$435  = \$417  + \$434 ;
+  assign \$436  = first ? bias[159:128] : acc[159:128];
+  assign \$437  = $signed(\$436 ) + $signed(sums[99:80]);
+  assign \$438  = | \$437 [32:31];
+  assign \$439  = first ? bias[159:128] : acc[159:128];
+  assign \$440  = $signed(\$439 ) + $signed(sums[99:80]);
+  assign \$441  = \$440 [32:31] != 2'h3;
+  assign \$442  = \$438  & \$441 ;
+  assign \$443  = nonzero[4] & \$442 ;
+  assign \$444  = first ? bias[191:160] : acc[191:160];
+  assign \$445  = $signed(\$444 ) + $signed(sums[119:100]);
+  assign \$446  = | \$445 [32:31];
+  assign \$447  = first ? bias[191:160] : acc[191:160];
+  assign \$448  = $signed(\$447 ) + $signed(sums[119:100]);
+  assign \$449  = \$448 [32:31] != 2'h3;
+  assign \$450  = \$446  & \$449 ;
+  assign \$451  = nonzero[5] & \$450 ;
+  assign \$452  = \$443  + \$451 ;
+  assign \$453  = first ? bias[223:192] : acc[223:192];
+  assign \$454  = $signed(\$453 ) + $signed(sums[139:120]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$496  = acc;
+    \$544  = acc;
     if (en) begin
-      \$496 [31:0] = \$12 [31:0];
-      \$496 [63:32] = \$34 [31:0];
-      \$496 [95:64] = \$56 [31:0];
-      \$496 [127:96] = \$78 [31:0];
-      \$496 [159:128] = \$100 [31:0];
-      \$496 [191:160] = \$122 [31:0];
-      \$496 [223:192] = \$144 [31:0];
-      \$496 [255:224] = \$166 [31:0];
-      \$496 [287:256] = \$188 [31:0];
-      \$496 [319:288] = \$210 [31:0];
-      \$496 [351:320] = \$232 [31:0];
-      \$496 [383:352] = \$254 [31:0];
-      \$496 [415:384] = \$276 [31:0];
-      \$496 [447:416] = \$298 [31:0];
-      \$496 [479:448] = \$320 [31:0];
-      \$496 [511:480] = \$342 [31:0];
+      \$544 [31:0] = \$15 ;
+      \$544 [63:32] = \$40 ;
+      \$544 [95:64] = \$65 ;
+      \$544 [127:96] = \$90 ;
+      \$544 [159:128] = \$115 ;
+      \$544 [191:160] = \$140 ;
+      \$544 [223:192] = \$165 ;
+      \$544 [255:224] = \$190 ;
+      \$544 [287:256] = \$215 ;
+      \$544 [319:288] = \$240 ;
+      \$544 [351:320] = \$265 ;
+      \$544 [383:352] = \$290 ;
+      \$544 [415:384] = \$315 ;
+      \$544 [447:416] = \$340 ;
+      \$544 [479:448] = \$365 ;
+      \$544 [511:480] = \$390 ;
     end
     if (rst) begin
-      \$496  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$544  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$497  = overflow;
+    \$545  = overflow;
     if (en) begin
-      \$497 [0] = \$22 ;
-      \$497 [1] = \$44 ;
-      \$497 [2] = \$66 ;
-      \$497 [3] = \$88 ;
-      \$497 [4] = \$110 ;
-      \$497 [5] = \$132 ;
-      \$497 [6] = \$154 ;
-      \$497 [7] = \$176 ;
-      \$497 [8] = \$198 ;
-      \$497 [9] = \$220 ;
-      \$497 [10] = \$242 ;
-      \$497 [11] = \$264 ;
-      \$497 [12] = \$286 ;
-      \$497 [13] = \$308 ;
-      \$497 [14] = \$330 ;
-      \$497 [15] = \$352 ;
+      \$545 [0] = \$25 ;
+      \$545 [1] = \$50 ;
+      \$545 [2] = \$75 ;
+      \$545 [3] = \$100 ;
+      \$545 [4] = \$125 ;
+      \$545 [5] = \$150 ;
+      \$545 [6] = \$175 ;
+      \$545 [7] = \$200 ;
+      \$545 [8] = \$225 ;
+      \$545 [9] = \$250 ;
+      \$545 [10] = \$275 ;
+      \$545 [11] = \$300 ;
+      \$545 [12] = \$325 ;
+      \$545 [13] = \$350 ;
+      \$545 [14] = \$375 ;
+      \$545 [15] = \$400 ;
     end
     if (rst) begin
-      \$497  = 16'h0000;
+      \$545  = 16'h0000;
     end
   end
   assign \acc[0]  = acc[31:0];
@@ -10135,15 +11013,15 @@ module \ternhw_int8_baseline.accs$130 (rst, en, bias, events, first, sums, nonze
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array (weights, gated, sums, acts);
+module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire [16:0] \$1 ;
-  wire [17:0] \$10 ;
+  wire [16:0] \$10 ;
   wire [16:0] \$100 ;
-  wire [16:0] \$101 ;
-  wire [17:0] \$102 ;
+  wire [17:0] \$101 ;
+  wire [16:0] \$102 ;
   wire [16:0] \$103 ;
-  wire [16:0] \$104 ;
-  wire [17:0] \$105 ;
+  wire [17:0] \$104 ;
+  wire [18:0] \$105 ;
   wire [18:0] \$106 ;
   wire [19:0] \$107 ;
   wire \$108 ;
@@ -10159,7 +11037,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$117 ;
   wire \$118 ;
   wire \$119 ;
-  wire [16:0] \$12 ;
+  wire [17:0] \$12 ;
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
@@ -10170,7 +11048,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$127 ;
   wire \$128 ;
   wire \$129 ;
-  wire [17:0] \$13 ;
+  wire [18:0] \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
@@ -10187,14 +11065,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$142 ;
   wire [16:0] \$143 ;
   wire [17:0] \$144 ;
-  wire [18:0] \$145 ;
+  wire [16:0] \$145 ;
   wire [16:0] \$146 ;
-  wire [16:0] \$147 ;
-  wire [17:0] \$148 ;
+  wire [17:0] \$147 ;
+  wire [16:0] \$148 ;
   wire [16:0] \$149 ;
   wire [19:0] \$15 ;
-  wire [16:0] \$150 ;
-  wire [17:0] \$151 ;
+  wire [17:0] \$150 ;
+  wire [18:0] \$151 ;
   wire [18:0] \$152 ;
   wire [19:0] \$153 ;
   wire \$154 ;
@@ -10238,13 +11116,13 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$189 ;
   wire \$19 ;
   wire [17:0] \$190 ;
-  wire [18:0] \$191 ;
+  wire [16:0] \$191 ;
   wire [16:0] \$192 ;
-  wire [16:0] \$193 ;
-  wire [17:0] \$194 ;
+  wire [17:0] \$193 ;
+  wire [16:0] \$194 ;
   wire [16:0] \$195 ;
-  wire [16:0] \$196 ;
-  wire [17:0] \$197 ;
+  wire [17:0] \$196 ;
+  wire [18:0] \$197 ;
   wire [18:0] \$198 ;
   wire [19:0] \$199 ;
   wire [16:0] \$2 ;
@@ -10289,14 +11167,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$234 ;
   wire [16:0] \$235 ;
   wire [17:0] \$236 ;
-  wire [18:0] \$237 ;
+  wire [16:0] \$237 ;
   wire [16:0] \$238 ;
-  wire [16:0] \$239 ;
+  wire [17:0] \$239 ;
   wire \$24 ;
-  wire [17:0] \$240 ;
+  wire [16:0] \$240 ;
   wire [16:0] \$241 ;
-  wire [16:0] \$242 ;
-  wire [17:0] \$243 ;
+  wire [17:0] \$242 ;
+  wire [18:0] \$243 ;
   wire [18:0] \$244 ;
   wire [19:0] \$245 ;
   wire \$246 ;
@@ -10340,13 +11218,13 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$280 ;
   wire [16:0] \$281 ;
   wire [17:0] \$282 ;
-  wire [18:0] \$283 ;
+  wire [16:0] \$283 ;
   wire [16:0] \$284 ;
-  wire [16:0] \$285 ;
-  wire [17:0] \$286 ;
+  wire [17:0] \$285 ;
+  wire [16:0] \$286 ;
   wire [16:0] \$287 ;
-  wire [16:0] \$288 ;
-  wire [17:0] \$289 ;
+  wire [17:0] \$288 ;
+  wire [18:0] \$289 ;
   wire \$29 ;
   wire [18:0] \$290 ;
   wire [19:0] \$291 ;
@@ -10391,14 +11269,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$326 ;
   wire [16:0] \$327 ;
   wire [17:0] \$328 ;
-  wire [18:0] \$329 ;
+  wire [16:0] \$329 ;
   wire \$33 ;
   wire [16:0] \$330 ;
-  wire [16:0] \$331 ;
-  wire [17:0] \$332 ;
+  wire [17:0] \$331 ;
+  wire [16:0] \$332 ;
   wire [16:0] \$333 ;
-  wire [16:0] \$334 ;
-  wire [17:0] \$335 ;
+  wire [17:0] \$334 ;
+  wire [18:0] \$335 ;
   wire [18:0] \$336 ;
   wire [19:0] \$337 ;
   wire \$338 ;
@@ -10442,14 +11320,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$372 ;
   wire [16:0] \$373 ;
   wire [17:0] \$374 ;
-  wire [18:0] \$375 ;
+  wire [16:0] \$375 ;
   wire [16:0] \$376 ;
-  wire [16:0] \$377 ;
-  wire [17:0] \$378 ;
+  wire [17:0] \$377 ;
+  wire [16:0] \$378 ;
   wire [16:0] \$379 ;
   wire \$38 ;
-  wire [16:0] \$380 ;
-  wire [17:0] \$381 ;
+  wire [17:0] \$380 ;
+  wire [18:0] \$381 ;
   wire [18:0] \$382 ;
   wire [19:0] \$383 ;
   wire \$384 ;
@@ -10494,13 +11372,13 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$419 ;
   wire \$42 ;
   wire [17:0] \$420 ;
-  wire [18:0] \$421 ;
+  wire [16:0] \$421 ;
   wire [16:0] \$422 ;
-  wire [16:0] \$423 ;
-  wire [17:0] \$424 ;
+  wire [17:0] \$423 ;
+  wire [16:0] \$424 ;
   wire [16:0] \$425 ;
-  wire [16:0] \$426 ;
-  wire [17:0] \$427 ;
+  wire [17:0] \$426 ;
+  wire [18:0] \$427 ;
   wire [18:0] \$428 ;
   wire [19:0] \$429 ;
   wire \$43 ;
@@ -10544,14 +11422,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$464 ;
   wire [16:0] \$465 ;
   wire [17:0] \$466 ;
-  wire [18:0] \$467 ;
+  wire [16:0] \$467 ;
   wire [16:0] \$468 ;
-  wire [16:0] \$469 ;
+  wire [17:0] \$469 ;
   wire [16:0] \$47 ;
-  wire [17:0] \$470 ;
+  wire [16:0] \$470 ;
   wire [16:0] \$471 ;
-  wire [16:0] \$472 ;
-  wire [17:0] \$473 ;
+  wire [17:0] \$472 ;
+  wire [18:0] \$473 ;
   wire [18:0] \$474 ;
   wire [19:0] \$475 ;
   wire \$476 ;
@@ -10596,13 +11474,13 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$510 ;
   wire [16:0] \$511 ;
   wire [17:0] \$512 ;
-  wire [18:0] \$513 ;
+  wire [16:0] \$513 ;
   wire [16:0] \$514 ;
-  wire [16:0] \$515 ;
-  wire [17:0] \$516 ;
+  wire [17:0] \$515 ;
+  wire [16:0] \$516 ;
   wire [16:0] \$517 ;
-  wire [16:0] \$518 ;
-  wire [17:0] \$519 ;
+  wire [17:0] \$518 ;
+  wire [18:0] \$519 ;
   wire [17:0] \$52 ;
   wire [18:0] \$520 ;
   wire [19:0] \$521 ;
@@ -10614,7 +11492,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$527 ;
   wire \$528 ;
   wire \$529 ;
-  wire [18:0] \$53 ;
+  wire [16:0] \$53 ;
   wire \$530 ;
   wire \$531 ;
   wire \$532 ;
@@ -10636,7 +11514,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire [16:0] \$55 ;
+  wire [17:0] \$55 ;
   wire \$550 ;
   wire \$551 ;
   wire \$552 ;
@@ -10646,14 +11524,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$556 ;
   wire [16:0] \$557 ;
   wire [17:0] \$558 ;
-  wire [18:0] \$559 ;
-  wire [17:0] \$56 ;
+  wire [16:0] \$559 ;
+  wire [16:0] \$56 ;
   wire [16:0] \$560 ;
-  wire [16:0] \$561 ;
-  wire [17:0] \$562 ;
+  wire [17:0] \$561 ;
+  wire [16:0] \$562 ;
   wire [16:0] \$563 ;
-  wire [16:0] \$564 ;
-  wire [17:0] \$565 ;
+  wire [17:0] \$564 ;
+  wire [18:0] \$565 ;
   wire [18:0] \$566 ;
   wire [19:0] \$567 ;
   wire \$568 ;
@@ -10669,7 +11547,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$577 ;
   wire \$578 ;
   wire \$579 ;
-  wire [16:0] \$58 ;
+  wire [17:0] \$58 ;
   wire \$580 ;
   wire \$581 ;
   wire \$582 ;
@@ -10680,7 +11558,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$587 ;
   wire \$588 ;
   wire \$589 ;
-  wire [17:0] \$59 ;
+  wire [18:0] \$59 ;
   wire \$590 ;
   wire \$591 ;
   wire \$592 ;
@@ -10698,14 +11576,14 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$602 ;
   wire [16:0] \$603 ;
   wire [17:0] \$604 ;
-  wire [18:0] \$605 ;
+  wire [16:0] \$605 ;
   wire [16:0] \$606 ;
-  wire [16:0] \$607 ;
-  wire [17:0] \$608 ;
+  wire [17:0] \$607 ;
+  wire [16:0] \$608 ;
   wire [16:0] \$609 ;
   wire [19:0] \$61 ;
-  wire [16:0] \$610 ;
-  wire [17:0] \$611 ;
+  wire [17:0] \$610 ;
+  wire [18:0] \$611 ;
   wire [18:0] \$612 ;
   wire [19:0] \$613 ;
   wire \$614 ;
@@ -10749,13 +11627,13 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$649 ;
   wire \$65 ;
   wire [17:0] \$650 ;
-  wire [18:0] \$651 ;
+  wire [16:0] \$651 ;
   wire [16:0] \$652 ;
-  wire [16:0] \$653 ;
-  wire [17:0] \$654 ;
+  wire [17:0] \$653 ;
+  wire [16:0] \$654 ;
   wire [16:0] \$655 ;
-  wire [16:0] \$656 ;
-  wire [17:0] \$657 ;
+  wire [17:0] \$656 ;
+  wire [18:0] \$657 ;
   wire [18:0] \$658 ;
   wire [19:0] \$659 ;
   wire \$66 ;
@@ -10799,15 +11677,15 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$694 ;
   wire [16:0] \$695 ;
   wire [17:0] \$696 ;
-  wire [18:0] \$697 ;
+  wire [16:0] \$697 ;
   wire [16:0] \$698 ;
-  wire [16:0] \$699 ;
-  wire [18:0] \$7 ;
+  wire [17:0] \$699 ;
+  wire [16:0] \$7 ;
   wire \$70 ;
-  wire [17:0] \$700 ;
+  wire [16:0] \$700 ;
   wire [16:0] \$701 ;
-  wire [16:0] \$702 ;
-  wire [17:0] \$703 ;
+  wire [17:0] \$702 ;
+  wire [18:0] \$703 ;
   wire [18:0] \$704 ;
   wire [19:0] \$705 ;
   wire \$706 ;
@@ -10861,7 +11739,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire \$87 ;
   wire \$88 ;
   wire \$89 ;
-  wire [16:0] \$9 ;
+  wire [17:0] \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
@@ -10871,263 +11749,263 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [16:0] \$96 ;
   wire [16:0] \$97 ;
   wire [17:0] \$98 ;
-  wire [18:0] \$99 ;
+  wire [16:0] \$99 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
-  wire [7:0] \act$100 ;
-  wire [7:0] \act$1002 ;
-  wire [7:0] \act$1005 ;
-  wire [7:0] \act$1008 ;
-  wire [7:0] \act$1011 ;
-  wire [7:0] \act$103 ;
-  wire [7:0] \act$106 ;
-  wire [7:0] \act$109 ;
-  wire [7:0] \act$112 ;
-  wire [7:0] \act$115 ;
+  wire [7:0] \act$1000 ;
+  wire [7:0] \act$1003 ;
+  wire [7:0] \act$1006 ;
+  wire [7:0] \act$1009 ;
+  wire [7:0] \act$101 ;
+  wire [7:0] \act$1012 ;
+  wire [7:0] \act$104 ;
+  wire [7:0] \act$107 ;
+  wire [7:0] \act$110 ;
+  wire [7:0] \act$113 ;
+  wire [7:0] \act$116 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$134 ;
-  wire [7:0] \act$137 ;
-  wire [7:0] \act$140 ;
-  wire [7:0] \act$143 ;
-  wire [7:0] \act$146 ;
-  wire [7:0] \act$149 ;
-  wire [7:0] \act$152 ;
-  wire [7:0] \act$155 ;
-  wire [7:0] \act$158 ;
+  wire [7:0] \act$135 ;
+  wire [7:0] \act$138 ;
+  wire [7:0] \act$141 ;
+  wire [7:0] \act$144 ;
+  wire [7:0] \act$147 ;
+  wire [7:0] \act$150 ;
+  wire [7:0] \act$153 ;
+  wire [7:0] \act$156 ;
+  wire [7:0] \act$159 ;
   wire [7:0] \act$16 ;
-  wire [7:0] \act$161 ;
-  wire [7:0] \act$164 ;
-  wire [7:0] \act$167 ;
-  wire [7:0] \act$170 ;
-  wire [7:0] \act$173 ;
-  wire [7:0] \act$176 ;
-  wire [7:0] \act$179 ;
+  wire [7:0] \act$162 ;
+  wire [7:0] \act$165 ;
+  wire [7:0] \act$168 ;
+  wire [7:0] \act$171 ;
+  wire [7:0] \act$174 ;
+  wire [7:0] \act$177 ;
+  wire [7:0] \act$180 ;
   wire [7:0] \act$19 ;
-  wire [7:0] \act$198 ;
-  wire [7:0] \act$201 ;
-  wire [7:0] \act$204 ;
-  wire [7:0] \act$207 ;
-  wire [7:0] \act$210 ;
-  wire [7:0] \act$213 ;
-  wire [7:0] \act$216 ;
-  wire [7:0] \act$219 ;
+  wire [7:0] \act$199 ;
+  wire [7:0] \act$202 ;
+  wire [7:0] \act$205 ;
+  wire [7:0] \act$208 ;
+  wire [7:0] \act$211 ;
+  wire [7:0] \act$214 ;
+  wire [7:0] \act$217 ;
   wire [7:0] \act$22 ;
-  wire [7:0] \act$222 ;
-  wire [7:0] \act$225 ;
-  wire [7:0] \act$228 ;
-  wire [7:0] \act$231 ;
-  wire [7:0] \act$234 ;
-  wire [7:0] \act$237 ;
-  wire [7:0] \act$240 ;
-  wire [7:0] \act$243 ;
+  wire [7:0] \act$220 ;
+  wire [7:0] \act$223 ;
+  wire [7:0] \act$226 ;
+  wire [7:0] \act$229 ;
+  wire [7:0] \act$232 ;
+  wire [7:0] \act$235 ;
+  wire [7:0] \act$238 ;
+  wire [7:0] \act$241 ;
+  wire [7:0] \act$244 ;
   wire [7:0] \act$25 ;
-  wire [7:0] \act$262 ;
-  wire [7:0] \act$265 ;
-  wire [7:0] \act$268 ;
-  wire [7:0] \act$271 ;
-  wire [7:0] \act$274 ;
-  wire [7:0] \act$277 ;
+  wire [7:0] \act$263 ;
+  wire [7:0] \act$266 ;
+  wire [7:0] \act$269 ;
+  wire [7:0] \act$272 ;
+  wire [7:0] \act$275 ;
+  wire [7:0] \act$278 ;
   wire [7:0] \act$28 ;
-  wire [7:0] \act$280 ;
-  wire [7:0] \act$283 ;
-  wire [7:0] \act$286 ;
-  wire [7:0] \act$289 ;
-  wire [7:0] \act$292 ;
-  wire [7:0] \act$295 ;
-  wire [7:0] \act$298 ;
-  wire [7:0] \act$301 ;
-  wire [7:0] \act$304 ;
-  wire [7:0] \act$307 ;
+  wire [7:0] \act$281 ;
+  wire [7:0] \act$284 ;
+  wire [7:0] \act$287 ;
+  wire [7:0] \act$290 ;
+  wire [7:0] \act$293 ;
+  wire [7:0] \act$296 ;
+  wire [7:0] \act$299 ;
+  wire [7:0] \act$302 ;
+  wire [7:0] \act$305 ;
+  wire [7:0] \act$308 ;
   wire [7:0] \act$31 ;
-  wire [7:0] \act$326 ;
-  wire [7:0] \act$329 ;
-  wire [7:0] \act$332 ;
-  wire [7:0] \act$335 ;
-  wire [7:0] \act$338 ;
+  wire [7:0] \act$327 ;
+  wire [7:0] \act$330 ;
+  wire [7:0] \act$333 ;
+  wire [7:0] \act$336 ;
+  wire [7:0] \act$339 ;
   wire [7:0] \act$34 ;
-  wire [7:0] \act$341 ;
-  wire [7:0] \act$344 ;
-  wire [7:0] \act$347 ;
-  wire [7:0] \act$350 ;
-  wire [7:0] \act$353 ;
-  wire [7:0] \act$356 ;
-  wire [7:0] \act$359 ;
-  wire [7:0] \act$362 ;
-  wire [7:0] \act$365 ;
-  wire [7:0] \act$368 ;
+  wire [7:0] \act$342 ;
+  wire [7:0] \act$345 ;
+  wire [7:0] \act$348 ;
+  wire [7:0] \act$351 ;
+  wire [7:0] \act$354 ;
+  wire [7:0] \act$357 ;
+  wire [7:0] \act$360 ;
+  wire [7:0] \act$363 ;
+  wire [7:0] \act$366 ;
+  wire [7:0] \act$369 ;
   wire [7:0] \act$37 ;
-  wire [7:0] \act$371 ;
-  wire [7:0] \act$390 ;
-  wire [7:0] \act$393 ;
-  wire [7:0] \act$396 ;
-  wire [7:0] \act$399 ;
+  wire [7:0] \act$372 ;
+  wire [7:0] \act$391 ;
+  wire [7:0] \act$394 ;
+  wire [7:0] \act$397 ;
   wire [7:0] \act$40 ;
-  wire [7:0] \act$402 ;
-  wire [7:0] \act$405 ;
-  wire [7:0] \act$408 ;
-  wire [7:0] \act$411 ;
-  wire [7:0] \act$414 ;
-  wire [7:0] \act$417 ;
-  wire [7:0] \act$420 ;
-  wire [7:0] \act$423 ;
-  wire [7:0] \act$426 ;
-  wire [7:0] \act$429 ;
+  wire [7:0] \act$400 ;
+  wire [7:0] \act$403 ;
+  wire [7:0] \act$406 ;
+  wire [7:0] \act$409 ;
+  wire [7:0] \act$412 ;
+  wire [7:0] \act$415 ;
+  wire [7:0] \act$418 ;
+  wire [7:0] \act$421 ;
+  wire [7:0] \act$424 ;
+  wire [7:0] \act$427 ;
   wire [7:0] \act$43 ;
-  wire [7:0] \act$432 ;
-  wire [7:0] \act$435 ;
-  wire [7:0] \act$454 ;
-  wire [7:0] \act$457 ;
+  wire [7:0] \act$430 ;
+  wire [7:0] \act$433 ;
+  wire [7:0] \act$436 ;
+  wire [7:0] \act$455 ;
+  wire [7:0] \act$458 ;
   wire [7:0] \act$46 ;
-  wire [7:0] \act$460 ;
-  wire [7:0] \act$463 ;
-  wire [7:0] \act$466 ;
-  wire [7:0] \act$469 ;
-  wire [7:0] \act$472 ;
-  wire [7:0] \act$475 ;
-  wire [7:0] \act$478 ;
-  wire [7:0] \act$481 ;
-  wire [7:0] \act$484 ;
-  wire [7:0] \act$487 ;
+  wire [7:0] \act$461 ;
+  wire [7:0] \act$464 ;
+  wire [7:0] \act$467 ;
+  wire [7:0] \act$470 ;
+  wire [7:0] \act$473 ;
+  wire [7:0] \act$476 ;
+  wire [7:0] \act$479 ;
+  wire [7:0] \act$482 ;
+  wire [7:0] \act$485 ;
+  wire [7:0] \act$488 ;
   wire [7:0] \act$49 ;
-  wire [7:0] \act$490 ;
-  wire [7:0] \act$493 ;
-  wire [7:0] \act$496 ;
-  wire [7:0] \act$499 ;
-  wire [7:0] \act$518 ;
-  wire [7:0] \act$521 ;
-  wire [7:0] \act$524 ;
-  wire [7:0] \act$527 ;
-  wire [7:0] \act$530 ;
-  wire [7:0] \act$533 ;
-  wire [7:0] \act$536 ;
-  wire [7:0] \act$539 ;
-  wire [7:0] \act$542 ;
-  wire [7:0] \act$545 ;
-  wire [7:0] \act$548 ;
-  wire [7:0] \act$551 ;
-  wire [7:0] \act$554 ;
-  wire [7:0] \act$557 ;
-  wire [7:0] \act$560 ;
-  wire [7:0] \act$563 ;
-  wire [7:0] \act$582 ;
-  wire [7:0] \act$585 ;
-  wire [7:0] \act$588 ;
-  wire [7:0] \act$591 ;
-  wire [7:0] \act$594 ;
-  wire [7:0] \act$597 ;
-  wire [7:0] \act$600 ;
-  wire [7:0] \act$603 ;
-  wire [7:0] \act$606 ;
-  wire [7:0] \act$609 ;
-  wire [7:0] \act$612 ;
-  wire [7:0] \act$615 ;
-  wire [7:0] \act$618 ;
-  wire [7:0] \act$621 ;
-  wire [7:0] \act$624 ;
-  wire [7:0] \act$627 ;
-  wire [7:0] \act$646 ;
-  wire [7:0] \act$649 ;
-  wire [7:0] \act$652 ;
-  wire [7:0] \act$655 ;
-  wire [7:0] \act$658 ;
-  wire [7:0] \act$661 ;
-  wire [7:0] \act$664 ;
-  wire [7:0] \act$667 ;
-  wire [7:0] \act$670 ;
-  wire [7:0] \act$673 ;
-  wire [7:0] \act$676 ;
-  wire [7:0] \act$679 ;
-  wire [7:0] \act$682 ;
-  wire [7:0] \act$685 ;
-  wire [7:0] \act$688 ;
-  wire [7:0] \act$691 ;
+  wire [7:0] \act$491 ;
+  wire [7:0] \act$494 ;
+  wire [7:0] \act$497 ;
+  wire [7:0] \act$500 ;
+  wire [7:0] \act$519 ;
+  wire [7:0] \act$522 ;
+  wire [7:0] \act$525 ;
+  wire [7:0] \act$528 ;
+  wire [7:0] \act$531 ;
+  wire [7:0] \act$534 ;
+  wire [7:0] \act$537 ;
+  wire [7:0] \act$540 ;
+  wire [7:0] \act$543 ;
+  wire [7:0] \act$546 ;
+  wire [7:0] \act$549 ;
+  wire [7:0] \act$552 ;
+  wire [7:0] \act$555 ;
+  wire [7:0] \act$558 ;
+  wire [7:0] \act$561 ;
+  wire [7:0] \act$564 ;
+  wire [7:0] \act$583 ;
+  wire [7:0] \act$586 ;
+  wire [7:0] \act$589 ;
+  wire [7:0] \act$592 ;
+  wire [7:0] \act$595 ;
+  wire [7:0] \act$598 ;
+  wire [7:0] \act$601 ;
+  wire [7:0] \act$604 ;
+  wire [7:0] \act$607 ;
+  wire [7:0] \act$610 ;
+  wire [7:0] \act$613 ;
+  wire [7:0] \act$616 ;
+  wire [7:0] \act$619 ;
+  wire [7:0] \act$622 ;
+  wire [7:0] \act$625 ;
+  wire [7:0] \act$628 ;
+  wire [7:0] \act$647 ;
+  wire [7:0] \act$650 ;
+  wire [7:0] \act$653 ;
+  wire [7:0] \act$656 ;
+  wire [7:0] \act$659 ;
+  wire [7:0] \act$662 ;
+  wire [7:0] \act$665 ;
+  wire [7:0] \act$668 ;
+  wire [7:0] \act$671 ;
+  wire [7:0] \act$674 ;
+  wire [7:0] \act$677 ;
+  wire [7:0] \act$680 ;
+  wire [7:0] \act$683 ;
+  wire [7:0] \act$686 ;
+  wire [7:0] \act$689 ;
+  wire [7:0] \act$692 ;
   wire [7:0] \act$7 ;
-  wire [7:0] \act$70 ;
-  wire [7:0] \act$710 ;
-  wire [7:0] \act$713 ;
-  wire [7:0] \act$716 ;
-  wire [7:0] \act$719 ;
-  wire [7:0] \act$722 ;
-  wire [7:0] \act$725 ;
-  wire [7:0] \act$728 ;
-  wire [7:0] \act$73 ;
-  wire [7:0] \act$731 ;
-  wire [7:0] \act$734 ;
-  wire [7:0] \act$737 ;
-  wire [7:0] \act$740 ;
-  wire [7:0] \act$743 ;
-  wire [7:0] \act$746 ;
-  wire [7:0] \act$749 ;
-  wire [7:0] \act$752 ;
-  wire [7:0] \act$755 ;
-  wire [7:0] \act$76 ;
-  wire [7:0] \act$774 ;
-  wire [7:0] \act$777 ;
-  wire [7:0] \act$780 ;
-  wire [7:0] \act$783 ;
-  wire [7:0] \act$786 ;
-  wire [7:0] \act$789 ;
-  wire [7:0] \act$79 ;
-  wire [7:0] \act$792 ;
-  wire [7:0] \act$795 ;
-  wire [7:0] \act$798 ;
-  wire [7:0] \act$801 ;
-  wire [7:0] \act$804 ;
-  wire [7:0] \act$807 ;
-  wire [7:0] \act$810 ;
-  wire [7:0] \act$813 ;
-  wire [7:0] \act$816 ;
-  wire [7:0] \act$819 ;
-  wire [7:0] \act$82 ;
-  wire [7:0] \act$838 ;
-  wire [7:0] \act$841 ;
-  wire [7:0] \act$844 ;
-  wire [7:0] \act$847 ;
-  wire [7:0] \act$85 ;
-  wire [7:0] \act$850 ;
-  wire [7:0] \act$853 ;
-  wire [7:0] \act$856 ;
-  wire [7:0] \act$859 ;
-  wire [7:0] \act$862 ;
-  wire [7:0] \act$865 ;
-  wire [7:0] \act$868 ;
-  wire [7:0] \act$871 ;
-  wire [7:0] \act$874 ;
-  wire [7:0] \act$877 ;
-  wire [7:0] \act$88 ;
-  wire [7:0] \act$880 ;
-  wire [7:0] \act$883 ;
-  wire [7:0] \act$902 ;
-  wire [7:0] \act$905 ;
-  wire [7:0] \act$908 ;
-  wire [7:0] \act$91 ;
-  wire [7:0] \act$911 ;
-  wire [7:0] \act$914 ;
-  wire [7:0] \act$917 ;
-  wire [7:0] \act$920 ;
-  wire [7:0] \act$923 ;
-  wire [7:0] \act$926 ;
-  wire [7:0] \act$929 ;
-  wire [7:0] \act$932 ;
-  wire [7:0] \act$935 ;
-  wire [7:0] \act$938 ;
-  wire [7:0] \act$94 ;
-  wire [7:0] \act$941 ;
-  wire [7:0] \act$944 ;
-  wire [7:0] \act$947 ;
-  wire [7:0] \act$966 ;
-  wire [7:0] \act$969 ;
-  wire [7:0] \act$97 ;
-  wire [7:0] \act$972 ;
-  wire [7:0] \act$975 ;
-  wire [7:0] \act$978 ;
-  wire [7:0] \act$981 ;
-  wire [7:0] \act$984 ;
-  wire [7:0] \act$987 ;
-  wire [7:0] \act$990 ;
-  wire [7:0] \act$993 ;
-  wire [7:0] \act$996 ;
-  wire [7:0] \act$999 ;
+  wire [7:0] \act$71 ;
+  wire [7:0] \act$711 ;
+  wire [7:0] \act$714 ;
+  wire [7:0] \act$717 ;
+  wire [7:0] \act$720 ;
+  wire [7:0] \act$723 ;
+  wire [7:0] \act$726 ;
+  wire [7:0] \act$729 ;
+  wire [7:0] \act$732 ;
+  wire [7:0] \act$735 ;
+  wire [7:0] \act$738 ;
+  wire [7:0] \act$74 ;
+  wire [7:0] \act$741 ;
+  wire [7:0] \act$744 ;
+  wire [7:0] \act$747 ;
+  wire [7:0] \act$750 ;
+  wire [7:0] \act$753 ;
+  wire [7:0] \act$756 ;
+  wire [7:0] \act$77 ;
+  wire [7:0] \act$775 ;
+  wire [7:0] \act$778 ;
+  wire [7:0] \act$781 ;
+  wire [7:0] \act$784 ;
+  wire [7:0] \act$787 ;
+  wire [7:0] \act$790 ;
+  wire [7:0] \act$793 ;
+  wire [7:0] \act$796 ;
+  wire [7:0] \act$799 ;
+  wire [7:0] \act$80 ;
+  wire [7:0] \act$802 ;
+  wire [7:0] \act$805 ;
+  wire [7:0] \act$808 ;
+  wire [7:0] \act$811 ;
+  wire [7:0] \act$814 ;
+  wire [7:0] \act$817 ;
+  wire [7:0] \act$820 ;
+  wire [7:0] \act$83 ;
+  wire [7:0] \act$839 ;
+  wire [7:0] \act$842 ;
+  wire [7:0] \act$845 ;
+  wire [7:0] \act$848 ;
+  wire [7:0] \act$851 ;
+  wire [7:0] \act$854 ;
+  wire [7:0] \act$857 ;
+  wire [7:0] \act$86 ;
+  wire [7:0] \act$860 ;
+  wire [7:0] \act$863 ;
+  wire [7:0] \act$866 ;
+  wire [7:0] \act$869 ;
+  wire [7:0] \act$872 ;
+  wire [7:0] \act$875 ;
+  wire [7:0] \act$878 ;
+  wire [7:0] \act$881 ;
+  wire [7:0] \act$884 ;
+  wire [7:0] \act$89 ;
+  wire [7:0] \act$903 ;
+  wire [7:0] \act$906 ;
+  wire [7:0] \act$909 ;
+  wire [7:0] \act$912 ;
+  wire [7:0] \act$915 ;
+  wire [7:0] \act$918 ;
+  wire [7:0] \act$92 ;
+  wire [7:0] \act$921 ;
+  wire [7:0] \act$924 ;
+  wire [7:0] \act$927 ;
+  wire [7:0] \act$930 ;
+  wire [7:0] \act$933 ;
+  wire [7:0] \act$936 ;
+  wire [7:0] \act$939 ;
+  wire [7:0] \act$942 ;
+  wire [7:0] \act$945 ;
+  wire [7:0] \act$948 ;
+  wire [7:0] \act$95 ;
+  wire [7:0] \act$967 ;
+  wire [7:0] \act$970 ;
+  wire [7:0] \act$973 ;
+  wire [7:0] \act$976 ;
+  wire [7:0] \act$979 ;
+  wire [7:0] \act$98 ;
+  wire [7:0] \act$982 ;
+  wire [7:0] \act$985 ;
+  wire [7:0] \act$988 ;
+  wire [7:0] \act$991 ;
+  wire [7:0] \act$994 ;
+  wire [7:0] \act$997 ;
   input [127:0] acts;
   wire [127:0] acts;
   wire [7:0] \acts[0] ;
@@ -11148,265 +12026,346 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [7:0] \acts[9] ;
   output [255:0] gated;
   wire [255:0] gated;
-  wire \gated$1000 ;
-  wire \gated$1003 ;
-  wire \gated$1006 ;
-  wire \gated$1009 ;
-  wire \gated$101 ;
-  wire \gated$1012 ;
-  wire \gated$104 ;
-  wire \gated$107 ;
+  wire \gated$1001 ;
+  wire \gated$1004 ;
+  wire \gated$1007 ;
+  wire \gated$1010 ;
+  wire \gated$1013 ;
+  wire \gated$102 ;
+  wire \gated$105 ;
+  wire \gated$108 ;
   wire \gated$11 ;
-  wire \gated$110 ;
-  wire \gated$113 ;
-  wire \gated$116 ;
-  wire \gated$135 ;
-  wire \gated$138 ;
+  wire \gated$111 ;
+  wire \gated$114 ;
+  wire \gated$117 ;
+  wire \gated$136 ;
+  wire \gated$139 ;
   wire \gated$14 ;
-  wire \gated$141 ;
-  wire \gated$144 ;
-  wire \gated$147 ;
-  wire \gated$150 ;
-  wire \gated$153 ;
-  wire \gated$156 ;
-  wire \gated$159 ;
-  wire \gated$162 ;
-  wire \gated$165 ;
-  wire \gated$168 ;
+  wire \gated$142 ;
+  wire \gated$145 ;
+  wire \gated$148 ;
+  wire \gated$151 ;
+  wire \gated$154 ;
+  wire \gated$157 ;
+  wire \gated$160 ;
+  wire \gated$163 ;
+  wire \gated$166 ;
+  wire \gated$169 ;
   wire \gated$17 ;
-  wire \gated$171 ;
-  wire \gated$174 ;
-  wire \gated$177 ;
-  wire \gated$180 ;
-  wire \gated$199 ;
+  wire \gated$172 ;
+  wire \gated$175 ;
+  wire \gated$178 ;
+  wire \gated$181 ;
   wire \gated$20 ;
-  wire \gated$202 ;
-  wire \gated$205 ;
-  wire \gated$208 ;
-  wire \gated$211 ;
-  wire \gated$214 ;
-  wire \gated$217 ;
-  wire \gated$220 ;
-  wire \gated$223 ;
-  wire \gated$226 ;
-  wire \gated$229 ;
+  wire \gated$200 ;
+  wire \gated$203 ;
+  wire \gated$206 ;
+  wire \gated$209 ;
+  wire \gated$212 ;
+  wire \gated$215 ;
+  wire \gated$218 ;
+  wire \gated$221 ;
+  wire \gated$224 ;
+  wire \gated$227 ;
   wire \gated$23 ;
-  wire \gated$232 ;
-  wire \gated$235 ;
-  wire \gated$238 ;
-  wire \gated$241 ;
-  wire \gated$244 ;
+  wire \gated$230 ;
+  wire \gated$233 ;
+  wire \gated$236 ;
+  wire \gated$239 ;
+  wire \gated$242 ;
+  wire \gated$245 ;
   wire \gated$26 ;
-  wire \gated$263 ;
-  wire \gated$266 ;
-  wire \gated$269 ;
-  wire \gated$272 ;
-  wire \gated$275 ;
-  wire \gated$278 ;
-  wire \gated$281 ;
-  wire \gated$284 ;
-  wire \gated$287 ;
+  wire \gated$264 ;
+  wire \gated$267 ;
+  wire \gated$270 ;
+  wire \gated$273 ;
+  wire \gated$276 ;
+  wire \gated$279 ;
+  wire \gated$282 ;
+  wire \gated$285 ;
+  wire \gated$288 ;
   wire \gated$29 ;
-  wire \gated$290 ;
-  wire \gated$293 ;
-  wire \gated$296 ;
-  wire \gated$299 ;
-  wire \gated$302 ;
-  wire \gated$305 ;
-  wire \gated$308 ;
+  wire \gated$291 ;
+  wire \gated$294 ;
+  wire \gated$297 ;
+  wire \gated$300 ;
+  wire \gated$303 ;
+  wire \gated$306 ;
+  wire \gated$309 ;
   wire \gated$32 ;
-  wire \gated$327 ;
-  wire \gated$330 ;
-  wire \gated$333 ;
-  wire \gated$336 ;
-  wire \gated$339 ;
-  wire \gated$342 ;
-  wire \gated$345 ;
-  wire \gated$348 ;
+  wire \gated$328 ;
+  wire \gated$331 ;
+  wire \gated$334 ;
+  wire \gated$337 ;
+  wire \gated$340 ;
+  wire \gated$343 ;
+  wire \gated$346 ;
+  wire \gated$349 ;
   wire \gated$35 ;
-  wire \gated$351 ;
-  wire \gated$354 ;
-  wire \gated$357 ;
-  wire \gated$360 ;
-  wire \gated$363 ;
-  wire \gated$366 ;
-  wire \gated$369 ;
-  wire \gated$372 ;
+  wire \gated$352 ;
+  wire \gated$355 ;
+  wire \gated$358 ;
+  wire \gated$361 ;
+  wire \gated$364 ;
+  wire \gated$367 ;
+  wire \gated$370 ;
+  wire \gated$373 ;
   wire \gated$38 ;
-  wire \gated$391 ;
-  wire \gated$394 ;
-  wire \gated$397 ;
-  wire \gated$400 ;
-  wire \gated$403 ;
-  wire \gated$406 ;
-  wire \gated$409 ;
+  wire \gated$392 ;
+  wire \gated$395 ;
+  wire \gated$398 ;
+  wire \gated$401 ;
+  wire \gated$404 ;
+  wire \gated$407 ;
   wire \gated$41 ;
-  wire \gated$412 ;
-  wire \gated$415 ;
-  wire \gated$418 ;
-  wire \gated$421 ;
-  wire \gated$424 ;
-  wire \gated$427 ;
-  wire \gated$430 ;
-  wire \gated$433 ;
-  wire \gated$436 ;
+  wire \gated$410 ;
+  wire \gated$413 ;
+  wire \gated$416 ;
+  wire \gated$419 ;
+  wire \gated$422 ;
+  wire \gated$425 ;
+  wire \gated$428 ;
+  wire \gated$431 ;
+  wire \gated$434 ;
+  wire \gated$437 ;
   wire \gated$44 ;
-  wire \gated$455 ;
-  wire \gated$458 ;
-  wire \gated$461 ;
-  wire \gated$464 ;
-  wire \gated$467 ;
+  wire \gated$456 ;
+  wire \gated$459 ;
+  wire \gated$462 ;
+  wire \gated$465 ;
+  wire \gated$468 ;
   wire \gated$47 ;
-  wire \gated$470 ;
-  wire \gated$473 ;
-  wire \gated$476 ;
-  wire \gated$479 ;
-  wire \gated$482 ;
-  wire \gated$485 ;
-  wire \gated$488 ;
-  wire \gated$491 ;
-  wire \gated$494 ;
-  wire \gated$497 ;
+  wire \gated$471 ;
+  wire \gated$474 ;
+  wire \gated$477 ;
+  wire \gated$480 ;
+  wire \gated$483 ;
+  wire \gated$486 ;
+  wire \gated$489 ;
+  wire \gated$492 ;
+  wire \gated$495 ;
+  wire \gated$498 ;
   wire \gated$5 ;
   wire \gated$50 ;
-  wire \gated$500 ;
-  wire \gated$519 ;
-  wire \gated$522 ;
-  wire \gated$525 ;
-  wire \gated$528 ;
-  wire \gated$531 ;
-  wire \gated$534 ;
-  wire \gated$537 ;
-  wire \gated$540 ;
-  wire \gated$543 ;
-  wire \gated$546 ;
-  wire \gated$549 ;
-  wire \gated$552 ;
-  wire \gated$555 ;
-  wire \gated$558 ;
-  wire \gated$561 ;
-  wire \gated$564 ;
-  wire \gated$583 ;
-  wire \gated$586 ;
-  wire \gated$589 ;
-  wire \gated$592 ;
-  wire \gated$595 ;
-  wire \gated$598 ;
-  wire \gated$601 ;
-  wire \gated$604 ;
-  wire \gated$607 ;
-  wire \gated$610 ;
-  wire \gated$613 ;
-  wire \gated$616 ;
-  wire \gated$619 ;
-  wire \gated$622 ;
-  wire \gated$625 ;
-  wire \gated$628 ;
-  wire \gated$647 ;
-  wire \gated$650 ;
-  wire \gated$653 ;
-  wire \gated$656 ;
-  wire \gated$659 ;
-  wire \gated$662 ;
-  wire \gated$665 ;
-  wire \gated$668 ;
-  wire \gated$671 ;
-  wire \gated$674 ;
-  wire \gated$677 ;
-  wire \gated$680 ;
-  wire \gated$683 ;
-  wire \gated$686 ;
-  wire \gated$689 ;
-  wire \gated$692 ;
-  wire \gated$71 ;
-  wire \gated$711 ;
-  wire \gated$714 ;
-  wire \gated$717 ;
-  wire \gated$720 ;
-  wire \gated$723 ;
-  wire \gated$726 ;
-  wire \gated$729 ;
-  wire \gated$732 ;
-  wire \gated$735 ;
-  wire \gated$738 ;
-  wire \gated$74 ;
-  wire \gated$741 ;
-  wire \gated$744 ;
-  wire \gated$747 ;
-  wire \gated$750 ;
-  wire \gated$753 ;
-  wire \gated$756 ;
-  wire \gated$77 ;
-  wire \gated$775 ;
-  wire \gated$778 ;
-  wire \gated$781 ;
-  wire \gated$784 ;
-  wire \gated$787 ;
-  wire \gated$790 ;
-  wire \gated$793 ;
-  wire \gated$796 ;
-  wire \gated$799 ;
+  wire \gated$501 ;
+  wire \gated$520 ;
+  wire \gated$523 ;
+  wire \gated$526 ;
+  wire \gated$529 ;
+  wire \gated$532 ;
+  wire \gated$535 ;
+  wire \gated$538 ;
+  wire \gated$541 ;
+  wire \gated$544 ;
+  wire \gated$547 ;
+  wire \gated$550 ;
+  wire \gated$553 ;
+  wire \gated$556 ;
+  wire \gated$559 ;
+  wire \gated$562 ;
+  wire \gated$565 ;
+  wire \gated$584 ;
+  wire \gated$587 ;
+  wire \gated$590 ;
+  wire \gated$593 ;
+  wire \gated$596 ;
+  wire \gated$599 ;
+  wire \gated$602 ;
+  wire \gated$605 ;
+  wire \gated$608 ;
+  wire \gated$611 ;
+  wire \gated$614 ;
+  wire \gated$617 ;
+  wire \gated$620 ;
+  wire \gated$623 ;
+  wire \gated$626 ;
+  wire \gated$629 ;
+  wire \gated$648 ;
+  wire \gated$651 ;
+  wire \gated$654 ;
+  wire \gated$657 ;
+  wire \gated$660 ;
+  wire \gated$663 ;
+  wire \gated$666 ;
+  wire \gated$669 ;
+  wire \gated$672 ;
+  wire \gated$675 ;
+  wire \gated$678 ;
+  wire \gated$681 ;
+  wire \gated$684 ;
+  wire \gated$687 ;
+  wire \gated$690 ;
+  wire \gated$693 ;
+  wire \gated$712 ;
+  wire \gated$715 ;
+  wire \gated$718 ;
+  wire \gated$72 ;
+  wire \gated$721 ;
+  wire \gated$724 ;
+  wire \gated$727 ;
+  wire \gated$730 ;
+  wire \gated$733 ;
+  wire \gated$736 ;
+  wire \gated$739 ;
+  wire \gated$742 ;
+  wire \gated$745 ;
+  wire \gated$748 ;
+  wire \gated$75 ;
+  wire \gated$751 ;
+  wire \gated$754 ;
+  wire \gated$757 ;
+  wire \gated$776 ;
+  wire \gated$779 ;
+  wire \gated$78 ;
+  wire \gated$782 ;
+  wire \gated$785 ;
+  wire \gated$788 ;
+  wire \gated$791 ;
+  wire \gated$794 ;
+  wire \gated$797 ;
   wire \gated$8 ;
-  wire \gated$80 ;
-  wire \gated$802 ;
-  wire \gated$805 ;
-  wire \gated$808 ;
-  wire \gated$811 ;
-  wire \gated$814 ;
-  wire \gated$817 ;
-  wire \gated$820 ;
-  wire \gated$83 ;
-  wire \gated$839 ;
-  wire \gated$842 ;
-  wire \gated$845 ;
-  wire \gated$848 ;
-  wire \gated$851 ;
-  wire \gated$854 ;
-  wire \gated$857 ;
-  wire \gated$86 ;
-  wire \gated$860 ;
-  wire \gated$863 ;
-  wire \gated$866 ;
-  wire \gated$869 ;
-  wire \gated$872 ;
-  wire \gated$875 ;
-  wire \gated$878 ;
-  wire \gated$881 ;
-  wire \gated$884 ;
-  wire \gated$89 ;
-  wire \gated$903 ;
-  wire \gated$906 ;
-  wire \gated$909 ;
-  wire \gated$912 ;
-  wire \gated$915 ;
-  wire \gated$918 ;
-  wire \gated$92 ;
-  wire \gated$921 ;
-  wire \gated$924 ;
-  wire \gated$927 ;
-  wire \gated$930 ;
-  wire \gated$933 ;
-  wire \gated$936 ;
-  wire \gated$939 ;
-  wire \gated$942 ;
-  wire \gated$945 ;
-  wire \gated$948 ;
-  wire \gated$95 ;
-  wire \gated$967 ;
-  wire \gated$970 ;
-  wire \gated$973 ;
-  wire \gated$976 ;
-  wire \gated$979 ;
-  wire \gated$98 ;
-  wire \gated$982 ;
-  wire \gated$985 ;
-  wire \gated$988 ;
-  wire \gated$991 ;
-  wire \gated$994 ;
-  wire \gated$997 ;
+  wire \gated$800 ;
+  wire \gated$803 ;
+  wire \gated$806 ;
+  wire \gated$809 ;
+  wire \gated$81 ;
+  wire \gated$812 ;
+  wire \gated$815 ;
+  wire \gated$818 ;
+  wire \gated$821 ;
+  wire \gated$84 ;
+  wire \gated$840 ;
+  wire \gated$843 ;
+  wire \gated$846 ;
+  wire \gated$849 ;
+  wire \gated$852 ;
+  wire \gated$855 ;
+  wire \gated$858 ;
+  wire \gated$861 ;
+  wire \gated$864 ;
+  wire \gated$867 ;
+  wire \gated$87 ;
+  wire \gated$870 ;
+  wire \gated$873 ;
+  wire \gated$876 ;
+  wire \gated$879 ;
+  wire \gated$882 ;
+  wire \gated$885 ;
+  wire \gated$90 ;
+  wire \gated$904 ;
+  wire \gated$907 ;
+  wire \gated$910 ;
+  wire \gated$913 ;
+  wire \gated$916 ;
+  wire \gated$919 ;
+  wire \gated$922 ;
+  wire \gated$925 ;
+  wire \gated$928 ;
+  wire \gated$93 ;
+  wire \gated$931 ;
+  wire \gated$934 ;
+  wire \gated$937 ;
+  wire \gated$940 ;
+  wire \gated$943 ;
+  wire \gated$946 ;
+  wire \gated$949 ;
+  wire \gated$96 ;
+  wire \gated$968 ;
+  wire \gated$971 ;
+  wire \gated$974 ;
+  wire \gated$977 ;
+  wire \gated$980 ;
+  wire \gated$983 ;
+  wire \gated$986 ;
+  wire \gated$989 ;
+  wire \gated$99 ;
+  wire \gated$992 ;
+  wire \gated$995 ;
+  wire \gated$998 ;
+  output [1151:0] group_sums;
+  wire [1151:0] group_sums;
+  wire [71:0] \group_sums[0] ;
+  wire [17:0] \group_sums[0][0] ;
+  wire [17:0] \group_sums[0][1] ;
+  wire [17:0] \group_sums[0][2] ;
+  wire [17:0] \group_sums[0][3] ;
+  wire [71:0] \group_sums[10] ;
+  wire [17:0] \group_sums[10][0] ;
+  wire [17:0] \group_sums[10][1] ;
+  wire [17:0] \group_sums[10][2] ;
+  wire [17:0] \group_sums[10][3] ;
+  wire [71:0] \group_sums[11] ;
+  wire [17:0] \group_sums[11][0] ;
+  wire [17:0] \group_sums[11][1] ;
+  wire [17:0] \group_sums[11][2] ;
+  wire [17:0] \group_sums[11][3] ;
+  wire [71:0] \group_sums[12] ;
+  wire [17:0] \group_sums[12][0] ;
+  wire [17:0] \group_sums[12][1] ;
+  wire [17:0] \group_sums[12][2] ;
+  wire [17:0] \group_sums[12][3] ;
+  wire [71:0] \group_sums[13] ;
+  wire [17:0] \group_sums[13][0] ;
+  wire [17:0] \group_sums[13][1] ;
+  wire [17:0] \group_sums[13][2] ;
+  wire [17:0] \group_sums[13][3] ;
+  wire [71:0] \group_sums[14] ;
+  wire [17:0] \group_sums[14][0] ;
+  wire [17:0] \group_sums[14][1] ;
+  wire [17:0] \group_sums[14][2] ;
+  wire [17:0] \group_sums[14][3] ;
+  wire [71:0] \group_sums[15] ;
+  wire [17:0] \group_sums[15][0] ;
+  wire [17:0] \group_sums[15][1] ;
+  wire [17:0] \group_sums[15][2] ;
+  wire [17:0] \group_sums[15][3] ;
+  wire [71:0] \group_sums[1] ;
+  wire [17:0] \group_sums[1][0] ;
+  wire [17:0] \group_sums[1][1] ;
+  wire [17:0] \group_sums[1][2] ;
+  wire [17:0] \group_sums[1][3] ;
+  wire [71:0] \group_sums[2] ;
+  wire [17:0] \group_sums[2][0] ;
+  wire [17:0] \group_sums[2][1] ;
+  wire [17:0] \group_sums[2][2] ;
+  wire [17:0] \group_sums[2][3] ;
+  wire [71:0] \group_sums[3] ;
+  wire [17:0] \group_sums[3][0] ;
+  wire [17:0] \group_sums[3][1] ;
+  wire [17:0] \group_sums[3][2] ;
+  wire [17:0] \group_sums[3][3] ;
+  wire [71:0] \group_sums[4] ;
+  wire [17:0] \group_sums[4][0] ;
+  wire [17:0] \group_sums[4][1] ;
+  wire [17:0] \group_sums[4][2] ;
+  wire [17:0] \group_sums[4][3] ;
+  wire [71:0] \group_sums[5] ;
+  wire [17:0] \group_sums[5][0] ;
+  wire [17:0] \group_sums[5][1] ;
+  wire [17:0] \group_sums[5][2] ;
+  wire [17:0] \group_sums[5][3] ;
+  wire [71:0] \group_sums[6] ;
+  wire [17:0] \group_sums[6][0] ;
+  wire [17:0] \group_sums[6][1] ;
+  wire [17:0] \group_sums[6][2] ;
+  wire [17:0] \group_sums[6][3] ;
+  wire [71:0] \group_sums[7] ;
+  wire [17:0] \group_sums[7][0] ;
+  wire [17:0] \group_sums[7][1] ;
+  wire [17:0] \group_sums[7][2] ;
+  wire [17:0] \group_sums[7][3] ;
+  wire [71:0] \group_sums[8] ;
+  wire [17:0] \group_sums[8][0] ;
+  wire [17:0] \group_sums[8][1] ;
+  wire [17:0] \group_sums[8][2] ;
+  wire [17:0] \group_sums[8][3] ;
+  wire [71:0] \group_sums[9] ;
+  wire [17:0] \group_sums[9][0] ;
+  wire [17:0] \group_sums[9][1] ;
+  wire [17:0] \group_sums[9][2] ;
+  wire [17:0] \group_sums[9][3] ;
   wire [15:0] nonzero;
   wire [15:0] product;
-  wire [15:0] \product$1013 ;
   wire [15:0] \product$1014 ;
   wire [15:0] \product$1015 ;
   wire [15:0] \product$1016 ;
@@ -11422,7 +12381,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$1026 ;
   wire [15:0] \product$1027 ;
   wire [15:0] \product$1028 ;
-  wire [15:0] \product$117 ;
+  wire [15:0] \product$1029 ;
   wire [15:0] \product$118 ;
   wire [15:0] \product$119 ;
   wire [15:0] \product$120 ;
@@ -11438,7 +12397,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$130 ;
   wire [15:0] \product$131 ;
   wire [15:0] \product$132 ;
-  wire [15:0] \product$181 ;
+  wire [15:0] \product$133 ;
   wire [15:0] \product$182 ;
   wire [15:0] \product$183 ;
   wire [15:0] \product$184 ;
@@ -11454,7 +12413,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$194 ;
   wire [15:0] \product$195 ;
   wire [15:0] \product$196 ;
-  wire [15:0] \product$245 ;
+  wire [15:0] \product$197 ;
   wire [15:0] \product$246 ;
   wire [15:0] \product$247 ;
   wire [15:0] \product$248 ;
@@ -11470,7 +12429,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$258 ;
   wire [15:0] \product$259 ;
   wire [15:0] \product$260 ;
-  wire [15:0] \product$309 ;
+  wire [15:0] \product$261 ;
   wire [15:0] \product$310 ;
   wire [15:0] \product$311 ;
   wire [15:0] \product$312 ;
@@ -11486,7 +12445,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$322 ;
   wire [15:0] \product$323 ;
   wire [15:0] \product$324 ;
-  wire [15:0] \product$373 ;
+  wire [15:0] \product$325 ;
   wire [15:0] \product$374 ;
   wire [15:0] \product$375 ;
   wire [15:0] \product$376 ;
@@ -11502,7 +12461,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$386 ;
   wire [15:0] \product$387 ;
   wire [15:0] \product$388 ;
-  wire [15:0] \product$437 ;
+  wire [15:0] \product$389 ;
   wire [15:0] \product$438 ;
   wire [15:0] \product$439 ;
   wire [15:0] \product$440 ;
@@ -11518,7 +12477,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$450 ;
   wire [15:0] \product$451 ;
   wire [15:0] \product$452 ;
-  wire [15:0] \product$501 ;
+  wire [15:0] \product$453 ;
   wire [15:0] \product$502 ;
   wire [15:0] \product$503 ;
   wire [15:0] \product$504 ;
@@ -11534,11 +12493,11 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$514 ;
   wire [15:0] \product$515 ;
   wire [15:0] \product$516 ;
+  wire [15:0] \product$517 ;
   wire [15:0] \product$53 ;
   wire [15:0] \product$54 ;
   wire [15:0] \product$55 ;
   wire [15:0] \product$56 ;
-  wire [15:0] \product$565 ;
   wire [15:0] \product$566 ;
   wire [15:0] \product$567 ;
   wire [15:0] \product$568 ;
@@ -11556,11 +12515,11 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$579 ;
   wire [15:0] \product$58 ;
   wire [15:0] \product$580 ;
+  wire [15:0] \product$581 ;
   wire [15:0] \product$59 ;
   wire [15:0] \product$60 ;
   wire [15:0] \product$61 ;
   wire [15:0] \product$62 ;
-  wire [15:0] \product$629 ;
   wire [15:0] \product$63 ;
   wire [15:0] \product$630 ;
   wire [15:0] \product$631 ;
@@ -11578,10 +12537,10 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$642 ;
   wire [15:0] \product$643 ;
   wire [15:0] \product$644 ;
+  wire [15:0] \product$645 ;
   wire [15:0] \product$65 ;
   wire [15:0] \product$66 ;
   wire [15:0] \product$67 ;
-  wire [15:0] \product$693 ;
   wire [15:0] \product$694 ;
   wire [15:0] \product$695 ;
   wire [15:0] \product$696 ;
@@ -11597,7 +12556,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$706 ;
   wire [15:0] \product$707 ;
   wire [15:0] \product$708 ;
-  wire [15:0] \product$757 ;
+  wire [15:0] \product$709 ;
   wire [15:0] \product$758 ;
   wire [15:0] \product$759 ;
   wire [15:0] \product$760 ;
@@ -11613,7 +12572,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$770 ;
   wire [15:0] \product$771 ;
   wire [15:0] \product$772 ;
-  wire [15:0] \product$821 ;
+  wire [15:0] \product$773 ;
   wire [15:0] \product$822 ;
   wire [15:0] \product$823 ;
   wire [15:0] \product$824 ;
@@ -11629,7 +12588,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$834 ;
   wire [15:0] \product$835 ;
   wire [15:0] \product$836 ;
-  wire [15:0] \product$885 ;
+  wire [15:0] \product$837 ;
   wire [15:0] \product$886 ;
   wire [15:0] \product$887 ;
   wire [15:0] \product$888 ;
@@ -11645,7 +12604,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$898 ;
   wire [15:0] \product$899 ;
   wire [15:0] \product$900 ;
-  wire [15:0] \product$949 ;
+  wire [15:0] \product$901 ;
   wire [15:0] \product$950 ;
   wire [15:0] \product$951 ;
   wire [15:0] \product$952 ;
@@ -11661,7 +12620,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [15:0] \product$962 ;
   wire [15:0] \product$963 ;
   wire [15:0] \product$964 ;
-  output [319:0] sums;
+  wire [15:0] \product$965 ;
   wire [319:0] sums;
   wire [19:0] \sums[0] ;
   wire [19:0] \sums[10] ;
@@ -11680,261 +12639,261 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   wire [19:0] \sums[8] ;
   wire [19:0] \sums[9] ;
   wire [7:0] weight;
-  wire [7:0] \weight$1001 ;
-  wire [7:0] \weight$1004 ;
-  wire [7:0] \weight$1007 ;
-  wire [7:0] \weight$1010 ;
-  wire [7:0] \weight$102 ;
-  wire [7:0] \weight$105 ;
-  wire [7:0] \weight$108 ;
-  wire [7:0] \weight$111 ;
-  wire [7:0] \weight$114 ;
+  wire [7:0] \weight$100 ;
+  wire [7:0] \weight$1002 ;
+  wire [7:0] \weight$1005 ;
+  wire [7:0] \weight$1008 ;
+  wire [7:0] \weight$1011 ;
+  wire [7:0] \weight$103 ;
+  wire [7:0] \weight$106 ;
+  wire [7:0] \weight$109 ;
+  wire [7:0] \weight$112 ;
+  wire [7:0] \weight$115 ;
   wire [7:0] \weight$12 ;
-  wire [7:0] \weight$133 ;
-  wire [7:0] \weight$136 ;
-  wire [7:0] \weight$139 ;
-  wire [7:0] \weight$142 ;
-  wire [7:0] \weight$145 ;
-  wire [7:0] \weight$148 ;
+  wire [7:0] \weight$134 ;
+  wire [7:0] \weight$137 ;
+  wire [7:0] \weight$140 ;
+  wire [7:0] \weight$143 ;
+  wire [7:0] \weight$146 ;
+  wire [7:0] \weight$149 ;
   wire [7:0] \weight$15 ;
-  wire [7:0] \weight$151 ;
-  wire [7:0] \weight$154 ;
-  wire [7:0] \weight$157 ;
-  wire [7:0] \weight$160 ;
-  wire [7:0] \weight$163 ;
-  wire [7:0] \weight$166 ;
-  wire [7:0] \weight$169 ;
-  wire [7:0] \weight$172 ;
-  wire [7:0] \weight$175 ;
-  wire [7:0] \weight$178 ;
+  wire [7:0] \weight$152 ;
+  wire [7:0] \weight$155 ;
+  wire [7:0] \weight$158 ;
+  wire [7:0] \weight$161 ;
+  wire [7:0] \weight$164 ;
+  wire [7:0] \weight$167 ;
+  wire [7:0] \weight$170 ;
+  wire [7:0] \weight$173 ;
+  wire [7:0] \weight$176 ;
+  wire [7:0] \weight$179 ;
   wire [7:0] \weight$18 ;
-  wire [7:0] \weight$197 ;
-  wire [7:0] \weight$200 ;
-  wire [7:0] \weight$203 ;
-  wire [7:0] \weight$206 ;
-  wire [7:0] \weight$209 ;
+  wire [7:0] \weight$198 ;
+  wire [7:0] \weight$201 ;
+  wire [7:0] \weight$204 ;
+  wire [7:0] \weight$207 ;
   wire [7:0] \weight$21 ;
-  wire [7:0] \weight$212 ;
-  wire [7:0] \weight$215 ;
-  wire [7:0] \weight$218 ;
-  wire [7:0] \weight$221 ;
-  wire [7:0] \weight$224 ;
-  wire [7:0] \weight$227 ;
-  wire [7:0] \weight$230 ;
-  wire [7:0] \weight$233 ;
-  wire [7:0] \weight$236 ;
-  wire [7:0] \weight$239 ;
+  wire [7:0] \weight$210 ;
+  wire [7:0] \weight$213 ;
+  wire [7:0] \weight$216 ;
+  wire [7:0] \weight$219 ;
+  wire [7:0] \weight$222 ;
+  wire [7:0] \weight$225 ;
+  wire [7:0] \weight$228 ;
+  wire [7:0] \weight$231 ;
+  wire [7:0] \weight$234 ;
+  wire [7:0] \weight$237 ;
   wire [7:0] \weight$24 ;
-  wire [7:0] \weight$242 ;
-  wire [7:0] \weight$261 ;
-  wire [7:0] \weight$264 ;
-  wire [7:0] \weight$267 ;
+  wire [7:0] \weight$240 ;
+  wire [7:0] \weight$243 ;
+  wire [7:0] \weight$262 ;
+  wire [7:0] \weight$265 ;
+  wire [7:0] \weight$268 ;
   wire [7:0] \weight$27 ;
-  wire [7:0] \weight$270 ;
-  wire [7:0] \weight$273 ;
-  wire [7:0] \weight$276 ;
-  wire [7:0] \weight$279 ;
-  wire [7:0] \weight$282 ;
-  wire [7:0] \weight$285 ;
-  wire [7:0] \weight$288 ;
-  wire [7:0] \weight$291 ;
-  wire [7:0] \weight$294 ;
-  wire [7:0] \weight$297 ;
+  wire [7:0] \weight$271 ;
+  wire [7:0] \weight$274 ;
+  wire [7:0] \weight$277 ;
+  wire [7:0] \weight$280 ;
+  wire [7:0] \weight$283 ;
+  wire [7:0] \weight$286 ;
+  wire [7:0] \weight$289 ;
+  wire [7:0] \weight$292 ;
+  wire [7:0] \weight$295 ;
+  wire [7:0] \weight$298 ;
   wire [7:0] \weight$30 ;
-  wire [7:0] \weight$300 ;
-  wire [7:0] \weight$303 ;
-  wire [7:0] \weight$306 ;
-  wire [7:0] \weight$325 ;
-  wire [7:0] \weight$328 ;
+  wire [7:0] \weight$301 ;
+  wire [7:0] \weight$304 ;
+  wire [7:0] \weight$307 ;
+  wire [7:0] \weight$326 ;
+  wire [7:0] \weight$329 ;
   wire [7:0] \weight$33 ;
-  wire [7:0] \weight$331 ;
-  wire [7:0] \weight$334 ;
-  wire [7:0] \weight$337 ;
-  wire [7:0] \weight$340 ;
-  wire [7:0] \weight$343 ;
-  wire [7:0] \weight$346 ;
-  wire [7:0] \weight$349 ;
-  wire [7:0] \weight$352 ;
-  wire [7:0] \weight$355 ;
-  wire [7:0] \weight$358 ;
+  wire [7:0] \weight$332 ;
+  wire [7:0] \weight$335 ;
+  wire [7:0] \weight$338 ;
+  wire [7:0] \weight$341 ;
+  wire [7:0] \weight$344 ;
+  wire [7:0] \weight$347 ;
+  wire [7:0] \weight$350 ;
+  wire [7:0] \weight$353 ;
+  wire [7:0] \weight$356 ;
+  wire [7:0] \weight$359 ;
   wire [7:0] \weight$36 ;
-  wire [7:0] \weight$361 ;
-  wire [7:0] \weight$364 ;
-  wire [7:0] \weight$367 ;
-  wire [7:0] \weight$370 ;
-  wire [7:0] \weight$389 ;
+  wire [7:0] \weight$362 ;
+  wire [7:0] \weight$365 ;
+  wire [7:0] \weight$368 ;
+  wire [7:0] \weight$371 ;
   wire [7:0] \weight$39 ;
-  wire [7:0] \weight$392 ;
-  wire [7:0] \weight$395 ;
-  wire [7:0] \weight$398 ;
-  wire [7:0] \weight$401 ;
-  wire [7:0] \weight$404 ;
-  wire [7:0] \weight$407 ;
-  wire [7:0] \weight$410 ;
-  wire [7:0] \weight$413 ;
-  wire [7:0] \weight$416 ;
-  wire [7:0] \weight$419 ;
+  wire [7:0] \weight$390 ;
+  wire [7:0] \weight$393 ;
+  wire [7:0] \weight$396 ;
+  wire [7:0] \weight$399 ;
+  wire [7:0] \weight$402 ;
+  wire [7:0] \weight$405 ;
+  wire [7:0] \weight$408 ;
+  wire [7:0] \weight$411 ;
+  wire [7:0] \weight$414 ;
+  wire [7:0] \weight$417 ;
   wire [7:0] \weight$42 ;
-  wire [7:0] \weight$422 ;
-  wire [7:0] \weight$425 ;
-  wire [7:0] \weight$428 ;
-  wire [7:0] \weight$431 ;
-  wire [7:0] \weight$434 ;
+  wire [7:0] \weight$420 ;
+  wire [7:0] \weight$423 ;
+  wire [7:0] \weight$426 ;
+  wire [7:0] \weight$429 ;
+  wire [7:0] \weight$432 ;
+  wire [7:0] \weight$435 ;
   wire [7:0] \weight$45 ;
-  wire [7:0] \weight$453 ;
-  wire [7:0] \weight$456 ;
-  wire [7:0] \weight$459 ;
-  wire [7:0] \weight$462 ;
-  wire [7:0] \weight$465 ;
-  wire [7:0] \weight$468 ;
-  wire [7:0] \weight$471 ;
-  wire [7:0] \weight$474 ;
-  wire [7:0] \weight$477 ;
+  wire [7:0] \weight$454 ;
+  wire [7:0] \weight$457 ;
+  wire [7:0] \weight$460 ;
+  wire [7:0] \weight$463 ;
+  wire [7:0] \weight$466 ;
+  wire [7:0] \weight$469 ;
+  wire [7:0] \weight$472 ;
+  wire [7:0] \weight$475 ;
+  wire [7:0] \weight$478 ;
   wire [7:0] \weight$48 ;
-  wire [7:0] \weight$480 ;
-  wire [7:0] \weight$483 ;
-  wire [7:0] \weight$486 ;
-  wire [7:0] \weight$489 ;
-  wire [7:0] \weight$492 ;
-  wire [7:0] \weight$495 ;
-  wire [7:0] \weight$498 ;
-  wire [7:0] \weight$517 ;
-  wire [7:0] \weight$520 ;
-  wire [7:0] \weight$523 ;
-  wire [7:0] \weight$526 ;
-  wire [7:0] \weight$529 ;
-  wire [7:0] \weight$532 ;
-  wire [7:0] \weight$535 ;
-  wire [7:0] \weight$538 ;
-  wire [7:0] \weight$541 ;
-  wire [7:0] \weight$544 ;
-  wire [7:0] \weight$547 ;
-  wire [7:0] \weight$550 ;
-  wire [7:0] \weight$553 ;
-  wire [7:0] \weight$556 ;
-  wire [7:0] \weight$559 ;
-  wire [7:0] \weight$562 ;
-  wire [7:0] \weight$581 ;
-  wire [7:0] \weight$584 ;
-  wire [7:0] \weight$587 ;
-  wire [7:0] \weight$590 ;
-  wire [7:0] \weight$593 ;
-  wire [7:0] \weight$596 ;
-  wire [7:0] \weight$599 ;
+  wire [7:0] \weight$481 ;
+  wire [7:0] \weight$484 ;
+  wire [7:0] \weight$487 ;
+  wire [7:0] \weight$490 ;
+  wire [7:0] \weight$493 ;
+  wire [7:0] \weight$496 ;
+  wire [7:0] \weight$499 ;
+  wire [7:0] \weight$518 ;
+  wire [7:0] \weight$521 ;
+  wire [7:0] \weight$524 ;
+  wire [7:0] \weight$527 ;
+  wire [7:0] \weight$530 ;
+  wire [7:0] \weight$533 ;
+  wire [7:0] \weight$536 ;
+  wire [7:0] \weight$539 ;
+  wire [7:0] \weight$542 ;
+  wire [7:0] \weight$545 ;
+  wire [7:0] \weight$548 ;
+  wire [7:0] \weight$551 ;
+  wire [7:0] \weight$554 ;
+  wire [7:0] \weight$557 ;
+  wire [7:0] \weight$560 ;
+  wire [7:0] \weight$563 ;
+  wire [7:0] \weight$582 ;
+  wire [7:0] \weight$585 ;
+  wire [7:0] \weight$588 ;
+  wire [7:0] \weight$591 ;
+  wire [7:0] \weight$594 ;
+  wire [7:0] \weight$597 ;
   wire [7:0] \weight$6 ;
-  wire [7:0] \weight$602 ;
-  wire [7:0] \weight$605 ;
-  wire [7:0] \weight$608 ;
-  wire [7:0] \weight$611 ;
-  wire [7:0] \weight$614 ;
-  wire [7:0] \weight$617 ;
-  wire [7:0] \weight$620 ;
-  wire [7:0] \weight$623 ;
-  wire [7:0] \weight$626 ;
-  wire [7:0] \weight$645 ;
-  wire [7:0] \weight$648 ;
-  wire [7:0] \weight$651 ;
-  wire [7:0] \weight$654 ;
-  wire [7:0] \weight$657 ;
-  wire [7:0] \weight$660 ;
-  wire [7:0] \weight$663 ;
-  wire [7:0] \weight$666 ;
-  wire [7:0] \weight$669 ;
-  wire [7:0] \weight$672 ;
-  wire [7:0] \weight$675 ;
-  wire [7:0] \weight$678 ;
-  wire [7:0] \weight$681 ;
-  wire [7:0] \weight$684 ;
-  wire [7:0] \weight$687 ;
-  wire [7:0] \weight$69 ;
-  wire [7:0] \weight$690 ;
-  wire [7:0] \weight$709 ;
-  wire [7:0] \weight$712 ;
-  wire [7:0] \weight$715 ;
-  wire [7:0] \weight$718 ;
-  wire [7:0] \weight$72 ;
-  wire [7:0] \weight$721 ;
-  wire [7:0] \weight$724 ;
-  wire [7:0] \weight$727 ;
-  wire [7:0] \weight$730 ;
-  wire [7:0] \weight$733 ;
-  wire [7:0] \weight$736 ;
-  wire [7:0] \weight$739 ;
-  wire [7:0] \weight$742 ;
-  wire [7:0] \weight$745 ;
-  wire [7:0] \weight$748 ;
-  wire [7:0] \weight$75 ;
-  wire [7:0] \weight$751 ;
-  wire [7:0] \weight$754 ;
-  wire [7:0] \weight$773 ;
-  wire [7:0] \weight$776 ;
-  wire [7:0] \weight$779 ;
-  wire [7:0] \weight$78 ;
-  wire [7:0] \weight$782 ;
-  wire [7:0] \weight$785 ;
-  wire [7:0] \weight$788 ;
-  wire [7:0] \weight$791 ;
-  wire [7:0] \weight$794 ;
-  wire [7:0] \weight$797 ;
-  wire [7:0] \weight$800 ;
-  wire [7:0] \weight$803 ;
-  wire [7:0] \weight$806 ;
-  wire [7:0] \weight$809 ;
-  wire [7:0] \weight$81 ;
-  wire [7:0] \weight$812 ;
-  wire [7:0] \weight$815 ;
-  wire [7:0] \weight$818 ;
-  wire [7:0] \weight$837 ;
-  wire [7:0] \weight$84 ;
-  wire [7:0] \weight$840 ;
-  wire [7:0] \weight$843 ;
-  wire [7:0] \weight$846 ;
-  wire [7:0] \weight$849 ;
-  wire [7:0] \weight$852 ;
-  wire [7:0] \weight$855 ;
-  wire [7:0] \weight$858 ;
-  wire [7:0] \weight$861 ;
-  wire [7:0] \weight$864 ;
-  wire [7:0] \weight$867 ;
-  wire [7:0] \weight$87 ;
-  wire [7:0] \weight$870 ;
-  wire [7:0] \weight$873 ;
-  wire [7:0] \weight$876 ;
-  wire [7:0] \weight$879 ;
-  wire [7:0] \weight$882 ;
+  wire [7:0] \weight$600 ;
+  wire [7:0] \weight$603 ;
+  wire [7:0] \weight$606 ;
+  wire [7:0] \weight$609 ;
+  wire [7:0] \weight$612 ;
+  wire [7:0] \weight$615 ;
+  wire [7:0] \weight$618 ;
+  wire [7:0] \weight$621 ;
+  wire [7:0] \weight$624 ;
+  wire [7:0] \weight$627 ;
+  wire [7:0] \weight$646 ;
+  wire [7:0] \weight$649 ;
+  wire [7:0] \weight$652 ;
+  wire [7:0] \weight$655 ;
+  wire [7:0] \weight$658 ;
+  wire [7:0] \weight$661 ;
+  wire [7:0] \weight$664 ;
+  wire [7:0] \weight$667 ;
+  wire [7:0] \weight$670 ;
+  wire [7:0] \weight$673 ;
+  wire [7:0] \weight$676 ;
+  wire [7:0] \weight$679 ;
+  wire [7:0] \weight$682 ;
+  wire [7:0] \weight$685 ;
+  wire [7:0] \weight$688 ;
+  wire [7:0] \weight$691 ;
+  wire [7:0] \weight$70 ;
+  wire [7:0] \weight$710 ;
+  wire [7:0] \weight$713 ;
+  wire [7:0] \weight$716 ;
+  wire [7:0] \weight$719 ;
+  wire [7:0] \weight$722 ;
+  wire [7:0] \weight$725 ;
+  wire [7:0] \weight$728 ;
+  wire [7:0] \weight$73 ;
+  wire [7:0] \weight$731 ;
+  wire [7:0] \weight$734 ;
+  wire [7:0] \weight$737 ;
+  wire [7:0] \weight$740 ;
+  wire [7:0] \weight$743 ;
+  wire [7:0] \weight$746 ;
+  wire [7:0] \weight$749 ;
+  wire [7:0] \weight$752 ;
+  wire [7:0] \weight$755 ;
+  wire [7:0] \weight$76 ;
+  wire [7:0] \weight$774 ;
+  wire [7:0] \weight$777 ;
+  wire [7:0] \weight$780 ;
+  wire [7:0] \weight$783 ;
+  wire [7:0] \weight$786 ;
+  wire [7:0] \weight$789 ;
+  wire [7:0] \weight$79 ;
+  wire [7:0] \weight$792 ;
+  wire [7:0] \weight$795 ;
+  wire [7:0] \weight$798 ;
+  wire [7:0] \weight$801 ;
+  wire [7:0] \weight$804 ;
+  wire [7:0] \weight$807 ;
+  wire [7:0] \weight$810 ;
+  wire [7:0] \weight$813 ;
+  wire [7:0] \weight$816 ;
+  wire [7:0] \weight$819 ;
+  wire [7:0] \weight$82 ;
+  wire [7:0] \weight$838 ;
+  wire [7:0] \weight$841 ;
+  wire [7:0] \weight$844 ;
+  wire [7:0] \weight$847 ;
+  wire [7:0] \weight$85 ;
+  wire [7:0] \weight$850 ;
+  wire [7:0] \weight$853 ;
+  wire [7:0] \weight$856 ;
+  wire [7:0] \weight$859 ;
+  wire [7:0] \weight$862 ;
+  wire [7:0] \weight$865 ;
+  wire [7:0] \weight$868 ;
+  wire [7:0] \weight$871 ;
+  wire [7:0] \weight$874 ;
+  wire [7:0] \weight$877 ;
+  wire [7:0] \weight$88 ;
+  wire [7:0] \weight$880 ;
+  wire [7:0] \weight$883 ;
   wire [7:0] \weight$9 ;
-  wire [7:0] \weight$90 ;
-  wire [7:0] \weight$901 ;
-  wire [7:0] \weight$904 ;
-  wire [7:0] \weight$907 ;
-  wire [7:0] \weight$910 ;
-  wire [7:0] \weight$913 ;
-  wire [7:0] \weight$916 ;
-  wire [7:0] \weight$919 ;
-  wire [7:0] \weight$922 ;
-  wire [7:0] \weight$925 ;
-  wire [7:0] \weight$928 ;
-  wire [7:0] \weight$93 ;
-  wire [7:0] \weight$931 ;
-  wire [7:0] \weight$934 ;
-  wire [7:0] \weight$937 ;
-  wire [7:0] \weight$940 ;
-  wire [7:0] \weight$943 ;
-  wire [7:0] \weight$946 ;
-  wire [7:0] \weight$96 ;
-  wire [7:0] \weight$965 ;
-  wire [7:0] \weight$968 ;
-  wire [7:0] \weight$971 ;
-  wire [7:0] \weight$974 ;
-  wire [7:0] \weight$977 ;
-  wire [7:0] \weight$980 ;
-  wire [7:0] \weight$983 ;
-  wire [7:0] \weight$986 ;
-  wire [7:0] \weight$989 ;
-  wire [7:0] \weight$99 ;
-  wire [7:0] \weight$992 ;
-  wire [7:0] \weight$995 ;
-  wire [7:0] \weight$998 ;
+  wire [7:0] \weight$902 ;
+  wire [7:0] \weight$905 ;
+  wire [7:0] \weight$908 ;
+  wire [7:0] \weight$91 ;
+  wire [7:0] \weight$911 ;
+  wire [7:0] \weight$914 ;
+  wire [7:0] \weight$917 ;
+  wire [7:0] \weight$920 ;
+  wire [7:0] \weight$923 ;
+  wire [7:0] \weight$926 ;
+  wire [7:0] \weight$929 ;
+  wire [7:0] \weight$932 ;
+  wire [7:0] \weight$935 ;
+  wire [7:0] \weight$938 ;
+  wire [7:0] \weight$94 ;
+  wire [7:0] \weight$941 ;
+  wire [7:0] \weight$944 ;
+  wire [7:0] \weight$947 ;
+  wire [7:0] \weight$966 ;
+  wire [7:0] \weight$969 ;
+  wire [7:0] \weight$97 ;
+  wire [7:0] \weight$972 ;
+  wire [7:0] \weight$975 ;
+  wire [7:0] \weight$978 ;
+  wire [7:0] \weight$981 ;
+  wire [7:0] \weight$984 ;
+  wire [7:0] \weight$987 ;
+  wire [7:0] \weight$990 ;
+  wire [7:0] \weight$993 ;
+  wire [7:0] \weight$996 ;
+  wire [7:0] \weight$999 ;
   input [2047:0] weights;
   wire [2047:0] weights;
   wire [7:0] \weights[0] ;
@@ -12206,21 +13165,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$274  = \$270  | \$273 ;
   assign \$275  = \$267  | \$274 ;
   assign \$276  = \$260  | \$275 ;
-  assign \$277  = $signed(\product$437 ) + $signed(\product$438 );
-  assign \$278  = $signed(\product$439 ) + $signed(\product$440 );
+  assign \$277  = $signed(\product$438 ) + $signed(\product$439 );
+  assign \$278  = $signed(\product$440 ) + $signed(\product$441 );
   assign \$279  = $signed(\$277 ) + $signed(\$278 );
-  assign \$280  = $signed(\product$441 ) + $signed(\product$442 );
-  assign \$281  = $signed(\product$443 ) + $signed(\product$444 );
+  assign \$280  = $signed(\product$442 ) + $signed(\product$443 );
+  assign \$281  = $signed(\product$444 ) + $signed(\product$445 );
   assign \$282  = $signed(\$280 ) + $signed(\$281 );
-  assign \$283  = $signed(\$279 ) + $signed(\$282 );
-  assign \$284  = $signed(\product$445 ) + $signed(\product$446 );
-  assign \$285  = $signed(\product$447 ) + $signed(\product$448 );
-  assign \$286  = $signed(\$284 ) + $signed(\$285 );
-  assign \$287  = $signed(\product$449 ) + $signed(\product$450 );
-  assign \$288  = $signed(\product$451 ) + $signed(\product$452 );
-  assign \$289  = $signed(\$287 ) + $signed(\$288 );
-  assign \$290  = $signed(\$286 ) + $signed(\$289 );
-  assign \$291  = $signed(\$283 ) + $signed(\$290 );
+  assign \$283  = $signed(\product$446 ) + $signed(\product$447 );
+  assign \$284  = $signed(\product$448 ) + $signed(\product$449 );
+  assign \$285  = $signed(\$283 ) + $signed(\$284 );
+  assign \$286  = $signed(\product$450 ) + $signed(\product$451 );
+  assign \$287  = $signed(\product$452 ) + $signed(\product$453 );
+  assign \$288  = $signed(\$286 ) + $signed(\$287 );
+  assign \$289  = $signed(group_sums[449:432]) + $signed(group_sums[467:450]);
+  assign \$290  = $signed(group_sums[485:468]) + $signed(group_sums[503:486]);
+  assign \$291  = $signed(\$289 ) + $signed(\$290 );
   assign \$292  = | weights[775:768];
   assign \$293  = | weights[783:776];
   assign \$294  = \$292  | \$293 ;
@@ -12252,21 +13211,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$320  = \$316  | \$319 ;
   assign \$321  = \$313  | \$320 ;
   assign \$322  = \$306  | \$321 ;
-  assign \$323  = $signed(\product$501 ) + $signed(\product$502 );
-  assign \$324  = $signed(\product$503 ) + $signed(\product$504 );
+  assign \$323  = $signed(\product$502 ) + $signed(\product$503 );
+  assign \$324  = $signed(\product$504 ) + $signed(\product$505 );
   assign \$325  = $signed(\$323 ) + $signed(\$324 );
-  assign \$326  = $signed(\product$505 ) + $signed(\product$506 );
-  assign \$327  = $signed(\product$507 ) + $signed(\product$508 );
+  assign \$326  = $signed(\product$506 ) + $signed(\product$507 );
+  assign \$327  = $signed(\product$508 ) + $signed(\product$509 );
   assign \$328  = $signed(\$326 ) + $signed(\$327 );
-  assign \$329  = $signed(\$325 ) + $signed(\$328 );
-  assign \$330  = $signed(\product$509 ) + $signed(\product$510 );
-  assign \$331  = $signed(\product$511 ) + $signed(\product$512 );
-  assign \$332  = $signed(\$330 ) + $signed(\$331 );
-  assign \$333  = $signed(\product$513 ) + $signed(\product$514 );
-  assign \$334  = $signed(\product$515 ) + $signed(\product$516 );
-  assign \$335  = $signed(\$333 ) + $signed(\$334 );
-  assign \$336  = $signed(\$332 ) + $signed(\$335 );
-  assign \$337  = $signed(\$329 ) + $signed(\$336 );
+  assign \$329  = $signed(\product$510 ) + $signed(\product$511 );
+  assign \$330  = $signed(\product$512 ) + $signed(\product$513 );
+  assign \$331  = $signed(\$329 ) + $signed(\$330 );
+  assign \$332  = $signed(\product$514 ) + $signed(\product$515 );
+  assign \$333  = $signed(\product$516 ) + $signed(\product$517 );
+  assign \$334  = $signed(\$332 ) + $signed(\$333 );
+  assign \$335  = $signed(group_sums[521:504]) + $signed(group_sums[539:522]);
+  assign \$336  = $signed(group_sums[557:540]) + $signed(group_sums[575:558]);
+  assign \$337  = $signed(\$335 ) + $signed(\$336 );
   assign \$338  = | weights[903:896];
   assign \$339  = | weights[911:904];
   assign \$340  = \$338  | \$339 ;
@@ -12298,21 +13257,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$366  = \$362  | \$365 ;
   assign \$367  = \$359  | \$366 ;
   assign \$368  = \$352  | \$367 ;
-  assign \$369  = $signed(\product$565 ) + $signed(\product$566 );
-  assign \$370  = $signed(\product$567 ) + $signed(\product$568 );
+  assign \$369  = $signed(\product$566 ) + $signed(\product$567 );
+  assign \$370  = $signed(\product$568 ) + $signed(\product$569 );
   assign \$371  = $signed(\$369 ) + $signed(\$370 );
-  assign \$372  = $signed(\product$569 ) + $signed(\product$570 );
-  assign \$373  = $signed(\product$571 ) + $signed(\product$572 );
+  assign \$372  = $signed(\product$570 ) + $signed(\product$571 );
+  assign \$373  = $signed(\product$572 ) + $signed(\product$573 );
   assign \$374  = $signed(\$372 ) + $signed(\$373 );
-  assign \$375  = $signed(\$371 ) + $signed(\$374 );
-  assign \$376  = $signed(\product$573 ) + $signed(\product$574 );
-  assign \$377  = $signed(\product$575 ) + $signed(\product$576 );
-  assign \$378  = $signed(\$376 ) + $signed(\$377 );
-  assign \$379  = $signed(\product$577 ) + $signed(\product$578 );
-  assign \$380  = $signed(\product$579 ) + $signed(\product$580 );
-  assign \$381  = $signed(\$379 ) + $signed(\$380 );
-  assign \$382  = $signed(\$378 ) + $signed(\$381 );
-  assign \$383  = $signed(\$375 ) + $signed(\$382 );
+  assign \$375  = $signed(\product$574 ) + $signed(\product$575 );
+  assign \$376  = $signed(\product$576 ) + $signed(\product$577 );
+  assign \$377  = $signed(\$375 ) + $signed(\$376 );
+  assign \$378  = $signed(\product$578 ) + $signed(\product$579 );
+  assign \$379  = $signed(\product$580 ) + $signed(\product$581 );
+  assign \$380  = $signed(\$378 ) + $signed(\$379 );
+  assign \$381  = $signed(group_sums[593:576]) + $signed(group_sums[611:594]);
+  assign \$382  = $signed(group_sums[629:612]) + $signed(group_sums[647:630]);
+  assign \$383  = $signed(\$381 ) + $signed(\$382 );
   assign \$384  = | weights[1031:1024];
   assign \$385  = | weights[1039:1032];
   assign \$386  = \$384  | \$385 ;
@@ -12344,21 +13303,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$412  = \$408  | \$411 ;
   assign \$413  = \$405  | \$412 ;
   assign \$414  = \$398  | \$413 ;
-  assign \$415  = $signed(\product$629 ) + $signed(\product$630 );
-  assign \$416  = $signed(\product$631 ) + $signed(\product$632 );
+  assign \$415  = $signed(\product$630 ) + $signed(\product$631 );
+  assign \$416  = $signed(\product$632 ) + $signed(\product$633 );
   assign \$417  = $signed(\$415 ) + $signed(\$416 );
-  assign \$418  = $signed(\product$633 ) + $signed(\product$634 );
-  assign \$419  = $signed(\product$635 ) + $signed(\product$636 );
+  assign \$418  = $signed(\product$634 ) + $signed(\product$635 );
+  assign \$419  = $signed(\product$636 ) + $signed(\product$637 );
   assign \$420  = $signed(\$418 ) + $signed(\$419 );
-  assign \$421  = $signed(\$417 ) + $signed(\$420 );
-  assign \$422  = $signed(\product$637 ) + $signed(\product$638 );
-  assign \$423  = $signed(\product$639 ) + $signed(\product$640 );
-  assign \$424  = $signed(\$422 ) + $signed(\$423 );
-  assign \$425  = $signed(\product$641 ) + $signed(\product$642 );
-  assign \$426  = $signed(\product$643 ) + $signed(\product$644 );
-  assign \$427  = $signed(\$425 ) + $signed(\$426 );
-  assign \$428  = $signed(\$424 ) + $signed(\$427 );
-  assign \$429  = $signed(\$421 ) + $signed(\$428 );
+  assign \$421  = $signed(\product$638 ) + $signed(\product$639 );
+  assign \$422  = $signed(\product$640 ) + $signed(\product$641 );
+  assign \$423  = $signed(\$421 ) + $signed(\$422 );
+  assign \$424  = $signed(\product$642 ) + $signed(\product$643 );
+  assign \$425  = $signed(\product$644 ) + $signed(\product$645 );
+  assign \$426  = $signed(\$424 ) + $signed(\$425 );
+  assign \$427  = $signed(group_sums[665:648]) + $signed(group_sums[683:666]);
+  assign \$428  = $signed(group_sums[701:684]) + $signed(group_sums[719:702]);
+  assign \$429  = $signed(\$427 ) + $signed(\$428 );
   assign \$430  = | weights[1159:1152];
   assign \$431  = | weights[1167:1160];
   assign \$432  = \$430  | \$431 ;
@@ -12390,21 +13349,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$458  = \$454  | \$457 ;
   assign \$459  = \$451  | \$458 ;
   assign \$460  = \$444  | \$459 ;
-  assign \$461  = $signed(\product$693 ) + $signed(\product$694 );
-  assign \$462  = $signed(\product$695 ) + $signed(\product$696 );
+  assign \$461  = $signed(\product$694 ) + $signed(\product$695 );
+  assign \$462  = $signed(\product$696 ) + $signed(\product$697 );
   assign \$463  = $signed(\$461 ) + $signed(\$462 );
-  assign \$464  = $signed(\product$697 ) + $signed(\product$698 );
-  assign \$465  = $signed(\product$699 ) + $signed(\product$700 );
+  assign \$464  = $signed(\product$698 ) + $signed(\product$699 );
+  assign \$465  = $signed(\product$700 ) + $signed(\product$701 );
   assign \$466  = $signed(\$464 ) + $signed(\$465 );
-  assign \$467  = $signed(\$463 ) + $signed(\$466 );
-  assign \$468  = $signed(\product$701 ) + $signed(\product$702 );
-  assign \$469  = $signed(\product$703 ) + $signed(\product$704 );
-  assign \$470  = $signed(\$468 ) + $signed(\$469 );
-  assign \$471  = $signed(\product$705 ) + $signed(\product$706 );
-  assign \$472  = $signed(\product$707 ) + $signed(\product$708 );
-  assign \$473  = $signed(\$471 ) + $signed(\$472 );
-  assign \$474  = $signed(\$470 ) + $signed(\$473 );
-  assign \$475  = $signed(\$467 ) + $signed(\$474 );
+  assign \$467  = $signed(\product$702 ) + $signed(\product$703 );
+  assign \$468  = $signed(\product$704 ) + $signed(\product$705 );
+  assign \$469  = $signed(\$467 ) + $signed(\$468 );
+  assign \$470  = $signed(\product$706 ) + $signed(\product$707 );
+  assign \$471  = $signed(\product$708 ) + $signed(\product$709 );
+  assign \$472  = $signed(\$470 ) + $signed(\$471 );
+  assign \$473  = $signed(group_sums[737:720]) + $signed(group_sums[755:738]);
+  assign \$474  = $signed(group_sums[773:756]) + $signed(group_sums[791:774]);
+  assign \$475  = $signed(\$473 ) + $signed(\$474 );
   assign \$476  = | weights[1287:1280];
   assign \$477  = | weights[1295:1288];
   assign \$478  = \$476  | \$477 ;
@@ -12436,21 +13395,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$504  = \$500  | \$503 ;
   assign \$505  = \$497  | \$504 ;
   assign \$506  = \$490  | \$505 ;
-  assign \$507  = $signed(\product$757 ) + $signed(\product$758 );
-  assign \$508  = $signed(\product$759 ) + $signed(\product$760 );
+  assign \$507  = $signed(\product$758 ) + $signed(\product$759 );
+  assign \$508  = $signed(\product$760 ) + $signed(\product$761 );
   assign \$509  = $signed(\$507 ) + $signed(\$508 );
-  assign \$510  = $signed(\product$761 ) + $signed(\product$762 );
-  assign \$511  = $signed(\product$763 ) + $signed(\product$764 );
+  assign \$510  = $signed(\product$762 ) + $signed(\product$763 );
+  assign \$511  = $signed(\product$764 ) + $signed(\product$765 );
   assign \$512  = $signed(\$510 ) + $signed(\$511 );
-  assign \$513  = $signed(\$509 ) + $signed(\$512 );
-  assign \$514  = $signed(\product$765 ) + $signed(\product$766 );
-  assign \$515  = $signed(\product$767 ) + $signed(\product$768 );
-  assign \$516  = $signed(\$514 ) + $signed(\$515 );
-  assign \$517  = $signed(\product$769 ) + $signed(\product$770 );
-  assign \$518  = $signed(\product$771 ) + $signed(\product$772 );
-  assign \$519  = $signed(\$517 ) + $signed(\$518 );
-  assign \$520  = $signed(\$516 ) + $signed(\$519 );
-  assign \$521  = $signed(\$513 ) + $signed(\$520 );
+  assign \$513  = $signed(\product$766 ) + $signed(\product$767 );
+  assign \$514  = $signed(\product$768 ) + $signed(\product$769 );
+  assign \$515  = $signed(\$513 ) + $signed(\$514 );
+  assign \$516  = $signed(\product$770 ) + $signed(\product$771 );
+  assign \$517  = $signed(\product$772 ) + $signed(\product$773 );
+  assign \$518  = $signed(\$516 ) + $signed(\$517 );
+  assign \$519  = $signed(group_sums[809:792]) + $signed(group_sums[827:810]);
+  assign \$520  = $signed(group_sums[845:828]) + $signed(group_sums[863:846]);
+  assign \$521  = $signed(\$519 ) + $signed(\$520 );
   assign \$522  = | weights[1415:1408];
   assign \$523  = | weights[1423:1416];
   assign \$524  = \$522  | \$523 ;
@@ -12482,21 +13441,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$550  = \$546  | \$549 ;
   assign \$551  = \$543  | \$550 ;
   assign \$552  = \$536  | \$551 ;
-  assign \$553  = $signed(\product$821 ) + $signed(\product$822 );
-  assign \$554  = $signed(\product$823 ) + $signed(\product$824 );
+  assign \$553  = $signed(\product$822 ) + $signed(\product$823 );
+  assign \$554  = $signed(\product$824 ) + $signed(\product$825 );
   assign \$555  = $signed(\$553 ) + $signed(\$554 );
-  assign \$556  = $signed(\product$825 ) + $signed(\product$826 );
-  assign \$557  = $signed(\product$827 ) + $signed(\product$828 );
+  assign \$556  = $signed(\product$826 ) + $signed(\product$827 );
+  assign \$557  = $signed(\product$828 ) + $signed(\product$829 );
   assign \$558  = $signed(\$556 ) + $signed(\$557 );
-  assign \$559  = $signed(\$555 ) + $signed(\$558 );
-  assign \$560  = $signed(\product$829 ) + $signed(\product$830 );
-  assign \$561  = $signed(\product$831 ) + $signed(\product$832 );
-  assign \$562  = $signed(\$560 ) + $signed(\$561 );
-  assign \$563  = $signed(\product$833 ) + $signed(\product$834 );
-  assign \$564  = $signed(\product$835 ) + $signed(\product$836 );
-  assign \$565  = $signed(\$563 ) + $signed(\$564 );
-  assign \$566  = $signed(\$562 ) + $signed(\$565 );
-  assign \$567  = $signed(\$559 ) + $signed(\$566 );
+  assign \$559  = $signed(\product$830 ) + $signed(\product$831 );
+  assign \$560  = $signed(\product$832 ) + $signed(\product$833 );
+  assign \$561  = $signed(\$559 ) + $signed(\$560 );
+  assign \$562  = $signed(\product$834 ) + $signed(\product$835 );
+  assign \$563  = $signed(\product$836 ) + $signed(\product$837 );
+  assign \$564  = $signed(\$562 ) + $signed(\$563 );
+  assign \$565  = $signed(group_sums[881:864]) + $signed(group_sums[899:882]);
+  assign \$566  = $signed(group_sums[917:900]) + $signed(group_sums[935:918]);
+  assign \$567  = $signed(\$565 ) + $signed(\$566 );
   assign \$568  = | weights[1543:1536];
   assign \$569  = | weights[1551:1544];
   assign \$570  = \$568  | \$569 ;
@@ -12528,21 +13487,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$596  = \$592  | \$595 ;
   assign \$597  = \$589  | \$596 ;
   assign \$598  = \$582  | \$597 ;
-  assign \$599  = $signed(\product$885 ) + $signed(\product$886 );
-  assign \$600  = $signed(\product$887 ) + $signed(\product$888 );
+  assign \$599  = $signed(\product$886 ) + $signed(\product$887 );
+  assign \$600  = $signed(\product$888 ) + $signed(\product$889 );
   assign \$601  = $signed(\$599 ) + $signed(\$600 );
-  assign \$602  = $signed(\product$889 ) + $signed(\product$890 );
-  assign \$603  = $signed(\product$891 ) + $signed(\product$892 );
+  assign \$602  = $signed(\product$890 ) + $signed(\product$891 );
+  assign \$603  = $signed(\product$892 ) + $signed(\product$893 );
   assign \$604  = $signed(\$602 ) + $signed(\$603 );
-  assign \$605  = $signed(\$601 ) + $signed(\$604 );
-  assign \$606  = $signed(\product$893 ) + $signed(\product$894 );
-  assign \$607  = $signed(\product$895 ) + $signed(\product$896 );
-  assign \$608  = $signed(\$606 ) + $signed(\$607 );
-  assign \$609  = $signed(\product$897 ) + $signed(\product$898 );
-  assign \$610  = $signed(\product$899 ) + $signed(\product$900 );
-  assign \$611  = $signed(\$609 ) + $signed(\$610 );
-  assign \$612  = $signed(\$608 ) + $signed(\$611 );
-  assign \$613  = $signed(\$605 ) + $signed(\$612 );
+  assign \$605  = $signed(\product$894 ) + $signed(\product$895 );
+  assign \$606  = $signed(\product$896 ) + $signed(\product$897 );
+  assign \$607  = $signed(\$605 ) + $signed(\$606 );
+  assign \$608  = $signed(\product$898 ) + $signed(\product$899 );
+  assign \$609  = $signed(\product$900 ) + $signed(\product$901 );
+  assign \$610  = $signed(\$608 ) + $signed(\$609 );
+  assign \$611  = $signed(group_sums[953:936]) + $signed(group_sums[971:954]);
+  assign \$612  = $signed(group_sums[989:972]) + $signed(group_sums[1007:990]);
+  assign \$613  = $signed(\$611 ) + $signed(\$612 );
   assign \$614  = | weights[1671:1664];
   assign \$615  = | weights[1679:1672];
   assign \$616  = \$614  | \$615 ;
@@ -12574,21 +13533,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$642  = \$638  | \$641 ;
   assign \$643  = \$635  | \$642 ;
   assign \$644  = \$628  | \$643 ;
-  assign \$645  = $signed(\product$949 ) + $signed(\product$950 );
-  assign \$646  = $signed(\product$951 ) + $signed(\product$952 );
+  assign \$645  = $signed(\product$950 ) + $signed(\product$951 );
+  assign \$646  = $signed(\product$952 ) + $signed(\product$953 );
   assign \$647  = $signed(\$645 ) + $signed(\$646 );
-  assign \$648  = $signed(\product$953 ) + $signed(\product$954 );
-  assign \$649  = $signed(\product$955 ) + $signed(\product$956 );
+  assign \$648  = $signed(\product$954 ) + $signed(\product$955 );
+  assign \$649  = $signed(\product$956 ) + $signed(\product$957 );
   assign \$650  = $signed(\$648 ) + $signed(\$649 );
-  assign \$651  = $signed(\$647 ) + $signed(\$650 );
-  assign \$652  = $signed(\product$957 ) + $signed(\product$958 );
-  assign \$653  = $signed(\product$959 ) + $signed(\product$960 );
-  assign \$654  = $signed(\$652 ) + $signed(\$653 );
-  assign \$655  = $signed(\product$961 ) + $signed(\product$962 );
-  assign \$656  = $signed(\product$963 ) + $signed(\product$964 );
-  assign \$657  = $signed(\$655 ) + $signed(\$656 );
-  assign \$658  = $signed(\$654 ) + $signed(\$657 );
-  assign \$659  = $signed(\$651 ) + $signed(\$658 );
+  assign \$651  = $signed(\product$958 ) + $signed(\product$959 );
+  assign \$652  = $signed(\product$960 ) + $signed(\product$961 );
+  assign \$653  = $signed(\$651 ) + $signed(\$652 );
+  assign \$654  = $signed(\product$962 ) + $signed(\product$963 );
+  assign \$655  = $signed(\product$964 ) + $signed(\product$965 );
+  assign \$656  = $signed(\$654 ) + $signed(\$655 );
+  assign \$657  = $signed(group_sums[1025:1008]) + $signed(group_sums[1043:1026]);
+  assign \$658  = $signed(group_sums[1061:1044]) + $signed(group_sums[1079:1062]);
+  assign \$659  = $signed(\$657 ) + $signed(\$658 );
   assign \$660  = | weights[1799:1792];
   assign \$661  = | weights[1807:1800];
   assign \$662  = \$660  | \$661 ;
@@ -12620,21 +13579,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$688  = \$684  | \$687 ;
   assign \$689  = \$681  | \$688 ;
   assign \$690  = \$674  | \$689 ;
-  assign \$691  = $signed(\product$1013 ) + $signed(\product$1014 );
-  assign \$692  = $signed(\product$1015 ) + $signed(\product$1016 );
+  assign \$691  = $signed(\product$1014 ) + $signed(\product$1015 );
+  assign \$692  = $signed(\product$1016 ) + $signed(\product$1017 );
   assign \$693  = $signed(\$691 ) + $signed(\$692 );
-  assign \$694  = $signed(\product$1017 ) + $signed(\product$1018 );
-  assign \$695  = $signed(\product$1019 ) + $signed(\product$1020 );
+  assign \$694  = $signed(\product$1018 ) + $signed(\product$1019 );
+  assign \$695  = $signed(\product$1020 ) + $signed(\product$1021 );
   assign \$696  = $signed(\$694 ) + $signed(\$695 );
-  assign \$697  = $signed(\$693 ) + $signed(\$696 );
-  assign \$698  = $signed(\product$1021 ) + $signed(\product$1022 );
-  assign \$699  = $signed(\product$1023 ) + $signed(\product$1024 );
-  assign \$700  = $signed(\$698 ) + $signed(\$699 );
-  assign \$701  = $signed(\product$1025 ) + $signed(\product$1026 );
-  assign \$702  = $signed(\product$1027 ) + $signed(\product$1028 );
-  assign \$703  = $signed(\$701 ) + $signed(\$702 );
-  assign \$704  = $signed(\$700 ) + $signed(\$703 );
-  assign \$705  = $signed(\$697 ) + $signed(\$704 );
+  assign \$697  = $signed(\product$1022 ) + $signed(\product$1023 );
+  assign \$698  = $signed(\product$1024 ) + $signed(\product$1025 );
+  assign \$699  = $signed(\$697 ) + $signed(\$698 );
+  assign \$700  = $signed(\product$1026 ) + $signed(\product$1027 );
+  assign \$701  = $signed(\product$1028 ) + $signed(\product$1029 );
+  assign \$702  = $signed(\$700 ) + $signed(\$701 );
+  assign \$703  = $signed(group_sums[1097:1080]) + $signed(group_sums[1115:1098]);
+  assign \$704  = $signed(group_sums[1133:1116]) + $signed(group_sums[1151:1134]);
+  assign \$705  = $signed(\$703 ) + $signed(\$704 );
   assign \$706  = | weights[1927:1920];
   assign \$707  = | weights[1935:1928];
   assign \$708  = \$706  | \$707 ;
@@ -12672,15 +13631,15 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$4  = $signed(\product$56 ) + $signed(\product$57 );
   assign \$5  = $signed(\product$58 ) + $signed(\product$59 );
   assign \$6  = $signed(\$4 ) + $signed(\$5 );
-  assign \$7  = $signed(\$3 ) + $signed(\$6 );
-  assign \$8  = $signed(\product$60 ) + $signed(\product$61 );
-  assign \$9  = $signed(\product$62 ) + $signed(\product$63 );
-  assign \$10  = $signed(\$8 ) + $signed(\$9 );
-  assign \$11  = $signed(\product$64 ) + $signed(\product$65 );
-  assign \$12  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$13  = $signed(\$11 ) + $signed(\$12 );
-  assign \$14  = $signed(\$10 ) + $signed(\$13 );
-  assign \$15  = $signed(\$7 ) + $signed(\$14 );
+  assign \$7  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$8  = $signed(\product$62 ) + $signed(\product$63 );
+  assign \$9  = $signed(\$7 ) + $signed(\$8 );
+  assign \$10  = $signed(\product$64 ) + $signed(\product$65 );
+  assign \$11  = $signed(\product$66 ) + $signed(\product$67 );
+  assign \$12  = $signed(\$10 ) + $signed(\$11 );
+  assign \$13  = $signed(group_sums[17:0]) + $signed(group_sums[35:18]);
+  assign \$14  = $signed(group_sums[53:36]) + $signed(group_sums[71:54]);
+  assign \$15  = $signed(\$13 ) + $signed(\$14 );
   assign \$16  = | weights[7:0];
   assign \$17  = | weights[15:8];
   assign \$18  = \$16  | \$17 ;
@@ -12712,21 +13671,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$44  = \$40  | \$43 ;
   assign \$45  = \$37  | \$44 ;
   assign \$46  = \$30  | \$45 ;
-  assign \$47  = $signed(\product$117 ) + $signed(\product$118 );
-  assign \$48  = $signed(\product$119 ) + $signed(\product$120 );
+  assign \$47  = $signed(\product$118 ) + $signed(\product$119 );
+  assign \$48  = $signed(\product$120 ) + $signed(\product$121 );
   assign \$49  = $signed(\$47 ) + $signed(\$48 );
-  assign \$50  = $signed(\product$121 ) + $signed(\product$122 );
-  assign \$51  = $signed(\product$123 ) + $signed(\product$124 );
+  assign \$50  = $signed(\product$122 ) + $signed(\product$123 );
+  assign \$51  = $signed(\product$124 ) + $signed(\product$125 );
   assign \$52  = $signed(\$50 ) + $signed(\$51 );
-  assign \$53  = $signed(\$49 ) + $signed(\$52 );
-  assign \$54  = $signed(\product$125 ) + $signed(\product$126 );
-  assign \$55  = $signed(\product$127 ) + $signed(\product$128 );
-  assign \$56  = $signed(\$54 ) + $signed(\$55 );
-  assign \$57  = $signed(\product$129 ) + $signed(\product$130 );
-  assign \$58  = $signed(\product$131 ) + $signed(\product$132 );
-  assign \$59  = $signed(\$57 ) + $signed(\$58 );
-  assign \$60  = $signed(\$56 ) + $signed(\$59 );
-  assign \$61  = $signed(\$53 ) + $signed(\$60 );
+  assign \$53  = $signed(\product$126 ) + $signed(\product$127 );
+  assign \$54  = $signed(\product$128 ) + $signed(\product$129 );
+  assign \$55  = $signed(\$53 ) + $signed(\$54 );
+  assign \$56  = $signed(\product$130 ) + $signed(\product$131 );
+  assign \$57  = $signed(\product$132 ) + $signed(\product$133 );
+  assign \$58  = $signed(\$56 ) + $signed(\$57 );
+  assign \$59  = $signed(group_sums[89:72]) + $signed(group_sums[107:90]);
+  assign \$60  = $signed(group_sums[125:108]) + $signed(group_sums[143:126]);
+  assign \$61  = $signed(\$59 ) + $signed(\$60 );
   assign \$62  = | weights[135:128];
   assign \$63  = | weights[143:136];
   assign \$64  = \$62  | \$63 ;
@@ -12758,21 +13717,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$90  = \$86  | \$89 ;
   assign \$91  = \$83  | \$90 ;
   assign \$92  = \$76  | \$91 ;
-  assign \$93  = $signed(\product$181 ) + $signed(\product$182 );
-  assign \$94  = $signed(\product$183 ) + $signed(\product$184 );
+  assign \$93  = $signed(\product$182 ) + $signed(\product$183 );
+  assign \$94  = $signed(\product$184 ) + $signed(\product$185 );
   assign \$95  = $signed(\$93 ) + $signed(\$94 );
-  assign \$96  = $signed(\product$185 ) + $signed(\product$186 );
-  assign \$97  = $signed(\product$187 ) + $signed(\product$188 );
+  assign \$96  = $signed(\product$186 ) + $signed(\product$187 );
+  assign \$97  = $signed(\product$188 ) + $signed(\product$189 );
   assign \$98  = $signed(\$96 ) + $signed(\$97 );
-  assign \$99  = $signed(\$95 ) + $signed(\$98 );
-  assign \$100  = $signed(\product$189 ) + $signed(\product$190 );
-  assign \$101  = $signed(\product$191 ) + $signed(\product$192 );
-  assign \$102  = $signed(\$100 ) + $signed(\$101 );
-  assign \$103  = $signed(\product$193 ) + $signed(\product$194 );
-  assign \$104  = $signed(\product$195 ) + $signed(\product$196 );
-  assign \$105  = $signed(\$103 ) + $signed(\$104 );
-  assign \$106  = $signed(\$102 ) + $signed(\$105 );
-  assign \$107  = $signed(\$99 ) + $signed(\$106 );
+  assign \$99  = $signed(\product$190 ) + $signed(\product$191 );
+  assign \$100  = $signed(\product$192 ) + $signed(\product$193 );
+  assign \$101  = $signed(\$99 ) + $signed(\$100 );
+  assign \$102  = $signed(\product$194 ) + $signed(\product$195 );
+  assign \$103  = $signed(\product$196 ) + $signed(\product$197 );
+  assign \$104  = $signed(\$102 ) + $signed(\$103 );
+  assign \$105  = $signed(group_sums[161:144]) + $signed(group_sums[179:162]);
+  assign \$106  = $signed(group_sums[197:180]) + $signed(group_sums[215:198]);
+  assign \$107  = $signed(\$105 ) + $signed(\$106 );
   assign \$108  = | weights[263:256];
   assign \$109  = | weights[271:264];
   assign \$110  = \$108  | \$109 ;
@@ -12804,21 +13763,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$136  = \$132  | \$135 ;
   assign \$137  = \$129  | \$136 ;
   assign \$138  = \$122  | \$137 ;
-  assign \$139  = $signed(\product$245 ) + $signed(\product$246 );
-  assign \$140  = $signed(\product$247 ) + $signed(\product$248 );
+  assign \$139  = $signed(\product$246 ) + $signed(\product$247 );
+  assign \$140  = $signed(\product$248 ) + $signed(\product$249 );
   assign \$141  = $signed(\$139 ) + $signed(\$140 );
-  assign \$142  = $signed(\product$249 ) + $signed(\product$250 );
-  assign \$143  = $signed(\product$251 ) + $signed(\product$252 );
+  assign \$142  = $signed(\product$250 ) + $signed(\product$251 );
+  assign \$143  = $signed(\product$252 ) + $signed(\product$253 );
   assign \$144  = $signed(\$142 ) + $signed(\$143 );
-  assign \$145  = $signed(\$141 ) + $signed(\$144 );
-  assign \$146  = $signed(\product$253 ) + $signed(\product$254 );
-  assign \$147  = $signed(\product$255 ) + $signed(\product$256 );
-  assign \$148  = $signed(\$146 ) + $signed(\$147 );
-  assign \$149  = $signed(\product$257 ) + $signed(\product$258 );
-  assign \$150  = $signed(\product$259 ) + $signed(\product$260 );
-  assign \$151  = $signed(\$149 ) + $signed(\$150 );
-  assign \$152  = $signed(\$148 ) + $signed(\$151 );
-  assign \$153  = $signed(\$145 ) + $signed(\$152 );
+  assign \$145  = $signed(\product$254 ) + $signed(\product$255 );
+  assign \$146  = $signed(\product$256 ) + $signed(\product$257 );
+  assign \$147  = $signed(\$145 ) + $signed(\$146 );
+  assign \$148  = $signed(\product$258 ) + $signed(\product$259 );
+  assign \$149  = $signed(\product$260 ) + $signed(\product$261 );
+  assign \$150  = $signed(\$148 ) + $signed(\$149 );
+  assign \$151  = $signed(group_sums[233:216]) + $signed(group_sums[251:234]);
+  assign \$152  = $signed(group_sums[269:252]) + $signed(group_sums[287:270]);
+  assign \$153  = $signed(\$151 ) + $signed(\$152 );
   assign \$154  = | weights[391:384];
   assign \$155  = | weights[399:392];
   assign \$156  = \$154  | \$155 ;
@@ -12850,21 +13809,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$182  = \$178  | \$181 ;
   assign \$183  = \$175  | \$182 ;
   assign \$184  = \$168  | \$183 ;
-  assign \$185  = $signed(\product$309 ) + $signed(\product$310 );
-  assign \$186  = $signed(\product$311 ) + $signed(\product$312 );
+  assign \$185  = $signed(\product$310 ) + $signed(\product$311 );
+  assign \$186  = $signed(\product$312 ) + $signed(\product$313 );
   assign \$187  = $signed(\$185 ) + $signed(\$186 );
-  assign \$188  = $signed(\product$313 ) + $signed(\product$314 );
-  assign \$189  = $signed(\product$315 ) + $signed(\product$316 );
+  assign \$188  = $signed(\product$314 ) + $signed(\product$315 );
+  assign \$189  = $signed(\product$316 ) + $signed(\product$317 );
   assign \$190  = $signed(\$188 ) + $signed(\$189 );
-  assign \$191  = $signed(\$187 ) + $signed(\$190 );
-  assign \$192  = $signed(\product$317 ) + $signed(\product$318 );
-  assign \$193  = $signed(\product$319 ) + $signed(\product$320 );
-  assign \$194  = $signed(\$192 ) + $signed(\$193 );
-  assign \$195  = $signed(\product$321 ) + $signed(\product$322 );
-  assign \$196  = $signed(\product$323 ) + $signed(\product$324 );
-  assign \$197  = $signed(\$195 ) + $signed(\$196 );
-  assign \$198  = $signed(\$194 ) + $signed(\$197 );
-  assign \$199  = $signed(\$191 ) + $signed(\$198 );
+  assign \$191  = $signed(\product$318 ) + $signed(\product$319 );
+  assign \$192  = $signed(\product$320 ) + $signed(\product$321 );
+  assign \$193  = $signed(\$191 ) + $signed(\$192 );
+  assign \$194  = $signed(\product$322 ) + $signed(\product$323 );
+  assign \$195  = $signed(\product$324 ) + $signed(\product$325 );
+  assign \$196  = $signed(\$194 ) + $signed(\$195 );
+  assign \$197  = $signed(group_sums[305:288]) + $signed(group_sums[323:306]);
+  assign \$198  = $signed(group_sums[341:324]) + $signed(group_sums[359:342]);
+  assign \$199  = $signed(\$197 ) + $signed(\$198 );
   assign \$200  = | weights[519:512];
   assign \$201  = | weights[527:520];
   assign \$202  = \$200  | \$201 ;
@@ -12896,21 +13855,21 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \$228  = \$224  | \$227 ;
   assign \$229  = \$221  | \$228 ;
   assign \$230  = \$214  | \$229 ;
-  assign \$231  = $signed(\product$373 ) + $signed(\product$374 );
-  assign \$232  = $signed(\product$375 ) + $signed(\product$376 );
+  assign \$231  = $signed(\product$374 ) + $signed(\product$375 );
+  assign \$232  = $signed(\product$376 ) + $signed(\product$377 );
   assign \$233  = $signed(\$231 ) + $signed(\$232 );
-  assign \$234  = $signed(\product$377 ) + $signed(\product$378 );
-  assign \$235  = $signed(\product$379 ) + $signed(\product$380 );
+  assign \$234  = $signed(\product$378 ) + $signed(\product$379 );
+  assign \$235  = $signed(\product$380 ) + $signed(\product$381 );
   assign \$236  = $signed(\$234 ) + $signed(\$235 );
-  assign \$237  = $signed(\$233 ) + $signed(\$236 );
-  assign \$238  = $signed(\product$381 ) + $signed(\product$382 );
-  assign \$239  = $signed(\product$383 ) + $signed(\product$384 );
-  assign \$240  = $signed(\$238 ) + $signed(\$239 );
-  assign \$241  = $signed(\product$385 ) + $signed(\product$386 );
-  assign \$242  = $signed(\product$387 ) + $signed(\product$388 );
-  assign \$243  = $signed(\$241 ) + $signed(\$242 );
-  assign \$244  = $signed(\$240 ) + $signed(\$243 );
-  assign \$245  = $signed(\$237 ) + $signed(\$244 );
+  assign \$237  = $signed(\product$382 ) + $signed(\product$383 );
+  assign \$238  = $signed(\product$384 ) + $signed(\product$385 );
+  assign \$239  = $signed(\$237 ) + $signed(\$238 );
+  assign \$240  = $signed(\product$386 ) + $signed(\product$387 );
+  assign \$241  = $signed(\product$388 ) + $signed(\product$389 );
+  assign \$242  = $signed(\$240 ) + $signed(\$241 );
+  assign \$243  = $signed(group_sums[377:360]) + $signed(group_sums[395:378]);
+  assign \$244  = $signed(group_sums[413:396]) + $signed(group_sums[431:414]);
+  assign \$245  = $signed(\$243 ) + $signed(\$244 );
   assign \$246  = | weights[647:640];
   assign \$247  = | weights[655:648];
   assign \$248  = \$246  | \$247 ;
@@ -13011,1202 +13970,1202 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   );
   \ternhw_int8_baseline.array.lane_10_0  lane_10_0 (
     .act(acts[7:0]),
-    .product(\product$693 ),
+    .product(\product$694 ),
     .weight(weights[1287:1280])
   );
   \ternhw_int8_baseline.array.lane_10_1  lane_10_1 (
     .act(acts[15:8]),
-    .product(\product$694 ),
+    .product(\product$695 ),
     .weight(weights[1295:1288])
   );
   \ternhw_int8_baseline.array.lane_10_10  lane_10_10 (
     .act(acts[87:80]),
-    .product(\product$703 ),
+    .product(\product$704 ),
     .weight(weights[1367:1360])
   );
   \ternhw_int8_baseline.array.lane_10_11  lane_10_11 (
     .act(acts[95:88]),
-    .product(\product$704 ),
+    .product(\product$705 ),
     .weight(weights[1375:1368])
   );
   \ternhw_int8_baseline.array.lane_10_12  lane_10_12 (
     .act(acts[103:96]),
-    .product(\product$705 ),
+    .product(\product$706 ),
     .weight(weights[1383:1376])
   );
   \ternhw_int8_baseline.array.lane_10_13  lane_10_13 (
     .act(acts[111:104]),
-    .product(\product$706 ),
+    .product(\product$707 ),
     .weight(weights[1391:1384])
   );
   \ternhw_int8_baseline.array.lane_10_14  lane_10_14 (
     .act(acts[119:112]),
-    .product(\product$707 ),
+    .product(\product$708 ),
     .weight(weights[1399:1392])
   );
   \ternhw_int8_baseline.array.lane_10_15  lane_10_15 (
     .act(acts[127:120]),
-    .product(\product$708 ),
+    .product(\product$709 ),
     .weight(weights[1407:1400])
   );
   \ternhw_int8_baseline.array.lane_10_2  lane_10_2 (
     .act(acts[23:16]),
-    .product(\product$695 ),
+    .product(\product$696 ),
     .weight(weights[1303:1296])
   );
   \ternhw_int8_baseline.array.lane_10_3  lane_10_3 (
     .act(acts[31:24]),
-    .product(\product$696 ),
+    .product(\product$697 ),
     .weight(weights[1311:1304])
   );
   \ternhw_int8_baseline.array.lane_10_4  lane_10_4 (
     .act(acts[39:32]),
-    .product(\product$697 ),
+    .product(\product$698 ),
     .weight(weights[1319:1312])
   );
   \ternhw_int8_baseline.array.lane_10_5  lane_10_5 (
     .act(acts[47:40]),
-    .product(\product$698 ),
+    .product(\product$699 ),
     .weight(weights[1327:1320])
   );
   \ternhw_int8_baseline.array.lane_10_6  lane_10_6 (
     .act(acts[55:48]),
-    .product(\product$699 ),
+    .product(\product$700 ),
     .weight(weights[1335:1328])
   );
   \ternhw_int8_baseline.array.lane_10_7  lane_10_7 (
     .act(acts[63:56]),
-    .product(\product$700 ),
+    .product(\product$701 ),
     .weight(weights[1343:1336])
   );
   \ternhw_int8_baseline.array.lane_10_8  lane_10_8 (
     .act(acts[71:64]),
-    .product(\product$701 ),
+    .product(\product$702 ),
     .weight(weights[1351:1344])
   );
   \ternhw_int8_baseline.array.lane_10_9  lane_10_9 (
     .act(acts[79:72]),
-    .product(\product$702 ),
+    .product(\product$703 ),
     .weight(weights[1359:1352])
   );
   \ternhw_int8_baseline.array.lane_11_0  lane_11_0 (
     .act(acts[7:0]),
-    .product(\product$757 ),
+    .product(\product$758 ),
     .weight(weights[1415:1408])
   );
   \ternhw_int8_baseline.array.lane_11_1  lane_11_1 (
     .act(acts[15:8]),
-    .product(\product$758 ),
+    .product(\product$759 ),
     .weight(weights[1423:1416])
   );
   \ternhw_int8_baseline.array.lane_11_10  lane_11_10 (
     .act(acts[87:80]),
-    .product(\product$767 ),
+    .product(\product$768 ),
     .weight(weights[1495:1488])
   );
   \ternhw_int8_baseline.array.lane_11_11  lane_11_11 (
     .act(acts[95:88]),
-    .product(\product$768 ),
+    .product(\product$769 ),
     .weight(weights[1503:1496])
   );
   \ternhw_int8_baseline.array.lane_11_12  lane_11_12 (
     .act(acts[103:96]),
-    .product(\product$769 ),
+    .product(\product$770 ),
     .weight(weights[1511:1504])
   );
   \ternhw_int8_baseline.array.lane_11_13  lane_11_13 (
     .act(acts[111:104]),
-    .product(\product$770 ),
+    .product(\product$771 ),
     .weight(weights[1519:1512])
   );
   \ternhw_int8_baseline.array.lane_11_14  lane_11_14 (
     .act(acts[119:112]),
-    .product(\product$771 ),
+    .product(\product$772 ),
     .weight(weights[1527:1520])
   );
   \ternhw_int8_baseline.array.lane_11_15  lane_11_15 (
     .act(acts[127:120]),
-    .product(\product$772 ),
+    .product(\product$773 ),
     .weight(weights[1535:1528])
   );
   \ternhw_int8_baseline.array.lane_11_2  lane_11_2 (
     .act(acts[23:16]),
-    .product(\product$759 ),
+    .product(\product$760 ),
     .weight(weights[1431:1424])
   );
   \ternhw_int8_baseline.array.lane_11_3  lane_11_3 (
     .act(acts[31:24]),
-    .product(\product$760 ),
+    .product(\product$761 ),
     .weight(weights[1439:1432])
   );
   \ternhw_int8_baseline.array.lane_11_4  lane_11_4 (
     .act(acts[39:32]),
-    .product(\product$761 ),
+    .product(\product$762 ),
     .weight(weights[1447:1440])
   );
   \ternhw_int8_baseline.array.lane_11_5  lane_11_5 (
     .act(acts[47:40]),
-    .product(\product$762 ),
+    .product(\product$763 ),
     .weight(weights[1455:1448])
   );
   \ternhw_int8_baseline.array.lane_11_6  lane_11_6 (
     .act(acts[55:48]),
-    .product(\product$763 ),
+    .product(\product$764 ),
     .weight(weights[1463:1456])
   );
   \ternhw_int8_baseline.array.lane_11_7  lane_11_7 (
     .act(acts[63:56]),
-    .product(\product$764 ),
+    .product(\product$765 ),
     .weight(weights[1471:1464])
   );
   \ternhw_int8_baseline.array.lane_11_8  lane_11_8 (
     .act(acts[71:64]),
-    .product(\product$765 ),
+    .product(\product$766 ),
     .weight(weights[1479:1472])
   );
   \ternhw_int8_baseline.array.lane_11_9  lane_11_9 (
     .act(acts[79:72]),
-    .product(\product$766 ),
+    .product(\product$767 ),
     .weight(weights[1487:1480])
   );
   \ternhw_int8_baseline.array.lane_12_0  lane_12_0 (
     .act(acts[7:0]),
-    .product(\product$821 ),
+    .product(\product$822 ),
     .weight(weights[1543:1536])
   );
   \ternhw_int8_baseline.array.lane_12_1  lane_12_1 (
     .act(acts[15:8]),
-    .product(\product$822 ),
+    .product(\product$823 ),
     .weight(weights[1551:1544])
   );
   \ternhw_int8_baseline.array.lane_12_10  lane_12_10 (
     .act(acts[87:80]),
-    .product(\product$831 ),
+    .product(\product$832 ),
     .weight(weights[1623:1616])
   );
   \ternhw_int8_baseline.array.lane_12_11  lane_12_11 (
     .act(acts[95:88]),
-    .product(\product$832 ),
+    .product(\product$833 ),
     .weight(weights[1631:1624])
   );
   \ternhw_int8_baseline.array.lane_12_12  lane_12_12 (
     .act(acts[103:96]),
-    .product(\product$833 ),
+    .product(\product$834 ),
     .weight(weights[1639:1632])
   );
   \ternhw_int8_baseline.array.lane_12_13  lane_12_13 (
     .act(acts[111:104]),
-    .product(\product$834 ),
+    .product(\product$835 ),
     .weight(weights[1647:1640])
   );
   \ternhw_int8_baseline.array.lane_12_14  lane_12_14 (
     .act(acts[119:112]),
-    .product(\product$835 ),
+    .product(\product$836 ),
     .weight(weights[1655:1648])
   );
   \ternhw_int8_baseline.array.lane_12_15  lane_12_15 (
     .act(acts[127:120]),
-    .product(\product$836 ),
+    .product(\product$837 ),
     .weight(weights[1663:1656])
   );
   \ternhw_int8_baseline.array.lane_12_2  lane_12_2 (
     .act(acts[23:16]),
-    .product(\product$823 ),
+    .product(\product$824 ),
     .weight(weights[1559:1552])
   );
   \ternhw_int8_baseline.array.lane_12_3  lane_12_3 (
     .act(acts[31:24]),
-    .product(\product$824 ),
+    .product(\product$825 ),
     .weight(weights[1567:1560])
   );
   \ternhw_int8_baseline.array.lane_12_4  lane_12_4 (
     .act(acts[39:32]),
-    .product(\product$825 ),
+    .product(\product$826 ),
     .weight(weights[1575:1568])
   );
   \ternhw_int8_baseline.array.lane_12_5  lane_12_5 (
     .act(acts[47:40]),
-    .product(\product$826 ),
+    .product(\product$827 ),
     .weight(weights[1583:1576])
   );
   \ternhw_int8_baseline.array.lane_12_6  lane_12_6 (
     .act(acts[55:48]),
-    .product(\product$827 ),
+    .product(\product$828 ),
     .weight(weights[1591:1584])
   );
   \ternhw_int8_baseline.array.lane_12_7  lane_12_7 (
     .act(acts[63:56]),
-    .product(\product$828 ),
+    .product(\product$829 ),
     .weight(weights[1599:1592])
   );
   \ternhw_int8_baseline.array.lane_12_8  lane_12_8 (
     .act(acts[71:64]),
-    .product(\product$829 ),
+    .product(\product$830 ),
     .weight(weights[1607:1600])
   );
   \ternhw_int8_baseline.array.lane_12_9  lane_12_9 (
     .act(acts[79:72]),
-    .product(\product$830 ),
+    .product(\product$831 ),
     .weight(weights[1615:1608])
   );
   \ternhw_int8_baseline.array.lane_13_0  lane_13_0 (
     .act(acts[7:0]),
-    .product(\product$885 ),
+    .product(\product$886 ),
     .weight(weights[1671:1664])
   );
   \ternhw_int8_baseline.array.lane_13_1  lane_13_1 (
     .act(acts[15:8]),
-    .product(\product$886 ),
+    .product(\product$887 ),
     .weight(weights[1679:1672])
   );
   \ternhw_int8_baseline.array.lane_13_10  lane_13_10 (
     .act(acts[87:80]),
-    .product(\product$895 ),
+    .product(\product$896 ),
     .weight(weights[1751:1744])
   );
   \ternhw_int8_baseline.array.lane_13_11  lane_13_11 (
     .act(acts[95:88]),
-    .product(\product$896 ),
+    .product(\product$897 ),
     .weight(weights[1759:1752])
   );
   \ternhw_int8_baseline.array.lane_13_12  lane_13_12 (
     .act(acts[103:96]),
-    .product(\product$897 ),
+    .product(\product$898 ),
     .weight(weights[1767:1760])
   );
   \ternhw_int8_baseline.array.lane_13_13  lane_13_13 (
     .act(acts[111:104]),
-    .product(\product$898 ),
+    .product(\product$899 ),
     .weight(weights[1775:1768])
   );
   \ternhw_int8_baseline.array.lane_13_14  lane_13_14 (
     .act(acts[119:112]),
-    .product(\product$899 ),
+    .product(\product$900 ),
     .weight(weights[1783:1776])
   );
   \ternhw_int8_baseline.array.lane_13_15  lane_13_15 (
     .act(acts[127:120]),
-    .product(\product$900 ),
+    .product(\product$901 ),
     .weight(weights[1791:1784])
   );
   \ternhw_int8_baseline.array.lane_13_2  lane_13_2 (
     .act(acts[23:16]),
-    .product(\product$887 ),
+    .product(\product$888 ),
     .weight(weights[1687:1680])
   );
   \ternhw_int8_baseline.array.lane_13_3  lane_13_3 (
     .act(acts[31:24]),
-    .product(\product$888 ),
+    .product(\product$889 ),
     .weight(weights[1695:1688])
   );
   \ternhw_int8_baseline.array.lane_13_4  lane_13_4 (
     .act(acts[39:32]),
-    .product(\product$889 ),
+    .product(\product$890 ),
     .weight(weights[1703:1696])
   );
   \ternhw_int8_baseline.array.lane_13_5  lane_13_5 (
     .act(acts[47:40]),
-    .product(\product$890 ),
+    .product(\product$891 ),
     .weight(weights[1711:1704])
   );
   \ternhw_int8_baseline.array.lane_13_6  lane_13_6 (
     .act(acts[55:48]),
-    .product(\product$891 ),
+    .product(\product$892 ),
     .weight(weights[1719:1712])
   );
   \ternhw_int8_baseline.array.lane_13_7  lane_13_7 (
     .act(acts[63:56]),
-    .product(\product$892 ),
+    .product(\product$893 ),
     .weight(weights[1727:1720])
   );
   \ternhw_int8_baseline.array.lane_13_8  lane_13_8 (
     .act(acts[71:64]),
-    .product(\product$893 ),
+    .product(\product$894 ),
     .weight(weights[1735:1728])
   );
   \ternhw_int8_baseline.array.lane_13_9  lane_13_9 (
     .act(acts[79:72]),
-    .product(\product$894 ),
+    .product(\product$895 ),
     .weight(weights[1743:1736])
   );
   \ternhw_int8_baseline.array.lane_14_0  lane_14_0 (
     .act(acts[7:0]),
-    .product(\product$949 ),
+    .product(\product$950 ),
     .weight(weights[1799:1792])
   );
   \ternhw_int8_baseline.array.lane_14_1  lane_14_1 (
     .act(acts[15:8]),
-    .product(\product$950 ),
+    .product(\product$951 ),
     .weight(weights[1807:1800])
   );
   \ternhw_int8_baseline.array.lane_14_10  lane_14_10 (
     .act(acts[87:80]),
-    .product(\product$959 ),
+    .product(\product$960 ),
     .weight(weights[1879:1872])
   );
   \ternhw_int8_baseline.array.lane_14_11  lane_14_11 (
     .act(acts[95:88]),
-    .product(\product$960 ),
+    .product(\product$961 ),
     .weight(weights[1887:1880])
   );
   \ternhw_int8_baseline.array.lane_14_12  lane_14_12 (
     .act(acts[103:96]),
-    .product(\product$961 ),
+    .product(\product$962 ),
     .weight(weights[1895:1888])
   );
   \ternhw_int8_baseline.array.lane_14_13  lane_14_13 (
     .act(acts[111:104]),
-    .product(\product$962 ),
+    .product(\product$963 ),
     .weight(weights[1903:1896])
   );
   \ternhw_int8_baseline.array.lane_14_14  lane_14_14 (
     .act(acts[119:112]),
-    .product(\product$963 ),
+    .product(\product$964 ),
     .weight(weights[1911:1904])
   );
   \ternhw_int8_baseline.array.lane_14_15  lane_14_15 (
     .act(acts[127:120]),
-    .product(\product$964 ),
+    .product(\product$965 ),
     .weight(weights[1919:1912])
   );
   \ternhw_int8_baseline.array.lane_14_2  lane_14_2 (
     .act(acts[23:16]),
-    .product(\product$951 ),
+    .product(\product$952 ),
     .weight(weights[1815:1808])
   );
   \ternhw_int8_baseline.array.lane_14_3  lane_14_3 (
     .act(acts[31:24]),
-    .product(\product$952 ),
+    .product(\product$953 ),
     .weight(weights[1823:1816])
   );
   \ternhw_int8_baseline.array.lane_14_4  lane_14_4 (
     .act(acts[39:32]),
-    .product(\product$953 ),
+    .product(\product$954 ),
     .weight(weights[1831:1824])
   );
   \ternhw_int8_baseline.array.lane_14_5  lane_14_5 (
     .act(acts[47:40]),
-    .product(\product$954 ),
+    .product(\product$955 ),
     .weight(weights[1839:1832])
   );
   \ternhw_int8_baseline.array.lane_14_6  lane_14_6 (
     .act(acts[55:48]),
-    .product(\product$955 ),
+    .product(\product$956 ),
     .weight(weights[1847:1840])
   );
   \ternhw_int8_baseline.array.lane_14_7  lane_14_7 (
     .act(acts[63:56]),
-    .product(\product$956 ),
+    .product(\product$957 ),
     .weight(weights[1855:1848])
   );
   \ternhw_int8_baseline.array.lane_14_8  lane_14_8 (
     .act(acts[71:64]),
-    .product(\product$957 ),
+    .product(\product$958 ),
     .weight(weights[1863:1856])
   );
   \ternhw_int8_baseline.array.lane_14_9  lane_14_9 (
     .act(acts[79:72]),
-    .product(\product$958 ),
+    .product(\product$959 ),
     .weight(weights[1871:1864])
   );
   \ternhw_int8_baseline.array.lane_15_0  lane_15_0 (
     .act(acts[7:0]),
-    .product(\product$1013 ),
+    .product(\product$1014 ),
     .weight(weights[1927:1920])
   );
   \ternhw_int8_baseline.array.lane_15_1  lane_15_1 (
     .act(acts[15:8]),
-    .product(\product$1014 ),
+    .product(\product$1015 ),
     .weight(weights[1935:1928])
   );
   \ternhw_int8_baseline.array.lane_15_10  lane_15_10 (
     .act(acts[87:80]),
-    .product(\product$1023 ),
+    .product(\product$1024 ),
     .weight(weights[2007:2000])
   );
   \ternhw_int8_baseline.array.lane_15_11  lane_15_11 (
     .act(acts[95:88]),
-    .product(\product$1024 ),
+    .product(\product$1025 ),
     .weight(weights[2015:2008])
   );
   \ternhw_int8_baseline.array.lane_15_12  lane_15_12 (
     .act(acts[103:96]),
-    .product(\product$1025 ),
+    .product(\product$1026 ),
     .weight(weights[2023:2016])
   );
   \ternhw_int8_baseline.array.lane_15_13  lane_15_13 (
     .act(acts[111:104]),
-    .product(\product$1026 ),
+    .product(\product$1027 ),
     .weight(weights[2031:2024])
   );
   \ternhw_int8_baseline.array.lane_15_14  lane_15_14 (
     .act(acts[119:112]),
-    .product(\product$1027 ),
+    .product(\product$1028 ),
     .weight(weights[2039:2032])
   );
   \ternhw_int8_baseline.array.lane_15_15  lane_15_15 (
     .act(acts[127:120]),
-    .product(\product$1028 ),
+    .product(\product$1029 ),
     .weight(weights[2047:2040])
   );
   \ternhw_int8_baseline.array.lane_15_2  lane_15_2 (
     .act(acts[23:16]),
-    .product(\product$1015 ),
+    .product(\product$1016 ),
     .weight(weights[1943:1936])
   );
   \ternhw_int8_baseline.array.lane_15_3  lane_15_3 (
     .act(acts[31:24]),
-    .product(\product$1016 ),
+    .product(\product$1017 ),
     .weight(weights[1951:1944])
   );
   \ternhw_int8_baseline.array.lane_15_4  lane_15_4 (
     .act(acts[39:32]),
-    .product(\product$1017 ),
+    .product(\product$1018 ),
     .weight(weights[1959:1952])
   );
   \ternhw_int8_baseline.array.lane_15_5  lane_15_5 (
     .act(acts[47:40]),
-    .product(\product$1018 ),
+    .product(\product$1019 ),
     .weight(weights[1967:1960])
   );
   \ternhw_int8_baseline.array.lane_15_6  lane_15_6 (
     .act(acts[55:48]),
-    .product(\product$1019 ),
+    .product(\product$1020 ),
     .weight(weights[1975:1968])
   );
   \ternhw_int8_baseline.array.lane_15_7  lane_15_7 (
     .act(acts[63:56]),
-    .product(\product$1020 ),
+    .product(\product$1021 ),
     .weight(weights[1983:1976])
   );
   \ternhw_int8_baseline.array.lane_15_8  lane_15_8 (
     .act(acts[71:64]),
-    .product(\product$1021 ),
+    .product(\product$1022 ),
     .weight(weights[1991:1984])
   );
   \ternhw_int8_baseline.array.lane_15_9  lane_15_9 (
     .act(acts[79:72]),
-    .product(\product$1022 ),
+    .product(\product$1023 ),
     .weight(weights[1999:1992])
   );
   \ternhw_int8_baseline.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .product(\product$117 ),
+    .product(\product$118 ),
     .weight(weights[135:128])
   );
   \ternhw_int8_baseline.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .product(\product$118 ),
+    .product(\product$119 ),
     .weight(weights[143:136])
   );
   \ternhw_int8_baseline.array.lane_1_10  lane_1_10 (
     .act(acts[87:80]),
-    .product(\product$127 ),
+    .product(\product$128 ),
     .weight(weights[215:208])
   );
   \ternhw_int8_baseline.array.lane_1_11  lane_1_11 (
     .act(acts[95:88]),
-    .product(\product$128 ),
+    .product(\product$129 ),
     .weight(weights[223:216])
   );
   \ternhw_int8_baseline.array.lane_1_12  lane_1_12 (
     .act(acts[103:96]),
-    .product(\product$129 ),
+    .product(\product$130 ),
     .weight(weights[231:224])
   );
   \ternhw_int8_baseline.array.lane_1_13  lane_1_13 (
     .act(acts[111:104]),
-    .product(\product$130 ),
+    .product(\product$131 ),
     .weight(weights[239:232])
   );
   \ternhw_int8_baseline.array.lane_1_14  lane_1_14 (
     .act(acts[119:112]),
-    .product(\product$131 ),
+    .product(\product$132 ),
     .weight(weights[247:240])
   );
   \ternhw_int8_baseline.array.lane_1_15  lane_1_15 (
     .act(acts[127:120]),
-    .product(\product$132 ),
+    .product(\product$133 ),
     .weight(weights[255:248])
   );
   \ternhw_int8_baseline.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .product(\product$119 ),
+    .product(\product$120 ),
     .weight(weights[151:144])
   );
   \ternhw_int8_baseline.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .product(\product$120 ),
+    .product(\product$121 ),
     .weight(weights[159:152])
   );
   \ternhw_int8_baseline.array.lane_1_4  lane_1_4 (
     .act(acts[39:32]),
-    .product(\product$121 ),
+    .product(\product$122 ),
     .weight(weights[167:160])
   );
   \ternhw_int8_baseline.array.lane_1_5  lane_1_5 (
     .act(acts[47:40]),
-    .product(\product$122 ),
+    .product(\product$123 ),
     .weight(weights[175:168])
   );
   \ternhw_int8_baseline.array.lane_1_6  lane_1_6 (
     .act(acts[55:48]),
-    .product(\product$123 ),
+    .product(\product$124 ),
     .weight(weights[183:176])
   );
   \ternhw_int8_baseline.array.lane_1_7  lane_1_7 (
     .act(acts[63:56]),
-    .product(\product$124 ),
+    .product(\product$125 ),
     .weight(weights[191:184])
   );
   \ternhw_int8_baseline.array.lane_1_8  lane_1_8 (
     .act(acts[71:64]),
-    .product(\product$125 ),
+    .product(\product$126 ),
     .weight(weights[199:192])
   );
   \ternhw_int8_baseline.array.lane_1_9  lane_1_9 (
     .act(acts[79:72]),
-    .product(\product$126 ),
+    .product(\product$127 ),
     .weight(weights[207:200])
   );
   \ternhw_int8_baseline.array.lane_2_0  lane_2_0 (
     .act(acts[7:0]),
-    .product(\product$181 ),
+    .product(\product$182 ),
     .weight(weights[263:256])
   );
   \ternhw_int8_baseline.array.lane_2_1  lane_2_1 (
     .act(acts[15:8]),
-    .product(\product$182 ),
+    .product(\product$183 ),
     .weight(weights[271:264])
   );
   \ternhw_int8_baseline.array.lane_2_10  lane_2_10 (
     .act(acts[87:80]),
-    .product(\product$191 ),
+    .product(\product$192 ),
     .weight(weights[343:336])
   );
   \ternhw_int8_baseline.array.lane_2_11  lane_2_11 (
     .act(acts[95:88]),
-    .product(\product$192 ),
+    .product(\product$193 ),
     .weight(weights[351:344])
   );
   \ternhw_int8_baseline.array.lane_2_12  lane_2_12 (
     .act(acts[103:96]),
-    .product(\product$193 ),
+    .product(\product$194 ),
     .weight(weights[359:352])
   );
   \ternhw_int8_baseline.array.lane_2_13  lane_2_13 (
     .act(acts[111:104]),
-    .product(\product$194 ),
+    .product(\product$195 ),
     .weight(weights[367:360])
   );
   \ternhw_int8_baseline.array.lane_2_14  lane_2_14 (
     .act(acts[119:112]),
-    .product(\product$195 ),
+    .product(\product$196 ),
     .weight(weights[375:368])
   );
   \ternhw_int8_baseline.array.lane_2_15  lane_2_15 (
     .act(acts[127:120]),
-    .product(\product$196 ),
+    .product(\product$197 ),
     .weight(weights[383:376])
   );
   \ternhw_int8_baseline.array.lane_2_2  lane_2_2 (
     .act(acts[23:16]),
-    .product(\product$183 ),
+    .product(\product$184 ),
     .weight(weights[279:272])
   );
   \ternhw_int8_baseline.array.lane_2_3  lane_2_3 (
     .act(acts[31:24]),
-    .product(\product$184 ),
+    .product(\product$185 ),
     .weight(weights[287:280])
   );
   \ternhw_int8_baseline.array.lane_2_4  lane_2_4 (
     .act(acts[39:32]),
-    .product(\product$185 ),
+    .product(\product$186 ),
     .weight(weights[295:288])
   );
   \ternhw_int8_baseline.array.lane_2_5  lane_2_5 (
     .act(acts[47:40]),
-    .product(\product$186 ),
+    .product(\product$187 ),
     .weight(weights[303:296])
   );
   \ternhw_int8_baseline.array.lane_2_6  lane_2_6 (
     .act(acts[55:48]),
-    .product(\product$187 ),
+    .product(\product$188 ),
     .weight(weights[311:304])
   );
   \ternhw_int8_baseline.array.lane_2_7  lane_2_7 (
     .act(acts[63:56]),
-    .product(\product$188 ),
+    .product(\product$189 ),
     .weight(weights[319:312])
   );
   \ternhw_int8_baseline.array.lane_2_8  lane_2_8 (
     .act(acts[71:64]),
-    .product(\product$189 ),
+    .product(\product$190 ),
     .weight(weights[327:320])
   );
   \ternhw_int8_baseline.array.lane_2_9  lane_2_9 (
     .act(acts[79:72]),
-    .product(\product$190 ),
+    .product(\product$191 ),
     .weight(weights[335:328])
   );
   \ternhw_int8_baseline.array.lane_3_0  lane_3_0 (
     .act(acts[7:0]),
-    .product(\product$245 ),
+    .product(\product$246 ),
     .weight(weights[391:384])
   );
   \ternhw_int8_baseline.array.lane_3_1  lane_3_1 (
     .act(acts[15:8]),
-    .product(\product$246 ),
+    .product(\product$247 ),
     .weight(weights[399:392])
   );
   \ternhw_int8_baseline.array.lane_3_10  lane_3_10 (
     .act(acts[87:80]),
-    .product(\product$255 ),
+    .product(\product$256 ),
     .weight(weights[471:464])
   );
   \ternhw_int8_baseline.array.lane_3_11  lane_3_11 (
     .act(acts[95:88]),
-    .product(\product$256 ),
+    .product(\product$257 ),
     .weight(weights[479:472])
   );
   \ternhw_int8_baseline.array.lane_3_12  lane_3_12 (
     .act(acts[103:96]),
-    .product(\product$257 ),
+    .product(\product$258 ),
     .weight(weights[487:480])
   );
   \ternhw_int8_baseline.array.lane_3_13  lane_3_13 (
     .act(acts[111:104]),
-    .product(\product$258 ),
+    .product(\product$259 ),
     .weight(weights[495:488])
   );
   \ternhw_int8_baseline.array.lane_3_14  lane_3_14 (
     .act(acts[119:112]),
-    .product(\product$259 ),
+    .product(\product$260 ),
     .weight(weights[503:496])
   );
   \ternhw_int8_baseline.array.lane_3_15  lane_3_15 (
     .act(acts[127:120]),
-    .product(\product$260 ),
+    .product(\product$261 ),
     .weight(weights[511:504])
   );
   \ternhw_int8_baseline.array.lane_3_2  lane_3_2 (
     .act(acts[23:16]),
-    .product(\product$247 ),
+    .product(\product$248 ),
     .weight(weights[407:400])
   );
   \ternhw_int8_baseline.array.lane_3_3  lane_3_3 (
     .act(acts[31:24]),
-    .product(\product$248 ),
+    .product(\product$249 ),
     .weight(weights[415:408])
   );
   \ternhw_int8_baseline.array.lane_3_4  lane_3_4 (
     .act(acts[39:32]),
-    .product(\product$249 ),
+    .product(\product$250 ),
     .weight(weights[423:416])
   );
   \ternhw_int8_baseline.array.lane_3_5  lane_3_5 (
     .act(acts[47:40]),
-    .product(\product$250 ),
+    .product(\product$251 ),
     .weight(weights[431:424])
   );
   \ternhw_int8_baseline.array.lane_3_6  lane_3_6 (
     .act(acts[55:48]),
-    .product(\product$251 ),
+    .product(\product$252 ),
     .weight(weights[439:432])
   );
   \ternhw_int8_baseline.array.lane_3_7  lane_3_7 (
     .act(acts[63:56]),
-    .product(\product$252 ),
+    .product(\product$253 ),
     .weight(weights[447:440])
   );
   \ternhw_int8_baseline.array.lane_3_8  lane_3_8 (
     .act(acts[71:64]),
-    .product(\product$253 ),
+    .product(\product$254 ),
     .weight(weights[455:448])
   );
   \ternhw_int8_baseline.array.lane_3_9  lane_3_9 (
     .act(acts[79:72]),
-    .product(\product$254 ),
+    .product(\product$255 ),
     .weight(weights[463:456])
   );
   \ternhw_int8_baseline.array.lane_4_0  lane_4_0 (
     .act(acts[7:0]),
-    .product(\product$309 ),
+    .product(\product$310 ),
     .weight(weights[519:512])
   );
   \ternhw_int8_baseline.array.lane_4_1  lane_4_1 (
     .act(acts[15:8]),
-    .product(\product$310 ),
+    .product(\product$311 ),
     .weight(weights[527:520])
   );
   \ternhw_int8_baseline.array.lane_4_10  lane_4_10 (
     .act(acts[87:80]),
-    .product(\product$319 ),
+    .product(\product$320 ),
     .weight(weights[599:592])
   );
   \ternhw_int8_baseline.array.lane_4_11  lane_4_11 (
     .act(acts[95:88]),
-    .product(\product$320 ),
+    .product(\product$321 ),
     .weight(weights[607:600])
   );
   \ternhw_int8_baseline.array.lane_4_12  lane_4_12 (
     .act(acts[103:96]),
-    .product(\product$321 ),
+    .product(\product$322 ),
     .weight(weights[615:608])
   );
   \ternhw_int8_baseline.array.lane_4_13  lane_4_13 (
     .act(acts[111:104]),
-    .product(\product$322 ),
+    .product(\product$323 ),
     .weight(weights[623:616])
   );
   \ternhw_int8_baseline.array.lane_4_14  lane_4_14 (
     .act(acts[119:112]),
-    .product(\product$323 ),
+    .product(\product$324 ),
     .weight(weights[631:624])
   );
   \ternhw_int8_baseline.array.lane_4_15  lane_4_15 (
     .act(acts[127:120]),
-    .product(\product$324 ),
+    .product(\product$325 ),
     .weight(weights[639:632])
   );
   \ternhw_int8_baseline.array.lane_4_2  lane_4_2 (
     .act(acts[23:16]),
-    .product(\product$311 ),
+    .product(\product$312 ),
     .weight(weights[535:528])
   );
   \ternhw_int8_baseline.array.lane_4_3  lane_4_3 (
     .act(acts[31:24]),
-    .product(\product$312 ),
+    .product(\product$313 ),
     .weight(weights[543:536])
   );
   \ternhw_int8_baseline.array.lane_4_4  lane_4_4 (
     .act(acts[39:32]),
-    .product(\product$313 ),
+    .product(\product$314 ),
     .weight(weights[551:544])
   );
   \ternhw_int8_baseline.array.lane_4_5  lane_4_5 (
     .act(acts[47:40]),
-    .product(\product$314 ),
+    .product(\product$315 ),
     .weight(weights[559:552])
   );
   \ternhw_int8_baseline.array.lane_4_6  lane_4_6 (
     .act(acts[55:48]),
-    .product(\product$315 ),
+    .product(\product$316 ),
     .weight(weights[567:560])
   );
   \ternhw_int8_baseline.array.lane_4_7  lane_4_7 (
     .act(acts[63:56]),
-    .product(\product$316 ),
+    .product(\product$317 ),
     .weight(weights[575:568])
   );
   \ternhw_int8_baseline.array.lane_4_8  lane_4_8 (
     .act(acts[71:64]),
-    .product(\product$317 ),
+    .product(\product$318 ),
     .weight(weights[583:576])
   );
   \ternhw_int8_baseline.array.lane_4_9  lane_4_9 (
     .act(acts[79:72]),
-    .product(\product$318 ),
+    .product(\product$319 ),
     .weight(weights[591:584])
   );
   \ternhw_int8_baseline.array.lane_5_0  lane_5_0 (
     .act(acts[7:0]),
-    .product(\product$373 ),
+    .product(\product$374 ),
     .weight(weights[647:640])
   );
   \ternhw_int8_baseline.array.lane_5_1  lane_5_1 (
     .act(acts[15:8]),
-    .product(\product$374 ),
+    .product(\product$375 ),
     .weight(weights[655:648])
   );
   \ternhw_int8_baseline.array.lane_5_10  lane_5_10 (
     .act(acts[87:80]),
-    .product(\product$383 ),
+    .product(\product$384 ),
     .weight(weights[727:720])
   );
   \ternhw_int8_baseline.array.lane_5_11  lane_5_11 (
     .act(acts[95:88]),
-    .product(\product$384 ),
+    .product(\product$385 ),
     .weight(weights[735:728])
   );
   \ternhw_int8_baseline.array.lane_5_12  lane_5_12 (
     .act(acts[103:96]),
-    .product(\product$385 ),
+    .product(\product$386 ),
     .weight(weights[743:736])
   );
   \ternhw_int8_baseline.array.lane_5_13  lane_5_13 (
     .act(acts[111:104]),
-    .product(\product$386 ),
+    .product(\product$387 ),
     .weight(weights[751:744])
   );
   \ternhw_int8_baseline.array.lane_5_14  lane_5_14 (
     .act(acts[119:112]),
-    .product(\product$387 ),
+    .product(\product$388 ),
     .weight(weights[759:752])
   );
   \ternhw_int8_baseline.array.lane_5_15  lane_5_15 (
     .act(acts[127:120]),
-    .product(\product$388 ),
+    .product(\product$389 ),
     .weight(weights[767:760])
   );
   \ternhw_int8_baseline.array.lane_5_2  lane_5_2 (
     .act(acts[23:16]),
-    .product(\product$375 ),
+    .product(\product$376 ),
     .weight(weights[663:656])
   );
   \ternhw_int8_baseline.array.lane_5_3  lane_5_3 (
     .act(acts[31:24]),
-    .product(\product$376 ),
+    .product(\product$377 ),
     .weight(weights[671:664])
   );
   \ternhw_int8_baseline.array.lane_5_4  lane_5_4 (
     .act(acts[39:32]),
-    .product(\product$377 ),
+    .product(\product$378 ),
     .weight(weights[679:672])
   );
   \ternhw_int8_baseline.array.lane_5_5  lane_5_5 (
     .act(acts[47:40]),
-    .product(\product$378 ),
+    .product(\product$379 ),
     .weight(weights[687:680])
   );
   \ternhw_int8_baseline.array.lane_5_6  lane_5_6 (
     .act(acts[55:48]),
-    .product(\product$379 ),
+    .product(\product$380 ),
     .weight(weights[695:688])
   );
   \ternhw_int8_baseline.array.lane_5_7  lane_5_7 (
     .act(acts[63:56]),
-    .product(\product$380 ),
+    .product(\product$381 ),
     .weight(weights[703:696])
   );
   \ternhw_int8_baseline.array.lane_5_8  lane_5_8 (
     .act(acts[71:64]),
-    .product(\product$381 ),
+    .product(\product$382 ),
     .weight(weights[711:704])
   );
   \ternhw_int8_baseline.array.lane_5_9  lane_5_9 (
     .act(acts[79:72]),
-    .product(\product$382 ),
+    .product(\product$383 ),
     .weight(weights[719:712])
   );
   \ternhw_int8_baseline.array.lane_6_0  lane_6_0 (
     .act(acts[7:0]),
-    .product(\product$437 ),
+    .product(\product$438 ),
     .weight(weights[775:768])
   );
   \ternhw_int8_baseline.array.lane_6_1  lane_6_1 (
     .act(acts[15:8]),
-    .product(\product$438 ),
+    .product(\product$439 ),
     .weight(weights[783:776])
   );
   \ternhw_int8_baseline.array.lane_6_10  lane_6_10 (
     .act(acts[87:80]),
-    .product(\product$447 ),
+    .product(\product$448 ),
     .weight(weights[855:848])
   );
   \ternhw_int8_baseline.array.lane_6_11  lane_6_11 (
     .act(acts[95:88]),
-    .product(\product$448 ),
+    .product(\product$449 ),
     .weight(weights[863:856])
   );
   \ternhw_int8_baseline.array.lane_6_12  lane_6_12 (
     .act(acts[103:96]),
-    .product(\product$449 ),
+    .product(\product$450 ),
     .weight(weights[871:864])
   );
   \ternhw_int8_baseline.array.lane_6_13  lane_6_13 (
     .act(acts[111:104]),
-    .product(\product$450 ),
+    .product(\product$451 ),
     .weight(weights[879:872])
   );
   \ternhw_int8_baseline.array.lane_6_14  lane_6_14 (
     .act(acts[119:112]),
-    .product(\product$451 ),
+    .product(\product$452 ),
     .weight(weights[887:880])
   );
   \ternhw_int8_baseline.array.lane_6_15  lane_6_15 (
     .act(acts[127:120]),
-    .product(\product$452 ),
+    .product(\product$453 ),
     .weight(weights[895:888])
   );
   \ternhw_int8_baseline.array.lane_6_2  lane_6_2 (
     .act(acts[23:16]),
-    .product(\product$439 ),
+    .product(\product$440 ),
     .weight(weights[791:784])
   );
   \ternhw_int8_baseline.array.lane_6_3  lane_6_3 (
     .act(acts[31:24]),
-    .product(\product$440 ),
+    .product(\product$441 ),
     .weight(weights[799:792])
   );
   \ternhw_int8_baseline.array.lane_6_4  lane_6_4 (
     .act(acts[39:32]),
-    .product(\product$441 ),
+    .product(\product$442 ),
     .weight(weights[807:800])
   );
   \ternhw_int8_baseline.array.lane_6_5  lane_6_5 (
     .act(acts[47:40]),
-    .product(\product$442 ),
+    .product(\product$443 ),
     .weight(weights[815:808])
   );
   \ternhw_int8_baseline.array.lane_6_6  lane_6_6 (
     .act(acts[55:48]),
-    .product(\product$443 ),
+    .product(\product$444 ),
     .weight(weights[823:816])
   );
   \ternhw_int8_baseline.array.lane_6_7  lane_6_7 (
     .act(acts[63:56]),
-    .product(\product$444 ),
+    .product(\product$445 ),
     .weight(weights[831:824])
   );
   \ternhw_int8_baseline.array.lane_6_8  lane_6_8 (
     .act(acts[71:64]),
-    .product(\product$445 ),
+    .product(\product$446 ),
     .weight(weights[839:832])
   );
   \ternhw_int8_baseline.array.lane_6_9  lane_6_9 (
     .act(acts[79:72]),
-    .product(\product$446 ),
+    .product(\product$447 ),
     .weight(weights[847:840])
   );
   \ternhw_int8_baseline.array.lane_7_0  lane_7_0 (
     .act(acts[7:0]),
-    .product(\product$501 ),
+    .product(\product$502 ),
     .weight(weights[903:896])
   );
   \ternhw_int8_baseline.array.lane_7_1  lane_7_1 (
     .act(acts[15:8]),
-    .product(\product$502 ),
+    .product(\product$503 ),
     .weight(weights[911:904])
   );
   \ternhw_int8_baseline.array.lane_7_10  lane_7_10 (
     .act(acts[87:80]),
-    .product(\product$511 ),
+    .product(\product$512 ),
     .weight(weights[983:976])
   );
   \ternhw_int8_baseline.array.lane_7_11  lane_7_11 (
     .act(acts[95:88]),
-    .product(\product$512 ),
+    .product(\product$513 ),
     .weight(weights[991:984])
   );
   \ternhw_int8_baseline.array.lane_7_12  lane_7_12 (
     .act(acts[103:96]),
-    .product(\product$513 ),
+    .product(\product$514 ),
     .weight(weights[999:992])
   );
   \ternhw_int8_baseline.array.lane_7_13  lane_7_13 (
     .act(acts[111:104]),
-    .product(\product$514 ),
+    .product(\product$515 ),
     .weight(weights[1007:1000])
   );
   \ternhw_int8_baseline.array.lane_7_14  lane_7_14 (
     .act(acts[119:112]),
-    .product(\product$515 ),
+    .product(\product$516 ),
     .weight(weights[1015:1008])
   );
   \ternhw_int8_baseline.array.lane_7_15  lane_7_15 (
     .act(acts[127:120]),
-    .product(\product$516 ),
+    .product(\product$517 ),
     .weight(weights[1023:1016])
   );
   \ternhw_int8_baseline.array.lane_7_2  lane_7_2 (
     .act(acts[23:16]),
-    .product(\product$503 ),
+    .product(\product$504 ),
     .weight(weights[919:912])
   );
   \ternhw_int8_baseline.array.lane_7_3  lane_7_3 (
     .act(acts[31:24]),
-    .product(\product$504 ),
+    .product(\product$505 ),
     .weight(weights[927:920])
   );
   \ternhw_int8_baseline.array.lane_7_4  lane_7_4 (
     .act(acts[39:32]),
-    .product(\product$505 ),
+    .product(\product$506 ),
     .weight(weights[935:928])
   );
   \ternhw_int8_baseline.array.lane_7_5  lane_7_5 (
     .act(acts[47:40]),
-    .product(\product$506 ),
+    .product(\product$507 ),
     .weight(weights[943:936])
   );
   \ternhw_int8_baseline.array.lane_7_6  lane_7_6 (
     .act(acts[55:48]),
-    .product(\product$507 ),
+    .product(\product$508 ),
     .weight(weights[951:944])
   );
   \ternhw_int8_baseline.array.lane_7_7  lane_7_7 (
     .act(acts[63:56]),
-    .product(\product$508 ),
+    .product(\product$509 ),
     .weight(weights[959:952])
   );
   \ternhw_int8_baseline.array.lane_7_8  lane_7_8 (
     .act(acts[71:64]),
-    .product(\product$509 ),
+    .product(\product$510 ),
     .weight(weights[967:960])
   );
   \ternhw_int8_baseline.array.lane_7_9  lane_7_9 (
     .act(acts[79:72]),
-    .product(\product$510 ),
+    .product(\product$511 ),
     .weight(weights[975:968])
   );
   \ternhw_int8_baseline.array.lane_8_0  lane_8_0 (
     .act(acts[7:0]),
-    .product(\product$565 ),
+    .product(\product$566 ),
     .weight(weights[1031:1024])
   );
   \ternhw_int8_baseline.array.lane_8_1  lane_8_1 (
     .act(acts[15:8]),
-    .product(\product$566 ),
+    .product(\product$567 ),
     .weight(weights[1039:1032])
   );
   \ternhw_int8_baseline.array.lane_8_10  lane_8_10 (
     .act(acts[87:80]),
-    .product(\product$575 ),
+    .product(\product$576 ),
     .weight(weights[1111:1104])
   );
   \ternhw_int8_baseline.array.lane_8_11  lane_8_11 (
     .act(acts[95:88]),
-    .product(\product$576 ),
+    .product(\product$577 ),
     .weight(weights[1119:1112])
   );
   \ternhw_int8_baseline.array.lane_8_12  lane_8_12 (
     .act(acts[103:96]),
-    .product(\product$577 ),
+    .product(\product$578 ),
     .weight(weights[1127:1120])
   );
   \ternhw_int8_baseline.array.lane_8_13  lane_8_13 (
     .act(acts[111:104]),
-    .product(\product$578 ),
+    .product(\product$579 ),
     .weight(weights[1135:1128])
   );
   \ternhw_int8_baseline.array.lane_8_14  lane_8_14 (
     .act(acts[119:112]),
-    .product(\product$579 ),
+    .product(\product$580 ),
     .weight(weights[1143:1136])
   );
   \ternhw_int8_baseline.array.lane_8_15  lane_8_15 (
     .act(acts[127:120]),
-    .product(\product$580 ),
+    .product(\product$581 ),
     .weight(weights[1151:1144])
   );
   \ternhw_int8_baseline.array.lane_8_2  lane_8_2 (
     .act(acts[23:16]),
-    .product(\product$567 ),
+    .product(\product$568 ),
     .weight(weights[1047:1040])
   );
   \ternhw_int8_baseline.array.lane_8_3  lane_8_3 (
     .act(acts[31:24]),
-    .product(\product$568 ),
+    .product(\product$569 ),
     .weight(weights[1055:1048])
   );
   \ternhw_int8_baseline.array.lane_8_4  lane_8_4 (
     .act(acts[39:32]),
-    .product(\product$569 ),
+    .product(\product$570 ),
     .weight(weights[1063:1056])
   );
   \ternhw_int8_baseline.array.lane_8_5  lane_8_5 (
     .act(acts[47:40]),
-    .product(\product$570 ),
+    .product(\product$571 ),
     .weight(weights[1071:1064])
   );
   \ternhw_int8_baseline.array.lane_8_6  lane_8_6 (
     .act(acts[55:48]),
-    .product(\product$571 ),
+    .product(\product$572 ),
     .weight(weights[1079:1072])
   );
   \ternhw_int8_baseline.array.lane_8_7  lane_8_7 (
     .act(acts[63:56]),
-    .product(\product$572 ),
+    .product(\product$573 ),
     .weight(weights[1087:1080])
   );
   \ternhw_int8_baseline.array.lane_8_8  lane_8_8 (
     .act(acts[71:64]),
-    .product(\product$573 ),
+    .product(\product$574 ),
     .weight(weights[1095:1088])
   );
   \ternhw_int8_baseline.array.lane_8_9  lane_8_9 (
     .act(acts[79:72]),
-    .product(\product$574 ),
+    .product(\product$575 ),
     .weight(weights[1103:1096])
   );
   \ternhw_int8_baseline.array.lane_9_0  lane_9_0 (
     .act(acts[7:0]),
-    .product(\product$629 ),
+    .product(\product$630 ),
     .weight(weights[1159:1152])
   );
   \ternhw_int8_baseline.array.lane_9_1  lane_9_1 (
     .act(acts[15:8]),
-    .product(\product$630 ),
+    .product(\product$631 ),
     .weight(weights[1167:1160])
   );
   \ternhw_int8_baseline.array.lane_9_10  lane_9_10 (
     .act(acts[87:80]),
-    .product(\product$639 ),
+    .product(\product$640 ),
     .weight(weights[1239:1232])
   );
   \ternhw_int8_baseline.array.lane_9_11  lane_9_11 (
     .act(acts[95:88]),
-    .product(\product$640 ),
+    .product(\product$641 ),
     .weight(weights[1247:1240])
   );
   \ternhw_int8_baseline.array.lane_9_12  lane_9_12 (
     .act(acts[103:96]),
-    .product(\product$641 ),
+    .product(\product$642 ),
     .weight(weights[1255:1248])
   );
   \ternhw_int8_baseline.array.lane_9_13  lane_9_13 (
     .act(acts[111:104]),
-    .product(\product$642 ),
+    .product(\product$643 ),
     .weight(weights[1263:1256])
   );
   \ternhw_int8_baseline.array.lane_9_14  lane_9_14 (
     .act(acts[119:112]),
-    .product(\product$643 ),
+    .product(\product$644 ),
     .weight(weights[1271:1264])
   );
   \ternhw_int8_baseline.array.lane_9_15  lane_9_15 (
     .act(acts[127:120]),
-    .product(\product$644 ),
+    .product(\product$645 ),
     .weight(weights[1279:1272])
   );
   \ternhw_int8_baseline.array.lane_9_2  lane_9_2 (
     .act(acts[23:16]),
-    .product(\product$631 ),
+    .product(\product$632 ),
     .weight(weights[1175:1168])
   );
   \ternhw_int8_baseline.array.lane_9_3  lane_9_3 (
     .act(acts[31:24]),
-    .product(\product$632 ),
+    .product(\product$633 ),
     .weight(weights[1183:1176])
   );
   \ternhw_int8_baseline.array.lane_9_4  lane_9_4 (
     .act(acts[39:32]),
-    .product(\product$633 ),
+    .product(\product$634 ),
     .weight(weights[1191:1184])
   );
   \ternhw_int8_baseline.array.lane_9_5  lane_9_5 (
     .act(acts[47:40]),
-    .product(\product$634 ),
+    .product(\product$635 ),
     .weight(weights[1199:1192])
   );
   \ternhw_int8_baseline.array.lane_9_6  lane_9_6 (
     .act(acts[55:48]),
-    .product(\product$635 ),
+    .product(\product$636 ),
     .weight(weights[1207:1200])
   );
   \ternhw_int8_baseline.array.lane_9_7  lane_9_7 (
     .act(acts[63:56]),
-    .product(\product$636 ),
+    .product(\product$637 ),
     .weight(weights[1215:1208])
   );
   \ternhw_int8_baseline.array.lane_9_8  lane_9_8 (
     .act(acts[71:64]),
-    .product(\product$637 ),
+    .product(\product$638 ),
     .weight(weights[1223:1216])
   );
   \ternhw_int8_baseline.array.lane_9_9  lane_9_9 (
     .act(acts[79:72]),
-    .product(\product$638 ),
+    .product(\product$639 ),
     .weight(weights[1231:1224])
   );
   assign weight = weights[7:0];
@@ -14257,726 +15216,726 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \weight$48  = weights[127:120];
   assign \act$49  = acts[127:120];
   assign \gated$50  = 1'h0;
-  assign \weight$69  = weights[135:128];
-  assign \act$70  = acts[7:0];
-  assign \gated$71  = 1'h0;
-  assign \weight$72  = weights[143:136];
-  assign \act$73  = acts[15:8];
-  assign \gated$74  = 1'h0;
-  assign \weight$75  = weights[151:144];
-  assign \act$76  = acts[23:16];
-  assign \gated$77  = 1'h0;
-  assign \weight$78  = weights[159:152];
-  assign \act$79  = acts[31:24];
-  assign \gated$80  = 1'h0;
-  assign \weight$81  = weights[167:160];
-  assign \act$82  = acts[39:32];
-  assign \gated$83  = 1'h0;
-  assign \weight$84  = weights[175:168];
-  assign \act$85  = acts[47:40];
-  assign \gated$86  = 1'h0;
-  assign \weight$87  = weights[183:176];
-  assign \act$88  = acts[55:48];
-  assign \gated$89  = 1'h0;
-  assign \weight$90  = weights[191:184];
-  assign \act$91  = acts[63:56];
-  assign \gated$92  = 1'h0;
-  assign \weight$93  = weights[199:192];
-  assign \act$94  = acts[71:64];
-  assign \gated$95  = 1'h0;
-  assign \weight$96  = weights[207:200];
-  assign \act$97  = acts[79:72];
-  assign \gated$98  = 1'h0;
-  assign \weight$99  = weights[215:208];
-  assign \act$100  = acts[87:80];
-  assign \gated$101  = 1'h0;
-  assign \weight$102  = weights[223:216];
-  assign \act$103  = acts[95:88];
-  assign \gated$104  = 1'h0;
-  assign \weight$105  = weights[231:224];
-  assign \act$106  = acts[103:96];
-  assign \gated$107  = 1'h0;
-  assign \weight$108  = weights[239:232];
-  assign \act$109  = acts[111:104];
-  assign \gated$110  = 1'h0;
-  assign \weight$111  = weights[247:240];
-  assign \act$112  = acts[119:112];
-  assign \gated$113  = 1'h0;
-  assign \weight$114  = weights[255:248];
-  assign \act$115  = acts[127:120];
-  assign \gated$116  = 1'h0;
-  assign \weight$133  = weights[263:256];
-  assign \act$134  = acts[7:0];
-  assign \gated$135  = 1'h0;
-  assign \weight$136  = weights[271:264];
-  assign \act$137  = acts[15:8];
-  assign \gated$138  = 1'h0;
-  assign \weight$139  = weights[279:272];
-  assign \act$140  = acts[23:16];
-  assign \gated$141  = 1'h0;
-  assign \weight$142  = weights[287:280];
-  assign \act$143  = acts[31:24];
-  assign \gated$144  = 1'h0;
-  assign \weight$145  = weights[295:288];
-  assign \act$146  = acts[39:32];
-  assign \gated$147  = 1'h0;
-  assign \weight$148  = weights[303:296];
-  assign \act$149  = acts[47:40];
-  assign \gated$150  = 1'h0;
-  assign \weight$151  = weights[311:304];
-  assign \act$152  = acts[55:48];
-  assign \gated$153  = 1'h0;
-  assign \weight$154  = weights[319:312];
-  assign \act$155  = acts[63:56];
-  assign \gated$156  = 1'h0;
-  assign \weight$157  = weights[327:320];
-  assign \act$158  = acts[71:64];
-  assign \gated$159  = 1'h0;
-  assign \weight$160  = weights[335:328];
-  assign \act$161  = acts[79:72];
-  assign \gated$162  = 1'h0;
-  assign \weight$163  = weights[343:336];
-  assign \act$164  = acts[87:80];
-  assign \gated$165  = 1'h0;
-  assign \weight$166  = weights[351:344];
-  assign \act$167  = acts[95:88];
-  assign \gated$168  = 1'h0;
-  assign \weight$169  = weights[359:352];
-  assign \act$170  = acts[103:96];
-  assign \gated$171  = 1'h0;
-  assign \weight$172  = weights[367:360];
-  assign \act$173  = acts[111:104];
-  assign \gated$174  = 1'h0;
-  assign \weight$175  = weights[375:368];
-  assign \act$176  = acts[119:112];
-  assign \gated$177  = 1'h0;
-  assign \weight$178  = weights[383:376];
-  assign \act$179  = acts[127:120];
-  assign \gated$180  = 1'h0;
-  assign \weight$197  = weights[391:384];
-  assign \act$198  = acts[7:0];
-  assign \gated$199  = 1'h0;
-  assign \weight$200  = weights[399:392];
-  assign \act$201  = acts[15:8];
-  assign \gated$202  = 1'h0;
-  assign \weight$203  = weights[407:400];
-  assign \act$204  = acts[23:16];
-  assign \gated$205  = 1'h0;
-  assign \weight$206  = weights[415:408];
-  assign \act$207  = acts[31:24];
-  assign \gated$208  = 1'h0;
-  assign \weight$209  = weights[423:416];
-  assign \act$210  = acts[39:32];
-  assign \gated$211  = 1'h0;
-  assign \weight$212  = weights[431:424];
-  assign \act$213  = acts[47:40];
-  assign \gated$214  = 1'h0;
-  assign \weight$215  = weights[439:432];
-  assign \act$216  = acts[55:48];
-  assign \gated$217  = 1'h0;
-  assign \weight$218  = weights[447:440];
-  assign \act$219  = acts[63:56];
-  assign \gated$220  = 1'h0;
-  assign \weight$221  = weights[455:448];
-  assign \act$222  = acts[71:64];
-  assign \gated$223  = 1'h0;
-  assign \weight$224  = weights[463:456];
-  assign \act$225  = acts[79:72];
-  assign \gated$226  = 1'h0;
-  assign \weight$227  = weights[471:464];
-  assign \act$228  = acts[87:80];
-  assign \gated$229  = 1'h0;
-  assign \weight$230  = weights[479:472];
-  assign \act$231  = acts[95:88];
-  assign \gated$232  = 1'h0;
-  assign \weight$233  = weights[487:480];
-  assign \act$234  = acts[103:96];
-  assign \gated$235  = 1'h0;
-  assign \weight$236  = weights[495:488];
-  assign \act$237  = acts[111:104];
-  assign \gated$238  = 1'h0;
-  assign \weight$239  = weights[503:496];
-  assign \act$240  = acts[119:112];
-  assign \gated$241  = 1'h0;
-  assign \weight$242  = weights[511:504];
-  assign \act$243  = acts[127:120];
-  assign \gated$244  = 1'h0;
-  assign \weight$261  = weights[519:512];
-  assign \act$262  = acts[7:0];
-  assign \gated$263  = 1'h0;
-  assign \weight$264  = weights[527:520];
-  assign \act$265  = acts[15:8];
-  assign \gated$266  = 1'h0;
-  assign \weight$267  = weights[535:528];
-  assign \act$268  = acts[23:16];
-  assign \gated$269  = 1'h0;
-  assign \weight$270  = weights[543:536];
-  assign \act$271  = acts[31:24];
-  assign \gated$272  = 1'h0;
-  assign \weight$273  = weights[551:544];
-  assign \act$274  = acts[39:32];
-  assign \gated$275  = 1'h0;
-  assign \weight$276  = weights[559:552];
-  assign \act$277  = acts[47:40];
-  assign \gated$278  = 1'h0;
-  assign \weight$279  = weights[567:560];
-  assign \act$280  = acts[55:48];
-  assign \gated$281  = 1'h0;
-  assign \weight$282  = weights[575:568];
-  assign \act$283  = acts[63:56];
-  assign \gated$284  = 1'h0;
-  assign \weight$285  = weights[583:576];
-  assign \act$286  = acts[71:64];
-  assign \gated$287  = 1'h0;
-  assign \weight$288  = weights[591:584];
-  assign \act$289  = acts[79:72];
-  assign \gated$290  = 1'h0;
-  assign \weight$291  = weights[599:592];
-  assign \act$292  = acts[87:80];
-  assign \gated$293  = 1'h0;
-  assign \weight$294  = weights[607:600];
-  assign \act$295  = acts[95:88];
-  assign \gated$296  = 1'h0;
-  assign \weight$297  = weights[615:608];
-  assign \act$298  = acts[103:96];
-  assign \gated$299  = 1'h0;
-  assign \weight$300  = weights[623:616];
-  assign \act$301  = acts[111:104];
-  assign \gated$302  = 1'h0;
-  assign \weight$303  = weights[631:624];
-  assign \act$304  = acts[119:112];
-  assign \gated$305  = 1'h0;
-  assign \weight$306  = weights[639:632];
-  assign \act$307  = acts[127:120];
-  assign \gated$308  = 1'h0;
-  assign \weight$325  = weights[647:640];
-  assign \act$326  = acts[7:0];
-  assign \gated$327  = 1'h0;
-  assign \weight$328  = weights[655:648];
-  assign \act$329  = acts[15:8];
-  assign \gated$330  = 1'h0;
-  assign \weight$331  = weights[663:656];
-  assign \act$332  = acts[23:16];
-  assign \gated$333  = 1'h0;
-  assign \weight$334  = weights[671:664];
-  assign \act$335  = acts[31:24];
-  assign \gated$336  = 1'h0;
-  assign \weight$337  = weights[679:672];
-  assign \act$338  = acts[39:32];
-  assign \gated$339  = 1'h0;
-  assign \weight$340  = weights[687:680];
-  assign \act$341  = acts[47:40];
-  assign \gated$342  = 1'h0;
-  assign \weight$343  = weights[695:688];
-  assign \act$344  = acts[55:48];
-  assign \gated$345  = 1'h0;
-  assign \weight$346  = weights[703:696];
-  assign \act$347  = acts[63:56];
-  assign \gated$348  = 1'h0;
-  assign \weight$349  = weights[711:704];
-  assign \act$350  = acts[71:64];
-  assign \gated$351  = 1'h0;
-  assign \weight$352  = weights[719:712];
-  assign \act$353  = acts[79:72];
-  assign \gated$354  = 1'h0;
-  assign \weight$355  = weights[727:720];
-  assign \act$356  = acts[87:80];
-  assign \gated$357  = 1'h0;
-  assign \weight$358  = weights[735:728];
-  assign \act$359  = acts[95:88];
-  assign \gated$360  = 1'h0;
-  assign \weight$361  = weights[743:736];
-  assign \act$362  = acts[103:96];
-  assign \gated$363  = 1'h0;
-  assign \weight$364  = weights[751:744];
-  assign \act$365  = acts[111:104];
-  assign \gated$366  = 1'h0;
-  assign \weight$367  = weights[759:752];
-  assign \act$368  = acts[119:112];
-  assign \gated$369  = 1'h0;
-  assign \weight$370  = weights[767:760];
-  assign \act$371  = acts[127:120];
-  assign \gated$372  = 1'h0;
-  assign \weight$389  = weights[775:768];
-  assign \act$390  = acts[7:0];
-  assign \gated$391  = 1'h0;
-  assign \weight$392  = weights[783:776];
-  assign \act$393  = acts[15:8];
-  assign \gated$394  = 1'h0;
-  assign \weight$395  = weights[791:784];
-  assign \act$396  = acts[23:16];
-  assign \gated$397  = 1'h0;
-  assign \weight$398  = weights[799:792];
-  assign \act$399  = acts[31:24];
-  assign \gated$400  = 1'h0;
-  assign \weight$401  = weights[807:800];
-  assign \act$402  = acts[39:32];
-  assign \gated$403  = 1'h0;
-  assign \weight$404  = weights[815:808];
-  assign \act$405  = acts[47:40];
-  assign \gated$406  = 1'h0;
-  assign \weight$407  = weights[823:816];
-  assign \act$408  = acts[55:48];
-  assign \gated$409  = 1'h0;
-  assign \weight$410  = weights[831:824];
-  assign \act$411  = acts[63:56];
-  assign \gated$412  = 1'h0;
-  assign \weight$413  = weights[839:832];
-  assign \act$414  = acts[71:64];
-  assign \gated$415  = 1'h0;
-  assign \weight$416  = weights[847:840];
-  assign \act$417  = acts[79:72];
-  assign \gated$418  = 1'h0;
-  assign \weight$419  = weights[855:848];
-  assign \act$420  = acts[87:80];
-  assign \gated$421  = 1'h0;
-  assign \weight$422  = weights[863:856];
-  assign \act$423  = acts[95:88];
-  assign \gated$424  = 1'h0;
-  assign \weight$425  = weights[871:864];
-  assign \act$426  = acts[103:96];
-  assign \gated$427  = 1'h0;
-  assign \weight$428  = weights[879:872];
-  assign \act$429  = acts[111:104];
-  assign \gated$430  = 1'h0;
-  assign \weight$431  = weights[887:880];
-  assign \act$432  = acts[119:112];
-  assign \gated$433  = 1'h0;
-  assign \weight$434  = weights[895:888];
-  assign \act$435  = acts[127:120];
-  assign \gated$436  = 1'h0;
-  assign \weight$453  = weights[903:896];
-  assign \act$454  = acts[7:0];
-  assign \gated$455  = 1'h0;
-  assign \weight$456  = weights[911:904];
-  assign \act$457  = acts[15:8];
-  assign \gated$458  = 1'h0;
-  assign \weight$459  = weights[919:912];
-  assign \act$460  = acts[23:16];
-  assign \gated$461  = 1'h0;
-  assign \weight$462  = weights[927:920];
-  assign \act$463  = acts[31:24];
-  assign \gated$464  = 1'h0;
-  assign \weight$465  = weights[935:928];
-  assign \act$466  = acts[39:32];
-  assign \gated$467  = 1'h0;
-  assign \weight$468  = weights[943:936];
-  assign \act$469  = acts[47:40];
-  assign \gated$470  = 1'h0;
-  assign \weight$471  = weights[951:944];
-  assign \act$472  = acts[55:48];
-  assign \gated$473  = 1'h0;
-  assign \weight$474  = weights[959:952];
-  assign \act$475  = acts[63:56];
-  assign \gated$476  = 1'h0;
-  assign \weight$477  = weights[967:960];
-  assign \act$478  = acts[71:64];
-  assign \gated$479  = 1'h0;
-  assign \weight$480  = weights[975:968];
-  assign \act$481  = acts[79:72];
-  assign \gated$482  = 1'h0;
-  assign \weight$483  = weights[983:976];
-  assign \act$484  = acts[87:80];
-  assign \gated$485  = 1'h0;
-  assign \weight$486  = weights[991:984];
-  assign \act$487  = acts[95:88];
-  assign \gated$488  = 1'h0;
-  assign \weight$489  = weights[999:992];
-  assign \act$490  = acts[103:96];
-  assign \gated$491  = 1'h0;
-  assign \weight$492  = weights[1007:1000];
-  assign \act$493  = acts[111:104];
-  assign \gated$494  = 1'h0;
-  assign \weight$495  = weights[1015:1008];
-  assign \act$496  = acts[119:112];
-  assign \gated$497  = 1'h0;
-  assign \weight$498  = weights[1023:1016];
-  assign \act$499  = acts[127:120];
-  assign \gated$500  = 1'h0;
-  assign \weight$517  = weights[1031:1024];
-  assign \act$518  = acts[7:0];
-  assign \gated$519  = 1'h0;
-  assign \weight$520  = weights[1039:1032];
-  assign \act$521  = acts[15:8];
-  assign \gated$522  = 1'h0;
-  assign \weight$523  = weights[1047:1040];
-  assign \act$524  = acts[23:16];
-  assign \gated$525  = 1'h0;
-  assign \weight$526  = weights[1055:1048];
-  assign \act$527  = acts[31:24];
-  assign \gated$528  = 1'h0;
-  assign \weight$529  = weights[1063:1056];
-  assign \act$530  = acts[39:32];
-  assign \gated$531  = 1'h0;
-  assign \weight$532  = weights[1071:1064];
-  assign \act$533  = acts[47:40];
-  assign \gated$534  = 1'h0;
-  assign \weight$535  = weights[1079:1072];
-  assign \act$536  = acts[55:48];
-  assign \gated$537  = 1'h0;
-  assign \weight$538  = weights[1087:1080];
-  assign \act$539  = acts[63:56];
-  assign \gated$540  = 1'h0;
-  assign \weight$541  = weights[1095:1088];
-  assign \act$542  = acts[71:64];
-  assign \gated$543  = 1'h0;
-  assign \weight$544  = weights[1103:1096];
-  assign \act$545  = acts[79:72];
-  assign \gated$546  = 1'h0;
-  assign \weight$547  = weights[1111:1104];
-  assign \act$548  = acts[87:80];
-  assign \gated$549  = 1'h0;
-  assign \weight$550  = weights[1119:1112];
-  assign \act$551  = acts[95:88];
-  assign \gated$552  = 1'h0;
-  assign \weight$553  = weights[1127:1120];
-  assign \act$554  = acts[103:96];
-  assign \gated$555  = 1'h0;
-  assign \weight$556  = weights[1135:1128];
-  assign \act$557  = acts[111:104];
-  assign \gated$558  = 1'h0;
-  assign \weight$559  = weights[1143:1136];
-  assign \act$560  = acts[119:112];
-  assign \gated$561  = 1'h0;
-  assign \weight$562  = weights[1151:1144];
-  assign \act$563  = acts[127:120];
-  assign \gated$564  = 1'h0;
-  assign \weight$581  = weights[1159:1152];
-  assign \act$582  = acts[7:0];
-  assign \gated$583  = 1'h0;
-  assign \weight$584  = weights[1167:1160];
-  assign \act$585  = acts[15:8];
-  assign \gated$586  = 1'h0;
-  assign \weight$587  = weights[1175:1168];
-  assign \act$588  = acts[23:16];
-  assign \gated$589  = 1'h0;
-  assign \weight$590  = weights[1183:1176];
-  assign \act$591  = acts[31:24];
-  assign \gated$592  = 1'h0;
-  assign \weight$593  = weights[1191:1184];
-  assign \act$594  = acts[39:32];
-  assign \gated$595  = 1'h0;
-  assign \weight$596  = weights[1199:1192];
-  assign \act$597  = acts[47:40];
-  assign \gated$598  = 1'h0;
-  assign \weight$599  = weights[1207:1200];
-  assign \act$600  = acts[55:48];
-  assign \gated$601  = 1'h0;
-  assign \weight$602  = weights[1215:1208];
-  assign \act$603  = acts[63:56];
-  assign \gated$604  = 1'h0;
-  assign \weight$605  = weights[1223:1216];
-  assign \act$606  = acts[71:64];
-  assign \gated$607  = 1'h0;
-  assign \weight$608  = weights[1231:1224];
-  assign \act$609  = acts[79:72];
-  assign \gated$610  = 1'h0;
-  assign \weight$611  = weights[1239:1232];
-  assign \act$612  = acts[87:80];
-  assign \gated$613  = 1'h0;
-  assign \weight$614  = weights[1247:1240];
-  assign \act$615  = acts[95:88];
-  assign \gated$616  = 1'h0;
-  assign \weight$617  = weights[1255:1248];
-  assign \act$618  = acts[103:96];
-  assign \gated$619  = 1'h0;
-  assign \weight$620  = weights[1263:1256];
-  assign \act$621  = acts[111:104];
-  assign \gated$622  = 1'h0;
-  assign \weight$623  = weights[1271:1264];
-  assign \act$624  = acts[119:112];
-  assign \gated$625  = 1'h0;
-  assign \weight$626  = weights[1279:1272];
-  assign \act$627  = acts[127:120];
-  assign \gated$628  = 1'h0;
-  assign \weight$645  = weights[1287:1280];
-  assign \act$646  = acts[7:0];
-  assign \gated$647  = 1'h0;
-  assign \weight$648  = weights[1295:1288];
-  assign \act$649  = acts[15:8];
-  assign \gated$650  = 1'h0;
-  assign \weight$651  = weights[1303:1296];
-  assign \act$652  = acts[23:16];
-  assign \gated$653  = 1'h0;
-  assign \weight$654  = weights[1311:1304];
-  assign \act$655  = acts[31:24];
-  assign \gated$656  = 1'h0;
-  assign \weight$657  = weights[1319:1312];
-  assign \act$658  = acts[39:32];
-  assign \gated$659  = 1'h0;
-  assign \weight$660  = weights[1327:1320];
-  assign \act$661  = acts[47:40];
-  assign \gated$662  = 1'h0;
-  assign \weight$663  = weights[1335:1328];
-  assign \act$664  = acts[55:48];
-  assign \gated$665  = 1'h0;
-  assign \weight$666  = weights[1343:1336];
-  assign \act$667  = acts[63:56];
-  assign \gated$668  = 1'h0;
-  assign \weight$669  = weights[1351:1344];
-  assign \act$670  = acts[71:64];
-  assign \gated$671  = 1'h0;
-  assign \weight$672  = weights[1359:1352];
-  assign \act$673  = acts[79:72];
-  assign \gated$674  = 1'h0;
-  assign \weight$675  = weights[1367:1360];
-  assign \act$676  = acts[87:80];
-  assign \gated$677  = 1'h0;
-  assign \weight$678  = weights[1375:1368];
-  assign \act$679  = acts[95:88];
-  assign \gated$680  = 1'h0;
-  assign \weight$681  = weights[1383:1376];
-  assign \act$682  = acts[103:96];
-  assign \gated$683  = 1'h0;
-  assign \weight$684  = weights[1391:1384];
-  assign \act$685  = acts[111:104];
-  assign \gated$686  = 1'h0;
-  assign \weight$687  = weights[1399:1392];
-  assign \act$688  = acts[119:112];
-  assign \gated$689  = 1'h0;
-  assign \weight$690  = weights[1407:1400];
-  assign \act$691  = acts[127:120];
-  assign \gated$692  = 1'h0;
-  assign \weight$709  = weights[1415:1408];
-  assign \act$710  = acts[7:0];
-  assign \gated$711  = 1'h0;
-  assign \weight$712  = weights[1423:1416];
-  assign \act$713  = acts[15:8];
-  assign \gated$714  = 1'h0;
-  assign \weight$715  = weights[1431:1424];
-  assign \act$716  = acts[23:16];
-  assign \gated$717  = 1'h0;
-  assign \weight$718  = weights[1439:1432];
-  assign \act$719  = acts[31:24];
-  assign \gated$720  = 1'h0;
-  assign \weight$721  = weights[1447:1440];
-  assign \act$722  = acts[39:32];
-  assign \gated$723  = 1'h0;
-  assign \weight$724  = weights[1455:1448];
-  assign \act$725  = acts[47:40];
-  assign \gated$726  = 1'h0;
-  assign \weight$727  = weights[1463:1456];
-  assign \act$728  = acts[55:48];
-  assign \gated$729  = 1'h0;
-  assign \weight$730  = weights[1471:1464];
-  assign \act$731  = acts[63:56];
-  assign \gated$732  = 1'h0;
-  assign \weight$733  = weights[1479:1472];
-  assign \act$734  = acts[71:64];
-  assign \gated$735  = 1'h0;
-  assign \weight$736  = weights[1487:1480];
-  assign \act$737  = acts[79:72];
-  assign \gated$738  = 1'h0;
-  assign \weight$739  = weights[1495:1488];
-  assign \act$740  = acts[87:80];
-  assign \gated$741  = 1'h0;
-  assign \weight$742  = weights[1503:1496];
-  assign \act$743  = acts[95:88];
-  assign \gated$744  = 1'h0;
-  assign \weight$745  = weights[1511:1504];
-  assign \act$746  = acts[103:96];
-  assign \gated$747  = 1'h0;
-  assign \weight$748  = weights[1519:1512];
-  assign \act$749  = acts[111:104];
-  assign \gated$750  = 1'h0;
-  assign \weight$751  = weights[1527:1520];
-  assign \act$752  = acts[119:112];
-  assign \gated$753  = 1'h0;
-  assign \weight$754  = weights[1535:1528];
-  assign \act$755  = acts[127:120];
-  assign \gated$756  = 1'h0;
-  assign \weight$773  = weights[1543:1536];
-  assign \act$774  = acts[7:0];
-  assign \gated$775  = 1'h0;
-  assign \weight$776  = weights[1551:1544];
-  assign \act$777  = acts[15:8];
-  assign \gated$778  = 1'h0;
-  assign \weight$779  = weights[1559:1552];
-  assign \act$780  = acts[23:16];
-  assign \gated$781  = 1'h0;
-  assign \weight$782  = weights[1567:1560];
-  assign \act$783  = acts[31:24];
-  assign \gated$784  = 1'h0;
-  assign \weight$785  = weights[1575:1568];
-  assign \act$786  = acts[39:32];
-  assign \gated$787  = 1'h0;
-  assign \weight$788  = weights[1583:1576];
-  assign \act$789  = acts[47:40];
-  assign \gated$790  = 1'h0;
-  assign \weight$791  = weights[1591:1584];
-  assign \act$792  = acts[55:48];
-  assign \gated$793  = 1'h0;
-  assign \weight$794  = weights[1599:1592];
-  assign \act$795  = acts[63:56];
-  assign \gated$796  = 1'h0;
-  assign \weight$797  = weights[1607:1600];
-  assign \act$798  = acts[71:64];
-  assign \gated$799  = 1'h0;
-  assign \weight$800  = weights[1615:1608];
-  assign \act$801  = acts[79:72];
-  assign \gated$802  = 1'h0;
-  assign \weight$803  = weights[1623:1616];
-  assign \act$804  = acts[87:80];
-  assign \gated$805  = 1'h0;
-  assign \weight$806  = weights[1631:1624];
-  assign \act$807  = acts[95:88];
-  assign \gated$808  = 1'h0;
-  assign \weight$809  = weights[1639:1632];
-  assign \act$810  = acts[103:96];
-  assign \gated$811  = 1'h0;
-  assign \weight$812  = weights[1647:1640];
-  assign \act$813  = acts[111:104];
-  assign \gated$814  = 1'h0;
-  assign \weight$815  = weights[1655:1648];
-  assign \act$816  = acts[119:112];
-  assign \gated$817  = 1'h0;
-  assign \weight$818  = weights[1663:1656];
-  assign \act$819  = acts[127:120];
-  assign \gated$820  = 1'h0;
-  assign \weight$837  = weights[1671:1664];
-  assign \act$838  = acts[7:0];
-  assign \gated$839  = 1'h0;
-  assign \weight$840  = weights[1679:1672];
-  assign \act$841  = acts[15:8];
-  assign \gated$842  = 1'h0;
-  assign \weight$843  = weights[1687:1680];
-  assign \act$844  = acts[23:16];
-  assign \gated$845  = 1'h0;
-  assign \weight$846  = weights[1695:1688];
-  assign \act$847  = acts[31:24];
-  assign \gated$848  = 1'h0;
-  assign \weight$849  = weights[1703:1696];
-  assign \act$850  = acts[39:32];
-  assign \gated$851  = 1'h0;
-  assign \weight$852  = weights[1711:1704];
-  assign \act$853  = acts[47:40];
-  assign \gated$854  = 1'h0;
-  assign \weight$855  = weights[1719:1712];
-  assign \act$856  = acts[55:48];
-  assign \gated$857  = 1'h0;
-  assign \weight$858  = weights[1727:1720];
-  assign \act$859  = acts[63:56];
-  assign \gated$860  = 1'h0;
-  assign \weight$861  = weights[1735:1728];
-  assign \act$862  = acts[71:64];
-  assign \gated$863  = 1'h0;
-  assign \weight$864  = weights[1743:1736];
-  assign \act$865  = acts[79:72];
-  assign \gated$866  = 1'h0;
-  assign \weight$867  = weights[1751:1744];
-  assign \act$868  = acts[87:80];
-  assign \gated$869  = 1'h0;
-  assign \weight$870  = weights[1759:1752];
-  assign \act$871  = acts[95:88];
-  assign \gated$872  = 1'h0;
-  assign \weight$873  = weights[1767:1760];
-  assign \act$874  = acts[103:96];
-  assign \gated$875  = 1'h0;
-  assign \weight$876  = weights[1775:1768];
-  assign \act$877  = acts[111:104];
-  assign \gated$878  = 1'h0;
-  assign \weight$879  = weights[1783:1776];
-  assign \act$880  = acts[119:112];
-  assign \gated$881  = 1'h0;
-  assign \weight$882  = weights[1791:1784];
-  assign \act$883  = acts[127:120];
-  assign \gated$884  = 1'h0;
-  assign \weight$901  = weights[1799:1792];
-  assign \act$902  = acts[7:0];
-  assign \gated$903  = 1'h0;
-  assign \weight$904  = weights[1807:1800];
-  assign \act$905  = acts[15:8];
-  assign \gated$906  = 1'h0;
-  assign \weight$907  = weights[1815:1808];
-  assign \act$908  = acts[23:16];
-  assign \gated$909  = 1'h0;
-  assign \weight$910  = weights[1823:1816];
-  assign \act$911  = acts[31:24];
-  assign \gated$912  = 1'h0;
-  assign \weight$913  = weights[1831:1824];
-  assign \act$914  = acts[39:32];
-  assign \gated$915  = 1'h0;
-  assign \weight$916  = weights[1839:1832];
-  assign \act$917  = acts[47:40];
-  assign \gated$918  = 1'h0;
-  assign \weight$919  = weights[1847:1840];
-  assign \act$920  = acts[55:48];
-  assign \gated$921  = 1'h0;
-  assign \weight$922  = weights[1855:1848];
-  assign \act$923  = acts[63:56];
-  assign \gated$924  = 1'h0;
-  assign \weight$925  = weights[1863:1856];
-  assign \act$926  = acts[71:64];
-  assign \gated$927  = 1'h0;
-  assign \weight$928  = weights[1871:1864];
-  assign \act$929  = acts[79:72];
-  assign \gated$930  = 1'h0;
-  assign \weight$931  = weights[1879:1872];
-  assign \act$932  = acts[87:80];
-  assign \gated$933  = 1'h0;
-  assign \weight$934  = weights[1887:1880];
-  assign \act$935  = acts[95:88];
-  assign \gated$936  = 1'h0;
-  assign \weight$937  = weights[1895:1888];
-  assign \act$938  = acts[103:96];
-  assign \gated$939  = 1'h0;
-  assign \weight$940  = weights[1903:1896];
-  assign \act$941  = acts[111:104];
-  assign \gated$942  = 1'h0;
-  assign \weight$943  = weights[1911:1904];
-  assign \act$944  = acts[119:112];
-  assign \gated$945  = 1'h0;
-  assign \weight$946  = weights[1919:1912];
-  assign \act$947  = acts[127:120];
-  assign \gated$948  = 1'h0;
-  assign \weight$965  = weights[1927:1920];
-  assign \act$966  = acts[7:0];
-  assign \gated$967  = 1'h0;
-  assign \weight$968  = weights[1935:1928];
-  assign \act$969  = acts[15:8];
-  assign \gated$970  = 1'h0;
-  assign \weight$971  = weights[1943:1936];
-  assign \act$972  = acts[23:16];
-  assign \gated$973  = 1'h0;
-  assign \weight$974  = weights[1951:1944];
-  assign \act$975  = acts[31:24];
-  assign \gated$976  = 1'h0;
-  assign \weight$977  = weights[1959:1952];
-  assign \act$978  = acts[39:32];
-  assign \gated$979  = 1'h0;
-  assign \weight$980  = weights[1967:1960];
-  assign \act$981  = acts[47:40];
-  assign \gated$982  = 1'h0;
-  assign \weight$983  = weights[1975:1968];
-  assign \act$984  = acts[55:48];
-  assign \gated$985  = 1'h0;
-  assign \weight$986  = weights[1983:1976];
-  assign \act$987  = acts[63:56];
-  assign \gated$988  = 1'h0;
-  assign \weight$989  = weights[1991:1984];
-  assign \act$990  = acts[71:64];
-  assign \gated$991  = 1'h0;
-  assign \weight$992  = weights[1999:1992];
-  assign \act$993  = acts[79:72];
-  assign \gated$994  = 1'h0;
-  assign \weight$995  = weights[2007:2000];
-  assign \act$996  = acts[87:80];
-  assign \gated$997  = 1'h0;
-  assign \weight$998  = weights[2015:2008];
-  assign \act$999  = acts[95:88];
-  assign \gated$1000  = 1'h0;
-  assign \weight$1001  = weights[2023:2016];
-  assign \act$1002  = acts[103:96];
-  assign \gated$1003  = 1'h0;
-  assign \weight$1004  = weights[2031:2024];
-  assign \act$1005  = acts[111:104];
-  assign \gated$1006  = 1'h0;
-  assign \weight$1007  = weights[2039:2032];
-  assign \act$1008  = acts[119:112];
-  assign \gated$1009  = 1'h0;
-  assign \weight$1010  = weights[2047:2040];
-  assign \act$1011  = acts[127:120];
-  assign \gated$1012  = 1'h0;
+  assign \weight$70  = weights[135:128];
+  assign \act$71  = acts[7:0];
+  assign \gated$72  = 1'h0;
+  assign \weight$73  = weights[143:136];
+  assign \act$74  = acts[15:8];
+  assign \gated$75  = 1'h0;
+  assign \weight$76  = weights[151:144];
+  assign \act$77  = acts[23:16];
+  assign \gated$78  = 1'h0;
+  assign \weight$79  = weights[159:152];
+  assign \act$80  = acts[31:24];
+  assign \gated$81  = 1'h0;
+  assign \weight$82  = weights[167:160];
+  assign \act$83  = acts[39:32];
+  assign \gated$84  = 1'h0;
+  assign \weight$85  = weights[175:168];
+  assign \act$86  = acts[47:40];
+  assign \gated$87  = 1'h0;
+  assign \weight$88  = weights[183:176];
+  assign \act$89  = acts[55:48];
+  assign \gated$90  = 1'h0;
+  assign \weight$91  = weights[191:184];
+  assign \act$92  = acts[63:56];
+  assign \gated$93  = 1'h0;
+  assign \weight$94  = weights[199:192];
+  assign \act$95  = acts[71:64];
+  assign \gated$96  = 1'h0;
+  assign \weight$97  = weights[207:200];
+  assign \act$98  = acts[79:72];
+  assign \gated$99  = 1'h0;
+  assign \weight$100  = weights[215:208];
+  assign \act$101  = acts[87:80];
+  assign \gated$102  = 1'h0;
+  assign \weight$103  = weights[223:216];
+  assign \act$104  = acts[95:88];
+  assign \gated$105  = 1'h0;
+  assign \weight$106  = weights[231:224];
+  assign \act$107  = acts[103:96];
+  assign \gated$108  = 1'h0;
+  assign \weight$109  = weights[239:232];
+  assign \act$110  = acts[111:104];
+  assign \gated$111  = 1'h0;
+  assign \weight$112  = weights[247:240];
+  assign \act$113  = acts[119:112];
+  assign \gated$114  = 1'h0;
+  assign \weight$115  = weights[255:248];
+  assign \act$116  = acts[127:120];
+  assign \gated$117  = 1'h0;
+  assign \weight$134  = weights[263:256];
+  assign \act$135  = acts[7:0];
+  assign \gated$136  = 1'h0;
+  assign \weight$137  = weights[271:264];
+  assign \act$138  = acts[15:8];
+  assign \gated$139  = 1'h0;
+  assign \weight$140  = weights[279:272];
+  assign \act$141  = acts[23:16];
+  assign \gated$142  = 1'h0;
+  assign \weight$143  = weights[287:280];
+  assign \act$144  = acts[31:24];
+  assign \gated$145  = 1'h0;
+  assign \weight$146  = weights[295:288];
+  assign \act$147  = acts[39:32];
+  assign \gated$148  = 1'h0;
+  assign \weight$149  = weights[303:296];
+  assign \act$150  = acts[47:40];
+  assign \gated$151  = 1'h0;
+  assign \weight$152  = weights[311:304];
+  assign \act$153  = acts[55:48];
+  assign \gated$154  = 1'h0;
+  assign \weight$155  = weights[319:312];
+  assign \act$156  = acts[63:56];
+  assign \gated$157  = 1'h0;
+  assign \weight$158  = weights[327:320];
+  assign \act$159  = acts[71:64];
+  assign \gated$160  = 1'h0;
+  assign \weight$161  = weights[335:328];
+  assign \act$162  = acts[79:72];
+  assign \gated$163  = 1'h0;
+  assign \weight$164  = weights[343:336];
+  assign \act$165  = acts[87:80];
+  assign \gated$166  = 1'h0;
+  assign \weight$167  = weights[351:344];
+  assign \act$168  = acts[95:88];
+  assign \gated$169  = 1'h0;
+  assign \weight$170  = weights[359:352];
+  assign \act$171  = acts[103:96];
+  assign \gated$172  = 1'h0;
+  assign \weight$173  = weights[367:360];
+  assign \act$174  = acts[111:104];
+  assign \gated$175  = 1'h0;
+  assign \weight$176  = weights[375:368];
+  assign \act$177  = acts[119:112];
+  assign \gated$178  = 1'h0;
+  assign \weight$179  = weights[383:376];
+  assign \act$180  = acts[127:120];
+  assign \gated$181  = 1'h0;
+  assign \weight$198  = weights[391:384];
+  assign \act$199  = acts[7:0];
+  assign \gated$200  = 1'h0;
+  assign \weight$201  = weights[399:392];
+  assign \act$202  = acts[15:8];
+  assign \gated$203  = 1'h0;
+  assign \weight$204  = weights[407:400];
+  assign \act$205  = acts[23:16];
+  assign \gated$206  = 1'h0;
+  assign \weight$207  = weights[415:408];
+  assign \act$208  = acts[31:24];
+  assign \gated$209  = 1'h0;
+  assign \weight$210  = weights[423:416];
+  assign \act$211  = acts[39:32];
+  assign \gated$212  = 1'h0;
+  assign \weight$213  = weights[431:424];
+  assign \act$214  = acts[47:40];
+  assign \gated$215  = 1'h0;
+  assign \weight$216  = weights[439:432];
+  assign \act$217  = acts[55:48];
+  assign \gated$218  = 1'h0;
+  assign \weight$219  = weights[447:440];
+  assign \act$220  = acts[63:56];
+  assign \gated$221  = 1'h0;
+  assign \weight$222  = weights[455:448];
+  assign \act$223  = acts[71:64];
+  assign \gated$224  = 1'h0;
+  assign \weight$225  = weights[463:456];
+  assign \act$226  = acts[79:72];
+  assign \gated$227  = 1'h0;
+  assign \weight$228  = weights[471:464];
+  assign \act$229  = acts[87:80];
+  assign \gated$230  = 1'h0;
+  assign \weight$231  = weights[479:472];
+  assign \act$232  = acts[95:88];
+  assign \gated$233  = 1'h0;
+  assign \weight$234  = weights[487:480];
+  assign \act$235  = acts[103:96];
+  assign \gated$236  = 1'h0;
+  assign \weight$237  = weights[495:488];
+  assign \act$238  = acts[111:104];
+  assign \gated$239  = 1'h0;
+  assign \weight$240  = weights[503:496];
+  assign \act$241  = acts[119:112];
+  assign \gated$242  = 1'h0;
+  assign \weight$243  = weights[511:504];
+  assign \act$244  = acts[127:120];
+  assign \gated$245  = 1'h0;
+  assign \weight$262  = weights[519:512];
+  assign \act$263  = acts[7:0];
+  assign \gated$264  = 1'h0;
+  assign \weight$265  = weights[527:520];
+  assign \act$266  = acts[15:8];
+  assign \gated$267  = 1'h0;
+  assign \weight$268  = weights[535:528];
+  assign \act$269  = acts[23:16];
+  assign \gated$270  = 1'h0;
+  assign \weight$271  = weights[543:536];
+  assign \act$272  = acts[31:24];
+  assign \gated$273  = 1'h0;
+  assign \weight$274  = weights[551:544];
+  assign \act$275  = acts[39:32];
+  assign \gated$276  = 1'h0;
+  assign \weight$277  = weights[559:552];
+  assign \act$278  = acts[47:40];
+  assign \gated$279  = 1'h0;
+  assign \weight$280  = weights[567:560];
+  assign \act$281  = acts[55:48];
+  assign \gated$282  = 1'h0;
+  assign \weight$283  = weights[575:568];
+  assign \act$284  = acts[63:56];
+  assign \gated$285  = 1'h0;
+  assign \weight$286  = weights[583:576];
+  assign \act$287  = acts[71:64];
+  assign \gated$288  = 1'h0;
+  assign \weight$289  = weights[591:584];
+  assign \act$290  = acts[79:72];
+  assign \gated$291  = 1'h0;
+  assign \weight$292  = weights[599:592];
+  assign \act$293  = acts[87:80];
+  assign \gated$294  = 1'h0;
+  assign \weight$295  = weights[607:600];
+  assign \act$296  = acts[95:88];
+  assign \gated$297  = 1'h0;
+  assign \weight$298  = weights[615:608];
+  assign \act$299  = acts[103:96];
+  assign \gated$300  = 1'h0;
+  assign \weight$301  = weights[623:616];
+  assign \act$302  = acts[111:104];
+  assign \gated$303  = 1'h0;
+  assign \weight$304  = weights[631:624];
+  assign \act$305  = acts[119:112];
+  assign \gated$306  = 1'h0;
+  assign \weight$307  = weights[639:632];
+  assign \act$308  = acts[127:120];
+  assign \gated$309  = 1'h0;
+  assign \weight$326  = weights[647:640];
+  assign \act$327  = acts[7:0];
+  assign \gated$328  = 1'h0;
+  assign \weight$329  = weights[655:648];
+  assign \act$330  = acts[15:8];
+  assign \gated$331  = 1'h0;
+  assign \weight$332  = weights[663:656];
+  assign \act$333  = acts[23:16];
+  assign \gated$334  = 1'h0;
+  assign \weight$335  = weights[671:664];
+  assign \act$336  = acts[31:24];
+  assign \gated$337  = 1'h0;
+  assign \weight$338  = weights[679:672];
+  assign \act$339  = acts[39:32];
+  assign \gated$340  = 1'h0;
+  assign \weight$341  = weights[687:680];
+  assign \act$342  = acts[47:40];
+  assign \gated$343  = 1'h0;
+  assign \weight$344  = weights[695:688];
+  assign \act$345  = acts[55:48];
+  assign \gated$346  = 1'h0;
+  assign \weight$347  = weights[703:696];
+  assign \act$348  = acts[63:56];
+  assign \gated$349  = 1'h0;
+  assign \weight$350  = weights[711:704];
+  assign \act$351  = acts[71:64];
+  assign \gated$352  = 1'h0;
+  assign \weight$353  = weights[719:712];
+  assign \act$354  = acts[79:72];
+  assign \gated$355  = 1'h0;
+  assign \weight$356  = weights[727:720];
+  assign \act$357  = acts[87:80];
+  assign \gated$358  = 1'h0;
+  assign \weight$359  = weights[735:728];
+  assign \act$360  = acts[95:88];
+  assign \gated$361  = 1'h0;
+  assign \weight$362  = weights[743:736];
+  assign \act$363  = acts[103:96];
+  assign \gated$364  = 1'h0;
+  assign \weight$365  = weights[751:744];
+  assign \act$366  = acts[111:104];
+  assign \gated$367  = 1'h0;
+  assign \weight$368  = weights[759:752];
+  assign \act$369  = acts[119:112];
+  assign \gated$370  = 1'h0;
+  assign \weight$371  = weights[767:760];
+  assign \act$372  = acts[127:120];
+  assign \gated$373  = 1'h0;
+  assign \weight$390  = weights[775:768];
+  assign \act$391  = acts[7:0];
+  assign \gated$392  = 1'h0;
+  assign \weight$393  = weights[783:776];
+  assign \act$394  = acts[15:8];
+  assign \gated$395  = 1'h0;
+  assign \weight$396  = weights[791:784];
+  assign \act$397  = acts[23:16];
+  assign \gated$398  = 1'h0;
+  assign \weight$399  = weights[799:792];
+  assign \act$400  = acts[31:24];
+  assign \gated$401  = 1'h0;
+  assign \weight$402  = weights[807:800];
+  assign \act$403  = acts[39:32];
+  assign \gated$404  = 1'h0;
+  assign \weight$405  = weights[815:808];
+  assign \act$406  = acts[47:40];
+  assign \gated$407  = 1'h0;
+  assign \weight$408  = weights[823:816];
+  assign \act$409  = acts[55:48];
+  assign \gated$410  = 1'h0;
+  assign \weight$411  = weights[831:824];
+  assign \act$412  = acts[63:56];
+  assign \gated$413  = 1'h0;
+  assign \weight$414  = weights[839:832];
+  assign \act$415  = acts[71:64];
+  assign \gated$416  = 1'h0;
+  assign \weight$417  = weights[847:840];
+  assign \act$418  = acts[79:72];
+  assign \gated$419  = 1'h0;
+  assign \weight$420  = weights[855:848];
+  assign \act$421  = acts[87:80];
+  assign \gated$422  = 1'h0;
+  assign \weight$423  = weights[863:856];
+  assign \act$424  = acts[95:88];
+  assign \gated$425  = 1'h0;
+  assign \weight$426  = weights[871:864];
+  assign \act$427  = acts[103:96];
+  assign \gated$428  = 1'h0;
+  assign \weight$429  = weights[879:872];
+  assign \act$430  = acts[111:104];
+  assign \gated$431  = 1'h0;
+  assign \weight$432  = weights[887:880];
+  assign \act$433  = acts[119:112];
+  assign \gated$434  = 1'h0;
+  assign \weight$435  = weights[895:888];
+  assign \act$436  = acts[127:120];
+  assign \gated$437  = 1'h0;
+  assign \weight$454  = weights[903:896];
+  assign \act$455  = acts[7:0];
+  assign \gated$456  = 1'h0;
+  assign \weight$457  = weights[911:904];
+  assign \act$458  = acts[15:8];
+  assign \gated$459  = 1'h0;
+  assign \weight$460  = weights[919:912];
+  assign \act$461  = acts[23:16];
+  assign \gated$462  = 1'h0;
+  assign \weight$463  = weights[927:920];
+  assign \act$464  = acts[31:24];
+  assign \gated$465  = 1'h0;
+  assign \weight$466  = weights[935:928];
+  assign \act$467  = acts[39:32];
+  assign \gated$468  = 1'h0;
+  assign \weight$469  = weights[943:936];
+  assign \act$470  = acts[47:40];
+  assign \gated$471  = 1'h0;
+  assign \weight$472  = weights[951:944];
+  assign \act$473  = acts[55:48];
+  assign \gated$474  = 1'h0;
+  assign \weight$475  = weights[959:952];
+  assign \act$476  = acts[63:56];
+  assign \gated$477  = 1'h0;
+  assign \weight$478  = weights[967:960];
+  assign \act$479  = acts[71:64];
+  assign \gated$480  = 1'h0;
+  assign \weight$481  = weights[975:968];
+  assign \act$482  = acts[79:72];
+  assign \gated$483  = 1'h0;
+  assign \weight$484  = weights[983:976];
+  assign \act$485  = acts[87:80];
+  assign \gated$486  = 1'h0;
+  assign \weight$487  = weights[991:984];
+  assign \act$488  = acts[95:88];
+  assign \gated$489  = 1'h0;
+  assign \weight$490  = weights[999:992];
+  assign \act$491  = acts[103:96];
+  assign \gated$492  = 1'h0;
+  assign \weight$493  = weights[1007:1000];
+  assign \act$494  = acts[111:104];
+  assign \gated$495  = 1'h0;
+  assign \weight$496  = weights[1015:1008];
+  assign \act$497  = acts[119:112];
+  assign \gated$498  = 1'h0;
+  assign \weight$499  = weights[1023:1016];
+  assign \act$500  = acts[127:120];
+  assign \gated$501  = 1'h0;
+  assign \weight$518  = weights[1031:1024];
+  assign \act$519  = acts[7:0];
+  assign \gated$520  = 1'h0;
+  assign \weight$521  = weights[1039:1032];
+  assign \act$522  = acts[15:8];
+  assign \gated$523  = 1'h0;
+  assign \weight$524  = weights[1047:1040];
+  assign \act$525  = acts[23:16];
+  assign \gated$526  = 1'h0;
+  assign \weight$527  = weights[1055:1048];
+  assign \act$528  = acts[31:24];
+  assign \gated$529  = 1'h0;
+  assign \weight$530  = weights[1063:1056];
+  assign \act$531  = acts[39:32];
+  assign \gated$532  = 1'h0;
+  assign \weight$533  = weights[1071:1064];
+  assign \act$534  = acts[47:40];
+  assign \gated$535  = 1'h0;
+  assign \weight$536  = weights[1079:1072];
+  assign \act$537  = acts[55:48];
+  assign \gated$538  = 1'h0;
+  assign \weight$539  = weights[1087:1080];
+  assign \act$540  = acts[63:56];
+  assign \gated$541  = 1'h0;
+  assign \weight$542  = weights[1095:1088];
+  assign \act$543  = acts[71:64];
+  assign \gated$544  = 1'h0;
+  assign \weight$545  = weights[1103:1096];
+  assign \act$546  = acts[79:72];
+  assign \gated$547  = 1'h0;
+  assign \weight$548  = weights[1111:1104];
+  assign \act$549  = acts[87:80];
+  assign \gated$550  = 1'h0;
+  assign \weight$551  = weights[1119:1112];
+  assign \act$552  = acts[95:88];
+  assign \gated$553  = 1'h0;
+  assign \weight$554  = weights[1127:1120];
+  assign \act$555  = acts[103:96];
+  assign \gated$556  = 1'h0;
+  assign \weight$557  = weights[1135:1128];
+  assign \act$558  = acts[111:104];
+  assign \gated$559  = 1'h0;
+  assign \weight$560  = weights[1143:1136];
+  assign \act$561  = acts[119:112];
+  assign \gated$562  = 1'h0;
+  assign \weight$563  = weights[1151:1144];
+  assign \act$564  = acts[127:120];
+  assign \gated$565  = 1'h0;
+  assign \weight$582  = weights[1159:1152];
+  assign \act$583  = acts[7:0];
+  assign \gated$584  = 1'h0;
+  assign \weight$585  = weights[1167:1160];
+  assign \act$586  = acts[15:8];
+  assign \gated$587  = 1'h0;
+  assign \weight$588  = weights[1175:1168];
+  assign \act$589  = acts[23:16];
+  assign \gated$590  = 1'h0;
+  assign \weight$591  = weights[1183:1176];
+  assign \act$592  = acts[31:24];
+  assign \gated$593  = 1'h0;
+  assign \weight$594  = weights[1191:1184];
+  assign \act$595  = acts[39:32];
+  assign \gated$596  = 1'h0;
+  assign \weight$597  = weights[1199:1192];
+  assign \act$598  = acts[47:40];
+  assign \gated$599  = 1'h0;
+  assign \weight$600  = weights[1207:1200];
+  assign \act$601  = acts[55:48];
+  assign \gated$602  = 1'h0;
+  assign \weight$603  = weights[1215:1208];
+  assign \act$604  = acts[63:56];
+  assign \gated$605  = 1'h0;
+  assign \weight$606  = weights[1223:1216];
+  assign \act$607  = acts[71:64];
+  assign \gated$608  = 1'h0;
+  assign \weight$609  = weights[1231:1224];
+  assign \act$610  = acts[79:72];
+  assign \gated$611  = 1'h0;
+  assign \weight$612  = weights[1239:1232];
+  assign \act$613  = acts[87:80];
+  assign \gated$614  = 1'h0;
+  assign \weight$615  = weights[1247:1240];
+  assign \act$616  = acts[95:88];
+  assign \gated$617  = 1'h0;
+  assign \weight$618  = weights[1255:1248];
+  assign \act$619  = acts[103:96];
+  assign \gated$620  = 1'h0;
+  assign \weight$621  = weights[1263:1256];
+  assign \act$622  = acts[111:104];
+  assign \gated$623  = 1'h0;
+  assign \weight$624  = weights[1271:1264];
+  assign \act$625  = acts[119:112];
+  assign \gated$626  = 1'h0;
+  assign \weight$627  = weights[1279:1272];
+  assign \act$628  = acts[127:120];
+  assign \gated$629  = 1'h0;
+  assign \weight$646  = weights[1287:1280];
+  assign \act$647  = acts[7:0];
+  assign \gated$648  = 1'h0;
+  assign \weight$649  = weights[1295:1288];
+  assign \act$650  = acts[15:8];
+  assign \gated$651  = 1'h0;
+  assign \weight$652  = weights[1303:1296];
+  assign \act$653  = acts[23:16];
+  assign \gated$654  = 1'h0;
+  assign \weight$655  = weights[1311:1304];
+  assign \act$656  = acts[31:24];
+  assign \gated$657  = 1'h0;
+  assign \weight$658  = weights[1319:1312];
+  assign \act$659  = acts[39:32];
+  assign \gated$660  = 1'h0;
+  assign \weight$661  = weights[1327:1320];
+  assign \act$662  = acts[47:40];
+  assign \gated$663  = 1'h0;
+  assign \weight$664  = weights[1335:1328];
+  assign \act$665  = acts[55:48];
+  assign \gated$666  = 1'h0;
+  assign \weight$667  = weights[1343:1336];
+  assign \act$668  = acts[63:56];
+  assign \gated$669  = 1'h0;
+  assign \weight$670  = weights[1351:1344];
+  assign \act$671  = acts[71:64];
+  assign \gated$672  = 1'h0;
+  assign \weight$673  = weights[1359:1352];
+  assign \act$674  = acts[79:72];
+  assign \gated$675  = 1'h0;
+  assign \weight$676  = weights[1367:1360];
+  assign \act$677  = acts[87:80];
+  assign \gated$678  = 1'h0;
+  assign \weight$679  = weights[1375:1368];
+  assign \act$680  = acts[95:88];
+  assign \gated$681  = 1'h0;
+  assign \weight$682  = weights[1383:1376];
+  assign \act$683  = acts[103:96];
+  assign \gated$684  = 1'h0;
+  assign \weight$685  = weights[1391:1384];
+  assign \act$686  = acts[111:104];
+  assign \gated$687  = 1'h0;
+  assign \weight$688  = weights[1399:1392];
+  assign \act$689  = acts[119:112];
+  assign \gated$690  = 1'h0;
+  assign \weight$691  = weights[1407:1400];
+  assign \act$692  = acts[127:120];
+  assign \gated$693  = 1'h0;
+  assign \weight$710  = weights[1415:1408];
+  assign \act$711  = acts[7:0];
+  assign \gated$712  = 1'h0;
+  assign \weight$713  = weights[1423:1416];
+  assign \act$714  = acts[15:8];
+  assign \gated$715  = 1'h0;
+  assign \weight$716  = weights[1431:1424];
+  assign \act$717  = acts[23:16];
+  assign \gated$718  = 1'h0;
+  assign \weight$719  = weights[1439:1432];
+  assign \act$720  = acts[31:24];
+  assign \gated$721  = 1'h0;
+  assign \weight$722  = weights[1447:1440];
+  assign \act$723  = acts[39:32];
+  assign \gated$724  = 1'h0;
+  assign \weight$725  = weights[1455:1448];
+  assign \act$726  = acts[47:40];
+  assign \gated$727  = 1'h0;
+  assign \weight$728  = weights[1463:1456];
+  assign \act$729  = acts[55:48];
+  assign \gated$730  = 1'h0;
+  assign \weight$731  = weights[1471:1464];
+  assign \act$732  = acts[63:56];
+  assign \gated$733  = 1'h0;
+  assign \weight$734  = weights[1479:1472];
+  assign \act$735  = acts[71:64];
+  assign \gated$736  = 1'h0;
+  assign \weight$737  = weights[1487:1480];
+  assign \act$738  = acts[79:72];
+  assign \gated$739  = 1'h0;
+  assign \weight$740  = weights[1495:1488];
+  assign \act$741  = acts[87:80];
+  assign \gated$742  = 1'h0;
+  assign \weight$743  = weights[1503:1496];
+  assign \act$744  = acts[95:88];
+  assign \gated$745  = 1'h0;
+  assign \weight$746  = weights[1511:1504];
+  assign \act$747  = acts[103:96];
+  assign \gated$748  = 1'h0;
+  assign \weight$749  = weights[1519:1512];
+  assign \act$750  = acts[111:104];
+  assign \gated$751  = 1'h0;
+  assign \weight$752  = weights[1527:1520];
+  assign \act$753  = acts[119:112];
+  assign \gated$754  = 1'h0;
+  assign \weight$755  = weights[1535:1528];
+  assign \act$756  = acts[127:120];
+  assign \gated$757  = 1'h0;
+  assign \weight$774  = weights[1543:1536];
+  assign \act$775  = acts[7:0];
+  assign \gated$776  = 1'h0;
+  assign \weight$777  = weights[1551:1544];
+  assign \act$778  = acts[15:8];
+  assign \gated$779  = 1'h0;
+  assign \weight$780  = weights[1559:1552];
+  assign \act$781  = acts[23:16];
+  assign \gated$782  = 1'h0;
+  assign \weight$783  = weights[1567:1560];
+  assign \act$784  = acts[31:24];
+  assign \gated$785  = 1'h0;
+  assign \weight$786  = weights[1575:1568];
+  assign \act$787  = acts[39:32];
+  assign \gated$788  = 1'h0;
+  assign \weight$789  = weights[1583:1576];
+  assign \act$790  = acts[47:40];
+  assign \gated$791  = 1'h0;
+  assign \weight$792  = weights[1591:1584];
+  assign \act$793  = acts[55:48];
+  assign \gated$794  = 1'h0;
+  assign \weight$795  = weights[1599:1592];
+  assign \act$796  = acts[63:56];
+  assign \gated$797  = 1'h0;
+  assign \weight$798  = weights[1607:1600];
+  assign \act$799  = acts[71:64];
+  assign \gated$800  = 1'h0;
+  assign \weight$801  = weights[1615:1608];
+  assign \act$802  = acts[79:72];
+  assign \gated$803  = 1'h0;
+  assign \weight$804  = weights[1623:1616];
+  assign \act$805  = acts[87:80];
+  assign \gated$806  = 1'h0;
+  assign \weight$807  = weights[1631:1624];
+  assign \act$808  = acts[95:88];
+  assign \gated$809  = 1'h0;
+  assign \weight$810  = weights[1639:1632];
+  assign \act$811  = acts[103:96];
+  assign \gated$812  = 1'h0;
+  assign \weight$813  = weights[1647:1640];
+  assign \act$814  = acts[111:104];
+  assign \gated$815  = 1'h0;
+  assign \weight$816  = weights[1655:1648];
+  assign \act$817  = acts[119:112];
+  assign \gated$818  = 1'h0;
+  assign \weight$819  = weights[1663:1656];
+  assign \act$820  = acts[127:120];
+  assign \gated$821  = 1'h0;
+  assign \weight$838  = weights[1671:1664];
+  assign \act$839  = acts[7:0];
+  assign \gated$840  = 1'h0;
+  assign \weight$841  = weights[1679:1672];
+  assign \act$842  = acts[15:8];
+  assign \gated$843  = 1'h0;
+  assign \weight$844  = weights[1687:1680];
+  assign \act$845  = acts[23:16];
+  assign \gated$846  = 1'h0;
+  assign \weight$847  = weights[1695:1688];
+  assign \act$848  = acts[31:24];
+  assign \gated$849  = 1'h0;
+  assign \weight$850  = weights[1703:1696];
+  assign \act$851  = acts[39:32];
+  assign \gated$852  = 1'h0;
+  assign \weight$853  = weights[1711:1704];
+  assign \act$854  = acts[47:40];
+  assign \gated$855  = 1'h0;
+  assign \weight$856  = weights[1719:1712];
+  assign \act$857  = acts[55:48];
+  assign \gated$858  = 1'h0;
+  assign \weight$859  = weights[1727:1720];
+  assign \act$860  = acts[63:56];
+  assign \gated$861  = 1'h0;
+  assign \weight$862  = weights[1735:1728];
+  assign \act$863  = acts[71:64];
+  assign \gated$864  = 1'h0;
+  assign \weight$865  = weights[1743:1736];
+  assign \act$866  = acts[79:72];
+  assign \gated$867  = 1'h0;
+  assign \weight$868  = weights[1751:1744];
+  assign \act$869  = acts[87:80];
+  assign \gated$870  = 1'h0;
+  assign \weight$871  = weights[1759:1752];
+  assign \act$872  = acts[95:88];
+  assign \gated$873  = 1'h0;
+  assign \weight$874  = weights[1767:1760];
+  assign \act$875  = acts[103:96];
+  assign \gated$876  = 1'h0;
+  assign \weight$877  = weights[1775:1768];
+  assign \act$878  = acts[111:104];
+  assign \gated$879  = 1'h0;
+  assign \weight$880  = weights[1783:1776];
+  assign \act$881  = acts[119:112];
+  assign \gated$882  = 1'h0;
+  assign \weight$883  = weights[1791:1784];
+  assign \act$884  = acts[127:120];
+  assign \gated$885  = 1'h0;
+  assign \weight$902  = weights[1799:1792];
+  assign \act$903  = acts[7:0];
+  assign \gated$904  = 1'h0;
+  assign \weight$905  = weights[1807:1800];
+  assign \act$906  = acts[15:8];
+  assign \gated$907  = 1'h0;
+  assign \weight$908  = weights[1815:1808];
+  assign \act$909  = acts[23:16];
+  assign \gated$910  = 1'h0;
+  assign \weight$911  = weights[1823:1816];
+  assign \act$912  = acts[31:24];
+  assign \gated$913  = 1'h0;
+  assign \weight$914  = weights[1831:1824];
+  assign \act$915  = acts[39:32];
+  assign \gated$916  = 1'h0;
+  assign \weight$917  = weights[1839:1832];
+  assign \act$918  = acts[47:40];
+  assign \gated$919  = 1'h0;
+  assign \weight$920  = weights[1847:1840];
+  assign \act$921  = acts[55:48];
+  assign \gated$922  = 1'h0;
+  assign \weight$923  = weights[1855:1848];
+  assign \act$924  = acts[63:56];
+  assign \gated$925  = 1'h0;
+  assign \weight$926  = weights[1863:1856];
+  assign \act$927  = acts[71:64];
+  assign \gated$928  = 1'h0;
+  assign \weight$929  = weights[1871:1864];
+  assign \act$930  = acts[79:72];
+  assign \gated$931  = 1'h0;
+  assign \weight$932  = weights[1879:1872];
+  assign \act$933  = acts[87:80];
+  assign \gated$934  = 1'h0;
+  assign \weight$935  = weights[1887:1880];
+  assign \act$936  = acts[95:88];
+  assign \gated$937  = 1'h0;
+  assign \weight$938  = weights[1895:1888];
+  assign \act$939  = acts[103:96];
+  assign \gated$940  = 1'h0;
+  assign \weight$941  = weights[1903:1896];
+  assign \act$942  = acts[111:104];
+  assign \gated$943  = 1'h0;
+  assign \weight$944  = weights[1911:1904];
+  assign \act$945  = acts[119:112];
+  assign \gated$946  = 1'h0;
+  assign \weight$947  = weights[1919:1912];
+  assign \act$948  = acts[127:120];
+  assign \gated$949  = 1'h0;
+  assign \weight$966  = weights[1927:1920];
+  assign \act$967  = acts[7:0];
+  assign \gated$968  = 1'h0;
+  assign \weight$969  = weights[1935:1928];
+  assign \act$970  = acts[15:8];
+  assign \gated$971  = 1'h0;
+  assign \weight$972  = weights[1943:1936];
+  assign \act$973  = acts[23:16];
+  assign \gated$974  = 1'h0;
+  assign \weight$975  = weights[1951:1944];
+  assign \act$976  = acts[31:24];
+  assign \gated$977  = 1'h0;
+  assign \weight$978  = weights[1959:1952];
+  assign \act$979  = acts[39:32];
+  assign \gated$980  = 1'h0;
+  assign \weight$981  = weights[1967:1960];
+  assign \act$982  = acts[47:40];
+  assign \gated$983  = 1'h0;
+  assign \weight$984  = weights[1975:1968];
+  assign \act$985  = acts[55:48];
+  assign \gated$986  = 1'h0;
+  assign \weight$987  = weights[1983:1976];
+  assign \act$988  = acts[63:56];
+  assign \gated$989  = 1'h0;
+  assign \weight$990  = weights[1991:1984];
+  assign \act$991  = acts[71:64];
+  assign \gated$992  = 1'h0;
+  assign \weight$993  = weights[1999:1992];
+  assign \act$994  = acts[79:72];
+  assign \gated$995  = 1'h0;
+  assign \weight$996  = weights[2007:2000];
+  assign \act$997  = acts[87:80];
+  assign \gated$998  = 1'h0;
+  assign \weight$999  = weights[2015:2008];
+  assign \act$1000  = acts[95:88];
+  assign \gated$1001  = 1'h0;
+  assign \weight$1002  = weights[2023:2016];
+  assign \act$1003  = acts[103:96];
+  assign \gated$1004  = 1'h0;
+  assign \weight$1005  = weights[2031:2024];
+  assign \act$1006  = acts[111:104];
+  assign \gated$1007  = 1'h0;
+  assign \weight$1008  = weights[2039:2032];
+  assign \act$1009  = acts[119:112];
+  assign \gated$1010  = 1'h0;
+  assign \weight$1011  = weights[2047:2040];
+  assign \act$1012  = acts[127:120];
+  assign \gated$1013  = 1'h0;
   assign \weights[0]  = weights[7:0];
   assign \weights[1]  = weights[15:8];
   assign \weights[2]  = weights[23:16];
@@ -15249,6 +16208,86 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign \acts[13]  = acts[111:104];
   assign \acts[14]  = acts[119:112];
   assign \acts[15]  = acts[127:120];
+  assign \group_sums[0]  = group_sums[71:0];
+  assign \group_sums[0][0]  = group_sums[17:0];
+  assign \group_sums[0][1]  = group_sums[35:18];
+  assign \group_sums[0][2]  = group_sums[53:36];
+  assign \group_sums[0][3]  = group_sums[71:54];
+  assign \group_sums[1]  = group_sums[143:72];
+  assign \group_sums[1][0]  = group_sums[89:72];
+  assign \group_sums[1][1]  = group_sums[107:90];
+  assign \group_sums[1][2]  = group_sums[125:108];
+  assign \group_sums[1][3]  = group_sums[143:126];
+  assign \group_sums[2]  = group_sums[215:144];
+  assign \group_sums[2][0]  = group_sums[161:144];
+  assign \group_sums[2][1]  = group_sums[179:162];
+  assign \group_sums[2][2]  = group_sums[197:180];
+  assign \group_sums[2][3]  = group_sums[215:198];
+  assign \group_sums[3]  = group_sums[287:216];
+  assign \group_sums[3][0]  = group_sums[233:216];
+  assign \group_sums[3][1]  = group_sums[251:234];
+  assign \group_sums[3][2]  = group_sums[269:252];
+  assign \group_sums[3][3]  = group_sums[287:270];
+  assign \group_sums[4]  = group_sums[359:288];
+  assign \group_sums[4][0]  = group_sums[305:288];
+  assign \group_sums[4][1]  = group_sums[323:306];
+  assign \group_sums[4][2]  = group_sums[341:324];
+  assign \group_sums[4][3]  = group_sums[359:342];
+  assign \group_sums[5]  = group_sums[431:360];
+  assign \group_sums[5][0]  = group_sums[377:360];
+  assign \group_sums[5][1]  = group_sums[395:378];
+  assign \group_sums[5][2]  = group_sums[413:396];
+  assign \group_sums[5][3]  = group_sums[431:414];
+  assign \group_sums[6]  = group_sums[503:432];
+  assign \group_sums[6][0]  = group_sums[449:432];
+  assign \group_sums[6][1]  = group_sums[467:450];
+  assign \group_sums[6][2]  = group_sums[485:468];
+  assign \group_sums[6][3]  = group_sums[503:486];
+  assign \group_sums[7]  = group_sums[575:504];
+  assign \group_sums[7][0]  = group_sums[521:504];
+  assign \group_sums[7][1]  = group_sums[539:522];
+  assign \group_sums[7][2]  = group_sums[557:540];
+  assign \group_sums[7][3]  = group_sums[575:558];
+  assign \group_sums[8]  = group_sums[647:576];
+  assign \group_sums[8][0]  = group_sums[593:576];
+  assign \group_sums[8][1]  = group_sums[611:594];
+  assign \group_sums[8][2]  = group_sums[629:612];
+  assign \group_sums[8][3]  = group_sums[647:630];
+  assign \group_sums[9]  = group_sums[719:648];
+  assign \group_sums[9][0]  = group_sums[665:648];
+  assign \group_sums[9][1]  = group_sums[683:666];
+  assign \group_sums[9][2]  = group_sums[701:684];
+  assign \group_sums[9][3]  = group_sums[719:702];
+  assign \group_sums[10]  = group_sums[791:720];
+  assign \group_sums[10][0]  = group_sums[737:720];
+  assign \group_sums[10][1]  = group_sums[755:738];
+  assign \group_sums[10][2]  = group_sums[773:756];
+  assign \group_sums[10][3]  = group_sums[791:774];
+  assign \group_sums[11]  = group_sums[863:792];
+  assign \group_sums[11][0]  = group_sums[809:792];
+  assign \group_sums[11][1]  = group_sums[827:810];
+  assign \group_sums[11][2]  = group_sums[845:828];
+  assign \group_sums[11][3]  = group_sums[863:846];
+  assign \group_sums[12]  = group_sums[935:864];
+  assign \group_sums[12][0]  = group_sums[881:864];
+  assign \group_sums[12][1]  = group_sums[899:882];
+  assign \group_sums[12][2]  = group_sums[917:900];
+  assign \group_sums[12][3]  = group_sums[935:918];
+  assign \group_sums[13]  = group_sums[1007:936];
+  assign \group_sums[13][0]  = group_sums[953:936];
+  assign \group_sums[13][1]  = group_sums[971:954];
+  assign \group_sums[13][2]  = group_sums[989:972];
+  assign \group_sums[13][3]  = group_sums[1007:990];
+  assign \group_sums[14]  = group_sums[1079:1008];
+  assign \group_sums[14][0]  = group_sums[1025:1008];
+  assign \group_sums[14][1]  = group_sums[1043:1026];
+  assign \group_sums[14][2]  = group_sums[1061:1044];
+  assign \group_sums[14][3]  = group_sums[1079:1062];
+  assign \group_sums[15]  = group_sums[1151:1080];
+  assign \group_sums[15][0]  = group_sums[1097:1080];
+  assign \group_sums[15][1]  = group_sums[1115:1098];
+  assign \group_sums[15][2]  = group_sums[1133:1116];
+  assign \group_sums[15][3]  = group_sums[1151:1134];
   assign \sums[0]  = sums[19:0];
   assign \sums[1]  = sums[39:20];
   assign \sums[2]  = sums[59:40];
@@ -15297,6 +16336,70 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
   assign sums[59:40] = \$107 ;
   assign sums[39:20] = \$61 ;
   assign sums[19:0] = \$15 ;
+  assign group_sums[1151:1134] = \$702 ;
+  assign group_sums[1133:1116] = \$699 ;
+  assign group_sums[1115:1098] = \$696 ;
+  assign group_sums[1097:1080] = \$693 ;
+  assign group_sums[1079:1062] = \$656 ;
+  assign group_sums[1061:1044] = \$653 ;
+  assign group_sums[1043:1026] = \$650 ;
+  assign group_sums[1025:1008] = \$647 ;
+  assign group_sums[1007:990] = \$610 ;
+  assign group_sums[989:972] = \$607 ;
+  assign group_sums[971:954] = \$604 ;
+  assign group_sums[953:936] = \$601 ;
+  assign group_sums[935:918] = \$564 ;
+  assign group_sums[917:900] = \$561 ;
+  assign group_sums[899:882] = \$558 ;
+  assign group_sums[881:864] = \$555 ;
+  assign group_sums[863:846] = \$518 ;
+  assign group_sums[845:828] = \$515 ;
+  assign group_sums[827:810] = \$512 ;
+  assign group_sums[809:792] = \$509 ;
+  assign group_sums[791:774] = \$472 ;
+  assign group_sums[773:756] = \$469 ;
+  assign group_sums[755:738] = \$466 ;
+  assign group_sums[737:720] = \$463 ;
+  assign group_sums[719:702] = \$426 ;
+  assign group_sums[701:684] = \$423 ;
+  assign group_sums[683:666] = \$420 ;
+  assign group_sums[665:648] = \$417 ;
+  assign group_sums[647:630] = \$380 ;
+  assign group_sums[629:612] = \$377 ;
+  assign group_sums[611:594] = \$374 ;
+  assign group_sums[593:576] = \$371 ;
+  assign group_sums[575:558] = \$334 ;
+  assign group_sums[557:540] = \$331 ;
+  assign group_sums[539:522] = \$328 ;
+  assign group_sums[521:504] = \$325 ;
+  assign group_sums[503:486] = \$288 ;
+  assign group_sums[485:468] = \$285 ;
+  assign group_sums[467:450] = \$282 ;
+  assign group_sums[449:432] = \$279 ;
+  assign group_sums[431:414] = \$242 ;
+  assign group_sums[413:396] = \$239 ;
+  assign group_sums[395:378] = \$236 ;
+  assign group_sums[377:360] = \$233 ;
+  assign group_sums[359:342] = \$196 ;
+  assign group_sums[341:324] = \$193 ;
+  assign group_sums[323:306] = \$190 ;
+  assign group_sums[305:288] = \$187 ;
+  assign group_sums[287:270] = \$150 ;
+  assign group_sums[269:252] = \$147 ;
+  assign group_sums[251:234] = \$144 ;
+  assign group_sums[233:216] = \$141 ;
+  assign group_sums[215:198] = \$104 ;
+  assign group_sums[197:180] = \$101 ;
+  assign group_sums[179:162] = \$98 ;
+  assign group_sums[161:144] = \$95 ;
+  assign group_sums[143:126] = \$58 ;
+  assign group_sums[125:108] = \$55 ;
+  assign group_sums[107:90] = \$52 ;
+  assign group_sums[89:72] = \$49 ;
+  assign group_sums[71:54] = \$12 ;
+  assign group_sums[53:36] = \$9 ;
+  assign group_sums[35:18] = \$6 ;
+  assign group_sums[17:0] = \$3 ;
   assign gated[255] = 1'h0;
   assign gated[254] = 1'h0;
   assign gated[253] = 1'h0;
@@ -15556,7 +16659,7 @@ module \ternhw_int8_baseline.array (weights, gated, sums, acts);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15567,7 +16670,7 @@ module \ternhw_int8_baseline.array.lane_0_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15578,7 +16681,7 @@ module \ternhw_int8_baseline.array.lane_0_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15589,7 +16692,7 @@ module \ternhw_int8_baseline.array.lane_0_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15600,7 +16703,7 @@ module \ternhw_int8_baseline.array.lane_0_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15611,7 +16714,7 @@ module \ternhw_int8_baseline.array.lane_0_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15622,7 +16725,7 @@ module \ternhw_int8_baseline.array.lane_0_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15633,7 +16736,7 @@ module \ternhw_int8_baseline.array.lane_0_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15644,7 +16747,7 @@ module \ternhw_int8_baseline.array.lane_0_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15655,7 +16758,7 @@ module \ternhw_int8_baseline.array.lane_0_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15666,7 +16769,7 @@ module \ternhw_int8_baseline.array.lane_0_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15677,7 +16780,7 @@ module \ternhw_int8_baseline.array.lane_0_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15688,7 +16791,7 @@ module \ternhw_int8_baseline.array.lane_0_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15699,7 +16802,7 @@ module \ternhw_int8_baseline.array.lane_0_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15710,7 +16813,7 @@ module \ternhw_int8_baseline.array.lane_0_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15721,7 +16824,7 @@ module \ternhw_int8_baseline.array.lane_0_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_0_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_0_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15732,7 +16835,7 @@ module \ternhw_int8_baseline.array.lane_0_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15743,7 +16846,7 @@ module \ternhw_int8_baseline.array.lane_10_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15754,7 +16857,7 @@ module \ternhw_int8_baseline.array.lane_10_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15765,7 +16868,7 @@ module \ternhw_int8_baseline.array.lane_10_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15776,7 +16879,7 @@ module \ternhw_int8_baseline.array.lane_10_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15787,7 +16890,7 @@ module \ternhw_int8_baseline.array.lane_10_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15798,7 +16901,7 @@ module \ternhw_int8_baseline.array.lane_10_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15809,7 +16912,7 @@ module \ternhw_int8_baseline.array.lane_10_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15820,7 +16923,7 @@ module \ternhw_int8_baseline.array.lane_10_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15831,7 +16934,7 @@ module \ternhw_int8_baseline.array.lane_10_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15842,7 +16945,7 @@ module \ternhw_int8_baseline.array.lane_10_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15853,7 +16956,7 @@ module \ternhw_int8_baseline.array.lane_10_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15864,7 +16967,7 @@ module \ternhw_int8_baseline.array.lane_10_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15875,7 +16978,7 @@ module \ternhw_int8_baseline.array.lane_10_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15886,7 +16989,7 @@ module \ternhw_int8_baseline.array.lane_10_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15897,7 +17000,7 @@ module \ternhw_int8_baseline.array.lane_10_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_10_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_10_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15908,7 +17011,7 @@ module \ternhw_int8_baseline.array.lane_10_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15919,7 +17022,7 @@ module \ternhw_int8_baseline.array.lane_11_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15930,7 +17033,7 @@ module \ternhw_int8_baseline.array.lane_11_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15941,7 +17044,7 @@ module \ternhw_int8_baseline.array.lane_11_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15952,7 +17055,7 @@ module \ternhw_int8_baseline.array.lane_11_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15963,7 +17066,7 @@ module \ternhw_int8_baseline.array.lane_11_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15974,7 +17077,7 @@ module \ternhw_int8_baseline.array.lane_11_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15985,7 +17088,7 @@ module \ternhw_int8_baseline.array.lane_11_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -15996,7 +17099,7 @@ module \ternhw_int8_baseline.array.lane_11_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16007,7 +17110,7 @@ module \ternhw_int8_baseline.array.lane_11_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16018,7 +17121,7 @@ module \ternhw_int8_baseline.array.lane_11_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16029,7 +17132,7 @@ module \ternhw_int8_baseline.array.lane_11_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16040,7 +17143,7 @@ module \ternhw_int8_baseline.array.lane_11_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16051,7 +17154,7 @@ module \ternhw_int8_baseline.array.lane_11_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16062,7 +17165,7 @@ module \ternhw_int8_baseline.array.lane_11_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16073,7 +17176,7 @@ module \ternhw_int8_baseline.array.lane_11_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_11_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_11_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16084,7 +17187,7 @@ module \ternhw_int8_baseline.array.lane_11_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16095,7 +17198,7 @@ module \ternhw_int8_baseline.array.lane_12_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16106,7 +17209,7 @@ module \ternhw_int8_baseline.array.lane_12_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16117,7 +17220,7 @@ module \ternhw_int8_baseline.array.lane_12_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16128,7 +17231,7 @@ module \ternhw_int8_baseline.array.lane_12_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16139,7 +17242,7 @@ module \ternhw_int8_baseline.array.lane_12_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16150,7 +17253,7 @@ module \ternhw_int8_baseline.array.lane_12_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16161,7 +17264,7 @@ module \ternhw_int8_baseline.array.lane_12_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16172,7 +17275,7 @@ module \ternhw_int8_baseline.array.lane_12_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16183,7 +17286,7 @@ module \ternhw_int8_baseline.array.lane_12_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16194,7 +17297,7 @@ module \ternhw_int8_baseline.array.lane_12_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16205,7 +17308,7 @@ module \ternhw_int8_baseline.array.lane_12_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16216,7 +17319,7 @@ module \ternhw_int8_baseline.array.lane_12_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16227,7 +17330,7 @@ module \ternhw_int8_baseline.array.lane_12_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16238,7 +17341,7 @@ module \ternhw_int8_baseline.array.lane_12_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16249,7 +17352,7 @@ module \ternhw_int8_baseline.array.lane_12_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_12_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_12_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16260,7 +17363,7 @@ module \ternhw_int8_baseline.array.lane_12_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16271,7 +17374,7 @@ module \ternhw_int8_baseline.array.lane_13_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16282,7 +17385,7 @@ module \ternhw_int8_baseline.array.lane_13_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16293,7 +17396,7 @@ module \ternhw_int8_baseline.array.lane_13_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16304,7 +17407,7 @@ module \ternhw_int8_baseline.array.lane_13_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16315,7 +17418,7 @@ module \ternhw_int8_baseline.array.lane_13_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16326,7 +17429,7 @@ module \ternhw_int8_baseline.array.lane_13_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16337,7 +17440,7 @@ module \ternhw_int8_baseline.array.lane_13_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16348,7 +17451,7 @@ module \ternhw_int8_baseline.array.lane_13_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16359,7 +17462,7 @@ module \ternhw_int8_baseline.array.lane_13_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16370,7 +17473,7 @@ module \ternhw_int8_baseline.array.lane_13_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16381,7 +17484,7 @@ module \ternhw_int8_baseline.array.lane_13_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16392,7 +17495,7 @@ module \ternhw_int8_baseline.array.lane_13_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16403,7 +17506,7 @@ module \ternhw_int8_baseline.array.lane_13_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16414,7 +17517,7 @@ module \ternhw_int8_baseline.array.lane_13_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16425,7 +17528,7 @@ module \ternhw_int8_baseline.array.lane_13_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_13_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_13_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16436,7 +17539,7 @@ module \ternhw_int8_baseline.array.lane_13_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16447,7 +17550,7 @@ module \ternhw_int8_baseline.array.lane_14_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16458,7 +17561,7 @@ module \ternhw_int8_baseline.array.lane_14_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16469,7 +17572,7 @@ module \ternhw_int8_baseline.array.lane_14_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16480,7 +17583,7 @@ module \ternhw_int8_baseline.array.lane_14_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16491,7 +17594,7 @@ module \ternhw_int8_baseline.array.lane_14_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16502,7 +17605,7 @@ module \ternhw_int8_baseline.array.lane_14_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16513,7 +17616,7 @@ module \ternhw_int8_baseline.array.lane_14_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16524,7 +17627,7 @@ module \ternhw_int8_baseline.array.lane_14_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16535,7 +17638,7 @@ module \ternhw_int8_baseline.array.lane_14_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16546,7 +17649,7 @@ module \ternhw_int8_baseline.array.lane_14_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16557,7 +17660,7 @@ module \ternhw_int8_baseline.array.lane_14_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16568,7 +17671,7 @@ module \ternhw_int8_baseline.array.lane_14_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16579,7 +17682,7 @@ module \ternhw_int8_baseline.array.lane_14_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16590,7 +17693,7 @@ module \ternhw_int8_baseline.array.lane_14_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16601,7 +17704,7 @@ module \ternhw_int8_baseline.array.lane_14_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_14_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_14_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16612,7 +17715,7 @@ module \ternhw_int8_baseline.array.lane_14_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16623,7 +17726,7 @@ module \ternhw_int8_baseline.array.lane_15_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16634,7 +17737,7 @@ module \ternhw_int8_baseline.array.lane_15_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16645,7 +17748,7 @@ module \ternhw_int8_baseline.array.lane_15_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16656,7 +17759,7 @@ module \ternhw_int8_baseline.array.lane_15_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16667,7 +17770,7 @@ module \ternhw_int8_baseline.array.lane_15_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16678,7 +17781,7 @@ module \ternhw_int8_baseline.array.lane_15_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16689,7 +17792,7 @@ module \ternhw_int8_baseline.array.lane_15_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16700,7 +17803,7 @@ module \ternhw_int8_baseline.array.lane_15_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16711,7 +17814,7 @@ module \ternhw_int8_baseline.array.lane_15_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16722,7 +17825,7 @@ module \ternhw_int8_baseline.array.lane_15_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16733,7 +17836,7 @@ module \ternhw_int8_baseline.array.lane_15_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16744,7 +17847,7 @@ module \ternhw_int8_baseline.array.lane_15_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16755,7 +17858,7 @@ module \ternhw_int8_baseline.array.lane_15_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16766,7 +17869,7 @@ module \ternhw_int8_baseline.array.lane_15_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16777,7 +17880,7 @@ module \ternhw_int8_baseline.array.lane_15_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_15_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_15_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16788,7 +17891,7 @@ module \ternhw_int8_baseline.array.lane_15_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16799,7 +17902,7 @@ module \ternhw_int8_baseline.array.lane_1_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16810,7 +17913,7 @@ module \ternhw_int8_baseline.array.lane_1_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16821,7 +17924,7 @@ module \ternhw_int8_baseline.array.lane_1_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16832,7 +17935,7 @@ module \ternhw_int8_baseline.array.lane_1_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16843,7 +17946,7 @@ module \ternhw_int8_baseline.array.lane_1_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16854,7 +17957,7 @@ module \ternhw_int8_baseline.array.lane_1_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16865,7 +17968,7 @@ module \ternhw_int8_baseline.array.lane_1_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16876,7 +17979,7 @@ module \ternhw_int8_baseline.array.lane_1_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16887,7 +17990,7 @@ module \ternhw_int8_baseline.array.lane_1_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16898,7 +18001,7 @@ module \ternhw_int8_baseline.array.lane_1_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16909,7 +18012,7 @@ module \ternhw_int8_baseline.array.lane_1_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16920,7 +18023,7 @@ module \ternhw_int8_baseline.array.lane_1_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16931,7 +18034,7 @@ module \ternhw_int8_baseline.array.lane_1_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16942,7 +18045,7 @@ module \ternhw_int8_baseline.array.lane_1_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16953,7 +18056,7 @@ module \ternhw_int8_baseline.array.lane_1_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_1_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_1_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16964,7 +18067,7 @@ module \ternhw_int8_baseline.array.lane_1_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16975,7 +18078,7 @@ module \ternhw_int8_baseline.array.lane_2_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16986,7 +18089,7 @@ module \ternhw_int8_baseline.array.lane_2_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -16997,7 +18100,7 @@ module \ternhw_int8_baseline.array.lane_2_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17008,7 +18111,7 @@ module \ternhw_int8_baseline.array.lane_2_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17019,7 +18122,7 @@ module \ternhw_int8_baseline.array.lane_2_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17030,7 +18133,7 @@ module \ternhw_int8_baseline.array.lane_2_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17041,7 +18144,7 @@ module \ternhw_int8_baseline.array.lane_2_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17052,7 +18155,7 @@ module \ternhw_int8_baseline.array.lane_2_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17063,7 +18166,7 @@ module \ternhw_int8_baseline.array.lane_2_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17074,7 +18177,7 @@ module \ternhw_int8_baseline.array.lane_2_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17085,7 +18188,7 @@ module \ternhw_int8_baseline.array.lane_2_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17096,7 +18199,7 @@ module \ternhw_int8_baseline.array.lane_2_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17107,7 +18210,7 @@ module \ternhw_int8_baseline.array.lane_2_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17118,7 +18221,7 @@ module \ternhw_int8_baseline.array.lane_2_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17129,7 +18232,7 @@ module \ternhw_int8_baseline.array.lane_2_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_2_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_2_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17140,7 +18243,7 @@ module \ternhw_int8_baseline.array.lane_2_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17151,7 +18254,7 @@ module \ternhw_int8_baseline.array.lane_3_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17162,7 +18265,7 @@ module \ternhw_int8_baseline.array.lane_3_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17173,7 +18276,7 @@ module \ternhw_int8_baseline.array.lane_3_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17184,7 +18287,7 @@ module \ternhw_int8_baseline.array.lane_3_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17195,7 +18298,7 @@ module \ternhw_int8_baseline.array.lane_3_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17206,7 +18309,7 @@ module \ternhw_int8_baseline.array.lane_3_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17217,7 +18320,7 @@ module \ternhw_int8_baseline.array.lane_3_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17228,7 +18331,7 @@ module \ternhw_int8_baseline.array.lane_3_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17239,7 +18342,7 @@ module \ternhw_int8_baseline.array.lane_3_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17250,7 +18353,7 @@ module \ternhw_int8_baseline.array.lane_3_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17261,7 +18364,7 @@ module \ternhw_int8_baseline.array.lane_3_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17272,7 +18375,7 @@ module \ternhw_int8_baseline.array.lane_3_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17283,7 +18386,7 @@ module \ternhw_int8_baseline.array.lane_3_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17294,7 +18397,7 @@ module \ternhw_int8_baseline.array.lane_3_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17305,7 +18408,7 @@ module \ternhw_int8_baseline.array.lane_3_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_3_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_3_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17316,7 +18419,7 @@ module \ternhw_int8_baseline.array.lane_3_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17327,7 +18430,7 @@ module \ternhw_int8_baseline.array.lane_4_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17338,7 +18441,7 @@ module \ternhw_int8_baseline.array.lane_4_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17349,7 +18452,7 @@ module \ternhw_int8_baseline.array.lane_4_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17360,7 +18463,7 @@ module \ternhw_int8_baseline.array.lane_4_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17371,7 +18474,7 @@ module \ternhw_int8_baseline.array.lane_4_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17382,7 +18485,7 @@ module \ternhw_int8_baseline.array.lane_4_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17393,7 +18496,7 @@ module \ternhw_int8_baseline.array.lane_4_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17404,7 +18507,7 @@ module \ternhw_int8_baseline.array.lane_4_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17415,7 +18518,7 @@ module \ternhw_int8_baseline.array.lane_4_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17426,7 +18529,7 @@ module \ternhw_int8_baseline.array.lane_4_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17437,7 +18540,7 @@ module \ternhw_int8_baseline.array.lane_4_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17448,7 +18551,7 @@ module \ternhw_int8_baseline.array.lane_4_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17459,7 +18562,7 @@ module \ternhw_int8_baseline.array.lane_4_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17470,7 +18573,7 @@ module \ternhw_int8_baseline.array.lane_4_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17481,7 +18584,7 @@ module \ternhw_int8_baseline.array.lane_4_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_4_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_4_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17492,7 +18595,7 @@ module \ternhw_int8_baseline.array.lane_4_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17503,7 +18606,7 @@ module \ternhw_int8_baseline.array.lane_5_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17514,7 +18617,7 @@ module \ternhw_int8_baseline.array.lane_5_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17525,7 +18628,7 @@ module \ternhw_int8_baseline.array.lane_5_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17536,7 +18639,7 @@ module \ternhw_int8_baseline.array.lane_5_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17547,7 +18650,7 @@ module \ternhw_int8_baseline.array.lane_5_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17558,7 +18661,7 @@ module \ternhw_int8_baseline.array.lane_5_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17569,7 +18672,7 @@ module \ternhw_int8_baseline.array.lane_5_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17580,7 +18683,7 @@ module \ternhw_int8_baseline.array.lane_5_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17591,7 +18694,7 @@ module \ternhw_int8_baseline.array.lane_5_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17602,7 +18705,7 @@ module \ternhw_int8_baseline.array.lane_5_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17613,7 +18716,7 @@ module \ternhw_int8_baseline.array.lane_5_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17624,7 +18727,7 @@ module \ternhw_int8_baseline.array.lane_5_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17635,7 +18738,7 @@ module \ternhw_int8_baseline.array.lane_5_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17646,7 +18749,7 @@ module \ternhw_int8_baseline.array.lane_5_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17657,7 +18760,7 @@ module \ternhw_int8_baseline.array.lane_5_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_5_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_5_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17668,7 +18771,7 @@ module \ternhw_int8_baseline.array.lane_5_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17679,7 +18782,7 @@ module \ternhw_int8_baseline.array.lane_6_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17690,7 +18793,7 @@ module \ternhw_int8_baseline.array.lane_6_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17701,7 +18804,7 @@ module \ternhw_int8_baseline.array.lane_6_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17712,7 +18815,7 @@ module \ternhw_int8_baseline.array.lane_6_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17723,7 +18826,7 @@ module \ternhw_int8_baseline.array.lane_6_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17734,7 +18837,7 @@ module \ternhw_int8_baseline.array.lane_6_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17745,7 +18848,7 @@ module \ternhw_int8_baseline.array.lane_6_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17756,7 +18859,7 @@ module \ternhw_int8_baseline.array.lane_6_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17767,7 +18870,7 @@ module \ternhw_int8_baseline.array.lane_6_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17778,7 +18881,7 @@ module \ternhw_int8_baseline.array.lane_6_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17789,7 +18892,7 @@ module \ternhw_int8_baseline.array.lane_6_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17800,7 +18903,7 @@ module \ternhw_int8_baseline.array.lane_6_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17811,7 +18914,7 @@ module \ternhw_int8_baseline.array.lane_6_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17822,7 +18925,7 @@ module \ternhw_int8_baseline.array.lane_6_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17833,7 +18936,7 @@ module \ternhw_int8_baseline.array.lane_6_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_6_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_6_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17844,7 +18947,7 @@ module \ternhw_int8_baseline.array.lane_6_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17855,7 +18958,7 @@ module \ternhw_int8_baseline.array.lane_7_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17866,7 +18969,7 @@ module \ternhw_int8_baseline.array.lane_7_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17877,7 +18980,7 @@ module \ternhw_int8_baseline.array.lane_7_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17888,7 +18991,7 @@ module \ternhw_int8_baseline.array.lane_7_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17899,7 +19002,7 @@ module \ternhw_int8_baseline.array.lane_7_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17910,7 +19013,7 @@ module \ternhw_int8_baseline.array.lane_7_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17921,7 +19024,7 @@ module \ternhw_int8_baseline.array.lane_7_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17932,7 +19035,7 @@ module \ternhw_int8_baseline.array.lane_7_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17943,7 +19046,7 @@ module \ternhw_int8_baseline.array.lane_7_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17954,7 +19057,7 @@ module \ternhw_int8_baseline.array.lane_7_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17965,7 +19068,7 @@ module \ternhw_int8_baseline.array.lane_7_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17976,7 +19079,7 @@ module \ternhw_int8_baseline.array.lane_7_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17987,7 +19090,7 @@ module \ternhw_int8_baseline.array.lane_7_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -17998,7 +19101,7 @@ module \ternhw_int8_baseline.array.lane_7_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18009,7 +19112,7 @@ module \ternhw_int8_baseline.array.lane_7_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_7_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_7_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18020,7 +19123,7 @@ module \ternhw_int8_baseline.array.lane_7_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18031,7 +19134,7 @@ module \ternhw_int8_baseline.array.lane_8_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18042,7 +19145,7 @@ module \ternhw_int8_baseline.array.lane_8_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18053,7 +19156,7 @@ module \ternhw_int8_baseline.array.lane_8_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18064,7 +19167,7 @@ module \ternhw_int8_baseline.array.lane_8_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18075,7 +19178,7 @@ module \ternhw_int8_baseline.array.lane_8_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18086,7 +19189,7 @@ module \ternhw_int8_baseline.array.lane_8_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18097,7 +19200,7 @@ module \ternhw_int8_baseline.array.lane_8_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18108,7 +19211,7 @@ module \ternhw_int8_baseline.array.lane_8_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18119,7 +19222,7 @@ module \ternhw_int8_baseline.array.lane_8_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18130,7 +19233,7 @@ module \ternhw_int8_baseline.array.lane_8_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18141,7 +19244,7 @@ module \ternhw_int8_baseline.array.lane_8_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18152,7 +19255,7 @@ module \ternhw_int8_baseline.array.lane_8_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18163,7 +19266,7 @@ module \ternhw_int8_baseline.array.lane_8_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18174,7 +19277,7 @@ module \ternhw_int8_baseline.array.lane_8_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18185,7 +19288,7 @@ module \ternhw_int8_baseline.array.lane_8_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_8_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_8_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18196,7 +19299,7 @@ module \ternhw_int8_baseline.array.lane_8_9 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_0 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_0 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18207,7 +19310,7 @@ module \ternhw_int8_baseline.array.lane_9_0 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_1 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_1 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18218,7 +19321,7 @@ module \ternhw_int8_baseline.array.lane_9_1 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_10 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_10 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18229,7 +19332,7 @@ module \ternhw_int8_baseline.array.lane_9_10 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_11 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_11 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18240,7 +19343,7 @@ module \ternhw_int8_baseline.array.lane_9_11 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_12 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_12 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18251,7 +19354,7 @@ module \ternhw_int8_baseline.array.lane_9_12 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_13 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_13 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18262,7 +19365,7 @@ module \ternhw_int8_baseline.array.lane_9_13 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_14 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_14 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18273,7 +19376,7 @@ module \ternhw_int8_baseline.array.lane_9_14 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_15 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_15 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18284,7 +19387,7 @@ module \ternhw_int8_baseline.array.lane_9_15 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_2 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_2 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18295,7 +19398,7 @@ module \ternhw_int8_baseline.array.lane_9_2 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_3 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_3 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18306,7 +19409,7 @@ module \ternhw_int8_baseline.array.lane_9_3 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_4 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_4 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18317,7 +19420,7 @@ module \ternhw_int8_baseline.array.lane_9_4 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_5 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_5 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18328,7 +19431,7 @@ module \ternhw_int8_baseline.array.lane_9_5 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_6 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_6 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18339,7 +19442,7 @@ module \ternhw_int8_baseline.array.lane_9_6 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_7 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_7 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18350,7 +19453,7 @@ module \ternhw_int8_baseline.array.lane_9_7 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_8 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_8 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18361,7 +19464,7 @@ module \ternhw_int8_baseline.array.lane_9_8 (act, weight, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.array.lane_9_9 (act, weight, product);
+module \ternhw_int8_baseline.array.lane_9_9 (weight, act, product);
   input [7:0] act;
   wire [7:0] act;
   output [15:0] product;
@@ -18373,7 +19476,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, last, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$40 , tile_parity, n_pos, error, act_valid);
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -18399,31 +19502,31 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire [17:0] \$121 ;
-  wire \$122 ;
-  wire \$123 ;
-  reg [10:0] \$124 ;
+  reg [10:0] \$120 ;
+  reg [16:0] \$121 ;
+  reg [15:0] \$122 ;
+  reg \$123 ;
+  reg [11:0] \$124 ;
   reg [16:0] \$125 ;
-  reg [15:0] \$126 ;
+  reg [16:0] \$126 ;
   reg \$127 ;
-  reg [11:0] \$128 ;
-  reg [16:0] \$129 ;
+  reg [12:0] \$128 ;
+  reg [12:0] \$129 ;
   wire \$13 ;
-  reg [16:0] \$130 ;
+  reg [15:0] \$130 ;
   reg \$131 ;
-  reg [12:0] \$132 ;
-  reg [12:0] \$133 ;
-  reg [15:0] \$134 ;
-  reg \$135 ;
+  reg [16:0] \$132 ;
+  reg [10:0] \$133 ;
+  reg [12:0] \$134 ;
+  reg [12:0] \$135 ;
   reg [16:0] \$136 ;
-  reg [10:0] \$137 ;
-  reg [12:0] \$138 ;
-  reg [16:0] \$139 ;
+  reg [15:0] \$137 ;
+  reg \$138 ;
+  reg \$139 ;
   wire \$14 ;
   reg [15:0] \$140 ;
-  reg [15:0] \$141 ;
-  reg [16:0] \$142 ;
+  reg [16:0] \$141 ;
+  reg \$142 ;
   reg [11:0] \$143 ;
   reg [15:0] \$144 ;
   reg [15:0] \$145 ;
@@ -18449,80 +19552,80 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   wire \$23 ;
   wire \$24 ;
   wire \$25 ;
-  wire [17:0] \$26 ;
-  wire \$27 ;
+  wire \$26 ;
+  wire [13:0] \$27 ;
   wire \$28 ;
-  wire [16:0] \$29 ;
+  wire [13:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [14:0] \$30 ;
   wire [13:0] \$31 ;
-  wire \$32 ;
-  wire [13:0] \$33 ;
-  wire [14:0] \$34 ;
-  wire [13:0] \$35 ;
-  wire [14:0] \$36 ;
-  wire [17:0] \$37 ;
-  wire \$38 ;
+  wire [14:0] \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire [11:0] \$37 ;
+  wire [17:0] \$38 ;
   wire \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire \$41 ;
-  wire [11:0] \$42 ;
+  wire [16:0] \$40 ;
+  wire [16:0] \$41 ;
+  wire \$42 ;
   wire [17:0] \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [16:0] \$46 ;
-  wire \$47 ;
-  wire [17:0] \$48 ;
-  wire \$49 ;
+  wire [12:0] \$45 ;
+  wire [12:0] \$46 ;
+  wire [17:0] \$47 ;
+  wire \$48 ;
+  wire [17:0] \$49 ;
   wire \$5 ;
-  wire [12:0] \$50 ;
-  wire [12:0] \$51 ;
+  wire [17:0] \$50 ;
+  wire \$51 ;
   wire [17:0] \$52 ;
-  wire \$53 ;
-  wire [17:0] \$54 ;
-  wire [17:0] \$55 ;
+  wire [13:0] \$53 ;
+  wire \$54 ;
+  wire \$55 ;
   wire \$56 ;
-  wire [17:0] \$57 ;
-  wire [13:0] \$58 ;
-  wire \$59 ;
+  wire \$57 ;
+  wire [12:0] \$58 ;
+  wire [14:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
-  wire \$61 ;
-  wire \$62 ;
-  wire [13:0] \$63 ;
-  wire [13:0] \$64 ;
-  wire [15:0] \$65 ;
-  wire [13:0] \$66 ;
-  wire [13:0] \$67 ;
-  wire [13:0] \$68 ;
-  wire [14:0] \$69 ;
+  wire [13:0] \$60 ;
+  wire [12:0] \$61 ;
+  wire [14:0] \$62 ;
+  wire [16:0] \$63 ;
+  wire [17:0] \$64 ;
+  wire \$65 ;
+  wire [17:0] \$66 ;
+  wire [11:0] \$67 ;
+  wire [16:0] \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire [16:0] \$70 ;
-  wire [17:0] \$71 ;
-  wire \$72 ;
+  wire \$71 ;
+  wire [16:0] \$72 ;
   wire [17:0] \$73 ;
-  wire [11:0] \$74 ;
+  wire \$74 ;
   wire [17:0] \$75 ;
   wire \$76 ;
-  wire [16:0] \$77 ;
-  wire [16:0] \$78 ;
-  wire \$79 ;
+  wire [13:0] \$77 ;
+  wire \$78 ;
+  wire [13:0] \$79 ;
   wire \$8 ;
-  wire [16:0] \$80 ;
-  wire [17:0] \$81 ;
-  wire [13:0] \$82 ;
-  wire [14:0] \$83 ;
-  wire \$84 ;
-  wire [13:0] \$85 ;
-  wire [14:0] \$86 ;
-  wire [15:0] \$87 ;
-  wire [13:0] \$88 ;
-  wire [14:0] \$89 ;
+  wire [14:0] \$80 ;
+  wire [13:0] \$81 ;
+  wire [14:0] \$82 ;
+  wire [13:0] \$83 ;
+  wire [17:0] \$84 ;
+  wire [17:0] \$85 ;
+  wire [18:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire [16:0] \$9 ;
-  wire [15:0] \$90 ;
-  wire [13:0] \$91 ;
-  wire [17:0] \$92 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
   wire \$93 ;
   wire \$94 ;
   wire \$95 ;
@@ -18531,13 +19634,15 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   wire \$98 ;
   wire \$99 ;
   reg \$signal  = 1'h0;
-  reg [15:0] \$signal$32  = 16'h0000;
-  reg [15:0] \$signal$34  = 16'h0000;
-  reg [16:0] \$signal$51  = 17'h00000;
-  reg [16:0] \$signal$53  = 17'h00000;
-  reg [15:0] \$signal$55  = 16'h0000;
-  reg \$signal$56  = 1'h0;
-  reg [15:0] \$signal$66  = 16'h0000;
+  reg \$signal$31  = 1'h0;
+  reg \$signal$32  = 1'h0;
+  reg [16:0] \$signal$50  = 17'h00000;
+  reg [15:0] \$signal$51  = 16'h0000;
+  reg [15:0] \$signal$53  = 16'h0000;
+  reg [16:0] \$signal$54  = 17'h00000;
+  reg [15:0] \$signal$56  = 16'h0000;
+  reg \$signal$57  = 1'h0;
+  reg [15:0] \$signal$70  = 16'h0000;
   reg [10:0] a_cnt = 11'h000;
   reg a_done = 1'h0;
   wire a_take;
@@ -18576,7 +19681,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
-  wire \error$45 ;
+  wire \error$44 ;
   output first;
   wire first;
   reg [1:0] fsm_state = 2'h0;
@@ -18589,13 +19694,15 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   input [15:0] k;
   wire [15:0] k;
   reg [16:0] k_pos = 17'h00000;
-  output [15:0] \k_pos$40 ;
-  wire [15:0] \k_pos$40 ;
+  output [15:0] \k_pos$39 ;
+  wire [15:0] \k_pos$39 ;
   reg keep = 1'h0;
   input keep_weights;
   wire keep_weights;
+  (* init = 1'h0 *)
   output last;
   wire last;
+  reg last_tile = 1'h0;
   input [15:0] m;
   wire [15:0] m;
   input [15:0] n;
@@ -18616,6 +19723,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   input start;
   wire start;
   reg [12:0] t = 13'h0000;
+  reg [12:0] t_next = 13'h0000;
   wire tile_end;
   output tile_parity;
   wire tile_parity;
@@ -18670,157 +19778,160 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign issue = \$23  & \$24 ;
   assign \$25  = ~ issue;
   assign waiting = running & \$25 ;
-  assign \$26  = k_pos + 5'h10;
-  assign \$27  = \$26  >= \$signal$32 ;
-  assign \$28  = issue & \$27 ;
-  assign \$29  = tok + 1'h1;
-  assign \$30  = \$29  >= \$signal$34 ;
-  assign tile_end = \$28  & \$30 ;
+  assign \$26  = issue & \$signal$31 ;
+  assign tile_end = \$26  & \$signal$32 ;
+  assign \$27  = base + t;
+  assign \$28  = \$27  >= 13'h1000;
+  assign \$29  = base + t;
+  assign \$30  = \$29  - 13'h1000;
   assign \$31  = base + t;
-  assign \$32  = \$31  >= 13'h1000;
-  assign \$33  = base + t;
-  assign \$34  = \$33  - 13'h1000;
-  assign \$35  = base + t;
-  assign \$36  = \$32  ? \$34  : { 1'h0, \$35  };
+  assign \$32  = \$28  ? \$30  : { 1'h0, \$31  };
   assign first = ! k_pos;
-  assign \$37  = k_pos + 5'h10;
-  assign last = \$37  >= \$signal$32 ;
-  assign \$38  = ! fsm_state;
-  assign \$39  = fsm_state == 1'h1;
-  assign \$40  = fsm_state == 2'h2;
-  assign \$41  = fsm_state == 2'h3;
-  assign \$42  = a_cnt + 1'h1;
-  assign \$43  = \$signal$51  + 5'h10;
-  assign \$44  = \$43  >= \$signal$32 ;
-  assign \$45  = a_tok + 1'h1;
-  assign \$46  = a_tok + 1'h1;
-  assign \$47  = \$46  >= \$signal$34 ;
-  assign \$48  = \$signal$51  + 5'h10;
-  assign \$49  = wgt_waddr == 12'hfff;
-  assign \$50  = wgt_waddr + 1'h1;
-  assign \$51  = \$49  ? 13'h0000 : \$50 ;
-  assign \$52  = \$signal$53  + 5'h10;
-  assign \$53  = \$52  >= \$signal$32 ;
-  assign \$54  = w_npos + 5'h10;
-  assign \$55  = w_npos + 5'h10;
-  assign \$56  = \$55  >= \$signal$55 ;
-  assign \$57  = \$signal$53  + 5'h10;
-  assign \$58  = w_space - w_take;
-  assign \$59  = ~ \$signal$56 ;
-  assign \$60  = tile_end & \$59 ;
-  assign \$61  = ~ keep;
-  assign \$62  = \$60  & \$61 ;
-  assign \$63  = t + 1'h1;
-  assign \$64  = \$62  ? \$63  : 14'h0000;
-  assign \$65  = $signed(\$58 ) + $signed({ 1'h0, \$64  });
-  assign \$66  = w_avail + w_take;
-  assign \$67  = t + 1'h1;
-  assign \$68  = tile_end ? \$67  : 14'h0000;
-  assign \$69  = \$66  - \$68 ;
-  assign \$70  = b_cnt + 1'h1;
-  assign \$71  = b_npos + 5'h10;
-  assign \$72  = \$71  >= \$signal$55 ;
-  assign \$73  = b_npos + 5'h10;
-  assign \$74  = addr + 1'h1;
-  assign \$75  = k_pos + 5'h10;
-  assign \$76  = \$75  >= \$signal$32 ;
-  assign \$77  = tok + 1'h1;
-  assign \$78  = tok + 1'h1;
-  assign \$79  = \$78  >= \$signal$34 ;
-  assign \$80  = i_tile + 1'h1;
-  assign \$81  = i_npos + 5'h10;
-  assign \$82  = base + t;
-  assign \$83  = \$82  + 1'h1;
-  assign \$84  = \$83  >= 13'h1000;
-  assign \$85  = base + t;
-  assign \$86  = \$85  + 1'h1;
-  assign \$87  = \$86  - 13'h1000;
-  assign \$88  = base + t;
-  assign \$89  = \$88  + 1'h1;
-  assign \$90  = \$84  ? \$87  : { 1'h0, \$89  };
-  assign \$91  = t + 1'h1;
-  assign \$92  = k_pos + 5'h10;
-  assign \$93  = ~ bias_en;
-  assign \$94  = ! m;
-  assign \$95  = ! k;
+  assign \$33  = ! fsm_state;
+  assign \$34  = fsm_state == 1'h1;
+  assign \$35  = fsm_state == 2'h2;
+  assign \$36  = fsm_state == 2'h3;
+  assign \$37  = a_cnt + 1'h1;
+  assign \$38  = \$signal$50  + 5'h10;
+  assign \$39  = \$38  >= \$signal$51 ;
+  assign \$40  = a_tok + 1'h1;
+  assign \$41  = a_tok + 1'h1;
+  assign \$42  = \$41  >= \$signal$53 ;
+  assign \$43  = \$signal$50  + 5'h10;
+  assign \$44  = wgt_waddr == 12'hfff;
+  assign \$45  = wgt_waddr + 1'h1;
+  assign \$46  = \$44  ? 13'h0000 : \$45 ;
+  assign \$47  = \$signal$54  + 5'h10;
+  assign \$48  = \$47  >= \$signal$51 ;
+  assign \$49  = w_npos + 5'h10;
+  assign \$50  = w_npos + 5'h10;
+  assign \$51  = \$50  >= \$signal$56 ;
+  assign \$52  = \$signal$54  + 5'h10;
+  assign \$53  = w_space - w_take;
+  assign \$54  = ~ \$signal$57 ;
+  assign \$55  = tile_end & \$54 ;
+  assign \$56  = ~ keep;
+  assign \$57  = \$55  & \$56 ;
+  assign \$58  = \$57  ? t_next : 13'h0000;
+  assign \$59  = $signed(\$53 ) + $signed({ 1'h0, \$58  });
+  assign \$60  = w_avail + w_take;
+  assign \$61  = tile_end ? t_next : 13'h0000;
+  assign \$62  = \$60  - \$61 ;
+  assign \$63  = b_cnt + 1'h1;
+  assign \$64  = b_npos + 5'h10;
+  assign \$65  = \$64  >= \$signal$56 ;
+  assign \$66  = b_npos + 5'h10;
+  assign \$67  = addr + 1'h1;
+  assign \$68  = tok + 1'h1;
+  assign \$69  = \$signal$51  <= 5'h10;
+  assign \$70  = tok + 2'h2;
+  assign \$71  = \$70  >= \$signal$53 ;
+  assign \$72  = i_tile + 1'h1;
+  assign \$73  = i_npos + 5'h10;
+  assign \$74  = \$signal$53  == 1'h1;
+  assign \$75  = i_npos + 6'h20;
+  assign \$76  = \$75  >= \$signal$56 ;
+  assign \$77  = base + t_next;
+  assign \$78  = \$77  >= 13'h1000;
+  assign \$79  = base + t_next;
+  assign \$80  = \$79  - 13'h1000;
+  assign \$81  = base + t_next;
+  assign \$82  = \$78  ? \$80  : { 1'h0, \$81  };
+  assign \$83  = t_next + 1'h1;
+  assign \$84  = k_pos + 5'h10;
+  assign \$85  = k_pos + 5'h10;
+  assign \$86  = \$85  + 5'h10;
+  assign \$87  = \$86  >= \$signal$51 ;
+  assign \$88  = ~ bias_en;
+  assign \$89  = k <= 5'h10;
+  assign \$90  = m == 1'h1;
+  assign \$91  = n <= 5'h10;
+  assign \$92  = ! m;
+  assign \$93  = ! k;
+  assign \$94  = \$92  | \$93 ;
+  assign \$95  = ! n;
   assign \$96  = \$94  | \$95 ;
-  assign \$97  = ! n;
-  assign \$98  = \$96  | \$97 ;
-  assign \$99  = ~ res_valid;
-  assign \$100  = \$signal$66  != k;
+  assign \$97  = ~ res_valid;
+  assign \$98  = \$signal$70  != k;
+  assign \$99  = \$97  | \$98 ;
+  assign \$100  = res_n != n;
   assign \$101  = \$99  | \$100 ;
-  assign \$102  = res_n != n;
-  assign \$103  = \$101  | \$102 ;
-  assign \$104  = keep_weights & \$103 ;
-  assign \$105  = \$98  | \$104 ;
-  assign \$106  = \$105  | reject;
-  assign \$107  = ~ keep_weights;
-  assign \$108  = ~ a_done;
-  assign \$109  = act_valid & \$108 ;
-  assign \$110  = a_cnt < 11'h400;
-  assign \$111  = ~ \$110 ;
-  assign \$112  = \$109  & \$111 ;
-  assign \$113  = ~ w_done;
-  assign \$114  = running & \$113 ;
-  assign \$115  = ! w_space;
-  assign \$116  = \$114  & \$115 ;
-  assign \$117  = w_npos == i_npos;
-  assign \$118  = \$signal$56  | \$117 ;
-  assign \$119  = \$116  & \$118 ;
-  assign \$120  = \$112  | \$119 ;
-  assign \$121  = i_npos + 5'h10;
-  assign \$122  = \$121  >= \$signal$55 ;
-  assign \$123  = tile_end & \$122 ;
+  assign \$102  = keep_weights & \$101 ;
+  assign \$103  = \$96  | \$102 ;
+  assign \$104  = \$103  | reject;
+  assign \$105  = ~ keep_weights;
+  assign \$106  = ~ a_done;
+  assign \$107  = act_valid & \$106 ;
+  assign \$108  = a_cnt < 11'h400;
+  assign \$109  = ~ \$108 ;
+  assign \$110  = \$107  & \$109 ;
+  assign \$111  = ~ w_done;
+  assign \$112  = running & \$111 ;
+  assign \$113  = ! w_space;
+  assign \$114  = \$112  & \$113 ;
+  assign \$115  = w_npos == i_npos;
+  assign \$116  = \$signal$57  | \$115 ;
+  assign \$117  = \$114  & \$116 ;
+  assign \$118  = \$110  | \$117 ;
+  assign \$119  = tile_end & last_tile;
   always @(posedge clk)
-    a_cnt <= \$124 ;
+    a_cnt <= \$120 ;
   always @(posedge clk)
-    \$signal$51  <= \$125 ;
+    \$signal$50  <= \$121 ;
   always @(posedge clk)
-    a_tok <= \$126 ;
+    a_tok <= \$122 ;
   always @(posedge clk)
-    a_done <= \$127 ;
+    a_done <= \$123 ;
   always @(posedge clk)
-    wgt_waddr <= \$128 ;
+    wgt_waddr <= \$124 ;
   always @(posedge clk)
-    \$signal$53  <= \$129 ;
+    \$signal$54  <= \$125 ;
   always @(posedge clk)
-    w_npos <= \$130 ;
+    w_npos <= \$126 ;
   always @(posedge clk)
-    w_done <= \$131 ;
+    w_done <= \$127 ;
   always @(posedge clk)
-    w_space <= \$132 ;
+    w_space <= \$128 ;
   always @(posedge clk)
-    w_avail <= \$133 ;
+    w_avail <= \$129 ;
   always @(posedge clk)
-    b_cnt <= \$134 ;
+    b_cnt <= \$130 ;
   always @(posedge clk)
-    b_done <= \$135 ;
+    b_done <= \$131 ;
   always @(posedge clk)
-    b_npos <= \$136 ;
+    b_npos <= \$132 ;
   always @(posedge clk)
-    addr <= \$137 ;
+    addr <= \$133 ;
   always @(posedge clk)
-    t <= \$138 ;
+    t <= \$134 ;
   always @(posedge clk)
-    k_pos <= \$139 ;
+    t_next <= \$135 ;
   always @(posedge clk)
-    tok <= \$140 ;
+    k_pos <= \$136 ;
   always @(posedge clk)
-    i_tile <= \$141 ;
+    tok <= \$137 ;
   always @(posedge clk)
-    i_npos <= \$142 ;
+    \$signal$31  <= \$138 ;
+  always @(posedge clk)
+    \$signal$32  <= \$139 ;
+  always @(posedge clk)
+    i_tile <= \$140 ;
+  always @(posedge clk)
+    i_npos <= \$141 ;
+  always @(posedge clk)
+    last_tile <= \$142 ;
   always @(posedge clk)
     base <= \$143 ;
   always @(posedge clk)
-    \$signal$34  <= \$144 ;
+    \$signal$53  <= \$144 ;
   always @(posedge clk)
-    \$signal$32  <= \$145 ;
+    \$signal$51  <= \$145 ;
   always @(posedge clk)
-    \$signal$55  <= \$146 ;
+    \$signal$56  <= \$146 ;
   always @(posedge clk)
     \$signal  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$148 ;
+    \$signal$57  <= \$148 ;
   always @(posedge clk)
     keep <= \$149 ;
   always @(posedge clk)
@@ -18832,7 +19943,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   always @(posedge clk)
     res_valid <= \$153 ;
   always @(posedge clk)
-    \$signal$66  <= \$154 ;
+    \$signal$70  <= \$154 ;
   always @(posedge clk)
     res_n <= \$155 ;
   always @* begin
@@ -18867,29 +19978,104 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = a_cnt;
+    \$120  = a_cnt;
     if (a_take) begin
-      \$124  = \$42 [10:0];
+      \$120  = \$37 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 11'h000;
+            \$120  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$124  = 11'h000;
+      \$120  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$51 ;
+    \$121  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
+      if (\$39 ) begin
+        \$121  = 17'h00000;
+      end else begin
+        \$121  = \$43 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$121  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$121  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$122  = a_tok;
+    if (a_take) begin
+      if (\$39 ) begin
+        \$122  = \$40 [15:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$122  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$122  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$123  = a_done;
+    if (a_take) begin
+      if (\$39 ) begin
+        if (\$42 ) begin
+          \$123  = 1'h1;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$123  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$123  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$124  = wgt_waddr;
+    if (w_take) begin
+      \$124  = \$46 [11:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$124  = 12'h000;
+          end
+    endcase
+    if (rst) begin
+      \$124  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$125  = \$signal$54 ;
+    if (w_take) begin
+      (* full_case = 32'd1 *)
+      if (\$48 ) begin
         \$125  = 17'h00000;
       end else begin
-        \$125  = \$48 [16:0];
+        \$125  = \$52 [16:0];
       end
     end
     casez (fsm_state)
@@ -18904,28 +20090,28 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = a_tok;
-    if (a_take) begin
-      if (\$44 ) begin
-        \$126  = \$45 [15:0];
+    \$126  = w_npos;
+    if (w_take) begin
+      if (\$48 ) begin
+        \$126  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 16'h0000;
+            \$126  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 16'h0000;
+      \$126  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = a_done;
-    if (a_take) begin
-      if (\$44 ) begin
-        if (\$47 ) begin
+    \$127  = w_done;
+    if (w_take) begin
+      if (\$48 ) begin
+        if (\$51 ) begin
           \$127  = 1'h1;
         end
       end
@@ -18933,7 +20119,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = 1'h0;
+            \$127  = keep_weights;
           end
     endcase
     if (rst) begin
@@ -18942,73 +20128,58 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = wgt_waddr;
-    if (w_take) begin
-      \$128  = \$51 [11:0];
-    end
+    \$128  = \$59 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 12'h000;
+            \$128  = 13'h1000;
           end
     endcase
     if (rst) begin
-      \$128  = 12'h000;
+      \$128  = 13'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$signal$53 ;
-    if (w_take) begin
-      (* full_case = 32'd1 *)
-      if (\$53 ) begin
-        \$129  = 17'h00000;
-      end else begin
-        \$129  = \$57 [16:0];
+    \$129  = \$62 [12:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$129  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$129  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$130  = b_cnt;
+    if (bias_load) begin
+      \$130  = \$63 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$130  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$130  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$131  = b_done;
+    if (bias_load) begin
+      if (\$65 ) begin
+        \$131  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$129  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = w_npos;
-    if (w_take) begin
-      if (\$53 ) begin
-        \$130  = \$54 [16:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$130  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$130  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = w_done;
-    if (w_take) begin
-      if (\$53 ) begin
-        if (\$56 ) begin
-          \$131  = 1'h1;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$131  = keep_weights;
+            \$131  = \$88 ;
           end
     endcase
     if (rst) begin
@@ -19017,72 +20188,96 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = \$65 [12:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$132  = 13'h1000;
-          end
-    endcase
-    if (rst) begin
-      \$132  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = \$69 [12:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$133  = 13'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$133  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = b_cnt;
+    \$132  = b_npos;
     if (bias_load) begin
-      \$134  = \$70 [15:0];
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$134  = 16'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = b_done;
-    if (bias_load) begin
-      if (\$72 ) begin
-        \$135  = 1'h1;
+      (* full_case = 32'd1 *)
+      if (\$65 ) begin
+      end else begin
+        \$132  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$135  = \$93 ;
+            \$132  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$135  = 1'h0;
+      \$132  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = b_npos;
-    if (bias_load) begin
+    \$133  = addr;
+    if (issue) begin
+      \$133  = \$67 [10:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$133  = 11'h000;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$133  = 11'h000;
+          end
+    endcase
+    if (rst) begin
+      \$133  = 11'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$134  = t;
+    if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$72 ) begin
+      if (\$signal$31 ) begin
+        \$134  = 13'h0000;
       end else begin
-        \$136  = \$73 [16:0];
+        \$134  = t_next;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$134  = 13'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$134  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$135  = t_next;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$135  = 13'h0001;
+      end else begin
+        \$135  = \$83 [12:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$135  = 13'h0001;
+          end
+    endcase
+    if (rst) begin
+      \$135  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$136  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$136  = 17'h00000;
+      end else begin
+        \$136  = \$84 [16:0];
       end
     end
     casez (fsm_state)
@@ -19097,75 +20292,74 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = addr;
+    \$137  = tok;
     if (issue) begin
-      \$137  = \$74 [10:0];
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$137  = 11'h000;
+      if (\$signal$31 ) begin
+        \$137  = \$68 [15:0];
+        if (\$signal$32 ) begin
+          \$137  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 11'h000;
+            \$137  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 11'h000;
+      \$137  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = t;
+    \$138  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$138  = 13'h0000;
+      if (\$signal$31 ) begin
+        \$138  = \$69 ;
       end else begin
-        \$138  = \$91 [12:0];
+        \$138  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = 13'h0000;
+            \$138  = \$89 ;
           end
     endcase
     if (rst) begin
-      \$138  = 13'h0000;
+      \$138  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = k_pos;
+    \$139  = \$signal$32 ;
     if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$139  = 17'h00000;
-      end else begin
-        \$139  = \$92 [16:0];
+      if (\$signal$31 ) begin
+        \$139  = \$71 ;
+        if (\$signal$32 ) begin
+          \$139  = \$74 ;
+        end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = 17'h00000;
+            \$139  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$139  = 17'h00000;
+      \$139  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = tok;
+    \$140  = i_tile;
     if (issue) begin
-      if (\$76 ) begin
-        \$140  = \$77 [15:0];
-        if (\$79 ) begin
-          \$140  = 16'h0000;
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$140  = \$72 [15:0];
         end
       end
     end
@@ -19181,51 +20375,51 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_tile;
+    \$141  = i_npos;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$141  = \$80 [15:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$141  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 16'h0000;
+            \$141  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$141  = 16'h0000;
+      \$141  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = i_npos;
+    \$142  = last_tile;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$142  = \$81 [16:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$142  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = 17'h00000;
+            \$142  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$142  = 17'h00000;
+      \$142  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$143  = base;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$143  = \$90 [11:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$143  = \$82 [11:0];
         end
       end
     end
@@ -19241,7 +20435,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$34 ;
+    \$144  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19254,7 +20448,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$32 ;
+    \$145  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19267,7 +20461,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$55 ;
+    \$146  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19293,7 +20487,7 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$56 ;
+    \$148  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -19324,12 +20518,12 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h0:
           if (start) begin
             \$150  = 1'h0;
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$150  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$150  = 1'h1;
           end
     endcase
@@ -19345,16 +20539,16 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$151  = 2'h1;
             end else begin
               \$151  = 2'h2;
             end
           end
       2'h2:
-          if (\$120 ) begin
-            \$151  = 2'h1;
-          end else if (\$123 ) begin
+          if (\$118 ) begin
+            \$151  = 2'h3;
+          end else if (\$119 ) begin
             \$151  = 2'h3;
           end
       2'h3:
@@ -19375,15 +20569,15 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
               \$152  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$152  = 1'h0;
-          end else if (\$123 ) begin
+          end else if (\$119 ) begin
             \$152  = 1'h0;
           end
     endcase
@@ -19398,17 +20592,17 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
-              if (\$107 ) begin
+              if (\$105 ) begin
                 \$153  = 1'h0;
               end
             end
           end
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
               \$153  = 1'h1;
             end
           end
@@ -19419,15 +20613,15 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$66 ;
+    \$154  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$154  = \$signal$32 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$154  = \$signal$51 ;
             end
           end
     endcase
@@ -19442,10 +20636,10 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$155  = \$signal$55 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$155  = \$signal$56 ;
             end
           end
     endcase
@@ -19454,12 +20648,13 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
     end
   end
   assign w_ptr = wgt_waddr;
-  assign \error$45  = error;
-  assign wgt_raddr = \$36 [11:0];
+  assign \error$44  = error;
+  assign wgt_raddr = \$32 [11:0];
   assign act_waddr = a_cnt[9:0];
   assign bias_bank = b_cnt[0];
   assign act_raddr = addr[9:0];
-  assign \k_pos$40  = k_pos[15:0];
+  assign \k_pos$39  = k_pos[15:0];
+  assign last = \$signal$31 ;
   assign tile_parity = i_tile[0];
   assign n_pos = i_npos[15:0];
 endmodule
@@ -20243,44 +21438,183 @@ endmodule
 (* generator = "Amaranth" *)
 module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
-  wire \$1 ;
+  wire [112:0] \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire \$101 ;
-  wire \$102 ;
-  wire \$103 ;
-  wire \$104 ;
-  wire \$105 ;
-  wire \$106 ;
-  wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [46:0] \$100 ;
+  wire \$1000 ;
+  wire \$1001 ;
+  wire \$1002 ;
+  wire \$1003 ;
+  wire \$1004 ;
+  wire \$1005 ;
+  wire \$1006 ;
+  wire \$1007 ;
+  wire \$1008 ;
+  wire \$1009 ;
+  wire [47:0] \$101 ;
+  wire \$1010 ;
+  wire \$1011 ;
+  wire \$1012 ;
+  wire \$1013 ;
+  wire \$1014 ;
+  wire \$1015 ;
+  wire \$1016 ;
+  wire \$1017 ;
+  wire \$1018 ;
+  wire \$1019 ;
+  wire [46:0] \$102 ;
+  wire \$1020 ;
+  wire \$1021 ;
+  wire \$1022 ;
+  wire \$1023 ;
+  wire \$1024 ;
+  wire \$1025 ;
+  wire \$1026 ;
+  wire \$1027 ;
+  wire \$1028 ;
+  wire \$1029 ;
+  wire [46:0] \$103 ;
+  wire \$1030 ;
+  wire \$1031 ;
+  wire \$1032 ;
+  wire \$1033 ;
+  wire \$1034 ;
+  wire \$1035 ;
+  wire \$1036 ;
+  wire \$1037 ;
+  wire \$1038 ;
+  wire \$1039 ;
+  wire [46:0] \$104 ;
+  wire \$1040 ;
+  wire \$1041 ;
+  wire \$1042 ;
+  wire \$1043 ;
+  wire \$1044 ;
+  wire \$1045 ;
+  wire \$1046 ;
+  wire \$1047 ;
+  wire \$1048 ;
+  wire \$1049 ;
+  wire [46:0] \$105 ;
+  wire \$1050 ;
+  wire [7:0] \$1051 ;
+  wire [8:0] \$1052 ;
+  wire [7:0] \$1053 ;
+  wire [7:0] \$1054 ;
+  wire [31:0] \$1055 ;
+  wire \$1056 ;
+  wire \$1057 ;
+  wire \$1058 ;
+  wire \$1059 ;
+  wire [47:0] \$106 ;
+  wire \$1060 ;
+  wire \$1061 ;
+  wire \$1062 ;
+  wire \$1063 ;
+  wire \$1064 ;
+  wire \$1065 ;
+  wire \$1066 ;
+  wire \$1067 ;
+  wire \$1068 ;
+  wire \$1069 ;
+  wire [48:0] \$107 ;
+  wire \$1070 ;
+  wire \$1071 ;
+  wire \$1072 ;
+  wire \$1073 ;
+  wire \$1074 ;
+  wire \$1075 ;
+  wire \$1076 ;
+  wire \$1077 ;
+  wire \$1078 ;
+  wire \$1079 ;
+  wire [49:0] \$108 ;
+  wire \$1080 ;
+  wire \$1081 ;
+  wire \$1082 ;
+  wire \$1083 ;
+  wire \$1084 ;
+  wire \$1085 ;
+  wire \$1086 ;
+  wire \$1087 ;
+  wire \$1088 ;
+  wire \$1089 ;
+  wire [49:0] \$109 ;
+  wire \$1090 ;
+  wire \$1091 ;
+  wire \$1092 ;
+  wire \$1093 ;
+  wire \$1094 ;
+  wire \$1095 ;
+  wire \$1096 ;
+  wire \$1097 ;
+  wire \$1098 ;
+  wire \$1099 ;
   wire \$11 ;
-  wire \$110 ;
-  wire \$111 ;
+  wire [50:0] \$110 ;
+  wire \$1100 ;
+  wire \$1101 ;
+  wire \$1102 ;
+  wire \$1103 ;
+  wire \$1104 ;
+  wire \$1105 ;
+  wire \$1106 ;
+  wire \$1107 ;
+  wire \$1108 ;
+  wire \$1109 ;
+  wire [48:0] \$111 ;
+  wire \$1110 ;
+  wire \$1111 ;
+  wire \$1112 ;
+  wire \$1113 ;
+  wire \$1114 ;
+  wire \$1115 ;
+  wire \$1116 ;
+  wire \$1117 ;
+  wire \$1118 ;
+  wire \$1119 ;
   wire \$112 ;
-  wire \$113 ;
+  wire \$1120 ;
+  wire \$1121 ;
+  reg [48:0] \$1122 ;
+  reg [48:0] \$1123 ;
+  reg [48:0] \$1124 ;
+  reg [3:0] \$1125 ;
+  reg \$1126 ;
+  reg [511:0] \$1127 ;
+  reg [15:0] \$1128 ;
+  reg [53:0] \$1129 ;
+  wire [48:0] \$113 ;
+  reg [249:0] \$1130 ;
+  reg [102:0] \$1131 ;
+  reg [103:0] \$1132 ;
+  reg [511:0] \$1133 ;
+  reg [15:0] \$1134 ;
+  reg [15:0] \$1135 ;
+  reg \$1136 ;
+  reg \$1137 ;
+  reg [543:0] \$1138 ;
   wire \$114 ;
-  wire \$115 ;
+  wire [48:0] \$115 ;
   wire \$116 ;
   wire \$117 ;
-  wire [31:0] \$118 ;
-  wire [31:0] \$119 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
-  wire [31:0] \$120 ;
-  wire [31:0] \$121 ;
-  wire [31:0] \$122 ;
-  wire [31:0] \$123 ;
-  wire [31:0] \$124 ;
-  wire [31:0] \$125 ;
-  wire [31:0] \$126 ;
-  wire [31:0] \$127 ;
-  wire [31:0] \$128 ;
-  wire [31:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [31:0] \$130 ;
-  wire [31:0] \$131 ;
-  wire [31:0] \$132 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
   wire \$133 ;
   wire \$134 ;
   wire \$135 ;
@@ -20296,16 +21630,16 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$144 ;
   wire \$145 ;
   wire \$146 ;
-  wire [7:0] \$147 ;
+  wire \$147 ;
   wire \$148 ;
-  wire [7:0] \$149 ;
+  wire \$149 ;
   wire \$15 ;
-  wire [49:0] \$150 ;
-  wire [49:0] \$151 ;
-  wire [49:0] \$152 ;
-  wire \$153 ;
-  wire \$154 ;
-  wire \$155 ;
+  wire \$150 ;
+  wire [7:0] \$151 ;
+  wire [8:0] \$152 ;
+  wire [7:0] \$153 ;
+  wire [7:0] \$154 ;
+  wire [31:0] \$155 ;
   wire \$156 ;
   wire \$157 ;
   wire \$158 ;
@@ -20319,20 +21653,20 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$165 ;
   wire \$166 ;
   wire \$167 ;
-  wire [7:0] \$168 ;
+  wire \$168 ;
   wire \$169 ;
-  wire \$17 ;
-  wire [7:0] \$170 ;
-  wire [49:0] \$171 ;
-  wire [49:0] \$172 ;
-  wire [49:0] \$173 ;
+  wire [4:0] \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
   wire \$174 ;
   wire \$175 ;
   wire \$176 ;
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [4:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
@@ -20342,19 +21676,19 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$186 ;
   wire \$187 ;
   wire \$188 ;
-  wire [7:0] \$189 ;
+  wire \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire [7:0] \$191 ;
-  wire [49:0] \$192 ;
-  wire [49:0] \$193 ;
-  wire [49:0] \$194 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
   wire \$198 ;
   wire \$199 ;
-  wire \$2 ;
+  wire [113:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
   wire \$201 ;
@@ -20367,12 +21701,12 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$208 ;
   wire \$209 ;
   wire \$21 ;
-  wire [7:0] \$210 ;
-  wire \$211 ;
-  wire [7:0] \$212 ;
-  wire [49:0] \$213 ;
-  wire [49:0] \$214 ;
-  wire [49:0] \$215 ;
+  wire \$210 ;
+  wire [7:0] \$211 ;
+  wire [8:0] \$212 ;
+  wire [7:0] \$213 ;
+  wire [7:0] \$214 ;
+  wire [31:0] \$215 ;
   wire \$216 ;
   wire \$217 ;
   wire \$218 ;
@@ -20390,16 +21724,16 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [7:0] \$231 ;
+  wire \$231 ;
   wire \$232 ;
-  wire [7:0] \$233 ;
-  wire [49:0] \$234 ;
-  wire [49:0] \$235 ;
-  wire [49:0] \$236 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
   wire \$237 ;
   wire \$238 ;
   wire \$239 ;
-  wire [32:0] \$24 ;
+  wire \$24 ;
   wire \$240 ;
   wire \$241 ;
   wire \$242 ;
@@ -20410,18 +21744,18 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
-  wire [32:0] \$25 ;
+  wire \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire [7:0] \$252 ;
+  wire \$252 ;
   wire \$253 ;
-  wire [7:0] \$254 ;
-  wire [49:0] \$255 ;
-  wire [49:0] \$256 ;
-  wire [49:0] \$257 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  wire [32:0] \$26 ;
+  wire \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
@@ -20432,18 +21766,18 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [32:0] \$27 ;
+  wire \$27 ;
   wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
+  wire [7:0] \$271 ;
+  wire [8:0] \$272 ;
   wire [7:0] \$273 ;
-  wire \$274 ;
-  wire [7:0] \$275 ;
-  wire [49:0] \$276 ;
-  wire [49:0] \$277 ;
-  wire [49:0] \$278 ;
+  wire [7:0] \$274 ;
+  wire [31:0] \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
   wire \$279 ;
-  wire [33:0] \$28 ;
+  wire \$28 ;
   wire \$280 ;
   wire \$281 ;
   wire \$282 ;
@@ -20454,19 +21788,19 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire [34:0] \$29 ;
+  wire \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
-  wire [7:0] \$294 ;
+  wire \$294 ;
   wire \$295 ;
-  wire [7:0] \$296 ;
-  wire [49:0] \$297 ;
-  wire [49:0] \$298 ;
-  wire [49:0] \$299 ;
-  wire \$3 ;
-  wire [34:0] \$30 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
+  wire [112:0] \$3 ;
+  wire \$30 ;
   wire \$300 ;
   wire \$301 ;
   wire \$302 ;
@@ -20477,19 +21811,19 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$307 ;
   wire \$308 ;
   wire \$309 ;
-  wire [34:0] \$31 ;
+  wire \$31 ;
   wire \$310 ;
   wire \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
-  wire [7:0] \$315 ;
+  wire \$315 ;
   wire \$316 ;
-  wire [7:0] \$317 ;
-  wire [49:0] \$318 ;
-  wire [49:0] \$319 ;
-  wire [34:0] \$32 ;
-  wire [49:0] \$320 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
+  wire \$32 ;
+  wire \$320 ;
   wire \$321 ;
   wire \$322 ;
   wire \$323 ;
@@ -20499,20 +21833,20 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$327 ;
   wire \$328 ;
   wire \$329 ;
-  wire [35:0] \$33 ;
+  wire \$33 ;
   wire \$330 ;
-  wire \$331 ;
-  wire \$332 ;
-  wire \$333 ;
-  wire \$334 ;
-  wire \$335 ;
-  wire [7:0] \$336 ;
+  wire [7:0] \$331 ;
+  wire [8:0] \$332 ;
+  wire [7:0] \$333 ;
+  wire [7:0] \$334 ;
+  wire [31:0] \$335 ;
+  wire \$336 ;
   wire \$337 ;
-  wire [7:0] \$338 ;
-  wire [49:0] \$339 ;
-  wire [36:0] \$34 ;
-  wire [49:0] \$340 ;
-  wire [49:0] \$341 ;
+  wire \$338 ;
+  wire \$339 ;
+  wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
   wire \$342 ;
   wire \$343 ;
   wire \$344 ;
@@ -20521,7 +21855,7 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$347 ;
   wire \$348 ;
   wire \$349 ;
-  wire [38:0] \$35 ;
+  wire \$35 ;
   wire \$350 ;
   wire \$351 ;
   wire \$352 ;
@@ -20529,13 +21863,13 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$354 ;
   wire \$355 ;
   wire \$356 ;
-  wire [7:0] \$357 ;
+  wire \$357 ;
   wire \$358 ;
-  wire [7:0] \$359 ;
-  wire [38:0] \$36 ;
-  wire [49:0] \$360 ;
-  wire [49:0] \$361 ;
-  wire [49:0] \$362 ;
+  wire \$359 ;
+  wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
   wire \$363 ;
   wire \$364 ;
   wire \$365 ;
@@ -20543,7 +21877,7 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$367 ;
   wire \$368 ;
   wire \$369 ;
-  wire [38:0] \$37 ;
+  wire \$37 ;
   wire \$370 ;
   wire \$371 ;
   wire \$372 ;
@@ -20552,43 +21886,43 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$375 ;
   wire \$376 ;
   wire \$377 ;
-  wire [7:0] \$378 ;
+  wire \$378 ;
   wire \$379 ;
-  wire [38:0] \$38 ;
-  wire [7:0] \$380 ;
-  wire [49:0] \$381 ;
-  wire [49:0] \$382 ;
-  wire [49:0] \$383 ;
+  wire \$38 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
   wire \$384 ;
   wire \$385 ;
   wire \$386 ;
   wire \$387 ;
   wire \$388 ;
   wire \$389 ;
-  wire [39:0] \$39 ;
+  wire \$39 ;
   wire \$390 ;
-  wire \$391 ;
-  wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  wire \$395 ;
+  wire [7:0] \$391 ;
+  wire [8:0] \$392 ;
+  wire [7:0] \$393 ;
+  wire [7:0] \$394 ;
+  wire [31:0] \$395 ;
   wire \$396 ;
   wire \$397 ;
   wire \$398 ;
-  wire [7:0] \$399 ;
-  wire \$4 ;
-  wire [38:0] \$40 ;
+  wire \$399 ;
+  wire [113:0] \$4 ;
+  wire \$40 ;
   wire \$400 ;
-  wire [7:0] \$401 ;
-  wire [49:0] \$402 ;
-  wire [49:0] \$403 ;
-  wire [49:0] \$404 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
   wire \$405 ;
   wire \$406 ;
   wire \$407 ;
   wire \$408 ;
   wire \$409 ;
-  wire [38:0] \$41 ;
+  wire \$41 ;
   wire \$410 ;
   wire \$411 ;
   wire \$412 ;
@@ -20599,18 +21933,18 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$417 ;
   wire \$418 ;
   wire \$419 ;
-  wire [38:0] \$42 ;
-  wire [7:0] \$420 ;
+  wire \$42 ;
+  wire \$420 ;
   wire \$421 ;
-  wire [7:0] \$422 ;
-  wire [49:0] \$423 ;
-  wire [49:0] \$424 ;
-  wire [49:0] \$425 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
   wire \$426 ;
   wire \$427 ;
   wire \$428 ;
   wire \$429 ;
-  wire [38:0] \$43 ;
+  wire \$43 ;
   wire \$430 ;
   wire \$431 ;
   wire \$432 ;
@@ -20621,40 +21955,40 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$437 ;
   wire \$438 ;
   wire \$439 ;
-  wire [39:0] \$44 ;
+  wire \$44 ;
   wire \$440 ;
-  wire [7:0] \$441 ;
+  wire \$441 ;
   wire \$442 ;
-  wire [7:0] \$443 ;
-  wire [49:0] \$444 ;
-  wire [49:0] \$445 ;
-  wire [49:0] \$446 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
   wire \$447 ;
   wire \$448 ;
   wire \$449 ;
-  wire [40:0] \$45 ;
+  wire \$45 ;
   wire \$450 ;
-  wire \$451 ;
-  wire \$452 ;
-  wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
+  wire [7:0] \$451 ;
+  wire [8:0] \$452 ;
+  wire [7:0] \$453 ;
+  wire [7:0] \$454 ;
+  wire [31:0] \$455 ;
   wire \$456 ;
   wire \$457 ;
   wire \$458 ;
   wire \$459 ;
-  wire [41:0] \$46 ;
+  wire \$46 ;
   wire \$460 ;
   wire \$461 ;
-  wire [7:0] \$462 ;
+  wire \$462 ;
   wire \$463 ;
-  wire [7:0] \$464 ;
-  wire [49:0] \$465 ;
-  wire [49:0] \$466 ;
-  wire [49:0] \$467 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  wire \$467 ;
   wire \$468 ;
   wire \$469 ;
-  wire [46:0] \$47 ;
+  wire \$47 ;
   wire \$470 ;
   wire \$471 ;
   wire \$472 ;
@@ -20665,7 +21999,7 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$477 ;
   wire \$478 ;
   wire \$479 ;
-  wire [46:0] \$48 ;
+  wire \$48 ;
   wire \$480 ;
   wire \$481 ;
   wire \$482 ;
@@ -20676,91 +22010,572 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [46:0] \$49 ;
+  wire [31:0] \$49 ;
   wire \$490 ;
   wire \$491 ;
   wire \$492 ;
   wire \$493 ;
   wire \$494 ;
   wire \$495 ;
-  reg [3:0] \$496 ;
-  reg \$497 ;
-  reg [511:0] \$498 ;
-  reg [15:0] \$499 ;
-  wire \$5 ;
-  wire [46:0] \$50 ;
-  reg \$500 ;
-  reg [3:0] \$501 ;
-  reg \$502 ;
-  reg [15:0] \$503 ;
-  reg [31:0] \$504 ;
-  reg \$505 ;
-  reg [3:0] \$506 ;
-  reg \$507 ;
-  reg [15:0] \$508 ;
-  reg [31:0] \$509 ;
-  wire [47:0] \$51 ;
-  reg [48:0] \$510 ;
-  reg [511:0] \$511 ;
-  reg [15:0] \$512 ;
-  reg [15:0] \$513 ;
-  reg \$514 ;
-  reg \$515 ;
-  reg [543:0] \$516 ;
-  wire [46:0] \$52 ;
-  wire [46:0] \$53 ;
-  wire [46:0] \$54 ;
-  wire [46:0] \$55 ;
-  wire [47:0] \$56 ;
-  wire [48:0] \$57 ;
-  wire [46:0] \$58 ;
-  wire [46:0] \$59 ;
-  wire \$6 ;
-  wire [46:0] \$60 ;
-  wire [46:0] \$61 ;
-  wire [47:0] \$62 ;
-  wire [46:0] \$63 ;
-  wire [46:0] \$64 ;
-  wire [46:0] \$65 ;
-  wire [46:0] \$66 ;
-  wire [47:0] \$67 ;
-  wire [48:0] \$68 ;
-  wire [49:0] \$69 ;
-  wire \$7 ;
-  wire [50:0] \$70 ;
-  wire [112:0] \$71 ;
-  wire [113:0] \$72 ;
-  wire [48:0] \$73 ;
-  wire [48:0] \$74 ;
-  wire [48:0] \$75 ;
-  wire \$76 ;
-  wire [49:0] \$77 ;
-  wire \$78 ;
-  wire \$79 ;
-  wire \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
-  wire \$85 ;
-  wire [4:0] \$86 ;
-  wire [4:0] \$87 ;
-  wire \$88 ;
-  wire \$89 ;
-  wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire \$93 ;
-  wire \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire \$97 ;
-  wire \$98 ;
-  wire \$99 ;
-  reg \$signal  = 1'h0;
-  reg \$signal$9  = 1'h0;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  wire \$499 ;
+  wire [48:0] \$5 ;
+  wire [31:0] \$50 ;
+  wire \$500 ;
+  wire \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  wire \$507 ;
+  wire \$508 ;
+  wire \$509 ;
+  wire [31:0] \$51 ;
+  wire \$510 ;
+  wire [7:0] \$511 ;
+  wire [8:0] \$512 ;
+  wire [7:0] \$513 ;
+  wire [7:0] \$514 ;
+  wire [31:0] \$515 ;
+  wire \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
+  wire [31:0] \$52 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  wire \$523 ;
+  wire \$524 ;
+  wire \$525 ;
+  wire \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
+  wire [31:0] \$53 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire \$532 ;
+  wire \$533 ;
+  wire \$534 ;
+  wire \$535 ;
+  wire \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
+  wire [31:0] \$54 ;
+  wire \$540 ;
+  wire \$541 ;
+  wire \$542 ;
+  wire \$543 ;
+  wire \$544 ;
+  wire \$545 ;
+  wire \$546 ;
+  wire \$547 ;
+  wire \$548 ;
+  wire \$549 ;
+  wire [31:0] \$55 ;
+  wire \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire \$553 ;
+  wire \$554 ;
+  wire \$555 ;
+  wire \$556 ;
+  wire \$557 ;
+  wire \$558 ;
+  wire \$559 ;
+  wire [31:0] \$56 ;
+  wire \$560 ;
+  wire \$561 ;
+  wire \$562 ;
+  wire \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire \$567 ;
+  wire \$568 ;
+  wire \$569 ;
+  wire [31:0] \$57 ;
+  wire \$570 ;
+  wire [7:0] \$571 ;
+  wire [8:0] \$572 ;
+  wire [7:0] \$573 ;
+  wire [7:0] \$574 ;
+  wire [31:0] \$575 ;
+  wire \$576 ;
+  wire \$577 ;
+  wire \$578 ;
+  wire \$579 ;
+  wire [31:0] \$58 ;
+  wire \$580 ;
+  wire \$581 ;
+  wire \$582 ;
+  wire \$583 ;
+  wire \$584 ;
+  wire \$585 ;
+  wire \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire \$589 ;
+  wire [31:0] \$59 ;
+  wire \$590 ;
+  wire \$591 ;
+  wire \$592 ;
+  wire \$593 ;
+  wire \$594 ;
+  wire \$595 ;
+  wire \$596 ;
+  wire \$597 ;
+  wire \$598 ;
+  wire \$599 ;
+  wire [112:0] \$6 ;
+  wire [31:0] \$60 ;
+  wire \$600 ;
+  wire \$601 ;
+  wire \$602 ;
+  wire \$603 ;
+  wire \$604 ;
+  wire \$605 ;
+  wire \$606 ;
+  wire \$607 ;
+  wire \$608 ;
+  wire \$609 ;
+  wire [31:0] \$61 ;
+  wire \$610 ;
+  wire \$611 ;
+  wire \$612 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
+  wire \$616 ;
+  wire \$617 ;
+  wire \$618 ;
+  wire \$619 ;
+  wire [31:0] \$62 ;
+  wire \$620 ;
+  wire \$621 ;
+  wire \$622 ;
+  wire \$623 ;
+  wire \$624 ;
+  wire \$625 ;
+  wire \$626 ;
+  wire \$627 ;
+  wire \$628 ;
+  wire \$629 ;
+  wire [31:0] \$63 ;
+  wire \$630 ;
+  wire [7:0] \$631 ;
+  wire [8:0] \$632 ;
+  wire [7:0] \$633 ;
+  wire [7:0] \$634 ;
+  wire [31:0] \$635 ;
+  wire \$636 ;
+  wire \$637 ;
+  wire \$638 ;
+  wire \$639 ;
+  wire [32:0] \$64 ;
+  wire \$640 ;
+  wire \$641 ;
+  wire \$642 ;
+  wire \$643 ;
+  wire \$644 ;
+  wire \$645 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire \$649 ;
+  wire [32:0] \$65 ;
+  wire \$650 ;
+  wire \$651 ;
+  wire \$652 ;
+  wire \$653 ;
+  wire \$654 ;
+  wire \$655 ;
+  wire \$656 ;
+  wire \$657 ;
+  wire \$658 ;
+  wire \$659 ;
+  wire [32:0] \$66 ;
+  wire \$660 ;
+  wire \$661 ;
+  wire \$662 ;
+  wire \$663 ;
+  wire \$664 ;
+  wire \$665 ;
+  wire \$666 ;
+  wire \$667 ;
+  wire \$668 ;
+  wire \$669 ;
+  wire [32:0] \$67 ;
+  wire \$670 ;
+  wire \$671 ;
+  wire \$672 ;
+  wire \$673 ;
+  wire \$674 ;
+  wire \$675 ;
+  wire \$676 ;
+  wire \$677 ;
+  wire \$678 ;
+  wire \$679 ;
+  wire [33:0] \$68 ;
+  wire \$680 ;
+  wire \$681 ;
+  wire \$682 ;
+  wire \$683 ;
+  wire \$684 ;
+  wire \$685 ;
+  wire \$686 ;
+  wire \$687 ;
+  wire \$688 ;
+  wire \$689 ;
+  wire [34:0] \$69 ;
+  wire \$690 ;
+  wire [7:0] \$691 ;
+  wire [8:0] \$692 ;
+  wire [7:0] \$693 ;
+  wire [7:0] \$694 ;
+  wire [31:0] \$695 ;
+  wire \$696 ;
+  wire \$697 ;
+  wire \$698 ;
+  wire \$699 ;
+  wire [113:0] \$7 ;
+  wire [34:0] \$70 ;
+  wire \$700 ;
+  wire \$701 ;
+  wire \$702 ;
+  wire \$703 ;
+  wire \$704 ;
+  wire \$705 ;
+  wire \$706 ;
+  wire \$707 ;
+  wire \$708 ;
+  wire \$709 ;
+  wire [34:0] \$71 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire \$713 ;
+  wire \$714 ;
+  wire \$715 ;
+  wire \$716 ;
+  wire \$717 ;
+  wire \$718 ;
+  wire \$719 ;
+  wire [34:0] \$72 ;
+  wire \$720 ;
+  wire \$721 ;
+  wire \$722 ;
+  wire \$723 ;
+  wire \$724 ;
+  wire \$725 ;
+  wire \$726 ;
+  wire \$727 ;
+  wire \$728 ;
+  wire \$729 ;
+  wire [35:0] \$73 ;
+  wire \$730 ;
+  wire \$731 ;
+  wire \$732 ;
+  wire \$733 ;
+  wire \$734 ;
+  wire \$735 ;
+  wire \$736 ;
+  wire \$737 ;
+  wire \$738 ;
+  wire \$739 ;
+  wire [36:0] \$74 ;
+  wire \$740 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire \$743 ;
+  wire \$744 ;
+  wire \$745 ;
+  wire \$746 ;
+  wire \$747 ;
+  wire \$748 ;
+  wire \$749 ;
+  wire [38:0] \$75 ;
+  wire \$750 ;
+  wire [7:0] \$751 ;
+  wire [8:0] \$752 ;
+  wire [7:0] \$753 ;
+  wire [7:0] \$754 ;
+  wire [31:0] \$755 ;
+  wire \$756 ;
+  wire \$757 ;
+  wire \$758 ;
+  wire \$759 ;
+  wire [38:0] \$76 ;
+  wire \$760 ;
+  wire \$761 ;
+  wire \$762 ;
+  wire \$763 ;
+  wire \$764 ;
+  wire \$765 ;
+  wire \$766 ;
+  wire \$767 ;
+  wire \$768 ;
+  wire \$769 ;
+  wire [38:0] \$77 ;
+  wire \$770 ;
+  wire \$771 ;
+  wire \$772 ;
+  wire \$773 ;
+  wire \$774 ;
+  wire \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire \$778 ;
+  wire \$779 ;
+  wire [38:0] \$78 ;
+  wire \$780 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire \$783 ;
+  wire \$784 ;
+  wire \$785 ;
+  wire \$786 ;
+  wire \$787 ;
+  wire \$788 ;
+  wire \$789 ;
+  wire [39:0] \$79 ;
+  wire \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire \$797 ;
+  wire \$798 ;
+  wire \$799 ;
+  wire [48:0] \$8 ;
+  wire [38:0] \$80 ;
+  wire \$800 ;
+  wire \$801 ;
+  wire \$802 ;
+  wire \$803 ;
+  wire \$804 ;
+  wire \$805 ;
+  wire \$806 ;
+  wire \$807 ;
+  wire \$808 ;
+  wire \$809 ;
+  wire [38:0] \$81 ;
+  wire \$810 ;
+  wire [7:0] \$811 ;
+  wire [8:0] \$812 ;
+  wire [7:0] \$813 ;
+  wire [7:0] \$814 ;
+  wire [31:0] \$815 ;
+  wire \$816 ;
+  wire \$817 ;
+  wire \$818 ;
+  wire \$819 ;
+  wire [38:0] \$82 ;
+  wire \$820 ;
+  wire \$821 ;
+  wire \$822 ;
+  wire \$823 ;
+  wire \$824 ;
+  wire \$825 ;
+  wire \$826 ;
+  wire \$827 ;
+  wire \$828 ;
+  wire \$829 ;
+  wire [38:0] \$83 ;
+  wire \$830 ;
+  wire \$831 ;
+  wire \$832 ;
+  wire \$833 ;
+  wire \$834 ;
+  wire \$835 ;
+  wire \$836 ;
+  wire \$837 ;
+  wire \$838 ;
+  wire \$839 ;
+  wire [39:0] \$84 ;
+  wire \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  wire \$843 ;
+  wire \$844 ;
+  wire \$845 ;
+  wire \$846 ;
+  wire \$847 ;
+  wire \$848 ;
+  wire \$849 ;
+  wire [40:0] \$85 ;
+  wire \$850 ;
+  wire \$851 ;
+  wire \$852 ;
+  wire \$853 ;
+  wire \$854 ;
+  wire \$855 ;
+  wire \$856 ;
+  wire \$857 ;
+  wire \$858 ;
+  wire \$859 ;
+  wire [46:0] \$86 ;
+  wire \$860 ;
+  wire \$861 ;
+  wire \$862 ;
+  wire \$863 ;
+  wire \$864 ;
+  wire \$865 ;
+  wire \$866 ;
+  wire \$867 ;
+  wire \$868 ;
+  wire \$869 ;
+  wire [46:0] \$87 ;
+  wire \$870 ;
+  wire [7:0] \$871 ;
+  wire [8:0] \$872 ;
+  wire [7:0] \$873 ;
+  wire [7:0] \$874 ;
+  wire [31:0] \$875 ;
+  wire \$876 ;
+  wire \$877 ;
+  wire \$878 ;
+  wire \$879 ;
+  wire [46:0] \$88 ;
+  wire \$880 ;
+  wire \$881 ;
+  wire \$882 ;
+  wire \$883 ;
+  wire \$884 ;
+  wire \$885 ;
+  wire \$886 ;
+  wire \$887 ;
+  wire \$888 ;
+  wire \$889 ;
+  wire [46:0] \$89 ;
+  wire \$890 ;
+  wire \$891 ;
+  wire \$892 ;
+  wire \$893 ;
+  wire \$894 ;
+  wire \$895 ;
+  wire \$896 ;
+  wire \$897 ;
+  wire \$898 ;
+  wire \$899 ;
+  wire [49:0] \$9 ;
+  wire [47:0] \$90 ;
+  wire \$900 ;
+  wire \$901 ;
+  wire \$902 ;
+  wire \$903 ;
+  wire \$904 ;
+  wire \$905 ;
+  wire \$906 ;
+  wire \$907 ;
+  wire \$908 ;
+  wire \$909 ;
+  wire [46:0] \$91 ;
+  wire \$910 ;
+  wire \$911 ;
+  wire \$912 ;
+  wire \$913 ;
+  wire \$914 ;
+  wire \$915 ;
+  wire \$916 ;
+  wire \$917 ;
+  wire \$918 ;
+  wire \$919 ;
+  wire [46:0] \$92 ;
+  wire \$920 ;
+  wire \$921 ;
+  wire \$922 ;
+  wire \$923 ;
+  wire \$924 ;
+  wire \$925 ;
+  wire \$926 ;
+  wire \$927 ;
+  wire \$928 ;
+  wire \$929 ;
+  wire [46:0] \$93 ;
+  wire \$930 ;
+  wire [7:0] \$931 ;
+  wire [8:0] \$932 ;
+  wire [7:0] \$933 ;
+  wire [7:0] \$934 ;
+  wire [31:0] \$935 ;
+  wire \$936 ;
+  wire \$937 ;
+  wire \$938 ;
+  wire \$939 ;
+  wire [46:0] \$94 ;
+  wire \$940 ;
+  wire \$941 ;
+  wire \$942 ;
+  wire \$943 ;
+  wire \$944 ;
+  wire \$945 ;
+  wire \$946 ;
+  wire \$947 ;
+  wire \$948 ;
+  wire \$949 ;
+  wire [47:0] \$95 ;
+  wire \$950 ;
+  wire \$951 ;
+  wire \$952 ;
+  wire \$953 ;
+  wire \$954 ;
+  wire \$955 ;
+  wire \$956 ;
+  wire \$957 ;
+  wire \$958 ;
+  wire \$959 ;
+  wire [48:0] \$96 ;
+  wire \$960 ;
+  wire \$961 ;
+  wire \$962 ;
+  wire \$963 ;
+  wire \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  wire \$969 ;
+  wire [46:0] \$97 ;
+  wire \$970 ;
+  wire \$971 ;
+  wire \$972 ;
+  wire \$973 ;
+  wire \$974 ;
+  wire \$975 ;
+  wire \$976 ;
+  wire \$977 ;
+  wire \$978 ;
+  wire \$979 ;
+  wire [46:0] \$98 ;
+  wire \$980 ;
+  wire \$981 ;
+  wire \$982 ;
+  wire \$983 ;
+  wire \$984 ;
+  wire \$985 ;
+  wire \$986 ;
+  wire \$987 ;
+  wire \$988 ;
+  wire \$989 ;
+  wire [46:0] \$99 ;
+  wire \$990 ;
+  wire [7:0] \$991 ;
+  wire [8:0] \$992 ;
+  wire [7:0] \$993 ;
+  wire [7:0] \$994 ;
+  wire [31:0] \$995 ;
+  wire \$996 ;
+  wire \$997 ;
+  wire \$998 ;
+  wire \$999 ;
   input acc_done;
   wire acc_done;
   input [511:0] accs;
@@ -20788,9 +22603,11 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire empty;
   reg full = 1'h0;
   reg [3:0] group = 4'h0;
+  reg [48:0] half = 49'h0000000000000;
+  reg [48:0] half_neg = 49'h0000000000000;
   output hold;
   wire hold;
-  wire [48:0] mask;
+  reg [48:0] mask = 49'h0000000000000;
   input [15:0] multiplier;
   wire [15:0] multiplier;
   output [543:0] o_res__payload;
@@ -20820,24 +22637,52 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   reg o_res__valid = 1'h0;
   input [15:0] overflow;
   wire [15:0] overflow;
-  reg [48:0] prod;
-  wire [49:0] q;
-  reg [31:0] r1_acc = 32'd0;
-  wire [31:0] \r1_acc[0] ;
-  reg [3:0] r1_group = 4'h0;
-  reg r1_last = 1'h0;
-  reg [15:0] r1_ovf = 16'h0000;
-  reg [31:0] r2_acc = 32'd0;
-  wire [31:0] \r2_acc[0] ;
-  reg [3:0] r2_group = 4'h0;
-  reg r2_last = 1'h0;
-  reg [15:0] r2_ovf = 16'h0000;
-  reg [48:0] r2_prod = 49'h0000000000000;
-  wire [48:0] \r2_prod[0] ;
   input relu;
   wire relu;
   input requant_en;
   wire requant_en;
+  reg [249:0] rq_partials = 250'h000000000000000000000000000000000000000000000000000000000000000;
+  wire [31:0] \rq_partials.acc ;
+  wire [31:0] \rq_partials.acc[0] ;
+  wire [3:0] \rq_partials.group ;
+  wire \rq_partials.last ;
+  wire [15:0] \rq_partials.ovf ;
+  wire [48:0] \rq_partials.p0 ;
+  wire [48:0] \rq_partials.p0[0] ;
+  wire [48:0] \rq_partials.p1 ;
+  wire [48:0] \rq_partials.p1[0] ;
+  wire [48:0] \rq_partials.p2 ;
+  wire [48:0] \rq_partials.p2[0] ;
+  wire [48:0] \rq_partials.p3 ;
+  wire [48:0] \rq_partials.p3[0] ;
+  wire \rq_partials.valid ;
+  reg [102:0] rq_product = 103'h00000000000000000000000000;
+  wire [31:0] \rq_product.acc ;
+  wire [31:0] \rq_product.acc[0] ;
+  wire [3:0] \rq_product.group ;
+  wire \rq_product.last ;
+  wire [15:0] \rq_product.ovf ;
+  wire [48:0] \rq_product.prod ;
+  wire [48:0] \rq_product.prod[0] ;
+  wire \rq_product.valid ;
+  reg [53:0] rq_select = 54'h00000000000000;
+  wire [31:0] \rq_select.acc ;
+  wire [31:0] \rq_select.acc[0] ;
+  wire [3:0] \rq_select.group ;
+  wire \rq_select.last ;
+  wire [15:0] \rq_select.ovf ;
+  wire \rq_select.valid ;
+  reg [103:0] rq_shifted = 104'h00000000000000000000000000;
+  wire [31:0] \rq_shifted.acc ;
+  wire [31:0] \rq_shifted.acc[0] ;
+  wire [3:0] \rq_shifted.group ;
+  wire \rq_shifted.last ;
+  wire [15:0] \rq_shifted.ovf ;
+  wire [48:0] \rq_shifted.shifted ;
+  wire [48:0] \rq_shifted.shifted[0] ;
+  wire \rq_shifted.up ;
+  wire \rq_shifted.up[0] ;
+  wire \rq_shifted.valid ;
   input rst;
   wire rst;
   input [5:0] shift;
@@ -20879,848 +22724,1438 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   wire [31:0] \word[9] ;
   reg [15:0] word_ovf = 16'h0000;
   reg [15:0] word_sat = 16'h0000;
-  assign \$481  = ~ o_res__valid;
-  assign \$482  = \$481  | o_res__ready;
-  assign \$483  = full & \$482 ;
-  assign \$484  = \$483  ? 1'h0 : full;
-  assign \$485  = \$signal  & full;
-  assign \$486  = \$485  & o_res__valid;
-  assign \$487  = ~ o_res__ready;
-  assign \$488  = \$486  & \$487 ;
-  assign \$489  = ~ \$488 ;
-  assign \$490  = \$signal  & \$489 ;
-  assign \$491  = \$490  & r2_last;
-  assign \$492  = \$484  | \$491 ;
-  assign \$493  = ~ o_res__valid;
-  assign \$494  = \$493  | o_res__ready;
-  assign \$495  = full & \$494 ;
-  always @(posedge clk)
-    group <= \$496 ;
-  always @(posedge clk)
-    busy <= \$497 ;
-  always @(posedge clk)
-    snap <= \$498 ;
-  always @(posedge clk)
-    snap_ovf <= \$499 ;
-  always @(posedge clk)
-    \$signal$9  <= \$500 ;
-  always @(posedge clk)
-    r1_group <= \$501 ;
-  always @(posedge clk)
-    r1_last <= \$502 ;
-  always @(posedge clk)
-    r1_ovf <= \$503 ;
-  always @(posedge clk)
-    r1_acc <= \$504 ;
-  always @(posedge clk)
-    \$signal  <= \$505 ;
-  always @(posedge clk)
-    r2_group <= \$506 ;
-  always @(posedge clk)
-    r2_last <= \$507 ;
-  always @(posedge clk)
-    r2_ovf <= \$508 ;
-  always @(posedge clk)
-    r2_acc <= \$509 ;
-  always @(posedge clk)
-    r2_prod <= \$510 ;
-  always @(posedge clk)
-    word <= \$511 ;
-  always @(posedge clk)
-    word_sat <= \$512 ;
-  always @(posedge clk)
-    word_ovf <= \$513 ;
-  always @(posedge clk)
-    full <= \$514 ;
-  always @(posedge clk)
-    o_res__valid <= \$515 ;
-  always @(posedge clk)
-    o_res__payload <= \$516 ;
-  assign \$1  = acc_done & busy;
-  assign \$2  = \$signal  & full;
-  assign \$3  = \$2  & o_res__valid;
-  assign \$4  = ~ o_res__ready;
-  assign \$5  = \$3  & \$4 ;
-  assign \$6  = ~ \$5 ;
-  assign \$7  = busy & \$6 ;
-  assign \$8  = group == 4'hf;
-  assign \$9  = \$7  & \$8 ;
-  assign \$10  = ~ \$9 ;
-  assign hold = \$1  & \$10 ;
-  assign \$11  = ~ busy;
-  assign \$12  = ~ \$signal$9 ;
+  assign \$1  = 1'h1 << shift;
+  assign \$2  = \$1  - 1'h1;
+  assign \$3  = 1'h1 << shift;
+  assign \$4  = \$3  - 1'h1;
+  assign \$6  = 1'h1 << shift;
+  assign \$7  = \$6  - 1'h1;
+  assign \$9  = \$8  + 1'h1;
+  assign \$10  = rq_shifted[0] & full;
+  assign \$11  = \$10  & o_res__valid;
+  assign \$12  = ~ o_res__ready;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = ~ \$signal ;
-  assign \$15  = \$13  & \$14 ;
-  assign \$16  = ~ full;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = ~ o_res__valid;
-  assign empty = \$17  & \$18 ;
-  assign \$19  = \$signal  & full;
-  assign \$20  = \$19  & o_res__valid;
-  assign \$21  = ~ o_res__ready;
-  assign \$22  = \$20  & \$21 ;
-  assign \$23  = ~ \$22 ;
-  assign \$25  = multiplier[0] ? \$24  : 33'h000000000;
-  assign \$27  = multiplier[1] ? \$26  : 33'h000000000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[2] ? \$29  : 35'h000000000;
-  assign \$32  = multiplier[3] ? \$31  : 35'h000000000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign \$36  = multiplier[4] ? \$35  : 39'h0000000000;
-  assign \$38  = multiplier[5] ? \$37  : 39'h0000000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[6] ? \$40  : 39'h0000000000;
-  assign \$43  = multiplier[7] ? \$42  : 39'h0000000000;
-  assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$48  = multiplier[8] ? \$47  : 47'h000000000000;
-  assign \$50  = multiplier[9] ? \$49  : 47'h000000000000;
-  assign \$51  = $signed(\$48 ) + $signed(\$50 );
-  assign \$53  = multiplier[10] ? \$52  : 47'h000000000000;
-  assign \$55  = multiplier[11] ? \$54  : 47'h000000000000;
-  assign \$56  = $signed(\$53 ) + $signed(\$55 );
-  assign \$57  = $signed(\$51 ) + $signed(\$56 );
-  assign \$59  = multiplier[12] ? \$58  : 47'h000000000000;
-  assign \$61  = multiplier[13] ? \$60  : 47'h000000000000;
-  assign \$62  = $signed(\$59 ) + $signed(\$61 );
-  assign \$64  = multiplier[14] ? \$63  : 47'h000000000000;
-  assign \$66  = multiplier[15] ? \$65  : 47'h000000000000;
-  assign \$67  = $signed(\$64 ) + $signed(\$66 );
-  assign \$68  = $signed(\$62 ) + $signed(\$67 );
-  assign \$69  = $signed(\$57 ) + $signed(\$68 );
-  assign \$70  = $signed(\$46 ) + $signed(\$69 );
-  assign \$71  = 1'h1 << shift;
-  assign \$72  = \$71  - 1'h1;
-  assign \$73  = $signed(r2_prod) >>> shift;
-  assign \$74  = r2_prod & \$72 [48:0];
-  assign \$76  = $signed(r2_prod) < $signed(1'h0);
-  assign \$77  = \$75  + \$76 ;
-  assign \$78  = \$74  > \$77 ;
-  assign q = $signed(\$73 ) + $signed({ 1'h0, \$78  });
-  assign \$79  = \$signal  & full;
-  assign \$80  = \$79  & o_res__valid;
-  assign \$81  = ~ o_res__ready;
-  assign \$82  = \$80  & \$81 ;
-  assign \$83  = ~ \$82 ;
-  assign \$84  = busy & \$83 ;
-  assign \$85  = group == 4'hf;
-  assign \$86  = group + 1'h1;
-  assign \$87  = \$85  ? 5'h00 : \$86 ;
-  assign \$88  = group == 4'hf;
-  assign \$89  = ~ hold;
-  assign \$90  = acc_done & \$89 ;
-  assign \$91  = \$signal  & full;
-  assign \$92  = \$91  & o_res__valid;
-  assign \$93  = ~ o_res__ready;
-  assign \$94  = \$92  & \$93 ;
-  assign \$95  = ~ \$94 ;
-  assign \$96  = \$signal  & full;
-  assign \$97  = \$96  & o_res__valid;
-  assign \$98  = ~ o_res__ready;
-  assign \$99  = \$97  & \$98 ;
-  assign \$100  = ~ \$99 ;
-  assign \$101  = busy & \$100 ;
-  assign \$102  = group == 4'hf;
-  assign \$103  = group == 4'hf;
-  assign \$104  = group == 4'he;
-  assign \$105  = group == 4'hd;
-  assign \$106  = group == 4'hc;
-  assign \$107  = group == 4'hb;
-  assign \$108  = group == 4'ha;
-  assign \$109  = group == 4'h9;
-  assign \$110  = group == 4'h8;
-  assign \$111  = group == 3'h7;
-  assign \$112  = group == 3'h6;
-  assign \$113  = group == 3'h5;
-  assign \$114  = group == 3'h4;
-  assign \$115  = group == 2'h3;
-  assign \$116  = group == 2'h2;
-  assign \$117  = group == 1'h1;
-  assign \$118  = \$117  ? snap[63:32] : snap[31:0];
-  assign \$119  = \$116  ? snap[95:64] : \$118 ;
-  assign \$120  = \$115  ? snap[127:96] : \$119 ;
-  assign \$121  = \$114  ? snap[159:128] : \$120 ;
-  assign \$122  = \$113  ? snap[191:160] : \$121 ;
-  assign \$123  = \$112  ? snap[223:192] : \$122 ;
-  assign \$124  = \$111  ? snap[255:224] : \$123 ;
-  assign \$125  = \$110  ? snap[287:256] : \$124 ;
-  assign \$126  = \$109  ? snap[319:288] : \$125 ;
-  assign \$127  = \$108  ? snap[351:320] : \$126 ;
-  assign \$128  = \$107  ? snap[383:352] : \$127 ;
-  assign \$129  = \$106  ? snap[415:384] : \$128 ;
-  assign \$130  = \$105  ? snap[447:416] : \$129 ;
-  assign \$131  = \$104  ? snap[479:448] : \$130 ;
-  assign \$132  = \$103  ? snap[511:480] : \$131 ;
-  assign \$133  = \$signal  & full;
-  assign \$134  = \$133  & o_res__valid;
-  assign \$135  = ~ o_res__ready;
-  assign \$136  = \$134  & \$135 ;
-  assign \$137  = ~ \$136 ;
-  assign \$138  = \$signal  & full;
-  assign \$139  = \$138  & o_res__valid;
-  assign \$140  = ~ o_res__ready;
-  assign \$141  = \$139  & \$140 ;
+  assign \$14  = ~ \$13 ;
+  assign \$15  = busy & \$14 ;
+  assign \$16  = group == 4'hf;
+  assign \$17  = group + 1'h1;
+  assign \$18  = \$16  ? 5'h00 : \$17 ;
+  assign \$19  = group == 4'hf;
+  assign \$20  = ~ hold;
+  assign \$21  = acc_done & \$20 ;
+  assign \$22  = rq_shifted[0] & full;
+  assign \$23  = \$22  & o_res__valid;
+  assign \$24  = ~ o_res__ready;
+  assign \$25  = \$23  & \$24 ;
+  assign \$26  = ~ \$25 ;
+  assign \$27  = rq_shifted[0] & full;
+  assign \$28  = \$27  & o_res__valid;
+  assign \$29  = ~ o_res__ready;
+  assign \$30  = \$28  & \$29 ;
+  assign \$31  = ~ \$30 ;
+  assign \$32  = busy & \$31 ;
+  assign \$33  = group == 4'hf;
+  assign \$34  = group == 4'hf;
+  assign \$35  = group == 4'he;
+  assign \$36  = group == 4'hd;
+  assign \$37  = group == 4'hc;
+  assign \$38  = group == 4'hb;
+  assign \$39  = group == 4'ha;
+  assign \$40  = group == 4'h9;
+  assign \$41  = group == 4'h8;
+  assign \$42  = group == 3'h7;
+  assign \$43  = group == 3'h6;
+  assign \$44  = group == 3'h5;
+  assign \$45  = group == 3'h4;
+  assign \$46  = group == 2'h3;
+  assign \$47  = group == 2'h2;
+  assign \$48  = group == 1'h1;
+  assign \$49  = \$48  ? snap[63:32] : snap[31:0];
+  assign \$50  = \$47  ? snap[95:64] : \$49 ;
+  assign \$51  = \$46  ? snap[127:96] : \$50 ;
+  assign \$52  = \$45  ? snap[159:128] : \$51 ;
+  assign \$53  = \$44  ? snap[191:160] : \$52 ;
+  assign \$54  = \$43  ? snap[223:192] : \$53 ;
+  assign \$55  = \$42  ? snap[255:224] : \$54 ;
+  assign \$56  = \$41  ? snap[287:256] : \$55 ;
+  assign \$57  = \$40  ? snap[319:288] : \$56 ;
+  assign \$58  = \$39  ? snap[351:320] : \$57 ;
+  assign \$59  = \$38  ? snap[383:352] : \$58 ;
+  assign \$60  = \$37  ? snap[415:384] : \$59 ;
+  assign \$61  = \$36  ? snap[447:416] : \$60 ;
+  assign \$62  = \$35  ? snap[479:448] : \$61 ;
+  assign \$63  = \$34  ? snap[511:480] : \$62 ;
+  assign \$65  = multiplier[0] ? \$64  : 33'h000000000;
+  assign \$67  = multiplier[1] ? \$66  : 33'h000000000;
+  assign \$68  = $signed(\$65 ) + $signed(\$67 );
+  assign \$70  = multiplier[2] ? \$69  : 35'h000000000;
+  assign \$72  = multiplier[3] ? \$71  : 35'h000000000;
+  assign \$73  = $signed(\$70 ) + $signed(\$72 );
+  assign \$74  = $signed(\$68 ) + $signed(\$73 );
+  assign \$76  = multiplier[4] ? \$75  : 39'h0000000000;
+  assign \$78  = multiplier[5] ? \$77  : 39'h0000000000;
+  assign \$79  = $signed(\$76 ) + $signed(\$78 );
+  assign \$81  = multiplier[6] ? \$80  : 39'h0000000000;
+  assign \$83  = multiplier[7] ? \$82  : 39'h0000000000;
+  assign \$84  = $signed(\$81 ) + $signed(\$83 );
+  assign \$85  = $signed(\$79 ) + $signed(\$84 );
+  assign \$87  = multiplier[8] ? \$86  : 47'h000000000000;
+  assign \$89  = multiplier[9] ? \$88  : 47'h000000000000;
+  assign \$90  = $signed(\$87 ) + $signed(\$89 );
+  assign \$92  = multiplier[10] ? \$91  : 47'h000000000000;
+  assign \$94  = multiplier[11] ? \$93  : 47'h000000000000;
+  assign \$95  = $signed(\$92 ) + $signed(\$94 );
+  assign \$96  = $signed(\$90 ) + $signed(\$95 );
+  assign \$98  = multiplier[12] ? \$97  : 47'h000000000000;
+  assign \$100  = multiplier[13] ? \$99  : 47'h000000000000;
+  assign \$101  = $signed(\$98 ) + $signed(\$100 );
+  assign \$103  = multiplier[14] ? \$102  : 47'h000000000000;
+  assign \$105  = multiplier[15] ? \$104  : 47'h000000000000;
+  assign \$106  = $signed(\$103 ) + $signed(\$105 );
+  assign \$107  = $signed(\$101 ) + $signed(\$106 );
+  assign \$108  = $signed(rq_partials[102:54]) + $signed(rq_partials[151:103]);
+  assign \$109  = $signed(rq_partials[200:152]) + $signed(rq_partials[249:201]);
+  assign \$110  = $signed(\$108 ) + $signed(\$109 );
+  assign \$111  = $signed(rq_product[102:54]) >>> shift;
+  assign \$112  = $signed(rq_product[102:54]) < $signed(1'h0);
+  assign \$113  = rq_product[102:54] & mask;
+  assign \$114  = \$113  > half_neg;
+  assign \$115  = rq_product[102:54] & mask;
+  assign \$116  = \$115  > half;
+  assign \$117  = \$112  ? \$114  : \$116 ;
+  assign \$118  = rq_shifted[0] & full;
+  assign \$119  = \$118  & o_res__valid;
+  assign \$120  = ~ o_res__ready;
+  assign \$121  = \$119  & \$120 ;
+  assign \$122  = ~ \$121 ;
+  assign \$123  = rq_shifted[0] & \$122 ;
+  assign \$124  = ! rq_shifted[5:2];
+  assign \$125  = \$123  & \$124 ;
+  assign \$126  = ~ rq_shifted[102];
+  assign \$127  = ! rq_shifted[102:61];
+  assign \$128  = ~ \$127 ;
+  assign \$129  = \$126  & \$128 ;
+  assign \$130  = ! rq_shifted[102:61];
+  assign \$131  = rq_shifted[60:54] == 7'h7f;
+  assign \$132  = \$130  & \$131 ;
+  assign \$133  = \$132  & rq_shifted[103];
+  assign \$134  = \$129  | \$133 ;
+  assign \$135  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$136  = rq_shifted[60:54] == 7'h7f;
+  assign \$137  = \$135  & \$136 ;
+  assign \$138  = \$137  & rq_shifted[103];
+  assign \$139  = ~ \$138 ;
+  assign \$140  = rq_shifted[102] & \$139 ;
+  assign \$141  = rq_shifted[102:61] == 42'h3ffffffffff;
   assign \$142  = ~ \$141 ;
-  assign \$143  = \$signal  & \$142 ;
-  assign \$144  = ! r2_group;
-  assign \$145  = \$143  & \$144 ;
-  assign \$146  = $signed(q) > $signed(8'h7f);
-  assign \$147  = relu ? 8'h00 : 8'h80;
-  assign \$148  = $signed(q) < $signed(\$147 );
-  assign \$149  = relu ? 8'h00 : 8'h80;
-  assign \$150  = \$148  ? { \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149 [7], \$149  } : q;
-  assign \$151  = \$146  ? 50'h000000000007f : \$150 ;
-  assign \$152  = requant_en ? \$151  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$153  = $signed(q) > $signed(8'h7f);
-  assign \$154  = ~ relu;
-  assign \$155  = $signed(q) < $signed(8'h80);
-  assign \$156  = \$154  & \$155 ;
-  assign \$157  = \$153  | \$156 ;
-  assign \$158  = requant_en & \$157 ;
-  assign \$159  = \$signal  & full;
-  assign \$160  = \$159  & o_res__valid;
-  assign \$161  = ~ o_res__ready;
+  assign \$143  = rq_shifted[102] & \$142 ;
+  assign \$144  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$145  = rq_shifted[60:54] == 7'h7f;
+  assign \$146  = \$144  & \$145 ;
+  assign \$147  = \$146  & rq_shifted[103];
+  assign \$148  = ~ \$147 ;
+  assign \$149  = \$143  & \$148 ;
+  assign \$150  = relu ? \$140  : \$149 ;
+  assign \$151  = relu ? 8'h00 : 8'h80;
+  assign \$152  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$153  = \$150  ? \$151  : \$152 [7:0];
+  assign \$154  = \$134  ? 8'h7f : \$153 ;
+  assign \$155  = requant_en ? { \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154 [7], \$154  } : rq_shifted[53:22];
+  assign \$156  = ~ rq_shifted[102];
+  assign \$157  = ! rq_shifted[102:61];
+  assign \$158  = ~ \$157 ;
+  assign \$159  = \$156  & \$158 ;
+  assign \$160  = ! rq_shifted[102:61];
+  assign \$161  = rq_shifted[60:54] == 7'h7f;
   assign \$162  = \$160  & \$161 ;
-  assign \$163  = ~ \$162 ;
-  assign \$164  = \$signal  & \$163 ;
-  assign \$165  = r2_group == 1'h1;
-  assign \$166  = \$164  & \$165 ;
-  assign \$167  = $signed(q) > $signed(8'h7f);
-  assign \$168  = relu ? 8'h00 : 8'h80;
-  assign \$169  = $signed(q) < $signed(\$168 );
-  assign \$170  = relu ? 8'h00 : 8'h80;
-  assign \$171  = \$169  ? { \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170 [7], \$170  } : q;
-  assign \$172  = \$167  ? 50'h000000000007f : \$171 ;
-  assign \$173  = requant_en ? \$172  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$174  = $signed(q) > $signed(8'h7f);
-  assign \$175  = ~ relu;
-  assign \$176  = $signed(q) < $signed(8'h80);
-  assign \$177  = \$175  & \$176 ;
-  assign \$178  = \$174  | \$177 ;
-  assign \$179  = requant_en & \$178 ;
-  assign \$180  = \$signal  & full;
-  assign \$181  = \$180  & o_res__valid;
-  assign \$182  = ~ o_res__ready;
-  assign \$183  = \$181  & \$182 ;
-  assign \$184  = ~ \$183 ;
-  assign \$185  = \$signal  & \$184 ;
-  assign \$186  = r2_group == 2'h2;
-  assign \$187  = \$185  & \$186 ;
-  assign \$188  = $signed(q) > $signed(8'h7f);
-  assign \$189  = relu ? 8'h00 : 8'h80;
-  assign \$190  = $signed(q) < $signed(\$189 );
-  assign \$191  = relu ? 8'h00 : 8'h80;
-  assign \$192  = \$190  ? { \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191 [7], \$191  } : q;
-  assign \$193  = \$188  ? 50'h000000000007f : \$192 ;
-  assign \$194  = requant_en ? \$193  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$195  = $signed(q) > $signed(8'h7f);
-  assign \$196  = ~ relu;
-  assign \$197  = $signed(q) < $signed(8'h80);
-  assign \$198  = \$196  & \$197 ;
-  assign \$199  = \$195  | \$198 ;
-  assign \$200  = requant_en & \$199 ;
-  assign \$201  = \$signal  & full;
-  assign \$202  = \$201  & o_res__valid;
-  assign \$203  = ~ o_res__ready;
-  assign \$204  = \$202  & \$203 ;
-  assign \$205  = ~ \$204 ;
-  assign \$206  = \$signal  & \$205 ;
-  assign \$207  = r2_group == 2'h3;
-  assign \$208  = \$206  & \$207 ;
-  assign \$209  = $signed(q) > $signed(8'h7f);
-  assign \$210  = relu ? 8'h00 : 8'h80;
-  assign \$211  = $signed(q) < $signed(\$210 );
-  assign \$212  = relu ? 8'h00 : 8'h80;
-  assign \$213  = \$211  ? { \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212 [7], \$212  } : q;
-  assign \$214  = \$209  ? 50'h000000000007f : \$213 ;
-  assign \$215  = requant_en ? \$214  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$216  = $signed(q) > $signed(8'h7f);
-  assign \$217  = ~ relu;
-  assign \$218  = $signed(q) < $signed(8'h80);
-  assign \$219  = \$217  & \$218 ;
-  assign \$220  = \$216  | \$219 ;
-  assign \$221  = requant_en & \$220 ;
-  assign \$222  = \$signal  & full;
-  assign \$223  = \$222  & o_res__valid;
-  assign \$224  = ~ o_res__ready;
-  assign \$225  = \$223  & \$224 ;
-  assign \$226  = ~ \$225 ;
-  assign \$227  = \$signal  & \$226 ;
-  assign \$228  = r2_group == 3'h4;
-  assign \$229  = \$227  & \$228 ;
-  assign \$230  = $signed(q) > $signed(8'h7f);
-  assign \$231  = relu ? 8'h00 : 8'h80;
-  assign \$232  = $signed(q) < $signed(\$231 );
-  assign \$233  = relu ? 8'h00 : 8'h80;
-  assign \$234  = \$232  ? { \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233 [7], \$233  } : q;
-  assign \$235  = \$230  ? 50'h000000000007f : \$234 ;
-  assign \$236  = requant_en ? \$235  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$237  = $signed(q) > $signed(8'h7f);
-  assign \$238  = ~ relu;
-  assign \$239  = $signed(q) < $signed(8'h80);
-  assign \$240  = \$238  & \$239 ;
-  assign \$241  = \$237  | \$240 ;
-  assign \$242  = requant_en & \$241 ;
-  assign \$243  = \$signal  & full;
-  assign \$244  = \$243  & o_res__valid;
-  assign \$245  = ~ o_res__ready;
-  assign \$246  = \$244  & \$245 ;
-  assign \$247  = ~ \$246 ;
-  assign \$248  = \$signal  & \$247 ;
-  assign \$249  = r2_group == 3'h5;
-  assign \$250  = \$248  & \$249 ;
-  assign \$251  = $signed(q) > $signed(8'h7f);
-  assign \$252  = relu ? 8'h00 : 8'h80;
-  assign \$253  = $signed(q) < $signed(\$252 );
-  assign \$254  = relu ? 8'h00 : 8'h80;
-  assign \$255  = \$253  ? { \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254 [7], \$254  } : q;
-  assign \$256  = \$251  ? 50'h000000000007f : \$255 ;
-  assign \$257  = requant_en ? \$256  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$258  = $signed(q) > $signed(8'h7f);
-  assign \$259  = ~ relu;
-  assign \$260  = $signed(q) < $signed(8'h80);
-  assign \$261  = \$259  & \$260 ;
-  assign \$262  = \$258  | \$261 ;
-  assign \$263  = requant_en & \$262 ;
-  assign \$264  = \$signal  & full;
-  assign \$265  = \$264  & o_res__valid;
-  assign \$266  = ~ o_res__ready;
-  assign \$267  = \$265  & \$266 ;
+  assign \$163  = \$162  & rq_shifted[103];
+  assign \$164  = \$159  | \$163 ;
+  assign \$165  = ~ relu;
+  assign \$166  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$167  = ~ \$166 ;
+  assign \$168  = rq_shifted[102] & \$167 ;
+  assign \$169  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$170  = rq_shifted[60:54] == 7'h7f;
+  assign \$171  = \$169  & \$170 ;
+  assign \$172  = \$171  & rq_shifted[103];
+  assign \$173  = ~ \$172 ;
+  assign \$174  = \$168  & \$173 ;
+  assign \$175  = \$165  & \$174 ;
+  assign \$176  = \$164  | \$175 ;
+  assign \$177  = requant_en & \$176 ;
+  assign \$178  = rq_shifted[0] & full;
+  assign \$179  = \$178  & o_res__valid;
+  assign \$180  = ~ o_res__ready;
+  assign \$181  = \$179  & \$180 ;
+  assign \$182  = ~ \$181 ;
+  assign \$183  = rq_shifted[0] & \$182 ;
+  assign \$184  = rq_shifted[5:2] == 1'h1;
+  assign \$185  = \$183  & \$184 ;
+  assign \$186  = ~ rq_shifted[102];
+  assign \$187  = ! rq_shifted[102:61];
+  assign \$188  = ~ \$187 ;
+  assign \$189  = \$186  & \$188 ;
+  assign \$190  = ! rq_shifted[102:61];
+  assign \$191  = rq_shifted[60:54] == 7'h7f;
+  assign \$192  = \$190  & \$191 ;
+  assign \$193  = \$192  & rq_shifted[103];
+  assign \$194  = \$189  | \$193 ;
+  assign \$195  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$196  = rq_shifted[60:54] == 7'h7f;
+  assign \$197  = \$195  & \$196 ;
+  assign \$198  = \$197  & rq_shifted[103];
+  assign \$199  = ~ \$198 ;
+  assign \$200  = rq_shifted[102] & \$199 ;
+  assign \$201  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$202  = ~ \$201 ;
+  assign \$203  = rq_shifted[102] & \$202 ;
+  assign \$204  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$205  = rq_shifted[60:54] == 7'h7f;
+  assign \$206  = \$204  & \$205 ;
+  assign \$207  = \$206  & rq_shifted[103];
+  assign \$208  = ~ \$207 ;
+  assign \$209  = \$203  & \$208 ;
+  assign \$210  = relu ? \$200  : \$209 ;
+  assign \$211  = relu ? 8'h00 : 8'h80;
+  assign \$212  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$213  = \$210  ? \$211  : \$212 [7:0];
+  assign \$214  = \$194  ? 8'h7f : \$213 ;
+  assign \$215  = requant_en ? { \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214 [7], \$214  } : rq_shifted[53:22];
+  assign \$216  = ~ rq_shifted[102];
+  assign \$217  = ! rq_shifted[102:61];
+  assign \$218  = ~ \$217 ;
+  assign \$219  = \$216  & \$218 ;
+  assign \$220  = ! rq_shifted[102:61];
+  assign \$221  = rq_shifted[60:54] == 7'h7f;
+  assign \$222  = \$220  & \$221 ;
+  assign \$223  = \$222  & rq_shifted[103];
+  assign \$224  = \$219  | \$223 ;
+  assign \$225  = ~ relu;
+  assign \$226  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$227  = ~ \$226 ;
+  assign \$228  = rq_shifted[102] & \$227 ;
+  assign \$229  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$230  = rq_shifted[60:54] == 7'h7f;
+  assign \$231  = \$229  & \$230 ;
+  assign \$232  = \$231  & rq_shifted[103];
+  assign \$233  = ~ \$232 ;
+  assign \$234  = \$228  & \$233 ;
+  assign \$235  = \$225  & \$234 ;
+  assign \$236  = \$224  | \$235 ;
+  assign \$237  = requant_en & \$236 ;
+  assign \$238  = rq_shifted[0] & full;
+  assign \$239  = \$238  & o_res__valid;
+  assign \$240  = ~ o_res__ready;
+  assign \$241  = \$239  & \$240 ;
+  assign \$242  = ~ \$241 ;
+  assign \$243  = rq_shifted[0] & \$242 ;
+  assign \$244  = rq_shifted[5:2] == 2'h2;
+  assign \$245  = \$243  & \$244 ;
+  assign \$246  = ~ rq_shifted[102];
+  assign \$247  = ! rq_shifted[102:61];
+  assign \$248  = ~ \$247 ;
+  assign \$249  = \$246  & \$248 ;
+  assign \$250  = ! rq_shifted[102:61];
+  assign \$251  = rq_shifted[60:54] == 7'h7f;
+  assign \$252  = \$250  & \$251 ;
+  assign \$253  = \$252  & rq_shifted[103];
+  assign \$254  = \$249  | \$253 ;
+  assign \$255  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$256  = rq_shifted[60:54] == 7'h7f;
+  assign \$257  = \$255  & \$256 ;
+  assign \$258  = \$257  & rq_shifted[103];
+  assign \$259  = ~ \$258 ;
+  assign \$260  = rq_shifted[102] & \$259 ;
+  assign \$261  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$262  = ~ \$261 ;
+  assign \$263  = rq_shifted[102] & \$262 ;
+  assign \$264  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$265  = rq_shifted[60:54] == 7'h7f;
+  assign \$266  = \$264  & \$265 ;
+  assign \$267  = \$266  & rq_shifted[103];
   assign \$268  = ~ \$267 ;
-  assign \$269  = \$signal  & \$268 ;
-  assign \$270  = r2_group == 3'h6;
-  assign \$271  = \$269  & \$270 ;
-  assign \$272  = $signed(q) > $signed(8'h7f);
-  assign \$273  = relu ? 8'h00 : 8'h80;
-  assign \$274  = $signed(q) < $signed(\$273 );
-  assign \$275  = relu ? 8'h00 : 8'h80;
-  assign \$276  = \$274  ? { \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275 [7], \$275  } : q;
-  assign \$277  = \$272  ? 50'h000000000007f : \$276 ;
-  assign \$278  = requant_en ? \$277  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$279  = $signed(q) > $signed(8'h7f);
-  assign \$280  = ~ relu;
-  assign \$281  = $signed(q) < $signed(8'h80);
+  assign \$269  = \$263  & \$268 ;
+  assign \$270  = relu ? \$260  : \$269 ;
+  assign \$271  = relu ? 8'h00 : 8'h80;
+  assign \$272  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$273  = \$270  ? \$271  : \$272 [7:0];
+  assign \$274  = \$254  ? 8'h7f : \$273 ;
+  assign \$275  = requant_en ? { \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274 [7], \$274  } : rq_shifted[53:22];
+  assign \$276  = ~ rq_shifted[102];
+  assign \$277  = ! rq_shifted[102:61];
+  assign \$278  = ~ \$277 ;
+  assign \$279  = \$276  & \$278 ;
+  assign \$280  = ! rq_shifted[102:61];
+  assign \$281  = rq_shifted[60:54] == 7'h7f;
   assign \$282  = \$280  & \$281 ;
-  assign \$283  = \$279  | \$282 ;
-  assign \$284  = requant_en & \$283 ;
-  assign \$285  = \$signal  & full;
-  assign \$286  = \$285  & o_res__valid;
-  assign \$287  = ~ o_res__ready;
-  assign \$288  = \$286  & \$287 ;
-  assign \$289  = ~ \$288 ;
-  assign \$290  = \$signal  & \$289 ;
-  assign \$291  = r2_group == 3'h7;
-  assign \$292  = \$290  & \$291 ;
-  assign \$293  = $signed(q) > $signed(8'h7f);
-  assign \$294  = relu ? 8'h00 : 8'h80;
-  assign \$295  = $signed(q) < $signed(\$294 );
-  assign \$296  = relu ? 8'h00 : 8'h80;
-  assign \$297  = \$295  ? { \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296 [7], \$296  } : q;
-  assign \$298  = \$293  ? 50'h000000000007f : \$297 ;
-  assign \$299  = requant_en ? \$298  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$300  = $signed(q) > $signed(8'h7f);
-  assign \$301  = ~ relu;
-  assign \$302  = $signed(q) < $signed(8'h80);
-  assign \$303  = \$301  & \$302 ;
-  assign \$304  = \$300  | \$303 ;
-  assign \$305  = requant_en & \$304 ;
-  assign \$306  = \$signal  & full;
-  assign \$307  = \$306  & o_res__valid;
-  assign \$308  = ~ o_res__ready;
-  assign \$309  = \$307  & \$308 ;
-  assign \$310  = ~ \$309 ;
-  assign \$311  = \$signal  & \$310 ;
-  assign \$312  = r2_group == 4'h8;
-  assign \$313  = \$311  & \$312 ;
-  assign \$314  = $signed(q) > $signed(8'h7f);
-  assign \$315  = relu ? 8'h00 : 8'h80;
-  assign \$316  = $signed(q) < $signed(\$315 );
-  assign \$317  = relu ? 8'h00 : 8'h80;
-  assign \$318  = \$316  ? { \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317 [7], \$317  } : q;
-  assign \$319  = \$314  ? 50'h000000000007f : \$318 ;
-  assign \$320  = requant_en ? \$319  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$321  = $signed(q) > $signed(8'h7f);
-  assign \$322  = ~ relu;
-  assign \$323  = $signed(q) < $signed(8'h80);
-  assign \$324  = \$322  & \$323 ;
-  assign \$325  = \$321  | \$324 ;
-  assign \$326  = requant_en & \$325 ;
-  assign \$327  = \$signal  & full;
-  assign \$328  = \$327  & o_res__valid;
-  assign \$329  = ~ o_res__ready;
-  assign \$330  = \$328  & \$329 ;
-  assign \$331  = ~ \$330 ;
-  assign \$332  = \$signal  & \$331 ;
-  assign \$333  = r2_group == 4'h9;
-  assign \$334  = \$332  & \$333 ;
-  assign \$335  = $signed(q) > $signed(8'h7f);
-  assign \$336  = relu ? 8'h00 : 8'h80;
-  assign \$337  = $signed(q) < $signed(\$336 );
-  assign \$338  = relu ? 8'h00 : 8'h80;
-  assign \$339  = \$337  ? { \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338 [7], \$338  } : q;
-  assign \$340  = \$335  ? 50'h000000000007f : \$339 ;
-  assign \$341  = requant_en ? \$340  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$342  = $signed(q) > $signed(8'h7f);
-  assign \$343  = ~ relu;
-  assign \$344  = $signed(q) < $signed(8'h80);
-  assign \$345  = \$343  & \$344 ;
-  assign \$346  = \$342  | \$345 ;
-  assign \$347  = requant_en & \$346 ;
-  assign \$348  = \$signal  & full;
-  assign \$349  = \$348  & o_res__valid;
-  assign \$350  = ~ o_res__ready;
+  assign \$283  = \$282  & rq_shifted[103];
+  assign \$284  = \$279  | \$283 ;
+  assign \$285  = ~ relu;
+  assign \$286  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$287  = ~ \$286 ;
+  assign \$288  = rq_shifted[102] & \$287 ;
+  assign \$289  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$290  = rq_shifted[60:54] == 7'h7f;
+  assign \$291  = \$289  & \$290 ;
+  assign \$292  = \$291  & rq_shifted[103];
+  assign \$293  = ~ \$292 ;
+  assign \$294  = \$288  & \$293 ;
+  assign \$295  = \$285  & \$294 ;
+  assign \$296  = \$284  | \$295 ;
+  assign \$297  = requant_en & \$296 ;
+  assign \$298  = rq_shifted[0] & full;
+  assign \$299  = \$298  & o_res__valid;
+  assign \$300  = ~ o_res__ready;
+  assign \$301  = \$299  & \$300 ;
+  assign \$302  = ~ \$301 ;
+  assign \$303  = rq_shifted[0] & \$302 ;
+  assign \$304  = rq_shifted[5:2] == 2'h3;
+  assign \$305  = \$303  & \$304 ;
+  assign \$306  = ~ rq_shifted[102];
+  assign \$307  = ! rq_shifted[102:61];
+  assign \$308  = ~ \$307 ;
+  assign \$309  = \$306  & \$308 ;
+  assign \$310  = ! rq_shifted[102:61];
+  assign \$311  = rq_shifted[60:54] == 7'h7f;
+  assign \$312  = \$310  & \$311 ;
+  assign \$313  = \$312  & rq_shifted[103];
+  assign \$314  = \$309  | \$313 ;
+  assign \$315  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$316  = rq_shifted[60:54] == 7'h7f;
+  assign \$317  = \$315  & \$316 ;
+  assign \$318  = \$317  & rq_shifted[103];
+  assign \$319  = ~ \$318 ;
+  assign \$320  = rq_shifted[102] & \$319 ;
+  assign \$321  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$322  = ~ \$321 ;
+  assign \$323  = rq_shifted[102] & \$322 ;
+  assign \$324  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$325  = rq_shifted[60:54] == 7'h7f;
+  assign \$326  = \$324  & \$325 ;
+  assign \$327  = \$326  & rq_shifted[103];
+  assign \$328  = ~ \$327 ;
+  assign \$329  = \$323  & \$328 ;
+  assign \$330  = relu ? \$320  : \$329 ;
+  assign \$331  = relu ? 8'h00 : 8'h80;
+  assign \$332  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$333  = \$330  ? \$331  : \$332 [7:0];
+  assign \$334  = \$314  ? 8'h7f : \$333 ;
+  assign \$335  = requant_en ? { \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334 [7], \$334  } : rq_shifted[53:22];
+  assign \$336  = ~ rq_shifted[102];
+  assign \$337  = ! rq_shifted[102:61];
+  assign \$338  = ~ \$337 ;
+  assign \$339  = \$336  & \$338 ;
+  assign \$340  = ! rq_shifted[102:61];
+  assign \$341  = rq_shifted[60:54] == 7'h7f;
+  assign \$342  = \$340  & \$341 ;
+  assign \$343  = \$342  & rq_shifted[103];
+  assign \$344  = \$339  | \$343 ;
+  assign \$345  = ~ relu;
+  assign \$346  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$347  = ~ \$346 ;
+  assign \$348  = rq_shifted[102] & \$347 ;
+  assign \$349  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$350  = rq_shifted[60:54] == 7'h7f;
   assign \$351  = \$349  & \$350 ;
-  assign \$352  = ~ \$351 ;
-  assign \$353  = \$signal  & \$352 ;
-  assign \$354  = r2_group == 4'ha;
-  assign \$355  = \$353  & \$354 ;
-  assign \$356  = $signed(q) > $signed(8'h7f);
-  assign \$357  = relu ? 8'h00 : 8'h80;
-  assign \$358  = $signed(q) < $signed(\$357 );
-  assign \$359  = relu ? 8'h00 : 8'h80;
-  assign \$360  = \$358  ? { \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359 [7], \$359  } : q;
-  assign \$361  = \$356  ? 50'h000000000007f : \$360 ;
-  assign \$362  = requant_en ? \$361  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$363  = $signed(q) > $signed(8'h7f);
-  assign \$364  = ~ relu;
-  assign \$365  = $signed(q) < $signed(8'h80);
-  assign \$366  = \$364  & \$365 ;
-  assign \$367  = \$363  | \$366 ;
-  assign \$368  = requant_en & \$367 ;
-  assign \$369  = \$signal  & full;
-  assign \$370  = \$369  & o_res__valid;
-  assign \$371  = ~ o_res__ready;
+  assign \$352  = \$351  & rq_shifted[103];
+  assign \$353  = ~ \$352 ;
+  assign \$354  = \$348  & \$353 ;
+  assign \$355  = \$345  & \$354 ;
+  assign \$356  = \$344  | \$355 ;
+  assign \$357  = requant_en & \$356 ;
+  assign \$358  = rq_shifted[0] & full;
+  assign \$359  = \$358  & o_res__valid;
+  assign \$360  = ~ o_res__ready;
+  assign \$361  = \$359  & \$360 ;
+  assign \$362  = ~ \$361 ;
+  assign \$363  = rq_shifted[0] & \$362 ;
+  assign \$364  = rq_shifted[5:2] == 3'h4;
+  assign \$365  = \$363  & \$364 ;
+  assign \$366  = ~ rq_shifted[102];
+  assign \$367  = ! rq_shifted[102:61];
+  assign \$368  = ~ \$367 ;
+  assign \$369  = \$366  & \$368 ;
+  assign \$370  = ! rq_shifted[102:61];
+  assign \$371  = rq_shifted[60:54] == 7'h7f;
   assign \$372  = \$370  & \$371 ;
-  assign \$373  = ~ \$372 ;
-  assign \$374  = \$signal  & \$373 ;
-  assign \$375  = r2_group == 4'hb;
-  assign \$376  = \$374  & \$375 ;
-  assign \$377  = $signed(q) > $signed(8'h7f);
-  assign \$378  = relu ? 8'h00 : 8'h80;
-  assign \$379  = $signed(q) < $signed(\$378 );
-  assign \$380  = relu ? 8'h00 : 8'h80;
-  assign \$381  = \$379  ? { \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380 [7], \$380  } : q;
-  assign \$382  = \$377  ? 50'h000000000007f : \$381 ;
-  assign \$383  = requant_en ? \$382  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$384  = $signed(q) > $signed(8'h7f);
-  assign \$385  = ~ relu;
-  assign \$386  = $signed(q) < $signed(8'h80);
-  assign \$387  = \$385  & \$386 ;
-  assign \$388  = \$384  | \$387 ;
-  assign \$389  = requant_en & \$388 ;
-  assign \$390  = \$signal  & full;
-  assign \$391  = \$390  & o_res__valid;
-  assign \$392  = ~ o_res__ready;
-  assign \$393  = \$391  & \$392 ;
-  assign \$394  = ~ \$393 ;
-  assign \$395  = \$signal  & \$394 ;
-  assign \$396  = r2_group == 4'hc;
-  assign \$397  = \$395  & \$396 ;
-  assign \$398  = $signed(q) > $signed(8'h7f);
-  assign \$399  = relu ? 8'h00 : 8'h80;
-  assign \$400  = $signed(q) < $signed(\$399 );
-  assign \$401  = relu ? 8'h00 : 8'h80;
-  assign \$402  = \$400  ? { \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401 [7], \$401  } : q;
-  assign \$403  = \$398  ? 50'h000000000007f : \$402 ;
-  assign \$404  = requant_en ? \$403  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$405  = $signed(q) > $signed(8'h7f);
-  assign \$406  = ~ relu;
-  assign \$407  = $signed(q) < $signed(8'h80);
-  assign \$408  = \$406  & \$407 ;
-  assign \$409  = \$405  | \$408 ;
-  assign \$410  = requant_en & \$409 ;
-  assign \$411  = \$signal  & full;
-  assign \$412  = \$411  & o_res__valid;
-  assign \$413  = ~ o_res__ready;
-  assign \$414  = \$412  & \$413 ;
-  assign \$415  = ~ \$414 ;
-  assign \$416  = \$signal  & \$415 ;
-  assign \$417  = r2_group == 4'hd;
-  assign \$418  = \$416  & \$417 ;
-  assign \$419  = $signed(q) > $signed(8'h7f);
-  assign \$420  = relu ? 8'h00 : 8'h80;
-  assign \$421  = $signed(q) < $signed(\$420 );
-  assign \$422  = relu ? 8'h00 : 8'h80;
-  assign \$423  = \$421  ? { \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422 [7], \$422  } : q;
-  assign \$424  = \$419  ? 50'h000000000007f : \$423 ;
-  assign \$425  = requant_en ? \$424  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$426  = $signed(q) > $signed(8'h7f);
-  assign \$427  = ~ relu;
-  assign \$428  = $signed(q) < $signed(8'h80);
-  assign \$429  = \$427  & \$428 ;
-  assign \$430  = \$426  | \$429 ;
-  assign \$431  = requant_en & \$430 ;
-  assign \$432  = \$signal  & full;
-  assign \$433  = \$432  & o_res__valid;
-  assign \$434  = ~ o_res__ready;
-  assign \$435  = \$433  & \$434 ;
-  assign \$436  = ~ \$435 ;
-  assign \$437  = \$signal  & \$436 ;
-  assign \$438  = r2_group == 4'he;
-  assign \$439  = \$437  & \$438 ;
-  assign \$440  = $signed(q) > $signed(8'h7f);
-  assign \$441  = relu ? 8'h00 : 8'h80;
-  assign \$442  = $signed(q) < $signed(\$441 );
-  assign \$443  = relu ? 8'h00 : 8'h80;
-  assign \$444  = \$442  ? { \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443 [7], \$443  } : q;
-  assign \$445  = \$440  ? 50'h000000000007f : \$444 ;
-  assign \$446  = requant_en ? \$445  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$447  = $signed(q) > $signed(8'h7f);
-  assign \$448  = ~ relu;
-  assign \$449  = $signed(q) < $signed(8'h80);
-  assign \$450  = \$448  & \$449 ;
-  assign \$451  = \$447  | \$450 ;
-  assign \$452  = requant_en & \$451 ;
-  assign \$453  = \$signal  & full;
-  assign \$454  = \$453  & o_res__valid;
-  assign \$455  = ~ o_res__ready;
-  assign \$456  = \$454  & \$455 ;
-  assign \$457  = ~ \$456 ;
-  assign \$458  = \$signal  & \$457 ;
-  assign \$459  = r2_group == 4'hf;
-  assign \$460  = \$458  & \$459 ;
-  assign \$461  = $signed(q) > $signed(8'h7f);
-  assign \$462  = relu ? 8'h00 : 8'h80;
-  assign \$463  = $signed(q) < $signed(\$462 );
-  assign \$464  = relu ? 8'h00 : 8'h80;
-  assign \$465  = \$463  ? { \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464 [7], \$464  } : q;
-  assign \$466  = \$461  ? 50'h000000000007f : \$465 ;
-  assign \$467  = requant_en ? \$466  : { r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc[31], r2_acc };
-  assign \$468  = $signed(q) > $signed(8'h7f);
-  assign \$469  = ~ relu;
-  assign \$470  = $signed(q) < $signed(8'h80);
+  assign \$373  = \$372  & rq_shifted[103];
+  assign \$374  = \$369  | \$373 ;
+  assign \$375  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$376  = rq_shifted[60:54] == 7'h7f;
+  assign \$377  = \$375  & \$376 ;
+  assign \$378  = \$377  & rq_shifted[103];
+  assign \$379  = ~ \$378 ;
+  assign \$380  = rq_shifted[102] & \$379 ;
+  assign \$381  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$382  = ~ \$381 ;
+  assign \$383  = rq_shifted[102] & \$382 ;
+  assign \$384  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$385  = rq_shifted[60:54] == 7'h7f;
+  assign \$386  = \$384  & \$385 ;
+  assign \$387  = \$386  & rq_shifted[103];
+  assign \$388  = ~ \$387 ;
+  assign \$389  = \$383  & \$388 ;
+  assign \$390  = relu ? \$380  : \$389 ;
+  assign \$391  = relu ? 8'h00 : 8'h80;
+  assign \$392  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$393  = \$390  ? \$391  : \$392 [7:0];
+  assign \$394  = \$374  ? 8'h7f : \$393 ;
+  assign \$395  = requant_en ? { \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394 [7], \$394  } : rq_shifted[53:22];
+  assign \$396  = ~ rq_shifted[102];
+  assign \$397  = ! rq_shifted[102:61];
+  assign \$398  = ~ \$397 ;
+  assign \$399  = \$396  & \$398 ;
+  assign \$400  = ! rq_shifted[102:61];
+  assign \$401  = rq_shifted[60:54] == 7'h7f;
+  assign \$402  = \$400  & \$401 ;
+  assign \$403  = \$402  & rq_shifted[103];
+  assign \$404  = \$399  | \$403 ;
+  assign \$405  = ~ relu;
+  assign \$406  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$407  = ~ \$406 ;
+  assign \$408  = rq_shifted[102] & \$407 ;
+  assign \$409  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$410  = rq_shifted[60:54] == 7'h7f;
+  assign \$411  = \$409  & \$410 ;
+  assign \$412  = \$411  & rq_shifted[103];
+  assign \$413  = ~ \$412 ;
+  assign \$414  = \$408  & \$413 ;
+  assign \$415  = \$405  & \$414 ;
+  assign \$416  = \$404  | \$415 ;
+  assign \$417  = requant_en & \$416 ;
+  assign \$418  = rq_shifted[0] & full;
+  assign \$419  = \$418  & o_res__valid;
+  assign \$420  = ~ o_res__ready;
+  assign \$421  = \$419  & \$420 ;
+  assign \$422  = ~ \$421 ;
+  assign \$423  = rq_shifted[0] & \$422 ;
+  assign \$424  = rq_shifted[5:2] == 3'h5;
+  assign \$425  = \$423  & \$424 ;
+  assign \$426  = ~ rq_shifted[102];
+  assign \$427  = ! rq_shifted[102:61];
+  assign \$428  = ~ \$427 ;
+  assign \$429  = \$426  & \$428 ;
+  assign \$430  = ! rq_shifted[102:61];
+  assign \$431  = rq_shifted[60:54] == 7'h7f;
+  assign \$432  = \$430  & \$431 ;
+  assign \$433  = \$432  & rq_shifted[103];
+  assign \$434  = \$429  | \$433 ;
+  assign \$435  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$436  = rq_shifted[60:54] == 7'h7f;
+  assign \$437  = \$435  & \$436 ;
+  assign \$438  = \$437  & rq_shifted[103];
+  assign \$439  = ~ \$438 ;
+  assign \$440  = rq_shifted[102] & \$439 ;
+  assign \$441  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$442  = ~ \$441 ;
+  assign \$443  = rq_shifted[102] & \$442 ;
+  assign \$444  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$445  = rq_shifted[60:54] == 7'h7f;
+  assign \$446  = \$444  & \$445 ;
+  assign \$447  = \$446  & rq_shifted[103];
+  assign \$448  = ~ \$447 ;
+  assign \$449  = \$443  & \$448 ;
+  assign \$450  = relu ? \$440  : \$449 ;
+  assign \$451  = relu ? 8'h00 : 8'h80;
+  assign \$452  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$453  = \$450  ? \$451  : \$452 [7:0];
+  assign \$454  = \$434  ? 8'h7f : \$453 ;
+  assign \$455  = requant_en ? { \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454 [7], \$454  } : rq_shifted[53:22];
+  assign \$456  = ~ rq_shifted[102];
+  assign \$457  = ! rq_shifted[102:61];
+  assign \$458  = ~ \$457 ;
+  assign \$459  = \$456  & \$458 ;
+  assign \$460  = ! rq_shifted[102:61];
+  assign \$461  = rq_shifted[60:54] == 7'h7f;
+  assign \$462  = \$460  & \$461 ;
+  assign \$463  = \$462  & rq_shifted[103];
+  assign \$464  = \$459  | \$463 ;
+  assign \$465  = ~ relu;
+  assign \$466  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$467  = ~ \$466 ;
+  assign \$468  = rq_shifted[102] & \$467 ;
+  assign \$469  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$470  = rq_shifted[60:54] == 7'h7f;
   assign \$471  = \$469  & \$470 ;
-  assign \$472  = \$468  | \$471 ;
-  assign \$473  = requant_en & \$472 ;
-  assign \$474  = \$signal  & full;
-  assign \$475  = \$474  & o_res__valid;
-  assign \$476  = ~ o_res__ready;
-  assign \$477  = \$475  & \$476 ;
-  assign \$478  = ~ \$477 ;
-  assign \$479  = \$signal  & \$478 ;
-  assign \$480  = \$479  & r2_last;
+  assign \$472  = \$471  & rq_shifted[103];
+  assign \$473  = ~ \$472 ;
+  assign \$474  = \$468  & \$473 ;
+  assign \$475  = \$465  & \$474 ;
+  assign \$476  = \$464  | \$475 ;
+  assign \$477  = requant_en & \$476 ;
+  assign \$478  = rq_shifted[0] & full;
+  assign \$479  = \$478  & o_res__valid;
+  assign \$480  = ~ o_res__ready;
+  assign \$481  = \$479  & \$480 ;
+  assign \$482  = ~ \$481 ;
+  assign \$483  = rq_shifted[0] & \$482 ;
+  assign \$484  = rq_shifted[5:2] == 3'h6;
+  assign \$485  = \$483  & \$484 ;
+  assign \$486  = ~ rq_shifted[102];
+  assign \$487  = ! rq_shifted[102:61];
+  assign \$488  = ~ \$487 ;
+  assign \$489  = \$486  & \$488 ;
+  assign \$490  = ! rq_shifted[102:61];
+  assign \$491  = rq_shifted[60:54] == 7'h7f;
+  assign \$492  = \$490  & \$491 ;
+  assign \$493  = \$492  & rq_shifted[103];
+  assign \$494  = \$489  | \$493 ;
+  assign \$495  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$496  = rq_shifted[60:54] == 7'h7f;
+  assign \$497  = \$495  & \$496 ;
+  assign \$498  = \$497  & rq_shifted[103];
+  assign \$499  = ~ \$498 ;
+  assign \$500  = rq_shifted[102] & \$499 ;
+  assign \$501  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$502  = ~ \$501 ;
+  assign \$503  = rq_shifted[102] & \$502 ;
+  assign \$504  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$505  = rq_shifted[60:54] == 7'h7f;
+  assign \$506  = \$504  & \$505 ;
+  assign \$507  = \$506  & rq_shifted[103];
+  assign \$508  = ~ \$507 ;
+  assign \$509  = \$503  & \$508 ;
+  assign \$510  = relu ? \$500  : \$509 ;
+  assign \$511  = relu ? 8'h00 : 8'h80;
+  assign \$512  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$513  = \$510  ? \$511  : \$512 [7:0];
+  assign \$514  = \$494  ? 8'h7f : \$513 ;
+  assign \$515  = requant_en ? { \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514 [7], \$514  } : rq_shifted[53:22];
+  assign \$516  = ~ rq_shifted[102];
+  assign \$517  = ! rq_shifted[102:61];
+  assign \$518  = ~ \$517 ;
+  assign \$519  = \$516  & \$518 ;
+  assign \$520  = ! rq_shifted[102:61];
+  assign \$521  = rq_shifted[60:54] == 7'h7f;
+  assign \$522  = \$520  & \$521 ;
+  assign \$523  = \$522  & rq_shifted[103];
+  assign \$524  = \$519  | \$523 ;
+  assign \$525  = ~ relu;
+  assign \$526  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$527  = ~ \$526 ;
+  assign \$528  = rq_shifted[102] & \$527 ;
+  assign \$529  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$530  = rq_shifted[60:54] == 7'h7f;
+  assign \$531  = \$529  & \$530 ;
+  assign \$532  = \$531  & rq_shifted[103];
+  assign \$533  = ~ \$532 ;
+  assign \$534  = \$528  & \$533 ;
+  assign \$535  = \$525  & \$534 ;
+  assign \$536  = \$524  | \$535 ;
+  assign \$537  = requant_en & \$536 ;
+  assign \$538  = rq_shifted[0] & full;
+  assign \$539  = \$538  & o_res__valid;
+  assign \$540  = ~ o_res__ready;
+  assign \$541  = \$539  & \$540 ;
+  assign \$542  = ~ \$541 ;
+  assign \$543  = rq_shifted[0] & \$542 ;
+  assign \$544  = rq_shifted[5:2] == 3'h7;
+  assign \$545  = \$543  & \$544 ;
+  assign \$546  = ~ rq_shifted[102];
+  assign \$547  = ! rq_shifted[102:61];
+  assign \$548  = ~ \$547 ;
+  assign \$549  = \$546  & \$548 ;
+  assign \$550  = ! rq_shifted[102:61];
+  assign \$551  = rq_shifted[60:54] == 7'h7f;
+  assign \$552  = \$550  & \$551 ;
+  assign \$553  = \$552  & rq_shifted[103];
+  assign \$554  = \$549  | \$553 ;
+  assign \$555  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$556  = rq_shifted[60:54] == 7'h7f;
+  assign \$557  = \$555  & \$556 ;
+  assign \$558  = \$557  & rq_shifted[103];
+  assign \$559  = ~ \$558 ;
+  assign \$560  = rq_shifted[102] & \$559 ;
+  assign \$561  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$562  = ~ \$561 ;
+  assign \$563  = rq_shifted[102] & \$562 ;
+  assign \$564  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$565  = rq_shifted[60:54] == 7'h7f;
+  assign \$566  = \$564  & \$565 ;
+  assign \$567  = \$566  & rq_shifted[103];
+  assign \$568  = ~ \$567 ;
+  assign \$569  = \$563  & \$568 ;
+  assign \$570  = relu ? \$560  : \$569 ;
+  assign \$571  = relu ? 8'h00 : 8'h80;
+  assign \$572  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$573  = \$570  ? \$571  : \$572 [7:0];
+  assign \$574  = \$554  ? 8'h7f : \$573 ;
+  assign \$575  = requant_en ? { \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574 [7], \$574  } : rq_shifted[53:22];
+  assign \$576  = ~ rq_shifted[102];
+  assign \$577  = ! rq_shifted[102:61];
+  assign \$578  = ~ \$577 ;
+  assign \$579  = \$576  & \$578 ;
+  assign \$580  = ! rq_shifted[102:61];
+  assign \$581  = rq_shifted[60:54] == 7'h7f;
+  assign \$582  = \$580  & \$581 ;
+  assign \$583  = \$582  & rq_shifted[103];
+  assign \$584  = \$579  | \$583 ;
+  assign \$585  = ~ relu;
+  assign \$586  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$587  = ~ \$586 ;
+  assign \$588  = rq_shifted[102] & \$587 ;
+  assign \$589  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$590  = rq_shifted[60:54] == 7'h7f;
+  assign \$591  = \$589  & \$590 ;
+  assign \$592  = \$591  & rq_shifted[103];
+  assign \$593  = ~ \$592 ;
+  assign \$594  = \$588  & \$593 ;
+  assign \$595  = \$585  & \$594 ;
+  assign \$596  = \$584  | \$595 ;
+  assign \$597  = requant_en & \$596 ;
+  assign \$598  = rq_shifted[0] & full;
+  assign \$599  = \$598  & o_res__valid;
+  assign \$600  = ~ o_res__ready;
+  assign \$601  = \$599  & \$600 ;
+  assign \$602  = ~ \$601 ;
+  assign \$603  = rq_shifted[0] & \$602 ;
+  assign \$604  = rq_shifted[5:2] == 4'h8;
+  assign \$605  = \$603  & \$604 ;
+  assign \$606  = ~ rq_shifted[102];
+  assign \$607  = ! rq_shifted[102:61];
+  assign \$608  = ~ \$607 ;
+  assign \$609  = \$606  & \$608 ;
+  assign \$610  = ! rq_shifted[102:61];
+  assign \$611  = rq_shifted[60:54] == 7'h7f;
+  assign \$612  = \$610  & \$611 ;
+  assign \$613  = \$612  & rq_shifted[103];
+  assign \$614  = \$609  | \$613 ;
+  assign \$615  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$616  = rq_shifted[60:54] == 7'h7f;
+  assign \$617  = \$615  & \$616 ;
+  assign \$618  = \$617  & rq_shifted[103];
+  assign \$619  = ~ \$618 ;
+  assign \$620  = rq_shifted[102] & \$619 ;
+  assign \$621  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$622  = ~ \$621 ;
+  assign \$623  = rq_shifted[102] & \$622 ;
+  assign \$624  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$625  = rq_shifted[60:54] == 7'h7f;
+  assign \$626  = \$624  & \$625 ;
+  assign \$627  = \$626  & rq_shifted[103];
+  assign \$628  = ~ \$627 ;
+  assign \$629  = \$623  & \$628 ;
+  assign \$630  = relu ? \$620  : \$629 ;
+  assign \$631  = relu ? 8'h00 : 8'h80;
+  assign \$632  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$633  = \$630  ? \$631  : \$632 [7:0];
+  assign \$634  = \$614  ? 8'h7f : \$633 ;
+  assign \$635  = requant_en ? { \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634 [7], \$634  } : rq_shifted[53:22];
+  assign \$636  = ~ rq_shifted[102];
+  assign \$637  = ! rq_shifted[102:61];
+  assign \$638  = ~ \$637 ;
+  assign \$639  = \$636  & \$638 ;
+  assign \$640  = ! rq_shifted[102:61];
+  assign \$641  = rq_shifted[60:54] == 7'h7f;
+  assign \$642  = \$640  & \$641 ;
+  assign \$643  = \$642  & rq_shifted[103];
+  assign \$644  = \$639  | \$643 ;
+  assign \$645  = ~ relu;
+  assign \$646  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$647  = ~ \$646 ;
+  assign \$648  = rq_shifted[102] & \$647 ;
+  assign \$649  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$650  = rq_shifted[60:54] == 7'h7f;
+  assign \$651  = \$649  & \$650 ;
+  assign \$652  = \$651  & rq_shifted[103];
+  assign \$653  = ~ \$652 ;
+  assign \$654  = \$648  & \$653 ;
+  assign \$655  = \$645  & \$654 ;
+  assign \$656  = \$644  | \$655 ;
+  assign \$657  = requant_en & \$656 ;
+  assign \$658  = rq_shifted[0] & full;
+  assign \$659  = \$658  & o_res__valid;
+  assign \$660  = ~ o_res__ready;
+  assign \$661  = \$659  & \$660 ;
+  assign \$662  = ~ \$661 ;
+  assign \$663  = rq_shifted[0] & \$662 ;
+  assign \$664  = rq_shifted[5:2] == 4'h9;
+  assign \$665  = \$663  & \$664 ;
+  assign \$666  = ~ rq_shifted[102];
+  assign \$667  = ! rq_shifted[102:61];
+  assign \$668  = ~ \$667 ;
+  assign \$669  = \$666  & \$668 ;
+  assign \$670  = ! rq_shifted[102:61];
+  assign \$671  = rq_shifted[60:54] == 7'h7f;
+  assign \$672  = \$670  & \$671 ;
+  assign \$673  = \$672  & rq_shifted[103];
+  assign \$674  = \$669  | \$673 ;
+  assign \$675  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$676  = rq_shifted[60:54] == 7'h7f;
+  assign \$677  = \$675  & \$676 ;
+  assign \$678  = \$677  & rq_shifted[103];
+  assign \$679  = ~ \$678 ;
+  assign \$680  = rq_shifted[102] & \$679 ;
+  assign \$681  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$682  = ~ \$681 ;
+  assign \$683  = rq_shifted[102] & \$682 ;
+  assign \$684  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$685  = rq_shifted[60:54] == 7'h7f;
+  assign \$686  = \$684  & \$685 ;
+  assign \$687  = \$686  & rq_shifted[103];
+  assign \$688  = ~ \$687 ;
+  assign \$689  = \$683  & \$688 ;
+  assign \$690  = relu ? \$680  : \$689 ;
+  assign \$691  = relu ? 8'h00 : 8'h80;
+  assign \$692  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$693  = \$690  ? \$691  : \$692 [7:0];
+  assign \$694  = \$674  ? 8'h7f : \$693 ;
+  assign \$695  = requant_en ? { \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694 [7], \$694  } : rq_shifted[53:22];
+  assign \$696  = ~ rq_shifted[102];
+  assign \$697  = ! rq_shifted[102:61];
+  assign \$698  = ~ \$697 ;
+  assign \$699  = \$696  & \$698 ;
+  assign \$700  = ! rq_shifted[102:61];
+  assign \$701  = rq_shifted[60:54] == 7'h7f;
+  assign \$702  = \$700  & \$701 ;
+  assign \$703  = \$702  & rq_shifted[103];
+  assign \$704  = \$699  | \$703 ;
+  assign \$705  = ~ relu;
+  assign \$706  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$707  = ~ \$706 ;
+  assign \$708  = rq_shifted[102] & \$707 ;
+  assign \$709  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$710  = rq_shifted[60:54] == 7'h7f;
+  assign \$711  = \$709  & \$710 ;
+  assign \$712  = \$711  & rq_shifted[103];
+  assign \$713  = ~ \$712 ;
+  assign \$714  = \$708  & \$713 ;
+  assign \$715  = \$705  & \$714 ;
+  assign \$716  = \$704  | \$715 ;
+  assign \$717  = requant_en & \$716 ;
+  assign \$718  = rq_shifted[0] & full;
+  assign \$719  = \$718  & o_res__valid;
+  assign \$720  = ~ o_res__ready;
+  assign \$721  = \$719  & \$720 ;
+  assign \$722  = ~ \$721 ;
+  assign \$723  = rq_shifted[0] & \$722 ;
+  assign \$724  = rq_shifted[5:2] == 4'ha;
+  assign \$725  = \$723  & \$724 ;
+  assign \$726  = ~ rq_shifted[102];
+  assign \$727  = ! rq_shifted[102:61];
+  assign \$728  = ~ \$727 ;
+  assign \$729  = \$726  & \$728 ;
+  assign \$730  = ! rq_shifted[102:61];
+  assign \$731  = rq_shifted[60:54] == 7'h7f;
+  assign \$732  = \$730  & \$731 ;
+  assign \$733  = \$732  & rq_shifted[103];
+  assign \$734  = \$729  | \$733 ;
+  assign \$735  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$736  = rq_shifted[60:54] == 7'h7f;
+  assign \$737  = \$735  & \$736 ;
+  assign \$738  = \$737  & rq_shifted[103];
+  assign \$739  = ~ \$738 ;
+  assign \$740  = rq_shifted[102] & \$739 ;
+  assign \$741  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$742  = ~ \$741 ;
+  assign \$743  = rq_shifted[102] & \$742 ;
+  assign \$744  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$745  = rq_shifted[60:54] == 7'h7f;
+  assign \$746  = \$744  & \$745 ;
+  assign \$747  = \$746  & rq_shifted[103];
+  assign \$748  = ~ \$747 ;
+  assign \$749  = \$743  & \$748 ;
+  assign \$750  = relu ? \$740  : \$749 ;
+  assign \$751  = relu ? 8'h00 : 8'h80;
+  assign \$752  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$753  = \$750  ? \$751  : \$752 [7:0];
+  assign \$754  = \$734  ? 8'h7f : \$753 ;
+  assign \$755  = requant_en ? { \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754 [7], \$754  } : rq_shifted[53:22];
+  assign \$756  = ~ rq_shifted[102];
+  assign \$757  = ! rq_shifted[102:61];
+  assign \$758  = ~ \$757 ;
+  assign \$759  = \$756  & \$758 ;
+  assign \$760  = ! rq_shifted[102:61];
+  assign \$761  = rq_shifted[60:54] == 7'h7f;
+  assign \$762  = \$760  & \$761 ;
+  assign \$763  = \$762  & rq_shifted[103];
+  assign \$764  = \$759  | \$763 ;
+  assign \$765  = ~ relu;
+  assign \$766  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$767  = ~ \$766 ;
+  assign \$768  = rq_shifted[102] & \$767 ;
+  assign \$769  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$770  = rq_shifted[60:54] == 7'h7f;
+  assign \$771  = \$769  & \$770 ;
+  assign \$772  = \$771  & rq_shifted[103];
+  assign \$773  = ~ \$772 ;
+  assign \$774  = \$768  & \$773 ;
+  assign \$775  = \$765  & \$774 ;
+  assign \$776  = \$764  | \$775 ;
+  assign \$777  = requant_en & \$776 ;
+  assign \$778  = rq_shifted[0] & full;
+  assign \$779  = \$778  & o_res__valid;
+  assign \$780  = ~ o_res__ready;
+  assign \$781  = \$779  & \$780 ;
+  assign \$782  = ~ \$781 ;
+  assign \$783  = rq_shifted[0] & \$782 ;
+  assign \$784  = rq_shifted[5:2] == 4'hb;
+  assign \$785  = \$783  & \$784 ;
+  assign \$786  = ~ rq_shifted[102];
+  assign \$787  = ! rq_shifted[102:61];
+  assign \$788  = ~ \$787 ;
+  assign \$789  = \$786  & \$788 ;
+  assign \$790  = ! rq_shifted[102:61];
+  assign \$791  = rq_shifted[60:54] == 7'h7f;
+  assign \$792  = \$790  & \$791 ;
+  assign \$793  = \$792  & rq_shifted[103];
+  assign \$794  = \$789  | \$793 ;
+  assign \$795  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$796  = rq_shifted[60:54] == 7'h7f;
+  assign \$797  = \$795  & \$796 ;
+  assign \$798  = \$797  & rq_shifted[103];
+  assign \$799  = ~ \$798 ;
+  assign \$800  = rq_shifted[102] & \$799 ;
+  assign \$801  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$802  = ~ \$801 ;
+  assign \$803  = rq_shifted[102] & \$802 ;
+  assign \$804  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$805  = rq_shifted[60:54] == 7'h7f;
+  assign \$806  = \$804  & \$805 ;
+  assign \$807  = \$806  & rq_shifted[103];
+  assign \$808  = ~ \$807 ;
+  assign \$809  = \$803  & \$808 ;
+  assign \$810  = relu ? \$800  : \$809 ;
+  assign \$811  = relu ? 8'h00 : 8'h80;
+  assign \$812  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$813  = \$810  ? \$811  : \$812 [7:0];
+  assign \$814  = \$794  ? 8'h7f : \$813 ;
+  assign \$815  = requant_en ? { \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814 [7], \$814  } : rq_shifted[53:22];
+  assign \$816  = ~ rq_shifted[102];
+  assign \$817  = ! rq_shifted[102:61];
+  assign \$818  = ~ \$817 ;
+  assign \$819  = \$816  & \$818 ;
+  assign \$820  = ! rq_shifted[102:61];
+  assign \$821  = rq_shifted[60:54] == 7'h7f;
+  assign \$822  = \$820  & \$821 ;
+  assign \$823  = \$822  & rq_shifted[103];
+  assign \$824  = \$819  | \$823 ;
+  assign \$825  = ~ relu;
+  assign \$826  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$827  = ~ \$826 ;
+  assign \$828  = rq_shifted[102] & \$827 ;
+  assign \$829  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$830  = rq_shifted[60:54] == 7'h7f;
+  assign \$831  = \$829  & \$830 ;
+  assign \$832  = \$831  & rq_shifted[103];
+  assign \$833  = ~ \$832 ;
+  assign \$834  = \$828  & \$833 ;
+  assign \$835  = \$825  & \$834 ;
+  assign \$836  = \$824  | \$835 ;
+  assign \$837  = requant_en & \$836 ;
+  assign \$838  = rq_shifted[0] & full;
+  assign \$839  = \$838  & o_res__valid;
+  assign \$840  = ~ o_res__ready;
+  assign \$841  = \$839  & \$840 ;
+  assign \$842  = ~ \$841 ;
+  assign \$843  = rq_shifted[0] & \$842 ;
+  assign \$844  = rq_shifted[5:2] == 4'hc;
+  assign \$845  = \$843  & \$844 ;
+  assign \$846  = ~ rq_shifted[102];
+  assign \$847  = ! rq_shifted[102:61];
+  assign \$848  = ~ \$847 ;
+  assign \$849  = \$846  & \$848 ;
+  assign \$850  = ! rq_shifted[102:61];
+  assign \$851  = rq_shifted[60:54] == 7'h7f;
+  assign \$852  = \$850  & \$851 ;
+  assign \$853  = \$852  & rq_shifted[103];
+  assign \$854  = \$849  | \$853 ;
+  assign \$855  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$856  = rq_shifted[60:54] == 7'h7f;
+  assign \$857  = \$855  & \$856 ;
+  assign \$858  = \$857  & rq_shifted[103];
+  assign \$859  = ~ \$858 ;
+  assign \$860  = rq_shifted[102] & \$859 ;
+  assign \$861  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$862  = ~ \$861 ;
+  assign \$863  = rq_shifted[102] & \$862 ;
+  assign \$864  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$865  = rq_shifted[60:54] == 7'h7f;
+  assign \$866  = \$864  & \$865 ;
+  assign \$867  = \$866  & rq_shifted[103];
+  assign \$868  = ~ \$867 ;
+  assign \$869  = \$863  & \$868 ;
+  assign \$870  = relu ? \$860  : \$869 ;
+  assign \$871  = relu ? 8'h00 : 8'h80;
+  assign \$872  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$873  = \$870  ? \$871  : \$872 [7:0];
+  assign \$874  = \$854  ? 8'h7f : \$873 ;
+  assign \$875  = requant_en ? { \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874 [7], \$874  } : rq_shifted[53:22];
+  assign \$876  = ~ rq_shifted[102];
+  assign \$877  = ! rq_shifted[102:61];
+  assign \$878  = ~ \$877 ;
+  assign \$879  = \$876  & \$878 ;
+  assign \$880  = ! rq_shifted[102:61];
+  assign \$881  = rq_shifted[60:54] == 7'h7f;
+  assign \$882  = \$880  & \$881 ;
+  assign \$883  = \$882  & rq_shifted[103];
+  assign \$884  = \$879  | \$883 ;
+  assign \$885  = ~ relu;
+  assign \$886  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$887  = ~ \$886 ;
+  assign \$888  = rq_shifted[102] & \$887 ;
+  assign \$889  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$890  = rq_shifted[60:54] == 7'h7f;
+  assign \$891  = \$889  & \$890 ;
+  assign \$892  = \$891  & rq_shifted[103];
+  assign \$893  = ~ \$892 ;
+  assign \$894  = \$888  & \$893 ;
+  assign \$895  = \$885  & \$894 ;
+  assign \$896  = \$884  | \$895 ;
+  assign \$897  = requant_en & \$896 ;
+  assign \$898  = rq_shifted[0] & full;
+  assign \$899  = \$898  & o_res__valid;
+  assign \$900  = ~ o_res__ready;
+  assign \$901  = \$899  & \$900 ;
+  assign \$902  = ~ \$901 ;
+  assign \$903  = rq_shifted[0] & \$902 ;
+  assign \$904  = rq_shifted[5:2] == 4'hd;
+  assign \$905  = \$903  & \$904 ;
+  assign \$906  = ~ rq_shifted[102];
+  assign \$907  = ! rq_shifted[102:61];
+  assign \$908  = ~ \$907 ;
+  assign \$909  = \$906  & \$908 ;
+  assign \$910  = ! rq_shifted[102:61];
+  assign \$911  = rq_shifted[60:54] == 7'h7f;
+  assign \$912  = \$910  & \$911 ;
+  assign \$913  = \$912  & rq_shifted[103];
+  assign \$914  = \$909  | \$913 ;
+  assign \$915  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$916  = rq_shifted[60:54] == 7'h7f;
+  assign \$917  = \$915  & \$916 ;
+  assign \$918  = \$917  & rq_shifted[103];
+  assign \$919  = ~ \$918 ;
+  assign \$920  = rq_shifted[102] & \$919 ;
+  assign \$921  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$922  = ~ \$921 ;
+  assign \$923  = rq_shifted[102] & \$922 ;
+  assign \$924  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$925  = rq_shifted[60:54] == 7'h7f;
+  assign \$926  = \$924  & \$925 ;
+  assign \$927  = \$926  & rq_shifted[103];
+  assign \$928  = ~ \$927 ;
+  assign \$929  = \$923  & \$928 ;
+  assign \$930  = relu ? \$920  : \$929 ;
+  assign \$931  = relu ? 8'h00 : 8'h80;
+  assign \$932  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$933  = \$930  ? \$931  : \$932 [7:0];
+  assign \$934  = \$914  ? 8'h7f : \$933 ;
+  assign \$935  = requant_en ? { \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934 [7], \$934  } : rq_shifted[53:22];
+  assign \$936  = ~ rq_shifted[102];
+  assign \$937  = ! rq_shifted[102:61];
+  assign \$938  = ~ \$937 ;
+  assign \$939  = \$936  & \$938 ;
+  assign \$940  = ! rq_shifted[102:61];
+  assign \$941  = rq_shifted[60:54] == 7'h7f;
+  assign \$942  = \$940  & \$941 ;
+  assign \$943  = \$942  & rq_shifted[103];
+  assign \$944  = \$939  | \$943 ;
+  assign \$945  = ~ relu;
+  assign \$946  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$947  = ~ \$946 ;
+  assign \$948  = rq_shifted[102] & \$947 ;
+  assign \$949  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$950  = rq_shifted[60:54] == 7'h7f;
+  assign \$951  = \$949  & \$950 ;
+  assign \$952  = \$951  & rq_shifted[103];
+  assign \$953  = ~ \$952 ;
+  assign \$954  = \$948  & \$953 ;
+  assign \$955  = \$945  & \$954 ;
+  assign \$956  = \$944  | \$955 ;
+  assign \$957  = requant_en & \$956 ;
+  assign \$958  = rq_shifted[0] & full;
+  assign \$959  = \$958  & o_res__valid;
+  assign \$960  = ~ o_res__ready;
+  assign \$961  = \$959  & \$960 ;
+  assign \$962  = ~ \$961 ;
+  assign \$963  = rq_shifted[0] & \$962 ;
+  assign \$964  = rq_shifted[5:2] == 4'he;
+  assign \$965  = \$963  & \$964 ;
+  assign \$966  = ~ rq_shifted[102];
+  assign \$967  = ! rq_shifted[102:61];
+  assign \$968  = ~ \$967 ;
+  assign \$969  = \$966  & \$968 ;
+  assign \$970  = ! rq_shifted[102:61];
+  assign \$971  = rq_shifted[60:54] == 7'h7f;
+  assign \$972  = \$970  & \$971 ;
+  assign \$973  = \$972  & rq_shifted[103];
+  assign \$974  = \$969  | \$973 ;
+  assign \$975  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$976  = rq_shifted[60:54] == 7'h7f;
+  assign \$977  = \$975  & \$976 ;
+  assign \$978  = \$977  & rq_shifted[103];
+  assign \$979  = ~ \$978 ;
+  assign \$980  = rq_shifted[102] & \$979 ;
+  assign \$981  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$982  = ~ \$981 ;
+  assign \$983  = rq_shifted[102] & \$982 ;
+  assign \$984  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$985  = rq_shifted[60:54] == 7'h7f;
+  assign \$986  = \$984  & \$985 ;
+  assign \$987  = \$986  & rq_shifted[103];
+  assign \$988  = ~ \$987 ;
+  assign \$989  = \$983  & \$988 ;
+  assign \$990  = relu ? \$980  : \$989 ;
+  assign \$991  = relu ? 8'h00 : 8'h80;
+  assign \$992  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$993  = \$990  ? \$991  : \$992 [7:0];
+  assign \$994  = \$974  ? 8'h7f : \$993 ;
+  assign \$995  = requant_en ? { \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994 [7], \$994  } : rq_shifted[53:22];
+  assign \$996  = ~ rq_shifted[102];
+  assign \$997  = ! rq_shifted[102:61];
+  assign \$998  = ~ \$997 ;
+  assign \$999  = \$996  & \$998 ;
+  assign \$1000  = ! rq_shifted[102:61];
+  assign \$1001  = rq_shifted[60:54] == 7'h7f;
+  assign \$1002  = \$1000  & \$1001 ;
+  assign \$1003  = \$1002  & rq_shifted[103];
+  assign \$1004  = \$999  | \$1003 ;
+  assign \$1005  = ~ relu;
+  assign \$1006  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$1007  = ~ \$1006 ;
+  assign \$1008  = rq_shifted[102] & \$1007 ;
+  assign \$1009  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$1010  = rq_shifted[60:54] == 7'h7f;
+  assign \$1011  = \$1009  & \$1010 ;
+  assign \$1012  = \$1011  & rq_shifted[103];
+  assign \$1013  = ~ \$1012 ;
+  assign \$1014  = \$1008  & \$1013 ;
+  assign \$1015  = \$1005  & \$1014 ;
+  assign \$1016  = \$1004  | \$1015 ;
+  assign \$1017  = requant_en & \$1016 ;
+  assign \$1018  = rq_shifted[0] & full;
+  assign \$1019  = \$1018  & o_res__valid;
+  assign \$1020  = ~ o_res__ready;
+  assign \$1021  = \$1019  & \$1020 ;
+  assign \$1022  = ~ \$1021 ;
+  assign \$1023  = rq_shifted[0] & \$1022 ;
+  assign \$1024  = rq_shifted[5:2] == 4'hf;
+  assign \$1025  = \$1023  & \$1024 ;
+  assign \$1026  = ~ rq_shifted[102];
+  assign \$1027  = ! rq_shifted[102:61];
+  assign \$1028  = ~ \$1027 ;
+  assign \$1029  = \$1026  & \$1028 ;
+  assign \$1030  = ! rq_shifted[102:61];
+  assign \$1031  = rq_shifted[60:54] == 7'h7f;
+  assign \$1032  = \$1030  & \$1031 ;
+  assign \$1033  = \$1032  & rq_shifted[103];
+  assign \$1034  = \$1029  | \$1033 ;
+  assign \$1035  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$1036  = rq_shifted[60:54] == 7'h7f;
+  assign \$1037  = \$1035  & \$1036 ;
+  assign \$1038  = \$1037  & rq_shifted[103];
+  assign \$1039  = ~ \$1038 ;
+  assign \$1040  = rq_shifted[102] & \$1039 ;
+  assign \$1041  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$1042  = ~ \$1041 ;
+  assign \$1043  = rq_shifted[102] & \$1042 ;
+  assign \$1044  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$1045  = rq_shifted[60:54] == 7'h7f;
+  assign \$1046  = \$1044  & \$1045 ;
+  assign \$1047  = \$1046  & rq_shifted[103];
+  assign \$1048  = ~ \$1047 ;
+  assign \$1049  = \$1043  & \$1048 ;
+  assign \$1050  = relu ? \$1040  : \$1049 ;
+  assign \$1051  = relu ? 8'h00 : 8'h80;
+  assign \$1052  = rq_shifted[61:54] + rq_shifted[103];
+  assign \$1053  = \$1050  ? \$1051  : \$1052 [7:0];
+  assign \$1054  = \$1034  ? 8'h7f : \$1053 ;
+  assign \$1055  = requant_en ? { \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054 [7], \$1054  } : rq_shifted[53:22];
+  assign \$1056  = ~ rq_shifted[102];
+  assign \$1057  = ! rq_shifted[102:61];
+  assign \$1058  = ~ \$1057 ;
+  assign \$1059  = \$1056  & \$1058 ;
+  assign \$1060  = ! rq_shifted[102:61];
+  assign \$1061  = rq_shifted[60:54] == 7'h7f;
+  assign \$1062  = \$1060  & \$1061 ;
+  assign \$1063  = \$1062  & rq_shifted[103];
+  assign \$1064  = \$1059  | \$1063 ;
+  assign \$1065  = ~ relu;
+  assign \$1066  = rq_shifted[102:61] == 42'h3ffffffffff;
+  assign \$1067  = ~ \$1066 ;
+  assign \$1068  = rq_shifted[102] & \$1067 ;
+  assign \$1069  = rq_shifted[102:61] == 42'h3fffffffffe;
+  assign \$1070  = rq_shifted[60:54] == 7'h7f;
+  assign \$1071  = \$1069  & \$1070 ;
+  assign \$1072  = \$1071  & rq_shifted[103];
+  assign \$1073  = ~ \$1072 ;
+  assign \$1074  = \$1068  & \$1073 ;
+  assign \$1075  = \$1065  & \$1074 ;
+  assign \$1076  = \$1064  | \$1075 ;
+  assign \$1077  = requant_en & \$1076 ;
+  assign \$1078  = rq_shifted[0] & full;
+  assign \$1079  = \$1078  & o_res__valid;
+  assign \$1080  = ~ o_res__ready;
+  assign \$1081  = \$1079  & \$1080 ;
+  assign \$1082  = ~ \$1081 ;
+  assign \$1083  = rq_shifted[0] & \$1082 ;
+  assign \$1084  = \$1083  & rq_shifted[1];
+  assign \$1085  = ~ o_res__valid;
+  assign \$1086  = \$1085  | o_res__ready;
+  assign \$1087  = full & \$1086 ;
+  assign \$1088  = \$1087  ? 1'h0 : full;
+  assign \$1089  = rq_shifted[0] & full;
+  assign \$1090  = \$1089  & o_res__valid;
+  assign \$1091  = ~ o_res__ready;
+  assign \$1092  = \$1090  & \$1091 ;
+  assign \$1093  = ~ \$1092 ;
+  assign \$1094  = rq_shifted[0] & \$1093 ;
+  assign \$1095  = \$1094  & rq_shifted[1];
+  assign \$1096  = \$1088  | \$1095 ;
+  assign \$1097  = ~ o_res__valid;
+  assign \$1098  = \$1097  | o_res__ready;
+  assign \$1099  = full & \$1098 ;
+  assign \$1100  = acc_done & busy;
+  assign \$1101  = rq_shifted[0] & full;
+  assign \$1102  = \$1101  & o_res__valid;
+  assign \$1103  = ~ o_res__ready;
+  assign \$1104  = \$1102  & \$1103 ;
+  assign \$1105  = ~ \$1104 ;
+  assign \$1106  = busy & \$1105 ;
+  assign \$1107  = group == 4'hf;
+  assign \$1108  = \$1106  & \$1107 ;
+  assign \$1109  = ~ \$1108 ;
+  assign hold = \$1100  & \$1109 ;
+  assign \$1110  = ~ busy;
+  assign \$1111  = ~ rq_select[0];
+  assign \$1112  = \$1110  & \$1111 ;
+  assign \$1113  = ~ rq_partials[0];
+  assign \$1114  = \$1112  & \$1113 ;
+  assign \$1115  = ~ rq_product[0];
+  assign \$1116  = \$1114  & \$1115 ;
+  assign \$1117  = ~ rq_shifted[0];
+  assign \$1118  = \$1116  & \$1117 ;
+  assign \$1119  = ~ full;
+  assign \$1120  = \$1118  & \$1119 ;
+  assign \$1121  = ~ o_res__valid;
+  assign empty = \$1120  & \$1121 ;
+  always @(posedge clk)
+    mask <= \$1122 ;
+  always @(posedge clk)
+    half <= \$1123 ;
+  always @(posedge clk)
+    half_neg <= \$1124 ;
+  always @(posedge clk)
+    group <= \$1125 ;
+  always @(posedge clk)
+    busy <= \$1126 ;
+  always @(posedge clk)
+    snap <= \$1127 ;
+  always @(posedge clk)
+    snap_ovf <= \$1128 ;
+  always @(posedge clk)
+    rq_select <= \$1129 ;
+  always @(posedge clk)
+    rq_partials <= \$1130 ;
+  always @(posedge clk)
+    rq_product <= \$1131 ;
+  always @(posedge clk)
+    rq_shifted <= \$1132 ;
+  always @(posedge clk)
+    word <= \$1133 ;
+  always @(posedge clk)
+    word_sat <= \$1134 ;
+  always @(posedge clk)
+    word_ovf <= \$1135 ;
+  always @(posedge clk)
+    full <= \$1136 ;
+  always @(posedge clk)
+    o_res__valid <= \$1137 ;
+  always @(posedge clk)
+    o_res__payload <= \$1138 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    prod = 49'h0000000000000;
-    if (\$23 ) begin
-      prod = \$70 [48:0];
+    \$1122  = \$2 [48:0];
+    if (rst) begin
+      \$1122  = 49'h0000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$496  = group;
-    if (\$84 ) begin
-      \$496  = \$87 [3:0];
+    \$1123  = \$5 ;
+    if (rst) begin
+      \$1123  = 49'h0000000000000;
     end
-    if (\$90 ) begin
-      \$496  = 4'h0;
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$1124  = \$9 [48:0];
+    if (rst) begin
+      \$1124  = 49'h0000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$1125  = group;
+    if (\$15 ) begin
+      \$1125  = \$18 [3:0];
+    end
+    if (\$21 ) begin
+      \$1125  = 4'h0;
     end
     if (rst) begin
-      \$496  = 4'h0;
+      \$1125  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$497  = busy;
-    if (\$84 ) begin
-      if (\$88 ) begin
-        \$497  = 1'h0;
+    \$1126  = busy;
+    if (\$15 ) begin
+      if (\$19 ) begin
+        \$1126  = 1'h0;
       end
     end
-    if (\$90 ) begin
-      \$497  = 1'h1;
+    if (\$21 ) begin
+      \$1126  = 1'h1;
     end
     if (rst) begin
-      \$497  = 1'h0;
+      \$1126  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$498  = snap;
-    if (\$90 ) begin
-      \$498  = accs;
+    \$1127  = snap;
+    if (\$21 ) begin
+      \$1127  = accs;
     end
     if (rst) begin
-      \$498  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$1127  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$499  = snap_ovf;
-    if (\$90 ) begin
-      \$499  = overflow;
+    \$1128  = snap_ovf;
+    if (\$21 ) begin
+      \$1128  = overflow;
     end
     if (rst) begin
-      \$499  = 16'h0000;
+      \$1128  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$500  = \$signal$9 ;
-    if (\$95 ) begin
-      \$500  = \$101 ;
+    \$1129  = rq_select;
+    if (\$26 ) begin
+      \$1129 [0] = \$32 ;
+      \$1129 [5:2] = group;
+      \$1129 [1] = \$33 ;
+      \$1129 [21:6] = snap_ovf;
+      \$1129 [53:22] = \$63 ;
     end
     if (rst) begin
-      \$500  = 1'h0;
+      \$1129  = 54'h00000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$501  = r1_group;
-    if (\$95 ) begin
-      \$501  = group;
+    \$1130  = rq_partials;
+    if (\$26 ) begin
+      \$1130 [0] = rq_select[0];
+      \$1130 [5:2] = rq_select[5:2];
+      \$1130 [1] = rq_select[1];
+      \$1130 [21:6] = rq_select[21:6];
+      \$1130 [53:22] = rq_select[53:22];
+      \$1130 [102:54] = { \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74 [36], \$74  };
+      \$1130 [151:103] = { \$85 [40], \$85 [40], \$85 [40], \$85 [40], \$85 [40], \$85 [40], \$85 [40], \$85 [40], \$85  };
+      \$1130 [200:152] = \$96 ;
+      \$1130 [249:201] = \$107 ;
     end
     if (rst) begin
-      \$501  = 4'h0;
+      \$1130  = 250'h000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$502  = r1_last;
-    if (\$95 ) begin
-      \$502  = \$102 ;
+    \$1131  = rq_product;
+    if (\$26 ) begin
+      \$1131 [0] = rq_partials[0];
+      \$1131 [5:2] = rq_partials[5:2];
+      \$1131 [1] = rq_partials[1];
+      \$1131 [21:6] = rq_partials[21:6];
+      \$1131 [53:22] = rq_partials[53:22];
+      \$1131 [102:54] = \$110 [48:0];
     end
     if (rst) begin
-      \$502  = 1'h0;
+      \$1131  = 103'h00000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$503  = r1_ovf;
-    if (\$95 ) begin
-      \$503  = snap_ovf;
+    \$1132  = rq_shifted;
+    if (\$26 ) begin
+      \$1132 [0] = rq_product[0];
+      \$1132 [5:2] = rq_product[5:2];
+      \$1132 [1] = rq_product[1];
+      \$1132 [21:6] = rq_product[21:6];
+      \$1132 [53:22] = rq_product[53:22];
+      \$1132 [102:54] = \$111 ;
+      \$1132 [103] = \$117 ;
     end
     if (rst) begin
-      \$503  = 16'h0000;
+      \$1132  = 104'h00000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$504  = r1_acc;
-    if (\$95 ) begin
-      \$504  = \$132 ;
+    \$1133  = word;
+    if (\$125 ) begin
+      \$1133 [31:0] = \$155 ;
+    end
+    if (\$185 ) begin
+      \$1133 [63:32] = \$215 ;
+    end
+    if (\$245 ) begin
+      \$1133 [95:64] = \$275 ;
+    end
+    if (\$305 ) begin
+      \$1133 [127:96] = \$335 ;
+    end
+    if (\$365 ) begin
+      \$1133 [159:128] = \$395 ;
+    end
+    if (\$425 ) begin
+      \$1133 [191:160] = \$455 ;
+    end
+    if (\$485 ) begin
+      \$1133 [223:192] = \$515 ;
+    end
+    if (\$545 ) begin
+      \$1133 [255:224] = \$575 ;
+    end
+    if (\$605 ) begin
+      \$1133 [287:256] = \$635 ;
+    end
+    if (\$665 ) begin
+      \$1133 [319:288] = \$695 ;
+    end
+    if (\$725 ) begin
+      \$1133 [351:320] = \$755 ;
+    end
+    if (\$785 ) begin
+      \$1133 [383:352] = \$815 ;
+    end
+    if (\$845 ) begin
+      \$1133 [415:384] = \$875 ;
+    end
+    if (\$905 ) begin
+      \$1133 [447:416] = \$935 ;
+    end
+    if (\$965 ) begin
+      \$1133 [479:448] = \$995 ;
+    end
+    if (\$1025 ) begin
+      \$1133 [511:480] = \$1055 ;
     end
     if (rst) begin
-      \$504  = 32'd0;
+      \$1133  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$505  = \$signal ;
-    if (\$137 ) begin
-      \$505  = \$signal$9 ;
+    \$1134  = word_sat;
+    if (\$125 ) begin
+      \$1134 [0] = \$177 ;
+    end
+    if (\$185 ) begin
+      \$1134 [1] = \$237 ;
+    end
+    if (\$245 ) begin
+      \$1134 [2] = \$297 ;
+    end
+    if (\$305 ) begin
+      \$1134 [3] = \$357 ;
+    end
+    if (\$365 ) begin
+      \$1134 [4] = \$417 ;
+    end
+    if (\$425 ) begin
+      \$1134 [5] = \$477 ;
+    end
+    if (\$485 ) begin
+      \$1134 [6] = \$537 ;
+    end
+    if (\$545 ) begin
+      \$1134 [7] = \$597 ;
+    end
+    if (\$605 ) begin
+      \$1134 [8] = \$657 ;
+    end
+    if (\$665 ) begin
+      \$1134 [9] = \$717 ;
+    end
+    if (\$725 ) begin
+      \$1134 [10] = \$777 ;
+    end
+    if (\$785 ) begin
+      \$1134 [11] = \$837 ;
+    end
+    if (\$845 ) begin
+      \$1134 [12] = \$897 ;
+    end
+    if (\$905 ) begin
+      \$1134 [13] = \$957 ;
+    end
+    if (\$965 ) begin
+      \$1134 [14] = \$1017 ;
+    end
+    if (\$1025 ) begin
+      \$1134 [15] = \$1077 ;
     end
     if (rst) begin
-      \$505  = 1'h0;
+      \$1134  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$506  = r2_group;
-    if (\$137 ) begin
-      \$506  = r1_group;
+    \$1135  = word_ovf;
+    if (\$1084 ) begin
+      \$1135  = rq_shifted[21:6];
     end
     if (rst) begin
-      \$506  = 4'h0;
+      \$1135  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$507  = r2_last;
-    if (\$137 ) begin
-      \$507  = r1_last;
-    end
+    \$1136  = \$1096 ;
     if (rst) begin
-      \$507  = 1'h0;
+      \$1136  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$508  = r2_ovf;
-    if (\$137 ) begin
-      \$508  = r1_ovf;
-    end
-    if (rst) begin
-      \$508  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$509  = r2_acc;
-    if (\$137 ) begin
-      \$509  = r1_acc;
-    end
-    if (rst) begin
-      \$509  = 32'd0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$510  = r2_prod;
-    if (\$137 ) begin
-      \$510  = prod;
-    end
-    if (rst) begin
-      \$510  = 49'h0000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$511  = word;
-    if (\$145 ) begin
-      \$511 [31:0] = \$152 [31:0];
-    end
-    if (\$166 ) begin
-      \$511 [63:32] = \$173 [31:0];
-    end
-    if (\$187 ) begin
-      \$511 [95:64] = \$194 [31:0];
-    end
-    if (\$208 ) begin
-      \$511 [127:96] = \$215 [31:0];
-    end
-    if (\$229 ) begin
-      \$511 [159:128] = \$236 [31:0];
-    end
-    if (\$250 ) begin
-      \$511 [191:160] = \$257 [31:0];
-    end
-    if (\$271 ) begin
-      \$511 [223:192] = \$278 [31:0];
-    end
-    if (\$292 ) begin
-      \$511 [255:224] = \$299 [31:0];
-    end
-    if (\$313 ) begin
-      \$511 [287:256] = \$320 [31:0];
-    end
-    if (\$334 ) begin
-      \$511 [319:288] = \$341 [31:0];
-    end
-    if (\$355 ) begin
-      \$511 [351:320] = \$362 [31:0];
-    end
-    if (\$376 ) begin
-      \$511 [383:352] = \$383 [31:0];
-    end
-    if (\$397 ) begin
-      \$511 [415:384] = \$404 [31:0];
-    end
-    if (\$418 ) begin
-      \$511 [447:416] = \$425 [31:0];
-    end
-    if (\$439 ) begin
-      \$511 [479:448] = \$446 [31:0];
-    end
-    if (\$460 ) begin
-      \$511 [511:480] = \$467 [31:0];
-    end
-    if (rst) begin
-      \$511  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$512  = word_sat;
-    if (\$145 ) begin
-      \$512 [0] = \$158 ;
-    end
-    if (\$166 ) begin
-      \$512 [1] = \$179 ;
-    end
-    if (\$187 ) begin
-      \$512 [2] = \$200 ;
-    end
-    if (\$208 ) begin
-      \$512 [3] = \$221 ;
-    end
-    if (\$229 ) begin
-      \$512 [4] = \$242 ;
-    end
-    if (\$250 ) begin
-      \$512 [5] = \$263 ;
-    end
-    if (\$271 ) begin
-      \$512 [6] = \$284 ;
-    end
-    if (\$292 ) begin
-      \$512 [7] = \$305 ;
-    end
-    if (\$313 ) begin
-      \$512 [8] = \$326 ;
-    end
-    if (\$334 ) begin
-      \$512 [9] = \$347 ;
-    end
-    if (\$355 ) begin
-      \$512 [10] = \$368 ;
-    end
-    if (\$376 ) begin
-      \$512 [11] = \$389 ;
-    end
-    if (\$397 ) begin
-      \$512 [12] = \$410 ;
-    end
-    if (\$418 ) begin
-      \$512 [13] = \$431 ;
-    end
-    if (\$439 ) begin
-      \$512 [14] = \$452 ;
-    end
-    if (\$460 ) begin
-      \$512 [15] = \$473 ;
-    end
-    if (rst) begin
-      \$512  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$513  = word_ovf;
-    if (\$480 ) begin
-      \$513  = r2_ovf;
-    end
-    if (rst) begin
-      \$513  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$514  = \$492 ;
-    if (rst) begin
-      \$514  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$515  = o_res__valid;
-    if (\$495 ) begin
-      \$515  = 1'h1;
+    \$1137  = o_res__valid;
+    if (\$1099 ) begin
+      \$1137  = 1'h1;
     end else if (o_res__ready) begin
-      \$515  = 1'h0;
+      \$1137  = 1'h0;
     end
     if (rst) begin
-      \$515  = 1'h0;
+      \$1137  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$516  = o_res__payload;
-    if (\$495 ) begin
-      \$516 [511:0] = word;
-      \$516 [527:512] = word_ovf;
-      \$516 [543:528] = word_sat;
+    \$1138  = o_res__payload;
+    if (\$1099 ) begin
+      \$1138 [511:0] = word;
+      \$1138 [527:512] = word_ovf;
+      \$1138 [543:528] = word_sat;
     end
     if (rst) begin
-      \$516  = 544'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$1138  = 544'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
-  assign mask = \$72 [48:0];
-  assign \r1_acc[0]  = r1_acc;
-  assign \r2_prod[0]  = r2_prod;
+  assign \rq_shifted.valid  = rq_shifted[0];
+  assign \rq_shifted.last  = rq_shifted[1];
+  assign \rq_shifted.group  = rq_shifted[5:2];
+  assign \rq_shifted.ovf  = rq_shifted[21:6];
+  assign \rq_shifted.acc  = rq_shifted[53:22];
+  assign \rq_shifted.acc[0]  = rq_shifted[53:22];
+  assign \rq_shifted.shifted  = rq_shifted[102:54];
+  assign \rq_shifted.shifted[0]  = rq_shifted[102:54];
+  assign \rq_shifted.up  = rq_shifted[103];
+  assign \rq_shifted.up[0]  = rq_shifted[103];
   assign \snap[0]  = snap[31:0];
   assign \snap[1]  = snap[63:32];
   assign \snap[2]  = snap[95:64];
@@ -21753,7 +24188,34 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   assign \accs[13]  = accs[447:416];
   assign \accs[14]  = accs[479:448];
   assign \accs[15]  = accs[511:480];
-  assign \r2_acc[0]  = r2_acc;
+  assign \rq_select.valid  = rq_select[0];
+  assign \rq_select.last  = rq_select[1];
+  assign \rq_select.group  = rq_select[5:2];
+  assign \rq_select.ovf  = rq_select[21:6];
+  assign \rq_select.acc  = rq_select[53:22];
+  assign \rq_select.acc[0]  = rq_select[53:22];
+  assign \rq_partials.valid  = rq_partials[0];
+  assign \rq_partials.last  = rq_partials[1];
+  assign \rq_partials.group  = rq_partials[5:2];
+  assign \rq_partials.ovf  = rq_partials[21:6];
+  assign \rq_partials.acc  = rq_partials[53:22];
+  assign \rq_partials.acc[0]  = rq_partials[53:22];
+  assign \rq_partials.p0  = rq_partials[102:54];
+  assign \rq_partials.p0[0]  = rq_partials[102:54];
+  assign \rq_partials.p1  = rq_partials[151:103];
+  assign \rq_partials.p1[0]  = rq_partials[151:103];
+  assign \rq_partials.p2  = rq_partials[200:152];
+  assign \rq_partials.p2[0]  = rq_partials[200:152];
+  assign \rq_partials.p3  = rq_partials[249:201];
+  assign \rq_partials.p3[0]  = rq_partials[249:201];
+  assign \rq_product.valid  = rq_product[0];
+  assign \rq_product.last  = rq_product[1];
+  assign \rq_product.group  = rq_product[5:2];
+  assign \rq_product.ovf  = rq_product[21:6];
+  assign \rq_product.acc  = rq_product[53:22];
+  assign \rq_product.acc[0]  = rq_product[53:22];
+  assign \rq_product.prod  = rq_product[102:54];
+  assign \rq_product.prod[0]  = rq_product[102:54];
   assign \word[0]  = word[31:0];
   assign \word[1]  = word[63:32];
   assign \word[2]  = word[95:64];
@@ -21789,21 +24251,22 @@ module \ternhw_int8_baseline.out (clk, rst, hold, empty, requant_en, relu, multi
   assign \o_res__payload.values[15]  = o_res__payload[511:480];
   assign \o_res__payload.overflow  = o_res__payload[527:512];
   assign \o_res__payload.saturated  = o_res__payload[543:528];
-  assign \$24  = { r1_acc[31], r1_acc };
-  assign \$26  = { r1_acc, 1'h0 };
-  assign \$29  = { r1_acc[31], r1_acc, 2'h0 };
-  assign \$31  = { r1_acc, 3'h0 };
-  assign \$35  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 4'h0 };
-  assign \$37  = { r1_acc[31], r1_acc[31], r1_acc, 5'h00 };
-  assign \$40  = { r1_acc[31], r1_acc, 6'h00 };
-  assign \$42  = { r1_acc, 7'h00 };
-  assign \$47  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 8'h00 };
-  assign \$49  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 9'h000 };
-  assign \$52  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 10'h000 };
-  assign \$54  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 11'h000 };
-  assign \$58  = { r1_acc[31], r1_acc[31], r1_acc[31], r1_acc, 12'h000 };
-  assign \$60  = { r1_acc[31], r1_acc[31], r1_acc, 13'h0000 };
-  assign \$63  = { r1_acc[31], r1_acc, 14'h0000 };
-  assign \$65  = { r1_acc, 15'h0000 };
-  assign \$75  = { 1'h0, \$72 [48:1] };
+  assign \$5  = { 1'h0, \$4 [48:1] };
+  assign \$8  = { 1'h0, \$7 [48:1] };
+  assign \$64  = { rq_select[53], rq_select[53:22] };
+  assign \$66  = { rq_select[53:22], 1'h0 };
+  assign \$69  = { rq_select[53], rq_select[53:22], 2'h0 };
+  assign \$71  = { rq_select[53:22], 3'h0 };
+  assign \$75  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 4'h0 };
+  assign \$77  = { rq_select[53], rq_select[53], rq_select[53:22], 5'h00 };
+  assign \$80  = { rq_select[53], rq_select[53:22], 6'h00 };
+  assign \$82  = { rq_select[53:22], 7'h00 };
+  assign \$86  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 8'h00 };
+  assign \$88  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 9'h000 };
+  assign \$91  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 10'h000 };
+  assign \$93  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 11'h000 };
+  assign \$97  = { rq_select[53], rq_select[53], rq_select[53], rq_select[53:22], 12'h000 };
+  assign \$99  = { rq_select[53], rq_select[53], rq_select[53:22], 13'h0000 };
+  assign \$102  = { rq_select[53], rq_select[53:22], 14'h0000 };
+  assign \$104  = { rq_select[53:22], 15'h0000 };
 endmodule

@@ -7,139 +7,171 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
-  reg \$100 ;
-  reg \$101 ;
-  reg [16:0] \$102 ;
-  reg [16:0] \$103 ;
+  reg [15:0] \$100 ;
+  reg [15:0] \$101 ;
+  reg \$102 ;
+  reg \$103 ;
   reg \$104 ;
   reg \$105 ;
-  reg \$106 ;
-  reg \$107 ;
-  reg [43:0] \$108 ;
+  reg [16:0] \$106 ;
+  reg [16:0] \$107 ;
+  reg [3:0] \$108 ;
   reg [3:0] \$109 ;
-  wire \$11 ;
-  reg [63:0] \$110 ;
-  reg [63:0] \$111 ;
+  wire [17:0] \$11 ;
+  reg \$110 ;
+  reg \$111 ;
   reg \$112 ;
-  reg [47:0] \$113 ;
-  reg [47:0] \$114 ;
-  reg [47:0] \$115 ;
-  reg [47:0] \$116 ;
-  reg [47:0] \$117 ;
-  reg [47:0] \$118 ;
-  wire [48:0] \$12 ;
-  wire [48:0] \$13 ;
+  reg \$113 ;
+  reg [31:0] \$114 ;
+  reg [31:0] \$115 ;
+  reg \$116 ;
+  reg \$117 ;
+  reg \$118 ;
+  reg \$119 ;
+  wire \$12 ;
+  reg [43:0] \$120 ;
+  reg [3:0] \$121 ;
+  reg [11:0] \$122 ;
+  reg [4:0] \$123 ;
+  reg \$124 ;
+  reg \$125 ;
+  reg \$126 ;
+  reg \$127 ;
+  reg [3:0] \$128 ;
+  reg [43:0] \$129 ;
+  wire [17:0] \$13 ;
+  reg [63:0] \$130 ;
+  reg [63:0] \$131 ;
+  reg [63:0] \$132 ;
+  reg [1:0] \$133 ;
+  reg \$134 ;
+  reg [2:0] \$135 ;
+  reg [47:0] \$136 ;
+  reg [47:0] \$137 ;
+  reg [47:0] \$138 ;
+  reg [47:0] \$139 ;
   wire \$14 ;
-  wire [48:0] \$15 ;
+  reg [47:0] \$140 ;
+  reg [47:0] \$141 ;
+  wire [17:0] \$15 ;
   wire \$16 ;
-  wire [48:0] \$17 ;
+  wire [17:0] \$17 ;
   wire \$18 ;
-  wire \$19 ;
+  wire [17:0] \$19 ;
   wire \$2 ;
   wire \$20 ;
   wire \$21 ;
   wire \$22 ;
-  wire [1:0] \$23 ;
-  wire \$24 ;
+  wire \$23 ;
+  wire [1:0] \$24 ;
   wire \$25 ;
   wire \$26 ;
-  wire \$27 ;
-  wire [1:0] \$28 ;
+  wire [1:0] \$27 ;
+  wire [2:0] \$28 ;
   wire [2:0] \$29 ;
   wire \$3 ;
   wire \$30 ;
   wire \$31 ;
   wire \$32 ;
-  wire \$33 ;
-  wire [1:0] \$34 ;
+  wire [1:0] \$33 ;
+  wire \$34 ;
   wire \$35 ;
-  wire \$36 ;
-  wire \$37 ;
-  wire \$38 ;
-  wire [1:0] \$39 ;
+  wire [1:0] \$36 ;
+  wire [2:0] \$37 ;
+  wire [2:0] \$38 ;
+  wire \$39 ;
   wire \$4 ;
-  wire [2:0] \$40 ;
-  wire [3:0] \$41 ;
-  wire \$42 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [1:0] \$42 ;
   wire \$43 ;
   wire \$44 ;
-  wire \$45 ;
-  wire [1:0] \$46 ;
-  wire \$47 ;
+  wire [1:0] \$45 ;
+  wire [2:0] \$46 ;
+  wire [2:0] \$47 ;
   wire \$48 ;
   wire \$49 ;
-  wire \$5 ;
+  wire [17:0] \$5 ;
   wire \$50 ;
   wire [1:0] \$51 ;
-  wire [2:0] \$52 ;
+  wire \$52 ;
   wire \$53 ;
-  wire \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire [1:0] \$57 ;
-  wire \$58 ;
-  wire \$59 ;
+  wire [1:0] \$54 ;
+  wire [2:0] \$55 ;
+  wire [2:0] \$56 ;
+  wire [3:0] \$57 ;
+  wire [3:0] \$58 ;
+  wire [4:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
+  wire [4:0] \$60 ;
   wire \$61 ;
-  wire [1:0] \$62 ;
-  wire [2:0] \$63 ;
-  wire [3:0] \$64 ;
-  wire [4:0] \$65 ;
-  wire [4:0] \$66 ;
-  wire [48:0] \$67 ;
-  wire [48:0] \$68 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [1:0] \$65 ;
+  wire [1:0] \$66 ;
+  wire \$67 ;
+  wire \$68 ;
   wire \$69 ;
-  wire \$7 ;
-  wire [1:0] \$70 ;
-  wire \$71 ;
+  wire [17:0] \$7 ;
+  wire [48:0] \$70 ;
+  wire [48:0] \$71 ;
   wire \$72 ;
-  wire \$73 ;
+  wire [48:0] \$73 ;
   wire \$74 ;
-  wire \$75 ;
-  wire [17:0] \$76 ;
-  wire \$77 ;
-  wire [17:0] \$78 ;
+  wire [48:0] \$75 ;
+  wire [4:0] \$76 ;
+  wire [48:0] \$77 ;
+  wire [48:0] \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire [17:0] \$80 ;
-  wire \$81 ;
-  wire [17:0] \$82 ;
-  wire \$83 ;
-  wire [17:0] \$84 ;
-  wire \$85 ;
-  wire [17:0] \$86 ;
+  wire [1:0] \$80 ;
+  wire [1:0] \$81 ;
+  wire [1:0] \$82 ;
+  wire [1:0] \$83 ;
+  wire [1:0] \$84 ;
+  wire [1:0] \$85 ;
+  wire [1:0] \$86 ;
   wire \$87 ;
-  wire [17:0] \$88 ;
+  wire \$88 ;
   wire \$89 ;
-  wire \$9 ;
-  wire [17:0] \$90 ;
+  wire [17:0] \$9 ;
+  wire \$90 ;
   wire \$91 ;
-  reg \$92 ;
-  reg \$93 ;
-  reg [15:0] \$94 ;
-  reg [5:0] \$95 ;
-  reg [15:0] \$96 ;
-  reg [15:0] \$97 ;
-  reg \$98 ;
-  reg \$99 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  reg \$96 ;
+  reg \$97 ;
+  reg [15:0] \$98 ;
+  reg [5:0] \$99 ;
   reg [15:0] \$signal  = 16'h0000;
+  reg [15:0] \$signal$40  = 16'h0000;
   reg \$signal$42  = 1'h0;
   reg \$signal$44  = 1'h0;
   reg \$signal$46  = 1'h0;
   reg \$signal$48  = 1'h0;
   reg [16:0] \$signal$50  = 17'h00000;
-  reg \$signal$54  = 1'h0;
-  reg \$signal$55  = 1'h0;
+  reg [16:0] \$signal$52  = 17'h00000;
   reg \$signal$56  = 1'h0;
   reg \$signal$57  = 1'h0;
+  reg \$signal$58  = 1'h0;
+  reg \$signal$59  = 1'h0;
+  reg \$signal$64  = 1'h0;
+  reg \$signal$65  = 1'h0;
+  reg \$signal$66  = 1'h0;
+  reg \$signal$67  = 1'h0;
+  reg \$signal$75  = 1'h0;
+  reg \$signal$76  = 1'h0;
+  reg \$signal$77  = 1'h0;
+  reg \$signal$78  = 1'h0;
   wire [5:0] \$signature__addr ;
-  wire [5:0] \$signature__addr$95 ;
+  wire [5:0] \$signature__addr$114 ;
   wire [31:0] \$signature__data ;
-  wire [31:0] \$signature__data$97 ;
+  wire [31:0] \$signature__data$116 ;
   wire \$signature__en ;
-  wire \$signature__en$98 ;
-  reg [15:0] N = 16'h0000;
+  wire \$signature__en$117 ;
   wire [63:0] acc;
   wire [15:0] \acc[0] ;
   wire [15:0] \acc[1] ;
@@ -147,7 +179,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \acc[3] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$116 ;
+  wire \acc_done$133 ;
   wire [63:0] accs;
   wire [15:0] \accs[0] ;
   wire [15:0] \accs[1] ;
@@ -187,6 +219,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire bias_load;
   wire bias_ready;
   wire bias_valid;
+  reg [63:0] bias_word = 64'h0000000000000000;
+  reg [1:0] bias_write = 2'h0;
   wire busy;
   input clk;
   wire clk;
@@ -212,18 +246,27 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [5:0] cmd__shift;
   input cmd__start;
   wire cmd__start;
-  wire [3:0] col_live;
   wire done;
   wire empty;
   wire en;
   wire error;
   wire [2:0] events;
+  reg [2:0] events_r = 3'h0;
   wire first;
   (* init = 1'h0 *)
-  wire \first$112 ;
+  wire \first$129 ;
   wire [15:0] gated;
+  wire [43:0] group_sums;
+  wire [10:0] \group_sums[0] ;
+  wire [10:0] \group_sums[0][0] ;
+  wire [10:0] \group_sums[1] ;
+  wire [10:0] \group_sums[1][0] ;
+  wire [10:0] \group_sums[2] ;
+  wire [10:0] \group_sums[2][0] ;
+  wire [10:0] \group_sums[3] ;
+  wire [10:0] \group_sums[3][0] ;
   wire hold;
-  wire \hold$84 ;
+  wire \hold$103 ;
   input [31:0] i_act__payload;
   wire [31:0] i_act__payload;
   output i_act__ready;
@@ -253,17 +296,17 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] n_pos;
   wire [3:0] nonzero;
   (* init = 4'h0 *)
-  wire [3:0] \nonzero$114 ;
+  wire [3:0] \nonzero$131 ;
   output [71:0] o_res__payload;
   wire [71:0] o_res__payload;
-  wire [71:0] \o_res__payload$121 ;
-  wire [3:0] \o_res__payload$121.overflow ;
-  wire [3:0] \o_res__payload$121.saturated ;
-  wire [63:0] \o_res__payload$121.values ;
-  wire [15:0] \o_res__payload$121.values[0] ;
-  wire [15:0] \o_res__payload$121.values[1] ;
-  wire [15:0] \o_res__payload$121.values[2] ;
-  wire [15:0] \o_res__payload$121.values[3] ;
+  wire [71:0] \o_res__payload$138 ;
+  wire [3:0] \o_res__payload$138.overflow ;
+  wire [3:0] \o_res__payload$138.saturated ;
+  wire [63:0] \o_res__payload$138.values ;
+  wire [15:0] \o_res__payload$138.values[0] ;
+  wire [15:0] \o_res__payload$138.values[1] ;
+  wire [15:0] \o_res__payload$138.values[2] ;
+  wire [15:0] \o_res__payload$138.values[3] ;
   wire [3:0] \o_res__payload.overflow ;
   wire [3:0] \o_res__payload.saturated ;
   wire [63:0] \o_res__payload.values ;
@@ -273,28 +316,62 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \o_res__payload.values[3] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$122 ;
+  wire \o_res__ready$139 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$123 ;
+  wire \o_res__valid$140 ;
   wire [3:0] overflow;
-  wire [3:0] \overflow$120 ;
+  wire [3:0] \overflow$137 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
   reg requant_en = 1'h0;
   wire resident;
-  wire [3:0] row_live;
   input rst;
   wire rst;
-  reg [16:0] s1_npos = 17'h00000;
   reg [3:0] s2_nonzero = 4'h0;
   reg [43:0] s2_sums = 44'h00000000000;
   wire [10:0] \s2_sums[0] ;
   wire [10:0] \s2_sums[1] ;
   wire [10:0] \s2_sums[2] ;
   wire [10:0] \s2_sums[3] ;
+  reg [4:0] s3_skips = 5'h00;
+  reg [31:0] sd_acts = 32'd0;
+  reg [3:0] sd_col_live = 4'h0;
+  reg [3:0] sd_row_live = 4'h0;
+  reg [31:0] sd_weights = 32'd0;
+  wire [1:0] \sd_weights[0] ;
+  wire [1:0] \sd_weights[10] ;
+  wire [1:0] \sd_weights[11] ;
+  wire [1:0] \sd_weights[12] ;
+  wire [1:0] \sd_weights[13] ;
+  wire [1:0] \sd_weights[14] ;
+  wire [1:0] \sd_weights[15] ;
+  wire [1:0] \sd_weights[1] ;
+  wire [1:0] \sd_weights[2] ;
+  wire [1:0] \sd_weights[3] ;
+  wire [1:0] \sd_weights[4] ;
+  wire [1:0] \sd_weights[5] ;
+  wire [1:0] \sd_weights[6] ;
+  wire [1:0] \sd_weights[7] ;
+  wire [1:0] \sd_weights[8] ;
+  wire [1:0] \sd_weights[9] ;
   reg [5:0] shift = 6'h00;
+  reg [3:0] sp_nonzero = 4'h0;
+  reg [11:0] sp_skips = 12'h000;
+  wire [2:0] \sp_skips[0] ;
+  wire [2:0] \sp_skips[1] ;
+  wire [2:0] \sp_skips[2] ;
+  wire [2:0] \sp_skips[3] ;
+  reg [43:0] sp_sums = 44'h00000000000;
+  wire [10:0] \sp_sums[0] ;
+  wire [10:0] \sp_sums[0][0] ;
+  wire [10:0] \sp_sums[1] ;
+  wire [10:0] \sp_sums[1][0] ;
+  wire [10:0] \sp_sums[2] ;
+  wire [10:0] \sp_sums[2][0] ;
+  wire [10:0] \sp_sums[3] ;
+  wire [10:0] \sp_sums[3][0] ;
   wire start;
   output status__busy;
   wire status__busy;
@@ -314,13 +391,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg [47:0] status__stall_cycles = 48'h000000000000;
   output [47:0] status__zero_skips;
   reg [47:0] status__zero_skips = 48'h000000000000;
-  wire [43:0] sums;
   (* init = 44'h00000000000 *)
-  wire [43:0] \sums$113 ;
-  wire [10:0] \sums$113[0] ;
-  wire [10:0] \sums$113[1] ;
-  wire [10:0] \sums$113[2] ;
-  wire [10:0] \sums$113[3] ;
+  wire [43:0] sums;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
   wire [10:0] \sums[2] ;
@@ -328,23 +400,24 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire tile_parity;
   wire waiting;
   wire [31:0] weights;
-  wire [31:0] \weights$108 ;
-  wire [1:0] \weights$108[0] ;
-  wire [1:0] \weights$108[10] ;
-  wire [1:0] \weights$108[11] ;
-  wire [1:0] \weights$108[12] ;
-  wire [1:0] \weights$108[13] ;
-  wire [1:0] \weights$108[14] ;
-  wire [1:0] \weights$108[15] ;
-  wire [1:0] \weights$108[1] ;
-  wire [1:0] \weights$108[2] ;
-  wire [1:0] \weights$108[3] ;
-  wire [1:0] \weights$108[4] ;
-  wire [1:0] \weights$108[5] ;
-  wire [1:0] \weights$108[6] ;
-  wire [1:0] \weights$108[7] ;
-  wire [1:0] \weights$108[8] ;
-  wire [1:0] \weights$108[9] ;
+  (* init = 32'd0 *)
+  wire [31:0] \weights$126 ;
+  wire [1:0] \weights$126[0] ;
+  wire [1:0] \weights$126[10] ;
+  wire [1:0] \weights$126[11] ;
+  wire [1:0] \weights$126[12] ;
+  wire [1:0] \weights$126[13] ;
+  wire [1:0] \weights$126[14] ;
+  wire [1:0] \weights$126[15] ;
+  wire [1:0] \weights$126[1] ;
+  wire [1:0] \weights$126[2] ;
+  wire [1:0] \weights$126[3] ;
+  wire [1:0] \weights$126[4] ;
+  wire [1:0] \weights$126[5] ;
+  wire [1:0] \weights$126[6] ;
+  wire [1:0] \weights$126[7] ;
+  wire [1:0] \weights$126[8] ;
+  wire [1:0] \weights$126[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[10] ;
   wire [1:0] \weights[11] ;
@@ -515,8 +588,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     wgt_buf[63] = 32'd0;
   end
   always @(posedge clk) begin
-    if (\$signature__en$98 )
-      wgt_buf[\$signature__addr$95 ] <= i_wgt__payload;
+    if (\$signature__en$117 )
+      wgt_buf[\$signature__addr$114 ] <= i_wgt__payload;
   end
   reg [31:0] _1_;
   always @(posedge clk) begin
@@ -529,162 +602,204 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
   assign \$4  = cmd__start & \$3 ;
-  assign \$5  = ~ status__busy;
-  assign \$6  = cmd__start & \$5 ;
-  assign \$7  = ~ cmd__bias_en;
-  assign \$8  = \$6  & \$7 ;
-  assign \$9  = \$signal$54  & \$signal$56 ;
-  assign \$10  = ~ status__busy;
-  assign \$11  = cmd__start & \$10 ;
-  assign \$12  = status__cycles + 1'h1;
-  assign \$13  = status__stall_cycles + waiting;
-  assign \$14  = waiting & hold;
-  assign \$15  = status__hold_cycles + \$14 ;
-  assign \$16  = \$signal$42  & advance;
-  assign \$17  = status__busy_cycles + \$16 ;
-  assign \$18  = \$signal$42  & advance;
-  assign \$19  = gated[0] & row_live[0];
-  assign \$20  = \$19  & col_live[0];
-  assign \$21  = gated[1] & row_live[0];
-  assign \$22  = \$21  & col_live[1];
-  assign \$23  = \$20  + \$22 ;
-  assign \$24  = gated[2] & row_live[0];
-  assign \$25  = \$24  & col_live[2];
-  assign \$26  = gated[3] & row_live[0];
-  assign \$27  = \$26  & col_live[3];
-  assign \$28  = \$25  + \$27 ;
-  assign \$29  = \$23  + \$28 ;
-  assign \$30  = gated[4] & row_live[1];
-  assign \$31  = \$30  & col_live[0];
-  assign \$32  = gated[5] & row_live[1];
-  assign \$33  = \$32  & col_live[1];
-  assign \$34  = \$31  + \$33 ;
-  assign \$35  = gated[6] & row_live[1];
-  assign \$36  = \$35  & col_live[2];
-  assign \$37  = gated[7] & row_live[1];
-  assign \$38  = \$37  & col_live[3];
-  assign \$39  = \$36  + \$38 ;
-  assign \$40  = \$34  + \$39 ;
-  assign \$41  = \$29  + \$40 ;
-  assign \$42  = gated[8] & row_live[2];
-  assign \$43  = \$42  & col_live[0];
-  assign \$44  = gated[9] & row_live[2];
-  assign \$45  = \$44  & col_live[1];
-  assign \$46  = \$43  + \$45 ;
-  assign \$47  = gated[10] & row_live[2];
-  assign \$48  = \$47  & col_live[2];
-  assign \$49  = gated[11] & row_live[2];
-  assign \$50  = \$49  & col_live[3];
-  assign \$51  = \$48  + \$50 ;
-  assign \$52  = \$46  + \$51 ;
-  assign \$53  = gated[12] & row_live[3];
-  assign \$54  = \$53  & col_live[0];
-  assign \$55  = gated[13] & row_live[3];
-  assign \$56  = \$55  & col_live[1];
-  assign \$57  = \$54  + \$56 ;
-  assign \$58  = gated[14] & row_live[3];
-  assign \$59  = \$58  & col_live[2];
-  assign \$60  = gated[15] & row_live[3];
-  assign \$61  = \$60  & col_live[3];
-  assign \$62  = \$59  + \$61 ;
-  assign \$63  = \$57  + \$62 ;
-  assign \$64  = \$52  + \$63 ;
-  assign \$65  = \$41  + \$64 ;
-  assign \$66  = \$18  ? \$65  : 5'h00;
-  assign \$67  = status__zero_skips + \$66 ;
-  assign \$68  = status__overflow_events + events;
+  assign \$5  = \$signal$50  + 1'h0;
+  assign \$6  = \$5  < \$signal ;
+  assign \$7  = \$signal$50  + 1'h1;
+  assign \$8  = \$7  < \$signal ;
+  assign \$9  = \$signal$50  + 2'h2;
+  assign \$10  = \$9  < \$signal ;
+  assign \$11  = \$signal$50  + 2'h3;
+  assign \$12  = \$11  < \$signal ;
+  assign \$13  = \$signal$52  + 1'h0;
+  assign \$14  = \$13  < \$signal$40 ;
+  assign \$15  = \$signal$52  + 1'h1;
+  assign \$16  = \$15  < \$signal$40 ;
+  assign \$17  = \$signal$52  + 2'h2;
+  assign \$18  = \$17  < \$signal$40 ;
+  assign \$19  = \$signal$52  + 2'h3;
+  assign \$20  = \$19  < \$signal$40 ;
+  assign \$21  = \$signal$56  & sd_row_live[0];
+  assign \$22  = gated[0] & sd_col_live[0];
+  assign \$23  = gated[1] & sd_col_live[1];
+  assign \$24  = \$22  + \$23 ;
+  assign \$25  = gated[2] & sd_col_live[2];
+  assign \$26  = gated[3] & sd_col_live[3];
+  assign \$27  = \$25  + \$26 ;
+  assign \$28  = \$24  + \$27 ;
+  assign \$29  = \$21  ? \$28  : 3'h0;
+  assign \$30  = \$signal$56  & sd_row_live[1];
+  assign \$31  = gated[4] & sd_col_live[0];
+  assign \$32  = gated[5] & sd_col_live[1];
+  assign \$33  = \$31  + \$32 ;
+  assign \$34  = gated[6] & sd_col_live[2];
+  assign \$35  = gated[7] & sd_col_live[3];
+  assign \$36  = \$34  + \$35 ;
+  assign \$37  = \$33  + \$36 ;
+  assign \$38  = \$30  ? \$37  : 3'h0;
+  assign \$39  = \$signal$56  & sd_row_live[2];
+  assign \$40  = gated[8] & sd_col_live[0];
+  assign \$41  = gated[9] & sd_col_live[1];
+  assign \$42  = \$40  + \$41 ;
+  assign \$43  = gated[10] & sd_col_live[2];
+  assign \$44  = gated[11] & sd_col_live[3];
+  assign \$45  = \$43  + \$44 ;
+  assign \$46  = \$42  + \$45 ;
+  assign \$47  = \$39  ? \$46  : 3'h0;
+  assign \$48  = \$signal$56  & sd_row_live[3];
+  assign \$49  = gated[12] & sd_col_live[0];
+  assign \$50  = gated[13] & sd_col_live[1];
+  assign \$51  = \$49  + \$50 ;
+  assign \$52  = gated[14] & sd_col_live[2];
+  assign \$53  = gated[15] & sd_col_live[3];
+  assign \$54  = \$52  + \$53 ;
+  assign \$55  = \$51  + \$54 ;
+  assign \$56  = \$48  ? \$55  : 3'h0;
+  assign \$57  = sp_skips[2:0] + sp_skips[5:3];
+  assign \$58  = sp_skips[8:6] + sp_skips[11:9];
+  assign \$59  = \$57  + \$58 ;
+  assign \$60  = \$signal$64  ? \$59  : 5'h00;
+  assign \$61  = ~ status__busy;
+  assign \$62  = cmd__start & \$61 ;
+  assign \$63  = ~ cmd__bias_en;
+  assign \$64  = \$62  & \$63 ;
+  assign \$65  = bias_bank ? 2'h2 : 2'h1;
+  assign \$66  = bias_load ? \$65  : 2'h0;
+  assign \$67  = \$signal$75  & \$signal$77 ;
+  assign \$68  = ~ status__busy;
+  assign \$69  = cmd__start & \$68 ;
+  assign \$70  = status__cycles + 1'h1;
+  assign \$71  = status__stall_cycles + waiting;
+  assign \$72  = waiting & hold;
+  assign \$73  = status__hold_cycles + \$72 ;
+  assign \$74  = \$signal$42  & advance;
+  assign \$75  = status__busy_cycles + \$74 ;
+  assign \$76  = hold ? 5'h00 : s3_skips;
+  assign \$77  = status__zero_skips + \$76 ;
+  assign \$78  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$69  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$69 ;
-  assign \$70  = \$signal$48  ? 2'h2 : 2'h1;
-  assign bank_busy = \$signal$42  ? \$70  : 2'h0;
-  assign \$71  = ~ \$signal$42 ;
-  assign \$72  = ~ \$signal$54 ;
-  assign \$73  = \$71  & \$72 ;
-  assign \$74  = ~ acc_done;
-  assign \$75  = \$73  & \$74 ;
-  assign pipe_empty = \$75  & empty;
+  assign \$79  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$79 ;
+  assign \$80  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$81  = \$signal$42  ? \$80  : 2'h0;
+  assign \$82  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$83  = \$signal$56  ? \$82  : 2'h0;
+  assign \$84  = \$81  | \$83 ;
+  assign \$85  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$86  = \$signal$64  ? \$85  : 2'h0;
+  assign bank_busy = \$84  | \$86 ;
+  assign \$87  = ~ \$signal$42 ;
+  assign \$88  = ~ \$signal$56 ;
+  assign \$89  = \$87  & \$88 ;
+  assign \$90  = ~ \$signal$64 ;
+  assign \$91  = \$89  & \$90 ;
+  assign \$92  = ~ \$signal$75 ;
+  assign \$93  = \$91  & \$92 ;
+  assign \$94  = ~ acc_done;
+  assign \$95  = \$93  & \$94 ;
+  assign pipe_empty = \$95  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$98  = i_wgt__valid & i_wgt__ready;
-  assign \$76  = \$signal$50  + 1'h0;
-  assign \$77  = \$76  < \$signal ;
-  assign \$78  = \$signal$50  + 1'h1;
-  assign \$79  = \$78  < \$signal ;
-  assign \$80  = \$signal$50  + 2'h2;
-  assign \$81  = \$80  < \$signal ;
-  assign \$82  = \$signal$50  + 2'h3;
-  assign \$83  = \$82  < \$signal ;
-  assign \$84  = s1_npos + 1'h0;
-  assign \$85  = \$84  < N;
-  assign \$86  = s1_npos + 1'h1;
-  assign \$87  = \$86  < N;
-  assign \$88  = s1_npos + 2'h2;
-  assign \$89  = \$88  < N;
-  assign \$90  = s1_npos + 2'h3;
-  assign \$91  = \$90  < N;
-  assign en = \$signal$54  & advance;
-  assign bias = \$signal$57  ? bias1 : bias0;
+  assign \$signature__en$117  = i_wgt__valid & i_wgt__ready;
+  assign en = \$signal$75  & advance;
+  assign bias = \$signal$78  ? bias1 : bias0;
   always @(posedge clk)
-    requant_en <= \$92 ;
+    requant_en <= \$96 ;
   always @(posedge clk)
-    relu <= \$93 ;
+    relu <= \$97 ;
   always @(posedge clk)
-    multiplier <= \$94 ;
+    multiplier <= \$98 ;
   always @(posedge clk)
-    shift <= \$95 ;
+    shift <= \$99 ;
   always @(posedge clk)
-    \$signal  <= \$96 ;
+    \$signal  <= \$100 ;
   always @(posedge clk)
-    N <= \$97 ;
+    \$signal$40  <= \$101 ;
   always @(posedge clk)
-    \$signal$42  <= \$98 ;
+    \$signal$42  <= \$102 ;
   always @(posedge clk)
-    \$signal$44  <= \$99 ;
+    \$signal$44  <= \$103 ;
   always @(posedge clk)
-    \$signal$46  <= \$100 ;
+    \$signal$46  <= \$104 ;
   always @(posedge clk)
-    \$signal$48  <= \$101 ;
+    \$signal$48  <= \$105 ;
   always @(posedge clk)
-    \$signal$50  <= \$102 ;
+    \$signal$50  <= \$106 ;
   always @(posedge clk)
-    s1_npos <= \$103 ;
+    \$signal$52  <= \$107 ;
   always @(posedge clk)
-    \$signal$54  <= \$104 ;
+    sd_col_live <= \$108 ;
   always @(posedge clk)
-    \$signal$55  <= \$105 ;
+    sd_row_live <= \$109 ;
   always @(posedge clk)
-    \$signal$56  <= \$106 ;
+    \$signal$56  <= \$110 ;
   always @(posedge clk)
-    \$signal$57  <= \$107 ;
+    \$signal$57  <= \$111 ;
   always @(posedge clk)
-    s2_sums <= \$108 ;
+    \$signal$58  <= \$112 ;
   always @(posedge clk)
-    s2_nonzero <= \$109 ;
+    \$signal$59  <= \$113 ;
   always @(posedge clk)
-    bias0 <= \$110 ;
+    sd_weights <= \$114 ;
   always @(posedge clk)
-    bias1 <= \$111 ;
+    sd_acts <= \$115 ;
   always @(posedge clk)
-    acc_done <= \$112 ;
+    \$signal$64  <= \$116 ;
   always @(posedge clk)
-    status__cycles <= \$113 ;
+    \$signal$65  <= \$117 ;
   always @(posedge clk)
-    status__busy_cycles <= \$114 ;
+    \$signal$66  <= \$118 ;
   always @(posedge clk)
-    status__stall_cycles <= \$115 ;
+    \$signal$67  <= \$119 ;
   always @(posedge clk)
-    status__hold_cycles <= \$116 ;
+    sp_sums <= \$120 ;
   always @(posedge clk)
-    status__zero_skips <= \$117 ;
+    sp_nonzero <= \$121 ;
   always @(posedge clk)
-    status__overflow_events <= \$118 ;
-  \ternhw_small.accs$131  \accs$131  (
+    sp_skips <= \$122 ;
+  always @(posedge clk)
+    s3_skips <= \$123 ;
+  always @(posedge clk)
+    \$signal$75  <= \$124 ;
+  always @(posedge clk)
+    \$signal$76  <= \$125 ;
+  always @(posedge clk)
+    \$signal$77  <= \$126 ;
+  always @(posedge clk)
+    \$signal$78  <= \$127 ;
+  always @(posedge clk)
+    s2_nonzero <= \$128 ;
+  always @(posedge clk)
+    s2_sums <= \$129 ;
+  always @(posedge clk)
+    bias0 <= \$130 ;
+  always @(posedge clk)
+    bias1 <= \$131 ;
+  always @(posedge clk)
+    bias_word <= \$132 ;
+  always @(posedge clk)
+    bias_write <= \$133 ;
+  always @(posedge clk)
+    acc_done <= \$134 ;
+  always @(posedge clk)
+    events_r <= \$135 ;
+  always @(posedge clk)
+    status__cycles <= \$136 ;
+  always @(posedge clk)
+    status__busy_cycles <= \$137 ;
+  always @(posedge clk)
+    status__stall_cycles <= \$138 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$139 ;
+  always @(posedge clk)
+    status__zero_skips <= \$140 ;
+  always @(posedge clk)
+    status__overflow_events <= \$141 ;
+  \ternhw_small.accs$148  \accs$148  (
     .acc(accs),
     .bias(bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$55 ),
+    .first(\$signal$76 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -693,9 +808,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   \ternhw_small.array  array (
     .acts(acts),
     .gated(gated),
+    .group_sums(group_sums),
     .nonzero(nonzero),
-    .sums(sums),
-    .weights(weights)
+    .weights(sd_weights)
   );
   \ternhw_small.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -716,7 +831,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .hold(hold),
     .issue(issue),
     .k(cmd__k),
-    .\k_pos$40 (k_pos),
+    .\k_pos$39 (k_pos),
     .keep_weights(cmd__keep_weights),
     .last(last),
     .m(cmd__m),
@@ -732,7 +847,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$95 )
+    .wgt_waddr(\$signature__addr$114 )
   );
   \ternhw_small.decoder  decoder (
     .weights(weights),
@@ -756,129 +871,89 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$92  = requant_en;
+    \$96  = requant_en;
     if (\$2 ) begin
-      \$92  = cmd__requant_en;
+      \$96  = cmd__requant_en;
     end
     if (rst) begin
-      \$92  = 1'h0;
+      \$96  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$93  = relu;
+    \$97  = relu;
     if (\$2 ) begin
-      \$93  = cmd__relu;
+      \$97  = cmd__relu;
     end
     if (rst) begin
-      \$93  = 1'h0;
+      \$97  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$94  = multiplier;
+    \$98  = multiplier;
     if (\$2 ) begin
-      \$94  = cmd__multiplier;
+      \$98  = cmd__multiplier;
     end
     if (rst) begin
-      \$94  = 16'h0000;
+      \$98  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$95  = shift;
+    \$99  = shift;
     if (\$2 ) begin
-      \$95  = cmd__shift;
+      \$99  = cmd__shift;
     end
     if (rst) begin
-      \$95  = 6'h00;
+      \$99  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$96  = \$signal ;
+    \$100  = \$signal ;
     if (\$4 ) begin
-      \$96  = cmd__k;
+      \$100  = cmd__k;
     end
     if (rst) begin
-      \$96  = 16'h0000;
+      \$100  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$97  = N;
+    \$101  = \$signal$40 ;
     if (\$4 ) begin
-      \$97  = cmd__n;
+      \$101  = cmd__n;
     end
     if (rst) begin
-      \$97  = 16'h0000;
+      \$101  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$98  = \$signal$42 ;
+    \$102  = \$signal$42 ;
     if (advance) begin
-      \$98  = issue;
+      \$102  = issue;
     end
     if (rst) begin
-      \$98  = 1'h0;
+      \$102  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$99  = \$signal$44 ;
+    \$103  = \$signal$44 ;
     if (advance) begin
-      \$99  = first;
+      \$103  = first;
     end
     if (rst) begin
-      \$99  = 1'h0;
+      \$103  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$100  = \$signal$46 ;
+    \$104  = \$signal$46 ;
     if (advance) begin
-      \$100  = last;
-    end
-    if (rst) begin
-      \$100  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$101  = \$signal$48 ;
-    if (advance) begin
-      \$101  = tile_parity;
-    end
-    if (rst) begin
-      \$101  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$102  = \$signal$50 ;
-    if (advance) begin
-      \$102  = { 1'h0, k_pos };
-    end
-    if (rst) begin
-      \$102  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$103  = s1_npos;
-    if (advance) begin
-      \$103  = { 1'h0, n_pos };
-    end
-    if (rst) begin
-      \$103  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$104  = \$signal$54 ;
-    if (advance) begin
-      \$104  = \$signal$42 ;
+      \$104  = last;
     end
     if (rst) begin
       \$104  = 1'h0;
@@ -886,9 +961,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$105  = \$signal$55 ;
+    \$105  = \$signal$48 ;
     if (advance) begin
-      \$105  = \$signal$44 ;
+      \$105  = tile_parity;
     end
     if (rst) begin
       \$105  = 1'h0;
@@ -896,39 +971,45 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$106  = \$signal$56 ;
+    \$106  = \$signal$50 ;
     if (advance) begin
-      \$106  = \$signal$46 ;
+      \$106  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$106  = 1'h0;
+      \$106  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$107  = \$signal$57 ;
+    \$107  = \$signal$52 ;
     if (advance) begin
-      \$107  = \$signal$48 ;
+      \$107  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$107  = 1'h0;
+      \$107  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$108  = s2_sums;
+    \$108  = sd_col_live;
     if (advance) begin
-      \$108  = sums;
+      \$108 [0] = \$6 ;
+      \$108 [1] = \$8 ;
+      \$108 [2] = \$10 ;
+      \$108 [3] = \$12 ;
     end
     if (rst) begin
-      \$108  = 44'h00000000000;
+      \$108  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$109  = s2_nonzero;
+    \$109  = sd_row_live;
     if (advance) begin
-      \$109  = nonzero;
+      \$109 [0] = \$14 ;
+      \$109 [1] = \$16 ;
+      \$109 [2] = \$18 ;
+      \$109 [3] = \$20 ;
     end
     if (rst) begin
       \$109  = 4'h0;
@@ -936,41 +1017,29 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$110  = bias0;
-    if (\$8 ) begin
-      \$110  = 64'h0000000000000000;
-    end
-    if (bias_load) begin
-      (* full_case = 32'd1 *)
-      if (bias_bank) begin
-      end else begin
-        \$110  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$110  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$111  = bias1;
-    if (\$8 ) begin
-      \$111  = 64'h0000000000000000;
-    end
-    if (bias_load) begin
-      if (bias_bank) begin
-        \$111  = i_bias__payload;
-      end
-    end
-    if (rst) begin
-      \$111  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$112  = acc_done;
+    \$110  = \$signal$56 ;
     if (advance) begin
-      \$112  = \$9 ;
+      \$110  = \$signal$42 ;
+    end
+    if (rst) begin
+      \$110  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$111  = \$signal$57 ;
+    if (advance) begin
+      \$111  = \$signal$44 ;
+    end
+    if (rst) begin
+      \$111  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$112  = \$signal$58 ;
+    if (advance) begin
+      \$112  = \$signal$46 ;
     end
     if (rst) begin
       \$112  = 1'h0;
@@ -978,74 +1047,307 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = status__cycles;
-    if (\$11 ) begin
-      \$113  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$113  = \$12 [47:0];
+    \$113  = \$signal$59 ;
+    if (advance) begin
+      \$113  = \$signal$48 ;
     end
     if (rst) begin
-      \$113  = 48'h000000000000;
+      \$113  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = status__busy_cycles;
-    if (\$11 ) begin
-      \$114  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$114  = \$17 [47:0];
+    \$114  = sd_weights;
+    if (advance) begin
+      \$114  = weights;
     end
     if (rst) begin
-      \$114  = 48'h000000000000;
+      \$114  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = status__stall_cycles;
-    if (\$11 ) begin
-      \$115  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$115  = \$13 [47:0];
+    \$115  = sd_acts;
+    if (advance) begin
+      \$115  = act_r__data;
     end
     if (rst) begin
-      \$115  = 48'h000000000000;
+      \$115  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = status__hold_cycles;
-    if (\$11 ) begin
-      \$116  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$116  = \$15 [47:0];
+    \$116  = \$signal$64 ;
+    if (advance) begin
+      \$116  = \$signal$56 ;
     end
     if (rst) begin
-      \$116  = 48'h000000000000;
+      \$116  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = status__zero_skips;
-    if (\$11 ) begin
-      \$117  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$117  = \$67 [47:0];
+    \$117  = \$signal$65 ;
+    if (advance) begin
+      \$117  = \$signal$57 ;
     end
     if (rst) begin
-      \$117  = 48'h000000000000;
+      \$117  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$118  = status__overflow_events;
-    if (\$11 ) begin
-      \$118  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$118  = \$68 [47:0];
+    \$118  = \$signal$66 ;
+    if (advance) begin
+      \$118  = \$signal$58 ;
     end
     if (rst) begin
-      \$118  = 48'h000000000000;
+      \$118  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$119  = \$signal$67 ;
+    if (advance) begin
+      \$119  = \$signal$59 ;
+    end
+    if (rst) begin
+      \$119  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$120  = sp_sums;
+    if (advance) begin
+      \$120  = group_sums;
+    end
+    if (rst) begin
+      \$120  = 44'h00000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$121  = sp_nonzero;
+    if (advance) begin
+      \$121  = nonzero;
+    end
+    if (rst) begin
+      \$121  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$122  = sp_skips;
+    if (advance) begin
+      \$122 [2:0] = \$29 ;
+      \$122 [5:3] = \$38 ;
+      \$122 [8:6] = \$47 ;
+      \$122 [11:9] = \$56 ;
+    end
+    if (rst) begin
+      \$122  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$123  = s3_skips;
+    if (advance) begin
+      \$123  = \$60 ;
+    end
+    if (rst) begin
+      \$123  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$124  = \$signal$75 ;
+    if (advance) begin
+      \$124  = \$signal$64 ;
+    end
+    if (rst) begin
+      \$124  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$125  = \$signal$76 ;
+    if (advance) begin
+      \$125  = \$signal$65 ;
+    end
+    if (rst) begin
+      \$125  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$126  = \$signal$77 ;
+    if (advance) begin
+      \$126  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$126  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$127  = \$signal$78 ;
+    if (advance) begin
+      \$127  = \$signal$67 ;
+    end
+    if (rst) begin
+      \$127  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$128  = s2_nonzero;
+    if (advance) begin
+      \$128  = sp_nonzero;
+    end
+    if (rst) begin
+      \$128  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$129  = s2_sums;
+    if (advance) begin
+      \$129 [10:0] = sp_sums[10:0];
+      \$129 [21:11] = sp_sums[21:11];
+      \$129 [32:22] = sp_sums[32:22];
+      \$129 [43:33] = sp_sums[43:33];
+    end
+    if (rst) begin
+      \$129  = 44'h00000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$130  = bias0;
+    if (\$64 ) begin
+      \$130  = 64'h0000000000000000;
+    end
+    if (bias_write[0]) begin
+      \$130  = bias_word;
+    end
+    if (rst) begin
+      \$130  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$131  = bias1;
+    if (\$64 ) begin
+      \$131  = 64'h0000000000000000;
+    end
+    if (bias_write[1]) begin
+      \$131  = bias_word;
+    end
+    if (rst) begin
+      \$131  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$132  = i_bias__payload;
+    if (rst) begin
+      \$132  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$133  = \$66 ;
+    if (rst) begin
+      \$133  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$134  = acc_done;
+    if (advance) begin
+      \$134  = \$67 ;
+    end
+    if (rst) begin
+      \$134  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$135  = events;
+    if (rst) begin
+      \$135  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$136  = status__cycles;
+    if (\$69 ) begin
+      \$136  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$136  = \$70 [47:0];
+    end
+    if (rst) begin
+      \$136  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$137  = status__busy_cycles;
+    if (\$69 ) begin
+      \$137  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$137  = \$75 [47:0];
+    end
+    if (rst) begin
+      \$137  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$138  = status__stall_cycles;
+    if (\$69 ) begin
+      \$138  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$138  = \$71 [47:0];
+    end
+    if (rst) begin
+      \$138  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$139  = status__hold_cycles;
+    if (\$69 ) begin
+      \$139  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$139  = \$73 [47:0];
+    end
+    if (rst) begin
+      \$139  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$140  = status__zero_skips;
+    if (\$69 ) begin
+      \$140  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$140  = \$77 [47:0];
+    end
+    if (rst) begin
+      \$140  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$141  = status__overflow_events;
+    if (\$69 ) begin
+      \$141  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$141  = \$78 [47:0];
+    end
+    if (rst) begin
+      \$141  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -1059,29 +1361,29 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$84  = hold;
+  assign \hold$103  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$95 ;
-  assign \$signature__data$97  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$114 ;
+  assign \$signature__data$116  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$108  = weights;
-  assign \first$112  = \$signal$55 ;
-  assign \sums$113  = s2_sums;
-  assign \nonzero$114  = s2_nonzero;
-  assign \acc_done$116  = acc_done;
+  assign \weights$126  = sd_weights;
+  assign \first$129  = \$signal$76 ;
+  assign sums = s2_sums;
+  assign \nonzero$131  = s2_nonzero;
+  assign \acc_done$133  = acc_done;
   assign acc = accs;
-  assign \overflow$120  = overflow;
-  assign \o_res__payload$121  = o_res__payload;
-  assign \o_res__ready$122  = o_res__ready;
-  assign \o_res__valid$123  = o_res__valid;
+  assign \overflow$137  = overflow;
+  assign \o_res__payload$138  = o_res__payload;
+  assign \o_res__ready$139  = o_res__ready;
+  assign \o_res__valid$140  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[63:0];
@@ -1091,22 +1393,22 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \o_res__payload.values[3]  = o_res__payload[63:48];
   assign \o_res__payload.overflow  = o_res__payload[67:64];
   assign \o_res__payload.saturated  = o_res__payload[71:68];
-  assign \s2_sums[0]  = s2_sums[10:0];
-  assign \s2_sums[1]  = s2_sums[21:11];
-  assign \s2_sums[2]  = s2_sums[32:22];
-  assign \s2_sums[3]  = s2_sums[43:33];
-  assign \sums[0]  = sums[10:0];
-  assign \sums[1]  = sums[21:11];
-  assign \sums[2]  = sums[32:22];
-  assign \sums[3]  = sums[43:33];
-  assign \bias0[0]  = bias0[15:0];
-  assign \bias0[1]  = bias0[31:16];
-  assign \bias0[2]  = bias0[47:32];
-  assign \bias0[3]  = bias0[63:48];
-  assign \bias1[0]  = bias1[15:0];
-  assign \bias1[1]  = bias1[31:16];
-  assign \bias1[2]  = bias1[47:32];
-  assign \bias1[3]  = bias1[63:48];
+  assign \sd_weights[0]  = sd_weights[1:0];
+  assign \sd_weights[1]  = sd_weights[3:2];
+  assign \sd_weights[2]  = sd_weights[5:4];
+  assign \sd_weights[3]  = sd_weights[7:6];
+  assign \sd_weights[4]  = sd_weights[9:8];
+  assign \sd_weights[5]  = sd_weights[11:10];
+  assign \sd_weights[6]  = sd_weights[13:12];
+  assign \sd_weights[7]  = sd_weights[15:14];
+  assign \sd_weights[8]  = sd_weights[17:16];
+  assign \sd_weights[9]  = sd_weights[19:18];
+  assign \sd_weights[10]  = sd_weights[21:20];
+  assign \sd_weights[11]  = sd_weights[23:22];
+  assign \sd_weights[12]  = sd_weights[25:24];
+  assign \sd_weights[13]  = sd_weights[27:26];
+  assign \sd_weights[14]  = sd_weights[29:28];
+  assign \sd_weights[15]  = sd_weights[31:30];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -1123,30 +1425,62 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \weights[13]  = weights[27:26];
   assign \weights[14]  = weights[29:28];
   assign \weights[15]  = weights[31:30];
-  assign \weights$108[0]  = weights[1:0];
-  assign \weights$108[1]  = weights[3:2];
-  assign \weights$108[2]  = weights[5:4];
-  assign \weights$108[3]  = weights[7:6];
-  assign \weights$108[4]  = weights[9:8];
-  assign \weights$108[5]  = weights[11:10];
-  assign \weights$108[6]  = weights[13:12];
-  assign \weights$108[7]  = weights[15:14];
-  assign \weights$108[8]  = weights[17:16];
-  assign \weights$108[9]  = weights[19:18];
-  assign \weights$108[10]  = weights[21:20];
-  assign \weights$108[11]  = weights[23:22];
-  assign \weights$108[12]  = weights[25:24];
-  assign \weights$108[13]  = weights[27:26];
-  assign \weights$108[14]  = weights[29:28];
-  assign \weights$108[15]  = weights[31:30];
+  assign \sp_sums[0]  = sp_sums[10:0];
+  assign \sp_sums[0][0]  = sp_sums[10:0];
+  assign \sp_sums[1]  = sp_sums[21:11];
+  assign \sp_sums[1][0]  = sp_sums[21:11];
+  assign \sp_sums[2]  = sp_sums[32:22];
+  assign \sp_sums[2][0]  = sp_sums[32:22];
+  assign \sp_sums[3]  = sp_sums[43:33];
+  assign \sp_sums[3][0]  = sp_sums[43:33];
+  assign \group_sums[0]  = group_sums[10:0];
+  assign \group_sums[0][0]  = group_sums[10:0];
+  assign \group_sums[1]  = group_sums[21:11];
+  assign \group_sums[1][0]  = group_sums[21:11];
+  assign \group_sums[2]  = group_sums[32:22];
+  assign \group_sums[2][0]  = group_sums[32:22];
+  assign \group_sums[3]  = group_sums[43:33];
+  assign \group_sums[3][0]  = group_sums[43:33];
+  assign \sp_skips[0]  = sp_skips[2:0];
+  assign \sp_skips[1]  = sp_skips[5:3];
+  assign \sp_skips[2]  = sp_skips[8:6];
+  assign \sp_skips[3]  = sp_skips[11:9];
+  assign \s2_sums[0]  = s2_sums[10:0];
+  assign \s2_sums[1]  = s2_sums[21:11];
+  assign \s2_sums[2]  = s2_sums[32:22];
+  assign \s2_sums[3]  = s2_sums[43:33];
+  assign \bias0[0]  = bias0[15:0];
+  assign \bias0[1]  = bias0[31:16];
+  assign \bias0[2]  = bias0[47:32];
+  assign \bias0[3]  = bias0[63:48];
+  assign \bias1[0]  = bias1[15:0];
+  assign \bias1[1]  = bias1[31:16];
+  assign \bias1[2]  = bias1[47:32];
+  assign \bias1[3]  = bias1[63:48];
+  assign \weights$126[0]  = sd_weights[1:0];
+  assign \weights$126[1]  = sd_weights[3:2];
+  assign \weights$126[2]  = sd_weights[5:4];
+  assign \weights$126[3]  = sd_weights[7:6];
+  assign \weights$126[4]  = sd_weights[9:8];
+  assign \weights$126[5]  = sd_weights[11:10];
+  assign \weights$126[6]  = sd_weights[13:12];
+  assign \weights$126[7]  = sd_weights[15:14];
+  assign \weights$126[8]  = sd_weights[17:16];
+  assign \weights$126[9]  = sd_weights[19:18];
+  assign \weights$126[10]  = sd_weights[21:20];
+  assign \weights$126[11]  = sd_weights[23:22];
+  assign \weights$126[12]  = sd_weights[25:24];
+  assign \weights$126[13]  = sd_weights[27:26];
+  assign \weights$126[14]  = sd_weights[29:28];
+  assign \weights$126[15]  = sd_weights[31:30];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
   assign \acts[3]  = acts[31:24];
-  assign \sums$113[0]  = s2_sums[10:0];
-  assign \sums$113[1]  = s2_sums[21:11];
-  assign \sums$113[2]  = s2_sums[32:22];
-  assign \sums$113[3]  = s2_sums[43:33];
+  assign \sums[0]  = s2_sums[10:0];
+  assign \sums[1]  = s2_sums[21:11];
+  assign \sums[2]  = s2_sums[32:22];
+  assign \sums[3]  = s2_sums[43:33];
   assign \bias[0]  = bias[15:0];
   assign \bias[1]  = bias[31:16];
   assign \bias[2]  = bias[47:32];
@@ -1159,29 +1493,21 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \acc[1]  = accs[31:16];
   assign \acc[2]  = accs[47:32];
   assign \acc[3]  = accs[63:48];
-  assign \o_res__payload$121.values  = o_res__payload[63:0];
-  assign \o_res__payload$121.values[0]  = o_res__payload[15:0];
-  assign \o_res__payload$121.values[1]  = o_res__payload[31:16];
-  assign \o_res__payload$121.values[2]  = o_res__payload[47:32];
-  assign \o_res__payload$121.values[3]  = o_res__payload[63:48];
-  assign \o_res__payload$121.overflow  = o_res__payload[67:64];
-  assign \o_res__payload$121.saturated  = o_res__payload[71:68];
-  assign row_live[3] = \$91 ;
-  assign row_live[2] = \$89 ;
-  assign row_live[1] = \$87 ;
-  assign row_live[0] = \$85 ;
-  assign col_live[3] = \$83 ;
-  assign col_live[2] = \$81 ;
-  assign col_live[1] = \$79 ;
-  assign col_live[0] = \$77 ;
-  assign acts[31:24] = act_r__data[31:24];
-  assign acts[23:16] = act_r__data[23:16];
-  assign acts[15:8] = act_r__data[15:8];
-  assign acts[7:0] = act_r__data[7:0];
+  assign \o_res__payload$138.values  = o_res__payload[63:0];
+  assign \o_res__payload$138.values[0]  = o_res__payload[15:0];
+  assign \o_res__payload$138.values[1]  = o_res__payload[31:16];
+  assign \o_res__payload$138.values[2]  = o_res__payload[47:32];
+  assign \o_res__payload$138.values[3]  = o_res__payload[63:48];
+  assign \o_res__payload$138.overflow  = o_res__payload[67:64];
+  assign \o_res__payload$138.saturated  = o_res__payload[71:68];
+  assign acts[31:24] = sd_acts[31:24];
+  assign acts[23:16] = sd_acts[23:16];
+  assign acts[15:8] = sd_acts[15:8];
+  assign acts[7:0] = sd_acts[7:0];
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc, overflow, clk);
+module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [15:0] \$1 ;
   wire [16:0] \$10 ;
@@ -1309,11 +1635,11 @@ module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc,
   wire [10:0] \sums[2] ;
   wire [10:0] \sums[3] ;
   assign \$7  = $signed(\$6 ) + $signed(sums[10:0]);
-  assign \$8  = $signed(\$7 ) > $signed(16'h7fff);
+  assign \$8  = | \$7 [16:15];
   assign \$9  = first ? bias[15:0] : acc[15:0];
   assign \$10  = $signed(\$9 ) + $signed(sums[10:0]);
-  assign \$11  = $signed(\$10 ) < $signed(16'h8000);
-  assign \$12  = \$8  | \$11 ;
+  assign \$11  = \$10 [16:15] != 2'h3;
+  assign \$12  = \$8  & \$11 ;
   assign \$13  = nonzero[0] & \$12 ;
   assign \$14  = \$5  | \$13 ;
   assign \$15  = first ? bias[31:16] : acc[31:16];
@@ -1323,11 +1649,11 @@ module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc,
   assign \$19  = first ? 1'h0 : overflow[1];
   assign \$20  = first ? bias[31:16] : acc[31:16];
   assign \$21  = $signed(\$20 ) + $signed(sums[21:11]);
-  assign \$22  = $signed(\$21 ) > $signed(16'h7fff);
+  assign \$22  = | \$21 [16:15];
   assign \$23  = first ? bias[31:16] : acc[31:16];
   assign \$24  = $signed(\$23 ) + $signed(sums[21:11]);
-  assign \$25  = $signed(\$24 ) < $signed(16'h8000);
-  assign \$26  = \$22  | \$25 ;
+  assign \$25  = \$24 [16:15] != 2'h3;
+  assign \$26  = \$22  & \$25 ;
   assign \$27  = nonzero[1] & \$26 ;
   assign \$28  = \$19  | \$27 ;
   assign \$29  = first ? bias[47:32] : acc[47:32];
@@ -1337,11 +1663,11 @@ module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc,
   assign \$33  = first ? 1'h0 : overflow[2];
   assign \$34  = first ? bias[47:32] : acc[47:32];
   assign \$35  = $signed(\$34 ) + $signed(sums[32:22]);
-  assign \$36  = $signed(\$35 ) > $signed(16'h7fff);
+  assign \$36  = | \$35 [16:15];
   assign \$37  = first ? bias[47:32] : acc[47:32];
   assign \$38  = $signed(\$37 ) + $signed(sums[32:22]);
-  assign \$39  = $signed(\$38 ) < $signed(16'h8000);
-  assign \$40  = \$36  | \$39 ;
+  assign \$39  = \$38 [16:15] != 2'h3;
+  assign \$40  = \$36  & \$39 ;
   assign \$41  = nonzero[2] & \$40 ;
   assign \$42  = \$33  | \$41 ;
   assign \$43  = first ? bias[63:48] : acc[63:48];
@@ -1351,45 +1677,45 @@ module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc,
   assign \$47  = first ? 1'h0 : overflow[3];
   assign \$48  = first ? bias[63:48] : acc[63:48];
   assign \$49  = $signed(\$48 ) + $signed(sums[43:33]);
-  assign \$50  = $signed(\$49 ) > $signed(16'h7fff);
+  assign \$50  = | \$49 [16:15];
   assign \$51  = first ? bias[63:48] : acc[63:48];
   assign \$52  = $signed(\$51 ) + $signed(sums[43:33]);
-  assign \$53  = $signed(\$52 ) < $signed(16'h8000);
-  assign \$54  = \$50  | \$53 ;
+  assign \$53  = \$52 [16:15] != 2'h3;
+  assign \$54  = \$50  & \$53 ;
   assign \$55  = nonzero[3] & \$54 ;
   assign \$56  = \$47  | \$55 ;
   assign \$57  = first ? bias[15:0] : acc[15:0];
   assign \$58  = $signed(\$57 ) + $signed(sums[10:0]);
-  assign \$59  = $signed(\$58 ) > $signed(16'h7fff);
+  assign \$59  = | \$58 [16:15];
   assign \$60  = first ? bias[15:0] : acc[15:0];
   assign \$61  = $signed(\$60 ) + $signed(sums[10:0]);
-  assign \$62  = $signed(\$61 ) < $signed(16'h8000);
-  assign \$63  = \$59  | \$62 ;
+  assign \$62  = \$61 [16:15] != 2'h3;
+  assign \$63  = \$59  & \$62 ;
   assign \$64  = nonzero[0] & \$63 ;
   assign \$65  = first ? bias[31:16] : acc[31:16];
   assign \$66  = $signed(\$65 ) + $signed(sums[21:11]);
-  assign \$67  = $signed(\$66 ) > $signed(16'h7fff);
+  assign \$67  = | \$66 [16:15];
   assign \$68  = first ? bias[31:16] : acc[31:16];
   assign \$69  = $signed(\$68 ) + $signed(sums[21:11]);
-  assign \$70  = $signed(\$69 ) < $signed(16'h8000);
-  assign \$71  = \$67  | \$70 ;
+  assign \$70  = \$69 [16:15] != 2'h3;
+  assign \$71  = \$67  & \$70 ;
   assign \$72  = nonzero[1] & \$71 ;
   assign \$73  = \$64  + \$72 ;
   assign \$74  = first ? bias[47:32] : acc[47:32];
   assign \$75  = $signed(\$74 ) + $signed(sums[32:22]);
-  assign \$76  = $signed(\$75 ) > $signed(16'h7fff);
+  assign \$76  = | \$75 [16:15];
   assign \$77  = first ? bias[47:32] : acc[47:32];
   assign \$78  = $signed(\$77 ) + $signed(sums[32:22]);
-  assign \$79  = $signed(\$78 ) < $signed(16'h8000);
-  assign \$80  = \$76  | \$79 ;
+  assign \$79  = \$78 [16:15] != 2'h3;
+  assign \$80  = \$76  & \$79 ;
   assign \$81  = nonzero[2] & \$80 ;
   assign \$82  = first ? bias[63:48] : acc[63:48];
   assign \$83  = $signed(\$82 ) + $signed(sums[43:33]);
-  assign \$84  = $signed(\$83 ) > $signed(16'h7fff);
+  assign \$84  = | \$83 [16:15];
   assign \$85  = first ? bias[63:48] : acc[63:48];
   assign \$86  = $signed(\$85 ) + $signed(sums[43:33]);
-  assign \$87  = $signed(\$86 ) < $signed(16'h8000);
-  assign \$88  = \$84  | \$87 ;
+  assign \$87  = \$86 [16:15] != 2'h3;
+  assign \$88  = \$84  & \$87 ;
   assign \$89  = nonzero[3] & \$88 ;
   assign \$90  = \$81  + \$89 ;
   assign \$91  = \$73  + \$90 ;
@@ -1445,7 +1771,7 @@ module \ternhw_small.accs$131 (rst, en, bias, events, first, sums, nonzero, acc,
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array (weights, gated, sums, nonzero, acts);
+module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   wire [9:0] \$1 ;
   wire \$10 ;
   wire [9:0] \$11 ;
@@ -1489,18 +1815,18 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$22 ;
-  wire [7:0] \act$25 ;
-  wire [7:0] \act$28 ;
-  wire [7:0] \act$31 ;
-  wire [7:0] \act$38 ;
-  wire [7:0] \act$41 ;
-  wire [7:0] \act$44 ;
-  wire [7:0] \act$47 ;
-  wire [7:0] \act$54 ;
-  wire [7:0] \act$57 ;
-  wire [7:0] \act$60 ;
-  wire [7:0] \act$63 ;
+  wire [7:0] \act$23 ;
+  wire [7:0] \act$26 ;
+  wire [7:0] \act$29 ;
+  wire [7:0] \act$32 ;
+  wire [7:0] \act$39 ;
+  wire [7:0] \act$42 ;
+  wire [7:0] \act$45 ;
+  wire [7:0] \act$48 ;
+  wire [7:0] \act$55 ;
+  wire [7:0] \act$58 ;
+  wire [7:0] \act$61 ;
+  wire [7:0] \act$64 ;
   wire [7:0] \act$7 ;
   input [31:0] acts;
   wire [31:0] acts;
@@ -1512,39 +1838,48 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   wire [15:0] gated;
   wire \gated$11 ;
   wire \gated$14 ;
-  wire \gated$23 ;
-  wire \gated$26 ;
-  wire \gated$29 ;
-  wire \gated$32 ;
-  wire \gated$39 ;
-  wire \gated$42 ;
-  wire \gated$45 ;
-  wire \gated$48 ;
+  wire \gated$24 ;
+  wire \gated$27 ;
+  wire \gated$30 ;
+  wire \gated$33 ;
+  wire \gated$40 ;
+  wire \gated$43 ;
+  wire \gated$46 ;
+  wire \gated$49 ;
   wire \gated$5 ;
-  wire \gated$55 ;
-  wire \gated$58 ;
-  wire \gated$61 ;
-  wire \gated$64 ;
+  wire \gated$56 ;
+  wire \gated$59 ;
+  wire \gated$62 ;
+  wire \gated$65 ;
   wire \gated$8 ;
+  output [43:0] group_sums;
+  wire [43:0] group_sums;
+  wire [10:0] \group_sums[0] ;
+  wire [10:0] \group_sums[0][0] ;
+  wire [10:0] \group_sums[1] ;
+  wire [10:0] \group_sums[1][0] ;
+  wire [10:0] \group_sums[2] ;
+  wire [10:0] \group_sums[2][0] ;
+  wire [10:0] \group_sums[3] ;
+  wire [10:0] \group_sums[3][0] ;
   output [3:0] nonzero;
   wire [3:0] nonzero;
   wire [8:0] product;
   wire [8:0] \product$17 ;
   wire [8:0] \product$18 ;
   wire [8:0] \product$19 ;
-  wire [8:0] \product$33 ;
   wire [8:0] \product$34 ;
   wire [8:0] \product$35 ;
   wire [8:0] \product$36 ;
-  wire [8:0] \product$49 ;
+  wire [8:0] \product$37 ;
   wire [8:0] \product$50 ;
   wire [8:0] \product$51 ;
   wire [8:0] \product$52 ;
-  wire [8:0] \product$65 ;
+  wire [8:0] \product$53 ;
   wire [8:0] \product$66 ;
   wire [8:0] \product$67 ;
   wire [8:0] \product$68 ;
-  output [43:0] sums;
+  wire [8:0] \product$69 ;
   wire [43:0] sums;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
@@ -1552,19 +1887,19 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   wire [10:0] \sums[3] ;
   wire [1:0] trit;
   wire [1:0] \trit$12 ;
-  wire [1:0] \trit$21 ;
-  wire [1:0] \trit$24 ;
-  wire [1:0] \trit$27 ;
-  wire [1:0] \trit$30 ;
-  wire [1:0] \trit$37 ;
-  wire [1:0] \trit$40 ;
-  wire [1:0] \trit$43 ;
-  wire [1:0] \trit$46 ;
-  wire [1:0] \trit$53 ;
-  wire [1:0] \trit$56 ;
-  wire [1:0] \trit$59 ;
+  wire [1:0] \trit$22 ;
+  wire [1:0] \trit$25 ;
+  wire [1:0] \trit$28 ;
+  wire [1:0] \trit$31 ;
+  wire [1:0] \trit$38 ;
+  wire [1:0] \trit$41 ;
+  wire [1:0] \trit$44 ;
+  wire [1:0] \trit$47 ;
+  wire [1:0] \trit$54 ;
+  wire [1:0] \trit$57 ;
   wire [1:0] \trit$6 ;
-  wire [1:0] \trit$62 ;
+  wire [1:0] \trit$60 ;
+  wire [1:0] \trit$63 ;
   wire [1:0] \trit$9 ;
   input [31:0] weights;
   wire [31:0] weights;
@@ -1594,8 +1929,8 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign \$8  = | weights[7:6];
   assign \$9  = \$7  | \$8 ;
   assign \$10  = \$6  | \$9 ;
-  assign \$11  = $signed(\product$33 ) + $signed(\product$34 );
-  assign \$12  = $signed(\product$35 ) + $signed(\product$36 );
+  assign \$11  = $signed(\product$34 ) + $signed(\product$35 );
+  assign \$12  = $signed(\product$36 ) + $signed(\product$37 );
   assign \$13  = $signed(\$11 ) + $signed(\$12 );
   assign \$14  = | weights[9:8];
   assign \$15  = | weights[11:10];
@@ -1604,8 +1939,8 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign \$18  = | weights[15:14];
   assign \$19  = \$17  | \$18 ;
   assign \$20  = \$16  | \$19 ;
-  assign \$21  = $signed(\product$49 ) + $signed(\product$50 );
-  assign \$22  = $signed(\product$51 ) + $signed(\product$52 );
+  assign \$21  = $signed(\product$50 ) + $signed(\product$51 );
+  assign \$22  = $signed(\product$52 ) + $signed(\product$53 );
   assign \$23  = $signed(\$21 ) + $signed(\$22 );
   assign \$24  = | weights[17:16];
   assign \$25  = | weights[19:18];
@@ -1614,8 +1949,8 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign \$28  = | weights[23:22];
   assign \$29  = \$27  | \$28 ;
   assign \$30  = \$26  | \$29 ;
-  assign \$31  = $signed(\product$65 ) + $signed(\product$66 );
-  assign \$32  = $signed(\product$67 ) + $signed(\product$68 );
+  assign \$31  = $signed(\product$66 ) + $signed(\product$67 );
+  assign \$32  = $signed(\product$68 ) + $signed(\product$69 );
   assign \$33  = $signed(\$31 ) + $signed(\$32 );
   assign \$34  = | weights[25:24];
   assign \$35  = | weights[27:26];
@@ -1650,74 +1985,74 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   );
   \ternhw_small.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .gated(\gated$23 ),
-    .product(\product$33 ),
+    .gated(\gated$24 ),
+    .product(\product$34 ),
     .trit(weights[9:8])
   );
   \ternhw_small.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .gated(\gated$26 ),
-    .product(\product$34 ),
+    .gated(\gated$27 ),
+    .product(\product$35 ),
     .trit(weights[11:10])
   );
   \ternhw_small.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .gated(\gated$29 ),
-    .product(\product$35 ),
+    .gated(\gated$30 ),
+    .product(\product$36 ),
     .trit(weights[13:12])
   );
   \ternhw_small.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .gated(\gated$32 ),
-    .product(\product$36 ),
+    .gated(\gated$33 ),
+    .product(\product$37 ),
     .trit(weights[15:14])
   );
   \ternhw_small.array.lane_2_0  lane_2_0 (
     .act(acts[7:0]),
-    .gated(\gated$39 ),
-    .product(\product$49 ),
+    .gated(\gated$40 ),
+    .product(\product$50 ),
     .trit(weights[17:16])
   );
   \ternhw_small.array.lane_2_1  lane_2_1 (
     .act(acts[15:8]),
-    .gated(\gated$42 ),
-    .product(\product$50 ),
+    .gated(\gated$43 ),
+    .product(\product$51 ),
     .trit(weights[19:18])
   );
   \ternhw_small.array.lane_2_2  lane_2_2 (
     .act(acts[23:16]),
-    .gated(\gated$45 ),
-    .product(\product$51 ),
+    .gated(\gated$46 ),
+    .product(\product$52 ),
     .trit(weights[21:20])
   );
   \ternhw_small.array.lane_2_3  lane_2_3 (
     .act(acts[31:24]),
-    .gated(\gated$48 ),
-    .product(\product$52 ),
+    .gated(\gated$49 ),
+    .product(\product$53 ),
     .trit(weights[23:22])
   );
   \ternhw_small.array.lane_3_0  lane_3_0 (
     .act(acts[7:0]),
-    .gated(\gated$55 ),
-    .product(\product$65 ),
+    .gated(\gated$56 ),
+    .product(\product$66 ),
     .trit(weights[25:24])
   );
   \ternhw_small.array.lane_3_1  lane_3_1 (
     .act(acts[15:8]),
-    .gated(\gated$58 ),
-    .product(\product$66 ),
+    .gated(\gated$59 ),
+    .product(\product$67 ),
     .trit(weights[27:26])
   );
   \ternhw_small.array.lane_3_2  lane_3_2 (
     .act(acts[23:16]),
-    .gated(\gated$61 ),
-    .product(\product$67 ),
+    .gated(\gated$62 ),
+    .product(\product$68 ),
     .trit(weights[29:28])
   );
   \ternhw_small.array.lane_3_3  lane_3_3 (
     .act(acts[31:24]),
-    .gated(\gated$64 ),
-    .product(\product$68 ),
+    .gated(\gated$65 ),
+    .product(\product$69 ),
     .trit(weights[31:30])
   );
   assign trit = weights[1:0];
@@ -1728,30 +2063,30 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign \act$10  = acts[23:16];
   assign \trit$12  = weights[7:6];
   assign \act$13  = acts[31:24];
-  assign \trit$21  = weights[9:8];
-  assign \act$22  = acts[7:0];
-  assign \trit$24  = weights[11:10];
-  assign \act$25  = acts[15:8];
-  assign \trit$27  = weights[13:12];
-  assign \act$28  = acts[23:16];
-  assign \trit$30  = weights[15:14];
-  assign \act$31  = acts[31:24];
-  assign \trit$37  = weights[17:16];
-  assign \act$38  = acts[7:0];
-  assign \trit$40  = weights[19:18];
-  assign \act$41  = acts[15:8];
-  assign \trit$43  = weights[21:20];
-  assign \act$44  = acts[23:16];
-  assign \trit$46  = weights[23:22];
-  assign \act$47  = acts[31:24];
-  assign \trit$53  = weights[25:24];
-  assign \act$54  = acts[7:0];
-  assign \trit$56  = weights[27:26];
-  assign \act$57  = acts[15:8];
-  assign \trit$59  = weights[29:28];
-  assign \act$60  = acts[23:16];
-  assign \trit$62  = weights[31:30];
-  assign \act$63  = acts[31:24];
+  assign \trit$22  = weights[9:8];
+  assign \act$23  = acts[7:0];
+  assign \trit$25  = weights[11:10];
+  assign \act$26  = acts[15:8];
+  assign \trit$28  = weights[13:12];
+  assign \act$29  = acts[23:16];
+  assign \trit$31  = weights[15:14];
+  assign \act$32  = acts[31:24];
+  assign \trit$38  = weights[17:16];
+  assign \act$39  = acts[7:0];
+  assign \trit$41  = weights[19:18];
+  assign \act$42  = acts[15:8];
+  assign \trit$44  = weights[21:20];
+  assign \act$45  = acts[23:16];
+  assign \trit$47  = weights[23:22];
+  assign \act$48  = acts[31:24];
+  assign \trit$54  = weights[25:24];
+  assign \act$55  = acts[7:0];
+  assign \trit$57  = weights[27:26];
+  assign \act$58  = acts[15:8];
+  assign \trit$60  = weights[29:28];
+  assign \act$61  = acts[23:16];
+  assign \trit$63  = weights[31:30];
+  assign \act$64  = acts[31:24];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -1772,6 +2107,14 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
   assign \acts[3]  = acts[31:24];
+  assign \group_sums[0]  = group_sums[10:0];
+  assign \group_sums[0][0]  = group_sums[10:0];
+  assign \group_sums[1]  = group_sums[21:11];
+  assign \group_sums[1][0]  = group_sums[21:11];
+  assign \group_sums[2]  = group_sums[32:22];
+  assign \group_sums[2][0]  = group_sums[32:22];
+  assign \group_sums[3]  = group_sums[43:33];
+  assign \group_sums[3][0]  = group_sums[43:33];
   assign \sums[0]  = sums[10:0];
   assign \sums[1]  = sums[21:11];
   assign \sums[2]  = sums[32:22];
@@ -1780,22 +2123,26 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
   assign nonzero[2] = \$30 ;
   assign nonzero[1] = \$20 ;
   assign nonzero[0] = \$10 ;
-  assign sums[43:33] = \$33 ;
-  assign sums[32:22] = \$23 ;
-  assign sums[21:11] = \$13 ;
-  assign sums[10:0] = \$3 ;
-  assign gated[15] = \gated$64 ;
-  assign gated[14] = \gated$61 ;
-  assign gated[13] = \gated$58 ;
-  assign gated[12] = \gated$55 ;
-  assign gated[11] = \gated$48 ;
-  assign gated[10] = \gated$45 ;
-  assign gated[9] = \gated$42 ;
-  assign gated[8] = \gated$39 ;
-  assign gated[7] = \gated$32 ;
-  assign gated[6] = \gated$29 ;
-  assign gated[5] = \gated$26 ;
-  assign gated[4] = \gated$23 ;
+  assign sums[43:33] = group_sums[43:33];
+  assign sums[32:22] = group_sums[32:22];
+  assign sums[21:11] = group_sums[21:11];
+  assign sums[10:0] = group_sums[10:0];
+  assign group_sums[43:33] = \$33 ;
+  assign group_sums[32:22] = \$23 ;
+  assign group_sums[21:11] = \$13 ;
+  assign group_sums[10:0] = \$3 ;
+  assign gated[15] = \gated$65 ;
+  assign gated[14] = \gated$62 ;
+  assign gated[13] = \gated$59 ;
+  assign gated[12] = \gated$56 ;
+  assign gated[11] = \gated$49 ;
+  assign gated[10] = \gated$46 ;
+  assign gated[9] = \gated$43 ;
+  assign gated[8] = \gated$40 ;
+  assign gated[7] = \gated$33 ;
+  assign gated[6] = \gated$30 ;
+  assign gated[5] = \gated$27 ;
+  assign gated[4] = \gated$24 ;
   assign gated[3] = \gated$14 ;
   assign gated[2] = \gated$11 ;
   assign gated[1] = \gated$8 ;
@@ -1803,7 +2150,7 @@ module \ternhw_small.array (weights, gated, sums, nonzero, acts);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_0 (gated, act, trit, product);
+module \ternhw_small.array.lane_0_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1831,7 +2178,7 @@ module \ternhw_small.array.lane_0_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_1 (gated, act, trit, product);
+module \ternhw_small.array.lane_0_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1859,7 +2206,7 @@ module \ternhw_small.array.lane_0_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_2 (gated, act, trit, product);
+module \ternhw_small.array.lane_0_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1887,7 +2234,7 @@ module \ternhw_small.array.lane_0_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_3 (gated, act, trit, product);
+module \ternhw_small.array.lane_0_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1915,7 +2262,7 @@ module \ternhw_small.array.lane_0_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_0 (gated, act, trit, product);
+module \ternhw_small.array.lane_1_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1943,7 +2290,7 @@ module \ternhw_small.array.lane_1_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_1 (gated, act, trit, product);
+module \ternhw_small.array.lane_1_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1971,7 +2318,7 @@ module \ternhw_small.array.lane_1_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_2 (gated, act, trit, product);
+module \ternhw_small.array.lane_1_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -1999,7 +2346,7 @@ module \ternhw_small.array.lane_1_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_3 (gated, act, trit, product);
+module \ternhw_small.array.lane_1_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2027,7 +2374,7 @@ module \ternhw_small.array.lane_1_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_0 (gated, act, trit, product);
+module \ternhw_small.array.lane_2_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2055,7 +2402,7 @@ module \ternhw_small.array.lane_2_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_1 (gated, act, trit, product);
+module \ternhw_small.array.lane_2_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2083,7 +2430,7 @@ module \ternhw_small.array.lane_2_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_2 (gated, act, trit, product);
+module \ternhw_small.array.lane_2_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2111,7 +2458,7 @@ module \ternhw_small.array.lane_2_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_3 (gated, act, trit, product);
+module \ternhw_small.array.lane_2_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2139,7 +2486,7 @@ module \ternhw_small.array.lane_2_3 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_0 (gated, act, trit, product);
+module \ternhw_small.array.lane_3_0 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2167,7 +2514,7 @@ module \ternhw_small.array.lane_3_0 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_1 (gated, act, trit, product);
+module \ternhw_small.array.lane_3_1 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2195,7 +2542,7 @@ module \ternhw_small.array.lane_3_1 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_2 (gated, act, trit, product);
+module \ternhw_small.array.lane_3_2 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2223,7 +2570,7 @@ module \ternhw_small.array.lane_3_2 (gated, act, trit, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_3 (gated, act, trit, product);
+module \ternhw_small.array.lane_3_3 (gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
   wire [8:0] \$3 ;
@@ -2252,7 +2599,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, last, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$40 , tile_parity, n_pos, error, act_valid);
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -2278,31 +2625,31 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire [17:0] \$121 ;
-  wire \$122 ;
-  wire \$123 ;
-  reg [6:0] \$124 ;
+  reg [6:0] \$120 ;
+  reg [16:0] \$121 ;
+  reg [15:0] \$122 ;
+  reg \$123 ;
+  reg [5:0] \$124 ;
   reg [16:0] \$125 ;
-  reg [15:0] \$126 ;
+  reg [16:0] \$126 ;
   reg \$127 ;
-  reg [5:0] \$128 ;
-  reg [16:0] \$129 ;
+  reg [6:0] \$128 ;
+  reg [6:0] \$129 ;
   wire \$13 ;
-  reg [16:0] \$130 ;
+  reg [15:0] \$130 ;
   reg \$131 ;
-  reg [6:0] \$132 ;
+  reg [16:0] \$132 ;
   reg [6:0] \$133 ;
-  reg [15:0] \$134 ;
-  reg \$135 ;
+  reg [6:0] \$134 ;
+  reg [6:0] \$135 ;
   reg [16:0] \$136 ;
-  reg [6:0] \$137 ;
-  reg [6:0] \$138 ;
-  reg [16:0] \$139 ;
+  reg [15:0] \$137 ;
+  reg \$138 ;
+  reg \$139 ;
   wire \$14 ;
   reg [15:0] \$140 ;
-  reg [15:0] \$141 ;
-  reg [16:0] \$142 ;
+  reg [16:0] \$141 ;
+  reg \$142 ;
   reg [5:0] \$143 ;
   reg [15:0] \$144 ;
   reg [15:0] \$145 ;
@@ -2328,80 +2675,80 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire \$23 ;
   wire \$24 ;
   wire \$25 ;
-  wire [17:0] \$26 ;
-  wire \$27 ;
+  wire \$26 ;
+  wire [7:0] \$27 ;
   wire \$28 ;
-  wire [16:0] \$29 ;
+  wire [7:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [8:0] \$30 ;
   wire [7:0] \$31 ;
-  wire \$32 ;
-  wire [7:0] \$33 ;
-  wire [8:0] \$34 ;
-  wire [7:0] \$35 ;
-  wire [8:0] \$36 ;
-  wire [17:0] \$37 ;
-  wire \$38 ;
+  wire [8:0] \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire [7:0] \$37 ;
+  wire [17:0] \$38 ;
   wire \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire \$41 ;
-  wire [7:0] \$42 ;
+  wire [16:0] \$40 ;
+  wire [16:0] \$41 ;
+  wire \$42 ;
   wire [17:0] \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [16:0] \$46 ;
-  wire \$47 ;
-  wire [17:0] \$48 ;
-  wire \$49 ;
+  wire [6:0] \$45 ;
+  wire [6:0] \$46 ;
+  wire [17:0] \$47 ;
+  wire \$48 ;
+  wire [17:0] \$49 ;
   wire \$5 ;
-  wire [6:0] \$50 ;
-  wire [6:0] \$51 ;
+  wire [17:0] \$50 ;
+  wire \$51 ;
   wire [17:0] \$52 ;
-  wire \$53 ;
-  wire [17:0] \$54 ;
-  wire [17:0] \$55 ;
+  wire [7:0] \$53 ;
+  wire \$54 ;
+  wire \$55 ;
   wire \$56 ;
-  wire [17:0] \$57 ;
-  wire [7:0] \$58 ;
-  wire \$59 ;
+  wire \$57 ;
+  wire [6:0] \$58 ;
+  wire [8:0] \$59 ;
   wire \$6 ;
-  wire \$60 ;
-  wire \$61 ;
-  wire \$62 ;
-  wire [7:0] \$63 ;
-  wire [7:0] \$64 ;
-  wire [9:0] \$65 ;
-  wire [7:0] \$66 ;
+  wire [7:0] \$60 ;
+  wire [6:0] \$61 ;
+  wire [8:0] \$62 ;
+  wire [16:0] \$63 ;
+  wire [17:0] \$64 ;
+  wire \$65 ;
+  wire [17:0] \$66 ;
   wire [7:0] \$67 ;
-  wire [7:0] \$68 ;
-  wire [8:0] \$69 ;
+  wire [16:0] \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire [16:0] \$70 ;
-  wire [17:0] \$71 ;
-  wire \$72 ;
+  wire \$71 ;
+  wire [16:0] \$72 ;
   wire [17:0] \$73 ;
-  wire [7:0] \$74 ;
+  wire \$74 ;
   wire [17:0] \$75 ;
   wire \$76 ;
-  wire [16:0] \$77 ;
-  wire [16:0] \$78 ;
-  wire \$79 ;
+  wire [7:0] \$77 ;
+  wire \$78 ;
+  wire [7:0] \$79 ;
   wire \$8 ;
-  wire [16:0] \$80 ;
-  wire [17:0] \$81 ;
-  wire [7:0] \$82 ;
-  wire [8:0] \$83 ;
-  wire \$84 ;
-  wire [7:0] \$85 ;
-  wire [8:0] \$86 ;
-  wire [9:0] \$87 ;
-  wire [7:0] \$88 ;
-  wire [8:0] \$89 ;
+  wire [8:0] \$80 ;
+  wire [7:0] \$81 ;
+  wire [8:0] \$82 ;
+  wire [7:0] \$83 ;
+  wire [17:0] \$84 ;
+  wire [17:0] \$85 ;
+  wire [18:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire [16:0] \$9 ;
-  wire [9:0] \$90 ;
-  wire [7:0] \$91 ;
-  wire [17:0] \$92 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
   wire \$93 ;
   wire \$94 ;
   wire \$95 ;
@@ -2410,13 +2757,15 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire \$98 ;
   wire \$99 ;
   reg \$signal  = 1'h0;
-  reg [15:0] \$signal$32  = 16'h0000;
-  reg [15:0] \$signal$34  = 16'h0000;
-  reg [16:0] \$signal$51  = 17'h00000;
-  reg [16:0] \$signal$53  = 17'h00000;
-  reg [15:0] \$signal$55  = 16'h0000;
-  reg \$signal$56  = 1'h0;
-  reg [15:0] \$signal$66  = 16'h0000;
+  reg \$signal$31  = 1'h0;
+  reg \$signal$32  = 1'h0;
+  reg [16:0] \$signal$50  = 17'h00000;
+  reg [15:0] \$signal$51  = 16'h0000;
+  reg [15:0] \$signal$53  = 16'h0000;
+  reg [16:0] \$signal$54  = 17'h00000;
+  reg [15:0] \$signal$56  = 16'h0000;
+  reg \$signal$57  = 1'h0;
+  reg [15:0] \$signal$70  = 16'h0000;
   reg [6:0] a_cnt = 7'h00;
   reg a_done = 1'h0;
   wire a_take;
@@ -2455,7 +2804,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   output error;
   reg error = 1'h0;
   (* init = 1'h0 *)
-  wire \error$45 ;
+  wire \error$44 ;
   output first;
   wire first;
   reg [1:0] fsm_state = 2'h0;
@@ -2468,13 +2817,15 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   input [15:0] k;
   wire [15:0] k;
   reg [16:0] k_pos = 17'h00000;
-  output [15:0] \k_pos$40 ;
-  wire [15:0] \k_pos$40 ;
+  output [15:0] \k_pos$39 ;
+  wire [15:0] \k_pos$39 ;
   reg keep = 1'h0;
   input keep_weights;
   wire keep_weights;
+  (* init = 1'h0 *)
   output last;
   wire last;
+  reg last_tile = 1'h0;
   input [15:0] m;
   wire [15:0] m;
   input [15:0] n;
@@ -2495,6 +2846,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   input start;
   wire start;
   reg [6:0] t = 7'h00;
+  reg [6:0] t_next = 7'h00;
   wire tile_end;
   output tile_parity;
   wire tile_parity;
@@ -2549,157 +2901,160 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign issue = \$23  & \$24 ;
   assign \$25  = ~ issue;
   assign waiting = running & \$25 ;
-  assign \$26  = k_pos + 3'h4;
-  assign \$27  = \$26  >= \$signal$32 ;
-  assign \$28  = issue & \$27 ;
-  assign \$29  = tok + 1'h1;
-  assign \$30  = \$29  >= \$signal$34 ;
-  assign tile_end = \$28  & \$30 ;
+  assign \$26  = issue & \$signal$31 ;
+  assign tile_end = \$26  & \$signal$32 ;
+  assign \$27  = base + t;
+  assign \$28  = \$27  >= 7'h40;
+  assign \$29  = base + t;
+  assign \$30  = \$29  - 7'h40;
   assign \$31  = base + t;
-  assign \$32  = \$31  >= 7'h40;
-  assign \$33  = base + t;
-  assign \$34  = \$33  - 7'h40;
-  assign \$35  = base + t;
-  assign \$36  = \$32  ? \$34  : { 1'h0, \$35  };
+  assign \$32  = \$28  ? \$30  : { 1'h0, \$31  };
   assign first = ! k_pos;
-  assign \$37  = k_pos + 3'h4;
-  assign last = \$37  >= \$signal$32 ;
-  assign \$38  = ! fsm_state;
-  assign \$39  = fsm_state == 1'h1;
-  assign \$40  = fsm_state == 2'h2;
-  assign \$41  = fsm_state == 2'h3;
-  assign \$42  = a_cnt + 1'h1;
-  assign \$43  = \$signal$51  + 3'h4;
-  assign \$44  = \$43  >= \$signal$32 ;
-  assign \$45  = a_tok + 1'h1;
-  assign \$46  = a_tok + 1'h1;
-  assign \$47  = \$46  >= \$signal$34 ;
-  assign \$48  = \$signal$51  + 3'h4;
-  assign \$49  = wgt_waddr == 6'h3f;
-  assign \$50  = wgt_waddr + 1'h1;
-  assign \$51  = \$49  ? 7'h00 : \$50 ;
-  assign \$52  = \$signal$53  + 3'h4;
-  assign \$53  = \$52  >= \$signal$32 ;
-  assign \$54  = w_npos + 3'h4;
-  assign \$55  = w_npos + 3'h4;
-  assign \$56  = \$55  >= \$signal$55 ;
-  assign \$57  = \$signal$53  + 3'h4;
-  assign \$58  = w_space - w_take;
-  assign \$59  = ~ \$signal$56 ;
-  assign \$60  = tile_end & \$59 ;
-  assign \$61  = ~ keep;
-  assign \$62  = \$60  & \$61 ;
-  assign \$63  = t + 1'h1;
-  assign \$64  = \$62  ? \$63  : 8'h00;
-  assign \$65  = $signed(\$58 ) + $signed({ 1'h0, \$64  });
-  assign \$66  = w_avail + w_take;
-  assign \$67  = t + 1'h1;
-  assign \$68  = tile_end ? \$67  : 8'h00;
-  assign \$69  = \$66  - \$68 ;
-  assign \$70  = b_cnt + 1'h1;
-  assign \$71  = b_npos + 3'h4;
-  assign \$72  = \$71  >= \$signal$55 ;
-  assign \$73  = b_npos + 3'h4;
-  assign \$74  = addr + 1'h1;
-  assign \$75  = k_pos + 3'h4;
-  assign \$76  = \$75  >= \$signal$32 ;
-  assign \$77  = tok + 1'h1;
-  assign \$78  = tok + 1'h1;
-  assign \$79  = \$78  >= \$signal$34 ;
-  assign \$80  = i_tile + 1'h1;
-  assign \$81  = i_npos + 3'h4;
-  assign \$82  = base + t;
-  assign \$83  = \$82  + 1'h1;
-  assign \$84  = \$83  >= 7'h40;
-  assign \$85  = base + t;
-  assign \$86  = \$85  + 1'h1;
-  assign \$87  = \$86  - 7'h40;
-  assign \$88  = base + t;
-  assign \$89  = \$88  + 1'h1;
-  assign \$90  = \$84  ? \$87  : { 1'h0, \$89  };
-  assign \$91  = t + 1'h1;
-  assign \$92  = k_pos + 3'h4;
-  assign \$93  = ~ bias_en;
-  assign \$94  = ! m;
-  assign \$95  = ! k;
+  assign \$33  = ! fsm_state;
+  assign \$34  = fsm_state == 1'h1;
+  assign \$35  = fsm_state == 2'h2;
+  assign \$36  = fsm_state == 2'h3;
+  assign \$37  = a_cnt + 1'h1;
+  assign \$38  = \$signal$50  + 3'h4;
+  assign \$39  = \$38  >= \$signal$51 ;
+  assign \$40  = a_tok + 1'h1;
+  assign \$41  = a_tok + 1'h1;
+  assign \$42  = \$41  >= \$signal$53 ;
+  assign \$43  = \$signal$50  + 3'h4;
+  assign \$44  = wgt_waddr == 6'h3f;
+  assign \$45  = wgt_waddr + 1'h1;
+  assign \$46  = \$44  ? 7'h00 : \$45 ;
+  assign \$47  = \$signal$54  + 3'h4;
+  assign \$48  = \$47  >= \$signal$51 ;
+  assign \$49  = w_npos + 3'h4;
+  assign \$50  = w_npos + 3'h4;
+  assign \$51  = \$50  >= \$signal$56 ;
+  assign \$52  = \$signal$54  + 3'h4;
+  assign \$53  = w_space - w_take;
+  assign \$54  = ~ \$signal$57 ;
+  assign \$55  = tile_end & \$54 ;
+  assign \$56  = ~ keep;
+  assign \$57  = \$55  & \$56 ;
+  assign \$58  = \$57  ? t_next : 7'h00;
+  assign \$59  = $signed(\$53 ) + $signed({ 1'h0, \$58  });
+  assign \$60  = w_avail + w_take;
+  assign \$61  = tile_end ? t_next : 7'h00;
+  assign \$62  = \$60  - \$61 ;
+  assign \$63  = b_cnt + 1'h1;
+  assign \$64  = b_npos + 3'h4;
+  assign \$65  = \$64  >= \$signal$56 ;
+  assign \$66  = b_npos + 3'h4;
+  assign \$67  = addr + 1'h1;
+  assign \$68  = tok + 1'h1;
+  assign \$69  = \$signal$51  <= 3'h4;
+  assign \$70  = tok + 2'h2;
+  assign \$71  = \$70  >= \$signal$53 ;
+  assign \$72  = i_tile + 1'h1;
+  assign \$73  = i_npos + 3'h4;
+  assign \$74  = \$signal$53  == 1'h1;
+  assign \$75  = i_npos + 4'h8;
+  assign \$76  = \$75  >= \$signal$56 ;
+  assign \$77  = base + t_next;
+  assign \$78  = \$77  >= 7'h40;
+  assign \$79  = base + t_next;
+  assign \$80  = \$79  - 7'h40;
+  assign \$81  = base + t_next;
+  assign \$82  = \$78  ? \$80  : { 1'h0, \$81  };
+  assign \$83  = t_next + 1'h1;
+  assign \$84  = k_pos + 3'h4;
+  assign \$85  = k_pos + 3'h4;
+  assign \$86  = \$85  + 3'h4;
+  assign \$87  = \$86  >= \$signal$51 ;
+  assign \$88  = ~ bias_en;
+  assign \$89  = k <= 3'h4;
+  assign \$90  = m == 1'h1;
+  assign \$91  = n <= 3'h4;
+  assign \$92  = ! m;
+  assign \$93  = ! k;
+  assign \$94  = \$92  | \$93 ;
+  assign \$95  = ! n;
   assign \$96  = \$94  | \$95 ;
-  assign \$97  = ! n;
-  assign \$98  = \$96  | \$97 ;
-  assign \$99  = ~ res_valid;
-  assign \$100  = \$signal$66  != k;
+  assign \$97  = ~ res_valid;
+  assign \$98  = \$signal$70  != k;
+  assign \$99  = \$97  | \$98 ;
+  assign \$100  = res_n != n;
   assign \$101  = \$99  | \$100 ;
-  assign \$102  = res_n != n;
-  assign \$103  = \$101  | \$102 ;
-  assign \$104  = keep_weights & \$103 ;
-  assign \$105  = \$98  | \$104 ;
-  assign \$106  = \$105  | reject;
-  assign \$107  = ~ keep_weights;
-  assign \$108  = ~ a_done;
-  assign \$109  = act_valid & \$108 ;
-  assign \$110  = a_cnt < 7'h40;
-  assign \$111  = ~ \$110 ;
-  assign \$112  = \$109  & \$111 ;
-  assign \$113  = ~ w_done;
-  assign \$114  = running & \$113 ;
-  assign \$115  = ! w_space;
-  assign \$116  = \$114  & \$115 ;
-  assign \$117  = w_npos == i_npos;
-  assign \$118  = \$signal$56  | \$117 ;
-  assign \$119  = \$116  & \$118 ;
-  assign \$120  = \$112  | \$119 ;
-  assign \$121  = i_npos + 3'h4;
-  assign \$122  = \$121  >= \$signal$55 ;
-  assign \$123  = tile_end & \$122 ;
+  assign \$102  = keep_weights & \$101 ;
+  assign \$103  = \$96  | \$102 ;
+  assign \$104  = \$103  | reject;
+  assign \$105  = ~ keep_weights;
+  assign \$106  = ~ a_done;
+  assign \$107  = act_valid & \$106 ;
+  assign \$108  = a_cnt < 7'h40;
+  assign \$109  = ~ \$108 ;
+  assign \$110  = \$107  & \$109 ;
+  assign \$111  = ~ w_done;
+  assign \$112  = running & \$111 ;
+  assign \$113  = ! w_space;
+  assign \$114  = \$112  & \$113 ;
+  assign \$115  = w_npos == i_npos;
+  assign \$116  = \$signal$57  | \$115 ;
+  assign \$117  = \$114  & \$116 ;
+  assign \$118  = \$110  | \$117 ;
+  assign \$119  = tile_end & last_tile;
   always @(posedge clk)
-    a_cnt <= \$124 ;
+    a_cnt <= \$120 ;
   always @(posedge clk)
-    \$signal$51  <= \$125 ;
+    \$signal$50  <= \$121 ;
   always @(posedge clk)
-    a_tok <= \$126 ;
+    a_tok <= \$122 ;
   always @(posedge clk)
-    a_done <= \$127 ;
+    a_done <= \$123 ;
   always @(posedge clk)
-    wgt_waddr <= \$128 ;
+    wgt_waddr <= \$124 ;
   always @(posedge clk)
-    \$signal$53  <= \$129 ;
+    \$signal$54  <= \$125 ;
   always @(posedge clk)
-    w_npos <= \$130 ;
+    w_npos <= \$126 ;
   always @(posedge clk)
-    w_done <= \$131 ;
+    w_done <= \$127 ;
   always @(posedge clk)
-    w_space <= \$132 ;
+    w_space <= \$128 ;
   always @(posedge clk)
-    w_avail <= \$133 ;
+    w_avail <= \$129 ;
   always @(posedge clk)
-    b_cnt <= \$134 ;
+    b_cnt <= \$130 ;
   always @(posedge clk)
-    b_done <= \$135 ;
+    b_done <= \$131 ;
   always @(posedge clk)
-    b_npos <= \$136 ;
+    b_npos <= \$132 ;
   always @(posedge clk)
-    addr <= \$137 ;
+    addr <= \$133 ;
   always @(posedge clk)
-    t <= \$138 ;
+    t <= \$134 ;
   always @(posedge clk)
-    k_pos <= \$139 ;
+    t_next <= \$135 ;
   always @(posedge clk)
-    tok <= \$140 ;
+    k_pos <= \$136 ;
   always @(posedge clk)
-    i_tile <= \$141 ;
+    tok <= \$137 ;
   always @(posedge clk)
-    i_npos <= \$142 ;
+    \$signal$31  <= \$138 ;
+  always @(posedge clk)
+    \$signal$32  <= \$139 ;
+  always @(posedge clk)
+    i_tile <= \$140 ;
+  always @(posedge clk)
+    i_npos <= \$141 ;
+  always @(posedge clk)
+    last_tile <= \$142 ;
   always @(posedge clk)
     base <= \$143 ;
   always @(posedge clk)
-    \$signal$34  <= \$144 ;
+    \$signal$53  <= \$144 ;
   always @(posedge clk)
-    \$signal$32  <= \$145 ;
+    \$signal$51  <= \$145 ;
   always @(posedge clk)
-    \$signal$55  <= \$146 ;
+    \$signal$56  <= \$146 ;
   always @(posedge clk)
     \$signal  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$148 ;
+    \$signal$57  <= \$148 ;
   always @(posedge clk)
     keep <= \$149 ;
   always @(posedge clk)
@@ -2711,7 +3066,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   always @(posedge clk)
     res_valid <= \$153 ;
   always @(posedge clk)
-    \$signal$66  <= \$154 ;
+    \$signal$70  <= \$154 ;
   always @(posedge clk)
     res_n <= \$155 ;
   always @* begin
@@ -2746,29 +3101,104 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = a_cnt;
+    \$120  = a_cnt;
     if (a_take) begin
-      \$124  = \$42 [6:0];
+      \$120  = \$37 [6:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 7'h00;
+            \$120  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$124  = 7'h00;
+      \$120  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$51 ;
+    \$121  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
+      if (\$39 ) begin
+        \$121  = 17'h00000;
+      end else begin
+        \$121  = \$43 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$121  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$121  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$122  = a_tok;
+    if (a_take) begin
+      if (\$39 ) begin
+        \$122  = \$40 [15:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$122  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$122  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$123  = a_done;
+    if (a_take) begin
+      if (\$39 ) begin
+        if (\$42 ) begin
+          \$123  = 1'h1;
+        end
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$123  = 1'h0;
+          end
+    endcase
+    if (rst) begin
+      \$123  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$124  = wgt_waddr;
+    if (w_take) begin
+      \$124  = \$46 [5:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$124  = 6'h00;
+          end
+    endcase
+    if (rst) begin
+      \$124  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$125  = \$signal$54 ;
+    if (w_take) begin
+      (* full_case = 32'd1 *)
+      if (\$48 ) begin
         \$125  = 17'h00000;
       end else begin
-        \$125  = \$48 [16:0];
+        \$125  = \$52 [16:0];
       end
     end
     casez (fsm_state)
@@ -2783,28 +3213,28 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = a_tok;
-    if (a_take) begin
-      if (\$44 ) begin
-        \$126  = \$45 [15:0];
+    \$126  = w_npos;
+    if (w_take) begin
+      if (\$48 ) begin
+        \$126  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 16'h0000;
+            \$126  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 16'h0000;
+      \$126  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = a_done;
-    if (a_take) begin
-      if (\$44 ) begin
-        if (\$47 ) begin
+    \$127  = w_done;
+    if (w_take) begin
+      if (\$48 ) begin
+        if (\$51 ) begin
           \$127  = 1'h1;
         end
       end
@@ -2812,7 +3242,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = 1'h0;
+            \$127  = keep_weights;
           end
     endcase
     if (rst) begin
@@ -2821,73 +3251,58 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = wgt_waddr;
-    if (w_take) begin
-      \$128  = \$51 [5:0];
-    end
+    \$128  = \$59 [6:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 6'h00;
+            \$128  = 7'h40;
           end
     endcase
     if (rst) begin
-      \$128  = 6'h00;
+      \$128  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$signal$53 ;
-    if (w_take) begin
-      (* full_case = 32'd1 *)
-      if (\$53 ) begin
-        \$129  = 17'h00000;
-      end else begin
-        \$129  = \$57 [16:0];
+    \$129  = \$62 [6:0];
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$129  = 7'h00;
+          end
+    endcase
+    if (rst) begin
+      \$129  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$130  = b_cnt;
+    if (bias_load) begin
+      \$130  = \$63 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$130  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$130  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$131  = b_done;
+    if (bias_load) begin
+      if (\$65 ) begin
+        \$131  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$129  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = w_npos;
-    if (w_take) begin
-      if (\$53 ) begin
-        \$130  = \$54 [16:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$130  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$130  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = w_done;
-    if (w_take) begin
-      if (\$53 ) begin
-        if (\$56 ) begin
-          \$131  = 1'h1;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$131  = keep_weights;
+            \$131  = \$88 ;
           end
     endcase
     if (rst) begin
@@ -2896,20 +3311,35 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = \$65 [6:0];
+    \$132  = b_npos;
+    if (bias_load) begin
+      (* full_case = 32'd1 *)
+      if (\$65 ) begin
+      end else begin
+        \$132  = \$66 [16:0];
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 7'h40;
+            \$132  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 7'h00;
+      \$132  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = \$69 [6:0];
+    \$133  = addr;
+    if (issue) begin
+      \$133  = \$67 [6:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$133  = 7'h00;
+        end
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -2922,46 +3352,55 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = b_cnt;
-    if (bias_load) begin
-      \$134  = \$70 [15:0];
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$134  = 16'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = b_done;
-    if (bias_load) begin
-      if (\$72 ) begin
-        \$135  = 1'h1;
+    \$134  = t;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$134  = 7'h00;
+      end else begin
+        \$134  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$135  = \$93 ;
+            \$134  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$135  = 1'h0;
+      \$134  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = b_npos;
-    if (bias_load) begin
+    \$135  = t_next;
+    if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$72 ) begin
+      if (\$signal$31 ) begin
+        \$135  = 7'h01;
       end else begin
-        \$136  = \$73 [16:0];
+        \$135  = \$83 [6:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$135  = 7'h01;
+          end
+    endcase
+    if (rst) begin
+      \$135  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$136  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$136  = 17'h00000;
+      end else begin
+        \$136  = \$84 [16:0];
       end
     end
     casez (fsm_state)
@@ -2976,75 +3415,74 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = addr;
+    \$137  = tok;
     if (issue) begin
-      \$137  = \$74 [6:0];
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$137  = 7'h00;
+      if (\$signal$31 ) begin
+        \$137  = \$68 [15:0];
+        if (\$signal$32 ) begin
+          \$137  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 7'h00;
+            \$137  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 7'h00;
+      \$137  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = t;
+    \$138  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$138  = 7'h00;
+      if (\$signal$31 ) begin
+        \$138  = \$69 ;
       end else begin
-        \$138  = \$91 [6:0];
+        \$138  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = 7'h00;
+            \$138  = \$89 ;
           end
     endcase
     if (rst) begin
-      \$138  = 7'h00;
+      \$138  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = k_pos;
+    \$139  = \$signal$32 ;
     if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$76 ) begin
-        \$139  = 17'h00000;
-      end else begin
-        \$139  = \$92 [16:0];
+      if (\$signal$31 ) begin
+        \$139  = \$71 ;
+        if (\$signal$32 ) begin
+          \$139  = \$74 ;
+        end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = 17'h00000;
+            \$139  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$139  = 17'h00000;
+      \$139  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = tok;
+    \$140  = i_tile;
     if (issue) begin
-      if (\$76 ) begin
-        \$140  = \$77 [15:0];
-        if (\$79 ) begin
-          \$140  = 16'h0000;
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$140  = \$72 [15:0];
         end
       end
     end
@@ -3060,51 +3498,51 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_tile;
+    \$141  = i_npos;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$141  = \$80 [15:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$141  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 16'h0000;
+            \$141  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$141  = 16'h0000;
+      \$141  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = i_npos;
+    \$142  = last_tile;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$142  = \$81 [16:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$142  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = 17'h00000;
+            \$142  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$142  = 17'h00000;
+      \$142  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$143  = base;
     if (issue) begin
-      if (\$76 ) begin
-        if (\$79 ) begin
-          \$143  = \$90 [5:0];
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$143  = \$82 [5:0];
         end
       end
     end
@@ -3120,7 +3558,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$34 ;
+    \$144  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3133,7 +3571,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$32 ;
+    \$145  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3146,7 +3584,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$55 ;
+    \$146  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3172,7 +3610,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$56 ;
+    \$148  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3203,12 +3641,12 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h0:
           if (start) begin
             \$150  = 1'h0;
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$150  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$150  = 1'h1;
           end
     endcase
@@ -3224,16 +3662,16 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
               \$151  = 2'h1;
             end else begin
               \$151  = 2'h2;
             end
           end
       2'h2:
-          if (\$120 ) begin
-            \$151  = 2'h1;
-          end else if (\$123 ) begin
+          if (\$118 ) begin
+            \$151  = 2'h3;
+          end else if (\$119 ) begin
             \$151  = 2'h3;
           end
       2'h3:
@@ -3254,15 +3692,15 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
               \$152  = 1'h1;
             end
           end
       2'h2:
-          if (\$120 ) begin
+          if (\$118 ) begin
             \$152  = 1'h0;
-          end else if (\$123 ) begin
+          end else if (\$119 ) begin
             \$152  = 1'h0;
           end
     endcase
@@ -3277,17 +3715,17 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
-            if (\$106 ) begin
+            if (\$104 ) begin
             end else begin
-              if (\$107 ) begin
+              if (\$105 ) begin
                 \$153  = 1'h0;
               end
             end
           end
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
               \$153  = 1'h1;
             end
           end
@@ -3298,15 +3736,15 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$66 ;
+    \$154  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$154  = \$signal$32 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$154  = \$signal$51 ;
             end
           end
     endcase
@@ -3321,10 +3759,10 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
       2'h0:
           /* empty */;
       2'h2:
-          if (\$120 ) begin
-          end else if (\$123 ) begin
-            if (\$signal$56 ) begin
-              \$155  = \$signal$55 ;
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$155  = \$signal$56 ;
             end
           end
     endcase
@@ -3333,12 +3771,13 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   assign w_ptr = wgt_waddr;
-  assign \error$45  = error;
-  assign wgt_raddr = \$36 [5:0];
+  assign \error$44  = error;
+  assign wgt_raddr = \$32 [5:0];
   assign act_waddr = a_cnt[5:0];
   assign bias_bank = b_cnt[0];
   assign act_raddr = addr[5:0];
-  assign \k_pos$40  = k_pos[15:0];
+  assign \k_pos$39  = k_pos[15:0];
+  assign last = \$signal$31 ;
   assign tile_parity = i_tile[0];
   assign n_pos = i_npos[15:0];
 endmodule
@@ -11378,7 +11817,7 @@ endmodule
 (* generator = "Amaranth" *)
 module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
-  wire \$1 ;
+  wire [111:0] \$1 ;
   wire \$10 ;
   wire \$100 ;
   wire \$101 ;
@@ -11386,9 +11825,9 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$103 ;
   wire \$104 ;
   wire \$105 ;
-  wire [15:0] \$106 ;
-  wire [15:0] \$107 ;
-  wire [15:0] \$108 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
   wire \$109 ;
   wire \$11 ;
   wire \$110 ;
@@ -11405,16 +11844,16 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
-  wire [7:0] \$123 ;
+  wire \$123 ;
   wire \$124 ;
-  wire [7:0] \$125 ;
-  wire [48:0] \$126 ;
-  wire [48:0] \$127 ;
-  wire [48:0] \$128 ;
-  wire \$129 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire [7:0] \$127 ;
+  wire [8:0] \$128 ;
+  wire [7:0] \$129 ;
   wire \$13 ;
-  wire \$130 ;
-  wire \$131 ;
+  wire [7:0] \$130 ;
+  wire [15:0] \$131 ;
   wire \$132 ;
   wire \$133 ;
   wire \$134 ;
@@ -11428,12 +11867,12 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$141 ;
   wire \$142 ;
   wire \$143 ;
-  wire [7:0] \$144 ;
+  wire \$144 ;
   wire \$145 ;
-  wire [7:0] \$146 ;
-  wire [48:0] \$147 ;
-  wire [48:0] \$148 ;
-  wire [48:0] \$149 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
   wire \$15 ;
   wire \$150 ;
   wire \$151 ;
@@ -11451,13 +11890,13 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$162 ;
   wire \$163 ;
   wire \$164 ;
-  wire [7:0] \$165 ;
+  wire \$165 ;
   wire \$166 ;
-  wire [7:0] \$167 ;
-  wire [48:0] \$168 ;
-  wire [48:0] \$169 ;
-  wire \$17 ;
-  wire [48:0] \$170 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire [2:0] \$17 ;
+  wire \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
@@ -11467,20 +11906,20 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [2:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
   wire \$183 ;
   wire \$184 ;
   wire \$185 ;
-  wire [7:0] \$186 ;
-  wire \$187 ;
-  wire [7:0] \$188 ;
-  wire [48:0] \$189 ;
+  wire \$186 ;
+  wire [7:0] \$187 ;
+  wire [8:0] \$188 ;
+  wire [7:0] \$189 ;
   wire \$19 ;
-  wire [48:0] \$190 ;
-  wire [48:0] \$191 ;
+  wire [7:0] \$190 ;
+  wire [15:0] \$191 ;
   wire \$192 ;
   wire \$193 ;
   wire \$194 ;
@@ -11489,7 +11928,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$197 ;
   wire \$198 ;
   wire \$199 ;
-  wire \$2 ;
+  wire [112:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
   wire \$201 ;
@@ -11513,103 +11952,257 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
-  reg [1:0] \$220 ;
-  reg \$221 ;
-  reg [63:0] \$222 ;
-  reg [3:0] \$223 ;
-  reg \$224 ;
-  reg [1:0] \$225 ;
-  reg \$226 ;
-  reg [3:0] \$227 ;
-  reg [15:0] \$228 ;
-  reg \$229 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
   wire \$23 ;
-  reg [1:0] \$230 ;
-  reg \$231 ;
-  reg [3:0] \$232 ;
-  reg [15:0] \$233 ;
-  reg [47:0] \$234 ;
-  reg [63:0] \$235 ;
-  reg [3:0] \$236 ;
-  reg [3:0] \$237 ;
-  reg \$238 ;
-  reg \$239 ;
-  wire [16:0] \$24 ;
-  reg [71:0] \$240 ;
-  wire [16:0] \$25 ;
-  wire [16:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
-  wire \$3 ;
-  wire [18:0] \$30 ;
-  wire [18:0] \$31 ;
-  wire [18:0] \$32 ;
-  wire [19:0] \$33 ;
-  wire [20:0] \$34 ;
-  wire [22:0] \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
-  wire [22:0] \$38 ;
-  wire [23:0] \$39 ;
-  wire \$4 ;
-  wire [22:0] \$40 ;
-  wire [22:0] \$41 ;
-  wire [22:0] \$42 ;
-  wire [22:0] \$43 ;
-  wire [23:0] \$44 ;
-  wire [24:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [30:0] \$47 ;
-  wire [30:0] \$48 ;
-  wire [30:0] \$49 ;
-  wire \$5 ;
-  wire [30:0] \$50 ;
-  wire [31:0] \$51 ;
-  wire [30:0] \$52 ;
-  wire [30:0] \$53 ;
-  wire [30:0] \$54 ;
-  wire [30:0] \$55 ;
-  wire [31:0] \$56 ;
-  wire [32:0] \$57 ;
-  wire [30:0] \$58 ;
-  wire [30:0] \$59 ;
-  wire \$6 ;
-  wire [30:0] \$60 ;
-  wire [30:0] \$61 ;
-  wire [31:0] \$62 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  wire \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire [7:0] \$247 ;
+  wire [8:0] \$248 ;
+  wire [7:0] \$249 ;
+  wire \$25 ;
+  wire [7:0] \$250 ;
+  wire [15:0] \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
+  wire \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
+  wire \$29 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
+  wire [111:0] \$3 ;
+  wire \$30 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire [7:0] \$307 ;
+  wire [8:0] \$308 ;
+  wire [7:0] \$309 ;
+  wire \$31 ;
+  wire [7:0] \$310 ;
+  wire [15:0] \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
+  wire \$32 ;
+  wire \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
+  wire \$33 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
+  wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
+  wire \$35 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
+  wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
+  wire [15:0] \$37 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  reg [47:0] \$378 ;
+  reg [47:0] \$379 ;
+  wire [15:0] \$38 ;
+  reg [47:0] \$380 ;
+  reg [1:0] \$381 ;
+  reg \$382 ;
+  reg [63:0] \$383 ;
+  reg [3:0] \$384 ;
+  reg [23:0] \$385 ;
+  reg [215:0] \$386 ;
+  reg [71:0] \$387 ;
+  reg [72:0] \$388 ;
+  reg [63:0] \$389 ;
+  wire [15:0] \$39 ;
+  reg [3:0] \$390 ;
+  reg [3:0] \$391 ;
+  reg \$392 ;
+  reg \$393 ;
+  reg [71:0] \$394 ;
+  wire [112:0] \$4 ;
+  wire [16:0] \$40 ;
+  wire [16:0] \$41 ;
+  wire [16:0] \$42 ;
+  wire [16:0] \$43 ;
+  wire [17:0] \$44 ;
+  wire [18:0] \$45 ;
+  wire [18:0] \$46 ;
+  wire [18:0] \$47 ;
+  wire [18:0] \$48 ;
+  wire [19:0] \$49 ;
+  wire [47:0] \$5 ;
+  wire [20:0] \$50 ;
+  wire [22:0] \$51 ;
+  wire [22:0] \$52 ;
+  wire [22:0] \$53 ;
+  wire [22:0] \$54 ;
+  wire [23:0] \$55 ;
+  wire [22:0] \$56 ;
+  wire [22:0] \$57 ;
+  wire [22:0] \$58 ;
+  wire [22:0] \$59 ;
+  wire [111:0] \$6 ;
+  wire [23:0] \$60 ;
+  wire [24:0] \$61 ;
+  wire [30:0] \$62 ;
   wire [30:0] \$63 ;
   wire [30:0] \$64 ;
   wire [30:0] \$65 ;
-  wire [30:0] \$66 ;
-  wire [31:0] \$67 ;
-  wire [32:0] \$68 ;
-  wire [33:0] \$69 ;
-  wire \$7 ;
-  wire [34:0] \$70 ;
-  wire [111:0] \$71 ;
-  wire [112:0] \$72 ;
-  wire [47:0] \$73 ;
-  wire [47:0] \$74 ;
-  wire [47:0] \$75 ;
-  wire \$76 ;
-  wire [48:0] \$77 ;
-  wire \$78 ;
-  wire \$79 ;
-  wire \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
-  wire \$85 ;
-  wire [2:0] \$86 ;
-  wire [2:0] \$87 ;
+  wire [31:0] \$66 ;
+  wire [30:0] \$67 ;
+  wire [30:0] \$68 ;
+  wire [30:0] \$69 ;
+  wire [112:0] \$7 ;
+  wire [30:0] \$70 ;
+  wire [31:0] \$71 ;
+  wire [32:0] \$72 ;
+  wire [30:0] \$73 ;
+  wire [30:0] \$74 ;
+  wire [30:0] \$75 ;
+  wire [30:0] \$76 ;
+  wire [31:0] \$77 ;
+  wire [30:0] \$78 ;
+  wire [30:0] \$79 ;
+  wire [47:0] \$8 ;
+  wire [30:0] \$80 ;
+  wire [30:0] \$81 ;
+  wire [31:0] \$82 ;
+  wire [32:0] \$83 ;
+  wire [48:0] \$84 ;
+  wire [48:0] \$85 ;
+  wire [49:0] \$86 ;
+  wire [47:0] \$87 ;
   wire \$88 ;
-  wire \$89 ;
-  wire \$9 ;
+  wire [47:0] \$89 ;
+  wire [48:0] \$9 ;
   wire \$90 ;
-  wire \$91 ;
+  wire [47:0] \$91 ;
   wire \$92 ;
   wire \$93 ;
   wire \$94 ;
@@ -11618,8 +12211,6 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire \$97 ;
   wire \$98 ;
   wire \$99 ;
-  reg \$signal  = 1'h0;
-  reg \$signal$9  = 1'h0;
   input acc_done;
   wire acc_done;
   input [63:0] accs;
@@ -11635,9 +12226,11 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire empty;
   reg full = 1'h0;
   reg [1:0] group = 2'h0;
+  reg [47:0] half = 48'h000000000000;
+  reg [47:0] half_neg = 48'h000000000000;
   output hold;
   wire hold;
-  wire [47:0] mask;
+  reg [47:0] mask = 48'h000000000000;
   input [15:0] multiplier;
   wire [15:0] multiplier;
   output [71:0] o_res__payload;
@@ -11655,24 +12248,52 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   reg o_res__valid = 1'h0;
   input [3:0] overflow;
   wire [3:0] overflow;
-  reg [47:0] prod;
-  wire [48:0] q;
-  reg [15:0] r1_acc = 16'h0000;
-  wire [15:0] \r1_acc[0] ;
-  reg [1:0] r1_group = 2'h0;
-  reg r1_last = 1'h0;
-  reg [3:0] r1_ovf = 4'h0;
-  reg [15:0] r2_acc = 16'h0000;
-  wire [15:0] \r2_acc[0] ;
-  reg [1:0] r2_group = 2'h0;
-  reg r2_last = 1'h0;
-  reg [3:0] r2_ovf = 4'h0;
-  reg [47:0] r2_prod = 48'h000000000000;
-  wire [47:0] \r2_prod[0] ;
   input relu;
   wire relu;
   input requant_en;
   wire requant_en;
+  reg [215:0] rq_partials = 216'h000000000000000000000000000000000000000000000000000000;
+  wire [15:0] \rq_partials.acc ;
+  wire [15:0] \rq_partials.acc[0] ;
+  wire [1:0] \rq_partials.group ;
+  wire \rq_partials.last ;
+  wire [3:0] \rq_partials.ovf ;
+  wire [47:0] \rq_partials.p0 ;
+  wire [47:0] \rq_partials.p0[0] ;
+  wire [47:0] \rq_partials.p1 ;
+  wire [47:0] \rq_partials.p1[0] ;
+  wire [47:0] \rq_partials.p2 ;
+  wire [47:0] \rq_partials.p2[0] ;
+  wire [47:0] \rq_partials.p3 ;
+  wire [47:0] \rq_partials.p3[0] ;
+  wire \rq_partials.valid ;
+  reg [71:0] rq_product = 72'h000000000000000000;
+  wire [15:0] \rq_product.acc ;
+  wire [15:0] \rq_product.acc[0] ;
+  wire [1:0] \rq_product.group ;
+  wire \rq_product.last ;
+  wire [3:0] \rq_product.ovf ;
+  wire [47:0] \rq_product.prod ;
+  wire [47:0] \rq_product.prod[0] ;
+  wire \rq_product.valid ;
+  reg [23:0] rq_select = 24'h000000;
+  wire [15:0] \rq_select.acc ;
+  wire [15:0] \rq_select.acc[0] ;
+  wire [1:0] \rq_select.group ;
+  wire \rq_select.last ;
+  wire [3:0] \rq_select.ovf ;
+  wire \rq_select.valid ;
+  reg [72:0] rq_shifted = 73'h0000000000000000000;
+  wire [15:0] \rq_shifted.acc ;
+  wire [15:0] \rq_shifted.acc[0] ;
+  wire [1:0] \rq_shifted.group ;
+  wire \rq_shifted.last ;
+  wire [3:0] \rq_shifted.ovf ;
+  wire [47:0] \rq_shifted.shifted ;
+  wire [47:0] \rq_shifted.shifted[0] ;
+  wire \rq_shifted.up ;
+  wire \rq_shifted.up[0] ;
+  wire \rq_shifted.valid ;
   input rst;
   wire rst;
   input [5:0] shift;
@@ -11690,500 +12311,622 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   wire [15:0] \word[3] ;
   reg [3:0] word_ovf = 4'h0;
   reg [3:0] word_sat = 4'h0;
-  assign \$1  = acc_done & busy;
-  assign \$2  = \$signal  & full;
-  assign \$3  = \$2  & o_res__valid;
-  assign \$4  = ~ o_res__ready;
-  assign \$5  = \$3  & \$4 ;
-  assign \$6  = ~ \$5 ;
-  assign \$7  = busy & \$6 ;
-  assign \$8  = group == 2'h3;
-  assign \$9  = \$7  & \$8 ;
-  assign \$10  = ~ \$9 ;
-  assign hold = \$1  & \$10 ;
-  assign \$11  = ~ busy;
-  assign \$12  = ~ \$signal$9 ;
+  assign \$1  = 1'h1 << shift;
+  assign \$2  = \$1  - 1'h1;
+  assign \$3  = 1'h1 << shift;
+  assign \$4  = \$3  - 1'h1;
+  assign \$6  = 1'h1 << shift;
+  assign \$7  = \$6  - 1'h1;
+  assign \$9  = \$8  + 1'h1;
+  assign \$10  = rq_shifted[0] & full;
+  assign \$11  = \$10  & o_res__valid;
+  assign \$12  = ~ o_res__ready;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = ~ \$signal ;
-  assign \$15  = \$13  & \$14 ;
-  assign \$16  = ~ full;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = ~ o_res__valid;
-  assign empty = \$17  & \$18 ;
-  assign \$19  = \$signal  & full;
-  assign \$20  = \$19  & o_res__valid;
-  assign \$21  = ~ o_res__ready;
-  assign \$22  = \$20  & \$21 ;
-  assign \$23  = ~ \$22 ;
-  assign \$25  = multiplier[0] ? \$24  : 17'h00000;
-  assign \$27  = multiplier[1] ? \$26  : 17'h00000;
-  assign \$28  = $signed(\$25 ) + $signed(\$27 );
-  assign \$30  = multiplier[2] ? \$29  : 19'h00000;
-  assign \$32  = multiplier[3] ? \$31  : 19'h00000;
-  assign \$33  = $signed(\$30 ) + $signed(\$32 );
-  assign \$34  = $signed(\$28 ) + $signed(\$33 );
-  assign \$36  = multiplier[4] ? \$35  : 23'h000000;
-  assign \$38  = multiplier[5] ? \$37  : 23'h000000;
-  assign \$39  = $signed(\$36 ) + $signed(\$38 );
-  assign \$41  = multiplier[6] ? \$40  : 23'h000000;
-  assign \$43  = multiplier[7] ? \$42  : 23'h000000;
+  assign \$14  = ~ \$13 ;
+  assign \$15  = busy & \$14 ;
+  assign \$16  = group == 2'h3;
+  assign \$17  = group + 1'h1;
+  assign \$18  = \$16  ? 3'h0 : \$17 ;
+  assign \$19  = group == 2'h3;
+  assign \$20  = ~ hold;
+  assign \$21  = acc_done & \$20 ;
+  assign \$22  = rq_shifted[0] & full;
+  assign \$23  = \$22  & o_res__valid;
+  assign \$24  = ~ o_res__ready;
+  assign \$25  = \$23  & \$24 ;
+  assign \$26  = ~ \$25 ;
+  assign \$27  = rq_shifted[0] & full;
+  assign \$28  = \$27  & o_res__valid;
+  assign \$29  = ~ o_res__ready;
+  assign \$30  = \$28  & \$29 ;
+  assign \$31  = ~ \$30 ;
+  assign \$32  = busy & \$31 ;
+  assign \$33  = group == 2'h3;
+  assign \$34  = group == 2'h3;
+  assign \$35  = group == 2'h2;
+  assign \$36  = group == 1'h1;
+  assign \$37  = \$36  ? snap[31:16] : snap[15:0];
+  assign \$38  = \$35  ? snap[47:32] : \$37 ;
+  assign \$39  = \$34  ? snap[63:48] : \$38 ;
+  assign \$41  = multiplier[0] ? \$40  : 17'h00000;
+  assign \$43  = multiplier[1] ? \$42  : 17'h00000;
   assign \$44  = $signed(\$41 ) + $signed(\$43 );
-  assign \$45  = $signed(\$39 ) + $signed(\$44 );
-  assign \$46  = $signed(\$34 ) + $signed(\$45 );
-  assign \$48  = multiplier[8] ? \$47  : 31'h00000000;
-  assign \$50  = multiplier[9] ? \$49  : 31'h00000000;
-  assign \$51  = $signed(\$48 ) + $signed(\$50 );
-  assign \$53  = multiplier[10] ? \$52  : 31'h00000000;
-  assign \$55  = multiplier[11] ? \$54  : 31'h00000000;
-  assign \$56  = $signed(\$53 ) + $signed(\$55 );
-  assign \$57  = $signed(\$51 ) + $signed(\$56 );
-  assign \$59  = multiplier[12] ? \$58  : 31'h00000000;
-  assign \$61  = multiplier[13] ? \$60  : 31'h00000000;
-  assign \$62  = $signed(\$59 ) + $signed(\$61 );
-  assign \$64  = multiplier[14] ? \$63  : 31'h00000000;
-  assign \$66  = multiplier[15] ? \$65  : 31'h00000000;
-  assign \$67  = $signed(\$64 ) + $signed(\$66 );
-  assign \$68  = $signed(\$62 ) + $signed(\$67 );
-  assign \$69  = $signed(\$57 ) + $signed(\$68 );
-  assign \$70  = $signed(\$46 ) + $signed(\$69 );
-  assign \$71  = 1'h1 << shift;
-  assign \$72  = \$71  - 1'h1;
-  assign \$73  = $signed(r2_prod) >>> shift;
-  assign \$74  = r2_prod & \$72 [47:0];
-  assign \$76  = $signed(r2_prod) < $signed(1'h0);
-  assign \$77  = \$75  + \$76 ;
-  assign \$78  = \$74  > \$77 ;
-  assign q = $signed(\$73 ) + $signed({ 1'h0, \$78  });
-  assign \$79  = \$signal  & full;
-  assign \$80  = \$79  & o_res__valid;
-  assign \$81  = ~ o_res__ready;
-  assign \$82  = \$80  & \$81 ;
-  assign \$83  = ~ \$82 ;
-  assign \$84  = busy & \$83 ;
-  assign \$85  = group == 2'h3;
-  assign \$86  = group + 1'h1;
-  assign \$87  = \$85  ? 3'h0 : \$86 ;
-  assign \$88  = group == 2'h3;
-  assign \$89  = ~ hold;
-  assign \$90  = acc_done & \$89 ;
-  assign \$91  = \$signal  & full;
-  assign \$92  = \$91  & o_res__valid;
-  assign \$93  = ~ o_res__ready;
-  assign \$94  = \$92  & \$93 ;
-  assign \$95  = ~ \$94 ;
-  assign \$96  = \$signal  & full;
-  assign \$97  = \$96  & o_res__valid;
-  assign \$98  = ~ o_res__ready;
-  assign \$99  = \$97  & \$98 ;
-  assign \$100  = ~ \$99 ;
-  assign \$101  = busy & \$100 ;
-  assign \$102  = group == 2'h3;
-  assign \$103  = group == 2'h3;
-  assign \$104  = group == 2'h2;
-  assign \$105  = group == 1'h1;
-  assign \$106  = \$105  ? snap[31:16] : snap[15:0];
-  assign \$107  = \$104  ? snap[47:32] : \$106 ;
-  assign \$108  = \$103  ? snap[63:48] : \$107 ;
-  assign \$109  = \$signal  & full;
-  assign \$110  = \$109  & o_res__valid;
-  assign \$111  = ~ o_res__ready;
-  assign \$112  = \$110  & \$111 ;
-  assign \$113  = ~ \$112 ;
-  assign \$114  = \$signal  & full;
-  assign \$115  = \$114  & o_res__valid;
-  assign \$116  = ~ o_res__ready;
-  assign \$117  = \$115  & \$116 ;
+  assign \$46  = multiplier[2] ? \$45  : 19'h00000;
+  assign \$48  = multiplier[3] ? \$47  : 19'h00000;
+  assign \$49  = $signed(\$46 ) + $signed(\$48 );
+  assign \$50  = $signed(\$44 ) + $signed(\$49 );
+  assign \$52  = multiplier[4] ? \$51  : 23'h000000;
+  assign \$54  = multiplier[5] ? \$53  : 23'h000000;
+  assign \$55  = $signed(\$52 ) + $signed(\$54 );
+  assign \$57  = multiplier[6] ? \$56  : 23'h000000;
+  assign \$59  = multiplier[7] ? \$58  : 23'h000000;
+  assign \$60  = $signed(\$57 ) + $signed(\$59 );
+  assign \$61  = $signed(\$55 ) + $signed(\$60 );
+  assign \$63  = multiplier[8] ? \$62  : 31'h00000000;
+  assign \$65  = multiplier[9] ? \$64  : 31'h00000000;
+  assign \$66  = $signed(\$63 ) + $signed(\$65 );
+  assign \$68  = multiplier[10] ? \$67  : 31'h00000000;
+  assign \$70  = multiplier[11] ? \$69  : 31'h00000000;
+  assign \$71  = $signed(\$68 ) + $signed(\$70 );
+  assign \$72  = $signed(\$66 ) + $signed(\$71 );
+  assign \$74  = multiplier[12] ? \$73  : 31'h00000000;
+  assign \$76  = multiplier[13] ? \$75  : 31'h00000000;
+  assign \$77  = $signed(\$74 ) + $signed(\$76 );
+  assign \$79  = multiplier[14] ? \$78  : 31'h00000000;
+  assign \$81  = multiplier[15] ? \$80  : 31'h00000000;
+  assign \$82  = $signed(\$79 ) + $signed(\$81 );
+  assign \$83  = $signed(\$77 ) + $signed(\$82 );
+  assign \$84  = $signed(rq_partials[71:24]) + $signed(rq_partials[119:72]);
+  assign \$85  = $signed(rq_partials[167:120]) + $signed(rq_partials[215:168]);
+  assign \$86  = $signed(\$84 ) + $signed(\$85 );
+  assign \$87  = $signed(rq_product[71:24]) >>> shift;
+  assign \$88  = $signed(rq_product[71:24]) < $signed(1'h0);
+  assign \$89  = rq_product[71:24] & mask;
+  assign \$90  = \$89  > half_neg;
+  assign \$91  = rq_product[71:24] & mask;
+  assign \$92  = \$91  > half;
+  assign \$93  = \$88  ? \$90  : \$92 ;
+  assign \$94  = rq_shifted[0] & full;
+  assign \$95  = \$94  & o_res__valid;
+  assign \$96  = ~ o_res__ready;
+  assign \$97  = \$95  & \$96 ;
+  assign \$98  = ~ \$97 ;
+  assign \$99  = rq_shifted[0] & \$98 ;
+  assign \$100  = ! rq_shifted[3:2];
+  assign \$101  = \$99  & \$100 ;
+  assign \$102  = ~ rq_shifted[71];
+  assign \$103  = ! rq_shifted[71:31];
+  assign \$104  = ~ \$103 ;
+  assign \$105  = \$102  & \$104 ;
+  assign \$106  = ! rq_shifted[71:31];
+  assign \$107  = rq_shifted[30:24] == 7'h7f;
+  assign \$108  = \$106  & \$107 ;
+  assign \$109  = \$108  & rq_shifted[72];
+  assign \$110  = \$105  | \$109 ;
+  assign \$111  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$112  = rq_shifted[30:24] == 7'h7f;
+  assign \$113  = \$111  & \$112 ;
+  assign \$114  = \$113  & rq_shifted[72];
+  assign \$115  = ~ \$114 ;
+  assign \$116  = rq_shifted[71] & \$115 ;
+  assign \$117  = rq_shifted[71:31] == 41'h1ffffffffff;
   assign \$118  = ~ \$117 ;
-  assign \$119  = \$signal  & \$118 ;
-  assign \$120  = ! r2_group;
-  assign \$121  = \$119  & \$120 ;
-  assign \$122  = $signed(q) > $signed(8'h7f);
-  assign \$123  = relu ? 8'h00 : 8'h80;
-  assign \$124  = $signed(q) < $signed(\$123 );
-  assign \$125  = relu ? 8'h00 : 8'h80;
-  assign \$126  = \$124  ? { \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125 [7], \$125  } : q;
-  assign \$127  = \$122  ? 49'h000000000007f : \$126 ;
-  assign \$128  = requant_en ? \$127  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
-  assign \$129  = $signed(q) > $signed(8'h7f);
-  assign \$130  = ~ relu;
-  assign \$131  = $signed(q) < $signed(8'h80);
-  assign \$132  = \$130  & \$131 ;
-  assign \$133  = \$129  | \$132 ;
-  assign \$134  = requant_en & \$133 ;
-  assign \$135  = \$signal  & full;
-  assign \$136  = \$135  & o_res__valid;
-  assign \$137  = ~ o_res__ready;
+  assign \$119  = rq_shifted[71] & \$118 ;
+  assign \$120  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$121  = rq_shifted[30:24] == 7'h7f;
+  assign \$122  = \$120  & \$121 ;
+  assign \$123  = \$122  & rq_shifted[72];
+  assign \$124  = ~ \$123 ;
+  assign \$125  = \$119  & \$124 ;
+  assign \$126  = relu ? \$116  : \$125 ;
+  assign \$127  = relu ? 8'h00 : 8'h80;
+  assign \$128  = rq_shifted[31:24] + rq_shifted[72];
+  assign \$129  = \$126  ? \$127  : \$128 [7:0];
+  assign \$130  = \$110  ? 8'h7f : \$129 ;
+  assign \$131  = requant_en ? { \$130 [7], \$130 [7], \$130 [7], \$130 [7], \$130 [7], \$130 [7], \$130 [7], \$130 [7], \$130  } : rq_shifted[23:8];
+  assign \$132  = ~ rq_shifted[71];
+  assign \$133  = ! rq_shifted[71:31];
+  assign \$134  = ~ \$133 ;
+  assign \$135  = \$132  & \$134 ;
+  assign \$136  = ! rq_shifted[71:31];
+  assign \$137  = rq_shifted[30:24] == 7'h7f;
   assign \$138  = \$136  & \$137 ;
-  assign \$139  = ~ \$138 ;
-  assign \$140  = \$signal  & \$139 ;
-  assign \$141  = r2_group == 1'h1;
-  assign \$142  = \$140  & \$141 ;
-  assign \$143  = $signed(q) > $signed(8'h7f);
-  assign \$144  = relu ? 8'h00 : 8'h80;
-  assign \$145  = $signed(q) < $signed(\$144 );
-  assign \$146  = relu ? 8'h00 : 8'h80;
-  assign \$147  = \$145  ? { \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146 [7], \$146  } : q;
-  assign \$148  = \$143  ? 49'h000000000007f : \$147 ;
-  assign \$149  = requant_en ? \$148  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
-  assign \$150  = $signed(q) > $signed(8'h7f);
-  assign \$151  = ~ relu;
-  assign \$152  = $signed(q) < $signed(8'h80);
-  assign \$153  = \$151  & \$152 ;
-  assign \$154  = \$150  | \$153 ;
-  assign \$155  = requant_en & \$154 ;
-  assign \$156  = \$signal  & full;
-  assign \$157  = \$156  & o_res__valid;
-  assign \$158  = ~ o_res__ready;
-  assign \$159  = \$157  & \$158 ;
-  assign \$160  = ~ \$159 ;
-  assign \$161  = \$signal  & \$160 ;
-  assign \$162  = r2_group == 2'h2;
-  assign \$163  = \$161  & \$162 ;
-  assign \$164  = $signed(q) > $signed(8'h7f);
-  assign \$165  = relu ? 8'h00 : 8'h80;
-  assign \$166  = $signed(q) < $signed(\$165 );
-  assign \$167  = relu ? 8'h00 : 8'h80;
-  assign \$168  = \$166  ? { \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167 [7], \$167  } : q;
-  assign \$169  = \$164  ? 49'h000000000007f : \$168 ;
-  assign \$170  = requant_en ? \$169  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
-  assign \$171  = $signed(q) > $signed(8'h7f);
-  assign \$172  = ~ relu;
-  assign \$173  = $signed(q) < $signed(8'h80);
-  assign \$174  = \$172  & \$173 ;
-  assign \$175  = \$171  | \$174 ;
-  assign \$176  = requant_en & \$175 ;
-  assign \$177  = \$signal  & full;
-  assign \$178  = \$177  & o_res__valid;
-  assign \$179  = ~ o_res__ready;
-  assign \$180  = \$178  & \$179 ;
-  assign \$181  = ~ \$180 ;
-  assign \$182  = \$signal  & \$181 ;
-  assign \$183  = r2_group == 2'h3;
-  assign \$184  = \$182  & \$183 ;
-  assign \$185  = $signed(q) > $signed(8'h7f);
-  assign \$186  = relu ? 8'h00 : 8'h80;
-  assign \$187  = $signed(q) < $signed(\$186 );
-  assign \$188  = relu ? 8'h00 : 8'h80;
-  assign \$189  = \$187  ? { \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188 [7], \$188  } : q;
-  assign \$190  = \$185  ? 49'h000000000007f : \$189 ;
-  assign \$191  = requant_en ? \$190  : { r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc[15], r2_acc };
-  assign \$192  = $signed(q) > $signed(8'h7f);
-  assign \$193  = ~ relu;
-  assign \$194  = $signed(q) < $signed(8'h80);
-  assign \$195  = \$193  & \$194 ;
-  assign \$196  = \$192  | \$195 ;
-  assign \$197  = requant_en & \$196 ;
-  assign \$198  = \$signal  & full;
-  assign \$199  = \$198  & o_res__valid;
-  assign \$200  = ~ o_res__ready;
-  assign \$201  = \$199  & \$200 ;
-  assign \$202  = ~ \$201 ;
-  assign \$203  = \$signal  & \$202 ;
-  assign \$204  = \$203  & r2_last;
-  assign \$205  = ~ o_res__valid;
-  assign \$206  = \$205  | o_res__ready;
-  assign \$207  = full & \$206 ;
-  assign \$208  = \$207  ? 1'h0 : full;
-  assign \$209  = \$signal  & full;
-  assign \$210  = \$209  & o_res__valid;
-  assign \$211  = ~ o_res__ready;
-  assign \$212  = \$210  & \$211 ;
-  assign \$213  = ~ \$212 ;
-  assign \$214  = \$signal  & \$213 ;
-  assign \$215  = \$214  & r2_last;
-  assign \$216  = \$208  | \$215 ;
-  assign \$217  = ~ o_res__valid;
-  assign \$218  = \$217  | o_res__ready;
-  assign \$219  = full & \$218 ;
+  assign \$139  = \$138  & rq_shifted[72];
+  assign \$140  = \$135  | \$139 ;
+  assign \$141  = ~ relu;
+  assign \$142  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$143  = ~ \$142 ;
+  assign \$144  = rq_shifted[71] & \$143 ;
+  assign \$145  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$146  = rq_shifted[30:24] == 7'h7f;
+  assign \$147  = \$145  & \$146 ;
+  assign \$148  = \$147  & rq_shifted[72];
+  assign \$149  = ~ \$148 ;
+  assign \$150  = \$144  & \$149 ;
+  assign \$151  = \$141  & \$150 ;
+  assign \$152  = \$140  | \$151 ;
+  assign \$153  = requant_en & \$152 ;
+  assign \$154  = rq_shifted[0] & full;
+  assign \$155  = \$154  & o_res__valid;
+  assign \$156  = ~ o_res__ready;
+  assign \$157  = \$155  & \$156 ;
+  assign \$158  = ~ \$157 ;
+  assign \$159  = rq_shifted[0] & \$158 ;
+  assign \$160  = rq_shifted[3:2] == 1'h1;
+  assign \$161  = \$159  & \$160 ;
+  assign \$162  = ~ rq_shifted[71];
+  assign \$163  = ! rq_shifted[71:31];
+  assign \$164  = ~ \$163 ;
+  assign \$165  = \$162  & \$164 ;
+  assign \$166  = ! rq_shifted[71:31];
+  assign \$167  = rq_shifted[30:24] == 7'h7f;
+  assign \$168  = \$166  & \$167 ;
+  assign \$169  = \$168  & rq_shifted[72];
+  assign \$170  = \$165  | \$169 ;
+  assign \$171  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$172  = rq_shifted[30:24] == 7'h7f;
+  assign \$173  = \$171  & \$172 ;
+  assign \$174  = \$173  & rq_shifted[72];
+  assign \$175  = ~ \$174 ;
+  assign \$176  = rq_shifted[71] & \$175 ;
+  assign \$177  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$178  = ~ \$177 ;
+  assign \$179  = rq_shifted[71] & \$178 ;
+  assign \$180  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$181  = rq_shifted[30:24] == 7'h7f;
+  assign \$182  = \$180  & \$181 ;
+  assign \$183  = \$182  & rq_shifted[72];
+  assign \$184  = ~ \$183 ;
+  assign \$185  = \$179  & \$184 ;
+  assign \$186  = relu ? \$176  : \$185 ;
+  assign \$187  = relu ? 8'h00 : 8'h80;
+  assign \$188  = rq_shifted[31:24] + rq_shifted[72];
+  assign \$189  = \$186  ? \$187  : \$188 [7:0];
+  assign \$190  = \$170  ? 8'h7f : \$189 ;
+  assign \$191  = requant_en ? { \$190 [7], \$190 [7], \$190 [7], \$190 [7], \$190 [7], \$190 [7], \$190 [7], \$190 [7], \$190  } : rq_shifted[23:8];
+  assign \$192  = ~ rq_shifted[71];
+  assign \$193  = ! rq_shifted[71:31];
+  assign \$194  = ~ \$193 ;
+  assign \$195  = \$192  & \$194 ;
+  assign \$196  = ! rq_shifted[71:31];
+  assign \$197  = rq_shifted[30:24] == 7'h7f;
+  assign \$198  = \$196  & \$197 ;
+  assign \$199  = \$198  & rq_shifted[72];
+  assign \$200  = \$195  | \$199 ;
+  assign \$201  = ~ relu;
+  assign \$202  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$203  = ~ \$202 ;
+  assign \$204  = rq_shifted[71] & \$203 ;
+  assign \$205  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$206  = rq_shifted[30:24] == 7'h7f;
+  assign \$207  = \$205  & \$206 ;
+  assign \$208  = \$207  & rq_shifted[72];
+  assign \$209  = ~ \$208 ;
+  assign \$210  = \$204  & \$209 ;
+  assign \$211  = \$201  & \$210 ;
+  assign \$212  = \$200  | \$211 ;
+  assign \$213  = requant_en & \$212 ;
+  assign \$214  = rq_shifted[0] & full;
+  assign \$215  = \$214  & o_res__valid;
+  assign \$216  = ~ o_res__ready;
+  assign \$217  = \$215  & \$216 ;
+  assign \$218  = ~ \$217 ;
+  assign \$219  = rq_shifted[0] & \$218 ;
+  assign \$220  = rq_shifted[3:2] == 2'h2;
+  assign \$221  = \$219  & \$220 ;
+  assign \$222  = ~ rq_shifted[71];
+  assign \$223  = ! rq_shifted[71:31];
+  assign \$224  = ~ \$223 ;
+  assign \$225  = \$222  & \$224 ;
+  assign \$226  = ! rq_shifted[71:31];
+  assign \$227  = rq_shifted[30:24] == 7'h7f;
+  assign \$228  = \$226  & \$227 ;
+  assign \$229  = \$228  & rq_shifted[72];
+  assign \$230  = \$225  | \$229 ;
+  assign \$231  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$232  = rq_shifted[30:24] == 7'h7f;
+  assign \$233  = \$231  & \$232 ;
+  assign \$234  = \$233  & rq_shifted[72];
+  assign \$235  = ~ \$234 ;
+  assign \$236  = rq_shifted[71] & \$235 ;
+  assign \$237  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$238  = ~ \$237 ;
+  assign \$239  = rq_shifted[71] & \$238 ;
+  assign \$240  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$241  = rq_shifted[30:24] == 7'h7f;
+  assign \$242  = \$240  & \$241 ;
+  assign \$243  = \$242  & rq_shifted[72];
+  assign \$244  = ~ \$243 ;
+  assign \$245  = \$239  & \$244 ;
+  assign \$246  = relu ? \$236  : \$245 ;
+  assign \$247  = relu ? 8'h00 : 8'h80;
+  assign \$248  = rq_shifted[31:24] + rq_shifted[72];
+  assign \$249  = \$246  ? \$247  : \$248 [7:0];
+  assign \$250  = \$230  ? 8'h7f : \$249 ;
+  assign \$251  = requant_en ? { \$250 [7], \$250 [7], \$250 [7], \$250 [7], \$250 [7], \$250 [7], \$250 [7], \$250 [7], \$250  } : rq_shifted[23:8];
+  assign \$252  = ~ rq_shifted[71];
+  assign \$253  = ! rq_shifted[71:31];
+  assign \$254  = ~ \$253 ;
+  assign \$255  = \$252  & \$254 ;
+  assign \$256  = ! rq_shifted[71:31];
+  assign \$257  = rq_shifted[30:24] == 7'h7f;
+  assign \$258  = \$256  & \$257 ;
+  assign \$259  = \$258  & rq_shifted[72];
+  assign \$260  = \$255  | \$259 ;
+  assign \$261  = ~ relu;
+  assign \$262  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$263  = ~ \$262 ;
+  assign \$264  = rq_shifted[71] & \$263 ;
+  assign \$265  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$266  = rq_shifted[30:24] == 7'h7f;
+  assign \$267  = \$265  & \$266 ;
+  assign \$268  = \$267  & rq_shifted[72];
+  assign \$269  = ~ \$268 ;
+  assign \$270  = \$264  & \$269 ;
+  assign \$271  = \$261  & \$270 ;
+  assign \$272  = \$260  | \$271 ;
+  assign \$273  = requant_en & \$272 ;
+  assign \$274  = rq_shifted[0] & full;
+  assign \$275  = \$274  & o_res__valid;
+  assign \$276  = ~ o_res__ready;
+  assign \$277  = \$275  & \$276 ;
+  assign \$278  = ~ \$277 ;
+  assign \$279  = rq_shifted[0] & \$278 ;
+  assign \$280  = rq_shifted[3:2] == 2'h3;
+  assign \$281  = \$279  & \$280 ;
+  assign \$282  = ~ rq_shifted[71];
+  assign \$283  = ! rq_shifted[71:31];
+  assign \$284  = ~ \$283 ;
+  assign \$285  = \$282  & \$284 ;
+  assign \$286  = ! rq_shifted[71:31];
+  assign \$287  = rq_shifted[30:24] == 7'h7f;
+  assign \$288  = \$286  & \$287 ;
+  assign \$289  = \$288  & rq_shifted[72];
+  assign \$290  = \$285  | \$289 ;
+  assign \$291  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$292  = rq_shifted[30:24] == 7'h7f;
+  assign \$293  = \$291  & \$292 ;
+  assign \$294  = \$293  & rq_shifted[72];
+  assign \$295  = ~ \$294 ;
+  assign \$296  = rq_shifted[71] & \$295 ;
+  assign \$297  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$298  = ~ \$297 ;
+  assign \$299  = rq_shifted[71] & \$298 ;
+  assign \$300  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$301  = rq_shifted[30:24] == 7'h7f;
+  assign \$302  = \$300  & \$301 ;
+  assign \$303  = \$302  & rq_shifted[72];
+  assign \$304  = ~ \$303 ;
+  assign \$305  = \$299  & \$304 ;
+  assign \$306  = relu ? \$296  : \$305 ;
+  assign \$307  = relu ? 8'h00 : 8'h80;
+  assign \$308  = rq_shifted[31:24] + rq_shifted[72];
+  assign \$309  = \$306  ? \$307  : \$308 [7:0];
+  assign \$310  = \$290  ? 8'h7f : \$309 ;
+  assign \$311  = requant_en ? { \$310 [7], \$310 [7], \$310 [7], \$310 [7], \$310 [7], \$310 [7], \$310 [7], \$310 [7], \$310  } : rq_shifted[23:8];
+  assign \$312  = ~ rq_shifted[71];
+  assign \$313  = ! rq_shifted[71:31];
+  assign \$314  = ~ \$313 ;
+  assign \$315  = \$312  & \$314 ;
+  assign \$316  = ! rq_shifted[71:31];
+  assign \$317  = rq_shifted[30:24] == 7'h7f;
+  assign \$318  = \$316  & \$317 ;
+  assign \$319  = \$318  & rq_shifted[72];
+  assign \$320  = \$315  | \$319 ;
+  assign \$321  = ~ relu;
+  assign \$322  = rq_shifted[71:31] == 41'h1ffffffffff;
+  assign \$323  = ~ \$322 ;
+  assign \$324  = rq_shifted[71] & \$323 ;
+  assign \$325  = rq_shifted[71:31] == 41'h1fffffffffe;
+  assign \$326  = rq_shifted[30:24] == 7'h7f;
+  assign \$327  = \$325  & \$326 ;
+  assign \$328  = \$327  & rq_shifted[72];
+  assign \$329  = ~ \$328 ;
+  assign \$330  = \$324  & \$329 ;
+  assign \$331  = \$321  & \$330 ;
+  assign \$332  = \$320  | \$331 ;
+  assign \$333  = requant_en & \$332 ;
+  assign \$334  = rq_shifted[0] & full;
+  assign \$335  = \$334  & o_res__valid;
+  assign \$336  = ~ o_res__ready;
+  assign \$337  = \$335  & \$336 ;
+  assign \$338  = ~ \$337 ;
+  assign \$339  = rq_shifted[0] & \$338 ;
+  assign \$340  = \$339  & rq_shifted[1];
+  assign \$341  = ~ o_res__valid;
+  assign \$342  = \$341  | o_res__ready;
+  assign \$343  = full & \$342 ;
+  assign \$344  = \$343  ? 1'h0 : full;
+  assign \$345  = rq_shifted[0] & full;
+  assign \$346  = \$345  & o_res__valid;
+  assign \$347  = ~ o_res__ready;
+  assign \$348  = \$346  & \$347 ;
+  assign \$349  = ~ \$348 ;
+  assign \$350  = rq_shifted[0] & \$349 ;
+  assign \$351  = \$350  & rq_shifted[1];
+  assign \$352  = \$344  | \$351 ;
+  assign \$353  = ~ o_res__valid;
+  assign \$354  = \$353  | o_res__ready;
+  assign \$355  = full & \$354 ;
+  assign \$356  = acc_done & busy;
+  assign \$357  = rq_shifted[0] & full;
+  assign \$358  = \$357  & o_res__valid;
+  assign \$359  = ~ o_res__ready;
+  assign \$360  = \$358  & \$359 ;
+  assign \$361  = ~ \$360 ;
+  assign \$362  = busy & \$361 ;
+  assign \$363  = group == 2'h3;
+  assign \$364  = \$362  & \$363 ;
+  assign \$365  = ~ \$364 ;
+  assign hold = \$356  & \$365 ;
+  assign \$366  = ~ busy;
+  assign \$367  = ~ rq_select[0];
+  assign \$368  = \$366  & \$367 ;
+  assign \$369  = ~ rq_partials[0];
+  assign \$370  = \$368  & \$369 ;
+  assign \$371  = ~ rq_product[0];
+  assign \$372  = \$370  & \$371 ;
+  assign \$373  = ~ rq_shifted[0];
+  assign \$374  = \$372  & \$373 ;
+  assign \$375  = ~ full;
+  assign \$376  = \$374  & \$375 ;
+  assign \$377  = ~ o_res__valid;
+  assign empty = \$376  & \$377 ;
   always @(posedge clk)
-    group <= \$220 ;
+    mask <= \$378 ;
   always @(posedge clk)
-    busy <= \$221 ;
+    half <= \$379 ;
   always @(posedge clk)
-    snap <= \$222 ;
+    half_neg <= \$380 ;
   always @(posedge clk)
-    snap_ovf <= \$223 ;
+    group <= \$381 ;
   always @(posedge clk)
-    \$signal$9  <= \$224 ;
+    busy <= \$382 ;
   always @(posedge clk)
-    r1_group <= \$225 ;
+    snap <= \$383 ;
   always @(posedge clk)
-    r1_last <= \$226 ;
+    snap_ovf <= \$384 ;
   always @(posedge clk)
-    r1_ovf <= \$227 ;
+    rq_select <= \$385 ;
   always @(posedge clk)
-    r1_acc <= \$228 ;
+    rq_partials <= \$386 ;
   always @(posedge clk)
-    \$signal  <= \$229 ;
+    rq_product <= \$387 ;
   always @(posedge clk)
-    r2_group <= \$230 ;
+    rq_shifted <= \$388 ;
   always @(posedge clk)
-    r2_last <= \$231 ;
+    word <= \$389 ;
   always @(posedge clk)
-    r2_ovf <= \$232 ;
+    word_sat <= \$390 ;
   always @(posedge clk)
-    r2_acc <= \$233 ;
+    word_ovf <= \$391 ;
   always @(posedge clk)
-    r2_prod <= \$234 ;
+    full <= \$392 ;
   always @(posedge clk)
-    word <= \$235 ;
+    o_res__valid <= \$393 ;
   always @(posedge clk)
-    word_sat <= \$236 ;
-  always @(posedge clk)
-    word_ovf <= \$237 ;
-  always @(posedge clk)
-    full <= \$238 ;
-  always @(posedge clk)
-    o_res__valid <= \$239 ;
-  always @(posedge clk)
-    o_res__payload <= \$240 ;
+    o_res__payload <= \$394 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    prod = 48'h000000000000;
-    if (\$23 ) begin
-      prod = { \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70 [34], \$70  };
+    \$378  = \$2 [47:0];
+    if (rst) begin
+      \$378  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$220  = group;
-    if (\$84 ) begin
-      \$220  = \$87 [1:0];
+    \$379  = \$5 ;
+    if (rst) begin
+      \$379  = 48'h000000000000;
     end
-    if (\$90 ) begin
-      \$220  = 2'h0;
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$380  = \$9 [47:0];
+    if (rst) begin
+      \$380  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$381  = group;
+    if (\$15 ) begin
+      \$381  = \$18 [1:0];
+    end
+    if (\$21 ) begin
+      \$381  = 2'h0;
     end
     if (rst) begin
-      \$220  = 2'h0;
+      \$381  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$221  = busy;
-    if (\$84 ) begin
-      if (\$88 ) begin
-        \$221  = 1'h0;
+    \$382  = busy;
+    if (\$15 ) begin
+      if (\$19 ) begin
+        \$382  = 1'h0;
       end
     end
-    if (\$90 ) begin
-      \$221  = 1'h1;
+    if (\$21 ) begin
+      \$382  = 1'h1;
     end
     if (rst) begin
-      \$221  = 1'h0;
+      \$382  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$222  = snap;
-    if (\$90 ) begin
-      \$222  = accs;
+    \$383  = snap;
+    if (\$21 ) begin
+      \$383  = accs;
     end
     if (rst) begin
-      \$222  = 64'h0000000000000000;
+      \$383  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$223  = snap_ovf;
-    if (\$90 ) begin
-      \$223  = overflow;
+    \$384  = snap_ovf;
+    if (\$21 ) begin
+      \$384  = overflow;
     end
     if (rst) begin
-      \$223  = 4'h0;
+      \$384  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$224  = \$signal$9 ;
-    if (\$95 ) begin
-      \$224  = \$101 ;
+    \$385  = rq_select;
+    if (\$26 ) begin
+      \$385 [0] = \$32 ;
+      \$385 [3:2] = group;
+      \$385 [1] = \$33 ;
+      \$385 [7:4] = snap_ovf;
+      \$385 [23:8] = \$39 ;
     end
     if (rst) begin
-      \$224  = 1'h0;
+      \$385  = 24'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$225  = r1_group;
-    if (\$95 ) begin
-      \$225  = group;
+    \$386  = rq_partials;
+    if (\$26 ) begin
+      \$386 [0] = rq_select[0];
+      \$386 [3:2] = rq_select[3:2];
+      \$386 [1] = rq_select[1];
+      \$386 [7:4] = rq_select[7:4];
+      \$386 [23:8] = rq_select[23:8];
+      \$386 [71:24] = { \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50 [20], \$50  };
+      \$386 [119:72] = { \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61 [24], \$61  };
+      \$386 [167:120] = { \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72 [32], \$72  };
+      \$386 [215:168] = { \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83 [32], \$83  };
     end
     if (rst) begin
-      \$225  = 2'h0;
+      \$386  = 216'h000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$226  = r1_last;
-    if (\$95 ) begin
-      \$226  = \$102 ;
+    \$387  = rq_product;
+    if (\$26 ) begin
+      \$387 [0] = rq_partials[0];
+      \$387 [3:2] = rq_partials[3:2];
+      \$387 [1] = rq_partials[1];
+      \$387 [7:4] = rq_partials[7:4];
+      \$387 [23:8] = rq_partials[23:8];
+      \$387 [71:24] = \$86 [47:0];
     end
     if (rst) begin
-      \$226  = 1'h0;
+      \$387  = 72'h000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$227  = r1_ovf;
-    if (\$95 ) begin
-      \$227  = snap_ovf;
+    \$388  = rq_shifted;
+    if (\$26 ) begin
+      \$388 [0] = rq_product[0];
+      \$388 [3:2] = rq_product[3:2];
+      \$388 [1] = rq_product[1];
+      \$388 [7:4] = rq_product[7:4];
+      \$388 [23:8] = rq_product[23:8];
+      \$388 [71:24] = \$87 ;
+      \$388 [72] = \$93 ;
     end
     if (rst) begin
-      \$227  = 4'h0;
+      \$388  = 73'h0000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$228  = r1_acc;
-    if (\$95 ) begin
-      \$228  = \$108 ;
+    \$389  = word;
+    if (\$101 ) begin
+      \$389 [15:0] = \$131 ;
+    end
+    if (\$161 ) begin
+      \$389 [31:16] = \$191 ;
+    end
+    if (\$221 ) begin
+      \$389 [47:32] = \$251 ;
+    end
+    if (\$281 ) begin
+      \$389 [63:48] = \$311 ;
     end
     if (rst) begin
-      \$228  = 16'h0000;
+      \$389  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$229  = \$signal ;
-    if (\$113 ) begin
-      \$229  = \$signal$9 ;
+    \$390  = word_sat;
+    if (\$101 ) begin
+      \$390 [0] = \$153 ;
+    end
+    if (\$161 ) begin
+      \$390 [1] = \$213 ;
+    end
+    if (\$221 ) begin
+      \$390 [2] = \$273 ;
+    end
+    if (\$281 ) begin
+      \$390 [3] = \$333 ;
     end
     if (rst) begin
-      \$229  = 1'h0;
+      \$390  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$230  = r2_group;
-    if (\$113 ) begin
-      \$230  = r1_group;
+    \$391  = word_ovf;
+    if (\$340 ) begin
+      \$391  = rq_shifted[7:4];
     end
     if (rst) begin
-      \$230  = 2'h0;
+      \$391  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$231  = r2_last;
-    if (\$113 ) begin
-      \$231  = r1_last;
-    end
+    \$392  = \$352 ;
     if (rst) begin
-      \$231  = 1'h0;
+      \$392  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$232  = r2_ovf;
-    if (\$113 ) begin
-      \$232  = r1_ovf;
-    end
-    if (rst) begin
-      \$232  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$233  = r2_acc;
-    if (\$113 ) begin
-      \$233  = r1_acc;
-    end
-    if (rst) begin
-      \$233  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$234  = r2_prod;
-    if (\$113 ) begin
-      \$234  = prod;
-    end
-    if (rst) begin
-      \$234  = 48'h000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$235  = word;
-    if (\$121 ) begin
-      \$235 [15:0] = \$128 [15:0];
-    end
-    if (\$142 ) begin
-      \$235 [31:16] = \$149 [15:0];
-    end
-    if (\$163 ) begin
-      \$235 [47:32] = \$170 [15:0];
-    end
-    if (\$184 ) begin
-      \$235 [63:48] = \$191 [15:0];
-    end
-    if (rst) begin
-      \$235  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$236  = word_sat;
-    if (\$121 ) begin
-      \$236 [0] = \$134 ;
-    end
-    if (\$142 ) begin
-      \$236 [1] = \$155 ;
-    end
-    if (\$163 ) begin
-      \$236 [2] = \$176 ;
-    end
-    if (\$184 ) begin
-      \$236 [3] = \$197 ;
-    end
-    if (rst) begin
-      \$236  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$237  = word_ovf;
-    if (\$204 ) begin
-      \$237  = r2_ovf;
-    end
-    if (rst) begin
-      \$237  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$238  = \$216 ;
-    if (rst) begin
-      \$238  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$239  = o_res__valid;
-    if (\$219 ) begin
-      \$239  = 1'h1;
+    \$393  = o_res__valid;
+    if (\$355 ) begin
+      \$393  = 1'h1;
     end else if (o_res__ready) begin
-      \$239  = 1'h0;
+      \$393  = 1'h0;
     end
     if (rst) begin
-      \$239  = 1'h0;
+      \$393  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$240  = o_res__payload;
-    if (\$219 ) begin
-      \$240 [63:0] = word;
-      \$240 [67:64] = word_ovf;
-      \$240 [71:68] = word_sat;
+    \$394  = o_res__payload;
+    if (\$355 ) begin
+      \$394 [63:0] = word;
+      \$394 [67:64] = word_ovf;
+      \$394 [71:68] = word_sat;
     end
     if (rst) begin
-      \$240  = 72'h000000000000000000;
+      \$394  = 72'h000000000000000000;
     end
   end
-  assign mask = \$72 [47:0];
-  assign \r1_acc[0]  = r1_acc;
-  assign \r2_prod[0]  = r2_prod;
+  assign \rq_shifted.valid  = rq_shifted[0];
+  assign \rq_shifted.last  = rq_shifted[1];
+  assign \rq_shifted.group  = rq_shifted[3:2];
+  assign \rq_shifted.ovf  = rq_shifted[7:4];
+  assign \rq_shifted.acc  = rq_shifted[23:8];
+  assign \rq_shifted.acc[0]  = rq_shifted[23:8];
+  assign \rq_shifted.shifted  = rq_shifted[71:24];
+  assign \rq_shifted.shifted[0]  = rq_shifted[71:24];
+  assign \rq_shifted.up  = rq_shifted[72];
+  assign \rq_shifted.up[0]  = rq_shifted[72];
   assign \snap[0]  = snap[15:0];
   assign \snap[1]  = snap[31:16];
   assign \snap[2]  = snap[47:32];
@@ -12192,7 +12935,34 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   assign \accs[1]  = accs[31:16];
   assign \accs[2]  = accs[47:32];
   assign \accs[3]  = accs[63:48];
-  assign \r2_acc[0]  = r2_acc;
+  assign \rq_select.valid  = rq_select[0];
+  assign \rq_select.last  = rq_select[1];
+  assign \rq_select.group  = rq_select[3:2];
+  assign \rq_select.ovf  = rq_select[7:4];
+  assign \rq_select.acc  = rq_select[23:8];
+  assign \rq_select.acc[0]  = rq_select[23:8];
+  assign \rq_partials.valid  = rq_partials[0];
+  assign \rq_partials.last  = rq_partials[1];
+  assign \rq_partials.group  = rq_partials[3:2];
+  assign \rq_partials.ovf  = rq_partials[7:4];
+  assign \rq_partials.acc  = rq_partials[23:8];
+  assign \rq_partials.acc[0]  = rq_partials[23:8];
+  assign \rq_partials.p0  = rq_partials[71:24];
+  assign \rq_partials.p0[0]  = rq_partials[71:24];
+  assign \rq_partials.p1  = rq_partials[119:72];
+  assign \rq_partials.p1[0]  = rq_partials[119:72];
+  assign \rq_partials.p2  = rq_partials[167:120];
+  assign \rq_partials.p2[0]  = rq_partials[167:120];
+  assign \rq_partials.p3  = rq_partials[215:168];
+  assign \rq_partials.p3[0]  = rq_partials[215:168];
+  assign \rq_product.valid  = rq_product[0];
+  assign \rq_product.last  = rq_product[1];
+  assign \rq_product.group  = rq_product[3:2];
+  assign \rq_product.ovf  = rq_product[7:4];
+  assign \rq_product.acc  = rq_product[23:8];
+  assign \rq_product.acc[0]  = rq_product[23:8];
+  assign \rq_product.prod  = rq_product[71:24];
+  assign \rq_product.prod[0]  = rq_product[71:24];
   assign \word[0]  = word[15:0];
   assign \word[1]  = word[31:16];
   assign \word[2]  = word[47:32];
@@ -12204,21 +12974,22 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   assign \o_res__payload.values[3]  = o_res__payload[63:48];
   assign \o_res__payload.overflow  = o_res__payload[67:64];
   assign \o_res__payload.saturated  = o_res__payload[71:68];
-  assign \$24  = { r1_acc[15], r1_acc };
-  assign \$26  = { r1_acc, 1'h0 };
-  assign \$29  = { r1_acc[15], r1_acc, 2'h0 };
-  assign \$31  = { r1_acc, 3'h0 };
-  assign \$35  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 4'h0 };
-  assign \$37  = { r1_acc[15], r1_acc[15], r1_acc, 5'h00 };
-  assign \$40  = { r1_acc[15], r1_acc, 6'h00 };
-  assign \$42  = { r1_acc, 7'h00 };
-  assign \$47  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 8'h00 };
-  assign \$49  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 9'h000 };
-  assign \$52  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 10'h000 };
-  assign \$54  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 11'h000 };
-  assign \$58  = { r1_acc[15], r1_acc[15], r1_acc[15], r1_acc, 12'h000 };
-  assign \$60  = { r1_acc[15], r1_acc[15], r1_acc, 13'h0000 };
-  assign \$63  = { r1_acc[15], r1_acc, 14'h0000 };
-  assign \$65  = { r1_acc, 15'h0000 };
-  assign \$75  = { 1'h0, \$72 [47:1] };
+  assign \$5  = { 1'h0, \$4 [47:1] };
+  assign \$8  = { 1'h0, \$7 [47:1] };
+  assign \$40  = { rq_select[23], rq_select[23:8] };
+  assign \$42  = { rq_select[23:8], 1'h0 };
+  assign \$45  = { rq_select[23], rq_select[23:8], 2'h0 };
+  assign \$47  = { rq_select[23:8], 3'h0 };
+  assign \$51  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 4'h0 };
+  assign \$53  = { rq_select[23], rq_select[23], rq_select[23:8], 5'h00 };
+  assign \$56  = { rq_select[23], rq_select[23:8], 6'h00 };
+  assign \$58  = { rq_select[23:8], 7'h00 };
+  assign \$62  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 8'h00 };
+  assign \$64  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 9'h000 };
+  assign \$67  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 10'h000 };
+  assign \$69  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 11'h000 };
+  assign \$73  = { rq_select[23], rq_select[23], rq_select[23], rq_select[23:8], 12'h000 };
+  assign \$75  = { rq_select[23], rq_select[23], rq_select[23:8], 13'h0000 };
+  assign \$78  = { rq_select[23], rq_select[23:8], 14'h0000 };
+  assign \$80  = { rq_select[23:8], 15'h0000 };
 endmodule

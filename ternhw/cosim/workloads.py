@@ -1,34 +1,33 @@
-"""Real-weight GEMMs to co-simulate: the digits MLP layer by layer, MiniLM linear layers with
-the activations ``ternhw infer minilm`` feeds them, or any ternarized matrix of a model file.
+"""Co-simulation cases from the workload definition (``ternhw.workload``): the digits MLP layer
+by layer, MiniLM linear layers with the activations ``ternhw infer minilm`` feeds them, any
+linear layer of a model file, or any layer of a TOML / SCALE-Sim shape list.
 
-Each GEMM runs as the commands of its schedule (``ternhw.model.schedule``): batches of tokens
-that fit the activation buffer, each its own case, the first loading a matrix that fits the
-weight buffer as resident and the rest reusing it.
+A layer's cases come from the same :class:`~ternhw.workload.Layer` the report prices: its
+weights, and its operands (:meth:`~ternhw.workload.Layer.operands`: real activations where the
+workload has them, seeded random ones otherwise, said in the note). It runs as the commands of
+its schedule (:func:`~ternhw.workload.layer_schedule`): batches of tokens that fit the
+activation buffer, each its own case, the first loading a matrix that fits the weight buffer
+as resident and the rest reusing it.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from ..config import AcceleratorConfig
-from ..errors import TernhwError
 from ..formats.model_io import LoadedModel
-from ..model import gemm
-from ..model.schedule import schedule_gemm
-from ..quant.activations import quantize_activations
-from ..quant.pipeline import unknown_layer_message
-from ..quant.ternarize import ternarize
+from ..model.schedule import GemmSchedule, schedule_gemm
+from ..workload import Layer, Workload, layer_schedule, minilm_activations, model_workload
 from .runner import CosimCase
+
+__all__ = ["DEFAULT_MINILM_LAYER", "digits_cases", "layer_cases", "matrix_cases",
+           "minilm_activations", "workload_cases"]
 
 DEFAULT_MINILM_LAYER = "encoder.layer.0.intermediate.dense.weight"
 
 
-def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
-             **handshake) -> list[CosimCase]:
-    x = np.asarray(x)
-    plan = schedule_gemm(cfg, x.shape[0], x.shape[1], np.shape(w)[0], bias=bias is not None)
+def _cases(name: str, plan: GemmSchedule, x, w, bias=None, requant=None,
+           **handshake) -> list[CosimCase]:
     cases = []
     for cmd in plan.commands:
         s, e = cmd.token_start, cmd.token_start + cmd.m
@@ -38,77 +37,53 @@ def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
     return cases
 
 
+def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
+             **handshake) -> list[CosimCase]:
+    """Cases of raw operands (no workload layer), split as the schedule splits them."""
+    x = np.asarray(x)
+    plan = schedule_gemm(cfg, x.shape[0], x.shape[1], np.shape(w)[0], bias=bias is not None)
+    return _cases(name, plan, x, w, bias, requant, **handshake)
+
+
+def layer_cases(cfg: AcceleratorConfig, layer: Layer, tokens: int | None = None, *,
+                seed: int = 0, **handshake) -> tuple[list[CosimCase], str]:
+    """``(cases, note)``: the commands of ``tokens`` tokens of ``layer`` (default: the
+    workload's choice, e.g. all 359 digits images, else at most 16), scheduled by
+    :func:`layer_schedule`, so with ``tokens == layer.m`` they are the report's commands."""
+    ops = layer.operands(cfg, tokens, seed=seed)
+    plan = layer_schedule(cfg, layer, m=len(ops.x))
+    return _cases(layer.label, plan, ops.x, ops.w, ops.bias, ops.requant, seed=seed,
+                  **handshake), ops.note
+
+
+def workload_cases(cfg: AcceleratorConfig, workload: Workload, layer: str | None = None,
+                   tokens: int | None = None, *, seed: int = 0,
+                   **handshake) -> tuple[list[CosimCase], str]:
+    """Cases of one layer of ``workload`` (by name), or of every layer when ``layer`` is
+    None; the note is the first layer's (they share their source of activations)."""
+    chosen = [workload.find(layer)] if layer is not None else workload.layers
+    cases, notes = [], []
+    for lay in chosen:
+        c, note = layer_cases(cfg, lay, tokens, seed=seed, **handshake)
+        cases += c
+        notes.append(note)
+    return cases, notes[0]
+
+
 def digits_cases(cfg: AcceleratorConfig, model: LoadedModel, tokens: int | None = None,
                  layer: str | None = None, **handshake) -> list[CosimCase]:
     """The MLP's three layers on the held-out images, each fed the previous layer's int8
     outputs, with their integer biases and requantization (``ternhw infer digits``)."""
-    from ..infer.digits import build_integer_mlp
-    from ..weights.digits import PIXEL_MAX, load_digits_split
-
-    layers = build_integer_mlp(cfg, model)
-    names = [f"{lay.name}.weight" for lay in layers]
-    if layer is not None and layer not in names:
-        raise TernhwError(unknown_layer_message(model, layer, names))
-    x_te = load_digits_split()[2]
-    if tokens is not None:
-        x_te = x_te[:tokens]
-    x = np.round(x_te / PIXEL_MAX * cfg.act_max).astype(np.int64)
-    cases = []
-    for lay, name in zip(layers, names, strict=True):
-        if layer is None or layer == name:
-            cases += _batched(cfg, name, x, lay.weights.w, lay.bias, lay.requant, **handshake)
-        x = gemm(cfg, x, lay.weights, lay.bias, lay.requant).out
-    return cases
-
-
-def minilm_activations(cfg: AcceleratorConfig, model: LoadedModel, layer: str,
-                       tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(xq, trits)``: the first ``tokens`` quantized inputs that the integer MiniLM pipeline
-    feeds ``layer`` (over the fixed sentences), and the layer's ternary weights."""
-    from ..infer.minilm import SENTENCES, MiniLM, ternary_linears
-    from ..infer.tokenizer import WordPieceTokenizer
-    from ..weights import minilm_dir
-
-    d = minilm_dir()
-    net = MiniLM(model, json.loads((d / "config.json").read_text()))
-    linears = ternary_linears(model, net.layers)
-    key = layer.removesuffix(".weight")
-    if key not in linears:
-        raise TernhwError(unknown_layer_message(model, layer, [f"{n}.weight" for n in linears]))
-    tok = WordPieceTokenizer(d / "vocab.txt")
-    captured: list[np.ndarray] = []
-
-    def linear(name, x):
-        if name == key:
-            captured.append(quantize_activations(x, cfg.act_bits)[0])
-        return linears[name](cfg, x)
-
-    for sentence in SENTENCES:
-        net.encode(tok.encode(sentence), linear)
-        if sum(len(c) for c in captured) >= tokens:
-            break
-    xq = np.concatenate(captured)[:tokens]
-    if len(xq) < tokens:
-        raise TernhwError(f"the fixed sentences give only {len(xq)} tokens; ask for fewer")
-    return xq, linears[key].weights.w
+    return workload_cases(cfg, model_workload(model), layer, tokens, **handshake)[0]
 
 
 def matrix_cases(cfg: AcceleratorConfig, model: LoadedModel, layer: str | None, tokens: int,
                  *, seed: int = 0, **handshake) -> tuple[list[CosimCase], str]:
-    """One linear layer of ``model``; MiniLM layers get their real activations, other files
-    seeded random activations (said in the returned note)."""
-    names = model.linear_names()
+    """One linear layer of ``model`` (default: MiniLM's first FFN, else the first layer);
+    MiniLM layers get their real activations, other files seeded random activations (said in
+    the returned note)."""
+    w = model_workload(model, seq_len=tokens, option="--tokens")
     if layer is None:
+        names = [lay.label for lay in w.layers]
         layer = DEFAULT_MINILM_LAYER if DEFAULT_MINILM_LAYER in names else names[0]
-    if layer not in names:
-        raise TernhwError(unknown_layer_message(model, layer, names))
-    if model.source == "minilm":
-        x, w = minilm_activations(cfg, model, layer, tokens)
-        note = f"real activations: the first {tokens} tokens `ternhw infer minilm` feeds it"
-    else:
-        tt = model.ternary.get(layer) or ternarize(model.tensors[layer], name=layer)
-        w = tt.trits
-        x = np.random.default_rng(seed).integers(cfg.act_min, cfg.act_max + 1,
-                                                 size=(tokens, w.shape[1]))
-        note = f"seeded random activations (seed {seed}): this file has no activations"
-    return _batched(cfg, layer, x, np.asarray(w), seed=seed, **handshake), note
+    return layer_cases(cfg, w.find(layer), tokens, seed=seed, **handshake)

@@ -1,10 +1,19 @@
-"""Energy model: event counts from the golden model x per-action energies.
+"""Energy model: event counts from the golden model and the schedule x cited per-action
+energies, component by component.
 
-One class per component in the style of Accelergy/hwcomponents plug-ins: each has an action
-method returning picojoules, built from a cited per-action table (``horowitz45.yaml`` by
-default; a user YAML with the same keys replaces it) with explicit width and size scaling.
+* :func:`price_gemm` -> :class:`Breakdown`: every action of every component of the generated
+  hardware (``components.py``, one class per component in the style of hwcomponents), with
+  count, pJ each, total, source and flags (interpolated / extrapolated / node-scaled /
+  assumption); the lines sum to the total.
+* :class:`Technology`: the logic node (45 nm tables; other nodes by Stillmaker & Baas 2017) and
+  the off-chip memory (``dram.yaml``: LPDDR4 default, LPDDR5, DDR4, HBM2, DDR3-horowitz); SRAM
+  energies by word width and depth from CACTI (``sram_cacti45.yaml``).
 """
 
-from .model import EnergyBreakdown, EnergyTable, energy_of, load_table
+from .account import Breakdown, Line, action_table, activity, price, price_gemm
+from .components import SUBMODULES, components_for, flip_flops
+from .tech import DEFAULT_DRAM, DEFAULT_NODE_NM, Cost, Technology, dram_technologies
 
-__all__ = ["EnergyBreakdown", "EnergyTable", "energy_of", "load_table"]
+__all__ = ["DEFAULT_DRAM", "DEFAULT_NODE_NM", "SUBMODULES", "Breakdown", "Cost", "Line",
+           "Technology", "action_table", "activity", "components_for", "dram_technologies",
+           "flip_flops", "price", "price_gemm"]

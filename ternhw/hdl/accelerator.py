@@ -3,10 +3,17 @@
 Pipeline (one array step per clock, ``docs/microarchitecture.md``)::
 
     cycle c     the controller issues a step whose words are in the buffers: read addresses
-    cycle c+1   buffer data -> WeightDecoder -> MacArray  -> stage-2 registers (chunk sums)
-    cycle c+2   AccumulatorBank update (bias bank selected by the step's tile parity)
-    cycle c+3   a token's last chunk done: its accumulators go to the output stage's snapshot,
+    cycle c+1   buffer data -> WeightDecoder -> decode registers (trits, activations)
+    cycle c+2   MacArray (lanes, first adder-tree levels) -> group-sum registers (row skips)
+    cycle c+3   the last adder-tree levels -> stage-2 registers (chunk sums)
+    cycle c+4   AccumulatorBank update (bias bank selected by the step's tile parity)
+    cycle c+5   a token's last chunk done: its accumulators go to the output stage's snapshot,
                 then through the shared requantizer into the output word (o_res.valid)
+
+``ternhw.model.timing.ARRAY_STAGES`` counts the registers from issue to the accumulator update.
+
+Performance counters that need a wide sum (zero-skips, overflow events) count one or two clocks
+behind the step, so no counter adder sits at the end of the array's or accumulators' paths.
 
 The activation, weight and bias streams load concurrently with compute (the weight buffer is a
 ring, so the next tile's weights arrive while the current tile computes). Only the output stage
@@ -134,9 +141,22 @@ class TernaryAccelerator(wiring.Component):
         # ---- pipeline control --------------------------------------------------------------
         s1_valid, s1_first, s1_last, s1_parity = Signal(), Signal(), Signal(), Signal()
         s1_kpos, s1_npos = Signal(DIM_BITS + 1), Signal(DIM_BITS + 1)
+        sd_valid, sd_first, sd_last, sd_parity = Signal(), Signal(), Signal(), Signal()
+        # which lanes lie inside K and N (for the zero-skip count), computed a clock ahead
+        sd_col_live = Signal(C, name="sd_col_live")
+        sd_row_live = Signal(R, name="sd_row_live")
+        sd_weights = Signal.like(decoder.weights)
+        sd_acts = Signal(unsigned(cfg.act_word_bits))
+        sp_valid, sp_first, sp_last, sp_parity = Signal(), Signal(), Signal(), Signal()
+        sp_sums = Signal.like(array.group_sums)
+        sp_nonzero = Signal(R)
         s2_valid, s2_first, s2_last, s2_parity = Signal(), Signal(), Signal(), Signal()
         s2_sums = Signal(data.ArrayLayout(signed(array.tree_bits), R))
         s2_nonzero = Signal(R)
+        skip_bits = (C + 1).bit_length()
+        sp_skips = Signal(data.ArrayLayout(unsigned(skip_bits), R))
+        s3_skips = Signal(range(R * C + 1))
+        events_r = Signal.like(accs.events)
         acc_done = Signal()
         advance = Signal()
 
@@ -149,8 +169,11 @@ class TernaryAccelerator(wiring.Component):
             ctrl.act_valid.eq(self.i_act.valid), ctrl.wgt_valid.eq(self.i_wgt.valid),
             ctrl.bias_valid.eq(self.i_bias.valid),
             ctrl.hold.eq(out.hold),
-            ctrl.bank_busy.eq(Mux(s1_valid, Mux(s1_parity, 0b10, 0b01), 0)),
-            ctrl.pipe_empty.eq(~s1_valid & ~s2_valid & ~acc_done & out.empty),
+            ctrl.bank_busy.eq(Mux(s1_valid, Mux(s1_parity, 0b10, 0b01), 0)
+                              | Mux(sd_valid, Mux(sd_parity, 0b10, 0b01), 0)
+                              | Mux(sp_valid, Mux(sp_parity, 0b10, 0b01), 0)),
+            ctrl.pipe_empty.eq(~s1_valid & ~sd_valid & ~sp_valid & ~s2_valid & ~acc_done
+                               & out.empty),
             self.i_act.ready.eq(ctrl.act_ready), self.i_wgt.ready.eq(ctrl.wgt_ready),
             self.i_bias.ready.eq(ctrl.bias_ready),
             # buffers
@@ -168,37 +191,53 @@ class TernaryAccelerator(wiring.Component):
                          s1_last.eq(ctrl.last), s1_parity.eq(ctrl.tile_parity),
                          s1_kpos.eq(ctrl.k_pos), s1_npos.eq(ctrl.n_pos)]
 
-        # ---- stage 1: decode, lanes, adder trees ---------------------------------------------
-        acts = act_r.data
-        m.d.comb += [
-            decoder.word.eq(wgt_r.data),
-            array.weights.eq(decoder.weights),
-        ]
-        for c in range(C):
-            m.d.comb += array.acts[c].eq(acts[c * cfg.act_bits:(c + 1) * cfg.act_bits].as_signed())
-        col_live = Signal(C)
-        row_live = Signal(R)
-        for c in range(C):
-            m.d.comb += col_live[c].eq(s1_kpos + c < K)
-        for r in range(R):
-            m.d.comb += row_live[r].eq(s1_npos + r < N)
-        skips = balanced_sum([array.gated[r * C + c] & row_live[r] & col_live[c]
-                              for r in range(R) for c in range(C)])
+        # ---- stage 1: decode the weight word --------------------------------------------------
+        m.d.comb += decoder.word.eq(wgt_r.data)
         with m.If(advance):
-            m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
-                         s2_parity.eq(s1_parity), s2_sums.eq(array.sums),
-                         s2_nonzero.eq(array.nonzero if cfg.is_ternary else (1 << R) - 1)]
+            m.d.sync += [sd_col_live[c].eq(s1_kpos + c < K) for c in range(C)]
+            m.d.sync += [sd_row_live[r].eq(s1_npos + r < N) for r in range(R)]
+            m.d.sync += [sd_valid.eq(s1_valid), sd_first.eq(s1_first), sd_last.eq(s1_last),
+                         sd_parity.eq(s1_parity),
+                         sd_weights.eq(decoder.weights), sd_acts.eq(act_r.data)]
+
+        # ---- stage d: lanes, first adder-tree levels ------------------------------------------
+        m.d.comb += array.weights.eq(sd_weights)
+        for c in range(C):
+            m.d.comb += array.acts[c].eq(
+                sd_acts[c * cfg.act_bits:(c + 1) * cfg.act_bits].as_signed())
+        col_live, row_live = sd_col_live, sd_row_live
+        with m.If(advance):
+            m.d.sync += [sp_valid.eq(sd_valid), sp_first.eq(sd_first), sp_last.eq(sd_last),
+                         sp_parity.eq(sd_parity), sp_sums.eq(array.group_sums),
+                         sp_nonzero.eq(array.nonzero if cfg.is_ternary else (1 << R) - 1)]
+            for r in range(R):
+                row_gated = [array.gated[r * C + c] & col_live[c] for c in range(C)]
+                m.d.sync += sp_skips[r].eq(Mux(sd_valid & row_live[r],
+                                               balanced_sum(row_gated), 0))
+            m.d.sync += s3_skips.eq(Mux(sp_valid, balanced_sum(list(sp_skips)), 0))
+
+        # ---- stage p: the last adder-tree levels ----------------------------------------------
+        with m.If(advance):
+            m.d.sync += [s2_valid.eq(sp_valid), s2_first.eq(sp_first), s2_last.eq(sp_last),
+                         s2_parity.eq(sp_parity), s2_nonzero.eq(sp_nonzero)]
+            m.d.sync += [s2_sums[r].eq(balanced_sum(list(sp_sums[r]))) for r in range(R)]
 
         # ---- stage 2: accumulate ------------------------------------------------------------
         bias_banks = [Signal(data.ArrayLayout(signed(cfg.acc_bits), R), name=f"bias{i}")
                       for i in range(2)]
         with m.If(idle_start & ~self.cmd.bias_en):
             m.d.sync += [b.eq(0) for b in bias_banks]
-        with m.If(ctrl.bias_load):
-            with m.If(ctrl.bias_bank):
-                m.d.sync += bias_banks[1].eq(self.i_bias.payload)
-            with m.Else():
-                m.d.sync += bias_banks[0].eq(self.i_bias.payload)
+        # a loaded bias word is written into its bank a clock later, from a register: the
+        # load decision (comparisons in the controller) then drives one flip-flop, not the
+        # enables of both banks. No step reads a bank within a clock of its reload (bank_busy
+        # keeps every step before the accumulator stage off it), so the timing is unchanged.
+        bias_word = Signal(unsigned(R * cfg.acc_bits))
+        bias_write = Signal(2)
+        m.d.sync += [bias_word.eq(self.i_bias.payload),
+                     bias_write.eq(Mux(ctrl.bias_load, Mux(ctrl.bias_bank, 0b10, 0b01), 0))]
+        for i, bank in enumerate(bias_banks):
+            with m.If(bias_write[i]):
+                m.d.sync += bank.eq(bias_word)
         m.d.comb += [
             accs.en.eq(s2_valid & advance), accs.first.eq(s2_first),
             accs.sums.eq(s2_sums), accs.nonzero.eq(s2_nonzero),
@@ -206,6 +245,7 @@ class TernaryAccelerator(wiring.Component):
         ]
         with m.If(advance):
             m.d.sync += acc_done.eq(s2_valid & s2_last)
+        m.d.sync += events_r.eq(accs.events)
 
         # ---- stage 3: the output stage (snapshot, shared requantizer, output word) -------------
         m.d.comb += [out.acc_done.eq(acc_done), out.accs.eq(accs.acc),
@@ -224,7 +264,7 @@ class TernaryAccelerator(wiring.Component):
                 st.stall_cycles.eq(st.stall_cycles + ctrl.waiting),
                 st.hold_cycles.eq(st.hold_cycles + (ctrl.waiting & out.hold)),
                 st.busy_cycles.eq(st.busy_cycles + (s1_valid & advance)),
-                st.zero_skips.eq(st.zero_skips + Mux(s1_valid & advance, skips, 0)),
-                st.overflow_events.eq(st.overflow_events + accs.events),
+                st.zero_skips.eq(st.zero_skips + Mux(advance, s3_skips, 0)),
+                st.overflow_events.eq(st.overflow_events + events_r),
             ]
         return m

@@ -59,9 +59,12 @@ class AccumulatorBank(wiring.Component):
         for r in range(self._rows):
             base = Mux(self.first, self.bias[r], self.acc[r])
             total = base + self.sums[r]
-            out_of_range = (total > hi) | (total < lo)
+            # in range iff the bits from b - 1 up are all equal (a sign extension): a few LUTs
+            # instead of two comparisons at the end of the adder's carry chain
+            top = total[b - 1:]
+            out_of_range = (top != 0) & (top != (1 << len(top)) - 1)
             if self._saturate:
-                reduced = Mux(total > hi, hi, Mux(total < lo, lo, total))
+                reduced = Mux(out_of_range, Mux(total[-1], lo, hi), total[:b].as_signed())
             else:
                 reduced = total[:b].as_signed()
             event = self.nonzero[r] & out_of_range

@@ -107,10 +107,11 @@ class Controller(wiring.Component):
         res_valid = Signal()
         res_k, res_n = Signal(DIM_BITS), Signal(DIM_BITS)
 
-        def chunk_end(k_pos):
+        def chunk_end(k_pos, k=None):
+            k = K if k is None else k
             if self._fault == "tile_bound":
-                return k_pos + C + 1 >= K
-            return k_pos + C >= K
+                return k_pos + C + 1 >= k
+            return k_pos + C >= k
 
         # ---- activation loader -------------------------------------------------------------
         a_cnt = Signal(range(AD + 1))
@@ -140,9 +141,10 @@ class Controller(wiring.Component):
         k_pos = Signal(dim1)
         addr = Signal(range(AD + 1))
         base = Signal(range(WD))
-        last_chunk = chunk_end(k_pos)
-        last_token = tok + 1 >= M
-        last_tile = i_npos + R >= N
+        # the loop-end conditions are registers, computed when their counters step, so that no
+        # comparison sits between the counters and the issue decision
+        last_chunk, last_token, last_tile = Signal(), Signal(), Signal()
+        t_next = Signal(range(WD + 2))                       # t + 1
         tile_end = Signal()
 
         # ---- weight loader: a ring of WD words -----------------------------------------------
@@ -165,8 +167,8 @@ class Controller(wiring.Component):
                     m.d.sync += w_done.eq(1)
             with m.Else():
                 m.d.sync += w_kpos.eq(w_kpos + C)
-        freed = Mux(tile_end & ~resident & ~keep, t + 1, 0)
-        released = Mux(tile_end, t + 1, 0)
+        freed = Mux(tile_end & ~resident & ~keep, t_next, 0)
+        released = Mux(tile_end, t_next, 0)
         m.d.sync += [
             w_space.eq(w_space - w_take + freed),
             w_avail.eq(w_avail + w_take - released),
@@ -209,18 +211,24 @@ class Controller(wiring.Component):
         with m.If(self.issue):
             m.d.sync += addr.eq(addr + 1)
             with m.If(last_chunk):
-                m.d.sync += [t.eq(0), k_pos.eq(0), tok.eq(tok + 1)]
+                m.d.sync += [t.eq(0), t_next.eq(1), k_pos.eq(0), tok.eq(tok + 1),
+                             last_chunk.eq(chunk_end(0)), last_token.eq(tok + 2 >= M)]
                 with m.If(last_token):
-                    nb = base + t + 1
+                    nb = base + t_next
                     m.d.sync += [tok.eq(0), addr.eq(0), i_tile.eq(i_tile + 1),
-                                 i_npos.eq(i_npos + R),
+                                 i_npos.eq(i_npos + R), last_token.eq(M == 1),
+                                 last_tile.eq(i_npos + 2 * R >= N),
                                  base.eq(Mux(nb >= WD, nb - WD, nb))]
             with m.Else():
-                m.d.sync += [t.eq(t + 1), k_pos.eq(k_pos + C)]
+                m.d.sync += [t.eq(t_next), t_next.eq(t_next + 1), k_pos.eq(k_pos + C),
+                             last_chunk.eq(chunk_end(k_pos + C))]
 
         def fail():
+            # steps already issued still drain, so nothing leaves o_res after done (a formal
+            # proof found the leak when this went straight to DONE); status.error tells the host
+            # to discard the results of tokens that finished before the abort
             m.d.sync += [error.eq(1), running.eq(0)]
-            m.next = "DONE"
+            m.next = "DRAIN"
 
         with m.FSM():
             with m.State("IDLE"):
@@ -234,7 +242,9 @@ class Controller(wiring.Component):
                         w_npos.eq(0), w_done.eq(keep_now),
                         b_cnt.eq(0), b_npos.eq(0), b_done.eq(~self.bias_en),
                         i_tile.eq(0), i_npos.eq(0), tok.eq(0), t.eq(0), k_pos.eq(0),
-                        addr.eq(0), base.eq(0),
+                        addr.eq(0), base.eq(0), t_next.eq(1),
+                        last_chunk.eq(chunk_end(0, self.k)), last_token.eq(self.m == 1),
+                        last_tile.eq(self.n <= R),
                     ]
                     bad_keep = keep_now & (~res_valid | (res_k != self.k) | (res_n != self.n))
                     with m.If((self.m == 0) | (self.k == 0) | (self.n == 0) | bad_keep

@@ -33,14 +33,20 @@ def top_name(cfg: AcceleratorConfig) -> str:
     return "ternhw_" + re.sub(r"[^A-Za-z0-9_]", "_", cfg.name)
 
 
-def to_verilog(cfg: AcceleratorConfig, fault: str | None = None) -> tuple[str, str]:
-    """``(top module name, Verilog text)`` for ``cfg`` (``fault``: see ``ternhw.hdl.faults``)."""
+def to_verilog(cfg: AcceleratorConfig, fault: str | None = None, *,
+               serial_io: bool = False) -> tuple[str, str]:
+    """``(top module name, Verilog text)`` for ``cfg`` (``fault``: see ``ternhw.hdl.faults``;
+    ``serial_io``: inside the five-pin placement wrapper of ``ternhw.hdl.serial_io``)."""
     from amaranth.back import verilog
 
     from .accelerator import TernaryAccelerator
+    from .serial_io import SerialIoWrapper
 
     top = top_name(cfg)
-    text = verilog.convert(TernaryAccelerator(cfg, fault=fault), name=top, emit_src=False)
+    design = TernaryAccelerator(cfg, fault=fault)
+    if serial_io:
+        top, design = top + "_serial_io", SerialIoWrapper(design)
+    text = verilog.convert(design, name=top, emit_src=False)
     return top, text
 
 

@@ -4,8 +4,10 @@ Each row holds ``cols`` lanes fed by the same ``cols`` activations and its own `
 weights; its adder tree sums the lane products exactly (``tree_bits`` wide) in one clock. Why a
 tree and not a systolic chain: a tree reduces a whole K-chunk in the cycle it is read, so the
 accumulation order of ``docs/semantics.md`` (chunk sums, then one accumulator update per chunk)
-is the hardware's natural order and there is no skew to fill or drain; at 16 columns the tree
-is 4 adder levels deep, short enough for the target clock.
+is the hardware's natural order and there is no skew to fill or drain. The tree is cut after
+its first ``log2(GROUP)`` levels: ``group_sums`` (one per ``GROUP`` lanes) are what the
+accelerator registers, and it adds them in the next clock, so no clock has the lanes and all
+four levels of a 16-column tree in series.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from ._checks import check_int
 from .adder_tree import balanced_reduce, balanced_sum
 from .faults import check_fault
 from .lane import Int8Lane, TernaryLane
+
+#: lanes summed before the tree's pipeline register (two adder levels)
+GROUP = 4
 
 
 class MacArray(wiring.Component):
@@ -40,6 +45,9 @@ class MacArray(wiring.Component):
         Lane ``(r, c)`` at index ``r * cols + c``.
     sums : Out(ArrayLayout(signed(tree_bits), rows))
         Exact chunk sum of each row.
+    group_sums : Out(ArrayLayout(ArrayLayout(signed(group_bits), groups), rows))
+        The same sum in parts: lanes ``[g GROUP, (g + 1) GROUP)`` of each row (``sums[r]`` is
+        the balanced sum of ``group_sums[r]``).
     nonzero : Out(rows)
         Bit ``r``: row ``r`` has a non-zero weight in this chunk (its accumulator must update).
     gated : Out(rows * cols)
@@ -55,10 +63,14 @@ class MacArray(wiring.Component):
         self._fault = check_fault(fault)
         product_bits = act_bits + (1 if ternary else 8)
         self.tree_bits = product_bits + math.ceil(math.log2(cols))
+        self.groups = -(-cols // GROUP)
+        self.group_bits = product_bits + math.ceil(math.log2(min(GROUP, cols)))
         super().__init__({
             "acts": In(data.ArrayLayout(signed(act_bits), cols)),
             "weights": In(data.ArrayLayout(signed(2 if ternary else 8), rows * cols)),
             "sums": Out(data.ArrayLayout(signed(self.tree_bits), rows)),
+            "group_sums": Out(data.ArrayLayout(
+                data.ArrayLayout(signed(self.group_bits), self.groups), rows)),
             "nonzero": Out(rows),
             "gated": Out(rows * cols),
         })
@@ -81,8 +93,10 @@ class MacArray(wiring.Component):
                 m.d.comb += [lane.act.eq(self.acts[c]), self.gated[i].eq(lane.gated)]
                 products.append(lane.product)
                 live.append(self.weights[i] != 0)
+            groups = [balanced_sum(products[g:g + GROUP]) for g in range(0, C, GROUP)]
+            m.d.comb += [self.group_sums[r][g].eq(v) for g, v in enumerate(groups)]
             m.d.comb += [
-                self.sums[r].eq(balanced_sum(products)),
+                self.sums[r].eq(balanced_sum(list(self.group_sums[r]))),
                 self.nonzero[r].eq(balanced_reduce(live, operator.or_)),
             ]
         return m

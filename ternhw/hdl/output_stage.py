@@ -3,11 +3,12 @@ requantizer, and the output word register with its valid/ready stream.
 
 Outputs leave one token's ``rows`` results at a time, at most one token per ``T = ceil(K /
 cols)`` clocks, so ``rows`` requantizers (one per row) would idle most of the time. Here
-``lanes`` requantizers serve all rows: a finished token is copied into a snapshot register,
-and its results are fed ``lanes`` per clock through two pipeline registers (the selected
-accumulators; the shift-and-add product) into rounding and clamping, which write the output
-word. A new token can enter the snapshot in the clock its last group is fed; until then the
-stage raises ``hold`` and the array pipeline waits (``ternhw.model.timing`` counts it).
+``lanes`` requantizers serve all rows: a finished token is copied into a snapshot register, and
+its results are fed ``lanes`` per clock through four pipeline registers (the selected
+accumulators; partial sums of the shift-and-add product; the product; the shifted value and
+rounding decision) into the clamp, which writes the output word. A new token can enter the
+snapshot in the clock its last group is fed; until then the stage raises ``hold`` and the array
+pipeline waits (``ternhw.model.timing`` counts it).
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ from amaranth.lib.wiring import In, Out
 from ..model.contract import REQUANT_MULT_BITS
 from ..model.timing import REQUANT_STAGES
 from ._checks import check_int
+from .adder_tree import balanced_sum
 from .faults import check_fault
-from .requant import SHIFT_BITS, product_bits, requant_product, requant_round
+from .requant import (
+    PRODUCT_SPLIT,
+    SHIFT_BITS,
+    product_bits,
+    requant_clamp,
+    requant_partials,
+    requant_shift,
+    round_constants,
+)
 
 
 def result_layout(rows: int, acc_bits: int) -> data.StructLayout:
@@ -69,11 +79,12 @@ class OutputStage(wiring.Component):
         })
 
     def elaborate(self, platform):
-        assert REQUANT_STAGES == 2, "the timing model and this stage must agree"
+        assert REQUANT_STAGES == 4, "the timing model and this stage must agree"
         m = Module()
         R, L, ab = self._rows, self._lanes, self._acc_bits
         G = -(-R // L)
         acc_t = signed(ab)
+        width = product_bits(ab)
 
         snap = Signal(data.ArrayLayout(acc_t, R))
         snap_ovf = Signal(R)
@@ -81,15 +92,24 @@ class OutputStage(wiring.Component):
         group = Signal(range(G))
         last_group = group == G - 1
 
-        r1_valid, r1_last = Signal(), Signal()
-        r1_group = Signal(range(G))
-        r1_ovf = Signal(R)
-        r1_acc = Signal(data.ArrayLayout(acc_t, L))
-        r2_valid, r2_last = Signal(), Signal()
-        r2_group = Signal(range(G))
-        r2_ovf = Signal(R)
-        r2_acc = Signal(data.ArrayLayout(acc_t, L))
-        r2_prod = Signal(data.ArrayLayout(signed(product_bits(ab)), L))
+        # the requantizer's pipeline registers: each carries the group's bookkeeping and raw
+        # accumulators (the output when requantization is off) beside its own payload
+        def stage(name: str, payload: dict) -> data.View:
+            return Signal(data.StructLayout({
+                "valid": 1, "last": 1, "group": range(G), "ovf": R,
+                "acc": data.ArrayLayout(acc_t, L),
+                **{k: data.ArrayLayout(v, L) for k, v in payload.items()}}), name=name)
+
+        r1 = stage("rq_select", {})
+        r2 = stage("rq_partials", {f"p{i}": signed(width) for i in range(PRODUCT_SPLIT)})
+        r3 = stage("rq_product", {"prod": signed(width)})
+        r4 = stage("rq_shifted", {"shifted": signed(width), "up": 1})
+
+        # the rounding constants follow the command's shift (latched at start, stable after)
+        mask, half, half_neg = (Signal(width, name=n) for n in ("mask", "half", "half_neg"))
+        m.d.sync += [a.eq(b) for a, b in zip((mask, half, half_neg),
+                                             round_constants(self.shift, width,
+                                                             fault=self._fault), strict=True)]
 
         word = Signal(data.ArrayLayout(acc_t, R))
         word_sat = Signal(R)
@@ -97,11 +117,12 @@ class OutputStage(wiring.Component):
         full = Signal()
 
         o = self.o_res
-        rq_hold = r2_valid & full & o.valid & ~o.ready
+        rq_hold = r4.valid & full & o.valid & ~o.ready
         feed = busy & ~rq_hold
         m.d.comb += [
             self.hold.eq(self.acc_done & busy & ~(feed & last_group)),
-            self.empty.eq(~busy & ~r1_valid & ~r2_valid & ~full & ~o.valid),
+            self.empty.eq(~busy & ~r1.valid & ~r2.valid & ~r3.valid & ~r4.valid & ~full
+                          & ~o.valid),
         ]
 
         # snapshot: taken when a finished token is handed over, read one group per clock
@@ -113,42 +134,45 @@ class OutputStage(wiring.Component):
             m.d.sync += [snap.eq(self.accs), snap_ovf.eq(self.overflow), busy.eq(1),
                          group.eq(0)]
 
-        # pipeline register 1: the group's accumulators
         with m.If(~rq_hold):
-            m.d.sync += [r1_valid.eq(feed), r1_group.eq(group), r1_last.eq(last_group),
-                         r1_ovf.eq(snap_ovf)]
+            m.d.sync += [r1.valid.eq(feed), r1.group.eq(group), r1.last.eq(last_group),
+                         r1.ovf.eq(snap_ovf)]
+            for nxt, prev in ((r2, r1), (r3, r2), (r4, r3)):
+                m.d.sync += [nxt.valid.eq(prev.valid), nxt.group.eq(prev.group),
+                             nxt.last.eq(prev.last), nxt.ovf.eq(prev.ovf), nxt.acc.eq(prev.acc)]
             for lane in range(L):
+                # register 1: the group's accumulator
                 choices = [snap[gi * L + lane] if gi * L + lane < R else 0 for gi in range(G)]
                 sel = choices[0]
                 for gi in range(1, G):
                     sel = Mux(group == gi, choices[gi], sel)
-                m.d.sync += r1_acc[lane].eq(sel)
-
-        # pipeline register 2: the products
-        with m.If(~rq_hold):
-            m.d.sync += [r2_valid.eq(r1_valid), r2_group.eq(r1_group), r2_last.eq(r1_last),
-                         r2_ovf.eq(r1_ovf), r2_acc.eq(r1_acc)]
-            for lane in range(L):
-                prod = requant_product(m, r1_acc[lane], self.multiplier, ab)
-                m.d.sync += r2_prod[lane].eq(prod)
+                m.d.sync += r1.acc[lane].eq(sel)
+                # register 2: partial sums of the shift-and-add product; register 3: the product
+                partials = requant_partials(r1.acc[lane], self.multiplier, ab)
+                m.d.sync += [r2[f"p{i}"][lane].eq(p) for i, p in enumerate(partials)]
+                m.d.sync += r3.prod[lane].eq(
+                    balanced_sum([r2[f"p{i}"][lane] for i in range(len(partials))]))
+                # register 4: shifted value and the rounding decision
+                shifted, up = requant_shift(r3.prod[lane], self.shift, mask, half, half_neg)
+                m.d.sync += [r4.shifted[lane].eq(shifted), r4.up[lane].eq(up)]
 
         # round and clamp into the output word
-        write = r2_valid & ~rq_hold
+        write = r4.valid & ~rq_hold
         for lane in range(L):
-            out, sat = requant_round(m, r2_prod[lane], self.shift, self.relu, fault=self._fault)
-            value = Mux(self.requant_en, out, r2_acc[lane])
+            out, sat = requant_clamp(r4.shifted[lane], r4.up[lane], self.relu)
+            value = Mux(self.requant_en, out, r4.acc[lane])
             for gi in range(G):
                 r = gi * L + lane
                 if r < R:
-                    with m.If(write & (r2_group == gi)):
+                    with m.If(write & (r4.group == gi)):
                         m.d.sync += [word[r].eq(value),
                                      word_sat[r].eq(self.requant_en & sat)]
-        with m.If(write & r2_last):
-            m.d.sync += word_ovf.eq(r2_ovf)
+        with m.If(write & r4.last):
+            m.d.sync += word_ovf.eq(r4.ovf)
 
         # the output register
         transfer = full & (~o.valid | o.ready)
-        m.d.sync += full.eq(Mux(transfer, 0, full) | (write & r2_last))
+        m.d.sync += full.eq(Mux(transfer, 0, full) | (write & r4.last))
         with m.If(transfer):
             m.d.sync += [o.valid.eq(1), o.payload.values.eq(word),
                          o.payload.overflow.eq(word_ovf), o.payload.saturated.eq(word_sat)]

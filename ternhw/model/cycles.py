@@ -7,13 +7,13 @@ activation and weight words are written in cycle 0) until the last, so a command
     cycles = 1 + NT x M x T + hold + drain(G) + 1
 
 where ``T = ceil(K / cols)`` chunks, ``NT = ceil(N / rows)`` tiles, ``G = ceil(rows /
-requant_lanes)`` clocks to requantize a token, ``drain(G) = G + REQUANT_STAGES + 7`` (stage 1,
-stage 2, hand-off, ``G`` feeds, the requantizer registers, output word, output register,
-pipeline-empty check) and the last 1 is the ``done`` cycle. ``hold = 0`` when a token takes at
-least as long as its requantization (``T >= G``) and the weight ring holds two tiles (or the whole
-matrix, when it stays resident). This closed form is used where those conditions hold and the
-cycle-level model :func:`ternhw.model.timing.simulate_command` (which the tests hold it to)
-everywhere else.
+requant_lanes)`` clocks to requantize a token, ``drain(G) = G + REQUANT_STAGES + ARRAY_STAGES +
+4`` (the array registers, hand-off, ``G`` feeds, the requantizer registers, output word, output
+register, pipeline-empty check) and the last 1 is the ``done`` cycle. ``hold = 0`` when a token
+takes at least as long as its requantization (``T >= G``) and the weight ring holds two tiles
+(or the whole matrix, when it stays resident), and with bias ``M x T >= ARRAY_STAGES``. This
+closed form is used where those conditions hold and the cycle-level model
+:func:`ternhw.model.timing.simulate_command` (which the tests hold it to) everywhere else.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass
 
 from ..config import AcceleratorConfig
 from ..errors import TernhwError
-from .timing import REQUANT_STAGES, simulate_command
+from .timing import ARRAY_STAGES, REQUANT_STAGES, simulate_command
 
 #: clocks after the last array step until ``done``, less the requantizer's ``G`` feeds
-DRAIN_FIXED = REQUANT_STAGES + 7
+DRAIN_FIXED = REQUANT_STAGES + ARRAY_STAGES + 4
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,12 @@ def fits_resident(cfg: AcceleratorConfig, k: int, n: int) -> bool:
 
 def closed_form_applies(cfg: AcceleratorConfig, m: int, k: int, n: int, *, bias: bool,
                         resident: bool, keep_weights: bool) -> bool:
-    """Whether the closed form is exact for this command (full-rate streams)."""
+    """Whether the closed form is exact for this command (full-rate streams). With bias, a tile
+    must issue for at least ``ARRAY_STAGES`` clocks: the next-but-one tile's bias shares its
+    bank, which is reloaded only once no step between issue and accumulation still needs it."""
     T = -(-k // cfg.cols)
     ring_ok = resident or keep_weights or 2 * T <= cfg.weight_buffer_depth
-    return ring_ok and T >= cfg.requant_groups and (not bias or m * T >= 2)
+    return ring_ok and T >= cfg.requant_groups and (not bias or m * T >= ARRAY_STAGES)
 
 
 def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int, bias: bool = False, *,
@@ -107,7 +109,7 @@ def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int, bias: bool = Fal
     if closed_form_applies(cfg, m, k, n, bias=bias, resident=resident,
                            keep_weights=keep_weights):
         wait, last_issue = 1, steps
-        total = last_issue + G + DRAIN_FIXED + 1
+        total = 1 + steps + G + DRAIN_FIXED + 1
     else:
         sim = simulate_command(cfg, m, k, n, bias=bias, resident=resident,
                                keep_weights=keep_weights)

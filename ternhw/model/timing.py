@@ -11,13 +11,16 @@ Three loaders run concurrently from the first busy cycle:
   word; an N-tile's ``T`` words are freed when its last array step issues (unless the command
   keeps the matrix resident for the next command);
 * biases: one word per N-tile into two banks; the bias of tile ``j`` loads once tile ``j - 1``
-  is issuing and no step of tile ``j - 2`` (same bank) is still in stage 1.
+  is issuing and no step of tile ``j - 2`` (same bank) is still before its accumulation.
 
 The issue stage starts an array step (token ``i``, chunk ``t`` of tile ``nt``) when its
-activation word and weight word have been written in an earlier clock, the tile's bias is loaded,
-and the output stage is not holding the pipeline. Finished tokens hand their ``rows``
-accumulators to a snapshot register read by the shared requantizer, ``requant_lanes`` results
-per clock through ``REQUANT_STAGES`` pipeline registers into the output word.
+activation word and weight word have been written in an earlier clock, the tile's bias is
+loaded, and the output stage is not holding the pipeline. A step then passes ``ARRAY_STAGES``
+registers (buffer read, decoded weights, partial row sums, chunk sums) before its accumulator
+update. Finished
+tokens hand their ``rows`` accumulators to a snapshot register read by the shared requantizer,
+``requant_lanes`` results per clock through ``REQUANT_STAGES`` pipeline registers into the
+output word.
 
 Input availability is a per-stream list of arrival cycles (word ``j`` can be accepted from cycle
 ``arrivals[j]``), or None for a stream that always offers a word: that is how a bandwidth model
@@ -31,9 +34,12 @@ from dataclasses import dataclass
 
 from ..config import AcceleratorConfig
 
-#: pipeline registers in the shared requantizer (after the selected accumulator, after the
-#: product); the rounding and clamp write the output word.
-REQUANT_STAGES = 2
+#: pipeline registers in the shared requantizer (the selected accumulator, partial products,
+#: the product, the shifted value and rounding decision); the clamp writes the output word.
+REQUANT_STAGES = 4
+#: array pipeline registers from issue to the accumulator update: buffer read, decoded weights
+#: and activations, partial row sums (lanes and the first adder-tree levels), chunk sums.
+ARRAY_STAGES = 4
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ def simulate_command(cfg: AcceleratorConfig, m: int, k: int, n: int, *, bias: bo
     b_cnt = 0
     b_done = not bias
     i_tile = tok = t = addr = 0
-    s1 = s2 = None                   # (bias bank, last chunk of a token)
+    pipe = [None] * ARRAY_STAGES     # per array register: (bias bank, last chunk of a token)
     acc_done = False
     s_busy, g = False, 0
     rq = [None] * P                  # (last group,) per pipeline register
@@ -106,9 +112,9 @@ def simulate_command(cfg: AcceleratorConfig, m: int, k: int, n: int, *, bias: bo
         a_take = running and a_cnt < MT and offered(act_arrivals, a_cnt, c)
         w_take = running and not w_done and w_space > 0 and offered(wgt_arrivals, w_next, c)
         b_take = (running and not b_done and b_cnt <= i_tile + 1
-                  and not (s1 is not None and s1[0] == b_cnt % 2)
+                  and not any(s is not None and s[0] == b_cnt % 2 for s in pipe[:-1])
                   and offered(bias_arrivals, b_cnt, c))
-        pipe_empty = (s1 is None and s2 is None and not acc_done and not s_busy
+        pipe_empty = (all(s is None for s in pipe) and not acc_done and not s_busy
                       and all(r is None for r in rq) and not o_full and not o_valid)
         # ---- registers ----------------------------------------------------------------------
         if running:
@@ -160,8 +166,8 @@ def simulate_command(cfg: AcceleratorConfig, m: int, k: int, n: int, *, bias: bo
         o_valid = transfer
         o_full = last_written
         if not hold:
-            acc_done = s2 is not None and s2[1]
-            s2, s1 = s1, step
+            acc_done = pipe[-1] is not None and pipe[-1][1]
+            pipe = [step] + pipe[:-1]
         if phase == "DRAIN" and not running and pipe_empty:
             phase = "DONE"
         elif phase == "DONE":

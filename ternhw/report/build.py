@@ -1,66 +1,181 @@
-"""``ternhw report``: energy, area, memory and throughput of an accelerator on real weights,
-side by side with the int8 baseline generated, synthesized and modeled by the same flow."""
+"""``ternhw report``: energy, area, memory and throughput of a ternary accelerator on real
+weights, side by side with an int8 design generated, synthesized and modeled by the same flow.
+
+The designs compared (:func:`report_designs`):
+
+* ``ternary``: the config under study;
+* ``int8``: the baseline, named with ``--baseline`` or derived from the ternary config
+  (:func:`derive_baseline`: the same array, buffers and clock with int8 multipliers);
+* ``int8_placed``: the shipped ``int8-dsp`` config, the int8 design that places on an ECP5 85F
+  (its multipliers in 128 of the part's 156 DSPs), unless the baseline already is that design.
+
+Each design runs at its own clock (:func:`design_clock`): its placed ECP5 Fmax from a cached
+nextpnr run, or else the config's ``clock_mhz``, and the report says which and why. Energy is
+``ternhw.energy.price_gemm`` per layer (every action of every component, with its source);
+traffic is the schedule's (``ternhw.model.schedule``), beside the ideal of each byte moved once.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..config import AcceleratorConfig
-from ..energy import EnergyBreakdown, energy_of, load_table
-from ..errors import TernhwError
+from ..config import AcceleratorConfig, load_config, shipped_config_names
+from ..energy import Technology, price_gemm
+from ..energy.tech import dram_table
+from ..errors import ConfigError, TernhwError
 from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..formats.model_io import LoadedModel
-from ..model.contract import Events
-from ..model.schedule import resident_depth_needed
+from ..model.schedule import GemmSchedule, resident_depth_needed
 from ..quant.pipeline import QuantizedModel, quantize_model
 from . import document as d
-from . import plots
-from .workloads import Layer, bitnet_layers, layer_events, layer_schedule, weights_for
+from .workloads import Layer, Workload, bitnet_layers, layer_events, layer_schedule
 
 LOG2_3 = math.log2(3)
 SYNTH_TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
+#: The shipped int8 design that places on the ECP5 85F.
+PLACED_INT8 = "int8-dsp"
+#: Config fields that change the generated RTL (and so the synthesis cache key).
+HARDWARE_FIELDS = ("rows", "cols", "act_bits", "acc_bits", "overflow", "weight_format",
+                   "weight_bits", "weight_buffer_depth", "act_buffer_depth", "requant_lanes")
+#: Config fields of the technology the energy and roofline figures assume; every design of a
+#: report shares the ternary config's.
+TECH_FIELDS = ("dram_technology", "dram_bandwidth_gbs", "logic_node_nm", "vdd")
+#: ``ternhw report`` options -> config fields.
+OVERRIDE_OPTIONS = {"clock_mhz": "--clock-mhz", "dram_technology": "--dram",
+                    "dram_bandwidth_gbs": "--dram-bandwidth-gbs", "logic_node_nm": "--node-nm"}
+DESIGN_LABELS = {"ternary": "ternary", "int8": "int8 baseline",
+                 "int8_placed": "int8 DSP-sized"}
 
 
+# ---- designs -----------------------------------------------------------------------------
+def apply_overrides(cfg: AcceleratorConfig, overrides: dict, where: str) -> AcceleratorConfig:
+    """``cfg`` with the report's command-line overrides (``None`` values are left alone). A
+    new ``dram_technology`` without a bandwidth takes that channel's peak bandwidth."""
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    tech = changes.get("dram_technology")
+    if tech is not None and "dram_bandwidth_gbs" not in changes and tech in dram_table():
+        changes["dram_bandwidth_gbs"] = float(dram_table()[tech]["bandwidth_gbs"])
+    for k, v in changes.items():
+        try:
+            cfg = cfg.replace(**{k: v})
+        except ConfigError as e:
+            raise ConfigError(f"{OVERRIDE_OPTIONS.get(k, k)} {v!r} for {where} {cfg.name!r}: "
+                              f"{e}") from None
+    return cfg
+
+
+def hardware_of(cfg: AcceleratorConfig) -> tuple:
+    return tuple(getattr(cfg, f) for f in HARDWARE_FIELDS)
+
+
+def derive_baseline(cfg: AcceleratorConfig) -> tuple[AcceleratorConfig, str]:
+    """The int8 twin of a ternary config and a sentence saying how it was derived: the same
+    rows x cols, buffer depths (in words, so the same matrices stay resident), requantizers,
+    clock and technology, with int8 weights and ``acc_bits + 8`` (at most 32) accumulator bits
+    (an int8 product is 7 bits wider than a ternary one). When a shipped config has exactly
+    that hardware it is used by name, so its cached synthesis results apply."""
+    if not cfg.is_ternary:
+        raise TernhwError(f"report compares a ternary config (--config) with an int8 baseline; "
+                          f"{cfg.name!r} is already int8")
+    acc = min(32, cfg.acc_bits + 8)
+    twin = cfg.replace(name=f"{cfg.name}-int8", weight_bits=8, weight_format="int8",
+                       acc_bits=acc)
+    shipped = next((n for n in shipped_config_names()
+                    if hardware_of(load_config(n)) == hardware_of(twin)), None)
+    if shipped:
+        twin = twin.replace(name=shipped)
+    why = (f"derived from {cfg.name}: the same {cfg.rows}x{cfg.cols} array, buffer depths "
+           f"({cfg.weight_buffer_depth} weight words, {cfg.act_buffer_depth} activation "
+           f"words), requantizers and clock goal, with int8 weights and multipliers and "
+           f"{acc}-bit accumulators (ternary {cfg.acc_bits} + 8, at most 32)")
+    if shipped:
+        why += f"; this is the hardware of the shipped config {shipped!r}"
+    return twin, why
+
+
+def report_designs(cfg: AcceleratorConfig, base: AcceleratorConfig,
+                   placed_int8: AcceleratorConfig | None) -> dict[str, AcceleratorConfig]:
+    """The designs of a report by key, every one with the ternary config's technology."""
+    tech = {f: getattr(cfg, f) for f in TECH_FIELDS}
+    out = {"ternary": cfg, "int8": base.replace(**tech)}
+    if placed_int8 is not None and hardware_of(placed_int8) != hardware_of(base):
+        out["int8_placed"] = placed_int8.replace(**tech)
+    return out
+
+
+def technology_of(cfg: AcceleratorConfig) -> Technology:
+    return Technology(node_nm=cfg.logic_node_nm, dram=cfg.dram_technology, vdd=cfg.vdd)
+
+
+# ---- workloads ---------------------------------------------------------------------------
 def real_workload(cfg: AcceleratorConfig, model: LoadedModel, q: QuantizedModel,
-                  seq_len: int) -> tuple[str, list[Layer], int]:
-    """``(name, layers, tokens per inference)`` of one inference on the real weights."""
-    names = list(q.ternary)
-    if {"fc1.weight", "fc2.weight", "fc3.weight"} <= set(names):
-        layers = [Layer(n.removesuffix(".weight"), 1, q.ternary[n].shape[1],
-                        q.ternary[n].shape[0], weights_for(cfg, q.ternary[n].trits),
-                        requant=n != "fc3.weight", bias=True)
-                  for n in ("fc1.weight", "fc2.weight", "fc3.weight")]
-        return "digits (1 image)", layers, 1
-    encoder = [n for n in names if n.startswith("encoder.layer.")]
-    if encoder:
-        layers = [Layer(n.removesuffix(".weight"), seq_len, q.ternary[n].shape[1],
-                        q.ternary[n].shape[0], weights_for(cfg, q.ternary[n].trits))
-                  for n in encoder]
-        return f"MiniLM (seq {seq_len})", layers, seq_len
-    layers = [Layer(n.removesuffix(".weight"), seq_len, q.ternary[n].shape[1],
-                    q.ternary[n].shape[0], weights_for(cfg, q.ternary[n].trits))
-              for n in names]
-    return f"{Path(model.source).name} ({seq_len} tokens)", layers, seq_len
+                  seq_len: int, *, batch: int = 1) -> tuple[str, list[Layer], int]:
+    """``(name, layers, tokens per inference)`` of one inference on the real weights: the
+    model's workload from ``ternhw.workload`` (one definition with the sweep and the
+    co-simulation). The layers give each config its own view of their weights, so one list
+    serves every design of a report."""
+    from ..workload import real_workload as build
+
+    return build(cfg, model, q, seq_len, batch=batch)
 
 
-def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float) -> dict:
-    """Cycles, events, energy, roofline points of one workload on one design."""
-    hz = fmax_mhz * 1e6
+def layer_traffic(plan: GemmSchedule, count: int = 1) -> dict[str, float]:
+    """Off-chip bytes of ``count`` instances of a GEMM as the schedule moves them, beside the
+    ideal of each stream byte moved once (whole stream words, padding included)."""
+    ncmd = max(len(plan.commands), 1)
+    t = {"weight_bytes": plan.weight_bytes, "ideal_weight_bytes": plan.unique_weight_bytes,
+         "act_bytes": plan.act_bytes, "ideal_act_bytes": plan.unique_act_bytes,
+         "bias_bytes": plan.bias_bytes, "ideal_bias_bytes": plan.bias_bytes // ncmd,
+         "out_bytes": plan.out_bytes, "ideal_out_bytes": plan.out_bytes}
+    t = {k: v * count for k, v in t.items()}
+    t["offchip_bytes"] = t["weight_bytes"] + t["act_bytes"] + t["bias_bytes"] + t["out_bytes"]
+    t["ideal_offchip_bytes"] = (t["ideal_weight_bytes"] + t["ideal_act_bytes"]
+                                + t["ideal_bias_bytes"] + t["ideal_out_bytes"])
+    return t
+
+
+def _bytes(bits: int) -> int | float:
+    return bits // 8 if bits % 8 == 0 else bits / 8
+
+
+def _reload(t: dict) -> dict[str, float | None]:
+    def r(a, b):
+        return a / b if b else None
+    return {"weight_reload_factor": r(t["weight_bytes"], t["ideal_weight_bytes"]),
+            "act_reload_factor": r(t["act_bytes"], t["ideal_act_bytes"]),
+            "offchip_over_ideal": r(t["offchip_bytes"], t["ideal_offchip_bytes"])}
+
+
+def analyse(cfg: AcceleratorConfig, layers: list[Layer],
+            tech: Technology | None = None,
+            fmax_mhz: float | None = None) -> dict:
+    """Cycles, events, energy, off-chip traffic and roofline points of one workload on one
+    design at ``fmax_mhz`` (default ``cfg.clock_mhz``).
+
+    ``tech`` is the :class:`~ternhw.energy.Technology` energies are priced in (default: the
+    config's)."""
+    if tech is None:
+        tech = technology_of(cfg)
+    clock = fmax_mhz or cfg.clock_mhz
+    hz = clock * 1e6
     total_cycles = 0
-    total_events = Events()
-    energy = EnergyBreakdown()
+    energy = None
+    traffic: dict[str, float] = {}
+    onchip = {"weight_buffer_read_bytes": 0, "act_buffer_read_bytes": 0}
     per_layer = []
-    weight_bytes = unique_weight_bytes = 0
     for layer in layers:
         plan = layer_schedule(cfg, layer)
         cyc = layer.count * plan.total_cycles
-        weight_bytes += layer.count * plan.weight_bytes
-        unique_weight_bytes += layer.count * plan.unique_weight_bytes
         ev = layer_events(cfg, layer, plan)
-        e = energy_of(cfg, ev, layer.macs, table)
-        dram_bytes = (ev.weight_bits_loaded + ev.act_bits_loaded + ev.output_bits_written) / 8
+        e = price_gemm(cfg, ev, plan, macs=layer.macs, count=layer.count, tech=tech,
+                       clock_mhz=clock)
+        t = layer_traffic(plan, layer.count)
+        dram_bytes = t["offchip_bytes"]
+        wr, ar = _bytes(ev.weight_bits_read), _bytes(ev.act_bits_read)
+        onchip["weight_buffer_read_bytes"] += wr
+        onchip["act_buffer_read_bytes"] += ar
         per_layer.append({
             "name": layer.name, "m": layer.m, "k": layer.k, "n": layer.n, "count": layer.count,
             "real_weights": layer.real, "cycles": cyc, "macs": layer.macs,
@@ -70,351 +185,198 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer], table, fmax_mhz: float)
             "commands": len(plan.commands),
             "weights_resident": any(c.resident for c in plan.commands),
             "resident_depth_needed": resident_depth_needed(cfg, layer.k, layer.n),
-            "weight_reload_factor": plan.weight_reload_factor,
-            "act_reload_factor": plan.act_reload_factor,
+            **t, **_reload(t),
+            "weight_buffer_read_bytes": wr, "act_buffer_read_bytes": ar,
         })
         total_cycles += cyc
-        total_events = total_events + ev
-        energy = energy + e
+        energy = e if energy is None else energy + e
+        for k, v in t.items():
+            traffic[k] = traffic.get(k, 0) + v
+    if energy is None:
+        raise TernhwError("the workload has no layers")
     dram = sum(la["dram_bytes"] for la in per_layer)
     time_s = total_cycles / hz
     bw = cfg.dram_bandwidth_gbs * 1e9
-    return {"cycles": total_cycles, "time_s": time_s, "roofline_time_s": max(time_s, dram / bw),
+    return {"clock_mhz": clock, "cycles": total_cycles, "time_s": time_s,
+            "roofline_time_s": max(time_s, dram / bw),
             "macs": energy.macs, "utilization": energy.macs / (total_cycles * cfg.lanes),
-            "dram_bytes": dram, "energy": energy.to_dict(), "events": total_events.to_dict(),
-            "weight_reload_factor": weight_bytes / unique_weight_bytes,
+            "dram_bytes": dram, "traffic": {**traffic, **_reload(traffic), **onchip},
+            "energy": energy.to_dict(),
+            "weight_reload_factor": traffic["weight_bytes"] / traffic["ideal_weight_bytes"],
+            "act_reload_factor": traffic["act_bytes"] / traffic["ideal_act_bytes"],
             "layers": per_layer}
 
 
-def synth_results(cfg: AcceleratorConfig, mode: str, log) -> dict[str, dict]:
-    """Synthesis per target: cached results always; runs only the targets ``mode`` allows
-    (``auto``: the generic flow, which takes about a minute; ``run``: all)."""
-    from ..hdl.generate import to_verilog
-    from ..synth import cached_result, synthesize
+# ---- synthesis and clocks ----------------------------------------------------------------
+def _missing(cfg: AcceleratorConfig, target: str, clock: float) -> str:
+    goal = f" at a {clock:g} MHz goal" if target != "generic" else ""
+    return (f"no cached result for this RTL{goal} with the installed tool versions: run "
+            f"`ternhw synth --config {cfg.name} --target {target}` (minutes to hours in "
+            "WebAssembly), or the report with --synth run")
 
-    if mode == "skip":
-        return {}
-    verilog = to_verilog(cfg)
-    out = {}
-    for target in SYNTH_TARGETS:
+
+def synth_results(cfg: AcceleratorConfig, mode: str, log,
+                  targets: tuple[str, ...] = SYNTH_TARGETS) -> dict[str, dict]:
+    """Synthesis per target. ``mode``: ``skip`` (nothing looked up), ``auto`` (cached results,
+    and the generic flow run when not cached: about a minute), ``run`` (every flow run when
+    not cached). A target without a result gets ``{"missing": why}``; a flow that failed
+    ``{"error": why}``. ``ecp5-nodsp`` is left out for designs without multipliers (it is
+    the ``ecp5`` flow for them)."""
+    from ..synth import cached_result, design_verilog, synthesize
+
+    out: dict[str, dict] = {}
+    verilog: dict[bool, tuple[str, str]] = {}
+    for target in targets:
+        if target == "ecp5-nodsp" and cfg.is_ternary:
+            continue
+        if mode == "skip":
+            out[target] = {"missing": "synthesis skipped (--synth skip)"}
+            continue
         try:
-            # ecp5-nodsp matters only for designs with multipliers
-            wanted = mode == "run" and (target != "ecp5-nodsp" or not cfg.is_ternary)
-            if target == "generic" or wanted:
-                r = synthesize(cfg, target, verilog=verilog, log=log)
+            wrapped = target == "ice40"
+            if wrapped not in verilog:
+                verilog[wrapped] = design_verilog(cfg, target)
+            v = verilog[wrapped]
+            if target == "generic" or mode == "run":
+                r = synthesize(cfg, target, verilog=v, log=log)
             else:   # a placed result, else a synthesis-only one
-                r = cached_result(verilog[1], target) or cached_result(verilog[1], target,
-                                                                       place_route=False)
+                r = (cached_result(v[1], target, cfg.clock_mhz)
+                     or cached_result(v[1], target, cfg.clock_mhz, place_route=False))
         except TernhwError as e:
             r = {"error": str(e)}
-        if r is not None:
-            out[target] = {k: v for k, v in r.items() if k != "cell_types"}
+        if r is None:
+            r = {"missing": _missing(cfg, target, cfg.clock_mhz)}
+        out[target] = {k: v for k, v in r.items() if k != "cell_types"}
     return out
 
 
+def no_fmax_reason(r: dict | None) -> str:
+    """Why a design has no placed ECP5 Fmax, from its ``ecp5`` synthesis entry."""
+    if not r:
+        return "no ECP5 result"
+    if "missing" in r or "error" in r:
+        return r.get("missing") or r["error"]
+    notes = "; ".join(r.get("notes") or [])
+    if r.get("fits") is False:
+        return notes or "does not fit the part"
+    if not r.get("placed"):
+        return ("synthesis-only result, not placed and routed"
+                + (f" ({notes})" if notes else "") + (" (cached)" if r.get("cached") else ""))
+    return notes or "nextpnr reported no Fmax"
+
+
+def design_clock(cfg: AcceleratorConfig, synth: dict) -> dict:
+    """The clock a design runs at in the report: its placed ECP5 Fmax (cached nextpnr run),
+    else the config's ``clock_mhz``, with the reason either way."""
+    r = synth.get("ecp5")
+    if r and r.get("placed") and r.get("fmax_mhz"):
+        goal = r.get("clock_goal_mhz", cfg.clock_mhz)
+        return {"mhz": r["fmax_mhz"], "placed": True,
+                "source": f"placed Fmax on the ECP5 85F (nextpnr out of context, goal "
+                          f"{goal:g} MHz{', cached result' if r.get('cached') else ''})"}
+    why = no_fmax_reason(r)
+    return {"mhz": cfg.clock_mhz, "placed": False, "no_fmax": why,
+            "source": f"the config's clock_mhz (no placed Fmax: {why})"}
+
+
+# ---- the report --------------------------------------------------------------------------
 def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedModel,
-                 outdir: str | Path, *, table_spec=None, seq_len: int = 128,
-                 synth_mode: str = "auto", log: Callable[[str], None] = print) -> dict:
-    """Write ``report.html``, ``report.md``, ``summary.json`` and the PNGs into ``outdir``."""
+                 outdir: str | Path, *, seq_len: int = 128, synth_mode: str = "auto",
+                 baseline_reason: str | None = None,
+                 placed_int8: AcceleratorConfig | str | None = PLACED_INT8,
+                 log: Callable[[str], None] = print, batch: int = 1,
+                 workloads: Sequence[Workload] = ()) -> dict:
+    """Write ``report.html``, ``report.md``, ``summary.json`` and the PNGs into ``outdir``;
+    returns the summary. ``placed_int8`` is the int8 design that places (a config or a
+    shipped name; None: none); ``baseline_reason`` says how ``base`` was chosen. ``batch``
+    sequences (digits: images) make one inference of the model's workload; ``workloads`` are
+    the user's own (``--workload``), reported beside it: a layer of theirs that the config
+    cannot take is an error naming it, not a skipped workload."""
+    from . import sections, summary
+
     if not cfg.is_ternary or base.is_ternary:
         raise TernhwError("report compares a ternary config (--config) with an int8 baseline "
                           f"(--baseline); got {cfg.name!r} and {base.name!r}")
+    if synth_mode not in ("auto", "run", "skip"):
+        raise TernhwError(f"synth mode must be auto, run or skip, not {synth_mode!r}")
     outdir = Path(outdir)
-    table = load_table(table_spec)
+    placed = load_config(placed_int8) if isinstance(placed_int8, str) else placed_int8
+    designs = report_designs(cfg, base, placed)
+    tech = technology_of(cfg)
     log("quantizing the weights (absmean, per tensor)...")
     q = quantize_model(model)
     qdoc = q.summary()
     log("synthesizing (cached by RTL hash)...")
-    synth = {"ternary": synth_results(cfg, synth_mode, log),
-             "int8": synth_results(base, synth_mode, log)}
-    fmax = {}
-    for design, c in (("ternary", cfg), ("int8", base)):
-        placed = synth[design].get("ecp5", {}).get("fmax_mhz")
-        fmax[design] = (placed, "ECP5 85F nextpnr (out of context)") if placed else (
-            c.clock_mhz, "target clock_mhz (no placed result)")
-    # one clock for both designs keeps the throughput comparison about cycles
-    clock = min(f for f, _ in fmax.values())
-    clock_source = ", ".join(f"{k}: {v[0]:.1f} MHz from {v[1]}" for k, v in fmax.items())
+    synth = {}
+    for key, c in designs.items():
+        # the DSP-sized int8 design is here for its placed ECP5 result only
+        targets = SYNTH_TARGETS if key != "int8_placed" else ("ecp5",)
+        synth[key] = synth_results(c, synth_mode, log, targets)
+    clocks = {key: design_clock(c, synth[key]) for key, c in designs.items()}
 
     log("modeling cycles, events and energy...")
     zf = qdoc["zero_fraction"]
-    wname, _, tokens = real_workload(cfg, model, q, seq_len)
-    workloads = {
-        wname: (lambda c: real_workload(c, model, q, seq_len)[1], tokens, True),
-        "BitNet 2B decode (1 token)": (lambda c: bitnet_layers(c, 1, zf), 1, False),
-        "BitNet 2B prefill (128 tokens)": (lambda c: bitnet_layers(c, 128, zf), 128, False),
+    # one list of layers per workload, shared by every design (each takes its own view of
+    # the weights), the sensitivity study and, through ternhw.workload, the co-simulation
+    wname, main_layers, tokens = real_workload(cfg, model, q, seq_len, batch=batch)
+    decode, prefill = bitnet_layers(cfg, 1, zf), bitnet_layers(cfg, 128, zf)
+    # name: (layers for a design, tokens, real weights, required: an error if it does not fit)
+    runs = {
+        wname: (lambda c: main_layers, tokens, True, True),
+        "BitNet 2B decode (1 token, projected)": (lambda c: decode, 1, False, False),
+        "BitNet 2B prefill (128 tokens, projected)": (lambda c: prefill, 128, False, False),
     }
+    for w in workloads:
+        if w.name in runs:
+            raise TernhwError(f"--workload {w.source}: a second workload named {w.name!r}")
+        runs[w.name] = ((lambda c, w=w: w.layers), w.tokens, w.real, True)
     results: dict[str, dict] = {}
     skipped: dict[str, str] = {}
-    for name, (make, ntok, real) in workloads.items():
+    for name, (make, ntok, real, required) in runs.items():
         entry = {"tokens": ntok, "real_weights": real}
         try:
-            for design, c in (("ternary", cfg), ("int8", base)):
-                a = analyse(c, make(c), table, clock)
+            for key, c in designs.items():
+                try:
+                    a = analyse(c, make(c), tech, clocks[key]["mhz"])
+                except TernhwError as e:
+                    if key != "int8_placed":
+                        raise
+                    entry.setdefault("not_modeled", {})[key] = f"does not fit {c.name!r}: {e}"
+                    continue
                 a["tokens_per_s"] = ntok / a["time_s"]
                 a["tokens_per_s_roofline"] = ntok / a["roofline_time_s"]
-                entry[design] = a
+                a["energy"]["per_token_uj"] = a["energy"]["total_pj"] / ntok / 1e6
+                entry[key] = a
         except TernhwError as e:
-            if real:
+            if required:
                 raise
             skipped[name] = f"does not fit {c.name!r}: {e}"
             log(f"skipping {name}: {skipped[name]}")
             continue
         results[name] = entry
 
-    summary = assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source,
-                       wname, zf)
-    summary["throughput"]["skipped_workloads"] = skipped
+    log("energy sensitivity to the off-chip technology and the weight buffer...")
+    sens = summary.sensitivity(designs, results[wname], wname,
+                               lambda c: main_layers, tokens, clocks,
+                               tech)
+    s = summary.assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf,
+                         baseline_reason, sens)
+    s["throughput"]["skipped_workloads"] = skipped
     log("drawing and writing the report...")
-    pngs = figures(summary, results, qdoc, cfg, clock)
-    blocks = document_blocks(summary, results)
+    pngs = sections.figures(s, results, qdoc)
+    s["figures"] = sorted(pngs)
+    blocks = sections.document_blocks(s, results)
     for fname, data in pngs.items():
         atomic_write_bytes(outdir / fname, data)
-    atomic_write_json(outdir / "summary.json", summary)
+    atomic_write_json(outdir / "summary.json", s)
     atomic_write_text(outdir / "report.md", d.to_markdown(blocks))
     atomic_write_text(outdir / "report.html",
                       d.to_html(blocks, pngs, f"ternhw report: {cfg.name} on {model.source}"))
-    return summary
+    return s
 
 
-def _on_chip(energy: dict) -> float:
-    return sum(v for k, v in energy["components_pj"].items() if k != "DRAM")
+def opening_lines(s: dict) -> list[str]:
+    """The report's answer in a few plain lines (what the CLI prints)."""
+    from .summary import opening_lines as lines
 
-
-def _ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def assemble(cfg, base, model, qdoc, table, synth, results, clock, clock_source, wname, zf):
-    n = qdoc["total_weights"]
-    main = results[wname]
-    t_area, i_area = synth["ternary"], synth["int8"]
-
-    def area_of(design, target, key):
-        return synth[design].get(target, {}).get(key)
-
-    breakdown = {k: v.get("generic", {}).get("area_breakdown", {}) for k, v in synth.items()}
-    array = "MAC array (lanes, adder trees)"
-    comparison = {
-        "energy_per_mac_ratio": _ratio(main["ternary"]["energy"]["per_mac_pj"],
-                                       main["int8"]["energy"]["per_mac_pj"]),
-        "energy_per_inference_ratio": _ratio(main["ternary"]["energy"]["total_pj"],
-                                             main["int8"]["energy"]["total_pj"]),
-        "on_chip_energy_per_mac_ratio": _ratio(
-            _on_chip(main["ternary"]["energy"]), _on_chip(main["int8"]["energy"])),
-        "array_area_ratio_generic_gates": _ratio(breakdown["ternary"].get(array),
-                                                 breakdown["int8"].get(array)),
-        "area_ratio_generic_cells": _ratio(area_of("ternary", "generic", "cells"),
-                                           area_of("int8", "generic", "cells")),
-        "area_ratio_ecp5_luts": _ratio(area_of("ternary", "ecp5", "luts"),
-                                       area_of("int8", "ecp5", "luts")),
-        # a ternary design has no multipliers, so its ECP5 LUTs are the same with or without DSPs
-        "area_ratio_ecp5_luts_nodsp": _ratio(area_of("ternary", "ecp5", "luts"),
-                                             area_of("int8", "ecp5-nodsp", "luts")),
-        "area_ratio_ice40_luts": _ratio(area_of("ternary", "ice40", "luts"),
-                                        area_of("int8", "ice40", "luts")),
-        "fmax_ratio_ecp5": _ratio(area_of("ternary", "ecp5", "fmax_mhz"),
-                                  area_of("int8", "ecp5", "fmax_mhz")),
-        "weight_memory_ratio_2bit": qdoc["bytes"]["2bit"] / n,
-        "weight_memory_ratio_base3": qdoc["bytes"]["base3"] / n,
-        "mul_cells": {"ternary": area_of("ternary", "generic", "mul_cells"),
-                      "int8": area_of("int8", "generic", "mul_cells")},
-        "ecp5_dsps": {"ternary": area_of("ternary", "ecp5", "dsps"),
-                      "int8": area_of("int8", "ecp5", "dsps")},
-    }
-    memory = {
-        "weights": n,
-        "bytes": {**qdoc["bytes"], "fp16": 2 * n, "int8": n, "int4": n // 2},
-        "bits_per_weight": {**qdoc["bits_per_weight"], "fp16": 16.0, "int8": 8.0, "int4": 4.0},
-        "log2_3_limit": LOG2_3,
-        "on_chip_bytes": {
-            "weight_buffer": cfg.weight_buffer_depth * cfg.weight_word_bits // 8,
-            "activation_buffer": cfg.act_buffer_depth * cfg.act_word_bits // 8,
-            "int8_weight_buffer": base.weight_buffer_depth * base.weight_word_bits // 8,
-        },
-        "dram_bytes_per_inference": {name: {dsg: r[dsg]["dram_bytes"] for dsg in
-                                            ("ternary", "int8")} for name, r in results.items()},
-    }
-    throughput = {
-        "clock_mhz": clock, "clock_source": clock_source,
-        "dram_bandwidth_gbs": cfg.dram_bandwidth_gbs,
-        "peak_ops": 2 * cfg.lanes * clock * 1e6,
-        "workloads": {name: {
-            "real_weights": r["real_weights"], "tokens": r["tokens"],
-            **{dsg: {k: r[dsg][k] for k in ("cycles", "time_s", "roofline_time_s",
-                                              "tokens_per_s", "tokens_per_s_roofline",
-                                              "utilization", "macs", "weight_reload_factor")}
-               for dsg in ("ternary", "int8")},
-            "layers": [{k: la[k] for k in ("name", "m", "k", "n", "count", "cycles",
-                                           "utilization", "intensity", "commands",
-                                           "weights_resident", "resident_depth_needed",
-                                           "weight_reload_factor", "act_reload_factor")}
-                       for la in r["ternary"]["layers"]],
-        } for name, r in results.items()},
-        "projection_note": f"BitNet b1.58 2B shapes are projected: synthetic trits with the "
-                           f"measured zero fraction {zf:.3f} of {model.source}; "
-                           f"{wname} uses the real ternarized weights",
-    }
-    energy = {
-        "table": table.name, "citation": table.citation, "sources": table.sources(),
-        "per_action_pj": {
-            "ternary": action_table(cfg, table), "int8": action_table(base, table)},
-        "workloads": {name: {dsg: r[dsg]["energy"] for dsg in ("ternary", "int8")}
-                      for name, r in results.items()},
-    }
-    return {
-        "config": cfg.to_dict(), "baseline": base.to_dict(), "weights": model.source,
-        "energy": energy,
-        "area": {"ternary": t_area, "int8": i_area, "breakdown_generic_gates": breakdown},
-        "memory": memory, "throughput": throughput, "comparison": comparison,
-        "layers": [{k: la[k] for k in ("name", "shape", "zero_fraction", "boundary_mass",
-                                       "rel_error")} for la in qdoc["layers"]],
-    }
-
-
-def action_table(cfg: AcceleratorConfig, table) -> dict[str, str]:
-    """Per-action energies as used for ``cfg``: role -> "pJ (width or size)"."""
-    from ..model.contract import REQUANT_MULT_BITS
-
-    wb = cfg.weight_buffer_depth * cfg.weight_word_bits // 8
-    ab = cfg.act_buffer_depth * cfg.act_word_bits // 8
-    out = {
-        "adder-tree add (per live lane)": f"{table.add(cfg.tree_bits):.4g} ({cfg.tree_bits} b)",
-        "negate (-1 lane)": f"{table.add(cfg.act_bits + 1):.4g} ({cfg.act_bits + 1} b)"
-        if cfg.is_ternary else "—",
-        "gated lane (zero-skip)": f"{table.gated_lane():.4g}" if cfg.is_ternary else "—",
-        "lane multiply": "—" if cfg.is_ternary else
-        f"{table.multiply(cfg.act_bits, 8):.4g} ({cfg.act_bits}x8 b)",
-        "accumulator add": f"{table.add(cfg.acc_bits):.4g} ({cfg.acc_bits} b)",
-        "weight buffer, per bit": f"{table.sram_bit(wb):.4g} ({wb:,} B)",
-        "activation buffer, per bit": f"{table.sram_bit(ab):.4g} ({ab:,} B)",
-        "requantize multiply": f"{table.multiply(cfg.acc_bits, REQUANT_MULT_BITS):.4g} "
-                               f"({cfg.acc_bits}x{REQUANT_MULT_BITS} b)",
-        "DRAM, per bit": f"{table.dram_bit():.4g}",
-    }
-    return out
-
-
-def figures(summary, results, qdoc, cfg, clock) -> dict[str, bytes]:
-    energy = {name: {dsg: r[dsg]["energy"] for dsg in ("ternary", "int8")}
-              for name, r in results.items()}
-    comp = summary["comparison"]
-    ratio_bars = {
-        "energy / MAC": comp["energy_per_mac_ratio"],
-        "energy / inference": comp["energy_per_inference_ratio"],
-        "on-chip energy / MAC": comp["on_chip_energy_per_mac_ratio"],
-        "MAC-array gates": comp["array_area_ratio_generic_gates"],
-        "all gates": comp["area_ratio_generic_cells"],
-        "ECP5 LUTs": comp["area_ratio_ecp5_luts"],
-        "ECP5 LUTs (int8 -nodsp)": comp["area_ratio_ecp5_luts_nodsp"],
-        "iCE40 LUTs": comp["area_ratio_ice40_luts"],
-        "Fmax (ECP5)": comp["fmax_ratio_ecp5"],
-        "weight bytes (2-bit)": comp["weight_memory_ratio_2bit"],
-        "weight bytes (base-3)": comp["weight_memory_ratio_base3"],
-    }
-    points = [{"workload": name, "intensity": la["intensity"], "achieved": la["achieved_ops"]}
-              for name, r in results.items() for la in r["ternary"]["layers"]]
-    bd = summary["area"]["breakdown_generic_gates"]
-    return {
-        "energy_breakdown.png": plots.energy_breakdown(energy),
-        "area_breakdown.png": plots.area_breakdown(
-            {k: v for k, v in bd.items() if v} or {"(not synthesized)": {}}),
-        "ternary_vs_int8.png": plots.ratios(ratio_bars),
-        "roofline.png": plots.roofline(2 * cfg.lanes * clock * 1e6,
-                                       cfg.dram_bandwidth_gbs * 1e9, points),
-        "layer_sparsity.png": plots.layer_sparsity(qdoc["layers"]),
-    }
-
-
-def document_blocks(s, results) -> list[tuple]:
-    cfg, base, comp = s["config"], s["baseline"], s["comparison"]
-    thr = s["throughput"]
-    blocks = [
-        d.h(1, f"ternhw report: {cfg['name']} vs {base['name']} on {s['weights']}"),
-        d.p(f"Ternary design: {cfg['rows']}x{cfg['cols']} lanes, {cfg['act_bits']}-bit "
-            f"activations, {cfg['acc_bits']}-bit {cfg['overflow']} accumulators, "
-            f"{cfg['weight_format']} weights. Baseline: the same array with int8 multipliers "
-            f"({base['acc_bits']}-bit accumulators), generated, synthesized and modeled by the "
-            "same flow. Cycles come from the exact cycle model (checked cycle for cycle by "
-            "co-simulation), events from the golden model on the real weights."),
-        d.h(2, "Headline: ternary / int8"),
-        d.table(["quantity", "ratio"], [[k, v] for k, v in comp.items()
-                                         if not isinstance(v, dict)]),
-        d.p(f"$mul cells after elaboration: ternary {comp['mul_cells']['ternary']}, "
-            f"int8 {comp['mul_cells']['int8']}. ECP5 DSP blocks: ternary "
-            f"{comp['ecp5_dsps']['ternary']}, int8 {comp['ecp5_dsps']['int8']} (the ECP5 LUT "
-            "ratio compares LUTs only; the int8 multipliers sit in DSPs, so the iCE40 LUT ratio, "
-            "with no DSPs, is the LUT-for-LUT comparison)."),
-        d.image("ternary_vs_int8.png", "ternary / int8 ratios (below 1: ternary wins)"),
-        d.h(2, "Energy"),
-        d.p(f"Energy = sum of event counts x per-action energy from {s['energy']['citation']} "
-            f"({s['energy']['table']}), with explicit width and SRAM-size scaling."),
-        d.table(["action", "ternary pJ", "int8 pJ"], _action_rows(s["energy"]["per_action_pj"])),
-        d.table(["action", "source"], [[k, v] for k, v in s["energy"]["sources"].items()]),
-    ]
-    rows = []
-    for name, r in results.items():
-        for dsg in ("ternary", "int8"):
-            e = r[dsg]["energy"]
-            rows.append([name, dsg, e["total_pj"] / 1e6, e["per_mac_pj"],
-                         *[e["components_pj"][c] / 1e6 for c in e["components_pj"]]])
-    comps = list(next(iter(results.values()))["ternary"]["energy"]["components_pj"])
-    blocks += [d.table(["workload", "design", "µJ / inference", "pJ / MAC",
-                        *[f"{c} µJ" for c in comps]], rows),
-               d.image("energy_breakdown.png", "energy per inference by component")]
-    blocks += [d.h(2, "Area")]
-    arows = []
-    for dsg in ("ternary", "int8"):
-        for target, r in s["area"][dsg].items():
-            if "error" in r:
-                arows.append([dsg, target, None, None, None, None, None, None, r["error"]])
-                continue
-            arows.append([dsg, f"{target} ({r.get('device')})", r.get("cells"), r.get("luts"),
-                          r.get("ffs"), r.get("brams"), r.get("dsps"), r.get("fmax_mhz"),
-                          "; ".join(r.get("notes", [])) or ("cached" if r.get("cached")
-                                                            else "")])
-    if not arows:
-        blocks.append(d.p("Synthesis was skipped (--synth skip)."))
-    blocks += [d.table(["design", "target", "cells", "LUTs", "FFs", "BRAM", "DSP", "Fmax MHz",
-                        "notes"], arows),
-               d.p("ECP5 numbers are placed and routed out of context (the accelerator has more "
-                   "ports than any package has pins). Targets without a row have no cached "
-                   "result yet: run `ternhw synth --config NAME --target ecp5` (minutes) and "
-                   "re-run the report."),
-               d.image("area_breakdown.png", "generic gates by component")]
-    m = s["memory"]
-    blocks += [
-        d.h(2, "Memory"),
-        d.table(["format", "bytes", "bits / weight"],
-                [[f, m["bytes"][f], m["bits_per_weight"][f]] for f in m["bytes"]]),
-        d.p(f"{m['weights']:,} weights; the information limit is log2(3) = "
-            f"{m['log2_3_limit']:.3f} bits per trit. On-chip: weight buffer "
-            f"{m['on_chip_bytes']['weight_buffer']:,} B, activation buffer "
-            f"{m['on_chip_bytes']['activation_buffer']:,} B (int8 baseline weight buffer "
-            f"{m['on_chip_bytes']['int8_weight_buffer']:,} B)."),
-        d.table(["workload", "ternary DRAM bytes / inference", "int8 DRAM bytes / inference"],
-                [[k, v["ternary"], v["int8"]] for k, v in m["dram_bytes_per_inference"].items()]),
-        d.h(2, "Throughput"),
-        d.p(f"Clock {thr['clock_mhz']:.1f} MHz ({thr['clock_source']}); DRAM "
-            f"{thr['dram_bandwidth_gbs']} GB/s. {thr['projection_note']}."),
-        d.table(["workload", "real weights", "design", "cycles", "ms", "tokens/s",
-                 "tokens/s (roofline)", "utilization"],
-                [[name, w["real_weights"], dsg, w[dsg]["cycles"], 1e3 * w[dsg]["time_s"],
-                  w[dsg]["tokens_per_s"], w[dsg]["tokens_per_s_roofline"],
-                  w[dsg]["utilization"]]
-                 for name, w in thr["workloads"].items() for dsg in ("ternary", "int8")]),
-        *[d.p(f"Not modeled: {k}: {v}") for k, v in thr.get("skipped_workloads", {}).items()],
-        d.image("roofline.png", "roofline of the ternary design, one point per layer"),
-        d.h(2, "Per-layer sparsity"),
-        d.image("layer_sparsity.png", "zero fraction and boundary mass per layer"),
-        d.table(["layer", "shape", "zeros", "boundary mass", "rel. error"],
-                [[la["name"], "x".join(map(str, la["shape"])), la["zero_fraction"],
-                  la["boundary_mass"], la["rel_error"]] for la in s["layers"]]),
-    ]
-    return blocks
-
-
-def _action_rows(per_action: dict) -> list[list]:
-    t, i = per_action["ternary"], per_action["int8"]
-    keys = list(dict.fromkeys([*t, *i]))
-    return [[k, t.get(k), i.get(k)] for k in keys]
+    return lines(s)

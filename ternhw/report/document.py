@@ -38,6 +38,11 @@ def _cell(v) -> str:
     return "—" if v is None else str(v)
 
 
+def cell(v) -> str:
+    """A value as a table cell shows it (numbers grouped and rounded, None as a dash)."""
+    return _cell(v)
+
+
 def to_markdown(blocks: list[tuple]) -> str:
     out = []
     for b in blocks:
