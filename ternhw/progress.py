@@ -43,6 +43,11 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def restart(self) -> None:
+        """Start the clock again: the work measured begins now (e.g. after a build or after
+        preparing stimulus), so the elapsed time and the ETA count only that work."""
+        self.start = self._last = time.monotonic()
+
     def close(self) -> None:
         if self.enabled and self.tty:
             self.stream.write("\n")

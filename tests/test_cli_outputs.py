@@ -20,7 +20,7 @@ WORK = {
     "train-digits": ("ternhw.weights.digits", "train_digits"),
     "generate": ("ternhw.hdl.generate", "generate"),
     "report": ("ternhw.report.build", "build_report"),
-    "sim": ("ternhw.cosim.runner", "run_cases"),
+    "sim": ("ternhw.cosim.runner", "prebuild"),
 }
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from ternhw.cli import main
 from ternhw.config import load_config
-from ternhw.cosim.runner import CosimCase, run_cases
+from ternhw.cosim.bfm import Scoreboard
+from ternhw.cosim.bulk import raw_rate
+from ternhw.cosim.runner import ENGINES, CosimCase, run_cases
 from ternhw.cosim.workloads import _batched, digits_cases, minilm_activations
 from ternhw.errors import TernhwError, ToolMissingError
 from ternhw.hdl.faults import FAULTS
@@ -68,9 +70,10 @@ def assert_clean(report):
         assert c["cycles_rtl"] >= c["cycles_full_rate"]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("cfg", [SMALL, SMALL_SAT], ids=lambda c: c.name)
-def test_random_and_corner_cases(cfg):
-    report = run_cases(cfg, random_and_corner_cases(cfg))
+def test_random_and_corner_cases(cfg, engine):
+    report = run_cases(cfg, random_and_corner_cases(cfg), engine=engine)
     assert_clean(report)
     names = {c["name"]: c for c in report.cases}
     assert names["overflow_max"]["counters"]["overflow_events"] > 0
@@ -95,7 +98,8 @@ def test_minilm_ffn_on_default_config(tmp_path):
     assert doc["sim_cycles_per_s"] > 0
 
 
-def test_minilm_throttled_weight_stream_and_resident_weights():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_minilm_throttled_weight_stream_and_resident_weights(engine):
     """Weights from memory at 16 bytes per clock (a quarter of a weight word) after 20 clocks:
     the model predicts every stall; then tokens beyond one command reuse a resident matrix."""
     cfg = load_config("default")
@@ -104,7 +108,7 @@ def test_minilm_throttled_weight_stream_and_resident_weights():
     x, w = minilm_activations(cfg, model, layer, 48)
     cases = [CosimCase("throttled", x[:2], w, wgt_bytes_per_clock=16.0, wgt_latency=20)]
     cases += _batched(cfg, "resident", x, w)              # 42 + 6 tokens: two commands
-    report = run_cases(cfg, cases)
+    report = run_cases(cfg, cases, engine=engine)
     assert_clean(report)
     throttled, first, second = report.cases
     assert throttled["stall_cycles"] > 1000 and throttled["cycles_model"] is not None
@@ -123,12 +127,44 @@ def test_minilm_ffn_base3_and_down_projection():
     assert_clean(run_cases(cfg, cases))
 
 
-@pytest.mark.slow
 def test_digits_mlp_end_to_end_on_default():
+    """All 359 held-out images through the three layers (bulk engine)."""
     cfg = load_config("default")
-    report = run_cases(cfg, digits_cases(cfg, load_source("digits")))
+    report = run_cases(cfg, digits_cases(cfg, load_source("digits")), engine="bulk")
     assert_clean(report)
     assert report.outputs_checked == 359 * (256 + 128 + 10)
+
+
+MINILM_OUTPUTS_PER_TOKEN = 6 * (4 * 384 + 1536 + 384)     # 36 matrices
+
+
+def _whole_minilm(tmp_path, tokens):
+    out = tmp_path / "minilm.json"
+    rc = main(["sim", "--workload", "minilm", "--tokens", str(tokens), "--json", str(out)])
+    doc = json.loads(out.read_text())
+    assert rc == 0 and doc["passed"] and doc["engine"] == "bulk"
+    assert len(doc["layers"]) == 36 and {lay["m"] for lay in doc["layers"]} == {tokens}
+    for lay in doc["layers"]:
+        assert lay["passed"] and lay["mismatches"] == 0, lay
+        assert lay["cycles_rtl"] == lay["cycles_model"], lay
+    assert doc["mismatches"] == 0
+    assert doc["outputs_checked"] == tokens * MINILM_OUTPUTS_PER_TOKEN
+    assert doc["cycles_rtl"] == doc["cycles_model"] == sum(c["cycles_model"]
+                                                           for c in doc["cases"])
+    return doc
+
+
+def test_whole_minilm_slice(tmp_path):
+    """Every one of MiniLM's 36 encoder matrices on the first 8 tokens of the sentence batch,
+    each fed the int8 activations the integer pipeline computes before it (issue 13, item 2;
+    the full 128 tokens run in the slow suite)."""
+    _whole_minilm(tmp_path, 8)
+
+
+@pytest.mark.slow
+def test_whole_minilm_128_tokens(tmp_path):
+    doc = _whole_minilm(tmp_path, 128)
+    assert sum(lay["commands"] for lay in doc["layers"]) == 198
 
 
 def test_digits_mlp_on_small_config():
@@ -150,12 +186,63 @@ def fault_stimulus():
     ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_every_injected_fault_is_caught(fault):
-    report = run_cases(SMALL, fault_stimulus(), fault=fault)
+def test_every_injected_fault_is_caught(fault, engine):
+    report = run_cases(SMALL, fault_stimulus(), fault=fault, engine=engine)
     assert not report.passed, f"fault {fault!r} ({FAULTS[fault]}) went unnoticed"
     assert report.mismatches > 0 or any(c["problems"] or c["counter_mismatches"]
                                         for c in report.cases)
+
+
+def test_vectorized_scoreboard_matches_the_reference():
+    """The bulk path's whole-command check finds the same mismatches, in the same order, as
+    the word-by-word reference: clean words, corrupted values and flags, and extra words."""
+    from ternhw.cosim.bfm import GemmModel
+
+    rng = np.random.default_rng(7)
+    for cfg, (m, k, n) in ((SMALL, (3, 9, 10)), (load_config("default"), (2, 40, 33))):
+        x = rng.integers(cfg.act_min, cfg.act_max + 1, (m, k))
+        w = rng.integers(-1, 2, (n, k))
+        tx, expected = GemmModel(cfg).prepare(x, w, requant=Requant(3, 1))
+        ref = Scoreboard(cfg, tx, expected)
+        R, ab = cfg.rows, cfg.acc_bits
+        words = []
+        for idx in range(ref.expected_words + 2):          # two extra words at the end
+            nt, i = divmod(idx, m)
+            word = 0
+            for r in range(R):
+                j = nt * R + r
+                if j < n:
+                    word |= (int(expected.out[i, j]) & ((1 << ab) - 1)) << (r * ab)
+                    word |= int(expected.overflow[i, j]) << (R * ab + r)
+                    word |= int(expected.saturated[i, j]) << (R * ab + R + r)
+            if idx % 3 == 1:
+                word ^= 1 << int(rng.integers(0, R * ab + 2 * R))     # one corrupted bit
+            words.append(word)
+        for cyc, word in enumerate(words):
+            ref.receive(word, cyc)
+        fast = Scoreboard(cfg, tx, expected)
+        nch = -(-(R * ab + 2 * R) // 32)
+        chunks = np.array([[(wd >> (32 * c)) & 0xFFFFFFFF for c in range(nch)] for wd in words],
+                          dtype=np.uint32)
+        half = len(words) // 2                             # in two calls, as words arrive
+        fast.receive_all(chunks[:half], np.arange(half))
+        fast.receive_all(chunks[half:], np.arange(half, len(words)))
+        assert (fast.checked, fast.words, fast.mismatch_count) == (
+            ref.checked, ref.words, ref.mismatch_count)
+        assert ref.mismatch_count > 2
+        assert [vars(a) for a in fast.mismatches] == [vars(b) for b in ref.mismatches]
+
+
+def test_bulk_harness_runs_near_free_running_verilator():
+    """The bulk harness and free-running Verilator on the same executable: the harness's rate
+    is reported (benchmarks/bench_cosim.py holds it to >= 0.5 of the free-running rate)."""
+    case = fault_stimulus()[0]
+    raw = raw_rate(SMALL, case, 20_000)
+    report = run_cases(SMALL, [case], engine="bulk")
+    assert raw["raw_cycles"] == 20_000 and raw["raw_cycles_per_s"] > 0
+    assert report.summary()["engine"] == "bulk" and report.sim_cycles_per_s > 0
 
 
 def test_the_same_stimulus_passes_without_a_fault():

@@ -28,6 +28,10 @@ from ..model.cycles import check_fits
 from ..toolchain import icarus, use_verilator
 
 SIMULATORS = ("verilator", "icarus")
+#: ``cocotb``: the driver/monitor/scoreboard testbench, every handshake in Python (protocol and
+#: corner tests, waveforms, Icarus); ``bulk``: the compiled C++ harness of
+#: :mod:`ternhw.cosim.bulk` (Verilator only), several times faster, the same checks.
+ENGINES = ("bulk", "cocotb")
 TEST_MODULE = "ternhw.cosim.tb_gemm"
 #: Amaranth's output trips Verilator's width warnings (harmless, see LINT_WAIVERS).
 VERILATOR_BUILD_ARGS = ["-Wno-fatal", "-Wno-WIDTH"]
@@ -177,12 +181,33 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
     return bdir, top, time.monotonic() - t0
 
 
+def prebuild(cfg: AcceleratorConfig, engine: str, simulator: str = "verilator",
+             waves: str | None = None) -> float:
+    """Build (or find cached) what :func:`run_cases` will run; returns the seconds spent, so a
+    caller can report the build apart from the run."""
+    if engine == "bulk":
+        from .bulk import build_bulk
+
+        return build_bulk(cfg)[2]
+    return build(cfg, simulator, waves)[2]
+
+
 def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str = "verilator",
               waves: str | None = None, fault: str | None = None, keep_dir: Path | None = None,
-              progress: Callable[[dict], None] | None = None) -> CosimReport:
+              progress: Callable[[dict], None] | None = None,
+              engine: str = "cocotb") -> CosimReport:
     """Co-simulate ``cases`` in one simulator run and return the checked results."""
     from cocotb_tools.check_results import get_results
 
+    if engine not in ENGINES:
+        raise TernhwError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "bulk":
+        if simulator != "verilator" or waves is not None:
+            raise TernhwError("the bulk engine runs Verilator without waveforms; use "
+                              "--engine cocotb for --simulator icarus or --waves")
+        from .bulk import run_bulk
+
+        return run_bulk(cfg, cases, fault=fault, keep_dir=keep_dir, progress=progress)
     for c in cases:
         try:
             check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],

@@ -21,27 +21,10 @@ from cocotb.utils import get_sim_time
 
 from ..config import config_from_dict
 from ..model import Requant
-from ..model.cycles import gemm_cycles
-from ..model.timing import simulate_command, stream_arrivals
 from .bfm import GemmModel, ResultMonitor, Scoreboard, StreamDriver
+from .check import COUNTERS, CommandTiming, case_result, failed_cases
 
 CLOCK_NS = 10
-COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips",
-            "overflow_events")
-
-
-def predicted_timing(cfg, tx, case, has_bias, wgt_arrivals):
-    """``(cycles, stall_cycles)`` the model predicts for this case's streams (full rate, or
-    weights arriving at ``wgt_arrivals``), or None where the handshakes are random (then only
-    the full-rate count is a lower bound)."""
-    flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
-    if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
-        return None
-    if wgt_arrivals is not None:
-        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=wgt_arrivals, **flags)
-        return t.cycles, t.stall_cycles
-    c = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
-    return c.total, c.wait
 
 
 def _load_job():
@@ -99,21 +82,13 @@ async def run_job(dut):
         monitor = ResultMonitor(dut.clk, dut.o_res__valid, dut.o_res__ready, dut.o_res__payload,
                                 on_word, p_ready=case.get("p_ready", 1.0), seed=seed + 1,
                                 cycle_of=now_cycle)
-        wgt_arrivals = None
-        if case.get("wgt_bytes_per_clock"):
-            wgt_arrivals = stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
-                                           case["wgt_bytes_per_clock"],
-                                           case.get("wgt_latency", 0))
+        timing = CommandTiming(cfg, tx, case, bias is not None)
+        wgt_arrivals = timing.wgt_arrivals
         drivers = [StreamDriver(dut.clk, getattr(dut, f"{s}__valid"), getattr(dut, f"{s}__ready"),
                                 getattr(dut, f"{s}__payload"), p_valid=case.get("p_valid", 1.0),
                                 seed=seed + 2 + k, cycle_of=now_cycle,
                                 arrivals=wgt_arrivals if s == "i_wgt" else None)
                    for k, s in enumerate(("i_act", "i_wgt", "i_bias"))]
-        has_bias = bias is not None
-        ideal = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=has_bias, resident=tx.resident,
-                            keep_weights=tx.keep_weights).total
-        predicted = predicted_timing(cfg, tx, case, has_bias, wgt_arrivals)
-        model_cycles = ideal if predicted is None else predicted[0]
         t_wall = time.perf_counter()
         tasks = [cocotb.start_soon(monitor.run())]
         tasks += [cocotb.start_soon(d.send(words)) for d, words in
@@ -126,7 +101,7 @@ async def run_job(dut):
         await RisingEdge(dut.clk)
         start_cycle = now_cycle()
         dut.cmd__start.value = 0
-        timeout = (20 * model_cycles + 10_000) * CLOCK_NS
+        timeout = timing.timeout_cycles * CLOCK_NS
         timed_out = False
         try:
             await with_timeout(RisingEdge(dut.status__done), timeout, "ns")
@@ -145,51 +120,14 @@ async def run_job(dut):
         left = {s: len(words) - d.sent for s, d, words in
                 zip(("act", "weight", "bias"), drivers,
                     (tx.act_words, tx.weight_words, tx.bias_words), strict=True)}
-        cycles_tb = done_cycle - start_cycle + 1
-        problems = []
-        if timed_out:
-            problems.append(f"timeout: no done within {timeout // CLOCK_NS} cycles")
-        if error:
-            problems.append("the design raised status.error")
-        if sb.words != words_total:
-            problems.append(f"{sb.words} result words, expected {words_total}")
-        if any(left.values()):
-            problems.append(f"input words not consumed: {left}")
-        ev = expected.events
-        want = {"busy_cycles": ev.array_steps, "zero_skips": ev.lane_skip,
-                "overflow_events": ev.overflow_events}
-        if predicted is not None:
-            want.update(cycles=predicted[0], stall_cycles=predicted[1])
-        counter_mismatch = {k: {"rtl": counters[k], "model": v} for k, v in want.items()
-                            if counters[k] != v}
-        if counters["cycles"] < ideal:
-            counter_mismatch["cycles_below_full_rate"] = {"rtl": counters["cycles"],
-                                                          "model": ideal}
-        if cycles_tb != counters["cycles"]:
-            counter_mismatch["cycles_measured"] = {"rtl": cycles_tb, "model": counters["cycles"]}
-        first = sb.mismatches[0] if sb.mismatches else None
-        results.append({
-            "name": case.get("name", f"case{idx}"),
-            "m": tx.m, "k": tx.k, "n": tx.n,
-            "outputs_checked": sb.checked,
-            "mismatches": sb.mismatch_count,
-            "first_mismatch": None if first is None else vars(first),
-            "cycles_rtl": counters["cycles"],
-            "cycles_model": None if predicted is None else predicted[0],
-            "cycles_full_rate": ideal,
-            "stall_cycles": counters["stall_cycles"],
-            "stall_cycles_model": None if predicted is None else predicted[1],
-            "resident": tx.resident, "keep_weights": tx.keep_weights,
-            "counters": counters,
-            "counter_mismatches": counter_mismatch,
-            "problems": problems,
-            "wall_s": elapsed,
-        })
+        results.append(case_result(
+            case.get("name", f"case{idx}"), tx, expected, timing, sb, counters=counters,
+            cycles_measured=None if timed_out else done_cycle - start_cycle + 1,
+            error=bool(error), words_left=left, wall_s=elapsed))
         total_cycles += counters["cycles"]
         wall += elapsed
     doc = {"config": cfg.name, "cases": results, "sim_cycles": total_cycles, "wall_s": wall,
            "sim_cycles_per_s": total_cycles / wall if wall > 0 else 0.0}
     (job_dir / "result.json").write_text(json.dumps(doc, indent=2))
-    bad = [r["name"] for r in results
-           if r["mismatches"] or r["problems"] or r["counter_mismatches"]]
+    bad = failed_cases(results)
     assert not bad, f"co-simulation disagrees with ternhw.model in: {', '.join(bad)}"

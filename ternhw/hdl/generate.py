@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
@@ -33,10 +34,14 @@ def top_name(cfg: AcceleratorConfig) -> str:
     return "ternhw_" + re.sub(r"[^A-Za-z0-9_]", "_", cfg.name)
 
 
+@lru_cache(maxsize=8)
 def to_verilog(cfg: AcceleratorConfig, fault: str | None = None, *,
                serial_io: bool = False) -> tuple[str, str]:
     """``(top module name, Verilog text)`` for ``cfg`` (``fault``: see ``ternhw.hdl.faults``;
-    ``serial_io``: inside the five-pin placement wrapper of ``ternhw.hdl.serial_io``)."""
+    ``serial_io``: inside the five-pin placement wrapper of ``ternhw.hdl.serial_io``).
+
+    Kept for the process's next call (the default config takes ~13 s to elaborate and
+    convert; a simulation both builds and then runs it)."""
     from amaranth.back import verilog
 
     from .accelerator import TernaryAccelerator

@@ -24,11 +24,28 @@ from ..quant.activations import quantize_activations
 from ..quant.pipeline import unknown_layer_message
 from .layer import DEFAULT_SIM_TOKENS, Layer
 
+#: The sentence batch co-simulation feeds MiniLM: ``ternhw infer minilm``'s sentences, then
+#: more, so that a whole-model run has 128 + tokens of real text (each sentence is encoded on
+#: its own; its tokens, [CLS] and [SEP] included, are rows of every layer's input).
+SIM_EXTRA_SENTENCES = (
+    "A woman is slicing tomatoes in the kitchen while the radio plays an old song.",
+    "The committee postponed its decision on the new bridge until the spring meeting.",
+    "Children were building a sandcastle near the lighthouse when the tide came in.",
+    "Quantized neural networks trade a little accuracy for much smaller and faster models.",
+    "Heavy rain flooded several streets, and the buses ran more than an hour late.",
+    "She borrowed three books about medieval castles from the public library.",
+    "The orchestra rehearsed the second movement until the conductor was satisfied.",
+    "Engineers measured the energy of every memory access before choosing the cache size.",
+)
 
-def minilm_activations(cfg: AcceleratorConfig, model: LoadedModel, layer: str,
-                       tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(xq, trits)``: the first ``tokens`` quantized inputs that the integer MiniLM pipeline
-    feeds ``layer`` (over the fixed sentences), and the layer's ternary weights."""
+
+def minilm_layer_inputs(cfg: AcceleratorConfig, model: LoadedModel,
+                        tokens: int) -> tuple[dict[str, np.ndarray], dict]:
+    """The first ``tokens`` quantized inputs the integer MiniLM pipeline feeds each of its
+    linear layers, keyed by weight name (``...dense.weight``), from one pass over the sentence
+    batch: each layer's input is what the layers before it computed on the ternary
+    accelerator's integer arithmetic (:func:`ternhw.infer.minilm.ternary_linears`, returned
+    second, keyed without ``.weight``)."""
     from ..infer.minilm import SENTENCES, MiniLM, ternary_linears
     from ..infer.tokenizer import WordPieceTokenizer
     from ..weights import minilm_dir
@@ -36,37 +53,53 @@ def minilm_activations(cfg: AcceleratorConfig, model: LoadedModel, layer: str,
     d = minilm_dir()
     net = MiniLM(model, json.loads((d / "config.json").read_text()))
     linears = ternary_linears(model, net.layers)
-    key = layer.removesuffix(".weight")
-    if key not in linears:
-        raise TernhwError(unknown_layer_message(model, layer, [f"{n}.weight" for n in linears]))
     tok = WordPieceTokenizer(d / "vocab.txt")
-    captured: list[np.ndarray] = []
+    captured: dict[str, list[np.ndarray]] = {name: [] for name in linears}
+    seen = 0
 
     def linear(name, x):
-        if name == key:
-            captured.append(quantize_activations(x, cfg.act_bits)[0])
+        captured[name].append(quantize_activations(x, cfg.act_bits)[0])
         return linears[name](cfg, x)
 
-    for sentence in SENTENCES:
-        net.encode(tok.encode(sentence), linear)
-        if sum(len(c) for c in captured) >= tokens:
+    for sentence in SENTENCES + SIM_EXTRA_SENTENCES:
+        ids = tok.encode(sentence)
+        net.encode(ids, linear)
+        seen += len(ids)
+        if seen >= tokens:
             break
-    xq = np.concatenate(captured)[:tokens]
-    if len(xq) < tokens:
-        raise TernhwError(f"the fixed sentences give only {len(xq)} tokens; ask for fewer")
-    return xq, linears[key].weights.w
+    if seen < tokens:
+        raise TernhwError(f"the built-in sentences give only {seen} tokens; ask for fewer")
+    return ({f"{name}.weight": np.concatenate(xs)[:tokens] for name, xs in captured.items()},
+            linears)
+
+
+def minilm_activations(cfg: AcceleratorConfig, model: LoadedModel, layer: str,
+                       tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(xq, trits)``: the first ``tokens`` quantized inputs that the integer MiniLM pipeline
+    feeds ``layer`` (over the sentence batch), and the layer's ternary weights."""
+    inputs, linears = minilm_layer_inputs(cfg, model, tokens)
+    if layer not in inputs:
+        raise TernhwError(unknown_layer_message(model, layer, list(inputs)))
+    return inputs[layer], linears[layer.removesuffix(".weight")].weights.w
 
 
 class MiniLMFeed:
-    """MiniLM's real activations, layer by layer."""
+    """MiniLM's real activations, layer by layer (one pass over the sentences computes every
+    layer's, kept for the next layer asked about)."""
 
     def __init__(self, model: LoadedModel):
         self.model = model
+        self._inputs: dict[tuple[int, int], dict[str, np.ndarray]] = {}
 
     def operands(self, cfg: AcceleratorConfig, layer: Layer, tokens: int | None):
         tokens = tokens or min(DEFAULT_SIM_TOKENS, layer.m)
-        x, _ = minilm_activations(cfg, self.model, layer.label, tokens)
-        return (x, None, None,
+        key = (cfg.act_bits, tokens)
+        if key not in self._inputs:
+            self._inputs = {key: minilm_layer_inputs(cfg, self.model, tokens)[0]}
+        if layer.label not in self._inputs[key]:
+            raise TernhwError(unknown_layer_message(self.model, layer.label,
+                                                    list(self._inputs[key])))
+        return (self._inputs[key][layer.label], None, None,
                 f"real activations: the first {tokens} tokens `ternhw infer minilm` feeds it")
 
 

@@ -1,0 +1,108 @@
+"""What one co-simulated command must show, shared by the cocotb testbench and the bulk path.
+
+Both paths observe the same things of a command (its result words, the cycle ``done`` rose,
+``status.error``, the status counters, the input words left unconsumed) and turn them into the
+same result record here, so a check cannot be stricter on one path than on the other.
+"""
+
+from __future__ import annotations
+
+from ..config import AcceleratorConfig
+from ..model.cycles import gemm_cycles
+from ..model.timing import simulate_command, stream_arrivals
+
+#: Status counters read after every command (``status.<name>``).
+COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips",
+            "overflow_events")
+
+
+def weight_arrivals(cfg: AcceleratorConfig, tx, case: dict) -> list[int] | None:
+    """First cycle each weight word may be offered when the case throttles the weight stream
+    (``wgt_bytes_per_clock``), else None (offered at once)."""
+    if not case.get("wgt_bytes_per_clock"):
+        return None
+    return stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
+                           case["wgt_bytes_per_clock"], case.get("wgt_latency", 0))
+
+
+def predicted_timing(cfg, tx, case, has_bias, wgt_arrivals):
+    """``(cycles, stall_cycles)`` the model predicts for this case's streams (full rate, or
+    weights arriving at ``wgt_arrivals``), or None where the handshakes are random (then only
+    the full-rate count is a lower bound)."""
+    flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
+    if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
+        return None
+    if wgt_arrivals is not None:
+        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=wgt_arrivals, **flags)
+        return t.cycles, t.stall_cycles
+    c = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
+    return c.total, c.wait
+
+
+class CommandTiming:
+    """The cycle figures a command is held to: the full-rate count (a lower bound for any
+    stream behaviour), the model's prediction where it predicts the streams, and the timeout
+    after which a testbench gives up waiting for ``done``."""
+
+    def __init__(self, cfg: AcceleratorConfig, tx, case: dict, has_bias: bool):
+        self.wgt_arrivals = weight_arrivals(cfg, tx, case)
+        self.ideal = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=has_bias, resident=tx.resident,
+                                 keep_weights=tx.keep_weights).total
+        self.predicted = predicted_timing(cfg, tx, case, has_bias, self.wgt_arrivals)
+        model_cycles = self.ideal if self.predicted is None else self.predicted[0]
+        self.timeout_cycles = 20 * model_cycles + 10_000
+
+
+def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
+                counters: dict[str, int], cycles_measured: int | None, error: bool,
+                words_left: dict[str, int], wall_s: float) -> dict:
+    """The result record of one command: every disagreement with the model as a mismatch
+    (outputs), a counter mismatch (cycles and events) or a problem (timeout, error flag,
+    missing words, unconsumed input)."""
+    problems = []
+    if cycles_measured is None:
+        problems.append(f"timeout: no done within {timing.timeout_cycles} cycles")
+    if error:
+        problems.append("the design raised status.error")
+    if scoreboard.words != scoreboard.expected_words:
+        problems.append(f"{scoreboard.words} result words, expected {scoreboard.expected_words}")
+    if any(words_left.values()):
+        problems.append(f"input words not consumed: {words_left}")
+    ev = expected.events
+    want = {"busy_cycles": ev.array_steps, "zero_skips": ev.lane_skip,
+            "overflow_events": ev.overflow_events}
+    predicted = timing.predicted
+    if predicted is not None:
+        want.update(cycles=predicted[0], stall_cycles=predicted[1])
+    counter_mismatch = {k: {"rtl": counters[k], "model": v} for k, v in want.items()
+                        if counters[k] != v}
+    if counters["cycles"] < timing.ideal:
+        counter_mismatch["cycles_below_full_rate"] = {"rtl": counters["cycles"],
+                                                      "model": timing.ideal}
+    if cycles_measured is not None and cycles_measured != counters["cycles"]:
+        counter_mismatch["cycles_measured"] = {"rtl": cycles_measured,
+                                               "model": counters["cycles"]}
+    first = scoreboard.mismatches[0] if scoreboard.mismatches else None
+    return {
+        "name": name,
+        "m": tx.m, "k": tx.k, "n": tx.n,
+        "outputs_checked": scoreboard.checked,
+        "mismatches": scoreboard.mismatch_count,
+        "first_mismatch": None if first is None else vars(first),
+        "cycles_rtl": counters["cycles"],
+        "cycles_model": None if predicted is None else predicted[0],
+        "cycles_full_rate": timing.ideal,
+        "stall_cycles": counters["stall_cycles"],
+        "stall_cycles_model": None if predicted is None else predicted[1],
+        "resident": tx.resident, "keep_weights": tx.keep_weights,
+        "counters": counters,
+        "counter_mismatches": counter_mismatch,
+        "problems": problems,
+        "wall_s": wall_s,
+    }
+
+
+def failed_cases(results: list[dict]) -> list[str]:
+    """Names of the commands with any mismatch, problem or counter mismatch."""
+    return [r["name"] for r in results
+            if r["mismatches"] or r["problems"] or r["counter_mismatches"]]
