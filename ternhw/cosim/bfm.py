@@ -23,6 +23,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from ..config import AcceleratorConfig
 from ..hdl.transactions import GemmTransaction, build_transaction, decode_word
 from ..model import Requant, gemm
+from .check import PROTOCOL_CHECKS
 
 
 class StreamDriver:
@@ -73,7 +74,9 @@ class StreamDriver:
 
 class ResultMonitor:
     """Accepts result words on ``o_res``, holding ``ready`` low at random for back-pressure,
-    and calls ``callback(word, cycle)`` for each accepted word."""
+    and calls ``callback(word, cycle)`` for each accepted word. It also watches the stream
+    rules (:data:`~ternhw.cosim.check.PROTOCOL_CHECKS`): a word offered while ``ready`` is low
+    must be offered again, unchanged, the next clock; ``violations`` lists the first few."""
 
     def __init__(self, clk, valid, ready, payload, callback, *, p_ready: float = 1.0,
                  seed: int = 1, cycle_of=None):
@@ -82,18 +85,35 @@ class ResultMonitor:
         self.p_ready = p_ready
         self.rng = random.Random(seed)
         self.cycle_of = cycle_of or (lambda: -1)
+        self.violations: list[dict] = []
+        self.violation_count = 0
 
     async def run(self) -> None:
         self.ready.value = self._draw()
+        stalled = None                               # the payload offered while ready was low
         while True:
             await ReadOnly()
-            if int(self.valid.value):
+            valid = int(self.valid.value)
+            if stalled is not None:
+                if not valid:
+                    self._violated(PROTOCOL_CHECKS[0])
+                elif int(self.payload.value) != stalled:
+                    self._violated(PROTOCOL_CHECKS[1])
+            stalled = None
+            if valid:
                 if int(self.ready.value):
                     self.callback(int(self.payload.value), self.cycle_of())
+                else:
+                    stalled = int(self.payload.value)
                 await RisingEdge(self.clk)          # a handshake happens at this edge
             else:
                 await RisingEdge(self.valid)        # sleep until the next result
             self.ready.value = self._draw()
+
+    def _violated(self, check: str) -> None:
+        self.violation_count += 1
+        if len(self.violations) < 10:
+            self.violations.append({"check": check, "cycle": self.cycle_of()})
 
     def _draw(self) -> int:
         return int(self.p_ready >= 1.0 or self.rng.random() < self.p_ready)
@@ -134,6 +154,7 @@ class Scoreboard:
     words: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     mismatch_count: int = 0
+    field_counts: dict[str, int] = field(default_factory=dict)   # mismatches per field
 
     def receive(self, word: int, cycle: int) -> None:
         R = self.cfg.rows
@@ -201,8 +222,13 @@ class Scoreboard:
                                                 int(want[f, w, r]), int(got[f, w, r]),
                                                 int(cycles[w])))
         self.mismatch_count += len(keys)
+        for name, n in (("value", bad[0].sum()), ("overflow", bad[1].sum()),
+                        ("saturated", bad[2].sum()), ("extra word", len(x_idx))):
+            if n:
+                self.field_counts[name] = self.field_counts.get(name, 0) + int(n)
 
     def _fail(self, token, output, name, expected, got, cycle):
+        self.field_counts[name] = self.field_counts.get(name, 0) + 1
         self.mismatch_count += 1
         if len(self.mismatches) < 10:
             self.mismatches.append(Mismatch(token, output, name, expected, got, cycle))

@@ -38,12 +38,12 @@ from ..errors import TernhwError
 from ..hdl.generate import ports_of, to_verilog
 from ..toolchain import verilator_env
 from .bfm import GemmModel, Scoreboard
-from .check import COUNTERS, CommandTiming, case_result
+from .check import COUNTERS, PROTOCOL_CHECKS, CommandTiming, case_result
 from .runner import VERILATOR_BUILD_ARGS, VERILATOR_MAKEFLAGS, CosimCase, CosimReport, cache_dir
 
 MAGIC = 0x424E5254
 VERSION = 1
-HEADER_WORDS = 6 + 2 * len(COUNTERS) + 1
+HEADER_WORDS = 6 + 2 * len(COUNTERS) + 3 + 1
 STREAMS = (("act", "i_act"), ("weight", "i_wgt"), ("bias", "i_bias"))
 
 
@@ -195,11 +195,16 @@ def read_results(path: Path, layout: PortLayout, prepared: list[_Prepared],
         counters = {name: int(h[6 + 2 * i]) | (int(h[7 + 2 * i]) << 32)
                     for i, name in enumerate(COUNTERS)}
         cycles = int(np.int32(np.uint32(h[0])))
+        n_violations, kind, at = (int(v) for v in h[-4:-1])
+        # the harness keeps the first violation; the count says how many more there were
+        protocol = [{"check": PROTOCOL_CHECKS[kind - 1], "cycle": at,
+                     **({"more": n_violations - 1} if n_violations > 1 else {})}
+                    ] if n_violations else []
         results.append(case_result(
             p.case.name, p.tx, p.expected, p.timing, sb, counters=counters,
             cycles_measured=None if h[1] else cycles, error=bool(h[2]),
             words_left=dict(zip(("act", "weight", "bias"), map(int, h[3:6]), strict=True)),
-            wall_s=wall_s * p.timing.ideal / total))
+            protocol=protocol, wall_s=wall_s * p.timing.ideal / total))
     return results
 
 

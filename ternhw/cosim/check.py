@@ -14,6 +14,15 @@ from ..model.timing import simulate_command, stream_arrivals
 #: Status counters read after every command (``status.<name>``).
 COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips",
             "overflow_events")
+#: The o_res stream rules both testbenches watch on every stalled word (a word offered with
+#: ``ready`` low must be offered again, unchanged, the next clock).
+PROTOCOL_CHECKS = ("valid held until ready", "payload stable while stalled")
+#: Every check a command can trip, by name (a result's ``checks`` lists those that tripped;
+#: each fault of ``ternhw.hdl.faults`` names the one it must trip).
+CHECKS = (("output value", "output overflow", "output saturated", "output extra word",
+           "result words", "cycles", "timeout", "error flag", "input not consumed")
+          + tuple(f"counter {c}" for c in COUNTERS if c != "cycles")
+          + tuple(f"protocol {p}" for p in PROTOCOL_CHECKS))
 
 
 def weight_arrivals(cfg: AcceleratorConfig, tx, case: dict) -> list[int] | None:
@@ -55,19 +64,28 @@ class CommandTiming:
 
 def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
                 counters: dict[str, int], cycles_measured: int | None, error: bool,
-                words_left: dict[str, int], wall_s: float) -> dict:
+                words_left: dict[str, int], protocol: list[dict], wall_s: float) -> dict:
     """The result record of one command: every disagreement with the model as a mismatch
     (outputs), a counter mismatch (cycles and events) or a problem (timeout, error flag,
-    missing words, unconsumed input)."""
-    problems = []
+    missing words, unconsumed input, a broken stream rule: ``protocol`` holds the violations
+    seen, ``{"check", "cycle"}``, the first few); ``checks`` names each check that tripped."""
+    problems, checks = [], set()
     if cycles_measured is None:
         problems.append(f"timeout: no done within {timing.timeout_cycles} cycles")
+        checks.add("timeout")
     if error:
         problems.append("the design raised status.error")
+        checks.add("error flag")
     if scoreboard.words != scoreboard.expected_words:
         problems.append(f"{scoreboard.words} result words, expected {scoreboard.expected_words}")
+        checks.add("result words")
     if any(words_left.values()):
         problems.append(f"input words not consumed: {words_left}")
+        checks.add("input not consumed")
+    for v in protocol:
+        problems.append(f"protocol: {v['check']} (cycle {v['cycle']})")
+        checks.add(f"protocol {v['check']}")
+    checks |= {f"output {f}" for f, n in scoreboard.field_counts.items() if n}
     ev = expected.events
     want = {"busy_cycles": ev.array_steps, "zero_skips": ev.lane_skip,
             "overflow_events": ev.overflow_events}
@@ -82,6 +100,8 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
     if cycles_measured is not None and cycles_measured != counters["cycles"]:
         counter_mismatch["cycles_measured"] = {"rtl": cycles_measured,
                                                "model": counters["cycles"]}
+    for k in counter_mismatch:
+        checks.add("cycles" if k.startswith("cycles") else f"counter {k}")
     first = scoreboard.mismatches[0] if scoreboard.mismatches else None
     return {
         "name": name,
@@ -98,6 +118,7 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
         "counters": counters,
         "counter_mismatches": counter_mismatch,
         "problems": problems,
+        "checks": sorted(checks),
         "wall_s": wall_s,
     }
 

@@ -54,8 +54,10 @@ const uint32_t MAGIC = 0x424e5254;  // "TRNB"
 const uint32_t VERSION = 1;
 const int N_COUNTERS = 6;
 // Per command: cycles (-1: timed out), timed out, error, act/wgt/bias words left, the counters
-// (two words each), result words; then each result word as its cycle and RES_CHUNKS words.
-const int HEADER_WORDS = 6 + 2 * N_COUNTERS + 1;
+// (two words each), protocol violations (count, first kind, first cycle), result words; then
+// each result word as its cycle and RES_CHUNKS words. Protocol kinds: 1 valid dropped before
+// ready, 2 payload changed while stalled (ternhw.cosim.check.PROTOCOL_CHECKS).
+const int HEADER_WORDS = 6 + 2 * N_COUNTERS + 3 + 1;
 
 [[noreturn]] void die(const std::string& msg) {
     std::fprintf(stderr, "harness: %s\n", msg.c_str());
@@ -215,6 +217,9 @@ int main(int argc, char** argv) {
         const int64_t epoch = start_cycle;
         bool ready_res = p_ready >= 1.0 || rng.uniform() < p_ready;
         int64_t done_cycle = -1;
+        bool stalled = false;  // o_res offered a word with ready low last clock
+        uint32_t stalled_word[RES_CHUNKS];
+        uint32_t violations = 0, first_kind = 0, first_cycle = 0;
         for (;;) {
             const int64_t since = sim.cycle - epoch;
             const bool va = act.offer(rng, since), vw = wgt.offer(rng, since),
@@ -232,6 +237,17 @@ int main(int argc, char** argv) {
             if (vb && t->i_bias___05Fready) ++bias.sent;
             const bool res_valid = t->o_res___05Fvalid;
             const bool took = res_valid && ready_res;
+            if (stalled || (res_valid && !ready_res)) get(t->o_res___05Fpayload, res);
+            if (stalled) {
+                const uint32_t kind = !res_valid ? 1u
+                    : std::memcmp(res, stalled_word, sizeof res) != 0 ? 2u : 0u;
+                if (kind && violations++ == 0) {
+                    first_kind = kind;
+                    first_cycle = static_cast<uint32_t>(sim.cycle - start_cycle);
+                }
+            }
+            stalled = res_valid && !ready_res;
+            if (stalled) std::memcpy(stalled_word, res, sizeof res);
             if (took) {
                 get(t->o_res___05Fpayload, res);
                 out.push_back(static_cast<uint32_t>(sim.cycle - start_cycle));
@@ -271,7 +287,10 @@ int main(int argc, char** argv) {
             h[6 + 2 * i] = static_cast<uint32_t>(counters[i]);
             h[7 + 2 * i] = static_cast<uint32_t>(counters[i] >> 32);
         }
-        h[6 + 2 * N_COUNTERS] = n_words;
+        h[6 + 2 * N_COUNTERS] = violations;
+        h[7 + 2 * N_COUNTERS] = first_kind;
+        h[8 + 2 * N_COUNTERS] = first_cycle;
+        h[9 + 2 * N_COUNTERS] = n_words;
         std::printf("done %u %u\n", c, n_words);  // progress, read line by line by bulk.py
         std::fflush(stdout);
     }

@@ -123,7 +123,7 @@ async def run_job(dut):
         results.append(case_result(
             case.get("name", f"case{idx}"), tx, expected, timing, sb, counters=counters,
             cycles_measured=None if timed_out else done_cycle - start_cycle + 1,
-            error=bool(error), words_left=left, wall_s=elapsed))
+            error=bool(error), words_left=left, protocol=monitor.violations, wall_s=elapsed))
         total_cycles += counters["cycles"]
         wall += elapsed
     doc = {"config": cfg.name, "cases": results, "sim_cycles": total_cycles, "wall_s": wall,

@@ -264,7 +264,9 @@ class TernaryAccelerator(wiring.Component):
                 st.stall_cycles.eq(st.stall_cycles + ctrl.waiting),
                 st.hold_cycles.eq(st.hold_cycles + (ctrl.waiting & out.hold)),
                 st.busy_cycles.eq(st.busy_cycles + (s1_valid & advance)),
-                st.zero_skips.eq(st.zero_skips + Mux(advance, s3_skips, 0)),
+                st.zero_skips.eq(st.zero_skips + (
+                    s3_skips if self.fault == "skips_while_stalled"
+                    else Mux(advance, s3_skips, 0))),
                 st.overflow_events.eq(st.overflow_events + events_r),
             ]
         return m

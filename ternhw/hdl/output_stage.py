@@ -13,7 +13,7 @@ pipeline waits (``ternhw.model.timing`` counts it).
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import C, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -171,11 +171,16 @@ class OutputStage(wiring.Component):
             m.d.sync += word_ovf.eq(r4.ovf)
 
         # the output register
-        transfer = full & (~o.valid | o.ready)
+        ready = C(1) if self._fault == "res_ready_ignored" else o.ready
+        lets_go = C(1) if self._fault == "res_valid_dropped" else o.ready
+        transfer = full & (~o.valid | ready)
         m.d.sync += full.eq(Mux(transfer, 0, full) | (write & r4.last))
         with m.If(transfer):
             m.d.sync += [o.valid.eq(1), o.payload.values.eq(word),
                          o.payload.overflow.eq(word_ovf), o.payload.saturated.eq(word_sat)]
-        with m.Elif(o.ready):
+        with m.Elif(lets_go):
             m.d.sync += o.valid.eq(0)
+        if self._fault == "res_payload_unstable":
+            with m.Elif(o.valid):
+                m.d.sync += o.payload.values.eq(word)
         return m
