@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waves", choices=("fst", "vcd"),
                    help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev); "
                         "runs the cocotb engine")
+    p.add_argument("--waves-out", type=Path, metavar="FILE",
+                   help="where --waves puts the waveform (default: <top>.vcd or .fst in the "
+                        "current directory)")
+    p.add_argument("--coverage", type=Path, metavar="FILE",
+                   help="sample functional coverage (bulk engine) and write cocotb-coverage's "
+                        "report to FILE (.yml, or .xml); the summary is also in --json")
     p.add_argument("--engine", choices=ENGINES,
                    help="bulk: the whole job in a compiled C++ harness, checked after "
                         "(Verilator, several times faster); cocotb: the driver/monitor/"
@@ -287,6 +293,9 @@ def check_outputs(args) -> None:
         check_writable_file(args.json, "--json")
     if getattr(args, "embeddings", None) is not None:
         check_writable_file(args.embeddings, "--embeddings")
+    for option in ("coverage", "waves_out"):
+        if getattr(args, option, None) is not None:
+            check_writable_file(getattr(args, option), f"--{option.replace('_', '-')}")
 
 
 def _write_json(args, doc: dict) -> None:
@@ -531,6 +540,9 @@ def cmd_sim(args) -> int:
     if args.tokens is not None and args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
     handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
+    if args.waves_out is not None and args.waves is None:
+        raise TernhwError("--waves-out names where --waves puts the waveform; add --waves "
+                          "vcd (or fst)")
     engine = args.engine or ("bulk" if args.simulator == "verilator" and args.waves is None
                              else "cocotb")
     if args.workload is not None:
@@ -575,8 +587,14 @@ def cmd_sim(args) -> int:
         done_before[state["case"]] = state["words"]
         bar.update(sum(done_before.values()), f"case {state['case'] + 1}/{state['cases']}")
 
+    coverage = None
+    if args.coverage is not None:
+        from .cosim.coverage import Coverage
+
+        coverage = Coverage(cfg)
     report = run_cases(cfg, cases, simulator=args.simulator, waves=args.waves,
-                       progress=progress, engine=engine)
+                       progress=progress, engine=engine, coverage=coverage,
+                       waves_out=args.waves_out)
     report.build_s = build_s
     bar.close()
     for line in format_sim_cases(report.cases):
@@ -584,6 +602,14 @@ def cmd_sim(args) -> int:
     doc = report.summary()
     doc.update({"weights": args.weights, "workload": args.workload, "source": source,
                 "note": note, "engine": engine, "layers": sim_layers(report.cases)})
+    if coverage is not None:
+        doc["coverage"] = coverage.report()
+        coverage.export(args.coverage)
+        missing = {k: v["missing"] for k, v in doc["coverage"]["points"].items()
+                   if v["missing"]}
+        print(f"functional coverage {doc['coverage']['percent']:.1f}% of "
+              f"{doc['coverage']['bins']} bins (written to {args.coverage})"
+              + (f"; not hit: {missing}" if missing else ""))
     print(f"outputs checked {report.outputs_checked}, mismatches {report.mismatches}, "
           f"cycles rtl {report.cycles_rtl_predicted} vs model {report.cycles_model}"
           f"{' (random handshakes: not predicted)' if report.cycles_rtl_predicted == 0 else ''}, "

@@ -29,7 +29,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -209,6 +211,26 @@ def cached_result(text: str, target: str, clock_mhz: float,
     return None if hit is None else {**hit, "cached": True}
 
 
+@contextmanager
+def heartbeat(tool: str, log, every_s: float = 30.0):
+    """While the block runs (a tool that prints nothing for minutes), log ``tool: still
+    running (Ns)`` every ``every_s`` seconds, so a long synthesis is visibly alive."""
+    done = threading.Event()
+    t0 = time.monotonic()
+
+    def beat():
+        while not done.wait(every_s):
+            log(f"{tool}: still running ({time.monotonic() - t0:.0f}s)")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: bool = True,
                use_cache: bool = True, verilog: tuple[str, str] | None = None,
                log=print) -> dict:
@@ -229,10 +251,11 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
         log(f"yosys: {SYNTH_SCRIPTS[target].split()[0]} of {top} (WebAssembly; large designs "
             "take minutes)...")
         flatten = "" if target == "generic" else "flatten; "
-        _yosys(f"read_verilog {top}.v; hierarchy -top {top}; proc; {flatten}opt -full; "
-               "tee -q -o coarse.json stat -json; "
-               + SYNTH_SCRIPTS[target].format(top=top)
-               + "; tee -q -o stat.json stat -json", work)
+        with heartbeat("yosys", log):
+            _yosys(f"read_verilog {top}.v; hierarchy -top {top}; proc; {flatten}opt -full; "
+                   "tee -q -o coarse.json stat -json; "
+                   + SYNTH_SCRIPTS[target].format(top=top)
+                   + "; tee -q -o stat.json stat -json", work)
         coarse = json.loads((work / "coarse.json").read_text())
         stat = json.loads((work / "stat.json").read_text())
         design = stat["design"]
@@ -290,9 +313,10 @@ def _place_route(target: str, top: str, work: Path, result: dict, clock_mhz: flo
     log(f"{tool}: placing and routing on {dev['device']} for {clock_mhz:g} MHz...")
     result["clock_goal_mhz"] = clock_mhz
     # --freq is only the goal; with --timing-allow-fail a slower design still reports its Fmax
-    code = _run(tool, [*argv, "--json", f"{top}.json", "--report", "report.json",
-                       "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "-q", "-l", "pnr.log"],
-                work)
+    with heartbeat(tool, log):
+        code = _run(tool, [*argv, "--json", f"{top}.json", "--report", "report.json",
+                           "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "-q", "-l",
+                           "pnr.log"], work)
     if code != 0 or not (work / "report.json").exists():
         tail = (work / "pnr.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "pnr.log").exists() else []

@@ -12,6 +12,16 @@ from ternhw.config import load_config
 from ternhw.cosim.bfm import Scoreboard
 from ternhw.cosim.bulk import raw_rate
 from ternhw.cosim.check import CHECKS
+from ternhw.cosim.coverage import Coverage
+from ternhw.cosim.mutation import mutation_score
+from ternhw.cosim.random_configs import random_cases, random_config
+from ternhw.cosim.regression import (
+    back_pressure_stimulus,
+    directed_cases,
+    fault_stimulus,
+    random_and_corner_cases,
+    regression,
+)
 from ternhw.cosim.runner import ENGINES, CosimCase, run_cases
 from ternhw.cosim.workloads import _batched, digits_cases, minilm_activations
 from ternhw.errors import TernhwError, ToolMissingError
@@ -23,40 +33,6 @@ pytestmark = pytest.mark.rtl
 
 SMALL = load_config("small")                       # 4x4, base-3 weights, 16-bit wrap
 SMALL_SAT = SMALL.replace(name="small-sat", overflow="saturate", weight_format="2bit")
-
-
-def random_and_corner_cases(cfg, seed=0):
-    """Constrained random (shapes, sparsity 0-100%, extremes, back-pressure) and corners."""
-    rng = np.random.default_rng(seed)
-    lo, hi = cfg.act_min, cfg.act_max
-    cases = []
-    for i in range(6):
-        M, K, N = int(rng.integers(1, 5)), int(rng.integers(1, 19)), int(rng.integers(1, 11))
-        p_zero = [0.0, 0.3, 0.7, 1.0, 0.5, 0.1][i]
-        w = rng.choice([-1, 1], size=(N, K)) * (rng.random((N, K)) >= p_zero)
-        x = rng.integers(lo, hi + 1, size=(M, K))
-        if i == 4:
-            x = rng.choice([lo, hi], size=(M, K))                 # activation extremes
-        bias = rng.integers(-3000, 3000, size=N) if i % 2 else None
-        rq = Requant(int(rng.integers(1, 1 << 16)), int(rng.integers(0, 24)),
-                     relu=bool(i % 3 == 0)) if i != 1 else None
-        cases.append(CosimCase(f"random{i}", x, w, bias, rq, p_valid=[1, .7, .5][i % 3],
-                               p_ready=[1, .4, .8][i % 3], seed=seed + i))
-    K = 37
-    cases += [
-        CosimCase("all_zero_weights", rng.integers(lo, hi + 1, (2, K)), np.zeros((6, K), int)),
-        CosimCase("all_plus_one", rng.integers(lo, hi + 1, (2, K)), np.ones((5, K), int)),
-        CosimCase("all_minus_one", rng.integers(lo, hi + 1, (2, K)), -np.ones((7, K), int),
-                  requant=Requant(1, 1)),
-        # 200 x 127 plus a bias of 30000 leaves a 16-bit accumulator on the last chunks
-        CosimCase("overflow_max", np.full((1, 200), hi), np.ones((3, 200), int),
-                  bias=np.full(3, 30000)),
-        CosimCase("overflow_min", np.full((1, 200), lo), np.ones((3, 200), int),
-                  bias=np.full(3, -30000), p_ready=0.3, seed=5),
-        CosimCase("m1_odd", rng.integers(lo, hi + 1, (1, 5)), rng.integers(-1, 2, (9, 5)),
-                  bias=rng.integers(-99, 99, 9), requant=Requant(40000, 12)),
-    ]
-    return cases
 
 
 def assert_clean(report):
@@ -81,6 +57,36 @@ def test_random_and_corner_cases(cfg, engine):
     # random handshakes happened, and were counted rather than predicted
     assert any(c["cycles_model"] is None and c["cycles_rtl"] > c["cycles_full_rate"]
                for c in report.cases)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("cfg", [SMALL, SMALL_SAT], ids=lambda c: c.name)
+def test_directed_cases(cfg, engine):
+    """Every shift, every rounding threshold, every weight byte, long back-pressure, a bias
+    stream running ahead, 32,768 overflow events in a command (each added for a mutant that
+    survived the random cases, ``sim/mutation.py``)."""
+    report = run_cases(cfg, directed_cases(cfg), engine=engine)
+    assert_clean(report)
+    names = {c["name"]: c for c in report.cases}
+    assert names["many_overflows"]["counters"]["overflow_events"] == 64 * 512
+    assert names["bp_heavy"]["counters"]["hold_cycles"] > 100
+
+
+def test_regression_hits_every_coverage_bin(tmp_path):
+    """The regression on ``small`` hits 100 % of the functional-coverage bins (issue 13,
+    item 5), and ``ternhw sim --coverage`` writes cocotb-coverage's report file."""
+    cov = Coverage(SMALL)
+    report = run_cases(SMALL, regression(SMALL), engine="bulk", coverage=cov)
+    summary = cov.report()
+    assert report.passed
+    assert summary["percent"] == 100.0, {k: v["missing"] for k, v in summary["points"].items()
+                                         if v["missing"]}
+    assert summary["points"]["weights.code"]["bins"] == 243
+    out, json_out = tmp_path / "cov.yml", tmp_path / "r.json"
+    assert main(["sim", "--config", "small", "--weights", "digits", "--tokens", "4",
+                 "--coverage", str(out), "--json", str(json_out)]) == 0
+    assert "ternhw.shape.k_mod_cols" in out.read_text()
+    assert json.loads(json_out.read_text())["coverage"]["bins"] == summary["bins"]
 
 
 def test_minilm_ffn_on_default_config(tmp_path):
@@ -174,27 +180,6 @@ def test_digits_mlp_on_small_config():
                                            p_ready=0.6, seed=3))
     assert_clean(report)
     assert report.outputs_checked == 8 * (256 + 128 + 10)
-
-
-def fault_stimulus():
-    """Full-rate streams: every output checked, cycles and counters predicted."""
-    rng = np.random.default_rng(42)
-    return [
-        # K = 13 = 1 mod 4 exercises the last partial chunk; Requant(1, 1) makes ties
-        CosimCase("mixed", rng.integers(-128, 128, (3, 13)), rng.integers(-1, 2, (9, 13)),
-                  bias=rng.integers(-500, 500, 9), requant=Requant(1, 1)),
-        # 200 x 127 = 25400 fits 16 bits but not 15
-        CosimCase("near_top", np.full((1, 200), 127), np.ones((4, 200), int)),
-    ]
-
-
-def back_pressure_stimulus():
-    """The result stream stalled at random (and the inputs gapped): the array holds while
-    the output stage waits, so faults in the stream rules and the stall paths show."""
-    rng = np.random.default_rng(43)
-    w = rng.integers(-1, 2, (10, 14)) * (rng.random((10, 14)) < 0.6)     # many zero lanes
-    return [CosimCase("bp_stalled", rng.integers(-128, 128, (12, 14)), w,
-                      requant=Requant(3, 2), p_ready=0.25, p_valid=0.8, seed=11)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -293,3 +278,47 @@ def test_sim_cli_errors(capsys):
     assert main(["sim", "--config", "int8-baseline", "--weights", "digits"]) == 2
     assert main(["sim", "--config", "small", "--weights", "minilm", "--layer", "nope"]) == 2
     assert "no linear layer named 'nope'" in capsys.readouterr().err
+
+
+def _random_config_run(seed):
+    cfg = random_config(seed)
+    print(f"random config seed {seed} (replay: python sim/random_config.py {seed}): {cfg}")
+    assert_clean(run_cases(cfg, random_cases(cfg, seed), engine="bulk"))
+
+
+@pytest.mark.parametrize("seed", [0, 1], ids=lambda s: f"seed{s}")
+def test_random_config(seed):
+    """Random valid configurations (array 2-16 per side, 2-8-bit activations, accumulators
+    near the overflow edge, both overflow modes, every weight format) on random shapes
+    (issue 13, item 7): two per default run, 200 more in the slow suite."""
+    _random_config_run(seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2, 202), ids=lambda s: f"seed{s}")
+def test_random_config_slow(seed):
+    _random_config_run(seed)
+
+
+def test_mutation_run_kills_and_explains(tmp_path):
+    """The mutation machinery on the first three mutants of ``sim/mutation.py``'s run: two
+    no input can observe (each with its reason), one the regression kills (the full run:
+    ``reports/verification/mutation_small.json``)."""
+    doc = mutation_score(SMALL, count=3, seed=1, work=tmp_path)
+    rows = doc["rows"]
+    assert [r["killed"] for r in rows] == [False, False, True], rows
+    assert all(r.get("reason") for r in rows[:2]) and rows[2]["checks"]
+    assert doc["score"] == 1.0 and doc["holes"] == [] and doc["unobservable"] == 2
+
+
+def test_waveform_goes_where_asked(tmp_path, capsys):
+    """``--waves vcd --waves-out FILE`` leaves the waveform at FILE (not in a temporary or
+    cache folder), and --waves-out alone is refused with one line (issue 13, item 9)."""
+    out = tmp_path / "w" / "run.vcd"
+    out.parent.mkdir()
+    argv = ["sim", "--config", "small", "--weights", "digits", "--layer", "fc3.weight",
+            "--tokens", "1"]
+    assert main([*argv, "--waves", "vcd", "--waves-out", str(out)]) == 0
+    assert out.read_text().startswith("$") and f"waveform: {out}" in capsys.readouterr().out
+    assert main([*argv, "--waves-out", str(out)]) == 2
+    assert "add --waves" in capsys.readouterr().err

@@ -125,3 +125,19 @@ def test_report_rejects_swapped_configs(tmp_path, i8tiny, capsys):
                  "-o", str(tmp_path)]) == 2
     assert "compares a ternary config" in capsys.readouterr().err
 
+
+
+def test_synth_heartbeat_reports_a_silent_tool():
+    """A tool that prints nothing for minutes (yosys, nextpnr) gets a 'still running' line
+    every interval, and none once it is done (issue 13, item 9)."""
+    import time
+
+    from ternhw.synth import heartbeat
+
+    lines = []
+    with heartbeat("yosys", lines.append, every_s=0.05):
+        time.sleep(0.18)
+    seen = len(lines)
+    time.sleep(0.1)
+    assert seen >= 2 and len(lines) == seen
+    assert all(line.startswith("yosys: still running (") for line in lines)

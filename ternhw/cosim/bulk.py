@@ -43,7 +43,8 @@ from .runner import VERILATOR_BUILD_ARGS, VERILATOR_MAKEFLAGS, CosimCase, CosimR
 
 MAGIC = 0x424E5254
 VERSION = 1
-HEADER_WORDS = 6 + 2 * len(COUNTERS) + 3 + 1
+STREAM_NAMES = ("act", "weight", "bias", "result")
+HEADER_WORDS = 6 + 2 * len(COUNTERS) + 3 + 4 * len(STREAM_NAMES) + 1
 STREAMS = (("act", "i_act"), ("weight", "i_wgt"), ("bias", "i_bias"))
 
 
@@ -87,11 +88,12 @@ def _harness_source() -> str:
     return resources.files("ternhw.cosim").joinpath("harness.cpp").read_text()
 
 
-def build_bulk(cfg: AcceleratorConfig, fault: str | None = None,
-               log: Callable[[str], None] | None = None) -> tuple[Path, PortLayout, float]:
-    """Compile the design and the harness into one executable, cached by the SHA-256 of the
-    Verilog and the harness; returns ``(executable, layout, seconds spent building)``."""
-    top, text = to_verilog(cfg, fault=fault)
+def build_bulk(cfg: AcceleratorConfig, fault: str | None = None, *,
+               verilog: tuple[str, str] | None = None) -> tuple[Path, PortLayout, float]:
+    """Compile the design (``cfg``'s, or ``verilog = (top, text)``, e.g. a mutant) and the
+    harness into one executable, cached by the SHA-256 of the Verilog and the harness; returns
+    ``(executable, layout, seconds spent building)``."""
+    top, text = verilog or to_verilog(cfg, fault=fault)
     layout = PortLayout.of(text, top)
     harness = _harness_source()
     key = hashlib.sha256(f"bulk|{VERILATOR_BUILD_ARGS}|{harness}|{text}".encode()
@@ -106,8 +108,6 @@ def build_bulk(cfg: AcceleratorConfig, fault: str | None = None,
     (bdir / f"{top}.v").write_text(text)
     (bdir / "harness.cpp").write_text(harness)
     (bdir / "harness_ports.h").write_text(layout.header())
-    if log:
-        log(f"building the bulk harness for {top} with Verilator (once per design)...")
     env = verilator_env()
     env["MAKEFLAGS"] = f"{VERILATOR_MAKEFLAGS} OPT_FAST=-O2"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(min(4, os.cpu_count() or 1)),
@@ -160,13 +160,13 @@ def write_job(path: Path, layout: PortLayout, prepared: list[_Prepared]) -> None
             raise TernhwError(f"the design's command fields {sorted(layout.cmd_fields)} differ "
                               f"from the transaction's {sorted(cmd)}")
         arrivals = p.timing.wgt_arrivals or []
+        acts, weights, biases = c.offered(tx)
         head = [cmd[f] for f in layout.cmd_fields] + [
             min(65536, round(c.p_valid * 65536)), min(65536, round(c.p_ready * 65536)),
-            c.seed & 0xFFFFFFFF, p.timing.timeout_cycles, len(tx.act_words),
-            len(tx.weight_words), len(tx.bias_words), len(arrivals), *arrivals]
+            c.seed & 0xFFFFFFFF, p.timing.timeout_cycles, len(acts), len(weights), len(biases),
+            len(arrivals), *arrivals]
         parts.append(np.array(head, dtype="<u4"))
-        for words, n in ((tx.act_words, layout.act), (tx.weight_words, layout.weight),
-                         (tx.bias_words, layout.bias)):
+        for words, n in ((acts, layout.act), (weights, layout.weight), (biases, layout.bias)):
             parts.append(_word_chunks(words, n))
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as f:
@@ -195,7 +195,11 @@ def read_results(path: Path, layout: PortLayout, prepared: list[_Prepared],
         counters = {name: int(h[6 + 2 * i]) | (int(h[7 + 2 * i]) << 32)
                     for i, name in enumerate(COUNTERS)}
         cycles = int(np.int32(np.uint32(h[0])))
-        n_violations, kind, at = (int(v) for v in h[-4:-1])
+        base = 6 + 2 * len(COUNTERS)
+        n_violations, kind, at = (int(v) for v in h[base:base + 3])
+        streams = {name: {"waits": [int(v) for v in h[base + 3 + 4 * i:base + 6 + 4 * i]],
+                          "starved": int(h[base + 6 + 4 * i])}
+                   for i, name in enumerate(STREAM_NAMES)}
         # the harness keeps the first violation; the count says how many more there were
         protocol = [{"check": PROTOCOL_CHECKS[kind - 1], "cycle": at,
                      **({"more": n_violations - 1} if n_violations > 1 else {})}
@@ -204,14 +208,32 @@ def read_results(path: Path, layout: PortLayout, prepared: list[_Prepared],
             p.case.name, p.tx, p.expected, p.timing, sb, counters=counters,
             cycles_measured=None if h[1] else cycles, error=bool(h[2]),
             words_left=dict(zip(("act", "weight", "bias"), map(int, h[3:6]), strict=True)),
-            protocol=protocol, wall_s=wall_s * p.timing.ideal / total))
+            protocol=protocol, overrun=p.case.overrun,
+            wall_s=wall_s * p.timing.ideal / total))
+        results[-1]["streams"] = streams
     return results
 
 
+class HarnessTimeout(TernhwError):
+    """The harness did not finish in the time allowed."""
+
+
 def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
-                 progress: Callable[[dict], None] | None) -> str:
+                 progress: Callable[[dict], None] | None, timeout_s: float | None = None) -> str:
     """Run the harness on ``job_dir/job.bin``, relaying its per-command lines to ``progress``;
-    returns its standard output."""
+    returns its standard output. Past ``timeout_s`` seconds the harness is killed and a
+    :class:`HarnessTimeout` raised (a broken design can hang the loop between timeouts)."""
+    if timeout_s is not None:
+        try:
+            proc = subprocess.run([str(exe), str(job_dir / "job.bin"),
+                                   str(job_dir / "result.bin")],
+                                  capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise HarnessTimeout(f"the bulk harness ran past {timeout_s:.0f} s") from None
+        if proc.returncode != 0:
+            raise TernhwError(f"the bulk harness failed (exit {proc.returncode}): "
+                              f"{(proc.stderr or proc.stdout)[-2000:]}")
+        return proc.stdout
     proc = subprocess.Popen([str(exe), str(job_dir / "job.bin"), str(job_dir / "result.bin")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
@@ -231,12 +253,14 @@ def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
 
 
 def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | None = None,
-             keep_dir: Path | None = None, progress: Callable[[dict], None] | None = None
-             ) -> CosimReport:
+             verilog: tuple[str, str] | None = None, keep_dir: Path | None = None,
+             progress: Callable[[dict], None] | None = None,
+             timeout_s: float | None = None, coverage=None) -> CosimReport:
     """Co-simulate ``cases`` through the bulk harness (Verilator only) and check everything.
 
     ``sim_cycles_per_s`` is the harness's own rate (simulated clocks over its loop's wall
     time); ``run_s`` also counts preparing the words and checking them in Python.
+    ``coverage`` (a :class:`ternhw.cosim.coverage.Coverage`) samples every command.
     ``progress`` gets ``{"started": True, "cases"}`` when the harness starts (the stimulus is
     prepared), then ``{"case", "cases", "words", "expected_words"}`` after each command."""
     from ..model.cycles import check_fits
@@ -247,16 +271,19 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
                        resident=c.resident or c.keep_weights)
         except TernhwError as e:
             raise TernhwError(f"case {c.name!r}: {e}") from None
-    exe, layout, build_s = build_bulk(cfg, fault)
+    exe, layout, build_s = build_bulk(cfg, fault, verilog=verilog)
     t0 = time.monotonic()
     prepared = _prepare(cfg, cases)
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-bulk-"))
     job_dir.mkdir(parents=True, exist_ok=True)
     try:
         write_job(job_dir / "job.bin", layout, prepared)
-        stdout = _run_harness(exe, job_dir, prepared, progress)
+        stdout = _run_harness(exe, job_dir, prepared, progress, timeout_s)
         stats = json.loads(stdout.strip().splitlines()[-1])
         results = read_results(job_dir / "result.bin", layout, prepared, cfg, stats["wall_s"])
+        if coverage is not None:
+            for p, r in zip(prepared, results, strict=True):
+                coverage.sample(p.case, p.tx, p.expected, r)
     finally:
         if keep_dir is None:
             shutil.rmtree(job_dir, ignore_errors=True)

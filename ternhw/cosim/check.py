@@ -64,11 +64,13 @@ class CommandTiming:
 
 def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
                 counters: dict[str, int], cycles_measured: int | None, error: bool,
-                words_left: dict[str, int], protocol: list[dict], wall_s: float) -> dict:
+                words_left: dict[str, int], protocol: list[dict], wall_s: float,
+                overrun: int = 0) -> dict:
     """The result record of one command: every disagreement with the model as a mismatch
     (outputs), a counter mismatch (cycles and events) or a problem (timeout, error flag,
-    missing words, unconsumed input, a broken stream rule: ``protocol`` holds the violations
-    seen, ``{"check", "cycle"}``, the first few); ``checks`` names each check that tripped."""
+    missing words, input words left other than the ``overrun`` offered beyond the command's
+    on each stream, a broken stream rule: ``protocol`` holds the violations seen, ``{"check",
+    "cycle"}``, the first few); ``checks`` names each check that tripped."""
     problems, checks = [], set()
     if cycles_measured is None:
         problems.append(f"timeout: no done within {timing.timeout_cycles} cycles")
@@ -79,8 +81,8 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
     if scoreboard.words != scoreboard.expected_words:
         problems.append(f"{scoreboard.words} result words, expected {scoreboard.expected_words}")
         checks.add("result words")
-    if any(words_left.values()):
-        problems.append(f"input words not consumed: {words_left}")
+    if words_left != {"act": overrun, "weight": overrun, "bias": overrun}:
+        problems.append(f"input words left: {words_left}, expected {overrun} on each stream")
         checks.add("input not consumed")
     for v in protocol:
         problems.append(f"protocol: {v['check']} (cycle {v['cycle']})")

@@ -57,7 +57,12 @@ const int N_COUNTERS = 6;
 // (two words each), protocol violations (count, first kind, first cycle), result words; then
 // each result word as its cycle and RES_CHUNKS words. Protocol kinds: 1 valid dropped before
 // ready, 2 payload changed while stalled (ternhw.cosim.check.PROTOCOL_CHECKS).
-const int HEADER_WORDS = 6 + 2 * N_COUNTERS + 3 + 1;
+// Then, for coverage, per stream (act, weight, bias, result): how many words waited 0, 1 and
+// 2+ clocks with valid high and ready low, and (inputs) clocks the design was ready while the
+// stream had words left but offered none.
+const int N_STREAMS = 4;
+const int STREAM_WORDS = 4;
+const int HEADER_WORDS = 6 + 2 * N_COUNTERS + 3 + N_STREAMS * STREAM_WORDS + 1;
 
 [[noreturn]] void die(const std::string& msg) {
     std::fprintf(stderr, "harness: %s\n", msg.c_str());
@@ -93,6 +98,21 @@ struct Rng {
 
 // One input stream: its words (``chunks`` uint32s each), how many are accepted, and when each
 // may be offered (``arrivals``, counted from the command's first cycle; empty: at once).
+// Handshake statistics of one stream (coverage of back-pressure runs and starvation).
+struct Waits {
+    uint32_t run = 0;
+    uint32_t hist[3] = {0, 0, 0};
+    uint32_t starved = 0;
+    void cycle(bool valid, bool ready) {
+        if (valid && ready) {
+            ++hist[run < 2 ? run : 2];
+            run = 0;
+        } else if (valid) {
+            ++run;
+        }
+    }
+};
+
 struct Stream {
     const uint32_t* words = nullptr;
     uint32_t count = 0;
@@ -220,6 +240,7 @@ int main(int argc, char** argv) {
         bool stalled = false;  // o_res offered a word with ready low last clock
         uint32_t stalled_word[RES_CHUNKS];
         uint32_t violations = 0, first_kind = 0, first_cycle = 0;
+        Waits waits[N_STREAMS];
         for (;;) {
             const int64_t since = sim.cycle - epoch;
             const bool va = act.offer(rng, since), vw = wgt.offer(rng, since),
@@ -232,11 +253,20 @@ int main(int argc, char** argv) {
             if (vb) put(t->i_bias___05Fpayload, bias.current());
             t->o_res___05Fready = ready_res;
             t->eval();
-            if (va && t->i_act___05Fready) ++act.sent;
-            if (vw && t->i_wgt___05Fready) ++wgt.sent;
-            if (vb && t->i_bias___05Fready) ++bias.sent;
+            const bool ra = t->i_act___05Fready, rw = t->i_wgt___05Fready,
+                       rb = t->i_bias___05Fready;
+            waits[0].cycle(va, ra);
+            waits[1].cycle(vw, rw);
+            waits[2].cycle(vb, rb);
+            waits[0].starved += ra && !va && act.sent < act.count;
+            waits[1].starved += rw && !vw && wgt.sent < wgt.count;
+            waits[2].starved += rb && !vb && bias.sent < bias.count;
+            if (va && ra) ++act.sent;
+            if (vw && rw) ++wgt.sent;
+            if (vb && rb) ++bias.sent;
             const bool res_valid = t->o_res___05Fvalid;
             const bool took = res_valid && ready_res;
+            waits[3].cycle(res_valid, ready_res);
             if (stalled || (res_valid && !ready_res)) get(t->o_res___05Fpayload, res);
             if (stalled) {
                 const uint32_t kind = !res_valid ? 1u
@@ -290,7 +320,14 @@ int main(int argc, char** argv) {
         h[6 + 2 * N_COUNTERS] = violations;
         h[7 + 2 * N_COUNTERS] = first_kind;
         h[8 + 2 * N_COUNTERS] = first_cycle;
-        h[9 + 2 * N_COUNTERS] = n_words;
+        for (int i = 0; i < N_STREAMS; ++i) {
+            uint32_t* w = h + 9 + 2 * N_COUNTERS + STREAM_WORDS * i;
+            w[0] = waits[i].hist[0];
+            w[1] = waits[i].hist[1];
+            w[2] = waits[i].hist[2];
+            w[3] = waits[i].starved;
+        }
+        h[HEADER_WORDS - 1] = n_words;
         std::printf("done %u %u\n", c, n_words);  // progress, read line by line by bulk.py
         std::fflush(stdout);
     }

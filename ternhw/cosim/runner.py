@@ -64,6 +64,15 @@ class CosimCase:
     keep_weights: bool = False
     wgt_bytes_per_clock: float | None = None
     wgt_latency: int = 0
+    overrun: int = 0             # words offered beyond the command's on every input stream
+
+    def offered(self, tx) -> tuple[list[int], list[int], list[int]]:
+        """The act, weight and bias words the testbench offers: the command's, then
+        ``overrun`` more on each stream (a host running ahead into the next command's words,
+        which the design must leave on the streams)."""
+        extra = [0] * self.overrun
+        return (list(tx.act_words) + extra, list(tx.weight_words) + extra,
+                list(tx.bias_words) + extra)
 
 
 @dataclass
@@ -195,8 +204,12 @@ def prebuild(cfg: AcceleratorConfig, engine: str, simulator: str = "verilator",
 def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str = "verilator",
               waves: str | None = None, fault: str | None = None, keep_dir: Path | None = None,
               progress: Callable[[dict], None] | None = None,
-              engine: str = "cocotb") -> CosimReport:
-    """Co-simulate ``cases`` in one simulator run and return the checked results."""
+              engine: str = "cocotb", coverage=None,
+              waves_out: Path | None = None) -> CosimReport:
+    """Co-simulate ``cases`` in one simulator run and return the checked results
+    (``coverage``: a :class:`ternhw.cosim.coverage.Coverage` to sample, bulk engine only).
+    With ``waves``, the waveform is moved to ``waves_out`` (default ``<top>.vcd`` / ``.fst``
+    in the current directory) and the report's ``extra["waves"]`` names it."""
     from cocotb_tools.check_results import get_results
 
     if engine not in ENGINES:
@@ -207,7 +220,10 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
                               "--engine cocotb for --simulator icarus or --waves")
         from .bulk import run_bulk
 
-        return run_bulk(cfg, cases, fault=fault, keep_dir=keep_dir, progress=progress)
+        return run_bulk(cfg, cases, fault=fault, keep_dir=keep_dir, progress=progress,
+                        coverage=coverage)
+    if coverage is not None:
+        raise TernhwError("functional coverage is sampled by the bulk engine only")
     for c in cases:
         try:
             check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],
@@ -228,7 +244,7 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         meta.append({"name": c.name, "p_valid": c.p_valid, "p_ready": c.p_ready, "seed": c.seed,
                      "resident": c.resident, "keep_weights": c.keep_weights,
                      "wgt_bytes_per_clock": c.wgt_bytes_per_clock,
-                     "wgt_latency": c.wgt_latency,
+                     "wgt_latency": c.wgt_latency, "overrun": c.overrun,
                      "requant": None if c.requant is None else {
                          "multiplier": c.requant.multiplier, "shift": c.requant.shift,
                          "relu": c.requant.relu}})
@@ -272,11 +288,15 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         failed = 1
     extra = {}
     if waves is not None:
-        for name in ("dump.fst", "dump.vcd"):
-            for where in (job_dir, bdir):
-                if (where / name).exists():
-                    extra["waves"] = str(where / name)
-    if keep_dir is None and not extra:
+        found = [where / f"dump.{waves}" for where in (job_dir, bdir)
+                 if (where / f"dump.{waves}").exists()]
+        if found:
+            dest = Path(waves_out) if waves_out else Path.cwd() / f"{top}.{waves}"
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.move(str(found[0]), tmp)      # out of the job dir and the build cache
+            os.replace(tmp, dest)
+            extra["waves"] = str(dest)
+    if keep_dir is None:
         shutil.rmtree(job_dir, ignore_errors=True)
     return CosimReport(cfg.name, simulator, failed == 0, doc["cases"], doc["sim_cycles_per_s"],
                        build_s, run_s, log, extra)

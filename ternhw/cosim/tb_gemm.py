@@ -91,8 +91,10 @@ async def run_job(dut):
                    for k, s in enumerate(("i_act", "i_wgt", "i_bias"))]
         t_wall = time.perf_counter()
         tasks = [cocotb.start_soon(monitor.run())]
+        extra = [0] * case.get("overrun", 0)
+        offered = (tx.act_words + extra, tx.weight_words + extra, tx.bias_words + extra)
         tasks += [cocotb.start_soon(d.send(words)) for d, words in
-                  zip(drivers, (tx.act_words, tx.weight_words, tx.bias_words), strict=True)]
+                  zip(drivers, offered, strict=True)]
         for name, value in tx.command().items():
             getattr(dut, f"cmd__{name}").value = value
         dut.cmd__start.value = 1
@@ -118,12 +120,12 @@ async def run_job(dut):
         for t in tasks:
             t.cancel()
         left = {s: len(words) - d.sent for s, d, words in
-                zip(("act", "weight", "bias"), drivers,
-                    (tx.act_words, tx.weight_words, tx.bias_words), strict=True)}
+                zip(("act", "weight", "bias"), drivers, offered, strict=True)}
         results.append(case_result(
             case.get("name", f"case{idx}"), tx, expected, timing, sb, counters=counters,
             cycles_measured=None if timed_out else done_cycle - start_cycle + 1,
-            error=bool(error), words_left=left, protocol=monitor.violations, wall_s=elapsed))
+            error=bool(error), words_left=left, protocol=monitor.violations, wall_s=elapsed,
+            overrun=case.get("overrun", 0)))
         total_cycles += counters["cycles"]
         wall += elapsed
     doc = {"config": cfg.name, "cases": results, "sim_cycles": total_cycles, "wall_s": wall,
