@@ -13,8 +13,9 @@ first FFN matrix (1536 x 384, real activations, 2-bit weights) for ``--tokens`` 
   bookkeeping at all (``harness --raw``): the ceiling of any harness on this Verilator model.
 
 Rates are simulated clock cycles per second of the simulation loop (build time excluded; for
-the bulk path the checking in Python is reported apart, ``bulk_check_s``). Target: bulk >= 0.5
-of raw.
+the bulk path the checking in Python is reported apart, ``bulk_check_s``); bulk and raw are
+the best of ``--repeats`` runs (the shared machines this runs on are noisy: single runs of the
+bulk path vary by +-20 %). Target: bulk >= 0.5 of raw.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="default")
     ap.add_argument("--tokens", type=int, default=16)
     ap.add_argument("--raw-cycles", type=int, default=400_000)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
@@ -49,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     cases, note = matrix_cases(cfg, load_source("minilm"), None, args.tokens)
     builds = {e: prebuild(cfg, e) for e in ("cocotb", "bulk")}
     cocotb = run_cases(cfg, cases, engine="cocotb")
-    bulk = run_cases(cfg, cases, engine="bulk")
-    raw = raw_rate(cfg, cases[0], args.raw_cycles)
-    for r in (cocotb, bulk):
+    bulks = [run_cases(cfg, cases, engine="bulk") for _ in range(args.repeats)]
+    bulk = max(bulks, key=lambda r: r.sim_cycles_per_s)
+    raws = [raw_rate(cfg, cases[0], args.raw_cycles) for _ in range(args.repeats)]
+    raw = max(raws, key=lambda r: r["raw_cycles_per_s"])
+    for r in (cocotb, *bulks):
         if not r.passed:
             print(f"{r.simulator}: co-simulation FAILED", file=sys.stderr)
             return 1
@@ -67,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         "bulk_over_raw": ratio,
         "bulk_over_cocotb": bulk.sim_cycles_per_s / cocotb.sim_cycles_per_s,
         "bulk_end_to_end_cycles_per_s": bulk.cycles_rtl / bulk.run_s,
+        "repeats": args.repeats,
+        "bulk_cycles_per_s_all": [r.sim_cycles_per_s for r in bulks],
+        "raw_cycles_per_s_all": [r["raw_cycles_per_s"] for r in raws],
         "bulk_run_s": bulk.run_s, "bulk_harness_s": bulk.extra["harness_s"],
         "bulk_check_s": bulk.run_s - bulk.extra["harness_s"],
         "build_s": builds,
