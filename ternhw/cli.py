@@ -545,6 +545,16 @@ def cmd_sim(args) -> int:
                           "vcd (or fst)")
     engine = args.engine or ("bulk" if args.simulator == "verilator" and args.waves is None
                              else "cocotb")
+    if args.waves is not None:
+        from .cosim.runner import waves_format
+
+        fmt = waves_format(args.simulator, args.waves)
+        if fmt != args.waves:
+            print(f"note: {args.simulator} writes {fmt.upper()} waveforms, not "
+                  f"{args.waves.upper()}", flush=True)
+        if args.waves_out is not None and args.waves_out.suffix != f".{fmt}":
+            raise TernhwError(f"--waves-out {args.waves_out}: the waveform will be "
+                              f"{fmt.upper()}; name it *.{fmt}")
     if args.workload is not None:
         workload = load_workload(args.workload)
         try:

@@ -322,3 +322,17 @@ def test_waveform_goes_where_asked(tmp_path, capsys):
     assert out.read_text().startswith("$") and f"waveform: {out}" in capsys.readouterr().out
     assert main([*argv, "--waves-out", str(out)]) == 2
     assert "add --waves" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
+def test_icarus_waveform_builds(tmp_path, capsys):
+    """Icarus with --waves builds (cocotb's dump module needs SystemVerilog's ``string``;
+    ours is Verilog-2005) and writes FST, said on the console; a .vcd name is refused."""
+    argv = ["sim", "--config", "small", "--weights", "digits", "--layer", "fc3.weight",
+            "--tokens", "1", "--simulator", "icarus", "--waves", "vcd"]
+    assert main([*argv, "--waves-out", str(tmp_path / "w.vcd")]) == 2
+    assert "name it *.fst" in capsys.readouterr().err
+    out = tmp_path / "w.fst"
+    assert main([*argv, "--waves-out", str(out)]) == 0
+    assert "writes FST waveforms" in capsys.readouterr().out
+    assert out.stat().st_size > 1000

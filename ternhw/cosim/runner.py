@@ -164,14 +164,24 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
         shutil.rmtree(bdir)
     bdir.mkdir(parents=True)
     (bdir / f"{top}.v").write_text(text)
+    sources = [bdir / f"{top}.v"]
+    if simulator == "icarus" and waves is not None:
+        # cocotb's own dump module declares a SystemVerilog ``string``, which our -g2005 build
+        # rejects; this one is plain Verilog. vvp writes FST (its built-in writer, run with
+        # -fst) whatever was asked: see waves_format().
+        (bdir / "ternhw_iverilog_dump.v").write_text(
+            f"module ternhw_iverilog_dump;\ninitial begin\n  $dumpfile(\"dump.fst\");\n"
+            f"  $dumpvars(0, {top});\nend\nendmodule\n")
+        sources.append(bdir / "ternhw_iverilog_dump.v")
+        build_args += ["-s", "ternhw_iverilog_dump"]
     runner = _runner(simulator)
     t0 = time.monotonic()
     saved = os.environ.get("MAKEFLAGS")
     if simulator == "verilator":
         os.environ["MAKEFLAGS"] = f"{saved or ''} {VERILATOR_MAKEFLAGS}".strip()
     try:
-        runner.build(sources=[bdir / f"{top}.v"], hdl_toplevel=top, build_dir=bdir,
-                     build_args=build_args, waves=waves is not None,
+        runner.build(sources=sources, hdl_toplevel=top, build_dir=bdir,
+                     build_args=build_args, waves=waves is not None and simulator != "icarus",
                      timescale=("1ns", "1ps"), log_file=bdir / "build.log")
     except Exception as e:
         log = (bdir / "build.log").read_text(errors="replace") if (bdir / "build.log").exists() \
@@ -188,6 +198,11 @@ def build(cfg: AcceleratorConfig, simulator: str = "verilator", waves: str | Non
             os.environ["MAKEFLAGS"] = saved
     stamp.touch()
     return bdir, top, time.monotonic() - t0
+
+
+def waves_format(simulator: str, waves: str) -> str:
+    """The format a run with ``--waves waves`` writes: Icarus always writes FST."""
+    return "fst" if simulator == "icarus" else waves
 
 
 def prebuild(cfg: AcceleratorConfig, engine: str, simulator: str = "verilator",
@@ -288,10 +303,11 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         failed = 1
     extra = {}
     if waves is not None:
-        found = [where / f"dump.{waves}" for where in (job_dir, bdir)
-                 if (where / f"dump.{waves}").exists()]
+        fmt = waves_format(simulator, waves)
+        found = [where / f"dump.{fmt}" for where in (job_dir, bdir)
+                 if (where / f"dump.{fmt}").exists()]
         if found:
-            dest = Path(waves_out) if waves_out else Path.cwd() / f"{top}.{waves}"
+            dest = Path(waves_out) if waves_out else Path.cwd() / f"{top}.{fmt}"
             tmp = dest.with_name(f".{dest.name}.tmp")
             shutil.move(str(found[0]), tmp)      # out of the job dir and the build cache
             os.replace(tmp, dest)
