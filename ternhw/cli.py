@@ -145,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="probability an input stream offers a word each cycle (default 1)")
     p.add_argument("--p-ready", type=float, default=1.0, metavar="P",
                    help="probability the output is ready each cycle: back-pressure (default 1)")
+    p.add_argument("--wgt-bandwidth", metavar="B",
+                   help="throttle the weight stream to B bytes per clock (a number, or 'dram': "
+                        "the config's dram_bandwidth_gbs at its clock_mhz); the model then "
+                        "predicts every stall cycle and the RTL must match it")
+    p.add_argument("--wgt-latency", type=int, default=0, metavar="CLOCKS",
+                   help="clocks before the first weight word arrives with --wgt-bandwidth "
+                        "(default 0)")
     p.add_argument("--waves", choices=("fst", "vcd"),
                    help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev); "
                         "runs the cocotb engine")
@@ -540,6 +547,7 @@ def cmd_sim(args) -> int:
     if args.tokens is not None and args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
     handshake = {"p_valid": args.p_valid, "p_ready": args.p_ready, "seed": args.seed}
+    handshake.update(_weight_throttle(cfg, args.wgt_bandwidth, args.wgt_latency))
     if args.waves_out is not None and args.waves is None:
         raise TernhwError("--waves-out names where --waves puts the waveform; add --waves "
                           "vcd (or fst)")
@@ -633,6 +641,28 @@ def cmd_sim(args) -> int:
         print(f"waveform: {report.extra['waves']}")
     _write_json(args, doc)
     return 0 if report.passed else 1
+
+
+def _weight_throttle(cfg, bandwidth: str | None, latency: int) -> dict:
+    """``--wgt-bandwidth`` / ``--wgt-latency`` as CosimCase fields (bytes per clock)."""
+    if bandwidth is None:
+        if latency:
+            raise TernhwError("--wgt-latency applies to a throttled weight stream; add "
+                              "--wgt-bandwidth B (bytes per clock, or 'dram')")
+        return {}
+    if bandwidth == "dram":
+        rate = cfg.dram_bandwidth_gbs * 1e9 / (cfg.clock_mhz * 1e6)
+    else:
+        try:
+            rate = float(bandwidth)
+        except ValueError:
+            rate = float("nan")
+    if not rate > 0 or rate == float("inf"):
+        raise TernhwError(f"--wgt-bandwidth must be a positive number of bytes per clock or "
+                          f"'dram', not {bandwidth!r}")
+    if latency < 0:
+        raise TernhwError(f"--wgt-latency must be >= 0 clocks, not {latency}")
+    return {"wgt_bytes_per_clock": rate, "wgt_latency": latency}
 
 
 def _naming_source(source: str, e: TernhwError) -> str:

@@ -336,3 +336,21 @@ def test_icarus_waveform_builds(tmp_path, capsys):
     assert main([*argv, "--waves-out", str(out)]) == 0
     assert "writes FST waveforms" in capsys.readouterr().out
     assert out.stat().st_size > 1000
+
+
+def test_sim_throttled_weight_stream_cli(tmp_path, capsys):
+    """``--wgt-bandwidth 16 --wgt-latency 20``: the weight stream delivers a quarter of a
+    weight word per clock; the model predicts every stall and the RTL matches it."""
+    out = tmp_path / "t.json"
+    argv = ["sim", "--weights", "minilm", "--layer",
+            "encoder.layer.0.attention.output.dense.weight", "--tokens", "2"]
+    assert main([*argv, "--wgt-bandwidth", "16", "--wgt-latency", "20",
+                 "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    (case,) = doc["cases"]
+    assert case["stall_cycles"] == case["stall_cycles_model"] > 1000
+    assert doc["cycles_rtl"] == doc["cycles_model"]
+    for bad in (["--wgt-bandwidth", "0"], ["--wgt-bandwidth", "fast"], ["--wgt-latency", "5"]):
+        capsys.readouterr()
+        assert main([*argv, *bad]) == 2
+        assert "--wgt-" in capsys.readouterr().err
