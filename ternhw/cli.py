@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waves-out", type=Path, metavar="FILE",
                    help="where --waves puts the waveform (default: <top>.vcd or .fst in the "
                         "current directory)")
+    p.add_argument("--waves-window", metavar="FIRST:LAST",
+                   help="with --waves vcd, record only clock cycles FIRST to LAST (counted "
+                        "from reset; the bulk engine, whose VCD stays small on long runs)")
     p.add_argument("--coverage", type=Path, metavar="FILE",
                    help="sample functional coverage (bulk engine) and write cocotb-coverage's "
                         "report to FILE (.yml, or .xml); the summary is also in --json")
@@ -551,8 +554,9 @@ def cmd_sim(args) -> int:
     if args.waves_out is not None and args.waves is None:
         raise TernhwError("--waves-out names where --waves puts the waveform; add --waves "
                           "vcd (or fst)")
-    engine = args.engine or ("bulk" if args.simulator == "verilator" and args.waves is None
-                             else "cocotb")
+    window = _waves_window(args.waves_window, args.waves)
+    engine = args.engine or ("bulk" if args.simulator == "verilator"
+                             and (args.waves is None or window is not None) else "cocotb")
     if args.waves is not None:
         from .cosim.runner import waves_format
 
@@ -612,7 +616,7 @@ def cmd_sim(args) -> int:
         coverage = Coverage(cfg)
     report = run_cases(cfg, cases, simulator=args.simulator, waves=args.waves,
                        progress=progress, engine=engine, coverage=coverage,
-                       waves_out=args.waves_out)
+                       waves_out=args.waves_out, waves_window=window)
     report.build_s = build_s
     bar.close()
     for line in format_sim_cases(report.cases):
@@ -641,6 +645,22 @@ def cmd_sim(args) -> int:
         print(f"waveform: {report.extra['waves']}")
     _write_json(args, doc)
     return 0 if report.passed else 1
+
+
+def _waves_window(spec: str | None, waves: str | None) -> tuple[int, int] | None:
+    """``--waves-window FIRST:LAST`` as ``(first, last + 1)`` clock cycles."""
+    if spec is None:
+        return None
+    if waves != "vcd":
+        raise TernhwError("--waves-window records a VCD window: add --waves vcd")
+    try:
+        first, last = (int(v) for v in spec.split(":"))
+    except ValueError:
+        first, last = -1, -1
+    if not 0 <= first <= last:
+        raise TernhwError(f"--waves-window must be FIRST:LAST clock cycles with 0 <= FIRST <= "
+                          f"LAST, not {spec!r}")
+    return first, last + 1
 
 
 def _weight_throttle(cfg, bandwidth: str | None, latency: int) -> dict:

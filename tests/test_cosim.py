@@ -354,3 +354,20 @@ def test_sim_throttled_weight_stream_cli(tmp_path, capsys):
         capsys.readouterr()
         assert main([*argv, *bad]) == 2
         assert "--wgt-" in capsys.readouterr().err
+
+
+def test_waveform_window_on_the_bulk_engine(tmp_path, capsys):
+    """``--waves vcd --waves-window 100:300``: the bulk engine dumps only cycles 100-300
+    (10 time units a cycle), so a long run's waveform stays small; bad windows are refused."""
+    out = tmp_path / "win.vcd"
+    argv = ["sim", "--config", "small", "--weights", "digits", "--layer", "fc3.weight",
+            "--tokens", "4"]
+    assert main([*argv, "--waves", "vcd", "--waves-window", "100:300",
+                 "--waves-out", str(out)]) == 0
+    times = [int(line[1:]) for line in out.read_text().splitlines() if line.startswith("#")]
+    assert times[0] == 1000 and times[-1] == 3005 and len(times) == 2 * 201
+    for bad in (["--waves", "vcd", "--waves-window", "9:3"], ["--waves-window", "1:2"],
+                ["--waves", "vcd", "--waves-window", "1:2", "--engine", "cocotb"]):
+        capsys.readouterr()
+        assert main([*argv, *bad]) == 2
+        assert "--waves-window" in capsys.readouterr().err

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..config import AcceleratorConfig
 from ..errors import TernhwError
-from ..hdl.generate import ports_of, to_verilog
+from ..hdl.generate import ports_of, to_verilog, top_name
 from ..toolchain import verilator_env
 from .bfm import GemmModel, Scoreboard
 from .check import COUNTERS, PROTOCOL_CHECKS, CommandTiming, case_result
@@ -89,14 +89,16 @@ def _harness_source() -> str:
 
 
 def build_bulk(cfg: AcceleratorConfig, fault: str | None = None, *,
-               verilog: tuple[str, str] | None = None) -> tuple[Path, PortLayout, float]:
+               verilog: tuple[str, str] | None = None,
+               trace: bool = False) -> tuple[Path, PortLayout, float]:
     """Compile the design (``cfg``'s, or ``verilog = (top, text)``, e.g. a mutant) and the
     harness into one executable, cached by the SHA-256 of the Verilog and the harness; returns
-    ``(executable, layout, seconds spent building)``."""
+    ``(executable, layout, seconds spent building)``. ``trace`` builds the variant that can
+    dump a VCD window (Verilator ``--trace``; slower, so only when asked)."""
     top, text = verilog or to_verilog(cfg, fault=fault)
     layout = PortLayout.of(text, top)
     harness = _harness_source()
-    key = hashlib.sha256(f"bulk|{VERILATOR_BUILD_ARGS}|{harness}|{text}".encode()
+    key = hashlib.sha256(f"bulk|{trace}|{VERILATOR_BUILD_ARGS}|{harness}|{text}".encode()
                          ).hexdigest()[:16]
     bdir = cache_dir() / "bulk" / f"{top}-{key}"
     exe = bdir / "obj" / "harness"
@@ -112,7 +114,8 @@ def build_bulk(cfg: AcceleratorConfig, fault: str | None = None, *,
     env["MAKEFLAGS"] = f"{VERILATOR_MAKEFLAGS} OPT_FAST=-O2"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(min(4, os.cpu_count() or 1)),
            *VERILATOR_BUILD_ARGS, "--prefix", "Vtop", "--top-module", top, "--Mdir", "obj",
-           "-CFLAGS", f"-O2 -I{bdir}", "-o", "harness", f"{top}.v", "harness.cpp"]
+           "-CFLAGS", f"-O2 -I{bdir}{' -DTERNHW_TRACE' if trace else ''}",
+           *(["--trace"] if trace else []), "-o", "harness", f"{top}.v", "harness.cpp"]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
     (bdir / "build.log").write_text(proc.stdout + proc.stderr)
@@ -219,14 +222,15 @@ class HarnessTimeout(TernhwError):
 
 
 def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
-                 progress: Callable[[dict], None] | None, timeout_s: float | None = None) -> str:
+                 progress: Callable[[dict], None] | None, timeout_s: float | None = None,
+                 extra_args: tuple[str, ...] = ()) -> str:
     """Run the harness on ``job_dir/job.bin``, relaying its per-command lines to ``progress``;
     returns its standard output. Past ``timeout_s`` seconds the harness is killed and a
     :class:`HarnessTimeout` raised (a broken design can hang the loop between timeouts)."""
     if timeout_s is not None:
         try:
             proc = subprocess.run([str(exe), str(job_dir / "job.bin"),
-                                   str(job_dir / "result.bin")],
+                                   str(job_dir / "result.bin"), *extra_args],
                                   capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise HarnessTimeout(f"the bulk harness ran past {timeout_s:.0f} s") from None
@@ -234,7 +238,8 @@ def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
             raise TernhwError(f"the bulk harness failed (exit {proc.returncode}): "
                               f"{(proc.stderr or proc.stdout)[-2000:]}")
         return proc.stdout
-    proc = subprocess.Popen([str(exe), str(job_dir / "job.bin"), str(job_dir / "result.bin")],
+    proc = subprocess.Popen([str(exe), str(job_dir / "job.bin"), str(job_dir / "result.bin"),
+                             *extra_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     if progress:
@@ -255,12 +260,16 @@ def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
 def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | None = None,
              verilog: tuple[str, str] | None = None, keep_dir: Path | None = None,
              progress: Callable[[dict], None] | None = None,
-             timeout_s: float | None = None, coverage=None) -> CosimReport:
+             timeout_s: float | None = None, coverage=None,
+             waves_window: tuple[int, int] | None = None,
+             waves_out: Path | None = None) -> CosimReport:
     """Co-simulate ``cases`` through the bulk harness (Verilator only) and check everything.
 
     ``sim_cycles_per_s`` is the harness's own rate (simulated clocks over its loop's wall
     time); ``run_s`` also counts preparing the words and checking them in Python.
     ``coverage`` (a :class:`ternhw.cosim.coverage.Coverage`) samples every command.
+    ``waves_window = (first, last)`` dumps those cycles (from reset, ``last`` excluded) to the
+    VCD ``waves_out`` (default ``<top>.vcd`` in the current directory).
     ``progress`` gets ``{"started": True, "cases"}`` when the harness starts (the stimulus is
     prepared), then ``{"case", "cases", "words", "expected_words"}`` after each command."""
     from ..model.cycles import check_fits
@@ -271,14 +280,24 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
                        resident=c.resident or c.keep_weights)
         except TernhwError as e:
             raise TernhwError(f"case {c.name!r}: {e}") from None
-    exe, layout, build_s = build_bulk(cfg, fault, verilog=verilog)
+    exe, layout, build_s = build_bulk(cfg, fault, verilog=verilog,
+                                      trace=waves_window is not None)
     t0 = time.monotonic()
     prepared = _prepare(cfg, cases)
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-bulk-"))
     job_dir.mkdir(parents=True, exist_ok=True)
     try:
         write_job(job_dir / "job.bin", layout, prepared)
-        stdout = _run_harness(exe, job_dir, prepared, progress, timeout_s)
+        extra_args: tuple[str, ...] = ()
+        if waves_window is not None:
+            vcd_tmp = job_dir / "window.vcd"
+            extra_args = ("--trace", str(vcd_tmp), *map(str, waves_window))
+        stdout = _run_harness(exe, job_dir, prepared, progress, timeout_s, extra_args)
+        if waves_window is not None:
+            dest = Path(waves_out) if waves_out else Path.cwd() / f"{top_name(cfg)}.vcd"
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.move(str(vcd_tmp), tmp)
+            os.replace(tmp, dest)
         stats = json.loads(stdout.strip().splitlines()[-1])
         results = read_results(job_dir / "result.bin", layout, prepared, cfg, stats["wall_s"])
         if coverage is not None:
@@ -294,7 +313,8 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
     return CosimReport(cfg.name, "verilator-bulk", not failed_cases(results), results, rate,
                        build_s, run_s, stdout,
                        {"engine": "bulk", "harness_s": stats["wall_s"],
-                        "simulated_cycles": stats["simulated_cycles"]})
+                        "simulated_cycles": stats["simulated_cycles"],
+                        **({"waves": str(dest)} if waves_window is not None else {})})
 
 
 def raw_rate(cfg: AcceleratorConfig, case: CosimCase, cycles: int) -> dict:

@@ -15,6 +15,9 @@
 // Usage: harness JOB RESULT          run the job, write the results
 //        harness JOB - --raw N       clock N cycles at full rate on the job's first command with
 //                                    no queues, checks or output: the ceiling a harness can reach
+//        harness JOB RESULT --trace VCD FROM TO
+//                                    (built with TERNHW_TRACE) also dump cycles [FROM, TO),
+//                                    counted from reset, to VCD; 10 time units per cycle
 
 #include <chrono>
 #include <cstdint>
@@ -27,6 +30,9 @@
 
 #include "Vtop.h"
 #include "verilated.h"
+#ifdef TERNHW_TRACE
+#include "verilated_vcd_c.h"
+#endif
 
 template <class T> static void put(T& port, const uint32_t* w) { port = static_cast<T>(w[0]); }
 static void put(QData& port, const uint32_t* w) {
@@ -130,11 +136,28 @@ struct Stream {
 
 struct Sim {
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
-    std::unique_ptr<Vtop> top{new Vtop{ctx.get()}};
+    std::unique_ptr<Vtop> top;
     int64_t cycle = 0;
+#ifdef TERNHW_TRACE
+    std::unique_ptr<VerilatedVcdC> vcd;
+    int64_t trace_from = 0, trace_to = 0;
+    void dump(uint64_t t) {
+        if (vcd && cycle >= trace_from && cycle < trace_to) vcd->dump(t);
+    }
+#else
+    void dump(uint64_t) {}
+#endif
+    Sim() {
+#ifdef TERNHW_TRACE
+        ctx->traceEverOn(true);
+#endif
+        top.reset(new Vtop{ctx.get()});
+    }
     void edge() {  // one rising edge, then the falling edge: the next cycle's inputs follow
+        dump(10 * static_cast<uint64_t>(cycle));
         top->clk = 1;
         top->eval();
+        dump(10 * static_cast<uint64_t>(cycle) + 5);
         top->clk = 0;
         top->eval();
         ++cycle;
@@ -179,6 +202,17 @@ int main(int argc, char** argv) {
     long raw_cycles = argc >= 5 && std::string(argv[3]) == "--raw" ? std::atol(argv[4]) : 0;
 
     Sim sim;
+    if (argc >= 7 && std::string(argv[3]) == "--trace") {
+#ifdef TERNHW_TRACE
+        sim.vcd.reset(new VerilatedVcdC);
+        sim.top->trace(sim.vcd.get(), 99);
+        sim.vcd->open(argv[4]);
+        sim.trace_from = std::atoll(argv[5]);
+        sim.trace_to = std::atoll(argv[6]);
+#else
+        die("this harness was built without tracing");
+#endif
+    }
     sim.reset();
     std::vector<uint32_t> out;
     out.push_back(MAGIC);
@@ -339,5 +373,8 @@ int main(int argc, char** argv) {
     std::printf("{\"simulated_cycles\": %lld, \"wall_s\": %.6f}\n",
                 static_cast<long long>(simulated), secs);
     sim.top->final();
+#ifdef TERNHW_TRACE
+    if (sim.vcd) sim.vcd->close();
+#endif
     return 0;
 }

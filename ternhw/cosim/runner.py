@@ -220,7 +220,8 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
               waves: str | None = None, fault: str | None = None, keep_dir: Path | None = None,
               progress: Callable[[dict], None] | None = None,
               engine: str = "cocotb", coverage=None,
-              waves_out: Path | None = None) -> CosimReport:
+              waves_out: Path | None = None,
+              waves_window: tuple[int, int] | None = None) -> CosimReport:
     """Co-simulate ``cases`` in one simulator run and return the checked results
     (``coverage``: a :class:`ternhw.cosim.coverage.Coverage` to sample, bulk engine only).
     With ``waves``, the waveform is moved to ``waves_out`` (default ``<top>.vcd`` / ``.fst``
@@ -230,13 +231,19 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
     if engine not in ENGINES:
         raise TernhwError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "bulk":
-        if simulator != "verilator" or waves is not None:
-            raise TernhwError("the bulk engine runs Verilator without waveforms; use "
-                              "--engine cocotb for --simulator icarus or --waves")
+        if simulator != "verilator":
+            raise TernhwError("the bulk engine runs Verilator; use --engine cocotb for "
+                              "--simulator icarus")
+        if waves is not None and (waves != "vcd" or waves_window is None):
+            raise TernhwError("the bulk engine records a VCD window (--waves vcd "
+                              "--waves-window FIRST:LAST); use --engine cocotb for a whole "
+                              "run's waveform or FST")
         from .bulk import run_bulk
 
         return run_bulk(cfg, cases, fault=fault, keep_dir=keep_dir, progress=progress,
-                        coverage=coverage)
+                        coverage=coverage, waves_window=waves_window, waves_out=waves_out)
+    if waves_window is not None:
+        raise TernhwError("--waves-window needs the bulk engine (Verilator)")
     if coverage is not None:
         raise TernhwError("functional coverage is sampled by the bulk engine only")
     for c in cases:
