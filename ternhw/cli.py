@@ -8,6 +8,7 @@ machine-readable result atomically. Errors caused by input or environment print 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -154,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 0)")
     p.add_argument("--waves", choices=("fst", "vcd"),
                    help="record waveforms: vcd, or fst (needs the lz4 headers, liblz4-dev); "
-                        "runs the cocotb engine")
+                        "the whole run on the cocotb engine, or a --waves-window on the bulk "
+                        "engine; Icarus writes FST")
     p.add_argument("--waves-out", type=Path, metavar="FILE",
                    help="where --waves puts the waveform (default: <top>.vcd or .fst in the "
                         "current directory)")
@@ -168,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bulk: the whole job in a compiled C++ harness, checked after "
                         "(Verilator, several times faster); cocotb: the driver/monitor/"
                         "scoreboard testbench, a Python call per handshake (Icarus, "
-                        "waveforms). Default: bulk with Verilator and no --waves, else cocotb")
+                        "whole-run waveforms). Default: bulk with Verilator (with --waves only "
+                        "for a --waves-window), else cocotb")
     _add_json(p)
 
     p = sub.add_parser(
@@ -531,6 +534,7 @@ def cmd_sim(args) -> int:
     from .config import load_config
     from .cosim.runner import prebuild, run_cases
     from .cosim.workloads import digits_cases, matrix_cases, workload_cases
+    from .hdl.transactions import result_word_count
     from .model.cycles import gemm_cycles
     from .weights import load_source
     from .workload import load_workload
@@ -590,7 +594,7 @@ def cmd_sim(args) -> int:
                                            **handshake)
         except TernhwError as e:
             raise TernhwError(_naming_source(model.source, e)) from None
-    expected_words = sum(-(-c.w.shape[0] // cfg.rows) * c.x.shape[0] for c in cases)
+    expected_words = sum(result_word_count(cfg, c.x.shape[0], c.w.shape[0]) for c in cases)
     full_rate = sum(gemm_cycles(cfg, c.x.shape[0], c.x.shape[1], c.w.shape[0],
                                 bias=c.bias is not None, resident=c.resident,
                                 keep_weights=c.keep_weights).total for c in cases)
@@ -677,7 +681,7 @@ def _weight_throttle(cfg, bandwidth: str | None, latency: int) -> dict:
             rate = float(bandwidth)
         except ValueError:
             rate = float("nan")
-    if not rate > 0 or rate == float("inf"):
+    if not (rate > 0 and math.isfinite(rate)):
         raise TernhwError(f"--wgt-bandwidth must be a positive number of bytes per clock or "
                           f"'dram', not {bandwidth!r}")
     if latency < 0:

@@ -21,7 +21,12 @@ import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from ..config import AcceleratorConfig
-from ..hdl.transactions import GemmTransaction, build_transaction, decode_word
+from ..hdl.transactions import (
+    GemmTransaction,
+    build_transaction,
+    decode_word,
+    result_word_count,
+)
 from ..model import Requant, gemm
 from .check import PROTOCOL_CHECKS
 
@@ -235,4 +240,4 @@ class Scoreboard:
 
     @property
     def expected_words(self) -> int:
-        return -(-self.tx.n // self.cfg.rows) * self.tx.m
+        return result_word_count(self.cfg, self.tx.m, self.tx.n)

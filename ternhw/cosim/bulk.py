@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,10 +37,19 @@ import numpy as np
 from ..config import AcceleratorConfig
 from ..errors import TernhwError
 from ..hdl.generate import ports_of, to_verilog, top_name
+from ..hdl.transactions import result_word_count
 from ..toolchain import verilator_env
 from .bfm import GemmModel, Scoreboard
-from .check import COUNTERS, PROTOCOL_CHECKS, CommandTiming, case_result
-from .runner import VERILATOR_BUILD_ARGS, VERILATOR_MAKEFLAGS, CosimCase, CosimReport, cache_dir
+from .check import COUNTERS, PROTOCOL_CHECKS, CommandTiming, case_result, failed_cases
+from .runner import (
+    VERILATOR_BUILD_ARGS,
+    VERILATOR_MAKEFLAGS,
+    CosimCase,
+    CosimReport,
+    cache_dir,
+    check_cases_fit,
+    deliver_waves,
+)
 
 MAGIC = 0x424E5254
 VERSION = 1
@@ -138,7 +148,6 @@ class _Prepared:
     tx: object
     expected: object
     timing: CommandTiming
-    result_words: int
 
 
 def _prepare(cfg: AcceleratorConfig, cases: list[CosimCase]) -> list[_Prepared]:
@@ -148,7 +157,7 @@ def _prepare(cfg: AcceleratorConfig, cases: list[CosimCase]) -> list[_Prepared]:
         tx, expected = model.prepare(c.x, c.w, c.bias, c.requant, resident=c.resident,
                                      keep_weights=c.keep_weights)
         timing = CommandTiming(cfg, tx, vars(c), c.bias is not None)
-        out.append(_Prepared(c, tx, expected, timing, -(-tx.n // cfg.rows) * tx.m))
+        out.append(_Prepared(c, tx, expected, timing))
     return out
 
 
@@ -171,11 +180,9 @@ def write_job(path: Path, layout: PortLayout, prepared: list[_Prepared]) -> None
         parts.append(np.array(head, dtype="<u4"))
         for words, n in ((acts, layout.act), (weights, layout.weight), (biases, layout.bias)):
             parts.append(_word_chunks(words, n))
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with open(path, "wb") as f:                  # inside the run's private job folder
         for a in parts:
             f.write(a.astype("<u4").tobytes())
-    tmp.replace(path)
 
 
 def read_results(path: Path, layout: PortLayout, prepared: list[_Prepared],
@@ -221,38 +228,47 @@ class HarnessTimeout(TernhwError):
     """The harness did not finish in the time allowed."""
 
 
-def _run_harness(exe: Path, job_dir: Path, prepared: list[_Prepared],
+def _run_harness(cfg: AcceleratorConfig, exe: Path, job_dir: Path, prepared: list[_Prepared],
                  progress: Callable[[dict], None] | None, timeout_s: float | None = None,
                  extra_args: tuple[str, ...] = ()) -> str:
     """Run the harness on ``job_dir/job.bin``, relaying its per-command lines to ``progress``;
     returns its standard output. Past ``timeout_s`` seconds the harness is killed and a
     :class:`HarnessTimeout` raised (a broken design can hang the loop between timeouts)."""
-    if timeout_s is not None:
-        try:
-            proc = subprocess.run([str(exe), str(job_dir / "job.bin"),
-                                   str(job_dir / "result.bin"), *extra_args],
-                                  capture_output=True, text=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise HarnessTimeout(f"the bulk harness ran past {timeout_s:.0f} s") from None
-        if proc.returncode != 0:
-            raise TernhwError(f"the bulk harness failed (exit {proc.returncode}): "
-                              f"{(proc.stderr or proc.stdout)[-2000:]}")
-        return proc.stdout
     proc = subprocess.Popen([str(exe), str(job_dir / "job.bin"), str(job_dir / "result.bin"),
                              *extra_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = threading.Event()
+
+    def kill():
+        killed.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout_s, kill) if timeout_s is not None else None
     lines = []
-    if progress:
-        progress({"started": True, "cases": len(prepared)})
-    for line in proc.stdout:
-        lines.append(line)
-        if progress and line.startswith("done "):
-            c, words = map(int, line.split()[1:])
-            progress({"case": c, "cases": len(prepared), "words": words,
-                      "expected_words": prepared[c].result_words})
-    err = proc.stderr.read()
-    if proc.wait() != 0:
-        raise TernhwError(f"the bulk harness failed (exit {proc.returncode}): "
+    try:
+        if timer:
+            timer.start()
+        if progress:
+            progress({"started": True, "cases": len(prepared)})
+        for line in proc.stdout:
+            lines.append(line)
+            if progress and line.startswith("done "):
+                c, words = map(int, line.split()[1:])
+                progress({"case": c, "cases": len(prepared), "words": words,
+                          "expected_words": result_word_count(cfg, prepared[c].tx.m,
+                                                              prepared[c].tx.n)})
+        err = proc.stderr.read()
+        code = proc.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if killed.is_set():
+        raise HarnessTimeout(f"the bulk harness ran past {timeout_s:g} s")
+    if code != 0:
+        raise TernhwError(f"the bulk harness failed (exit {code}): "
                           f"{(err or ''.join(lines))[-2000:]}")
     return "".join(lines)
 
@@ -272,14 +288,7 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
     VCD ``waves_out`` (default ``<top>.vcd`` in the current directory).
     ``progress`` gets ``{"started": True, "cases"}`` when the harness starts (the stimulus is
     prepared), then ``{"case", "cases", "words", "expected_words"}`` after each command."""
-    from ..model.cycles import check_fits
-
-    for c in cases:
-        try:
-            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],
-                       resident=c.resident or c.keep_weights)
-        except TernhwError as e:
-            raise TernhwError(f"case {c.name!r}: {e}") from None
+    check_cases_fit(cfg, cases)
     exe, layout, build_s = build_bulk(cfg, fault, verilog=verilog,
                                       trace=waves_window is not None)
     t0 = time.monotonic()
@@ -292,12 +301,10 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
         if waves_window is not None:
             vcd_tmp = job_dir / "window.vcd"
             extra_args = ("--trace", str(vcd_tmp), *map(str, waves_window))
-        stdout = _run_harness(exe, job_dir, prepared, progress, timeout_s, extra_args)
+        stdout = _run_harness(cfg, exe, job_dir, prepared, progress, timeout_s, extra_args)
         if waves_window is not None:
-            dest = Path(waves_out) if waves_out else Path.cwd() / f"{top_name(cfg)}.vcd"
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.move(str(vcd_tmp), tmp)
-            os.replace(tmp, dest)
+            dest = deliver_waves(vcd_tmp, Path(waves_out) if waves_out
+                                 else Path.cwd() / f"{top_name(cfg)}.vcd")
         stats = json.loads(stdout.strip().splitlines()[-1])
         results = read_results(job_dir / "result.bin", layout, prepared, cfg, stats["wall_s"])
         if coverage is not None:
@@ -307,7 +314,6 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
         if keep_dir is None:
             shutil.rmtree(job_dir, ignore_errors=True)
     run_s = time.monotonic() - t0
-    from .check import failed_cases
 
     rate = stats["simulated_cycles"] / stats["wall_s"] if stats["wall_s"] > 0 else 0.0
     return CosimReport(cfg.name, "verilator-bulk", not failed_cases(results), results, rate,

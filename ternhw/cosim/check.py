@@ -25,39 +25,30 @@ CHECKS = (("output value", "output overflow", "output saturated", "output extra 
           + tuple(f"protocol {p}" for p in PROTOCOL_CHECKS))
 
 
-def weight_arrivals(cfg: AcceleratorConfig, tx, case: dict) -> list[int] | None:
-    """First cycle each weight word may be offered when the case throttles the weight stream
-    (``wgt_bytes_per_clock``), else None (offered at once)."""
-    if not case.get("wgt_bytes_per_clock"):
-        return None
-    return stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
-                           case["wgt_bytes_per_clock"], case.get("wgt_latency", 0))
-
-
-def predicted_timing(cfg, tx, case, has_bias, wgt_arrivals):
-    """``(cycles, stall_cycles)`` the model predicts for this case's streams (full rate, or
-    weights arriving at ``wgt_arrivals``), or None where the handshakes are random (then only
-    the full-rate count is a lower bound)."""
-    flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
-    if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
-        return None
-    if wgt_arrivals is not None:
-        t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=wgt_arrivals, **flags)
-        return t.cycles, t.stall_cycles
-    c = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
-    return c.total, c.wait
-
-
 class CommandTiming:
     """The cycle figures a command is held to: the full-rate count (a lower bound for any
-    stream behaviour), the model's prediction where it predicts the streams, and the timeout
-    after which a testbench gives up waiting for ``done``."""
+    stream behaviour), the model's ``(cycles, stall_cycles)`` where it predicts the streams
+    (full rate, or the weight stream throttled to ``wgt_bytes_per_clock`` after
+    ``wgt_latency`` clocks: ``wgt_arrivals`` is each word's first cycle), None where the
+    handshakes are random, and the timeout after which a testbench gives up waiting for
+    ``done``."""
 
     def __init__(self, cfg: AcceleratorConfig, tx, case: dict, has_bias: bool):
-        self.wgt_arrivals = weight_arrivals(cfg, tx, case)
-        self.ideal = gemm_cycles(cfg, tx.m, tx.k, tx.n, bias=has_bias, resident=tx.resident,
-                                 keep_weights=tx.keep_weights).total
-        self.predicted = predicted_timing(cfg, tx, case, has_bias, self.wgt_arrivals)
+        flags = {"bias": has_bias, "resident": tx.resident, "keep_weights": tx.keep_weights}
+        full_rate = gemm_cycles(cfg, tx.m, tx.k, tx.n, **flags)
+        self.ideal = full_rate.total
+        self.wgt_arrivals = None
+        if case.get("wgt_bytes_per_clock"):
+            self.wgt_arrivals = stream_arrivals(len(tx.weight_words), cfg.weight_word_bits,
+                                                case["wgt_bytes_per_clock"],
+                                                case.get("wgt_latency", 0))
+        if case.get("p_ready", 1.0) < 1.0 or case.get("p_valid", 1.0) < 1.0:
+            self.predicted = None
+        elif self.wgt_arrivals is not None:
+            t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=self.wgt_arrivals, **flags)
+            self.predicted = (t.cycles, t.stall_cycles)
+        else:
+            self.predicted = (full_rate.total, full_rate.wait)
         model_cycles = self.ideal if self.predicted is None else self.predicted[0]
         self.timeout_cycles = 20 * model_cycles + 10_000
 

@@ -32,12 +32,13 @@ counted. :func:`report` summarises hits per bin; :func:`export` writes cocotb-co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ..config import AcceleratorConfig
+from ..fileio import atomic_path
+from ..hdl.transactions import weight_blocks
 
 ROOT = "ternhw"
 STREAMS = ("act", "weight", "bias", "result")
@@ -103,12 +104,7 @@ class Coverage:
         w = np.asarray(case.w)
         if not tx.keep_weights:
             self._hit("weights.code", self._codes(tx, w))
-            R, C = cfg.rows, cfg.cols
-            NT = -(-n // R)
-            wp = np.zeros((NT * R, T * C), dtype=np.int64)
-            wp[:n, :k] = w
-            blocks = wp.reshape(NT, R, T, C).transpose(0, 2, 1, 3).reshape(NT * T, -1)
-            if (~blocks.any(axis=1)).any():
+            if (~weight_blocks(cfg, w).any(axis=(1, 2))).any():
                 self._hit("weights.zero_chunk", True)
 
         x = np.asarray(case.x, dtype=np.int64)
@@ -177,10 +173,8 @@ class Coverage:
     def export(self, path) -> None:
         """cocotb-coverage's coverage file: YAML, or XML when ``path`` ends in ``.xml``
         (written to a temporary file beside it, then renamed: never half a report)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        if path.suffix == ".xml":
-            self.db.export_to_xml(filename=str(tmp))
-        else:
-            self.db.export_to_yaml(filename=str(tmp))
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            if Path(path).suffix == ".xml":
+                self.db.export_to_xml(filename=str(tmp))
+            else:
+                self.db.export_to_yaml(filename=str(tmp))

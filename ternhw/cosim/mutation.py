@@ -29,6 +29,7 @@ from ..config import AcceleratorConfig
 from ..errors import TernhwError
 from ..hdl.generate import to_verilog
 from ..synth import run_yosys_script
+from .bulk import HarnessTimeout, run_bulk
 from .regression import regression
 from .runner import CosimCase
 
@@ -115,8 +116,6 @@ def mutation_score(cfg: AcceleratorConfig, *, count: int = 60, seed: int = 1,
     """Run ``count`` mutants of ``cfg`` against ``cases`` (default: the regression) on the
     bulk engine; returns the JSON document (per mutant: the mutation, killed or not, by which
     checks, and for survivors the reason they are unobservable, where known)."""
-    from .bulk import HarnessTimeout, run_bulk
-
     cases = regression(cfg) if cases is None else cases
     tmp = None
     if work is None:

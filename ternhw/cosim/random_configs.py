@@ -14,8 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import AcceleratorConfig
+from ..errors import TernhwError
 from ..model import Requant
 from ..model.contract import REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
+from ..model.cycles import check_fits
 from .runner import CosimCase
 
 WEIGHT_FORMATS = ("2bit", "base3", "int8")
@@ -42,9 +44,6 @@ def random_config(seed: int) -> AcceleratorConfig:
 def random_cases(cfg: AcceleratorConfig, seed: int, count: int = 4) -> list[CosimCase]:
     """``count`` random GEMMs that fit ``cfg``: odd shapes, sparse and extreme operands, bias
     and requantization sometimes, random stream gaps and back-pressure sometimes."""
-    from ..errors import TernhwError
-    from ..model.cycles import check_fits
-
     rng = np.random.default_rng([seed, 1])
     lo, hi = cfg.act_min, cfg.act_max
     w_lo, w_hi = (-128, 127) if cfg.weight_format == "int8" else (-1, 1)

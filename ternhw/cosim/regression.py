@@ -7,6 +7,8 @@ The tests run it (``tests/test_cosim.py``), and so does the mutation run
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..config import AcceleratorConfig
@@ -146,7 +148,5 @@ def regression(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
     clamped)."""
     extra = directed_cases(cfg, seed)
     for c in fault_stimulus() + back_pressure_stimulus():
-        x = np.clip(c.x, cfg.act_min, cfg.act_max)
-        extra.append(CosimCase(c.name, x, c.w, c.bias, c.requant, p_valid=c.p_valid,
-                               p_ready=c.p_ready, seed=c.seed))
+        extra.append(replace(c, x=np.clip(c.x, cfg.act_min, cfg.act_max)))
     return random_and_corner_cases(cfg, seed) + extra

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..config import AcceleratorConfig
 from ..errors import TernhwError, ToolMissingError
+from ..fileio import atomic_path
 from ..model import Requant
 from ..model.cycles import check_fits
 from ..toolchain import icarus, use_verilator
@@ -205,6 +206,23 @@ def waves_format(simulator: str, waves: str) -> str:
     return "fst" if simulator == "icarus" else waves
 
 
+def check_cases_fit(cfg: AcceleratorConfig, cases: list[CosimCase]) -> None:
+    """Refuse, before any build, a case whose command does not fit ``cfg``'s buffers."""
+    for c in cases:
+        try:
+            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],
+                       resident=c.resident or c.keep_weights)
+        except TernhwError as e:
+            raise TernhwError(f"case {c.name!r}: {e}") from None
+
+
+def deliver_waves(src: Path, dest: Path) -> Path:
+    """Move a waveform out of a job or build folder to ``dest``, atomically."""
+    with atomic_path(dest) as tmp:
+        shutil.move(str(src), tmp)
+    return dest
+
+
 def prebuild(cfg: AcceleratorConfig, engine: str, simulator: str = "verilator",
              waves: str | None = None) -> float:
     """Build (or find cached) what :func:`run_cases` will run; returns the seconds spent, so a
@@ -246,12 +264,7 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         raise TernhwError("--waves-window needs the bulk engine (Verilator)")
     if coverage is not None:
         raise TernhwError("functional coverage is sampled by the bulk engine only")
-    for c in cases:
-        try:
-            check_fits(cfg, *np.shape(c.x)[:1], *np.shape(c.w)[::-1],
-                       resident=c.resident or c.keep_weights)
-        except TernhwError as e:
-            raise TernhwError(f"case {c.name!r}: {e}") from None
+    check_cases_fit(cfg, cases)
     bdir, top, build_s = build(cfg, simulator, waves, fault)
     runner = _runner(simulator)
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-cosim-"))
@@ -313,12 +326,9 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
         fmt = waves_format(simulator, waves)
         found = [where / f"dump.{fmt}" for where in (job_dir, bdir)
                  if (where / f"dump.{fmt}").exists()]
-        if found:
+        if found:                                # out of the job dir and the build cache
             dest = Path(waves_out) if waves_out else Path.cwd() / f"{top}.{fmt}"
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.move(str(found[0]), tmp)      # out of the job dir and the build cache
-            os.replace(tmp, dest)
-            extra["waves"] = str(dest)
+            extra["waves"] = str(deliver_waves(found[0], dest))
     if keep_dir is None:
         shutil.rmtree(job_dir, ignore_errors=True)
     return CosimReport(cfg.name, simulator, failed == 0, doc["cases"], doc["sim_cycles_per_s"],

@@ -55,6 +55,18 @@ def weight_word(cfg: AcceleratorConfig, block: np.ndarray) -> int:
     return _pack_fields(flat, 8)
 
 
+def weight_blocks(cfg: AcceleratorConfig, w) -> np.ndarray:
+    """``w`` (N x K) zero-padded to whole tiles and cut into the ``rows x cols`` blocks of its
+    weight words, tile-major: ``(NT * T, rows, cols)``."""
+    w = np.asarray(w)
+    N, K = w.shape
+    R, C = cfg.rows, cfg.cols
+    T, NT = -(-K // C), -(-N // R)
+    wp = np.zeros((NT * R, T * C), dtype=np.int64)
+    wp[:N, :K] = w
+    return wp.reshape(NT, R, T, C).transpose(0, 2, 1, 3).reshape(NT * T, R, C)
+
+
 def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
                       requant: Requant | None = None, *, resident: bool = False,
                       keep_weights: bool = False) -> GemmTransaction:
@@ -68,19 +80,20 @@ def build_transaction(cfg: AcceleratorConfig, x, w, bias=None,
     T, NT = -(-K // C), -(-N // R)
     xp = np.zeros((M, T * C), dtype=np.int64)
     xp[:, :K] = x
-    wp = np.zeros((NT * R, T * C), dtype=np.int64)
-    wp[:N, :K] = w
     acts = [_pack_fields(xp[i, t * C:(t + 1) * C], cfg.act_bits)
             for i in range(M) for t in range(T)]
-    weights = [] if keep_weights else [
-        weight_word(cfg, wp[nt * R:(nt + 1) * R, t * C:(t + 1) * C])
-        for nt in range(NT) for t in range(T)]
+    weights = [] if keep_weights else [weight_word(cfg, b) for b in weight_blocks(cfg, w)]
     biases = []
     if bias is not None:
         bp = np.zeros(NT * R, dtype=np.int64)
         bp[:N] = bias
         biases = [_pack_fields(bp[nt * R:(nt + 1) * R], cfg.acc_bits) for nt in range(NT)]
     return GemmTransaction(M, K, N, acts, weights, biases, requant, resident, keep_weights)
+
+
+def result_word_count(cfg: AcceleratorConfig, m: int, n: int) -> int:
+    """``o_res`` words of an ``M x N`` result: one per token and N-tile of ``rows`` outputs."""
+    return -(-n // cfg.rows) * m
 
 
 def decode_word(cfg: AcceleratorConfig, word: int) -> list[tuple[int, int, int]]:
@@ -98,9 +111,10 @@ def decode_word(cfg: AcceleratorConfig, word: int) -> list[tuple[int, int, int]]
 def decode_results(cfg: AcceleratorConfig, words: list[int], m: int, n: int):
     """Output words (tile-major, then token) to ``(values, overflow, saturated)`` ``(M, N)``."""
     R = cfg.rows
+    if len(words) != result_word_count(cfg, m, n):
+        raise ValueError(f"expected {result_word_count(cfg, m, n)} result words, got "
+                         f"{len(words)}")
     NT = -(-n // R)
-    if len(words) != NT * m:
-        raise ValueError(f"expected {NT * m} result words, got {len(words)}")
     fields = np.zeros((3, m, NT * R), dtype=np.int64)
     for idx, word in enumerate(words):
         nt, i = divmod(idx, m)
