@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # The main job on its built-in defaults: real weights (all-MiniLM-L6-v2), the default
 # accelerator, the full report (energy, area, memory, throughput, ternary vs int8).
 demo: setup
-	$(BIN)/ternhw report --config default --weights minilm -o $(REPORT_DIR)
+	$(BIN)/ternhw report --config default --weights minilm --activity -o $(REPORT_DIR)
 
 # The default test run (CI): everything except tests marked slow.
 test: setup

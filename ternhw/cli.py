@@ -231,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(" + _shipped_workloads() + "), bitnet-2b[-prefill], or a model file "
                         "(its linear layers, --seq-len x --batch tokens); see "
                         "docs/workloads.md")
+    p.add_argument("--activity", action="store_true",
+                   help="add the activity-based cross-check: MiniLM's first feed-forward block "
+                        "(16 tokens) through the RTL with every net's toggles counted, priced "
+                        "from the same tables, beside the event model per component (Verilator; "
+                        "about 5 minutes the first time for the default design, then cached)")
     p.add_argument("--synth", choices=("auto", "run", "skip"), default="auto",
                    help="auto: cached results, and the fast generic synthesis for the area "
                         "breakdown; run: also run missing iCE40/ECP5 flows (slow); skip: none")
@@ -238,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .sweep import cli as sweep_cli
     sweep_cli.register(sub)
+
+    from .energy import cli as energy_cli
+    energy_cli.register(sub)
 
     from .quant.methods import table as methods_table
 
@@ -273,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"quantize": cmd_quantize, "train-digits": cmd_train_digits,
                "infer": cmd_infer, "generate": cmd_generate, "sim": cmd_sim,
                "synth": cmd_synth, "report": cmd_report, "sweep": cmd_sweep,
-               "methods": cmd_methods}[args.command]
+               "methods": cmd_methods, "energy": cmd_energy}[args.command]
     try:
         check_outputs(args)
         return handler(args) or 0
@@ -757,7 +765,7 @@ def cmd_report(args) -> int:
 
     s = build_report(cfg, base, model, args.output, seq_len=args.seq_len,
                      synth_mode=args.synth, baseline_reason=why, placed_int8=placed, log=log,
-                     batch=args.batch, workloads=extra)
+                     batch=args.batch, workloads=extra, activity=args.activity)
     print(f"wrote {args.output}/report.html, report.md, summary.json and "
           f"{len(s['figures'])} PNGs")
     for line in opening_lines(s):
@@ -768,6 +776,11 @@ def cmd_report(args) -> int:
 
 def cmd_sweep(args) -> int:
     from .sweep.cli import run
+    return run(args)
+
+
+def cmd_energy(args) -> int:
+    from .energy.cli import run
     return run(args)
 
 

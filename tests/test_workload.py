@@ -332,3 +332,43 @@ def test_sim_workload_layer(tmp_path, capsys):
     assert doc["mismatches"] == 0 and doc["outputs_checked"] == 12 * 6
     assert doc["cycles_rtl"] == doc["cycles_model"]
     assert doc["workload"] == str(toml) and "layer 'b'" in doc["note"]
+
+
+def test_events_from_real_data_match_statistics_but_count_overflow():
+    """Issue 11, item 4: a layer with real activations gets its events from the golden model
+    on them (``measured_events``); every weight- and shape-determined count equals the
+    statistics, and the data-dependent overflow count is measured (a 10-bit wrapping
+    accumulator overflows on the digits images)."""
+    from ternhw.workload import MEASURED, STATISTICS, measured_events
+
+    narrow = SMALL.replace(name="small-narrow", acc_bits=10)
+    layer = model_workload(load_source("digits"), batch=64).find("fc1.weight")
+    ev, basis = measured_events(narrow, layer)
+    stats = layer_events(narrow, layer)
+    assert basis == MEASURED
+    measured, estimated = ev.to_dict(), stats.to_dict()
+    assert estimated.pop("overflow_events") == 0 and measured.pop("overflow_events") > 0
+    for data_dependent in ("overflowed_outputs", "output_saturations"):
+        assert estimated.pop(data_dependent) == 0
+        measured.pop(data_dependent)
+    assert measured == estimated
+    projected = Layer("p", 4, 16, 8, zero_fraction=0.3)
+    assert measured_events(narrow, projected)[1].startswith(STATISTICS)
+
+
+def test_minilm_layers_write_int8_with_calibrated_requantizers():
+    """As deployed, every MiniLM linear layer writes int8: its requantizer maps the largest
+    accumulator of the real tokens to 127, so no output saturates and the largest reaches
+    close to full scale; the schedule then moves 8-bit outputs off chip."""
+    from ternhw.model.gemm import gemm
+
+    cfg = load_config("default")
+    w = model_workload(load_source("minilm"), seq_len=16)
+    assert all(lay.requant for lay in w.layers)
+    layer = w.find("encoder.layer.0.attention.self.query.weight")
+    ops = layer.operands(cfg, 16)
+    assert ops.requant is not None and "int8 outputs" in ops.note
+    out = gemm(cfg, ops.x, layer.weights_on(cfg), None, ops.requant).out
+    assert 110 <= np.abs(out).max() <= 127
+    plan = layer_schedule(cfg, layer, m=16)
+    assert plan.out_bytes == 16 * layer.n

@@ -56,6 +56,9 @@ VERSION = 1
 STREAM_NAMES = ("act", "weight", "bias", "result")
 HEADER_WORDS = 6 + 2 * len(COUNTERS) + 3 + 4 * len(STREAM_NAMES) + 1
 STREAMS = (("act", "i_act"), ("weight", "i_wgt"), ("bias", "i_bias"))
+#: Verilator options of the toggle-counting harness: a counter on every bit of every signal,
+#: the ``_NNN_`` nets Yosys names included, however wide (the default stops at 256 bits).
+TOGGLE_ARGS = ["--coverage-toggle", "--coverage-underscore", "--coverage-max-width", "1048576"]
 
 
 def _chunks(width: int) -> int:
@@ -98,18 +101,28 @@ def _harness_source() -> str:
     return resources.files("ternhw.cosim").joinpath("harness.cpp").read_text()
 
 
+def _toggle_fix_source() -> str:
+    return resources.files("ternhw.cosim").joinpath("toggle_fix.h").read_text()
+
+
 def build_bulk(cfg: AcceleratorConfig, fault: str | None = None, *,
                verilog: tuple[str, str] | None = None,
-               trace: bool = False) -> tuple[Path, PortLayout, float]:
+               trace: bool = False, toggles: bool = False) -> tuple[Path, PortLayout, float]:
     """Compile the design (``cfg``'s, or ``verilog = (top, text)``, e.g. a mutant) and the
     harness into one executable, cached by the SHA-256 of the Verilog and the harness; returns
     ``(executable, layout, seconds spent building)``. ``trace`` builds the variant that can
-    dump a VCD window (Verilator ``--trace``; slower, so only when asked)."""
+    dump a VCD window (Verilator ``--trace``), ``toggles`` the one that counts every signal
+    bit's toggles (:data:`TOGGLE_ARGS`; builds take about ten times longer, so only when
+    asked)."""
+    if trace and toggles:
+        raise TernhwError("a bulk harness either dumps waves or counts toggles, not both")
     top, text = verilog or to_verilog(cfg, fault=fault)
     layout = PortLayout.of(text, top)
     harness = _harness_source()
-    key = hashlib.sha256(f"bulk|{trace}|{VERILATOR_BUILD_ARGS}|{harness}|{text}".encode()
-                         ).hexdigest()[:16]
+    fix = _toggle_fix_source() if toggles else ""
+    variant = ["--trace"] if trace else TOGGLE_ARGS if toggles else []
+    key = hashlib.sha256(f"bulk|{variant}|{VERILATOR_BUILD_ARGS}|{harness}|{fix}|{text}"
+                         .encode()).hexdigest()[:16]
     bdir = cache_dir() / "bulk" / f"{top}-{key}"
     exe = bdir / "obj" / "harness"
     if (bdir / ".built").exists() and exe.exists():
@@ -120,12 +133,15 @@ def build_bulk(cfg: AcceleratorConfig, fault: str | None = None, *,
     (bdir / f"{top}.v").write_text(text)
     (bdir / "harness.cpp").write_text(harness)
     (bdir / "harness_ports.h").write_text(layout.header())
+    if toggles:
+        (bdir / "toggle_fix.h").write_text(fix)
     env = verilator_env()
     env["MAKEFLAGS"] = f"{VERILATOR_MAKEFLAGS} OPT_FAST=-O2"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(min(4, os.cpu_count() or 1)),
            *VERILATOR_BUILD_ARGS, "--prefix", "Vtop", "--top-module", top, "--Mdir", "obj",
-           "-CFLAGS", f"-O2 -I{bdir}{' -DTERNHW_TRACE' if trace else ''}",
-           *(["--trace"] if trace else []), "-o", "harness", f"{top}.v", "harness.cpp"]
+           "-CFLAGS", f"-O2 -I{bdir}{' -DTERNHW_TRACE' if trace else ''}"
+                      f"{' -DTERNHW_TOGGLE -include toggle_fix.h' if toggles else ''}",
+           *variant, "-o", "harness", f"{top}.v", "harness.cpp"]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
     (bdir / "build.log").write_text(proc.stdout + proc.stderr)
@@ -278,19 +294,23 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
              progress: Callable[[dict], None] | None = None,
              timeout_s: float | None = None, coverage=None,
              waves_window: tuple[int, int] | None = None,
-             waves_out: Path | None = None) -> CosimReport:
+             waves_out: Path | None = None,
+             toggles_out: Path | None = None) -> CosimReport:
     """Co-simulate ``cases`` through the bulk harness (Verilator only) and check everything.
 
     ``sim_cycles_per_s`` is the harness's own rate (simulated clocks over its loop's wall
     time); ``run_s`` also counts preparing the words and checking them in Python.
     ``coverage`` (a :class:`ternhw.cosim.coverage.Coverage`) samples every command.
     ``waves_window = (first, last)`` dumps those cycles (from reset, ``last`` excluded) to the
-    VCD ``waves_out`` (default ``<top>.vcd`` in the current directory).
+    VCD ``waves_out`` (default ``<top>.vcd`` in the current directory). ``toggles_out``
+    receives every signal bit's toggle count over the job (Verilator's coverage file, read by
+    :func:`ternhw.cosim.toggles.read_toggles`).
     ``progress`` gets ``{"started": True, "cases"}`` when the harness starts (the stimulus is
     prepared), then ``{"case", "cases", "words", "expected_words"}`` after each command."""
     check_cases_fit(cfg, cases)
     exe, layout, build_s = build_bulk(cfg, fault, verilog=verilog,
-                                      trace=waves_window is not None)
+                                      trace=waves_window is not None,
+                                      toggles=toggles_out is not None)
     t0 = time.monotonic()
     prepared = _prepare(cfg, cases)
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-bulk-"))
@@ -301,6 +321,8 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
         if waves_window is not None:
             vcd_tmp = job_dir / "window.vcd"
             extra_args = ("--trace", str(vcd_tmp), *map(str, waves_window))
+        elif toggles_out is not None:
+            extra_args = ("--toggles", str(Path(toggles_out).resolve()))
         stdout = _run_harness(cfg, exe, job_dir, prepared, progress, timeout_s, extra_args)
         if waves_window is not None:
             dest = deliver_waves(vcd_tmp, Path(waves_out) if waves_out

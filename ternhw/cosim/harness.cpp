@@ -18,6 +18,10 @@
 //        harness JOB RESULT --trace VCD FROM TO
 //                                    (built with TERNHW_TRACE) also dump cycles [FROM, TO),
 //                                    counted from reset, to VCD; 10 time units per cycle
+//        harness JOB RESULT --toggles DAT
+//                                    (built with TERNHW_TOGGLE, i.e. Verilator --coverage-toggle)
+//                                    also write every signal bit's toggle count after reset to
+//                                    DAT (Verilator's coverage format; ternhw/cosim/toggles.py)
 
 #include <chrono>
 #include <cstdint>
@@ -32,6 +36,9 @@
 #include "verilated.h"
 #ifdef TERNHW_TRACE
 #include "verilated_vcd_c.h"
+#endif
+#ifdef TERNHW_TOGGLE
+#include "verilated_cov.h"
 #endif
 
 template <class T> static void put(T& port, const uint32_t* w) { port = static_cast<T>(w[0]); }
@@ -213,7 +220,18 @@ int main(int argc, char** argv) {
         die("this harness was built without tracing");
 #endif
     }
+    const char* toggles_path = nullptr;
+    if (argc >= 5 && std::string(argv[3]) == "--toggles") {
+#ifdef TERNHW_TOGGLE
+        toggles_path = argv[4];
+#else
+        die("this harness was built without toggle counting");
+#endif
+    }
     sim.reset();
+#ifdef TERNHW_TOGGLE
+    sim.ctx->coveragep()->zero();  // count the job's toggles, not the reset's
+#endif
     std::vector<uint32_t> out;
     out.push_back(MAGIC);
     out.push_back(n_commands);
@@ -373,6 +391,9 @@ int main(int argc, char** argv) {
     std::printf("{\"simulated_cycles\": %lld, \"wall_s\": %.6f}\n",
                 static_cast<long long>(simulated), secs);
     sim.top->final();
+#ifdef TERNHW_TOGGLE
+    if (toggles_path) sim.ctx->coveragep()->write(toggles_path);
+#endif
 #ifdef TERNHW_TRACE
     if (sim.vcd) sim.vcd->close();
 #endif

@@ -29,8 +29,9 @@ from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..formats.model_io import LoadedModel
 from ..model.schedule import GemmSchedule, resident_depth_needed
 from ..quant.pipeline import QuantizedModel, quantize_model
+from ..workload import unpriced_work
 from . import document as d
-from .workloads import Layer, Workload, bitnet_layers, layer_events, layer_schedule
+from .workloads import Layer, Workload, bitnet_layers, layer_schedule, measured_events
 
 LOG2_3 = math.log2(3)
 SYNTH_TARGETS = ("generic", "ice40", "ecp5", "ecp5-nodsp")
@@ -168,7 +169,7 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer],
     for layer in layers:
         plan = layer_schedule(cfg, layer)
         cyc = layer.count * plan.total_cycles
-        ev = layer_events(cfg, layer, plan)
+        ev, events_basis = measured_events(cfg, layer, plan)
         e = price_gemm(cfg, ev, plan, macs=layer.macs, count=layer.count, tech=tech,
                        clock_mhz=clock)
         t = layer_traffic(plan, layer.count)
@@ -182,7 +183,7 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer],
             "utilization": layer.macs / (cyc * cfg.lanes), "energy_pj": e.total,
             "dram_bytes": dram_bytes, "intensity": 2 * layer.macs / dram_bytes,
             "achieved_ops": 2 * layer.macs / (cyc / hz),
-            "commands": len(plan.commands),
+            "commands": len(plan.commands), "events": events_basis,
             "weights_resident": any(c.resident for c in plan.commands),
             "resident_depth_needed": resident_depth_needed(cfg, layer.k, layer.n),
             **t, **_reload(t),
@@ -201,7 +202,8 @@ def analyse(cfg: AcceleratorConfig, layers: list[Layer],
             "roofline_time_s": max(time_s, dram / bw),
             "macs": energy.macs, "utilization": energy.macs / (total_cycles * cfg.lanes),
             "dram_bytes": dram, "traffic": {**traffic, **_reload(traffic), **onchip},
-            "energy": energy.to_dict(),
+            "energy": {**energy.to_dict(),
+                       "events": sorted({la["events"] for la in per_layer})},
             "weight_reload_factor": traffic["weight_bytes"] / traffic["ideal_weight_bytes"],
             "act_reload_factor": traffic["act_bytes"] / traffic["ideal_act_bytes"],
             "layers": per_layer}
@@ -285,13 +287,16 @@ def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedM
                  baseline_reason: str | None = None,
                  placed_int8: AcceleratorConfig | str | None = PLACED_INT8,
                  log: Callable[[str], None] = print, batch: int = 1,
-                 workloads: Sequence[Workload] = ()) -> dict:
+                 workloads: Sequence[Workload] = (), activity: bool = False) -> dict:
     """Write ``report.html``, ``report.md``, ``summary.json`` and the PNGs into ``outdir``;
     returns the summary. ``placed_int8`` is the int8 design that places (a config or a
     shipped name; None: none); ``baseline_reason`` says how ``base`` was chosen. ``batch``
     sequences (digits: images) make one inference of the model's workload; ``workloads`` are
     the user's own (``--workload``), reported beside it: a layer of theirs that the config
-    cannot take is an error naming it, not a skipped workload."""
+    cannot take is an error naming it, not a skipped workload. ``activity`` adds the
+    activity-based cross-check (:mod:`ternhw.energy.activity_check`: the RTL's toggles on
+    the workload's first layers, beside the event model; a Verilator build of minutes the
+    first time)."""
     from . import sections, summary
 
     if not cfg.is_ternary or base.is_ternary:
@@ -362,6 +367,20 @@ def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedM
     s = summary.assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf,
                          baseline_reason, sens)
     s["throughput"]["skipped_workloads"] = skipped
+    s["energy"]["out_of_scope"] = unpriced_work(model, seq_len, batch)
+    if activity:
+        from ..energy.activity_check import (
+            DEFAULT_TOKENS,
+            activity_cross_check,
+            default_layers,
+        )
+
+        chosen = default_layers(main_layers)
+        log(f"activity cross-check: {', '.join(lay.label for lay in chosen)} x "
+            f"{DEFAULT_TOKENS} tokens through the toggle-counting RTL (the first build of a "
+            "design takes minutes)...")
+        s["energy"]["activity_check"] = activity_cross_check(
+            cfg, chosen, DEFAULT_TOKENS, tech=tech, clock_mhz=clocks["ternary"]["mhz"])
     log("drawing and writing the report...")
     pngs = sections.figures(s, results, qdoc)
     s["figures"] = sorted(pngs)

@@ -68,8 +68,8 @@ def figures(s: dict, results: dict, qdoc: dict) -> dict[str, bytes]:
 
 # ---- document ----------------------------------------------------------------------------
 def document_blocks(s: dict, results: dict) -> list[tuple]:
-    return [*_opening(s), *_designs_section(s), *_placed(s), *_energy(s), *_memory(s),
-            *_throughput(s), *_area(s), *_weights(s)]
+    return [*_opening(s), *_designs_section(s), *_placed(s), *_energy(s), *_activity(s),
+            *_memory(s), *_throughput(s), *_area(s), *_weights(s)]
 
 
 def _opening(s: dict) -> list[tuple]:
@@ -173,6 +173,32 @@ def _action_rows(per_action: dict) -> list[list]:
     return rows
 
 
+def _activity(s: dict) -> list[tuple]:
+    a = s["energy"].get("activity_check")
+    head = d.h(3, "Activity-based cross-check")
+    if a is None:
+        return [head, d.p("Not run for this report: `ternhw report --activity` (or `ternhw "
+                          "energy --activity`) runs MiniLM's first feed-forward block through "
+                          "the RTL with every net's toggles counted and prices them from the "
+                          "same tables, beside the event model per component.")]
+    h = a["array_and_accumulators"]
+    rows = [[r["component"], r["event_pj"] / 1e6, r["activity_pj"] / 1e6, r["ratio"],
+             r["basis"], r["note"]] for r in a["components"]]
+    verdict = "met" if h["met"] else "not met"
+    return [
+        head,
+        d.p(f"{', '.join(a['layers'])} x {a['tokens']} tokens ({a['activations']}) on "
+            f"{a['config']}: {a['commands']} commands, {a['cycles']:,} cycles, co-simulated "
+            f"bit-exactly with a toggle counter on each bit of {a['nets']:,} nets. "
+            + a["method"]),
+        d.p(f"MAC array and accumulators ({', '.join(h['components'])}): event model "
+            f"{h['event_pj'] / 1e6:.4f} µJ, toggles {h['activity_pj'] / 1e6:.4f} µJ, ratio "
+            f"{h['ratio']:.3f} (goal {h['goal']}: {verdict})."),
+        d.table(["component", "event model µJ", "toggles µJ", "ratio", "basis",
+                 "what each method counts"], rows),
+    ]
+
+
 def _energy(s: dict) -> list[tuple]:
     e = s["energy"]
     tech = e["technology"]
@@ -229,6 +255,9 @@ def _energy(s: dict) -> list[tuple]:
             f"SRAM per word at its real width and depth: {tech['sram']}. Off-chip memory "
             f"{tech['dram']['technology']} ({tech['dram']['channel']}): "
             f"{tech['dram']['pj_per_bit']:g} pJ/bit, {tech['dram']['source']}."),
+        d.p(f"Event counts of {main} (lanes switched or gated, adds, overflow events, "
+            f"requantized outputs): {'; '.join(w['ternary'].get('events', [])) or 'n/a'}. "
+            + e.get("out_of_scope", "")),
         d.p(f"Per component on {main} ({tokens} tokens per inference); memory is split into "
             "off-chip and on-chip, compute into lanes (with the weight decoder), adder trees, "
             "accumulators (with the bias banks), requantizer (with the output path), control, "

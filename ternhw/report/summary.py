@@ -118,7 +118,7 @@ def _energy_doc(e: dict, tokens: int) -> dict:
     return {"total_pj": e["total_pj"], "per_mac_pj": e["per_mac_pj"],
             "per_token_uj": e["total_pj"] / tokens / 1e6, "macs": e["macs"],
             "components_pj": e["components_pj"], "groups_pj": groups_of(e["components_pj"]),
-            "lines": e["lines"]}
+            "lines": e["lines"], "events": e.get("events", [])}
 
 
 def assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf, baseline_reason,

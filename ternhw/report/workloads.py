@@ -18,9 +18,11 @@ from ..workload import (
     layer_cycles,
     layer_events,
     layer_schedule,
+    measured_events,
     synthetic_trits,
     weights_for,
 )
 
 __all__ = ["BITNET_2B_BLOCK", "BITNET_2B_LAYERS", "Layer", "Workload", "bitnet_layers",
-           "layer_cycles", "layer_events", "layer_schedule", "synthetic_trits", "weights_for"]
+           "layer_cycles", "layer_events", "layer_schedule", "measured_events", "synthetic_trits",
+           "weights_for"]

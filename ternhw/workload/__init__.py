@@ -39,15 +39,23 @@ from .layer import (
     weights_for,
 )
 from .load import BUILTIN_WORKLOADS, load_shapes, load_workload, shipped_workloads
-from .models import check_seq_len, model_workload, positions, real_workload
-from .plan import layer_cycles, layer_events, layer_schedule
+from .models import check_seq_len, model_workload, positions, real_workload, unpriced_work
+from .plan import (
+    MEASURED,
+    STATISTICS,
+    layer_cycles,
+    layer_events,
+    layer_schedule,
+    measured_events,
+)
 from .shapes import load_scalesim_csv, load_toml
 
 __all__ = [
     "BITNET_2B_BLOCK", "BITNET_2B_LAYERS", "BITNET_2B_POSITIONS", "BUILTIN_WORKLOADS",
     "DEFAULT_SIM_TOKENS", "DEFAULT_ZERO_FRACTION", "DigitsFeed", "Layer", "MiniLMFeed",
     "Operands", "Workload", "bitnet_2b", "bitnet_2b_layers", "bitnet_layers", "check_seq_len",
-    "layer_cycles", "layer_events", "layer_schedule", "load_scalesim_csv", "load_shapes",
+    "MEASURED", "STATISTICS", "layer_cycles", "layer_events", "layer_schedule",
+    "measured_events", "load_scalesim_csv", "load_shapes",
     "load_toml", "load_workload", "minilm_activations", "model_workload", "positions",
-    "real_workload", "shipped_workloads", "synthetic_trits", "weights_for",
+    "real_workload", "shipped_workloads", "unpriced_work", "synthetic_trits", "weights_for",
 ]

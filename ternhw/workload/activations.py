@@ -99,8 +99,23 @@ class MiniLMFeed:
         if layer.label not in self._inputs[key]:
             raise TernhwError(unknown_layer_message(self.model, layer.label,
                                                     list(self._inputs[key])))
-        return (self._inputs[key][layer.label], None, None,
-                f"real activations: the first {tokens} tokens `ternhw infer minilm` feeds it")
+        x = self._inputs[key][layer.label]
+        requant = calibrated_requant(cfg, layer, x) if layer.requant else None
+        what = ("; int8 outputs, requantizer calibrated on these tokens (127 / max |acc|)"
+                if requant is not None else "")
+        return (x, None, requant,
+                f"real activations: the first {tokens} tokens `ternhw infer minilm` feeds "
+                f"it{what}")
+
+
+def calibrated_requant(cfg: AcceleratorConfig, layer: Layer, x: np.ndarray) -> Requant:
+    """The static per-tensor requantizer a deployment calibrates for ``layer``: the largest
+    accumulator magnitude of ``x`` through the layer's weights on ``cfg`` maps to 127 (int8
+    outputs, as the next layer reads them)."""
+    from ..model.gemm import gemm
+
+    peak = int(np.abs(gemm(cfg, x, layer.weights_on(cfg)).acc).max())
+    return Requant.from_scale(127 / max(peak, 1))
 
 
 class DigitsFeed:

@@ -54,8 +54,10 @@ def model_workload(model: LoadedModel, q: QuantizedModel | None = None, *, seq_l
     trits; without, each layer ternarizes its own tensor (absmean, per tensor, as ``q`` would)
     on first use, so co-simulating one layer of a large model costs one ternarization.
     The digits MLP runs ``batch`` images with biases and int8 requantization between layers;
-    MiniLM (and other BERT-style files) its 36 encoder matrices. ``option`` names what set
-    ``seq_len`` in errors."""
+    MiniLM (and other BERT-style files) its 36 encoder matrices. Every layer but the digits
+    classifier writes int8 outputs, as a deployed pipeline does (the next operation reads
+    int8): its requantizer is calibrated on the real activations where the workload has them.
+    ``option`` names what set ``seq_len`` in errors."""
     seq_len = check_dim(seq_len, option)
     batch = check_dim(batch, "--batch")
     names = list(q.ternary) if q is not None else model.linear_names()
@@ -111,17 +113,36 @@ def model_workload(model: LoadedModel, q: QuantizedModel | None = None, *, seq_l
     encoder = [n for n in names if n.startswith("encoder.layer.")]
     if encoder:
         feed = MiniLMFeed(model) if model.source == "minilm" else None
-        layers = [layer(n, m, feed=feed) for n in encoder]
+        # as deployed, the accelerator writes int8 outputs for the next operation to read
+        layers = [layer(n, m, feed=feed, requant=True) for n in encoder]
         what = "MiniLM" if label == "minilm" else label
-        acts = ("real activations: the fixed sentences through the integer pipeline"
-                if feed else "no activations (co-simulation draws seeded random ones)")
+        acts = ("real activations: the fixed sentences through the integer pipeline; int8 "
+                "outputs, each layer's requantizer calibrated on them"
+                if feed else "no activations (co-simulation draws seeded random ones); int8 "
+                "outputs")
         return Workload(f"{what} ({per})", layers, m, model.source,
                         [f"real weights; {acts}"], unknown)
-    layers = [layer(n, m) for n in names]
+    layers = [layer(n, m, requant=True) for n in names]
     tokens = f"{seq_len} tokens" + (f", batch {batch}" if batch > 1 else "")
     return Workload(f"{label} ({tokens})", layers, m, model.source,
                     ["real weights; no activations (co-simulation draws seeded random ones)"],
                     unknown)
+
+
+def unpriced_work(model: LoadedModel, seq_len: int, batch: int = 1) -> str:
+    """What one inference of ``model`` does besides its linear layers, which the ternary
+    array does not run and the report does not price (a sentence for the report)."""
+    queries = [n for n in model.tensors if n.endswith("attention.self.query.weight")]
+    if not queries:
+        return ("Out of scope (not run on the array, not priced): every operation of the "
+                "model outside its linear layers (their bias, ReLU and requantization run in "
+                "the array's output stage and are priced).")
+    hidden = int(np.shape(model.tensors[queries[0]])[0])
+    attn = 2 * len(queries) * batch * seq_len * seq_len * hidden
+    return (f"Out of scope (not run on the ternary array, not priced): the attention products "
+            f"QK^T and PV (activation x activation: {attn:,} MACs per inference over "
+            f"{len(queries)} layers), softmax, LayerNorm, GELU, the embedding lookup and the "
+            "pooling; the report prices the linear layers only.")
 
 
 def real_workload(cfg, model: LoadedModel, q: QuantizedModel, seq_len: int, *,
