@@ -100,6 +100,8 @@ METHODS = {
                        "changed bits",
     "controller": "events: 1/4 of its flip-flops switching per cycle (assumption); toggles: "
                   "the counters' and state's actual changes, and their next-state logic",
+    "unattributed": "toggles only: nets whose value reaches no register or submodule (e.g. "
+                    "status outputs); the event model has no counterpart",
     "status counters": "events: two 48-bit increments per cycle and the zero-skip popcount "
                        "scaled by the gated fraction; toggles: the counters' carry chains and "
                        "the popcount tree switching whenever any lane's gate changes",
