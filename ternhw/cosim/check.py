@@ -8,7 +8,7 @@ same result record here, so a check cannot be stricter on one path than on the o
 from __future__ import annotations
 
 from ..config import AcceleratorConfig
-from ..model.cycles import gemm_cycles
+from ..model.cycles import closed_form_applies, gemm_cycles
 from ..model.timing import simulate_command, stream_arrivals
 
 #: Status counters read after every command (``status.<name>``).
@@ -27,7 +27,8 @@ CHECKS = (("output value", "output overflow", "output saturated", "output extra 
 
 class CommandTiming:
     """The cycle figures a command is held to: the full-rate count (a lower bound for any
-    stream behaviour), the model's ``(cycles, stall_cycles)`` where it predicts the streams
+    stream behaviour), the model's ``(cycles, stall_cycles, hold_cycles)`` where it predicts
+    the streams
     (full rate, or the weight stream throttled to ``wgt_bytes_per_clock`` after
     ``wgt_latency`` clocks: ``wgt_arrivals`` is each word's first cycle), None where the
     handshakes are random, and the timeout after which a testbench gives up waiting for
@@ -46,9 +47,11 @@ class CommandTiming:
             self.predicted = None
         elif self.wgt_arrivals is not None:
             t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=self.wgt_arrivals, **flags)
-            self.predicted = (t.cycles, t.stall_cycles)
+            self.predicted = (t.cycles, t.stall_cycles, t.hold_cycles)
         else:
-            self.predicted = (full_rate.total, full_rate.wait)
+            hold = 0 if closed_form_applies(cfg, tx.m, tx.k, tx.n, **flags) else \
+                simulate_command(cfg, tx.m, tx.k, tx.n, **flags).hold_cycles
+            self.predicted = (full_rate.total, full_rate.wait, hold)
         model_cycles = self.ideal if self.predicted is None else self.predicted[0]
         self.timeout_cycles = 20 * model_cycles + 10_000
 
@@ -84,7 +87,7 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
             "overflow_events": ev.overflow_events}
     predicted = timing.predicted
     if predicted is not None:
-        want.update(cycles=predicted[0], stall_cycles=predicted[1])
+        want.update(cycles=predicted[0], stall_cycles=predicted[1], hold_cycles=predicted[2])
     counter_mismatch = {k: {"rtl": counters[k], "model": v} for k, v in want.items()
                         if counters[k] != v}
     if counters["cycles"] < timing.ideal:
