@@ -100,7 +100,6 @@ class _Module:
     memories: set[str]
     kinds: dict[str, str]
     readers: dict[str, set[str]]             # net -> nets (or "@inst") whose value it feeds
-    instances: dict[str, str]                # instance name -> module name
     memory_of: dict[str, str]                # register -> memory it latches
     assigns: list = field(default_factory=list)       # (target, kind, rhs) in file order
     connections: list = field(default_factory=list)   # (instance, module, [(port, expr)])
@@ -143,7 +142,7 @@ def _parse(verilog: str) -> dict[str, _Module]:
         line = raw.strip()
         if line.startswith("module "):
             name = line.split()[1].lstrip("\\").split("(")[0]
-            cur = _Module(name, {}, {}, set(), {}, defaultdict(set), {}, {})
+            cur = _Module(name, {}, {}, set(), {}, defaultdict(set), {})
             mods[name] = cur
             continue
         if cur is None:
@@ -212,7 +211,6 @@ def _parse(verilog: str) -> dict[str, _Module]:
     for mod in mods.values():
         for inst_name, child_name, conns in mod.connections:
             child = mods.get(child_name)
-            mod.instances[inst_name] = child_name
             for port, expr in conns:
                 if child is not None and child.ports.get(port) == "input":
                     for n in _idents(expr, mod.widths):

@@ -11,8 +11,9 @@ from .activity_check import DEFAULT_TOKENS
 
 HELP = "per-component energy of layers; --activity cross-checks it with RTL toggles"
 DESCRIPTION = (
-    "Price LAYERS of a workload (default: MiniLM's first feed-forward block, both matrices, on "
-    "the real activations of 16 tokens) with the event model: every action of every component, "
+    "Price layers of a workload (--layer; default: MiniLM's first feed-forward block, both "
+    "matrices, on the real activations of 16 tokens) with the event model: every action of "
+    "every component, "
     "events from the golden model on the real operands. --activity also runs the same "
     "operands through the generated Verilog in the bulk harness with a toggle counter on every "
     "bit of every net (Verilator --coverage-toggle; the first build of a design takes minutes), "
@@ -43,7 +44,6 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..report.build import technology_of
     from ..workload import layer_events, layer_schedule, load_workload
     from .account import Breakdown, price_gemm
     from .activity_check import default_layers
@@ -52,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
-    tech = technology_of(cfg)
-    if args.node_nm is not None:
-        tech = Technology(node_nm=args.node_nm, dram=cfg.dram_technology)
+    node = cfg.logic_node_nm if args.node_nm is None else args.node_nm
+    tech = Technology(node_nm=node, dram=cfg.dram_technology, vdd=cfg.vdd)
     workload = load_workload(args.workload)
     layers = ([workload.find(n) for n in args.layer] if args.layer
               else default_layers(workload.layers))
