@@ -25,6 +25,7 @@ from ternhw.config import load_config  # noqa: E402
 from ternhw.cosim.runner import run_cases  # noqa: E402
 from ternhw.cosim.workloads import layer_cases  # noqa: E402
 from ternhw.energy.activity_check import activity_cross_check, default_layers  # noqa: E402
+from ternhw.energy.cli import print_comparison  # noqa: E402
 from ternhw.fileio import atomic_write_json  # noqa: E402
 from ternhw.workload import load_workload  # noqa: E402
 
@@ -43,13 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.monotonic() - t0
     cases = [c for lay in layers for c in layer_cases(cfg, lay, args.tokens)[0]]
     plain = run_cases(cfg, cases, engine="bulk")
-    for r in doc["components"]:
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
-        print(f"{r['component']:<26} {r['event_pj'] / 1e6:10.4f} {r['activity_pj'] / 1e6:10.4f}"
-              f" uJ {ratio:>7}  {r['basis']}")
-    h = doc["array_and_accumulators"]
-    print(f"MAC array + accumulators: ratio {h['ratio']:.3f} (goal {h['goal']}: "
-          f"{'met' if h['met'] else 'NOT met'})")
+    print_comparison(doc)
     doc.update({
         "benchmark": "activity-based energy cross-check",
         "wall_s": wall,

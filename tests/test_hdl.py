@@ -336,7 +336,8 @@ def test_closed_form_equals_the_cycle_level_model(cfg):
         resident = -(-N // cfg.rows) * T <= cfg.weight_buffer_depth and rng.random() < 0.5
         fast = gemm_cycles(cfg, M, K, N, bias, resident=resident)
         slow = simulate_command(cfg, M, K, N, bias=bias, resident=resident)
-        assert (fast.total, fast.wait) == (slow.cycles, slow.stall_cycles), (M, K, N, bias)
+        assert (fast.total, fast.wait, fast.hold) == (
+            slow.cycles, slow.stall_cycles, slow.hold_cycles), (M, K, N, bias)
         checked += 1
     assert checked > 100
 

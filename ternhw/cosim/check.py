@@ -8,7 +8,7 @@ same result record here, so a check cannot be stricter on one path than on the o
 from __future__ import annotations
 
 from ..config import AcceleratorConfig
-from ..model.cycles import closed_form_applies, gemm_cycles
+from ..model.cycles import gemm_cycles
 from ..model.timing import simulate_command, stream_arrivals
 
 #: Status counters read after every command (``status.<name>``).
@@ -49,9 +49,7 @@ class CommandTiming:
             t = simulate_command(cfg, tx.m, tx.k, tx.n, wgt_arrivals=self.wgt_arrivals, **flags)
             self.predicted = (t.cycles, t.stall_cycles, t.hold_cycles)
         else:
-            hold = 0 if closed_form_applies(cfg, tx.m, tx.k, tx.n, **flags) else \
-                simulate_command(cfg, tx.m, tx.k, tx.n, **flags).hold_cycles
-            self.predicted = (full_rate.total, full_rate.wait, hold)
+            self.predicted = (full_rate.total, full_rate.wait, full_rate.hold)
         model_cycles = self.ideal if self.predicted is None else self.predicted[0]
         self.timeout_cycles = 20 * model_cycles + 10_000
 

@@ -126,7 +126,7 @@ def _parse(verilog: str) -> dict[str, _Module]:
                 if target:
                     targets.append(target[0])
                 sources += _idents(lhs, cur.widths)[1:] + _idents(rhs, cur.widths)
-                memories += [m for m in _idents(rhs, cur.memories)]
+                memories += _idents(rhs, cur.memories)
             else:
                 sources += _idents(st, cur.widths)
         for t in set(targets):

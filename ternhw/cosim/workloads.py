@@ -17,7 +17,14 @@ import numpy as np
 from ..config import AcceleratorConfig
 from ..formats.model_io import LoadedModel
 from ..model.schedule import GemmSchedule, schedule_gemm
-from ..workload import Layer, Workload, layer_schedule, minilm_activations, model_workload
+from ..workload import (
+    Layer,
+    Operands,
+    Workload,
+    layer_schedule,
+    minilm_activations,
+    model_workload,
+)
 from .runner import CosimCase
 
 __all__ = ["DEFAULT_MINILM_LAYER", "digits_cases", "layer_cases", "matrix_cases",
@@ -46,11 +53,14 @@ def _batched(cfg: AcceleratorConfig, name: str, x, w, bias=None, requant=None,
 
 
 def layer_cases(cfg: AcceleratorConfig, layer: Layer, tokens: int | None = None, *,
-                seed: int = 0, **handshake) -> tuple[list[CosimCase], str]:
+                seed: int = 0, operands: Operands | None = None,
+                **handshake) -> tuple[list[CosimCase], str]:
     """``(cases, note)``: the commands of ``tokens`` tokens of ``layer`` (default: the
     workload's choice, e.g. all 359 digits images, else at most 16), scheduled by
-    :func:`layer_schedule`, so with ``tokens == layer.m`` they are the report's commands."""
-    ops = layer.operands(cfg, tokens, seed=seed)
+    :func:`layer_schedule`, so with ``tokens == layer.m`` they are the report's commands.
+    ``operands``: the layer's operands when the caller has them already (``tokens`` is then
+    their length)."""
+    ops = operands or layer.operands(cfg, tokens, seed=seed)
     plan = layer_schedule(cfg, layer, m=len(ops.x))
     return _cases(layer.label, plan, ops.x, ops.w, ops.bias, ops.requant, seed=seed,
                   **handshake), ops.note

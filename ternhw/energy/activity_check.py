@@ -219,31 +219,40 @@ def default_layers(layers: list) -> list:
     return chosen or layers[:1]
 
 
+def price_layers(cfg: AcceleratorConfig, layers: list, tokens: int | None = None, *,
+                 tech: Technology | None = None, clock_mhz: float | None = None
+                 ) -> tuple[Breakdown, list[tuple]]:
+    """The event model on ``tokens`` tokens of each of ``layers`` (their workload's real
+    activations, or seeded ones where it has none), events from the golden model on them:
+    ``(breakdown, [(layer, operands, schedule)])``."""
+    from ..workload import layer_events, layer_schedule
+    from .account import price_gemm
+
+    total, runs = Breakdown.empty(), []
+    for layer in layers:
+        ops = layer.operands(cfg, tokens)
+        plan = layer_schedule(cfg, layer, m=len(ops.x))
+        total = total + price_gemm(cfg, layer_events(cfg, layer, plan, ops), plan, tech=tech,
+                                   clock_mhz=clock_mhz)
+        runs.append((layer, ops, plan))
+    return total, runs
+
+
 def activity_cross_check(cfg: AcceleratorConfig, layers: list, tokens: int | None = None, *,
                          tech: Technology | None = None, clock_mhz: float | None = None,
                          progress: Callable[[dict], None] | None = None) -> dict:
     """Run ``layers`` (workload :class:`~ternhw.workload.Layer` objects) for ``tokens``
-    tokens through the toggle-counting RTL and through the event model on the same operands,
-    and :func:`compare` them. The co-simulation is checked as any other (bit-exact, cycles,
-    counters); a mismatch is an error, since toggles of a wrong run price nothing."""
+    tokens through the toggle-counting RTL and through the event model on the same operands
+    (:func:`price_layers`), and :func:`compare` them. The co-simulation is checked as any
+    other (bit-exact, cycles, counters); a mismatch is an error, since toggles of a wrong run
+    price nothing."""
     from ..cosim.bulk import run_bulk
     from ..cosim.workloads import layer_cases
     from ..hdl.generate import to_verilog
-    from ..workload import layer_events, layer_schedule
-    from .account import price_gemm
 
     tech = tech or Technology()
-    cases, event = [], Breakdown.empty()
-    notes, n_tokens = [], []
-    for layer in layers:
-        ops = layer.operands(cfg, tokens)
-        n_tokens.append(len(ops.x))
-        plan = layer_schedule(cfg, layer, m=len(ops.x))
-        event = event + price_gemm(cfg, layer_events(cfg, layer, plan, ops), plan, tech=tech,
-                                   clock_mhz=clock_mhz)
-        c, note = layer_cases(cfg, layer, len(ops.x))
-        cases += c
-        notes.append(note)
+    event, runs = price_layers(cfg, layers, tokens, tech=tech, clock_mhz=clock_mhz)
+    cases = [c for layer, ops, _ in runs for c in layer_cases(cfg, layer, operands=ops)[0]]
     top, verilog = to_verilog(cfg)
     with tempfile.TemporaryDirectory(prefix="ternhw-toggles-") as d:
         path = Path(d) / "toggles.dat"
@@ -260,8 +269,8 @@ def activity_cross_check(cfg: AcceleratorConfig, layers: list, tokens: int | Non
                    for k, n in toggles.items() if k in nets and nets[k].kind == "register"),
                   default=0.0)
     return {"config": cfg.name, "layers": [lay.label for lay in layers],
-            "tokens": max(n_tokens),
-            "activations": notes[0], "commands": len(cases), "cycles": cycles,
+            "tokens": max(len(ops.x) for _, ops, _ in runs),
+            "activations": runs[0][1].note, "commands": len(cases), "cycles": cycles,
             "build_s": rep.build_s, "run_s": rep.run_s, "technology": tech.describe(),
             "nets": len(nets), "toggled_nets": len(toggles),
             "max_register_toggles_per_bit_cycle": per_bit,

@@ -44,9 +44,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..workload import layer_events, layer_schedule, load_workload
-    from .account import Breakdown, price_gemm
-    from .activity_check import default_layers
+    from ..workload import load_workload
+    from .activity_check import default_layers, price_layers
     from .tech import Technology
 
     cfg = load_config(args.config)
@@ -69,17 +68,12 @@ def run(args: argparse.Namespace) -> int:
         print("building the toggle-counting harness (Verilator --coverage-toggle: minutes the "
               "first time for a design, cached after) and running it ...", flush=True)
         doc = activity_cross_check(cfg, layers, args.tokens, tech=tech)
-        _print_comparison(doc)
+        print_comparison(doc)
         print(f"({doc['commands']} commands, {doc['cycles']:,} cycles; build "
               f"{doc['build_s']:.0f} s, run {doc['run_s']:.1f} s, {time.monotonic() - t0:.0f} s "
               f"in all)")
     else:
-        total = Breakdown.empty()
-        for layer in layers:
-            ops = layer.operands(cfg, args.tokens)
-            plan = layer_schedule(cfg, layer, m=len(ops.x))
-            total = total + price_gemm(cfg, layer_events(cfg, layer, plan, ops), plan,
-                                       tech=tech)
+        total = price_layers(cfg, layers, args.tokens, tech=tech)[0]
         doc = {"config": cfg.name, "layers": names, "tokens": args.tokens,
                "energy": total.to_dict()}
         for comp, pj in total.components.items():
@@ -93,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_comparison(doc: dict) -> None:
+def print_comparison(doc: dict) -> None:
+    """The cross-check's table (:func:`~ternhw.energy.activity_check.compare`) and headline."""
     print(f"  {'component':28s} {'event model':>12s} {'toggles':>12s} {'ratio':>7s}  basis")
     for r in doc["components"]:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"

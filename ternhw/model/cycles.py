@@ -32,7 +32,8 @@ DRAIN_FIXED = REQUANT_STAGES + ARRAY_STAGES + 4
 class CycleBreakdown:
     """Cycles of one command. ``compute`` is the array steps; ``wait`` the running cycles in
     which no step could issue (the first words arriving, a starved ring, output hold);
-    ``drain`` the cycles from the last step to ``done`` inclusive."""
+    ``drain`` the cycles from the last step to ``done`` inclusive; ``hold`` the cycles of
+    ``wait`` in which the output stage held the pipeline."""
 
     compute: int
     wait: int
@@ -40,6 +41,7 @@ class CycleBreakdown:
     total: int
     macs: int
     lanes: int
+    hold: int = 0
 
     @property
     def utilization(self) -> float:
@@ -108,10 +110,11 @@ def gemm_cycles(cfg: AcceleratorConfig, m: int, k: int, n: int, bias: bool = Fal
     G = cfg.requant_groups
     if closed_form_applies(cfg, m, k, n, bias=bias, resident=resident,
                            keep_weights=keep_weights):
-        wait, last_issue = 1, steps
+        wait, last_issue, hold = 1, steps, 0
         total = 1 + steps + G + DRAIN_FIXED + 1
     else:
         sim = simulate_command(cfg, m, k, n, bias=bias, resident=resident,
                                keep_weights=keep_weights)
         wait, last_issue, total = sim.stall_cycles, sim.last_issue, sim.cycles
-    return CycleBreakdown(steps, wait, total - last_issue, total, m * k * n, cfg.lanes)
+        hold = sim.hold_cycles
+    return CycleBreakdown(steps, wait, total - last_issue, total, m * k * n, cfg.lanes, hold)
