@@ -7,7 +7,9 @@ energies, component by component.
   assumption); the lines sum to the total.
 * :class:`Technology`: the logic node (45 nm tables; other nodes by Stillmaker & Baas 2017) and
   the off-chip memory (``dram.yaml``: LPDDR4 default, LPDDR5, DDR4, HBM2, DDR3-horowitz); SRAM
-  energies by word width and depth from CACTI (``sram_cacti45.yaml``).
+  energies by word width and depth from CACTI, one table per node CACTI covers
+  (``sram_cacti{22,32,45,65,90}.yaml``; between them interpolated, past them node-scaled:
+  ``docs/energy.md``).
 """
 
 from .account import Breakdown, Line, action_table, activity, price, price_gemm

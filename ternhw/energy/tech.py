@@ -10,9 +10,14 @@ Sources (each table file names them per entry):
   figure has 8- and 32-bit integer adds only; every other width is interpolated (flagged).
 * ``logic45.yaml`` -- register, counter, comparator, adder leakage (Aladdin, 40 nm), the clock
   energy of a flip-flop and the size of a gate (stated assumptions).
-* ``sram_cacti45.yaml`` -- SRAM read/write energy per word by word width and depth, and its
-  leakage, from CACTI 7 as packaged by hwcomponents-cacti (``benchmarks/gen_sram_cacti_table.py``
-  regenerates it).
+* ``sram_cacti<node>.yaml`` -- SRAM read/write energy per word by word width and depth, and its
+  leakage, from CACTI 7 as packaged by hwcomponents-cacti, one table per node CACTI has device
+  and wire data for (22, 32, 45, 65, 90 nm; ``benchmarks/gen_sram_cacti_table.py`` regenerates
+  them, same grid and inputs at every node). At a logic node with a table, SRAM is priced from
+  that table (read, write *and* leakage: CACTI's cells at 22 nm leak several times more than at
+  45 nm, which no logic energy factor would say); between two tables, linearly in node between
+  them (flagged interpolated); past the table nodes (below 22 nm, above 90 nm), the nearest
+  table node-scaled with Stillmaker & Baas (flagged node-scaled: projected past CACTI's range).
 * ``dram.yaml`` -- off-chip technologies (LPDDR4, LPDDR5, DDR4, HBM2, DDR3-horowitz): pJ/bit and
   peak bandwidth.
 * other logic nodes: Stillmaker & Baas, "Scaling equations for the accurate prediction of CMOS
@@ -165,9 +170,32 @@ def logic_table() -> dict:
     return _yaml("logic45.yaml")
 
 
+def _sram_file(node_nm: float) -> str:
+    return f"sram_cacti{node_nm:g}.yaml"
+
+
 @cache
-def sram_table() -> dict:
-    return _yaml("sram_cacti45.yaml")
+def sram_nodes() -> tuple[float, ...]:
+    """The nodes (nm) with a shipped CACTI SRAM table (``sram_cacti<node>.yaml``), ascending."""
+    nodes = []
+    for f in resources.files("ternhw.energy").iterdir():
+        if f.name.startswith("sram_cacti") and f.name.endswith(".yaml"):
+            try:
+                nodes.append(float(f.name.removeprefix("sram_cacti").removesuffix(".yaml")))
+            except ValueError:
+                continue
+    if DEFAULT_NODE_NM not in nodes:
+        raise ConfigError(f"ternhw/energy/{_sram_file(DEFAULT_NODE_NM)} is missing")
+    return tuple(sorted(nodes))
+
+
+@cache
+def sram_table(node_nm: float = DEFAULT_NODE_NM) -> dict:
+    """The CACTI SRAM table of ``node_nm`` (one of :func:`sram_nodes`; default 45 nm)."""
+    if float(node_nm) not in sram_nodes():
+        raise ConfigError(f"no CACTI SRAM table at {node_nm:g} nm (tables at "
+                          f"{', '.join(f'{n:g}' for n in sram_nodes())} nm)")
+    return _yaml(_sram_file(float(node_nm)))
 
 
 @cache
@@ -203,10 +231,18 @@ def _interp_1d(xs, ys, x):
     return ys[i - 1] + (ys[i] - ys[i - 1]) * f, kind
 
 
-def sram_lookup(width: int, depth: int, key: str) -> tuple[float, str, str]:
-    """``key`` (read_pj, write_pj, leak_mw) of a ``width x depth`` SRAM from the CACTI grid:
-    bilinear in (log2 width, log2 depth). Returns (value, flag or "", note)."""
-    pts = sram_table()["points"]
+def sram_lookup(width: int, depth: int, key: str,
+                node_nm: float = DEFAULT_NODE_NM) -> tuple[float, str, str]:
+    """``key`` (read_pj, write_pj, leak_mw) of a ``width x depth`` SRAM from the CACTI grid of
+    ``node_nm`` (a node of :func:`sram_nodes`; default 45 nm): bilinear in (log2 width,
+    log2 depth). Returns (value, flag or "", note)."""
+    label = "the CACTI grid" if node_nm == DEFAULT_NODE_NM else f"the {node_nm:g} nm CACTI grid"
+    return _sram_grid(width, depth, key, node_nm, label)
+
+
+def _sram_grid(width: int, depth: int, key: str, node_nm: float,
+               label: str) -> tuple[float, str, str]:
+    pts = sram_table(node_nm)["points"]
     widths = sorted({p["width"] for p in pts})
     depths = sorted({p["depth"] for p in pts})
     grid = {(p["width"], p["depth"]): p[key] for p in pts}
@@ -227,9 +263,28 @@ def sram_lookup(width: int, depth: int, key: str) -> tuple[float, str, str]:
         flag = FLAG_INTERPOLATED
     else:
         return value, "", ""
-    note = (f"{flag} in log2 width and depth from the CACTI grid ({widths[0]}-{widths[-1]} bit x "
+    note = (f"{flag} in log2 width and depth from {label} ({widths[0]}-{widths[-1]} bit x "
             f"{depths[0]}-{depths[-1]} words) for {width} bit x {depth} words")
     return value, flag, note
+
+
+def sram_source(node_nm: float) -> tuple[tuple[float, ...], str]:
+    """Which CACTI tables price SRAM at logic node ``node_nm``, and how, in words: (the table
+    nodes used, one or two, and the source text that names them)."""
+    nodes = sram_nodes()
+    cite = sram_table()["citation"]
+    if node_nm in nodes:
+        used = (node_nm,)
+        how = "" if node_nm == DEFAULT_NODE_NM else f"{node_nm:g} nm table ({_sram_file(node_nm)})"
+    elif nodes[0] < node_nm < nodes[-1]:
+        used = (max(n for n in nodes if n < node_nm), min(n for n in nodes if n > node_nm))
+        how = (f"{node_nm:g} nm interpolated linearly in node between the {used[0]:g} and "
+               f"{used[1]:g} nm tables ({_sram_file(used[0])}, {_sram_file(used[1])})")
+    else:
+        used = (nodes[0] if node_nm < nodes[0] else nodes[-1],)
+        how = (f"{used[0]:g} nm table ({_sram_file(used[0])}) node-scaled to {node_nm:g} nm: "
+               f"projected past CACTI's range ({nodes[0]:g}-{nodes[-1]:g} nm)")
+    return used, _join(cite, how)
 
 
 class Technology:
@@ -238,8 +293,10 @@ class Technology:
     Parameters
     ----------
     node_nm : float
-        Logic node, 7-130 nm (default 45, the node of the source tables). Other nodes are
-        reached with Stillmaker & Baas (2017); every value so obtained is flagged node-scaled.
+        Logic node, 7-130 nm (default 45, the node of the source tables). Logic energies at
+        other nodes are reached with Stillmaker & Baas (2017); every value so obtained is
+        flagged node-scaled. SRAM comes from CACTI's table of the node where one ships, is
+        interpolated between tables, and node-scaled only past them (:meth:`sram`).
     dram : str
         Off-chip technology, a key of ``dram.yaml`` (default :data:`DEFAULT_DRAM`).
     vdd : float, optional
@@ -277,7 +334,7 @@ class Technology:
             "logic_node_nm": self.node_nm, "vdd": self.vdd,
             "logic_tables": [self.horowitz.citation, "logic45.yaml (per entry)"],
             "node_scaling": None if self.node_nm == DEFAULT_NODE_NM else STILLMAKER,
-            "sram": sram_table()["citation"],
+            "sram": sram_source(self.node_nm)[1],
             "dram": {"technology": self.dram_name, **d},
         }
 
@@ -364,12 +421,36 @@ class Technology:
 
     # -- memories --------------------------------------------------------------------------
     def sram(self, width: int, depth: int) -> Sram:
-        """A ``depth``-word SRAM of ``width``-bit words (CACTI grid, node-scaled if needed)."""
-        src = sram_table()["citation"]
+        """A ``depth``-word SRAM of ``width``-bit words from CACTI at this node.
+
+        At a node with a CACTI table (:func:`sram_nodes`: 22, 32, 45, 65, 90 nm) read, write and
+        leakage are that table's (bilinear in log2 width and depth between its grid points).
+        Between two table nodes each is linear in node between the two tables' figures
+        (flagged interpolated). Past the table nodes the nearest table is scaled by Stillmaker &
+        Baas's energy factor, leakage included (flagged node-scaled; projected past CACTI's
+        range). Each table is taken as at its node's nominal supply (:data:`NOMINAL_VDD`); another
+        ``vdd`` scales all three by the energy factor at the node (flagged node-scaled)."""
+        used, src = sram_source(self.node_nm)
         out = {}
         for key in ("read_pj", "write_pj", "leak_mw"):
-            v, flag, note = sram_lookup(width, depth, key)
-            out[key] = self._at_node(Cost(v, src, (flag,) if flag else (), note), 45)
+            if len(used) == 1:
+                v, flag, note = sram_lookup(width, depth, key, used[0])
+                flags, from_nm = (flag,), used[0]
+            else:
+                lo, hi = used
+                label = f"the {lo:g} and {hi:g} nm CACTI grids"
+                v_lo, flag, note = _sram_grid(width, depth, key, lo, label)
+                v_hi, flag_hi, _ = _sram_grid(width, depth, key, hi, label)
+                v = v_lo + (v_hi - v_lo) * (self.node_nm - lo) / (hi - lo)
+                flags, from_nm = (flag, flag_hi, FLAG_INTERPOLATED), self.node_nm
+                note = _join(note, f"interpolated linearly in node: {v_lo:.4g} at {lo:g} nm, "
+                                   f"{v_hi:.4g} at {hi:g} nm -> {self.node_nm:g} nm")
+            flags = tuple(x for x in dict.fromkeys(flags) if x)
+            out[key] = self._at_node(Cost(v, src, flags, note), from_nm, nominal_vdd(from_nm))
+            if key == "leak_mw" and from_nm != self.node_nm:       # past CACTI's range
+                out[key] = replace(out[key], flags=(*out[key].flags, FLAG_ASSUMPTION),
+                                   note=_join(out[key].note, "no CACTI leakage at this node: "
+                                              "scaled by the dynamic-energy factor"))
         leak_w = out["leak_mw"].pj * 1e-3
         return Sram(width, depth, out["read_pj"], out["write_pj"], leak_w, out["leak_mw"])
 
