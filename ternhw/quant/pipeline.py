@@ -108,6 +108,8 @@ def quantize_model(model: LoadedModel, method: str = "absmean", granularity: str
         by_fmt = {f: storage_bytes(tt, f) for f in FORMATS}
         q.layers.append({
             "name": name,
+            # the model's own ternary tensors (a ternary file, the distilled MiniLM) keep theirs
+            "method": tt.method if name in model.ternary else method,
             "shape": list(tt.shape),
             "size": tt.size,
             **stats,

@@ -308,7 +308,7 @@ def build_report(cfg: AcceleratorConfig, base: AcceleratorConfig, model: LoadedM
     placed = load_config(placed_int8) if isinstance(placed_int8, str) else placed_int8
     designs = report_designs(cfg, base, placed)
     tech = technology_of(cfg)
-    log("quantizing the weights (absmean, per tensor)...")
+    log("quantizing the weights (absmean, per tensor, where the model is not ternary)...")
     q = quantize_model(model)
     qdoc = q.summary()
     log("synthesizing (cached by RTL hash)...")

@@ -389,14 +389,27 @@ def _area(s: dict) -> list[tuple]:
     ]
 
 
+def _methods_text(methods: dict[str, int]) -> str:
+    """``{"distilled-absmean": 36, "absmean": 1}`` -> "Distilled-absmean ternary weights (36
+    matrices) and absmean per-tensor ternarization (1 matrix)"."""
+    def one(name, n):
+        what = ("absmean per-tensor ternarization" if name == "absmean"
+                else f"{name} ternary weights")
+        return f"{what} ({n} {'matrix' if n == 1 else 'matrices'})"
+    text = " and ".join(one(k, v) for k, v in sorted(methods.items(), key=lambda kv: -kv[1]))
+    return text[:1].upper() + text[1:]
+
+
 def _weights(s: dict) -> list[tuple]:
     m = s["memory"]
     lo, hi = m["zero_fraction_range"] or (0, 0)
     return [
         d.h(2, "Weights: zeros per layer"),
-        d.p(f"Absmean per-tensor ternarization leaves {100 * m['zero_fraction']:.1f}% of the "
+        d.p(f"{_methods_text(m['methods'])} leave {100 * m['zero_fraction']:.1f}% of the "
             f"{m['weights']:,} weights at zero ({100 * lo:.1f}-{100 * hi:.1f}% per matrix, "
-            f"{m['matrices']} matrices)."),
+            f"{m['matrices']} matrices). Boundary mass and error are measured against the float "
+            "weights where ternhw ternarizes them, against the tensor's own scales (0 error) "
+            "where the model comes ternary."),
         d.image("layer_sparsity.png", "zero fraction and boundary mass per layer"),
         d.table(["layer", "shape", "zeros", "boundary mass", "rel. error"],
                 [[la["name"], "x".join(map(str, la["shape"])), la["zero_fraction"],

@@ -192,7 +192,11 @@ def assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf, base
               "bits_per_weight": {**qdoc["bits_per_weight"], "fp16": 16.0, "int8": 8.0,
                                   "int4": 4.0}}
     zs = [la["zero_fraction"] for la in qdoc["layers"]]
+    methods: dict[str, int] = {}
+    for la in qdoc["layers"]:
+        methods[la["method"]] = methods.get(la["method"], 0) + 1
     memory = {
+        "methods": methods,
         "weights": n, "matrices": len(qdoc["layers"]), **stored,
         "workload_matrices": len(t["layers"]),
         "workload_weights": sum(la["k"] * la["n"] * la["count"] for la in t["layers"]),

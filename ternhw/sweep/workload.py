@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import TernhwError
 
-BUILTIN_WORKLOADS = ("minilm", "digits", "bitnet-2b")
-
 
 @dataclass
 class LayerGroup:

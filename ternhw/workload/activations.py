@@ -51,7 +51,7 @@ def minilm_layer_inputs(cfg: AcceleratorConfig, model: LoadedModel,
     from ..weights import minilm_dir
 
     d = minilm_dir()
-    net = MiniLM(model, json.loads((d / "config.json").read_text()))
+    net = MiniLM(model, json.loads((d / "config.json").read_text()), ternary=True)
     linears = ternary_linears(model, net.layers)
     tok = WordPieceTokenizer(d / "vocab.txt")
     captured: dict[str, list[np.ndarray]] = {name: [] for name in linears}

@@ -1,6 +1,7 @@
 """Resolve a ``--workload`` argument into a :class:`~ternhw.workload.Workload`.
 
-``SPEC`` is ``digits``, ``minilm``, ``bitnet-2b`` (decode) or ``bitnet-2b-prefill``, a model
+``SPEC`` is ``digits``, ``minilm`` (the shipped distilled ternary weights), ``minilm-ptq`` (the
+float checkpoint ternarized post-training), ``bitnet-2b`` (decode) or ``bitnet-2b-prefill``, a model
 file (``.safetensors`` / ``.npz`` / ``.gguf``: its linear layers as GEMMs), a shape list
 (``.toml``, or a SCALE-Sim topology ``.csv``), or the name of a shape list shipped in
 ``ternhw/workloads/`` (``ternhw.workload.shipped_workloads()``).
@@ -17,7 +18,7 @@ from .layer import DEFAULT_ZERO_FRACTION, Workload
 from .models import model_workload
 from .shapes import load_scalesim_csv, load_toml
 
-BUILTIN_WORKLOADS = ("digits", "minilm", "bitnet-2b", "bitnet-2b-prefill")
+BUILTIN_WORKLOADS = ("digits", "minilm", "minilm-ptq", "bitnet-2b", "bitnet-2b-prefill")
 SHAPE_SUFFIXES = (".toml", ".csv")
 
 
@@ -52,9 +53,9 @@ def load_workload(spec: str, *, seq_len: int = 128, batch: int = 1,
     shipped = shipped_workloads()
     if spec in shipped and not Path(spec).exists():
         return load_shapes(shipped[spec])
-    from ..weights import load_source
+    from ..weights import BUILTIN_SOURCES, load_source
 
-    if not Path(spec).suffix and not Path(spec).exists() and spec not in ("digits", "minilm"):
+    if not Path(spec).suffix and not Path(spec).exists() and spec not in BUILTIN_SOURCES:
         raise TernhwError(
             f"unknown workload {spec!r}: give {', '.join(BUILTIN_WORKLOADS)}, a shipped shape "
             f"list ({', '.join(shipped) or 'none installed'}), a .toml or SCALE-Sim .csv shape "

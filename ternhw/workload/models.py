@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import TernhwError
 from ..formats.model_io import LoadedModel
 from ..quant.pipeline import QuantizedModel, skipped_note, unknown_layer_message
+from ..weights.sources import BUILTIN_SOURCES
 from .activations import DigitsFeed, MiniLMFeed
 from .layer import Layer, Workload, check_dim
 
@@ -43,7 +44,7 @@ def check_seq_len(model: LoadedModel, seq_len: int, option: str = "--seq-len") -
 
 
 def _label(model: LoadedModel) -> str:
-    return model.source if model.source in ("digits", "minilm") else Path(model.source).name
+    return model.source if model.source in BUILTIN_SOURCES else Path(model.source).name
 
 
 def model_workload(model: LoadedModel, q: QuantizedModel | None = None, *, seq_len: int = 128,
@@ -112,10 +113,10 @@ def model_workload(model: LoadedModel, q: QuantizedModel | None = None, *, seq_l
     per = f"seq {seq_len}" + (f", batch {batch}" if batch > 1 else "")
     encoder = [n for n in names if n.startswith("encoder.layer.")]
     if encoder:
-        feed = MiniLMFeed(model) if model.source == "minilm" else None
+        feed = MiniLMFeed(model) if model.source in ("minilm", "minilm-ptq") else None
         # as deployed, the accelerator writes int8 outputs for the next operation to read
         layers = [layer(n, m, feed=feed, requant=True) for n in encoder]
-        what = "MiniLM" if label == "minilm" else label
+        what = {"minilm": "MiniLM", "minilm-ptq": "MiniLM (post-training)"}.get(label, label)
         acts = ("real activations: the fixed sentences through the integer pipeline; int8 "
                 "outputs, each layer's requantizer calibrated on them"
                 if feed else "no activations (co-simulation draws seeded random ones); int8 "

@@ -1,4 +1,5 @@
-"""The method x hardware table on the digits MLP (``ternhw methods``).
+"""The method x hardware table on the digits MLP (``ternhw methods``; MiniLM's is
+:mod:`.minilm_table`).
 
 For each method: test accuracy (ternary weights, float arithmetic; ternary hidden activations
 for ``features``), per layer the zero fraction, the Tequila dead-zone statistics (weights inside
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -231,6 +234,17 @@ def format_table(doc: dict) -> str:
 
 def plot_accuracy_energy(doc: dict, path, *, batched: bool = False) -> None:
     """Accuracy vs energy per inference, one point per method (PNG, written atomically)."""
+    key = "energy_pj_per_inference_batched" if batched else "energy_pj_per_inference"
+    scatter_methods(doc["methods"], path, lambda r: r[key] / 1e3,
+                    lambda r: 100 * r["accuracy"],
+                    "energy per inference (nJ)" + (", batched" if batched else ", batch 1"),
+                    "test accuracy (%)",
+                    f"digits MLP: quantization method vs energy ({doc['config']})")
+
+
+def scatter_methods(rows: list[dict], path, x: Callable, y: Callable, xlabel: str, ylabel: str,
+                    title: str) -> None:
+    """One labelled point per method row (PNG, written atomically)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -238,15 +252,14 @@ def plot_accuracy_energy(doc: dict, path, *, batched: bool = False) -> None:
 
     from ...fileio import atomic_path
 
-    key = "energy_pj_per_inference_batched" if batched else "energy_pj_per_inference"
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in doc["methods"]:
-        ax.scatter(r[key] / 1e3, 100 * r["accuracy"], s=25)
-        ax.annotate(r["method"], (r[key] / 1e3, 100 * r["accuracy"]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("energy per inference (nJ)" + (" , batched" if batched else ", batch 1"))
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"digits MLP: quantization method vs energy ({doc['config']})")
+    for r in rows:
+        ax.scatter(x(r), y(r), s=25)
+        ax.annotate(r["method"], (x(r), y(r)), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -257,9 +270,16 @@ def plot_accuracy_energy(doc: dict, path, *, batched: bool = False) -> None:
 # --- command line ----------------------------------------------------------------------------
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", action="append", metavar="NAME", choices=list(METHODS),
-                   help="only this method (repeatable); default: all of "
-                        + ", ".join(METHODS))
+    from .minilm_table import MINILM_METHODS
+
+    p.add_argument("--model", choices=("digits", "minilm"), default="digits",
+                   help="the network the methods quantize; default: %(default)s")
+    p.add_argument("--method", action="append", metavar="NAME",
+                   help="only this method (repeatable); default: all. digits: "
+                        + ", ".join(METHODS) + ". minilm: " + ", ".join(MINILM_METHODS))
+    p.add_argument("--sentences", metavar="FILE",
+                   help="minilm: held-out sentences, one a line (default: the shipped "
+                        "evaluation set, data/minilm_eval_sentences.txt)")
     from ...config import shipped_config_names
 
     p.add_argument("--config", default="default", metavar="CFG",
@@ -269,12 +289,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     p.add_argument("--epochs", type=int, default=30,
                    help="fine-tuning epochs of the training methods; default: %(default)s")
-    p.add_argument("--plot", metavar="PNG", help="also plot accuracy vs energy to PNG")
+    p.add_argument("--plot", metavar="PNG",
+                   help="also plot accuracy (digits) or cosine (minilm) vs energy to PNG")
 
 
 def run(args) -> dict:
+    if args.model == "minilm":
+        from ...infer.minilm import read_sentences
+        from .minilm_table import build_minilm_table, format_minilm_table, plot_cosine_energy
+
+        sentences = read_sentences(args.sentences) if args.sentences else None
+        doc = build_minilm_table(args.method, config=args.config, sentences=sentences,
+                                 progress=lambda m, r: print(f"  {m}: done", file=sys.stderr))
+        print(format_minilm_table(doc))
+        if args.plot:
+            plot_cosine_energy(doc, args.plot)
+            print(f"wrote {args.plot}")
+        return doc
+    if args.sentences:
+        raise TernhwError("--sentences is for --model minilm")
     if args.epochs < 1:
         raise TernhwError(f"--epochs must be a positive integer, not {args.epochs}")
+    unknown = [m for m in args.method or [] if m not in METHODS]
+    if unknown:
+        raise TernhwError(f"unknown digits method(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(METHODS)}")
     doc = build_table(args.method, config=args.config, seed=args.seed, epochs=args.epochs)
     print(format_table(doc))
     if args.plot:

@@ -125,6 +125,18 @@ def cross_entropy(logits, y):
     return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
 
+def adam_update(p, g, m, v, t, rates, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    """One Adam step (Kingma & Ba, bias-corrected) on dicts of jax arrays; ``t`` counts from 1
+    and ``rates[name]`` is each parameter's learning rate (0 freezes it). Returns
+    ``(p, m, v)``."""
+    _, jnp = require_jax()
+    m = {k: b1 * m[k] + (1 - b1) * g[k] for k in p}
+    v = {k: b2 * v[k] + (1 - b2) * g[k] ** 2 for k in p}
+    p = {k: p[k] - rates[k] * (m[k] / (1 - b1 ** t)) / (jnp.sqrt(v[k] / (1 - b2 ** t)) + eps)
+         for k in p}
+    return p, m, v
+
+
 def fit(params: dict[str, np.ndarray], loss_fn: Callable, data: Data, *, epochs: int = 30,
         batch: int = 32, lr: float = 3e-3, seed: int = 0, trainable: Callable | None = None,
         step_hook: Callable | None = None) -> dict[str, np.ndarray]:
@@ -145,12 +157,7 @@ def fit(params: dict[str, np.ndarray], loss_fn: Callable, data: Data, *, epochs:
     @jax.jit
     def step(p, m, v, t, xb, yb, prog, rate):
         _, g = grad(p, xb, yb, prog)
-        b1, b2 = 0.9, 0.999
-        m = {k: b1 * m[k] + (1 - b1) * g[k] for k in p}
-        v = {k: b2 * v[k] + (1 - b2) * g[k] ** 2 for k in p}
-        p = {k: p[k] - mask[k] * rate * (m[k] / (1 - b1 ** t)) / (
-            jnp.sqrt(v[k] / (1 - b2 ** t)) + 1e-8) for k in p}
-        return p, m, v
+        return adam_update(p, g, m, v, t, {k: mask[k] * rate for k in p})
 
     rng = np.random.default_rng(seed)
     n = len(data.y_train)
