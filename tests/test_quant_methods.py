@@ -241,6 +241,7 @@ def test_minilm_methods_table(tmp_path):
     assert dist["layers"][0]["trapped_fraction"] is None      # latent weights not shipped
     assert 0 < ch["layers"][0]["trapped_fraction"] < 1
     assert len(ch["hardware"]["per_channel_scales"]) == 36
+    assert ch["extra_energy_pj_per_token"] > 0 == dist["extra_energy_pj_per_token"]
     assert dist["hardware"]["trained_layernorms"] and not ch["hardware"]["trained_layernorms"]
     for r in (dist, ch):
         assert 0 < r["zero_fraction"] < 1 and r["tokens_per_s"] > 0

@@ -9,7 +9,8 @@ integer pipeline; per layer the zero fraction, dead-zone statistics where the la
 weights are known, bits per weight in every packed format and the trits' entropy; and the
 energy per token and tokens/s of a 128-token sequence on an accelerator config through the
 report's event model (:func:`ternhw.energy.activity_check.price_layers`: each method's own
-trits and the real activations its own pipeline computes).
+trits and the real activations its own pipeline computes), plus what the array lacks for a
+method: a per-channel scale table (:func:`.table.channel_scale_pj`).
 
 A method whose weights the integer pipeline cannot run gets a row saying why (TTQ's separate
 positive and negative scales need a second requantizer scale the array does not have).
@@ -29,7 +30,7 @@ from ...formats.sizes import FORMATS, bits_per_weight
 from ..stats import ternary_stats
 from ..ternarize import ternarize
 from .btq import bernoulli_ternarize
-from .table import scatter_methods, technology_of, trit_entropy
+from .table import channel_scale_pj, scatter_methods, technology_of, trit_entropy
 
 #: Method -> (paper, what is done to MiniLM).
 MINILM_METHODS: dict[str, tuple[str, str]] = {
@@ -108,7 +109,11 @@ def hardware_energy(cfg: AcceleratorConfig, model: LoadedModel, tech) -> dict:
     layers = model_workload(model, seq_len=SEQ_LEN).layers
     energy, runs = price_layers(cfg, layers, SEQ_LEN, tech=tech)
     cycles = sum(plan.total_cycles for _, _, plan in runs)
-    return {"energy_pj_per_token": energy.total / SEQ_LEN,
+    # what the array does not have: a scale table for per-channel methods (per token)
+    extra = sum(channel_scale_pj(tech, t.shape[0]) for t in model.ternary.values()
+                if t.pos_scale.size > 1)
+    return {"energy_pj_per_token": energy.total / SEQ_LEN + extra,
+            "extra_energy_pj_per_token": extra,
             "energy_components_pj_per_token": {k: v / SEQ_LEN
                                                for k, v in energy.components.items()},
             "cycles_per_sequence": cycles,

@@ -108,8 +108,16 @@ def _extra_energy(q: QuantizedMLP, cfg: AcceleratorConfig, tech: Technology) -> 
             e += k * (tech.multiply(cfg.act_bits, cfg.act_bits).pj + tech.add(cfg.acc_bits).pj
                       + tech.multiply(cfg.act_bits, 16).pj)
         if q.tensors[n].pos_scale.size > 1:
-            e += n_out * tech.sram(16, n_out).read.pj
+            e += channel_scale_pj(tech, n_out)
     return e
+
+
+def channel_scale_pj(tech: Technology, n_out: int) -> float:
+    """Reading per-output-channel scales for one token of a layer with ``n_out`` outputs: one
+    16-bit word per output from a table of ``n_out`` words (CACTI at that geometry), pJ. The
+    shipped array holds one scale per tensor; this is the estimated cost of the table a
+    per-channel method adds."""
+    return n_out * tech.sram(16, n_out).read.pj
 
 
 def hardware_needs(q: QuantizedMLP) -> dict:
