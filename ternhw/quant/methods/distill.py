@@ -10,8 +10,9 @@ against the float *teacher* (knowledge distillation, as BitNet b1.58 fine-tunes 
   ``absmean``/``tensor``) and its input quantized per token to ``act_bits`` by absmax
   (:func:`ternhw.quant.activations.quantize_activations`), both with straight-through
   gradients; the latent float weights, the biases and the LayerNorm gains/offsets train, the
-  embeddings stay the float model's (so they need not ship). Exported, the student is exactly
-  what :func:`ternhw.infer.minilm.evaluate_minilm` runs on the integer pipeline.
+  embeddings stay the float model's (so they need not ship). Exported, the student's trits and
+  floats are what :func:`ternhw.infer.minilm.evaluate_minilm` runs on the integer pipeline
+  (float64 and exact integer GEMMs where training used float32: cosine > 0.999, tested).
 - **Gradual quantization** (the Extra-RMSNorm paper's schedule, simplified to one global ramp):
   for the first ``ramp`` fraction of the steps the forward pass blends ``w + lam (Q(w) - w)``
   with ``lam`` rising linearly from 0 to 1, so the network adapts while it still computes.

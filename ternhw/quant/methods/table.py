@@ -304,6 +304,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> dict:
     if args.model == "minilm":
         from ...infer.minilm import read_sentences
+
+        if (args.seed, args.epochs) != (0, 30):
+            raise TernhwError("--seed and --epochs set the digits methods' training; the "
+                              "MiniLM methods do not train (the distilled model ships)")
         from .minilm_table import build_minilm_table, format_minilm_table, plot_cosine_energy
 
         sentences = read_sentences(args.sentences) if args.sentences else None
