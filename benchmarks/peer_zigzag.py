@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ternhw.config import load_config  # noqa: E402
 from ternhw.energy.activity_check import ARRAY_AND_ACCUMULATORS, price_layers  # noqa: E402
-from ternhw.energy.tech import Technology  # noqa: E402
+from ternhw.energy.tech import Technology, technology_of  # noqa: E402
 from ternhw.errors import TernhwError  # noqa: E402
 from ternhw.fileio import atomic_write_json  # noqa: E402
 from ternhw.model.cycles import max_tokens  # noqa: E402
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
               ".peers/bin/pip install zigzag-dse==3.9.1 'numpy<2'", file=sys.stderr)
         return 2
     cfg = load_config(args.config)
-    tech = Technology(node_nm=cfg.logic_node_nm, dram=cfg.dram_technology, vdd=cfg.vdd)
+    tech = technology_of(cfg)
     act, wgt = (tech.sram(cfg.act_word_bits, cfg.act_buffer_depth),
                 tech.sram(cfg.weight_word_bits, cfg.weight_buffer_depth))
     memories = {"act_r": act.read.pj, "act_w": act.write.pj, "wgt_r": wgt.read.pj,

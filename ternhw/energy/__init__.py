@@ -14,8 +14,15 @@ energies, component by component.
 
 from .account import Breakdown, Line, action_table, activity, price, price_gemm
 from .components import SUBMODULES, components_for, flip_flops
-from .tech import DEFAULT_DRAM, DEFAULT_NODE_NM, Cost, Technology, dram_technologies
+from .tech import (
+    DEFAULT_DRAM,
+    DEFAULT_NODE_NM,
+    Cost,
+    Technology,
+    dram_technologies,
+    technology_of,
+)
 
 __all__ = ["DEFAULT_DRAM", "DEFAULT_NODE_NM", "SUBMODULES", "Breakdown", "Cost", "Line",
            "Technology", "action_table", "activity", "components_for", "dram_technologies",
-           "flip_flops", "price", "price_gemm"]
+           "flip_flops", "price", "price_gemm", "technology_of"]

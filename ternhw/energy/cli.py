@@ -46,13 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..workload import load_workload
     from .activity_check import default_layers, price_layers
-    from .tech import Technology
+    from .tech import technology_of
 
     cfg = load_config(args.config)
     if args.tokens < 1:
         raise TernhwError(f"--tokens must be a positive integer, not {args.tokens}")
-    node = cfg.logic_node_nm if args.node_nm is None else args.node_nm
-    tech = Technology(node_nm=node, dram=cfg.dram_technology, vdd=cfg.vdd)
+    tech = technology_of(cfg, args.node_nm)
     workload = load_workload(args.workload)
     layers = ([workload.find(n) for n in args.layer] if args.layer
               else default_layers(workload.layers))

@@ -287,6 +287,14 @@ def sram_source(node_nm: float) -> tuple[tuple[float, ...], str]:
     return used, _join(cite, how)
 
 
+def technology_of(cfg, node_nm: float | None = None) -> Technology:
+    """The technology an :class:`~ternhw.config.AcceleratorConfig` names (``logic_node_nm``,
+    ``dram_technology``, ``vdd``), optionally at another logic node: what the report, the
+    method tables, ``ternhw energy`` and the peer checks price in."""
+    return Technology(node_nm=cfg.logic_node_nm if node_nm is None else node_nm,
+                      dram=cfg.dram_technology, vdd=cfg.vdd)
+
+
 class Technology:
     """Primitive energies at a logic node with an off-chip memory technology.
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..config import AcceleratorConfig, load_config, shipped_config_names
-from ..energy import Technology, price_gemm
+from ..energy import Technology, price_gemm, technology_of
 from ..energy.tech import dram_table
 from ..errors import ConfigError, TernhwError
 from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -104,10 +104,6 @@ def report_designs(cfg: AcceleratorConfig, base: AcceleratorConfig,
     if placed_int8 is not None and hardware_of(placed_int8) != hardware_of(base):
         out["int8_placed"] = placed_int8.replace(**tech)
     return out
-
-
-def technology_of(cfg: AcceleratorConfig) -> Technology:
-    return Technology(node_nm=cfg.logic_node_nm, dram=cfg.dram_technology, vdd=cfg.vdd)
 
 
 # ---- workloads ---------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def hardware_key(cfg: AcceleratorConfig) -> tuple:
 @lru_cache(maxsize=64)
 def technology(node_nm: float, dram: str, vdd: float | None) -> FastTechnology:
     """The (memoized) technology of a config's ``logic_node_nm``, ``dram_technology``, ``vdd``
-    (what ``ternhw.report.build.technology_of`` builds), as a :class:`FastTechnology`."""
+    (what ``ternhw.energy.technology_of`` builds), as a :class:`FastTechnology`."""
     return FastTechnology(Technology(node_nm=node_nm, dram=dram, vdd=vdd))
 
 

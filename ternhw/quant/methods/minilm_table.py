@@ -24,13 +24,14 @@ from collections.abc import Callable
 import numpy as np
 
 from ...config import AcceleratorConfig, load_config
+from ...energy import technology_of
 from ...errors import TernhwError
 from ...formats.model_io import LoadedModel
 from ...formats.sizes import FORMATS, bits_per_weight
 from ..stats import ternary_stats
 from ..ternarize import ternarize
 from .btq import bernoulli_ternarize
-from .table import channel_scale_pj, scatter_methods, technology_of, trit_entropy
+from .table import channel_scale_pj, scatter_methods, trit_entropy
 
 #: Method -> (paper, what is done to MiniLM).
 MINILM_METHODS: dict[str, tuple[str, str]] = {

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...config import AcceleratorConfig, load_config
-from ...energy import Technology, price_gemm
+from ...energy import Technology, price_gemm, technology_of
 from ...errors import TernhwError
 from ...formats.sizes import FORMATS, bits_per_weight
 from ...model.gemm import WeightMatrix
@@ -63,11 +63,6 @@ def layer_rows(q: QuantizedMLP) -> list[dict]:
             "asymmetric_scales": not tt.symmetric,
         })
     return rows
-
-
-def technology_of(cfg: AcceleratorConfig) -> Technology:
-    """The technology ``cfg`` names (as the report prices it)."""
-    return Technology(node_nm=cfg.logic_node_nm, dram=cfg.dram_technology, vdd=cfg.vdd)
 
 
 def energy_rows(q: QuantizedMLP, cfg: AcceleratorConfig, tech: Technology, batch: int) -> dict:
