@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..energy import action_table, dram_technologies
 from ..energy.tech import Technology
 from ..errors import TernhwError
@@ -192,11 +194,8 @@ def assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf, base
               "bits_per_weight": {**qdoc["bits_per_weight"], "fp16": 16.0, "int8": 8.0,
                                   "int4": 4.0}}
     zs = [la["zero_fraction"] for la in qdoc["layers"]]
-    methods: dict[str, int] = {}
-    for la in qdoc["layers"]:
-        methods[la["method"]] = methods.get(la["method"], 0) + 1
     memory = {
-        "methods": methods,
+        "methods": dict(Counter(la["method"] for la in qdoc["layers"])),
         "weights": n, "matrices": len(qdoc["layers"]), **stored,
         "workload_matrices": len(t["layers"]),
         "workload_weights": sum(la["k"] * la["n"] * la["count"] for la in t["layers"]),

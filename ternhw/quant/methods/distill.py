@@ -57,15 +57,16 @@ SKIPPED_DIRS = ("test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3", 
                 "ensurepip", "__phello__", "distutils")
 
 
-def prose_sentences(text: str) -> list[str]:
-    """The sentences of ``text`` that read as English prose: 5-48 words, capitalised, >= 88 %
-    letters and spaces (no code, tables or doctest lines)."""
+def prose_sentences(text: str, words: tuple[int, int] = (5, 48),
+                    letters: float = 0.88) -> list[str]:
+    """The sentences of ``text`` that read as English prose: ``words`` (min, max) words,
+    capitalised, more than ``letters`` of their characters letters or spaces (no code, tables
+    or doctest lines)."""
     text = re.sub(r"\s+", " ", text)
     out = []
     for s in re.split(r"(?<=[.!?])\s+", text):
-        words = s.split()
-        letters = sum(c.isalpha() or c == " " for c in s) / max(len(s), 1)
-        if 5 <= len(words) <= 48 and letters > 0.88 and s[:1].isupper():
+        share = sum(c.isalpha() or c == " " for c in s) / max(len(s), 1)
+        if words[0] <= len(s.split()) <= words[1] and share > letters and s[:1].isupper():
             out.append(s)
     return out
 
@@ -462,18 +463,21 @@ def distill(tensors: dict[str, np.ndarray], config: dict, tokenizer,
 def export_student(params: dict[str, np.ndarray], layers: int = 6,
                    ) -> tuple[dict[str, TernaryTensor], dict[str, np.ndarray]]:
     """``(ternary, floats)``: the 36 absmean per-tensor ternary weights (what the student's
-    forward pass used) and the trained biases and LayerNorm parameters."""
+    forward pass used) and the trained biases and LayerNorm parameters. Computed in float32,
+    as the student was, rather than by :func:`ternhw.quant.ternarize.ternarize` (float64): a
+    weight on a rounding edge must land on the trit the student trained with."""
     ternary = {}
     for name in linear_names(layers):
         w = np.asarray(params[name + ".weight"], dtype=np.float32)
         scale = np.float32(np.mean(np.abs(w)))
         trits = np.clip(np.round(w / (scale + np.float32(ABSMEAN_EPS))), -1, 1).astype(np.int8)
         sc = np.full((1, 1), scale, dtype=np.float32)
-        ternary[name + ".weight"] = TernaryTensor(
-            trits, sc, sc.copy(), np.full((1, 1), 0.5 * float(scale)), w.shape[1],
-            "distilled-absmean", "tensor")
+        # the dead zone's edge, as ternarize states it for absmean: 0.5 (s + eps)
+        threshold = np.full((1, 1), 0.5 * (float(scale) + ABSMEAN_EPS))
+        ternary[name + ".weight"] = TernaryTensor(trits, sc, sc.copy(), threshold, w.shape[1],
+                                                  "distilled-absmean", "tensor")
     floats = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()
-              if not (k.endswith(".weight") and k[:-len(".weight")] in set(linear_names(layers)))}
+              if k not in ternary}
     return ternary, floats
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -24,6 +23,7 @@ from ...formats.model_io import LoadedModel
 from ...infer.minilm import LINEAR_SUFFIXES, SENTENCES, MiniLM
 from ...infer.tokenizer import WordPieceTokenizer
 from ..ternarize import TernaryTensor, ternarize
+from .distill import prose_sentences
 from .gptq import gptq_ternarize, hessian
 from .tequila import tequila_bias
 
@@ -50,12 +50,8 @@ def calibration_sentences(n: int = 128, seed: int = 0) -> list[str]:
         docs += [inspect.getdoc(getattr(mod, a)) or "" for a in sorted(dir(mod))
                  if not a.startswith("_")]
         for d in docs:
-            text = re.sub(r"\s+", " ", d)
-            for s in re.split(r"(?<=[.!?])\s+", text):
-                words = s.split()
-                letters = sum(c.isalpha() or c == " " for c in s) / max(len(s), 1)
-                if 6 <= len(words) <= 40 and letters > 0.9 and s[:1].isupper() and \
-                        s not in seen:
+            for s in prose_sentences(d, words=(6, 40), letters=0.9):
+                if s not in seen:
                     seen.add(s)
                     found.append(s)
     rng = np.random.default_rng(seed)
