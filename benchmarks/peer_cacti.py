@@ -79,6 +79,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_sram_cacti_table import cacti_point  # noqa: E402
+from peer_tools import run_peer  # noqa: E402
 
 from ternhw.config import load_config, shipped_config_names  # noqa: E402
 from ternhw.energy.components import Buffer  # noqa: E402
@@ -92,7 +93,6 @@ from ternhw.energy.tech import (  # noqa: E402
     sram_source,
     sram_table,
 )
-from ternhw.errors import TernhwError  # noqa: E402
 from ternhw.fileio import atomic_write_json  # noqa: E402
 
 #: Nodes CACTI 7 has technology data for (it interpolates between them; outside it fails).
@@ -135,11 +135,8 @@ def ternhw_sram(cfg, buffer_cls, node_nm: float) -> dict:
 def run_hwcomponents(python: str, package: Path, points: list[tuple]) -> list[dict]:
     """hwcomponents-cacti's ``SRAM`` figures for ``points`` [(width, depth, nm), ...]."""
     env = {**os.environ, "PYTHONPATH": str(package.resolve().parent)}
-    proc = subprocess.run([python, "-c", RUNNER, json.dumps(points)], env=env,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise TernhwError(f"hwcomponents failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = run_peer("hwcomponents", [python, "-c", RUNNER, json.dumps(points)], env=env)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:

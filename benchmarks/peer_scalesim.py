@@ -19,16 +19,15 @@ tree, so a step's latency is a fixed pipeline depth paid once per command, not p
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from peer_tools import missing_peer, peer_parser, run_peer  # noqa: E402
+
 from ternhw.config import load_config  # noqa: E402
-from ternhw.errors import TernhwError  # noqa: E402
 from ternhw.fileio import atomic_write_json  # noqa: E402
 from ternhw.workload import Layer, layer_schedule  # noqa: E402
 
@@ -104,26 +103,18 @@ def run_scalesim(python: str, cfg, df: str, m: int, work: Path) -> list[int]:
     (work / "layout.csv").write_text(LAYOUT_HEADER + "\n" + "".join(
         f"{nm},1,1,1,1,1,1,0,1,2,0,1,2,0,1,2,3,0,1,2,3,\n" for nm in names))
     (work / "run.py").write_text(RUNNER)
-    proc = subprocess.run([python, "run.py", f"{df}.cfg", "gemm.csv", "layout.csv", "out"],
-                          cwd=work, capture_output=True, text=True)
     report = work / "out" / run / "COMPUTE_REPORT.csv"
-    if proc.returncode != 0 or not report.exists():
-        raise TernhwError(f"SCALE-Sim ({df}) failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
+    run_peer(f"SCALE-Sim ({df})", [python, "run.py", f"{df}.cfg", "gemm.csv", "layout.csv",
+                                   "out"], cwd=work, output=report)
     rows = [ln.split(",") for ln in report.read_text().splitlines()[1:] if ln.strip()]
     return [int(r[2]) for r in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peer-python", default=".peers/bin/python",
-                    help="an interpreter with scalesim and numpy<2 installed")
-    ap.add_argument("--config", default="default")
-    ap.add_argument("--seq-len", type=int, default=128)
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args(argv)
-    if not Path(args.peer_python).exists():
-        print(f"no interpreter at {args.peer_python}: python -m venv .peers && "
-              ".peers/bin/pip install scalesim 'numpy<2'", file=sys.stderr)
+    args = peer_parser(__doc__, "scalesim and numpy<2").parse_args(argv)
+    why = missing_peer(args.peer_python, "scalesim 'numpy<2'")
+    if why:
+        print(why, file=sys.stderr)
         return 2
     cfg = load_config(args.config)
     ours = {name: layer_schedule(cfg, Layer(name, args.seq_len, k, n, zero_fraction=0.3))

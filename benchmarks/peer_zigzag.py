@@ -49,9 +49,7 @@ share is printed apart.
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +57,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peer_tools import missing_peer, peer_parser, run_peer  # noqa: E402
 
 from ternhw.config import load_config  # noqa: E402
 from ternhw.energy.activity_check import ARRAY_AND_ACCUMULATORS, price_layers  # noqa: E402
@@ -242,25 +242,16 @@ def zigzag_accesses(res: dict, dram_bits: int) -> dict:
 def run_zigzag(python: str, jobs: dict, work: Path) -> dict:
     (work / "run.py").write_text(RUNNER)
     (work / "jobs.json").write_text(json.dumps(jobs))
-    proc = subprocess.run([python, "run.py", "jobs.json", "results.json"], cwd=work,
-                          capture_output=True, text=True)
     out = work / "results.json"
-    if proc.returncode != 0 or not out.exists():
-        raise TernhwError(f"ZigZag failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
+    run_peer("ZigZag", [python, "run.py", "jobs.json", "results.json"], cwd=work, output=out)
     return json.loads(out.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peer-python", default=".peers/bin/python",
-                    help="an interpreter with zigzag-dse installed")
-    ap.add_argument("--config", default="default")
-    ap.add_argument("--seq-len", type=int, default=128)
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args(argv)
-    if not Path(args.peer_python).exists():
-        print(f"no interpreter at {args.peer_python}: python -m venv .peers && "
-              ".peers/bin/pip install zigzag-dse==3.9.1 'numpy<2'", file=sys.stderr)
+    args = peer_parser(__doc__, "zigzag-dse").parse_args(argv)
+    why = missing_peer(args.peer_python, "zigzag-dse==3.9.1 'numpy<2'")
+    if why:
+        print(why, file=sys.stderr)
         return 2
     cfg = load_config(args.config)
     tech = technology_of(cfg)
