@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def run(args) -> int:
                                     for f in dataclasses.fields(D.DistillSettings)})
     if args.export_only and not args.export:
         raise TernhwError("--export-only needs --export PATH")
+    if args.export and not os.access(args.export.resolve().parent, os.W_OK):
+        # checked now, not after an hour of training
+        raise TernhwError(f"--export {args.export}: its folder does not exist or is not "
+                          "writable")
     eval_text = read_sentences(args.eval_sentences)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     log_file = open(args.out_dir / "log.txt", "a", encoding="utf-8")

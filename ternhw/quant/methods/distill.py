@@ -313,7 +313,10 @@ def read_checkpoint(path: Path) -> tuple[DistillState, dict]:
             step = int(z["step"])
     except FileNotFoundError:
         raise FormatError(f"{path}: no such checkpoint") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+    except ValueError:      # numpy's word for a file that is no .npz (it suggests pickle)
+        raise FormatError(f"{path}: not a distillation checkpoint (not an .npz archive)"
+                          ) from None
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as e:
         raise FormatError(f"{path}: not a distillation checkpoint (scripts/distill_minilm.py "
                           f"writes checkpoint.npz in its --out-dir): {e}") from None
     if not groups["p"] or set(groups["p"]) != set(groups["m"]) or \
