@@ -81,23 +81,26 @@ def test_report_files_and_sections(tmp_path, i8tiny):
     assert not list(out.glob(".*.tmp"))                    # atomic writes left no temp files
 
 
-@pytest.mark.parametrize("depth, loads", [(4096, 1), (1024, 4)])
-def test_workload_cycles_split_commands(depth, loads):
+@pytest.mark.parametrize("depth, widths", [(4096, [1536]), (1024, [672, 672, 192])])
+def test_workload_cycles_split_commands(depth, widths):
     """128 tokens of a 1536x384 layer need four commands (act buffer 1024 words, T = 24): a
-    4096-word weight buffer keeps the 2304-word matrix resident, a 1024-word one streams it
-    once per command."""
+    4096-word weight buffer keeps the 2304-word matrix resident; a 1024-word one holds 42 of
+    its 96 N-tiles, so it runs n-blocked in three column blocks of 672, 672 and 192 outputs,
+    each loaded once for the four commands (weights once, activations three times)."""
     cfg = load_config("default").replace(weight_buffer_depth=depth)
     wm = WeightMatrix(__import__("numpy").ones((1536, 384), dtype="int8"))
     layer = Layer("ffn", 128, 384, 1536, wm)
     parts = command_tokens(cfg, 128, 384)
     assert parts == [42, 42, 42, 2]
-    resident = loads == 1
     assert layer_cycles(cfg, layer) == sum(
-        gemm_cycles(cfg, m, 384, 1536, resident=resident, keep_weights=resident and i > 0).total
-        for i, m in enumerate(parts))
+        gemm_cycles(cfg, m, 384, n, resident=True, keep_weights=i > 0).total
+        for n in widths for i, m in enumerate(parts))
     ev = layer_events(cfg, layer)
-    assert ev.weight_buffer_writes == loads * 96 * 24
-    assert layer_schedule(cfg, layer).weight_reload_factor == loads
+    assert ev.weight_buffer_writes == 96 * 24
+    assert ev.act_buffer_writes == len(widths) * 128 * 24
+    plan = layer_schedule(cfg, layer)
+    assert plan.policy == ("resident" if len(widths) == 1 else "n-blocked")
+    assert (plan.weight_reload_factor, plan.act_reload_factor) == (1, len(widths))
     assert ev.lane_add == 128 * 1536 * 384
 
 

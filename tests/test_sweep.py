@@ -134,6 +134,53 @@ def test_evaluation_equals_the_report_models(digits_profile, changes):
     assert got["tokens_per_s_roofline"] == pytest.approx(tokens / ref["roofline_time_s"])
 
 
+BLOCKED_TOML = """
+name = "blocked"
+tokens = 40
+[[layer]]
+name = "wide"
+m = 40
+k = 15
+n = 190
+bias = true
+requant = true
+[[layer]]
+name = "tie"
+m = 40
+k = 16
+n = 160
+count = 2
+[[layer]]
+name = "fits"
+m = 40
+k = 16
+n = 60
+"""
+
+
+def test_evaluation_equals_the_report_models_n_blocked(tmp_path):
+    """The same equality on a shape list the small config runs n-blocked, streamed (a tie)
+    and resident: the sweep's replica of the schedule (N-tiles loaded, column blocks, bias
+    words per block) moves the report's bytes and prices its energy."""
+    from ternhw.report.build import analyse, technology_of
+    from ternhw.workload import layer_schedule, load_workload
+
+    p = tmp_path / "blocked.toml"
+    p.write_text(BLOCKED_TOML)
+    cfg = load_config("small")
+    layers = load_workload(str(p)).layers
+    assert [layer_schedule(cfg, la).policy for la in layers] == [
+        "n-blocked", "streamed", "resident"]
+    ref = analyse(cfg, layers, technology_of(cfg), cfg.clock_mhz)
+    got = evaluate(cfg, build_profile(str(p), [cfg.cols]), area.shipped_model())
+    assert got["cycles"] == ref["cycles"]
+    assert got["dram_bytes"] == ref["dram_bytes"]
+    assert got["energy_per_token_uj"] * 40 * 1e6 == pytest.approx(ref["energy"]["total_pj"],
+                                                                   rel=1e-9)
+    assert got["weight_reload_factor"] == pytest.approx(ref["weight_reload_factor"])
+    assert got["commands"] == sum(la["commands"] * la["count"] for la in ref["layers"])
+
+
 def test_flip_flop_counts_equal_the_elaborated_design():
     """The sweep prices clock tree, controller, requantizer registers and leakage with
     flip-flops counted in closed form; they equal the count on the elaborated design."""

@@ -10,6 +10,8 @@ from ternhw.cli import main
 from ternhw.config import load_config
 from ternhw.cosim.workloads import layer_cases, workload_cases
 from ternhw.errors import TernhwError
+from ternhw.model.cycles import command_tokens, fits_resident, gemm_cycles
+from ternhw.model.schedule import block_tiles, schedule_gemm
 from ternhw.quant.pipeline import quantize_model
 from ternhw.weights import load_source
 from ternhw.workload import (
@@ -266,7 +268,8 @@ def test_report_and_cosim_share_layers_digits():
         plan = layer_schedule(SMALL, layer)
         assert [(c.x.shape[0], c.resident, c.keep_weights) for c in cases] == [
             (cmd.m, cmd.resident, cmd.keep_weights) for cmd in plan.commands]
-        assert all(np.array_equal(c.w, layer.weights.w) for c in cases)
+        assert all(np.array_equal(c.w, layer.weights.w[cmd.n_start:cmd.n_stop])
+                   for c, cmd in zip(cases, plan.commands, strict=True))
         assert all(c.x.shape[1] == layer.k and c.bias is not None for c in cases)
         assert "real activations" in note
 
@@ -372,3 +375,160 @@ def test_minilm_layers_write_int8_with_calibrated_requantizers():
     assert 110 <= np.abs(out).max() <= 127
     plan = layer_schedule(cfg, layer, m=16)
     assert plan.out_bytes == 16 * layer.n
+
+
+# ---- the schedule: resident, n-blocked, streamed -------------------------------------------
+def _streamed_read_bytes(cfg, m, k, n, bias=False):
+    """Off-chip bytes read if every command streamed the whole matrix (the former schedule)."""
+    T, NT = -(-k // cfg.cols), -(-n // cfg.rows)
+    C = len(command_tokens(cfg, m, k))
+    return (round(C * NT * T * cfg.weight_word_bits / 8) + round(m * T * cfg.act_word_bits / 8)
+            + (round(C * NT * cfg.rows * cfg.acc_bits / 8) if bias else 0))
+
+
+@pytest.mark.parametrize("cfg, m, k, n, bias", [
+    (load_config("default"), 128, 2560, 2560, False),      # BitNet q_proj prefill: 7 blocks
+    (load_config("default"), 128, 6912, 2560, False),      # down_proj: T = 432, 18 blocks
+    (load_config("default").replace(weight_buffer_depth=1024), 128, 384, 1530, True),
+    (SMALL, 40, 15, 190, True),                            # ragged K, N and last block
+])
+def test_n_blocked_schedule_reads_weights_once(cfg, m, k, n, bias):
+    """A matrix that does not fit the weight buffer runs in column blocks of the most N-tiles
+    that fit resident, each loaded once and kept for all the tokens' commands: weight reload
+    factor exactly 1, activation reload factor = blocks, every (token, output) computed
+    exactly once, cycles the sum of the commands' exact cycles, fewer bytes than streaming."""
+    T, NT = -(-k // cfg.cols), -(-n // cfg.rows)
+    assert not fits_resident(cfg, k, n)
+    plan = schedule_gemm(cfg, m, k, n, bias=bias)
+    parts = command_tokens(cfg, m, k)
+    assert plan.policy == "n-blocked" and plan.blocks >= 2 and len(parts) >= 2
+    assert plan.weight_reload_factor == 1.0
+    assert plan.act_reload_factor == plan.blocks
+    assert plan.offchip_read_bytes < _streamed_read_bytes(cfg, m, k, n, bias)
+    assert plan.to_dict()["policy"] == "n-blocked" and plan.to_dict()["blocks"] == plan.blocks
+    assert not plan.to_dict()["resident"]
+    hits = np.zeros((m, n), dtype=int)
+    starts = sorted({c.n_start for c in plan.commands})
+    assert len(starts) == plan.blocks
+    for c in plan.commands:
+        hits[c.token_start:c.token_stop, c.n_start:c.n_stop] += 1
+        assert c.k == k and c.bias == bias
+    assert (hits == 1).all()
+    for i, s in enumerate(starts):
+        block = [c for c in plan.commands if c.n_start == s]
+        assert [c.m for c in block] == parts                      # the token commands
+        assert [(c.resident, c.keep_weights) for c in block] == [
+            (True, j > 0) for j in range(len(parts))]
+        width = block[0].n
+        assert fits_resident(cfg, k, width)                       # what the RTL enforces
+        if i < len(starts) - 1:                                   # the most tiles that fit
+            assert width == block_tiles(cfg, k, n) * cfg.rows
+            assert not fits_resident(cfg, k, width + cfg.rows)
+    assert plan.total_cycles == sum(
+        gemm_cycles(cfg, c.m, k, c.n, bias, resident=c.resident,
+                    keep_weights=c.keep_weights).total for c in plan.commands)
+    assert plan.weight_bytes == round(NT * T * cfg.weight_word_bits / 8)
+    assert plan.bias_bytes == (round(len(parts) * NT * cfg.rows * cfg.acc_bits / 8)
+                               if bias else 0)
+
+
+@pytest.mark.parametrize("cfg, m, k, n, why", [
+    (load_config("default"), 1, 2560, 6912, "decode: one command, nothing to reuse"),
+    (load_config("default"), 6, 2560, 2560, "the tokens fit one command"),
+    (SMALL, 4, 16, 16, "fits whole, but one command"),
+    (SMALL.replace(weight_buffer_depth=8, act_buffer_depth=4096), 2000, 16, 64,
+     "a small weight buffer beside a large activation buffer: 8 blocks of 2000 tokens cost "
+     "more than reading the matrix twice"),
+    (SMALL, 40, 16, 160, "a tie (2 extra matrix reads = 2 extra activation reads): streamed"),
+])
+def test_streaming_stays_where_it_is_cheaper(cfg, m, k, n, why):
+    plan = schedule_gemm(cfg, m, k, n)
+    assert plan.policy == "streamed" and plan.blocks == 1, why
+    assert all(c.n_start == 0 and c.n == n and not c.resident and not c.keep_weights
+               for c in plan.commands)
+    assert plan.act_reload_factor == 1.0
+    assert plan.weight_reload_factor == len(plan.commands)
+    if block_tiles(cfg, k, n) and len(plan.commands) > 1:            # blocking was possible
+        T, NT, nb = -(-k // cfg.cols), -(-n // cfg.rows), block_tiles(cfg, k, n)
+        blocked = (round(NT * T * cfg.weight_word_bits / 8)
+                   + round(-(-NT // nb) * m * T * cfg.act_word_bits / 8))
+        assert plan.offchip_read_bytes <= blocked
+
+
+def test_blocking_that_saves_less_than_it_costs_in_cycles_streams():
+    """A token over one tile per command (``small``, K = 256 fills the 64-word ring): blocking
+    would read 0.6 % fewer bytes for about 25 % more cycles, so the schedule streams."""
+    from ternhw.model.schedule import _blocking_pays
+
+    plan = schedule_gemm(SMALL, 40, 256, 128)
+    assert plan.policy == "streamed" and len(plan.commands) == 40
+    assert not _blocking_pays(348_160, 346_112, 83_880, 104_960)
+    assert _blocking_pays(17_121_607_680, 1_529_610_240, 1_042_198_800, 1_044_128_400)
+
+
+def test_whole_matrix_resident_is_the_one_block_case():
+    cfg = load_config("default")
+    plan = schedule_gemm(cfg, 128, 384, 1536)
+    assert (plan.policy, plan.blocks, len(plan.commands)) == ("resident", 1, 4)
+    assert plan.to_dict()["resident"] and plan.weight_reload_factor == 1.0
+    assert [(c.resident, c.keep_weights, c.n_start, c.n) for c in plan.commands] == [
+        (True, False, 0, 1536)] + [(True, True, 0, 1536)] * 3
+
+
+@pytest.mark.parametrize("cfg, shapes", [
+    (load_config("default"), [(128, 2560, 640, False, True), (128, 6912, 2560, True, False),
+                              (1, 2560, 2560, False, True), (128, 384, 1536, True, True)]),
+    (load_config("default").replace(weight_buffer_depth=1024),
+     [(128, 1536, 384, True, True), (48, 384, 1536, False, False), (1, 384, 1536, True, False)]),
+    (SMALL, [(40, 15, 190, True, True), (2000, 16, 64, False, True), (8, 64, 10, True, False),
+             (40, 16, 160, True, True)]),
+])
+def test_sweep_replica_equals_the_schedule(cfg, shapes):
+    """``ternhw.sweep.evaluate`` rebuilds a group's schedule from memoized numbers (cycles,
+    N-tiles loaded, commands, blocks): its bytes, cycles and events equal the schedule's and
+    ``layer_events``' on blocked and unblocked shapes."""
+    from ternhw.sweep.evaluate import _plan, group_events, group_plan
+    from ternhw.sweep.workload import LayerGroup
+
+    policies = set()
+    for i, (m, k, n, bias, requant) in enumerate(shapes):
+        layer = Layer(f"l{i}", m, k, n, count=2, bias=bias, requant=requant,
+                      zero_fraction=0.4, seed=i)
+        pos, neg, zero = layer.weights.counts()
+        g = LayerGroup(f"{m}x{k}x{n}", m, k, n, 2, requant, bias, 2 * pos, 2 * neg, 2 * zero,
+                       {cfg.cols: 2 * layer.weights.zero_chunks(cfg.cols)})
+        s = layer_schedule(cfg, layer)
+        policies.add(s.policy)
+        cycles, tile_loads, ncmd, blocks = _plan(cfg, g)
+        assert (cycles, ncmd, blocks) == (s.total_cycles, len(s.commands), s.blocks)
+        p = group_plan(cfg, g, cycles, tile_loads, ncmd, blocks)
+        for f in ("weight_bytes", "act_bytes", "bias_bytes", "out_bytes",
+                  "unique_weight_bytes", "total_cycles"):
+            assert getattr(p, f) == getattr(s, f), (f, s.policy)
+        assert group_events(cfg, g, tile_loads, blocks) == layer_events(cfg, layer, s)
+    assert len(policies) >= 2
+
+
+def test_cosim_of_an_n_blocked_gemm():
+    """A real co-simulation of an n-blocked GEMM on the small config (64-word weight and
+    activation buffers): 190 outputs of K = 15 in 3 column blocks (64, 64, 62) x 3 token
+    commands (16, 16, 8), with bias and requantization: each case holds its block's rows of W
+    and of the bias, the first of each block loads it resident and the others reuse it;
+    0 mismatches, and the RTL's cycles equal the model's for every command."""
+    from ternhw.cosim.runner import run_cases
+
+    layer = Layer("blk", 40, 15, 190, bias=True, requant=True, zero_fraction=0.3, seed=3)
+    plan = layer_schedule(SMALL, layer)
+    assert plan.policy == "n-blocked" and plan.blocks == 3 and len(plan.commands) == 9
+    cases, _ = layer_cases(SMALL, layer, tokens=40, seed=3)
+    ops = layer.operands(SMALL, 40, seed=3)
+    for c, cmd in zip(cases, plan.commands, strict=True):
+        assert np.array_equal(c.x, ops.x[cmd.token_start:cmd.token_stop])
+        assert np.array_equal(c.w, ops.w[cmd.n_start:cmd.n_stop])
+        assert np.array_equal(c.bias, ops.bias[cmd.n_start:cmd.n_stop])
+        assert (c.resident, c.keep_weights) == (cmd.resident, cmd.keep_weights)
+    report = run_cases(SMALL, cases, engine="bulk")
+    assert report.passed and report.mismatches == 0
+    assert report.outputs_checked == 40 * 190
+    assert [r["cycles_rtl"] for r in report.cases] == [r["cycles_model"] for r in report.cases]
+    assert [r["cycles_rtl"] for r in report.cases] == [cb.total for cb in plan.cycles]

@@ -7,7 +7,8 @@ weights, and its operands (:meth:`~ternhw.workload.Layer.operands`: real activat
 workload has them, seeded random ones otherwise, said in the note). It runs as the commands of
 its schedule (:func:`~ternhw.workload.layer_schedule`): batches of tokens that fit the
 activation buffer, each its own case, the first loading a matrix that fits the weight buffer
-as resident and the rest reusing it.
+as resident and the rest reusing it; a matrix that does not fit may run n-blocked, block of
+output columns by block, each case then holding its block's rows of ``W`` and of the bias.
 """
 
 from __future__ import annotations
@@ -35,12 +36,20 @@ DEFAULT_MINILM_LAYER = "encoder.layer.0.intermediate.dense.weight"
 
 def _cases(name: str, plan: GemmSchedule, x, w, bias=None, requant=None,
            **handshake) -> list[CosimCase]:
+    """One case per command of ``plan``: its tokens (rows of ``x``) and its output columns
+    (rows of ``w`` and of the bias, so the expected outputs are the block's columns)."""
     cases = []
     for cmd in plan.commands:
-        s, e = cmd.token_start, cmd.token_start + cmd.m
+        s, e = cmd.token_start, cmd.token_stop
+        n0, n1 = cmd.n_start, cmd.n_stop
         label = name if len(plan.commands) == 1 else f"{name}[{s}:{e}]"
-        cases.append(CosimCase(label, x[s:e], w, bias, requant, resident=cmd.resident,
-                               keep_weights=cmd.keep_weights, **handshake))
+        if plan.blocks > 1:
+            label = f"{name}[{s}:{e}, {n0}:{n1}]"
+        whole = n0 == 0 and n1 == plan.n
+        cases.append(CosimCase(label, x[s:e], w if whole else w[n0:n1],
+                               bias if whole or bias is None else bias[n0:n1], requant,
+                               resident=cmd.resident, keep_weights=cmd.keep_weights,
+                               **handshake))
     return cases
 
 

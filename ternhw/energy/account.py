@@ -98,7 +98,10 @@ def activity(cfg: AcceleratorConfig, ev: Events, plan: GemmSchedule,
              count: int = 1) -> Activity:
     """Action counts of ``count`` instances of one GEMM: ``ev`` are the events of all
     instances (as ``ternhw.report.workloads.layer_events`` returns them), ``plan`` the
-    schedule of one instance (its cycles, words and off-chip bytes are multiplied here)."""
+    schedule of one instance (its cycles, words and off-chip bytes are multiplied here). An
+    n-blocked schedule's commands cover each (token, N-tile) once, so the result words are
+    ``ceil(n / rows) x m`` whatever the column blocks (each block but the last is whole
+    tiles); its activations re-read per block are in ``ev`` and ``plan.act_bytes``."""
     nt = -(-plan.n // cfg.rows)
     out_words = nt * plan.m * count
     bias_word_bits = cfg.rows * cfg.acc_bits

@@ -94,6 +94,19 @@ class WeightMatrix:
     def max_abs(self) -> int:
         return self._cached("max_abs", lambda: int(np.abs(self.w.astype(np.int16)).max()))
 
+    def row_block(self, start: int, stop: int) -> WeightMatrix:
+        """Rows ``[start, stop)`` (the output columns of one column block of an n-blocked
+        schedule) as a weight matrix of their own, built once (a view, not re-validated);
+        ``self`` when they are all the rows."""
+        if start <= 0 and stop >= self.shape[0]:
+            return self
+
+        def build():
+            sub = WeightMatrix.__new__(WeightMatrix)
+            sub.w, sub.ternary, sub._cache = self.w[start:stop], self.ternary, {}
+            return sub
+        return self._cached(("rows", start, stop), build)
+
 
 def pack_bits(mask: np.ndarray) -> np.ndarray:
     """Pack a boolean ``(..., K)`` array into ``(..., ceil(K / 64))`` little-endian uint64."""

@@ -243,7 +243,7 @@ def _energy(s: dict) -> list[tuple]:
     sens = e["sensitivity"]
     srows = [[t, *[v.get(k) for k in keys]] for t, v in sens["dram_uj_per_token"].items()]
     brows = [[_label(k), r["depth"], r["kb"], r.get("uj_per_token"),
-              r.get("weight_reload_factor"), r.get("note", "")]
+              r.get("weight_reload_factor"), r.get("act_reload_factor"), r.get("note", "")]
              for k, rs in sens["weight_buffer"].items() for r in rs]
     node = (f"scaled from the 45 nm tables by {tech['node_scaling']}"
             if tech["node_scaling"] else "the node of the cited tables")
@@ -278,10 +278,16 @@ def _energy(s: dict) -> list[tuple]:
         d.p(f"Energy per token of {sens['workload']}: {sens['note']}."),
         d.table(["off-chip technology", *[f"{_label(k)} µJ / token" for k in keys]], srows),
         d.table(["design", "weight buffer (words)", "weight buffer (KB)", "µJ / token",
-                 "weight reload factor", "note"], brows),
+                 "weight reload factor", "activation reload factor", "note"], brows),
         d.image("sensitivity.png", "energy per token vs off-chip technology and weight buffer"),
     ]
     return out
+
+
+def _policy(la: dict) -> str:
+    """A layer's schedule in words: its policy, and its blocks when n-blocked."""
+    policy = la["schedule_policy"]
+    return f"{policy}, {la['blocks']} blocks" if la["blocks"] > 1 else policy
 
 
 def _memory(s: dict) -> list[tuple]:
@@ -300,7 +306,7 @@ def _memory(s: dict) -> list[tuple]:
     lay = s["throughput"]["workloads"][main]["layers"]
     i8 = {la["name"]: la for la in lay["int8"]}
     layer_rows = [[la["name"], f"{la['m']}x{la['k']}x{la['n']}", la["commands"],
-                   "yes" if la["weights_resident"] else "no", la["weight_bytes"],
+                   _policy(la), la["resident_depth_needed"], la["weight_bytes"],
                    la["ideal_weight_bytes"], la["weight_reload_factor"], la["act_bytes"],
                    la["ideal_act_bytes"], la["act_reload_factor"], la["out_bytes"],
                    la["offchip_bytes"], la["ideal_offchip_bytes"],
@@ -325,7 +331,14 @@ def _memory(s: dict) -> list[tuple]:
                  "total / ideal", "on-chip weight-buffer reads (B)",
                  "on-chip activation-buffer reads (B)"], traffic_rows),
         d.h(3, f"Per layer: {main}"),
-        d.table(["layer", "M x K x N", "commands", "weights resident",
+        d.p("Schedule (ternhw.model.schedule): resident = the whole matrix loaded once and "
+            "kept for all the layer's commands; n-blocked = the matrix does not fit the weight "
+            "buffer, so its output columns run in blocks that do, each loaded once and kept "
+            "for all the tokens' commands: weights are read once, the activations once per "
+            "block (the activation reload); streamed = every command streams the whole matrix "
+            "again (a single command, or cheaper than re-reading the activations). 'resident "
+            "at' is the weight-buffer depth (words) that would keep the whole matrix resident."),
+        d.table(["layer", "M x K x N", "commands", "schedule", "resident at (words)",
                  "ternary weights (B)", "ideal (B)", "weight reload", "activations (B)",
                  "ideal (B)", "activation reload", "outputs (B)", "ternary off-chip (B)",
                  "ideal (B)", "int8 off-chip (B)", "int8 ideal (B)"], layer_rows),

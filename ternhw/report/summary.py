@@ -108,12 +108,13 @@ def sensitivity(designs: dict, main: dict, wname: str, make_layers, tokens: int,
                 continue
             rows.append({"depth": dd, "kb": on_chip_bytes(v)["weight_buffer"] / 1024,
                          "uj_per_token": a["energy"]["total_pj"] / tokens / 1e6,
-                         "weight_reload_factor": a["weight_reload_factor"]})
+                         "weight_reload_factor": a["weight_reload_factor"],
+                         "act_reload_factor": a["act_reload_factor"]})
         buffer[key] = rows
     return {"workload": wname, "dram_uj_per_token": dram, "weight_buffer": buffer,
             "note": "same clock and cycles for every off-chip technology (the cycle model has "
                     "no off-chip stalls); the weight-buffer rows re-model the design with that "
-                    "depth (residency, SRAM energy per word, leakage)"}
+                    "depth (residency or column blocks, SRAM energy per word, leakage)"}
 
 
 def _energy_doc(e: dict, tokens: int) -> dict:
@@ -209,7 +210,9 @@ def assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf, base
                                      for name, r in results.items()},
         "traffic_note": "off-chip bytes as the schedule moves them (ternhw.model.schedule), "
                         "whole stream words with padding; 'ideal' moves each of those bytes "
-                        "once (a weight reload factor of 1)",
+                        "once (a weight reload factor of 1); a matrix that does not fit the "
+                        "weight buffer runs n-blocked where that reads fewer bytes: weights "
+                        "once, activations once per column block (see the per-layer table)",
     }
     throughput = {
         "clocks": clocks,
@@ -253,7 +256,8 @@ def assemble(designs, model, qdoc, tech, synth, clocks, results, wname, zf, base
 
 
 LAYER_KEYS = ("name", "m", "k", "n", "count", "cycles", "utilization", "intensity", "commands",
-              "weights_resident", "resident_depth_needed", "weight_bytes",
+              "schedule_policy", "blocks", "weights_resident", "resident_depth_needed",
+              "weight_bytes",
               "ideal_weight_bytes", "act_bytes", "ideal_act_bytes", "bias_bytes",
               "ideal_bias_bytes", "out_bytes", "offchip_bytes", "ideal_offchip_bytes",
               "weight_reload_factor", "act_reload_factor", "weight_buffer_read_bytes",

@@ -2,8 +2,9 @@
 
 Per point, for each layer group of the profile:
 
-* the schedule (``ternhw.model.schedule.schedule_gemm``) gives commands, exact cycles and how
-  many commands load the matrix; it depends only on the shape and on ``rows``, ``cols``,
+* the schedule (``ternhw.model.schedule.schedule_gemm``) gives commands, exact cycles, how
+  many N-tiles the commands load and how many column blocks it has (each reads the tokens'
+  activations again); it depends only on the shape and on ``rows``, ``cols``,
   ``requant_lanes`` and the buffer depths, so it is memoized per process on those;
 * event counts are rebuilt from the group's weight statistics exactly as
   ``ternhw.model.gemm.count_events`` and ``ternhw.report.workloads.layer_events`` form them
@@ -32,24 +33,27 @@ from .energy import add_activity, price_list
 from .workload import LayerGroup, WorkloadProfile
 
 #: Bumped whenever the evaluation changes, so cached results of the old one are not reused.
-EVALUATOR_VERSION = 2
+EVALUATOR_VERSION = 3
 FMAX_NOTE = ("Fmax not calibrated in this slice (needs nextpnr place and route); throughput "
              "is at the config's target clock_mhz")
 
 _PLANS: dict[tuple, tuple | str] = {}
 
 
-def _plan(cfg: AcceleratorConfig, g: LayerGroup) -> tuple[int, int, int, bool]:
-    """``(cycles, loads, commands, resident)`` of one instance of ``g`` on ``cfg``; memoized
-    on what the schedule depends on. Raises :class:`TernhwError` when it does not fit."""
+def _plan(cfg: AcceleratorConfig, g: LayerGroup) -> tuple[int, int, int, int]:
+    """``(cycles, tile_loads, commands, blocks)`` of one instance of ``g`` on ``cfg``:
+    ``tile_loads`` the N-tiles the commands load (those without ``keep_weights``), ``blocks``
+    the schedule's column blocks; memoized on what the schedule depends on. Raises
+    :class:`TernhwError` when it does not fit."""
     key = (g.m, g.k, g.n, g.bias, cfg.rows, cfg.cols, cfg.requant_lanes,
            cfg.weight_buffer_depth, cfg.act_buffer_depth)
     hit = _PLANS.get(key)
     if hit is None:
         try:
             s = schedule_gemm(cfg, g.m, g.k, g.n, bias=g.bias, requant=g.requant)
-            hit = (s.total_cycles, sum(not c.keep_weights for c in s.commands),
-                   len(s.commands), any(c.resident for c in s.commands))
+            hit = (s.total_cycles,
+                   sum(-(-c.n // cfg.rows) for c in s.commands if not c.keep_weights),
+                   len(s.commands), s.blocks)
         except TernhwError as e:
             hit = str(e).replace(f" of config {cfg.name!r}", "").replace(
                 f" but config {cfg.name!r} has", " but")
@@ -61,10 +65,13 @@ def _plan(cfg: AcceleratorConfig, g: LayerGroup) -> tuple[int, int, int, bool]:
     return hit
 
 
-def group_events(cfg: AcceleratorConfig, g: LayerGroup, loads: int) -> Events:
+def group_events(cfg: AcceleratorConfig, g: LayerGroup, tile_loads: int,
+                 blocks: int) -> Events:
     """Events of all instances of ``g``: ``count_events`` summed over the schedule's commands
-    (its terms are linear in the tokens ``m``), the matrix loaded ``loads`` times per
-    instance, and the layer's requantization as ``layer_events`` sets it."""
+    (its terms are linear in the tokens ``m`` and, over column blocks, in the weight rows),
+    ``tile_loads`` N-tiles of weights loaded and the tokens' activations written once per
+    column block (``blocks``) per instance, and the layer's requantization as
+    ``layer_events`` sets it."""
     C, R = cfg.cols, cfg.rows
     T, NT = -(-g.k // C), -(-g.n // R)
     m, n, k, inst = g.m, g.n, g.k, g.instances
@@ -82,11 +89,11 @@ def group_events(cfg: AcceleratorConfig, g: LayerGroup, loads: int) -> Events:
     ev.tree_adds = m * n * (k - T) * inst
     ev.acc_updates = m * n * T * inst - ev.acc_skips
     ev.requant_ops = m * n * inst if g.requant else 0
-    ev.weight_buffer_writes = loads * NT * T * inst
+    ev.weight_buffer_writes = tile_loads * T * inst
     ev.weight_bits_loaded = ev.weight_buffer_writes * cfg.weight_word_bits
     ev.weight_buffer_reads = steps
     ev.weight_bits_read = steps * cfg.weight_word_bits
-    ev.act_buffer_writes = m * T * inst
+    ev.act_buffer_writes = m * T * blocks * inst
     ev.act_bits_loaded = ev.act_buffer_writes * cfg.act_word_bits
     ev.act_buffer_reads = steps
     ev.act_bits_read = steps * cfg.act_word_bits
@@ -105,7 +112,8 @@ def on_chip_bytes(cfg: AcceleratorConfig) -> int:
 class GroupPlan:
     """What ``ternhw.energy.account.activity`` reads of a ``GemmSchedule``, for one instance of
     a group: the same arithmetic as ``ternhw.model.schedule.schedule_gemm`` from the memoized
-    cycles, loads and commands (``tests/test_sweep.py`` holds the bytes equal)."""
+    cycles, tile loads, commands and blocks (``tests/test_sweep.py`` and
+    ``tests/test_workload.py`` hold the bytes equal)."""
 
     m: int
     k: int
@@ -119,18 +127,20 @@ class GroupPlan:
     unique_weight_bytes: int
 
 
-def group_plan(cfg: AcceleratorConfig, g: LayerGroup, cycles: int, loads: int,
-               commands: int) -> GroupPlan:
+def group_plan(cfg: AcceleratorConfig, g: LayerGroup, cycles: int, tile_loads: int,
+               commands: int, blocks: int) -> GroupPlan:
+    """Every column block runs the same token commands (``commands / blocks`` of them), each
+    loading its block's bias: ``commands / blocks x NT`` bias words in all."""
     T, NT = -(-g.k // cfg.cols), -(-g.n // cfg.rows)
-    w_word = cfg.weight_word_bits / 8
     out_bits = 8 if g.requant else cfg.acc_bits
     return GroupPlan(
         g.m, g.k, g.n, g.bias, cycles,
-        weight_bytes=round(loads * NT * T * w_word),
-        act_bytes=round(g.m * T * cfg.act_word_bits / 8),
-        bias_bytes=round(commands * NT * cfg.rows * cfg.acc_bits / 8) if g.bias else 0,
+        weight_bytes=round(tile_loads * T * cfg.weight_word_bits / 8),
+        act_bytes=round(g.m * blocks * T * cfg.act_word_bits / 8),
+        bias_bytes=(round(commands // blocks * NT * cfg.rows * cfg.acc_bits / 8)
+                    if g.bias else 0),
         out_bytes=g.m * g.n * out_bits // 8,
-        unique_weight_bytes=round(NT * T * w_word))
+        unique_weight_bytes=round(NT * T * cfg.weight_word_bits / 8))
 
 
 def evaluate(cfg: AcceleratorConfig, profile: WorkloadProfile, area_model) -> dict:
@@ -144,11 +154,11 @@ def evaluate(cfg: AcceleratorConfig, profile: WorkloadProfile, area_model) -> di
     commands = 0
     act = None
     for g in profile.groups:
-        cyc, loads, ncmd, _res = _plan(cfg, g)
+        cyc, tile_loads, ncmd, blocks = _plan(cfg, g)
         cycles += cyc * g.instances
         commands += ncmd * g.instances
-        plan = group_plan(cfg, g, cyc, loads, ncmd)
-        ev = group_events(cfg, g, loads)
+        plan = group_plan(cfg, g, cyc, tile_loads, ncmd, blocks)
+        ev = group_events(cfg, g, tile_loads, blocks)
         a = activity(cfg, ev, plan, g.instances)
         act = a if act is None else add_activity(act, a)
         dram_bytes += (plan.weight_bytes + plan.act_bytes + plan.bias_bytes

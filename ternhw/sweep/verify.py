@@ -64,8 +64,12 @@ def verify_point(row: dict, workload: str, *, seq_len: int = 128, tokens: int = 
     try:
         layer = load_workload(workload, seq_len=seq_len).layers[0]
         cases, note = layer_cases(cfg, layer, tokens)
+        # an n-blocked layer runs every token once per column block (each block loaded by
+        # one command), a resident or streamed one once
+        blocks = max(1, sum(c.resident and not c.keep_weights for c in cases))
         out["slice"] = (f"layer {layer.label} ({layer.k} -> {layer.n}), "
-                        f"{sum(len(c.x) for c in cases)} tokens in {len(cases)} command(s): "
+                        f"{sum(len(c.x) for c in cases) // blocks} tokens in {len(cases)} "
+                        f"command(s){f' ({blocks} column blocks)' if blocks > 1 else ''}: "
                         f"{note}")
         log(f"point {p}: co-simulating {out['slice']} ({simulator})...")
         t0 = time.monotonic()

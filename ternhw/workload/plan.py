@@ -34,7 +34,9 @@ def layer_cycles(cfg: AcceleratorConfig, layer: Layer) -> int:
 def layer_events(cfg: AcceleratorConfig, layer: Layer, plan: GemmSchedule | None = None,
                  operands: Operands | None = None) -> Events:
     """Events of all instances of the layer, command by command of its schedule (``plan``, if
-    the caller has it already), on the weights ``cfg``'s array holds.
+    the caller has it already), on the weights ``cfg``'s array holds: each command on its
+    tokens and its output columns (the rows of ``W`` of its column block, so an n-blocked
+    layer writes every token's activations into the buffer once per block).
 
     Without ``operands`` they are *statistics*: what the weights and the shape determine
     (every event but overflow, whose count depends on the data and is left 0). With
@@ -48,15 +50,17 @@ def layer_events(cfg: AcceleratorConfig, layer: Layer, plan: GemmSchedule | None
                           f"schedule of {plan.m}")
     total = Events()
     for cmd in plan.commands:
+        w = weights.row_block(cmd.n_start, cmd.n_stop)     # the command's output columns
         if operands is None:
-            ev = count_events(cfg, cmd.m, weights, None)
+            ev = count_events(cfg, cmd.m, w, None)
             if layer.requant:
-                ev.requant_ops = cmd.m * layer.n
-                ev.output_bits_written = cmd.m * layer.n * 8
+                ev.requant_ops = cmd.m * cmd.n
+                ev.output_bits_written = cmd.m * cmd.n * 8
         else:
-            x = operands.x[cmd.token_start:cmd.token_start + cmd.m]
-            ev = gemm(cfg, x, weights, operands.bias, operands.requant).events
-        if cmd.keep_weights:                     # the resident matrix is reused
+            x = operands.x[cmd.token_start:cmd.token_stop]
+            bias = None if operands.bias is None else operands.bias[cmd.n_start:cmd.n_stop]
+            ev = gemm(cfg, x, w, bias, operands.requant).events
+        if cmd.keep_weights:                     # the resident matrix (or block) is reused
             ev.weight_bits_loaded = ev.weight_buffer_writes = 0
         total = total + ev
     if layer.count > 1:
