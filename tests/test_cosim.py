@@ -9,7 +9,7 @@ import pytest
 
 from ternhw.cli import main
 from ternhw.config import load_config
-from ternhw.cosim.bfm import Scoreboard
+from ternhw.cosim.bfm import GemmModel, Scoreboard
 from ternhw.cosim.bulk import raw_rate
 from ternhw.cosim.check import CHECKS
 from ternhw.cosim.coverage import Coverage
@@ -197,6 +197,36 @@ def test_every_injected_fault_trips_its_named_check(fault, engine):
         f"fault {fault!r} ({f.description}) should trip {f.check!r}; tripped {tripped}")
     if f.back_pressure:
         assert [c["checks"] for c in report.cases[:len(fault_stimulus())]] == [[], []]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("cfg", [SMALL, SMALL_SAT], ids=lambda c: c.name)
+def test_invalid_weight_code_raises_the_error_flag(cfg, engine):
+    """Issue 13, item 8: a weight word with an invalid code (base-3 byte 243, 2-bit code 3)
+    raises ``status.error`` for its command and nothing else (the lane still reads 0: same
+    outputs, cycles and counters), the next command is clean again, a resident matrix with an
+    invalid code is not kept (a later ``keep_weights`` command is refused), and the model
+    refuses the same word with the formats' error."""
+    from ternhw.cosim.runner import corrupt_zero_weight
+    from ternhw.errors import FormatError
+    from ternhw.hdl.transactions import decode_weight_word
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-100, 101, size=(3, 9))
+    w = rng.integers(-1, 2, size=(6, 9))
+    w[:, :5] = 0                                  # an all-zero base-3 byte in every word
+    cases = [CosimCase("bad", x, w, invalid_weight_code=True), CosimCase("next", x, w),
+             CosimCase("bad_resident", x, w, resident=True, invalid_weight_code=True),
+             CosimCase("keep_after_bad", x, w, keep_weights=True, rejected=True)]
+    report = run_cases(cfg, cases, engine=engine)
+    assert report.passed, [(c["name"], c["problems"]) for c in report.cases]
+    assert [c["counters"]["cycles"] for c in report.cases][-1] == 1
+    assert [c["outputs_checked"] for c in report.cases] == [18, 18, 18, 0]
+    tx = GemmModel(cfg).prepare(x, w)[0]
+    bad = corrupt_zero_weight(cfg, tx.weight_words)
+    decode_weight_word(cfg, tx.weight_words[0])
+    with pytest.raises(FormatError, match="invalid"):
+        decode_weight_word(cfg, next(b for b, g in zip(bad, tx.weight_words) if b != g))
 
 
 def test_the_back_pressure_stimulus_passes_without_a_fault():

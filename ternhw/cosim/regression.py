@@ -85,7 +85,9 @@ def directed_cases(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
       register, the requantizer pipeline and the array;
     * a host offering words beyond the command's (they must be left on the streams);
     * 32,768 overflow events in one command (the event counter's bit 15);
-    * N = 65535, the largest a command takes (the output-position counters' top bits).
+    * N = 65535, the largest a command takes (the output-position counters' top bits);
+    * commands that must end with ``status.error``: ``keep_weights`` with nothing resident,
+      and (ternary) a resident matrix loaded with an invalid weight code, then reused.
     """
     from ..model.contract import REQUANT_MAX_SHIFT
 
@@ -136,6 +138,16 @@ def directed_cases(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
     # the largest N a command takes: the position counters' top bits
     cases.append(CosimCase("n_max", rng.integers(lo, hi + 1, (1, C)),
                            rng.integers(-1, 2, (0xFFFF, C)), overrun=1))
+    # refused and faulty commands, which must end with status.error: keep_weights with no
+    # resident matrix (after a plain command of the same shape), and, for ternary formats, a
+    # resident matrix with an invalid code, which must not be kept for the next keep_weights
+    x, w = rng.integers(lo, hi + 1, (3, C + 1)), rng.integers(-1, 2, (R + 1, C + 1))
+    w[:, 0] = 0                                   # a zero weight (and base-3 byte) to corrupt
+    cases += [CosimCase("plain", x, w), CosimCase("keep_unloaded", x, w, keep_weights=True,
+                                                  rejected=True)]
+    if cfg.is_ternary:
+        cases += [CosimCase("invalid_resident", x, w, resident=True, invalid_weight_code=True),
+                  CosimCase("keep_invalid", x, w, keep_weights=True, rejected=True)]
     cases.append(CosimCase("bp_heavy", rng.integers(lo, hi + 1, (16, min(C, 3))),
                            rng.integers(-1, 2, (3 * R, min(C, 3))), requant=Requant(5, 1),
                            p_ready=0.1, seed=seed + 99))
