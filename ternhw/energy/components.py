@@ -329,7 +329,8 @@ class ArrayPipelineRegisters(Component):
         groups = -(-cfg.cols // MAC_GROUP)
         return {"latch decoded weights and activations":
                 self.tech.register_bits(weight_bits + cfg.cols * cfg.act_bits),
-                "latch group sums": self.tech.register_bits(cfg.rows * (groups * group_bits(cfg) + 1)),
+                "latch group sums": self.tech.register_bits(
+                    cfg.rows * (groups * group_bits(cfg) + 1)),
                 "latch chunk sums": self.tech.register_bits(cfg.rows * (cfg.tree_bits + 1))}
 
     def counts(self, act):
@@ -626,9 +627,9 @@ def components_for(cfg: AcceleratorConfig, tech: Technology,
     """Every energy-consuming component of ``TernaryAccelerator(cfg)`` (see :data:`SUBMODULES`)
     plus the off-chip memory, clock tree and leakage."""
     parts: list[Component] = [cls(cfg, tech) for cls in (
-        WeightDecoder, WeightCodeCheck, Lanes, AdderTrees, ArrayPipelineRegisters, Accumulators, BiasBanks,
-        OutputSnapshot, Requantizer, OutputRegister, ActivationBuffer, WeightBuffer, Controller,
-        StatusCounters, StreamIO, OffChip, ClockTree)]
+        WeightDecoder, WeightCodeCheck, Lanes, AdderTrees, ArrayPipelineRegisters, Accumulators,
+        BiasBanks, OutputSnapshot, Requantizer, OutputRegister, ActivationBuffer, WeightBuffer,
+        Controller, StatusCounters, StreamIO, OffChip, ClockTree)]
     bits = sum(p.logic_bits() for p in parts) + sum(flip_flops(cfg).values())
     parts.append(Leakage(cfg, tech, clock_mhz or cfg.clock_mhz, bits))
     return parts
