@@ -226,7 +226,8 @@ def test_invalid_weight_code_raises_the_error_flag(cfg, engine):
     bad = corrupt_zero_weight(cfg, tx.weight_words)
     decode_weight_word(cfg, tx.weight_words[0])
     with pytest.raises(FormatError, match="invalid"):
-        decode_weight_word(cfg, next(b for b, g in zip(bad, tx.weight_words, strict=True) if b != g))
+        decode_weight_word(cfg, next(b for b, g in zip(bad, tx.weight_words, strict=True)
+                                     if b != g))
 
 
 def test_the_back_pressure_stimulus_passes_without_a_fault():
