@@ -576,151 +576,173 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [7:0] \$610 ;
   wire [8:0] \$611 ;
   wire [8:0] \$612 ;
-  wire [11:0] \$613 ;
-  wire [11:0] \$614 ;
-  wire [12:0] \$615 ;
-  wire [11:0] \$616 ;
-  wire [11:0] \$617 ;
-  wire [12:0] \$618 ;
-  wire [11:0] \$619 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
+  wire \$616 ;
+  wire [1:0] \$617 ;
+  wire [1:0] \$618 ;
+  wire [383:0] \$619 ;
   wire \$62 ;
   wire [11:0] \$620 ;
-  wire [12:0] \$621 ;
-  wire [11:0] \$622 ;
+  wire [11:0] \$621 ;
+  wire [12:0] \$622 ;
   wire [11:0] \$623 ;
-  wire [12:0] \$624 ;
-  wire [11:0] \$625 ;
+  wire [11:0] \$624 ;
+  wire [12:0] \$625 ;
   wire [11:0] \$626 ;
-  wire [12:0] \$627 ;
-  wire [11:0] \$628 ;
+  wire [11:0] \$627 ;
+  wire [12:0] \$628 ;
   wire [11:0] \$629 ;
   wire [17:0] \$63 ;
-  wire [12:0] \$630 ;
-  wire [11:0] \$631 ;
+  wire [11:0] \$630 ;
+  wire [12:0] \$631 ;
   wire [11:0] \$632 ;
-  wire [12:0] \$633 ;
-  wire [11:0] \$634 ;
+  wire [11:0] \$633 ;
+  wire [12:0] \$634 ;
   wire [11:0] \$635 ;
-  wire [12:0] \$636 ;
-  wire [11:0] \$637 ;
+  wire [11:0] \$636 ;
+  wire [12:0] \$637 ;
   wire [11:0] \$638 ;
-  wire [12:0] \$639 ;
+  wire [11:0] \$639 ;
   wire \$64 ;
-  wire [11:0] \$640 ;
+  wire [12:0] \$640 ;
   wire [11:0] \$641 ;
-  wire [12:0] \$642 ;
-  wire [11:0] \$643 ;
+  wire [11:0] \$642 ;
+  wire [12:0] \$643 ;
   wire [11:0] \$644 ;
-  wire [12:0] \$645 ;
-  wire [11:0] \$646 ;
+  wire [11:0] \$645 ;
+  wire [12:0] \$646 ;
   wire [11:0] \$647 ;
-  wire [12:0] \$648 ;
-  wire [11:0] \$649 ;
+  wire [11:0] \$648 ;
+  wire [12:0] \$649 ;
   wire [17:0] \$65 ;
   wire [11:0] \$650 ;
-  wire [12:0] \$651 ;
-  wire [11:0] \$652 ;
+  wire [11:0] \$651 ;
+  wire [12:0] \$652 ;
   wire [11:0] \$653 ;
-  wire [12:0] \$654 ;
-  wire [11:0] \$655 ;
+  wire [11:0] \$654 ;
+  wire [12:0] \$655 ;
   wire [11:0] \$656 ;
-  wire [12:0] \$657 ;
-  wire [11:0] \$658 ;
+  wire [11:0] \$657 ;
+  wire [12:0] \$658 ;
   wire [11:0] \$659 ;
   wire \$66 ;
-  wire [12:0] \$660 ;
-  wire \$661 ;
-  wire \$662 ;
-  wire \$663 ;
-  wire \$664 ;
-  wire [1:0] \$665 ;
-  wire [1:0] \$666 ;
-  wire \$667 ;
+  wire [11:0] \$660 ;
+  wire [12:0] \$661 ;
+  wire [11:0] \$662 ;
+  wire [11:0] \$663 ;
+  wire [12:0] \$664 ;
+  wire [11:0] \$665 ;
+  wire [11:0] \$666 ;
+  wire [12:0] \$667 ;
   wire \$668 ;
-  wire \$669 ;
+  wire [1:0] \$669 ;
   wire [17:0] \$67 ;
-  wire [48:0] \$670 ;
-  wire [48:0] \$671 ;
-  wire \$672 ;
-  wire [48:0] \$673 ;
-  wire \$674 ;
-  wire [48:0] \$675 ;
-  wire [8:0] \$676 ;
-  wire [48:0] \$677 ;
-  wire [48:0] \$678 ;
-  wire \$679 ;
+  wire [1:0] \$670 ;
+  wire [2:0] \$671 ;
+  wire [1:0] \$672 ;
+  wire [1:0] \$673 ;
+  wire [2:0] \$674 ;
+  wire [3:0] \$675 ;
+  wire [1:0] \$676 ;
+  wire [1:0] \$677 ;
+  wire [2:0] \$678 ;
+  wire [1:0] \$679 ;
   wire \$68 ;
   wire [1:0] \$680 ;
-  wire [1:0] \$681 ;
-  wire [1:0] \$682 ;
-  wire [1:0] \$683 ;
-  wire [1:0] \$684 ;
-  wire [1:0] \$685 ;
-  wire [1:0] \$686 ;
+  wire [2:0] \$681 ;
+  wire [3:0] \$682 ;
+  wire [4:0] \$683 ;
+  wire \$684 ;
+  wire \$685 ;
+  wire \$686 ;
   wire \$687 ;
   wire \$688 ;
-  wire \$689 ;
+  wire [48:0] \$689 ;
   wire \$69 ;
-  wire \$690 ;
-  wire \$691 ;
+  wire [48:0] \$690 ;
+  wire [48:0] \$691 ;
   wire \$692 ;
-  wire \$693 ;
-  wire \$694 ;
-  wire \$695 ;
-  reg \$696 ;
-  reg \$697 ;
-  reg [15:0] \$698 ;
-  reg [5:0] \$699 ;
+  wire [48:0] \$693 ;
+  wire [8:0] \$694 ;
+  wire [48:0] \$695 ;
+  wire [48:0] \$696 ;
+  wire \$697 ;
+  wire [1:0] \$698 ;
+  wire [1:0] \$699 ;
   wire [17:0] \$7 ;
   wire \$70 ;
-  reg [15:0] \$700 ;
-  reg [15:0] \$701 ;
-  reg \$702 ;
-  reg \$703 ;
-  reg \$704 ;
-  reg \$705 ;
-  reg [16:0] \$706 ;
-  reg [16:0] \$707 ;
-  reg [15:0] \$708 ;
-  reg [15:0] \$709 ;
+  wire [1:0] \$700 ;
+  wire [1:0] \$701 ;
+  wire [1:0] \$702 ;
+  wire [1:0] \$703 ;
+  wire [1:0] \$704 ;
+  wire \$705 ;
+  wire \$706 ;
+  wire \$707 ;
+  wire \$708 ;
+  wire \$709 ;
   wire \$71 ;
-  reg \$710 ;
-  reg \$711 ;
-  reg \$712 ;
-  reg \$713 ;
-  reg [511:0] \$714 ;
-  reg [127:0] \$715 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire \$713 ;
+  wire \$714 ;
+  reg \$715 ;
   reg \$716 ;
-  reg \$717 ;
-  reg \$718 ;
-  reg \$719 ;
+  reg [15:0] \$717 ;
+  reg [5:0] \$718 ;
+  reg [15:0] \$719 ;
   wire [1:0] \$72 ;
-  reg [703:0] \$720 ;
-  reg [15:0] \$721 ;
-  reg [79:0] \$722 ;
-  reg [8:0] \$723 ;
+  reg [15:0] \$720 ;
+  reg \$721 ;
+  reg \$722 ;
+  reg \$723 ;
   reg \$724 ;
-  reg \$725 ;
-  reg \$726 ;
-  reg \$727 ;
+  reg [16:0] \$725 ;
+  reg [16:0] \$726 ;
+  reg [15:0] \$727 ;
   reg [15:0] \$728 ;
-  reg [207:0] \$729 ;
+  reg \$729 ;
   wire \$73 ;
-  reg [383:0] \$730 ;
-  reg [383:0] \$731 ;
-  reg [383:0] \$732 ;
-  reg [1:0] \$733 ;
-  reg \$734 ;
-  reg [4:0] \$735 ;
-  reg [47:0] \$736 ;
-  reg [47:0] \$737 ;
-  reg [47:0] \$738 ;
-  reg [47:0] \$739 ;
+  reg \$730 ;
+  reg \$731 ;
+  reg \$732 ;
+  reg [511:0] \$733 ;
+  reg [127:0] \$734 ;
+  reg \$735 ;
+  reg \$736 ;
+  reg \$737 ;
+  reg \$738 ;
+  reg [703:0] \$739 ;
   wire \$74 ;
-  reg [47:0] \$740 ;
-  reg [47:0] \$741 ;
+  reg [15:0] \$740 ;
+  reg [79:0] \$741 ;
+  reg [8:0] \$742 ;
+  reg [383:0] \$743 ;
+  reg [383:0] \$744 ;
+  reg [383:0] \$745 ;
+  reg [1:0] \$746 ;
+  reg \$747 ;
+  reg \$748 ;
+  reg \$749 ;
   wire [1:0] \$75 ;
+  reg [15:0] \$750 ;
+  reg [383:0] \$751 ;
+  reg [207:0] \$752 ;
+  reg \$753 ;
+  reg [15:0] \$754 ;
+  reg [4:0] \$755 ;
+  reg \$756 ;
+  reg \$757 ;
+  reg [47:0] \$758 ;
+  reg [47:0] \$759 ;
   wire [2:0] \$76 ;
+  reg [47:0] \$760 ;
+  reg [47:0] \$761 ;
+  reg [47:0] \$762 ;
+  reg [47:0] \$763 ;
   wire \$77 ;
   wire \$78 ;
   wire [1:0] \$79 ;
@@ -762,16 +784,15 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg \$signal$65  = 1'h0;
   reg \$signal$66  = 1'h0;
   reg \$signal$67  = 1'h0;
-  reg \$signal$75  = 1'h0;
-  reg \$signal$76  = 1'h0;
-  reg \$signal$77  = 1'h0;
-  reg \$signal$78  = 1'h0;
+  reg \$signal$81  = 1'h0;
+  reg \$signal$82  = 1'h0;
+  reg \$signal$91  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [11:0] \$signature__addr$114 ;
+  wire [11:0] \$signature__addr$117 ;
   wire [127:0] \$signature__data ;
-  wire [511:0] \$signature__data$116 ;
+  wire [511:0] \$signature__data$119 ;
   wire \$signature__en ;
-  wire \$signature__en$117 ;
+  wire \$signature__en$120 ;
   wire [383:0] acc;
   wire [23:0] \acc[0] ;
   wire [23:0] \acc[10] ;
@@ -791,7 +812,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \acc[9] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$133 ;
+  wire \acc_done$141 ;
   wire [383:0] accs;
   wire [23:0] \accs[0] ;
   wire [23:0] \accs[10] ;
@@ -835,6 +856,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [7:0] \acts[9] ;
   wire advance;
   wire [1:0] bank_busy;
+  (* init = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
   wire [383:0] bias;
   reg [383:0] bias0 = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [23:0] \bias0[0] ;
@@ -894,6 +916,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   reg [383:0] bias_word = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   reg [1:0] bias_write = 2'h0;
   wire busy;
+  wire clear;
   input clk;
   wire clk;
   input cmd__bias_en;
@@ -922,11 +945,12 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire empty;
   wire en;
   wire error;
-  wire [4:0] events;
+  reg [15:0] event_bits = 16'h0000;
+  wire [15:0] events;
   reg [4:0] events_r = 5'h00;
   wire first;
   (* init = 1'h0 *)
-  wire \first$129 ;
+  wire \first$137 ;
   wire [255:0] gated;
   wire [703:0] group_sums;
   wire [43:0] \group_sums[0] ;
@@ -1010,7 +1034,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [10:0] \group_sums[9][2] ;
   wire [10:0] \group_sums[9][3] ;
   wire hold;
-  wire \hold$103 ;
+  wire \hold$106 ;
+  reg hold_inc = 1'h0;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -1029,6 +1054,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire i_wgt__ready;
   input i_wgt__valid;
   wire i_wgt__valid;
+  wire invalid;
   wire issue;
   wire [15:0] k;
   wire [15:0] k_pos;
@@ -1040,29 +1066,29 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [15:0] n_pos;
   wire [15:0] nonzero;
   (* init = 16'h0000 *)
-  wire [15:0] \nonzero$131 ;
+  wire [15:0] \nonzero$139 ;
   output [415:0] o_res__payload;
   wire [415:0] o_res__payload;
-  wire [415:0] \o_res__payload$138 ;
-  wire [15:0] \o_res__payload$138.overflow ;
-  wire [15:0] \o_res__payload$138.saturated ;
-  wire [383:0] \o_res__payload$138.values ;
-  wire [23:0] \o_res__payload$138.values[0] ;
-  wire [23:0] \o_res__payload$138.values[10] ;
-  wire [23:0] \o_res__payload$138.values[11] ;
-  wire [23:0] \o_res__payload$138.values[12] ;
-  wire [23:0] \o_res__payload$138.values[13] ;
-  wire [23:0] \o_res__payload$138.values[14] ;
-  wire [23:0] \o_res__payload$138.values[15] ;
-  wire [23:0] \o_res__payload$138.values[1] ;
-  wire [23:0] \o_res__payload$138.values[2] ;
-  wire [23:0] \o_res__payload$138.values[3] ;
-  wire [23:0] \o_res__payload$138.values[4] ;
-  wire [23:0] \o_res__payload$138.values[5] ;
-  wire [23:0] \o_res__payload$138.values[6] ;
-  wire [23:0] \o_res__payload$138.values[7] ;
-  wire [23:0] \o_res__payload$138.values[8] ;
-  wire [23:0] \o_res__payload$138.values[9] ;
+  wire [415:0] \o_res__payload$146 ;
+  wire [15:0] \o_res__payload$146.overflow ;
+  wire [15:0] \o_res__payload$146.saturated ;
+  wire [383:0] \o_res__payload$146.values ;
+  wire [23:0] \o_res__payload$146.values[0] ;
+  wire [23:0] \o_res__payload$146.values[10] ;
+  wire [23:0] \o_res__payload$146.values[11] ;
+  wire [23:0] \o_res__payload$146.values[12] ;
+  wire [23:0] \o_res__payload$146.values[13] ;
+  wire [23:0] \o_res__payload$146.values[14] ;
+  wire [23:0] \o_res__payload$146.values[15] ;
+  wire [23:0] \o_res__payload$146.values[1] ;
+  wire [23:0] \o_res__payload$146.values[2] ;
+  wire [23:0] \o_res__payload$146.values[3] ;
+  wire [23:0] \o_res__payload$146.values[4] ;
+  wire [23:0] \o_res__payload$146.values[5] ;
+  wire [23:0] \o_res__payload$146.values[6] ;
+  wire [23:0] \o_res__payload$146.values[7] ;
+  wire [23:0] \o_res__payload$146.values[8] ;
+  wire [23:0] \o_res__payload$146.values[9] ;
   wire [15:0] \o_res__payload.overflow ;
   wire [15:0] \o_res__payload.saturated ;
   wire [383:0] \o_res__payload.values ;
@@ -1084,12 +1110,12 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [23:0] \o_res__payload.values[9] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$139 ;
+  wire \o_res__ready$147 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$140 ;
+  wire \o_res__valid$148 ;
   wire [15:0] overflow;
-  wire [15:0] \overflow$137 ;
+  wire [15:0] \overflow$145 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
@@ -1097,6 +1123,24 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire resident;
   input rst;
   wire rst;
+  reg [383:0] s2_bias = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [23:0] \s2_bias[0] ;
+  wire [23:0] \s2_bias[10] ;
+  wire [23:0] \s2_bias[11] ;
+  wire [23:0] \s2_bias[12] ;
+  wire [23:0] \s2_bias[13] ;
+  wire [23:0] \s2_bias[14] ;
+  wire [23:0] \s2_bias[15] ;
+  wire [23:0] \s2_bias[1] ;
+  wire [23:0] \s2_bias[2] ;
+  wire [23:0] \s2_bias[3] ;
+  wire [23:0] \s2_bias[4] ;
+  wire [23:0] \s2_bias[5] ;
+  wire [23:0] \s2_bias[6] ;
+  wire [23:0] \s2_bias[7] ;
+  wire [23:0] \s2_bias[8] ;
+  wire [23:0] \s2_bias[9] ;
+  reg s2_last = 1'h0;
   reg [15:0] s2_nonzero = 16'h0000;
   reg [207:0] s2_sums = 208'h0000000000000000000000000000000000000000000000000000;
   wire [12:0] \s2_sums[0] ;
@@ -1514,266 +1558,268 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
   wire tile_parity;
+  wire valid;
   wire waiting;
+  wire weight_fault;
   wire [511:0] weights;
   (* init = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
-  wire [511:0] \weights$126 ;
-  wire [1:0] \weights$126[0] ;
-  wire [1:0] \weights$126[100] ;
-  wire [1:0] \weights$126[101] ;
-  wire [1:0] \weights$126[102] ;
-  wire [1:0] \weights$126[103] ;
-  wire [1:0] \weights$126[104] ;
-  wire [1:0] \weights$126[105] ;
-  wire [1:0] \weights$126[106] ;
-  wire [1:0] \weights$126[107] ;
-  wire [1:0] \weights$126[108] ;
-  wire [1:0] \weights$126[109] ;
-  wire [1:0] \weights$126[10] ;
-  wire [1:0] \weights$126[110] ;
-  wire [1:0] \weights$126[111] ;
-  wire [1:0] \weights$126[112] ;
-  wire [1:0] \weights$126[113] ;
-  wire [1:0] \weights$126[114] ;
-  wire [1:0] \weights$126[115] ;
-  wire [1:0] \weights$126[116] ;
-  wire [1:0] \weights$126[117] ;
-  wire [1:0] \weights$126[118] ;
-  wire [1:0] \weights$126[119] ;
-  wire [1:0] \weights$126[11] ;
-  wire [1:0] \weights$126[120] ;
-  wire [1:0] \weights$126[121] ;
-  wire [1:0] \weights$126[122] ;
-  wire [1:0] \weights$126[123] ;
-  wire [1:0] \weights$126[124] ;
-  wire [1:0] \weights$126[125] ;
-  wire [1:0] \weights$126[126] ;
-  wire [1:0] \weights$126[127] ;
-  wire [1:0] \weights$126[128] ;
-  wire [1:0] \weights$126[129] ;
-  wire [1:0] \weights$126[12] ;
-  wire [1:0] \weights$126[130] ;
-  wire [1:0] \weights$126[131] ;
-  wire [1:0] \weights$126[132] ;
-  wire [1:0] \weights$126[133] ;
-  wire [1:0] \weights$126[134] ;
-  wire [1:0] \weights$126[135] ;
-  wire [1:0] \weights$126[136] ;
-  wire [1:0] \weights$126[137] ;
-  wire [1:0] \weights$126[138] ;
-  wire [1:0] \weights$126[139] ;
-  wire [1:0] \weights$126[13] ;
-  wire [1:0] \weights$126[140] ;
-  wire [1:0] \weights$126[141] ;
-  wire [1:0] \weights$126[142] ;
-  wire [1:0] \weights$126[143] ;
-  wire [1:0] \weights$126[144] ;
-  wire [1:0] \weights$126[145] ;
-  wire [1:0] \weights$126[146] ;
-  wire [1:0] \weights$126[147] ;
-  wire [1:0] \weights$126[148] ;
-  wire [1:0] \weights$126[149] ;
-  wire [1:0] \weights$126[14] ;
-  wire [1:0] \weights$126[150] ;
-  wire [1:0] \weights$126[151] ;
-  wire [1:0] \weights$126[152] ;
-  wire [1:0] \weights$126[153] ;
-  wire [1:0] \weights$126[154] ;
-  wire [1:0] \weights$126[155] ;
-  wire [1:0] \weights$126[156] ;
-  wire [1:0] \weights$126[157] ;
-  wire [1:0] \weights$126[158] ;
-  wire [1:0] \weights$126[159] ;
-  wire [1:0] \weights$126[15] ;
-  wire [1:0] \weights$126[160] ;
-  wire [1:0] \weights$126[161] ;
-  wire [1:0] \weights$126[162] ;
-  wire [1:0] \weights$126[163] ;
-  wire [1:0] \weights$126[164] ;
-  wire [1:0] \weights$126[165] ;
-  wire [1:0] \weights$126[166] ;
-  wire [1:0] \weights$126[167] ;
-  wire [1:0] \weights$126[168] ;
-  wire [1:0] \weights$126[169] ;
-  wire [1:0] \weights$126[16] ;
-  wire [1:0] \weights$126[170] ;
-  wire [1:0] \weights$126[171] ;
-  wire [1:0] \weights$126[172] ;
-  wire [1:0] \weights$126[173] ;
-  wire [1:0] \weights$126[174] ;
-  wire [1:0] \weights$126[175] ;
-  wire [1:0] \weights$126[176] ;
-  wire [1:0] \weights$126[177] ;
-  wire [1:0] \weights$126[178] ;
-  wire [1:0] \weights$126[179] ;
-  wire [1:0] \weights$126[17] ;
-  wire [1:0] \weights$126[180] ;
-  wire [1:0] \weights$126[181] ;
-  wire [1:0] \weights$126[182] ;
-  wire [1:0] \weights$126[183] ;
-  wire [1:0] \weights$126[184] ;
-  wire [1:0] \weights$126[185] ;
-  wire [1:0] \weights$126[186] ;
-  wire [1:0] \weights$126[187] ;
-  wire [1:0] \weights$126[188] ;
-  wire [1:0] \weights$126[189] ;
-  wire [1:0] \weights$126[18] ;
-  wire [1:0] \weights$126[190] ;
-  wire [1:0] \weights$126[191] ;
-  wire [1:0] \weights$126[192] ;
-  wire [1:0] \weights$126[193] ;
-  wire [1:0] \weights$126[194] ;
-  wire [1:0] \weights$126[195] ;
-  wire [1:0] \weights$126[196] ;
-  wire [1:0] \weights$126[197] ;
-  wire [1:0] \weights$126[198] ;
-  wire [1:0] \weights$126[199] ;
-  wire [1:0] \weights$126[19] ;
-  wire [1:0] \weights$126[1] ;
-  wire [1:0] \weights$126[200] ;
-  wire [1:0] \weights$126[201] ;
-  wire [1:0] \weights$126[202] ;
-  wire [1:0] \weights$126[203] ;
-  wire [1:0] \weights$126[204] ;
-  wire [1:0] \weights$126[205] ;
-  wire [1:0] \weights$126[206] ;
-  wire [1:0] \weights$126[207] ;
-  wire [1:0] \weights$126[208] ;
-  wire [1:0] \weights$126[209] ;
-  wire [1:0] \weights$126[20] ;
-  wire [1:0] \weights$126[210] ;
-  wire [1:0] \weights$126[211] ;
-  wire [1:0] \weights$126[212] ;
-  wire [1:0] \weights$126[213] ;
-  wire [1:0] \weights$126[214] ;
-  wire [1:0] \weights$126[215] ;
-  wire [1:0] \weights$126[216] ;
-  wire [1:0] \weights$126[217] ;
-  wire [1:0] \weights$126[218] ;
-  wire [1:0] \weights$126[219] ;
-  wire [1:0] \weights$126[21] ;
-  wire [1:0] \weights$126[220] ;
-  wire [1:0] \weights$126[221] ;
-  wire [1:0] \weights$126[222] ;
-  wire [1:0] \weights$126[223] ;
-  wire [1:0] \weights$126[224] ;
-  wire [1:0] \weights$126[225] ;
-  wire [1:0] \weights$126[226] ;
-  wire [1:0] \weights$126[227] ;
-  wire [1:0] \weights$126[228] ;
-  wire [1:0] \weights$126[229] ;
-  wire [1:0] \weights$126[22] ;
-  wire [1:0] \weights$126[230] ;
-  wire [1:0] \weights$126[231] ;
-  wire [1:0] \weights$126[232] ;
-  wire [1:0] \weights$126[233] ;
-  wire [1:0] \weights$126[234] ;
-  wire [1:0] \weights$126[235] ;
-  wire [1:0] \weights$126[236] ;
-  wire [1:0] \weights$126[237] ;
-  wire [1:0] \weights$126[238] ;
-  wire [1:0] \weights$126[239] ;
-  wire [1:0] \weights$126[23] ;
-  wire [1:0] \weights$126[240] ;
-  wire [1:0] \weights$126[241] ;
-  wire [1:0] \weights$126[242] ;
-  wire [1:0] \weights$126[243] ;
-  wire [1:0] \weights$126[244] ;
-  wire [1:0] \weights$126[245] ;
-  wire [1:0] \weights$126[246] ;
-  wire [1:0] \weights$126[247] ;
-  wire [1:0] \weights$126[248] ;
-  wire [1:0] \weights$126[249] ;
-  wire [1:0] \weights$126[24] ;
-  wire [1:0] \weights$126[250] ;
-  wire [1:0] \weights$126[251] ;
-  wire [1:0] \weights$126[252] ;
-  wire [1:0] \weights$126[253] ;
-  wire [1:0] \weights$126[254] ;
-  wire [1:0] \weights$126[255] ;
-  wire [1:0] \weights$126[25] ;
-  wire [1:0] \weights$126[26] ;
-  wire [1:0] \weights$126[27] ;
-  wire [1:0] \weights$126[28] ;
-  wire [1:0] \weights$126[29] ;
-  wire [1:0] \weights$126[2] ;
-  wire [1:0] \weights$126[30] ;
-  wire [1:0] \weights$126[31] ;
-  wire [1:0] \weights$126[32] ;
-  wire [1:0] \weights$126[33] ;
-  wire [1:0] \weights$126[34] ;
-  wire [1:0] \weights$126[35] ;
-  wire [1:0] \weights$126[36] ;
-  wire [1:0] \weights$126[37] ;
-  wire [1:0] \weights$126[38] ;
-  wire [1:0] \weights$126[39] ;
-  wire [1:0] \weights$126[3] ;
-  wire [1:0] \weights$126[40] ;
-  wire [1:0] \weights$126[41] ;
-  wire [1:0] \weights$126[42] ;
-  wire [1:0] \weights$126[43] ;
-  wire [1:0] \weights$126[44] ;
-  wire [1:0] \weights$126[45] ;
-  wire [1:0] \weights$126[46] ;
-  wire [1:0] \weights$126[47] ;
-  wire [1:0] \weights$126[48] ;
-  wire [1:0] \weights$126[49] ;
-  wire [1:0] \weights$126[4] ;
-  wire [1:0] \weights$126[50] ;
-  wire [1:0] \weights$126[51] ;
-  wire [1:0] \weights$126[52] ;
-  wire [1:0] \weights$126[53] ;
-  wire [1:0] \weights$126[54] ;
-  wire [1:0] \weights$126[55] ;
-  wire [1:0] \weights$126[56] ;
-  wire [1:0] \weights$126[57] ;
-  wire [1:0] \weights$126[58] ;
-  wire [1:0] \weights$126[59] ;
-  wire [1:0] \weights$126[5] ;
-  wire [1:0] \weights$126[60] ;
-  wire [1:0] \weights$126[61] ;
-  wire [1:0] \weights$126[62] ;
-  wire [1:0] \weights$126[63] ;
-  wire [1:0] \weights$126[64] ;
-  wire [1:0] \weights$126[65] ;
-  wire [1:0] \weights$126[66] ;
-  wire [1:0] \weights$126[67] ;
-  wire [1:0] \weights$126[68] ;
-  wire [1:0] \weights$126[69] ;
-  wire [1:0] \weights$126[6] ;
-  wire [1:0] \weights$126[70] ;
-  wire [1:0] \weights$126[71] ;
-  wire [1:0] \weights$126[72] ;
-  wire [1:0] \weights$126[73] ;
-  wire [1:0] \weights$126[74] ;
-  wire [1:0] \weights$126[75] ;
-  wire [1:0] \weights$126[76] ;
-  wire [1:0] \weights$126[77] ;
-  wire [1:0] \weights$126[78] ;
-  wire [1:0] \weights$126[79] ;
-  wire [1:0] \weights$126[7] ;
-  wire [1:0] \weights$126[80] ;
-  wire [1:0] \weights$126[81] ;
-  wire [1:0] \weights$126[82] ;
-  wire [1:0] \weights$126[83] ;
-  wire [1:0] \weights$126[84] ;
-  wire [1:0] \weights$126[85] ;
-  wire [1:0] \weights$126[86] ;
-  wire [1:0] \weights$126[87] ;
-  wire [1:0] \weights$126[88] ;
-  wire [1:0] \weights$126[89] ;
-  wire [1:0] \weights$126[8] ;
-  wire [1:0] \weights$126[90] ;
-  wire [1:0] \weights$126[91] ;
-  wire [1:0] \weights$126[92] ;
-  wire [1:0] \weights$126[93] ;
-  wire [1:0] \weights$126[94] ;
-  wire [1:0] \weights$126[95] ;
-  wire [1:0] \weights$126[96] ;
-  wire [1:0] \weights$126[97] ;
-  wire [1:0] \weights$126[98] ;
-  wire [1:0] \weights$126[99] ;
-  wire [1:0] \weights$126[9] ;
+  wire [511:0] \weights$134 ;
+  wire [1:0] \weights$134[0] ;
+  wire [1:0] \weights$134[100] ;
+  wire [1:0] \weights$134[101] ;
+  wire [1:0] \weights$134[102] ;
+  wire [1:0] \weights$134[103] ;
+  wire [1:0] \weights$134[104] ;
+  wire [1:0] \weights$134[105] ;
+  wire [1:0] \weights$134[106] ;
+  wire [1:0] \weights$134[107] ;
+  wire [1:0] \weights$134[108] ;
+  wire [1:0] \weights$134[109] ;
+  wire [1:0] \weights$134[10] ;
+  wire [1:0] \weights$134[110] ;
+  wire [1:0] \weights$134[111] ;
+  wire [1:0] \weights$134[112] ;
+  wire [1:0] \weights$134[113] ;
+  wire [1:0] \weights$134[114] ;
+  wire [1:0] \weights$134[115] ;
+  wire [1:0] \weights$134[116] ;
+  wire [1:0] \weights$134[117] ;
+  wire [1:0] \weights$134[118] ;
+  wire [1:0] \weights$134[119] ;
+  wire [1:0] \weights$134[11] ;
+  wire [1:0] \weights$134[120] ;
+  wire [1:0] \weights$134[121] ;
+  wire [1:0] \weights$134[122] ;
+  wire [1:0] \weights$134[123] ;
+  wire [1:0] \weights$134[124] ;
+  wire [1:0] \weights$134[125] ;
+  wire [1:0] \weights$134[126] ;
+  wire [1:0] \weights$134[127] ;
+  wire [1:0] \weights$134[128] ;
+  wire [1:0] \weights$134[129] ;
+  wire [1:0] \weights$134[12] ;
+  wire [1:0] \weights$134[130] ;
+  wire [1:0] \weights$134[131] ;
+  wire [1:0] \weights$134[132] ;
+  wire [1:0] \weights$134[133] ;
+  wire [1:0] \weights$134[134] ;
+  wire [1:0] \weights$134[135] ;
+  wire [1:0] \weights$134[136] ;
+  wire [1:0] \weights$134[137] ;
+  wire [1:0] \weights$134[138] ;
+  wire [1:0] \weights$134[139] ;
+  wire [1:0] \weights$134[13] ;
+  wire [1:0] \weights$134[140] ;
+  wire [1:0] \weights$134[141] ;
+  wire [1:0] \weights$134[142] ;
+  wire [1:0] \weights$134[143] ;
+  wire [1:0] \weights$134[144] ;
+  wire [1:0] \weights$134[145] ;
+  wire [1:0] \weights$134[146] ;
+  wire [1:0] \weights$134[147] ;
+  wire [1:0] \weights$134[148] ;
+  wire [1:0] \weights$134[149] ;
+  wire [1:0] \weights$134[14] ;
+  wire [1:0] \weights$134[150] ;
+  wire [1:0] \weights$134[151] ;
+  wire [1:0] \weights$134[152] ;
+  wire [1:0] \weights$134[153] ;
+  wire [1:0] \weights$134[154] ;
+  wire [1:0] \weights$134[155] ;
+  wire [1:0] \weights$134[156] ;
+  wire [1:0] \weights$134[157] ;
+  wire [1:0] \weights$134[158] ;
+  wire [1:0] \weights$134[159] ;
+  wire [1:0] \weights$134[15] ;
+  wire [1:0] \weights$134[160] ;
+  wire [1:0] \weights$134[161] ;
+  wire [1:0] \weights$134[162] ;
+  wire [1:0] \weights$134[163] ;
+  wire [1:0] \weights$134[164] ;
+  wire [1:0] \weights$134[165] ;
+  wire [1:0] \weights$134[166] ;
+  wire [1:0] \weights$134[167] ;
+  wire [1:0] \weights$134[168] ;
+  wire [1:0] \weights$134[169] ;
+  wire [1:0] \weights$134[16] ;
+  wire [1:0] \weights$134[170] ;
+  wire [1:0] \weights$134[171] ;
+  wire [1:0] \weights$134[172] ;
+  wire [1:0] \weights$134[173] ;
+  wire [1:0] \weights$134[174] ;
+  wire [1:0] \weights$134[175] ;
+  wire [1:0] \weights$134[176] ;
+  wire [1:0] \weights$134[177] ;
+  wire [1:0] \weights$134[178] ;
+  wire [1:0] \weights$134[179] ;
+  wire [1:0] \weights$134[17] ;
+  wire [1:0] \weights$134[180] ;
+  wire [1:0] \weights$134[181] ;
+  wire [1:0] \weights$134[182] ;
+  wire [1:0] \weights$134[183] ;
+  wire [1:0] \weights$134[184] ;
+  wire [1:0] \weights$134[185] ;
+  wire [1:0] \weights$134[186] ;
+  wire [1:0] \weights$134[187] ;
+  wire [1:0] \weights$134[188] ;
+  wire [1:0] \weights$134[189] ;
+  wire [1:0] \weights$134[18] ;
+  wire [1:0] \weights$134[190] ;
+  wire [1:0] \weights$134[191] ;
+  wire [1:0] \weights$134[192] ;
+  wire [1:0] \weights$134[193] ;
+  wire [1:0] \weights$134[194] ;
+  wire [1:0] \weights$134[195] ;
+  wire [1:0] \weights$134[196] ;
+  wire [1:0] \weights$134[197] ;
+  wire [1:0] \weights$134[198] ;
+  wire [1:0] \weights$134[199] ;
+  wire [1:0] \weights$134[19] ;
+  wire [1:0] \weights$134[1] ;
+  wire [1:0] \weights$134[200] ;
+  wire [1:0] \weights$134[201] ;
+  wire [1:0] \weights$134[202] ;
+  wire [1:0] \weights$134[203] ;
+  wire [1:0] \weights$134[204] ;
+  wire [1:0] \weights$134[205] ;
+  wire [1:0] \weights$134[206] ;
+  wire [1:0] \weights$134[207] ;
+  wire [1:0] \weights$134[208] ;
+  wire [1:0] \weights$134[209] ;
+  wire [1:0] \weights$134[20] ;
+  wire [1:0] \weights$134[210] ;
+  wire [1:0] \weights$134[211] ;
+  wire [1:0] \weights$134[212] ;
+  wire [1:0] \weights$134[213] ;
+  wire [1:0] \weights$134[214] ;
+  wire [1:0] \weights$134[215] ;
+  wire [1:0] \weights$134[216] ;
+  wire [1:0] \weights$134[217] ;
+  wire [1:0] \weights$134[218] ;
+  wire [1:0] \weights$134[219] ;
+  wire [1:0] \weights$134[21] ;
+  wire [1:0] \weights$134[220] ;
+  wire [1:0] \weights$134[221] ;
+  wire [1:0] \weights$134[222] ;
+  wire [1:0] \weights$134[223] ;
+  wire [1:0] \weights$134[224] ;
+  wire [1:0] \weights$134[225] ;
+  wire [1:0] \weights$134[226] ;
+  wire [1:0] \weights$134[227] ;
+  wire [1:0] \weights$134[228] ;
+  wire [1:0] \weights$134[229] ;
+  wire [1:0] \weights$134[22] ;
+  wire [1:0] \weights$134[230] ;
+  wire [1:0] \weights$134[231] ;
+  wire [1:0] \weights$134[232] ;
+  wire [1:0] \weights$134[233] ;
+  wire [1:0] \weights$134[234] ;
+  wire [1:0] \weights$134[235] ;
+  wire [1:0] \weights$134[236] ;
+  wire [1:0] \weights$134[237] ;
+  wire [1:0] \weights$134[238] ;
+  wire [1:0] \weights$134[239] ;
+  wire [1:0] \weights$134[23] ;
+  wire [1:0] \weights$134[240] ;
+  wire [1:0] \weights$134[241] ;
+  wire [1:0] \weights$134[242] ;
+  wire [1:0] \weights$134[243] ;
+  wire [1:0] \weights$134[244] ;
+  wire [1:0] \weights$134[245] ;
+  wire [1:0] \weights$134[246] ;
+  wire [1:0] \weights$134[247] ;
+  wire [1:0] \weights$134[248] ;
+  wire [1:0] \weights$134[249] ;
+  wire [1:0] \weights$134[24] ;
+  wire [1:0] \weights$134[250] ;
+  wire [1:0] \weights$134[251] ;
+  wire [1:0] \weights$134[252] ;
+  wire [1:0] \weights$134[253] ;
+  wire [1:0] \weights$134[254] ;
+  wire [1:0] \weights$134[255] ;
+  wire [1:0] \weights$134[25] ;
+  wire [1:0] \weights$134[26] ;
+  wire [1:0] \weights$134[27] ;
+  wire [1:0] \weights$134[28] ;
+  wire [1:0] \weights$134[29] ;
+  wire [1:0] \weights$134[2] ;
+  wire [1:0] \weights$134[30] ;
+  wire [1:0] \weights$134[31] ;
+  wire [1:0] \weights$134[32] ;
+  wire [1:0] \weights$134[33] ;
+  wire [1:0] \weights$134[34] ;
+  wire [1:0] \weights$134[35] ;
+  wire [1:0] \weights$134[36] ;
+  wire [1:0] \weights$134[37] ;
+  wire [1:0] \weights$134[38] ;
+  wire [1:0] \weights$134[39] ;
+  wire [1:0] \weights$134[3] ;
+  wire [1:0] \weights$134[40] ;
+  wire [1:0] \weights$134[41] ;
+  wire [1:0] \weights$134[42] ;
+  wire [1:0] \weights$134[43] ;
+  wire [1:0] \weights$134[44] ;
+  wire [1:0] \weights$134[45] ;
+  wire [1:0] \weights$134[46] ;
+  wire [1:0] \weights$134[47] ;
+  wire [1:0] \weights$134[48] ;
+  wire [1:0] \weights$134[49] ;
+  wire [1:0] \weights$134[4] ;
+  wire [1:0] \weights$134[50] ;
+  wire [1:0] \weights$134[51] ;
+  wire [1:0] \weights$134[52] ;
+  wire [1:0] \weights$134[53] ;
+  wire [1:0] \weights$134[54] ;
+  wire [1:0] \weights$134[55] ;
+  wire [1:0] \weights$134[56] ;
+  wire [1:0] \weights$134[57] ;
+  wire [1:0] \weights$134[58] ;
+  wire [1:0] \weights$134[59] ;
+  wire [1:0] \weights$134[5] ;
+  wire [1:0] \weights$134[60] ;
+  wire [1:0] \weights$134[61] ;
+  wire [1:0] \weights$134[62] ;
+  wire [1:0] \weights$134[63] ;
+  wire [1:0] \weights$134[64] ;
+  wire [1:0] \weights$134[65] ;
+  wire [1:0] \weights$134[66] ;
+  wire [1:0] \weights$134[67] ;
+  wire [1:0] \weights$134[68] ;
+  wire [1:0] \weights$134[69] ;
+  wire [1:0] \weights$134[6] ;
+  wire [1:0] \weights$134[70] ;
+  wire [1:0] \weights$134[71] ;
+  wire [1:0] \weights$134[72] ;
+  wire [1:0] \weights$134[73] ;
+  wire [1:0] \weights$134[74] ;
+  wire [1:0] \weights$134[75] ;
+  wire [1:0] \weights$134[76] ;
+  wire [1:0] \weights$134[77] ;
+  wire [1:0] \weights$134[78] ;
+  wire [1:0] \weights$134[79] ;
+  wire [1:0] \weights$134[7] ;
+  wire [1:0] \weights$134[80] ;
+  wire [1:0] \weights$134[81] ;
+  wire [1:0] \weights$134[82] ;
+  wire [1:0] \weights$134[83] ;
+  wire [1:0] \weights$134[84] ;
+  wire [1:0] \weights$134[85] ;
+  wire [1:0] \weights$134[86] ;
+  wire [1:0] \weights$134[87] ;
+  wire [1:0] \weights$134[88] ;
+  wire [1:0] \weights$134[89] ;
+  wire [1:0] \weights$134[8] ;
+  wire [1:0] \weights$134[90] ;
+  wire [1:0] \weights$134[91] ;
+  wire [1:0] \weights$134[92] ;
+  wire [1:0] \weights$134[93] ;
+  wire [1:0] \weights$134[94] ;
+  wire [1:0] \weights$134[95] ;
+  wire [1:0] \weights$134[96] ;
+  wire [1:0] \weights$134[97] ;
+  wire [1:0] \weights$134[98] ;
+  wire [1:0] \weights$134[99] ;
+  wire [1:0] \weights$134[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[100] ;
   wire [1:0] \weights[101] ;
@@ -2038,6 +2084,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   wire wgt_valid;
   wire [11:0] wgt_waddr;
   wire [511:0] word;
+  wire [511:0] \word$132 ;
   reg [127:0] act_buf [1023:0];
   initial begin
     act_buf[0] = 128'h00000000000000000000000000000000;
@@ -7176,8 +7223,8 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     wgt_buf[4095] = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$117 )
-      wgt_buf[\$signature__addr$114 ] <= i_wgt__payload;
+    if (\$signature__en$120 )
+      wgt_buf[\$signature__addr$117 ] <= i_wgt__payload;
   end
   reg [511:0] _1_;
   always @(posedge clk) begin
@@ -7185,7 +7232,29 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
       _1_ <= wgt_buf[wgt_r__addr];
     end
   end
-  assign word = _1_;
+  assign \word$132  = _1_;
+  assign \$237  = \$235  + \$236 ;
+  assign \$238  = gated[82] & sd_col_live[2];
+  assign \$239  = gated[83] & sd_col_live[3];
+  assign \$240  = \$238  + \$239 ;
+  assign \$241  = \$237  + \$240 ;
+  assign \$242  = gated[84] & sd_col_live[4];
+  assign \$243  = gated[85] & sd_col_live[5];
+  assign \$244  = \$242  + \$243 ;
+  assign \$245  = gated[86] & sd_col_live[6];
+  assign \$246  = gated[87] & sd_col_live[7];
+  assign \$247  = \$245  + \$246 ;
+  assign \$248  = \$244  + \$247 ;
+  assign \$249  = \$241  + \$248 ;
+  assign \$250  = gated[88] & sd_col_live[8];
+  assign \$251  = gated[89] & sd_col_live[9];
+  assign \$252  = \$250  + \$251 ;
+  assign \$253  = gated[90] & sd_col_live[10];
+  assign \$254  = gated[91] & sd_col_live[11];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = \$252  + \$255 ;
+  assign \$257  = gated[92] & sd_col_live[12];
+  assign \$258  = gated[93] & sd_col_live[13];
   assign \$259  = \$257  + \$258 ;
   assign \$260  = gated[94] & sd_col_live[14];
   assign \$261  = gated[95] & sd_col_live[15];
@@ -7540,189 +7609,214 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \$610  = \$606  + \$609 ;
   assign \$611  = \$603  + \$610 ;
   assign \$612  = \$signal$64  ? \$611  : 9'h000;
-  assign \$613  = $signed(sp_sums[10:0]) + $signed(sp_sums[21:11]);
-  assign \$614  = $signed(sp_sums[32:22]) + $signed(sp_sums[43:33]);
-  assign \$615  = $signed(\$613 ) + $signed(\$614 );
-  assign \$616  = $signed(sp_sums[54:44]) + $signed(sp_sums[65:55]);
-  assign \$617  = $signed(sp_sums[76:66]) + $signed(sp_sums[87:77]);
-  assign \$618  = $signed(\$616 ) + $signed(\$617 );
-  assign \$619  = $signed(sp_sums[98:88]) + $signed(sp_sums[109:99]);
-  assign \$620  = $signed(sp_sums[120:110]) + $signed(sp_sums[131:121]);
-  assign \$621  = $signed(\$619 ) + $signed(\$620 );
-  assign \$622  = $signed(sp_sums[142:132]) + $signed(sp_sums[153:143]);
-  assign \$623  = $signed(sp_sums[164:154]) + $signed(sp_sums[175:165]);
-  assign \$624  = $signed(\$622 ) + $signed(\$623 );
-  assign \$625  = $signed(sp_sums[186:176]) + $signed(sp_sums[197:187]);
-  assign \$626  = $signed(sp_sums[208:198]) + $signed(sp_sums[219:209]);
-  assign \$627  = $signed(\$625 ) + $signed(\$626 );
-  assign \$628  = $signed(sp_sums[230:220]) + $signed(sp_sums[241:231]);
-  assign \$629  = $signed(sp_sums[252:242]) + $signed(sp_sums[263:253]);
-  assign \$630  = $signed(\$628 ) + $signed(\$629 );
-  assign \$631  = $signed(sp_sums[274:264]) + $signed(sp_sums[285:275]);
-  assign \$632  = $signed(sp_sums[296:286]) + $signed(sp_sums[307:297]);
-  assign \$633  = $signed(\$631 ) + $signed(\$632 );
-  assign \$634  = $signed(sp_sums[318:308]) + $signed(sp_sums[329:319]);
-  assign \$635  = $signed(sp_sums[340:330]) + $signed(sp_sums[351:341]);
-  assign \$636  = $signed(\$634 ) + $signed(\$635 );
-  assign \$637  = $signed(sp_sums[362:352]) + $signed(sp_sums[373:363]);
-  assign \$638  = $signed(sp_sums[384:374]) + $signed(sp_sums[395:385]);
-  assign \$639  = $signed(\$637 ) + $signed(\$638 );
-  assign \$640  = $signed(sp_sums[406:396]) + $signed(sp_sums[417:407]);
-  assign \$641  = $signed(sp_sums[428:418]) + $signed(sp_sums[439:429]);
-  assign \$642  = $signed(\$640 ) + $signed(\$641 );
-  assign \$643  = $signed(sp_sums[450:440]) + $signed(sp_sums[461:451]);
-  assign \$644  = $signed(sp_sums[472:462]) + $signed(sp_sums[483:473]);
-  assign \$645  = $signed(\$643 ) + $signed(\$644 );
-  assign \$646  = $signed(sp_sums[494:484]) + $signed(sp_sums[505:495]);
-  assign \$647  = $signed(sp_sums[516:506]) + $signed(sp_sums[527:517]);
-  assign \$648  = $signed(\$646 ) + $signed(\$647 );
-  assign \$649  = $signed(sp_sums[538:528]) + $signed(sp_sums[549:539]);
-  assign \$650  = $signed(sp_sums[560:550]) + $signed(sp_sums[571:561]);
-  assign \$651  = $signed(\$649 ) + $signed(\$650 );
-  assign \$652  = $signed(sp_sums[582:572]) + $signed(sp_sums[593:583]);
-  assign \$653  = $signed(sp_sums[604:594]) + $signed(sp_sums[615:605]);
-  assign \$654  = $signed(\$652 ) + $signed(\$653 );
-  assign \$655  = $signed(sp_sums[626:616]) + $signed(sp_sums[637:627]);
-  assign \$656  = $signed(sp_sums[648:638]) + $signed(sp_sums[659:649]);
-  assign \$657  = $signed(\$655 ) + $signed(\$656 );
-  assign \$658  = $signed(sp_sums[670:660]) + $signed(sp_sums[681:671]);
-  assign \$659  = $signed(sp_sums[692:682]) + $signed(sp_sums[703:693]);
-  assign \$660  = $signed(\$658 ) + $signed(\$659 );
-  assign \$661  = ~ status__busy;
-  assign \$662  = cmd__start & \$661 ;
-  assign \$663  = ~ cmd__bias_en;
-  assign \$664  = \$662  & \$663 ;
-  assign \$665  = bias_bank ? 2'h2 : 2'h1;
-  assign \$666  = bias_load ? \$665  : 2'h0;
-  assign \$667  = \$signal$75  & \$signal$77 ;
-  assign \$668  = ~ status__busy;
-  assign \$669  = cmd__start & \$668 ;
-  assign \$670  = status__cycles + 1'h1;
-  assign \$671  = status__stall_cycles + waiting;
-  assign \$672  = waiting & hold;
-  assign \$673  = status__hold_cycles + \$672 ;
-  assign \$674  = \$signal$42  & advance;
-  assign \$675  = status__busy_cycles + \$674 ;
-  assign \$676  = hold ? 9'h000 : s3_skips;
-  assign \$677  = status__zero_skips + \$676 ;
-  assign \$678  = status__overflow_events + events_r;
+  assign \$613  = ~ status__busy;
+  assign \$614  = cmd__start & \$613 ;
+  assign \$615  = ~ cmd__bias_en;
+  assign \$616  = \$614  & \$615 ;
+  assign \$617  = bias_bank ? 2'h2 : 2'h1;
+  assign \$618  = bias_load ? \$617  : 2'h0;
+  assign \$619  = \$signal$67  ? bias1 : bias0;
+  assign \$620  = $signed(sp_sums[10:0]) + $signed(sp_sums[21:11]);
+  assign \$621  = $signed(sp_sums[32:22]) + $signed(sp_sums[43:33]);
+  assign \$622  = $signed(\$620 ) + $signed(\$621 );
+  assign \$623  = $signed(sp_sums[54:44]) + $signed(sp_sums[65:55]);
+  assign \$624  = $signed(sp_sums[76:66]) + $signed(sp_sums[87:77]);
+  assign \$625  = $signed(\$623 ) + $signed(\$624 );
+  assign \$626  = $signed(sp_sums[98:88]) + $signed(sp_sums[109:99]);
+  assign \$627  = $signed(sp_sums[120:110]) + $signed(sp_sums[131:121]);
+  assign \$628  = $signed(\$626 ) + $signed(\$627 );
+  assign \$629  = $signed(sp_sums[142:132]) + $signed(sp_sums[153:143]);
+  assign \$630  = $signed(sp_sums[164:154]) + $signed(sp_sums[175:165]);
+  assign \$631  = $signed(\$629 ) + $signed(\$630 );
+  assign \$632  = $signed(sp_sums[186:176]) + $signed(sp_sums[197:187]);
+  assign \$633  = $signed(sp_sums[208:198]) + $signed(sp_sums[219:209]);
+  assign \$634  = $signed(\$632 ) + $signed(\$633 );
+  assign \$635  = $signed(sp_sums[230:220]) + $signed(sp_sums[241:231]);
+  assign \$636  = $signed(sp_sums[252:242]) + $signed(sp_sums[263:253]);
+  assign \$637  = $signed(\$635 ) + $signed(\$636 );
+  assign \$638  = $signed(sp_sums[274:264]) + $signed(sp_sums[285:275]);
+  assign \$639  = $signed(sp_sums[296:286]) + $signed(sp_sums[307:297]);
+  assign \$640  = $signed(\$638 ) + $signed(\$639 );
+  assign \$641  = $signed(sp_sums[318:308]) + $signed(sp_sums[329:319]);
+  assign \$642  = $signed(sp_sums[340:330]) + $signed(sp_sums[351:341]);
+  assign \$643  = $signed(\$641 ) + $signed(\$642 );
+  assign \$644  = $signed(sp_sums[362:352]) + $signed(sp_sums[373:363]);
+  assign \$645  = $signed(sp_sums[384:374]) + $signed(sp_sums[395:385]);
+  assign \$646  = $signed(\$644 ) + $signed(\$645 );
+  assign \$647  = $signed(sp_sums[406:396]) + $signed(sp_sums[417:407]);
+  assign \$648  = $signed(sp_sums[428:418]) + $signed(sp_sums[439:429]);
+  assign \$649  = $signed(\$647 ) + $signed(\$648 );
+  assign \$650  = $signed(sp_sums[450:440]) + $signed(sp_sums[461:451]);
+  assign \$651  = $signed(sp_sums[472:462]) + $signed(sp_sums[483:473]);
+  assign \$652  = $signed(\$650 ) + $signed(\$651 );
+  assign \$653  = $signed(sp_sums[494:484]) + $signed(sp_sums[505:495]);
+  assign \$654  = $signed(sp_sums[516:506]) + $signed(sp_sums[527:517]);
+  assign \$655  = $signed(\$653 ) + $signed(\$654 );
+  assign \$656  = $signed(sp_sums[538:528]) + $signed(sp_sums[549:539]);
+  assign \$657  = $signed(sp_sums[560:550]) + $signed(sp_sums[571:561]);
+  assign \$658  = $signed(\$656 ) + $signed(\$657 );
+  assign \$659  = $signed(sp_sums[582:572]) + $signed(sp_sums[593:583]);
+  assign \$660  = $signed(sp_sums[604:594]) + $signed(sp_sums[615:605]);
+  assign \$661  = $signed(\$659 ) + $signed(\$660 );
+  assign \$662  = $signed(sp_sums[626:616]) + $signed(sp_sums[637:627]);
+  assign \$663  = $signed(sp_sums[648:638]) + $signed(sp_sums[659:649]);
+  assign \$664  = $signed(\$662 ) + $signed(\$663 );
+  assign \$665  = $signed(sp_sums[670:660]) + $signed(sp_sums[681:671]);
+  assign \$666  = $signed(sp_sums[692:682]) + $signed(sp_sums[703:693]);
+  assign \$667  = $signed(\$665 ) + $signed(\$666 );
+  assign \$668  = \$signal$81  & s2_last;
+  assign \$669  = event_bits[0] + event_bits[1];
+  assign \$670  = event_bits[2] + event_bits[3];
+  assign \$671  = \$669  + \$670 ;
+  assign \$672  = event_bits[4] + event_bits[5];
+  assign \$673  = event_bits[6] + event_bits[7];
+  assign \$674  = \$672  + \$673 ;
+  assign \$675  = \$671  + \$674 ;
+  assign \$676  = event_bits[8] + event_bits[9];
+  assign \$677  = event_bits[10] + event_bits[11];
+  assign \$678  = \$676  + \$677 ;
+  assign \$679  = event_bits[12] + event_bits[13];
+  assign \$680  = event_bits[14] + event_bits[15];
+  assign \$681  = \$679  + \$680 ;
+  assign \$682  = \$678  + \$681 ;
+  assign \$683  = \$675  + \$682 ;
+  assign \$684  = status__busy & waiting;
+  assign \$685  = status__busy & waiting;
+  assign \$686  = \$685  & hold;
+  assign \$687  = ~ status__busy;
+  assign \$688  = cmd__start & \$687 ;
+  assign \$689  = status__cycles + 1'h1;
+  assign \$690  = status__stall_cycles + \$signal$91 ;
+  assign \$691  = status__hold_cycles + hold_inc;
+  assign \$692  = \$signal$42  & advance;
+  assign \$693  = status__busy_cycles + \$692 ;
+  assign \$694  = hold ? 9'h000 : s3_skips;
+  assign \$695  = status__zero_skips + \$694 ;
+  assign \$696  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$679  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$679 ;
-  assign \$680  = \$signal$48  ? 2'h2 : 2'h1;
-  assign \$681  = \$signal$42  ? \$680  : 2'h0;
-  assign \$682  = \$signal$59  ? 2'h2 : 2'h1;
-  assign \$683  = \$signal$56  ? \$682  : 2'h0;
-  assign \$684  = \$681  | \$683 ;
-  assign \$685  = \$signal$67  ? 2'h2 : 2'h1;
-  assign \$686  = \$signal$64  ? \$685  : 2'h0;
-  assign bank_busy = \$684  | \$686 ;
-  assign \$687  = ~ \$signal$42 ;
-  assign \$688  = ~ \$signal$56 ;
-  assign \$689  = \$687  & \$688 ;
-  assign \$690  = ~ \$signal$64 ;
-  assign \$691  = \$689  & \$690 ;
-  assign \$692  = ~ \$signal$75 ;
-  assign \$693  = \$691  & \$692 ;
-  assign \$694  = ~ acc_done;
-  assign \$695  = \$693  & \$694 ;
-  assign pipe_empty = \$695  & empty;
+  assign \$697  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$697 ;
+  assign \$698  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$699  = \$signal$42  ? \$698  : 2'h0;
+  assign \$700  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$701  = \$signal$56  ? \$700  : 2'h0;
+  assign \$702  = \$699  | \$701 ;
+  assign \$703  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$704  = \$signal$64  ? \$703  : 2'h0;
+  assign bank_busy = \$702  | \$704 ;
+  assign \$705  = ~ \$signal$42 ;
+  assign \$706  = ~ \$signal$56 ;
+  assign \$707  = \$705  & \$706 ;
+  assign \$708  = ~ \$signal$64 ;
+  assign \$709  = \$707  & \$708 ;
+  assign \$710  = ~ \$signal$81 ;
+  assign \$711  = \$709  & \$710 ;
+  assign \$712  = ~ acc_done;
+  assign \$713  = \$711  & \$712 ;
+  assign pipe_empty = \$713  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$117  = i_wgt__valid & i_wgt__ready;
-  assign en = \$signal$75  & advance;
-  assign bias = \$signal$78  ? bias1 : bias0;
+  assign \$signature__en$120  = i_wgt__valid & i_wgt__ready;
+  assign \$714  = ~ status__busy;
+  assign clear = cmd__start & \$714 ;
+  assign en = \$signal$81  & advance;
   always @(posedge clk)
-    requant_en <= \$696 ;
+    requant_en <= \$715 ;
   always @(posedge clk)
-    relu <= \$697 ;
+    relu <= \$716 ;
   always @(posedge clk)
-    multiplier <= \$698 ;
+    multiplier <= \$717 ;
   always @(posedge clk)
-    shift <= \$699 ;
+    shift <= \$718 ;
   always @(posedge clk)
-    \$signal  <= \$700 ;
+    \$signal  <= \$719 ;
   always @(posedge clk)
-    \$signal$40  <= \$701 ;
+    \$signal$40  <= \$720 ;
   always @(posedge clk)
-    \$signal$42  <= \$702 ;
+    \$signal$42  <= \$721 ;
   always @(posedge clk)
-    \$signal$44  <= \$703 ;
+    \$signal$44  <= \$722 ;
   always @(posedge clk)
-    \$signal$46  <= \$704 ;
+    \$signal$46  <= \$723 ;
   always @(posedge clk)
-    \$signal$48  <= \$705 ;
+    \$signal$48  <= \$724 ;
   always @(posedge clk)
-    \$signal$50  <= \$706 ;
+    \$signal$50  <= \$725 ;
   always @(posedge clk)
-    \$signal$52  <= \$707 ;
+    \$signal$52  <= \$726 ;
   always @(posedge clk)
-    sd_col_live <= \$708 ;
+    sd_col_live <= \$727 ;
   always @(posedge clk)
-    sd_row_live <= \$709 ;
+    sd_row_live <= \$728 ;
   always @(posedge clk)
-    \$signal$56  <= \$710 ;
+    \$signal$56  <= \$729 ;
   always @(posedge clk)
-    \$signal$57  <= \$711 ;
+    \$signal$57  <= \$730 ;
   always @(posedge clk)
-    \$signal$58  <= \$712 ;
+    \$signal$58  <= \$731 ;
   always @(posedge clk)
-    \$signal$59  <= \$713 ;
+    \$signal$59  <= \$732 ;
   always @(posedge clk)
-    sd_weights <= \$714 ;
+    sd_weights <= \$733 ;
   always @(posedge clk)
-    sd_acts <= \$715 ;
+    sd_acts <= \$734 ;
   always @(posedge clk)
-    \$signal$64  <= \$716 ;
+    \$signal$64  <= \$735 ;
   always @(posedge clk)
-    \$signal$65  <= \$717 ;
+    \$signal$65  <= \$736 ;
   always @(posedge clk)
-    \$signal$66  <= \$718 ;
+    \$signal$66  <= \$737 ;
   always @(posedge clk)
-    \$signal$67  <= \$719 ;
+    \$signal$67  <= \$738 ;
   always @(posedge clk)
-    sp_sums <= \$720 ;
+    sp_sums <= \$739 ;
   always @(posedge clk)
-    sp_nonzero <= \$721 ;
+    sp_nonzero <= \$740 ;
   always @(posedge clk)
-    sp_skips <= \$722 ;
+    sp_skips <= \$741 ;
   always @(posedge clk)
-    s3_skips <= \$723 ;
+    s3_skips <= \$742 ;
   always @(posedge clk)
-    \$signal$75  <= \$724 ;
+    bias0 <= \$743 ;
   always @(posedge clk)
-    \$signal$76  <= \$725 ;
+    bias1 <= \$744 ;
   always @(posedge clk)
-    \$signal$77  <= \$726 ;
+    bias_word <= \$745 ;
   always @(posedge clk)
-    \$signal$78  <= \$727 ;
+    bias_write <= \$746 ;
   always @(posedge clk)
-    s2_nonzero <= \$728 ;
+    \$signal$81  <= \$747 ;
   always @(posedge clk)
-    s2_sums <= \$729 ;
+    \$signal$82  <= \$748 ;
   always @(posedge clk)
-    bias0 <= \$730 ;
+    s2_last <= \$749 ;
   always @(posedge clk)
-    bias1 <= \$731 ;
+    s2_nonzero <= \$750 ;
   always @(posedge clk)
-    bias_word <= \$732 ;
+    s2_bias <= \$751 ;
   always @(posedge clk)
-    bias_write <= \$733 ;
+    s2_sums <= \$752 ;
   always @(posedge clk)
-    acc_done <= \$734 ;
+    acc_done <= \$753 ;
   always @(posedge clk)
-    events_r <= \$735 ;
+    event_bits <= \$754 ;
   always @(posedge clk)
-    status__cycles <= \$736 ;
+    events_r <= \$755 ;
   always @(posedge clk)
-    status__busy_cycles <= \$737 ;
+    \$signal$91  <= \$756 ;
   always @(posedge clk)
-    status__stall_cycles <= \$738 ;
+    hold_inc <= \$757 ;
   always @(posedge clk)
-    status__hold_cycles <= \$739 ;
+    status__cycles <= \$758 ;
   always @(posedge clk)
-    status__zero_skips <= \$740 ;
+    status__busy_cycles <= \$759 ;
   always @(posedge clk)
-    status__overflow_events <= \$741 ;
+    status__stall_cycles <= \$760 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$761 ;
+  always @(posedge clk)
+    status__zero_skips <= \$762 ;
+  always @(posedge clk)
+    status__overflow_events <= \$763 ;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
@@ -7959,35 +8053,13 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \$234  = \$signal$56  & sd_row_live[5];
   assign \$235  = gated[80] & sd_col_live[0];
   assign \$236  = gated[81] & sd_col_live[1];
-  assign \$237  = \$235  + \$236 ;
-  assign \$238  = gated[82] & sd_col_live[2];
-  assign \$239  = gated[83] & sd_col_live[3];
-  assign \$240  = \$238  + \$239 ;
-  assign \$241  = \$237  + \$240 ;
-  assign \$242  = gated[84] & sd_col_live[4];
-  assign \$243  = gated[85] & sd_col_live[5];
-  assign \$244  = \$242  + \$243 ;
-  assign \$245  = gated[86] & sd_col_live[6];
-  assign \$246  = gated[87] & sd_col_live[7];
-  assign \$247  = \$245  + \$246 ;
-  assign \$248  = \$244  + \$247 ;
-  assign \$249  = \$241  + \$248 ;
-  assign \$250  = gated[88] & sd_col_live[8];
-  assign \$251  = gated[89] & sd_col_live[9];
-  assign \$252  = \$250  + \$251 ;
-  assign \$253  = gated[90] & sd_col_live[10];
-  assign \$254  = gated[91] & sd_col_live[11];
-  assign \$255  = \$253  + \$254 ;
-  assign \$256  = \$252  + \$255 ;
-  assign \$257  = gated[92] & sd_col_live[12];
-  assign \$258  = gated[93] & sd_col_live[13];
-  \ternhw_default.accs$148  \accs$148  (
+  \ternhw_default.accs$156  \accs$156  (
     .acc(accs),
-    .bias(bias),
+    .bias(s2_bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$76 ),
+    .first(\$signal$82 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -7999,6 +8071,14 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     .group_sums(group_sums),
     .nonzero(nonzero),
     .weights(sd_weights)
+  );
+  \ternhw_default.code_check  code_check (
+    .clear(clear),
+    .clk(clk),
+    .invalid(weight_fault),
+    .rst(rst),
+    .valid(\$signature__en$120 ),
+    .word(i_wgt__payload)
   );
   \ternhw_default.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -8032,14 +8112,15 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
     .start(cmd__start),
     .tile_parity(tile_parity),
     .waiting(waiting),
+    .weight_fault(weight_fault),
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$114 )
+    .wgt_waddr(\$signature__addr$117 )
   );
   \ternhw_default.decoder  decoder (
     .weights(weights),
-    .word(word)
+    .word(\word$132 )
   );
   \ternhw_default.out  out (
     .acc_done(acc_done),
@@ -8059,239 +8140,19 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$696  = requant_en;
+    \$715  = requant_en;
     if (\$2 ) begin
-      \$696  = cmd__requant_en;
+      \$715  = cmd__requant_en;
     end
     if (rst) begin
-      \$696  = 1'h0;
+      \$715  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$697  = relu;
+    \$716  = relu;
     if (\$2 ) begin
-      \$697  = cmd__relu;
-    end
-    if (rst) begin
-      \$697  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$698  = multiplier;
-    if (\$2 ) begin
-      \$698  = cmd__multiplier;
-    end
-    if (rst) begin
-      \$698  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$699  = shift;
-    if (\$2 ) begin
-      \$699  = cmd__shift;
-    end
-    if (rst) begin
-      \$699  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$700  = \$signal ;
-    if (\$4 ) begin
-      \$700  = cmd__k;
-    end
-    if (rst) begin
-      \$700  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$701  = \$signal$40 ;
-    if (\$4 ) begin
-      \$701  = cmd__n;
-    end
-    if (rst) begin
-      \$701  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$702  = \$signal$42 ;
-    if (advance) begin
-      \$702  = issue;
-    end
-    if (rst) begin
-      \$702  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$703  = \$signal$44 ;
-    if (advance) begin
-      \$703  = first;
-    end
-    if (rst) begin
-      \$703  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$704  = \$signal$46 ;
-    if (advance) begin
-      \$704  = last;
-    end
-    if (rst) begin
-      \$704  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$705  = \$signal$48 ;
-    if (advance) begin
-      \$705  = tile_parity;
-    end
-    if (rst) begin
-      \$705  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$706  = \$signal$50 ;
-    if (advance) begin
-      \$706  = { 1'h0, k_pos };
-    end
-    if (rst) begin
-      \$706  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$707  = \$signal$52 ;
-    if (advance) begin
-      \$707  = { 1'h0, n_pos };
-    end
-    if (rst) begin
-      \$707  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$708  = sd_col_live;
-    if (advance) begin
-      \$708 [0] = \$6 ;
-      \$708 [1] = \$8 ;
-      \$708 [2] = \$10 ;
-      \$708 [3] = \$12 ;
-      \$708 [4] = \$14 ;
-      \$708 [5] = \$16 ;
-      \$708 [6] = \$18 ;
-      \$708 [7] = \$20 ;
-      \$708 [8] = \$22 ;
-      \$708 [9] = \$24 ;
-      \$708 [10] = \$26 ;
-      \$708 [11] = \$28 ;
-      \$708 [12] = \$30 ;
-      \$708 [13] = \$32 ;
-      \$708 [14] = \$34 ;
-      \$708 [15] = \$36 ;
-    end
-    if (rst) begin
-      \$708  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$709  = sd_row_live;
-    if (advance) begin
-      \$709 [0] = \$38 ;
-      \$709 [1] = \$40 ;
-      \$709 [2] = \$42 ;
-      \$709 [3] = \$44 ;
-      \$709 [4] = \$46 ;
-      \$709 [5] = \$48 ;
-      \$709 [6] = \$50 ;
-      \$709 [7] = \$52 ;
-      \$709 [8] = \$54 ;
-      \$709 [9] = \$56 ;
-      \$709 [10] = \$58 ;
-      \$709 [11] = \$60 ;
-      \$709 [12] = \$62 ;
-      \$709 [13] = \$64 ;
-      \$709 [14] = \$66 ;
-      \$709 [15] = \$68 ;
-    end
-    if (rst) begin
-      \$709  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$710  = \$signal$56 ;
-    if (advance) begin
-      \$710  = \$signal$42 ;
-    end
-    if (rst) begin
-      \$710  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$711  = \$signal$57 ;
-    if (advance) begin
-      \$711  = \$signal$44 ;
-    end
-    if (rst) begin
-      \$711  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$712  = \$signal$58 ;
-    if (advance) begin
-      \$712  = \$signal$46 ;
-    end
-    if (rst) begin
-      \$712  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$713  = \$signal$59 ;
-    if (advance) begin
-      \$713  = \$signal$48 ;
-    end
-    if (rst) begin
-      \$713  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$714  = sd_weights;
-    if (advance) begin
-      \$714  = weights;
-    end
-    if (rst) begin
-      \$714  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$715  = sd_acts;
-    if (advance) begin
-      \$715  = act_r__data;
-    end
-    if (rst) begin
-      \$715  = 128'h00000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$716  = \$signal$64 ;
-    if (advance) begin
-      \$716  = \$signal$56 ;
+      \$716  = cmd__relu;
     end
     if (rst) begin
       \$716  = 1'h0;
@@ -8299,94 +8160,79 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$717  = \$signal$65 ;
-    if (advance) begin
-      \$717  = \$signal$57 ;
+    \$717  = multiplier;
+    if (\$2 ) begin
+      \$717  = cmd__multiplier;
     end
     if (rst) begin
-      \$717  = 1'h0;
+      \$717  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$718  = \$signal$66 ;
-    if (advance) begin
-      \$718  = \$signal$58 ;
+    \$718  = shift;
+    if (\$2 ) begin
+      \$718  = cmd__shift;
     end
     if (rst) begin
-      \$718  = 1'h0;
+      \$718  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$719  = \$signal$67 ;
-    if (advance) begin
-      \$719  = \$signal$59 ;
+    \$719  = \$signal ;
+    if (\$4 ) begin
+      \$719  = cmd__k;
     end
     if (rst) begin
-      \$719  = 1'h0;
+      \$719  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$720  = sp_sums;
-    if (advance) begin
-      \$720  = group_sums;
+    \$720  = \$signal$40 ;
+    if (\$4 ) begin
+      \$720  = cmd__n;
     end
     if (rst) begin
-      \$720  = 704'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$720  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$721  = sp_nonzero;
+    \$721  = \$signal$42 ;
     if (advance) begin
-      \$721  = nonzero;
+      \$721  = issue;
     end
     if (rst) begin
-      \$721  = 16'h0000;
+      \$721  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$722  = sp_skips;
+    \$722  = \$signal$44 ;
     if (advance) begin
-      \$722 [4:0] = \$101 ;
-      \$722 [9:5] = \$134 ;
-      \$722 [14:10] = \$167 ;
-      \$722 [19:15] = \$200 ;
-      \$722 [24:20] = \$233 ;
-      \$722 [29:25] = \$266 ;
-      \$722 [34:30] = \$299 ;
-      \$722 [39:35] = \$332 ;
-      \$722 [44:40] = \$365 ;
-      \$722 [49:45] = \$398 ;
-      \$722 [54:50] = \$431 ;
-      \$722 [59:55] = \$464 ;
-      \$722 [64:60] = \$497 ;
-      \$722 [69:65] = \$530 ;
-      \$722 [74:70] = \$563 ;
-      \$722 [79:75] = \$596 ;
+      \$722  = first;
     end
     if (rst) begin
-      \$722  = 80'h00000000000000000000;
+      \$722  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$723  = s3_skips;
+    \$723  = \$signal$46 ;
     if (advance) begin
-      \$723  = \$612 ;
+      \$723  = last;
     end
     if (rst) begin
-      \$723  = 9'h000;
+      \$723  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$724  = \$signal$75 ;
+    \$724  = \$signal$48 ;
     if (advance) begin
-      \$724  = \$signal$64 ;
+      \$724  = tile_parity;
     end
     if (rst) begin
       \$724  = 1'h0;
@@ -8394,39 +8240,69 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$725  = \$signal$76 ;
+    \$725  = \$signal$50 ;
     if (advance) begin
-      \$725  = \$signal$65 ;
+      \$725  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$725  = 1'h0;
+      \$725  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$726  = \$signal$77 ;
+    \$726  = \$signal$52 ;
     if (advance) begin
-      \$726  = \$signal$66 ;
+      \$726  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$726  = 1'h0;
+      \$726  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$727  = \$signal$78 ;
+    \$727  = sd_col_live;
     if (advance) begin
-      \$727  = \$signal$67 ;
+      \$727 [0] = \$6 ;
+      \$727 [1] = \$8 ;
+      \$727 [2] = \$10 ;
+      \$727 [3] = \$12 ;
+      \$727 [4] = \$14 ;
+      \$727 [5] = \$16 ;
+      \$727 [6] = \$18 ;
+      \$727 [7] = \$20 ;
+      \$727 [8] = \$22 ;
+      \$727 [9] = \$24 ;
+      \$727 [10] = \$26 ;
+      \$727 [11] = \$28 ;
+      \$727 [12] = \$30 ;
+      \$727 [13] = \$32 ;
+      \$727 [14] = \$34 ;
+      \$727 [15] = \$36 ;
     end
     if (rst) begin
-      \$727  = 1'h0;
+      \$727  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$728  = s2_nonzero;
+    \$728  = sd_row_live;
     if (advance) begin
-      \$728  = sp_nonzero;
+      \$728 [0] = \$38 ;
+      \$728 [1] = \$40 ;
+      \$728 [2] = \$42 ;
+      \$728 [3] = \$44 ;
+      \$728 [4] = \$46 ;
+      \$728 [5] = \$48 ;
+      \$728 [6] = \$50 ;
+      \$728 [7] = \$52 ;
+      \$728 [8] = \$54 ;
+      \$728 [9] = \$56 ;
+      \$728 [10] = \$58 ;
+      \$728 [11] = \$60 ;
+      \$728 [12] = \$62 ;
+      \$728 [13] = \$64 ;
+      \$728 [14] = \$66 ;
+      \$728 [15] = \$68 ;
     end
     if (rst) begin
       \$728  = 16'h0000;
@@ -8434,156 +8310,382 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$729  = s2_sums;
+    \$729  = \$signal$56 ;
     if (advance) begin
-      \$729 [12:0] = \$615 ;
-      \$729 [25:13] = \$618 ;
-      \$729 [38:26] = \$621 ;
-      \$729 [51:39] = \$624 ;
-      \$729 [64:52] = \$627 ;
-      \$729 [77:65] = \$630 ;
-      \$729 [90:78] = \$633 ;
-      \$729 [103:91] = \$636 ;
-      \$729 [116:104] = \$639 ;
-      \$729 [129:117] = \$642 ;
-      \$729 [142:130] = \$645 ;
-      \$729 [155:143] = \$648 ;
-      \$729 [168:156] = \$651 ;
-      \$729 [181:169] = \$654 ;
-      \$729 [194:182] = \$657 ;
-      \$729 [207:195] = \$660 ;
+      \$729  = \$signal$42 ;
     end
     if (rst) begin
-      \$729  = 208'h0000000000000000000000000000000000000000000000000000;
+      \$729  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$730  = bias0;
-    if (\$664 ) begin
-      \$730  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    \$730  = \$signal$57 ;
+    if (advance) begin
+      \$730  = \$signal$44 ;
+    end
+    if (rst) begin
+      \$730  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$731  = \$signal$58 ;
+    if (advance) begin
+      \$731  = \$signal$46 ;
+    end
+    if (rst) begin
+      \$731  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$732  = \$signal$59 ;
+    if (advance) begin
+      \$732  = \$signal$48 ;
+    end
+    if (rst) begin
+      \$732  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$733  = sd_weights;
+    if (advance) begin
+      \$733  = weights;
+    end
+    if (rst) begin
+      \$733  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$734  = sd_acts;
+    if (advance) begin
+      \$734  = act_r__data;
+    end
+    if (rst) begin
+      \$734  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$735  = \$signal$64 ;
+    if (advance) begin
+      \$735  = \$signal$56 ;
+    end
+    if (rst) begin
+      \$735  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$736  = \$signal$65 ;
+    if (advance) begin
+      \$736  = \$signal$57 ;
+    end
+    if (rst) begin
+      \$736  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$737  = \$signal$66 ;
+    if (advance) begin
+      \$737  = \$signal$58 ;
+    end
+    if (rst) begin
+      \$737  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$738  = \$signal$67 ;
+    if (advance) begin
+      \$738  = \$signal$59 ;
+    end
+    if (rst) begin
+      \$738  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$739  = sp_sums;
+    if (advance) begin
+      \$739  = group_sums;
+    end
+    if (rst) begin
+      \$739  = 704'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$740  = sp_nonzero;
+    if (advance) begin
+      \$740  = nonzero;
+    end
+    if (rst) begin
+      \$740  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$741  = sp_skips;
+    if (advance) begin
+      \$741 [4:0] = \$101 ;
+      \$741 [9:5] = \$134 ;
+      \$741 [14:10] = \$167 ;
+      \$741 [19:15] = \$200 ;
+      \$741 [24:20] = \$233 ;
+      \$741 [29:25] = \$266 ;
+      \$741 [34:30] = \$299 ;
+      \$741 [39:35] = \$332 ;
+      \$741 [44:40] = \$365 ;
+      \$741 [49:45] = \$398 ;
+      \$741 [54:50] = \$431 ;
+      \$741 [59:55] = \$464 ;
+      \$741 [64:60] = \$497 ;
+      \$741 [69:65] = \$530 ;
+      \$741 [74:70] = \$563 ;
+      \$741 [79:75] = \$596 ;
+    end
+    if (rst) begin
+      \$741  = 80'h00000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$742  = s3_skips;
+    if (advance) begin
+      \$742  = \$612 ;
+    end
+    if (rst) begin
+      \$742  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$743  = bias0;
+    if (\$616 ) begin
+      \$743  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_write[0]) begin
-      \$730  = bias_word;
+      \$743  = bias_word;
     end
     if (rst) begin
-      \$730  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$743  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$731  = bias1;
-    if (\$664 ) begin
-      \$731  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    \$744  = bias1;
+    if (\$616 ) begin
+      \$744  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_write[1]) begin
-      \$731  = bias_word;
+      \$744  = bias_word;
     end
     if (rst) begin
-      \$731  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$744  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$732  = i_bias__payload;
+    \$745  = i_bias__payload;
     if (rst) begin
-      \$732  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$745  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$733  = \$666 ;
+    \$746  = \$618 ;
     if (rst) begin
-      \$733  = 2'h0;
+      \$746  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$734  = acc_done;
+    \$747  = \$signal$81 ;
     if (advance) begin
-      \$734  = \$667 ;
+      \$747  = \$signal$64 ;
     end
     if (rst) begin
-      \$734  = 1'h0;
+      \$747  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$735  = events;
+    \$748  = \$signal$82 ;
+    if (advance) begin
+      \$748  = \$signal$65 ;
+    end
     if (rst) begin
-      \$735  = 5'h00;
+      \$748  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$736  = status__cycles;
-    if (\$669 ) begin
-      \$736  = 48'h000000000000;
+    \$749  = s2_last;
+    if (advance) begin
+      \$749  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$749  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$750  = s2_nonzero;
+    if (advance) begin
+      \$750  = sp_nonzero;
+    end
+    if (rst) begin
+      \$750  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$751  = s2_bias;
+    if (advance) begin
+      \$751  = \$619 ;
+    end
+    if (rst) begin
+      \$751  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$752  = s2_sums;
+    if (advance) begin
+      \$752 [12:0] = \$622 ;
+      \$752 [25:13] = \$625 ;
+      \$752 [38:26] = \$628 ;
+      \$752 [51:39] = \$631 ;
+      \$752 [64:52] = \$634 ;
+      \$752 [77:65] = \$637 ;
+      \$752 [90:78] = \$640 ;
+      \$752 [103:91] = \$643 ;
+      \$752 [116:104] = \$646 ;
+      \$752 [129:117] = \$649 ;
+      \$752 [142:130] = \$652 ;
+      \$752 [155:143] = \$655 ;
+      \$752 [168:156] = \$658 ;
+      \$752 [181:169] = \$661 ;
+      \$752 [194:182] = \$664 ;
+      \$752 [207:195] = \$667 ;
+    end
+    if (rst) begin
+      \$752  = 208'h0000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$753  = acc_done;
+    if (advance) begin
+      \$753  = \$668 ;
+    end
+    if (rst) begin
+      \$753  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$754  = events;
+    if (rst) begin
+      \$754  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$755  = \$683 ;
+    if (rst) begin
+      \$755  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$756  = \$684 ;
+    if (rst) begin
+      \$756  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$757  = \$686 ;
+    if (rst) begin
+      \$757  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$758  = status__cycles;
+    if (\$688 ) begin
+      \$758  = 48'h000000000000;
     end else if (status__busy) begin
-      \$736  = \$670 [47:0];
+      \$758  = \$689 [47:0];
     end
     if (rst) begin
-      \$736  = 48'h000000000000;
+      \$758  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$737  = status__busy_cycles;
-    if (\$669 ) begin
-      \$737  = 48'h000000000000;
+    \$759  = status__busy_cycles;
+    if (\$688 ) begin
+      \$759  = 48'h000000000000;
     end else if (status__busy) begin
-      \$737  = \$675 [47:0];
+      \$759  = \$693 [47:0];
     end
     if (rst) begin
-      \$737  = 48'h000000000000;
+      \$759  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$738  = status__stall_cycles;
-    if (\$669 ) begin
-      \$738  = 48'h000000000000;
+    \$760  = status__stall_cycles;
+    if (\$688 ) begin
+      \$760  = 48'h000000000000;
     end else if (status__busy) begin
-      \$738  = \$671 [47:0];
+      \$760  = \$690 [47:0];
     end
     if (rst) begin
-      \$738  = 48'h000000000000;
+      \$760  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$739  = status__hold_cycles;
-    if (\$669 ) begin
-      \$739  = 48'h000000000000;
+    \$761  = status__hold_cycles;
+    if (\$688 ) begin
+      \$761  = 48'h000000000000;
     end else if (status__busy) begin
-      \$739  = \$673 [47:0];
+      \$761  = \$691 [47:0];
     end
     if (rst) begin
-      \$739  = 48'h000000000000;
+      \$761  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$740  = status__zero_skips;
-    if (\$669 ) begin
-      \$740  = 48'h000000000000;
+    \$762  = status__zero_skips;
+    if (\$688 ) begin
+      \$762  = 48'h000000000000;
     end else if (status__busy) begin
-      \$740  = \$677 [47:0];
+      \$762  = \$695 [47:0];
     end
     if (rst) begin
-      \$740  = 48'h000000000000;
+      \$762  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$741  = status__overflow_events;
-    if (\$669 ) begin
-      \$741  = 48'h000000000000;
+    \$763  = status__overflow_events;
+    if (\$688 ) begin
+      \$763  = 48'h000000000000;
     end else if (status__busy) begin
-      \$741  = \$678 [47:0];
+      \$763  = \$696 [47:0];
     end
     if (rst) begin
-      \$741  = 48'h000000000000;
+      \$763  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -8597,29 +8699,33 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$103  = hold;
+  assign \hold$106  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$114 ;
-  assign \$signature__data$116  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$117 ;
+  assign \$signature__data$119  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
-  assign wgt_r__data = word;
-  assign \weights$126  = sd_weights;
-  assign \first$129  = \$signal$76 ;
+  assign word = i_wgt__payload;
+  assign valid = \$signature__en$120 ;
+  assign invalid = weight_fault;
+  assign wgt_r__data = \word$132 ;
+  assign \weights$134  = sd_weights;
+  assign \first$137  = \$signal$82 ;
   assign sums = s2_sums;
-  assign \nonzero$131  = s2_nonzero;
-  assign \acc_done$133  = acc_done;
+  assign \nonzero$139  = s2_nonzero;
+  assign bias = s2_bias;
+  assign \acc_done$141  = acc_done;
   assign acc = accs;
-  assign \overflow$137  = overflow;
-  assign \o_res__payload$138  = o_res__payload;
-  assign \o_res__ready$139  = o_res__ready;
-  assign \o_res__valid$140  = o_res__valid;
+  assign \overflow$145  = overflow;
+  assign \o_res__payload$146  = o_res__payload;
+  assign \o_res__ready$147  = o_res__ready;
+  assign \o_res__valid$148  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[383:0];
@@ -9329,22 +9435,6 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \sp_skips[13]  = sp_skips[69:65];
   assign \sp_skips[14]  = sp_skips[74:70];
   assign \sp_skips[15]  = sp_skips[79:75];
-  assign \s2_sums[0]  = s2_sums[12:0];
-  assign \s2_sums[1]  = s2_sums[25:13];
-  assign \s2_sums[2]  = s2_sums[38:26];
-  assign \s2_sums[3]  = s2_sums[51:39];
-  assign \s2_sums[4]  = s2_sums[64:52];
-  assign \s2_sums[5]  = s2_sums[77:65];
-  assign \s2_sums[6]  = s2_sums[90:78];
-  assign \s2_sums[7]  = s2_sums[103:91];
-  assign \s2_sums[8]  = s2_sums[116:104];
-  assign \s2_sums[9]  = s2_sums[129:117];
-  assign \s2_sums[10]  = s2_sums[142:130];
-  assign \s2_sums[11]  = s2_sums[155:143];
-  assign \s2_sums[12]  = s2_sums[168:156];
-  assign \s2_sums[13]  = s2_sums[181:169];
-  assign \s2_sums[14]  = s2_sums[194:182];
-  assign \s2_sums[15]  = s2_sums[207:195];
   assign \bias0[0]  = bias0[23:0];
   assign \bias0[1]  = bias0[47:24];
   assign \bias0[2]  = bias0[71:48];
@@ -9377,262 +9467,294 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \bias1[13]  = bias1[335:312];
   assign \bias1[14]  = bias1[359:336];
   assign \bias1[15]  = bias1[383:360];
-  assign \weights$126[0]  = sd_weights[1:0];
-  assign \weights$126[1]  = sd_weights[3:2];
-  assign \weights$126[2]  = sd_weights[5:4];
-  assign \weights$126[3]  = sd_weights[7:6];
-  assign \weights$126[4]  = sd_weights[9:8];
-  assign \weights$126[5]  = sd_weights[11:10];
-  assign \weights$126[6]  = sd_weights[13:12];
-  assign \weights$126[7]  = sd_weights[15:14];
-  assign \weights$126[8]  = sd_weights[17:16];
-  assign \weights$126[9]  = sd_weights[19:18];
-  assign \weights$126[10]  = sd_weights[21:20];
-  assign \weights$126[11]  = sd_weights[23:22];
-  assign \weights$126[12]  = sd_weights[25:24];
-  assign \weights$126[13]  = sd_weights[27:26];
-  assign \weights$126[14]  = sd_weights[29:28];
-  assign \weights$126[15]  = sd_weights[31:30];
-  assign \weights$126[16]  = sd_weights[33:32];
-  assign \weights$126[17]  = sd_weights[35:34];
-  assign \weights$126[18]  = sd_weights[37:36];
-  assign \weights$126[19]  = sd_weights[39:38];
-  assign \weights$126[20]  = sd_weights[41:40];
-  assign \weights$126[21]  = sd_weights[43:42];
-  assign \weights$126[22]  = sd_weights[45:44];
-  assign \weights$126[23]  = sd_weights[47:46];
-  assign \weights$126[24]  = sd_weights[49:48];
-  assign \weights$126[25]  = sd_weights[51:50];
-  assign \weights$126[26]  = sd_weights[53:52];
-  assign \weights$126[27]  = sd_weights[55:54];
-  assign \weights$126[28]  = sd_weights[57:56];
-  assign \weights$126[29]  = sd_weights[59:58];
-  assign \weights$126[30]  = sd_weights[61:60];
-  assign \weights$126[31]  = sd_weights[63:62];
-  assign \weights$126[32]  = sd_weights[65:64];
-  assign \weights$126[33]  = sd_weights[67:66];
-  assign \weights$126[34]  = sd_weights[69:68];
-  assign \weights$126[35]  = sd_weights[71:70];
-  assign \weights$126[36]  = sd_weights[73:72];
-  assign \weights$126[37]  = sd_weights[75:74];
-  assign \weights$126[38]  = sd_weights[77:76];
-  assign \weights$126[39]  = sd_weights[79:78];
-  assign \weights$126[40]  = sd_weights[81:80];
-  assign \weights$126[41]  = sd_weights[83:82];
-  assign \weights$126[42]  = sd_weights[85:84];
-  assign \weights$126[43]  = sd_weights[87:86];
-  assign \weights$126[44]  = sd_weights[89:88];
-  assign \weights$126[45]  = sd_weights[91:90];
-  assign \weights$126[46]  = sd_weights[93:92];
-  assign \weights$126[47]  = sd_weights[95:94];
-  assign \weights$126[48]  = sd_weights[97:96];
-  assign \weights$126[49]  = sd_weights[99:98];
-  assign \weights$126[50]  = sd_weights[101:100];
-  assign \weights$126[51]  = sd_weights[103:102];
-  assign \weights$126[52]  = sd_weights[105:104];
-  assign \weights$126[53]  = sd_weights[107:106];
-  assign \weights$126[54]  = sd_weights[109:108];
-  assign \weights$126[55]  = sd_weights[111:110];
-  assign \weights$126[56]  = sd_weights[113:112];
-  assign \weights$126[57]  = sd_weights[115:114];
-  assign \weights$126[58]  = sd_weights[117:116];
-  assign \weights$126[59]  = sd_weights[119:118];
-  assign \weights$126[60]  = sd_weights[121:120];
-  assign \weights$126[61]  = sd_weights[123:122];
-  assign \weights$126[62]  = sd_weights[125:124];
-  assign \weights$126[63]  = sd_weights[127:126];
-  assign \weights$126[64]  = sd_weights[129:128];
-  assign \weights$126[65]  = sd_weights[131:130];
-  assign \weights$126[66]  = sd_weights[133:132];
-  assign \weights$126[67]  = sd_weights[135:134];
-  assign \weights$126[68]  = sd_weights[137:136];
-  assign \weights$126[69]  = sd_weights[139:138];
-  assign \weights$126[70]  = sd_weights[141:140];
-  assign \weights$126[71]  = sd_weights[143:142];
-  assign \weights$126[72]  = sd_weights[145:144];
-  assign \weights$126[73]  = sd_weights[147:146];
-  assign \weights$126[74]  = sd_weights[149:148];
-  assign \weights$126[75]  = sd_weights[151:150];
-  assign \weights$126[76]  = sd_weights[153:152];
-  assign \weights$126[77]  = sd_weights[155:154];
-  assign \weights$126[78]  = sd_weights[157:156];
-  assign \weights$126[79]  = sd_weights[159:158];
-  assign \weights$126[80]  = sd_weights[161:160];
-  assign \weights$126[81]  = sd_weights[163:162];
-  assign \weights$126[82]  = sd_weights[165:164];
-  assign \weights$126[83]  = sd_weights[167:166];
-  assign \weights$126[84]  = sd_weights[169:168];
-  assign \weights$126[85]  = sd_weights[171:170];
-  assign \weights$126[86]  = sd_weights[173:172];
-  assign \weights$126[87]  = sd_weights[175:174];
-  assign \weights$126[88]  = sd_weights[177:176];
-  assign \weights$126[89]  = sd_weights[179:178];
-  assign \weights$126[90]  = sd_weights[181:180];
-  assign \weights$126[91]  = sd_weights[183:182];
-  assign \weights$126[92]  = sd_weights[185:184];
-  assign \weights$126[93]  = sd_weights[187:186];
-  assign \weights$126[94]  = sd_weights[189:188];
-  assign \weights$126[95]  = sd_weights[191:190];
-  assign \weights$126[96]  = sd_weights[193:192];
-  assign \weights$126[97]  = sd_weights[195:194];
-  assign \weights$126[98]  = sd_weights[197:196];
-  assign \weights$126[99]  = sd_weights[199:198];
-  assign \weights$126[100]  = sd_weights[201:200];
-  assign \weights$126[101]  = sd_weights[203:202];
-  assign \weights$126[102]  = sd_weights[205:204];
-  assign \weights$126[103]  = sd_weights[207:206];
-  assign \weights$126[104]  = sd_weights[209:208];
-  assign \weights$126[105]  = sd_weights[211:210];
-  assign \weights$126[106]  = sd_weights[213:212];
-  assign \weights$126[107]  = sd_weights[215:214];
-  assign \weights$126[108]  = sd_weights[217:216];
-  assign \weights$126[109]  = sd_weights[219:218];
-  assign \weights$126[110]  = sd_weights[221:220];
-  assign \weights$126[111]  = sd_weights[223:222];
-  assign \weights$126[112]  = sd_weights[225:224];
-  assign \weights$126[113]  = sd_weights[227:226];
-  assign \weights$126[114]  = sd_weights[229:228];
-  assign \weights$126[115]  = sd_weights[231:230];
-  assign \weights$126[116]  = sd_weights[233:232];
-  assign \weights$126[117]  = sd_weights[235:234];
-  assign \weights$126[118]  = sd_weights[237:236];
-  assign \weights$126[119]  = sd_weights[239:238];
-  assign \weights$126[120]  = sd_weights[241:240];
-  assign \weights$126[121]  = sd_weights[243:242];
-  assign \weights$126[122]  = sd_weights[245:244];
-  assign \weights$126[123]  = sd_weights[247:246];
-  assign \weights$126[124]  = sd_weights[249:248];
-  assign \weights$126[125]  = sd_weights[251:250];
-  assign \weights$126[126]  = sd_weights[253:252];
-  assign \weights$126[127]  = sd_weights[255:254];
-  assign \weights$126[128]  = sd_weights[257:256];
-  assign \weights$126[129]  = sd_weights[259:258];
-  assign \weights$126[130]  = sd_weights[261:260];
-  assign \weights$126[131]  = sd_weights[263:262];
-  assign \weights$126[132]  = sd_weights[265:264];
-  assign \weights$126[133]  = sd_weights[267:266];
-  assign \weights$126[134]  = sd_weights[269:268];
-  assign \weights$126[135]  = sd_weights[271:270];
-  assign \weights$126[136]  = sd_weights[273:272];
-  assign \weights$126[137]  = sd_weights[275:274];
-  assign \weights$126[138]  = sd_weights[277:276];
-  assign \weights$126[139]  = sd_weights[279:278];
-  assign \weights$126[140]  = sd_weights[281:280];
-  assign \weights$126[141]  = sd_weights[283:282];
-  assign \weights$126[142]  = sd_weights[285:284];
-  assign \weights$126[143]  = sd_weights[287:286];
-  assign \weights$126[144]  = sd_weights[289:288];
-  assign \weights$126[145]  = sd_weights[291:290];
-  assign \weights$126[146]  = sd_weights[293:292];
-  assign \weights$126[147]  = sd_weights[295:294];
-  assign \weights$126[148]  = sd_weights[297:296];
-  assign \weights$126[149]  = sd_weights[299:298];
-  assign \weights$126[150]  = sd_weights[301:300];
-  assign \weights$126[151]  = sd_weights[303:302];
-  assign \weights$126[152]  = sd_weights[305:304];
-  assign \weights$126[153]  = sd_weights[307:306];
-  assign \weights$126[154]  = sd_weights[309:308];
-  assign \weights$126[155]  = sd_weights[311:310];
-  assign \weights$126[156]  = sd_weights[313:312];
-  assign \weights$126[157]  = sd_weights[315:314];
-  assign \weights$126[158]  = sd_weights[317:316];
-  assign \weights$126[159]  = sd_weights[319:318];
-  assign \weights$126[160]  = sd_weights[321:320];
-  assign \weights$126[161]  = sd_weights[323:322];
-  assign \weights$126[162]  = sd_weights[325:324];
-  assign \weights$126[163]  = sd_weights[327:326];
-  assign \weights$126[164]  = sd_weights[329:328];
-  assign \weights$126[165]  = sd_weights[331:330];
-  assign \weights$126[166]  = sd_weights[333:332];
-  assign \weights$126[167]  = sd_weights[335:334];
-  assign \weights$126[168]  = sd_weights[337:336];
-  assign \weights$126[169]  = sd_weights[339:338];
-  assign \weights$126[170]  = sd_weights[341:340];
-  assign \weights$126[171]  = sd_weights[343:342];
-  assign \weights$126[172]  = sd_weights[345:344];
-  assign \weights$126[173]  = sd_weights[347:346];
-  assign \weights$126[174]  = sd_weights[349:348];
-  assign \weights$126[175]  = sd_weights[351:350];
-  assign \weights$126[176]  = sd_weights[353:352];
-  assign \weights$126[177]  = sd_weights[355:354];
-  assign \weights$126[178]  = sd_weights[357:356];
-  assign \weights$126[179]  = sd_weights[359:358];
-  assign \weights$126[180]  = sd_weights[361:360];
-  assign \weights$126[181]  = sd_weights[363:362];
-  assign \weights$126[182]  = sd_weights[365:364];
-  assign \weights$126[183]  = sd_weights[367:366];
-  assign \weights$126[184]  = sd_weights[369:368];
-  assign \weights$126[185]  = sd_weights[371:370];
-  assign \weights$126[186]  = sd_weights[373:372];
-  assign \weights$126[187]  = sd_weights[375:374];
-  assign \weights$126[188]  = sd_weights[377:376];
-  assign \weights$126[189]  = sd_weights[379:378];
-  assign \weights$126[190]  = sd_weights[381:380];
-  assign \weights$126[191]  = sd_weights[383:382];
-  assign \weights$126[192]  = sd_weights[385:384];
-  assign \weights$126[193]  = sd_weights[387:386];
-  assign \weights$126[194]  = sd_weights[389:388];
-  assign \weights$126[195]  = sd_weights[391:390];
-  assign \weights$126[196]  = sd_weights[393:392];
-  assign \weights$126[197]  = sd_weights[395:394];
-  assign \weights$126[198]  = sd_weights[397:396];
-  assign \weights$126[199]  = sd_weights[399:398];
-  assign \weights$126[200]  = sd_weights[401:400];
-  assign \weights$126[201]  = sd_weights[403:402];
-  assign \weights$126[202]  = sd_weights[405:404];
-  assign \weights$126[203]  = sd_weights[407:406];
-  assign \weights$126[204]  = sd_weights[409:408];
-  assign \weights$126[205]  = sd_weights[411:410];
-  assign \weights$126[206]  = sd_weights[413:412];
-  assign \weights$126[207]  = sd_weights[415:414];
-  assign \weights$126[208]  = sd_weights[417:416];
-  assign \weights$126[209]  = sd_weights[419:418];
-  assign \weights$126[210]  = sd_weights[421:420];
-  assign \weights$126[211]  = sd_weights[423:422];
-  assign \weights$126[212]  = sd_weights[425:424];
-  assign \weights$126[213]  = sd_weights[427:426];
-  assign \weights$126[214]  = sd_weights[429:428];
-  assign \weights$126[215]  = sd_weights[431:430];
-  assign \weights$126[216]  = sd_weights[433:432];
-  assign \weights$126[217]  = sd_weights[435:434];
-  assign \weights$126[218]  = sd_weights[437:436];
-  assign \weights$126[219]  = sd_weights[439:438];
-  assign \weights$126[220]  = sd_weights[441:440];
-  assign \weights$126[221]  = sd_weights[443:442];
-  assign \weights$126[222]  = sd_weights[445:444];
-  assign \weights$126[223]  = sd_weights[447:446];
-  assign \weights$126[224]  = sd_weights[449:448];
-  assign \weights$126[225]  = sd_weights[451:450];
-  assign \weights$126[226]  = sd_weights[453:452];
-  assign \weights$126[227]  = sd_weights[455:454];
-  assign \weights$126[228]  = sd_weights[457:456];
-  assign \weights$126[229]  = sd_weights[459:458];
-  assign \weights$126[230]  = sd_weights[461:460];
-  assign \weights$126[231]  = sd_weights[463:462];
-  assign \weights$126[232]  = sd_weights[465:464];
-  assign \weights$126[233]  = sd_weights[467:466];
-  assign \weights$126[234]  = sd_weights[469:468];
-  assign \weights$126[235]  = sd_weights[471:470];
-  assign \weights$126[236]  = sd_weights[473:472];
-  assign \weights$126[237]  = sd_weights[475:474];
-  assign \weights$126[238]  = sd_weights[477:476];
-  assign \weights$126[239]  = sd_weights[479:478];
-  assign \weights$126[240]  = sd_weights[481:480];
-  assign \weights$126[241]  = sd_weights[483:482];
-  assign \weights$126[242]  = sd_weights[485:484];
-  assign \weights$126[243]  = sd_weights[487:486];
-  assign \weights$126[244]  = sd_weights[489:488];
-  assign \weights$126[245]  = sd_weights[491:490];
-  assign \weights$126[246]  = sd_weights[493:492];
-  assign \weights$126[247]  = sd_weights[495:494];
-  assign \weights$126[248]  = sd_weights[497:496];
-  assign \weights$126[249]  = sd_weights[499:498];
-  assign \weights$126[250]  = sd_weights[501:500];
-  assign \weights$126[251]  = sd_weights[503:502];
-  assign \weights$126[252]  = sd_weights[505:504];
-  assign \weights$126[253]  = sd_weights[507:506];
-  assign \weights$126[254]  = sd_weights[509:508];
-  assign \weights$126[255]  = sd_weights[511:510];
+  assign \s2_bias[0]  = s2_bias[23:0];
+  assign \s2_bias[1]  = s2_bias[47:24];
+  assign \s2_bias[2]  = s2_bias[71:48];
+  assign \s2_bias[3]  = s2_bias[95:72];
+  assign \s2_bias[4]  = s2_bias[119:96];
+  assign \s2_bias[5]  = s2_bias[143:120];
+  assign \s2_bias[6]  = s2_bias[167:144];
+  assign \s2_bias[7]  = s2_bias[191:168];
+  assign \s2_bias[8]  = s2_bias[215:192];
+  assign \s2_bias[9]  = s2_bias[239:216];
+  assign \s2_bias[10]  = s2_bias[263:240];
+  assign \s2_bias[11]  = s2_bias[287:264];
+  assign \s2_bias[12]  = s2_bias[311:288];
+  assign \s2_bias[13]  = s2_bias[335:312];
+  assign \s2_bias[14]  = s2_bias[359:336];
+  assign \s2_bias[15]  = s2_bias[383:360];
+  assign \s2_sums[0]  = s2_sums[12:0];
+  assign \s2_sums[1]  = s2_sums[25:13];
+  assign \s2_sums[2]  = s2_sums[38:26];
+  assign \s2_sums[3]  = s2_sums[51:39];
+  assign \s2_sums[4]  = s2_sums[64:52];
+  assign \s2_sums[5]  = s2_sums[77:65];
+  assign \s2_sums[6]  = s2_sums[90:78];
+  assign \s2_sums[7]  = s2_sums[103:91];
+  assign \s2_sums[8]  = s2_sums[116:104];
+  assign \s2_sums[9]  = s2_sums[129:117];
+  assign \s2_sums[10]  = s2_sums[142:130];
+  assign \s2_sums[11]  = s2_sums[155:143];
+  assign \s2_sums[12]  = s2_sums[168:156];
+  assign \s2_sums[13]  = s2_sums[181:169];
+  assign \s2_sums[14]  = s2_sums[194:182];
+  assign \s2_sums[15]  = s2_sums[207:195];
+  assign \weights$134[0]  = sd_weights[1:0];
+  assign \weights$134[1]  = sd_weights[3:2];
+  assign \weights$134[2]  = sd_weights[5:4];
+  assign \weights$134[3]  = sd_weights[7:6];
+  assign \weights$134[4]  = sd_weights[9:8];
+  assign \weights$134[5]  = sd_weights[11:10];
+  assign \weights$134[6]  = sd_weights[13:12];
+  assign \weights$134[7]  = sd_weights[15:14];
+  assign \weights$134[8]  = sd_weights[17:16];
+  assign \weights$134[9]  = sd_weights[19:18];
+  assign \weights$134[10]  = sd_weights[21:20];
+  assign \weights$134[11]  = sd_weights[23:22];
+  assign \weights$134[12]  = sd_weights[25:24];
+  assign \weights$134[13]  = sd_weights[27:26];
+  assign \weights$134[14]  = sd_weights[29:28];
+  assign \weights$134[15]  = sd_weights[31:30];
+  assign \weights$134[16]  = sd_weights[33:32];
+  assign \weights$134[17]  = sd_weights[35:34];
+  assign \weights$134[18]  = sd_weights[37:36];
+  assign \weights$134[19]  = sd_weights[39:38];
+  assign \weights$134[20]  = sd_weights[41:40];
+  assign \weights$134[21]  = sd_weights[43:42];
+  assign \weights$134[22]  = sd_weights[45:44];
+  assign \weights$134[23]  = sd_weights[47:46];
+  assign \weights$134[24]  = sd_weights[49:48];
+  assign \weights$134[25]  = sd_weights[51:50];
+  assign \weights$134[26]  = sd_weights[53:52];
+  assign \weights$134[27]  = sd_weights[55:54];
+  assign \weights$134[28]  = sd_weights[57:56];
+  assign \weights$134[29]  = sd_weights[59:58];
+  assign \weights$134[30]  = sd_weights[61:60];
+  assign \weights$134[31]  = sd_weights[63:62];
+  assign \weights$134[32]  = sd_weights[65:64];
+  assign \weights$134[33]  = sd_weights[67:66];
+  assign \weights$134[34]  = sd_weights[69:68];
+  assign \weights$134[35]  = sd_weights[71:70];
+  assign \weights$134[36]  = sd_weights[73:72];
+  assign \weights$134[37]  = sd_weights[75:74];
+  assign \weights$134[38]  = sd_weights[77:76];
+  assign \weights$134[39]  = sd_weights[79:78];
+  assign \weights$134[40]  = sd_weights[81:80];
+  assign \weights$134[41]  = sd_weights[83:82];
+  assign \weights$134[42]  = sd_weights[85:84];
+  assign \weights$134[43]  = sd_weights[87:86];
+  assign \weights$134[44]  = sd_weights[89:88];
+  assign \weights$134[45]  = sd_weights[91:90];
+  assign \weights$134[46]  = sd_weights[93:92];
+  assign \weights$134[47]  = sd_weights[95:94];
+  assign \weights$134[48]  = sd_weights[97:96];
+  assign \weights$134[49]  = sd_weights[99:98];
+  assign \weights$134[50]  = sd_weights[101:100];
+  assign \weights$134[51]  = sd_weights[103:102];
+  assign \weights$134[52]  = sd_weights[105:104];
+  assign \weights$134[53]  = sd_weights[107:106];
+  assign \weights$134[54]  = sd_weights[109:108];
+  assign \weights$134[55]  = sd_weights[111:110];
+  assign \weights$134[56]  = sd_weights[113:112];
+  assign \weights$134[57]  = sd_weights[115:114];
+  assign \weights$134[58]  = sd_weights[117:116];
+  assign \weights$134[59]  = sd_weights[119:118];
+  assign \weights$134[60]  = sd_weights[121:120];
+  assign \weights$134[61]  = sd_weights[123:122];
+  assign \weights$134[62]  = sd_weights[125:124];
+  assign \weights$134[63]  = sd_weights[127:126];
+  assign \weights$134[64]  = sd_weights[129:128];
+  assign \weights$134[65]  = sd_weights[131:130];
+  assign \weights$134[66]  = sd_weights[133:132];
+  assign \weights$134[67]  = sd_weights[135:134];
+  assign \weights$134[68]  = sd_weights[137:136];
+  assign \weights$134[69]  = sd_weights[139:138];
+  assign \weights$134[70]  = sd_weights[141:140];
+  assign \weights$134[71]  = sd_weights[143:142];
+  assign \weights$134[72]  = sd_weights[145:144];
+  assign \weights$134[73]  = sd_weights[147:146];
+  assign \weights$134[74]  = sd_weights[149:148];
+  assign \weights$134[75]  = sd_weights[151:150];
+  assign \weights$134[76]  = sd_weights[153:152];
+  assign \weights$134[77]  = sd_weights[155:154];
+  assign \weights$134[78]  = sd_weights[157:156];
+  assign \weights$134[79]  = sd_weights[159:158];
+  assign \weights$134[80]  = sd_weights[161:160];
+  assign \weights$134[81]  = sd_weights[163:162];
+  assign \weights$134[82]  = sd_weights[165:164];
+  assign \weights$134[83]  = sd_weights[167:166];
+  assign \weights$134[84]  = sd_weights[169:168];
+  assign \weights$134[85]  = sd_weights[171:170];
+  assign \weights$134[86]  = sd_weights[173:172];
+  assign \weights$134[87]  = sd_weights[175:174];
+  assign \weights$134[88]  = sd_weights[177:176];
+  assign \weights$134[89]  = sd_weights[179:178];
+  assign \weights$134[90]  = sd_weights[181:180];
+  assign \weights$134[91]  = sd_weights[183:182];
+  assign \weights$134[92]  = sd_weights[185:184];
+  assign \weights$134[93]  = sd_weights[187:186];
+  assign \weights$134[94]  = sd_weights[189:188];
+  assign \weights$134[95]  = sd_weights[191:190];
+  assign \weights$134[96]  = sd_weights[193:192];
+  assign \weights$134[97]  = sd_weights[195:194];
+  assign \weights$134[98]  = sd_weights[197:196];
+  assign \weights$134[99]  = sd_weights[199:198];
+  assign \weights$134[100]  = sd_weights[201:200];
+  assign \weights$134[101]  = sd_weights[203:202];
+  assign \weights$134[102]  = sd_weights[205:204];
+  assign \weights$134[103]  = sd_weights[207:206];
+  assign \weights$134[104]  = sd_weights[209:208];
+  assign \weights$134[105]  = sd_weights[211:210];
+  assign \weights$134[106]  = sd_weights[213:212];
+  assign \weights$134[107]  = sd_weights[215:214];
+  assign \weights$134[108]  = sd_weights[217:216];
+  assign \weights$134[109]  = sd_weights[219:218];
+  assign \weights$134[110]  = sd_weights[221:220];
+  assign \weights$134[111]  = sd_weights[223:222];
+  assign \weights$134[112]  = sd_weights[225:224];
+  assign \weights$134[113]  = sd_weights[227:226];
+  assign \weights$134[114]  = sd_weights[229:228];
+  assign \weights$134[115]  = sd_weights[231:230];
+  assign \weights$134[116]  = sd_weights[233:232];
+  assign \weights$134[117]  = sd_weights[235:234];
+  assign \weights$134[118]  = sd_weights[237:236];
+  assign \weights$134[119]  = sd_weights[239:238];
+  assign \weights$134[120]  = sd_weights[241:240];
+  assign \weights$134[121]  = sd_weights[243:242];
+  assign \weights$134[122]  = sd_weights[245:244];
+  assign \weights$134[123]  = sd_weights[247:246];
+  assign \weights$134[124]  = sd_weights[249:248];
+  assign \weights$134[125]  = sd_weights[251:250];
+  assign \weights$134[126]  = sd_weights[253:252];
+  assign \weights$134[127]  = sd_weights[255:254];
+  assign \weights$134[128]  = sd_weights[257:256];
+  assign \weights$134[129]  = sd_weights[259:258];
+  assign \weights$134[130]  = sd_weights[261:260];
+  assign \weights$134[131]  = sd_weights[263:262];
+  assign \weights$134[132]  = sd_weights[265:264];
+  assign \weights$134[133]  = sd_weights[267:266];
+  assign \weights$134[134]  = sd_weights[269:268];
+  assign \weights$134[135]  = sd_weights[271:270];
+  assign \weights$134[136]  = sd_weights[273:272];
+  assign \weights$134[137]  = sd_weights[275:274];
+  assign \weights$134[138]  = sd_weights[277:276];
+  assign \weights$134[139]  = sd_weights[279:278];
+  assign \weights$134[140]  = sd_weights[281:280];
+  assign \weights$134[141]  = sd_weights[283:282];
+  assign \weights$134[142]  = sd_weights[285:284];
+  assign \weights$134[143]  = sd_weights[287:286];
+  assign \weights$134[144]  = sd_weights[289:288];
+  assign \weights$134[145]  = sd_weights[291:290];
+  assign \weights$134[146]  = sd_weights[293:292];
+  assign \weights$134[147]  = sd_weights[295:294];
+  assign \weights$134[148]  = sd_weights[297:296];
+  assign \weights$134[149]  = sd_weights[299:298];
+  assign \weights$134[150]  = sd_weights[301:300];
+  assign \weights$134[151]  = sd_weights[303:302];
+  assign \weights$134[152]  = sd_weights[305:304];
+  assign \weights$134[153]  = sd_weights[307:306];
+  assign \weights$134[154]  = sd_weights[309:308];
+  assign \weights$134[155]  = sd_weights[311:310];
+  assign \weights$134[156]  = sd_weights[313:312];
+  assign \weights$134[157]  = sd_weights[315:314];
+  assign \weights$134[158]  = sd_weights[317:316];
+  assign \weights$134[159]  = sd_weights[319:318];
+  assign \weights$134[160]  = sd_weights[321:320];
+  assign \weights$134[161]  = sd_weights[323:322];
+  assign \weights$134[162]  = sd_weights[325:324];
+  assign \weights$134[163]  = sd_weights[327:326];
+  assign \weights$134[164]  = sd_weights[329:328];
+  assign \weights$134[165]  = sd_weights[331:330];
+  assign \weights$134[166]  = sd_weights[333:332];
+  assign \weights$134[167]  = sd_weights[335:334];
+  assign \weights$134[168]  = sd_weights[337:336];
+  assign \weights$134[169]  = sd_weights[339:338];
+  assign \weights$134[170]  = sd_weights[341:340];
+  assign \weights$134[171]  = sd_weights[343:342];
+  assign \weights$134[172]  = sd_weights[345:344];
+  assign \weights$134[173]  = sd_weights[347:346];
+  assign \weights$134[174]  = sd_weights[349:348];
+  assign \weights$134[175]  = sd_weights[351:350];
+  assign \weights$134[176]  = sd_weights[353:352];
+  assign \weights$134[177]  = sd_weights[355:354];
+  assign \weights$134[178]  = sd_weights[357:356];
+  assign \weights$134[179]  = sd_weights[359:358];
+  assign \weights$134[180]  = sd_weights[361:360];
+  assign \weights$134[181]  = sd_weights[363:362];
+  assign \weights$134[182]  = sd_weights[365:364];
+  assign \weights$134[183]  = sd_weights[367:366];
+  assign \weights$134[184]  = sd_weights[369:368];
+  assign \weights$134[185]  = sd_weights[371:370];
+  assign \weights$134[186]  = sd_weights[373:372];
+  assign \weights$134[187]  = sd_weights[375:374];
+  assign \weights$134[188]  = sd_weights[377:376];
+  assign \weights$134[189]  = sd_weights[379:378];
+  assign \weights$134[190]  = sd_weights[381:380];
+  assign \weights$134[191]  = sd_weights[383:382];
+  assign \weights$134[192]  = sd_weights[385:384];
+  assign \weights$134[193]  = sd_weights[387:386];
+  assign \weights$134[194]  = sd_weights[389:388];
+  assign \weights$134[195]  = sd_weights[391:390];
+  assign \weights$134[196]  = sd_weights[393:392];
+  assign \weights$134[197]  = sd_weights[395:394];
+  assign \weights$134[198]  = sd_weights[397:396];
+  assign \weights$134[199]  = sd_weights[399:398];
+  assign \weights$134[200]  = sd_weights[401:400];
+  assign \weights$134[201]  = sd_weights[403:402];
+  assign \weights$134[202]  = sd_weights[405:404];
+  assign \weights$134[203]  = sd_weights[407:406];
+  assign \weights$134[204]  = sd_weights[409:408];
+  assign \weights$134[205]  = sd_weights[411:410];
+  assign \weights$134[206]  = sd_weights[413:412];
+  assign \weights$134[207]  = sd_weights[415:414];
+  assign \weights$134[208]  = sd_weights[417:416];
+  assign \weights$134[209]  = sd_weights[419:418];
+  assign \weights$134[210]  = sd_weights[421:420];
+  assign \weights$134[211]  = sd_weights[423:422];
+  assign \weights$134[212]  = sd_weights[425:424];
+  assign \weights$134[213]  = sd_weights[427:426];
+  assign \weights$134[214]  = sd_weights[429:428];
+  assign \weights$134[215]  = sd_weights[431:430];
+  assign \weights$134[216]  = sd_weights[433:432];
+  assign \weights$134[217]  = sd_weights[435:434];
+  assign \weights$134[218]  = sd_weights[437:436];
+  assign \weights$134[219]  = sd_weights[439:438];
+  assign \weights$134[220]  = sd_weights[441:440];
+  assign \weights$134[221]  = sd_weights[443:442];
+  assign \weights$134[222]  = sd_weights[445:444];
+  assign \weights$134[223]  = sd_weights[447:446];
+  assign \weights$134[224]  = sd_weights[449:448];
+  assign \weights$134[225]  = sd_weights[451:450];
+  assign \weights$134[226]  = sd_weights[453:452];
+  assign \weights$134[227]  = sd_weights[455:454];
+  assign \weights$134[228]  = sd_weights[457:456];
+  assign \weights$134[229]  = sd_weights[459:458];
+  assign \weights$134[230]  = sd_weights[461:460];
+  assign \weights$134[231]  = sd_weights[463:462];
+  assign \weights$134[232]  = sd_weights[465:464];
+  assign \weights$134[233]  = sd_weights[467:466];
+  assign \weights$134[234]  = sd_weights[469:468];
+  assign \weights$134[235]  = sd_weights[471:470];
+  assign \weights$134[236]  = sd_weights[473:472];
+  assign \weights$134[237]  = sd_weights[475:474];
+  assign \weights$134[238]  = sd_weights[477:476];
+  assign \weights$134[239]  = sd_weights[479:478];
+  assign \weights$134[240]  = sd_weights[481:480];
+  assign \weights$134[241]  = sd_weights[483:482];
+  assign \weights$134[242]  = sd_weights[485:484];
+  assign \weights$134[243]  = sd_weights[487:486];
+  assign \weights$134[244]  = sd_weights[489:488];
+  assign \weights$134[245]  = sd_weights[491:490];
+  assign \weights$134[246]  = sd_weights[493:492];
+  assign \weights$134[247]  = sd_weights[495:494];
+  assign \weights$134[248]  = sd_weights[497:496];
+  assign \weights$134[249]  = sd_weights[499:498];
+  assign \weights$134[250]  = sd_weights[501:500];
+  assign \weights$134[251]  = sd_weights[503:502];
+  assign \weights$134[252]  = sd_weights[505:504];
+  assign \weights$134[253]  = sd_weights[507:506];
+  assign \weights$134[254]  = sd_weights[509:508];
+  assign \weights$134[255]  = sd_weights[511:510];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -9665,22 +9787,22 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \sums[13]  = s2_sums[181:169];
   assign \sums[14]  = s2_sums[194:182];
   assign \sums[15]  = s2_sums[207:195];
-  assign \bias[0]  = bias[23:0];
-  assign \bias[1]  = bias[47:24];
-  assign \bias[2]  = bias[71:48];
-  assign \bias[3]  = bias[95:72];
-  assign \bias[4]  = bias[119:96];
-  assign \bias[5]  = bias[143:120];
-  assign \bias[6]  = bias[167:144];
-  assign \bias[7]  = bias[191:168];
-  assign \bias[8]  = bias[215:192];
-  assign \bias[9]  = bias[239:216];
-  assign \bias[10]  = bias[263:240];
-  assign \bias[11]  = bias[287:264];
-  assign \bias[12]  = bias[311:288];
-  assign \bias[13]  = bias[335:312];
-  assign \bias[14]  = bias[359:336];
-  assign \bias[15]  = bias[383:360];
+  assign \bias[0]  = s2_bias[23:0];
+  assign \bias[1]  = s2_bias[47:24];
+  assign \bias[2]  = s2_bias[71:48];
+  assign \bias[3]  = s2_bias[95:72];
+  assign \bias[4]  = s2_bias[119:96];
+  assign \bias[5]  = s2_bias[143:120];
+  assign \bias[6]  = s2_bias[167:144];
+  assign \bias[7]  = s2_bias[191:168];
+  assign \bias[8]  = s2_bias[215:192];
+  assign \bias[9]  = s2_bias[239:216];
+  assign \bias[10]  = s2_bias[263:240];
+  assign \bias[11]  = s2_bias[287:264];
+  assign \bias[12]  = s2_bias[311:288];
+  assign \bias[13]  = s2_bias[335:312];
+  assign \bias[14]  = s2_bias[359:336];
+  assign \bias[15]  = s2_bias[383:360];
   assign \accs[0]  = accs[23:0];
   assign \accs[1]  = accs[47:24];
   assign \accs[2]  = accs[71:48];
@@ -9713,25 +9835,25 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
   assign \acc[13]  = accs[335:312];
   assign \acc[14]  = accs[359:336];
   assign \acc[15]  = accs[383:360];
-  assign \o_res__payload$138.values  = o_res__payload[383:0];
-  assign \o_res__payload$138.values[0]  = o_res__payload[23:0];
-  assign \o_res__payload$138.values[1]  = o_res__payload[47:24];
-  assign \o_res__payload$138.values[2]  = o_res__payload[71:48];
-  assign \o_res__payload$138.values[3]  = o_res__payload[95:72];
-  assign \o_res__payload$138.values[4]  = o_res__payload[119:96];
-  assign \o_res__payload$138.values[5]  = o_res__payload[143:120];
-  assign \o_res__payload$138.values[6]  = o_res__payload[167:144];
-  assign \o_res__payload$138.values[7]  = o_res__payload[191:168];
-  assign \o_res__payload$138.values[8]  = o_res__payload[215:192];
-  assign \o_res__payload$138.values[9]  = o_res__payload[239:216];
-  assign \o_res__payload$138.values[10]  = o_res__payload[263:240];
-  assign \o_res__payload$138.values[11]  = o_res__payload[287:264];
-  assign \o_res__payload$138.values[12]  = o_res__payload[311:288];
-  assign \o_res__payload$138.values[13]  = o_res__payload[335:312];
-  assign \o_res__payload$138.values[14]  = o_res__payload[359:336];
-  assign \o_res__payload$138.values[15]  = o_res__payload[383:360];
-  assign \o_res__payload$138.overflow  = o_res__payload[399:384];
-  assign \o_res__payload$138.saturated  = o_res__payload[415:400];
+  assign \o_res__payload$146.values  = o_res__payload[383:0];
+  assign \o_res__payload$146.values[0]  = o_res__payload[23:0];
+  assign \o_res__payload$146.values[1]  = o_res__payload[47:24];
+  assign \o_res__payload$146.values[2]  = o_res__payload[71:48];
+  assign \o_res__payload$146.values[3]  = o_res__payload[95:72];
+  assign \o_res__payload$146.values[4]  = o_res__payload[119:96];
+  assign \o_res__payload$146.values[5]  = o_res__payload[143:120];
+  assign \o_res__payload$146.values[6]  = o_res__payload[167:144];
+  assign \o_res__payload$146.values[7]  = o_res__payload[191:168];
+  assign \o_res__payload$146.values[8]  = o_res__payload[215:192];
+  assign \o_res__payload$146.values[9]  = o_res__payload[239:216];
+  assign \o_res__payload$146.values[10]  = o_res__payload[263:240];
+  assign \o_res__payload$146.values[11]  = o_res__payload[287:264];
+  assign \o_res__payload$146.values[12]  = o_res__payload[311:288];
+  assign \o_res__payload$146.values[13]  = o_res__payload[335:312];
+  assign \o_res__payload$146.values[14]  = o_res__payload[359:336];
+  assign \o_res__payload$146.values[15]  = o_res__payload[383:360];
+  assign \o_res__payload$146.overflow  = o_res__payload[399:384];
+  assign \o_res__payload$146.saturated  = o_res__payload[415:400];
   assign acts[127:120] = sd_acts[127:120];
   assign acts[119:112] = sd_acts[119:112];
   assign acts[111:104] = sd_acts[111:104];
@@ -9751,7 +9873,7 @@ module ternhw_default(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payloa
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
+module \ternhw_default.accs$156 (rst, en, events, first, nonzero, bias, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [23:0] \$1 ;
   wire [23:0] \$10 ;
@@ -10106,85 +10228,85 @@ module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, ac
   wire \$414 ;
   wire \$415 ;
   wire \$416 ;
-  wire [1:0] \$417 ;
-  wire [23:0] \$418 ;
-  wire [24:0] \$419 ;
+  wire [23:0] \$417 ;
+  wire [24:0] \$418 ;
+  wire \$419 ;
   wire [23:0] \$42 ;
-  wire \$420 ;
-  wire [23:0] \$421 ;
-  wire [24:0] \$422 ;
+  wire [23:0] \$420 ;
+  wire [24:0] \$421 ;
+  wire \$422 ;
   wire \$423 ;
   wire \$424 ;
-  wire \$425 ;
-  wire [23:0] \$426 ;
-  wire [24:0] \$427 ;
-  wire \$428 ;
-  wire [23:0] \$429 ;
+  wire [23:0] \$425 ;
+  wire [24:0] \$426 ;
+  wire \$427 ;
+  wire [23:0] \$428 ;
+  wire [24:0] \$429 ;
   wire [24:0] \$43 ;
-  wire [24:0] \$430 ;
+  wire \$430 ;
   wire \$431 ;
   wire \$432 ;
-  wire \$433 ;
-  wire [1:0] \$434 ;
-  wire [2:0] \$435 ;
+  wire [23:0] \$433 ;
+  wire [24:0] \$434 ;
+  wire \$435 ;
   wire [23:0] \$436 ;
   wire [24:0] \$437 ;
   wire \$438 ;
-  wire [23:0] \$439 ;
+  wire \$439 ;
   wire \$44 ;
-  wire [24:0] \$440 ;
-  wire \$441 ;
-  wire \$442 ;
+  wire \$440 ;
+  wire [23:0] \$441 ;
+  wire [24:0] \$442 ;
   wire \$443 ;
   wire [23:0] \$444 ;
   wire [24:0] \$445 ;
   wire \$446 ;
-  wire [23:0] \$447 ;
-  wire [24:0] \$448 ;
-  wire \$449 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire [23:0] \$449 ;
   wire [23:0] \$45 ;
-  wire \$450 ;
+  wire [24:0] \$450 ;
   wire \$451 ;
-  wire [1:0] \$452 ;
-  wire [23:0] \$453 ;
-  wire [24:0] \$454 ;
+  wire [23:0] \$452 ;
+  wire [24:0] \$453 ;
+  wire \$454 ;
   wire \$455 ;
-  wire [23:0] \$456 ;
-  wire [24:0] \$457 ;
-  wire \$458 ;
+  wire \$456 ;
+  wire [23:0] \$457 ;
+  wire [24:0] \$458 ;
   wire \$459 ;
   wire [24:0] \$46 ;
-  wire \$460 ;
-  wire [23:0] \$461 ;
-  wire [24:0] \$462 ;
+  wire [23:0] \$460 ;
+  wire [24:0] \$461 ;
+  wire \$462 ;
   wire \$463 ;
-  wire [23:0] \$464 ;
-  wire [24:0] \$465 ;
-  wire \$466 ;
+  wire \$464 ;
+  wire [23:0] \$465 ;
+  wire [24:0] \$466 ;
   wire \$467 ;
-  wire \$468 ;
-  wire [1:0] \$469 ;
+  wire [23:0] \$468 ;
+  wire [24:0] \$469 ;
   wire \$47 ;
-  wire [2:0] \$470 ;
-  wire [3:0] \$471 ;
-  wire [23:0] \$472 ;
-  wire [24:0] \$473 ;
-  wire \$474 ;
-  wire [23:0] \$475 ;
-  wire [24:0] \$476 ;
-  wire \$477 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire [23:0] \$473 ;
+  wire [24:0] \$474 ;
+  wire \$475 ;
+  wire [23:0] \$476 ;
+  wire [24:0] \$477 ;
   wire \$478 ;
   wire \$479 ;
   wire \$48 ;
-  wire [23:0] \$480 ;
-  wire [24:0] \$481 ;
-  wire \$482 ;
-  wire [23:0] \$483 ;
-  wire [24:0] \$484 ;
-  wire \$485 ;
+  wire \$480 ;
+  wire [23:0] \$481 ;
+  wire [24:0] \$482 ;
+  wire \$483 ;
+  wire [23:0] \$484 ;
+  wire [24:0] \$485 ;
   wire \$486 ;
   wire \$487 ;
-  wire [1:0] \$488 ;
+  wire \$488 ;
   wire [23:0] \$489 ;
   wire \$49 ;
   wire [24:0] \$490 ;
@@ -10204,51 +10326,36 @@ module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, ac
   wire \$502 ;
   wire \$503 ;
   wire \$504 ;
-  wire [1:0] \$505 ;
-  wire [2:0] \$506 ;
-  wire [23:0] \$507 ;
-  wire [24:0] \$508 ;
-  wire \$509 ;
+  wire [23:0] \$505 ;
+  wire [24:0] \$506 ;
+  wire \$507 ;
+  wire [23:0] \$508 ;
+  wire [24:0] \$509 ;
   wire [23:0] \$51 ;
-  wire [23:0] \$510 ;
-  wire [24:0] \$511 ;
+  wire \$510 ;
+  wire \$511 ;
   wire \$512 ;
-  wire \$513 ;
-  wire \$514 ;
-  wire [23:0] \$515 ;
-  wire [24:0] \$516 ;
-  wire \$517 ;
-  wire [23:0] \$518 ;
-  wire [24:0] \$519 ;
+  wire [23:0] \$513 ;
+  wire [24:0] \$514 ;
+  wire \$515 ;
+  wire [23:0] \$516 ;
+  wire [24:0] \$517 ;
+  wire \$518 ;
+  wire \$519 ;
   wire [24:0] \$52 ;
   wire \$520 ;
-  wire \$521 ;
-  wire \$522 ;
-  wire [1:0] \$523 ;
+  wire [23:0] \$521 ;
+  wire [24:0] \$522 ;
+  wire \$523 ;
   wire [23:0] \$524 ;
   wire [24:0] \$525 ;
   wire \$526 ;
-  wire [23:0] \$527 ;
-  wire [24:0] \$528 ;
-  wire \$529 ;
+  wire \$527 ;
+  wire \$528 ;
+  reg [383:0] \$529 ;
   wire \$53 ;
-  wire \$530 ;
-  wire \$531 ;
-  wire [23:0] \$532 ;
-  wire [24:0] \$533 ;
-  wire \$534 ;
-  wire [23:0] \$535 ;
-  wire [24:0] \$536 ;
-  wire \$537 ;
-  wire \$538 ;
-  wire \$539 ;
+  reg [15:0] \$530 ;
   wire [23:0] \$54 ;
-  wire [1:0] \$540 ;
-  wire [2:0] \$541 ;
-  wire [3:0] \$542 ;
-  wire [4:0] \$543 ;
-  reg [383:0] \$544 ;
-  reg [15:0] \$545 ;
   wire [24:0] \$55 ;
   wire \$56 ;
   wire \$57 ;
@@ -10338,8 +10445,8 @@ module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, ac
   wire clk;
   input en;
   wire en;
-  output [4:0] events;
-  wire [4:0] events;
+  output [15:0] events;
+  wire [15:0] events;
   input first;
   wire first;
   input [15:0] nonzero;
@@ -10366,100 +10473,70 @@ module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, ac
   wire [12:0] \sums[7] ;
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
-  assign \$455  = | \$454 [24:23];
-  assign \$456  = first ? bias[167:144] : acc[167:144];
-  assign \$457  = $signed(\$456 ) + $signed(sums[90:78]);
-  assign \$458  = \$457 [24:23] != 2'h3;
-  assign \$459  = \$455  & \$458 ;
-  assign \$460  = nonzero[6] & \$459 ;
-  assign \$461  = first ? bias[191:168] : acc[191:168];
-  assign \$462  = $signed(\$461 ) + $signed(sums[103:91]);
-  assign \$463  = | \$462 [24:23];
-  assign \$464  = first ? bias[191:168] : acc[191:168];
-  assign \$465  = $signed(\$464 ) + $signed(sums[103:91]);
-  assign \$466  = \$465 [24:23] != 2'h3;
-  assign \$467  = \$463  & \$466 ;
-  assign \$468  = nonzero[7] & \$467 ;
-  assign \$469  = \$460  + \$468 ;
-  assign \$470  = \$452  + \$469 ;
-  assign \$471  = \$435  + \$470 ;
-  assign \$472  = first ? bias[215:192] : acc[215:192];
-  assign \$473  = $signed(\$472 ) + $signed(sums[116:104]);
-  assign \$474  = | \$473 [24:23];
-  assign \$475  = first ? bias[215:192] : acc[215:192];
-  assign \$476  = $signed(\$475 ) + $signed(sums[116:104]);
-  assign \$477  = \$476 [24:23] != 2'h3;
-  assign \$478  = \$474  & \$477 ;
-  assign \$479  = nonzero[8] & \$478 ;
-  assign \$480  = first ? bias[239:216] : acc[239:216];
-  assign \$481  = $signed(\$480 ) + $signed(sums[129:117]);
-  assign \$482  = | \$481 [24:23];
-  assign \$483  = first ? bias[239:216] : acc[239:216];
-  assign \$484  = $signed(\$483 ) + $signed(sums[129:117]);
-  assign \$485  = \$484 [24:23] != 2'h3;
-  assign \$486  = \$482  & \$485 ;
-  assign \$487  = nonzero[9] & \$486 ;
-  assign \$488  = \$479  + \$487 ;
-  assign \$489  = first ? bias[263:240] : acc[263:240];
-  assign \$490  = $signed(\$489 ) + $signed(sums[142:130]);
+  assign \$470  = \$469 [24:23] != 2'h3;
+  assign \$471  = \$467  & \$470 ;
+  assign \$472  = nonzero[8] & \$471 ;
+  assign \$473  = first ? bias[239:216] : acc[239:216];
+  assign \$474  = $signed(\$473 ) + $signed(sums[129:117]);
+  assign \$475  = | \$474 [24:23];
+  assign \$476  = first ? bias[239:216] : acc[239:216];
+  assign \$477  = $signed(\$476 ) + $signed(sums[129:117]);
+  assign \$478  = \$477 [24:23] != 2'h3;
+  assign \$479  = \$475  & \$478 ;
+  assign \$480  = nonzero[9] & \$479 ;
+  assign \$481  = first ? bias[263:240] : acc[263:240];
+  assign \$482  = $signed(\$481 ) + $signed(sums[142:130]);
+  assign \$483  = | \$482 [24:23];
+  assign \$484  = first ? bias[263:240] : acc[263:240];
+  assign \$485  = $signed(\$484 ) + $signed(sums[142:130]);
+  assign \$486  = \$485 [24:23] != 2'h3;
+  assign \$487  = \$483  & \$486 ;
+  assign \$488  = nonzero[10] & \$487 ;
+  assign \$489  = first ? bias[287:264] : acc[287:264];
+  assign \$490  = $signed(\$489 ) + $signed(sums[155:143]);
   assign \$491  = | \$490 [24:23];
-  assign \$492  = first ? bias[263:240] : acc[263:240];
-  assign \$493  = $signed(\$492 ) + $signed(sums[142:130]);
+  assign \$492  = first ? bias[287:264] : acc[287:264];
+  assign \$493  = $signed(\$492 ) + $signed(sums[155:143]);
   assign \$494  = \$493 [24:23] != 2'h3;
   assign \$495  = \$491  & \$494 ;
-  assign \$496  = nonzero[10] & \$495 ;
-  assign \$497  = first ? bias[287:264] : acc[287:264];
-  assign \$498  = $signed(\$497 ) + $signed(sums[155:143]);
+  assign \$496  = nonzero[11] & \$495 ;
+  assign \$497  = first ? bias[311:288] : acc[311:288];
+  assign \$498  = $signed(\$497 ) + $signed(sums[168:156]);
   assign \$499  = | \$498 [24:23];
-  assign \$500  = first ? bias[287:264] : acc[287:264];
-  assign \$501  = $signed(\$500 ) + $signed(sums[155:143]);
+  assign \$500  = first ? bias[311:288] : acc[311:288];
+  assign \$501  = $signed(\$500 ) + $signed(sums[168:156]);
   assign \$502  = \$501 [24:23] != 2'h3;
   assign \$503  = \$499  & \$502 ;
-  assign \$504  = nonzero[11] & \$503 ;
-  assign \$505  = \$496  + \$504 ;
-  assign \$506  = \$488  + \$505 ;
-  assign \$507  = first ? bias[311:288] : acc[311:288];
-  assign \$508  = $signed(\$507 ) + $signed(sums[168:156]);
-  assign \$509  = | \$508 [24:23];
-  assign \$510  = first ? bias[311:288] : acc[311:288];
-  assign \$511  = $signed(\$510 ) + $signed(sums[168:156]);
-  assign \$512  = \$511 [24:23] != 2'h3;
-  assign \$513  = \$509  & \$512 ;
-  assign \$514  = nonzero[12] & \$513 ;
-  assign \$515  = first ? bias[335:312] : acc[335:312];
-  assign \$516  = $signed(\$515 ) + $signed(sums[181:169]);
-  assign \$517  = | \$516 [24:23];
-  assign \$518  = first ? bias[335:312] : acc[335:312];
-  assign \$519  = $signed(\$518 ) + $signed(sums[181:169]);
-  assign \$520  = \$519 [24:23] != 2'h3;
-  assign \$521  = \$517  & \$520 ;
-  assign \$522  = nonzero[13] & \$521 ;
-  assign \$523  = \$514  + \$522 ;
-  assign \$524  = first ? bias[359:336] : acc[359:336];
-  assign \$525  = $signed(\$524 ) + $signed(sums[194:182]);
-  assign \$526  = | \$525 [24:23];
-  assign \$527  = first ? bias[359:336] : acc[359:336];
-  assign \$528  = $signed(\$527 ) + $signed(sums[194:182]);
-  assign \$529  = \$528 [24:23] != 2'h3;
-  assign \$530  = \$526  & \$529 ;
-  assign \$531  = nonzero[14] & \$530 ;
-  assign \$532  = first ? bias[383:360] : acc[383:360];
-  assign \$533  = $signed(\$532 ) + $signed(sums[207:195]);
-  assign \$534  = | \$533 [24:23];
-  assign \$535  = first ? bias[383:360] : acc[383:360];
-  assign \$536  = $signed(\$535 ) + $signed(sums[207:195]);
-  assign \$537  = \$536 [24:23] != 2'h3;
-  assign \$538  = \$534  & \$537 ;
-  assign \$539  = nonzero[15] & \$538 ;
-  assign \$540  = \$531  + \$539 ;
-  assign \$541  = \$523  + \$540 ;
-  assign \$542  = \$506  + \$541 ;
-  assign \$543  = \$471  + \$542 ;
-  assign events = en ? \$543  : 5'h00;
+  assign \$504  = nonzero[12] & \$503 ;
+  assign \$505  = first ? bias[335:312] : acc[335:312];
+  assign \$506  = $signed(\$505 ) + $signed(sums[181:169]);
+  assign \$507  = | \$506 [24:23];
+  assign \$508  = first ? bias[335:312] : acc[335:312];
+  assign \$509  = $signed(\$508 ) + $signed(sums[181:169]);
+  assign \$510  = \$509 [24:23] != 2'h3;
+  assign \$511  = \$507  & \$510 ;
+  assign \$512  = nonzero[13] & \$511 ;
+  assign \$513  = first ? bias[359:336] : acc[359:336];
+  assign \$514  = $signed(\$513 ) + $signed(sums[194:182]);
+  assign \$515  = | \$514 [24:23];
+  assign \$516  = first ? bias[359:336] : acc[359:336];
+  assign \$517  = $signed(\$516 ) + $signed(sums[194:182]);
+  assign \$518  = \$517 [24:23] != 2'h3;
+  assign \$519  = \$515  & \$518 ;
+  assign \$520  = nonzero[14] & \$519 ;
+  assign \$521  = first ? bias[383:360] : acc[383:360];
+  assign \$522  = $signed(\$521 ) + $signed(sums[207:195]);
+  assign \$523  = | \$522 [24:23];
+  assign \$524  = first ? bias[383:360] : acc[383:360];
+  assign \$525  = $signed(\$524 ) + $signed(sums[207:195]);
+  assign \$526  = \$525 [24:23] != 2'h3;
+  assign \$527  = \$523  & \$526 ;
+  assign \$528  = nonzero[15] & \$527 ;
+  assign events = en ? { \$528 , \$520 , \$512 , \$504 , \$496 , \$488 , \$480 , \$472 , \$464 , \$456 , \$448 , \$440 , \$432 , \$424 , \$416 , \$408  } : 16'h0000;
   always @(posedge clk)
-    acc <= \$544 ;
+    acc <= \$529 ;
   always @(posedge clk)
-    overflow <= \$545 ;
+    overflow <= \$530 ;
   assign \$1  = first ? bias[23:0] : acc[23:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[12:0]);
   assign \$3  = | \$2 [24:23];
@@ -10876,92 +10953,107 @@ module \ternhw_default.accs$148 (rst, en, bias, events, first, nonzero, sums, ac
   assign \$414  = \$413 [24:23] != 2'h3;
   assign \$415  = \$411  & \$414 ;
   assign \$416  = nonzero[1] & \$415 ;
-  assign \$417  = \$408  + \$416 ;
-  assign \$418  = first ? bias[71:48] : acc[71:48];
-  assign \$419  = $signed(\$418 ) + $signed(sums[38:26]);
-  assign \$420  = | \$419 [24:23];
-  assign \$421  = first ? bias[71:48] : acc[71:48];
-  assign \$422  = $signed(\$421 ) + $signed(sums[38:26]);
-  assign \$423  = \$422 [24:23] != 2'h3;
-  assign \$424  = \$420  & \$423 ;
-  assign \$425  = nonzero[2] & \$424 ;
-  assign \$426  = first ? bias[95:72] : acc[95:72];
-  assign \$427  = $signed(\$426 ) + $signed(sums[51:39]);
-  assign \$428  = | \$427 [24:23];
-  assign \$429  = first ? bias[95:72] : acc[95:72];
-  assign \$430  = $signed(\$429 ) + $signed(sums[51:39]);
-  assign \$431  = \$430 [24:23] != 2'h3;
-  assign \$432  = \$428  & \$431 ;
-  assign \$433  = nonzero[3] & \$432 ;
-  assign \$434  = \$425  + \$433 ;
-  assign \$435  = \$417  + \$434 ;
+  assign \$417  = first ? bias[71:48] : acc[71:48];
+  assign \$418  = $signed(\$417 ) + $signed(sums[38:26]);
+  assign \$419  = | \$418 [24:23];
+  assign \$420  = first ? bias[71:48] : acc[71:48];
+  assign \$421  = $signed(\$420 ) + $signed(sums[38:26]);
+  assign \$422  = \$421 [24:23] != 2'h3;
+  assign \$423  = \$419  & \$422 ;
+  assign \$424  = nonzero[2] & \$423 ;
+  assign \$425  = first ? bias[95:72] : acc[95:72];
+  assign \$426  = $signed(\$425 ) + $signed(sums[51:39]);
+  assign \$427  = | \$426 [24:23];
+  assign \$428  = first ? bias[95:72] : acc[95:72];
+  assign \$429  = $signed(\$428 ) + $signed(sums[51:39]);
+  assign \$430  = \$429 [24:23] != 2'h3;
+  assign \$431  = \$427  & \$430 ;
+  assign \$432  = nonzero[3] & \$431 ;
+  assign \$433  = first ? bias[119:96] : acc[119:96];
+  assign \$434  = $signed(\$433 ) + $signed(sums[64:52]);
+  assign \$435  = | \$434 [24:23];
   assign \$436  = first ? bias[119:96] : acc[119:96];
   assign \$437  = $signed(\$436 ) + $signed(sums[64:52]);
-  assign \$438  = | \$437 [24:23];
-  assign \$439  = first ? bias[119:96] : acc[119:96];
-  assign \$440  = $signed(\$439 ) + $signed(sums[64:52]);
-  assign \$441  = \$440 [24:23] != 2'h3;
-  assign \$442  = \$438  & \$441 ;
-  assign \$443  = nonzero[4] & \$442 ;
+  assign \$438  = \$437 [24:23] != 2'h3;
+  assign \$439  = \$435  & \$438 ;
+  assign \$440  = nonzero[4] & \$439 ;
+  assign \$441  = first ? bias[143:120] : acc[143:120];
+  assign \$442  = $signed(\$441 ) + $signed(sums[77:65]);
+  assign \$443  = | \$442 [24:23];
   assign \$444  = first ? bias[143:120] : acc[143:120];
   assign \$445  = $signed(\$444 ) + $signed(sums[77:65]);
-  assign \$446  = | \$445 [24:23];
-  assign \$447  = first ? bias[143:120] : acc[143:120];
-  assign \$448  = $signed(\$447 ) + $signed(sums[77:65]);
-  assign \$449  = \$448 [24:23] != 2'h3;
-  assign \$450  = \$446  & \$449 ;
-  assign \$451  = nonzero[5] & \$450 ;
-  assign \$452  = \$443  + \$451 ;
-  assign \$453  = first ? bias[167:144] : acc[167:144];
-  assign \$454  = $signed(\$453 ) + $signed(sums[90:78]);
+  assign \$446  = \$445 [24:23] != 2'h3;
+  assign \$447  = \$443  & \$446 ;
+  assign \$448  = nonzero[5] & \$447 ;
+  assign \$449  = first ? bias[167:144] : acc[167:144];
+  assign \$450  = $signed(\$449 ) + $signed(sums[90:78]);
+  assign \$451  = | \$450 [24:23];
+  assign \$452  = first ? bias[167:144] : acc[167:144];
+  assign \$453  = $signed(\$452 ) + $signed(sums[90:78]);
+  assign \$454  = \$453 [24:23] != 2'h3;
+  assign \$455  = \$451  & \$454 ;
+  assign \$456  = nonzero[6] & \$455 ;
+  assign \$457  = first ? bias[191:168] : acc[191:168];
+  assign \$458  = $signed(\$457 ) + $signed(sums[103:91]);
+  assign \$459  = | \$458 [24:23];
+  assign \$460  = first ? bias[191:168] : acc[191:168];
+  assign \$461  = $signed(\$460 ) + $signed(sums[103:91]);
+  assign \$462  = \$461 [24:23] != 2'h3;
+  assign \$463  = \$459  & \$462 ;
+  assign \$464  = nonzero[7] & \$463 ;
+  assign \$465  = first ? bias[215:192] : acc[215:192];
+  assign \$466  = $signed(\$465 ) + $signed(sums[116:104]);
+  assign \$467  = | \$466 [24:23];
+  assign \$468  = first ? bias[215:192] : acc[215:192];
+  assign \$469  = $signed(\$468 ) + $signed(sums[116:104]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$544  = acc;
+    \$529  = acc;
     if (en) begin
-      \$544 [23:0] = \$15 ;
-      \$544 [47:24] = \$40 ;
-      \$544 [71:48] = \$65 ;
-      \$544 [95:72] = \$90 ;
-      \$544 [119:96] = \$115 ;
-      \$544 [143:120] = \$140 ;
-      \$544 [167:144] = \$165 ;
-      \$544 [191:168] = \$190 ;
-      \$544 [215:192] = \$215 ;
-      \$544 [239:216] = \$240 ;
-      \$544 [263:240] = \$265 ;
-      \$544 [287:264] = \$290 ;
-      \$544 [311:288] = \$315 ;
-      \$544 [335:312] = \$340 ;
-      \$544 [359:336] = \$365 ;
-      \$544 [383:360] = \$390 ;
+      \$529 [23:0] = \$15 ;
+      \$529 [47:24] = \$40 ;
+      \$529 [71:48] = \$65 ;
+      \$529 [95:72] = \$90 ;
+      \$529 [119:96] = \$115 ;
+      \$529 [143:120] = \$140 ;
+      \$529 [167:144] = \$165 ;
+      \$529 [191:168] = \$190 ;
+      \$529 [215:192] = \$215 ;
+      \$529 [239:216] = \$240 ;
+      \$529 [263:240] = \$265 ;
+      \$529 [287:264] = \$290 ;
+      \$529 [311:288] = \$315 ;
+      \$529 [335:312] = \$340 ;
+      \$529 [359:336] = \$365 ;
+      \$529 [383:360] = \$390 ;
     end
     if (rst) begin
-      \$544  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$529  = 384'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$545  = overflow;
+    \$530  = overflow;
     if (en) begin
-      \$545 [0] = \$25 ;
-      \$545 [1] = \$50 ;
-      \$545 [2] = \$75 ;
-      \$545 [3] = \$100 ;
-      \$545 [4] = \$125 ;
-      \$545 [5] = \$150 ;
-      \$545 [6] = \$175 ;
-      \$545 [7] = \$200 ;
-      \$545 [8] = \$225 ;
-      \$545 [9] = \$250 ;
-      \$545 [10] = \$275 ;
-      \$545 [11] = \$300 ;
-      \$545 [12] = \$325 ;
-      \$545 [13] = \$350 ;
-      \$545 [14] = \$375 ;
-      \$545 [15] = \$400 ;
+      \$530 [0] = \$25 ;
+      \$530 [1] = \$50 ;
+      \$530 [2] = \$75 ;
+      \$530 [3] = \$100 ;
+      \$530 [4] = \$125 ;
+      \$530 [5] = \$150 ;
+      \$530 [6] = \$175 ;
+      \$530 [7] = \$200 ;
+      \$530 [8] = \$225 ;
+      \$530 [9] = \$250 ;
+      \$530 [10] = \$275 ;
+      \$530 [11] = \$300 ;
+      \$530 [12] = \$325 ;
+      \$530 [13] = \$350 ;
+      \$530 [14] = \$375 ;
+      \$530 [15] = \$400 ;
     end
     if (rst) begin
-      \$545  = 16'h0000;
+      \$530  = 16'h0000;
     end
   end
   assign \acc[0]  = acc[23:0];
@@ -11016,19 +11108,19 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
-  wire [9:0] \$1 ;
+  wire [8:0] \$1 ;
   wire [9:0] \$10 ;
-  wire [9:0] \$100 ;
-  wire [10:0] \$101 ;
-  wire [9:0] \$102 ;
-  wire [9:0] \$103 ;
-  wire [10:0] \$104 ;
-  wire [11:0] \$105 ;
-  wire [11:0] \$106 ;
-  wire [12:0] \$107 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
   wire \$108 ;
   wire \$109 ;
-  wire [9:0] \$11 ;
+  wire [1:0] \$11 ;
   wire \$110 ;
   wire \$111 ;
   wire \$112 ;
@@ -11039,51 +11131,51 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$117 ;
   wire \$118 ;
   wire \$119 ;
-  wire [10:0] \$12 ;
+  wire [1:0] \$12 ;
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
-  wire \$125 ;
-  wire \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire \$129 ;
-  wire [11:0] \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire \$134 ;
-  wire \$135 ;
-  wire \$136 ;
-  wire \$137 ;
-  wire \$138 ;
-  wire [9:0] \$139 ;
-  wire [11:0] \$14 ;
-  wire [9:0] \$140 ;
-  wire [10:0] \$141 ;
-  wire [9:0] \$142 ;
-  wire [9:0] \$143 ;
-  wire [10:0] \$144 ;
-  wire [9:0] \$145 ;
-  wire [9:0] \$146 ;
-  wire [10:0] \$147 ;
+  wire [8:0] \$125 ;
+  wire [8:0] \$126 ;
+  wire [9:0] \$127 ;
+  wire [1:0] \$128 ;
+  wire [1:0] \$129 ;
+  wire [2:0] \$13 ;
+  wire [2:0] \$130 ;
+  wire [10:0] \$131 ;
+  wire [8:0] \$132 ;
+  wire [8:0] \$133 ;
+  wire [9:0] \$134 ;
+  wire [1:0] \$135 ;
+  wire [1:0] \$136 ;
+  wire [2:0] \$137 ;
+  wire [10:0] \$138 ;
+  wire [8:0] \$139 ;
+  wire [10:0] \$14 ;
+  wire [8:0] \$140 ;
+  wire [9:0] \$141 ;
+  wire [1:0] \$142 ;
+  wire [1:0] \$143 ;
+  wire [2:0] \$144 ;
+  wire [10:0] \$145 ;
+  wire [8:0] \$146 ;
+  wire [8:0] \$147 ;
   wire [9:0] \$148 ;
-  wire [9:0] \$149 ;
-  wire [12:0] \$15 ;
-  wire [10:0] \$150 ;
-  wire [11:0] \$151 ;
-  wire [11:0] \$152 ;
-  wire [12:0] \$153 ;
-  wire \$154 ;
-  wire \$155 ;
+  wire [1:0] \$149 ;
+  wire [8:0] \$15 ;
+  wire [1:0] \$150 ;
+  wire [2:0] \$151 ;
+  wire [10:0] \$152 ;
+  wire [11:0] \$153 ;
+  wire [11:0] \$154 ;
+  wire [12:0] \$155 ;
   wire \$156 ;
   wire \$157 ;
   wire \$158 ;
   wire \$159 ;
-  wire \$16 ;
+  wire [8:0] \$16 ;
   wire \$160 ;
   wire \$161 ;
   wire \$162 ;
@@ -11094,7 +11186,7 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$167 ;
   wire \$168 ;
   wire \$169 ;
-  wire \$17 ;
+  wire [9:0] \$17 ;
   wire \$170 ;
   wire \$171 ;
   wire \$172 ;
@@ -11105,52 +11197,52 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [1:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
   wire \$183 ;
   wire \$184 ;
-  wire [9:0] \$185 ;
-  wire [9:0] \$186 ;
-  wire [10:0] \$187 ;
-  wire [9:0] \$188 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire [8:0] \$187 ;
+  wire [8:0] \$188 ;
   wire [9:0] \$189 ;
-  wire \$19 ;
-  wire [10:0] \$190 ;
-  wire [9:0] \$191 ;
-  wire [9:0] \$192 ;
+  wire [1:0] \$19 ;
+  wire [1:0] \$190 ;
+  wire [1:0] \$191 ;
+  wire [2:0] \$192 ;
   wire [10:0] \$193 ;
-  wire [9:0] \$194 ;
-  wire [9:0] \$195 ;
-  wire [10:0] \$196 ;
-  wire [11:0] \$197 ;
-  wire [11:0] \$198 ;
-  wire [12:0] \$199 ;
-  wire [9:0] \$2 ;
-  wire \$20 ;
-  wire \$200 ;
-  wire \$201 ;
-  wire \$202 ;
-  wire \$203 ;
-  wire \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
-  wire \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
+  wire [8:0] \$194 ;
+  wire [8:0] \$195 ;
+  wire [9:0] \$196 ;
+  wire [1:0] \$197 ;
+  wire [1:0] \$198 ;
+  wire [2:0] \$199 ;
+  wire [8:0] \$2 ;
+  wire [2:0] \$20 ;
+  wire [10:0] \$200 ;
+  wire [8:0] \$201 ;
+  wire [8:0] \$202 ;
+  wire [9:0] \$203 ;
+  wire [1:0] \$204 ;
+  wire [1:0] \$205 ;
+  wire [2:0] \$206 ;
+  wire [10:0] \$207 ;
+  wire [8:0] \$208 ;
+  wire [8:0] \$209 ;
+  wire [10:0] \$21 ;
+  wire [9:0] \$210 ;
+  wire [1:0] \$211 ;
+  wire [1:0] \$212 ;
+  wire [2:0] \$213 ;
+  wire [10:0] \$214 ;
+  wire [11:0] \$215 ;
+  wire [11:0] \$216 ;
+  wire [12:0] \$217 ;
   wire \$218 ;
   wire \$219 ;
-  wire \$22 ;
+  wire [8:0] \$22 ;
   wire \$220 ;
   wire \$221 ;
   wire \$222 ;
@@ -11161,75 +11253,75 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
-  wire \$23 ;
+  wire [8:0] \$23 ;
   wire \$230 ;
-  wire [9:0] \$231 ;
-  wire [9:0] \$232 ;
-  wire [10:0] \$233 ;
-  wire [9:0] \$234 ;
-  wire [9:0] \$235 ;
-  wire [10:0] \$236 ;
-  wire [9:0] \$237 ;
-  wire [9:0] \$238 ;
-  wire [10:0] \$239 ;
-  wire \$24 ;
-  wire [9:0] \$240 ;
-  wire [9:0] \$241 ;
-  wire [10:0] \$242 ;
-  wire [11:0] \$243 ;
-  wire [11:0] \$244 ;
-  wire [12:0] \$245 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  wire [9:0] \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
   wire \$246 ;
   wire \$247 ;
   wire \$248 ;
-  wire \$249 ;
-  wire \$25 ;
-  wire \$250 ;
-  wire \$251 ;
-  wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
-  wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
-  wire \$26 ;
-  wire \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
-  wire \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
-  wire \$276 ;
-  wire [9:0] \$277 ;
-  wire [9:0] \$278 ;
-  wire [10:0] \$279 ;
-  wire \$28 ;
-  wire [9:0] \$280 ;
-  wire [9:0] \$281 ;
-  wire [10:0] \$282 ;
-  wire [9:0] \$283 ;
-  wire [9:0] \$284 ;
-  wire [10:0] \$285 ;
-  wire [9:0] \$286 ;
-  wire [9:0] \$287 ;
-  wire [10:0] \$288 ;
-  wire [11:0] \$289 ;
-  wire \$29 ;
-  wire [11:0] \$290 ;
-  wire [12:0] \$291 ;
+  wire [8:0] \$249 ;
+  wire [1:0] \$25 ;
+  wire [8:0] \$250 ;
+  wire [9:0] \$251 ;
+  wire [1:0] \$252 ;
+  wire [1:0] \$253 ;
+  wire [2:0] \$254 ;
+  wire [10:0] \$255 ;
+  wire [8:0] \$256 ;
+  wire [8:0] \$257 ;
+  wire [9:0] \$258 ;
+  wire [1:0] \$259 ;
+  wire [1:0] \$26 ;
+  wire [1:0] \$260 ;
+  wire [2:0] \$261 ;
+  wire [10:0] \$262 ;
+  wire [8:0] \$263 ;
+  wire [8:0] \$264 ;
+  wire [9:0] \$265 ;
+  wire [1:0] \$266 ;
+  wire [1:0] \$267 ;
+  wire [2:0] \$268 ;
+  wire [10:0] \$269 ;
+  wire [2:0] \$27 ;
+  wire [8:0] \$270 ;
+  wire [8:0] \$271 ;
+  wire [9:0] \$272 ;
+  wire [1:0] \$273 ;
+  wire [1:0] \$274 ;
+  wire [2:0] \$275 ;
+  wire [10:0] \$276 ;
+  wire [11:0] \$277 ;
+  wire [11:0] \$278 ;
+  wire [12:0] \$279 ;
+  wire [10:0] \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
+  wire [11:0] \$29 ;
+  wire \$290 ;
+  wire \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
@@ -11238,8 +11330,8 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$297 ;
   wire \$298 ;
   wire \$299 ;
-  wire [10:0] \$3 ;
-  wire \$30 ;
+  wire [9:0] \$3 ;
+  wire [11:0] \$30 ;
   wire \$300 ;
   wire \$301 ;
   wire \$302 ;
@@ -11250,42 +11342,42 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$307 ;
   wire \$308 ;
   wire \$309 ;
-  wire \$31 ;
+  wire [12:0] \$31 ;
   wire \$310 ;
-  wire \$311 ;
-  wire \$312 ;
-  wire \$313 ;
-  wire \$314 ;
-  wire \$315 ;
-  wire \$316 ;
-  wire \$317 ;
-  wire \$318 ;
-  wire \$319 ;
+  wire [8:0] \$311 ;
+  wire [8:0] \$312 ;
+  wire [9:0] \$313 ;
+  wire [1:0] \$314 ;
+  wire [1:0] \$315 ;
+  wire [2:0] \$316 ;
+  wire [10:0] \$317 ;
+  wire [8:0] \$318 ;
+  wire [8:0] \$319 ;
   wire \$32 ;
-  wire \$320 ;
-  wire \$321 ;
-  wire \$322 ;
-  wire [9:0] \$323 ;
-  wire [9:0] \$324 ;
-  wire [10:0] \$325 ;
-  wire [9:0] \$326 ;
+  wire [9:0] \$320 ;
+  wire [1:0] \$321 ;
+  wire [1:0] \$322 ;
+  wire [2:0] \$323 ;
+  wire [10:0] \$324 ;
+  wire [8:0] \$325 ;
+  wire [8:0] \$326 ;
   wire [9:0] \$327 ;
-  wire [10:0] \$328 ;
-  wire [9:0] \$329 ;
+  wire [1:0] \$328 ;
+  wire [1:0] \$329 ;
   wire \$33 ;
-  wire [9:0] \$330 ;
+  wire [2:0] \$330 ;
   wire [10:0] \$331 ;
-  wire [9:0] \$332 ;
-  wire [9:0] \$333 ;
-  wire [10:0] \$334 ;
-  wire [11:0] \$335 ;
-  wire [11:0] \$336 ;
-  wire [12:0] \$337 ;
-  wire \$338 ;
-  wire \$339 ;
+  wire [8:0] \$332 ;
+  wire [8:0] \$333 ;
+  wire [9:0] \$334 ;
+  wire [1:0] \$335 ;
+  wire [1:0] \$336 ;
+  wire [2:0] \$337 ;
+  wire [10:0] \$338 ;
+  wire [11:0] \$339 ;
   wire \$34 ;
-  wire \$340 ;
-  wire \$341 ;
+  wire [11:0] \$340 ;
+  wire [12:0] \$341 ;
   wire \$342 ;
   wire \$343 ;
   wire \$344 ;
@@ -11315,46 +11407,46 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$366 ;
   wire \$367 ;
   wire \$368 ;
-  wire [9:0] \$369 ;
+  wire \$369 ;
   wire \$37 ;
-  wire [9:0] \$370 ;
-  wire [10:0] \$371 ;
-  wire [9:0] \$372 ;
-  wire [9:0] \$373 ;
-  wire [10:0] \$374 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire [8:0] \$373 ;
+  wire [8:0] \$374 ;
   wire [9:0] \$375 ;
-  wire [9:0] \$376 ;
-  wire [10:0] \$377 ;
-  wire [9:0] \$378 ;
-  wire [9:0] \$379 ;
+  wire [1:0] \$376 ;
+  wire [1:0] \$377 ;
+  wire [2:0] \$378 ;
+  wire [10:0] \$379 ;
   wire \$38 ;
-  wire [10:0] \$380 ;
-  wire [11:0] \$381 ;
-  wire [11:0] \$382 ;
-  wire [12:0] \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
-  wire \$389 ;
+  wire [8:0] \$380 ;
+  wire [8:0] \$381 ;
+  wire [9:0] \$382 ;
+  wire [1:0] \$383 ;
+  wire [1:0] \$384 ;
+  wire [2:0] \$385 ;
+  wire [10:0] \$386 ;
+  wire [8:0] \$387 ;
+  wire [8:0] \$388 ;
+  wire [9:0] \$389 ;
   wire \$39 ;
-  wire \$390 ;
-  wire \$391 ;
-  wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  wire \$395 ;
-  wire \$396 ;
-  wire \$397 ;
-  wire \$398 ;
-  wire \$399 ;
-  wire [9:0] \$4 ;
+  wire [1:0] \$390 ;
+  wire [1:0] \$391 ;
+  wire [2:0] \$392 ;
+  wire [10:0] \$393 ;
+  wire [8:0] \$394 ;
+  wire [8:0] \$395 ;
+  wire [9:0] \$396 ;
+  wire [1:0] \$397 ;
+  wire [1:0] \$398 ;
+  wire [2:0] \$399 ;
+  wire [1:0] \$4 ;
   wire \$40 ;
-  wire \$400 ;
-  wire \$401 ;
-  wire \$402 ;
-  wire \$403 ;
+  wire [10:0] \$400 ;
+  wire [11:0] \$401 ;
+  wire [11:0] \$402 ;
+  wire [12:0] \$403 ;
   wire \$404 ;
   wire \$405 ;
   wire \$406 ;
@@ -11367,78 +11459,78 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$412 ;
   wire \$413 ;
   wire \$414 ;
-  wire [9:0] \$415 ;
-  wire [9:0] \$416 ;
-  wire [10:0] \$417 ;
-  wire [9:0] \$418 ;
-  wire [9:0] \$419 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
   wire \$42 ;
-  wire [10:0] \$420 ;
-  wire [9:0] \$421 ;
-  wire [9:0] \$422 ;
-  wire [10:0] \$423 ;
-  wire [9:0] \$424 ;
-  wire [9:0] \$425 ;
-  wire [10:0] \$426 ;
-  wire [11:0] \$427 ;
-  wire [11:0] \$428 ;
-  wire [12:0] \$429 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
   wire \$43 ;
   wire \$430 ;
   wire \$431 ;
   wire \$432 ;
   wire \$433 ;
   wire \$434 ;
-  wire \$435 ;
-  wire \$436 ;
-  wire \$437 ;
-  wire \$438 ;
-  wire \$439 ;
+  wire [8:0] \$435 ;
+  wire [8:0] \$436 ;
+  wire [9:0] \$437 ;
+  wire [1:0] \$438 ;
+  wire [1:0] \$439 ;
   wire \$44 ;
-  wire \$440 ;
-  wire \$441 ;
-  wire \$442 ;
-  wire \$443 ;
-  wire \$444 ;
-  wire \$445 ;
-  wire \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire \$449 ;
+  wire [2:0] \$440 ;
+  wire [10:0] \$441 ;
+  wire [8:0] \$442 ;
+  wire [8:0] \$443 ;
+  wire [9:0] \$444 ;
+  wire [1:0] \$445 ;
+  wire [1:0] \$446 ;
+  wire [2:0] \$447 ;
+  wire [10:0] \$448 ;
+  wire [8:0] \$449 ;
   wire \$45 ;
-  wire \$450 ;
-  wire \$451 ;
-  wire \$452 ;
-  wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
-  wire \$456 ;
-  wire \$457 ;
-  wire \$458 ;
-  wire \$459 ;
+  wire [8:0] \$450 ;
+  wire [9:0] \$451 ;
+  wire [1:0] \$452 ;
+  wire [1:0] \$453 ;
+  wire [2:0] \$454 ;
+  wire [10:0] \$455 ;
+  wire [8:0] \$456 ;
+  wire [8:0] \$457 ;
+  wire [9:0] \$458 ;
+  wire [1:0] \$459 ;
   wire \$46 ;
-  wire \$460 ;
-  wire [9:0] \$461 ;
-  wire [9:0] \$462 ;
-  wire [10:0] \$463 ;
-  wire [9:0] \$464 ;
-  wire [9:0] \$465 ;
-  wire [10:0] \$466 ;
-  wire [9:0] \$467 ;
-  wire [9:0] \$468 ;
-  wire [10:0] \$469 ;
-  wire [9:0] \$47 ;
-  wire [9:0] \$470 ;
-  wire [9:0] \$471 ;
-  wire [10:0] \$472 ;
-  wire [11:0] \$473 ;
-  wire [11:0] \$474 ;
-  wire [12:0] \$475 ;
+  wire [1:0] \$460 ;
+  wire [2:0] \$461 ;
+  wire [10:0] \$462 ;
+  wire [11:0] \$463 ;
+  wire [11:0] \$464 ;
+  wire [12:0] \$465 ;
+  wire \$466 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire \$469 ;
+  wire \$47 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
   wire \$476 ;
   wire \$477 ;
   wire \$478 ;
   wire \$479 ;
-  wire [9:0] \$48 ;
+  wire \$48 ;
   wire \$480 ;
   wire \$481 ;
   wire \$482 ;
@@ -11449,7 +11541,7 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [10:0] \$49 ;
+  wire \$49 ;
   wire \$490 ;
   wire \$491 ;
   wire \$492 ;
@@ -11457,44 +11549,44 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$494 ;
   wire \$495 ;
   wire \$496 ;
-  wire \$497 ;
-  wire \$498 ;
-  wire \$499 ;
-  wire [9:0] \$5 ;
-  wire [9:0] \$50 ;
-  wire \$500 ;
-  wire \$501 ;
-  wire \$502 ;
-  wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire \$506 ;
-  wire [9:0] \$507 ;
-  wire [9:0] \$508 ;
-  wire [10:0] \$509 ;
-  wire [9:0] \$51 ;
-  wire [9:0] \$510 ;
-  wire [9:0] \$511 ;
-  wire [10:0] \$512 ;
+  wire [8:0] \$497 ;
+  wire [8:0] \$498 ;
+  wire [9:0] \$499 ;
+  wire [1:0] \$5 ;
+  wire \$50 ;
+  wire [1:0] \$500 ;
+  wire [1:0] \$501 ;
+  wire [2:0] \$502 ;
+  wire [10:0] \$503 ;
+  wire [8:0] \$504 ;
+  wire [8:0] \$505 ;
+  wire [9:0] \$506 ;
+  wire [1:0] \$507 ;
+  wire [1:0] \$508 ;
+  wire [2:0] \$509 ;
+  wire \$51 ;
+  wire [10:0] \$510 ;
+  wire [8:0] \$511 ;
+  wire [8:0] \$512 ;
   wire [9:0] \$513 ;
-  wire [9:0] \$514 ;
-  wire [10:0] \$515 ;
-  wire [9:0] \$516 ;
-  wire [9:0] \$517 ;
-  wire [10:0] \$518 ;
-  wire [11:0] \$519 ;
-  wire [10:0] \$52 ;
-  wire [11:0] \$520 ;
-  wire [12:0] \$521 ;
-  wire \$522 ;
-  wire \$523 ;
-  wire \$524 ;
-  wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
+  wire [1:0] \$514 ;
+  wire [1:0] \$515 ;
+  wire [2:0] \$516 ;
+  wire [10:0] \$517 ;
+  wire [8:0] \$518 ;
+  wire [8:0] \$519 ;
+  wire \$52 ;
+  wire [9:0] \$520 ;
+  wire [1:0] \$521 ;
+  wire [1:0] \$522 ;
+  wire [2:0] \$523 ;
+  wire [10:0] \$524 ;
+  wire [11:0] \$525 ;
+  wire [11:0] \$526 ;
+  wire [12:0] \$527 ;
   wire \$528 ;
   wire \$529 ;
-  wire [9:0] \$53 ;
+  wire \$53 ;
   wire \$530 ;
   wire \$531 ;
   wire \$532 ;
@@ -11505,7 +11597,7 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$537 ;
   wire \$538 ;
   wire \$539 ;
-  wire [9:0] \$54 ;
+  wire \$54 ;
   wire \$540 ;
   wire \$541 ;
   wire \$542 ;
@@ -11516,51 +11608,51 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire [10:0] \$55 ;
+  wire \$55 ;
   wire \$550 ;
   wire \$551 ;
   wire \$552 ;
-  wire [9:0] \$553 ;
-  wire [9:0] \$554 ;
-  wire [10:0] \$555 ;
-  wire [9:0] \$556 ;
-  wire [9:0] \$557 ;
-  wire [10:0] \$558 ;
-  wire [9:0] \$559 ;
-  wire [9:0] \$56 ;
-  wire [9:0] \$560 ;
-  wire [10:0] \$561 ;
-  wire [9:0] \$562 ;
-  wire [9:0] \$563 ;
-  wire [10:0] \$564 ;
-  wire [11:0] \$565 ;
-  wire [11:0] \$566 ;
-  wire [12:0] \$567 ;
-  wire \$568 ;
-  wire \$569 ;
-  wire [9:0] \$57 ;
-  wire \$570 ;
-  wire \$571 ;
-  wire \$572 ;
-  wire \$573 ;
-  wire \$574 ;
-  wire \$575 ;
-  wire \$576 ;
-  wire \$577 ;
-  wire \$578 ;
-  wire \$579 ;
-  wire [10:0] \$58 ;
-  wire \$580 ;
-  wire \$581 ;
-  wire \$582 ;
-  wire \$583 ;
-  wire \$584 ;
-  wire \$585 ;
-  wire \$586 ;
-  wire \$587 ;
-  wire \$588 ;
-  wire \$589 ;
-  wire [11:0] \$59 ;
+  wire \$553 ;
+  wire \$554 ;
+  wire \$555 ;
+  wire \$556 ;
+  wire \$557 ;
+  wire \$558 ;
+  wire [8:0] \$559 ;
+  wire \$56 ;
+  wire [8:0] \$560 ;
+  wire [9:0] \$561 ;
+  wire [1:0] \$562 ;
+  wire [1:0] \$563 ;
+  wire [2:0] \$564 ;
+  wire [10:0] \$565 ;
+  wire [8:0] \$566 ;
+  wire [8:0] \$567 ;
+  wire [9:0] \$568 ;
+  wire [1:0] \$569 ;
+  wire \$57 ;
+  wire [1:0] \$570 ;
+  wire [2:0] \$571 ;
+  wire [10:0] \$572 ;
+  wire [8:0] \$573 ;
+  wire [8:0] \$574 ;
+  wire [9:0] \$575 ;
+  wire [1:0] \$576 ;
+  wire [1:0] \$577 ;
+  wire [2:0] \$578 ;
+  wire [10:0] \$579 ;
+  wire \$58 ;
+  wire [8:0] \$580 ;
+  wire [8:0] \$581 ;
+  wire [9:0] \$582 ;
+  wire [1:0] \$583 ;
+  wire [1:0] \$584 ;
+  wire [2:0] \$585 ;
+  wire [10:0] \$586 ;
+  wire [11:0] \$587 ;
+  wire [11:0] \$588 ;
+  wire [12:0] \$589 ;
+  wire \$59 ;
   wire \$590 ;
   wire \$591 ;
   wire \$592 ;
@@ -11570,24 +11662,24 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$596 ;
   wire \$597 ;
   wire \$598 ;
-  wire [9:0] \$599 ;
-  wire [10:0] \$6 ;
-  wire [11:0] \$60 ;
-  wire [9:0] \$600 ;
-  wire [10:0] \$601 ;
-  wire [9:0] \$602 ;
-  wire [9:0] \$603 ;
-  wire [10:0] \$604 ;
-  wire [9:0] \$605 ;
-  wire [9:0] \$606 ;
-  wire [10:0] \$607 ;
-  wire [9:0] \$608 ;
-  wire [9:0] \$609 ;
-  wire [12:0] \$61 ;
-  wire [10:0] \$610 ;
-  wire [11:0] \$611 ;
-  wire [11:0] \$612 ;
-  wire [12:0] \$613 ;
+  wire \$599 ;
+  wire [2:0] \$6 ;
+  wire \$60 ;
+  wire \$600 ;
+  wire \$601 ;
+  wire \$602 ;
+  wire \$603 ;
+  wire \$604 ;
+  wire \$605 ;
+  wire \$606 ;
+  wire \$607 ;
+  wire \$608 ;
+  wire \$609 ;
+  wire \$61 ;
+  wire \$610 ;
+  wire \$611 ;
+  wire \$612 ;
+  wire \$613 ;
   wire \$614 ;
   wire \$615 ;
   wire \$616 ;
@@ -11596,49 +11688,49 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$619 ;
   wire \$62 ;
   wire \$620 ;
-  wire \$621 ;
-  wire \$622 ;
-  wire \$623 ;
-  wire \$624 ;
-  wire \$625 ;
-  wire \$626 ;
-  wire \$627 ;
-  wire \$628 ;
-  wire \$629 ;
-  wire \$63 ;
-  wire \$630 ;
-  wire \$631 ;
-  wire \$632 ;
-  wire \$633 ;
-  wire \$634 ;
-  wire \$635 ;
-  wire \$636 ;
-  wire \$637 ;
-  wire \$638 ;
-  wire \$639 ;
-  wire \$64 ;
-  wire \$640 ;
-  wire \$641 ;
-  wire \$642 ;
-  wire \$643 ;
-  wire \$644 ;
-  wire [9:0] \$645 ;
-  wire [9:0] \$646 ;
-  wire [10:0] \$647 ;
-  wire [9:0] \$648 ;
-  wire [9:0] \$649 ;
-  wire \$65 ;
-  wire [10:0] \$650 ;
-  wire [9:0] \$651 ;
-  wire [9:0] \$652 ;
-  wire [10:0] \$653 ;
-  wire [9:0] \$654 ;
-  wire [9:0] \$655 ;
-  wire [10:0] \$656 ;
-  wire [11:0] \$657 ;
-  wire [11:0] \$658 ;
-  wire [12:0] \$659 ;
-  wire \$66 ;
+  wire [8:0] \$621 ;
+  wire [8:0] \$622 ;
+  wire [9:0] \$623 ;
+  wire [1:0] \$624 ;
+  wire [1:0] \$625 ;
+  wire [2:0] \$626 ;
+  wire [10:0] \$627 ;
+  wire [8:0] \$628 ;
+  wire [8:0] \$629 ;
+  wire [8:0] \$63 ;
+  wire [9:0] \$630 ;
+  wire [1:0] \$631 ;
+  wire [1:0] \$632 ;
+  wire [2:0] \$633 ;
+  wire [10:0] \$634 ;
+  wire [8:0] \$635 ;
+  wire [8:0] \$636 ;
+  wire [9:0] \$637 ;
+  wire [1:0] \$638 ;
+  wire [1:0] \$639 ;
+  wire [8:0] \$64 ;
+  wire [2:0] \$640 ;
+  wire [10:0] \$641 ;
+  wire [8:0] \$642 ;
+  wire [8:0] \$643 ;
+  wire [9:0] \$644 ;
+  wire [1:0] \$645 ;
+  wire [1:0] \$646 ;
+  wire [2:0] \$647 ;
+  wire [10:0] \$648 ;
+  wire [11:0] \$649 ;
+  wire [9:0] \$65 ;
+  wire [11:0] \$650 ;
+  wire [12:0] \$651 ;
+  wire \$652 ;
+  wire \$653 ;
+  wire \$654 ;
+  wire \$655 ;
+  wire \$656 ;
+  wire \$657 ;
+  wire \$658 ;
+  wire \$659 ;
+  wire [1:0] \$66 ;
   wire \$660 ;
   wire \$661 ;
   wire \$662 ;
@@ -11649,7 +11741,7 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$667 ;
   wire \$668 ;
   wire \$669 ;
-  wire \$67 ;
+  wire [1:0] \$67 ;
   wire \$670 ;
   wire \$671 ;
   wire \$672 ;
@@ -11660,52 +11752,52 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$677 ;
   wire \$678 ;
   wire \$679 ;
-  wire \$68 ;
+  wire [2:0] \$68 ;
   wire \$680 ;
   wire \$681 ;
   wire \$682 ;
-  wire \$683 ;
-  wire \$684 ;
-  wire \$685 ;
-  wire \$686 ;
-  wire \$687 ;
-  wire \$688 ;
-  wire \$689 ;
-  wire \$69 ;
-  wire \$690 ;
-  wire [9:0] \$691 ;
+  wire [8:0] \$683 ;
+  wire [8:0] \$684 ;
+  wire [9:0] \$685 ;
+  wire [1:0] \$686 ;
+  wire [1:0] \$687 ;
+  wire [2:0] \$688 ;
+  wire [10:0] \$689 ;
+  wire [10:0] \$69 ;
+  wire [8:0] \$690 ;
+  wire [8:0] \$691 ;
   wire [9:0] \$692 ;
-  wire [10:0] \$693 ;
-  wire [9:0] \$694 ;
-  wire [9:0] \$695 ;
+  wire [1:0] \$693 ;
+  wire [1:0] \$694 ;
+  wire [2:0] \$695 ;
   wire [10:0] \$696 ;
-  wire [9:0] \$697 ;
-  wire [9:0] \$698 ;
-  wire [10:0] \$699 ;
-  wire [9:0] \$7 ;
-  wire \$70 ;
-  wire [9:0] \$700 ;
-  wire [9:0] \$701 ;
-  wire [10:0] \$702 ;
-  wire [11:0] \$703 ;
-  wire [11:0] \$704 ;
-  wire [12:0] \$705 ;
-  wire \$706 ;
-  wire \$707 ;
-  wire \$708 ;
-  wire \$709 ;
-  wire \$71 ;
-  wire \$710 ;
-  wire \$711 ;
-  wire \$712 ;
-  wire \$713 ;
+  wire [8:0] \$697 ;
+  wire [8:0] \$698 ;
+  wire [9:0] \$699 ;
+  wire [10:0] \$7 ;
+  wire [8:0] \$70 ;
+  wire [1:0] \$700 ;
+  wire [1:0] \$701 ;
+  wire [2:0] \$702 ;
+  wire [10:0] \$703 ;
+  wire [8:0] \$704 ;
+  wire [8:0] \$705 ;
+  wire [9:0] \$706 ;
+  wire [1:0] \$707 ;
+  wire [1:0] \$708 ;
+  wire [2:0] \$709 ;
+  wire [8:0] \$71 ;
+  wire [10:0] \$710 ;
+  wire [11:0] \$711 ;
+  wire [11:0] \$712 ;
+  wire [12:0] \$713 ;
   wire \$714 ;
   wire \$715 ;
   wire \$716 ;
   wire \$717 ;
   wire \$718 ;
   wire \$719 ;
-  wire \$72 ;
+  wire [9:0] \$72 ;
   wire \$720 ;
   wire \$721 ;
   wire \$722 ;
@@ -11716,7 +11808,7 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$727 ;
   wire \$728 ;
   wire \$729 ;
-  wire \$73 ;
+  wire [1:0] \$73 ;
   wire \$730 ;
   wire \$731 ;
   wire \$732 ;
@@ -11724,101 +11816,394 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \$734 ;
   wire \$735 ;
   wire \$736 ;
-  wire \$74 ;
-  wire \$75 ;
-  wire \$76 ;
-  wire \$77 ;
-  wire \$78 ;
-  wire \$79 ;
-  wire [9:0] \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
-  wire \$85 ;
-  wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
-  wire \$89 ;
-  wire [10:0] \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire [9:0] \$93 ;
-  wire [9:0] \$94 ;
-  wire [10:0] \$95 ;
-  wire [9:0] \$96 ;
-  wire [9:0] \$97 ;
-  wire [10:0] \$98 ;
-  wire [9:0] \$99 ;
+  wire \$737 ;
+  wire \$738 ;
+  wire \$739 ;
+  wire [1:0] \$74 ;
+  wire \$740 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire \$743 ;
+  wire \$744 ;
+  wire [8:0] \$745 ;
+  wire [8:0] \$746 ;
+  wire [9:0] \$747 ;
+  wire [1:0] \$748 ;
+  wire [1:0] \$749 ;
+  wire [2:0] \$75 ;
+  wire [2:0] \$750 ;
+  wire [10:0] \$751 ;
+  wire [8:0] \$752 ;
+  wire [8:0] \$753 ;
+  wire [9:0] \$754 ;
+  wire [1:0] \$755 ;
+  wire [1:0] \$756 ;
+  wire [2:0] \$757 ;
+  wire [10:0] \$758 ;
+  wire [8:0] \$759 ;
+  wire [10:0] \$76 ;
+  wire [8:0] \$760 ;
+  wire [9:0] \$761 ;
+  wire [1:0] \$762 ;
+  wire [1:0] \$763 ;
+  wire [2:0] \$764 ;
+  wire [10:0] \$765 ;
+  wire [8:0] \$766 ;
+  wire [8:0] \$767 ;
+  wire [9:0] \$768 ;
+  wire [1:0] \$769 ;
+  wire [8:0] \$77 ;
+  wire [1:0] \$770 ;
+  wire [2:0] \$771 ;
+  wire [10:0] \$772 ;
+  wire [11:0] \$773 ;
+  wire [11:0] \$774 ;
+  wire [12:0] \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire \$778 ;
+  wire \$779 ;
+  wire [8:0] \$78 ;
+  wire \$780 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire \$783 ;
+  wire \$784 ;
+  wire \$785 ;
+  wire \$786 ;
+  wire \$787 ;
+  wire \$788 ;
+  wire \$789 ;
+  wire [9:0] \$79 ;
+  wire \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire \$797 ;
+  wire \$798 ;
+  wire \$799 ;
+  wire [8:0] \$8 ;
+  wire [1:0] \$80 ;
+  wire \$800 ;
+  wire \$801 ;
+  wire \$802 ;
+  wire \$803 ;
+  wire \$804 ;
+  wire \$805 ;
+  wire \$806 ;
+  wire [8:0] \$807 ;
+  wire [8:0] \$808 ;
+  wire [9:0] \$809 ;
+  wire [1:0] \$81 ;
+  wire [1:0] \$810 ;
+  wire [1:0] \$811 ;
+  wire [2:0] \$812 ;
+  wire [10:0] \$813 ;
+  wire [8:0] \$814 ;
+  wire [8:0] \$815 ;
+  wire [9:0] \$816 ;
+  wire [1:0] \$817 ;
+  wire [1:0] \$818 ;
+  wire [2:0] \$819 ;
+  wire [2:0] \$82 ;
+  wire [10:0] \$820 ;
+  wire [8:0] \$821 ;
+  wire [8:0] \$822 ;
+  wire [9:0] \$823 ;
+  wire [1:0] \$824 ;
+  wire [1:0] \$825 ;
+  wire [2:0] \$826 ;
+  wire [10:0] \$827 ;
+  wire [8:0] \$828 ;
+  wire [8:0] \$829 ;
+  wire [10:0] \$83 ;
+  wire [9:0] \$830 ;
+  wire [1:0] \$831 ;
+  wire [1:0] \$832 ;
+  wire [2:0] \$833 ;
+  wire [10:0] \$834 ;
+  wire [11:0] \$835 ;
+  wire [11:0] \$836 ;
+  wire [12:0] \$837 ;
+  wire \$838 ;
+  wire \$839 ;
+  wire [8:0] \$84 ;
+  wire \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  wire \$843 ;
+  wire \$844 ;
+  wire \$845 ;
+  wire \$846 ;
+  wire \$847 ;
+  wire \$848 ;
+  wire \$849 ;
+  wire [8:0] \$85 ;
+  wire \$850 ;
+  wire \$851 ;
+  wire \$852 ;
+  wire \$853 ;
+  wire \$854 ;
+  wire \$855 ;
+  wire \$856 ;
+  wire \$857 ;
+  wire \$858 ;
+  wire \$859 ;
+  wire [9:0] \$86 ;
+  wire \$860 ;
+  wire \$861 ;
+  wire \$862 ;
+  wire \$863 ;
+  wire \$864 ;
+  wire \$865 ;
+  wire \$866 ;
+  wire \$867 ;
+  wire \$868 ;
+  wire [8:0] \$869 ;
+  wire [1:0] \$87 ;
+  wire [8:0] \$870 ;
+  wire [9:0] \$871 ;
+  wire [1:0] \$872 ;
+  wire [1:0] \$873 ;
+  wire [2:0] \$874 ;
+  wire [10:0] \$875 ;
+  wire [8:0] \$876 ;
+  wire [8:0] \$877 ;
+  wire [9:0] \$878 ;
+  wire [1:0] \$879 ;
+  wire [1:0] \$88 ;
+  wire [1:0] \$880 ;
+  wire [2:0] \$881 ;
+  wire [10:0] \$882 ;
+  wire [8:0] \$883 ;
+  wire [8:0] \$884 ;
+  wire [9:0] \$885 ;
+  wire [1:0] \$886 ;
+  wire [1:0] \$887 ;
+  wire [2:0] \$888 ;
+  wire [10:0] \$889 ;
+  wire [2:0] \$89 ;
+  wire [8:0] \$890 ;
+  wire [8:0] \$891 ;
+  wire [9:0] \$892 ;
+  wire [1:0] \$893 ;
+  wire [1:0] \$894 ;
+  wire [2:0] \$895 ;
+  wire [10:0] \$896 ;
+  wire [11:0] \$897 ;
+  wire [11:0] \$898 ;
+  wire [12:0] \$899 ;
+  wire [8:0] \$9 ;
+  wire [10:0] \$90 ;
+  wire \$900 ;
+  wire \$901 ;
+  wire \$902 ;
+  wire \$903 ;
+  wire \$904 ;
+  wire \$905 ;
+  wire \$906 ;
+  wire \$907 ;
+  wire \$908 ;
+  wire \$909 ;
+  wire [11:0] \$91 ;
+  wire \$910 ;
+  wire \$911 ;
+  wire \$912 ;
+  wire \$913 ;
+  wire \$914 ;
+  wire \$915 ;
+  wire \$916 ;
+  wire \$917 ;
+  wire \$918 ;
+  wire \$919 ;
+  wire [11:0] \$92 ;
+  wire \$920 ;
+  wire \$921 ;
+  wire \$922 ;
+  wire \$923 ;
+  wire \$924 ;
+  wire \$925 ;
+  wire \$926 ;
+  wire \$927 ;
+  wire \$928 ;
+  wire \$929 ;
+  wire [12:0] \$93 ;
+  wire \$930 ;
+  wire [8:0] \$931 ;
+  wire [8:0] \$932 ;
+  wire [9:0] \$933 ;
+  wire [1:0] \$934 ;
+  wire [1:0] \$935 ;
+  wire [2:0] \$936 ;
+  wire [10:0] \$937 ;
+  wire [8:0] \$938 ;
+  wire [8:0] \$939 ;
+  wire \$94 ;
+  wire [9:0] \$940 ;
+  wire [1:0] \$941 ;
+  wire [1:0] \$942 ;
+  wire [2:0] \$943 ;
+  wire [10:0] \$944 ;
+  wire [8:0] \$945 ;
+  wire [8:0] \$946 ;
+  wire [9:0] \$947 ;
+  wire [1:0] \$948 ;
+  wire [1:0] \$949 ;
+  wire \$95 ;
+  wire [2:0] \$950 ;
+  wire [10:0] \$951 ;
+  wire [8:0] \$952 ;
+  wire [8:0] \$953 ;
+  wire [9:0] \$954 ;
+  wire [1:0] \$955 ;
+  wire [1:0] \$956 ;
+  wire [2:0] \$957 ;
+  wire [10:0] \$958 ;
+  wire [11:0] \$959 ;
+  wire \$96 ;
+  wire [11:0] \$960 ;
+  wire [12:0] \$961 ;
+  wire \$962 ;
+  wire \$963 ;
+  wire \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  wire \$969 ;
+  wire \$97 ;
+  wire \$970 ;
+  wire \$971 ;
+  wire \$972 ;
+  wire \$973 ;
+  wire \$974 ;
+  wire \$975 ;
+  wire \$976 ;
+  wire \$977 ;
+  wire \$978 ;
+  wire \$979 ;
+  wire \$98 ;
+  wire \$980 ;
+  wire \$981 ;
+  wire \$982 ;
+  wire \$983 ;
+  wire \$984 ;
+  wire \$985 ;
+  wire \$986 ;
+  wire \$987 ;
+  wire \$988 ;
+  wire \$989 ;
+  wire \$99 ;
+  wire \$990 ;
+  wire \$991 ;
+  wire \$992 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$1000 ;
   wire [7:0] \act$1003 ;
   wire [7:0] \act$1006 ;
   wire [7:0] \act$1009 ;
-  wire [7:0] \act$101 ;
   wire [7:0] \act$1012 ;
-  wire [7:0] \act$104 ;
-  wire [7:0] \act$107 ;
-  wire [7:0] \act$110 ;
-  wire [7:0] \act$113 ;
-  wire [7:0] \act$116 ;
+  wire [7:0] \act$102 ;
+  wire [7:0] \act$1047 ;
+  wire [7:0] \act$105 ;
+  wire [7:0] \act$1050 ;
+  wire [7:0] \act$1053 ;
+  wire [7:0] \act$1056 ;
+  wire [7:0] \act$1059 ;
+  wire [7:0] \act$1062 ;
+  wire [7:0] \act$1065 ;
+  wire [7:0] \act$1068 ;
+  wire [7:0] \act$1071 ;
+  wire [7:0] \act$1074 ;
+  wire [7:0] \act$1077 ;
+  wire [7:0] \act$108 ;
+  wire [7:0] \act$1080 ;
+  wire [7:0] \act$1083 ;
+  wire [7:0] \act$1086 ;
+  wire [7:0] \act$1089 ;
+  wire [7:0] \act$1092 ;
+  wire [7:0] \act$111 ;
+  wire [7:0] \act$1127 ;
+  wire [7:0] \act$1130 ;
+  wire [7:0] \act$1133 ;
+  wire [7:0] \act$1136 ;
+  wire [7:0] \act$1139 ;
+  wire [7:0] \act$114 ;
+  wire [7:0] \act$1142 ;
+  wire [7:0] \act$1145 ;
+  wire [7:0] \act$1148 ;
+  wire [7:0] \act$1151 ;
+  wire [7:0] \act$1154 ;
+  wire [7:0] \act$1157 ;
+  wire [7:0] \act$1160 ;
+  wire [7:0] \act$1163 ;
+  wire [7:0] \act$1166 ;
+  wire [7:0] \act$1169 ;
+  wire [7:0] \act$117 ;
+  wire [7:0] \act$1172 ;
+  wire [7:0] \act$120 ;
+  wire [7:0] \act$1207 ;
+  wire [7:0] \act$1210 ;
+  wire [7:0] \act$1213 ;
+  wire [7:0] \act$1216 ;
+  wire [7:0] \act$1219 ;
+  wire [7:0] \act$1222 ;
+  wire [7:0] \act$1225 ;
+  wire [7:0] \act$1228 ;
+  wire [7:0] \act$123 ;
+  wire [7:0] \act$1231 ;
+  wire [7:0] \act$1234 ;
+  wire [7:0] \act$1237 ;
+  wire [7:0] \act$1240 ;
+  wire [7:0] \act$1243 ;
+  wire [7:0] \act$1246 ;
+  wire [7:0] \act$1249 ;
+  wire [7:0] \act$1252 ;
+  wire [7:0] \act$126 ;
+  wire [7:0] \act$129 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$135 ;
-  wire [7:0] \act$138 ;
-  wire [7:0] \act$141 ;
-  wire [7:0] \act$144 ;
-  wire [7:0] \act$147 ;
-  wire [7:0] \act$150 ;
-  wire [7:0] \act$153 ;
-  wire [7:0] \act$156 ;
-  wire [7:0] \act$159 ;
+  wire [7:0] \act$132 ;
   wire [7:0] \act$16 ;
-  wire [7:0] \act$162 ;
-  wire [7:0] \act$165 ;
-  wire [7:0] \act$168 ;
-  wire [7:0] \act$171 ;
-  wire [7:0] \act$174 ;
-  wire [7:0] \act$177 ;
-  wire [7:0] \act$180 ;
+  wire [7:0] \act$167 ;
+  wire [7:0] \act$170 ;
+  wire [7:0] \act$173 ;
+  wire [7:0] \act$176 ;
+  wire [7:0] \act$179 ;
+  wire [7:0] \act$182 ;
+  wire [7:0] \act$185 ;
+  wire [7:0] \act$188 ;
   wire [7:0] \act$19 ;
-  wire [7:0] \act$199 ;
-  wire [7:0] \act$202 ;
-  wire [7:0] \act$205 ;
-  wire [7:0] \act$208 ;
-  wire [7:0] \act$211 ;
-  wire [7:0] \act$214 ;
-  wire [7:0] \act$217 ;
+  wire [7:0] \act$191 ;
+  wire [7:0] \act$194 ;
+  wire [7:0] \act$197 ;
+  wire [7:0] \act$200 ;
+  wire [7:0] \act$203 ;
+  wire [7:0] \act$206 ;
+  wire [7:0] \act$209 ;
+  wire [7:0] \act$212 ;
   wire [7:0] \act$22 ;
-  wire [7:0] \act$220 ;
-  wire [7:0] \act$223 ;
-  wire [7:0] \act$226 ;
-  wire [7:0] \act$229 ;
-  wire [7:0] \act$232 ;
-  wire [7:0] \act$235 ;
-  wire [7:0] \act$238 ;
-  wire [7:0] \act$241 ;
-  wire [7:0] \act$244 ;
+  wire [7:0] \act$247 ;
   wire [7:0] \act$25 ;
-  wire [7:0] \act$263 ;
-  wire [7:0] \act$266 ;
-  wire [7:0] \act$269 ;
-  wire [7:0] \act$272 ;
-  wire [7:0] \act$275 ;
-  wire [7:0] \act$278 ;
+  wire [7:0] \act$250 ;
+  wire [7:0] \act$253 ;
+  wire [7:0] \act$256 ;
+  wire [7:0] \act$259 ;
+  wire [7:0] \act$262 ;
+  wire [7:0] \act$265 ;
+  wire [7:0] \act$268 ;
+  wire [7:0] \act$271 ;
+  wire [7:0] \act$274 ;
+  wire [7:0] \act$277 ;
   wire [7:0] \act$28 ;
-  wire [7:0] \act$281 ;
-  wire [7:0] \act$284 ;
-  wire [7:0] \act$287 ;
-  wire [7:0] \act$290 ;
-  wire [7:0] \act$293 ;
-  wire [7:0] \act$296 ;
-  wire [7:0] \act$299 ;
-  wire [7:0] \act$302 ;
-  wire [7:0] \act$305 ;
-  wire [7:0] \act$308 ;
+  wire [7:0] \act$280 ;
+  wire [7:0] \act$283 ;
+  wire [7:0] \act$286 ;
+  wire [7:0] \act$289 ;
+  wire [7:0] \act$292 ;
   wire [7:0] \act$31 ;
   wire [7:0] \act$327 ;
   wire [7:0] \act$330 ;
@@ -11838,74 +12223,58 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [7:0] \act$369 ;
   wire [7:0] \act$37 ;
   wire [7:0] \act$372 ;
-  wire [7:0] \act$391 ;
-  wire [7:0] \act$394 ;
-  wire [7:0] \act$397 ;
   wire [7:0] \act$40 ;
-  wire [7:0] \act$400 ;
-  wire [7:0] \act$403 ;
-  wire [7:0] \act$406 ;
-  wire [7:0] \act$409 ;
-  wire [7:0] \act$412 ;
-  wire [7:0] \act$415 ;
-  wire [7:0] \act$418 ;
-  wire [7:0] \act$421 ;
-  wire [7:0] \act$424 ;
-  wire [7:0] \act$427 ;
+  wire [7:0] \act$407 ;
+  wire [7:0] \act$410 ;
+  wire [7:0] \act$413 ;
+  wire [7:0] \act$416 ;
+  wire [7:0] \act$419 ;
+  wire [7:0] \act$422 ;
+  wire [7:0] \act$425 ;
+  wire [7:0] \act$428 ;
   wire [7:0] \act$43 ;
-  wire [7:0] \act$430 ;
-  wire [7:0] \act$433 ;
-  wire [7:0] \act$436 ;
-  wire [7:0] \act$455 ;
-  wire [7:0] \act$458 ;
+  wire [7:0] \act$431 ;
+  wire [7:0] \act$434 ;
+  wire [7:0] \act$437 ;
+  wire [7:0] \act$440 ;
+  wire [7:0] \act$443 ;
+  wire [7:0] \act$446 ;
+  wire [7:0] \act$449 ;
+  wire [7:0] \act$452 ;
   wire [7:0] \act$46 ;
-  wire [7:0] \act$461 ;
-  wire [7:0] \act$464 ;
-  wire [7:0] \act$467 ;
-  wire [7:0] \act$470 ;
-  wire [7:0] \act$473 ;
-  wire [7:0] \act$476 ;
-  wire [7:0] \act$479 ;
-  wire [7:0] \act$482 ;
-  wire [7:0] \act$485 ;
-  wire [7:0] \act$488 ;
+  wire [7:0] \act$487 ;
   wire [7:0] \act$49 ;
-  wire [7:0] \act$491 ;
-  wire [7:0] \act$494 ;
-  wire [7:0] \act$497 ;
-  wire [7:0] \act$500 ;
-  wire [7:0] \act$519 ;
-  wire [7:0] \act$522 ;
-  wire [7:0] \act$525 ;
-  wire [7:0] \act$528 ;
-  wire [7:0] \act$531 ;
-  wire [7:0] \act$534 ;
-  wire [7:0] \act$537 ;
-  wire [7:0] \act$540 ;
-  wire [7:0] \act$543 ;
-  wire [7:0] \act$546 ;
-  wire [7:0] \act$549 ;
-  wire [7:0] \act$552 ;
-  wire [7:0] \act$555 ;
-  wire [7:0] \act$558 ;
-  wire [7:0] \act$561 ;
-  wire [7:0] \act$564 ;
-  wire [7:0] \act$583 ;
-  wire [7:0] \act$586 ;
-  wire [7:0] \act$589 ;
-  wire [7:0] \act$592 ;
-  wire [7:0] \act$595 ;
-  wire [7:0] \act$598 ;
-  wire [7:0] \act$601 ;
-  wire [7:0] \act$604 ;
-  wire [7:0] \act$607 ;
-  wire [7:0] \act$610 ;
-  wire [7:0] \act$613 ;
-  wire [7:0] \act$616 ;
-  wire [7:0] \act$619 ;
-  wire [7:0] \act$622 ;
-  wire [7:0] \act$625 ;
-  wire [7:0] \act$628 ;
+  wire [7:0] \act$490 ;
+  wire [7:0] \act$493 ;
+  wire [7:0] \act$496 ;
+  wire [7:0] \act$499 ;
+  wire [7:0] \act$502 ;
+  wire [7:0] \act$505 ;
+  wire [7:0] \act$508 ;
+  wire [7:0] \act$511 ;
+  wire [7:0] \act$514 ;
+  wire [7:0] \act$517 ;
+  wire [7:0] \act$520 ;
+  wire [7:0] \act$523 ;
+  wire [7:0] \act$526 ;
+  wire [7:0] \act$529 ;
+  wire [7:0] \act$532 ;
+  wire [7:0] \act$567 ;
+  wire [7:0] \act$570 ;
+  wire [7:0] \act$573 ;
+  wire [7:0] \act$576 ;
+  wire [7:0] \act$579 ;
+  wire [7:0] \act$582 ;
+  wire [7:0] \act$585 ;
+  wire [7:0] \act$588 ;
+  wire [7:0] \act$591 ;
+  wire [7:0] \act$594 ;
+  wire [7:0] \act$597 ;
+  wire [7:0] \act$600 ;
+  wire [7:0] \act$603 ;
+  wire [7:0] \act$606 ;
+  wire [7:0] \act$609 ;
+  wire [7:0] \act$612 ;
   wire [7:0] \act$647 ;
   wire [7:0] \act$650 ;
   wire [7:0] \act$653 ;
@@ -11923,88 +12292,67 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [7:0] \act$689 ;
   wire [7:0] \act$692 ;
   wire [7:0] \act$7 ;
-  wire [7:0] \act$71 ;
-  wire [7:0] \act$711 ;
-  wire [7:0] \act$714 ;
-  wire [7:0] \act$717 ;
-  wire [7:0] \act$720 ;
-  wire [7:0] \act$723 ;
-  wire [7:0] \act$726 ;
-  wire [7:0] \act$729 ;
-  wire [7:0] \act$732 ;
-  wire [7:0] \act$735 ;
-  wire [7:0] \act$738 ;
-  wire [7:0] \act$74 ;
-  wire [7:0] \act$741 ;
-  wire [7:0] \act$744 ;
-  wire [7:0] \act$747 ;
-  wire [7:0] \act$750 ;
-  wire [7:0] \act$753 ;
-  wire [7:0] \act$756 ;
-  wire [7:0] \act$77 ;
-  wire [7:0] \act$775 ;
-  wire [7:0] \act$778 ;
-  wire [7:0] \act$781 ;
-  wire [7:0] \act$784 ;
-  wire [7:0] \act$787 ;
-  wire [7:0] \act$790 ;
-  wire [7:0] \act$793 ;
-  wire [7:0] \act$796 ;
-  wire [7:0] \act$799 ;
-  wire [7:0] \act$80 ;
-  wire [7:0] \act$802 ;
-  wire [7:0] \act$805 ;
-  wire [7:0] \act$808 ;
-  wire [7:0] \act$811 ;
-  wire [7:0] \act$814 ;
-  wire [7:0] \act$817 ;
-  wire [7:0] \act$820 ;
-  wire [7:0] \act$83 ;
-  wire [7:0] \act$839 ;
-  wire [7:0] \act$842 ;
-  wire [7:0] \act$845 ;
-  wire [7:0] \act$848 ;
-  wire [7:0] \act$851 ;
-  wire [7:0] \act$854 ;
-  wire [7:0] \act$857 ;
-  wire [7:0] \act$86 ;
-  wire [7:0] \act$860 ;
-  wire [7:0] \act$863 ;
-  wire [7:0] \act$866 ;
-  wire [7:0] \act$869 ;
-  wire [7:0] \act$872 ;
-  wire [7:0] \act$875 ;
-  wire [7:0] \act$878 ;
-  wire [7:0] \act$881 ;
-  wire [7:0] \act$884 ;
-  wire [7:0] \act$89 ;
-  wire [7:0] \act$903 ;
-  wire [7:0] \act$906 ;
-  wire [7:0] \act$909 ;
-  wire [7:0] \act$912 ;
-  wire [7:0] \act$915 ;
-  wire [7:0] \act$918 ;
-  wire [7:0] \act$92 ;
-  wire [7:0] \act$921 ;
-  wire [7:0] \act$924 ;
-  wire [7:0] \act$927 ;
-  wire [7:0] \act$930 ;
-  wire [7:0] \act$933 ;
-  wire [7:0] \act$936 ;
-  wire [7:0] \act$939 ;
-  wire [7:0] \act$942 ;
-  wire [7:0] \act$945 ;
-  wire [7:0] \act$948 ;
-  wire [7:0] \act$95 ;
+  wire [7:0] \act$727 ;
+  wire [7:0] \act$730 ;
+  wire [7:0] \act$733 ;
+  wire [7:0] \act$736 ;
+  wire [7:0] \act$739 ;
+  wire [7:0] \act$742 ;
+  wire [7:0] \act$745 ;
+  wire [7:0] \act$748 ;
+  wire [7:0] \act$751 ;
+  wire [7:0] \act$754 ;
+  wire [7:0] \act$757 ;
+  wire [7:0] \act$760 ;
+  wire [7:0] \act$763 ;
+  wire [7:0] \act$766 ;
+  wire [7:0] \act$769 ;
+  wire [7:0] \act$772 ;
+  wire [7:0] \act$807 ;
+  wire [7:0] \act$810 ;
+  wire [7:0] \act$813 ;
+  wire [7:0] \act$816 ;
+  wire [7:0] \act$819 ;
+  wire [7:0] \act$822 ;
+  wire [7:0] \act$825 ;
+  wire [7:0] \act$828 ;
+  wire [7:0] \act$831 ;
+  wire [7:0] \act$834 ;
+  wire [7:0] \act$837 ;
+  wire [7:0] \act$840 ;
+  wire [7:0] \act$843 ;
+  wire [7:0] \act$846 ;
+  wire [7:0] \act$849 ;
+  wire [7:0] \act$852 ;
+  wire [7:0] \act$87 ;
+  wire [7:0] \act$887 ;
+  wire [7:0] \act$890 ;
+  wire [7:0] \act$893 ;
+  wire [7:0] \act$896 ;
+  wire [7:0] \act$899 ;
+  wire [7:0] \act$90 ;
+  wire [7:0] \act$902 ;
+  wire [7:0] \act$905 ;
+  wire [7:0] \act$908 ;
+  wire [7:0] \act$911 ;
+  wire [7:0] \act$914 ;
+  wire [7:0] \act$917 ;
+  wire [7:0] \act$920 ;
+  wire [7:0] \act$923 ;
+  wire [7:0] \act$926 ;
+  wire [7:0] \act$929 ;
+  wire [7:0] \act$93 ;
+  wire [7:0] \act$932 ;
+  wire [7:0] \act$96 ;
   wire [7:0] \act$967 ;
   wire [7:0] \act$970 ;
   wire [7:0] \act$973 ;
   wire [7:0] \act$976 ;
   wire [7:0] \act$979 ;
-  wire [7:0] \act$98 ;
   wire [7:0] \act$982 ;
   wire [7:0] \act$985 ;
   wire [7:0] \act$988 ;
+  wire [7:0] \act$99 ;
   wire [7:0] \act$991 ;
   wire [7:0] \act$994 ;
   wire [7:0] \act$997 ;
@@ -12028,72 +12376,110 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [7:0] \acts[9] ;
   output [255:0] gated;
   wire [255:0] gated;
+  wire \gated$100 ;
   wire \gated$1001 ;
   wire \gated$1004 ;
   wire \gated$1007 ;
   wire \gated$1010 ;
   wire \gated$1013 ;
-  wire \gated$102 ;
-  wire \gated$105 ;
-  wire \gated$108 ;
+  wire \gated$103 ;
+  wire \gated$1048 ;
+  wire \gated$1051 ;
+  wire \gated$1054 ;
+  wire \gated$1057 ;
+  wire \gated$106 ;
+  wire \gated$1060 ;
+  wire \gated$1063 ;
+  wire \gated$1066 ;
+  wire \gated$1069 ;
+  wire \gated$1072 ;
+  wire \gated$1075 ;
+  wire \gated$1078 ;
+  wire \gated$1081 ;
+  wire \gated$1084 ;
+  wire \gated$1087 ;
+  wire \gated$109 ;
+  wire \gated$1090 ;
+  wire \gated$1093 ;
   wire \gated$11 ;
-  wire \gated$111 ;
-  wire \gated$114 ;
-  wire \gated$117 ;
-  wire \gated$136 ;
-  wire \gated$139 ;
+  wire \gated$112 ;
+  wire \gated$1128 ;
+  wire \gated$1131 ;
+  wire \gated$1134 ;
+  wire \gated$1137 ;
+  wire \gated$1140 ;
+  wire \gated$1143 ;
+  wire \gated$1146 ;
+  wire \gated$1149 ;
+  wire \gated$115 ;
+  wire \gated$1152 ;
+  wire \gated$1155 ;
+  wire \gated$1158 ;
+  wire \gated$1161 ;
+  wire \gated$1164 ;
+  wire \gated$1167 ;
+  wire \gated$1170 ;
+  wire \gated$1173 ;
+  wire \gated$118 ;
+  wire \gated$1208 ;
+  wire \gated$121 ;
+  wire \gated$1211 ;
+  wire \gated$1214 ;
+  wire \gated$1217 ;
+  wire \gated$1220 ;
+  wire \gated$1223 ;
+  wire \gated$1226 ;
+  wire \gated$1229 ;
+  wire \gated$1232 ;
+  wire \gated$1235 ;
+  wire \gated$1238 ;
+  wire \gated$124 ;
+  wire \gated$1241 ;
+  wire \gated$1244 ;
+  wire \gated$1247 ;
+  wire \gated$1250 ;
+  wire \gated$1253 ;
+  wire \gated$127 ;
+  wire \gated$130 ;
+  wire \gated$133 ;
   wire \gated$14 ;
-  wire \gated$142 ;
-  wire \gated$145 ;
-  wire \gated$148 ;
-  wire \gated$151 ;
-  wire \gated$154 ;
-  wire \gated$157 ;
-  wire \gated$160 ;
-  wire \gated$163 ;
-  wire \gated$166 ;
-  wire \gated$169 ;
+  wire \gated$168 ;
   wire \gated$17 ;
-  wire \gated$172 ;
-  wire \gated$175 ;
-  wire \gated$178 ;
-  wire \gated$181 ;
+  wire \gated$171 ;
+  wire \gated$174 ;
+  wire \gated$177 ;
+  wire \gated$180 ;
+  wire \gated$183 ;
+  wire \gated$186 ;
+  wire \gated$189 ;
+  wire \gated$192 ;
+  wire \gated$195 ;
+  wire \gated$198 ;
   wire \gated$20 ;
-  wire \gated$200 ;
-  wire \gated$203 ;
-  wire \gated$206 ;
-  wire \gated$209 ;
-  wire \gated$212 ;
-  wire \gated$215 ;
-  wire \gated$218 ;
-  wire \gated$221 ;
-  wire \gated$224 ;
-  wire \gated$227 ;
+  wire \gated$201 ;
+  wire \gated$204 ;
+  wire \gated$207 ;
+  wire \gated$210 ;
+  wire \gated$213 ;
   wire \gated$23 ;
-  wire \gated$230 ;
-  wire \gated$233 ;
-  wire \gated$236 ;
-  wire \gated$239 ;
-  wire \gated$242 ;
-  wire \gated$245 ;
+  wire \gated$248 ;
+  wire \gated$251 ;
+  wire \gated$254 ;
+  wire \gated$257 ;
   wire \gated$26 ;
-  wire \gated$264 ;
-  wire \gated$267 ;
-  wire \gated$270 ;
-  wire \gated$273 ;
-  wire \gated$276 ;
-  wire \gated$279 ;
-  wire \gated$282 ;
-  wire \gated$285 ;
-  wire \gated$288 ;
+  wire \gated$260 ;
+  wire \gated$263 ;
+  wire \gated$266 ;
+  wire \gated$269 ;
+  wire \gated$272 ;
+  wire \gated$275 ;
+  wire \gated$278 ;
+  wire \gated$281 ;
+  wire \gated$284 ;
+  wire \gated$287 ;
   wire \gated$29 ;
-  wire \gated$291 ;
-  wire \gated$294 ;
-  wire \gated$297 ;
-  wire \gated$300 ;
-  wire \gated$303 ;
-  wire \gated$306 ;
-  wire \gated$309 ;
+  wire \gated$290 ;
+  wire \gated$293 ;
   wire \gated$32 ;
   wire \gated$328 ;
   wire \gated$331 ;
@@ -12113,75 +12499,59 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \gated$370 ;
   wire \gated$373 ;
   wire \gated$38 ;
-  wire \gated$392 ;
-  wire \gated$395 ;
-  wire \gated$398 ;
-  wire \gated$401 ;
-  wire \gated$404 ;
-  wire \gated$407 ;
+  wire \gated$408 ;
   wire \gated$41 ;
-  wire \gated$410 ;
-  wire \gated$413 ;
-  wire \gated$416 ;
-  wire \gated$419 ;
-  wire \gated$422 ;
-  wire \gated$425 ;
-  wire \gated$428 ;
-  wire \gated$431 ;
-  wire \gated$434 ;
-  wire \gated$437 ;
+  wire \gated$411 ;
+  wire \gated$414 ;
+  wire \gated$417 ;
+  wire \gated$420 ;
+  wire \gated$423 ;
+  wire \gated$426 ;
+  wire \gated$429 ;
+  wire \gated$432 ;
+  wire \gated$435 ;
+  wire \gated$438 ;
   wire \gated$44 ;
-  wire \gated$456 ;
-  wire \gated$459 ;
-  wire \gated$462 ;
-  wire \gated$465 ;
-  wire \gated$468 ;
+  wire \gated$441 ;
+  wire \gated$444 ;
+  wire \gated$447 ;
+  wire \gated$450 ;
+  wire \gated$453 ;
   wire \gated$47 ;
-  wire \gated$471 ;
-  wire \gated$474 ;
-  wire \gated$477 ;
-  wire \gated$480 ;
-  wire \gated$483 ;
-  wire \gated$486 ;
-  wire \gated$489 ;
-  wire \gated$492 ;
-  wire \gated$495 ;
-  wire \gated$498 ;
+  wire \gated$488 ;
+  wire \gated$491 ;
+  wire \gated$494 ;
+  wire \gated$497 ;
   wire \gated$5 ;
   wire \gated$50 ;
-  wire \gated$501 ;
-  wire \gated$520 ;
-  wire \gated$523 ;
-  wire \gated$526 ;
-  wire \gated$529 ;
-  wire \gated$532 ;
-  wire \gated$535 ;
-  wire \gated$538 ;
-  wire \gated$541 ;
-  wire \gated$544 ;
-  wire \gated$547 ;
-  wire \gated$550 ;
-  wire \gated$553 ;
-  wire \gated$556 ;
-  wire \gated$559 ;
-  wire \gated$562 ;
-  wire \gated$565 ;
-  wire \gated$584 ;
-  wire \gated$587 ;
-  wire \gated$590 ;
-  wire \gated$593 ;
-  wire \gated$596 ;
-  wire \gated$599 ;
-  wire \gated$602 ;
-  wire \gated$605 ;
-  wire \gated$608 ;
-  wire \gated$611 ;
-  wire \gated$614 ;
-  wire \gated$617 ;
-  wire \gated$620 ;
-  wire \gated$623 ;
-  wire \gated$626 ;
-  wire \gated$629 ;
+  wire \gated$500 ;
+  wire \gated$503 ;
+  wire \gated$506 ;
+  wire \gated$509 ;
+  wire \gated$512 ;
+  wire \gated$515 ;
+  wire \gated$518 ;
+  wire \gated$521 ;
+  wire \gated$524 ;
+  wire \gated$527 ;
+  wire \gated$530 ;
+  wire \gated$533 ;
+  wire \gated$568 ;
+  wire \gated$571 ;
+  wire \gated$574 ;
+  wire \gated$577 ;
+  wire \gated$580 ;
+  wire \gated$583 ;
+  wire \gated$586 ;
+  wire \gated$589 ;
+  wire \gated$592 ;
+  wire \gated$595 ;
+  wire \gated$598 ;
+  wire \gated$601 ;
+  wire \gated$604 ;
+  wire \gated$607 ;
+  wire \gated$610 ;
+  wire \gated$613 ;
   wire \gated$648 ;
   wire \gated$651 ;
   wire \gated$654 ;
@@ -12198,81 +12568,60 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \gated$687 ;
   wire \gated$690 ;
   wire \gated$693 ;
-  wire \gated$712 ;
-  wire \gated$715 ;
-  wire \gated$718 ;
-  wire \gated$72 ;
-  wire \gated$721 ;
-  wire \gated$724 ;
-  wire \gated$727 ;
-  wire \gated$730 ;
-  wire \gated$733 ;
-  wire \gated$736 ;
-  wire \gated$739 ;
-  wire \gated$742 ;
-  wire \gated$745 ;
-  wire \gated$748 ;
-  wire \gated$75 ;
-  wire \gated$751 ;
-  wire \gated$754 ;
-  wire \gated$757 ;
-  wire \gated$776 ;
-  wire \gated$779 ;
-  wire \gated$78 ;
-  wire \gated$782 ;
-  wire \gated$785 ;
-  wire \gated$788 ;
-  wire \gated$791 ;
-  wire \gated$794 ;
-  wire \gated$797 ;
+  wire \gated$728 ;
+  wire \gated$731 ;
+  wire \gated$734 ;
+  wire \gated$737 ;
+  wire \gated$740 ;
+  wire \gated$743 ;
+  wire \gated$746 ;
+  wire \gated$749 ;
+  wire \gated$752 ;
+  wire \gated$755 ;
+  wire \gated$758 ;
+  wire \gated$761 ;
+  wire \gated$764 ;
+  wire \gated$767 ;
+  wire \gated$770 ;
+  wire \gated$773 ;
   wire \gated$8 ;
-  wire \gated$800 ;
-  wire \gated$803 ;
-  wire \gated$806 ;
-  wire \gated$809 ;
-  wire \gated$81 ;
-  wire \gated$812 ;
-  wire \gated$815 ;
-  wire \gated$818 ;
-  wire \gated$821 ;
-  wire \gated$84 ;
-  wire \gated$840 ;
-  wire \gated$843 ;
-  wire \gated$846 ;
-  wire \gated$849 ;
-  wire \gated$852 ;
-  wire \gated$855 ;
-  wire \gated$858 ;
-  wire \gated$861 ;
-  wire \gated$864 ;
-  wire \gated$867 ;
-  wire \gated$87 ;
-  wire \gated$870 ;
-  wire \gated$873 ;
-  wire \gated$876 ;
-  wire \gated$879 ;
-  wire \gated$882 ;
-  wire \gated$885 ;
-  wire \gated$90 ;
-  wire \gated$904 ;
-  wire \gated$907 ;
-  wire \gated$910 ;
-  wire \gated$913 ;
-  wire \gated$916 ;
-  wire \gated$919 ;
-  wire \gated$922 ;
-  wire \gated$925 ;
-  wire \gated$928 ;
-  wire \gated$93 ;
-  wire \gated$931 ;
-  wire \gated$934 ;
-  wire \gated$937 ;
-  wire \gated$940 ;
-  wire \gated$943 ;
-  wire \gated$946 ;
-  wire \gated$949 ;
-  wire \gated$96 ;
+  wire \gated$808 ;
+  wire \gated$811 ;
+  wire \gated$814 ;
+  wire \gated$817 ;
+  wire \gated$820 ;
+  wire \gated$823 ;
+  wire \gated$826 ;
+  wire \gated$829 ;
+  wire \gated$832 ;
+  wire \gated$835 ;
+  wire \gated$838 ;
+  wire \gated$841 ;
+  wire \gated$844 ;
+  wire \gated$847 ;
+  wire \gated$850 ;
+  wire \gated$853 ;
+  wire \gated$88 ;
+  wire \gated$888 ;
+  wire \gated$891 ;
+  wire \gated$894 ;
+  wire \gated$897 ;
+  wire \gated$900 ;
+  wire \gated$903 ;
+  wire \gated$906 ;
+  wire \gated$909 ;
+  wire \gated$91 ;
+  wire \gated$912 ;
+  wire \gated$915 ;
+  wire \gated$918 ;
+  wire \gated$921 ;
+  wire \gated$924 ;
+  wire \gated$927 ;
+  wire \gated$930 ;
+  wire \gated$933 ;
+  wire \gated$94 ;
   wire \gated$968 ;
+  wire \gated$97 ;
   wire \gated$971 ;
   wire \gated$974 ;
   wire \gated$977 ;
@@ -12280,7 +12629,6 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire \gated$983 ;
   wire \gated$986 ;
   wire \gated$989 ;
-  wire \gated$99 ;
   wire \gated$992 ;
   wire \gated$995 ;
   wire \gated$998 ;
@@ -12366,264 +12714,520 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [10:0] \group_sums[9][1] ;
   wire [10:0] \group_sums[9][2] ;
   wire [10:0] \group_sums[9][3] ;
+  wire negate;
+  wire \negate$1018 ;
+  wire \negate$1019 ;
+  wire \negate$1020 ;
+  wire \negate$1021 ;
+  wire \negate$1026 ;
+  wire \negate$1027 ;
+  wire \negate$1028 ;
+  wire \negate$1029 ;
+  wire \negate$1034 ;
+  wire \negate$1035 ;
+  wire \negate$1036 ;
+  wire \negate$1037 ;
+  wire \negate$1042 ;
+  wire \negate$1043 ;
+  wire \negate$1044 ;
+  wire \negate$1045 ;
+  wire \negate$1098 ;
+  wire \negate$1099 ;
+  wire \negate$1100 ;
+  wire \negate$1101 ;
+  wire \negate$1106 ;
+  wire \negate$1107 ;
+  wire \negate$1108 ;
+  wire \negate$1109 ;
+  wire \negate$1114 ;
+  wire \negate$1115 ;
+  wire \negate$1116 ;
+  wire \negate$1117 ;
+  wire \negate$1122 ;
+  wire \negate$1123 ;
+  wire \negate$1124 ;
+  wire \negate$1125 ;
+  wire \negate$1178 ;
+  wire \negate$1179 ;
+  wire \negate$1180 ;
+  wire \negate$1181 ;
+  wire \negate$1186 ;
+  wire \negate$1187 ;
+  wire \negate$1188 ;
+  wire \negate$1189 ;
+  wire \negate$1194 ;
+  wire \negate$1195 ;
+  wire \negate$1196 ;
+  wire \negate$1197 ;
+  wire \negate$1202 ;
+  wire \negate$1203 ;
+  wire \negate$1204 ;
+  wire \negate$1205 ;
+  wire \negate$1258 ;
+  wire \negate$1259 ;
+  wire \negate$1260 ;
+  wire \negate$1261 ;
+  wire \negate$1266 ;
+  wire \negate$1267 ;
+  wire \negate$1268 ;
+  wire \negate$1269 ;
+  wire \negate$1274 ;
+  wire \negate$1275 ;
+  wire \negate$1276 ;
+  wire \negate$1277 ;
+  wire \negate$1282 ;
+  wire \negate$1283 ;
+  wire \negate$1284 ;
+  wire \negate$1285 ;
+  wire \negate$138 ;
+  wire \negate$139 ;
+  wire \negate$140 ;
+  wire \negate$141 ;
+  wire \negate$146 ;
+  wire \negate$147 ;
+  wire \negate$148 ;
+  wire \negate$149 ;
+  wire \negate$154 ;
+  wire \negate$155 ;
+  wire \negate$156 ;
+  wire \negate$157 ;
+  wire \negate$162 ;
+  wire \negate$163 ;
+  wire \negate$164 ;
+  wire \negate$165 ;
+  wire \negate$218 ;
+  wire \negate$219 ;
+  wire \negate$220 ;
+  wire \negate$221 ;
+  wire \negate$226 ;
+  wire \negate$227 ;
+  wire \negate$228 ;
+  wire \negate$229 ;
+  wire \negate$234 ;
+  wire \negate$235 ;
+  wire \negate$236 ;
+  wire \negate$237 ;
+  wire \negate$242 ;
+  wire \negate$243 ;
+  wire \negate$244 ;
+  wire \negate$245 ;
+  wire \negate$298 ;
+  wire \negate$299 ;
+  wire \negate$300 ;
+  wire \negate$301 ;
+  wire \negate$306 ;
+  wire \negate$307 ;
+  wire \negate$308 ;
+  wire \negate$309 ;
+  wire \negate$314 ;
+  wire \negate$315 ;
+  wire \negate$316 ;
+  wire \negate$317 ;
+  wire \negate$322 ;
+  wire \negate$323 ;
+  wire \negate$324 ;
+  wire \negate$325 ;
+  wire \negate$378 ;
+  wire \negate$379 ;
+  wire \negate$380 ;
+  wire \negate$381 ;
+  wire \negate$386 ;
+  wire \negate$387 ;
+  wire \negate$388 ;
+  wire \negate$389 ;
+  wire \negate$394 ;
+  wire \negate$395 ;
+  wire \negate$396 ;
+  wire \negate$397 ;
+  wire \negate$402 ;
+  wire \negate$403 ;
+  wire \negate$404 ;
+  wire \negate$405 ;
+  wire \negate$458 ;
+  wire \negate$459 ;
+  wire \negate$460 ;
+  wire \negate$461 ;
+  wire \negate$466 ;
+  wire \negate$467 ;
+  wire \negate$468 ;
+  wire \negate$469 ;
+  wire \negate$474 ;
+  wire \negate$475 ;
+  wire \negate$476 ;
+  wire \negate$477 ;
+  wire \negate$482 ;
+  wire \negate$483 ;
+  wire \negate$484 ;
+  wire \negate$485 ;
+  wire \negate$538 ;
+  wire \negate$539 ;
+  wire \negate$540 ;
+  wire \negate$541 ;
+  wire \negate$546 ;
+  wire \negate$547 ;
+  wire \negate$548 ;
+  wire \negate$549 ;
+  wire \negate$554 ;
+  wire \negate$555 ;
+  wire \negate$556 ;
+  wire \negate$557 ;
+  wire \negate$562 ;
+  wire \negate$563 ;
+  wire \negate$564 ;
+  wire \negate$565 ;
+  wire \negate$57 ;
+  wire \negate$58 ;
+  wire \negate$59 ;
+  wire \negate$618 ;
+  wire \negate$619 ;
+  wire \negate$620 ;
+  wire \negate$621 ;
+  wire \negate$626 ;
+  wire \negate$627 ;
+  wire \negate$628 ;
+  wire \negate$629 ;
+  wire \negate$634 ;
+  wire \negate$635 ;
+  wire \negate$636 ;
+  wire \negate$637 ;
+  wire \negate$64 ;
+  wire \negate$642 ;
+  wire \negate$643 ;
+  wire \negate$644 ;
+  wire \negate$645 ;
+  wire \negate$65 ;
+  wire \negate$66 ;
+  wire \negate$67 ;
+  wire \negate$698 ;
+  wire \negate$699 ;
+  wire \negate$700 ;
+  wire \negate$701 ;
+  wire \negate$706 ;
+  wire \negate$707 ;
+  wire \negate$708 ;
+  wire \negate$709 ;
+  wire \negate$714 ;
+  wire \negate$715 ;
+  wire \negate$716 ;
+  wire \negate$717 ;
+  wire \negate$72 ;
+  wire \negate$722 ;
+  wire \negate$723 ;
+  wire \negate$724 ;
+  wire \negate$725 ;
+  wire \negate$73 ;
+  wire \negate$74 ;
+  wire \negate$75 ;
+  wire \negate$778 ;
+  wire \negate$779 ;
+  wire \negate$780 ;
+  wire \negate$781 ;
+  wire \negate$786 ;
+  wire \negate$787 ;
+  wire \negate$788 ;
+  wire \negate$789 ;
+  wire \negate$794 ;
+  wire \negate$795 ;
+  wire \negate$796 ;
+  wire \negate$797 ;
+  wire \negate$80 ;
+  wire \negate$802 ;
+  wire \negate$803 ;
+  wire \negate$804 ;
+  wire \negate$805 ;
+  wire \negate$81 ;
+  wire \negate$82 ;
+  wire \negate$83 ;
+  wire \negate$858 ;
+  wire \negate$859 ;
+  wire \negate$860 ;
+  wire \negate$861 ;
+  wire \negate$866 ;
+  wire \negate$867 ;
+  wire \negate$868 ;
+  wire \negate$869 ;
+  wire \negate$874 ;
+  wire \negate$875 ;
+  wire \negate$876 ;
+  wire \negate$877 ;
+  wire \negate$882 ;
+  wire \negate$883 ;
+  wire \negate$884 ;
+  wire \negate$885 ;
+  wire \negate$938 ;
+  wire \negate$939 ;
+  wire \negate$940 ;
+  wire \negate$941 ;
+  wire \negate$946 ;
+  wire \negate$947 ;
+  wire \negate$948 ;
+  wire \negate$949 ;
+  wire \negate$954 ;
+  wire \negate$955 ;
+  wire \negate$956 ;
+  wire \negate$957 ;
+  wire \negate$962 ;
+  wire \negate$963 ;
+  wire \negate$964 ;
+  wire \negate$965 ;
   output [15:0] nonzero;
   wire [15:0] nonzero;
-  wire [8:0] product;
-  wire [8:0] \product$1014 ;
-  wire [8:0] \product$1015 ;
-  wire [8:0] \product$1016 ;
-  wire [8:0] \product$1017 ;
-  wire [8:0] \product$1018 ;
-  wire [8:0] \product$1019 ;
-  wire [8:0] \product$1020 ;
-  wire [8:0] \product$1021 ;
-  wire [8:0] \product$1022 ;
-  wire [8:0] \product$1023 ;
-  wire [8:0] \product$1024 ;
-  wire [8:0] \product$1025 ;
-  wire [8:0] \product$1026 ;
-  wire [8:0] \product$1027 ;
-  wire [8:0] \product$1028 ;
-  wire [8:0] \product$1029 ;
-  wire [8:0] \product$118 ;
-  wire [8:0] \product$119 ;
-  wire [8:0] \product$120 ;
-  wire [8:0] \product$121 ;
-  wire [8:0] \product$122 ;
-  wire [8:0] \product$123 ;
-  wire [8:0] \product$124 ;
-  wire [8:0] \product$125 ;
-  wire [8:0] \product$126 ;
-  wire [8:0] \product$127 ;
-  wire [8:0] \product$128 ;
-  wire [8:0] \product$129 ;
-  wire [8:0] \product$130 ;
-  wire [8:0] \product$131 ;
-  wire [8:0] \product$132 ;
-  wire [8:0] \product$133 ;
-  wire [8:0] \product$182 ;
-  wire [8:0] \product$183 ;
-  wire [8:0] \product$184 ;
-  wire [8:0] \product$185 ;
-  wire [8:0] \product$186 ;
-  wire [8:0] \product$187 ;
-  wire [8:0] \product$188 ;
-  wire [8:0] \product$189 ;
-  wire [8:0] \product$190 ;
-  wire [8:0] \product$191 ;
-  wire [8:0] \product$192 ;
-  wire [8:0] \product$193 ;
-  wire [8:0] \product$194 ;
-  wire [8:0] \product$195 ;
-  wire [8:0] \product$196 ;
-  wire [8:0] \product$197 ;
-  wire [8:0] \product$246 ;
-  wire [8:0] \product$247 ;
-  wire [8:0] \product$248 ;
-  wire [8:0] \product$249 ;
-  wire [8:0] \product$250 ;
-  wire [8:0] \product$251 ;
-  wire [8:0] \product$252 ;
-  wire [8:0] \product$253 ;
-  wire [8:0] \product$254 ;
-  wire [8:0] \product$255 ;
-  wire [8:0] \product$256 ;
-  wire [8:0] \product$257 ;
-  wire [8:0] \product$258 ;
-  wire [8:0] \product$259 ;
-  wire [8:0] \product$260 ;
-  wire [8:0] \product$261 ;
-  wire [8:0] \product$310 ;
-  wire [8:0] \product$311 ;
-  wire [8:0] \product$312 ;
-  wire [8:0] \product$313 ;
-  wire [8:0] \product$314 ;
-  wire [8:0] \product$315 ;
-  wire [8:0] \product$316 ;
-  wire [8:0] \product$317 ;
-  wire [8:0] \product$318 ;
-  wire [8:0] \product$319 ;
-  wire [8:0] \product$320 ;
-  wire [8:0] \product$321 ;
-  wire [8:0] \product$322 ;
-  wire [8:0] \product$323 ;
-  wire [8:0] \product$324 ;
-  wire [8:0] \product$325 ;
-  wire [8:0] \product$374 ;
-  wire [8:0] \product$375 ;
-  wire [8:0] \product$376 ;
-  wire [8:0] \product$377 ;
-  wire [8:0] \product$378 ;
-  wire [8:0] \product$379 ;
-  wire [8:0] \product$380 ;
-  wire [8:0] \product$381 ;
-  wire [8:0] \product$382 ;
-  wire [8:0] \product$383 ;
-  wire [8:0] \product$384 ;
-  wire [8:0] \product$385 ;
-  wire [8:0] \product$386 ;
-  wire [8:0] \product$387 ;
-  wire [8:0] \product$388 ;
-  wire [8:0] \product$389 ;
-  wire [8:0] \product$438 ;
-  wire [8:0] \product$439 ;
-  wire [8:0] \product$440 ;
-  wire [8:0] \product$441 ;
-  wire [8:0] \product$442 ;
-  wire [8:0] \product$443 ;
-  wire [8:0] \product$444 ;
-  wire [8:0] \product$445 ;
-  wire [8:0] \product$446 ;
-  wire [8:0] \product$447 ;
-  wire [8:0] \product$448 ;
-  wire [8:0] \product$449 ;
-  wire [8:0] \product$450 ;
-  wire [8:0] \product$451 ;
-  wire [8:0] \product$452 ;
-  wire [8:0] \product$453 ;
-  wire [8:0] \product$502 ;
-  wire [8:0] \product$503 ;
-  wire [8:0] \product$504 ;
-  wire [8:0] \product$505 ;
-  wire [8:0] \product$506 ;
-  wire [8:0] \product$507 ;
-  wire [8:0] \product$508 ;
-  wire [8:0] \product$509 ;
-  wire [8:0] \product$510 ;
-  wire [8:0] \product$511 ;
-  wire [8:0] \product$512 ;
-  wire [8:0] \product$513 ;
-  wire [8:0] \product$514 ;
-  wire [8:0] \product$515 ;
-  wire [8:0] \product$516 ;
-  wire [8:0] \product$517 ;
-  wire [8:0] \product$53 ;
-  wire [8:0] \product$54 ;
-  wire [8:0] \product$55 ;
-  wire [8:0] \product$56 ;
-  wire [8:0] \product$566 ;
-  wire [8:0] \product$567 ;
-  wire [8:0] \product$568 ;
-  wire [8:0] \product$569 ;
-  wire [8:0] \product$57 ;
-  wire [8:0] \product$570 ;
-  wire [8:0] \product$571 ;
-  wire [8:0] \product$572 ;
-  wire [8:0] \product$573 ;
-  wire [8:0] \product$574 ;
-  wire [8:0] \product$575 ;
-  wire [8:0] \product$576 ;
-  wire [8:0] \product$577 ;
-  wire [8:0] \product$578 ;
-  wire [8:0] \product$579 ;
-  wire [8:0] \product$58 ;
-  wire [8:0] \product$580 ;
-  wire [8:0] \product$581 ;
-  wire [8:0] \product$59 ;
-  wire [8:0] \product$60 ;
-  wire [8:0] \product$61 ;
-  wire [8:0] \product$62 ;
-  wire [8:0] \product$63 ;
-  wire [8:0] \product$630 ;
-  wire [8:0] \product$631 ;
-  wire [8:0] \product$632 ;
-  wire [8:0] \product$633 ;
-  wire [8:0] \product$634 ;
-  wire [8:0] \product$635 ;
-  wire [8:0] \product$636 ;
-  wire [8:0] \product$637 ;
-  wire [8:0] \product$638 ;
-  wire [8:0] \product$639 ;
-  wire [8:0] \product$64 ;
-  wire [8:0] \product$640 ;
-  wire [8:0] \product$641 ;
-  wire [8:0] \product$642 ;
-  wire [8:0] \product$643 ;
-  wire [8:0] \product$644 ;
-  wire [8:0] \product$645 ;
-  wire [8:0] \product$65 ;
-  wire [8:0] \product$66 ;
-  wire [8:0] \product$67 ;
-  wire [8:0] \product$694 ;
-  wire [8:0] \product$695 ;
-  wire [8:0] \product$696 ;
-  wire [8:0] \product$697 ;
-  wire [8:0] \product$698 ;
-  wire [8:0] \product$699 ;
-  wire [8:0] \product$700 ;
-  wire [8:0] \product$701 ;
-  wire [8:0] \product$702 ;
-  wire [8:0] \product$703 ;
-  wire [8:0] \product$704 ;
-  wire [8:0] \product$705 ;
-  wire [8:0] \product$706 ;
-  wire [8:0] \product$707 ;
-  wire [8:0] \product$708 ;
-  wire [8:0] \product$709 ;
-  wire [8:0] \product$758 ;
-  wire [8:0] \product$759 ;
-  wire [8:0] \product$760 ;
-  wire [8:0] \product$761 ;
-  wire [8:0] \product$762 ;
-  wire [8:0] \product$763 ;
-  wire [8:0] \product$764 ;
-  wire [8:0] \product$765 ;
-  wire [8:0] \product$766 ;
-  wire [8:0] \product$767 ;
-  wire [8:0] \product$768 ;
-  wire [8:0] \product$769 ;
-  wire [8:0] \product$770 ;
-  wire [8:0] \product$771 ;
-  wire [8:0] \product$772 ;
-  wire [8:0] \product$773 ;
-  wire [8:0] \product$822 ;
-  wire [8:0] \product$823 ;
-  wire [8:0] \product$824 ;
-  wire [8:0] \product$825 ;
-  wire [8:0] \product$826 ;
-  wire [8:0] \product$827 ;
-  wire [8:0] \product$828 ;
-  wire [8:0] \product$829 ;
-  wire [8:0] \product$830 ;
-  wire [8:0] \product$831 ;
-  wire [8:0] \product$832 ;
-  wire [8:0] \product$833 ;
-  wire [8:0] \product$834 ;
-  wire [8:0] \product$835 ;
-  wire [8:0] \product$836 ;
-  wire [8:0] \product$837 ;
-  wire [8:0] \product$886 ;
-  wire [8:0] \product$887 ;
-  wire [8:0] \product$888 ;
-  wire [8:0] \product$889 ;
-  wire [8:0] \product$890 ;
-  wire [8:0] \product$891 ;
-  wire [8:0] \product$892 ;
-  wire [8:0] \product$893 ;
-  wire [8:0] \product$894 ;
-  wire [8:0] \product$895 ;
-  wire [8:0] \product$896 ;
-  wire [8:0] \product$897 ;
-  wire [8:0] \product$898 ;
-  wire [8:0] \product$899 ;
-  wire [8:0] \product$900 ;
-  wire [8:0] \product$901 ;
-  wire [8:0] \product$950 ;
-  wire [8:0] \product$951 ;
-  wire [8:0] \product$952 ;
-  wire [8:0] \product$953 ;
-  wire [8:0] \product$954 ;
-  wire [8:0] \product$955 ;
-  wire [8:0] \product$956 ;
-  wire [8:0] \product$957 ;
-  wire [8:0] \product$958 ;
-  wire [8:0] \product$959 ;
-  wire [8:0] \product$960 ;
-  wire [8:0] \product$961 ;
-  wire [8:0] \product$962 ;
-  wire [8:0] \product$963 ;
-  wire [8:0] \product$964 ;
-  wire [8:0] \product$965 ;
+  wire [7:0] product;
+  wire [7:0] \product$1014 ;
+  wire [7:0] \product$1015 ;
+  wire [7:0] \product$1016 ;
+  wire [7:0] \product$1017 ;
+  wire [7:0] \product$1022 ;
+  wire [7:0] \product$1023 ;
+  wire [7:0] \product$1024 ;
+  wire [7:0] \product$1025 ;
+  wire [7:0] \product$1030 ;
+  wire [7:0] \product$1031 ;
+  wire [7:0] \product$1032 ;
+  wire [7:0] \product$1033 ;
+  wire [7:0] \product$1038 ;
+  wire [7:0] \product$1039 ;
+  wire [7:0] \product$1040 ;
+  wire [7:0] \product$1041 ;
+  wire [7:0] \product$1094 ;
+  wire [7:0] \product$1095 ;
+  wire [7:0] \product$1096 ;
+  wire [7:0] \product$1097 ;
+  wire [7:0] \product$1102 ;
+  wire [7:0] \product$1103 ;
+  wire [7:0] \product$1104 ;
+  wire [7:0] \product$1105 ;
+  wire [7:0] \product$1110 ;
+  wire [7:0] \product$1111 ;
+  wire [7:0] \product$1112 ;
+  wire [7:0] \product$1113 ;
+  wire [7:0] \product$1118 ;
+  wire [7:0] \product$1119 ;
+  wire [7:0] \product$1120 ;
+  wire [7:0] \product$1121 ;
+  wire [7:0] \product$1174 ;
+  wire [7:0] \product$1175 ;
+  wire [7:0] \product$1176 ;
+  wire [7:0] \product$1177 ;
+  wire [7:0] \product$1182 ;
+  wire [7:0] \product$1183 ;
+  wire [7:0] \product$1184 ;
+  wire [7:0] \product$1185 ;
+  wire [7:0] \product$1190 ;
+  wire [7:0] \product$1191 ;
+  wire [7:0] \product$1192 ;
+  wire [7:0] \product$1193 ;
+  wire [7:0] \product$1198 ;
+  wire [7:0] \product$1199 ;
+  wire [7:0] \product$1200 ;
+  wire [7:0] \product$1201 ;
+  wire [7:0] \product$1254 ;
+  wire [7:0] \product$1255 ;
+  wire [7:0] \product$1256 ;
+  wire [7:0] \product$1257 ;
+  wire [7:0] \product$1262 ;
+  wire [7:0] \product$1263 ;
+  wire [7:0] \product$1264 ;
+  wire [7:0] \product$1265 ;
+  wire [7:0] \product$1270 ;
+  wire [7:0] \product$1271 ;
+  wire [7:0] \product$1272 ;
+  wire [7:0] \product$1273 ;
+  wire [7:0] \product$1278 ;
+  wire [7:0] \product$1279 ;
+  wire [7:0] \product$1280 ;
+  wire [7:0] \product$1281 ;
+  wire [7:0] \product$134 ;
+  wire [7:0] \product$135 ;
+  wire [7:0] \product$136 ;
+  wire [7:0] \product$137 ;
+  wire [7:0] \product$142 ;
+  wire [7:0] \product$143 ;
+  wire [7:0] \product$144 ;
+  wire [7:0] \product$145 ;
+  wire [7:0] \product$150 ;
+  wire [7:0] \product$151 ;
+  wire [7:0] \product$152 ;
+  wire [7:0] \product$153 ;
+  wire [7:0] \product$158 ;
+  wire [7:0] \product$159 ;
+  wire [7:0] \product$160 ;
+  wire [7:0] \product$161 ;
+  wire [7:0] \product$214 ;
+  wire [7:0] \product$215 ;
+  wire [7:0] \product$216 ;
+  wire [7:0] \product$217 ;
+  wire [7:0] \product$222 ;
+  wire [7:0] \product$223 ;
+  wire [7:0] \product$224 ;
+  wire [7:0] \product$225 ;
+  wire [7:0] \product$230 ;
+  wire [7:0] \product$231 ;
+  wire [7:0] \product$232 ;
+  wire [7:0] \product$233 ;
+  wire [7:0] \product$238 ;
+  wire [7:0] \product$239 ;
+  wire [7:0] \product$240 ;
+  wire [7:0] \product$241 ;
+  wire [7:0] \product$294 ;
+  wire [7:0] \product$295 ;
+  wire [7:0] \product$296 ;
+  wire [7:0] \product$297 ;
+  wire [7:0] \product$302 ;
+  wire [7:0] \product$303 ;
+  wire [7:0] \product$304 ;
+  wire [7:0] \product$305 ;
+  wire [7:0] \product$310 ;
+  wire [7:0] \product$311 ;
+  wire [7:0] \product$312 ;
+  wire [7:0] \product$313 ;
+  wire [7:0] \product$318 ;
+  wire [7:0] \product$319 ;
+  wire [7:0] \product$320 ;
+  wire [7:0] \product$321 ;
+  wire [7:0] \product$374 ;
+  wire [7:0] \product$375 ;
+  wire [7:0] \product$376 ;
+  wire [7:0] \product$377 ;
+  wire [7:0] \product$382 ;
+  wire [7:0] \product$383 ;
+  wire [7:0] \product$384 ;
+  wire [7:0] \product$385 ;
+  wire [7:0] \product$390 ;
+  wire [7:0] \product$391 ;
+  wire [7:0] \product$392 ;
+  wire [7:0] \product$393 ;
+  wire [7:0] \product$398 ;
+  wire [7:0] \product$399 ;
+  wire [7:0] \product$400 ;
+  wire [7:0] \product$401 ;
+  wire [7:0] \product$454 ;
+  wire [7:0] \product$455 ;
+  wire [7:0] \product$456 ;
+  wire [7:0] \product$457 ;
+  wire [7:0] \product$462 ;
+  wire [7:0] \product$463 ;
+  wire [7:0] \product$464 ;
+  wire [7:0] \product$465 ;
+  wire [7:0] \product$470 ;
+  wire [7:0] \product$471 ;
+  wire [7:0] \product$472 ;
+  wire [7:0] \product$473 ;
+  wire [7:0] \product$478 ;
+  wire [7:0] \product$479 ;
+  wire [7:0] \product$480 ;
+  wire [7:0] \product$481 ;
+  wire [7:0] \product$53 ;
+  wire [7:0] \product$534 ;
+  wire [7:0] \product$535 ;
+  wire [7:0] \product$536 ;
+  wire [7:0] \product$537 ;
+  wire [7:0] \product$54 ;
+  wire [7:0] \product$542 ;
+  wire [7:0] \product$543 ;
+  wire [7:0] \product$544 ;
+  wire [7:0] \product$545 ;
+  wire [7:0] \product$55 ;
+  wire [7:0] \product$550 ;
+  wire [7:0] \product$551 ;
+  wire [7:0] \product$552 ;
+  wire [7:0] \product$553 ;
+  wire [7:0] \product$558 ;
+  wire [7:0] \product$559 ;
+  wire [7:0] \product$560 ;
+  wire [7:0] \product$561 ;
+  wire [7:0] \product$60 ;
+  wire [7:0] \product$61 ;
+  wire [7:0] \product$614 ;
+  wire [7:0] \product$615 ;
+  wire [7:0] \product$616 ;
+  wire [7:0] \product$617 ;
+  wire [7:0] \product$62 ;
+  wire [7:0] \product$622 ;
+  wire [7:0] \product$623 ;
+  wire [7:0] \product$624 ;
+  wire [7:0] \product$625 ;
+  wire [7:0] \product$63 ;
+  wire [7:0] \product$630 ;
+  wire [7:0] \product$631 ;
+  wire [7:0] \product$632 ;
+  wire [7:0] \product$633 ;
+  wire [7:0] \product$638 ;
+  wire [7:0] \product$639 ;
+  wire [7:0] \product$640 ;
+  wire [7:0] \product$641 ;
+  wire [7:0] \product$68 ;
+  wire [7:0] \product$69 ;
+  wire [7:0] \product$694 ;
+  wire [7:0] \product$695 ;
+  wire [7:0] \product$696 ;
+  wire [7:0] \product$697 ;
+  wire [7:0] \product$70 ;
+  wire [7:0] \product$702 ;
+  wire [7:0] \product$703 ;
+  wire [7:0] \product$704 ;
+  wire [7:0] \product$705 ;
+  wire [7:0] \product$71 ;
+  wire [7:0] \product$710 ;
+  wire [7:0] \product$711 ;
+  wire [7:0] \product$712 ;
+  wire [7:0] \product$713 ;
+  wire [7:0] \product$718 ;
+  wire [7:0] \product$719 ;
+  wire [7:0] \product$720 ;
+  wire [7:0] \product$721 ;
+  wire [7:0] \product$76 ;
+  wire [7:0] \product$77 ;
+  wire [7:0] \product$774 ;
+  wire [7:0] \product$775 ;
+  wire [7:0] \product$776 ;
+  wire [7:0] \product$777 ;
+  wire [7:0] \product$78 ;
+  wire [7:0] \product$782 ;
+  wire [7:0] \product$783 ;
+  wire [7:0] \product$784 ;
+  wire [7:0] \product$785 ;
+  wire [7:0] \product$79 ;
+  wire [7:0] \product$790 ;
+  wire [7:0] \product$791 ;
+  wire [7:0] \product$792 ;
+  wire [7:0] \product$793 ;
+  wire [7:0] \product$798 ;
+  wire [7:0] \product$799 ;
+  wire [7:0] \product$800 ;
+  wire [7:0] \product$801 ;
+  wire [7:0] \product$854 ;
+  wire [7:0] \product$855 ;
+  wire [7:0] \product$856 ;
+  wire [7:0] \product$857 ;
+  wire [7:0] \product$862 ;
+  wire [7:0] \product$863 ;
+  wire [7:0] \product$864 ;
+  wire [7:0] \product$865 ;
+  wire [7:0] \product$870 ;
+  wire [7:0] \product$871 ;
+  wire [7:0] \product$872 ;
+  wire [7:0] \product$873 ;
+  wire [7:0] \product$878 ;
+  wire [7:0] \product$879 ;
+  wire [7:0] \product$880 ;
+  wire [7:0] \product$881 ;
+  wire [7:0] \product$934 ;
+  wire [7:0] \product$935 ;
+  wire [7:0] \product$936 ;
+  wire [7:0] \product$937 ;
+  wire [7:0] \product$942 ;
+  wire [7:0] \product$943 ;
+  wire [7:0] \product$944 ;
+  wire [7:0] \product$945 ;
+  wire [7:0] \product$950 ;
+  wire [7:0] \product$951 ;
+  wire [7:0] \product$952 ;
+  wire [7:0] \product$953 ;
+  wire [7:0] \product$958 ;
+  wire [7:0] \product$959 ;
+  wire [7:0] \product$960 ;
+  wire [7:0] \product$961 ;
   wire [207:0] sums;
   wire [12:0] \sums[0] ;
   wire [12:0] \sums[10] ;
@@ -12642,71 +13246,108 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [12:0] \sums[8] ;
   wire [12:0] \sums[9] ;
   wire [1:0] trit;
-  wire [1:0] \trit$100 ;
   wire [1:0] \trit$1002 ;
   wire [1:0] \trit$1005 ;
   wire [1:0] \trit$1008 ;
+  wire [1:0] \trit$101 ;
   wire [1:0] \trit$1011 ;
-  wire [1:0] \trit$103 ;
-  wire [1:0] \trit$106 ;
-  wire [1:0] \trit$109 ;
-  wire [1:0] \trit$112 ;
-  wire [1:0] \trit$115 ;
+  wire [1:0] \trit$104 ;
+  wire [1:0] \trit$1046 ;
+  wire [1:0] \trit$1049 ;
+  wire [1:0] \trit$1052 ;
+  wire [1:0] \trit$1055 ;
+  wire [1:0] \trit$1058 ;
+  wire [1:0] \trit$1061 ;
+  wire [1:0] \trit$1064 ;
+  wire [1:0] \trit$1067 ;
+  wire [1:0] \trit$107 ;
+  wire [1:0] \trit$1070 ;
+  wire [1:0] \trit$1073 ;
+  wire [1:0] \trit$1076 ;
+  wire [1:0] \trit$1079 ;
+  wire [1:0] \trit$1082 ;
+  wire [1:0] \trit$1085 ;
+  wire [1:0] \trit$1088 ;
+  wire [1:0] \trit$1091 ;
+  wire [1:0] \trit$110 ;
+  wire [1:0] \trit$1126 ;
+  wire [1:0] \trit$1129 ;
+  wire [1:0] \trit$113 ;
+  wire [1:0] \trit$1132 ;
+  wire [1:0] \trit$1135 ;
+  wire [1:0] \trit$1138 ;
+  wire [1:0] \trit$1141 ;
+  wire [1:0] \trit$1144 ;
+  wire [1:0] \trit$1147 ;
+  wire [1:0] \trit$1150 ;
+  wire [1:0] \trit$1153 ;
+  wire [1:0] \trit$1156 ;
+  wire [1:0] \trit$1159 ;
+  wire [1:0] \trit$116 ;
+  wire [1:0] \trit$1162 ;
+  wire [1:0] \trit$1165 ;
+  wire [1:0] \trit$1168 ;
+  wire [1:0] \trit$1171 ;
+  wire [1:0] \trit$119 ;
   wire [1:0] \trit$12 ;
-  wire [1:0] \trit$134 ;
-  wire [1:0] \trit$137 ;
-  wire [1:0] \trit$140 ;
-  wire [1:0] \trit$143 ;
-  wire [1:0] \trit$146 ;
-  wire [1:0] \trit$149 ;
+  wire [1:0] \trit$1206 ;
+  wire [1:0] \trit$1209 ;
+  wire [1:0] \trit$1212 ;
+  wire [1:0] \trit$1215 ;
+  wire [1:0] \trit$1218 ;
+  wire [1:0] \trit$122 ;
+  wire [1:0] \trit$1221 ;
+  wire [1:0] \trit$1224 ;
+  wire [1:0] \trit$1227 ;
+  wire [1:0] \trit$1230 ;
+  wire [1:0] \trit$1233 ;
+  wire [1:0] \trit$1236 ;
+  wire [1:0] \trit$1239 ;
+  wire [1:0] \trit$1242 ;
+  wire [1:0] \trit$1245 ;
+  wire [1:0] \trit$1248 ;
+  wire [1:0] \trit$125 ;
+  wire [1:0] \trit$1251 ;
+  wire [1:0] \trit$128 ;
+  wire [1:0] \trit$131 ;
   wire [1:0] \trit$15 ;
-  wire [1:0] \trit$152 ;
-  wire [1:0] \trit$155 ;
-  wire [1:0] \trit$158 ;
-  wire [1:0] \trit$161 ;
-  wire [1:0] \trit$164 ;
-  wire [1:0] \trit$167 ;
-  wire [1:0] \trit$170 ;
-  wire [1:0] \trit$173 ;
-  wire [1:0] \trit$176 ;
-  wire [1:0] \trit$179 ;
+  wire [1:0] \trit$166 ;
+  wire [1:0] \trit$169 ;
+  wire [1:0] \trit$172 ;
+  wire [1:0] \trit$175 ;
+  wire [1:0] \trit$178 ;
   wire [1:0] \trit$18 ;
-  wire [1:0] \trit$198 ;
-  wire [1:0] \trit$201 ;
-  wire [1:0] \trit$204 ;
-  wire [1:0] \trit$207 ;
+  wire [1:0] \trit$181 ;
+  wire [1:0] \trit$184 ;
+  wire [1:0] \trit$187 ;
+  wire [1:0] \trit$190 ;
+  wire [1:0] \trit$193 ;
+  wire [1:0] \trit$196 ;
+  wire [1:0] \trit$199 ;
+  wire [1:0] \trit$202 ;
+  wire [1:0] \trit$205 ;
+  wire [1:0] \trit$208 ;
   wire [1:0] \trit$21 ;
-  wire [1:0] \trit$210 ;
-  wire [1:0] \trit$213 ;
-  wire [1:0] \trit$216 ;
-  wire [1:0] \trit$219 ;
-  wire [1:0] \trit$222 ;
-  wire [1:0] \trit$225 ;
-  wire [1:0] \trit$228 ;
-  wire [1:0] \trit$231 ;
-  wire [1:0] \trit$234 ;
-  wire [1:0] \trit$237 ;
+  wire [1:0] \trit$211 ;
   wire [1:0] \trit$24 ;
-  wire [1:0] \trit$240 ;
-  wire [1:0] \trit$243 ;
-  wire [1:0] \trit$262 ;
-  wire [1:0] \trit$265 ;
-  wire [1:0] \trit$268 ;
+  wire [1:0] \trit$246 ;
+  wire [1:0] \trit$249 ;
+  wire [1:0] \trit$252 ;
+  wire [1:0] \trit$255 ;
+  wire [1:0] \trit$258 ;
+  wire [1:0] \trit$261 ;
+  wire [1:0] \trit$264 ;
+  wire [1:0] \trit$267 ;
   wire [1:0] \trit$27 ;
-  wire [1:0] \trit$271 ;
-  wire [1:0] \trit$274 ;
-  wire [1:0] \trit$277 ;
-  wire [1:0] \trit$280 ;
-  wire [1:0] \trit$283 ;
-  wire [1:0] \trit$286 ;
-  wire [1:0] \trit$289 ;
-  wire [1:0] \trit$292 ;
-  wire [1:0] \trit$295 ;
-  wire [1:0] \trit$298 ;
+  wire [1:0] \trit$270 ;
+  wire [1:0] \trit$273 ;
+  wire [1:0] \trit$276 ;
+  wire [1:0] \trit$279 ;
+  wire [1:0] \trit$282 ;
+  wire [1:0] \trit$285 ;
+  wire [1:0] \trit$288 ;
+  wire [1:0] \trit$291 ;
   wire [1:0] \trit$30 ;
-  wire [1:0] \trit$301 ;
-  wire [1:0] \trit$304 ;
-  wire [1:0] \trit$307 ;
   wire [1:0] \trit$326 ;
   wire [1:0] \trit$329 ;
   wire [1:0] \trit$33 ;
@@ -12726,74 +13367,58 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [1:0] \trit$368 ;
   wire [1:0] \trit$371 ;
   wire [1:0] \trit$39 ;
-  wire [1:0] \trit$390 ;
-  wire [1:0] \trit$393 ;
-  wire [1:0] \trit$396 ;
-  wire [1:0] \trit$399 ;
-  wire [1:0] \trit$402 ;
-  wire [1:0] \trit$405 ;
-  wire [1:0] \trit$408 ;
-  wire [1:0] \trit$411 ;
-  wire [1:0] \trit$414 ;
-  wire [1:0] \trit$417 ;
+  wire [1:0] \trit$406 ;
+  wire [1:0] \trit$409 ;
+  wire [1:0] \trit$412 ;
+  wire [1:0] \trit$415 ;
+  wire [1:0] \trit$418 ;
   wire [1:0] \trit$42 ;
-  wire [1:0] \trit$420 ;
-  wire [1:0] \trit$423 ;
-  wire [1:0] \trit$426 ;
-  wire [1:0] \trit$429 ;
-  wire [1:0] \trit$432 ;
-  wire [1:0] \trit$435 ;
+  wire [1:0] \trit$421 ;
+  wire [1:0] \trit$424 ;
+  wire [1:0] \trit$427 ;
+  wire [1:0] \trit$430 ;
+  wire [1:0] \trit$433 ;
+  wire [1:0] \trit$436 ;
+  wire [1:0] \trit$439 ;
+  wire [1:0] \trit$442 ;
+  wire [1:0] \trit$445 ;
+  wire [1:0] \trit$448 ;
   wire [1:0] \trit$45 ;
-  wire [1:0] \trit$454 ;
-  wire [1:0] \trit$457 ;
-  wire [1:0] \trit$460 ;
-  wire [1:0] \trit$463 ;
-  wire [1:0] \trit$466 ;
-  wire [1:0] \trit$469 ;
-  wire [1:0] \trit$472 ;
-  wire [1:0] \trit$475 ;
-  wire [1:0] \trit$478 ;
+  wire [1:0] \trit$451 ;
   wire [1:0] \trit$48 ;
-  wire [1:0] \trit$481 ;
-  wire [1:0] \trit$484 ;
-  wire [1:0] \trit$487 ;
-  wire [1:0] \trit$490 ;
-  wire [1:0] \trit$493 ;
-  wire [1:0] \trit$496 ;
-  wire [1:0] \trit$499 ;
-  wire [1:0] \trit$518 ;
-  wire [1:0] \trit$521 ;
-  wire [1:0] \trit$524 ;
-  wire [1:0] \trit$527 ;
-  wire [1:0] \trit$530 ;
-  wire [1:0] \trit$533 ;
-  wire [1:0] \trit$536 ;
-  wire [1:0] \trit$539 ;
-  wire [1:0] \trit$542 ;
-  wire [1:0] \trit$545 ;
-  wire [1:0] \trit$548 ;
-  wire [1:0] \trit$551 ;
-  wire [1:0] \trit$554 ;
-  wire [1:0] \trit$557 ;
-  wire [1:0] \trit$560 ;
-  wire [1:0] \trit$563 ;
-  wire [1:0] \trit$582 ;
-  wire [1:0] \trit$585 ;
-  wire [1:0] \trit$588 ;
-  wire [1:0] \trit$591 ;
-  wire [1:0] \trit$594 ;
-  wire [1:0] \trit$597 ;
+  wire [1:0] \trit$486 ;
+  wire [1:0] \trit$489 ;
+  wire [1:0] \trit$492 ;
+  wire [1:0] \trit$495 ;
+  wire [1:0] \trit$498 ;
+  wire [1:0] \trit$501 ;
+  wire [1:0] \trit$504 ;
+  wire [1:0] \trit$507 ;
+  wire [1:0] \trit$510 ;
+  wire [1:0] \trit$513 ;
+  wire [1:0] \trit$516 ;
+  wire [1:0] \trit$519 ;
+  wire [1:0] \trit$522 ;
+  wire [1:0] \trit$525 ;
+  wire [1:0] \trit$528 ;
+  wire [1:0] \trit$531 ;
+  wire [1:0] \trit$566 ;
+  wire [1:0] \trit$569 ;
+  wire [1:0] \trit$572 ;
+  wire [1:0] \trit$575 ;
+  wire [1:0] \trit$578 ;
+  wire [1:0] \trit$581 ;
+  wire [1:0] \trit$584 ;
+  wire [1:0] \trit$587 ;
+  wire [1:0] \trit$590 ;
+  wire [1:0] \trit$593 ;
+  wire [1:0] \trit$596 ;
+  wire [1:0] \trit$599 ;
   wire [1:0] \trit$6 ;
-  wire [1:0] \trit$600 ;
-  wire [1:0] \trit$603 ;
-  wire [1:0] \trit$606 ;
-  wire [1:0] \trit$609 ;
-  wire [1:0] \trit$612 ;
-  wire [1:0] \trit$615 ;
-  wire [1:0] \trit$618 ;
-  wire [1:0] \trit$621 ;
-  wire [1:0] \trit$624 ;
-  wire [1:0] \trit$627 ;
+  wire [1:0] \trit$602 ;
+  wire [1:0] \trit$605 ;
+  wire [1:0] \trit$608 ;
+  wire [1:0] \trit$611 ;
   wire [1:0] \trit$646 ;
   wire [1:0] \trit$649 ;
   wire [1:0] \trit$652 ;
@@ -12810,86 +13435,65 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [1:0] \trit$685 ;
   wire [1:0] \trit$688 ;
   wire [1:0] \trit$691 ;
-  wire [1:0] \trit$70 ;
-  wire [1:0] \trit$710 ;
-  wire [1:0] \trit$713 ;
-  wire [1:0] \trit$716 ;
-  wire [1:0] \trit$719 ;
-  wire [1:0] \trit$722 ;
-  wire [1:0] \trit$725 ;
-  wire [1:0] \trit$728 ;
-  wire [1:0] \trit$73 ;
-  wire [1:0] \trit$731 ;
-  wire [1:0] \trit$734 ;
-  wire [1:0] \trit$737 ;
-  wire [1:0] \trit$740 ;
-  wire [1:0] \trit$743 ;
-  wire [1:0] \trit$746 ;
-  wire [1:0] \trit$749 ;
-  wire [1:0] \trit$752 ;
-  wire [1:0] \trit$755 ;
-  wire [1:0] \trit$76 ;
-  wire [1:0] \trit$774 ;
-  wire [1:0] \trit$777 ;
-  wire [1:0] \trit$780 ;
-  wire [1:0] \trit$783 ;
-  wire [1:0] \trit$786 ;
-  wire [1:0] \trit$789 ;
-  wire [1:0] \trit$79 ;
-  wire [1:0] \trit$792 ;
-  wire [1:0] \trit$795 ;
-  wire [1:0] \trit$798 ;
-  wire [1:0] \trit$801 ;
-  wire [1:0] \trit$804 ;
-  wire [1:0] \trit$807 ;
-  wire [1:0] \trit$810 ;
-  wire [1:0] \trit$813 ;
-  wire [1:0] \trit$816 ;
-  wire [1:0] \trit$819 ;
-  wire [1:0] \trit$82 ;
-  wire [1:0] \trit$838 ;
-  wire [1:0] \trit$841 ;
-  wire [1:0] \trit$844 ;
-  wire [1:0] \trit$847 ;
-  wire [1:0] \trit$85 ;
-  wire [1:0] \trit$850 ;
-  wire [1:0] \trit$853 ;
-  wire [1:0] \trit$856 ;
-  wire [1:0] \trit$859 ;
-  wire [1:0] \trit$862 ;
-  wire [1:0] \trit$865 ;
-  wire [1:0] \trit$868 ;
-  wire [1:0] \trit$871 ;
-  wire [1:0] \trit$874 ;
-  wire [1:0] \trit$877 ;
-  wire [1:0] \trit$88 ;
-  wire [1:0] \trit$880 ;
-  wire [1:0] \trit$883 ;
+  wire [1:0] \trit$726 ;
+  wire [1:0] \trit$729 ;
+  wire [1:0] \trit$732 ;
+  wire [1:0] \trit$735 ;
+  wire [1:0] \trit$738 ;
+  wire [1:0] \trit$741 ;
+  wire [1:0] \trit$744 ;
+  wire [1:0] \trit$747 ;
+  wire [1:0] \trit$750 ;
+  wire [1:0] \trit$753 ;
+  wire [1:0] \trit$756 ;
+  wire [1:0] \trit$759 ;
+  wire [1:0] \trit$762 ;
+  wire [1:0] \trit$765 ;
+  wire [1:0] \trit$768 ;
+  wire [1:0] \trit$771 ;
+  wire [1:0] \trit$806 ;
+  wire [1:0] \trit$809 ;
+  wire [1:0] \trit$812 ;
+  wire [1:0] \trit$815 ;
+  wire [1:0] \trit$818 ;
+  wire [1:0] \trit$821 ;
+  wire [1:0] \trit$824 ;
+  wire [1:0] \trit$827 ;
+  wire [1:0] \trit$830 ;
+  wire [1:0] \trit$833 ;
+  wire [1:0] \trit$836 ;
+  wire [1:0] \trit$839 ;
+  wire [1:0] \trit$842 ;
+  wire [1:0] \trit$845 ;
+  wire [1:0] \trit$848 ;
+  wire [1:0] \trit$851 ;
+  wire [1:0] \trit$86 ;
+  wire [1:0] \trit$886 ;
+  wire [1:0] \trit$889 ;
+  wire [1:0] \trit$89 ;
+  wire [1:0] \trit$892 ;
+  wire [1:0] \trit$895 ;
+  wire [1:0] \trit$898 ;
   wire [1:0] \trit$9 ;
-  wire [1:0] \trit$902 ;
-  wire [1:0] \trit$905 ;
-  wire [1:0] \trit$908 ;
-  wire [1:0] \trit$91 ;
-  wire [1:0] \trit$911 ;
-  wire [1:0] \trit$914 ;
-  wire [1:0] \trit$917 ;
-  wire [1:0] \trit$920 ;
-  wire [1:0] \trit$923 ;
-  wire [1:0] \trit$926 ;
-  wire [1:0] \trit$929 ;
-  wire [1:0] \trit$932 ;
-  wire [1:0] \trit$935 ;
-  wire [1:0] \trit$938 ;
-  wire [1:0] \trit$94 ;
-  wire [1:0] \trit$941 ;
-  wire [1:0] \trit$944 ;
-  wire [1:0] \trit$947 ;
+  wire [1:0] \trit$901 ;
+  wire [1:0] \trit$904 ;
+  wire [1:0] \trit$907 ;
+  wire [1:0] \trit$910 ;
+  wire [1:0] \trit$913 ;
+  wire [1:0] \trit$916 ;
+  wire [1:0] \trit$919 ;
+  wire [1:0] \trit$92 ;
+  wire [1:0] \trit$922 ;
+  wire [1:0] \trit$925 ;
+  wire [1:0] \trit$928 ;
+  wire [1:0] \trit$931 ;
+  wire [1:0] \trit$95 ;
   wire [1:0] \trit$966 ;
   wire [1:0] \trit$969 ;
-  wire [1:0] \trit$97 ;
   wire [1:0] \trit$972 ;
   wire [1:0] \trit$975 ;
   wire [1:0] \trit$978 ;
+  wire [1:0] \trit$98 ;
   wire [1:0] \trit$981 ;
   wire [1:0] \trit$984 ;
   wire [1:0] \trit$987 ;
@@ -13155,2276 +13759,2788 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   wire [1:0] \weights[98] ;
   wire [1:0] \weights[99] ;
   wire [1:0] \weights[9] ;
-  assign \$264  = | weights[181:180];
-  assign \$265  = | weights[183:182];
-  assign \$266  = \$264  | \$265 ;
-  assign \$267  = \$263  | \$266 ;
-  assign \$268  = | weights[185:184];
-  assign \$269  = | weights[187:186];
-  assign \$270  = \$268  | \$269 ;
-  assign \$271  = | weights[189:188];
-  assign \$272  = | weights[191:190];
-  assign \$273  = \$271  | \$272 ;
-  assign \$274  = \$270  | \$273 ;
-  assign \$275  = \$267  | \$274 ;
-  assign \$276  = \$260  | \$275 ;
-  assign \$277  = $signed(\product$438 ) + $signed(\product$439 );
-  assign \$278  = $signed(\product$440 ) + $signed(\product$441 );
+  assign \$8  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$9  = $signed(\product$62 ) + $signed(\product$63 );
+  assign \$10  = $signed(\$8 ) + $signed(\$9 );
+  assign \$11  = \negate$64  + \negate$65 ;
+  assign \$12  = \negate$66  + \negate$67 ;
+  assign \$13  = \$11  + \$12 ;
+  assign \$14  = $signed(\$10 ) + $signed({ 1'h0, \$13  });
+  assign \$15  = $signed(\product$68 ) + $signed(\product$69 );
+  assign \$16  = $signed(\product$70 ) + $signed(\product$71 );
+  assign \$17  = $signed(\$15 ) + $signed(\$16 );
+  assign \$18  = \negate$72  + \negate$73 ;
+  assign \$19  = \negate$74  + \negate$75 ;
+  assign \$20  = \$18  + \$19 ;
+  assign \$21  = $signed(\$17 ) + $signed({ 1'h0, \$20  });
+  assign \$22  = $signed(\product$76 ) + $signed(\product$77 );
+  assign \$23  = $signed(\product$78 ) + $signed(\product$79 );
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = \negate$80  + \negate$81 ;
+  assign \$26  = \negate$82  + \negate$83 ;
+  assign \$27  = \$25  + \$26 ;
+  assign \$28  = $signed(\$24 ) + $signed({ 1'h0, \$27  });
+  assign \$29  = $signed(group_sums[10:0]) + $signed(group_sums[21:11]);
+  assign \$30  = $signed(group_sums[32:22]) + $signed(group_sums[43:33]);
+  assign \$31  = $signed(\$29 ) + $signed(\$30 );
+  assign \$32  = | weights[1:0];
+  assign \$33  = | weights[3:2];
+  assign \$34  = \$32  | \$33 ;
+  assign \$35  = | weights[5:4];
+  assign \$36  = | weights[7:6];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = \$34  | \$37 ;
+  assign \$39  = | weights[9:8];
+  assign \$40  = | weights[11:10];
+  assign \$41  = \$39  | \$40 ;
+  assign \$42  = | weights[13:12];
+  assign \$43  = | weights[15:14];
+  assign \$44  = \$42  | \$43 ;
+  assign \$45  = \$41  | \$44 ;
+  assign \$46  = \$38  | \$45 ;
+  assign \$47  = | weights[17:16];
+  assign \$48  = | weights[19:18];
+  assign \$49  = \$47  | \$48 ;
+  assign \$50  = | weights[21:20];
+  assign \$51  = | weights[23:22];
+  assign \$52  = \$50  | \$51 ;
+  assign \$53  = \$49  | \$52 ;
+  assign \$54  = | weights[25:24];
+  assign \$55  = | weights[27:26];
+  assign \$56  = \$54  | \$55 ;
+  assign \$57  = | weights[29:28];
+  assign \$58  = | weights[31:30];
+  assign \$59  = \$57  | \$58 ;
+  assign \$60  = \$56  | \$59 ;
+  assign \$61  = \$53  | \$60 ;
+  assign \$62  = \$46  | \$61 ;
+  assign \$63  = $signed(\product$134 ) + $signed(\product$135 );
+  assign \$64  = $signed(\product$136 ) + $signed(\product$137 );
+  assign \$65  = $signed(\$63 ) + $signed(\$64 );
+  assign \$66  = \negate$138  + \negate$139 ;
+  assign \$67  = \negate$140  + \negate$141 ;
+  assign \$68  = \$66  + \$67 ;
+  assign \$69  = $signed(\$65 ) + $signed({ 1'h0, \$68  });
+  assign \$70  = $signed(\product$142 ) + $signed(\product$143 );
+  assign \$71  = $signed(\product$144 ) + $signed(\product$145 );
+  assign \$72  = $signed(\$70 ) + $signed(\$71 );
+  assign \$73  = \negate$146  + \negate$147 ;
+  assign \$74  = \negate$148  + \negate$149 ;
+  assign \$75  = \$73  + \$74 ;
+  assign \$76  = $signed(\$72 ) + $signed({ 1'h0, \$75  });
+  assign \$77  = $signed(\product$150 ) + $signed(\product$151 );
+  assign \$78  = $signed(\product$152 ) + $signed(\product$153 );
+  assign \$79  = $signed(\$77 ) + $signed(\$78 );
+  assign \$80  = \negate$154  + \negate$155 ;
+  assign \$81  = \negate$156  + \negate$157 ;
+  assign \$82  = \$80  + \$81 ;
+  assign \$83  = $signed(\$79 ) + $signed({ 1'h0, \$82  });
+  assign \$84  = $signed(\product$158 ) + $signed(\product$159 );
+  assign \$85  = $signed(\product$160 ) + $signed(\product$161 );
+  assign \$86  = $signed(\$84 ) + $signed(\$85 );
+  assign \$87  = \negate$162  + \negate$163 ;
+  assign \$88  = \negate$164  + \negate$165 ;
+  assign \$89  = \$87  + \$88 ;
+  assign \$90  = $signed(\$86 ) + $signed({ 1'h0, \$89  });
+  assign \$91  = $signed(group_sums[54:44]) + $signed(group_sums[65:55]);
+  assign \$92  = $signed(group_sums[76:66]) + $signed(group_sums[87:77]);
+  assign \$93  = $signed(\$91 ) + $signed(\$92 );
+  assign \$94  = | weights[33:32];
+  assign \$95  = | weights[35:34];
+  assign \$96  = \$94  | \$95 ;
+  assign \$97  = | weights[37:36];
+  assign \$98  = | weights[39:38];
+  assign \$99  = \$97  | \$98 ;
+  assign \$100  = \$96  | \$99 ;
+  assign \$101  = | weights[41:40];
+  assign \$102  = | weights[43:42];
+  assign \$103  = \$101  | \$102 ;
+  assign \$104  = | weights[45:44];
+  assign \$105  = | weights[47:46];
+  assign \$106  = \$104  | \$105 ;
+  assign \$107  = \$103  | \$106 ;
+  assign \$108  = \$100  | \$107 ;
+  assign \$109  = | weights[49:48];
+  assign \$110  = | weights[51:50];
+  assign \$111  = \$109  | \$110 ;
+  assign \$112  = | weights[53:52];
+  assign \$113  = | weights[55:54];
+  assign \$114  = \$112  | \$113 ;
+  assign \$115  = \$111  | \$114 ;
+  assign \$116  = | weights[57:56];
+  assign \$117  = | weights[59:58];
+  assign \$118  = \$116  | \$117 ;
+  assign \$119  = | weights[61:60];
+  assign \$120  = | weights[63:62];
+  assign \$121  = \$119  | \$120 ;
+  assign \$122  = \$118  | \$121 ;
+  assign \$123  = \$115  | \$122 ;
+  assign \$124  = \$108  | \$123 ;
+  assign \$125  = $signed(\product$214 ) + $signed(\product$215 );
+  assign \$126  = $signed(\product$216 ) + $signed(\product$217 );
+  assign \$127  = $signed(\$125 ) + $signed(\$126 );
+  assign \$128  = \negate$218  + \negate$219 ;
+  assign \$129  = \negate$220  + \negate$221 ;
+  assign \$130  = \$128  + \$129 ;
+  assign \$131  = $signed(\$127 ) + $signed({ 1'h0, \$130  });
+  assign \$132  = $signed(\product$222 ) + $signed(\product$223 );
+  assign \$133  = $signed(\product$224 ) + $signed(\product$225 );
+  assign \$134  = $signed(\$132 ) + $signed(\$133 );
+  assign \$135  = \negate$226  + \negate$227 ;
+  assign \$136  = \negate$228  + \negate$229 ;
+  assign \$137  = \$135  + \$136 ;
+  assign \$138  = $signed(\$134 ) + $signed({ 1'h0, \$137  });
+  assign \$139  = $signed(\product$230 ) + $signed(\product$231 );
+  assign \$140  = $signed(\product$232 ) + $signed(\product$233 );
+  assign \$141  = $signed(\$139 ) + $signed(\$140 );
+  assign \$142  = \negate$234  + \negate$235 ;
+  assign \$143  = \negate$236  + \negate$237 ;
+  assign \$144  = \$142  + \$143 ;
+  assign \$145  = $signed(\$141 ) + $signed({ 1'h0, \$144  });
+  assign \$146  = $signed(\product$238 ) + $signed(\product$239 );
+  assign \$147  = $signed(\product$240 ) + $signed(\product$241 );
+  assign \$148  = $signed(\$146 ) + $signed(\$147 );
+  assign \$149  = \negate$242  + \negate$243 ;
+  assign \$150  = \negate$244  + \negate$245 ;
+  assign \$151  = \$149  + \$150 ;
+  assign \$152  = $signed(\$148 ) + $signed({ 1'h0, \$151  });
+  assign \$153  = $signed(group_sums[98:88]) + $signed(group_sums[109:99]);
+  assign \$154  = $signed(group_sums[120:110]) + $signed(group_sums[131:121]);
+  assign \$155  = $signed(\$153 ) + $signed(\$154 );
+  assign \$156  = | weights[65:64];
+  assign \$157  = | weights[67:66];
+  assign \$158  = \$156  | \$157 ;
+  assign \$159  = | weights[69:68];
+  assign \$160  = | weights[71:70];
+  assign \$161  = \$159  | \$160 ;
+  assign \$162  = \$158  | \$161 ;
+  assign \$163  = | weights[73:72];
+  assign \$164  = | weights[75:74];
+  assign \$165  = \$163  | \$164 ;
+  assign \$166  = | weights[77:76];
+  assign \$167  = | weights[79:78];
+  assign \$168  = \$166  | \$167 ;
+  assign \$169  = \$165  | \$168 ;
+  assign \$170  = \$162  | \$169 ;
+  assign \$171  = | weights[81:80];
+  assign \$172  = | weights[83:82];
+  assign \$173  = \$171  | \$172 ;
+  assign \$174  = | weights[85:84];
+  assign \$175  = | weights[87:86];
+  assign \$176  = \$174  | \$175 ;
+  assign \$177  = \$173  | \$176 ;
+  assign \$178  = | weights[89:88];
+  assign \$179  = | weights[91:90];
+  assign \$180  = \$178  | \$179 ;
+  assign \$181  = | weights[93:92];
+  assign \$182  = | weights[95:94];
+  assign \$183  = \$181  | \$182 ;
+  assign \$184  = \$180  | \$183 ;
+  assign \$185  = \$177  | \$184 ;
+  assign \$186  = \$170  | \$185 ;
+  assign \$187  = $signed(\product$294 ) + $signed(\product$295 );
+  assign \$188  = $signed(\product$296 ) + $signed(\product$297 );
+  assign \$189  = $signed(\$187 ) + $signed(\$188 );
+  assign \$190  = \negate$298  + \negate$299 ;
+  assign \$191  = \negate$300  + \negate$301 ;
+  assign \$192  = \$190  + \$191 ;
+  assign \$193  = $signed(\$189 ) + $signed({ 1'h0, \$192  });
+  assign \$194  = $signed(\product$302 ) + $signed(\product$303 );
+  assign \$195  = $signed(\product$304 ) + $signed(\product$305 );
+  assign \$196  = $signed(\$194 ) + $signed(\$195 );
+  assign \$197  = \negate$306  + \negate$307 ;
+  assign \$198  = \negate$308  + \negate$309 ;
+  assign \$199  = \$197  + \$198 ;
+  assign \$200  = $signed(\$196 ) + $signed({ 1'h0, \$199  });
+  assign \$201  = $signed(\product$310 ) + $signed(\product$311 );
+  assign \$202  = $signed(\product$312 ) + $signed(\product$313 );
+  assign \$203  = $signed(\$201 ) + $signed(\$202 );
+  assign \$204  = \negate$314  + \negate$315 ;
+  assign \$205  = \negate$316  + \negate$317 ;
+  assign \$206  = \$204  + \$205 ;
+  assign \$207  = $signed(\$203 ) + $signed({ 1'h0, \$206  });
+  assign \$208  = $signed(\product$318 ) + $signed(\product$319 );
+  assign \$209  = $signed(\product$320 ) + $signed(\product$321 );
+  assign \$210  = $signed(\$208 ) + $signed(\$209 );
+  assign \$211  = \negate$322  + \negate$323 ;
+  assign \$212  = \negate$324  + \negate$325 ;
+  assign \$213  = \$211  + \$212 ;
+  assign \$214  = $signed(\$210 ) + $signed({ 1'h0, \$213  });
+  assign \$215  = $signed(group_sums[142:132]) + $signed(group_sums[153:143]);
+  assign \$216  = $signed(group_sums[164:154]) + $signed(group_sums[175:165]);
+  assign \$217  = $signed(\$215 ) + $signed(\$216 );
+  assign \$218  = | weights[97:96];
+  assign \$219  = | weights[99:98];
+  assign \$220  = \$218  | \$219 ;
+  assign \$221  = | weights[101:100];
+  assign \$222  = | weights[103:102];
+  assign \$223  = \$221  | \$222 ;
+  assign \$224  = \$220  | \$223 ;
+  assign \$225  = | weights[105:104];
+  assign \$226  = | weights[107:106];
+  assign \$227  = \$225  | \$226 ;
+  assign \$228  = | weights[109:108];
+  assign \$229  = | weights[111:110];
+  assign \$230  = \$228  | \$229 ;
+  assign \$231  = \$227  | \$230 ;
+  assign \$232  = \$224  | \$231 ;
+  assign \$233  = | weights[113:112];
+  assign \$234  = | weights[115:114];
+  assign \$235  = \$233  | \$234 ;
+  assign \$236  = | weights[117:116];
+  assign \$237  = | weights[119:118];
+  assign \$238  = \$236  | \$237 ;
+  assign \$239  = \$235  | \$238 ;
+  assign \$240  = | weights[121:120];
+  assign \$241  = | weights[123:122];
+  assign \$242  = \$240  | \$241 ;
+  assign \$243  = | weights[125:124];
+  assign \$244  = | weights[127:126];
+  assign \$245  = \$243  | \$244 ;
+  assign \$246  = \$242  | \$245 ;
+  assign \$247  = \$239  | \$246 ;
+  assign \$248  = \$232  | \$247 ;
+  assign \$249  = $signed(\product$374 ) + $signed(\product$375 );
+  assign \$250  = $signed(\product$376 ) + $signed(\product$377 );
+  assign \$251  = $signed(\$249 ) + $signed(\$250 );
+  assign \$252  = \negate$378  + \negate$379 ;
+  assign \$253  = \negate$380  + \negate$381 ;
+  assign \$254  = \$252  + \$253 ;
+  assign \$255  = $signed(\$251 ) + $signed({ 1'h0, \$254  });
+  assign \$256  = $signed(\product$382 ) + $signed(\product$383 );
+  assign \$257  = $signed(\product$384 ) + $signed(\product$385 );
+  assign \$258  = $signed(\$256 ) + $signed(\$257 );
+  assign \$259  = \negate$386  + \negate$387 ;
+  assign \$260  = \negate$388  + \negate$389 ;
+  assign \$261  = \$259  + \$260 ;
+  assign \$262  = $signed(\$258 ) + $signed({ 1'h0, \$261  });
+  assign \$263  = $signed(\product$390 ) + $signed(\product$391 );
+  assign \$264  = $signed(\product$392 ) + $signed(\product$393 );
+  assign \$265  = $signed(\$263 ) + $signed(\$264 );
+  assign \$266  = \negate$394  + \negate$395 ;
+  assign \$267  = \negate$396  + \negate$397 ;
+  assign \$268  = \$266  + \$267 ;
+  assign \$269  = $signed(\$265 ) + $signed({ 1'h0, \$268  });
+  assign \$270  = $signed(\product$398 ) + $signed(\product$399 );
+  assign \$271  = $signed(\product$400 ) + $signed(\product$401 );
+  assign \$272  = $signed(\$270 ) + $signed(\$271 );
+  assign \$273  = \negate$402  + \negate$403 ;
+  assign \$274  = \negate$404  + \negate$405 ;
+  assign \$275  = \$273  + \$274 ;
+  assign \$276  = $signed(\$272 ) + $signed({ 1'h0, \$275  });
+  assign \$277  = $signed(group_sums[186:176]) + $signed(group_sums[197:187]);
+  assign \$278  = $signed(group_sums[208:198]) + $signed(group_sums[219:209]);
   assign \$279  = $signed(\$277 ) + $signed(\$278 );
-  assign \$280  = $signed(\product$442 ) + $signed(\product$443 );
-  assign \$281  = $signed(\product$444 ) + $signed(\product$445 );
-  assign \$282  = $signed(\$280 ) + $signed(\$281 );
-  assign \$283  = $signed(\product$446 ) + $signed(\product$447 );
-  assign \$284  = $signed(\product$448 ) + $signed(\product$449 );
-  assign \$285  = $signed(\$283 ) + $signed(\$284 );
-  assign \$286  = $signed(\product$450 ) + $signed(\product$451 );
-  assign \$287  = $signed(\product$452 ) + $signed(\product$453 );
-  assign \$288  = $signed(\$286 ) + $signed(\$287 );
-  assign \$289  = $signed(group_sums[274:264]) + $signed(group_sums[285:275]);
-  assign \$290  = $signed(group_sums[296:286]) + $signed(group_sums[307:297]);
-  assign \$291  = $signed(\$289 ) + $signed(\$290 );
-  assign \$292  = | weights[193:192];
-  assign \$293  = | weights[195:194];
-  assign \$294  = \$292  | \$293 ;
-  assign \$295  = | weights[197:196];
-  assign \$296  = | weights[199:198];
+  assign \$280  = | weights[129:128];
+  assign \$281  = | weights[131:130];
+  assign \$282  = \$280  | \$281 ;
+  assign \$283  = | weights[133:132];
+  assign \$284  = | weights[135:134];
+  assign \$285  = \$283  | \$284 ;
+  assign \$286  = \$282  | \$285 ;
+  assign \$287  = | weights[137:136];
+  assign \$288  = | weights[139:138];
+  assign \$289  = \$287  | \$288 ;
+  assign \$290  = | weights[141:140];
+  assign \$291  = | weights[143:142];
+  assign \$292  = \$290  | \$291 ;
+  assign \$293  = \$289  | \$292 ;
+  assign \$294  = \$286  | \$293 ;
+  assign \$295  = | weights[145:144];
+  assign \$296  = | weights[147:146];
   assign \$297  = \$295  | \$296 ;
-  assign \$298  = \$294  | \$297 ;
-  assign \$299  = | weights[201:200];
-  assign \$300  = | weights[203:202];
-  assign \$301  = \$299  | \$300 ;
-  assign \$302  = | weights[205:204];
-  assign \$303  = | weights[207:206];
+  assign \$298  = | weights[149:148];
+  assign \$299  = | weights[151:150];
+  assign \$300  = \$298  | \$299 ;
+  assign \$301  = \$297  | \$300 ;
+  assign \$302  = | weights[153:152];
+  assign \$303  = | weights[155:154];
   assign \$304  = \$302  | \$303 ;
-  assign \$305  = \$301  | \$304 ;
-  assign \$306  = \$298  | \$305 ;
-  assign \$307  = | weights[209:208];
-  assign \$308  = | weights[211:210];
-  assign \$309  = \$307  | \$308 ;
-  assign \$310  = | weights[213:212];
-  assign \$311  = | weights[215:214];
-  assign \$312  = \$310  | \$311 ;
-  assign \$313  = \$309  | \$312 ;
-  assign \$314  = | weights[217:216];
-  assign \$315  = | weights[219:218];
-  assign \$316  = \$314  | \$315 ;
-  assign \$317  = | weights[221:220];
-  assign \$318  = | weights[223:222];
-  assign \$319  = \$317  | \$318 ;
-  assign \$320  = \$316  | \$319 ;
-  assign \$321  = \$313  | \$320 ;
-  assign \$322  = \$306  | \$321 ;
-  assign \$323  = $signed(\product$502 ) + $signed(\product$503 );
-  assign \$324  = $signed(\product$504 ) + $signed(\product$505 );
-  assign \$325  = $signed(\$323 ) + $signed(\$324 );
-  assign \$326  = $signed(\product$506 ) + $signed(\product$507 );
-  assign \$327  = $signed(\product$508 ) + $signed(\product$509 );
-  assign \$328  = $signed(\$326 ) + $signed(\$327 );
-  assign \$329  = $signed(\product$510 ) + $signed(\product$511 );
-  assign \$330  = $signed(\product$512 ) + $signed(\product$513 );
-  assign \$331  = $signed(\$329 ) + $signed(\$330 );
-  assign \$332  = $signed(\product$514 ) + $signed(\product$515 );
-  assign \$333  = $signed(\product$516 ) + $signed(\product$517 );
+  assign \$305  = | weights[157:156];
+  assign \$306  = | weights[159:158];
+  assign \$307  = \$305  | \$306 ;
+  assign \$308  = \$304  | \$307 ;
+  assign \$309  = \$301  | \$308 ;
+  assign \$310  = \$294  | \$309 ;
+  assign \$311  = $signed(\product$454 ) + $signed(\product$455 );
+  assign \$312  = $signed(\product$456 ) + $signed(\product$457 );
+  assign \$313  = $signed(\$311 ) + $signed(\$312 );
+  assign \$314  = \negate$458  + \negate$459 ;
+  assign \$315  = \negate$460  + \negate$461 ;
+  assign \$316  = \$314  + \$315 ;
+  assign \$317  = $signed(\$313 ) + $signed({ 1'h0, \$316  });
+  assign \$318  = $signed(\product$462 ) + $signed(\product$463 );
+  assign \$319  = $signed(\product$464 ) + $signed(\product$465 );
+  assign \$320  = $signed(\$318 ) + $signed(\$319 );
+  assign \$321  = \negate$466  + \negate$467 ;
+  assign \$322  = \negate$468  + \negate$469 ;
+  assign \$323  = \$321  + \$322 ;
+  assign \$324  = $signed(\$320 ) + $signed({ 1'h0, \$323  });
+  assign \$325  = $signed(\product$470 ) + $signed(\product$471 );
+  assign \$326  = $signed(\product$472 ) + $signed(\product$473 );
+  assign \$327  = $signed(\$325 ) + $signed(\$326 );
+  assign \$328  = \negate$474  + \negate$475 ;
+  assign \$329  = \negate$476  + \negate$477 ;
+  assign \$330  = \$328  + \$329 ;
+  assign \$331  = $signed(\$327 ) + $signed({ 1'h0, \$330  });
+  assign \$332  = $signed(\product$478 ) + $signed(\product$479 );
+  assign \$333  = $signed(\product$480 ) + $signed(\product$481 );
   assign \$334  = $signed(\$332 ) + $signed(\$333 );
-  assign \$335  = $signed(group_sums[318:308]) + $signed(group_sums[329:319]);
-  assign \$336  = $signed(group_sums[340:330]) + $signed(group_sums[351:341]);
-  assign \$337  = $signed(\$335 ) + $signed(\$336 );
-  assign \$338  = | weights[225:224];
-  assign \$339  = | weights[227:226];
-  assign \$340  = \$338  | \$339 ;
-  assign \$341  = | weights[229:228];
-  assign \$342  = | weights[231:230];
-  assign \$343  = \$341  | \$342 ;
-  assign \$344  = \$340  | \$343 ;
-  assign \$345  = | weights[233:232];
-  assign \$346  = | weights[235:234];
+  assign \$335  = \negate$482  + \negate$483 ;
+  assign \$336  = \negate$484  + \negate$485 ;
+  assign \$337  = \$335  + \$336 ;
+  assign \$338  = $signed(\$334 ) + $signed({ 1'h0, \$337  });
+  assign \$339  = $signed(group_sums[230:220]) + $signed(group_sums[241:231]);
+  assign \$340  = $signed(group_sums[252:242]) + $signed(group_sums[263:253]);
+  assign \$341  = $signed(\$339 ) + $signed(\$340 );
+  assign \$342  = | weights[161:160];
+  assign \$343  = | weights[163:162];
+  assign \$344  = \$342  | \$343 ;
+  assign \$345  = | weights[165:164];
+  assign \$346  = | weights[167:166];
   assign \$347  = \$345  | \$346 ;
-  assign \$348  = | weights[237:236];
-  assign \$349  = | weights[239:238];
-  assign \$350  = \$348  | \$349 ;
-  assign \$351  = \$347  | \$350 ;
-  assign \$352  = \$344  | \$351 ;
-  assign \$353  = | weights[241:240];
-  assign \$354  = | weights[243:242];
-  assign \$355  = \$353  | \$354 ;
-  assign \$356  = | weights[245:244];
-  assign \$357  = | weights[247:246];
-  assign \$358  = \$356  | \$357 ;
-  assign \$359  = \$355  | \$358 ;
-  assign \$360  = | weights[249:248];
-  assign \$361  = | weights[251:250];
+  assign \$348  = \$344  | \$347 ;
+  assign \$349  = | weights[169:168];
+  assign \$350  = | weights[171:170];
+  assign \$351  = \$349  | \$350 ;
+  assign \$352  = | weights[173:172];
+  assign \$353  = | weights[175:174];
+  assign \$354  = \$352  | \$353 ;
+  assign \$355  = \$351  | \$354 ;
+  assign \$356  = \$348  | \$355 ;
+  assign \$357  = | weights[177:176];
+  assign \$358  = | weights[179:178];
+  assign \$359  = \$357  | \$358 ;
+  assign \$360  = | weights[181:180];
+  assign \$361  = | weights[183:182];
   assign \$362  = \$360  | \$361 ;
-  assign \$363  = | weights[253:252];
-  assign \$364  = | weights[255:254];
-  assign \$365  = \$363  | \$364 ;
-  assign \$366  = \$362  | \$365 ;
-  assign \$367  = \$359  | \$366 ;
-  assign \$368  = \$352  | \$367 ;
-  assign \$369  = $signed(\product$566 ) + $signed(\product$567 );
-  assign \$370  = $signed(\product$568 ) + $signed(\product$569 );
-  assign \$371  = $signed(\$369 ) + $signed(\$370 );
-  assign \$372  = $signed(\product$570 ) + $signed(\product$571 );
-  assign \$373  = $signed(\product$572 ) + $signed(\product$573 );
-  assign \$374  = $signed(\$372 ) + $signed(\$373 );
-  assign \$375  = $signed(\product$574 ) + $signed(\product$575 );
-  assign \$376  = $signed(\product$576 ) + $signed(\product$577 );
-  assign \$377  = $signed(\$375 ) + $signed(\$376 );
-  assign \$378  = $signed(\product$578 ) + $signed(\product$579 );
-  assign \$379  = $signed(\product$580 ) + $signed(\product$581 );
-  assign \$380  = $signed(\$378 ) + $signed(\$379 );
-  assign \$381  = $signed(group_sums[362:352]) + $signed(group_sums[373:363]);
-  assign \$382  = $signed(group_sums[384:374]) + $signed(group_sums[395:385]);
-  assign \$383  = $signed(\$381 ) + $signed(\$382 );
-  assign \$384  = | weights[257:256];
-  assign \$385  = | weights[259:258];
-  assign \$386  = \$384  | \$385 ;
-  assign \$387  = | weights[261:260];
-  assign \$388  = | weights[263:262];
-  assign \$389  = \$387  | \$388 ;
-  assign \$390  = \$386  | \$389 ;
-  assign \$391  = | weights[265:264];
-  assign \$392  = | weights[267:266];
-  assign \$393  = \$391  | \$392 ;
-  assign \$394  = | weights[269:268];
-  assign \$395  = | weights[271:270];
-  assign \$396  = \$394  | \$395 ;
-  assign \$397  = \$393  | \$396 ;
-  assign \$398  = \$390  | \$397 ;
-  assign \$399  = | weights[273:272];
-  assign \$400  = | weights[275:274];
-  assign \$401  = \$399  | \$400 ;
-  assign \$402  = | weights[277:276];
-  assign \$403  = | weights[279:278];
-  assign \$404  = \$402  | \$403 ;
-  assign \$405  = \$401  | \$404 ;
-  assign \$406  = | weights[281:280];
-  assign \$407  = | weights[283:282];
-  assign \$408  = \$406  | \$407 ;
-  assign \$409  = | weights[285:284];
-  assign \$410  = | weights[287:286];
-  assign \$411  = \$409  | \$410 ;
-  assign \$412  = \$408  | \$411 ;
-  assign \$413  = \$405  | \$412 ;
-  assign \$414  = \$398  | \$413 ;
-  assign \$415  = $signed(\product$630 ) + $signed(\product$631 );
-  assign \$416  = $signed(\product$632 ) + $signed(\product$633 );
-  assign \$417  = $signed(\$415 ) + $signed(\$416 );
-  assign \$418  = $signed(\product$634 ) + $signed(\product$635 );
-  assign \$419  = $signed(\product$636 ) + $signed(\product$637 );
-  assign \$420  = $signed(\$418 ) + $signed(\$419 );
-  assign \$421  = $signed(\product$638 ) + $signed(\product$639 );
-  assign \$422  = $signed(\product$640 ) + $signed(\product$641 );
-  assign \$423  = $signed(\$421 ) + $signed(\$422 );
-  assign \$424  = $signed(\product$642 ) + $signed(\product$643 );
-  assign \$425  = $signed(\product$644 ) + $signed(\product$645 );
-  assign \$426  = $signed(\$424 ) + $signed(\$425 );
-  assign \$427  = $signed(group_sums[406:396]) + $signed(group_sums[417:407]);
-  assign \$428  = $signed(group_sums[428:418]) + $signed(group_sums[439:429]);
-  assign \$429  = $signed(\$427 ) + $signed(\$428 );
-  assign \$430  = | weights[289:288];
-  assign \$431  = | weights[291:290];
-  assign \$432  = \$430  | \$431 ;
-  assign \$433  = | weights[293:292];
-  assign \$434  = | weights[295:294];
-  assign \$435  = \$433  | \$434 ;
-  assign \$436  = \$432  | \$435 ;
-  assign \$437  = | weights[297:296];
-  assign \$438  = | weights[299:298];
-  assign \$439  = \$437  | \$438 ;
-  assign \$440  = | weights[301:300];
-  assign \$441  = | weights[303:302];
-  assign \$442  = \$440  | \$441 ;
-  assign \$443  = \$439  | \$442 ;
-  assign \$444  = \$436  | \$443 ;
-  assign \$445  = | weights[305:304];
-  assign \$446  = | weights[307:306];
-  assign \$447  = \$445  | \$446 ;
-  assign \$448  = | weights[309:308];
-  assign \$449  = | weights[311:310];
-  assign \$450  = \$448  | \$449 ;
-  assign \$451  = \$447  | \$450 ;
-  assign \$452  = | weights[313:312];
-  assign \$453  = | weights[315:314];
-  assign \$454  = \$452  | \$453 ;
-  assign \$455  = | weights[317:316];
-  assign \$456  = | weights[319:318];
-  assign \$457  = \$455  | \$456 ;
-  assign \$458  = \$454  | \$457 ;
-  assign \$459  = \$451  | \$458 ;
-  assign \$460  = \$444  | \$459 ;
-  assign \$461  = $signed(\product$694 ) + $signed(\product$695 );
-  assign \$462  = $signed(\product$696 ) + $signed(\product$697 );
-  assign \$463  = $signed(\$461 ) + $signed(\$462 );
-  assign \$464  = $signed(\product$698 ) + $signed(\product$699 );
-  assign \$465  = $signed(\product$700 ) + $signed(\product$701 );
-  assign \$466  = $signed(\$464 ) + $signed(\$465 );
-  assign \$467  = $signed(\product$702 ) + $signed(\product$703 );
-  assign \$468  = $signed(\product$704 ) + $signed(\product$705 );
-  assign \$469  = $signed(\$467 ) + $signed(\$468 );
-  assign \$470  = $signed(\product$706 ) + $signed(\product$707 );
-  assign \$471  = $signed(\product$708 ) + $signed(\product$709 );
-  assign \$472  = $signed(\$470 ) + $signed(\$471 );
-  assign \$473  = $signed(group_sums[450:440]) + $signed(group_sums[461:451]);
-  assign \$474  = $signed(group_sums[472:462]) + $signed(group_sums[483:473]);
-  assign \$475  = $signed(\$473 ) + $signed(\$474 );
-  assign \$476  = | weights[321:320];
-  assign \$477  = | weights[323:322];
+  assign \$363  = \$359  | \$362 ;
+  assign \$364  = | weights[185:184];
+  assign \$365  = | weights[187:186];
+  assign \$366  = \$364  | \$365 ;
+  assign \$367  = | weights[189:188];
+  assign \$368  = | weights[191:190];
+  assign \$369  = \$367  | \$368 ;
+  assign \$370  = \$366  | \$369 ;
+  assign \$371  = \$363  | \$370 ;
+  assign \$372  = \$356  | \$371 ;
+  assign \$373  = $signed(\product$534 ) + $signed(\product$535 );
+  assign \$374  = $signed(\product$536 ) + $signed(\product$537 );
+  assign \$375  = $signed(\$373 ) + $signed(\$374 );
+  assign \$376  = \negate$538  + \negate$539 ;
+  assign \$377  = \negate$540  + \negate$541 ;
+  assign \$378  = \$376  + \$377 ;
+  assign \$379  = $signed(\$375 ) + $signed({ 1'h0, \$378  });
+  assign \$380  = $signed(\product$542 ) + $signed(\product$543 );
+  assign \$381  = $signed(\product$544 ) + $signed(\product$545 );
+  assign \$382  = $signed(\$380 ) + $signed(\$381 );
+  assign \$383  = \negate$546  + \negate$547 ;
+  assign \$384  = \negate$548  + \negate$549 ;
+  assign \$385  = \$383  + \$384 ;
+  assign \$386  = $signed(\$382 ) + $signed({ 1'h0, \$385  });
+  assign \$387  = $signed(\product$550 ) + $signed(\product$551 );
+  assign \$388  = $signed(\product$552 ) + $signed(\product$553 );
+  assign \$389  = $signed(\$387 ) + $signed(\$388 );
+  assign \$390  = \negate$554  + \negate$555 ;
+  assign \$391  = \negate$556  + \negate$557 ;
+  assign \$392  = \$390  + \$391 ;
+  assign \$393  = $signed(\$389 ) + $signed({ 1'h0, \$392  });
+  assign \$394  = $signed(\product$558 ) + $signed(\product$559 );
+  assign \$395  = $signed(\product$560 ) + $signed(\product$561 );
+  assign \$396  = $signed(\$394 ) + $signed(\$395 );
+  assign \$397  = \negate$562  + \negate$563 ;
+  assign \$398  = \negate$564  + \negate$565 ;
+  assign \$399  = \$397  + \$398 ;
+  assign \$400  = $signed(\$396 ) + $signed({ 1'h0, \$399  });
+  assign \$401  = $signed(group_sums[274:264]) + $signed(group_sums[285:275]);
+  assign \$402  = $signed(group_sums[296:286]) + $signed(group_sums[307:297]);
+  assign \$403  = $signed(\$401 ) + $signed(\$402 );
+  assign \$404  = | weights[193:192];
+  assign \$405  = | weights[195:194];
+  assign \$406  = \$404  | \$405 ;
+  assign \$407  = | weights[197:196];
+  assign \$408  = | weights[199:198];
+  assign \$409  = \$407  | \$408 ;
+  assign \$410  = \$406  | \$409 ;
+  assign \$411  = | weights[201:200];
+  assign \$412  = | weights[203:202];
+  assign \$413  = \$411  | \$412 ;
+  assign \$414  = | weights[205:204];
+  assign \$415  = | weights[207:206];
+  assign \$416  = \$414  | \$415 ;
+  assign \$417  = \$413  | \$416 ;
+  assign \$418  = \$410  | \$417 ;
+  assign \$419  = | weights[209:208];
+  assign \$420  = | weights[211:210];
+  assign \$421  = \$419  | \$420 ;
+  assign \$422  = | weights[213:212];
+  assign \$423  = | weights[215:214];
+  assign \$424  = \$422  | \$423 ;
+  assign \$425  = \$421  | \$424 ;
+  assign \$426  = | weights[217:216];
+  assign \$427  = | weights[219:218];
+  assign \$428  = \$426  | \$427 ;
+  assign \$429  = | weights[221:220];
+  assign \$430  = | weights[223:222];
+  assign \$431  = \$429  | \$430 ;
+  assign \$432  = \$428  | \$431 ;
+  assign \$433  = \$425  | \$432 ;
+  assign \$434  = \$418  | \$433 ;
+  assign \$435  = $signed(\product$614 ) + $signed(\product$615 );
+  assign \$436  = $signed(\product$616 ) + $signed(\product$617 );
+  assign \$437  = $signed(\$435 ) + $signed(\$436 );
+  assign \$438  = \negate$618  + \negate$619 ;
+  assign \$439  = \negate$620  + \negate$621 ;
+  assign \$440  = \$438  + \$439 ;
+  assign \$441  = $signed(\$437 ) + $signed({ 1'h0, \$440  });
+  assign \$442  = $signed(\product$622 ) + $signed(\product$623 );
+  assign \$443  = $signed(\product$624 ) + $signed(\product$625 );
+  assign \$444  = $signed(\$442 ) + $signed(\$443 );
+  assign \$445  = \negate$626  + \negate$627 ;
+  assign \$446  = \negate$628  + \negate$629 ;
+  assign \$447  = \$445  + \$446 ;
+  assign \$448  = $signed(\$444 ) + $signed({ 1'h0, \$447  });
+  assign \$449  = $signed(\product$630 ) + $signed(\product$631 );
+  assign \$450  = $signed(\product$632 ) + $signed(\product$633 );
+  assign \$451  = $signed(\$449 ) + $signed(\$450 );
+  assign \$452  = \negate$634  + \negate$635 ;
+  assign \$453  = \negate$636  + \negate$637 ;
+  assign \$454  = \$452  + \$453 ;
+  assign \$455  = $signed(\$451 ) + $signed({ 1'h0, \$454  });
+  assign \$456  = $signed(\product$638 ) + $signed(\product$639 );
+  assign \$457  = $signed(\product$640 ) + $signed(\product$641 );
+  assign \$458  = $signed(\$456 ) + $signed(\$457 );
+  assign \$459  = \negate$642  + \negate$643 ;
+  assign \$460  = \negate$644  + \negate$645 ;
+  assign \$461  = \$459  + \$460 ;
+  assign \$462  = $signed(\$458 ) + $signed({ 1'h0, \$461  });
+  assign \$463  = $signed(group_sums[318:308]) + $signed(group_sums[329:319]);
+  assign \$464  = $signed(group_sums[340:330]) + $signed(group_sums[351:341]);
+  assign \$465  = $signed(\$463 ) + $signed(\$464 );
+  assign \$466  = | weights[225:224];
+  assign \$467  = | weights[227:226];
+  assign \$468  = \$466  | \$467 ;
+  assign \$469  = | weights[229:228];
+  assign \$470  = | weights[231:230];
+  assign \$471  = \$469  | \$470 ;
+  assign \$472  = \$468  | \$471 ;
+  assign \$473  = | weights[233:232];
+  assign \$474  = | weights[235:234];
+  assign \$475  = \$473  | \$474 ;
+  assign \$476  = | weights[237:236];
+  assign \$477  = | weights[239:238];
   assign \$478  = \$476  | \$477 ;
-  assign \$479  = | weights[325:324];
-  assign \$480  = | weights[327:326];
-  assign \$481  = \$479  | \$480 ;
-  assign \$482  = \$478  | \$481 ;
-  assign \$483  = | weights[329:328];
-  assign \$484  = | weights[331:330];
-  assign \$485  = \$483  | \$484 ;
-  assign \$486  = | weights[333:332];
-  assign \$487  = | weights[335:334];
-  assign \$488  = \$486  | \$487 ;
-  assign \$489  = \$485  | \$488 ;
-  assign \$490  = \$482  | \$489 ;
-  assign \$491  = | weights[337:336];
-  assign \$492  = | weights[339:338];
+  assign \$479  = \$475  | \$478 ;
+  assign \$480  = \$472  | \$479 ;
+  assign \$481  = | weights[241:240];
+  assign \$482  = | weights[243:242];
+  assign \$483  = \$481  | \$482 ;
+  assign \$484  = | weights[245:244];
+  assign \$485  = | weights[247:246];
+  assign \$486  = \$484  | \$485 ;
+  assign \$487  = \$483  | \$486 ;
+  assign \$488  = | weights[249:248];
+  assign \$489  = | weights[251:250];
+  assign \$490  = \$488  | \$489 ;
+  assign \$491  = | weights[253:252];
+  assign \$492  = | weights[255:254];
   assign \$493  = \$491  | \$492 ;
-  assign \$494  = | weights[341:340];
-  assign \$495  = | weights[343:342];
-  assign \$496  = \$494  | \$495 ;
-  assign \$497  = \$493  | \$496 ;
-  assign \$498  = | weights[345:344];
-  assign \$499  = | weights[347:346];
-  assign \$500  = \$498  | \$499 ;
-  assign \$501  = | weights[349:348];
-  assign \$502  = | weights[351:350];
-  assign \$503  = \$501  | \$502 ;
-  assign \$504  = \$500  | \$503 ;
-  assign \$505  = \$497  | \$504 ;
-  assign \$506  = \$490  | \$505 ;
-  assign \$507  = $signed(\product$758 ) + $signed(\product$759 );
-  assign \$508  = $signed(\product$760 ) + $signed(\product$761 );
-  assign \$509  = $signed(\$507 ) + $signed(\$508 );
-  assign \$510  = $signed(\product$762 ) + $signed(\product$763 );
-  assign \$511  = $signed(\product$764 ) + $signed(\product$765 );
-  assign \$512  = $signed(\$510 ) + $signed(\$511 );
-  assign \$513  = $signed(\product$766 ) + $signed(\product$767 );
-  assign \$514  = $signed(\product$768 ) + $signed(\product$769 );
-  assign \$515  = $signed(\$513 ) + $signed(\$514 );
-  assign \$516  = $signed(\product$770 ) + $signed(\product$771 );
-  assign \$517  = $signed(\product$772 ) + $signed(\product$773 );
-  assign \$518  = $signed(\$516 ) + $signed(\$517 );
-  assign \$519  = $signed(group_sums[494:484]) + $signed(group_sums[505:495]);
-  assign \$520  = $signed(group_sums[516:506]) + $signed(group_sums[527:517]);
-  assign \$521  = $signed(\$519 ) + $signed(\$520 );
-  assign \$522  = | weights[353:352];
-  assign \$523  = | weights[355:354];
-  assign \$524  = \$522  | \$523 ;
-  assign \$525  = | weights[357:356];
-  assign \$526  = | weights[359:358];
-  assign \$527  = \$525  | \$526 ;
-  assign \$528  = \$524  | \$527 ;
-  assign \$529  = | weights[361:360];
-  assign \$530  = | weights[363:362];
-  assign \$531  = \$529  | \$530 ;
-  assign \$532  = | weights[365:364];
-  assign \$533  = | weights[367:366];
-  assign \$534  = \$532  | \$533 ;
-  assign \$535  = \$531  | \$534 ;
-  assign \$536  = \$528  | \$535 ;
-  assign \$537  = | weights[369:368];
-  assign \$538  = | weights[371:370];
-  assign \$539  = \$537  | \$538 ;
-  assign \$540  = | weights[373:372];
-  assign \$541  = | weights[375:374];
-  assign \$542  = \$540  | \$541 ;
-  assign \$543  = \$539  | \$542 ;
-  assign \$544  = | weights[377:376];
-  assign \$545  = | weights[379:378];
-  assign \$546  = \$544  | \$545 ;
-  assign \$547  = | weights[381:380];
-  assign \$548  = | weights[383:382];
-  assign \$549  = \$547  | \$548 ;
-  assign \$550  = \$546  | \$549 ;
-  assign \$551  = \$543  | \$550 ;
-  assign \$552  = \$536  | \$551 ;
-  assign \$553  = $signed(\product$822 ) + $signed(\product$823 );
-  assign \$554  = $signed(\product$824 ) + $signed(\product$825 );
-  assign \$555  = $signed(\$553 ) + $signed(\$554 );
-  assign \$556  = $signed(\product$826 ) + $signed(\product$827 );
-  assign \$557  = $signed(\product$828 ) + $signed(\product$829 );
-  assign \$558  = $signed(\$556 ) + $signed(\$557 );
-  assign \$559  = $signed(\product$830 ) + $signed(\product$831 );
-  assign \$560  = $signed(\product$832 ) + $signed(\product$833 );
+  assign \$494  = \$490  | \$493 ;
+  assign \$495  = \$487  | \$494 ;
+  assign \$496  = \$480  | \$495 ;
+  assign \$497  = $signed(\product$694 ) + $signed(\product$695 );
+  assign \$498  = $signed(\product$696 ) + $signed(\product$697 );
+  assign \$499  = $signed(\$497 ) + $signed(\$498 );
+  assign \$500  = \negate$698  + \negate$699 ;
+  assign \$501  = \negate$700  + \negate$701 ;
+  assign \$502  = \$500  + \$501 ;
+  assign \$503  = $signed(\$499 ) + $signed({ 1'h0, \$502  });
+  assign \$504  = $signed(\product$702 ) + $signed(\product$703 );
+  assign \$505  = $signed(\product$704 ) + $signed(\product$705 );
+  assign \$506  = $signed(\$504 ) + $signed(\$505 );
+  assign \$507  = \negate$706  + \negate$707 ;
+  assign \$508  = \negate$708  + \negate$709 ;
+  assign \$509  = \$507  + \$508 ;
+  assign \$510  = $signed(\$506 ) + $signed({ 1'h0, \$509  });
+  assign \$511  = $signed(\product$710 ) + $signed(\product$711 );
+  assign \$512  = $signed(\product$712 ) + $signed(\product$713 );
+  assign \$513  = $signed(\$511 ) + $signed(\$512 );
+  assign \$514  = \negate$714  + \negate$715 ;
+  assign \$515  = \negate$716  + \negate$717 ;
+  assign \$516  = \$514  + \$515 ;
+  assign \$517  = $signed(\$513 ) + $signed({ 1'h0, \$516  });
+  assign \$518  = $signed(\product$718 ) + $signed(\product$719 );
+  assign \$519  = $signed(\product$720 ) + $signed(\product$721 );
+  assign \$520  = $signed(\$518 ) + $signed(\$519 );
+  assign \$521  = \negate$722  + \negate$723 ;
+  assign \$522  = \negate$724  + \negate$725 ;
+  assign \$523  = \$521  + \$522 ;
+  assign \$524  = $signed(\$520 ) + $signed({ 1'h0, \$523  });
+  assign \$525  = $signed(group_sums[362:352]) + $signed(group_sums[373:363]);
+  assign \$526  = $signed(group_sums[384:374]) + $signed(group_sums[395:385]);
+  assign \$527  = $signed(\$525 ) + $signed(\$526 );
+  assign \$528  = | weights[257:256];
+  assign \$529  = | weights[259:258];
+  assign \$530  = \$528  | \$529 ;
+  assign \$531  = | weights[261:260];
+  assign \$532  = | weights[263:262];
+  assign \$533  = \$531  | \$532 ;
+  assign \$534  = \$530  | \$533 ;
+  assign \$535  = | weights[265:264];
+  assign \$536  = | weights[267:266];
+  assign \$537  = \$535  | \$536 ;
+  assign \$538  = | weights[269:268];
+  assign \$539  = | weights[271:270];
+  assign \$540  = \$538  | \$539 ;
+  assign \$541  = \$537  | \$540 ;
+  assign \$542  = \$534  | \$541 ;
+  assign \$543  = | weights[273:272];
+  assign \$544  = | weights[275:274];
+  assign \$545  = \$543  | \$544 ;
+  assign \$546  = | weights[277:276];
+  assign \$547  = | weights[279:278];
+  assign \$548  = \$546  | \$547 ;
+  assign \$549  = \$545  | \$548 ;
+  assign \$550  = | weights[281:280];
+  assign \$551  = | weights[283:282];
+  assign \$552  = \$550  | \$551 ;
+  assign \$553  = | weights[285:284];
+  assign \$554  = | weights[287:286];
+  assign \$555  = \$553  | \$554 ;
+  assign \$556  = \$552  | \$555 ;
+  assign \$557  = \$549  | \$556 ;
+  assign \$558  = \$542  | \$557 ;
+  assign \$559  = $signed(\product$774 ) + $signed(\product$775 );
+  assign \$560  = $signed(\product$776 ) + $signed(\product$777 );
   assign \$561  = $signed(\$559 ) + $signed(\$560 );
-  assign \$562  = $signed(\product$834 ) + $signed(\product$835 );
-  assign \$563  = $signed(\product$836 ) + $signed(\product$837 );
-  assign \$564  = $signed(\$562 ) + $signed(\$563 );
-  assign \$565  = $signed(group_sums[538:528]) + $signed(group_sums[549:539]);
-  assign \$566  = $signed(group_sums[560:550]) + $signed(group_sums[571:561]);
-  assign \$567  = $signed(\$565 ) + $signed(\$566 );
-  assign \$568  = | weights[385:384];
-  assign \$569  = | weights[387:386];
-  assign \$570  = \$568  | \$569 ;
-  assign \$571  = | weights[389:388];
-  assign \$572  = | weights[391:390];
-  assign \$573  = \$571  | \$572 ;
-  assign \$574  = \$570  | \$573 ;
-  assign \$575  = | weights[393:392];
-  assign \$576  = | weights[395:394];
-  assign \$577  = \$575  | \$576 ;
-  assign \$578  = | weights[397:396];
-  assign \$579  = | weights[399:398];
-  assign \$580  = \$578  | \$579 ;
-  assign \$581  = \$577  | \$580 ;
-  assign \$582  = \$574  | \$581 ;
-  assign \$583  = | weights[401:400];
-  assign \$584  = | weights[403:402];
-  assign \$585  = \$583  | \$584 ;
-  assign \$586  = | weights[405:404];
-  assign \$587  = | weights[407:406];
-  assign \$588  = \$586  | \$587 ;
-  assign \$589  = \$585  | \$588 ;
-  assign \$590  = | weights[409:408];
-  assign \$591  = | weights[411:410];
+  assign \$562  = \negate$778  + \negate$779 ;
+  assign \$563  = \negate$780  + \negate$781 ;
+  assign \$564  = \$562  + \$563 ;
+  assign \$565  = $signed(\$561 ) + $signed({ 1'h0, \$564  });
+  assign \$566  = $signed(\product$782 ) + $signed(\product$783 );
+  assign \$567  = $signed(\product$784 ) + $signed(\product$785 );
+  assign \$568  = $signed(\$566 ) + $signed(\$567 );
+  assign \$569  = \negate$786  + \negate$787 ;
+  assign \$570  = \negate$788  + \negate$789 ;
+  assign \$571  = \$569  + \$570 ;
+  assign \$572  = $signed(\$568 ) + $signed({ 1'h0, \$571  });
+  assign \$573  = $signed(\product$790 ) + $signed(\product$791 );
+  assign \$574  = $signed(\product$792 ) + $signed(\product$793 );
+  assign \$575  = $signed(\$573 ) + $signed(\$574 );
+  assign \$576  = \negate$794  + \negate$795 ;
+  assign \$577  = \negate$796  + \negate$797 ;
+  assign \$578  = \$576  + \$577 ;
+  assign \$579  = $signed(\$575 ) + $signed({ 1'h0, \$578  });
+  assign \$580  = $signed(\product$798 ) + $signed(\product$799 );
+  assign \$581  = $signed(\product$800 ) + $signed(\product$801 );
+  assign \$582  = $signed(\$580 ) + $signed(\$581 );
+  assign \$583  = \negate$802  + \negate$803 ;
+  assign \$584  = \negate$804  + \negate$805 ;
+  assign \$585  = \$583  + \$584 ;
+  assign \$586  = $signed(\$582 ) + $signed({ 1'h0, \$585  });
+  assign \$587  = $signed(group_sums[406:396]) + $signed(group_sums[417:407]);
+  assign \$588  = $signed(group_sums[428:418]) + $signed(group_sums[439:429]);
+  assign \$589  = $signed(\$587 ) + $signed(\$588 );
+  assign \$590  = | weights[289:288];
+  assign \$591  = | weights[291:290];
   assign \$592  = \$590  | \$591 ;
-  assign \$593  = | weights[413:412];
-  assign \$594  = | weights[415:414];
+  assign \$593  = | weights[293:292];
+  assign \$594  = | weights[295:294];
   assign \$595  = \$593  | \$594 ;
   assign \$596  = \$592  | \$595 ;
-  assign \$597  = \$589  | \$596 ;
-  assign \$598  = \$582  | \$597 ;
-  assign \$599  = $signed(\product$886 ) + $signed(\product$887 );
-  assign \$600  = $signed(\product$888 ) + $signed(\product$889 );
-  assign \$601  = $signed(\$599 ) + $signed(\$600 );
-  assign \$602  = $signed(\product$890 ) + $signed(\product$891 );
-  assign \$603  = $signed(\product$892 ) + $signed(\product$893 );
-  assign \$604  = $signed(\$602 ) + $signed(\$603 );
-  assign \$605  = $signed(\product$894 ) + $signed(\product$895 );
-  assign \$606  = $signed(\product$896 ) + $signed(\product$897 );
-  assign \$607  = $signed(\$605 ) + $signed(\$606 );
-  assign \$608  = $signed(\product$898 ) + $signed(\product$899 );
-  assign \$609  = $signed(\product$900 ) + $signed(\product$901 );
-  assign \$610  = $signed(\$608 ) + $signed(\$609 );
-  assign \$611  = $signed(group_sums[582:572]) + $signed(group_sums[593:583]);
-  assign \$612  = $signed(group_sums[604:594]) + $signed(group_sums[615:605]);
-  assign \$613  = $signed(\$611 ) + $signed(\$612 );
-  assign \$614  = | weights[417:416];
-  assign \$615  = | weights[419:418];
-  assign \$616  = \$614  | \$615 ;
-  assign \$617  = | weights[421:420];
-  assign \$618  = | weights[423:422];
-  assign \$619  = \$617  | \$618 ;
-  assign \$620  = \$616  | \$619 ;
-  assign \$621  = | weights[425:424];
-  assign \$622  = | weights[427:426];
-  assign \$623  = \$621  | \$622 ;
-  assign \$624  = | weights[429:428];
-  assign \$625  = | weights[431:430];
-  assign \$626  = \$624  | \$625 ;
-  assign \$627  = \$623  | \$626 ;
-  assign \$628  = \$620  | \$627 ;
-  assign \$629  = | weights[433:432];
-  assign \$630  = | weights[435:434];
-  assign \$631  = \$629  | \$630 ;
-  assign \$632  = | weights[437:436];
-  assign \$633  = | weights[439:438];
-  assign \$634  = \$632  | \$633 ;
-  assign \$635  = \$631  | \$634 ;
-  assign \$636  = | weights[441:440];
-  assign \$637  = | weights[443:442];
-  assign \$638  = \$636  | \$637 ;
-  assign \$639  = | weights[445:444];
-  assign \$640  = | weights[447:446];
-  assign \$641  = \$639  | \$640 ;
-  assign \$642  = \$638  | \$641 ;
-  assign \$643  = \$635  | \$642 ;
-  assign \$644  = \$628  | \$643 ;
-  assign \$645  = $signed(\product$950 ) + $signed(\product$951 );
-  assign \$646  = $signed(\product$952 ) + $signed(\product$953 );
-  assign \$647  = $signed(\$645 ) + $signed(\$646 );
-  assign \$648  = $signed(\product$954 ) + $signed(\product$955 );
-  assign \$649  = $signed(\product$956 ) + $signed(\product$957 );
-  assign \$650  = $signed(\$648 ) + $signed(\$649 );
-  assign \$651  = $signed(\product$958 ) + $signed(\product$959 );
-  assign \$652  = $signed(\product$960 ) + $signed(\product$961 );
-  assign \$653  = $signed(\$651 ) + $signed(\$652 );
-  assign \$654  = $signed(\product$962 ) + $signed(\product$963 );
-  assign \$655  = $signed(\product$964 ) + $signed(\product$965 );
-  assign \$656  = $signed(\$654 ) + $signed(\$655 );
-  assign \$657  = $signed(group_sums[626:616]) + $signed(group_sums[637:627]);
-  assign \$658  = $signed(group_sums[648:638]) + $signed(group_sums[659:649]);
-  assign \$659  = $signed(\$657 ) + $signed(\$658 );
-  assign \$660  = | weights[449:448];
-  assign \$661  = | weights[451:450];
-  assign \$662  = \$660  | \$661 ;
-  assign \$663  = | weights[453:452];
-  assign \$664  = | weights[455:454];
-  assign \$665  = \$663  | \$664 ;
-  assign \$666  = \$662  | \$665 ;
-  assign \$667  = | weights[457:456];
-  assign \$668  = | weights[459:458];
+  assign \$597  = | weights[297:296];
+  assign \$598  = | weights[299:298];
+  assign \$599  = \$597  | \$598 ;
+  assign \$600  = | weights[301:300];
+  assign \$601  = | weights[303:302];
+  assign \$602  = \$600  | \$601 ;
+  assign \$603  = \$599  | \$602 ;
+  assign \$604  = \$596  | \$603 ;
+  assign \$605  = | weights[305:304];
+  assign \$606  = | weights[307:306];
+  assign \$607  = \$605  | \$606 ;
+  assign \$608  = | weights[309:308];
+  assign \$609  = | weights[311:310];
+  assign \$610  = \$608  | \$609 ;
+  assign \$611  = \$607  | \$610 ;
+  assign \$612  = | weights[313:312];
+  assign \$613  = | weights[315:314];
+  assign \$614  = \$612  | \$613 ;
+  assign \$615  = | weights[317:316];
+  assign \$616  = | weights[319:318];
+  assign \$617  = \$615  | \$616 ;
+  assign \$618  = \$614  | \$617 ;
+  assign \$619  = \$611  | \$618 ;
+  assign \$620  = \$604  | \$619 ;
+  assign \$621  = $signed(\product$854 ) + $signed(\product$855 );
+  assign \$622  = $signed(\product$856 ) + $signed(\product$857 );
+  assign \$623  = $signed(\$621 ) + $signed(\$622 );
+  assign \$624  = \negate$858  + \negate$859 ;
+  assign \$625  = \negate$860  + \negate$861 ;
+  assign \$626  = \$624  + \$625 ;
+  assign \$627  = $signed(\$623 ) + $signed({ 1'h0, \$626  });
+  assign \$628  = $signed(\product$862 ) + $signed(\product$863 );
+  assign \$629  = $signed(\product$864 ) + $signed(\product$865 );
+  assign \$630  = $signed(\$628 ) + $signed(\$629 );
+  assign \$631  = \negate$866  + \negate$867 ;
+  assign \$632  = \negate$868  + \negate$869 ;
+  assign \$633  = \$631  + \$632 ;
+  assign \$634  = $signed(\$630 ) + $signed({ 1'h0, \$633  });
+  assign \$635  = $signed(\product$870 ) + $signed(\product$871 );
+  assign \$636  = $signed(\product$872 ) + $signed(\product$873 );
+  assign \$637  = $signed(\$635 ) + $signed(\$636 );
+  assign \$638  = \negate$874  + \negate$875 ;
+  assign \$639  = \negate$876  + \negate$877 ;
+  assign \$640  = \$638  + \$639 ;
+  assign \$641  = $signed(\$637 ) + $signed({ 1'h0, \$640  });
+  assign \$642  = $signed(\product$878 ) + $signed(\product$879 );
+  assign \$643  = $signed(\product$880 ) + $signed(\product$881 );
+  assign \$644  = $signed(\$642 ) + $signed(\$643 );
+  assign \$645  = \negate$882  + \negate$883 ;
+  assign \$646  = \negate$884  + \negate$885 ;
+  assign \$647  = \$645  + \$646 ;
+  assign \$648  = $signed(\$644 ) + $signed({ 1'h0, \$647  });
+  assign \$649  = $signed(group_sums[450:440]) + $signed(group_sums[461:451]);
+  assign \$650  = $signed(group_sums[472:462]) + $signed(group_sums[483:473]);
+  assign \$651  = $signed(\$649 ) + $signed(\$650 );
+  assign \$652  = | weights[321:320];
+  assign \$653  = | weights[323:322];
+  assign \$654  = \$652  | \$653 ;
+  assign \$655  = | weights[325:324];
+  assign \$656  = | weights[327:326];
+  assign \$657  = \$655  | \$656 ;
+  assign \$658  = \$654  | \$657 ;
+  assign \$659  = | weights[329:328];
+  assign \$660  = | weights[331:330];
+  assign \$661  = \$659  | \$660 ;
+  assign \$662  = | weights[333:332];
+  assign \$663  = | weights[335:334];
+  assign \$664  = \$662  | \$663 ;
+  assign \$665  = \$661  | \$664 ;
+  assign \$666  = \$658  | \$665 ;
+  assign \$667  = | weights[337:336];
+  assign \$668  = | weights[339:338];
   assign \$669  = \$667  | \$668 ;
-  assign \$670  = | weights[461:460];
-  assign \$671  = | weights[463:462];
+  assign \$670  = | weights[341:340];
+  assign \$671  = | weights[343:342];
   assign \$672  = \$670  | \$671 ;
   assign \$673  = \$669  | \$672 ;
-  assign \$674  = \$666  | \$673 ;
-  assign \$675  = | weights[465:464];
-  assign \$676  = | weights[467:466];
-  assign \$677  = \$675  | \$676 ;
-  assign \$678  = | weights[469:468];
-  assign \$679  = | weights[471:470];
-  assign \$680  = \$678  | \$679 ;
-  assign \$681  = \$677  | \$680 ;
-  assign \$682  = | weights[473:472];
-  assign \$683  = | weights[475:474];
-  assign \$684  = \$682  | \$683 ;
-  assign \$685  = | weights[477:476];
-  assign \$686  = | weights[479:478];
-  assign \$687  = \$685  | \$686 ;
-  assign \$688  = \$684  | \$687 ;
-  assign \$689  = \$681  | \$688 ;
-  assign \$690  = \$674  | \$689 ;
-  assign \$691  = $signed(\product$1014 ) + $signed(\product$1015 );
-  assign \$692  = $signed(\product$1016 ) + $signed(\product$1017 );
-  assign \$693  = $signed(\$691 ) + $signed(\$692 );
-  assign \$694  = $signed(\product$1018 ) + $signed(\product$1019 );
-  assign \$695  = $signed(\product$1020 ) + $signed(\product$1021 );
-  assign \$696  = $signed(\$694 ) + $signed(\$695 );
-  assign \$697  = $signed(\product$1022 ) + $signed(\product$1023 );
-  assign \$698  = $signed(\product$1024 ) + $signed(\product$1025 );
+  assign \$674  = | weights[345:344];
+  assign \$675  = | weights[347:346];
+  assign \$676  = \$674  | \$675 ;
+  assign \$677  = | weights[349:348];
+  assign \$678  = | weights[351:350];
+  assign \$679  = \$677  | \$678 ;
+  assign \$680  = \$676  | \$679 ;
+  assign \$681  = \$673  | \$680 ;
+  assign \$682  = \$666  | \$681 ;
+  assign \$683  = $signed(\product$934 ) + $signed(\product$935 );
+  assign \$684  = $signed(\product$936 ) + $signed(\product$937 );
+  assign \$685  = $signed(\$683 ) + $signed(\$684 );
+  assign \$686  = \negate$938  + \negate$939 ;
+  assign \$687  = \negate$940  + \negate$941 ;
+  assign \$688  = \$686  + \$687 ;
+  assign \$689  = $signed(\$685 ) + $signed({ 1'h0, \$688  });
+  assign \$690  = $signed(\product$942 ) + $signed(\product$943 );
+  assign \$691  = $signed(\product$944 ) + $signed(\product$945 );
+  assign \$692  = $signed(\$690 ) + $signed(\$691 );
+  assign \$693  = \negate$946  + \negate$947 ;
+  assign \$694  = \negate$948  + \negate$949 ;
+  assign \$695  = \$693  + \$694 ;
+  assign \$696  = $signed(\$692 ) + $signed({ 1'h0, \$695  });
+  assign \$697  = $signed(\product$950 ) + $signed(\product$951 );
+  assign \$698  = $signed(\product$952 ) + $signed(\product$953 );
   assign \$699  = $signed(\$697 ) + $signed(\$698 );
-  assign \$700  = $signed(\product$1026 ) + $signed(\product$1027 );
-  assign \$701  = $signed(\product$1028 ) + $signed(\product$1029 );
-  assign \$702  = $signed(\$700 ) + $signed(\$701 );
-  assign \$703  = $signed(group_sums[670:660]) + $signed(group_sums[681:671]);
-  assign \$704  = $signed(group_sums[692:682]) + $signed(group_sums[703:693]);
-  assign \$705  = $signed(\$703 ) + $signed(\$704 );
-  assign \$706  = | weights[481:480];
-  assign \$707  = | weights[483:482];
-  assign \$708  = \$706  | \$707 ;
-  assign \$709  = | weights[485:484];
-  assign \$710  = | weights[487:486];
-  assign \$711  = \$709  | \$710 ;
-  assign \$712  = \$708  | \$711 ;
-  assign \$713  = | weights[489:488];
-  assign \$714  = | weights[491:490];
-  assign \$715  = \$713  | \$714 ;
-  assign \$716  = | weights[493:492];
-  assign \$717  = | weights[495:494];
-  assign \$718  = \$716  | \$717 ;
-  assign \$719  = \$715  | \$718 ;
-  assign \$720  = \$712  | \$719 ;
-  assign \$721  = | weights[497:496];
-  assign \$722  = | weights[499:498];
+  assign \$700  = \negate$954  + \negate$955 ;
+  assign \$701  = \negate$956  + \negate$957 ;
+  assign \$702  = \$700  + \$701 ;
+  assign \$703  = $signed(\$699 ) + $signed({ 1'h0, \$702  });
+  assign \$704  = $signed(\product$958 ) + $signed(\product$959 );
+  assign \$705  = $signed(\product$960 ) + $signed(\product$961 );
+  assign \$706  = $signed(\$704 ) + $signed(\$705 );
+  assign \$707  = \negate$962  + \negate$963 ;
+  assign \$708  = \negate$964  + \negate$965 ;
+  assign \$709  = \$707  + \$708 ;
+  assign \$710  = $signed(\$706 ) + $signed({ 1'h0, \$709  });
+  assign \$711  = $signed(group_sums[494:484]) + $signed(group_sums[505:495]);
+  assign \$712  = $signed(group_sums[516:506]) + $signed(group_sums[527:517]);
+  assign \$713  = $signed(\$711 ) + $signed(\$712 );
+  assign \$714  = | weights[353:352];
+  assign \$715  = | weights[355:354];
+  assign \$716  = \$714  | \$715 ;
+  assign \$717  = | weights[357:356];
+  assign \$718  = | weights[359:358];
+  assign \$719  = \$717  | \$718 ;
+  assign \$720  = \$716  | \$719 ;
+  assign \$721  = | weights[361:360];
+  assign \$722  = | weights[363:362];
   assign \$723  = \$721  | \$722 ;
-  assign \$724  = | weights[501:500];
-  assign \$725  = | weights[503:502];
+  assign \$724  = | weights[365:364];
+  assign \$725  = | weights[367:366];
   assign \$726  = \$724  | \$725 ;
   assign \$727  = \$723  | \$726 ;
-  assign \$728  = | weights[505:504];
-  assign \$729  = | weights[507:506];
-  assign \$730  = \$728  | \$729 ;
-  assign \$731  = | weights[509:508];
-  assign \$732  = | weights[511:510];
-  assign \$733  = \$731  | \$732 ;
-  assign \$734  = \$730  | \$733 ;
-  assign \$735  = \$727  | \$734 ;
-  assign \$736  = \$720  | \$735 ;
+  assign \$728  = \$720  | \$727 ;
+  assign \$729  = | weights[369:368];
+  assign \$730  = | weights[371:370];
+  assign \$731  = \$729  | \$730 ;
+  assign \$732  = | weights[373:372];
+  assign \$733  = | weights[375:374];
+  assign \$734  = \$732  | \$733 ;
+  assign \$735  = \$731  | \$734 ;
+  assign \$736  = | weights[377:376];
+  assign \$737  = | weights[379:378];
+  assign \$738  = \$736  | \$737 ;
+  assign \$739  = | weights[381:380];
+  assign \$740  = | weights[383:382];
+  assign \$741  = \$739  | \$740 ;
+  assign \$742  = \$738  | \$741 ;
+  assign \$743  = \$735  | \$742 ;
+  assign \$744  = \$728  | \$743 ;
+  assign \$745  = $signed(\product$1014 ) + $signed(\product$1015 );
+  assign \$746  = $signed(\product$1016 ) + $signed(\product$1017 );
+  assign \$747  = $signed(\$745 ) + $signed(\$746 );
+  assign \$748  = \negate$1018  + \negate$1019 ;
+  assign \$749  = \negate$1020  + \negate$1021 ;
+  assign \$750  = \$748  + \$749 ;
+  assign \$751  = $signed(\$747 ) + $signed({ 1'h0, \$750  });
+  assign \$752  = $signed(\product$1022 ) + $signed(\product$1023 );
+  assign \$753  = $signed(\product$1024 ) + $signed(\product$1025 );
+  assign \$754  = $signed(\$752 ) + $signed(\$753 );
+  assign \$755  = \negate$1026  + \negate$1027 ;
+  assign \$756  = \negate$1028  + \negate$1029 ;
+  assign \$757  = \$755  + \$756 ;
+  assign \$758  = $signed(\$754 ) + $signed({ 1'h0, \$757  });
+  assign \$759  = $signed(\product$1030 ) + $signed(\product$1031 );
+  assign \$760  = $signed(\product$1032 ) + $signed(\product$1033 );
+  assign \$761  = $signed(\$759 ) + $signed(\$760 );
+  assign \$762  = \negate$1034  + \negate$1035 ;
+  assign \$763  = \negate$1036  + \negate$1037 ;
+  assign \$764  = \$762  + \$763 ;
+  assign \$765  = $signed(\$761 ) + $signed({ 1'h0, \$764  });
+  assign \$766  = $signed(\product$1038 ) + $signed(\product$1039 );
+  assign \$767  = $signed(\product$1040 ) + $signed(\product$1041 );
+  assign \$768  = $signed(\$766 ) + $signed(\$767 );
+  assign \$769  = \negate$1042  + \negate$1043 ;
+  assign \$770  = \negate$1044  + \negate$1045 ;
+  assign \$771  = \$769  + \$770 ;
+  assign \$772  = $signed(\$768 ) + $signed({ 1'h0, \$771  });
+  assign \$773  = $signed(group_sums[538:528]) + $signed(group_sums[549:539]);
+  assign \$774  = $signed(group_sums[560:550]) + $signed(group_sums[571:561]);
+  assign \$775  = $signed(\$773 ) + $signed(\$774 );
+  assign \$776  = | weights[385:384];
+  assign \$777  = | weights[387:386];
+  assign \$778  = \$776  | \$777 ;
+  assign \$779  = | weights[389:388];
+  assign \$780  = | weights[391:390];
+  assign \$781  = \$779  | \$780 ;
+  assign \$782  = \$778  | \$781 ;
+  assign \$783  = | weights[393:392];
+  assign \$784  = | weights[395:394];
+  assign \$785  = \$783  | \$784 ;
+  assign \$786  = | weights[397:396];
+  assign \$787  = | weights[399:398];
+  assign \$788  = \$786  | \$787 ;
+  assign \$789  = \$785  | \$788 ;
+  assign \$790  = \$782  | \$789 ;
+  assign \$791  = | weights[401:400];
+  assign \$792  = | weights[403:402];
+  assign \$793  = \$791  | \$792 ;
+  assign \$794  = | weights[405:404];
+  assign \$795  = | weights[407:406];
+  assign \$796  = \$794  | \$795 ;
+  assign \$797  = \$793  | \$796 ;
+  assign \$798  = | weights[409:408];
+  assign \$799  = | weights[411:410];
+  assign \$800  = \$798  | \$799 ;
+  assign \$801  = | weights[413:412];
+  assign \$802  = | weights[415:414];
+  assign \$803  = \$801  | \$802 ;
+  assign \$804  = \$800  | \$803 ;
+  assign \$805  = \$797  | \$804 ;
+  assign \$806  = \$790  | \$805 ;
+  assign \$807  = $signed(\product$1094 ) + $signed(\product$1095 );
+  assign \$808  = $signed(\product$1096 ) + $signed(\product$1097 );
+  assign \$809  = $signed(\$807 ) + $signed(\$808 );
+  assign \$810  = \negate$1098  + \negate$1099 ;
+  assign \$811  = \negate$1100  + \negate$1101 ;
+  assign \$812  = \$810  + \$811 ;
+  assign \$813  = $signed(\$809 ) + $signed({ 1'h0, \$812  });
+  assign \$814  = $signed(\product$1102 ) + $signed(\product$1103 );
+  assign \$815  = $signed(\product$1104 ) + $signed(\product$1105 );
+  assign \$816  = $signed(\$814 ) + $signed(\$815 );
+  assign \$817  = \negate$1106  + \negate$1107 ;
+  assign \$818  = \negate$1108  + \negate$1109 ;
+  assign \$819  = \$817  + \$818 ;
+  assign \$820  = $signed(\$816 ) + $signed({ 1'h0, \$819  });
+  assign \$821  = $signed(\product$1110 ) + $signed(\product$1111 );
+  assign \$822  = $signed(\product$1112 ) + $signed(\product$1113 );
+  assign \$823  = $signed(\$821 ) + $signed(\$822 );
+  assign \$824  = \negate$1114  + \negate$1115 ;
+  assign \$825  = \negate$1116  + \negate$1117 ;
+  assign \$826  = \$824  + \$825 ;
+  assign \$827  = $signed(\$823 ) + $signed({ 1'h0, \$826  });
+  assign \$828  = $signed(\product$1118 ) + $signed(\product$1119 );
+  assign \$829  = $signed(\product$1120 ) + $signed(\product$1121 );
+  assign \$830  = $signed(\$828 ) + $signed(\$829 );
+  assign \$831  = \negate$1122  + \negate$1123 ;
+  assign \$832  = \negate$1124  + \negate$1125 ;
+  assign \$833  = \$831  + \$832 ;
+  assign \$834  = $signed(\$830 ) + $signed({ 1'h0, \$833  });
+  assign \$835  = $signed(group_sums[582:572]) + $signed(group_sums[593:583]);
+  assign \$836  = $signed(group_sums[604:594]) + $signed(group_sums[615:605]);
+  assign \$837  = $signed(\$835 ) + $signed(\$836 );
+  assign \$838  = | weights[417:416];
+  assign \$839  = | weights[419:418];
+  assign \$840  = \$838  | \$839 ;
+  assign \$841  = | weights[421:420];
+  assign \$842  = | weights[423:422];
+  assign \$843  = \$841  | \$842 ;
+  assign \$844  = \$840  | \$843 ;
+  assign \$845  = | weights[425:424];
+  assign \$846  = | weights[427:426];
+  assign \$847  = \$845  | \$846 ;
+  assign \$848  = | weights[429:428];
+  assign \$849  = | weights[431:430];
+  assign \$850  = \$848  | \$849 ;
+  assign \$851  = \$847  | \$850 ;
+  assign \$852  = \$844  | \$851 ;
+  assign \$853  = | weights[433:432];
+  assign \$854  = | weights[435:434];
+  assign \$855  = \$853  | \$854 ;
+  assign \$856  = | weights[437:436];
+  assign \$857  = | weights[439:438];
+  assign \$858  = \$856  | \$857 ;
+  assign \$859  = \$855  | \$858 ;
+  assign \$860  = | weights[441:440];
+  assign \$861  = | weights[443:442];
+  assign \$862  = \$860  | \$861 ;
+  assign \$863  = | weights[445:444];
+  assign \$864  = | weights[447:446];
+  assign \$865  = \$863  | \$864 ;
+  assign \$866  = \$862  | \$865 ;
+  assign \$867  = \$859  | \$866 ;
+  assign \$868  = \$852  | \$867 ;
+  assign \$869  = $signed(\product$1174 ) + $signed(\product$1175 );
+  assign \$870  = $signed(\product$1176 ) + $signed(\product$1177 );
+  assign \$871  = $signed(\$869 ) + $signed(\$870 );
+  assign \$872  = \negate$1178  + \negate$1179 ;
+  assign \$873  = \negate$1180  + \negate$1181 ;
+  assign \$874  = \$872  + \$873 ;
+  assign \$875  = $signed(\$871 ) + $signed({ 1'h0, \$874  });
+  assign \$876  = $signed(\product$1182 ) + $signed(\product$1183 );
+  assign \$877  = $signed(\product$1184 ) + $signed(\product$1185 );
+  assign \$878  = $signed(\$876 ) + $signed(\$877 );
+  assign \$879  = \negate$1186  + \negate$1187 ;
+  assign \$880  = \negate$1188  + \negate$1189 ;
+  assign \$881  = \$879  + \$880 ;
+  assign \$882  = $signed(\$878 ) + $signed({ 1'h0, \$881  });
+  assign \$883  = $signed(\product$1190 ) + $signed(\product$1191 );
+  assign \$884  = $signed(\product$1192 ) + $signed(\product$1193 );
+  assign \$885  = $signed(\$883 ) + $signed(\$884 );
+  assign \$886  = \negate$1194  + \negate$1195 ;
+  assign \$887  = \negate$1196  + \negate$1197 ;
+  assign \$888  = \$886  + \$887 ;
+  assign \$889  = $signed(\$885 ) + $signed({ 1'h0, \$888  });
+  assign \$890  = $signed(\product$1198 ) + $signed(\product$1199 );
+  assign \$891  = $signed(\product$1200 ) + $signed(\product$1201 );
+  assign \$892  = $signed(\$890 ) + $signed(\$891 );
+  assign \$893  = \negate$1202  + \negate$1203 ;
+  assign \$894  = \negate$1204  + \negate$1205 ;
+  assign \$895  = \$893  + \$894 ;
+  assign \$896  = $signed(\$892 ) + $signed({ 1'h0, \$895  });
+  assign \$897  = $signed(group_sums[626:616]) + $signed(group_sums[637:627]);
+  assign \$898  = $signed(group_sums[648:638]) + $signed(group_sums[659:649]);
+  assign \$899  = $signed(\$897 ) + $signed(\$898 );
+  assign \$900  = | weights[449:448];
+  assign \$901  = | weights[451:450];
+  assign \$902  = \$900  | \$901 ;
+  assign \$903  = | weights[453:452];
+  assign \$904  = | weights[455:454];
+  assign \$905  = \$903  | \$904 ;
+  assign \$906  = \$902  | \$905 ;
+  assign \$907  = | weights[457:456];
+  assign \$908  = | weights[459:458];
+  assign \$909  = \$907  | \$908 ;
+  assign \$910  = | weights[461:460];
+  assign \$911  = | weights[463:462];
+  assign \$912  = \$910  | \$911 ;
+  assign \$913  = \$909  | \$912 ;
+  assign \$914  = \$906  | \$913 ;
+  assign \$915  = | weights[465:464];
+  assign \$916  = | weights[467:466];
+  assign \$917  = \$915  | \$916 ;
+  assign \$918  = | weights[469:468];
+  assign \$919  = | weights[471:470];
+  assign \$920  = \$918  | \$919 ;
+  assign \$921  = \$917  | \$920 ;
+  assign \$922  = | weights[473:472];
+  assign \$923  = | weights[475:474];
+  assign \$924  = \$922  | \$923 ;
+  assign \$925  = | weights[477:476];
+  assign \$926  = | weights[479:478];
+  assign \$927  = \$925  | \$926 ;
+  assign \$928  = \$924  | \$927 ;
+  assign \$929  = \$921  | \$928 ;
+  assign \$930  = \$914  | \$929 ;
+  assign \$931  = $signed(\product$1254 ) + $signed(\product$1255 );
+  assign \$932  = $signed(\product$1256 ) + $signed(\product$1257 );
+  assign \$933  = $signed(\$931 ) + $signed(\$932 );
+  assign \$934  = \negate$1258  + \negate$1259 ;
+  assign \$935  = \negate$1260  + \negate$1261 ;
+  assign \$936  = \$934  + \$935 ;
+  assign \$937  = $signed(\$933 ) + $signed({ 1'h0, \$936  });
+  assign \$938  = $signed(\product$1262 ) + $signed(\product$1263 );
+  assign \$939  = $signed(\product$1264 ) + $signed(\product$1265 );
+  assign \$940  = $signed(\$938 ) + $signed(\$939 );
+  assign \$941  = \negate$1266  + \negate$1267 ;
+  assign \$942  = \negate$1268  + \negate$1269 ;
+  assign \$943  = \$941  + \$942 ;
+  assign \$944  = $signed(\$940 ) + $signed({ 1'h0, \$943  });
+  assign \$945  = $signed(\product$1270 ) + $signed(\product$1271 );
+  assign \$946  = $signed(\product$1272 ) + $signed(\product$1273 );
+  assign \$947  = $signed(\$945 ) + $signed(\$946 );
+  assign \$948  = \negate$1274  + \negate$1275 ;
+  assign \$949  = \negate$1276  + \negate$1277 ;
+  assign \$950  = \$948  + \$949 ;
+  assign \$951  = $signed(\$947 ) + $signed({ 1'h0, \$950  });
+  assign \$952  = $signed(\product$1278 ) + $signed(\product$1279 );
+  assign \$953  = $signed(\product$1280 ) + $signed(\product$1281 );
+  assign \$954  = $signed(\$952 ) + $signed(\$953 );
+  assign \$955  = \negate$1282  + \negate$1283 ;
+  assign \$956  = \negate$1284  + \negate$1285 ;
+  assign \$957  = \$955  + \$956 ;
+  assign \$958  = $signed(\$954 ) + $signed({ 1'h0, \$957  });
+  assign \$959  = $signed(group_sums[670:660]) + $signed(group_sums[681:671]);
+  assign \$960  = $signed(group_sums[692:682]) + $signed(group_sums[703:693]);
+  assign \$961  = $signed(\$959 ) + $signed(\$960 );
+  assign \$962  = | weights[481:480];
+  assign \$963  = | weights[483:482];
+  assign \$964  = \$962  | \$963 ;
+  assign \$965  = | weights[485:484];
+  assign \$966  = | weights[487:486];
+  assign \$967  = \$965  | \$966 ;
+  assign \$968  = \$964  | \$967 ;
+  assign \$969  = | weights[489:488];
+  assign \$970  = | weights[491:490];
+  assign \$971  = \$969  | \$970 ;
+  assign \$972  = | weights[493:492];
+  assign \$973  = | weights[495:494];
+  assign \$974  = \$972  | \$973 ;
+  assign \$975  = \$971  | \$974 ;
+  assign \$976  = \$968  | \$975 ;
+  assign \$977  = | weights[497:496];
+  assign \$978  = | weights[499:498];
+  assign \$979  = \$977  | \$978 ;
+  assign \$980  = | weights[501:500];
+  assign \$981  = | weights[503:502];
+  assign \$982  = \$980  | \$981 ;
+  assign \$983  = \$979  | \$982 ;
+  assign \$984  = | weights[505:504];
+  assign \$985  = | weights[507:506];
+  assign \$986  = \$984  | \$985 ;
+  assign \$987  = | weights[509:508];
+  assign \$988  = | weights[511:510];
+  assign \$989  = \$987  | \$988 ;
+  assign \$990  = \$986  | \$989 ;
+  assign \$991  = \$983  | \$990 ;
+  assign \$992  = \$976  | \$991 ;
   assign \$1  = $signed(product) + $signed(\product$53 );
   assign \$2  = $signed(\product$54 ) + $signed(\product$55 );
   assign \$3  = $signed(\$1 ) + $signed(\$2 );
-  assign \$4  = $signed(\product$56 ) + $signed(\product$57 );
-  assign \$5  = $signed(\product$58 ) + $signed(\product$59 );
-  assign \$6  = $signed(\$4 ) + $signed(\$5 );
-  assign \$7  = $signed(\product$60 ) + $signed(\product$61 );
-  assign \$8  = $signed(\product$62 ) + $signed(\product$63 );
-  assign \$9  = $signed(\$7 ) + $signed(\$8 );
-  assign \$10  = $signed(\product$64 ) + $signed(\product$65 );
-  assign \$11  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$12  = $signed(\$10 ) + $signed(\$11 );
-  assign \$13  = $signed(group_sums[10:0]) + $signed(group_sums[21:11]);
-  assign \$14  = $signed(group_sums[32:22]) + $signed(group_sums[43:33]);
-  assign \$15  = $signed(\$13 ) + $signed(\$14 );
-  assign \$16  = | weights[1:0];
-  assign \$17  = | weights[3:2];
-  assign \$18  = \$16  | \$17 ;
-  assign \$19  = | weights[5:4];
-  assign \$20  = | weights[7:6];
-  assign \$21  = \$19  | \$20 ;
-  assign \$22  = \$18  | \$21 ;
-  assign \$23  = | weights[9:8];
-  assign \$24  = | weights[11:10];
-  assign \$25  = \$23  | \$24 ;
-  assign \$26  = | weights[13:12];
-  assign \$27  = | weights[15:14];
-  assign \$28  = \$26  | \$27 ;
-  assign \$29  = \$25  | \$28 ;
-  assign \$30  = \$22  | \$29 ;
-  assign \$31  = | weights[17:16];
-  assign \$32  = | weights[19:18];
-  assign \$33  = \$31  | \$32 ;
-  assign \$34  = | weights[21:20];
-  assign \$35  = | weights[23:22];
-  assign \$36  = \$34  | \$35 ;
-  assign \$37  = \$33  | \$36 ;
-  assign \$38  = | weights[25:24];
-  assign \$39  = | weights[27:26];
-  assign \$40  = \$38  | \$39 ;
-  assign \$41  = | weights[29:28];
-  assign \$42  = | weights[31:30];
-  assign \$43  = \$41  | \$42 ;
-  assign \$44  = \$40  | \$43 ;
-  assign \$45  = \$37  | \$44 ;
-  assign \$46  = \$30  | \$45 ;
-  assign \$47  = $signed(\product$118 ) + $signed(\product$119 );
-  assign \$48  = $signed(\product$120 ) + $signed(\product$121 );
-  assign \$49  = $signed(\$47 ) + $signed(\$48 );
-  assign \$50  = $signed(\product$122 ) + $signed(\product$123 );
-  assign \$51  = $signed(\product$124 ) + $signed(\product$125 );
-  assign \$52  = $signed(\$50 ) + $signed(\$51 );
-  assign \$53  = $signed(\product$126 ) + $signed(\product$127 );
-  assign \$54  = $signed(\product$128 ) + $signed(\product$129 );
-  assign \$55  = $signed(\$53 ) + $signed(\$54 );
-  assign \$56  = $signed(\product$130 ) + $signed(\product$131 );
-  assign \$57  = $signed(\product$132 ) + $signed(\product$133 );
-  assign \$58  = $signed(\$56 ) + $signed(\$57 );
-  assign \$59  = $signed(group_sums[54:44]) + $signed(group_sums[65:55]);
-  assign \$60  = $signed(group_sums[76:66]) + $signed(group_sums[87:77]);
-  assign \$61  = $signed(\$59 ) + $signed(\$60 );
-  assign \$62  = | weights[33:32];
-  assign \$63  = | weights[35:34];
-  assign \$64  = \$62  | \$63 ;
-  assign \$65  = | weights[37:36];
-  assign \$66  = | weights[39:38];
-  assign \$67  = \$65  | \$66 ;
-  assign \$68  = \$64  | \$67 ;
-  assign \$69  = | weights[41:40];
-  assign \$70  = | weights[43:42];
-  assign \$71  = \$69  | \$70 ;
-  assign \$72  = | weights[45:44];
-  assign \$73  = | weights[47:46];
-  assign \$74  = \$72  | \$73 ;
-  assign \$75  = \$71  | \$74 ;
-  assign \$76  = \$68  | \$75 ;
-  assign \$77  = | weights[49:48];
-  assign \$78  = | weights[51:50];
-  assign \$79  = \$77  | \$78 ;
-  assign \$80  = | weights[53:52];
-  assign \$81  = | weights[55:54];
-  assign \$82  = \$80  | \$81 ;
-  assign \$83  = \$79  | \$82 ;
-  assign \$84  = | weights[57:56];
-  assign \$85  = | weights[59:58];
-  assign \$86  = \$84  | \$85 ;
-  assign \$87  = | weights[61:60];
-  assign \$88  = | weights[63:62];
-  assign \$89  = \$87  | \$88 ;
-  assign \$90  = \$86  | \$89 ;
-  assign \$91  = \$83  | \$90 ;
-  assign \$92  = \$76  | \$91 ;
-  assign \$93  = $signed(\product$182 ) + $signed(\product$183 );
-  assign \$94  = $signed(\product$184 ) + $signed(\product$185 );
-  assign \$95  = $signed(\$93 ) + $signed(\$94 );
-  assign \$96  = $signed(\product$186 ) + $signed(\product$187 );
-  assign \$97  = $signed(\product$188 ) + $signed(\product$189 );
-  assign \$98  = $signed(\$96 ) + $signed(\$97 );
-  assign \$99  = $signed(\product$190 ) + $signed(\product$191 );
-  assign \$100  = $signed(\product$192 ) + $signed(\product$193 );
-  assign \$101  = $signed(\$99 ) + $signed(\$100 );
-  assign \$102  = $signed(\product$194 ) + $signed(\product$195 );
-  assign \$103  = $signed(\product$196 ) + $signed(\product$197 );
-  assign \$104  = $signed(\$102 ) + $signed(\$103 );
-  assign \$105  = $signed(group_sums[98:88]) + $signed(group_sums[109:99]);
-  assign \$106  = $signed(group_sums[120:110]) + $signed(group_sums[131:121]);
-  assign \$107  = $signed(\$105 ) + $signed(\$106 );
-  assign \$108  = | weights[65:64];
-  assign \$109  = | weights[67:66];
-  assign \$110  = \$108  | \$109 ;
-  assign \$111  = | weights[69:68];
-  assign \$112  = | weights[71:70];
-  assign \$113  = \$111  | \$112 ;
-  assign \$114  = \$110  | \$113 ;
-  assign \$115  = | weights[73:72];
-  assign \$116  = | weights[75:74];
-  assign \$117  = \$115  | \$116 ;
-  assign \$118  = | weights[77:76];
-  assign \$119  = | weights[79:78];
-  assign \$120  = \$118  | \$119 ;
-  assign \$121  = \$117  | \$120 ;
-  assign \$122  = \$114  | \$121 ;
-  assign \$123  = | weights[81:80];
-  assign \$124  = | weights[83:82];
-  assign \$125  = \$123  | \$124 ;
-  assign \$126  = | weights[85:84];
-  assign \$127  = | weights[87:86];
-  assign \$128  = \$126  | \$127 ;
-  assign \$129  = \$125  | \$128 ;
-  assign \$130  = | weights[89:88];
-  assign \$131  = | weights[91:90];
-  assign \$132  = \$130  | \$131 ;
-  assign \$133  = | weights[93:92];
-  assign \$134  = | weights[95:94];
-  assign \$135  = \$133  | \$134 ;
-  assign \$136  = \$132  | \$135 ;
-  assign \$137  = \$129  | \$136 ;
-  assign \$138  = \$122  | \$137 ;
-  assign \$139  = $signed(\product$246 ) + $signed(\product$247 );
-  assign \$140  = $signed(\product$248 ) + $signed(\product$249 );
-  assign \$141  = $signed(\$139 ) + $signed(\$140 );
-  assign \$142  = $signed(\product$250 ) + $signed(\product$251 );
-  assign \$143  = $signed(\product$252 ) + $signed(\product$253 );
-  assign \$144  = $signed(\$142 ) + $signed(\$143 );
-  assign \$145  = $signed(\product$254 ) + $signed(\product$255 );
-  assign \$146  = $signed(\product$256 ) + $signed(\product$257 );
-  assign \$147  = $signed(\$145 ) + $signed(\$146 );
-  assign \$148  = $signed(\product$258 ) + $signed(\product$259 );
-  assign \$149  = $signed(\product$260 ) + $signed(\product$261 );
-  assign \$150  = $signed(\$148 ) + $signed(\$149 );
-  assign \$151  = $signed(group_sums[142:132]) + $signed(group_sums[153:143]);
-  assign \$152  = $signed(group_sums[164:154]) + $signed(group_sums[175:165]);
-  assign \$153  = $signed(\$151 ) + $signed(\$152 );
-  assign \$154  = | weights[97:96];
-  assign \$155  = | weights[99:98];
-  assign \$156  = \$154  | \$155 ;
-  assign \$157  = | weights[101:100];
-  assign \$158  = | weights[103:102];
-  assign \$159  = \$157  | \$158 ;
-  assign \$160  = \$156  | \$159 ;
-  assign \$161  = | weights[105:104];
-  assign \$162  = | weights[107:106];
-  assign \$163  = \$161  | \$162 ;
-  assign \$164  = | weights[109:108];
-  assign \$165  = | weights[111:110];
-  assign \$166  = \$164  | \$165 ;
-  assign \$167  = \$163  | \$166 ;
-  assign \$168  = \$160  | \$167 ;
-  assign \$169  = | weights[113:112];
-  assign \$170  = | weights[115:114];
-  assign \$171  = \$169  | \$170 ;
-  assign \$172  = | weights[117:116];
-  assign \$173  = | weights[119:118];
-  assign \$174  = \$172  | \$173 ;
-  assign \$175  = \$171  | \$174 ;
-  assign \$176  = | weights[121:120];
-  assign \$177  = | weights[123:122];
-  assign \$178  = \$176  | \$177 ;
-  assign \$179  = | weights[125:124];
-  assign \$180  = | weights[127:126];
-  assign \$181  = \$179  | \$180 ;
-  assign \$182  = \$178  | \$181 ;
-  assign \$183  = \$175  | \$182 ;
-  assign \$184  = \$168  | \$183 ;
-  assign \$185  = $signed(\product$310 ) + $signed(\product$311 );
-  assign \$186  = $signed(\product$312 ) + $signed(\product$313 );
-  assign \$187  = $signed(\$185 ) + $signed(\$186 );
-  assign \$188  = $signed(\product$314 ) + $signed(\product$315 );
-  assign \$189  = $signed(\product$316 ) + $signed(\product$317 );
-  assign \$190  = $signed(\$188 ) + $signed(\$189 );
-  assign \$191  = $signed(\product$318 ) + $signed(\product$319 );
-  assign \$192  = $signed(\product$320 ) + $signed(\product$321 );
-  assign \$193  = $signed(\$191 ) + $signed(\$192 );
-  assign \$194  = $signed(\product$322 ) + $signed(\product$323 );
-  assign \$195  = $signed(\product$324 ) + $signed(\product$325 );
-  assign \$196  = $signed(\$194 ) + $signed(\$195 );
-  assign \$197  = $signed(group_sums[186:176]) + $signed(group_sums[197:187]);
-  assign \$198  = $signed(group_sums[208:198]) + $signed(group_sums[219:209]);
-  assign \$199  = $signed(\$197 ) + $signed(\$198 );
-  assign \$200  = | weights[129:128];
-  assign \$201  = | weights[131:130];
-  assign \$202  = \$200  | \$201 ;
-  assign \$203  = | weights[133:132];
-  assign \$204  = | weights[135:134];
-  assign \$205  = \$203  | \$204 ;
-  assign \$206  = \$202  | \$205 ;
-  assign \$207  = | weights[137:136];
-  assign \$208  = | weights[139:138];
-  assign \$209  = \$207  | \$208 ;
-  assign \$210  = | weights[141:140];
-  assign \$211  = | weights[143:142];
-  assign \$212  = \$210  | \$211 ;
-  assign \$213  = \$209  | \$212 ;
-  assign \$214  = \$206  | \$213 ;
-  assign \$215  = | weights[145:144];
-  assign \$216  = | weights[147:146];
-  assign \$217  = \$215  | \$216 ;
-  assign \$218  = | weights[149:148];
-  assign \$219  = | weights[151:150];
-  assign \$220  = \$218  | \$219 ;
-  assign \$221  = \$217  | \$220 ;
-  assign \$222  = | weights[153:152];
-  assign \$223  = | weights[155:154];
-  assign \$224  = \$222  | \$223 ;
-  assign \$225  = | weights[157:156];
-  assign \$226  = | weights[159:158];
-  assign \$227  = \$225  | \$226 ;
-  assign \$228  = \$224  | \$227 ;
-  assign \$229  = \$221  | \$228 ;
-  assign \$230  = \$214  | \$229 ;
-  assign \$231  = $signed(\product$374 ) + $signed(\product$375 );
-  assign \$232  = $signed(\product$376 ) + $signed(\product$377 );
-  assign \$233  = $signed(\$231 ) + $signed(\$232 );
-  assign \$234  = $signed(\product$378 ) + $signed(\product$379 );
-  assign \$235  = $signed(\product$380 ) + $signed(\product$381 );
-  assign \$236  = $signed(\$234 ) + $signed(\$235 );
-  assign \$237  = $signed(\product$382 ) + $signed(\product$383 );
-  assign \$238  = $signed(\product$384 ) + $signed(\product$385 );
-  assign \$239  = $signed(\$237 ) + $signed(\$238 );
-  assign \$240  = $signed(\product$386 ) + $signed(\product$387 );
-  assign \$241  = $signed(\product$388 ) + $signed(\product$389 );
-  assign \$242  = $signed(\$240 ) + $signed(\$241 );
-  assign \$243  = $signed(group_sums[230:220]) + $signed(group_sums[241:231]);
-  assign \$244  = $signed(group_sums[252:242]) + $signed(group_sums[263:253]);
-  assign \$245  = $signed(\$243 ) + $signed(\$244 );
-  assign \$246  = | weights[161:160];
-  assign \$247  = | weights[163:162];
-  assign \$248  = \$246  | \$247 ;
-  assign \$249  = | weights[165:164];
-  assign \$250  = | weights[167:166];
-  assign \$251  = \$249  | \$250 ;
-  assign \$252  = \$248  | \$251 ;
-  assign \$253  = | weights[169:168];
-  assign \$254  = | weights[171:170];
-  assign \$255  = \$253  | \$254 ;
-  assign \$256  = | weights[173:172];
-  assign \$257  = | weights[175:174];
-  assign \$258  = \$256  | \$257 ;
-  assign \$259  = \$255  | \$258 ;
-  assign \$260  = \$252  | \$259 ;
-  assign \$261  = | weights[177:176];
-  assign \$262  = | weights[179:178];
-  assign \$263  = \$261  | \$262 ;
+  assign \$4  = negate + \negate$57 ;
+  assign \$5  = \negate$58  + \negate$59 ;
+  assign \$6  = \$4  + \$5 ;
+  assign \$7  = $signed(\$3 ) + $signed({ 1'h0, \$6  });
   \ternhw_default.array.lane_0_0  lane_0_0 (
     .act(acts[7:0]),
     .gated(\gated$5 ),
+    .negate(negate),
     .product(product),
     .trit(weights[1:0])
   );
   \ternhw_default.array.lane_0_1  lane_0_1 (
     .act(acts[15:8]),
     .gated(\gated$8 ),
+    .negate(\negate$57 ),
     .product(\product$53 ),
     .trit(weights[3:2])
   );
   \ternhw_default.array.lane_0_10  lane_0_10 (
     .act(acts[87:80]),
     .gated(\gated$35 ),
-    .product(\product$62 ),
+    .negate(\negate$74 ),
+    .product(\product$70 ),
     .trit(weights[21:20])
   );
   \ternhw_default.array.lane_0_11  lane_0_11 (
     .act(acts[95:88]),
     .gated(\gated$38 ),
-    .product(\product$63 ),
+    .negate(\negate$75 ),
+    .product(\product$71 ),
     .trit(weights[23:22])
   );
   \ternhw_default.array.lane_0_12  lane_0_12 (
     .act(acts[103:96]),
     .gated(\gated$41 ),
-    .product(\product$64 ),
+    .negate(\negate$80 ),
+    .product(\product$76 ),
     .trit(weights[25:24])
   );
   \ternhw_default.array.lane_0_13  lane_0_13 (
     .act(acts[111:104]),
     .gated(\gated$44 ),
-    .product(\product$65 ),
+    .negate(\negate$81 ),
+    .product(\product$77 ),
     .trit(weights[27:26])
   );
   \ternhw_default.array.lane_0_14  lane_0_14 (
     .act(acts[119:112]),
     .gated(\gated$47 ),
-    .product(\product$66 ),
+    .negate(\negate$82 ),
+    .product(\product$78 ),
     .trit(weights[29:28])
   );
   \ternhw_default.array.lane_0_15  lane_0_15 (
     .act(acts[127:120]),
     .gated(\gated$50 ),
-    .product(\product$67 ),
+    .negate(\negate$83 ),
+    .product(\product$79 ),
     .trit(weights[31:30])
   );
   \ternhw_default.array.lane_0_2  lane_0_2 (
     .act(acts[23:16]),
     .gated(\gated$11 ),
+    .negate(\negate$58 ),
     .product(\product$54 ),
     .trit(weights[5:4])
   );
   \ternhw_default.array.lane_0_3  lane_0_3 (
     .act(acts[31:24]),
     .gated(\gated$14 ),
+    .negate(\negate$59 ),
     .product(\product$55 ),
     .trit(weights[7:6])
   );
   \ternhw_default.array.lane_0_4  lane_0_4 (
     .act(acts[39:32]),
     .gated(\gated$17 ),
-    .product(\product$56 ),
+    .negate(\negate$64 ),
+    .product(\product$60 ),
     .trit(weights[9:8])
   );
   \ternhw_default.array.lane_0_5  lane_0_5 (
     .act(acts[47:40]),
     .gated(\gated$20 ),
-    .product(\product$57 ),
+    .negate(\negate$65 ),
+    .product(\product$61 ),
     .trit(weights[11:10])
   );
   \ternhw_default.array.lane_0_6  lane_0_6 (
     .act(acts[55:48]),
     .gated(\gated$23 ),
-    .product(\product$58 ),
+    .negate(\negate$66 ),
+    .product(\product$62 ),
     .trit(weights[13:12])
   );
   \ternhw_default.array.lane_0_7  lane_0_7 (
     .act(acts[63:56]),
     .gated(\gated$26 ),
-    .product(\product$59 ),
+    .negate(\negate$67 ),
+    .product(\product$63 ),
     .trit(weights[15:14])
   );
   \ternhw_default.array.lane_0_8  lane_0_8 (
     .act(acts[71:64]),
     .gated(\gated$29 ),
-    .product(\product$60 ),
+    .negate(\negate$72 ),
+    .product(\product$68 ),
     .trit(weights[17:16])
   );
   \ternhw_default.array.lane_0_9  lane_0_9 (
     .act(acts[79:72]),
     .gated(\gated$32 ),
-    .product(\product$61 ),
+    .negate(\negate$73 ),
+    .product(\product$69 ),
     .trit(weights[19:18])
   );
   \ternhw_default.array.lane_10_0  lane_10_0 (
     .act(acts[7:0]),
-    .gated(\gated$648 ),
-    .product(\product$694 ),
+    .gated(\gated$808 ),
+    .negate(\negate$858 ),
+    .product(\product$854 ),
     .trit(weights[321:320])
   );
   \ternhw_default.array.lane_10_1  lane_10_1 (
     .act(acts[15:8]),
-    .gated(\gated$651 ),
-    .product(\product$695 ),
+    .gated(\gated$811 ),
+    .negate(\negate$859 ),
+    .product(\product$855 ),
     .trit(weights[323:322])
   );
   \ternhw_default.array.lane_10_10  lane_10_10 (
     .act(acts[87:80]),
-    .gated(\gated$678 ),
-    .product(\product$704 ),
+    .gated(\gated$838 ),
+    .negate(\negate$876 ),
+    .product(\product$872 ),
     .trit(weights[341:340])
   );
   \ternhw_default.array.lane_10_11  lane_10_11 (
     .act(acts[95:88]),
-    .gated(\gated$681 ),
-    .product(\product$705 ),
+    .gated(\gated$841 ),
+    .negate(\negate$877 ),
+    .product(\product$873 ),
     .trit(weights[343:342])
   );
   \ternhw_default.array.lane_10_12  lane_10_12 (
     .act(acts[103:96]),
-    .gated(\gated$684 ),
-    .product(\product$706 ),
+    .gated(\gated$844 ),
+    .negate(\negate$882 ),
+    .product(\product$878 ),
     .trit(weights[345:344])
   );
   \ternhw_default.array.lane_10_13  lane_10_13 (
     .act(acts[111:104]),
-    .gated(\gated$687 ),
-    .product(\product$707 ),
+    .gated(\gated$847 ),
+    .negate(\negate$883 ),
+    .product(\product$879 ),
     .trit(weights[347:346])
   );
   \ternhw_default.array.lane_10_14  lane_10_14 (
     .act(acts[119:112]),
-    .gated(\gated$690 ),
-    .product(\product$708 ),
+    .gated(\gated$850 ),
+    .negate(\negate$884 ),
+    .product(\product$880 ),
     .trit(weights[349:348])
   );
   \ternhw_default.array.lane_10_15  lane_10_15 (
     .act(acts[127:120]),
-    .gated(\gated$693 ),
-    .product(\product$709 ),
+    .gated(\gated$853 ),
+    .negate(\negate$885 ),
+    .product(\product$881 ),
     .trit(weights[351:350])
   );
   \ternhw_default.array.lane_10_2  lane_10_2 (
     .act(acts[23:16]),
-    .gated(\gated$654 ),
-    .product(\product$696 ),
+    .gated(\gated$814 ),
+    .negate(\negate$860 ),
+    .product(\product$856 ),
     .trit(weights[325:324])
   );
   \ternhw_default.array.lane_10_3  lane_10_3 (
     .act(acts[31:24]),
-    .gated(\gated$657 ),
-    .product(\product$697 ),
+    .gated(\gated$817 ),
+    .negate(\negate$861 ),
+    .product(\product$857 ),
     .trit(weights[327:326])
   );
   \ternhw_default.array.lane_10_4  lane_10_4 (
     .act(acts[39:32]),
-    .gated(\gated$660 ),
-    .product(\product$698 ),
+    .gated(\gated$820 ),
+    .negate(\negate$866 ),
+    .product(\product$862 ),
     .trit(weights[329:328])
   );
   \ternhw_default.array.lane_10_5  lane_10_5 (
     .act(acts[47:40]),
-    .gated(\gated$663 ),
-    .product(\product$699 ),
+    .gated(\gated$823 ),
+    .negate(\negate$867 ),
+    .product(\product$863 ),
     .trit(weights[331:330])
   );
   \ternhw_default.array.lane_10_6  lane_10_6 (
     .act(acts[55:48]),
-    .gated(\gated$666 ),
-    .product(\product$700 ),
+    .gated(\gated$826 ),
+    .negate(\negate$868 ),
+    .product(\product$864 ),
     .trit(weights[333:332])
   );
   \ternhw_default.array.lane_10_7  lane_10_7 (
     .act(acts[63:56]),
-    .gated(\gated$669 ),
-    .product(\product$701 ),
+    .gated(\gated$829 ),
+    .negate(\negate$869 ),
+    .product(\product$865 ),
     .trit(weights[335:334])
   );
   \ternhw_default.array.lane_10_8  lane_10_8 (
     .act(acts[71:64]),
-    .gated(\gated$672 ),
-    .product(\product$702 ),
+    .gated(\gated$832 ),
+    .negate(\negate$874 ),
+    .product(\product$870 ),
     .trit(weights[337:336])
   );
   \ternhw_default.array.lane_10_9  lane_10_9 (
     .act(acts[79:72]),
-    .gated(\gated$675 ),
-    .product(\product$703 ),
+    .gated(\gated$835 ),
+    .negate(\negate$875 ),
+    .product(\product$871 ),
     .trit(weights[339:338])
   );
   \ternhw_default.array.lane_11_0  lane_11_0 (
     .act(acts[7:0]),
-    .gated(\gated$712 ),
-    .product(\product$758 ),
+    .gated(\gated$888 ),
+    .negate(\negate$938 ),
+    .product(\product$934 ),
     .trit(weights[353:352])
   );
   \ternhw_default.array.lane_11_1  lane_11_1 (
     .act(acts[15:8]),
-    .gated(\gated$715 ),
-    .product(\product$759 ),
+    .gated(\gated$891 ),
+    .negate(\negate$939 ),
+    .product(\product$935 ),
     .trit(weights[355:354])
   );
   \ternhw_default.array.lane_11_10  lane_11_10 (
     .act(acts[87:80]),
-    .gated(\gated$742 ),
-    .product(\product$768 ),
+    .gated(\gated$918 ),
+    .negate(\negate$956 ),
+    .product(\product$952 ),
     .trit(weights[373:372])
   );
   \ternhw_default.array.lane_11_11  lane_11_11 (
     .act(acts[95:88]),
-    .gated(\gated$745 ),
-    .product(\product$769 ),
+    .gated(\gated$921 ),
+    .negate(\negate$957 ),
+    .product(\product$953 ),
     .trit(weights[375:374])
   );
   \ternhw_default.array.lane_11_12  lane_11_12 (
     .act(acts[103:96]),
-    .gated(\gated$748 ),
-    .product(\product$770 ),
+    .gated(\gated$924 ),
+    .negate(\negate$962 ),
+    .product(\product$958 ),
     .trit(weights[377:376])
   );
   \ternhw_default.array.lane_11_13  lane_11_13 (
     .act(acts[111:104]),
-    .gated(\gated$751 ),
-    .product(\product$771 ),
+    .gated(\gated$927 ),
+    .negate(\negate$963 ),
+    .product(\product$959 ),
     .trit(weights[379:378])
   );
   \ternhw_default.array.lane_11_14  lane_11_14 (
     .act(acts[119:112]),
-    .gated(\gated$754 ),
-    .product(\product$772 ),
+    .gated(\gated$930 ),
+    .negate(\negate$964 ),
+    .product(\product$960 ),
     .trit(weights[381:380])
   );
   \ternhw_default.array.lane_11_15  lane_11_15 (
     .act(acts[127:120]),
-    .gated(\gated$757 ),
-    .product(\product$773 ),
+    .gated(\gated$933 ),
+    .negate(\negate$965 ),
+    .product(\product$961 ),
     .trit(weights[383:382])
   );
   \ternhw_default.array.lane_11_2  lane_11_2 (
     .act(acts[23:16]),
-    .gated(\gated$718 ),
-    .product(\product$760 ),
+    .gated(\gated$894 ),
+    .negate(\negate$940 ),
+    .product(\product$936 ),
     .trit(weights[357:356])
   );
   \ternhw_default.array.lane_11_3  lane_11_3 (
     .act(acts[31:24]),
-    .gated(\gated$721 ),
-    .product(\product$761 ),
+    .gated(\gated$897 ),
+    .negate(\negate$941 ),
+    .product(\product$937 ),
     .trit(weights[359:358])
   );
   \ternhw_default.array.lane_11_4  lane_11_4 (
     .act(acts[39:32]),
-    .gated(\gated$724 ),
-    .product(\product$762 ),
+    .gated(\gated$900 ),
+    .negate(\negate$946 ),
+    .product(\product$942 ),
     .trit(weights[361:360])
   );
   \ternhw_default.array.lane_11_5  lane_11_5 (
     .act(acts[47:40]),
-    .gated(\gated$727 ),
-    .product(\product$763 ),
+    .gated(\gated$903 ),
+    .negate(\negate$947 ),
+    .product(\product$943 ),
     .trit(weights[363:362])
   );
   \ternhw_default.array.lane_11_6  lane_11_6 (
     .act(acts[55:48]),
-    .gated(\gated$730 ),
-    .product(\product$764 ),
+    .gated(\gated$906 ),
+    .negate(\negate$948 ),
+    .product(\product$944 ),
     .trit(weights[365:364])
   );
   \ternhw_default.array.lane_11_7  lane_11_7 (
     .act(acts[63:56]),
-    .gated(\gated$733 ),
-    .product(\product$765 ),
+    .gated(\gated$909 ),
+    .negate(\negate$949 ),
+    .product(\product$945 ),
     .trit(weights[367:366])
   );
   \ternhw_default.array.lane_11_8  lane_11_8 (
     .act(acts[71:64]),
-    .gated(\gated$736 ),
-    .product(\product$766 ),
+    .gated(\gated$912 ),
+    .negate(\negate$954 ),
+    .product(\product$950 ),
     .trit(weights[369:368])
   );
   \ternhw_default.array.lane_11_9  lane_11_9 (
     .act(acts[79:72]),
-    .gated(\gated$739 ),
-    .product(\product$767 ),
+    .gated(\gated$915 ),
+    .negate(\negate$955 ),
+    .product(\product$951 ),
     .trit(weights[371:370])
   );
   \ternhw_default.array.lane_12_0  lane_12_0 (
     .act(acts[7:0]),
-    .gated(\gated$776 ),
-    .product(\product$822 ),
+    .gated(\gated$968 ),
+    .negate(\negate$1018 ),
+    .product(\product$1014 ),
     .trit(weights[385:384])
   );
   \ternhw_default.array.lane_12_1  lane_12_1 (
     .act(acts[15:8]),
-    .gated(\gated$779 ),
-    .product(\product$823 ),
+    .gated(\gated$971 ),
+    .negate(\negate$1019 ),
+    .product(\product$1015 ),
     .trit(weights[387:386])
   );
   \ternhw_default.array.lane_12_10  lane_12_10 (
     .act(acts[87:80]),
-    .gated(\gated$806 ),
-    .product(\product$832 ),
+    .gated(\gated$998 ),
+    .negate(\negate$1036 ),
+    .product(\product$1032 ),
     .trit(weights[405:404])
   );
   \ternhw_default.array.lane_12_11  lane_12_11 (
     .act(acts[95:88]),
-    .gated(\gated$809 ),
-    .product(\product$833 ),
+    .gated(\gated$1001 ),
+    .negate(\negate$1037 ),
+    .product(\product$1033 ),
     .trit(weights[407:406])
   );
   \ternhw_default.array.lane_12_12  lane_12_12 (
     .act(acts[103:96]),
-    .gated(\gated$812 ),
-    .product(\product$834 ),
+    .gated(\gated$1004 ),
+    .negate(\negate$1042 ),
+    .product(\product$1038 ),
     .trit(weights[409:408])
   );
   \ternhw_default.array.lane_12_13  lane_12_13 (
     .act(acts[111:104]),
-    .gated(\gated$815 ),
-    .product(\product$835 ),
+    .gated(\gated$1007 ),
+    .negate(\negate$1043 ),
+    .product(\product$1039 ),
     .trit(weights[411:410])
   );
   \ternhw_default.array.lane_12_14  lane_12_14 (
     .act(acts[119:112]),
-    .gated(\gated$818 ),
-    .product(\product$836 ),
+    .gated(\gated$1010 ),
+    .negate(\negate$1044 ),
+    .product(\product$1040 ),
     .trit(weights[413:412])
   );
   \ternhw_default.array.lane_12_15  lane_12_15 (
     .act(acts[127:120]),
-    .gated(\gated$821 ),
-    .product(\product$837 ),
+    .gated(\gated$1013 ),
+    .negate(\negate$1045 ),
+    .product(\product$1041 ),
     .trit(weights[415:414])
   );
   \ternhw_default.array.lane_12_2  lane_12_2 (
     .act(acts[23:16]),
-    .gated(\gated$782 ),
-    .product(\product$824 ),
+    .gated(\gated$974 ),
+    .negate(\negate$1020 ),
+    .product(\product$1016 ),
     .trit(weights[389:388])
   );
   \ternhw_default.array.lane_12_3  lane_12_3 (
     .act(acts[31:24]),
-    .gated(\gated$785 ),
-    .product(\product$825 ),
+    .gated(\gated$977 ),
+    .negate(\negate$1021 ),
+    .product(\product$1017 ),
     .trit(weights[391:390])
   );
   \ternhw_default.array.lane_12_4  lane_12_4 (
     .act(acts[39:32]),
-    .gated(\gated$788 ),
-    .product(\product$826 ),
+    .gated(\gated$980 ),
+    .negate(\negate$1026 ),
+    .product(\product$1022 ),
     .trit(weights[393:392])
   );
   \ternhw_default.array.lane_12_5  lane_12_5 (
     .act(acts[47:40]),
-    .gated(\gated$791 ),
-    .product(\product$827 ),
+    .gated(\gated$983 ),
+    .negate(\negate$1027 ),
+    .product(\product$1023 ),
     .trit(weights[395:394])
   );
   \ternhw_default.array.lane_12_6  lane_12_6 (
     .act(acts[55:48]),
-    .gated(\gated$794 ),
-    .product(\product$828 ),
+    .gated(\gated$986 ),
+    .negate(\negate$1028 ),
+    .product(\product$1024 ),
     .trit(weights[397:396])
   );
   \ternhw_default.array.lane_12_7  lane_12_7 (
     .act(acts[63:56]),
-    .gated(\gated$797 ),
-    .product(\product$829 ),
+    .gated(\gated$989 ),
+    .negate(\negate$1029 ),
+    .product(\product$1025 ),
     .trit(weights[399:398])
   );
   \ternhw_default.array.lane_12_8  lane_12_8 (
     .act(acts[71:64]),
-    .gated(\gated$800 ),
-    .product(\product$830 ),
+    .gated(\gated$992 ),
+    .negate(\negate$1034 ),
+    .product(\product$1030 ),
     .trit(weights[401:400])
   );
   \ternhw_default.array.lane_12_9  lane_12_9 (
     .act(acts[79:72]),
-    .gated(\gated$803 ),
-    .product(\product$831 ),
+    .gated(\gated$995 ),
+    .negate(\negate$1035 ),
+    .product(\product$1031 ),
     .trit(weights[403:402])
   );
   \ternhw_default.array.lane_13_0  lane_13_0 (
     .act(acts[7:0]),
-    .gated(\gated$840 ),
-    .product(\product$886 ),
+    .gated(\gated$1048 ),
+    .negate(\negate$1098 ),
+    .product(\product$1094 ),
     .trit(weights[417:416])
   );
   \ternhw_default.array.lane_13_1  lane_13_1 (
     .act(acts[15:8]),
-    .gated(\gated$843 ),
-    .product(\product$887 ),
+    .gated(\gated$1051 ),
+    .negate(\negate$1099 ),
+    .product(\product$1095 ),
     .trit(weights[419:418])
   );
   \ternhw_default.array.lane_13_10  lane_13_10 (
     .act(acts[87:80]),
-    .gated(\gated$870 ),
-    .product(\product$896 ),
+    .gated(\gated$1078 ),
+    .negate(\negate$1116 ),
+    .product(\product$1112 ),
     .trit(weights[437:436])
   );
   \ternhw_default.array.lane_13_11  lane_13_11 (
     .act(acts[95:88]),
-    .gated(\gated$873 ),
-    .product(\product$897 ),
+    .gated(\gated$1081 ),
+    .negate(\negate$1117 ),
+    .product(\product$1113 ),
     .trit(weights[439:438])
   );
   \ternhw_default.array.lane_13_12  lane_13_12 (
     .act(acts[103:96]),
-    .gated(\gated$876 ),
-    .product(\product$898 ),
+    .gated(\gated$1084 ),
+    .negate(\negate$1122 ),
+    .product(\product$1118 ),
     .trit(weights[441:440])
   );
   \ternhw_default.array.lane_13_13  lane_13_13 (
     .act(acts[111:104]),
-    .gated(\gated$879 ),
-    .product(\product$899 ),
+    .gated(\gated$1087 ),
+    .negate(\negate$1123 ),
+    .product(\product$1119 ),
     .trit(weights[443:442])
   );
   \ternhw_default.array.lane_13_14  lane_13_14 (
     .act(acts[119:112]),
-    .gated(\gated$882 ),
-    .product(\product$900 ),
+    .gated(\gated$1090 ),
+    .negate(\negate$1124 ),
+    .product(\product$1120 ),
     .trit(weights[445:444])
   );
   \ternhw_default.array.lane_13_15  lane_13_15 (
     .act(acts[127:120]),
-    .gated(\gated$885 ),
-    .product(\product$901 ),
+    .gated(\gated$1093 ),
+    .negate(\negate$1125 ),
+    .product(\product$1121 ),
     .trit(weights[447:446])
   );
   \ternhw_default.array.lane_13_2  lane_13_2 (
     .act(acts[23:16]),
-    .gated(\gated$846 ),
-    .product(\product$888 ),
+    .gated(\gated$1054 ),
+    .negate(\negate$1100 ),
+    .product(\product$1096 ),
     .trit(weights[421:420])
   );
   \ternhw_default.array.lane_13_3  lane_13_3 (
     .act(acts[31:24]),
-    .gated(\gated$849 ),
-    .product(\product$889 ),
+    .gated(\gated$1057 ),
+    .negate(\negate$1101 ),
+    .product(\product$1097 ),
     .trit(weights[423:422])
   );
   \ternhw_default.array.lane_13_4  lane_13_4 (
     .act(acts[39:32]),
-    .gated(\gated$852 ),
-    .product(\product$890 ),
+    .gated(\gated$1060 ),
+    .negate(\negate$1106 ),
+    .product(\product$1102 ),
     .trit(weights[425:424])
   );
   \ternhw_default.array.lane_13_5  lane_13_5 (
     .act(acts[47:40]),
-    .gated(\gated$855 ),
-    .product(\product$891 ),
+    .gated(\gated$1063 ),
+    .negate(\negate$1107 ),
+    .product(\product$1103 ),
     .trit(weights[427:426])
   );
   \ternhw_default.array.lane_13_6  lane_13_6 (
     .act(acts[55:48]),
-    .gated(\gated$858 ),
-    .product(\product$892 ),
+    .gated(\gated$1066 ),
+    .negate(\negate$1108 ),
+    .product(\product$1104 ),
     .trit(weights[429:428])
   );
   \ternhw_default.array.lane_13_7  lane_13_7 (
     .act(acts[63:56]),
-    .gated(\gated$861 ),
-    .product(\product$893 ),
+    .gated(\gated$1069 ),
+    .negate(\negate$1109 ),
+    .product(\product$1105 ),
     .trit(weights[431:430])
   );
   \ternhw_default.array.lane_13_8  lane_13_8 (
     .act(acts[71:64]),
-    .gated(\gated$864 ),
-    .product(\product$894 ),
+    .gated(\gated$1072 ),
+    .negate(\negate$1114 ),
+    .product(\product$1110 ),
     .trit(weights[433:432])
   );
   \ternhw_default.array.lane_13_9  lane_13_9 (
     .act(acts[79:72]),
-    .gated(\gated$867 ),
-    .product(\product$895 ),
+    .gated(\gated$1075 ),
+    .negate(\negate$1115 ),
+    .product(\product$1111 ),
     .trit(weights[435:434])
   );
   \ternhw_default.array.lane_14_0  lane_14_0 (
     .act(acts[7:0]),
-    .gated(\gated$904 ),
-    .product(\product$950 ),
+    .gated(\gated$1128 ),
+    .negate(\negate$1178 ),
+    .product(\product$1174 ),
     .trit(weights[449:448])
   );
   \ternhw_default.array.lane_14_1  lane_14_1 (
     .act(acts[15:8]),
-    .gated(\gated$907 ),
-    .product(\product$951 ),
+    .gated(\gated$1131 ),
+    .negate(\negate$1179 ),
+    .product(\product$1175 ),
     .trit(weights[451:450])
   );
   \ternhw_default.array.lane_14_10  lane_14_10 (
     .act(acts[87:80]),
-    .gated(\gated$934 ),
-    .product(\product$960 ),
+    .gated(\gated$1158 ),
+    .negate(\negate$1196 ),
+    .product(\product$1192 ),
     .trit(weights[469:468])
   );
   \ternhw_default.array.lane_14_11  lane_14_11 (
     .act(acts[95:88]),
-    .gated(\gated$937 ),
-    .product(\product$961 ),
+    .gated(\gated$1161 ),
+    .negate(\negate$1197 ),
+    .product(\product$1193 ),
     .trit(weights[471:470])
   );
   \ternhw_default.array.lane_14_12  lane_14_12 (
     .act(acts[103:96]),
-    .gated(\gated$940 ),
-    .product(\product$962 ),
+    .gated(\gated$1164 ),
+    .negate(\negate$1202 ),
+    .product(\product$1198 ),
     .trit(weights[473:472])
   );
   \ternhw_default.array.lane_14_13  lane_14_13 (
     .act(acts[111:104]),
-    .gated(\gated$943 ),
-    .product(\product$963 ),
+    .gated(\gated$1167 ),
+    .negate(\negate$1203 ),
+    .product(\product$1199 ),
     .trit(weights[475:474])
   );
   \ternhw_default.array.lane_14_14  lane_14_14 (
     .act(acts[119:112]),
-    .gated(\gated$946 ),
-    .product(\product$964 ),
+    .gated(\gated$1170 ),
+    .negate(\negate$1204 ),
+    .product(\product$1200 ),
     .trit(weights[477:476])
   );
   \ternhw_default.array.lane_14_15  lane_14_15 (
     .act(acts[127:120]),
-    .gated(\gated$949 ),
-    .product(\product$965 ),
+    .gated(\gated$1173 ),
+    .negate(\negate$1205 ),
+    .product(\product$1201 ),
     .trit(weights[479:478])
   );
   \ternhw_default.array.lane_14_2  lane_14_2 (
     .act(acts[23:16]),
-    .gated(\gated$910 ),
-    .product(\product$952 ),
+    .gated(\gated$1134 ),
+    .negate(\negate$1180 ),
+    .product(\product$1176 ),
     .trit(weights[453:452])
   );
   \ternhw_default.array.lane_14_3  lane_14_3 (
     .act(acts[31:24]),
-    .gated(\gated$913 ),
-    .product(\product$953 ),
+    .gated(\gated$1137 ),
+    .negate(\negate$1181 ),
+    .product(\product$1177 ),
     .trit(weights[455:454])
   );
   \ternhw_default.array.lane_14_4  lane_14_4 (
     .act(acts[39:32]),
-    .gated(\gated$916 ),
-    .product(\product$954 ),
+    .gated(\gated$1140 ),
+    .negate(\negate$1186 ),
+    .product(\product$1182 ),
     .trit(weights[457:456])
   );
   \ternhw_default.array.lane_14_5  lane_14_5 (
     .act(acts[47:40]),
-    .gated(\gated$919 ),
-    .product(\product$955 ),
+    .gated(\gated$1143 ),
+    .negate(\negate$1187 ),
+    .product(\product$1183 ),
     .trit(weights[459:458])
   );
   \ternhw_default.array.lane_14_6  lane_14_6 (
     .act(acts[55:48]),
-    .gated(\gated$922 ),
-    .product(\product$956 ),
+    .gated(\gated$1146 ),
+    .negate(\negate$1188 ),
+    .product(\product$1184 ),
     .trit(weights[461:460])
   );
   \ternhw_default.array.lane_14_7  lane_14_7 (
     .act(acts[63:56]),
-    .gated(\gated$925 ),
-    .product(\product$957 ),
+    .gated(\gated$1149 ),
+    .negate(\negate$1189 ),
+    .product(\product$1185 ),
     .trit(weights[463:462])
   );
   \ternhw_default.array.lane_14_8  lane_14_8 (
     .act(acts[71:64]),
-    .gated(\gated$928 ),
-    .product(\product$958 ),
+    .gated(\gated$1152 ),
+    .negate(\negate$1194 ),
+    .product(\product$1190 ),
     .trit(weights[465:464])
   );
   \ternhw_default.array.lane_14_9  lane_14_9 (
     .act(acts[79:72]),
-    .gated(\gated$931 ),
-    .product(\product$959 ),
+    .gated(\gated$1155 ),
+    .negate(\negate$1195 ),
+    .product(\product$1191 ),
     .trit(weights[467:466])
   );
   \ternhw_default.array.lane_15_0  lane_15_0 (
     .act(acts[7:0]),
-    .gated(\gated$968 ),
-    .product(\product$1014 ),
+    .gated(\gated$1208 ),
+    .negate(\negate$1258 ),
+    .product(\product$1254 ),
     .trit(weights[481:480])
   );
   \ternhw_default.array.lane_15_1  lane_15_1 (
     .act(acts[15:8]),
-    .gated(\gated$971 ),
-    .product(\product$1015 ),
+    .gated(\gated$1211 ),
+    .negate(\negate$1259 ),
+    .product(\product$1255 ),
     .trit(weights[483:482])
   );
   \ternhw_default.array.lane_15_10  lane_15_10 (
     .act(acts[87:80]),
-    .gated(\gated$998 ),
-    .product(\product$1024 ),
+    .gated(\gated$1238 ),
+    .negate(\negate$1276 ),
+    .product(\product$1272 ),
     .trit(weights[501:500])
   );
   \ternhw_default.array.lane_15_11  lane_15_11 (
     .act(acts[95:88]),
-    .gated(\gated$1001 ),
-    .product(\product$1025 ),
+    .gated(\gated$1241 ),
+    .negate(\negate$1277 ),
+    .product(\product$1273 ),
     .trit(weights[503:502])
   );
   \ternhw_default.array.lane_15_12  lane_15_12 (
     .act(acts[103:96]),
-    .gated(\gated$1004 ),
-    .product(\product$1026 ),
+    .gated(\gated$1244 ),
+    .negate(\negate$1282 ),
+    .product(\product$1278 ),
     .trit(weights[505:504])
   );
   \ternhw_default.array.lane_15_13  lane_15_13 (
     .act(acts[111:104]),
-    .gated(\gated$1007 ),
-    .product(\product$1027 ),
+    .gated(\gated$1247 ),
+    .negate(\negate$1283 ),
+    .product(\product$1279 ),
     .trit(weights[507:506])
   );
   \ternhw_default.array.lane_15_14  lane_15_14 (
     .act(acts[119:112]),
-    .gated(\gated$1010 ),
-    .product(\product$1028 ),
+    .gated(\gated$1250 ),
+    .negate(\negate$1284 ),
+    .product(\product$1280 ),
     .trit(weights[509:508])
   );
   \ternhw_default.array.lane_15_15  lane_15_15 (
     .act(acts[127:120]),
-    .gated(\gated$1013 ),
-    .product(\product$1029 ),
+    .gated(\gated$1253 ),
+    .negate(\negate$1285 ),
+    .product(\product$1281 ),
     .trit(weights[511:510])
   );
   \ternhw_default.array.lane_15_2  lane_15_2 (
     .act(acts[23:16]),
-    .gated(\gated$974 ),
-    .product(\product$1016 ),
+    .gated(\gated$1214 ),
+    .negate(\negate$1260 ),
+    .product(\product$1256 ),
     .trit(weights[485:484])
   );
   \ternhw_default.array.lane_15_3  lane_15_3 (
     .act(acts[31:24]),
-    .gated(\gated$977 ),
-    .product(\product$1017 ),
+    .gated(\gated$1217 ),
+    .negate(\negate$1261 ),
+    .product(\product$1257 ),
     .trit(weights[487:486])
   );
   \ternhw_default.array.lane_15_4  lane_15_4 (
     .act(acts[39:32]),
-    .gated(\gated$980 ),
-    .product(\product$1018 ),
+    .gated(\gated$1220 ),
+    .negate(\negate$1266 ),
+    .product(\product$1262 ),
     .trit(weights[489:488])
   );
   \ternhw_default.array.lane_15_5  lane_15_5 (
     .act(acts[47:40]),
-    .gated(\gated$983 ),
-    .product(\product$1019 ),
+    .gated(\gated$1223 ),
+    .negate(\negate$1267 ),
+    .product(\product$1263 ),
     .trit(weights[491:490])
   );
   \ternhw_default.array.lane_15_6  lane_15_6 (
     .act(acts[55:48]),
-    .gated(\gated$986 ),
-    .product(\product$1020 ),
+    .gated(\gated$1226 ),
+    .negate(\negate$1268 ),
+    .product(\product$1264 ),
     .trit(weights[493:492])
   );
   \ternhw_default.array.lane_15_7  lane_15_7 (
     .act(acts[63:56]),
-    .gated(\gated$989 ),
-    .product(\product$1021 ),
+    .gated(\gated$1229 ),
+    .negate(\negate$1269 ),
+    .product(\product$1265 ),
     .trit(weights[495:494])
   );
   \ternhw_default.array.lane_15_8  lane_15_8 (
     .act(acts[71:64]),
-    .gated(\gated$992 ),
-    .product(\product$1022 ),
+    .gated(\gated$1232 ),
+    .negate(\negate$1274 ),
+    .product(\product$1270 ),
     .trit(weights[497:496])
   );
   \ternhw_default.array.lane_15_9  lane_15_9 (
     .act(acts[79:72]),
-    .gated(\gated$995 ),
-    .product(\product$1023 ),
+    .gated(\gated$1235 ),
+    .negate(\negate$1275 ),
+    .product(\product$1271 ),
     .trit(weights[499:498])
   );
   \ternhw_default.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .gated(\gated$72 ),
-    .product(\product$118 ),
+    .gated(\gated$88 ),
+    .negate(\negate$138 ),
+    .product(\product$134 ),
     .trit(weights[33:32])
   );
   \ternhw_default.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .gated(\gated$75 ),
-    .product(\product$119 ),
+    .gated(\gated$91 ),
+    .negate(\negate$139 ),
+    .product(\product$135 ),
     .trit(weights[35:34])
   );
   \ternhw_default.array.lane_1_10  lane_1_10 (
     .act(acts[87:80]),
-    .gated(\gated$102 ),
-    .product(\product$128 ),
+    .gated(\gated$118 ),
+    .negate(\negate$156 ),
+    .product(\product$152 ),
     .trit(weights[53:52])
   );
   \ternhw_default.array.lane_1_11  lane_1_11 (
     .act(acts[95:88]),
-    .gated(\gated$105 ),
-    .product(\product$129 ),
+    .gated(\gated$121 ),
+    .negate(\negate$157 ),
+    .product(\product$153 ),
     .trit(weights[55:54])
   );
   \ternhw_default.array.lane_1_12  lane_1_12 (
     .act(acts[103:96]),
-    .gated(\gated$108 ),
-    .product(\product$130 ),
+    .gated(\gated$124 ),
+    .negate(\negate$162 ),
+    .product(\product$158 ),
     .trit(weights[57:56])
   );
   \ternhw_default.array.lane_1_13  lane_1_13 (
     .act(acts[111:104]),
-    .gated(\gated$111 ),
-    .product(\product$131 ),
+    .gated(\gated$127 ),
+    .negate(\negate$163 ),
+    .product(\product$159 ),
     .trit(weights[59:58])
   );
   \ternhw_default.array.lane_1_14  lane_1_14 (
     .act(acts[119:112]),
-    .gated(\gated$114 ),
-    .product(\product$132 ),
+    .gated(\gated$130 ),
+    .negate(\negate$164 ),
+    .product(\product$160 ),
     .trit(weights[61:60])
   );
   \ternhw_default.array.lane_1_15  lane_1_15 (
     .act(acts[127:120]),
-    .gated(\gated$117 ),
-    .product(\product$133 ),
+    .gated(\gated$133 ),
+    .negate(\negate$165 ),
+    .product(\product$161 ),
     .trit(weights[63:62])
   );
   \ternhw_default.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .gated(\gated$78 ),
-    .product(\product$120 ),
+    .gated(\gated$94 ),
+    .negate(\negate$140 ),
+    .product(\product$136 ),
     .trit(weights[37:36])
   );
   \ternhw_default.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .gated(\gated$81 ),
-    .product(\product$121 ),
+    .gated(\gated$97 ),
+    .negate(\negate$141 ),
+    .product(\product$137 ),
     .trit(weights[39:38])
   );
   \ternhw_default.array.lane_1_4  lane_1_4 (
     .act(acts[39:32]),
-    .gated(\gated$84 ),
-    .product(\product$122 ),
+    .gated(\gated$100 ),
+    .negate(\negate$146 ),
+    .product(\product$142 ),
     .trit(weights[41:40])
   );
   \ternhw_default.array.lane_1_5  lane_1_5 (
     .act(acts[47:40]),
-    .gated(\gated$87 ),
-    .product(\product$123 ),
+    .gated(\gated$103 ),
+    .negate(\negate$147 ),
+    .product(\product$143 ),
     .trit(weights[43:42])
   );
   \ternhw_default.array.lane_1_6  lane_1_6 (
     .act(acts[55:48]),
-    .gated(\gated$90 ),
-    .product(\product$124 ),
+    .gated(\gated$106 ),
+    .negate(\negate$148 ),
+    .product(\product$144 ),
     .trit(weights[45:44])
   );
   \ternhw_default.array.lane_1_7  lane_1_7 (
     .act(acts[63:56]),
-    .gated(\gated$93 ),
-    .product(\product$125 ),
+    .gated(\gated$109 ),
+    .negate(\negate$149 ),
+    .product(\product$145 ),
     .trit(weights[47:46])
   );
   \ternhw_default.array.lane_1_8  lane_1_8 (
     .act(acts[71:64]),
-    .gated(\gated$96 ),
-    .product(\product$126 ),
+    .gated(\gated$112 ),
+    .negate(\negate$154 ),
+    .product(\product$150 ),
     .trit(weights[49:48])
   );
   \ternhw_default.array.lane_1_9  lane_1_9 (
     .act(acts[79:72]),
-    .gated(\gated$99 ),
-    .product(\product$127 ),
+    .gated(\gated$115 ),
+    .negate(\negate$155 ),
+    .product(\product$151 ),
     .trit(weights[51:50])
   );
   \ternhw_default.array.lane_2_0  lane_2_0 (
     .act(acts[7:0]),
-    .gated(\gated$136 ),
-    .product(\product$182 ),
+    .gated(\gated$168 ),
+    .negate(\negate$218 ),
+    .product(\product$214 ),
     .trit(weights[65:64])
   );
   \ternhw_default.array.lane_2_1  lane_2_1 (
     .act(acts[15:8]),
-    .gated(\gated$139 ),
-    .product(\product$183 ),
+    .gated(\gated$171 ),
+    .negate(\negate$219 ),
+    .product(\product$215 ),
     .trit(weights[67:66])
   );
   \ternhw_default.array.lane_2_10  lane_2_10 (
     .act(acts[87:80]),
-    .gated(\gated$166 ),
-    .product(\product$192 ),
+    .gated(\gated$198 ),
+    .negate(\negate$236 ),
+    .product(\product$232 ),
     .trit(weights[85:84])
   );
   \ternhw_default.array.lane_2_11  lane_2_11 (
     .act(acts[95:88]),
-    .gated(\gated$169 ),
-    .product(\product$193 ),
+    .gated(\gated$201 ),
+    .negate(\negate$237 ),
+    .product(\product$233 ),
     .trit(weights[87:86])
   );
   \ternhw_default.array.lane_2_12  lane_2_12 (
     .act(acts[103:96]),
-    .gated(\gated$172 ),
-    .product(\product$194 ),
+    .gated(\gated$204 ),
+    .negate(\negate$242 ),
+    .product(\product$238 ),
     .trit(weights[89:88])
   );
   \ternhw_default.array.lane_2_13  lane_2_13 (
     .act(acts[111:104]),
-    .gated(\gated$175 ),
-    .product(\product$195 ),
+    .gated(\gated$207 ),
+    .negate(\negate$243 ),
+    .product(\product$239 ),
     .trit(weights[91:90])
   );
   \ternhw_default.array.lane_2_14  lane_2_14 (
     .act(acts[119:112]),
-    .gated(\gated$178 ),
-    .product(\product$196 ),
+    .gated(\gated$210 ),
+    .negate(\negate$244 ),
+    .product(\product$240 ),
     .trit(weights[93:92])
   );
   \ternhw_default.array.lane_2_15  lane_2_15 (
     .act(acts[127:120]),
-    .gated(\gated$181 ),
-    .product(\product$197 ),
+    .gated(\gated$213 ),
+    .negate(\negate$245 ),
+    .product(\product$241 ),
     .trit(weights[95:94])
   );
   \ternhw_default.array.lane_2_2  lane_2_2 (
     .act(acts[23:16]),
-    .gated(\gated$142 ),
-    .product(\product$184 ),
+    .gated(\gated$174 ),
+    .negate(\negate$220 ),
+    .product(\product$216 ),
     .trit(weights[69:68])
   );
   \ternhw_default.array.lane_2_3  lane_2_3 (
     .act(acts[31:24]),
-    .gated(\gated$145 ),
-    .product(\product$185 ),
+    .gated(\gated$177 ),
+    .negate(\negate$221 ),
+    .product(\product$217 ),
     .trit(weights[71:70])
   );
   \ternhw_default.array.lane_2_4  lane_2_4 (
     .act(acts[39:32]),
-    .gated(\gated$148 ),
-    .product(\product$186 ),
+    .gated(\gated$180 ),
+    .negate(\negate$226 ),
+    .product(\product$222 ),
     .trit(weights[73:72])
   );
   \ternhw_default.array.lane_2_5  lane_2_5 (
     .act(acts[47:40]),
-    .gated(\gated$151 ),
-    .product(\product$187 ),
+    .gated(\gated$183 ),
+    .negate(\negate$227 ),
+    .product(\product$223 ),
     .trit(weights[75:74])
   );
   \ternhw_default.array.lane_2_6  lane_2_6 (
     .act(acts[55:48]),
-    .gated(\gated$154 ),
-    .product(\product$188 ),
+    .gated(\gated$186 ),
+    .negate(\negate$228 ),
+    .product(\product$224 ),
     .trit(weights[77:76])
   );
   \ternhw_default.array.lane_2_7  lane_2_7 (
     .act(acts[63:56]),
-    .gated(\gated$157 ),
-    .product(\product$189 ),
+    .gated(\gated$189 ),
+    .negate(\negate$229 ),
+    .product(\product$225 ),
     .trit(weights[79:78])
   );
   \ternhw_default.array.lane_2_8  lane_2_8 (
     .act(acts[71:64]),
-    .gated(\gated$160 ),
-    .product(\product$190 ),
+    .gated(\gated$192 ),
+    .negate(\negate$234 ),
+    .product(\product$230 ),
     .trit(weights[81:80])
   );
   \ternhw_default.array.lane_2_9  lane_2_9 (
     .act(acts[79:72]),
-    .gated(\gated$163 ),
-    .product(\product$191 ),
+    .gated(\gated$195 ),
+    .negate(\negate$235 ),
+    .product(\product$231 ),
     .trit(weights[83:82])
   );
   \ternhw_default.array.lane_3_0  lane_3_0 (
     .act(acts[7:0]),
-    .gated(\gated$200 ),
-    .product(\product$246 ),
+    .gated(\gated$248 ),
+    .negate(\negate$298 ),
+    .product(\product$294 ),
     .trit(weights[97:96])
   );
   \ternhw_default.array.lane_3_1  lane_3_1 (
     .act(acts[15:8]),
-    .gated(\gated$203 ),
-    .product(\product$247 ),
+    .gated(\gated$251 ),
+    .negate(\negate$299 ),
+    .product(\product$295 ),
     .trit(weights[99:98])
   );
   \ternhw_default.array.lane_3_10  lane_3_10 (
     .act(acts[87:80]),
-    .gated(\gated$230 ),
-    .product(\product$256 ),
+    .gated(\gated$278 ),
+    .negate(\negate$316 ),
+    .product(\product$312 ),
     .trit(weights[117:116])
   );
   \ternhw_default.array.lane_3_11  lane_3_11 (
     .act(acts[95:88]),
-    .gated(\gated$233 ),
-    .product(\product$257 ),
+    .gated(\gated$281 ),
+    .negate(\negate$317 ),
+    .product(\product$313 ),
     .trit(weights[119:118])
   );
   \ternhw_default.array.lane_3_12  lane_3_12 (
     .act(acts[103:96]),
-    .gated(\gated$236 ),
-    .product(\product$258 ),
+    .gated(\gated$284 ),
+    .negate(\negate$322 ),
+    .product(\product$318 ),
     .trit(weights[121:120])
   );
   \ternhw_default.array.lane_3_13  lane_3_13 (
     .act(acts[111:104]),
-    .gated(\gated$239 ),
-    .product(\product$259 ),
+    .gated(\gated$287 ),
+    .negate(\negate$323 ),
+    .product(\product$319 ),
     .trit(weights[123:122])
   );
   \ternhw_default.array.lane_3_14  lane_3_14 (
     .act(acts[119:112]),
-    .gated(\gated$242 ),
-    .product(\product$260 ),
+    .gated(\gated$290 ),
+    .negate(\negate$324 ),
+    .product(\product$320 ),
     .trit(weights[125:124])
   );
   \ternhw_default.array.lane_3_15  lane_3_15 (
     .act(acts[127:120]),
-    .gated(\gated$245 ),
-    .product(\product$261 ),
+    .gated(\gated$293 ),
+    .negate(\negate$325 ),
+    .product(\product$321 ),
     .trit(weights[127:126])
   );
   \ternhw_default.array.lane_3_2  lane_3_2 (
     .act(acts[23:16]),
-    .gated(\gated$206 ),
-    .product(\product$248 ),
+    .gated(\gated$254 ),
+    .negate(\negate$300 ),
+    .product(\product$296 ),
     .trit(weights[101:100])
   );
   \ternhw_default.array.lane_3_3  lane_3_3 (
     .act(acts[31:24]),
-    .gated(\gated$209 ),
-    .product(\product$249 ),
+    .gated(\gated$257 ),
+    .negate(\negate$301 ),
+    .product(\product$297 ),
     .trit(weights[103:102])
   );
   \ternhw_default.array.lane_3_4  lane_3_4 (
     .act(acts[39:32]),
-    .gated(\gated$212 ),
-    .product(\product$250 ),
+    .gated(\gated$260 ),
+    .negate(\negate$306 ),
+    .product(\product$302 ),
     .trit(weights[105:104])
   );
   \ternhw_default.array.lane_3_5  lane_3_5 (
     .act(acts[47:40]),
-    .gated(\gated$215 ),
-    .product(\product$251 ),
+    .gated(\gated$263 ),
+    .negate(\negate$307 ),
+    .product(\product$303 ),
     .trit(weights[107:106])
   );
   \ternhw_default.array.lane_3_6  lane_3_6 (
     .act(acts[55:48]),
-    .gated(\gated$218 ),
-    .product(\product$252 ),
+    .gated(\gated$266 ),
+    .negate(\negate$308 ),
+    .product(\product$304 ),
     .trit(weights[109:108])
   );
   \ternhw_default.array.lane_3_7  lane_3_7 (
     .act(acts[63:56]),
-    .gated(\gated$221 ),
-    .product(\product$253 ),
+    .gated(\gated$269 ),
+    .negate(\negate$309 ),
+    .product(\product$305 ),
     .trit(weights[111:110])
   );
   \ternhw_default.array.lane_3_8  lane_3_8 (
     .act(acts[71:64]),
-    .gated(\gated$224 ),
-    .product(\product$254 ),
+    .gated(\gated$272 ),
+    .negate(\negate$314 ),
+    .product(\product$310 ),
     .trit(weights[113:112])
   );
   \ternhw_default.array.lane_3_9  lane_3_9 (
     .act(acts[79:72]),
-    .gated(\gated$227 ),
-    .product(\product$255 ),
+    .gated(\gated$275 ),
+    .negate(\negate$315 ),
+    .product(\product$311 ),
     .trit(weights[115:114])
   );
   \ternhw_default.array.lane_4_0  lane_4_0 (
     .act(acts[7:0]),
-    .gated(\gated$264 ),
-    .product(\product$310 ),
+    .gated(\gated$328 ),
+    .negate(\negate$378 ),
+    .product(\product$374 ),
     .trit(weights[129:128])
   );
   \ternhw_default.array.lane_4_1  lane_4_1 (
     .act(acts[15:8]),
-    .gated(\gated$267 ),
-    .product(\product$311 ),
+    .gated(\gated$331 ),
+    .negate(\negate$379 ),
+    .product(\product$375 ),
     .trit(weights[131:130])
   );
   \ternhw_default.array.lane_4_10  lane_4_10 (
     .act(acts[87:80]),
-    .gated(\gated$294 ),
-    .product(\product$320 ),
+    .gated(\gated$358 ),
+    .negate(\negate$396 ),
+    .product(\product$392 ),
     .trit(weights[149:148])
   );
   \ternhw_default.array.lane_4_11  lane_4_11 (
     .act(acts[95:88]),
-    .gated(\gated$297 ),
-    .product(\product$321 ),
+    .gated(\gated$361 ),
+    .negate(\negate$397 ),
+    .product(\product$393 ),
     .trit(weights[151:150])
   );
   \ternhw_default.array.lane_4_12  lane_4_12 (
     .act(acts[103:96]),
-    .gated(\gated$300 ),
-    .product(\product$322 ),
+    .gated(\gated$364 ),
+    .negate(\negate$402 ),
+    .product(\product$398 ),
     .trit(weights[153:152])
   );
   \ternhw_default.array.lane_4_13  lane_4_13 (
     .act(acts[111:104]),
-    .gated(\gated$303 ),
-    .product(\product$323 ),
+    .gated(\gated$367 ),
+    .negate(\negate$403 ),
+    .product(\product$399 ),
     .trit(weights[155:154])
   );
   \ternhw_default.array.lane_4_14  lane_4_14 (
     .act(acts[119:112]),
-    .gated(\gated$306 ),
-    .product(\product$324 ),
+    .gated(\gated$370 ),
+    .negate(\negate$404 ),
+    .product(\product$400 ),
     .trit(weights[157:156])
   );
   \ternhw_default.array.lane_4_15  lane_4_15 (
     .act(acts[127:120]),
-    .gated(\gated$309 ),
-    .product(\product$325 ),
+    .gated(\gated$373 ),
+    .negate(\negate$405 ),
+    .product(\product$401 ),
     .trit(weights[159:158])
   );
   \ternhw_default.array.lane_4_2  lane_4_2 (
     .act(acts[23:16]),
-    .gated(\gated$270 ),
-    .product(\product$312 ),
+    .gated(\gated$334 ),
+    .negate(\negate$380 ),
+    .product(\product$376 ),
     .trit(weights[133:132])
   );
   \ternhw_default.array.lane_4_3  lane_4_3 (
     .act(acts[31:24]),
-    .gated(\gated$273 ),
-    .product(\product$313 ),
+    .gated(\gated$337 ),
+    .negate(\negate$381 ),
+    .product(\product$377 ),
     .trit(weights[135:134])
   );
   \ternhw_default.array.lane_4_4  lane_4_4 (
     .act(acts[39:32]),
-    .gated(\gated$276 ),
-    .product(\product$314 ),
+    .gated(\gated$340 ),
+    .negate(\negate$386 ),
+    .product(\product$382 ),
     .trit(weights[137:136])
   );
   \ternhw_default.array.lane_4_5  lane_4_5 (
     .act(acts[47:40]),
-    .gated(\gated$279 ),
-    .product(\product$315 ),
+    .gated(\gated$343 ),
+    .negate(\negate$387 ),
+    .product(\product$383 ),
     .trit(weights[139:138])
   );
   \ternhw_default.array.lane_4_6  lane_4_6 (
     .act(acts[55:48]),
-    .gated(\gated$282 ),
-    .product(\product$316 ),
+    .gated(\gated$346 ),
+    .negate(\negate$388 ),
+    .product(\product$384 ),
     .trit(weights[141:140])
   );
   \ternhw_default.array.lane_4_7  lane_4_7 (
     .act(acts[63:56]),
-    .gated(\gated$285 ),
-    .product(\product$317 ),
+    .gated(\gated$349 ),
+    .negate(\negate$389 ),
+    .product(\product$385 ),
     .trit(weights[143:142])
   );
   \ternhw_default.array.lane_4_8  lane_4_8 (
     .act(acts[71:64]),
-    .gated(\gated$288 ),
-    .product(\product$318 ),
+    .gated(\gated$352 ),
+    .negate(\negate$394 ),
+    .product(\product$390 ),
     .trit(weights[145:144])
   );
   \ternhw_default.array.lane_4_9  lane_4_9 (
     .act(acts[79:72]),
-    .gated(\gated$291 ),
-    .product(\product$319 ),
+    .gated(\gated$355 ),
+    .negate(\negate$395 ),
+    .product(\product$391 ),
     .trit(weights[147:146])
   );
   \ternhw_default.array.lane_5_0  lane_5_0 (
     .act(acts[7:0]),
-    .gated(\gated$328 ),
-    .product(\product$374 ),
+    .gated(\gated$408 ),
+    .negate(\negate$458 ),
+    .product(\product$454 ),
     .trit(weights[161:160])
   );
   \ternhw_default.array.lane_5_1  lane_5_1 (
     .act(acts[15:8]),
-    .gated(\gated$331 ),
-    .product(\product$375 ),
+    .gated(\gated$411 ),
+    .negate(\negate$459 ),
+    .product(\product$455 ),
     .trit(weights[163:162])
   );
   \ternhw_default.array.lane_5_10  lane_5_10 (
     .act(acts[87:80]),
-    .gated(\gated$358 ),
-    .product(\product$384 ),
+    .gated(\gated$438 ),
+    .negate(\negate$476 ),
+    .product(\product$472 ),
     .trit(weights[181:180])
   );
   \ternhw_default.array.lane_5_11  lane_5_11 (
     .act(acts[95:88]),
-    .gated(\gated$361 ),
-    .product(\product$385 ),
+    .gated(\gated$441 ),
+    .negate(\negate$477 ),
+    .product(\product$473 ),
     .trit(weights[183:182])
   );
   \ternhw_default.array.lane_5_12  lane_5_12 (
     .act(acts[103:96]),
-    .gated(\gated$364 ),
-    .product(\product$386 ),
+    .gated(\gated$444 ),
+    .negate(\negate$482 ),
+    .product(\product$478 ),
     .trit(weights[185:184])
   );
   \ternhw_default.array.lane_5_13  lane_5_13 (
     .act(acts[111:104]),
-    .gated(\gated$367 ),
-    .product(\product$387 ),
+    .gated(\gated$447 ),
+    .negate(\negate$483 ),
+    .product(\product$479 ),
     .trit(weights[187:186])
   );
   \ternhw_default.array.lane_5_14  lane_5_14 (
     .act(acts[119:112]),
-    .gated(\gated$370 ),
-    .product(\product$388 ),
+    .gated(\gated$450 ),
+    .negate(\negate$484 ),
+    .product(\product$480 ),
     .trit(weights[189:188])
   );
   \ternhw_default.array.lane_5_15  lane_5_15 (
     .act(acts[127:120]),
-    .gated(\gated$373 ),
-    .product(\product$389 ),
+    .gated(\gated$453 ),
+    .negate(\negate$485 ),
+    .product(\product$481 ),
     .trit(weights[191:190])
   );
   \ternhw_default.array.lane_5_2  lane_5_2 (
     .act(acts[23:16]),
-    .gated(\gated$334 ),
-    .product(\product$376 ),
+    .gated(\gated$414 ),
+    .negate(\negate$460 ),
+    .product(\product$456 ),
     .trit(weights[165:164])
   );
   \ternhw_default.array.lane_5_3  lane_5_3 (
     .act(acts[31:24]),
-    .gated(\gated$337 ),
-    .product(\product$377 ),
+    .gated(\gated$417 ),
+    .negate(\negate$461 ),
+    .product(\product$457 ),
     .trit(weights[167:166])
   );
   \ternhw_default.array.lane_5_4  lane_5_4 (
     .act(acts[39:32]),
-    .gated(\gated$340 ),
-    .product(\product$378 ),
+    .gated(\gated$420 ),
+    .negate(\negate$466 ),
+    .product(\product$462 ),
     .trit(weights[169:168])
   );
   \ternhw_default.array.lane_5_5  lane_5_5 (
     .act(acts[47:40]),
-    .gated(\gated$343 ),
-    .product(\product$379 ),
+    .gated(\gated$423 ),
+    .negate(\negate$467 ),
+    .product(\product$463 ),
     .trit(weights[171:170])
   );
   \ternhw_default.array.lane_5_6  lane_5_6 (
     .act(acts[55:48]),
-    .gated(\gated$346 ),
-    .product(\product$380 ),
+    .gated(\gated$426 ),
+    .negate(\negate$468 ),
+    .product(\product$464 ),
     .trit(weights[173:172])
   );
   \ternhw_default.array.lane_5_7  lane_5_7 (
     .act(acts[63:56]),
-    .gated(\gated$349 ),
-    .product(\product$381 ),
+    .gated(\gated$429 ),
+    .negate(\negate$469 ),
+    .product(\product$465 ),
     .trit(weights[175:174])
   );
   \ternhw_default.array.lane_5_8  lane_5_8 (
     .act(acts[71:64]),
-    .gated(\gated$352 ),
-    .product(\product$382 ),
+    .gated(\gated$432 ),
+    .negate(\negate$474 ),
+    .product(\product$470 ),
     .trit(weights[177:176])
   );
   \ternhw_default.array.lane_5_9  lane_5_9 (
     .act(acts[79:72]),
-    .gated(\gated$355 ),
-    .product(\product$383 ),
+    .gated(\gated$435 ),
+    .negate(\negate$475 ),
+    .product(\product$471 ),
     .trit(weights[179:178])
   );
   \ternhw_default.array.lane_6_0  lane_6_0 (
     .act(acts[7:0]),
-    .gated(\gated$392 ),
-    .product(\product$438 ),
+    .gated(\gated$488 ),
+    .negate(\negate$538 ),
+    .product(\product$534 ),
     .trit(weights[193:192])
   );
   \ternhw_default.array.lane_6_1  lane_6_1 (
     .act(acts[15:8]),
-    .gated(\gated$395 ),
-    .product(\product$439 ),
+    .gated(\gated$491 ),
+    .negate(\negate$539 ),
+    .product(\product$535 ),
     .trit(weights[195:194])
   );
   \ternhw_default.array.lane_6_10  lane_6_10 (
     .act(acts[87:80]),
-    .gated(\gated$422 ),
-    .product(\product$448 ),
+    .gated(\gated$518 ),
+    .negate(\negate$556 ),
+    .product(\product$552 ),
     .trit(weights[213:212])
   );
   \ternhw_default.array.lane_6_11  lane_6_11 (
     .act(acts[95:88]),
-    .gated(\gated$425 ),
-    .product(\product$449 ),
+    .gated(\gated$521 ),
+    .negate(\negate$557 ),
+    .product(\product$553 ),
     .trit(weights[215:214])
   );
   \ternhw_default.array.lane_6_12  lane_6_12 (
     .act(acts[103:96]),
-    .gated(\gated$428 ),
-    .product(\product$450 ),
+    .gated(\gated$524 ),
+    .negate(\negate$562 ),
+    .product(\product$558 ),
     .trit(weights[217:216])
   );
   \ternhw_default.array.lane_6_13  lane_6_13 (
     .act(acts[111:104]),
-    .gated(\gated$431 ),
-    .product(\product$451 ),
+    .gated(\gated$527 ),
+    .negate(\negate$563 ),
+    .product(\product$559 ),
     .trit(weights[219:218])
   );
   \ternhw_default.array.lane_6_14  lane_6_14 (
     .act(acts[119:112]),
-    .gated(\gated$434 ),
-    .product(\product$452 ),
+    .gated(\gated$530 ),
+    .negate(\negate$564 ),
+    .product(\product$560 ),
     .trit(weights[221:220])
   );
   \ternhw_default.array.lane_6_15  lane_6_15 (
     .act(acts[127:120]),
-    .gated(\gated$437 ),
-    .product(\product$453 ),
+    .gated(\gated$533 ),
+    .negate(\negate$565 ),
+    .product(\product$561 ),
     .trit(weights[223:222])
   );
   \ternhw_default.array.lane_6_2  lane_6_2 (
     .act(acts[23:16]),
-    .gated(\gated$398 ),
-    .product(\product$440 ),
+    .gated(\gated$494 ),
+    .negate(\negate$540 ),
+    .product(\product$536 ),
     .trit(weights[197:196])
   );
   \ternhw_default.array.lane_6_3  lane_6_3 (
     .act(acts[31:24]),
-    .gated(\gated$401 ),
-    .product(\product$441 ),
+    .gated(\gated$497 ),
+    .negate(\negate$541 ),
+    .product(\product$537 ),
     .trit(weights[199:198])
   );
   \ternhw_default.array.lane_6_4  lane_6_4 (
     .act(acts[39:32]),
-    .gated(\gated$404 ),
-    .product(\product$442 ),
+    .gated(\gated$500 ),
+    .negate(\negate$546 ),
+    .product(\product$542 ),
     .trit(weights[201:200])
   );
   \ternhw_default.array.lane_6_5  lane_6_5 (
     .act(acts[47:40]),
-    .gated(\gated$407 ),
-    .product(\product$443 ),
+    .gated(\gated$503 ),
+    .negate(\negate$547 ),
+    .product(\product$543 ),
     .trit(weights[203:202])
   );
   \ternhw_default.array.lane_6_6  lane_6_6 (
     .act(acts[55:48]),
-    .gated(\gated$410 ),
-    .product(\product$444 ),
+    .gated(\gated$506 ),
+    .negate(\negate$548 ),
+    .product(\product$544 ),
     .trit(weights[205:204])
   );
   \ternhw_default.array.lane_6_7  lane_6_7 (
     .act(acts[63:56]),
-    .gated(\gated$413 ),
-    .product(\product$445 ),
+    .gated(\gated$509 ),
+    .negate(\negate$549 ),
+    .product(\product$545 ),
     .trit(weights[207:206])
   );
   \ternhw_default.array.lane_6_8  lane_6_8 (
     .act(acts[71:64]),
-    .gated(\gated$416 ),
-    .product(\product$446 ),
+    .gated(\gated$512 ),
+    .negate(\negate$554 ),
+    .product(\product$550 ),
     .trit(weights[209:208])
   );
   \ternhw_default.array.lane_6_9  lane_6_9 (
     .act(acts[79:72]),
-    .gated(\gated$419 ),
-    .product(\product$447 ),
+    .gated(\gated$515 ),
+    .negate(\negate$555 ),
+    .product(\product$551 ),
     .trit(weights[211:210])
   );
   \ternhw_default.array.lane_7_0  lane_7_0 (
     .act(acts[7:0]),
-    .gated(\gated$456 ),
-    .product(\product$502 ),
+    .gated(\gated$568 ),
+    .negate(\negate$618 ),
+    .product(\product$614 ),
     .trit(weights[225:224])
   );
   \ternhw_default.array.lane_7_1  lane_7_1 (
     .act(acts[15:8]),
-    .gated(\gated$459 ),
-    .product(\product$503 ),
+    .gated(\gated$571 ),
+    .negate(\negate$619 ),
+    .product(\product$615 ),
     .trit(weights[227:226])
   );
   \ternhw_default.array.lane_7_10  lane_7_10 (
     .act(acts[87:80]),
-    .gated(\gated$486 ),
-    .product(\product$512 ),
+    .gated(\gated$598 ),
+    .negate(\negate$636 ),
+    .product(\product$632 ),
     .trit(weights[245:244])
   );
   \ternhw_default.array.lane_7_11  lane_7_11 (
     .act(acts[95:88]),
-    .gated(\gated$489 ),
-    .product(\product$513 ),
+    .gated(\gated$601 ),
+    .negate(\negate$637 ),
+    .product(\product$633 ),
     .trit(weights[247:246])
   );
   \ternhw_default.array.lane_7_12  lane_7_12 (
     .act(acts[103:96]),
-    .gated(\gated$492 ),
-    .product(\product$514 ),
+    .gated(\gated$604 ),
+    .negate(\negate$642 ),
+    .product(\product$638 ),
     .trit(weights[249:248])
   );
   \ternhw_default.array.lane_7_13  lane_7_13 (
     .act(acts[111:104]),
-    .gated(\gated$495 ),
-    .product(\product$515 ),
+    .gated(\gated$607 ),
+    .negate(\negate$643 ),
+    .product(\product$639 ),
     .trit(weights[251:250])
   );
   \ternhw_default.array.lane_7_14  lane_7_14 (
     .act(acts[119:112]),
-    .gated(\gated$498 ),
-    .product(\product$516 ),
+    .gated(\gated$610 ),
+    .negate(\negate$644 ),
+    .product(\product$640 ),
     .trit(weights[253:252])
   );
   \ternhw_default.array.lane_7_15  lane_7_15 (
     .act(acts[127:120]),
-    .gated(\gated$501 ),
-    .product(\product$517 ),
+    .gated(\gated$613 ),
+    .negate(\negate$645 ),
+    .product(\product$641 ),
     .trit(weights[255:254])
   );
   \ternhw_default.array.lane_7_2  lane_7_2 (
     .act(acts[23:16]),
-    .gated(\gated$462 ),
-    .product(\product$504 ),
+    .gated(\gated$574 ),
+    .negate(\negate$620 ),
+    .product(\product$616 ),
     .trit(weights[229:228])
   );
   \ternhw_default.array.lane_7_3  lane_7_3 (
     .act(acts[31:24]),
-    .gated(\gated$465 ),
-    .product(\product$505 ),
+    .gated(\gated$577 ),
+    .negate(\negate$621 ),
+    .product(\product$617 ),
     .trit(weights[231:230])
   );
   \ternhw_default.array.lane_7_4  lane_7_4 (
     .act(acts[39:32]),
-    .gated(\gated$468 ),
-    .product(\product$506 ),
+    .gated(\gated$580 ),
+    .negate(\negate$626 ),
+    .product(\product$622 ),
     .trit(weights[233:232])
   );
   \ternhw_default.array.lane_7_5  lane_7_5 (
     .act(acts[47:40]),
-    .gated(\gated$471 ),
-    .product(\product$507 ),
+    .gated(\gated$583 ),
+    .negate(\negate$627 ),
+    .product(\product$623 ),
     .trit(weights[235:234])
   );
   \ternhw_default.array.lane_7_6  lane_7_6 (
     .act(acts[55:48]),
-    .gated(\gated$474 ),
-    .product(\product$508 ),
+    .gated(\gated$586 ),
+    .negate(\negate$628 ),
+    .product(\product$624 ),
     .trit(weights[237:236])
   );
   \ternhw_default.array.lane_7_7  lane_7_7 (
     .act(acts[63:56]),
-    .gated(\gated$477 ),
-    .product(\product$509 ),
+    .gated(\gated$589 ),
+    .negate(\negate$629 ),
+    .product(\product$625 ),
     .trit(weights[239:238])
   );
   \ternhw_default.array.lane_7_8  lane_7_8 (
     .act(acts[71:64]),
-    .gated(\gated$480 ),
-    .product(\product$510 ),
+    .gated(\gated$592 ),
+    .negate(\negate$634 ),
+    .product(\product$630 ),
     .trit(weights[241:240])
   );
   \ternhw_default.array.lane_7_9  lane_7_9 (
     .act(acts[79:72]),
-    .gated(\gated$483 ),
-    .product(\product$511 ),
+    .gated(\gated$595 ),
+    .negate(\negate$635 ),
+    .product(\product$631 ),
     .trit(weights[243:242])
   );
   \ternhw_default.array.lane_8_0  lane_8_0 (
     .act(acts[7:0]),
-    .gated(\gated$520 ),
-    .product(\product$566 ),
+    .gated(\gated$648 ),
+    .negate(\negate$698 ),
+    .product(\product$694 ),
     .trit(weights[257:256])
   );
   \ternhw_default.array.lane_8_1  lane_8_1 (
     .act(acts[15:8]),
-    .gated(\gated$523 ),
-    .product(\product$567 ),
+    .gated(\gated$651 ),
+    .negate(\negate$699 ),
+    .product(\product$695 ),
     .trit(weights[259:258])
   );
   \ternhw_default.array.lane_8_10  lane_8_10 (
     .act(acts[87:80]),
-    .gated(\gated$550 ),
-    .product(\product$576 ),
+    .gated(\gated$678 ),
+    .negate(\negate$716 ),
+    .product(\product$712 ),
     .trit(weights[277:276])
   );
   \ternhw_default.array.lane_8_11  lane_8_11 (
     .act(acts[95:88]),
-    .gated(\gated$553 ),
-    .product(\product$577 ),
+    .gated(\gated$681 ),
+    .negate(\negate$717 ),
+    .product(\product$713 ),
     .trit(weights[279:278])
   );
   \ternhw_default.array.lane_8_12  lane_8_12 (
     .act(acts[103:96]),
-    .gated(\gated$556 ),
-    .product(\product$578 ),
+    .gated(\gated$684 ),
+    .negate(\negate$722 ),
+    .product(\product$718 ),
     .trit(weights[281:280])
   );
   \ternhw_default.array.lane_8_13  lane_8_13 (
     .act(acts[111:104]),
-    .gated(\gated$559 ),
-    .product(\product$579 ),
+    .gated(\gated$687 ),
+    .negate(\negate$723 ),
+    .product(\product$719 ),
     .trit(weights[283:282])
   );
   \ternhw_default.array.lane_8_14  lane_8_14 (
     .act(acts[119:112]),
-    .gated(\gated$562 ),
-    .product(\product$580 ),
+    .gated(\gated$690 ),
+    .negate(\negate$724 ),
+    .product(\product$720 ),
     .trit(weights[285:284])
   );
   \ternhw_default.array.lane_8_15  lane_8_15 (
     .act(acts[127:120]),
-    .gated(\gated$565 ),
-    .product(\product$581 ),
+    .gated(\gated$693 ),
+    .negate(\negate$725 ),
+    .product(\product$721 ),
     .trit(weights[287:286])
   );
   \ternhw_default.array.lane_8_2  lane_8_2 (
     .act(acts[23:16]),
-    .gated(\gated$526 ),
-    .product(\product$568 ),
+    .gated(\gated$654 ),
+    .negate(\negate$700 ),
+    .product(\product$696 ),
     .trit(weights[261:260])
   );
   \ternhw_default.array.lane_8_3  lane_8_3 (
     .act(acts[31:24]),
-    .gated(\gated$529 ),
-    .product(\product$569 ),
+    .gated(\gated$657 ),
+    .negate(\negate$701 ),
+    .product(\product$697 ),
     .trit(weights[263:262])
   );
   \ternhw_default.array.lane_8_4  lane_8_4 (
     .act(acts[39:32]),
-    .gated(\gated$532 ),
-    .product(\product$570 ),
+    .gated(\gated$660 ),
+    .negate(\negate$706 ),
+    .product(\product$702 ),
     .trit(weights[265:264])
   );
   \ternhw_default.array.lane_8_5  lane_8_5 (
     .act(acts[47:40]),
-    .gated(\gated$535 ),
-    .product(\product$571 ),
+    .gated(\gated$663 ),
+    .negate(\negate$707 ),
+    .product(\product$703 ),
     .trit(weights[267:266])
   );
   \ternhw_default.array.lane_8_6  lane_8_6 (
     .act(acts[55:48]),
-    .gated(\gated$538 ),
-    .product(\product$572 ),
+    .gated(\gated$666 ),
+    .negate(\negate$708 ),
+    .product(\product$704 ),
     .trit(weights[269:268])
   );
   \ternhw_default.array.lane_8_7  lane_8_7 (
     .act(acts[63:56]),
-    .gated(\gated$541 ),
-    .product(\product$573 ),
+    .gated(\gated$669 ),
+    .negate(\negate$709 ),
+    .product(\product$705 ),
     .trit(weights[271:270])
   );
   \ternhw_default.array.lane_8_8  lane_8_8 (
     .act(acts[71:64]),
-    .gated(\gated$544 ),
-    .product(\product$574 ),
+    .gated(\gated$672 ),
+    .negate(\negate$714 ),
+    .product(\product$710 ),
     .trit(weights[273:272])
   );
   \ternhw_default.array.lane_8_9  lane_8_9 (
     .act(acts[79:72]),
-    .gated(\gated$547 ),
-    .product(\product$575 ),
+    .gated(\gated$675 ),
+    .negate(\negate$715 ),
+    .product(\product$711 ),
     .trit(weights[275:274])
   );
   \ternhw_default.array.lane_9_0  lane_9_0 (
     .act(acts[7:0]),
-    .gated(\gated$584 ),
-    .product(\product$630 ),
+    .gated(\gated$728 ),
+    .negate(\negate$778 ),
+    .product(\product$774 ),
     .trit(weights[289:288])
   );
   \ternhw_default.array.lane_9_1  lane_9_1 (
     .act(acts[15:8]),
-    .gated(\gated$587 ),
-    .product(\product$631 ),
+    .gated(\gated$731 ),
+    .negate(\negate$779 ),
+    .product(\product$775 ),
     .trit(weights[291:290])
   );
   \ternhw_default.array.lane_9_10  lane_9_10 (
     .act(acts[87:80]),
-    .gated(\gated$614 ),
-    .product(\product$640 ),
+    .gated(\gated$758 ),
+    .negate(\negate$796 ),
+    .product(\product$792 ),
     .trit(weights[309:308])
   );
   \ternhw_default.array.lane_9_11  lane_9_11 (
     .act(acts[95:88]),
-    .gated(\gated$617 ),
-    .product(\product$641 ),
+    .gated(\gated$761 ),
+    .negate(\negate$797 ),
+    .product(\product$793 ),
     .trit(weights[311:310])
   );
   \ternhw_default.array.lane_9_12  lane_9_12 (
     .act(acts[103:96]),
-    .gated(\gated$620 ),
-    .product(\product$642 ),
+    .gated(\gated$764 ),
+    .negate(\negate$802 ),
+    .product(\product$798 ),
     .trit(weights[313:312])
   );
   \ternhw_default.array.lane_9_13  lane_9_13 (
     .act(acts[111:104]),
-    .gated(\gated$623 ),
-    .product(\product$643 ),
+    .gated(\gated$767 ),
+    .negate(\negate$803 ),
+    .product(\product$799 ),
     .trit(weights[315:314])
   );
   \ternhw_default.array.lane_9_14  lane_9_14 (
     .act(acts[119:112]),
-    .gated(\gated$626 ),
-    .product(\product$644 ),
+    .gated(\gated$770 ),
+    .negate(\negate$804 ),
+    .product(\product$800 ),
     .trit(weights[317:316])
   );
   \ternhw_default.array.lane_9_15  lane_9_15 (
     .act(acts[127:120]),
-    .gated(\gated$629 ),
-    .product(\product$645 ),
+    .gated(\gated$773 ),
+    .negate(\negate$805 ),
+    .product(\product$801 ),
     .trit(weights[319:318])
   );
   \ternhw_default.array.lane_9_2  lane_9_2 (
     .act(acts[23:16]),
-    .gated(\gated$590 ),
-    .product(\product$632 ),
+    .gated(\gated$734 ),
+    .negate(\negate$780 ),
+    .product(\product$776 ),
     .trit(weights[293:292])
   );
   \ternhw_default.array.lane_9_3  lane_9_3 (
     .act(acts[31:24]),
-    .gated(\gated$593 ),
-    .product(\product$633 ),
+    .gated(\gated$737 ),
+    .negate(\negate$781 ),
+    .product(\product$777 ),
     .trit(weights[295:294])
   );
   \ternhw_default.array.lane_9_4  lane_9_4 (
     .act(acts[39:32]),
-    .gated(\gated$596 ),
-    .product(\product$634 ),
+    .gated(\gated$740 ),
+    .negate(\negate$786 ),
+    .product(\product$782 ),
     .trit(weights[297:296])
   );
   \ternhw_default.array.lane_9_5  lane_9_5 (
     .act(acts[47:40]),
-    .gated(\gated$599 ),
-    .product(\product$635 ),
+    .gated(\gated$743 ),
+    .negate(\negate$787 ),
+    .product(\product$783 ),
     .trit(weights[299:298])
   );
   \ternhw_default.array.lane_9_6  lane_9_6 (
     .act(acts[55:48]),
-    .gated(\gated$602 ),
-    .product(\product$636 ),
+    .gated(\gated$746 ),
+    .negate(\negate$788 ),
+    .product(\product$784 ),
     .trit(weights[301:300])
   );
   \ternhw_default.array.lane_9_7  lane_9_7 (
     .act(acts[63:56]),
-    .gated(\gated$605 ),
-    .product(\product$637 ),
+    .gated(\gated$749 ),
+    .negate(\negate$789 ),
+    .product(\product$785 ),
     .trit(weights[303:302])
   );
   \ternhw_default.array.lane_9_8  lane_9_8 (
     .act(acts[71:64]),
-    .gated(\gated$608 ),
-    .product(\product$638 ),
+    .gated(\gated$752 ),
+    .negate(\negate$794 ),
+    .product(\product$790 ),
     .trit(weights[305:304])
   );
   \ternhw_default.array.lane_9_9  lane_9_9 (
     .act(acts[79:72]),
-    .gated(\gated$611 ),
-    .product(\product$639 ),
+    .gated(\gated$755 ),
+    .negate(\negate$795 ),
+    .product(\product$791 ),
     .trit(weights[307:306])
   );
   assign trit = weights[1:0];
@@ -15459,486 +16575,486 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   assign \act$46  = acts[119:112];
   assign \trit$48  = weights[31:30];
   assign \act$49  = acts[127:120];
-  assign \trit$70  = weights[33:32];
-  assign \act$71  = acts[7:0];
-  assign \trit$73  = weights[35:34];
-  assign \act$74  = acts[15:8];
-  assign \trit$76  = weights[37:36];
-  assign \act$77  = acts[23:16];
-  assign \trit$79  = weights[39:38];
-  assign \act$80  = acts[31:24];
-  assign \trit$82  = weights[41:40];
-  assign \act$83  = acts[39:32];
-  assign \trit$85  = weights[43:42];
-  assign \act$86  = acts[47:40];
-  assign \trit$88  = weights[45:44];
-  assign \act$89  = acts[55:48];
-  assign \trit$91  = weights[47:46];
-  assign \act$92  = acts[63:56];
-  assign \trit$94  = weights[49:48];
-  assign \act$95  = acts[71:64];
-  assign \trit$97  = weights[51:50];
-  assign \act$98  = acts[79:72];
-  assign \trit$100  = weights[53:52];
-  assign \act$101  = acts[87:80];
-  assign \trit$103  = weights[55:54];
-  assign \act$104  = acts[95:88];
-  assign \trit$106  = weights[57:56];
-  assign \act$107  = acts[103:96];
-  assign \trit$109  = weights[59:58];
-  assign \act$110  = acts[111:104];
-  assign \trit$112  = weights[61:60];
-  assign \act$113  = acts[119:112];
-  assign \trit$115  = weights[63:62];
-  assign \act$116  = acts[127:120];
-  assign \trit$134  = weights[65:64];
-  assign \act$135  = acts[7:0];
-  assign \trit$137  = weights[67:66];
-  assign \act$138  = acts[15:8];
-  assign \trit$140  = weights[69:68];
-  assign \act$141  = acts[23:16];
-  assign \trit$143  = weights[71:70];
-  assign \act$144  = acts[31:24];
-  assign \trit$146  = weights[73:72];
-  assign \act$147  = acts[39:32];
-  assign \trit$149  = weights[75:74];
-  assign \act$150  = acts[47:40];
-  assign \trit$152  = weights[77:76];
-  assign \act$153  = acts[55:48];
-  assign \trit$155  = weights[79:78];
-  assign \act$156  = acts[63:56];
-  assign \trit$158  = weights[81:80];
-  assign \act$159  = acts[71:64];
-  assign \trit$161  = weights[83:82];
-  assign \act$162  = acts[79:72];
-  assign \trit$164  = weights[85:84];
-  assign \act$165  = acts[87:80];
-  assign \trit$167  = weights[87:86];
-  assign \act$168  = acts[95:88];
-  assign \trit$170  = weights[89:88];
-  assign \act$171  = acts[103:96];
-  assign \trit$173  = weights[91:90];
-  assign \act$174  = acts[111:104];
-  assign \trit$176  = weights[93:92];
-  assign \act$177  = acts[119:112];
-  assign \trit$179  = weights[95:94];
-  assign \act$180  = acts[127:120];
-  assign \trit$198  = weights[97:96];
-  assign \act$199  = acts[7:0];
-  assign \trit$201  = weights[99:98];
-  assign \act$202  = acts[15:8];
-  assign \trit$204  = weights[101:100];
-  assign \act$205  = acts[23:16];
-  assign \trit$207  = weights[103:102];
-  assign \act$208  = acts[31:24];
-  assign \trit$210  = weights[105:104];
-  assign \act$211  = acts[39:32];
-  assign \trit$213  = weights[107:106];
-  assign \act$214  = acts[47:40];
-  assign \trit$216  = weights[109:108];
-  assign \act$217  = acts[55:48];
-  assign \trit$219  = weights[111:110];
-  assign \act$220  = acts[63:56];
-  assign \trit$222  = weights[113:112];
-  assign \act$223  = acts[71:64];
-  assign \trit$225  = weights[115:114];
-  assign \act$226  = acts[79:72];
-  assign \trit$228  = weights[117:116];
-  assign \act$229  = acts[87:80];
-  assign \trit$231  = weights[119:118];
-  assign \act$232  = acts[95:88];
-  assign \trit$234  = weights[121:120];
-  assign \act$235  = acts[103:96];
-  assign \trit$237  = weights[123:122];
-  assign \act$238  = acts[111:104];
-  assign \trit$240  = weights[125:124];
-  assign \act$241  = acts[119:112];
-  assign \trit$243  = weights[127:126];
-  assign \act$244  = acts[127:120];
-  assign \trit$262  = weights[129:128];
-  assign \act$263  = acts[7:0];
-  assign \trit$265  = weights[131:130];
-  assign \act$266  = acts[15:8];
-  assign \trit$268  = weights[133:132];
-  assign \act$269  = acts[23:16];
-  assign \trit$271  = weights[135:134];
-  assign \act$272  = acts[31:24];
-  assign \trit$274  = weights[137:136];
-  assign \act$275  = acts[39:32];
-  assign \trit$277  = weights[139:138];
-  assign \act$278  = acts[47:40];
-  assign \trit$280  = weights[141:140];
-  assign \act$281  = acts[55:48];
-  assign \trit$283  = weights[143:142];
-  assign \act$284  = acts[63:56];
-  assign \trit$286  = weights[145:144];
-  assign \act$287  = acts[71:64];
-  assign \trit$289  = weights[147:146];
-  assign \act$290  = acts[79:72];
-  assign \trit$292  = weights[149:148];
-  assign \act$293  = acts[87:80];
-  assign \trit$295  = weights[151:150];
-  assign \act$296  = acts[95:88];
-  assign \trit$298  = weights[153:152];
-  assign \act$299  = acts[103:96];
-  assign \trit$301  = weights[155:154];
-  assign \act$302  = acts[111:104];
-  assign \trit$304  = weights[157:156];
-  assign \act$305  = acts[119:112];
-  assign \trit$307  = weights[159:158];
-  assign \act$308  = acts[127:120];
-  assign \trit$326  = weights[161:160];
+  assign \trit$86  = weights[33:32];
+  assign \act$87  = acts[7:0];
+  assign \trit$89  = weights[35:34];
+  assign \act$90  = acts[15:8];
+  assign \trit$92  = weights[37:36];
+  assign \act$93  = acts[23:16];
+  assign \trit$95  = weights[39:38];
+  assign \act$96  = acts[31:24];
+  assign \trit$98  = weights[41:40];
+  assign \act$99  = acts[39:32];
+  assign \trit$101  = weights[43:42];
+  assign \act$102  = acts[47:40];
+  assign \trit$104  = weights[45:44];
+  assign \act$105  = acts[55:48];
+  assign \trit$107  = weights[47:46];
+  assign \act$108  = acts[63:56];
+  assign \trit$110  = weights[49:48];
+  assign \act$111  = acts[71:64];
+  assign \trit$113  = weights[51:50];
+  assign \act$114  = acts[79:72];
+  assign \trit$116  = weights[53:52];
+  assign \act$117  = acts[87:80];
+  assign \trit$119  = weights[55:54];
+  assign \act$120  = acts[95:88];
+  assign \trit$122  = weights[57:56];
+  assign \act$123  = acts[103:96];
+  assign \trit$125  = weights[59:58];
+  assign \act$126  = acts[111:104];
+  assign \trit$128  = weights[61:60];
+  assign \act$129  = acts[119:112];
+  assign \trit$131  = weights[63:62];
+  assign \act$132  = acts[127:120];
+  assign \trit$166  = weights[65:64];
+  assign \act$167  = acts[7:0];
+  assign \trit$169  = weights[67:66];
+  assign \act$170  = acts[15:8];
+  assign \trit$172  = weights[69:68];
+  assign \act$173  = acts[23:16];
+  assign \trit$175  = weights[71:70];
+  assign \act$176  = acts[31:24];
+  assign \trit$178  = weights[73:72];
+  assign \act$179  = acts[39:32];
+  assign \trit$181  = weights[75:74];
+  assign \act$182  = acts[47:40];
+  assign \trit$184  = weights[77:76];
+  assign \act$185  = acts[55:48];
+  assign \trit$187  = weights[79:78];
+  assign \act$188  = acts[63:56];
+  assign \trit$190  = weights[81:80];
+  assign \act$191  = acts[71:64];
+  assign \trit$193  = weights[83:82];
+  assign \act$194  = acts[79:72];
+  assign \trit$196  = weights[85:84];
+  assign \act$197  = acts[87:80];
+  assign \trit$199  = weights[87:86];
+  assign \act$200  = acts[95:88];
+  assign \trit$202  = weights[89:88];
+  assign \act$203  = acts[103:96];
+  assign \trit$205  = weights[91:90];
+  assign \act$206  = acts[111:104];
+  assign \trit$208  = weights[93:92];
+  assign \act$209  = acts[119:112];
+  assign \trit$211  = weights[95:94];
+  assign \act$212  = acts[127:120];
+  assign \trit$246  = weights[97:96];
+  assign \act$247  = acts[7:0];
+  assign \trit$249  = weights[99:98];
+  assign \act$250  = acts[15:8];
+  assign \trit$252  = weights[101:100];
+  assign \act$253  = acts[23:16];
+  assign \trit$255  = weights[103:102];
+  assign \act$256  = acts[31:24];
+  assign \trit$258  = weights[105:104];
+  assign \act$259  = acts[39:32];
+  assign \trit$261  = weights[107:106];
+  assign \act$262  = acts[47:40];
+  assign \trit$264  = weights[109:108];
+  assign \act$265  = acts[55:48];
+  assign \trit$267  = weights[111:110];
+  assign \act$268  = acts[63:56];
+  assign \trit$270  = weights[113:112];
+  assign \act$271  = acts[71:64];
+  assign \trit$273  = weights[115:114];
+  assign \act$274  = acts[79:72];
+  assign \trit$276  = weights[117:116];
+  assign \act$277  = acts[87:80];
+  assign \trit$279  = weights[119:118];
+  assign \act$280  = acts[95:88];
+  assign \trit$282  = weights[121:120];
+  assign \act$283  = acts[103:96];
+  assign \trit$285  = weights[123:122];
+  assign \act$286  = acts[111:104];
+  assign \trit$288  = weights[125:124];
+  assign \act$289  = acts[119:112];
+  assign \trit$291  = weights[127:126];
+  assign \act$292  = acts[127:120];
+  assign \trit$326  = weights[129:128];
   assign \act$327  = acts[7:0];
-  assign \trit$329  = weights[163:162];
+  assign \trit$329  = weights[131:130];
   assign \act$330  = acts[15:8];
-  assign \trit$332  = weights[165:164];
+  assign \trit$332  = weights[133:132];
   assign \act$333  = acts[23:16];
-  assign \trit$335  = weights[167:166];
+  assign \trit$335  = weights[135:134];
   assign \act$336  = acts[31:24];
-  assign \trit$338  = weights[169:168];
+  assign \trit$338  = weights[137:136];
   assign \act$339  = acts[39:32];
-  assign \trit$341  = weights[171:170];
+  assign \trit$341  = weights[139:138];
   assign \act$342  = acts[47:40];
-  assign \trit$344  = weights[173:172];
+  assign \trit$344  = weights[141:140];
   assign \act$345  = acts[55:48];
-  assign \trit$347  = weights[175:174];
+  assign \trit$347  = weights[143:142];
   assign \act$348  = acts[63:56];
-  assign \trit$350  = weights[177:176];
+  assign \trit$350  = weights[145:144];
   assign \act$351  = acts[71:64];
-  assign \trit$353  = weights[179:178];
+  assign \trit$353  = weights[147:146];
   assign \act$354  = acts[79:72];
-  assign \trit$356  = weights[181:180];
+  assign \trit$356  = weights[149:148];
   assign \act$357  = acts[87:80];
-  assign \trit$359  = weights[183:182];
+  assign \trit$359  = weights[151:150];
   assign \act$360  = acts[95:88];
-  assign \trit$362  = weights[185:184];
+  assign \trit$362  = weights[153:152];
   assign \act$363  = acts[103:96];
-  assign \trit$365  = weights[187:186];
+  assign \trit$365  = weights[155:154];
   assign \act$366  = acts[111:104];
-  assign \trit$368  = weights[189:188];
+  assign \trit$368  = weights[157:156];
   assign \act$369  = acts[119:112];
-  assign \trit$371  = weights[191:190];
+  assign \trit$371  = weights[159:158];
   assign \act$372  = acts[127:120];
-  assign \trit$390  = weights[193:192];
-  assign \act$391  = acts[7:0];
-  assign \trit$393  = weights[195:194];
-  assign \act$394  = acts[15:8];
-  assign \trit$396  = weights[197:196];
-  assign \act$397  = acts[23:16];
-  assign \trit$399  = weights[199:198];
-  assign \act$400  = acts[31:24];
-  assign \trit$402  = weights[201:200];
-  assign \act$403  = acts[39:32];
-  assign \trit$405  = weights[203:202];
-  assign \act$406  = acts[47:40];
-  assign \trit$408  = weights[205:204];
-  assign \act$409  = acts[55:48];
-  assign \trit$411  = weights[207:206];
-  assign \act$412  = acts[63:56];
-  assign \trit$414  = weights[209:208];
-  assign \act$415  = acts[71:64];
-  assign \trit$417  = weights[211:210];
-  assign \act$418  = acts[79:72];
-  assign \trit$420  = weights[213:212];
-  assign \act$421  = acts[87:80];
-  assign \trit$423  = weights[215:214];
-  assign \act$424  = acts[95:88];
-  assign \trit$426  = weights[217:216];
-  assign \act$427  = acts[103:96];
-  assign \trit$429  = weights[219:218];
-  assign \act$430  = acts[111:104];
-  assign \trit$432  = weights[221:220];
-  assign \act$433  = acts[119:112];
-  assign \trit$435  = weights[223:222];
-  assign \act$436  = acts[127:120];
-  assign \trit$454  = weights[225:224];
-  assign \act$455  = acts[7:0];
-  assign \trit$457  = weights[227:226];
-  assign \act$458  = acts[15:8];
-  assign \trit$460  = weights[229:228];
-  assign \act$461  = acts[23:16];
-  assign \trit$463  = weights[231:230];
-  assign \act$464  = acts[31:24];
-  assign \trit$466  = weights[233:232];
-  assign \act$467  = acts[39:32];
-  assign \trit$469  = weights[235:234];
-  assign \act$470  = acts[47:40];
-  assign \trit$472  = weights[237:236];
-  assign \act$473  = acts[55:48];
-  assign \trit$475  = weights[239:238];
-  assign \act$476  = acts[63:56];
-  assign \trit$478  = weights[241:240];
-  assign \act$479  = acts[71:64];
-  assign \trit$481  = weights[243:242];
-  assign \act$482  = acts[79:72];
-  assign \trit$484  = weights[245:244];
-  assign \act$485  = acts[87:80];
-  assign \trit$487  = weights[247:246];
-  assign \act$488  = acts[95:88];
-  assign \trit$490  = weights[249:248];
-  assign \act$491  = acts[103:96];
-  assign \trit$493  = weights[251:250];
-  assign \act$494  = acts[111:104];
-  assign \trit$496  = weights[253:252];
-  assign \act$497  = acts[119:112];
-  assign \trit$499  = weights[255:254];
-  assign \act$500  = acts[127:120];
-  assign \trit$518  = weights[257:256];
-  assign \act$519  = acts[7:0];
-  assign \trit$521  = weights[259:258];
-  assign \act$522  = acts[15:8];
-  assign \trit$524  = weights[261:260];
-  assign \act$525  = acts[23:16];
-  assign \trit$527  = weights[263:262];
-  assign \act$528  = acts[31:24];
-  assign \trit$530  = weights[265:264];
-  assign \act$531  = acts[39:32];
-  assign \trit$533  = weights[267:266];
-  assign \act$534  = acts[47:40];
-  assign \trit$536  = weights[269:268];
-  assign \act$537  = acts[55:48];
-  assign \trit$539  = weights[271:270];
-  assign \act$540  = acts[63:56];
-  assign \trit$542  = weights[273:272];
-  assign \act$543  = acts[71:64];
-  assign \trit$545  = weights[275:274];
-  assign \act$546  = acts[79:72];
-  assign \trit$548  = weights[277:276];
-  assign \act$549  = acts[87:80];
-  assign \trit$551  = weights[279:278];
-  assign \act$552  = acts[95:88];
-  assign \trit$554  = weights[281:280];
-  assign \act$555  = acts[103:96];
-  assign \trit$557  = weights[283:282];
-  assign \act$558  = acts[111:104];
-  assign \trit$560  = weights[285:284];
-  assign \act$561  = acts[119:112];
-  assign \trit$563  = weights[287:286];
-  assign \act$564  = acts[127:120];
-  assign \trit$582  = weights[289:288];
-  assign \act$583  = acts[7:0];
-  assign \trit$585  = weights[291:290];
-  assign \act$586  = acts[15:8];
-  assign \trit$588  = weights[293:292];
-  assign \act$589  = acts[23:16];
-  assign \trit$591  = weights[295:294];
-  assign \act$592  = acts[31:24];
-  assign \trit$594  = weights[297:296];
-  assign \act$595  = acts[39:32];
-  assign \trit$597  = weights[299:298];
-  assign \act$598  = acts[47:40];
-  assign \trit$600  = weights[301:300];
-  assign \act$601  = acts[55:48];
-  assign \trit$603  = weights[303:302];
-  assign \act$604  = acts[63:56];
-  assign \trit$606  = weights[305:304];
-  assign \act$607  = acts[71:64];
-  assign \trit$609  = weights[307:306];
-  assign \act$610  = acts[79:72];
-  assign \trit$612  = weights[309:308];
-  assign \act$613  = acts[87:80];
-  assign \trit$615  = weights[311:310];
-  assign \act$616  = acts[95:88];
-  assign \trit$618  = weights[313:312];
-  assign \act$619  = acts[103:96];
-  assign \trit$621  = weights[315:314];
-  assign \act$622  = acts[111:104];
-  assign \trit$624  = weights[317:316];
-  assign \act$625  = acts[119:112];
-  assign \trit$627  = weights[319:318];
-  assign \act$628  = acts[127:120];
-  assign \trit$646  = weights[321:320];
+  assign \trit$406  = weights[161:160];
+  assign \act$407  = acts[7:0];
+  assign \trit$409  = weights[163:162];
+  assign \act$410  = acts[15:8];
+  assign \trit$412  = weights[165:164];
+  assign \act$413  = acts[23:16];
+  assign \trit$415  = weights[167:166];
+  assign \act$416  = acts[31:24];
+  assign \trit$418  = weights[169:168];
+  assign \act$419  = acts[39:32];
+  assign \trit$421  = weights[171:170];
+  assign \act$422  = acts[47:40];
+  assign \trit$424  = weights[173:172];
+  assign \act$425  = acts[55:48];
+  assign \trit$427  = weights[175:174];
+  assign \act$428  = acts[63:56];
+  assign \trit$430  = weights[177:176];
+  assign \act$431  = acts[71:64];
+  assign \trit$433  = weights[179:178];
+  assign \act$434  = acts[79:72];
+  assign \trit$436  = weights[181:180];
+  assign \act$437  = acts[87:80];
+  assign \trit$439  = weights[183:182];
+  assign \act$440  = acts[95:88];
+  assign \trit$442  = weights[185:184];
+  assign \act$443  = acts[103:96];
+  assign \trit$445  = weights[187:186];
+  assign \act$446  = acts[111:104];
+  assign \trit$448  = weights[189:188];
+  assign \act$449  = acts[119:112];
+  assign \trit$451  = weights[191:190];
+  assign \act$452  = acts[127:120];
+  assign \trit$486  = weights[193:192];
+  assign \act$487  = acts[7:0];
+  assign \trit$489  = weights[195:194];
+  assign \act$490  = acts[15:8];
+  assign \trit$492  = weights[197:196];
+  assign \act$493  = acts[23:16];
+  assign \trit$495  = weights[199:198];
+  assign \act$496  = acts[31:24];
+  assign \trit$498  = weights[201:200];
+  assign \act$499  = acts[39:32];
+  assign \trit$501  = weights[203:202];
+  assign \act$502  = acts[47:40];
+  assign \trit$504  = weights[205:204];
+  assign \act$505  = acts[55:48];
+  assign \trit$507  = weights[207:206];
+  assign \act$508  = acts[63:56];
+  assign \trit$510  = weights[209:208];
+  assign \act$511  = acts[71:64];
+  assign \trit$513  = weights[211:210];
+  assign \act$514  = acts[79:72];
+  assign \trit$516  = weights[213:212];
+  assign \act$517  = acts[87:80];
+  assign \trit$519  = weights[215:214];
+  assign \act$520  = acts[95:88];
+  assign \trit$522  = weights[217:216];
+  assign \act$523  = acts[103:96];
+  assign \trit$525  = weights[219:218];
+  assign \act$526  = acts[111:104];
+  assign \trit$528  = weights[221:220];
+  assign \act$529  = acts[119:112];
+  assign \trit$531  = weights[223:222];
+  assign \act$532  = acts[127:120];
+  assign \trit$566  = weights[225:224];
+  assign \act$567  = acts[7:0];
+  assign \trit$569  = weights[227:226];
+  assign \act$570  = acts[15:8];
+  assign \trit$572  = weights[229:228];
+  assign \act$573  = acts[23:16];
+  assign \trit$575  = weights[231:230];
+  assign \act$576  = acts[31:24];
+  assign \trit$578  = weights[233:232];
+  assign \act$579  = acts[39:32];
+  assign \trit$581  = weights[235:234];
+  assign \act$582  = acts[47:40];
+  assign \trit$584  = weights[237:236];
+  assign \act$585  = acts[55:48];
+  assign \trit$587  = weights[239:238];
+  assign \act$588  = acts[63:56];
+  assign \trit$590  = weights[241:240];
+  assign \act$591  = acts[71:64];
+  assign \trit$593  = weights[243:242];
+  assign \act$594  = acts[79:72];
+  assign \trit$596  = weights[245:244];
+  assign \act$597  = acts[87:80];
+  assign \trit$599  = weights[247:246];
+  assign \act$600  = acts[95:88];
+  assign \trit$602  = weights[249:248];
+  assign \act$603  = acts[103:96];
+  assign \trit$605  = weights[251:250];
+  assign \act$606  = acts[111:104];
+  assign \trit$608  = weights[253:252];
+  assign \act$609  = acts[119:112];
+  assign \trit$611  = weights[255:254];
+  assign \act$612  = acts[127:120];
+  assign \trit$646  = weights[257:256];
   assign \act$647  = acts[7:0];
-  assign \trit$649  = weights[323:322];
+  assign \trit$649  = weights[259:258];
   assign \act$650  = acts[15:8];
-  assign \trit$652  = weights[325:324];
+  assign \trit$652  = weights[261:260];
   assign \act$653  = acts[23:16];
-  assign \trit$655  = weights[327:326];
+  assign \trit$655  = weights[263:262];
   assign \act$656  = acts[31:24];
-  assign \trit$658  = weights[329:328];
+  assign \trit$658  = weights[265:264];
   assign \act$659  = acts[39:32];
-  assign \trit$661  = weights[331:330];
+  assign \trit$661  = weights[267:266];
   assign \act$662  = acts[47:40];
-  assign \trit$664  = weights[333:332];
+  assign \trit$664  = weights[269:268];
   assign \act$665  = acts[55:48];
-  assign \trit$667  = weights[335:334];
+  assign \trit$667  = weights[271:270];
   assign \act$668  = acts[63:56];
-  assign \trit$670  = weights[337:336];
+  assign \trit$670  = weights[273:272];
   assign \act$671  = acts[71:64];
-  assign \trit$673  = weights[339:338];
+  assign \trit$673  = weights[275:274];
   assign \act$674  = acts[79:72];
-  assign \trit$676  = weights[341:340];
+  assign \trit$676  = weights[277:276];
   assign \act$677  = acts[87:80];
-  assign \trit$679  = weights[343:342];
+  assign \trit$679  = weights[279:278];
   assign \act$680  = acts[95:88];
-  assign \trit$682  = weights[345:344];
+  assign \trit$682  = weights[281:280];
   assign \act$683  = acts[103:96];
-  assign \trit$685  = weights[347:346];
+  assign \trit$685  = weights[283:282];
   assign \act$686  = acts[111:104];
-  assign \trit$688  = weights[349:348];
+  assign \trit$688  = weights[285:284];
   assign \act$689  = acts[119:112];
-  assign \trit$691  = weights[351:350];
+  assign \trit$691  = weights[287:286];
   assign \act$692  = acts[127:120];
-  assign \trit$710  = weights[353:352];
-  assign \act$711  = acts[7:0];
-  assign \trit$713  = weights[355:354];
-  assign \act$714  = acts[15:8];
-  assign \trit$716  = weights[357:356];
-  assign \act$717  = acts[23:16];
-  assign \trit$719  = weights[359:358];
-  assign \act$720  = acts[31:24];
-  assign \trit$722  = weights[361:360];
-  assign \act$723  = acts[39:32];
-  assign \trit$725  = weights[363:362];
-  assign \act$726  = acts[47:40];
-  assign \trit$728  = weights[365:364];
-  assign \act$729  = acts[55:48];
-  assign \trit$731  = weights[367:366];
-  assign \act$732  = acts[63:56];
-  assign \trit$734  = weights[369:368];
-  assign \act$735  = acts[71:64];
-  assign \trit$737  = weights[371:370];
-  assign \act$738  = acts[79:72];
-  assign \trit$740  = weights[373:372];
-  assign \act$741  = acts[87:80];
-  assign \trit$743  = weights[375:374];
-  assign \act$744  = acts[95:88];
-  assign \trit$746  = weights[377:376];
-  assign \act$747  = acts[103:96];
-  assign \trit$749  = weights[379:378];
-  assign \act$750  = acts[111:104];
-  assign \trit$752  = weights[381:380];
-  assign \act$753  = acts[119:112];
-  assign \trit$755  = weights[383:382];
-  assign \act$756  = acts[127:120];
-  assign \trit$774  = weights[385:384];
-  assign \act$775  = acts[7:0];
-  assign \trit$777  = weights[387:386];
-  assign \act$778  = acts[15:8];
-  assign \trit$780  = weights[389:388];
-  assign \act$781  = acts[23:16];
-  assign \trit$783  = weights[391:390];
-  assign \act$784  = acts[31:24];
-  assign \trit$786  = weights[393:392];
-  assign \act$787  = acts[39:32];
-  assign \trit$789  = weights[395:394];
-  assign \act$790  = acts[47:40];
-  assign \trit$792  = weights[397:396];
-  assign \act$793  = acts[55:48];
-  assign \trit$795  = weights[399:398];
-  assign \act$796  = acts[63:56];
-  assign \trit$798  = weights[401:400];
-  assign \act$799  = acts[71:64];
-  assign \trit$801  = weights[403:402];
-  assign \act$802  = acts[79:72];
-  assign \trit$804  = weights[405:404];
-  assign \act$805  = acts[87:80];
-  assign \trit$807  = weights[407:406];
-  assign \act$808  = acts[95:88];
-  assign \trit$810  = weights[409:408];
-  assign \act$811  = acts[103:96];
-  assign \trit$813  = weights[411:410];
-  assign \act$814  = acts[111:104];
-  assign \trit$816  = weights[413:412];
-  assign \act$817  = acts[119:112];
-  assign \trit$819  = weights[415:414];
-  assign \act$820  = acts[127:120];
-  assign \trit$838  = weights[417:416];
-  assign \act$839  = acts[7:0];
-  assign \trit$841  = weights[419:418];
-  assign \act$842  = acts[15:8];
-  assign \trit$844  = weights[421:420];
-  assign \act$845  = acts[23:16];
-  assign \trit$847  = weights[423:422];
-  assign \act$848  = acts[31:24];
-  assign \trit$850  = weights[425:424];
-  assign \act$851  = acts[39:32];
-  assign \trit$853  = weights[427:426];
-  assign \act$854  = acts[47:40];
-  assign \trit$856  = weights[429:428];
-  assign \act$857  = acts[55:48];
-  assign \trit$859  = weights[431:430];
-  assign \act$860  = acts[63:56];
-  assign \trit$862  = weights[433:432];
-  assign \act$863  = acts[71:64];
-  assign \trit$865  = weights[435:434];
-  assign \act$866  = acts[79:72];
-  assign \trit$868  = weights[437:436];
-  assign \act$869  = acts[87:80];
-  assign \trit$871  = weights[439:438];
-  assign \act$872  = acts[95:88];
-  assign \trit$874  = weights[441:440];
-  assign \act$875  = acts[103:96];
-  assign \trit$877  = weights[443:442];
-  assign \act$878  = acts[111:104];
-  assign \trit$880  = weights[445:444];
-  assign \act$881  = acts[119:112];
-  assign \trit$883  = weights[447:446];
-  assign \act$884  = acts[127:120];
-  assign \trit$902  = weights[449:448];
-  assign \act$903  = acts[7:0];
-  assign \trit$905  = weights[451:450];
-  assign \act$906  = acts[15:8];
-  assign \trit$908  = weights[453:452];
-  assign \act$909  = acts[23:16];
-  assign \trit$911  = weights[455:454];
-  assign \act$912  = acts[31:24];
-  assign \trit$914  = weights[457:456];
-  assign \act$915  = acts[39:32];
-  assign \trit$917  = weights[459:458];
-  assign \act$918  = acts[47:40];
-  assign \trit$920  = weights[461:460];
-  assign \act$921  = acts[55:48];
-  assign \trit$923  = weights[463:462];
-  assign \act$924  = acts[63:56];
-  assign \trit$926  = weights[465:464];
-  assign \act$927  = acts[71:64];
-  assign \trit$929  = weights[467:466];
-  assign \act$930  = acts[79:72];
-  assign \trit$932  = weights[469:468];
-  assign \act$933  = acts[87:80];
-  assign \trit$935  = weights[471:470];
-  assign \act$936  = acts[95:88];
-  assign \trit$938  = weights[473:472];
-  assign \act$939  = acts[103:96];
-  assign \trit$941  = weights[475:474];
-  assign \act$942  = acts[111:104];
-  assign \trit$944  = weights[477:476];
-  assign \act$945  = acts[119:112];
-  assign \trit$947  = weights[479:478];
-  assign \act$948  = acts[127:120];
-  assign \trit$966  = weights[481:480];
+  assign \trit$726  = weights[289:288];
+  assign \act$727  = acts[7:0];
+  assign \trit$729  = weights[291:290];
+  assign \act$730  = acts[15:8];
+  assign \trit$732  = weights[293:292];
+  assign \act$733  = acts[23:16];
+  assign \trit$735  = weights[295:294];
+  assign \act$736  = acts[31:24];
+  assign \trit$738  = weights[297:296];
+  assign \act$739  = acts[39:32];
+  assign \trit$741  = weights[299:298];
+  assign \act$742  = acts[47:40];
+  assign \trit$744  = weights[301:300];
+  assign \act$745  = acts[55:48];
+  assign \trit$747  = weights[303:302];
+  assign \act$748  = acts[63:56];
+  assign \trit$750  = weights[305:304];
+  assign \act$751  = acts[71:64];
+  assign \trit$753  = weights[307:306];
+  assign \act$754  = acts[79:72];
+  assign \trit$756  = weights[309:308];
+  assign \act$757  = acts[87:80];
+  assign \trit$759  = weights[311:310];
+  assign \act$760  = acts[95:88];
+  assign \trit$762  = weights[313:312];
+  assign \act$763  = acts[103:96];
+  assign \trit$765  = weights[315:314];
+  assign \act$766  = acts[111:104];
+  assign \trit$768  = weights[317:316];
+  assign \act$769  = acts[119:112];
+  assign \trit$771  = weights[319:318];
+  assign \act$772  = acts[127:120];
+  assign \trit$806  = weights[321:320];
+  assign \act$807  = acts[7:0];
+  assign \trit$809  = weights[323:322];
+  assign \act$810  = acts[15:8];
+  assign \trit$812  = weights[325:324];
+  assign \act$813  = acts[23:16];
+  assign \trit$815  = weights[327:326];
+  assign \act$816  = acts[31:24];
+  assign \trit$818  = weights[329:328];
+  assign \act$819  = acts[39:32];
+  assign \trit$821  = weights[331:330];
+  assign \act$822  = acts[47:40];
+  assign \trit$824  = weights[333:332];
+  assign \act$825  = acts[55:48];
+  assign \trit$827  = weights[335:334];
+  assign \act$828  = acts[63:56];
+  assign \trit$830  = weights[337:336];
+  assign \act$831  = acts[71:64];
+  assign \trit$833  = weights[339:338];
+  assign \act$834  = acts[79:72];
+  assign \trit$836  = weights[341:340];
+  assign \act$837  = acts[87:80];
+  assign \trit$839  = weights[343:342];
+  assign \act$840  = acts[95:88];
+  assign \trit$842  = weights[345:344];
+  assign \act$843  = acts[103:96];
+  assign \trit$845  = weights[347:346];
+  assign \act$846  = acts[111:104];
+  assign \trit$848  = weights[349:348];
+  assign \act$849  = acts[119:112];
+  assign \trit$851  = weights[351:350];
+  assign \act$852  = acts[127:120];
+  assign \trit$886  = weights[353:352];
+  assign \act$887  = acts[7:0];
+  assign \trit$889  = weights[355:354];
+  assign \act$890  = acts[15:8];
+  assign \trit$892  = weights[357:356];
+  assign \act$893  = acts[23:16];
+  assign \trit$895  = weights[359:358];
+  assign \act$896  = acts[31:24];
+  assign \trit$898  = weights[361:360];
+  assign \act$899  = acts[39:32];
+  assign \trit$901  = weights[363:362];
+  assign \act$902  = acts[47:40];
+  assign \trit$904  = weights[365:364];
+  assign \act$905  = acts[55:48];
+  assign \trit$907  = weights[367:366];
+  assign \act$908  = acts[63:56];
+  assign \trit$910  = weights[369:368];
+  assign \act$911  = acts[71:64];
+  assign \trit$913  = weights[371:370];
+  assign \act$914  = acts[79:72];
+  assign \trit$916  = weights[373:372];
+  assign \act$917  = acts[87:80];
+  assign \trit$919  = weights[375:374];
+  assign \act$920  = acts[95:88];
+  assign \trit$922  = weights[377:376];
+  assign \act$923  = acts[103:96];
+  assign \trit$925  = weights[379:378];
+  assign \act$926  = acts[111:104];
+  assign \trit$928  = weights[381:380];
+  assign \act$929  = acts[119:112];
+  assign \trit$931  = weights[383:382];
+  assign \act$932  = acts[127:120];
+  assign \trit$966  = weights[385:384];
   assign \act$967  = acts[7:0];
-  assign \trit$969  = weights[483:482];
+  assign \trit$969  = weights[387:386];
   assign \act$970  = acts[15:8];
-  assign \trit$972  = weights[485:484];
+  assign \trit$972  = weights[389:388];
   assign \act$973  = acts[23:16];
-  assign \trit$975  = weights[487:486];
+  assign \trit$975  = weights[391:390];
   assign \act$976  = acts[31:24];
-  assign \trit$978  = weights[489:488];
+  assign \trit$978  = weights[393:392];
   assign \act$979  = acts[39:32];
-  assign \trit$981  = weights[491:490];
+  assign \trit$981  = weights[395:394];
   assign \act$982  = acts[47:40];
-  assign \trit$984  = weights[493:492];
+  assign \trit$984  = weights[397:396];
   assign \act$985  = acts[55:48];
-  assign \trit$987  = weights[495:494];
+  assign \trit$987  = weights[399:398];
   assign \act$988  = acts[63:56];
-  assign \trit$990  = weights[497:496];
+  assign \trit$990  = weights[401:400];
   assign \act$991  = acts[71:64];
-  assign \trit$993  = weights[499:498];
+  assign \trit$993  = weights[403:402];
   assign \act$994  = acts[79:72];
-  assign \trit$996  = weights[501:500];
+  assign \trit$996  = weights[405:404];
   assign \act$997  = acts[87:80];
-  assign \trit$999  = weights[503:502];
+  assign \trit$999  = weights[407:406];
   assign \act$1000  = acts[95:88];
-  assign \trit$1002  = weights[505:504];
+  assign \trit$1002  = weights[409:408];
   assign \act$1003  = acts[103:96];
-  assign \trit$1005  = weights[507:506];
+  assign \trit$1005  = weights[411:410];
   assign \act$1006  = acts[111:104];
-  assign \trit$1008  = weights[509:508];
+  assign \trit$1008  = weights[413:412];
   assign \act$1009  = acts[119:112];
-  assign \trit$1011  = weights[511:510];
+  assign \trit$1011  = weights[415:414];
   assign \act$1012  = acts[127:120];
+  assign \trit$1046  = weights[417:416];
+  assign \act$1047  = acts[7:0];
+  assign \trit$1049  = weights[419:418];
+  assign \act$1050  = acts[15:8];
+  assign \trit$1052  = weights[421:420];
+  assign \act$1053  = acts[23:16];
+  assign \trit$1055  = weights[423:422];
+  assign \act$1056  = acts[31:24];
+  assign \trit$1058  = weights[425:424];
+  assign \act$1059  = acts[39:32];
+  assign \trit$1061  = weights[427:426];
+  assign \act$1062  = acts[47:40];
+  assign \trit$1064  = weights[429:428];
+  assign \act$1065  = acts[55:48];
+  assign \trit$1067  = weights[431:430];
+  assign \act$1068  = acts[63:56];
+  assign \trit$1070  = weights[433:432];
+  assign \act$1071  = acts[71:64];
+  assign \trit$1073  = weights[435:434];
+  assign \act$1074  = acts[79:72];
+  assign \trit$1076  = weights[437:436];
+  assign \act$1077  = acts[87:80];
+  assign \trit$1079  = weights[439:438];
+  assign \act$1080  = acts[95:88];
+  assign \trit$1082  = weights[441:440];
+  assign \act$1083  = acts[103:96];
+  assign \trit$1085  = weights[443:442];
+  assign \act$1086  = acts[111:104];
+  assign \trit$1088  = weights[445:444];
+  assign \act$1089  = acts[119:112];
+  assign \trit$1091  = weights[447:446];
+  assign \act$1092  = acts[127:120];
+  assign \trit$1126  = weights[449:448];
+  assign \act$1127  = acts[7:0];
+  assign \trit$1129  = weights[451:450];
+  assign \act$1130  = acts[15:8];
+  assign \trit$1132  = weights[453:452];
+  assign \act$1133  = acts[23:16];
+  assign \trit$1135  = weights[455:454];
+  assign \act$1136  = acts[31:24];
+  assign \trit$1138  = weights[457:456];
+  assign \act$1139  = acts[39:32];
+  assign \trit$1141  = weights[459:458];
+  assign \act$1142  = acts[47:40];
+  assign \trit$1144  = weights[461:460];
+  assign \act$1145  = acts[55:48];
+  assign \trit$1147  = weights[463:462];
+  assign \act$1148  = acts[63:56];
+  assign \trit$1150  = weights[465:464];
+  assign \act$1151  = acts[71:64];
+  assign \trit$1153  = weights[467:466];
+  assign \act$1154  = acts[79:72];
+  assign \trit$1156  = weights[469:468];
+  assign \act$1157  = acts[87:80];
+  assign \trit$1159  = weights[471:470];
+  assign \act$1160  = acts[95:88];
+  assign \trit$1162  = weights[473:472];
+  assign \act$1163  = acts[103:96];
+  assign \trit$1165  = weights[475:474];
+  assign \act$1166  = acts[111:104];
+  assign \trit$1168  = weights[477:476];
+  assign \act$1169  = acts[119:112];
+  assign \trit$1171  = weights[479:478];
+  assign \act$1172  = acts[127:120];
+  assign \trit$1206  = weights[481:480];
+  assign \act$1207  = acts[7:0];
+  assign \trit$1209  = weights[483:482];
+  assign \act$1210  = acts[15:8];
+  assign \trit$1212  = weights[485:484];
+  assign \act$1213  = acts[23:16];
+  assign \trit$1215  = weights[487:486];
+  assign \act$1216  = acts[31:24];
+  assign \trit$1218  = weights[489:488];
+  assign \act$1219  = acts[39:32];
+  assign \trit$1221  = weights[491:490];
+  assign \act$1222  = acts[47:40];
+  assign \trit$1224  = weights[493:492];
+  assign \act$1225  = acts[55:48];
+  assign \trit$1227  = weights[495:494];
+  assign \act$1228  = acts[63:56];
+  assign \trit$1230  = weights[497:496];
+  assign \act$1231  = acts[71:64];
+  assign \trit$1233  = weights[499:498];
+  assign \act$1234  = acts[79:72];
+  assign \trit$1236  = weights[501:500];
+  assign \act$1237  = acts[87:80];
+  assign \trit$1239  = weights[503:502];
+  assign \act$1240  = acts[95:88];
+  assign \trit$1242  = weights[505:504];
+  assign \act$1243  = acts[103:96];
+  assign \trit$1245  = weights[507:506];
+  assign \act$1246  = acts[111:104];
+  assign \trit$1248  = weights[509:508];
+  assign \act$1249  = acts[119:112];
+  assign \trit$1251  = weights[511:510];
+  assign \act$1252  = acts[127:120];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -16307,342 +17423,342 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
   assign \sums[13]  = sums[181:169];
   assign \sums[14]  = sums[194:182];
   assign \sums[15]  = sums[207:195];
-  assign nonzero[15] = \$736 ;
-  assign nonzero[14] = \$690 ;
-  assign nonzero[13] = \$644 ;
-  assign nonzero[12] = \$598 ;
-  assign nonzero[11] = \$552 ;
-  assign nonzero[10] = \$506 ;
-  assign nonzero[9] = \$460 ;
-  assign nonzero[8] = \$414 ;
-  assign nonzero[7] = \$368 ;
-  assign nonzero[6] = \$322 ;
-  assign nonzero[5] = \$276 ;
-  assign nonzero[4] = \$230 ;
-  assign nonzero[3] = \$184 ;
-  assign nonzero[2] = \$138 ;
-  assign nonzero[1] = \$92 ;
-  assign nonzero[0] = \$46 ;
-  assign sums[207:195] = \$705 ;
-  assign sums[194:182] = \$659 ;
-  assign sums[181:169] = \$613 ;
-  assign sums[168:156] = \$567 ;
-  assign sums[155:143] = \$521 ;
-  assign sums[142:130] = \$475 ;
-  assign sums[129:117] = \$429 ;
-  assign sums[116:104] = \$383 ;
-  assign sums[103:91] = \$337 ;
-  assign sums[90:78] = \$291 ;
-  assign sums[77:65] = \$245 ;
-  assign sums[64:52] = \$199 ;
-  assign sums[51:39] = \$153 ;
-  assign sums[38:26] = \$107 ;
-  assign sums[25:13] = \$61 ;
-  assign sums[12:0] = \$15 ;
-  assign group_sums[703:693] = \$702 ;
-  assign group_sums[692:682] = \$699 ;
-  assign group_sums[681:671] = \$696 ;
-  assign group_sums[670:660] = \$693 ;
-  assign group_sums[659:649] = \$656 ;
-  assign group_sums[648:638] = \$653 ;
-  assign group_sums[637:627] = \$650 ;
-  assign group_sums[626:616] = \$647 ;
-  assign group_sums[615:605] = \$610 ;
-  assign group_sums[604:594] = \$607 ;
-  assign group_sums[593:583] = \$604 ;
-  assign group_sums[582:572] = \$601 ;
-  assign group_sums[571:561] = \$564 ;
-  assign group_sums[560:550] = \$561 ;
-  assign group_sums[549:539] = \$558 ;
-  assign group_sums[538:528] = \$555 ;
-  assign group_sums[527:517] = \$518 ;
-  assign group_sums[516:506] = \$515 ;
-  assign group_sums[505:495] = \$512 ;
-  assign group_sums[494:484] = \$509 ;
-  assign group_sums[483:473] = \$472 ;
-  assign group_sums[472:462] = \$469 ;
-  assign group_sums[461:451] = \$466 ;
-  assign group_sums[450:440] = \$463 ;
-  assign group_sums[439:429] = \$426 ;
-  assign group_sums[428:418] = \$423 ;
-  assign group_sums[417:407] = \$420 ;
-  assign group_sums[406:396] = \$417 ;
-  assign group_sums[395:385] = \$380 ;
-  assign group_sums[384:374] = \$377 ;
-  assign group_sums[373:363] = \$374 ;
-  assign group_sums[362:352] = \$371 ;
-  assign group_sums[351:341] = \$334 ;
-  assign group_sums[340:330] = \$331 ;
-  assign group_sums[329:319] = \$328 ;
-  assign group_sums[318:308] = \$325 ;
-  assign group_sums[307:297] = \$288 ;
-  assign group_sums[296:286] = \$285 ;
-  assign group_sums[285:275] = \$282 ;
-  assign group_sums[274:264] = \$279 ;
-  assign group_sums[263:253] = \$242 ;
-  assign group_sums[252:242] = \$239 ;
-  assign group_sums[241:231] = \$236 ;
-  assign group_sums[230:220] = \$233 ;
-  assign group_sums[219:209] = \$196 ;
-  assign group_sums[208:198] = \$193 ;
-  assign group_sums[197:187] = \$190 ;
-  assign group_sums[186:176] = \$187 ;
-  assign group_sums[175:165] = \$150 ;
-  assign group_sums[164:154] = \$147 ;
-  assign group_sums[153:143] = \$144 ;
-  assign group_sums[142:132] = \$141 ;
-  assign group_sums[131:121] = \$104 ;
-  assign group_sums[120:110] = \$101 ;
-  assign group_sums[109:99] = \$98 ;
-  assign group_sums[98:88] = \$95 ;
-  assign group_sums[87:77] = \$58 ;
-  assign group_sums[76:66] = \$55 ;
-  assign group_sums[65:55] = \$52 ;
-  assign group_sums[54:44] = \$49 ;
-  assign group_sums[43:33] = \$12 ;
-  assign group_sums[32:22] = \$9 ;
-  assign group_sums[21:11] = \$6 ;
-  assign group_sums[10:0] = \$3 ;
-  assign gated[255] = \gated$1013 ;
-  assign gated[254] = \gated$1010 ;
-  assign gated[253] = \gated$1007 ;
-  assign gated[252] = \gated$1004 ;
-  assign gated[251] = \gated$1001 ;
-  assign gated[250] = \gated$998 ;
-  assign gated[249] = \gated$995 ;
-  assign gated[248] = \gated$992 ;
-  assign gated[247] = \gated$989 ;
-  assign gated[246] = \gated$986 ;
-  assign gated[245] = \gated$983 ;
-  assign gated[244] = \gated$980 ;
-  assign gated[243] = \gated$977 ;
-  assign gated[242] = \gated$974 ;
-  assign gated[241] = \gated$971 ;
-  assign gated[240] = \gated$968 ;
-  assign gated[239] = \gated$949 ;
-  assign gated[238] = \gated$946 ;
-  assign gated[237] = \gated$943 ;
-  assign gated[236] = \gated$940 ;
-  assign gated[235] = \gated$937 ;
-  assign gated[234] = \gated$934 ;
-  assign gated[233] = \gated$931 ;
-  assign gated[232] = \gated$928 ;
-  assign gated[231] = \gated$925 ;
-  assign gated[230] = \gated$922 ;
-  assign gated[229] = \gated$919 ;
-  assign gated[228] = \gated$916 ;
-  assign gated[227] = \gated$913 ;
-  assign gated[226] = \gated$910 ;
-  assign gated[225] = \gated$907 ;
-  assign gated[224] = \gated$904 ;
-  assign gated[223] = \gated$885 ;
-  assign gated[222] = \gated$882 ;
-  assign gated[221] = \gated$879 ;
-  assign gated[220] = \gated$876 ;
-  assign gated[219] = \gated$873 ;
-  assign gated[218] = \gated$870 ;
-  assign gated[217] = \gated$867 ;
-  assign gated[216] = \gated$864 ;
-  assign gated[215] = \gated$861 ;
-  assign gated[214] = \gated$858 ;
-  assign gated[213] = \gated$855 ;
-  assign gated[212] = \gated$852 ;
-  assign gated[211] = \gated$849 ;
-  assign gated[210] = \gated$846 ;
-  assign gated[209] = \gated$843 ;
-  assign gated[208] = \gated$840 ;
-  assign gated[207] = \gated$821 ;
-  assign gated[206] = \gated$818 ;
-  assign gated[205] = \gated$815 ;
-  assign gated[204] = \gated$812 ;
-  assign gated[203] = \gated$809 ;
-  assign gated[202] = \gated$806 ;
-  assign gated[201] = \gated$803 ;
-  assign gated[200] = \gated$800 ;
-  assign gated[199] = \gated$797 ;
-  assign gated[198] = \gated$794 ;
-  assign gated[197] = \gated$791 ;
-  assign gated[196] = \gated$788 ;
-  assign gated[195] = \gated$785 ;
-  assign gated[194] = \gated$782 ;
-  assign gated[193] = \gated$779 ;
-  assign gated[192] = \gated$776 ;
-  assign gated[191] = \gated$757 ;
-  assign gated[190] = \gated$754 ;
-  assign gated[189] = \gated$751 ;
-  assign gated[188] = \gated$748 ;
-  assign gated[187] = \gated$745 ;
-  assign gated[186] = \gated$742 ;
-  assign gated[185] = \gated$739 ;
-  assign gated[184] = \gated$736 ;
-  assign gated[183] = \gated$733 ;
-  assign gated[182] = \gated$730 ;
-  assign gated[181] = \gated$727 ;
-  assign gated[180] = \gated$724 ;
-  assign gated[179] = \gated$721 ;
-  assign gated[178] = \gated$718 ;
-  assign gated[177] = \gated$715 ;
-  assign gated[176] = \gated$712 ;
-  assign gated[175] = \gated$693 ;
-  assign gated[174] = \gated$690 ;
-  assign gated[173] = \gated$687 ;
-  assign gated[172] = \gated$684 ;
-  assign gated[171] = \gated$681 ;
-  assign gated[170] = \gated$678 ;
-  assign gated[169] = \gated$675 ;
-  assign gated[168] = \gated$672 ;
-  assign gated[167] = \gated$669 ;
-  assign gated[166] = \gated$666 ;
-  assign gated[165] = \gated$663 ;
-  assign gated[164] = \gated$660 ;
-  assign gated[163] = \gated$657 ;
-  assign gated[162] = \gated$654 ;
-  assign gated[161] = \gated$651 ;
-  assign gated[160] = \gated$648 ;
-  assign gated[159] = \gated$629 ;
-  assign gated[158] = \gated$626 ;
-  assign gated[157] = \gated$623 ;
-  assign gated[156] = \gated$620 ;
-  assign gated[155] = \gated$617 ;
-  assign gated[154] = \gated$614 ;
-  assign gated[153] = \gated$611 ;
-  assign gated[152] = \gated$608 ;
-  assign gated[151] = \gated$605 ;
-  assign gated[150] = \gated$602 ;
-  assign gated[149] = \gated$599 ;
-  assign gated[148] = \gated$596 ;
-  assign gated[147] = \gated$593 ;
-  assign gated[146] = \gated$590 ;
-  assign gated[145] = \gated$587 ;
-  assign gated[144] = \gated$584 ;
-  assign gated[143] = \gated$565 ;
-  assign gated[142] = \gated$562 ;
-  assign gated[141] = \gated$559 ;
-  assign gated[140] = \gated$556 ;
-  assign gated[139] = \gated$553 ;
-  assign gated[138] = \gated$550 ;
-  assign gated[137] = \gated$547 ;
-  assign gated[136] = \gated$544 ;
-  assign gated[135] = \gated$541 ;
-  assign gated[134] = \gated$538 ;
-  assign gated[133] = \gated$535 ;
-  assign gated[132] = \gated$532 ;
-  assign gated[131] = \gated$529 ;
-  assign gated[130] = \gated$526 ;
-  assign gated[129] = \gated$523 ;
-  assign gated[128] = \gated$520 ;
-  assign gated[127] = \gated$501 ;
-  assign gated[126] = \gated$498 ;
-  assign gated[125] = \gated$495 ;
-  assign gated[124] = \gated$492 ;
-  assign gated[123] = \gated$489 ;
-  assign gated[122] = \gated$486 ;
-  assign gated[121] = \gated$483 ;
-  assign gated[120] = \gated$480 ;
-  assign gated[119] = \gated$477 ;
-  assign gated[118] = \gated$474 ;
-  assign gated[117] = \gated$471 ;
-  assign gated[116] = \gated$468 ;
-  assign gated[115] = \gated$465 ;
-  assign gated[114] = \gated$462 ;
-  assign gated[113] = \gated$459 ;
-  assign gated[112] = \gated$456 ;
-  assign gated[111] = \gated$437 ;
-  assign gated[110] = \gated$434 ;
-  assign gated[109] = \gated$431 ;
-  assign gated[108] = \gated$428 ;
-  assign gated[107] = \gated$425 ;
-  assign gated[106] = \gated$422 ;
-  assign gated[105] = \gated$419 ;
-  assign gated[104] = \gated$416 ;
-  assign gated[103] = \gated$413 ;
-  assign gated[102] = \gated$410 ;
-  assign gated[101] = \gated$407 ;
-  assign gated[100] = \gated$404 ;
-  assign gated[99] = \gated$401 ;
-  assign gated[98] = \gated$398 ;
-  assign gated[97] = \gated$395 ;
-  assign gated[96] = \gated$392 ;
-  assign gated[95] = \gated$373 ;
-  assign gated[94] = \gated$370 ;
-  assign gated[93] = \gated$367 ;
-  assign gated[92] = \gated$364 ;
-  assign gated[91] = \gated$361 ;
-  assign gated[90] = \gated$358 ;
-  assign gated[89] = \gated$355 ;
-  assign gated[88] = \gated$352 ;
-  assign gated[87] = \gated$349 ;
-  assign gated[86] = \gated$346 ;
-  assign gated[85] = \gated$343 ;
-  assign gated[84] = \gated$340 ;
-  assign gated[83] = \gated$337 ;
-  assign gated[82] = \gated$334 ;
-  assign gated[81] = \gated$331 ;
-  assign gated[80] = \gated$328 ;
-  assign gated[79] = \gated$309 ;
-  assign gated[78] = \gated$306 ;
-  assign gated[77] = \gated$303 ;
-  assign gated[76] = \gated$300 ;
-  assign gated[75] = \gated$297 ;
-  assign gated[74] = \gated$294 ;
-  assign gated[73] = \gated$291 ;
-  assign gated[72] = \gated$288 ;
-  assign gated[71] = \gated$285 ;
-  assign gated[70] = \gated$282 ;
-  assign gated[69] = \gated$279 ;
-  assign gated[68] = \gated$276 ;
-  assign gated[67] = \gated$273 ;
-  assign gated[66] = \gated$270 ;
-  assign gated[65] = \gated$267 ;
-  assign gated[64] = \gated$264 ;
-  assign gated[63] = \gated$245 ;
-  assign gated[62] = \gated$242 ;
-  assign gated[61] = \gated$239 ;
-  assign gated[60] = \gated$236 ;
-  assign gated[59] = \gated$233 ;
-  assign gated[58] = \gated$230 ;
-  assign gated[57] = \gated$227 ;
-  assign gated[56] = \gated$224 ;
-  assign gated[55] = \gated$221 ;
-  assign gated[54] = \gated$218 ;
-  assign gated[53] = \gated$215 ;
-  assign gated[52] = \gated$212 ;
-  assign gated[51] = \gated$209 ;
-  assign gated[50] = \gated$206 ;
-  assign gated[49] = \gated$203 ;
-  assign gated[48] = \gated$200 ;
-  assign gated[47] = \gated$181 ;
-  assign gated[46] = \gated$178 ;
-  assign gated[45] = \gated$175 ;
-  assign gated[44] = \gated$172 ;
-  assign gated[43] = \gated$169 ;
-  assign gated[42] = \gated$166 ;
-  assign gated[41] = \gated$163 ;
-  assign gated[40] = \gated$160 ;
-  assign gated[39] = \gated$157 ;
-  assign gated[38] = \gated$154 ;
-  assign gated[37] = \gated$151 ;
-  assign gated[36] = \gated$148 ;
-  assign gated[35] = \gated$145 ;
-  assign gated[34] = \gated$142 ;
-  assign gated[33] = \gated$139 ;
-  assign gated[32] = \gated$136 ;
-  assign gated[31] = \gated$117 ;
-  assign gated[30] = \gated$114 ;
-  assign gated[29] = \gated$111 ;
-  assign gated[28] = \gated$108 ;
-  assign gated[27] = \gated$105 ;
-  assign gated[26] = \gated$102 ;
-  assign gated[25] = \gated$99 ;
-  assign gated[24] = \gated$96 ;
-  assign gated[23] = \gated$93 ;
-  assign gated[22] = \gated$90 ;
-  assign gated[21] = \gated$87 ;
-  assign gated[20] = \gated$84 ;
-  assign gated[19] = \gated$81 ;
-  assign gated[18] = \gated$78 ;
-  assign gated[17] = \gated$75 ;
-  assign gated[16] = \gated$72 ;
+  assign nonzero[15] = \$992 ;
+  assign nonzero[14] = \$930 ;
+  assign nonzero[13] = \$868 ;
+  assign nonzero[12] = \$806 ;
+  assign nonzero[11] = \$744 ;
+  assign nonzero[10] = \$682 ;
+  assign nonzero[9] = \$620 ;
+  assign nonzero[8] = \$558 ;
+  assign nonzero[7] = \$496 ;
+  assign nonzero[6] = \$434 ;
+  assign nonzero[5] = \$372 ;
+  assign nonzero[4] = \$310 ;
+  assign nonzero[3] = \$248 ;
+  assign nonzero[2] = \$186 ;
+  assign nonzero[1] = \$124 ;
+  assign nonzero[0] = \$62 ;
+  assign sums[207:195] = \$961 ;
+  assign sums[194:182] = \$899 ;
+  assign sums[181:169] = \$837 ;
+  assign sums[168:156] = \$775 ;
+  assign sums[155:143] = \$713 ;
+  assign sums[142:130] = \$651 ;
+  assign sums[129:117] = \$589 ;
+  assign sums[116:104] = \$527 ;
+  assign sums[103:91] = \$465 ;
+  assign sums[90:78] = \$403 ;
+  assign sums[77:65] = \$341 ;
+  assign sums[64:52] = \$279 ;
+  assign sums[51:39] = \$217 ;
+  assign sums[38:26] = \$155 ;
+  assign sums[25:13] = \$93 ;
+  assign sums[12:0] = \$31 ;
+  assign group_sums[703:693] = \$958 ;
+  assign group_sums[692:682] = \$951 ;
+  assign group_sums[681:671] = \$944 ;
+  assign group_sums[670:660] = \$937 ;
+  assign group_sums[659:649] = \$896 ;
+  assign group_sums[648:638] = \$889 ;
+  assign group_sums[637:627] = \$882 ;
+  assign group_sums[626:616] = \$875 ;
+  assign group_sums[615:605] = \$834 ;
+  assign group_sums[604:594] = \$827 ;
+  assign group_sums[593:583] = \$820 ;
+  assign group_sums[582:572] = \$813 ;
+  assign group_sums[571:561] = \$772 ;
+  assign group_sums[560:550] = \$765 ;
+  assign group_sums[549:539] = \$758 ;
+  assign group_sums[538:528] = \$751 ;
+  assign group_sums[527:517] = \$710 ;
+  assign group_sums[516:506] = \$703 ;
+  assign group_sums[505:495] = \$696 ;
+  assign group_sums[494:484] = \$689 ;
+  assign group_sums[483:473] = \$648 ;
+  assign group_sums[472:462] = \$641 ;
+  assign group_sums[461:451] = \$634 ;
+  assign group_sums[450:440] = \$627 ;
+  assign group_sums[439:429] = \$586 ;
+  assign group_sums[428:418] = \$579 ;
+  assign group_sums[417:407] = \$572 ;
+  assign group_sums[406:396] = \$565 ;
+  assign group_sums[395:385] = \$524 ;
+  assign group_sums[384:374] = \$517 ;
+  assign group_sums[373:363] = \$510 ;
+  assign group_sums[362:352] = \$503 ;
+  assign group_sums[351:341] = \$462 ;
+  assign group_sums[340:330] = \$455 ;
+  assign group_sums[329:319] = \$448 ;
+  assign group_sums[318:308] = \$441 ;
+  assign group_sums[307:297] = \$400 ;
+  assign group_sums[296:286] = \$393 ;
+  assign group_sums[285:275] = \$386 ;
+  assign group_sums[274:264] = \$379 ;
+  assign group_sums[263:253] = \$338 ;
+  assign group_sums[252:242] = \$331 ;
+  assign group_sums[241:231] = \$324 ;
+  assign group_sums[230:220] = \$317 ;
+  assign group_sums[219:209] = \$276 ;
+  assign group_sums[208:198] = \$269 ;
+  assign group_sums[197:187] = \$262 ;
+  assign group_sums[186:176] = \$255 ;
+  assign group_sums[175:165] = \$214 ;
+  assign group_sums[164:154] = \$207 ;
+  assign group_sums[153:143] = \$200 ;
+  assign group_sums[142:132] = \$193 ;
+  assign group_sums[131:121] = \$152 ;
+  assign group_sums[120:110] = \$145 ;
+  assign group_sums[109:99] = \$138 ;
+  assign group_sums[98:88] = \$131 ;
+  assign group_sums[87:77] = \$90 ;
+  assign group_sums[76:66] = \$83 ;
+  assign group_sums[65:55] = \$76 ;
+  assign group_sums[54:44] = \$69 ;
+  assign group_sums[43:33] = \$28 ;
+  assign group_sums[32:22] = \$21 ;
+  assign group_sums[21:11] = \$14 ;
+  assign group_sums[10:0] = \$7 ;
+  assign gated[255] = \gated$1253 ;
+  assign gated[254] = \gated$1250 ;
+  assign gated[253] = \gated$1247 ;
+  assign gated[252] = \gated$1244 ;
+  assign gated[251] = \gated$1241 ;
+  assign gated[250] = \gated$1238 ;
+  assign gated[249] = \gated$1235 ;
+  assign gated[248] = \gated$1232 ;
+  assign gated[247] = \gated$1229 ;
+  assign gated[246] = \gated$1226 ;
+  assign gated[245] = \gated$1223 ;
+  assign gated[244] = \gated$1220 ;
+  assign gated[243] = \gated$1217 ;
+  assign gated[242] = \gated$1214 ;
+  assign gated[241] = \gated$1211 ;
+  assign gated[240] = \gated$1208 ;
+  assign gated[239] = \gated$1173 ;
+  assign gated[238] = \gated$1170 ;
+  assign gated[237] = \gated$1167 ;
+  assign gated[236] = \gated$1164 ;
+  assign gated[235] = \gated$1161 ;
+  assign gated[234] = \gated$1158 ;
+  assign gated[233] = \gated$1155 ;
+  assign gated[232] = \gated$1152 ;
+  assign gated[231] = \gated$1149 ;
+  assign gated[230] = \gated$1146 ;
+  assign gated[229] = \gated$1143 ;
+  assign gated[228] = \gated$1140 ;
+  assign gated[227] = \gated$1137 ;
+  assign gated[226] = \gated$1134 ;
+  assign gated[225] = \gated$1131 ;
+  assign gated[224] = \gated$1128 ;
+  assign gated[223] = \gated$1093 ;
+  assign gated[222] = \gated$1090 ;
+  assign gated[221] = \gated$1087 ;
+  assign gated[220] = \gated$1084 ;
+  assign gated[219] = \gated$1081 ;
+  assign gated[218] = \gated$1078 ;
+  assign gated[217] = \gated$1075 ;
+  assign gated[216] = \gated$1072 ;
+  assign gated[215] = \gated$1069 ;
+  assign gated[214] = \gated$1066 ;
+  assign gated[213] = \gated$1063 ;
+  assign gated[212] = \gated$1060 ;
+  assign gated[211] = \gated$1057 ;
+  assign gated[210] = \gated$1054 ;
+  assign gated[209] = \gated$1051 ;
+  assign gated[208] = \gated$1048 ;
+  assign gated[207] = \gated$1013 ;
+  assign gated[206] = \gated$1010 ;
+  assign gated[205] = \gated$1007 ;
+  assign gated[204] = \gated$1004 ;
+  assign gated[203] = \gated$1001 ;
+  assign gated[202] = \gated$998 ;
+  assign gated[201] = \gated$995 ;
+  assign gated[200] = \gated$992 ;
+  assign gated[199] = \gated$989 ;
+  assign gated[198] = \gated$986 ;
+  assign gated[197] = \gated$983 ;
+  assign gated[196] = \gated$980 ;
+  assign gated[195] = \gated$977 ;
+  assign gated[194] = \gated$974 ;
+  assign gated[193] = \gated$971 ;
+  assign gated[192] = \gated$968 ;
+  assign gated[191] = \gated$933 ;
+  assign gated[190] = \gated$930 ;
+  assign gated[189] = \gated$927 ;
+  assign gated[188] = \gated$924 ;
+  assign gated[187] = \gated$921 ;
+  assign gated[186] = \gated$918 ;
+  assign gated[185] = \gated$915 ;
+  assign gated[184] = \gated$912 ;
+  assign gated[183] = \gated$909 ;
+  assign gated[182] = \gated$906 ;
+  assign gated[181] = \gated$903 ;
+  assign gated[180] = \gated$900 ;
+  assign gated[179] = \gated$897 ;
+  assign gated[178] = \gated$894 ;
+  assign gated[177] = \gated$891 ;
+  assign gated[176] = \gated$888 ;
+  assign gated[175] = \gated$853 ;
+  assign gated[174] = \gated$850 ;
+  assign gated[173] = \gated$847 ;
+  assign gated[172] = \gated$844 ;
+  assign gated[171] = \gated$841 ;
+  assign gated[170] = \gated$838 ;
+  assign gated[169] = \gated$835 ;
+  assign gated[168] = \gated$832 ;
+  assign gated[167] = \gated$829 ;
+  assign gated[166] = \gated$826 ;
+  assign gated[165] = \gated$823 ;
+  assign gated[164] = \gated$820 ;
+  assign gated[163] = \gated$817 ;
+  assign gated[162] = \gated$814 ;
+  assign gated[161] = \gated$811 ;
+  assign gated[160] = \gated$808 ;
+  assign gated[159] = \gated$773 ;
+  assign gated[158] = \gated$770 ;
+  assign gated[157] = \gated$767 ;
+  assign gated[156] = \gated$764 ;
+  assign gated[155] = \gated$761 ;
+  assign gated[154] = \gated$758 ;
+  assign gated[153] = \gated$755 ;
+  assign gated[152] = \gated$752 ;
+  assign gated[151] = \gated$749 ;
+  assign gated[150] = \gated$746 ;
+  assign gated[149] = \gated$743 ;
+  assign gated[148] = \gated$740 ;
+  assign gated[147] = \gated$737 ;
+  assign gated[146] = \gated$734 ;
+  assign gated[145] = \gated$731 ;
+  assign gated[144] = \gated$728 ;
+  assign gated[143] = \gated$693 ;
+  assign gated[142] = \gated$690 ;
+  assign gated[141] = \gated$687 ;
+  assign gated[140] = \gated$684 ;
+  assign gated[139] = \gated$681 ;
+  assign gated[138] = \gated$678 ;
+  assign gated[137] = \gated$675 ;
+  assign gated[136] = \gated$672 ;
+  assign gated[135] = \gated$669 ;
+  assign gated[134] = \gated$666 ;
+  assign gated[133] = \gated$663 ;
+  assign gated[132] = \gated$660 ;
+  assign gated[131] = \gated$657 ;
+  assign gated[130] = \gated$654 ;
+  assign gated[129] = \gated$651 ;
+  assign gated[128] = \gated$648 ;
+  assign gated[127] = \gated$613 ;
+  assign gated[126] = \gated$610 ;
+  assign gated[125] = \gated$607 ;
+  assign gated[124] = \gated$604 ;
+  assign gated[123] = \gated$601 ;
+  assign gated[122] = \gated$598 ;
+  assign gated[121] = \gated$595 ;
+  assign gated[120] = \gated$592 ;
+  assign gated[119] = \gated$589 ;
+  assign gated[118] = \gated$586 ;
+  assign gated[117] = \gated$583 ;
+  assign gated[116] = \gated$580 ;
+  assign gated[115] = \gated$577 ;
+  assign gated[114] = \gated$574 ;
+  assign gated[113] = \gated$571 ;
+  assign gated[112] = \gated$568 ;
+  assign gated[111] = \gated$533 ;
+  assign gated[110] = \gated$530 ;
+  assign gated[109] = \gated$527 ;
+  assign gated[108] = \gated$524 ;
+  assign gated[107] = \gated$521 ;
+  assign gated[106] = \gated$518 ;
+  assign gated[105] = \gated$515 ;
+  assign gated[104] = \gated$512 ;
+  assign gated[103] = \gated$509 ;
+  assign gated[102] = \gated$506 ;
+  assign gated[101] = \gated$503 ;
+  assign gated[100] = \gated$500 ;
+  assign gated[99] = \gated$497 ;
+  assign gated[98] = \gated$494 ;
+  assign gated[97] = \gated$491 ;
+  assign gated[96] = \gated$488 ;
+  assign gated[95] = \gated$453 ;
+  assign gated[94] = \gated$450 ;
+  assign gated[93] = \gated$447 ;
+  assign gated[92] = \gated$444 ;
+  assign gated[91] = \gated$441 ;
+  assign gated[90] = \gated$438 ;
+  assign gated[89] = \gated$435 ;
+  assign gated[88] = \gated$432 ;
+  assign gated[87] = \gated$429 ;
+  assign gated[86] = \gated$426 ;
+  assign gated[85] = \gated$423 ;
+  assign gated[84] = \gated$420 ;
+  assign gated[83] = \gated$417 ;
+  assign gated[82] = \gated$414 ;
+  assign gated[81] = \gated$411 ;
+  assign gated[80] = \gated$408 ;
+  assign gated[79] = \gated$373 ;
+  assign gated[78] = \gated$370 ;
+  assign gated[77] = \gated$367 ;
+  assign gated[76] = \gated$364 ;
+  assign gated[75] = \gated$361 ;
+  assign gated[74] = \gated$358 ;
+  assign gated[73] = \gated$355 ;
+  assign gated[72] = \gated$352 ;
+  assign gated[71] = \gated$349 ;
+  assign gated[70] = \gated$346 ;
+  assign gated[69] = \gated$343 ;
+  assign gated[68] = \gated$340 ;
+  assign gated[67] = \gated$337 ;
+  assign gated[66] = \gated$334 ;
+  assign gated[65] = \gated$331 ;
+  assign gated[64] = \gated$328 ;
+  assign gated[63] = \gated$293 ;
+  assign gated[62] = \gated$290 ;
+  assign gated[61] = \gated$287 ;
+  assign gated[60] = \gated$284 ;
+  assign gated[59] = \gated$281 ;
+  assign gated[58] = \gated$278 ;
+  assign gated[57] = \gated$275 ;
+  assign gated[56] = \gated$272 ;
+  assign gated[55] = \gated$269 ;
+  assign gated[54] = \gated$266 ;
+  assign gated[53] = \gated$263 ;
+  assign gated[52] = \gated$260 ;
+  assign gated[51] = \gated$257 ;
+  assign gated[50] = \gated$254 ;
+  assign gated[49] = \gated$251 ;
+  assign gated[48] = \gated$248 ;
+  assign gated[47] = \gated$213 ;
+  assign gated[46] = \gated$210 ;
+  assign gated[45] = \gated$207 ;
+  assign gated[44] = \gated$204 ;
+  assign gated[43] = \gated$201 ;
+  assign gated[42] = \gated$198 ;
+  assign gated[41] = \gated$195 ;
+  assign gated[40] = \gated$192 ;
+  assign gated[39] = \gated$189 ;
+  assign gated[38] = \gated$186 ;
+  assign gated[37] = \gated$183 ;
+  assign gated[36] = \gated$180 ;
+  assign gated[35] = \gated$177 ;
+  assign gated[34] = \gated$174 ;
+  assign gated[33] = \gated$171 ;
+  assign gated[32] = \gated$168 ;
+  assign gated[31] = \gated$133 ;
+  assign gated[30] = \gated$130 ;
+  assign gated[29] = \gated$127 ;
+  assign gated[28] = \gated$124 ;
+  assign gated[27] = \gated$121 ;
+  assign gated[26] = \gated$118 ;
+  assign gated[25] = \gated$115 ;
+  assign gated[24] = \gated$112 ;
+  assign gated[23] = \gated$109 ;
+  assign gated[22] = \gated$106 ;
+  assign gated[21] = \gated$103 ;
+  assign gated[20] = \gated$100 ;
+  assign gated[19] = \gated$97 ;
+  assign gated[18] = \gated$94 ;
+  assign gated[17] = \gated$91 ;
+  assign gated[16] = \gated$88 ;
   assign gated[15] = \gated$50 ;
   assign gated[14] = \gated$47 ;
   assign gated[13] = \gated$44 ;
@@ -16662,11 +17778,11 @@ module \ternhw_default.array (acts, gated, group_sums, nonzero, weights);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16674,13 +17790,16 @@ module \ternhw_default.array.lane_0_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16690,11 +17809,11 @@ module \ternhw_default.array.lane_0_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16702,13 +17821,16 @@ module \ternhw_default.array.lane_0_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16718,11 +17840,11 @@ module \ternhw_default.array.lane_0_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16730,13 +17852,16 @@ module \ternhw_default.array.lane_0_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16746,11 +17871,11 @@ module \ternhw_default.array.lane_0_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16758,13 +17883,16 @@ module \ternhw_default.array.lane_0_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16774,11 +17902,11 @@ module \ternhw_default.array.lane_0_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16786,13 +17914,16 @@ module \ternhw_default.array.lane_0_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16802,11 +17933,11 @@ module \ternhw_default.array.lane_0_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16814,13 +17945,16 @@ module \ternhw_default.array.lane_0_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16830,11 +17964,11 @@ module \ternhw_default.array.lane_0_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16842,13 +17976,16 @@ module \ternhw_default.array.lane_0_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16858,11 +17995,11 @@ module \ternhw_default.array.lane_0_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16870,13 +18007,16 @@ module \ternhw_default.array.lane_0_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16886,11 +18026,11 @@ module \ternhw_default.array.lane_0_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16898,13 +18038,16 @@ module \ternhw_default.array.lane_0_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16914,11 +18057,11 @@ module \ternhw_default.array.lane_0_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16926,13 +18069,16 @@ module \ternhw_default.array.lane_0_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16942,11 +18088,11 @@ module \ternhw_default.array.lane_0_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16954,13 +18100,16 @@ module \ternhw_default.array.lane_0_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16970,11 +18119,11 @@ module \ternhw_default.array.lane_0_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -16982,13 +18131,16 @@ module \ternhw_default.array.lane_0_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -16998,11 +18150,11 @@ module \ternhw_default.array.lane_0_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17010,13 +18162,16 @@ module \ternhw_default.array.lane_0_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17026,11 +18181,11 @@ module \ternhw_default.array.lane_0_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17038,13 +18193,16 @@ module \ternhw_default.array.lane_0_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17054,11 +18212,11 @@ module \ternhw_default.array.lane_0_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17066,13 +18224,16 @@ module \ternhw_default.array.lane_0_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17082,11 +18243,11 @@ module \ternhw_default.array.lane_0_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_0_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_0_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17094,13 +18255,16 @@ module \ternhw_default.array.lane_0_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17110,11 +18274,11 @@ module \ternhw_default.array.lane_0_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17122,13 +18286,16 @@ module \ternhw_default.array.lane_10_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17138,11 +18305,11 @@ module \ternhw_default.array.lane_10_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17150,13 +18317,16 @@ module \ternhw_default.array.lane_10_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17166,11 +18336,11 @@ module \ternhw_default.array.lane_10_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17178,13 +18348,16 @@ module \ternhw_default.array.lane_10_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17194,11 +18367,11 @@ module \ternhw_default.array.lane_10_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17206,13 +18379,16 @@ module \ternhw_default.array.lane_10_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17222,11 +18398,11 @@ module \ternhw_default.array.lane_10_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17234,13 +18410,16 @@ module \ternhw_default.array.lane_10_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17250,11 +18429,11 @@ module \ternhw_default.array.lane_10_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17262,13 +18441,16 @@ module \ternhw_default.array.lane_10_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17278,11 +18460,11 @@ module \ternhw_default.array.lane_10_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17290,13 +18472,16 @@ module \ternhw_default.array.lane_10_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17306,11 +18491,11 @@ module \ternhw_default.array.lane_10_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17318,13 +18503,16 @@ module \ternhw_default.array.lane_10_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17334,11 +18522,11 @@ module \ternhw_default.array.lane_10_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17346,13 +18534,16 @@ module \ternhw_default.array.lane_10_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17362,11 +18553,11 @@ module \ternhw_default.array.lane_10_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17374,13 +18565,16 @@ module \ternhw_default.array.lane_10_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17390,11 +18584,11 @@ module \ternhw_default.array.lane_10_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17402,13 +18596,16 @@ module \ternhw_default.array.lane_10_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17418,11 +18615,11 @@ module \ternhw_default.array.lane_10_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17430,13 +18627,16 @@ module \ternhw_default.array.lane_10_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17446,11 +18646,11 @@ module \ternhw_default.array.lane_10_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17458,13 +18658,16 @@ module \ternhw_default.array.lane_10_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17474,11 +18677,11 @@ module \ternhw_default.array.lane_10_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17486,13 +18689,16 @@ module \ternhw_default.array.lane_10_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17502,11 +18708,11 @@ module \ternhw_default.array.lane_10_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17514,13 +18720,16 @@ module \ternhw_default.array.lane_10_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17530,11 +18739,11 @@ module \ternhw_default.array.lane_10_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_10_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_10_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17542,13 +18751,16 @@ module \ternhw_default.array.lane_10_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17558,11 +18770,11 @@ module \ternhw_default.array.lane_10_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17570,13 +18782,16 @@ module \ternhw_default.array.lane_11_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17586,11 +18801,11 @@ module \ternhw_default.array.lane_11_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17598,13 +18813,16 @@ module \ternhw_default.array.lane_11_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17614,11 +18832,11 @@ module \ternhw_default.array.lane_11_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17626,13 +18844,16 @@ module \ternhw_default.array.lane_11_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17642,11 +18863,11 @@ module \ternhw_default.array.lane_11_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17654,13 +18875,16 @@ module \ternhw_default.array.lane_11_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17670,11 +18894,11 @@ module \ternhw_default.array.lane_11_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17682,13 +18906,16 @@ module \ternhw_default.array.lane_11_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17698,11 +18925,11 @@ module \ternhw_default.array.lane_11_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17710,13 +18937,16 @@ module \ternhw_default.array.lane_11_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17726,11 +18956,11 @@ module \ternhw_default.array.lane_11_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17738,13 +18968,16 @@ module \ternhw_default.array.lane_11_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17754,11 +18987,11 @@ module \ternhw_default.array.lane_11_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17766,13 +18999,16 @@ module \ternhw_default.array.lane_11_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17782,11 +19018,11 @@ module \ternhw_default.array.lane_11_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17794,13 +19030,16 @@ module \ternhw_default.array.lane_11_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17810,11 +19049,11 @@ module \ternhw_default.array.lane_11_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17822,13 +19061,16 @@ module \ternhw_default.array.lane_11_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17838,11 +19080,11 @@ module \ternhw_default.array.lane_11_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17850,13 +19092,16 @@ module \ternhw_default.array.lane_11_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17866,11 +19111,11 @@ module \ternhw_default.array.lane_11_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17878,13 +19123,16 @@ module \ternhw_default.array.lane_11_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17894,11 +19142,11 @@ module \ternhw_default.array.lane_11_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17906,13 +19154,16 @@ module \ternhw_default.array.lane_11_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17922,11 +19173,11 @@ module \ternhw_default.array.lane_11_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17934,13 +19185,16 @@ module \ternhw_default.array.lane_11_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17950,11 +19204,11 @@ module \ternhw_default.array.lane_11_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17962,13 +19216,16 @@ module \ternhw_default.array.lane_11_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -17978,11 +19235,11 @@ module \ternhw_default.array.lane_11_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_11_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_11_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -17990,13 +19247,16 @@ module \ternhw_default.array.lane_11_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18006,11 +19266,11 @@ module \ternhw_default.array.lane_11_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18018,13 +19278,16 @@ module \ternhw_default.array.lane_12_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18034,11 +19297,11 @@ module \ternhw_default.array.lane_12_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18046,13 +19309,16 @@ module \ternhw_default.array.lane_12_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18062,11 +19328,11 @@ module \ternhw_default.array.lane_12_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18074,13 +19340,16 @@ module \ternhw_default.array.lane_12_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18090,11 +19359,11 @@ module \ternhw_default.array.lane_12_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18102,13 +19371,16 @@ module \ternhw_default.array.lane_12_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18118,11 +19390,11 @@ module \ternhw_default.array.lane_12_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18130,13 +19402,16 @@ module \ternhw_default.array.lane_12_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18146,11 +19421,11 @@ module \ternhw_default.array.lane_12_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18158,13 +19433,16 @@ module \ternhw_default.array.lane_12_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18174,11 +19452,11 @@ module \ternhw_default.array.lane_12_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18186,13 +19464,16 @@ module \ternhw_default.array.lane_12_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18202,11 +19483,11 @@ module \ternhw_default.array.lane_12_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18214,13 +19495,16 @@ module \ternhw_default.array.lane_12_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18230,11 +19514,11 @@ module \ternhw_default.array.lane_12_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18242,13 +19526,16 @@ module \ternhw_default.array.lane_12_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18258,11 +19545,11 @@ module \ternhw_default.array.lane_12_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18270,13 +19557,16 @@ module \ternhw_default.array.lane_12_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18286,11 +19576,11 @@ module \ternhw_default.array.lane_12_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18298,13 +19588,16 @@ module \ternhw_default.array.lane_12_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18314,11 +19607,11 @@ module \ternhw_default.array.lane_12_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18326,13 +19619,16 @@ module \ternhw_default.array.lane_12_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18342,11 +19638,11 @@ module \ternhw_default.array.lane_12_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18354,13 +19650,16 @@ module \ternhw_default.array.lane_12_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18370,11 +19669,11 @@ module \ternhw_default.array.lane_12_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18382,13 +19681,16 @@ module \ternhw_default.array.lane_12_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18398,11 +19700,11 @@ module \ternhw_default.array.lane_12_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18410,13 +19712,16 @@ module \ternhw_default.array.lane_12_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18426,11 +19731,11 @@ module \ternhw_default.array.lane_12_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_12_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_12_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18438,13 +19743,16 @@ module \ternhw_default.array.lane_12_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18454,11 +19762,11 @@ module \ternhw_default.array.lane_12_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18466,13 +19774,16 @@ module \ternhw_default.array.lane_13_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18482,11 +19793,11 @@ module \ternhw_default.array.lane_13_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18494,13 +19805,16 @@ module \ternhw_default.array.lane_13_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18510,11 +19824,11 @@ module \ternhw_default.array.lane_13_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18522,13 +19836,16 @@ module \ternhw_default.array.lane_13_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18538,11 +19855,11 @@ module \ternhw_default.array.lane_13_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18550,13 +19867,16 @@ module \ternhw_default.array.lane_13_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18566,11 +19886,11 @@ module \ternhw_default.array.lane_13_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18578,13 +19898,16 @@ module \ternhw_default.array.lane_13_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18594,11 +19917,11 @@ module \ternhw_default.array.lane_13_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18606,13 +19929,16 @@ module \ternhw_default.array.lane_13_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18622,11 +19948,11 @@ module \ternhw_default.array.lane_13_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18634,13 +19960,16 @@ module \ternhw_default.array.lane_13_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18650,11 +19979,11 @@ module \ternhw_default.array.lane_13_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18662,13 +19991,16 @@ module \ternhw_default.array.lane_13_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18678,11 +20010,11 @@ module \ternhw_default.array.lane_13_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18690,13 +20022,16 @@ module \ternhw_default.array.lane_13_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18706,11 +20041,11 @@ module \ternhw_default.array.lane_13_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18718,13 +20053,16 @@ module \ternhw_default.array.lane_13_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18734,11 +20072,11 @@ module \ternhw_default.array.lane_13_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18746,13 +20084,16 @@ module \ternhw_default.array.lane_13_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18762,11 +20103,11 @@ module \ternhw_default.array.lane_13_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18774,13 +20115,16 @@ module \ternhw_default.array.lane_13_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18790,11 +20134,11 @@ module \ternhw_default.array.lane_13_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18802,13 +20146,16 @@ module \ternhw_default.array.lane_13_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18818,11 +20165,11 @@ module \ternhw_default.array.lane_13_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18830,13 +20177,16 @@ module \ternhw_default.array.lane_13_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18846,11 +20196,11 @@ module \ternhw_default.array.lane_13_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18858,13 +20208,16 @@ module \ternhw_default.array.lane_13_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18874,11 +20227,11 @@ module \ternhw_default.array.lane_13_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_13_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_13_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18886,13 +20239,16 @@ module \ternhw_default.array.lane_13_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18902,11 +20258,11 @@ module \ternhw_default.array.lane_13_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18914,13 +20270,16 @@ module \ternhw_default.array.lane_14_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18930,11 +20289,11 @@ module \ternhw_default.array.lane_14_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18942,13 +20301,16 @@ module \ternhw_default.array.lane_14_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18958,11 +20320,11 @@ module \ternhw_default.array.lane_14_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18970,13 +20332,16 @@ module \ternhw_default.array.lane_14_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -18986,11 +20351,11 @@ module \ternhw_default.array.lane_14_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -18998,13 +20363,16 @@ module \ternhw_default.array.lane_14_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19014,11 +20382,11 @@ module \ternhw_default.array.lane_14_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19026,13 +20394,16 @@ module \ternhw_default.array.lane_14_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19042,11 +20413,11 @@ module \ternhw_default.array.lane_14_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19054,13 +20425,16 @@ module \ternhw_default.array.lane_14_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19070,11 +20444,11 @@ module \ternhw_default.array.lane_14_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19082,13 +20456,16 @@ module \ternhw_default.array.lane_14_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19098,11 +20475,11 @@ module \ternhw_default.array.lane_14_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19110,13 +20487,16 @@ module \ternhw_default.array.lane_14_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19126,11 +20506,11 @@ module \ternhw_default.array.lane_14_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19138,13 +20518,16 @@ module \ternhw_default.array.lane_14_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19154,11 +20537,11 @@ module \ternhw_default.array.lane_14_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19166,13 +20549,16 @@ module \ternhw_default.array.lane_14_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19182,11 +20568,11 @@ module \ternhw_default.array.lane_14_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19194,13 +20580,16 @@ module \ternhw_default.array.lane_14_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19210,11 +20599,11 @@ module \ternhw_default.array.lane_14_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19222,13 +20611,16 @@ module \ternhw_default.array.lane_14_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19238,11 +20630,11 @@ module \ternhw_default.array.lane_14_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19250,13 +20642,16 @@ module \ternhw_default.array.lane_14_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19266,11 +20661,11 @@ module \ternhw_default.array.lane_14_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19278,13 +20673,16 @@ module \ternhw_default.array.lane_14_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19294,11 +20692,11 @@ module \ternhw_default.array.lane_14_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19306,13 +20704,16 @@ module \ternhw_default.array.lane_14_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19322,11 +20723,11 @@ module \ternhw_default.array.lane_14_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_14_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_14_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19334,13 +20735,16 @@ module \ternhw_default.array.lane_14_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19350,11 +20754,11 @@ module \ternhw_default.array.lane_14_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19362,13 +20766,16 @@ module \ternhw_default.array.lane_15_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19378,11 +20785,11 @@ module \ternhw_default.array.lane_15_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19390,13 +20797,16 @@ module \ternhw_default.array.lane_15_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19406,11 +20816,11 @@ module \ternhw_default.array.lane_15_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19418,13 +20828,16 @@ module \ternhw_default.array.lane_15_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19434,11 +20847,11 @@ module \ternhw_default.array.lane_15_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19446,13 +20859,16 @@ module \ternhw_default.array.lane_15_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19462,11 +20878,11 @@ module \ternhw_default.array.lane_15_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19474,13 +20890,16 @@ module \ternhw_default.array.lane_15_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19490,11 +20909,11 @@ module \ternhw_default.array.lane_15_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19502,13 +20921,16 @@ module \ternhw_default.array.lane_15_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19518,11 +20940,11 @@ module \ternhw_default.array.lane_15_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19530,13 +20952,16 @@ module \ternhw_default.array.lane_15_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19546,11 +20971,11 @@ module \ternhw_default.array.lane_15_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19558,13 +20983,16 @@ module \ternhw_default.array.lane_15_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19574,11 +21002,11 @@ module \ternhw_default.array.lane_15_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19586,13 +21014,16 @@ module \ternhw_default.array.lane_15_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19602,11 +21033,11 @@ module \ternhw_default.array.lane_15_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19614,13 +21045,16 @@ module \ternhw_default.array.lane_15_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19630,11 +21064,11 @@ module \ternhw_default.array.lane_15_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19642,13 +21076,16 @@ module \ternhw_default.array.lane_15_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19658,11 +21095,11 @@ module \ternhw_default.array.lane_15_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19670,13 +21107,16 @@ module \ternhw_default.array.lane_15_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19686,11 +21126,11 @@ module \ternhw_default.array.lane_15_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19698,13 +21138,16 @@ module \ternhw_default.array.lane_15_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19714,11 +21157,11 @@ module \ternhw_default.array.lane_15_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19726,13 +21169,16 @@ module \ternhw_default.array.lane_15_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19742,11 +21188,11 @@ module \ternhw_default.array.lane_15_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19754,13 +21200,16 @@ module \ternhw_default.array.lane_15_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19770,11 +21219,11 @@ module \ternhw_default.array.lane_15_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_15_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_15_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19782,13 +21231,16 @@ module \ternhw_default.array.lane_15_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19798,11 +21250,11 @@ module \ternhw_default.array.lane_15_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19810,13 +21262,16 @@ module \ternhw_default.array.lane_1_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19826,11 +21281,11 @@ module \ternhw_default.array.lane_1_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19838,13 +21293,16 @@ module \ternhw_default.array.lane_1_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19854,11 +21312,11 @@ module \ternhw_default.array.lane_1_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19866,13 +21324,16 @@ module \ternhw_default.array.lane_1_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19882,11 +21343,11 @@ module \ternhw_default.array.lane_1_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19894,13 +21355,16 @@ module \ternhw_default.array.lane_1_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19910,11 +21374,11 @@ module \ternhw_default.array.lane_1_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19922,13 +21386,16 @@ module \ternhw_default.array.lane_1_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19938,11 +21405,11 @@ module \ternhw_default.array.lane_1_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19950,13 +21417,16 @@ module \ternhw_default.array.lane_1_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19966,11 +21436,11 @@ module \ternhw_default.array.lane_1_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -19978,13 +21448,16 @@ module \ternhw_default.array.lane_1_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -19994,11 +21467,11 @@ module \ternhw_default.array.lane_1_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20006,13 +21479,16 @@ module \ternhw_default.array.lane_1_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20022,11 +21498,11 @@ module \ternhw_default.array.lane_1_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20034,13 +21510,16 @@ module \ternhw_default.array.lane_1_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20050,11 +21529,11 @@ module \ternhw_default.array.lane_1_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20062,13 +21541,16 @@ module \ternhw_default.array.lane_1_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20078,11 +21560,11 @@ module \ternhw_default.array.lane_1_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20090,13 +21572,16 @@ module \ternhw_default.array.lane_1_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20106,11 +21591,11 @@ module \ternhw_default.array.lane_1_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20118,13 +21603,16 @@ module \ternhw_default.array.lane_1_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20134,11 +21622,11 @@ module \ternhw_default.array.lane_1_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20146,13 +21634,16 @@ module \ternhw_default.array.lane_1_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20162,11 +21653,11 @@ module \ternhw_default.array.lane_1_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20174,13 +21665,16 @@ module \ternhw_default.array.lane_1_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20190,11 +21684,11 @@ module \ternhw_default.array.lane_1_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20202,13 +21696,16 @@ module \ternhw_default.array.lane_1_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20218,11 +21715,11 @@ module \ternhw_default.array.lane_1_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_1_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_1_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20230,13 +21727,16 @@ module \ternhw_default.array.lane_1_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20246,11 +21746,11 @@ module \ternhw_default.array.lane_1_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20258,13 +21758,16 @@ module \ternhw_default.array.lane_2_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20274,11 +21777,11 @@ module \ternhw_default.array.lane_2_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20286,13 +21789,16 @@ module \ternhw_default.array.lane_2_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20302,11 +21808,11 @@ module \ternhw_default.array.lane_2_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20314,13 +21820,16 @@ module \ternhw_default.array.lane_2_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20330,11 +21839,11 @@ module \ternhw_default.array.lane_2_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20342,13 +21851,16 @@ module \ternhw_default.array.lane_2_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20358,11 +21870,11 @@ module \ternhw_default.array.lane_2_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20370,13 +21882,16 @@ module \ternhw_default.array.lane_2_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20386,11 +21901,11 @@ module \ternhw_default.array.lane_2_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20398,13 +21913,16 @@ module \ternhw_default.array.lane_2_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20414,11 +21932,11 @@ module \ternhw_default.array.lane_2_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20426,13 +21944,16 @@ module \ternhw_default.array.lane_2_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20442,11 +21963,11 @@ module \ternhw_default.array.lane_2_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20454,13 +21975,16 @@ module \ternhw_default.array.lane_2_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20470,11 +21994,11 @@ module \ternhw_default.array.lane_2_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20482,13 +22006,16 @@ module \ternhw_default.array.lane_2_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20498,11 +22025,11 @@ module \ternhw_default.array.lane_2_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20510,13 +22037,16 @@ module \ternhw_default.array.lane_2_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20526,11 +22056,11 @@ module \ternhw_default.array.lane_2_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20538,13 +22068,16 @@ module \ternhw_default.array.lane_2_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20554,11 +22087,11 @@ module \ternhw_default.array.lane_2_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20566,13 +22099,16 @@ module \ternhw_default.array.lane_2_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20582,11 +22118,11 @@ module \ternhw_default.array.lane_2_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20594,13 +22130,16 @@ module \ternhw_default.array.lane_2_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20610,11 +22149,11 @@ module \ternhw_default.array.lane_2_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20622,13 +22161,16 @@ module \ternhw_default.array.lane_2_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20638,11 +22180,11 @@ module \ternhw_default.array.lane_2_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20650,13 +22192,16 @@ module \ternhw_default.array.lane_2_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20666,11 +22211,11 @@ module \ternhw_default.array.lane_2_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_2_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_2_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20678,13 +22223,16 @@ module \ternhw_default.array.lane_2_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20694,11 +22242,11 @@ module \ternhw_default.array.lane_2_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20706,13 +22254,16 @@ module \ternhw_default.array.lane_3_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20722,11 +22273,11 @@ module \ternhw_default.array.lane_3_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20734,13 +22285,16 @@ module \ternhw_default.array.lane_3_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20750,11 +22304,11 @@ module \ternhw_default.array.lane_3_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20762,13 +22316,16 @@ module \ternhw_default.array.lane_3_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20778,11 +22335,11 @@ module \ternhw_default.array.lane_3_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20790,13 +22347,16 @@ module \ternhw_default.array.lane_3_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20806,11 +22366,11 @@ module \ternhw_default.array.lane_3_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20818,13 +22378,16 @@ module \ternhw_default.array.lane_3_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20834,11 +22397,11 @@ module \ternhw_default.array.lane_3_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20846,13 +22409,16 @@ module \ternhw_default.array.lane_3_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20862,11 +22428,11 @@ module \ternhw_default.array.lane_3_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20874,13 +22440,16 @@ module \ternhw_default.array.lane_3_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20890,11 +22459,11 @@ module \ternhw_default.array.lane_3_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20902,13 +22471,16 @@ module \ternhw_default.array.lane_3_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20918,11 +22490,11 @@ module \ternhw_default.array.lane_3_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20930,13 +22502,16 @@ module \ternhw_default.array.lane_3_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20946,11 +22521,11 @@ module \ternhw_default.array.lane_3_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20958,13 +22533,16 @@ module \ternhw_default.array.lane_3_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -20974,11 +22552,11 @@ module \ternhw_default.array.lane_3_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -20986,13 +22564,16 @@ module \ternhw_default.array.lane_3_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21002,11 +22583,11 @@ module \ternhw_default.array.lane_3_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21014,13 +22595,16 @@ module \ternhw_default.array.lane_3_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21030,11 +22614,11 @@ module \ternhw_default.array.lane_3_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21042,13 +22626,16 @@ module \ternhw_default.array.lane_3_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21058,11 +22645,11 @@ module \ternhw_default.array.lane_3_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21070,13 +22657,16 @@ module \ternhw_default.array.lane_3_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21086,11 +22676,11 @@ module \ternhw_default.array.lane_3_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21098,13 +22688,16 @@ module \ternhw_default.array.lane_3_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21114,11 +22707,11 @@ module \ternhw_default.array.lane_3_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_3_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_3_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21126,13 +22719,16 @@ module \ternhw_default.array.lane_3_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21142,11 +22738,11 @@ module \ternhw_default.array.lane_3_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21154,13 +22750,16 @@ module \ternhw_default.array.lane_4_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21170,11 +22769,11 @@ module \ternhw_default.array.lane_4_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21182,13 +22781,16 @@ module \ternhw_default.array.lane_4_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21198,11 +22800,11 @@ module \ternhw_default.array.lane_4_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21210,13 +22812,16 @@ module \ternhw_default.array.lane_4_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21226,11 +22831,11 @@ module \ternhw_default.array.lane_4_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21238,13 +22843,16 @@ module \ternhw_default.array.lane_4_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21254,11 +22862,11 @@ module \ternhw_default.array.lane_4_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21266,13 +22874,16 @@ module \ternhw_default.array.lane_4_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21282,11 +22893,11 @@ module \ternhw_default.array.lane_4_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21294,13 +22905,16 @@ module \ternhw_default.array.lane_4_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21310,11 +22924,11 @@ module \ternhw_default.array.lane_4_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21322,13 +22936,16 @@ module \ternhw_default.array.lane_4_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21338,11 +22955,11 @@ module \ternhw_default.array.lane_4_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21350,13 +22967,16 @@ module \ternhw_default.array.lane_4_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21366,11 +22986,11 @@ module \ternhw_default.array.lane_4_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21378,13 +22998,16 @@ module \ternhw_default.array.lane_4_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21394,11 +23017,11 @@ module \ternhw_default.array.lane_4_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21406,13 +23029,16 @@ module \ternhw_default.array.lane_4_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21422,11 +23048,11 @@ module \ternhw_default.array.lane_4_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21434,13 +23060,16 @@ module \ternhw_default.array.lane_4_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21450,11 +23079,11 @@ module \ternhw_default.array.lane_4_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21462,13 +23091,16 @@ module \ternhw_default.array.lane_4_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21478,11 +23110,11 @@ module \ternhw_default.array.lane_4_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21490,13 +23122,16 @@ module \ternhw_default.array.lane_4_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21506,11 +23141,11 @@ module \ternhw_default.array.lane_4_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21518,13 +23153,16 @@ module \ternhw_default.array.lane_4_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21534,11 +23172,11 @@ module \ternhw_default.array.lane_4_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21546,13 +23184,16 @@ module \ternhw_default.array.lane_4_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21562,11 +23203,11 @@ module \ternhw_default.array.lane_4_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_4_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_4_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21574,13 +23215,16 @@ module \ternhw_default.array.lane_4_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21590,11 +23234,11 @@ module \ternhw_default.array.lane_4_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21602,13 +23246,16 @@ module \ternhw_default.array.lane_5_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21618,11 +23265,11 @@ module \ternhw_default.array.lane_5_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21630,13 +23277,16 @@ module \ternhw_default.array.lane_5_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21646,11 +23296,11 @@ module \ternhw_default.array.lane_5_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21658,13 +23308,16 @@ module \ternhw_default.array.lane_5_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21674,11 +23327,11 @@ module \ternhw_default.array.lane_5_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21686,13 +23339,16 @@ module \ternhw_default.array.lane_5_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21702,11 +23358,11 @@ module \ternhw_default.array.lane_5_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21714,13 +23370,16 @@ module \ternhw_default.array.lane_5_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21730,11 +23389,11 @@ module \ternhw_default.array.lane_5_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21742,13 +23401,16 @@ module \ternhw_default.array.lane_5_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21758,11 +23420,11 @@ module \ternhw_default.array.lane_5_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21770,13 +23432,16 @@ module \ternhw_default.array.lane_5_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21786,11 +23451,11 @@ module \ternhw_default.array.lane_5_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21798,13 +23463,16 @@ module \ternhw_default.array.lane_5_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21814,11 +23482,11 @@ module \ternhw_default.array.lane_5_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21826,13 +23494,16 @@ module \ternhw_default.array.lane_5_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21842,11 +23513,11 @@ module \ternhw_default.array.lane_5_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21854,13 +23525,16 @@ module \ternhw_default.array.lane_5_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21870,11 +23544,11 @@ module \ternhw_default.array.lane_5_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21882,13 +23556,16 @@ module \ternhw_default.array.lane_5_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21898,11 +23575,11 @@ module \ternhw_default.array.lane_5_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21910,13 +23587,16 @@ module \ternhw_default.array.lane_5_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21926,11 +23606,11 @@ module \ternhw_default.array.lane_5_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21938,13 +23618,16 @@ module \ternhw_default.array.lane_5_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21954,11 +23637,11 @@ module \ternhw_default.array.lane_5_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21966,13 +23649,16 @@ module \ternhw_default.array.lane_5_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -21982,11 +23668,11 @@ module \ternhw_default.array.lane_5_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -21994,13 +23680,16 @@ module \ternhw_default.array.lane_5_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22010,11 +23699,11 @@ module \ternhw_default.array.lane_5_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_5_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_5_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22022,13 +23711,16 @@ module \ternhw_default.array.lane_5_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22038,11 +23730,11 @@ module \ternhw_default.array.lane_5_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22050,13 +23742,16 @@ module \ternhw_default.array.lane_6_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22066,11 +23761,11 @@ module \ternhw_default.array.lane_6_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22078,13 +23773,16 @@ module \ternhw_default.array.lane_6_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22094,11 +23792,11 @@ module \ternhw_default.array.lane_6_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22106,13 +23804,16 @@ module \ternhw_default.array.lane_6_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22122,11 +23823,11 @@ module \ternhw_default.array.lane_6_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22134,13 +23835,16 @@ module \ternhw_default.array.lane_6_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22150,11 +23854,11 @@ module \ternhw_default.array.lane_6_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22162,13 +23866,16 @@ module \ternhw_default.array.lane_6_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22178,11 +23885,11 @@ module \ternhw_default.array.lane_6_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22190,13 +23897,16 @@ module \ternhw_default.array.lane_6_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22206,11 +23916,11 @@ module \ternhw_default.array.lane_6_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22218,13 +23928,16 @@ module \ternhw_default.array.lane_6_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22234,11 +23947,11 @@ module \ternhw_default.array.lane_6_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22246,13 +23959,16 @@ module \ternhw_default.array.lane_6_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22262,11 +23978,11 @@ module \ternhw_default.array.lane_6_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22274,13 +23990,16 @@ module \ternhw_default.array.lane_6_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22290,11 +24009,11 @@ module \ternhw_default.array.lane_6_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22302,13 +24021,16 @@ module \ternhw_default.array.lane_6_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22318,11 +24040,11 @@ module \ternhw_default.array.lane_6_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22330,13 +24052,16 @@ module \ternhw_default.array.lane_6_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22346,11 +24071,11 @@ module \ternhw_default.array.lane_6_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22358,13 +24083,16 @@ module \ternhw_default.array.lane_6_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22374,11 +24102,11 @@ module \ternhw_default.array.lane_6_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22386,13 +24114,16 @@ module \ternhw_default.array.lane_6_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22402,11 +24133,11 @@ module \ternhw_default.array.lane_6_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22414,13 +24145,16 @@ module \ternhw_default.array.lane_6_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22430,11 +24164,11 @@ module \ternhw_default.array.lane_6_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22442,13 +24176,16 @@ module \ternhw_default.array.lane_6_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22458,11 +24195,11 @@ module \ternhw_default.array.lane_6_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_6_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_6_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22470,13 +24207,16 @@ module \ternhw_default.array.lane_6_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22486,11 +24226,11 @@ module \ternhw_default.array.lane_6_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22498,13 +24238,16 @@ module \ternhw_default.array.lane_7_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22514,11 +24257,11 @@ module \ternhw_default.array.lane_7_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22526,13 +24269,16 @@ module \ternhw_default.array.lane_7_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22542,11 +24288,11 @@ module \ternhw_default.array.lane_7_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22554,13 +24300,16 @@ module \ternhw_default.array.lane_7_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22570,11 +24319,11 @@ module \ternhw_default.array.lane_7_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22582,13 +24331,16 @@ module \ternhw_default.array.lane_7_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22598,11 +24350,11 @@ module \ternhw_default.array.lane_7_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22610,13 +24362,16 @@ module \ternhw_default.array.lane_7_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22626,11 +24381,11 @@ module \ternhw_default.array.lane_7_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22638,13 +24393,16 @@ module \ternhw_default.array.lane_7_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22654,11 +24412,11 @@ module \ternhw_default.array.lane_7_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22666,13 +24424,16 @@ module \ternhw_default.array.lane_7_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22682,11 +24443,11 @@ module \ternhw_default.array.lane_7_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22694,13 +24455,16 @@ module \ternhw_default.array.lane_7_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22710,11 +24474,11 @@ module \ternhw_default.array.lane_7_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22722,13 +24486,16 @@ module \ternhw_default.array.lane_7_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22738,11 +24505,11 @@ module \ternhw_default.array.lane_7_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22750,13 +24517,16 @@ module \ternhw_default.array.lane_7_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22766,11 +24536,11 @@ module \ternhw_default.array.lane_7_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22778,13 +24548,16 @@ module \ternhw_default.array.lane_7_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22794,11 +24567,11 @@ module \ternhw_default.array.lane_7_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22806,13 +24579,16 @@ module \ternhw_default.array.lane_7_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22822,11 +24598,11 @@ module \ternhw_default.array.lane_7_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22834,13 +24610,16 @@ module \ternhw_default.array.lane_7_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22850,11 +24629,11 @@ module \ternhw_default.array.lane_7_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22862,13 +24641,16 @@ module \ternhw_default.array.lane_7_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22878,11 +24660,11 @@ module \ternhw_default.array.lane_7_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22890,13 +24672,16 @@ module \ternhw_default.array.lane_7_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22906,11 +24691,11 @@ module \ternhw_default.array.lane_7_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_7_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_7_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22918,13 +24703,16 @@ module \ternhw_default.array.lane_7_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22934,11 +24722,11 @@ module \ternhw_default.array.lane_7_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22946,13 +24734,16 @@ module \ternhw_default.array.lane_8_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22962,11 +24753,11 @@ module \ternhw_default.array.lane_8_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -22974,13 +24765,16 @@ module \ternhw_default.array.lane_8_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -22990,11 +24784,11 @@ module \ternhw_default.array.lane_8_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23002,13 +24796,16 @@ module \ternhw_default.array.lane_8_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23018,11 +24815,11 @@ module \ternhw_default.array.lane_8_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23030,13 +24827,16 @@ module \ternhw_default.array.lane_8_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23046,11 +24846,11 @@ module \ternhw_default.array.lane_8_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23058,13 +24858,16 @@ module \ternhw_default.array.lane_8_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23074,11 +24877,11 @@ module \ternhw_default.array.lane_8_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23086,13 +24889,16 @@ module \ternhw_default.array.lane_8_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23102,11 +24908,11 @@ module \ternhw_default.array.lane_8_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23114,13 +24920,16 @@ module \ternhw_default.array.lane_8_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23130,11 +24939,11 @@ module \ternhw_default.array.lane_8_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23142,13 +24951,16 @@ module \ternhw_default.array.lane_8_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23158,11 +24970,11 @@ module \ternhw_default.array.lane_8_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23170,13 +24982,16 @@ module \ternhw_default.array.lane_8_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23186,11 +25001,11 @@ module \ternhw_default.array.lane_8_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23198,13 +25013,16 @@ module \ternhw_default.array.lane_8_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23214,11 +25032,11 @@ module \ternhw_default.array.lane_8_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23226,13 +25044,16 @@ module \ternhw_default.array.lane_8_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23242,11 +25063,11 @@ module \ternhw_default.array.lane_8_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23254,13 +25075,16 @@ module \ternhw_default.array.lane_8_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23270,11 +25094,11 @@ module \ternhw_default.array.lane_8_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23282,13 +25106,16 @@ module \ternhw_default.array.lane_8_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23298,11 +25125,11 @@ module \ternhw_default.array.lane_8_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23310,13 +25137,16 @@ module \ternhw_default.array.lane_8_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23326,11 +25156,11 @@ module \ternhw_default.array.lane_8_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23338,13 +25168,16 @@ module \ternhw_default.array.lane_8_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23354,11 +25187,11 @@ module \ternhw_default.array.lane_8_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_8_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_8_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23366,13 +25199,16 @@ module \ternhw_default.array.lane_8_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23382,11 +25218,11 @@ module \ternhw_default.array.lane_8_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_0 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23394,13 +25230,16 @@ module \ternhw_default.array.lane_9_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23410,11 +25249,11 @@ module \ternhw_default.array.lane_9_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_1 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23422,13 +25261,16 @@ module \ternhw_default.array.lane_9_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23438,11 +25280,11 @@ module \ternhw_default.array.lane_9_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_10 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_10 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23450,13 +25292,16 @@ module \ternhw_default.array.lane_9_10 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23466,11 +25311,11 @@ module \ternhw_default.array.lane_9_10 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_11 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_11 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23478,13 +25323,16 @@ module \ternhw_default.array.lane_9_11 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23494,11 +25342,11 @@ module \ternhw_default.array.lane_9_11 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_12 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_12 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23506,13 +25354,16 @@ module \ternhw_default.array.lane_9_12 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23522,11 +25373,11 @@ module \ternhw_default.array.lane_9_12 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_13 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_13 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23534,13 +25385,16 @@ module \ternhw_default.array.lane_9_13 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23550,11 +25404,11 @@ module \ternhw_default.array.lane_9_13 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_14 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_14 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23562,13 +25416,16 @@ module \ternhw_default.array.lane_9_14 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23578,11 +25435,11 @@ module \ternhw_default.array.lane_9_14 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_15 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_15 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23590,13 +25447,16 @@ module \ternhw_default.array.lane_9_15 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23606,11 +25466,11 @@ module \ternhw_default.array.lane_9_15 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_2 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23618,13 +25478,16 @@ module \ternhw_default.array.lane_9_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23634,11 +25497,11 @@ module \ternhw_default.array.lane_9_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_3 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23646,13 +25509,16 @@ module \ternhw_default.array.lane_9_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23662,11 +25528,11 @@ module \ternhw_default.array.lane_9_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_4 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_4 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23674,13 +25540,16 @@ module \ternhw_default.array.lane_9_4 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23690,11 +25559,11 @@ module \ternhw_default.array.lane_9_4 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_5 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_5 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23702,13 +25571,16 @@ module \ternhw_default.array.lane_9_5 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23718,11 +25590,11 @@ module \ternhw_default.array.lane_9_5 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_6 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_6 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23730,13 +25602,16 @@ module \ternhw_default.array.lane_9_6 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23746,11 +25621,11 @@ module \ternhw_default.array.lane_9_6 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_7 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_7 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23758,13 +25633,16 @@ module \ternhw_default.array.lane_9_7 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23774,11 +25652,11 @@ module \ternhw_default.array.lane_9_7 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_8 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_8 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23786,13 +25664,16 @@ module \ternhw_default.array.lane_9_8 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23802,11 +25683,11 @@ module \ternhw_default.array.lane_9_8 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.array.lane_9_9 (gated, trit, act, product);
+module \ternhw_default.array.lane_9_9 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -23814,13 +25695,16 @@ module \ternhw_default.array.lane_9_9 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -23830,8 +25714,7 @@ module \ternhw_default.array.lane_9_9 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
+module \ternhw_default.code_check (clk, rst, valid, clear, invalid, word);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -23857,45 +25740,642 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  reg [10:0] \$120 ;
-  reg [16:0] \$121 ;
-  reg [15:0] \$122 ;
-  reg \$123 ;
-  reg [11:0] \$124 ;
-  reg [16:0] \$125 ;
-  reg [16:0] \$126 ;
-  reg \$127 ;
-  reg [12:0] \$128 ;
-  reg [12:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  reg [15:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [10:0] \$133 ;
-  reg [12:0] \$134 ;
-  reg [12:0] \$135 ;
-  reg [16:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg \$138 ;
-  reg \$139 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire \$139 ;
   wire \$14 ;
-  reg [15:0] \$140 ;
-  reg [16:0] \$141 ;
-  reg \$142 ;
-  reg [11:0] \$143 ;
-  reg [15:0] \$144 ;
-  reg [15:0] \$145 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
+  wire \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
+  wire \$155 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire \$159 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
+  wire \$179 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
+  wire \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
+  wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  wire \$23 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  wire \$24 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
+  wire \$25 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
+  wire \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire [15:0] \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  reg [15:0] \$279 ;
+  wire \$28 ;
+  reg \$280 ;
+  wire \$29 ;
+  wire \$3 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
+  wire \$4 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire \$45 ;
+  wire \$46 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
+  wire \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
+  wire \$6 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire \$70 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
+  wire \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
+  input clear;
+  wire clear;
+  input clk;
+  wire clk;
+  output invalid;
+  reg invalid = 1'h0;
+  reg [15:0] partial = 16'h0000;
+  input rst;
+  wire rst;
+  input valid;
+  wire valid;
+  input [511:0] word;
+  wire [511:0] word;
+  assign \$1  = ~ clear;
+  assign \$2  = valid & \$1 ;
+  assign \$3  = & word[1:0];
+  assign \$4  = & word[3:2];
+  assign \$5  = & word[5:4];
+  assign \$6  = & word[7:6];
+  assign \$7  = & word[9:8];
+  assign \$8  = & word[11:10];
+  assign \$9  = & word[13:12];
+  assign \$10  = & word[15:14];
+  assign \$11  = & word[17:16];
+  assign \$12  = & word[19:18];
+  assign \$13  = & word[21:20];
+  assign \$14  = & word[23:22];
+  assign \$15  = & word[25:24];
+  assign \$16  = & word[27:26];
+  assign \$17  = & word[29:28];
+  assign \$18  = & word[31:30];
+  assign \$19  = | { \$18 , \$17 , \$16 , \$15 , \$14 , \$13 , \$12 , \$11 , \$10 , \$9 , \$8 , \$7 , \$6 , \$5 , \$4 , \$3  };
+  assign \$20  = & word[33:32];
+  assign \$21  = & word[35:34];
+  assign \$22  = & word[37:36];
+  assign \$23  = & word[39:38];
+  assign \$24  = & word[41:40];
+  assign \$25  = & word[43:42];
+  assign \$26  = & word[45:44];
+  assign \$27  = & word[47:46];
+  assign \$28  = & word[49:48];
+  assign \$29  = & word[51:50];
+  assign \$30  = & word[53:52];
+  assign \$31  = & word[55:54];
+  assign \$32  = & word[57:56];
+  assign \$33  = & word[59:58];
+  assign \$34  = & word[61:60];
+  assign \$35  = & word[63:62];
+  assign \$36  = | { \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24 , \$23 , \$22 , \$21 , \$20  };
+  assign \$37  = & word[65:64];
+  assign \$38  = & word[67:66];
+  assign \$39  = & word[69:68];
+  assign \$40  = & word[71:70];
+  assign \$41  = & word[73:72];
+  assign \$42  = & word[75:74];
+  assign \$43  = & word[77:76];
+  assign \$44  = & word[79:78];
+  assign \$45  = & word[81:80];
+  assign \$46  = & word[83:82];
+  assign \$47  = & word[85:84];
+  assign \$48  = & word[87:86];
+  assign \$49  = & word[89:88];
+  assign \$50  = & word[91:90];
+  assign \$51  = & word[93:92];
+  assign \$52  = & word[95:94];
+  assign \$53  = | { \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37  };
+  assign \$54  = & word[97:96];
+  assign \$55  = & word[99:98];
+  assign \$56  = & word[101:100];
+  assign \$57  = & word[103:102];
+  assign \$58  = & word[105:104];
+  assign \$59  = & word[107:106];
+  assign \$60  = & word[109:108];
+  assign \$61  = & word[111:110];
+  assign \$62  = & word[113:112];
+  assign \$63  = & word[115:114];
+  assign \$64  = & word[117:116];
+  assign \$65  = & word[119:118];
+  assign \$66  = & word[121:120];
+  assign \$67  = & word[123:122];
+  assign \$68  = & word[125:124];
+  assign \$69  = & word[127:126];
+  assign \$70  = | { \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54  };
+  assign \$71  = & word[129:128];
+  assign \$72  = & word[131:130];
+  assign \$73  = & word[133:132];
+  assign \$74  = & word[135:134];
+  assign \$75  = & word[137:136];
+  assign \$76  = & word[139:138];
+  assign \$77  = & word[141:140];
+  assign \$78  = & word[143:142];
+  assign \$79  = & word[145:144];
+  assign \$80  = & word[147:146];
+  assign \$81  = & word[149:148];
+  assign \$82  = & word[151:150];
+  assign \$83  = & word[153:152];
+  assign \$84  = & word[155:154];
+  assign \$85  = & word[157:156];
+  assign \$86  = & word[159:158];
+  assign \$87  = | { \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71  };
+  assign \$88  = & word[161:160];
+  assign \$89  = & word[163:162];
+  assign \$90  = & word[165:164];
+  assign \$91  = & word[167:166];
+  assign \$92  = & word[169:168];
+  assign \$93  = & word[171:170];
+  assign \$94  = & word[173:172];
+  assign \$95  = & word[175:174];
+  assign \$96  = & word[177:176];
+  assign \$97  = & word[179:178];
+  assign \$98  = & word[181:180];
+  assign \$99  = & word[183:182];
+  assign \$100  = & word[185:184];
+  assign \$101  = & word[187:186];
+  assign \$102  = & word[189:188];
+  assign \$103  = & word[191:190];
+  assign \$104  = | { \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88  };
+  assign \$105  = & word[193:192];
+  assign \$106  = & word[195:194];
+  assign \$107  = & word[197:196];
+  assign \$108  = & word[199:198];
+  assign \$109  = & word[201:200];
+  assign \$110  = & word[203:202];
+  assign \$111  = & word[205:204];
+  assign \$112  = & word[207:206];
+  assign \$113  = & word[209:208];
+  assign \$114  = & word[211:210];
+  assign \$115  = & word[213:212];
+  assign \$116  = & word[215:214];
+  assign \$117  = & word[217:216];
+  assign \$118  = & word[219:218];
+  assign \$119  = & word[221:220];
+  assign \$120  = & word[223:222];
+  assign \$121  = | { \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105  };
+  assign \$122  = & word[225:224];
+  assign \$123  = & word[227:226];
+  assign \$124  = & word[229:228];
+  assign \$125  = & word[231:230];
+  assign \$126  = & word[233:232];
+  assign \$127  = & word[235:234];
+  assign \$128  = & word[237:236];
+  assign \$129  = & word[239:238];
+  assign \$130  = & word[241:240];
+  assign \$131  = & word[243:242];
+  assign \$132  = & word[245:244];
+  assign \$133  = & word[247:246];
+  assign \$134  = & word[249:248];
+  assign \$135  = & word[251:250];
+  assign \$136  = & word[253:252];
+  assign \$137  = & word[255:254];
+  assign \$138  = | { \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122  };
+  assign \$139  = & word[257:256];
+  assign \$140  = & word[259:258];
+  assign \$141  = & word[261:260];
+  assign \$142  = & word[263:262];
+  assign \$143  = & word[265:264];
+  assign \$144  = & word[267:266];
+  assign \$145  = & word[269:268];
+  assign \$146  = & word[271:270];
+  assign \$147  = & word[273:272];
+  assign \$148  = & word[275:274];
+  assign \$149  = & word[277:276];
+  assign \$150  = & word[279:278];
+  assign \$151  = & word[281:280];
+  assign \$152  = & word[283:282];
+  assign \$153  = & word[285:284];
+  assign \$154  = & word[287:286];
+  assign \$155  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139  };
+  assign \$156  = & word[289:288];
+  assign \$157  = & word[291:290];
+  assign \$158  = & word[293:292];
+  assign \$159  = & word[295:294];
+  assign \$160  = & word[297:296];
+  assign \$161  = & word[299:298];
+  assign \$162  = & word[301:300];
+  assign \$163  = & word[303:302];
+  assign \$164  = & word[305:304];
+  assign \$165  = & word[307:306];
+  assign \$166  = & word[309:308];
+  assign \$167  = & word[311:310];
+  assign \$168  = & word[313:312];
+  assign \$169  = & word[315:314];
+  assign \$170  = & word[317:316];
+  assign \$171  = & word[319:318];
+  assign \$172  = | { \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156  };
+  assign \$173  = & word[321:320];
+  assign \$174  = & word[323:322];
+  assign \$175  = & word[325:324];
+  assign \$176  = & word[327:326];
+  assign \$177  = & word[329:328];
+  assign \$178  = & word[331:330];
+  assign \$179  = & word[333:332];
+  assign \$180  = & word[335:334];
+  assign \$181  = & word[337:336];
+  assign \$182  = & word[339:338];
+  assign \$183  = & word[341:340];
+  assign \$184  = & word[343:342];
+  assign \$185  = & word[345:344];
+  assign \$186  = & word[347:346];
+  assign \$187  = & word[349:348];
+  assign \$188  = & word[351:350];
+  assign \$189  = | { \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173  };
+  assign \$190  = & word[353:352];
+  assign \$191  = & word[355:354];
+  assign \$192  = & word[357:356];
+  assign \$193  = & word[359:358];
+  assign \$194  = & word[361:360];
+  assign \$195  = & word[363:362];
+  assign \$196  = & word[365:364];
+  assign \$197  = & word[367:366];
+  assign \$198  = & word[369:368];
+  assign \$199  = & word[371:370];
+  assign \$200  = & word[373:372];
+  assign \$201  = & word[375:374];
+  assign \$202  = & word[377:376];
+  assign \$203  = & word[379:378];
+  assign \$204  = & word[381:380];
+  assign \$205  = & word[383:382];
+  assign \$206  = | { \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190  };
+  assign \$207  = & word[385:384];
+  assign \$208  = & word[387:386];
+  assign \$209  = & word[389:388];
+  assign \$210  = & word[391:390];
+  assign \$211  = & word[393:392];
+  assign \$212  = & word[395:394];
+  assign \$213  = & word[397:396];
+  assign \$214  = & word[399:398];
+  assign \$215  = & word[401:400];
+  assign \$216  = & word[403:402];
+  assign \$217  = & word[405:404];
+  assign \$218  = & word[407:406];
+  assign \$219  = & word[409:408];
+  assign \$220  = & word[411:410];
+  assign \$221  = & word[413:412];
+  assign \$222  = & word[415:414];
+  assign \$223  = | { \$222 , \$221 , \$220 , \$219 , \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207  };
+  assign \$224  = & word[417:416];
+  assign \$225  = & word[419:418];
+  assign \$226  = & word[421:420];
+  assign \$227  = & word[423:422];
+  assign \$228  = & word[425:424];
+  assign \$229  = & word[427:426];
+  assign \$230  = & word[429:428];
+  assign \$231  = & word[431:430];
+  assign \$232  = & word[433:432];
+  assign \$233  = & word[435:434];
+  assign \$234  = & word[437:436];
+  assign \$235  = & word[439:438];
+  assign \$236  = & word[441:440];
+  assign \$237  = & word[443:442];
+  assign \$238  = & word[445:444];
+  assign \$239  = & word[447:446];
+  assign \$240  = | { \$239 , \$238 , \$237 , \$236 , \$235 , \$234 , \$233 , \$232 , \$231 , \$230 , \$229 , \$228 , \$227 , \$226 , \$225 , \$224  };
+  assign \$241  = & word[449:448];
+  assign \$242  = & word[451:450];
+  assign \$243  = & word[453:452];
+  assign \$244  = & word[455:454];
+  assign \$245  = & word[457:456];
+  assign \$246  = & word[459:458];
+  assign \$247  = & word[461:460];
+  assign \$248  = & word[463:462];
+  assign \$249  = & word[465:464];
+  assign \$250  = & word[467:466];
+  assign \$251  = & word[469:468];
+  assign \$252  = & word[471:470];
+  assign \$253  = & word[473:472];
+  assign \$254  = & word[475:474];
+  assign \$255  = & word[477:476];
+  assign \$256  = & word[479:478];
+  assign \$257  = | { \$256 , \$255 , \$254 , \$253 , \$252 , \$251 , \$250 , \$249 , \$248 , \$247 , \$246 , \$245 , \$244 , \$243 , \$242 , \$241  };
+  assign \$258  = & word[481:480];
+  assign \$259  = & word[483:482];
+  assign \$260  = & word[485:484];
+  assign \$261  = & word[487:486];
+  assign \$262  = & word[489:488];
+  assign \$263  = & word[491:490];
+  assign \$264  = & word[493:492];
+  assign \$265  = & word[495:494];
+  assign \$266  = & word[497:496];
+  assign \$267  = & word[499:498];
+  assign \$268  = & word[501:500];
+  assign \$269  = & word[503:502];
+  assign \$270  = & word[505:504];
+  assign \$271  = & word[507:506];
+  assign \$272  = & word[509:508];
+  assign \$273  = & word[511:510];
+  assign \$274  = | { \$273 , \$272 , \$271 , \$270 , \$269 , \$268 , \$267 , \$266 , \$265 , \$264 , \$263 , \$262 , \$261 , \$260 , \$259 , \$258  };
+  assign \$275  = \$2  ? { \$274 , \$257 , \$240 , \$223 , \$206 , \$189 , \$172 , \$155 , \$138 , \$121 , \$104 , \$87 , \$70 , \$53 , \$36 , \$19  } : 16'h0000;
+  assign \$276  = | partial;
+  assign \$277  = ~ clear;
+  assign \$278  = \$276  & \$277 ;
+  always @(posedge clk)
+    partial <= \$279 ;
+  always @(posedge clk)
+    invalid <= \$280 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$279  = \$275 ;
+    if (rst) begin
+      \$279  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$280  = \$278 ;
+    if (rst) begin
+      \$280  = 1'h0;
+    end
+  end
+endmodule
+
+(* generator = "Amaranth" *)
+module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, weight_fault, act_valid);
+  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
+  wire \$108 ;
+  wire \$109 ;
+  wire \$11 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire \$117 ;
+  wire \$118 ;
+  wire \$119 ;
+  wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  reg [10:0] \$122 ;
+  reg [16:0] \$123 ;
+  reg [15:0] \$124 ;
+  reg \$125 ;
+  reg [11:0] \$126 ;
+  reg [16:0] \$127 ;
+  reg [16:0] \$128 ;
+  reg \$129 ;
+  wire \$13 ;
+  reg [12:0] \$130 ;
+  reg [12:0] \$131 ;
+  reg [15:0] \$132 ;
+  reg \$133 ;
+  reg [16:0] \$134 ;
+  reg [10:0] \$135 ;
+  reg [12:0] \$136 ;
+  reg [12:0] \$137 ;
+  reg [16:0] \$138 ;
+  reg [15:0] \$139 ;
+  wire \$14 ;
+  reg \$140 ;
+  reg \$141 ;
+  reg [15:0] \$142 ;
+  reg [16:0] \$143 ;
+  reg \$144 ;
+  reg [11:0] \$145 ;
   reg [15:0] \$146 ;
-  reg \$147 ;
-  reg \$148 ;
+  reg [15:0] \$147 ;
+  reg [15:0] \$148 ;
   reg \$149 ;
   wire \$15 ;
   reg \$150 ;
-  reg [1:0] \$151 ;
+  reg \$151 ;
   reg \$152 ;
-  reg \$153 ;
-  reg [15:0] \$154 ;
-  reg [15:0] \$155 ;
+  reg [1:0] \$153 ;
+  reg \$154 ;
+  reg \$155 ;
+  reg [15:0] \$156 ;
+  reg [15:0] \$157 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -24092,6 +26572,8 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   wire w_take;
   output waiting;
   wire waiting;
+  input weight_fault;
+  wire weight_fault;
   output [11:0] wgt_raddr;
   wire [11:0] wgt_raddr;
   output wgt_ready;
@@ -24229,80 +26711,82 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
   assign \$117  = \$114  & \$116 ;
   assign \$118  = \$110  | \$117 ;
   assign \$119  = tile_end & last_tile;
+  assign \$120  = ~ error;
+  assign \$121  = weight_fault & busy;
   always @(posedge clk)
-    a_cnt <= \$120 ;
+    a_cnt <= \$122 ;
   always @(posedge clk)
-    \$signal$50  <= \$121 ;
+    \$signal$50  <= \$123 ;
   always @(posedge clk)
-    a_tok <= \$122 ;
+    a_tok <= \$124 ;
   always @(posedge clk)
-    a_done <= \$123 ;
+    a_done <= \$125 ;
   always @(posedge clk)
-    wgt_waddr <= \$124 ;
+    wgt_waddr <= \$126 ;
   always @(posedge clk)
-    \$signal$54  <= \$125 ;
+    \$signal$54  <= \$127 ;
   always @(posedge clk)
-    w_npos <= \$126 ;
+    w_npos <= \$128 ;
   always @(posedge clk)
-    w_done <= \$127 ;
+    w_done <= \$129 ;
   always @(posedge clk)
-    w_space <= \$128 ;
+    w_space <= \$130 ;
   always @(posedge clk)
-    w_avail <= \$129 ;
+    w_avail <= \$131 ;
   always @(posedge clk)
-    b_cnt <= \$130 ;
+    b_cnt <= \$132 ;
   always @(posedge clk)
-    b_done <= \$131 ;
+    b_done <= \$133 ;
   always @(posedge clk)
-    b_npos <= \$132 ;
+    b_npos <= \$134 ;
   always @(posedge clk)
-    addr <= \$133 ;
+    addr <= \$135 ;
   always @(posedge clk)
-    t <= \$134 ;
+    t <= \$136 ;
   always @(posedge clk)
-    t_next <= \$135 ;
+    t_next <= \$137 ;
   always @(posedge clk)
-    k_pos <= \$136 ;
+    k_pos <= \$138 ;
   always @(posedge clk)
-    tok <= \$137 ;
+    tok <= \$139 ;
   always @(posedge clk)
-    \$signal$31  <= \$138 ;
+    \$signal$31  <= \$140 ;
   always @(posedge clk)
-    \$signal$32  <= \$139 ;
+    \$signal$32  <= \$141 ;
   always @(posedge clk)
-    i_tile <= \$140 ;
+    i_tile <= \$142 ;
   always @(posedge clk)
-    i_npos <= \$141 ;
+    i_npos <= \$143 ;
   always @(posedge clk)
-    last_tile <= \$142 ;
+    last_tile <= \$144 ;
   always @(posedge clk)
-    base <= \$143 ;
+    base <= \$145 ;
   always @(posedge clk)
-    \$signal$53  <= \$144 ;
+    \$signal$53  <= \$146 ;
   always @(posedge clk)
-    \$signal$51  <= \$145 ;
+    \$signal$51  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$56  <= \$148 ;
   always @(posedge clk)
-    \$signal  <= \$147 ;
+    \$signal  <= \$149 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$57  <= \$150 ;
   always @(posedge clk)
-    keep <= \$149 ;
+    keep <= \$151 ;
   always @(posedge clk)
-    error <= \$150 ;
+    error <= \$152 ;
   always @(posedge clk)
-    fsm_state <= \$151 ;
+    fsm_state <= \$153 ;
   always @(posedge clk)
-    running <= \$152 ;
+    running <= \$154 ;
   always @(posedge clk)
-    res_valid <= \$153 ;
+    res_valid <= \$155 ;
   always @(posedge clk)
-    \$signal$70  <= \$154 ;
+    \$signal$70  <= \$156 ;
   always @(posedge clk)
-    res_n <= \$155 ;
+    res_n <= \$157 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     busy = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -24317,7 +26801,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     done = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -24332,495 +26816,469 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = a_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$122  = a_cnt;
     if (a_take) begin
-      \$120  = \$37 [10:0];
+      \$122  = \$37 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$120  = 11'h000;
+            \$122  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$120  = 11'h000;
+      \$122  = 11'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \$signal$50 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$123  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$39 ) begin
-        \$121  = 17'h00000;
+        \$123  = 17'h00000;
       end else begin
-        \$121  = \$43 [16:0];
+        \$123  = \$43 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$121  = 17'h00000;
+            \$123  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$121  = 17'h00000;
+      \$123  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = a_tok;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$124  = a_tok;
     if (a_take) begin
       if (\$39 ) begin
-        \$122  = \$40 [15:0];
+        \$124  = \$40 [15:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$122  = 16'h0000;
+            \$124  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$122  = 16'h0000;
+      \$124  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = a_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$125  = a_done;
     if (a_take) begin
       if (\$39 ) begin
         if (\$42 ) begin
-          \$123  = 1'h1;
+          \$125  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$123  = 1'h0;
+            \$125  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$125  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = wgt_waddr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$126  = wgt_waddr;
     if (w_take) begin
-      \$124  = \$46 [11:0];
+      \$126  = \$46 [11:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 12'h000;
+            \$126  = 12'h000;
           end
     endcase
     if (rst) begin
-      \$124  = 12'h000;
+      \$126  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$54 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$127  = \$signal$54 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$48 ) begin
-        \$125  = 17'h00000;
+        \$127  = 17'h00000;
       end else begin
-        \$125  = \$52 [16:0];
+        \$127  = \$52 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$125  = 17'h00000;
+            \$127  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$125  = 17'h00000;
+      \$127  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = w_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$128  = w_npos;
     if (w_take) begin
       if (\$48 ) begin
-        \$126  = \$49 [16:0];
+        \$128  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 17'h00000;
+            \$128  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 17'h00000;
+      \$128  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = w_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$129  = w_done;
     if (w_take) begin
       if (\$48 ) begin
         if (\$51 ) begin
-          \$127  = 1'h1;
+          \$129  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = keep_weights;
+            \$129  = keep_weights;
           end
     endcase
     if (rst) begin
-      \$127  = 1'h0;
+      \$129  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \$59 [12:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$130  = \$59 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 13'h1000;
+            \$130  = 13'h1000;
           end
     endcase
     if (rst) begin
-      \$128  = 13'h0000;
+      \$130  = 13'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$62 [12:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$131  = \$62 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 13'h0000;
+            \$131  = 13'h0000;
           end
     endcase
     if (rst) begin
-      \$129  = 13'h0000;
+      \$131  = 13'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = b_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$132  = b_cnt;
     if (bias_load) begin
-      \$130  = \$63 [15:0];
+      \$132  = \$63 [15:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$130  = 16'h0000;
+            \$132  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$130  = 16'h0000;
+      \$132  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = b_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$133  = b_done;
     if (bias_load) begin
       if (\$65 ) begin
-        \$131  = 1'h1;
+        \$133  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$131  = \$88 ;
+            \$133  = \$88 ;
           end
     endcase
     if (rst) begin
-      \$131  = 1'h0;
+      \$133  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = b_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$134  = b_npos;
     if (bias_load) begin
       (* full_case = 32'd1 *)
       if (\$65 ) begin
       end else begin
-        \$132  = \$66 [16:0];
+        \$134  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 17'h00000;
+            \$134  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 17'h00000;
+      \$134  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$135  = addr;
     if (issue) begin
-      \$133  = \$67 [10:0];
+      \$135  = \$67 [10:0];
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$133  = 11'h000;
+          \$135  = 11'h000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$133  = 11'h000;
+            \$135  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$133  = 11'h000;
+      \$135  = 11'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = t;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$136  = t;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$134  = 13'h0000;
+        \$136  = 13'h0000;
       end else begin
-        \$134  = t_next;
+        \$136  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$134  = 13'h0000;
+            \$136  = 13'h0000;
           end
     endcase
     if (rst) begin
-      \$134  = 13'h0000;
+      \$136  = 13'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = t_next;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$137  = t_next;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$135  = 13'h0001;
+        \$137  = 13'h0001;
       end else begin
-        \$135  = \$83 [12:0];
+        \$137  = \$83 [12:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$135  = 13'h0001;
+            \$137  = 13'h0001;
           end
     endcase
     if (rst) begin
-      \$135  = 13'h0000;
+      \$137  = 13'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = k_pos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$138  = k_pos;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$136  = 17'h00000;
+        \$138  = 17'h00000;
       end else begin
-        \$136  = \$84 [16:0];
+        \$138  = \$84 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$136  = 17'h00000;
+            \$138  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$136  = 17'h00000;
+      \$138  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = tok;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$139  = tok;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$137  = \$68 [15:0];
+        \$139  = \$68 [15:0];
         if (\$signal$32 ) begin
-          \$137  = 16'h0000;
+          \$139  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 16'h0000;
+            \$139  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 16'h0000;
+      \$139  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \$signal$31 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$140  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$138  = \$69 ;
+        \$140  = \$69 ;
       end else begin
-        \$138  = \$87 ;
+        \$140  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = \$89 ;
+            \$140  = \$89 ;
           end
     endcase
     if (rst) begin
-      \$138  = 1'h0;
+      \$140  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \$signal$32 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$141  = \$signal$32 ;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$139  = \$71 ;
+        \$141  = \$71 ;
         if (\$signal$32 ) begin
-          \$139  = \$74 ;
+          \$141  = \$74 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = \$90 ;
+            \$141  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$139  = 1'h0;
+      \$141  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = i_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$142  = i_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$140  = \$72 [15:0];
+          \$142  = \$72 [15:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$140  = 16'h0000;
+            \$142  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$140  = 16'h0000;
+      \$142  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$143  = i_npos;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$141  = \$73 [16:0];
+          \$143  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 17'h00000;
+            \$143  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$141  = 17'h00000;
+      \$143  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = last_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$144  = last_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$142  = \$76 ;
+          \$144  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = \$91 ;
+            \$144  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$142  = 1'h0;
+      \$144  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = base;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$145  = base;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$143  = \$82 [11:0];
+          \$145  = \$82 [11:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$143  = 12'h000;
+            \$145  = 12'h000;
           end
     endcase
     if (rst) begin
-      \$143  = 12'h000;
+      \$145  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$53 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$146  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$144  = m;
-          end
-    endcase
-    if (rst) begin
-      \$144  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$51 ;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$145  = k;
-          end
-    endcase
-    if (rst) begin
-      \$145  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$146  = n;
+            \$146  = m;
           end
     endcase
     if (rst) begin
@@ -24828,38 +27286,38 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = \$signal ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$147  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$147  = bias_en;
+            \$147  = k;
           end
     endcase
     if (rst) begin
-      \$147  = 1'h0;
+      \$147  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$148  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$148  = resident;
+            \$148  = n;
           end
     endcase
     if (rst) begin
-      \$148  = 1'h0;
+      \$148  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = keep;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$149  = \$signal ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$149  = keep_weights;
+            \$149  = bias_en;
           end
     endcase
     if (rst) begin
@@ -24867,19 +27325,12 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = error;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$150  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$150  = 1'h0;
-            if (\$104 ) begin
-              \$150  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$150  = 1'h1;
+            \$150  = resident;
           end
     endcase
     if (rst) begin
@@ -24887,62 +27338,98 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = fsm_state;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$151  = keep;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$151  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$152  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$152  = 1'h0;
+            if (\$104 ) begin
+              \$152  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$152  = 1'h1;
+          end
+    endcase
+    if (\$121 ) begin
+      \$152  = 1'h1;
+    end
+    if (rst) begin
+      \$152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$153  = fsm_state;
     (* full_case = 32'd1 *)
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
-              \$151  = 2'h1;
+              \$153  = 2'h1;
             end else begin
-              \$151  = 2'h2;
+              \$153  = 2'h2;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end else if (\$119 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end
       2'h3:
           if (pipe_empty) begin
-            \$151  = 2'h1;
+            \$153  = 2'h1;
           end
       2'h1:
-          \$151  = 2'h0;
+          \$153  = 2'h0;
     endcase
     if (rst) begin
-      \$151  = 2'h0;
+      \$153  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = running;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$154  = running;
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
             end else begin
-              \$152  = 1'h1;
+              \$154  = 1'h1;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end else if (\$119 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$152  = 1'h0;
+      \$154  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = res_valid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$155  = res_valid;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -24950,7 +27437,7 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
             if (\$104 ) begin
             end else begin
               if (\$105 ) begin
-                \$153  = 1'h0;
+                \$155  = 1'h0;
               end
             end
           end
@@ -24958,17 +27445,20 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$153  = 1'h1;
+              \$155  = \$120 ;
             end
           end
     endcase
+    if (\$121 ) begin
+      \$155  = 1'h0;
+    end
     if (rst) begin
-      \$153  = 1'h0;
+      \$155  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$70 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$156  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -24976,17 +27466,17 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$154  = \$signal$51 ;
+              \$156  = \$signal$51 ;
             end
           end
     endcase
     if (rst) begin
-      \$154  = 16'h0000;
+      \$156  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = res_n;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$157  = res_n;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -24994,12 +27484,12 @@ module \ternhw_default.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, res
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+              \$157  = \$signal$56 ;
             end
           end
     endcase
     if (rst) begin
-      \$155  = 16'h0000;
+      \$157  = 16'h0000;
     end
   end
   assign w_ptr = wgt_waddr;
@@ -27840,7 +30330,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [111:0] \$1 ;
   wire \$10 ;
   wire [38:0] \$100 ;
@@ -30267,28 +32757,28 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
   always @(posedge clk)
     o_res__payload <= \$1138 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1122  = \$2 [47:0];
     if (rst) begin
       \$1122  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1123  = \$5 ;
     if (rst) begin
       \$1123  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1124  = \$9 [47:0];
     if (rst) begin
       \$1124  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1125  = group;
     if (\$15 ) begin
       \$1125  = \$18 [3:0];
@@ -30301,7 +32791,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1126  = busy;
     if (\$15 ) begin
       if (\$19 ) begin
@@ -30316,7 +32806,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1127  = snap;
     if (\$21 ) begin
       \$1127  = accs;
@@ -30326,7 +32816,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1128  = snap_ovf;
     if (\$21 ) begin
       \$1128  = overflow;
@@ -30336,7 +32826,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1129  = rq_select;
     if (\$26 ) begin
       \$1129 [0] = \$32 ;
@@ -30350,7 +32840,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1130  = rq_partials;
     if (\$26 ) begin
       \$1130 [0] = rq_select[0];
@@ -30368,7 +32858,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1131  = rq_product;
     if (\$26 ) begin
       \$1131 [0] = rq_partials[0];
@@ -30383,7 +32873,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1132  = rq_shifted;
     if (\$26 ) begin
       \$1132 [0] = rq_product[0];
@@ -30399,7 +32889,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1133  = word;
     if (\$125 ) begin
       \$1133 [23:0] = \$155 ;
@@ -30454,7 +32944,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1134  = word_sat;
     if (\$125 ) begin
       \$1134 [0] = \$177 ;
@@ -30509,7 +32999,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1135  = word_ovf;
     if (\$1084 ) begin
       \$1135  = rq_shifted[21:6];
@@ -30519,14 +33009,14 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1136  = \$1096 ;
     if (rst) begin
       \$1136  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1137  = o_res__valid;
     if (\$1099 ) begin
       \$1137  = 1'h1;
@@ -30538,7 +33028,7 @@ module \ternhw_default.out (clk, rst, hold, empty, requant_en, relu, multiplier,
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$1138  = o_res__payload;
     if (\$1099 ) begin
       \$1138 [383:0] = word;

@@ -8,25 +8,33 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire \$1 ;
   wire \$10 ;
   reg \$100 ;
-  reg \$101 ;
-  reg \$102 ;
-  reg \$103 ;
-  reg [1:0] \$104 ;
-  reg [21:0] \$105 ;
+  reg [21:0] \$101 ;
+  reg [1:0] \$102 ;
+  reg [5:0] \$103 ;
+  reg [3:0] \$104 ;
+  reg [31:0] \$105 ;
   reg [31:0] \$106 ;
   reg [31:0] \$107 ;
-  reg [31:0] \$108 ;
-  reg [1:0] \$109 ;
+  reg [1:0] \$108 ;
+  reg \$109 ;
   wire [17:0] \$11 ;
   reg \$110 ;
-  reg [1:0] \$111 ;
-  reg [47:0] \$112 ;
-  reg [47:0] \$113 ;
-  reg [47:0] \$114 ;
-  reg [47:0] \$115 ;
-  reg [47:0] \$116 ;
-  reg [47:0] \$117 ;
+  reg \$111 ;
+  reg [1:0] \$112 ;
+  reg [31:0] \$113 ;
+  reg [21:0] \$114 ;
+  reg \$115 ;
+  reg [1:0] \$116 ;
+  reg [1:0] \$117 ;
+  reg \$118 ;
+  reg \$119 ;
   wire \$12 ;
+  reg [47:0] \$120 ;
+  reg [47:0] \$121 ;
+  reg [47:0] \$122 ;
+  reg [47:0] \$123 ;
+  reg [47:0] \$124 ;
+  reg [47:0] \$125 ;
   wire [17:0] \$13 ;
   wire \$14 ;
   wire [17:0] \$15 ;
@@ -60,68 +68,68 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire \$40 ;
   wire [1:0] \$41 ;
   wire [1:0] \$42 ;
-  wire \$43 ;
+  wire [31:0] \$43 ;
   wire \$44 ;
-  wire \$45 ;
-  wire [48:0] \$46 ;
-  wire [48:0] \$47 ;
+  wire [1:0] \$45 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire [48:0] \$49 ;
+  wire \$49 ;
   wire [17:0] \$5 ;
   wire \$50 ;
   wire [48:0] \$51 ;
-  wire [3:0] \$52 ;
+  wire [48:0] \$52 ;
   wire [48:0] \$53 ;
-  wire [48:0] \$54 ;
-  wire \$55 ;
-  wire [1:0] \$56 ;
-  wire [1:0] \$57 ;
-  wire [1:0] \$58 ;
-  wire [1:0] \$59 ;
+  wire \$54 ;
+  wire [48:0] \$55 ;
+  wire [3:0] \$56 ;
+  wire [48:0] \$57 ;
+  wire [48:0] \$58 ;
+  wire \$59 ;
   wire \$6 ;
   wire [1:0] \$60 ;
   wire [1:0] \$61 ;
   wire [1:0] \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
+  wire [1:0] \$63 ;
+  wire [1:0] \$64 ;
+  wire [1:0] \$65 ;
+  wire [1:0] \$66 ;
   wire \$67 ;
   wire \$68 ;
   wire \$69 ;
   wire [17:0] \$7 ;
   wire \$70 ;
   wire \$71 ;
-  reg \$72 ;
-  reg \$73 ;
-  reg [15:0] \$74 ;
-  reg [5:0] \$75 ;
-  reg [15:0] \$76 ;
-  reg [15:0] \$77 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  reg \$77 ;
   reg \$78 ;
-  reg \$79 ;
+  reg [15:0] \$79 ;
   wire \$8 ;
-  reg \$80 ;
-  reg \$81 ;
-  reg [16:0] \$82 ;
-  reg [16:0] \$83 ;
-  reg [3:0] \$84 ;
-  reg [1:0] \$85 ;
+  reg [5:0] \$80 ;
+  reg [15:0] \$81 ;
+  reg [15:0] \$82 ;
+  reg \$83 ;
+  reg \$84 ;
+  reg \$85 ;
   reg \$86 ;
-  reg \$87 ;
-  reg \$88 ;
-  reg \$89 ;
+  reg [16:0] \$87 ;
+  reg [16:0] \$88 ;
+  reg [3:0] \$89 ;
   wire [17:0] \$9 ;
-  reg [15:0] \$90 ;
-  reg [31:0] \$91 ;
+  reg [1:0] \$90 ;
+  reg \$91 ;
   reg \$92 ;
   reg \$93 ;
   reg \$94 ;
-  reg \$95 ;
-  reg [21:0] \$96 ;
-  reg [1:0] \$97 ;
-  reg [5:0] \$98 ;
-  reg [3:0] \$99 ;
+  reg [15:0] \$95 ;
+  reg [31:0] \$96 ;
+  reg \$97 ;
+  reg \$98 ;
+  reg \$99 ;
   reg [15:0] \$signal  = 16'h0000;
   reg [15:0] \$signal$40  = 16'h0000;
   reg \$signal$42  = 1'h0;
@@ -138,22 +146,21 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg \$signal$65  = 1'h0;
   reg \$signal$66  = 1'h0;
   reg \$signal$67  = 1'h0;
-  reg \$signal$75  = 1'h0;
-  reg \$signal$76  = 1'h0;
-  reg \$signal$77  = 1'h0;
-  reg \$signal$78  = 1'h0;
+  reg \$signal$81  = 1'h0;
+  reg \$signal$82  = 1'h0;
+  reg \$signal$91  = 1'h0;
   wire [5:0] \$signature__addr ;
-  wire [5:0] \$signature__addr$114 ;
+  wire [5:0] \$signature__addr$117 ;
   wire [31:0] \$signature__data ;
-  wire [15:0] \$signature__data$116 ;
+  wire [15:0] \$signature__data$119 ;
   wire \$signature__en ;
-  wire \$signature__en$117 ;
+  wire \$signature__en$120 ;
   wire [31:0] acc;
   wire [15:0] \acc[0] ;
   wire [15:0] \acc[1] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$133 ;
+  wire \acc_done$141 ;
   wire [31:0] accs;
   wire [15:0] \accs[0] ;
   wire [15:0] \accs[1] ;
@@ -171,6 +178,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [7:0] \acts[3] ;
   wire advance;
   wire [1:0] bank_busy;
+  (* init = 32'd0 *)
   wire [31:0] bias;
   reg [31:0] bias0 = 32'd0;
   wire [15:0] \bias0[0] ;
@@ -188,6 +196,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg [31:0] bias_word = 32'd0;
   reg [1:0] bias_write = 2'h0;
   wire busy;
+  wire clear;
   input clk;
   wire clk;
   input cmd__bias_en;
@@ -216,11 +225,12 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire empty;
   wire en;
   wire error;
+  reg [1:0] event_bits = 2'h0;
   wire [1:0] events;
   reg [1:0] events_r = 2'h0;
   wire first;
   (* init = 1'h0 *)
-  wire \first$129 ;
+  wire \first$137 ;
   wire [7:0] gated;
   wire [21:0] group_sums;
   wire [10:0] \group_sums[0] ;
@@ -228,7 +238,8 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [10:0] \group_sums[1] ;
   wire [10:0] \group_sums[1][0] ;
   wire hold;
-  wire \hold$103 ;
+  wire \hold$106 ;
+  reg hold_inc = 1'h0;
   input [31:0] i_act__payload;
   wire [31:0] i_act__payload;
   output i_act__ready;
@@ -247,6 +258,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire i_wgt__ready;
   input i_wgt__valid;
   wire i_wgt__valid;
+  wire invalid;
   wire issue;
   wire [15:0] k;
   wire [15:0] k_pos;
@@ -258,15 +270,15 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] n_pos;
   wire [1:0] nonzero;
   (* init = 2'h0 *)
-  wire [1:0] \nonzero$131 ;
+  wire [1:0] \nonzero$139 ;
   output [35:0] o_res__payload;
   wire [35:0] o_res__payload;
-  wire [35:0] \o_res__payload$138 ;
-  wire [1:0] \o_res__payload$138.overflow ;
-  wire [1:0] \o_res__payload$138.saturated ;
-  wire [31:0] \o_res__payload$138.values ;
-  wire [15:0] \o_res__payload$138.values[0] ;
-  wire [15:0] \o_res__payload$138.values[1] ;
+  wire [35:0] \o_res__payload$146 ;
+  wire [1:0] \o_res__payload$146.overflow ;
+  wire [1:0] \o_res__payload$146.saturated ;
+  wire [31:0] \o_res__payload$146.values ;
+  wire [15:0] \o_res__payload$146.values[0] ;
+  wire [15:0] \o_res__payload$146.values[1] ;
   wire [1:0] \o_res__payload.overflow ;
   wire [1:0] \o_res__payload.saturated ;
   wire [31:0] \o_res__payload.values ;
@@ -274,12 +286,12 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \o_res__payload.values[1] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$139 ;
+  wire \o_res__ready$147 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$140 ;
+  wire \o_res__valid$148 ;
   wire [1:0] overflow;
-  wire [1:0] \overflow$137 ;
+  wire [1:0] \overflow$145 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
@@ -287,6 +299,10 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire resident;
   input rst;
   wire rst;
+  reg [31:0] s2_bias = 32'd0;
+  wire [15:0] \s2_bias[0] ;
+  wire [15:0] \s2_bias[1] ;
+  reg s2_last = 1'h0;
   reg [1:0] s2_nonzero = 2'h0;
   reg [21:0] s2_sums = 22'h000000;
   wire [10:0] \s2_sums[0] ;
@@ -338,18 +354,20 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
   wire tile_parity;
+  wire valid;
   wire waiting;
+  wire weight_fault;
   wire [15:0] weights;
   (* init = 16'h0000 *)
-  wire [15:0] \weights$126 ;
-  wire [1:0] \weights$126[0] ;
-  wire [1:0] \weights$126[1] ;
-  wire [1:0] \weights$126[2] ;
-  wire [1:0] \weights$126[3] ;
-  wire [1:0] \weights$126[4] ;
-  wire [1:0] \weights$126[5] ;
-  wire [1:0] \weights$126[6] ;
-  wire [1:0] \weights$126[7] ;
+  wire [15:0] \weights$134 ;
+  wire [1:0] \weights$134[0] ;
+  wire [1:0] \weights$134[1] ;
+  wire [1:0] \weights$134[2] ;
+  wire [1:0] \weights$134[3] ;
+  wire [1:0] \weights$134[4] ;
+  wire [1:0] \weights$134[5] ;
+  wire [1:0] \weights$134[6] ;
+  wire [1:0] \weights$134[7] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[1] ;
   wire [1:0] \weights[2] ;
@@ -366,6 +384,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire wgt_valid;
   wire [5:0] wgt_waddr;
   wire [15:0] word;
+  wire [15:0] \word$132 ;
   reg [31:0] act_buf [63:0];
   initial begin
     act_buf[0] = 32'd0;
@@ -512,8 +531,8 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     wgt_buf[63] = 16'h0000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$117 )
-      wgt_buf[\$signature__addr$114 ] <= i_wgt__payload;
+    if (\$signature__en$120 )
+      wgt_buf[\$signature__addr$117 ] <= i_wgt__payload;
   end
   reg [15:0] _1_;
   always @(posedge clk) begin
@@ -521,7 +540,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
       _1_ <= wgt_buf[wgt_r__addr];
     end
   end
-  assign word = _1_;
+  assign \word$132  = _1_;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
@@ -564,142 +583,153 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \$40  = \$38  & \$39 ;
   assign \$41  = bias_bank ? 2'h2 : 2'h1;
   assign \$42  = bias_load ? \$41  : 2'h0;
-  assign \$43  = \$signal$75  & \$signal$77 ;
-  assign \$44  = ~ status__busy;
-  assign \$45  = cmd__start & \$44 ;
-  assign \$46  = status__cycles + 1'h1;
-  assign \$47  = status__stall_cycles + waiting;
-  assign \$48  = waiting & hold;
-  assign \$49  = status__hold_cycles + \$48 ;
-  assign \$50  = \$signal$42  & advance;
-  assign \$51  = status__busy_cycles + \$50 ;
-  assign \$52  = hold ? 4'h0 : s3_skips;
-  assign \$53  = status__zero_skips + \$52 ;
-  assign \$54  = status__overflow_events + events_r;
+  assign \$43  = \$signal$67  ? bias1 : bias0;
+  assign \$44  = \$signal$81  & s2_last;
+  assign \$45  = event_bits[0] + event_bits[1];
+  assign \$46  = status__busy & waiting;
+  assign \$47  = status__busy & waiting;
+  assign \$48  = \$47  & hold;
+  assign \$49  = ~ status__busy;
+  assign \$50  = cmd__start & \$49 ;
+  assign \$51  = status__cycles + 1'h1;
+  assign \$52  = status__stall_cycles + \$signal$91 ;
+  assign \$53  = status__hold_cycles + hold_inc;
+  assign \$54  = \$signal$42  & advance;
+  assign \$55  = status__busy_cycles + \$54 ;
+  assign \$56  = hold ? 4'h0 : s3_skips;
+  assign \$57  = status__zero_skips + \$56 ;
+  assign \$58  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$55  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$55 ;
-  assign \$56  = \$signal$48  ? 2'h2 : 2'h1;
-  assign \$57  = \$signal$42  ? \$56  : 2'h0;
-  assign \$58  = \$signal$59  ? 2'h2 : 2'h1;
-  assign \$59  = \$signal$56  ? \$58  : 2'h0;
-  assign \$60  = \$57  | \$59 ;
-  assign \$61  = \$signal$67  ? 2'h2 : 2'h1;
-  assign \$62  = \$signal$64  ? \$61  : 2'h0;
-  assign bank_busy = \$60  | \$62 ;
-  assign \$63  = ~ \$signal$42 ;
-  assign \$64  = ~ \$signal$56 ;
-  assign \$65  = \$63  & \$64 ;
-  assign \$66  = ~ \$signal$64 ;
-  assign \$67  = \$65  & \$66 ;
-  assign \$68  = ~ \$signal$75 ;
+  assign \$59  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$59 ;
+  assign \$60  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$61  = \$signal$42  ? \$60  : 2'h0;
+  assign \$62  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$63  = \$signal$56  ? \$62  : 2'h0;
+  assign \$64  = \$61  | \$63 ;
+  assign \$65  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$66  = \$signal$64  ? \$65  : 2'h0;
+  assign bank_busy = \$64  | \$66 ;
+  assign \$67  = ~ \$signal$42 ;
+  assign \$68  = ~ \$signal$56 ;
   assign \$69  = \$67  & \$68 ;
-  assign \$70  = ~ acc_done;
+  assign \$70  = ~ \$signal$64 ;
   assign \$71  = \$69  & \$70 ;
-  assign pipe_empty = \$71  & empty;
+  assign \$72  = ~ \$signal$81 ;
+  assign \$73  = \$71  & \$72 ;
+  assign \$74  = ~ acc_done;
+  assign \$75  = \$73  & \$74 ;
+  assign pipe_empty = \$75  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$117  = i_wgt__valid & i_wgt__ready;
-  assign en = \$signal$75  & advance;
-  assign bias = \$signal$78  ? bias1 : bias0;
+  assign \$signature__en$120  = i_wgt__valid & i_wgt__ready;
+  assign \$76  = ~ status__busy;
+  assign clear = cmd__start & \$76 ;
+  assign en = \$signal$81  & advance;
   always @(posedge clk)
-    requant_en <= \$72 ;
+    requant_en <= \$77 ;
   always @(posedge clk)
-    relu <= \$73 ;
+    relu <= \$78 ;
   always @(posedge clk)
-    multiplier <= \$74 ;
+    multiplier <= \$79 ;
   always @(posedge clk)
-    shift <= \$75 ;
+    shift <= \$80 ;
   always @(posedge clk)
-    \$signal  <= \$76 ;
+    \$signal  <= \$81 ;
   always @(posedge clk)
-    \$signal$40  <= \$77 ;
+    \$signal$40  <= \$82 ;
   always @(posedge clk)
-    \$signal$42  <= \$78 ;
+    \$signal$42  <= \$83 ;
   always @(posedge clk)
-    \$signal$44  <= \$79 ;
+    \$signal$44  <= \$84 ;
   always @(posedge clk)
-    \$signal$46  <= \$80 ;
+    \$signal$46  <= \$85 ;
   always @(posedge clk)
-    \$signal$48  <= \$81 ;
+    \$signal$48  <= \$86 ;
   always @(posedge clk)
-    \$signal$50  <= \$82 ;
+    \$signal$50  <= \$87 ;
   always @(posedge clk)
-    \$signal$52  <= \$83 ;
+    \$signal$52  <= \$88 ;
   always @(posedge clk)
-    sd_col_live <= \$84 ;
+    sd_col_live <= \$89 ;
   always @(posedge clk)
-    sd_row_live <= \$85 ;
+    sd_row_live <= \$90 ;
   always @(posedge clk)
-    \$signal$56  <= \$86 ;
+    \$signal$56  <= \$91 ;
   always @(posedge clk)
-    \$signal$57  <= \$87 ;
+    \$signal$57  <= \$92 ;
   always @(posedge clk)
-    \$signal$58  <= \$88 ;
+    \$signal$58  <= \$93 ;
   always @(posedge clk)
-    \$signal$59  <= \$89 ;
+    \$signal$59  <= \$94 ;
   always @(posedge clk)
-    sd_weights <= \$90 ;
+    sd_weights <= \$95 ;
   always @(posedge clk)
-    sd_acts <= \$91 ;
+    sd_acts <= \$96 ;
   always @(posedge clk)
-    \$signal$64  <= \$92 ;
+    \$signal$64  <= \$97 ;
   always @(posedge clk)
-    \$signal$65  <= \$93 ;
+    \$signal$65  <= \$98 ;
   always @(posedge clk)
-    \$signal$66  <= \$94 ;
+    \$signal$66  <= \$99 ;
   always @(posedge clk)
-    \$signal$67  <= \$95 ;
+    \$signal$67  <= \$100 ;
   always @(posedge clk)
-    sp_sums <= \$96 ;
+    sp_sums <= \$101 ;
   always @(posedge clk)
-    sp_nonzero <= \$97 ;
+    sp_nonzero <= \$102 ;
   always @(posedge clk)
-    sp_skips <= \$98 ;
+    sp_skips <= \$103 ;
   always @(posedge clk)
-    s3_skips <= \$99 ;
+    s3_skips <= \$104 ;
   always @(posedge clk)
-    \$signal$75  <= \$100 ;
+    bias0 <= \$105 ;
   always @(posedge clk)
-    \$signal$76  <= \$101 ;
+    bias1 <= \$106 ;
   always @(posedge clk)
-    \$signal$77  <= \$102 ;
+    bias_word <= \$107 ;
   always @(posedge clk)
-    \$signal$78  <= \$103 ;
+    bias_write <= \$108 ;
   always @(posedge clk)
-    s2_nonzero <= \$104 ;
+    \$signal$81  <= \$109 ;
   always @(posedge clk)
-    s2_sums <= \$105 ;
+    \$signal$82  <= \$110 ;
   always @(posedge clk)
-    bias0 <= \$106 ;
+    s2_last <= \$111 ;
   always @(posedge clk)
-    bias1 <= \$107 ;
+    s2_nonzero <= \$112 ;
   always @(posedge clk)
-    bias_word <= \$108 ;
+    s2_bias <= \$113 ;
   always @(posedge clk)
-    bias_write <= \$109 ;
+    s2_sums <= \$114 ;
   always @(posedge clk)
-    acc_done <= \$110 ;
+    acc_done <= \$115 ;
   always @(posedge clk)
-    events_r <= \$111 ;
+    event_bits <= \$116 ;
   always @(posedge clk)
-    status__cycles <= \$112 ;
+    events_r <= \$117 ;
   always @(posedge clk)
-    status__busy_cycles <= \$113 ;
+    \$signal$91  <= \$118 ;
   always @(posedge clk)
-    status__stall_cycles <= \$114 ;
+    hold_inc <= \$119 ;
   always @(posedge clk)
-    status__hold_cycles <= \$115 ;
+    status__cycles <= \$120 ;
   always @(posedge clk)
-    status__zero_skips <= \$116 ;
+    status__busy_cycles <= \$121 ;
   always @(posedge clk)
-    status__overflow_events <= \$117 ;
-  \ternhw_ice40.accs$148  \accs$148  (
+    status__stall_cycles <= \$122 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$123 ;
+  always @(posedge clk)
+    status__zero_skips <= \$124 ;
+  always @(posedge clk)
+    status__overflow_events <= \$125 ;
+  \ternhw_ice40.accs$156  \accs$156  (
     .acc(accs),
-    .bias(bias),
+    .bias(s2_bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$76 ),
+    .first(\$signal$82 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -711,6 +741,14 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .group_sums(group_sums),
     .nonzero(nonzero),
     .weights(sd_weights)
+  );
+  \ternhw_ice40.code_check  code_check (
+    .clear(clear),
+    .clk(clk),
+    .invalid(weight_fault),
+    .rst(rst),
+    .valid(\$signature__en$120 ),
+    .word(i_wgt__payload)
   );
   \ternhw_ice40.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -744,14 +782,15 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .start(cmd__start),
     .tile_parity(tile_parity),
     .waiting(waiting),
+    .weight_fault(weight_fault),
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$114 )
+    .wgt_waddr(\$signature__addr$117 )
   );
   \ternhw_ice40.decoder  decoder (
     .weights(weights),
-    .word(word)
+    .word(\word$132 )
   );
   \ternhw_ice40.out  out (
     .acc_done(acc_done),
@@ -771,69 +810,19 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$72  = requant_en;
+    \$77  = requant_en;
     if (\$2 ) begin
-      \$72  = cmd__requant_en;
+      \$77  = cmd__requant_en;
     end
     if (rst) begin
-      \$72  = 1'h0;
+      \$77  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$73  = relu;
+    \$78  = relu;
     if (\$2 ) begin
-      \$73  = cmd__relu;
-    end
-    if (rst) begin
-      \$73  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$74  = multiplier;
-    if (\$2 ) begin
-      \$74  = cmd__multiplier;
-    end
-    if (rst) begin
-      \$74  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$75  = shift;
-    if (\$2 ) begin
-      \$75  = cmd__shift;
-    end
-    if (rst) begin
-      \$75  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$76  = \$signal ;
-    if (\$4 ) begin
-      \$76  = cmd__k;
-    end
-    if (rst) begin
-      \$76  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$77  = \$signal$40 ;
-    if (\$4 ) begin
-      \$77  = cmd__n;
-    end
-    if (rst) begin
-      \$77  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$78  = \$signal$42 ;
-    if (advance) begin
-      \$78  = issue;
+      \$78  = cmd__relu;
     end
     if (rst) begin
       \$78  = 1'h0;
@@ -841,83 +830,79 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$79  = \$signal$44 ;
-    if (advance) begin
-      \$79  = first;
+    \$79  = multiplier;
+    if (\$2 ) begin
+      \$79  = cmd__multiplier;
     end
     if (rst) begin
-      \$79  = 1'h0;
+      \$79  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$80  = \$signal$46 ;
-    if (advance) begin
-      \$80  = last;
+    \$80  = shift;
+    if (\$2 ) begin
+      \$80  = cmd__shift;
     end
     if (rst) begin
-      \$80  = 1'h0;
+      \$80  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$81  = \$signal$48 ;
-    if (advance) begin
-      \$81  = tile_parity;
+    \$81  = \$signal ;
+    if (\$4 ) begin
+      \$81  = cmd__k;
     end
     if (rst) begin
-      \$81  = 1'h0;
+      \$81  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$82  = \$signal$50 ;
-    if (advance) begin
-      \$82  = { 1'h0, k_pos };
+    \$82  = \$signal$40 ;
+    if (\$4 ) begin
+      \$82  = cmd__n;
     end
     if (rst) begin
-      \$82  = 17'h00000;
+      \$82  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$83  = \$signal$52 ;
+    \$83  = \$signal$42 ;
     if (advance) begin
-      \$83  = { 1'h0, n_pos };
+      \$83  = issue;
     end
     if (rst) begin
-      \$83  = 17'h00000;
+      \$83  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$84  = sd_col_live;
+    \$84  = \$signal$44 ;
     if (advance) begin
-      \$84 [0] = \$6 ;
-      \$84 [1] = \$8 ;
-      \$84 [2] = \$10 ;
-      \$84 [3] = \$12 ;
+      \$84  = first;
     end
     if (rst) begin
-      \$84  = 4'h0;
+      \$84  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$85  = sd_row_live;
+    \$85  = \$signal$46 ;
     if (advance) begin
-      \$85 [0] = \$14 ;
-      \$85 [1] = \$16 ;
+      \$85  = last;
     end
     if (rst) begin
-      \$85  = 2'h0;
+      \$85  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$86  = \$signal$56 ;
+    \$86  = \$signal$48 ;
     if (advance) begin
-      \$86  = \$signal$42 ;
+      \$86  = tile_parity;
     end
     if (rst) begin
       \$86  = 1'h0;
@@ -925,59 +910,63 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$87  = \$signal$57 ;
+    \$87  = \$signal$50 ;
     if (advance) begin
-      \$87  = \$signal$44 ;
+      \$87  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$87  = 1'h0;
+      \$87  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$88  = \$signal$58 ;
+    \$88  = \$signal$52 ;
     if (advance) begin
-      \$88  = \$signal$46 ;
+      \$88  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$88  = 1'h0;
+      \$88  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$89  = \$signal$59 ;
+    \$89  = sd_col_live;
     if (advance) begin
-      \$89  = \$signal$48 ;
+      \$89 [0] = \$6 ;
+      \$89 [1] = \$8 ;
+      \$89 [2] = \$10 ;
+      \$89 [3] = \$12 ;
     end
     if (rst) begin
-      \$89  = 1'h0;
+      \$89  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$90  = sd_weights;
+    \$90  = sd_row_live;
     if (advance) begin
-      \$90  = weights;
+      \$90 [0] = \$14 ;
+      \$90 [1] = \$16 ;
     end
     if (rst) begin
-      \$90  = 16'h0000;
+      \$90  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$91  = sd_acts;
+    \$91  = \$signal$56 ;
     if (advance) begin
-      \$91  = act_r__data;
+      \$91  = \$signal$42 ;
     end
     if (rst) begin
-      \$91  = 32'd0;
+      \$91  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$92  = \$signal$64 ;
+    \$92  = \$signal$57 ;
     if (advance) begin
-      \$92  = \$signal$56 ;
+      \$92  = \$signal$44 ;
     end
     if (rst) begin
       \$92  = 1'h0;
@@ -985,9 +974,9 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$93  = \$signal$65 ;
+    \$93  = \$signal$58 ;
     if (advance) begin
-      \$93  = \$signal$57 ;
+      \$93  = \$signal$46 ;
     end
     if (rst) begin
       \$93  = 1'h0;
@@ -995,9 +984,9 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$94  = \$signal$66 ;
+    \$94  = \$signal$59 ;
     if (advance) begin
-      \$94  = \$signal$58 ;
+      \$94  = \$signal$48 ;
     end
     if (rst) begin
       \$94  = 1'h0;
@@ -1005,60 +994,59 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$95  = \$signal$67 ;
+    \$95  = sd_weights;
     if (advance) begin
-      \$95  = \$signal$59 ;
+      \$95  = weights;
     end
     if (rst) begin
-      \$95  = 1'h0;
+      \$95  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$96  = sp_sums;
+    \$96  = sd_acts;
     if (advance) begin
-      \$96  = group_sums;
+      \$96  = act_r__data;
     end
     if (rst) begin
-      \$96  = 22'h000000;
+      \$96  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$97  = sp_nonzero;
+    \$97  = \$signal$64 ;
     if (advance) begin
-      \$97  = nonzero;
+      \$97  = \$signal$56 ;
     end
     if (rst) begin
-      \$97  = 2'h0;
+      \$97  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$98  = sp_skips;
+    \$98  = \$signal$65 ;
     if (advance) begin
-      \$98 [2:0] = \$25 ;
-      \$98 [5:3] = \$34 ;
+      \$98  = \$signal$57 ;
     end
     if (rst) begin
-      \$98  = 6'h00;
+      \$98  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$99  = s3_skips;
+    \$99  = \$signal$66 ;
     if (advance) begin
-      \$99  = \$36 ;
+      \$99  = \$signal$58 ;
     end
     if (rst) begin
-      \$99  = 4'h0;
+      \$99  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$100  = \$signal$75 ;
+    \$100  = \$signal$67 ;
     if (advance) begin
-      \$100  = \$signal$64 ;
+      \$100  = \$signal$59 ;
     end
     if (rst) begin
       \$100  = 1'h0;
@@ -1066,62 +1054,65 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$101  = \$signal$76 ;
+    \$101  = sp_sums;
     if (advance) begin
-      \$101  = \$signal$65 ;
+      \$101  = group_sums;
     end
     if (rst) begin
-      \$101  = 1'h0;
+      \$101  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$102  = \$signal$77 ;
+    \$102  = sp_nonzero;
     if (advance) begin
-      \$102  = \$signal$66 ;
+      \$102  = nonzero;
     end
     if (rst) begin
-      \$102  = 1'h0;
+      \$102  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$103  = \$signal$78 ;
+    \$103  = sp_skips;
     if (advance) begin
-      \$103  = \$signal$67 ;
+      \$103 [2:0] = \$25 ;
+      \$103 [5:3] = \$34 ;
     end
     if (rst) begin
-      \$103  = 1'h0;
+      \$103  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$104  = s2_nonzero;
+    \$104  = s3_skips;
     if (advance) begin
-      \$104  = sp_nonzero;
+      \$104  = \$36 ;
     end
     if (rst) begin
-      \$104  = 2'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$105  = s2_sums;
-    if (advance) begin
-      \$105 [10:0] = sp_sums[10:0];
-      \$105 [21:11] = sp_sums[21:11];
+    \$105  = bias0;
+    if (\$40 ) begin
+      \$105  = 32'd0;
+    end
+    if (bias_write[0]) begin
+      \$105  = bias_word;
     end
     if (rst) begin
-      \$105  = 22'h000000;
+      \$105  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$106  = bias0;
+    \$106  = bias1;
     if (\$40 ) begin
       \$106  = 32'd0;
     end
-    if (bias_write[0]) begin
+    if (bias_write[1]) begin
       \$106  = bias_word;
     end
     if (rst) begin
@@ -1130,36 +1121,33 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$107  = bias1;
-    if (\$40 ) begin
-      \$107  = 32'd0;
-    end
-    if (bias_write[1]) begin
-      \$107  = bias_word;
-    end
+    \$107  = i_bias__payload;
     if (rst) begin
       \$107  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$108  = i_bias__payload;
+    \$108  = \$42 ;
     if (rst) begin
-      \$108  = 32'd0;
+      \$108  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$109  = \$42 ;
-    if (rst) begin
-      \$109  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$110  = acc_done;
+    \$109  = \$signal$81 ;
     if (advance) begin
-      \$110  = \$43 ;
+      \$109  = \$signal$64 ;
+    end
+    if (rst) begin
+      \$109  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$110  = \$signal$82 ;
+    if (advance) begin
+      \$110  = \$signal$65 ;
     end
     if (rst) begin
       \$110  = 1'h0;
@@ -1167,81 +1155,153 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$111  = events;
+    \$111  = s2_last;
+    if (advance) begin
+      \$111  = \$signal$66 ;
+    end
     if (rst) begin
-      \$111  = 2'h0;
+      \$111  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$112  = status__cycles;
-    if (\$45 ) begin
-      \$112  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$112  = \$46 [47:0];
+    \$112  = s2_nonzero;
+    if (advance) begin
+      \$112  = sp_nonzero;
     end
     if (rst) begin
-      \$112  = 48'h000000000000;
+      \$112  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = status__busy_cycles;
-    if (\$45 ) begin
-      \$113  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$113  = \$51 [47:0];
+    \$113  = s2_bias;
+    if (advance) begin
+      \$113  = \$43 ;
     end
     if (rst) begin
-      \$113  = 48'h000000000000;
+      \$113  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = status__stall_cycles;
-    if (\$45 ) begin
-      \$114  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$114  = \$47 [47:0];
+    \$114  = s2_sums;
+    if (advance) begin
+      \$114 [10:0] = sp_sums[10:0];
+      \$114 [21:11] = sp_sums[21:11];
     end
     if (rst) begin
-      \$114  = 48'h000000000000;
+      \$114  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = status__hold_cycles;
-    if (\$45 ) begin
-      \$115  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$115  = \$49 [47:0];
+    \$115  = acc_done;
+    if (advance) begin
+      \$115  = \$44 ;
     end
     if (rst) begin
-      \$115  = 48'h000000000000;
+      \$115  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = status__zero_skips;
-    if (\$45 ) begin
-      \$116  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$116  = \$53 [47:0];
-    end
+    \$116  = events;
     if (rst) begin
-      \$116  = 48'h000000000000;
+      \$116  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = status__overflow_events;
-    if (\$45 ) begin
-      \$117  = 48'h000000000000;
+    \$117  = \$45 ;
+    if (rst) begin
+      \$117  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$118  = \$46 ;
+    if (rst) begin
+      \$118  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$119  = \$48 ;
+    if (rst) begin
+      \$119  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$120  = status__cycles;
+    if (\$50 ) begin
+      \$120  = 48'h000000000000;
     end else if (status__busy) begin
-      \$117  = \$54 [47:0];
+      \$120  = \$51 [47:0];
     end
     if (rst) begin
-      \$117  = 48'h000000000000;
+      \$120  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$121  = status__busy_cycles;
+    if (\$50 ) begin
+      \$121  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$121  = \$55 [47:0];
+    end
+    if (rst) begin
+      \$121  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$122  = status__stall_cycles;
+    if (\$50 ) begin
+      \$122  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$122  = \$52 [47:0];
+    end
+    if (rst) begin
+      \$122  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$123  = status__hold_cycles;
+    if (\$50 ) begin
+      \$123  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$123  = \$53 [47:0];
+    end
+    if (rst) begin
+      \$123  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$124  = status__zero_skips;
+    if (\$50 ) begin
+      \$124  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$124  = \$57 [47:0];
+    end
+    if (rst) begin
+      \$124  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$125  = status__overflow_events;
+    if (\$50 ) begin
+      \$125  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$125  = \$58 [47:0];
+    end
+    if (rst) begin
+      \$125  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -1255,29 +1315,33 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$103  = hold;
+  assign \hold$106  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$114 ;
-  assign \$signature__data$116  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$117 ;
+  assign \$signature__data$119  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
-  assign wgt_r__data = word;
-  assign \weights$126  = sd_weights;
-  assign \first$129  = \$signal$76 ;
+  assign word = i_wgt__payload;
+  assign valid = \$signature__en$120 ;
+  assign invalid = weight_fault;
+  assign wgt_r__data = \word$132 ;
+  assign \weights$134  = sd_weights;
+  assign \first$137  = \$signal$82 ;
   assign sums = s2_sums;
-  assign \nonzero$131  = s2_nonzero;
-  assign \acc_done$133  = acc_done;
+  assign \nonzero$139  = s2_nonzero;
+  assign bias = s2_bias;
+  assign \acc_done$141  = acc_done;
   assign acc = accs;
-  assign \overflow$137  = overflow;
-  assign \o_res__payload$138  = o_res__payload;
-  assign \o_res__ready$139  = o_res__ready;
-  assign \o_res__valid$140  = o_res__valid;
+  assign \overflow$145  = overflow;
+  assign \o_res__payload$146  = o_res__payload;
+  assign \o_res__ready$147  = o_res__ready;
+  assign \o_res__valid$148  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[31:0];
@@ -1311,37 +1375,39 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \group_sums[1][0]  = group_sums[21:11];
   assign \sp_skips[0]  = sp_skips[2:0];
   assign \sp_skips[1]  = sp_skips[5:3];
-  assign \s2_sums[0]  = s2_sums[10:0];
-  assign \s2_sums[1]  = s2_sums[21:11];
   assign \bias0[0]  = bias0[15:0];
   assign \bias0[1]  = bias0[31:16];
   assign \bias1[0]  = bias1[15:0];
   assign \bias1[1]  = bias1[31:16];
-  assign \weights$126[0]  = sd_weights[1:0];
-  assign \weights$126[1]  = sd_weights[3:2];
-  assign \weights$126[2]  = sd_weights[5:4];
-  assign \weights$126[3]  = sd_weights[7:6];
-  assign \weights$126[4]  = sd_weights[9:8];
-  assign \weights$126[5]  = sd_weights[11:10];
-  assign \weights$126[6]  = sd_weights[13:12];
-  assign \weights$126[7]  = sd_weights[15:14];
+  assign \s2_bias[0]  = s2_bias[15:0];
+  assign \s2_bias[1]  = s2_bias[31:16];
+  assign \s2_sums[0]  = s2_sums[10:0];
+  assign \s2_sums[1]  = s2_sums[21:11];
+  assign \weights$134[0]  = sd_weights[1:0];
+  assign \weights$134[1]  = sd_weights[3:2];
+  assign \weights$134[2]  = sd_weights[5:4];
+  assign \weights$134[3]  = sd_weights[7:6];
+  assign \weights$134[4]  = sd_weights[9:8];
+  assign \weights$134[5]  = sd_weights[11:10];
+  assign \weights$134[6]  = sd_weights[13:12];
+  assign \weights$134[7]  = sd_weights[15:14];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
   assign \acts[3]  = acts[31:24];
   assign \sums[0]  = s2_sums[10:0];
   assign \sums[1]  = s2_sums[21:11];
-  assign \bias[0]  = bias[15:0];
-  assign \bias[1]  = bias[31:16];
+  assign \bias[0]  = s2_bias[15:0];
+  assign \bias[1]  = s2_bias[31:16];
   assign \accs[0]  = accs[15:0];
   assign \accs[1]  = accs[31:16];
   assign \acc[0]  = accs[15:0];
   assign \acc[1]  = accs[31:16];
-  assign \o_res__payload$138.values  = o_res__payload[31:0];
-  assign \o_res__payload$138.values[0]  = o_res__payload[15:0];
-  assign \o_res__payload$138.values[1]  = o_res__payload[31:16];
-  assign \o_res__payload$138.overflow  = o_res__payload[33:32];
-  assign \o_res__payload$138.saturated  = o_res__payload[35:34];
+  assign \o_res__payload$146.values  = o_res__payload[31:0];
+  assign \o_res__payload$146.values[0]  = o_res__payload[15:0];
+  assign \o_res__payload$146.values[1]  = o_res__payload[31:16];
+  assign \o_res__payload$146.overflow  = o_res__payload[33:32];
+  assign \o_res__payload$146.saturated  = o_res__payload[35:34];
   assign acts[31:24] = sd_acts[31:24];
   assign acts[23:16] = sd_acts[23:16];
   assign acts[15:8] = sd_acts[15:8];
@@ -1349,7 +1415,7 @@ module ternhw_ice40(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.accs$148 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
+module \ternhw_ice40.accs$156 (rst, en, events, first, nonzero, bias, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [15:0] \$1 ;
   wire [15:0] \$10 ;
@@ -1414,9 +1480,8 @@ module \ternhw_ice40.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   wire \$64 ;
   wire \$65 ;
   wire \$66 ;
-  wire [1:0] \$67 ;
-  reg [31:0] \$68 ;
-  reg [1:0] \$69 ;
+  reg [31:0] \$67 ;
+  reg [1:0] \$68 ;
   wire \$7 ;
   wire [15:0] \$8 ;
   wire [16:0] \$9 ;
@@ -1446,7 +1511,6 @@ module \ternhw_ice40.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   wire [21:0] sums;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
-  assign \$31  = \$30 [16:15] != 2'h3;
   assign \$32  = \$28  & \$31 ;
   assign \$33  = first ? bias[31:16] : acc[31:16];
   assign \$34  = $signed(\$33 ) + $signed(sums[21:11]);
@@ -1482,12 +1546,11 @@ module \ternhw_ice40.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   assign \$64  = \$63 [16:15] != 2'h3;
   assign \$65  = \$61  & \$64 ;
   assign \$66  = nonzero[1] & \$65 ;
-  assign \$67  = \$58  + \$66 ;
-  assign events = en ? \$67  : 2'h0;
+  assign events = en ? { \$66 , \$58  } : 2'h0;
   always @(posedge clk)
-    acc <= \$68 ;
+    acc <= \$67 ;
   always @(posedge clk)
-    overflow <= \$69 ;
+    overflow <= \$68 ;
   assign \$1  = first ? bias[15:0] : acc[15:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[10:0]);
   assign \$3  = | \$2 [16:15];
@@ -1518,26 +1581,27 @@ module \ternhw_ice40.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   assign \$28  = | \$27 [16:15];
   assign \$29  = first ? bias[31:16] : acc[31:16];
   assign \$30  = $signed(\$29 ) + $signed(sums[21:11]);
+  assign \$31  = \$30 [16:15] != 2'h3;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$68  = acc;
+    \$67  = acc;
     if (en) begin
-      \$68 [15:0] = \$15 ;
-      \$68 [31:16] = \$40 ;
+      \$67 [15:0] = \$15 ;
+      \$67 [31:16] = \$40 ;
     end
     if (rst) begin
-      \$68  = 32'd0;
+      \$67  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$69  = overflow;
+    \$68  = overflow;
     if (en) begin
-      \$69 [0] = \$25 ;
-      \$69 [1] = \$50 ;
+      \$68 [0] = \$25 ;
+      \$68 [1] = \$50 ;
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$68  = 2'h0;
     end
   end
   assign \acc[0]  = acc[15:0];
@@ -1550,33 +1614,41 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
-  wire [9:0] \$1 ;
+  wire [8:0] \$1 ;
   wire \$10 ;
-  wire [9:0] \$11 ;
-  wire [9:0] \$12 ;
-  wire [10:0] \$13 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
   wire \$14 ;
-  wire \$15 ;
-  wire \$16 ;
-  wire \$17 ;
-  wire \$18 ;
-  wire \$19 ;
-  wire [9:0] \$2 ;
-  wire \$20 ;
-  wire [10:0] \$3 ;
-  wire \$4 ;
-  wire \$5 ;
-  wire \$6 ;
-  wire \$7 ;
+  wire [8:0] \$15 ;
+  wire [8:0] \$16 ;
+  wire [9:0] \$17 ;
+  wire [1:0] \$18 ;
+  wire [1:0] \$19 ;
+  wire [8:0] \$2 ;
+  wire [2:0] \$20 ;
+  wire [10:0] \$21 ;
+  wire \$22 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [9:0] \$3 ;
+  wire [1:0] \$4 ;
+  wire [1:0] \$5 ;
+  wire [2:0] \$6 ;
+  wire [10:0] \$7 ;
   wire \$8 ;
   wire \$9 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$23 ;
-  wire [7:0] \act$26 ;
-  wire [7:0] \act$29 ;
-  wire [7:0] \act$32 ;
+  wire [7:0] \act$27 ;
+  wire [7:0] \act$30 ;
+  wire [7:0] \act$33 ;
+  wire [7:0] \act$36 ;
   wire [7:0] \act$7 ;
   input [31:0] acts;
   wire [31:0] acts;
@@ -1588,10 +1660,10 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
   wire [7:0] gated;
   wire \gated$11 ;
   wire \gated$14 ;
-  wire \gated$24 ;
-  wire \gated$27 ;
-  wire \gated$30 ;
-  wire \gated$33 ;
+  wire \gated$28 ;
+  wire \gated$31 ;
+  wire \gated$34 ;
+  wire \gated$37 ;
   wire \gated$5 ;
   wire \gated$8 ;
   output [21:0] group_sums;
@@ -1600,25 +1672,33 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
   wire [10:0] \group_sums[0][0] ;
   wire [10:0] \group_sums[1] ;
   wire [10:0] \group_sums[1][0] ;
+  wire negate;
+  wire \negate$21 ;
+  wire \negate$22 ;
+  wire \negate$23 ;
+  wire \negate$42 ;
+  wire \negate$43 ;
+  wire \negate$44 ;
+  wire \negate$45 ;
   output [1:0] nonzero;
   wire [1:0] nonzero;
-  wire [8:0] product;
-  wire [8:0] \product$17 ;
-  wire [8:0] \product$18 ;
-  wire [8:0] \product$19 ;
-  wire [8:0] \product$34 ;
-  wire [8:0] \product$35 ;
-  wire [8:0] \product$36 ;
-  wire [8:0] \product$37 ;
+  wire [7:0] product;
+  wire [7:0] \product$17 ;
+  wire [7:0] \product$18 ;
+  wire [7:0] \product$19 ;
+  wire [7:0] \product$38 ;
+  wire [7:0] \product$39 ;
+  wire [7:0] \product$40 ;
+  wire [7:0] \product$41 ;
   wire [21:0] sums;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
   wire [1:0] trit;
   wire [1:0] \trit$12 ;
-  wire [1:0] \trit$22 ;
-  wire [1:0] \trit$25 ;
-  wire [1:0] \trit$28 ;
-  wire [1:0] \trit$31 ;
+  wire [1:0] \trit$26 ;
+  wire [1:0] \trit$29 ;
+  wire [1:0] \trit$32 ;
+  wire [1:0] \trit$35 ;
   wire [1:0] \trit$6 ;
   wire [1:0] \trit$9 ;
   input [15:0] weights;
@@ -1634,69 +1714,85 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
   assign \$1  = $signed(product) + $signed(\product$17 );
   assign \$2  = $signed(\product$18 ) + $signed(\product$19 );
   assign \$3  = $signed(\$1 ) + $signed(\$2 );
-  assign \$4  = | weights[1:0];
-  assign \$5  = | weights[3:2];
-  assign \$6  = \$4  | \$5 ;
-  assign \$7  = | weights[5:4];
-  assign \$8  = | weights[7:6];
-  assign \$9  = \$7  | \$8 ;
-  assign \$10  = \$6  | \$9 ;
-  assign \$11  = $signed(\product$34 ) + $signed(\product$35 );
-  assign \$12  = $signed(\product$36 ) + $signed(\product$37 );
-  assign \$13  = $signed(\$11 ) + $signed(\$12 );
-  assign \$14  = | weights[9:8];
-  assign \$15  = | weights[11:10];
-  assign \$16  = \$14  | \$15 ;
-  assign \$17  = | weights[13:12];
-  assign \$18  = | weights[15:14];
-  assign \$19  = \$17  | \$18 ;
-  assign \$20  = \$16  | \$19 ;
+  assign \$4  = negate + \negate$21 ;
+  assign \$5  = \negate$22  + \negate$23 ;
+  assign \$6  = \$4  + \$5 ;
+  assign \$7  = $signed(\$3 ) + $signed({ 1'h0, \$6  });
+  assign \$8  = | weights[1:0];
+  assign \$9  = | weights[3:2];
+  assign \$10  = \$8  | \$9 ;
+  assign \$11  = | weights[5:4];
+  assign \$12  = | weights[7:6];
+  assign \$13  = \$11  | \$12 ;
+  assign \$14  = \$10  | \$13 ;
+  assign \$15  = $signed(\product$38 ) + $signed(\product$39 );
+  assign \$16  = $signed(\product$40 ) + $signed(\product$41 );
+  assign \$17  = $signed(\$15 ) + $signed(\$16 );
+  assign \$18  = \negate$42  + \negate$43 ;
+  assign \$19  = \negate$44  + \negate$45 ;
+  assign \$20  = \$18  + \$19 ;
+  assign \$21  = $signed(\$17 ) + $signed({ 1'h0, \$20  });
+  assign \$22  = | weights[9:8];
+  assign \$23  = | weights[11:10];
+  assign \$24  = \$22  | \$23 ;
+  assign \$25  = | weights[13:12];
+  assign \$26  = | weights[15:14];
+  assign \$27  = \$25  | \$26 ;
+  assign \$28  = \$24  | \$27 ;
   \ternhw_ice40.array.lane_0_0  lane_0_0 (
     .act(acts[7:0]),
     .gated(\gated$5 ),
+    .negate(negate),
     .product(product),
     .trit(weights[1:0])
   );
   \ternhw_ice40.array.lane_0_1  lane_0_1 (
     .act(acts[15:8]),
     .gated(\gated$8 ),
+    .negate(\negate$21 ),
     .product(\product$17 ),
     .trit(weights[3:2])
   );
   \ternhw_ice40.array.lane_0_2  lane_0_2 (
     .act(acts[23:16]),
     .gated(\gated$11 ),
+    .negate(\negate$22 ),
     .product(\product$18 ),
     .trit(weights[5:4])
   );
   \ternhw_ice40.array.lane_0_3  lane_0_3 (
     .act(acts[31:24]),
     .gated(\gated$14 ),
+    .negate(\negate$23 ),
     .product(\product$19 ),
     .trit(weights[7:6])
   );
   \ternhw_ice40.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .gated(\gated$24 ),
-    .product(\product$34 ),
+    .gated(\gated$28 ),
+    .negate(\negate$42 ),
+    .product(\product$38 ),
     .trit(weights[9:8])
   );
   \ternhw_ice40.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .gated(\gated$27 ),
-    .product(\product$35 ),
+    .gated(\gated$31 ),
+    .negate(\negate$43 ),
+    .product(\product$39 ),
     .trit(weights[11:10])
   );
   \ternhw_ice40.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .gated(\gated$30 ),
-    .product(\product$36 ),
+    .gated(\gated$34 ),
+    .negate(\negate$44 ),
+    .product(\product$40 ),
     .trit(weights[13:12])
   );
   \ternhw_ice40.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .gated(\gated$33 ),
-    .product(\product$37 ),
+    .gated(\gated$37 ),
+    .negate(\negate$45 ),
+    .product(\product$41 ),
     .trit(weights[15:14])
   );
   assign trit = weights[1:0];
@@ -1707,14 +1803,14 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
   assign \act$10  = acts[23:16];
   assign \trit$12  = weights[7:6];
   assign \act$13  = acts[31:24];
-  assign \trit$22  = weights[9:8];
-  assign \act$23  = acts[7:0];
-  assign \trit$25  = weights[11:10];
-  assign \act$26  = acts[15:8];
-  assign \trit$28  = weights[13:12];
-  assign \act$29  = acts[23:16];
-  assign \trit$31  = weights[15:14];
-  assign \act$32  = acts[31:24];
+  assign \trit$26  = weights[9:8];
+  assign \act$27  = acts[7:0];
+  assign \trit$29  = weights[11:10];
+  assign \act$30  = acts[15:8];
+  assign \trit$32  = weights[13:12];
+  assign \act$33  = acts[23:16];
+  assign \trit$35  = weights[15:14];
+  assign \act$36  = acts[31:24];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -1733,16 +1829,16 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
   assign \group_sums[1][0]  = group_sums[21:11];
   assign \sums[0]  = sums[10:0];
   assign \sums[1]  = sums[21:11];
-  assign nonzero[1] = \$20 ;
-  assign nonzero[0] = \$10 ;
+  assign nonzero[1] = \$28 ;
+  assign nonzero[0] = \$14 ;
   assign sums[21:11] = group_sums[21:11];
   assign sums[10:0] = group_sums[10:0];
-  assign group_sums[21:11] = \$13 ;
-  assign group_sums[10:0] = \$3 ;
-  assign gated[7] = \gated$33 ;
-  assign gated[6] = \gated$30 ;
-  assign gated[5] = \gated$27 ;
-  assign gated[4] = \gated$24 ;
+  assign group_sums[21:11] = \$21 ;
+  assign group_sums[10:0] = \$7 ;
+  assign gated[7] = \gated$37 ;
+  assign gated[6] = \gated$34 ;
+  assign gated[5] = \gated$31 ;
+  assign gated[4] = \gated$28 ;
   assign gated[3] = \gated$14 ;
   assign gated[2] = \gated$11 ;
   assign gated[1] = \gated$8 ;
@@ -1750,11 +1846,11 @@ module \ternhw_ice40.array (acts, gated, group_sums, nonzero, weights);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_0_0 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_0_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1762,13 +1858,16 @@ module \ternhw_ice40.array.lane_0_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1778,11 +1877,11 @@ module \ternhw_ice40.array.lane_0_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_0_1 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_0_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1790,13 +1889,16 @@ module \ternhw_ice40.array.lane_0_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1806,11 +1908,11 @@ module \ternhw_ice40.array.lane_0_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_0_2 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_0_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1818,13 +1920,16 @@ module \ternhw_ice40.array.lane_0_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1834,11 +1939,11 @@ module \ternhw_ice40.array.lane_0_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_0_3 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_0_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1846,13 +1951,16 @@ module \ternhw_ice40.array.lane_0_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1862,11 +1970,11 @@ module \ternhw_ice40.array.lane_0_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_1_0 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_1_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1874,13 +1982,16 @@ module \ternhw_ice40.array.lane_1_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1890,11 +2001,11 @@ module \ternhw_ice40.array.lane_1_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_1_1 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_1_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1902,13 +2013,16 @@ module \ternhw_ice40.array.lane_1_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1918,11 +2032,11 @@ module \ternhw_ice40.array.lane_1_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_1_2 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_1_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1930,13 +2044,16 @@ module \ternhw_ice40.array.lane_1_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -1946,11 +2063,11 @@ module \ternhw_ice40.array.lane_1_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_ice40.array.lane_1_3 (gated, trit, act, product);
+module \ternhw_ice40.array.lane_1_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -1958,25 +2075,100 @@ module \ternhw_ice40.array.lane_1_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
   assign gated = ~ \$7 ;
   assign \$1  = trit == 1'h1;
   assign \$2  = trit == 2'h3;
+endmodule
+
+(* generator = "Amaranth" *)
+module \ternhw_ice40.code_check (clk, rst, valid, clear, invalid, word);
+  reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
+  wire [2:0] \$14 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  reg [2:0] \$18 ;
+  reg \$19 ;
+  wire \$2 ;
+  wire \$3 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire \$9 ;
+  input clear;
+  wire clear;
+  input clk;
+  wire clk;
+  output invalid;
+  reg invalid = 1'h0;
+  reg [2:0] partial = 3'h0;
+  input rst;
+  wire rst;
+  input valid;
+  wire valid;
+  input [15:0] word;
+  wire [15:0] word;
+  assign \$1  = ~ clear;
+  assign \$2  = valid & \$1 ;
+  assign \$3  = & word[1:0];
+  assign \$4  = & word[3:2];
+  assign \$5  = & word[5:4];
+  assign \$6  = | { \$5 , \$4 , \$3  };
+  assign \$7  = & word[7:6];
+  assign \$8  = & word[9:8];
+  assign \$9  = & word[11:10];
+  assign \$10  = | { \$9 , \$8 , \$7  };
+  assign \$11  = & word[13:12];
+  assign \$12  = & word[15:14];
+  assign \$13  = | { \$12 , \$11  };
+  assign \$14  = \$2  ? { \$13 , \$10 , \$6  } : 3'h0;
+  assign \$15  = | partial;
+  assign \$16  = ~ clear;
+  assign \$17  = \$15  & \$16 ;
+  always @(posedge clk)
+    partial <= \$18 ;
+  always @(posedge clk)
+    invalid <= \$19 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$18  = \$14 ;
+    if (rst) begin
+      \$18  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$19  = \$17 ;
+    if (rst) begin
+      \$19  = 1'h0;
+    end
+  end
 endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
-  reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, weight_fault, act_valid);
+  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -2001,45 +2193,47 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  reg [6:0] \$120 ;
-  reg [16:0] \$121 ;
-  reg [15:0] \$122 ;
-  reg \$123 ;
-  reg [5:0] \$124 ;
-  reg [16:0] \$125 ;
-  reg [16:0] \$126 ;
-  reg \$127 ;
-  reg [6:0] \$128 ;
-  reg [6:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  reg [6:0] \$122 ;
+  reg [16:0] \$123 ;
+  reg [15:0] \$124 ;
+  reg \$125 ;
+  reg [5:0] \$126 ;
+  reg [16:0] \$127 ;
+  reg [16:0] \$128 ;
+  reg \$129 ;
   wire \$13 ;
-  reg [15:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [6:0] \$133 ;
-  reg [6:0] \$134 ;
+  reg [6:0] \$130 ;
+  reg [6:0] \$131 ;
+  reg [15:0] \$132 ;
+  reg \$133 ;
+  reg [16:0] \$134 ;
   reg [6:0] \$135 ;
-  reg [16:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg \$138 ;
-  reg \$139 ;
+  reg [6:0] \$136 ;
+  reg [6:0] \$137 ;
+  reg [16:0] \$138 ;
+  reg [15:0] \$139 ;
   wire \$14 ;
-  reg [15:0] \$140 ;
-  reg [16:0] \$141 ;
-  reg \$142 ;
-  reg [5:0] \$143 ;
-  reg [15:0] \$144 ;
-  reg [15:0] \$145 ;
+  reg \$140 ;
+  reg \$141 ;
+  reg [15:0] \$142 ;
+  reg [16:0] \$143 ;
+  reg \$144 ;
+  reg [5:0] \$145 ;
   reg [15:0] \$146 ;
-  reg \$147 ;
-  reg \$148 ;
+  reg [15:0] \$147 ;
+  reg [15:0] \$148 ;
   reg \$149 ;
   wire \$15 ;
   reg \$150 ;
-  reg [1:0] \$151 ;
+  reg \$151 ;
   reg \$152 ;
-  reg \$153 ;
-  reg [15:0] \$154 ;
-  reg [15:0] \$155 ;
+  reg [1:0] \$153 ;
+  reg \$154 ;
+  reg \$155 ;
+  reg [15:0] \$156 ;
+  reg [15:0] \$157 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -2236,6 +2430,8 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire w_take;
   output waiting;
   wire waiting;
+  input weight_fault;
+  wire weight_fault;
   output [5:0] wgt_raddr;
   wire [5:0] wgt_raddr;
   output wgt_ready;
@@ -2373,80 +2569,82 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$117  = \$114  & \$116 ;
   assign \$118  = \$110  | \$117 ;
   assign \$119  = tile_end & last_tile;
+  assign \$120  = ~ error;
+  assign \$121  = weight_fault & busy;
   always @(posedge clk)
-    a_cnt <= \$120 ;
+    a_cnt <= \$122 ;
   always @(posedge clk)
-    \$signal$50  <= \$121 ;
+    \$signal$50  <= \$123 ;
   always @(posedge clk)
-    a_tok <= \$122 ;
+    a_tok <= \$124 ;
   always @(posedge clk)
-    a_done <= \$123 ;
+    a_done <= \$125 ;
   always @(posedge clk)
-    wgt_waddr <= \$124 ;
+    wgt_waddr <= \$126 ;
   always @(posedge clk)
-    \$signal$54  <= \$125 ;
+    \$signal$54  <= \$127 ;
   always @(posedge clk)
-    w_npos <= \$126 ;
+    w_npos <= \$128 ;
   always @(posedge clk)
-    w_done <= \$127 ;
+    w_done <= \$129 ;
   always @(posedge clk)
-    w_space <= \$128 ;
+    w_space <= \$130 ;
   always @(posedge clk)
-    w_avail <= \$129 ;
+    w_avail <= \$131 ;
   always @(posedge clk)
-    b_cnt <= \$130 ;
+    b_cnt <= \$132 ;
   always @(posedge clk)
-    b_done <= \$131 ;
+    b_done <= \$133 ;
   always @(posedge clk)
-    b_npos <= \$132 ;
+    b_npos <= \$134 ;
   always @(posedge clk)
-    addr <= \$133 ;
+    addr <= \$135 ;
   always @(posedge clk)
-    t <= \$134 ;
+    t <= \$136 ;
   always @(posedge clk)
-    t_next <= \$135 ;
+    t_next <= \$137 ;
   always @(posedge clk)
-    k_pos <= \$136 ;
+    k_pos <= \$138 ;
   always @(posedge clk)
-    tok <= \$137 ;
+    tok <= \$139 ;
   always @(posedge clk)
-    \$signal$31  <= \$138 ;
+    \$signal$31  <= \$140 ;
   always @(posedge clk)
-    \$signal$32  <= \$139 ;
+    \$signal$32  <= \$141 ;
   always @(posedge clk)
-    i_tile <= \$140 ;
+    i_tile <= \$142 ;
   always @(posedge clk)
-    i_npos <= \$141 ;
+    i_npos <= \$143 ;
   always @(posedge clk)
-    last_tile <= \$142 ;
+    last_tile <= \$144 ;
   always @(posedge clk)
-    base <= \$143 ;
+    base <= \$145 ;
   always @(posedge clk)
-    \$signal$53  <= \$144 ;
+    \$signal$53  <= \$146 ;
   always @(posedge clk)
-    \$signal$51  <= \$145 ;
+    \$signal$51  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$56  <= \$148 ;
   always @(posedge clk)
-    \$signal  <= \$147 ;
+    \$signal  <= \$149 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$57  <= \$150 ;
   always @(posedge clk)
-    keep <= \$149 ;
+    keep <= \$151 ;
   always @(posedge clk)
-    error <= \$150 ;
+    error <= \$152 ;
   always @(posedge clk)
-    fsm_state <= \$151 ;
+    fsm_state <= \$153 ;
   always @(posedge clk)
-    running <= \$152 ;
+    running <= \$154 ;
   always @(posedge clk)
-    res_valid <= \$153 ;
+    res_valid <= \$155 ;
   always @(posedge clk)
-    \$signal$70  <= \$154 ;
+    \$signal$70  <= \$156 ;
   always @(posedge clk)
-    res_n <= \$155 ;
+    res_n <= \$157 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     busy = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -2461,7 +2659,7 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     done = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -2476,292 +2674,250 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = a_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$122  = a_cnt;
     if (a_take) begin
-      \$120  = \$37 [6:0];
+      \$122  = \$37 [6:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$120  = 7'h00;
+            \$122  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$120  = 7'h00;
+      \$122  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \$signal$50 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$123  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$39 ) begin
-        \$121  = 17'h00000;
+        \$123  = 17'h00000;
       end else begin
-        \$121  = \$43 [16:0];
+        \$123  = \$43 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$121  = 17'h00000;
+            \$123  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$121  = 17'h00000;
+      \$123  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = a_tok;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$124  = a_tok;
     if (a_take) begin
       if (\$39 ) begin
-        \$122  = \$40 [15:0];
+        \$124  = \$40 [15:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$122  = 16'h0000;
+            \$124  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$122  = 16'h0000;
+      \$124  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = a_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$125  = a_done;
     if (a_take) begin
       if (\$39 ) begin
         if (\$42 ) begin
-          \$123  = 1'h1;
+          \$125  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$123  = 1'h0;
+            \$125  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$125  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = wgt_waddr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$126  = wgt_waddr;
     if (w_take) begin
-      \$124  = \$46 [5:0];
+      \$126  = \$46 [5:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 6'h00;
+            \$126  = 6'h00;
           end
     endcase
     if (rst) begin
-      \$124  = 6'h00;
+      \$126  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$54 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$127  = \$signal$54 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$48 ) begin
-        \$125  = 17'h00000;
+        \$127  = 17'h00000;
       end else begin
-        \$125  = \$52 [16:0];
+        \$127  = \$52 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$125  = 17'h00000;
+            \$127  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$125  = 17'h00000;
+      \$127  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = w_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$128  = w_npos;
     if (w_take) begin
       if (\$48 ) begin
-        \$126  = \$49 [16:0];
+        \$128  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 17'h00000;
+            \$128  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 17'h00000;
+      \$128  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = w_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$129  = w_done;
     if (w_take) begin
       if (\$48 ) begin
         if (\$51 ) begin
-          \$127  = 1'h1;
+          \$129  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = keep_weights;
+            \$129  = keep_weights;
           end
     endcase
     if (rst) begin
-      \$127  = 1'h0;
+      \$129  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \$59 [6:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$130  = \$59 [6:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 7'h40;
+            \$130  = 7'h40;
           end
     endcase
     if (rst) begin
-      \$128  = 7'h00;
+      \$130  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$62 [6:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$131  = \$62 [6:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 7'h00;
+            \$131  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$129  = 7'h00;
+      \$131  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = b_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$132  = b_cnt;
     if (bias_load) begin
-      \$130  = \$63 [15:0];
+      \$132  = \$63 [15:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$130  = 16'h0000;
+            \$132  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$130  = 16'h0000;
+      \$132  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = b_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$133  = b_done;
     if (bias_load) begin
       if (\$65 ) begin
-        \$131  = 1'h1;
+        \$133  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$131  = \$88 ;
+            \$133  = \$88 ;
           end
     endcase
     if (rst) begin
-      \$131  = 1'h0;
+      \$133  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = b_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$134  = b_npos;
     if (bias_load) begin
       (* full_case = 32'd1 *)
       if (\$65 ) begin
       end else begin
-        \$132  = \$66 [16:0];
+        \$134  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 17'h00000;
+            \$134  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 17'h00000;
+      \$134  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$135  = addr;
     if (issue) begin
-      \$133  = \$67 [6:0];
+      \$135  = \$67 [6:0];
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$133  = 7'h00;
+          \$135  = 7'h00;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$133  = 7'h00;
-          end
-    endcase
-    if (rst) begin
-      \$133  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = t;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$134  = 7'h00;
-      end else begin
-        \$134  = t_next;
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$134  = 7'h00;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = t_next;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$135  = 7'h01;
-      end else begin
-        \$135  = \$83 [6:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$135  = 7'h01;
+            \$135  = 7'h00;
           end
     endcase
     if (rst) begin
@@ -2769,202 +2925,218 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = k_pos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$136  = t;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$136  = 17'h00000;
+        \$136  = 7'h00;
       end else begin
-        \$136  = \$84 [16:0];
+        \$136  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$136  = 17'h00000;
+            \$136  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$136  = 17'h00000;
+      \$136  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = tok;
-    if (issue) begin
-      if (\$signal$31 ) begin
-        \$137  = \$68 [15:0];
-        if (\$signal$32 ) begin
-          \$137  = 16'h0000;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$137  = 16'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$137  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \$signal$31 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$137  = t_next;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$138  = \$69 ;
+        \$137  = 7'h01;
       end else begin
-        \$138  = \$87 ;
+        \$137  = \$83 [6:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = \$89 ;
+            \$137  = 7'h01;
           end
     endcase
     if (rst) begin
-      \$138  = 1'h0;
+      \$137  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \$signal$32 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$138  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$138  = 17'h00000;
+      end else begin
+        \$138  = \$84 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$138  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$138  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$139  = tok;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$139  = \$71 ;
+        \$139  = \$68 [15:0];
         if (\$signal$32 ) begin
-          \$139  = \$74 ;
+          \$139  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = \$90 ;
+            \$139  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$139  = 1'h0;
+      \$139  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = i_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$140  = \$signal$31 ;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$140  = \$69 ;
+      end else begin
+        \$140  = \$87 ;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$140  = \$89 ;
+          end
+    endcase
+    if (rst) begin
+      \$140  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$141  = \$signal$32 ;
     if (issue) begin
       if (\$signal$31 ) begin
+        \$141  = \$71 ;
         if (\$signal$32 ) begin
-          \$140  = \$72 [15:0];
+          \$141  = \$74 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$140  = 16'h0000;
+            \$141  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$140  = 16'h0000;
+      \$141  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$142  = i_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$141  = \$73 [16:0];
+          \$142  = \$72 [15:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 17'h00000;
+            \$142  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$141  = 17'h00000;
+      \$142  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = last_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$143  = i_npos;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$142  = \$76 ;
+          \$143  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = \$91 ;
+            \$143  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$142  = 1'h0;
+      \$143  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = base;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$144  = last_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$143  = \$82 [5:0];
+          \$144  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$143  = 6'h00;
+            \$144  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$143  = 6'h00;
+      \$144  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$53 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$145  = base;
+    if (issue) begin
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$145  = \$82 [5:0];
+        end
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$144  = m;
+            \$145  = 6'h00;
           end
     endcase
     if (rst) begin
-      \$144  = 16'h0000;
+      \$145  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$51 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$146  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$145  = k;
-          end
-    endcase
-    if (rst) begin
-      \$145  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$146  = n;
+            \$146  = m;
           end
     endcase
     if (rst) begin
@@ -2972,38 +3144,38 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = \$signal ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$147  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$147  = bias_en;
+            \$147  = k;
           end
     endcase
     if (rst) begin
-      \$147  = 1'h0;
+      \$147  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$148  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$148  = resident;
+            \$148  = n;
           end
     endcase
     if (rst) begin
-      \$148  = 1'h0;
+      \$148  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = keep;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$149  = \$signal ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$149  = keep_weights;
+            \$149  = bias_en;
           end
     endcase
     if (rst) begin
@@ -3011,19 +3183,12 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = error;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$150  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$150  = 1'h0;
-            if (\$104 ) begin
-              \$150  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$150  = 1'h1;
+            \$150  = resident;
           end
     endcase
     if (rst) begin
@@ -3031,62 +3196,98 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = fsm_state;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$151  = keep;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$151  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$152  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$152  = 1'h0;
+            if (\$104 ) begin
+              \$152  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$152  = 1'h1;
+          end
+    endcase
+    if (\$121 ) begin
+      \$152  = 1'h1;
+    end
+    if (rst) begin
+      \$152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$153  = fsm_state;
     (* full_case = 32'd1 *)
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
-              \$151  = 2'h1;
+              \$153  = 2'h1;
             end else begin
-              \$151  = 2'h2;
+              \$153  = 2'h2;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end else if (\$119 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end
       2'h3:
           if (pipe_empty) begin
-            \$151  = 2'h1;
+            \$153  = 2'h1;
           end
       2'h1:
-          \$151  = 2'h0;
+          \$153  = 2'h0;
     endcase
     if (rst) begin
-      \$151  = 2'h0;
+      \$153  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = running;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$154  = running;
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
             end else begin
-              \$152  = 1'h1;
+              \$154  = 1'h1;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end else if (\$119 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$152  = 1'h0;
+      \$154  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = res_valid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$155  = res_valid;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3094,7 +3295,7 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
             if (\$104 ) begin
             end else begin
               if (\$105 ) begin
-                \$153  = 1'h0;
+                \$155  = 1'h0;
               end
             end
           end
@@ -3102,17 +3303,20 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$153  = 1'h1;
+              \$155  = \$120 ;
             end
           end
     endcase
+    if (\$121 ) begin
+      \$155  = 1'h0;
+    end
     if (rst) begin
-      \$153  = 1'h0;
+      \$155  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$70 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$156  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -3120,17 +3324,17 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$154  = \$signal$51 ;
+              \$156  = \$signal$51 ;
             end
           end
     endcase
     if (rst) begin
-      \$154  = 16'h0000;
+      \$156  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = res_n;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$157  = res_n;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -3138,12 +3342,12 @@ module \ternhw_ice40.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+              \$157  = \$signal$56 ;
             end
           end
     endcase
     if (rst) begin
-      \$155  = 16'h0000;
+      \$157  = 16'h0000;
     end
   end
   assign w_ptr = wgt_waddr;
@@ -3256,7 +3460,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [111:0] \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -3885,28 +4089,28 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   always @(posedge clk)
     o_res__payload <= \$270 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$254  = \$2 [47:0];
     if (rst) begin
       \$254  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$255  = \$5 ;
     if (rst) begin
       \$255  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$256  = \$9 [47:0];
     if (rst) begin
       \$256  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$257  = group;
     if (\$15 ) begin
       \$257  = \$18 [0];
@@ -3919,7 +4123,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$258  = busy;
     if (\$15 ) begin
       if (\$19 ) begin
@@ -3934,7 +4138,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$259  = snap;
     if (\$21 ) begin
       \$259  = accs;
@@ -3944,7 +4148,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$260  = snap_ovf;
     if (\$21 ) begin
       \$260  = overflow;
@@ -3954,7 +4158,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$261  = rq_select;
     if (\$26 ) begin
       \$261 [0] = \$32 ;
@@ -3968,7 +4172,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$262  = rq_partials;
     if (\$26 ) begin
       \$262 [0] = rq_select[0];
@@ -3986,7 +4190,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$263  = rq_product;
     if (\$26 ) begin
       \$263 [0] = rq_partials[0];
@@ -4001,7 +4205,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$264  = rq_shifted;
     if (\$26 ) begin
       \$264 [0] = rq_product[0];
@@ -4017,7 +4221,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$265  = word;
     if (\$97 ) begin
       \$265 [15:0] = \$127 ;
@@ -4030,7 +4234,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$266  = word_sat;
     if (\$97 ) begin
       \$266 [0] = \$149 ;
@@ -4043,7 +4247,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$267  = word_ovf;
     if (\$216 ) begin
       \$267  = rq_shifted[4:3];
@@ -4053,14 +4257,14 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$268  = \$228 ;
     if (rst) begin
       \$268  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$269  = o_res__valid;
     if (\$231 ) begin
       \$269  = 1'h1;
@@ -4072,7 +4276,7 @@ module \ternhw_ice40.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$270  = o_res__payload;
     if (\$231 ) begin
       \$270 [31:0] = word;

@@ -576,151 +576,172 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [7:0] \$610 ;
   wire [8:0] \$611 ;
   wire [8:0] \$612 ;
-  wire [18:0] \$613 ;
-  wire [18:0] \$614 ;
-  wire [19:0] \$615 ;
-  wire [18:0] \$616 ;
-  wire [18:0] \$617 ;
-  wire [19:0] \$618 ;
-  wire [18:0] \$619 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
+  wire \$616 ;
+  wire [1:0] \$617 ;
+  wire [1:0] \$618 ;
+  wire [511:0] \$619 ;
   wire \$62 ;
   wire [18:0] \$620 ;
-  wire [19:0] \$621 ;
-  wire [18:0] \$622 ;
+  wire [18:0] \$621 ;
+  wire [19:0] \$622 ;
   wire [18:0] \$623 ;
-  wire [19:0] \$624 ;
-  wire [18:0] \$625 ;
+  wire [18:0] \$624 ;
+  wire [19:0] \$625 ;
   wire [18:0] \$626 ;
-  wire [19:0] \$627 ;
-  wire [18:0] \$628 ;
+  wire [18:0] \$627 ;
+  wire [19:0] \$628 ;
   wire [18:0] \$629 ;
   wire [17:0] \$63 ;
-  wire [19:0] \$630 ;
-  wire [18:0] \$631 ;
+  wire [18:0] \$630 ;
+  wire [19:0] \$631 ;
   wire [18:0] \$632 ;
-  wire [19:0] \$633 ;
-  wire [18:0] \$634 ;
+  wire [18:0] \$633 ;
+  wire [19:0] \$634 ;
   wire [18:0] \$635 ;
-  wire [19:0] \$636 ;
-  wire [18:0] \$637 ;
+  wire [18:0] \$636 ;
+  wire [19:0] \$637 ;
   wire [18:0] \$638 ;
-  wire [19:0] \$639 ;
+  wire [18:0] \$639 ;
   wire \$64 ;
-  wire [18:0] \$640 ;
+  wire [19:0] \$640 ;
   wire [18:0] \$641 ;
-  wire [19:0] \$642 ;
-  wire [18:0] \$643 ;
+  wire [18:0] \$642 ;
+  wire [19:0] \$643 ;
   wire [18:0] \$644 ;
-  wire [19:0] \$645 ;
-  wire [18:0] \$646 ;
+  wire [18:0] \$645 ;
+  wire [19:0] \$646 ;
   wire [18:0] \$647 ;
-  wire [19:0] \$648 ;
-  wire [18:0] \$649 ;
+  wire [18:0] \$648 ;
+  wire [19:0] \$649 ;
   wire [17:0] \$65 ;
   wire [18:0] \$650 ;
-  wire [19:0] \$651 ;
-  wire [18:0] \$652 ;
+  wire [18:0] \$651 ;
+  wire [19:0] \$652 ;
   wire [18:0] \$653 ;
-  wire [19:0] \$654 ;
-  wire [18:0] \$655 ;
+  wire [18:0] \$654 ;
+  wire [19:0] \$655 ;
   wire [18:0] \$656 ;
-  wire [19:0] \$657 ;
-  wire [18:0] \$658 ;
+  wire [18:0] \$657 ;
+  wire [19:0] \$658 ;
   wire [18:0] \$659 ;
   wire \$66 ;
-  wire [19:0] \$660 ;
-  wire \$661 ;
-  wire \$662 ;
-  wire \$663 ;
-  wire \$664 ;
-  wire [1:0] \$665 ;
-  wire [1:0] \$666 ;
-  wire \$667 ;
+  wire [18:0] \$660 ;
+  wire [19:0] \$661 ;
+  wire [18:0] \$662 ;
+  wire [18:0] \$663 ;
+  wire [19:0] \$664 ;
+  wire [18:0] \$665 ;
+  wire [18:0] \$666 ;
+  wire [19:0] \$667 ;
   wire \$668 ;
-  wire \$669 ;
+  wire [1:0] \$669 ;
   wire [17:0] \$67 ;
-  wire [48:0] \$670 ;
-  wire [48:0] \$671 ;
-  wire \$672 ;
-  wire [48:0] \$673 ;
-  wire \$674 ;
-  wire [48:0] \$675 ;
-  wire [8:0] \$676 ;
-  wire [48:0] \$677 ;
-  wire [48:0] \$678 ;
-  wire \$679 ;
+  wire [1:0] \$670 ;
+  wire [2:0] \$671 ;
+  wire [1:0] \$672 ;
+  wire [1:0] \$673 ;
+  wire [2:0] \$674 ;
+  wire [3:0] \$675 ;
+  wire [1:0] \$676 ;
+  wire [1:0] \$677 ;
+  wire [2:0] \$678 ;
+  wire [1:0] \$679 ;
   wire \$68 ;
   wire [1:0] \$680 ;
-  wire [1:0] \$681 ;
-  wire [1:0] \$682 ;
-  wire [1:0] \$683 ;
-  wire [1:0] \$684 ;
-  wire [1:0] \$685 ;
-  wire [1:0] \$686 ;
+  wire [2:0] \$681 ;
+  wire [3:0] \$682 ;
+  wire [4:0] \$683 ;
+  wire \$684 ;
+  wire \$685 ;
+  wire \$686 ;
   wire \$687 ;
   wire \$688 ;
-  wire \$689 ;
+  wire [48:0] \$689 ;
   wire \$69 ;
-  wire \$690 ;
-  wire \$691 ;
+  wire [48:0] \$690 ;
+  wire [48:0] \$691 ;
   wire \$692 ;
-  wire \$693 ;
-  wire \$694 ;
-  wire \$695 ;
-  reg \$696 ;
-  reg \$697 ;
-  reg [15:0] \$698 ;
-  reg [5:0] \$699 ;
+  wire [48:0] \$693 ;
+  wire [8:0] \$694 ;
+  wire [48:0] \$695 ;
+  wire [48:0] \$696 ;
+  wire \$697 ;
+  wire [1:0] \$698 ;
+  wire [1:0] \$699 ;
   wire [17:0] \$7 ;
   wire \$70 ;
-  reg [15:0] \$700 ;
-  reg [15:0] \$701 ;
-  reg \$702 ;
-  reg \$703 ;
-  reg \$704 ;
-  reg \$705 ;
-  reg [16:0] \$706 ;
-  reg [16:0] \$707 ;
-  reg [15:0] \$708 ;
-  reg [15:0] \$709 ;
+  wire [1:0] \$700 ;
+  wire [1:0] \$701 ;
+  wire [1:0] \$702 ;
+  wire [1:0] \$703 ;
+  wire [1:0] \$704 ;
+  wire \$705 ;
+  wire \$706 ;
+  wire \$707 ;
+  wire \$708 ;
+  wire \$709 ;
   wire \$71 ;
-  reg \$710 ;
-  reg \$711 ;
-  reg \$712 ;
-  reg \$713 ;
-  reg [2047:0] \$714 ;
-  reg [127:0] \$715 ;
-  reg \$716 ;
-  reg \$717 ;
-  reg \$718 ;
-  reg \$719 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire \$713 ;
+  reg \$714 ;
+  reg \$715 ;
+  reg [15:0] \$716 ;
+  reg [5:0] \$717 ;
+  reg [15:0] \$718 ;
+  reg [15:0] \$719 ;
   wire [1:0] \$72 ;
-  reg [1151:0] \$720 ;
-  reg [15:0] \$721 ;
-  reg [79:0] \$722 ;
-  reg [8:0] \$723 ;
-  reg \$724 ;
-  reg \$725 ;
-  reg \$726 ;
-  reg \$727 ;
-  reg [15:0] \$728 ;
-  reg [319:0] \$729 ;
+  reg \$720 ;
+  reg \$721 ;
+  reg \$722 ;
+  reg \$723 ;
+  reg [16:0] \$724 ;
+  reg [16:0] \$725 ;
+  reg [15:0] \$726 ;
+  reg [15:0] \$727 ;
+  reg \$728 ;
+  reg \$729 ;
   wire \$73 ;
-  reg [511:0] \$730 ;
-  reg [511:0] \$731 ;
-  reg [511:0] \$732 ;
-  reg [1:0] \$733 ;
+  reg \$730 ;
+  reg \$731 ;
+  reg [2047:0] \$732 ;
+  reg [127:0] \$733 ;
   reg \$734 ;
-  reg [4:0] \$735 ;
-  reg [47:0] \$736 ;
-  reg [47:0] \$737 ;
-  reg [47:0] \$738 ;
-  reg [47:0] \$739 ;
+  reg \$735 ;
+  reg \$736 ;
+  reg \$737 ;
+  reg [1151:0] \$738 ;
+  reg [15:0] \$739 ;
   wire \$74 ;
-  reg [47:0] \$740 ;
-  reg [47:0] \$741 ;
+  reg [79:0] \$740 ;
+  reg [8:0] \$741 ;
+  reg [511:0] \$742 ;
+  reg [511:0] \$743 ;
+  reg [511:0] \$744 ;
+  reg [1:0] \$745 ;
+  reg \$746 ;
+  reg \$747 ;
+  reg \$748 ;
+  reg [15:0] \$749 ;
   wire [1:0] \$75 ;
+  reg [511:0] \$750 ;
+  reg [319:0] \$751 ;
+  reg \$752 ;
+  reg [15:0] \$753 ;
+  reg [4:0] \$754 ;
+  reg \$755 ;
+  reg \$756 ;
+  reg [47:0] \$757 ;
+  reg [47:0] \$758 ;
+  reg [47:0] \$759 ;
   wire [2:0] \$76 ;
+  reg [47:0] \$760 ;
+  reg [47:0] \$761 ;
+  reg [47:0] \$762 ;
   wire \$77 ;
   wire \$78 ;
   wire [1:0] \$79 ;
@@ -762,16 +783,15 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   reg \$signal$65  = 1'h0;
   reg \$signal$66  = 1'h0;
   reg \$signal$67  = 1'h0;
-  reg \$signal$74  = 1'h0;
-  reg \$signal$75  = 1'h0;
-  reg \$signal$76  = 1'h0;
-  reg \$signal$77  = 1'h0;
+  reg \$signal$80  = 1'h0;
+  reg \$signal$81  = 1'h0;
+  reg \$signal$90  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [11:0] \$signature__addr$113 ;
+  wire [11:0] \$signature__addr$116 ;
   wire [127:0] \$signature__data ;
-  wire [2047:0] \$signature__data$115 ;
+  wire [2047:0] \$signature__data$118 ;
   wire \$signature__en ;
-  wire \$signature__en$116 ;
+  wire \$signature__en$119 ;
   wire [511:0] acc;
   wire [31:0] \acc[0] ;
   wire [31:0] \acc[10] ;
@@ -791,7 +811,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [31:0] \acc[9] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$132 ;
+  wire \acc_done$135 ;
   wire [511:0] accs;
   wire [31:0] \accs[0] ;
   wire [31:0] \accs[10] ;
@@ -835,6 +855,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [7:0] \acts[9] ;
   wire advance;
   wire [1:0] bank_busy;
+  (* init = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
   wire [511:0] bias;
   reg [511:0] bias0 = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [31:0] \bias0[0] ;
@@ -922,11 +943,12 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire empty;
   wire en;
   wire error;
-  wire [4:0] events;
+  reg [15:0] event_bits = 16'h0000;
+  wire [15:0] events;
   reg [4:0] events_r = 5'h00;
   wire first;
   (* init = 1'h0 *)
-  wire \first$128 ;
+  wire \first$131 ;
   wire [255:0] gated;
   wire [1151:0] group_sums;
   wire [71:0] \group_sums[0] ;
@@ -1010,7 +1032,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [17:0] \group_sums[9][2] ;
   wire [17:0] \group_sums[9][3] ;
   wire hold;
-  wire \hold$102 ;
+  wire \hold$105 ;
+  reg hold_inc = 1'h0;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -1042,26 +1065,26 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [15:0] nonzero;
   output [543:0] o_res__payload;
   wire [543:0] o_res__payload;
-  wire [543:0] \o_res__payload$137 ;
-  wire [15:0] \o_res__payload$137.overflow ;
-  wire [15:0] \o_res__payload$137.saturated ;
-  wire [511:0] \o_res__payload$137.values ;
-  wire [31:0] \o_res__payload$137.values[0] ;
-  wire [31:0] \o_res__payload$137.values[10] ;
-  wire [31:0] \o_res__payload$137.values[11] ;
-  wire [31:0] \o_res__payload$137.values[12] ;
-  wire [31:0] \o_res__payload$137.values[13] ;
-  wire [31:0] \o_res__payload$137.values[14] ;
-  wire [31:0] \o_res__payload$137.values[15] ;
-  wire [31:0] \o_res__payload$137.values[1] ;
-  wire [31:0] \o_res__payload$137.values[2] ;
-  wire [31:0] \o_res__payload$137.values[3] ;
-  wire [31:0] \o_res__payload$137.values[4] ;
-  wire [31:0] \o_res__payload$137.values[5] ;
-  wire [31:0] \o_res__payload$137.values[6] ;
-  wire [31:0] \o_res__payload$137.values[7] ;
-  wire [31:0] \o_res__payload$137.values[8] ;
-  wire [31:0] \o_res__payload$137.values[9] ;
+  wire [543:0] \o_res__payload$140 ;
+  wire [15:0] \o_res__payload$140.overflow ;
+  wire [15:0] \o_res__payload$140.saturated ;
+  wire [511:0] \o_res__payload$140.values ;
+  wire [31:0] \o_res__payload$140.values[0] ;
+  wire [31:0] \o_res__payload$140.values[10] ;
+  wire [31:0] \o_res__payload$140.values[11] ;
+  wire [31:0] \o_res__payload$140.values[12] ;
+  wire [31:0] \o_res__payload$140.values[13] ;
+  wire [31:0] \o_res__payload$140.values[14] ;
+  wire [31:0] \o_res__payload$140.values[15] ;
+  wire [31:0] \o_res__payload$140.values[1] ;
+  wire [31:0] \o_res__payload$140.values[2] ;
+  wire [31:0] \o_res__payload$140.values[3] ;
+  wire [31:0] \o_res__payload$140.values[4] ;
+  wire [31:0] \o_res__payload$140.values[5] ;
+  wire [31:0] \o_res__payload$140.values[6] ;
+  wire [31:0] \o_res__payload$140.values[7] ;
+  wire [31:0] \o_res__payload$140.values[8] ;
+  wire [31:0] \o_res__payload$140.values[9] ;
   wire [15:0] \o_res__payload.overflow ;
   wire [15:0] \o_res__payload.saturated ;
   wire [511:0] \o_res__payload.values ;
@@ -1083,12 +1106,12 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire [31:0] \o_res__payload.values[9] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$138 ;
+  wire \o_res__ready$141 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$139 ;
+  wire \o_res__valid$142 ;
   wire [15:0] overflow;
-  wire [15:0] \overflow$136 ;
+  wire [15:0] \overflow$139 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
@@ -1096,6 +1119,24 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire resident;
   input rst;
   wire rst;
+  reg [511:0] s2_bias = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+  wire [31:0] \s2_bias[0] ;
+  wire [31:0] \s2_bias[10] ;
+  wire [31:0] \s2_bias[11] ;
+  wire [31:0] \s2_bias[12] ;
+  wire [31:0] \s2_bias[13] ;
+  wire [31:0] \s2_bias[14] ;
+  wire [31:0] \s2_bias[15] ;
+  wire [31:0] \s2_bias[1] ;
+  wire [31:0] \s2_bias[2] ;
+  wire [31:0] \s2_bias[3] ;
+  wire [31:0] \s2_bias[4] ;
+  wire [31:0] \s2_bias[5] ;
+  wire [31:0] \s2_bias[6] ;
+  wire [31:0] \s2_bias[7] ;
+  wire [31:0] \s2_bias[8] ;
+  wire [31:0] \s2_bias[9] ;
+  reg s2_last = 1'h0;
   reg [15:0] s2_nonzero = 16'h0000;
   reg [319:0] s2_sums = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
   wire [19:0] \s2_sums[0] ;
@@ -1516,263 +1557,263 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   wire waiting;
   wire [2047:0] weights;
   (* init = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
-  wire [2047:0] \weights$125 ;
-  wire [7:0] \weights$125[0] ;
-  wire [7:0] \weights$125[100] ;
-  wire [7:0] \weights$125[101] ;
-  wire [7:0] \weights$125[102] ;
-  wire [7:0] \weights$125[103] ;
-  wire [7:0] \weights$125[104] ;
-  wire [7:0] \weights$125[105] ;
-  wire [7:0] \weights$125[106] ;
-  wire [7:0] \weights$125[107] ;
-  wire [7:0] \weights$125[108] ;
-  wire [7:0] \weights$125[109] ;
-  wire [7:0] \weights$125[10] ;
-  wire [7:0] \weights$125[110] ;
-  wire [7:0] \weights$125[111] ;
-  wire [7:0] \weights$125[112] ;
-  wire [7:0] \weights$125[113] ;
-  wire [7:0] \weights$125[114] ;
-  wire [7:0] \weights$125[115] ;
-  wire [7:0] \weights$125[116] ;
-  wire [7:0] \weights$125[117] ;
-  wire [7:0] \weights$125[118] ;
-  wire [7:0] \weights$125[119] ;
-  wire [7:0] \weights$125[11] ;
-  wire [7:0] \weights$125[120] ;
-  wire [7:0] \weights$125[121] ;
-  wire [7:0] \weights$125[122] ;
-  wire [7:0] \weights$125[123] ;
-  wire [7:0] \weights$125[124] ;
-  wire [7:0] \weights$125[125] ;
-  wire [7:0] \weights$125[126] ;
-  wire [7:0] \weights$125[127] ;
-  wire [7:0] \weights$125[128] ;
-  wire [7:0] \weights$125[129] ;
-  wire [7:0] \weights$125[12] ;
-  wire [7:0] \weights$125[130] ;
-  wire [7:0] \weights$125[131] ;
-  wire [7:0] \weights$125[132] ;
-  wire [7:0] \weights$125[133] ;
-  wire [7:0] \weights$125[134] ;
-  wire [7:0] \weights$125[135] ;
-  wire [7:0] \weights$125[136] ;
-  wire [7:0] \weights$125[137] ;
-  wire [7:0] \weights$125[138] ;
-  wire [7:0] \weights$125[139] ;
-  wire [7:0] \weights$125[13] ;
-  wire [7:0] \weights$125[140] ;
-  wire [7:0] \weights$125[141] ;
-  wire [7:0] \weights$125[142] ;
-  wire [7:0] \weights$125[143] ;
-  wire [7:0] \weights$125[144] ;
-  wire [7:0] \weights$125[145] ;
-  wire [7:0] \weights$125[146] ;
-  wire [7:0] \weights$125[147] ;
-  wire [7:0] \weights$125[148] ;
-  wire [7:0] \weights$125[149] ;
-  wire [7:0] \weights$125[14] ;
-  wire [7:0] \weights$125[150] ;
-  wire [7:0] \weights$125[151] ;
-  wire [7:0] \weights$125[152] ;
-  wire [7:0] \weights$125[153] ;
-  wire [7:0] \weights$125[154] ;
-  wire [7:0] \weights$125[155] ;
-  wire [7:0] \weights$125[156] ;
-  wire [7:0] \weights$125[157] ;
-  wire [7:0] \weights$125[158] ;
-  wire [7:0] \weights$125[159] ;
-  wire [7:0] \weights$125[15] ;
-  wire [7:0] \weights$125[160] ;
-  wire [7:0] \weights$125[161] ;
-  wire [7:0] \weights$125[162] ;
-  wire [7:0] \weights$125[163] ;
-  wire [7:0] \weights$125[164] ;
-  wire [7:0] \weights$125[165] ;
-  wire [7:0] \weights$125[166] ;
-  wire [7:0] \weights$125[167] ;
-  wire [7:0] \weights$125[168] ;
-  wire [7:0] \weights$125[169] ;
-  wire [7:0] \weights$125[16] ;
-  wire [7:0] \weights$125[170] ;
-  wire [7:0] \weights$125[171] ;
-  wire [7:0] \weights$125[172] ;
-  wire [7:0] \weights$125[173] ;
-  wire [7:0] \weights$125[174] ;
-  wire [7:0] \weights$125[175] ;
-  wire [7:0] \weights$125[176] ;
-  wire [7:0] \weights$125[177] ;
-  wire [7:0] \weights$125[178] ;
-  wire [7:0] \weights$125[179] ;
-  wire [7:0] \weights$125[17] ;
-  wire [7:0] \weights$125[180] ;
-  wire [7:0] \weights$125[181] ;
-  wire [7:0] \weights$125[182] ;
-  wire [7:0] \weights$125[183] ;
-  wire [7:0] \weights$125[184] ;
-  wire [7:0] \weights$125[185] ;
-  wire [7:0] \weights$125[186] ;
-  wire [7:0] \weights$125[187] ;
-  wire [7:0] \weights$125[188] ;
-  wire [7:0] \weights$125[189] ;
-  wire [7:0] \weights$125[18] ;
-  wire [7:0] \weights$125[190] ;
-  wire [7:0] \weights$125[191] ;
-  wire [7:0] \weights$125[192] ;
-  wire [7:0] \weights$125[193] ;
-  wire [7:0] \weights$125[194] ;
-  wire [7:0] \weights$125[195] ;
-  wire [7:0] \weights$125[196] ;
-  wire [7:0] \weights$125[197] ;
-  wire [7:0] \weights$125[198] ;
-  wire [7:0] \weights$125[199] ;
-  wire [7:0] \weights$125[19] ;
-  wire [7:0] \weights$125[1] ;
-  wire [7:0] \weights$125[200] ;
-  wire [7:0] \weights$125[201] ;
-  wire [7:0] \weights$125[202] ;
-  wire [7:0] \weights$125[203] ;
-  wire [7:0] \weights$125[204] ;
-  wire [7:0] \weights$125[205] ;
-  wire [7:0] \weights$125[206] ;
-  wire [7:0] \weights$125[207] ;
-  wire [7:0] \weights$125[208] ;
-  wire [7:0] \weights$125[209] ;
-  wire [7:0] \weights$125[20] ;
-  wire [7:0] \weights$125[210] ;
-  wire [7:0] \weights$125[211] ;
-  wire [7:0] \weights$125[212] ;
-  wire [7:0] \weights$125[213] ;
-  wire [7:0] \weights$125[214] ;
-  wire [7:0] \weights$125[215] ;
-  wire [7:0] \weights$125[216] ;
-  wire [7:0] \weights$125[217] ;
-  wire [7:0] \weights$125[218] ;
-  wire [7:0] \weights$125[219] ;
-  wire [7:0] \weights$125[21] ;
-  wire [7:0] \weights$125[220] ;
-  wire [7:0] \weights$125[221] ;
-  wire [7:0] \weights$125[222] ;
-  wire [7:0] \weights$125[223] ;
-  wire [7:0] \weights$125[224] ;
-  wire [7:0] \weights$125[225] ;
-  wire [7:0] \weights$125[226] ;
-  wire [7:0] \weights$125[227] ;
-  wire [7:0] \weights$125[228] ;
-  wire [7:0] \weights$125[229] ;
-  wire [7:0] \weights$125[22] ;
-  wire [7:0] \weights$125[230] ;
-  wire [7:0] \weights$125[231] ;
-  wire [7:0] \weights$125[232] ;
-  wire [7:0] \weights$125[233] ;
-  wire [7:0] \weights$125[234] ;
-  wire [7:0] \weights$125[235] ;
-  wire [7:0] \weights$125[236] ;
-  wire [7:0] \weights$125[237] ;
-  wire [7:0] \weights$125[238] ;
-  wire [7:0] \weights$125[239] ;
-  wire [7:0] \weights$125[23] ;
-  wire [7:0] \weights$125[240] ;
-  wire [7:0] \weights$125[241] ;
-  wire [7:0] \weights$125[242] ;
-  wire [7:0] \weights$125[243] ;
-  wire [7:0] \weights$125[244] ;
-  wire [7:0] \weights$125[245] ;
-  wire [7:0] \weights$125[246] ;
-  wire [7:0] \weights$125[247] ;
-  wire [7:0] \weights$125[248] ;
-  wire [7:0] \weights$125[249] ;
-  wire [7:0] \weights$125[24] ;
-  wire [7:0] \weights$125[250] ;
-  wire [7:0] \weights$125[251] ;
-  wire [7:0] \weights$125[252] ;
-  wire [7:0] \weights$125[253] ;
-  wire [7:0] \weights$125[254] ;
-  wire [7:0] \weights$125[255] ;
-  wire [7:0] \weights$125[25] ;
-  wire [7:0] \weights$125[26] ;
-  wire [7:0] \weights$125[27] ;
-  wire [7:0] \weights$125[28] ;
-  wire [7:0] \weights$125[29] ;
-  wire [7:0] \weights$125[2] ;
-  wire [7:0] \weights$125[30] ;
-  wire [7:0] \weights$125[31] ;
-  wire [7:0] \weights$125[32] ;
-  wire [7:0] \weights$125[33] ;
-  wire [7:0] \weights$125[34] ;
-  wire [7:0] \weights$125[35] ;
-  wire [7:0] \weights$125[36] ;
-  wire [7:0] \weights$125[37] ;
-  wire [7:0] \weights$125[38] ;
-  wire [7:0] \weights$125[39] ;
-  wire [7:0] \weights$125[3] ;
-  wire [7:0] \weights$125[40] ;
-  wire [7:0] \weights$125[41] ;
-  wire [7:0] \weights$125[42] ;
-  wire [7:0] \weights$125[43] ;
-  wire [7:0] \weights$125[44] ;
-  wire [7:0] \weights$125[45] ;
-  wire [7:0] \weights$125[46] ;
-  wire [7:0] \weights$125[47] ;
-  wire [7:0] \weights$125[48] ;
-  wire [7:0] \weights$125[49] ;
-  wire [7:0] \weights$125[4] ;
-  wire [7:0] \weights$125[50] ;
-  wire [7:0] \weights$125[51] ;
-  wire [7:0] \weights$125[52] ;
-  wire [7:0] \weights$125[53] ;
-  wire [7:0] \weights$125[54] ;
-  wire [7:0] \weights$125[55] ;
-  wire [7:0] \weights$125[56] ;
-  wire [7:0] \weights$125[57] ;
-  wire [7:0] \weights$125[58] ;
-  wire [7:0] \weights$125[59] ;
-  wire [7:0] \weights$125[5] ;
-  wire [7:0] \weights$125[60] ;
-  wire [7:0] \weights$125[61] ;
-  wire [7:0] \weights$125[62] ;
-  wire [7:0] \weights$125[63] ;
-  wire [7:0] \weights$125[64] ;
-  wire [7:0] \weights$125[65] ;
-  wire [7:0] \weights$125[66] ;
-  wire [7:0] \weights$125[67] ;
-  wire [7:0] \weights$125[68] ;
-  wire [7:0] \weights$125[69] ;
-  wire [7:0] \weights$125[6] ;
-  wire [7:0] \weights$125[70] ;
-  wire [7:0] \weights$125[71] ;
-  wire [7:0] \weights$125[72] ;
-  wire [7:0] \weights$125[73] ;
-  wire [7:0] \weights$125[74] ;
-  wire [7:0] \weights$125[75] ;
-  wire [7:0] \weights$125[76] ;
-  wire [7:0] \weights$125[77] ;
-  wire [7:0] \weights$125[78] ;
-  wire [7:0] \weights$125[79] ;
-  wire [7:0] \weights$125[7] ;
-  wire [7:0] \weights$125[80] ;
-  wire [7:0] \weights$125[81] ;
-  wire [7:0] \weights$125[82] ;
-  wire [7:0] \weights$125[83] ;
-  wire [7:0] \weights$125[84] ;
-  wire [7:0] \weights$125[85] ;
-  wire [7:0] \weights$125[86] ;
-  wire [7:0] \weights$125[87] ;
-  wire [7:0] \weights$125[88] ;
-  wire [7:0] \weights$125[89] ;
-  wire [7:0] \weights$125[8] ;
-  wire [7:0] \weights$125[90] ;
-  wire [7:0] \weights$125[91] ;
-  wire [7:0] \weights$125[92] ;
-  wire [7:0] \weights$125[93] ;
-  wire [7:0] \weights$125[94] ;
-  wire [7:0] \weights$125[95] ;
-  wire [7:0] \weights$125[96] ;
-  wire [7:0] \weights$125[97] ;
-  wire [7:0] \weights$125[98] ;
-  wire [7:0] \weights$125[99] ;
-  wire [7:0] \weights$125[9] ;
+  wire [2047:0] \weights$128 ;
+  wire [7:0] \weights$128[0] ;
+  wire [7:0] \weights$128[100] ;
+  wire [7:0] \weights$128[101] ;
+  wire [7:0] \weights$128[102] ;
+  wire [7:0] \weights$128[103] ;
+  wire [7:0] \weights$128[104] ;
+  wire [7:0] \weights$128[105] ;
+  wire [7:0] \weights$128[106] ;
+  wire [7:0] \weights$128[107] ;
+  wire [7:0] \weights$128[108] ;
+  wire [7:0] \weights$128[109] ;
+  wire [7:0] \weights$128[10] ;
+  wire [7:0] \weights$128[110] ;
+  wire [7:0] \weights$128[111] ;
+  wire [7:0] \weights$128[112] ;
+  wire [7:0] \weights$128[113] ;
+  wire [7:0] \weights$128[114] ;
+  wire [7:0] \weights$128[115] ;
+  wire [7:0] \weights$128[116] ;
+  wire [7:0] \weights$128[117] ;
+  wire [7:0] \weights$128[118] ;
+  wire [7:0] \weights$128[119] ;
+  wire [7:0] \weights$128[11] ;
+  wire [7:0] \weights$128[120] ;
+  wire [7:0] \weights$128[121] ;
+  wire [7:0] \weights$128[122] ;
+  wire [7:0] \weights$128[123] ;
+  wire [7:0] \weights$128[124] ;
+  wire [7:0] \weights$128[125] ;
+  wire [7:0] \weights$128[126] ;
+  wire [7:0] \weights$128[127] ;
+  wire [7:0] \weights$128[128] ;
+  wire [7:0] \weights$128[129] ;
+  wire [7:0] \weights$128[12] ;
+  wire [7:0] \weights$128[130] ;
+  wire [7:0] \weights$128[131] ;
+  wire [7:0] \weights$128[132] ;
+  wire [7:0] \weights$128[133] ;
+  wire [7:0] \weights$128[134] ;
+  wire [7:0] \weights$128[135] ;
+  wire [7:0] \weights$128[136] ;
+  wire [7:0] \weights$128[137] ;
+  wire [7:0] \weights$128[138] ;
+  wire [7:0] \weights$128[139] ;
+  wire [7:0] \weights$128[13] ;
+  wire [7:0] \weights$128[140] ;
+  wire [7:0] \weights$128[141] ;
+  wire [7:0] \weights$128[142] ;
+  wire [7:0] \weights$128[143] ;
+  wire [7:0] \weights$128[144] ;
+  wire [7:0] \weights$128[145] ;
+  wire [7:0] \weights$128[146] ;
+  wire [7:0] \weights$128[147] ;
+  wire [7:0] \weights$128[148] ;
+  wire [7:0] \weights$128[149] ;
+  wire [7:0] \weights$128[14] ;
+  wire [7:0] \weights$128[150] ;
+  wire [7:0] \weights$128[151] ;
+  wire [7:0] \weights$128[152] ;
+  wire [7:0] \weights$128[153] ;
+  wire [7:0] \weights$128[154] ;
+  wire [7:0] \weights$128[155] ;
+  wire [7:0] \weights$128[156] ;
+  wire [7:0] \weights$128[157] ;
+  wire [7:0] \weights$128[158] ;
+  wire [7:0] \weights$128[159] ;
+  wire [7:0] \weights$128[15] ;
+  wire [7:0] \weights$128[160] ;
+  wire [7:0] \weights$128[161] ;
+  wire [7:0] \weights$128[162] ;
+  wire [7:0] \weights$128[163] ;
+  wire [7:0] \weights$128[164] ;
+  wire [7:0] \weights$128[165] ;
+  wire [7:0] \weights$128[166] ;
+  wire [7:0] \weights$128[167] ;
+  wire [7:0] \weights$128[168] ;
+  wire [7:0] \weights$128[169] ;
+  wire [7:0] \weights$128[16] ;
+  wire [7:0] \weights$128[170] ;
+  wire [7:0] \weights$128[171] ;
+  wire [7:0] \weights$128[172] ;
+  wire [7:0] \weights$128[173] ;
+  wire [7:0] \weights$128[174] ;
+  wire [7:0] \weights$128[175] ;
+  wire [7:0] \weights$128[176] ;
+  wire [7:0] \weights$128[177] ;
+  wire [7:0] \weights$128[178] ;
+  wire [7:0] \weights$128[179] ;
+  wire [7:0] \weights$128[17] ;
+  wire [7:0] \weights$128[180] ;
+  wire [7:0] \weights$128[181] ;
+  wire [7:0] \weights$128[182] ;
+  wire [7:0] \weights$128[183] ;
+  wire [7:0] \weights$128[184] ;
+  wire [7:0] \weights$128[185] ;
+  wire [7:0] \weights$128[186] ;
+  wire [7:0] \weights$128[187] ;
+  wire [7:0] \weights$128[188] ;
+  wire [7:0] \weights$128[189] ;
+  wire [7:0] \weights$128[18] ;
+  wire [7:0] \weights$128[190] ;
+  wire [7:0] \weights$128[191] ;
+  wire [7:0] \weights$128[192] ;
+  wire [7:0] \weights$128[193] ;
+  wire [7:0] \weights$128[194] ;
+  wire [7:0] \weights$128[195] ;
+  wire [7:0] \weights$128[196] ;
+  wire [7:0] \weights$128[197] ;
+  wire [7:0] \weights$128[198] ;
+  wire [7:0] \weights$128[199] ;
+  wire [7:0] \weights$128[19] ;
+  wire [7:0] \weights$128[1] ;
+  wire [7:0] \weights$128[200] ;
+  wire [7:0] \weights$128[201] ;
+  wire [7:0] \weights$128[202] ;
+  wire [7:0] \weights$128[203] ;
+  wire [7:0] \weights$128[204] ;
+  wire [7:0] \weights$128[205] ;
+  wire [7:0] \weights$128[206] ;
+  wire [7:0] \weights$128[207] ;
+  wire [7:0] \weights$128[208] ;
+  wire [7:0] \weights$128[209] ;
+  wire [7:0] \weights$128[20] ;
+  wire [7:0] \weights$128[210] ;
+  wire [7:0] \weights$128[211] ;
+  wire [7:0] \weights$128[212] ;
+  wire [7:0] \weights$128[213] ;
+  wire [7:0] \weights$128[214] ;
+  wire [7:0] \weights$128[215] ;
+  wire [7:0] \weights$128[216] ;
+  wire [7:0] \weights$128[217] ;
+  wire [7:0] \weights$128[218] ;
+  wire [7:0] \weights$128[219] ;
+  wire [7:0] \weights$128[21] ;
+  wire [7:0] \weights$128[220] ;
+  wire [7:0] \weights$128[221] ;
+  wire [7:0] \weights$128[222] ;
+  wire [7:0] \weights$128[223] ;
+  wire [7:0] \weights$128[224] ;
+  wire [7:0] \weights$128[225] ;
+  wire [7:0] \weights$128[226] ;
+  wire [7:0] \weights$128[227] ;
+  wire [7:0] \weights$128[228] ;
+  wire [7:0] \weights$128[229] ;
+  wire [7:0] \weights$128[22] ;
+  wire [7:0] \weights$128[230] ;
+  wire [7:0] \weights$128[231] ;
+  wire [7:0] \weights$128[232] ;
+  wire [7:0] \weights$128[233] ;
+  wire [7:0] \weights$128[234] ;
+  wire [7:0] \weights$128[235] ;
+  wire [7:0] \weights$128[236] ;
+  wire [7:0] \weights$128[237] ;
+  wire [7:0] \weights$128[238] ;
+  wire [7:0] \weights$128[239] ;
+  wire [7:0] \weights$128[23] ;
+  wire [7:0] \weights$128[240] ;
+  wire [7:0] \weights$128[241] ;
+  wire [7:0] \weights$128[242] ;
+  wire [7:0] \weights$128[243] ;
+  wire [7:0] \weights$128[244] ;
+  wire [7:0] \weights$128[245] ;
+  wire [7:0] \weights$128[246] ;
+  wire [7:0] \weights$128[247] ;
+  wire [7:0] \weights$128[248] ;
+  wire [7:0] \weights$128[249] ;
+  wire [7:0] \weights$128[24] ;
+  wire [7:0] \weights$128[250] ;
+  wire [7:0] \weights$128[251] ;
+  wire [7:0] \weights$128[252] ;
+  wire [7:0] \weights$128[253] ;
+  wire [7:0] \weights$128[254] ;
+  wire [7:0] \weights$128[255] ;
+  wire [7:0] \weights$128[25] ;
+  wire [7:0] \weights$128[26] ;
+  wire [7:0] \weights$128[27] ;
+  wire [7:0] \weights$128[28] ;
+  wire [7:0] \weights$128[29] ;
+  wire [7:0] \weights$128[2] ;
+  wire [7:0] \weights$128[30] ;
+  wire [7:0] \weights$128[31] ;
+  wire [7:0] \weights$128[32] ;
+  wire [7:0] \weights$128[33] ;
+  wire [7:0] \weights$128[34] ;
+  wire [7:0] \weights$128[35] ;
+  wire [7:0] \weights$128[36] ;
+  wire [7:0] \weights$128[37] ;
+  wire [7:0] \weights$128[38] ;
+  wire [7:0] \weights$128[39] ;
+  wire [7:0] \weights$128[3] ;
+  wire [7:0] \weights$128[40] ;
+  wire [7:0] \weights$128[41] ;
+  wire [7:0] \weights$128[42] ;
+  wire [7:0] \weights$128[43] ;
+  wire [7:0] \weights$128[44] ;
+  wire [7:0] \weights$128[45] ;
+  wire [7:0] \weights$128[46] ;
+  wire [7:0] \weights$128[47] ;
+  wire [7:0] \weights$128[48] ;
+  wire [7:0] \weights$128[49] ;
+  wire [7:0] \weights$128[4] ;
+  wire [7:0] \weights$128[50] ;
+  wire [7:0] \weights$128[51] ;
+  wire [7:0] \weights$128[52] ;
+  wire [7:0] \weights$128[53] ;
+  wire [7:0] \weights$128[54] ;
+  wire [7:0] \weights$128[55] ;
+  wire [7:0] \weights$128[56] ;
+  wire [7:0] \weights$128[57] ;
+  wire [7:0] \weights$128[58] ;
+  wire [7:0] \weights$128[59] ;
+  wire [7:0] \weights$128[5] ;
+  wire [7:0] \weights$128[60] ;
+  wire [7:0] \weights$128[61] ;
+  wire [7:0] \weights$128[62] ;
+  wire [7:0] \weights$128[63] ;
+  wire [7:0] \weights$128[64] ;
+  wire [7:0] \weights$128[65] ;
+  wire [7:0] \weights$128[66] ;
+  wire [7:0] \weights$128[67] ;
+  wire [7:0] \weights$128[68] ;
+  wire [7:0] \weights$128[69] ;
+  wire [7:0] \weights$128[6] ;
+  wire [7:0] \weights$128[70] ;
+  wire [7:0] \weights$128[71] ;
+  wire [7:0] \weights$128[72] ;
+  wire [7:0] \weights$128[73] ;
+  wire [7:0] \weights$128[74] ;
+  wire [7:0] \weights$128[75] ;
+  wire [7:0] \weights$128[76] ;
+  wire [7:0] \weights$128[77] ;
+  wire [7:0] \weights$128[78] ;
+  wire [7:0] \weights$128[79] ;
+  wire [7:0] \weights$128[7] ;
+  wire [7:0] \weights$128[80] ;
+  wire [7:0] \weights$128[81] ;
+  wire [7:0] \weights$128[82] ;
+  wire [7:0] \weights$128[83] ;
+  wire [7:0] \weights$128[84] ;
+  wire [7:0] \weights$128[85] ;
+  wire [7:0] \weights$128[86] ;
+  wire [7:0] \weights$128[87] ;
+  wire [7:0] \weights$128[88] ;
+  wire [7:0] \weights$128[89] ;
+  wire [7:0] \weights$128[8] ;
+  wire [7:0] \weights$128[90] ;
+  wire [7:0] \weights$128[91] ;
+  wire [7:0] \weights$128[92] ;
+  wire [7:0] \weights$128[93] ;
+  wire [7:0] \weights$128[94] ;
+  wire [7:0] \weights$128[95] ;
+  wire [7:0] \weights$128[96] ;
+  wire [7:0] \weights$128[97] ;
+  wire [7:0] \weights$128[98] ;
+  wire [7:0] \weights$128[99] ;
+  wire [7:0] \weights$128[9] ;
   wire [7:0] \weights[0] ;
   wire [7:0] \weights[100] ;
   wire [7:0] \weights[101] ;
@@ -7175,8 +7216,8 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     wgt_buf[4095] = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$116 )
-      wgt_buf[\$signature__addr$113 ] <= i_wgt__payload;
+    if (\$signature__en$119 )
+      wgt_buf[\$signature__addr$116 ] <= i_wgt__payload;
   end
   reg [2047:0] _1_;
   always @(posedge clk) begin
@@ -7185,6 +7226,27 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     end
   end
   assign word = _1_;
+  assign \$238  = gated[82] & sd_col_live[2];
+  assign \$239  = gated[83] & sd_col_live[3];
+  assign \$240  = \$238  + \$239 ;
+  assign \$241  = \$237  + \$240 ;
+  assign \$242  = gated[84] & sd_col_live[4];
+  assign \$243  = gated[85] & sd_col_live[5];
+  assign \$244  = \$242  + \$243 ;
+  assign \$245  = gated[86] & sd_col_live[6];
+  assign \$246  = gated[87] & sd_col_live[7];
+  assign \$247  = \$245  + \$246 ;
+  assign \$248  = \$244  + \$247 ;
+  assign \$249  = \$241  + \$248 ;
+  assign \$250  = gated[88] & sd_col_live[8];
+  assign \$251  = gated[89] & sd_col_live[9];
+  assign \$252  = \$250  + \$251 ;
+  assign \$253  = gated[90] & sd_col_live[10];
+  assign \$254  = gated[91] & sd_col_live[11];
+  assign \$255  = \$253  + \$254 ;
+  assign \$256  = \$252  + \$255 ;
+  assign \$257  = gated[92] & sd_col_live[12];
+  assign \$258  = gated[93] & sd_col_live[13];
   assign \$259  = \$257  + \$258 ;
   assign \$260  = gated[94] & sd_col_live[14];
   assign \$261  = gated[95] & sd_col_live[15];
@@ -7539,189 +7601,212 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \$610  = \$606  + \$609 ;
   assign \$611  = \$603  + \$610 ;
   assign \$612  = \$signal$64  ? \$611  : 9'h000;
-  assign \$613  = $signed(sp_sums[17:0]) + $signed(sp_sums[35:18]);
-  assign \$614  = $signed(sp_sums[53:36]) + $signed(sp_sums[71:54]);
-  assign \$615  = $signed(\$613 ) + $signed(\$614 );
-  assign \$616  = $signed(sp_sums[89:72]) + $signed(sp_sums[107:90]);
-  assign \$617  = $signed(sp_sums[125:108]) + $signed(sp_sums[143:126]);
-  assign \$618  = $signed(\$616 ) + $signed(\$617 );
-  assign \$619  = $signed(sp_sums[161:144]) + $signed(sp_sums[179:162]);
-  assign \$620  = $signed(sp_sums[197:180]) + $signed(sp_sums[215:198]);
-  assign \$621  = $signed(\$619 ) + $signed(\$620 );
-  assign \$622  = $signed(sp_sums[233:216]) + $signed(sp_sums[251:234]);
-  assign \$623  = $signed(sp_sums[269:252]) + $signed(sp_sums[287:270]);
-  assign \$624  = $signed(\$622 ) + $signed(\$623 );
-  assign \$625  = $signed(sp_sums[305:288]) + $signed(sp_sums[323:306]);
-  assign \$626  = $signed(sp_sums[341:324]) + $signed(sp_sums[359:342]);
-  assign \$627  = $signed(\$625 ) + $signed(\$626 );
-  assign \$628  = $signed(sp_sums[377:360]) + $signed(sp_sums[395:378]);
-  assign \$629  = $signed(sp_sums[413:396]) + $signed(sp_sums[431:414]);
-  assign \$630  = $signed(\$628 ) + $signed(\$629 );
-  assign \$631  = $signed(sp_sums[449:432]) + $signed(sp_sums[467:450]);
-  assign \$632  = $signed(sp_sums[485:468]) + $signed(sp_sums[503:486]);
-  assign \$633  = $signed(\$631 ) + $signed(\$632 );
-  assign \$634  = $signed(sp_sums[521:504]) + $signed(sp_sums[539:522]);
-  assign \$635  = $signed(sp_sums[557:540]) + $signed(sp_sums[575:558]);
-  assign \$636  = $signed(\$634 ) + $signed(\$635 );
-  assign \$637  = $signed(sp_sums[593:576]) + $signed(sp_sums[611:594]);
-  assign \$638  = $signed(sp_sums[629:612]) + $signed(sp_sums[647:630]);
-  assign \$639  = $signed(\$637 ) + $signed(\$638 );
-  assign \$640  = $signed(sp_sums[665:648]) + $signed(sp_sums[683:666]);
-  assign \$641  = $signed(sp_sums[701:684]) + $signed(sp_sums[719:702]);
-  assign \$642  = $signed(\$640 ) + $signed(\$641 );
-  assign \$643  = $signed(sp_sums[737:720]) + $signed(sp_sums[755:738]);
-  assign \$644  = $signed(sp_sums[773:756]) + $signed(sp_sums[791:774]);
-  assign \$645  = $signed(\$643 ) + $signed(\$644 );
-  assign \$646  = $signed(sp_sums[809:792]) + $signed(sp_sums[827:810]);
-  assign \$647  = $signed(sp_sums[845:828]) + $signed(sp_sums[863:846]);
-  assign \$648  = $signed(\$646 ) + $signed(\$647 );
-  assign \$649  = $signed(sp_sums[881:864]) + $signed(sp_sums[899:882]);
-  assign \$650  = $signed(sp_sums[917:900]) + $signed(sp_sums[935:918]);
-  assign \$651  = $signed(\$649 ) + $signed(\$650 );
-  assign \$652  = $signed(sp_sums[953:936]) + $signed(sp_sums[971:954]);
-  assign \$653  = $signed(sp_sums[989:972]) + $signed(sp_sums[1007:990]);
-  assign \$654  = $signed(\$652 ) + $signed(\$653 );
-  assign \$655  = $signed(sp_sums[1025:1008]) + $signed(sp_sums[1043:1026]);
-  assign \$656  = $signed(sp_sums[1061:1044]) + $signed(sp_sums[1079:1062]);
-  assign \$657  = $signed(\$655 ) + $signed(\$656 );
-  assign \$658  = $signed(sp_sums[1097:1080]) + $signed(sp_sums[1115:1098]);
-  assign \$659  = $signed(sp_sums[1133:1116]) + $signed(sp_sums[1151:1134]);
-  assign \$660  = $signed(\$658 ) + $signed(\$659 );
-  assign \$661  = ~ status__busy;
-  assign \$662  = cmd__start & \$661 ;
-  assign \$663  = ~ cmd__bias_en;
-  assign \$664  = \$662  & \$663 ;
-  assign \$665  = bias_bank ? 2'h2 : 2'h1;
-  assign \$666  = bias_load ? \$665  : 2'h0;
-  assign \$667  = \$signal$74  & \$signal$76 ;
-  assign \$668  = ~ status__busy;
-  assign \$669  = cmd__start & \$668 ;
-  assign \$670  = status__cycles + 1'h1;
-  assign \$671  = status__stall_cycles + waiting;
-  assign \$672  = waiting & hold;
-  assign \$673  = status__hold_cycles + \$672 ;
-  assign \$674  = \$signal$42  & advance;
-  assign \$675  = status__busy_cycles + \$674 ;
-  assign \$676  = hold ? 9'h000 : s3_skips;
-  assign \$677  = status__zero_skips + \$676 ;
-  assign \$678  = status__overflow_events + events_r;
+  assign \$613  = ~ status__busy;
+  assign \$614  = cmd__start & \$613 ;
+  assign \$615  = ~ cmd__bias_en;
+  assign \$616  = \$614  & \$615 ;
+  assign \$617  = bias_bank ? 2'h2 : 2'h1;
+  assign \$618  = bias_load ? \$617  : 2'h0;
+  assign \$619  = \$signal$67  ? bias1 : bias0;
+  assign \$620  = $signed(sp_sums[17:0]) + $signed(sp_sums[35:18]);
+  assign \$621  = $signed(sp_sums[53:36]) + $signed(sp_sums[71:54]);
+  assign \$622  = $signed(\$620 ) + $signed(\$621 );
+  assign \$623  = $signed(sp_sums[89:72]) + $signed(sp_sums[107:90]);
+  assign \$624  = $signed(sp_sums[125:108]) + $signed(sp_sums[143:126]);
+  assign \$625  = $signed(\$623 ) + $signed(\$624 );
+  assign \$626  = $signed(sp_sums[161:144]) + $signed(sp_sums[179:162]);
+  assign \$627  = $signed(sp_sums[197:180]) + $signed(sp_sums[215:198]);
+  assign \$628  = $signed(\$626 ) + $signed(\$627 );
+  assign \$629  = $signed(sp_sums[233:216]) + $signed(sp_sums[251:234]);
+  assign \$630  = $signed(sp_sums[269:252]) + $signed(sp_sums[287:270]);
+  assign \$631  = $signed(\$629 ) + $signed(\$630 );
+  assign \$632  = $signed(sp_sums[305:288]) + $signed(sp_sums[323:306]);
+  assign \$633  = $signed(sp_sums[341:324]) + $signed(sp_sums[359:342]);
+  assign \$634  = $signed(\$632 ) + $signed(\$633 );
+  assign \$635  = $signed(sp_sums[377:360]) + $signed(sp_sums[395:378]);
+  assign \$636  = $signed(sp_sums[413:396]) + $signed(sp_sums[431:414]);
+  assign \$637  = $signed(\$635 ) + $signed(\$636 );
+  assign \$638  = $signed(sp_sums[449:432]) + $signed(sp_sums[467:450]);
+  assign \$639  = $signed(sp_sums[485:468]) + $signed(sp_sums[503:486]);
+  assign \$640  = $signed(\$638 ) + $signed(\$639 );
+  assign \$641  = $signed(sp_sums[521:504]) + $signed(sp_sums[539:522]);
+  assign \$642  = $signed(sp_sums[557:540]) + $signed(sp_sums[575:558]);
+  assign \$643  = $signed(\$641 ) + $signed(\$642 );
+  assign \$644  = $signed(sp_sums[593:576]) + $signed(sp_sums[611:594]);
+  assign \$645  = $signed(sp_sums[629:612]) + $signed(sp_sums[647:630]);
+  assign \$646  = $signed(\$644 ) + $signed(\$645 );
+  assign \$647  = $signed(sp_sums[665:648]) + $signed(sp_sums[683:666]);
+  assign \$648  = $signed(sp_sums[701:684]) + $signed(sp_sums[719:702]);
+  assign \$649  = $signed(\$647 ) + $signed(\$648 );
+  assign \$650  = $signed(sp_sums[737:720]) + $signed(sp_sums[755:738]);
+  assign \$651  = $signed(sp_sums[773:756]) + $signed(sp_sums[791:774]);
+  assign \$652  = $signed(\$650 ) + $signed(\$651 );
+  assign \$653  = $signed(sp_sums[809:792]) + $signed(sp_sums[827:810]);
+  assign \$654  = $signed(sp_sums[845:828]) + $signed(sp_sums[863:846]);
+  assign \$655  = $signed(\$653 ) + $signed(\$654 );
+  assign \$656  = $signed(sp_sums[881:864]) + $signed(sp_sums[899:882]);
+  assign \$657  = $signed(sp_sums[917:900]) + $signed(sp_sums[935:918]);
+  assign \$658  = $signed(\$656 ) + $signed(\$657 );
+  assign \$659  = $signed(sp_sums[953:936]) + $signed(sp_sums[971:954]);
+  assign \$660  = $signed(sp_sums[989:972]) + $signed(sp_sums[1007:990]);
+  assign \$661  = $signed(\$659 ) + $signed(\$660 );
+  assign \$662  = $signed(sp_sums[1025:1008]) + $signed(sp_sums[1043:1026]);
+  assign \$663  = $signed(sp_sums[1061:1044]) + $signed(sp_sums[1079:1062]);
+  assign \$664  = $signed(\$662 ) + $signed(\$663 );
+  assign \$665  = $signed(sp_sums[1097:1080]) + $signed(sp_sums[1115:1098]);
+  assign \$666  = $signed(sp_sums[1133:1116]) + $signed(sp_sums[1151:1134]);
+  assign \$667  = $signed(\$665 ) + $signed(\$666 );
+  assign \$668  = \$signal$80  & s2_last;
+  assign \$669  = event_bits[0] + event_bits[1];
+  assign \$670  = event_bits[2] + event_bits[3];
+  assign \$671  = \$669  + \$670 ;
+  assign \$672  = event_bits[4] + event_bits[5];
+  assign \$673  = event_bits[6] + event_bits[7];
+  assign \$674  = \$672  + \$673 ;
+  assign \$675  = \$671  + \$674 ;
+  assign \$676  = event_bits[8] + event_bits[9];
+  assign \$677  = event_bits[10] + event_bits[11];
+  assign \$678  = \$676  + \$677 ;
+  assign \$679  = event_bits[12] + event_bits[13];
+  assign \$680  = event_bits[14] + event_bits[15];
+  assign \$681  = \$679  + \$680 ;
+  assign \$682  = \$678  + \$681 ;
+  assign \$683  = \$675  + \$682 ;
+  assign \$684  = status__busy & waiting;
+  assign \$685  = status__busy & waiting;
+  assign \$686  = \$685  & hold;
+  assign \$687  = ~ status__busy;
+  assign \$688  = cmd__start & \$687 ;
+  assign \$689  = status__cycles + 1'h1;
+  assign \$690  = status__stall_cycles + \$signal$90 ;
+  assign \$691  = status__hold_cycles + hold_inc;
+  assign \$692  = \$signal$42  & advance;
+  assign \$693  = status__busy_cycles + \$692 ;
+  assign \$694  = hold ? 9'h000 : s3_skips;
+  assign \$695  = status__zero_skips + \$694 ;
+  assign \$696  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$679  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$679 ;
-  assign \$680  = \$signal$48  ? 2'h2 : 2'h1;
-  assign \$681  = \$signal$42  ? \$680  : 2'h0;
-  assign \$682  = \$signal$59  ? 2'h2 : 2'h1;
-  assign \$683  = \$signal$56  ? \$682  : 2'h0;
-  assign \$684  = \$681  | \$683 ;
-  assign \$685  = \$signal$67  ? 2'h2 : 2'h1;
-  assign \$686  = \$signal$64  ? \$685  : 2'h0;
-  assign bank_busy = \$684  | \$686 ;
-  assign \$687  = ~ \$signal$42 ;
-  assign \$688  = ~ \$signal$56 ;
-  assign \$689  = \$687  & \$688 ;
-  assign \$690  = ~ \$signal$64 ;
-  assign \$691  = \$689  & \$690 ;
-  assign \$692  = ~ \$signal$74 ;
-  assign \$693  = \$691  & \$692 ;
-  assign \$694  = ~ acc_done;
-  assign \$695  = \$693  & \$694 ;
-  assign pipe_empty = \$695  & empty;
+  assign \$697  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$697 ;
+  assign \$698  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$699  = \$signal$42  ? \$698  : 2'h0;
+  assign \$700  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$701  = \$signal$56  ? \$700  : 2'h0;
+  assign \$702  = \$699  | \$701 ;
+  assign \$703  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$704  = \$signal$64  ? \$703  : 2'h0;
+  assign bank_busy = \$702  | \$704 ;
+  assign \$705  = ~ \$signal$42 ;
+  assign \$706  = ~ \$signal$56 ;
+  assign \$707  = \$705  & \$706 ;
+  assign \$708  = ~ \$signal$64 ;
+  assign \$709  = \$707  & \$708 ;
+  assign \$710  = ~ \$signal$80 ;
+  assign \$711  = \$709  & \$710 ;
+  assign \$712  = ~ acc_done;
+  assign \$713  = \$711  & \$712 ;
+  assign pipe_empty = \$713  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$116  = i_wgt__valid & i_wgt__ready;
-  assign en = \$signal$74  & advance;
-  assign bias = \$signal$77  ? bias1 : bias0;
+  assign \$signature__en$119  = i_wgt__valid & i_wgt__ready;
+  assign en = \$signal$80  & advance;
   always @(posedge clk)
-    requant_en <= \$696 ;
+    requant_en <= \$714 ;
   always @(posedge clk)
-    relu <= \$697 ;
+    relu <= \$715 ;
   always @(posedge clk)
-    multiplier <= \$698 ;
+    multiplier <= \$716 ;
   always @(posedge clk)
-    shift <= \$699 ;
+    shift <= \$717 ;
   always @(posedge clk)
-    \$signal  <= \$700 ;
+    \$signal  <= \$718 ;
   always @(posedge clk)
-    \$signal$40  <= \$701 ;
+    \$signal$40  <= \$719 ;
   always @(posedge clk)
-    \$signal$42  <= \$702 ;
+    \$signal$42  <= \$720 ;
   always @(posedge clk)
-    \$signal$44  <= \$703 ;
+    \$signal$44  <= \$721 ;
   always @(posedge clk)
-    \$signal$46  <= \$704 ;
+    \$signal$46  <= \$722 ;
   always @(posedge clk)
-    \$signal$48  <= \$705 ;
+    \$signal$48  <= \$723 ;
   always @(posedge clk)
-    \$signal$50  <= \$706 ;
+    \$signal$50  <= \$724 ;
   always @(posedge clk)
-    \$signal$52  <= \$707 ;
+    \$signal$52  <= \$725 ;
   always @(posedge clk)
-    sd_col_live <= \$708 ;
+    sd_col_live <= \$726 ;
   always @(posedge clk)
-    sd_row_live <= \$709 ;
+    sd_row_live <= \$727 ;
   always @(posedge clk)
-    \$signal$56  <= \$710 ;
+    \$signal$56  <= \$728 ;
   always @(posedge clk)
-    \$signal$57  <= \$711 ;
+    \$signal$57  <= \$729 ;
   always @(posedge clk)
-    \$signal$58  <= \$712 ;
+    \$signal$58  <= \$730 ;
   always @(posedge clk)
-    \$signal$59  <= \$713 ;
+    \$signal$59  <= \$731 ;
   always @(posedge clk)
-    sd_weights <= \$714 ;
+    sd_weights <= \$732 ;
   always @(posedge clk)
-    sd_acts <= \$715 ;
+    sd_acts <= \$733 ;
   always @(posedge clk)
-    \$signal$64  <= \$716 ;
+    \$signal$64  <= \$734 ;
   always @(posedge clk)
-    \$signal$65  <= \$717 ;
+    \$signal$65  <= \$735 ;
   always @(posedge clk)
-    \$signal$66  <= \$718 ;
+    \$signal$66  <= \$736 ;
   always @(posedge clk)
-    \$signal$67  <= \$719 ;
+    \$signal$67  <= \$737 ;
   always @(posedge clk)
-    sp_sums <= \$720 ;
+    sp_sums <= \$738 ;
   always @(posedge clk)
-    sp_nonzero <= \$721 ;
+    sp_nonzero <= \$739 ;
   always @(posedge clk)
-    sp_skips <= \$722 ;
+    sp_skips <= \$740 ;
   always @(posedge clk)
-    s3_skips <= \$723 ;
+    s3_skips <= \$741 ;
   always @(posedge clk)
-    \$signal$74  <= \$724 ;
+    bias0 <= \$742 ;
   always @(posedge clk)
-    \$signal$75  <= \$725 ;
+    bias1 <= \$743 ;
   always @(posedge clk)
-    \$signal$76  <= \$726 ;
+    bias_word <= \$744 ;
   always @(posedge clk)
-    \$signal$77  <= \$727 ;
+    bias_write <= \$745 ;
   always @(posedge clk)
-    s2_nonzero <= \$728 ;
+    \$signal$80  <= \$746 ;
   always @(posedge clk)
-    s2_sums <= \$729 ;
+    \$signal$81  <= \$747 ;
   always @(posedge clk)
-    bias0 <= \$730 ;
+    s2_last <= \$748 ;
   always @(posedge clk)
-    bias1 <= \$731 ;
+    s2_nonzero <= \$749 ;
   always @(posedge clk)
-    bias_word <= \$732 ;
+    s2_bias <= \$750 ;
   always @(posedge clk)
-    bias_write <= \$733 ;
+    s2_sums <= \$751 ;
   always @(posedge clk)
-    acc_done <= \$734 ;
+    acc_done <= \$752 ;
   always @(posedge clk)
-    events_r <= \$735 ;
+    event_bits <= \$753 ;
   always @(posedge clk)
-    status__cycles <= \$736 ;
+    events_r <= \$754 ;
   always @(posedge clk)
-    status__busy_cycles <= \$737 ;
+    \$signal$90  <= \$755 ;
   always @(posedge clk)
-    status__stall_cycles <= \$738 ;
+    hold_inc <= \$756 ;
   always @(posedge clk)
-    status__hold_cycles <= \$739 ;
+    status__cycles <= \$757 ;
   always @(posedge clk)
-    status__zero_skips <= \$740 ;
+    status__busy_cycles <= \$758 ;
   always @(posedge clk)
-    status__overflow_events <= \$741 ;
+    status__stall_cycles <= \$759 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$760 ;
+  always @(posedge clk)
+    status__zero_skips <= \$761 ;
+  always @(posedge clk)
+    status__overflow_events <= \$762 ;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
@@ -7959,34 +8044,13 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \$235  = gated[80] & sd_col_live[0];
   assign \$236  = gated[81] & sd_col_live[1];
   assign \$237  = \$235  + \$236 ;
-  assign \$238  = gated[82] & sd_col_live[2];
-  assign \$239  = gated[83] & sd_col_live[3];
-  assign \$240  = \$238  + \$239 ;
-  assign \$241  = \$237  + \$240 ;
-  assign \$242  = gated[84] & sd_col_live[4];
-  assign \$243  = gated[85] & sd_col_live[5];
-  assign \$244  = \$242  + \$243 ;
-  assign \$245  = gated[86] & sd_col_live[6];
-  assign \$246  = gated[87] & sd_col_live[7];
-  assign \$247  = \$245  + \$246 ;
-  assign \$248  = \$244  + \$247 ;
-  assign \$249  = \$241  + \$248 ;
-  assign \$250  = gated[88] & sd_col_live[8];
-  assign \$251  = gated[89] & sd_col_live[9];
-  assign \$252  = \$250  + \$251 ;
-  assign \$253  = gated[90] & sd_col_live[10];
-  assign \$254  = gated[91] & sd_col_live[11];
-  assign \$255  = \$253  + \$254 ;
-  assign \$256  = \$252  + \$255 ;
-  assign \$257  = gated[92] & sd_col_live[12];
-  assign \$258  = gated[93] & sd_col_live[13];
-  \ternhw_int8_baseline.accs$147  \accs$147  (
+  \ternhw_int8_baseline.accs$150  \accs$150  (
     .acc(accs),
-    .bias(bias),
+    .bias(s2_bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$75 ),
+    .first(\$signal$81 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -8033,7 +8097,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$113 )
+    .wgt_waddr(\$signature__addr$116 )
   );
   \ternhw_int8_baseline.decoder  decoder (
     .weights(weights),
@@ -8057,449 +8121,239 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$696  = requant_en;
+    \$714  = requant_en;
     if (\$2 ) begin
-      \$696  = cmd__requant_en;
+      \$714  = cmd__requant_en;
     end
     if (rst) begin
-      \$696  = 1'h0;
+      \$714  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$697  = relu;
+    \$715  = relu;
     if (\$2 ) begin
-      \$697  = cmd__relu;
+      \$715  = cmd__relu;
     end
     if (rst) begin
-      \$697  = 1'h0;
+      \$715  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$698  = multiplier;
+    \$716  = multiplier;
     if (\$2 ) begin
-      \$698  = cmd__multiplier;
+      \$716  = cmd__multiplier;
     end
     if (rst) begin
-      \$698  = 16'h0000;
+      \$716  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$699  = shift;
+    \$717  = shift;
     if (\$2 ) begin
-      \$699  = cmd__shift;
+      \$717  = cmd__shift;
     end
     if (rst) begin
-      \$699  = 6'h00;
+      \$717  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$700  = \$signal ;
+    \$718  = \$signal ;
     if (\$4 ) begin
-      \$700  = cmd__k;
+      \$718  = cmd__k;
     end
     if (rst) begin
-      \$700  = 16'h0000;
+      \$718  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$701  = \$signal$40 ;
+    \$719  = \$signal$40 ;
     if (\$4 ) begin
-      \$701  = cmd__n;
+      \$719  = cmd__n;
     end
     if (rst) begin
-      \$701  = 16'h0000;
+      \$719  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$702  = \$signal$42 ;
+    \$720  = \$signal$42 ;
     if (advance) begin
-      \$702  = issue;
+      \$720  = issue;
     end
     if (rst) begin
-      \$702  = 1'h0;
+      \$720  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$703  = \$signal$44 ;
+    \$721  = \$signal$44 ;
     if (advance) begin
-      \$703  = first;
+      \$721  = first;
     end
     if (rst) begin
-      \$703  = 1'h0;
+      \$721  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$704  = \$signal$46 ;
+    \$722  = \$signal$46 ;
     if (advance) begin
-      \$704  = last;
+      \$722  = last;
     end
     if (rst) begin
-      \$704  = 1'h0;
+      \$722  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$705  = \$signal$48 ;
+    \$723  = \$signal$48 ;
     if (advance) begin
-      \$705  = tile_parity;
+      \$723  = tile_parity;
     end
     if (rst) begin
-      \$705  = 1'h0;
+      \$723  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$706  = \$signal$50 ;
+    \$724  = \$signal$50 ;
     if (advance) begin
-      \$706  = { 1'h0, k_pos };
+      \$724  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$706  = 17'h00000;
+      \$724  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$707  = \$signal$52 ;
+    \$725  = \$signal$52 ;
     if (advance) begin
-      \$707  = { 1'h0, n_pos };
+      \$725  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$707  = 17'h00000;
+      \$725  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$708  = sd_col_live;
+    \$726  = sd_col_live;
     if (advance) begin
-      \$708 [0] = \$6 ;
-      \$708 [1] = \$8 ;
-      \$708 [2] = \$10 ;
-      \$708 [3] = \$12 ;
-      \$708 [4] = \$14 ;
-      \$708 [5] = \$16 ;
-      \$708 [6] = \$18 ;
-      \$708 [7] = \$20 ;
-      \$708 [8] = \$22 ;
-      \$708 [9] = \$24 ;
-      \$708 [10] = \$26 ;
-      \$708 [11] = \$28 ;
-      \$708 [12] = \$30 ;
-      \$708 [13] = \$32 ;
-      \$708 [14] = \$34 ;
-      \$708 [15] = \$36 ;
+      \$726 [0] = \$6 ;
+      \$726 [1] = \$8 ;
+      \$726 [2] = \$10 ;
+      \$726 [3] = \$12 ;
+      \$726 [4] = \$14 ;
+      \$726 [5] = \$16 ;
+      \$726 [6] = \$18 ;
+      \$726 [7] = \$20 ;
+      \$726 [8] = \$22 ;
+      \$726 [9] = \$24 ;
+      \$726 [10] = \$26 ;
+      \$726 [11] = \$28 ;
+      \$726 [12] = \$30 ;
+      \$726 [13] = \$32 ;
+      \$726 [14] = \$34 ;
+      \$726 [15] = \$36 ;
     end
     if (rst) begin
-      \$708  = 16'h0000;
+      \$726  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$709  = sd_row_live;
+    \$727  = sd_row_live;
     if (advance) begin
-      \$709 [0] = \$38 ;
-      \$709 [1] = \$40 ;
-      \$709 [2] = \$42 ;
-      \$709 [3] = \$44 ;
-      \$709 [4] = \$46 ;
-      \$709 [5] = \$48 ;
-      \$709 [6] = \$50 ;
-      \$709 [7] = \$52 ;
-      \$709 [8] = \$54 ;
-      \$709 [9] = \$56 ;
-      \$709 [10] = \$58 ;
-      \$709 [11] = \$60 ;
-      \$709 [12] = \$62 ;
-      \$709 [13] = \$64 ;
-      \$709 [14] = \$66 ;
-      \$709 [15] = \$68 ;
+      \$727 [0] = \$38 ;
+      \$727 [1] = \$40 ;
+      \$727 [2] = \$42 ;
+      \$727 [3] = \$44 ;
+      \$727 [4] = \$46 ;
+      \$727 [5] = \$48 ;
+      \$727 [6] = \$50 ;
+      \$727 [7] = \$52 ;
+      \$727 [8] = \$54 ;
+      \$727 [9] = \$56 ;
+      \$727 [10] = \$58 ;
+      \$727 [11] = \$60 ;
+      \$727 [12] = \$62 ;
+      \$727 [13] = \$64 ;
+      \$727 [14] = \$66 ;
+      \$727 [15] = \$68 ;
     end
     if (rst) begin
-      \$709  = 16'h0000;
+      \$727  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$710  = \$signal$56 ;
+    \$728  = \$signal$56 ;
     if (advance) begin
-      \$710  = \$signal$42 ;
+      \$728  = \$signal$42 ;
     end
     if (rst) begin
-      \$710  = 1'h0;
+      \$728  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$711  = \$signal$57 ;
+    \$729  = \$signal$57 ;
     if (advance) begin
-      \$711  = \$signal$44 ;
+      \$729  = \$signal$44 ;
     end
     if (rst) begin
-      \$711  = 1'h0;
+      \$729  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$712  = \$signal$58 ;
+    \$730  = \$signal$58 ;
     if (advance) begin
-      \$712  = \$signal$46 ;
+      \$730  = \$signal$46 ;
     end
     if (rst) begin
-      \$712  = 1'h0;
+      \$730  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$713  = \$signal$59 ;
+    \$731  = \$signal$59 ;
     if (advance) begin
-      \$713  = \$signal$48 ;
+      \$731  = \$signal$48 ;
     end
     if (rst) begin
-      \$713  = 1'h0;
+      \$731  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$714  = sd_weights;
+    \$732  = sd_weights;
     if (advance) begin
-      \$714  = weights;
+      \$732  = weights;
     end
     if (rst) begin
-      \$714  = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$732  = 2048'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$715  = sd_acts;
+    \$733  = sd_acts;
     if (advance) begin
-      \$715  = act_r__data;
+      \$733  = act_r__data;
     end
     if (rst) begin
-      \$715  = 128'h00000000000000000000000000000000;
+      \$733  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$716  = \$signal$64 ;
+    \$734  = \$signal$64 ;
     if (advance) begin
-      \$716  = \$signal$56 ;
-    end
-    if (rst) begin
-      \$716  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$717  = \$signal$65 ;
-    if (advance) begin
-      \$717  = \$signal$57 ;
-    end
-    if (rst) begin
-      \$717  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$718  = \$signal$66 ;
-    if (advance) begin
-      \$718  = \$signal$58 ;
-    end
-    if (rst) begin
-      \$718  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$719  = \$signal$67 ;
-    if (advance) begin
-      \$719  = \$signal$59 ;
-    end
-    if (rst) begin
-      \$719  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$720  = sp_sums;
-    if (advance) begin
-      \$720  = group_sums;
-    end
-    if (rst) begin
-      \$720  = 1152'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$721  = sp_nonzero;
-    if (advance) begin
-      \$721  = 16'hffff;
-    end
-    if (rst) begin
-      \$721  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$722  = sp_skips;
-    if (advance) begin
-      \$722 [4:0] = \$101 ;
-      \$722 [9:5] = \$134 ;
-      \$722 [14:10] = \$167 ;
-      \$722 [19:15] = \$200 ;
-      \$722 [24:20] = \$233 ;
-      \$722 [29:25] = \$266 ;
-      \$722 [34:30] = \$299 ;
-      \$722 [39:35] = \$332 ;
-      \$722 [44:40] = \$365 ;
-      \$722 [49:45] = \$398 ;
-      \$722 [54:50] = \$431 ;
-      \$722 [59:55] = \$464 ;
-      \$722 [64:60] = \$497 ;
-      \$722 [69:65] = \$530 ;
-      \$722 [74:70] = \$563 ;
-      \$722 [79:75] = \$596 ;
-    end
-    if (rst) begin
-      \$722  = 80'h00000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$723  = s3_skips;
-    if (advance) begin
-      \$723  = \$612 ;
-    end
-    if (rst) begin
-      \$723  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$724  = \$signal$74 ;
-    if (advance) begin
-      \$724  = \$signal$64 ;
-    end
-    if (rst) begin
-      \$724  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$725  = \$signal$75 ;
-    if (advance) begin
-      \$725  = \$signal$65 ;
-    end
-    if (rst) begin
-      \$725  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$726  = \$signal$76 ;
-    if (advance) begin
-      \$726  = \$signal$66 ;
-    end
-    if (rst) begin
-      \$726  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$727  = \$signal$77 ;
-    if (advance) begin
-      \$727  = \$signal$67 ;
-    end
-    if (rst) begin
-      \$727  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$728  = s2_nonzero;
-    if (advance) begin
-      \$728  = sp_nonzero;
-    end
-    if (rst) begin
-      \$728  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$729  = s2_sums;
-    if (advance) begin
-      \$729 [19:0] = \$615 ;
-      \$729 [39:20] = \$618 ;
-      \$729 [59:40] = \$621 ;
-      \$729 [79:60] = \$624 ;
-      \$729 [99:80] = \$627 ;
-      \$729 [119:100] = \$630 ;
-      \$729 [139:120] = \$633 ;
-      \$729 [159:140] = \$636 ;
-      \$729 [179:160] = \$639 ;
-      \$729 [199:180] = \$642 ;
-      \$729 [219:200] = \$645 ;
-      \$729 [239:220] = \$648 ;
-      \$729 [259:240] = \$651 ;
-      \$729 [279:260] = \$654 ;
-      \$729 [299:280] = \$657 ;
-      \$729 [319:300] = \$660 ;
-    end
-    if (rst) begin
-      \$729  = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$730  = bias0;
-    if (\$664 ) begin
-      \$730  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_write[0]) begin
-      \$730  = bias_word;
-    end
-    if (rst) begin
-      \$730  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$731  = bias1;
-    if (\$664 ) begin
-      \$731  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-    if (bias_write[1]) begin
-      \$731  = bias_word;
-    end
-    if (rst) begin
-      \$731  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$732  = i_bias__payload;
-    if (rst) begin
-      \$732  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$733  = \$666 ;
-    if (rst) begin
-      \$733  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$734  = acc_done;
-    if (advance) begin
-      \$734  = \$667 ;
+      \$734  = \$signal$56 ;
     end
     if (rst) begin
       \$734  = 1'h0;
@@ -8507,81 +8361,312 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$735  = events;
+    \$735  = \$signal$65 ;
+    if (advance) begin
+      \$735  = \$signal$57 ;
+    end
     if (rst) begin
-      \$735  = 5'h00;
+      \$735  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$736  = status__cycles;
-    if (\$669 ) begin
-      \$736  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$736  = \$670 [47:0];
+    \$736  = \$signal$66 ;
+    if (advance) begin
+      \$736  = \$signal$58 ;
     end
     if (rst) begin
-      \$736  = 48'h000000000000;
+      \$736  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$737  = status__busy_cycles;
-    if (\$669 ) begin
-      \$737  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$737  = \$675 [47:0];
+    \$737  = \$signal$67 ;
+    if (advance) begin
+      \$737  = \$signal$59 ;
     end
     if (rst) begin
-      \$737  = 48'h000000000000;
+      \$737  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$738  = status__stall_cycles;
-    if (\$669 ) begin
-      \$738  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$738  = \$671 [47:0];
+    \$738  = sp_sums;
+    if (advance) begin
+      \$738  = group_sums;
     end
     if (rst) begin
-      \$738  = 48'h000000000000;
+      \$738  = 1152'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$739  = status__hold_cycles;
-    if (\$669 ) begin
-      \$739  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$739  = \$673 [47:0];
+    \$739  = sp_nonzero;
+    if (advance) begin
+      \$739  = 16'hffff;
     end
     if (rst) begin
-      \$739  = 48'h000000000000;
+      \$739  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$740  = status__zero_skips;
-    if (\$669 ) begin
-      \$740  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$740  = \$677 [47:0];
+    \$740  = sp_skips;
+    if (advance) begin
+      \$740 [4:0] = \$101 ;
+      \$740 [9:5] = \$134 ;
+      \$740 [14:10] = \$167 ;
+      \$740 [19:15] = \$200 ;
+      \$740 [24:20] = \$233 ;
+      \$740 [29:25] = \$266 ;
+      \$740 [34:30] = \$299 ;
+      \$740 [39:35] = \$332 ;
+      \$740 [44:40] = \$365 ;
+      \$740 [49:45] = \$398 ;
+      \$740 [54:50] = \$431 ;
+      \$740 [59:55] = \$464 ;
+      \$740 [64:60] = \$497 ;
+      \$740 [69:65] = \$530 ;
+      \$740 [74:70] = \$563 ;
+      \$740 [79:75] = \$596 ;
     end
     if (rst) begin
-      \$740  = 48'h000000000000;
+      \$740  = 80'h00000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$741  = status__overflow_events;
-    if (\$669 ) begin
-      \$741  = 48'h000000000000;
-    end else if (status__busy) begin
-      \$741  = \$678 [47:0];
+    \$741  = s3_skips;
+    if (advance) begin
+      \$741  = \$612 ;
     end
     if (rst) begin
-      \$741  = 48'h000000000000;
+      \$741  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$742  = bias0;
+    if (\$616 ) begin
+      \$742  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[0]) begin
+      \$742  = bias_word;
+    end
+    if (rst) begin
+      \$742  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$743  = bias1;
+    if (\$616 ) begin
+      \$743  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+    if (bias_write[1]) begin
+      \$743  = bias_word;
+    end
+    if (rst) begin
+      \$743  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$744  = i_bias__payload;
+    if (rst) begin
+      \$744  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$745  = \$618 ;
+    if (rst) begin
+      \$745  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$746  = \$signal$80 ;
+    if (advance) begin
+      \$746  = \$signal$64 ;
+    end
+    if (rst) begin
+      \$746  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$747  = \$signal$81 ;
+    if (advance) begin
+      \$747  = \$signal$65 ;
+    end
+    if (rst) begin
+      \$747  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$748  = s2_last;
+    if (advance) begin
+      \$748  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$748  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$749  = s2_nonzero;
+    if (advance) begin
+      \$749  = sp_nonzero;
+    end
+    if (rst) begin
+      \$749  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$750  = s2_bias;
+    if (advance) begin
+      \$750  = \$619 ;
+    end
+    if (rst) begin
+      \$750  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$751  = s2_sums;
+    if (advance) begin
+      \$751 [19:0] = \$622 ;
+      \$751 [39:20] = \$625 ;
+      \$751 [59:40] = \$628 ;
+      \$751 [79:60] = \$631 ;
+      \$751 [99:80] = \$634 ;
+      \$751 [119:100] = \$637 ;
+      \$751 [139:120] = \$640 ;
+      \$751 [159:140] = \$643 ;
+      \$751 [179:160] = \$646 ;
+      \$751 [199:180] = \$649 ;
+      \$751 [219:200] = \$652 ;
+      \$751 [239:220] = \$655 ;
+      \$751 [259:240] = \$658 ;
+      \$751 [279:260] = \$661 ;
+      \$751 [299:280] = \$664 ;
+      \$751 [319:300] = \$667 ;
+    end
+    if (rst) begin
+      \$751  = 320'h00000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$752  = acc_done;
+    if (advance) begin
+      \$752  = \$668 ;
+    end
+    if (rst) begin
+      \$752  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$753  = events;
+    if (rst) begin
+      \$753  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$754  = \$683 ;
+    if (rst) begin
+      \$754  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$755  = \$684 ;
+    if (rst) begin
+      \$755  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$756  = \$686 ;
+    if (rst) begin
+      \$756  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$757  = status__cycles;
+    if (\$688 ) begin
+      \$757  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$757  = \$689 [47:0];
+    end
+    if (rst) begin
+      \$757  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$758  = status__busy_cycles;
+    if (\$688 ) begin
+      \$758  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$758  = \$693 [47:0];
+    end
+    if (rst) begin
+      \$758  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$759  = status__stall_cycles;
+    if (\$688 ) begin
+      \$759  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$759  = \$690 [47:0];
+    end
+    if (rst) begin
+      \$759  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$760  = status__hold_cycles;
+    if (\$688 ) begin
+      \$760  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$760  = \$691 [47:0];
+    end
+    if (rst) begin
+      \$760  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$761  = status__zero_skips;
+    if (\$688 ) begin
+      \$761  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$761  = \$695 [47:0];
+    end
+    if (rst) begin
+      \$761  = 48'h000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$762  = status__overflow_events;
+    if (\$688 ) begin
+      \$762  = 48'h000000000000;
+    end else if (status__busy) begin
+      \$762  = \$696 [47:0];
+    end
+    if (rst) begin
+      \$762  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -8595,29 +8680,30 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$102  = hold;
+  assign \hold$105  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$113 ;
-  assign \$signature__data$115  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$116 ;
+  assign \$signature__data$118  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$125  = sd_weights;
-  assign \first$128  = \$signal$75 ;
+  assign \weights$128  = sd_weights;
+  assign \first$131  = \$signal$81 ;
   assign sums = s2_sums;
   assign nonzero = s2_nonzero;
-  assign \acc_done$132  = acc_done;
+  assign bias = s2_bias;
+  assign \acc_done$135  = acc_done;
   assign acc = accs;
-  assign \overflow$136  = overflow;
-  assign \o_res__payload$137  = o_res__payload;
-  assign \o_res__ready$138  = o_res__ready;
-  assign \o_res__valid$139  = o_res__valid;
+  assign \overflow$139  = overflow;
+  assign \o_res__payload$140  = o_res__payload;
+  assign \o_res__ready$141  = o_res__ready;
+  assign \o_res__valid$142  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[511:0];
@@ -9327,22 +9413,6 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \sp_skips[13]  = sp_skips[69:65];
   assign \sp_skips[14]  = sp_skips[74:70];
   assign \sp_skips[15]  = sp_skips[79:75];
-  assign \s2_sums[0]  = s2_sums[19:0];
-  assign \s2_sums[1]  = s2_sums[39:20];
-  assign \s2_sums[2]  = s2_sums[59:40];
-  assign \s2_sums[3]  = s2_sums[79:60];
-  assign \s2_sums[4]  = s2_sums[99:80];
-  assign \s2_sums[5]  = s2_sums[119:100];
-  assign \s2_sums[6]  = s2_sums[139:120];
-  assign \s2_sums[7]  = s2_sums[159:140];
-  assign \s2_sums[8]  = s2_sums[179:160];
-  assign \s2_sums[9]  = s2_sums[199:180];
-  assign \s2_sums[10]  = s2_sums[219:200];
-  assign \s2_sums[11]  = s2_sums[239:220];
-  assign \s2_sums[12]  = s2_sums[259:240];
-  assign \s2_sums[13]  = s2_sums[279:260];
-  assign \s2_sums[14]  = s2_sums[299:280];
-  assign \s2_sums[15]  = s2_sums[319:300];
   assign \bias0[0]  = bias0[31:0];
   assign \bias0[1]  = bias0[63:32];
   assign \bias0[2]  = bias0[95:64];
@@ -9375,262 +9445,294 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \bias1[13]  = bias1[447:416];
   assign \bias1[14]  = bias1[479:448];
   assign \bias1[15]  = bias1[511:480];
-  assign \weights$125[0]  = sd_weights[7:0];
-  assign \weights$125[1]  = sd_weights[15:8];
-  assign \weights$125[2]  = sd_weights[23:16];
-  assign \weights$125[3]  = sd_weights[31:24];
-  assign \weights$125[4]  = sd_weights[39:32];
-  assign \weights$125[5]  = sd_weights[47:40];
-  assign \weights$125[6]  = sd_weights[55:48];
-  assign \weights$125[7]  = sd_weights[63:56];
-  assign \weights$125[8]  = sd_weights[71:64];
-  assign \weights$125[9]  = sd_weights[79:72];
-  assign \weights$125[10]  = sd_weights[87:80];
-  assign \weights$125[11]  = sd_weights[95:88];
-  assign \weights$125[12]  = sd_weights[103:96];
-  assign \weights$125[13]  = sd_weights[111:104];
-  assign \weights$125[14]  = sd_weights[119:112];
-  assign \weights$125[15]  = sd_weights[127:120];
-  assign \weights$125[16]  = sd_weights[135:128];
-  assign \weights$125[17]  = sd_weights[143:136];
-  assign \weights$125[18]  = sd_weights[151:144];
-  assign \weights$125[19]  = sd_weights[159:152];
-  assign \weights$125[20]  = sd_weights[167:160];
-  assign \weights$125[21]  = sd_weights[175:168];
-  assign \weights$125[22]  = sd_weights[183:176];
-  assign \weights$125[23]  = sd_weights[191:184];
-  assign \weights$125[24]  = sd_weights[199:192];
-  assign \weights$125[25]  = sd_weights[207:200];
-  assign \weights$125[26]  = sd_weights[215:208];
-  assign \weights$125[27]  = sd_weights[223:216];
-  assign \weights$125[28]  = sd_weights[231:224];
-  assign \weights$125[29]  = sd_weights[239:232];
-  assign \weights$125[30]  = sd_weights[247:240];
-  assign \weights$125[31]  = sd_weights[255:248];
-  assign \weights$125[32]  = sd_weights[263:256];
-  assign \weights$125[33]  = sd_weights[271:264];
-  assign \weights$125[34]  = sd_weights[279:272];
-  assign \weights$125[35]  = sd_weights[287:280];
-  assign \weights$125[36]  = sd_weights[295:288];
-  assign \weights$125[37]  = sd_weights[303:296];
-  assign \weights$125[38]  = sd_weights[311:304];
-  assign \weights$125[39]  = sd_weights[319:312];
-  assign \weights$125[40]  = sd_weights[327:320];
-  assign \weights$125[41]  = sd_weights[335:328];
-  assign \weights$125[42]  = sd_weights[343:336];
-  assign \weights$125[43]  = sd_weights[351:344];
-  assign \weights$125[44]  = sd_weights[359:352];
-  assign \weights$125[45]  = sd_weights[367:360];
-  assign \weights$125[46]  = sd_weights[375:368];
-  assign \weights$125[47]  = sd_weights[383:376];
-  assign \weights$125[48]  = sd_weights[391:384];
-  assign \weights$125[49]  = sd_weights[399:392];
-  assign \weights$125[50]  = sd_weights[407:400];
-  assign \weights$125[51]  = sd_weights[415:408];
-  assign \weights$125[52]  = sd_weights[423:416];
-  assign \weights$125[53]  = sd_weights[431:424];
-  assign \weights$125[54]  = sd_weights[439:432];
-  assign \weights$125[55]  = sd_weights[447:440];
-  assign \weights$125[56]  = sd_weights[455:448];
-  assign \weights$125[57]  = sd_weights[463:456];
-  assign \weights$125[58]  = sd_weights[471:464];
-  assign \weights$125[59]  = sd_weights[479:472];
-  assign \weights$125[60]  = sd_weights[487:480];
-  assign \weights$125[61]  = sd_weights[495:488];
-  assign \weights$125[62]  = sd_weights[503:496];
-  assign \weights$125[63]  = sd_weights[511:504];
-  assign \weights$125[64]  = sd_weights[519:512];
-  assign \weights$125[65]  = sd_weights[527:520];
-  assign \weights$125[66]  = sd_weights[535:528];
-  assign \weights$125[67]  = sd_weights[543:536];
-  assign \weights$125[68]  = sd_weights[551:544];
-  assign \weights$125[69]  = sd_weights[559:552];
-  assign \weights$125[70]  = sd_weights[567:560];
-  assign \weights$125[71]  = sd_weights[575:568];
-  assign \weights$125[72]  = sd_weights[583:576];
-  assign \weights$125[73]  = sd_weights[591:584];
-  assign \weights$125[74]  = sd_weights[599:592];
-  assign \weights$125[75]  = sd_weights[607:600];
-  assign \weights$125[76]  = sd_weights[615:608];
-  assign \weights$125[77]  = sd_weights[623:616];
-  assign \weights$125[78]  = sd_weights[631:624];
-  assign \weights$125[79]  = sd_weights[639:632];
-  assign \weights$125[80]  = sd_weights[647:640];
-  assign \weights$125[81]  = sd_weights[655:648];
-  assign \weights$125[82]  = sd_weights[663:656];
-  assign \weights$125[83]  = sd_weights[671:664];
-  assign \weights$125[84]  = sd_weights[679:672];
-  assign \weights$125[85]  = sd_weights[687:680];
-  assign \weights$125[86]  = sd_weights[695:688];
-  assign \weights$125[87]  = sd_weights[703:696];
-  assign \weights$125[88]  = sd_weights[711:704];
-  assign \weights$125[89]  = sd_weights[719:712];
-  assign \weights$125[90]  = sd_weights[727:720];
-  assign \weights$125[91]  = sd_weights[735:728];
-  assign \weights$125[92]  = sd_weights[743:736];
-  assign \weights$125[93]  = sd_weights[751:744];
-  assign \weights$125[94]  = sd_weights[759:752];
-  assign \weights$125[95]  = sd_weights[767:760];
-  assign \weights$125[96]  = sd_weights[775:768];
-  assign \weights$125[97]  = sd_weights[783:776];
-  assign \weights$125[98]  = sd_weights[791:784];
-  assign \weights$125[99]  = sd_weights[799:792];
-  assign \weights$125[100]  = sd_weights[807:800];
-  assign \weights$125[101]  = sd_weights[815:808];
-  assign \weights$125[102]  = sd_weights[823:816];
-  assign \weights$125[103]  = sd_weights[831:824];
-  assign \weights$125[104]  = sd_weights[839:832];
-  assign \weights$125[105]  = sd_weights[847:840];
-  assign \weights$125[106]  = sd_weights[855:848];
-  assign \weights$125[107]  = sd_weights[863:856];
-  assign \weights$125[108]  = sd_weights[871:864];
-  assign \weights$125[109]  = sd_weights[879:872];
-  assign \weights$125[110]  = sd_weights[887:880];
-  assign \weights$125[111]  = sd_weights[895:888];
-  assign \weights$125[112]  = sd_weights[903:896];
-  assign \weights$125[113]  = sd_weights[911:904];
-  assign \weights$125[114]  = sd_weights[919:912];
-  assign \weights$125[115]  = sd_weights[927:920];
-  assign \weights$125[116]  = sd_weights[935:928];
-  assign \weights$125[117]  = sd_weights[943:936];
-  assign \weights$125[118]  = sd_weights[951:944];
-  assign \weights$125[119]  = sd_weights[959:952];
-  assign \weights$125[120]  = sd_weights[967:960];
-  assign \weights$125[121]  = sd_weights[975:968];
-  assign \weights$125[122]  = sd_weights[983:976];
-  assign \weights$125[123]  = sd_weights[991:984];
-  assign \weights$125[124]  = sd_weights[999:992];
-  assign \weights$125[125]  = sd_weights[1007:1000];
-  assign \weights$125[126]  = sd_weights[1015:1008];
-  assign \weights$125[127]  = sd_weights[1023:1016];
-  assign \weights$125[128]  = sd_weights[1031:1024];
-  assign \weights$125[129]  = sd_weights[1039:1032];
-  assign \weights$125[130]  = sd_weights[1047:1040];
-  assign \weights$125[131]  = sd_weights[1055:1048];
-  assign \weights$125[132]  = sd_weights[1063:1056];
-  assign \weights$125[133]  = sd_weights[1071:1064];
-  assign \weights$125[134]  = sd_weights[1079:1072];
-  assign \weights$125[135]  = sd_weights[1087:1080];
-  assign \weights$125[136]  = sd_weights[1095:1088];
-  assign \weights$125[137]  = sd_weights[1103:1096];
-  assign \weights$125[138]  = sd_weights[1111:1104];
-  assign \weights$125[139]  = sd_weights[1119:1112];
-  assign \weights$125[140]  = sd_weights[1127:1120];
-  assign \weights$125[141]  = sd_weights[1135:1128];
-  assign \weights$125[142]  = sd_weights[1143:1136];
-  assign \weights$125[143]  = sd_weights[1151:1144];
-  assign \weights$125[144]  = sd_weights[1159:1152];
-  assign \weights$125[145]  = sd_weights[1167:1160];
-  assign \weights$125[146]  = sd_weights[1175:1168];
-  assign \weights$125[147]  = sd_weights[1183:1176];
-  assign \weights$125[148]  = sd_weights[1191:1184];
-  assign \weights$125[149]  = sd_weights[1199:1192];
-  assign \weights$125[150]  = sd_weights[1207:1200];
-  assign \weights$125[151]  = sd_weights[1215:1208];
-  assign \weights$125[152]  = sd_weights[1223:1216];
-  assign \weights$125[153]  = sd_weights[1231:1224];
-  assign \weights$125[154]  = sd_weights[1239:1232];
-  assign \weights$125[155]  = sd_weights[1247:1240];
-  assign \weights$125[156]  = sd_weights[1255:1248];
-  assign \weights$125[157]  = sd_weights[1263:1256];
-  assign \weights$125[158]  = sd_weights[1271:1264];
-  assign \weights$125[159]  = sd_weights[1279:1272];
-  assign \weights$125[160]  = sd_weights[1287:1280];
-  assign \weights$125[161]  = sd_weights[1295:1288];
-  assign \weights$125[162]  = sd_weights[1303:1296];
-  assign \weights$125[163]  = sd_weights[1311:1304];
-  assign \weights$125[164]  = sd_weights[1319:1312];
-  assign \weights$125[165]  = sd_weights[1327:1320];
-  assign \weights$125[166]  = sd_weights[1335:1328];
-  assign \weights$125[167]  = sd_weights[1343:1336];
-  assign \weights$125[168]  = sd_weights[1351:1344];
-  assign \weights$125[169]  = sd_weights[1359:1352];
-  assign \weights$125[170]  = sd_weights[1367:1360];
-  assign \weights$125[171]  = sd_weights[1375:1368];
-  assign \weights$125[172]  = sd_weights[1383:1376];
-  assign \weights$125[173]  = sd_weights[1391:1384];
-  assign \weights$125[174]  = sd_weights[1399:1392];
-  assign \weights$125[175]  = sd_weights[1407:1400];
-  assign \weights$125[176]  = sd_weights[1415:1408];
-  assign \weights$125[177]  = sd_weights[1423:1416];
-  assign \weights$125[178]  = sd_weights[1431:1424];
-  assign \weights$125[179]  = sd_weights[1439:1432];
-  assign \weights$125[180]  = sd_weights[1447:1440];
-  assign \weights$125[181]  = sd_weights[1455:1448];
-  assign \weights$125[182]  = sd_weights[1463:1456];
-  assign \weights$125[183]  = sd_weights[1471:1464];
-  assign \weights$125[184]  = sd_weights[1479:1472];
-  assign \weights$125[185]  = sd_weights[1487:1480];
-  assign \weights$125[186]  = sd_weights[1495:1488];
-  assign \weights$125[187]  = sd_weights[1503:1496];
-  assign \weights$125[188]  = sd_weights[1511:1504];
-  assign \weights$125[189]  = sd_weights[1519:1512];
-  assign \weights$125[190]  = sd_weights[1527:1520];
-  assign \weights$125[191]  = sd_weights[1535:1528];
-  assign \weights$125[192]  = sd_weights[1543:1536];
-  assign \weights$125[193]  = sd_weights[1551:1544];
-  assign \weights$125[194]  = sd_weights[1559:1552];
-  assign \weights$125[195]  = sd_weights[1567:1560];
-  assign \weights$125[196]  = sd_weights[1575:1568];
-  assign \weights$125[197]  = sd_weights[1583:1576];
-  assign \weights$125[198]  = sd_weights[1591:1584];
-  assign \weights$125[199]  = sd_weights[1599:1592];
-  assign \weights$125[200]  = sd_weights[1607:1600];
-  assign \weights$125[201]  = sd_weights[1615:1608];
-  assign \weights$125[202]  = sd_weights[1623:1616];
-  assign \weights$125[203]  = sd_weights[1631:1624];
-  assign \weights$125[204]  = sd_weights[1639:1632];
-  assign \weights$125[205]  = sd_weights[1647:1640];
-  assign \weights$125[206]  = sd_weights[1655:1648];
-  assign \weights$125[207]  = sd_weights[1663:1656];
-  assign \weights$125[208]  = sd_weights[1671:1664];
-  assign \weights$125[209]  = sd_weights[1679:1672];
-  assign \weights$125[210]  = sd_weights[1687:1680];
-  assign \weights$125[211]  = sd_weights[1695:1688];
-  assign \weights$125[212]  = sd_weights[1703:1696];
-  assign \weights$125[213]  = sd_weights[1711:1704];
-  assign \weights$125[214]  = sd_weights[1719:1712];
-  assign \weights$125[215]  = sd_weights[1727:1720];
-  assign \weights$125[216]  = sd_weights[1735:1728];
-  assign \weights$125[217]  = sd_weights[1743:1736];
-  assign \weights$125[218]  = sd_weights[1751:1744];
-  assign \weights$125[219]  = sd_weights[1759:1752];
-  assign \weights$125[220]  = sd_weights[1767:1760];
-  assign \weights$125[221]  = sd_weights[1775:1768];
-  assign \weights$125[222]  = sd_weights[1783:1776];
-  assign \weights$125[223]  = sd_weights[1791:1784];
-  assign \weights$125[224]  = sd_weights[1799:1792];
-  assign \weights$125[225]  = sd_weights[1807:1800];
-  assign \weights$125[226]  = sd_weights[1815:1808];
-  assign \weights$125[227]  = sd_weights[1823:1816];
-  assign \weights$125[228]  = sd_weights[1831:1824];
-  assign \weights$125[229]  = sd_weights[1839:1832];
-  assign \weights$125[230]  = sd_weights[1847:1840];
-  assign \weights$125[231]  = sd_weights[1855:1848];
-  assign \weights$125[232]  = sd_weights[1863:1856];
-  assign \weights$125[233]  = sd_weights[1871:1864];
-  assign \weights$125[234]  = sd_weights[1879:1872];
-  assign \weights$125[235]  = sd_weights[1887:1880];
-  assign \weights$125[236]  = sd_weights[1895:1888];
-  assign \weights$125[237]  = sd_weights[1903:1896];
-  assign \weights$125[238]  = sd_weights[1911:1904];
-  assign \weights$125[239]  = sd_weights[1919:1912];
-  assign \weights$125[240]  = sd_weights[1927:1920];
-  assign \weights$125[241]  = sd_weights[1935:1928];
-  assign \weights$125[242]  = sd_weights[1943:1936];
-  assign \weights$125[243]  = sd_weights[1951:1944];
-  assign \weights$125[244]  = sd_weights[1959:1952];
-  assign \weights$125[245]  = sd_weights[1967:1960];
-  assign \weights$125[246]  = sd_weights[1975:1968];
-  assign \weights$125[247]  = sd_weights[1983:1976];
-  assign \weights$125[248]  = sd_weights[1991:1984];
-  assign \weights$125[249]  = sd_weights[1999:1992];
-  assign \weights$125[250]  = sd_weights[2007:2000];
-  assign \weights$125[251]  = sd_weights[2015:2008];
-  assign \weights$125[252]  = sd_weights[2023:2016];
-  assign \weights$125[253]  = sd_weights[2031:2024];
-  assign \weights$125[254]  = sd_weights[2039:2032];
-  assign \weights$125[255]  = sd_weights[2047:2040];
+  assign \s2_bias[0]  = s2_bias[31:0];
+  assign \s2_bias[1]  = s2_bias[63:32];
+  assign \s2_bias[2]  = s2_bias[95:64];
+  assign \s2_bias[3]  = s2_bias[127:96];
+  assign \s2_bias[4]  = s2_bias[159:128];
+  assign \s2_bias[5]  = s2_bias[191:160];
+  assign \s2_bias[6]  = s2_bias[223:192];
+  assign \s2_bias[7]  = s2_bias[255:224];
+  assign \s2_bias[8]  = s2_bias[287:256];
+  assign \s2_bias[9]  = s2_bias[319:288];
+  assign \s2_bias[10]  = s2_bias[351:320];
+  assign \s2_bias[11]  = s2_bias[383:352];
+  assign \s2_bias[12]  = s2_bias[415:384];
+  assign \s2_bias[13]  = s2_bias[447:416];
+  assign \s2_bias[14]  = s2_bias[479:448];
+  assign \s2_bias[15]  = s2_bias[511:480];
+  assign \s2_sums[0]  = s2_sums[19:0];
+  assign \s2_sums[1]  = s2_sums[39:20];
+  assign \s2_sums[2]  = s2_sums[59:40];
+  assign \s2_sums[3]  = s2_sums[79:60];
+  assign \s2_sums[4]  = s2_sums[99:80];
+  assign \s2_sums[5]  = s2_sums[119:100];
+  assign \s2_sums[6]  = s2_sums[139:120];
+  assign \s2_sums[7]  = s2_sums[159:140];
+  assign \s2_sums[8]  = s2_sums[179:160];
+  assign \s2_sums[9]  = s2_sums[199:180];
+  assign \s2_sums[10]  = s2_sums[219:200];
+  assign \s2_sums[11]  = s2_sums[239:220];
+  assign \s2_sums[12]  = s2_sums[259:240];
+  assign \s2_sums[13]  = s2_sums[279:260];
+  assign \s2_sums[14]  = s2_sums[299:280];
+  assign \s2_sums[15]  = s2_sums[319:300];
+  assign \weights$128[0]  = sd_weights[7:0];
+  assign \weights$128[1]  = sd_weights[15:8];
+  assign \weights$128[2]  = sd_weights[23:16];
+  assign \weights$128[3]  = sd_weights[31:24];
+  assign \weights$128[4]  = sd_weights[39:32];
+  assign \weights$128[5]  = sd_weights[47:40];
+  assign \weights$128[6]  = sd_weights[55:48];
+  assign \weights$128[7]  = sd_weights[63:56];
+  assign \weights$128[8]  = sd_weights[71:64];
+  assign \weights$128[9]  = sd_weights[79:72];
+  assign \weights$128[10]  = sd_weights[87:80];
+  assign \weights$128[11]  = sd_weights[95:88];
+  assign \weights$128[12]  = sd_weights[103:96];
+  assign \weights$128[13]  = sd_weights[111:104];
+  assign \weights$128[14]  = sd_weights[119:112];
+  assign \weights$128[15]  = sd_weights[127:120];
+  assign \weights$128[16]  = sd_weights[135:128];
+  assign \weights$128[17]  = sd_weights[143:136];
+  assign \weights$128[18]  = sd_weights[151:144];
+  assign \weights$128[19]  = sd_weights[159:152];
+  assign \weights$128[20]  = sd_weights[167:160];
+  assign \weights$128[21]  = sd_weights[175:168];
+  assign \weights$128[22]  = sd_weights[183:176];
+  assign \weights$128[23]  = sd_weights[191:184];
+  assign \weights$128[24]  = sd_weights[199:192];
+  assign \weights$128[25]  = sd_weights[207:200];
+  assign \weights$128[26]  = sd_weights[215:208];
+  assign \weights$128[27]  = sd_weights[223:216];
+  assign \weights$128[28]  = sd_weights[231:224];
+  assign \weights$128[29]  = sd_weights[239:232];
+  assign \weights$128[30]  = sd_weights[247:240];
+  assign \weights$128[31]  = sd_weights[255:248];
+  assign \weights$128[32]  = sd_weights[263:256];
+  assign \weights$128[33]  = sd_weights[271:264];
+  assign \weights$128[34]  = sd_weights[279:272];
+  assign \weights$128[35]  = sd_weights[287:280];
+  assign \weights$128[36]  = sd_weights[295:288];
+  assign \weights$128[37]  = sd_weights[303:296];
+  assign \weights$128[38]  = sd_weights[311:304];
+  assign \weights$128[39]  = sd_weights[319:312];
+  assign \weights$128[40]  = sd_weights[327:320];
+  assign \weights$128[41]  = sd_weights[335:328];
+  assign \weights$128[42]  = sd_weights[343:336];
+  assign \weights$128[43]  = sd_weights[351:344];
+  assign \weights$128[44]  = sd_weights[359:352];
+  assign \weights$128[45]  = sd_weights[367:360];
+  assign \weights$128[46]  = sd_weights[375:368];
+  assign \weights$128[47]  = sd_weights[383:376];
+  assign \weights$128[48]  = sd_weights[391:384];
+  assign \weights$128[49]  = sd_weights[399:392];
+  assign \weights$128[50]  = sd_weights[407:400];
+  assign \weights$128[51]  = sd_weights[415:408];
+  assign \weights$128[52]  = sd_weights[423:416];
+  assign \weights$128[53]  = sd_weights[431:424];
+  assign \weights$128[54]  = sd_weights[439:432];
+  assign \weights$128[55]  = sd_weights[447:440];
+  assign \weights$128[56]  = sd_weights[455:448];
+  assign \weights$128[57]  = sd_weights[463:456];
+  assign \weights$128[58]  = sd_weights[471:464];
+  assign \weights$128[59]  = sd_weights[479:472];
+  assign \weights$128[60]  = sd_weights[487:480];
+  assign \weights$128[61]  = sd_weights[495:488];
+  assign \weights$128[62]  = sd_weights[503:496];
+  assign \weights$128[63]  = sd_weights[511:504];
+  assign \weights$128[64]  = sd_weights[519:512];
+  assign \weights$128[65]  = sd_weights[527:520];
+  assign \weights$128[66]  = sd_weights[535:528];
+  assign \weights$128[67]  = sd_weights[543:536];
+  assign \weights$128[68]  = sd_weights[551:544];
+  assign \weights$128[69]  = sd_weights[559:552];
+  assign \weights$128[70]  = sd_weights[567:560];
+  assign \weights$128[71]  = sd_weights[575:568];
+  assign \weights$128[72]  = sd_weights[583:576];
+  assign \weights$128[73]  = sd_weights[591:584];
+  assign \weights$128[74]  = sd_weights[599:592];
+  assign \weights$128[75]  = sd_weights[607:600];
+  assign \weights$128[76]  = sd_weights[615:608];
+  assign \weights$128[77]  = sd_weights[623:616];
+  assign \weights$128[78]  = sd_weights[631:624];
+  assign \weights$128[79]  = sd_weights[639:632];
+  assign \weights$128[80]  = sd_weights[647:640];
+  assign \weights$128[81]  = sd_weights[655:648];
+  assign \weights$128[82]  = sd_weights[663:656];
+  assign \weights$128[83]  = sd_weights[671:664];
+  assign \weights$128[84]  = sd_weights[679:672];
+  assign \weights$128[85]  = sd_weights[687:680];
+  assign \weights$128[86]  = sd_weights[695:688];
+  assign \weights$128[87]  = sd_weights[703:696];
+  assign \weights$128[88]  = sd_weights[711:704];
+  assign \weights$128[89]  = sd_weights[719:712];
+  assign \weights$128[90]  = sd_weights[727:720];
+  assign \weights$128[91]  = sd_weights[735:728];
+  assign \weights$128[92]  = sd_weights[743:736];
+  assign \weights$128[93]  = sd_weights[751:744];
+  assign \weights$128[94]  = sd_weights[759:752];
+  assign \weights$128[95]  = sd_weights[767:760];
+  assign \weights$128[96]  = sd_weights[775:768];
+  assign \weights$128[97]  = sd_weights[783:776];
+  assign \weights$128[98]  = sd_weights[791:784];
+  assign \weights$128[99]  = sd_weights[799:792];
+  assign \weights$128[100]  = sd_weights[807:800];
+  assign \weights$128[101]  = sd_weights[815:808];
+  assign \weights$128[102]  = sd_weights[823:816];
+  assign \weights$128[103]  = sd_weights[831:824];
+  assign \weights$128[104]  = sd_weights[839:832];
+  assign \weights$128[105]  = sd_weights[847:840];
+  assign \weights$128[106]  = sd_weights[855:848];
+  assign \weights$128[107]  = sd_weights[863:856];
+  assign \weights$128[108]  = sd_weights[871:864];
+  assign \weights$128[109]  = sd_weights[879:872];
+  assign \weights$128[110]  = sd_weights[887:880];
+  assign \weights$128[111]  = sd_weights[895:888];
+  assign \weights$128[112]  = sd_weights[903:896];
+  assign \weights$128[113]  = sd_weights[911:904];
+  assign \weights$128[114]  = sd_weights[919:912];
+  assign \weights$128[115]  = sd_weights[927:920];
+  assign \weights$128[116]  = sd_weights[935:928];
+  assign \weights$128[117]  = sd_weights[943:936];
+  assign \weights$128[118]  = sd_weights[951:944];
+  assign \weights$128[119]  = sd_weights[959:952];
+  assign \weights$128[120]  = sd_weights[967:960];
+  assign \weights$128[121]  = sd_weights[975:968];
+  assign \weights$128[122]  = sd_weights[983:976];
+  assign \weights$128[123]  = sd_weights[991:984];
+  assign \weights$128[124]  = sd_weights[999:992];
+  assign \weights$128[125]  = sd_weights[1007:1000];
+  assign \weights$128[126]  = sd_weights[1015:1008];
+  assign \weights$128[127]  = sd_weights[1023:1016];
+  assign \weights$128[128]  = sd_weights[1031:1024];
+  assign \weights$128[129]  = sd_weights[1039:1032];
+  assign \weights$128[130]  = sd_weights[1047:1040];
+  assign \weights$128[131]  = sd_weights[1055:1048];
+  assign \weights$128[132]  = sd_weights[1063:1056];
+  assign \weights$128[133]  = sd_weights[1071:1064];
+  assign \weights$128[134]  = sd_weights[1079:1072];
+  assign \weights$128[135]  = sd_weights[1087:1080];
+  assign \weights$128[136]  = sd_weights[1095:1088];
+  assign \weights$128[137]  = sd_weights[1103:1096];
+  assign \weights$128[138]  = sd_weights[1111:1104];
+  assign \weights$128[139]  = sd_weights[1119:1112];
+  assign \weights$128[140]  = sd_weights[1127:1120];
+  assign \weights$128[141]  = sd_weights[1135:1128];
+  assign \weights$128[142]  = sd_weights[1143:1136];
+  assign \weights$128[143]  = sd_weights[1151:1144];
+  assign \weights$128[144]  = sd_weights[1159:1152];
+  assign \weights$128[145]  = sd_weights[1167:1160];
+  assign \weights$128[146]  = sd_weights[1175:1168];
+  assign \weights$128[147]  = sd_weights[1183:1176];
+  assign \weights$128[148]  = sd_weights[1191:1184];
+  assign \weights$128[149]  = sd_weights[1199:1192];
+  assign \weights$128[150]  = sd_weights[1207:1200];
+  assign \weights$128[151]  = sd_weights[1215:1208];
+  assign \weights$128[152]  = sd_weights[1223:1216];
+  assign \weights$128[153]  = sd_weights[1231:1224];
+  assign \weights$128[154]  = sd_weights[1239:1232];
+  assign \weights$128[155]  = sd_weights[1247:1240];
+  assign \weights$128[156]  = sd_weights[1255:1248];
+  assign \weights$128[157]  = sd_weights[1263:1256];
+  assign \weights$128[158]  = sd_weights[1271:1264];
+  assign \weights$128[159]  = sd_weights[1279:1272];
+  assign \weights$128[160]  = sd_weights[1287:1280];
+  assign \weights$128[161]  = sd_weights[1295:1288];
+  assign \weights$128[162]  = sd_weights[1303:1296];
+  assign \weights$128[163]  = sd_weights[1311:1304];
+  assign \weights$128[164]  = sd_weights[1319:1312];
+  assign \weights$128[165]  = sd_weights[1327:1320];
+  assign \weights$128[166]  = sd_weights[1335:1328];
+  assign \weights$128[167]  = sd_weights[1343:1336];
+  assign \weights$128[168]  = sd_weights[1351:1344];
+  assign \weights$128[169]  = sd_weights[1359:1352];
+  assign \weights$128[170]  = sd_weights[1367:1360];
+  assign \weights$128[171]  = sd_weights[1375:1368];
+  assign \weights$128[172]  = sd_weights[1383:1376];
+  assign \weights$128[173]  = sd_weights[1391:1384];
+  assign \weights$128[174]  = sd_weights[1399:1392];
+  assign \weights$128[175]  = sd_weights[1407:1400];
+  assign \weights$128[176]  = sd_weights[1415:1408];
+  assign \weights$128[177]  = sd_weights[1423:1416];
+  assign \weights$128[178]  = sd_weights[1431:1424];
+  assign \weights$128[179]  = sd_weights[1439:1432];
+  assign \weights$128[180]  = sd_weights[1447:1440];
+  assign \weights$128[181]  = sd_weights[1455:1448];
+  assign \weights$128[182]  = sd_weights[1463:1456];
+  assign \weights$128[183]  = sd_weights[1471:1464];
+  assign \weights$128[184]  = sd_weights[1479:1472];
+  assign \weights$128[185]  = sd_weights[1487:1480];
+  assign \weights$128[186]  = sd_weights[1495:1488];
+  assign \weights$128[187]  = sd_weights[1503:1496];
+  assign \weights$128[188]  = sd_weights[1511:1504];
+  assign \weights$128[189]  = sd_weights[1519:1512];
+  assign \weights$128[190]  = sd_weights[1527:1520];
+  assign \weights$128[191]  = sd_weights[1535:1528];
+  assign \weights$128[192]  = sd_weights[1543:1536];
+  assign \weights$128[193]  = sd_weights[1551:1544];
+  assign \weights$128[194]  = sd_weights[1559:1552];
+  assign \weights$128[195]  = sd_weights[1567:1560];
+  assign \weights$128[196]  = sd_weights[1575:1568];
+  assign \weights$128[197]  = sd_weights[1583:1576];
+  assign \weights$128[198]  = sd_weights[1591:1584];
+  assign \weights$128[199]  = sd_weights[1599:1592];
+  assign \weights$128[200]  = sd_weights[1607:1600];
+  assign \weights$128[201]  = sd_weights[1615:1608];
+  assign \weights$128[202]  = sd_weights[1623:1616];
+  assign \weights$128[203]  = sd_weights[1631:1624];
+  assign \weights$128[204]  = sd_weights[1639:1632];
+  assign \weights$128[205]  = sd_weights[1647:1640];
+  assign \weights$128[206]  = sd_weights[1655:1648];
+  assign \weights$128[207]  = sd_weights[1663:1656];
+  assign \weights$128[208]  = sd_weights[1671:1664];
+  assign \weights$128[209]  = sd_weights[1679:1672];
+  assign \weights$128[210]  = sd_weights[1687:1680];
+  assign \weights$128[211]  = sd_weights[1695:1688];
+  assign \weights$128[212]  = sd_weights[1703:1696];
+  assign \weights$128[213]  = sd_weights[1711:1704];
+  assign \weights$128[214]  = sd_weights[1719:1712];
+  assign \weights$128[215]  = sd_weights[1727:1720];
+  assign \weights$128[216]  = sd_weights[1735:1728];
+  assign \weights$128[217]  = sd_weights[1743:1736];
+  assign \weights$128[218]  = sd_weights[1751:1744];
+  assign \weights$128[219]  = sd_weights[1759:1752];
+  assign \weights$128[220]  = sd_weights[1767:1760];
+  assign \weights$128[221]  = sd_weights[1775:1768];
+  assign \weights$128[222]  = sd_weights[1783:1776];
+  assign \weights$128[223]  = sd_weights[1791:1784];
+  assign \weights$128[224]  = sd_weights[1799:1792];
+  assign \weights$128[225]  = sd_weights[1807:1800];
+  assign \weights$128[226]  = sd_weights[1815:1808];
+  assign \weights$128[227]  = sd_weights[1823:1816];
+  assign \weights$128[228]  = sd_weights[1831:1824];
+  assign \weights$128[229]  = sd_weights[1839:1832];
+  assign \weights$128[230]  = sd_weights[1847:1840];
+  assign \weights$128[231]  = sd_weights[1855:1848];
+  assign \weights$128[232]  = sd_weights[1863:1856];
+  assign \weights$128[233]  = sd_weights[1871:1864];
+  assign \weights$128[234]  = sd_weights[1879:1872];
+  assign \weights$128[235]  = sd_weights[1887:1880];
+  assign \weights$128[236]  = sd_weights[1895:1888];
+  assign \weights$128[237]  = sd_weights[1903:1896];
+  assign \weights$128[238]  = sd_weights[1911:1904];
+  assign \weights$128[239]  = sd_weights[1919:1912];
+  assign \weights$128[240]  = sd_weights[1927:1920];
+  assign \weights$128[241]  = sd_weights[1935:1928];
+  assign \weights$128[242]  = sd_weights[1943:1936];
+  assign \weights$128[243]  = sd_weights[1951:1944];
+  assign \weights$128[244]  = sd_weights[1959:1952];
+  assign \weights$128[245]  = sd_weights[1967:1960];
+  assign \weights$128[246]  = sd_weights[1975:1968];
+  assign \weights$128[247]  = sd_weights[1983:1976];
+  assign \weights$128[248]  = sd_weights[1991:1984];
+  assign \weights$128[249]  = sd_weights[1999:1992];
+  assign \weights$128[250]  = sd_weights[2007:2000];
+  assign \weights$128[251]  = sd_weights[2015:2008];
+  assign \weights$128[252]  = sd_weights[2023:2016];
+  assign \weights$128[253]  = sd_weights[2031:2024];
+  assign \weights$128[254]  = sd_weights[2039:2032];
+  assign \weights$128[255]  = sd_weights[2047:2040];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -9663,22 +9765,22 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \sums[13]  = s2_sums[279:260];
   assign \sums[14]  = s2_sums[299:280];
   assign \sums[15]  = s2_sums[319:300];
-  assign \bias[0]  = bias[31:0];
-  assign \bias[1]  = bias[63:32];
-  assign \bias[2]  = bias[95:64];
-  assign \bias[3]  = bias[127:96];
-  assign \bias[4]  = bias[159:128];
-  assign \bias[5]  = bias[191:160];
-  assign \bias[6]  = bias[223:192];
-  assign \bias[7]  = bias[255:224];
-  assign \bias[8]  = bias[287:256];
-  assign \bias[9]  = bias[319:288];
-  assign \bias[10]  = bias[351:320];
-  assign \bias[11]  = bias[383:352];
-  assign \bias[12]  = bias[415:384];
-  assign \bias[13]  = bias[447:416];
-  assign \bias[14]  = bias[479:448];
-  assign \bias[15]  = bias[511:480];
+  assign \bias[0]  = s2_bias[31:0];
+  assign \bias[1]  = s2_bias[63:32];
+  assign \bias[2]  = s2_bias[95:64];
+  assign \bias[3]  = s2_bias[127:96];
+  assign \bias[4]  = s2_bias[159:128];
+  assign \bias[5]  = s2_bias[191:160];
+  assign \bias[6]  = s2_bias[223:192];
+  assign \bias[7]  = s2_bias[255:224];
+  assign \bias[8]  = s2_bias[287:256];
+  assign \bias[9]  = s2_bias[319:288];
+  assign \bias[10]  = s2_bias[351:320];
+  assign \bias[11]  = s2_bias[383:352];
+  assign \bias[12]  = s2_bias[415:384];
+  assign \bias[13]  = s2_bias[447:416];
+  assign \bias[14]  = s2_bias[479:448];
+  assign \bias[15]  = s2_bias[511:480];
   assign \accs[0]  = accs[31:0];
   assign \accs[1]  = accs[63:32];
   assign \accs[2]  = accs[95:64];
@@ -9711,25 +9813,25 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
   assign \acc[13]  = accs[447:416];
   assign \acc[14]  = accs[479:448];
   assign \acc[15]  = accs[511:480];
-  assign \o_res__payload$137.values  = o_res__payload[511:0];
-  assign \o_res__payload$137.values[0]  = o_res__payload[31:0];
-  assign \o_res__payload$137.values[1]  = o_res__payload[63:32];
-  assign \o_res__payload$137.values[2]  = o_res__payload[95:64];
-  assign \o_res__payload$137.values[3]  = o_res__payload[127:96];
-  assign \o_res__payload$137.values[4]  = o_res__payload[159:128];
-  assign \o_res__payload$137.values[5]  = o_res__payload[191:160];
-  assign \o_res__payload$137.values[6]  = o_res__payload[223:192];
-  assign \o_res__payload$137.values[7]  = o_res__payload[255:224];
-  assign \o_res__payload$137.values[8]  = o_res__payload[287:256];
-  assign \o_res__payload$137.values[9]  = o_res__payload[319:288];
-  assign \o_res__payload$137.values[10]  = o_res__payload[351:320];
-  assign \o_res__payload$137.values[11]  = o_res__payload[383:352];
-  assign \o_res__payload$137.values[12]  = o_res__payload[415:384];
-  assign \o_res__payload$137.values[13]  = o_res__payload[447:416];
-  assign \o_res__payload$137.values[14]  = o_res__payload[479:448];
-  assign \o_res__payload$137.values[15]  = o_res__payload[511:480];
-  assign \o_res__payload$137.overflow  = o_res__payload[527:512];
-  assign \o_res__payload$137.saturated  = o_res__payload[543:528];
+  assign \o_res__payload$140.values  = o_res__payload[511:0];
+  assign \o_res__payload$140.values[0]  = o_res__payload[31:0];
+  assign \o_res__payload$140.values[1]  = o_res__payload[63:32];
+  assign \o_res__payload$140.values[2]  = o_res__payload[95:64];
+  assign \o_res__payload$140.values[3]  = o_res__payload[127:96];
+  assign \o_res__payload$140.values[4]  = o_res__payload[159:128];
+  assign \o_res__payload$140.values[5]  = o_res__payload[191:160];
+  assign \o_res__payload$140.values[6]  = o_res__payload[223:192];
+  assign \o_res__payload$140.values[7]  = o_res__payload[255:224];
+  assign \o_res__payload$140.values[8]  = o_res__payload[287:256];
+  assign \o_res__payload$140.values[9]  = o_res__payload[319:288];
+  assign \o_res__payload$140.values[10]  = o_res__payload[351:320];
+  assign \o_res__payload$140.values[11]  = o_res__payload[383:352];
+  assign \o_res__payload$140.values[12]  = o_res__payload[415:384];
+  assign \o_res__payload$140.values[13]  = o_res__payload[447:416];
+  assign \o_res__payload$140.values[14]  = o_res__payload[479:448];
+  assign \o_res__payload$140.values[15]  = o_res__payload[511:480];
+  assign \o_res__payload$140.overflow  = o_res__payload[527:512];
+  assign \o_res__payload$140.saturated  = o_res__payload[543:528];
   assign acts[127:120] = sd_acts[127:120];
   assign acts[119:112] = sd_acts[119:112];
   assign acts[111:104] = sd_acts[111:104];
@@ -9749,7 +9851,7 @@ module ternhw_int8_baseline(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
+module \ternhw_int8_baseline.accs$150 (rst, en, events, first, nonzero, bias, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [31:0] \$1 ;
   wire [31:0] \$10 ;
@@ -10104,85 +10206,85 @@ module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, su
   wire \$414 ;
   wire \$415 ;
   wire \$416 ;
-  wire [1:0] \$417 ;
-  wire [31:0] \$418 ;
-  wire [32:0] \$419 ;
+  wire [31:0] \$417 ;
+  wire [32:0] \$418 ;
+  wire \$419 ;
   wire [31:0] \$42 ;
-  wire \$420 ;
-  wire [31:0] \$421 ;
-  wire [32:0] \$422 ;
+  wire [31:0] \$420 ;
+  wire [32:0] \$421 ;
+  wire \$422 ;
   wire \$423 ;
   wire \$424 ;
-  wire \$425 ;
-  wire [31:0] \$426 ;
-  wire [32:0] \$427 ;
-  wire \$428 ;
-  wire [31:0] \$429 ;
+  wire [31:0] \$425 ;
+  wire [32:0] \$426 ;
+  wire \$427 ;
+  wire [31:0] \$428 ;
+  wire [32:0] \$429 ;
   wire [32:0] \$43 ;
-  wire [32:0] \$430 ;
+  wire \$430 ;
   wire \$431 ;
   wire \$432 ;
-  wire \$433 ;
-  wire [1:0] \$434 ;
-  wire [2:0] \$435 ;
+  wire [31:0] \$433 ;
+  wire [32:0] \$434 ;
+  wire \$435 ;
   wire [31:0] \$436 ;
   wire [32:0] \$437 ;
   wire \$438 ;
-  wire [31:0] \$439 ;
+  wire \$439 ;
   wire \$44 ;
-  wire [32:0] \$440 ;
-  wire \$441 ;
-  wire \$442 ;
+  wire \$440 ;
+  wire [31:0] \$441 ;
+  wire [32:0] \$442 ;
   wire \$443 ;
   wire [31:0] \$444 ;
   wire [32:0] \$445 ;
   wire \$446 ;
-  wire [31:0] \$447 ;
-  wire [32:0] \$448 ;
-  wire \$449 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire [31:0] \$449 ;
   wire [31:0] \$45 ;
-  wire \$450 ;
+  wire [32:0] \$450 ;
   wire \$451 ;
-  wire [1:0] \$452 ;
-  wire [31:0] \$453 ;
-  wire [32:0] \$454 ;
+  wire [31:0] \$452 ;
+  wire [32:0] \$453 ;
+  wire \$454 ;
   wire \$455 ;
-  wire [31:0] \$456 ;
-  wire [32:0] \$457 ;
-  wire \$458 ;
+  wire \$456 ;
+  wire [31:0] \$457 ;
+  wire [32:0] \$458 ;
   wire \$459 ;
   wire [32:0] \$46 ;
-  wire \$460 ;
-  wire [31:0] \$461 ;
-  wire [32:0] \$462 ;
+  wire [31:0] \$460 ;
+  wire [32:0] \$461 ;
+  wire \$462 ;
   wire \$463 ;
-  wire [31:0] \$464 ;
-  wire [32:0] \$465 ;
-  wire \$466 ;
+  wire \$464 ;
+  wire [31:0] \$465 ;
+  wire [32:0] \$466 ;
   wire \$467 ;
-  wire \$468 ;
-  wire [1:0] \$469 ;
+  wire [31:0] \$468 ;
+  wire [32:0] \$469 ;
   wire \$47 ;
-  wire [2:0] \$470 ;
-  wire [3:0] \$471 ;
-  wire [31:0] \$472 ;
-  wire [32:0] \$473 ;
-  wire \$474 ;
-  wire [31:0] \$475 ;
-  wire [32:0] \$476 ;
-  wire \$477 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire [31:0] \$473 ;
+  wire [32:0] \$474 ;
+  wire \$475 ;
+  wire [31:0] \$476 ;
+  wire [32:0] \$477 ;
   wire \$478 ;
   wire \$479 ;
   wire \$48 ;
-  wire [31:0] \$480 ;
-  wire [32:0] \$481 ;
-  wire \$482 ;
-  wire [31:0] \$483 ;
-  wire [32:0] \$484 ;
-  wire \$485 ;
+  wire \$480 ;
+  wire [31:0] \$481 ;
+  wire [32:0] \$482 ;
+  wire \$483 ;
+  wire [31:0] \$484 ;
+  wire [32:0] \$485 ;
   wire \$486 ;
   wire \$487 ;
-  wire [1:0] \$488 ;
+  wire \$488 ;
   wire [31:0] \$489 ;
   wire \$49 ;
   wire [32:0] \$490 ;
@@ -10202,51 +10304,36 @@ module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, su
   wire \$502 ;
   wire \$503 ;
   wire \$504 ;
-  wire [1:0] \$505 ;
-  wire [2:0] \$506 ;
-  wire [31:0] \$507 ;
-  wire [32:0] \$508 ;
-  wire \$509 ;
+  wire [31:0] \$505 ;
+  wire [32:0] \$506 ;
+  wire \$507 ;
+  wire [31:0] \$508 ;
+  wire [32:0] \$509 ;
   wire [31:0] \$51 ;
-  wire [31:0] \$510 ;
-  wire [32:0] \$511 ;
+  wire \$510 ;
+  wire \$511 ;
   wire \$512 ;
-  wire \$513 ;
-  wire \$514 ;
-  wire [31:0] \$515 ;
-  wire [32:0] \$516 ;
-  wire \$517 ;
-  wire [31:0] \$518 ;
-  wire [32:0] \$519 ;
+  wire [31:0] \$513 ;
+  wire [32:0] \$514 ;
+  wire \$515 ;
+  wire [31:0] \$516 ;
+  wire [32:0] \$517 ;
+  wire \$518 ;
+  wire \$519 ;
   wire [32:0] \$52 ;
   wire \$520 ;
-  wire \$521 ;
-  wire \$522 ;
-  wire [1:0] \$523 ;
+  wire [31:0] \$521 ;
+  wire [32:0] \$522 ;
+  wire \$523 ;
   wire [31:0] \$524 ;
   wire [32:0] \$525 ;
   wire \$526 ;
-  wire [31:0] \$527 ;
-  wire [32:0] \$528 ;
-  wire \$529 ;
+  wire \$527 ;
+  wire \$528 ;
+  reg [511:0] \$529 ;
   wire \$53 ;
-  wire \$530 ;
-  wire \$531 ;
-  wire [31:0] \$532 ;
-  wire [32:0] \$533 ;
-  wire \$534 ;
-  wire [31:0] \$535 ;
-  wire [32:0] \$536 ;
-  wire \$537 ;
-  wire \$538 ;
-  wire \$539 ;
+  reg [15:0] \$530 ;
   wire [31:0] \$54 ;
-  wire [1:0] \$540 ;
-  wire [2:0] \$541 ;
-  wire [3:0] \$542 ;
-  wire [4:0] \$543 ;
-  reg [511:0] \$544 ;
-  reg [15:0] \$545 ;
   wire [32:0] \$55 ;
   wire \$56 ;
   wire \$57 ;
@@ -10336,8 +10423,8 @@ module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, su
   wire clk;
   input en;
   wire en;
-  output [4:0] events;
-  wire [4:0] events;
+  output [15:0] events;
+  wire [15:0] events;
   input first;
   wire first;
   input [15:0] nonzero;
@@ -10364,100 +10451,70 @@ module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, su
   wire [19:0] \sums[7] ;
   wire [19:0] \sums[8] ;
   wire [19:0] \sums[9] ;
-  assign \$455  = | \$454 [32:31];
-  assign \$456  = first ? bias[223:192] : acc[223:192];
-  assign \$457  = $signed(\$456 ) + $signed(sums[139:120]);
-  assign \$458  = \$457 [32:31] != 2'h3;
-  assign \$459  = \$455  & \$458 ;
-  assign \$460  = nonzero[6] & \$459 ;
-  assign \$461  = first ? bias[255:224] : acc[255:224];
-  assign \$462  = $signed(\$461 ) + $signed(sums[159:140]);
-  assign \$463  = | \$462 [32:31];
-  assign \$464  = first ? bias[255:224] : acc[255:224];
-  assign \$465  = $signed(\$464 ) + $signed(sums[159:140]);
-  assign \$466  = \$465 [32:31] != 2'h3;
-  assign \$467  = \$463  & \$466 ;
-  assign \$468  = nonzero[7] & \$467 ;
-  assign \$469  = \$460  + \$468 ;
-  assign \$470  = \$452  + \$469 ;
-  assign \$471  = \$435  + \$470 ;
-  assign \$472  = first ? bias[287:256] : acc[287:256];
-  assign \$473  = $signed(\$472 ) + $signed(sums[179:160]);
-  assign \$474  = | \$473 [32:31];
-  assign \$475  = first ? bias[287:256] : acc[287:256];
-  assign \$476  = $signed(\$475 ) + $signed(sums[179:160]);
-  assign \$477  = \$476 [32:31] != 2'h3;
-  assign \$478  = \$474  & \$477 ;
-  assign \$479  = nonzero[8] & \$478 ;
-  assign \$480  = first ? bias[319:288] : acc[319:288];
-  assign \$481  = $signed(\$480 ) + $signed(sums[199:180]);
-  assign \$482  = | \$481 [32:31];
-  assign \$483  = first ? bias[319:288] : acc[319:288];
-  assign \$484  = $signed(\$483 ) + $signed(sums[199:180]);
-  assign \$485  = \$484 [32:31] != 2'h3;
-  assign \$486  = \$482  & \$485 ;
-  assign \$487  = nonzero[9] & \$486 ;
-  assign \$488  = \$479  + \$487 ;
-  assign \$489  = first ? bias[351:320] : acc[351:320];
-  assign \$490  = $signed(\$489 ) + $signed(sums[219:200]);
+  assign \$470  = \$469 [32:31] != 2'h3;
+  assign \$471  = \$467  & \$470 ;
+  assign \$472  = nonzero[8] & \$471 ;
+  assign \$473  = first ? bias[319:288] : acc[319:288];
+  assign \$474  = $signed(\$473 ) + $signed(sums[199:180]);
+  assign \$475  = | \$474 [32:31];
+  assign \$476  = first ? bias[319:288] : acc[319:288];
+  assign \$477  = $signed(\$476 ) + $signed(sums[199:180]);
+  assign \$478  = \$477 [32:31] != 2'h3;
+  assign \$479  = \$475  & \$478 ;
+  assign \$480  = nonzero[9] & \$479 ;
+  assign \$481  = first ? bias[351:320] : acc[351:320];
+  assign \$482  = $signed(\$481 ) + $signed(sums[219:200]);
+  assign \$483  = | \$482 [32:31];
+  assign \$484  = first ? bias[351:320] : acc[351:320];
+  assign \$485  = $signed(\$484 ) + $signed(sums[219:200]);
+  assign \$486  = \$485 [32:31] != 2'h3;
+  assign \$487  = \$483  & \$486 ;
+  assign \$488  = nonzero[10] & \$487 ;
+  assign \$489  = first ? bias[383:352] : acc[383:352];
+  assign \$490  = $signed(\$489 ) + $signed(sums[239:220]);
   assign \$491  = | \$490 [32:31];
-  assign \$492  = first ? bias[351:320] : acc[351:320];
-  assign \$493  = $signed(\$492 ) + $signed(sums[219:200]);
+  assign \$492  = first ? bias[383:352] : acc[383:352];
+  assign \$493  = $signed(\$492 ) + $signed(sums[239:220]);
   assign \$494  = \$493 [32:31] != 2'h3;
   assign \$495  = \$491  & \$494 ;
-  assign \$496  = nonzero[10] & \$495 ;
-  assign \$497  = first ? bias[383:352] : acc[383:352];
-  assign \$498  = $signed(\$497 ) + $signed(sums[239:220]);
+  assign \$496  = nonzero[11] & \$495 ;
+  assign \$497  = first ? bias[415:384] : acc[415:384];
+  assign \$498  = $signed(\$497 ) + $signed(sums[259:240]);
   assign \$499  = | \$498 [32:31];
-  assign \$500  = first ? bias[383:352] : acc[383:352];
-  assign \$501  = $signed(\$500 ) + $signed(sums[239:220]);
+  assign \$500  = first ? bias[415:384] : acc[415:384];
+  assign \$501  = $signed(\$500 ) + $signed(sums[259:240]);
   assign \$502  = \$501 [32:31] != 2'h3;
   assign \$503  = \$499  & \$502 ;
-  assign \$504  = nonzero[11] & \$503 ;
-  assign \$505  = \$496  + \$504 ;
-  assign \$506  = \$488  + \$505 ;
-  assign \$507  = first ? bias[415:384] : acc[415:384];
-  assign \$508  = $signed(\$507 ) + $signed(sums[259:240]);
-  assign \$509  = | \$508 [32:31];
-  assign \$510  = first ? bias[415:384] : acc[415:384];
-  assign \$511  = $signed(\$510 ) + $signed(sums[259:240]);
-  assign \$512  = \$511 [32:31] != 2'h3;
-  assign \$513  = \$509  & \$512 ;
-  assign \$514  = nonzero[12] & \$513 ;
-  assign \$515  = first ? bias[447:416] : acc[447:416];
-  assign \$516  = $signed(\$515 ) + $signed(sums[279:260]);
-  assign \$517  = | \$516 [32:31];
-  assign \$518  = first ? bias[447:416] : acc[447:416];
-  assign \$519  = $signed(\$518 ) + $signed(sums[279:260]);
-  assign \$520  = \$519 [32:31] != 2'h3;
-  assign \$521  = \$517  & \$520 ;
-  assign \$522  = nonzero[13] & \$521 ;
-  assign \$523  = \$514  + \$522 ;
-  assign \$524  = first ? bias[479:448] : acc[479:448];
-  assign \$525  = $signed(\$524 ) + $signed(sums[299:280]);
-  assign \$526  = | \$525 [32:31];
-  assign \$527  = first ? bias[479:448] : acc[479:448];
-  assign \$528  = $signed(\$527 ) + $signed(sums[299:280]);
-  assign \$529  = \$528 [32:31] != 2'h3;
-  assign \$530  = \$526  & \$529 ;
-  assign \$531  = nonzero[14] & \$530 ;
-  assign \$532  = first ? bias[511:480] : acc[511:480];
-  assign \$533  = $signed(\$532 ) + $signed(sums[319:300]);
-  assign \$534  = | \$533 [32:31];
-  assign \$535  = first ? bias[511:480] : acc[511:480];
-  assign \$536  = $signed(\$535 ) + $signed(sums[319:300]);
-  assign \$537  = \$536 [32:31] != 2'h3;
-  assign \$538  = \$534  & \$537 ;
-  assign \$539  = nonzero[15] & \$538 ;
-  assign \$540  = \$531  + \$539 ;
-  assign \$541  = \$523  + \$540 ;
-  assign \$542  = \$506  + \$541 ;
-  assign \$543  = \$471  + \$542 ;
-  assign events = en ? \$543  : 5'h00;
+  assign \$504  = nonzero[12] & \$503 ;
+  assign \$505  = first ? bias[447:416] : acc[447:416];
+  assign \$506  = $signed(\$505 ) + $signed(sums[279:260]);
+  assign \$507  = | \$506 [32:31];
+  assign \$508  = first ? bias[447:416] : acc[447:416];
+  assign \$509  = $signed(\$508 ) + $signed(sums[279:260]);
+  assign \$510  = \$509 [32:31] != 2'h3;
+  assign \$511  = \$507  & \$510 ;
+  assign \$512  = nonzero[13] & \$511 ;
+  assign \$513  = first ? bias[479:448] : acc[479:448];
+  assign \$514  = $signed(\$513 ) + $signed(sums[299:280]);
+  assign \$515  = | \$514 [32:31];
+  assign \$516  = first ? bias[479:448] : acc[479:448];
+  assign \$517  = $signed(\$516 ) + $signed(sums[299:280]);
+  assign \$518  = \$517 [32:31] != 2'h3;
+  assign \$519  = \$515  & \$518 ;
+  assign \$520  = nonzero[14] & \$519 ;
+  assign \$521  = first ? bias[511:480] : acc[511:480];
+  assign \$522  = $signed(\$521 ) + $signed(sums[319:300]);
+  assign \$523  = | \$522 [32:31];
+  assign \$524  = first ? bias[511:480] : acc[511:480];
+  assign \$525  = $signed(\$524 ) + $signed(sums[319:300]);
+  assign \$526  = \$525 [32:31] != 2'h3;
+  assign \$527  = \$523  & \$526 ;
+  assign \$528  = nonzero[15] & \$527 ;
+  assign events = en ? { \$528 , \$520 , \$512 , \$504 , \$496 , \$488 , \$480 , \$472 , \$464 , \$456 , \$448 , \$440 , \$432 , \$424 , \$416 , \$408  } : 16'h0000;
   always @(posedge clk)
-    acc <= \$544 ;
+    acc <= \$529 ;
   always @(posedge clk)
-    overflow <= \$545 ;
+    overflow <= \$530 ;
   assign \$1  = first ? bias[31:0] : acc[31:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[19:0]);
   assign \$3  = | \$2 [32:31];
@@ -10874,92 +10931,107 @@ module \ternhw_int8_baseline.accs$147 (rst, en, bias, events, first, nonzero, su
   assign \$414  = \$413 [32:31] != 2'h3;
   assign \$415  = \$411  & \$414 ;
   assign \$416  = nonzero[1] & \$415 ;
-  assign \$417  = \$408  + \$416 ;
-  assign \$418  = first ? bias[95:64] : acc[95:64];
-  assign \$419  = $signed(\$418 ) + $signed(sums[59:40]);
-  assign \$420  = | \$419 [32:31];
-  assign \$421  = first ? bias[95:64] : acc[95:64];
-  assign \$422  = $signed(\$421 ) + $signed(sums[59:40]);
-  assign \$423  = \$422 [32:31] != 2'h3;
-  assign \$424  = \$420  & \$423 ;
-  assign \$425  = nonzero[2] & \$424 ;
-  assign \$426  = first ? bias[127:96] : acc[127:96];
-  assign \$427  = $signed(\$426 ) + $signed(sums[79:60]);
-  assign \$428  = | \$427 [32:31];
-  assign \$429  = first ? bias[127:96] : acc[127:96];
-  assign \$430  = $signed(\$429 ) + $signed(sums[79:60]);
-  assign \$431  = \$430 [32:31] != 2'h3;
-  assign \$432  = \$428  & \$431 ;
-  assign \$433  = nonzero[3] & \$432 ;
-  assign \$434  = \$425  + \$433 ;
-  assign \$435  = \$417  + \$434 ;
+  assign \$417  = first ? bias[95:64] : acc[95:64];
+  assign \$418  = $signed(\$417 ) + $signed(sums[59:40]);
+  assign \$419  = | \$418 [32:31];
+  assign \$420  = first ? bias[95:64] : acc[95:64];
+  assign \$421  = $signed(\$420 ) + $signed(sums[59:40]);
+  assign \$422  = \$421 [32:31] != 2'h3;
+  assign \$423  = \$419  & \$422 ;
+  assign \$424  = nonzero[2] & \$423 ;
+  assign \$425  = first ? bias[127:96] : acc[127:96];
+  assign \$426  = $signed(\$425 ) + $signed(sums[79:60]);
+  assign \$427  = | \$426 [32:31];
+  assign \$428  = first ? bias[127:96] : acc[127:96];
+  assign \$429  = $signed(\$428 ) + $signed(sums[79:60]);
+  assign \$430  = \$429 [32:31] != 2'h3;
+  assign \$431  = \$427  & \$430 ;
+  assign \$432  = nonzero[3] & \$431 ;
+  assign \$433  = first ? bias[159:128] : acc[159:128];
+  assign \$434  = $signed(\$433 ) + $signed(sums[99:80]);
+  assign \$435  = | \$434 [32:31];
   assign \$436  = first ? bias[159:128] : acc[159:128];
   assign \$437  = $signed(\$436 ) + $signed(sums[99:80]);
-  assign \$438  = | \$437 [32:31];
-  assign \$439  = first ? bias[159:128] : acc[159:128];
-  assign \$440  = $signed(\$439 ) + $signed(sums[99:80]);
-  assign \$441  = \$440 [32:31] != 2'h3;
-  assign \$442  = \$438  & \$441 ;
-  assign \$443  = nonzero[4] & \$442 ;
+  assign \$438  = \$437 [32:31] != 2'h3;
+  assign \$439  = \$435  & \$438 ;
+  assign \$440  = nonzero[4] & \$439 ;
+  assign \$441  = first ? bias[191:160] : acc[191:160];
+  assign \$442  = $signed(\$441 ) + $signed(sums[119:100]);
+  assign \$443  = | \$442 [32:31];
   assign \$444  = first ? bias[191:160] : acc[191:160];
   assign \$445  = $signed(\$444 ) + $signed(sums[119:100]);
-  assign \$446  = | \$445 [32:31];
-  assign \$447  = first ? bias[191:160] : acc[191:160];
-  assign \$448  = $signed(\$447 ) + $signed(sums[119:100]);
-  assign \$449  = \$448 [32:31] != 2'h3;
-  assign \$450  = \$446  & \$449 ;
-  assign \$451  = nonzero[5] & \$450 ;
-  assign \$452  = \$443  + \$451 ;
-  assign \$453  = first ? bias[223:192] : acc[223:192];
-  assign \$454  = $signed(\$453 ) + $signed(sums[139:120]);
+  assign \$446  = \$445 [32:31] != 2'h3;
+  assign \$447  = \$443  & \$446 ;
+  assign \$448  = nonzero[5] & \$447 ;
+  assign \$449  = first ? bias[223:192] : acc[223:192];
+  assign \$450  = $signed(\$449 ) + $signed(sums[139:120]);
+  assign \$451  = | \$450 [32:31];
+  assign \$452  = first ? bias[223:192] : acc[223:192];
+  assign \$453  = $signed(\$452 ) + $signed(sums[139:120]);
+  assign \$454  = \$453 [32:31] != 2'h3;
+  assign \$455  = \$451  & \$454 ;
+  assign \$456  = nonzero[6] & \$455 ;
+  assign \$457  = first ? bias[255:224] : acc[255:224];
+  assign \$458  = $signed(\$457 ) + $signed(sums[159:140]);
+  assign \$459  = | \$458 [32:31];
+  assign \$460  = first ? bias[255:224] : acc[255:224];
+  assign \$461  = $signed(\$460 ) + $signed(sums[159:140]);
+  assign \$462  = \$461 [32:31] != 2'h3;
+  assign \$463  = \$459  & \$462 ;
+  assign \$464  = nonzero[7] & \$463 ;
+  assign \$465  = first ? bias[287:256] : acc[287:256];
+  assign \$466  = $signed(\$465 ) + $signed(sums[179:160]);
+  assign \$467  = | \$466 [32:31];
+  assign \$468  = first ? bias[287:256] : acc[287:256];
+  assign \$469  = $signed(\$468 ) + $signed(sums[179:160]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$544  = acc;
+    \$529  = acc;
     if (en) begin
-      \$544 [31:0] = \$15 ;
-      \$544 [63:32] = \$40 ;
-      \$544 [95:64] = \$65 ;
-      \$544 [127:96] = \$90 ;
-      \$544 [159:128] = \$115 ;
-      \$544 [191:160] = \$140 ;
-      \$544 [223:192] = \$165 ;
-      \$544 [255:224] = \$190 ;
-      \$544 [287:256] = \$215 ;
-      \$544 [319:288] = \$240 ;
-      \$544 [351:320] = \$265 ;
-      \$544 [383:352] = \$290 ;
-      \$544 [415:384] = \$315 ;
-      \$544 [447:416] = \$340 ;
-      \$544 [479:448] = \$365 ;
-      \$544 [511:480] = \$390 ;
+      \$529 [31:0] = \$15 ;
+      \$529 [63:32] = \$40 ;
+      \$529 [95:64] = \$65 ;
+      \$529 [127:96] = \$90 ;
+      \$529 [159:128] = \$115 ;
+      \$529 [191:160] = \$140 ;
+      \$529 [223:192] = \$165 ;
+      \$529 [255:224] = \$190 ;
+      \$529 [287:256] = \$215 ;
+      \$529 [319:288] = \$240 ;
+      \$529 [351:320] = \$265 ;
+      \$529 [383:352] = \$290 ;
+      \$529 [415:384] = \$315 ;
+      \$529 [447:416] = \$340 ;
+      \$529 [479:448] = \$365 ;
+      \$529 [511:480] = \$390 ;
     end
     if (rst) begin
-      \$544  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$529  = 512'h00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$545  = overflow;
+    \$530  = overflow;
     if (en) begin
-      \$545 [0] = \$25 ;
-      \$545 [1] = \$50 ;
-      \$545 [2] = \$75 ;
-      \$545 [3] = \$100 ;
-      \$545 [4] = \$125 ;
-      \$545 [5] = \$150 ;
-      \$545 [6] = \$175 ;
-      \$545 [7] = \$200 ;
-      \$545 [8] = \$225 ;
-      \$545 [9] = \$250 ;
-      \$545 [10] = \$275 ;
-      \$545 [11] = \$300 ;
-      \$545 [12] = \$325 ;
-      \$545 [13] = \$350 ;
-      \$545 [14] = \$375 ;
-      \$545 [15] = \$400 ;
+      \$530 [0] = \$25 ;
+      \$530 [1] = \$50 ;
+      \$530 [2] = \$75 ;
+      \$530 [3] = \$100 ;
+      \$530 [4] = \$125 ;
+      \$530 [5] = \$150 ;
+      \$530 [6] = \$175 ;
+      \$530 [7] = \$200 ;
+      \$530 [8] = \$225 ;
+      \$530 [9] = \$250 ;
+      \$530 [10] = \$275 ;
+      \$530 [11] = \$300 ;
+      \$530 [12] = \$325 ;
+      \$530 [13] = \$350 ;
+      \$530 [14] = \$375 ;
+      \$530 [15] = \$400 ;
     end
     if (rst) begin
-      \$545  = 16'h0000;
+      \$530  = 16'h0000;
     end
   end
   assign \acc[0]  = acc[31:0];
@@ -11016,28 +11088,28 @@ endmodule
 module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire [16:0] \$1 ;
   wire [16:0] \$10 ;
-  wire [16:0] \$100 ;
-  wire [17:0] \$101 ;
+  wire \$100 ;
+  wire [16:0] \$101 ;
   wire [16:0] \$102 ;
-  wire [16:0] \$103 ;
-  wire [17:0] \$104 ;
-  wire [18:0] \$105 ;
-  wire [18:0] \$106 ;
-  wire [19:0] \$107 ;
-  wire \$108 ;
-  wire \$109 ;
-  wire [16:0] \$11 ;
-  wire \$110 ;
-  wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
-  wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
-  wire [17:0] \$12 ;
+  wire [17:0] \$103 ;
+  wire [18:0] \$104 ;
+  wire [16:0] \$105 ;
+  wire [16:0] \$106 ;
+  wire [17:0] \$107 ;
+  wire [18:0] \$108 ;
+  wire [16:0] \$109 ;
+  wire [17:0] \$11 ;
+  wire [16:0] \$110 ;
+  wire [17:0] \$111 ;
+  wire [18:0] \$112 ;
+  wire [16:0] \$113 ;
+  wire [16:0] \$114 ;
+  wire [17:0] \$115 ;
+  wire [18:0] \$116 ;
+  wire [18:0] \$117 ;
+  wire [18:0] \$118 ;
+  wire [19:0] \$119 ;
+  wire [18:0] \$12 ;
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
@@ -11048,7 +11120,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$127 ;
   wire \$128 ;
   wire \$129 ;
-  wire [18:0] \$13 ;
+  wire [16:0] \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
@@ -11058,41 +11130,41 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$136 ;
   wire \$137 ;
   wire \$138 ;
-  wire [16:0] \$139 ;
-  wire [18:0] \$14 ;
-  wire [16:0] \$140 ;
-  wire [17:0] \$141 ;
-  wire [16:0] \$142 ;
-  wire [16:0] \$143 ;
-  wire [17:0] \$144 ;
-  wire [16:0] \$145 ;
-  wire [16:0] \$146 ;
-  wire [17:0] \$147 ;
-  wire [16:0] \$148 ;
-  wire [16:0] \$149 ;
-  wire [19:0] \$15 ;
-  wire [17:0] \$150 ;
-  wire [18:0] \$151 ;
-  wire [18:0] \$152 ;
-  wire [19:0] \$153 ;
-  wire \$154 ;
-  wire \$155 ;
-  wire \$156 ;
-  wire \$157 ;
-  wire \$158 ;
-  wire \$159 ;
-  wire \$16 ;
-  wire \$160 ;
-  wire \$161 ;
-  wire \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire \$168 ;
-  wire \$169 ;
-  wire \$17 ;
+  wire \$139 ;
+  wire [16:0] \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
+  wire [17:0] \$15 ;
+  wire \$150 ;
+  wire [16:0] \$151 ;
+  wire [16:0] \$152 ;
+  wire [17:0] \$153 ;
+  wire [18:0] \$154 ;
+  wire [16:0] \$155 ;
+  wire [16:0] \$156 ;
+  wire [17:0] \$157 ;
+  wire [18:0] \$158 ;
+  wire [16:0] \$159 ;
+  wire [18:0] \$16 ;
+  wire [16:0] \$160 ;
+  wire [17:0] \$161 ;
+  wire [18:0] \$162 ;
+  wire [16:0] \$163 ;
+  wire [16:0] \$164 ;
+  wire [17:0] \$165 ;
+  wire [18:0] \$166 ;
+  wire [18:0] \$167 ;
+  wire [18:0] \$168 ;
+  wire [19:0] \$169 ;
+  wire [18:0] \$17 ;
   wire \$170 ;
   wire \$171 ;
   wire \$172 ;
@@ -11103,51 +11175,51 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [18:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
   wire \$183 ;
   wire \$184 ;
-  wire [16:0] \$185 ;
-  wire [16:0] \$186 ;
-  wire [17:0] \$187 ;
-  wire [16:0] \$188 ;
-  wire [16:0] \$189 ;
-  wire \$19 ;
-  wire [17:0] \$190 ;
-  wire [16:0] \$191 ;
-  wire [16:0] \$192 ;
-  wire [17:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire [16:0] \$195 ;
-  wire [17:0] \$196 ;
-  wire [18:0] \$197 ;
-  wire [18:0] \$198 ;
-  wire [19:0] \$199 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire [19:0] \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [16:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
-  wire \$201 ;
-  wire \$202 ;
-  wire \$203 ;
-  wire \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  wire [16:0] \$201 ;
+  wire [16:0] \$202 ;
+  wire [17:0] \$203 ;
+  wire [18:0] \$204 ;
+  wire [16:0] \$205 ;
+  wire [16:0] \$206 ;
+  wire [17:0] \$207 ;
+  wire [18:0] \$208 ;
+  wire [16:0] \$209 ;
   wire \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire \$219 ;
+  wire [16:0] \$210 ;
+  wire [17:0] \$211 ;
+  wire [18:0] \$212 ;
+  wire [16:0] \$213 ;
+  wire [16:0] \$214 ;
+  wire [17:0] \$215 ;
+  wire [18:0] \$216 ;
+  wire [18:0] \$217 ;
+  wire [18:0] \$218 ;
+  wire [19:0] \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
@@ -11161,48 +11233,48 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [16:0] \$231 ;
-  wire [16:0] \$232 ;
-  wire [17:0] \$233 ;
-  wire [16:0] \$234 ;
-  wire [16:0] \$235 ;
-  wire [17:0] \$236 ;
-  wire [16:0] \$237 ;
-  wire [16:0] \$238 ;
-  wire [17:0] \$239 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
-  wire [16:0] \$240 ;
-  wire [16:0] \$241 ;
-  wire [17:0] \$242 ;
-  wire [18:0] \$243 ;
-  wire [18:0] \$244 ;
-  wire [19:0] \$245 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
   wire \$246 ;
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
   wire \$25 ;
   wire \$250 ;
-  wire \$251 ;
-  wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
-  wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
+  wire [16:0] \$251 ;
+  wire [16:0] \$252 ;
+  wire [17:0] \$253 ;
+  wire [18:0] \$254 ;
+  wire [16:0] \$255 ;
+  wire [16:0] \$256 ;
+  wire [17:0] \$257 ;
+  wire [18:0] \$258 ;
+  wire [16:0] \$259 ;
   wire \$26 ;
-  wire \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
+  wire [16:0] \$260 ;
+  wire [17:0] \$261 ;
+  wire [18:0] \$262 ;
+  wire [16:0] \$263 ;
+  wire [16:0] \$264 ;
+  wire [17:0] \$265 ;
+  wire [18:0] \$266 ;
+  wire [18:0] \$267 ;
+  wire [18:0] \$268 ;
+  wire [19:0] \$269 ;
   wire \$27 ;
   wire \$270 ;
   wire \$271 ;
@@ -11211,23 +11283,23 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$274 ;
   wire \$275 ;
   wire \$276 ;
-  wire [16:0] \$277 ;
-  wire [16:0] \$278 ;
-  wire [17:0] \$279 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
   wire \$28 ;
-  wire [16:0] \$280 ;
-  wire [16:0] \$281 ;
-  wire [17:0] \$282 ;
-  wire [16:0] \$283 ;
-  wire [16:0] \$284 ;
-  wire [17:0] \$285 ;
-  wire [16:0] \$286 ;
-  wire [16:0] \$287 ;
-  wire [17:0] \$288 ;
-  wire [18:0] \$289 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  wire [18:0] \$290 ;
-  wire [19:0] \$291 ;
+  wire \$290 ;
+  wire \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
@@ -11239,46 +11311,46 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire [17:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
-  wire \$301 ;
-  wire \$302 ;
-  wire \$303 ;
-  wire \$304 ;
-  wire \$305 ;
-  wire \$306 ;
-  wire \$307 ;
-  wire \$308 ;
-  wire \$309 ;
+  wire [16:0] \$301 ;
+  wire [16:0] \$302 ;
+  wire [17:0] \$303 ;
+  wire [18:0] \$304 ;
+  wire [16:0] \$305 ;
+  wire [16:0] \$306 ;
+  wire [17:0] \$307 ;
+  wire [18:0] \$308 ;
+  wire [16:0] \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire \$311 ;
-  wire \$312 ;
-  wire \$313 ;
-  wire \$314 ;
-  wire \$315 ;
-  wire \$316 ;
-  wire \$317 ;
-  wire \$318 ;
-  wire \$319 ;
+  wire [16:0] \$310 ;
+  wire [17:0] \$311 ;
+  wire [18:0] \$312 ;
+  wire [16:0] \$313 ;
+  wire [16:0] \$314 ;
+  wire [17:0] \$315 ;
+  wire [18:0] \$316 ;
+  wire [18:0] \$317 ;
+  wire [18:0] \$318 ;
+  wire [19:0] \$319 ;
   wire \$32 ;
   wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire [16:0] \$323 ;
-  wire [16:0] \$324 ;
-  wire [17:0] \$325 ;
-  wire [16:0] \$326 ;
-  wire [16:0] \$327 ;
-  wire [17:0] \$328 ;
-  wire [16:0] \$329 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  wire [16:0] \$330 ;
-  wire [17:0] \$331 ;
-  wire [16:0] \$332 ;
-  wire [16:0] \$333 ;
-  wire [17:0] \$334 ;
-  wire [18:0] \$335 ;
-  wire [18:0] \$336 ;
-  wire [19:0] \$337 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
   wire \$338 ;
   wire \$339 ;
   wire \$34 ;
@@ -11294,42 +11366,42 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$349 ;
   wire \$35 ;
   wire \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire \$356 ;
-  wire \$357 ;
-  wire \$358 ;
-  wire \$359 ;
+  wire [16:0] \$351 ;
+  wire [16:0] \$352 ;
+  wire [17:0] \$353 ;
+  wire [18:0] \$354 ;
+  wire [16:0] \$355 ;
+  wire [16:0] \$356 ;
+  wire [17:0] \$357 ;
+  wire [18:0] \$358 ;
+  wire [16:0] \$359 ;
   wire \$36 ;
-  wire \$360 ;
-  wire \$361 ;
-  wire \$362 ;
-  wire \$363 ;
-  wire \$364 ;
-  wire \$365 ;
-  wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire [16:0] \$369 ;
+  wire [16:0] \$360 ;
+  wire [17:0] \$361 ;
+  wire [18:0] \$362 ;
+  wire [16:0] \$363 ;
+  wire [16:0] \$364 ;
+  wire [17:0] \$365 ;
+  wire [18:0] \$366 ;
+  wire [18:0] \$367 ;
+  wire [18:0] \$368 ;
+  wire [19:0] \$369 ;
   wire \$37 ;
-  wire [16:0] \$370 ;
-  wire [17:0] \$371 ;
-  wire [16:0] \$372 ;
-  wire [16:0] \$373 ;
-  wire [17:0] \$374 ;
-  wire [16:0] \$375 ;
-  wire [16:0] \$376 ;
-  wire [17:0] \$377 ;
-  wire [16:0] \$378 ;
-  wire [16:0] \$379 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
-  wire [17:0] \$380 ;
-  wire [18:0] \$381 ;
-  wire [18:0] \$382 ;
-  wire [19:0] \$383 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
   wire \$384 ;
   wire \$385 ;
   wire \$386 ;
@@ -11347,40 +11419,40 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$397 ;
   wire \$398 ;
   wire \$399 ;
-  wire [16:0] \$4 ;
+  wire [18:0] \$4 ;
   wire \$40 ;
   wire \$400 ;
-  wire \$401 ;
-  wire \$402 ;
-  wire \$403 ;
-  wire \$404 ;
-  wire \$405 ;
-  wire \$406 ;
-  wire \$407 ;
-  wire \$408 ;
-  wire \$409 ;
+  wire [16:0] \$401 ;
+  wire [16:0] \$402 ;
+  wire [17:0] \$403 ;
+  wire [18:0] \$404 ;
+  wire [16:0] \$405 ;
+  wire [16:0] \$406 ;
+  wire [17:0] \$407 ;
+  wire [18:0] \$408 ;
+  wire [16:0] \$409 ;
   wire \$41 ;
-  wire \$410 ;
-  wire \$411 ;
-  wire \$412 ;
-  wire \$413 ;
-  wire \$414 ;
-  wire [16:0] \$415 ;
-  wire [16:0] \$416 ;
-  wire [17:0] \$417 ;
-  wire [16:0] \$418 ;
-  wire [16:0] \$419 ;
+  wire [16:0] \$410 ;
+  wire [17:0] \$411 ;
+  wire [18:0] \$412 ;
+  wire [16:0] \$413 ;
+  wire [16:0] \$414 ;
+  wire [17:0] \$415 ;
+  wire [18:0] \$416 ;
+  wire [18:0] \$417 ;
+  wire [18:0] \$418 ;
+  wire [19:0] \$419 ;
   wire \$42 ;
-  wire [17:0] \$420 ;
-  wire [16:0] \$421 ;
-  wire [16:0] \$422 ;
-  wire [17:0] \$423 ;
-  wire [16:0] \$424 ;
-  wire [16:0] \$425 ;
-  wire [17:0] \$426 ;
-  wire [18:0] \$427 ;
-  wire [18:0] \$428 ;
-  wire [19:0] \$429 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire \$429 ;
   wire \$43 ;
   wire \$430 ;
   wire \$431 ;
@@ -11405,38 +11477,38 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$449 ;
   wire \$45 ;
   wire \$450 ;
-  wire \$451 ;
-  wire \$452 ;
-  wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
-  wire \$456 ;
-  wire \$457 ;
-  wire \$458 ;
-  wire \$459 ;
+  wire [16:0] \$451 ;
+  wire [16:0] \$452 ;
+  wire [17:0] \$453 ;
+  wire [18:0] \$454 ;
+  wire [16:0] \$455 ;
+  wire [16:0] \$456 ;
+  wire [17:0] \$457 ;
+  wire [18:0] \$458 ;
+  wire [16:0] \$459 ;
   wire \$46 ;
-  wire \$460 ;
-  wire [16:0] \$461 ;
-  wire [16:0] \$462 ;
-  wire [17:0] \$463 ;
+  wire [16:0] \$460 ;
+  wire [17:0] \$461 ;
+  wire [18:0] \$462 ;
+  wire [16:0] \$463 ;
   wire [16:0] \$464 ;
-  wire [16:0] \$465 ;
-  wire [17:0] \$466 ;
-  wire [16:0] \$467 ;
-  wire [16:0] \$468 ;
-  wire [17:0] \$469 ;
-  wire [16:0] \$47 ;
-  wire [16:0] \$470 ;
-  wire [16:0] \$471 ;
-  wire [17:0] \$472 ;
-  wire [18:0] \$473 ;
-  wire [18:0] \$474 ;
-  wire [19:0] \$475 ;
+  wire [17:0] \$465 ;
+  wire [18:0] \$466 ;
+  wire [18:0] \$467 ;
+  wire [18:0] \$468 ;
+  wire [19:0] \$469 ;
+  wire \$47 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
   wire \$476 ;
   wire \$477 ;
   wire \$478 ;
   wire \$479 ;
-  wire [16:0] \$48 ;
+  wire \$48 ;
   wire \$480 ;
   wire \$481 ;
   wire \$482 ;
@@ -11447,7 +11519,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [17:0] \$49 ;
+  wire \$49 ;
   wire \$490 ;
   wire \$491 ;
   wire \$492 ;
@@ -11459,31 +11531,31 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$498 ;
   wire \$499 ;
   wire [16:0] \$5 ;
-  wire [16:0] \$50 ;
+  wire \$50 ;
   wire \$500 ;
-  wire \$501 ;
-  wire \$502 ;
-  wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire \$506 ;
-  wire [16:0] \$507 ;
-  wire [16:0] \$508 ;
-  wire [17:0] \$509 ;
+  wire [16:0] \$501 ;
+  wire [16:0] \$502 ;
+  wire [17:0] \$503 ;
+  wire [18:0] \$504 ;
+  wire [16:0] \$505 ;
+  wire [16:0] \$506 ;
+  wire [17:0] \$507 ;
+  wire [18:0] \$508 ;
+  wire [16:0] \$509 ;
   wire [16:0] \$51 ;
   wire [16:0] \$510 ;
-  wire [16:0] \$511 ;
-  wire [17:0] \$512 ;
+  wire [17:0] \$511 ;
+  wire [18:0] \$512 ;
   wire [16:0] \$513 ;
   wire [16:0] \$514 ;
   wire [17:0] \$515 ;
-  wire [16:0] \$516 ;
-  wire [16:0] \$517 ;
-  wire [17:0] \$518 ;
-  wire [18:0] \$519 ;
-  wire [17:0] \$52 ;
-  wire [18:0] \$520 ;
-  wire [19:0] \$521 ;
+  wire [18:0] \$516 ;
+  wire [18:0] \$517 ;
+  wire [18:0] \$518 ;
+  wire [19:0] \$519 ;
+  wire [16:0] \$52 ;
+  wire \$520 ;
+  wire \$521 ;
   wire \$522 ;
   wire \$523 ;
   wire \$524 ;
@@ -11492,7 +11564,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$527 ;
   wire \$528 ;
   wire \$529 ;
-  wire [16:0] \$53 ;
+  wire [17:0] \$53 ;
   wire \$530 ;
   wire \$531 ;
   wire \$532 ;
@@ -11503,7 +11575,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$537 ;
   wire \$538 ;
   wire \$539 ;
-  wire [16:0] \$54 ;
+  wire [18:0] \$54 ;
   wire \$540 ;
   wire \$541 ;
   wire \$542 ;
@@ -11514,29 +11586,29 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire [17:0] \$55 ;
+  wire [16:0] \$55 ;
   wire \$550 ;
-  wire \$551 ;
-  wire \$552 ;
-  wire [16:0] \$553 ;
-  wire [16:0] \$554 ;
-  wire [17:0] \$555 ;
+  wire [16:0] \$551 ;
+  wire [16:0] \$552 ;
+  wire [17:0] \$553 ;
+  wire [18:0] \$554 ;
+  wire [16:0] \$555 ;
   wire [16:0] \$556 ;
-  wire [16:0] \$557 ;
-  wire [17:0] \$558 ;
+  wire [17:0] \$557 ;
+  wire [18:0] \$558 ;
   wire [16:0] \$559 ;
   wire [16:0] \$56 ;
   wire [16:0] \$560 ;
   wire [17:0] \$561 ;
-  wire [16:0] \$562 ;
+  wire [18:0] \$562 ;
   wire [16:0] \$563 ;
-  wire [17:0] \$564 ;
-  wire [18:0] \$565 ;
+  wire [16:0] \$564 ;
+  wire [17:0] \$565 ;
   wire [18:0] \$566 ;
-  wire [19:0] \$567 ;
-  wire \$568 ;
-  wire \$569 ;
-  wire [16:0] \$57 ;
+  wire [18:0] \$567 ;
+  wire [18:0] \$568 ;
+  wire [19:0] \$569 ;
+  wire [17:0] \$57 ;
   wire \$570 ;
   wire \$571 ;
   wire \$572 ;
@@ -11547,7 +11619,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$577 ;
   wire \$578 ;
   wire \$579 ;
-  wire [17:0] \$58 ;
+  wire [18:0] \$58 ;
   wire \$580 ;
   wire \$581 ;
   wire \$582 ;
@@ -11558,7 +11630,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$587 ;
   wire \$588 ;
   wire \$589 ;
-  wire [18:0] \$59 ;
+  wire [16:0] \$59 ;
   wire \$590 ;
   wire \$591 ;
   wire \$592 ;
@@ -11568,31 +11640,31 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$596 ;
   wire \$597 ;
   wire \$598 ;
-  wire [16:0] \$599 ;
-  wire [17:0] \$6 ;
-  wire [18:0] \$60 ;
-  wire [16:0] \$600 ;
-  wire [17:0] \$601 ;
+  wire \$599 ;
+  wire [16:0] \$6 ;
+  wire [16:0] \$60 ;
+  wire \$600 ;
+  wire [16:0] \$601 ;
   wire [16:0] \$602 ;
-  wire [16:0] \$603 ;
-  wire [17:0] \$604 ;
+  wire [17:0] \$603 ;
+  wire [18:0] \$604 ;
   wire [16:0] \$605 ;
   wire [16:0] \$606 ;
   wire [17:0] \$607 ;
-  wire [16:0] \$608 ;
+  wire [18:0] \$608 ;
   wire [16:0] \$609 ;
-  wire [19:0] \$61 ;
-  wire [17:0] \$610 ;
-  wire [18:0] \$611 ;
+  wire [17:0] \$61 ;
+  wire [16:0] \$610 ;
+  wire [17:0] \$611 ;
   wire [18:0] \$612 ;
-  wire [19:0] \$613 ;
-  wire \$614 ;
-  wire \$615 ;
-  wire \$616 ;
-  wire \$617 ;
-  wire \$618 ;
-  wire \$619 ;
-  wire \$62 ;
+  wire [16:0] \$613 ;
+  wire [16:0] \$614 ;
+  wire [17:0] \$615 ;
+  wire [18:0] \$616 ;
+  wire [18:0] \$617 ;
+  wire [18:0] \$618 ;
+  wire [19:0] \$619 ;
+  wire [18:0] \$62 ;
   wire \$620 ;
   wire \$621 ;
   wire \$622 ;
@@ -11603,7 +11675,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$627 ;
   wire \$628 ;
   wire \$629 ;
-  wire \$63 ;
+  wire [16:0] \$63 ;
   wire \$630 ;
   wire \$631 ;
   wire \$632 ;
@@ -11614,40 +11686,40 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$637 ;
   wire \$638 ;
   wire \$639 ;
-  wire \$64 ;
+  wire [16:0] \$64 ;
   wire \$640 ;
   wire \$641 ;
   wire \$642 ;
   wire \$643 ;
   wire \$644 ;
-  wire [16:0] \$645 ;
-  wire [16:0] \$646 ;
-  wire [17:0] \$647 ;
-  wire [16:0] \$648 ;
-  wire [16:0] \$649 ;
-  wire \$65 ;
-  wire [17:0] \$650 ;
+  wire \$645 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire \$649 ;
+  wire [17:0] \$65 ;
+  wire \$650 ;
   wire [16:0] \$651 ;
   wire [16:0] \$652 ;
   wire [17:0] \$653 ;
-  wire [16:0] \$654 ;
+  wire [18:0] \$654 ;
   wire [16:0] \$655 ;
-  wire [17:0] \$656 ;
-  wire [18:0] \$657 ;
+  wire [16:0] \$656 ;
+  wire [17:0] \$657 ;
   wire [18:0] \$658 ;
-  wire [19:0] \$659 ;
-  wire \$66 ;
-  wire \$660 ;
-  wire \$661 ;
-  wire \$662 ;
-  wire \$663 ;
-  wire \$664 ;
-  wire \$665 ;
-  wire \$666 ;
-  wire \$667 ;
-  wire \$668 ;
-  wire \$669 ;
-  wire \$67 ;
+  wire [16:0] \$659 ;
+  wire [18:0] \$66 ;
+  wire [16:0] \$660 ;
+  wire [17:0] \$661 ;
+  wire [18:0] \$662 ;
+  wire [16:0] \$663 ;
+  wire [16:0] \$664 ;
+  wire [17:0] \$665 ;
+  wire [18:0] \$666 ;
+  wire [18:0] \$667 ;
+  wire [18:0] \$668 ;
+  wire [19:0] \$669 ;
+  wire [18:0] \$67 ;
   wire \$670 ;
   wire \$671 ;
   wire \$672 ;
@@ -11658,7 +11730,7 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$677 ;
   wire \$678 ;
   wire \$679 ;
-  wire \$68 ;
+  wire [18:0] \$68 ;
   wire \$680 ;
   wire \$681 ;
   wire \$682 ;
@@ -11669,40 +11741,40 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$687 ;
   wire \$688 ;
   wire \$689 ;
-  wire \$69 ;
+  wire [19:0] \$69 ;
   wire \$690 ;
-  wire [16:0] \$691 ;
-  wire [16:0] \$692 ;
-  wire [17:0] \$693 ;
-  wire [16:0] \$694 ;
-  wire [16:0] \$695 ;
-  wire [17:0] \$696 ;
-  wire [16:0] \$697 ;
-  wire [16:0] \$698 ;
-  wire [17:0] \$699 ;
-  wire [16:0] \$7 ;
+  wire \$691 ;
+  wire \$692 ;
+  wire \$693 ;
+  wire \$694 ;
+  wire \$695 ;
+  wire \$696 ;
+  wire \$697 ;
+  wire \$698 ;
+  wire \$699 ;
+  wire [17:0] \$7 ;
   wire \$70 ;
-  wire [16:0] \$700 ;
+  wire \$700 ;
   wire [16:0] \$701 ;
-  wire [17:0] \$702 ;
-  wire [18:0] \$703 ;
+  wire [16:0] \$702 ;
+  wire [17:0] \$703 ;
   wire [18:0] \$704 ;
-  wire [19:0] \$705 ;
-  wire \$706 ;
-  wire \$707 ;
-  wire \$708 ;
-  wire \$709 ;
+  wire [16:0] \$705 ;
+  wire [16:0] \$706 ;
+  wire [17:0] \$707 ;
+  wire [18:0] \$708 ;
+  wire [16:0] \$709 ;
   wire \$71 ;
-  wire \$710 ;
-  wire \$711 ;
-  wire \$712 ;
-  wire \$713 ;
-  wire \$714 ;
-  wire \$715 ;
-  wire \$716 ;
-  wire \$717 ;
-  wire \$718 ;
-  wire \$719 ;
+  wire [16:0] \$710 ;
+  wire [17:0] \$711 ;
+  wire [18:0] \$712 ;
+  wire [16:0] \$713 ;
+  wire [16:0] \$714 ;
+  wire [17:0] \$715 ;
+  wire [18:0] \$716 ;
+  wire [18:0] \$717 ;
+  wire [18:0] \$718 ;
+  wire [19:0] \$719 ;
   wire \$72 ;
   wire \$720 ;
   wire \$721 ;
@@ -11722,14 +11794,78 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$734 ;
   wire \$735 ;
   wire \$736 ;
+  wire \$737 ;
+  wire \$738 ;
+  wire \$739 ;
   wire \$74 ;
+  wire \$740 ;
+  wire \$741 ;
+  wire \$742 ;
+  wire \$743 ;
+  wire \$744 ;
+  wire \$745 ;
+  wire \$746 ;
+  wire \$747 ;
+  wire \$748 ;
+  wire \$749 ;
   wire \$75 ;
+  wire \$750 ;
+  wire [16:0] \$751 ;
+  wire [16:0] \$752 ;
+  wire [17:0] \$753 ;
+  wire [18:0] \$754 ;
+  wire [16:0] \$755 ;
+  wire [16:0] \$756 ;
+  wire [17:0] \$757 ;
+  wire [18:0] \$758 ;
+  wire [16:0] \$759 ;
   wire \$76 ;
+  wire [16:0] \$760 ;
+  wire [17:0] \$761 ;
+  wire [18:0] \$762 ;
+  wire [16:0] \$763 ;
+  wire [16:0] \$764 ;
+  wire [17:0] \$765 ;
+  wire [18:0] \$766 ;
+  wire [18:0] \$767 ;
+  wire [18:0] \$768 ;
+  wire [19:0] \$769 ;
   wire \$77 ;
+  wire \$770 ;
+  wire \$771 ;
+  wire \$772 ;
+  wire \$773 ;
+  wire \$774 ;
+  wire \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire \$778 ;
+  wire \$779 ;
   wire \$78 ;
+  wire \$780 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire \$783 ;
+  wire \$784 ;
+  wire \$785 ;
+  wire \$786 ;
+  wire \$787 ;
+  wire \$788 ;
+  wire \$789 ;
   wire \$79 ;
-  wire [16:0] \$8 ;
+  wire \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire \$797 ;
+  wire \$798 ;
+  wire \$799 ;
+  wire [18:0] \$8 ;
   wire \$80 ;
+  wire \$800 ;
   wire \$81 ;
   wire \$82 ;
   wire \$83 ;
@@ -11739,17 +11875,17 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire \$87 ;
   wire \$88 ;
   wire \$89 ;
-  wire [17:0] \$9 ;
+  wire [16:0] \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
-  wire [16:0] \$93 ;
-  wire [16:0] \$94 ;
-  wire [17:0] \$95 ;
-  wire [16:0] \$96 ;
-  wire [16:0] \$97 ;
-  wire [17:0] \$98 ;
-  wire [16:0] \$99 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$1000 ;
@@ -13152,742 +13288,806 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   wire [7:0] \weights[98] ;
   wire [7:0] \weights[99] ;
   wire [7:0] \weights[9] ;
-  assign \$264  = | weights[727:720];
-  assign \$265  = | weights[735:728];
-  assign \$266  = \$264  | \$265 ;
-  assign \$267  = \$263  | \$266 ;
-  assign \$268  = | weights[743:736];
-  assign \$269  = | weights[751:744];
-  assign \$270  = \$268  | \$269 ;
-  assign \$271  = | weights[759:752];
-  assign \$272  = | weights[767:760];
-  assign \$273  = \$271  | \$272 ;
-  assign \$274  = \$270  | \$273 ;
-  assign \$275  = \$267  | \$274 ;
-  assign \$276  = \$260  | \$275 ;
-  assign \$277  = $signed(\product$438 ) + $signed(\product$439 );
-  assign \$278  = $signed(\product$440 ) + $signed(\product$441 );
-  assign \$279  = $signed(\$277 ) + $signed(\$278 );
-  assign \$280  = $signed(\product$442 ) + $signed(\product$443 );
-  assign \$281  = $signed(\product$444 ) + $signed(\product$445 );
-  assign \$282  = $signed(\$280 ) + $signed(\$281 );
-  assign \$283  = $signed(\product$446 ) + $signed(\product$447 );
-  assign \$284  = $signed(\product$448 ) + $signed(\product$449 );
-  assign \$285  = $signed(\$283 ) + $signed(\$284 );
-  assign \$286  = $signed(\product$450 ) + $signed(\product$451 );
-  assign \$287  = $signed(\product$452 ) + $signed(\product$453 );
-  assign \$288  = $signed(\$286 ) + $signed(\$287 );
-  assign \$289  = $signed(group_sums[449:432]) + $signed(group_sums[467:450]);
-  assign \$290  = $signed(group_sums[485:468]) + $signed(group_sums[503:486]);
-  assign \$291  = $signed(\$289 ) + $signed(\$290 );
-  assign \$292  = | weights[775:768];
-  assign \$293  = | weights[783:776];
+  assign \$200  = \$184  | \$199 ;
+  assign \$201  = $signed(\product$310 ) + $signed(\product$311 );
+  assign \$202  = $signed(\product$312 ) + $signed(\product$313 );
+  assign \$203  = $signed(\$201 ) + $signed(\$202 );
+  assign \$204  = $signed(\$203 ) + $signed(1'h0);
+  assign \$205  = $signed(\product$314 ) + $signed(\product$315 );
+  assign \$206  = $signed(\product$316 ) + $signed(\product$317 );
+  assign \$207  = $signed(\$205 ) + $signed(\$206 );
+  assign \$208  = $signed(\$207 ) + $signed(1'h0);
+  assign \$209  = $signed(\product$318 ) + $signed(\product$319 );
+  assign \$210  = $signed(\product$320 ) + $signed(\product$321 );
+  assign \$211  = $signed(\$209 ) + $signed(\$210 );
+  assign \$212  = $signed(\$211 ) + $signed(1'h0);
+  assign \$213  = $signed(\product$322 ) + $signed(\product$323 );
+  assign \$214  = $signed(\product$324 ) + $signed(\product$325 );
+  assign \$215  = $signed(\$213 ) + $signed(\$214 );
+  assign \$216  = $signed(\$215 ) + $signed(1'h0);
+  assign \$217  = $signed(group_sums[305:288]) + $signed(group_sums[323:306]);
+  assign \$218  = $signed(group_sums[341:324]) + $signed(group_sums[359:342]);
+  assign \$219  = $signed(\$217 ) + $signed(\$218 );
+  assign \$220  = | weights[519:512];
+  assign \$221  = | weights[527:520];
+  assign \$222  = \$220  | \$221 ;
+  assign \$223  = | weights[535:528];
+  assign \$224  = | weights[543:536];
+  assign \$225  = \$223  | \$224 ;
+  assign \$226  = \$222  | \$225 ;
+  assign \$227  = | weights[551:544];
+  assign \$228  = | weights[559:552];
+  assign \$229  = \$227  | \$228 ;
+  assign \$230  = | weights[567:560];
+  assign \$231  = | weights[575:568];
+  assign \$232  = \$230  | \$231 ;
+  assign \$233  = \$229  | \$232 ;
+  assign \$234  = \$226  | \$233 ;
+  assign \$235  = | weights[583:576];
+  assign \$236  = | weights[591:584];
+  assign \$237  = \$235  | \$236 ;
+  assign \$238  = | weights[599:592];
+  assign \$239  = | weights[607:600];
+  assign \$240  = \$238  | \$239 ;
+  assign \$241  = \$237  | \$240 ;
+  assign \$242  = | weights[615:608];
+  assign \$243  = | weights[623:616];
+  assign \$244  = \$242  | \$243 ;
+  assign \$245  = | weights[631:624];
+  assign \$246  = | weights[639:632];
+  assign \$247  = \$245  | \$246 ;
+  assign \$248  = \$244  | \$247 ;
+  assign \$249  = \$241  | \$248 ;
+  assign \$250  = \$234  | \$249 ;
+  assign \$251  = $signed(\product$374 ) + $signed(\product$375 );
+  assign \$252  = $signed(\product$376 ) + $signed(\product$377 );
+  assign \$253  = $signed(\$251 ) + $signed(\$252 );
+  assign \$254  = $signed(\$253 ) + $signed(1'h0);
+  assign \$255  = $signed(\product$378 ) + $signed(\product$379 );
+  assign \$256  = $signed(\product$380 ) + $signed(\product$381 );
+  assign \$257  = $signed(\$255 ) + $signed(\$256 );
+  assign \$258  = $signed(\$257 ) + $signed(1'h0);
+  assign \$259  = $signed(\product$382 ) + $signed(\product$383 );
+  assign \$260  = $signed(\product$384 ) + $signed(\product$385 );
+  assign \$261  = $signed(\$259 ) + $signed(\$260 );
+  assign \$262  = $signed(\$261 ) + $signed(1'h0);
+  assign \$263  = $signed(\product$386 ) + $signed(\product$387 );
+  assign \$264  = $signed(\product$388 ) + $signed(\product$389 );
+  assign \$265  = $signed(\$263 ) + $signed(\$264 );
+  assign \$266  = $signed(\$265 ) + $signed(1'h0);
+  assign \$267  = $signed(group_sums[377:360]) + $signed(group_sums[395:378]);
+  assign \$268  = $signed(group_sums[413:396]) + $signed(group_sums[431:414]);
+  assign \$269  = $signed(\$267 ) + $signed(\$268 );
+  assign \$270  = | weights[647:640];
+  assign \$271  = | weights[655:648];
+  assign \$272  = \$270  | \$271 ;
+  assign \$273  = | weights[663:656];
+  assign \$274  = | weights[671:664];
+  assign \$275  = \$273  | \$274 ;
+  assign \$276  = \$272  | \$275 ;
+  assign \$277  = | weights[679:672];
+  assign \$278  = | weights[687:680];
+  assign \$279  = \$277  | \$278 ;
+  assign \$280  = | weights[695:688];
+  assign \$281  = | weights[703:696];
+  assign \$282  = \$280  | \$281 ;
+  assign \$283  = \$279  | \$282 ;
+  assign \$284  = \$276  | \$283 ;
+  assign \$285  = | weights[711:704];
+  assign \$286  = | weights[719:712];
+  assign \$287  = \$285  | \$286 ;
+  assign \$288  = | weights[727:720];
+  assign \$289  = | weights[735:728];
+  assign \$290  = \$288  | \$289 ;
+  assign \$291  = \$287  | \$290 ;
+  assign \$292  = | weights[743:736];
+  assign \$293  = | weights[751:744];
   assign \$294  = \$292  | \$293 ;
-  assign \$295  = | weights[791:784];
-  assign \$296  = | weights[799:792];
+  assign \$295  = | weights[759:752];
+  assign \$296  = | weights[767:760];
   assign \$297  = \$295  | \$296 ;
   assign \$298  = \$294  | \$297 ;
-  assign \$299  = | weights[807:800];
-  assign \$300  = | weights[815:808];
-  assign \$301  = \$299  | \$300 ;
-  assign \$302  = | weights[823:816];
-  assign \$303  = | weights[831:824];
-  assign \$304  = \$302  | \$303 ;
-  assign \$305  = \$301  | \$304 ;
-  assign \$306  = \$298  | \$305 ;
-  assign \$307  = | weights[839:832];
-  assign \$308  = | weights[847:840];
-  assign \$309  = \$307  | \$308 ;
-  assign \$310  = | weights[855:848];
-  assign \$311  = | weights[863:856];
-  assign \$312  = \$310  | \$311 ;
-  assign \$313  = \$309  | \$312 ;
-  assign \$314  = | weights[871:864];
-  assign \$315  = | weights[879:872];
-  assign \$316  = \$314  | \$315 ;
-  assign \$317  = | weights[887:880];
-  assign \$318  = | weights[895:888];
-  assign \$319  = \$317  | \$318 ;
-  assign \$320  = \$316  | \$319 ;
-  assign \$321  = \$313  | \$320 ;
-  assign \$322  = \$306  | \$321 ;
-  assign \$323  = $signed(\product$502 ) + $signed(\product$503 );
-  assign \$324  = $signed(\product$504 ) + $signed(\product$505 );
-  assign \$325  = $signed(\$323 ) + $signed(\$324 );
-  assign \$326  = $signed(\product$506 ) + $signed(\product$507 );
-  assign \$327  = $signed(\product$508 ) + $signed(\product$509 );
-  assign \$328  = $signed(\$326 ) + $signed(\$327 );
-  assign \$329  = $signed(\product$510 ) + $signed(\product$511 );
-  assign \$330  = $signed(\product$512 ) + $signed(\product$513 );
-  assign \$331  = $signed(\$329 ) + $signed(\$330 );
-  assign \$332  = $signed(\product$514 ) + $signed(\product$515 );
-  assign \$333  = $signed(\product$516 ) + $signed(\product$517 );
-  assign \$334  = $signed(\$332 ) + $signed(\$333 );
-  assign \$335  = $signed(group_sums[521:504]) + $signed(group_sums[539:522]);
-  assign \$336  = $signed(group_sums[557:540]) + $signed(group_sums[575:558]);
-  assign \$337  = $signed(\$335 ) + $signed(\$336 );
-  assign \$338  = | weights[903:896];
-  assign \$339  = | weights[911:904];
+  assign \$299  = \$291  | \$298 ;
+  assign \$300  = \$284  | \$299 ;
+  assign \$301  = $signed(\product$438 ) + $signed(\product$439 );
+  assign \$302  = $signed(\product$440 ) + $signed(\product$441 );
+  assign \$303  = $signed(\$301 ) + $signed(\$302 );
+  assign \$304  = $signed(\$303 ) + $signed(1'h0);
+  assign \$305  = $signed(\product$442 ) + $signed(\product$443 );
+  assign \$306  = $signed(\product$444 ) + $signed(\product$445 );
+  assign \$307  = $signed(\$305 ) + $signed(\$306 );
+  assign \$308  = $signed(\$307 ) + $signed(1'h0);
+  assign \$309  = $signed(\product$446 ) + $signed(\product$447 );
+  assign \$310  = $signed(\product$448 ) + $signed(\product$449 );
+  assign \$311  = $signed(\$309 ) + $signed(\$310 );
+  assign \$312  = $signed(\$311 ) + $signed(1'h0);
+  assign \$313  = $signed(\product$450 ) + $signed(\product$451 );
+  assign \$314  = $signed(\product$452 ) + $signed(\product$453 );
+  assign \$315  = $signed(\$313 ) + $signed(\$314 );
+  assign \$316  = $signed(\$315 ) + $signed(1'h0);
+  assign \$317  = $signed(group_sums[449:432]) + $signed(group_sums[467:450]);
+  assign \$318  = $signed(group_sums[485:468]) + $signed(group_sums[503:486]);
+  assign \$319  = $signed(\$317 ) + $signed(\$318 );
+  assign \$320  = | weights[775:768];
+  assign \$321  = | weights[783:776];
+  assign \$322  = \$320  | \$321 ;
+  assign \$323  = | weights[791:784];
+  assign \$324  = | weights[799:792];
+  assign \$325  = \$323  | \$324 ;
+  assign \$326  = \$322  | \$325 ;
+  assign \$327  = | weights[807:800];
+  assign \$328  = | weights[815:808];
+  assign \$329  = \$327  | \$328 ;
+  assign \$330  = | weights[823:816];
+  assign \$331  = | weights[831:824];
+  assign \$332  = \$330  | \$331 ;
+  assign \$333  = \$329  | \$332 ;
+  assign \$334  = \$326  | \$333 ;
+  assign \$335  = | weights[839:832];
+  assign \$336  = | weights[847:840];
+  assign \$337  = \$335  | \$336 ;
+  assign \$338  = | weights[855:848];
+  assign \$339  = | weights[863:856];
   assign \$340  = \$338  | \$339 ;
-  assign \$341  = | weights[919:912];
-  assign \$342  = | weights[927:920];
-  assign \$343  = \$341  | \$342 ;
-  assign \$344  = \$340  | \$343 ;
-  assign \$345  = | weights[935:928];
-  assign \$346  = | weights[943:936];
+  assign \$341  = \$337  | \$340 ;
+  assign \$342  = | weights[871:864];
+  assign \$343  = | weights[879:872];
+  assign \$344  = \$342  | \$343 ;
+  assign \$345  = | weights[887:880];
+  assign \$346  = | weights[895:888];
   assign \$347  = \$345  | \$346 ;
-  assign \$348  = | weights[951:944];
-  assign \$349  = | weights[959:952];
-  assign \$350  = \$348  | \$349 ;
-  assign \$351  = \$347  | \$350 ;
-  assign \$352  = \$344  | \$351 ;
-  assign \$353  = | weights[967:960];
-  assign \$354  = | weights[975:968];
-  assign \$355  = \$353  | \$354 ;
-  assign \$356  = | weights[983:976];
-  assign \$357  = | weights[991:984];
-  assign \$358  = \$356  | \$357 ;
-  assign \$359  = \$355  | \$358 ;
-  assign \$360  = | weights[999:992];
-  assign \$361  = | weights[1007:1000];
-  assign \$362  = \$360  | \$361 ;
-  assign \$363  = | weights[1015:1008];
-  assign \$364  = | weights[1023:1016];
-  assign \$365  = \$363  | \$364 ;
-  assign \$366  = \$362  | \$365 ;
-  assign \$367  = \$359  | \$366 ;
-  assign \$368  = \$352  | \$367 ;
-  assign \$369  = $signed(\product$566 ) + $signed(\product$567 );
-  assign \$370  = $signed(\product$568 ) + $signed(\product$569 );
-  assign \$371  = $signed(\$369 ) + $signed(\$370 );
-  assign \$372  = $signed(\product$570 ) + $signed(\product$571 );
-  assign \$373  = $signed(\product$572 ) + $signed(\product$573 );
-  assign \$374  = $signed(\$372 ) + $signed(\$373 );
-  assign \$375  = $signed(\product$574 ) + $signed(\product$575 );
-  assign \$376  = $signed(\product$576 ) + $signed(\product$577 );
-  assign \$377  = $signed(\$375 ) + $signed(\$376 );
-  assign \$378  = $signed(\product$578 ) + $signed(\product$579 );
-  assign \$379  = $signed(\product$580 ) + $signed(\product$581 );
-  assign \$380  = $signed(\$378 ) + $signed(\$379 );
-  assign \$381  = $signed(group_sums[593:576]) + $signed(group_sums[611:594]);
-  assign \$382  = $signed(group_sums[629:612]) + $signed(group_sums[647:630]);
-  assign \$383  = $signed(\$381 ) + $signed(\$382 );
-  assign \$384  = | weights[1031:1024];
-  assign \$385  = | weights[1039:1032];
-  assign \$386  = \$384  | \$385 ;
-  assign \$387  = | weights[1047:1040];
-  assign \$388  = | weights[1055:1048];
-  assign \$389  = \$387  | \$388 ;
-  assign \$390  = \$386  | \$389 ;
-  assign \$391  = | weights[1063:1056];
-  assign \$392  = | weights[1071:1064];
-  assign \$393  = \$391  | \$392 ;
-  assign \$394  = | weights[1079:1072];
-  assign \$395  = | weights[1087:1080];
-  assign \$396  = \$394  | \$395 ;
-  assign \$397  = \$393  | \$396 ;
-  assign \$398  = \$390  | \$397 ;
-  assign \$399  = | weights[1095:1088];
-  assign \$400  = | weights[1103:1096];
-  assign \$401  = \$399  | \$400 ;
-  assign \$402  = | weights[1111:1104];
-  assign \$403  = | weights[1119:1112];
-  assign \$404  = \$402  | \$403 ;
-  assign \$405  = \$401  | \$404 ;
-  assign \$406  = | weights[1127:1120];
-  assign \$407  = | weights[1135:1128];
-  assign \$408  = \$406  | \$407 ;
-  assign \$409  = | weights[1143:1136];
-  assign \$410  = | weights[1151:1144];
-  assign \$411  = \$409  | \$410 ;
-  assign \$412  = \$408  | \$411 ;
-  assign \$413  = \$405  | \$412 ;
-  assign \$414  = \$398  | \$413 ;
-  assign \$415  = $signed(\product$630 ) + $signed(\product$631 );
-  assign \$416  = $signed(\product$632 ) + $signed(\product$633 );
-  assign \$417  = $signed(\$415 ) + $signed(\$416 );
-  assign \$418  = $signed(\product$634 ) + $signed(\product$635 );
-  assign \$419  = $signed(\product$636 ) + $signed(\product$637 );
-  assign \$420  = $signed(\$418 ) + $signed(\$419 );
-  assign \$421  = $signed(\product$638 ) + $signed(\product$639 );
-  assign \$422  = $signed(\product$640 ) + $signed(\product$641 );
-  assign \$423  = $signed(\$421 ) + $signed(\$422 );
-  assign \$424  = $signed(\product$642 ) + $signed(\product$643 );
-  assign \$425  = $signed(\product$644 ) + $signed(\product$645 );
-  assign \$426  = $signed(\$424 ) + $signed(\$425 );
-  assign \$427  = $signed(group_sums[665:648]) + $signed(group_sums[683:666]);
-  assign \$428  = $signed(group_sums[701:684]) + $signed(group_sums[719:702]);
-  assign \$429  = $signed(\$427 ) + $signed(\$428 );
-  assign \$430  = | weights[1159:1152];
-  assign \$431  = | weights[1167:1160];
+  assign \$348  = \$344  | \$347 ;
+  assign \$349  = \$341  | \$348 ;
+  assign \$350  = \$334  | \$349 ;
+  assign \$351  = $signed(\product$502 ) + $signed(\product$503 );
+  assign \$352  = $signed(\product$504 ) + $signed(\product$505 );
+  assign \$353  = $signed(\$351 ) + $signed(\$352 );
+  assign \$354  = $signed(\$353 ) + $signed(1'h0);
+  assign \$355  = $signed(\product$506 ) + $signed(\product$507 );
+  assign \$356  = $signed(\product$508 ) + $signed(\product$509 );
+  assign \$357  = $signed(\$355 ) + $signed(\$356 );
+  assign \$358  = $signed(\$357 ) + $signed(1'h0);
+  assign \$359  = $signed(\product$510 ) + $signed(\product$511 );
+  assign \$360  = $signed(\product$512 ) + $signed(\product$513 );
+  assign \$361  = $signed(\$359 ) + $signed(\$360 );
+  assign \$362  = $signed(\$361 ) + $signed(1'h0);
+  assign \$363  = $signed(\product$514 ) + $signed(\product$515 );
+  assign \$364  = $signed(\product$516 ) + $signed(\product$517 );
+  assign \$365  = $signed(\$363 ) + $signed(\$364 );
+  assign \$366  = $signed(\$365 ) + $signed(1'h0);
+  assign \$367  = $signed(group_sums[521:504]) + $signed(group_sums[539:522]);
+  assign \$368  = $signed(group_sums[557:540]) + $signed(group_sums[575:558]);
+  assign \$369  = $signed(\$367 ) + $signed(\$368 );
+  assign \$370  = | weights[903:896];
+  assign \$371  = | weights[911:904];
+  assign \$372  = \$370  | \$371 ;
+  assign \$373  = | weights[919:912];
+  assign \$374  = | weights[927:920];
+  assign \$375  = \$373  | \$374 ;
+  assign \$376  = \$372  | \$375 ;
+  assign \$377  = | weights[935:928];
+  assign \$378  = | weights[943:936];
+  assign \$379  = \$377  | \$378 ;
+  assign \$380  = | weights[951:944];
+  assign \$381  = | weights[959:952];
+  assign \$382  = \$380  | \$381 ;
+  assign \$383  = \$379  | \$382 ;
+  assign \$384  = \$376  | \$383 ;
+  assign \$385  = | weights[967:960];
+  assign \$386  = | weights[975:968];
+  assign \$387  = \$385  | \$386 ;
+  assign \$388  = | weights[983:976];
+  assign \$389  = | weights[991:984];
+  assign \$390  = \$388  | \$389 ;
+  assign \$391  = \$387  | \$390 ;
+  assign \$392  = | weights[999:992];
+  assign \$393  = | weights[1007:1000];
+  assign \$394  = \$392  | \$393 ;
+  assign \$395  = | weights[1015:1008];
+  assign \$396  = | weights[1023:1016];
+  assign \$397  = \$395  | \$396 ;
+  assign \$398  = \$394  | \$397 ;
+  assign \$399  = \$391  | \$398 ;
+  assign \$400  = \$384  | \$399 ;
+  assign \$401  = $signed(\product$566 ) + $signed(\product$567 );
+  assign \$402  = $signed(\product$568 ) + $signed(\product$569 );
+  assign \$403  = $signed(\$401 ) + $signed(\$402 );
+  assign \$404  = $signed(\$403 ) + $signed(1'h0);
+  assign \$405  = $signed(\product$570 ) + $signed(\product$571 );
+  assign \$406  = $signed(\product$572 ) + $signed(\product$573 );
+  assign \$407  = $signed(\$405 ) + $signed(\$406 );
+  assign \$408  = $signed(\$407 ) + $signed(1'h0);
+  assign \$409  = $signed(\product$574 ) + $signed(\product$575 );
+  assign \$410  = $signed(\product$576 ) + $signed(\product$577 );
+  assign \$411  = $signed(\$409 ) + $signed(\$410 );
+  assign \$412  = $signed(\$411 ) + $signed(1'h0);
+  assign \$413  = $signed(\product$578 ) + $signed(\product$579 );
+  assign \$414  = $signed(\product$580 ) + $signed(\product$581 );
+  assign \$415  = $signed(\$413 ) + $signed(\$414 );
+  assign \$416  = $signed(\$415 ) + $signed(1'h0);
+  assign \$417  = $signed(group_sums[593:576]) + $signed(group_sums[611:594]);
+  assign \$418  = $signed(group_sums[629:612]) + $signed(group_sums[647:630]);
+  assign \$419  = $signed(\$417 ) + $signed(\$418 );
+  assign \$420  = | weights[1031:1024];
+  assign \$421  = | weights[1039:1032];
+  assign \$422  = \$420  | \$421 ;
+  assign \$423  = | weights[1047:1040];
+  assign \$424  = | weights[1055:1048];
+  assign \$425  = \$423  | \$424 ;
+  assign \$426  = \$422  | \$425 ;
+  assign \$427  = | weights[1063:1056];
+  assign \$428  = | weights[1071:1064];
+  assign \$429  = \$427  | \$428 ;
+  assign \$430  = | weights[1079:1072];
+  assign \$431  = | weights[1087:1080];
   assign \$432  = \$430  | \$431 ;
-  assign \$433  = | weights[1175:1168];
-  assign \$434  = | weights[1183:1176];
-  assign \$435  = \$433  | \$434 ;
-  assign \$436  = \$432  | \$435 ;
-  assign \$437  = | weights[1191:1184];
-  assign \$438  = | weights[1199:1192];
-  assign \$439  = \$437  | \$438 ;
-  assign \$440  = | weights[1207:1200];
-  assign \$441  = | weights[1215:1208];
-  assign \$442  = \$440  | \$441 ;
-  assign \$443  = \$439  | \$442 ;
-  assign \$444  = \$436  | \$443 ;
-  assign \$445  = | weights[1223:1216];
-  assign \$446  = | weights[1231:1224];
+  assign \$433  = \$429  | \$432 ;
+  assign \$434  = \$426  | \$433 ;
+  assign \$435  = | weights[1095:1088];
+  assign \$436  = | weights[1103:1096];
+  assign \$437  = \$435  | \$436 ;
+  assign \$438  = | weights[1111:1104];
+  assign \$439  = | weights[1119:1112];
+  assign \$440  = \$438  | \$439 ;
+  assign \$441  = \$437  | \$440 ;
+  assign \$442  = | weights[1127:1120];
+  assign \$443  = | weights[1135:1128];
+  assign \$444  = \$442  | \$443 ;
+  assign \$445  = | weights[1143:1136];
+  assign \$446  = | weights[1151:1144];
   assign \$447  = \$445  | \$446 ;
-  assign \$448  = | weights[1239:1232];
-  assign \$449  = | weights[1247:1240];
-  assign \$450  = \$448  | \$449 ;
-  assign \$451  = \$447  | \$450 ;
-  assign \$452  = | weights[1255:1248];
-  assign \$453  = | weights[1263:1256];
-  assign \$454  = \$452  | \$453 ;
-  assign \$455  = | weights[1271:1264];
-  assign \$456  = | weights[1279:1272];
-  assign \$457  = \$455  | \$456 ;
-  assign \$458  = \$454  | \$457 ;
-  assign \$459  = \$451  | \$458 ;
-  assign \$460  = \$444  | \$459 ;
-  assign \$461  = $signed(\product$694 ) + $signed(\product$695 );
-  assign \$462  = $signed(\product$696 ) + $signed(\product$697 );
-  assign \$463  = $signed(\$461 ) + $signed(\$462 );
-  assign \$464  = $signed(\product$698 ) + $signed(\product$699 );
-  assign \$465  = $signed(\product$700 ) + $signed(\product$701 );
-  assign \$466  = $signed(\$464 ) + $signed(\$465 );
-  assign \$467  = $signed(\product$702 ) + $signed(\product$703 );
-  assign \$468  = $signed(\product$704 ) + $signed(\product$705 );
+  assign \$448  = \$444  | \$447 ;
+  assign \$449  = \$441  | \$448 ;
+  assign \$450  = \$434  | \$449 ;
+  assign \$451  = $signed(\product$630 ) + $signed(\product$631 );
+  assign \$452  = $signed(\product$632 ) + $signed(\product$633 );
+  assign \$453  = $signed(\$451 ) + $signed(\$452 );
+  assign \$454  = $signed(\$453 ) + $signed(1'h0);
+  assign \$455  = $signed(\product$634 ) + $signed(\product$635 );
+  assign \$456  = $signed(\product$636 ) + $signed(\product$637 );
+  assign \$457  = $signed(\$455 ) + $signed(\$456 );
+  assign \$458  = $signed(\$457 ) + $signed(1'h0);
+  assign \$459  = $signed(\product$638 ) + $signed(\product$639 );
+  assign \$460  = $signed(\product$640 ) + $signed(\product$641 );
+  assign \$461  = $signed(\$459 ) + $signed(\$460 );
+  assign \$462  = $signed(\$461 ) + $signed(1'h0);
+  assign \$463  = $signed(\product$642 ) + $signed(\product$643 );
+  assign \$464  = $signed(\product$644 ) + $signed(\product$645 );
+  assign \$465  = $signed(\$463 ) + $signed(\$464 );
+  assign \$466  = $signed(\$465 ) + $signed(1'h0);
+  assign \$467  = $signed(group_sums[665:648]) + $signed(group_sums[683:666]);
+  assign \$468  = $signed(group_sums[701:684]) + $signed(group_sums[719:702]);
   assign \$469  = $signed(\$467 ) + $signed(\$468 );
-  assign \$470  = $signed(\product$706 ) + $signed(\product$707 );
-  assign \$471  = $signed(\product$708 ) + $signed(\product$709 );
-  assign \$472  = $signed(\$470 ) + $signed(\$471 );
-  assign \$473  = $signed(group_sums[737:720]) + $signed(group_sums[755:738]);
-  assign \$474  = $signed(group_sums[773:756]) + $signed(group_sums[791:774]);
-  assign \$475  = $signed(\$473 ) + $signed(\$474 );
-  assign \$476  = | weights[1287:1280];
-  assign \$477  = | weights[1295:1288];
-  assign \$478  = \$476  | \$477 ;
-  assign \$479  = | weights[1303:1296];
-  assign \$480  = | weights[1311:1304];
-  assign \$481  = \$479  | \$480 ;
-  assign \$482  = \$478  | \$481 ;
-  assign \$483  = | weights[1319:1312];
-  assign \$484  = | weights[1327:1320];
-  assign \$485  = \$483  | \$484 ;
-  assign \$486  = | weights[1335:1328];
-  assign \$487  = | weights[1343:1336];
-  assign \$488  = \$486  | \$487 ;
-  assign \$489  = \$485  | \$488 ;
-  assign \$490  = \$482  | \$489 ;
-  assign \$491  = | weights[1351:1344];
-  assign \$492  = | weights[1359:1352];
-  assign \$493  = \$491  | \$492 ;
-  assign \$494  = | weights[1367:1360];
-  assign \$495  = | weights[1375:1368];
-  assign \$496  = \$494  | \$495 ;
-  assign \$497  = \$493  | \$496 ;
-  assign \$498  = | weights[1383:1376];
-  assign \$499  = | weights[1391:1384];
-  assign \$500  = \$498  | \$499 ;
-  assign \$501  = | weights[1399:1392];
-  assign \$502  = | weights[1407:1400];
-  assign \$503  = \$501  | \$502 ;
-  assign \$504  = \$500  | \$503 ;
-  assign \$505  = \$497  | \$504 ;
-  assign \$506  = \$490  | \$505 ;
-  assign \$507  = $signed(\product$758 ) + $signed(\product$759 );
-  assign \$508  = $signed(\product$760 ) + $signed(\product$761 );
-  assign \$509  = $signed(\$507 ) + $signed(\$508 );
-  assign \$510  = $signed(\product$762 ) + $signed(\product$763 );
-  assign \$511  = $signed(\product$764 ) + $signed(\product$765 );
-  assign \$512  = $signed(\$510 ) + $signed(\$511 );
-  assign \$513  = $signed(\product$766 ) + $signed(\product$767 );
-  assign \$514  = $signed(\product$768 ) + $signed(\product$769 );
+  assign \$470  = | weights[1159:1152];
+  assign \$471  = | weights[1167:1160];
+  assign \$472  = \$470  | \$471 ;
+  assign \$473  = | weights[1175:1168];
+  assign \$474  = | weights[1183:1176];
+  assign \$475  = \$473  | \$474 ;
+  assign \$476  = \$472  | \$475 ;
+  assign \$477  = | weights[1191:1184];
+  assign \$478  = | weights[1199:1192];
+  assign \$479  = \$477  | \$478 ;
+  assign \$480  = | weights[1207:1200];
+  assign \$481  = | weights[1215:1208];
+  assign \$482  = \$480  | \$481 ;
+  assign \$483  = \$479  | \$482 ;
+  assign \$484  = \$476  | \$483 ;
+  assign \$485  = | weights[1223:1216];
+  assign \$486  = | weights[1231:1224];
+  assign \$487  = \$485  | \$486 ;
+  assign \$488  = | weights[1239:1232];
+  assign \$489  = | weights[1247:1240];
+  assign \$490  = \$488  | \$489 ;
+  assign \$491  = \$487  | \$490 ;
+  assign \$492  = | weights[1255:1248];
+  assign \$493  = | weights[1263:1256];
+  assign \$494  = \$492  | \$493 ;
+  assign \$495  = | weights[1271:1264];
+  assign \$496  = | weights[1279:1272];
+  assign \$497  = \$495  | \$496 ;
+  assign \$498  = \$494  | \$497 ;
+  assign \$499  = \$491  | \$498 ;
+  assign \$500  = \$484  | \$499 ;
+  assign \$501  = $signed(\product$694 ) + $signed(\product$695 );
+  assign \$502  = $signed(\product$696 ) + $signed(\product$697 );
+  assign \$503  = $signed(\$501 ) + $signed(\$502 );
+  assign \$504  = $signed(\$503 ) + $signed(1'h0);
+  assign \$505  = $signed(\product$698 ) + $signed(\product$699 );
+  assign \$506  = $signed(\product$700 ) + $signed(\product$701 );
+  assign \$507  = $signed(\$505 ) + $signed(\$506 );
+  assign \$508  = $signed(\$507 ) + $signed(1'h0);
+  assign \$509  = $signed(\product$702 ) + $signed(\product$703 );
+  assign \$510  = $signed(\product$704 ) + $signed(\product$705 );
+  assign \$511  = $signed(\$509 ) + $signed(\$510 );
+  assign \$512  = $signed(\$511 ) + $signed(1'h0);
+  assign \$513  = $signed(\product$706 ) + $signed(\product$707 );
+  assign \$514  = $signed(\product$708 ) + $signed(\product$709 );
   assign \$515  = $signed(\$513 ) + $signed(\$514 );
-  assign \$516  = $signed(\product$770 ) + $signed(\product$771 );
-  assign \$517  = $signed(\product$772 ) + $signed(\product$773 );
-  assign \$518  = $signed(\$516 ) + $signed(\$517 );
-  assign \$519  = $signed(group_sums[809:792]) + $signed(group_sums[827:810]);
-  assign \$520  = $signed(group_sums[845:828]) + $signed(group_sums[863:846]);
-  assign \$521  = $signed(\$519 ) + $signed(\$520 );
-  assign \$522  = | weights[1415:1408];
-  assign \$523  = | weights[1423:1416];
-  assign \$524  = \$522  | \$523 ;
-  assign \$525  = | weights[1431:1424];
-  assign \$526  = | weights[1439:1432];
-  assign \$527  = \$525  | \$526 ;
-  assign \$528  = \$524  | \$527 ;
-  assign \$529  = | weights[1447:1440];
-  assign \$530  = | weights[1455:1448];
-  assign \$531  = \$529  | \$530 ;
-  assign \$532  = | weights[1463:1456];
-  assign \$533  = | weights[1471:1464];
-  assign \$534  = \$532  | \$533 ;
-  assign \$535  = \$531  | \$534 ;
-  assign \$536  = \$528  | \$535 ;
-  assign \$537  = | weights[1479:1472];
-  assign \$538  = | weights[1487:1480];
-  assign \$539  = \$537  | \$538 ;
-  assign \$540  = | weights[1495:1488];
-  assign \$541  = | weights[1503:1496];
-  assign \$542  = \$540  | \$541 ;
-  assign \$543  = \$539  | \$542 ;
-  assign \$544  = | weights[1511:1504];
-  assign \$545  = | weights[1519:1512];
-  assign \$546  = \$544  | \$545 ;
-  assign \$547  = | weights[1527:1520];
-  assign \$548  = | weights[1535:1528];
-  assign \$549  = \$547  | \$548 ;
-  assign \$550  = \$546  | \$549 ;
-  assign \$551  = \$543  | \$550 ;
-  assign \$552  = \$536  | \$551 ;
-  assign \$553  = $signed(\product$822 ) + $signed(\product$823 );
-  assign \$554  = $signed(\product$824 ) + $signed(\product$825 );
-  assign \$555  = $signed(\$553 ) + $signed(\$554 );
-  assign \$556  = $signed(\product$826 ) + $signed(\product$827 );
-  assign \$557  = $signed(\product$828 ) + $signed(\product$829 );
-  assign \$558  = $signed(\$556 ) + $signed(\$557 );
-  assign \$559  = $signed(\product$830 ) + $signed(\product$831 );
-  assign \$560  = $signed(\product$832 ) + $signed(\product$833 );
+  assign \$516  = $signed(\$515 ) + $signed(1'h0);
+  assign \$517  = $signed(group_sums[737:720]) + $signed(group_sums[755:738]);
+  assign \$518  = $signed(group_sums[773:756]) + $signed(group_sums[791:774]);
+  assign \$519  = $signed(\$517 ) + $signed(\$518 );
+  assign \$520  = | weights[1287:1280];
+  assign \$521  = | weights[1295:1288];
+  assign \$522  = \$520  | \$521 ;
+  assign \$523  = | weights[1303:1296];
+  assign \$524  = | weights[1311:1304];
+  assign \$525  = \$523  | \$524 ;
+  assign \$526  = \$522  | \$525 ;
+  assign \$527  = | weights[1319:1312];
+  assign \$528  = | weights[1327:1320];
+  assign \$529  = \$527  | \$528 ;
+  assign \$530  = | weights[1335:1328];
+  assign \$531  = | weights[1343:1336];
+  assign \$532  = \$530  | \$531 ;
+  assign \$533  = \$529  | \$532 ;
+  assign \$534  = \$526  | \$533 ;
+  assign \$535  = | weights[1351:1344];
+  assign \$536  = | weights[1359:1352];
+  assign \$537  = \$535  | \$536 ;
+  assign \$538  = | weights[1367:1360];
+  assign \$539  = | weights[1375:1368];
+  assign \$540  = \$538  | \$539 ;
+  assign \$541  = \$537  | \$540 ;
+  assign \$542  = | weights[1383:1376];
+  assign \$543  = | weights[1391:1384];
+  assign \$544  = \$542  | \$543 ;
+  assign \$545  = | weights[1399:1392];
+  assign \$546  = | weights[1407:1400];
+  assign \$547  = \$545  | \$546 ;
+  assign \$548  = \$544  | \$547 ;
+  assign \$549  = \$541  | \$548 ;
+  assign \$550  = \$534  | \$549 ;
+  assign \$551  = $signed(\product$758 ) + $signed(\product$759 );
+  assign \$552  = $signed(\product$760 ) + $signed(\product$761 );
+  assign \$553  = $signed(\$551 ) + $signed(\$552 );
+  assign \$554  = $signed(\$553 ) + $signed(1'h0);
+  assign \$555  = $signed(\product$762 ) + $signed(\product$763 );
+  assign \$556  = $signed(\product$764 ) + $signed(\product$765 );
+  assign \$557  = $signed(\$555 ) + $signed(\$556 );
+  assign \$558  = $signed(\$557 ) + $signed(1'h0);
+  assign \$559  = $signed(\product$766 ) + $signed(\product$767 );
+  assign \$560  = $signed(\product$768 ) + $signed(\product$769 );
   assign \$561  = $signed(\$559 ) + $signed(\$560 );
-  assign \$562  = $signed(\product$834 ) + $signed(\product$835 );
-  assign \$563  = $signed(\product$836 ) + $signed(\product$837 );
-  assign \$564  = $signed(\$562 ) + $signed(\$563 );
-  assign \$565  = $signed(group_sums[881:864]) + $signed(group_sums[899:882]);
-  assign \$566  = $signed(group_sums[917:900]) + $signed(group_sums[935:918]);
-  assign \$567  = $signed(\$565 ) + $signed(\$566 );
-  assign \$568  = | weights[1543:1536];
-  assign \$569  = | weights[1551:1544];
-  assign \$570  = \$568  | \$569 ;
-  assign \$571  = | weights[1559:1552];
-  assign \$572  = | weights[1567:1560];
-  assign \$573  = \$571  | \$572 ;
-  assign \$574  = \$570  | \$573 ;
-  assign \$575  = | weights[1575:1568];
-  assign \$576  = | weights[1583:1576];
-  assign \$577  = \$575  | \$576 ;
-  assign \$578  = | weights[1591:1584];
-  assign \$579  = | weights[1599:1592];
-  assign \$580  = \$578  | \$579 ;
-  assign \$581  = \$577  | \$580 ;
-  assign \$582  = \$574  | \$581 ;
-  assign \$583  = | weights[1607:1600];
-  assign \$584  = | weights[1615:1608];
-  assign \$585  = \$583  | \$584 ;
-  assign \$586  = | weights[1623:1616];
-  assign \$587  = | weights[1631:1624];
-  assign \$588  = \$586  | \$587 ;
-  assign \$589  = \$585  | \$588 ;
-  assign \$590  = | weights[1639:1632];
-  assign \$591  = | weights[1647:1640];
-  assign \$592  = \$590  | \$591 ;
-  assign \$593  = | weights[1655:1648];
-  assign \$594  = | weights[1663:1656];
-  assign \$595  = \$593  | \$594 ;
-  assign \$596  = \$592  | \$595 ;
-  assign \$597  = \$589  | \$596 ;
-  assign \$598  = \$582  | \$597 ;
-  assign \$599  = $signed(\product$886 ) + $signed(\product$887 );
-  assign \$600  = $signed(\product$888 ) + $signed(\product$889 );
-  assign \$601  = $signed(\$599 ) + $signed(\$600 );
-  assign \$602  = $signed(\product$890 ) + $signed(\product$891 );
-  assign \$603  = $signed(\product$892 ) + $signed(\product$893 );
-  assign \$604  = $signed(\$602 ) + $signed(\$603 );
-  assign \$605  = $signed(\product$894 ) + $signed(\product$895 );
-  assign \$606  = $signed(\product$896 ) + $signed(\product$897 );
+  assign \$562  = $signed(\$561 ) + $signed(1'h0);
+  assign \$563  = $signed(\product$770 ) + $signed(\product$771 );
+  assign \$564  = $signed(\product$772 ) + $signed(\product$773 );
+  assign \$565  = $signed(\$563 ) + $signed(\$564 );
+  assign \$566  = $signed(\$565 ) + $signed(1'h0);
+  assign \$567  = $signed(group_sums[809:792]) + $signed(group_sums[827:810]);
+  assign \$568  = $signed(group_sums[845:828]) + $signed(group_sums[863:846]);
+  assign \$569  = $signed(\$567 ) + $signed(\$568 );
+  assign \$570  = | weights[1415:1408];
+  assign \$571  = | weights[1423:1416];
+  assign \$572  = \$570  | \$571 ;
+  assign \$573  = | weights[1431:1424];
+  assign \$574  = | weights[1439:1432];
+  assign \$575  = \$573  | \$574 ;
+  assign \$576  = \$572  | \$575 ;
+  assign \$577  = | weights[1447:1440];
+  assign \$578  = | weights[1455:1448];
+  assign \$579  = \$577  | \$578 ;
+  assign \$580  = | weights[1463:1456];
+  assign \$581  = | weights[1471:1464];
+  assign \$582  = \$580  | \$581 ;
+  assign \$583  = \$579  | \$582 ;
+  assign \$584  = \$576  | \$583 ;
+  assign \$585  = | weights[1479:1472];
+  assign \$586  = | weights[1487:1480];
+  assign \$587  = \$585  | \$586 ;
+  assign \$588  = | weights[1495:1488];
+  assign \$589  = | weights[1503:1496];
+  assign \$590  = \$588  | \$589 ;
+  assign \$591  = \$587  | \$590 ;
+  assign \$592  = | weights[1511:1504];
+  assign \$593  = | weights[1519:1512];
+  assign \$594  = \$592  | \$593 ;
+  assign \$595  = | weights[1527:1520];
+  assign \$596  = | weights[1535:1528];
+  assign \$597  = \$595  | \$596 ;
+  assign \$598  = \$594  | \$597 ;
+  assign \$599  = \$591  | \$598 ;
+  assign \$600  = \$584  | \$599 ;
+  assign \$601  = $signed(\product$822 ) + $signed(\product$823 );
+  assign \$602  = $signed(\product$824 ) + $signed(\product$825 );
+  assign \$603  = $signed(\$601 ) + $signed(\$602 );
+  assign \$604  = $signed(\$603 ) + $signed(1'h0);
+  assign \$605  = $signed(\product$826 ) + $signed(\product$827 );
+  assign \$606  = $signed(\product$828 ) + $signed(\product$829 );
   assign \$607  = $signed(\$605 ) + $signed(\$606 );
-  assign \$608  = $signed(\product$898 ) + $signed(\product$899 );
-  assign \$609  = $signed(\product$900 ) + $signed(\product$901 );
-  assign \$610  = $signed(\$608 ) + $signed(\$609 );
-  assign \$611  = $signed(group_sums[953:936]) + $signed(group_sums[971:954]);
-  assign \$612  = $signed(group_sums[989:972]) + $signed(group_sums[1007:990]);
-  assign \$613  = $signed(\$611 ) + $signed(\$612 );
-  assign \$614  = | weights[1671:1664];
-  assign \$615  = | weights[1679:1672];
-  assign \$616  = \$614  | \$615 ;
-  assign \$617  = | weights[1687:1680];
-  assign \$618  = | weights[1695:1688];
-  assign \$619  = \$617  | \$618 ;
-  assign \$620  = \$616  | \$619 ;
-  assign \$621  = | weights[1703:1696];
-  assign \$622  = | weights[1711:1704];
-  assign \$623  = \$621  | \$622 ;
-  assign \$624  = | weights[1719:1712];
-  assign \$625  = | weights[1727:1720];
-  assign \$626  = \$624  | \$625 ;
-  assign \$627  = \$623  | \$626 ;
-  assign \$628  = \$620  | \$627 ;
-  assign \$629  = | weights[1735:1728];
-  assign \$630  = | weights[1743:1736];
-  assign \$631  = \$629  | \$630 ;
-  assign \$632  = | weights[1751:1744];
-  assign \$633  = | weights[1759:1752];
-  assign \$634  = \$632  | \$633 ;
-  assign \$635  = \$631  | \$634 ;
-  assign \$636  = | weights[1767:1760];
-  assign \$637  = | weights[1775:1768];
-  assign \$638  = \$636  | \$637 ;
-  assign \$639  = | weights[1783:1776];
-  assign \$640  = | weights[1791:1784];
-  assign \$641  = \$639  | \$640 ;
-  assign \$642  = \$638  | \$641 ;
-  assign \$643  = \$635  | \$642 ;
-  assign \$644  = \$628  | \$643 ;
-  assign \$645  = $signed(\product$950 ) + $signed(\product$951 );
-  assign \$646  = $signed(\product$952 ) + $signed(\product$953 );
-  assign \$647  = $signed(\$645 ) + $signed(\$646 );
-  assign \$648  = $signed(\product$954 ) + $signed(\product$955 );
-  assign \$649  = $signed(\product$956 ) + $signed(\product$957 );
-  assign \$650  = $signed(\$648 ) + $signed(\$649 );
-  assign \$651  = $signed(\product$958 ) + $signed(\product$959 );
-  assign \$652  = $signed(\product$960 ) + $signed(\product$961 );
+  assign \$608  = $signed(\$607 ) + $signed(1'h0);
+  assign \$609  = $signed(\product$830 ) + $signed(\product$831 );
+  assign \$610  = $signed(\product$832 ) + $signed(\product$833 );
+  assign \$611  = $signed(\$609 ) + $signed(\$610 );
+  assign \$612  = $signed(\$611 ) + $signed(1'h0);
+  assign \$613  = $signed(\product$834 ) + $signed(\product$835 );
+  assign \$614  = $signed(\product$836 ) + $signed(\product$837 );
+  assign \$615  = $signed(\$613 ) + $signed(\$614 );
+  assign \$616  = $signed(\$615 ) + $signed(1'h0);
+  assign \$617  = $signed(group_sums[881:864]) + $signed(group_sums[899:882]);
+  assign \$618  = $signed(group_sums[917:900]) + $signed(group_sums[935:918]);
+  assign \$619  = $signed(\$617 ) + $signed(\$618 );
+  assign \$620  = | weights[1543:1536];
+  assign \$621  = | weights[1551:1544];
+  assign \$622  = \$620  | \$621 ;
+  assign \$623  = | weights[1559:1552];
+  assign \$624  = | weights[1567:1560];
+  assign \$625  = \$623  | \$624 ;
+  assign \$626  = \$622  | \$625 ;
+  assign \$627  = | weights[1575:1568];
+  assign \$628  = | weights[1583:1576];
+  assign \$629  = \$627  | \$628 ;
+  assign \$630  = | weights[1591:1584];
+  assign \$631  = | weights[1599:1592];
+  assign \$632  = \$630  | \$631 ;
+  assign \$633  = \$629  | \$632 ;
+  assign \$634  = \$626  | \$633 ;
+  assign \$635  = | weights[1607:1600];
+  assign \$636  = | weights[1615:1608];
+  assign \$637  = \$635  | \$636 ;
+  assign \$638  = | weights[1623:1616];
+  assign \$639  = | weights[1631:1624];
+  assign \$640  = \$638  | \$639 ;
+  assign \$641  = \$637  | \$640 ;
+  assign \$642  = | weights[1639:1632];
+  assign \$643  = | weights[1647:1640];
+  assign \$644  = \$642  | \$643 ;
+  assign \$645  = | weights[1655:1648];
+  assign \$646  = | weights[1663:1656];
+  assign \$647  = \$645  | \$646 ;
+  assign \$648  = \$644  | \$647 ;
+  assign \$649  = \$641  | \$648 ;
+  assign \$650  = \$634  | \$649 ;
+  assign \$651  = $signed(\product$886 ) + $signed(\product$887 );
+  assign \$652  = $signed(\product$888 ) + $signed(\product$889 );
   assign \$653  = $signed(\$651 ) + $signed(\$652 );
-  assign \$654  = $signed(\product$962 ) + $signed(\product$963 );
-  assign \$655  = $signed(\product$964 ) + $signed(\product$965 );
-  assign \$656  = $signed(\$654 ) + $signed(\$655 );
-  assign \$657  = $signed(group_sums[1025:1008]) + $signed(group_sums[1043:1026]);
-  assign \$658  = $signed(group_sums[1061:1044]) + $signed(group_sums[1079:1062]);
-  assign \$659  = $signed(\$657 ) + $signed(\$658 );
-  assign \$660  = | weights[1799:1792];
-  assign \$661  = | weights[1807:1800];
-  assign \$662  = \$660  | \$661 ;
-  assign \$663  = | weights[1815:1808];
-  assign \$664  = | weights[1823:1816];
-  assign \$665  = \$663  | \$664 ;
-  assign \$666  = \$662  | \$665 ;
-  assign \$667  = | weights[1831:1824];
-  assign \$668  = | weights[1839:1832];
-  assign \$669  = \$667  | \$668 ;
-  assign \$670  = | weights[1847:1840];
-  assign \$671  = | weights[1855:1848];
+  assign \$654  = $signed(\$653 ) + $signed(1'h0);
+  assign \$655  = $signed(\product$890 ) + $signed(\product$891 );
+  assign \$656  = $signed(\product$892 ) + $signed(\product$893 );
+  assign \$657  = $signed(\$655 ) + $signed(\$656 );
+  assign \$658  = $signed(\$657 ) + $signed(1'h0);
+  assign \$659  = $signed(\product$894 ) + $signed(\product$895 );
+  assign \$660  = $signed(\product$896 ) + $signed(\product$897 );
+  assign \$661  = $signed(\$659 ) + $signed(\$660 );
+  assign \$662  = $signed(\$661 ) + $signed(1'h0);
+  assign \$663  = $signed(\product$898 ) + $signed(\product$899 );
+  assign \$664  = $signed(\product$900 ) + $signed(\product$901 );
+  assign \$665  = $signed(\$663 ) + $signed(\$664 );
+  assign \$666  = $signed(\$665 ) + $signed(1'h0);
+  assign \$667  = $signed(group_sums[953:936]) + $signed(group_sums[971:954]);
+  assign \$668  = $signed(group_sums[989:972]) + $signed(group_sums[1007:990]);
+  assign \$669  = $signed(\$667 ) + $signed(\$668 );
+  assign \$670  = | weights[1671:1664];
+  assign \$671  = | weights[1679:1672];
   assign \$672  = \$670  | \$671 ;
-  assign \$673  = \$669  | \$672 ;
-  assign \$674  = \$666  | \$673 ;
-  assign \$675  = | weights[1863:1856];
-  assign \$676  = | weights[1871:1864];
-  assign \$677  = \$675  | \$676 ;
-  assign \$678  = | weights[1879:1872];
-  assign \$679  = | weights[1887:1880];
-  assign \$680  = \$678  | \$679 ;
-  assign \$681  = \$677  | \$680 ;
-  assign \$682  = | weights[1895:1888];
-  assign \$683  = | weights[1903:1896];
-  assign \$684  = \$682  | \$683 ;
-  assign \$685  = | weights[1911:1904];
-  assign \$686  = | weights[1919:1912];
+  assign \$673  = | weights[1687:1680];
+  assign \$674  = | weights[1695:1688];
+  assign \$675  = \$673  | \$674 ;
+  assign \$676  = \$672  | \$675 ;
+  assign \$677  = | weights[1703:1696];
+  assign \$678  = | weights[1711:1704];
+  assign \$679  = \$677  | \$678 ;
+  assign \$680  = | weights[1719:1712];
+  assign \$681  = | weights[1727:1720];
+  assign \$682  = \$680  | \$681 ;
+  assign \$683  = \$679  | \$682 ;
+  assign \$684  = \$676  | \$683 ;
+  assign \$685  = | weights[1735:1728];
+  assign \$686  = | weights[1743:1736];
   assign \$687  = \$685  | \$686 ;
-  assign \$688  = \$684  | \$687 ;
-  assign \$689  = \$681  | \$688 ;
-  assign \$690  = \$674  | \$689 ;
-  assign \$691  = $signed(\product$1014 ) + $signed(\product$1015 );
-  assign \$692  = $signed(\product$1016 ) + $signed(\product$1017 );
-  assign \$693  = $signed(\$691 ) + $signed(\$692 );
-  assign \$694  = $signed(\product$1018 ) + $signed(\product$1019 );
-  assign \$695  = $signed(\product$1020 ) + $signed(\product$1021 );
-  assign \$696  = $signed(\$694 ) + $signed(\$695 );
-  assign \$697  = $signed(\product$1022 ) + $signed(\product$1023 );
-  assign \$698  = $signed(\product$1024 ) + $signed(\product$1025 );
-  assign \$699  = $signed(\$697 ) + $signed(\$698 );
-  assign \$700  = $signed(\product$1026 ) + $signed(\product$1027 );
-  assign \$701  = $signed(\product$1028 ) + $signed(\product$1029 );
-  assign \$702  = $signed(\$700 ) + $signed(\$701 );
-  assign \$703  = $signed(group_sums[1097:1080]) + $signed(group_sums[1115:1098]);
-  assign \$704  = $signed(group_sums[1133:1116]) + $signed(group_sums[1151:1134]);
-  assign \$705  = $signed(\$703 ) + $signed(\$704 );
-  assign \$706  = | weights[1927:1920];
-  assign \$707  = | weights[1935:1928];
-  assign \$708  = \$706  | \$707 ;
-  assign \$709  = | weights[1943:1936];
-  assign \$710  = | weights[1951:1944];
-  assign \$711  = \$709  | \$710 ;
-  assign \$712  = \$708  | \$711 ;
-  assign \$713  = | weights[1959:1952];
-  assign \$714  = | weights[1967:1960];
-  assign \$715  = \$713  | \$714 ;
-  assign \$716  = | weights[1975:1968];
-  assign \$717  = | weights[1983:1976];
-  assign \$718  = \$716  | \$717 ;
-  assign \$719  = \$715  | \$718 ;
-  assign \$720  = \$712  | \$719 ;
-  assign \$721  = | weights[1991:1984];
-  assign \$722  = | weights[1999:1992];
-  assign \$723  = \$721  | \$722 ;
-  assign \$724  = | weights[2007:2000];
-  assign \$725  = | weights[2015:2008];
-  assign \$726  = \$724  | \$725 ;
-  assign \$727  = \$723  | \$726 ;
-  assign \$728  = | weights[2023:2016];
-  assign \$729  = | weights[2031:2024];
-  assign \$730  = \$728  | \$729 ;
-  assign \$731  = | weights[2039:2032];
-  assign \$732  = | weights[2047:2040];
-  assign \$733  = \$731  | \$732 ;
-  assign \$734  = \$730  | \$733 ;
-  assign \$735  = \$727  | \$734 ;
-  assign \$736  = \$720  | \$735 ;
+  assign \$688  = | weights[1751:1744];
+  assign \$689  = | weights[1759:1752];
+  assign \$690  = \$688  | \$689 ;
+  assign \$691  = \$687  | \$690 ;
+  assign \$692  = | weights[1767:1760];
+  assign \$693  = | weights[1775:1768];
+  assign \$694  = \$692  | \$693 ;
+  assign \$695  = | weights[1783:1776];
+  assign \$696  = | weights[1791:1784];
+  assign \$697  = \$695  | \$696 ;
+  assign \$698  = \$694  | \$697 ;
+  assign \$699  = \$691  | \$698 ;
+  assign \$700  = \$684  | \$699 ;
+  assign \$701  = $signed(\product$950 ) + $signed(\product$951 );
+  assign \$702  = $signed(\product$952 ) + $signed(\product$953 );
+  assign \$703  = $signed(\$701 ) + $signed(\$702 );
+  assign \$704  = $signed(\$703 ) + $signed(1'h0);
+  assign \$705  = $signed(\product$954 ) + $signed(\product$955 );
+  assign \$706  = $signed(\product$956 ) + $signed(\product$957 );
+  assign \$707  = $signed(\$705 ) + $signed(\$706 );
+  assign \$708  = $signed(\$707 ) + $signed(1'h0);
+  assign \$709  = $signed(\product$958 ) + $signed(\product$959 );
+  assign \$710  = $signed(\product$960 ) + $signed(\product$961 );
+  assign \$711  = $signed(\$709 ) + $signed(\$710 );
+  assign \$712  = $signed(\$711 ) + $signed(1'h0);
+  assign \$713  = $signed(\product$962 ) + $signed(\product$963 );
+  assign \$714  = $signed(\product$964 ) + $signed(\product$965 );
+  assign \$715  = $signed(\$713 ) + $signed(\$714 );
+  assign \$716  = $signed(\$715 ) + $signed(1'h0);
+  assign \$717  = $signed(group_sums[1025:1008]) + $signed(group_sums[1043:1026]);
+  assign \$718  = $signed(group_sums[1061:1044]) + $signed(group_sums[1079:1062]);
+  assign \$719  = $signed(\$717 ) + $signed(\$718 );
+  assign \$720  = | weights[1799:1792];
+  assign \$721  = | weights[1807:1800];
+  assign \$722  = \$720  | \$721 ;
+  assign \$723  = | weights[1815:1808];
+  assign \$724  = | weights[1823:1816];
+  assign \$725  = \$723  | \$724 ;
+  assign \$726  = \$722  | \$725 ;
+  assign \$727  = | weights[1831:1824];
+  assign \$728  = | weights[1839:1832];
+  assign \$729  = \$727  | \$728 ;
+  assign \$730  = | weights[1847:1840];
+  assign \$731  = | weights[1855:1848];
+  assign \$732  = \$730  | \$731 ;
+  assign \$733  = \$729  | \$732 ;
+  assign \$734  = \$726  | \$733 ;
+  assign \$735  = | weights[1863:1856];
+  assign \$736  = | weights[1871:1864];
+  assign \$737  = \$735  | \$736 ;
+  assign \$738  = | weights[1879:1872];
+  assign \$739  = | weights[1887:1880];
+  assign \$740  = \$738  | \$739 ;
+  assign \$741  = \$737  | \$740 ;
+  assign \$742  = | weights[1895:1888];
+  assign \$743  = | weights[1903:1896];
+  assign \$744  = \$742  | \$743 ;
+  assign \$745  = | weights[1911:1904];
+  assign \$746  = | weights[1919:1912];
+  assign \$747  = \$745  | \$746 ;
+  assign \$748  = \$744  | \$747 ;
+  assign \$749  = \$741  | \$748 ;
+  assign \$750  = \$734  | \$749 ;
+  assign \$751  = $signed(\product$1014 ) + $signed(\product$1015 );
+  assign \$752  = $signed(\product$1016 ) + $signed(\product$1017 );
+  assign \$753  = $signed(\$751 ) + $signed(\$752 );
+  assign \$754  = $signed(\$753 ) + $signed(1'h0);
+  assign \$755  = $signed(\product$1018 ) + $signed(\product$1019 );
+  assign \$756  = $signed(\product$1020 ) + $signed(\product$1021 );
+  assign \$757  = $signed(\$755 ) + $signed(\$756 );
+  assign \$758  = $signed(\$757 ) + $signed(1'h0);
+  assign \$759  = $signed(\product$1022 ) + $signed(\product$1023 );
+  assign \$760  = $signed(\product$1024 ) + $signed(\product$1025 );
+  assign \$761  = $signed(\$759 ) + $signed(\$760 );
+  assign \$762  = $signed(\$761 ) + $signed(1'h0);
+  assign \$763  = $signed(\product$1026 ) + $signed(\product$1027 );
+  assign \$764  = $signed(\product$1028 ) + $signed(\product$1029 );
+  assign \$765  = $signed(\$763 ) + $signed(\$764 );
+  assign \$766  = $signed(\$765 ) + $signed(1'h0);
+  assign \$767  = $signed(group_sums[1097:1080]) + $signed(group_sums[1115:1098]);
+  assign \$768  = $signed(group_sums[1133:1116]) + $signed(group_sums[1151:1134]);
+  assign \$769  = $signed(\$767 ) + $signed(\$768 );
+  assign \$770  = | weights[1927:1920];
+  assign \$771  = | weights[1935:1928];
+  assign \$772  = \$770  | \$771 ;
+  assign \$773  = | weights[1943:1936];
+  assign \$774  = | weights[1951:1944];
+  assign \$775  = \$773  | \$774 ;
+  assign \$776  = \$772  | \$775 ;
+  assign \$777  = | weights[1959:1952];
+  assign \$778  = | weights[1967:1960];
+  assign \$779  = \$777  | \$778 ;
+  assign \$780  = | weights[1975:1968];
+  assign \$781  = | weights[1983:1976];
+  assign \$782  = \$780  | \$781 ;
+  assign \$783  = \$779  | \$782 ;
+  assign \$784  = \$776  | \$783 ;
+  assign \$785  = | weights[1991:1984];
+  assign \$786  = | weights[1999:1992];
+  assign \$787  = \$785  | \$786 ;
+  assign \$788  = | weights[2007:2000];
+  assign \$789  = | weights[2015:2008];
+  assign \$790  = \$788  | \$789 ;
+  assign \$791  = \$787  | \$790 ;
+  assign \$792  = | weights[2023:2016];
+  assign \$793  = | weights[2031:2024];
+  assign \$794  = \$792  | \$793 ;
+  assign \$795  = | weights[2039:2032];
+  assign \$796  = | weights[2047:2040];
+  assign \$797  = \$795  | \$796 ;
+  assign \$798  = \$794  | \$797 ;
+  assign \$799  = \$791  | \$798 ;
+  assign \$800  = \$784  | \$799 ;
   assign \$1  = $signed(product) + $signed(\product$53 );
   assign \$2  = $signed(\product$54 ) + $signed(\product$55 );
   assign \$3  = $signed(\$1 ) + $signed(\$2 );
-  assign \$4  = $signed(\product$56 ) + $signed(\product$57 );
-  assign \$5  = $signed(\product$58 ) + $signed(\product$59 );
-  assign \$6  = $signed(\$4 ) + $signed(\$5 );
-  assign \$7  = $signed(\product$60 ) + $signed(\product$61 );
-  assign \$8  = $signed(\product$62 ) + $signed(\product$63 );
-  assign \$9  = $signed(\$7 ) + $signed(\$8 );
-  assign \$10  = $signed(\product$64 ) + $signed(\product$65 );
-  assign \$11  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$12  = $signed(\$10 ) + $signed(\$11 );
-  assign \$13  = $signed(group_sums[17:0]) + $signed(group_sums[35:18]);
-  assign \$14  = $signed(group_sums[53:36]) + $signed(group_sums[71:54]);
+  assign \$4  = $signed(\$3 ) + $signed(1'h0);
+  assign \$5  = $signed(\product$56 ) + $signed(\product$57 );
+  assign \$6  = $signed(\product$58 ) + $signed(\product$59 );
+  assign \$7  = $signed(\$5 ) + $signed(\$6 );
+  assign \$8  = $signed(\$7 ) + $signed(1'h0);
+  assign \$9  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$10  = $signed(\product$62 ) + $signed(\product$63 );
+  assign \$11  = $signed(\$9 ) + $signed(\$10 );
+  assign \$12  = $signed(\$11 ) + $signed(1'h0);
+  assign \$13  = $signed(\product$64 ) + $signed(\product$65 );
+  assign \$14  = $signed(\product$66 ) + $signed(\product$67 );
   assign \$15  = $signed(\$13 ) + $signed(\$14 );
-  assign \$16  = | weights[7:0];
-  assign \$17  = | weights[15:8];
-  assign \$18  = \$16  | \$17 ;
-  assign \$19  = | weights[23:16];
-  assign \$20  = | weights[31:24];
-  assign \$21  = \$19  | \$20 ;
-  assign \$22  = \$18  | \$21 ;
-  assign \$23  = | weights[39:32];
-  assign \$24  = | weights[47:40];
+  assign \$16  = $signed(\$15 ) + $signed(1'h0);
+  assign \$17  = $signed(group_sums[17:0]) + $signed(group_sums[35:18]);
+  assign \$18  = $signed(group_sums[53:36]) + $signed(group_sums[71:54]);
+  assign \$19  = $signed(\$17 ) + $signed(\$18 );
+  assign \$20  = | weights[7:0];
+  assign \$21  = | weights[15:8];
+  assign \$22  = \$20  | \$21 ;
+  assign \$23  = | weights[23:16];
+  assign \$24  = | weights[31:24];
   assign \$25  = \$23  | \$24 ;
-  assign \$26  = | weights[55:48];
-  assign \$27  = | weights[63:56];
-  assign \$28  = \$26  | \$27 ;
-  assign \$29  = \$25  | \$28 ;
-  assign \$30  = \$22  | \$29 ;
-  assign \$31  = | weights[71:64];
-  assign \$32  = | weights[79:72];
-  assign \$33  = \$31  | \$32 ;
-  assign \$34  = | weights[87:80];
-  assign \$35  = | weights[95:88];
-  assign \$36  = \$34  | \$35 ;
-  assign \$37  = \$33  | \$36 ;
-  assign \$38  = | weights[103:96];
-  assign \$39  = | weights[111:104];
+  assign \$26  = \$22  | \$25 ;
+  assign \$27  = | weights[39:32];
+  assign \$28  = | weights[47:40];
+  assign \$29  = \$27  | \$28 ;
+  assign \$30  = | weights[55:48];
+  assign \$31  = | weights[63:56];
+  assign \$32  = \$30  | \$31 ;
+  assign \$33  = \$29  | \$32 ;
+  assign \$34  = \$26  | \$33 ;
+  assign \$35  = | weights[71:64];
+  assign \$36  = | weights[79:72];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = | weights[87:80];
+  assign \$39  = | weights[95:88];
   assign \$40  = \$38  | \$39 ;
-  assign \$41  = | weights[119:112];
-  assign \$42  = | weights[127:120];
-  assign \$43  = \$41  | \$42 ;
-  assign \$44  = \$40  | \$43 ;
-  assign \$45  = \$37  | \$44 ;
-  assign \$46  = \$30  | \$45 ;
-  assign \$47  = $signed(\product$118 ) + $signed(\product$119 );
-  assign \$48  = $signed(\product$120 ) + $signed(\product$121 );
-  assign \$49  = $signed(\$47 ) + $signed(\$48 );
-  assign \$50  = $signed(\product$122 ) + $signed(\product$123 );
-  assign \$51  = $signed(\product$124 ) + $signed(\product$125 );
-  assign \$52  = $signed(\$50 ) + $signed(\$51 );
-  assign \$53  = $signed(\product$126 ) + $signed(\product$127 );
-  assign \$54  = $signed(\product$128 ) + $signed(\product$129 );
-  assign \$55  = $signed(\$53 ) + $signed(\$54 );
-  assign \$56  = $signed(\product$130 ) + $signed(\product$131 );
-  assign \$57  = $signed(\product$132 ) + $signed(\product$133 );
-  assign \$58  = $signed(\$56 ) + $signed(\$57 );
-  assign \$59  = $signed(group_sums[89:72]) + $signed(group_sums[107:90]);
-  assign \$60  = $signed(group_sums[125:108]) + $signed(group_sums[143:126]);
+  assign \$41  = \$37  | \$40 ;
+  assign \$42  = | weights[103:96];
+  assign \$43  = | weights[111:104];
+  assign \$44  = \$42  | \$43 ;
+  assign \$45  = | weights[119:112];
+  assign \$46  = | weights[127:120];
+  assign \$47  = \$45  | \$46 ;
+  assign \$48  = \$44  | \$47 ;
+  assign \$49  = \$41  | \$48 ;
+  assign \$50  = \$34  | \$49 ;
+  assign \$51  = $signed(\product$118 ) + $signed(\product$119 );
+  assign \$52  = $signed(\product$120 ) + $signed(\product$121 );
+  assign \$53  = $signed(\$51 ) + $signed(\$52 );
+  assign \$54  = $signed(\$53 ) + $signed(1'h0);
+  assign \$55  = $signed(\product$122 ) + $signed(\product$123 );
+  assign \$56  = $signed(\product$124 ) + $signed(\product$125 );
+  assign \$57  = $signed(\$55 ) + $signed(\$56 );
+  assign \$58  = $signed(\$57 ) + $signed(1'h0);
+  assign \$59  = $signed(\product$126 ) + $signed(\product$127 );
+  assign \$60  = $signed(\product$128 ) + $signed(\product$129 );
   assign \$61  = $signed(\$59 ) + $signed(\$60 );
-  assign \$62  = | weights[135:128];
-  assign \$63  = | weights[143:136];
-  assign \$64  = \$62  | \$63 ;
-  assign \$65  = | weights[151:144];
-  assign \$66  = | weights[159:152];
-  assign \$67  = \$65  | \$66 ;
-  assign \$68  = \$64  | \$67 ;
-  assign \$69  = | weights[167:160];
-  assign \$70  = | weights[175:168];
-  assign \$71  = \$69  | \$70 ;
-  assign \$72  = | weights[183:176];
-  assign \$73  = | weights[191:184];
-  assign \$74  = \$72  | \$73 ;
-  assign \$75  = \$71  | \$74 ;
-  assign \$76  = \$68  | \$75 ;
-  assign \$77  = | weights[199:192];
-  assign \$78  = | weights[207:200];
+  assign \$62  = $signed(\$61 ) + $signed(1'h0);
+  assign \$63  = $signed(\product$130 ) + $signed(\product$131 );
+  assign \$64  = $signed(\product$132 ) + $signed(\product$133 );
+  assign \$65  = $signed(\$63 ) + $signed(\$64 );
+  assign \$66  = $signed(\$65 ) + $signed(1'h0);
+  assign \$67  = $signed(group_sums[89:72]) + $signed(group_sums[107:90]);
+  assign \$68  = $signed(group_sums[125:108]) + $signed(group_sums[143:126]);
+  assign \$69  = $signed(\$67 ) + $signed(\$68 );
+  assign \$70  = | weights[135:128];
+  assign \$71  = | weights[143:136];
+  assign \$72  = \$70  | \$71 ;
+  assign \$73  = | weights[151:144];
+  assign \$74  = | weights[159:152];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  | \$75 ;
+  assign \$77  = | weights[167:160];
+  assign \$78  = | weights[175:168];
   assign \$79  = \$77  | \$78 ;
-  assign \$80  = | weights[215:208];
-  assign \$81  = | weights[223:216];
+  assign \$80  = | weights[183:176];
+  assign \$81  = | weights[191:184];
   assign \$82  = \$80  | \$81 ;
   assign \$83  = \$79  | \$82 ;
-  assign \$84  = | weights[231:224];
-  assign \$85  = | weights[239:232];
-  assign \$86  = \$84  | \$85 ;
-  assign \$87  = | weights[247:240];
-  assign \$88  = | weights[255:248];
-  assign \$89  = \$87  | \$88 ;
-  assign \$90  = \$86  | \$89 ;
-  assign \$91  = \$83  | \$90 ;
-  assign \$92  = \$76  | \$91 ;
-  assign \$93  = $signed(\product$182 ) + $signed(\product$183 );
-  assign \$94  = $signed(\product$184 ) + $signed(\product$185 );
-  assign \$95  = $signed(\$93 ) + $signed(\$94 );
-  assign \$96  = $signed(\product$186 ) + $signed(\product$187 );
-  assign \$97  = $signed(\product$188 ) + $signed(\product$189 );
-  assign \$98  = $signed(\$96 ) + $signed(\$97 );
-  assign \$99  = $signed(\product$190 ) + $signed(\product$191 );
-  assign \$100  = $signed(\product$192 ) + $signed(\product$193 );
-  assign \$101  = $signed(\$99 ) + $signed(\$100 );
-  assign \$102  = $signed(\product$194 ) + $signed(\product$195 );
-  assign \$103  = $signed(\product$196 ) + $signed(\product$197 );
-  assign \$104  = $signed(\$102 ) + $signed(\$103 );
-  assign \$105  = $signed(group_sums[161:144]) + $signed(group_sums[179:162]);
-  assign \$106  = $signed(group_sums[197:180]) + $signed(group_sums[215:198]);
+  assign \$84  = \$76  | \$83 ;
+  assign \$85  = | weights[199:192];
+  assign \$86  = | weights[207:200];
+  assign \$87  = \$85  | \$86 ;
+  assign \$88  = | weights[215:208];
+  assign \$89  = | weights[223:216];
+  assign \$90  = \$88  | \$89 ;
+  assign \$91  = \$87  | \$90 ;
+  assign \$92  = | weights[231:224];
+  assign \$93  = | weights[239:232];
+  assign \$94  = \$92  | \$93 ;
+  assign \$95  = | weights[247:240];
+  assign \$96  = | weights[255:248];
+  assign \$97  = \$95  | \$96 ;
+  assign \$98  = \$94  | \$97 ;
+  assign \$99  = \$91  | \$98 ;
+  assign \$100  = \$84  | \$99 ;
+  assign \$101  = $signed(\product$182 ) + $signed(\product$183 );
+  assign \$102  = $signed(\product$184 ) + $signed(\product$185 );
+  assign \$103  = $signed(\$101 ) + $signed(\$102 );
+  assign \$104  = $signed(\$103 ) + $signed(1'h0);
+  assign \$105  = $signed(\product$186 ) + $signed(\product$187 );
+  assign \$106  = $signed(\product$188 ) + $signed(\product$189 );
   assign \$107  = $signed(\$105 ) + $signed(\$106 );
-  assign \$108  = | weights[263:256];
-  assign \$109  = | weights[271:264];
-  assign \$110  = \$108  | \$109 ;
-  assign \$111  = | weights[279:272];
-  assign \$112  = | weights[287:280];
-  assign \$113  = \$111  | \$112 ;
-  assign \$114  = \$110  | \$113 ;
-  assign \$115  = | weights[295:288];
-  assign \$116  = | weights[303:296];
-  assign \$117  = \$115  | \$116 ;
-  assign \$118  = | weights[311:304];
-  assign \$119  = | weights[319:312];
-  assign \$120  = \$118  | \$119 ;
-  assign \$121  = \$117  | \$120 ;
-  assign \$122  = \$114  | \$121 ;
-  assign \$123  = | weights[327:320];
-  assign \$124  = | weights[335:328];
+  assign \$108  = $signed(\$107 ) + $signed(1'h0);
+  assign \$109  = $signed(\product$190 ) + $signed(\product$191 );
+  assign \$110  = $signed(\product$192 ) + $signed(\product$193 );
+  assign \$111  = $signed(\$109 ) + $signed(\$110 );
+  assign \$112  = $signed(\$111 ) + $signed(1'h0);
+  assign \$113  = $signed(\product$194 ) + $signed(\product$195 );
+  assign \$114  = $signed(\product$196 ) + $signed(\product$197 );
+  assign \$115  = $signed(\$113 ) + $signed(\$114 );
+  assign \$116  = $signed(\$115 ) + $signed(1'h0);
+  assign \$117  = $signed(group_sums[161:144]) + $signed(group_sums[179:162]);
+  assign \$118  = $signed(group_sums[197:180]) + $signed(group_sums[215:198]);
+  assign \$119  = $signed(\$117 ) + $signed(\$118 );
+  assign \$120  = | weights[263:256];
+  assign \$121  = | weights[271:264];
+  assign \$122  = \$120  | \$121 ;
+  assign \$123  = | weights[279:272];
+  assign \$124  = | weights[287:280];
   assign \$125  = \$123  | \$124 ;
-  assign \$126  = | weights[343:336];
-  assign \$127  = | weights[351:344];
-  assign \$128  = \$126  | \$127 ;
-  assign \$129  = \$125  | \$128 ;
-  assign \$130  = | weights[359:352];
-  assign \$131  = | weights[367:360];
+  assign \$126  = \$122  | \$125 ;
+  assign \$127  = | weights[295:288];
+  assign \$128  = | weights[303:296];
+  assign \$129  = \$127  | \$128 ;
+  assign \$130  = | weights[311:304];
+  assign \$131  = | weights[319:312];
   assign \$132  = \$130  | \$131 ;
-  assign \$133  = | weights[375:368];
-  assign \$134  = | weights[383:376];
-  assign \$135  = \$133  | \$134 ;
-  assign \$136  = \$132  | \$135 ;
-  assign \$137  = \$129  | \$136 ;
-  assign \$138  = \$122  | \$137 ;
-  assign \$139  = $signed(\product$246 ) + $signed(\product$247 );
-  assign \$140  = $signed(\product$248 ) + $signed(\product$249 );
-  assign \$141  = $signed(\$139 ) + $signed(\$140 );
-  assign \$142  = $signed(\product$250 ) + $signed(\product$251 );
-  assign \$143  = $signed(\product$252 ) + $signed(\product$253 );
-  assign \$144  = $signed(\$142 ) + $signed(\$143 );
-  assign \$145  = $signed(\product$254 ) + $signed(\product$255 );
-  assign \$146  = $signed(\product$256 ) + $signed(\product$257 );
-  assign \$147  = $signed(\$145 ) + $signed(\$146 );
-  assign \$148  = $signed(\product$258 ) + $signed(\product$259 );
-  assign \$149  = $signed(\product$260 ) + $signed(\product$261 );
-  assign \$150  = $signed(\$148 ) + $signed(\$149 );
-  assign \$151  = $signed(group_sums[233:216]) + $signed(group_sums[251:234]);
-  assign \$152  = $signed(group_sums[269:252]) + $signed(group_sums[287:270]);
+  assign \$133  = \$129  | \$132 ;
+  assign \$134  = \$126  | \$133 ;
+  assign \$135  = | weights[327:320];
+  assign \$136  = | weights[335:328];
+  assign \$137  = \$135  | \$136 ;
+  assign \$138  = | weights[343:336];
+  assign \$139  = | weights[351:344];
+  assign \$140  = \$138  | \$139 ;
+  assign \$141  = \$137  | \$140 ;
+  assign \$142  = | weights[359:352];
+  assign \$143  = | weights[367:360];
+  assign \$144  = \$142  | \$143 ;
+  assign \$145  = | weights[375:368];
+  assign \$146  = | weights[383:376];
+  assign \$147  = \$145  | \$146 ;
+  assign \$148  = \$144  | \$147 ;
+  assign \$149  = \$141  | \$148 ;
+  assign \$150  = \$134  | \$149 ;
+  assign \$151  = $signed(\product$246 ) + $signed(\product$247 );
+  assign \$152  = $signed(\product$248 ) + $signed(\product$249 );
   assign \$153  = $signed(\$151 ) + $signed(\$152 );
-  assign \$154  = | weights[391:384];
-  assign \$155  = | weights[399:392];
-  assign \$156  = \$154  | \$155 ;
-  assign \$157  = | weights[407:400];
-  assign \$158  = | weights[415:408];
-  assign \$159  = \$157  | \$158 ;
-  assign \$160  = \$156  | \$159 ;
-  assign \$161  = | weights[423:416];
-  assign \$162  = | weights[431:424];
-  assign \$163  = \$161  | \$162 ;
-  assign \$164  = | weights[439:432];
-  assign \$165  = | weights[447:440];
-  assign \$166  = \$164  | \$165 ;
-  assign \$167  = \$163  | \$166 ;
-  assign \$168  = \$160  | \$167 ;
-  assign \$169  = | weights[455:448];
-  assign \$170  = | weights[463:456];
-  assign \$171  = \$169  | \$170 ;
-  assign \$172  = | weights[471:464];
-  assign \$173  = | weights[479:472];
-  assign \$174  = \$172  | \$173 ;
-  assign \$175  = \$171  | \$174 ;
-  assign \$176  = | weights[487:480];
-  assign \$177  = | weights[495:488];
-  assign \$178  = \$176  | \$177 ;
-  assign \$179  = | weights[503:496];
-  assign \$180  = | weights[511:504];
-  assign \$181  = \$179  | \$180 ;
-  assign \$182  = \$178  | \$181 ;
-  assign \$183  = \$175  | \$182 ;
-  assign \$184  = \$168  | \$183 ;
-  assign \$185  = $signed(\product$310 ) + $signed(\product$311 );
-  assign \$186  = $signed(\product$312 ) + $signed(\product$313 );
-  assign \$187  = $signed(\$185 ) + $signed(\$186 );
-  assign \$188  = $signed(\product$314 ) + $signed(\product$315 );
-  assign \$189  = $signed(\product$316 ) + $signed(\product$317 );
-  assign \$190  = $signed(\$188 ) + $signed(\$189 );
-  assign \$191  = $signed(\product$318 ) + $signed(\product$319 );
-  assign \$192  = $signed(\product$320 ) + $signed(\product$321 );
-  assign \$193  = $signed(\$191 ) + $signed(\$192 );
-  assign \$194  = $signed(\product$322 ) + $signed(\product$323 );
-  assign \$195  = $signed(\product$324 ) + $signed(\product$325 );
-  assign \$196  = $signed(\$194 ) + $signed(\$195 );
-  assign \$197  = $signed(group_sums[305:288]) + $signed(group_sums[323:306]);
-  assign \$198  = $signed(group_sums[341:324]) + $signed(group_sums[359:342]);
-  assign \$199  = $signed(\$197 ) + $signed(\$198 );
-  assign \$200  = | weights[519:512];
-  assign \$201  = | weights[527:520];
-  assign \$202  = \$200  | \$201 ;
-  assign \$203  = | weights[535:528];
-  assign \$204  = | weights[543:536];
-  assign \$205  = \$203  | \$204 ;
-  assign \$206  = \$202  | \$205 ;
-  assign \$207  = | weights[551:544];
-  assign \$208  = | weights[559:552];
-  assign \$209  = \$207  | \$208 ;
-  assign \$210  = | weights[567:560];
-  assign \$211  = | weights[575:568];
-  assign \$212  = \$210  | \$211 ;
-  assign \$213  = \$209  | \$212 ;
-  assign \$214  = \$206  | \$213 ;
-  assign \$215  = | weights[583:576];
-  assign \$216  = | weights[591:584];
-  assign \$217  = \$215  | \$216 ;
-  assign \$218  = | weights[599:592];
-  assign \$219  = | weights[607:600];
-  assign \$220  = \$218  | \$219 ;
-  assign \$221  = \$217  | \$220 ;
-  assign \$222  = | weights[615:608];
-  assign \$223  = | weights[623:616];
-  assign \$224  = \$222  | \$223 ;
-  assign \$225  = | weights[631:624];
-  assign \$226  = | weights[639:632];
-  assign \$227  = \$225  | \$226 ;
-  assign \$228  = \$224  | \$227 ;
-  assign \$229  = \$221  | \$228 ;
-  assign \$230  = \$214  | \$229 ;
-  assign \$231  = $signed(\product$374 ) + $signed(\product$375 );
-  assign \$232  = $signed(\product$376 ) + $signed(\product$377 );
-  assign \$233  = $signed(\$231 ) + $signed(\$232 );
-  assign \$234  = $signed(\product$378 ) + $signed(\product$379 );
-  assign \$235  = $signed(\product$380 ) + $signed(\product$381 );
-  assign \$236  = $signed(\$234 ) + $signed(\$235 );
-  assign \$237  = $signed(\product$382 ) + $signed(\product$383 );
-  assign \$238  = $signed(\product$384 ) + $signed(\product$385 );
-  assign \$239  = $signed(\$237 ) + $signed(\$238 );
-  assign \$240  = $signed(\product$386 ) + $signed(\product$387 );
-  assign \$241  = $signed(\product$388 ) + $signed(\product$389 );
-  assign \$242  = $signed(\$240 ) + $signed(\$241 );
-  assign \$243  = $signed(group_sums[377:360]) + $signed(group_sums[395:378]);
-  assign \$244  = $signed(group_sums[413:396]) + $signed(group_sums[431:414]);
-  assign \$245  = $signed(\$243 ) + $signed(\$244 );
-  assign \$246  = | weights[647:640];
-  assign \$247  = | weights[655:648];
-  assign \$248  = \$246  | \$247 ;
-  assign \$249  = | weights[663:656];
-  assign \$250  = | weights[671:664];
-  assign \$251  = \$249  | \$250 ;
-  assign \$252  = \$248  | \$251 ;
-  assign \$253  = | weights[679:672];
-  assign \$254  = | weights[687:680];
-  assign \$255  = \$253  | \$254 ;
-  assign \$256  = | weights[695:688];
-  assign \$257  = | weights[703:696];
-  assign \$258  = \$256  | \$257 ;
-  assign \$259  = \$255  | \$258 ;
-  assign \$260  = \$252  | \$259 ;
-  assign \$261  = | weights[711:704];
-  assign \$262  = | weights[719:712];
-  assign \$263  = \$261  | \$262 ;
+  assign \$154  = $signed(\$153 ) + $signed(1'h0);
+  assign \$155  = $signed(\product$250 ) + $signed(\product$251 );
+  assign \$156  = $signed(\product$252 ) + $signed(\product$253 );
+  assign \$157  = $signed(\$155 ) + $signed(\$156 );
+  assign \$158  = $signed(\$157 ) + $signed(1'h0);
+  assign \$159  = $signed(\product$254 ) + $signed(\product$255 );
+  assign \$160  = $signed(\product$256 ) + $signed(\product$257 );
+  assign \$161  = $signed(\$159 ) + $signed(\$160 );
+  assign \$162  = $signed(\$161 ) + $signed(1'h0);
+  assign \$163  = $signed(\product$258 ) + $signed(\product$259 );
+  assign \$164  = $signed(\product$260 ) + $signed(\product$261 );
+  assign \$165  = $signed(\$163 ) + $signed(\$164 );
+  assign \$166  = $signed(\$165 ) + $signed(1'h0);
+  assign \$167  = $signed(group_sums[233:216]) + $signed(group_sums[251:234]);
+  assign \$168  = $signed(group_sums[269:252]) + $signed(group_sums[287:270]);
+  assign \$169  = $signed(\$167 ) + $signed(\$168 );
+  assign \$170  = | weights[391:384];
+  assign \$171  = | weights[399:392];
+  assign \$172  = \$170  | \$171 ;
+  assign \$173  = | weights[407:400];
+  assign \$174  = | weights[415:408];
+  assign \$175  = \$173  | \$174 ;
+  assign \$176  = \$172  | \$175 ;
+  assign \$177  = | weights[423:416];
+  assign \$178  = | weights[431:424];
+  assign \$179  = \$177  | \$178 ;
+  assign \$180  = | weights[439:432];
+  assign \$181  = | weights[447:440];
+  assign \$182  = \$180  | \$181 ;
+  assign \$183  = \$179  | \$182 ;
+  assign \$184  = \$176  | \$183 ;
+  assign \$185  = | weights[455:448];
+  assign \$186  = | weights[463:456];
+  assign \$187  = \$185  | \$186 ;
+  assign \$188  = | weights[471:464];
+  assign \$189  = | weights[479:472];
+  assign \$190  = \$188  | \$189 ;
+  assign \$191  = \$187  | \$190 ;
+  assign \$192  = | weights[487:480];
+  assign \$193  = | weights[495:488];
+  assign \$194  = \$192  | \$193 ;
+  assign \$195  = | weights[503:496];
+  assign \$196  = | weights[511:504];
+  assign \$197  = \$195  | \$196 ;
+  assign \$198  = \$194  | \$197 ;
+  assign \$199  = \$191  | \$198 ;
   \ternhw_int8_baseline.array.lane_0_0  lane_0_0 (
     .act(acts[7:0]),
     .product(product),
@@ -16304,102 +16504,102 @@ module \ternhw_int8_baseline.array (acts, gated, group_sums, weights);
   assign \sums[13]  = sums[279:260];
   assign \sums[14]  = sums[299:280];
   assign \sums[15]  = sums[319:300];
-  assign nonzero[15] = \$736 ;
-  assign nonzero[14] = \$690 ;
-  assign nonzero[13] = \$644 ;
-  assign nonzero[12] = \$598 ;
-  assign nonzero[11] = \$552 ;
-  assign nonzero[10] = \$506 ;
-  assign nonzero[9] = \$460 ;
-  assign nonzero[8] = \$414 ;
-  assign nonzero[7] = \$368 ;
-  assign nonzero[6] = \$322 ;
-  assign nonzero[5] = \$276 ;
-  assign nonzero[4] = \$230 ;
-  assign nonzero[3] = \$184 ;
-  assign nonzero[2] = \$138 ;
-  assign nonzero[1] = \$92 ;
-  assign nonzero[0] = \$46 ;
-  assign sums[319:300] = \$705 ;
-  assign sums[299:280] = \$659 ;
-  assign sums[279:260] = \$613 ;
-  assign sums[259:240] = \$567 ;
-  assign sums[239:220] = \$521 ;
-  assign sums[219:200] = \$475 ;
-  assign sums[199:180] = \$429 ;
-  assign sums[179:160] = \$383 ;
-  assign sums[159:140] = \$337 ;
-  assign sums[139:120] = \$291 ;
-  assign sums[119:100] = \$245 ;
-  assign sums[99:80] = \$199 ;
-  assign sums[79:60] = \$153 ;
-  assign sums[59:40] = \$107 ;
-  assign sums[39:20] = \$61 ;
-  assign sums[19:0] = \$15 ;
-  assign group_sums[1151:1134] = \$702 ;
-  assign group_sums[1133:1116] = \$699 ;
-  assign group_sums[1115:1098] = \$696 ;
-  assign group_sums[1097:1080] = \$693 ;
-  assign group_sums[1079:1062] = \$656 ;
-  assign group_sums[1061:1044] = \$653 ;
-  assign group_sums[1043:1026] = \$650 ;
-  assign group_sums[1025:1008] = \$647 ;
-  assign group_sums[1007:990] = \$610 ;
-  assign group_sums[989:972] = \$607 ;
-  assign group_sums[971:954] = \$604 ;
-  assign group_sums[953:936] = \$601 ;
-  assign group_sums[935:918] = \$564 ;
-  assign group_sums[917:900] = \$561 ;
-  assign group_sums[899:882] = \$558 ;
-  assign group_sums[881:864] = \$555 ;
-  assign group_sums[863:846] = \$518 ;
-  assign group_sums[845:828] = \$515 ;
-  assign group_sums[827:810] = \$512 ;
-  assign group_sums[809:792] = \$509 ;
-  assign group_sums[791:774] = \$472 ;
-  assign group_sums[773:756] = \$469 ;
-  assign group_sums[755:738] = \$466 ;
-  assign group_sums[737:720] = \$463 ;
-  assign group_sums[719:702] = \$426 ;
-  assign group_sums[701:684] = \$423 ;
-  assign group_sums[683:666] = \$420 ;
-  assign group_sums[665:648] = \$417 ;
-  assign group_sums[647:630] = \$380 ;
-  assign group_sums[629:612] = \$377 ;
-  assign group_sums[611:594] = \$374 ;
-  assign group_sums[593:576] = \$371 ;
-  assign group_sums[575:558] = \$334 ;
-  assign group_sums[557:540] = \$331 ;
-  assign group_sums[539:522] = \$328 ;
-  assign group_sums[521:504] = \$325 ;
-  assign group_sums[503:486] = \$288 ;
-  assign group_sums[485:468] = \$285 ;
-  assign group_sums[467:450] = \$282 ;
-  assign group_sums[449:432] = \$279 ;
-  assign group_sums[431:414] = \$242 ;
-  assign group_sums[413:396] = \$239 ;
-  assign group_sums[395:378] = \$236 ;
-  assign group_sums[377:360] = \$233 ;
-  assign group_sums[359:342] = \$196 ;
-  assign group_sums[341:324] = \$193 ;
-  assign group_sums[323:306] = \$190 ;
-  assign group_sums[305:288] = \$187 ;
-  assign group_sums[287:270] = \$150 ;
-  assign group_sums[269:252] = \$147 ;
-  assign group_sums[251:234] = \$144 ;
-  assign group_sums[233:216] = \$141 ;
-  assign group_sums[215:198] = \$104 ;
-  assign group_sums[197:180] = \$101 ;
-  assign group_sums[179:162] = \$98 ;
-  assign group_sums[161:144] = \$95 ;
-  assign group_sums[143:126] = \$58 ;
-  assign group_sums[125:108] = \$55 ;
-  assign group_sums[107:90] = \$52 ;
-  assign group_sums[89:72] = \$49 ;
-  assign group_sums[71:54] = \$12 ;
-  assign group_sums[53:36] = \$9 ;
-  assign group_sums[35:18] = \$6 ;
-  assign group_sums[17:0] = \$3 ;
+  assign nonzero[15] = \$800 ;
+  assign nonzero[14] = \$750 ;
+  assign nonzero[13] = \$700 ;
+  assign nonzero[12] = \$650 ;
+  assign nonzero[11] = \$600 ;
+  assign nonzero[10] = \$550 ;
+  assign nonzero[9] = \$500 ;
+  assign nonzero[8] = \$450 ;
+  assign nonzero[7] = \$400 ;
+  assign nonzero[6] = \$350 ;
+  assign nonzero[5] = \$300 ;
+  assign nonzero[4] = \$250 ;
+  assign nonzero[3] = \$200 ;
+  assign nonzero[2] = \$150 ;
+  assign nonzero[1] = \$100 ;
+  assign nonzero[0] = \$50 ;
+  assign sums[319:300] = \$769 ;
+  assign sums[299:280] = \$719 ;
+  assign sums[279:260] = \$669 ;
+  assign sums[259:240] = \$619 ;
+  assign sums[239:220] = \$569 ;
+  assign sums[219:200] = \$519 ;
+  assign sums[199:180] = \$469 ;
+  assign sums[179:160] = \$419 ;
+  assign sums[159:140] = \$369 ;
+  assign sums[139:120] = \$319 ;
+  assign sums[119:100] = \$269 ;
+  assign sums[99:80] = \$219 ;
+  assign sums[79:60] = \$169 ;
+  assign sums[59:40] = \$119 ;
+  assign sums[39:20] = \$69 ;
+  assign sums[19:0] = \$19 ;
+  assign group_sums[1151:1134] = \$766 [17:0];
+  assign group_sums[1133:1116] = \$762 [17:0];
+  assign group_sums[1115:1098] = \$758 [17:0];
+  assign group_sums[1097:1080] = \$754 [17:0];
+  assign group_sums[1079:1062] = \$716 [17:0];
+  assign group_sums[1061:1044] = \$712 [17:0];
+  assign group_sums[1043:1026] = \$708 [17:0];
+  assign group_sums[1025:1008] = \$704 [17:0];
+  assign group_sums[1007:990] = \$666 [17:0];
+  assign group_sums[989:972] = \$662 [17:0];
+  assign group_sums[971:954] = \$658 [17:0];
+  assign group_sums[953:936] = \$654 [17:0];
+  assign group_sums[935:918] = \$616 [17:0];
+  assign group_sums[917:900] = \$612 [17:0];
+  assign group_sums[899:882] = \$608 [17:0];
+  assign group_sums[881:864] = \$604 [17:0];
+  assign group_sums[863:846] = \$566 [17:0];
+  assign group_sums[845:828] = \$562 [17:0];
+  assign group_sums[827:810] = \$558 [17:0];
+  assign group_sums[809:792] = \$554 [17:0];
+  assign group_sums[791:774] = \$516 [17:0];
+  assign group_sums[773:756] = \$512 [17:0];
+  assign group_sums[755:738] = \$508 [17:0];
+  assign group_sums[737:720] = \$504 [17:0];
+  assign group_sums[719:702] = \$466 [17:0];
+  assign group_sums[701:684] = \$462 [17:0];
+  assign group_sums[683:666] = \$458 [17:0];
+  assign group_sums[665:648] = \$454 [17:0];
+  assign group_sums[647:630] = \$416 [17:0];
+  assign group_sums[629:612] = \$412 [17:0];
+  assign group_sums[611:594] = \$408 [17:0];
+  assign group_sums[593:576] = \$404 [17:0];
+  assign group_sums[575:558] = \$366 [17:0];
+  assign group_sums[557:540] = \$362 [17:0];
+  assign group_sums[539:522] = \$358 [17:0];
+  assign group_sums[521:504] = \$354 [17:0];
+  assign group_sums[503:486] = \$316 [17:0];
+  assign group_sums[485:468] = \$312 [17:0];
+  assign group_sums[467:450] = \$308 [17:0];
+  assign group_sums[449:432] = \$304 [17:0];
+  assign group_sums[431:414] = \$266 [17:0];
+  assign group_sums[413:396] = \$262 [17:0];
+  assign group_sums[395:378] = \$258 [17:0];
+  assign group_sums[377:360] = \$254 [17:0];
+  assign group_sums[359:342] = \$216 [17:0];
+  assign group_sums[341:324] = \$212 [17:0];
+  assign group_sums[323:306] = \$208 [17:0];
+  assign group_sums[305:288] = \$204 [17:0];
+  assign group_sums[287:270] = \$166 [17:0];
+  assign group_sums[269:252] = \$162 [17:0];
+  assign group_sums[251:234] = \$158 [17:0];
+  assign group_sums[233:216] = \$154 [17:0];
+  assign group_sums[215:198] = \$116 [17:0];
+  assign group_sums[197:180] = \$112 [17:0];
+  assign group_sums[179:162] = \$108 [17:0];
+  assign group_sums[161:144] = \$104 [17:0];
+  assign group_sums[143:126] = \$66 [17:0];
+  assign group_sums[125:108] = \$62 [17:0];
+  assign group_sums[107:90] = \$58 [17:0];
+  assign group_sums[89:72] = \$54 [17:0];
+  assign group_sums[71:54] = \$16 [17:0];
+  assign group_sums[53:36] = \$12 [17:0];
+  assign group_sums[35:18] = \$8 [17:0];
+  assign group_sums[17:0] = \$4 [17:0];
   assign gated[255] = 1'h0;
   assign gated[254] = 1'h0;
   assign gated[253] = 1'h0;
@@ -19502,45 +19702,46 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  reg [10:0] \$120 ;
-  reg [16:0] \$121 ;
-  reg [15:0] \$122 ;
-  reg \$123 ;
-  reg [11:0] \$124 ;
-  reg [16:0] \$125 ;
+  wire \$120 ;
+  reg [10:0] \$121 ;
+  reg [16:0] \$122 ;
+  reg [15:0] \$123 ;
+  reg \$124 ;
+  reg [11:0] \$125 ;
   reg [16:0] \$126 ;
-  reg \$127 ;
-  reg [12:0] \$128 ;
+  reg [16:0] \$127 ;
+  reg \$128 ;
   reg [12:0] \$129 ;
   wire \$13 ;
-  reg [15:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [10:0] \$133 ;
-  reg [12:0] \$134 ;
+  reg [12:0] \$130 ;
+  reg [15:0] \$131 ;
+  reg \$132 ;
+  reg [16:0] \$133 ;
+  reg [10:0] \$134 ;
   reg [12:0] \$135 ;
-  reg [16:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg \$138 ;
+  reg [12:0] \$136 ;
+  reg [16:0] \$137 ;
+  reg [15:0] \$138 ;
   reg \$139 ;
   wire \$14 ;
-  reg [15:0] \$140 ;
-  reg [16:0] \$141 ;
-  reg \$142 ;
-  reg [11:0] \$143 ;
-  reg [15:0] \$144 ;
+  reg \$140 ;
+  reg [15:0] \$141 ;
+  reg [16:0] \$142 ;
+  reg \$143 ;
+  reg [11:0] \$144 ;
   reg [15:0] \$145 ;
   reg [15:0] \$146 ;
-  reg \$147 ;
+  reg [15:0] \$147 ;
   reg \$148 ;
   reg \$149 ;
   wire \$15 ;
   reg \$150 ;
-  reg [1:0] \$151 ;
-  reg \$152 ;
+  reg \$151 ;
+  reg [1:0] \$152 ;
   reg \$153 ;
-  reg [15:0] \$154 ;
+  reg \$154 ;
   reg [15:0] \$155 ;
+  reg [15:0] \$156 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -19874,78 +20075,79 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   assign \$117  = \$114  & \$116 ;
   assign \$118  = \$110  | \$117 ;
   assign \$119  = tile_end & last_tile;
+  assign \$120  = ~ error;
   always @(posedge clk)
-    a_cnt <= \$120 ;
+    a_cnt <= \$121 ;
   always @(posedge clk)
-    \$signal$50  <= \$121 ;
+    \$signal$50  <= \$122 ;
   always @(posedge clk)
-    a_tok <= \$122 ;
+    a_tok <= \$123 ;
   always @(posedge clk)
-    a_done <= \$123 ;
+    a_done <= \$124 ;
   always @(posedge clk)
-    wgt_waddr <= \$124 ;
+    wgt_waddr <= \$125 ;
   always @(posedge clk)
-    \$signal$54  <= \$125 ;
+    \$signal$54  <= \$126 ;
   always @(posedge clk)
-    w_npos <= \$126 ;
+    w_npos <= \$127 ;
   always @(posedge clk)
-    w_done <= \$127 ;
+    w_done <= \$128 ;
   always @(posedge clk)
-    w_space <= \$128 ;
+    w_space <= \$129 ;
   always @(posedge clk)
-    w_avail <= \$129 ;
+    w_avail <= \$130 ;
   always @(posedge clk)
-    b_cnt <= \$130 ;
+    b_cnt <= \$131 ;
   always @(posedge clk)
-    b_done <= \$131 ;
+    b_done <= \$132 ;
   always @(posedge clk)
-    b_npos <= \$132 ;
+    b_npos <= \$133 ;
   always @(posedge clk)
-    addr <= \$133 ;
+    addr <= \$134 ;
   always @(posedge clk)
-    t <= \$134 ;
+    t <= \$135 ;
   always @(posedge clk)
-    t_next <= \$135 ;
+    t_next <= \$136 ;
   always @(posedge clk)
-    k_pos <= \$136 ;
+    k_pos <= \$137 ;
   always @(posedge clk)
-    tok <= \$137 ;
+    tok <= \$138 ;
   always @(posedge clk)
-    \$signal$31  <= \$138 ;
+    \$signal$31  <= \$139 ;
   always @(posedge clk)
-    \$signal$32  <= \$139 ;
+    \$signal$32  <= \$140 ;
   always @(posedge clk)
-    i_tile <= \$140 ;
+    i_tile <= \$141 ;
   always @(posedge clk)
-    i_npos <= \$141 ;
+    i_npos <= \$142 ;
   always @(posedge clk)
-    last_tile <= \$142 ;
+    last_tile <= \$143 ;
   always @(posedge clk)
-    base <= \$143 ;
+    base <= \$144 ;
   always @(posedge clk)
-    \$signal$53  <= \$144 ;
+    \$signal$53  <= \$145 ;
   always @(posedge clk)
-    \$signal$51  <= \$145 ;
+    \$signal$51  <= \$146 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$56  <= \$147 ;
   always @(posedge clk)
-    \$signal  <= \$147 ;
+    \$signal  <= \$148 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$57  <= \$149 ;
   always @(posedge clk)
-    keep <= \$149 ;
+    keep <= \$150 ;
   always @(posedge clk)
-    error <= \$150 ;
+    error <= \$151 ;
   always @(posedge clk)
-    fsm_state <= \$151 ;
+    fsm_state <= \$152 ;
   always @(posedge clk)
-    running <= \$152 ;
+    running <= \$153 ;
   always @(posedge clk)
-    res_valid <= \$153 ;
+    res_valid <= \$154 ;
   always @(posedge clk)
-    \$signal$70  <= \$154 ;
+    \$signal$70  <= \$155 ;
   always @(posedge clk)
-    res_n <= \$155 ;
+    res_n <= \$156 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     busy = 1'h0;
@@ -19978,122 +20180,104 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = a_cnt;
+    \$121  = a_cnt;
     if (a_take) begin
-      \$120  = \$37 [10:0];
+      \$121  = \$37 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$120  = 11'h000;
+            \$121  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$120  = 11'h000;
+      \$121  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \$signal$50 ;
+    \$122  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$39 ) begin
-        \$121  = 17'h00000;
+        \$122  = 17'h00000;
       end else begin
-        \$121  = \$43 [16:0];
+        \$122  = \$43 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$121  = 17'h00000;
+            \$122  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$121  = 17'h00000;
+      \$122  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = a_tok;
+    \$123  = a_tok;
     if (a_take) begin
       if (\$39 ) begin
-        \$122  = \$40 [15:0];
+        \$123  = \$40 [15:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$122  = 16'h0000;
+            \$123  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$122  = 16'h0000;
+      \$123  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = a_done;
+    \$124  = a_done;
     if (a_take) begin
       if (\$39 ) begin
         if (\$42 ) begin
-          \$123  = 1'h1;
+          \$124  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$123  = 1'h0;
+            \$124  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$124  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = wgt_waddr;
+    \$125  = wgt_waddr;
     if (w_take) begin
-      \$124  = \$46 [11:0];
+      \$125  = \$46 [11:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 12'h000;
+            \$125  = 12'h000;
           end
     endcase
     if (rst) begin
-      \$124  = 12'h000;
+      \$125  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$54 ;
+    \$126  = \$signal$54 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$48 ) begin
-        \$125  = 17'h00000;
+        \$126  = 17'h00000;
       end else begin
-        \$125  = \$52 [16:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$125  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$125  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = w_npos;
-    if (w_take) begin
-      if (\$48 ) begin
-        \$126  = \$49 [16:0];
+        \$126  = \$52 [16:0];
       end
     end
     casez (fsm_state)
@@ -20108,44 +20292,49 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = w_done;
+    \$127  = w_npos;
+    if (w_take) begin
+      if (\$48 ) begin
+        \$127  = \$49 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$127  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$127  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$128  = w_done;
     if (w_take) begin
       if (\$48 ) begin
         if (\$51 ) begin
-          \$127  = 1'h1;
+          \$128  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = keep_weights;
+            \$128  = keep_weights;
           end
     endcase
     if (rst) begin
-      \$127  = 1'h0;
+      \$128  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \$59 [12:0];
+    \$129  = \$59 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 13'h1000;
-          end
-    endcase
-    if (rst) begin
-      \$128  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$62 [12:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$129  = 13'h0000;
+            \$129  = 13'h1000;
           end
     endcase
     if (rst) begin
@@ -20154,115 +20343,107 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = b_cnt;
-    if (bias_load) begin
-      \$130  = \$63 [15:0];
-    end
+    \$130  = \$62 [12:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$130  = 16'h0000;
+            \$130  = 13'h0000;
           end
     endcase
     if (rst) begin
-      \$130  = 16'h0000;
+      \$130  = 13'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = b_done;
+    \$131  = b_cnt;
+    if (bias_load) begin
+      \$131  = \$63 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$131  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$131  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$132  = b_done;
     if (bias_load) begin
       if (\$65 ) begin
-        \$131  = 1'h1;
+        \$132  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$131  = \$88 ;
+            \$132  = \$88 ;
           end
     endcase
     if (rst) begin
-      \$131  = 1'h0;
+      \$132  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = b_npos;
+    \$133  = b_npos;
     if (bias_load) begin
       (* full_case = 32'd1 *)
       if (\$65 ) begin
       end else begin
-        \$132  = \$66 [16:0];
+        \$133  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 17'h00000;
+            \$133  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 17'h00000;
+      \$133  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = addr;
+    \$134  = addr;
     if (issue) begin
-      \$133  = \$67 [10:0];
+      \$134  = \$67 [10:0];
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$133  = 11'h000;
+          \$134  = 11'h000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$133  = 11'h000;
+            \$134  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$133  = 11'h000;
+      \$134  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = t;
+    \$135  = t;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$134  = 13'h0000;
+        \$135  = 13'h0000;
       end else begin
-        \$134  = t_next;
+        \$135  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$134  = 13'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = t_next;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$135  = 13'h0001;
-      end else begin
-        \$135  = \$83 [12:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$135  = 13'h0001;
+            \$135  = 13'h0000;
           end
     endcase
     if (rst) begin
@@ -20271,82 +20452,82 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = k_pos;
+    \$136  = t_next;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$136  = 17'h00000;
+        \$136  = 13'h0001;
       end else begin
-        \$136  = \$84 [16:0];
+        \$136  = \$83 [12:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$136  = 17'h00000;
+            \$136  = 13'h0001;
           end
     endcase
     if (rst) begin
-      \$136  = 17'h00000;
+      \$136  = 13'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = tok;
+    \$137  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$137  = 17'h00000;
+      end else begin
+        \$137  = \$84 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$137  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$137  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$138  = tok;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$137  = \$68 [15:0];
+        \$138  = \$68 [15:0];
         if (\$signal$32 ) begin
-          \$137  = 16'h0000;
+          \$138  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 16'h0000;
+            \$138  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 16'h0000;
+      \$138  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \$signal$31 ;
+    \$139  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$138  = \$69 ;
+        \$139  = \$69 ;
       end else begin
-        \$138  = \$87 ;
+        \$139  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = \$89 ;
-          end
-    endcase
-    if (rst) begin
-      \$138  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \$signal$32 ;
-    if (issue) begin
-      if (\$signal$31 ) begin
-        \$139  = \$71 ;
-        if (\$signal$32 ) begin
-          \$139  = \$74 ;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$139  = \$90 ;
+            \$139  = \$89 ;
           end
     endcase
     if (rst) begin
@@ -20355,104 +20536,112 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = i_tile;
+    \$140  = \$signal$32 ;
     if (issue) begin
       if (\$signal$31 ) begin
+        \$140  = \$71 ;
         if (\$signal$32 ) begin
-          \$140  = \$72 [15:0];
+          \$140  = \$74 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$140  = 16'h0000;
+            \$140  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$140  = 16'h0000;
+      \$140  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_npos;
+    \$141  = i_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$141  = \$73 [16:0];
+          \$141  = \$72 [15:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 17'h00000;
+            \$141  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$141  = 17'h00000;
+      \$141  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = last_tile;
+    \$142  = i_npos;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$142  = \$76 ;
+          \$142  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = \$91 ;
+            \$142  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$142  = 1'h0;
+      \$142  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = base;
+    \$143  = last_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$143  = \$82 [11:0];
+          \$143  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$143  = 12'h000;
+            \$143  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$143  = 12'h000;
+      \$143  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$53 ;
+    \$144  = base;
+    if (issue) begin
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$144  = \$82 [11:0];
+        end
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$144  = m;
+            \$144  = 12'h000;
           end
     endcase
     if (rst) begin
-      \$144  = 16'h0000;
+      \$144  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$51 ;
+    \$145  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$145  = k;
+            \$145  = m;
           end
     endcase
     if (rst) begin
@@ -20461,11 +20650,11 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
+    \$146  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$146  = n;
+            \$146  = k;
           end
     endcase
     if (rst) begin
@@ -20474,24 +20663,24 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = \$signal ;
+    \$147  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$147  = bias_en;
+            \$147  = n;
           end
     endcase
     if (rst) begin
-      \$147  = 1'h0;
+      \$147  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    \$148  = \$signal ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$148  = resident;
+            \$148  = bias_en;
           end
     endcase
     if (rst) begin
@@ -20500,11 +20689,11 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = keep;
+    \$149  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$149  = keep_weights;
+            \$149  = resident;
           end
     endcase
     if (rst) begin
@@ -20513,18 +20702,11 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = error;
+    \$150  = keep;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$150  = 1'h0;
-            if (\$104 ) begin
-              \$150  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$150  = 1'h1;
+            \$150  = keep_weights;
           end
     endcase
     if (rst) begin
@@ -20533,78 +20715,72 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = fsm_state;
+    \$151  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$151  = 1'h0;
+            if (\$104 ) begin
+              \$151  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$151  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$152  = fsm_state;
     (* full_case = 32'd1 *)
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
-              \$151  = 2'h1;
+              \$152  = 2'h1;
             end else begin
-              \$151  = 2'h2;
+              \$152  = 2'h2;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$151  = 2'h3;
+            \$152  = 2'h3;
           end else if (\$119 ) begin
-            \$151  = 2'h3;
+            \$152  = 2'h3;
           end
       2'h3:
           if (pipe_empty) begin
-            \$151  = 2'h1;
+            \$152  = 2'h1;
           end
       2'h1:
-          \$151  = 2'h0;
+          \$152  = 2'h0;
     endcase
     if (rst) begin
-      \$151  = 2'h0;
+      \$152  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = running;
+    \$153  = running;
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
             end else begin
-              \$152  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$152  = 1'h0;
-          end else if (\$119 ) begin
-            \$152  = 1'h0;
-          end
-    endcase
-    if (rst) begin
-      \$152  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = res_valid;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            (* full_case = 32'd1 *)
-            if (\$104 ) begin
-            end else begin
-              if (\$105 ) begin
-                \$153  = 1'h0;
-              end
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-          end else if (\$119 ) begin
-            if (\$signal$57 ) begin
               \$153  = 1'h1;
             end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$153  = 1'h0;
+          end else if (\$119 ) begin
+            \$153  = 1'h0;
           end
     endcase
     if (rst) begin
@@ -20613,25 +20789,33 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$70 ;
+    \$154  = res_valid;
     casez (fsm_state)
       2'h0:
-          /* empty */;
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$104 ) begin
+            end else begin
+              if (\$105 ) begin
+                \$154  = 1'h0;
+              end
+            end
+          end
       2'h2:
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$154  = \$signal$51 ;
+              \$154  = \$120 ;
             end
           end
     endcase
     if (rst) begin
-      \$154  = 16'h0000;
+      \$154  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = res_n;
+    \$155  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -20639,12 +20823,30 @@ module \ternhw_int8_baseline.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_e
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+              \$155  = \$signal$51 ;
             end
           end
     endcase
     if (rst) begin
       \$155  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$156  = res_n;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$156  = \$signal$56 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$156  = 16'h0000;
     end
   end
   assign w_ptr = wgt_waddr;

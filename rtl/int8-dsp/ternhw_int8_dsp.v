@@ -256,124 +256,137 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [6:0] \$322 ;
   wire [7:0] \$323 ;
   wire [7:0] \$324 ;
-  wire [18:0] \$325 ;
-  wire [18:0] \$326 ;
-  wire [19:0] \$327 ;
-  wire [18:0] \$328 ;
-  wire [18:0] \$329 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire [1:0] \$329 ;
   wire [17:0] \$33 ;
-  wire [19:0] \$330 ;
-  wire [18:0] \$331 ;
+  wire [1:0] \$330 ;
+  wire [255:0] \$331 ;
   wire [18:0] \$332 ;
-  wire [19:0] \$333 ;
-  wire [18:0] \$334 ;
+  wire [18:0] \$333 ;
+  wire [19:0] \$334 ;
   wire [18:0] \$335 ;
-  wire [19:0] \$336 ;
-  wire [18:0] \$337 ;
+  wire [18:0] \$336 ;
+  wire [19:0] \$337 ;
   wire [18:0] \$338 ;
-  wire [19:0] \$339 ;
+  wire [18:0] \$339 ;
   wire \$34 ;
-  wire [18:0] \$340 ;
+  wire [19:0] \$340 ;
   wire [18:0] \$341 ;
-  wire [19:0] \$342 ;
-  wire [18:0] \$343 ;
+  wire [18:0] \$342 ;
+  wire [19:0] \$343 ;
   wire [18:0] \$344 ;
-  wire [19:0] \$345 ;
-  wire [18:0] \$346 ;
+  wire [18:0] \$345 ;
+  wire [19:0] \$346 ;
   wire [18:0] \$347 ;
-  wire [19:0] \$348 ;
-  wire \$349 ;
+  wire [18:0] \$348 ;
+  wire [19:0] \$349 ;
   wire [17:0] \$35 ;
-  wire \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire [1:0] \$353 ;
-  wire [1:0] \$354 ;
-  wire \$355 ;
+  wire [18:0] \$350 ;
+  wire [18:0] \$351 ;
+  wire [19:0] \$352 ;
+  wire [18:0] \$353 ;
+  wire [18:0] \$354 ;
+  wire [19:0] \$355 ;
   wire \$356 ;
-  wire \$357 ;
-  wire [48:0] \$358 ;
-  wire [48:0] \$359 ;
+  wire [1:0] \$357 ;
+  wire [1:0] \$358 ;
+  wire [2:0] \$359 ;
   wire \$36 ;
-  wire \$360 ;
-  wire [48:0] \$361 ;
-  wire \$362 ;
-  wire [48:0] \$363 ;
-  wire [7:0] \$364 ;
-  wire [48:0] \$365 ;
-  wire [48:0] \$366 ;
+  wire [1:0] \$360 ;
+  wire [1:0] \$361 ;
+  wire [2:0] \$362 ;
+  wire [3:0] \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
   wire \$367 ;
-  wire [1:0] \$368 ;
-  wire [1:0] \$369 ;
+  wire \$368 ;
+  wire [48:0] \$369 ;
   wire [17:0] \$37 ;
-  wire [1:0] \$370 ;
-  wire [1:0] \$371 ;
-  wire [1:0] \$372 ;
-  wire [1:0] \$373 ;
-  wire [1:0] \$374 ;
-  wire \$375 ;
-  wire \$376 ;
+  wire [48:0] \$370 ;
+  wire [48:0] \$371 ;
+  wire \$372 ;
+  wire [48:0] \$373 ;
+  wire [7:0] \$374 ;
+  wire [48:0] \$375 ;
+  wire [48:0] \$376 ;
   wire \$377 ;
-  wire \$378 ;
-  wire \$379 ;
+  wire [1:0] \$378 ;
+  wire [1:0] \$379 ;
   wire \$38 ;
-  wire \$380 ;
-  wire \$381 ;
-  wire \$382 ;
-  wire \$383 ;
-  reg \$384 ;
-  reg \$385 ;
-  reg [15:0] \$386 ;
-  reg [5:0] \$387 ;
-  reg [15:0] \$388 ;
-  reg [15:0] \$389 ;
+  wire [1:0] \$380 ;
+  wire [1:0] \$381 ;
+  wire [1:0] \$382 ;
+  wire [1:0] \$383 ;
+  wire [1:0] \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire [17:0] \$39 ;
-  reg \$390 ;
-  reg \$391 ;
-  reg \$392 ;
-  reg \$393 ;
-  reg [16:0] \$394 ;
-  reg [16:0] \$395 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  reg \$394 ;
+  reg \$395 ;
   reg [15:0] \$396 ;
-  reg [7:0] \$397 ;
-  reg \$398 ;
-  reg \$399 ;
+  reg [5:0] \$397 ;
+  reg [15:0] \$398 ;
+  reg [15:0] \$399 ;
   wire \$4 ;
   wire \$40 ;
   reg \$400 ;
   reg \$401 ;
-  reg [1023:0] \$402 ;
-  reg [127:0] \$403 ;
-  reg \$404 ;
-  reg \$405 ;
-  reg \$406 ;
-  reg \$407 ;
-  reg [575:0] \$408 ;
-  reg [7:0] \$409 ;
+  reg \$402 ;
+  reg \$403 ;
+  reg [16:0] \$404 ;
+  reg [16:0] \$405 ;
+  reg [15:0] \$406 ;
+  reg [7:0] \$407 ;
+  reg \$408 ;
+  reg \$409 ;
   wire [17:0] \$41 ;
-  reg [39:0] \$410 ;
-  reg [7:0] \$411 ;
-  reg \$412 ;
-  reg \$413 ;
+  reg \$410 ;
+  reg \$411 ;
+  reg [1023:0] \$412 ;
+  reg [127:0] \$413 ;
   reg \$414 ;
   reg \$415 ;
-  reg [7:0] \$416 ;
-  reg [159:0] \$417 ;
-  reg [255:0] \$418 ;
-  reg [255:0] \$419 ;
+  reg \$416 ;
+  reg \$417 ;
+  reg [575:0] \$418 ;
+  reg [7:0] \$419 ;
   wire \$42 ;
-  reg [255:0] \$420 ;
-  reg [1:0] \$421 ;
-  reg \$422 ;
-  reg [3:0] \$423 ;
-  reg [47:0] \$424 ;
-  reg [47:0] \$425 ;
-  reg [47:0] \$426 ;
-  reg [47:0] \$427 ;
-  reg [47:0] \$428 ;
-  reg [47:0] \$429 ;
+  reg [39:0] \$420 ;
+  reg [7:0] \$421 ;
+  reg [255:0] \$422 ;
+  reg [255:0] \$423 ;
+  reg [255:0] \$424 ;
+  reg [1:0] \$425 ;
+  reg \$426 ;
+  reg \$427 ;
+  reg \$428 ;
+  reg [7:0] \$429 ;
   wire [17:0] \$43 ;
+  reg [255:0] \$430 ;
+  reg [159:0] \$431 ;
+  reg \$432 ;
+  reg [7:0] \$433 ;
+  reg [3:0] \$434 ;
+  reg \$435 ;
+  reg \$436 ;
+  reg [47:0] \$437 ;
+  reg [47:0] \$438 ;
+  reg [47:0] \$439 ;
   wire \$44 ;
+  reg [47:0] \$440 ;
+  reg [47:0] \$441 ;
+  reg [47:0] \$442 ;
   wire [17:0] \$45 ;
   wire \$46 ;
   wire [17:0] \$47 ;
@@ -450,16 +463,15 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   reg \$signal$65  = 1'h0;
   reg \$signal$66  = 1'h0;
   reg \$signal$67  = 1'h0;
-  reg \$signal$74  = 1'h0;
-  reg \$signal$75  = 1'h0;
-  reg \$signal$76  = 1'h0;
-  reg \$signal$77  = 1'h0;
+  reg \$signal$80  = 1'h0;
+  reg \$signal$81  = 1'h0;
+  reg \$signal$90  = 1'h0;
   wire [9:0] \$signature__addr ;
-  wire [10:0] \$signature__addr$113 ;
+  wire [10:0] \$signature__addr$116 ;
   wire [127:0] \$signature__data ;
-  wire [1023:0] \$signature__data$115 ;
+  wire [1023:0] \$signature__data$118 ;
   wire \$signature__en ;
-  wire \$signature__en$116 ;
+  wire \$signature__en$119 ;
   wire [255:0] acc;
   wire [31:0] \acc[0] ;
   wire [31:0] \acc[1] ;
@@ -471,7 +483,7 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [31:0] \acc[7] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$132 ;
+  wire \acc_done$135 ;
   wire [255:0] accs;
   wire [31:0] \accs[0] ;
   wire [31:0] \accs[1] ;
@@ -507,6 +519,7 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [7:0] \acts[9] ;
   wire advance;
   wire [1:0] bank_busy;
+  (* init = 256'h0000000000000000000000000000000000000000000000000000000000000000 *)
   wire [255:0] bias;
   reg [255:0] bias0 = 256'h0000000000000000000000000000000000000000000000000000000000000000;
   wire [31:0] \bias0[0] ;
@@ -570,11 +583,12 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire empty;
   wire en;
   wire error;
-  wire [3:0] events;
+  reg [7:0] event_bits = 8'h00;
+  wire [7:0] events;
   reg [3:0] events_r = 4'h0;
   wire first;
   (* init = 1'h0 *)
-  wire \first$128 ;
+  wire \first$131 ;
   wire [127:0] gated;
   wire [575:0] group_sums;
   wire [71:0] \group_sums[0] ;
@@ -618,7 +632,8 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [17:0] \group_sums[7][2] ;
   wire [17:0] \group_sums[7][3] ;
   wire hold;
-  wire \hold$102 ;
+  wire \hold$105 ;
+  reg hold_inc = 1'h0;
   input [127:0] i_act__payload;
   wire [127:0] i_act__payload;
   output i_act__ready;
@@ -650,18 +665,18 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [7:0] nonzero;
   output [271:0] o_res__payload;
   wire [271:0] o_res__payload;
-  wire [271:0] \o_res__payload$137 ;
-  wire [7:0] \o_res__payload$137.overflow ;
-  wire [7:0] \o_res__payload$137.saturated ;
-  wire [255:0] \o_res__payload$137.values ;
-  wire [31:0] \o_res__payload$137.values[0] ;
-  wire [31:0] \o_res__payload$137.values[1] ;
-  wire [31:0] \o_res__payload$137.values[2] ;
-  wire [31:0] \o_res__payload$137.values[3] ;
-  wire [31:0] \o_res__payload$137.values[4] ;
-  wire [31:0] \o_res__payload$137.values[5] ;
-  wire [31:0] \o_res__payload$137.values[6] ;
-  wire [31:0] \o_res__payload$137.values[7] ;
+  wire [271:0] \o_res__payload$140 ;
+  wire [7:0] \o_res__payload$140.overflow ;
+  wire [7:0] \o_res__payload$140.saturated ;
+  wire [255:0] \o_res__payload$140.values ;
+  wire [31:0] \o_res__payload$140.values[0] ;
+  wire [31:0] \o_res__payload$140.values[1] ;
+  wire [31:0] \o_res__payload$140.values[2] ;
+  wire [31:0] \o_res__payload$140.values[3] ;
+  wire [31:0] \o_res__payload$140.values[4] ;
+  wire [31:0] \o_res__payload$140.values[5] ;
+  wire [31:0] \o_res__payload$140.values[6] ;
+  wire [31:0] \o_res__payload$140.values[7] ;
   wire [7:0] \o_res__payload.overflow ;
   wire [7:0] \o_res__payload.saturated ;
   wire [255:0] \o_res__payload.values ;
@@ -675,12 +690,12 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire [31:0] \o_res__payload.values[7] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$138 ;
+  wire \o_res__ready$141 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$139 ;
+  wire \o_res__valid$142 ;
   wire [7:0] overflow;
-  wire [7:0] \overflow$136 ;
+  wire [7:0] \overflow$139 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
@@ -688,6 +703,16 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire resident;
   input rst;
   wire rst;
+  reg [255:0] s2_bias = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+  wire [31:0] \s2_bias[0] ;
+  wire [31:0] \s2_bias[1] ;
+  wire [31:0] \s2_bias[2] ;
+  wire [31:0] \s2_bias[3] ;
+  wire [31:0] \s2_bias[4] ;
+  wire [31:0] \s2_bias[5] ;
+  wire [31:0] \s2_bias[6] ;
+  wire [31:0] \s2_bias[7] ;
+  reg s2_last = 1'h0;
   reg [7:0] s2_nonzero = 8'h00;
   reg [159:0] s2_sums = 160'h0000000000000000000000000000000000000000;
   wire [19:0] \s2_sums[0] ;
@@ -916,135 +941,135 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   wire waiting;
   wire [1023:0] weights;
   (* init = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 *)
-  wire [1023:0] \weights$125 ;
-  wire [7:0] \weights$125[0] ;
-  wire [7:0] \weights$125[100] ;
-  wire [7:0] \weights$125[101] ;
-  wire [7:0] \weights$125[102] ;
-  wire [7:0] \weights$125[103] ;
-  wire [7:0] \weights$125[104] ;
-  wire [7:0] \weights$125[105] ;
-  wire [7:0] \weights$125[106] ;
-  wire [7:0] \weights$125[107] ;
-  wire [7:0] \weights$125[108] ;
-  wire [7:0] \weights$125[109] ;
-  wire [7:0] \weights$125[10] ;
-  wire [7:0] \weights$125[110] ;
-  wire [7:0] \weights$125[111] ;
-  wire [7:0] \weights$125[112] ;
-  wire [7:0] \weights$125[113] ;
-  wire [7:0] \weights$125[114] ;
-  wire [7:0] \weights$125[115] ;
-  wire [7:0] \weights$125[116] ;
-  wire [7:0] \weights$125[117] ;
-  wire [7:0] \weights$125[118] ;
-  wire [7:0] \weights$125[119] ;
-  wire [7:0] \weights$125[11] ;
-  wire [7:0] \weights$125[120] ;
-  wire [7:0] \weights$125[121] ;
-  wire [7:0] \weights$125[122] ;
-  wire [7:0] \weights$125[123] ;
-  wire [7:0] \weights$125[124] ;
-  wire [7:0] \weights$125[125] ;
-  wire [7:0] \weights$125[126] ;
-  wire [7:0] \weights$125[127] ;
-  wire [7:0] \weights$125[12] ;
-  wire [7:0] \weights$125[13] ;
-  wire [7:0] \weights$125[14] ;
-  wire [7:0] \weights$125[15] ;
-  wire [7:0] \weights$125[16] ;
-  wire [7:0] \weights$125[17] ;
-  wire [7:0] \weights$125[18] ;
-  wire [7:0] \weights$125[19] ;
-  wire [7:0] \weights$125[1] ;
-  wire [7:0] \weights$125[20] ;
-  wire [7:0] \weights$125[21] ;
-  wire [7:0] \weights$125[22] ;
-  wire [7:0] \weights$125[23] ;
-  wire [7:0] \weights$125[24] ;
-  wire [7:0] \weights$125[25] ;
-  wire [7:0] \weights$125[26] ;
-  wire [7:0] \weights$125[27] ;
-  wire [7:0] \weights$125[28] ;
-  wire [7:0] \weights$125[29] ;
-  wire [7:0] \weights$125[2] ;
-  wire [7:0] \weights$125[30] ;
-  wire [7:0] \weights$125[31] ;
-  wire [7:0] \weights$125[32] ;
-  wire [7:0] \weights$125[33] ;
-  wire [7:0] \weights$125[34] ;
-  wire [7:0] \weights$125[35] ;
-  wire [7:0] \weights$125[36] ;
-  wire [7:0] \weights$125[37] ;
-  wire [7:0] \weights$125[38] ;
-  wire [7:0] \weights$125[39] ;
-  wire [7:0] \weights$125[3] ;
-  wire [7:0] \weights$125[40] ;
-  wire [7:0] \weights$125[41] ;
-  wire [7:0] \weights$125[42] ;
-  wire [7:0] \weights$125[43] ;
-  wire [7:0] \weights$125[44] ;
-  wire [7:0] \weights$125[45] ;
-  wire [7:0] \weights$125[46] ;
-  wire [7:0] \weights$125[47] ;
-  wire [7:0] \weights$125[48] ;
-  wire [7:0] \weights$125[49] ;
-  wire [7:0] \weights$125[4] ;
-  wire [7:0] \weights$125[50] ;
-  wire [7:0] \weights$125[51] ;
-  wire [7:0] \weights$125[52] ;
-  wire [7:0] \weights$125[53] ;
-  wire [7:0] \weights$125[54] ;
-  wire [7:0] \weights$125[55] ;
-  wire [7:0] \weights$125[56] ;
-  wire [7:0] \weights$125[57] ;
-  wire [7:0] \weights$125[58] ;
-  wire [7:0] \weights$125[59] ;
-  wire [7:0] \weights$125[5] ;
-  wire [7:0] \weights$125[60] ;
-  wire [7:0] \weights$125[61] ;
-  wire [7:0] \weights$125[62] ;
-  wire [7:0] \weights$125[63] ;
-  wire [7:0] \weights$125[64] ;
-  wire [7:0] \weights$125[65] ;
-  wire [7:0] \weights$125[66] ;
-  wire [7:0] \weights$125[67] ;
-  wire [7:0] \weights$125[68] ;
-  wire [7:0] \weights$125[69] ;
-  wire [7:0] \weights$125[6] ;
-  wire [7:0] \weights$125[70] ;
-  wire [7:0] \weights$125[71] ;
-  wire [7:0] \weights$125[72] ;
-  wire [7:0] \weights$125[73] ;
-  wire [7:0] \weights$125[74] ;
-  wire [7:0] \weights$125[75] ;
-  wire [7:0] \weights$125[76] ;
-  wire [7:0] \weights$125[77] ;
-  wire [7:0] \weights$125[78] ;
-  wire [7:0] \weights$125[79] ;
-  wire [7:0] \weights$125[7] ;
-  wire [7:0] \weights$125[80] ;
-  wire [7:0] \weights$125[81] ;
-  wire [7:0] \weights$125[82] ;
-  wire [7:0] \weights$125[83] ;
-  wire [7:0] \weights$125[84] ;
-  wire [7:0] \weights$125[85] ;
-  wire [7:0] \weights$125[86] ;
-  wire [7:0] \weights$125[87] ;
-  wire [7:0] \weights$125[88] ;
-  wire [7:0] \weights$125[89] ;
-  wire [7:0] \weights$125[8] ;
-  wire [7:0] \weights$125[90] ;
-  wire [7:0] \weights$125[91] ;
-  wire [7:0] \weights$125[92] ;
-  wire [7:0] \weights$125[93] ;
-  wire [7:0] \weights$125[94] ;
-  wire [7:0] \weights$125[95] ;
-  wire [7:0] \weights$125[96] ;
-  wire [7:0] \weights$125[97] ;
-  wire [7:0] \weights$125[98] ;
-  wire [7:0] \weights$125[99] ;
-  wire [7:0] \weights$125[9] ;
+  wire [1023:0] \weights$128 ;
+  wire [7:0] \weights$128[0] ;
+  wire [7:0] \weights$128[100] ;
+  wire [7:0] \weights$128[101] ;
+  wire [7:0] \weights$128[102] ;
+  wire [7:0] \weights$128[103] ;
+  wire [7:0] \weights$128[104] ;
+  wire [7:0] \weights$128[105] ;
+  wire [7:0] \weights$128[106] ;
+  wire [7:0] \weights$128[107] ;
+  wire [7:0] \weights$128[108] ;
+  wire [7:0] \weights$128[109] ;
+  wire [7:0] \weights$128[10] ;
+  wire [7:0] \weights$128[110] ;
+  wire [7:0] \weights$128[111] ;
+  wire [7:0] \weights$128[112] ;
+  wire [7:0] \weights$128[113] ;
+  wire [7:0] \weights$128[114] ;
+  wire [7:0] \weights$128[115] ;
+  wire [7:0] \weights$128[116] ;
+  wire [7:0] \weights$128[117] ;
+  wire [7:0] \weights$128[118] ;
+  wire [7:0] \weights$128[119] ;
+  wire [7:0] \weights$128[11] ;
+  wire [7:0] \weights$128[120] ;
+  wire [7:0] \weights$128[121] ;
+  wire [7:0] \weights$128[122] ;
+  wire [7:0] \weights$128[123] ;
+  wire [7:0] \weights$128[124] ;
+  wire [7:0] \weights$128[125] ;
+  wire [7:0] \weights$128[126] ;
+  wire [7:0] \weights$128[127] ;
+  wire [7:0] \weights$128[12] ;
+  wire [7:0] \weights$128[13] ;
+  wire [7:0] \weights$128[14] ;
+  wire [7:0] \weights$128[15] ;
+  wire [7:0] \weights$128[16] ;
+  wire [7:0] \weights$128[17] ;
+  wire [7:0] \weights$128[18] ;
+  wire [7:0] \weights$128[19] ;
+  wire [7:0] \weights$128[1] ;
+  wire [7:0] \weights$128[20] ;
+  wire [7:0] \weights$128[21] ;
+  wire [7:0] \weights$128[22] ;
+  wire [7:0] \weights$128[23] ;
+  wire [7:0] \weights$128[24] ;
+  wire [7:0] \weights$128[25] ;
+  wire [7:0] \weights$128[26] ;
+  wire [7:0] \weights$128[27] ;
+  wire [7:0] \weights$128[28] ;
+  wire [7:0] \weights$128[29] ;
+  wire [7:0] \weights$128[2] ;
+  wire [7:0] \weights$128[30] ;
+  wire [7:0] \weights$128[31] ;
+  wire [7:0] \weights$128[32] ;
+  wire [7:0] \weights$128[33] ;
+  wire [7:0] \weights$128[34] ;
+  wire [7:0] \weights$128[35] ;
+  wire [7:0] \weights$128[36] ;
+  wire [7:0] \weights$128[37] ;
+  wire [7:0] \weights$128[38] ;
+  wire [7:0] \weights$128[39] ;
+  wire [7:0] \weights$128[3] ;
+  wire [7:0] \weights$128[40] ;
+  wire [7:0] \weights$128[41] ;
+  wire [7:0] \weights$128[42] ;
+  wire [7:0] \weights$128[43] ;
+  wire [7:0] \weights$128[44] ;
+  wire [7:0] \weights$128[45] ;
+  wire [7:0] \weights$128[46] ;
+  wire [7:0] \weights$128[47] ;
+  wire [7:0] \weights$128[48] ;
+  wire [7:0] \weights$128[49] ;
+  wire [7:0] \weights$128[4] ;
+  wire [7:0] \weights$128[50] ;
+  wire [7:0] \weights$128[51] ;
+  wire [7:0] \weights$128[52] ;
+  wire [7:0] \weights$128[53] ;
+  wire [7:0] \weights$128[54] ;
+  wire [7:0] \weights$128[55] ;
+  wire [7:0] \weights$128[56] ;
+  wire [7:0] \weights$128[57] ;
+  wire [7:0] \weights$128[58] ;
+  wire [7:0] \weights$128[59] ;
+  wire [7:0] \weights$128[5] ;
+  wire [7:0] \weights$128[60] ;
+  wire [7:0] \weights$128[61] ;
+  wire [7:0] \weights$128[62] ;
+  wire [7:0] \weights$128[63] ;
+  wire [7:0] \weights$128[64] ;
+  wire [7:0] \weights$128[65] ;
+  wire [7:0] \weights$128[66] ;
+  wire [7:0] \weights$128[67] ;
+  wire [7:0] \weights$128[68] ;
+  wire [7:0] \weights$128[69] ;
+  wire [7:0] \weights$128[6] ;
+  wire [7:0] \weights$128[70] ;
+  wire [7:0] \weights$128[71] ;
+  wire [7:0] \weights$128[72] ;
+  wire [7:0] \weights$128[73] ;
+  wire [7:0] \weights$128[74] ;
+  wire [7:0] \weights$128[75] ;
+  wire [7:0] \weights$128[76] ;
+  wire [7:0] \weights$128[77] ;
+  wire [7:0] \weights$128[78] ;
+  wire [7:0] \weights$128[79] ;
+  wire [7:0] \weights$128[7] ;
+  wire [7:0] \weights$128[80] ;
+  wire [7:0] \weights$128[81] ;
+  wire [7:0] \weights$128[82] ;
+  wire [7:0] \weights$128[83] ;
+  wire [7:0] \weights$128[84] ;
+  wire [7:0] \weights$128[85] ;
+  wire [7:0] \weights$128[86] ;
+  wire [7:0] \weights$128[87] ;
+  wire [7:0] \weights$128[88] ;
+  wire [7:0] \weights$128[89] ;
+  wire [7:0] \weights$128[8] ;
+  wire [7:0] \weights$128[90] ;
+  wire [7:0] \weights$128[91] ;
+  wire [7:0] \weights$128[92] ;
+  wire [7:0] \weights$128[93] ;
+  wire [7:0] \weights$128[94] ;
+  wire [7:0] \weights$128[95] ;
+  wire [7:0] \weights$128[96] ;
+  wire [7:0] \weights$128[97] ;
+  wire [7:0] \weights$128[98] ;
+  wire [7:0] \weights$128[99] ;
+  wire [7:0] \weights$128[9] ;
   wire [7:0] \weights[0] ;
   wire [7:0] \weights[100] ;
   wire [7:0] \weights[101] ;
@@ -4271,8 +4296,8 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
     wgt_buf[2047] = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$116 )
-      wgt_buf[\$signature__addr$113 ] <= i_wgt__payload;
+    if (\$signature__en$119 )
+      wgt_buf[\$signature__addr$116 ] <= i_wgt__payload;
   end
   reg [1023:0] _1_;
   always @(posedge clk) begin
@@ -4605,172 +4630,187 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign \$322  = \$320  + \$321 ;
   assign \$323  = \$319  + \$322 ;
   assign \$324  = \$signal$64  ? \$323  : 8'h00;
-  assign \$325  = $signed(sp_sums[17:0]) + $signed(sp_sums[35:18]);
-  assign \$326  = $signed(sp_sums[53:36]) + $signed(sp_sums[71:54]);
-  assign \$327  = $signed(\$325 ) + $signed(\$326 );
-  assign \$328  = $signed(sp_sums[89:72]) + $signed(sp_sums[107:90]);
-  assign \$329  = $signed(sp_sums[125:108]) + $signed(sp_sums[143:126]);
-  assign \$330  = $signed(\$328 ) + $signed(\$329 );
-  assign \$331  = $signed(sp_sums[161:144]) + $signed(sp_sums[179:162]);
-  assign \$332  = $signed(sp_sums[197:180]) + $signed(sp_sums[215:198]);
-  assign \$333  = $signed(\$331 ) + $signed(\$332 );
-  assign \$334  = $signed(sp_sums[233:216]) + $signed(sp_sums[251:234]);
-  assign \$335  = $signed(sp_sums[269:252]) + $signed(sp_sums[287:270]);
-  assign \$336  = $signed(\$334 ) + $signed(\$335 );
-  assign \$337  = $signed(sp_sums[305:288]) + $signed(sp_sums[323:306]);
-  assign \$338  = $signed(sp_sums[341:324]) + $signed(sp_sums[359:342]);
-  assign \$339  = $signed(\$337 ) + $signed(\$338 );
-  assign \$340  = $signed(sp_sums[377:360]) + $signed(sp_sums[395:378]);
-  assign \$341  = $signed(sp_sums[413:396]) + $signed(sp_sums[431:414]);
-  assign \$342  = $signed(\$340 ) + $signed(\$341 );
-  assign \$343  = $signed(sp_sums[449:432]) + $signed(sp_sums[467:450]);
-  assign \$344  = $signed(sp_sums[485:468]) + $signed(sp_sums[503:486]);
-  assign \$345  = $signed(\$343 ) + $signed(\$344 );
-  assign \$346  = $signed(sp_sums[521:504]) + $signed(sp_sums[539:522]);
-  assign \$347  = $signed(sp_sums[557:540]) + $signed(sp_sums[575:558]);
-  assign \$348  = $signed(\$346 ) + $signed(\$347 );
-  assign \$349  = ~ status__busy;
-  assign \$350  = cmd__start & \$349 ;
-  assign \$351  = ~ cmd__bias_en;
-  assign \$352  = \$350  & \$351 ;
-  assign \$353  = bias_bank ? 2'h2 : 2'h1;
-  assign \$354  = bias_load ? \$353  : 2'h0;
-  assign \$355  = \$signal$74  & \$signal$76 ;
-  assign \$356  = ~ status__busy;
-  assign \$357  = cmd__start & \$356 ;
-  assign \$358  = status__cycles + 1'h1;
-  assign \$359  = status__stall_cycles + waiting;
-  assign \$360  = waiting & hold;
-  assign \$361  = status__hold_cycles + \$360 ;
-  assign \$362  = \$signal$42  & advance;
-  assign \$363  = status__busy_cycles + \$362 ;
-  assign \$364  = hold ? 8'h00 : s3_skips;
-  assign \$365  = status__zero_skips + \$364 ;
-  assign \$366  = status__overflow_events + events_r;
+  assign \$325  = ~ status__busy;
+  assign \$326  = cmd__start & \$325 ;
+  assign \$327  = ~ cmd__bias_en;
+  assign \$328  = \$326  & \$327 ;
+  assign \$329  = bias_bank ? 2'h2 : 2'h1;
+  assign \$330  = bias_load ? \$329  : 2'h0;
+  assign \$331  = \$signal$67  ? bias1 : bias0;
+  assign \$332  = $signed(sp_sums[17:0]) + $signed(sp_sums[35:18]);
+  assign \$333  = $signed(sp_sums[53:36]) + $signed(sp_sums[71:54]);
+  assign \$334  = $signed(\$332 ) + $signed(\$333 );
+  assign \$335  = $signed(sp_sums[89:72]) + $signed(sp_sums[107:90]);
+  assign \$336  = $signed(sp_sums[125:108]) + $signed(sp_sums[143:126]);
+  assign \$337  = $signed(\$335 ) + $signed(\$336 );
+  assign \$338  = $signed(sp_sums[161:144]) + $signed(sp_sums[179:162]);
+  assign \$339  = $signed(sp_sums[197:180]) + $signed(sp_sums[215:198]);
+  assign \$340  = $signed(\$338 ) + $signed(\$339 );
+  assign \$341  = $signed(sp_sums[233:216]) + $signed(sp_sums[251:234]);
+  assign \$342  = $signed(sp_sums[269:252]) + $signed(sp_sums[287:270]);
+  assign \$343  = $signed(\$341 ) + $signed(\$342 );
+  assign \$344  = $signed(sp_sums[305:288]) + $signed(sp_sums[323:306]);
+  assign \$345  = $signed(sp_sums[341:324]) + $signed(sp_sums[359:342]);
+  assign \$346  = $signed(\$344 ) + $signed(\$345 );
+  assign \$347  = $signed(sp_sums[377:360]) + $signed(sp_sums[395:378]);
+  assign \$348  = $signed(sp_sums[413:396]) + $signed(sp_sums[431:414]);
+  assign \$349  = $signed(\$347 ) + $signed(\$348 );
+  assign \$350  = $signed(sp_sums[449:432]) + $signed(sp_sums[467:450]);
+  assign \$351  = $signed(sp_sums[485:468]) + $signed(sp_sums[503:486]);
+  assign \$352  = $signed(\$350 ) + $signed(\$351 );
+  assign \$353  = $signed(sp_sums[521:504]) + $signed(sp_sums[539:522]);
+  assign \$354  = $signed(sp_sums[557:540]) + $signed(sp_sums[575:558]);
+  assign \$355  = $signed(\$353 ) + $signed(\$354 );
+  assign \$356  = \$signal$80  & s2_last;
+  assign \$357  = event_bits[0] + event_bits[1];
+  assign \$358  = event_bits[2] + event_bits[3];
+  assign \$359  = \$357  + \$358 ;
+  assign \$360  = event_bits[4] + event_bits[5];
+  assign \$361  = event_bits[6] + event_bits[7];
+  assign \$362  = \$360  + \$361 ;
+  assign \$363  = \$359  + \$362 ;
+  assign \$364  = status__busy & waiting;
+  assign \$365  = status__busy & waiting;
+  assign \$366  = \$365  & hold;
+  assign \$367  = ~ status__busy;
+  assign \$368  = cmd__start & \$367 ;
+  assign \$369  = status__cycles + 1'h1;
+  assign \$370  = status__stall_cycles + \$signal$90 ;
+  assign \$371  = status__hold_cycles + hold_inc;
+  assign \$372  = \$signal$42  & advance;
+  assign \$373  = status__busy_cycles + \$372 ;
+  assign \$374  = hold ? 8'h00 : s3_skips;
+  assign \$375  = status__zero_skips + \$374 ;
+  assign \$376  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$367  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$367 ;
-  assign \$368  = \$signal$48  ? 2'h2 : 2'h1;
-  assign \$369  = \$signal$42  ? \$368  : 2'h0;
-  assign \$370  = \$signal$59  ? 2'h2 : 2'h1;
-  assign \$371  = \$signal$56  ? \$370  : 2'h0;
-  assign \$372  = \$369  | \$371 ;
-  assign \$373  = \$signal$67  ? 2'h2 : 2'h1;
-  assign \$374  = \$signal$64  ? \$373  : 2'h0;
-  assign bank_busy = \$372  | \$374 ;
-  assign \$375  = ~ \$signal$42 ;
-  assign \$376  = ~ \$signal$56 ;
-  assign \$377  = \$375  & \$376 ;
-  assign \$378  = ~ \$signal$64 ;
-  assign \$379  = \$377  & \$378 ;
-  assign \$380  = ~ \$signal$74 ;
-  assign \$381  = \$379  & \$380 ;
-  assign \$382  = ~ acc_done;
-  assign \$383  = \$381  & \$382 ;
-  assign pipe_empty = \$383  & empty;
+  assign \$377  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$377 ;
+  assign \$378  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$379  = \$signal$42  ? \$378  : 2'h0;
+  assign \$380  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$381  = \$signal$56  ? \$380  : 2'h0;
+  assign \$382  = \$379  | \$381 ;
+  assign \$383  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$384  = \$signal$64  ? \$383  : 2'h0;
+  assign bank_busy = \$382  | \$384 ;
+  assign \$385  = ~ \$signal$42 ;
+  assign \$386  = ~ \$signal$56 ;
+  assign \$387  = \$385  & \$386 ;
+  assign \$388  = ~ \$signal$64 ;
+  assign \$389  = \$387  & \$388 ;
+  assign \$390  = ~ \$signal$80 ;
+  assign \$391  = \$389  & \$390 ;
+  assign \$392  = ~ acc_done;
+  assign \$393  = \$391  & \$392 ;
+  assign pipe_empty = \$393  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$116  = i_wgt__valid & i_wgt__ready;
-  assign en = \$signal$74  & advance;
-  assign bias = \$signal$77  ? bias1 : bias0;
+  assign \$signature__en$119  = i_wgt__valid & i_wgt__ready;
+  assign en = \$signal$80  & advance;
   always @(posedge clk)
-    requant_en <= \$384 ;
+    requant_en <= \$394 ;
   always @(posedge clk)
-    relu <= \$385 ;
+    relu <= \$395 ;
   always @(posedge clk)
-    multiplier <= \$386 ;
+    multiplier <= \$396 ;
   always @(posedge clk)
-    shift <= \$387 ;
+    shift <= \$397 ;
   always @(posedge clk)
-    \$signal  <= \$388 ;
+    \$signal  <= \$398 ;
   always @(posedge clk)
-    \$signal$40  <= \$389 ;
+    \$signal$40  <= \$399 ;
   always @(posedge clk)
-    \$signal$42  <= \$390 ;
+    \$signal$42  <= \$400 ;
   always @(posedge clk)
-    \$signal$44  <= \$391 ;
+    \$signal$44  <= \$401 ;
   always @(posedge clk)
-    \$signal$46  <= \$392 ;
+    \$signal$46  <= \$402 ;
   always @(posedge clk)
-    \$signal$48  <= \$393 ;
+    \$signal$48  <= \$403 ;
   always @(posedge clk)
-    \$signal$50  <= \$394 ;
+    \$signal$50  <= \$404 ;
   always @(posedge clk)
-    \$signal$52  <= \$395 ;
+    \$signal$52  <= \$405 ;
   always @(posedge clk)
-    sd_col_live <= \$396 ;
+    sd_col_live <= \$406 ;
   always @(posedge clk)
-    sd_row_live <= \$397 ;
+    sd_row_live <= \$407 ;
   always @(posedge clk)
-    \$signal$56  <= \$398 ;
+    \$signal$56  <= \$408 ;
   always @(posedge clk)
-    \$signal$57  <= \$399 ;
+    \$signal$57  <= \$409 ;
   always @(posedge clk)
-    \$signal$58  <= \$400 ;
+    \$signal$58  <= \$410 ;
   always @(posedge clk)
-    \$signal$59  <= \$401 ;
+    \$signal$59  <= \$411 ;
   always @(posedge clk)
-    sd_weights <= \$402 ;
+    sd_weights <= \$412 ;
   always @(posedge clk)
-    sd_acts <= \$403 ;
+    sd_acts <= \$413 ;
   always @(posedge clk)
-    \$signal$64  <= \$404 ;
+    \$signal$64  <= \$414 ;
   always @(posedge clk)
-    \$signal$65  <= \$405 ;
+    \$signal$65  <= \$415 ;
   always @(posedge clk)
-    \$signal$66  <= \$406 ;
+    \$signal$66  <= \$416 ;
   always @(posedge clk)
-    \$signal$67  <= \$407 ;
+    \$signal$67  <= \$417 ;
   always @(posedge clk)
-    sp_sums <= \$408 ;
+    sp_sums <= \$418 ;
   always @(posedge clk)
-    sp_nonzero <= \$409 ;
+    sp_nonzero <= \$419 ;
   always @(posedge clk)
-    sp_skips <= \$410 ;
+    sp_skips <= \$420 ;
   always @(posedge clk)
-    s3_skips <= \$411 ;
+    s3_skips <= \$421 ;
   always @(posedge clk)
-    \$signal$74  <= \$412 ;
+    bias0 <= \$422 ;
   always @(posedge clk)
-    \$signal$75  <= \$413 ;
+    bias1 <= \$423 ;
   always @(posedge clk)
-    \$signal$76  <= \$414 ;
+    bias_word <= \$424 ;
   always @(posedge clk)
-    \$signal$77  <= \$415 ;
+    bias_write <= \$425 ;
   always @(posedge clk)
-    s2_nonzero <= \$416 ;
+    \$signal$80  <= \$426 ;
   always @(posedge clk)
-    s2_sums <= \$417 ;
+    \$signal$81  <= \$427 ;
   always @(posedge clk)
-    bias0 <= \$418 ;
+    s2_last <= \$428 ;
   always @(posedge clk)
-    bias1 <= \$419 ;
+    s2_nonzero <= \$429 ;
   always @(posedge clk)
-    bias_word <= \$420 ;
+    s2_bias <= \$430 ;
   always @(posedge clk)
-    bias_write <= \$421 ;
+    s2_sums <= \$431 ;
   always @(posedge clk)
-    acc_done <= \$422 ;
+    acc_done <= \$432 ;
   always @(posedge clk)
-    events_r <= \$423 ;
+    event_bits <= \$433 ;
   always @(posedge clk)
-    status__cycles <= \$424 ;
+    events_r <= \$434 ;
   always @(posedge clk)
-    status__busy_cycles <= \$425 ;
+    \$signal$90  <= \$435 ;
   always @(posedge clk)
-    status__stall_cycles <= \$426 ;
+    hold_inc <= \$436 ;
   always @(posedge clk)
-    status__hold_cycles <= \$427 ;
+    status__cycles <= \$437 ;
   always @(posedge clk)
-    status__zero_skips <= \$428 ;
+    status__busy_cycles <= \$438 ;
   always @(posedge clk)
-    status__overflow_events <= \$429 ;
-  \ternhw_int8_dsp.accs$147  \accs$147  (
+    status__stall_cycles <= \$439 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$440 ;
+  always @(posedge clk)
+    status__zero_skips <= \$441 ;
+  always @(posedge clk)
+    status__overflow_events <= \$442 ;
+  \ternhw_int8_dsp.accs$150  \accs$150  (
     .acc(accs),
-    .bias(bias),
+    .bias(s2_bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$75 ),
+    .first(\$signal$81 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -4817,7 +4857,7 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$113 )
+    .wgt_waddr(\$signature__addr$116 )
   );
   \ternhw_int8_dsp.decoder  decoder (
     .weights(weights),
@@ -4841,144 +4881,29 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$384  = requant_en;
+    \$394  = requant_en;
     if (\$2 ) begin
-      \$384  = cmd__requant_en;
+      \$394  = cmd__requant_en;
     end
     if (rst) begin
-      \$384  = 1'h0;
+      \$394  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$385  = relu;
+    \$395  = relu;
     if (\$2 ) begin
-      \$385  = cmd__relu;
+      \$395  = cmd__relu;
     end
     if (rst) begin
-      \$385  = 1'h0;
+      \$395  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$386  = multiplier;
+    \$396  = multiplier;
     if (\$2 ) begin
-      \$386  = cmd__multiplier;
-    end
-    if (rst) begin
-      \$386  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$387  = shift;
-    if (\$2 ) begin
-      \$387  = cmd__shift;
-    end
-    if (rst) begin
-      \$387  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$388  = \$signal ;
-    if (\$4 ) begin
-      \$388  = cmd__k;
-    end
-    if (rst) begin
-      \$388  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$389  = \$signal$40 ;
-    if (\$4 ) begin
-      \$389  = cmd__n;
-    end
-    if (rst) begin
-      \$389  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$390  = \$signal$42 ;
-    if (advance) begin
-      \$390  = issue;
-    end
-    if (rst) begin
-      \$390  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$391  = \$signal$44 ;
-    if (advance) begin
-      \$391  = first;
-    end
-    if (rst) begin
-      \$391  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$392  = \$signal$46 ;
-    if (advance) begin
-      \$392  = last;
-    end
-    if (rst) begin
-      \$392  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$393  = \$signal$48 ;
-    if (advance) begin
-      \$393  = tile_parity;
-    end
-    if (rst) begin
-      \$393  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$394  = \$signal$50 ;
-    if (advance) begin
-      \$394  = { 1'h0, k_pos };
-    end
-    if (rst) begin
-      \$394  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$395  = \$signal$52 ;
-    if (advance) begin
-      \$395  = { 1'h0, n_pos };
-    end
-    if (rst) begin
-      \$395  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$396  = sd_col_live;
-    if (advance) begin
-      \$396 [0] = \$6 ;
-      \$396 [1] = \$8 ;
-      \$396 [2] = \$10 ;
-      \$396 [3] = \$12 ;
-      \$396 [4] = \$14 ;
-      \$396 [5] = \$16 ;
-      \$396 [6] = \$18 ;
-      \$396 [7] = \$20 ;
-      \$396 [8] = \$22 ;
-      \$396 [9] = \$24 ;
-      \$396 [10] = \$26 ;
-      \$396 [11] = \$28 ;
-      \$396 [12] = \$30 ;
-      \$396 [13] = \$32 ;
-      \$396 [14] = \$34 ;
-      \$396 [15] = \$36 ;
+      \$396  = cmd__multiplier;
     end
     if (rst) begin
       \$396  = 16'h0000;
@@ -4986,46 +4911,39 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$397  = sd_row_live;
-    if (advance) begin
-      \$397 [0] = \$38 ;
-      \$397 [1] = \$40 ;
-      \$397 [2] = \$42 ;
-      \$397 [3] = \$44 ;
-      \$397 [4] = \$46 ;
-      \$397 [5] = \$48 ;
-      \$397 [6] = \$50 ;
-      \$397 [7] = \$52 ;
+    \$397  = shift;
+    if (\$2 ) begin
+      \$397  = cmd__shift;
     end
     if (rst) begin
-      \$397  = 8'h00;
+      \$397  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$398  = \$signal$56 ;
-    if (advance) begin
-      \$398  = \$signal$42 ;
+    \$398  = \$signal ;
+    if (\$4 ) begin
+      \$398  = cmd__k;
     end
     if (rst) begin
-      \$398  = 1'h0;
+      \$398  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$399  = \$signal$57 ;
-    if (advance) begin
-      \$399  = \$signal$44 ;
+    \$399  = \$signal$40 ;
+    if (\$4 ) begin
+      \$399  = cmd__n;
     end
     if (rst) begin
-      \$399  = 1'h0;
+      \$399  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$400  = \$signal$58 ;
+    \$400  = \$signal$42 ;
     if (advance) begin
-      \$400  = \$signal$46 ;
+      \$400  = issue;
     end
     if (rst) begin
       \$400  = 1'h0;
@@ -5033,9 +4951,9 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$401  = \$signal$59 ;
+    \$401  = \$signal$44 ;
     if (advance) begin
-      \$401  = \$signal$48 ;
+      \$401  = first;
     end
     if (rst) begin
       \$401  = 1'h0;
@@ -5043,136 +4961,151 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$402  = sd_weights;
+    \$402  = \$signal$46 ;
     if (advance) begin
-      \$402  = weights;
+      \$402  = last;
     end
     if (rst) begin
-      \$402  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$402  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$403  = sd_acts;
+    \$403  = \$signal$48 ;
     if (advance) begin
-      \$403  = act_r__data;
+      \$403  = tile_parity;
     end
     if (rst) begin
-      \$403  = 128'h00000000000000000000000000000000;
+      \$403  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$404  = \$signal$64 ;
+    \$404  = \$signal$50 ;
     if (advance) begin
-      \$404  = \$signal$56 ;
+      \$404  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$404  = 1'h0;
+      \$404  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$405  = \$signal$65 ;
+    \$405  = \$signal$52 ;
     if (advance) begin
-      \$405  = \$signal$57 ;
+      \$405  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$405  = 1'h0;
+      \$405  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$406  = \$signal$66 ;
+    \$406  = sd_col_live;
     if (advance) begin
-      \$406  = \$signal$58 ;
+      \$406 [0] = \$6 ;
+      \$406 [1] = \$8 ;
+      \$406 [2] = \$10 ;
+      \$406 [3] = \$12 ;
+      \$406 [4] = \$14 ;
+      \$406 [5] = \$16 ;
+      \$406 [6] = \$18 ;
+      \$406 [7] = \$20 ;
+      \$406 [8] = \$22 ;
+      \$406 [9] = \$24 ;
+      \$406 [10] = \$26 ;
+      \$406 [11] = \$28 ;
+      \$406 [12] = \$30 ;
+      \$406 [13] = \$32 ;
+      \$406 [14] = \$34 ;
+      \$406 [15] = \$36 ;
     end
     if (rst) begin
-      \$406  = 1'h0;
+      \$406  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$407  = \$signal$67 ;
+    \$407  = sd_row_live;
     if (advance) begin
-      \$407  = \$signal$59 ;
+      \$407 [0] = \$38 ;
+      \$407 [1] = \$40 ;
+      \$407 [2] = \$42 ;
+      \$407 [3] = \$44 ;
+      \$407 [4] = \$46 ;
+      \$407 [5] = \$48 ;
+      \$407 [6] = \$50 ;
+      \$407 [7] = \$52 ;
     end
     if (rst) begin
-      \$407  = 1'h0;
+      \$407  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$408  = sp_sums;
+    \$408  = \$signal$56 ;
     if (advance) begin
-      \$408  = group_sums;
+      \$408  = \$signal$42 ;
     end
     if (rst) begin
-      \$408  = 576'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+      \$408  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$409  = sp_nonzero;
+    \$409  = \$signal$57 ;
     if (advance) begin
-      \$409  = 8'hff;
+      \$409  = \$signal$44 ;
     end
     if (rst) begin
-      \$409  = 8'h00;
+      \$409  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$410  = sp_skips;
+    \$410  = \$signal$58 ;
     if (advance) begin
-      \$410 [4:0] = \$85 ;
-      \$410 [9:5] = \$118 ;
-      \$410 [14:10] = \$151 ;
-      \$410 [19:15] = \$184 ;
-      \$410 [24:20] = \$217 ;
-      \$410 [29:25] = \$250 ;
-      \$410 [34:30] = \$283 ;
-      \$410 [39:35] = \$316 ;
+      \$410  = \$signal$46 ;
     end
     if (rst) begin
-      \$410  = 40'h0000000000;
+      \$410  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$411  = s3_skips;
+    \$411  = \$signal$59 ;
     if (advance) begin
-      \$411  = \$324 ;
+      \$411  = \$signal$48 ;
     end
     if (rst) begin
-      \$411  = 8'h00;
+      \$411  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$412  = \$signal$74 ;
+    \$412  = sd_weights;
     if (advance) begin
-      \$412  = \$signal$64 ;
+      \$412  = weights;
     end
     if (rst) begin
-      \$412  = 1'h0;
+      \$412  = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$413  = \$signal$75 ;
+    \$413  = sd_acts;
     if (advance) begin
-      \$413  = \$signal$65 ;
+      \$413  = act_r__data;
     end
     if (rst) begin
-      \$413  = 1'h0;
+      \$413  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$414  = \$signal$76 ;
+    \$414  = \$signal$64 ;
     if (advance) begin
-      \$414  = \$signal$66 ;
+      \$414  = \$signal$56 ;
     end
     if (rst) begin
       \$414  = 1'h0;
@@ -5180,9 +5113,9 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$415  = \$signal$77 ;
+    \$415  = \$signal$65 ;
     if (advance) begin
-      \$415  = \$signal$67 ;
+      \$415  = \$signal$57 ;
     end
     if (rst) begin
       \$415  = 1'h0;
@@ -5190,158 +5123,286 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$416  = s2_nonzero;
+    \$416  = \$signal$66 ;
     if (advance) begin
-      \$416  = sp_nonzero;
+      \$416  = \$signal$58 ;
     end
     if (rst) begin
-      \$416  = 8'h00;
+      \$416  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$417  = s2_sums;
+    \$417  = \$signal$67 ;
     if (advance) begin
-      \$417 [19:0] = \$327 ;
-      \$417 [39:20] = \$330 ;
-      \$417 [59:40] = \$333 ;
-      \$417 [79:60] = \$336 ;
-      \$417 [99:80] = \$339 ;
-      \$417 [119:100] = \$342 ;
-      \$417 [139:120] = \$345 ;
-      \$417 [159:140] = \$348 ;
+      \$417  = \$signal$59 ;
     end
     if (rst) begin
-      \$417  = 160'h0000000000000000000000000000000000000000;
+      \$417  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$418  = bias0;
-    if (\$352 ) begin
-      \$418  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+    \$418  = sp_sums;
+    if (advance) begin
+      \$418  = group_sums;
+    end
+    if (rst) begin
+      \$418  = 576'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$419  = sp_nonzero;
+    if (advance) begin
+      \$419  = 8'hff;
+    end
+    if (rst) begin
+      \$419  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$420  = sp_skips;
+    if (advance) begin
+      \$420 [4:0] = \$85 ;
+      \$420 [9:5] = \$118 ;
+      \$420 [14:10] = \$151 ;
+      \$420 [19:15] = \$184 ;
+      \$420 [24:20] = \$217 ;
+      \$420 [29:25] = \$250 ;
+      \$420 [34:30] = \$283 ;
+      \$420 [39:35] = \$316 ;
+    end
+    if (rst) begin
+      \$420  = 40'h0000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$421  = s3_skips;
+    if (advance) begin
+      \$421  = \$324 ;
+    end
+    if (rst) begin
+      \$421  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$422  = bias0;
+    if (\$328 ) begin
+      \$422  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_write[0]) begin
-      \$418  = bias_word;
+      \$422  = bias_word;
     end
     if (rst) begin
-      \$418  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+      \$422  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$419  = bias1;
-    if (\$352 ) begin
-      \$419  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+    \$423  = bias1;
+    if (\$328 ) begin
+      \$423  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
     if (bias_write[1]) begin
-      \$419  = bias_word;
+      \$423  = bias_word;
     end
     if (rst) begin
-      \$419  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+      \$423  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$420  = i_bias__payload;
+    \$424  = i_bias__payload;
     if (rst) begin
-      \$420  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+      \$424  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$421  = \$354 ;
+    \$425  = \$330 ;
     if (rst) begin
-      \$421  = 2'h0;
+      \$425  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$422  = acc_done;
+    \$426  = \$signal$80 ;
     if (advance) begin
-      \$422  = \$355 ;
+      \$426  = \$signal$64 ;
     end
     if (rst) begin
-      \$422  = 1'h0;
+      \$426  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$423  = events;
+    \$427  = \$signal$81 ;
+    if (advance) begin
+      \$427  = \$signal$65 ;
+    end
     if (rst) begin
-      \$423  = 4'h0;
+      \$427  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$424  = status__cycles;
-    if (\$357 ) begin
-      \$424  = 48'h000000000000;
+    \$428  = s2_last;
+    if (advance) begin
+      \$428  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$428  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$429  = s2_nonzero;
+    if (advance) begin
+      \$429  = sp_nonzero;
+    end
+    if (rst) begin
+      \$429  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$430  = s2_bias;
+    if (advance) begin
+      \$430  = \$331 ;
+    end
+    if (rst) begin
+      \$430  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$431  = s2_sums;
+    if (advance) begin
+      \$431 [19:0] = \$334 ;
+      \$431 [39:20] = \$337 ;
+      \$431 [59:40] = \$340 ;
+      \$431 [79:60] = \$343 ;
+      \$431 [99:80] = \$346 ;
+      \$431 [119:100] = \$349 ;
+      \$431 [139:120] = \$352 ;
+      \$431 [159:140] = \$355 ;
+    end
+    if (rst) begin
+      \$431  = 160'h0000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$432  = acc_done;
+    if (advance) begin
+      \$432  = \$356 ;
+    end
+    if (rst) begin
+      \$432  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$433  = events;
+    if (rst) begin
+      \$433  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$434  = \$363 ;
+    if (rst) begin
+      \$434  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$435  = \$364 ;
+    if (rst) begin
+      \$435  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$436  = \$366 ;
+    if (rst) begin
+      \$436  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$437  = status__cycles;
+    if (\$368 ) begin
+      \$437  = 48'h000000000000;
     end else if (status__busy) begin
-      \$424  = \$358 [47:0];
+      \$437  = \$369 [47:0];
     end
     if (rst) begin
-      \$424  = 48'h000000000000;
+      \$437  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$425  = status__busy_cycles;
-    if (\$357 ) begin
-      \$425  = 48'h000000000000;
+    \$438  = status__busy_cycles;
+    if (\$368 ) begin
+      \$438  = 48'h000000000000;
     end else if (status__busy) begin
-      \$425  = \$363 [47:0];
+      \$438  = \$373 [47:0];
     end
     if (rst) begin
-      \$425  = 48'h000000000000;
+      \$438  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$426  = status__stall_cycles;
-    if (\$357 ) begin
-      \$426  = 48'h000000000000;
+    \$439  = status__stall_cycles;
+    if (\$368 ) begin
+      \$439  = 48'h000000000000;
     end else if (status__busy) begin
-      \$426  = \$359 [47:0];
+      \$439  = \$370 [47:0];
     end
     if (rst) begin
-      \$426  = 48'h000000000000;
+      \$439  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$427  = status__hold_cycles;
-    if (\$357 ) begin
-      \$427  = 48'h000000000000;
+    \$440  = status__hold_cycles;
+    if (\$368 ) begin
+      \$440  = 48'h000000000000;
     end else if (status__busy) begin
-      \$427  = \$361 [47:0];
+      \$440  = \$371 [47:0];
     end
     if (rst) begin
-      \$427  = 48'h000000000000;
+      \$440  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$428  = status__zero_skips;
-    if (\$357 ) begin
-      \$428  = 48'h000000000000;
+    \$441  = status__zero_skips;
+    if (\$368 ) begin
+      \$441  = 48'h000000000000;
     end else if (status__busy) begin
-      \$428  = \$365 [47:0];
+      \$441  = \$375 [47:0];
     end
     if (rst) begin
-      \$428  = 48'h000000000000;
+      \$441  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$429  = status__overflow_events;
-    if (\$357 ) begin
-      \$429  = 48'h000000000000;
+    \$442  = status__overflow_events;
+    if (\$368 ) begin
+      \$442  = 48'h000000000000;
     end else if (status__busy) begin
-      \$429  = \$366 [47:0];
+      \$442  = \$376 [47:0];
     end
     if (rst) begin
-      \$429  = 48'h000000000000;
+      \$442  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -5355,29 +5416,30 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$102  = hold;
+  assign \hold$105  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$113 ;
-  assign \$signature__data$115  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$116 ;
+  assign \$signature__data$118  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
   assign wgt_r__data = word;
-  assign \weights$125  = sd_weights;
-  assign \first$128  = \$signal$75 ;
+  assign \weights$128  = sd_weights;
+  assign \first$131  = \$signal$81 ;
   assign sums = s2_sums;
   assign nonzero = s2_nonzero;
-  assign \acc_done$132  = acc_done;
+  assign bias = s2_bias;
+  assign \acc_done$135  = acc_done;
   assign acc = accs;
-  assign \overflow$136  = overflow;
-  assign \o_res__payload$137  = o_res__payload;
-  assign \o_res__ready$138  = o_res__ready;
-  assign \o_res__valid$139  = o_res__valid;
+  assign \overflow$139  = overflow;
+  assign \o_res__payload$140  = o_res__payload;
+  assign \o_res__ready$141  = o_res__ready;
+  assign \o_res__valid$142  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[255:0];
@@ -5735,14 +5797,6 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign \sp_skips[5]  = sp_skips[29:25];
   assign \sp_skips[6]  = sp_skips[34:30];
   assign \sp_skips[7]  = sp_skips[39:35];
-  assign \s2_sums[0]  = s2_sums[19:0];
-  assign \s2_sums[1]  = s2_sums[39:20];
-  assign \s2_sums[2]  = s2_sums[59:40];
-  assign \s2_sums[3]  = s2_sums[79:60];
-  assign \s2_sums[4]  = s2_sums[99:80];
-  assign \s2_sums[5]  = s2_sums[119:100];
-  assign \s2_sums[6]  = s2_sums[139:120];
-  assign \s2_sums[7]  = s2_sums[159:140];
   assign \bias0[0]  = bias0[31:0];
   assign \bias0[1]  = bias0[63:32];
   assign \bias0[2]  = bias0[95:64];
@@ -5759,134 +5813,150 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign \bias1[5]  = bias1[191:160];
   assign \bias1[6]  = bias1[223:192];
   assign \bias1[7]  = bias1[255:224];
-  assign \weights$125[0]  = sd_weights[7:0];
-  assign \weights$125[1]  = sd_weights[15:8];
-  assign \weights$125[2]  = sd_weights[23:16];
-  assign \weights$125[3]  = sd_weights[31:24];
-  assign \weights$125[4]  = sd_weights[39:32];
-  assign \weights$125[5]  = sd_weights[47:40];
-  assign \weights$125[6]  = sd_weights[55:48];
-  assign \weights$125[7]  = sd_weights[63:56];
-  assign \weights$125[8]  = sd_weights[71:64];
-  assign \weights$125[9]  = sd_weights[79:72];
-  assign \weights$125[10]  = sd_weights[87:80];
-  assign \weights$125[11]  = sd_weights[95:88];
-  assign \weights$125[12]  = sd_weights[103:96];
-  assign \weights$125[13]  = sd_weights[111:104];
-  assign \weights$125[14]  = sd_weights[119:112];
-  assign \weights$125[15]  = sd_weights[127:120];
-  assign \weights$125[16]  = sd_weights[135:128];
-  assign \weights$125[17]  = sd_weights[143:136];
-  assign \weights$125[18]  = sd_weights[151:144];
-  assign \weights$125[19]  = sd_weights[159:152];
-  assign \weights$125[20]  = sd_weights[167:160];
-  assign \weights$125[21]  = sd_weights[175:168];
-  assign \weights$125[22]  = sd_weights[183:176];
-  assign \weights$125[23]  = sd_weights[191:184];
-  assign \weights$125[24]  = sd_weights[199:192];
-  assign \weights$125[25]  = sd_weights[207:200];
-  assign \weights$125[26]  = sd_weights[215:208];
-  assign \weights$125[27]  = sd_weights[223:216];
-  assign \weights$125[28]  = sd_weights[231:224];
-  assign \weights$125[29]  = sd_weights[239:232];
-  assign \weights$125[30]  = sd_weights[247:240];
-  assign \weights$125[31]  = sd_weights[255:248];
-  assign \weights$125[32]  = sd_weights[263:256];
-  assign \weights$125[33]  = sd_weights[271:264];
-  assign \weights$125[34]  = sd_weights[279:272];
-  assign \weights$125[35]  = sd_weights[287:280];
-  assign \weights$125[36]  = sd_weights[295:288];
-  assign \weights$125[37]  = sd_weights[303:296];
-  assign \weights$125[38]  = sd_weights[311:304];
-  assign \weights$125[39]  = sd_weights[319:312];
-  assign \weights$125[40]  = sd_weights[327:320];
-  assign \weights$125[41]  = sd_weights[335:328];
-  assign \weights$125[42]  = sd_weights[343:336];
-  assign \weights$125[43]  = sd_weights[351:344];
-  assign \weights$125[44]  = sd_weights[359:352];
-  assign \weights$125[45]  = sd_weights[367:360];
-  assign \weights$125[46]  = sd_weights[375:368];
-  assign \weights$125[47]  = sd_weights[383:376];
-  assign \weights$125[48]  = sd_weights[391:384];
-  assign \weights$125[49]  = sd_weights[399:392];
-  assign \weights$125[50]  = sd_weights[407:400];
-  assign \weights$125[51]  = sd_weights[415:408];
-  assign \weights$125[52]  = sd_weights[423:416];
-  assign \weights$125[53]  = sd_weights[431:424];
-  assign \weights$125[54]  = sd_weights[439:432];
-  assign \weights$125[55]  = sd_weights[447:440];
-  assign \weights$125[56]  = sd_weights[455:448];
-  assign \weights$125[57]  = sd_weights[463:456];
-  assign \weights$125[58]  = sd_weights[471:464];
-  assign \weights$125[59]  = sd_weights[479:472];
-  assign \weights$125[60]  = sd_weights[487:480];
-  assign \weights$125[61]  = sd_weights[495:488];
-  assign \weights$125[62]  = sd_weights[503:496];
-  assign \weights$125[63]  = sd_weights[511:504];
-  assign \weights$125[64]  = sd_weights[519:512];
-  assign \weights$125[65]  = sd_weights[527:520];
-  assign \weights$125[66]  = sd_weights[535:528];
-  assign \weights$125[67]  = sd_weights[543:536];
-  assign \weights$125[68]  = sd_weights[551:544];
-  assign \weights$125[69]  = sd_weights[559:552];
-  assign \weights$125[70]  = sd_weights[567:560];
-  assign \weights$125[71]  = sd_weights[575:568];
-  assign \weights$125[72]  = sd_weights[583:576];
-  assign \weights$125[73]  = sd_weights[591:584];
-  assign \weights$125[74]  = sd_weights[599:592];
-  assign \weights$125[75]  = sd_weights[607:600];
-  assign \weights$125[76]  = sd_weights[615:608];
-  assign \weights$125[77]  = sd_weights[623:616];
-  assign \weights$125[78]  = sd_weights[631:624];
-  assign \weights$125[79]  = sd_weights[639:632];
-  assign \weights$125[80]  = sd_weights[647:640];
-  assign \weights$125[81]  = sd_weights[655:648];
-  assign \weights$125[82]  = sd_weights[663:656];
-  assign \weights$125[83]  = sd_weights[671:664];
-  assign \weights$125[84]  = sd_weights[679:672];
-  assign \weights$125[85]  = sd_weights[687:680];
-  assign \weights$125[86]  = sd_weights[695:688];
-  assign \weights$125[87]  = sd_weights[703:696];
-  assign \weights$125[88]  = sd_weights[711:704];
-  assign \weights$125[89]  = sd_weights[719:712];
-  assign \weights$125[90]  = sd_weights[727:720];
-  assign \weights$125[91]  = sd_weights[735:728];
-  assign \weights$125[92]  = sd_weights[743:736];
-  assign \weights$125[93]  = sd_weights[751:744];
-  assign \weights$125[94]  = sd_weights[759:752];
-  assign \weights$125[95]  = sd_weights[767:760];
-  assign \weights$125[96]  = sd_weights[775:768];
-  assign \weights$125[97]  = sd_weights[783:776];
-  assign \weights$125[98]  = sd_weights[791:784];
-  assign \weights$125[99]  = sd_weights[799:792];
-  assign \weights$125[100]  = sd_weights[807:800];
-  assign \weights$125[101]  = sd_weights[815:808];
-  assign \weights$125[102]  = sd_weights[823:816];
-  assign \weights$125[103]  = sd_weights[831:824];
-  assign \weights$125[104]  = sd_weights[839:832];
-  assign \weights$125[105]  = sd_weights[847:840];
-  assign \weights$125[106]  = sd_weights[855:848];
-  assign \weights$125[107]  = sd_weights[863:856];
-  assign \weights$125[108]  = sd_weights[871:864];
-  assign \weights$125[109]  = sd_weights[879:872];
-  assign \weights$125[110]  = sd_weights[887:880];
-  assign \weights$125[111]  = sd_weights[895:888];
-  assign \weights$125[112]  = sd_weights[903:896];
-  assign \weights$125[113]  = sd_weights[911:904];
-  assign \weights$125[114]  = sd_weights[919:912];
-  assign \weights$125[115]  = sd_weights[927:920];
-  assign \weights$125[116]  = sd_weights[935:928];
-  assign \weights$125[117]  = sd_weights[943:936];
-  assign \weights$125[118]  = sd_weights[951:944];
-  assign \weights$125[119]  = sd_weights[959:952];
-  assign \weights$125[120]  = sd_weights[967:960];
-  assign \weights$125[121]  = sd_weights[975:968];
-  assign \weights$125[122]  = sd_weights[983:976];
-  assign \weights$125[123]  = sd_weights[991:984];
-  assign \weights$125[124]  = sd_weights[999:992];
-  assign \weights$125[125]  = sd_weights[1007:1000];
-  assign \weights$125[126]  = sd_weights[1015:1008];
-  assign \weights$125[127]  = sd_weights[1023:1016];
+  assign \s2_bias[0]  = s2_bias[31:0];
+  assign \s2_bias[1]  = s2_bias[63:32];
+  assign \s2_bias[2]  = s2_bias[95:64];
+  assign \s2_bias[3]  = s2_bias[127:96];
+  assign \s2_bias[4]  = s2_bias[159:128];
+  assign \s2_bias[5]  = s2_bias[191:160];
+  assign \s2_bias[6]  = s2_bias[223:192];
+  assign \s2_bias[7]  = s2_bias[255:224];
+  assign \s2_sums[0]  = s2_sums[19:0];
+  assign \s2_sums[1]  = s2_sums[39:20];
+  assign \s2_sums[2]  = s2_sums[59:40];
+  assign \s2_sums[3]  = s2_sums[79:60];
+  assign \s2_sums[4]  = s2_sums[99:80];
+  assign \s2_sums[5]  = s2_sums[119:100];
+  assign \s2_sums[6]  = s2_sums[139:120];
+  assign \s2_sums[7]  = s2_sums[159:140];
+  assign \weights$128[0]  = sd_weights[7:0];
+  assign \weights$128[1]  = sd_weights[15:8];
+  assign \weights$128[2]  = sd_weights[23:16];
+  assign \weights$128[3]  = sd_weights[31:24];
+  assign \weights$128[4]  = sd_weights[39:32];
+  assign \weights$128[5]  = sd_weights[47:40];
+  assign \weights$128[6]  = sd_weights[55:48];
+  assign \weights$128[7]  = sd_weights[63:56];
+  assign \weights$128[8]  = sd_weights[71:64];
+  assign \weights$128[9]  = sd_weights[79:72];
+  assign \weights$128[10]  = sd_weights[87:80];
+  assign \weights$128[11]  = sd_weights[95:88];
+  assign \weights$128[12]  = sd_weights[103:96];
+  assign \weights$128[13]  = sd_weights[111:104];
+  assign \weights$128[14]  = sd_weights[119:112];
+  assign \weights$128[15]  = sd_weights[127:120];
+  assign \weights$128[16]  = sd_weights[135:128];
+  assign \weights$128[17]  = sd_weights[143:136];
+  assign \weights$128[18]  = sd_weights[151:144];
+  assign \weights$128[19]  = sd_weights[159:152];
+  assign \weights$128[20]  = sd_weights[167:160];
+  assign \weights$128[21]  = sd_weights[175:168];
+  assign \weights$128[22]  = sd_weights[183:176];
+  assign \weights$128[23]  = sd_weights[191:184];
+  assign \weights$128[24]  = sd_weights[199:192];
+  assign \weights$128[25]  = sd_weights[207:200];
+  assign \weights$128[26]  = sd_weights[215:208];
+  assign \weights$128[27]  = sd_weights[223:216];
+  assign \weights$128[28]  = sd_weights[231:224];
+  assign \weights$128[29]  = sd_weights[239:232];
+  assign \weights$128[30]  = sd_weights[247:240];
+  assign \weights$128[31]  = sd_weights[255:248];
+  assign \weights$128[32]  = sd_weights[263:256];
+  assign \weights$128[33]  = sd_weights[271:264];
+  assign \weights$128[34]  = sd_weights[279:272];
+  assign \weights$128[35]  = sd_weights[287:280];
+  assign \weights$128[36]  = sd_weights[295:288];
+  assign \weights$128[37]  = sd_weights[303:296];
+  assign \weights$128[38]  = sd_weights[311:304];
+  assign \weights$128[39]  = sd_weights[319:312];
+  assign \weights$128[40]  = sd_weights[327:320];
+  assign \weights$128[41]  = sd_weights[335:328];
+  assign \weights$128[42]  = sd_weights[343:336];
+  assign \weights$128[43]  = sd_weights[351:344];
+  assign \weights$128[44]  = sd_weights[359:352];
+  assign \weights$128[45]  = sd_weights[367:360];
+  assign \weights$128[46]  = sd_weights[375:368];
+  assign \weights$128[47]  = sd_weights[383:376];
+  assign \weights$128[48]  = sd_weights[391:384];
+  assign \weights$128[49]  = sd_weights[399:392];
+  assign \weights$128[50]  = sd_weights[407:400];
+  assign \weights$128[51]  = sd_weights[415:408];
+  assign \weights$128[52]  = sd_weights[423:416];
+  assign \weights$128[53]  = sd_weights[431:424];
+  assign \weights$128[54]  = sd_weights[439:432];
+  assign \weights$128[55]  = sd_weights[447:440];
+  assign \weights$128[56]  = sd_weights[455:448];
+  assign \weights$128[57]  = sd_weights[463:456];
+  assign \weights$128[58]  = sd_weights[471:464];
+  assign \weights$128[59]  = sd_weights[479:472];
+  assign \weights$128[60]  = sd_weights[487:480];
+  assign \weights$128[61]  = sd_weights[495:488];
+  assign \weights$128[62]  = sd_weights[503:496];
+  assign \weights$128[63]  = sd_weights[511:504];
+  assign \weights$128[64]  = sd_weights[519:512];
+  assign \weights$128[65]  = sd_weights[527:520];
+  assign \weights$128[66]  = sd_weights[535:528];
+  assign \weights$128[67]  = sd_weights[543:536];
+  assign \weights$128[68]  = sd_weights[551:544];
+  assign \weights$128[69]  = sd_weights[559:552];
+  assign \weights$128[70]  = sd_weights[567:560];
+  assign \weights$128[71]  = sd_weights[575:568];
+  assign \weights$128[72]  = sd_weights[583:576];
+  assign \weights$128[73]  = sd_weights[591:584];
+  assign \weights$128[74]  = sd_weights[599:592];
+  assign \weights$128[75]  = sd_weights[607:600];
+  assign \weights$128[76]  = sd_weights[615:608];
+  assign \weights$128[77]  = sd_weights[623:616];
+  assign \weights$128[78]  = sd_weights[631:624];
+  assign \weights$128[79]  = sd_weights[639:632];
+  assign \weights$128[80]  = sd_weights[647:640];
+  assign \weights$128[81]  = sd_weights[655:648];
+  assign \weights$128[82]  = sd_weights[663:656];
+  assign \weights$128[83]  = sd_weights[671:664];
+  assign \weights$128[84]  = sd_weights[679:672];
+  assign \weights$128[85]  = sd_weights[687:680];
+  assign \weights$128[86]  = sd_weights[695:688];
+  assign \weights$128[87]  = sd_weights[703:696];
+  assign \weights$128[88]  = sd_weights[711:704];
+  assign \weights$128[89]  = sd_weights[719:712];
+  assign \weights$128[90]  = sd_weights[727:720];
+  assign \weights$128[91]  = sd_weights[735:728];
+  assign \weights$128[92]  = sd_weights[743:736];
+  assign \weights$128[93]  = sd_weights[751:744];
+  assign \weights$128[94]  = sd_weights[759:752];
+  assign \weights$128[95]  = sd_weights[767:760];
+  assign \weights$128[96]  = sd_weights[775:768];
+  assign \weights$128[97]  = sd_weights[783:776];
+  assign \weights$128[98]  = sd_weights[791:784];
+  assign \weights$128[99]  = sd_weights[799:792];
+  assign \weights$128[100]  = sd_weights[807:800];
+  assign \weights$128[101]  = sd_weights[815:808];
+  assign \weights$128[102]  = sd_weights[823:816];
+  assign \weights$128[103]  = sd_weights[831:824];
+  assign \weights$128[104]  = sd_weights[839:832];
+  assign \weights$128[105]  = sd_weights[847:840];
+  assign \weights$128[106]  = sd_weights[855:848];
+  assign \weights$128[107]  = sd_weights[863:856];
+  assign \weights$128[108]  = sd_weights[871:864];
+  assign \weights$128[109]  = sd_weights[879:872];
+  assign \weights$128[110]  = sd_weights[887:880];
+  assign \weights$128[111]  = sd_weights[895:888];
+  assign \weights$128[112]  = sd_weights[903:896];
+  assign \weights$128[113]  = sd_weights[911:904];
+  assign \weights$128[114]  = sd_weights[919:912];
+  assign \weights$128[115]  = sd_weights[927:920];
+  assign \weights$128[116]  = sd_weights[935:928];
+  assign \weights$128[117]  = sd_weights[943:936];
+  assign \weights$128[118]  = sd_weights[951:944];
+  assign \weights$128[119]  = sd_weights[959:952];
+  assign \weights$128[120]  = sd_weights[967:960];
+  assign \weights$128[121]  = sd_weights[975:968];
+  assign \weights$128[122]  = sd_weights[983:976];
+  assign \weights$128[123]  = sd_weights[991:984];
+  assign \weights$128[124]  = sd_weights[999:992];
+  assign \weights$128[125]  = sd_weights[1007:1000];
+  assign \weights$128[126]  = sd_weights[1015:1008];
+  assign \weights$128[127]  = sd_weights[1023:1016];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -5911,14 +5981,14 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign \sums[5]  = s2_sums[119:100];
   assign \sums[6]  = s2_sums[139:120];
   assign \sums[7]  = s2_sums[159:140];
-  assign \bias[0]  = bias[31:0];
-  assign \bias[1]  = bias[63:32];
-  assign \bias[2]  = bias[95:64];
-  assign \bias[3]  = bias[127:96];
-  assign \bias[4]  = bias[159:128];
-  assign \bias[5]  = bias[191:160];
-  assign \bias[6]  = bias[223:192];
-  assign \bias[7]  = bias[255:224];
+  assign \bias[0]  = s2_bias[31:0];
+  assign \bias[1]  = s2_bias[63:32];
+  assign \bias[2]  = s2_bias[95:64];
+  assign \bias[3]  = s2_bias[127:96];
+  assign \bias[4]  = s2_bias[159:128];
+  assign \bias[5]  = s2_bias[191:160];
+  assign \bias[6]  = s2_bias[223:192];
+  assign \bias[7]  = s2_bias[255:224];
   assign \accs[0]  = accs[31:0];
   assign \accs[1]  = accs[63:32];
   assign \accs[2]  = accs[95:64];
@@ -5935,17 +6005,17 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
   assign \acc[5]  = accs[191:160];
   assign \acc[6]  = accs[223:192];
   assign \acc[7]  = accs[255:224];
-  assign \o_res__payload$137.values  = o_res__payload[255:0];
-  assign \o_res__payload$137.values[0]  = o_res__payload[31:0];
-  assign \o_res__payload$137.values[1]  = o_res__payload[63:32];
-  assign \o_res__payload$137.values[2]  = o_res__payload[95:64];
-  assign \o_res__payload$137.values[3]  = o_res__payload[127:96];
-  assign \o_res__payload$137.values[4]  = o_res__payload[159:128];
-  assign \o_res__payload$137.values[5]  = o_res__payload[191:160];
-  assign \o_res__payload$137.values[6]  = o_res__payload[223:192];
-  assign \o_res__payload$137.values[7]  = o_res__payload[255:224];
-  assign \o_res__payload$137.overflow  = o_res__payload[263:256];
-  assign \o_res__payload$137.saturated  = o_res__payload[271:264];
+  assign \o_res__payload$140.values  = o_res__payload[255:0];
+  assign \o_res__payload$140.values[0]  = o_res__payload[31:0];
+  assign \o_res__payload$140.values[1]  = o_res__payload[63:32];
+  assign \o_res__payload$140.values[2]  = o_res__payload[95:64];
+  assign \o_res__payload$140.values[3]  = o_res__payload[127:96];
+  assign \o_res__payload$140.values[4]  = o_res__payload[159:128];
+  assign \o_res__payload$140.values[5]  = o_res__payload[191:160];
+  assign \o_res__payload$140.values[6]  = o_res__payload[223:192];
+  assign \o_res__payload$140.values[7]  = o_res__payload[255:224];
+  assign \o_res__payload$140.overflow  = o_res__payload[263:256];
+  assign \o_res__payload$140.saturated  = o_res__payload[271:264];
   assign acts[127:120] = sd_acts[127:120];
   assign acts[119:112] = sd_acts[119:112];
   assign acts[111:104] = sd_acts[111:104];
@@ -5965,7 +6035,7 @@ module ternhw_int8_dsp(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__paylo
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_int8_dsp.accs$147 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
+module \ternhw_int8_dsp.accs$150 (rst, en, events, first, nonzero, bias, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [31:0] \$1 ;
   wire [31:0] \$10 ;
@@ -6098,69 +6168,62 @@ module \ternhw_int8_dsp.accs$147 (rst, en, bias, events, first, nonzero, sums, a
   wire \$214 ;
   wire \$215 ;
   wire \$216 ;
-  wire [1:0] \$217 ;
-  wire [31:0] \$218 ;
-  wire [32:0] \$219 ;
+  wire [31:0] \$217 ;
+  wire [32:0] \$218 ;
+  wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire [31:0] \$221 ;
-  wire [32:0] \$222 ;
+  wire [31:0] \$220 ;
+  wire [32:0] \$221 ;
+  wire \$222 ;
   wire \$223 ;
   wire \$224 ;
-  wire \$225 ;
-  wire [31:0] \$226 ;
-  wire [32:0] \$227 ;
-  wire \$228 ;
-  wire [31:0] \$229 ;
+  wire [31:0] \$225 ;
+  wire [32:0] \$226 ;
+  wire \$227 ;
+  wire [31:0] \$228 ;
+  wire [32:0] \$229 ;
   wire \$23 ;
-  wire [32:0] \$230 ;
+  wire \$230 ;
   wire \$231 ;
   wire \$232 ;
-  wire \$233 ;
-  wire [1:0] \$234 ;
-  wire [2:0] \$235 ;
+  wire [31:0] \$233 ;
+  wire [32:0] \$234 ;
+  wire \$235 ;
   wire [31:0] \$236 ;
   wire [32:0] \$237 ;
   wire \$238 ;
-  wire [31:0] \$239 ;
+  wire \$239 ;
   wire \$24 ;
-  wire [32:0] \$240 ;
-  wire \$241 ;
-  wire \$242 ;
+  wire \$240 ;
+  wire [31:0] \$241 ;
+  wire [32:0] \$242 ;
   wire \$243 ;
   wire [31:0] \$244 ;
   wire [32:0] \$245 ;
   wire \$246 ;
-  wire [31:0] \$247 ;
-  wire [32:0] \$248 ;
-  wire \$249 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire [31:0] \$249 ;
   wire \$25 ;
-  wire \$250 ;
+  wire [32:0] \$250 ;
   wire \$251 ;
-  wire [1:0] \$252 ;
-  wire [31:0] \$253 ;
-  wire [32:0] \$254 ;
+  wire [31:0] \$252 ;
+  wire [32:0] \$253 ;
+  wire \$254 ;
   wire \$255 ;
-  wire [31:0] \$256 ;
-  wire [32:0] \$257 ;
-  wire \$258 ;
+  wire \$256 ;
+  wire [31:0] \$257 ;
+  wire [32:0] \$258 ;
   wire \$259 ;
   wire [31:0] \$26 ;
-  wire \$260 ;
-  wire [31:0] \$261 ;
-  wire [32:0] \$262 ;
+  wire [31:0] \$260 ;
+  wire [32:0] \$261 ;
+  wire \$262 ;
   wire \$263 ;
-  wire [31:0] \$264 ;
-  wire [32:0] \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire [1:0] \$269 ;
+  wire \$264 ;
+  reg [255:0] \$265 ;
+  reg [7:0] \$266 ;
   wire [32:0] \$27 ;
-  wire [2:0] \$270 ;
-  wire [3:0] \$271 ;
-  reg [255:0] \$272 ;
-  reg [7:0] \$273 ;
   wire \$28 ;
   wire [31:0] \$29 ;
   wire \$3 ;
@@ -6264,8 +6327,8 @@ module \ternhw_int8_dsp.accs$147 (rst, en, bias, events, first, nonzero, sums, a
   wire clk;
   input en;
   wire en;
-  output [3:0] events;
-  wire [3:0] events;
+  output [7:0] events;
+  wire [7:0] events;
   input first;
   wire first;
   input [7:0] nonzero;
@@ -6500,98 +6563,91 @@ module \ternhw_int8_dsp.accs$147 (rst, en, bias, events, first, nonzero, sums, a
   assign \$214  = \$213 [32:31] != 2'h3;
   assign \$215  = \$211  & \$214 ;
   assign \$216  = nonzero[1] & \$215 ;
-  assign \$217  = \$208  + \$216 ;
-  assign \$218  = first ? bias[95:64] : acc[95:64];
-  assign \$219  = $signed(\$218 ) + $signed(sums[59:40]);
-  assign \$220  = | \$219 [32:31];
-  assign \$221  = first ? bias[95:64] : acc[95:64];
-  assign \$222  = $signed(\$221 ) + $signed(sums[59:40]);
-  assign \$223  = \$222 [32:31] != 2'h3;
-  assign \$224  = \$220  & \$223 ;
-  assign \$225  = nonzero[2] & \$224 ;
-  assign \$226  = first ? bias[127:96] : acc[127:96];
-  assign \$227  = $signed(\$226 ) + $signed(sums[79:60]);
-  assign \$228  = | \$227 [32:31];
-  assign \$229  = first ? bias[127:96] : acc[127:96];
-  assign \$230  = $signed(\$229 ) + $signed(sums[79:60]);
-  assign \$231  = \$230 [32:31] != 2'h3;
-  assign \$232  = \$228  & \$231 ;
-  assign \$233  = nonzero[3] & \$232 ;
-  assign \$234  = \$225  + \$233 ;
-  assign \$235  = \$217  + \$234 ;
+  assign \$217  = first ? bias[95:64] : acc[95:64];
+  assign \$218  = $signed(\$217 ) + $signed(sums[59:40]);
+  assign \$219  = | \$218 [32:31];
+  assign \$220  = first ? bias[95:64] : acc[95:64];
+  assign \$221  = $signed(\$220 ) + $signed(sums[59:40]);
+  assign \$222  = \$221 [32:31] != 2'h3;
+  assign \$223  = \$219  & \$222 ;
+  assign \$224  = nonzero[2] & \$223 ;
+  assign \$225  = first ? bias[127:96] : acc[127:96];
+  assign \$226  = $signed(\$225 ) + $signed(sums[79:60]);
+  assign \$227  = | \$226 [32:31];
+  assign \$228  = first ? bias[127:96] : acc[127:96];
+  assign \$229  = $signed(\$228 ) + $signed(sums[79:60]);
+  assign \$230  = \$229 [32:31] != 2'h3;
+  assign \$231  = \$227  & \$230 ;
+  assign \$232  = nonzero[3] & \$231 ;
+  assign \$233  = first ? bias[159:128] : acc[159:128];
+  assign \$234  = $signed(\$233 ) + $signed(sums[99:80]);
+  assign \$235  = | \$234 [32:31];
   assign \$236  = first ? bias[159:128] : acc[159:128];
   assign \$237  = $signed(\$236 ) + $signed(sums[99:80]);
-  assign \$238  = | \$237 [32:31];
-  assign \$239  = first ? bias[159:128] : acc[159:128];
-  assign \$240  = $signed(\$239 ) + $signed(sums[99:80]);
-  assign \$241  = \$240 [32:31] != 2'h3;
-  assign \$242  = \$238  & \$241 ;
-  assign \$243  = nonzero[4] & \$242 ;
+  assign \$238  = \$237 [32:31] != 2'h3;
+  assign \$239  = \$235  & \$238 ;
+  assign \$240  = nonzero[4] & \$239 ;
+  assign \$241  = first ? bias[191:160] : acc[191:160];
+  assign \$242  = $signed(\$241 ) + $signed(sums[119:100]);
+  assign \$243  = | \$242 [32:31];
   assign \$244  = first ? bias[191:160] : acc[191:160];
   assign \$245  = $signed(\$244 ) + $signed(sums[119:100]);
-  assign \$246  = | \$245 [32:31];
-  assign \$247  = first ? bias[191:160] : acc[191:160];
-  assign \$248  = $signed(\$247 ) + $signed(sums[119:100]);
-  assign \$249  = \$248 [32:31] != 2'h3;
-  assign \$250  = \$246  & \$249 ;
-  assign \$251  = nonzero[5] & \$250 ;
-  assign \$252  = \$243  + \$251 ;
-  assign \$253  = first ? bias[223:192] : acc[223:192];
-  assign \$254  = $signed(\$253 ) + $signed(sums[139:120]);
-  assign \$255  = | \$254 [32:31];
-  assign \$256  = first ? bias[223:192] : acc[223:192];
-  assign \$257  = $signed(\$256 ) + $signed(sums[139:120]);
-  assign \$258  = \$257 [32:31] != 2'h3;
-  assign \$259  = \$255  & \$258 ;
-  assign \$260  = nonzero[6] & \$259 ;
-  assign \$261  = first ? bias[255:224] : acc[255:224];
-  assign \$262  = $signed(\$261 ) + $signed(sums[159:140]);
-  assign \$263  = | \$262 [32:31];
-  assign \$264  = first ? bias[255:224] : acc[255:224];
-  assign \$265  = $signed(\$264 ) + $signed(sums[159:140]);
-  assign \$266  = \$265 [32:31] != 2'h3;
-  assign \$267  = \$263  & \$266 ;
-  assign \$268  = nonzero[7] & \$267 ;
-  assign \$269  = \$260  + \$268 ;
-  assign \$270  = \$252  + \$269 ;
-  assign \$271  = \$235  + \$270 ;
-  assign events = en ? \$271  : 4'h0;
+  assign \$246  = \$245 [32:31] != 2'h3;
+  assign \$247  = \$243  & \$246 ;
+  assign \$248  = nonzero[5] & \$247 ;
+  assign \$249  = first ? bias[223:192] : acc[223:192];
+  assign \$250  = $signed(\$249 ) + $signed(sums[139:120]);
+  assign \$251  = | \$250 [32:31];
+  assign \$252  = first ? bias[223:192] : acc[223:192];
+  assign \$253  = $signed(\$252 ) + $signed(sums[139:120]);
+  assign \$254  = \$253 [32:31] != 2'h3;
+  assign \$255  = \$251  & \$254 ;
+  assign \$256  = nonzero[6] & \$255 ;
+  assign \$257  = first ? bias[255:224] : acc[255:224];
+  assign \$258  = $signed(\$257 ) + $signed(sums[159:140]);
+  assign \$259  = | \$258 [32:31];
+  assign \$260  = first ? bias[255:224] : acc[255:224];
+  assign \$261  = $signed(\$260 ) + $signed(sums[159:140]);
+  assign \$262  = \$261 [32:31] != 2'h3;
+  assign \$263  = \$259  & \$262 ;
+  assign \$264  = nonzero[7] & \$263 ;
+  assign events = en ? { \$264 , \$256 , \$248 , \$240 , \$232 , \$224 , \$216 , \$208  } : 8'h00;
   always @(posedge clk)
-    acc <= \$272 ;
+    acc <= \$265 ;
   always @(posedge clk)
-    overflow <= \$273 ;
+    overflow <= \$266 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$272  = acc;
+    \$265  = acc;
     if (en) begin
-      \$272 [31:0] = \$15 ;
-      \$272 [63:32] = \$40 ;
-      \$272 [95:64] = \$65 ;
-      \$272 [127:96] = \$90 ;
-      \$272 [159:128] = \$115 ;
-      \$272 [191:160] = \$140 ;
-      \$272 [223:192] = \$165 ;
-      \$272 [255:224] = \$190 ;
+      \$265 [31:0] = \$15 ;
+      \$265 [63:32] = \$40 ;
+      \$265 [95:64] = \$65 ;
+      \$265 [127:96] = \$90 ;
+      \$265 [159:128] = \$115 ;
+      \$265 [191:160] = \$140 ;
+      \$265 [223:192] = \$165 ;
+      \$265 [255:224] = \$190 ;
     end
     if (rst) begin
-      \$272  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
+      \$265  = 256'h0000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$273  = overflow;
+    \$266  = overflow;
     if (en) begin
-      \$273 [0] = \$25 ;
-      \$273 [1] = \$50 ;
-      \$273 [2] = \$75 ;
-      \$273 [3] = \$100 ;
-      \$273 [4] = \$125 ;
-      \$273 [5] = \$150 ;
-      \$273 [6] = \$175 ;
-      \$273 [7] = \$200 ;
+      \$266 [0] = \$25 ;
+      \$266 [1] = \$50 ;
+      \$266 [2] = \$75 ;
+      \$266 [3] = \$100 ;
+      \$266 [4] = \$125 ;
+      \$266 [5] = \$150 ;
+      \$266 [6] = \$175 ;
+      \$266 [7] = \$200 ;
     end
     if (rst) begin
-      \$273  = 8'h00;
+      \$266  = 8'h00;
     end
   end
   assign \acc[0]  = acc[31:0];
@@ -6624,28 +6680,28 @@ endmodule
 module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire [16:0] \$1 ;
   wire [16:0] \$10 ;
-  wire [16:0] \$100 ;
-  wire [17:0] \$101 ;
+  wire \$100 ;
+  wire [16:0] \$101 ;
   wire [16:0] \$102 ;
-  wire [16:0] \$103 ;
-  wire [17:0] \$104 ;
-  wire [18:0] \$105 ;
-  wire [18:0] \$106 ;
-  wire [19:0] \$107 ;
-  wire \$108 ;
-  wire \$109 ;
-  wire [16:0] \$11 ;
-  wire \$110 ;
-  wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
-  wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
-  wire [17:0] \$12 ;
+  wire [17:0] \$103 ;
+  wire [18:0] \$104 ;
+  wire [16:0] \$105 ;
+  wire [16:0] \$106 ;
+  wire [17:0] \$107 ;
+  wire [18:0] \$108 ;
+  wire [16:0] \$109 ;
+  wire [17:0] \$11 ;
+  wire [16:0] \$110 ;
+  wire [17:0] \$111 ;
+  wire [18:0] \$112 ;
+  wire [16:0] \$113 ;
+  wire [16:0] \$114 ;
+  wire [17:0] \$115 ;
+  wire [18:0] \$116 ;
+  wire [18:0] \$117 ;
+  wire [18:0] \$118 ;
+  wire [19:0] \$119 ;
+  wire [18:0] \$12 ;
   wire \$120 ;
   wire \$121 ;
   wire \$122 ;
@@ -6656,7 +6712,7 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$127 ;
   wire \$128 ;
   wire \$129 ;
-  wire [18:0] \$13 ;
+  wire [16:0] \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
@@ -6666,41 +6722,41 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$136 ;
   wire \$137 ;
   wire \$138 ;
-  wire [16:0] \$139 ;
-  wire [18:0] \$14 ;
-  wire [16:0] \$140 ;
-  wire [17:0] \$141 ;
-  wire [16:0] \$142 ;
-  wire [16:0] \$143 ;
-  wire [17:0] \$144 ;
-  wire [16:0] \$145 ;
-  wire [16:0] \$146 ;
-  wire [17:0] \$147 ;
-  wire [16:0] \$148 ;
-  wire [16:0] \$149 ;
-  wire [19:0] \$15 ;
-  wire [17:0] \$150 ;
-  wire [18:0] \$151 ;
-  wire [18:0] \$152 ;
-  wire [19:0] \$153 ;
-  wire \$154 ;
-  wire \$155 ;
-  wire \$156 ;
-  wire \$157 ;
-  wire \$158 ;
-  wire \$159 ;
-  wire \$16 ;
-  wire \$160 ;
-  wire \$161 ;
-  wire \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire \$168 ;
-  wire \$169 ;
-  wire \$17 ;
+  wire \$139 ;
+  wire [16:0] \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire \$147 ;
+  wire \$148 ;
+  wire \$149 ;
+  wire [17:0] \$15 ;
+  wire \$150 ;
+  wire [16:0] \$151 ;
+  wire [16:0] \$152 ;
+  wire [17:0] \$153 ;
+  wire [18:0] \$154 ;
+  wire [16:0] \$155 ;
+  wire [16:0] \$156 ;
+  wire [17:0] \$157 ;
+  wire [18:0] \$158 ;
+  wire [16:0] \$159 ;
+  wire [18:0] \$16 ;
+  wire [16:0] \$160 ;
+  wire [17:0] \$161 ;
+  wire [18:0] \$162 ;
+  wire [16:0] \$163 ;
+  wire [16:0] \$164 ;
+  wire [17:0] \$165 ;
+  wire [18:0] \$166 ;
+  wire [18:0] \$167 ;
+  wire [18:0] \$168 ;
+  wire [19:0] \$169 ;
+  wire [18:0] \$17 ;
   wire \$170 ;
   wire \$171 ;
   wire \$172 ;
@@ -6711,51 +6767,51 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  wire \$18 ;
+  wire [18:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
   wire \$183 ;
   wire \$184 ;
-  wire [16:0] \$185 ;
-  wire [16:0] \$186 ;
-  wire [17:0] \$187 ;
-  wire [16:0] \$188 ;
-  wire [16:0] \$189 ;
-  wire \$19 ;
-  wire [17:0] \$190 ;
-  wire [16:0] \$191 ;
-  wire [16:0] \$192 ;
-  wire [17:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire [16:0] \$195 ;
-  wire [17:0] \$196 ;
-  wire [18:0] \$197 ;
-  wire [18:0] \$198 ;
-  wire [19:0] \$199 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire [19:0] \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [16:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
-  wire \$201 ;
-  wire \$202 ;
-  wire \$203 ;
-  wire \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  wire [16:0] \$201 ;
+  wire [16:0] \$202 ;
+  wire [17:0] \$203 ;
+  wire [18:0] \$204 ;
+  wire [16:0] \$205 ;
+  wire [16:0] \$206 ;
+  wire [17:0] \$207 ;
+  wire [18:0] \$208 ;
+  wire [16:0] \$209 ;
   wire \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire \$219 ;
+  wire [16:0] \$210 ;
+  wire [17:0] \$211 ;
+  wire [18:0] \$212 ;
+  wire [16:0] \$213 ;
+  wire [16:0] \$214 ;
+  wire [17:0] \$215 ;
+  wire [18:0] \$216 ;
+  wire [18:0] \$217 ;
+  wire [18:0] \$218 ;
+  wire [19:0] \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
@@ -6769,48 +6825,48 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [16:0] \$231 ;
-  wire [16:0] \$232 ;
-  wire [17:0] \$233 ;
-  wire [16:0] \$234 ;
-  wire [16:0] \$235 ;
-  wire [17:0] \$236 ;
-  wire [16:0] \$237 ;
-  wire [16:0] \$238 ;
-  wire [17:0] \$239 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
-  wire [16:0] \$240 ;
-  wire [16:0] \$241 ;
-  wire [17:0] \$242 ;
-  wire [18:0] \$243 ;
-  wire [18:0] \$244 ;
-  wire [19:0] \$245 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
   wire \$246 ;
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
   wire \$25 ;
   wire \$250 ;
-  wire \$251 ;
-  wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
-  wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
+  wire [16:0] \$251 ;
+  wire [16:0] \$252 ;
+  wire [17:0] \$253 ;
+  wire [18:0] \$254 ;
+  wire [16:0] \$255 ;
+  wire [16:0] \$256 ;
+  wire [17:0] \$257 ;
+  wire [18:0] \$258 ;
+  wire [16:0] \$259 ;
   wire \$26 ;
-  wire \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
+  wire [16:0] \$260 ;
+  wire [17:0] \$261 ;
+  wire [18:0] \$262 ;
+  wire [16:0] \$263 ;
+  wire [16:0] \$264 ;
+  wire [17:0] \$265 ;
+  wire [18:0] \$266 ;
+  wire [18:0] \$267 ;
+  wire [18:0] \$268 ;
+  wire [19:0] \$269 ;
   wire \$27 ;
   wire \$270 ;
   wire \$271 ;
@@ -6819,23 +6875,23 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$274 ;
   wire \$275 ;
   wire \$276 ;
-  wire [16:0] \$277 ;
-  wire [16:0] \$278 ;
-  wire [17:0] \$279 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
   wire \$28 ;
-  wire [16:0] \$280 ;
-  wire [16:0] \$281 ;
-  wire [17:0] \$282 ;
-  wire [16:0] \$283 ;
-  wire [16:0] \$284 ;
-  wire [17:0] \$285 ;
-  wire [16:0] \$286 ;
-  wire [16:0] \$287 ;
-  wire [17:0] \$288 ;
-  wire [18:0] \$289 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  wire [18:0] \$290 ;
-  wire [19:0] \$291 ;
+  wire \$290 ;
+  wire \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
@@ -6847,46 +6903,46 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire [17:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
-  wire \$301 ;
-  wire \$302 ;
-  wire \$303 ;
-  wire \$304 ;
-  wire \$305 ;
-  wire \$306 ;
-  wire \$307 ;
-  wire \$308 ;
-  wire \$309 ;
+  wire [16:0] \$301 ;
+  wire [16:0] \$302 ;
+  wire [17:0] \$303 ;
+  wire [18:0] \$304 ;
+  wire [16:0] \$305 ;
+  wire [16:0] \$306 ;
+  wire [17:0] \$307 ;
+  wire [18:0] \$308 ;
+  wire [16:0] \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire \$311 ;
-  wire \$312 ;
-  wire \$313 ;
-  wire \$314 ;
-  wire \$315 ;
-  wire \$316 ;
-  wire \$317 ;
-  wire \$318 ;
-  wire \$319 ;
+  wire [16:0] \$310 ;
+  wire [17:0] \$311 ;
+  wire [18:0] \$312 ;
+  wire [16:0] \$313 ;
+  wire [16:0] \$314 ;
+  wire [17:0] \$315 ;
+  wire [18:0] \$316 ;
+  wire [18:0] \$317 ;
+  wire [18:0] \$318 ;
+  wire [19:0] \$319 ;
   wire \$32 ;
   wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire [16:0] \$323 ;
-  wire [16:0] \$324 ;
-  wire [17:0] \$325 ;
-  wire [16:0] \$326 ;
-  wire [16:0] \$327 ;
-  wire [17:0] \$328 ;
-  wire [16:0] \$329 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  wire [16:0] \$330 ;
-  wire [17:0] \$331 ;
-  wire [16:0] \$332 ;
-  wire [16:0] \$333 ;
-  wire [17:0] \$334 ;
-  wire [18:0] \$335 ;
-  wire [18:0] \$336 ;
-  wire [19:0] \$337 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
   wire \$338 ;
   wire \$339 ;
   wire \$34 ;
@@ -6902,62 +6958,94 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$349 ;
   wire \$35 ;
   wire \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire \$356 ;
-  wire \$357 ;
-  wire \$358 ;
-  wire \$359 ;
+  wire [16:0] \$351 ;
+  wire [16:0] \$352 ;
+  wire [17:0] \$353 ;
+  wire [18:0] \$354 ;
+  wire [16:0] \$355 ;
+  wire [16:0] \$356 ;
+  wire [17:0] \$357 ;
+  wire [18:0] \$358 ;
+  wire [16:0] \$359 ;
   wire \$36 ;
-  wire \$360 ;
-  wire \$361 ;
-  wire \$362 ;
-  wire \$363 ;
-  wire \$364 ;
-  wire \$365 ;
-  wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
+  wire [16:0] \$360 ;
+  wire [17:0] \$361 ;
+  wire [18:0] \$362 ;
+  wire [16:0] \$363 ;
+  wire [16:0] \$364 ;
+  wire [17:0] \$365 ;
+  wire [18:0] \$366 ;
+  wire [18:0] \$367 ;
+  wire [18:0] \$368 ;
+  wire [19:0] \$369 ;
   wire \$37 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
-  wire [16:0] \$4 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
+  wire [18:0] \$4 ;
   wire \$40 ;
+  wire \$400 ;
   wire \$41 ;
   wire \$42 ;
   wire \$43 ;
   wire \$44 ;
   wire \$45 ;
   wire \$46 ;
-  wire [16:0] \$47 ;
-  wire [16:0] \$48 ;
-  wire [17:0] \$49 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
   wire [16:0] \$5 ;
-  wire [16:0] \$50 ;
+  wire \$50 ;
   wire [16:0] \$51 ;
-  wire [17:0] \$52 ;
-  wire [16:0] \$53 ;
-  wire [16:0] \$54 ;
-  wire [17:0] \$55 ;
+  wire [16:0] \$52 ;
+  wire [17:0] \$53 ;
+  wire [18:0] \$54 ;
+  wire [16:0] \$55 ;
   wire [16:0] \$56 ;
-  wire [16:0] \$57 ;
-  wire [17:0] \$58 ;
-  wire [18:0] \$59 ;
-  wire [17:0] \$6 ;
-  wire [18:0] \$60 ;
-  wire [19:0] \$61 ;
-  wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
-  wire \$67 ;
-  wire \$68 ;
-  wire \$69 ;
-  wire [16:0] \$7 ;
+  wire [17:0] \$57 ;
+  wire [18:0] \$58 ;
+  wire [16:0] \$59 ;
+  wire [16:0] \$6 ;
+  wire [16:0] \$60 ;
+  wire [17:0] \$61 ;
+  wire [18:0] \$62 ;
+  wire [16:0] \$63 ;
+  wire [16:0] \$64 ;
+  wire [17:0] \$65 ;
+  wire [18:0] \$66 ;
+  wire [18:0] \$67 ;
+  wire [18:0] \$68 ;
+  wire [19:0] \$69 ;
+  wire [17:0] \$7 ;
   wire \$70 ;
   wire \$71 ;
   wire \$72 ;
@@ -6968,7 +7056,7 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$77 ;
   wire \$78 ;
   wire \$79 ;
-  wire [16:0] \$8 ;
+  wire [18:0] \$8 ;
   wire \$80 ;
   wire \$81 ;
   wire \$82 ;
@@ -6979,17 +7067,17 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   wire \$87 ;
   wire \$88 ;
   wire \$89 ;
-  wire [17:0] \$9 ;
+  wire [16:0] \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
-  wire [16:0] \$93 ;
-  wire [16:0] \$94 ;
-  wire [17:0] \$95 ;
-  wire [16:0] \$96 ;
-  wire [16:0] \$97 ;
-  wire [17:0] \$98 ;
-  wire [16:0] \$99 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$101 ;
@@ -7707,371 +7795,403 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   assign \$1  = $signed(product) + $signed(\product$53 );
   assign \$2  = $signed(\product$54 ) + $signed(\product$55 );
   assign \$3  = $signed(\$1 ) + $signed(\$2 );
-  assign \$4  = $signed(\product$56 ) + $signed(\product$57 );
-  assign \$5  = $signed(\product$58 ) + $signed(\product$59 );
-  assign \$6  = $signed(\$4 ) + $signed(\$5 );
-  assign \$7  = $signed(\product$60 ) + $signed(\product$61 );
-  assign \$8  = $signed(\product$62 ) + $signed(\product$63 );
-  assign \$9  = $signed(\$7 ) + $signed(\$8 );
-  assign \$10  = $signed(\product$64 ) + $signed(\product$65 );
-  assign \$11  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$12  = $signed(\$10 ) + $signed(\$11 );
-  assign \$13  = $signed(group_sums[17:0]) + $signed(group_sums[35:18]);
-  assign \$14  = $signed(group_sums[53:36]) + $signed(group_sums[71:54]);
+  assign \$4  = $signed(\$3 ) + $signed(1'h0);
+  assign \$5  = $signed(\product$56 ) + $signed(\product$57 );
+  assign \$6  = $signed(\product$58 ) + $signed(\product$59 );
+  assign \$7  = $signed(\$5 ) + $signed(\$6 );
+  assign \$8  = $signed(\$7 ) + $signed(1'h0);
+  assign \$9  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$10  = $signed(\product$62 ) + $signed(\product$63 );
+  assign \$11  = $signed(\$9 ) + $signed(\$10 );
+  assign \$12  = $signed(\$11 ) + $signed(1'h0);
+  assign \$13  = $signed(\product$64 ) + $signed(\product$65 );
+  assign \$14  = $signed(\product$66 ) + $signed(\product$67 );
   assign \$15  = $signed(\$13 ) + $signed(\$14 );
-  assign \$16  = | weights[7:0];
-  assign \$17  = | weights[15:8];
-  assign \$18  = \$16  | \$17 ;
-  assign \$19  = | weights[23:16];
-  assign \$20  = | weights[31:24];
-  assign \$21  = \$19  | \$20 ;
-  assign \$22  = \$18  | \$21 ;
-  assign \$23  = | weights[39:32];
-  assign \$24  = | weights[47:40];
+  assign \$16  = $signed(\$15 ) + $signed(1'h0);
+  assign \$17  = $signed(group_sums[17:0]) + $signed(group_sums[35:18]);
+  assign \$18  = $signed(group_sums[53:36]) + $signed(group_sums[71:54]);
+  assign \$19  = $signed(\$17 ) + $signed(\$18 );
+  assign \$20  = | weights[7:0];
+  assign \$21  = | weights[15:8];
+  assign \$22  = \$20  | \$21 ;
+  assign \$23  = | weights[23:16];
+  assign \$24  = | weights[31:24];
   assign \$25  = \$23  | \$24 ;
-  assign \$26  = | weights[55:48];
-  assign \$27  = | weights[63:56];
-  assign \$28  = \$26  | \$27 ;
-  assign \$29  = \$25  | \$28 ;
-  assign \$30  = \$22  | \$29 ;
-  assign \$31  = | weights[71:64];
-  assign \$32  = | weights[79:72];
-  assign \$33  = \$31  | \$32 ;
-  assign \$34  = | weights[87:80];
-  assign \$35  = | weights[95:88];
-  assign \$36  = \$34  | \$35 ;
-  assign \$37  = \$33  | \$36 ;
-  assign \$38  = | weights[103:96];
-  assign \$39  = | weights[111:104];
+  assign \$26  = \$22  | \$25 ;
+  assign \$27  = | weights[39:32];
+  assign \$28  = | weights[47:40];
+  assign \$29  = \$27  | \$28 ;
+  assign \$30  = | weights[55:48];
+  assign \$31  = | weights[63:56];
+  assign \$32  = \$30  | \$31 ;
+  assign \$33  = \$29  | \$32 ;
+  assign \$34  = \$26  | \$33 ;
+  assign \$35  = | weights[71:64];
+  assign \$36  = | weights[79:72];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = | weights[87:80];
+  assign \$39  = | weights[95:88];
   assign \$40  = \$38  | \$39 ;
-  assign \$41  = | weights[119:112];
-  assign \$42  = | weights[127:120];
-  assign \$43  = \$41  | \$42 ;
-  assign \$44  = \$40  | \$43 ;
-  assign \$45  = \$37  | \$44 ;
-  assign \$46  = \$30  | \$45 ;
-  assign \$47  = $signed(\product$118 ) + $signed(\product$119 );
-  assign \$48  = $signed(\product$120 ) + $signed(\product$121 );
-  assign \$49  = $signed(\$47 ) + $signed(\$48 );
-  assign \$50  = $signed(\product$122 ) + $signed(\product$123 );
-  assign \$51  = $signed(\product$124 ) + $signed(\product$125 );
-  assign \$52  = $signed(\$50 ) + $signed(\$51 );
-  assign \$53  = $signed(\product$126 ) + $signed(\product$127 );
-  assign \$54  = $signed(\product$128 ) + $signed(\product$129 );
-  assign \$55  = $signed(\$53 ) + $signed(\$54 );
-  assign \$56  = $signed(\product$130 ) + $signed(\product$131 );
-  assign \$57  = $signed(\product$132 ) + $signed(\product$133 );
-  assign \$58  = $signed(\$56 ) + $signed(\$57 );
-  assign \$59  = $signed(group_sums[89:72]) + $signed(group_sums[107:90]);
-  assign \$60  = $signed(group_sums[125:108]) + $signed(group_sums[143:126]);
+  assign \$41  = \$37  | \$40 ;
+  assign \$42  = | weights[103:96];
+  assign \$43  = | weights[111:104];
+  assign \$44  = \$42  | \$43 ;
+  assign \$45  = | weights[119:112];
+  assign \$46  = | weights[127:120];
+  assign \$47  = \$45  | \$46 ;
+  assign \$48  = \$44  | \$47 ;
+  assign \$49  = \$41  | \$48 ;
+  assign \$50  = \$34  | \$49 ;
+  assign \$51  = $signed(\product$118 ) + $signed(\product$119 );
+  assign \$52  = $signed(\product$120 ) + $signed(\product$121 );
+  assign \$53  = $signed(\$51 ) + $signed(\$52 );
+  assign \$54  = $signed(\$53 ) + $signed(1'h0);
+  assign \$55  = $signed(\product$122 ) + $signed(\product$123 );
+  assign \$56  = $signed(\product$124 ) + $signed(\product$125 );
+  assign \$57  = $signed(\$55 ) + $signed(\$56 );
+  assign \$58  = $signed(\$57 ) + $signed(1'h0);
+  assign \$59  = $signed(\product$126 ) + $signed(\product$127 );
+  assign \$60  = $signed(\product$128 ) + $signed(\product$129 );
   assign \$61  = $signed(\$59 ) + $signed(\$60 );
-  assign \$62  = | weights[135:128];
-  assign \$63  = | weights[143:136];
-  assign \$64  = \$62  | \$63 ;
-  assign \$65  = | weights[151:144];
-  assign \$66  = | weights[159:152];
-  assign \$67  = \$65  | \$66 ;
-  assign \$68  = \$64  | \$67 ;
-  assign \$69  = | weights[167:160];
-  assign \$70  = | weights[175:168];
-  assign \$71  = \$69  | \$70 ;
-  assign \$72  = | weights[183:176];
-  assign \$73  = | weights[191:184];
-  assign \$74  = \$72  | \$73 ;
-  assign \$75  = \$71  | \$74 ;
-  assign \$76  = \$68  | \$75 ;
-  assign \$77  = | weights[199:192];
-  assign \$78  = | weights[207:200];
+  assign \$62  = $signed(\$61 ) + $signed(1'h0);
+  assign \$63  = $signed(\product$130 ) + $signed(\product$131 );
+  assign \$64  = $signed(\product$132 ) + $signed(\product$133 );
+  assign \$65  = $signed(\$63 ) + $signed(\$64 );
+  assign \$66  = $signed(\$65 ) + $signed(1'h0);
+  assign \$67  = $signed(group_sums[89:72]) + $signed(group_sums[107:90]);
+  assign \$68  = $signed(group_sums[125:108]) + $signed(group_sums[143:126]);
+  assign \$69  = $signed(\$67 ) + $signed(\$68 );
+  assign \$70  = | weights[135:128];
+  assign \$71  = | weights[143:136];
+  assign \$72  = \$70  | \$71 ;
+  assign \$73  = | weights[151:144];
+  assign \$74  = | weights[159:152];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  | \$75 ;
+  assign \$77  = | weights[167:160];
+  assign \$78  = | weights[175:168];
   assign \$79  = \$77  | \$78 ;
-  assign \$80  = | weights[215:208];
-  assign \$81  = | weights[223:216];
+  assign \$80  = | weights[183:176];
+  assign \$81  = | weights[191:184];
   assign \$82  = \$80  | \$81 ;
   assign \$83  = \$79  | \$82 ;
-  assign \$84  = | weights[231:224];
-  assign \$85  = | weights[239:232];
-  assign \$86  = \$84  | \$85 ;
-  assign \$87  = | weights[247:240];
-  assign \$88  = | weights[255:248];
-  assign \$89  = \$87  | \$88 ;
-  assign \$90  = \$86  | \$89 ;
-  assign \$91  = \$83  | \$90 ;
-  assign \$92  = \$76  | \$91 ;
-  assign \$93  = $signed(\product$182 ) + $signed(\product$183 );
-  assign \$94  = $signed(\product$184 ) + $signed(\product$185 );
-  assign \$95  = $signed(\$93 ) + $signed(\$94 );
-  assign \$96  = $signed(\product$186 ) + $signed(\product$187 );
-  assign \$97  = $signed(\product$188 ) + $signed(\product$189 );
-  assign \$98  = $signed(\$96 ) + $signed(\$97 );
-  assign \$99  = $signed(\product$190 ) + $signed(\product$191 );
-  assign \$100  = $signed(\product$192 ) + $signed(\product$193 );
-  assign \$101  = $signed(\$99 ) + $signed(\$100 );
-  assign \$102  = $signed(\product$194 ) + $signed(\product$195 );
-  assign \$103  = $signed(\product$196 ) + $signed(\product$197 );
-  assign \$104  = $signed(\$102 ) + $signed(\$103 );
-  assign \$105  = $signed(group_sums[161:144]) + $signed(group_sums[179:162]);
-  assign \$106  = $signed(group_sums[197:180]) + $signed(group_sums[215:198]);
+  assign \$84  = \$76  | \$83 ;
+  assign \$85  = | weights[199:192];
+  assign \$86  = | weights[207:200];
+  assign \$87  = \$85  | \$86 ;
+  assign \$88  = | weights[215:208];
+  assign \$89  = | weights[223:216];
+  assign \$90  = \$88  | \$89 ;
+  assign \$91  = \$87  | \$90 ;
+  assign \$92  = | weights[231:224];
+  assign \$93  = | weights[239:232];
+  assign \$94  = \$92  | \$93 ;
+  assign \$95  = | weights[247:240];
+  assign \$96  = | weights[255:248];
+  assign \$97  = \$95  | \$96 ;
+  assign \$98  = \$94  | \$97 ;
+  assign \$99  = \$91  | \$98 ;
+  assign \$100  = \$84  | \$99 ;
+  assign \$101  = $signed(\product$182 ) + $signed(\product$183 );
+  assign \$102  = $signed(\product$184 ) + $signed(\product$185 );
+  assign \$103  = $signed(\$101 ) + $signed(\$102 );
+  assign \$104  = $signed(\$103 ) + $signed(1'h0);
+  assign \$105  = $signed(\product$186 ) + $signed(\product$187 );
+  assign \$106  = $signed(\product$188 ) + $signed(\product$189 );
   assign \$107  = $signed(\$105 ) + $signed(\$106 );
-  assign \$108  = | weights[263:256];
-  assign \$109  = | weights[271:264];
-  assign \$110  = \$108  | \$109 ;
-  assign \$111  = | weights[279:272];
-  assign \$112  = | weights[287:280];
-  assign \$113  = \$111  | \$112 ;
-  assign \$114  = \$110  | \$113 ;
-  assign \$115  = | weights[295:288];
-  assign \$116  = | weights[303:296];
-  assign \$117  = \$115  | \$116 ;
-  assign \$118  = | weights[311:304];
-  assign \$119  = | weights[319:312];
-  assign \$120  = \$118  | \$119 ;
-  assign \$121  = \$117  | \$120 ;
-  assign \$122  = \$114  | \$121 ;
-  assign \$123  = | weights[327:320];
-  assign \$124  = | weights[335:328];
+  assign \$108  = $signed(\$107 ) + $signed(1'h0);
+  assign \$109  = $signed(\product$190 ) + $signed(\product$191 );
+  assign \$110  = $signed(\product$192 ) + $signed(\product$193 );
+  assign \$111  = $signed(\$109 ) + $signed(\$110 );
+  assign \$112  = $signed(\$111 ) + $signed(1'h0);
+  assign \$113  = $signed(\product$194 ) + $signed(\product$195 );
+  assign \$114  = $signed(\product$196 ) + $signed(\product$197 );
+  assign \$115  = $signed(\$113 ) + $signed(\$114 );
+  assign \$116  = $signed(\$115 ) + $signed(1'h0);
+  assign \$117  = $signed(group_sums[161:144]) + $signed(group_sums[179:162]);
+  assign \$118  = $signed(group_sums[197:180]) + $signed(group_sums[215:198]);
+  assign \$119  = $signed(\$117 ) + $signed(\$118 );
+  assign \$120  = | weights[263:256];
+  assign \$121  = | weights[271:264];
+  assign \$122  = \$120  | \$121 ;
+  assign \$123  = | weights[279:272];
+  assign \$124  = | weights[287:280];
   assign \$125  = \$123  | \$124 ;
-  assign \$126  = | weights[343:336];
-  assign \$127  = | weights[351:344];
-  assign \$128  = \$126  | \$127 ;
-  assign \$129  = \$125  | \$128 ;
-  assign \$130  = | weights[359:352];
-  assign \$131  = | weights[367:360];
+  assign \$126  = \$122  | \$125 ;
+  assign \$127  = | weights[295:288];
+  assign \$128  = | weights[303:296];
+  assign \$129  = \$127  | \$128 ;
+  assign \$130  = | weights[311:304];
+  assign \$131  = | weights[319:312];
   assign \$132  = \$130  | \$131 ;
-  assign \$133  = | weights[375:368];
-  assign \$134  = | weights[383:376];
-  assign \$135  = \$133  | \$134 ;
-  assign \$136  = \$132  | \$135 ;
-  assign \$137  = \$129  | \$136 ;
-  assign \$138  = \$122  | \$137 ;
-  assign \$139  = $signed(\product$246 ) + $signed(\product$247 );
-  assign \$140  = $signed(\product$248 ) + $signed(\product$249 );
-  assign \$141  = $signed(\$139 ) + $signed(\$140 );
-  assign \$142  = $signed(\product$250 ) + $signed(\product$251 );
-  assign \$143  = $signed(\product$252 ) + $signed(\product$253 );
-  assign \$144  = $signed(\$142 ) + $signed(\$143 );
-  assign \$145  = $signed(\product$254 ) + $signed(\product$255 );
-  assign \$146  = $signed(\product$256 ) + $signed(\product$257 );
-  assign \$147  = $signed(\$145 ) + $signed(\$146 );
-  assign \$148  = $signed(\product$258 ) + $signed(\product$259 );
-  assign \$149  = $signed(\product$260 ) + $signed(\product$261 );
-  assign \$150  = $signed(\$148 ) + $signed(\$149 );
-  assign \$151  = $signed(group_sums[233:216]) + $signed(group_sums[251:234]);
-  assign \$152  = $signed(group_sums[269:252]) + $signed(group_sums[287:270]);
+  assign \$133  = \$129  | \$132 ;
+  assign \$134  = \$126  | \$133 ;
+  assign \$135  = | weights[327:320];
+  assign \$136  = | weights[335:328];
+  assign \$137  = \$135  | \$136 ;
+  assign \$138  = | weights[343:336];
+  assign \$139  = | weights[351:344];
+  assign \$140  = \$138  | \$139 ;
+  assign \$141  = \$137  | \$140 ;
+  assign \$142  = | weights[359:352];
+  assign \$143  = | weights[367:360];
+  assign \$144  = \$142  | \$143 ;
+  assign \$145  = | weights[375:368];
+  assign \$146  = | weights[383:376];
+  assign \$147  = \$145  | \$146 ;
+  assign \$148  = \$144  | \$147 ;
+  assign \$149  = \$141  | \$148 ;
+  assign \$150  = \$134  | \$149 ;
+  assign \$151  = $signed(\product$246 ) + $signed(\product$247 );
+  assign \$152  = $signed(\product$248 ) + $signed(\product$249 );
   assign \$153  = $signed(\$151 ) + $signed(\$152 );
-  assign \$154  = | weights[391:384];
-  assign \$155  = | weights[399:392];
-  assign \$156  = \$154  | \$155 ;
-  assign \$157  = | weights[407:400];
-  assign \$158  = | weights[415:408];
-  assign \$159  = \$157  | \$158 ;
-  assign \$160  = \$156  | \$159 ;
-  assign \$161  = | weights[423:416];
-  assign \$162  = | weights[431:424];
-  assign \$163  = \$161  | \$162 ;
-  assign \$164  = | weights[439:432];
-  assign \$165  = | weights[447:440];
-  assign \$166  = \$164  | \$165 ;
-  assign \$167  = \$163  | \$166 ;
-  assign \$168  = \$160  | \$167 ;
-  assign \$169  = | weights[455:448];
-  assign \$170  = | weights[463:456];
-  assign \$171  = \$169  | \$170 ;
-  assign \$172  = | weights[471:464];
-  assign \$173  = | weights[479:472];
-  assign \$174  = \$172  | \$173 ;
-  assign \$175  = \$171  | \$174 ;
-  assign \$176  = | weights[487:480];
-  assign \$177  = | weights[495:488];
-  assign \$178  = \$176  | \$177 ;
-  assign \$179  = | weights[503:496];
-  assign \$180  = | weights[511:504];
-  assign \$181  = \$179  | \$180 ;
-  assign \$182  = \$178  | \$181 ;
-  assign \$183  = \$175  | \$182 ;
-  assign \$184  = \$168  | \$183 ;
-  assign \$185  = $signed(\product$310 ) + $signed(\product$311 );
-  assign \$186  = $signed(\product$312 ) + $signed(\product$313 );
-  assign \$187  = $signed(\$185 ) + $signed(\$186 );
-  assign \$188  = $signed(\product$314 ) + $signed(\product$315 );
-  assign \$189  = $signed(\product$316 ) + $signed(\product$317 );
-  assign \$190  = $signed(\$188 ) + $signed(\$189 );
-  assign \$191  = $signed(\product$318 ) + $signed(\product$319 );
-  assign \$192  = $signed(\product$320 ) + $signed(\product$321 );
-  assign \$193  = $signed(\$191 ) + $signed(\$192 );
-  assign \$194  = $signed(\product$322 ) + $signed(\product$323 );
-  assign \$195  = $signed(\product$324 ) + $signed(\product$325 );
-  assign \$196  = $signed(\$194 ) + $signed(\$195 );
-  assign \$197  = $signed(group_sums[305:288]) + $signed(group_sums[323:306]);
-  assign \$198  = $signed(group_sums[341:324]) + $signed(group_sums[359:342]);
-  assign \$199  = $signed(\$197 ) + $signed(\$198 );
-  assign \$200  = | weights[519:512];
-  assign \$201  = | weights[527:520];
-  assign \$202  = \$200  | \$201 ;
-  assign \$203  = | weights[535:528];
-  assign \$204  = | weights[543:536];
-  assign \$205  = \$203  | \$204 ;
-  assign \$206  = \$202  | \$205 ;
-  assign \$207  = | weights[551:544];
-  assign \$208  = | weights[559:552];
-  assign \$209  = \$207  | \$208 ;
-  assign \$210  = | weights[567:560];
-  assign \$211  = | weights[575:568];
-  assign \$212  = \$210  | \$211 ;
-  assign \$213  = \$209  | \$212 ;
-  assign \$214  = \$206  | \$213 ;
-  assign \$215  = | weights[583:576];
-  assign \$216  = | weights[591:584];
-  assign \$217  = \$215  | \$216 ;
-  assign \$218  = | weights[599:592];
-  assign \$219  = | weights[607:600];
-  assign \$220  = \$218  | \$219 ;
-  assign \$221  = \$217  | \$220 ;
-  assign \$222  = | weights[615:608];
-  assign \$223  = | weights[623:616];
-  assign \$224  = \$222  | \$223 ;
-  assign \$225  = | weights[631:624];
-  assign \$226  = | weights[639:632];
-  assign \$227  = \$225  | \$226 ;
-  assign \$228  = \$224  | \$227 ;
-  assign \$229  = \$221  | \$228 ;
-  assign \$230  = \$214  | \$229 ;
-  assign \$231  = $signed(\product$374 ) + $signed(\product$375 );
-  assign \$232  = $signed(\product$376 ) + $signed(\product$377 );
-  assign \$233  = $signed(\$231 ) + $signed(\$232 );
-  assign \$234  = $signed(\product$378 ) + $signed(\product$379 );
-  assign \$235  = $signed(\product$380 ) + $signed(\product$381 );
-  assign \$236  = $signed(\$234 ) + $signed(\$235 );
-  assign \$237  = $signed(\product$382 ) + $signed(\product$383 );
-  assign \$238  = $signed(\product$384 ) + $signed(\product$385 );
-  assign \$239  = $signed(\$237 ) + $signed(\$238 );
-  assign \$240  = $signed(\product$386 ) + $signed(\product$387 );
-  assign \$241  = $signed(\product$388 ) + $signed(\product$389 );
-  assign \$242  = $signed(\$240 ) + $signed(\$241 );
-  assign \$243  = $signed(group_sums[377:360]) + $signed(group_sums[395:378]);
-  assign \$244  = $signed(group_sums[413:396]) + $signed(group_sums[431:414]);
-  assign \$245  = $signed(\$243 ) + $signed(\$244 );
-  assign \$246  = | weights[647:640];
-  assign \$247  = | weights[655:648];
-  assign \$248  = \$246  | \$247 ;
-  assign \$249  = | weights[663:656];
-  assign \$250  = | weights[671:664];
-  assign \$251  = \$249  | \$250 ;
-  assign \$252  = \$248  | \$251 ;
-  assign \$253  = | weights[679:672];
-  assign \$254  = | weights[687:680];
-  assign \$255  = \$253  | \$254 ;
-  assign \$256  = | weights[695:688];
-  assign \$257  = | weights[703:696];
-  assign \$258  = \$256  | \$257 ;
-  assign \$259  = \$255  | \$258 ;
-  assign \$260  = \$252  | \$259 ;
-  assign \$261  = | weights[711:704];
-  assign \$262  = | weights[719:712];
-  assign \$263  = \$261  | \$262 ;
-  assign \$264  = | weights[727:720];
-  assign \$265  = | weights[735:728];
-  assign \$266  = \$264  | \$265 ;
-  assign \$267  = \$263  | \$266 ;
-  assign \$268  = | weights[743:736];
-  assign \$269  = | weights[751:744];
-  assign \$270  = \$268  | \$269 ;
-  assign \$271  = | weights[759:752];
-  assign \$272  = | weights[767:760];
-  assign \$273  = \$271  | \$272 ;
-  assign \$274  = \$270  | \$273 ;
-  assign \$275  = \$267  | \$274 ;
-  assign \$276  = \$260  | \$275 ;
-  assign \$277  = $signed(\product$438 ) + $signed(\product$439 );
-  assign \$278  = $signed(\product$440 ) + $signed(\product$441 );
-  assign \$279  = $signed(\$277 ) + $signed(\$278 );
-  assign \$280  = $signed(\product$442 ) + $signed(\product$443 );
-  assign \$281  = $signed(\product$444 ) + $signed(\product$445 );
-  assign \$282  = $signed(\$280 ) + $signed(\$281 );
-  assign \$283  = $signed(\product$446 ) + $signed(\product$447 );
-  assign \$284  = $signed(\product$448 ) + $signed(\product$449 );
-  assign \$285  = $signed(\$283 ) + $signed(\$284 );
-  assign \$286  = $signed(\product$450 ) + $signed(\product$451 );
-  assign \$287  = $signed(\product$452 ) + $signed(\product$453 );
-  assign \$288  = $signed(\$286 ) + $signed(\$287 );
-  assign \$289  = $signed(group_sums[449:432]) + $signed(group_sums[467:450]);
-  assign \$290  = $signed(group_sums[485:468]) + $signed(group_sums[503:486]);
-  assign \$291  = $signed(\$289 ) + $signed(\$290 );
-  assign \$292  = | weights[775:768];
-  assign \$293  = | weights[783:776];
+  assign \$154  = $signed(\$153 ) + $signed(1'h0);
+  assign \$155  = $signed(\product$250 ) + $signed(\product$251 );
+  assign \$156  = $signed(\product$252 ) + $signed(\product$253 );
+  assign \$157  = $signed(\$155 ) + $signed(\$156 );
+  assign \$158  = $signed(\$157 ) + $signed(1'h0);
+  assign \$159  = $signed(\product$254 ) + $signed(\product$255 );
+  assign \$160  = $signed(\product$256 ) + $signed(\product$257 );
+  assign \$161  = $signed(\$159 ) + $signed(\$160 );
+  assign \$162  = $signed(\$161 ) + $signed(1'h0);
+  assign \$163  = $signed(\product$258 ) + $signed(\product$259 );
+  assign \$164  = $signed(\product$260 ) + $signed(\product$261 );
+  assign \$165  = $signed(\$163 ) + $signed(\$164 );
+  assign \$166  = $signed(\$165 ) + $signed(1'h0);
+  assign \$167  = $signed(group_sums[233:216]) + $signed(group_sums[251:234]);
+  assign \$168  = $signed(group_sums[269:252]) + $signed(group_sums[287:270]);
+  assign \$169  = $signed(\$167 ) + $signed(\$168 );
+  assign \$170  = | weights[391:384];
+  assign \$171  = | weights[399:392];
+  assign \$172  = \$170  | \$171 ;
+  assign \$173  = | weights[407:400];
+  assign \$174  = | weights[415:408];
+  assign \$175  = \$173  | \$174 ;
+  assign \$176  = \$172  | \$175 ;
+  assign \$177  = | weights[423:416];
+  assign \$178  = | weights[431:424];
+  assign \$179  = \$177  | \$178 ;
+  assign \$180  = | weights[439:432];
+  assign \$181  = | weights[447:440];
+  assign \$182  = \$180  | \$181 ;
+  assign \$183  = \$179  | \$182 ;
+  assign \$184  = \$176  | \$183 ;
+  assign \$185  = | weights[455:448];
+  assign \$186  = | weights[463:456];
+  assign \$187  = \$185  | \$186 ;
+  assign \$188  = | weights[471:464];
+  assign \$189  = | weights[479:472];
+  assign \$190  = \$188  | \$189 ;
+  assign \$191  = \$187  | \$190 ;
+  assign \$192  = | weights[487:480];
+  assign \$193  = | weights[495:488];
+  assign \$194  = \$192  | \$193 ;
+  assign \$195  = | weights[503:496];
+  assign \$196  = | weights[511:504];
+  assign \$197  = \$195  | \$196 ;
+  assign \$198  = \$194  | \$197 ;
+  assign \$199  = \$191  | \$198 ;
+  assign \$200  = \$184  | \$199 ;
+  assign \$201  = $signed(\product$310 ) + $signed(\product$311 );
+  assign \$202  = $signed(\product$312 ) + $signed(\product$313 );
+  assign \$203  = $signed(\$201 ) + $signed(\$202 );
+  assign \$204  = $signed(\$203 ) + $signed(1'h0);
+  assign \$205  = $signed(\product$314 ) + $signed(\product$315 );
+  assign \$206  = $signed(\product$316 ) + $signed(\product$317 );
+  assign \$207  = $signed(\$205 ) + $signed(\$206 );
+  assign \$208  = $signed(\$207 ) + $signed(1'h0);
+  assign \$209  = $signed(\product$318 ) + $signed(\product$319 );
+  assign \$210  = $signed(\product$320 ) + $signed(\product$321 );
+  assign \$211  = $signed(\$209 ) + $signed(\$210 );
+  assign \$212  = $signed(\$211 ) + $signed(1'h0);
+  assign \$213  = $signed(\product$322 ) + $signed(\product$323 );
+  assign \$214  = $signed(\product$324 ) + $signed(\product$325 );
+  assign \$215  = $signed(\$213 ) + $signed(\$214 );
+  assign \$216  = $signed(\$215 ) + $signed(1'h0);
+  assign \$217  = $signed(group_sums[305:288]) + $signed(group_sums[323:306]);
+  assign \$218  = $signed(group_sums[341:324]) + $signed(group_sums[359:342]);
+  assign \$219  = $signed(\$217 ) + $signed(\$218 );
+  assign \$220  = | weights[519:512];
+  assign \$221  = | weights[527:520];
+  assign \$222  = \$220  | \$221 ;
+  assign \$223  = | weights[535:528];
+  assign \$224  = | weights[543:536];
+  assign \$225  = \$223  | \$224 ;
+  assign \$226  = \$222  | \$225 ;
+  assign \$227  = | weights[551:544];
+  assign \$228  = | weights[559:552];
+  assign \$229  = \$227  | \$228 ;
+  assign \$230  = | weights[567:560];
+  assign \$231  = | weights[575:568];
+  assign \$232  = \$230  | \$231 ;
+  assign \$233  = \$229  | \$232 ;
+  assign \$234  = \$226  | \$233 ;
+  assign \$235  = | weights[583:576];
+  assign \$236  = | weights[591:584];
+  assign \$237  = \$235  | \$236 ;
+  assign \$238  = | weights[599:592];
+  assign \$239  = | weights[607:600];
+  assign \$240  = \$238  | \$239 ;
+  assign \$241  = \$237  | \$240 ;
+  assign \$242  = | weights[615:608];
+  assign \$243  = | weights[623:616];
+  assign \$244  = \$242  | \$243 ;
+  assign \$245  = | weights[631:624];
+  assign \$246  = | weights[639:632];
+  assign \$247  = \$245  | \$246 ;
+  assign \$248  = \$244  | \$247 ;
+  assign \$249  = \$241  | \$248 ;
+  assign \$250  = \$234  | \$249 ;
+  assign \$251  = $signed(\product$374 ) + $signed(\product$375 );
+  assign \$252  = $signed(\product$376 ) + $signed(\product$377 );
+  assign \$253  = $signed(\$251 ) + $signed(\$252 );
+  assign \$254  = $signed(\$253 ) + $signed(1'h0);
+  assign \$255  = $signed(\product$378 ) + $signed(\product$379 );
+  assign \$256  = $signed(\product$380 ) + $signed(\product$381 );
+  assign \$257  = $signed(\$255 ) + $signed(\$256 );
+  assign \$258  = $signed(\$257 ) + $signed(1'h0);
+  assign \$259  = $signed(\product$382 ) + $signed(\product$383 );
+  assign \$260  = $signed(\product$384 ) + $signed(\product$385 );
+  assign \$261  = $signed(\$259 ) + $signed(\$260 );
+  assign \$262  = $signed(\$261 ) + $signed(1'h0);
+  assign \$263  = $signed(\product$386 ) + $signed(\product$387 );
+  assign \$264  = $signed(\product$388 ) + $signed(\product$389 );
+  assign \$265  = $signed(\$263 ) + $signed(\$264 );
+  assign \$266  = $signed(\$265 ) + $signed(1'h0);
+  assign \$267  = $signed(group_sums[377:360]) + $signed(group_sums[395:378]);
+  assign \$268  = $signed(group_sums[413:396]) + $signed(group_sums[431:414]);
+  assign \$269  = $signed(\$267 ) + $signed(\$268 );
+  assign \$270  = | weights[647:640];
+  assign \$271  = | weights[655:648];
+  assign \$272  = \$270  | \$271 ;
+  assign \$273  = | weights[663:656];
+  assign \$274  = | weights[671:664];
+  assign \$275  = \$273  | \$274 ;
+  assign \$276  = \$272  | \$275 ;
+  assign \$277  = | weights[679:672];
+  assign \$278  = | weights[687:680];
+  assign \$279  = \$277  | \$278 ;
+  assign \$280  = | weights[695:688];
+  assign \$281  = | weights[703:696];
+  assign \$282  = \$280  | \$281 ;
+  assign \$283  = \$279  | \$282 ;
+  assign \$284  = \$276  | \$283 ;
+  assign \$285  = | weights[711:704];
+  assign \$286  = | weights[719:712];
+  assign \$287  = \$285  | \$286 ;
+  assign \$288  = | weights[727:720];
+  assign \$289  = | weights[735:728];
+  assign \$290  = \$288  | \$289 ;
+  assign \$291  = \$287  | \$290 ;
+  assign \$292  = | weights[743:736];
+  assign \$293  = | weights[751:744];
   assign \$294  = \$292  | \$293 ;
-  assign \$295  = | weights[791:784];
-  assign \$296  = | weights[799:792];
+  assign \$295  = | weights[759:752];
+  assign \$296  = | weights[767:760];
   assign \$297  = \$295  | \$296 ;
   assign \$298  = \$294  | \$297 ;
-  assign \$299  = | weights[807:800];
-  assign \$300  = | weights[815:808];
-  assign \$301  = \$299  | \$300 ;
-  assign \$302  = | weights[823:816];
-  assign \$303  = | weights[831:824];
-  assign \$304  = \$302  | \$303 ;
-  assign \$305  = \$301  | \$304 ;
-  assign \$306  = \$298  | \$305 ;
-  assign \$307  = | weights[839:832];
-  assign \$308  = | weights[847:840];
-  assign \$309  = \$307  | \$308 ;
-  assign \$310  = | weights[855:848];
-  assign \$311  = | weights[863:856];
-  assign \$312  = \$310  | \$311 ;
-  assign \$313  = \$309  | \$312 ;
-  assign \$314  = | weights[871:864];
-  assign \$315  = | weights[879:872];
-  assign \$316  = \$314  | \$315 ;
-  assign \$317  = | weights[887:880];
-  assign \$318  = | weights[895:888];
-  assign \$319  = \$317  | \$318 ;
-  assign \$320  = \$316  | \$319 ;
-  assign \$321  = \$313  | \$320 ;
-  assign \$322  = \$306  | \$321 ;
-  assign \$323  = $signed(\product$502 ) + $signed(\product$503 );
-  assign \$324  = $signed(\product$504 ) + $signed(\product$505 );
-  assign \$325  = $signed(\$323 ) + $signed(\$324 );
-  assign \$326  = $signed(\product$506 ) + $signed(\product$507 );
-  assign \$327  = $signed(\product$508 ) + $signed(\product$509 );
-  assign \$328  = $signed(\$326 ) + $signed(\$327 );
-  assign \$329  = $signed(\product$510 ) + $signed(\product$511 );
-  assign \$330  = $signed(\product$512 ) + $signed(\product$513 );
-  assign \$331  = $signed(\$329 ) + $signed(\$330 );
-  assign \$332  = $signed(\product$514 ) + $signed(\product$515 );
-  assign \$333  = $signed(\product$516 ) + $signed(\product$517 );
-  assign \$334  = $signed(\$332 ) + $signed(\$333 );
-  assign \$335  = $signed(group_sums[521:504]) + $signed(group_sums[539:522]);
-  assign \$336  = $signed(group_sums[557:540]) + $signed(group_sums[575:558]);
-  assign \$337  = $signed(\$335 ) + $signed(\$336 );
-  assign \$338  = | weights[903:896];
-  assign \$339  = | weights[911:904];
+  assign \$299  = \$291  | \$298 ;
+  assign \$300  = \$284  | \$299 ;
+  assign \$301  = $signed(\product$438 ) + $signed(\product$439 );
+  assign \$302  = $signed(\product$440 ) + $signed(\product$441 );
+  assign \$303  = $signed(\$301 ) + $signed(\$302 );
+  assign \$304  = $signed(\$303 ) + $signed(1'h0);
+  assign \$305  = $signed(\product$442 ) + $signed(\product$443 );
+  assign \$306  = $signed(\product$444 ) + $signed(\product$445 );
+  assign \$307  = $signed(\$305 ) + $signed(\$306 );
+  assign \$308  = $signed(\$307 ) + $signed(1'h0);
+  assign \$309  = $signed(\product$446 ) + $signed(\product$447 );
+  assign \$310  = $signed(\product$448 ) + $signed(\product$449 );
+  assign \$311  = $signed(\$309 ) + $signed(\$310 );
+  assign \$312  = $signed(\$311 ) + $signed(1'h0);
+  assign \$313  = $signed(\product$450 ) + $signed(\product$451 );
+  assign \$314  = $signed(\product$452 ) + $signed(\product$453 );
+  assign \$315  = $signed(\$313 ) + $signed(\$314 );
+  assign \$316  = $signed(\$315 ) + $signed(1'h0);
+  assign \$317  = $signed(group_sums[449:432]) + $signed(group_sums[467:450]);
+  assign \$318  = $signed(group_sums[485:468]) + $signed(group_sums[503:486]);
+  assign \$319  = $signed(\$317 ) + $signed(\$318 );
+  assign \$320  = | weights[775:768];
+  assign \$321  = | weights[783:776];
+  assign \$322  = \$320  | \$321 ;
+  assign \$323  = | weights[791:784];
+  assign \$324  = | weights[799:792];
+  assign \$325  = \$323  | \$324 ;
+  assign \$326  = \$322  | \$325 ;
+  assign \$327  = | weights[807:800];
+  assign \$328  = | weights[815:808];
+  assign \$329  = \$327  | \$328 ;
+  assign \$330  = | weights[823:816];
+  assign \$331  = | weights[831:824];
+  assign \$332  = \$330  | \$331 ;
+  assign \$333  = \$329  | \$332 ;
+  assign \$334  = \$326  | \$333 ;
+  assign \$335  = | weights[839:832];
+  assign \$336  = | weights[847:840];
+  assign \$337  = \$335  | \$336 ;
+  assign \$338  = | weights[855:848];
+  assign \$339  = | weights[863:856];
   assign \$340  = \$338  | \$339 ;
-  assign \$341  = | weights[919:912];
-  assign \$342  = | weights[927:920];
-  assign \$343  = \$341  | \$342 ;
-  assign \$344  = \$340  | \$343 ;
-  assign \$345  = | weights[935:928];
-  assign \$346  = | weights[943:936];
+  assign \$341  = \$337  | \$340 ;
+  assign \$342  = | weights[871:864];
+  assign \$343  = | weights[879:872];
+  assign \$344  = \$342  | \$343 ;
+  assign \$345  = | weights[887:880];
+  assign \$346  = | weights[895:888];
   assign \$347  = \$345  | \$346 ;
-  assign \$348  = | weights[951:944];
-  assign \$349  = | weights[959:952];
-  assign \$350  = \$348  | \$349 ;
-  assign \$351  = \$347  | \$350 ;
-  assign \$352  = \$344  | \$351 ;
-  assign \$353  = | weights[967:960];
-  assign \$354  = | weights[975:968];
-  assign \$355  = \$353  | \$354 ;
-  assign \$356  = | weights[983:976];
-  assign \$357  = | weights[991:984];
-  assign \$358  = \$356  | \$357 ;
-  assign \$359  = \$355  | \$358 ;
-  assign \$360  = | weights[999:992];
-  assign \$361  = | weights[1007:1000];
-  assign \$362  = \$360  | \$361 ;
-  assign \$363  = | weights[1015:1008];
-  assign \$364  = | weights[1023:1016];
-  assign \$365  = \$363  | \$364 ;
-  assign \$366  = \$362  | \$365 ;
-  assign \$367  = \$359  | \$366 ;
-  assign \$368  = \$352  | \$367 ;
+  assign \$348  = \$344  | \$347 ;
+  assign \$349  = \$341  | \$348 ;
+  assign \$350  = \$334  | \$349 ;
+  assign \$351  = $signed(\product$502 ) + $signed(\product$503 );
+  assign \$352  = $signed(\product$504 ) + $signed(\product$505 );
+  assign \$353  = $signed(\$351 ) + $signed(\$352 );
+  assign \$354  = $signed(\$353 ) + $signed(1'h0);
+  assign \$355  = $signed(\product$506 ) + $signed(\product$507 );
+  assign \$356  = $signed(\product$508 ) + $signed(\product$509 );
+  assign \$357  = $signed(\$355 ) + $signed(\$356 );
+  assign \$358  = $signed(\$357 ) + $signed(1'h0);
+  assign \$359  = $signed(\product$510 ) + $signed(\product$511 );
+  assign \$360  = $signed(\product$512 ) + $signed(\product$513 );
+  assign \$361  = $signed(\$359 ) + $signed(\$360 );
+  assign \$362  = $signed(\$361 ) + $signed(1'h0);
+  assign \$363  = $signed(\product$514 ) + $signed(\product$515 );
+  assign \$364  = $signed(\product$516 ) + $signed(\product$517 );
+  assign \$365  = $signed(\$363 ) + $signed(\$364 );
+  assign \$366  = $signed(\$365 ) + $signed(1'h0);
+  assign \$367  = $signed(group_sums[521:504]) + $signed(group_sums[539:522]);
+  assign \$368  = $signed(group_sums[557:540]) + $signed(group_sums[575:558]);
+  assign \$369  = $signed(\$367 ) + $signed(\$368 );
+  assign \$370  = | weights[903:896];
+  assign \$371  = | weights[911:904];
+  assign \$372  = \$370  | \$371 ;
+  assign \$373  = | weights[919:912];
+  assign \$374  = | weights[927:920];
+  assign \$375  = \$373  | \$374 ;
+  assign \$376  = \$372  | \$375 ;
+  assign \$377  = | weights[935:928];
+  assign \$378  = | weights[943:936];
+  assign \$379  = \$377  | \$378 ;
+  assign \$380  = | weights[951:944];
+  assign \$381  = | weights[959:952];
+  assign \$382  = \$380  | \$381 ;
+  assign \$383  = \$379  | \$382 ;
+  assign \$384  = \$376  | \$383 ;
+  assign \$385  = | weights[967:960];
+  assign \$386  = | weights[975:968];
+  assign \$387  = \$385  | \$386 ;
+  assign \$388  = | weights[983:976];
+  assign \$389  = | weights[991:984];
+  assign \$390  = \$388  | \$389 ;
+  assign \$391  = \$387  | \$390 ;
+  assign \$392  = | weights[999:992];
+  assign \$393  = | weights[1007:1000];
+  assign \$394  = \$392  | \$393 ;
+  assign \$395  = | weights[1015:1008];
+  assign \$396  = | weights[1023:1016];
+  assign \$397  = \$395  | \$396 ;
+  assign \$398  = \$394  | \$397 ;
+  assign \$399  = \$391  | \$398 ;
+  assign \$400  = \$384  | \$399 ;
   \ternhw_int8_dsp.array.lane_0_0  lane_0_0 (
     .act(acts[7:0]),
     .product(product),
@@ -9288,54 +9408,54 @@ module \ternhw_int8_dsp.array (acts, gated, group_sums, weights);
   assign \sums[5]  = sums[119:100];
   assign \sums[6]  = sums[139:120];
   assign \sums[7]  = sums[159:140];
-  assign nonzero[7] = \$368 ;
-  assign nonzero[6] = \$322 ;
-  assign nonzero[5] = \$276 ;
-  assign nonzero[4] = \$230 ;
-  assign nonzero[3] = \$184 ;
-  assign nonzero[2] = \$138 ;
-  assign nonzero[1] = \$92 ;
-  assign nonzero[0] = \$46 ;
-  assign sums[159:140] = \$337 ;
-  assign sums[139:120] = \$291 ;
-  assign sums[119:100] = \$245 ;
-  assign sums[99:80] = \$199 ;
-  assign sums[79:60] = \$153 ;
-  assign sums[59:40] = \$107 ;
-  assign sums[39:20] = \$61 ;
-  assign sums[19:0] = \$15 ;
-  assign group_sums[575:558] = \$334 ;
-  assign group_sums[557:540] = \$331 ;
-  assign group_sums[539:522] = \$328 ;
-  assign group_sums[521:504] = \$325 ;
-  assign group_sums[503:486] = \$288 ;
-  assign group_sums[485:468] = \$285 ;
-  assign group_sums[467:450] = \$282 ;
-  assign group_sums[449:432] = \$279 ;
-  assign group_sums[431:414] = \$242 ;
-  assign group_sums[413:396] = \$239 ;
-  assign group_sums[395:378] = \$236 ;
-  assign group_sums[377:360] = \$233 ;
-  assign group_sums[359:342] = \$196 ;
-  assign group_sums[341:324] = \$193 ;
-  assign group_sums[323:306] = \$190 ;
-  assign group_sums[305:288] = \$187 ;
-  assign group_sums[287:270] = \$150 ;
-  assign group_sums[269:252] = \$147 ;
-  assign group_sums[251:234] = \$144 ;
-  assign group_sums[233:216] = \$141 ;
-  assign group_sums[215:198] = \$104 ;
-  assign group_sums[197:180] = \$101 ;
-  assign group_sums[179:162] = \$98 ;
-  assign group_sums[161:144] = \$95 ;
-  assign group_sums[143:126] = \$58 ;
-  assign group_sums[125:108] = \$55 ;
-  assign group_sums[107:90] = \$52 ;
-  assign group_sums[89:72] = \$49 ;
-  assign group_sums[71:54] = \$12 ;
-  assign group_sums[53:36] = \$9 ;
-  assign group_sums[35:18] = \$6 ;
-  assign group_sums[17:0] = \$3 ;
+  assign nonzero[7] = \$400 ;
+  assign nonzero[6] = \$350 ;
+  assign nonzero[5] = \$300 ;
+  assign nonzero[4] = \$250 ;
+  assign nonzero[3] = \$200 ;
+  assign nonzero[2] = \$150 ;
+  assign nonzero[1] = \$100 ;
+  assign nonzero[0] = \$50 ;
+  assign sums[159:140] = \$369 ;
+  assign sums[139:120] = \$319 ;
+  assign sums[119:100] = \$269 ;
+  assign sums[99:80] = \$219 ;
+  assign sums[79:60] = \$169 ;
+  assign sums[59:40] = \$119 ;
+  assign sums[39:20] = \$69 ;
+  assign sums[19:0] = \$19 ;
+  assign group_sums[575:558] = \$366 [17:0];
+  assign group_sums[557:540] = \$362 [17:0];
+  assign group_sums[539:522] = \$358 [17:0];
+  assign group_sums[521:504] = \$354 [17:0];
+  assign group_sums[503:486] = \$316 [17:0];
+  assign group_sums[485:468] = \$312 [17:0];
+  assign group_sums[467:450] = \$308 [17:0];
+  assign group_sums[449:432] = \$304 [17:0];
+  assign group_sums[431:414] = \$266 [17:0];
+  assign group_sums[413:396] = \$262 [17:0];
+  assign group_sums[395:378] = \$258 [17:0];
+  assign group_sums[377:360] = \$254 [17:0];
+  assign group_sums[359:342] = \$216 [17:0];
+  assign group_sums[341:324] = \$212 [17:0];
+  assign group_sums[323:306] = \$208 [17:0];
+  assign group_sums[305:288] = \$204 [17:0];
+  assign group_sums[287:270] = \$166 [17:0];
+  assign group_sums[269:252] = \$162 [17:0];
+  assign group_sums[251:234] = \$158 [17:0];
+  assign group_sums[233:216] = \$154 [17:0];
+  assign group_sums[215:198] = \$116 [17:0];
+  assign group_sums[197:180] = \$112 [17:0];
+  assign group_sums[179:162] = \$108 [17:0];
+  assign group_sums[161:144] = \$104 [17:0];
+  assign group_sums[143:126] = \$66 [17:0];
+  assign group_sums[125:108] = \$62 [17:0];
+  assign group_sums[107:90] = \$58 [17:0];
+  assign group_sums[89:72] = \$54 [17:0];
+  assign group_sums[71:54] = \$16 [17:0];
+  assign group_sums[53:36] = \$12 [17:0];
+  assign group_sums[35:18] = \$8 [17:0];
+  assign group_sums[17:0] = \$4 [17:0];
   assign gated[127] = 1'h0;
   assign gated[126] = 1'h0;
   assign gated[125] = 1'h0;
@@ -10902,45 +11022,46 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  reg [10:0] \$120 ;
-  reg [16:0] \$121 ;
-  reg [15:0] \$122 ;
-  reg \$123 ;
-  reg [10:0] \$124 ;
-  reg [16:0] \$125 ;
+  wire \$120 ;
+  reg [10:0] \$121 ;
+  reg [16:0] \$122 ;
+  reg [15:0] \$123 ;
+  reg \$124 ;
+  reg [10:0] \$125 ;
   reg [16:0] \$126 ;
-  reg \$127 ;
-  reg [11:0] \$128 ;
+  reg [16:0] \$127 ;
+  reg \$128 ;
   reg [11:0] \$129 ;
   wire \$13 ;
-  reg [15:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [10:0] \$133 ;
-  reg [11:0] \$134 ;
+  reg [11:0] \$130 ;
+  reg [15:0] \$131 ;
+  reg \$132 ;
+  reg [16:0] \$133 ;
+  reg [10:0] \$134 ;
   reg [11:0] \$135 ;
-  reg [16:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg \$138 ;
+  reg [11:0] \$136 ;
+  reg [16:0] \$137 ;
+  reg [15:0] \$138 ;
   reg \$139 ;
   wire \$14 ;
-  reg [15:0] \$140 ;
-  reg [16:0] \$141 ;
-  reg \$142 ;
-  reg [10:0] \$143 ;
-  reg [15:0] \$144 ;
+  reg \$140 ;
+  reg [15:0] \$141 ;
+  reg [16:0] \$142 ;
+  reg \$143 ;
+  reg [10:0] \$144 ;
   reg [15:0] \$145 ;
   reg [15:0] \$146 ;
-  reg \$147 ;
+  reg [15:0] \$147 ;
   reg \$148 ;
   reg \$149 ;
   wire \$15 ;
   reg \$150 ;
-  reg [1:0] \$151 ;
-  reg \$152 ;
+  reg \$151 ;
+  reg [1:0] \$152 ;
   reg \$153 ;
-  reg [15:0] \$154 ;
+  reg \$154 ;
   reg [15:0] \$155 ;
+  reg [15:0] \$156 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -11274,78 +11395,79 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   assign \$117  = \$114  & \$116 ;
   assign \$118  = \$110  | \$117 ;
   assign \$119  = tile_end & last_tile;
+  assign \$120  = ~ error;
   always @(posedge clk)
-    a_cnt <= \$120 ;
+    a_cnt <= \$121 ;
   always @(posedge clk)
-    \$signal$50  <= \$121 ;
+    \$signal$50  <= \$122 ;
   always @(posedge clk)
-    a_tok <= \$122 ;
+    a_tok <= \$123 ;
   always @(posedge clk)
-    a_done <= \$123 ;
+    a_done <= \$124 ;
   always @(posedge clk)
-    wgt_waddr <= \$124 ;
+    wgt_waddr <= \$125 ;
   always @(posedge clk)
-    \$signal$54  <= \$125 ;
+    \$signal$54  <= \$126 ;
   always @(posedge clk)
-    w_npos <= \$126 ;
+    w_npos <= \$127 ;
   always @(posedge clk)
-    w_done <= \$127 ;
+    w_done <= \$128 ;
   always @(posedge clk)
-    w_space <= \$128 ;
+    w_space <= \$129 ;
   always @(posedge clk)
-    w_avail <= \$129 ;
+    w_avail <= \$130 ;
   always @(posedge clk)
-    b_cnt <= \$130 ;
+    b_cnt <= \$131 ;
   always @(posedge clk)
-    b_done <= \$131 ;
+    b_done <= \$132 ;
   always @(posedge clk)
-    b_npos <= \$132 ;
+    b_npos <= \$133 ;
   always @(posedge clk)
-    addr <= \$133 ;
+    addr <= \$134 ;
   always @(posedge clk)
-    t <= \$134 ;
+    t <= \$135 ;
   always @(posedge clk)
-    t_next <= \$135 ;
+    t_next <= \$136 ;
   always @(posedge clk)
-    k_pos <= \$136 ;
+    k_pos <= \$137 ;
   always @(posedge clk)
-    tok <= \$137 ;
+    tok <= \$138 ;
   always @(posedge clk)
-    \$signal$31  <= \$138 ;
+    \$signal$31  <= \$139 ;
   always @(posedge clk)
-    \$signal$32  <= \$139 ;
+    \$signal$32  <= \$140 ;
   always @(posedge clk)
-    i_tile <= \$140 ;
+    i_tile <= \$141 ;
   always @(posedge clk)
-    i_npos <= \$141 ;
+    i_npos <= \$142 ;
   always @(posedge clk)
-    last_tile <= \$142 ;
+    last_tile <= \$143 ;
   always @(posedge clk)
-    base <= \$143 ;
+    base <= \$144 ;
   always @(posedge clk)
-    \$signal$53  <= \$144 ;
+    \$signal$53  <= \$145 ;
   always @(posedge clk)
-    \$signal$51  <= \$145 ;
+    \$signal$51  <= \$146 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$56  <= \$147 ;
   always @(posedge clk)
-    \$signal  <= \$147 ;
+    \$signal  <= \$148 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$57  <= \$149 ;
   always @(posedge clk)
-    keep <= \$149 ;
+    keep <= \$150 ;
   always @(posedge clk)
-    error <= \$150 ;
+    error <= \$151 ;
   always @(posedge clk)
-    fsm_state <= \$151 ;
+    fsm_state <= \$152 ;
   always @(posedge clk)
-    running <= \$152 ;
+    running <= \$153 ;
   always @(posedge clk)
-    res_valid <= \$153 ;
+    res_valid <= \$154 ;
   always @(posedge clk)
-    \$signal$70  <= \$154 ;
+    \$signal$70  <= \$155 ;
   always @(posedge clk)
-    res_n <= \$155 ;
+    res_n <= \$156 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     busy = 1'h0;
@@ -11378,122 +11500,104 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = a_cnt;
+    \$121  = a_cnt;
     if (a_take) begin
-      \$120  = \$37 [10:0];
+      \$121  = \$37 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$120  = 11'h000;
+            \$121  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$120  = 11'h000;
+      \$121  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \$signal$50 ;
+    \$122  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$39 ) begin
-        \$121  = 17'h00000;
+        \$122  = 17'h00000;
       end else begin
-        \$121  = \$43 [16:0];
+        \$122  = \$43 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$121  = 17'h00000;
+            \$122  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$121  = 17'h00000;
+      \$122  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = a_tok;
+    \$123  = a_tok;
     if (a_take) begin
       if (\$39 ) begin
-        \$122  = \$40 [15:0];
+        \$123  = \$40 [15:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$122  = 16'h0000;
+            \$123  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$122  = 16'h0000;
+      \$123  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = a_done;
+    \$124  = a_done;
     if (a_take) begin
       if (\$39 ) begin
         if (\$42 ) begin
-          \$123  = 1'h1;
+          \$124  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$123  = 1'h0;
+            \$124  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$124  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = wgt_waddr;
+    \$125  = wgt_waddr;
     if (w_take) begin
-      \$124  = \$46 [10:0];
+      \$125  = \$46 [10:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 11'h000;
+            \$125  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$124  = 11'h000;
+      \$125  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$54 ;
+    \$126  = \$signal$54 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$48 ) begin
-        \$125  = 17'h00000;
+        \$126  = 17'h00000;
       end else begin
-        \$125  = \$52 [16:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$125  = 17'h00000;
-          end
-    endcase
-    if (rst) begin
-      \$125  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = w_npos;
-    if (w_take) begin
-      if (\$48 ) begin
-        \$126  = \$49 [16:0];
+        \$126  = \$52 [16:0];
       end
     end
     casez (fsm_state)
@@ -11508,44 +11612,49 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = w_done;
+    \$127  = w_npos;
+    if (w_take) begin
+      if (\$48 ) begin
+        \$127  = \$49 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$127  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$127  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$128  = w_done;
     if (w_take) begin
       if (\$48 ) begin
         if (\$51 ) begin
-          \$127  = 1'h1;
+          \$128  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = keep_weights;
+            \$128  = keep_weights;
           end
     endcase
     if (rst) begin
-      \$127  = 1'h0;
+      \$128  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \$59 [11:0];
+    \$129  = \$59 [11:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 12'h800;
-          end
-    endcase
-    if (rst) begin
-      \$128  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$62 [11:0];
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$129  = 12'h000;
+            \$129  = 12'h800;
           end
     endcase
     if (rst) begin
@@ -11554,115 +11663,107 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = b_cnt;
-    if (bias_load) begin
-      \$130  = \$63 [15:0];
-    end
+    \$130  = \$62 [11:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$130  = 16'h0000;
+            \$130  = 12'h000;
           end
     endcase
     if (rst) begin
-      \$130  = 16'h0000;
+      \$130  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = b_done;
+    \$131  = b_cnt;
+    if (bias_load) begin
+      \$131  = \$63 [15:0];
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$131  = 16'h0000;
+          end
+    endcase
+    if (rst) begin
+      \$131  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$132  = b_done;
     if (bias_load) begin
       if (\$65 ) begin
-        \$131  = 1'h1;
+        \$132  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$131  = \$88 ;
+            \$132  = \$88 ;
           end
     endcase
     if (rst) begin
-      \$131  = 1'h0;
+      \$132  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = b_npos;
+    \$133  = b_npos;
     if (bias_load) begin
       (* full_case = 32'd1 *)
       if (\$65 ) begin
       end else begin
-        \$132  = \$66 [16:0];
+        \$133  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 17'h00000;
+            \$133  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 17'h00000;
+      \$133  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = addr;
+    \$134  = addr;
     if (issue) begin
-      \$133  = \$67 [10:0];
+      \$134  = \$67 [10:0];
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$133  = 11'h000;
+          \$134  = 11'h000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$133  = 11'h000;
+            \$134  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$133  = 11'h000;
+      \$134  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = t;
+    \$135  = t;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$134  = 12'h000;
+        \$135  = 12'h000;
       end else begin
-        \$134  = t_next;
+        \$135  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$134  = 12'h000;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = t_next;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$135  = 12'h001;
-      end else begin
-        \$135  = \$83 [11:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$135  = 12'h001;
+            \$135  = 12'h000;
           end
     endcase
     if (rst) begin
@@ -11671,82 +11772,82 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = k_pos;
+    \$136  = t_next;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$136  = 17'h00000;
+        \$136  = 12'h001;
       end else begin
-        \$136  = \$84 [16:0];
+        \$136  = \$83 [11:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$136  = 17'h00000;
+            \$136  = 12'h001;
           end
     endcase
     if (rst) begin
-      \$136  = 17'h00000;
+      \$136  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = tok;
+    \$137  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$137  = 17'h00000;
+      end else begin
+        \$137  = \$84 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$137  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$137  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$138  = tok;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$137  = \$68 [15:0];
+        \$138  = \$68 [15:0];
         if (\$signal$32 ) begin
-          \$137  = 16'h0000;
+          \$138  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$137  = 16'h0000;
+            \$138  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$137  = 16'h0000;
+      \$138  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \$signal$31 ;
+    \$139  = \$signal$31 ;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$138  = \$69 ;
+        \$139  = \$69 ;
       end else begin
-        \$138  = \$87 ;
+        \$139  = \$87 ;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = \$89 ;
-          end
-    endcase
-    if (rst) begin
-      \$138  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \$signal$32 ;
-    if (issue) begin
-      if (\$signal$31 ) begin
-        \$139  = \$71 ;
-        if (\$signal$32 ) begin
-          \$139  = \$74 ;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$139  = \$90 ;
+            \$139  = \$89 ;
           end
     endcase
     if (rst) begin
@@ -11755,104 +11856,112 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = i_tile;
+    \$140  = \$signal$32 ;
     if (issue) begin
       if (\$signal$31 ) begin
+        \$140  = \$71 ;
         if (\$signal$32 ) begin
-          \$140  = \$72 [15:0];
+          \$140  = \$74 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$140  = 16'h0000;
+            \$140  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$140  = 16'h0000;
+      \$140  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_npos;
+    \$141  = i_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$141  = \$73 [16:0];
+          \$141  = \$72 [15:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 17'h00000;
+            \$141  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$141  = 17'h00000;
+      \$141  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = last_tile;
+    \$142  = i_npos;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$142  = \$76 ;
+          \$142  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = \$91 ;
+            \$142  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$142  = 1'h0;
+      \$142  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = base;
+    \$143  = last_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$143  = \$82 [10:0];
+          \$143  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$143  = 11'h000;
+            \$143  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$143  = 11'h000;
+      \$143  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$53 ;
+    \$144  = base;
+    if (issue) begin
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$144  = \$82 [10:0];
+        end
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$144  = m;
+            \$144  = 11'h000;
           end
     endcase
     if (rst) begin
-      \$144  = 16'h0000;
+      \$144  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$51 ;
+    \$145  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$145  = k;
+            \$145  = m;
           end
     endcase
     if (rst) begin
@@ -11861,11 +11970,11 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
+    \$146  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$146  = n;
+            \$146  = k;
           end
     endcase
     if (rst) begin
@@ -11874,24 +11983,24 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = \$signal ;
+    \$147  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$147  = bias_en;
+            \$147  = n;
           end
     endcase
     if (rst) begin
-      \$147  = 1'h0;
+      \$147  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    \$148  = \$signal ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$148  = resident;
+            \$148  = bias_en;
           end
     endcase
     if (rst) begin
@@ -11900,11 +12009,11 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = keep;
+    \$149  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$149  = keep_weights;
+            \$149  = resident;
           end
     endcase
     if (rst) begin
@@ -11913,18 +12022,11 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = error;
+    \$150  = keep;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$150  = 1'h0;
-            if (\$104 ) begin
-              \$150  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$150  = 1'h1;
+            \$150  = keep_weights;
           end
     endcase
     if (rst) begin
@@ -11933,78 +12035,72 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = fsm_state;
+    \$151  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$151  = 1'h0;
+            if (\$104 ) begin
+              \$151  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$151  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$152  = fsm_state;
     (* full_case = 32'd1 *)
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
-              \$151  = 2'h1;
+              \$152  = 2'h1;
             end else begin
-              \$151  = 2'h2;
+              \$152  = 2'h2;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$151  = 2'h3;
+            \$152  = 2'h3;
           end else if (\$119 ) begin
-            \$151  = 2'h3;
+            \$152  = 2'h3;
           end
       2'h3:
           if (pipe_empty) begin
-            \$151  = 2'h1;
+            \$152  = 2'h1;
           end
       2'h1:
-          \$151  = 2'h0;
+          \$152  = 2'h0;
     endcase
     if (rst) begin
-      \$151  = 2'h0;
+      \$152  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = running;
+    \$153  = running;
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
             end else begin
-              \$152  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$152  = 1'h0;
-          end else if (\$119 ) begin
-            \$152  = 1'h0;
-          end
-    endcase
-    if (rst) begin
-      \$152  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = res_valid;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            (* full_case = 32'd1 *)
-            if (\$104 ) begin
-            end else begin
-              if (\$105 ) begin
-                \$153  = 1'h0;
-              end
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-          end else if (\$119 ) begin
-            if (\$signal$57 ) begin
               \$153  = 1'h1;
             end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$153  = 1'h0;
+          end else if (\$119 ) begin
+            \$153  = 1'h0;
           end
     endcase
     if (rst) begin
@@ -12013,25 +12109,33 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$70 ;
+    \$154  = res_valid;
     casez (fsm_state)
       2'h0:
-          /* empty */;
+          if (start) begin
+            (* full_case = 32'd1 *)
+            if (\$104 ) begin
+            end else begin
+              if (\$105 ) begin
+                \$154  = 1'h0;
+              end
+            end
+          end
       2'h2:
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$154  = \$signal$51 ;
+              \$154  = \$120 ;
             end
           end
     endcase
     if (rst) begin
-      \$154  = 16'h0000;
+      \$154  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = res_n;
+    \$155  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -12039,12 +12143,30 @@ module \ternhw_int8_dsp.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, re
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+              \$155  = \$signal$51 ;
             end
           end
     endcase
     if (rst) begin
       \$155  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$156  = res_n;
+    casez (fsm_state)
+      2'h0:
+          /* empty */;
+      2'h2:
+          if (\$118 ) begin
+          end else if (\$119 ) begin
+            if (\$signal$57 ) begin
+              \$156  = \$signal$56 ;
+            end
+          end
+    endcase
+    if (rst) begin
+      \$156  = 16'h0000;
     end
   end
   assign w_ptr = wgt_waddr;

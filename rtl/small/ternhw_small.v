@@ -7,53 +7,63 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire \$10 ;
-  reg [15:0] \$100 ;
-  reg [15:0] \$101 ;
-  reg \$102 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
   reg \$103 ;
   reg \$104 ;
-  reg \$105 ;
-  reg [16:0] \$106 ;
-  reg [16:0] \$107 ;
-  reg [3:0] \$108 ;
-  reg [3:0] \$109 ;
+  reg [15:0] \$105 ;
+  reg [5:0] \$106 ;
+  reg [15:0] \$107 ;
+  reg [15:0] \$108 ;
+  reg \$109 ;
   wire [17:0] \$11 ;
   reg \$110 ;
   reg \$111 ;
   reg \$112 ;
-  reg \$113 ;
-  reg [31:0] \$114 ;
-  reg [31:0] \$115 ;
-  reg \$116 ;
+  reg [16:0] \$113 ;
+  reg [16:0] \$114 ;
+  reg [3:0] \$115 ;
+  reg [3:0] \$116 ;
   reg \$117 ;
   reg \$118 ;
   reg \$119 ;
   wire \$12 ;
-  reg [43:0] \$120 ;
-  reg [3:0] \$121 ;
-  reg [11:0] \$122 ;
-  reg [4:0] \$123 ;
+  reg \$120 ;
+  reg [31:0] \$121 ;
+  reg [31:0] \$122 ;
+  reg \$123 ;
   reg \$124 ;
   reg \$125 ;
   reg \$126 ;
-  reg \$127 ;
+  reg [43:0] \$127 ;
   reg [3:0] \$128 ;
-  reg [43:0] \$129 ;
+  reg [11:0] \$129 ;
   wire [17:0] \$13 ;
-  reg [63:0] \$130 ;
+  reg [4:0] \$130 ;
   reg [63:0] \$131 ;
   reg [63:0] \$132 ;
-  reg [1:0] \$133 ;
-  reg \$134 ;
-  reg [2:0] \$135 ;
-  reg [47:0] \$136 ;
-  reg [47:0] \$137 ;
-  reg [47:0] \$138 ;
-  reg [47:0] \$139 ;
+  reg [63:0] \$133 ;
+  reg [1:0] \$134 ;
+  reg \$135 ;
+  reg \$136 ;
+  reg \$137 ;
+  reg [3:0] \$138 ;
+  reg [63:0] \$139 ;
   wire \$14 ;
-  reg [47:0] \$140 ;
-  reg [47:0] \$141 ;
+  reg [43:0] \$140 ;
+  reg \$141 ;
+  reg [3:0] \$142 ;
+  reg [2:0] \$143 ;
+  reg \$144 ;
+  reg \$145 ;
+  reg [47:0] \$146 ;
+  reg [47:0] \$147 ;
+  reg [47:0] \$148 ;
+  reg [47:0] \$149 ;
   wire [17:0] \$15 ;
+  reg [47:0] \$150 ;
+  reg [47:0] \$151 ;
   wire \$16 ;
   wire [17:0] \$17 ;
   wire \$18 ;
@@ -110,42 +120,42 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire \$64 ;
   wire [1:0] \$65 ;
   wire [1:0] \$66 ;
-  wire \$67 ;
+  wire [63:0] \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [1:0] \$69 ;
   wire [17:0] \$7 ;
-  wire [48:0] \$70 ;
-  wire [48:0] \$71 ;
+  wire [1:0] \$70 ;
+  wire [2:0] \$71 ;
   wire \$72 ;
-  wire [48:0] \$73 ;
+  wire \$73 ;
   wire \$74 ;
-  wire [48:0] \$75 ;
-  wire [4:0] \$76 ;
+  wire \$75 ;
+  wire \$76 ;
   wire [48:0] \$77 ;
   wire [48:0] \$78 ;
-  wire \$79 ;
+  wire [48:0] \$79 ;
   wire \$8 ;
-  wire [1:0] \$80 ;
-  wire [1:0] \$81 ;
-  wire [1:0] \$82 ;
-  wire [1:0] \$83 ;
-  wire [1:0] \$84 ;
-  wire [1:0] \$85 ;
+  wire \$80 ;
+  wire [48:0] \$81 ;
+  wire [4:0] \$82 ;
+  wire [48:0] \$83 ;
+  wire [48:0] \$84 ;
+  wire \$85 ;
   wire [1:0] \$86 ;
-  wire \$87 ;
-  wire \$88 ;
-  wire \$89 ;
+  wire [1:0] \$87 ;
+  wire [1:0] \$88 ;
+  wire [1:0] \$89 ;
   wire [17:0] \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
+  wire [1:0] \$90 ;
+  wire [1:0] \$91 ;
+  wire [1:0] \$92 ;
   wire \$93 ;
   wire \$94 ;
   wire \$95 ;
-  reg \$96 ;
-  reg \$97 ;
-  reg [15:0] \$98 ;
-  reg [5:0] \$99 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire \$99 ;
   reg [15:0] \$signal  = 16'h0000;
   reg [15:0] \$signal$40  = 16'h0000;
   reg \$signal$42  = 1'h0;
@@ -162,16 +172,15 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg \$signal$65  = 1'h0;
   reg \$signal$66  = 1'h0;
   reg \$signal$67  = 1'h0;
-  reg \$signal$75  = 1'h0;
-  reg \$signal$76  = 1'h0;
-  reg \$signal$77  = 1'h0;
-  reg \$signal$78  = 1'h0;
+  reg \$signal$81  = 1'h0;
+  reg \$signal$82  = 1'h0;
+  reg \$signal$91  = 1'h0;
   wire [5:0] \$signature__addr ;
-  wire [5:0] \$signature__addr$114 ;
+  wire [5:0] \$signature__addr$117 ;
   wire [31:0] \$signature__data ;
-  wire [31:0] \$signature__data$116 ;
+  wire [31:0] \$signature__data$119 ;
   wire \$signature__en ;
-  wire \$signature__en$117 ;
+  wire \$signature__en$120 ;
   wire [63:0] acc;
   wire [15:0] \acc[0] ;
   wire [15:0] \acc[1] ;
@@ -179,7 +188,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \acc[3] ;
   reg acc_done = 1'h0;
   (* init = 1'h0 *)
-  wire \acc_done$133 ;
+  wire \acc_done$141 ;
   wire [63:0] accs;
   wire [15:0] \accs[0] ;
   wire [15:0] \accs[1] ;
@@ -199,6 +208,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [7:0] \acts[3] ;
   wire advance;
   wire [1:0] bank_busy;
+  (* init = 64'h0000000000000000 *)
   wire [63:0] bias;
   reg [63:0] bias0 = 64'h0000000000000000;
   wire [15:0] \bias0[0] ;
@@ -222,6 +232,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   reg [63:0] bias_word = 64'h0000000000000000;
   reg [1:0] bias_write = 2'h0;
   wire busy;
+  wire clear;
   input clk;
   wire clk;
   input cmd__bias_en;
@@ -250,11 +261,12 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire empty;
   wire en;
   wire error;
-  wire [2:0] events;
+  reg [3:0] event_bits = 4'h0;
+  wire [3:0] events;
   reg [2:0] events_r = 3'h0;
   wire first;
   (* init = 1'h0 *)
-  wire \first$129 ;
+  wire \first$137 ;
   wire [15:0] gated;
   wire [43:0] group_sums;
   wire [10:0] \group_sums[0] ;
@@ -266,7 +278,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [10:0] \group_sums[3] ;
   wire [10:0] \group_sums[3][0] ;
   wire hold;
-  wire \hold$103 ;
+  wire \hold$106 ;
+  reg hold_inc = 1'h0;
   input [31:0] i_act__payload;
   wire [31:0] i_act__payload;
   output i_act__ready;
@@ -285,6 +298,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire i_wgt__ready;
   input i_wgt__valid;
   wire i_wgt__valid;
+  wire invalid;
   wire issue;
   wire [15:0] k;
   wire [15:0] k_pos;
@@ -296,17 +310,17 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] n_pos;
   wire [3:0] nonzero;
   (* init = 4'h0 *)
-  wire [3:0] \nonzero$131 ;
+  wire [3:0] \nonzero$139 ;
   output [71:0] o_res__payload;
   wire [71:0] o_res__payload;
-  wire [71:0] \o_res__payload$138 ;
-  wire [3:0] \o_res__payload$138.overflow ;
-  wire [3:0] \o_res__payload$138.saturated ;
-  wire [63:0] \o_res__payload$138.values ;
-  wire [15:0] \o_res__payload$138.values[0] ;
-  wire [15:0] \o_res__payload$138.values[1] ;
-  wire [15:0] \o_res__payload$138.values[2] ;
-  wire [15:0] \o_res__payload$138.values[3] ;
+  wire [71:0] \o_res__payload$146 ;
+  wire [3:0] \o_res__payload$146.overflow ;
+  wire [3:0] \o_res__payload$146.saturated ;
+  wire [63:0] \o_res__payload$146.values ;
+  wire [15:0] \o_res__payload$146.values[0] ;
+  wire [15:0] \o_res__payload$146.values[1] ;
+  wire [15:0] \o_res__payload$146.values[2] ;
+  wire [15:0] \o_res__payload$146.values[3] ;
   wire [3:0] \o_res__payload.overflow ;
   wire [3:0] \o_res__payload.saturated ;
   wire [63:0] \o_res__payload.values ;
@@ -316,12 +330,12 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [15:0] \o_res__payload.values[3] ;
   input o_res__ready;
   wire o_res__ready;
-  wire \o_res__ready$139 ;
+  wire \o_res__ready$147 ;
   output o_res__valid;
   wire o_res__valid;
-  wire \o_res__valid$140 ;
+  wire \o_res__valid$148 ;
   wire [3:0] overflow;
-  wire [3:0] \overflow$137 ;
+  wire [3:0] \overflow$145 ;
   wire pipe_empty;
   wire reject;
   reg relu = 1'h0;
@@ -329,6 +343,12 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire resident;
   input rst;
   wire rst;
+  reg [63:0] s2_bias = 64'h0000000000000000;
+  wire [15:0] \s2_bias[0] ;
+  wire [15:0] \s2_bias[1] ;
+  wire [15:0] \s2_bias[2] ;
+  wire [15:0] \s2_bias[3] ;
+  reg s2_last = 1'h0;
   reg [3:0] s2_nonzero = 4'h0;
   reg [43:0] s2_sums = 44'h00000000000;
   wire [10:0] \s2_sums[0] ;
@@ -398,26 +418,28 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire [10:0] \sums[2] ;
   wire [10:0] \sums[3] ;
   wire tile_parity;
+  wire valid;
   wire waiting;
+  wire weight_fault;
   wire [31:0] weights;
   (* init = 32'd0 *)
-  wire [31:0] \weights$126 ;
-  wire [1:0] \weights$126[0] ;
-  wire [1:0] \weights$126[10] ;
-  wire [1:0] \weights$126[11] ;
-  wire [1:0] \weights$126[12] ;
-  wire [1:0] \weights$126[13] ;
-  wire [1:0] \weights$126[14] ;
-  wire [1:0] \weights$126[15] ;
-  wire [1:0] \weights$126[1] ;
-  wire [1:0] \weights$126[2] ;
-  wire [1:0] \weights$126[3] ;
-  wire [1:0] \weights$126[4] ;
-  wire [1:0] \weights$126[5] ;
-  wire [1:0] \weights$126[6] ;
-  wire [1:0] \weights$126[7] ;
-  wire [1:0] \weights$126[8] ;
-  wire [1:0] \weights$126[9] ;
+  wire [31:0] \weights$134 ;
+  wire [1:0] \weights$134[0] ;
+  wire [1:0] \weights$134[10] ;
+  wire [1:0] \weights$134[11] ;
+  wire [1:0] \weights$134[12] ;
+  wire [1:0] \weights$134[13] ;
+  wire [1:0] \weights$134[14] ;
+  wire [1:0] \weights$134[15] ;
+  wire [1:0] \weights$134[1] ;
+  wire [1:0] \weights$134[2] ;
+  wire [1:0] \weights$134[3] ;
+  wire [1:0] \weights$134[4] ;
+  wire [1:0] \weights$134[5] ;
+  wire [1:0] \weights$134[6] ;
+  wire [1:0] \weights$134[7] ;
+  wire [1:0] \weights$134[8] ;
+  wire [1:0] \weights$134[9] ;
   wire [1:0] \weights[0] ;
   wire [1:0] \weights[10] ;
   wire [1:0] \weights[11] ;
@@ -442,6 +464,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   wire wgt_valid;
   wire [5:0] wgt_waddr;
   wire [31:0] word;
+  wire [31:0] \word$132 ;
   reg [31:0] act_buf [63:0];
   initial begin
     act_buf[0] = 32'd0;
@@ -588,8 +611,8 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     wgt_buf[63] = 32'd0;
   end
   always @(posedge clk) begin
-    if (\$signature__en$117 )
-      wgt_buf[\$signature__addr$114 ] <= i_wgt__payload;
+    if (\$signature__en$120 )
+      wgt_buf[\$signature__addr$117 ] <= i_wgt__payload;
   end
   reg [31:0] _1_;
   always @(posedge clk) begin
@@ -597,7 +620,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
       _1_ <= wgt_buf[wgt_r__addr];
     end
   end
-  assign word = _1_;
+  assign \word$132  = _1_;
   assign \$1  = ~ status__busy;
   assign \$2  = cmd__start & \$1 ;
   assign \$3  = ~ status__busy;
@@ -664,142 +687,155 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \$64  = \$62  & \$63 ;
   assign \$65  = bias_bank ? 2'h2 : 2'h1;
   assign \$66  = bias_load ? \$65  : 2'h0;
-  assign \$67  = \$signal$75  & \$signal$77 ;
-  assign \$68  = ~ status__busy;
-  assign \$69  = cmd__start & \$68 ;
-  assign \$70  = status__cycles + 1'h1;
-  assign \$71  = status__stall_cycles + waiting;
-  assign \$72  = waiting & hold;
-  assign \$73  = status__hold_cycles + \$72 ;
-  assign \$74  = \$signal$42  & advance;
-  assign \$75  = status__busy_cycles + \$74 ;
-  assign \$76  = hold ? 5'h00 : s3_skips;
-  assign \$77  = status__zero_skips + \$76 ;
-  assign \$78  = status__overflow_events + events_r;
+  assign \$67  = \$signal$67  ? bias1 : bias0;
+  assign \$68  = \$signal$81  & s2_last;
+  assign \$69  = event_bits[0] + event_bits[1];
+  assign \$70  = event_bits[2] + event_bits[3];
+  assign \$71  = \$69  + \$70 ;
+  assign \$72  = status__busy & waiting;
+  assign \$73  = status__busy & waiting;
+  assign \$74  = \$73  & hold;
+  assign \$75  = ~ status__busy;
+  assign \$76  = cmd__start & \$75 ;
+  assign \$77  = status__cycles + 1'h1;
+  assign \$78  = status__stall_cycles + \$signal$91 ;
+  assign \$79  = status__hold_cycles + hold_inc;
+  assign \$80  = \$signal$42  & advance;
+  assign \$81  = status__busy_cycles + \$80 ;
+  assign \$82  = hold ? 5'h00 : s3_skips;
+  assign \$83  = status__zero_skips + \$82 ;
+  assign \$84  = status__overflow_events + events_r;
   assign advance = ~ hold;
-  assign \$79  = cmd__shift > 6'h2f;
-  assign reject = cmd__requant_en & \$79 ;
-  assign \$80  = \$signal$48  ? 2'h2 : 2'h1;
-  assign \$81  = \$signal$42  ? \$80  : 2'h0;
-  assign \$82  = \$signal$59  ? 2'h2 : 2'h1;
-  assign \$83  = \$signal$56  ? \$82  : 2'h0;
-  assign \$84  = \$81  | \$83 ;
-  assign \$85  = \$signal$67  ? 2'h2 : 2'h1;
-  assign \$86  = \$signal$64  ? \$85  : 2'h0;
-  assign bank_busy = \$84  | \$86 ;
-  assign \$87  = ~ \$signal$42 ;
-  assign \$88  = ~ \$signal$56 ;
-  assign \$89  = \$87  & \$88 ;
-  assign \$90  = ~ \$signal$64 ;
-  assign \$91  = \$89  & \$90 ;
-  assign \$92  = ~ \$signal$75 ;
-  assign \$93  = \$91  & \$92 ;
-  assign \$94  = ~ acc_done;
+  assign \$85  = cmd__shift > 6'h2f;
+  assign reject = cmd__requant_en & \$85 ;
+  assign \$86  = \$signal$48  ? 2'h2 : 2'h1;
+  assign \$87  = \$signal$42  ? \$86  : 2'h0;
+  assign \$88  = \$signal$59  ? 2'h2 : 2'h1;
+  assign \$89  = \$signal$56  ? \$88  : 2'h0;
+  assign \$90  = \$87  | \$89 ;
+  assign \$91  = \$signal$67  ? 2'h2 : 2'h1;
+  assign \$92  = \$signal$64  ? \$91  : 2'h0;
+  assign bank_busy = \$90  | \$92 ;
+  assign \$93  = ~ \$signal$42 ;
+  assign \$94  = ~ \$signal$56 ;
   assign \$95  = \$93  & \$94 ;
-  assign pipe_empty = \$95  & empty;
+  assign \$96  = ~ \$signal$64 ;
+  assign \$97  = \$95  & \$96 ;
+  assign \$98  = ~ \$signal$81 ;
+  assign \$99  = \$97  & \$98 ;
+  assign \$100  = ~ acc_done;
+  assign \$101  = \$99  & \$100 ;
+  assign pipe_empty = \$101  & empty;
   assign \$signature__en  = i_act__valid & i_act__ready;
-  assign \$signature__en$117  = i_wgt__valid & i_wgt__ready;
-  assign en = \$signal$75  & advance;
-  assign bias = \$signal$78  ? bias1 : bias0;
+  assign \$signature__en$120  = i_wgt__valid & i_wgt__ready;
+  assign \$102  = ~ status__busy;
+  assign clear = cmd__start & \$102 ;
+  assign en = \$signal$81  & advance;
   always @(posedge clk)
-    requant_en <= \$96 ;
+    requant_en <= \$103 ;
   always @(posedge clk)
-    relu <= \$97 ;
+    relu <= \$104 ;
   always @(posedge clk)
-    multiplier <= \$98 ;
+    multiplier <= \$105 ;
   always @(posedge clk)
-    shift <= \$99 ;
+    shift <= \$106 ;
   always @(posedge clk)
-    \$signal  <= \$100 ;
+    \$signal  <= \$107 ;
   always @(posedge clk)
-    \$signal$40  <= \$101 ;
+    \$signal$40  <= \$108 ;
   always @(posedge clk)
-    \$signal$42  <= \$102 ;
+    \$signal$42  <= \$109 ;
   always @(posedge clk)
-    \$signal$44  <= \$103 ;
+    \$signal$44  <= \$110 ;
   always @(posedge clk)
-    \$signal$46  <= \$104 ;
+    \$signal$46  <= \$111 ;
   always @(posedge clk)
-    \$signal$48  <= \$105 ;
+    \$signal$48  <= \$112 ;
   always @(posedge clk)
-    \$signal$50  <= \$106 ;
+    \$signal$50  <= \$113 ;
   always @(posedge clk)
-    \$signal$52  <= \$107 ;
+    \$signal$52  <= \$114 ;
   always @(posedge clk)
-    sd_col_live <= \$108 ;
+    sd_col_live <= \$115 ;
   always @(posedge clk)
-    sd_row_live <= \$109 ;
+    sd_row_live <= \$116 ;
   always @(posedge clk)
-    \$signal$56  <= \$110 ;
+    \$signal$56  <= \$117 ;
   always @(posedge clk)
-    \$signal$57  <= \$111 ;
+    \$signal$57  <= \$118 ;
   always @(posedge clk)
-    \$signal$58  <= \$112 ;
+    \$signal$58  <= \$119 ;
   always @(posedge clk)
-    \$signal$59  <= \$113 ;
+    \$signal$59  <= \$120 ;
   always @(posedge clk)
-    sd_weights <= \$114 ;
+    sd_weights <= \$121 ;
   always @(posedge clk)
-    sd_acts <= \$115 ;
+    sd_acts <= \$122 ;
   always @(posedge clk)
-    \$signal$64  <= \$116 ;
+    \$signal$64  <= \$123 ;
   always @(posedge clk)
-    \$signal$65  <= \$117 ;
+    \$signal$65  <= \$124 ;
   always @(posedge clk)
-    \$signal$66  <= \$118 ;
+    \$signal$66  <= \$125 ;
   always @(posedge clk)
-    \$signal$67  <= \$119 ;
+    \$signal$67  <= \$126 ;
   always @(posedge clk)
-    sp_sums <= \$120 ;
+    sp_sums <= \$127 ;
   always @(posedge clk)
-    sp_nonzero <= \$121 ;
+    sp_nonzero <= \$128 ;
   always @(posedge clk)
-    sp_skips <= \$122 ;
+    sp_skips <= \$129 ;
   always @(posedge clk)
-    s3_skips <= \$123 ;
+    s3_skips <= \$130 ;
   always @(posedge clk)
-    \$signal$75  <= \$124 ;
+    bias0 <= \$131 ;
   always @(posedge clk)
-    \$signal$76  <= \$125 ;
+    bias1 <= \$132 ;
   always @(posedge clk)
-    \$signal$77  <= \$126 ;
+    bias_word <= \$133 ;
   always @(posedge clk)
-    \$signal$78  <= \$127 ;
+    bias_write <= \$134 ;
   always @(posedge clk)
-    s2_nonzero <= \$128 ;
+    \$signal$81  <= \$135 ;
   always @(posedge clk)
-    s2_sums <= \$129 ;
+    \$signal$82  <= \$136 ;
   always @(posedge clk)
-    bias0 <= \$130 ;
+    s2_last <= \$137 ;
   always @(posedge clk)
-    bias1 <= \$131 ;
+    s2_nonzero <= \$138 ;
   always @(posedge clk)
-    bias_word <= \$132 ;
+    s2_bias <= \$139 ;
   always @(posedge clk)
-    bias_write <= \$133 ;
+    s2_sums <= \$140 ;
   always @(posedge clk)
-    acc_done <= \$134 ;
+    acc_done <= \$141 ;
   always @(posedge clk)
-    events_r <= \$135 ;
+    event_bits <= \$142 ;
   always @(posedge clk)
-    status__cycles <= \$136 ;
+    events_r <= \$143 ;
   always @(posedge clk)
-    status__busy_cycles <= \$137 ;
+    \$signal$91  <= \$144 ;
   always @(posedge clk)
-    status__stall_cycles <= \$138 ;
+    hold_inc <= \$145 ;
   always @(posedge clk)
-    status__hold_cycles <= \$139 ;
+    status__cycles <= \$146 ;
   always @(posedge clk)
-    status__zero_skips <= \$140 ;
+    status__busy_cycles <= \$147 ;
   always @(posedge clk)
-    status__overflow_events <= \$141 ;
-  \ternhw_small.accs$148  \accs$148  (
+    status__stall_cycles <= \$148 ;
+  always @(posedge clk)
+    status__hold_cycles <= \$149 ;
+  always @(posedge clk)
+    status__zero_skips <= \$150 ;
+  always @(posedge clk)
+    status__overflow_events <= \$151 ;
+  \ternhw_small.accs$156  \accs$156  (
     .acc(accs),
-    .bias(bias),
+    .bias(s2_bias),
     .clk(clk),
     .en(en),
     .events(events),
-    .first(\$signal$76 ),
+    .first(\$signal$82 ),
     .nonzero(s2_nonzero),
     .overflow(overflow),
     .rst(rst),
@@ -811,6 +847,14 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .group_sums(group_sums),
     .nonzero(nonzero),
     .weights(sd_weights)
+  );
+  \ternhw_small.code_check  code_check (
+    .clear(clear),
+    .clk(clk),
+    .invalid(weight_fault),
+    .rst(rst),
+    .valid(\$signature__en$120 ),
+    .word(i_wgt__payload)
   );
   \ternhw_small.ctrl  ctrl (
     .act_raddr(act_r__addr),
@@ -844,14 +888,15 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
     .start(cmd__start),
     .tile_parity(tile_parity),
     .waiting(waiting),
+    .weight_fault(weight_fault),
     .wgt_raddr(wgt_r__addr),
     .wgt_ready(i_wgt__ready),
     .wgt_valid(i_wgt__valid),
-    .wgt_waddr(\$signature__addr$114 )
+    .wgt_waddr(\$signature__addr$117 )
   );
   \ternhw_small.decoder  decoder (
     .weights(weights),
-    .word(word)
+    .word(\word$132 )
   );
   \ternhw_small.out  out (
     .acc_done(acc_done),
@@ -871,79 +916,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$96  = requant_en;
+    \$103  = requant_en;
     if (\$2 ) begin
-      \$96  = cmd__requant_en;
-    end
-    if (rst) begin
-      \$96  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$97  = relu;
-    if (\$2 ) begin
-      \$97  = cmd__relu;
-    end
-    if (rst) begin
-      \$97  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$98  = multiplier;
-    if (\$2 ) begin
-      \$98  = cmd__multiplier;
-    end
-    if (rst) begin
-      \$98  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$99  = shift;
-    if (\$2 ) begin
-      \$99  = cmd__shift;
-    end
-    if (rst) begin
-      \$99  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$100  = \$signal ;
-    if (\$4 ) begin
-      \$100  = cmd__k;
-    end
-    if (rst) begin
-      \$100  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$101  = \$signal$40 ;
-    if (\$4 ) begin
-      \$101  = cmd__n;
-    end
-    if (rst) begin
-      \$101  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$102  = \$signal$42 ;
-    if (advance) begin
-      \$102  = issue;
-    end
-    if (rst) begin
-      \$102  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$103  = \$signal$44 ;
-    if (advance) begin
-      \$103  = first;
+      \$103  = cmd__requant_en;
     end
     if (rst) begin
       \$103  = 1'h0;
@@ -951,9 +926,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$104  = \$signal$46 ;
-    if (advance) begin
-      \$104  = last;
+    \$104  = relu;
+    if (\$2 ) begin
+      \$104  = cmd__relu;
     end
     if (rst) begin
       \$104  = 1'h0;
@@ -961,65 +936,59 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$105  = \$signal$48 ;
-    if (advance) begin
-      \$105  = tile_parity;
+    \$105  = multiplier;
+    if (\$2 ) begin
+      \$105  = cmd__multiplier;
     end
     if (rst) begin
-      \$105  = 1'h0;
+      \$105  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$106  = \$signal$50 ;
-    if (advance) begin
-      \$106  = { 1'h0, k_pos };
+    \$106  = shift;
+    if (\$2 ) begin
+      \$106  = cmd__shift;
     end
     if (rst) begin
-      \$106  = 17'h00000;
+      \$106  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$107  = \$signal$52 ;
-    if (advance) begin
-      \$107  = { 1'h0, n_pos };
+    \$107  = \$signal ;
+    if (\$4 ) begin
+      \$107  = cmd__k;
     end
     if (rst) begin
-      \$107  = 17'h00000;
+      \$107  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$108  = sd_col_live;
-    if (advance) begin
-      \$108 [0] = \$6 ;
-      \$108 [1] = \$8 ;
-      \$108 [2] = \$10 ;
-      \$108 [3] = \$12 ;
+    \$108  = \$signal$40 ;
+    if (\$4 ) begin
+      \$108  = cmd__n;
     end
     if (rst) begin
-      \$108  = 4'h0;
+      \$108  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$109  = sd_row_live;
+    \$109  = \$signal$42 ;
     if (advance) begin
-      \$109 [0] = \$14 ;
-      \$109 [1] = \$16 ;
-      \$109 [2] = \$18 ;
-      \$109 [3] = \$20 ;
+      \$109  = issue;
     end
     if (rst) begin
-      \$109  = 4'h0;
+      \$109  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$110  = \$signal$56 ;
+    \$110  = \$signal$44 ;
     if (advance) begin
-      \$110  = \$signal$42 ;
+      \$110  = first;
     end
     if (rst) begin
       \$110  = 1'h0;
@@ -1027,9 +996,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$111  = \$signal$57 ;
+    \$111  = \$signal$46 ;
     if (advance) begin
-      \$111  = \$signal$44 ;
+      \$111  = last;
     end
     if (rst) begin
       \$111  = 1'h0;
@@ -1037,9 +1006,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$112  = \$signal$58 ;
+    \$112  = \$signal$48 ;
     if (advance) begin
-      \$112  = \$signal$46 ;
+      \$112  = tile_parity;
     end
     if (rst) begin
       \$112  = 1'h0;
@@ -1047,49 +1016,55 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = \$signal$59 ;
+    \$113  = \$signal$50 ;
     if (advance) begin
-      \$113  = \$signal$48 ;
+      \$113  = { 1'h0, k_pos };
     end
     if (rst) begin
-      \$113  = 1'h0;
+      \$113  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = sd_weights;
+    \$114  = \$signal$52 ;
     if (advance) begin
-      \$114  = weights;
+      \$114  = { 1'h0, n_pos };
     end
     if (rst) begin
-      \$114  = 32'd0;
+      \$114  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = sd_acts;
+    \$115  = sd_col_live;
     if (advance) begin
-      \$115  = act_r__data;
+      \$115 [0] = \$6 ;
+      \$115 [1] = \$8 ;
+      \$115 [2] = \$10 ;
+      \$115 [3] = \$12 ;
     end
     if (rst) begin
-      \$115  = 32'd0;
+      \$115  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = \$signal$64 ;
+    \$116  = sd_row_live;
     if (advance) begin
-      \$116  = \$signal$56 ;
+      \$116 [0] = \$14 ;
+      \$116 [1] = \$16 ;
+      \$116 [2] = \$18 ;
+      \$116 [3] = \$20 ;
     end
     if (rst) begin
-      \$116  = 1'h0;
+      \$116  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = \$signal$65 ;
+    \$117  = \$signal$56 ;
     if (advance) begin
-      \$117  = \$signal$57 ;
+      \$117  = \$signal$42 ;
     end
     if (rst) begin
       \$117  = 1'h0;
@@ -1097,9 +1072,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$118  = \$signal$66 ;
+    \$118  = \$signal$57 ;
     if (advance) begin
-      \$118  = \$signal$58 ;
+      \$118  = \$signal$44 ;
     end
     if (rst) begin
       \$118  = 1'h0;
@@ -1107,9 +1082,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$119  = \$signal$67 ;
+    \$119  = \$signal$58 ;
     if (advance) begin
-      \$119  = \$signal$59 ;
+      \$119  = \$signal$46 ;
     end
     if (rst) begin
       \$119  = 1'h0;
@@ -1117,52 +1092,49 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$120  = sp_sums;
+    \$120  = \$signal$59 ;
     if (advance) begin
-      \$120  = group_sums;
+      \$120  = \$signal$48 ;
     end
     if (rst) begin
-      \$120  = 44'h00000000000;
+      \$120  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$121  = sp_nonzero;
+    \$121  = sd_weights;
     if (advance) begin
-      \$121  = nonzero;
+      \$121  = weights;
     end
     if (rst) begin
-      \$121  = 4'h0;
+      \$121  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$122  = sp_skips;
+    \$122  = sd_acts;
     if (advance) begin
-      \$122 [2:0] = \$29 ;
-      \$122 [5:3] = \$38 ;
-      \$122 [8:6] = \$47 ;
-      \$122 [11:9] = \$56 ;
+      \$122  = act_r__data;
     end
     if (rst) begin
-      \$122  = 12'h000;
+      \$122  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$123  = s3_skips;
+    \$123  = \$signal$64 ;
     if (advance) begin
-      \$123  = \$60 ;
+      \$123  = \$signal$56 ;
     end
     if (rst) begin
-      \$123  = 5'h00;
+      \$123  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$124  = \$signal$75 ;
+    \$124  = \$signal$65 ;
     if (advance) begin
-      \$124  = \$signal$64 ;
+      \$124  = \$signal$57 ;
     end
     if (rst) begin
       \$124  = 1'h0;
@@ -1170,9 +1142,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$125  = \$signal$76 ;
+    \$125  = \$signal$66 ;
     if (advance) begin
-      \$125  = \$signal$65 ;
+      \$125  = \$signal$58 ;
     end
     if (rst) begin
       \$125  = 1'h0;
@@ -1180,9 +1152,9 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$126  = \$signal$77 ;
+    \$126  = \$signal$67 ;
     if (advance) begin
-      \$126  = \$signal$66 ;
+      \$126  = \$signal$59 ;
     end
     if (rst) begin
       \$126  = 1'h0;
@@ -1190,19 +1162,19 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$127  = \$signal$78 ;
+    \$127  = sp_sums;
     if (advance) begin
-      \$127  = \$signal$67 ;
+      \$127  = group_sums;
     end
     if (rst) begin
-      \$127  = 1'h0;
+      \$127  = 44'h00000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$128  = s2_nonzero;
+    \$128  = sp_nonzero;
     if (advance) begin
-      \$128  = sp_nonzero;
+      \$128  = nonzero;
     end
     if (rst) begin
       \$128  = 4'h0;
@@ -1210,37 +1182,34 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$129  = s2_sums;
+    \$129  = sp_skips;
     if (advance) begin
-      \$129 [10:0] = sp_sums[10:0];
-      \$129 [21:11] = sp_sums[21:11];
-      \$129 [32:22] = sp_sums[32:22];
-      \$129 [43:33] = sp_sums[43:33];
+      \$129 [2:0] = \$29 ;
+      \$129 [5:3] = \$38 ;
+      \$129 [8:6] = \$47 ;
+      \$129 [11:9] = \$56 ;
     end
     if (rst) begin
-      \$129  = 44'h00000000000;
+      \$129  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$130  = bias0;
-    if (\$64 ) begin
-      \$130  = 64'h0000000000000000;
-    end
-    if (bias_write[0]) begin
-      \$130  = bias_word;
+    \$130  = s3_skips;
+    if (advance) begin
+      \$130  = \$60 ;
     end
     if (rst) begin
-      \$130  = 64'h0000000000000000;
+      \$130  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$131  = bias1;
+    \$131  = bias0;
     if (\$64 ) begin
       \$131  = 64'h0000000000000000;
     end
-    if (bias_write[1]) begin
+    if (bias_write[0]) begin
       \$131  = bias_word;
     end
     if (rst) begin
@@ -1249,105 +1218,202 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$132  = i_bias__payload;
+    \$132  = bias1;
+    if (\$64 ) begin
+      \$132  = 64'h0000000000000000;
+    end
+    if (bias_write[1]) begin
+      \$132  = bias_word;
+    end
     if (rst) begin
       \$132  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$133  = \$66 ;
+    \$133  = i_bias__payload;
     if (rst) begin
-      \$133  = 2'h0;
+      \$133  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$134  = acc_done;
+    \$134  = \$66 ;
+    if (rst) begin
+      \$134  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$135  = \$signal$81 ;
     if (advance) begin
-      \$134  = \$67 ;
+      \$135  = \$signal$64 ;
     end
     if (rst) begin
-      \$134  = 1'h0;
+      \$135  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$135  = events;
+    \$136  = \$signal$82 ;
+    if (advance) begin
+      \$136  = \$signal$65 ;
+    end
     if (rst) begin
-      \$135  = 3'h0;
+      \$136  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$136  = status__cycles;
-    if (\$69 ) begin
-      \$136  = 48'h000000000000;
+    \$137  = s2_last;
+    if (advance) begin
+      \$137  = \$signal$66 ;
+    end
+    if (rst) begin
+      \$137  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$138  = s2_nonzero;
+    if (advance) begin
+      \$138  = sp_nonzero;
+    end
+    if (rst) begin
+      \$138  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$139  = s2_bias;
+    if (advance) begin
+      \$139  = \$67 ;
+    end
+    if (rst) begin
+      \$139  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$140  = s2_sums;
+    if (advance) begin
+      \$140 [10:0] = sp_sums[10:0];
+      \$140 [21:11] = sp_sums[21:11];
+      \$140 [32:22] = sp_sums[32:22];
+      \$140 [43:33] = sp_sums[43:33];
+    end
+    if (rst) begin
+      \$140  = 44'h00000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$141  = acc_done;
+    if (advance) begin
+      \$141  = \$68 ;
+    end
+    if (rst) begin
+      \$141  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$142  = events;
+    if (rst) begin
+      \$142  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$143  = \$71 ;
+    if (rst) begin
+      \$143  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$144  = \$72 ;
+    if (rst) begin
+      \$144  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$145  = \$74 ;
+    if (rst) begin
+      \$145  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$146  = status__cycles;
+    if (\$76 ) begin
+      \$146  = 48'h000000000000;
     end else if (status__busy) begin
-      \$136  = \$70 [47:0];
+      \$146  = \$77 [47:0];
     end
     if (rst) begin
-      \$136  = 48'h000000000000;
+      \$146  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$137  = status__busy_cycles;
-    if (\$69 ) begin
-      \$137  = 48'h000000000000;
+    \$147  = status__busy_cycles;
+    if (\$76 ) begin
+      \$147  = 48'h000000000000;
     end else if (status__busy) begin
-      \$137  = \$75 [47:0];
+      \$147  = \$81 [47:0];
     end
     if (rst) begin
-      \$137  = 48'h000000000000;
+      \$147  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$138  = status__stall_cycles;
-    if (\$69 ) begin
-      \$138  = 48'h000000000000;
+    \$148  = status__stall_cycles;
+    if (\$76 ) begin
+      \$148  = 48'h000000000000;
     end else if (status__busy) begin
-      \$138  = \$71 [47:0];
+      \$148  = \$78 [47:0];
     end
     if (rst) begin
-      \$138  = 48'h000000000000;
+      \$148  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$139  = status__hold_cycles;
-    if (\$69 ) begin
-      \$139  = 48'h000000000000;
+    \$149  = status__hold_cycles;
+    if (\$76 ) begin
+      \$149  = 48'h000000000000;
     end else if (status__busy) begin
-      \$139  = \$73 [47:0];
+      \$149  = \$79 [47:0];
     end
     if (rst) begin
-      \$139  = 48'h000000000000;
+      \$149  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$140  = status__zero_skips;
-    if (\$69 ) begin
-      \$140  = 48'h000000000000;
+    \$150  = status__zero_skips;
+    if (\$76 ) begin
+      \$150  = 48'h000000000000;
     end else if (status__busy) begin
-      \$140  = \$77 [47:0];
+      \$150  = \$83 [47:0];
     end
     if (rst) begin
-      \$140  = 48'h000000000000;
+      \$150  = 48'h000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$141  = status__overflow_events;
-    if (\$69 ) begin
-      \$141  = 48'h000000000000;
+    \$151  = status__overflow_events;
+    if (\$76 ) begin
+      \$151  = 48'h000000000000;
     end else if (status__busy) begin
-      \$141  = \$78 [47:0];
+      \$151  = \$84 [47:0];
     end
     if (rst) begin
-      \$141  = 48'h000000000000;
+      \$151  = 48'h000000000000;
     end
   end
   assign busy = status__busy;
@@ -1361,29 +1427,33 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign act_valid = i_act__valid;
   assign wgt_valid = i_wgt__valid;
   assign bias_valid = i_bias__valid;
-  assign \hold$103  = hold;
+  assign \hold$106  = hold;
   assign act_ready = i_act__ready;
   assign wgt_ready = i_wgt__ready;
   assign bias_ready = i_bias__ready;
   assign act_waddr = \$signature__addr ;
   assign \$signature__data  = i_act__payload;
-  assign wgt_waddr = \$signature__addr$114 ;
-  assign \$signature__data$116  = i_wgt__payload;
+  assign wgt_waddr = \$signature__addr$117 ;
+  assign \$signature__data$119  = i_wgt__payload;
   assign act_raddr = act_r__addr;
   assign act_r__en = advance;
   assign wgt_raddr = wgt_r__addr;
   assign wgt_r__en = advance;
-  assign wgt_r__data = word;
-  assign \weights$126  = sd_weights;
-  assign \first$129  = \$signal$76 ;
+  assign word = i_wgt__payload;
+  assign valid = \$signature__en$120 ;
+  assign invalid = weight_fault;
+  assign wgt_r__data = \word$132 ;
+  assign \weights$134  = sd_weights;
+  assign \first$137  = \$signal$82 ;
   assign sums = s2_sums;
-  assign \nonzero$131  = s2_nonzero;
-  assign \acc_done$133  = acc_done;
+  assign \nonzero$139  = s2_nonzero;
+  assign bias = s2_bias;
+  assign \acc_done$141  = acc_done;
   assign acc = accs;
-  assign \overflow$137  = overflow;
-  assign \o_res__payload$138  = o_res__payload;
-  assign \o_res__ready$139  = o_res__ready;
-  assign \o_res__valid$140  = o_res__valid;
+  assign \overflow$145  = overflow;
+  assign \o_res__payload$146  = o_res__payload;
+  assign \o_res__ready$147  = o_res__ready;
+  assign \o_res__valid$148  = o_res__valid;
   assign done = status__done;
   assign error = status__error;
   assign \o_res__payload.values  = o_res__payload[63:0];
@@ -1445,10 +1515,6 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \sp_skips[1]  = sp_skips[5:3];
   assign \sp_skips[2]  = sp_skips[8:6];
   assign \sp_skips[3]  = sp_skips[11:9];
-  assign \s2_sums[0]  = s2_sums[10:0];
-  assign \s2_sums[1]  = s2_sums[21:11];
-  assign \s2_sums[2]  = s2_sums[32:22];
-  assign \s2_sums[3]  = s2_sums[43:33];
   assign \bias0[0]  = bias0[15:0];
   assign \bias0[1]  = bias0[31:16];
   assign \bias0[2]  = bias0[47:32];
@@ -1457,22 +1523,30 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \bias1[1]  = bias1[31:16];
   assign \bias1[2]  = bias1[47:32];
   assign \bias1[3]  = bias1[63:48];
-  assign \weights$126[0]  = sd_weights[1:0];
-  assign \weights$126[1]  = sd_weights[3:2];
-  assign \weights$126[2]  = sd_weights[5:4];
-  assign \weights$126[3]  = sd_weights[7:6];
-  assign \weights$126[4]  = sd_weights[9:8];
-  assign \weights$126[5]  = sd_weights[11:10];
-  assign \weights$126[6]  = sd_weights[13:12];
-  assign \weights$126[7]  = sd_weights[15:14];
-  assign \weights$126[8]  = sd_weights[17:16];
-  assign \weights$126[9]  = sd_weights[19:18];
-  assign \weights$126[10]  = sd_weights[21:20];
-  assign \weights$126[11]  = sd_weights[23:22];
-  assign \weights$126[12]  = sd_weights[25:24];
-  assign \weights$126[13]  = sd_weights[27:26];
-  assign \weights$126[14]  = sd_weights[29:28];
-  assign \weights$126[15]  = sd_weights[31:30];
+  assign \s2_bias[0]  = s2_bias[15:0];
+  assign \s2_bias[1]  = s2_bias[31:16];
+  assign \s2_bias[2]  = s2_bias[47:32];
+  assign \s2_bias[3]  = s2_bias[63:48];
+  assign \s2_sums[0]  = s2_sums[10:0];
+  assign \s2_sums[1]  = s2_sums[21:11];
+  assign \s2_sums[2]  = s2_sums[32:22];
+  assign \s2_sums[3]  = s2_sums[43:33];
+  assign \weights$134[0]  = sd_weights[1:0];
+  assign \weights$134[1]  = sd_weights[3:2];
+  assign \weights$134[2]  = sd_weights[5:4];
+  assign \weights$134[3]  = sd_weights[7:6];
+  assign \weights$134[4]  = sd_weights[9:8];
+  assign \weights$134[5]  = sd_weights[11:10];
+  assign \weights$134[6]  = sd_weights[13:12];
+  assign \weights$134[7]  = sd_weights[15:14];
+  assign \weights$134[8]  = sd_weights[17:16];
+  assign \weights$134[9]  = sd_weights[19:18];
+  assign \weights$134[10]  = sd_weights[21:20];
+  assign \weights$134[11]  = sd_weights[23:22];
+  assign \weights$134[12]  = sd_weights[25:24];
+  assign \weights$134[13]  = sd_weights[27:26];
+  assign \weights$134[14]  = sd_weights[29:28];
+  assign \weights$134[15]  = sd_weights[31:30];
   assign \acts[0]  = acts[7:0];
   assign \acts[1]  = acts[15:8];
   assign \acts[2]  = acts[23:16];
@@ -1481,10 +1555,10 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \sums[1]  = s2_sums[21:11];
   assign \sums[2]  = s2_sums[32:22];
   assign \sums[3]  = s2_sums[43:33];
-  assign \bias[0]  = bias[15:0];
-  assign \bias[1]  = bias[31:16];
-  assign \bias[2]  = bias[47:32];
-  assign \bias[3]  = bias[63:48];
+  assign \bias[0]  = s2_bias[15:0];
+  assign \bias[1]  = s2_bias[31:16];
+  assign \bias[2]  = s2_bias[47:32];
+  assign \bias[3]  = s2_bias[63:48];
   assign \accs[0]  = accs[15:0];
   assign \accs[1]  = accs[31:16];
   assign \accs[2]  = accs[47:32];
@@ -1493,13 +1567,13 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
   assign \acc[1]  = accs[31:16];
   assign \acc[2]  = accs[47:32];
   assign \acc[3]  = accs[63:48];
-  assign \o_res__payload$138.values  = o_res__payload[63:0];
-  assign \o_res__payload$138.values[0]  = o_res__payload[15:0];
-  assign \o_res__payload$138.values[1]  = o_res__payload[31:16];
-  assign \o_res__payload$138.values[2]  = o_res__payload[47:32];
-  assign \o_res__payload$138.values[3]  = o_res__payload[63:48];
-  assign \o_res__payload$138.overflow  = o_res__payload[67:64];
-  assign \o_res__payload$138.saturated  = o_res__payload[71:68];
+  assign \o_res__payload$146.values  = o_res__payload[63:0];
+  assign \o_res__payload$146.values[0]  = o_res__payload[15:0];
+  assign \o_res__payload$146.values[1]  = o_res__payload[31:16];
+  assign \o_res__payload$146.values[2]  = o_res__payload[47:32];
+  assign \o_res__payload$146.values[3]  = o_res__payload[63:48];
+  assign \o_res__payload$146.overflow  = o_res__payload[67:64];
+  assign \o_res__payload$146.saturated  = o_res__payload[71:68];
   assign acts[31:24] = sd_acts[31:24];
   assign acts[23:16] = sd_acts[23:16];
   assign acts[15:8] = sd_acts[15:8];
@@ -1507,7 +1581,7 @@ module ternhw_small(i_act__valid, i_wgt__payload, i_wgt__valid, i_bias__payload,
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc, overflow, clk);
+module \ternhw_small.accs$156 (rst, en, events, first, nonzero, bias, sums, acc, overflow, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire [15:0] \$1 ;
   wire [16:0] \$10 ;
@@ -1579,29 +1653,26 @@ module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   wire \$70 ;
   wire \$71 ;
   wire \$72 ;
-  wire [1:0] \$73 ;
-  wire [15:0] \$74 ;
-  wire [16:0] \$75 ;
-  wire \$76 ;
-  wire [15:0] \$77 ;
-  wire [16:0] \$78 ;
+  wire [15:0] \$73 ;
+  wire [16:0] \$74 ;
+  wire \$75 ;
+  wire [15:0] \$76 ;
+  wire [16:0] \$77 ;
+  wire \$78 ;
   wire \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire \$81 ;
-  wire [15:0] \$82 ;
-  wire [16:0] \$83 ;
-  wire \$84 ;
-  wire [15:0] \$85 ;
-  wire [16:0] \$86 ;
+  wire [15:0] \$81 ;
+  wire [16:0] \$82 ;
+  wire \$83 ;
+  wire [15:0] \$84 ;
+  wire [16:0] \$85 ;
+  wire \$86 ;
   wire \$87 ;
   wire \$88 ;
-  wire \$89 ;
+  reg [63:0] \$89 ;
   wire [15:0] \$9 ;
-  wire [1:0] \$90 ;
-  wire [2:0] \$91 ;
-  reg [63:0] \$92 ;
-  reg [3:0] \$93 ;
+  reg [3:0] \$90 ;
   output [63:0] acc;
   reg [63:0] acc = 64'h0000000000000000;
   wire [15:0] \acc[0] ;
@@ -1618,8 +1689,8 @@ module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   wire clk;
   input en;
   wire en;
-  output [2:0] events;
-  wire [2:0] events;
+  output [3:0] events;
+  wire [3:0] events;
   input first;
   wire first;
   input [3:0] nonzero;
@@ -1634,9 +1705,6 @@ module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   wire [10:0] \sums[1] ;
   wire [10:0] \sums[2] ;
   wire [10:0] \sums[3] ;
-  assign \$7  = $signed(\$6 ) + $signed(sums[10:0]);
-  assign \$8  = | \$7 [16:15];
-  assign \$9  = first ? bias[15:0] : acc[15:0];
   assign \$10  = $signed(\$9 ) + $signed(sums[10:0]);
   assign \$11  = \$10 [16:15] != 2'h3;
   assign \$12  = \$8  & \$11 ;
@@ -1700,60 +1768,60 @@ module \ternhw_small.accs$148 (rst, en, bias, events, first, nonzero, sums, acc,
   assign \$70  = \$69 [16:15] != 2'h3;
   assign \$71  = \$67  & \$70 ;
   assign \$72  = nonzero[1] & \$71 ;
-  assign \$73  = \$64  + \$72 ;
-  assign \$74  = first ? bias[47:32] : acc[47:32];
-  assign \$75  = $signed(\$74 ) + $signed(sums[32:22]);
-  assign \$76  = | \$75 [16:15];
-  assign \$77  = first ? bias[47:32] : acc[47:32];
-  assign \$78  = $signed(\$77 ) + $signed(sums[32:22]);
-  assign \$79  = \$78 [16:15] != 2'h3;
-  assign \$80  = \$76  & \$79 ;
-  assign \$81  = nonzero[2] & \$80 ;
-  assign \$82  = first ? bias[63:48] : acc[63:48];
-  assign \$83  = $signed(\$82 ) + $signed(sums[43:33]);
-  assign \$84  = | \$83 [16:15];
-  assign \$85  = first ? bias[63:48] : acc[63:48];
-  assign \$86  = $signed(\$85 ) + $signed(sums[43:33]);
-  assign \$87  = \$86 [16:15] != 2'h3;
-  assign \$88  = \$84  & \$87 ;
-  assign \$89  = nonzero[3] & \$88 ;
-  assign \$90  = \$81  + \$89 ;
-  assign \$91  = \$73  + \$90 ;
-  assign events = en ? \$91  : 3'h0;
+  assign \$73  = first ? bias[47:32] : acc[47:32];
+  assign \$74  = $signed(\$73 ) + $signed(sums[32:22]);
+  assign \$75  = | \$74 [16:15];
+  assign \$76  = first ? bias[47:32] : acc[47:32];
+  assign \$77  = $signed(\$76 ) + $signed(sums[32:22]);
+  assign \$78  = \$77 [16:15] != 2'h3;
+  assign \$79  = \$75  & \$78 ;
+  assign \$80  = nonzero[2] & \$79 ;
+  assign \$81  = first ? bias[63:48] : acc[63:48];
+  assign \$82  = $signed(\$81 ) + $signed(sums[43:33]);
+  assign \$83  = | \$82 [16:15];
+  assign \$84  = first ? bias[63:48] : acc[63:48];
+  assign \$85  = $signed(\$84 ) + $signed(sums[43:33]);
+  assign \$86  = \$85 [16:15] != 2'h3;
+  assign \$87  = \$83  & \$86 ;
+  assign \$88  = nonzero[3] & \$87 ;
+  assign events = en ? { \$88 , \$80 , \$72 , \$64  } : 4'h0;
   always @(posedge clk)
-    acc <= \$92 ;
+    acc <= \$89 ;
   always @(posedge clk)
-    overflow <= \$93 ;
+    overflow <= \$90 ;
   assign \$1  = first ? bias[15:0] : acc[15:0];
   assign \$2  = $signed(\$1 ) + $signed(sums[10:0]);
   assign \$3  = first ? bias[15:0] : acc[15:0];
   assign \$4  = nonzero[0] ? \$2 [15:0] : \$3 ;
   assign \$5  = first ? 1'h0 : overflow[0];
   assign \$6  = first ? bias[15:0] : acc[15:0];
+  assign \$7  = $signed(\$6 ) + $signed(sums[10:0]);
+  assign \$8  = | \$7 [16:15];
+  assign \$9  = first ? bias[15:0] : acc[15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$92  = acc;
+    \$89  = acc;
     if (en) begin
-      \$92 [15:0] = \$4 ;
-      \$92 [31:16] = \$18 ;
-      \$92 [47:32] = \$32 ;
-      \$92 [63:48] = \$46 ;
+      \$89 [15:0] = \$4 ;
+      \$89 [31:16] = \$18 ;
+      \$89 [47:32] = \$32 ;
+      \$89 [63:48] = \$46 ;
     end
     if (rst) begin
-      \$92  = 64'h0000000000000000;
+      \$89  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$93  = overflow;
+    \$90  = overflow;
     if (en) begin
-      \$93 [0] = \$14 ;
-      \$93 [1] = \$28 ;
-      \$93 [2] = \$42 ;
-      \$93 [3] = \$56 ;
+      \$90 [0] = \$14 ;
+      \$90 [1] = \$28 ;
+      \$90 [2] = \$42 ;
+      \$90 [3] = \$56 ;
     end
     if (rst) begin
-      \$93  = 4'h0;
+      \$90  = 4'h0;
     end
   end
   assign \acc[0]  = acc[15:0];
@@ -1772,62 +1840,78 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
-  wire [9:0] \$1 ;
+  wire [8:0] \$1 ;
   wire \$10 ;
-  wire [9:0] \$11 ;
-  wire [9:0] \$12 ;
-  wire [10:0] \$13 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
   wire \$14 ;
-  wire \$15 ;
-  wire \$16 ;
-  wire \$17 ;
-  wire \$18 ;
-  wire \$19 ;
-  wire [9:0] \$2 ;
-  wire \$20 ;
-  wire [9:0] \$21 ;
-  wire [9:0] \$22 ;
-  wire [10:0] \$23 ;
+  wire [8:0] \$15 ;
+  wire [8:0] \$16 ;
+  wire [9:0] \$17 ;
+  wire [1:0] \$18 ;
+  wire [1:0] \$19 ;
+  wire [8:0] \$2 ;
+  wire [2:0] \$20 ;
+  wire [10:0] \$21 ;
+  wire \$22 ;
+  wire \$23 ;
   wire \$24 ;
   wire \$25 ;
   wire \$26 ;
   wire \$27 ;
   wire \$28 ;
-  wire \$29 ;
-  wire [10:0] \$3 ;
-  wire \$30 ;
+  wire [8:0] \$29 ;
+  wire [9:0] \$3 ;
+  wire [8:0] \$30 ;
   wire [9:0] \$31 ;
-  wire [9:0] \$32 ;
-  wire [10:0] \$33 ;
-  wire \$34 ;
-  wire \$35 ;
+  wire [1:0] \$32 ;
+  wire [1:0] \$33 ;
+  wire [2:0] \$34 ;
+  wire [10:0] \$35 ;
   wire \$36 ;
   wire \$37 ;
   wire \$38 ;
   wire \$39 ;
-  wire \$4 ;
+  wire [1:0] \$4 ;
   wire \$40 ;
-  wire \$5 ;
-  wire \$6 ;
-  wire \$7 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire [8:0] \$43 ;
+  wire [8:0] \$44 ;
+  wire [9:0] \$45 ;
+  wire [1:0] \$46 ;
+  wire [1:0] \$47 ;
+  wire [2:0] \$48 ;
+  wire [10:0] \$49 ;
+  wire [1:0] \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire [2:0] \$6 ;
+  wire [10:0] \$7 ;
   wire \$8 ;
   wire \$9 ;
   wire [7:0] act;
   wire [7:0] \act$10 ;
   wire [7:0] \act$13 ;
-  wire [7:0] \act$23 ;
-  wire [7:0] \act$26 ;
-  wire [7:0] \act$29 ;
-  wire [7:0] \act$32 ;
-  wire [7:0] \act$39 ;
-  wire [7:0] \act$42 ;
-  wire [7:0] \act$45 ;
-  wire [7:0] \act$48 ;
-  wire [7:0] \act$55 ;
-  wire [7:0] \act$58 ;
-  wire [7:0] \act$61 ;
-  wire [7:0] \act$64 ;
+  wire [7:0] \act$27 ;
+  wire [7:0] \act$30 ;
+  wire [7:0] \act$33 ;
+  wire [7:0] \act$36 ;
+  wire [7:0] \act$47 ;
+  wire [7:0] \act$50 ;
+  wire [7:0] \act$53 ;
+  wire [7:0] \act$56 ;
+  wire [7:0] \act$67 ;
   wire [7:0] \act$7 ;
+  wire [7:0] \act$70 ;
+  wire [7:0] \act$73 ;
+  wire [7:0] \act$76 ;
   input [31:0] acts;
   wire [31:0] acts;
   wire [7:0] \acts[0] ;
@@ -1838,19 +1922,19 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   wire [15:0] gated;
   wire \gated$11 ;
   wire \gated$14 ;
-  wire \gated$24 ;
-  wire \gated$27 ;
-  wire \gated$30 ;
-  wire \gated$33 ;
-  wire \gated$40 ;
-  wire \gated$43 ;
-  wire \gated$46 ;
-  wire \gated$49 ;
+  wire \gated$28 ;
+  wire \gated$31 ;
+  wire \gated$34 ;
+  wire \gated$37 ;
+  wire \gated$48 ;
   wire \gated$5 ;
-  wire \gated$56 ;
-  wire \gated$59 ;
-  wire \gated$62 ;
-  wire \gated$65 ;
+  wire \gated$51 ;
+  wire \gated$54 ;
+  wire \gated$57 ;
+  wire \gated$68 ;
+  wire \gated$71 ;
+  wire \gated$74 ;
+  wire \gated$77 ;
   wire \gated$8 ;
   output [43:0] group_sums;
   wire [43:0] group_sums;
@@ -1862,24 +1946,40 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   wire [10:0] \group_sums[2][0] ;
   wire [10:0] \group_sums[3] ;
   wire [10:0] \group_sums[3][0] ;
+  wire negate;
+  wire \negate$21 ;
+  wire \negate$22 ;
+  wire \negate$23 ;
+  wire \negate$42 ;
+  wire \negate$43 ;
+  wire \negate$44 ;
+  wire \negate$45 ;
+  wire \negate$62 ;
+  wire \negate$63 ;
+  wire \negate$64 ;
+  wire \negate$65 ;
+  wire \negate$82 ;
+  wire \negate$83 ;
+  wire \negate$84 ;
+  wire \negate$85 ;
   output [3:0] nonzero;
   wire [3:0] nonzero;
-  wire [8:0] product;
-  wire [8:0] \product$17 ;
-  wire [8:0] \product$18 ;
-  wire [8:0] \product$19 ;
-  wire [8:0] \product$34 ;
-  wire [8:0] \product$35 ;
-  wire [8:0] \product$36 ;
-  wire [8:0] \product$37 ;
-  wire [8:0] \product$50 ;
-  wire [8:0] \product$51 ;
-  wire [8:0] \product$52 ;
-  wire [8:0] \product$53 ;
-  wire [8:0] \product$66 ;
-  wire [8:0] \product$67 ;
-  wire [8:0] \product$68 ;
-  wire [8:0] \product$69 ;
+  wire [7:0] product;
+  wire [7:0] \product$17 ;
+  wire [7:0] \product$18 ;
+  wire [7:0] \product$19 ;
+  wire [7:0] \product$38 ;
+  wire [7:0] \product$39 ;
+  wire [7:0] \product$40 ;
+  wire [7:0] \product$41 ;
+  wire [7:0] \product$58 ;
+  wire [7:0] \product$59 ;
+  wire [7:0] \product$60 ;
+  wire [7:0] \product$61 ;
+  wire [7:0] \product$78 ;
+  wire [7:0] \product$79 ;
+  wire [7:0] \product$80 ;
+  wire [7:0] \product$81 ;
   wire [43:0] sums;
   wire [10:0] \sums[0] ;
   wire [10:0] \sums[1] ;
@@ -1887,19 +1987,19 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   wire [10:0] \sums[3] ;
   wire [1:0] trit;
   wire [1:0] \trit$12 ;
-  wire [1:0] \trit$22 ;
-  wire [1:0] \trit$25 ;
-  wire [1:0] \trit$28 ;
-  wire [1:0] \trit$31 ;
-  wire [1:0] \trit$38 ;
-  wire [1:0] \trit$41 ;
-  wire [1:0] \trit$44 ;
-  wire [1:0] \trit$47 ;
-  wire [1:0] \trit$54 ;
-  wire [1:0] \trit$57 ;
+  wire [1:0] \trit$26 ;
+  wire [1:0] \trit$29 ;
+  wire [1:0] \trit$32 ;
+  wire [1:0] \trit$35 ;
+  wire [1:0] \trit$46 ;
+  wire [1:0] \trit$49 ;
+  wire [1:0] \trit$52 ;
+  wire [1:0] \trit$55 ;
   wire [1:0] \trit$6 ;
-  wire [1:0] \trit$60 ;
-  wire [1:0] \trit$63 ;
+  wire [1:0] \trit$66 ;
+  wire [1:0] \trit$69 ;
+  wire [1:0] \trit$72 ;
+  wire [1:0] \trit$75 ;
   wire [1:0] \trit$9 ;
   input [31:0] weights;
   wire [31:0] weights;
@@ -1919,140 +2019,172 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   wire [1:0] \weights[7] ;
   wire [1:0] \weights[8] ;
   wire [1:0] \weights[9] ;
+  assign \$44  = $signed(\product$80 ) + $signed(\product$81 );
+  assign \$45  = $signed(\$43 ) + $signed(\$44 );
+  assign \$46  = \negate$82  + \negate$83 ;
+  assign \$47  = \negate$84  + \negate$85 ;
+  assign \$48  = \$46  + \$47 ;
+  assign \$49  = $signed(\$45 ) + $signed({ 1'h0, \$48  });
+  assign \$50  = | weights[25:24];
+  assign \$51  = | weights[27:26];
+  assign \$52  = \$50  | \$51 ;
+  assign \$53  = | weights[29:28];
+  assign \$54  = | weights[31:30];
+  assign \$55  = \$53  | \$54 ;
+  assign \$56  = \$52  | \$55 ;
   assign \$1  = $signed(product) + $signed(\product$17 );
   assign \$2  = $signed(\product$18 ) + $signed(\product$19 );
   assign \$3  = $signed(\$1 ) + $signed(\$2 );
-  assign \$4  = | weights[1:0];
-  assign \$5  = | weights[3:2];
-  assign \$6  = \$4  | \$5 ;
-  assign \$7  = | weights[5:4];
-  assign \$8  = | weights[7:6];
-  assign \$9  = \$7  | \$8 ;
-  assign \$10  = \$6  | \$9 ;
-  assign \$11  = $signed(\product$34 ) + $signed(\product$35 );
-  assign \$12  = $signed(\product$36 ) + $signed(\product$37 );
-  assign \$13  = $signed(\$11 ) + $signed(\$12 );
-  assign \$14  = | weights[9:8];
-  assign \$15  = | weights[11:10];
-  assign \$16  = \$14  | \$15 ;
-  assign \$17  = | weights[13:12];
-  assign \$18  = | weights[15:14];
-  assign \$19  = \$17  | \$18 ;
-  assign \$20  = \$16  | \$19 ;
-  assign \$21  = $signed(\product$50 ) + $signed(\product$51 );
-  assign \$22  = $signed(\product$52 ) + $signed(\product$53 );
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = | weights[17:16];
-  assign \$25  = | weights[19:18];
-  assign \$26  = \$24  | \$25 ;
-  assign \$27  = | weights[21:20];
-  assign \$28  = | weights[23:22];
-  assign \$29  = \$27  | \$28 ;
-  assign \$30  = \$26  | \$29 ;
-  assign \$31  = $signed(\product$66 ) + $signed(\product$67 );
-  assign \$32  = $signed(\product$68 ) + $signed(\product$69 );
-  assign \$33  = $signed(\$31 ) + $signed(\$32 );
-  assign \$34  = | weights[25:24];
-  assign \$35  = | weights[27:26];
-  assign \$36  = \$34  | \$35 ;
-  assign \$37  = | weights[29:28];
-  assign \$38  = | weights[31:30];
-  assign \$39  = \$37  | \$38 ;
-  assign \$40  = \$36  | \$39 ;
+  assign \$4  = negate + \negate$21 ;
+  assign \$5  = \negate$22  + \negate$23 ;
+  assign \$6  = \$4  + \$5 ;
+  assign \$7  = $signed(\$3 ) + $signed({ 1'h0, \$6  });
+  assign \$8  = | weights[1:0];
+  assign \$9  = | weights[3:2];
+  assign \$10  = \$8  | \$9 ;
+  assign \$11  = | weights[5:4];
+  assign \$12  = | weights[7:6];
+  assign \$13  = \$11  | \$12 ;
+  assign \$14  = \$10  | \$13 ;
+  assign \$15  = $signed(\product$38 ) + $signed(\product$39 );
+  assign \$16  = $signed(\product$40 ) + $signed(\product$41 );
+  assign \$17  = $signed(\$15 ) + $signed(\$16 );
+  assign \$18  = \negate$42  + \negate$43 ;
+  assign \$19  = \negate$44  + \negate$45 ;
+  assign \$20  = \$18  + \$19 ;
+  assign \$21  = $signed(\$17 ) + $signed({ 1'h0, \$20  });
+  assign \$22  = | weights[9:8];
+  assign \$23  = | weights[11:10];
+  assign \$24  = \$22  | \$23 ;
+  assign \$25  = | weights[13:12];
+  assign \$26  = | weights[15:14];
+  assign \$27  = \$25  | \$26 ;
+  assign \$28  = \$24  | \$27 ;
+  assign \$29  = $signed(\product$58 ) + $signed(\product$59 );
+  assign \$30  = $signed(\product$60 ) + $signed(\product$61 );
+  assign \$31  = $signed(\$29 ) + $signed(\$30 );
+  assign \$32  = \negate$62  + \negate$63 ;
+  assign \$33  = \negate$64  + \negate$65 ;
+  assign \$34  = \$32  + \$33 ;
+  assign \$35  = $signed(\$31 ) + $signed({ 1'h0, \$34  });
+  assign \$36  = | weights[17:16];
+  assign \$37  = | weights[19:18];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = | weights[21:20];
+  assign \$40  = | weights[23:22];
+  assign \$41  = \$39  | \$40 ;
+  assign \$42  = \$38  | \$41 ;
+  assign \$43  = $signed(\product$78 ) + $signed(\product$79 );
   \ternhw_small.array.lane_0_0  lane_0_0 (
     .act(acts[7:0]),
     .gated(\gated$5 ),
+    .negate(negate),
     .product(product),
     .trit(weights[1:0])
   );
   \ternhw_small.array.lane_0_1  lane_0_1 (
     .act(acts[15:8]),
     .gated(\gated$8 ),
+    .negate(\negate$21 ),
     .product(\product$17 ),
     .trit(weights[3:2])
   );
   \ternhw_small.array.lane_0_2  lane_0_2 (
     .act(acts[23:16]),
     .gated(\gated$11 ),
+    .negate(\negate$22 ),
     .product(\product$18 ),
     .trit(weights[5:4])
   );
   \ternhw_small.array.lane_0_3  lane_0_3 (
     .act(acts[31:24]),
     .gated(\gated$14 ),
+    .negate(\negate$23 ),
     .product(\product$19 ),
     .trit(weights[7:6])
   );
   \ternhw_small.array.lane_1_0  lane_1_0 (
     .act(acts[7:0]),
-    .gated(\gated$24 ),
-    .product(\product$34 ),
+    .gated(\gated$28 ),
+    .negate(\negate$42 ),
+    .product(\product$38 ),
     .trit(weights[9:8])
   );
   \ternhw_small.array.lane_1_1  lane_1_1 (
     .act(acts[15:8]),
-    .gated(\gated$27 ),
-    .product(\product$35 ),
+    .gated(\gated$31 ),
+    .negate(\negate$43 ),
+    .product(\product$39 ),
     .trit(weights[11:10])
   );
   \ternhw_small.array.lane_1_2  lane_1_2 (
     .act(acts[23:16]),
-    .gated(\gated$30 ),
-    .product(\product$36 ),
+    .gated(\gated$34 ),
+    .negate(\negate$44 ),
+    .product(\product$40 ),
     .trit(weights[13:12])
   );
   \ternhw_small.array.lane_1_3  lane_1_3 (
     .act(acts[31:24]),
-    .gated(\gated$33 ),
-    .product(\product$37 ),
+    .gated(\gated$37 ),
+    .negate(\negate$45 ),
+    .product(\product$41 ),
     .trit(weights[15:14])
   );
   \ternhw_small.array.lane_2_0  lane_2_0 (
     .act(acts[7:0]),
-    .gated(\gated$40 ),
-    .product(\product$50 ),
+    .gated(\gated$48 ),
+    .negate(\negate$62 ),
+    .product(\product$58 ),
     .trit(weights[17:16])
   );
   \ternhw_small.array.lane_2_1  lane_2_1 (
     .act(acts[15:8]),
-    .gated(\gated$43 ),
-    .product(\product$51 ),
+    .gated(\gated$51 ),
+    .negate(\negate$63 ),
+    .product(\product$59 ),
     .trit(weights[19:18])
   );
   \ternhw_small.array.lane_2_2  lane_2_2 (
     .act(acts[23:16]),
-    .gated(\gated$46 ),
-    .product(\product$52 ),
+    .gated(\gated$54 ),
+    .negate(\negate$64 ),
+    .product(\product$60 ),
     .trit(weights[21:20])
   );
   \ternhw_small.array.lane_2_3  lane_2_3 (
     .act(acts[31:24]),
-    .gated(\gated$49 ),
-    .product(\product$53 ),
+    .gated(\gated$57 ),
+    .negate(\negate$65 ),
+    .product(\product$61 ),
     .trit(weights[23:22])
   );
   \ternhw_small.array.lane_3_0  lane_3_0 (
     .act(acts[7:0]),
-    .gated(\gated$56 ),
-    .product(\product$66 ),
+    .gated(\gated$68 ),
+    .negate(\negate$82 ),
+    .product(\product$78 ),
     .trit(weights[25:24])
   );
   \ternhw_small.array.lane_3_1  lane_3_1 (
     .act(acts[15:8]),
-    .gated(\gated$59 ),
-    .product(\product$67 ),
+    .gated(\gated$71 ),
+    .negate(\negate$83 ),
+    .product(\product$79 ),
     .trit(weights[27:26])
   );
   \ternhw_small.array.lane_3_2  lane_3_2 (
     .act(acts[23:16]),
-    .gated(\gated$62 ),
-    .product(\product$68 ),
+    .gated(\gated$74 ),
+    .negate(\negate$84 ),
+    .product(\product$80 ),
     .trit(weights[29:28])
   );
   \ternhw_small.array.lane_3_3  lane_3_3 (
     .act(acts[31:24]),
-    .gated(\gated$65 ),
-    .product(\product$69 ),
+    .gated(\gated$77 ),
+    .negate(\negate$85 ),
+    .product(\product$81 ),
     .trit(weights[31:30])
   );
   assign trit = weights[1:0];
@@ -2063,30 +2195,30 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   assign \act$10  = acts[23:16];
   assign \trit$12  = weights[7:6];
   assign \act$13  = acts[31:24];
-  assign \trit$22  = weights[9:8];
-  assign \act$23  = acts[7:0];
-  assign \trit$25  = weights[11:10];
-  assign \act$26  = acts[15:8];
-  assign \trit$28  = weights[13:12];
-  assign \act$29  = acts[23:16];
-  assign \trit$31  = weights[15:14];
-  assign \act$32  = acts[31:24];
-  assign \trit$38  = weights[17:16];
-  assign \act$39  = acts[7:0];
-  assign \trit$41  = weights[19:18];
-  assign \act$42  = acts[15:8];
-  assign \trit$44  = weights[21:20];
-  assign \act$45  = acts[23:16];
-  assign \trit$47  = weights[23:22];
-  assign \act$48  = acts[31:24];
-  assign \trit$54  = weights[25:24];
-  assign \act$55  = acts[7:0];
-  assign \trit$57  = weights[27:26];
-  assign \act$58  = acts[15:8];
-  assign \trit$60  = weights[29:28];
-  assign \act$61  = acts[23:16];
-  assign \trit$63  = weights[31:30];
-  assign \act$64  = acts[31:24];
+  assign \trit$26  = weights[9:8];
+  assign \act$27  = acts[7:0];
+  assign \trit$29  = weights[11:10];
+  assign \act$30  = acts[15:8];
+  assign \trit$32  = weights[13:12];
+  assign \act$33  = acts[23:16];
+  assign \trit$35  = weights[15:14];
+  assign \act$36  = acts[31:24];
+  assign \trit$46  = weights[17:16];
+  assign \act$47  = acts[7:0];
+  assign \trit$49  = weights[19:18];
+  assign \act$50  = acts[15:8];
+  assign \trit$52  = weights[21:20];
+  assign \act$53  = acts[23:16];
+  assign \trit$55  = weights[23:22];
+  assign \act$56  = acts[31:24];
+  assign \trit$66  = weights[25:24];
+  assign \act$67  = acts[7:0];
+  assign \trit$69  = weights[27:26];
+  assign \act$70  = acts[15:8];
+  assign \trit$72  = weights[29:28];
+  assign \act$73  = acts[23:16];
+  assign \trit$75  = weights[31:30];
+  assign \act$76  = acts[31:24];
   assign \weights[0]  = weights[1:0];
   assign \weights[1]  = weights[3:2];
   assign \weights[2]  = weights[5:4];
@@ -2119,30 +2251,30 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
   assign \sums[1]  = sums[21:11];
   assign \sums[2]  = sums[32:22];
   assign \sums[3]  = sums[43:33];
-  assign nonzero[3] = \$40 ;
-  assign nonzero[2] = \$30 ;
-  assign nonzero[1] = \$20 ;
-  assign nonzero[0] = \$10 ;
+  assign nonzero[3] = \$56 ;
+  assign nonzero[2] = \$42 ;
+  assign nonzero[1] = \$28 ;
+  assign nonzero[0] = \$14 ;
   assign sums[43:33] = group_sums[43:33];
   assign sums[32:22] = group_sums[32:22];
   assign sums[21:11] = group_sums[21:11];
   assign sums[10:0] = group_sums[10:0];
-  assign group_sums[43:33] = \$33 ;
-  assign group_sums[32:22] = \$23 ;
-  assign group_sums[21:11] = \$13 ;
-  assign group_sums[10:0] = \$3 ;
-  assign gated[15] = \gated$65 ;
-  assign gated[14] = \gated$62 ;
-  assign gated[13] = \gated$59 ;
-  assign gated[12] = \gated$56 ;
-  assign gated[11] = \gated$49 ;
-  assign gated[10] = \gated$46 ;
-  assign gated[9] = \gated$43 ;
-  assign gated[8] = \gated$40 ;
-  assign gated[7] = \gated$33 ;
-  assign gated[6] = \gated$30 ;
-  assign gated[5] = \gated$27 ;
-  assign gated[4] = \gated$24 ;
+  assign group_sums[43:33] = \$49 ;
+  assign group_sums[32:22] = \$35 ;
+  assign group_sums[21:11] = \$21 ;
+  assign group_sums[10:0] = \$7 ;
+  assign gated[15] = \gated$77 ;
+  assign gated[14] = \gated$74 ;
+  assign gated[13] = \gated$71 ;
+  assign gated[12] = \gated$68 ;
+  assign gated[11] = \gated$57 ;
+  assign gated[10] = \gated$54 ;
+  assign gated[9] = \gated$51 ;
+  assign gated[8] = \gated$48 ;
+  assign gated[7] = \gated$37 ;
+  assign gated[6] = \gated$34 ;
+  assign gated[5] = \gated$31 ;
+  assign gated[4] = \gated$28 ;
   assign gated[3] = \gated$14 ;
   assign gated[2] = \gated$11 ;
   assign gated[1] = \gated$8 ;
@@ -2150,11 +2282,11 @@ module \ternhw_small.array (acts, gated, group_sums, nonzero, weights);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_0 (gated, trit, act, product);
+module \ternhw_small.array.lane_0_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2162,13 +2294,16 @@ module \ternhw_small.array.lane_0_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2178,11 +2313,11 @@ module \ternhw_small.array.lane_0_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_1 (gated, trit, act, product);
+module \ternhw_small.array.lane_0_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2190,13 +2325,16 @@ module \ternhw_small.array.lane_0_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2206,11 +2344,11 @@ module \ternhw_small.array.lane_0_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_2 (gated, trit, act, product);
+module \ternhw_small.array.lane_0_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2218,13 +2356,16 @@ module \ternhw_small.array.lane_0_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2234,11 +2375,11 @@ module \ternhw_small.array.lane_0_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_0_3 (gated, trit, act, product);
+module \ternhw_small.array.lane_0_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2246,13 +2387,16 @@ module \ternhw_small.array.lane_0_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2262,11 +2406,11 @@ module \ternhw_small.array.lane_0_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_0 (gated, trit, act, product);
+module \ternhw_small.array.lane_1_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2274,13 +2418,16 @@ module \ternhw_small.array.lane_1_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2290,11 +2437,11 @@ module \ternhw_small.array.lane_1_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_1 (gated, trit, act, product);
+module \ternhw_small.array.lane_1_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2302,13 +2449,16 @@ module \ternhw_small.array.lane_1_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2318,11 +2468,11 @@ module \ternhw_small.array.lane_1_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_2 (gated, trit, act, product);
+module \ternhw_small.array.lane_1_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2330,13 +2480,16 @@ module \ternhw_small.array.lane_1_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2346,11 +2499,11 @@ module \ternhw_small.array.lane_1_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_1_3 (gated, trit, act, product);
+module \ternhw_small.array.lane_1_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2358,13 +2511,16 @@ module \ternhw_small.array.lane_1_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2374,11 +2530,11 @@ module \ternhw_small.array.lane_1_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_0 (gated, trit, act, product);
+module \ternhw_small.array.lane_2_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2386,13 +2542,16 @@ module \ternhw_small.array.lane_2_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2402,11 +2561,11 @@ module \ternhw_small.array.lane_2_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_1 (gated, trit, act, product);
+module \ternhw_small.array.lane_2_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2414,13 +2573,16 @@ module \ternhw_small.array.lane_2_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2430,11 +2592,11 @@ module \ternhw_small.array.lane_2_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_2 (gated, trit, act, product);
+module \ternhw_small.array.lane_2_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2442,13 +2604,16 @@ module \ternhw_small.array.lane_2_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2458,11 +2623,11 @@ module \ternhw_small.array.lane_2_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_2_3 (gated, trit, act, product);
+module \ternhw_small.array.lane_2_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2470,13 +2635,16 @@ module \ternhw_small.array.lane_2_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2486,11 +2654,11 @@ module \ternhw_small.array.lane_2_3 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_0 (gated, trit, act, product);
+module \ternhw_small.array.lane_3_0 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2498,13 +2666,16 @@ module \ternhw_small.array.lane_3_0 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2514,11 +2685,11 @@ module \ternhw_small.array.lane_3_0 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_1 (gated, trit, act, product);
+module \ternhw_small.array.lane_3_1 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2526,13 +2697,16 @@ module \ternhw_small.array.lane_3_1 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2542,11 +2716,11 @@ module \ternhw_small.array.lane_3_1 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_2 (gated, trit, act, product);
+module \ternhw_small.array.lane_3_2 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2554,13 +2728,16 @@ module \ternhw_small.array.lane_3_2 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
@@ -2570,11 +2747,11 @@ module \ternhw_small.array.lane_3_2 (gated, trit, act, product);
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.array.lane_3_3 (gated, trit, act, product);
+module \ternhw_small.array.lane_3_3 (negate, gated, trit, act, product);
   wire \$1 ;
   wire \$2 ;
-  wire [8:0] \$3 ;
-  wire [8:0] \$4 ;
+  wire [7:0] \$3 ;
+  wire [7:0] \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -2582,25 +2759,90 @@ module \ternhw_small.array.lane_3_3 (gated, trit, act, product);
   wire [7:0] act;
   output gated;
   wire gated;
-  output [8:0] product;
-  wire [8:0] product;
+  output negate;
+  wire negate;
+  output [7:0] product;
+  wire [7:0] product;
   input [1:0] trit;
   wire [1:0] trit;
-  assign \$3  = - $signed(act);
-  assign \$4  = \$2  ? \$3  : 9'h000;
-  assign product = \$1  ? { act[7], act } : \$4 ;
+  assign \$3  = ~ act;
+  assign \$4  = \$2  ? \$3  : 8'h00;
+  assign product = \$1  ? act : \$4 ;
+  assign negate = trit == 2'h3;
   assign \$5  = trit == 1'h1;
   assign \$6  = trit == 2'h3;
   assign \$7  = \$5  | \$6 ;
   assign gated = ~ \$7 ;
   assign \$1  = trit == 1'h1;
   assign \$2  = trit == 2'h3;
+endmodule
+
+(* generator = "Amaranth" *)
+module \ternhw_small.code_check (clk, rst, valid, clear, invalid, word);
+  reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
+  wire \$1 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  reg [1:0] \$13 ;
+  reg \$14 ;
+  wire \$2 ;
+  wire \$3 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire [1:0] \$9 ;
+  input clear;
+  wire clear;
+  input clk;
+  wire clk;
+  output invalid;
+  reg invalid = 1'h0;
+  reg [1:0] partial = 2'h0;
+  input rst;
+  wire rst;
+  input valid;
+  wire valid;
+  input [31:0] word;
+  wire [31:0] word;
+  assign \$1  = ~ clear;
+  assign \$2  = valid & \$1 ;
+  assign \$3  = word[7:0] >= 8'hf3;
+  assign \$4  = word[15:8] >= 8'hf3;
+  assign \$5  = | { \$4 , \$3  };
+  assign \$6  = word[23:16] >= 8'hf3;
+  assign \$7  = word[31:24] >= 8'hf3;
+  assign \$8  = | { \$7 , \$6  };
+  assign \$9  = \$2  ? { \$8 , \$5  } : 2'h0;
+  assign \$10  = | partial;
+  assign \$11  = ~ clear;
+  assign \$12  = \$10  & \$11 ;
+  always @(posedge clk)
+    partial <= \$13 ;
+  always @(posedge clk)
+    invalid <= \$14 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$13  = \$9 ;
+    if (rst) begin
+      \$13  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$14  = \$12 ;
+    if (rst) begin
+      \$14  = 1'h0;
+    end
+  end
 endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resident, keep_weights, clk, rst, reject, bank_busy, pipe_empty, act_ready, wgt_ready, bias_ready, bias_load, issue, waiting, wgt_raddr
-, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, act_valid);
-  reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
+, first, hold, busy, done, act_waddr, wgt_waddr, bias_bank, act_raddr, \k_pos$39 , last, tile_parity, n_pos, error, weight_fault, act_valid);
+  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -2625,45 +2867,47 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire \$118 ;
   wire \$119 ;
   wire \$12 ;
-  reg [6:0] \$120 ;
-  reg [16:0] \$121 ;
-  reg [15:0] \$122 ;
-  reg \$123 ;
-  reg [5:0] \$124 ;
-  reg [16:0] \$125 ;
-  reg [16:0] \$126 ;
-  reg \$127 ;
-  reg [6:0] \$128 ;
-  reg [6:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  reg [6:0] \$122 ;
+  reg [16:0] \$123 ;
+  reg [15:0] \$124 ;
+  reg \$125 ;
+  reg [5:0] \$126 ;
+  reg [16:0] \$127 ;
+  reg [16:0] \$128 ;
+  reg \$129 ;
   wire \$13 ;
-  reg [15:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [6:0] \$133 ;
-  reg [6:0] \$134 ;
+  reg [6:0] \$130 ;
+  reg [6:0] \$131 ;
+  reg [15:0] \$132 ;
+  reg \$133 ;
+  reg [16:0] \$134 ;
   reg [6:0] \$135 ;
-  reg [16:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg \$138 ;
-  reg \$139 ;
+  reg [6:0] \$136 ;
+  reg [6:0] \$137 ;
+  reg [16:0] \$138 ;
+  reg [15:0] \$139 ;
   wire \$14 ;
-  reg [15:0] \$140 ;
-  reg [16:0] \$141 ;
-  reg \$142 ;
-  reg [5:0] \$143 ;
-  reg [15:0] \$144 ;
-  reg [15:0] \$145 ;
+  reg \$140 ;
+  reg \$141 ;
+  reg [15:0] \$142 ;
+  reg [16:0] \$143 ;
+  reg \$144 ;
+  reg [5:0] \$145 ;
   reg [15:0] \$146 ;
-  reg \$147 ;
-  reg \$148 ;
+  reg [15:0] \$147 ;
+  reg [15:0] \$148 ;
   reg \$149 ;
   wire \$15 ;
   reg \$150 ;
-  reg [1:0] \$151 ;
+  reg \$151 ;
   reg \$152 ;
-  reg \$153 ;
-  reg [15:0] \$154 ;
-  reg [15:0] \$155 ;
+  reg [1:0] \$153 ;
+  reg \$154 ;
+  reg \$155 ;
+  reg [15:0] \$156 ;
+  reg [15:0] \$157 ;
   wire \$16 ;
   wire \$17 ;
   wire \$18 ;
@@ -2860,6 +3104,8 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   wire w_take;
   output waiting;
   wire waiting;
+  input weight_fault;
+  wire weight_fault;
   output [5:0] wgt_raddr;
   wire [5:0] wgt_raddr;
   output wgt_ready;
@@ -2997,80 +3243,82 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
   assign \$117  = \$114  & \$116 ;
   assign \$118  = \$110  | \$117 ;
   assign \$119  = tile_end & last_tile;
+  assign \$120  = ~ error;
+  assign \$121  = weight_fault & busy;
   always @(posedge clk)
-    a_cnt <= \$120 ;
+    a_cnt <= \$122 ;
   always @(posedge clk)
-    \$signal$50  <= \$121 ;
+    \$signal$50  <= \$123 ;
   always @(posedge clk)
-    a_tok <= \$122 ;
+    a_tok <= \$124 ;
   always @(posedge clk)
-    a_done <= \$123 ;
+    a_done <= \$125 ;
   always @(posedge clk)
-    wgt_waddr <= \$124 ;
+    wgt_waddr <= \$126 ;
   always @(posedge clk)
-    \$signal$54  <= \$125 ;
+    \$signal$54  <= \$127 ;
   always @(posedge clk)
-    w_npos <= \$126 ;
+    w_npos <= \$128 ;
   always @(posedge clk)
-    w_done <= \$127 ;
+    w_done <= \$129 ;
   always @(posedge clk)
-    w_space <= \$128 ;
+    w_space <= \$130 ;
   always @(posedge clk)
-    w_avail <= \$129 ;
+    w_avail <= \$131 ;
   always @(posedge clk)
-    b_cnt <= \$130 ;
+    b_cnt <= \$132 ;
   always @(posedge clk)
-    b_done <= \$131 ;
+    b_done <= \$133 ;
   always @(posedge clk)
-    b_npos <= \$132 ;
+    b_npos <= \$134 ;
   always @(posedge clk)
-    addr <= \$133 ;
+    addr <= \$135 ;
   always @(posedge clk)
-    t <= \$134 ;
+    t <= \$136 ;
   always @(posedge clk)
-    t_next <= \$135 ;
+    t_next <= \$137 ;
   always @(posedge clk)
-    k_pos <= \$136 ;
+    k_pos <= \$138 ;
   always @(posedge clk)
-    tok <= \$137 ;
+    tok <= \$139 ;
   always @(posedge clk)
-    \$signal$31  <= \$138 ;
+    \$signal$31  <= \$140 ;
   always @(posedge clk)
-    \$signal$32  <= \$139 ;
+    \$signal$32  <= \$141 ;
   always @(posedge clk)
-    i_tile <= \$140 ;
+    i_tile <= \$142 ;
   always @(posedge clk)
-    i_npos <= \$141 ;
+    i_npos <= \$143 ;
   always @(posedge clk)
-    last_tile <= \$142 ;
+    last_tile <= \$144 ;
   always @(posedge clk)
-    base <= \$143 ;
+    base <= \$145 ;
   always @(posedge clk)
-    \$signal$53  <= \$144 ;
+    \$signal$53  <= \$146 ;
   always @(posedge clk)
-    \$signal$51  <= \$145 ;
+    \$signal$51  <= \$147 ;
   always @(posedge clk)
-    \$signal$56  <= \$146 ;
+    \$signal$56  <= \$148 ;
   always @(posedge clk)
-    \$signal  <= \$147 ;
+    \$signal  <= \$149 ;
   always @(posedge clk)
-    \$signal$57  <= \$148 ;
+    \$signal$57  <= \$150 ;
   always @(posedge clk)
-    keep <= \$149 ;
+    keep <= \$151 ;
   always @(posedge clk)
-    error <= \$150 ;
+    error <= \$152 ;
   always @(posedge clk)
-    fsm_state <= \$151 ;
+    fsm_state <= \$153 ;
   always @(posedge clk)
-    running <= \$152 ;
+    running <= \$154 ;
   always @(posedge clk)
-    res_valid <= \$153 ;
+    res_valid <= \$155 ;
   always @(posedge clk)
-    \$signal$70  <= \$154 ;
+    \$signal$70  <= \$156 ;
   always @(posedge clk)
-    res_n <= \$155 ;
+    res_n <= \$157 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     busy = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -3085,7 +3333,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     done = 1'h0;
     (* full_case = 32'd1 *)
     casez (fsm_state)
@@ -3100,292 +3348,250 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = a_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$122  = a_cnt;
     if (a_take) begin
-      \$120  = \$37 [6:0];
+      \$122  = \$37 [6:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$120  = 7'h00;
+            \$122  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$120  = 7'h00;
+      \$122  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \$signal$50 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$123  = \$signal$50 ;
     if (a_take) begin
       (* full_case = 32'd1 *)
       if (\$39 ) begin
-        \$121  = 17'h00000;
+        \$123  = 17'h00000;
       end else begin
-        \$121  = \$43 [16:0];
+        \$123  = \$43 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$121  = 17'h00000;
+            \$123  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$121  = 17'h00000;
+      \$123  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = a_tok;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$124  = a_tok;
     if (a_take) begin
       if (\$39 ) begin
-        \$122  = \$40 [15:0];
+        \$124  = \$40 [15:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$122  = 16'h0000;
+            \$124  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$122  = 16'h0000;
+      \$124  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = a_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$125  = a_done;
     if (a_take) begin
       if (\$39 ) begin
         if (\$42 ) begin
-          \$123  = 1'h1;
+          \$125  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$123  = 1'h0;
+            \$125  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$125  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = wgt_waddr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$126  = wgt_waddr;
     if (w_take) begin
-      \$124  = \$46 [5:0];
+      \$126  = \$46 [5:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$124  = 6'h00;
+            \$126  = 6'h00;
           end
     endcase
     if (rst) begin
-      \$124  = 6'h00;
+      \$126  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \$signal$54 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$127  = \$signal$54 ;
     if (w_take) begin
       (* full_case = 32'd1 *)
       if (\$48 ) begin
-        \$125  = 17'h00000;
+        \$127  = 17'h00000;
       end else begin
-        \$125  = \$52 [16:0];
+        \$127  = \$52 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$125  = 17'h00000;
+            \$127  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$125  = 17'h00000;
+      \$127  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = w_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$128  = w_npos;
     if (w_take) begin
       if (\$48 ) begin
-        \$126  = \$49 [16:0];
+        \$128  = \$49 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$126  = 17'h00000;
+            \$128  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$126  = 17'h00000;
+      \$128  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = w_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$129  = w_done;
     if (w_take) begin
       if (\$48 ) begin
         if (\$51 ) begin
-          \$127  = 1'h1;
+          \$129  = 1'h1;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$127  = keep_weights;
+            \$129  = keep_weights;
           end
     endcase
     if (rst) begin
-      \$127  = 1'h0;
+      \$129  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \$59 [6:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$130  = \$59 [6:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$128  = 7'h40;
+            \$130  = 7'h40;
           end
     endcase
     if (rst) begin
-      \$128  = 7'h00;
+      \$130  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \$62 [6:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$131  = \$62 [6:0];
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$129  = 7'h00;
+            \$131  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$129  = 7'h00;
+      \$131  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = b_cnt;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$132  = b_cnt;
     if (bias_load) begin
-      \$130  = \$63 [15:0];
+      \$132  = \$63 [15:0];
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$130  = 16'h0000;
+            \$132  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$130  = 16'h0000;
+      \$132  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = b_done;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$133  = b_done;
     if (bias_load) begin
       if (\$65 ) begin
-        \$131  = 1'h1;
+        \$133  = 1'h1;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$131  = \$88 ;
+            \$133  = \$88 ;
           end
     endcase
     if (rst) begin
-      \$131  = 1'h0;
+      \$133  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = b_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$134  = b_npos;
     if (bias_load) begin
       (* full_case = 32'd1 *)
       if (\$65 ) begin
       end else begin
-        \$132  = \$66 [16:0];
+        \$134  = \$66 [16:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$132  = 17'h00000;
+            \$134  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$132  = 17'h00000;
+      \$134  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$135  = addr;
     if (issue) begin
-      \$133  = \$67 [6:0];
+      \$135  = \$67 [6:0];
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$133  = 7'h00;
+          \$135  = 7'h00;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$133  = 7'h00;
-          end
-    endcase
-    if (rst) begin
-      \$133  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = t;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$134  = 7'h00;
-      end else begin
-        \$134  = t_next;
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$134  = 7'h00;
-          end
-    endcase
-    if (rst) begin
-      \$134  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = t_next;
-    if (issue) begin
-      (* full_case = 32'd1 *)
-      if (\$signal$31 ) begin
-        \$135  = 7'h01;
-      end else begin
-        \$135  = \$83 [6:0];
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$135  = 7'h01;
+            \$135  = 7'h00;
           end
     endcase
     if (rst) begin
@@ -3393,202 +3599,218 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = k_pos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$136  = t;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$136  = 17'h00000;
+        \$136  = 7'h00;
       end else begin
-        \$136  = \$84 [16:0];
+        \$136  = t_next;
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$136  = 17'h00000;
+            \$136  = 7'h00;
           end
     endcase
     if (rst) begin
-      \$136  = 17'h00000;
+      \$136  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = tok;
-    if (issue) begin
-      if (\$signal$31 ) begin
-        \$137  = \$68 [15:0];
-        if (\$signal$32 ) begin
-          \$137  = 16'h0000;
-        end
-      end
-    end
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$137  = 16'h0000;
-          end
-    endcase
-    if (rst) begin
-      \$137  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \$signal$31 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$137  = t_next;
     if (issue) begin
       (* full_case = 32'd1 *)
       if (\$signal$31 ) begin
-        \$138  = \$69 ;
+        \$137  = 7'h01;
       end else begin
-        \$138  = \$87 ;
+        \$137  = \$83 [6:0];
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$138  = \$89 ;
+            \$137  = 7'h01;
           end
     endcase
     if (rst) begin
-      \$138  = 1'h0;
+      \$137  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \$signal$32 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$138  = k_pos;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$138  = 17'h00000;
+      end else begin
+        \$138  = \$84 [16:0];
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$138  = 17'h00000;
+          end
+    endcase
+    if (rst) begin
+      \$138  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$139  = tok;
     if (issue) begin
       if (\$signal$31 ) begin
-        \$139  = \$71 ;
+        \$139  = \$68 [15:0];
         if (\$signal$32 ) begin
-          \$139  = \$74 ;
+          \$139  = 16'h0000;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$139  = \$90 ;
+            \$139  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$139  = 1'h0;
+      \$139  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = i_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$140  = \$signal$31 ;
+    if (issue) begin
+      (* full_case = 32'd1 *)
+      if (\$signal$31 ) begin
+        \$140  = \$69 ;
+      end else begin
+        \$140  = \$87 ;
+      end
+    end
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$140  = \$89 ;
+          end
+    endcase
+    if (rst) begin
+      \$140  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$141  = \$signal$32 ;
     if (issue) begin
       if (\$signal$31 ) begin
+        \$141  = \$71 ;
         if (\$signal$32 ) begin
-          \$140  = \$72 [15:0];
+          \$141  = \$74 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$140  = 16'h0000;
+            \$141  = \$90 ;
           end
     endcase
     if (rst) begin
-      \$140  = 16'h0000;
+      \$141  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = i_npos;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$142  = i_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$141  = \$73 [16:0];
+          \$142  = \$72 [15:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$141  = 17'h00000;
+            \$142  = 16'h0000;
           end
     endcase
     if (rst) begin
-      \$141  = 17'h00000;
+      \$142  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = last_tile;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$143  = i_npos;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$142  = \$76 ;
+          \$143  = \$73 [16:0];
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$142  = \$91 ;
+            \$143  = 17'h00000;
           end
     endcase
     if (rst) begin
-      \$142  = 1'h0;
+      \$143  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = base;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$144  = last_tile;
     if (issue) begin
       if (\$signal$31 ) begin
         if (\$signal$32 ) begin
-          \$143  = \$82 [5:0];
+          \$144  = \$76 ;
         end
       end
     end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$143  = 6'h00;
+            \$144  = \$91 ;
           end
     endcase
     if (rst) begin
-      \$143  = 6'h00;
+      \$144  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \$signal$53 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$145  = base;
+    if (issue) begin
+      if (\$signal$31 ) begin
+        if (\$signal$32 ) begin
+          \$145  = \$82 [5:0];
+        end
+      end
+    end
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$144  = m;
+            \$145  = 6'h00;
           end
     endcase
     if (rst) begin
-      \$144  = 16'h0000;
+      \$145  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = \$signal$51 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$146  = \$signal$53 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$145  = k;
-          end
-    endcase
-    if (rst) begin
-      \$145  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = \$signal$56 ;
-    casez (fsm_state)
-      2'h0:
-          if (start) begin
-            \$146  = n;
+            \$146  = m;
           end
     endcase
     if (rst) begin
@@ -3596,38 +3818,38 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = \$signal ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$147  = \$signal$51 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$147  = bias_en;
+            \$147  = k;
           end
     endcase
     if (rst) begin
-      \$147  = 1'h0;
+      \$147  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = \$signal$57 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$148  = \$signal$56 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$148  = resident;
+            \$148  = n;
           end
     endcase
     if (rst) begin
-      \$148  = 1'h0;
+      \$148  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = keep;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$149  = \$signal ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$149  = keep_weights;
+            \$149  = bias_en;
           end
     endcase
     if (rst) begin
@@ -3635,19 +3857,12 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = error;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$150  = \$signal$57 ;
     casez (fsm_state)
       2'h0:
           if (start) begin
-            \$150  = 1'h0;
-            if (\$104 ) begin
-              \$150  = 1'h1;
-            end
-          end
-      2'h2:
-          if (\$118 ) begin
-            \$150  = 1'h1;
+            \$150  = resident;
           end
     endcase
     if (rst) begin
@@ -3655,62 +3870,98 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = fsm_state;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$151  = keep;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$151  = keep_weights;
+          end
+    endcase
+    if (rst) begin
+      \$151  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$152  = error;
+    casez (fsm_state)
+      2'h0:
+          if (start) begin
+            \$152  = 1'h0;
+            if (\$104 ) begin
+              \$152  = 1'h1;
+            end
+          end
+      2'h2:
+          if (\$118 ) begin
+            \$152  = 1'h1;
+          end
+    endcase
+    if (\$121 ) begin
+      \$152  = 1'h1;
+    end
+    if (rst) begin
+      \$152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$153  = fsm_state;
     (* full_case = 32'd1 *)
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
-              \$151  = 2'h1;
+              \$153  = 2'h1;
             end else begin
-              \$151  = 2'h2;
+              \$153  = 2'h2;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end else if (\$119 ) begin
-            \$151  = 2'h3;
+            \$153  = 2'h3;
           end
       2'h3:
           if (pipe_empty) begin
-            \$151  = 2'h1;
+            \$153  = 2'h1;
           end
       2'h1:
-          \$151  = 2'h0;
+          \$153  = 2'h0;
     endcase
     if (rst) begin
-      \$151  = 2'h0;
+      \$153  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = running;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$154  = running;
     casez (fsm_state)
       2'h0:
           if (start) begin
             (* full_case = 32'd1 *)
             if (\$104 ) begin
             end else begin
-              \$152  = 1'h1;
+              \$154  = 1'h1;
             end
           end
       2'h2:
           if (\$118 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end else if (\$119 ) begin
-            \$152  = 1'h0;
+            \$154  = 1'h0;
           end
     endcase
     if (rst) begin
-      \$152  = 1'h0;
+      \$154  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = res_valid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$155  = res_valid;
     casez (fsm_state)
       2'h0:
           if (start) begin
@@ -3718,7 +3969,7 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
             if (\$104 ) begin
             end else begin
               if (\$105 ) begin
-                \$153  = 1'h0;
+                \$155  = 1'h0;
               end
             end
           end
@@ -3726,17 +3977,20 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$153  = 1'h1;
+              \$155  = \$120 ;
             end
           end
     endcase
+    if (\$121 ) begin
+      \$155  = 1'h0;
+    end
     if (rst) begin
-      \$153  = 1'h0;
+      \$155  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = \$signal$70 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$156  = \$signal$70 ;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -3744,17 +3998,17 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$154  = \$signal$51 ;
+              \$156  = \$signal$51 ;
             end
           end
     endcase
     if (rst) begin
-      \$154  = 16'h0000;
+      \$156  = 16'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = res_n;
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$157  = res_n;
     casez (fsm_state)
       2'h0:
           /* empty */;
@@ -3762,12 +4016,12 @@ module \ternhw_small.ctrl (wgt_valid, bias_valid, start, m, k, n, bias_en, resid
           if (\$118 ) begin
           end else if (\$119 ) begin
             if (\$signal$57 ) begin
-              \$155  = \$signal$56 ;
+              \$157  = \$signal$56 ;
             end
           end
     endcase
     if (rst) begin
-      \$155  = 16'h0000;
+      \$157  = 16'h0000;
     end
   end
   assign w_ptr = wgt_waddr;
@@ -3908,1983 +4162,6 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \ternhw_small.decoder.byte0 (trits, \byte );
-  reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
-  input [7:0] \byte ;
-  wire [7:0] \byte ;
-  output [9:0] trits;
-  reg [9:0] trits;
-  wire [1:0] \trits[0] ;
-  wire [1:0] \trits[1] ;
-  wire [1:0] \trits[2] ;
-  wire [1:0] \trits[3] ;
-  wire [1:0] \trits[4] ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (\byte )
-      8'h00:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h01:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h02:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h03:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h04:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h05:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h06:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h07:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h08:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h09:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0a:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0b:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0c:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0d:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0e:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h0f:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h10:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h11:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h12:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h13:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h14:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h15:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h16:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h17:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h18:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h19:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h1a:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h3;
-        end
-      8'h1b:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h1c:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h1d:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h1e:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h1f:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h20:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h21:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h22:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h23:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h24:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h25:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h26:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h27:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h28:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h29:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2a:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2b:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2c:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2d:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2e:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h2f:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h30:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h31:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h32:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h33:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h34:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h35:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h3;
-        end
-      8'h36:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h37:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h38:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h39:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3a:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3b:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3c:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3d:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3e:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h3f:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h40:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h41:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h42:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h43:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h44:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h45:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h46:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h47:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h48:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h49:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4a:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4b:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4c:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4d:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4e:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h4f:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h50:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h3;
-        end
-      8'h51:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h52:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h53:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h54:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h55:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h56:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h57:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h58:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h59:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5a:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5b:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5c:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5d:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5e:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h5f:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h60:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h61:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h62:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h63:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h64:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h65:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h66:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h67:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h68:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h69:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h6a:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h6b:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h0;
-        end
-      8'h6c:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h6d:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h6e:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h6f:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h70:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h71:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h72:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h73:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h74:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h75:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h76:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h77:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h78:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h79:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7a:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7b:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7c:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7d:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7e:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h7f:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h80:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h81:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h82:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h83:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h84:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h85:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h86:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-      8'h87:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h88:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h89:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8a:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8b:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8c:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8d:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8e:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h8f:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h90:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h91:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h92:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h93:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h94:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h95:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h96:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h97:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h98:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h99:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9a:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9b:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9c:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9d:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9e:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'h9f:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'ha0:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'ha1:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h0;
-        end
-      8'ha2:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha3:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha4:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha5:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha6:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha7:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha8:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'ha9:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'haa:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hab:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hac:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'had:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hae:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'haf:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb0:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb1:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb2:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb3:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb4:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb5:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb6:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb7:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb8:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hb9:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hba:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hbb:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hbc:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h3;
-          trits[9:8] = 2'h1;
-        end
-      8'hbd:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hbe:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hbf:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc0:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc1:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc2:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc3:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc4:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc5:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc6:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc7:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc8:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hc9:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hca:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hcb:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hcc:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hcd:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hce:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hcf:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd0:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd1:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd2:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd3:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd4:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd5:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd6:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd7:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h1;
-        end
-      8'hd8:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hd9:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hda:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hdb:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hdc:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hdd:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hde:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hdf:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he0:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h3;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he1:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he2:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he3:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he4:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he5:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he6:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he7:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he8:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'he9:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hea:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'heb:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hec:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h3;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hed:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hee:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hef:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hf0:
-        begin
-          trits[1:0] = 2'h3;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hf1:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      8'hf2:
-        begin
-          trits[1:0] = 2'h1;
-          trits[3:2] = 2'h1;
-          trits[5:4] = 2'h1;
-          trits[7:6] = 2'h1;
-          trits[9:8] = 2'h1;
-        end
-      default:
-        begin
-          trits[1:0] = 2'h0;
-          trits[3:2] = 2'h0;
-          trits[5:4] = 2'h0;
-          trits[7:6] = 2'h0;
-          trits[9:8] = 2'h0;
-        end
-    endcase
-  end
-  assign \trits[0]  = trits[1:0];
-  assign \trits[1]  = trits[3:2];
-  assign \trits[2]  = trits[5:4];
-  assign \trits[3]  = trits[7:6];
-  assign \trits[4]  = trits[9:8];
-endmodule
-
-(* generator = "Amaranth" *)
-module \ternhw_small.decoder.byte1 (trits, \byte );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   input [7:0] \byte ;
   wire [7:0] \byte ;
@@ -7861,7 +6138,7 @@ module \ternhw_small.decoder.byte1 (trits, \byte );
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.decoder.byte2 (trits, \byte );
+module \ternhw_small.decoder.byte1 (trits, \byte );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   input [7:0] \byte ;
   wire [7:0] \byte ;
@@ -9838,7 +8115,7 @@ module \ternhw_small.decoder.byte2 (trits, \byte );
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.decoder.byte3 (trits, \byte );
+module \ternhw_small.decoder.byte2 (trits, \byte );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   input [7:0] \byte ;
   wire [7:0] \byte ;
@@ -11815,8 +10092,1985 @@ module \ternhw_small.decoder.byte3 (trits, \byte );
 endmodule
 
 (* generator = "Amaranth" *)
-module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
+module \ternhw_small.decoder.byte3 (trits, \byte );
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  input [7:0] \byte ;
+  wire [7:0] \byte ;
+  output [9:0] trits;
+  reg [9:0] trits;
+  wire [1:0] \trits[0] ;
+  wire [1:0] \trits[1] ;
+  wire [1:0] \trits[2] ;
+  wire [1:0] \trits[3] ;
+  wire [1:0] \trits[4] ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    (* full_case = 32'd1 *)
+    casez (\byte )
+      8'h00:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h01:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h02:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h03:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h04:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h05:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h06:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h07:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h08:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h09:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0a:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0b:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0c:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0d:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0e:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h0f:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h10:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h11:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h12:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h13:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h14:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h15:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h16:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h17:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h18:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h19:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h1a:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h3;
+        end
+      8'h1b:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h1c:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h1d:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h1e:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h1f:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h20:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h21:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h22:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h23:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h24:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h25:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h26:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h27:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h28:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h29:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2a:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2b:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2c:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2d:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2e:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h2f:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h30:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h31:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h32:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h33:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h34:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h35:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h3;
+        end
+      8'h36:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h37:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h38:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h39:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3a:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3b:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3c:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3d:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3e:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h3f:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h40:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h41:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h42:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h43:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h44:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h45:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h46:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h47:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h48:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h49:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4a:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4b:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4c:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4d:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4e:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h4f:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h50:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h3;
+        end
+      8'h51:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h52:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h53:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h54:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h55:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h56:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h57:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h58:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h59:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5a:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5b:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5c:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5d:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5e:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h5f:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h60:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h61:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h62:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h63:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h64:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h65:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h66:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h67:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h68:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h69:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h6a:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h6b:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h0;
+        end
+      8'h6c:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h6d:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h6e:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h6f:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h70:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h71:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h72:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h73:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h74:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h75:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h76:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h77:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h78:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h79:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7a:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7b:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7c:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7d:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7e:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h7f:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h80:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h81:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h82:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h83:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h84:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h85:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h86:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+      8'h87:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h88:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h89:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8a:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8b:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8c:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8d:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8e:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h8f:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h90:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h91:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h92:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h93:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h94:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h95:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h96:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h97:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h98:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h99:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9a:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9b:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9c:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9d:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9e:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'h9f:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'ha0:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'ha1:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h0;
+        end
+      8'ha2:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha3:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha4:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha5:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha6:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha7:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha8:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'ha9:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'haa:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hab:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hac:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'had:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hae:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'haf:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb0:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb1:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb2:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb3:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb4:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb5:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb6:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb7:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb8:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hb9:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hba:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hbb:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hbc:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h3;
+          trits[9:8] = 2'h1;
+        end
+      8'hbd:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hbe:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hbf:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc0:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc1:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc2:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc3:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc4:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc5:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc6:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc7:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc8:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hc9:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hca:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hcb:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hcc:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hcd:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hce:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hcf:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd0:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd1:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd2:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd3:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd4:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd5:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd6:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd7:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h1;
+        end
+      8'hd8:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hd9:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hda:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hdb:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hdc:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hdd:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hde:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hdf:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he0:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h3;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he1:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he2:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he3:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he4:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he5:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he6:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he7:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he8:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'he9:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hea:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'heb:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hec:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h3;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hed:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hee:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hef:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hf0:
+        begin
+          trits[1:0] = 2'h3;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hf1:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      8'hf2:
+        begin
+          trits[1:0] = 2'h1;
+          trits[3:2] = 2'h1;
+          trits[5:4] = 2'h1;
+          trits[7:6] = 2'h1;
+          trits[9:8] = 2'h1;
+        end
+      default:
+        begin
+          trits[1:0] = 2'h0;
+          trits[3:2] = 2'h0;
+          trits[5:4] = 2'h0;
+          trits[7:6] = 2'h0;
+          trits[9:8] = 2'h0;
+        end
+    endcase
+  end
+  assign \trits[0]  = trits[1:0];
+  assign \trits[1]  = trits[3:2];
+  assign \trits[2]  = trits[5:4];
+  assign \trits[3]  = trits[7:6];
+  assign \trits[4]  = trits[9:8];
+endmodule
+
+(* generator = "Amaranth" *)
+module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, shift, acc_done, accs, overflow, o_res__valid, o_res__payload, o_res__ready);
+  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire [111:0] \$1 ;
   wire \$10 ;
   wire \$100 ;
@@ -12707,28 +12961,28 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
   always @(posedge clk)
     o_res__payload <= \$394 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$378  = \$2 [47:0];
     if (rst) begin
       \$378  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$379  = \$5 ;
     if (rst) begin
       \$379  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$380  = \$9 [47:0];
     if (rst) begin
       \$380  = 48'h000000000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$381  = group;
     if (\$15 ) begin
       \$381  = \$18 [1:0];
@@ -12741,7 +12995,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$382  = busy;
     if (\$15 ) begin
       if (\$19 ) begin
@@ -12756,7 +13010,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$383  = snap;
     if (\$21 ) begin
       \$383  = accs;
@@ -12766,7 +13020,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$384  = snap_ovf;
     if (\$21 ) begin
       \$384  = overflow;
@@ -12776,7 +13030,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$385  = rq_select;
     if (\$26 ) begin
       \$385 [0] = \$32 ;
@@ -12790,7 +13044,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$386  = rq_partials;
     if (\$26 ) begin
       \$386 [0] = rq_select[0];
@@ -12808,7 +13062,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$387  = rq_product;
     if (\$26 ) begin
       \$387 [0] = rq_partials[0];
@@ -12823,7 +13077,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$388  = rq_shifted;
     if (\$26 ) begin
       \$388 [0] = rq_product[0];
@@ -12839,7 +13093,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$389  = word;
     if (\$101 ) begin
       \$389 [15:0] = \$131 ;
@@ -12858,7 +13112,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$390  = word_sat;
     if (\$101 ) begin
       \$390 [0] = \$153 ;
@@ -12877,7 +13131,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$391  = word_ovf;
     if (\$340 ) begin
       \$391  = rq_shifted[7:4];
@@ -12887,14 +13141,14 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$392  = \$352 ;
     if (rst) begin
       \$392  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$393  = o_res__valid;
     if (\$355 ) begin
       \$393  = 1'h1;
@@ -12906,7 +13160,7 @@ module \ternhw_small.out (clk, rst, hold, empty, requant_en, relu, multiplier, s
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$394  = o_res__payload;
     if (\$355 ) begin
       \$394 [63:0] = word;

@@ -177,7 +177,8 @@ def _prepare(cfg: AcceleratorConfig, cases: list[CosimCase]) -> list[_Prepared]:
     return out
 
 
-def write_job(path: Path, layout: PortLayout, prepared: list[_Prepared]) -> None:
+def write_job(path: Path, layout: PortLayout, prepared: list[_Prepared],
+              cfg: AcceleratorConfig) -> None:
     """The binary job file the harness reads (format in the module docstring)."""
     parts = [np.array([MAGIC, VERSION, layout.act, layout.weight, layout.bias, layout.result,
                        len(layout.cmd_fields), len(prepared)], dtype="<u4")]
@@ -188,7 +189,7 @@ def write_job(path: Path, layout: PortLayout, prepared: list[_Prepared]) -> None
             raise TernhwError(f"the design's command fields {sorted(layout.cmd_fields)} differ "
                               f"from the transaction's {sorted(cmd)}")
         arrivals = p.timing.wgt_arrivals or []
-        acts, weights, biases = c.offered(tx)
+        acts, weights, biases = c.offered(cfg, tx)
         head = [cmd[f] for f in layout.cmd_fields] + [
             min(65536, round(c.p_valid * 65536)), min(65536, round(c.p_ready * 65536)),
             c.seed & 0xFFFFFFFF, p.timing.timeout_cycles, len(acts), len(weights), len(biases),
@@ -234,7 +235,8 @@ def read_results(path: Path, layout: PortLayout, prepared: list[_Prepared],
             p.case.name, p.tx, p.expected, p.timing, sb, counters=counters,
             cycles_measured=None if h[1] else cycles, error=bool(h[2]),
             words_left=dict(zip(("act", "weight", "bias"), map(int, h[3:6]), strict=True)),
-            protocol=protocol, overrun=p.case.overrun,
+            protocol=protocol, overrun=p.case.overrun, expect_error=p.case.expect_error,
+            rejected=p.case.rejected,
             wall_s=wall_s * p.timing.ideal / total))
         results[-1]["streams"] = streams
     return results
@@ -316,7 +318,7 @@ def run_bulk(cfg: AcceleratorConfig, cases: list[CosimCase], *, fault: str | Non
     job_dir = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="ternhw-bulk-"))
     job_dir.mkdir(parents=True, exist_ok=True)
     try:
-        write_job(job_dir / "job.bin", layout, prepared)
+        write_job(job_dir / "job.bin", layout, prepared, cfg)
         extra_args: tuple[str, ...] = ()
         if waves_window is not None:
             vcd_tmp = job_dir / "window.vcd"
@@ -351,7 +353,7 @@ def raw_rate(cfg: AcceleratorConfig, case: CosimCase, cycles: int) -> dict:
     on this model can reach."""
     exe, layout, _ = build_bulk(cfg)
     with tempfile.TemporaryDirectory(prefix="ternhw-raw-") as d:
-        write_job(Path(d) / "job.bin", layout, _prepare(cfg, [case]))
+        write_job(Path(d) / "job.bin", layout, _prepare(cfg, [case]), cfg)
         proc = subprocess.run([str(exe), str(Path(d) / "job.bin"), "-", "--raw", str(cycles)],
                               capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])

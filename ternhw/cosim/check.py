@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..config import AcceleratorConfig
 from ..model.cycles import gemm_cycles
-from ..model.timing import simulate_command, stream_arrivals
+from ..model.timing import REJECTED_COMMAND_CYCLES, simulate_command, stream_arrivals
 
 #: Status counters read after every command (``status.<name>``).
 COUNTERS = ("cycles", "busy_cycles", "stall_cycles", "hold_cycles", "zero_skips",
@@ -57,24 +57,34 @@ class CommandTiming:
 def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
                 counters: dict[str, int], cycles_measured: int | None, error: bool,
                 words_left: dict[str, int], protocol: list[dict], wall_s: float,
-                overrun: int = 0) -> dict:
+                overrun: int = 0, expect_error: bool = False, rejected: bool = False) -> dict:
     """The result record of one command: every disagreement with the model as a mismatch
     (outputs), a counter mismatch (cycles and events) or a problem (timeout, error flag,
     missing words, input words left other than the ``overrun`` offered beyond the command's
     on each stream, a broken stream rule: ``protocol`` holds the violations seen, ``{"check",
-    "cycle"}``, the first few); ``checks`` names each check that tripped."""
+    "cycle"}``, the first few); ``checks`` names each check that tripped.
+
+    ``expect_error``: the command must end with ``status.error`` (an invalid weight code or a
+    refused command); ``rejected``: the design must refuse it at ``start``, so no result word,
+    every offered input word left, no event and ``REJECTED_COMMAND_CYCLES`` cycles."""
     problems, checks = [], set()
     if cycles_measured is None:
         problems.append(f"timeout: no done within {timing.timeout_cycles} cycles")
         checks.add("timeout")
-    if error:
-        problems.append("the design raised status.error")
+    if error != expect_error:
+        problems.append("the design raised status.error" if error
+                        else "the design did not raise status.error")
         checks.add("error flag")
-    if scoreboard.words != scoreboard.expected_words:
-        problems.append(f"{scoreboard.words} result words, expected {scoreboard.expected_words}")
+    want_words = 0 if rejected else scoreboard.expected_words
+    if scoreboard.words != want_words:
+        problems.append(f"{scoreboard.words} result words, expected {want_words}")
         checks.add("result words")
-    if words_left != {"act": overrun, "weight": overrun, "bias": overrun}:
-        problems.append(f"input words left: {words_left}, expected {overrun} on each stream")
+    left = {"act": overrun, "weight": overrun, "bias": overrun}
+    if rejected:
+        left = {"act": len(tx.act_words) + overrun, "weight": len(tx.weight_words) + overrun,
+                "bias": len(tx.bias_words) + overrun}
+    if words_left != left:
+        problems.append(f"input words left: {words_left}, expected {left}")
         checks.add("input not consumed")
     for v in protocol:
         problems.append(f"protocol: {v['check']} (cycle {v['cycle']})")
@@ -84,11 +94,14 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
     want = {"busy_cycles": ev.array_steps, "zero_skips": ev.lane_skip,
             "overflow_events": ev.overflow_events}
     predicted = timing.predicted
+    if rejected:
+        want = dict.fromkeys(want, 0)
+        predicted = (REJECTED_COMMAND_CYCLES, 0, 0)
     if predicted is not None:
         want.update(cycles=predicted[0], stall_cycles=predicted[1], hold_cycles=predicted[2])
     counter_mismatch = {k: {"rtl": counters[k], "model": v} for k, v in want.items()
                         if counters[k] != v}
-    if counters["cycles"] < timing.ideal:
+    if counters["cycles"] < timing.ideal and not rejected:
         counter_mismatch["cycles_below_full_rate"] = {"rtl": counters["cycles"],
                                                       "model": timing.ideal}
     if cycles_measured is not None and cycles_measured != counters["cycles"]:
@@ -105,7 +118,7 @@ def case_result(name: str, tx, expected, timing: CommandTiming, scoreboard, *,
         "first_mismatch": None if first is None else vars(first),
         "cycles_rtl": counters["cycles"],
         "cycles_model": None if predicted is None else predicted[0],
-        "cycles_full_rate": timing.ideal,
+        "cycles_full_rate": REJECTED_COMMAND_CYCLES if rejected else timing.ideal,
         "stall_cycles": counters["stall_cycles"],
         "stall_cycles_model": None if predicted is None else predicted[1],
         "resident": tx.resident, "keep_weights": tx.keep_weights,

@@ -85,7 +85,14 @@ def directed_cases(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
       register, the requantizer pipeline and the array;
     * a host offering words beyond the command's (they must be left on the streams);
     * 32,768 overflow events in one command (the event counter's bit 15);
-    * N = 65535, the largest a command takes (the output-position counters' top bits).
+    * N = 65535, the largest a command takes, with a bias word per tile (the output-position
+      and bias counters' top bits);
+    * accumulations ending 2**j inside either edge of the range, on every row, so every bit of
+      each row's sum decides the overflow test; rounding ties and clamp edges on every row;
+    * overflow flags on every row under back-pressure;
+    * a resident matrix reused by a ``keep_weights`` command;
+    * commands that must end with ``status.error``: ``keep_weights`` with nothing resident,
+      and (ternary) a resident matrix loaded with an invalid weight code, then reused.
     """
     from ..model.contract import REQUANT_MAX_SHIFT
 
@@ -111,9 +118,17 @@ def directed_cases(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
                 for d in (-1, 0, 1)}
         vals |= {edge + d for edge in (127 * 2 * h + h, -128 * 2 * h - h) for d in (-1, 0, 1)}
         vals = sorted(v for v in vals if -limit <= v < limit)
+        # each value once per row: every output lane's copy of the clamp sees every edge
+        vals = np.repeat(vals, R)
         cases.append(CosimCase(f"ties_shift{shift}", np.zeros((1, 1), int),
-                               np.zeros((len(vals), 1), int), np.array(vals),
-                               Requant(1, shift)))
+                               np.zeros((len(vals), 1), int), vals, Requant(1, shift)))
+    # accumulations that end just inside the range, 2**j from either edge (bias = the edge
+    # -+ 2**j, one +-1 product): every bit of every row's sum decides the overflow test
+    top = (1 << (cfg.acc_bits - 1)) - 1
+    edges = [top + 1 - (1 << j) for j in range(cfg.acc_bits - 1)]
+    edges += [-top - 1 + (1 << j) for j in range(cfg.acc_bits - 1)]
+    cases.append(CosimCase("near_edges", np.array([[1], [-1]]),
+                           np.ones((R * len(edges), 1), int), np.repeat(edges, R)))
     # every trit combination of a byte at every byte position: block j holds j's base-3 digits
     lanes = R * C
     words = 243
@@ -129,13 +144,28 @@ def directed_cases(cfg: AcceleratorConfig, seed: int = 0) -> list[CosimCase]:
                            rng.integers(-99, 99, 2 * R + 1), overrun=2))
     # enough overflows in one command to carry into bit 15 of the event counter: every output
     # of 64 one-chunk tokens x 512 columns starts at the top of the range and overflows once
-    top = (1 << (cfg.acc_bits - 1)) - 1
     n_ovf = 512
     cases.append(CosimCase("many_overflows", np.full((min(64, cfg.act_buffer_depth), C), hi),
                            np.ones((n_ovf, C), int), np.full(n_ovf, top)))
     # the largest N a command takes: the position counters' top bits
     cases.append(CosimCase("n_max", rng.integers(lo, hi + 1, (1, C)),
-                           rng.integers(-1, 2, (0xFFFF, C)), overrun=1))
+                           rng.integers(-1, 2, (0xFFFF, C)),
+                           rng.integers(-99, 99, 0xFFFF), overrun=1))
+    # overflow flags on every row while the output is back-pressured: they must survive holds
+    cases.append(CosimCase("bp_overflows", np.full((8, C), hi), np.ones((2 * R, C), int),
+                           np.full(2 * R, top), p_ready=0.2, seed=seed + 98))
+    # refused and faulty commands, which must end with status.error: keep_weights with no
+    # resident matrix (after a plain command of the same shape), and, for ternary formats, a
+    # resident matrix with an invalid code, which must not be kept for the next keep_weights
+    x, w = rng.integers(lo, hi + 1, (3, C + 1)), rng.integers(-1, 2, (R + 1, C + 1))
+    w[:, 0] = 0                                   # a zero weight (and base-3 byte) to corrupt
+    cases += [CosimCase("plain", x, w), CosimCase("keep_unloaded", x, w, keep_weights=True,
+                                                  rejected=True),
+              CosimCase("resident", x, w, resident=True),
+              CosimCase("keep", x[::-1], w, keep_weights=True)]
+    if cfg.is_ternary:
+        cases += [CosimCase("invalid_resident", x, w, resident=True, invalid_weight_code=True),
+                  CosimCase("keep_invalid", x, w, keep_weights=True, rejected=True)]
     cases.append(CosimCase("bp_heavy", rng.integers(lo, hi + 1, (16, min(C, 3))),
                            rng.integers(-1, 2, (3 * R, min(C, 3))), requant=Requant(5, 1),
                            p_ready=0.1, seed=seed + 99))

@@ -66,14 +66,50 @@ class CosimCase:
     wgt_bytes_per_clock: float | None = None
     wgt_latency: int = 0
     overrun: int = 0             # words offered beyond the command's on every input stream
+    #: corrupt one zero weight of the first weight word that has one into an invalid code
+    #: (2-bit code 3, base-3 byte 243): the design must raise ``status.error``, which the
+    #: formats' decoders refuse too; the lane still reads 0, so only the error flag differs
+    invalid_weight_code: bool = False
+    #: the design must refuse the command at ``start`` (``keep_weights`` with no matching
+    #: resident matrix): ``status.error``, no result word, no input word taken,
+    #: ``REJECTED_COMMAND_CYCLES`` busy clocks
+    rejected: bool = False
 
-    def offered(self, tx) -> tuple[list[int], list[int], list[int]]:
-        """The act, weight and bias words the testbench offers: the command's, then
-        ``overrun`` more on each stream (a host running ahead into the next command's words,
-        which the design must leave on the streams)."""
-        extra = [0] * self.overrun
-        return (list(tx.act_words) + extra, list(tx.weight_words) + extra,
-                list(tx.bias_words) + extra)
+    @property
+    def expect_error(self) -> bool:
+        return self.invalid_weight_code or self.rejected
+
+    def offered(self, cfg: AcceleratorConfig, tx) -> tuple[list[int], list[int], list[int]]:
+        return offered_words(cfg, tx, self.overrun, self.invalid_weight_code)
+
+
+def offered_words(cfg: AcceleratorConfig, tx, overrun: int = 0,
+                  invalid_weight_code: bool = False) -> tuple[list[int], list[int], list[int]]:
+    """The act, weight and bias words a testbench offers for ``tx``: the command's (with an
+    invalid weight code where asked, :func:`corrupt_zero_weight`), then ``overrun`` more on
+    each stream (a host running ahead into the next command's words, which the design must
+    leave on the streams)."""
+    extra = [0] * overrun
+    weights = list(tx.weight_words)
+    if invalid_weight_code:
+        weights = corrupt_zero_weight(cfg, weights)
+    return list(tx.act_words) + extra, weights + extra, list(tx.bias_words) + extra
+
+
+def corrupt_zero_weight(cfg: AcceleratorConfig, words: list[int]) -> list[int]:
+    """``words`` with the first zero weight (2-bit code 1) made code 3, or for base-3 the
+    first all-zero byte (121) made 243: an invalid code that still decodes to 0."""
+    if cfg.weight_format not in ("2bit", "base3"):
+        raise TernhwError(f"{cfg.weight_format} weights have no invalid codes")
+    step, zero, bad = (2, 1, 3) if cfg.weight_format == "2bit" else (8, 121, 243)
+    mask = (1 << step) - 1
+    for i, word in enumerate(words):
+        for pos in range(0, cfg.weight_word_bits, step):
+            if (word >> pos) & mask == zero:
+                out = list(words)
+                out[i] = word & ~(mask << pos) | (bad << pos)
+                return out
+    raise TernhwError("no zero weight (or all-zero base-3 byte) to corrupt in these words")
 
 
 @dataclass
@@ -280,6 +316,7 @@ def run_cases(cfg: AcceleratorConfig, cases: list[CosimCase], *, simulator: str 
                      "resident": c.resident, "keep_weights": c.keep_weights,
                      "wgt_bytes_per_clock": c.wgt_bytes_per_clock,
                      "wgt_latency": c.wgt_latency, "overrun": c.overrun,
+                     "invalid_weight_code": c.invalid_weight_code, "rejected": c.rejected,
                      "requant": None if c.requant is None else {
                          "multiplier": c.requant.multiplier, "shift": c.requant.shift,
                          "relu": c.requant.relu}})

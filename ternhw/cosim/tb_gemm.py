@@ -23,6 +23,7 @@ from ..config import config_from_dict
 from ..model import Requant
 from .bfm import GemmModel, ResultMonitor, Scoreboard, StreamDriver
 from .check import COUNTERS, CommandTiming, case_result, failed_cases
+from .runner import offered_words
 
 CLOCK_NS = 10
 
@@ -91,8 +92,8 @@ async def run_job(dut):
                    for k, s in enumerate(("i_act", "i_wgt", "i_bias"))]
         t_wall = time.perf_counter()
         tasks = [cocotb.start_soon(monitor.run())]
-        extra = [0] * case.get("overrun", 0)
-        offered = (tx.act_words + extra, tx.weight_words + extra, tx.bias_words + extra)
+        offered = offered_words(cfg, tx, case.get("overrun", 0),
+                                case.get("invalid_weight_code", False))
         tasks += [cocotb.start_soon(d.send(words)) for d, words in
                   zip(drivers, offered, strict=True)]
         for name, value in tx.command().items():
@@ -125,7 +126,9 @@ async def run_job(dut):
             case.get("name", f"case{idx}"), tx, expected, timing, sb, counters=counters,
             cycles_measured=None if timed_out else done_cycle - start_cycle + 1,
             error=bool(error), words_left=left, protocol=monitor.violations, wall_s=elapsed,
-            overrun=case.get("overrun", 0)))
+            overrun=case.get("overrun", 0),
+            expect_error=case.get("invalid_weight_code", False) or case.get("rejected", False),
+            rejected=case.get("rejected", False)))
         total_cycles += counters["cycles"]
         wall += elapsed
     doc = {"config": cfg.name, "cases": results, "sim_cycles": total_cycles, "wall_s": wall,

@@ -30,6 +30,7 @@ SUBMODULES = {
     "act_buf": ("activation buffer",),
     "wgt_buf": ("weight buffer",),
     "decoder": ("weight decoder",),
+    "code_check": ("weight code check",),
     "array": ("lanes", "adder trees"),
     "accs": ("accumulators",),
     "out": ("output snapshot", "requantizer", "output register"),
@@ -41,7 +42,9 @@ TOP_REGISTERS = {"bias": "bias banks", "status__": "status counters",
                  "sp_sums": "array pipeline registers", "sp_nonzero": "array pipeline registers",
                  "s2_sums": "array pipeline registers", "s2_nonzero": "array pipeline registers",
                  "sp_skips": "status counters", "s3_skips": "status counters", "sp_": "controller",
-                 "events_r": "status counters", "sd_": "controller",
+                 "events_r": "status counters", "event_bits": "status counters",
+                 "stall_inc": "status counters", "hold_inc": "status counters",
+                 "s2_bias": "bias banks", "sd_": "controller",
                  "s1_": "controller", "s2_": "controller", "acc_done": "controller",
                  "K": "controller", "N": "controller", "requant_en": "controller",
                  "relu": "controller", "multiplier": "controller", "shift": "controller",
@@ -217,20 +220,55 @@ class WeightDecoder(Component):
         return 0 if fmt == "int8" else n // 2 if fmt == "2bit" else 10 * -(-n // 5)
 
 
-class Lanes(Component):
-    name = "lanes"
-    hardware = "array lanes (hdl/lane.py): TernaryLane +a / -a / gated, or Int8Lane multiplier"
+def group_bits(cfg) -> int:
+    """Width of a lane group's sum (``MacArray.group_bits``): ``MAC_GROUP`` exact products."""
+    return cfg.product_bits + math.ceil(math.log2(min(MAC_GROUP, cfg.cols)))
+
+
+class WeightCodeCheck(Component):
+    name = "weight code check"
+    hardware = ("WeightCodeCheck (hdl/decoder.py): each weight word written into the buffer "
+                "tested for an invalid code, an OR over its fields in two registered stages")
 
     def actions(self):
         cfg, t = self.cfg, self.tech
-        w = cfg.act_bits + 1
+        if not cfg.is_ternary:
+            return {"check word": zero("int8 weights have no invalid code: no check built")}
+        fields = cfg.lanes if cfg.weight_format == "2bit" else -(-cfg.lanes // 5)
+        per_field = 2 if cfg.weight_format == "2bit" else 4
+        return {"check word": t.gate().scaled(
+            per_field * fields, f"{fields} fields x {per_field} gates (the field test and its "
+                                "share of the OR tree; assumption: every gate switches once)")}
+
+    def counts(self, act):
+        return {"check word": act.wgt_writes}
+
+    def logic_bits(self):
+        cfg = self.cfg
+        if not cfg.is_ternary:
+            return 0
+        return cfg.lanes if cfg.weight_format == "2bit" else 4 * -(-cfg.lanes // 5)
+
+
+class Lanes(Component):
+    name = "lanes"
+    hardware = ("array lanes (hdl/lane.py): TernaryLane +a / ~a (+1 per group) / gated, or "
+                "Int8Lane multiplier")
+
+    def actions(self):
+        cfg, t = self.cfg, self.tech
+        w = cfg.act_bits
         idle = zero("edge-tile lane: the host pads zero weights, so it is gated like a zero "
                     "weight (no switching; leakage counted under leakage)")
         if not cfg.is_ternary:
             return {"multiply": t.multiply(cfg.act_bits, 8), "idle (edge tile)": idle}
         return {
             "pass (+1 weight)": t.mux_bit().scaled(w, f"{w}-bit product mux"),
-            "negate (-1 weight)": t.add(w) + t.mux_bit().scaled(w, f"{w}-bit product mux"),
+            "negate (-1 weight)": t.gate().scaled(w, f"{w}-bit inversion (~a)")
+            + t.mux_bit().scaled(w, f"{w}-bit product mux")
+            + t.add(group_bits(cfg)).scaled(1 / min(MAC_GROUP, cfg.cols), (
+                f"its share of the group's {group_bits(cfg)}-bit add of the +1s of its negated "
+                f"lanes (mac_array.py; one per {min(MAC_GROUP, cfg.cols)} lanes)")),
             "gated (0 weight)": zero("zero-skip: the product is forced to 0 and the activation "
                                      "does not reach the tree (assumption: no switching; "
                                      "leakage counted under leakage)"),
@@ -245,7 +283,7 @@ class Lanes(Component):
 
     def logic_bits(self):
         cfg = self.cfg
-        return cfg.lanes * ((cfg.act_bits + 1) if cfg.is_ternary else cfg.act_bits * 8)
+        return cfg.lanes * (cfg.act_bits if cfg.is_ternary else cfg.act_bits * 8)
 
 
 class AdderTrees(Component):
@@ -289,11 +327,10 @@ class ArrayPipelineRegisters(Component):
         cfg = self.cfg
         weight_bits = cfg.lanes * (2 if cfg.is_ternary else 8)
         groups = -(-cfg.cols // MAC_GROUP)
-        group_bits = cfg.tree_bits - math.ceil(math.log2(cfg.cols)) + math.ceil(
-            math.log2(min(MAC_GROUP, cfg.cols)))
         return {"latch decoded weights and activations":
                 self.tech.register_bits(weight_bits + cfg.cols * cfg.act_bits),
-                "latch group sums": self.tech.register_bits(cfg.rows * (groups * group_bits + 1)),
+                "latch group sums": self.tech.register_bits(
+                    cfg.rows * (groups * group_bits(cfg) + 1)),
                 "latch chunk sums": self.tech.register_bits(cfg.rows * (cfg.tree_bits + 1))}
 
     def counts(self, act):
@@ -344,7 +381,10 @@ class BiasBanks(Component):
             "load bias word": t.register_bits(bits),
             "bias add (first chunk)": t.mux_bit().scaled(
                 bits, "bank select; the addition itself is the accumulator's own add on a "
-                      "token's first chunk (base = bias, accumulator.py), priced there"),
+                      "token's first chunk (base = bias, accumulator.py), priced there")
+            + t.register_bits(bits).scaled(1, "the selected bank latched a stage ahead of the "
+                                              "add (s2_bias; assumption: its bits switch on a "
+                                              "first chunk, an upper bound)"),
         }
 
     def counts(self, act):
@@ -587,9 +627,9 @@ def components_for(cfg: AcceleratorConfig, tech: Technology,
     """Every energy-consuming component of ``TernaryAccelerator(cfg)`` (see :data:`SUBMODULES`)
     plus the off-chip memory, clock tree and leakage."""
     parts: list[Component] = [cls(cfg, tech) for cls in (
-        WeightDecoder, Lanes, AdderTrees, ArrayPipelineRegisters, Accumulators, BiasBanks,
-        OutputSnapshot, Requantizer, OutputRegister, ActivationBuffer, WeightBuffer, Controller,
-        StatusCounters, StreamIO, OffChip, ClockTree)]
+        WeightDecoder, WeightCodeCheck, Lanes, AdderTrees, ArrayPipelineRegisters, Accumulators,
+        BiasBanks, OutputSnapshot, Requantizer, OutputRegister, ActivationBuffer, WeightBuffer,
+        Controller, StatusCounters, StreamIO, OffChip, ClockTree)]
     bits = sum(p.logic_bits() for p in parts) + sum(flip_flops(cfg).values())
     parts.append(Leakage(cfg, tech, clock_mhz or cfg.clock_mhz, bits))
     return parts

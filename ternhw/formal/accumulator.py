@@ -3,7 +3,7 @@
 :class:`AccumulatorRule` runs :class:`ternhw.hdl.accumulator.AccumulatorBank` beside a shadow
 model written with :func:`ternhw.formal.spec.spec_reduce` (range comparisons and the modular
 formula, not the RTL's top-bit test) and asserts, every clock, that the accumulators and the
-per-row overflow flags equal the model's and that ``events`` counts this clock's overflow
+per-row overflow flags equal the model's and that ``events`` flags this clock's overflow
 events. Every input is free each clock (``en``, ``first``, chunk sums of ``tree_bits`` bits —
 wider than the accumulator, so every overflow is reachable — ``nonzero``, bias). The property
 is inductive (1-step: the shadow copies the state), so ``prove`` mode closes it for all time.
@@ -11,7 +11,7 @@ is inductive (1-step: the shadow copies the state), so ``prove`` mode closes it 
 
 from __future__ import annotations
 
-from amaranth import Elaboratable, Module, Mux, ResetSignal, Signal, signed
+from amaranth import Cat, Elaboratable, Module, Mux, ResetSignal, Signal, signed
 from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Assume
 
@@ -52,5 +52,5 @@ class AccumulatorRule(Elaboratable):
                              model_ovf[r].eq(Mux(first, 0, model_ovf[r]) | event)]
             m.d.comb += Assert(dut.acc[r] == model[r])
         m.d.comb += Assert(dut.overflow == model_ovf)
-        m.d.comb += Assert(dut.events == Mux(en, sum(events), 0))
+        m.d.comb += Assert(dut.events == Mux(en, Cat(*events), 0))
         return m

@@ -12,8 +12,10 @@ Pipeline (one array step per clock, ``docs/microarchitecture.md``)::
 
 ``ternhw.model.timing.ARRAY_STAGES`` counts the registers from issue to the accumulator update.
 
-Performance counters that need a wide sum (zero-skips, overflow events) count one or two clocks
-behind the step, so no counter adder sits at the end of the array's or accumulators' paths.
+Performance counters count one to three clocks behind what they count (zero-skips and overflow
+events need wide sums, and the stall and hold increments are registered off the ``hold`` path),
+so no counter adder sits at the end of the array's, accumulators' or controller's paths; every
+count is complete at ``done``.
 
 The activation, weight and bias streams load concurrently with compute (the weight buffer is a
 ring, so the next tile's weights arrive while the current tile computes). Only the output stage
@@ -33,7 +35,7 @@ from ..model.contract import REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
 from .accumulator import AccumulatorBank
 from .adder_tree import balanced_sum
 from .controller import DIM_BITS, Controller
-from .decoder import WeightDecoder
+from .decoder import WeightCodeCheck, WeightDecoder
 from .faults import check_fault
 from .mac_array import MacArray
 from .output_stage import OutputStage
@@ -112,7 +114,8 @@ class TernaryAccelerator(wiring.Component):
         R, C = cfg.rows, cfg.cols
 
         m.submodules.ctrl = ctrl = Controller(rows=R, cols=C, act_depth=cfg.act_buffer_depth,
-                                              wgt_depth=cfg.weight_buffer_depth, fault=self.fault)
+                                              wgt_depth=cfg.weight_buffer_depth, fault=self.fault,
+                                              weight_check=cfg.is_ternary)
         m.submodules.act_buf = act_buf = Memory(shape=unsigned(cfg.act_word_bits),
                                                 depth=cfg.act_buffer_depth, init=[])
         m.submodules.wgt_buf = wgt_buf = Memory(shape=unsigned(cfg.weight_word_bits),
@@ -150,13 +153,14 @@ class TernaryAccelerator(wiring.Component):
         sp_valid, sp_first, sp_last, sp_parity = Signal(), Signal(), Signal(), Signal()
         sp_sums = Signal.like(array.group_sums)
         sp_nonzero = Signal(R)
-        s2_valid, s2_first, s2_last, s2_parity = Signal(), Signal(), Signal(), Signal()
+        s2_valid, s2_first, s2_last = Signal(), Signal(), Signal()
         s2_sums = Signal(data.ArrayLayout(signed(array.tree_bits), R))
         s2_nonzero = Signal(R)
         skip_bits = (C + 1).bit_length()
         sp_skips = Signal(data.ArrayLayout(unsigned(skip_bits), R))
         s3_skips = Signal(range(R * C + 1))
-        events_r = Signal.like(accs.events)
+        event_bits = Signal(R)
+        events_r = Signal(range(R + 1))
         acc_done = Signal()
         advance = Signal()
 
@@ -184,6 +188,12 @@ class TernaryAccelerator(wiring.Component):
             act_r.addr.eq(ctrl.act_raddr), act_r.en.eq(advance),
             wgt_r.addr.eq(ctrl.wgt_raddr), wgt_r.en.eq(advance),
         ]
+
+        if cfg.is_ternary:
+            # an invalid code in a loaded weight word: status.error for the loading command
+            m.submodules.code_check = check = WeightCodeCheck(n=R * C, fmt=cfg.weight_format)
+            m.d.comb += [check.word.eq(self.i_wgt.payload), check.valid.eq(wgt_w.en),
+                         check.clear.eq(idle_start), ctrl.weight_fault.eq(check.invalid)]
 
         # ---- stage 0 -> 1: the issued step travels with its buffer read ------------------------
         with m.If(advance):
@@ -216,13 +226,7 @@ class TernaryAccelerator(wiring.Component):
                                                balanced_sum(row_gated), 0))
             m.d.sync += s3_skips.eq(Mux(sp_valid, balanced_sum(list(sp_skips)), 0))
 
-        # ---- stage p: the last adder-tree levels ----------------------------------------------
-        with m.If(advance):
-            m.d.sync += [s2_valid.eq(sp_valid), s2_first.eq(sp_first), s2_last.eq(sp_last),
-                         s2_parity.eq(sp_parity), s2_nonzero.eq(sp_nonzero)]
-            m.d.sync += [s2_sums[r].eq(balanced_sum(list(sp_sums[r]))) for r in range(R)]
-
-        # ---- stage 2: accumulate ------------------------------------------------------------
+        # ---- bias banks (two: the next tile's bias loads while the current tile runs) -----------
         bias_banks = [Signal(data.ArrayLayout(signed(cfg.acc_bits), R), name=f"bias{i}")
                       for i in range(2)]
         with m.If(idle_start & ~self.cmd.bias_en):
@@ -238,14 +242,25 @@ class TernaryAccelerator(wiring.Component):
         for i, bank in enumerate(bias_banks):
             with m.If(bias_write[i]):
                 m.d.sync += bank.eq(bias_word)
+
+        # ---- stage p: the last adder-tree levels; the step's bias bank is chosen here ----------
+        # (a clock ahead of the accumulator add, which then has no bank multiplexer in front of
+        # its carry chain; the step is still inside bank_busy's window when it reads the bank)
+        s2_bias = Signal(data.ArrayLayout(signed(cfg.acc_bits), R))
+        with m.If(advance):
+            m.d.sync += [s2_valid.eq(sp_valid), s2_first.eq(sp_first), s2_last.eq(sp_last),
+                         s2_nonzero.eq(sp_nonzero),
+                         s2_bias.eq(Mux(sp_parity, bias_banks[1], bias_banks[0]))]
+            m.d.sync += [s2_sums[r].eq(balanced_sum(list(sp_sums[r]))) for r in range(R)]
+
+        # ---- stage 2: accumulate ------------------------------------------------------------
         m.d.comb += [
             accs.en.eq(s2_valid & advance), accs.first.eq(s2_first),
-            accs.sums.eq(s2_sums), accs.nonzero.eq(s2_nonzero),
-            accs.bias.eq(Mux(s2_parity, bias_banks[1], bias_banks[0])),
+            accs.sums.eq(s2_sums), accs.nonzero.eq(s2_nonzero), accs.bias.eq(s2_bias),
         ]
         with m.If(advance):
             m.d.sync += acc_done.eq(s2_valid & s2_last)
-        m.d.sync += events_r.eq(accs.events)
+        m.d.sync += [event_bits.eq(accs.events), events_r.eq(balanced_sum(list(event_bits)))]
 
         # ---- stage 3: the output stage (snapshot, shared requantizer, output word) -------------
         m.d.comb += [out.acc_done.eq(acc_done), out.accs.eq(accs.acc),
@@ -255,14 +270,21 @@ class TernaryAccelerator(wiring.Component):
         # ---- status and performance counters ---------------------------------------------
         st = self.status
         m.d.comb += [st.busy.eq(ctrl.busy), st.done.eq(ctrl.done), st.error.eq(ctrl.error)]
+        # the stall and hold increments are registered first: ``hold`` (output stage) ->
+        # ``issue`` -> ``waiting`` -> a 48-bit add was the ECP5 critical path. The last
+        # running clock's increment lands in DRAIN, still busy, so every count is complete at
+        # ``done``.
+        stall_inc, hold_inc = Signal(), Signal()
+        m.d.sync += [stall_inc.eq(ctrl.busy & ctrl.waiting),
+                     hold_inc.eq(ctrl.busy & ctrl.waiting & out.hold)]
         with m.If(idle_start):
             m.d.sync += [st.cycles.eq(0), st.busy_cycles.eq(0), st.stall_cycles.eq(0),
                          st.hold_cycles.eq(0), st.zero_skips.eq(0), st.overflow_events.eq(0)]
         with m.Elif(ctrl.busy):
             m.d.sync += [
                 st.cycles.eq(st.cycles + 1),
-                st.stall_cycles.eq(st.stall_cycles + ctrl.waiting),
-                st.hold_cycles.eq(st.hold_cycles + (ctrl.waiting & out.hold)),
+                st.stall_cycles.eq(st.stall_cycles + stall_inc),
+                st.hold_cycles.eq(st.hold_cycles + hold_inc),
                 st.busy_cycles.eq(st.busy_cycles + (s1_valid & advance)),
                 st.zero_skips.eq(st.zero_skips + (
                     s3_skips if self.fault == "skips_while_stalled"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, signed
+from amaranth import Cat, Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int
-from .adder_tree import balanced_sum
 from .faults import check_fault
 
 
@@ -18,7 +17,9 @@ class AccumulatorBank(wiring.Component):
     chunk of a token) and the accumulator otherwise; if ``nonzero[r]`` the accumulator becomes
     ``R(base + sums[r])`` with ``R`` wrap or saturate, else it becomes ``base`` (an all-zero
     chunk: the update is gated). ``overflow[r]`` collects the row's overflow events since
-    ``first``; ``events`` counts this cycle's.
+    ``first``; ``events`` flags this cycle's, one bit per row. The top level registers those bits
+    before it counts them: a popcount across all rows at the end of the accumulators' carry
+    chains was the design's critical path on the ECP5 (its routing spans the array).
 
     Members
     -------
@@ -28,7 +29,7 @@ class AccumulatorBank(wiring.Component):
     bias : In(ArrayLayout(signed(acc_bits), rows))
     acc : Out(ArrayLayout(signed(acc_bits), rows))
     overflow : Out(rows)
-    events : Out(range(rows + 1))
+    events : Out(rows)
     """
 
     def __init__(self, *, rows: int, tree_bits: int, acc_bits: int, overflow: str,
@@ -48,7 +49,7 @@ class AccumulatorBank(wiring.Component):
             "bias": In(data.ArrayLayout(signed(acc_bits), rows)),
             "acc": Out(data.ArrayLayout(signed(acc_bits), rows)),
             "overflow": Out(rows),
-            "events": Out(range(rows + 1)),
+            "events": Out(rows),
         })
 
     def elaborate(self, platform):
@@ -74,6 +75,6 @@ class AccumulatorBank(wiring.Component):
                     self.acc[r].eq(Mux(self.nonzero[r], reduced, base)),
                     self.overflow[r].eq(Mux(self.first, 0, self.overflow[r]) | event),
                 ]
-        m.d.comb += self.events.eq(Mux(self.en, balanced_sum(event_bits), 0))
+        m.d.comb += self.events.eq(Mux(self.en, Cat(*event_bits), 0))
         return m
 

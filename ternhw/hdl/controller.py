@@ -70,10 +70,14 @@ class Controller(wiring.Component):
     busy, done, error, waiting : Out(1)
         ``waiting``: running, but no step issued this cycle. ``done`` (one cycle) ends every
         command.
+    weight_fault : In(1), only with ``weight_check``
+        A weight word the running command loaded holds an invalid code: ``error`` is raised
+        (the command still runs to its end; the host discards its results) and a resident
+        matrix it loads is not kept, so no later ``keep_weights`` command reuses it.
     """
 
     def __init__(self, *, rows: int, cols: int, act_depth: int, wgt_depth: int,
-                 fault: str | None = None):
+                 fault: str | None = None, weight_check: bool = False):
         self._rows = check_int("rows", rows, 1, 256)
         self._cols = check_int("cols", cols, 1, 256)
         self._act_depth = check_int("act_depth", act_depth, 1)
@@ -93,6 +97,7 @@ class Controller(wiring.Component):
             "first": Out(1), "last": Out(1),
             "k_pos": Out(dim), "n_pos": Out(dim), "tile_parity": Out(1),
             "busy": Out(1), "done": Out(1), "error": Out(1), "waiting": Out(1),
+            **({"weight_fault": In(1)} if weight_check else {}),
         })
 
     def elaborate(self, platform):
@@ -263,7 +268,7 @@ class Controller(wiring.Component):
                 with m.Elif(tile_end & last_tile):
                     m.d.sync += running.eq(0)
                     with m.If(resident):
-                        m.d.sync += [res_valid.eq(1), res_k.eq(K), res_n.eq(N)]
+                        m.d.sync += [res_valid.eq(~error), res_k.eq(K), res_n.eq(N)]
                     m.next = "DRAIN"
             with m.State("DRAIN"):
                 m.d.comb += self.busy.eq(1)
@@ -272,4 +277,7 @@ class Controller(wiring.Component):
             with m.State("DONE"):
                 m.d.comb += [self.busy.eq(1), self.done.eq(1)]
                 m.next = "IDLE"
+        if "weight_fault" in self.signature.members:
+            with m.If(self.weight_fault & self.busy):
+                m.d.sync += [error.eq(1), res_valid.eq(0)]
         return m

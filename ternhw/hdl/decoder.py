@@ -7,11 +7,16 @@ A weight word holds the ``rows x cols`` weights of one array step, lane ``(r, c)
 ``base3`` five trits per byte, trit ``i`` is base-3 digit ``i % 5`` of byte ``i // 5``
           (``ternhw.formats.base3``); decoded by a 243-entry table per byte, bytes 243-255 to 0.
 ``int8``  the baseline's signed bytes, ``[8i, 8i + 8)``.
+
+The unused codes decode to 0 so that the array never sees a value outside {-1, 0, +1}; a word
+holding one is nevertheless an error, which :class:`WeightCodeCheck` flags as the word is
+written into the weight buffer (the formats refuse the same codes with
+:class:`ternhw.errors.FormatError`, so hardware and model agree it is never a silent 0).
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -96,4 +101,54 @@ class WeightDecoder(wiring.Component):
                 for d in range(5):
                     if 5 * b + d < n:
                         m.d.comb += self.weights[5 * b + d].eq(dec.trits[d])
+        return m
+
+
+class WeightCodeCheck(wiring.Component):
+    """Flags a ternary weight word that holds an invalid code: a 2-bit code 3, or a base-3 byte
+    of 243 or more.
+
+    The check sits on the weight buffer's write port, off the array's issue path: the words
+    arrive one per clock, and the test is an OR over every field of the word (256 for the
+    default array), so it is split over two registered stages (``LATENCY``). ``invalid`` is
+    high for one clock, ``LATENCY`` clocks after a flagged word was written; ``clear`` (a new
+    command) empties the stages, so a word of one command never flags the next.
+
+    Members
+    -------
+    word : In(weight_word_bits(fmt, n))
+    valid : In(1)
+        ``word`` is written this clock.
+    clear : In(1)
+    invalid : Out(1)
+    """
+
+    LATENCY = 2
+
+    def __init__(self, *, n: int, fmt: str):
+        self._n = check_int("n", n, 1, 65536)
+        if fmt not in ("2bit", "base3"):
+            raise TypeError(f"fmt must be '2bit' or 'base3' (int8 has no invalid code), "
+                            f"not {fmt!r}")
+        self._fmt = fmt
+        super().__init__({
+            "word": In(unsigned(weight_word_bits(fmt, n))),
+            "valid": In(1), "clear": In(1),
+            "invalid": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        if self._fmt == "2bit":
+            bad = [self.word[2 * i: 2 * i + 2].all() for i in range(self._n)]
+        else:
+            bad = [self.word[8 * b: 8 * b + 8] >= 243 for b in range(-(-self._n // 5))]
+        group = max(1, round(len(bad) ** 0.5))
+        partial = Signal(-(-len(bad) // group))
+        m.d.sync += [
+            partial.eq(Mux(self.valid & ~self.clear,
+                           Cat(*(Cat(*bad[i:i + group]).any()
+                                 for i in range(0, len(bad), group))), 0)),
+            self.invalid.eq(partial.any() & ~self.clear),
+        ]
         return m

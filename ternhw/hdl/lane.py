@@ -11,10 +11,14 @@ from .faults import check_fault
 
 
 class TernaryLane(wiring.Component):
-    """Add, subtract or skip: ``product = +act``, ``-act`` or ``0`` for a trit of +1, -1, 0.
+    """Add, subtract or skip: ``product + negate = +act``, ``-act`` or ``0`` for a trit of +1,
+    -1, 0.
 
-    There is no multiplier: a two-way multiplexer and a negation. A zero trit forces the
-    product to zero and raises ``gated`` (the zero-skip), which the controller counts.
+    There is no multiplier and no negation: a -1 trit inverts the activation's bits
+    (``~act = -act - 1``, the one's complement) and raises ``negate``, the missing ``+1``, which
+    the row's adder tree adds once per group of lanes (``MacArray``), so no lane carries an
+    incrementer. A zero trit forces the product to zero and raises ``gated`` (the zero-skip),
+    which the controller counts.
 
     Parameters
     ----------
@@ -26,8 +30,10 @@ class TernaryLane(wiring.Component):
     act : In(signed(act_bits))
     trit : In(signed(2))
         -1, 0 or +1 (the pattern ``-2`` never occurs; it is treated as 0).
-    product : Out(signed(act_bits + 1))
-        One bit wider than ``act`` because ``-(-2**(act_bits-1))`` needs it.
+    product : Out(signed(act_bits))
+        ``act``, ``~act`` or 0.
+    negate : Out(1)
+        The trit is -1: the exact product is ``product + 1``.
     gated : Out(1)
     """
 
@@ -37,7 +43,8 @@ class TernaryLane(wiring.Component):
         super().__init__({
             "act": In(signed(act_bits)),
             "trit": In(signed(2)),
-            "product": Out(signed(act_bits + 1)),
+            "product": Out(signed(act_bits)),
+            "negate": Out(1),
             "gated": Out(1),
         })
 
@@ -49,7 +56,8 @@ class TernaryLane(wiring.Component):
             plus, minus = plus | minus, minus & 0
         zero = self.act if self._fault == "no_zero_gate" else 0
         m.d.comb += [
-            self.product.eq(Mux(plus, self.act, Mux(minus, -self.act, zero))),
+            self.product.eq(Mux(plus, self.act, Mux(minus, ~self.act, zero))),
+            self.negate.eq(minus),
             self.gated.eq(~(plus | minus)),
         ]
         return m

@@ -79,7 +79,7 @@ class MacArray(wiring.Component):
         m = Module()
         R, C = self._rows, self._cols
         for r in range(R):
-            products = []
+            products, negates = [], []
             live = []
             for c in range(C):
                 i = r * C + c
@@ -92,8 +92,14 @@ class MacArray(wiring.Component):
                 m.submodules[f"lane_{r}_{c}"] = lane
                 m.d.comb += [lane.act.eq(self.acts[c]), self.gated[i].eq(lane.gated)]
                 products.append(lane.product)
+                if self._ternary:
+                    negates.append(lane.negate)
                 live.append(self.weights[i] != 0)
-            groups = [balanced_sum(products[g:g + GROUP]) for g in range(0, C, GROUP)]
+            # a ternary lane's -act arrives as ~act plus a 1 (its ``negate``): each group adds
+            # the count of its negated lanes, one small adder instead of one incrementer a lane
+            groups = [balanced_sum(products[g:g + GROUP])
+                      + (balanced_sum(negates[g:g + GROUP]) if self._ternary else 0)
+                      for g in range(0, C, GROUP)]
             m.d.comb += [self.group_sums[r][g].eq(v) for g, v in enumerate(groups)]
             m.d.comb += [
                 self.sums[r].eq(balanced_sum(list(self.group_sums[r]))),

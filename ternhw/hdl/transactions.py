@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import AcceleratorConfig
-from ..formats.base3 import pack_base3
+from ..formats.base3 import pack_base3, unpack_base3
+from ..formats.twobit import unpack_2bit
 from ..model.contract import Requant, check_operands
 
 
@@ -53,6 +54,19 @@ def weight_word(cfg: AcceleratorConfig, block: np.ndarray) -> int:
     if cfg.weight_format == "base3":
         return int.from_bytes(pack_base3(flat).tobytes(), "little")
     return _pack_fields(flat, 8)
+
+
+def decode_weight_word(cfg: AcceleratorConfig, word: int) -> np.ndarray:
+    """The model's reading of a weight word (the inverse of :func:`weight_word`): the lane
+    weights, or the formats' :class:`~ternhw.errors.FormatError` for an invalid code, which
+    the design answers with ``status.error``."""
+    n = cfg.rows * cfg.cols
+    data = int(word).to_bytes(cfg.weight_word_bits // 8, "little")
+    if cfg.weight_format == "2bit":
+        return unpack_2bit(data, n)
+    if cfg.weight_format == "base3":
+        return unpack_base3(data, n)
+    return np.frombuffer(data, dtype=np.int8).astype(np.int64)
 
 
 def weight_blocks(cfg: AcceleratorConfig, w) -> np.ndarray:

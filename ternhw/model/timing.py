@@ -41,6 +41,11 @@ REQUANT_STAGES = 4
 #: and activations, partial row sums (lanes and the first adder-tree levels), chunk sums.
 ARRAY_STAGES = 4
 
+#: Cycles of a command the controller refuses at ``start`` (zero dimensions, a requantization
+#: shift above 47, ``keep_weights`` with no matching resident matrix): it goes straight to
+#: ``done`` with ``status.error``, one busy clock, and takes no input word.
+REJECTED_COMMAND_CYCLES = 1
+
 
 @dataclass(frozen=True)
 class CommandTiming:
