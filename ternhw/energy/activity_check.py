@@ -81,10 +81,14 @@ METHODS = {
     "weight decoder": "events: a stated number of gate toggles per word read (by weight "
                       "format); toggles: the decode outputs that change from one word to the "
                       "next",
-    "lanes": "events: a negation for every -1 weight and a product mux for every non-zero "
-             "weight, nothing for a zero weight; toggles: one negation per column (the rows' "
-             "identical negations of a column's activation merge once synthesis flattens the "
-             "design) and every product mux output that changes",
+    "weight code check": "events: a stated number of gate toggles per word written; "
+                         "toggles: the field tests and OR stages that change (nearly none "
+                         "while every code is valid)",
+    "lanes": "events: an inversion for every -1 weight (its +1 in the group's count add) and a "
+             "product mux for every non-zero weight, nothing for a zero weight; toggles: one "
+             "inversion per column (the rows' identical inversions of a column's activation "
+             "merge once synthesis flattens the design) and every product mux output that "
+             "changes",
     "adder trees": "events: each level's adds x the fraction of lanes with a non-zero "
                    "product, 1/2 of the sum bits switching; toggles: every adder output bit "
                    "that changes, sign-extension bits flipping together when a sum changes sign",

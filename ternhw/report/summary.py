@@ -15,7 +15,7 @@ from .build import DESIGN_LABELS, analyse, no_fmax_reason, technology_of
 COMPONENT_GROUPS = {
     "DRAM": "off-chip memory",
     "activation buffer": "on-chip memory", "weight buffer": "on-chip memory",
-    "weight decoder": "lanes", "lanes": "lanes",
+    "weight decoder": "lanes", "weight code check": "lanes", "lanes": "lanes",
     "adder trees": "adder trees", "array pipeline registers": "adder trees",
     "accumulators": "accumulators", "bias banks": "accumulators",
     "output snapshot": "requantizer", "requantizer": "requantizer",

@@ -54,12 +54,23 @@ _STATUS_COUNTERS, _COUNTER_BITS = 6, 48      # accelerator.py status_signature
 _REQUANT_STAGES = 4                          # output_stage.py rq_select .. rq_shifted
 _PRODUCT_SPLIT = 4                           # requant.py PRODUCT_SPLIT
 _CONTROLLER_FIXED = 367                      # controller.py fixed-width registers + the top
-#                                              level's command latch and pipeline flags
+#                                              level's command latch and pipeline flags (and
+#                                              the unnamed stall increment, which the energy
+#                                              rules' "$signal" prefix gives the controller)
 
 
 def _rw(n: int) -> int:
     """Bits of an Amaranth ``Signal(range(n))``."""
     return (n - 1).bit_length()
+
+
+def _code_check_bits(cfg: AcceleratorConfig) -> int:
+    """Registers of ``ternhw.hdl.decoder.WeightCodeCheck``: ``ceil(fields / group)`` partial
+    ORs (``group = round(sqrt(fields))``) and the flag."""
+    if not cfg.is_ternary:
+        return 0
+    fields = cfg.lanes if cfg.weight_format == "2bit" else -(-cfg.lanes // 5)
+    return -(-fields // max(1, round(fields ** 0.5))) + 1
 
 
 def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
@@ -81,10 +92,14 @@ def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
         # sums), sp_nonzero, s2_sums, s2_nonzero
         "array pipeline registers": R * C * (2 if cfg.is_ternary else 8) + C * A
         + R * (groups * group_bits + 1) + R * (cfg.tree_bits + 1),
-        # six 48-bit counters, sd_col_live, sd_row_live, sp_skips, s3_skips, events_r
+        # six 48-bit counters, sd_col_live, sd_row_live, sp_skips, s3_skips, event_bits,
+        # events_r, hold_inc
         "status counters": _STATUS_COUNTERS * _COUNTER_BITS + C + R + R * (C + 1).bit_length()
-        + _rw(R * C + 1) + _rw(R + 1),
-        "bias banks": 3 * R * B + 2,                 # two banks, the loaded word, its write flags
+        + _rw(R * C + 1) + R + _rw(R + 1) + 1,
+        # two banks, the loaded word, its write flags, the selected bank (s2_bias)
+        "bias banks": 4 * R * B + 2,
+        # the invalid-code check's partial ORs and its flag (ternary formats only)
+        "weight code check": _code_check_bits(cfg),
         "accumulators": R * (B + 1),                 # values and overflow flags
         # four pipeline stages, then per lane the partials, product and shifted value + round
         # bit, and the mask / half / half_neg rounding constants
