@@ -7,12 +7,13 @@ Data path (``docs/microarchitecture.md``)::
     i_bias ─> bias banks ──────────────────────────────────────────┘      │
                                                         o_res <── Requantizer
     Controller: command/status, tiling, stream handshakes; performance counters
+    WeightCodeCheck: on the weight buffer's write port, an invalid code -> status.error
 """
 
 from .accelerator import TernaryAccelerator
 from .accumulator import AccumulatorBank
 from .adder_tree import AdderTree, balanced_sum
-from .decoder import Base3ByteDecoder, WeightDecoder
+from .decoder import Base3ByteDecoder, WeightCodeCheck, WeightDecoder
 from .lane import Int8Lane, TernaryLane
 from .mac_array import MacArray
 from .requant import Requantizer
@@ -26,6 +27,7 @@ __all__ = [
     "Requantizer",
     "TernaryAccelerator",
     "TernaryLane",
+    "WeightCodeCheck",
     "WeightDecoder",
     "balanced_sum",
 ]
