@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..config import AcceleratorConfig
+from ..hdl.decoder import WeightCodeCheck as HdlCodeCheck
 from ..hdl.mac_array import GROUP as MAC_GROUP
 from ..hdl.requant import product_bits
 from ..model.contract import REQUANT_MAX_SHIFT, REQUANT_MULT_BITS
@@ -234,7 +235,7 @@ class WeightCodeCheck(Component):
         cfg, t = self.cfg, self.tech
         if not cfg.is_ternary:
             return {"check word": zero("int8 weights have no invalid code: no check built")}
-        fields = cfg.lanes if cfg.weight_format == "2bit" else -(-cfg.lanes // 5)
+        fields = HdlCodeCheck.fields(cfg.weight_format, cfg.lanes)
         per_field = 2 if cfg.weight_format == "2bit" else 4
         return {"check word": t.gate().scaled(
             per_field * fields, f"{fields} fields x {per_field} gates (the field test and its "
@@ -247,7 +248,8 @@ class WeightCodeCheck(Component):
         cfg = self.cfg
         if not cfg.is_ternary:
             return 0
-        return cfg.lanes if cfg.weight_format == "2bit" else 4 * -(-cfg.lanes // 5)
+        return (1 if cfg.weight_format == "2bit" else 4) * HdlCodeCheck.fields(
+            cfg.weight_format, cfg.lanes)
 
 
 class Lanes(Component):

@@ -125,6 +125,23 @@ class WeightCodeCheck(wiring.Component):
 
     LATENCY = 2
 
+    @staticmethod
+    def fields(fmt: str, n: int) -> int:
+        """Fields tested per word of ``n`` weights: 2-bit codes, or base-3 bytes."""
+        return n if fmt == "2bit" else -(-n // 5)
+
+    @staticmethod
+    def group(fields: int) -> int:
+        """Fields ORed into each first-stage register (about the square root of their count,
+        so both stages are shallow)."""
+        return max(1, round(fields ** 0.5))
+
+    @classmethod
+    def register_bits(cls, fmt: str, n: int) -> int:
+        """Flip-flops: the first stage's partial ORs and ``invalid``."""
+        fields = cls.fields(fmt, n)
+        return -(-fields // cls.group(fields)) + 1
+
     def __init__(self, *, n: int, fmt: str):
         self._n = check_int("n", n, 1, 65536)
         if fmt not in ("2bit", "base3"):
@@ -142,8 +159,9 @@ class WeightCodeCheck(wiring.Component):
         if self._fmt == "2bit":
             bad = [self.word[2 * i: 2 * i + 2].all() for i in range(self._n)]
         else:
-            bad = [self.word[8 * b: 8 * b + 8] >= 243 for b in range(-(-self._n // 5))]
-        group = max(1, round(len(bad) ** 0.5))
+            bad = [self.word[8 * b: 8 * b + 8] >= 243
+                   for b in range(self.fields(self._fmt, self._n))]
+        group = self.group(len(bad))
         partial = Signal(-(-len(bad) // group))
         m.d.sync += [
             partial.eq(Mux(self.valid & ~self.clear,

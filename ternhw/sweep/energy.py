@@ -30,7 +30,6 @@ every step has ``rows x cols`` lanes), so a point's layer groups are summed into
 from __future__ import annotations
 
 import copy
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import fields, replace
@@ -38,8 +37,9 @@ from functools import lru_cache
 
 from ..config import AcceleratorConfig
 from ..energy import components as _components
-from ..energy.components import Activity, components_for
+from ..energy.components import Activity, components_for, group_bits
 from ..energy.tech import Cost, Sram, Technology
+from ..hdl.decoder import WeightCodeCheck
 from ..hdl.mac_array import GROUP as MAC_GROUP
 from ..hdl.requant import product_bits
 
@@ -64,15 +64,6 @@ def _rw(n: int) -> int:
     return (n - 1).bit_length()
 
 
-def _code_check_bits(cfg: AcceleratorConfig) -> int:
-    """Registers of ``ternhw.hdl.decoder.WeightCodeCheck``: ``ceil(fields / group)`` partial
-    ORs (``group = round(sqrt(fields))``) and the flag."""
-    if not cfg.is_ternary:
-        return 0
-    fields = cfg.lanes if cfg.weight_format == "2bit" else -(-cfg.lanes // 5)
-    return -(-fields // max(1, round(fields ** 0.5))) + 1
-
-
 def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
     """Flip-flop bits of ``TernaryAccelerator(cfg)`` by energy component, in closed form: the
     same dict as :func:`ternhw.energy.components.flip_flops` (which elaborates the design)."""
@@ -81,7 +72,6 @@ def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
     AD, WD = cfg.act_buffer_depth, cfg.weight_buffer_depth
     w = product_bits(B)
     groups = -(-C // MAC_GROUP)
-    group_bits = cfg.product_bits + math.ceil(math.log2(min(MAC_GROUP, C)))
     stage = 2 + _rw(G) + R + L * B                 # valid, last, group, ovf, acc per lane
     out = {
         # loaders' and issue stage's counters and pointers (range(depth), range(depth + 1),
@@ -91,7 +81,7 @@ def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
         # sd_weights (2-bit trits or int8 per lane), sd_acts, sp_sums (the adder trees' group
         # sums), sp_nonzero, s2_sums, s2_nonzero
         "array pipeline registers": R * C * (2 if cfg.is_ternary else 8) + C * A
-        + R * (groups * group_bits + 1) + R * (cfg.tree_bits + 1),
+        + R * (groups * group_bits(cfg) + 1) + R * (cfg.tree_bits + 1),
         # six 48-bit counters, sd_col_live, sd_row_live, sp_skips, s3_skips, event_bits,
         # events_r, hold_inc
         "status counters": _STATUS_COUNTERS * _COUNTER_BITS + C + R + R * (C + 1).bit_length()
@@ -99,7 +89,8 @@ def flip_flop_counts(cfg: AcceleratorConfig) -> dict[str, int]:
         # two banks, the loaded word, its write flags, the selected bank (s2_bias)
         "bias banks": 4 * R * B + 2,
         # the invalid-code check's partial ORs and its flag (ternary formats only)
-        "weight code check": _code_check_bits(cfg),
+        "weight code check": (WeightCodeCheck.register_bits(cfg.weight_format, cfg.lanes)
+                              if cfg.is_ternary else 0),
         "accumulators": R * (B + 1),                 # values and overflow flags
         # four pipeline stages, then per lane the partials, product and shifted value + round
         # bit, and the mask / half / half_neg rounding constants
